@@ -1,0 +1,53 @@
+# partifact — the two commands a fresh Debian 12 machine needs (as root):
+#   make demo    install what is needed, build, and run the main job on generated data
+#   make check   install what is needed, build, and run every test
+# Other targets: deps, build, check-asan (the ASan+UBSan test build), install, bench, clean.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev protobuf-c-compiler \
+              libprotobuf-c-dev libjansson-dev libxxhash-dev
+NODE_DIR   := tests/interop
+
+.PHONY: all deps deps-apt deps-node build demo check check-asan install bench clean
+
+all: build
+
+deps: deps-apt deps-node
+
+# Installs the Debian packages that are missing (nothing when all are present).
+deps-apt:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then missing="$$missing nodejs npm"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# Installs the pinned npm packages (LanceDB) used by the interop tests.
+deps-node:
+	@if [ ! -d $(NODE_DIR)/node_modules/@lancedb/lancedb ]; then \
+	  cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error; fi
+
+build: deps-apt
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	./scripts/demo.sh $(BUILD)
+
+check: deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+check-asan: deps-apt
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPA_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L unit
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,244 @@
+/*
+ * partifact — build IVF_PQ vector indexes through a partition artifact.
+ *
+ * This is the library's one public header. Conventions:
+ *   - every name starts with pa_ (PA_ for macros and enum values);
+ *   - objects are opaque handles created by pa_X_create/pa_X_open and released by pa_X_free
+ *     (free functions accept NULL);
+ *   - every call that can fail returns a pa_status; on failure, pa_last_error() gives a
+ *     one-line message for the calling thread naming the file, row or byte offset involved
+ *     and what was expected;
+ *   - the library never prints, never exits and never aborts on bad input.
+ */
+#ifndef PARTIFACT_H
+#define PARTIFACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PA_VERSION_MAJOR 0
+#define PA_VERSION_MINOR 1
+#define PA_VERSION_PATCH 0
+#define PA_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__)
+#define PA_API __attribute__((visibility("default")))
+#else
+#define PA_API
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status and errors                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum pa_status {
+    PA_OK = 0,
+    PA_ERR_INVALID = 1,     /* a bad argument or bad input data (wrong dimension, NaN, ...)   */
+    PA_ERR_IO = 2,          /* the operating system refused a read, write, open, fsync, ...   */
+    PA_ERR_FORMAT = 3,      /* a file is truncated, corrupt or not what it claims to be      */
+    PA_ERR_UNSUPPORTED = 4, /* well-formed, but uses a version/encoding/type we do not read  */
+    PA_ERR_NOMEM = 5,       /* an allocation failed                                           */
+    PA_ERR_RANGE = 6,       /* an index, row range or id is out of bounds                     */
+    PA_ERR_STATE = 7,       /* the call is not valid in the object's current state            */
+    PA_ERR_INCOMPLETE = 8,  /* an artifact or dataset that was never committed                */
+    PA_ERR_BUDGET = 9       /* the work needs more memory than the budget allows              */
+} pa_status;
+
+/* The message describing the last failure on the calling thread ("" if none). The pointer is
+ * valid until the next failing partifact call on the same thread. */
+PA_API const char *pa_last_error(void);
+
+/* A short stable name for a status ("ok", "invalid", "io", "format", ...). */
+PA_API const char *pa_status_name(pa_status status);
+
+/* The library's version string, e.g. "0.1.0". */
+PA_API const char *pa_version(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Column types                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The column types partifact reads and writes. All are non-nullable. */
+typedef enum pa_type {
+    PA_TYPE_UINT32 = 1,      /* Arrow uint32                                     */
+    PA_TYPE_UINT64 = 2,      /* Arrow uint64                                     */
+    PA_TYPE_FLOAT32 = 3,     /* Arrow float                                      */
+    PA_TYPE_FSL_UINT8 = 4,   /* Arrow fixed_size_list<uint8, dim> (e.g. PQ codes) */
+    PA_TYPE_FSL_FLOAT32 = 5  /* Arrow fixed_size_list<float, dim> (vectors)       */
+} pa_type;
+
+/* A column of a schema. dim is the list size for the FSL types and must be 1 otherwise. */
+typedef struct pa_field {
+    const char *name;
+    pa_type type;
+    uint32_t dim;
+} pa_field;
+
+/* Bytes one row of a column of this type occupies in memory (0 for an unknown type). */
+PA_API size_t pa_type_row_bytes(pa_type type, uint32_t dim);
+
+/* The Lance/Arrow logical type name, e.g. "fixed_size_list:float:128", written into buf. */
+PA_API pa_status pa_type_name(pa_type type, uint32_t dim, char *buf, size_t buf_len);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lance files (file format 2.1): streaming writer                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct pa_lance_writer pa_lance_writer;
+
+typedef struct pa_lance_write_options {
+    /* Target size of one column page in bytes; a page is flushed when its column's buffer
+     * reaches this size. 0 means the default, 8 MiB. Memory held by a writer is about
+     * num_columns * page_bytes. */
+    size_t page_bytes;
+} pa_lance_write_options;
+
+/* Creates path (truncating it) and prepares to stream rows with the given schema. Field names
+ * are copied. opts may be NULL. The file has no footer, and so is not a readable Lance file,
+ * until pa_lance_writer_close succeeds. */
+PA_API pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
+                                        const pa_field *fields, size_t num_fields,
+                                        const pa_lance_write_options *opts);
+
+/* Appends num_rows rows. columns[i] points at num_rows * pa_type_row_bytes(field i) bytes,
+ * laid out row-major (an FSL row is dim consecutive items). */
+PA_API pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
+                                        uint64_t num_rows);
+
+/* Adds a key/value pair to the schema metadata (value is raw bytes). A later value for the
+ * same key replaces the earlier one. Allowed any time before close. */
+PA_API pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key,
+                                              const void *value, size_t value_len);
+
+/* Writes an extra global buffer now (buffer 0 is the schema, written at close) and returns its
+ * index in *index_out (1, 2, ...). The bytes are written immediately, not kept in memory. */
+PA_API pa_status pa_lance_writer_add_global_buffer(pa_lance_writer *w, const void *data,
+                                                   size_t len, uint32_t *index_out);
+
+/* Flushes the last pages, then writes the column metadata, offset tables, the schema and the
+ * footer, and fsyncs the file. The writer must still be freed. */
+PA_API pa_status pa_lance_writer_close(pa_lance_writer *w);
+
+/* Rows appended so far. */
+PA_API uint64_t pa_lance_writer_num_rows(const pa_lance_writer *w);
+
+/* Bytes written to the file so far (after close: the file's size). */
+PA_API uint64_t pa_lance_writer_bytes_written(const pa_lance_writer *w);
+
+/* Frees the writer. A writer that was not closed successfully removes its unfinished file. */
+PA_API void pa_lance_writer_free(pa_lance_writer *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lance files: reader                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct pa_lance_reader pa_lance_reader;
+
+/* Opens a Lance file (format 2.0 container, 2.1 encodings) and reads its footer, column
+ * metadata and schema. Nothing else is read until asked for. */
+PA_API pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path);
+
+PA_API uint64_t pa_lance_reader_num_rows(const pa_lance_reader *r);
+PA_API size_t pa_lance_reader_num_fields(const pa_lance_reader *r);
+
+/* The i-th field of the schema. The name stays valid while the reader lives. */
+PA_API pa_status pa_lance_reader_field(const pa_lance_reader *r, size_t i, pa_field *out);
+
+/* Index of the field named name, or PA_ERR_RANGE if there is none. */
+PA_API pa_status pa_lance_reader_find_field(const pa_lance_reader *r, const char *name,
+                                            size_t *index_out);
+
+/* Schema metadata: the number of entries, and entry i (pointers valid while the reader lives). */
+PA_API size_t pa_lance_reader_num_metadata(const pa_lance_reader *r);
+PA_API pa_status pa_lance_reader_metadata_at(const pa_lance_reader *r, size_t i,
+                                             const char **key, const void **value,
+                                             size_t *value_len);
+/* The value for key, or PA_ERR_RANGE if absent. */
+PA_API pa_status pa_lance_reader_metadata(const pa_lance_reader *r, const char *key,
+                                          const void **value, size_t *value_len);
+
+/* Global buffers: how many (including buffer 0, the schema), and a copy of buffer i in a
+ * malloc'd block the caller frees with free(). */
+PA_API uint32_t pa_lance_reader_num_global_buffers(const pa_lance_reader *r);
+PA_API pa_status pa_lance_reader_global_buffer(pa_lance_reader *r, uint32_t i, void **data,
+                                               size_t *len);
+
+/* Reads rows [offset, offset + num_rows) of column col into out, which must hold
+ * num_rows * pa_type_row_bytes() bytes. Only the byte ranges those rows need are read. */
+PA_API pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset,
+                                      uint64_t num_rows, void *out);
+
+/* Bytes read from the file so far (footer and metadata included). */
+PA_API uint64_t pa_lance_reader_bytes_read(const pa_lance_reader *r);
+
+/* The file's path as given to open. */
+PA_API const char *pa_lance_reader_path(const pa_lance_reader *r);
+
+PA_API void pa_lance_reader_free(pa_lance_reader *r);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lance datasets (a directory LanceDB opens as a table)                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct pa_dataset pa_dataset;
+
+/* Opens the latest version of the dataset in directory path (reads its manifest). */
+PA_API pa_status pa_dataset_open(pa_dataset **out, const char *path);
+
+PA_API uint64_t pa_dataset_version(const pa_dataset *ds);
+PA_API uint64_t pa_dataset_num_rows(const pa_dataset *ds);
+PA_API size_t pa_dataset_num_fields(const pa_dataset *ds);
+PA_API pa_status pa_dataset_field(const pa_dataset *ds, size_t i, pa_field *out);
+PA_API size_t pa_dataset_num_fragments(const pa_dataset *ds);
+
+/* Fragment i: its id and physical row count. */
+PA_API pa_status pa_dataset_fragment(const pa_dataset *ds, size_t i, uint64_t *id,
+                                     uint64_t *num_rows);
+
+PA_API void pa_dataset_free(pa_dataset *ds);
+
+/* A streaming scan of one column in fragment order, in batches of at most batch_rows rows. */
+typedef struct pa_dataset_scan pa_dataset_scan;
+
+PA_API pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds,
+                                        const char *column, size_t batch_rows);
+
+/* The next batch: *values points at *num_rows rows of the column (row-major), *row_addrs at
+ * their row addresses (fragment_id << 32 | offset in fragment). Both stay valid until the next
+ * call. *num_rows is 0 at the end. */
+PA_API pa_status pa_dataset_scan_next(pa_dataset_scan *scan, const void **values,
+                                      const uint64_t **row_addrs, size_t *num_rows);
+
+PA_API void pa_dataset_scan_free(pa_dataset_scan *scan);
+
+/* Writes a new dataset (version 1) in directory path, which must not exist or be empty. */
+typedef struct pa_dataset_writer pa_dataset_writer;
+
+typedef struct pa_dataset_write_options {
+    uint64_t max_rows_per_fragment; /* 0 means 1,048,576 rows per fragment (one data file) */
+    size_t page_bytes;              /* passed to each data file's writer; 0 means default */
+} pa_dataset_write_options;
+
+PA_API pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
+                                          const pa_field *fields, size_t num_fields,
+                                          const pa_dataset_write_options *opts);
+
+/* Appends rows; columns as for pa_lance_writer_append. New fragments start as needed. */
+PA_API pa_status pa_dataset_writer_append(pa_dataset_writer *w, const void *const *columns,
+                                          uint64_t num_rows);
+
+/* Closes the data files and commits the manifest (the dataset is visible only after this). */
+PA_API pa_status pa_dataset_writer_commit(pa_dataset_writer *w);
+
+/* Frees the writer; an uncommitted dataset's files are removed. */
+PA_API void pa_dataset_writer_free(pa_dataset_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PARTIFACT_H */

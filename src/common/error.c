@@ -1,0 +1,105 @@
+/* Thread-local last-error message and the status names. */
+#include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PA_ERRBUF 1024
+
+static _Thread_local char last_error[PA_ERRBUF];
+
+const char *pa_last_error(void) { return last_error; }
+
+void pa_clear_error(void) { last_error[0] = '\0'; }
+
+pa_status pa_failv(pa_status status, const char *fmt, va_list ap)
+{
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    return status;
+}
+
+pa_status pa_fail(pa_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pa_failv(status, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+pa_status pa_fail_prefix(pa_status status, const char *fmt, ...)
+{
+    char prefix[PA_ERRBUF], old[PA_ERRBUF];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, last_error, sizeof old);
+    snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
+    return status;
+}
+
+const char *pa_status_name(pa_status status)
+{
+    switch (status) {
+    case PA_OK: return "ok";
+    case PA_ERR_INVALID: return "invalid";
+    case PA_ERR_IO: return "io";
+    case PA_ERR_FORMAT: return "format";
+    case PA_ERR_UNSUPPORTED: return "unsupported";
+    case PA_ERR_NOMEM: return "nomem";
+    case PA_ERR_RANGE: return "range";
+    case PA_ERR_STATE: return "state";
+    case PA_ERR_INCOMPLETE: return "incomplete";
+    case PA_ERR_BUDGET: return "budget";
+    }
+    return "unknown";
+}
+
+const char *pa_version(void) { return PA_VERSION_STRING; }
+
+bool pa_mul_ok(size_t count, size_t size, size_t *out)
+{
+    return !__builtin_mul_overflow(count, size, out);
+}
+
+void *pa_malloc(size_t n, const char *what)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        pa_fail(PA_ERR_NOMEM, "out of memory allocating %zu bytes for %s", n, what);
+    return p;
+}
+
+void *pa_calloc(size_t count, size_t size, const char *what)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p)
+        pa_fail(PA_ERR_NOMEM, "out of memory allocating %zu x %zu bytes for %s", count, size,
+                what);
+    return p;
+}
+
+void *pa_realloc(void *p, size_t n, const char *what)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        pa_fail(PA_ERR_NOMEM, "out of memory growing %s to %zu bytes", what, n);
+    return q;
+}
+
+char *pa_strdup(const char *s, const char *what)
+{
+    size_t n = strlen(s) + 1;
+    char *p = pa_malloc(n, what);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+const char *pa_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}

@@ -1,0 +1,41 @@
+/* Internal interface of the Lance format room (src/lance): type names, protobuf glue and the
+ * bit-unpacking kernels shared by the file reader, the file writer and the dataset code. */
+#ifndef PA_LANCE_INTERNAL_H
+#define PA_LANCE_INTERNAL_H
+
+#include "common/common.h"
+#include "lance.pb-c.h"
+
+/* The file format version partifact writes (2.1) and the versions it reads. */
+#define PA_LANCE_MAJOR 2
+#define PA_LANCE_MINOR 1
+#define PA_LANCE_FOOTER_BYTES 40
+#define PA_LANCE_MAGIC "LANC"
+#define PA_LANCE_ALIGN 64
+
+/* Checks a field's name, type and dim; PA_ERR_INVALID naming the field otherwise. */
+pa_status pa_validate_field(const pa_field *f);
+
+/* Parses a Lance logical type name ("uint64", "fixed_size_list:float:128", ...). */
+pa_status pa_parse_logical_type(const char *name, pa_type *type, uint32_t *dim);
+
+/* Schema fields as protobuf messages (for a file's schema and a dataset manifest). The array
+ * and its strings are allocated; free with pa_pb_fields_free. */
+Pa__Lancepb__Field **pa_pb_fields_new(const pa_field *fields, size_t n);
+void pa_pb_fields_free(Pa__Lancepb__Field **pb, size_t n);
+
+/* Converts protobuf fields into top-level pa_fields (child fields of a list, if any, are
+ * folded into their parent). Names are strdup'd into *out (free with pa_fields_free). ctx names
+ * the file for error messages. */
+pa_status pa_fields_from_pb(Pa__Lancepb__Field *const *pb, size_t n, const char *ctx,
+                            pa_field **out, size_t *out_n);
+void pa_fields_free(pa_field *fields, size_t n);
+
+/* Unpacks one FastLanes-transposed chunk of 1024 values of elem_bits (8/16/32/64) bits each,
+ * packed at width bits per value (0..elem_bits). packed holds 1024*width/8 bytes; out receives
+ * 1024 values of elem_bits bits. */
+void pa_fastlanes_unpack(unsigned elem_bits, unsigned width, const void *packed, void *out);
+/* The inverse (used by tests to make inputs, and available to writers). */
+void pa_fastlanes_pack(unsigned elem_bits, unsigned width, const void *in, void *packed);
+
+#endif

@@ -1,0 +1,40 @@
+/* Shared pieces of the partifact CLI: the command table, error exits, progress and JSON. */
+#ifndef PA_CLI_H
+#define PA_CLI_H
+
+#include "partifact.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct pa_cli_command {
+    const char *name;
+    const char *help;
+    int (*run)(int argc, char **argv);
+};
+
+/* Exit code for bad input, bad usage or any library failure. */
+#define PA_CLI_EXIT_FAIL 2
+
+/* Prints "partifact <cmd>: <pa_last_error()>" and returns PA_CLI_EXIT_FAIL. */
+int pa_cli_fail(const char *cmd, pa_status st);
+/* Prints "partifact <cmd>: <formatted message>" and returns PA_CLI_EXIT_FAIL. */
+int pa_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a size such as "256MiB", "1G", "4096" into bytes; false if malformed. */
+bool pa_cli_parse_size(const char *s, uint64_t *out);
+/* Parses an unsigned integer with optional k/M/G suffix (powers of 10); false if malformed. */
+bool pa_cli_parse_count(const char *s, uint64_t *out);
+
+/* A progress line on stderr, redrawn in place, only when stderr is a terminal. */
+void pa_cli_progress(const char *what, uint64_t done, uint64_t total);
+void pa_cli_progress_end(void);
+
+/* Writes s as a JSON string literal (quotes and escapes). */
+void pa_cli_json_string(FILE *out, const char *s);
+
+int pa_cmd_lance_info(int argc, char **argv);
+int pa_cmd_lance_gen(int argc, char **argv);
+
+#endif

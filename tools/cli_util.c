@@ -1,0 +1,104 @@
+/* CLI helpers: one-line errors, size parsing, terminal progress and JSON strings. */
+#include "tools/cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int pa_cli_fail(const char *cmd, pa_status st)
+{
+    const char *msg = pa_last_error();
+    fprintf(stderr, "partifact %s: %s\n", cmd, msg[0] ? msg : pa_status_name(st));
+    return PA_CLI_EXIT_FAIL;
+}
+
+int pa_cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "partifact %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return PA_CLI_EXIT_FAIL;
+}
+
+static bool parse_scaled(const char *s, uint64_t *out, bool binary)
+{
+    char *end = NULL;
+    if (!s || !*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s)
+        return false;
+    uint64_t mul = 1, k = binary ? 1024 : 1000;
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': mul = k; break;
+        case 'm': case 'M': mul = k * k; break;
+        case 'g': case 'G': mul = k * k * k; break;
+        case 't': case 'T': mul = k * k * k * k; break;
+        default: return false;
+        }
+        end++;
+        if (binary && (!strcmp(end, "iB") || !strcmp(end, "B") || !strcmp(end, "ib")))
+            end += strlen(end);
+        if (*end)
+            return false;
+    }
+    if (v > UINT64_MAX / mul)
+        return false;
+    *out = v * mul;
+    return true;
+}
+
+bool pa_cli_parse_size(const char *s, uint64_t *out) { return parse_scaled(s, out, true); }
+bool pa_cli_parse_count(const char *s, uint64_t *out) { return parse_scaled(s, out, false); }
+
+static int progress_state = -1; /* -1 unknown, 0 off, 1 on */
+static bool progress_drawn;
+
+void pa_cli_progress(const char *what, uint64_t done, uint64_t total)
+{
+    if (progress_state < 0)
+        progress_state = isatty(STDERR_FILENO) ? 1 : 0;
+    if (!progress_state)
+        return;
+    static struct timespec last;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double dt = (double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) * 1e-9;
+    if (progress_drawn && dt < 0.1 && done != total)
+        return;
+    last = now;
+    if (total)
+        fprintf(stderr, "\r%s: %llu / %llu (%.0f%%)\033[K", what, (unsigned long long)done,
+                (unsigned long long)total, 100.0 * (double)done / (double)total);
+    else
+        fprintf(stderr, "\r%s: %llu\033[K", what, (unsigned long long)done);
+    progress_drawn = true;
+}
+
+void pa_cli_progress_end(void)
+{
+    if (progress_drawn) {
+        fputc('\n', stderr);
+        progress_drawn = false;
+    }
+}
+
+void pa_cli_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}

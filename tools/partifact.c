@@ -1,0 +1,46 @@
+/* partifact — command-line tool. Each subcommand parses its options, calls the library, and on
+ * failure prints one line "partifact <cmd>: <what and where>" to stderr and exits 2. */
+#include "partifact.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/cli.h"
+
+static const struct pa_cli_command commands[] = {
+    {"lance-info", "print a Lance file's or dataset's schema, rows and layout", pa_cmd_lance_info},
+    {"lance-gen", "write a generated Lance dataset (used by the demo and tests)", pa_cmd_lance_gen},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: partifact <command> [options]\n"
+            "       partifact --version | --help\n\n"
+            "Build IVF_PQ vector indexes through a partition artifact.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\nRun 'partifact <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("partifact %s\n", pa_version());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "partifact: unknown command \"%s\" (see partifact --help)\n", argv[1]);
+    return 2;
+}
