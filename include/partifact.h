@@ -237,6 +237,38 @@ PA_API pa_status pa_dataset_writer_commit(pa_dataset_writer *w);
 /* Frees the writer; an uncommitted dataset's files are removed. */
 PA_API void pa_dataset_writer_free(pa_dataset_writer *w);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Vector inputs (src/io): .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32   */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct pa_vec_input pa_vec_input;
+
+typedef struct pa_vec_input_options {
+    const char *column;   /* Lance datasets: the vector column (NULL: the only FSL column)   */
+    int skip_invalid;     /* non-zero: rows with NaN/Inf are skipped and counted, not errors */
+} pa_vec_input_options;
+
+/* Opens a vector file or dataset; the format comes from the extension (.fvecs, .bvecs,
+ * .ivecs, .npy) or, for a directory, a Lance dataset. Only the header is read. */
+PA_API pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
+                                   const pa_vec_input_options *opts);
+PA_API uint32_t pa_vec_input_dim(const pa_vec_input *in);
+PA_API uint64_t pa_vec_input_num_rows(const pa_vec_input *in);
+
+/* Reads the next batch of at most max_rows rows, converted to float32, into out
+ * (max_rows * dim floats); row_ids (may be NULL) receives each row's id: its ordinal in the
+ * file, or its row address in a dataset. *num_rows is 0 at the end. */
+PA_API pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids,
+                                   size_t max_rows, size_t *num_rows);
+/* Starts the stream again from the first row. */
+PA_API pa_status pa_vec_input_rewind(pa_vec_input *in);
+/* Reads the given rows (ordinals, any order) into out (n * dim floats): for sampling. */
+PA_API pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n,
+                                        float *out);
+/* Rows skipped so far because of NaN/Inf (with skip_invalid). */
+PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
+PA_API void pa_vec_input_free(pa_vec_input *in);
+
 #ifdef __cplusplus
 }
 #endif
