@@ -172,6 +172,19 @@ PA_API pa_status pa_lance_reader_global_buffer(pa_lance_reader *r, uint32_t i, v
 PA_API pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset,
                                       uint64_t num_rows, void *out);
 
+/* One page of a column, for inspection: layout "mini-block" or "full-zip", value encoding
+ * "flat" or "inline_bitpacking", its rows and where its data lies. */
+typedef struct pa_lance_page_info {
+    uint64_t first_row, num_rows;
+    uint64_t offset, bytes;
+    const char *layout;
+    const char *encoding;
+} pa_lance_page_info;
+
+PA_API size_t pa_lance_reader_num_pages(const pa_lance_reader *r, size_t col);
+PA_API pa_status pa_lance_reader_page(const pa_lance_reader *r, size_t col, size_t i,
+                                      pa_lance_page_info *out);
+
 /* Bytes read from the file so far (footer and metadata included). */
 PA_API uint64_t pa_lance_reader_bytes_read(const pa_lance_reader *r);
 

@@ -17,6 +17,8 @@ struct pa_cli_command {
 /* Exit code for bad input, bad usage or any library failure. */
 #define PA_CLI_EXIT_FAIL 2
 
+#define PA_CLI_MIN(a, b) ((a) < (b) ? (a) : (b))
+
 /* Prints "partifact <cmd>: <pa_last_error()>" and returns PA_CLI_EXIT_FAIL. */
 int pa_cli_fail(const char *cmd, pa_status st);
 /* Prints "partifact <cmd>: <formatted message>" and returns PA_CLI_EXIT_FAIL. */

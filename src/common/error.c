@@ -30,13 +30,20 @@ pa_status pa_fail(pa_status status, const char *fmt, ...)
 
 pa_status pa_fail_prefix(pa_status status, const char *fmt, ...)
 {
-    char prefix[PA_ERRBUF], old[PA_ERRBUF];
+    char old[PA_ERRBUF];
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
     memcpy(old, last_error, sizeof old);
-    snprintf(last_error, sizeof last_error, "%s: %s", prefix, old);
+    va_start(ap, fmt);
+    int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n + 2 < sizeof last_error) {
+        size_t used = (size_t)n;
+        memcpy(last_error + used, ": ", 2);
+        size_t room = sizeof last_error - used - 2;
+        size_t len = strnlen(old, room - 1);
+        memcpy(last_error + used + 2, old, len);
+        last_error[used + 2 + len] = '\0';
+    }
     return status;
 }
 

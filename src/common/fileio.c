@@ -1,5 +1,4 @@
 /* Whole-buffer positioned I/O with errors that name the file and offset. */
-#define _GNU_SOURCE
 #include "common.h"
 
 #include <errno.h>

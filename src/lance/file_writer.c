@@ -1,0 +1,655 @@
+/* Streaming Lance file writer (file format 2.1).
+ *
+ * Rows are buffered per column; when a column's buffer reaches the page size it is encoded as
+ * one disk page and written at once, so memory stays at about num_columns * page_bytes however
+ * many rows are written. Only the small per-page records (offsets, sizes, encodings) are kept
+ * until close, which writes the schema (global buffer 0), the column metadata, the two offset
+ * tables and the 40-byte footer — in that order, as Lance writers do.
+ *
+ * Layouts written (the choice Lance itself makes for these types):
+ *   - values narrower than 256 bytes (u32, u64, float, short fixed-size lists): a mini-block
+ *     page — buffer 0 holds a u16 per chunk ((chunk_bytes/8 - 1) << 4 | log2(values)), buffer 1
+ *     the chunks; a chunk is a u16 level count (0: no rep/def), a u16 value-buffer size, padding
+ *     to 8 bytes, the values (Flat), padding to 8 bytes. Chunks hold a power-of-two number of
+ *     values (the last one excepted) and stay under 8 KiB.
+ *   - values of 256 bytes or more (vectors): a full-zip page — one buffer of the raw rows (no
+ *     control words, since nothing is nullable).
+ * Every buffer starts on a 64-byte boundary. */
+#include "lance/lance_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define DEFAULT_PAGE_BYTES (8u << 20)
+#define FULLZIP_MIN_VALUE_BYTES 256
+#define MINIBLOCK_MAX_BYTES (8 * 1024 - 6)
+#define MINIBLOCK_MAX_VALUES 4096
+
+/* What close needs to remember about one written page. */
+typedef struct page_rec {
+    uint64_t first_row;
+    uint64_t num_rows;
+    uint64_t buf_off[2];
+    uint64_t buf_size[2];
+    int num_bufs;
+} page_rec;
+
+typedef struct col_state {
+    pa_field field;
+    size_t row_bytes;
+    size_t item_bits;     /* bits of one scalar or list item */
+    bool fullzip;
+    unsigned log_chunk;   /* mini-block: log2 of values per full chunk */
+    uint8_t *buf;         /* rows waiting for the next page */
+    uint64_t buf_rows;
+    uint64_t page_rows;   /* rows per page */
+    uint64_t rows_flushed;
+    page_rec *pages;
+    size_t num_pages, cap_pages;
+} col_state;
+
+typedef struct meta_kv {
+    char *key;
+    uint8_t *value;
+    size_t len;
+} meta_kv;
+
+struct pa_lance_writer {
+    int fd;
+    char *path;
+    uint64_t pos;          /* bytes written so far = next write offset */
+    col_state *cols;
+    size_t num_cols;
+    uint64_t num_rows;
+    meta_kv *meta;
+    size_t num_meta;
+    uint64_t *gbuf_off, *gbuf_size; /* extra global buffers (indices 1..) */
+    size_t num_gbufs;
+    uint8_t *stage;        /* encoded mini-block page staging area */
+    size_t stage_cap;
+    bool closed, failed;
+};
+
+/* Marks the writer failed (any later call returns PA_ERR_STATE) and passes the status on. */
+static pa_status writer_failed(pa_lance_writer *w, pa_status st)
+{
+    w->failed = true;
+    return st;
+}
+
+/* Writes len bytes at the current position, first padding with zeros to `align`. Returns the
+ * offset the bytes start at in *at. */
+static pa_status write_aligned(pa_lance_writer *w, const void *data, size_t len, uint64_t align,
+                               uint64_t *at)
+{
+    static const uint8_t zeros[PA_LANCE_ALIGN];
+    uint64_t start = pa_align_up(w->pos, align);
+    if (start > w->pos) {
+        pa_status st = pa_pwrite_full(w->fd, zeros, (size_t)(start - w->pos), w->pos, w->path);
+        if (st != PA_OK)
+            return st;
+    }
+    pa_status st = pa_pwrite_full(w->fd, data, len, start, w->path);
+    if (st != PA_OK)
+        return st;
+    w->pos = start + len;
+    if (at)
+        *at = start;
+    return PA_OK;
+}
+
+/* Chooses the mini-block chunk size: the largest power-of-two value count whose bytes stay under
+ * the mini-block limit (at most 4096 values), starting from 2 values. */
+static unsigned miniblock_log_chunk(size_t value_bytes)
+{
+    unsigned log = 1;
+    uint64_t size = 2 * (uint64_t)value_bytes, num = 2;
+    while (2 * size < MINIBLOCK_MAX_BYTES && 2 * num <= MINIBLOCK_MAX_VALUES) {
+        log++;
+        size *= 2;
+        num *= 2;
+    }
+    return log;
+}
+
+/* Grows the staging buffer to at least n bytes. */
+static pa_status stage_reserve(pa_lance_writer *w, size_t n)
+{
+    if (w->stage_cap >= n)
+        return PA_OK;
+    uint8_t *p = pa_realloc(w->stage, n, "page staging buffer");
+    if (!p)
+        return PA_ERR_NOMEM;
+    w->stage = p;
+    w->stage_cap = n;
+    return PA_OK;
+}
+
+/* Appends a page record to the column. */
+static pa_status add_page(col_state *c, const page_rec *rec)
+{
+    if (c->num_pages == c->cap_pages) {
+        size_t cap = c->cap_pages ? 2 * c->cap_pages : 16;
+        page_rec *p = pa_realloc(c->pages, cap * sizeof *p, "page records");
+        if (!p)
+            return PA_ERR_NOMEM;
+        c->pages = p;
+        c->cap_pages = cap;
+    }
+    c->pages[c->num_pages++] = *rec;
+    return PA_OK;
+}
+
+/* Encodes the column's buffered rows as one page and writes it. */
+static pa_status flush_page(pa_lance_writer *w, col_state *c)
+{
+    if (c->buf_rows == 0)
+        return PA_OK;
+    page_rec rec = {.first_row = c->rows_flushed, .num_rows = c->buf_rows};
+    pa_status st;
+    size_t data_bytes = (size_t)c->buf_rows * c->row_bytes;
+    if (c->fullzip) {
+        st = write_aligned(w, c->buf, data_bytes, PA_LANCE_ALIGN, &rec.buf_off[0]);
+        if (st != PA_OK)
+            return st;
+        rec.buf_size[0] = data_bytes;
+        rec.num_bufs = 1;
+    } else {
+        uint64_t per_chunk = (uint64_t)1 << c->log_chunk;
+        uint64_t nchunks = (c->buf_rows + per_chunk - 1) / per_chunk;
+        size_t meta_bytes = (size_t)nchunks * 2;
+        size_t cap = meta_bytes + data_bytes + (size_t)nchunks * 16 + 64;
+        if ((st = stage_reserve(w, cap)) != PA_OK)
+            return st;
+        uint8_t *meta = w->stage;
+        uint8_t *data = w->stage + pa_align_up(meta_bytes, 8);
+        size_t dpos = 0;
+        for (uint64_t k = 0; k < nchunks; k++) {
+            uint64_t first = k * per_chunk;
+            uint64_t nvals = PA_MIN(per_chunk, c->buf_rows - first);
+            size_t vbytes = (size_t)nvals * c->row_bytes;
+            size_t start = dpos;
+            pa_st16(data + dpos, 0);                   /* no rep/def levels */
+            pa_st16(data + dpos + 2, (uint16_t)vbytes); /* the one value buffer */
+            memset(data + dpos + 4, 0, 4);
+            dpos += 8;
+            memcpy(data + dpos, c->buf + first * c->row_bytes, vbytes);
+            dpos += vbytes;
+            size_t padded = (size_t)pa_align_up(dpos, 8);
+            memset(data + dpos, 0, padded - dpos);
+            dpos = padded;
+            size_t chunk_words = (dpos - start) / 8;
+            unsigned log = nvals == per_chunk ? c->log_chunk : 0;
+            pa_st16(meta + 2 * k, (uint16_t)(((chunk_words - 1) << 4) | log));
+        }
+        if ((st = write_aligned(w, meta, meta_bytes, PA_LANCE_ALIGN, &rec.buf_off[0])) != PA_OK)
+            return st;
+        if ((st = write_aligned(w, data, dpos, PA_LANCE_ALIGN, &rec.buf_off[1])) != PA_OK)
+            return st;
+        rec.buf_size[0] = meta_bytes;
+        rec.buf_size[1] = dpos;
+        rec.num_bufs = 2;
+    }
+    if ((st = add_page(c, &rec)) != PA_OK)
+        return st;
+    c->rows_flushed += c->buf_rows;
+    c->buf_rows = 0;
+    return PA_OK;
+}
+
+/* Creates the file and the per-column state (see the header). */
+pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
+                                 const pa_field *fields, size_t num_fields,
+                                 const pa_lance_write_options *opts)
+{
+    *out = NULL;
+    if (!path || !fields || num_fields == 0)
+        return pa_fail(PA_ERR_INVALID, "lance writer: a path and at least one field are needed");
+    size_t page_bytes = opts && opts->page_bytes ? opts->page_bytes : DEFAULT_PAGE_BYTES;
+    for (size_t i = 0; i < num_fields; i++) {
+        pa_status st = pa_validate_field(&fields[i]);
+        if (st != PA_OK)
+            return pa_fail_prefix(st, "%s", path);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(fields[i].name, fields[j].name))
+                return pa_fail(PA_ERR_INVALID, "%s: two fields are named \"%s\"", path,
+                               fields[i].name);
+    }
+    pa_lance_writer *w = pa_calloc(1, sizeof *w, "lance writer");
+    if (!w)
+        return PA_ERR_NOMEM;
+    w->fd = -1;
+    w->path = pa_strdup(path, "path");
+    w->cols = pa_calloc(num_fields, sizeof *w->cols, "columns");
+    if (!w->path || !w->cols) {
+        pa_lance_writer_free(w);
+        return PA_ERR_NOMEM;
+    }
+    w->num_cols = num_fields;
+    for (size_t i = 0; i < num_fields; i++) {
+        col_state *c = &w->cols[i];
+        c->field = fields[i];
+        c->field.name = pa_strdup(fields[i].name, "field name");
+        c->row_bytes = pa_type_row_bytes(fields[i].type, fields[i].dim);
+        c->item_bits = fields[i].type == PA_TYPE_UINT64 ? 64
+                       : fields[i].type == PA_TYPE_FSL_UINT8 ? 8 : 32;
+        c->fullzip = c->row_bytes >= FULLZIP_MIN_VALUE_BYTES;
+        c->log_chunk = c->fullzip ? 0 : miniblock_log_chunk(c->row_bytes);
+        c->page_rows = PA_MAX((uint64_t)1, page_bytes / c->row_bytes);
+        if (!c->fullzip) /* whole chunks per page */
+            c->page_rows = PA_MAX((uint64_t)1 << c->log_chunk,
+                                  c->page_rows >> c->log_chunk << c->log_chunk);
+        c->buf = c->field.name ? pa_malloc((size_t)c->page_rows * c->row_bytes, "page buffer")
+                               : NULL;
+        if (!c->buf) {
+            pa_lance_writer_free(w);
+            return PA_ERR_NOMEM;
+        }
+    }
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        pa_status st = pa_fail(PA_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
+        free(w->path);
+        w->path = NULL; /* nothing to remove */
+        pa_lance_writer_free(w);
+        return st;
+    }
+    *out = w;
+    return PA_OK;
+}
+
+/* Copies rows into the column buffers, writing a page each time a buffer fills. */
+pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
+                                 uint64_t num_rows)
+{
+    if (w->closed || w->failed)
+        return pa_fail(PA_ERR_STATE, "%s: append after %s", w->path,
+                       w->closed ? "close" : "an earlier failure");
+    if (num_rows && !columns)
+        return pa_fail(PA_ERR_INVALID, "%s: append of %llu rows without column data", w->path,
+                       (unsigned long long)num_rows);
+    for (size_t i = 0; i < w->num_cols; i++)
+        if (num_rows && !columns[i])
+            return pa_fail(PA_ERR_INVALID, "%s: append: no data for column \"%s\"", w->path,
+                           w->cols[i].field.name);
+    for (size_t i = 0; i < w->num_cols; i++) {
+        col_state *c = &w->cols[i];
+        const uint8_t *src = columns[i];
+        uint64_t left = num_rows;
+        while (left) {
+            uint64_t take = PA_MIN(left, c->page_rows - c->buf_rows);
+            memcpy(c->buf + c->buf_rows * c->row_bytes, src, (size_t)(take * c->row_bytes));
+            c->buf_rows += take;
+            src += take * c->row_bytes;
+            left -= take;
+            if (c->buf_rows == c->page_rows) {
+                pa_status st = flush_page(w, c);
+                if (st != PA_OK)
+                    return writer_failed(w, st);
+            }
+        }
+    }
+    w->num_rows += num_rows;
+    return PA_OK;
+}
+
+/* Records (or replaces) a schema metadata entry. */
+pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key, const void *value,
+                                       size_t value_len)
+{
+    if (w->closed || w->failed)
+        return pa_fail(PA_ERR_STATE, "%s: set_metadata after %s", w->path,
+                       w->closed ? "close" : "an earlier failure");
+    if (!key || !key[0] || (value_len && !value))
+        return pa_fail(PA_ERR_INVALID, "%s: metadata needs a key and a value", w->path);
+    uint8_t *copy = pa_malloc(value_len, "metadata value");
+    if (!copy)
+        return PA_ERR_NOMEM;
+    if (value_len)
+        memcpy(copy, value, value_len);
+    for (size_t i = 0; i < w->num_meta; i++)
+        if (!strcmp(w->meta[i].key, key)) {
+            free(w->meta[i].value);
+            w->meta[i].value = copy;
+            w->meta[i].len = value_len;
+            return PA_OK;
+        }
+    meta_kv *m = pa_realloc(w->meta, (w->num_meta + 1) * sizeof *m, "metadata");
+    char *k = m ? pa_strdup(key, "metadata key") : NULL;
+    if (m)
+        w->meta = m;
+    if (!k) {
+        free(copy);
+        return PA_ERR_NOMEM;
+    }
+    w->meta[w->num_meta++] = (meta_kv){k, copy, value_len};
+    return PA_OK;
+}
+
+/* Writes an extra global buffer immediately and remembers where it went. */
+pa_status pa_lance_writer_add_global_buffer(pa_lance_writer *w, const void *data, size_t len,
+                                            uint32_t *index_out)
+{
+    if (w->closed || w->failed)
+        return pa_fail(PA_ERR_STATE, "%s: add_global_buffer after %s", w->path,
+                       w->closed ? "close" : "an earlier failure");
+    if (len && !data)
+        return pa_fail(PA_ERR_INVALID, "%s: global buffer of %zu bytes without data", w->path,
+                       len);
+    uint64_t *off = pa_realloc(w->gbuf_off, (w->num_gbufs + 1) * sizeof *off, "global buffers");
+    if (!off)
+        return PA_ERR_NOMEM;
+    w->gbuf_off = off;
+    uint64_t *size = pa_realloc(w->gbuf_size, (w->num_gbufs + 1) * sizeof *size,
+                                "global buffers");
+    if (!size)
+        return PA_ERR_NOMEM;
+    w->gbuf_size = size;
+    uint64_t at;
+    pa_status st = write_aligned(w, data, len, PA_LANCE_ALIGN, &at);
+    if (st != PA_OK)
+        return writer_failed(w, st);
+    w->gbuf_off[w->num_gbufs] = at;
+    w->gbuf_size[w->num_gbufs] = len;
+    w->num_gbufs++;
+    if (index_out)
+        *index_out = (uint32_t)w->num_gbufs;
+    return PA_OK;
+}
+
+/* Packs Any{type_url, value} (how Lance wraps every encoding description); malloc'd. */
+static uint8_t *pack_any(const char *type_url, const uint8_t *value, size_t len, size_t *out_len)
+{
+    Pa__Lancepb__Any any = PA__LANCEPB__ANY__INIT;
+    any.type_url = (char *)type_url;
+    any.value.data = (uint8_t *)value;
+    any.value.len = len;
+    *out_len = pa__lancepb__any__get_packed_size(&any);
+    uint8_t *buf = pa_malloc(*out_len, "encoding");
+    if (buf)
+        pa__lancepb__any__pack(&any, buf);
+    return buf;
+}
+
+/* The PageLayout of a page of column c with num_rows rows, packed inside an Any. */
+static uint8_t *pack_page_layout(const col_state *c, uint64_t num_rows, size_t *out_len)
+{
+    Pa__Lancepb__Flat flat = PA__LANCEPB__FLAT__INIT;
+    Pa__Lancepb__CompressiveEncoding items = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
+    Pa__Lancepb__FixedSizeList fsl = PA__LANCEPB__FIXED_SIZE_LIST__INIT;
+    Pa__Lancepb__CompressiveEncoding value = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
+    flat.bits_per_value = c->item_bits;
+    if (c->field.type == PA_TYPE_FSL_UINT8 || c->field.type == PA_TYPE_FSL_FLOAT32) {
+        items.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
+        items.flat = &flat;
+        fsl.items_per_value = c->field.dim;
+        fsl.values = &items;
+        value.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST;
+        value.fixed_size_list = &fsl;
+    } else {
+        value.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
+        value.flat = &flat;
+    }
+    Pa__Lancepb__RepDefLayer layers[1] = {PA__LANCEPB__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM};
+    Pa__Lancepb__PageLayout layout = PA__LANCEPB__PAGE_LAYOUT__INIT;
+    Pa__Lancepb__MiniBlockLayout mb = PA__LANCEPB__MINI_BLOCK_LAYOUT__INIT;
+    Pa__Lancepb__FullZipLayout fz = PA__LANCEPB__FULL_ZIP_LAYOUT__INIT;
+    if (c->fullzip) {
+        fz.details_case = PA__LANCEPB__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
+        fz.bits_per_value = (uint32_t)(c->row_bytes * 8);
+        fz.num_items = (uint32_t)num_rows;
+        fz.num_visible_items = (uint32_t)num_rows;
+        fz.value_compression = &value;
+        fz.n_layers = 1;
+        fz.layers = layers;
+        layout.layout_case = PA__LANCEPB__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
+        layout.full_zip_layout = &fz;
+    } else {
+        mb.value_compression = &value;
+        mb.n_layers = 1;
+        mb.layers = layers;
+        mb.num_buffers = 1;
+        mb.num_items = num_rows;
+        layout.layout_case = PA__LANCEPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT;
+        layout.mini_block_layout = &mb;
+    }
+    size_t len = pa__lancepb__page_layout__get_packed_size(&layout);
+    uint8_t *buf = pa_malloc(len, "page layout");
+    if (!buf)
+        return NULL;
+    pa__lancepb__page_layout__pack(&layout, buf);
+    uint8_t *any = pack_any("/lance.encodings21.PageLayout", buf, len, out_len);
+    free(buf);
+    return any;
+}
+
+/* Packs column c's ColumnMetadata: the (empty) column encoding and one record per page, each
+ * with its buffers and its PageLayout as a direct encoding. */
+static uint8_t *pack_column_metadata(const col_state *c, size_t *out_len)
+{
+    Pa__Lancepb__Empty empty = PA__LANCEPB__EMPTY__INIT;
+    Pa__Lancepb__ColumnEncoding colenc = PA__LANCEPB__COLUMN_ENCODING__INIT;
+    colenc.column_encoding_case = PA__LANCEPB__COLUMN_ENCODING__COLUMN_ENCODING_VALUES;
+    colenc.values = &empty;
+    uint8_t colenc_buf[16];
+    size_t colenc_len = pa__lancepb__column_encoding__pack(&colenc, colenc_buf);
+    size_t n = c->num_pages;
+
+    Pa__Lancepb__DirectEncoding col_direct = PA__LANCEPB__DIRECT_ENCODING__INIT;
+    Pa__Lancepb__Encoding col_enc = PA__LANCEPB__ENCODING__INIT;
+    col_direct.encoding.data = pack_any("/lance.encodings.ColumnEncoding", colenc_buf,
+                                        colenc_len, &col_direct.encoding.len);
+    col_enc.location_case = PA__LANCEPB__ENCODING__LOCATION_DIRECT;
+    col_enc.direct = &col_direct;
+
+    Pa__Lancepb__ColumnMetadata__Page *pages = pa_calloc(n, sizeof *pages, "pages");
+    Pa__Lancepb__ColumnMetadata__Page **page_ptrs = pa_calloc(n, sizeof *page_ptrs, "pages");
+    Pa__Lancepb__DirectEncoding *directs = pa_calloc(n, sizeof *directs, "page encodings");
+    Pa__Lancepb__Encoding *encs = pa_calloc(n, sizeof *encs, "page encodings");
+    uint8_t *out = NULL;
+    bool ok = col_direct.encoding.data && pages && page_ptrs && directs && encs;
+    for (size_t i = 0; ok && i < n; i++) {
+        const page_rec *p = &c->pages[i];
+        pa__lancepb__direct_encoding__init(&directs[i]);
+        directs[i].encoding.data = pack_page_layout(c, p->num_rows, &directs[i].encoding.len);
+        if (!directs[i].encoding.data) {
+            ok = false;
+            break;
+        }
+        pa__lancepb__encoding__init(&encs[i]);
+        encs[i].location_case = PA__LANCEPB__ENCODING__LOCATION_DIRECT;
+        encs[i].direct = &directs[i];
+        pa__lancepb__column_metadata__page__init(&pages[i]);
+        pages[i].n_buffer_offsets = (size_t)p->num_bufs;
+        pages[i].buffer_offsets = (uint64_t *)p->buf_off;
+        pages[i].n_buffer_sizes = (size_t)p->num_bufs;
+        pages[i].buffer_sizes = (uint64_t *)p->buf_size;
+        pages[i].length = p->num_rows;
+        pages[i].priority = p->first_row;
+        pages[i].encoding = &encs[i];
+        page_ptrs[i] = &pages[i];
+    }
+    if (ok) {
+        Pa__Lancepb__ColumnMetadata cm = PA__LANCEPB__COLUMN_METADATA__INIT;
+        cm.encoding = &col_enc;
+        cm.n_pages = n;
+        cm.pages = page_ptrs;
+        *out_len = pa__lancepb__column_metadata__get_packed_size(&cm);
+        out = pa_malloc(*out_len, "column metadata");
+        if (out)
+            pa__lancepb__column_metadata__pack(&cm, out);
+    }
+    for (size_t i = 0; directs && i < n; i++)
+        free(directs[i].encoding.data);
+    free(col_direct.encoding.data);
+    free(encs);
+    free(directs);
+    free(page_ptrs);
+    free(pages);
+    return out;
+}
+
+/* Packs the FileDescriptor (schema + row count) that goes into global buffer 0. */
+static uint8_t *pack_schema(const pa_lance_writer *w, size_t *out_len)
+{
+    pa_field *fields = pa_calloc(w->num_cols, sizeof *fields, "schema");
+    if (!fields)
+        return NULL;
+    for (size_t i = 0; i < w->num_cols; i++)
+        fields[i] = w->cols[i].field;
+    Pa__Lancepb__Field **pb = pa_pb_fields_new(fields, w->num_cols);
+    free(fields);
+    Pa__Lancepb__BytesEntry *entries = pa_calloc(w->num_meta, sizeof *entries, "metadata");
+    Pa__Lancepb__BytesEntry **entry_ptrs = pa_calloc(w->num_meta, sizeof *entry_ptrs, "metadata");
+    uint8_t *out = NULL;
+    if (pb && entries && entry_ptrs) {
+        for (size_t i = 0; i < w->num_meta; i++) {
+            pa__lancepb__bytes_entry__init(&entries[i]);
+            entries[i].key = w->meta[i].key;
+            entries[i].value.data = w->meta[i].value;
+            entries[i].value.len = w->meta[i].len;
+            entry_ptrs[i] = &entries[i];
+        }
+        Pa__Lancepb__Schema schema = PA__LANCEPB__SCHEMA__INIT;
+        schema.n_fields = w->num_cols;
+        schema.fields = pb;
+        schema.n_metadata = w->num_meta;
+        schema.metadata = entry_ptrs;
+        Pa__Lancepb__FileDescriptor fd = PA__LANCEPB__FILE_DESCRIPTOR__INIT;
+        fd.schema = &schema;
+        fd.length = w->num_rows;
+        *out_len = pa__lancepb__file_descriptor__get_packed_size(&fd);
+        out = pa_malloc(*out_len, "schema");
+        if (out)
+            pa__lancepb__file_descriptor__pack(&fd, out);
+    }
+    free(entry_ptrs);
+    free(entries);
+    pa_pb_fields_free(pb, w->num_cols);
+    return out;
+}
+
+/* Writes everything after the data pages (see the file comment) and fsyncs. */
+static pa_status write_tail(pa_lance_writer *w)
+{
+    pa_status st;
+    for (size_t i = 0; i < w->num_cols; i++)
+        if ((st = flush_page(w, &w->cols[i])) != PA_OK)
+            return st;
+
+    size_t len;
+    uint8_t *schema = pack_schema(w, &len);
+    if (!schema)
+        return PA_ERR_NOMEM;
+    uint64_t schema_off;
+    st = write_aligned(w, schema, len, PA_LANCE_ALIGN, &schema_off);
+    free(schema);
+    if (st != PA_OK)
+        return st;
+    uint64_t schema_len = len;
+
+    size_t ngb = w->num_gbufs + 1;
+    uint64_t *cmo = pa_calloc(w->num_cols * 2, sizeof *cmo, "column offset table");
+    uint64_t *gbo = pa_calloc(ngb * 2, sizeof *gbo, "global buffer table");
+    if (!cmo || !gbo) {
+        free(cmo);
+        free(gbo);
+        return PA_ERR_NOMEM;
+    }
+    uint64_t col_meta_start = w->pos;
+    for (size_t i = 0; i < w->num_cols && st == PA_OK; i++) {
+        uint8_t *cm = pack_column_metadata(&w->cols[i], &len);
+        if (!cm) {
+            st = PA_ERR_NOMEM;
+            break;
+        }
+        st = write_aligned(w, cm, len, 1, &cmo[2 * i]);
+        cmo[2 * i + 1] = len;
+        free(cm);
+    }
+    uint64_t cmo_start = w->pos, gbo_start = 0;
+    if (st == PA_OK)
+        st = write_aligned(w, cmo, w->num_cols * 16, 1, NULL);
+    gbo[0] = schema_off;
+    gbo[1] = schema_len;
+    for (size_t i = 0; i < w->num_gbufs; i++) {
+        gbo[2 * (i + 1)] = w->gbuf_off[i];
+        gbo[2 * (i + 1) + 1] = w->gbuf_size[i];
+    }
+    gbo_start = w->pos;
+    if (st == PA_OK)
+        st = write_aligned(w, gbo, ngb * 16, 1, NULL);
+    free(cmo);
+    free(gbo);
+    if (st != PA_OK)
+        return st;
+
+    uint8_t footer[PA_LANCE_FOOTER_BYTES];
+    pa_st64(footer, col_meta_start);
+    pa_st64(footer + 8, cmo_start);
+    pa_st64(footer + 16, gbo_start);
+    pa_st32(footer + 24, (uint32_t)ngb);
+    pa_st32(footer + 28, (uint32_t)w->num_cols);
+    pa_st16(footer + 32, PA_LANCE_MAJOR);
+    pa_st16(footer + 34, PA_LANCE_MINOR);
+    memcpy(footer + 36, PA_LANCE_MAGIC, 4);
+    if ((st = write_aligned(w, footer, sizeof footer, 1, NULL)) != PA_OK)
+        return st;
+    return pa_fsync_fd(w->fd, w->path);
+}
+
+/* Finishes the file (see the header). */
+pa_status pa_lance_writer_close(pa_lance_writer *w)
+{
+    if (w->closed || w->failed)
+        return pa_fail(PA_ERR_STATE, "%s: close after %s", w->path,
+                       w->closed ? "close" : "an earlier failure");
+    pa_status st = write_tail(w);
+    if (st != PA_OK)
+        return writer_failed(w, st);
+    if (close(w->fd) != 0) {
+        w->fd = -1;
+        return writer_failed(w, pa_fail(PA_ERR_IO, "%s: close failed: %s", w->path,
+                                        strerror(errno)));
+    }
+    w->fd = -1;
+    w->closed = true;
+    for (size_t i = 0; i < w->num_cols; i++) { /* page buffers are no longer needed */
+        free(w->cols[i].buf);
+        w->cols[i].buf = NULL;
+    }
+    return PA_OK;
+}
+
+uint64_t pa_lance_writer_num_rows(const pa_lance_writer *w) { return w->num_rows; }
+
+uint64_t pa_lance_writer_bytes_written(const pa_lance_writer *w) { return w->pos; }
+
+/* Frees the writer, removing the file unless it was closed successfully. */
+void pa_lance_writer_free(pa_lance_writer *w)
+{
+    if (!w)
+        return;
+    if (w->fd >= 0)
+        close(w->fd);
+    if (!w->closed && w->path)
+        unlink(w->path);
+    for (size_t i = 0; w->cols && i < w->num_cols; i++) {
+        free((char *)w->cols[i].field.name);
+        free(w->cols[i].buf);
+        free(w->cols[i].pages);
+    }
+    for (size_t i = 0; i < w->num_meta; i++) {
+        free(w->meta[i].key);
+        free(w->meta[i].value);
+    }
+    free(w->meta);
+    free(w->cols);
+    free(w->gbuf_off);
+    free(w->gbuf_size);
+    free(w->stage);
+    free(w->path);
+    free(w);
+}
