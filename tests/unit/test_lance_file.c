@@ -1,0 +1,632 @@
+/* Lance file writer/reader: round trips of every column type across many pages, random row
+ * ranges, metadata and global buffers, FastLanes bit-packing, and one test per kind of bad
+ * input (each checking the status and the words of the message). */
+#include "lance/lance_internal.h"
+#include "test.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[512];
+
+static const char *tpath(const char *name)
+{
+    static char buf[4][600];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Column values as functions of the row, so any range can be checked. */
+static uint64_t v_u64(uint64_t i) { return i * 0x9E3779B97F4A7C15ull; }
+static uint32_t v_u32(uint64_t i) { return (uint32_t)(i * 2654435761u); }
+static float v_f32(uint64_t i) { return (float)i * 0.5f - 1000.0f; }
+static uint8_t v_code(uint64_t i, uint32_t j) { return (uint8_t)(i * 7 + j * 13); }
+static float v_vec(uint64_t i, uint32_t j) { return (float)((i * 131 + j) % 8191) - 4000.0f; }
+
+#define DIM_SMALL 8
+#define DIM_BIG 96 /* 384-byte rows: full-zip */
+#define CODE_W 16
+
+static const pa_field fields[] = {
+    {"u64", PA_TYPE_UINT64, 1},         {"u32", PA_TYPE_UINT32, 1},
+    {"f32", PA_TYPE_FLOAT32, 1},        {"code", PA_TYPE_FSL_UINT8, CODE_W},
+    {"vsmall", PA_TYPE_FSL_FLOAT32, DIM_SMALL}, {"vbig", PA_TYPE_FSL_FLOAT32, DIM_BIG},
+};
+#define NF (sizeof fields / sizeof fields[0])
+
+/* Fills buffers for rows [first, first+n). */
+static void fill(uint64_t first, size_t n, uint64_t *a, uint32_t *b, float *c, uint8_t *d,
+                 float *e, float *f)
+{
+    for (size_t k = 0; k < n; k++) {
+        uint64_t i = first + k;
+        a[k] = v_u64(i), b[k] = v_u32(i), c[k] = v_f32(i);
+        for (uint32_t j = 0; j < CODE_W; j++)
+            d[k * CODE_W + j] = v_code(i, j);
+        for (uint32_t j = 0; j < DIM_SMALL; j++)
+            e[k * DIM_SMALL + j] = v_vec(i, j);
+        for (uint32_t j = 0; j < DIM_BIG; j++)
+            f[k * DIM_BIG + j] = v_vec(i, j + 1000);
+    }
+}
+
+/* Writes `rows` rows in uneven batches with the given page size. */
+static pa_status write_file(const char *path, uint64_t rows, size_t page_bytes)
+{
+    const size_t maxb = 5000;
+    uint64_t *a = malloc(maxb * 8);
+    uint32_t *b = malloc(maxb * 4);
+    float *c = malloc(maxb * 4), *e = malloc(maxb * DIM_SMALL * 4), *f = malloc(maxb * DIM_BIG * 4);
+    uint8_t *d = malloc(maxb * CODE_W);
+    pa_lance_write_options o = {.page_bytes = page_bytes};
+    pa_lance_writer *w;
+    pa_status st = pa_lance_writer_create(&w, path, fields, NF, &o);
+    for (uint64_t done = 0; st == PA_OK && done < rows;) {
+        size_t n = (size_t)PA_MIN(rows - done, 1 + rnd() % maxb);
+        fill(done, n, a, b, c, d, e, f);
+        const void *cols[] = {a, b, c, d, e, f};
+        st = pa_lance_writer_append(w, cols, n);
+        done += n;
+    }
+    if (st == PA_OK)
+        st = pa_lance_writer_set_metadata(w, "k1", "first", 5);
+    if (st == PA_OK)
+        st = pa_lance_writer_set_metadata(w, "k1", "replaced", 8);
+    if (st == PA_OK)
+        st = pa_lance_writer_set_metadata(w, "partifact:test", "{\"x\":1}", 7);
+    uint32_t gi = 0;
+    if (st == PA_OK)
+        st = pa_lance_writer_add_global_buffer(w, "global-bytes", 12, &gi);
+    if (st == PA_OK && gi != 1)
+        st = PA_ERR_STATE;
+    if (st == PA_OK)
+        st = pa_lance_writer_close(w);
+    pa_lance_writer_free(w);
+    free(a), free(b), free(c), free(d), free(e), free(f);
+    return st;
+}
+
+/* Checks rows [off, off+n) of every column against the formulas. */
+static int check_range(pa_lance_reader *r, uint64_t off, uint64_t n)
+{
+    int bad = 0;
+    uint64_t *a = malloc(n * 8 + 1);
+    uint32_t *b = malloc(n * 4 + 1);
+    float *c = malloc(n * 4 + 1), *e = malloc(n * DIM_SMALL * 4 + 1),
+          *f = malloc(n * DIM_BIG * 4 + 1);
+    uint8_t *d = malloc(n * CODE_W + 1);
+    void *outs[] = {a, b, c, d, e, f};
+    for (size_t col = 0; col < NF; col++)
+        if (pa_lance_reader_read(r, col, off, n, outs[col]) != PA_OK) {
+            fprintf(stderr, "read col %zu [%llu,+%llu): %s\n", col, (unsigned long long)off,
+                    (unsigned long long)n, pa_last_error());
+            bad++;
+        }
+    for (uint64_t k = 0; k < n && !bad; k++) {
+        uint64_t i = off + k;
+        bad += a[k] != v_u64(i);
+        bad += b[k] != v_u32(i);
+        bad += c[k] != v_f32(i);
+        for (uint32_t j = 0; j < CODE_W; j++)
+            bad += d[k * CODE_W + j] != v_code(i, j);
+        for (uint32_t j = 0; j < DIM_SMALL; j++)
+            bad += e[k * DIM_SMALL + j] != v_vec(i, j);
+        for (uint32_t j = 0; j < DIM_BIG; j++)
+            bad += f[k * DIM_BIG + j] != v_vec(i, j + 1000);
+    }
+    free(a), free(b), free(c), free(d), free(e), free(f);
+    return bad;
+}
+
+static void test_round_trip(void)
+{
+    const uint64_t rows = 70001;
+    const char *path = tpath("rt.lance");
+    CHECK_OK(write_file(path, rows, 64 * 1024)); /* 64 KiB pages: many pages per column */
+    pa_lance_reader *r;
+    CHECK_OK(pa_lance_reader_open(&r, path));
+    if (!r)
+        return;
+    CHECK(pa_lance_reader_num_rows(r) == rows);
+    CHECK(pa_lance_reader_num_fields(r) == NF);
+    for (size_t i = 0; i < NF; i++) {
+        pa_field f;
+        CHECK_OK(pa_lance_reader_field(r, i, &f));
+        CHECK(!strcmp(f.name, fields[i].name) && f.type == fields[i].type && f.dim == fields[i].dim);
+        CHECK(pa_lance_reader_num_pages(r, i) > 3);
+    }
+    pa_lance_page_info pi;
+    CHECK_OK(pa_lance_reader_page(r, 5, 0, &pi));
+    CHECK(!strcmp(pi.layout, "full-zip"));
+    CHECK_OK(pa_lance_reader_page(r, 4, 0, &pi));
+    CHECK(!strcmp(pi.layout, "mini-block"));
+    size_t idx;
+    CHECK_OK(pa_lance_reader_find_field(r, "vsmall", &idx));
+    CHECK(idx == 4);
+    CHECK_ERR(pa_lance_reader_find_field(r, "nope", &idx), PA_ERR_RANGE, "no column named \"nope\"");
+
+    /* everything, then random ranges (many straddle page and chunk boundaries) */
+    CHECK(check_range(r, 0, rows) == 0);
+    int bad = 0;
+    for (int t = 0; t < 300; t++) {
+        uint64_t off = rnd() % rows;
+        uint64_t n = 1 + rnd() % PA_MIN(rows - off, t % 3 ? 3000 : rows);
+        bad += check_range(r, off, n);
+    }
+    CHECK(bad == 0);
+    CHECK(check_range(r, rows - 1, 1) == 0);
+    CHECK(check_range(r, rows, 0) == 0);
+
+    /* a read of a few rows touches a few KiB, not whole pages */
+    uint64_t before = pa_lance_reader_bytes_read(r);
+    uint64_t one;
+    CHECK_OK(pa_lance_reader_read(r, 0, 40000, 1, &one));
+    CHECK(one == v_u64(40000));
+    CHECK(pa_lance_reader_bytes_read(r) - before < 16 * 1024);
+    float vb[DIM_BIG];
+    before = pa_lance_reader_bytes_read(r);
+    CHECK_OK(pa_lance_reader_read(r, 5, 50000, 1, vb));
+    CHECK(pa_lance_reader_bytes_read(r) - before == DIM_BIG * 4);
+
+    /* metadata and global buffers */
+    const void *v;
+    size_t len;
+    CHECK_OK(pa_lance_reader_metadata(r, "k1", &v, &len));
+    CHECK(len == 8 && !memcmp(v, "replaced", 8));
+    CHECK(pa_lance_reader_num_metadata(r) == 2);
+    CHECK_ERR(pa_lance_reader_metadata(r, "zz", &v, &len), PA_ERR_RANGE, "no schema metadata key");
+    CHECK(pa_lance_reader_num_global_buffers(r) == 2);
+    void *g;
+    CHECK_OK(pa_lance_reader_global_buffer(r, 1, &g, &len));
+    CHECK(len == 12 && !memcmp(g, "global-bytes", 12));
+    free(g);
+    CHECK_ERR(pa_lance_reader_global_buffer(r, 2, &g, &len), PA_ERR_RANGE, "global buffer 2");
+
+    /* ranges out of bounds */
+    uint64_t big[4];
+    CHECK_ERR(pa_lance_reader_read(r, 0, rows - 1, 2, big), PA_ERR_RANGE, "out of range");
+    CHECK_ERR(pa_lance_reader_read(r, 0, UINT64_MAX, 2, big), PA_ERR_RANGE, "out of range");
+    CHECK_ERR(pa_lance_reader_read(r, 9, 0, 1, big), PA_ERR_RANGE, "column 9 does not exist");
+    pa_lance_reader_free(r);
+
+    /* the same rows with the default 8 MiB pages give identical values */
+    CHECK_OK(write_file(tpath("rt8.lance"), 20000, 0));
+    CHECK_OK(pa_lance_reader_open(&r, tpath("rt8.lance")));
+    if (r) {
+        CHECK(pa_lance_reader_num_pages(r, 0) == 1);
+        CHECK(check_range(r, 0, 20000) == 0);
+        pa_lance_reader_free(r);
+    }
+}
+
+static void test_empty_file(void)
+{
+    pa_lance_writer *w;
+    CHECK_OK(pa_lance_writer_create(&w, tpath("empty.lance"), fields, NF, NULL));
+    CHECK_OK(pa_lance_writer_close(w));
+    pa_lance_writer_free(w);
+    pa_lance_reader *r;
+    CHECK_OK(pa_lance_reader_open(&r, tpath("empty.lance")));
+    if (r) {
+        CHECK(pa_lance_reader_num_rows(r) == 0);
+        CHECK_OK(pa_lance_reader_read(r, 0, 0, 0, NULL));
+        pa_lance_reader_free(r);
+    }
+}
+
+static void test_writer_errors(void)
+{
+    pa_lance_writer *w;
+    pa_field bad_dim[] = {{"v", PA_TYPE_FSL_FLOAT32, 0}};
+    CHECK_ERR(pa_lance_writer_create(&w, tpath("x.lance"), bad_dim, 1, NULL), PA_ERR_INVALID,
+              "list size must be between 1 and 1048576, got 0");
+    pa_field scalar_dim[] = {{"v", PA_TYPE_UINT32, 3}};
+    CHECK_ERR(pa_lance_writer_create(&w, tpath("x.lance"), scalar_dim, 1, NULL), PA_ERR_INVALID,
+              "dim must be 1 for a scalar type");
+    pa_field dup[] = {{"a", PA_TYPE_UINT32, 1}, {"a", PA_TYPE_UINT64, 1}};
+    CHECK_ERR(pa_lance_writer_create(&w, tpath("x.lance"), dup, 2, NULL), PA_ERR_INVALID,
+              "two fields are named \"a\"");
+    CHECK_ERR(pa_lance_writer_create(&w, "/nonexistent-dir/x.lance", fields, NF, NULL), PA_ERR_IO,
+              "cannot create file");
+
+    /* a writer freed before close leaves no file behind */
+    const char *p = tpath("aborted.lance");
+    CHECK_OK(pa_lance_writer_create(&w, p, fields, NF, NULL));
+    CHECK(access(p, F_OK) == 0);
+    pa_lance_writer_free(w);
+    CHECK(access(p, F_OK) != 0);
+
+    /* calls after close */
+    pa_field one[] = {{"a", PA_TYPE_UINT32, 1}};
+    CHECK_OK(pa_lance_writer_create(&w, tpath("closed.lance"), one, 1, NULL));
+    uint32_t x = 5;
+    const void *cols[] = {&x};
+    CHECK_OK(pa_lance_writer_append(w, cols, 1));
+    CHECK_OK(pa_lance_writer_close(w));
+    CHECK_ERR(pa_lance_writer_append(w, cols, 1), PA_ERR_STATE, "append after close");
+    CHECK_ERR(pa_lance_writer_close(w), PA_ERR_STATE, "close after close");
+    CHECK_ERR(pa_lance_writer_set_metadata(w, "k", "v", 1), PA_ERR_STATE, "after close");
+    pa_lance_writer_free(w);
+    CHECK(access(tpath("closed.lance"), F_OK) == 0);
+}
+
+static void test_fastlanes(void)
+{
+    static const unsigned ts[] = {8, 16, 32, 64};
+    int bad = 0;
+    for (size_t ti = 0; ti < 4; ti++) {
+        unsigned t = ts[ti];
+        for (unsigned w = 0; w <= t; w++) {
+            uint64_t in[1024], packed[1024], out[1024];
+            uint8_t *ib = (uint8_t *)in;
+            for (size_t k = 0; k < 1024 * t / 8; k++)
+                ib[k] = (uint8_t)rnd();
+            pa_fastlanes_pack(t, w, in, packed);
+            pa_fastlanes_unpack(t, w, packed, out);
+            uint64_t mask = w == 64 ? ~0ull : ((1ull << w) - 1);
+            for (unsigned k = 0; k < 1024; k++) {
+                uint64_t a = 0, b = 0;
+                memcpy(&a, ib + k * (t / 8), t / 8);
+                memcpy(&b, (uint8_t *)out + k * (t / 8), t / 8);
+                bad += (a & mask) != b;
+            }
+        }
+    }
+    CHECK(bad == 0);
+    /* the layout itself: with width 1 and T=32, value 0 is bit 0 of word 0 and value 128
+     * (row 1 of lane 0) is bit 1 of word 0 */
+    uint32_t vals[1024] = {0}, pk[32];
+    vals[0] = 1;
+    vals[128] = 1;
+    pa_fastlanes_pack(32, 1, vals, pk);
+    CHECK(pk[0] == 3u);
+    for (int k = 1; k < 32; k++)
+        CHECK(pk[k] == 0);
+}
+
+/* ---- crafted files: a minimal Lance file with one column and a chosen page layout ---- */
+
+typedef struct craft {
+    const char *type;              /* logical type */
+    Pa__Lancepb__PageLayout *layout;
+    const char *type_url;          /* default: the 2.1 PageLayout */
+    const uint8_t *bufs[2];
+    size_t buf_len[2];
+    int nbufs;
+    uint64_t rows;
+    uint64_t force_off0;           /* non-zero: write this as buffer 0's offset */
+} craft;
+
+static int write_craft(const char *path, const craft *c)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    uint64_t offs[2] = {0}, pos = 0;
+    for (int b = 0; b < c->nbufs; b++) {
+        while (pos % 64) {
+            fputc(0, f);
+            pos++;
+        }
+        offs[b] = pos;
+        fwrite(c->bufs[b], 1, c->buf_len[b], f);
+        pos += c->buf_len[b];
+    }
+    if (c->force_off0)
+        offs[0] = c->force_off0;
+    /* schema */
+    Pa__Lancepb__Field fld = PA__LANCEPB__FIELD__INIT;
+    Pa__Lancepb__Field *fp = &fld;
+    fld.name = "c";
+    fld.parent_id = -1;
+    fld.logical_type = (char *)c->type;
+    Pa__Lancepb__Schema sc = PA__LANCEPB__SCHEMA__INIT;
+    sc.n_fields = 1;
+    sc.fields = &fp;
+    Pa__Lancepb__FileDescriptor fd = PA__LANCEPB__FILE_DESCRIPTOR__INIT;
+    fd.schema = &sc;
+    fd.length = c->rows;
+    uint8_t sbuf[512];
+    size_t slen = pa__lancepb__file_descriptor__pack(&fd, sbuf);
+    uint64_t schema_off = pos;
+    fwrite(sbuf, 1, slen, f);
+    pos += slen;
+    /* column metadata */
+    uint8_t lbuf[1024], abuf[1200], cbuf[2048];
+    size_t llen = pa__lancepb__page_layout__pack(c->layout, lbuf);
+    Pa__Lancepb__Any any = PA__LANCEPB__ANY__INIT;
+    any.type_url = (char *)(c->type_url ? c->type_url : "/lance.encodings21.PageLayout");
+    any.value.data = lbuf;
+    any.value.len = llen;
+    size_t alen = pa__lancepb__any__pack(&any, abuf);
+    Pa__Lancepb__DirectEncoding de = PA__LANCEPB__DIRECT_ENCODING__INIT;
+    de.encoding.data = abuf;
+    de.encoding.len = alen;
+    Pa__Lancepb__Encoding enc = PA__LANCEPB__ENCODING__INIT;
+    enc.location_case = PA__LANCEPB__ENCODING__LOCATION_DIRECT;
+    enc.direct = &de;
+    Pa__Lancepb__ColumnMetadata__Page pg = PA__LANCEPB__COLUMN_METADATA__PAGE__INIT;
+    Pa__Lancepb__ColumnMetadata__Page *pgp = &pg;
+    uint64_t sizes[2] = {c->buf_len[0], c->buf_len[1]};
+    pg.n_buffer_offsets = pg.n_buffer_sizes = (size_t)c->nbufs;
+    pg.buffer_offsets = offs;
+    pg.buffer_sizes = sizes;
+    pg.length = c->rows;
+    pg.encoding = &enc;
+    Pa__Lancepb__ColumnMetadata cm = PA__LANCEPB__COLUMN_METADATA__INIT;
+    cm.n_pages = 1;
+    cm.pages = &pgp;
+    size_t clen = pa__lancepb__column_metadata__pack(&cm, cbuf);
+    uint64_t cms = pos;
+    fwrite(cbuf, 1, clen, f);
+    pos += clen;
+    uint64_t cmo = pos, t[2] = {cms, clen};
+    fwrite(t, 8, 2, f);
+    pos += 16;
+    uint64_t gbo = pos, g[2] = {schema_off, slen};
+    fwrite(g, 8, 2, f);
+    pos += 16;
+    uint8_t footer[40];
+    pa_st64(footer, cms);
+    pa_st64(footer + 8, cmo);
+    pa_st64(footer + 16, gbo);
+    pa_st32(footer + 24, 1);
+    pa_st32(footer + 28, 1);
+    pa_st16(footer + 32, 2);
+    pa_st16(footer + 34, 1);
+    memcpy(footer + 36, "LANC", 4);
+    fwrite(footer, 1, 40, f);
+    return fclose(f);
+}
+
+/* A mini-block u32 page whose value compression is `vc`, with one 8-value chunk. */
+static pa_status open_miniblock(const char *name, Pa__Lancepb__CompressiveEncoding *vc,
+                                const uint8_t *chunk, size_t chunk_len, uint16_t meta_word,
+                                Pa__Lancepb__RepDefLayer layer)
+{
+    Pa__Lancepb__RepDefLayer layers[1] = {layer};
+    Pa__Lancepb__MiniBlockLayout mb = PA__LANCEPB__MINI_BLOCK_LAYOUT__INIT;
+    mb.value_compression = vc;
+    mb.n_layers = 1;
+    mb.layers = layers;
+    mb.num_buffers = 1;
+    mb.num_items = 8;
+    Pa__Lancepb__PageLayout pl = PA__LANCEPB__PAGE_LAYOUT__INIT;
+    pl.layout_case = PA__LANCEPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT;
+    pl.mini_block_layout = &mb;
+    uint8_t meta[2];
+    pa_st16(meta, meta_word);
+    craft c = {.type = "uint32", .layout = &pl, .bufs = {meta, chunk}, .buf_len = {2, chunk_len},
+               .nbufs = 2, .rows = 8};
+    const char *p = tpath(name);
+    write_craft(p, &c);
+    pa_lance_reader *r;
+    pa_status st = pa_lance_reader_open(&r, p);
+    if (st == PA_OK) {
+        uint32_t out[8];
+        st = pa_lance_reader_read(r, 0, 0, 8, out);
+        for (int i = 0; st == PA_OK && i < 8; i++)
+            if (out[i] != (uint32_t)(i * 3))
+                st = pa_fail(PA_ERR_STATE, "value %d is %u", i, out[i]);
+        pa_lance_reader_free(r);
+    }
+    return st;
+}
+
+static void test_crafted_pages(void)
+{
+    /* a valid chunk: 0 levels, 32-byte value buffer, 8 u32 values (words = 5 -> (5-1)<<4) */
+    uint8_t chunk[40] = {0};
+    pa_st16(chunk + 2, 32);
+    for (int i = 0; i < 8; i++)
+        pa_st32(chunk + 8 + 4 * i, (uint32_t)(i * 3));
+    Pa__Lancepb__Flat flat = PA__LANCEPB__FLAT__INIT;
+    flat.bits_per_value = 32;
+    Pa__Lancepb__CompressiveEncoding vc = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
+    vc.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
+    vc.flat = &flat;
+    const Pa__Lancepb__RepDefLayer ok = PA__LANCEPB__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+    CHECK_OK(open_miniblock("ok.lance", &vc, chunk, 40, (4 << 4) | 3, ok));
+
+    Pa__Lancepb__Opaque opaque = PA__LANCEPB__OPAQUE__INIT;
+    Pa__Lancepb__CompressiveEncoding fsst = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
+    fsst.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FSST;
+    fsst.fsst = &opaque;
+    CHECK_ERR(open_miniblock("fsst.lance", &fsst, chunk, 40, (4 << 4) | 3, ok),
+              PA_ERR_UNSUPPORTED,
+              "page 0 of column 0 (\"c\") uses encoding \"fsst\", which partifact does not read");
+    Pa__Lancepb__CompressiveEncoding rle = fsst;
+    rle.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE;
+    rle.rle = &opaque;
+    CHECK_ERR(open_miniblock("rle.lance", &rle, chunk, 40, (4 << 4) | 3, ok), PA_ERR_UNSUPPORTED,
+              "uses encoding \"rle\"");
+    CHECK_ERR(open_miniblock("nullable.lance", &vc, chunk, 40, (4 << 4) | 3,
+                             PA__LANCEPB__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM),
+              PA_ERR_UNSUPPORTED, "has nulls or nesting");
+    flat.bits_per_value = 16;
+    CHECK_ERR(open_miniblock("bits.lance", &vc, chunk, 40, (4 << 4) | 3, ok), PA_ERR_FORMAT,
+              "stores 16-bit values, the schema's type has 32 bits");
+    flat.bits_per_value = 32;
+    /* chunk table claiming more bytes than the page has */
+    CHECK_ERR(open_miniblock("chunkbytes.lance", &vc, chunk, 40, (9 << 4) | 3, ok),
+              PA_ERR_FORMAT, "chunk table describes 8 values in 80 bytes");
+    /* chunk header with a value buffer larger than the chunk */
+    uint8_t badchunk[40];
+    memcpy(badchunk, chunk, 40);
+    pa_st16(badchunk + 2, 400);
+    CHECK_ERR(open_miniblock("chunkhdr.lance", &vc, badchunk, 40, (4 << 4) | 3, ok),
+              PA_ERR_FORMAT, "value buffer of 400 bytes does not fit in the 40-byte chunk");
+    pa_st16(badchunk + 2, 32);
+    pa_st16(badchunk, 3);
+    CHECK_ERR(open_miniblock("levels.lance", &vc, badchunk, 40, (4 << 4) | 3, ok), PA_ERR_FORMAT,
+              "header says 3 rep/def levels");
+    /* bit-packing with a width wider than the type */
+    uint8_t bp[144] = {0}; /* header, width word, 1024 values at 1 bit, padding */
+    pa_st16(bp + 2, 4 + 128);
+    pa_st32(bp + 8, 33);
+    Pa__Lancepb__InlineBitpacking ib = PA__LANCEPB__INLINE_BITPACKING__INIT;
+    ib.uncompressed_bits_per_value = 32;
+    Pa__Lancepb__CompressiveEncoding bvc = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
+    bvc.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING;
+    bvc.inline_bitpacking = &ib;
+    CHECK_ERR(open_miniblock("bitpack.lance", &bvc, bp, sizeof bp, (uint16_t)((sizeof bp / 8 - 1) << 4), ok),
+              PA_ERR_FORMAT, "bit width 33");
+
+    /* a page buffer that points past the data region */
+    Pa__Lancepb__MiniBlockLayout mb = PA__LANCEPB__MINI_BLOCK_LAYOUT__INIT;
+    Pa__Lancepb__RepDefLayer layers[1] = {ok};
+    mb.value_compression = &vc;
+    mb.n_layers = 1;
+    mb.layers = layers;
+    mb.num_buffers = 1;
+    mb.num_items = 8;
+    Pa__Lancepb__PageLayout pl = PA__LANCEPB__PAGE_LAYOUT__INIT;
+    pl.layout_case = PA__LANCEPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT;
+    pl.mini_block_layout = &mb;
+    uint8_t meta[2];
+    pa_st16(meta, (4 << 4) | 3);
+    craft c = {.type = "uint32", .layout = &pl, .bufs = {meta, chunk}, .buf_len = {2, 40},
+               .nbufs = 2, .rows = 8, .force_off0 = 1u << 30};
+    write_craft(tpath("far.lance"), &c);
+    pa_lance_reader *r = NULL;
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("far.lance")), PA_ERR_FORMAT,
+              "buffer 0 of page 0 of column 0 at byte offset 1073741824 with 2 bytes lies outside");
+    CHECK(r == NULL);
+    /* an older (2.0) encoding description */
+    c.force_off0 = 0;
+    c.type_url = "/lance.encodings.ArrayEncoding";
+    write_craft(tpath("v20.lance"), &c);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("v20.lance")), PA_ERR_UNSUPPORTED,
+              "is encoded as \"/lance.encodings.ArrayEncoding\"");
+    /* a type we do not read */
+    c.type_url = NULL;
+    c.type = "string";
+    write_craft(tpath("string.lance"), &c);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("string.lance")), PA_ERR_UNSUPPORTED,
+              "column type \"string\" is not one partifact reads");
+    /* an all-null page */
+    c.type = "uint32";
+    Pa__Lancepb__AllNullLayout an = PA__LANCEPB__ALL_NULL_LAYOUT__INIT;
+    Pa__Lancepb__PageLayout pl2 = PA__LANCEPB__PAGE_LAYOUT__INIT;
+    pl2.layout_case = PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT;
+    pl2.all_null_layout = &an;
+    c.layout = &pl2;
+    write_craft(tpath("allnull.lance"), &c);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("allnull.lance")), PA_ERR_UNSUPPORTED,
+              "uses the all-null layout");
+}
+
+/* Copies src to dst, then applies fn to the bytes. */
+static void mutate(const char *src, const char *dst, void (*fn)(uint8_t *, size_t *))
+{
+    FILE *f = fopen(src, "rb");
+    fseek(f, 0, SEEK_END);
+    size_t n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(n + 64);
+    if (fread(b, 1, n, f) != n)
+        n = 0;
+    fclose(f);
+    fn(b, &n);
+    f = fopen(dst, "wb");
+    fwrite(b, 1, n, f);
+    fclose(f);
+    free(b);
+}
+
+static void m_truncate_half(uint8_t *b, size_t *n) { PA_UNUSED(b); *n /= 2; }
+static void m_tiny(uint8_t *b, size_t *n) { PA_UNUSED(b); *n = 20; }
+static void m_magic(uint8_t *b, size_t *n) { memcpy(b + *n - 4, "LANX", 4); }
+static void m_version(uint8_t *b, size_t *n) { pa_st16(b + *n - 8, 0); }
+static void m_major(uint8_t *b, size_t *n) { pa_st16(b + *n - 8, 5); pa_st16(b + *n - 6, 3); }
+static void m_cms(uint8_t *b, size_t *n) { pa_st64(b + *n - 40, (uint64_t)1 << 40); }
+static void m_gbuf(uint8_t *b, size_t *n)
+{
+    uint64_t gbo = pa_ld64(b + *n - 24);
+    pa_st64(b + gbo, (uint64_t)*n * 4); /* schema position past the end */
+}
+static void m_colmeta(uint8_t *b, size_t *n)
+{
+    uint64_t cmo = pa_ld64(b + *n - 32);
+    uint64_t off = pa_ld64(b + cmo);
+    memset(b + off, 0xFF, 6); /* garbage at the start of column 0's metadata */
+}
+static void m_chop_tail(uint8_t *b, size_t *n) { PA_UNUSED(b); *n -= 1; }
+
+static void test_bad_files(void)
+{
+    char good[600];
+    snprintf(good, sizeof good, "%s", tpath("good.lance"));
+    CHECK_OK(write_file(good, 3000, 16 * 1024));
+    pa_lance_reader *r = NULL;
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("missing.lance")), PA_ERR_IO, "cannot open");
+    mutate(good, tpath("half.lance"), m_truncate_half);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("half.lance")), PA_ERR_FORMAT,
+              "no \"LANC\" magic in the last 4 bytes");
+    mutate(good, tpath("tiny.lance"), m_tiny);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("tiny.lance")), PA_ERR_FORMAT,
+              "file is 20 bytes, smaller than the 40-byte Lance footer");
+    mutate(good, tpath("magic.lance"), m_magic);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("magic.lance")), PA_ERR_FORMAT, "not a Lance file");
+    mutate(good, tpath("v20.lance"), m_version);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("v20.lance")), PA_ERR_UNSUPPORTED,
+              "Lance file format version 0.1; partifact reads version 2.1");
+    mutate(good, tpath("v53.lance"), m_major);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("v53.lance")), PA_ERR_UNSUPPORTED,
+              "format version 5.3");
+    mutate(good, tpath("cms.lance"), m_cms);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("cms.lance")), PA_ERR_FORMAT,
+              "footer offsets are inconsistent");
+    mutate(good, tpath("gbuf.lance"), m_gbuf);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("gbuf.lance")), PA_ERR_FORMAT,
+              "global buffer 0 at byte offset");
+    mutate(good, tpath("colmeta.lance"), m_colmeta);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("colmeta.lance")), PA_ERR_FORMAT,
+              "metadata of column 0");
+    mutate(good, tpath("chop.lance"), m_chop_tail);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("chop.lance")), PA_ERR_FORMAT, "LANC");
+    CHECK(r == NULL);
+
+    /* a file cut short after open: reads name the file and offset */
+    char cut[600];
+    snprintf(cut, sizeof cut, "%s", tpath("cut.lance"));
+    CHECK_OK(write_file(cut, 3000, 16 * 1024));
+    CHECK_OK(pa_lance_reader_open(&r, cut));
+    if (r) {
+        pa_lance_page_info pi;
+        pa_lance_reader_page(r, 5, 0, &pi);
+        CHECK(truncate(cut, (off_t)pi.offset + 10) == 0);
+        float v[DIM_BIG * 4];
+        CHECK_ERR(pa_lance_reader_read(r, 5, 0, 4, v), PA_ERR_FORMAT, "truncated file?");
+        CHECK(strstr(pa_last_error(), "cut.lance") != NULL);
+        pa_lance_reader_free(r);
+    }
+}
+
+int main(void)
+{
+    const char *base = getenv("PA_TEST_TMP");
+    snprintf(tmpdir, sizeof tmpdir, "%s/lance_file", base ? base : "/tmp");
+    mkdir(base ? base : "/tmp", 0755);
+    mkdir(tmpdir, 0755);
+    test_fastlanes();
+    test_round_trip();
+    test_empty_file();
+    test_writer_errors();
+    test_crafted_pages();
+    test_bad_files();
+    TEST_DONE();
+}
