@@ -21,11 +21,13 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define DEFAULT_PAGE_BYTES (8u << 20)
 #define FULLZIP_MIN_VALUE_BYTES 256
 #define MINIBLOCK_MAX_BYTES (8 * 1024 - 6)
 #define MINIBLOCK_MAX_VALUES 4096
+#define STAGE_BYTES (256u << 10) /* mini-block pages are encoded through this much memory */
 
 /* What close needs to remember about one written page. */
 typedef struct page_rec {
@@ -67,8 +69,8 @@ struct pa_lance_writer {
     size_t num_meta;
     uint64_t *gbuf_off, *gbuf_size; /* extra global buffers (indices 1..) */
     size_t num_gbufs;
-    uint8_t *stage;        /* encoded mini-block page staging area */
-    size_t stage_cap;
+    uint8_t *stage;        /* mini-block chunks on their way to the file (STAGE_BYTES) */
+    XXH64_state_t *hash;   /* XXH64 of every byte written, in file order */
     bool closed, failed;
 };
 
@@ -90,10 +92,12 @@ static pa_status write_aligned(pa_lance_writer *w, const void *data, size_t len,
         pa_status st = pa_pwrite_full(w->fd, zeros, (size_t)(start - w->pos), w->pos, w->path);
         if (st != PA_OK)
             return st;
+        XXH64_update(w->hash, zeros, (size_t)(start - w->pos));
     }
     pa_status st = pa_pwrite_full(w->fd, data, len, start, w->path);
     if (st != PA_OK)
         return st;
+    XXH64_update(w->hash, data, len);
     w->pos = start + len;
     if (at)
         *at = start;
@@ -114,19 +118,6 @@ static unsigned miniblock_log_chunk(size_t value_bytes)
     return log;
 }
 
-/* Grows the staging buffer to at least n bytes. */
-static pa_status stage_reserve(pa_lance_writer *w, size_t n)
-{
-    if (w->stage_cap >= n)
-        return PA_OK;
-    uint8_t *p = pa_realloc(w->stage, n, "page staging buffer");
-    if (!p)
-        return PA_ERR_NOMEM;
-    w->stage = p;
-    w->stage_cap = n;
-    return PA_OK;
-}
-
 /* Appends a page record to the column. */
 static pa_status add_page(col_state *c, const page_rec *rec)
 {
@@ -142,62 +133,111 @@ static pa_status add_page(col_state *c, const page_rec *rec)
     return PA_OK;
 }
 
-/* Encodes the column's buffered rows as one page and writes it. */
-static pa_status flush_page(pa_lance_writer *w, col_state *c)
+/* Encodes n rows at src as one page of column c and writes it. Mini-block chunks are built in
+ * the fixed staging buffer and written as it fills, data buffer first; the chunk table (2 bytes
+ * per chunk) follows, so no page-sized copy is ever made. */
+static pa_status write_page(pa_lance_writer *w, col_state *c, const uint8_t *src, uint64_t n)
 {
-    if (c->buf_rows == 0)
-        return PA_OK;
-    page_rec rec = {.first_row = c->rows_flushed, .num_rows = c->buf_rows};
+    page_rec rec = {.first_row = c->rows_flushed, .num_rows = n};
     pa_status st;
-    size_t data_bytes = (size_t)c->buf_rows * c->row_bytes;
     if (c->fullzip) {
-        st = write_aligned(w, c->buf, data_bytes, PA_LANCE_ALIGN, &rec.buf_off[0]);
-        if (st != PA_OK)
+        size_t bytes = (size_t)n * c->row_bytes;
+        if ((st = write_aligned(w, src, bytes, PA_LANCE_ALIGN, &rec.buf_off[0])) != PA_OK)
             return st;
-        rec.buf_size[0] = data_bytes;
+        rec.buf_size[0] = bytes;
         rec.num_bufs = 1;
     } else {
         uint64_t per_chunk = (uint64_t)1 << c->log_chunk;
-        uint64_t nchunks = (c->buf_rows + per_chunk - 1) / per_chunk;
-        size_t meta_bytes = (size_t)nchunks * 2;
-        size_t cap = meta_bytes + data_bytes + (size_t)nchunks * 16 + 64;
-        if ((st = stage_reserve(w, cap)) != PA_OK)
-            return st;
-        uint8_t *meta = w->stage;
-        uint8_t *data = w->stage + pa_align_up(meta_bytes, 8);
-        size_t dpos = 0;
-        for (uint64_t k = 0; k < nchunks; k++) {
-            uint64_t first = k * per_chunk;
-            uint64_t nvals = PA_MIN(per_chunk, c->buf_rows - first);
-            size_t vbytes = (size_t)nvals * c->row_bytes;
-            size_t start = dpos;
-            pa_st16(data + dpos, 0);                   /* no rep/def levels */
-            pa_st16(data + dpos + 2, (uint16_t)vbytes); /* the one value buffer */
-            memset(data + dpos + 4, 0, 4);
-            dpos += 8;
-            memcpy(data + dpos, c->buf + first * c->row_bytes, vbytes);
-            dpos += vbytes;
-            size_t padded = (size_t)pa_align_up(dpos, 8);
-            memset(data + dpos, 0, padded - dpos);
-            dpos = padded;
-            size_t chunk_words = (dpos - start) / 8;
-            unsigned log = nvals == per_chunk ? c->log_chunk : 0;
-            pa_st16(meta + 2 * k, (uint16_t)(((chunk_words - 1) << 4) | log));
+        uint64_t nchunks = (n + per_chunk - 1) / per_chunk;
+        uint8_t *meta = pa_malloc((size_t)nchunks * 2, "chunk table");
+        if (!meta)
+            return PA_ERR_NOMEM;
+        if (!w->stage && !(w->stage = pa_malloc(STAGE_BYTES, "page staging buffer"))) {
+            free(meta);
+            return PA_ERR_NOMEM;
         }
-        if ((st = write_aligned(w, meta, meta_bytes, PA_LANCE_ALIGN, &rec.buf_off[0])) != PA_OK)
+        size_t fill = 0;
+        uint64_t data_bytes = 0;
+        st = PA_OK;
+        for (uint64_t k = 0; k < nchunks && st == PA_OK; k++) {
+            uint64_t first = k * per_chunk;
+            uint64_t nvals = PA_MIN(per_chunk, n - first);
+            size_t vbytes = (size_t)nvals * c->row_bytes;
+            size_t chunk_bytes = 8 + (size_t)pa_align_up(vbytes, 8);
+            if (fill + chunk_bytes > STAGE_BYTES) {
+                st = write_aligned(w, w->stage, fill, data_bytes ? 1 : PA_LANCE_ALIGN,
+                                   data_bytes ? NULL : &rec.buf_off[1]);
+                data_bytes += fill;
+                fill = 0;
+                if (st != PA_OK)
+                    break;
+            }
+            uint8_t *d = w->stage + fill;
+            pa_st16(d, 0);                    /* no rep/def levels */
+            pa_st16(d + 2, (uint16_t)vbytes); /* the one value buffer */
+            memset(d + 4, 0, 4);
+            memcpy(d + 8, src + first * c->row_bytes, vbytes);
+            memset(d + 8 + vbytes, 0, chunk_bytes - 8 - vbytes);
+            fill += chunk_bytes;
+            unsigned log = nvals == per_chunk ? c->log_chunk : 0;
+            pa_st16(meta + 2 * k, (uint16_t)(((chunk_bytes / 8 - 1) << 4) | log));
+        }
+        if (st == PA_OK && fill) {
+            st = write_aligned(w, w->stage, fill, data_bytes ? 1 : PA_LANCE_ALIGN,
+                               data_bytes ? NULL : &rec.buf_off[1]);
+            data_bytes += fill;
+        }
+        if (st == PA_OK)
+            st = write_aligned(w, meta, (size_t)nchunks * 2, PA_LANCE_ALIGN, &rec.buf_off[0]);
+        free(meta);
+        if (st != PA_OK)
             return st;
-        if ((st = write_aligned(w, data, dpos, PA_LANCE_ALIGN, &rec.buf_off[1])) != PA_OK)
-            return st;
-        rec.buf_size[0] = meta_bytes;
-        rec.buf_size[1] = dpos;
+        rec.buf_size[0] = nchunks * 2;
+        rec.buf_size[1] = data_bytes;
         rec.num_bufs = 2;
     }
     if ((st = add_page(c, &rec)) != PA_OK)
         return st;
-    c->rows_flushed += c->buf_rows;
-    c->buf_rows = 0;
+    c->rows_flushed += n;
     return PA_OK;
 }
+
+/* Writes the column's buffered rows as one page. */
+static pa_status flush_page(pa_lance_writer *w, col_state *c)
+{
+    if (c->buf_rows == 0)
+        return PA_OK;
+    pa_status st = write_page(w, c, c->buf, c->buf_rows);
+    if (st == PA_OK)
+        c->buf_rows = 0;
+    return st;
+}
+
+/* Writes n rows of every column as one new page each, bypassing the page buffers (rows already
+ * buffered are written first, as their own pages). For producers that batch rows themselves,
+ * such as the artifact writer flushing a sorted bucket: no copy, no page-sized buffer. */
+pa_status pa_lance_writer_write_pages(pa_lance_writer *w, const void *const *columns, uint64_t n)
+{
+    if (w->closed || w->failed)
+        return pa_fail(PA_ERR_STATE, "%s: write after %s", w->path,
+                       w->closed ? "close" : "an earlier failure");
+    if (n == 0)
+        return PA_OK;
+    for (size_t i = 0; i < w->num_cols; i++) {
+        pa_status st = flush_page(w, &w->cols[i]);
+        if (st == PA_OK)
+            st = write_page(w, &w->cols[i], columns[i], n);
+        if (st != PA_OK)
+            return writer_failed(w, st);
+    }
+    w->num_rows += n;
+    free(w->stage); /* callers with many open writers should not keep 256 KiB in each */
+    w->stage = NULL;
+    return PA_OK;
+}
+
+/* XXH64 (seed 0) of the file's bytes, valid after a successful close. */
+uint64_t pa_lance_writer_xxh64(const pa_lance_writer *w) { return XXH64_digest(w->hash); }
 
 /* Creates the file and the per-column state (see the header). */
 pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
@@ -241,12 +281,15 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
         if (!c->fullzip) /* whole chunks per page */
             c->page_rows = PA_MAX((uint64_t)1 << c->log_chunk,
                                   c->page_rows >> c->log_chunk << c->log_chunk);
-        c->buf = c->field.name ? pa_malloc((size_t)c->page_rows * c->row_bytes, "page buffer")
-                               : NULL;
-        if (!c->buf) {
+        if (!c->field.name) {
             pa_lance_writer_free(w);
             return PA_ERR_NOMEM;
         }
+    }
+    w->hash = XXH64_createState();
+    if (!w->hash || XXH64_reset(w->hash, 0) != XXH_OK) {
+        pa_lance_writer_free(w);
+        return pa_fail(PA_ERR_NOMEM, "out of memory creating a checksum state");
     }
     w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) {
@@ -278,6 +321,9 @@ pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
         col_state *c = &w->cols[i];
         const uint8_t *src = columns[i];
         uint64_t left = num_rows;
+        if (left && !c->buf &&
+            !(c->buf = pa_malloc((size_t)c->page_rows * c->row_bytes, "page buffer")))
+            return writer_failed(w, PA_ERR_NOMEM);
         while (left) {
             uint64_t take = PA_MIN(left, c->page_rows - c->buf_rows);
             memcpy(c->buf + c->buf_rows * c->row_bytes, src, (size_t)(take * c->row_bytes));
@@ -650,6 +696,8 @@ void pa_lance_writer_free(pa_lance_writer *w)
     free(w->gbuf_off);
     free(w->gbuf_size);
     free(w->stage);
+    if (w->hash)
+        XXH64_freeState(w->hash);
     free(w->path);
     free(w);
 }

@@ -38,4 +38,11 @@ void pa_fastlanes_unpack(unsigned elem_bits, unsigned width, const void *packed,
 /* The inverse (used by tests to make inputs, and available to writers). */
 void pa_fastlanes_pack(unsigned elem_bits, unsigned width, const void *in, void *packed);
 
+/* Writes n rows of every column as one new page each, without copying them into the page
+ * buffers (see file_writer.c). */
+pa_status pa_lance_writer_write_pages(pa_lance_writer *w, const void *const *columns, uint64_t n);
+
+/* XXH64 (seed 0) of all bytes the writer wrote, in file order; after close, the whole file's. */
+uint64_t pa_lance_writer_xxh64(const pa_lance_writer *w);
+
 #endif
