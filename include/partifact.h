@@ -251,6 +251,134 @@ PA_API pa_status pa_dataset_writer_commit(pa_dataset_writer *w);
 PA_API void pa_dataset_writer_free(pa_dataset_writer *w);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Partition artifact (src/artifact): the hand-off between a backend and the finalizer          */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * artifact/manifest.json               parameters, files, and per partition its file and ranges
+ * artifact/partitions/bucket-NNNNN.lance   rows (row_id u64, part_id u32, pq_code fsl<u8, M>)
+ *
+ * A row of partition p lives in bucket p % num_buckets. The writer buffers rows per bucket
+ * within a memory budget; a full buffer is counting-sorted by part_id and appended to its bucket
+ * file as new pages, and the (offset, num_rows) range each partition got is recorded. finish
+ * writes the footers and then the manifest, which is the commit point (written to a temporary
+ * name, fsynced, renamed, directory fsynced): a directory without manifest.json is an
+ * incomplete artifact and every reader refuses it.
+ */
+
+#define PA_ARTIFACT_FORMAT "partifact.artifact"
+#define PA_ARTIFACT_FORMAT_VERSION 1
+
+typedef struct pa_artifact_params {
+    uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1                           */
+    uint32_t num_buckets;    /* bucket files; 0: min(num_partitions, 64)                     */
+    uint32_t code_bytes;     /* bytes per PQ code (num_sub_vectors for 8-bit codes)          */
+    uint32_t num_bits;       /* bits per sub-vector code (8 or 4); recorded; 0 means 8       */
+    uint32_t dimension;      /* vector dimension; recorded                                   */
+    const char *metric;      /* "l2", "cosine" or "dot"; recorded; NULL means "l2"           */
+    const char *model;       /* model file the codes were made with (recorded with its       */
+                             /* XXH64), or NULL                                              */
+    uint64_t memory_bytes;   /* budget for the writer's buffers; 0: 256 MiB                  */
+} pa_artifact_params;
+
+typedef struct pa_artifact_writer pa_artifact_writer;
+
+/* Creates dir (and dir/partitions) if needed. Refuses a dir that already holds a committed
+ * artifact. Checks up front that the budget holds at least a minimal buffer per bucket. */
+PA_API pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
+                                           const pa_artifact_params *params);
+
+/* Appends a batch. Each array comes with its own length, so that callers through FFI get a
+ * clear error on a mismatch: num_row_ids must equal num_part_ids, and codes_bytes must be
+ * num_row_ids * code_bytes. A part_id out of range is refused, naming the row; a refused batch
+ * appends nothing. */
+PA_API pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_ids,
+                                           size_t num_row_ids, const uint32_t *part_ids,
+                                           size_t num_part_ids, const uint8_t *codes,
+                                           size_t codes_bytes);
+
+/* Flushes every buffer, closes the bucket files and commits the manifest. */
+PA_API pa_status pa_artifact_writer_finish(pa_artifact_writer *w);
+
+/* Removes everything the writer wrote (it must still be freed). Freeing an unfinished writer
+ * aborts it too. */
+PA_API void pa_artifact_writer_abort(pa_artifact_writer *w);
+PA_API void pa_artifact_writer_free(pa_artifact_writer *w);
+
+typedef struct pa_artifact_write_stats {
+    uint64_t rows;          /* rows appended                                  */
+    uint64_t flushes;       /* bucket buffers sorted and written              */
+    uint64_t ranges;        /* (offset, num_rows) ranges recorded             */
+    uint64_t bytes_written; /* bucket file bytes written so far               */
+    uint64_t buffer_bytes;  /* memory held by the bucket buffers and scratch  */
+} pa_artifact_write_stats;
+
+PA_API void pa_artifact_writer_stats(const pa_artifact_writer *w, pa_artifact_write_stats *out);
+
+/* A committed artifact, open for reading. */
+typedef struct pa_artifact pa_artifact;
+
+/* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
+ * same size, same rows, the expected schema). PA_ERR_INCOMPLETE when there is no manifest. */
+PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
+
+typedef struct pa_artifact_info {
+    uint32_t num_partitions, num_buckets, code_bytes, num_bits, dimension;
+    const char *metric;
+    const char *model;      /* NULL if none recorded */
+    uint64_t total_rows;
+    uint64_t total_bytes;   /* bytes of the bucket files */
+    uint64_t num_ranges;
+    uint32_t num_files;
+} pa_artifact_info;
+
+PA_API void pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
+
+/* Rows, file index and number of ranges of partition p. */
+PA_API pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_rows,
+                                       uint32_t *file, uint32_t *num_ranges);
+/* Range r of partition p: its row offset in the partition's file and its length. */
+PA_API pa_status pa_artifact_range(const pa_artifact *a, uint32_t p, uint32_t r,
+                                   uint64_t *offset, uint64_t *num_rows);
+/* File f: path relative to the artifact, rows, bytes. */
+PA_API pa_status pa_artifact_file(const pa_artifact *a, uint32_t f, const char **path,
+                                  uint64_t *num_rows, uint64_t *bytes);
+
+/* Reads partition p's rows: exactly its recorded ranges, with positioned reads. row_ids must
+ * hold num_rows entries and codes num_rows * code_bytes bytes (either may be NULL to skip that
+ * column). */
+PA_API pa_status pa_artifact_read_partition(pa_artifact *a, uint32_t p, uint64_t *row_ids,
+                                            uint8_t *codes);
+
+/* Bytes read from bucket files so far (all readers of this artifact). */
+PA_API uint64_t pa_artifact_bytes_read(const pa_artifact *a);
+
+typedef struct pa_artifact_verify_report {
+    uint64_t files_checked, rows_checked, ranges_checked, bytes_hashed;
+} pa_artifact_verify_report;
+
+/* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
+ * their files and not overlapping; every row of a range carries the range's part_id; totals.
+ * report may be NULL. */
+PA_API pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report);
+
+PA_API void pa_artifact_free(pa_artifact *a);
+
+/* Iterates all partitions in order with read-ahead: reader threads fetch the next partitions
+ * while the caller works on the current one, holding at most readahead_bytes (but always at
+ * least one partition) in flight. */
+typedef struct pa_artifact_scan pa_artifact_scan;
+
+PA_API pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
+                                         uint64_t readahead_bytes, unsigned num_threads);
+/* The next partition in id order (empty ones included): its id, rows and pointers to its
+ * row ids and codes, valid until the next call. *done is set to 1 (and nothing else) once
+ * every partition has been returned. */
+PA_API pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part,
+                                       const uint64_t **row_ids, const uint8_t **codes,
+                                       uint64_t *num_rows, int *done);
+PA_API void pa_artifact_scan_free(pa_artifact_scan *s);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Vector inputs (src/io): .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32   */
 /* ------------------------------------------------------------------------------------------ */
 

@@ -6,4 +6,4 @@ set_tests_properties(cli_basics PROPERTIES LABELS "unit;cli")
 # cmake --install into a scratch prefix, then build a program against it with pkg-config.
 add_test(NAME install_pkgconfig COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/install_pkgconfig.sh
          ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/test-tmp/install)
-set_tests_properties(install_pkgconfig PROPERTIES LABELS "unit;cli")
+set_tests_properties(install_pkgconfig PROPERTIES LABELS "install")

@@ -76,7 +76,8 @@ static pa_status write_file(const char *path, uint64_t rows, size_t page_bytes)
     pa_lance_writer *w;
     pa_status st = pa_lance_writer_create(&w, path, fields, NF, &o);
     for (uint64_t done = 0; st == PA_OK && done < rows;) {
-        size_t n = (size_t)PA_MIN(rows - done, 1 + rnd() % maxb);
+        uint64_t want = 1 + rnd() % maxb; /* PA_MIN evaluates its arguments twice */
+        size_t n = (size_t)PA_MIN(rows - done, want);
         fill(done, n, a, b, c, d, e, f);
         const void *cols[] = {a, b, c, d, e, f};
         st = pa_lance_writer_append(w, cols, n);

@@ -1,0 +1,384 @@
+/* The artifact writer: bounded-memory streaming from (row_id, part_id, code) batches into bucket
+ * Lance files plus a manifest of per-partition ranges.
+ *
+ * Memory: one buffer per bucket plus one scratch buffer for sorting, all of the same capacity,
+ * sized so that (num_buckets + 1) buffers fit in the budget. A full bucket buffer is counting-
+ * sorted by part_id into the scratch buffer (the partitions of bucket b are b, b+B, b+2B, ...,
+ * so the key is part_id / B and the key range is small), written as one new page per column at
+ * the end of the bucket's file, and the range each partition got is recorded. Nothing written
+ * is read again: finish flushes the remaining buffers, writes the files' footers and commits
+ * the manifest. */
+#include "artifact/artifact_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_BUDGET ((uint64_t)256 << 20)
+#define DEFAULT_MAX_BUCKETS 64
+#define MIN_BUFFER_ROWS 256
+
+typedef struct bucket {
+    pa_lance_writer *lw;
+    uint64_t *ids;
+    uint32_t *parts;
+    uint8_t *codes;
+    uint64_t n;          /* rows buffered */
+    uint64_t file_rows;  /* rows already written to the file */
+} bucket;
+
+struct pa_artifact_writer {
+    char *dir;
+    bool created_dir;
+    pa_manifest m;
+    uint64_t cap;        /* rows per bucket buffer */
+    size_t row_bytes;
+    bucket *buckets;
+    uint64_t *scratch_ids;
+    uint32_t *scratch_parts;
+    uint8_t *scratch_codes;
+    uint64_t *counts;    /* per local partition (part_id / B) */
+    uint32_t max_local;  /* partitions per bucket, rounded up */
+    pa_artifact_write_stats stats;
+    bool finished, failed;
+};
+
+/* The bucket file's absolute path. */
+static void bucket_abs_path(const pa_artifact_writer *w, uint32_t b, char *buf, size_t len)
+{
+    char rel[64];
+    pa_artifact_bucket_path(b, rel, sizeof rel);
+    snprintf(buf, len, "%s/%s", w->dir, rel);
+}
+
+/* mkdir that accepts an existing directory; *created tells whether it made it. */
+static pa_status make_dir(const char *path, bool *created)
+{
+    if (mkdir(path, 0755) == 0) {
+        if (created)
+            *created = true;
+        return PA_OK;
+    }
+    struct stat st;
+    if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return PA_OK;
+    return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+}
+
+/* Checks the parameters and fills the manifest header from them. */
+static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
+{
+    if (p->num_partitions == 0 || p->num_partitions > (1u << 30))
+        return pa_fail(PA_ERR_INVALID, "%s: num_partitions must be in 1..2^30, got %u", w->dir,
+                       p->num_partitions);
+    uint32_t buckets = p->num_buckets ? p->num_buckets
+                                      : PA_MIN(p->num_partitions, (uint32_t)DEFAULT_MAX_BUCKETS);
+    if (buckets > p->num_partitions || buckets > (1u << 20))
+        return pa_fail(PA_ERR_INVALID, "%s: %u buckets for %u partitions (at most one bucket per "
+                       "partition, and at most 2^20)", w->dir, buckets, p->num_partitions);
+    if (p->code_bytes == 0 || p->code_bytes > (1u << 16))
+        return pa_fail(PA_ERR_INVALID, "%s: code_bytes must be in 1..65536, got %u", w->dir,
+                       p->code_bytes);
+    uint32_t bits = p->num_bits ? p->num_bits : 8;
+    if (bits != 8 && bits != 4)
+        return pa_fail(PA_ERR_INVALID, "%s: num_bits must be 8 or 4, got %u", w->dir, bits);
+    if (p->dimension == 0)
+        return pa_fail(PA_ERR_INVALID, "%s: dimension must be positive", w->dir);
+    const char *metric = p->metric ? p->metric : "l2";
+    if (strcmp(metric, "l2") && strcmp(metric, "cosine") && strcmp(metric, "dot"))
+        return pa_fail(PA_ERR_INVALID, "%s: metric \"%s\" is not l2, cosine or dot", w->dir,
+                       metric);
+    w->m.num_partitions = p->num_partitions;
+    w->m.num_buckets = buckets;
+    w->m.code_bytes = p->code_bytes;
+    w->m.num_bits = bits;
+    w->m.dimension = p->dimension;
+    if (!(w->m.metric = pa_strdup(metric, "metric")))
+        return PA_ERR_NOMEM;
+    if (p->model) {
+        if (!(w->m.model = pa_strdup(p->model, "model path")))
+            return PA_ERR_NOMEM;
+        pa_status st = pa_file_xxh64(p->model, &w->m.model_xxh64, NULL);
+        if (st != PA_OK)
+            return pa_fail_prefix(st, "%s: model", w->dir);
+    }
+    return PA_OK;
+}
+
+/* Sizes the buffers from the budget, refusing up front a budget too small to work with. */
+static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget)
+{
+    uint32_t B = w->m.num_buckets;
+    w->row_bytes = 8 + 4 + w->m.code_bytes;
+    w->max_local = (w->m.num_partitions + B - 1) / B;
+    uint64_t fixed = (uint64_t)w->max_local * 8 + (uint64_t)B * (sizeof(bucket) + 4096);
+    uint64_t min_need = fixed + (uint64_t)(B + 1) * MIN_BUFFER_ROWS * w->row_bytes;
+    if (budget < min_need)
+        return pa_fail(PA_ERR_BUDGET,
+                       "%s: a memory budget of %" PRIu64 " bytes is too small for %u buckets of "
+                       "%zu-byte rows: at least %" PRIu64 " bytes are needed (%u rows per buffer), "
+                       "or use fewer buckets",
+                       w->dir, budget, B, w->row_bytes, min_need, MIN_BUFFER_ROWS);
+    w->cap = (budget - fixed) / ((uint64_t)(B + 1) * w->row_bytes);
+    w->stats.buffer_bytes = (uint64_t)(B + 1) * w->cap * w->row_bytes + fixed;
+    return PA_OK;
+}
+
+/* Allocates the buffers, scratch and per-partition tables, and opens the bucket files. */
+static pa_status open_buckets(pa_artifact_writer *w)
+{
+    uint32_t B = w->m.num_buckets;
+    size_t cap = (size_t)w->cap, M = w->m.code_bytes;
+    w->buckets = pa_calloc(B, sizeof *w->buckets, "bucket table");
+    w->m.parts = pa_calloc(w->m.num_partitions, sizeof *w->m.parts, "partition table");
+    w->counts = pa_calloc(w->max_local + 1, sizeof *w->counts, "partition counts");
+    w->scratch_ids = pa_malloc(cap * 8, "sort scratch");
+    w->scratch_parts = pa_malloc(cap * 4, "sort scratch");
+    w->scratch_codes = pa_malloc(cap * M, "sort scratch");
+    if (!w->buckets || !w->m.parts || !w->counts || !w->scratch_ids || !w->scratch_parts ||
+        !w->scratch_codes)
+        return PA_ERR_NOMEM;
+    const pa_field fields[] = {{PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1},
+                               {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
+                               {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, w->m.code_bytes}};
+    for (uint32_t b = 0; b < B; b++) {
+        bucket *bk = &w->buckets[b];
+        bk->ids = pa_malloc(cap * 8, "bucket buffer");
+        bk->parts = pa_malloc(cap * 4, "bucket buffer");
+        bk->codes = pa_malloc(cap * M, "bucket buffer");
+        if (!bk->ids || !bk->parts || !bk->codes)
+            return PA_ERR_NOMEM;
+        char path[4096];
+        bucket_abs_path(w, b, path, sizeof path);
+        pa_status st = pa_lance_writer_create(&bk->lw, path, fields, 3, NULL);
+        if (st != PA_OK)
+            return st;
+    }
+    return PA_OK;
+}
+
+/* Creates the writer (see the header). */
+pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
+                                    const pa_artifact_params *params)
+{
+    *out = NULL;
+    if (!dir || !params)
+        return pa_fail(PA_ERR_INVALID, "artifact writer: a directory and parameters are needed");
+    pa_artifact_writer *w = pa_calloc(1, sizeof *w, "artifact writer");
+    if (!w)
+        return PA_ERR_NOMEM;
+    w->dir = pa_strdup(dir, "artifact path");
+    pa_status st = w->dir ? init_params(w, params) : PA_ERR_NOMEM;
+    if (st == PA_OK)
+        st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET);
+    if (st == PA_OK) {
+        char manifest[4096];
+        snprintf(manifest, sizeof manifest, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
+        if (access(manifest, F_OK) == 0)
+            st = pa_fail(PA_ERR_STATE, "%s: already holds a committed artifact (manifest.json); "
+                         "remove it or choose another directory", dir);
+    }
+    if (st == PA_OK)
+        st = make_dir(dir, &w->created_dir);
+    if (st == PA_OK) {
+        char parts[4096];
+        snprintf(parts, sizeof parts, "%s/%s", dir, PA_ARTIFACT_PARTS_DIR);
+        st = make_dir(parts, NULL);
+    }
+    if (st == PA_OK)
+        st = open_buckets(w);
+    if (st != PA_OK) {
+        pa_artifact_writer_free(w);
+        return st;
+    }
+    *out = w;
+    return PA_OK;
+}
+
+/* Counting-sorts bucket b's buffer by part_id into the scratch buffer, writes it as one page per
+ * column, and records each partition's new range. */
+static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
+{
+    bucket *bk = &w->buckets[b];
+    uint64_t n = bk->n;
+    if (n == 0)
+        return PA_OK;
+    const uint32_t B = w->m.num_buckets;
+    const size_t M = w->m.code_bytes;
+    uint64_t *cnt = w->counts;
+    uint32_t nloc = (w->m.num_partitions - b + B - 1) / B; /* partitions b, b+B, ... < P */
+    memset(cnt, 0, (nloc + 1) * sizeof *cnt);
+    for (uint64_t i = 0; i < n; i++)
+        cnt[bk->parts[i] / B + 1]++;
+    for (uint32_t k = 0; k < nloc; k++)
+        cnt[k + 1] += cnt[k]; /* cnt[k] = start of local partition k */
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t pos = cnt[bk->parts[i] / B]++;
+        w->scratch_ids[pos] = bk->ids[i];
+        w->scratch_parts[pos] = bk->parts[i];
+        memcpy(w->scratch_codes + pos * M, bk->codes + i * M, M);
+    }
+    /* now cnt[k] = end of local partition k */
+    const void *cols[] = {w->scratch_ids, w->scratch_parts, w->scratch_codes};
+    pa_status st = pa_lance_writer_write_pages(bk->lw, cols, n);
+    if (st != PA_OK)
+        return st;
+    uint64_t start = 0;
+    for (uint32_t k = 0; k < nloc; k++) {
+        uint64_t end = cnt[k];
+        if (end > start) {
+            st = pa_part_add_range(&w->m.parts[(uint64_t)k * B + b], bk->file_rows + start,
+                                   end - start);
+            if (st != PA_OK)
+                return st;
+            w->stats.ranges++;
+        }
+        start = end;
+    }
+    bk->file_rows += n;
+    bk->n = 0;
+    w->stats.flushes++;
+    return PA_OK;
+}
+
+/* Validates a batch completely, then routes its rows into bucket buffers. */
+pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_ids,
+                                    size_t num_row_ids, const uint32_t *part_ids,
+                                    size_t num_part_ids, const uint8_t *codes, size_t codes_bytes)
+{
+    if (w->finished || w->failed)
+        return pa_fail(PA_ERR_STATE, "%s: append after %s", w->dir,
+                       w->finished ? "finish" : "an earlier failure");
+    const size_t M = w->m.code_bytes;
+    if (num_row_ids != num_part_ids)
+        return pa_fail(PA_ERR_INVALID, "%s: append: %zu row ids but %zu part ids", w->dir,
+                       num_row_ids, num_part_ids);
+    size_t want;
+    if (!pa_mul_ok(num_row_ids, M, &want) || codes_bytes != want)
+        return pa_fail(PA_ERR_INVALID, "%s: append: %zu bytes of codes for %zu rows; expected %zu "
+                       "(%zu bytes per code)", w->dir, codes_bytes, num_row_ids,
+                       num_row_ids * M, M);
+    if (num_row_ids && (!row_ids || !part_ids || !codes))
+        return pa_fail(PA_ERR_INVALID, "%s: append: missing array", w->dir);
+    for (size_t i = 0; i < num_row_ids; i++)
+        if (part_ids[i] >= w->m.num_partitions)
+            return pa_fail(PA_ERR_RANGE, "%s: append: row %zu of the batch (row %" PRIu64
+                           " overall, row_id %" PRIu64 ") has part_id %u; expected < %u", w->dir,
+                           i, w->stats.rows + i, row_ids[i], part_ids[i], w->m.num_partitions);
+    const uint32_t B = w->m.num_buckets;
+    for (size_t i = 0; i < num_row_ids; i++) {
+        uint32_t b = part_ids[i] % B;
+        bucket *bk = &w->buckets[b];
+        bk->ids[bk->n] = row_ids[i];
+        bk->parts[bk->n] = part_ids[i];
+        memcpy(bk->codes + bk->n * M, codes + i * M, M);
+        if (++bk->n == w->cap) {
+            pa_status st = flush_bucket(w, b);
+            if (st != PA_OK) {
+                w->failed = true;
+                return st;
+            }
+        }
+    }
+    w->stats.rows += num_row_ids;
+    return PA_OK;
+}
+
+/* Flushes, closes the bucket files, records their sizes and checksums, commits the manifest. */
+pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
+{
+    if (w->finished || w->failed)
+        return pa_fail(PA_ERR_STATE, "%s: finish after %s", w->dir,
+                       w->finished ? "finish" : "an earlier failure");
+    const uint32_t B = w->m.num_buckets;
+    pa_status st = PA_OK;
+    w->m.files = pa_calloc(B, sizeof *w->m.files, "file table");
+    if (!w->m.files)
+        st = PA_ERR_NOMEM;
+    else
+        w->m.num_files = B;
+    for (uint32_t b = 0; st == PA_OK && b < B; b++) {
+        bucket *bk = &w->buckets[b];
+        if ((st = flush_bucket(w, b)) != PA_OK || (st = pa_lance_writer_close(bk->lw)) != PA_OK)
+            break;
+        char rel[64];
+        pa_artifact_bucket_path(b, rel, sizeof rel);
+        pa_artifact_file_rec *f = &w->m.files[b];
+        if (!(f->path = pa_strdup(rel, "file path"))) {
+            st = PA_ERR_NOMEM;
+            break;
+        }
+        f->rows = bk->file_rows;
+        f->bytes = pa_lance_writer_bytes_written(bk->lw);
+        f->xxh64 = pa_lance_writer_xxh64(bk->lw);
+        w->stats.bytes_written += f->bytes;
+        /* the buffers are no longer needed */
+        free(bk->ids), free(bk->parts), free(bk->codes);
+        bk->ids = NULL, bk->parts = NULL, bk->codes = NULL;
+    }
+    w->m.total_rows = w->stats.rows;
+    if (st == PA_OK)
+        st = pa_manifest_commit(&w->m, w->dir);
+    if (st != PA_OK) {
+        w->failed = true;
+        return st;
+    }
+    w->finished = true;
+    return PA_OK;
+}
+
+void pa_artifact_writer_stats(const pa_artifact_writer *w, pa_artifact_write_stats *out)
+{
+    *out = w->stats;
+    if (!w->finished)
+        for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++)
+            if (w->buckets[b].lw)
+                out->bytes_written += pa_lance_writer_bytes_written(w->buckets[b].lw);
+}
+
+/* Removes the bucket files, the temporary manifest, and the directories the writer made. */
+void pa_artifact_writer_abort(pa_artifact_writer *w)
+{
+    if (!w || w->finished || !w->dir)
+        return;
+    char path[4096];
+    for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++) {
+        pa_lance_writer_free(w->buckets[b].lw); /* an unclosed file is removed */
+        w->buckets[b].lw = NULL;
+        bucket_abs_path(w, b, path, sizeof path);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/%s.tmp", w->dir, PA_ARTIFACT_MANIFEST);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/%s", w->dir, PA_ARTIFACT_PARTS_DIR);
+    rmdir(path); /* only if empty */
+    if (w->created_dir)
+        rmdir(w->dir);
+    w->failed = true;
+}
+
+/* Frees the writer; an unfinished one is aborted first. */
+void pa_artifact_writer_free(pa_artifact_writer *w)
+{
+    if (!w)
+        return;
+    if (!w->finished)
+        pa_artifact_writer_abort(w);
+    for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++) {
+        pa_lance_writer_free(w->buckets[b].lw);
+        free(w->buckets[b].ids);
+        free(w->buckets[b].parts);
+        free(w->buckets[b].codes);
+    }
+    free(w->buckets);
+    free(w->scratch_ids);
+    free(w->scratch_parts);
+    free(w->scratch_codes);
+    free(w->counts);
+    pa_manifest_clear(&w->m);
+    free(w->dir);
+    free(w);
+}
