@@ -38,5 +38,8 @@ void pa_cli_json_string(FILE *out, const char *s);
 
 int pa_cmd_lance_info(int argc, char **argv);
 int pa_cmd_lance_gen(int argc, char **argv);
+int pa_cmd_inspect(int argc, char **argv);
+int pa_cmd_verify(int argc, char **argv);
+int pa_cmd_artifact_gen(int argc, char **argv);
 
 #endif

@@ -10,7 +10,10 @@
 
 static const struct pa_cli_command commands[] = {
     {"lance-info", "print a Lance file's or dataset's schema, rows and layout", pa_cmd_lance_info},
-    {"lance-gen", "write a generated Lance dataset (used by the demo and tests)", pa_cmd_lance_gen},
+    {"lance-gen", "write a Lance file of generated rows (used by the demo and tests)", pa_cmd_lance_gen},
+    {"inspect", "print a partition artifact's rows, partition skew and ranges", pa_cmd_inspect},
+    {"verify", "check a partition artifact completely (checksums, ranges, part ids)", pa_cmd_verify},
+    {"artifact-gen", "stream synthetic rows into a partition artifact (tests, benchmarks)", pa_cmd_artifact_gen},
 };
 
 static void usage(FILE *out)

@@ -7,3 +7,12 @@ set_tests_properties(cli_basics PROPERTIES LABELS "unit;cli")
 add_test(NAME install_pkgconfig COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/install_pkgconfig.sh
          ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/test-tmp/install)
 set_tests_properties(install_pkgconfig PROPERTIES LABELS "install")
+
+add_test(NAME artifact_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/artifact_cli)
+set_tests_properties(artifact_cli PROPERTIES LABELS "unit;cli")
+
+# SIGKILL the writer at random moments; verify accepts complete or refuses incomplete, nothing else.
+add_test(NAME artifact_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_kill.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/artifact_kill 25)
+set_tests_properties(artifact_kill PROPERTIES LABELS "cli;crash")
