@@ -95,7 +95,13 @@ typedef struct pa_lance_write_options {
      * reaches this size. 0 means the default, 8 MiB. Memory held by a writer is about
      * num_columns * page_bytes. */
     size_t page_bytes;
+    /* Structural layout of every page: PA_LAYOUT_AUTO (mini-block for values under 256 bytes,
+     * full-zip above, as Lance chooses), or forced. Full-zip pages of fixed-width values can be
+     * read at exact byte ranges, which suits files read back by row ranges (the artifact). */
+    int layout;
 } pa_lance_write_options;
+
+enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
 
 /* Creates path (truncating it) and prepares to stream rows with the given schema. Field names
  * are copied. opts may be NULL. The file has no footer, and so is not a readable Lance file,

@@ -25,18 +25,22 @@ int pa_cmd_inspect(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'},
                                          {"ranges", no_argument, 0, 'r'},
+                                         {"read", no_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    bool json = false, ranges = false;
+    bool json = false, ranges = false, read_all = false;
     int c;
-    while ((c = getopt_long(argc, argv, "jrh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jrRh", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = true; break;
         case 'r': ranges = true; break;
+        case 'R': read_all = true; break;
         case 'h':
-            printf("usage: partifact inspect ARTIFACT [--ranges] [--json]\n"
+            printf("usage: partifact inspect ARTIFACT [--ranges] [--read] [--json]\n"
                    "Prints an artifact's parameters, rows, partition size skew, ranges per\n"
-                   "partition and files; --ranges lists every partition's (offset, rows) ranges.\n");
+                   "partition and files; --ranges lists every partition's (offset, rows) ranges;\n"
+                   "--read reads every partition back (as a finalizer does, with read-ahead) and\n"
+                   "reports the bytes read against the artifact's size.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -63,6 +67,36 @@ int pa_cmd_inspect(int argc, char **argv)
         empty += rows[p] == 0;
     }
     qsort(rows, in.num_partitions, 8, cmp_u64);
+    double read_secs = 0;
+    uint64_t read_rows = 0;
+    if (read_all) {
+        double t0 = now_s();
+        pa_artifact_scan *s;
+        st = pa_artifact_scan_create(&s, a, 64u << 20, 2);
+        int done = 0;
+        while (st == PA_OK && !done) {
+            uint32_t p;
+            const uint64_t *ids;
+            const uint8_t *codes;
+            uint64_t n;
+            st = pa_artifact_scan_next(s, &p, &ids, &codes, &n, &done);
+            if (st == PA_OK && !done) {
+                read_rows += n;
+                pa_cli_progress("inspect: partitions read", p + 1, in.num_partitions);
+            }
+        }
+        pa_cli_progress_end();
+        if (st == PA_OK)
+            pa_artifact_scan_free(s);
+        if (st != PA_OK) {
+            free(rows);
+            int rc = pa_cli_fail("inspect", st);
+            pa_artifact_free(a);
+            return rc;
+        }
+        read_secs = now_s() - t0;
+    }
+    uint64_t bytes_read = pa_artifact_bytes_read(a);
     double mean = (double)in.total_rows / in.num_partitions;
     uint64_t pmin = rows[0], pmax = rows[in.num_partitions - 1],
              pmed = rows[in.num_partitions / 2];
@@ -87,6 +121,11 @@ int pa_cmd_inspect(int argc, char **argv)
                    path, fr, fb);
         }
         printf("]");
+        if (read_all)
+            printf(",\"read\":{\"rows\":%" PRIu64 ",\"bytes_read\":%" PRIu64
+                   ",\"artifact_bytes\":%" PRIu64 ",\"ratio\":%.4f,\"seconds\":%.3f}",
+                   read_rows, bytes_read, in.total_bytes,
+                   (double)bytes_read / (double)in.total_bytes, read_secs);
         if (ranges) {
             printf(",\"partition_ranges\":[");
             for (uint32_t p = 0; p < in.num_partitions; p++) {
@@ -117,6 +156,11 @@ int pa_cmd_inspect(int argc, char **argv)
                pmin, pmed, pmax, mean, mean > 0 ? (double)pmax / mean : 0.0, empty);
         printf("  ranges: %" PRIu64 " in all, %.2f per partition on average, at most %" PRIu64
                "\n", in.num_ranges, (double)in.num_ranges / in.num_partitions, max_ranges);
+        if (read_all)
+            printf("  read back: %" PRIu64 " rows, %" PRIu64 " bytes read of %" PRIu64
+                   " artifact bytes (%.3f) in %.2f s (%.0f MB/s)\n",
+                   read_rows, bytes_read, in.total_bytes, (double)bytes_read / in.total_bytes,
+                   read_secs, (double)bytes_read / 1e6 / read_secs);
         for (uint32_t p = 0; ranges && p < in.num_partitions; p++) {
             uint32_t nr, file;
             uint64_t pr;

@@ -110,14 +110,27 @@ int pa_cmd_lance_gen(int argc, char **argv)
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'}, {"rows", required_argument, 0, 'n'},
         {"dim", required_argument, 0, 'd'}, {"page-bytes", required_argument, 0, 'p'},
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"layout", required_argument, 0, 'l'}, {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *out = NULL;
+    int layout = PA_LAYOUT_AUTO;
     uint64_t rows = 100000, dim = 128, page_bytes = 0;
     bool json = false;
     int c;
-    while ((c = getopt_long(argc, argv, "o:n:d:p:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:n:d:p:l:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
+        case 'l':
+            if (!strcmp(optarg, "auto"))
+                layout = PA_LAYOUT_AUTO;
+            else if (!strcmp(optarg, "mini-block"))
+                layout = PA_LAYOUT_MINIBLOCK;
+            else if (!strcmp(optarg, "full-zip"))
+                layout = PA_LAYOUT_FULLZIP;
+            else
+                return pa_cli_error("lance-gen", "--layout: \"%s\" is not auto, mini-block or "
+                                    "full-zip", optarg);
+            break;
         case 'n':
             if (!pa_cli_parse_count(optarg, &rows))
                 return pa_cli_error("lance-gen", "--rows: \"%s\" is not a count", optarg);
@@ -133,7 +146,7 @@ int pa_cmd_lance_gen(int argc, char **argv)
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact lance-gen --out FILE.lance [--rows N] [--dim D] "
-                   "[--page-bytes B] [--json]\n"
+                   "[--page-bytes B] [--layout auto|mini-block|full-zip] [--json]\n"
                    "Writes generated rows: id u64, part u32, score float, code "
                    "fixed_size_list<uint8,16>, vector fixed_size_list<float,D>.\n");
             return 0;
@@ -147,7 +160,7 @@ int pa_cmd_lance_gen(int argc, char **argv)
                          {"score", PA_TYPE_FLOAT32, 1},
                          {"code", PA_TYPE_FSL_UINT8, 16},
                          {"vector", PA_TYPE_FSL_FLOAT32, (uint32_t)dim}};
-    pa_lance_write_options wo = {.page_bytes = (size_t)page_bytes};
+    pa_lance_write_options wo = {.page_bytes = (size_t)page_bytes, .layout = layout};
     pa_lance_writer *w;
     pa_status st = pa_lance_writer_create(&w, out, fields, 5, &wo);
     if (st != PA_OK)

@@ -5,7 +5,8 @@
  * sized so that (num_buckets + 1) buffers fit in the budget. A full bucket buffer is counting-
  * sorted by part_id into the scratch buffer (the partitions of bucket b are b, b+B, b+2B, ...,
  * so the key is part_id / B and the key range is small), written as one new page per column at
- * the end of the bucket's file, and the range each partition got is recorded. Nothing written
+ * the end of the bucket's file (full-zip pages, so that any row range is an exact byte range),
+ * and the range each partition got is recorded. Nothing written
  * is read again: finish flushes the remaining buffers, writes the files' footers and commits
  * the manifest. */
 #include "artifact/artifact_internal.h"
@@ -153,7 +154,9 @@ static pa_status open_buckets(pa_artifact_writer *w)
             return PA_ERR_NOMEM;
         char path[4096];
         bucket_abs_path(w, b, path, sizeof path);
-        pa_status st = pa_lance_writer_create(&bk->lw, path, fields, 3, NULL);
+        /* full-zip pages: a partition's range is then read at its exact byte ranges */
+        const pa_lance_write_options lo = {.layout = PA_LAYOUT_FULLZIP};
+        pa_status st = pa_lance_writer_create(&bk->lw, path, fields, 3, &lo);
         if (st != PA_OK)
             return st;
     }

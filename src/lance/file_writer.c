@@ -275,7 +275,14 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
         c->row_bytes = pa_type_row_bytes(fields[i].type, fields[i].dim);
         c->item_bits = fields[i].type == PA_TYPE_UINT64 ? 64
                        : fields[i].type == PA_TYPE_FSL_UINT8 ? 8 : 32;
-        c->fullzip = c->row_bytes >= FULLZIP_MIN_VALUE_BYTES;
+        int layout = opts ? opts->layout : PA_LAYOUT_AUTO;
+        c->fullzip = layout == PA_LAYOUT_FULLZIP ||
+                     (layout != PA_LAYOUT_MINIBLOCK && c->row_bytes >= FULLZIP_MIN_VALUE_BYTES);
+        if (layout == PA_LAYOUT_MINIBLOCK && c->row_bytes >= MINIBLOCK_MAX_BYTES / 2) {
+            pa_lance_writer_free(w);
+            return pa_fail(PA_ERR_INVALID, "%s: field \"%s\": %zu-byte values are too wide for "
+                           "mini-block pages", path, fields[i].name, c->row_bytes);
+        }
         c->log_chunk = c->fullzip ? 0 : miniblock_log_chunk(c->row_bytes);
         c->page_rows = PA_MAX((uint64_t)1, page_bytes / c->row_bytes);
         if (!c->fullzip) /* whole chunks per page */
