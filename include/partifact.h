@@ -385,6 +385,78 @@ PA_API pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part,
 PA_API void pa_artifact_scan_free(pa_artifact_scan *s);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Backend ABI (src/backend): the expensive middle, pluggable at run time                     */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * A backend trains an IVF_PQ model and assigns + encodes rows. The CPU backend ("cpu") is built
+ * in; an accelerator ships as a shared library libpartifact-backend-NAME.so exporting
+ *
+ *     const pa_backend_v1 *partifact_backend_v1(uint32_t host_abi_version);
+ *
+ * which returns its function table (or NULL if it cannot serve that host version). The ABI uses
+ * only plain C types, and is versioned: abi_version must equal PA_BACKEND_ABI_VERSION and
+ * struct_size must cover the functions the host calls. Functions return 0 on success, or
+ * non-zero after writing a one-line message into err (err_len bytes, NUL-terminated).
+ */
+
+#define PA_BACKEND_ABI_VERSION 1
+#define PA_BACKEND_ENTRY_SYMBOL "partifact_backend_v1"
+
+enum { PA_BACKEND_METRIC_L2 = 0, PA_BACKEND_METRIC_COSINE = 1, PA_BACKEND_METRIC_DOT = 2 };
+
+/* A model as the ABI passes it: plain arrays owned by the caller. */
+typedef struct pa_backend_model {
+    uint32_t dim, num_partitions, num_sub_vectors, num_bits;
+    int32_t metric;          /* PA_BACKEND_METRIC_*                                          */
+    const float *centroids;  /* num_partitions x dim, row-major                              */
+    const float *codebook;   /* num_sub_vectors x 2^num_bits x (dim / num_sub_vectors)       */
+} pa_backend_model;
+
+typedef struct pa_backend_train_params {
+    uint32_t dim, num_partitions, num_sub_vectors, num_bits;
+    int32_t metric;
+    uint32_t max_iters;
+    uint64_t seed;
+} pa_backend_train_params;
+
+typedef struct pa_backend_v1 {
+    uint32_t abi_version;   /* PA_BACKEND_ABI_VERSION the backend was built against          */
+    uint32_t struct_size;   /* sizeof(pa_backend_v1) as the backend was built                */
+    const char *name;
+    int (*create)(void **state, const char *options, char *err, size_t err_len);
+    void (*destroy)(void *state);
+    /* Trains on n sample rows (n x dim); writes centroids (P x dim) and codebook
+     * (M x 2^bits x dim/M) into the caller's arrays. */
+    int (*train)(void *state, const pa_backend_train_params *params, const float *sample,
+                 uint64_t n, float *centroids, float *codebook, char *err, size_t err_len);
+    /* For n rows (n x dim): nearest centroid into part_ids, PQ code (M bytes for 8-bit codes)
+     * into codes. */
+    int (*assign_encode)(void *state, const pa_backend_model *model, const float *x,
+                         uint64_t n, uint32_t *part_ids, uint8_t *codes, char *err,
+                         size_t err_len);
+} pa_backend_v1;
+
+typedef const pa_backend_v1 *(*pa_backend_entry_fn)(uint32_t host_abi_version);
+
+typedef struct pa_backend pa_backend;
+
+/* Loads backend name: "cpu" is built in; anything else is libpartifact-backend-NAME.so, looked
+ * for in search_path (directories separated by ':', may be NULL), then $PARTIFACT_BACKEND_PATH,
+ * then the library's install directory (lib/partifact). options are passed to create. */
+PA_API pa_status pa_backend_open(pa_backend **out, const char *name, const char *search_path,
+                                 const char *options);
+PA_API const char *pa_backend_name(const pa_backend *b);
+/* The shared library the backend came from ("built-in" for cpu). */
+PA_API const char *pa_backend_path(const pa_backend *b);
+PA_API pa_status pa_backend_train(pa_backend *b, const pa_backend_train_params *params,
+                                  const float *sample, uint64_t n, float *centroids,
+                                  float *codebook);
+PA_API pa_status pa_backend_assign_encode(pa_backend *b, const pa_backend_model *model,
+                                          const float *x, uint64_t n, uint32_t *part_ids,
+                                          uint8_t *codes);
+PA_API void pa_backend_free(pa_backend *b);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Vector inputs (src/io): .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32   */
 /* ------------------------------------------------------------------------------------------ */
 
