@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define MINIBLOCK_ALIGN 8
+#define MINIBLOCK_MAX_CHUNK_VALUES 32768 /* 4 bits of log2 in the chunk table */
 
 typedef enum value_enc {
     ENC_FLAT = 1,    /* raw values (scalars or fixed-size-list items) */
@@ -301,7 +302,10 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
         }
         if ((st = classify_values(r, c, ci, pi, fz->value_compression, false, &p->enc)) != PA_OK)
             goto done;
-        if (pg->n_buffer_offsets < 1 || pg->buffer_sizes[0] != pg->length * c->row_bytes) {
+        uint64_t want_bytes;
+        if (pg->n_buffer_offsets < 1 ||
+            __builtin_mul_overflow(pg->length, (uint64_t)c->row_bytes, &want_bytes) ||
+            pg->buffer_sizes[0] != want_bytes) {
             st = pa_fail(PA_ERR_FORMAT,
                          "%s: page %zu of column %zu (\"%s\") holds %llu bytes for %llu rows "
                          "of %zu bytes",
@@ -604,6 +608,14 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
             }
         } else {
             nv = p->num_rows - PA_MIN(values, p->num_rows);
+        }
+        if (nv > MINIBLOCK_MAX_CHUNK_VALUES) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: page %zu of column %zu: chunk %zu of %zu would hold %llu values "
+                         "(a mini-block chunk holds at most %d)",
+                         r->name, pi, ci, k, n, (unsigned long long)nv,
+                         MINIBLOCK_MAX_CHUNK_VALUES);
+            goto fail;
         }
         t->first_value[k] = values;
         t->byte_off[k] = bytes;
