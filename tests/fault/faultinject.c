@@ -1,0 +1,76 @@
+/* libpafault.so: LD_PRELOAD fault injection for partifact's I/O.
+ *
+ *   PA_FAULT_OP    pwrite | fsync | rename | short   (short: every pwrite writes at most half)
+ *   PA_FAULT_AT    fail the Nth call of that operation (1-based); for "short", ignored
+ *   PA_FAULT_ERRNO ENOSPC | EIO (default EIO)
+ *
+ * The process's calls are counted from its start; the injected failure happens once. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static _Atomic long calls;
+
+static int want(const char *op)
+{
+    const char *o = getenv("PA_FAULT_OP");
+    return o && !strcmp(o, op);
+}
+
+static int fire(void)
+{
+    const char *at = getenv("PA_FAULT_AT");
+    long n = at ? atol(at) : 1;
+    return atomic_fetch_add(&calls, 1) + 1 == n;
+}
+
+static int fault_errno(void)
+{
+    const char *e = getenv("PA_FAULT_ERRNO");
+    return e && !strcmp(e, "ENOSPC") ? ENOSPC : EIO;
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+    static ssize_t (*real)(int, const void *, size_t, off_t);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "pwrite64");
+    if (want("short") && n > 1)
+        return real(fd, buf, n / 2, off);
+    if (want("pwrite") && fire()) {
+        errno = fault_errno();
+        return -1;
+    }
+    return real(fd, buf, n, off);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off) { return pwrite64(fd, buf, n, off); }
+
+int fsync(int fd)
+{
+    static int (*real)(int);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "fsync");
+    if (want("fsync") && fire()) {
+        errno = fault_errno();
+        return -1;
+    }
+    return real(fd);
+}
+
+int rename(const char *a, const char *b)
+{
+    static int (*real)(const char *, const char *);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "rename");
+    if (want("rename") && fire()) {
+        errno = fault_errno();
+        return -1;
+    }
+    return real(a, b);
+}

@@ -1,0 +1,6 @@
+# Fault injection: an LD_PRELOAD shim that fails pwrite/fsync/rename at the Nth call.
+add_library(pafault MODULE ${CMAKE_CURRENT_LIST_DIR}/faultinject.c)
+target_link_libraries(pafault PRIVATE ${CMAKE_DL_LIBS})
+add_test(NAME artifact_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/artifact_faults.sh
+         $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/faults)
+set_tests_properties(artifact_faults PROPERTIES LABELS "cli;fault")
