@@ -218,6 +218,11 @@ PA_API size_t pa_dataset_num_fragments(const pa_dataset *ds);
 PA_API pa_status pa_dataset_fragment(const pa_dataset *ds, size_t i, uint64_t *id,
                                      uint64_t *num_rows);
 
+/* The data file (full path into path_buf) holding column `column` of fragment i, and the
+ * column's index in that file: for reading a fragment directly with pa_lance_reader. */
+PA_API pa_status pa_dataset_fragment_file(const pa_dataset *ds, size_t i, const char *column,
+                                          char *path_buf, size_t path_len, size_t *col_index);
+
 PA_API void pa_dataset_free(pa_dataset *ds);
 
 /* A streaming scan of one column in fragment order, in batches of at most batch_rows rows. */

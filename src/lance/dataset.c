@@ -1,0 +1,763 @@
+/* Lance datasets: a directory LanceDB opens as a table.
+ *
+ *   <dataset>/_versions/<N>.manifest   one per version; N = u64::MAX - version ("V2" names, 20
+ *                                      digits) or the plain version ("V1" names)
+ *   <dataset>/data/<name>.lance        data files, one per fragment here
+ *
+ * A manifest file ends with 16 bytes: u64 position of the manifest, u16 major, u16 minor,
+ * "LANC"; at that position, a u32 length and the Manifest protobuf (fields, fragments with their
+ * data files and row counts, version, ...). Row addresses are fragment_id << 32 | row offset.
+ *
+ * Reading opens the newest version and streams one column fragment by fragment. Writing creates
+ * version 1: data files through the Lance file writer, then the manifest under a temporary name,
+ * fsynced and renamed — the dataset exists for LanceDB only once that rename is done. */
+#include "lance/lance_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define MANIFEST_FOOTER 16
+#define V2_NAME_DIGITS 20
+#define DEFAULT_FRAGMENT_ROWS (1u << 20)
+
+typedef struct ds_field {
+    pa_field f;
+    int32_t id;
+} ds_field;
+
+typedef struct ds_file {
+    char *path;          /* relative to data/ */
+    int32_t *fields;     /* field ids */
+    int32_t *columns;    /* column index of each field id in the file */
+    size_t n;
+} ds_file;
+
+typedef struct ds_fragment {
+    uint64_t id, rows;
+    ds_file *files;
+    size_t num_files;
+} ds_fragment;
+
+struct pa_dataset {
+    char *path;
+    uint64_t version, num_rows;
+    ds_field *fields;
+    size_t num_fields;
+    ds_fragment *frags;
+    size_t num_frags;
+};
+
+/* ---- reading ---- */
+
+/* Parses a manifest file name; returns the version it stands for, or 0 if it is not one. */
+static uint64_t manifest_version(const char *name)
+{
+    size_t len = strlen(name);
+    const char *suffix = ".manifest";
+    size_t sl = strlen(suffix);
+    if (len <= sl || strcmp(name + len - sl, suffix) != 0)
+        return 0;
+    size_t digits = len - sl;
+    for (size_t i = 0; i < digits; i++)
+        if (name[i] < '0' || name[i] > '9')
+            return 0;
+    errno = 0;
+    unsigned long long n = strtoull(name, NULL, 10);
+    if (errno)
+        return 0;
+    return digits == V2_NAME_DIGITS ? UINT64_MAX - (uint64_t)n : (uint64_t)n;
+}
+
+/* Finds the newest manifest in dir/_versions. */
+static pa_status find_latest(const char *dir, char *out, size_t out_len, uint64_t *version)
+{
+    char vdir[4096];
+    snprintf(vdir, sizeof vdir, "%s/_versions", dir);
+    DIR *d = opendir(vdir);
+    if (!d) {
+        struct stat st;
+        if (stat(dir, &st) != 0)
+            return pa_fail(PA_ERR_IO, "%s: cannot open dataset: %s", dir, strerror(errno));
+        return pa_fail(PA_ERR_FORMAT, "%s: not a Lance dataset (no _versions directory)", dir);
+    }
+    uint64_t best = 0;
+    char best_name[512] = "";
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        uint64_t v = manifest_version(e->d_name);
+        if (v > best && strlen(e->d_name) < sizeof best_name) {
+            best = v;
+            snprintf(best_name, sizeof best_name, "%s", e->d_name);
+        }
+    }
+    closedir(d);
+    if (!best)
+        return pa_fail(PA_ERR_INCOMPLETE, "%s: dataset has no committed version (no manifest in "
+                       "_versions)", dir);
+    int n = snprintf(out, out_len, "%s/%s", vdir, best_name);
+    if (n < 0 || (size_t)n >= out_len)
+        return pa_fail(PA_ERR_INVALID, "%s: dataset path is too long", dir);
+    *version = best;
+    return PA_OK;
+}
+
+/* Reads a whole small file into memory. */
+static pa_status slurp(const char *path, uint8_t **out, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    uint64_t size;
+    pa_status st = pa_file_size(fd, path, &size);
+    if (st == PA_OK && size > (256u << 20))
+        st = pa_fail(PA_ERR_FORMAT, "%s: manifest of %" PRIu64 " bytes is implausibly large",
+                     path, size);
+    uint8_t *buf = NULL;
+    if (st == PA_OK && !(buf = pa_malloc((size_t)size, "manifest")))
+        st = PA_ERR_NOMEM;
+    if (st == PA_OK)
+        st = pa_pread_full(fd, buf, (size_t)size, 0, path);
+    close(fd);
+    if (st != PA_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    *len = (size_t)size;
+    return PA_OK;
+}
+
+/* Parses the manifest file at path (see the file comment). */
+static pa_status load_manifest(const char *path, Pa__Lancepb__Manifest **out)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    pa_status st = slurp(path, &buf, &len);
+    if (st != PA_OK)
+        return st;
+    if (len < MANIFEST_FOOTER || memcmp(buf + len - 4, PA_LANCE_MAGIC, 4) != 0) {
+        free(buf);
+        return pa_fail(PA_ERR_FORMAT, "%s: not a Lance manifest (no \"LANC\" magic at the end of "
+                       "its %zu bytes)", path, len);
+    }
+    uint64_t pos = pa_ld64(buf + len - MANIFEST_FOOTER);
+    uint64_t end = len - MANIFEST_FOOTER;
+    uint32_t claimed = pos <= end && end - pos >= 4 ? pa_ld32(buf + pos) : 0;
+    if (pos > end || end - pos < 4 || claimed > end - pos - 4) {
+        free(buf);
+        return pa_fail(PA_ERR_FORMAT, "%s: manifest at byte offset %" PRIu64 " with %u bytes lies "
+                       "outside the file's %zu bytes", path, pos, claimed, len);
+    }
+    uint32_t mlen = pa_ld32(buf + pos);
+    Pa__Lancepb__Manifest *m = pa__lancepb__manifest__unpack(NULL, mlen, buf + pos + 4);
+    free(buf);
+    if (!m)
+        return pa_fail(PA_ERR_FORMAT, "%s: manifest (%u bytes at byte offset %" PRIu64 ") does not "
+                       "parse as protobuf", path, mlen, pos + 4);
+    *out = m;
+    return PA_OK;
+}
+
+/* Takes the top-level fields (children of lists folded in) with their ids. */
+static pa_status take_fields(pa_dataset *ds, const Pa__Lancepb__Manifest *m, const char *ctx)
+{
+    pa_field *fields;
+    size_t n;
+    pa_status st = pa_fields_from_pb(m->fields, m->n_fields, ctx, &fields, &n);
+    if (st != PA_OK)
+        return st;
+    ds->fields = pa_calloc(n, sizeof *ds->fields, "dataset fields");
+    if (!ds->fields) {
+        pa_fields_free(fields, n);
+        return PA_ERR_NOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < m->n_fields && k < n; i++)
+        if (m->fields[i]->parent_id == -1) {
+            ds->fields[k].f = fields[k];
+            ds->fields[k].id = m->fields[i]->id;
+            k++;
+        }
+    free(fields); /* names now belong to ds->fields */
+    ds->num_fields = n;
+    return PA_OK;
+}
+
+/* Takes the fragments and their data files. */
+static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, const char *ctx)
+{
+    ds->frags = pa_calloc(m->n_fragments, sizeof *ds->frags, "fragments");
+    if (!ds->frags)
+        return PA_ERR_NOMEM;
+    ds->num_frags = m->n_fragments;
+    for (size_t i = 0; i < m->n_fragments; i++) {
+        const Pa__Lancepb__DataFragment *f = m->fragments[i];
+        ds_fragment *fr = &ds->frags[i];
+        fr->id = f->id;
+        fr->rows = f->physical_rows;
+        if (f->deletion_file)
+            return pa_fail(PA_ERR_UNSUPPORTED, "%s: fragment %" PRIu64 " has deleted rows (a "
+                           "deletion file); partifact does not apply deletions yet", ctx, f->id);
+        if (f->id > UINT32_MAX)
+            return pa_fail(PA_ERR_FORMAT, "%s: fragment id %" PRIu64 " does not fit in a row "
+                           "address", ctx, f->id);
+        fr->files = pa_calloc(f->n_files, sizeof *fr->files, "data files");
+        if (!fr->files)
+            return PA_ERR_NOMEM;
+        fr->num_files = f->n_files;
+        for (size_t j = 0; j < f->n_files; j++) {
+            const Pa__Lancepb__DataFile *df = f->files[j];
+            ds_file *x = &fr->files[j];
+            if (!df->path || !df->path[0] || strstr(df->path, ".."))
+                return pa_fail(PA_ERR_FORMAT, "%s: fragment %" PRIu64 " names data file \"%s\"",
+                               ctx, f->id, df->path ? df->path : "");
+            if (df->n_column_indices && df->n_column_indices != df->n_fields)
+                return pa_fail(PA_ERR_FORMAT, "%s: data file %s lists %zu fields but %zu column "
+                               "indices", ctx, df->path, df->n_fields, df->n_column_indices);
+            x->path = pa_strdup(df->path, "data file path");
+            x->fields = pa_calloc(df->n_fields, sizeof *x->fields, "field ids");
+            x->columns = pa_calloc(df->n_fields, sizeof *x->columns, "column indices");
+            if (!x->path || !x->fields || !x->columns)
+                return PA_ERR_NOMEM;
+            x->n = df->n_fields;
+            for (size_t k = 0; k < df->n_fields; k++) {
+                x->fields[k] = df->fields[k];
+                x->columns[k] = df->n_column_indices ? df->column_indices[k] : (int32_t)k;
+            }
+        }
+        ds->num_rows += fr->rows;
+    }
+    return PA_OK;
+}
+
+/* Opens the newest version of a dataset (see the header). */
+pa_status pa_dataset_open(pa_dataset **out, const char *path)
+{
+    *out = NULL;
+    pa_dataset *ds = pa_calloc(1, sizeof *ds, "dataset");
+    if (!ds)
+        return PA_ERR_NOMEM;
+    char mpath[4096];
+    Pa__Lancepb__Manifest *m = NULL;
+    ds->path = pa_strdup(path, "dataset path");
+    pa_status st = ds->path ? find_latest(path, mpath, sizeof mpath, &ds->version) : PA_ERR_NOMEM;
+    if (st == PA_OK)
+        st = load_manifest(mpath, &m);
+    if (st == PA_OK)
+        st = take_fields(ds, m, mpath);
+    if (st == PA_OK)
+        st = take_fragments(ds, m, mpath);
+    if (m)
+        pa__lancepb__manifest__free_unpacked(m, NULL);
+    if (st != PA_OK) {
+        pa_dataset_free(ds);
+        return st;
+    }
+    *out = ds;
+    return PA_OK;
+}
+
+uint64_t pa_dataset_version(const pa_dataset *ds) { return ds->version; }
+uint64_t pa_dataset_num_rows(const pa_dataset *ds) { return ds->num_rows; }
+size_t pa_dataset_num_fields(const pa_dataset *ds) { return ds->num_fields; }
+size_t pa_dataset_num_fragments(const pa_dataset *ds) { return ds->num_frags; }
+
+pa_status pa_dataset_field(const pa_dataset *ds, size_t i, pa_field *out)
+{
+    if (i >= ds->num_fields)
+        return pa_fail(PA_ERR_RANGE, "%s: field %zu does not exist (the dataset has %zu)",
+                       ds->path, i, ds->num_fields);
+    *out = ds->fields[i].f;
+    return PA_OK;
+}
+
+pa_status pa_dataset_fragment(const pa_dataset *ds, size_t i, uint64_t *id, uint64_t *num_rows)
+{
+    if (i >= ds->num_frags)
+        return pa_fail(PA_ERR_RANGE, "%s: fragment %zu does not exist (the dataset has %zu)",
+                       ds->path, i, ds->num_frags);
+    if (id)
+        *id = ds->frags[i].id;
+    if (num_rows)
+        *num_rows = ds->frags[i].rows;
+    return PA_OK;
+}
+
+pa_status pa_dataset_fragment_file(const pa_dataset *ds, size_t i, const char *column,
+                                   char *path, size_t path_len, size_t *col_index)
+{
+    if (i >= ds->num_frags)
+        return pa_fail(PA_ERR_RANGE, "%s: fragment %zu does not exist (the dataset has %zu)",
+                       ds->path, i, ds->num_frags);
+    const ds_field *f = NULL;
+    for (size_t k = 0; k < ds->num_fields; k++)
+        if (!strcmp(ds->fields[k].f.name, column))
+            f = &ds->fields[k];
+    if (!f)
+        return pa_fail(PA_ERR_RANGE, "%s: no column named \"%s\"", ds->path, column);
+    const ds_fragment *fr = &ds->frags[i];
+    for (size_t j = 0; j < fr->num_files; j++)
+        for (size_t k = 0; k < fr->files[j].n; k++)
+            if (fr->files[j].fields[k] == f->id) {
+                snprintf(path, path_len, "%s/data/%s", ds->path, fr->files[j].path);
+                *col_index = (size_t)fr->files[j].columns[k];
+                return PA_OK;
+            }
+    return pa_fail(PA_ERR_FORMAT, "%s: fragment %" PRIu64 " has no data file for column \"%s\"",
+                   ds->path, fr->id, column);
+}
+
+void pa_dataset_free(pa_dataset *ds)
+{
+    if (!ds)
+        return;
+    for (size_t i = 0; ds->frags && i < ds->num_frags; i++) {
+        for (size_t j = 0; ds->frags[i].files && j < ds->frags[i].num_files; j++) {
+            free(ds->frags[i].files[j].path);
+            free(ds->frags[i].files[j].fields);
+            free(ds->frags[i].files[j].columns);
+        }
+        free(ds->frags[i].files);
+    }
+    for (size_t i = 0; ds->fields && i < ds->num_fields; i++)
+        free((char *)ds->fields[i].f.name);
+    free(ds->fields);
+    free(ds->frags);
+    free(ds->path);
+    free(ds);
+}
+
+/* ---- scan ---- */
+
+struct pa_dataset_scan {
+    pa_dataset *ds;
+    char *column;
+    pa_field field;
+    size_t row_bytes, batch;
+    size_t frag;            /* current fragment */
+    pa_lance_reader *r;     /* its data file */
+    size_t col;             /* column index in that file */
+    uint64_t offset;        /* next row within the fragment */
+    uint8_t *values;
+    uint64_t *addrs;
+};
+
+pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const char *column,
+                                 size_t batch_rows)
+{
+    *out = NULL;
+    const ds_field *f = NULL;
+    for (size_t k = 0; k < ds->num_fields; k++)
+        if (!strcmp(ds->fields[k].f.name, column))
+            f = &ds->fields[k];
+    if (!f)
+        return pa_fail(PA_ERR_RANGE, "%s: no column named \"%s\"", ds->path, column);
+    pa_dataset_scan *s = pa_calloc(1, sizeof *s, "dataset scan");
+    if (!s)
+        return PA_ERR_NOMEM;
+    s->ds = ds;
+    s->field = f->f;
+    s->row_bytes = pa_type_row_bytes(f->f.type, f->f.dim);
+    s->batch = batch_rows ? batch_rows : 65536;
+    s->column = pa_strdup(column, "column name");
+    size_t vbytes;
+    if (!pa_mul_ok(s->batch, s->row_bytes, &vbytes)) {
+        pa_dataset_scan_free(s);
+        return pa_fail(PA_ERR_INVALID, "%s: batch of %zu rows is too large", ds->path, s->batch);
+    }
+    s->values = pa_malloc(vbytes, "scan batch");
+    s->addrs = pa_malloc(s->batch * sizeof *s->addrs, "scan row addresses");
+    if (!s->column || !s->values || !s->addrs) {
+        pa_dataset_scan_free(s);
+        return PA_ERR_NOMEM;
+    }
+    *out = s;
+    return PA_OK;
+}
+
+/* Opens fragment s->frag's data file for the column and checks it against the manifest. */
+static pa_status scan_open_fragment(pa_dataset_scan *s)
+{
+    char path[4096];
+    pa_status st = pa_dataset_fragment_file(s->ds, s->frag, s->column, path, sizeof path, &s->col);
+    if (st != PA_OK)
+        return st;
+    if ((st = pa_lance_reader_open(&s->r, path)) != PA_OK)
+        return st;
+    const ds_fragment *fr = &s->ds->frags[s->frag];
+    if (pa_lance_reader_num_rows(s->r) != fr->rows)
+        return pa_fail(PA_ERR_FORMAT, "%s: data file has %" PRIu64 " rows, the manifest says "
+                       "fragment %" PRIu64 " has %" PRIu64, path,
+                       pa_lance_reader_num_rows(s->r), fr->id, fr->rows);
+    pa_field got;
+    if ((st = pa_lance_reader_field(s->r, s->col, &got)) != PA_OK)
+        return pa_fail_prefix(st, "%s: column \"%s\"", path, s->column);
+    if (got.type != s->field.type || got.dim != s->field.dim)
+        return pa_fail(PA_ERR_FORMAT, "%s: column %zu is not of the manifest's type for \"%s\"",
+                       path, s->col, s->column);
+    s->offset = 0;
+    return PA_OK;
+}
+
+pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
+                               const uint64_t **row_addrs, size_t *num_rows)
+{
+    *num_rows = 0;
+    while (s->frag < s->ds->num_frags) {
+        pa_status st;
+        if (!s->r && (st = scan_open_fragment(s)) != PA_OK)
+            return st;
+        const ds_fragment *fr = &s->ds->frags[s->frag];
+        if (s->offset < fr->rows) {
+            size_t n = (size_t)PA_MIN((uint64_t)s->batch, fr->rows - s->offset);
+            if ((st = pa_lance_reader_read(s->r, s->col, s->offset, n, s->values)) != PA_OK)
+                return st;
+            for (size_t i = 0; i < n; i++)
+                s->addrs[i] = fr->id << 32 | (s->offset + i);
+            s->offset += n;
+            *values = s->values;
+            *row_addrs = s->addrs;
+            *num_rows = n;
+            return PA_OK;
+        }
+        pa_lance_reader_free(s->r);
+        s->r = NULL;
+        s->frag++;
+    }
+    return PA_OK;
+}
+
+void pa_dataset_scan_free(pa_dataset_scan *s)
+{
+    if (!s)
+        return;
+    pa_lance_reader_free(s->r);
+    free(s->values);
+    free(s->addrs);
+    free(s->column);
+    free(s);
+}
+
+/* ---- writing ---- */
+
+typedef struct written_file {
+    char name[64];
+    uint64_t rows, bytes;
+} written_file;
+
+struct pa_dataset_writer {
+    char *path;
+    pa_field *fields;
+    size_t num_fields;
+    pa_dataset_write_options opts;
+    pa_lance_writer *cur;
+    uint64_t cur_rows;
+    written_file *files;
+    size_t num_files;
+    bool committed, failed, created;
+    uint64_t seed;
+};
+
+/* A fresh 32-hex-digit data file name (unique within the dataset). */
+static void new_file_name(pa_dataset_writer *w, char *out, size_t len)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t a = XXH64(&ts, sizeof ts, w->seed++), b = XXH64(&a, sizeof a, (uint64_t)getpid());
+    snprintf(out, len, "%016" PRIx64 "%016" PRIx64 ".lance", a, b);
+}
+
+/* Creates a directory, which must be new or empty. */
+static pa_status make_empty_dir(const char *path, bool *created)
+{
+    if (mkdir(path, 0755) == 0) {
+        *created = true;
+        return PA_OK;
+    }
+    if (errno != EEXIST)
+        return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    DIR *d = opendir(path);
+    if (!d)
+        return pa_fail(PA_ERR_IO, "%s: exists and cannot be opened: %s", path, strerror(errno));
+    struct dirent *e;
+    bool empty = true;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            empty = false;
+    closedir(d);
+    if (!empty)
+        return pa_fail(PA_ERR_STATE, "%s: exists and is not empty; a new dataset needs a new or "
+                       "empty directory", path);
+    return PA_OK;
+}
+
+pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
+                                   const pa_field *fields, size_t num_fields,
+                                   const pa_dataset_write_options *opts)
+{
+    *out = NULL;
+    if (!path || !fields || !num_fields)
+        return pa_fail(PA_ERR_INVALID, "dataset writer: a path and at least one field are needed");
+    for (size_t i = 0; i < num_fields; i++) {
+        pa_status st = pa_validate_field(&fields[i]);
+        if (st != PA_OK)
+            return pa_fail_prefix(st, "%s", path);
+    }
+    pa_dataset_writer *w = pa_calloc(1, sizeof *w, "dataset writer");
+    if (!w)
+        return PA_ERR_NOMEM;
+    w->path = pa_strdup(path, "dataset path");
+    w->fields = pa_calloc(num_fields, sizeof *w->fields, "fields");
+    if (!w->path || !w->fields) {
+        pa_dataset_writer_free(w);
+        return PA_ERR_NOMEM;
+    }
+    w->num_fields = num_fields;
+    for (size_t i = 0; i < num_fields; i++) {
+        w->fields[i] = fields[i];
+        if (!(w->fields[i].name = pa_strdup(fields[i].name, "field name"))) {
+            pa_dataset_writer_free(w);
+            return PA_ERR_NOMEM;
+        }
+    }
+    if (opts)
+        w->opts = *opts;
+    if (!w->opts.max_rows_per_fragment)
+        w->opts.max_rows_per_fragment = DEFAULT_FRAGMENT_ROWS;
+    pa_status st = make_empty_dir(path, &w->created);
+    char sub[4096];
+    if (st == PA_OK) {
+        snprintf(sub, sizeof sub, "%s/data", path);
+        if (mkdir(sub, 0755) != 0 && errno != EEXIST)
+            st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", sub, strerror(errno));
+    }
+    if (st != PA_OK) {
+        pa_dataset_writer_free(w);
+        return st;
+    }
+    *out = w;
+    return PA_OK;
+}
+
+/* Closes the current fragment's data file and records it. */
+static pa_status close_fragment(pa_dataset_writer *w)
+{
+    if (!w->cur)
+        return PA_OK;
+    pa_status st = pa_lance_writer_close(w->cur);
+    if (st != PA_OK)
+        return st;
+    w->files[w->num_files - 1].rows = w->cur_rows;
+    w->files[w->num_files - 1].bytes = pa_lance_writer_bytes_written(w->cur);
+    pa_lance_writer_free(w->cur);
+    w->cur = NULL;
+    w->cur_rows = 0;
+    return PA_OK;
+}
+
+/* Starts the next fragment's data file. */
+static pa_status open_fragment(pa_dataset_writer *w)
+{
+    written_file *f = pa_realloc(w->files, (w->num_files + 1) * sizeof *f, "fragment list");
+    if (!f)
+        return PA_ERR_NOMEM;
+    w->files = f;
+    written_file *nf = &w->files[w->num_files];
+    memset(nf, 0, sizeof *nf);
+    new_file_name(w, nf->name, sizeof nf->name);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data/%s", w->path, nf->name);
+    pa_lance_write_options lo = {.page_bytes = w->opts.page_bytes};
+    pa_status st = pa_lance_writer_create(&w->cur, path, w->fields, w->num_fields, &lo);
+    if (st == PA_OK)
+        w->num_files++;
+    return st;
+}
+
+pa_status pa_dataset_writer_append(pa_dataset_writer *w, const void *const *columns,
+                                   uint64_t num_rows)
+{
+    if (w->committed || w->failed)
+        return pa_fail(PA_ERR_STATE, "%s: append after %s", w->path,
+                       w->committed ? "commit" : "an earlier failure");
+    const void **cols = pa_calloc(w->num_fields, sizeof *cols, "column pointers");
+    if (!cols)
+        return PA_ERR_NOMEM;
+    uint64_t done = 0;
+    pa_status st = PA_OK;
+    while (done < num_rows && st == PA_OK) {
+        if (!w->cur && (st = open_fragment(w)) != PA_OK)
+            break;
+        uint64_t n = PA_MIN(num_rows - done, w->opts.max_rows_per_fragment - w->cur_rows);
+        for (size_t i = 0; i < w->num_fields; i++)
+            cols[i] = (const uint8_t *)columns[i] +
+                      done * pa_type_row_bytes(w->fields[i].type, w->fields[i].dim);
+        if ((st = pa_lance_writer_append(w->cur, cols, n)) != PA_OK)
+            break;
+        w->cur_rows += n;
+        done += n;
+        if (w->cur_rows == w->opts.max_rows_per_fragment)
+            st = close_fragment(w);
+    }
+    free(cols);
+    if (st != PA_OK)
+        w->failed = true;
+    return st;
+}
+
+/* Builds and writes the version-1 manifest, then renames it into place. */
+static pa_status write_manifest(pa_dataset_writer *w)
+{
+    Pa__Lancepb__Field **pb = pa_pb_fields_new(w->fields, w->num_fields);
+    Pa__Lancepb__DataFragment *frags = pa_calloc(w->num_files, sizeof *frags, "fragments");
+    Pa__Lancepb__DataFragment **fptr = pa_calloc(w->num_files, sizeof *fptr, "fragments");
+    Pa__Lancepb__DataFile *files = pa_calloc(w->num_files, sizeof *files, "data files");
+    Pa__Lancepb__DataFile **dptr = pa_calloc(w->num_files, sizeof *dptr, "data files");
+    int32_t *ids = pa_calloc(w->num_fields, sizeof *ids, "field ids");
+    uint8_t *buf = NULL;
+    pa_status st = pb && frags && fptr && files && dptr && ids ? PA_OK : PA_ERR_NOMEM;
+    if (st == PA_OK) {
+        for (size_t i = 0; i < w->num_fields; i++)
+            ids[i] = (int32_t)i;
+        for (size_t i = 0; i < w->num_files; i++) {
+            pa__lancepb__data_file__init(&files[i]);
+            files[i].path = w->files[i].name;
+            files[i].n_fields = files[i].n_column_indices = w->num_fields;
+            files[i].fields = files[i].column_indices = ids;
+            files[i].file_major_version = PA_LANCE_MAJOR;
+            files[i].file_minor_version = PA_LANCE_MINOR;
+            files[i].file_size_bytes = w->files[i].bytes;
+            dptr[i] = &files[i];
+            pa__lancepb__data_fragment__init(&frags[i]);
+            frags[i].id = i;
+            frags[i].n_files = 1;
+            frags[i].files = &dptr[i];
+            frags[i].physical_rows = w->files[i].rows;
+            fptr[i] = &frags[i];
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        Pa__Lancepb__Timestamp stamp = PA__LANCEPB__TIMESTAMP__INIT;
+        stamp.seconds = ts.tv_sec;
+        stamp.nanos = (int32_t)ts.tv_nsec;
+        Pa__Lancepb__Manifest__WriterVersion wv = PA__LANCEPB__MANIFEST__WRITER_VERSION__INIT;
+        wv.library = "partifact";
+        wv.version = PA_VERSION_STRING;
+        Pa__Lancepb__Manifest__DataStorageFormat fmt =
+            PA__LANCEPB__MANIFEST__DATA_STORAGE_FORMAT__INIT;
+        fmt.file_format = "lance";
+        fmt.version = "2.1";
+        Pa__Lancepb__Manifest m = PA__LANCEPB__MANIFEST__INIT;
+        m.n_fields = w->num_fields;
+        m.fields = pb;
+        m.n_fragments = w->num_files;
+        m.fragments = fptr;
+        m.version = 1;
+        m.timestamp = &stamp;
+        m.writer_version = &wv;
+        m.data_format = &fmt;
+        m.max_fragment_id = w->num_files ? (uint32_t)(w->num_files - 1) : 0;
+        size_t mlen = pa__lancepb__manifest__get_packed_size(&m);
+        size_t total = 4 + mlen + MANIFEST_FOOTER;
+        if (!(buf = pa_malloc(total, "manifest")))
+            st = PA_ERR_NOMEM;
+        else {
+            pa_st32(buf, (uint32_t)mlen);
+            pa__lancepb__manifest__pack(&m, buf + 4);
+            uint8_t *f = buf + 4 + mlen;
+            pa_st64(f, 0);
+            pa_st16(f + 8, 0);
+            pa_st16(f + 10, 2);
+            memcpy(f + 12, PA_LANCE_MAGIC, 4);
+            char vdir[4096], tmp[4200], final[4200], hint[4200];
+            snprintf(vdir, sizeof vdir, "%s/_versions", w->path);
+            if (mkdir(vdir, 0755) != 0 && errno != EEXIST)
+                st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", vdir, strerror(errno));
+            snprintf(tmp, sizeof tmp, "%s/.tmp-manifest", vdir);
+            snprintf(final, sizeof final, "%s/%020" PRIu64 ".manifest", vdir, UINT64_MAX - 1);
+            int fd = st == PA_OK ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+            if (st == PA_OK && fd < 0)
+                st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+            if (st == PA_OK)
+                st = pa_pwrite_full(fd, buf, total, 0, tmp);
+            if (st == PA_OK)
+                st = pa_fsync_fd(fd, tmp);
+            if (fd >= 0)
+                close(fd);
+            if (st == PA_OK && rename(tmp, final) != 0)
+                st = pa_fail(PA_ERR_IO, "%s: cannot rename to %s: %s", tmp, final,
+                             strerror(errno));
+            if (st == PA_OK)
+                st = pa_fsync_dir_of(final);
+            if (st != PA_OK)
+                unlink(tmp);
+            /* A hint LanceDB also writes; the manifests remain the truth. */
+            snprintf(hint, sizeof hint, "%s/latest_version_hint.json", vdir);
+            FILE *h = st == PA_OK ? fopen(hint, "w") : NULL;
+            if (h) {
+                fputs("{\"version\":1}", h);
+                fclose(h);
+            }
+        }
+    }
+    free(buf);
+    free(ids);
+    free(dptr);
+    free(files);
+    free(fptr);
+    free(frags);
+    pa_pb_fields_free(pb, w->num_fields);
+    return st;
+}
+
+pa_status pa_dataset_writer_commit(pa_dataset_writer *w)
+{
+    if (w->committed || w->failed)
+        return pa_fail(PA_ERR_STATE, "%s: commit after %s", w->path,
+                       w->committed ? "commit" : "an earlier failure");
+    pa_status st = close_fragment(w);
+    if (st == PA_OK)
+        st = write_manifest(w);
+    if (st != PA_OK) {
+        w->failed = true;
+        return st;
+    }
+    w->committed = true;
+    return PA_OK;
+}
+
+/* Frees the writer; an uncommitted dataset's files and directories are removed. */
+void pa_dataset_writer_free(pa_dataset_writer *w)
+{
+    if (!w)
+        return;
+    pa_lance_writer_free(w->cur); /* removes an unclosed data file */
+    if (!w->committed && w->path) {
+        char p[4200];
+        for (size_t i = 0; i < w->num_files; i++) {
+            snprintf(p, sizeof p, "%s/data/%s", w->path, w->files[i].name);
+            unlink(p);
+        }
+        snprintf(p, sizeof p, "%s/_versions/.tmp-manifest", w->path);
+        unlink(p);
+        snprintf(p, sizeof p, "%s/_versions", w->path);
+        rmdir(p);
+        snprintf(p, sizeof p, "%s/data", w->path);
+        rmdir(p);
+        if (w->created)
+            rmdir(w->path);
+    }
+    for (size_t i = 0; w->fields && i < w->num_fields; i++)
+        free((char *)w->fields[i].name);
+    free(w->fields);
+    free(w->files);
+    free(w->path);
+    free(w);
+}

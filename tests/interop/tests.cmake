@@ -1,0 +1,11 @@
+# Interop with LanceDB itself (pinned @lancedb/lancedb from npm, installed by make deps-node).
+foreach(prog write_dataset read_lancedb)
+  add_executable(interop_${prog} ${CMAKE_CURRENT_LIST_DIR}/${prog}.c)
+  target_link_libraries(interop_${prog} PRIVATE partifact_static)
+  set_target_properties(interop_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/interop)
+endforeach()
+add_test(NAME interop_c_to_lancedb COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh c-to-lancedb
+         ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-c2l)
+add_test(NAME interop_lancedb_to_c COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh lancedb-to-c
+         ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-l2c)
+set_tests_properties(interop_c_to_lancedb interop_lancedb_to_c PROPERTIES LABELS interop TIMEOUT 600)
