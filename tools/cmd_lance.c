@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Prints a Lance file's schema, metadata keys and pages, as text or JSON. */
 static int info_file(const char *path, bool json, bool pages)
@@ -76,6 +77,50 @@ static int info_file(const char *path, bool json, bool pages)
     return 0;
 }
 
+/* Prints a Lance dataset's version, schema and fragments, as text or JSON. */
+static int info_dataset(const char *path, bool json)
+{
+    pa_dataset *ds;
+    pa_status st = pa_dataset_open(&ds, path);
+    if (st != PA_OK)
+        return pa_cli_fail("lance-info", st);
+    size_t nf = pa_dataset_num_fields(ds), nfr = pa_dataset_num_fragments(ds);
+    if (json) {
+        printf("{\"path\":");
+        pa_cli_json_string(stdout, path);
+        printf(",\"dataset\":true,\"version\":%llu,\"rows\":%llu,\"fragments\":%zu,"
+               "\"columns\":[",
+               (unsigned long long)pa_dataset_version(ds),
+               (unsigned long long)pa_dataset_num_rows(ds), nfr);
+    } else {
+        printf("%s: Lance dataset, version %llu, %llu rows in %zu fragments, %zu columns\n", path,
+               (unsigned long long)pa_dataset_version(ds),
+               (unsigned long long)pa_dataset_num_rows(ds), nfr, nf);
+    }
+    for (size_t i = 0; i < nf; i++) {
+        pa_field f;
+        char tname[64];
+        pa_dataset_field(ds, i, &f);
+        pa_type_name(f.type, f.dim, tname, sizeof tname);
+        if (json) {
+            printf("%s{\"name\":", i ? "," : "");
+            pa_cli_json_string(stdout, f.name);
+            printf(",\"type\":\"%s\"}", tname);
+        } else {
+            printf("  %-16s %s\n", f.name, tname);
+        }
+    }
+    if (json)
+        printf("]}\n");
+    for (size_t i = 0; !json && i < nfr; i++) {
+        uint64_t id, rows;
+        pa_dataset_fragment(ds, i, &id, &rows);
+        printf("  fragment %llu: %llu rows\n", (unsigned long long)id, (unsigned long long)rows);
+    }
+    pa_dataset_free(ds);
+    return 0;
+}
+
 /* partifact lance-info PATH [--pages] [--json] */
 int pa_cmd_lance_info(int argc, char **argv)
 {
@@ -89,14 +134,18 @@ int pa_cmd_lance_info(int argc, char **argv)
         case 'j': json = true; break;
         case 'p': pages = true; break;
         case 'h':
-            printf("usage: partifact lance-info FILE.lance [--pages] [--json]\n"
-                   "Prints a Lance file's schema, its pages per column and metadata keys.\n");
+            printf("usage: partifact lance-info FILE.lance|DATASET [--pages] [--json]\n"
+                   "Prints a Lance file's schema, its pages per column and metadata keys, or a\n"
+                   "Lance dataset's version, schema and fragments.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
     }
     if (optind != argc - 1)
         return pa_cli_error("lance-info", "expected one path (see --help)");
+    struct stat sb;
+    if (stat(argv[optind], &sb) == 0 && S_ISDIR(sb.st_mode))
+        return info_dataset(argv[optind], json);
     return info_file(argv[optind], json, pages);
 }
 

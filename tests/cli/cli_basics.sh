@@ -16,6 +16,7 @@ expect_exit 0 "$PA" lance-info "$T/g.lance" --json
 expect_out '"name":"vector","type":"fixed_size_list:float:64"'
 expect_exit 0 "$PA" lance-info --pages "$T/g.lance"
 expect_out "full-zip"
+expect_err 2 "not a Lance dataset (no _versions directory)" "$PA" lance-info "$T"
 
 expect_err 2 "lance-gen: --out is required" "$PA" lance-gen --rows 5
 expect_err 2 '--dim: "0" is not in 1..65536' "$PA" lance-gen --out "$T/x.lance" --dim 0
