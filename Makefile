@@ -6,8 +6,8 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
-APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev protobuf-c-compiler \
-              libprotobuf-c-dev libjansson-dev libxxhash-dev
+APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
+              protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time
 NODE_DIR   := tests/interop
 
 .PHONY: all deps deps-apt deps-node build demo check check-asan install bench clean

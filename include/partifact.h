@@ -462,6 +462,75 @@ PA_API pa_status pa_backend_assign_encode(pa_backend *b, const pa_backend_model 
 PA_API void pa_backend_free(pa_backend *b);
 
 /* ------------------------------------------------------------------------------------------ */
+/* IVF_PQ model and CPU backend (src/ivfpq)                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum pa_metric {
+    PA_METRIC_L2 = PA_BACKEND_METRIC_L2,         /* squared Euclidean distance              */
+    PA_METRIC_COSINE = PA_BACKEND_METRIC_COSINE, /* vectors normalised, then L2             */
+    PA_METRIC_DOT = PA_BACKEND_METRIC_DOT        /* inner product (larger is nearer)        */
+} pa_metric;
+
+/* Parses "l2", "cosine" or "dot". */
+PA_API pa_status pa_metric_parse(const char *name, pa_metric *out);
+PA_API const char *pa_metric_name(pa_metric m);
+
+typedef struct pa_ivfpq_params {
+    uint32_t num_partitions;  /* coarse centroids (IVF lists)                                */
+    uint32_t num_sub_vectors; /* M: must divide the dimension                                */
+    uint32_t num_bits;        /* bits per sub-vector code; 8 (0 means 8)                     */
+    pa_metric metric;
+    uint32_t max_iters;       /* k-means iterations at most; 0 means 50                      */
+    uint32_t sample_rate;     /* training rows per partition; 0 means 256                    */
+    uint64_t seed;            /* the same seed and data give a byte-identical model          */
+} pa_ivfpq_params;
+
+typedef struct pa_ivfpq_model pa_ivfpq_model;
+typedef struct pa_vec_input pa_vec_input; /* see "Vector inputs" below */
+
+typedef struct pa_ivfpq_train_stats {
+    uint64_t sample_rows;          /* rows the model was trained on                      */
+    uint32_t ivf_iters, pq_iters;  /* k-means iterations run (PQ: the most of any space) */
+    uint32_t empty_repaired;       /* empty clusters split from large ones               */
+    double ivf_seconds, pq_seconds;
+} pa_ivfpq_train_stats;
+
+/* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
+ * the coarse centroid for l2/cosine, on the vectors for dot) on n rows of data (n x dim).
+ * stats may be NULL. */
+PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n,
+                                uint32_t dim, const pa_ivfpq_params *params,
+                                pa_ivfpq_train_stats *stats);
+
+/* Trains on a seeded random sample of an input: sample_rate * num_partitions rows (at least
+ * 65,536 when the input has them, for the codebooks), read with pa_vec_input_read_rows. */
+PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
+                                      const pa_ivfpq_params *params,
+                                      pa_ivfpq_train_stats *stats);
+
+/* For n rows (n x dim): the nearest centroid into part_ids and the PQ code (num_sub_vectors
+ * bytes per row) into codes, on all cores. NaN/Inf rows are refused, naming the row. */
+PA_API pa_status pa_ivfpq_assign_encode(const pa_ivfpq_model *m, const float *x, uint64_t n,
+                                        uint32_t *part_ids, uint8_t *codes);
+
+/* The model as plain arrays (pointers valid while the model lives). */
+PA_API void pa_ivfpq_model_arrays(const pa_ivfpq_model *m, pa_backend_model *out);
+/* A model from plain arrays (copied), e.g. what a backend trained. */
+PA_API pa_status pa_ivfpq_model_from_arrays(pa_ivfpq_model **out, const pa_backend_model *in);
+
+/* Saves the model as a Lance file (centroids as a fixed_size_list<float, dim> column, the
+ * codebook in a global buffer, parameters as JSON in schema metadata "partifact:model"), and
+ * loads it back. */
+PA_API pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path);
+PA_API pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path);
+PA_API void pa_ivfpq_model_free(pa_ivfpq_model *m);
+
+/* Mean squared reconstruction error of the PQ codes of n rows (|| r - decode(code) ||^2 per
+ * row, averaged): how good the codes are. */
+PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n,
+                                 double *mse);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Vector inputs (src/io): .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32   */
 /* ------------------------------------------------------------------------------------------ */
 

@@ -32,6 +32,8 @@ bool pa_cli_parse_count(const char *s, uint64_t *out);
 /* A progress line on stderr, redrawn in place, only when stderr is a terminal. */
 void pa_cli_progress(const char *what, uint64_t done, uint64_t total);
 void pa_cli_progress_end(void);
+/* True when progress is shown (stderr is a terminal). */
+bool pa_cli_progress_enabled(void);
 
 /* Writes s as a JSON string literal (quotes and escapes). */
 void pa_cli_json_string(FILE *out, const char *s);
@@ -41,5 +43,7 @@ int pa_cmd_lance_gen(int argc, char **argv);
 int pa_cmd_inspect(int argc, char **argv);
 int pa_cmd_verify(int argc, char **argv);
 int pa_cmd_artifact_gen(int argc, char **argv);
+int pa_cmd_gen_vectors(int argc, char **argv);
+int pa_cmd_train(int argc, char **argv);
 
 #endif

@@ -60,11 +60,16 @@ bool pa_cli_parse_count(const char *s, uint64_t *out) { return parse_scaled(s, o
 static int progress_state = -1; /* -1 unknown, 0 off, 1 on */
 static bool progress_drawn;
 
-void pa_cli_progress(const char *what, uint64_t done, uint64_t total)
+bool pa_cli_progress_enabled(void)
 {
     if (progress_state < 0)
         progress_state = isatty(STDERR_FILENO) ? 1 : 0;
-    if (!progress_state)
+    return progress_state == 1;
+}
+
+void pa_cli_progress(const char *what, uint64_t done, uint64_t total)
+{
+    if (!pa_cli_progress_enabled())
         return;
     static struct timespec last;
     struct timespec now;

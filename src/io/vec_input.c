@@ -1,0 +1,496 @@
+/* Vector inputs: .fvecs .bvecs .ivecs .npy files and Lance datasets, streamed as float32.
+ *
+ * Every format is read in batches with positioned reads (memory: one batch), so inputs far
+ * larger than memory stream through. Random rows can be read for training samples. Every value
+ * is checked finite: a NaN or infinity is an error naming the row, or (skip_invalid) the row is
+ * skipped and counted.
+ *
+ *   .fvecs / .ivecs: records of (int32 dim, dim x float32 / int32), little-endian
+ *   .bvecs:          records of (int32 dim, dim x uint8)
+ *   .npy:            NumPy 1.0/2.0/3.0 header, 2-D, C order, dtype <f4, <f2 or |u1
+ *   directory:       a Lance dataset; the vector column is the one named, or the only
+ *                    fixed_size_list<float|uint8> column; row ids are row addresses */
+#include "common/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef enum fmt { FMT_FVECS, FMT_BVECS, FMT_IVECS, FMT_NPY, FMT_DATASET } fmt;
+typedef enum elem { EL_F32, EL_F16, EL_U8, EL_I32 } elem;
+
+struct pa_vec_input {
+    char *path;
+    fmt format;
+    elem el;
+    uint32_t dim;
+    uint64_t rows;
+    int fd;
+    uint64_t data_off;   /* first record (files) */
+    uint64_t rec_bytes;  /* bytes per record incl. the dim prefix for *vecs */
+    uint64_t next;       /* next row ordinal to stream */
+    bool skip_invalid;
+    uint64_t skipped;
+    uint8_t *raw;        /* batch of raw records */
+    size_t raw_cap;
+    /* datasets */
+    pa_dataset *ds;
+    pa_dataset_scan *scan;
+    char *column;
+    const uint8_t *pend_vals; /* rows of the last scan batch not yet handed out */
+    const uint64_t *pend_addrs;
+    size_t pend_n;
+};
+
+/* Half-precision to single-precision conversion (IEEE 754 binary16). */
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
+    if (exp == 0) {
+        if (man == 0)
+            bits = sign;
+        else { /* subnormal: renormalise */
+            int e = -1;
+            do {
+                e++;
+                man <<= 1;
+            } while (!(man & 0x400));
+            bits = sign | (uint32_t)(127 - 15 - e) << 23 | (man & 0x3FF) << 13;
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7F800000u | man << 13;
+    } else {
+        bits = sign | (exp + 127 - 15) << 23 | man << 13;
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* Element size in bytes. */
+static size_t el_bytes(elem e) { return e == EL_F32 || e == EL_I32 ? 4 : e == EL_F16 ? 2 : 1; }
+
+/* Parses an .npy header: version, dict with descr, fortran_order and shape. */
+static pa_status open_npy(pa_vec_input *in, uint64_t size)
+{
+    uint8_t pre[12];
+    pa_status st = pa_pread_full(in->fd, pre, PA_MIN(size, (uint64_t)12), 0, in->path);
+    if (st != PA_OK)
+        return st;
+    if (size < 10 || memcmp(pre, "\x93NUMPY", 6) != 0)
+        return pa_fail(PA_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", in->path);
+    uint64_t hlen, hoff;
+    if (pre[6] == 1) {
+        hlen = pa_ld16(pre + 8);
+        hoff = 10;
+    } else if (pre[6] == 2 || pre[6] == 3) {
+        if (size < 12)
+            return pa_fail(PA_ERR_FORMAT, "%s: truncated .npy header", in->path);
+        hlen = pa_ld32(pre + 8);
+        hoff = 12;
+    } else {
+        return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy format version %u is not supported",
+                       in->path, pre[6]);
+    }
+    if (hoff + hlen > size || hlen > 65536)
+        return pa_fail(PA_ERR_FORMAT, "%s: .npy header of %" PRIu64 " bytes runs past the end "
+                       "of the %" PRIu64 "-byte file", in->path, hlen, size);
+    char *h = pa_malloc((size_t)hlen + 1, "npy header");
+    if (!h)
+        return PA_ERR_NOMEM;
+    if ((st = pa_pread_full(in->fd, h, (size_t)hlen, hoff, in->path)) != PA_OK) {
+        free(h);
+        return st;
+    }
+    h[hlen] = 0;
+    const char *d = strstr(h, "'descr'");
+    const char *fo = strstr(h, "'fortran_order'");
+    const char *sh = strstr(h, "'shape'");
+    char descr[16] = "";
+    unsigned long long dims[3] = {0, 0, 0};
+    int nshape = -1;
+    if (d && (d = strchr(d + 7, '\'')))
+        sscanf(d, "'%15[^']'", descr);
+    if (sh && (sh = strchr(sh, '('))) { /* the shape tuple: "(r, c)", "(r,)", "(a, b, c)" */
+        nshape = 0;
+        const char *p = sh + 1;
+        while (*p && *p != ')') {
+            while (*p == ' ' || *p == ',')
+                p++;
+            if (*p == ')' || !*p)
+                break;
+            char *end;
+            unsigned long long v = strtoull(p, &end, 10);
+            if (end == p) {
+                nshape = -1;
+                break;
+            }
+            if (nshape < 3)
+                dims[nshape] = v;
+            nshape++;
+            p = end;
+        }
+    }
+    unsigned long long r = dims[0], c = dims[1];
+    bool fortran = fo && !strncmp(fo + strlen("'fortran_order'"), ": True", 6);
+    free(h);
+    if (!descr[0] || nshape < 0)
+        return pa_fail(PA_ERR_FORMAT, "%s: .npy header lacks 'descr' or 'shape'", in->path);
+    if (fortran)
+        return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy array is in Fortran order; partifact reads "
+                       "C-order arrays (numpy.ascontiguousarray)", in->path);
+    if (nshape != 2)
+        return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy array must be 2-D (rows, dimension)",
+                       in->path);
+    if (!strcmp(descr, "<f4"))
+        in->el = EL_F32;
+    else if (!strcmp(descr, "<f2"))
+        in->el = EL_F16;
+    else if (!strcmp(descr, "|u1") || !strcmp(descr, "<u1"))
+        in->el = EL_U8;
+    else
+        return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not supported (float32 '<f4', "
+                       "float16 '<f2' or uint8 '|u1')", in->path, descr);
+    if (c == 0 || c > (1u << 20))
+        return pa_fail(PA_ERR_FORMAT, "%s: .npy dimension %llu is not in 1..1048576", in->path, c);
+    in->dim = (uint32_t)c;
+    in->rows = r;
+    in->data_off = hoff + hlen;
+    in->rec_bytes = (uint64_t)c * el_bytes(in->el);
+    uint64_t need;
+    if (__builtin_mul_overflow((uint64_t)r, in->rec_bytes, &need) || in->data_off + need > size)
+        return pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs %llu bytes of data "
+                       "after the header, the file has %llu (truncated?)", in->path, r, c,
+                       (unsigned long long)r * in->rec_bytes,
+                       (unsigned long long)(size - in->data_off));
+    return PA_OK;
+}
+
+/* Reads the first record's dimension and checks the size is a whole number of records. */
+static pa_status open_vecs(pa_vec_input *in, uint64_t size)
+{
+    if (size == 0)
+        return pa_fail(PA_ERR_FORMAT, "%s: empty file", in->path);
+    uint8_t b[4];
+    pa_status st = pa_pread_full(in->fd, b, 4, 0, in->path);
+    if (st != PA_OK)
+        return st;
+    int32_t d = (int32_t)pa_ld32(b);
+    if (d <= 0 || d > (1 << 20))
+        return pa_fail(PA_ERR_FORMAT, "%s: record 0 at byte offset 0 has dimension %d, expected "
+                       "1..1048576", in->path, d);
+    in->dim = (uint32_t)d;
+    in->rec_bytes = 4 + (uint64_t)d * el_bytes(in->el);
+    if (size % in->rec_bytes)
+        return pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " bytes is not a whole number of %" PRIu64
+                       "-byte records of dimension %u: the record at byte offset %" PRIu64
+                       " is truncated", in->path, size, in->rec_bytes, in->dim,
+                       size / in->rec_bytes * in->rec_bytes);
+    in->rows = size / in->rec_bytes;
+    in->data_off = 0;
+    return PA_OK;
+}
+
+/* Opens a dataset's vector column. */
+static pa_status open_dataset(pa_vec_input *in, const char *column)
+{
+    pa_status st = pa_dataset_open(&in->ds, in->path);
+    if (st != PA_OK)
+        return st;
+    const char *pick = column;
+    size_t candidates = 0;
+    for (size_t i = 0; i < pa_dataset_num_fields(in->ds); i++) {
+        pa_field f;
+        pa_dataset_field(in->ds, i, &f);
+        bool vec = f.type == PA_TYPE_FSL_FLOAT32 || f.type == PA_TYPE_FSL_UINT8;
+        if (column ? !strcmp(f.name, column) : vec) {
+            if (!vec)
+                return pa_fail(PA_ERR_INVALID, "%s: column \"%s\" is not a vector column "
+                               "(fixed_size_list of float or uint8)", in->path, f.name);
+            candidates++;
+            pick = f.name;
+            in->dim = f.dim;
+            in->el = f.type == PA_TYPE_FSL_FLOAT32 ? EL_F32 : EL_U8;
+        }
+    }
+    if (candidates == 0)
+        return pa_fail(PA_ERR_INVALID, column ? "%s: no column named \"%s\""
+                                              : "%s: no vector column%s", in->path,
+                       column ? column : "");
+    if (candidates > 1)
+        return pa_fail(PA_ERR_INVALID, "%s: several vector columns; name one with --column",
+                       in->path);
+    if (!(in->column = pa_strdup(pick, "column name")))
+        return PA_ERR_NOMEM;
+    in->rows = pa_dataset_num_rows(in->ds);
+    return pa_dataset_scan_create(&in->scan, in->ds, in->column, 65536);
+}
+
+pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
+                            const pa_vec_input_options *opts)
+{
+    *out = NULL;
+    pa_vec_input *in = pa_calloc(1, sizeof *in, "vector input");
+    if (!in)
+        return PA_ERR_NOMEM;
+    in->fd = -1;
+    in->skip_invalid = opts && opts->skip_invalid;
+    in->path = pa_strdup(path, "input path");
+    pa_status st = in->path ? PA_OK : PA_ERR_NOMEM;
+    struct stat sb;
+    if (st == PA_OK && stat(path, &sb) != 0)
+        st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (st == PA_OK && S_ISDIR(sb.st_mode)) {
+        in->format = FMT_DATASET;
+        st = open_dataset(in, opts ? opts->column : NULL);
+    } else if (st == PA_OK) {
+        const char *ext = strrchr(path, '.');
+        ext = ext ? ext + 1 : "";
+        if (!strcmp(ext, "fvecs"))
+            in->format = FMT_FVECS, in->el = EL_F32;
+        else if (!strcmp(ext, "bvecs"))
+            in->format = FMT_BVECS, in->el = EL_U8;
+        else if (!strcmp(ext, "ivecs"))
+            in->format = FMT_IVECS, in->el = EL_I32;
+        else if (!strcmp(ext, "npy"))
+            in->format = FMT_NPY;
+        else
+            st = pa_fail(PA_ERR_UNSUPPORTED, "%s: unknown input format \".%s\" (expected .fvecs, "
+                         ".bvecs, .ivecs, .npy or a Lance dataset directory)", path, ext);
+        if (st == PA_OK && (in->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+            st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        if (st == PA_OK)
+            st = in->format == FMT_NPY ? open_npy(in, (uint64_t)sb.st_size)
+                                       : open_vecs(in, (uint64_t)sb.st_size);
+    }
+    if (st != PA_OK) {
+        pa_vec_input_free(in);
+        return st;
+    }
+    *out = in;
+    return PA_OK;
+}
+
+uint32_t pa_vec_input_dim(const pa_vec_input *in) { return in->dim; }
+uint64_t pa_vec_input_num_rows(const pa_vec_input *in) { return in->rows; }
+uint64_t pa_vec_input_skipped(const pa_vec_input *in) { return in->skipped; }
+
+/* Converts one raw row to float32, checking the *vecs dimension prefix; row is the ordinal. */
+static pa_status convert_row(pa_vec_input *in, const uint8_t *rec, uint64_t row, float *out)
+{
+    const uint8_t *v = rec;
+    if (in->format != FMT_NPY && in->format != FMT_DATASET) {
+        int32_t d = (int32_t)pa_ld32(rec);
+        if (d != (int32_t)in->dim)
+            return pa_fail(PA_ERR_FORMAT, "%s: record %" PRIu64 " at byte offset %" PRIu64
+                           " has dimension %d, expected %u", in->path, row,
+                           in->data_off + row * in->rec_bytes, d, in->dim);
+        v = rec + 4;
+    }
+    switch (in->el) {
+    case EL_F32: memcpy(out, v, (size_t)in->dim * 4); break;
+    case EL_I32:
+        for (uint32_t j = 0; j < in->dim; j++)
+            out[j] = (float)(int32_t)pa_ld32(v + 4 * j);
+        break;
+    case EL_F16:
+        for (uint32_t j = 0; j < in->dim; j++)
+            out[j] = half_to_float(pa_ld16(v + 2 * j));
+        break;
+    case EL_U8:
+        for (uint32_t j = 0; j < in->dim; j++)
+            out[j] = (float)v[j];
+        break;
+    }
+    return PA_OK;
+}
+
+/* True if the row holds a NaN or an infinity (reported with its ordinal unless skipping). */
+static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool *skip)
+{
+    *skip = false;
+    for (uint32_t j = 0; j < in->dim; j++)
+        if (!isfinite(v[j])) {
+            if (in->skip_invalid) {
+                *skip = true;
+                in->skipped++;
+                return PA_OK;
+            }
+            return pa_fail(PA_ERR_INVALID, "%s: row %" PRIu64 " has %s at dimension %u (use "
+                           "--skip-invalid to skip such rows)", in->path, row,
+                           isnan(v[j]) ? "NaN" : "an infinity", j);
+        }
+    return PA_OK;
+}
+
+/* Next batch from a file format. */
+static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t max,
+                           size_t *got)
+{
+    *got = 0;
+    while (*got == 0 && in->next < in->rows) {
+        uint64_t n = PA_MIN((uint64_t)max, in->rows - in->next);
+        n = PA_MIN(n, PA_MAX((uint64_t)1, (uint64_t)(8u << 20) / in->rec_bytes));
+        size_t bytes = (size_t)(n * in->rec_bytes);
+        if (bytes > in->raw_cap) {
+            uint8_t *r = pa_realloc(in->raw, bytes, "input batch");
+            if (!r)
+                return PA_ERR_NOMEM;
+            in->raw = r;
+            in->raw_cap = bytes;
+        }
+        pa_status st = pa_pread_full(in->fd, in->raw, bytes,
+                                     in->data_off + in->next * in->rec_bytes, in->path);
+        if (st != PA_OK)
+            return st;
+        for (uint64_t k = 0; k < n; k++) {
+            uint64_t row = in->next + k;
+            float *dst = out + (size_t)*got * in->dim;
+            bool skip;
+            if ((st = convert_row(in, in->raw + k * in->rec_bytes, row, dst)) != PA_OK ||
+                (st = check_row(in, dst, row, &skip)) != PA_OK)
+                return st;
+            if (skip)
+                continue;
+            if (ids)
+                ids[*got] = row;
+            (*got)++;
+        }
+        in->next += n;
+    }
+    return PA_OK;
+}
+
+/* Next batch from a dataset scan (batches are re-cut to max rows). */
+static pa_status next_dataset(pa_vec_input *in, float *out, uint64_t *ids, size_t max,
+                              size_t *got)
+{
+    *got = 0;
+    size_t rb = (size_t)in->dim * el_bytes(in->el);
+    while (*got < max) {
+        if (in->pend_n == 0) {
+            const void *v;
+            pa_status st = pa_dataset_scan_next(in->scan, &v, &in->pend_addrs, &in->pend_n);
+            if (st != PA_OK)
+                return st;
+            in->pend_vals = v;
+            if (in->pend_n == 0)
+                break;
+        }
+        while (in->pend_n && *got < max) {
+            float *dst = out + (size_t)*got * in->dim;
+            uint64_t row = in->next++;
+            bool skip;
+            convert_row(in, in->pend_vals, row, dst);
+            pa_status st = check_row(in, dst, row, &skip);
+            if (st != PA_OK)
+                return st;
+            if (!skip) {
+                if (ids)
+                    ids[*got] = *in->pend_addrs;
+                (*got)++;
+            }
+            in->pend_vals += rb;
+            in->pend_addrs++;
+            in->pend_n--;
+        }
+    }
+    return PA_OK;
+}
+
+pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids, size_t max_rows,
+                            size_t *num_rows)
+{
+    if (max_rows == 0)
+        return pa_fail(PA_ERR_INVALID, "%s: batch of 0 rows", in->path);
+    return in->format == FMT_DATASET ? next_dataset(in, out, row_ids, max_rows, num_rows)
+                                     : next_file(in, out, row_ids, max_rows, num_rows);
+}
+
+pa_status pa_vec_input_rewind(pa_vec_input *in)
+{
+    in->next = 0;
+    in->skipped = 0;
+    if (in->format == FMT_DATASET) {
+        pa_dataset_scan_free(in->scan);
+        in->scan = NULL;
+        in->pend_n = 0;
+        return pa_dataset_scan_create(&in->scan, in->ds, in->column, 65536);
+    }
+    return PA_OK;
+}
+
+/* Random rows: one positioned read per row for files; for datasets, the fragment's data file
+ * is opened once per run of rows in the same fragment. Invalid rows are errors here (a sample
+ * must be exactly the rows asked for). */
+pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n, float *out)
+{
+    uint8_t *rec = pa_malloc((size_t)in->rec_bytes + (size_t)in->dim * 4, "row buffer");
+    if (!rec)
+        return PA_ERR_NOMEM;
+    pa_status st = PA_OK;
+    bool saved = in->skip_invalid;
+    in->skip_invalid = false;
+    pa_lance_reader *r = NULL;
+    size_t cur_frag = SIZE_MAX, col = 0;
+    uint64_t frag_first = 0, frag_rows = 0;
+    for (size_t i = 0; i < n && st == PA_OK; i++) {
+        if (rows[i] >= in->rows) {
+            st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " does not exist (the input has %" PRIu64
+                         " rows)", in->path, rows[i], in->rows);
+            break;
+        }
+        float *dst = out + i * in->dim;
+        if (in->format == FMT_DATASET) {
+            /* find the fragment holding ordinal rows[i] */
+            if (cur_frag == SIZE_MAX || rows[i] < frag_first || rows[i] >= frag_first + frag_rows) {
+                uint64_t first = 0, fr = 0;
+                size_t f;
+                for (f = 0; f < pa_dataset_num_fragments(in->ds); f++) {
+                    pa_dataset_fragment(in->ds, f, NULL, &fr);
+                    if (rows[i] < first + fr)
+                        break;
+                    first += fr;
+                }
+                char file[4096];
+                pa_lance_reader_free(r);
+                r = NULL;
+                if ((st = pa_dataset_fragment_file(in->ds, f, in->column, file, sizeof file,
+                                                   &col)) != PA_OK ||
+                    (st = pa_lance_reader_open(&r, file)) != PA_OK)
+                    break;
+                cur_frag = f, frag_first = first, frag_rows = fr;
+            }
+            if ((st = pa_lance_reader_read(r, col, rows[i] - frag_first, 1, rec)) != PA_OK)
+                break;
+        } else if ((st = pa_pread_full(in->fd, rec, (size_t)in->rec_bytes,
+                                       in->data_off + rows[i] * in->rec_bytes, in->path)) != PA_OK) {
+            break;
+        }
+        bool skip;
+        if ((st = convert_row(in, rec, rows[i], dst)) == PA_OK)
+            st = check_row(in, dst, rows[i], &skip);
+    }
+    in->skip_invalid = saved;
+    pa_lance_reader_free(r);
+    free(rec);
+    return st;
+}
+
+void pa_vec_input_free(pa_vec_input *in)
+{
+    if (!in)
+        return;
+    if (in->fd >= 0)
+        close(in->fd);
+    pa_dataset_scan_free(in->scan);
+    pa_dataset_free(in->ds);
+    free(in->column);
+    free(in->raw);
+    free(in->path);
+    free(in);
+}

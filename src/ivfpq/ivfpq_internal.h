@@ -1,0 +1,67 @@
+/* Internal interface of the IVF_PQ room (src/ivfpq): k-means, the small-dimension nearest-
+ * codeword kernels, and the prepared form of a model used for assignment and encoding. */
+#ifndef PA_IVFPQ_INTERNAL_H
+#define PA_IVFPQ_INTERNAL_H
+
+#include "common/common.h"
+
+/* A model's arrays plus what assignment needs precomputed: centroid norms, and per sub-space
+ * the codebook transposed ([m][j][k], so a SIMD lane holds one codeword) and codeword norms. */
+typedef struct pa_prepared {
+    pa_backend_model a;  /* the arrays (not owned) */
+    uint32_t K, ds;      /* codewords per sub-space, sub-vector dimension */
+    float *cnorm;        /* P: ||c||^2 */
+    float *cbt;          /* M x ds x K */
+    float *cbnorm;       /* M x K */
+} pa_prepared;
+
+pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a);
+void pa_prepared_free(pa_prepared *p);
+
+/* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). */
+pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
+                             uint32_t *part_ids, uint8_t *codes);
+
+/* Checks every value of n rows is finite; PA_ERR_INVALID naming the first bad row otherwise. */
+pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *what);
+
+/* Nearest codeword for each of n sub-vectors (rows of x with stride `stride` floats, ds values
+ * each) among K codewords given transposed (cbt: ds x K) with norms: argmin_k ||c_k||^2 - 2 x.c_k.
+ * Ties go to the lowest k. SIMD kernel chosen at run time from the CPU's features. */
+void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cbt,
+                      const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out);
+/* Which kernel pa_nearest_small uses here: "avx512", "avx2" or "scalar". */
+const char *pa_kernel_name(void);
+
+/* Nearest centroid for n rows by sgemm: argmin ||c||^2 - 2 x.c (l2) or argmax x.c (dot), in
+ * blocks that bound the dot-product matrix; optional per-row distance out. */
+pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
+                          const float *cnorm, bool inner_product, uint32_t *out);
+
+/* Forces the nearest-codeword kernel ("scalar", "avx2", "avx512"; one this CPU runs), for tests
+ * that compare kernels. Returns false if this CPU cannot run it. */
+bool pa_kernel_set(const char *name);
+
+/* Lloyd k-means on n x dim rows into k centroids (row-major), k-means++ (k <= 1024) or random
+ * seeding, empty
+ * clusters split from the largest, stopping at max_iters or when fewer than 0.1% of rows
+ * change cluster. Deterministic for a seed, whatever the number of threads. small_dim selects
+ * the SIMD nearest-codeword kernel (for PQ sub-spaces) instead of sgemm. */
+typedef struct pa_kmeans_result {
+    uint32_t iters, empty_repaired;
+} pa_kmeans_result;
+
+pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
+                    uint64_t seed, bool inner_product, bool small_dim, float *centroids,
+                    uint32_t *assign_out, pa_kmeans_result *res);
+
+/* splitmix64: the seeded generator used for sampling and initialisation. */
+static inline uint64_t pa_splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+#endif

@@ -1,0 +1,569 @@
+/* The IVF_PQ model: training (coarse k-means, then PQ codebooks per sub-space), assignment and
+ * encoding in batches on all cores, and saving/loading as a Lance file. */
+#include "ivfpq/ivfpq_internal.h"
+#include "lance/lance_internal.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define MODEL_KEY "partifact:model"
+#define MODEL_FORMAT "partifact.ivfpq-model"
+#define PQ_SAMPLE_ROWS 65536u
+#define ENCODE_BLOCK 4096u
+
+struct pa_ivfpq_model {
+    pa_backend_model a; /* arrays below */
+    float *centroids, *codebook;
+    pa_prepared prep;
+};
+
+pa_status pa_metric_parse(const char *name, pa_metric *out)
+{
+    if (!strcmp(name, "l2") || !strcmp(name, "euclidean"))
+        *out = PA_METRIC_L2;
+    else if (!strcmp(name, "cosine"))
+        *out = PA_METRIC_COSINE;
+    else if (!strcmp(name, "dot"))
+        *out = PA_METRIC_DOT;
+    else
+        return pa_fail(PA_ERR_INVALID, "metric \"%s\" is not l2, cosine or dot", name);
+    return PA_OK;
+}
+
+const char *pa_metric_name(pa_metric m)
+{
+    return m == PA_METRIC_COSINE ? "cosine" : m == PA_METRIC_DOT ? "dot" : "l2";
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Checks the shape of a parameter set against a dimension. */
+static pa_status check_params(uint32_t dim, uint32_t P, uint32_t M, uint32_t bits, int metric)
+{
+    if (dim == 0)
+        return pa_fail(PA_ERR_INVALID, "dimension must be positive");
+    if (P == 0)
+        return pa_fail(PA_ERR_INVALID, "num_partitions must be positive");
+    if (M == 0 || dim % M != 0)
+        return pa_fail(PA_ERR_INVALID, "num_sub_vectors %u does not divide dimension %u", M, dim);
+    if (bits == 4)
+        return pa_fail(PA_ERR_UNSUPPORTED, "num_bits 4 is not supported yet; use 8");
+    if (bits != 8)
+        return pa_fail(PA_ERR_INVALID, "num_bits must be 8, got %u", bits);
+    if (metric < PA_METRIC_L2 || metric > PA_METRIC_DOT)
+        return pa_fail(PA_ERR_INVALID, "unknown metric %d", metric);
+    return PA_OK;
+}
+
+/* Precomputes norms and the transposed codebook (see ivfpq_internal.h). */
+pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a)
+{
+    memset(p, 0, sizeof *p);
+    pa_status st = check_params(a->dim, a->num_partitions, a->num_sub_vectors, a->num_bits,
+                                a->metric);
+    if (st != PA_OK)
+        return st;
+    p->a = *a;
+    p->K = 1u << a->num_bits;
+    p->ds = a->dim / a->num_sub_vectors;
+    const uint32_t M = a->num_sub_vectors, K = p->K, ds = p->ds;
+    p->cnorm = pa_malloc(sizeof(float) * a->num_partitions, "centroid norms");
+    p->cbt = pa_malloc(sizeof(float) * M * K * ds, "codebook");
+    p->cbnorm = pa_malloc(sizeof(float) * M * K, "codeword norms");
+    if (!p->cnorm || !p->cbt || !p->cbnorm) {
+        pa_prepared_free(p);
+        return PA_ERR_NOMEM;
+    }
+    for (uint32_t c = 0; c < a->num_partitions; c++) {
+        float s = 0;
+        for (uint32_t d = 0; d < a->dim; d++)
+            s += a->centroids[(size_t)c * a->dim + d] * a->centroids[(size_t)c * a->dim + d];
+        p->cnorm[c] = s;
+    }
+    for (uint32_t m = 0; m < M; m++)
+        for (uint32_t k = 0; k < K; k++) {
+            const float *cw = a->codebook + ((size_t)m * K + k) * ds;
+            float s = 0;
+            for (uint32_t j = 0; j < ds; j++) {
+                p->cbt[((size_t)m * ds + j) * K + k] = cw[j];
+                s += cw[j] * cw[j];
+            }
+            p->cbnorm[(size_t)m * K + k] = s;
+        }
+    return PA_OK;
+}
+
+void pa_prepared_free(pa_prepared *p)
+{
+    free(p->cnorm);
+    free(p->cbt);
+    free(p->cbnorm);
+    memset(p, 0, sizeof *p);
+}
+
+/* Scales each row to unit length (rows of zeros stay zero). */
+static void normalize_rows(float *x, uint64_t n, uint32_t dim)
+{
+#pragma omp parallel for schedule(static)
+    for (uint64_t i = 0; i < n; i++) {
+        double s = 0;
+        for (uint32_t d = 0; d < dim; d++)
+            s += (double)x[i * dim + d] * x[i * dim + d];
+        if (s > 0) {
+            float inv = (float)(1.0 / sqrt(s));
+            for (uint32_t d = 0; d < dim; d++)
+                x[i * dim + d] *= inv;
+        }
+    }
+}
+
+/* Assigns and encodes rows in blocks: sgemm for the coarse step, the SIMD kernel per sub-space
+ * for the codes (see the header). */
+pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
+                             uint32_t *part_ids, uint8_t *codes)
+{
+    const pa_backend_model *a = &p->a;
+    const uint32_t dim = a->dim, M = a->num_sub_vectors, K = p->K, ds = p->ds;
+    pa_status st = pa_check_finite(x, n, dim, "assign/encode");
+    if (st != PA_OK)
+        return st;
+    float *buf = pa_malloc(sizeof(float) * ENCODE_BLOCK * dim, "encode block");
+    if (!buf)
+        return PA_ERR_NOMEM;
+    const bool cosine = a->metric == PA_METRIC_COSINE, dot = a->metric == PA_METRIC_DOT;
+    for (uint64_t b0 = 0; b0 < n && st == PA_OK; b0 += ENCODE_BLOCK) {
+        uint64_t bn = PA_MIN((uint64_t)ENCODE_BLOCK, n - b0);
+        memcpy(buf, x + b0 * dim, sizeof(float) * bn * dim);
+        if (cosine)
+            normalize_rows(buf, bn, dim);
+        st = pa_assign_sgemm(buf, bn, dim, a->centroids, a->num_partitions, p->cnorm, dot,
+                             part_ids + b0);
+        if (st != PA_OK)
+            break;
+#pragma omp parallel for schedule(static)
+        for (uint64_t i = 0; i < bn; i++) {
+            float *r = buf + i * dim;
+            if (!dot) { /* residual to the coarse centroid */
+                const float *c = a->centroids + (size_t)part_ids[b0 + i] * dim;
+                for (uint32_t d = 0; d < dim; d++)
+                    r[d] -= c[d];
+            }
+            uint32_t code;
+            for (uint32_t m = 0; m < M; m++) {
+                pa_nearest_small(r + (size_t)m * ds, ds, 1, p->cbt + (size_t)m * ds * K,
+                                 p->cbnorm + (size_t)m * K, ds, K, &code);
+                codes[(b0 + i) * M + m] = (uint8_t)code;
+            }
+        }
+    }
+    free(buf);
+    return st;
+}
+
+pa_status pa_ivfpq_assign_encode(const pa_ivfpq_model *m, const float *x, uint64_t n,
+                                 uint32_t *part_ids, uint8_t *codes)
+{
+    return pa_encode_prepared(&m->prep, x, n, part_ids, codes);
+}
+
+/* Wraps owned arrays into a model and prepares it. */
+static pa_status make_model(pa_ivfpq_model **out, uint32_t dim, uint32_t P, uint32_t M,
+                            uint32_t bits, int metric, float *centroids, float *codebook)
+{
+    pa_ivfpq_model *m = pa_calloc(1, sizeof *m, "model");
+    if (!m) {
+        free(centroids);
+        free(codebook);
+        return PA_ERR_NOMEM;
+    }
+    m->centroids = centroids;
+    m->codebook = codebook;
+    m->a = (pa_backend_model){.dim = dim, .num_partitions = P, .num_sub_vectors = M,
+                              .num_bits = bits, .metric = metric, .centroids = centroids,
+                              .codebook = codebook};
+    pa_status st = pa_prepare(&m->prep, &m->a);
+    if (st != PA_OK) {
+        pa_ivfpq_model_free(m);
+        return st;
+    }
+    *out = m;
+    return PA_OK;
+}
+
+/* Trains the codebook of each sub-space on (a sample of) the residuals. */
+static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M, uint32_t K,
+                          uint32_t iters, uint64_t seed, float *codebook,
+                          pa_ivfpq_train_stats *stats)
+{
+    const uint32_t ds = dim / M;
+    float *sub = pa_malloc(sizeof(float) * n * ds, "sub-vectors");
+    if (!sub)
+        return PA_ERR_NOMEM;
+    pa_status st = PA_OK;
+    for (uint32_t m = 0; m < M && st == PA_OK; m++) {
+        for (uint64_t i = 0; i < n; i++)
+            memcpy(sub + i * ds, res + i * dim + (size_t)m * ds, sizeof(float) * ds);
+        pa_kmeans_result kr;
+        st = pa_kmeans(sub, n, ds, K, iters, seed + 1 + m, false, true,
+                       codebook + (size_t)m * K * ds, NULL, &kr);
+        if (stats) {
+            stats->pq_iters = PA_MAX(stats->pq_iters, kr.iters);
+            stats->empty_repaired += kr.empty_repaired;
+        }
+    }
+    free(sub);
+    return st;
+}
+
+/* Trains a model on the given rows (see the header). */
+pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, uint32_t dim,
+                         const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+{
+    *out = NULL;
+    pa_ivfpq_train_stats local = {0};
+    pa_ivfpq_train_stats *s = stats ? stats : &local;
+    memset(s, 0, sizeof *s);
+    const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
+    const uint32_t bits = prm->num_bits ? prm->num_bits : 8;
+    const uint32_t iters = prm->max_iters ? prm->max_iters : 50;
+    pa_status st = check_params(dim, P, M, bits, prm->metric);
+    if (st != PA_OK)
+        return st;
+    const uint32_t K = 1u << bits;
+    if (n < P)
+        return pa_fail(PA_ERR_INVALID, "training needs at least as many rows as partitions: %llu "
+                       "rows for %u partitions", (unsigned long long)n, P);
+    if (n < K)
+        return pa_fail(PA_ERR_INVALID, "training needs at least %u rows for %u codewords per "
+                       "sub-vector, got %llu", K, K, (unsigned long long)n);
+    if ((st = pa_check_finite(data, n, dim, "training data")) != PA_OK)
+        return st;
+    s->sample_rows = n;
+    float *x = pa_malloc(sizeof(float) * n * dim, "training rows");
+    float *centroids = pa_malloc(sizeof(float) * P * dim, "centroids");
+    float *codebook = pa_malloc(sizeof(float) * M * K * (dim / M), "codebook");
+    uint32_t *assign = pa_malloc(sizeof(uint32_t) * n, "assignment");
+    if (!x || !centroids || !codebook || !assign) {
+        free(x), free(centroids), free(codebook), free(assign);
+        return PA_ERR_NOMEM;
+    }
+    memcpy(x, data, sizeof(float) * n * dim);
+    const bool dot = prm->metric == PA_METRIC_DOT;
+    if (prm->metric == PA_METRIC_COSINE)
+        normalize_rows(x, n, dim);
+    double t0 = now_s();
+    pa_kmeans_result kr;
+    st = pa_kmeans(x, n, dim, P, iters, prm->seed, dot, false, centroids, assign, &kr);
+    s->ivf_iters = kr.iters;
+    s->empty_repaired = kr.empty_repaired;
+    s->ivf_seconds = now_s() - t0;
+    if (st == PA_OK) {
+        t0 = now_s();
+        /* residuals (l2, cosine) of a seeded sample of at most PQ_SAMPLE_ROWS rows, in place */
+        uint64_t pn = PA_MIN(n, (uint64_t)PQ_SAMPLE_ROWS);
+        uint64_t seed = prm->seed ^ 0x5151515151515151ull;
+        for (uint64_t i = 0; i < pn; i++) { /* partial shuffle of rows into the front */
+            uint64_t r = i + pa_splitmix(&seed) % (n - i);
+            if (r != i) {
+                for (uint32_t d = 0; d < dim; d++) {
+                    float t = x[i * dim + d];
+                    x[i * dim + d] = x[r * dim + d];
+                    x[r * dim + d] = t;
+                }
+                uint32_t t = assign[i];
+                assign[i] = assign[r];
+                assign[r] = t;
+            }
+            if (!dot)
+                for (uint32_t d = 0; d < dim; d++)
+                    x[i * dim + d] -= centroids[(size_t)assign[i] * dim + d];
+        }
+        st = train_pq(x, pn, dim, M, K, iters, prm->seed, codebook, s);
+        s->pq_seconds = now_s() - t0;
+    }
+    free(x);
+    free(assign);
+    if (st != PA_OK) {
+        free(centroids);
+        free(codebook);
+        return st;
+    }
+    return make_model(out, dim, P, M, bits, prm->metric, centroids, codebook);
+}
+
+/* Collects k distinct ordinals below n (Floyd's algorithm with a sorted check), ascending. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **out)
+{
+    uint64_t *rows = pa_malloc(sizeof(uint64_t) * (k ? k : 1), "sample");
+    if (!rows)
+        return PA_ERR_NOMEM;
+    if (k == n) {
+        for (uint64_t i = 0; i < n; i++)
+            rows[i] = i;
+    } else {
+        /* draw with a simple open-addressing set to reject repeats */
+        uint64_t cap = 1;
+        while (cap < 2 * k)
+            cap <<= 1;
+        uint64_t *set = pa_malloc(sizeof(uint64_t) * cap, "sample set");
+        if (!set) {
+            free(rows);
+            return PA_ERR_NOMEM;
+        }
+        memset(set, 0xFF, sizeof(uint64_t) * cap);
+        uint64_t s = seed, got = 0;
+        while (got < k) {
+            uint64_t r = pa_splitmix(&s) % n;
+            uint64_t h = (r * 0x9E3779B97F4A7C15ull) & (cap - 1);
+            while (set[h] != UINT64_MAX && set[h] != r)
+                h = (h + 1) & (cap - 1);
+            if (set[h] == r)
+                continue;
+            set[h] = r;
+            rows[got++] = r;
+        }
+        free(set);
+        qsort(rows, k, sizeof *rows, cmp_u64);
+    }
+    *out = rows;
+    return PA_OK;
+}
+
+/* Samples an input and trains on the sample (see the header). */
+pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
+                               const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+{
+    *out = NULL;
+    const uint64_t n = pa_vec_input_num_rows(in);
+    const uint32_t dim = pa_vec_input_dim(in);
+    const uint64_t rate = prm->sample_rate ? prm->sample_rate : 256;
+    uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PQ_SAMPLE_ROWS);
+    want = PA_MIN(want, n);
+    uint64_t *rows = NULL;
+    pa_status st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
+    if (st != PA_OK)
+        return st;
+    float *x = pa_malloc(sizeof(float) * want * dim + 1, "training sample");
+    if (!x) {
+        free(rows);
+        return PA_ERR_NOMEM;
+    }
+    st = pa_vec_input_read_rows(in, rows, (size_t)want, x);
+    free(rows);
+    if (st == PA_OK)
+        st = pa_ivfpq_train(out, x, want, dim, prm, stats);
+    free(x);
+    return st;
+}
+
+void pa_ivfpq_model_arrays(const pa_ivfpq_model *m, pa_backend_model *out) { *out = m->a; }
+
+pa_status pa_ivfpq_model_from_arrays(pa_ivfpq_model **out, const pa_backend_model *in)
+{
+    *out = NULL;
+    pa_status st = check_params(in->dim, in->num_partitions, in->num_sub_vectors, in->num_bits,
+                                in->metric);
+    if (st != PA_OK)
+        return st;
+    size_t nc = (size_t)in->num_partitions * in->dim;
+    size_t nb = (size_t)in->num_sub_vectors * (1u << in->num_bits) * (in->dim / in->num_sub_vectors);
+    float *c = pa_malloc(sizeof(float) * nc, "centroids");
+    float *b = pa_malloc(sizeof(float) * nb, "codebook");
+    if (!c || !b) {
+        free(c), free(b);
+        return PA_ERR_NOMEM;
+    }
+    memcpy(c, in->centroids, sizeof(float) * nc);
+    memcpy(b, in->codebook, sizeof(float) * nb);
+    return make_model(out, in->dim, in->num_partitions, in->num_sub_vectors, in->num_bits,
+                      in->metric, c, b);
+}
+
+void pa_ivfpq_model_free(pa_ivfpq_model *m)
+{
+    if (!m)
+        return;
+    pa_prepared_free(&m->prep);
+    free(m->centroids);
+    free(m->codebook);
+    free(m);
+}
+
+/* Mean squared reconstruction error of the codes (see the header). */
+pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n, double *mse)
+{
+    const uint32_t dim = m->a.dim, M = m->a.num_sub_vectors, K = m->prep.K, ds = m->prep.ds;
+    uint32_t *parts = pa_malloc(sizeof(uint32_t) * (n ? n : 1), "part ids");
+    uint8_t *codes = pa_malloc((size_t)(n ? n : 1) * M, "codes");
+    pa_status st = parts && codes ? pa_ivfpq_assign_encode(m, x, n, parts, codes) : PA_ERR_NOMEM;
+    double total = 0;
+    if (st == PA_OK) {
+#pragma omp parallel for reduction(+ : total) schedule(static)
+        for (uint64_t i = 0; i < n; i++) {
+            double norm = 1.0;
+            if (m->a.metric == PA_METRIC_COSINE) {
+                double s = 0;
+                for (uint32_t d = 0; d < dim; d++)
+                    s += (double)x[i * dim + d] * x[i * dim + d];
+                norm = s > 0 ? 1.0 / sqrt(s) : 1.0;
+            }
+            double e = 0;
+            for (uint32_t d = 0; d < dim; d++) {
+                double v = x[i * dim + d] * norm;
+                if (m->a.metric != PA_METRIC_DOT)
+                    v -= m->a.centroids[(size_t)parts[i] * dim + d];
+                uint32_t sub = d / ds;
+                v -= m->a.codebook[((size_t)sub * K + codes[i * M + sub]) * ds + d % ds];
+                e += v * v;
+            }
+            total += e;
+        }
+        *mse = n ? total / (double)n : 0;
+    }
+    free(parts);
+    free(codes);
+    return st;
+}
+
+/* ---- saving and loading ---- */
+
+pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path)
+{
+    const pa_backend_model *a = &m->a;
+    json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:i}", "format", MODEL_FORMAT,
+                          "version", 1, "dimension", (json_int_t)a->dim, "num_partitions",
+                          (json_int_t)a->num_partitions, "num_sub_vectors",
+                          (json_int_t)a->num_sub_vectors, "num_bits", (json_int_t)a->num_bits,
+                          "metric", pa_metric_name((pa_metric)a->metric), "codebook_buffer", 1);
+    char *meta = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!meta)
+        return pa_fail(PA_ERR_NOMEM, "%s: out of memory describing the model", path);
+    pa_field f = {"centroid", PA_TYPE_FSL_FLOAT32, a->dim};
+    pa_lance_writer *w;
+    pa_status st = pa_lance_writer_create(&w, path, &f, 1, NULL);
+    uint32_t gi = 0;
+    size_t cb_bytes = sizeof(float) * a->num_sub_vectors * m->prep.K * m->prep.ds;
+    if (st == PA_OK)
+        st = pa_lance_writer_add_global_buffer(w, a->codebook, cb_bytes, &gi);
+    if (st == PA_OK) {
+        const void *cols[] = {a->centroids};
+        st = pa_lance_writer_append(w, cols, a->num_partitions);
+    }
+    if (st == PA_OK)
+        st = pa_lance_writer_set_metadata(w, MODEL_KEY, meta, strlen(meta));
+    if (st == PA_OK)
+        st = pa_lance_writer_close(w);
+    if (w)
+        pa_lance_writer_free(w);
+    free(meta);
+    return st;
+}
+
+/* Reads an integer member of the model description. */
+static pa_status meta_uint(json_t *j, const char *path, const char *key, uint32_t *out)
+{
+    json_t *v = json_object_get(j, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
+        return pa_fail(PA_ERR_FORMAT, "%s: model metadata lacks a valid \"%s\"", path, key);
+    *out = (uint32_t)json_integer_value(v);
+    return PA_OK;
+}
+
+pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
+{
+    *out = NULL;
+    pa_lance_reader *r;
+    pa_status st = pa_lance_reader_open(&r, path);
+    if (st != PA_OK)
+        return st;
+    const void *mv;
+    size_t ml;
+    json_t *j = NULL;
+    uint32_t dim = 0, P = 0, M = 0, bits = 0, version = 0, gbuf = 0;
+    pa_metric metric = PA_METRIC_L2;
+    float *c = NULL, *cb = NULL;
+    void *gdata = NULL;
+    size_t glen = 0;
+    if ((st = pa_lance_reader_metadata(r, MODEL_KEY, &mv, &ml)) != PA_OK) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: not a partifact model (no \"%s\" metadata)", path,
+                     MODEL_KEY);
+        goto done;
+    }
+    json_error_t err;
+    j = json_loadb(mv, ml, 0, &err);
+    const char *fmt = j ? json_string_value(json_object_get(j, "format")) : NULL;
+    const char *mname = j ? json_string_value(json_object_get(j, "metric")) : NULL;
+    if (!j || !fmt || strcmp(fmt, MODEL_FORMAT) || !mname) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: model metadata is not a %s description", path,
+                     MODEL_FORMAT);
+        goto done;
+    }
+    if ((st = meta_uint(j, path, "version", &version)) != PA_OK ||
+        (st = meta_uint(j, path, "dimension", &dim)) != PA_OK ||
+        (st = meta_uint(j, path, "num_partitions", &P)) != PA_OK ||
+        (st = meta_uint(j, path, "num_sub_vectors", &M)) != PA_OK ||
+        (st = meta_uint(j, path, "num_bits", &bits)) != PA_OK ||
+        (st = meta_uint(j, path, "codebook_buffer", &gbuf)) != PA_OK)
+        goto done;
+    if (version != 1) {
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: model format version %u; partifact reads 1", path,
+                     version);
+        goto done;
+    }
+    if ((st = pa_metric_parse(mname, &metric)) != PA_OK ||
+        (st = check_params(dim, P, M, bits, metric)) != PA_OK) {
+        pa_fail_prefix(st, "%s", path);
+        goto done;
+    }
+    pa_field f;
+    if (pa_lance_reader_num_fields(r) != 1 || pa_lance_reader_field(r, 0, &f) != PA_OK ||
+        f.type != PA_TYPE_FSL_FLOAT32 || f.dim != dim || pa_lance_reader_num_rows(r) != P) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: expected %u centroids of dimension %u", path, P, dim);
+        goto done;
+    }
+    size_t want = sizeof(float) * M * (1u << bits) * (dim / M);
+    if ((st = pa_lance_reader_global_buffer(r, gbuf, &gdata, &glen)) != PA_OK)
+        goto done;
+    if (glen != want) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: codebook has %zu bytes, expected %zu", path, glen, want);
+        goto done;
+    }
+    c = pa_malloc(sizeof(float) * P * dim, "centroids");
+    if (!c) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    if ((st = pa_lance_reader_read(r, 0, 0, P, c)) != PA_OK)
+        goto done;
+    cb = gdata;
+    gdata = NULL;
+    if ((st = pa_check_finite(c, P, dim, path)) != PA_OK ||
+        (st = pa_check_finite(cb, 1, (uint32_t)(want / sizeof(float)), path)) != PA_OK)
+        goto done;
+    st = make_model(out, dim, P, M, bits, metric, c, cb);
+    c = cb = NULL; /* owned by the model (or freed by make_model) */
+done:
+    free(c);
+    free(cb);
+    free(gdata);
+    json_decref(j);
+    pa_lance_reader_free(r);
+    return st;
+}

@@ -1,0 +1,387 @@
+/* The CPU IVF_PQ backend: k-means recovers separated clusters; PQ beats random codebooks by a
+ * wide margin; assignment and encoding match brute force; the SIMD kernels agree exactly; the
+ * same seed gives a byte-identical model whatever the thread count; save/load round trips; and
+ * each bad input is refused with its message. */
+#include "ivfpq/ivfpq_internal.h"
+#include "test.h"
+
+#include <math.h>
+#include <omp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[512];
+static uint64_t rng = 0x1234567;
+
+static double gauss(void)
+{
+    double u = ((double)(pa_splitmix(&rng) >> 11) + 0.5) / 9007199254740992.0;
+    double v = ((double)(pa_splitmix(&rng) >> 11) + 0.5) / 9007199254740992.0;
+    return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* n rows around k centres (spread `far`, noise 1), labels into lab. */
+static float *clustered(uint64_t n, uint32_t dim, uint32_t k, double far, uint32_t *lab)
+{
+    float *centres = malloc(sizeof(float) * k * dim), *x = malloc(sizeof(float) * n * dim);
+    for (uint32_t j = 0; j < k * dim; j++)
+        centres[j] = (float)(gauss() * far);
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t c = (uint32_t)(i % k);
+        if (lab)
+            lab[i] = c;
+        for (uint32_t d = 0; d < dim; d++)
+            x[i * dim + d] = centres[c * dim + d] + (float)gauss();
+    }
+    free(centres);
+    return x;
+}
+
+static void test_kmeans_recovers_clusters(void)
+{
+    const uint64_t n = 4000;
+    const uint32_t dim = 16, k = 8;
+    uint32_t lab[4000], got[4000];
+    float *x = clustered(n, dim, k, 50, lab);
+    float c[8 * 16];
+    pa_kmeans_result r;
+    CHECK_OK(pa_kmeans(x, n, dim, k, 50, 7, false, false, c, got, &r));
+    /* a bijection between true clusters and k-means clusters */
+    int map[8], used[8] = {0}, bad = 0;
+    for (uint32_t t = 0; t < k; t++)
+        map[t] = -1;
+    for (uint64_t i = 0; i < n; i++) {
+        if (map[lab[i]] < 0) {
+            map[lab[i]] = (int)got[i];
+            bad += used[got[i]]++ > 0;
+        } else {
+            bad += map[lab[i]] != (int)got[i];
+        }
+    }
+    CHECK(bad == 0);
+    CHECK(r.iters >= 1 && r.iters < 50);
+    /* the small-dimension (SIMD kernel) path recovers them too */
+    CHECK_OK(pa_kmeans(x, n, dim, k, 50, 7, false, true, c, got, &r));
+    bad = 0;
+    for (uint64_t i = 0; i < n; i++)
+        bad += got[i] != got[i % k]; /* row c is the first row of cluster c */
+    for (uint32_t t = 0; t < k; t++)
+        for (uint32_t u = t + 1; u < k; u++)
+            bad += got[t] == got[u];
+    CHECK(bad == 0);
+    free(x);
+}
+
+static void test_kernels_agree(void)
+{
+    const uint32_t K = 256, ds = 8;
+    const uint64_t n = 3000;
+    float *cb = malloc(sizeof(float) * K * ds), *cbt = malloc(sizeof(float) * K * ds);
+    float norms[256], *x = malloc(sizeof(float) * n * ds);
+    for (uint32_t k = 0; k < K; k++) {
+        norms[k] = 0;
+        for (uint32_t j = 0; j < ds; j++) {
+            cb[k * ds + j] = (float)gauss();
+            cbt[j * K + k] = cb[k * ds + j];
+            norms[k] += cb[k * ds + j] * cb[k * ds + j];
+        }
+    }
+    for (uint64_t i = 0; i < n * ds; i++)
+        x[i] = (float)gauss();
+    /* duplicate codewords 10 and 200: a tie the kernels must break the same way (lowest) */
+    for (uint32_t j = 0; j < ds; j++) {
+        cbt[j * K + 200] = cbt[j * K + 10];
+        x[j] = cb[10 * ds + j];
+    }
+    norms[200] = norms[10];
+    uint32_t out[3][3000];
+    const char *names[] = {"scalar", "avx2", "avx512"};
+    int ran = 0;
+    for (int v = 0; v < 3; v++)
+        if (pa_kernel_set(names[v])) {
+            pa_nearest_small(x, ds, n, cbt, norms, ds, K, out[v]);
+            ran |= 1 << v;
+        }
+    CHECK(ran & 1);
+    for (int v = 1; v < 3; v++)
+        if (ran & (1 << v))
+            CHECK(!memcmp(out[0], out[v], n * 4));
+    CHECK(out[0][0] == 10);
+    /* and brute force (exact distances) agrees except at near-ties */
+    int bad = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        double best = INFINITY, chosen = 0;
+        for (uint32_t k = 0; k < K; k++) {
+            double d = 0;
+            for (uint32_t j = 0; j < ds; j++)
+                d += (x[i * ds + j] - cb[k * ds + j]) * (double)(x[i * ds + j] - cb[k * ds + j]);
+            if (k == 200)
+                d = INFINITY; /* the duplicate */
+            best = fmin(best, d);
+            if (k == out[0][i])
+                chosen = d;
+        }
+        bad += chosen > best * (1 + 1e-5) + 1e-5;
+    }
+    CHECK(bad == 0);
+    if (!pa_kernel_set("avx512"))
+        pa_kernel_set("avx2");
+    free(cb), free(cbt), free(x);
+}
+
+static pa_ivfpq_params params(uint32_t P, uint32_t M, pa_metric metric)
+{
+    return (pa_ivfpq_params){.num_partitions = P, .num_sub_vectors = M, .metric = metric,
+                             .max_iters = 25, .seed = 11};
+}
+
+/* The exact squared distance of row v to centroid c. */
+static double d2(const float *v, const float *c, uint32_t dim)
+{
+    double s = 0;
+    for (uint32_t d = 0; d < dim; d++)
+        s += ((double)v[d] - c[d]) * ((double)v[d] - c[d]);
+    return s;
+}
+
+static void test_assign_encode_brute_force(void)
+{
+    const uint64_t n = 6000;
+    const uint32_t dim = 32, P = 40, M = 8;
+    float *x = clustered(n, dim, 40, 10, NULL);
+    pa_ivfpq_params prm = params(P, M, PA_METRIC_L2);
+    pa_ivfpq_model *m;
+    CHECK_OK(pa_ivfpq_train(&m, x, n, dim, &prm, NULL));
+    if (!m)
+        return;
+    pa_backend_model a;
+    pa_ivfpq_model_arrays(m, &a);
+    float *q = clustered(2000, dim, 40, 10, NULL); /* a fresh batch */
+    uint32_t parts[2000];
+    uint8_t codes[2000 * 8];
+    CHECK_OK(pa_ivfpq_assign_encode(m, q, 2000, parts, codes));
+    int exact = 0, worse = 0, code_worse = 0;
+    const uint32_t ds = dim / M;
+    for (uint64_t i = 0; i < 2000; i++) {
+        const float *v = q + i * dim;
+        uint32_t bp = 0;
+        double best = INFINITY;
+        for (uint32_t c = 0; c < P; c++) {
+            double d = d2(v, a.centroids + (size_t)c * dim, dim);
+            if (d < best)
+                best = d, bp = c;
+        }
+        exact += bp == parts[i];
+        worse += d2(v, a.centroids + (size_t)parts[i] * dim, dim) > best * (1 + 1e-5) + 1e-4;
+        float r[32];
+        for (uint32_t d = 0; d < dim; d++)
+            r[d] = v[d] - a.centroids[(size_t)parts[i] * dim + d];
+        for (uint32_t s = 0; s < M; s++) {
+            double bc = INFINITY;
+            for (uint32_t k = 0; k < 256; k++)
+                bc = fmin(bc, d2(r + s * ds, a.codebook + ((size_t)s * 256 + k) * ds, ds));
+            double got = d2(r + s * ds, a.codebook + ((size_t)s * 256 + codes[i * M + s]) * ds, ds);
+            code_worse += got > bc * (1 + 1e-4) + 1e-4;
+        }
+    }
+    CHECK(worse == 0 && code_worse == 0);
+    CHECK(exact >= 1998);
+    pa_ivfpq_model_free(m);
+    free(x), free(q);
+}
+
+static void test_pq_beats_random(void)
+{
+    const uint64_t n = 20000;
+    const uint32_t dim = 32, P = 16, M = 8;
+    float *x = clustered(n, dim, 64, 5, NULL);
+    pa_ivfpq_params prm = params(P, M, PA_METRIC_L2);
+    pa_ivfpq_model *m;
+    CHECK_OK(pa_ivfpq_train(&m, x, n, dim, &prm, NULL));
+    if (!m)
+        return;
+    double mse, mse_random;
+    CHECK_OK(pa_ivfpq_pq_mse(m, x, n, &mse));
+    /* the same centroids with a random (Gaussian, residual-scale) codebook */
+    pa_backend_model a;
+    pa_ivfpq_model_arrays(m, &a);
+    float *rcb = malloc(sizeof(float) * M * 256 * (dim / M));
+    for (size_t i = 0; i < (size_t)M * 256 * (dim / M); i++)
+        rcb[i] = (float)(gauss() * 2.0);
+    a.codebook = rcb;
+    pa_ivfpq_model *rm;
+    CHECK_OK(pa_ivfpq_model_from_arrays(&rm, &a));
+    CHECK_OK(pa_ivfpq_pq_mse(rm, x, n, &mse_random));
+    printf("PQ mse %.4f, random codebook %.4f\n", mse, mse_random);
+    CHECK(mse < 0.2 * mse_random); /* trained codebooks: a fifth of the random codebook's error */
+    pa_ivfpq_model_free(rm);
+    pa_ivfpq_model_free(m);
+    free(rcb), free(x);
+}
+
+/* Reads a whole file. */
+static uint8_t *slurp(const char *p, size_t *len)
+{
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(*len);
+    if (fread(b, 1, *len, f) != *len)
+        *len = 0;
+    fclose(f);
+    return b;
+}
+
+static void test_determinism_and_save_load(void)
+{
+    const uint64_t n = 8000;
+    const uint32_t dim = 16, P = 32, M = 4;
+    float *x = clustered(n, dim, 50, 4, NULL);
+    char p1[600], p2[600], p3[600];
+    snprintf(p1, sizeof p1, "%s/m1.lance", tmpdir);
+    snprintf(p2, sizeof p2, "%s/m2.lance", tmpdir);
+    snprintf(p3, sizeof p3, "%s/m3.lance", tmpdir);
+    pa_ivfpq_params prm = params(P, M, PA_METRIC_COSINE);
+    pa_ivfpq_model *m1, *m2, *m3;
+    omp_set_num_threads(2);
+    CHECK_OK(pa_ivfpq_train(&m1, x, n, dim, &prm, NULL));
+    omp_set_num_threads(1);
+    CHECK_OK(pa_ivfpq_train(&m2, x, n, dim, &prm, NULL));
+    omp_set_num_threads(2);
+    CHECK_OK(pa_ivfpq_model_save(m1, p1));
+    CHECK_OK(pa_ivfpq_model_save(m2, p2));
+    size_t l1 = 0, l2 = 0, l3 = 0;
+    uint8_t *b1 = slurp(p1, &l1), *b2 = slurp(p2, &l2);
+    CHECK(l1 > 0 && l1 == l2 && !memcmp(b1, b2, l1)); /* 1 thread or 2: the same bytes */
+    CHECK_OK(pa_ivfpq_model_load(&m3, p1));
+    if (m3) {
+        CHECK_OK(pa_ivfpq_model_save(m3, p3));
+        uint8_t *b3 = slurp(p3, &l3);
+        CHECK(l3 == l1 && !memcmp(b1, b3, l1));
+        pa_backend_model a, b;
+        pa_ivfpq_model_arrays(m1, &a);
+        pa_ivfpq_model_arrays(m3, &b);
+        CHECK(a.metric == PA_METRIC_COSINE && b.metric == PA_METRIC_COSINE);
+        CHECK(!memcmp(a.centroids, b.centroids, sizeof(float) * P * dim));
+        free(b3);
+        pa_ivfpq_model_free(m3);
+    }
+    /* another seed gives another model */
+    prm.seed = 12;
+    pa_ivfpq_model *m4;
+    CHECK_OK(pa_ivfpq_train(&m4, x, n, dim, &prm, NULL));
+    if (m4) {
+        pa_backend_model a, b;
+        pa_ivfpq_model_arrays(m1, &a);
+        pa_ivfpq_model_arrays(m4, &b);
+        CHECK(memcmp(a.centroids, b.centroids, sizeof(float) * P * dim) != 0);
+        pa_ivfpq_model_free(m4);
+    }
+    /* damaged model files */
+    pa_ivfpq_model *bad;
+    CHECK(truncate(p2, 100) == 0);
+    CHECK_ERR(pa_ivfpq_model_load(&bad, p2), PA_ERR_FORMAT, "no \"LANC\" magic");
+    pa_lance_writer *w;
+    pa_field f = {"x", PA_TYPE_UINT32, 1};
+    CHECK_OK(pa_lance_writer_create(&w, p2, &f, 1, NULL));
+    CHECK_OK(pa_lance_writer_close(w));
+    pa_lance_writer_free(w);
+    CHECK_ERR(pa_ivfpq_model_load(&bad, p2), PA_ERR_FORMAT,
+              "not a partifact model (no \"partifact:model\" metadata)");
+    free(b1), free(b2);
+    pa_ivfpq_model_free(m1);
+    pa_ivfpq_model_free(m2);
+    free(x);
+}
+
+static void test_metrics(void)
+{
+    const uint64_t n = 5000;
+    const uint32_t dim = 16;
+    float *x = clustered(n, dim, 20, 5, NULL);
+    for (int metric = PA_METRIC_L2; metric <= PA_METRIC_DOT; metric++) {
+        pa_ivfpq_params prm = params(16, 4, (pa_metric)metric);
+        pa_ivfpq_model *m;
+        CHECK_OK(pa_ivfpq_train(&m, x, n, dim, &prm, NULL));
+        if (!m)
+            continue;
+        double mse;
+        CHECK_OK(pa_ivfpq_pq_mse(m, x, n, &mse));
+        CHECK(isfinite(mse) && mse >= 0);
+        if (metric == PA_METRIC_DOT) { /* coarse assignment maximises the inner product */
+            pa_backend_model a;
+            pa_ivfpq_model_arrays(m, &a);
+            uint32_t parts[100];
+            uint8_t codes[400];
+            CHECK_OK(pa_ivfpq_assign_encode(m, x, 100, parts, codes));
+            int bad = 0;
+            for (int i = 0; i < 100; i++) {
+                double best = -INFINITY, got = 0;
+                for (uint32_t c = 0; c < 16; c++) {
+                    double ip = 0;
+                    for (uint32_t d = 0; d < dim; d++)
+                        ip += (double)x[i * dim + d] * a.centroids[c * dim + d];
+                    best = fmax(best, ip);
+                    if (c == parts[i])
+                        got = ip;
+                }
+                bad += got < best - 1e-3 * fabs(best) - 1e-3;
+            }
+            CHECK(bad == 0);
+        }
+        pa_ivfpq_model_free(m);
+    }
+    free(x);
+}
+
+static void test_bad_input(void)
+{
+    float *x = clustered(1000, 128, 10, 5, NULL);
+    pa_ivfpq_model *m;
+    pa_ivfpq_params prm = params(16, 7, PA_METRIC_L2);
+    CHECK_ERR(pa_ivfpq_train(&m, x, 1000, 128, &prm, NULL), PA_ERR_INVALID,
+              "num_sub_vectors 7 does not divide dimension 128");
+    prm = params(2000, 16, PA_METRIC_L2);
+    CHECK_ERR(pa_ivfpq_train(&m, x, 1000, 128, &prm, NULL), PA_ERR_INVALID,
+              "at least as many rows as partitions: 1000 rows for 2000 partitions");
+    prm = params(8, 16, PA_METRIC_L2);
+    CHECK_ERR(pa_ivfpq_train(&m, x, 200, 128, &prm, NULL), PA_ERR_INVALID,
+              "at least 256 rows for 256 codewords per sub-vector, got 200");
+    prm.num_bits = 4;
+    CHECK_ERR(pa_ivfpq_train(&m, x, 1000, 128, &prm, NULL), PA_ERR_UNSUPPORTED,
+              "num_bits 4 is not supported yet");
+    prm.num_bits = 8;
+    x[517 * 128 + 3] = NAN;
+    CHECK_ERR(pa_ivfpq_train(&m, x, 1000, 128, &prm, NULL), PA_ERR_INVALID,
+              "row 517 has NaN at dimension 3");
+    x[517 * 128 + 3] = 0;
+    CHECK_OK(pa_ivfpq_train(&m, x, 1000, 128, &prm, NULL));
+    if (m) {
+        uint32_t parts[4];
+        uint8_t codes[64];
+        x[2 * 128 + 9] = INFINITY;
+        CHECK_ERR(pa_ivfpq_assign_encode(m, x, 4, parts, codes), PA_ERR_INVALID,
+                  "row 2 has an infinity at dimension 9");
+        pa_ivfpq_model_free(m);
+    }
+    free(x);
+}
+
+int main(void)
+{
+    const char *base = getenv("PA_TEST_TMP");
+    snprintf(tmpdir, sizeof tmpdir, "%s/ivfpq", base ? base : "/tmp");
+    mkdir(base ? base : "/tmp", 0755);
+    mkdir(tmpdir, 0755);
+    test_kmeans_recovers_clusters();
+    test_kernels_agree();
+    test_assign_encode_brute_force();
+    test_pq_beats_random();
+    test_determinism_and_save_load();
+    test_metrics();
+    test_bad_input();
+    TEST_DONE();
+}

@@ -1,0 +1,252 @@
+/* Vector inputs: the same matrix written as .fvecs, .bvecs, .npy (float32, float16, uint8) and a
+ * Lance dataset reads back identically through every format, in batches, after rewind and by
+ * random rows; each malformed input is refused with its message. */
+#include "common/common.h"
+#include "test.h"
+
+#include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define N 1000
+#define D 24
+
+static char tmpdir[512];
+static float mat[N * D]; /* integers 0..255: exact in every format */
+
+static const char *tpath(const char *name)
+{
+    static char buf[4][600];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+static void write_vecs(const char *path, int kind /* 0 f32, 1 u8, 2 i32 */)
+{
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; i < N; i++) {
+        int32_t d = D;
+        fwrite(&d, 4, 1, f);
+        for (int j = 0; j < D; j++) {
+            float v = mat[i * D + j];
+            uint8_t b = (uint8_t)v;
+            int32_t w = (int32_t)v;
+            if (kind == 0)
+                fwrite(&v, 4, 1, f);
+            else if (kind == 1)
+                fwrite(&b, 1, 1, f);
+            else
+                fwrite(&w, 4, 1, f);
+        }
+    }
+    fclose(f);
+}
+
+/* Writes an .npy of the matrix with the given dtype and header text variations. */
+static void write_npy(const char *path, const char *descr, const char *order, const char *shape,
+                      long rows_written)
+{
+    char dict[256];
+    snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr,
+             order, shape);
+    size_t hl = strlen(dict) + 1;
+    size_t pad = (64 - (10 + hl) % 64) % 64;
+    FILE *f = fopen(path, "wb");
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    uint16_t h16 = (uint16_t)(hl + pad);
+    fwrite(&h16, 2, 1, f);
+    fwrite(dict, 1, strlen(dict), f);
+    for (size_t i = 0; i < pad; i++)
+        fputc(' ', f);
+    fputc('\n', f);
+    for (long i = 0; i < rows_written * D; i++) {
+        float v = mat[i];
+        if (!strcmp(descr, "<f4"))
+            fwrite(&v, 4, 1, f);
+        else if (!strcmp(descr, "<f2")) { /* integers up to 2048 are exact halves */
+            int e = 0;
+            uint16_t h = 0;
+            if (v != 0) {
+                float m = frexpf(v, &e); /* v = m * 2^e, m in [0.5, 1) */
+                h = (uint16_t)((e - 1 + 15) << 10 | ((uint16_t)((m * 2 - 1) * 1024) & 0x3FF));
+            }
+            fwrite(&h, 2, 1, f);
+        } else {
+            uint8_t b = (uint8_t)v;
+            fwrite(&b, 1, 1, f);
+        }
+    }
+    fclose(f);
+}
+
+/* Streams the whole input in batches of 7 and compares with the matrix. Row ids are ordinals,
+ * or for a dataset written in fragments of frag_rows rows, row addresses. */
+static int check_stream(const char *path, uint64_t frag_rows)
+{
+    pa_vec_input *in;
+    if (pa_vec_input_open(&in, path, NULL) != PA_OK) {
+        fprintf(stderr, "%s\n", pa_last_error());
+        return 1;
+    }
+    int bad = pa_vec_input_dim(in) != D || pa_vec_input_num_rows(in) != N;
+    for (int pass = 0; pass < 2; pass++) { /* the second pass after a rewind */
+        float buf[7 * D];
+        uint64_t ids[7];
+        size_t got, at = 0;
+        while (pa_vec_input_next(in, buf, ids, 7, &got) == PA_OK && got) {
+            for (size_t k = 0; k < got; k++, at++)
+                bad += memcmp(buf + k * D, mat + at * D, sizeof(float) * D) != 0 ||
+                       ids[k] != (frag_rows ? (at / frag_rows) << 32 | (at % frag_rows) : at);
+        }
+        bad += at != N;
+        if (pa_vec_input_rewind(in) != PA_OK)
+            bad++;
+    }
+    uint64_t rows[5] = {999, 3, 500, 3, 0};
+    float out[5 * D];
+    bad += pa_vec_input_read_rows(in, rows, 5, out) != PA_OK;
+    for (int k = 0; k < 5; k++)
+        bad += memcmp(out + k * D, mat + rows[k] * D, sizeof(float) * D) != 0;
+    pa_vec_input_free(in);
+    return bad;
+}
+
+static void test_formats_agree(void)
+{
+    write_vecs(tpath("m.fvecs"), 0);
+    write_vecs(tpath("m.bvecs"), 1);
+    write_vecs(tpath("m.ivecs"), 2);
+    write_npy(tpath("f4.npy"), "<f4", "False", "(1000, 24)", N);
+    write_npy(tpath("f2.npy"), "<f2", "False", "(1000, 24)", N);
+    write_npy(tpath("u1.npy"), "|u1", "False", "(1000, 24)", N);
+    CHECK(check_stream(tpath("m.fvecs"), 0) == 0);
+    CHECK(check_stream(tpath("m.bvecs"), 0) == 0);
+    CHECK(check_stream(tpath("m.ivecs"), 0) == 0);
+    CHECK(check_stream(tpath("f4.npy"), 0) == 0);
+    CHECK(check_stream(tpath("f2.npy"), 0) == 0);
+    CHECK(check_stream(tpath("u1.npy"), 0) == 0);
+    /* a Lance dataset, in three fragments */
+    pa_field f[] = {{"id", PA_TYPE_UINT64, 1}, {"emb", PA_TYPE_FSL_FLOAT32, D}};
+    pa_dataset_write_options o = {.max_rows_per_fragment = 400};
+    pa_dataset_writer *w;
+    CHECK_OK(pa_dataset_writer_create(&w, tpath("m.lance"), f, 2, &o));
+    uint64_t ids[N];
+    for (int i = 0; i < N; i++)
+        ids[i] = (uint64_t)i;
+    const void *cols[] = {ids, mat};
+    CHECK_OK(pa_dataset_writer_append(w, cols, N));
+    CHECK_OK(pa_dataset_writer_commit(w));
+    pa_dataset_writer_free(w);
+    CHECK(check_stream(tpath("m.lance"), 400) == 0);
+    pa_vec_input *in;
+    pa_vec_input_options io = {.column = "id"};
+    CHECK_ERR(pa_vec_input_open(&in, tpath("m.lance"), &io), PA_ERR_INVALID,
+              "column \"id\" is not a vector column");
+}
+
+static void write_bytes(const char *path, const void *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    fwrite(b, 1, n, f);
+    fclose(f);
+}
+
+static void test_bad_inputs(void)
+{
+    pa_vec_input *in;
+    float buf[64 * D];
+    size_t got;
+    /* a record whose dimension differs */
+    write_vecs(tpath("dim.fvecs"), 0);
+    FILE *f = fopen(tpath("dim.fvecs"), "r+b");
+    int32_t d16 = 16;
+    fseek(f, 17 * (4 + 4 * D), SEEK_SET);
+    fwrite(&d16, 4, 1, f);
+    fclose(f);
+    CHECK_OK(pa_vec_input_open(&in, tpath("dim.fvecs"), NULL));
+    if (in) {
+        pa_status st = PA_OK;
+        while (st == PA_OK && (st = pa_vec_input_next(in, buf, NULL, 64, &got)) == PA_OK && got)
+            ;
+        CHECK(st == PA_ERR_FORMAT &&
+              strstr(pa_last_error(), "record 17 at byte offset 1700 has dimension 16, expected 24"));
+        pa_vec_input_free(in);
+    }
+    /* a truncated last record */
+    write_vecs(tpath("trunc.fvecs"), 0);
+    CHECK(truncate(tpath("trunc.fvecs"), 5 * (4 + 4 * D) + 10) == 0);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("trunc.fvecs"), NULL), PA_ERR_FORMAT,
+              "the record at byte offset 500 is truncated");
+    write_bytes(tpath("empty.fvecs"), "", 0);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("empty.fvecs"), NULL), PA_ERR_FORMAT, "empty file");
+    int32_t neg = -3;
+    write_bytes(tpath("neg.fvecs"), &neg, 4);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("neg.fvecs"), NULL), PA_ERR_FORMAT,
+              "record 0 at byte offset 0 has dimension -3");
+    /* NaN: an error naming the row, or skipped and counted */
+    float saved = mat[5 * D + 2];
+    mat[5 * D + 2] = NAN;
+    write_vecs(tpath("nan.fvecs"), 0);
+    mat[5 * D + 2] = saved;
+    CHECK_OK(pa_vec_input_open(&in, tpath("nan.fvecs"), NULL));
+    if (in) {
+        CHECK_ERR(pa_vec_input_next(in, buf, NULL, 64, &got), PA_ERR_INVALID,
+                  "row 5 has NaN at dimension 2 (use --skip-invalid to skip such rows)");
+        pa_vec_input_free(in);
+    }
+    pa_vec_input_options skip = {.skip_invalid = 1};
+    CHECK_OK(pa_vec_input_open(&in, tpath("nan.fvecs"), &skip));
+    if (in) {
+        uint64_t total = 0, ids[64];
+        while (pa_vec_input_next(in, buf, ids, 64, &got) == PA_OK && got)
+            total += got;
+        CHECK(total == N - 1 && pa_vec_input_skipped(in) == 1);
+        pa_vec_input_free(in);
+    }
+    /* npy: order, dtype, dimensions, truncation */
+    write_npy(tpath("fortran.npy"), "<f4", "True", "(1000, 24)", N);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("fortran.npy"), NULL), PA_ERR_UNSUPPORTED,
+              "Fortran order");
+    write_npy(tpath("f8.npy"), "<f8", "False", "(1000, 24)", 0);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("f8.npy"), NULL), PA_ERR_UNSUPPORTED,
+              ".npy dtype '<f8' is not supported");
+    write_npy(tpath("3d.npy"), "<f4", "False", "(10, 10, 24)", 0);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("3d.npy"), NULL), PA_ERR_UNSUPPORTED,
+              ".npy array must be 2-D");
+    write_npy(tpath("short.npy"), "<f4", "False", "(1000, 24)", 999);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("short.npy"), NULL), PA_ERR_FORMAT,
+              ".npy shape (1000, 24) needs 96000 bytes of data after the header, the file has 95904");
+    write_bytes(tpath("bad.npy"), "NOTNUMPY....", 12);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("bad.npy"), NULL), PA_ERR_FORMAT,
+              "not a .npy file");
+    write_bytes(tpath("x.csv"), "1,2\n", 4);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("x.csv"), NULL), PA_ERR_UNSUPPORTED,
+              "unknown input format \".csv\"");
+    CHECK_ERR(pa_vec_input_open(&in, tpath("none.fvecs"), NULL), PA_ERR_IO, "cannot open");
+    CHECK_OK(pa_vec_input_open(&in, tpath("m.fvecs"), NULL));
+    if (in) {
+        uint64_t rows[1] = {N};
+        CHECK_ERR(pa_vec_input_read_rows(in, rows, 1, buf), PA_ERR_RANGE,
+                  "row 1000 does not exist (the input has 1000 rows)");
+        pa_vec_input_free(in);
+    }
+}
+
+int main(void)
+{
+    const char *base = getenv("PA_TEST_TMP");
+    snprintf(tmpdir, sizeof tmpdir, "%s/vec_input", base ? base : "/tmp");
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        return 1;
+    mkdir(base ? base : "/tmp", 0755);
+    mkdir(tmpdir, 0755);
+    for (int i = 0; i < N * D; i++)
+        mat[i] = (float)((i * 37 + i / D * 11) % 256);
+    test_formats_agree();
+    test_bad_inputs();
+    TEST_DONE();
+}
