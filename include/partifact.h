@@ -261,6 +261,11 @@ PA_API pa_status pa_dataset_writer_commit(pa_dataset_writer *w);
 /* Frees the writer; an uncommitted dataset's files are removed. */
 PA_API void pa_dataset_writer_free(pa_dataset_writer *w);
 
+/* Makes a new dataset (version 1) at path from existing Lance files with the same schema, one
+ * fragment per file, hard-linked (or copied) into its data/ directory: e.g. to open an
+ * artifact's bucket file with LanceDB. */
+PA_API pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size_t n);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Partition artifact (src/artifact): the hand-off between a backend and the finalizer          */
 /* ------------------------------------------------------------------------------------------ */

@@ -45,5 +45,6 @@ int pa_cmd_verify(int argc, char **argv);
 int pa_cmd_artifact_gen(int argc, char **argv);
 int pa_cmd_gen_vectors(int argc, char **argv);
 int pa_cmd_train(int argc, char **argv);
+int pa_cmd_encode(int argc, char **argv);
 
 #endif

@@ -10,6 +10,7 @@
 
 static const struct pa_cli_command commands[] = {
     {"train", "train an IVF_PQ model (k-means + PQ) on vectors; --encode times assign + encode", pa_cmd_train},
+    {"encode", "assign + encode vectors with a backend into a partition artifact", pa_cmd_encode},
     {"gen-vectors", "write clustered vectors (.fvecs) with a fixed seed, for demos and benchmarks", pa_cmd_gen_vectors},
     {"lance-info", "print a Lance file's or dataset's schema, rows and layout", pa_cmd_lance_info},
     {"lance-gen", "write a Lance file of generated rows (used by the demo and tests)", pa_cmd_lance_gen},

@@ -71,13 +71,54 @@ nearest_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const 
     }
 }
 
-/* AVX-512: 16 codewords per register. Requires K % 16 == 0. */
+/* Lowest index among the lanes holding the minimum of best. */
+__attribute__((target("avx512f"))) static inline uint32_t argmin512(__m512 best, __m512i bidx)
+{
+    float m = _mm512_reduce_min_ps(best);
+    __mmask16 eq = _mm512_cmp_ps_mask(best, _mm512_set1_ps(m), _CMP_EQ_OQ);
+    __m512i cand = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), eq, bidx);
+    return (uint32_t)_mm512_reduce_min_epi32(cand);
+}
+
+/* AVX-512: 16 codewords per register. Requires K % 16 == 0. Four sub-vectors go through the
+ * codebook together: each codebook load feeds four independent FMA chains. */
 __attribute__((target("avx512f"))) static void
 nearest_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
                uint32_t ds, uint32_t K, uint32_t *out)
 {
     const __m512i step = _mm512_set1_epi32(16);
-    for (uint64_t i = 0; i < n; i++) {
+    uint64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const float *v0 = x + i * stride, *v1 = v0 + stride, *v2 = v1 + stride, *v3 = v2 + stride;
+        __m512 b0 = _mm512_set1_ps(FLT_MAX), b1 = b0, b2 = b0, b3 = b0;
+        __m512i i0 = _mm512_setzero_si512(), i1 = i0, i2 = i0, i3 = i0;
+        __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (uint32_t k = 0; k < K; k += 16) {
+            __m512 nrm = _mm512_loadu_ps(cbnorm + k);
+            __m512 a0 = nrm, a1 = nrm, a2 = nrm, a3 = nrm;
+            for (uint32_t j = 0; j < ds; j++) {
+                __m512 c = _mm512_loadu_ps(cbt + (size_t)j * K + k);
+                a0 = _mm512_fmadd_ps(_mm512_set1_ps(-2.0f * v0[j]), c, a0);
+                a1 = _mm512_fmadd_ps(_mm512_set1_ps(-2.0f * v1[j]), c, a1);
+                a2 = _mm512_fmadd_ps(_mm512_set1_ps(-2.0f * v2[j]), c, a2);
+                a3 = _mm512_fmadd_ps(_mm512_set1_ps(-2.0f * v3[j]), c, a3);
+            }
+            __mmask16 l0 = _mm512_cmp_ps_mask(a0, b0, _CMP_LT_OQ);
+            __mmask16 l1 = _mm512_cmp_ps_mask(a1, b1, _CMP_LT_OQ);
+            __mmask16 l2 = _mm512_cmp_ps_mask(a2, b2, _CMP_LT_OQ);
+            __mmask16 l3 = _mm512_cmp_ps_mask(a3, b3, _CMP_LT_OQ);
+            b0 = _mm512_mask_mov_ps(b0, l0, a0), i0 = _mm512_mask_mov_epi32(i0, l0, idx);
+            b1 = _mm512_mask_mov_ps(b1, l1, a1), i1 = _mm512_mask_mov_epi32(i1, l1, idx);
+            b2 = _mm512_mask_mov_ps(b2, l2, a2), i2 = _mm512_mask_mov_epi32(i2, l2, idx);
+            b3 = _mm512_mask_mov_ps(b3, l3, a3), i3 = _mm512_mask_mov_epi32(i3, l3, idx);
+            idx = _mm512_add_epi32(idx, step);
+        }
+        out[i] = argmin512(b0, i0);
+        out[i + 1] = argmin512(b1, i1);
+        out[i + 2] = argmin512(b2, i2);
+        out[i + 3] = argmin512(b3, i3);
+    }
+    for (; i < n; i++) {
         const float *v = x + i * stride;
         __m512 best = _mm512_set1_ps(FLT_MAX);
         __m512i bidx = _mm512_setzero_si512();
@@ -92,10 +133,7 @@ nearest_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, cons
             bidx = _mm512_mask_mov_epi32(bidx, lt, idx);
             idx = _mm512_add_epi32(idx, step);
         }
-        float m = _mm512_reduce_min_ps(best);
-        __mmask16 eq = _mm512_cmp_ps_mask(best, _mm512_set1_ps(m), _CMP_EQ_OQ);
-        __m512i cand = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), eq, bidx);
-        out[i] = (uint32_t)_mm512_reduce_min_epi32(cand);
+        out[i] = argmin512(best, bidx);
     }
 }
 

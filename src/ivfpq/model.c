@@ -150,19 +150,26 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
                              part_ids + b0);
         if (st != PA_OK)
             break;
+        /* residuals, then per slice of 64 rows and sub-space one kernel call (the kernel
+         * works on several sub-vectors at once, reading them at a stride of dim) */
+        const uint64_t slice = 64;
 #pragma omp parallel for schedule(static)
-        for (uint64_t i = 0; i < bn; i++) {
-            float *r = buf + i * dim;
-            if (!dot) { /* residual to the coarse centroid */
-                const float *c = a->centroids + (size_t)part_ids[b0 + i] * dim;
-                for (uint32_t d = 0; d < dim; d++)
-                    r[d] -= c[d];
-            }
-            uint32_t code;
+        for (uint64_t s0 = 0; s0 < bn; s0 += slice) {
+            uint64_t sn = PA_MIN(slice, bn - s0);
+            uint32_t code[64];
+            if (!dot)
+                for (uint64_t i = s0; i < s0 + sn; i++) {
+                    float *r = buf + i * dim;
+                    const float *c = a->centroids + (size_t)part_ids[b0 + i] * dim;
+                    for (uint32_t d = 0; d < dim; d++)
+                        r[d] -= c[d];
+                }
             for (uint32_t m = 0; m < M; m++) {
-                pa_nearest_small(r + (size_t)m * ds, ds, 1, p->cbt + (size_t)m * ds * K,
-                                 p->cbnorm + (size_t)m * K, ds, K, &code);
-                codes[(b0 + i) * M + m] = (uint8_t)code;
+                pa_nearest_small(buf + s0 * dim + (size_t)m * ds, dim, sn,
+                                 p->cbt + (size_t)m * ds * K, p->cbnorm + (size_t)m * K, ds, K,
+                                 code);
+                for (uint64_t i = 0; i < sn; i++)
+                    codes[(b0 + s0 + i) * M + m] = (uint8_t)code[i];
             }
         }
     }

@@ -733,6 +733,105 @@ pa_status pa_dataset_writer_commit(pa_dataset_writer *w)
     return PA_OK;
 }
 
+/* Links (or, across file systems, copies) src to dst. */
+static pa_status link_or_copy(const char *src, const char *dst)
+{
+    if (link(src, dst) == 0)
+        return PA_OK;
+    if (errno != EXDEV && errno != EPERM)
+        return pa_fail(PA_ERR_IO, "%s: cannot link to %s: %s", src, dst, strerror(errno));
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    pa_status st = out < 0 ? pa_fail(PA_ERR_IO, "%s: cannot create: %s", dst, strerror(errno))
+                           : PA_OK;
+    uint8_t buf[1 << 16];
+    uint64_t off = 0;
+    while (st == PA_OK) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            st = pa_fail(PA_ERR_IO, "%s: read failed: %s", src, strerror(errno));
+        if (n <= 0)
+            break;
+        st = pa_pwrite_full(out, buf, (size_t)n, off, dst);
+        off += (uint64_t)n;
+    }
+    if (st == PA_OK)
+        st = pa_fsync_fd(out, dst);
+    close(in);
+    if (out >= 0)
+        close(out);
+    return st;
+}
+
+/* Makes a dataset of existing Lance files, one fragment each (see the header). */
+pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size_t n)
+{
+    if (!n)
+        return pa_fail(PA_ERR_INVALID, "%s: no files to wrap", path);
+    pa_lance_reader *r;
+    pa_status st = pa_lance_reader_open(&r, files[0]);
+    if (st != PA_OK)
+        return st;
+    size_t nf = pa_lance_reader_num_fields(r);
+    pa_field *fields = pa_calloc(nf, sizeof *fields, "fields");
+    if (!fields) {
+        pa_lance_reader_free(r);
+        return PA_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < nf; i++)
+        pa_lance_reader_field(r, i, &fields[i]);
+    pa_dataset_writer *w;
+    st = pa_dataset_writer_create(&w, path, fields, nf, NULL);
+    free(fields);
+    pa_lance_reader_free(r);
+    if (st != PA_OK)
+        return st;
+    for (size_t i = 0; i < n && st == PA_OK; i++) {
+        if ((st = pa_lance_reader_open(&r, files[i])) != PA_OK)
+            break;
+        bool same = pa_lance_reader_num_fields(r) == w->num_fields;
+        for (size_t k = 0; same && k < w->num_fields; k++) {
+            pa_field f;
+            pa_lance_reader_field(r, k, &f);
+            same = !strcmp(f.name, w->fields[k].name) && f.type == w->fields[k].type &&
+                   f.dim == w->fields[k].dim;
+        }
+        uint64_t rows = pa_lance_reader_num_rows(r);
+        pa_lance_reader_free(r);
+        if (!same) {
+            st = pa_fail(PA_ERR_INVALID, "%s: schema differs from %s's", files[i], files[0]);
+            break;
+        }
+        written_file *wf = pa_realloc(w->files, (w->num_files + 1) * sizeof *wf, "fragments");
+        if (!wf) {
+            st = PA_ERR_NOMEM;
+            break;
+        }
+        w->files = wf;
+        written_file *nfile = &w->files[w->num_files];
+        snprintf(nfile->name, sizeof nfile->name, "%zu-%.40s", i, pa_basename(files[i]));
+        char dst[4200];
+        snprintf(dst, sizeof dst, "%s/data/%s", w->path, nfile->name);
+        if ((st = link_or_copy(files[i], dst)) != PA_OK)
+            break;
+        struct stat sb;
+        stat(dst, &sb);
+        nfile->rows = rows;
+        nfile->bytes = (uint64_t)sb.st_size;
+        w->num_files++;
+    }
+    if (st == PA_OK)
+        st = write_manifest(w);
+    if (st == PA_OK)
+        w->committed = true;
+    pa_dataset_writer_free(w);
+    return st;
+}
+
 /* Frees the writer; an uncommitted dataset's files and directories are removed. */
 void pa_dataset_writer_free(pa_dataset_writer *w)
 {

@@ -16,3 +16,7 @@ set_tests_properties(artifact_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME artifact_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_kill.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/artifact_kill 25)
 set_tests_properties(artifact_kill PROPERTIES LABELS "cli;crash")
+
+add_test(NAME train_encode_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/train_encode_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/train_encode_cli ${CMAKE_BINARY_DIR}/test-backends)
+set_tests_properties(train_encode_cli PROPERTIES LABELS "unit;cli")

@@ -1,0 +1,106 @@
+/* Backends loaded at run time: the test plugin libpartifact-backend-ref.so is found on a search
+ * path, checked against the ABI, and gives the same partitions as the built-in CPU backend on
+ * the same model; a missing, mismatched or foreign library is a clear error.
+ * Usage: test_backend_load PLUGIN_DIR */
+#include "partifact.h"
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return 2;
+    const char *dir = argv[1];
+    pa_backend *ref = NULL, *cpu = NULL, *b = NULL;
+    CHECK_OK(pa_backend_open(&ref, "ref", dir, NULL));
+    CHECK_OK(pa_backend_open(&cpu, "cpu", NULL, NULL));
+    if (!ref || !cpu)
+        TEST_DONE();
+    CHECK(!strcmp(pa_backend_name(ref), "ref") && strstr(pa_backend_path(ref), "libpartifact-backend-ref.so"));
+    CHECK(!strcmp(pa_backend_path(cpu), "built-in"));
+
+    /* clustered data: 30 centres in 16 dimensions */
+    enum { N = 3000, D = 16, P = 30, M = 4 };
+    static float x[N * D], cent[P * D], cb[M * 256 * (D / M)];
+    uint64_t s = 99;
+    for (int i = 0; i < P * D; i++) {
+        s = s * 6364136223846793005ull + 1;
+        cent[i] = (float)((s >> 40) % 2000) / 20.0f;
+    }
+    for (int i = 0; i < N; i++)
+        for (int d = 0; d < D; d++) {
+            s = s * 6364136223846793005ull + 1;
+            x[i * D + d] = cent[(i % P) * D + d] + (float)((s >> 40) % 1000) / 1000.0f;
+        }
+    /* the plugin trains a model through the ABI; both backends encode with it */
+    pa_backend_train_params tp = {.dim = D, .num_partitions = P, .num_sub_vectors = M,
+                                  .num_bits = 8, .metric = PA_BACKEND_METRIC_L2,
+                                  .max_iters = 10, .seed = 1};
+    CHECK_OK(pa_backend_train(ref, &tp, x, N, cent, cb));
+    pa_backend_model model = {.dim = D, .num_partitions = P, .num_sub_vectors = M, .num_bits = 8,
+                              .metric = PA_BACKEND_METRIC_L2, .centroids = cent, .codebook = cb};
+    static uint32_t p1[N], p2[N];
+    static uint8_t c1[N * M], c2[N * M];
+    CHECK_OK(pa_backend_assign_encode(ref, &model, x, N, p1, c1));
+    CHECK_OK(pa_backend_assign_encode(cpu, &model, x, N, p2, c2));
+    /* the same partition for every row, except where two centroids are equally near (the
+     * naive training of the plugin picks near-duplicate centroids, so near-ties happen) */
+    int same_p = 0, not_tie = 0;
+    for (int i = 0; i < N; i++) {
+        same_p += p1[i] == p2[i];
+        if (p1[i] != p2[i]) {
+            double da = 0, db = 0;
+            for (int d = 0; d < D; d++) {
+                da += (x[i * D + d] - cent[p1[i] * D + d]) * (double)(x[i * D + d] - cent[p1[i] * D + d]);
+                db += (x[i * D + d] - cent[p2[i] * D + d]) * (double)(x[i * D + d] - cent[p2[i] * D + d]);
+            }
+            /* the cpu backend ranks by ||c||^2 - 2 x.c in float (as sgemm-based search
+             * does), whose rounding scales with ||x||^2 + ||c||^2, not with the distance */
+            double xx = 0, cc = 0;
+            for (int d = 0; d < D; d++) {
+                xx += (double)x[i * D + d] * x[i * D + d];
+                cc += (double)cent[p1[i] * D + d] * cent[p1[i] * D + d];
+            }
+            not_tie += fabs(da - db) > 1e-5 * (xx + cc);
+        }
+    }
+    int same_c = 0;
+    for (int i = 0; i < N; i++)
+        if (p1[i] == p2[i])
+            for (int m = 0; m < M; m++)
+                same_c += c1[i * M + m] == c2[i * M + m];
+    printf("ref vs cpu: %d/%d partitions equal (the rest ties), %d codes equal in those rows\n",
+           same_p, N, same_c);
+    CHECK(not_tie == 0);
+    CHECK(same_p >= N * 99 / 100);
+    CHECK(same_c >= same_p * M * 99 / 100);
+
+    /* the CPU backend trains through the ABI too */
+    static float cent2[P * D], cb2[M * 256 * (D / M)];
+    CHECK_OK(pa_backend_train(cpu, &tp, x, N, cent2, cb2));
+
+    /* errors */
+    CHECK_ERR(pa_backend_open(&b, "missing", dir, NULL), PA_ERR_INVALID,
+              "libpartifact-backend-missing.so not found (looked in: ");
+    CHECK_ERR(pa_backend_open(&b, "oldabi", dir, NULL), PA_ERR_UNSUPPORTED,
+              "backend was built for ABI version 0; this partifact speaks version 1");
+    CHECK_ERR(pa_backend_open(&b, "none", dir, NULL), PA_ERR_UNSUPPORTED,
+              "not a partifact backend (no symbol partifact_backend_v1)");
+    CHECK_ERR(pa_backend_open(&b, "ref", dir, "fail"), PA_ERR_INVALID,
+              "create failed: asked to fail by options \"fail\"");
+    CHECK_ERR(pa_backend_open(&b, "../evil", dir, NULL), PA_ERR_INVALID,
+              "backend name \"../evil\" must be");
+    CHECK_ERR(pa_backend_open(&b, "cpu", NULL, "threads=4"), PA_ERR_INVALID,
+              "the cpu backend takes no options");
+    setenv("PARTIFACT_BACKEND_PATH", dir, 1); /* found through the environment */
+    CHECK_OK(pa_backend_open(&b, "ref", NULL, NULL));
+    pa_backend_free(b);
+    model.num_sub_vectors = 5;
+    CHECK_ERR(pa_backend_assign_encode(cpu, &model, x, N, p2, c2), PA_ERR_INVALID,
+              "num_sub_vectors 5 does not divide dimension 16");
+    pa_backend_free(ref);
+    pa_backend_free(cpu);
+    TEST_DONE();
+}
