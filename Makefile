@@ -26,9 +26,14 @@ deps-apt:
 	fi
 
 # Installs the pinned npm packages (LanceDB) used by the interop tests.
+# package.json pins exact versions and package-lock.json the rest; `npm ci` is
+# not usable: @lancedb/lancedb 0.37.1 names optional platform packages that
+# were never published, so npm 11 always finds the lock "out of sync". `npm
+# install --no-save` installs from the lock without rewriting it.
 deps-node:
 	@if [ ! -d $(NODE_DIR)/node_modules/@lancedb/lancedb ]; then \
-	  cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error; fi
+	  echo "installing npm packages in $(NODE_DIR)"; \
+	  cd $(NODE_DIR) && npm install --no-save --no-audit --no-fund --loglevel=error; fi
 
 build: deps-apt
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
