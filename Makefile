@@ -9,8 +9,9 @@ JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
               protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time
 NODE_DIR   := tests/interop
+BENCH_PKGS := python3-faiss python3-numpy dataset-fashion-mnist time
 
-.PHONY: all deps deps-apt deps-node build demo check check-asan install bench clean
+.PHONY: all deps deps-apt deps-node build demo check check-asan install bench bench-deps clean
 
 all: build
 
@@ -50,6 +51,19 @@ check-asan: deps-apt
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPA_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L unit
+
+# The peers and data the benchmarks compare against (FAISS, Fashion-MNIST; LanceDB from npm).
+bench-deps: deps
+	@missing=""; for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# Every benchmark, side by side with the peers; tables for BENCHMARKS.md on stdout.
+bench: bench-deps build
+	bench/backend_bench.sh $(BUILD)
+	bench/artifact_bench.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)
