@@ -536,6 +536,39 @@ PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64
                                  double *mse);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Encoding and building (src/build): input -> backend -> artifact -> index                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Progress of long work, for callers that show it: stage names what is being done ("train",
+ * "encode", "finalize"), done and total count its units (rows or partitions; total 0 when
+ * unknown). The library itself never prints. */
+typedef void (*pa_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
+
+typedef struct pa_encode_options {
+    uint32_t num_buckets;   /* artifact bucket files; 0: min(num_partitions, 64)              */
+    uint64_t memory_bytes;  /* budget for the input batch plus the writer's buffers; 0: 256 MiB */
+    uint64_t batch_rows;    /* rows per backend call; 0: 65,536                               */
+    const char *model_path; /* the model's file, recorded in the manifest (may be NULL)       */
+    pa_progress_fn progress;
+    void *progress_ctx;
+} pa_encode_options;
+
+typedef struct pa_encode_stats {
+    uint64_t rows, skipped_invalid; /* rows encoded; rows skipped for NaN/Inf (skip_invalid)  */
+    uint64_t bytes, ranges;         /* artifact bucket bytes and (offset, num_rows) ranges    */
+    double seconds, read_seconds, encode_seconds, write_seconds;
+} pa_encode_stats;
+
+/* Streams every row of in through backend (NULL: the built-in cpu backend) -- nearest centroid
+ * and PQ code -- into a new partition artifact at artifact_dir, and commits it. The batch and
+ * the writer's buffers together stay within the memory budget, which is checked before any work
+ * starts (PA_ERR_BUDGET, with the numbers). On failure nothing that looks complete is left.
+ * opts and stats may be NULL. */
+PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
+                                 pa_backend *backend, const char *artifact_dir,
+                                 const pa_encode_options *opts, pa_encode_stats *stats);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Vector inputs (src/io): .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32   */
 /* ------------------------------------------------------------------------------------------ */
 

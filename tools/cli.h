@@ -32,6 +32,8 @@ bool pa_cli_parse_count(const char *s, uint64_t *out);
 /* A progress line on stderr, redrawn in place, only when stderr is a terminal. */
 void pa_cli_progress(const char *what, uint64_t done, uint64_t total);
 void pa_cli_progress_end(void);
+/* The same as a pa_progress_fn, to pass to library calls. */
+void pa_cli_progress_cb(void *ctx, const char *stage, uint64_t done, uint64_t total);
 /* True when progress is shown (stderr is a terminal). */
 bool pa_cli_progress_enabled(void);
 

@@ -86,6 +86,13 @@ void pa_cli_progress(const char *what, uint64_t done, uint64_t total)
     progress_drawn = true;
 }
 
+/* pa_progress_fn for library calls: "<stage>: done / total" (ctx unused). */
+void pa_cli_progress_cb(void *ctx, const char *stage, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    pa_cli_progress(stage, done, total);
+}
+
 void pa_cli_progress_end(void)
 {
     if (progress_drawn) {

@@ -6,14 +6,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* partifact encode --input X --model M --out ARTIFACT [...] */
 int pa_cmd_encode(int argc, char **argv)
@@ -64,106 +56,53 @@ int pa_cmd_encode(int argc, char **argv)
     }
     if (!input || !model_path || !out)
         return pa_cli_error("encode", "--input, --model and --out are required (see --help)");
-    double t0 = now_s();
     pa_ivfpq_model *model = NULL;
     pa_vec_input *in = NULL;
     pa_backend *be = NULL;
-    pa_artifact_writer *w = NULL;
-    float *x = NULL;
-    uint64_t *ids = NULL;
-    uint32_t *parts = NULL;
-    uint8_t *codes = NULL;
+    int rc = 0;
     pa_status st = pa_ivfpq_model_load(&model, model_path);
-    pa_backend_model a = {0};
     if (st == PA_OK) {
-        pa_ivfpq_model_arrays(model, &a);
         pa_vec_input_options io = {.column = column, .skip_invalid = skip};
         st = pa_vec_input_open(&in, input, &io);
     }
-    int rc = 0;
-    uint64_t batch_bytes = batch * ((uint64_t)a.dim * 4 + 8 + 4 + a.num_sub_vectors);
-    if (st == PA_OK && pa_vec_input_dim(in) != a.dim) {
-        rc = pa_cli_error("encode", "%s has dimension %u, the model %s has %u", input,
-                          pa_vec_input_dim(in), model_path, a.dim);
-        goto cleanup;
-    }
-    if (st == PA_OK && batch_bytes >= memory) {
-        rc = pa_cli_error("encode", "a batch of %" PRIu64 " rows needs %" PRIu64 " bytes, more "
-                          "than the --memory budget of %" PRIu64 " bytes; lower --batch or "
-                          "raise --memory", batch, batch_bytes, memory);
-        goto cleanup;
-    }
-    if (st == PA_OK)
-        st = pa_backend_open(&be, accel, bpath, NULL);
     if (st == PA_OK) {
-        pa_artifact_params prm = {.num_partitions = a.num_partitions,
-                                  .num_buckets = (uint32_t)buckets,
-                                  .code_bytes = a.num_sub_vectors,
-                                  .num_bits = a.num_bits,
-                                  .dimension = a.dim,
-                                  .metric = pa_metric_name((pa_metric)a.metric),
-                                  .model = model_path,
-                                  .memory_bytes = memory - batch_bytes};
-        st = pa_artifact_writer_create(&w, out, &prm);
-    }
-    if (st == PA_OK) {
-        x = malloc(sizeof(float) * batch * a.dim);
-        ids = malloc(8 * batch);
-        parts = malloc(4 * batch);
-        codes = malloc(batch * a.num_sub_vectors);
-        if (!x || !ids || !parts || !codes) {
-            rc = pa_cli_error("encode", "out of memory allocating a batch of %" PRIu64 " rows",
-                              batch);
+        pa_backend_model a;
+        pa_ivfpq_model_arrays(model, &a);
+        if (pa_vec_input_dim(in) != a.dim) {
+            rc = pa_cli_error("encode", "%s has dimension %u, the model %s has %u", input,
+                              pa_vec_input_dim(in), model_path, a.dim);
             goto cleanup;
         }
     }
-    double t_read = 0, t_encode = 0, t_write = 0;
-    uint64_t total = st == PA_OK ? pa_vec_input_num_rows(in) : 0, done = 0;
-    while (st == PA_OK) {
-        size_t n;
-        double t1 = now_s();
-        if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) != PA_OK || n == 0)
-            break;
-        double t2 = now_s();
-        if ((st = pa_backend_assign_encode(be, &a, x, n, parts, codes)) != PA_OK)
-            break;
-        double t3 = now_s();
-        st = pa_artifact_writer_append(w, ids, n, parts, n, codes, n * a.num_sub_vectors);
-        t_read += t2 - t1, t_encode += t3 - t2, t_write += now_s() - t3;
-        done += n;
-        pa_cli_progress("encode: rows", done, total);
-    }
-    pa_cli_progress_end();
+    if (st == PA_OK)
+        st = pa_backend_open(&be, accel, bpath, NULL);
+    pa_encode_stats es = {0};
     if (st == PA_OK) {
-        double t1 = now_s();
-        st = pa_artifact_writer_finish(w);
-        t_write += now_s() - t1;
+        pa_encode_options eo = {.num_buckets = (uint32_t)buckets,
+                                .memory_bytes = memory,
+                                .batch_rows = batch,
+                                .model_path = model_path,
+                                .progress = pa_cli_progress_cb};
+        st = pa_encode_input(in, model, be, out, &eo, &es);
+        pa_cli_progress_end();
     }
     if (st != PA_OK) {
         rc = pa_cli_fail("encode", st);
+    } else if (json) {
+        printf("{\"artifact\":");
+        pa_cli_json_string(stdout, out);
+        printf(",\"backend\":\"%s\",\"rows\":%" PRIu64 ",\"skipped_invalid\":%" PRIu64
+               ",\"bytes\":%" PRIu64 ",\"ranges\":%" PRIu64 ",\"seconds\":%.3f,"
+               "\"read_seconds\":%.3f,\"encode_seconds\":%.3f,\"write_seconds\":%.3f}\n",
+               pa_backend_name(be), es.rows, es.skipped_invalid, es.bytes, es.ranges,
+               es.seconds, es.read_seconds, es.encode_seconds, es.write_seconds);
     } else {
-        pa_artifact_write_stats ws;
-        pa_artifact_writer_stats(w, &ws);
-        double secs = now_s() - t0;
-        if (json) {
-            printf("{\"artifact\":");
-            pa_cli_json_string(stdout, out);
-            printf(",\"backend\":\"%s\",\"rows\":%" PRIu64 ",\"skipped_invalid\":%" PRIu64
-                   ",\"partitions\":%u,\"bytes\":%" PRIu64 ",\"ranges\":%" PRIu64
-                   ",\"seconds\":%.3f,\"read_seconds\":%.3f,\"encode_seconds\":%.3f,"
-                   "\"write_seconds\":%.3f}\n",
-                   pa_backend_name(be), ws.rows, pa_vec_input_skipped(in), a.num_partitions,
-                   ws.bytes_written, ws.ranges, secs, t_read, t_encode, t_write);
-        } else {
-            printf("encoded %" PRIu64 " rows into %s with the %s backend: %u partitions, %" PRIu64
-                   " bytes in %.2f s (read %.2f s, assign+encode %.2f s, write %.2f s)\n",
-                   ws.rows, out, pa_backend_name(be), a.num_partitions, ws.bytes_written, secs,
-                   t_read, t_encode, t_write);
-        }
+        printf("encoded %" PRIu64 " rows into %s with the %s backend: %" PRIu64
+               " bytes in %.2f s (read %.2f s, assign+encode %.2f s, write %.2f s)\n",
+               es.rows, out, pa_backend_name(be), es.bytes, es.seconds, es.read_seconds,
+               es.encode_seconds, es.write_seconds);
     }
 cleanup:
-    free(x), free(ids), free(parts), free(codes);
-    pa_artifact_writer_free(w); /* aborts an unfinished artifact */
     pa_backend_free(be);
     pa_vec_input_free(in);
     pa_ivfpq_model_free(model);

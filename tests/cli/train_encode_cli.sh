@@ -29,7 +29,7 @@ expect_err 2 "d16.fvecs has dimension 16, the model" "$PA" encode --input "$T/d1
 expect_err 2 "libpartifact-backend-gpu.so not found" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator gpu --backend-path "$PLUGINS"
 expect_err 2 "backend was built for ABI version 0" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator oldabi --backend-path "$PLUGINS"
 expect_exit 1 test -e "$T/c/manifest.json"
-expect_err 2 "lower --batch or raise --memory" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 1MiB
+expect_err 2 "lower the batch size (--batch) or raise the budget (--memory)" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 1MiB
 expect_err 2 "not a partifact model" "$PA" encode --input "$T/base.fvecs" --model "$T/a/partitions/bucket-00000.lance" --out "$T/c"
 expect_err 2 "num_sub_vectors 7 does not divide dimension 32" "$PA" train --input "$T/base.fvecs" --partitions 8 --sub-vectors 7 --out "$T/m.lance"
 expect_err 2 "--metric: \"hamming\" is not l2, cosine or dot" "$PA" train --input "$T/base.fvecs" --metric hamming --out "$T/m.lance"
