@@ -15,6 +15,8 @@
 #include <stdlib.h>
 
 #define UPDATE_CHUNKS 16
+/* Stop when an iteration improves the objective by less than this fraction (as Lance does). */
+#define KMEANS_TOLERANCE 1e-4
 #define BLOCK_BYTES (16u << 20) /* budget of one block's dot-product matrix */
 
 /* Checks that rows hold only finite values. */
@@ -161,11 +163,15 @@ static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
             ct[(size_t)d * k + j] = c[(size_t)j * dim + d];
 }
 
-/* Moves centroids to the means of their rows (deterministic chunked sums); counts into cnt. */
-static void update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const uint32_t *assign,
-                   double *sums, uint64_t *counts, float *c, uint64_t *cnt)
+/* Moves centroids to the means of their rows (deterministic chunked sums); counts into cnt.
+ * Returns the k-means objective of the assignment before the move: the sum of squared
+ * distances of the rows to their centroids (summed in the same fixed chunks). */
+static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k,
+                     const uint32_t *assign, double *sums, uint64_t *counts, float *c,
+                     uint64_t *cnt)
 {
     const uint64_t chunk = (n + UPDATE_CHUNKS - 1) / UPDATE_CHUNKS;
+    double loss[UPDATE_CHUNKS] = {0};
     memset(sums, 0, sizeof(double) * UPDATE_CHUNKS * k * dim);
     memset(counts, 0, sizeof(uint64_t) * UPDATE_CHUNKS * k);
 #pragma omp parallel for schedule(static)
@@ -173,13 +179,22 @@ static void update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const u
         double *s = sums + (size_t)ch * k * dim;
         uint64_t *ct = counts + (size_t)ch * k;
         uint64_t end = PA_MIN(n, (uint64_t)(ch + 1) * chunk);
+        double l = 0;
         for (uint64_t i = (uint64_t)ch * chunk; i < end; i++) {
             uint32_t a = assign[i];
+            const float *ca = c + (size_t)a * dim;
             ct[a]++;
-            for (uint32_t d = 0; d < dim; d++)
-                s[(size_t)a * dim + d] += x[i * dim + d];
+            for (uint32_t d = 0; d < dim; d++) {
+                float v = x[i * dim + d], e = v - ca[d];
+                s[(size_t)a * dim + d] += v;
+                l += (double)(e * e);
+            }
         }
+        loss[ch] = l;
     }
+    double total_loss = 0;
+    for (int ch = 0; ch < UPDATE_CHUNKS; ch++)
+        total_loss += loss[ch];
 #pragma omp parallel for schedule(static)
     for (uint32_t j = 0; j < k; j++) {
         uint64_t total = 0;
@@ -195,6 +210,7 @@ static void update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const u
             c[(size_t)j * dim + d] = (float)(acc / (double)total);
         }
     }
+    return total_loss;
 }
 
 /* Splits the largest cluster to refill each empty one (perturbing the two copies apart). */
@@ -243,6 +259,7 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
                        ? (k <= 1024 ? init_kmeanspp(x, n, dim, k, seed, centroids)
                                     : init_random(x, n, dim, k, seed, centroids))
                        : PA_ERR_NOMEM;
+    double prev_loss = INFINITY;
     for (uint32_t it = 0; st == PA_OK && it < max_iters; it++) {
         row_norms(centroids, k, dim, norms);
         if (small_dim) {
@@ -266,8 +283,14 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
         r.iters = it + 1;
         if (it > 0 && changed * 1000 < n)
             break; /* converged: the centroids of this assignment are already in place */
-        update(x, n, dim, k, assign, sums, counts, centroids, cnt);
-        r.empty_repaired += repair_empty(centroids, cnt, k, dim);
+        double loss = update(x, n, dim, k, assign, sums, counts, centroids, cnt);
+        uint32_t fixed = repair_empty(centroids, cnt, k, dim);
+        r.empty_repaired += fixed;
+        /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
+         * centroids just moved to their rows' means, so this assignment is final) */
+        if (it > 0 && !fixed && prev_loss - loss <= KMEANS_TOLERANCE * prev_loss)
+            break;
+        prev_loss = loss;
         memcpy(prev, assign, (size_t)n * 4);
     }
     if (st == PA_OK && assign_out) { /* the assignment to the final centroids */

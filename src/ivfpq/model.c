@@ -207,29 +207,47 @@ static pa_status make_model(pa_ivfpq_model **out, uint32_t dim, uint32_t P, uint
     return PA_OK;
 }
 
-/* Trains the codebook of each sub-space on (a sample of) the residuals. */
+/* Trains the codebook of each sub-space on (a sample of) the residuals. The sub-spaces are
+ * independent, so they are trained in parallel, one per thread, each k-means single-threaded
+ * inside (nested regions run on one thread): no barrier per iteration, and the same codebooks
+ * whatever the number of threads, since each k-means is deterministic on its own. */
 static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M, uint32_t K,
                           uint32_t iters, uint64_t seed, float *codebook,
                           pa_ivfpq_train_stats *stats)
 {
     const uint32_t ds = dim / M;
-    float *sub = pa_malloc(sizeof(float) * n * ds, "sub-vectors");
-    if (!sub)
-        return PA_ERR_NOMEM;
     pa_status st = PA_OK;
-    for (uint32_t m = 0; m < M && st == PA_OK; m++) {
-        for (uint64_t i = 0; i < n; i++)
-            memcpy(sub + i * ds, res + i * dim + (size_t)m * ds, sizeof(float) * ds);
-        pa_kmeans_result kr;
-        st = pa_kmeans(sub, n, ds, K, iters, seed + 1 + m, false, true,
-                       codebook + (size_t)m * K * ds, NULL, &kr);
-        if (stats) {
-            stats->pq_iters = PA_MAX(stats->pq_iters, kr.iters);
-            stats->empty_repaired += kr.empty_repaired;
+    char err[512] = "";
+    uint32_t max_iters = 0, repaired = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(max : max_iters) reduction(+ : repaired)
+    for (uint32_t m = 0; m < M; m++) {
+        pa_status sm;
+        float *sub = pa_malloc(sizeof(float) * n * ds, "sub-vectors");
+        pa_kmeans_result kr = {0};
+        if (!sub) {
+            sm = PA_ERR_NOMEM;
+        } else {
+            for (uint64_t i = 0; i < n; i++)
+                memcpy(sub + i * ds, res + i * dim + (size_t)m * ds, sizeof(float) * ds);
+            sm = pa_kmeans(sub, n, ds, K, iters, seed + 1 + m, false, true,
+                           codebook + (size_t)m * K * ds, NULL, &kr);
+            free(sub);
+        }
+        max_iters = PA_MAX(max_iters, kr.iters);
+        repaired += kr.empty_repaired;
+        if (sm != PA_OK) {
+#pragma omp critical(pa_train_pq_error)
+            if (st == PA_OK) { /* the message is thread-local: carry it to the caller */
+                st = sm;
+                snprintf(err, sizeof err, "%s", pa_last_error());
+            }
         }
     }
-    free(sub);
-    return st;
+    if (stats) {
+        stats->pq_iters = PA_MAX(stats->pq_iters, max_iters);
+        stats->empty_repaired += repaired;
+    }
+    return st == PA_OK ? PA_OK : pa_fail(st, "%s", err);
 }
 
 /* Trains a model on the given rows (see the header). */
