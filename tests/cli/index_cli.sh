@@ -61,4 +61,17 @@ expect_err 2 "has 100 neighbours per query, fewer than -k 200" "$PA" search --in
 expect_err 2 "--refine-factor needs --input" "$PA" search --index "$T/idx" --queries "$T/q.fvecs" --refine-factor 4
 expect_err 2 "queries have dimension 16, the base has dimension 32" "$PA" groundtruth --input "$T/base.fvecs" --queries "$T/q16.fvecs" -k 10 --out "$T/g2.ivecs"
 expect_exit 1 test -e "$T/idx4"
+
+# SIGKILL finalize at several moments: INDEX is either absent or complete, never half-written
+expect_exit 0 "$PA" artifact-gen --out "$T/big" --rows 1000000 --partitions 64 --sub-vectors 16
+expect_exit 0 "$PA" gen-vectors --out "$T/b128.fvecs" --rows 3000 --dim 128
+expect_exit 0 "$PA" train --input "$T/b128.fvecs" --partitions 64 --sub-vectors 16 --max-iters 2 --out "$T/m64.lance"
+for d in 0.005 0.02 0.04 0.08 0.12 0.2 0.5; do
+  rm -rf "$T/kix" "$T"/kix.partial-*
+  "$PA" finalize --artifact "$T/big" --model "$T/m64.lance" --out "$T/kix" >/dev/null 2>&1 & pid=$!
+  sleep $d; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  if [ ! -e "$T/kix" ]; then pass=$((pass+1))
+  elif "$PA" index-info "$T/kix" --json 2>/dev/null | grep -q '"rows":1000000'; then pass=$((pass+1))
+  else fail=$((fail+1)); echo "FAIL: killed after ${d}s left an incomplete $T/kix"; fi
+done
 finish
