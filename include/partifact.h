@@ -598,7 +598,9 @@ PA_API void pa_vec_input_free(pa_vec_input *in);
 typedef struct pa_index_finalize_options {
     /* Memory budget in bytes; 0 means 256 MiB. Artifact path: bytes of partitions read ahead
      * (at least one partition is always held, so memory is about the largest partition plus
-     * this). Rows path: the in-memory sort buffer; larger inputs spill sorted runs. */
+     * this). Rows path: the in-memory sort buffer (at least 256 rows); larger inputs spill
+     * sorted runs, merged with one read buffer per run (half the budget shared, at least
+     * 64 KiB each) plus the partition being written. */
     uint64_t memory_bytes;
     /* Rows path: directory for spill files; NULL means the parent directory of out_dir. */
     const char *tmp_dir;

@@ -136,7 +136,7 @@ static pa_status run_take(regroup *g, run *r, uint64_t count, uint64_t *ids, uin
     const size_t rec = 8 + (size_t)g->M;
     for (uint64_t i = 0; i < count; i++) {
         if (r->buf_pos + rec > r->buf_len) {
-            size_t keep = r->buf_len - r->buf_pos; /* always 0: buffers hold whole records */
+            /* buffers hold whole records, so the buffer is used up exactly here */
             uint64_t left = r->size - r->read_off;
             size_t want = (size_t)PA_MIN((uint64_t)(r->buf_cap / rec * rec), left);
             if (want < rec)
@@ -145,7 +145,7 @@ static pa_status run_take(regroup *g, run *r, uint64_t count, uint64_t *ids, uin
             if (st != PA_OK)
                 return st;
             r->read_off += want, g->spill_read += want;
-            r->buf_len = want + keep, r->buf_pos = 0;
+            r->buf_len = want, r->buf_pos = 0;
         }
         memcpy(&ids[i], r->buf + r->buf_pos, 8);
         memcpy(codes + i * g->M, r->buf + r->buf_pos + 8, g->M);
