@@ -88,17 +88,17 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
                                   ai.code_bytes, ai.num_partitions, ai.num_bits, ai.metric);
     }
-    uint64_t want = st == PA_OK ? pa_artifact_model_xxh64(a) : 0;
-    if (st == PA_OK && want) {
-        uint64_t have = 0;
+    uint64_t want = st == PA_OK ? pa_artifact_model_xxh64(a) : 0, have = 0;
+    if (st == PA_OK)
         st = pa_file_xxh64(mpath, &have, NULL);
-        if (st == PA_OK && have != want)
+    if (st == PA_OK && want) {
+        if (have != want)
             st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %016" PRIx64 ") is not the model "
                          "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
                          artifact_dir, ai.model, want);
     }
     if (st == PA_OK)
-        st = pa_index_writer_create(&w, out_dir, &arr);
+        st = pa_index_writer_create(&w, out_dir, &arr, have);
     if (st == PA_OK)
         st = pa_artifact_scan_create(&scan, a, o.memory_bytes ? o.memory_bytes : DEFAULT_BUDGET,
                                      o.num_threads ? o.num_threads : 2);

@@ -18,9 +18,10 @@
 typedef struct pa_index_writer pa_index_writer;
 
 /* Checks the model (8-bit codes) and that out_dir does not exist, then creates
- * out_dir.partial-<pid>/ and starts auxiliary.idx in it. The model arrays are copied. */
+ * out_dir.partial-<pid>/ and starts auxiliary.idx in it. The model arrays are copied;
+ * model_xxh64 (the model file's XXH64, 0 if unknown) is recorded in the metadata. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
-                                 const pa_backend_model *model);
+                                 const pa_backend_model *model, uint64_t model_xxh64);
 
 /* Appends partition p (partitions must come in order 0, 1, ...; skipped ones are empty):
  * sorts its rows by (row id, code), transposes the codes and writes them. The rows are

@@ -16,6 +16,7 @@
 struct pa_index_writer {
     char *out_dir, *tmp_dir, *aux_path, *idx_path;
     pa_backend_model m;          /* arrays owned (copies) */
+    uint64_t model_xxh64;
     pa_lance_writer *aux;
     uint64_t *offsets;           /* P: first row of each partition */
     uint32_t *lengths;           /* P */
@@ -91,7 +92,7 @@ static char *cat2(const char *a, const char *b)
 }
 
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
-                                 const pa_backend_model *model)
+                                 const pa_backend_model *model, uint64_t model_xxh64)
 {
     *out = NULL;
     if (!out_dir || !out_dir[0])
@@ -112,6 +113,7 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     if (!w)
         return PA_ERR_NOMEM;
     w->m = *model;
+    w->model_xxh64 = model_xxh64;
     const size_t P = model->num_partitions, D = model->dim;
     const size_t cb = (size_t)model->num_sub_vectors * 256 * (D / model->num_sub_vectors);
     float *cent = pa_malloc(sizeof(float) * P * D, "index centroids");
@@ -251,10 +253,11 @@ static char *index_meta_json(const pa_index_writer *w)
         snprintf(s, 512,
                  "{\"format\":\"%s\",\"format_version\":%d,\"metric\":\"%s\",\"dimension\":%u,"
                  "\"num_partitions\":%u,\"num_sub_vectors\":%u,\"num_bits\":%u,"
-                 "\"num_rows\":%" PRIu64 ",\"row_order\":\"row_id\"}",
+                 "\"num_rows\":%" PRIu64 ",\"row_order\":\"row_id\","
+                 "\"model_xxh64\":\"%016" PRIx64 "\"}",
                  PA_INDEX_FORMAT, PA_INDEX_FORMAT_VERSION,
                  pa_metric_name((pa_metric)w->m.metric), w->m.dim, w->m.num_partitions,
-                 w->m.num_sub_vectors, w->m.num_bits, w->rows);
+                 w->m.num_sub_vectors, w->m.num_bits, w->rows, w->model_xxh64);
     return s;
 }
 

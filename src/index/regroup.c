@@ -250,8 +250,11 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
         if (!g.ids || !g.parts || !g.codes || !g.recs || !g.counts || !g.starts)
             st = PA_ERR_NOMEM;
     }
+    uint64_t model_hash = 0;
     if (st == PA_OK)
-        st = pa_index_writer_create(&w, out_dir, &arr);
+        st = pa_file_xxh64(model_path, &model_hash, NULL);
+    if (st == PA_OK)
+        st = pa_index_writer_create(&w, out_dir, &arr, model_hash);
     const bool one_chunk = total <= g.chunk_rows;
     for (uint64_t off = 0; st == PA_OK && off < total; off += g.chunk_rows) {
         uint64_t n = PA_MIN(g.chunk_rows, total - off);

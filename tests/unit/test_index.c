@@ -363,7 +363,7 @@ static void test_recall(void)
         memcpy(cent + p * DIM, a.centroids + ((p + 5) % P) * DIM, sizeof(float) * DIM);
     a.centroids = cent;
     pa_index_writer *w = NULL;
-    CHECK_OK(pa_index_writer_create(&w, tpath("idx_bad"), &a));
+    CHECK_OK(pa_index_writer_create(&w, tpath("idx_bad"), &a, 0));
     pa_index *good = NULL;
     CHECK_OK(pa_index_open(&good, tpath("idx_a")));
     for (uint32_t p = 0; p < P && w && good; p++) {
