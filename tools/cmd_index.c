@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+/* Seconds on the monotonic clock (QPS and timings). */
 static double now_s(void)
 {
     struct timespec ts;

@@ -55,6 +55,8 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
                    recorded);
 }
 
+/* Artifact -> index: open and check the artifact, find and check its model, then hand every
+ * partition from the read-ahead scan to the index writer and commit. */
 pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model_path,
                                      const char *out_dir, const pa_index_finalize_options *opts,
                                      pa_index_finalize_stats *stats)

@@ -19,6 +19,7 @@ typedef struct gt_cand {
     uint64_t id;
 } gt_cand;
 
+/* Whether candidate a ranks after b: larger distance, then larger id (a total order). */
 static inline bool gt_worse(const gt_cand *a, const gt_cand *b)
 {
     return a->d > b->d || (a->d == b->d && a->id > b->id);
@@ -53,11 +54,14 @@ static void gt_push(gt_cand *h, uint32_t *n, uint32_t cap, float d, uint64_t id)
     h[i] = c;
 }
 
+/* qsort order: best first. */
 static int gt_cmp(const void *a, const void *b)
 {
     return gt_worse(a, b) ? 1 : gt_worse(b, a) ? -1 : 0;
 }
 
+/* Brute force: per block of queries, rewind the base and stream it in blocks; one sgemm per
+ * block pair gives the dot products, turned into distances and offered to per-query heaps. */
 pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, uint32_t dim,
                          uint32_t k, pa_metric metric, uint64_t *out_ids, float *out_dists)
 {
@@ -127,6 +131,7 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
     return st;
 }
 
+/* Writes n rows of k ids as .ivecs (int32 k, then k int32 ids); a partial file is removed. */
 pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
 {
     if (k == 0 || k > INT32_MAX)
@@ -158,6 +163,7 @@ pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint
     return st;
 }
 
+/* Reads a whole .ivecs file into n x k ids, refusing ragged or truncated rows. */
 pa_status pa_ivecs_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k)
 {
     *ids = NULL, *n = 0, *k = 0;
@@ -215,6 +221,7 @@ pa_status pa_ivecs_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t 
     return PA_OK;
 }
 
+/* Mean fraction of each query's true top k found in its returned top k. */
 pa_status pa_recall_at_k(const uint64_t *found, uint32_t found_k, const uint64_t *truth,
                          uint32_t truth_k, uint64_t nq, uint32_t k, double *recall)
 {

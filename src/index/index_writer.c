@@ -91,6 +91,8 @@ static char *cat2(const char *a, const char *b)
     return s;
 }
 
+/* Validates the model, refuses an existing out_dir, copies the model arrays and starts
+ * auxiliary.idx inside the temporary directory. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
                                  const pa_backend_model *model, uint64_t model_xxh64)
 {
@@ -191,6 +193,8 @@ static pa_status reserve(pa_index_writer *w, uint64_t n)
     return PA_OK;
 }
 
+/* Records partition p's offset and length, sorts its rows into the defined order, transposes
+ * its codes and appends them to auxiliary.idx. */
 pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const uint64_t *row_ids,
                                         const uint8_t *codes, uint64_t n)
 {
@@ -370,6 +374,8 @@ static pa_status write_idx(pa_index_writer *w, const char *meta)
     return st;
 }
 
+/* Completes both files and makes the index visible: fsync, then rename, then fsync the
+ * parent, so that a crash leaves either no INDEX or a complete one. */
 pa_status pa_index_writer_finish(pa_index_writer *w)
 {
     if (w->finished)
@@ -403,10 +409,12 @@ pa_status pa_index_writer_finish(pa_index_writer *w)
     return pa_fsync_dir_of(w->out_dir);
 }
 
+/* Accessors for the finalize stats. */
 uint64_t pa_index_writer_bytes(const pa_index_writer *w) { return w->bytes; }
 uint64_t pa_index_writer_rows(const pa_index_writer *w) { return w->rows; }
 uint64_t pa_index_writer_max_partition(const pa_index_writer *w) { return w->max_part; }
 
+/* Frees the writer, removing the temporary directory if it was never renamed into place. */
 void pa_index_writer_free(pa_index_writer *w)
 {
     if (!w)

@@ -204,6 +204,8 @@ static void parent_dir(const char *path, char *buf, size_t len)
         *slash = '\0';
 }
 
+/* Rows file -> index: read in budget-sized chunks, counting-sort each by partition; one
+ * chunk goes straight to the writer, several are spilled and merged partition by partition. */
 pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
                                  const char *out_dir, const pa_index_finalize_options *opts,
                                  pa_index_finalize_stats *stats)

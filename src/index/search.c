@@ -260,6 +260,7 @@ static pa_status open_idx(pa_index *x, const char *path)
     return st;
 }
 
+/* Opens both index files into memory and precomputes the centroid norms for the probe. */
 pa_status pa_index_open(pa_index **out, const char *dir)
 {
     *out = NULL;
@@ -291,6 +292,7 @@ pa_status pa_index_open(pa_index **out, const char *dir)
     return PA_OK;
 }
 
+/* Releases everything pa_index_open read. */
 void pa_index_free(pa_index *x)
 {
     if (!x)
@@ -300,6 +302,7 @@ void pa_index_free(pa_index *x)
     free(x);
 }
 
+/* The parameters and sizes, for the CLI and callers sizing their buffers. */
 void pa_index_get_info(const pa_index *x, pa_index_info *out)
 {
     memset(out, 0, sizeof *out);
@@ -308,6 +311,7 @@ void pa_index_get_info(const pa_index *x, pa_index_info *out)
     out->max_partition_rows = x->max_part, out->bytes = x->bytes;
 }
 
+/* Partition p's stored rows (tests compare the two finalize paths with it). */
 pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row_ids,
                              const uint8_t **codes, uint64_t *num_rows)
 {
@@ -326,6 +330,8 @@ typedef struct cand {
     uint64_t id;
 } cand;
 
+/* Whether candidate a ranks after b: larger distance, then larger id (a total order, so
+ * results do not depend on the scan order or the number of threads). */
 static inline bool worse(const cand *a, const cand *b)
 {
     return a->d > b->d || (a->d == b->d && a->id > b->id);
@@ -366,6 +372,7 @@ static inline void heap_push(cand *h, uint32_t *n, uint32_t cap, float d, uint64
     h[i] = c;
 }
 
+/* qsort order: best first. */
 static int cmp_cand(const void *a, const void *b)
 {
     return worse(a, b) ? 1 : worse(b, a) ? -1 : 0;
@@ -414,6 +421,8 @@ static float exact_dist(pa_metric metric, const float *q, float *v, uint32_t dim
     return pa_l2sq(q, v, dim);
 }
 
+/* Validates the request, then per block of queries: one sgemm for the query x centroid dot
+ * products, per query (in parallel) probe selection and ADC scans into a heap, then refine. */
 pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32_t dim,
                           const pa_index_search_options *opts, uint64_t *out_ids,
                           float *out_dists, pa_index_search_stats *stats)
