@@ -600,6 +600,160 @@ PA_API pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, 
 PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);
 
+/* ------------------------------------------------------------------------------------------ */
+/* IVF_PQ index (src/index): finalize, search, ground truth                                   */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * An index is a directory laid out as LanceDB lays out its IVF_PQ indexes:
+ *
+ *   INDEX/index.idx       the IVF model: 0 rows (column __flat_marker u64), global buffer 1 an
+ *                         IVF protobuf with the centroids tensor [P, dim]; schema metadata
+ *                         lance:index {"type":"IVF_PQ","distance_type":...}, lance:ivf "1",
+ *                         lance:flat, partifact:index
+ *   INDEX/auxiliary.idx   the storage: _rowid u64 and __pq_code fixed_size_list<u8, M>, rows
+ *                         grouped by partition in partition order, sorted by row id within a
+ *                         partition, codes transposed within each partition ([m][i]);
+ *                         global buffer 1 an IVF protobuf with per-partition offsets and
+ *                         lengths, global buffer 2 the PQ codebook as a Tensor
+ *                         (shape [2^bits, dim], data laid out [M][2^bits][dim/M]); schema
+ *                         metadata distance_type, lance:ivf "1", storage_metadata,
+ *                         partifact:index
+ *
+ * The within-partition order is defined (ascending row id, then code bytes), so the same model
+ * and the same rows give byte-identical index files whichever way they were finalized.
+ * A finalize writes INDEX.partial-<pid>/ and renames it to INDEX/ only when both files are
+ * complete and fsynced; an existing INDEX is refused.
+ */
+
+#define PA_INDEX_FORMAT "partifact.index"
+#define PA_INDEX_FORMAT_VERSION 1
+
+typedef struct pa_index_finalize_options {
+    /* Memory budget in bytes; 0 means 256 MiB. Artifact path: bytes of partitions read ahead
+     * (at least one partition is always held, so memory is about the largest partition plus
+     * this). Rows path: the in-memory sort buffer (at least 256 rows); larger inputs spill
+     * sorted runs, merged with one read buffer per run (half the budget shared, at least
+     * 64 KiB each) plus the partition being written. */
+    uint64_t memory_bytes;
+    /* Rows path: directory for spill files; NULL means the parent directory of out_dir. */
+    const char *tmp_dir;
+    /* Artifact path: read-ahead threads; 0 means 2. */
+    unsigned num_threads;
+} pa_index_finalize_options;
+
+typedef struct pa_index_finalize_stats {
+    uint64_t rows;
+    uint32_t partitions;
+    uint64_t max_partition_rows; /* the largest partition (what one partition buffer holds)  */
+    uint64_t bytes_read;         /* input bytes read (artifact buckets, or the rows file),    */
+                                 /* spill bytes read back included                            */
+    uint64_t bytes_written;      /* index file bytes plus spill bytes written                 */
+    uint64_t index_bytes;        /* bytes of index.idx + auxiliary.idx                       */
+    uint64_t spill_bytes;        /* rows path: bytes written to spill runs (0: none)          */
+    uint32_t spill_runs;         /* rows path: sorted runs spilled                            */
+    double seconds;
+} pa_index_finalize_stats;
+
+/* Writes an index from a committed artifact: every partition in id order, read once through
+ * its recorded ranges (pa_artifact_scan, read-ahead), sorted by row id and written. model_path
+ * NULL means the model the manifest records (a relative path is tried from the current
+ * directory, then from the artifact directory); a model given here must match the artifact's
+ * dimension, sub-vectors, partitions, bits and metric, and the recorded XXH64. opts and stats
+ * may be NULL. */
+PA_API pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model_path,
+                                            const char *out_dir,
+                                            const pa_index_finalize_options *opts,
+                                            pa_index_finalize_stats *stats);
+
+/* The generic path: rows_path is a Lance file with columns row_id u64, part_id u32 and pq_code
+ * fixed_size_list<u8, M> in any order. Rows are sorted by (part_id, row_id) within the memory
+ * budget, spilling sorted runs to tmp_dir and merging them when the input does not fit, and
+ * the same index as pa_index_finalize_artifact's is written. model_path is required. */
+PA_API pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
+                                        const char *out_dir,
+                                        const pa_index_finalize_options *opts,
+                                        pa_index_finalize_stats *stats);
+
+/* Writes every row of an artifact into one Lance file with the artifact's bucket schema
+ * (row_id, part_id, pq_code), the input of pa_index_finalize_rows. shuffle_seed 0 streams the
+ * bucket files in file order (partitions interleaved as they were flushed); any other seed
+ * shuffles all rows in memory with that seed. *rows_out (may be NULL) gets the rows written. */
+PA_API pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_path,
+                                         uint64_t shuffle_seed, uint64_t *rows_out);
+
+/* An index opened for search: the centroids, codebook, row ids and codes are read into memory
+ * (about rows * (8 + M) bytes plus the model). */
+typedef struct pa_index pa_index;
+
+PA_API pa_status pa_index_open(pa_index **out, const char *dir);
+PA_API void pa_index_free(pa_index *idx);
+
+typedef struct pa_index_info {
+    uint32_t dimension, num_partitions, num_sub_vectors, num_bits;
+    pa_metric metric;
+    uint64_t num_rows;
+    uint64_t max_partition_rows;
+    uint64_t bytes;          /* index.idx + auxiliary.idx */
+} pa_index_info;
+
+PA_API void pa_index_get_info(const pa_index *idx, pa_index_info *out);
+
+/* Partition p as stored: its row ids (ascending) and its codes, transposed (num_rows * M
+ * bytes, sub-vector-major: code byte m of row i is codes[m * num_rows + i]). Pointers are
+ * valid while the index lives. */
+PA_API pa_status pa_index_partition(const pa_index *idx, uint32_t p, const uint64_t **row_ids,
+                                    const uint8_t **codes, uint64_t *num_rows);
+
+typedef struct pa_index_search_options {
+    uint32_t k;              /* neighbours per query; more than the index's rows is an error  */
+    uint32_t nprobes;        /* partitions scanned per query; 0 means 1; more than the index */
+                             /* has is clamped to num_partitions (see nprobes_used)          */
+    uint32_t refine_factor;  /* 0 or 1: no refine. R > 1: the k*R best by ADC are re-ranked  */
+                             /* by exact distance to the original vectors, read by row id    */
+                             /* (the row's ordinal) from refine_input                        */
+    pa_vec_input *refine_input;
+    int num_threads;         /* OpenMP threads over queries; 0 means the default             */
+} pa_index_search_options;
+
+typedef struct pa_index_search_stats {
+    uint32_t nprobes_used;   /* after clamping                                  */
+    uint64_t codes_scanned;  /* ADC distances computed, all queries together    */
+    uint64_t rows_refined;   /* original vectors read for refine                */
+    double seconds;
+} pa_index_search_stats;
+
+/* Searches nq queries (nq x dim floats, row-major): per query the nprobes nearest centroids
+ * (one sgemm for the whole batch), then per probed partition a table of M x 2^bits
+ * sub-distances (to the residual for l2/cosine, dot products for dot) summed over the codes,
+ * keeping the k best. out_ids and out_dists get nq x k entries, best first; ties are broken by
+ * the smaller row id. Distances: l2 squared Euclidean; cosine squared Euclidean between the
+ * normalised query and the (normalised) vector, i.e. 2 - 2 cos; dot the NEGATED inner product,
+ * so that smaller is always nearer. Slots left when the probed partitions hold fewer than k
+ * rows get id UINT64_MAX and distance +inf. A query of another dimension than the index's is
+ * PA_ERR_INVALID naming both. stats may be NULL. */
+PA_API pa_status pa_index_search(pa_index *idx, const float *queries, uint64_t nq, uint32_t dim,
+                                 const pa_index_search_options *opts, uint64_t *out_ids,
+                                 float *out_dists, pa_index_search_stats *stats);
+
+/* Exact k nearest neighbours of nq queries among all rows of base (distances as for
+ * pa_index_search, ids are the base's row ids), by sgemm over blocks of queries and base rows
+ * so that memory stays bounded (about 40 MiB plus the results). The base is rewound and read
+ * once per block of 2048 queries. out_dists may be NULL. */
+PA_API pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq,
+                                uint32_t dim, uint32_t k, pa_metric metric, uint64_t *out_ids,
+                                float *out_dists);
+
+/* .ivecs files of neighbour ids: each row is int32 k followed by k int32 ids. write refuses an
+ * id that does not fit in int32 (UINT64_MAX is written as -1). read allocates *ids (n x k,
+ * free with free()); every row must have the same k. */
+PA_API pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k);
+PA_API pa_status pa_ivecs_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k);
+
+/* Mean recall@k of found (nq x found_k, best first) against truth (nq x truth_k): per query
+ * |found[:k] ∩ truth[:k]| / k. k must be at most found_k and truth_k. */
+PA_API pa_status pa_recall_at_k(const uint64_t *found, uint32_t found_k, const uint64_t *truth,
+                                uint32_t truth_k, uint64_t nq, uint32_t k, double *recall);
+
 #ifdef __cplusplus
 }
 #endif

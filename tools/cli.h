@@ -48,5 +48,11 @@ int pa_cmd_artifact_gen(int argc, char **argv);
 int pa_cmd_gen_vectors(int argc, char **argv);
 int pa_cmd_train(int argc, char **argv);
 int pa_cmd_encode(int argc, char **argv);
+/* tools/cmd_index.c */
+int pa_cmd_finalize(int argc, char **argv);
+int pa_cmd_search(int argc, char **argv);
+int pa_cmd_groundtruth(int argc, char **argv);
+int pa_cmd_index_info(int argc, char **argv);
+int pa_cmd_export_rows(int argc, char **argv);
 
 #endif

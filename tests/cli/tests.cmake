@@ -20,3 +20,8 @@ set_tests_properties(artifact_kill PROPERTIES LABELS "cli;crash")
 add_test(NAME train_encode_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/train_encode_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/train_encode_cli ${CMAKE_BINARY_DIR}/test-backends)
 set_tests_properties(train_encode_cli PROPERTIES LABELS "unit;cli")
+
+# finalize (both paths), search, groundtruth, index-info, export-rows
+add_test(NAME index_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/index_cli)
+set_tests_properties(index_cli PROPERTIES LABELS "unit;cli")

@@ -12,3 +12,8 @@ add_test(NAME interop_bucket_in_lancedb COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_in
          ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-bucket $<TARGET_FILE:partifact>)
 set_tests_properties(interop_c_to_lancedb interop_lancedb_to_c interop_bucket_in_lancedb
                      PROPERTIES LABELS interop TIMEOUT 600)
+
+# LanceDB builds an IVF_PQ index; partifact opens and searches it (src/index).
+add_test(NAME interop_lancedb_index COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh index
+         ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-index $<TARGET_FILE:partifact>)
+set_tests_properties(interop_lancedb_index PROPERTIES LABELS interop TIMEOUT 600)

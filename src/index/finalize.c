@@ -1,0 +1,135 @@
+/* Finalize from a partition artifact: the fast path. The manifest says where every partition's
+ * rows are; the read-ahead scan reads exactly those ranges, once, in partition order, while
+ * the index writer sorts and writes the previous partition. Nothing is scanned twice and
+ * memory is bounded by the largest partition plus the read-ahead. */
+#include "index/index_internal.h"
+#include "artifact/artifact_internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#define DEFAULT_BUDGET (256ull << 20)
+
+/* Checks that the model's parameters are the artifact's (or the rows file's), naming both
+ * files and the first parameter that differs. */
+pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path,
+                               const char *what, const char *path, uint32_t dim, uint32_t M,
+                               uint32_t P, uint32_t bits, const char *metric)
+{
+    if (dim && a->dim != dim)
+        return pa_fail(PA_ERR_INVALID, "model %s has dimension %u, but %s %s was encoded with "
+                       "dimension %u", model_path, a->dim, what, path, dim);
+    if (a->num_sub_vectors != M)
+        return pa_fail(PA_ERR_INVALID, "model %s has %u sub-vectors, but %s %s has %u-byte "
+                       "codes", model_path, a->num_sub_vectors, what, path, M);
+    if (P && a->num_partitions != P)
+        return pa_fail(PA_ERR_INVALID, "model %s has %u partitions, but %s %s has %u",
+                       model_path, a->num_partitions, what, path, P);
+    if (bits && a->num_bits != bits)
+        return pa_fail(PA_ERR_INVALID, "model %s has %u-bit codes, but %s %s has %u-bit codes",
+                       model_path, a->num_bits, what, path, bits);
+    if (metric && strcmp(pa_metric_name((pa_metric)a->metric), metric))
+        return pa_fail(PA_ERR_INVALID, "model %s uses metric %s, but %s %s was encoded with %s",
+                       model_path, pa_metric_name((pa_metric)a->metric), what, path, metric);
+    return PA_OK;
+}
+
+/* Finds the model the manifest records: as written, else relative to the artifact. */
+static pa_status resolve_model(const char *artifact_dir, const char *recorded, char *buf,
+                               size_t len)
+{
+    struct stat sb;
+    if (!recorded)
+        return pa_fail(PA_ERR_INVALID, "artifact %s records no model; give the model it was "
+                       "encoded with (--model)", artifact_dir);
+    if (stat(recorded, &sb) == 0 || recorded[0] == '/') {
+        snprintf(buf, len, "%s", recorded);
+        return PA_OK;
+    }
+    snprintf(buf, len, "%s/%s", artifact_dir, recorded);
+    if (stat(buf, &sb) == 0)
+        return PA_OK;
+    return pa_fail(PA_ERR_IO, "artifact %s: the model it records, %s, is not found (from the "
+                   "current directory or the artifact); give it with --model", artifact_dir,
+                   recorded);
+}
+
+/* Artifact -> index: open and check the artifact, find and check its model, then hand every
+ * partition from the read-ahead scan to the index writer and commit. */
+pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model_path,
+                                     const char *out_dir, const pa_index_finalize_options *opts,
+                                     pa_index_finalize_stats *stats)
+{
+    double t0 = pa_index_now();
+    pa_index_finalize_options o = {0};
+    if (opts)
+        o = *opts;
+    if (!artifact_dir || !out_dir)
+        return pa_fail(PA_ERR_INVALID, "finalize: an artifact and an output directory are "
+                       "required");
+    pa_artifact *a = NULL;
+    pa_ivfpq_model *model = NULL;
+    pa_index_writer *w = NULL;
+    pa_artifact_scan *scan = NULL;
+    char mpath[4096];
+    pa_status st = pa_artifact_open(&a, artifact_dir);
+    pa_artifact_info ai;
+    if (st == PA_OK) {
+        pa_artifact_get_info(a, &ai);
+        if (model_path)
+            snprintf(mpath, sizeof mpath, "%s", model_path);
+        else
+            st = resolve_model(artifact_dir, ai.model, mpath, sizeof mpath);
+    }
+    if (st == PA_OK)
+        st = pa_ivfpq_model_load(&model, mpath);
+    pa_backend_model arr = {0};
+    if (st == PA_OK) {
+        pa_ivfpq_model_arrays(model, &arr);
+        st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
+                                  ai.code_bytes, ai.num_partitions, ai.num_bits, ai.metric);
+    }
+    uint64_t want = st == PA_OK ? pa_artifact_model_xxh64(a) : 0, have = 0;
+    if (st == PA_OK)
+        st = pa_file_xxh64(mpath, &have, NULL);
+    if (st == PA_OK && want) {
+        if (have != want)
+            st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %016" PRIx64 ") is not the model "
+                         "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
+                         artifact_dir, ai.model, want);
+    }
+    if (st == PA_OK)
+        st = pa_index_writer_create(&w, out_dir, &arr, have);
+    if (st == PA_OK)
+        st = pa_artifact_scan_create(&scan, a, o.memory_bytes ? o.memory_bytes : DEFAULT_BUDGET,
+                                     o.num_threads ? o.num_threads : 2);
+    while (st == PA_OK) {
+        uint32_t p;
+        const uint64_t *ids;
+        const uint8_t *codes;
+        uint64_t n;
+        int done = 0;
+        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n, &done)) != PA_OK || done)
+            break;
+        st = pa_index_writer_add_partition(w, p, ids, codes, n);
+    }
+    pa_artifact_scan_free(scan);
+    if (st == PA_OK)
+        st = pa_index_writer_finish(w);
+    if (st == PA_OK && stats) {
+        memset(stats, 0, sizeof *stats);
+        stats->rows = pa_index_writer_rows(w);
+        stats->partitions = arr.num_partitions;
+        stats->max_partition_rows = pa_index_writer_max_partition(w);
+        stats->bytes_read = pa_artifact_bytes_read(a);
+        stats->index_bytes = stats->bytes_written = pa_index_writer_bytes(w);
+        stats->seconds = pa_index_now() - t0;
+    }
+    if (st != PA_OK && w)
+        pa_fail_prefix(st, "finalize %s", out_dir);
+    pa_index_writer_free(w);
+    pa_ivfpq_model_free(model);
+    pa_artifact_free(a);
+    return st;
+}

@@ -1,0 +1,79 @@
+/* Internal interface of the index room (src/index): the index writer shared by both finalize
+ * paths (artifact and generic rows), and the names of the index files and their metadata. */
+#ifndef PA_INDEX_INTERNAL_H
+#define PA_INDEX_INTERNAL_H
+
+#include "common/common.h"
+#include "lance/lance_internal.h"
+
+#define PA_INDEX_FILE "index.idx"
+#define PA_INDEX_AUX_FILE "auxiliary.idx"
+#define PA_INDEX_COL_ROWID "_rowid"
+#define PA_INDEX_COL_CODE "__pq_code"
+#define PA_INDEX_COL_FLAT "__flat_marker"
+#define PA_INDEX_META_KEY "partifact:index"
+
+/* Writes one index directory: opened on a temporary name next to out_dir, fed every partition
+ * in order, then finished (files closed and fsynced, directory renamed into place). */
+typedef struct pa_index_writer pa_index_writer;
+
+/* Checks the model (8-bit codes) and that out_dir does not exist, then creates
+ * out_dir.partial-<pid>/ and starts auxiliary.idx in it. The model arrays are copied;
+ * model_xxh64 (the model file's XXH64, 0 if unknown) is recorded in the metadata. */
+pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
+                                 const pa_backend_model *model, uint64_t model_xxh64);
+
+/* Appends partition p (partitions must come in order 0, 1, ...; skipped ones are empty):
+ * sorts its rows by (row id, code), transposes the codes and writes them. The rows are
+ * copied; the writer keeps one buffer the size of the largest partition so far. */
+pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const uint64_t *row_ids,
+                                        const uint8_t *codes, uint64_t n);
+
+/* Writes the remaining (empty) partitions, the IVF and codebook buffers and metadata, closes
+ * both files, and renames the directory into place. */
+pa_status pa_index_writer_finish(pa_index_writer *w);
+
+/* Bytes of both index files (after finish). */
+uint64_t pa_index_writer_bytes(const pa_index_writer *w);
+uint64_t pa_index_writer_rows(const pa_index_writer *w);
+uint64_t pa_index_writer_max_partition(const pa_index_writer *w);
+
+/* Frees the writer; an unfinished one removes its temporary directory. */
+void pa_index_writer_free(pa_index_writer *w);
+
+/* Removes a directory holding only plain files (the temporary index directory). */
+void pa_index_remove_dir(const char *dir);
+
+/* Checks a model's parameters against what the codes were made with (0 / NULL: not known),
+ * naming the model, the input (what: "artifact" or "rows file", path) and the first mismatch. */
+pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path,
+                               const char *what, const char *path, uint32_t dim, uint32_t M,
+                               uint32_t P, uint32_t bits, const char *metric);
+
+/* Seconds on a monotonic clock. */
+double pa_index_now(void);
+
+/* Squared L2 distance and dot product of two float vectors of n values, summed in order
+ * (the ADC tests recompute with the same order). */
+static inline float pa_l2sq(const float *a, const float *b, uint32_t n)
+{
+    float s = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        float d = a[i] - b[i];
+        s += d * d;
+    }
+    return s;
+}
+
+static inline float pa_dotf(const float *a, const float *b, uint32_t n)
+{
+    float s = 0;
+    for (uint32_t i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+/* Normalises a vector to unit length in place (a zero vector stays zero). */
+void pa_index_normalize(float *x, uint32_t dim);
+
+#endif

@@ -1,0 +1,390 @@
+/* The generic path: finalize from a Lance file of (row_id, part_id, pq_code) rows in any
+ * order. Without an artifact's ranges the rows must be re-grouped: the file is read in chunks
+ * that fit the memory budget, each chunk counting-sorted by part_id; if the whole file fits in
+ * one chunk the partitions go straight to the index writer, else every sorted chunk is spilled
+ * as a run (with its per-partition counts kept in memory) and the runs are merged partition by
+ * partition, each run read sequentially. The index writer then gives each partition the same
+ * order as the artifact path, so both write the same index. */
+#include "index/index_internal.h"
+#include "artifact/artifact_internal.h"
+#include "ivfpq/ivfpq_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define DEFAULT_BUDGET (256ull << 20)
+#define MIN_CHUNK_ROWS 256
+#define MIN_RUN_BUFFER (64u << 10)
+
+/* One spilled run: an unlinked temporary file of (row_id, code) records sorted by partition. */
+typedef struct run {
+    int fd;
+    uint64_t *counts;      /* rows per partition */
+    uint64_t read_off;     /* next record's byte offset */
+    uint64_t size;
+    uint8_t *buf;          /* read buffer */
+    size_t buf_len, buf_pos, buf_cap;
+} run;
+
+typedef struct regroup {
+    const char *rows_path;
+    uint32_t P, M;
+    uint64_t chunk_rows;
+    /* chunk buffers */
+    uint64_t *ids;
+    uint32_t *parts;
+    uint8_t *codes;
+    uint8_t *recs;         /* sorted records: row id (8) + code (M) */
+    uint64_t *counts, *starts;
+    /* spill */
+    const char *tmp_dir;
+    run *runs;
+    uint32_t num_runs;
+    uint64_t spill_written, spill_read;
+} regroup;
+
+/* Opens the rows file and finds its three columns, checking their types and code width. */
+static pa_status open_rows(const char *path, pa_lance_reader **r, size_t col[3], uint32_t *M)
+{
+    pa_status st = pa_lance_reader_open(r, path);
+    if (st != PA_OK)
+        return st;
+    static const char *names[3] = {PA_ARTIFACT_COL_ROW_ID, PA_ARTIFACT_COL_PART_ID,
+                                   PA_ARTIFACT_COL_CODE};
+    static const pa_type types[3] = {PA_TYPE_UINT64, PA_TYPE_UINT32, PA_TYPE_FSL_UINT8};
+    static const char *tnames[3] = {"uint64", "uint32", "fixed_size_list<uint8, M>"};
+    for (int i = 0; i < 3; i++) {
+        pa_field f;
+        if (pa_lance_reader_find_field(*r, names[i], &col[i]) != PA_OK)
+            return pa_fail(PA_ERR_FORMAT, "rows file %s: no column \"%s\" (expected row_id "
+                           "uint64, part_id uint32, pq_code fixed_size_list<uint8, M>)", path,
+                           names[i]);
+        if ((st = pa_lance_reader_field(*r, col[i], &f)) != PA_OK)
+            return st;
+        if (f.type != types[i])
+            return pa_fail(PA_ERR_FORMAT, "rows file %s: column \"%s\" is not %s", path,
+                           names[i], tnames[i]);
+        if (i == 2)
+            *M = f.dim;
+    }
+    return PA_OK;
+}
+
+/* Counting sort of a chunk of n rows by part_id into g->recs; counts and starts per part. */
+static pa_status sort_chunk(regroup *g, uint64_t first_row, uint64_t n)
+{
+    const uint32_t P = g->P, M = g->M;
+    memset(g->counts, 0, sizeof(uint64_t) * P);
+    for (uint64_t i = 0; i < n; i++) {
+        if (g->parts[i] >= P)
+            return pa_fail(PA_ERR_INVALID, "rows file %s: row %" PRIu64 " has part_id %u, but "
+                           "the model has %u partitions", g->rows_path, first_row + i,
+                           g->parts[i], P);
+        g->counts[g->parts[i]]++;
+    }
+    uint64_t s = 0;
+    for (uint32_t p = 0; p < P; p++)
+        g->starts[p] = s, s += g->counts[p];
+    const size_t rec = 8 + (size_t)M;
+    for (uint64_t i = 0; i < n; i++) {
+        uint8_t *dst = g->recs + (g->starts[g->parts[i]]++) * rec;
+        memcpy(dst, &g->ids[i], 8);
+        memcpy(dst + 8, g->codes + i * M, M);
+    }
+    for (uint32_t p = 0; p < P; p++)
+        g->starts[p] -= g->counts[p];
+    return PA_OK;
+}
+
+/* Writes the sorted chunk as a new run: a temporary file, unlinked at once so that nothing is
+ * left behind whatever happens to this process. */
+static pa_status spill_chunk(regroup *g, uint64_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/partifact-spill-%ld-%u.tmp", g->tmp_dir, (long)getpid(),
+             g->num_runs);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return pa_fail(PA_ERR_IO, "spill %s: cannot create: %s (choose another --tmp)", path,
+                       strerror(errno));
+    unlink(path);
+    run *rs = pa_realloc(g->runs, sizeof(run) * (g->num_runs + 1), "spill runs");
+    if (!rs) {
+        close(fd);
+        return PA_ERR_NOMEM;
+    }
+    g->runs = rs;
+    run *r = &rs[g->num_runs++];
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+    r->counts = pa_malloc(sizeof(uint64_t) * g->P, "spill run counts");
+    if (!r->counts)
+        return PA_ERR_NOMEM;
+    memcpy(r->counts, g->counts, sizeof(uint64_t) * g->P);
+    r->size = n * (8 + (uint64_t)g->M);
+    pa_status st = pa_pwrite_full(fd, g->recs, r->size, 0, path);
+    g->spill_written += r->size;
+    return st;
+}
+
+/* Reads `count` records from run r (sequentially, through its buffer) into ids/codes. */
+static pa_status run_take(regroup *g, run *r, uint64_t count, uint64_t *ids, uint8_t *codes)
+{
+    const size_t rec = 8 + (size_t)g->M;
+    for (uint64_t i = 0; i < count; i++) {
+        if (r->buf_pos + rec > r->buf_len) {
+            /* buffers hold whole records, so the buffer is used up exactly here */
+            uint64_t left = r->size - r->read_off;
+            size_t want = (size_t)PA_MIN((uint64_t)(r->buf_cap / rec * rec), left);
+            if (want < rec)
+                return pa_fail(PA_ERR_FORMAT, "spill run %u: ends early", (unsigned)(r - g->runs));
+            pa_status st = pa_pread_full(r->fd, r->buf, want, r->read_off, "spill run");
+            if (st != PA_OK)
+                return st;
+            r->read_off += want, g->spill_read += want;
+            r->buf_len = want, r->buf_pos = 0;
+        }
+        memcpy(&ids[i], r->buf + r->buf_pos, 8);
+        memcpy(codes + i * g->M, r->buf + r->buf_pos + 8, g->M);
+        r->buf_pos += rec;
+    }
+    return PA_OK;
+}
+
+/* Merges the runs: for each partition in order, its records from every run in run order. */
+static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
+{
+    const size_t rec = 8 + (size_t)g->M;
+    size_t cap = (size_t)PA_MAX((uint64_t)MIN_RUN_BUFFER, budget / 2 / g->num_runs);
+    cap = PA_MAX(cap / rec, 1) * rec;
+    uint64_t maxp = 0;
+    for (uint32_t p = 0; p < g->P; p++) {
+        uint64_t s = 0;
+        for (uint32_t r = 0; r < g->num_runs; r++)
+            s += g->runs[r].counts[p];
+        maxp = PA_MAX(maxp, s);
+    }
+    for (uint32_t r = 0; r < g->num_runs; r++) {
+        g->runs[r].buf_cap = cap;
+        if (!(g->runs[r].buf = pa_malloc(cap, "spill read buffer")))
+            return PA_ERR_NOMEM;
+    }
+    uint64_t *ids = pa_malloc(sizeof(uint64_t) * PA_MAX(maxp, 1), "partition row ids");
+    uint8_t *codes = pa_malloc(PA_MAX(maxp, 1) * g->M, "partition codes");
+    pa_status st = ids && codes ? PA_OK : PA_ERR_NOMEM;
+    for (uint32_t p = 0; p < g->P && st == PA_OK; p++) {
+        uint64_t n = 0;
+        for (uint32_t r = 0; r < g->num_runs && st == PA_OK; r++) {
+            st = run_take(g, &g->runs[r], g->runs[r].counts[p], ids + n, codes + n * g->M);
+            n += g->runs[r].counts[p];
+        }
+        if (st == PA_OK)
+            st = pa_index_writer_add_partition(w, p, ids, codes, n);
+    }
+    free(ids), free(codes);
+    return st;
+}
+
+/* The parent directory of path (for spill files next to the output). */
+static void parent_dir(const char *path, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", path);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(buf, len, ".");
+    else if (slash == buf)
+        buf[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+/* Rows file -> index: read in budget-sized chunks, counting-sort each by partition; one
+ * chunk goes straight to the writer, several are spilled and merged partition by partition. */
+pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
+                                 const char *out_dir, const pa_index_finalize_options *opts,
+                                 pa_index_finalize_stats *stats)
+{
+    double t0 = pa_index_now();
+    pa_index_finalize_options o = {0};
+    if (opts)
+        o = *opts;
+    if (!rows_path || !model_path || !out_dir)
+        return pa_fail(PA_ERR_INVALID, "finalize: a rows file, a model and an output directory "
+                       "are required");
+    const uint64_t budget = o.memory_bytes ? o.memory_bytes : DEFAULT_BUDGET;
+    char tmp[4096];
+    if (o.tmp_dir)
+        snprintf(tmp, sizeof tmp, "%s", o.tmp_dir);
+    else
+        parent_dir(out_dir, tmp, sizeof tmp);
+    regroup g = {.rows_path = rows_path, .tmp_dir = tmp};
+    pa_lance_reader *r = NULL;
+    pa_ivfpq_model *model = NULL;
+    pa_index_writer *w = NULL;
+    size_t col[3];
+    pa_backend_model arr = {0};
+    pa_status st = pa_ivfpq_model_load(&model, model_path);
+    if (st == PA_OK)
+        st = open_rows(rows_path, &r, col, &g.M);
+    if (st == PA_OK) {
+        pa_ivfpq_model_arrays(model, &arr);
+        g.P = arr.num_partitions;
+        st = pa_index_check_model(&arr, model_path, "rows file", rows_path, 0, g.M, 0, 0, NULL);
+    }
+    const uint64_t total = st == PA_OK ? pa_lance_reader_num_rows(r) : 0;
+    if (st == PA_OK) {
+        /* per row: id, part, code as read, plus the sorted record */
+        uint64_t per_row = 8 + 4 + g.M + 8 + g.M;
+        g.chunk_rows = PA_MAX(budget / per_row, (uint64_t)MIN_CHUNK_ROWS);
+        g.chunk_rows = PA_MIN(g.chunk_rows, PA_MAX(total, 1));
+        g.ids = pa_malloc(8 * g.chunk_rows, "regroup row ids");
+        g.parts = pa_malloc(4 * g.chunk_rows, "regroup part ids");
+        g.codes = pa_malloc(g.chunk_rows * g.M, "regroup codes");
+        g.recs = pa_malloc(g.chunk_rows * (8 + g.M), "regroup records");
+        g.counts = pa_malloc(sizeof(uint64_t) * g.P, "regroup counts");
+        g.starts = pa_malloc(sizeof(uint64_t) * g.P, "regroup starts");
+        if (!g.ids || !g.parts || !g.codes || !g.recs || !g.counts || !g.starts)
+            st = PA_ERR_NOMEM;
+    }
+    uint64_t model_hash = 0;
+    if (st == PA_OK)
+        st = pa_file_xxh64(model_path, &model_hash, NULL);
+    if (st == PA_OK)
+        st = pa_index_writer_create(&w, out_dir, &arr, model_hash);
+    const bool one_chunk = total <= g.chunk_rows;
+    for (uint64_t off = 0; st == PA_OK && off < total; off += g.chunk_rows) {
+        uint64_t n = PA_MIN(g.chunk_rows, total - off);
+        if ((st = pa_lance_reader_read(r, col[0], off, n, g.ids)) != PA_OK ||
+            (st = pa_lance_reader_read(r, col[1], off, n, g.parts)) != PA_OK ||
+            (st = pa_lance_reader_read(r, col[2], off, n, g.codes)) != PA_OK ||
+            (st = sort_chunk(&g, off, n)) != PA_OK)
+            break;
+        if (!one_chunk) {
+            st = spill_chunk(&g, n);
+            continue;
+        }
+        /* everything fits: straight from the sorted chunk (ids/codes reused as scratch) */
+        const size_t rec = 8 + (size_t)g.M;
+        for (uint32_t p = 0; p < g.P && st == PA_OK; p++) {
+            const uint8_t *src = g.recs + g.starts[p] * rec;
+            for (uint64_t i = 0; i < g.counts[p]; i++) {
+                memcpy(&g.ids[i], src + i * rec, 8);
+                memcpy(g.codes + i * g.M, src + i * rec + 8, g.M);
+            }
+            st = pa_index_writer_add_partition(w, p, g.ids, g.codes, g.counts[p]);
+        }
+    }
+    if (st == PA_OK && !one_chunk) {
+        /* the chunk buffers are not needed while merging */
+        free(g.ids), free(g.parts), free(g.codes), free(g.recs);
+        g.ids = NULL, g.parts = NULL, g.codes = NULL, g.recs = NULL;
+        st = merge_runs(&g, w, budget);
+    }
+    if (st == PA_OK)
+        st = pa_index_writer_finish(w);
+    if (st == PA_OK && stats) {
+        memset(stats, 0, sizeof *stats);
+        stats->rows = pa_index_writer_rows(w);
+        stats->partitions = g.P;
+        stats->max_partition_rows = pa_index_writer_max_partition(w);
+        stats->bytes_read = pa_lance_reader_bytes_read(r) + g.spill_read;
+        stats->index_bytes = pa_index_writer_bytes(w);
+        stats->bytes_written = stats->index_bytes + g.spill_written;
+        stats->spill_bytes = g.spill_written;
+        stats->spill_runs = g.num_runs;
+        stats->seconds = pa_index_now() - t0;
+    }
+    if (st != PA_OK && w)
+        pa_fail_prefix(st, "finalize %s", out_dir);
+    for (uint32_t i = 0; i < g.num_runs; i++) {
+        close(g.runs[i].fd);
+        free(g.runs[i].counts), free(g.runs[i].buf);
+    }
+    free(g.runs);
+    free(g.ids), free(g.parts), free(g.codes), free(g.recs), free(g.counts), free(g.starts);
+    pa_index_writer_free(w);
+    pa_lance_reader_free(r);
+    pa_ivfpq_model_free(model);
+    return st;
+}
+
+/* ---- rows files from an artifact (the generic path's input, for tests and benchmarks) ---- */
+
+pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_path,
+                                  uint64_t shuffle_seed, uint64_t *rows_out)
+{
+    pa_artifact *a = NULL;
+    pa_lance_writer *lw = NULL;
+    pa_status st = pa_artifact_open(&a, artifact_dir);
+    if (st != PA_OK)
+        return st;
+    pa_artifact_info ai;
+    pa_artifact_get_info(a, &ai);
+    const uint32_t M = ai.code_bytes;
+    pa_field f[3] = {{PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1},
+                     {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
+                     {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, M}};
+    st = pa_lance_writer_create(&lw, rows_path, f, 3, NULL);
+    /* shuffled: everything in memory; in file order: one chunk per read */
+    const uint64_t chunk = shuffle_seed ? PA_MAX(ai.total_rows, 1) : 65536;
+    uint64_t *ids = st == PA_OK ? pa_malloc(8 * chunk, "export row ids") : NULL;
+    uint32_t *parts = st == PA_OK ? pa_malloc(4 * chunk, "export part ids") : NULL;
+    uint8_t *codes = st == PA_OK ? pa_malloc(chunk * M, "export codes") : NULL;
+    if (st == PA_OK && (!ids || !parts || !codes))
+        st = PA_ERR_NOMEM;
+    uint64_t have = 0;
+    for (uint32_t fi = 0; st == PA_OK && fi < ai.num_files; fi++) {
+        const char *rel;
+        uint64_t frows, fbytes;
+        char path[4096];
+        pa_lance_reader *r = NULL;
+        if ((st = pa_artifact_file(a, fi, &rel, &frows, &fbytes)) != PA_OK)
+            break;
+        snprintf(path, sizeof path, "%s/%s", artifact_dir, rel);
+        if ((st = pa_lance_reader_open(&r, path)) != PA_OK)
+            break;
+        for (uint64_t off = 0; st == PA_OK && off < frows;) {
+            uint64_t n = PA_MIN(chunk - have, frows - off);
+            if ((st = pa_lance_reader_read(r, 0, off, n, ids + have)) != PA_OK ||
+                (st = pa_lance_reader_read(r, 1, off, n, parts + have)) != PA_OK ||
+                (st = pa_lance_reader_read(r, 2, off, n, codes + have * M)) != PA_OK)
+                break;
+            off += n, have += n;
+            if (!shuffle_seed) {
+                const void *cols[3] = {ids, parts, codes};
+                st = pa_lance_writer_append(lw, cols, have);
+                have = 0;
+            }
+        }
+        pa_lance_reader_free(r);
+    }
+    if (st == PA_OK && shuffle_seed && have) {
+        uint64_t s = shuffle_seed;
+        for (uint64_t i = have - 1; i > 0; i--) {
+            uint64_t j = pa_splitmix(&s) % (i + 1);
+            uint64_t t = ids[i]; ids[i] = ids[j]; ids[j] = t;
+            uint32_t q = parts[i]; parts[i] = parts[j]; parts[j] = q;
+            for (uint32_t m = 0; m < M; m++) {
+                uint8_t c = codes[i * M + m];
+                codes[i * M + m] = codes[j * M + m];
+                codes[j * M + m] = c;
+            }
+        }
+        const void *cols[3] = {ids, parts, codes};
+        st = pa_lance_writer_append(lw, cols, have);
+    }
+    if (st == PA_OK)
+        st = pa_lance_writer_close(lw);
+    if (st == PA_OK && rows_out)
+        *rows_out = pa_lance_writer_num_rows(lw);
+    free(ids), free(parts), free(codes);
+    pa_lance_writer_free(lw);
+    pa_artifact_free(a);
+    return st;
+}

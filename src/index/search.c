@@ -1,0 +1,558 @@
+/* Search: open an index into memory, then answer batches of queries with ADC (asymmetric
+ * distance computation). Per batch one sgemm gives every query's distance to every centroid;
+ * per query the nprobes nearest partitions are scanned with a lookup table of M x 256
+ * sub-distances (to the query's residual for l2/cosine, inner products for dot), summing one
+ * table entry per code byte, and a heap keeps the best. Codes are stored transposed within a
+ * partition, so the scan reads each sub-vector's bytes contiguously. Queries run in parallel
+ * (OpenMP); an optional refine re-ranks the best k*R by exact distance to the original
+ * vectors. */
+#include "index/index_internal.h"
+
+#include <cblas.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+
+#define QUERY_BLOCK 1024
+
+struct pa_index {
+    char *dir;
+    uint32_t dim, P, M, ds;
+    pa_metric metric;
+    float *centroids;    /* P x dim */
+    float *cnorm;        /* P: ||c||^2 */
+    float *codebook;     /* M x 256 x ds */
+    uint64_t *offsets;   /* P: first row of each partition */
+    uint32_t *lengths;   /* P */
+    uint64_t num_rows, max_part, bytes;
+    uint64_t *row_ids;   /* num_rows */
+    uint8_t *codes;      /* num_rows x M, transposed within each partition */
+};
+
+/* ---- open ---- */
+
+/* Reads global buffer `key`'s index from metadata and unpacks it as an IVF message. */
+static pa_status read_ivf(pa_lance_reader *r, const char *path, Pa__Lancepb__Ivf **out)
+{
+    const void *v;
+    size_t len;
+    char num[16];
+    if (pa_lance_reader_metadata(r, "lance:ivf", &v, &len) != PA_OK || !len || len >= sizeof num)
+        return pa_fail(PA_ERR_FORMAT, "index file %s: no \"lance:ivf\" metadata (not an IVF "
+                       "index file)", path);
+    memcpy(num, v, len);
+    num[len] = '\0';
+    char *end;
+    unsigned long gb = strtoul(num, &end, 10);
+    if (*end || gb == 0 || gb >= pa_lance_reader_num_global_buffers(r))
+        return pa_fail(PA_ERR_FORMAT, "index file %s: \"lance:ivf\" = \"%s\" is not one of its "
+                       "%u global buffers", path, num, pa_lance_reader_num_global_buffers(r));
+    void *buf;
+    pa_status st = pa_lance_reader_global_buffer(r, (uint32_t)gb, &buf, &len);
+    if (st != PA_OK)
+        return st;
+    *out = pa__lancepb__ivf__unpack(NULL, len, buf);
+    free(buf);
+    if (!*out)
+        return pa_fail(PA_ERR_FORMAT, "index file %s: global buffer %lu is not an IVF protobuf",
+                       path, gb);
+    return PA_OK;
+}
+
+/* A float32 tensor of exactly `count` values, copied into a new array. */
+static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const char *path,
+                               const char *what, float **out)
+{
+    if (!t || t->data_type != PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32 ||
+        t->data.len != count * sizeof(float))
+        return pa_fail(PA_ERR_FORMAT, "index file %s: the %s tensor is not %zu float32 values "
+                       "(%zu bytes found)", path, what, count, t ? t->data.len : 0);
+    if (!(*out = pa_malloc(count * sizeof(float), what)))
+        return PA_ERR_NOMEM;
+    memcpy(*out, t->data.data, count * sizeof(float));
+    return PA_OK;
+}
+
+/* Integer member of a JSON object, or an error naming the key. */
+static pa_status json_u32(json_t *o, const char *key, const char *path, uint32_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
+        return pa_fail(PA_ERR_FORMAT, "index file %s: storage_metadata has no valid \"%s\"",
+                       path, key);
+    *out = (uint32_t)json_integer_value(v);
+    return PA_OK;
+}
+
+/* Parses auxiliary.idx's storage_metadata (a JSON list holding one JSON string). */
+static pa_status storage_meta(pa_lance_reader *r, const char *path, uint32_t *cb_pos,
+                              uint32_t *nbits, uint32_t *M, uint32_t *dim)
+{
+    const void *v;
+    size_t len;
+    if (pa_lance_reader_metadata(r, "storage_metadata", &v, &len) != PA_OK)
+        return pa_fail(PA_ERR_FORMAT, "index file %s: no \"storage_metadata\" (not a PQ "
+                       "storage file)", path);
+    json_error_t err;
+    json_t *list = json_loadb(v, len, 0, &err), *inner = NULL;
+    pa_status st = PA_OK;
+    if (!json_is_array(list) || json_array_size(list) < 1 ||
+        !json_is_string(json_array_get(list, 0)) ||
+        !(inner = json_loads(json_string_value(json_array_get(list, 0)), 0, &err)))
+        st = pa_fail(PA_ERR_FORMAT, "index file %s: storage_metadata is not a JSON list "
+                     "holding a JSON string", path);
+    if (st == PA_OK && (st = json_u32(inner, "codebook_position", path, cb_pos)) == PA_OK &&
+        (st = json_u32(inner, "nbits", path, nbits)) == PA_OK &&
+        (st = json_u32(inner, "num_sub_vectors", path, M)) == PA_OK)
+        st = json_u32(inner, "dimension", path, dim);
+    if (st == PA_OK && !json_is_true(json_object_get(inner, "transposed")))
+        st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: codes not stored transposed", path);
+    json_decref(inner);
+    json_decref(list);
+    return st;
+}
+
+/* The metric from a "distance_type" value. */
+static pa_status parse_metric(const void *v, size_t len, const char *path, pa_metric *out)
+{
+    char name[32];
+    if (len >= sizeof name)
+        len = sizeof name - 1;
+    memcpy(name, v, len);
+    name[len] = '\0';
+    if (pa_metric_parse(name, out) != PA_OK)
+        return pa_fail(PA_ERR_UNSUPPORTED, "index file %s: distance type \"%s\" (expected l2, "
+                       "cosine or dot)", path, name);
+    return PA_OK;
+}
+
+/* Reads auxiliary.idx: partition layout, codebook, row ids and codes. */
+static pa_status open_aux(pa_index *x, const char *path)
+{
+    pa_lance_reader *r = NULL;
+    Pa__Lancepb__Ivf *ivf = NULL;
+    Pa__Lancepb__Tensor *t = NULL;
+    pa_status st = pa_lance_reader_open(&r, path);
+    uint32_t cb_pos = 0, nbits = 0;
+    const void *v;
+    size_t len, c_id = 0, c_code = 0;
+    if (st == PA_OK)
+        st = storage_meta(r, path, &cb_pos, &nbits, &x->M, &x->dim);
+    if (st == PA_OK && (nbits != 8 || !x->M || !x->dim || x->dim % x->M))
+        st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: %u-bit codes, %u sub-vectors, "
+                     "dimension %u (expected 8-bit codes, sub-vectors dividing the dimension)",
+                     path, nbits, x->M, x->dim);
+    if (st == PA_OK) {
+        x->ds = x->dim / x->M;
+        if (pa_lance_reader_metadata(r, "distance_type", &v, &len) != PA_OK)
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"distance_type\"", path);
+        else
+            st = parse_metric(v, len, path, &x->metric);
+    }
+    if (st == PA_OK)
+        st = read_ivf(r, path, &ivf);
+    if (st == PA_OK && (ivf->n_offsets != ivf->n_lengths || ivf->n_lengths == 0))
+        st = pa_fail(PA_ERR_FORMAT, "index file %s: IVF has %zu offsets and %zu lengths", path,
+                     ivf->n_offsets, ivf->n_lengths);
+    if (st == PA_OK) {
+        x->P = (uint32_t)ivf->n_lengths;
+        x->offsets = pa_malloc(sizeof(uint64_t) * x->P, "index offsets");
+        x->lengths = pa_malloc(sizeof(uint32_t) * x->P, "index lengths");
+        if (!x->offsets || !x->lengths)
+            st = PA_ERR_NOMEM;
+    }
+    if (st == PA_OK) {
+        uint64_t s = 0;
+        for (uint32_t p = 0; p < x->P && st == PA_OK; p++) {
+            if (ivf->offsets[p] != s)
+                st = pa_fail(PA_ERR_FORMAT, "index file %s: partition %u starts at row %" PRIu64
+                             ", expected %" PRIu64, path, p, ivf->offsets[p], s);
+            x->offsets[p] = s;
+            x->lengths[p] = ivf->lengths[p];
+            s += ivf->lengths[p];
+            x->max_part = PA_MAX(x->max_part, ivf->lengths[p]);
+        }
+        x->num_rows = s;
+        if (st == PA_OK && s != pa_lance_reader_num_rows(r))
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: partitions hold %" PRIu64 " rows, the "
+                         "file %" PRIu64, path, s, pa_lance_reader_num_rows(r));
+    }
+    if (st == PA_OK) {
+        void *buf;
+        if (cb_pos == 0 || cb_pos >= pa_lance_reader_num_global_buffers(r))
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: codebook_position %u is not a global "
+                         "buffer", path, cb_pos);
+        else if ((st = pa_lance_reader_global_buffer(r, cb_pos, &buf, &len)) == PA_OK) {
+            t = pa__lancepb__tensor__unpack(NULL, len, buf);
+            free(buf);
+            st = tensor_floats(t, (size_t)256 * x->dim, path, "codebook", &x->codebook);
+        }
+    }
+    if (st == PA_OK &&
+        (pa_lance_reader_find_field(r, PA_INDEX_COL_ROWID, &c_id) != PA_OK ||
+         pa_lance_reader_find_field(r, PA_INDEX_COL_CODE, &c_code) != PA_OK))
+        st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"_rowid\" and \"__pq_code\" columns",
+                     path);
+    if (st == PA_OK) {
+        pa_field f1, f2;
+        pa_lance_reader_field(r, c_id, &f1);
+        pa_lance_reader_field(r, c_code, &f2);
+        if (f1.type != PA_TYPE_UINT64 || f2.type != PA_TYPE_FSL_UINT8 || f2.dim != x->M)
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: expected _rowid uint64 and __pq_code "
+                         "fixed_size_list<uint8, %u>", path, x->M);
+    }
+    if (st == PA_OK) {
+        x->row_ids = pa_malloc(sizeof(uint64_t) * PA_MAX(x->num_rows, 1), "index row ids");
+        x->codes = pa_malloc((size_t)PA_MAX(x->num_rows, 1) * x->M, "index codes");
+        if (!x->row_ids || !x->codes)
+            st = PA_ERR_NOMEM;
+    }
+    if (st == PA_OK && x->num_rows &&
+        (st = pa_lance_reader_read(r, c_id, 0, x->num_rows, x->row_ids)) == PA_OK)
+        st = pa_lance_reader_read(r, c_code, 0, x->num_rows, x->codes);
+    if (st == PA_OK)
+        x->bytes += pa_lance_reader_bytes_read(r);
+    if (t)
+        pa__lancepb__tensor__free_unpacked(t, NULL);
+    if (ivf)
+        pa__lancepb__ivf__free_unpacked(ivf, NULL);
+    pa_lance_reader_free(r);
+    return st;
+}
+
+/* Reads index.idx: the centroids, checked against the storage's partitions and dimension. */
+static pa_status open_idx(pa_index *x, const char *path)
+{
+    pa_lance_reader *r = NULL;
+    Pa__Lancepb__Ivf *ivf = NULL;
+    pa_status st = pa_lance_reader_open(&r, path);
+    const void *v;
+    size_t len;
+    if (st == PA_OK) {
+        json_error_t err;
+        json_t *meta = NULL;
+        if (pa_lance_reader_metadata(r, "lance:index", &v, &len) != PA_OK ||
+            !(meta = json_loadb(v, len, 0, &err)))
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"lance:index\" JSON metadata", path);
+        json_t *type = meta ? json_object_get(meta, "type") : NULL;
+        if (st == PA_OK && (!json_is_string(type) || strcmp(json_string_value(type), "IVF_PQ")))
+            st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: index type %s (expected IVF_PQ)",
+                         path, json_is_string(type) ? json_string_value(type) : "missing");
+        json_decref(meta);
+    }
+    if (st == PA_OK)
+        st = read_ivf(r, path, &ivf);
+    if (st == PA_OK) {
+        const Pa__Lancepb__Tensor *t = ivf->centroids_tensor;
+        if (!t || t->n_shape != 2 || t->shape[0] != x->P || t->shape[1] != x->dim)
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: centroids tensor is not [%u, %u] (the "
+                         "storage's partitions and dimension)", path, x->P, x->dim);
+        else
+            st = tensor_floats(t, (size_t)x->P * x->dim, path, "centroids", &x->centroids);
+    }
+    if (st == PA_OK)
+        x->bytes += pa_lance_reader_bytes_read(r);
+    if (ivf)
+        pa__lancepb__ivf__free_unpacked(ivf, NULL);
+    pa_lance_reader_free(r);
+    return st;
+}
+
+/* Opens both index files into memory and precomputes the centroid norms for the probe. */
+pa_status pa_index_open(pa_index **out, const char *dir)
+{
+    *out = NULL;
+    pa_index *x = pa_calloc(1, sizeof *x, "index");
+    if (!x)
+        return PA_ERR_NOMEM;
+    char path[4096];
+    x->dir = pa_strdup(dir, "index path");
+    pa_status st = x->dir ? PA_OK : PA_ERR_NOMEM;
+    if (st == PA_OK) {
+        snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_AUX_FILE);
+        st = open_aux(x, path);
+    }
+    if (st == PA_OK) {
+        snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_FILE);
+        st = open_idx(x, path);
+    }
+    if (st == PA_OK && !(x->cnorm = pa_malloc(sizeof(float) * x->P, "centroid norms")))
+        st = PA_ERR_NOMEM;
+    if (st != PA_OK) {
+        pa_fail_prefix(st, "index %s", dir);
+        pa_index_free(x);
+        return st;
+    }
+    for (uint32_t p = 0; p < x->P; p++)
+        x->cnorm[p] = pa_dotf(x->centroids + (size_t)p * x->dim, x->centroids + (size_t)p * x->dim,
+                              x->dim);
+    *out = x;
+    return PA_OK;
+}
+
+/* Releases everything pa_index_open read. */
+void pa_index_free(pa_index *x)
+{
+    if (!x)
+        return;
+    free(x->dir), free(x->centroids), free(x->cnorm), free(x->codebook), free(x->offsets);
+    free(x->lengths), free(x->row_ids), free(x->codes);
+    free(x);
+}
+
+/* The parameters and sizes, for the CLI and callers sizing their buffers. */
+void pa_index_get_info(const pa_index *x, pa_index_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->dimension = x->dim, out->num_partitions = x->P, out->num_sub_vectors = x->M;
+    out->num_bits = 8, out->metric = x->metric, out->num_rows = x->num_rows;
+    out->max_partition_rows = x->max_part, out->bytes = x->bytes;
+}
+
+/* Partition p's stored rows (tests compare the two finalize paths with it). */
+pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row_ids,
+                             const uint8_t **codes, uint64_t *num_rows)
+{
+    if (p >= x->P)
+        return pa_fail(PA_ERR_RANGE, "index %s: partition %u of %u", x->dir, p, x->P);
+    *row_ids = x->row_ids + x->offsets[p];
+    *codes = x->codes + x->offsets[p] * x->M;
+    *num_rows = x->lengths[p];
+    return PA_OK;
+}
+
+/* ---- top-k heap: a max-heap on (distance, id), the worst kept candidate at the root ---- */
+
+typedef struct cand {
+    float d;
+    uint64_t id;
+} cand;
+
+/* Whether candidate a ranks after b: larger distance, then larger id (a total order, so
+ * results do not depend on the scan order or the number of threads). */
+static inline bool worse(const cand *a, const cand *b)
+{
+    return a->d > b->d || (a->d == b->d && a->id > b->id);
+}
+
+/* Offers (d, id) to a heap of at most cap entries holding *n. */
+static inline void heap_push(cand *h, uint32_t *n, uint32_t cap, float d, uint64_t id)
+{
+    cand c = {d, id};
+    uint32_t i;
+    if (*n < cap) {
+        i = (*n)++;
+        while (i > 0) {
+            uint32_t parent = (i - 1) / 2;
+            if (!worse(&c, &h[parent]))
+                break;
+            h[i] = h[parent];
+            i = parent;
+        }
+        h[i] = c;
+        return;
+    }
+    if (!worse(&h[0], &c))
+        return;
+    i = 0;
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        const cand *best = &c;
+        if (l < *n && worse(&h[l], best))
+            m = l, best = &h[l];
+        if (r < *n && worse(&h[r], best))
+            m = r;
+        if (m == i)
+            break;
+        h[i] = h[m];
+        i = m;
+    }
+    h[i] = c;
+}
+
+/* qsort order: best first. */
+static int cmp_cand(const void *a, const void *b)
+{
+    return worse(a, b) ? 1 : worse(b, a) ? -1 : 0;
+}
+
+/* ---- search ---- */
+
+/* Scans partition p for one query: builds the table (unless dot, whose table is per query and
+ * already built), sums one entry per code byte for every row, offers each row to the heap. */
+static void scan_partition(const pa_index *x, uint32_t p, const float *q, float *resid,
+                           float *table, float *dists, cand *heap, uint32_t *hn, uint32_t cap)
+{
+    const uint64_t n = x->lengths[p];
+    if (n == 0)
+        return;
+    const uint32_t M = x->M, ds = x->ds, D = x->dim;
+    if (x->metric != PA_METRIC_DOT) {
+        const float *c = x->centroids + (size_t)p * D;
+        for (uint32_t d = 0; d < D; d++)
+            resid[d] = q[d] - c[d];
+        for (uint32_t m = 0; m < M; m++)
+            for (uint32_t j = 0; j < 256; j++)
+                table[m * 256 + j] = pa_l2sq(resid + (size_t)m * ds,
+                                             x->codebook + ((size_t)m * 256 + j) * ds, ds);
+    }
+    const uint8_t *codes = x->codes + x->offsets[p] * M;
+    const uint64_t *ids = x->row_ids + x->offsets[p];
+    memset(dists, 0, sizeof(float) * n);
+    for (uint32_t m = 0; m < M; m++) {
+        const float *t = table + m * 256;
+        const uint8_t *cm = codes + (size_t)m * n;
+        for (uint64_t i = 0; i < n; i++)
+            dists[i] += t[cm[i]];
+    }
+    for (uint64_t i = 0; i < n; i++)
+        heap_push(heap, hn, cap, dists[i], ids[i]);
+}
+
+/* Exact distance of a query to an original vector, as search reports distances. */
+static float exact_dist(pa_metric metric, const float *q, float *v, uint32_t dim)
+{
+    if (metric == PA_METRIC_DOT)
+        return -pa_dotf(q, v, dim);
+    if (metric == PA_METRIC_COSINE)
+        pa_index_normalize(v, dim);
+    return pa_l2sq(q, v, dim);
+}
+
+/* Validates the request, then per block of queries: one sgemm for the query x centroid dot
+ * products, per query (in parallel) probe selection and ADC scans into a heap, then refine. */
+pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32_t dim,
+                          const pa_index_search_options *opts, uint64_t *out_ids,
+                          float *out_dists, pa_index_search_stats *stats)
+{
+    double t0 = pa_index_now();
+    if (!opts || !queries || !out_ids || !out_dists)
+        return pa_fail(PA_ERR_INVALID, "search: queries, options and outputs are required");
+    if (dim != x->dim)
+        return pa_fail(PA_ERR_INVALID, "search: the queries have dimension %u, index %s has "
+                       "dimension %u", dim, x->dir, x->dim);
+    const uint32_t k = opts->k;
+    if (k == 0)
+        return pa_fail(PA_ERR_INVALID, "search: k must be at least 1");
+    if (k > x->num_rows)
+        return pa_fail(PA_ERR_INVALID, "search: k = %u is more than the %" PRIu64 " rows of "
+                       "index %s", k, x->num_rows, x->dir);
+    const uint32_t np = PA_MIN(PA_MAX(opts->nprobes, 1u), x->P);
+    const uint32_t rf = opts->refine_factor > 1 ? opts->refine_factor : 1;
+    if (rf > 1 && !opts->refine_input)
+        return pa_fail(PA_ERR_INVALID, "search: refine factor %u needs the original vectors "
+                       "(refine_input)", rf);
+    if (rf > 1 && pa_vec_input_dim(opts->refine_input) != x->dim)
+        return pa_fail(PA_ERR_INVALID, "search: the refine input has dimension %u, index %s has "
+                       "dimension %u", pa_vec_input_dim(opts->refine_input), x->dir, x->dim);
+    if ((uint64_t)k * rf > (1u << 24))
+        return pa_fail(PA_ERR_INVALID, "search: k * refine factor = %" PRIu64 " is too large",
+                       (uint64_t)k * rf);
+    const uint32_t cap = k * rf;
+    const uint32_t D = x->dim, P = x->P;
+    const uint64_t qb = PA_MIN((uint64_t)QUERY_BLOCK, PA_MAX(nq, 1));
+    float *qbuf = pa_malloc(sizeof(float) * qb * D, "query block");
+    float *coarse = pa_malloc(sizeof(float) * qb * P, "query-centroid distances");
+    cand *cands = pa_malloc(sizeof(cand) * qb * cap, "search candidates");
+    uint32_t *ncand = pa_malloc(sizeof(uint32_t) * qb, "search candidate counts");
+    float *vecs = rf > 1 ? pa_malloc(sizeof(float) * cap * D, "refine vectors") : NULL;
+    uint64_t *vids = rf > 1 ? pa_malloc(sizeof(uint64_t) * cap, "refine ids") : NULL;
+    pa_status st = qbuf && coarse && cands && ncand && (rf == 1 || (vecs && vids)) ? PA_OK
+                                                                                  : PA_ERR_NOMEM;
+    uint64_t scanned = 0, refined = 0;
+    int nthreads = opts->num_threads > 0 ? opts->num_threads : omp_get_max_threads();
+    for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
+        const uint64_t bn = PA_MIN(qb, nq - q0);
+        memcpy(qbuf, queries + q0 * D, sizeof(float) * bn * D);
+        for (uint64_t i = 0; i < bn * D; i++)
+            if (!isfinite(qbuf[i])) {
+                st = pa_fail(PA_ERR_INVALID, "search: query %" PRIu64 " has a NaN or infinite "
+                             "value", q0 + i / D);
+                break;
+            }
+        if (st != PA_OK)
+            break;
+        if (x->metric == PA_METRIC_COSINE)
+            for (uint64_t i = 0; i < bn; i++)
+                pa_index_normalize(qbuf + i * D, D);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)P, (int)D, 1.0f,
+                    qbuf, (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
+        int failed = 0;
+#pragma omp parallel num_threads(nthreads) reduction(+ : scanned)
+        {
+            float *resid = malloc(sizeof(float) * D);
+            float *table = malloc(sizeof(float) * (size_t)x->M * 256);
+            float *dists = malloc(sizeof(float) * PA_MAX(x->max_part, 1));
+            cand *probe = malloc(sizeof(cand) * np);
+            if (!resid || !table || !dists || !probe) {
+#pragma omp atomic write
+                failed = 1;
+            }
+#pragma omp for schedule(dynamic, 4)
+            for (uint64_t i = 0; i < bn; i++) {
+                if (!resid || !table || !dists || !probe)
+                    continue;
+                const float *q = qbuf + i * D, *s = coarse + i * P;
+                /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
+                uint32_t pn = 0;
+                for (uint32_t p = 0; p < P; p++) {
+                    float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
+                    heap_push(probe, &pn, np, d, p);
+                }
+                if (x->metric == PA_METRIC_DOT) /* one table per query: -q_m . codeword */
+                    for (uint32_t m = 0; m < x->M; m++)
+                        for (uint32_t j = 0; j < 256; j++)
+                            table[m * 256 + j] =
+                                -pa_dotf(q + (size_t)m * x->ds,
+                                         x->codebook + ((size_t)m * 256 + j) * x->ds, x->ds);
+                cand *h = cands + i * cap;
+                uint32_t hn = 0;
+                for (uint32_t j = 0; j < pn; j++) {
+                    uint32_t p = (uint32_t)probe[j].id;
+                    scan_partition(x, p, q, resid, table, dists, h, &hn, cap);
+                    scanned += x->lengths[p];
+                }
+                qsort(h, hn, sizeof(cand), cmp_cand);
+                ncand[i] = hn;
+            }
+            free(resid), free(table), free(dists), free(probe);
+        }
+        if (failed) {
+            st = pa_fail(PA_ERR_NOMEM, "search: out of memory for per-thread scan buffers");
+            break;
+        }
+        for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
+            cand *h = cands + i * cap;
+            uint32_t hn = ncand[i];
+            if (rf > 1 && hn > 0) {
+                for (uint32_t j = 0; j < hn; j++)
+                    vids[j] = h[j].id;
+                st = pa_vec_input_read_rows(opts->refine_input, vids, hn, vecs);
+                if (st != PA_OK) {
+                    pa_fail_prefix(st, "search: refine reads row ids from the input");
+                    break;
+                }
+                for (uint32_t j = 0; j < hn; j++)
+                    h[j].d = exact_dist(x->metric, qbuf + i * D, vecs + (size_t)j * D, D);
+                qsort(h, hn, sizeof(cand), cmp_cand);
+                refined += hn;
+            }
+            uint64_t *oi = out_ids + (q0 + i) * k;
+            float *od = out_dists + (q0 + i) * k;
+            for (uint32_t j = 0; j < k; j++) {
+                oi[j] = j < hn ? h[j].id : UINT64_MAX;
+                od[j] = j < hn ? h[j].d : INFINITY;
+            }
+        }
+    }
+    free(qbuf), free(coarse), free(cands), free(ncand), free(vecs), free(vids);
+    if (st == PA_OK && stats) {
+        stats->nprobes_used = np;
+        stats->codes_scanned = scanned;
+        stats->rows_refined = refined;
+        stats->seconds = pa_index_now() - t0;
+    }
+    return st;
+}

@@ -1,0 +1,554 @@
+/* The index: both finalize paths write the same index (same partition contents, byte-identical
+ * files, also when a tiny memory budget forces spills); search with every partition probed is
+ * exactly the brute-force ADC ranking; recall@10 on clustered data is above a floor a broken
+ * index (shuffled centroids) misses; refine lifts it above 0.95; and every bad input gets its
+ * clear error. */
+#define _XOPEN_SOURCE 700
+#include "index/index_internal.h"
+#include "test.h"
+
+#include <ftw.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char tmpdir[512];
+
+static const char *tpath(const char *name)
+{
+    static char buf[8][600];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+    (void)sb, (void)flag, (void)f;
+    return remove(p);
+}
+
+static void rm_rf(const char *p) { nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+static float frand(void) { return (float)((rnd() >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1; }
+
+#define N 20000
+#define DIM 32
+#define P 16
+#define MSUB 8
+#define NQ 100
+#define K 10
+
+static float *data;          /* N x DIM, clustered */
+static float *queries;       /* NQ x DIM: data rows plus noise */
+static uint32_t parts[N];
+static uint8_t codes[N * MSUB];
+
+/* Clustered vectors with real neighbourhood structure (fixed seed): 64 centres; a row is its
+ * centre plus a spread inside a 4-dimensional subspace of its cluster, plus a little noise. */
+static void gen_data(void)
+{
+    static float centre[64][DIM], basis[64][4][DIM];
+    for (int c = 0; c < 64; c++)
+        for (int d = 0; d < DIM; d++) {
+            centre[c][d] = frand();
+            for (int r = 0; r < 4; r++)
+                basis[c][r][d] = frand() * 0.5f;
+        }
+    data = malloc(sizeof(float) * N * DIM);
+    for (int i = 0; i < N; i++) {
+        int c = (int)(rnd() % 64);
+        float co[4] = {frand(), frand(), frand(), frand()};
+        for (int d = 0; d < DIM; d++) {
+            float v = centre[c][d] + 0.01f * frand();
+            for (int r = 0; r < 4; r++)
+                v += co[r] * basis[c][r][d];
+            data[i * DIM + d] = v;
+        }
+    }
+    queries = malloc(sizeof(float) * NQ * DIM);
+    for (int q = 0; q < NQ; q++) {
+        int i = (int)(rnd() % N);
+        for (int d = 0; d < DIM; d++)
+            queries[q * DIM + d] = data[i * DIM + d] + 0.02f * frand();
+    }
+}
+
+static void write_fvecs(const char *path, const float *x, int n, int dim)
+{
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; i < n; i++) {
+        fwrite(&dim, 4, 1, f);
+        fwrite(x + (size_t)i * dim, 4, (size_t)dim, f);
+    }
+    fclose(f);
+}
+
+/* Trains a model, saves it, encodes every row into an artifact with a small budget (so that
+ * partitions get several ranges). */
+static pa_ivfpq_model *build_artifact(const char *model_path, const char *artifact, pa_metric met,
+                                      uint32_t nparts, uint32_t msub)
+{
+    pa_ivfpq_params prm = {.num_partitions = nparts, .num_sub_vectors = msub, .num_bits = 8,
+                           .metric = met, .max_iters = 20, .seed = 7};
+    pa_ivfpq_model *m = NULL;
+    CHECK_OK(pa_ivfpq_train(&m, data, N, DIM, &prm, NULL));
+    CHECK_OK(pa_ivfpq_model_save(m, model_path));
+    uint32_t *pp = malloc(4 * N);
+    uint8_t *cc = malloc((size_t)N * msub);
+    CHECK_OK(pa_ivfpq_assign_encode(m, data, N, pp, cc));
+    if (met == PA_METRIC_L2 && msub == MSUB) {
+        memcpy(parts, pp, sizeof parts);
+        memcpy(codes, cc, sizeof codes);
+    }
+    pa_artifact_params ap = {.num_partitions = nparts, .num_buckets = 4, .code_bytes = msub,
+                             .num_bits = 8, .dimension = DIM, .metric = pa_metric_name(met),
+                             .model = model_path, .memory_bytes = 64 << 10};
+    pa_artifact_writer *w = NULL;
+    CHECK_OK(pa_artifact_writer_create(&w, artifact, &ap));
+    uint64_t ids[1000];
+    for (int b = 0; b < N; b += 1000) {
+        for (int i = 0; i < 1000; i++)
+            ids[i] = (uint64_t)(b + i);
+        CHECK_OK(pa_artifact_writer_append(w, ids, 1000, pp + b, 1000, cc + (size_t)b * msub,
+                                           (size_t)1000 * msub));
+    }
+    CHECK_OK(pa_artifact_writer_finish(w));
+    pa_artifact_writer_free(w);
+    free(pp), free(cc);
+    return m;
+}
+
+static int files_equal(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int eq = fa && fb;
+    while (eq) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb)
+            eq = 0;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return eq;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Artifact path, rows path (fits in memory) and rows path with spills: identical files, and
+ * partitions holding exactly the rows assign_encode gave them, sorted by row id. */
+static void test_finalize_paths_agree(void)
+{
+    double t0 = pa_index_now();
+    pa_index_finalize_stats sa, sb, sc;
+    CHECK_OK(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_a"), NULL, &sa));
+    CHECK(sa.rows == N && sa.partitions == P && sa.bytes_read > 0 && sa.index_bytes > 0);
+    uint64_t nrows = 0;
+    CHECK_OK(pa_artifact_export_rows(tpath("art"), tpath("rows.lance"), 12345, &nrows));
+    CHECK(nrows == N);
+    CHECK_OK(pa_artifact_export_rows(tpath("art"), tpath("rows_fileorder.lance"), 0, &nrows));
+    CHECK(nrows == N);
+    CHECK_OK(pa_index_finalize_rows(tpath("rows.lance"), tpath("model.lance"), tpath("idx_b"),
+                                    NULL, &sb));
+    CHECK(sb.rows == N && sb.spill_runs == 0 && sb.spill_bytes == 0);
+    pa_index_finalize_options tiny = {.memory_bytes = 32 << 10, .tmp_dir = tmpdir};
+    CHECK_OK(pa_index_finalize_rows(tpath("rows.lance"), tpath("model.lance"), tpath("idx_c"),
+                                    &tiny, &sc));
+    CHECK(sc.rows == N && sc.spill_runs > 1 && sc.spill_bytes >= (uint64_t)N * (8 + MSUB));
+    CHECK(sc.bytes_written == sc.index_bytes + sc.spill_bytes);
+    CHECK(sc.bytes_read > sb.bytes_read);
+    pa_index_finalize_stats sd;
+    CHECK_OK(pa_index_finalize_rows(tpath("rows_fileorder.lance"), tpath("model.lance"),
+                                    tpath("idx_d"), &tiny, &sd));
+    const char *names[2] = {"index.idx", "auxiliary.idx"};
+    for (int i = 0; i < 2; i++) {
+        char a[600], b[600];
+        snprintf(a, sizeof a, "%s/idx_a/%s", tmpdir, names[i]);
+        const char *others[3] = {"idx_b", "idx_c", "idx_d"};
+        for (int j = 0; j < 3; j++) {
+            snprintf(b, sizeof b, "%s/%s/%s", tmpdir, others[j], names[i]);
+            CHECK(files_equal(a, b));
+        }
+    }
+    /* no spill files or partial directories left */
+    char partial[600];
+    snprintf(partial, sizeof partial, "%s/idx_c.partial-%ld", tmpdir, (long)getpid());
+    struct stat st;
+    CHECK(stat(partial, &st) != 0);
+    /* partition contents */
+    pa_index *x = NULL;
+    CHECK_OK(pa_index_open(&x, tpath("idx_a")));
+    if (x) {
+        pa_index_info info;
+        pa_index_get_info(x, &info);
+        CHECK(info.num_rows == N && info.num_partitions == P && info.dimension == DIM &&
+              info.num_sub_vectors == MSUB && info.metric == PA_METRIC_L2);
+        uint64_t total = 0;
+        int ok = 1;
+        for (uint32_t p = 0; p < P; p++) {
+            const uint64_t *ids;
+            const uint8_t *c;
+            uint64_t n;
+            CHECK_OK(pa_index_partition(x, p, &ids, &c, &n));
+            uint64_t *want = malloc(8 * (N + 1));
+            uint64_t nw = 0;
+            for (uint64_t i = 0; i < N; i++)
+                if (parts[i] == p)
+                    want[nw++] = i;
+            qsort(want, nw, 8, cmp_u64);
+            if (nw != n)
+                ok = 0;
+            for (uint64_t i = 0; ok && i < n; i++) {
+                if (ids[i] != want[i])
+                    ok = 0;
+                for (int m = 0; ok && m < MSUB; m++)
+                    if (c[(size_t)m * n + i] != codes[want[i] * MSUB + m])
+                        ok = 0;
+            }
+            total += n;
+            free(want);
+        }
+        CHECK(ok);
+        CHECK(total == N);
+        pa_index_free(x);
+    }
+    fprintf(stderr, "finalize paths: %.2f s (artifact %.3f s, rows %.3f s, rows+spill %.3f s, "
+            "%u runs)\n", pa_index_now() - t0, sa.seconds, sb.seconds, sc.seconds, sc.spill_runs);
+}
+
+typedef struct bf {
+    float d;
+    uint64_t id;
+} bf;
+
+static int cmp_bf(const void *a, const void *b)
+{
+    const bf *x = a, *y = b;
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* With every partition probed, search returns exactly the ADC ranking over all codes,
+ * recomputed here from the model and the codes assign_encode produced. */
+static void test_exact_adc(const char *index, pa_ivfpq_model *m, const uint32_t *pp,
+                           const uint8_t *cc, uint32_t msub, pa_metric met)
+{
+    pa_index *x = NULL;
+    CHECK_OK(pa_index_open(&x, index));
+    if (!x)
+        return;
+    pa_backend_model a;
+    pa_ivfpq_model_arrays(m, &a);
+    const uint32_t ds = DIM / msub;
+    uint64_t ids[NQ * K];
+    float dists[NQ * K];
+    pa_index_search_options o = {.k = K, .nprobes = P};
+    pa_index_search_stats ss;
+    CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, &ss));
+    CHECK(ss.nprobes_used == P && ss.codes_scanned == (uint64_t)NQ * N);
+    bf *all = malloc(sizeof(bf) * N);
+    float *table = malloc(sizeof(float) * msub * 256);
+    int mismatches = 0;
+    for (int q = 0; q < NQ; q++) {
+        float qv[DIM], r[DIM];
+        memcpy(qv, queries + q * DIM, sizeof qv);
+        if (met == PA_METRIC_COSINE) /* search normalises its copy of the queries */
+            pa_index_normalize(qv, DIM);
+        if (met == PA_METRIC_DOT)
+            for (uint32_t s = 0; s < msub; s++)
+                for (int j = 0; j < 256; j++)
+                    table[s * 256 + j] = -pa_dotf(qv + s * ds, a.codebook + ((size_t)s * 256 + j) * ds, ds);
+        for (uint32_t p = 0; p < P; p++) {
+            if (met != PA_METRIC_DOT) {
+                for (int d = 0; d < DIM; d++)
+                    r[d] = qv[d] - a.centroids[p * DIM + d];
+                for (uint32_t s = 0; s < msub; s++)
+                    for (int j = 0; j < 256; j++)
+                        table[s * 256 + j] = pa_l2sq(r + s * ds, a.codebook + ((size_t)s * 256 + j) * ds, ds);
+            }
+            for (int i = 0; i < N; i++) {
+                if (pp[i] != p)
+                    continue;
+                float d = 0;
+                for (uint32_t s = 0; s < msub; s++)
+                    d += table[s * 256 + cc[(size_t)i * msub + s]];
+                all[i] = (bf){d, (uint64_t)i};
+            }
+        }
+        qsort(all, N, sizeof(bf), cmp_bf);
+        for (int j = 0; j < K; j++)
+            if (ids[q * K + j] != all[j].id || dists[q * K + j] != all[j].d)
+                mismatches++;
+    }
+    CHECK(mismatches == 0);
+    if (mismatches)
+        fprintf(stderr, "exact ADC (%s): %d mismatches\n", pa_metric_name(met), mismatches);
+    free(all), free(table);
+    pa_index_free(x);
+}
+
+/* recall@10 against exact ground truth: above a floor with a few probes; a broken index
+ * (centroids shuffled) falls below it; refine x10 reaches 0.95. */
+static void test_recall(void)
+{
+    double t0 = pa_index_now();
+    pa_vec_input *in = NULL;
+    CHECK_OK(pa_vec_input_open(&in, tpath("base.fvecs"), NULL));
+    uint64_t *gt = malloc(8 * NQ * 100);
+    CHECK_OK(pa_groundtruth(in, queries, NQ, DIM, 100, PA_METRIC_L2, gt, NULL));
+    /* ground truth is exact: query q's first neighbour is at the brute-force minimum */
+    int gt_ok = 1;
+    for (int q = 0; q < 5; q++) {
+        float best = INFINITY;
+        uint64_t bi = 0;
+        for (int i = 0; i < N; i++) {
+            float d = pa_l2sq(queries + q * DIM, data + i * DIM, DIM);
+            if (d < best)
+                best = d, bi = (uint64_t)i;
+        }
+        if (gt[q * 100] != bi)
+            gt_ok = 0;
+    }
+    CHECK(gt_ok);
+    CHECK_OK(pa_ivecs_write(tpath("gt.ivecs"), gt, NQ, 100));
+    uint64_t *gt2 = NULL, n2 = 0;
+    uint32_t k2 = 0;
+    CHECK_OK(pa_ivecs_read(tpath("gt.ivecs"), &gt2, &n2, &k2));
+    CHECK(n2 == NQ && k2 == 100 && gt2 && !memcmp(gt, gt2, 8 * NQ * 100));
+    free(gt2);
+
+    pa_index *x = NULL;
+    CHECK_OK(pa_index_open(&x, tpath("idx_a")));
+    uint64_t ids[NQ * K];
+    float dists[NQ * K];
+    double recall = 0, recall_ref = 0, recall_bad = 0;
+    pa_index_search_options o = {.k = K, .nprobes = 4};
+    CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
+    CHECK_OK(pa_recall_at_k(ids, K, gt, 100, NQ, K, &recall));
+    o.refine_factor = 10, o.refine_input = in;
+    pa_index_search_stats ss;
+    CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, &ss));
+    CHECK(ss.rows_refined == (uint64_t)NQ * K * 10);
+    CHECK_OK(pa_recall_at_k(ids, K, gt, 100, NQ, K, &recall_ref));
+    /* refined distances are exact */
+    CHECK(fabsf(dists[0] - pa_l2sq(queries, data + ids[0] * DIM, DIM)) < 1e-3f);
+    pa_index_free(x);
+
+    /* a broken index: the same codes under shuffled centroids */
+    pa_ivfpq_model *m = NULL;
+    CHECK_OK(pa_ivfpq_model_load(&m, tpath("model.lance")));
+    pa_backend_model a;
+    pa_ivfpq_model_arrays(m, &a);
+    float *cent = malloc(sizeof(float) * P * DIM);
+    for (int p = 0; p < P; p++)
+        memcpy(cent + p * DIM, a.centroids + ((p + 5) % P) * DIM, sizeof(float) * DIM);
+    a.centroids = cent;
+    pa_index_writer *w = NULL;
+    CHECK_OK(pa_index_writer_create(&w, tpath("idx_bad"), &a, 0));
+    pa_index *good = NULL;
+    CHECK_OK(pa_index_open(&good, tpath("idx_a")));
+    for (uint32_t p = 0; p < P && w && good; p++) {
+        const uint64_t *pid;
+        const uint8_t *pc;
+        uint64_t n;
+        pa_index_partition(good, p, &pid, &pc, &n);
+        uint8_t *rowmajor = malloc(n * MSUB + 1);
+        for (uint64_t i = 0; i < n; i++)
+            for (int s = 0; s < MSUB; s++)
+                rowmajor[i * MSUB + s] = pc[(size_t)s * n + i];
+        CHECK_OK(pa_index_writer_add_partition(w, p, pid, rowmajor, n));
+        free(rowmajor);
+    }
+    CHECK_OK(pa_index_writer_finish(w));
+    pa_index_writer_free(w);
+    pa_index_free(good);
+    free(cent);
+    pa_ivfpq_model_free(m);
+    CHECK_OK(pa_index_open(&x, tpath("idx_bad")));
+    o.refine_factor = 0, o.refine_input = NULL;
+    CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
+    CHECK_OK(pa_recall_at_k(ids, K, gt, 100, NQ, K, &recall_bad));
+    pa_index_free(x);
+    fprintf(stderr, "recall@10 nprobes 4: %.3f, refine x10: %.3f, shuffled centroids: %.3f "
+            "(%.2f s)\n", recall, recall_ref, recall_bad, pa_index_now() - t0);
+    CHECK(recall >= 0.6);
+    CHECK(recall_ref >= 0.95);
+    CHECK(recall_bad < 0.6);
+    pa_vec_input_free(in);
+    free(gt);
+}
+
+/* Each bad input: its status and a message naming what is wrong. */
+static void test_errors(void)
+{
+    pa_index *x = NULL;
+    CHECK_ERR(pa_index_open(&x, tpath("no_such_index")), PA_ERR_IO, "auxiliary.idx");
+    /* corrupt: a truncated auxiliary.idx */
+    mkdir(tpath("idx_corrupt"), 0755);
+    FILE *src = fopen(tpath("idx_a/auxiliary.idx"), "rb"), *dst =
+        fopen(tpath("idx_corrupt/auxiliary.idx"), "wb");
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf, src);
+    fwrite(buf, 1, n / 2, dst);
+    fclose(src), fclose(dst);
+    pa_status st = pa_index_open(&x, tpath("idx_corrupt"));
+    CHECK(st != PA_OK && strstr(pa_last_error(), "auxiliary.idx"));
+    /* index.idx missing */
+    rm_rf(tpath("idx_noidx"));
+    mkdir(tpath("idx_noidx"), 0755);
+    CHECK(link(tpath("idx_a/auxiliary.idx"), tpath("idx_noidx/auxiliary.idx")) == 0);
+    CHECK_ERR(pa_index_open(&x, tpath("idx_noidx")), PA_ERR_IO, "index.idx");
+
+    CHECK_OK(pa_index_open(&x, tpath("idx_a")));
+    if (!x)
+        return;
+    float q[64] = {0};
+    uint64_t ids[N + 1];
+    float d[N + 1];
+    pa_index_search_options o = {.k = 10, .nprobes = 2};
+    CHECK_ERR(pa_index_search(x, q, 1, 64, &o, ids, d, NULL), PA_ERR_INVALID,
+              "dimension 64, index");
+    CHECK(strstr(pa_last_error(), "dimension 32"));
+    o.k = N + 1;
+    CHECK_ERR(pa_index_search(x, q, 1, DIM, &o, ids, d, NULL), PA_ERR_INVALID,
+              "more than the 20000 rows");
+    o.k = 0;
+    CHECK_ERR(pa_index_search(x, q, 1, DIM, &o, ids, d, NULL), PA_ERR_INVALID, "k must be");
+    /* nprobes above the partitions is clamped */
+    o.k = 5, o.nprobes = 1000;
+    pa_index_search_stats ss;
+    CHECK_OK(pa_index_search(x, q, 1, DIM, &o, ids, d, &ss));
+    CHECK(ss.nprobes_used == P);
+    /* k = all rows with every partition: every slot filled */
+    o.k = N, o.nprobes = P;
+    CHECK_OK(pa_index_search(x, queries, 1, DIM, &o, ids, d, NULL));
+    CHECK(ids[N - 1] != UINT64_MAX);
+    /* one probe and k above that partition's rows: the rest is UINT64_MAX / inf */
+    o.nprobes = 1;
+    CHECK_OK(pa_index_search(x, queries, 1, DIM, &o, ids, d, NULL));
+    CHECK(ids[N - 1] == UINT64_MAX && isinf(d[N - 1]));
+    o.k = 10, o.nprobes = 2, o.refine_factor = 4;
+    CHECK_ERR(pa_index_search(x, q, 1, DIM, &o, ids, d, NULL), PA_ERR_INVALID, "refine");
+    q[3] = NAN;
+    o.refine_factor = 0;
+    CHECK_ERR(pa_index_search(x, q, 1, DIM, &o, ids, d, NULL), PA_ERR_INVALID, "query 0");
+    pa_index_free(x);
+
+    /* model / artifact mismatches */
+    CHECK_ERR(pa_index_finalize_artifact(tpath("art"), tpath("model_m4.lance"), tpath("idx_x"),
+                                         NULL, NULL),
+              PA_ERR_INVALID, "4 sub-vectors");
+    CHECK_ERR(pa_index_finalize_artifact(tpath("art"), tpath("model_other.lance"),
+                                         tpath("idx_x"), NULL, NULL),
+              PA_ERR_INVALID, "is not the model");
+    CHECK_ERR(pa_index_finalize_rows(tpath("rows.lance"), tpath("model_m4.lance"),
+                                     tpath("idx_x"), NULL, NULL),
+              PA_ERR_INVALID, "4 sub-vectors");
+    CHECK_ERR(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_a"), NULL, NULL),
+              PA_ERR_INVALID, "already exists");
+    CHECK_ERR(pa_index_finalize_artifact(tpath("no_art"), NULL, tpath("idx_x"), NULL, NULL),
+              PA_ERR_INCOMPLETE, "no_art");
+    struct stat sb;
+    CHECK(stat(tpath("idx_x"), &sb) != 0);
+    /* a rows file whose part ids exceed the model's partitions */
+    pa_field f[3] = {{"row_id", PA_TYPE_UINT64, 1}, {"part_id", PA_TYPE_UINT32, 1},
+                     {"pq_code", PA_TYPE_FSL_UINT8, MSUB}};
+    pa_lance_writer *lw = NULL;
+    CHECK_OK(pa_lance_writer_create(&lw, tpath("badrows.lance"), f, 3, NULL));
+    uint64_t rid[3] = {0, 1, 2};
+    uint32_t pid[3] = {0, 99, 1};
+    uint8_t cc[3 * MSUB] = {0};
+    const void *cols[3] = {rid, pid, cc};
+    CHECK_OK(pa_lance_writer_append(lw, cols, 3));
+    CHECK_OK(pa_lance_writer_close(lw));
+    pa_lance_writer_free(lw);
+    CHECK_ERR(pa_index_finalize_rows(tpath("badrows.lance"), tpath("model.lance"),
+                                     tpath("idx_x"), NULL, NULL),
+              PA_ERR_INVALID, "row 1 has part_id 99");
+    CHECK(stat(tpath("idx_x"), &sb) != 0);
+    /* recall helper and ivecs checks */
+    uint64_t a1[4] = {1, 2, 3, 4}, b1[4] = {2, 9, 1, 7};
+    double r = 0;
+    CHECK_OK(pa_recall_at_k(a1, 2, b1, 2, 2, 2, &r));
+    CHECK(fabs(r - 0.25) < 1e-9);
+    CHECK_ERR(pa_recall_at_k(a1, 2, b1, 2, 2, 3, &r), PA_ERR_INVALID, "recall@3");
+    uint64_t big[1] = {1ull << 40};
+    CHECK_ERR(pa_ivecs_write(tpath("big.ivecs"), big, 1, 1), PA_ERR_RANGE, "does not fit");
+}
+
+/* dot and cosine: exact ADC ranking too. */
+static void test_other_metrics(void)
+{
+    pa_metric ms[2] = {PA_METRIC_DOT, PA_METRIC_COSINE};
+    for (int i = 0; i < 2; i++) {
+        char mp[64], ap[64], ip[64];
+        snprintf(mp, sizeof mp, "model_%s.lance", pa_metric_name(ms[i]));
+        snprintf(ap, sizeof ap, "art_%s", pa_metric_name(ms[i]));
+        snprintf(ip, sizeof ip, "idx_%s", pa_metric_name(ms[i]));
+        pa_ivfpq_model *m = build_artifact(tpath(mp), tpath(ap), ms[i], P, MSUB);
+        CHECK_OK(pa_index_finalize_artifact(tpath(ap), NULL, tpath(ip), NULL, NULL));
+        uint32_t *pp = malloc(4 * N);
+        uint8_t *cc = malloc((size_t)N * MSUB);
+        CHECK_OK(pa_ivfpq_assign_encode(m, data, N, pp, cc));
+        if (ms[i] == PA_METRIC_COSINE) {
+            /* the ADC reference works on normalised queries */
+            for (int q = 0; q < NQ; q++)
+                pa_index_normalize(queries + q * DIM, DIM);
+        }
+        test_exact_adc(tpath(ip), m, pp, cc, MSUB, ms[i]);
+        free(pp), free(cc);
+        pa_ivfpq_model_free(m);
+    }
+}
+
+int main(void)
+{
+    const char *base = getenv("PA_TEST_TMP");
+    snprintf(tmpdir, sizeof tmpdir, "%s/index", base ? base : "/tmp");
+    mkdir(base ? base : "/tmp", 0755);
+    rm_rf(tmpdir);
+    mkdir(tmpdir, 0755);
+    double t0 = pa_index_now();
+    gen_data();
+    write_fvecs(tpath("base.fvecs"), data, N, DIM);
+    pa_ivfpq_model *m = build_artifact(tpath("model.lance"), tpath("art"), PA_METRIC_L2, P, MSUB);
+    /* models that do not fit the artifact: other sub-vectors; same shape, other seed */
+    pa_ivfpq_params prm = {.num_partitions = P, .num_sub_vectors = 4, .max_iters = 5, .seed = 1};
+    pa_ivfpq_model *o = NULL;
+    CHECK_OK(pa_ivfpq_train(&o, data, 4000, DIM, &prm, NULL));
+    CHECK_OK(pa_ivfpq_model_save(o, tpath("model_m4.lance")));
+    pa_ivfpq_model_free(o);
+    prm.num_sub_vectors = MSUB, prm.seed = 99;
+    CHECK_OK(pa_ivfpq_train(&o, data, 4000, DIM, &prm, NULL));
+    CHECK_OK(pa_ivfpq_model_save(o, tpath("model_other.lance")));
+    pa_ivfpq_model_free(o);
+    fprintf(stderr, "setup: %.2f s\n", pa_index_now() - t0);
+    test_finalize_paths_agree();
+    test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2);
+    test_recall();
+    test_errors();
+    test_other_metrics();
+    pa_ivfpq_model_free(m);
+    free(data), free(queries);
+    fprintf(stderr, "total: %.2f s\n", pa_index_now() - t0);
+    TEST_DONE();
+}

@@ -1,0 +1,444 @@
+/* partifact finalize / search / groundtruth / index-info / export-rows: the index commands. */
+#include "tools/cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Seconds on the monotonic clock (QPS and timings). */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Reads every row of a vector input into memory (queries are small). */
+static pa_status read_all(const char *path, float **out, uint64_t *n, uint32_t *dim)
+{
+    pa_vec_input *in = NULL;
+    pa_status st = pa_vec_input_open(&in, path, NULL);
+    if (st != PA_OK)
+        return st;
+    *dim = pa_vec_input_dim(in);
+    *n = pa_vec_input_num_rows(in);
+    *out = malloc(sizeof(float) * (*n ? *n : 1) * *dim);
+    uint64_t done = 0;
+    while (*out) {
+        size_t got;
+        if ((st = pa_vec_input_next(in, *out + done * *dim, NULL, (size_t)(*n - done), &got)) !=
+                PA_OK || got == 0)
+            break;
+        done += got;
+        if (done == *n)
+            break;
+    }
+    *n = done;
+    pa_vec_input_free(in);
+    if (!*out) {
+        fprintf(stderr, "partifact: out of memory reading %s\n", path);
+        return PA_ERR_NOMEM;
+    }
+    return st;
+}
+
+/* partifact finalize (--artifact A | --rows FILE --model M) --out INDEX */
+int pa_cmd_finalize(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"artifact", required_argument, 0, 'a'}, {"rows", required_argument, 0, 'r'},
+        {"model", required_argument, 0, 'm'},    {"out", required_argument, 0, 'o'},
+        {"memory", required_argument, 0, 'M'},   {"tmp", required_argument, 0, 't'},
+        {"threads", required_argument, 0, 'T'},  {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    const char *artifact = NULL, *rows = NULL, *model = NULL, *out = NULL, *tmp = NULL;
+    uint64_t memory = 256u << 20, threads = 0;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "a:r:m:o:M:t:T:jh", opts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'a': artifact = optarg; break;
+        case 'r': rows = optarg; break;
+        case 'm': model = optarg; break;
+        case 'o': out = optarg; break;
+        case 't': tmp = optarg; break;
+        case 'M': ok = pa_cli_parse_size(optarg, &memory) && memory > 0; break;
+        case 'T': ok = pa_cli_parse_count(optarg, &threads) && threads > 0 && threads <= 256; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: partifact finalize --artifact A --out INDEX [--model M] [--memory 256MiB]\n"
+                   "                          [--threads 2] [--json]\n"
+                   "       partifact finalize --rows FILE.lance --model M --out INDEX\n"
+                   "                          [--memory 256MiB] [--tmp DIR] [--json]\n"
+                   "Writes an IVF_PQ index directory (index.idx + auxiliary.idx, LanceDB's layout).\n"
+                   "--artifact reads each partition's recorded ranges once, in order, with\n"
+                   "read-ahead (--memory bounds the read-ahead); the model defaults to the one the\n"
+                   "manifest records and must match it. --rows takes a Lance file of (row_id,\n"
+                   "part_id, pq_code) in any order and re-groups it by partition within --memory,\n"
+                   "spilling sorted runs to --tmp (default: next to INDEX). Both write the same\n"
+                   "index. INDEX is written as INDEX.partial-<pid> and renamed when complete.\n");
+            return 0;
+        default: return PA_CLI_EXIT_FAIL;
+        }
+        if (!ok)
+            return pa_cli_error("finalize", "\"%s\" is not a valid value for %s", optarg,
+                                argv[optind - 1]);
+    }
+    if (!out || (!artifact == !rows))
+        return pa_cli_error("finalize", "--out and one of --artifact or --rows are required "
+                            "(see --help)");
+    if (rows && !model)
+        return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
+                            "with)");
+    pa_index_finalize_options o = {.memory_bytes = memory, .tmp_dir = tmp,
+                                   .num_threads = (unsigned)threads};
+    pa_index_finalize_stats s;
+    pa_status st = artifact ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
+                            : pa_index_finalize_rows(rows, model, out, &o, &s);
+    if (st != PA_OK)
+        return pa_cli_fail("finalize", st);
+    if (json) {
+        printf("{\"index\":");
+        pa_cli_json_string(stdout, out);
+        printf(",\"source\":\"%s\",\"rows\":%" PRIu64 ",\"partitions\":%u,"
+               "\"max_partition_rows\":%" PRIu64 ",\"bytes_read\":%" PRIu64
+               ",\"bytes_written\":%" PRIu64 ",\"index_bytes\":%" PRIu64
+               ",\"spill_bytes\":%" PRIu64 ",\"spill_runs\":%u,\"seconds\":%.3f}\n",
+               artifact ? "artifact" : "rows", s.rows, s.partitions, s.max_partition_rows,
+               s.bytes_read, s.bytes_written, s.index_bytes, s.spill_bytes, s.spill_runs,
+               s.seconds);
+    } else {
+        printf("finalized %" PRIu64 " rows in %u partitions into %s from the %s: read %" PRIu64
+               " bytes, wrote %" PRIu64 " bytes (index %" PRIu64 ", spill %" PRIu64 " in %u "
+               "runs) in %.2f s\n",
+               s.rows, s.partitions, out, artifact ? "artifact" : "rows file", s.bytes_read,
+               s.bytes_written, s.index_bytes, s.spill_bytes, s.spill_runs, s.seconds);
+    }
+    return 0;
+}
+
+/* partifact search --index INDEX --queries Q -k 10 --nprobes 20 [...] */
+int pa_cmd_search(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"index", required_argument, 0, 'x'},  {"queries", required_argument, 0, 'q'},
+        {"k", required_argument, 0, 'k'},      {"nprobes", required_argument, 0, 'n'},
+        {"refine-factor", required_argument, 0, 'R'}, {"input", required_argument, 0, 'i'},
+        {"groundtruth", required_argument, 0, 'g'}, {"out", required_argument, 0, 'o'},
+        {"threads", required_argument, 0, 'T'}, {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL;
+    uint64_t k = 10, nprobes = 20, rf = 0, threads = 0;
+    bool json = false, nprobes_given = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:jh", opts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'x': index = optarg; break;
+        case 'q': qpath = optarg; break;
+        case 'i': input = optarg; break;
+        case 'g': gtpath = optarg; break;
+        case 'o': out = optarg; break;
+        case 'k': ok = pa_cli_parse_count(optarg, &k) && k > 0 && k <= (1u << 24); break;
+        case 'n': nprobes_given = true; ok = pa_cli_parse_count(optarg, &nprobes) && nprobes > 0 && nprobes <= UINT32_MAX; break;
+        case 'R': ok = pa_cli_parse_count(optarg, &rf) && rf <= 1000; break;
+        case 'T': ok = pa_cli_parse_count(optarg, &threads) && threads > 0 && threads <= 256; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: partifact search --index INDEX --queries Q [-k 10] [--nprobes 20]\n"
+                   "         [--refine-factor R --input X] [--groundtruth G.ivecs]\n"
+                   "         [--out results.ivecs] [--threads N] [--json]\n"
+                   "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
+                   "ADC over the --nprobes nearest partitions (more than the index has is\n"
+                   "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
+                   "distance to the original vectors of X (row id = row ordinal in X). Prints\n"
+                   "QPS, and recall@k against --groundtruth. Distances: l2 and cosine squared\n"
+                   "Euclidean, dot the negated inner product (smaller is nearer).\n");
+            return 0;
+        default: return PA_CLI_EXIT_FAIL;
+        }
+        if (!ok)
+            return pa_cli_error("search", "\"%s\" is not a valid value for %s", optarg,
+                                argv[optind - 1]);
+    }
+    if (!index || !qpath)
+        return pa_cli_error("search", "--index and --queries are required (see --help)");
+    if (rf > 1 && !input)
+        return pa_cli_error("search", "--refine-factor needs --input (the original vectors)");
+    pa_index *x = NULL;
+    pa_vec_input *in = NULL;
+    float *q = NULL, *dists = NULL;
+    uint64_t *ids = NULL, *gt = NULL, nq = 0, ngt = 0;
+    uint32_t dim = 0, kgt = 0;
+    int rc = 0;
+    pa_status st = pa_index_open(&x, index);
+    pa_index_info info;
+    if (st == PA_OK) {
+        pa_index_get_info(x, &info);
+        st = read_all(qpath, &q, &nq, &dim);
+    }
+    if (st == PA_OK && input)
+        st = pa_vec_input_open(&in, input, NULL);
+    if (st == PA_OK && gtpath)
+        st = pa_ivecs_read(gtpath, &gt, &ngt, &kgt);
+    if (st != PA_OK) {
+        rc = pa_cli_fail("search", st);
+        goto done;
+    }
+    if (gt && ngt != nq) {
+        rc = pa_cli_error("search", "%s has %" PRIu64 " rows of ground truth, %s has %" PRIu64
+                          " queries", gtpath, ngt, qpath, nq);
+        goto done;
+    }
+    if (gt && kgt < k) {
+        rc = pa_cli_error("search", "%s has %u neighbours per query, fewer than -k %" PRIu64,
+                          gtpath, kgt, k);
+        goto done;
+    }
+    if (dim != info.dimension) {
+        rc = pa_cli_error("search", "the queries %s have dimension %u, index %s has dimension %u",
+                          qpath, dim, index, info.dimension);
+        goto done;
+    }
+    if (nprobes > info.num_partitions && nprobes_given)
+        fprintf(stderr, "partifact search: warning: --nprobes %" PRIu64 " is more than the "
+                "index's %u partitions; using %u\n", nprobes, info.num_partitions,
+                info.num_partitions);
+    ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k);
+    dists = malloc(sizeof(float) * (nq ? nq : 1) * k);
+    if (!ids || !dists) {
+        rc = pa_cli_error("search", "out of memory for %" PRIu64 " x %" PRIu64 " results", nq, k);
+        goto done;
+    }
+    pa_index_search_options so = {.k = (uint32_t)k, .nprobes = (uint32_t)nprobes,
+                                  .refine_factor = (uint32_t)rf, .refine_input = in,
+                                  .num_threads = (int)threads};
+    pa_index_search_stats ss = {0}, part;
+    const uint64_t batch = 8192;
+    double t0 = now_s();
+    for (uint64_t q0 = 0; q0 < nq; q0 += batch) {
+        uint64_t bn = PA_CLI_MIN(batch, nq - q0);
+        if ((st = pa_index_search(x, q + q0 * dim, bn, dim, &so, ids + q0 * k, dists + q0 * k,
+                                  &part)) != PA_OK)
+            break;
+        ss.nprobes_used = part.nprobes_used;
+        ss.codes_scanned += part.codes_scanned, ss.rows_refined += part.rows_refined;
+        pa_cli_progress("search: queries", q0 + bn, nq);
+    }
+    pa_cli_progress_end();
+    double secs = now_s() - t0;
+    if (st != PA_OK) {
+        rc = pa_cli_fail("search", st);
+        goto done;
+    }
+    double recall = -1;
+    if (gt && (st = pa_recall_at_k(ids, (uint32_t)k, gt, kgt, nq, (uint32_t)k, &recall)) != PA_OK) {
+        rc = pa_cli_fail("search", st);
+        goto done;
+    }
+    if (out && (st = pa_ivecs_write(out, ids, nq, (uint32_t)k)) != PA_OK) {
+        rc = pa_cli_fail("search", st);
+        goto done;
+    }
+    double qps = secs > 0 ? (double)nq / secs : 0;
+    if (json) {
+        printf("{\"index\":");
+        pa_cli_json_string(stdout, index);
+        printf(",\"queries\":%" PRIu64 ",\"k\":%" PRIu64 ",\"nprobes\":%u,\"refine_factor\":%"
+               PRIu64 ",\"seconds\":%.4f,\"qps\":%.1f,\"codes_scanned\":%" PRIu64, nq, k,
+               ss.nprobes_used, rf, secs, qps, ss.codes_scanned);
+        if (recall >= 0)
+            printf(",\"recall\":%.4f", recall);
+        printf("}\n");
+    } else {
+        printf("searched %" PRIu64 " queries (k %" PRIu64 ", nprobes %u, refine %" PRIu64 ") in "
+               "%.3f s: %.0f QPS", nq, k, ss.nprobes_used, rf, secs, qps);
+        if (recall >= 0)
+            printf(", recall@%" PRIu64 " %.4f", k, recall);
+        printf("\n");
+    }
+done:
+    free(q), free(ids), free(dists), free(gt);
+    pa_vec_input_free(in);
+    pa_index_free(x);
+    return rc;
+}
+
+/* partifact groundtruth --input X --queries Q -k 100 --out G.ivecs [--metric l2] */
+int pa_cmd_groundtruth(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"input", required_argument, 0, 'i'}, {"queries", required_argument, 0, 'q'},
+        {"k", required_argument, 0, 'k'},     {"out", required_argument, 0, 'o'},
+        {"metric", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    const char *input = NULL, *qpath = NULL, *out = NULL, *metric = "l2";
+    uint64_t k = 100;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "i:q:k:o:m:jh", opts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'i': input = optarg; break;
+        case 'q': qpath = optarg; break;
+        case 'o': out = optarg; break;
+        case 'm': metric = optarg; break;
+        case 'k': ok = pa_cli_parse_count(optarg, &k) && k > 0 && k <= 100000; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: partifact groundtruth --input X --queries Q [-k 100] --out G.ivecs\n"
+                   "         [--metric l2|cosine|dot] [--json]\n"
+                   "Exact k nearest neighbours of every query among all rows of X (blocked\n"
+                   "sgemm, bounded memory), written as .ivecs (row ids of X).\n");
+            return 0;
+        default: return PA_CLI_EXIT_FAIL;
+        }
+        if (!ok)
+            return pa_cli_error("groundtruth", "\"%s\" is not a valid value for %s", optarg,
+                                argv[optind - 1]);
+    }
+    if (!input || !qpath || !out)
+        return pa_cli_error("groundtruth", "--input, --queries and --out are required (see "
+                            "--help)");
+    pa_metric met;
+    if (pa_metric_parse(metric, &met) != PA_OK)
+        return pa_cli_error("groundtruth", "--metric: \"%s\" is not l2, cosine or dot", metric);
+    float *q = NULL;
+    uint64_t nq = 0, *ids = NULL;
+    uint32_t dim = 0;
+    pa_vec_input *in = NULL;
+    double t0 = now_s();
+    pa_status st = read_all(qpath, &q, &nq, &dim);
+    if (st == PA_OK)
+        st = pa_vec_input_open(&in, input, NULL);
+    if (st == PA_OK && !(ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k)))
+        st = PA_ERR_NOMEM;
+    if (st == PA_OK)
+        st = pa_groundtruth(in, q, nq, dim, (uint32_t)k, met, ids, NULL);
+    if (st == PA_OK)
+        st = pa_ivecs_write(out, ids, nq, (uint32_t)k);
+    int rc = 0;
+    if (st != PA_OK)
+        rc = pa_cli_fail("groundtruth", st);
+    else if (json) {
+        printf("{\"out\":");
+        pa_cli_json_string(stdout, out);
+        printf(",\"queries\":%" PRIu64 ",\"k\":%" PRIu64 ",\"base_rows\":%" PRIu64
+               ",\"metric\":\"%s\",\"seconds\":%.3f}\n", nq, k, pa_vec_input_num_rows(in),
+               pa_metric_name(met), now_s() - t0);
+    } else
+        printf("wrote the exact %" PRIu64 " nearest neighbours (%s) of %" PRIu64 " queries among "
+               "%" PRIu64 " rows to %s in %.2f s\n", k, pa_metric_name(met), nq,
+               pa_vec_input_num_rows(in), out, now_s() - t0);
+    free(q), free(ids);
+    pa_vec_input_free(in);
+    return rc;
+}
+
+/* partifact index-info INDEX [--json] */
+int pa_cmd_index_info(int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        if (c == 'j')
+            json = true;
+        else if (c == 'h') {
+            printf("usage: partifact index-info INDEX [--json]\n"
+                   "Prints an IVF_PQ index's parameters, rows and partition sizes.\n");
+            return 0;
+        } else
+            return PA_CLI_EXIT_FAIL;
+    }
+    if (optind != argc - 1)
+        return pa_cli_error("index-info", "expected one index directory (see --help)");
+    const char *dir = argv[optind];
+    pa_index *x = NULL;
+    pa_status st = pa_index_open(&x, dir);
+    if (st != PA_OK)
+        return pa_cli_fail("index-info", st);
+    pa_index_info in;
+    pa_index_get_info(x, &in);
+    uint64_t minp = UINT64_MAX, empty = 0;
+    for (uint32_t p = 0; p < in.num_partitions; p++) {
+        const uint64_t *ids;
+        const uint8_t *codes;
+        uint64_t n;
+        pa_index_partition(x, p, &ids, &codes, &n);
+        minp = n < minp ? n : minp;
+        empty += n == 0;
+    }
+    if (json) {
+        printf("{\"index\":");
+        pa_cli_json_string(stdout, dir);
+        printf(",\"type\":\"IVF_PQ\",\"metric\":\"%s\",\"dimension\":%u,\"partitions\":%u,"
+               "\"sub_vectors\":%u,\"num_bits\":%u,\"rows\":%" PRIu64 ",\"bytes\":%" PRIu64
+               ",\"min_partition_rows\":%" PRIu64 ",\"max_partition_rows\":%" PRIu64
+               ",\"empty_partitions\":%" PRIu64 "}\n",
+               pa_metric_name(in.metric), in.dimension, in.num_partitions, in.num_sub_vectors,
+               in.num_bits, in.num_rows, in.bytes, minp, in.max_partition_rows, empty);
+    } else {
+        printf("%s: IVF_PQ index, metric %s, dimension %u, %u partitions, %u sub-vectors of %u "
+               "bits\n  %" PRIu64 " rows; partitions hold %" PRIu64 " to %" PRIu64 " rows (%"
+               PRIu64 " empty); %" PRIu64 " bytes read\n",
+               dir, pa_metric_name(in.metric), in.dimension, in.num_partitions,
+               in.num_sub_vectors, in.num_bits, in.num_rows, minp, in.max_partition_rows, empty,
+               in.bytes);
+    }
+    pa_index_free(x);
+    return 0;
+}
+
+/* partifact export-rows --artifact A --out FILE.lance [--shuffle SEED] */
+int pa_cmd_export_rows(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"artifact", required_argument, 0, 'a'}, {"out", required_argument, 0, 'o'},
+        {"shuffle", required_argument, 0, 's'},  {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    const char *artifact = NULL, *out = NULL;
+    uint64_t seed = 0;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "a:o:s:jh", opts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'a': artifact = optarg; break;
+        case 'o': out = optarg; break;
+        case 's': ok = pa_cli_parse_count(optarg, &seed); break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: partifact export-rows --artifact A --out FILE.lance [--shuffle SEED]\n"
+                   "Writes every (row_id, part_id, pq_code) row of an artifact into one Lance\n"
+                   "file: the input of 'finalize --rows'. Rows come in bucket-file order, or\n"
+                   "shuffled (in memory) with --shuffle SEED (SEED > 0).\n");
+            return 0;
+        default: return PA_CLI_EXIT_FAIL;
+        }
+        if (!ok)
+            return pa_cli_error("export-rows", "\"%s\" is not a valid value for %s", optarg,
+                                argv[optind - 1]);
+    }
+    if (!artifact || !out)
+        return pa_cli_error("export-rows", "--artifact and --out are required (see --help)");
+    uint64_t rows = 0;
+    double t0 = now_s();
+    pa_status st = pa_artifact_export_rows(artifact, out, seed, &rows);
+    if (st != PA_OK)
+        return pa_cli_fail("export-rows", st);
+    if (json) {
+        printf("{\"out\":");
+        pa_cli_json_string(stdout, out);
+        printf(",\"rows\":%" PRIu64 ",\"shuffled\":%s,\"seconds\":%.3f}\n", rows,
+               seed ? "true" : "false", now_s() - t0);
+    } else
+        printf("wrote %" PRIu64 " rows of %s to %s%s\n", rows, artifact, out,
+               seed ? " (shuffled)" : "");
+    return 0;
+}
