@@ -639,6 +639,9 @@ typedef struct pa_index_finalize_options {
     const char *tmp_dir;
     /* Artifact path: read-ahead threads; 0 means 2. */
     unsigned num_threads;
+    /* Called after each partition is written ("finalize", partitions done, total); may be NULL */
+    pa_progress_fn progress;
+    void *progress_ctx;
 } pa_index_finalize_options;
 
 typedef struct pa_index_finalize_stats {
@@ -753,6 +756,45 @@ PA_API pa_status pa_ivecs_read(const char *path, uint64_t **ids, uint64_t *n, ui
  * |found[:k] ∩ truth[:k]| / k. k must be at most found_k and truth_k. */
 PA_API pa_status pa_recall_at_k(const uint64_t *found, uint32_t found_k, const uint64_t *truth,
                                 uint32_t truth_k, uint64_t nq, uint32_t k, double *recall);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The whole build (src/build): train -> encode -> artifact -> finalize                       */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct pa_build_options {
+    /* Training parameters. num_partitions 0: about sqrt(rows); num_sub_vectors 0: the largest
+     * divisor of the dimension up to dim/8 (dim/16 above 256 dimensions). */
+    pa_ivfpq_params params;
+    const char *accelerator;  /* encoding backend; NULL: the built-in "cpu"                 */
+    const char *backend_path; /* where to look for it (see pa_backend_open); may be NULL    */
+    uint32_t num_buckets;     /* artifact bucket files; 0: min(partitions, 64)              */
+    uint64_t memory_bytes;    /* budget of the encode and finalize stages; 0: 256 MiB      */
+    uint64_t batch_rows;      /* encode batch; 0: 65,536                                    */
+    /* Where the model and artifact go (model.lance, artifact/); NULL: "<out_dir>.build-<pid>"
+     * beside the index. Removed at the end unless keep_work (only what the build made). */
+    const char *work_dir;
+    int keep_work;
+    pa_progress_fn progress;  /* stages "train", "encode" (rows), "finalize" (partitions)   */
+    void *progress_ctx;
+} pa_build_options;
+
+typedef struct pa_build_stats {
+    uint32_t num_partitions, num_sub_vectors; /* the parameters used (defaults resolved)   */
+    pa_ivfpq_train_stats train;
+    pa_encode_stats encode;
+    pa_index_finalize_stats finalize;
+    double train_seconds, seconds;
+} pa_build_stats;
+
+/* Builds an IVF_PQ index at out_dir (which must not exist) from every row of in: trains on a
+ * seeded sample, encodes all rows into a partition artifact, and finalizes the index from it.
+ * opts and stats may be NULL. */
+PA_API pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options *opts,
+                          pa_build_stats *stats);
+
+/* The defaults pa_build uses for n rows / dimension dim. */
+PA_API uint32_t pa_build_default_partitions(uint64_t n);
+PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
 
 #ifdef __cplusplus
 }

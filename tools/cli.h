@@ -48,6 +48,7 @@ int pa_cmd_artifact_gen(int argc, char **argv);
 int pa_cmd_gen_vectors(int argc, char **argv);
 int pa_cmd_train(int argc, char **argv);
 int pa_cmd_encode(int argc, char **argv);
+int pa_cmd_build(int argc, char **argv);
 /* tools/cmd_index.c */
 int pa_cmd_finalize(int argc, char **argv);
 int pa_cmd_search(int argc, char **argv);

@@ -95,10 +95,12 @@ int pa_cmd_finalize(int argc, char **argv)
         return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
                             "with)");
     pa_index_finalize_options o = {.memory_bytes = memory, .tmp_dir = tmp,
-                                   .num_threads = (unsigned)threads};
+                                   .num_threads = (unsigned)threads,
+                                   .progress = pa_cli_progress_cb};
     pa_index_finalize_stats s;
     pa_status st = artifact ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
                             : pa_index_finalize_rows(rows, model, out, &o, &s);
+    pa_cli_progress_end();
     if (st != PA_OK)
         return pa_cli_fail("finalize", st);
     if (json) {

@@ -9,6 +9,7 @@
 #include "tools/cli.h"
 
 static const struct pa_cli_command commands[] = {
+    {"build", "the whole IVF_PQ build: train, encode into an artifact, finalize the index", pa_cmd_build},
     {"train", "train an IVF_PQ model (k-means + PQ) on vectors; --encode times assign + encode", pa_cmd_train},
     {"encode", "assign + encode vectors with a backend into a partition artifact", pa_cmd_encode},
     {"finalize", "write an IVF_PQ index from an artifact (or a rows file, re-grouped)", pa_cmd_finalize},

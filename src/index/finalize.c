@@ -113,6 +113,8 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n, &done)) != PA_OK || done)
             break;
         st = pa_index_writer_add_partition(w, p, ids, codes, n);
+        if (o.progress)
+            o.progress(o.progress_ctx, "finalize", (uint64_t)p + 1, arr.num_partitions);
     }
     pa_artifact_scan_free(scan);
     if (st == PA_OK)

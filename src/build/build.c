@@ -1,0 +1,146 @@
+/* The whole IVF_PQ build in one call: train -> encode into an artifact -> finalize the index.
+ *
+ * This is what `partifact build` runs and what embedding programs call. The model and the
+ * artifact are written into a work directory beside the index (they are the hand-off between
+ * the stages, and what a sharded build would exchange) and removed at the end unless the caller
+ * keeps them. Defaults follow common IVF_PQ practice: about sqrt(rows) partitions, and
+ * sub-vectors of 8 dimensions (16 above 256 dimensions). */
+#define _XOPEN_SOURCE 700
+#include "common/common.h"
+#include "partifact.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The default number of partitions for n rows: about sqrt(n), at least 1. */
+uint32_t pa_build_default_partitions(uint64_t n)
+{
+    double p = floor(sqrt((double)n) + 0.5);
+    return p < 1 ? 1 : p > 1e6 ? 1000000u : (uint32_t)p;
+}
+
+/* The default number of sub-vectors for a dimension: the largest divisor of dim that is at most
+ * dim/8 (dim/16 above 256 dimensions), so that each code byte covers 8 (16) dimensions; 1 for
+ * small dimensions. */
+uint32_t pa_build_default_sub_vectors(uint32_t dim)
+{
+    uint32_t target = dim > 256 ? dim / 16 : dim / 8;
+    for (uint32_t m = target; m > 1; m--)
+        if (dim % m == 0)
+            return m;
+    return 1;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Removes the work directory the build created (model, artifact). Best effort: a failure to
+ * clean up does not fail a build whose index is committed. */
+static void remove_tree(const char *dir)
+{
+    struct stat sb;
+    if (lstat(dir, &sb) != 0)
+        return;
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Trains on a sample of in, encodes every row into an artifact and finalizes it into out_dir. */
+pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options *opts,
+                   pa_build_stats *stats)
+{
+    pa_build_options o = {0};
+    if (opts)
+        o = *opts;
+    if (!in || !out_dir)
+        return pa_fail(PA_ERR_INVALID, "build: an input and an output directory are required");
+    double t0 = now_s();
+    struct stat sb;
+    if (stat(out_dir, &sb) == 0)
+        return pa_fail(PA_ERR_INVALID, "build: %s already exists; an index is never written over "
+                       "an existing path", out_dir);
+    pa_build_stats s = {0};
+    uint32_t dim = pa_vec_input_dim(in);
+    uint64_t rows = pa_vec_input_num_rows(in);
+    pa_ivfpq_params prm = o.params;
+    if (!prm.num_partitions)
+        prm.num_partitions = pa_build_default_partitions(rows);
+    if (!prm.num_sub_vectors)
+        prm.num_sub_vectors = pa_build_default_sub_vectors(dim);
+
+    char work[4096], model_path[4200], artifact[4200];
+    if (o.work_dir)
+        snprintf(work, sizeof work, "%s", o.work_dir);
+    else
+        snprintf(work, sizeof work, "%s.build-%ld", out_dir, (long)getpid());
+    bool created_work = mkdir(work, 0755) == 0;
+    if (!created_work && errno != EEXIST)
+        return pa_fail(PA_ERR_IO, "build: cannot create the work directory %s: %s", work,
+                       strerror(errno));
+    snprintf(model_path, sizeof model_path, "%s/model.lance", work);
+    snprintf(artifact, sizeof artifact, "%s/artifact", work);
+
+    pa_ivfpq_model *model = NULL;
+    pa_backend *backend = NULL;
+    if (o.progress)
+        o.progress(o.progress_ctx, "train", 0, 0);
+    double t1 = now_s();
+    pa_status st = pa_ivfpq_train_input(&model, in, &prm, &s.train);
+    s.train_seconds = now_s() - t1;
+    if (st == PA_OK)
+        st = pa_ivfpq_model_save(model, model_path);
+    if (st == PA_OK)
+        st = pa_vec_input_rewind(in);
+    if (st == PA_OK)
+        st = pa_backend_open(&backend, o.accelerator ? o.accelerator : "cpu", o.backend_path,
+                             NULL);
+    if (st == PA_OK) {
+        pa_encode_options eo = {.num_buckets = o.num_buckets,
+                                .memory_bytes = o.memory_bytes,
+                                .batch_rows = o.batch_rows,
+                                .model_path = model_path,
+                                .progress = o.progress,
+                                .progress_ctx = o.progress_ctx};
+        st = pa_encode_input(in, model, backend, artifact, &eo, &s.encode);
+    }
+    if (st == PA_OK) {
+        pa_index_finalize_options fo = {.memory_bytes = o.memory_bytes,
+                                        .progress = o.progress,
+                                        .progress_ctx = o.progress_ctx};
+        st = pa_index_finalize_artifact(artifact, model_path, out_dir, &fo, &s.finalize);
+    }
+    pa_backend_free(backend);
+    pa_ivfpq_model_free(model);
+    if (!o.keep_work || st != PA_OK) { /* only what this build made */
+        if (created_work) {
+            remove_tree(work);
+        } else {
+            remove_tree(artifact);
+            unlink(model_path);
+        }
+    }
+    if (st == PA_OK) {
+        s.num_partitions = prm.num_partitions;
+        s.num_sub_vectors = prm.num_sub_vectors;
+        s.seconds = now_s() - t0;
+        if (stats)
+            *stats = s;
+    }
+    return st;
+}

@@ -1,0 +1,117 @@
+/* partifact build: the whole IVF_PQ build in one command (train -> encode -> artifact ->
+ * finalize), with defaults for the parameters, a progress display and a JSON summary. */
+#include "tools/cli.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* partifact build --input X --out INDEX [...] */
+int pa_cmd_build(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"input", required_argument, 0, 'i'},        {"out", required_argument, 0, 'o'},
+        {"partitions", required_argument, 0, 'p'},   {"sub-vectors", required_argument, 0, 'm'},
+        {"metric", required_argument, 0, 'M'},       {"max-iters", required_argument, 0, 'I'},
+        {"sample-rate", required_argument, 0, 'S'},  {"seed", required_argument, 0, 's'},
+        {"column", required_argument, 0, 'c'},       {"skip-invalid", no_argument, 0, 'k'},
+        {"buckets", required_argument, 0, 'b'},      {"memory", required_argument, 0, 'R'},
+        {"accelerator", required_argument, 0, 'a'},  {"backend-path", required_argument, 0, 'P'},
+        {"work-dir", required_argument, 0, 'w'},     {"keep-work", no_argument, 0, 'K'},
+        {"json", no_argument, 0, 'j'},               {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *input = NULL, *out = NULL, *column = NULL;
+    uint64_t parts = 0, subs = 0, iters = 50, rate = 256, seed = 42, buckets = 0,
+             memory = 256u << 20;
+    bool json = false, skip = false;
+    pa_build_options bo = {0};
+    bo.params.metric = PA_METRIC_L2;
+    int c;
+    while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:kb:R:a:P:w:Kjh", opts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'i': input = optarg; break;
+        case 'o': out = optarg; break;
+        case 'c': column = optarg; break;
+        case 'a': bo.accelerator = optarg; break;
+        case 'P': bo.backend_path = optarg; break;
+        case 'w': bo.work_dir = optarg; break;
+        case 'K': bo.keep_work = 1; break;
+        case 'p': ok = pa_cli_parse_count(optarg, &parts) && parts > 0 && parts <= (1u << 24); break;
+        case 'm': ok = pa_cli_parse_count(optarg, &subs) && subs > 0 && subs <= 4096; break;
+        case 'I': ok = pa_cli_parse_count(optarg, &iters) && iters > 0 && iters < 100000; break;
+        case 'S': ok = pa_cli_parse_count(optarg, &rate) && rate > 0 && rate < (1u << 20); break;
+        case 's': ok = pa_cli_parse_count(optarg, &seed); break;
+        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
+        case 'R': ok = pa_cli_parse_size(optarg, &memory); break;
+        case 'M':
+            if (pa_metric_parse(optarg, &bo.params.metric) != PA_OK)
+                return pa_cli_error("build", "--metric: \"%s\" is not l2, cosine or dot", optarg);
+            break;
+        case 'k': skip = true; break;
+        case 'j': json = true; break;
+        case 'h':
+            printf("usage: partifact build --input X --out INDEX [--partitions P]\n"
+                   "         [--sub-vectors M] [--metric l2|cosine|dot] [--max-iters 50]\n"
+                   "         [--sample-rate 256] [--seed 42] [--memory 256MiB] [--buckets B]\n"
+                   "         [--accelerator NAME] [--backend-path DIR] [--column NAME]\n"
+                   "         [--skip-invalid] [--work-dir DIR] [--keep-work] [--json]\n"
+                   "Builds an IVF_PQ index from the vectors in X: trains the model on a seeded\n"
+                   "sample, assigns and encodes every row into a partition artifact (within\n"
+                   "--memory), and finalizes the index from it. Defaults: about sqrt(rows)\n"
+                   "partitions; sub-vectors of 8 dimensions (16 above 256 dimensions). The\n"
+                   "model and artifact go to --work-dir (default INDEX.build-PID) and are\n"
+                   "removed at the end unless --keep-work.\n"
+                   "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n");
+            return 0;
+        default: return PA_CLI_EXIT_FAIL;
+        }
+        if (!ok)
+            return pa_cli_error("build", "\"%s\" is not a valid value for %s", optarg,
+                                argv[optind - 1]);
+    }
+    if (!input || !out)
+        return pa_cli_error("build", "--input and --out are required (see --help)");
+    pa_vec_input_options io = {.column = column, .skip_invalid = skip};
+    pa_vec_input *in;
+    pa_status st = pa_vec_input_open(&in, input, &io);
+    if (st != PA_OK)
+        return pa_cli_fail("build", st);
+    bo.params.num_partitions = (uint32_t)parts;
+    bo.params.num_sub_vectors = (uint32_t)subs;
+    bo.params.max_iters = (uint32_t)iters;
+    bo.params.sample_rate = (uint32_t)rate;
+    bo.params.seed = seed;
+    bo.num_buckets = (uint32_t)buckets;
+    bo.memory_bytes = memory;
+    bo.progress = pa_cli_progress_cb;
+    pa_build_stats s;
+    st = pa_build(in, out, &bo, &s);
+    pa_cli_progress_end();
+    if (st != PA_OK) {
+        pa_vec_input_free(in);
+        return pa_cli_fail("build", st);
+    }
+    if (json) {
+        printf("{\"index\":");
+        pa_cli_json_string(stdout, out);
+        printf(",\"rows\":%" PRIu64 ",\"skipped_invalid\":%" PRIu64 ",\"dim\":%u,"
+               "\"partitions\":%u,\"sub_vectors\":%u,\"metric\":\"%s\",\"sample_rows\":%" PRIu64
+               ",\"ivf_iters\":%u,\"pq_iters\":%u,\"train_seconds\":%.3f,"
+               "\"encode_seconds\":%.3f,\"finalize_seconds\":%.3f,\"seconds\":%.3f,"
+               "\"artifact_bytes\":%" PRIu64 ",\"index_bytes\":%" PRIu64 "}\n",
+               s.encode.rows, s.encode.skipped_invalid, pa_vec_input_dim(in), s.num_partitions,
+               s.num_sub_vectors, pa_metric_name(bo.params.metric), s.train.sample_rows,
+               s.train.ivf_iters, s.train.pq_iters, s.train_seconds, s.encode.seconds,
+               s.finalize.seconds, s.seconds, s.encode.bytes, s.finalize.index_bytes);
+    } else {
+        printf("built %s: %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s "
+               "(train %.2f s, encode %.2f s, finalize %.2f s)\n",
+               out, s.encode.rows, s.num_partitions, s.num_sub_vectors,
+               pa_metric_name(bo.params.metric), s.seconds, s.train_seconds, s.encode.seconds,
+               s.finalize.seconds);
+    }
+    pa_vec_input_free(in);
+    return 0;
+}
