@@ -9,7 +9,7 @@ JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
               protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time
 NODE_DIR   := tests/interop
-BENCH_PKGS := python3-faiss python3-numpy dataset-fashion-mnist time
+BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 
 .PHONY: all deps deps-apt deps-node build demo check check-asan install bench bench-deps clean
 

@@ -547,7 +547,8 @@ typedef void (*pa_progress_fn)(void *ctx, const char *stage, uint64_t done, uint
 typedef struct pa_encode_options {
     uint32_t num_buckets;   /* artifact bucket files; 0: min(num_partitions, 64)              */
     uint64_t memory_bytes;  /* budget for the input batch plus the writer's buffers; 0: 256 MiB */
-    uint64_t batch_rows;    /* rows per backend call; 0: 65,536                               */
+    uint64_t batch_rows;    /* rows per backend call; 0: 65,536, fewer if a quarter of the   */
+                            /* budget holds fewer (at least 256)                              */
     const char *model_path; /* the model's file, recorded in the manifest (may be NULL)       */
     pa_progress_fn progress;
     void *progress_ctx;

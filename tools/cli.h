@@ -4,6 +4,7 @@
 
 #include "partifact.h"
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,9 @@ void pa_cli_progress_end(void);
 void pa_cli_progress_cb(void *ctx, const char *stage, uint64_t done, uint64_t total);
 /* True when progress is shown (stderr is a terminal). */
 bool pa_cli_progress_enabled(void);
+
+/* The long name of the option whose getopt value is c (for "not a valid value for --NAME"). */
+const char *pa_cli_opt_name(const struct option *opts, int c);
 
 /* Writes s as a JSON string literal (quotes and escapes). */
 void pa_cli_json_string(FILE *out, const char *s);

@@ -101,6 +101,14 @@ void pa_cli_progress_end(void)
     }
 }
 
+const char *pa_cli_opt_name(const struct option *opts, int c)
+{
+    for (; opts->name; opts++)
+        if (opts->val == c)
+            return opts->name;
+    return "?";
+}
+
 void pa_cli_json_string(FILE *out, const char *s)
 {
     fputc('"', out);

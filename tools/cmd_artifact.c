@@ -273,8 +273,8 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         default: return PA_CLI_EXIT_FAIL;
         }
         if (!ok)
-            return pa_cli_error("artifact-gen", "\"%s\" is not a valid value for %s (see --help)",
-                                optarg, argv[optind - 1]);
+            return pa_cli_error("artifact-gen", "\"%s\" is not a valid value for --%s (see --help)",
+                                optarg, pa_cli_opt_name(opts, c));
     }
     if (!out)
         return pa_cli_error("artifact-gen", "--out is required (see --help)");

@@ -68,8 +68,8 @@ int pa_cmd_build(int argc, char **argv)
         default: return PA_CLI_EXIT_FAIL;
         }
         if (!ok)
-            return pa_cli_error("build", "\"%s\" is not a valid value for %s", optarg,
-                                argv[optind - 1]);
+            return pa_cli_error("build", "\"%s\" is not a valid value for --%s", optarg,
+                                pa_cli_opt_name(opts, c));
     }
     if (!input || !out)
         return pa_cli_error("build", "--input and --out are required (see --help)");

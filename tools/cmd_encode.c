@@ -20,7 +20,7 @@ int pa_cmd_encode(int argc, char **argv)
         {0, 0, 0, 0}};
     const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
                *column = NULL;
-    uint64_t buckets = 0, memory = 256u << 20, batch = 65536;
+    uint64_t buckets = 0, memory = 256u << 20, batch = 0;
     bool json = false, skip = false;
     int c;
     while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:kjh", opts, NULL)) != -1) {
@@ -40,19 +40,20 @@ int pa_cmd_encode(int argc, char **argv)
         case 'h':
             printf("usage: partifact encode --input X --model MODEL.lance --out ARTIFACT\n"
                    "         [--buckets B] [--memory 256MiB] [--accelerator NAME]\n"
-                   "         [--backend-path DIR] [--batch 65536] [--column NAME]\n"
+                   "         [--backend-path DIR] [--batch N] [--column NAME]\n"
                    "         [--skip-invalid] [--json]\n"
                    "Assigns every row of X to its partition and encodes its PQ code with a\n"
                    "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
                    "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
                    "streams (row_id, part_id, code) into a partition artifact. --memory bounds\n"
-                   "the input batch plus the artifact writer's buffers.\n");
+                   "the input batch plus the artifact writer's buffers; --batch defaults to\n"
+                   "65,536 rows, fewer when a quarter of --memory holds fewer.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
         if (!ok)
-            return pa_cli_error("encode", "\"%s\" is not a valid value for %s", optarg,
-                                argv[optind - 1]);
+            return pa_cli_error("encode", "\"%s\" is not a valid value for --%s", optarg,
+                                pa_cli_opt_name(opts, c));
     }
     if (!input || !model_path || !out)
         return pa_cli_error("encode", "--input, --model and --out are required (see --help)");

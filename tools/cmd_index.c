@@ -85,8 +85,8 @@ int pa_cmd_finalize(int argc, char **argv)
         default: return PA_CLI_EXIT_FAIL;
         }
         if (!ok)
-            return pa_cli_error("finalize", "\"%s\" is not a valid value for %s", optarg,
-                                argv[optind - 1]);
+            return pa_cli_error("finalize", "\"%s\" is not a valid value for --%s", optarg,
+                                pa_cli_opt_name(opts, c));
     }
     if (!out || (!artifact == !rows))
         return pa_cli_error("finalize", "--out and one of --artifact or --rows are required "
@@ -167,8 +167,8 @@ int pa_cmd_search(int argc, char **argv)
         default: return PA_CLI_EXIT_FAIL;
         }
         if (!ok)
-            return pa_cli_error("search", "\"%s\" is not a valid value for %s", optarg,
-                                argv[optind - 1]);
+            return pa_cli_error("search", "\"%s\" is not a valid value for --%s", optarg,
+                                pa_cli_opt_name(opts, c));
     }
     if (!index || !qpath)
         return pa_cli_error("search", "--index and --queries are required (see --help)");
@@ -314,8 +314,8 @@ int pa_cmd_groundtruth(int argc, char **argv)
         default: return PA_CLI_EXIT_FAIL;
         }
         if (!ok)
-            return pa_cli_error("groundtruth", "\"%s\" is not a valid value for %s", optarg,
-                                argv[optind - 1]);
+            return pa_cli_error("groundtruth", "\"%s\" is not a valid value for --%s", optarg,
+                                pa_cli_opt_name(opts, c));
     }
     if (!input || !qpath || !out)
         return pa_cli_error("groundtruth", "--input, --queries and --out are required (see "
@@ -438,8 +438,8 @@ int pa_cmd_export_rows(int argc, char **argv)
         default: return PA_CLI_EXIT_FAIL;
         }
         if (!ok)
-            return pa_cli_error("export-rows", "\"%s\" is not a valid value for %s", optarg,
-                                argv[optind - 1]);
+            return pa_cli_error("export-rows", "\"%s\" is not a valid value for --%s", optarg,
+                                pa_cli_opt_name(opts, c));
     }
     if (!artifact || !out)
         return pa_cli_error("export-rows", "--artifact and --out are required (see --help)");

@@ -69,8 +69,8 @@ int pa_cmd_gen_vectors(int argc, char **argv)
         default: return PA_CLI_EXIT_FAIL;
         }
         if (!ok)
-            return pa_cli_error("gen-vectors", "\"%s\" is not a valid value for %s", optarg,
-                                argv[optind - 1]);
+            return pa_cli_error("gen-vectors", "\"%s\" is not a valid value for --%s", optarg,
+                                pa_cli_opt_name(opts, c));
     }
     if (!out)
         return pa_cli_error("gen-vectors", "--out is required (see --help)");
@@ -230,8 +230,8 @@ int pa_cmd_train(int argc, char **argv)
         default: return PA_CLI_EXIT_FAIL;
         }
         if (!ok)
-            return pa_cli_error("train", "\"%s\" is not a valid value for %s", optarg,
-                                argv[optind - 1]);
+            return pa_cli_error("train", "\"%s\" is not a valid value for --%s", optarg,
+                                pa_cli_opt_name(opts, c));
     }
     if (!o.input || !o.out)
         return pa_cli_error("train", "--input and --out are required (see --help)");

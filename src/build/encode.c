@@ -31,7 +31,11 @@ static pa_status plan_budget(const pa_encode_options *o, uint32_t dim, uint32_t 
                              uint64_t *batch, uint64_t *writer_bytes)
 {
     uint64_t memory = o->memory_bytes ? o->memory_bytes : (uint64_t)256 << 20;
-    *batch = o->batch_rows ? o->batch_rows : 65536;
+    *batch = o->batch_rows;
+    if (!*batch) { /* 65,536 rows, or what a quarter of the budget holds (at least 256) */
+        uint64_t fit = memory / 4 / batch_bytes(1, dim, code_bytes);
+        *batch = PA_MAX((uint64_t)256, PA_MIN((uint64_t)65536, fit));
+    }
     if (*batch > ((uint64_t)1 << 24))
         return pa_fail(PA_ERR_INVALID, "a batch of %" PRIu64 " rows is more than the "
                        "limit of 16,777,216", *batch);

@@ -25,3 +25,7 @@ set_tests_properties(train_encode_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME index_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/index_cli)
 set_tests_properties(index_cli PROPERTIES LABELS "unit;cli")
+
+add_test(NAME build_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/build_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/build_cli)
+set_tests_properties(build_cli PROPERTIES LABELS "unit;cli")
