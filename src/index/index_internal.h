@@ -13,6 +13,11 @@
 #define PA_INDEX_COL_FLAT "__flat_marker"
 #define PA_INDEX_META_KEY "partifact:index"
 
+/* Search precomputes every partition's table terms at open when they take at most this many
+ * bytes (default 256 MiB); otherwise each probe computes its partition's. Tests lower it to
+ * check that both ways give the same results. */
+extern uint64_t pa_index_precomp_max_bytes;
+
 /* Writes one index directory: opened on a temporary name next to out_dir, fed every partition
  * in order, then finished (files closed and fsynced, directory renamed into place). */
 typedef struct pa_index_writer pa_index_writer;

@@ -1,11 +1,19 @@
 /* Search: open an index into memory, then answer batches of queries with ADC (asymmetric
  * distance computation). Per batch one sgemm gives every query's distance to every centroid;
  * per query the nprobes nearest partitions are scanned with a lookup table of M x 256
- * sub-distances (to the query's residual for l2/cosine, inner products for dot), summing one
- * table entry per code byte, and a heap keeps the best. Codes are stored transposed within a
- * partition, so the scan reads each sub-vector's bytes contiguously. Queries run in parallel
- * (OpenMP); an optional refine re-ranks the best k*R by exact distance to the original
- * vectors. */
+ * sub-distances, summing one table entry per code byte, and a heap keeps the best. Codes are
+ * stored transposed within a partition, so the scan reads each sub-vector's bytes
+ * contiguously. Queries run in parallel (OpenMP); an optional refine re-ranks the best k*R by
+ * exact distance to the original vectors.
+ *
+ * For l2 and cosine the table is split as FAISS does ("precomputed tables"): with residual
+ * r = q - c_p and codeword y of sub-space m,
+ *     ||r_m - y||^2 = ||q_m - c_p,m||^2 + (||y||^2 + 2 <c_p,m, y>) - 2 <q_m, y>,
+ * and the first terms summed over m are the coarse distance ||q - c_p||^2 the probe already
+ * has. The middle term depends only on the partition and is computed once at open (P x M x 256
+ * floats, when that fits pa_index_precomp_max_bytes; otherwise per probed partition), the last only on
+ * the query (once per query, not once per probe). A probe then costs M x 256 additions instead
+ * of 256 x dim multiply-adds. */
 #include "index/index_internal.h"
 
 #include <cblas.h>
@@ -16,6 +24,7 @@
 #include <stdlib.h>
 
 #define QUERY_BLOCK 1024
+uint64_t pa_index_precomp_max_bytes = 256ull << 20;
 
 struct pa_index {
     char *dir;
@@ -29,6 +38,8 @@ struct pa_index {
     uint64_t num_rows, max_part, bytes;
     uint64_t *row_ids;   /* num_rows */
     uint8_t *codes;      /* num_rows x M, transposed within each partition */
+    float *ynorm;        /* M x 256: ||y||^2 of every codeword                             */
+    float *pre;          /* P x M x 256: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL       */
 };
 
 /* ---- open ---- */
@@ -260,7 +271,20 @@ static pa_status open_idx(pa_index *x, const char *path)
     return st;
 }
 
-/* Opens both index files into memory and precomputes the centroid norms for the probe. */
+/* The partition's term of every table entry: ||y||^2 + 2 <c_p,m, y> for each sub-space m and
+ * codeword y, into out (M x 256). */
+static void partition_terms(const pa_index *x, uint32_t p, float *out)
+{
+    const float *c = x->centroids + (size_t)p * x->dim;
+    for (uint32_t m = 0; m < x->M; m++)
+        for (uint32_t j = 0; j < 256; j++)
+            out[m * 256 + j] = x->ynorm[m * 256 + j] +
+                               2.0f * pa_dotf(c + (size_t)m * x->ds,
+                                              x->codebook + ((size_t)m * 256 + j) * x->ds, x->ds);
+}
+
+/* Opens both index files into memory and precomputes the centroid norms for the probe, the
+ * codeword norms, and (l2/cosine, when it fits) every partition's table terms. */
 pa_status pa_index_open(pa_index **out, const char *dir)
 {
     *out = NULL;
@@ -288,6 +312,20 @@ pa_status pa_index_open(pa_index **out, const char *dir)
     for (uint32_t p = 0; p < x->P; p++)
         x->cnorm[p] = pa_dotf(x->centroids + (size_t)p * x->dim, x->centroids + (size_t)p * x->dim,
                               x->dim);
+    if (!(x->ynorm = pa_malloc(sizeof(float) * x->M * 256, "codeword norms"))) {
+        pa_index_free(x);
+        return PA_ERR_NOMEM;
+    }
+    for (uint32_t i = 0; i < x->M * 256; i++)
+        x->ynorm[i] = pa_dotf(x->codebook + (size_t)i * x->ds, x->codebook + (size_t)i * x->ds,
+                              x->ds);
+    uint64_t pre_bytes = (uint64_t)x->P * x->M * 256 * sizeof(float);
+    if (x->metric != PA_METRIC_DOT && pre_bytes <= pa_index_precomp_max_bytes &&
+        (x->pre = malloc((size_t)pre_bytes))) { /* without it, each probe computes its row */
+#pragma omp parallel for schedule(static)
+        for (uint32_t p = 0; p < x->P; p++)
+            partition_terms(x, p, x->pre + (size_t)p * x->M * 256);
+    }
     *out = x;
     return PA_OK;
 }
@@ -298,7 +336,7 @@ void pa_index_free(pa_index *x)
     if (!x)
         return;
     free(x->dir), free(x->centroids), free(x->cnorm), free(x->codebook), free(x->offsets);
-    free(x->lengths), free(x->row_ids), free(x->codes);
+    free(x->lengths), free(x->row_ids), free(x->codes), free(x->ynorm), free(x->pre);
     free(x);
 }
 
@@ -380,27 +418,31 @@ static int cmp_cand(const void *a, const void *b)
 
 /* ---- search ---- */
 
-/* Scans partition p for one query: builds the table (unless dot, whose table is per query and
- * already built), sums one entry per code byte for every row, offers each row to the heap. */
-static void scan_partition(const pa_index *x, uint32_t p, const float *q, float *resid,
+/* Scans partition p for one query. qy holds the query's inner products with every codeword
+ * (M x 256). dot: the table is -qy and base 0. l2/cosine: the table is the partition's terms
+ * minus 2 qy, and base the coarse distance ||q - c_p||^2 every row of the partition shares.
+ * Sums one table entry per code byte for every row and offers each row to the heap. */
+static void scan_partition(const pa_index *x, uint32_t p, const float *qy, float base,
                            float *table, float *dists, cand *heap, uint32_t *hn, uint32_t cap)
 {
     const uint64_t n = x->lengths[p];
     if (n == 0)
         return;
-    const uint32_t M = x->M, ds = x->ds, D = x->dim;
-    if (x->metric != PA_METRIC_DOT) {
-        const float *c = x->centroids + (size_t)p * D;
-        for (uint32_t d = 0; d < D; d++)
-            resid[d] = q[d] - c[d];
-        for (uint32_t m = 0; m < M; m++)
-            for (uint32_t j = 0; j < 256; j++)
-                table[m * 256 + j] = pa_l2sq(resid + (size_t)m * ds,
-                                             x->codebook + ((size_t)m * 256 + j) * ds, ds);
+    const uint32_t M = x->M, T = M * 256;
+    if (x->metric == PA_METRIC_DOT) {
+        for (uint32_t t = 0; t < T; t++)
+            table[t] = -qy[t];
+    } else {
+        const float *pre = x->pre ? x->pre + (size_t)p * T : table;
+        if (!x->pre)
+            partition_terms(x, p, table);
+        for (uint32_t t = 0; t < T; t++)
+            table[t] = pre[t] - 2.0f * qy[t];
     }
     const uint8_t *codes = x->codes + x->offsets[p] * M;
     const uint64_t *ids = x->row_ids + x->offsets[p];
-    memset(dists, 0, sizeof(float) * n);
+    for (uint64_t i = 0; i < n; i++)
+        dists[i] = base;
     for (uint32_t m = 0; m < M; m++) {
         const float *t = table + m * 256;
         const uint8_t *cm = codes + (size_t)m * n;
@@ -482,17 +524,17 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         int failed = 0;
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned)
         {
-            float *resid = malloc(sizeof(float) * D);
+            float *qy = malloc(sizeof(float) * (size_t)x->M * 256);
             float *table = malloc(sizeof(float) * (size_t)x->M * 256);
             float *dists = malloc(sizeof(float) * PA_MAX(x->max_part, 1));
             cand *probe = malloc(sizeof(cand) * np);
-            if (!resid || !table || !dists || !probe) {
+            if (!qy || !table || !dists || !probe) {
 #pragma omp atomic write
                 failed = 1;
             }
 #pragma omp for schedule(dynamic, 4)
             for (uint64_t i = 0; i < bn; i++) {
-                if (!resid || !table || !dists || !probe)
+                if (!qy || !table || !dists || !probe)
                     continue;
                 const float *q = qbuf + i * D, *s = coarse + i * P;
                 /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
@@ -501,23 +543,26 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
                     heap_push(probe, &pn, np, d, p);
                 }
-                if (x->metric == PA_METRIC_DOT) /* one table per query: -q_m . codeword */
-                    for (uint32_t m = 0; m < x->M; m++)
-                        for (uint32_t j = 0; j < 256; j++)
-                            table[m * 256 + j] =
-                                -pa_dotf(q + (size_t)m * x->ds,
-                                         x->codebook + ((size_t)m * 256 + j) * x->ds, x->ds);
+                /* the query's part of every table: q_m . codeword, once per query */
+                for (uint32_t m = 0; m < x->M; m++)
+                    for (uint32_t j = 0; j < 256; j++)
+                        qy[m * 256 + j] = pa_dotf(q + (size_t)m * x->ds,
+                                                  x->codebook + ((size_t)m * 256 + j) * x->ds,
+                                                  x->ds);
+                const float qn = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
                 cand *h = cands + i * cap;
                 uint32_t hn = 0;
                 for (uint32_t j = 0; j < pn; j++) {
                     uint32_t p = (uint32_t)probe[j].id;
-                    scan_partition(x, p, q, resid, table, dists, h, &hn, cap);
+                    /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
+                    float base = x->metric == PA_METRIC_DOT ? 0 : qn + x->cnorm[p] - 2 * s[p];
+                    scan_partition(x, p, qy, base, table, dists, h, &hn, cap);
                     scanned += x->lengths[p];
                 }
                 qsort(h, hn, sizeof(cand), cmp_cand);
                 ncand[i] = hn;
             }
-            free(resid), free(table), free(dists), free(probe);
+            free(qy), free(table), free(dists), free(probe);
         }
         if (failed) {
             st = pa_fail(PA_ERR_NOMEM, "search: out of memory for per-thread scan buffers");
