@@ -423,7 +423,7 @@ static int cmp_cand(const void *a, const void *b)
  * minus 2 qy, and base the coarse distance ||q - c_p||^2 every row of the partition shares.
  * Sums one table entry per code byte for every row and offers each row to the heap. */
 static void scan_partition(const pa_index *x, uint32_t p, const float *qy, float base,
-                           float *table, float *dists, cand *heap, uint32_t *hn, uint32_t cap)
+                           float *table, cand *heap, uint32_t *hn, uint32_t cap)
 {
     const uint64_t n = x->lengths[p];
     if (n == 0)
@@ -441,16 +441,29 @@ static void scan_partition(const pa_index *x, uint32_t p, const float *qy, float
     }
     const uint8_t *codes = x->codes + x->offsets[p] * M;
     const uint64_t *ids = x->row_ids + x->offsets[p];
-    for (uint64_t i = 0; i < n; i++)
-        dists[i] = base;
-    for (uint32_t m = 0; m < M; m++) {
-        const float *t = table + m * 256;
-        const uint8_t *cm = codes + (size_t)m * n;
-        for (uint64_t i = 0; i < n; i++)
-            dists[i] += t[cm[i]];
+    /* Four rows at a time, each row's sum kept in a register (sub-space m's bytes of the four
+     * rows are adjacent in the transposed layout); the sums add the table entries in sub-space
+     * order, so a row's distance does not depend on the blocking. */
+    uint64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float d0 = base, d1 = base, d2 = base, d3 = base;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n) {
+            const float *t = table + m * 256;
+            d0 += t[cm[0]], d1 += t[cm[1]], d2 += t[cm[2]], d3 += t[cm[3]];
+        }
+        heap_push(heap, hn, cap, d0, ids[i]);
+        heap_push(heap, hn, cap, d1, ids[i + 1]);
+        heap_push(heap, hn, cap, d2, ids[i + 2]);
+        heap_push(heap, hn, cap, d3, ids[i + 3]);
     }
-    for (uint64_t i = 0; i < n; i++)
-        heap_push(heap, hn, cap, dists[i], ids[i]);
+    for (; i < n; i++) {
+        float d = base;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n)
+            d += table[m * 256 + cm[0]];
+        heap_push(heap, hn, cap, d, ids[i]);
+    }
 }
 
 /* Exact distance of a query to an original vector, as search reports distances. */
@@ -526,15 +539,14 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         {
             float *qy = malloc(sizeof(float) * (size_t)x->M * 256);
             float *table = malloc(sizeof(float) * (size_t)x->M * 256);
-            float *dists = malloc(sizeof(float) * PA_MAX(x->max_part, 1));
             cand *probe = malloc(sizeof(cand) * np);
-            if (!qy || !table || !dists || !probe) {
+            if (!qy || !table || !probe) {
 #pragma omp atomic write
                 failed = 1;
             }
 #pragma omp for schedule(dynamic, 4)
             for (uint64_t i = 0; i < bn; i++) {
-                if (!qy || !table || !dists || !probe)
+                if (!qy || !table || !probe)
                     continue;
                 const float *q = qbuf + i * D, *s = coarse + i * P;
                 /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
@@ -556,13 +568,13 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     uint32_t p = (uint32_t)probe[j].id;
                     /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
                     float base = x->metric == PA_METRIC_DOT ? 0 : qn + x->cnorm[p] - 2 * s[p];
-                    scan_partition(x, p, qy, base, table, dists, h, &hn, cap);
+                    scan_partition(x, p, qy, base, table, h, &hn, cap);
                     scanned += x->lengths[p];
                 }
                 qsort(h, hn, sizeof(cand), cmp_cand);
                 ncand[i] = hn;
             }
-            free(qy), free(table), free(dists), free(probe);
+            free(qy), free(table), free(probe);
         }
         if (failed) {
             st = pa_fail(PA_ERR_NOMEM, "search: out of memory for per-thread scan buffers");
