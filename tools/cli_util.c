@@ -10,6 +10,10 @@
 int pa_cli_fail(const char *cmd, pa_status st)
 {
     const char *msg = pa_last_error();
+    size_t n = strlen(cmd);
+    /* library messages often start with the stage ("search: ..."); do not say it twice */
+    if (strncmp(msg, cmd, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
+        msg += n + 2;
     fprintf(stderr, "partifact %s: %s\n", cmd, msg[0] ? msg : pa_status_name(st));
     return PA_CLI_EXIT_FAIL;
 }
