@@ -14,6 +14,7 @@ int pa_cmd_build(int argc, char **argv)
         {"input", required_argument, 0, 'i'},        {"out", required_argument, 0, 'o'},
         {"partitions", required_argument, 0, 'p'},   {"sub-vectors", required_argument, 0, 'm'},
         {"metric", required_argument, 0, 'M'},       {"max-iters", required_argument, 0, 'I'},
+        {"pq-iters", required_argument, 0, 'Q'},
         {"sample-rate", required_argument, 0, 'S'},  {"seed", required_argument, 0, 's'},
         {"column", required_argument, 0, 'c'},       {"skip-invalid", no_argument, 0, 'k'},
         {"buckets", required_argument, 0, 'b'},      {"memory", required_argument, 0, 'R'},
@@ -22,7 +23,7 @@ int pa_cmd_build(int argc, char **argv)
         {"json", no_argument, 0, 'j'},               {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *input = NULL, *out = NULL, *column = NULL;
-    uint64_t parts = 0, subs = 0, iters = 50, rate = 256, seed = 42, buckets = 0,
+    uint64_t parts = 0, subs = 0, iters = 50, pq_iters = 25, rate = 256, seed = 42, buckets = 0,
              memory = 256u << 20;
     bool json = false, skip = false;
     pa_build_options bo = {0};
@@ -41,6 +42,7 @@ int pa_cmd_build(int argc, char **argv)
         case 'p': ok = pa_cli_parse_count(optarg, &parts) && parts > 0 && parts <= (1u << 24); break;
         case 'm': ok = pa_cli_parse_count(optarg, &subs) && subs > 0 && subs <= 4096; break;
         case 'I': ok = pa_cli_parse_count(optarg, &iters) && iters > 0 && iters < 100000; break;
+        case 'Q': ok = pa_cli_parse_count(optarg, &pq_iters) && pq_iters > 0 && pq_iters < 100000; break;
         case 'S': ok = pa_cli_parse_count(optarg, &rate) && rate > 0 && rate < (1u << 20); break;
         case 's': ok = pa_cli_parse_count(optarg, &seed); break;
         case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
@@ -53,7 +55,7 @@ int pa_cmd_build(int argc, char **argv)
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact build --input X --out INDEX [--partitions P]\n"
-                   "         [--sub-vectors M] [--metric l2|cosine|dot] [--max-iters 50]\n"
+                   "         [--sub-vectors M] [--metric l2|cosine|dot] [--max-iters 50] [--pq-iters 25]\n"
                    "         [--sample-rate 256] [--seed 42] [--memory 256MiB] [--buckets B]\n"
                    "         [--accelerator NAME] [--backend-path DIR] [--column NAME]\n"
                    "         [--skip-invalid] [--work-dir DIR] [--keep-work] [--json]\n"
@@ -81,6 +83,7 @@ int pa_cmd_build(int argc, char **argv)
     bo.params.num_partitions = (uint32_t)parts;
     bo.params.num_sub_vectors = (uint32_t)subs;
     bo.params.max_iters = (uint32_t)iters;
+    bo.params.pq_max_iters = (uint32_t)pq_iters;
     bo.params.sample_rate = (uint32_t)rate;
     bo.params.seed = seed;
     bo.num_buckets = (uint32_t)buckets;

@@ -124,7 +124,7 @@ int pa_cmd_gen_vectors(int argc, char **argv)
 /* Options shared by train and encode. */
 typedef struct train_opts {
     const char *input, *out, *column;
-    uint64_t partitions, sub_vectors, bits, max_iters, sample_rate, seed;
+    uint64_t partitions, sub_vectors, bits, max_iters, pq_iters, sample_rate, seed;
     pa_metric metric;
     bool json, encode, skip_invalid;
 } train_opts;
@@ -189,11 +189,12 @@ int pa_cmd_train(int argc, char **argv)
         {"partitions", required_argument, 0, 'p'},  {"sub-vectors", required_argument, 0, 'm'},
         {"metric", required_argument, 0, 'M'},      {"bits", required_argument, 0, 'b'},
         {"max-iters", required_argument, 0, 'I'},   {"sample-rate", required_argument, 0, 'S'},
+        {"pq-iters", required_argument, 0, 'Q'},
         {"seed", required_argument, 0, 's'},        {"column", required_argument, 0, 'c'},
         {"skip-invalid", no_argument, 0, 'k'},      {"encode", no_argument, 0, 'e'},
         {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    train_opts o = {.partitions = 256, .sub_vectors = 16, .bits = 8, .max_iters = 50,
+    train_opts o = {.partitions = 256, .sub_vectors = 16, .bits = 8, .max_iters = 50, .pq_iters = 25,
                     .sample_rate = 256, .seed = 42, .metric = PA_METRIC_L2};
     int c;
     while ((c = getopt_long(argc, argv, "i:o:p:m:M:b:I:S:s:c:kejh", opts, NULL)) != -1) {
@@ -206,6 +207,7 @@ int pa_cmd_train(int argc, char **argv)
         case 'm': ok = pa_cli_parse_count(optarg, &o.sub_vectors) && o.sub_vectors > 0 && o.sub_vectors <= 4096; break;
         case 'b': ok = pa_cli_parse_count(optarg, &o.bits) && o.bits <= 16; break;
         case 'I': ok = pa_cli_parse_count(optarg, &o.max_iters) && o.max_iters > 0 && o.max_iters < 100000; break;
+        case 'Q': ok = pa_cli_parse_count(optarg, &o.pq_iters) && o.pq_iters > 0 && o.pq_iters < 100000; break;
         case 'S': ok = pa_cli_parse_count(optarg, &o.sample_rate) && o.sample_rate > 0 && o.sample_rate < (1u << 20); break;
         case 's': ok = pa_cli_parse_count(optarg, &o.seed); break;
         case 'M':
@@ -217,7 +219,7 @@ int pa_cmd_train(int argc, char **argv)
         case 'j': o.json = true; break;
         case 'h':
             printf("usage: partifact train --input X --partitions P --sub-vectors M --out MODEL.lance\n"
-                   "         [--metric l2|cosine|dot] [--bits 8] [--max-iters 50]\n"
+                   "         [--metric l2|cosine|dot] [--bits 8] [--max-iters 50] [--pq-iters 25]\n"
                    "         [--sample-rate 256] [--seed 42] [--column NAME] [--skip-invalid]\n"
                    "         [--encode] [--json]\n"
                    "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"
@@ -245,6 +247,7 @@ int pa_cmd_train(int argc, char **argv)
                            .num_sub_vectors = (uint32_t)o.sub_vectors,
                            .num_bits = (uint32_t)o.bits, .metric = o.metric,
                            .max_iters = (uint32_t)o.max_iters,
+                           .pq_max_iters = (uint32_t)o.pq_iters,
                            .sample_rate = (uint32_t)o.sample_rate, .seed = o.seed};
     pa_ivfpq_model *m = NULL;
     pa_ivfpq_train_stats ts;

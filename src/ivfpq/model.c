@@ -313,7 +313,8 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
                 for (uint32_t d = 0; d < dim; d++)
                     x[i * dim + d] -= centroids[(size_t)assign[i] * dim + d];
         }
-        st = train_pq(x, pn, dim, M, K, iters, prm->seed, codebook, s);
+        st = train_pq(x, pn, dim, M, K, prm->pq_max_iters ? prm->pq_max_iters : 25, prm->seed,
+                      codebook, s);
         s->pq_seconds = now_s() - t0;
     }
     free(x);
