@@ -507,15 +507,20 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                        (uint64_t)k * rf);
     const uint32_t cap = k * rf;
     const uint32_t D = x->dim, P = x->P;
-    const uint64_t qb = PA_MIN((uint64_t)QUERY_BLOCK, PA_MAX(nq, 1));
+    const uint64_t T = (uint64_t)x->M * 256; /* table entries */
+    /* a block of queries, with its query-codeword products held to about 32 MiB */
+    const uint64_t qb = PA_MIN(PA_MIN((uint64_t)QUERY_BLOCK, PA_MAX(nq, 1)),
+                               PA_MAX((uint64_t)1, (32ull << 20) / (T * sizeof(float))));
     float *qbuf = pa_malloc(sizeof(float) * qb * D, "query block");
+    float *qyall = pa_malloc(sizeof(float) * qb * T, "query-codeword products");
     float *coarse = pa_malloc(sizeof(float) * qb * P, "query-centroid distances");
     cand *cands = pa_malloc(sizeof(cand) * qb * cap, "search candidates");
     uint32_t *ncand = pa_malloc(sizeof(uint32_t) * qb, "search candidate counts");
     float *vecs = rf > 1 ? pa_malloc(sizeof(float) * cap * D, "refine vectors") : NULL;
     uint64_t *vids = rf > 1 ? pa_malloc(sizeof(uint64_t) * cap, "refine ids") : NULL;
-    pa_status st = qbuf && coarse && cands && ncand && (rf == 1 || (vecs && vids)) ? PA_OK
-                                                                                  : PA_ERR_NOMEM;
+    pa_status st = qbuf && qyall && coarse && cands && ncand && (rf == 1 || (vecs && vids))
+                       ? PA_OK
+                       : PA_ERR_NOMEM;
     uint64_t scanned = 0, refined = 0;
     int nthreads = opts->num_threads > 0 ? opts->num_threads : omp_get_max_threads();
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
@@ -534,19 +539,24 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 pa_index_normalize(qbuf + i * D, D);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)P, (int)D, 1.0f,
                     qbuf, (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
+        /* the queries' part of every table, q_m . codeword: one sgemm per sub-space for the
+         * whole block (row i of qyall holds query i's M x 256 products) */
+        for (uint32_t m = 0; m < x->M; m++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, 256, (int)x->ds, 1.0f,
+                        qbuf + (size_t)m * x->ds, (int)D, x->codebook + (size_t)m * 256 * x->ds,
+                        (int)x->ds, 0.0f, qyall + (size_t)m * 256, (int)T);
         int failed = 0;
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned)
         {
-            float *qy = malloc(sizeof(float) * (size_t)x->M * 256);
-            float *table = malloc(sizeof(float) * (size_t)x->M * 256);
+            float *table = malloc(sizeof(float) * (size_t)T);
             cand *probe = malloc(sizeof(cand) * np);
-            if (!qy || !table || !probe) {
+            if (!table || !probe) {
 #pragma omp atomic write
                 failed = 1;
             }
 #pragma omp for schedule(dynamic, 4)
             for (uint64_t i = 0; i < bn; i++) {
-                if (!qy || !table || !probe)
+                if (!table || !probe)
                     continue;
                 const float *q = qbuf + i * D, *s = coarse + i * P;
                 /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
@@ -555,12 +565,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
                     heap_push(probe, &pn, np, d, p);
                 }
-                /* the query's part of every table: q_m . codeword, once per query */
-                for (uint32_t m = 0; m < x->M; m++)
-                    for (uint32_t j = 0; j < 256; j++)
-                        qy[m * 256 + j] = pa_dotf(q + (size_t)m * x->ds,
-                                                  x->codebook + ((size_t)m * 256 + j) * x->ds,
-                                                  x->ds);
+                const float *qy = qyall + i * T;
                 const float qn = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
                 cand *h = cands + i * cap;
                 uint32_t hn = 0;
@@ -574,7 +579,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 qsort(h, hn, sizeof(cand), cmp_cand);
                 ncand[i] = hn;
             }
-            free(qy), free(table), free(probe);
+            free(table), free(probe);
         }
         if (failed) {
             st = pa_fail(PA_ERR_NOMEM, "search: out of memory for per-thread scan buffers");
@@ -604,7 +609,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             }
         }
     }
-    free(qbuf), free(coarse), free(cands), free(ncand), free(vecs), free(vids);
+    free(qbuf), free(qyall), free(coarse), free(cands), free(ncand), free(vecs), free(vids);
     if (st == PA_OK && stats) {
         stats->nprobes_used = np;
         stats->codes_scanned = scanned;
