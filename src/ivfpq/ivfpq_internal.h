@@ -34,9 +34,10 @@ void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cb
 const char *pa_kernel_name(void);
 
 /* Nearest centroid for n rows by sgemm: argmin ||c||^2 - 2 x.c (l2) or argmax x.c (dot), in
- * blocks that bound the dot-product matrix; optional per-row distance out. */
+ * blocks that bound the dot-product matrix. best (may be NULL) receives each row's winning
+ * value (||c||^2 - 2 x.c, or x.c for dot). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
-                          const float *cnorm, bool inner_product, uint32_t *out);
+                          const float *cnorm, bool inner_product, uint32_t *out, float *best);
 
 /* Forces the nearest-codeword kernel ("scalar", "avx2", "avx512"; one this CPU runs), for tests
  * that compare kernels. Returns false if this CPU cannot run it. */

@@ -33,7 +33,7 @@ pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *
 
 /* Assigns rows to centroids with sgemm in blocks (see the header). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
-                          const float *cnorm, bool inner_product, uint32_t *out)
+                          const float *cnorm, bool inner_product, uint32_t *out, float *best_out)
 {
     uint64_t block = PA_MAX((uint64_t)64, BLOCK_BYTES / ((uint64_t)k * sizeof(float)));
     block = PA_MIN(block, n ? n : 1);
@@ -48,13 +48,14 @@ pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float 
         for (uint64_t i = 0; i < bn; i++) {
             const float *d = dots + i * k;
             uint32_t bi = 0;
+            float best;
             if (inner_product) {
-                float best = -FLT_MAX;
+                best = -FLT_MAX;
                 for (uint32_t j = 0; j < k; j++)
                     if (d[j] > best)
                         best = d[j], bi = j;
             } else {
-                float best = FLT_MAX;
+                best = FLT_MAX;
                 for (uint32_t j = 0; j < k; j++) {
                     float v = cnorm[j] - 2.0f * d[j];
                     if (v < best)
@@ -62,6 +63,8 @@ pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float 
                 }
             }
             out[b0 + i] = bi;
+            if (best_out)
+                best_out[b0 + i] = best;
         }
     }
     free(dots);
@@ -145,9 +148,10 @@ static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_
 }
 
 /* Squared norms of k rows. */
-static void row_norms(const float *c, uint32_t k, uint32_t dim, float *out)
+static void row_norms(const float *c, uint64_t k, uint32_t dim, float *out)
 {
-    for (uint32_t j = 0; j < k; j++) {
+#pragma omp parallel for schedule(static) if (k > 4096)
+    for (uint64_t j = 0; j < k; j++) {
         float s = 0;
         for (uint32_t d = 0; d < dim; d++)
             s += c[(size_t)j * dim + d] * c[(size_t)j * dim + d];
@@ -165,10 +169,11 @@ static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
 
 /* Moves centroids to the means of their rows (deterministic chunked sums); counts into cnt.
  * Returns the k-means objective of the assignment before the move: the sum of squared
- * distances of the rows to their centroids (summed in the same fixed chunks). */
+ * distances of the rows to their centroids (summed in the same fixed chunks), taken from
+ * row_dist when the assignment already computed them, else computed here. */
 static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k,
-                     const uint32_t *assign, double *sums, uint64_t *counts, float *c,
-                     uint64_t *cnt)
+                     const uint32_t *assign, const float *row_dist, double *sums,
+                     uint64_t *counts, float *c, uint64_t *cnt)
 {
     const uint64_t chunk = (n + UPDATE_CHUNKS - 1) / UPDATE_CHUNKS;
     double loss[UPDATE_CHUNKS] = {0};
@@ -182,12 +187,20 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k,
         double l = 0;
         for (uint64_t i = (uint64_t)ch * chunk; i < end; i++) {
             uint32_t a = assign[i];
-            const float *ca = c + (size_t)a * dim;
+            const float *xi = x + i * dim;
+            double *sa = s + (size_t)a * dim;
             ct[a]++;
-            for (uint32_t d = 0; d < dim; d++) {
-                float v = x[i * dim + d], e = v - ca[d];
-                s[(size_t)a * dim + d] += v;
-                l += (double)(e * e);
+#pragma omp simd
+            for (uint32_t d = 0; d < dim; d++)
+                sa[d] += xi[d];
+            if (row_dist) {
+                l += row_dist[i];
+            } else {
+                const float *ca = c + (size_t)a * dim;
+                float e = 0;
+                for (uint32_t d = 0; d < dim; d++)
+                    e += (xi[d] - ca[d]) * (xi[d] - ca[d]);
+                l += e;
             }
         }
         loss[ch] = l;
@@ -255,7 +268,14 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
     uint64_t *cnt = pa_malloc(sizeof(uint64_t) * k, "k-means counts");
     float *norms = pa_malloc(sizeof(float) * k, "centroid norms");
     float *ct = small_dim ? pa_malloc(sizeof(float) * k * dim, "transposed centroids") : NULL;
-    pa_status st = assign && prev && sums && counts && cnt && norms && (!small_dim || ct)
+    /* l2 by sgemm: the row norms, so the objective comes from the assignment's own values */
+    bool l2_sgemm = !small_dim && !inner_product;
+    float *xnorm = l2_sgemm ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
+    float *best = l2_sgemm ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
+    if (xnorm)
+        row_norms(x, n, dim, xnorm);
+    pa_status st = assign && prev && sums && counts && cnt && norms && (!small_dim || ct) &&
+                           (!l2_sgemm || (xnorm && best))
                        ? (k <= 1024 ? init_kmeanspp(x, n, dim, k, seed, centroids)
                                     : init_random(x, n, dim, k, seed, centroids))
                        : PA_ERR_NOMEM;
@@ -270,9 +290,12 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
                 pa_nearest_small(x + b * blk * dim, dim, PA_MIN(blk, n - b * blk), ct, norms, dim,
                                  k, assign + b * blk);
         } else {
-            st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign);
+            st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign, best);
             if (st != PA_OK)
                 break;
+            if (xnorm) /* l2: ||x - c||^2 = ||x||^2 + (||c||^2 - 2 x.c) */
+                for (uint64_t i = 0; i < n; i++)
+                    best[i] += xnorm[i];
         }
         uint64_t changed = n;
         if (it > 0) {
@@ -283,7 +306,8 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
         r.iters = it + 1;
         if (it > 0 && changed * 1000 < n)
             break; /* converged: the centroids of this assignment are already in place */
-        double loss = update(x, n, dim, k, assign, sums, counts, centroids, cnt);
+        double loss = update(x, n, dim, k, assign, xnorm ? best : NULL, sums, counts,
+                             centroids, cnt);
         uint32_t fixed = repair_empty(centroids, cnt, k, dim);
         r.empty_repaired += fixed;
         /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
@@ -299,12 +323,13 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
             transpose(centroids, k, dim, ct);
             pa_nearest_small(x, dim, n, ct, norms, dim, k, assign);
         } else {
-            st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign);
+            st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign, NULL);
         }
     }
     if (!assign_out)
         free(assign);
-    free(prev), free(sums), free(counts), free(cnt), free(norms), free(ct);
+    free(prev), free(sums), free(counts), free(cnt), free(norms), free(ct), free(xnorm),
+        free(best);
     if (res)
         *res = r;
     return st;

@@ -147,7 +147,7 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
         if (cosine)
             normalize_rows(buf, bn, dim);
         st = pa_assign_sgemm(buf, bn, dim, a->centroids, a->num_partitions, p->cnorm, dot,
-                             part_ids + b0);
+                             part_ids + b0, NULL);
         if (st != PA_OK)
             break;
         /* residuals, then per slice of 64 rows and sub-space one kernel call (the kernel
