@@ -13,53 +13,6 @@
 #define GT_QUERY_BLOCK 2048
 #define GT_BASE_BLOCK 4096
 
-/* The k best (distance, id) of one query, worst at the root (a max-heap). */
-typedef struct gt_cand {
-    float d;
-    uint64_t id;
-} gt_cand;
-
-/* Whether candidate a ranks after b: larger distance, then larger id (a total order). */
-static inline bool gt_worse(const gt_cand *a, const gt_cand *b)
-{
-    return a->d > b->d || (a->d == b->d && a->id > b->id);
-}
-
-/* Offers (d, id) to the heap h of capacity cap holding *n entries. */
-static void gt_push(gt_cand *h, uint32_t *n, uint32_t cap, float d, uint64_t id)
-{
-    gt_cand c = {d, id};
-    uint32_t i;
-    if (*n < cap) {
-        for (i = (*n)++; i > 0 && gt_worse(&c, &h[(i - 1) / 2]); i = (i - 1) / 2)
-            h[i] = h[(i - 1) / 2];
-        h[i] = c;
-        return;
-    }
-    if (!gt_worse(&h[0], &c))
-        return;
-    i = 0;
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        const gt_cand *b = &c;
-        if (l < *n && gt_worse(&h[l], b))
-            m = l, b = &h[l];
-        if (r < *n && gt_worse(&h[r], b))
-            m = r;
-        if (m == i)
-            break;
-        h[i] = h[m];
-        i = m;
-    }
-    h[i] = c;
-}
-
-/* qsort order: best first. */
-static int gt_cmp(const void *a, const void *b)
-{
-    return gt_worse(a, b) ? 1 : gt_worse(b, a) ? -1 : 0;
-}
-
 /* Brute force: per block of queries, rewind the base and stream it in blocks; one sgemm per
  * block pair gives the dot products, turned into distances and offered to per-query heaps. */
 pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, uint32_t dim,
@@ -79,7 +32,7 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
     uint64_t *xid = pa_malloc(sizeof(uint64_t) * GT_BASE_BLOCK, "groundtruth ids");
     float *xn = pa_malloc(sizeof(float) * GT_BASE_BLOCK, "groundtruth norms");
     float *dots = pa_malloc(sizeof(float) * qb * GT_BASE_BLOCK, "groundtruth dots");
-    gt_cand *heaps = pa_malloc(sizeof(gt_cand) * qb * k, "groundtruth heaps");
+    pa_topk_cand *heaps = pa_malloc(sizeof(pa_topk_cand) * qb * k, "groundtruth heaps");
     uint32_t *hn = pa_malloc(sizeof(uint32_t) * qb, "groundtruth heap sizes");
     pa_status st = q && xb && xid && xn && dots && heaps && hn ? PA_OK : PA_ERR_NOMEM;
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
@@ -111,15 +64,15 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
                 for (size_t j = 0; j < n; j++) {
                     float dist = metric == PA_METRIC_DOT ? -d[j]
                                                          : fmaxf(qn[i] + xn[j] - 2 * d[j], 0.0f);
-                    gt_push(heaps + i * k, &hn[i], k, dist, xid[j]);
+                    pa_topk_push(heaps + i * k, &hn[i], k, dist, xid[j]);
                 }
             }
         }
         if (st != PA_OK)
             break;
         for (uint64_t i = 0; i < bn; i++) {
-            gt_cand *h = heaps + i * k;
-            qsort(h, hn[i], sizeof *h, gt_cmp);
+            pa_topk_cand *h = heaps + i * k;
+            qsort(h, hn[i], sizeof *h, pa_topk_cmp);
             for (uint32_t j = 0; j < k; j++) {
                 out_ids[(q0 + i) * k + j] = j < hn[i] ? h[j].id : UINT64_MAX;
                 if (out_dists)

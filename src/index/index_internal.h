@@ -81,4 +81,61 @@ static inline float pa_dotf(const float *a, const float *b, uint32_t n)
 /* Normalises a vector to unit length in place (a zero vector stays zero). */
 void pa_index_normalize(float *x, uint32_t dim);
 
+/* ---- top-k heap (search, ground truth): a max-heap on (distance, id), the worst kept
+ * candidate at the root ---- */
+
+typedef struct pa_topk_cand {
+    float d;
+    uint64_t id;
+} pa_topk_cand;
+
+/* Whether candidate a ranks after b: larger distance, then larger id (a total order, so
+ * results do not depend on the scan order or the number of threads). */
+static inline bool pa_topk_worse(const pa_topk_cand *a, const pa_topk_cand *b)
+{
+    return a->d > b->d || (a->d == b->d && a->id > b->id);
+}
+
+/* Offers (d, id) to a heap of at most cap entries holding *n. */
+static inline void pa_topk_push(pa_topk_cand *h, uint32_t *n, uint32_t cap, float d, uint64_t id)
+{
+    pa_topk_cand c = {d, id};
+    uint32_t i;
+    if (*n < cap) {
+        i = (*n)++;
+        while (i > 0) {
+            uint32_t parent = (i - 1) / 2;
+            if (!pa_topk_worse(&c, &h[parent]))
+                break;
+            h[i] = h[parent];
+            i = parent;
+        }
+        h[i] = c;
+        return;
+    }
+    if (!pa_topk_worse(&h[0], &c))
+        return;
+    i = 0;
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, m = i;
+        const pa_topk_cand *best = &c;
+        if (l < *n && pa_topk_worse(&h[l], best))
+            m = l, best = &h[l];
+        if (r < *n && pa_topk_worse(&h[r], best))
+            m = r;
+        if (m == i)
+            break;
+        h[i] = h[m];
+        i = m;
+    }
+    h[i] = c;
+}
+
+/* qsort order: best first. */
+static inline int pa_topk_cmp(const void *a, const void *b)
+{
+    return pa_topk_worse(a, b) ? 1 : pa_topk_worse(b, a) ? -1 : 0;
+}
+
+
 #endif

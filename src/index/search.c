@@ -361,61 +361,6 @@ pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row
     return PA_OK;
 }
 
-/* ---- top-k heap: a max-heap on (distance, id), the worst kept candidate at the root ---- */
-
-typedef struct cand {
-    float d;
-    uint64_t id;
-} cand;
-
-/* Whether candidate a ranks after b: larger distance, then larger id (a total order, so
- * results do not depend on the scan order or the number of threads). */
-static inline bool worse(const cand *a, const cand *b)
-{
-    return a->d > b->d || (a->d == b->d && a->id > b->id);
-}
-
-/* Offers (d, id) to a heap of at most cap entries holding *n. */
-static inline void heap_push(cand *h, uint32_t *n, uint32_t cap, float d, uint64_t id)
-{
-    cand c = {d, id};
-    uint32_t i;
-    if (*n < cap) {
-        i = (*n)++;
-        while (i > 0) {
-            uint32_t parent = (i - 1) / 2;
-            if (!worse(&c, &h[parent]))
-                break;
-            h[i] = h[parent];
-            i = parent;
-        }
-        h[i] = c;
-        return;
-    }
-    if (!worse(&h[0], &c))
-        return;
-    i = 0;
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        const cand *best = &c;
-        if (l < *n && worse(&h[l], best))
-            m = l, best = &h[l];
-        if (r < *n && worse(&h[r], best))
-            m = r;
-        if (m == i)
-            break;
-        h[i] = h[m];
-        i = m;
-    }
-    h[i] = c;
-}
-
-/* qsort order: best first. */
-static int cmp_cand(const void *a, const void *b)
-{
-    return worse(a, b) ? 1 : worse(b, a) ? -1 : 0;
-}
-
 /* ---- search ---- */
 
 /* Scans partition p for one query. qy holds the query's inner products with every codeword
@@ -423,7 +368,7 @@ static int cmp_cand(const void *a, const void *b)
  * minus 2 qy, and base the coarse distance ||q - c_p||^2 every row of the partition shares.
  * Sums one table entry per code byte for every row and offers each row to the heap. */
 static void scan_partition(const pa_index *x, uint32_t p, const float *qy, float base,
-                           float *table, cand *heap, uint32_t *hn, uint32_t cap)
+                           float *table, pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
 {
     const uint64_t n = x->lengths[p];
     if (n == 0)
@@ -452,17 +397,17 @@ static void scan_partition(const pa_index *x, uint32_t p, const float *qy, float
             const float *t = table + m * 256;
             d0 += t[cm[0]], d1 += t[cm[1]], d2 += t[cm[2]], d3 += t[cm[3]];
         }
-        heap_push(heap, hn, cap, d0, ids[i]);
-        heap_push(heap, hn, cap, d1, ids[i + 1]);
-        heap_push(heap, hn, cap, d2, ids[i + 2]);
-        heap_push(heap, hn, cap, d3, ids[i + 3]);
+        pa_topk_push(heap, hn, cap, d0, ids[i]);
+        pa_topk_push(heap, hn, cap, d1, ids[i + 1]);
+        pa_topk_push(heap, hn, cap, d2, ids[i + 2]);
+        pa_topk_push(heap, hn, cap, d3, ids[i + 3]);
     }
     for (; i < n; i++) {
         float d = base;
         const uint8_t *cm = codes + i;
         for (uint32_t m = 0; m < M; m++, cm += n)
             d += table[m * 256 + cm[0]];
-        heap_push(heap, hn, cap, d, ids[i]);
+        pa_topk_push(heap, hn, cap, d, ids[i]);
     }
 }
 
@@ -514,7 +459,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     float *qbuf = pa_malloc(sizeof(float) * qb * D, "query block");
     float *qyall = pa_malloc(sizeof(float) * qb * T, "query-codeword products");
     float *coarse = pa_malloc(sizeof(float) * qb * P, "query-centroid distances");
-    cand *cands = pa_malloc(sizeof(cand) * qb * cap, "search candidates");
+    pa_topk_cand *cands = pa_malloc(sizeof(pa_topk_cand) * qb * cap, "search candidates");
     uint32_t *ncand = pa_malloc(sizeof(uint32_t) * qb, "search candidate counts");
     float *vecs = rf > 1 ? pa_malloc(sizeof(float) * cap * D, "refine vectors") : NULL;
     uint64_t *vids = rf > 1 ? pa_malloc(sizeof(uint64_t) * cap, "refine ids") : NULL;
@@ -549,7 +494,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned)
         {
             float *table = malloc(sizeof(float) * (size_t)T);
-            cand *probe = malloc(sizeof(cand) * np);
+            pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
             if (!table || !probe) {
 #pragma omp atomic write
                 failed = 1;
@@ -563,11 +508,11 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 uint32_t pn = 0;
                 for (uint32_t p = 0; p < P; p++) {
                     float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
-                    heap_push(probe, &pn, np, d, p);
+                    pa_topk_push(probe, &pn, np, d, p);
                 }
                 const float *qy = qyall + i * T;
                 const float qn = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
-                cand *h = cands + i * cap;
+                pa_topk_cand *h = cands + i * cap;
                 uint32_t hn = 0;
                 for (uint32_t j = 0; j < pn; j++) {
                     uint32_t p = (uint32_t)probe[j].id;
@@ -576,7 +521,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     scan_partition(x, p, qy, base, table, h, &hn, cap);
                     scanned += x->lengths[p];
                 }
-                qsort(h, hn, sizeof(cand), cmp_cand);
+                qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
                 ncand[i] = hn;
             }
             free(table), free(probe);
@@ -586,7 +531,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             break;
         }
         for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
-            cand *h = cands + i * cap;
+            pa_topk_cand *h = cands + i * cap;
             uint32_t hn = ncand[i];
             if (rf > 1 && hn > 0) {
                 for (uint32_t j = 0; j < hn; j++)
@@ -598,7 +543,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 }
                 for (uint32_t j = 0; j < hn; j++)
                     h[j].d = exact_dist(x->metric, qbuf + i * D, vecs + (size_t)j * D, D);
-                qsort(h, hn, sizeof(cand), cmp_cand);
+                qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
                 refined += hn;
             }
             uint64_t *oi = out_ids + (q0 + i) * k;
