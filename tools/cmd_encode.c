@@ -29,7 +29,7 @@ int pa_cmd_encode(int argc, char **argv)
     const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
                *column = NULL;
     uint64_t buckets = 0, memory = 256u << 20, batch = 65536;
-    bool json = false, skip = false;
+    bool json = false, skip = false, batch_given = false;
     int c;
     while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:kjh", opts, NULL)) != -1) {
         bool ok = true;
@@ -42,7 +42,10 @@ int pa_cmd_encode(int argc, char **argv)
         case 'c': column = optarg; break;
         case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
         case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
-        case 'B': ok = pa_cli_parse_count(optarg, &batch) && batch > 0 && batch <= (1u << 24); break;
+        case 'B':
+            ok = pa_cli_parse_count(optarg, &batch) && batch > 0 && batch <= (1u << 24);
+            batch_given = true;
+            break;
         case 'k': skip = true; break;
         case 'j': json = true; break;
         case 'h':
@@ -54,7 +57,10 @@ int pa_cmd_encode(int argc, char **argv)
                    "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
                    "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
                    "streams (row_id, part_id, code) into a partition artifact. --memory bounds\n"
-                   "the input batch plus the artifact writer's buffers.\n");
+                   "the model, the input batch, the cpu backend's working blocks and the\n"
+                   "artifact writer's buffers; what does not fit is refused before any work.\n"
+                   "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
+                   "blocks take at most a quarter of --memory.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -81,16 +87,38 @@ int pa_cmd_encode(int argc, char **argv)
         st = pa_vec_input_open(&in, input, &io);
     }
     int rc = 0;
-    uint64_t batch_bytes = batch * ((uint64_t)a.dim * 4 + 8 + 4 + a.num_sub_vectors);
     if (st == PA_OK && pa_vec_input_dim(in) != a.dim) {
         rc = pa_cli_error("encode", "%s has dimension %u, the model %s has %u", input,
                           pa_vec_input_dim(in), model_path, a.dim);
         goto cleanup;
     }
-    if (st == PA_OK && batch_bytes >= memory) {
-        rc = pa_cli_error("encode", "a batch of %" PRIu64 " rows needs %" PRIu64 " bytes, more "
-                          "than the --memory budget of %" PRIu64 " bytes; lower --batch or "
-                          "raise --memory", batch, batch_bytes, memory);
+    /* The memory budget, checked before any work: the model (centroids, codebook and the
+     * prepared norms/transposed codebook, once in the model and once per backend call), the
+     * cpu backend's working blocks (an encode block of rows and the sgemm dot-product block;
+     * a plugin backend's own memory is not ours to count), the input batch (vectors, row ids,
+     * part ids, codes); what remains goes to the artifact writer, which refuses up front a
+     * remainder too small for its buffers. */
+    const uint64_t K = (uint64_t)1 << a.num_bits, P = a.num_partitions, D = a.dim;
+    const uint64_t row_batch = D * 4 + 8 + 4 + a.num_sub_vectors;
+    /* per row of a batch: the batch itself and at most its share of the working blocks */
+    const uint64_t row_all = row_batch + D * 4 + P * 4;
+    if (!batch_given && batch * row_all > memory / 4)
+        batch = memory / 4 / row_all ? memory / 4 / row_all : 1;
+    const uint64_t batch_bytes = batch * row_batch;
+    const uint64_t model_bytes =
+        P * D * 4 + K * D * 4 + 2 * (P * 4 + K * D * 4 + a.num_sub_vectors * K * 4);
+    const uint64_t block = batch < 4096 ? batch : 4096;
+    uint64_t dot_rows = P ? (16u << 20) / (4 * P) : 64;
+    dot_rows = dot_rows < 64 ? 64 : dot_rows > block ? block : dot_rows;
+    const uint64_t work_bytes = block * D * 4 + dot_rows * P * 4;
+    const uint64_t fixed = model_bytes + work_bytes + batch_bytes;
+    if (st == PA_OK && fixed >= memory) {
+        rc = pa_cli_error("encode", "the --memory budget of %" PRIu64 " bytes is too small: the "
+                          "model (%" PRIu64 " partitions, dimension %" PRIu64 ") needs %" PRIu64
+                          " bytes, the backend's working blocks %" PRIu64 ", a batch of %" PRIu64
+                          " rows %" PRIu64 ", and the artifact writer the rest; lower --batch or "
+                          "raise --memory",
+                          memory, P, D, model_bytes, work_bytes, batch, batch_bytes);
         goto cleanup;
     }
     if (st == PA_OK)
@@ -103,8 +131,16 @@ int pa_cmd_encode(int argc, char **argv)
                                   .dimension = a.dim,
                                   .metric = pa_metric_name((pa_metric)a.metric),
                                   .model = model_path,
-                                  .memory_bytes = memory - batch_bytes};
+                                  .memory_bytes = memory - fixed};
         st = pa_artifact_writer_create(&w, out, &prm);
+        if (st == PA_ERR_BUDGET) {
+            rc = pa_cli_error("encode", "the --memory budget of %" PRIu64 " bytes leaves %" PRIu64
+                              " bytes for the artifact writer after the model (%" PRIu64
+                              "), the backend's working blocks (%" PRIu64 ") and a batch of %"
+                              PRIu64 " rows (%" PRIu64 "): %s", memory, memory - fixed,
+                              model_bytes, work_bytes, batch, batch_bytes, pa_last_error());
+            goto cleanup;
+        }
     }
     if (st == PA_OK) {
         x = malloc(sizeof(float) * batch * a.dim);

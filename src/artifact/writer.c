@@ -128,7 +128,10 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget)
     uint32_t B = w->m.num_buckets;
     w->row_bytes = 8 + 4 + w->m.code_bytes;
     w->max_local = (w->m.num_partitions + B - 1) / B;
-    uint64_t fixed = (uint64_t)w->max_local * 8 + (uint64_t)B * (sizeof(bucket) + 4096);
+    /* sort counts, the bucket table with each Lance writer's small state, and the partition
+     * table (its ranges grow as buffers are flushed: 16 bytes per range) */
+    uint64_t fixed = (uint64_t)w->max_local * 8 + (uint64_t)B * (sizeof(bucket) + 4096) +
+                     (uint64_t)w->m.num_partitions * sizeof(pa_part_ranges);
     uint64_t min_need = fixed + (uint64_t)(B + 1) * MIN_BUFFER_ROWS * w->row_bytes;
     if (budget < min_need)
         return pa_fail(PA_ERR_BUDGET,
