@@ -189,8 +189,9 @@ pa_status pa_manifest_commit(const pa_manifest *m, const char *dir)
     free(text);
     if (st == PA_OK && rename(tmp, final) != 0)
         st = pa_fail(PA_ERR_IO, "%s: cannot rename to %s: %s", tmp, final, strerror(errno));
-    if (st == PA_OK)
-        st = pa_fsync_dir_of(final);
+    if (st == PA_OK && (st = pa_fsync_dir_of(final)) != PA_OK)
+        unlink(final); /* the commit is not known to be durable: take it back, so that a failed
+                        * commit never leaves an artifact that looks complete */
     if (st != PA_OK)
         unlink(tmp);
     return st;

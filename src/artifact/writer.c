@@ -339,6 +339,21 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         bk->ids = NULL, bk->parts = NULL, bk->codes = NULL;
     }
     w->m.total_rows = w->stats.rows;
+    /* The bucket files are fsynced; their names must be too before the manifest commits them
+     * (else a crash after the commit could leave a manifest naming files that are gone): the
+     * partitions directory, and the artifact directory's entry in its parent if we made it.
+     * The artifact directory itself is fsynced by the commit. */
+    char path[4096];
+    if (st == PA_OK) {
+        snprintf(path, sizeof path, "%s/%s/x", w->dir, PA_ARTIFACT_PARTS_DIR);
+        st = pa_fsync_dir_of(path);
+    }
+    if (st == PA_OK && w->created_dir) {
+        snprintf(path, sizeof path, "%s", w->dir);
+        for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+            path[n - 1] = '\0';
+        st = pa_fsync_dir_of(path);
+    }
     if (st == PA_OK)
         st = pa_manifest_commit(&w->m, w->dir);
     if (st != PA_OK) {
