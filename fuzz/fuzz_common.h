@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,19 @@ static inline void fz_die(const char *what)
     abort();
 }
 
-/* The scratch directory ($TMPDIR or /tmp), created on first use. */
+static int fz_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void fz_cleanup(void)
+{
+    if (fz_dir[0])
+        nftw(fz_dir, fz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The scratch directory ($TMPDIR or /tmp), created on first use, removed at exit. */
 static inline const char *fz_scratch(void)
 {
     if (!fz_dir[0]) {
@@ -31,6 +44,7 @@ static inline const char *fz_scratch(void)
         snprintf(fz_dir, sizeof fz_dir, "%s/pa-fuzz-XXXXXX", t && *t ? t : "/tmp");
         if (!mkdtemp(fz_dir))
             fz_die("mkdtemp");
+        atexit(fz_cleanup);
     }
     return fz_dir;
 }
