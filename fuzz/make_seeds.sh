@@ -9,7 +9,7 @@ B=$(cd "$1" && pwd); PA=$B/partifact
 cd "$(dirname "$0")"; F=$(pwd)
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 C=$F/corpus
-mkdir -p "$C"/{fuzz_lance_file,fuzz_lance_dataset,fuzz_artifact_manifest,fuzz_npy,fuzz_vecs}
+mkdir -p "$C"/{fuzz_lance_file,fuzz_lance_dataset,fuzz_artifact_manifest,fuzz_model,fuzz_npy,fuzz_vecs}
 rm -rf "$F/data"; mkdir -p "$F/data/dataset/data" "$F/data/artifact"
 
 # -- Lance files written by partifact: every layout, several pages, all five column types
@@ -26,8 +26,11 @@ cp "$T/art/partitions/bucket-00001.lance" "$C/fuzz_lance_file/pa-bucket.lance"
 
 # -- a model file (metadata JSON, a global buffer with the codebook)
 "$PA" gen-vectors --out "$T/v.fvecs" --rows 300 --dim 8 --clusters 4 --seed 2 >/dev/null
-"$PA" train --input "$T/v.fvecs" --partitions 2 --sub-vectors 2 --max-iters 2 --out "$T/model.lance" >/dev/null 2>&1 || true
-[ -s "$T/model.lance" ] && [ "$(stat -c %s "$T/model.lance")" -lt 40000 ] && cp "$T/model.lance" "$C/fuzz_lance_file/pa-model.lance"
+"$PA" train --input "$T/v.fvecs" --partitions 2 --sub-vectors 2 --max-iters 2 --out "$T/model.lance" >/dev/null 2>&1
+cp "$T/model.lance" "$C/fuzz_lance_file/pa-model.lance"
+cp "$T/model.lance" "$C/fuzz_model/l2.lance"
+"$PA" train --input "$T/v.fvecs" --partitions 3 --sub-vectors 4 --metric cosine --max-iters 2 --out "$C/fuzz_model/cosine.lance" >/dev/null 2>&1
+"$PA" train --input "$T/v.fvecs" --partitions 2 --sub-vectors 1 --metric dot --max-iters 2 --out "$C/fuzz_model/dot.lance" >/dev/null 2>&1
 
 # -- a dataset written by partifact
 "$B/interop/interop_write_dataset" "$T/ds" 30 >/dev/null
