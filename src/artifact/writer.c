@@ -82,6 +82,27 @@ static pa_status make_dir(const char *path, bool *created)
     return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
 }
 
+/* Removes bucket files numbered num_buckets and up that an earlier run into the same directory
+ * left behind (killed, with more buckets): they belong to no artifact, and would only confuse
+ * whoever looks into the directory. Nothing else is touched. */
+static void remove_stale_buckets(const char *parts_dir, uint32_t num_buckets)
+{
+    DIR *d = opendir(parts_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        unsigned b;
+        int len = 0;
+        if (strlen(e->d_name) == strlen("bucket-00000.lance") &&
+            sscanf(e->d_name, "bucket-%5u.lance%n", &b, &len) == 1 &&
+            len == (int)strlen(e->d_name) && b >= num_buckets) {
+            unlinkat(dirfd(d), e->d_name, 0);
+        }
+    }
+    closedir(d);
+}
+
 /* Checks the parameters and fills the manifest header from them. */
 static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
 {
@@ -206,6 +227,8 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
         char parts[4096];
         snprintf(parts, sizeof parts, "%s/%s", dir, PA_ARTIFACT_PARTS_DIR);
         st = make_dir(parts, NULL);
+        if (st == PA_OK)
+            remove_stale_buckets(parts, w->m.num_buckets);
     }
     if (st == PA_OK)
         st = open_buckets(w);

@@ -117,6 +117,28 @@ static void test_manifest_many_ranges(void)
     CHECK(stat(mpath, &sb) == 0 && sb.st_size > (1 << 17));
 }
 
+/* A rerun into a directory that a killed run with more buckets left behind: the stale bucket
+ * files go, anything else stays. */
+static void test_stale_buckets(void)
+{
+    const char *dir = tpath("stale");
+    char p[800];
+    mkdir(dir, 0755);
+    snprintf(p, sizeof p, "%s/partitions", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/partitions/bucket-00009.lance", dir);
+    write_bytes(p, "half a bucket", 13);
+    snprintf(p, sizeof p, "%s/partitions/notes.txt", dir);
+    write_bytes(p, "mine", 4);
+    CHECK_OK(make_artifact(dir, NULL, 16, 4, 1000, 1 << 20));
+    snprintf(p, sizeof p, "%s/partitions/bucket-00009.lance", dir);
+    CHECK(access(p, F_OK) != 0);
+    snprintf(p, sizeof p, "%s/partitions/notes.txt", dir);
+    CHECK(access(p, F_OK) == 0);
+    snprintf(p, sizeof p, "%s/partitions/bucket-00003.lance", dir);
+    CHECK(access(p, F_OK) == 0);
+}
+
 /* A .npy file cut inside its header: "truncated", not "not a .npy file". */
 static void test_npy_cut_header(void)
 {
@@ -150,6 +172,7 @@ int main(void)
     mkdir(tmpdir, 0755);
     test_manifest_stream();
     test_manifest_many_ranges();
+    test_stale_buckets();
     test_npy_cut_header();
     test_lance_rle_named();
     TEST_DONE();
