@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@ typedef struct bucket {
 struct pa_artifact_writer {
     char *dir;
     bool created_dir;
+    int lock_fd;         /* the directory, flock()ed while this writer works in it */
     pa_manifest m;
     uint64_t cap;        /* rows per bucket buffer */
     size_t row_bytes;
@@ -44,7 +47,7 @@ struct pa_artifact_writer {
     uint64_t *counts;    /* per local partition (part_id / B) */
     uint32_t max_local;  /* partitions per bucket, rounded up */
     pa_artifact_write_stats stats;
-    bool finished, failed;
+    bool finished, failed, locked;
 };
 
 /* Copies one M-byte code. Common widths get a constant-size memcpy the compiler inlines; a
@@ -200,6 +203,16 @@ static pa_status open_buckets(pa_artifact_writer *w)
     return PA_OK;
 }
 
+static pa_status check_not_committed(const char *dir)
+{
+    char manifest[4096];
+    snprintf(manifest, sizeof manifest, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
+    if (access(manifest, F_OK) == 0)
+        return pa_fail(PA_ERR_STATE, "%s: already holds a committed artifact (manifest.json); "
+                       "remove it or choose another directory", dir);
+    return PA_OK;
+}
+
 /* Creates the writer (see the header). */
 pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
                                     const pa_artifact_params *params)
@@ -210,19 +223,31 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
     pa_artifact_writer *w = pa_calloc(1, sizeof *w, "artifact writer");
     if (!w)
         return PA_ERR_NOMEM;
+    w->lock_fd = -1;
     w->dir = pa_strdup(dir, "artifact path");
     pa_status st = w->dir ? init_params(w, params) : PA_ERR_NOMEM;
     if (st == PA_OK)
         st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET);
-    if (st == PA_OK) {
-        char manifest[4096];
-        snprintf(manifest, sizeof manifest, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
-        if (access(manifest, F_OK) == 0)
-            st = pa_fail(PA_ERR_STATE, "%s: already holds a committed artifact (manifest.json); "
-                         "remove it or choose another directory", dir);
-    }
-    if (st == PA_OK)
+    if (st == PA_OK && (st = check_not_committed(dir)) == PA_OK)
         st = make_dir(dir, &w->created_dir);
+    /* One writer per directory: a second one (the same command started twice) would write into
+     * the same bucket files. The lock is the directory's flock, which the kernel drops when the
+     * process dies, so a killed run never blocks the rerun. Only a writer holding it removes
+     * anything when it fails. */
+    if (st == PA_OK) {
+        w->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (w->lock_fd < 0)
+            st = pa_fail(PA_ERR_IO, "%s: cannot open directory: %s", dir, strerror(errno));
+        else if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0)
+            st = errno == EWOULDBLOCK
+                     ? pa_fail(PA_ERR_STATE, "%s: another partifact process is writing an "
+                               "artifact into this directory", dir)
+                     : pa_fail(PA_ERR_IO, "%s: cannot lock directory: %s", dir, strerror(errno));
+        else
+            w->locked = true;
+    }
+    if (st == PA_OK) /* again, now that no other writer can commit meanwhile */
+        st = check_not_committed(dir);
     if (st == PA_OK) {
         char parts[4096];
         snprintf(parts, sizeof parts, "%s/%s", dir, PA_ARTIFACT_PARTS_DIR);
@@ -401,6 +426,10 @@ void pa_artifact_writer_abort(pa_artifact_writer *w)
 {
     if (!w || w->finished || !w->dir)
         return;
+    if (!w->locked) { /* another writer's directory, or nothing made yet: touch nothing */
+        w->failed = true;
+        return;
+    }
     char path[4096];
     for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++) {
         pa_lance_writer_free(w->buckets[b].lw); /* an unclosed file is removed */
@@ -435,6 +464,8 @@ void pa_artifact_writer_free(pa_artifact_writer *w)
     free(w->scratch_parts);
     free(w->scratch_codes);
     free(w->counts);
+    if (w->lock_fd >= 0)
+        close(w->lock_fd); /* drops the lock */
     pa_manifest_clear(&w->m);
     free(w->dir);
     free(w);

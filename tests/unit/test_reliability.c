@@ -139,6 +139,37 @@ static void test_stale_buckets(void)
     CHECK(access(p, F_OK) == 0);
 }
 
+/* Two writers into one directory (the same command started twice): the second is refused,
+ * and its failure removes nothing of the first's; once the first is done, the directory holds a
+ * committed artifact and a new writer is refused for that. */
+static void test_one_writer_per_dir(void)
+{
+    const char *dir = tpath("locked");
+    pa_artifact_params prm = {.num_partitions = 8, .num_buckets = 2, .code_bytes = 4,
+                              .dimension = 8, .memory_bytes = 1 << 20};
+    pa_artifact_writer *a = NULL, *b = NULL;
+    CHECK_OK(pa_artifact_writer_create(&a, dir, &prm));
+    CHECK_ERR(pa_artifact_writer_create(&b, dir, &prm), PA_ERR_STATE,
+              "another partifact process is writing an artifact into this directory");
+    CHECK(b == NULL);
+    uint64_t ids[3] = {1, 2, 3};
+    uint32_t parts[3] = {0, 5, 7};
+    uint8_t codes[12] = {0};
+    if (a) {
+        CHECK_OK(pa_artifact_writer_append(a, ids, 3, parts, 3, codes, 12));
+        CHECK_OK(pa_artifact_writer_finish(a));
+        pa_artifact_writer_free(a);
+    }
+    pa_artifact *r;
+    CHECK_OK(pa_artifact_open(&r, dir));
+    if (r) {
+        CHECK_OK(pa_artifact_verify(r, NULL));
+        pa_artifact_free(r);
+    }
+    CHECK_ERR(pa_artifact_writer_create(&b, dir, &prm), PA_ERR_STATE,
+              "already holds a committed artifact");
+}
+
 /* A .npy file cut inside its header: "truncated", not "not a .npy file". */
 static void test_npy_cut_header(void)
 {
@@ -173,6 +204,7 @@ int main(void)
     test_manifest_stream();
     test_manifest_many_ranges();
     test_stale_buckets();
+    test_one_writer_per_dir();
     test_npy_cut_header();
     test_lance_rle_named();
     TEST_DONE();
