@@ -294,6 +294,9 @@ typedef struct pa_artifact_params {
     const char *model;       /* model file the codes were made with (recorded with its       */
                              /* XXH64), or NULL                                              */
     uint64_t memory_bytes;   /* budget for the writer's buffers; 0: 256 MiB                  */
+    uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
+                             /* of ranges they will make (one per partition per flush) is    */
+                             /* then reserved from the budget, or refused up front           */
 } pa_artifact_params;
 
 typedef struct pa_artifact_writer pa_artifact_writer;

@@ -131,7 +131,8 @@ int pa_cmd_encode(int argc, char **argv)
                                   .dimension = a.dim,
                                   .metric = pa_metric_name((pa_metric)a.metric),
                                   .model = model_path,
-                                  .memory_bytes = memory - fixed};
+                                  .memory_bytes = memory - fixed,
+                                  .expected_rows = pa_vec_input_num_rows(in)};
         st = pa_artifact_writer_create(&w, out, &prm);
         if (st == PA_ERR_BUDGET) {
             rc = pa_cli_error("encode", "the --memory budget of %" PRIu64 " bytes leaves %" PRIu64

@@ -146,8 +146,11 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
     return PA_OK;
 }
 
-/* Sizes the buffers from the budget, refusing up front a budget too small to work with. */
-static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget)
+/* Sizes the buffers from the budget, refusing up front a budget too small to work with. With
+ * the number of rows known, the range table they will make is reserved from the budget too:
+ * every flush of a bucket adds a range for each of its partitions in the buffer, so smaller
+ * buffers mean more ranges; the buffer size is lowered until both fit. */
+static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t rows)
 {
     uint32_t B = w->m.num_buckets;
     w->row_bytes = 8 + 4 + w->m.code_bytes;
@@ -163,8 +166,29 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget)
                        "%zu-byte rows: at least %" PRIu64 " bytes are needed (%u rows per buffer), "
                        "or use fewer buckets",
                        w->dir, budget, B, w->row_bytes, min_need, MIN_BUFFER_ROWS);
-    w->cap = (budget - fixed) / ((uint64_t)(B + 1) * w->row_bytes);
-    w->stats.buffer_bytes = (uint64_t)(B + 1) * w->cap * w->row_bytes + fixed;
+    const uint64_t per_row = (uint64_t)(B + 1) * w->row_bytes;
+    w->cap = (budget - fixed) / per_row;
+    uint64_t range_bytes = 0;
+    for (int it = 0; rows && it < 32; it++) {
+        uint64_t flushes = rows / w->cap + B;
+        uint64_t ranges = flushes * PA_MIN(w->cap, (uint64_t)w->max_local);
+        ranges = PA_MIN(ranges, rows + w->m.num_partitions);
+        range_bytes = ranges * 2 * sizeof(pa_range); /* the arrays grow by doubling */
+        uint64_t cap = range_bytes < budget - fixed ? (budget - fixed - range_bytes) / per_row : 0;
+        if (cap < MIN_BUFFER_ROWS)
+            return pa_fail(PA_ERR_BUDGET,
+                           "%s: a memory budget of %" PRIu64 " bytes is too small for %" PRIu64
+                           " rows in %u partitions: their range table needs about %" PRIu64
+                           " bytes (%" PRIu64 " ranges), on top of at least %" PRIu64 " bytes of "
+                           "buffers for %u buckets; raise the budget, or use fewer partitions or "
+                           "buckets",
+                           w->dir, budget, rows, w->m.num_partitions, range_bytes, ranges,
+                           min_need, B);
+        if (cap == w->cap)
+            break;
+        w->cap = cap;
+    }
+    w->stats.buffer_bytes = (uint64_t)(B + 1) * w->cap * w->row_bytes + fixed + range_bytes;
     return PA_OK;
 }
 
@@ -227,7 +251,8 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
     w->dir = pa_strdup(dir, "artifact path");
     pa_status st = w->dir ? init_params(w, params) : PA_ERR_NOMEM;
     if (st == PA_OK)
-        st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET);
+        st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET,
+                          params->expected_rows);
     if (st == PA_OK && (st = check_not_committed(dir)) == PA_OK)
         st = make_dir(dir, &w->created_dir);
     /* One writer per directory: a second one (the same command started twice) would write into

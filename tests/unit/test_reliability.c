@@ -170,6 +170,37 @@ static void test_one_writer_per_dir(void)
               "already holds a committed artifact");
 }
 
+/* With the row count known, the range table is reserved from the budget, and a budget it does
+ * not fit is refused up front with the numbers, not found out at the end of a long run. */
+static void test_range_table_budget(void)
+{
+    pa_artifact_params prm = {.num_partitions = 65536, .num_buckets = 64, .code_bytes = 16,
+                              .dimension = 128, .memory_bytes = 256u << 20,
+                              .expected_rows = 1000000000};
+    pa_artifact_writer *w = NULL;
+    CHECK_ERR(pa_artifact_writer_create(&w, tpath("ranges-big"), &prm), PA_ERR_BUDGET,
+              "too small for 1000000000 rows in 65536 partitions: their range table needs about");
+    CHECK(access(tpath("ranges-big"), F_OK) != 0); /* refused before anything was made */
+    prm.expected_rows = 100000000;
+    prm.memory_bytes = 256u << 20;
+    CHECK_OK(pa_artifact_writer_create(&w, tpath("ranges-ok"), &prm));
+    pa_artifact_write_stats ws;
+    if (w) {
+        pa_artifact_writer_stats(w, &ws);
+        CHECK(ws.buffer_bytes <= prm.memory_bytes);
+        pa_artifact_writer_free(w);
+    }
+    /* the same budget without a row count: buffers take all of it */
+    prm.expected_rows = 0;
+    CHECK_OK(pa_artifact_writer_create(&w, tpath("ranges-unknown"), &prm));
+    if (w) {
+        pa_artifact_write_stats ws2;
+        pa_artifact_writer_stats(w, &ws2);
+        CHECK(ws2.buffer_bytes <= prm.memory_bytes);
+        pa_artifact_writer_free(w);
+    }
+}
+
 /* A .npy file cut inside its header: "truncated", not "not a .npy file". */
 static void test_npy_cut_header(void)
 {
@@ -205,6 +236,7 @@ int main(void)
     test_manifest_many_ranges();
     test_stale_buckets();
     test_one_writer_per_dir();
+    test_range_table_budget();
     test_npy_cut_header();
     test_lance_rle_named();
     TEST_DONE();
