@@ -1,17 +1,22 @@
 # partifact — the two commands a fresh Debian 12 machine needs (as root):
 #   make demo    install what is needed, build, and run the main job on generated data
 #   make check   install what is needed, build, and run every test
-# Other targets: deps, build, check-asan (the ASan+UBSan test build), install, bench, clean.
+# Other targets: deps, build, check-asan (the ASan+UBSan test build), fuzz / check-fuzz (the
+# libFuzzer targets, built with clang), install, bench, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TARGETS := fuzz_lance_file fuzz_lance_dataset fuzz_artifact_manifest fuzz_model fuzz_npy fuzz_vecs
+FUZZ_SECONDS ?= 25
 JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
-              protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time
+              protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time \
+              clang libclang-rt-14-dev libomp-14-dev
 NODE_DIR   := tests/interop
 BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 
-.PHONY: all deps deps-apt deps-node build demo check check-asan install bench bench-deps clean
+.PHONY: all deps deps-apt deps-node build demo check check-asan fuzz check-fuzz install bench bench-deps clean
 
 all: build
 
@@ -52,6 +57,23 @@ check-asan: deps-apt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L unit
 
+# The libFuzzer targets (fuzz/): clang with -fsanitize=fuzzer,address,undefined; libFuzzer
+# itself comes from libclang-rt-14-dev, OpenMP for clang from libomp-14-dev.
+fuzz: deps-apt
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DPA_FUZZ=ON -DPA_BUILD_TESTS=OFF \
+	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# A short run of every fuzz target (FUZZ_SECONDS each, one after the other); fails on any crash,
+# leak, hang or sanitizer report. Long runs: fuzz/run.sh TARGET SECONDS (docs/fuzzing.md).
+check-fuzz: fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  fuzz/run.sh $$t $(FUZZ_SECONDS) $(FUZZ_BUILD) >$(FUZZ_BUILD)/$$t.log 2>&1 \
+	    || { tail -50 $(FUZZ_BUILD)/$$t.log; exit 1; }; \
+	  grep -E 'stat::(number_of_executed_units|new_units_added)' $(FUZZ_BUILD)/$$t.log; \
+	done
+
 # The peers and data the benchmarks compare against (FAISS, Fashion-MNIST; LanceDB from npm).
 bench-deps: deps
 	@missing=""; for p in $(BENCH_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -69,4 +91,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -294,6 +294,9 @@ typedef struct pa_artifact_params {
     const char *model;       /* model file the codes were made with (recorded with its       */
                              /* XXH64), or NULL                                              */
     uint64_t memory_bytes;   /* budget for the writer's buffers; 0: 256 MiB                  */
+    uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
+                             /* of ranges they will make (one per partition per flush) is    */
+                             /* then reserved from the budget, or refused up front           */
 } pa_artifact_params;
 
 typedef struct pa_artifact_writer pa_artifact_writer;
@@ -548,9 +551,10 @@ typedef void (*pa_progress_fn)(void *ctx, const char *stage, uint64_t done, uint
 
 typedef struct pa_encode_options {
     uint32_t num_buckets;   /* artifact bucket files; 0: min(num_partitions, 64)              */
-    uint64_t memory_bytes;  /* budget for the input batch plus the writer's buffers; 0: 256 MiB */
-    uint64_t batch_rows;    /* rows per backend call; 0: 65,536, fewer if a quarter of the   */
-                            /* budget holds fewer (at least 256)                              */
+    uint64_t memory_bytes;  /* budget for the model, the cpu backend's working blocks, the   */
+                            /* input batch and the writer's buffers and ranges; 0: 256 MiB    */
+    uint64_t batch_rows;    /* rows per backend call; 0: 65,536, or fewer so that a batch and */
+                            /* its working blocks take at most a quarter of the budget        */
     const char *model_path; /* the model's file, recorded in the manifest (may be NULL)       */
     pa_progress_fn progress;
     void *progress_ctx;

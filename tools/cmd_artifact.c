@@ -283,7 +283,8 @@ int pa_cmd_artifact_gen(int argc, char **argv)
                               .code_bytes = (uint32_t)m,
                               .dimension = (uint32_t)(m * 8),
                               .metric = "l2",
-                              .memory_bytes = memory};
+                              .memory_bytes = memory,
+                              .expected_rows = rows};
     double t0 = now_s();
     pa_artifact_writer *w;
     pa_status st = pa_artifact_writer_create(&w, out, &prm);

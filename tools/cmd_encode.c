@@ -46,8 +46,10 @@ int pa_cmd_encode(int argc, char **argv)
                    "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
                    "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
                    "streams (row_id, part_id, code) into a partition artifact. --memory bounds\n"
-                   "the input batch plus the artifact writer's buffers; --batch defaults to\n"
-                   "65,536 rows, fewer when a quarter of --memory holds fewer.\n");
+                   "the model, the input batch, the cpu backend's working blocks and the\n"
+                   "artifact writer's buffers; what does not fit is refused before any work.\n"
+                   "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
+                   "blocks take at most a quarter of --memory.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }

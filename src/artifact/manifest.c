@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -102,64 +103,112 @@ pa_status pa_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes)
     return st;
 }
 
-static json_t *hex64(uint64_t v)
+/* The manifest is written as a stream through a small buffer rather than built as a JSON tree:
+ * an artifact of hundreds of millions of rows can have millions of ranges, and a tree of them
+ * (about 150 bytes per range) would need far more memory than the writer's budget, at the very
+ * end of a long run. The output is what jansson's JSON_COMPACT gives for the same document. */
+typedef struct jw {
+    int fd;
+    const char *path;
+    uint64_t off;
+    size_t n;
+    pa_status st;
+    char buf[1 << 16];
+} jw;
+
+static void jw_flush(jw *w)
 {
-    char b[17];
-    snprintf(b, sizeof b, "%016" PRIx64, v);
-    return json_string(b);
+    if (w->st == PA_OK && w->n)
+        w->st = pa_pwrite_full(w->fd, w->buf, w->n, w->off, w->path);
+    w->off += w->n;
+    w->n = 0;
 }
 
-/* Builds the JSON document for m. */
-static json_t *manifest_json(const pa_manifest *m)
+static void jw_put(jw *w, const char *s, size_t len)
 {
-    json_t *root = json_object();
-    json_object_set_new(root, "format", json_string(PA_ARTIFACT_FORMAT));
-    json_object_set_new(root, "format_version", json_integer(PA_ARTIFACT_FORMAT_VERSION));
-    json_object_set_new(root, "num_partitions", json_integer(m->num_partitions));
-    json_object_set_new(root, "num_buckets", json_integer(m->num_buckets));
-    json_object_set_new(root, "code_bytes", json_integer(m->code_bytes));
-    json_object_set_new(root, "num_bits", json_integer(m->num_bits));
-    json_object_set_new(root, "dimension", json_integer(m->dimension));
-    json_object_set_new(root, "metric", json_string(m->metric));
-    json_object_set_new(root, "total_rows", json_integer((json_int_t)m->total_rows));
-    if (m->model) {
-        json_t *model = json_object();
-        json_object_set_new(model, "path", json_string(m->model));
-        json_object_set_new(model, "xxh64", hex64(m->model_xxh64));
-        json_object_set_new(root, "model", model);
-    } else {
-        json_object_set_new(root, "model", json_null());
+    while (len && w->st == PA_OK) {
+        if (w->n == sizeof w->buf)
+            jw_flush(w);
+        size_t k = PA_MIN(len, sizeof w->buf - w->n);
+        memcpy(w->buf + w->n, s, k);
+        w->n += k, s += k, len -= k;
     }
-    json_t *files = json_array();
+}
+
+__attribute__((format(printf, 2, 3))) static void jw_printf(jw *w, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (k < 0 || (size_t)k >= sizeof tmp) {
+        if (w->st == PA_OK)
+            w->st = pa_fail(PA_ERR_INVALID, "%s: manifest entry too long", w->path);
+        return;
+    }
+    jw_put(w, tmp, (size_t)k);
+}
+
+/* A JSON string literal (quoted and escaped by jansson). */
+static void jw_string(jw *w, const char *s)
+{
+    json_t *j = json_string(s);
+    char *t = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!t) {
+        if (w->st == PA_OK)
+            w->st = pa_fail(PA_ERR_INVALID, "%s: \"%s\" cannot be written as a JSON string "
+                            "(not UTF-8?)", w->path, s);
+        return;
+    }
+    jw_put(w, t, strlen(t));
+    free(t);
+}
+
+/* Writes the JSON document for m (and a final newline) to fd. */
+static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
+{
+    jw *w = pa_malloc(sizeof *w, "manifest buffer");
+    if (!w)
+        return PA_ERR_NOMEM;
+    w->fd = fd, w->path = path, w->off = 0, w->n = 0, w->st = PA_OK;
+    jw_printf(w, "{\"format\":\"%s\",\"format_version\":%d,\"num_partitions\":%u,"
+              "\"num_buckets\":%u,\"code_bytes\":%u,\"num_bits\":%u,\"dimension\":%u,"
+              "\"metric\":", PA_ARTIFACT_FORMAT, PA_ARTIFACT_FORMAT_VERSION, m->num_partitions,
+              m->num_buckets, m->code_bytes, m->num_bits, m->dimension);
+    jw_string(w, m->metric);
+    jw_printf(w, ",\"total_rows\":%" PRIu64 ",\"model\":", m->total_rows);
+    if (m->model) {
+        jw_put(w, "{\"path\":", 8);
+        jw_string(w, m->model);
+        jw_printf(w, ",\"xxh64\":\"%016" PRIx64 "\"}", m->model_xxh64);
+    } else {
+        jw_put(w, "null", 4);
+    }
+    jw_put(w, ",\"files\":[", 10);
     for (uint32_t i = 0; i < m->num_files; i++) {
         const pa_artifact_file_rec *f = &m->files[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "path", json_string(f->path));
-        json_object_set_new(o, "rows", json_integer((json_int_t)f->rows));
-        json_object_set_new(o, "bytes", json_integer((json_int_t)f->bytes));
-        json_object_set_new(o, "xxh64", hex64(f->xxh64));
-        json_array_append_new(files, o);
+        jw_put(w, i ? ",{\"path\":" : "{\"path\":", i ? 9 : 8);
+        jw_string(w, f->path);
+        jw_printf(w, ",\"rows\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"xxh64\":\"%016" PRIx64 "\"}",
+                  f->rows, f->bytes, f->xxh64);
     }
-    json_object_set_new(root, "files", files);
-    json_t *parts = json_array();
+    jw_put(w, "],\"partitions\":[", 16);
     for (uint32_t p = 0; p < m->num_partitions; p++) {
         const pa_part_ranges *pr = &m->parts[p];
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_integer(p));
-        json_object_set_new(o, "file", json_integer(p % m->num_buckets));
-        json_object_set_new(o, "rows", json_integer((json_int_t)pr->num_rows));
-        json_t *ranges = json_array();
-        for (uint32_t r = 0; r < pr->num_ranges; r++) {
-            json_t *pair = json_array();
-            json_array_append_new(pair, json_integer((json_int_t)pr->ranges[r].offset));
-            json_array_append_new(pair, json_integer((json_int_t)pr->ranges[r].num_rows));
-            json_array_append_new(ranges, pair);
-        }
-        json_object_set_new(o, "ranges", ranges);
-        json_array_append_new(parts, o);
+        jw_printf(w, "%s{\"id\":%u,\"file\":%u,\"rows\":%" PRIu64 ",\"ranges\":[", p ? "," : "",
+                  p, p % m->num_buckets, pr->num_rows);
+        for (uint32_t r = 0; r < pr->num_ranges; r++)
+            jw_printf(w, "%s[%" PRIu64 ",%" PRIu64 "]", r ? "," : "", pr->ranges[r].offset,
+                      pr->ranges[r].num_rows);
+        jw_put(w, "]}", 2);
     }
-    json_object_set_new(root, "partitions", parts);
-    return root;
+    jw_put(w, "]}\n", 3);
+    jw_flush(w);
+    pa_status st = w->st;
+    free(w);
+    return st;
 }
 
 /* Writes the manifest to a temporary name, fsyncs it, renames it into place, fsyncs the dir. */
@@ -168,29 +217,21 @@ pa_status pa_manifest_commit(const pa_manifest *m, const char *dir)
     char tmp[4096], final[4096];
     snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, PA_ARTIFACT_MANIFEST);
     snprintf(final, sizeof final, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
-    json_t *root = manifest_json(m);
-    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
-    json_decref(root);
-    if (!text)
-        return pa_fail(PA_ERR_NOMEM, "%s: out of memory serialising the manifest", final);
-    size_t len = strlen(text);
     pa_status st = PA_OK;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     if (st == PA_OK)
-        st = pa_pwrite_full(fd, text, len, 0, tmp);
-    if (st == PA_OK)
-        st = pa_pwrite_full(fd, "\n", 1, len, tmp);
+        st = manifest_write(m, fd, tmp);
     if (st == PA_OK)
         st = pa_fsync_fd(fd, tmp);
     if (fd >= 0 && close(fd) != 0 && st == PA_OK)
         st = pa_fail(PA_ERR_IO, "%s: close failed: %s", tmp, strerror(errno));
-    free(text);
     if (st == PA_OK && rename(tmp, final) != 0)
         st = pa_fail(PA_ERR_IO, "%s: cannot rename to %s: %s", tmp, final, strerror(errno));
-    if (st == PA_OK)
-        st = pa_fsync_dir_of(final);
+    if (st == PA_OK && (st = pa_fsync_dir_of(final)) != PA_OK)
+        unlink(final); /* the commit is not known to be durable: take it back, so that a failed
+                        * commit never leaves an artifact that looks complete */
     if (st != PA_OK)
         unlink(tmp);
     return st;

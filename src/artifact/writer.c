@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +36,7 @@ typedef struct bucket {
 struct pa_artifact_writer {
     char *dir;
     bool created_dir;
+    int lock_fd;         /* the directory, flock()ed while this writer works in it */
     pa_manifest m;
     uint64_t cap;        /* rows per bucket buffer */
     size_t row_bytes;
@@ -44,7 +47,7 @@ struct pa_artifact_writer {
     uint64_t *counts;    /* per local partition (part_id / B) */
     uint32_t max_local;  /* partitions per bucket, rounded up */
     pa_artifact_write_stats stats;
-    bool finished, failed;
+    bool finished, failed, locked;
 };
 
 /* Copies one M-byte code. Common widths get a constant-size memcpy the compiler inlines; a
@@ -80,6 +83,27 @@ static pa_status make_dir(const char *path, bool *created)
     if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return PA_OK;
     return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+}
+
+/* Removes bucket files numbered num_buckets and up that an earlier run into the same directory
+ * left behind (killed, with more buckets): they belong to no artifact, and would only confuse
+ * whoever looks into the directory. Nothing else is touched. */
+static void remove_stale_buckets(const char *parts_dir, uint32_t num_buckets)
+{
+    DIR *d = opendir(parts_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        unsigned b;
+        int len = 0;
+        if (strlen(e->d_name) == strlen("bucket-00000.lance") &&
+            sscanf(e->d_name, "bucket-%5u.lance%n", &b, &len) == 1 &&
+            len == (int)strlen(e->d_name) && b >= num_buckets) {
+            unlinkat(dirfd(d), e->d_name, 0);
+        }
+    }
+    closedir(d);
 }
 
 /* Checks the parameters and fills the manifest header from them. */
@@ -122,13 +146,19 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
     return PA_OK;
 }
 
-/* Sizes the buffers from the budget, refusing up front a budget too small to work with. */
-static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget)
+/* Sizes the buffers from the budget, refusing up front a budget too small to work with. With
+ * the number of rows known, the range table they will make is reserved from the budget too:
+ * every flush of a bucket adds a range for each of its partitions in the buffer, so smaller
+ * buffers mean more ranges; the buffer size is lowered until both fit. */
+static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t rows)
 {
     uint32_t B = w->m.num_buckets;
     w->row_bytes = 8 + 4 + w->m.code_bytes;
     w->max_local = (w->m.num_partitions + B - 1) / B;
-    uint64_t fixed = (uint64_t)w->max_local * 8 + (uint64_t)B * (sizeof(bucket) + 4096);
+    /* sort counts, the bucket table with each Lance writer's small state, and the partition
+     * table (its ranges grow as buffers are flushed: 16 bytes per range) */
+    uint64_t fixed = (uint64_t)w->max_local * 8 + (uint64_t)B * (sizeof(bucket) + 4096) +
+                     (uint64_t)w->m.num_partitions * sizeof(pa_part_ranges);
     uint64_t min_need = fixed + (uint64_t)(B + 1) * MIN_BUFFER_ROWS * w->row_bytes;
     if (budget < min_need)
         return pa_fail(PA_ERR_BUDGET,
@@ -136,8 +166,29 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget)
                        "%zu-byte rows: at least %" PRIu64 " bytes are needed (%u rows per buffer), "
                        "or use fewer buckets",
                        w->dir, budget, B, w->row_bytes, min_need, MIN_BUFFER_ROWS);
-    w->cap = (budget - fixed) / ((uint64_t)(B + 1) * w->row_bytes);
-    w->stats.buffer_bytes = (uint64_t)(B + 1) * w->cap * w->row_bytes + fixed;
+    const uint64_t per_row = (uint64_t)(B + 1) * w->row_bytes;
+    w->cap = (budget - fixed) / per_row;
+    uint64_t range_bytes = 0;
+    for (int it = 0; rows && it < 32; it++) {
+        uint64_t flushes = rows / w->cap + B;
+        uint64_t ranges = flushes * PA_MIN(w->cap, (uint64_t)w->max_local);
+        ranges = PA_MIN(ranges, rows + w->m.num_partitions);
+        range_bytes = ranges * 2 * sizeof(pa_range); /* the arrays grow by doubling */
+        uint64_t cap = range_bytes < budget - fixed ? (budget - fixed - range_bytes) / per_row : 0;
+        if (cap < MIN_BUFFER_ROWS)
+            return pa_fail(PA_ERR_BUDGET,
+                           "%s: a memory budget of %" PRIu64 " bytes is too small for %" PRIu64
+                           " rows in %u partitions: their range table needs about %" PRIu64
+                           " bytes (%" PRIu64 " ranges), on top of at least %" PRIu64 " bytes of "
+                           "buffers for %u buckets; raise the budget, or use fewer partitions or "
+                           "buckets",
+                           w->dir, budget, rows, w->m.num_partitions, range_bytes, ranges,
+                           min_need, B);
+        if (cap == w->cap)
+            break;
+        w->cap = cap;
+    }
+    w->stats.buffer_bytes = (uint64_t)(B + 1) * w->cap * w->row_bytes + fixed + range_bytes;
     return PA_OK;
 }
 
@@ -176,6 +227,16 @@ static pa_status open_buckets(pa_artifact_writer *w)
     return PA_OK;
 }
 
+static pa_status check_not_committed(const char *dir)
+{
+    char manifest[4096];
+    snprintf(manifest, sizeof manifest, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
+    if (access(manifest, F_OK) == 0)
+        return pa_fail(PA_ERR_STATE, "%s: already holds a committed artifact (manifest.json); "
+                       "remove it or choose another directory", dir);
+    return PA_OK;
+}
+
 /* Creates the writer (see the header). */
 pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
                                     const pa_artifact_params *params)
@@ -186,23 +247,38 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
     pa_artifact_writer *w = pa_calloc(1, sizeof *w, "artifact writer");
     if (!w)
         return PA_ERR_NOMEM;
+    w->lock_fd = -1;
     w->dir = pa_strdup(dir, "artifact path");
     pa_status st = w->dir ? init_params(w, params) : PA_ERR_NOMEM;
     if (st == PA_OK)
-        st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET);
-    if (st == PA_OK) {
-        char manifest[4096];
-        snprintf(manifest, sizeof manifest, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
-        if (access(manifest, F_OK) == 0)
-            st = pa_fail(PA_ERR_STATE, "%s: already holds a committed artifact (manifest.json); "
-                         "remove it or choose another directory", dir);
-    }
-    if (st == PA_OK)
+        st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET,
+                          params->expected_rows);
+    if (st == PA_OK && (st = check_not_committed(dir)) == PA_OK)
         st = make_dir(dir, &w->created_dir);
+    /* One writer per directory: a second one (the same command started twice) would write into
+     * the same bucket files. The lock is the directory's flock, which the kernel drops when the
+     * process dies, so a killed run never blocks the rerun. Only a writer holding it removes
+     * anything when it fails. */
+    if (st == PA_OK) {
+        w->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (w->lock_fd < 0)
+            st = pa_fail(PA_ERR_IO, "%s: cannot open directory: %s", dir, strerror(errno));
+        else if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0)
+            st = errno == EWOULDBLOCK
+                     ? pa_fail(PA_ERR_STATE, "%s: another partifact process is writing an "
+                               "artifact into this directory", dir)
+                     : pa_fail(PA_ERR_IO, "%s: cannot lock directory: %s", dir, strerror(errno));
+        else
+            w->locked = true;
+    }
+    if (st == PA_OK) /* again, now that no other writer can commit meanwhile */
+        st = check_not_committed(dir);
     if (st == PA_OK) {
         char parts[4096];
         snprintf(parts, sizeof parts, "%s/%s", dir, PA_ARTIFACT_PARTS_DIR);
         st = make_dir(parts, NULL);
+        if (st == PA_OK)
+            remove_stale_buckets(parts, w->m.num_buckets);
     }
     if (st == PA_OK)
         st = open_buckets(w);
@@ -336,6 +412,21 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         bk->ids = NULL, bk->parts = NULL, bk->codes = NULL;
     }
     w->m.total_rows = w->stats.rows;
+    /* The bucket files are fsynced; their names must be too before the manifest commits them
+     * (else a crash after the commit could leave a manifest naming files that are gone): the
+     * partitions directory, and the artifact directory's entry in its parent if we made it.
+     * The artifact directory itself is fsynced by the commit. */
+    char path[4096];
+    if (st == PA_OK) {
+        snprintf(path, sizeof path, "%s/%s/x", w->dir, PA_ARTIFACT_PARTS_DIR);
+        st = pa_fsync_dir_of(path);
+    }
+    if (st == PA_OK && w->created_dir) {
+        snprintf(path, sizeof path, "%s", w->dir);
+        for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+            path[n - 1] = '\0';
+        st = pa_fsync_dir_of(path);
+    }
     if (st == PA_OK)
         st = pa_manifest_commit(&w->m, w->dir);
     if (st != PA_OK) {
@@ -360,6 +451,10 @@ void pa_artifact_writer_abort(pa_artifact_writer *w)
 {
     if (!w || w->finished || !w->dir)
         return;
+    if (!w->locked) { /* another writer's directory, or nothing made yet: touch nothing */
+        w->failed = true;
+        return;
+    }
     char path[4096];
     for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++) {
         pa_lance_writer_free(w->buckets[b].lw); /* an unclosed file is removed */
@@ -394,6 +489,8 @@ void pa_artifact_writer_free(pa_artifact_writer *w)
     free(w->scratch_parts);
     free(w->scratch_codes);
     free(w->counts);
+    if (w->lock_fd >= 0)
+        close(w->lock_fd); /* drops the lock */
     pa_manifest_clear(&w->m);
     free(w->dir);
     free(w);

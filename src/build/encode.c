@@ -2,8 +2,9 @@
  *
  * Rows stream from a vector input in batches; the backend assigns each row to its nearest
  * centroid and encodes its PQ code; the artifact writer routes the rows to their bucket buffers.
- * Memory is the batch (vectors, ids, part ids, codes) plus the writer's buffers, and the whole
- * of it is held to the caller's budget, checked before any work starts. */
+ * Memory is the model, the backend's working blocks, the batch (vectors, ids, part ids, codes)
+ * and the writer's buffers and range table, and the whole of it is held to the caller's
+ * budget, checked before any work starts. */
 #include "common/common.h"
 #include "partifact.h"
 
@@ -18,36 +19,46 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The bytes one batch of rows holds: the float vectors, row ids, part ids and codes. */
-static uint64_t batch_bytes(uint64_t rows, uint32_t dim, uint32_t code_bytes)
-{
-    return rows * ((uint64_t)dim * 4 + 8 + 4 + code_bytes);
-}
+/* The memory an encode needs besides the artifact writer's buffers. */
+typedef struct budget {
+    uint64_t memory, batch, batch_bytes, model_bytes, work_bytes, fixed;
+} budget;
 
-/* Checks the options against the model and input, and splits the budget between the batch and
- * the artifact writer. Refuses up front, with the numbers, a batch that leaves the writer less
- * than it needs, rather than running out of memory later. */
-static pa_status plan_budget(const pa_encode_options *o, uint32_t dim, uint32_t code_bytes,
-                             uint64_t *batch, uint64_t *writer_bytes)
+/* Splits the budget, checked before any work: the model (centroids, codebook and their
+ * prepared norms / transposed copies, once in the model and once per backend call), the cpu
+ * backend's working blocks (an encode block of rows and the sgemm dot-product block; a plugin
+ * backend's own memory is not ours to count) and the input batch (vectors, row ids, part ids,
+ * codes); what remains goes to the artifact writer, which refuses up front a remainder too
+ * small for its buffers and range table. Without a batch size, the batch shrinks so that it
+ * and its working blocks take at most a quarter of the budget. */
+static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model *a, budget *b)
 {
-    uint64_t memory = o->memory_bytes ? o->memory_bytes : (uint64_t)256 << 20;
-    *batch = o->batch_rows;
-    if (!*batch) { /* 65,536 rows, or what a quarter of the budget holds (at least 256) */
-        uint64_t fit = memory / 4 / batch_bytes(1, dim, code_bytes);
-        *batch = PA_MAX((uint64_t)256, PA_MIN((uint64_t)65536, fit));
-    }
-    if (*batch > ((uint64_t)1 << 24))
-        return pa_fail(PA_ERR_INVALID, "a batch of %" PRIu64 " rows is more than the "
-                       "limit of 16,777,216", *batch);
-    uint64_t bb = batch_bytes(*batch, dim, code_bytes);
-    /* the writer needs at least a small buffer per bucket; it checks the exact need itself */
-    if (bb >= memory || memory - bb < ((uint64_t)1 << 20))
+    const uint64_t K = (uint64_t)1 << a->num_bits, P = a->num_partitions, D = a->dim;
+    b->memory = o->memory_bytes ? o->memory_bytes : (uint64_t)256 << 20;
+    b->batch = o->batch_rows ? o->batch_rows : 65536;
+    if (b->batch > ((uint64_t)1 << 24))
+        return pa_fail(PA_ERR_INVALID, "a batch of %" PRIu64 " rows is more than the limit of "
+                       "16,777,216", b->batch);
+    const uint64_t row_batch = D * 4 + 8 + 4 + a->num_sub_vectors;
+    /* per row of a batch: the batch itself and at most its share of the working blocks */
+    const uint64_t row_all = row_batch + D * 4 + P * 4;
+    if (!o->batch_rows && b->batch * row_all > b->memory / 4)
+        b->batch = PA_MAX((uint64_t)1, b->memory / 4 / row_all);
+    b->batch_bytes = b->batch * row_batch;
+    b->model_bytes = P * D * 4 + K * D * 4 + 2 * (P * 4 + K * D * 4 + a->num_sub_vectors * K * 4);
+    const uint64_t block = PA_MIN(b->batch, (uint64_t)4096);
+    uint64_t dot_rows = P ? (16u << 20) / (4 * P) : 64;
+    dot_rows = PA_MIN(PA_MAX(dot_rows, (uint64_t)64), block);
+    b->work_bytes = block * D * 4 + dot_rows * P * 4;
+    b->fixed = b->model_bytes + b->work_bytes + b->batch_bytes;
+    if (b->fixed >= b->memory)
         return pa_fail(PA_ERR_BUDGET,
-                       "a batch of %" PRIu64 " rows of dimension %u needs %" PRIu64 " bytes, "
-                       "leaving less than 1 MiB of the %" PRIu64 "-byte memory budget for the "
-                       "artifact writer; lower the batch size (--batch) or raise the budget "
-                       "(--memory)", *batch, dim, bb, memory);
-    *writer_bytes = memory - bb;
+                       "the memory budget of %" PRIu64 " bytes is too small: the model (%" PRIu64
+                       " partitions, dimension %" PRIu64 ") needs %" PRIu64 " bytes, the "
+                       "backend's working blocks %" PRIu64 ", a batch of %" PRIu64 " rows %"
+                       PRIu64 ", and the artifact writer the rest; lower the batch size "
+                       "(--batch) or raise the budget (--memory)",
+                       b->memory, P, D, b->model_bytes, b->work_bytes, b->batch, b->batch_bytes);
     return PA_OK;
 }
 
@@ -67,10 +78,11 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
         return pa_fail(PA_ERR_INVALID, "the input has dimension %u, the model %s%s%u",
                        pa_vec_input_dim(in), o->model_path ? o->model_path : "",
                        o->model_path ? " has " : "has ", a.dim);
-    uint64_t batch = 0, writer_bytes = 0;
-    pa_status st = plan_budget(o, a.dim, a.num_sub_vectors, &batch, &writer_bytes);
+    budget b = {0};
+    pa_status st = plan_budget(o, &a, &b);
     if (st != PA_OK)
         return st;
+    const uint64_t batch = b.batch;
 
     pa_backend *own_backend = NULL;
     if (!backend) {
@@ -86,15 +98,23 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                               .dimension = a.dim,
                               .metric = pa_metric_name((pa_metric)a.metric),
                               .model = o->model_path,
-                              .memory_bytes = writer_bytes};
+                              .memory_bytes = b.memory - b.fixed,
+                              .expected_rows = pa_vec_input_num_rows(in)};
     float *x = pa_malloc(sizeof(float) * batch * a.dim, "an encode batch of vectors");
     uint64_t *ids = pa_malloc(8 * batch, "an encode batch of row ids");
     uint32_t *parts = pa_malloc(4 * batch, "an encode batch of part ids");
     uint8_t *codes = pa_malloc(batch * a.num_sub_vectors, "an encode batch of codes");
     if (!x || !ids || !parts || !codes)
         st = PA_ERR_NOMEM;
-    if (st == PA_OK)
+    if (st == PA_OK) {
         st = pa_artifact_writer_create(&w, artifact_dir, &prm);
+        if (st == PA_ERR_BUDGET)
+            pa_fail_prefix(st, "the memory budget of %" PRIu64 " bytes leaves %" PRIu64 " bytes "
+                           "for the artifact writer after the model (%" PRIu64 "), the "
+                           "backend's working blocks (%" PRIu64 ") and a batch of %" PRIu64
+                           " rows (%" PRIu64 ")", b.memory, b.memory - b.fixed, b.model_bytes,
+                           b.work_bytes, b.batch, b.batch_bytes);
+    }
 
     pa_encode_stats s = {0};
     uint64_t total = pa_vec_input_num_rows(in);

@@ -81,8 +81,11 @@ static pa_status open_npy(pa_vec_input *in, uint64_t size)
     pa_status st = pa_pread_full(in->fd, pre, PA_MIN(size, (uint64_t)12), 0, in->path);
     if (st != PA_OK)
         return st;
-    if (size < 10 || memcmp(pre, "\x93NUMPY", 6) != 0)
+    if (size < 6 || memcmp(pre, "\x93NUMPY", 6) != 0)
         return pa_fail(PA_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", in->path);
+    if (size < 10)
+        return pa_fail(PA_ERR_FORMAT, "%s: truncated .npy header (%" PRIu64 " bytes)", in->path,
+                       size);
     uint64_t hlen, hoff;
     if (pre[6] == 1) {
         hlen = pa_ld16(pre + 8);

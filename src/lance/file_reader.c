@@ -261,6 +261,10 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
                          r->name, pi, ci, c->field.name);
             goto done;
         }
+        /* the value encoding first: an encoding we do not read (rle, ...) is named as such,
+         * rather than by the buffer layout it brings */
+        if ((st = classify_values(r, c, ci, pi, mb->value_compression, true, &p->enc)) != PA_OK)
+            goto done;
         if (mb->num_buffers != 1 || mb->repetition_index_depth != 0 ||
             pg->n_buffer_offsets < 2) {
             st = pa_fail(PA_ERR_UNSUPPORTED,
@@ -276,8 +280,6 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
                          ci, (unsigned long long)mb->num_items, (unsigned long long)pg->length);
             goto done;
         }
-        if ((st = classify_values(r, c, ci, pi, mb->value_compression, true, &p->enc)) != PA_OK)
-            goto done;
         p->fullzip = false;
         p->meta_off = pg->buffer_offsets[0];
         p->meta_size = pg->buffer_sizes[0];

@@ -29,3 +29,8 @@ set_tests_properties(index_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME build_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/build_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/build_cli)
 set_tests_properties(build_cli PROPERTIES LABELS "unit;cli")
+
+# SIGKILL `partifact encode` at random moments; the same rule, and a rerun completes.
+add_test(NAME encode_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/encode_kill.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/encode_kill 20)
+set_tests_properties(encode_kill PROPERTIES LABELS "cli;crash")

@@ -29,7 +29,19 @@ expect_err 2 "d16.fvecs has dimension 16, the model" "$PA" encode --input "$T/d1
 expect_err 2 "libpartifact-backend-gpu.so not found" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator gpu --backend-path "$PLUGINS"
 expect_err 2 "backend was built for ABI version 0" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator oldabi --backend-path "$PLUGINS"
 expect_exit 1 test -e "$T/c/manifest.json"
-expect_err 2 "lower the batch size (--batch) or raise the budget (--memory)" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 1MiB
+# the --memory budget covers the model, the backend's blocks, the batch and the writer, and
+# what does not fit is refused up front, with the numbers
+expect_err 2 "the memory budget of 102400 bytes is too small: the model (32 partitions, dimension 32) needs" \
+    "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 100KiB
+expect_err 2 "a batch of 65536 rows 9699328, and the artifact writer the rest; lower the batch size (--batch) or raise the budget (--memory)" \
+    "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 8MiB --batch 65536
+expect_err 2 "bytes for the artifact writer after the model" \
+    "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 400KiB --buckets 32
+expect_exit 1 test -e "$T/c"
+# without --batch, the batch shrinks to fit a small budget
+expect_exit 0 "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/small" --memory 2MiB --json
+expect_out '"rows":20000'
+expect_exit 0 "$PA" verify "$T/small"
 expect_err 2 "not a partifact model" "$PA" encode --input "$T/base.fvecs" --model "$T/a/partitions/bucket-00000.lance" --out "$T/c"
 expect_err 2 "num_sub_vectors 7 does not divide dimension 32" "$PA" train --input "$T/base.fvecs" --partitions 8 --sub-vectors 7 --out "$T/m.lance"
 expect_err 2 "--metric: \"hamming\" is not l2, cosine or dot" "$PA" train --input "$T/base.fvecs" --metric hamming --out "$T/m.lance"

@@ -3,6 +3,9 @@
  *   PA_FAULT_OP    pwrite | fsync | rename | short   (short: every pwrite writes at most half)
  *   PA_FAULT_AT    fail the Nth call of that operation (1-based); for "short", ignored
  *   PA_FAULT_ERRNO ENOSPC | EIO (default EIO)
+ *   PA_FAULT_LOG   a file to which, at exit, the number of pwrite, fsync and rename calls the
+ *                  process made is written ("pwrite N fsync N rename N"): to choose the Nth
+ *                  call of each to fail
  *
  * The process's calls are counted from its start; the injected failure happens once. */
 #include <dlfcn.h>
@@ -15,6 +18,18 @@
 #include <unistd.h>
 
 static _Atomic long calls;
+static _Atomic long n_pwrite, n_fsync, n_rename;
+
+__attribute__((destructor)) static void write_log(void)
+{
+    const char *log = getenv("PA_FAULT_LOG");
+    FILE *f = log ? fopen(log, "w") : NULL;
+    if (f) {
+        fprintf(f, "pwrite %ld fsync %ld rename %ld\n", (long)n_pwrite, (long)n_fsync,
+                (long)n_rename);
+        fclose(f);
+    }
+}
 
 static int want(const char *op)
 {
@@ -40,6 +55,7 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
     static ssize_t (*real)(int, const void *, size_t, off_t);
     if (!real)
         *(void **)&real = dlsym(RTLD_NEXT, "pwrite64");
+    atomic_fetch_add(&n_pwrite, 1);
     if (want("short") && n > 1)
         return real(fd, buf, n / 2, off);
     if (want("pwrite") && fire()) {
@@ -56,6 +72,7 @@ int fsync(int fd)
     static int (*real)(int);
     if (!real)
         *(void **)&real = dlsym(RTLD_NEXT, "fsync");
+    atomic_fetch_add(&n_fsync, 1);
     if (want("fsync") && fire()) {
         errno = fault_errno();
         return -1;
@@ -68,6 +85,7 @@ int rename(const char *a, const char *b)
     static int (*real)(const char *, const char *);
     if (!real)
         *(void **)&real = dlsym(RTLD_NEXT, "rename");
+    atomic_fetch_add(&n_rename, 1);
     if (want("rename") && fire()) {
         errno = fault_errno();
         return -1;

@@ -1,0 +1,97 @@
+/* Shared by the fuzz targets: a private scratch directory, and writing the input to a file in
+ * it (the library's parsers read files, so the fuzzed bytes go through the same open/pread path
+ * as any file a user hands us). */
+#ifndef PA_FUZZ_COMMON_H
+#define PA_FUZZ_COMMON_H
+
+#include "partifact.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char fz_dir[512];
+
+static inline void fz_die(const char *what)
+{
+    perror(what);
+    abort();
+}
+
+static int fz_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void fz_cleanup(void)
+{
+    if (fz_dir[0])
+        nftw(fz_dir, fz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The scratch directory ($TMPDIR or /tmp), created on first use, removed at exit. */
+static inline const char *fz_scratch(void)
+{
+    if (!fz_dir[0]) {
+        const char *t = getenv("TMPDIR");
+        snprintf(fz_dir, sizeof fz_dir, "%s/pa-fuzz-XXXXXX", t && *t ? t : "/tmp");
+        if (!mkdtemp(fz_dir))
+            fz_die("mkdtemp");
+        atexit(fz_cleanup);
+    }
+    return fz_dir;
+}
+
+static inline void fz_write(const char *path, const uint8_t *data, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        fz_die(path);
+    size_t done = 0;
+    while (done < n) {
+        ssize_t k = write(fd, data + done, n - done);
+        if (k <= 0)
+            fz_die("write");
+        done += (size_t)k;
+    }
+    close(fd);
+}
+
+/* Copies every regular file of directory src into directory dst (created). */
+static inline void fz_copy_dir(const char *src, const char *dst)
+{
+    mkdir(dst, 0755);
+    DIR *d = opendir(src);
+    if (!d)
+        fz_die(src);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char a[1024], b[1024];
+        snprintf(a, sizeof a, "%s/%s", src, e->d_name);
+        snprintf(b, sizeof b, "%s/%s", dst, e->d_name);
+        FILE *f = fopen(a, "rb");
+        if (!f)
+            fz_die(a);
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
+        if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
+            fz_die(a);
+        fclose(f);
+        fz_write(b, buf, (size_t)n);
+        free(buf);
+    }
+    closedir(d);
+}
+
+#endif

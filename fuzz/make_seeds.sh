@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Regenerates the seed corpora in fuzz/corpus/<target>/ and the fixed files the dataset and
+# artifact targets open next to the fuzzed manifest (fuzz/data/), from real files: what
+# partifact writes (several layouts and types) and what LanceDB 0.37.1 writes.
+# Usage: fuzz/make_seeds.sh BUILD_DIR   (a normal build: its partifact and interop programs)
+# Needs tests/interop/node_modules (make deps-node). Files are kept small (a few KB each).
+set -euo pipefail
+B=$(cd "$1" && pwd); PA=$B/partifact
+cd "$(dirname "$0")"; F=$(pwd)
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+C=$F/corpus
+mkdir -p "$C"/{fuzz_lance_file,fuzz_lance_dataset,fuzz_artifact_manifest,fuzz_model,fuzz_npy,fuzz_vecs}
+rm -rf "$F/data"; mkdir -p "$F/data/dataset/data" "$F/data/artifact"
+
+# -- Lance files written by partifact: every layout, several pages, all five column types
+"$PA" lance-gen --out "$C/fuzz_lance_file/pa-auto.lance" --rows 40 --dim 4 >/dev/null
+"$PA" lance-gen --out "$C/fuzz_lance_file/pa-miniblock.lance" --rows 60 --dim 3 --layout mini-block --page-bytes 256 >/dev/null
+"$PA" lance-gen --out "$C/fuzz_lance_file/pa-fullzip.lance" --rows 30 --dim 2 --layout full-zip --page-bytes 256 >/dev/null
+"$PA" lance-gen --out "$C/fuzz_lance_file/pa-bigdim.lance" --rows 8 --dim 80 >/dev/null
+
+# -- a small artifact: its bucket files stay fixed (fuzz/data), its manifest is the seed
+"$PA" artifact-gen --out "$T/art" --rows 300 --partitions 7 --sub-vectors 4 --buckets 3 --seed 5 >/dev/null
+cp -r "$T/art/partitions" "$F/data/artifact/"
+cp "$T/art/manifest.json" "$C/fuzz_artifact_manifest/artifact.json"
+cp "$T/art/partitions/bucket-00001.lance" "$C/fuzz_lance_file/pa-bucket.lance"
+
+# -- a model file (metadata JSON, a global buffer with the codebook)
+"$PA" gen-vectors --out "$T/v.fvecs" --rows 300 --dim 8 --clusters 4 --seed 2 >/dev/null
+"$PA" train --input "$T/v.fvecs" --partitions 2 --sub-vectors 2 --max-iters 2 --out "$T/model.lance" >/dev/null 2>&1
+cp "$T/model.lance" "$C/fuzz_lance_file/pa-model.lance"
+cp "$T/model.lance" "$C/fuzz_model/l2.lance"
+"$PA" train --input "$T/v.fvecs" --partitions 3 --sub-vectors 4 --metric cosine --max-iters 2 --out "$C/fuzz_model/cosine.lance" >/dev/null 2>&1
+"$PA" train --input "$T/v.fvecs" --partitions 2 --sub-vectors 1 --metric dot --max-iters 2 --out "$C/fuzz_model/dot.lance" >/dev/null 2>&1
+
+# -- a dataset written by partifact
+"$B/interop/interop_write_dataset" "$T/ds" 30 >/dev/null
+for f in "$T"/ds/data/*.lance; do cp "$f" "$F/data/dataset/data/"; done
+cp "$(ls "$T"/ds/_versions/*.manifest | head -1)" "$C/fuzz_lance_dataset/pa.manifest"
+cp "$(ls "$T"/ds/data/*.lance | head -1)" "$C/fuzz_lance_file/pa-dataset.lance"
+
+# -- a table written by LanceDB (two fragments: two versions)
+(cd "$F/../tests/interop" && cp "$F/make_lancedb_seeds.mjs" .seeds.mjs &&
+ node .seeds.mjs "$T/ldb" >/dev/null 2>&1; rm -f .seeds.mjs)
+i=0
+for f in "$T"/ldb/t.lance/data/*.lance; do
+  cp "$f" "$F/data/dataset/data/"; i=$((i+1)); cp "$f" "$C/fuzz_lance_file/lancedb-$i.lance"
+done
+i=0
+for m in "$T"/ldb/t.lance/_versions/*.manifest; do i=$((i+1)); cp "$m" "$C/fuzz_lance_dataset/lancedb-$i.manifest"; done
+
+# -- vector files: the first byte of a fuzz_vecs input picks the extension (0 fvecs, 1 bvecs, 2 ivecs)
+"$PA" gen-vectors --out "$T/s.fvecs" --rows 12 --dim 6 --clusters 3 --seed 1 >/dev/null
+{ printf '\x00'; cat "$T/s.fvecs"; } > "$C/fuzz_vecs/f.bin"
+python3 - "$C" <<'PY'
+import struct, sys
+C = sys.argv[1]
+def rows(fmt, dim, n, f):
+    return b''.join(struct.pack('<i', dim) + struct.pack('<%d%s' % (dim, fmt), *[f(r, j) for j in range(dim)]) for r in range(n))
+open(C + '/fuzz_vecs/b.bin', 'wb').write(b'\x01' + rows('B', 5, 9, lambda r, j: (r * 7 + j) % 256))
+open(C + '/fuzz_vecs/i.bin', 'wb').write(b'\x02' + rows('i', 3, 7, lambda r, j: r * 3 - j))
+open(C + '/fuzz_vecs/nan.bin', 'wb').write(b'\x00' + rows('f', 2, 3, lambda r, j: float('nan') if r == 1 else 1.5))
+def npy(descr, shape, data, fortran=False, ver=1):
+    h = "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" % (descr, fortran, shape)
+    pre = 10 if ver == 1 else 12
+    h += ' ' * ((64 - (pre + len(h) + 1) % 64) % 64) + '\n'
+    lenf = struct.pack('<H', len(h)) if ver == 1 else struct.pack('<I', len(h))
+    return b'\x93NUMPY' + bytes([ver, 0]) + lenf + h.encode() + data
+import array
+f32 = struct.pack('<24f', *[i / 4 for i in range(24)])
+open(C + '/fuzz_npy/f4.npy', 'wb').write(npy('<f4', (6, 4), f32))
+open(C + '/fuzz_npy/f2.npy', 'wb').write(npy('<f2', (4, 3), struct.pack('<12e', *[i / 2 for i in range(12)])))
+open(C + '/fuzz_npy/u1.npy', 'wb').write(npy('|u1', (5, 2), bytes(range(10))))
+open(C + '/fuzz_npy/v2.npy', 'wb').write(npy('<f4', (3, 8), f32, ver=2))
+open(C + '/fuzz_npy/nan.npy', 'wb').write(npy('<f4', (2, 2), struct.pack('<4f', 1, float('nan'), 2, float('inf'))))
+PY
+echo "seeds: $(find "$C" -type f | wc -l) files, $(du -sh "$C" | cut -f1); data: $(du -sh "$F/data" | cut -f1)"

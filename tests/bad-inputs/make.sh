@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Makes the bad inputs of the catalogue (catalogue.tsv) in directory D: small good files made
+# with partifact itself (vectors, a model, Lance files, an artifact), then damaged copies of
+# them. Everything is deterministic (fixed seeds), so error messages are stable. The few inputs
+# only another program writes (LanceDB files using features partifact does not read) are kept
+# in tests/bad-inputs/files/.
+#   make.sh PARTIFACT D
+set -euo pipefail
+PA=$1; D=$2
+rm -rf "$D"; mkdir -p "$D/ok" "$D/out"
+q() { "$@" >/dev/null 2>&1 || { echo "make.sh: failed: $*" >&2; "$@"; exit 1; }; }
+size() { stat -c %s "$1"; }
+# put_hex FILE OFFSET HEX: overwrite bytes at OFFSET (negative: from the end) with HEX bytes
+put_hex() {
+  local f=$1 off=$2 hex=$3
+  [ "$off" -lt 0 ] && off=$(( $(size "$f") + off ))
+  printf "$(echo "$hex" | sed 's/../\\x&/g')" | dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+# npy HEADER DATA_BYTES FILE: a version 1.0 .npy with the given header dict and zero data bytes
+npy() {
+  local h=$1 n=$2 f=$3 pad
+  pad=$(( (64 - (10 + ${#h} + 1) % 64) % 64 ))
+  h="$h$(printf '%*s' "$pad" '')"
+  { printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $(( (${#h} + 1) % 256 )))\\x$(printf %02x $(( (${#h} + 1) / 256 )))";
+    printf '%s\n' "$h"; head -c "$n" /dev/zero; } > "$f"
+}
+
+# ---- good material
+q "$PA" gen-vectors --out "$D/ok/v8.fvecs" --rows 2000 --dim 8 --clusters 8 --seed 1
+q "$PA" gen-vectors --out "$D/ok/v16.fvecs" --rows 100 --dim 16 --seed 1
+q "$PA" train --input "$D/ok/v8.fvecs" --partitions 4 --sub-vectors 2 --max-iters 3 --out "$D/ok/model.lance"
+q "$PA" lance-gen --out "$D/ok/f.lance" --rows 100 --dim 4
+q "$PA" artifact-gen --out "$D/ok/art" --rows 300 --partitions 7 --sub-vectors 4 --buckets 3 --seed 5
+
+# ---- Lance files
+L=$D/lance; mkdir -p "$L"
+: > "$L/empty.lance"
+head -c 20 "$D/ok/f.lance" > "$L/tiny.lance"
+head -c $(( $(size "$D/ok/f.lance") / 2 )) "$D/ok/f.lance" > "$L/truncated.lance"
+cp "$D/ok/f.lance" "$L/bad-magic.lance"; put_hex "$L/bad-magic.lance" -4 4c414e58      # LANX
+cp "$D/ok/f.lance" "$L/version-9.lance"; put_hex "$L/version-9.lance" -8 0900          # major 9
+cp "$D/ok/f.lance" "$L/version-0-3.lance"; put_hex "$L/version-0-3.lance" -8 00000300  # 0.3
+cp "$D/ok/f.lance" "$L/meta-past-eof.lance"; put_hex "$L/meta-past-eof.lance" -40 00000000ffff0000
+cp "$D/ok/f.lance" "$L/offsets-past-eof.lance"; put_hex "$L/offsets-past-eof.lance" -32 00000000ffff0000
+cp "$D/ok/f.lance" "$L/gbuf-past-eof.lance"; put_hex "$L/gbuf-past-eof.lance" -24 00000000ffff0000
+cp "$D/ok/f.lance" "$L/many-columns.lance"; put_hex "$L/many-columns.lance" -12 ffffff7f
+head -c 4096 /dev/zero > "$L/zeros.lance"
+
+# ---- artifacts
+A=$D/art; mkdir -p "$A"
+art() { rm -rf "$A/$1"; cp -r "$D/ok/art" "$A/$1"; }
+man() { sed -i "$2" "$A/$1/manifest.json"; }
+art no-manifest; rm "$A/no-manifest/manifest.json"
+art tmp-manifest; mv "$A/tmp-manifest/manifest.json" "$A/tmp-manifest/manifest.json.tmp"
+art json-truncated; truncate -s 100 "$A/json-truncated/manifest.json"
+art json-array; echo '[1,2,3]' > "$A/json-array/manifest.json"
+art json-empty; : > "$A/json-empty/manifest.json"
+art wrong-format; man wrong-format 's/"partifact.artifact"/"lance.index"/'
+art future-version; man future-version 's/"format_version":1/"format_version":7/'
+art rows-contradict; man rows-contradict 's/"rows":94,"bytes":2098/"rows":95,"bytes":2098/'
+art bytes-contradict; man bytes-contradict 's/"rows":113,"bytes":2546/"rows":113,"bytes":2547/'
+art checksum-contradict; man checksum-contradict 's/"xxh64":"be7777b551f48879"/"xxh64":"be7777b551f48878"/'
+art total-contradict; man total-contradict 's/"total_rows":300/"total_rows":301/'
+art partition-rows; man partition-rows 's/"rows":38,"ranges":\[\[0,38\]\]/"rows":37,"ranges":[[0,37]]/'
+art range-overlap; man range-overlap 's/"ranges":\[\[38,36\]\]/"ranges":[[37,36]]/'
+art range-past-file; man range-past-file 's/"ranges":\[\[74,39\]\]/"ranges":[[75,39]]/'
+art wrong-bucket; man wrong-bucket 's/{"id":3,"file":0/{"id":3,"file":1/'
+art too-many-buckets; man too-many-buckets 's/"num_buckets":3/"num_buckets":9/'
+art bad-metric; man bad-metric 's/"metric":"l2"/"metric":"hamming"/'
+art path-escape; man path-escape 's#"partitions/bucket-00001.lance"#"../bucket-00001.lance"#'
+art bucket-missing; rm "$A/bucket-missing/partitions/bucket-00002.lance"
+art bucket-truncated; truncate -s 2000 "$A/bucket-truncated/partitions/bucket-00001.lance"
+art bucket-flipped; put_hex "$A/bucket-flipped/partitions/bucket-00000.lance" 100 ff
+art bucket-swapped; cp "$A/bucket-swapped/partitions/bucket-00002.lance" "$A/bucket-swapped/partitions/bucket-00001.lance"
+art bucket-empty; : > "$A/bucket-empty/partitions/bucket-00000.lance"
+mkdir -p "$A/not-a-dir-parent"; : > "$A/not-a-dir-parent/file"
+
+# ---- vector inputs
+V=$D/vec; mkdir -p "$V"
+npy "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 8), }" 256 "$V/f8.npy"
+npy "{'descr': '<i4', 'fortran_order': False, 'shape': (4, 8), }" 128 "$V/i4.npy"
+npy "{'descr': '>f4', 'fortran_order': False, 'shape': (4, 8), }" 128 "$V/big-endian.npy"
+npy "{'descr': '<f4', 'fortran_order': True, 'shape': (4, 8), }" 128 "$V/fortran.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4, 8), }" 256 "$V/3d.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (32,), }" 128 "$V/1d.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 8), }" 100 "$V/short-data.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 0), }" 0 "$V/dim-0.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 16), }" 256 "$V/dim-16.npy"
+npy "{'fortran_order': False, 'shape': (4, 8), }" 128 "$V/no-descr.npy"
+printf 'junk junk junk junk' > "$V/junk.npy"
+head -c 9 "$V/dim-16.npy" > "$V/header-cut.npy"
+cp "$V/dim-16.npy" "$V/version-9.npy"; put_hex "$V/version-9.npy" 6 09
+: > "$V/empty.fvecs"
+head -c $(( 36 * 10 + 17 )) "$D/ok/v8.fvecs" > "$V/truncated.fvecs"
+cp "$D/ok/v8.fvecs" "$V/record-dim.fvecs"; put_hex "$V/record-dim.fvecs" $(( 36 * 5 )) 09000000
+cp "$D/ok/v8.fvecs" "$V/negative-dim.fvecs"; put_hex "$V/negative-dim.fvecs" 0 ffffffff
+head -c 360 "$D/ok/v8.fvecs" > "$V/nan.fvecs"; put_hex "$V/nan.fvecs" $(( 36 * 7 + 4 + 12 )) 0000c07f
+head -c 360 "$D/ok/v8.fvecs" > "$V/inf.fvecs"; put_hex "$V/inf.fvecs" $(( 36 * 3 + 4 )) 000080ff
+{ printf '\x08\x00\x00\x00'; printf '\x01\x02\x03\x04\x05\x06\x07\x08'; printf '\x08\x00\x00\x00\x01'; } > "$V/truncated.bvecs"
+{ printf '\x08\x00\x00\x00'; head -c 30 /dev/zero; } > "$V/truncated.ivecs"
+cp "$D/ok/v8.fvecs" "$V/vectors.txt"
+mkdir -p "$V/not-a-dataset"
+mkdir -p "$V/no-version/_versions"
+mkdir -p "$V/bad-manifest/_versions"; printf 'not a manifest at all' > "$V/bad-manifest/_versions/1.manifest"
+echo "bad inputs in $D"
