@@ -7,7 +7,8 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
-FUZZ_TARGETS := fuzz_lance_file fuzz_lance_dataset fuzz_artifact_manifest fuzz_model fuzz_npy fuzz_vecs
+FUZZ_TARGETS := fuzz_lance_file fuzz_lance_dataset fuzz_artifact_manifest fuzz_model fuzz_npy fuzz_vecs \
+                fuzz_index
 FUZZ_SECONDS ?= 25
 JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
@@ -86,6 +87,8 @@ bench-deps: deps
 bench: bench-deps build
 	bench/backend_bench.sh $(BUILD)
 	bench/artifact_bench.sh $(BUILD)
+	bench/finalize_bench.sh $(BUILD)
+	bench/index_bench.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

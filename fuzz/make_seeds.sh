@@ -9,8 +9,8 @@ B=$(cd "$1" && pwd); PA=$B/partifact
 cd "$(dirname "$0")"; F=$(pwd)
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 C=$F/corpus
-mkdir -p "$C"/{fuzz_lance_file,fuzz_lance_dataset,fuzz_artifact_manifest,fuzz_model,fuzz_npy,fuzz_vecs}
-rm -rf "$F/data"; mkdir -p "$F/data/dataset/data" "$F/data/artifact"
+mkdir -p "$C"/{fuzz_lance_file,fuzz_lance_dataset,fuzz_artifact_manifest,fuzz_model,fuzz_npy,fuzz_vecs,fuzz_index}
+rm -rf "$F/data"; mkdir -p "$F/data/dataset/data" "$F/data/artifact" "$F/data/index"
 
 # -- Lance files written by partifact: every layout, several pages, all five column types
 "$PA" lance-gen --out "$C/fuzz_lance_file/pa-auto.lance" --rows 40 --dim 4 >/dev/null
@@ -31,6 +31,18 @@ cp "$T/model.lance" "$C/fuzz_lance_file/pa-model.lance"
 cp "$T/model.lance" "$C/fuzz_model/l2.lance"
 "$PA" train --input "$T/v.fvecs" --partitions 3 --sub-vectors 4 --metric cosine --max-iters 2 --out "$C/fuzz_model/cosine.lance" >/dev/null 2>&1
 "$PA" train --input "$T/v.fvecs" --partitions 2 --sub-vectors 1 --metric dot --max-iters 2 --out "$C/fuzz_model/dot.lance" >/dev/null 2>&1
+
+# -- index files: a small index's two files stay fixed (fuzz/data/index); each is a seed, behind
+#    the byte that picks it (0 auxiliary.idx, 1 index.idx), for l2 and for dot
+"$PA" encode --input "$T/v.fvecs" --model "$T/model.lance" --out "$T/ia" >/dev/null
+"$PA" finalize --artifact "$T/ia" --out "$T/idx" >/dev/null
+cp "$T/idx/index.idx" "$T/idx/auxiliary.idx" "$F/data/index/"
+{ printf '\x00'; cat "$T/idx/auxiliary.idx"; } > "$C/fuzz_index/aux-l2.bin"
+{ printf '\x01'; cat "$T/idx/index.idx"; } > "$C/fuzz_index/idx-l2.bin"
+"$PA" encode --input "$T/v.fvecs" --model "$C/fuzz_model/dot.lance" --out "$T/ib" >/dev/null
+"$PA" finalize --artifact "$T/ib" --out "$T/idx2" >/dev/null
+{ printf '\x00'; cat "$T/idx2/auxiliary.idx"; } > "$C/fuzz_index/aux-dot.bin"
+cp "$T/idx/auxiliary.idx" "$C/fuzz_lance_file/pa-index-aux.lance"
 
 # -- a dataset written by partifact
 "$B/interop/interop_write_dataset" "$T/ds" 30 >/dev/null

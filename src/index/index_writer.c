@@ -405,8 +405,17 @@ pa_status pa_index_writer_finish(pa_index_writer *w)
     if (rename(w->tmp_dir, w->out_dir) != 0)
         return pa_fail(PA_ERR_IO, "index %s: cannot rename %s into place: %s", w->out_dir,
                        w->tmp_dir, strerror(errno));
+    /* Until the parent directory is synced the rename may not survive a crash; if that sync
+     * fails, the commit is taken back (the directory goes back to its temporary name and is
+     * removed with the writer), so that a failed finalize never leaves INDEX behind. */
+    st = pa_fsync_dir_of(w->out_dir);
+    if (st != PA_OK) {
+        if (rename(w->out_dir, w->tmp_dir) != 0)
+            pa_index_remove_dir(w->out_dir);
+        return st;
+    }
     w->finished = true;
-    return pa_fsync_dir_of(w->out_dir);
+    return PA_OK;
 }
 
 /* Accessors for the finalize stats. */

@@ -34,3 +34,9 @@ set_tests_properties(build_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME encode_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/encode_kill.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/encode_kill 20)
 set_tests_properties(encode_kill PROPERTIES LABELS "cli;crash")
+
+# SIGKILL `partifact finalize` and `partifact build` at random moments: the index is absent or
+# complete and identical, and a rerun completes.
+add_test(NAME index_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_kill.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/index_kill 12)
+set_tests_properties(index_kill PROPERTIES LABELS "cli;crash")

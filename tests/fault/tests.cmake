@@ -7,3 +7,6 @@ set_tests_properties(artifact_faults PROPERTIES LABELS "cli;fault")
 add_test(NAME encode_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/encode_faults.sh
          $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/encode_faults)
 set_tests_properties(encode_faults PROPERTIES LABELS "cli;fault")
+add_test(NAME finalize_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/finalize_faults.sh
+         $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/finalize_faults)
+set_tests_properties(finalize_faults PROPERTIES LABELS "cli;fault")
