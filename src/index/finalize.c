@@ -55,6 +55,32 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
                    recorded);
 }
 
+/* Refuses up front, with the numbers, an artifact whose largest partition does not fit the
+ * memory budget: one partition is held whole while it is sorted by row id and written (its
+ * row ids and codes as read, then sorted copies and the permutation), so the budget must hold
+ * that much, or the finalizer would be killed for memory half-way through. */
+static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
+                                        uint32_t code_bytes, uint64_t budget)
+{
+    pa_artifact_info ai;
+    pa_artifact_get_info(a, &ai);
+    uint64_t max_rows = 0;
+    uint32_t max_p = 0;
+    for (uint32_t p = 0; p < ai.num_partitions; p++) {
+        uint64_t n = 0;
+        uint32_t file = 0, ranges = 0;
+        if (pa_artifact_partition(a, p, &n, &file, &ranges) == PA_OK && n > max_rows)
+            max_rows = n, max_p = p;
+    }
+    const uint64_t need = max_rows * (2 * (8 + (uint64_t)code_bytes) + 4);
+    if (need > budget)
+        return pa_fail(PA_ERR_BUDGET, "artifact %s: partition %u holds %" PRIu64 " rows, which "
+                       "need %" PRIu64 " bytes to read, sort and write (%u-byte codes), more "
+                       "than the memory budget of %" PRIu64 " bytes; raise the budget "
+                       "(--memory)", dir, max_p, max_rows, need, code_bytes, budget);
+    return PA_OK;
+}
+
 /* Artifact -> index: open and check the artifact, find and check its model, then hand every
  * partition from the read-ahead scan to the index writer and commit. */
 pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model_path,
@@ -99,11 +125,13 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
                          "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
                          artifact_dir, ai.model, want);
     }
+    const uint64_t budget = o.memory_bytes ? o.memory_bytes : DEFAULT_BUDGET;
+    if (st == PA_OK)
+        st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget);
     if (st == PA_OK)
         st = pa_index_writer_create(&w, out_dir, &arr, have);
     if (st == PA_OK)
-        st = pa_artifact_scan_create(&scan, a, o.memory_bytes ? o.memory_bytes : DEFAULT_BUDGET,
-                                     o.num_threads ? o.num_threads : 2);
+        st = pa_artifact_scan_create(&scan, a, budget, o.num_threads ? o.num_threads : 2);
     while (st == PA_OK) {
         uint32_t p;
         const uint64_t *ids;

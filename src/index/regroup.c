@@ -161,12 +161,24 @@ static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
     size_t cap = (size_t)PA_MAX((uint64_t)MIN_RUN_BUFFER, budget / 2 / g->num_runs);
     cap = PA_MAX(cap / rec, 1) * rec;
     uint64_t maxp = 0;
+    uint32_t max_p = 0;
     for (uint32_t p = 0; p < g->P; p++) {
         uint64_t s = 0;
         for (uint32_t r = 0; r < g->num_runs; r++)
             s += g->runs[r].counts[p];
-        maxp = PA_MAX(maxp, s);
+        if (s > maxp)
+            maxp = s, max_p = p;
     }
+    /* one partition is held whole while it is sorted and written (as merged, then sorted
+     * copies and the permutation): a partition that alone needs more than the budget is
+     * refused, with the numbers, before the merge starts rather than killed for memory
+     * half-way through it */
+    const uint64_t need = maxp * (2 * rec + 4);
+    if (need > budget)
+        return pa_fail(PA_ERR_BUDGET, "rows file %s: partition %u holds %" PRIu64 " rows, which "
+                       "need %" PRIu64 " bytes to merge, sort and write, more than the memory "
+                       "budget of %" PRIu64 " bytes; raise the budget (--memory)", g->rows_path,
+                       max_p, maxp, need, budget);
     for (uint32_t r = 0; r < g->num_runs; r++) {
         g->runs[r].buf_cap = cap;
         if (!(g->runs[r].buf = pa_malloc(cap, "spill read buffer")))

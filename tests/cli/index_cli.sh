@@ -20,14 +20,20 @@ expect_exit 0 "$PA" export-rows --artifact "$T/a" --out "$T/rows.lance" --shuffl
 expect_out '"rows":20000,"shuffled":true'
 expect_exit 0 "$PA" finalize --rows "$T/rows.lance" --model "$T/model.lance" --out "$T/idx2" --json
 expect_out '"spill_runs":0'
-expect_exit 0 "$PA" finalize --rows "$T/rows.lance" --model "$T/model.lance" --out "$T/idx3/" --memory 64KiB --tmp "$T" --json
+expect_exit 0 "$PA" finalize --rows "$T/rows.lance" --model "$T/model.lance" --out "$T/idx3/" --memory 128KiB --tmp "$T" --json
 expect_out '"source":"rows","rows":20000'
-if grep -q '"spill_runs":0,' "$T/out"; then fail=$((fail+1)); echo "FAIL: 64KiB did not spill"; else pass=$((pass+1)); fi
+if grep -q '"spill_runs":0,' "$T/out"; then fail=$((fail+1)); echo "FAIL: 128KiB did not spill"; else pass=$((pass+1)); fi
 for f in index.idx auxiliary.idx; do
   expect_exit 0 cmp "$T/idx/$f" "$T/idx2/$f"
   expect_exit 0 cmp "$T/idx/$f" "$T/idx3/$f"
 done
 expect_exit 1 sh -c "ls '$T' | grep -e partial -e spill"
+# a partition larger than the memory budget is refused up front, with the numbers, both paths
+expect_err 2 "which need 79344 bytes to read, sort and write (8-byte codes), more than the memory budget of 16384 bytes; raise the budget (--memory)" \
+    "$PA" finalize --artifact "$T/a" --out "$T/small" --memory 16KiB
+expect_err 2 "which need 79344 bytes to merge, sort and write, more than the memory budget of 65536 bytes" \
+    "$PA" finalize --rows "$T/rows.lance" --model "$T/model.lance" --out "$T/small" --memory 64KiB --tmp "$T"
+expect_exit 1 sh -c "ls '$T' | grep -e small -e partial -e spill"
 expect_exit 0 "$PA" lance-info "$T/idx/auxiliary.idx"
 expect_out 'storage_metadata'
 expect_exit 0 "$PA" index-info "$T/idx" --json

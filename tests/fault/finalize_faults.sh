@@ -14,9 +14,9 @@ export OMP_NUM_THREADS=1
 "$PA" encode --input "$T/v.fvecs" --model "$T/m.lance" --out "$T/a" --memory 400KiB --batch 1024 --buckets 8 >/dev/null
 "$PA" export-rows --artifact "$T/a" --out "$T/rows.lance" --shuffle 3 >/dev/null
 mkdir -p "$T/tmp"
-fin_artifact() { "$PA" finalize --artifact "$T/a" --out "$1" --memory 64KiB; }
-# 64 KiB: the rows do not fit, so sorted runs are spilled to $T/tmp and merged
-fin_rows() { "$PA" finalize --rows "$T/rows.lance" --model "$T/m.lance" --out "$1" --memory 64KiB --tmp "$T/tmp"; }
+fin_artifact() { "$PA" finalize --artifact "$T/a" --out "$1" --memory 256KiB; }
+# 256 KiB: the rows do not fit, so sorted runs are spilled to $T/tmp and merged
+fin_rows() { "$PA" finalize --rows "$T/rows.lance" --model "$T/m.lance" --out "$1" --memory 256KiB --tmp "$T/tmp"; }
 faults=0; clean=0
 check_fault() { # PATH OP AT ERRNO EXPECT
   local d="$T/i-$1-$2-$3-$4"
