@@ -640,7 +640,10 @@ typedef struct pa_index_finalize_options {
      * (at least one partition is always held, so memory is about the largest partition plus
      * this). Rows path: the in-memory sort buffer (at least 256 rows); larger inputs spill
      * sorted runs, merged with one read buffer per run (half the budget shared, at least
-     * 64 KiB each) plus the partition being written. */
+     * 64 KiB each) plus the partition being written. Both paths hold one partition whole while
+     * it is sorted and written (rows x (2 x (8 + M) + 4) bytes); a partition that alone needs
+     * more than the budget is refused with PA_ERR_BUDGET and the numbers, before the artifact
+     * is read (artifact path) or before the merge (rows path). */
     uint64_t memory_bytes;
     /* Rows path: directory for spill files; NULL means the parent directory of out_dir. */
     const char *tmp_dir;

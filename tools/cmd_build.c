@@ -55,8 +55,9 @@ int pa_cmd_build(int argc, char **argv)
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact build --input X --out INDEX [--partitions P]\n"
-                   "         [--sub-vectors M] [--metric l2|cosine|dot] [--max-iters 50] [--pq-iters 25]\n"
-                   "         [--sample-rate 256] [--seed 42] [--memory 256MiB] [--buckets B]\n"
+                   "         [--sub-vectors M] [--metric l2|cosine|dot] [--max-iters 50]\n"
+                   "         [--pq-iters 25] [--sample-rate 256] [--seed 42] [--memory 256MiB]\n"
+                   "         [--buckets B]\n"
                    "         [--accelerator NAME] [--backend-path DIR] [--column NAME]\n"
                    "         [--skip-invalid] [--work-dir DIR] [--keep-work] [--json]\n"
                    "Builds an IVF_PQ index from the vectors in X: trains the model on a seeded\n"

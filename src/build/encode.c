@@ -70,7 +70,8 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     pa_encode_options defaults = {0};
     const pa_encode_options *o = opts ? opts : &defaults;
     if (!in || !model || !artifact_dir)
-        return pa_fail(PA_ERR_INVALID, "pa_encode_input: input, model and artifact directory are required");
+        return pa_fail(PA_ERR_INVALID,
+                       "pa_encode_input: input, model and artifact directory are required");
     double t0 = now_s();
     pa_backend_model a;
     pa_ivfpq_model_arrays(model, &a);

@@ -11,9 +11,9 @@
  *     ||r_m - y||^2 = ||q_m - c_p,m||^2 + (||y||^2 + 2 <c_p,m, y>) - 2 <q_m, y>,
  * and the first terms summed over m are the coarse distance ||q - c_p||^2 the probe already
  * has. The middle term depends only on the partition and is computed once at open (P x M x 256
- * floats, when that fits pa_index_precomp_max_bytes; otherwise per probed partition), the last only on
- * the query (once per query, not once per probe). A probe then costs M x 256 additions instead
- * of 256 x dim multiply-adds. */
+ * floats, when that fits pa_index_precomp_max_bytes; otherwise per probed partition), the last
+ * only on the query (once per query, not once per probe, by one sgemm per sub-space for a block
+ * of queries). A probe then costs M x 256 additions instead of 256 x dim multiply-adds. */
 #include "index/index_internal.h"
 
 #include <cblas.h>

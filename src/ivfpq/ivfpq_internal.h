@@ -46,8 +46,9 @@ bool pa_kernel_set(const char *name);
 /* Lloyd k-means on n x dim rows into k centroids (row-major), k-means++ (k <= 1024) or random
  * seeding, empty clusters split from the largest, stopping at max_iters, when fewer than 0.1%
  * of rows change cluster, or when an iteration improves the objective (sum of squared
- * distances) by less than 1e-4 of itself. Deterministic for a seed, whatever the number of threads. small_dim selects
- * the SIMD nearest-codeword kernel (for PQ sub-spaces) instead of sgemm. */
+ * distances) by less than 1e-4 of itself. Deterministic for a seed, whatever the number of
+ * threads. small_dim selects the SIMD nearest-codeword kernel (for PQ sub-spaces) instead of
+ * sgemm. */
 typedef struct pa_kmeans_result {
     uint32_t iters, empty_repaired;
 } pa_kmeans_result;
