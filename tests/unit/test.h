@@ -3,11 +3,37 @@
 #ifndef PA_TEST_H
 #define PA_TEST_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int pa_t_pass, pa_t_fail;
+
+/* Each test binary's scratch directory: $PA_TEST_TMP/<name>, or /tmp/<name>. */
+static char tmpdir[512];
+
+/* Sets the scratch directory, empties it and creates it; false if it could not be made. */
+static inline bool test_tmpdir_init(const char *name)
+{
+    const char *base = getenv("PA_TEST_TMP");
+    snprintf(tmpdir, sizeof tmpdir, "%s/%s", base ? base : "/tmp", name);
+    mkdir(base ? base : "/tmp", 0755);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 && mkdir(tmpdir, 0755) == 0;
+}
+
+/* A file in the scratch directory (a ring of 8 buffers: up to 8 paths may be held at once). */
+static inline const char *tpath(const char *name)
+{
+    static char buf[8][700];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
+    return buf[k];
+}
 
 #define CHECK(cond)                                                                           \
     do {                                                                                      \

@@ -8,16 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[512];
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t rnd(void)
@@ -427,14 +418,8 @@ static void test_reader_bad_input(void)
 
 int main(void)
 {
-    const char *base = getenv("PA_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s/artifact", base ? base : "/tmp");
-    mkdir(base ? base : "/tmp", 0755);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
+    if (!test_tmpdir_init("artifact"))
         return 1;
-    mkdir(tmpdir, 0755);
     test_round_trips();
     test_writer_bad_input();
     test_abort();

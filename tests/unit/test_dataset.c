@@ -7,16 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[512];
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
 
 static const pa_field fields[] = {{"id", PA_TYPE_UINT64, 1}, {"vec", PA_TYPE_FSL_FLOAT32, 4}};
 
@@ -214,14 +205,8 @@ static void test_bad_datasets(void)
 
 int main(void)
 {
-    const char *base = getenv("PA_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s/dataset", base ? base : "/tmp");
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
+    if (!test_tmpdir_init("dataset"))
         return 1;
-    mkdir(base ? base : "/tmp", 0755);
-    mkdir(tmpdir, 0755);
     test_round_trip();
     test_writer_errors();
     test_bad_datasets();

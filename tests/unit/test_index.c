@@ -13,16 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char tmpdir[512];
 
-static const char *tpath(const char *name)
-{
-    static char buf[8][600];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
@@ -545,11 +536,8 @@ static void test_other_metrics(void)
 
 int main(void)
 {
-    const char *base = getenv("PA_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s/index", base ? base : "/tmp");
-    mkdir(base ? base : "/tmp", 0755);
-    rm_rf(tmpdir);
-    mkdir(tmpdir, 0755);
+    if (!test_tmpdir_init("index"))
+        return 1;
     double t0 = pa_index_now();
     gen_data();
     write_fvecs(tpath("base.fvecs"), data, N, DIM);

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[512];
 static uint64_t rng = 0x1234567;
 
 static double gauss(void)
@@ -372,10 +371,8 @@ static void test_bad_input(void)
 
 int main(void)
 {
-    const char *base = getenv("PA_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s/ivfpq", base ? base : "/tmp");
-    mkdir(base ? base : "/tmp", 0755);
-    mkdir(tmpdir, 0755);
+    if (!test_tmpdir_init("ivfpq"))
+        return 1;
     test_kmeans_recovers_clusters();
     test_kernels_agree();
     test_assign_encode_brute_force();

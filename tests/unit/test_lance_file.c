@@ -10,16 +10,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-static char tmpdir[512];
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
 
 static uint64_t rng_state = 88172645463325252ull;
 static uint64_t rnd(void)
@@ -669,10 +660,8 @@ static void test_bad_files(void)
 
 int main(void)
 {
-    const char *base = getenv("PA_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s/lance_file", base ? base : "/tmp");
-    mkdir(base ? base : "/tmp", 0755);
-    mkdir(tmpdir, 0755);
+    if (!test_tmpdir_init("lance_file"))
+        return 1;
     test_fastlanes();
     test_round_trip();
     test_empty_file();

@@ -10,16 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[512];
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][700];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
 
 static void write_bytes(const char *path, const void *data, size_t n)
 {
@@ -224,14 +215,8 @@ static void test_lance_rle_named(void)
 
 int main(void)
 {
-    const char *base = getenv("PA_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s/reliability", base ? base : "/tmp");
-    mkdir(base ? base : "/tmp", 0755);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
+    if (!test_tmpdir_init("reliability"))
         return 1;
-    mkdir(tmpdir, 0755);
     test_manifest_stream();
     test_manifest_many_ranges();
     test_stale_buckets();

@@ -11,17 +11,8 @@
 #define N 1000
 #define D 24
 
-static char tmpdir[512];
 static float mat[N * D]; /* integers 0..255: exact in every format */
 
-static const char *tpath(const char *name)
-{
-    static char buf[4][600];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
 
 static void write_vecs(const char *path, int kind /* 0 f32, 1 u8, 2 i32 */)
 {
@@ -236,14 +227,8 @@ static void test_bad_inputs(void)
 
 int main(void)
 {
-    const char *base = getenv("PA_TEST_TMP");
-    snprintf(tmpdir, sizeof tmpdir, "%s/vec_input", base ? base : "/tmp");
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
+    if (!test_tmpdir_init("vec_input"))
         return 1;
-    mkdir(base ? base : "/tmp", 0755);
-    mkdir(tmpdir, 0755);
     for (int i = 0; i < N * D; i++)
         mat[i] = (float)((i * 37 + i / D * 11) % 256);
     test_formats_agree();
