@@ -41,6 +41,9 @@ bool pa_cli_progress_enabled(void);
 /* The long name of the option whose getopt value is c (for "not a valid value for --NAME"). */
 const char *pa_cli_opt_name(const struct option *opts, int c);
 
+/* Seconds on the monotonic clock, for the timings commands print. */
+double pa_cli_now(void);
+
 /* Writes s as a JSON string literal (quotes and escapes). */
 void pa_cli_json_string(FILE *out, const char *s);
 

@@ -90,6 +90,13 @@ void pa_cli_progress(const char *what, uint64_t done, uint64_t total)
     progress_drawn = true;
 }
 
+double pa_cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 /* pa_progress_fn for library calls: "<stage>: done / total" (ctx unused). */
 void pa_cli_progress_cb(void *ctx, const char *stage, uint64_t done, uint64_t total)
 {

@@ -5,14 +5,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -70,7 +62,7 @@ int pa_cmd_inspect(int argc, char **argv)
     double read_secs = 0;
     uint64_t read_rows = 0;
     if (read_all) {
-        double t0 = now_s();
+        double t0 = pa_cli_now();
         pa_artifact_scan *s;
         st = pa_artifact_scan_create(&s, a, 64u << 20, 2);
         int done = 0;
@@ -94,7 +86,7 @@ int pa_cmd_inspect(int argc, char **argv)
             pa_artifact_free(a);
             return rc;
         }
-        read_secs = now_s() - t0;
+        read_secs = pa_cli_now() - t0;
     }
     uint64_t bytes_read = pa_artifact_bytes_read(a);
     double mean = (double)in.total_rows / in.num_partitions;
@@ -200,7 +192,7 @@ int pa_cmd_verify(int argc, char **argv)
     }
     if (optind != argc - 1)
         return pa_cli_error("verify", "expected one artifact directory (see --help)");
-    double t0 = now_s();
+    double t0 = pa_cli_now();
     pa_artifact *a;
     pa_status st = pa_artifact_open(&a, argv[optind]);
     if (st != PA_OK)
@@ -214,7 +206,7 @@ int pa_cmd_verify(int argc, char **argv)
     }
     pa_artifact_info in;
     pa_artifact_get_info(a, &in);
-    double secs = now_s() - t0;
+    double secs = pa_cli_now() - t0;
     if (json)
         printf("{\"ok\":true,\"rows\":%" PRIu64 ",\"partitions\":%u,\"files\":%" PRIu64
                ",\"ranges\":%" PRIu64 ",\"bytes_hashed\":%" PRIu64 ",\"seconds\":%.3f}\n",
@@ -285,7 +277,7 @@ int pa_cmd_artifact_gen(int argc, char **argv)
                               .metric = "l2",
                               .memory_bytes = memory,
                               .expected_rows = rows};
-    double t0 = now_s();
+    double t0 = pa_cli_now();
     pa_artifact_writer *w;
     pa_status st = pa_artifact_writer_create(&w, out, &prm);
     if (st != PA_OK)
@@ -328,7 +320,7 @@ int pa_cmd_artifact_gen(int argc, char **argv)
     pa_artifact_write_stats ws;
     pa_artifact_writer_stats(w, &ws);
     pa_artifact_writer_free(w);
-    double secs = now_s() - t0;
+    double secs = pa_cli_now() - t0;
     if (json)
         printf("{\"path\":\"%s\",\"rows\":%" PRIu64 ",\"partitions\":%" PRIu64
                ",\"bytes\":%" PRIu64 ",\"flushes\":%" PRIu64 ",\"ranges\":%" PRIu64

@@ -6,15 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-/* Seconds on the monotonic clock (QPS and timings). */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Reads every row of a vector input into memory (queries are small). */
 static pa_status read_all(const char *path, float **out, uint64_t *n, uint32_t *dim)
@@ -227,7 +218,7 @@ int pa_cmd_search(int argc, char **argv)
     double times[1000] = {0};
     for (uint64_t rep = 0; rep < repeat && st == PA_OK; rep++) {
         ss = (pa_index_search_stats){0};
-        double t0 = now_s();
+        double t0 = pa_cli_now();
         for (uint64_t q0 = 0; q0 < nq; q0 += batch) {
             uint64_t bn = PA_CLI_MIN(batch, nq - q0);
             if ((st = pa_index_search(x, q + q0 * dim, bn, dim, &so, ids + q0 * k,
@@ -237,7 +228,7 @@ int pa_cmd_search(int argc, char **argv)
             ss.codes_scanned += part.codes_scanned, ss.rows_refined += part.rows_refined;
             pa_cli_progress("search: queries", q0 + bn, nq);
         }
-        times[rep] = now_s() - t0;
+        times[rep] = pa_cli_now() - t0;
     }
     pa_cli_progress_end();
     /* the median pass (insertion sort: repeat is small) */
@@ -327,7 +318,7 @@ int pa_cmd_groundtruth(int argc, char **argv)
     uint64_t nq = 0, *ids = NULL;
     uint32_t dim = 0;
     pa_vec_input *in = NULL;
-    double t0 = now_s();
+    double t0 = pa_cli_now();
     pa_status st = read_all(qpath, &q, &nq, &dim);
     if (st == PA_OK)
         st = pa_vec_input_open(&in, input, NULL);
@@ -345,11 +336,11 @@ int pa_cmd_groundtruth(int argc, char **argv)
         pa_cli_json_string(stdout, out);
         printf(",\"queries\":%" PRIu64 ",\"k\":%" PRIu64 ",\"base_rows\":%" PRIu64
                ",\"metric\":\"%s\",\"seconds\":%.3f}\n", nq, k, pa_vec_input_num_rows(in),
-               pa_metric_name(met), now_s() - t0);
+               pa_metric_name(met), pa_cli_now() - t0);
     } else
         printf("wrote the exact %" PRIu64 " nearest neighbours (%s) of %" PRIu64 " queries among "
                "%" PRIu64 " rows to %s in %.2f s\n", k, pa_metric_name(met), nq,
-               pa_vec_input_num_rows(in), out, now_s() - t0);
+               pa_vec_input_num_rows(in), out, pa_cli_now() - t0);
     free(q), free(ids);
     pa_vec_input_free(in);
     return rc;
@@ -444,7 +435,7 @@ int pa_cmd_export_rows(int argc, char **argv)
     if (!artifact || !out)
         return pa_cli_error("export-rows", "--artifact and --out are required (see --help)");
     uint64_t rows = 0;
-    double t0 = now_s();
+    double t0 = pa_cli_now();
     pa_status st = pa_artifact_export_rows(artifact, out, seed, &rows);
     if (st != PA_OK)
         return pa_cli_fail("export-rows", st);
@@ -452,7 +443,7 @@ int pa_cmd_export_rows(int argc, char **argv)
         printf("{\"out\":");
         pa_cli_json_string(stdout, out);
         printf(",\"rows\":%" PRIu64 ",\"shuffled\":%s,\"seconds\":%.3f}\n", rows,
-               seed ? "true" : "false", now_s() - t0);
+               seed ? "true" : "false", pa_cli_now() - t0);
     } else
         printf("wrote %" PRIu64 " rows of %s to %s%s\n", rows, artifact, out,
                seed ? " (shuffled)" : "");

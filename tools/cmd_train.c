@@ -8,14 +8,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -151,9 +143,9 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
         size_t n;
         if ((st = pa_vec_input_next(in, x, NULL, batch, &n)) != PA_OK || n == 0)
             break;
-        double t0 = now_s();
+        double t0 = pa_cli_now();
         st = pa_ivfpq_assign_encode(m, x, n, parts, codes);
-        t_enc += now_s() - t0;
+        t_enc += pa_cli_now() - t0;
         for (size_t i = 0; st == PA_OK && i < n; i++) { /* reconstruction error */
             double norm = 1;
             if (a.metric == PA_METRIC_COSINE) {
@@ -237,7 +229,7 @@ int pa_cmd_train(int argc, char **argv)
     }
     if (!o.input || !o.out)
         return pa_cli_error("train", "--input and --out are required (see --help)");
-    double t0 = now_s();
+    double t0 = pa_cli_now();
     pa_vec_input_options io = {.column = o.column, .skip_invalid = o.skip_invalid};
     pa_vec_input *in;
     pa_status st = pa_vec_input_open(&in, o.input, &io);
@@ -254,7 +246,7 @@ int pa_cmd_train(int argc, char **argv)
     if (pa_cli_progress_enabled())
         fprintf(stderr, "train: sampling and training on %s...\n", o.input);
     st = pa_ivfpq_train_input(&m, in, &prm, &ts);
-    double train_secs = now_s() - t0;
+    double train_secs = pa_cli_now() - t0;
     if (st == PA_OK)
         st = pa_ivfpq_model_save(m, o.out);
     uint64_t enc_rows = 0;

@@ -16,15 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* The default number of partitions for n rows: about sqrt(n), at least 1. */
 uint32_t pa_build_default_partitions(uint64_t n)
@@ -70,7 +62,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
         o = *opts;
     if (!in || !out_dir)
         return pa_fail(PA_ERR_INVALID, "build: an input and an output directory are required");
-    double t0 = now_s();
+    double t0 = pa_now_seconds();
     struct stat sb;
     if (stat(out_dir, &sb) == 0)
         return pa_fail(PA_ERR_INVALID, "build: %s already exists; an index is never written over "
@@ -100,9 +92,9 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     pa_backend *backend = NULL;
     if (o.progress)
         o.progress(o.progress_ctx, "train", 0, 0);
-    double t1 = now_s();
+    double t1 = pa_now_seconds();
     pa_status st = pa_ivfpq_train_input(&model, in, &prm, &s.train);
-    s.train_seconds = now_s() - t1;
+    s.train_seconds = pa_now_seconds() - t1;
     if (st == PA_OK)
         st = pa_ivfpq_model_save(model, model_path);
     if (st == PA_OK)
@@ -138,7 +130,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (st == PA_OK) {
         s.num_partitions = prm.num_partitions;
         s.num_sub_vectors = prm.num_sub_vectors;
-        s.seconds = now_s() - t0;
+        s.seconds = pa_now_seconds() - t0;
         if (stats)
             *stats = s;
     }

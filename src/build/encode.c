@@ -10,14 +10,6 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* The memory an encode needs besides the artifact writer's buffers. */
 typedef struct budget {
@@ -72,7 +64,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     if (!in || !model || !artifact_dir)
         return pa_fail(PA_ERR_INVALID,
                        "pa_encode_input: input, model and artifact directory are required");
-    double t0 = now_s();
+    double t0 = pa_now_seconds();
     pa_backend_model a;
     pa_ivfpq_model_arrays(model, &a);
     if (pa_vec_input_dim(in) != a.dim)
@@ -121,23 +113,23 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     uint64_t total = pa_vec_input_num_rows(in);
     while (st == PA_OK) {
         size_t n;
-        double t1 = now_s();
+        double t1 = pa_now_seconds();
         if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) != PA_OK || n == 0)
             break;
-        double t2 = now_s();
+        double t2 = pa_now_seconds();
         if ((st = pa_backend_assign_encode(backend, &a, x, n, parts, codes)) != PA_OK)
             break;
-        double t3 = now_s();
+        double t3 = pa_now_seconds();
         st = pa_artifact_writer_append(w, ids, n, parts, n, codes, n * a.num_sub_vectors);
-        s.read_seconds += t2 - t1, s.encode_seconds += t3 - t2, s.write_seconds += now_s() - t3;
+        s.read_seconds += t2 - t1, s.encode_seconds += t3 - t2, s.write_seconds += pa_now_seconds() - t3;
         s.rows += n;
         if (o->progress)
             o->progress(o->progress_ctx, "encode", s.rows, total);
     }
     if (st == PA_OK) {
-        double t1 = now_s();
+        double t1 = pa_now_seconds();
         st = pa_artifact_writer_finish(w);
-        s.write_seconds += now_s() - t1;
+        s.write_seconds += pa_now_seconds() - t1;
     }
     if (st == PA_OK) {
         pa_artifact_write_stats ws;
@@ -145,7 +137,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
         s.bytes = ws.bytes_written;
         s.ranges = ws.ranges;
         s.skipped_invalid = pa_vec_input_skipped(in);
-        s.seconds = now_s() - t0;
+        s.seconds = pa_now_seconds() - t0;
         if (stats)
             *stats = s;
     }

@@ -65,6 +65,9 @@ static inline void pa_st64(void *p, uint64_t v) { memcpy(p, &v, 8); }
 
 static inline uint64_t pa_align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
+/* Seconds on the monotonic clock, for the timings in stats. */
+double pa_now_seconds(void);
+
 /* The base name of a path (the part after the last '/'), for error messages. */
 const char *pa_basename(const char *path);
 

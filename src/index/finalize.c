@@ -87,7 +87,7 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
                                      const char *out_dir, const pa_index_finalize_options *opts,
                                      pa_index_finalize_stats *stats)
 {
-    double t0 = pa_index_now();
+    double t0 = pa_now_seconds();
     pa_index_finalize_options o = {0};
     if (opts)
         o = *opts;
@@ -154,7 +154,7 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         stats->max_partition_rows = pa_index_writer_max_partition(w);
         stats->bytes_read = pa_artifact_bytes_read(a);
         stats->index_bytes = stats->bytes_written = pa_index_writer_bytes(w);
-        stats->seconds = pa_index_now() - t0;
+        stats->seconds = pa_now_seconds() - t0;
     }
     if (st != PA_OK && w)
         pa_fail_prefix(st, "finalize %s", out_dir);

@@ -55,8 +55,6 @@ pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path
                                const char *what, const char *path, uint32_t dim, uint32_t M,
                                uint32_t P, uint32_t bits, const char *metric);
 
-/* Seconds on a monotonic clock. */
-double pa_index_now(void);
 
 /* Squared L2 distance and dot product of two float vectors of n values, summed in order
  * (the ADC tests recompute with the same order). */

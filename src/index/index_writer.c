@@ -10,7 +10,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 struct pa_index_writer {
@@ -29,14 +28,6 @@ struct pa_index_writer {
     uint8_t *codes_out;
     bool finished;
 };
-
-/* Seconds on the monotonic clock, for the stats of both finalize paths and search. */
-double pa_index_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Scales x to unit length (cosine): queries at search time, vectors at refine time. */
 void pa_index_normalize(float *x, uint32_t dim)

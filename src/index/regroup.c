@@ -222,7 +222,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
                                  const char *out_dir, const pa_index_finalize_options *opts,
                                  pa_index_finalize_stats *stats)
 {
-    double t0 = pa_index_now();
+    double t0 = pa_now_seconds();
     pa_index_finalize_options o = {0};
     if (opts)
         o = *opts;
@@ -310,7 +310,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
         stats->bytes_written = stats->index_bytes + g.spill_written;
         stats->spill_bytes = g.spill_written;
         stats->spill_runs = g.num_runs;
-        stats->seconds = pa_index_now() - t0;
+        stats->seconds = pa_now_seconds() - t0;
     }
     if (st != PA_OK && w)
         pa_fail_prefix(st, "finalize %s", out_dir);

@@ -427,7 +427,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                           const pa_index_search_options *opts, uint64_t *out_ids,
                           float *out_dists, pa_index_search_stats *stats)
 {
-    double t0 = pa_index_now();
+    double t0 = pa_now_seconds();
     if (!opts || !queries || !out_ids || !out_dists)
         return pa_fail(PA_ERR_INVALID, "search: queries, options and outputs are required");
     if (dim != x->dim)
@@ -559,7 +559,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         stats->nprobes_used = np;
         stats->codes_scanned = scanned;
         stats->rows_refined = refined;
-        stats->seconds = pa_index_now() - t0;
+        stats->seconds = pa_now_seconds() - t0;
     }
     return st;
 }

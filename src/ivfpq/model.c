@@ -9,7 +9,6 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
-#include <time.h>
 
 #define MODEL_KEY "partifact:model"
 #define MODEL_FORMAT "partifact.ivfpq-model"
@@ -38,13 +37,6 @@ pa_status pa_metric_parse(const char *name, pa_metric *out)
 const char *pa_metric_name(pa_metric m)
 {
     return m == PA_METRIC_COSINE ? "cosine" : m == PA_METRIC_DOT ? "dot" : "l2";
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* Checks the shape of a parameter set against a dimension. */
@@ -286,14 +278,14 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     const bool dot = prm->metric == PA_METRIC_DOT;
     if (prm->metric == PA_METRIC_COSINE)
         normalize_rows(x, n, dim);
-    double t0 = now_s();
+    double t0 = pa_now_seconds();
     pa_kmeans_result kr;
     st = pa_kmeans(x, n, dim, P, iters, prm->seed, dot, false, centroids, assign, &kr);
     s->ivf_iters = kr.iters;
     s->empty_repaired = kr.empty_repaired;
-    s->ivf_seconds = now_s() - t0;
+    s->ivf_seconds = pa_now_seconds() - t0;
     if (st == PA_OK) {
-        t0 = now_s();
+        t0 = pa_now_seconds();
         /* residuals (l2, cosine) of a seeded sample of at most PQ_SAMPLE_ROWS rows, in place */
         uint64_t pn = PA_MIN(n, (uint64_t)PQ_SAMPLE_ROWS);
         uint64_t seed = prm->seed ^ 0x5151515151515151ull;
@@ -315,7 +307,7 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
         }
         st = train_pq(x, pn, dim, M, K, prm->pq_max_iters ? prm->pq_max_iters : 25, prm->seed,
                       codebook, s);
-        s->pq_seconds = now_s() - t0;
+        s->pq_seconds = pa_now_seconds() - t0;
     }
     free(x);
     free(assign);

@@ -148,7 +148,7 @@ static int cmp_u64(const void *a, const void *b)
  * partitions holding exactly the rows assign_encode gave them, sorted by row id. */
 static void test_finalize_paths_agree(void)
 {
-    double t0 = pa_index_now();
+    double t0 = pa_now_seconds();
     pa_index_finalize_stats sa, sb, sc;
     CHECK_OK(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_a"), NULL, &sa));
     CHECK(sa.rows == N && sa.partitions == P && sa.bytes_read > 0 && sa.index_bytes > 0);
@@ -222,7 +222,7 @@ static void test_finalize_paths_agree(void)
         pa_index_free(x);
     }
     fprintf(stderr, "finalize paths: %.2f s (artifact %.3f s, rows %.3f s, rows+spill %.3f s, "
-            "%u runs)\n", pa_index_now() - t0, sa.seconds, sb.seconds, sc.seconds, sc.spill_runs);
+            "%u runs)\n", pa_now_seconds() - t0, sa.seconds, sb.seconds, sc.seconds, sc.spill_runs);
 }
 
 typedef struct bf {
@@ -324,7 +324,7 @@ static void test_exact_adc(const char *index, pa_ivfpq_model *m, const uint32_t 
  * (centroids shuffled) falls below it; refine x10 reaches 0.95. */
 static void test_recall(void)
 {
-    double t0 = pa_index_now();
+    double t0 = pa_now_seconds();
     pa_vec_input *in = NULL;
     CHECK_OK(pa_vec_input_open(&in, tpath("base.fvecs"), NULL));
     uint64_t *gt = malloc(8 * NQ * 100);
@@ -403,7 +403,7 @@ static void test_recall(void)
     CHECK_OK(pa_recall_at_k(ids, K, gt, 100, NQ, K, &recall_bad));
     pa_index_free(x);
     fprintf(stderr, "recall@10 nprobes 4: %.3f, refine x10: %.3f, shuffled centroids: %.3f "
-            "(%.2f s)\n", recall, recall_ref, recall_bad, pa_index_now() - t0);
+            "(%.2f s)\n", recall, recall_ref, recall_bad, pa_now_seconds() - t0);
     CHECK(recall >= 0.6);
     CHECK(recall_ref >= 0.95);
     CHECK(recall_bad < 0.6);
@@ -538,7 +538,7 @@ int main(void)
 {
     if (!test_tmpdir_init("index"))
         return 1;
-    double t0 = pa_index_now();
+    double t0 = pa_now_seconds();
     gen_data();
     write_fvecs(tpath("base.fvecs"), data, N, DIM);
     pa_ivfpq_model *m = build_artifact(tpath("model.lance"), tpath("art"), PA_METRIC_L2, P, MSUB);
@@ -552,7 +552,7 @@ int main(void)
     CHECK_OK(pa_ivfpq_train(&o, data, 4000, DIM, &prm, NULL));
     CHECK_OK(pa_ivfpq_model_save(o, tpath("model_other.lance")));
     pa_ivfpq_model_free(o);
-    fprintf(stderr, "setup: %.2f s\n", pa_index_now() - t0);
+    fprintf(stderr, "setup: %.2f s\n", pa_now_seconds() - t0);
     test_finalize_paths_agree();
     test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2);
     test_recall();
@@ -560,6 +560,6 @@ int main(void)
     test_other_metrics();
     pa_ivfpq_model_free(m);
     free(data), free(queries);
-    fprintf(stderr, "total: %.2f s\n", pa_index_now() - t0);
+    fprintf(stderr, "total: %.2f s\n", pa_now_seconds() - t0);
     TEST_DONE();
 }
