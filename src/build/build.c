@@ -5,12 +5,10 @@
  * the stages, and what a sharded build would exchange) and removed at the end unless the caller
  * keeps them. Defaults follow common IVF_PQ practice: about sqrt(rows) partitions, and
  * sub-vectors of 8 dimensions (16 above 256 dimensions). */
-#define _XOPEN_SOURCE 700
 #include "common/common.h"
 #include "partifact.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -35,22 +33,6 @@ uint32_t pa_build_default_sub_vectors(uint32_t dim)
         if (dim % m == 0)
             return m;
     return 1;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)ftw;
-    return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-/* Removes the work directory the build created (model, artifact). Best effort: a failure to
- * clean up does not fail a build whose index is committed. */
-static void remove_tree(const char *dir)
-{
-    struct stat sb;
-    if (lstat(dir, &sb) != 0)
-        return;
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Trains on a sample of in, encodes every row into an artifact and finalizes it into out_dir. */
@@ -121,9 +103,9 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     pa_ivfpq_model_free(model);
     if (!o.keep_work || st != PA_OK) { /* only what this build made */
         if (created_work) {
-            remove_tree(work);
+            pa_remove_tree(work);
         } else {
-            remove_tree(artifact);
+            pa_remove_tree(artifact);
             unlink(model_path);
         }
     }

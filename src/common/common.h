@@ -65,6 +65,10 @@ static inline void pa_st64(void *p, uint64_t v) { memcpy(p, &v, 8); }
 
 static inline uint64_t pa_align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
+/* Removes dir and everything under it (no links followed); best effort, for cleaning up work
+ * that did not complete. */
+void pa_remove_tree(const char *dir);
+
 /* Seconds on the monotonic clock, for the timings in stats. */
 double pa_now_seconds(void);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -88,4 +89,19 @@ pa_status pa_fsync_dir_of(const char *path)
     }
     free(dir);
     return st;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)ftw;
+    return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Removes dir and everything under it, without following links; best effort, for cleaning up
+ * work that did not complete (a missing dir is not an error). */
+void pa_remove_tree(const char *dir)
+{
+    struct stat sb;
+    if (lstat(dir, &sb) == 0)
+        nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -46,9 +46,6 @@ uint64_t pa_index_writer_max_partition(const pa_index_writer *w);
 /* Frees the writer; an unfinished one removes its temporary directory. */
 void pa_index_writer_free(pa_index_writer *w);
 
-/* Removes a directory holding only plain files (the temporary index directory). */
-void pa_index_remove_dir(const char *dir);
-
 /* Checks a model's parameters against what the codes were made with (0 / NULL: not known),
  * naming the model, the input (what: "artifact" or "rows file", path) and the first mismatch. */
 pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path,

@@ -4,7 +4,6 @@
  * LanceDB and partifact read, index.idx, and renames the temporary directory into place. */
 #include "index/index_internal.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -40,24 +39,6 @@ void pa_index_normalize(float *x, uint32_t dim)
         for (uint32_t i = 0; i < dim; i++)
             x[i] *= inv;
     }
-}
-
-/* Removes the plain files in dir and then dir: cleans up an unfinished index. */
-void pa_index_remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        char path[4096];
-        while ((e = readdir(d)) != NULL) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
 }
 
 /* A malloc'd copy of s with trailing slashes removed ("idx/" names the same directory). */
@@ -402,7 +383,7 @@ pa_status pa_index_writer_finish(pa_index_writer *w)
     st = pa_fsync_dir_of(w->out_dir);
     if (st != PA_OK) {
         if (rename(w->out_dir, w->tmp_dir) != 0)
-            pa_index_remove_dir(w->out_dir);
+            pa_remove_tree(w->out_dir);
         return st;
     }
     w->finished = true;
@@ -421,7 +402,7 @@ void pa_index_writer_free(pa_index_writer *w)
         return;
     pa_lance_writer_free(w->aux);
     if (!w->finished && w->tmp_dir)
-        pa_index_remove_dir(w->tmp_dir);
+        pa_remove_tree(w->tmp_dir);
     free((void *)w->m.centroids), free((void *)w->m.codebook);
     free(w->offsets), free(w->lengths), free(w->perm), free(w->ids_out), free(w->codes_out);
     free(w->out_dir), free(w->tmp_dir), free(w->aux_path), free(w->idx_path);

@@ -3,25 +3,12 @@
  * exactly the brute-force ADC ranking; recall@10 on clustered data is above a floor a broken
  * index (shuffled centroids) misses; refine lifts it above 0.95; and every bad input gets its
  * clear error. */
-#define _XOPEN_SOURCE 700
 #include "index/index_internal.h"
 #include "test.h"
 
-#include <ftw.h>
 #include <math.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-    (void)sb, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void rm_rf(const char *p) { nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
@@ -427,7 +414,7 @@ static void test_errors(void)
     pa_status st = pa_index_open(&x, tpath("idx_corrupt"));
     CHECK(st != PA_OK && strstr(pa_last_error(), "auxiliary.idx"));
     /* index.idx missing */
-    rm_rf(tpath("idx_noidx"));
+    pa_remove_tree(tpath("idx_noidx"));
     mkdir(tpath("idx_noidx"), 0755);
     CHECK(link(tpath("idx_a/auxiliary.idx"), tpath("idx_noidx/auxiliary.idx")) == 0);
     CHECK_ERR(pa_index_open(&x, tpath("idx_noidx")), PA_ERR_IO, "index.idx");
