@@ -11,7 +11,7 @@ typedef struct pa_prepared {
     pa_backend_model a;  /* the arrays (not owned) */
     uint32_t K, ds;      /* codewords per sub-space, sub-vector dimension */
     float *cnorm;        /* P: ||c||^2 */
-    float *cbt;          /* M x ds x K */
+    float *cbt;          /* M x ds x K, times -2 */
     float *cbnorm;       /* M x K */
 } pa_prepared;
 
@@ -26,10 +26,15 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
 pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *what);
 
 /* Nearest codeword for each of n sub-vectors (rows of x with stride `stride` floats, ds values
- * each) among K codewords given transposed (cbt: ds x K) with norms: argmin_k ||c_k||^2 - 2 x.c_k.
- * Ties go to the lowest k. SIMD kernel chosen at run time from the CPU's features. */
+ * each) among K codewords given transposed and multiplied by -2 (cbt: ds x K, cbt[j][k] =
+ * -2 c_k[j]) with norms: argmin_k ||c_k||^2 - 2 x.c_k. Ties go to the lowest k. val (may be NULL)
+ * receives each winning value ||c||^2 - 2 x.c. SIMD kernel chosen at run time from the CPU's
+ * features. */
 void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cbt,
-                      const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out);
+                      const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out, float *val);
+/* s[d] += x[d] for d < dim, in double precision (SIMD chosen like pa_nearest_small; every
+ * version gives the same sums). */
+void pa_add_f64(double *s, const float *x, uint32_t dim);
 /* Which kernel pa_nearest_small uses here: "avx512", "avx2" or "scalar". */
 const char *pa_kernel_name(void);
 

@@ -5,9 +5,11 @@
  * kernel keeps one SIMD register of codewords (16 with AVX-512, 8 with AVX2) and accumulates
  * ||c||^2 - 2 x.c over the sub-vector's dimensions with fused multiply-adds, tracking the
  * running minimum and its index per lane; the codebook is stored transposed (dimension-major)
- * so each load brings one dimension of 16 (or 8) codewords. The kernel is chosen once, at run
- * time, from the CPU's features: the binary stays portable (no -march=native). Ties go to the
- * lowest codeword index in every kernel, so all three agree exactly on the argmin. */
+ * and multiplied by -2, so each load brings one dimension of 16 (or 8) codewords and each step
+ * is one FMA with a value of x broadcast straight from memory. (Scaling by -2 is exact, so
+ * x * (-2c) is the same float as (-2x) * c.) The kernel is chosen once, at run time, from the
+ * CPU's features: the binary stays portable (no -march=native). Ties go to the lowest codeword
+ * index in every kernel, so all three agree exactly on the argmin. */
 #include "ivfpq/ivfpq_internal.h"
 
 #include <float.h>
@@ -17,7 +19,8 @@
 
 /* Portable version: one codeword at a time. */
 static void nearest_scalar(const float *x, size_t stride, uint64_t n, const float *cbt,
-                           const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out)
+                           const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out,
+                           float *val)
 {
     for (uint64_t i = 0; i < n; i++) {
         const float *v = x + i * stride;
@@ -26,20 +29,22 @@ static void nearest_scalar(const float *x, size_t stride, uint64_t n, const floa
         for (uint32_t k = 0; k < K; k++) {
             float acc = cbnorm[k];
             for (uint32_t j = 0; j < ds; j++) /* the same fused steps as the SIMD kernels */
-                acc = fmaf(-2.0f * v[j], cbt[(size_t)j * K + k], acc);
+                acc = fmaf(v[j], cbt[(size_t)j * K + k], acc);
             if (acc < best) {
                 best = acc;
                 bi = k;
             }
         }
         out[i] = bi;
+        if (val)
+            val[i] = best;
     }
 }
 
 /* AVX2 + FMA: 8 codewords per register. Requires K % 8 == 0. */
 __attribute__((target("avx2,fma"))) static void
 nearest_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
-             uint32_t ds, uint32_t K, uint32_t *out)
+             uint32_t ds, uint32_t K, uint32_t *out, float *val)
 {
     const __m256i step = _mm256_set1_epi32(8);
     for (uint64_t i = 0; i < n; i++) {
@@ -50,7 +55,7 @@ nearest_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const 
         for (uint32_t k = 0; k < K; k += 8) {
             __m256 acc = _mm256_loadu_ps(cbnorm + k);
             for (uint32_t j = 0; j < ds; j++)
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(-2.0f * v[j]),
+                acc = _mm256_fmadd_ps(_mm256_broadcast_ss(v + j),
                                       _mm256_loadu_ps(cbt + (size_t)j * K + k), acc);
             __m256 lt = _mm256_cmp_ps(acc, best, _CMP_LT_OQ);
             best = _mm256_blendv_ps(best, acc, lt);
@@ -68,77 +73,104 @@ nearest_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const 
             if (bv[l] < m || (bv[l] == m && bi[l] < mi))
                 m = bv[l], mi = bi[l];
         out[i] = mi;
+        if (val)
+            val[i] = m;
     }
 }
 
-/* Lowest index among the lanes holding the minimum of best. */
-__attribute__((target("avx512f"))) static inline uint32_t argmin512(__m512 best, __m512i bidx)
+/* Lowest index among the lanes holding the minimum of best; the minimum into *val if asked. */
+__attribute__((target("avx512f"))) static inline uint32_t argmin512(__m512 best, __m512i bidx,
+                                                                    float *val)
 {
     float m = _mm512_reduce_min_ps(best);
+    if (val)
+        *val = m;
     __mmask16 eq = _mm512_cmp_ps_mask(best, _mm512_set1_ps(m), _CMP_EQ_OQ);
     __m512i cand = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), eq, bidx);
     return (uint32_t)_mm512_reduce_min_epi32(cand);
 }
 
-/* AVX-512: 16 codewords per register. Requires K % 16 == 0. Four sub-vectors go through the
- * codebook together: each codebook load feeds four independent FMA chains. */
+/* Folds a block of 16 candidate values (codewords idx..idx+15) into a lane-wise running minimum;
+ * strict < keeps the lower index on ties, as the blocks come in ascending order. */
+#define PA_FOLD512(b, bi, a, idx)                                                                 \
+    do {                                                                                          \
+        __mmask16 lt_ = _mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ);                                 \
+        (b) = _mm512_mask_mov_ps((b), lt_, (a));                                                  \
+        (bi) = _mm512_mask_mov_epi32((bi), lt_, (idx));                                           \
+    } while (0)
+
+/* AVX-512: 16 codewords per register. Requires K % 16 == 0. When K % 64 == 0, four sub-vectors
+ * go through 64 codewords at a time: 16 independent FMA chains (enough to hide the FMA latency
+ * on two pipes), each codebook load feeding four of them and each broadcast value four. Other
+ * K take one register of codewords at a time. */
 __attribute__((target("avx512f"))) static void
 nearest_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
-               uint32_t ds, uint32_t K, uint32_t *out)
+               uint32_t ds, uint32_t K, uint32_t *out, float *val)
 {
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i step = _mm512_set1_epi32(16);
     uint64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
+    for (; K % 64 == 0 && i + 4 <= n; i += 4) {
         const float *v0 = x + i * stride, *v1 = v0 + stride, *v2 = v1 + stride, *v3 = v2 + stride;
         __m512 b0 = _mm512_set1_ps(FLT_MAX), b1 = b0, b2 = b0, b3 = b0;
         __m512i i0 = _mm512_setzero_si512(), i1 = i0, i2 = i0, i3 = i0;
-        __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        for (uint32_t k = 0; k < K; k += 16) {
-            __m512 nrm = _mm512_loadu_ps(cbnorm + k);
-            __m512 a0 = nrm, a1 = nrm, a2 = nrm, a3 = nrm;
+        for (uint32_t k = 0; k < K; k += 64) {
+            __m512 n0 = _mm512_loadu_ps(cbnorm + k), n1 = _mm512_loadu_ps(cbnorm + k + 16);
+            __m512 n2 = _mm512_loadu_ps(cbnorm + k + 32), n3 = _mm512_loadu_ps(cbnorm + k + 48);
+            __m512 a00 = n0, a01 = n1, a02 = n2, a03 = n3, a10 = n0, a11 = n1, a12 = n2, a13 = n3;
+            __m512 a20 = n0, a21 = n1, a22 = n2, a23 = n3, a30 = n0, a31 = n1, a32 = n2, a33 = n3;
             for (uint32_t j = 0; j < ds; j++) {
-                __m512 c = _mm512_loadu_ps(cbt + (size_t)j * K + k);
-                a0 = _mm512_fmadd_ps(_mm512_set1_ps(-2.0f * v0[j]), c, a0);
-                a1 = _mm512_fmadd_ps(_mm512_set1_ps(-2.0f * v1[j]), c, a1);
-                a2 = _mm512_fmadd_ps(_mm512_set1_ps(-2.0f * v2[j]), c, a2);
-                a3 = _mm512_fmadd_ps(_mm512_set1_ps(-2.0f * v3[j]), c, a3);
+                const float *cj = cbt + (size_t)j * K + k;
+                __m512 c0 = _mm512_loadu_ps(cj), c1 = _mm512_loadu_ps(cj + 16);
+                __m512 c2 = _mm512_loadu_ps(cj + 32), c3 = _mm512_loadu_ps(cj + 48);
+                __m512 x0 = _mm512_set1_ps(v0[j]);
+                a00 = _mm512_fmadd_ps(x0, c0, a00), a01 = _mm512_fmadd_ps(x0, c1, a01);
+                a02 = _mm512_fmadd_ps(x0, c2, a02), a03 = _mm512_fmadd_ps(x0, c3, a03);
+                __m512 x1 = _mm512_set1_ps(v1[j]);
+                a10 = _mm512_fmadd_ps(x1, c0, a10), a11 = _mm512_fmadd_ps(x1, c1, a11);
+                a12 = _mm512_fmadd_ps(x1, c2, a12), a13 = _mm512_fmadd_ps(x1, c3, a13);
+                __m512 x2 = _mm512_set1_ps(v2[j]);
+                a20 = _mm512_fmadd_ps(x2, c0, a20), a21 = _mm512_fmadd_ps(x2, c1, a21);
+                a22 = _mm512_fmadd_ps(x2, c2, a22), a23 = _mm512_fmadd_ps(x2, c3, a23);
+                __m512 x3 = _mm512_set1_ps(v3[j]);
+                a30 = _mm512_fmadd_ps(x3, c0, a30), a31 = _mm512_fmadd_ps(x3, c1, a31);
+                a32 = _mm512_fmadd_ps(x3, c2, a32), a33 = _mm512_fmadd_ps(x3, c3, a33);
             }
-            __mmask16 l0 = _mm512_cmp_ps_mask(a0, b0, _CMP_LT_OQ);
-            __mmask16 l1 = _mm512_cmp_ps_mask(a1, b1, _CMP_LT_OQ);
-            __mmask16 l2 = _mm512_cmp_ps_mask(a2, b2, _CMP_LT_OQ);
-            __mmask16 l3 = _mm512_cmp_ps_mask(a3, b3, _CMP_LT_OQ);
-            b0 = _mm512_mask_mov_ps(b0, l0, a0), i0 = _mm512_mask_mov_epi32(i0, l0, idx);
-            b1 = _mm512_mask_mov_ps(b1, l1, a1), i1 = _mm512_mask_mov_epi32(i1, l1, idx);
-            b2 = _mm512_mask_mov_ps(b2, l2, a2), i2 = _mm512_mask_mov_epi32(i2, l2, idx);
-            b3 = _mm512_mask_mov_ps(b3, l3, a3), i3 = _mm512_mask_mov_epi32(i3, l3, idx);
-            idx = _mm512_add_epi32(idx, step);
+            __m512i q0 = _mm512_add_epi32(iota, _mm512_set1_epi32((int)k));
+            __m512i q1 = _mm512_add_epi32(q0, step), q2 = _mm512_add_epi32(q1, step);
+            __m512i q3 = _mm512_add_epi32(q2, step);
+            PA_FOLD512(b0, i0, a00, q0); PA_FOLD512(b0, i0, a01, q1);
+            PA_FOLD512(b0, i0, a02, q2); PA_FOLD512(b0, i0, a03, q3);
+            PA_FOLD512(b1, i1, a10, q0); PA_FOLD512(b1, i1, a11, q1);
+            PA_FOLD512(b1, i1, a12, q2); PA_FOLD512(b1, i1, a13, q3);
+            PA_FOLD512(b2, i2, a20, q0); PA_FOLD512(b2, i2, a21, q1);
+            PA_FOLD512(b2, i2, a22, q2); PA_FOLD512(b2, i2, a23, q3);
+            PA_FOLD512(b3, i3, a30, q0); PA_FOLD512(b3, i3, a31, q1);
+            PA_FOLD512(b3, i3, a32, q2); PA_FOLD512(b3, i3, a33, q3);
         }
-        out[i] = argmin512(b0, i0);
-        out[i + 1] = argmin512(b1, i1);
-        out[i + 2] = argmin512(b2, i2);
-        out[i + 3] = argmin512(b3, i3);
+        out[i] = argmin512(b0, i0, val ? val + i : NULL);
+        out[i + 1] = argmin512(b1, i1, val ? val + i + 1 : NULL);
+        out[i + 2] = argmin512(b2, i2, val ? val + i + 2 : NULL);
+        out[i + 3] = argmin512(b3, i3, val ? val + i + 3 : NULL);
     }
     for (; i < n; i++) {
         const float *v = x + i * stride;
         __m512 best = _mm512_set1_ps(FLT_MAX);
-        __m512i bidx = _mm512_setzero_si512();
-        __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        __m512i bidx = _mm512_setzero_si512(), idx = iota;
         for (uint32_t k = 0; k < K; k += 16) {
             __m512 acc = _mm512_loadu_ps(cbnorm + k);
             for (uint32_t j = 0; j < ds; j++)
-                acc = _mm512_fmadd_ps(_mm512_set1_ps(-2.0f * v[j]),
+                acc = _mm512_fmadd_ps(_mm512_set1_ps(v[j]),
                                       _mm512_loadu_ps(cbt + (size_t)j * K + k), acc);
-            __mmask16 lt = _mm512_cmp_ps_mask(acc, best, _CMP_LT_OQ);
-            best = _mm512_mask_mov_ps(best, lt, acc);
-            bidx = _mm512_mask_mov_epi32(bidx, lt, idx);
+            PA_FOLD512(best, bidx, acc, idx);
             idx = _mm512_add_epi32(idx, step);
         }
-        out[i] = argmin512(best, bidx);
+        out[i] = argmin512(best, bidx, val ? val + i : NULL);
     }
 }
 
 typedef void (*nearest_fn)(const float *, size_t, uint64_t, const float *, const float *,
-                           uint32_t, uint32_t, uint32_t *);
+                           uint32_t, uint32_t, uint32_t *, float *);
 
 static _Atomic int chosen = -1; /* 0 scalar, 1 avx2, 2 avx512 */
 
@@ -182,13 +214,49 @@ const char *pa_kernel_name(void)
 }
 
 void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cbt,
-                      const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out)
+                      const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out, float *val)
 {
     int c = choose();
     if (c == 2 && K % 16 == 0)
-        nearest_avx512(x, stride, n, cbt, cbnorm, ds, K, out);
+        nearest_avx512(x, stride, n, cbt, cbnorm, ds, K, out, val);
     else if (c >= 1 && K % 8 == 0)
-        nearest_avx2(x, stride, n, cbt, cbnorm, ds, K, out);
+        nearest_avx2(x, stride, n, cbt, cbnorm, ds, K, out, val);
     else
-        nearest_scalar(x, stride, n, cbt, cbnorm, ds, K, out);
+        nearest_scalar(x, stride, n, cbt, cbnorm, ds, K, out, val);
+}
+
+/* s[d] += x[d] in double precision: the k-means update's inner loop. Each element is converted
+ * and added on its own, so every version gives the same sums. */
+static void add_f64_scalar(double *s, const float *x, uint32_t dim)
+{
+    for (uint32_t d = 0; d < dim; d++)
+        s[d] += x[d];
+}
+
+__attribute__((target("avx2"))) static void add_f64_avx2(double *s, const float *x, uint32_t dim)
+{
+    uint32_t d = 0;
+    for (; d + 4 <= dim; d += 4)
+        _mm256_storeu_pd(s + d, _mm256_add_pd(_mm256_loadu_pd(s + d),
+                                              _mm256_cvtps_pd(_mm_loadu_ps(x + d))));
+    for (; d < dim; d++)
+        s[d] += x[d];
+}
+
+__attribute__((target("avx512f"))) static void add_f64_avx512(double *s, const float *x,
+                                                               uint32_t dim)
+{
+    uint32_t d = 0;
+    for (; d + 8 <= dim; d += 8)
+        _mm512_storeu_pd(s + d, _mm512_add_pd(_mm512_loadu_pd(s + d),
+                                              _mm512_cvtps_pd(_mm256_loadu_ps(x + d))));
+    for (; d < dim; d++)
+        s[d] += x[d];
+}
+
+void pa_add_f64(double *s, const float *x, uint32_t dim)
+{
+    static void (*const fns[])(double *, const float *, uint32_t) = {
+        add_f64_scalar, add_f64_avx2, add_f64_avx512};
+    fns[choose()](s, x, dim);
 }

@@ -3,9 +3,8 @@
  * Lloyd's algorithm: assign every row to its nearest centroid, move each centroid to the mean
  * of its rows, repeat. The assignment is the expensive part and is expressed as a matrix
  * product X C^T (OpenBLAS sgemm) with precomputed norms: argmin ||c||^2 - 2 x.c. The update
- * sums rows into centroids in a fixed number of row chunks, each summed in double precision and
- * then added up in chunk order, so the result is the same whatever the number of threads: the
- * same seed gives a byte-identical model. Empty clusters are not left empty: each takes half of
+ * sums each centroid's rows in row order, in double precision, so the result is the same
+ * whatever the number of threads: the same seed gives a byte-identical model. Empty clusters are not left empty: each takes half of
  * the largest cluster (its centroid split into two slightly perturbed copies). */
 #include "ivfpq/ivfpq_internal.h"
 
@@ -14,7 +13,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define UPDATE_CHUNKS 16
 /* Stop when an iteration improves the objective by less than this fraction (as Lance does). */
 #define KMEANS_TOLERANCE 1e-4
 #define BLOCK_BYTES (16u << 20) /* budget of one block's dot-product matrix */
@@ -122,9 +120,10 @@ static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_
 #pragma omp parallel for schedule(static)
         for (uint64_t i = 0; i < m; i++) {
             const float *v = x + idx[i] * dim;
-            double d2 = 0;
+            float d2 = 0;
+#pragma omp simd reduction(+ : d2)
             for (uint32_t d = 0; d < dim; d++)
-                d2 += ((double)v[d] - cj[d]) * ((double)v[d] - cj[d]);
+                d2 += (v[d] - cj[d]) * (v[d] - cj[d]);
             if (d2 < dist[i])
                 dist[i] = d2;
         }
@@ -159,71 +158,68 @@ static void row_norms(const float *c, uint64_t k, uint32_t dim, float *out)
     }
 }
 
-/* The transposed codebook ([dim][k]) the small-dimension kernel reads. */
+/* The transposed codebook times -2 ([dim][k]) the small-dimension kernel reads. */
 static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
 {
     for (uint32_t j = 0; j < k; j++)
         for (uint32_t d = 0; d < dim; d++)
-            ct[(size_t)d * k + j] = c[(size_t)j * dim + d];
+            ct[(size_t)d * k + j] = -2.0f * c[(size_t)j * dim + d];
 }
 
-/* Moves centroids to the means of their rows (deterministic chunked sums); counts into cnt.
- * Returns the k-means objective of the assignment before the move: the sum of squared
- * distances of the rows to their centroids (summed in the same fixed chunks), taken from
- * row_dist when the assignment already computed them, else computed here. */
+/* Moves centroids to the means of their rows; counts into cnt. Returns the k-means objective
+ * of the assignment before the move: the sum of squared distances of the rows to their
+ * centroids, taken from row_dist when the assignment already computed them, else computed here.
+ * Deterministic whatever the number of threads: the rows are bucketed by centroid in row order
+ * (a counting sort into order, with end offsets in end), and each centroid's sum and objective
+ * share are taken by one thread over its bucket in that order, in double precision; the shares
+ * are then added in centroid order. Work and memory are O(n + k x dim): no per-thread copies of
+ * the sums to clear and merge. */
 static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k,
-                     const uint32_t *assign, const float *row_dist, double *sums,
-                     uint64_t *counts, float *c, uint64_t *cnt)
+                     const uint32_t *assign, const float *row_dist, uint32_t *order,
+                     uint64_t *end, double *sums, double *share, float *c, uint64_t *cnt)
 {
-    const uint64_t chunk = (n + UPDATE_CHUNKS - 1) / UPDATE_CHUNKS;
-    double loss[UPDATE_CHUNKS] = {0};
-    memset(sums, 0, sizeof(double) * UPDATE_CHUNKS * k * dim);
-    memset(counts, 0, sizeof(uint64_t) * UPDATE_CHUNKS * k);
-#pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < UPDATE_CHUNKS; ch++) {
-        double *s = sums + (size_t)ch * k * dim;
-        uint64_t *ct = counts + (size_t)ch * k;
-        uint64_t end = PA_MIN(n, (uint64_t)(ch + 1) * chunk);
-        double l = 0;
-        for (uint64_t i = (uint64_t)ch * chunk; i < end; i++) {
-            uint32_t a = assign[i];
-            const float *xi = x + i * dim;
-            double *sa = s + (size_t)a * dim;
-            ct[a]++;
-#pragma omp simd
-            for (uint32_t d = 0; d < dim; d++)
-                sa[d] += xi[d];
+    memset(cnt, 0, sizeof(uint64_t) * k);
+    for (uint64_t i = 0; i < n; i++)
+        cnt[assign[i]]++;
+    for (uint64_t j = 0, at = 0; j < k; j++) {
+        end[j] = at;
+        at += cnt[j];
+    }
+    for (uint64_t i = 0; i < n; i++) /* end[j] ends as the end of bucket j */
+        order[end[assign[i]]++] = (uint32_t)i;
+    const uint64_t ahead = PA_MAX(2, 8192 / ((uint64_t)dim * sizeof(float)));
+#pragma omp parallel for schedule(dynamic, 4)
+    for (uint32_t j = 0; j < k; j++) {
+        double *s = sums + (size_t)j * dim, l = 0;
+        float *cj = c + (size_t)j * dim;
+        memset(s, 0, sizeof(double) * dim);
+        for (uint64_t p = end[j] - cnt[j]; p < end[j]; p++) {
+            const float *xi = x + (uint64_t)order[p] * dim;
+            if (p + ahead < end[j]) { /* the rows are scattered: fetch one a few rows ahead */
+                const char *nx = (const char *)(x + (uint64_t)order[p + ahead] * dim);
+                for (size_t off = 0; off < (size_t)dim * sizeof(float); off += 64)
+                    __builtin_prefetch(nx + off);
+            }
+            pa_add_f64(s, xi, dim);
             if (row_dist) {
-                l += row_dist[i];
+                l += row_dist[order[p]];
             } else {
-                const float *ca = c + (size_t)a * dim;
                 float e = 0;
+#pragma omp simd reduction(+ : e)
                 for (uint32_t d = 0; d < dim; d++)
-                    e += (xi[d] - ca[d]) * (xi[d] - ca[d]);
+                    e += (xi[d] - cj[d]) * (xi[d] - cj[d]);
                 l += e;
             }
         }
-        loss[ch] = l;
+        share[j] = l;
+        if (cnt[j]) /* an empty cluster is repaired by the caller */
+            for (uint32_t d = 0; d < dim; d++)
+                cj[d] = (float)(s[d] / (double)cnt[j]);
     }
-    double total_loss = 0;
-    for (int ch = 0; ch < UPDATE_CHUNKS; ch++)
-        total_loss += loss[ch];
-#pragma omp parallel for schedule(static)
-    for (uint32_t j = 0; j < k; j++) {
-        uint64_t total = 0;
-        for (int ch = 0; ch < UPDATE_CHUNKS; ch++)
-            total += counts[(size_t)ch * k + j];
-        cnt[j] = total;
-        if (!total)
-            continue; /* repaired by the caller */
-        for (uint32_t d = 0; d < dim; d++) {
-            double acc = 0;
-            for (int ch = 0; ch < UPDATE_CHUNKS; ch++)
-                acc += sums[((size_t)ch * k + j) * dim + d];
-            c[(size_t)j * dim + d] = (float)(acc / (double)total);
-        }
-    }
-    return total_loss;
+    double loss = 0;
+    for (uint32_t j = 0; j < k; j++)
+        loss += share[j];
+    return loss;
 }
 
 /* Splits the largest cluster to refill each empty one (perturbing the two copies apart). */
@@ -260,22 +256,29 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
     if (n < k)
         return pa_fail(PA_ERR_INVALID, "k-means needs at least %u rows for %u clusters, got %llu",
                        k, k, (unsigned long long)n);
+    if (small_dim && inner_product)
+        return pa_fail(PA_ERR_INVALID, "the small-dimension k-means kernel measures l2 only");
+    if (n > UINT32_MAX)
+        return pa_fail(PA_ERR_INVALID, "k-means takes at most %u rows, got %llu; train on a "
+                       "sample", UINT32_MAX, (unsigned long long)n);
     pa_kmeans_result r = {0};
     uint32_t *assign = assign_out ? assign_out : pa_malloc((size_t)n * 4, "k-means assignment");
     uint32_t *prev = pa_malloc((size_t)n * 4, "k-means assignment");
-    double *sums = pa_malloc(sizeof(double) * UPDATE_CHUNKS * k * dim, "k-means sums");
-    uint64_t *counts = pa_malloc(sizeof(uint64_t) * UPDATE_CHUNKS * k, "k-means counts");
+    uint32_t *order = pa_malloc((size_t)n * 4, "k-means row order");
+    double *sums = pa_malloc(sizeof(double) * k * dim, "k-means sums");
+    double *share = pa_malloc(sizeof(double) * k, "k-means objective");
+    uint64_t *end = pa_malloc(sizeof(uint64_t) * k, "k-means buckets");
     uint64_t *cnt = pa_malloc(sizeof(uint64_t) * k, "k-means counts");
     float *norms = pa_malloc(sizeof(float) * k, "centroid norms");
     float *ct = small_dim ? pa_malloc(sizeof(float) * k * dim, "transposed centroids") : NULL;
-    /* l2 by sgemm: the row norms, so the objective comes from the assignment's own values */
-    bool l2_sgemm = !small_dim && !inner_product;
-    float *xnorm = l2_sgemm ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
-    float *best = l2_sgemm ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
+    /* l2: the row norms, so the objective comes from the assignment's own values */
+    const bool l2 = !inner_product;
+    float *xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
+    float *best = l2 ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
     if (xnorm)
         row_norms(x, n, dim, xnorm);
-    pa_status st = assign && prev && sums && counts && cnt && norms && (!small_dim || ct) &&
-                           (!l2_sgemm || (xnorm && best))
+    pa_status st = assign && prev && order && sums && share && end && cnt && norms &&
+                           (!small_dim || ct) && (!l2 || (xnorm && best))
                        ? (k <= 1024 ? init_kmeanspp(x, n, dim, k, seed, centroids)
                                     : init_random(x, n, dim, k, seed, centroids))
                        : PA_ERR_NOMEM;
@@ -288,15 +291,15 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
 #pragma omp parallel for schedule(dynamic, 1)
             for (uint64_t b = 0; b < (n + blk - 1) / blk; b++)
                 pa_nearest_small(x + b * blk * dim, dim, PA_MIN(blk, n - b * blk), ct, norms, dim,
-                                 k, assign + b * blk);
+                                 k, assign + b * blk, best + b * blk);
         } else {
             st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign, best);
             if (st != PA_OK)
                 break;
-            if (xnorm) /* l2: ||x - c||^2 = ||x||^2 + (||c||^2 - 2 x.c) */
-                for (uint64_t i = 0; i < n; i++)
-                    best[i] += xnorm[i];
         }
+        if (l2) /* ||x - c||^2 = ||x||^2 + (||c||^2 - 2 x.c) */
+            for (uint64_t i = 0; i < n; i++)
+                best[i] += xnorm[i];
         uint64_t changed = n;
         if (it > 0) {
             changed = 0;
@@ -306,8 +309,8 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
         r.iters = it + 1;
         if (it > 0 && changed * 1000 < n)
             break; /* converged: the centroids of this assignment are already in place */
-        double loss = update(x, n, dim, k, assign, xnorm ? best : NULL, sums, counts,
-                             centroids, cnt);
+        double loss = update(x, n, dim, k, assign, l2 ? best : NULL, order, end, sums,
+                             share, centroids, cnt);
         uint32_t fixed = repair_empty(centroids, cnt, k, dim);
         r.empty_repaired += fixed;
         /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
@@ -321,14 +324,14 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
         row_norms(centroids, k, dim, norms);
         if (small_dim) {
             transpose(centroids, k, dim, ct);
-            pa_nearest_small(x, dim, n, ct, norms, dim, k, assign);
+            pa_nearest_small(x, dim, n, ct, norms, dim, k, assign, NULL);
         } else {
             st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign, NULL);
         }
     }
     if (!assign_out)
         free(assign);
-    free(prev), free(sums), free(counts), free(cnt), free(norms), free(ct), free(xnorm),
+    free(prev), free(order), free(sums), free(share), free(end), free(cnt), free(norms), free(ct), free(xnorm),
         free(best);
     if (res)
         *res = r;

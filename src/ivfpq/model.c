@@ -87,7 +87,7 @@ pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a)
             const float *cw = a->codebook + ((size_t)m * K + k) * ds;
             float s = 0;
             for (uint32_t j = 0; j < ds; j++) {
-                p->cbt[((size_t)m * ds + j) * K + k] = cw[j];
+                p->cbt[((size_t)m * ds + j) * K + k] = -2.0f * cw[j];
                 s += cw[j] * cw[j];
             }
             p->cbnorm[(size_t)m * K + k] = s;
@@ -159,7 +159,7 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
             for (uint32_t m = 0; m < M; m++) {
                 pa_nearest_small(buf + s0 * dim + (size_t)m * ds, dim, sn,
                                  p->cbt + (size_t)m * ds * K, p->cbnorm + (size_t)m * K, ds, K,
-                                 code);
+                                 code, NULL);
                 for (uint64_t i = 0; i < sn; i++)
                     codes[(b0 + s0 + i) * M + m] = (uint8_t)code[i];
             }

@@ -81,7 +81,7 @@ static void test_kernels_agree(void)
         norms[k] = 0;
         for (uint32_t j = 0; j < ds; j++) {
             cb[k * ds + j] = (float)gauss();
-            cbt[j * K + k] = cb[k * ds + j];
+            cbt[j * K + k] = -2.0f * cb[k * ds + j];
             norms[k] += cb[k * ds + j] * cb[k * ds + j];
         }
     }
@@ -93,18 +93,46 @@ static void test_kernels_agree(void)
         x[j] = cb[10 * ds + j];
     }
     norms[200] = norms[10];
-    uint32_t out[3][3000];
+    uint32_t out[3][3000], tail[3][3000];
+    float val[3][3000];
     const char *names[] = {"scalar", "avx2", "avx512"};
     int ran = 0;
     for (int v = 0; v < 3; v++)
         if (pa_kernel_set(names[v])) {
-            pa_nearest_small(x, ds, n, cbt, norms, ds, K, out[v]);
+            pa_nearest_small(x, ds, n, cbt, norms, ds, K, out[v], val[v]);
+            /* an odd count: the rows after the last block of four */
+            pa_nearest_small(x, ds, n - 3, cbt, norms, ds, K, tail[v], NULL);
             ran |= 1 << v;
         }
     CHECK(ran & 1);
-    for (int v = 1; v < 3; v++)
-        if (ran & (1 << v))
+    for (int v = 0; v < 3; v++)
+        if (ran & (1 << v)) {
             CHECK(!memcmp(out[0], out[v], n * 4));
+            CHECK(!memcmp(out[0], tail[v], (n - 3) * 4));
+            CHECK(!memcmp(val[0], val[v], n * sizeof(float))); /* the same fused steps */
+        }
+    /* the update's double-precision row sums agree too (37 values: a SIMD tail) */
+    double sum[3][37];
+    for (int v = 0; v < 3; v++)
+        if (ran & (1 << v)) {
+            pa_kernel_set(names[v]);
+            for (int d = 0; d < 37; d++)
+                sum[v][d] = d * 0.25;
+            for (int r = 0; r < 50; r++)
+                pa_add_f64(sum[v], x + r * 37, 37);
+            CHECK(!memcmp(sum[0], sum[v], sizeof sum[0]));
+        }
+    double want = 3 * 0.25;
+    for (int r = 0; r < 50; r++)
+        want += x[r * 37 + 3];
+    CHECK(sum[0][3] == want);
+    /* the winning value is ||c||^2 - 2 x.c of the winner */
+    for (uint64_t i = 0; i < n; i += 97) {
+        double e = norms[out[0][i]];
+        for (uint32_t j = 0; j < ds; j++)
+            e -= 2.0 * x[i * ds + j] * cb[out[0][i] * ds + j];
+        CHECK(fabs(e - val[0][i]) <= 1e-4 * (1 + fabs(e)));
+    }
     CHECK(out[0][0] == 10);
     /* and brute force (exact distances) agrees except at near-ties */
     int bad = 0;
