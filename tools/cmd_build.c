@@ -23,7 +23,7 @@ int pa_cmd_build(int argc, char **argv)
         {"json", no_argument, 0, 'j'},               {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *input = NULL, *out = NULL, *column = NULL;
-    uint64_t parts = 0, subs = 0, iters = 50, pq_iters = 25, rate = 256, seed = 42, buckets = 0,
+    uint64_t parts = 0, subs = 0, iters = 10, pq_iters = 25, rate = 256, seed = 42, buckets = 0,
              memory = 256u << 20;
     bool json = false, skip = false;
     pa_build_options bo = {0};
@@ -55,7 +55,7 @@ int pa_cmd_build(int argc, char **argv)
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact build --input X --out INDEX [--partitions P]\n"
-                   "         [--sub-vectors M] [--metric l2|cosine|dot] [--max-iters 50]\n"
+                   "         [--sub-vectors M] [--metric l2|cosine|dot] [--max-iters 10]\n"
                    "         [--pq-iters 25] [--sample-rate 256] [--seed 42] [--memory 256MiB]\n"
                    "         [--buckets B]\n"
                    "         [--accelerator NAME] [--backend-path DIR] [--column NAME]\n"

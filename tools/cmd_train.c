@@ -186,7 +186,7 @@ int pa_cmd_train(int argc, char **argv)
         {"skip-invalid", no_argument, 0, 'k'},      {"encode", no_argument, 0, 'e'},
         {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    train_opts o = {.partitions = 256, .sub_vectors = 16, .bits = 8, .max_iters = 50, .pq_iters = 25,
+    train_opts o = {.partitions = 256, .sub_vectors = 16, .bits = 8, .max_iters = 10, .pq_iters = 25,
                     .sample_rate = 256, .seed = 42, .metric = PA_METRIC_L2};
     int c;
     while ((c = getopt_long(argc, argv, "i:o:p:m:M:b:I:S:s:c:kejh", opts, NULL)) != -1) {
@@ -211,7 +211,7 @@ int pa_cmd_train(int argc, char **argv)
         case 'j': o.json = true; break;
         case 'h':
             printf("usage: partifact train --input X --partitions P --sub-vectors M --out MODEL.lance\n"
-                   "         [--metric l2|cosine|dot] [--bits 8] [--max-iters 50] [--pq-iters 25]\n"
+                   "         [--metric l2|cosine|dot] [--bits 8] [--max-iters 10] [--pq-iters 25]\n"
                    "         [--sample-rate 256] [--seed 42] [--column NAME] [--skip-invalid]\n"
                    "         [--encode] [--json]\n"
                    "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"

@@ -252,7 +252,7 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     memset(s, 0, sizeof *s);
     const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
     const uint32_t bits = prm->num_bits ? prm->num_bits : 8;
-    const uint32_t iters = prm->max_iters ? prm->max_iters : 50;
+    const uint32_t iters = prm->max_iters ? prm->max_iters : 10;
     pa_status st = check_params(dim, P, M, bits, prm->metric);
     if (st != PA_OK)
         return st;
