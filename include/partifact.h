@@ -604,6 +604,11 @@ PA_API pa_status pa_vec_input_rewind(pa_vec_input *in);
 /* Reads the given rows (ordinals, any order) into out (n * dim floats): for sampling. */
 PA_API pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n,
                                         float *out);
+/* Reads rows by the ids pa_vec_input_next gave them (any order) into out (n * dim floats):
+ * ordinals in a file, row addresses in a dataset, so the row ids an index holds find their
+ * original vectors (search refine). An id the input does not have is PA_ERR_RANGE. */
+PA_API pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n,
+                                       float *out);
 /* Rows skipped so far because of NaN/Inf (with skip_invalid). */
 PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);

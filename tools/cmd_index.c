@@ -150,7 +150,8 @@ int pa_cmd_search(int argc, char **argv)
                    "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
                    "ADC over the --nprobes nearest partitions (more than the index has is\n"
                    "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
-                   "distance to the original vectors of X (row id = row ordinal in X). Prints\n"
+                   "distance to the original vectors of X, the input the index was built from\n"
+                   "(row ids: ordinals in a file, row addresses in a Lance dataset). Prints\n"
                    "QPS, and recall@k against --groundtruth. Distances: l2 and cosine squared\n"
                    "Euclidean, dot the negated inner product (smaller is nearer). --repeat N\n"
                    "searches the whole batch N times and reports the median time (benchmarks).\n");

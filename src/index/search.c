@@ -536,7 +536,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             if (rf > 1 && hn > 0) {
                 for (uint32_t j = 0; j < hn; j++)
                     vids[j] = h[j].id;
-                st = pa_vec_input_read_rows(opts->refine_input, vids, hn, vecs);
+                st = pa_vec_input_read_ids(opts->refine_input, vids, hn, vecs);
                 if (st != PA_OK) {
                     pa_fail_prefix(st, "search: refine reads row ids from the input");
                     break;

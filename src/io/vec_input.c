@@ -427,38 +427,78 @@ pa_status pa_vec_input_rewind(pa_vec_input *in)
     return PA_OK;
 }
 
-/* Random rows: one positioned read per row for files; for datasets, the fragment's data file
- * is opened once per run of rows in the same fragment. Invalid rows are errors here (a sample
- * must be exactly the rows asked for). */
-pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n, float *out)
+/* qsort_r order of positions into a key array: ascending key. */
+static int cmp_by_key(const void *a, const void *b, void *keys)
+{
+    uint64_t x = ((const uint64_t *)keys)[*(const size_t *)a];
+    uint64_t y = ((const uint64_t *)keys)[*(const size_t *)b];
+    return x < y ? -1 : x > y;
+}
+
+/* Finds the fragment holding a row of a dataset: by ordinal (rows counted across fragments in
+ * manifest order) or by row address (fragment id << 32 | offset). Sets *f, *first (the ordinal
+ * of the fragment's first row), *offset; PA_ERR_RANGE naming the row if there is none. */
+static pa_status locate_row(const pa_vec_input *in, uint64_t key, bool by_id, size_t *f,
+                            uint64_t *first, uint64_t *offset)
+{
+    uint64_t at = 0, id = 0, rows = 0;
+    for (size_t i = 0; i < pa_dataset_num_fragments(in->ds); i++, at += rows) {
+        pa_dataset_fragment(in->ds, i, &id, &rows);
+        bool here = by_id ? id == key >> 32 : key < at + rows;
+        if (!here)
+            continue;
+        uint64_t off = by_id ? key & 0xFFFFFFFFu : key - at;
+        if (off >= rows)
+            return pa_fail(PA_ERR_RANGE, "%s: row id %" PRIu64 " is offset %" PRIu64 " in "
+                           "fragment %" PRIu64 ", which has %" PRIu64 " rows", in->path, key,
+                           off, id, rows);
+        *f = i, *first = at, *offset = off;
+        return PA_OK;
+    }
+    return by_id ? pa_fail(PA_ERR_RANGE, "%s: row id %" PRIu64 " names fragment %" PRIu64
+                           ", which the dataset does not have", in->path, key, key >> 32)
+                 : pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " does not exist (the input has %"
+                           PRIu64 " rows)", in->path, key, in->rows);
+}
+
+/* Random rows, by ordinal or (by_id) by the ids pa_vec_input_next reports: ordinals in files,
+ * row addresses in datasets (the same for a file, so by_id changes nothing there). The rows are
+ * read in ascending order of position and scattered to their places in out: one positioned
+ * read per row for files; for datasets each fragment's data file is opened once per call.
+ * Invalid rows are errors here (a sample must be exactly the rows asked for). */
+static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, float *out,
+                           bool by_id)
 {
     uint8_t *rec = pa_malloc((size_t)in->rec_bytes + (size_t)in->dim * 4, "row buffer");
-    if (!rec)
+    size_t *ord = pa_malloc(sizeof(size_t) * (n ? n : 1), "row order");
+    if (!rec || !ord) {
+        free(rec), free(ord);
         return PA_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        ord[i] = i;
+    qsort_r(ord, n, sizeof *ord, cmp_by_key, (void *)keys);
     pa_status st = PA_OK;
     bool saved = in->skip_invalid;
     in->skip_invalid = false;
     pa_lance_reader *r = NULL;
     size_t cur_frag = SIZE_MAX, col = 0;
-    uint64_t frag_first = 0, frag_rows = 0;
+    uint64_t cur_first = 0, cur_id = 0, cur_rows = 0;
     for (size_t i = 0; i < n && st == PA_OK; i++) {
-        if (rows[i] >= in->rows) {
-            st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " does not exist (the input has %" PRIu64
-                         " rows)", in->path, rows[i], in->rows);
-            break;
-        }
-        float *dst = out + i * in->dim;
+        const uint64_t key = keys[ord[i]];
+        float *dst = out + ord[i] * in->dim;
         if (in->format == FMT_DATASET) {
-            /* find the fragment holding ordinal rows[i] */
-            if (cur_frag == SIZE_MAX || rows[i] < frag_first || rows[i] >= frag_first + frag_rows) {
-                uint64_t first = 0, fr = 0;
-                size_t f;
-                for (f = 0; f < pa_dataset_num_fragments(in->ds); f++) {
-                    pa_dataset_fragment(in->ds, f, NULL, &fr);
-                    if (rows[i] < first + fr)
-                        break;
-                    first += fr;
-                }
+            size_t f = cur_frag;
+            uint64_t first = cur_first, off = 0;
+            if (cur_frag != SIZE_MAX && by_id && key >> 32 == cur_id &&
+                (key & 0xFFFFFFFFu) < cur_rows) /* still in the open fragment */
+                off = key & 0xFFFFFFFFu;
+            else if (cur_frag != SIZE_MAX && !by_id && key >= cur_first &&
+                     key < cur_first + cur_rows)
+                off = key - cur_first;
+            else if ((st = locate_row(in, key, by_id, &f, &first, &off)) != PA_OK)
+                break;
+            if (f != cur_frag) {
                 char file[4096];
                 pa_lance_reader_free(r);
                 r = NULL;
@@ -466,22 +506,37 @@ pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t 
                                                    &col)) != PA_OK ||
                     (st = pa_lance_reader_open(&r, file)) != PA_OK)
                     break;
-                cur_frag = f, frag_first = first, frag_rows = fr;
+                cur_frag = f, cur_first = first;
+                pa_dataset_fragment(in->ds, f, &cur_id, &cur_rows);
             }
-            if ((st = pa_lance_reader_read(r, col, rows[i] - frag_first, 1, rec)) != PA_OK)
+            if ((st = pa_lance_reader_read(r, col, off, 1, rec)) != PA_OK)
                 break;
+        } else if (key >= in->rows) {
+            st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " does not exist (the input has %"
+                         PRIu64 " rows)", in->path, key, in->rows);
+            break;
         } else if ((st = pa_pread_full(in->fd, rec, (size_t)in->rec_bytes,
-                                       in->data_off + rows[i] * in->rec_bytes, in->path)) != PA_OK) {
+                                       in->data_off + key * in->rec_bytes, in->path)) != PA_OK) {
             break;
         }
         bool skip;
-        if ((st = convert_row(in, rec, rows[i], dst)) == PA_OK)
-            st = check_row(in, dst, rows[i], &skip);
+        if ((st = convert_row(in, rec, key, dst)) == PA_OK)
+            st = check_row(in, dst, key, &skip);
     }
     in->skip_invalid = saved;
     pa_lance_reader_free(r);
-    free(rec);
+    free(rec), free(ord);
     return st;
+}
+
+pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n, float *out)
+{
+    return read_rows(in, rows, n, out, false);
+}
+
+pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n, float *out)
+{
+    return read_rows(in, ids, n, out, true);
 }
 
 void pa_vec_input_free(pa_vec_input *in)

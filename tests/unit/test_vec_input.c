@@ -82,14 +82,17 @@ static int check_stream(const char *path, uint64_t frag_rows)
         return 1;
     }
     int bad = pa_vec_input_dim(in) != D || pa_vec_input_num_rows(in) != N;
+    static uint64_t all_ids[N];
     for (int pass = 0; pass < 2; pass++) { /* the second pass after a rewind */
         float buf[7 * D];
         uint64_t ids[7];
         size_t got, at = 0;
         while (pa_vec_input_next(in, buf, ids, 7, &got) == PA_OK && got) {
-            for (size_t k = 0; k < got; k++, at++)
+            for (size_t k = 0; k < got; k++, at++) {
                 bad += memcmp(buf + k * D, mat + at * D, sizeof(float) * D) != 0 ||
                        ids[k] != (frag_rows ? (at / frag_rows) << 32 | (at % frag_rows) : at);
+                all_ids[at] = ids[k];
+            }
         }
         bad += at != N;
         if (pa_vec_input_rewind(in) != PA_OK)
@@ -98,6 +101,14 @@ static int check_stream(const char *path, uint64_t frag_rows)
     uint64_t rows[5] = {999, 3, 500, 3, 0};
     float out[5 * D];
     bad += pa_vec_input_read_rows(in, rows, 5, out) != PA_OK;
+    for (int k = 0; k < 5; k++)
+        bad += memcmp(out + k * D, mat + rows[k] * D, sizeof(float) * D) != 0;
+    /* by the ids the stream gave (row addresses in a dataset), in any order */
+    uint64_t by_id[5];
+    for (int k = 0; k < 5; k++)
+        by_id[k] = all_ids[rows[k]];
+    memset(out, 0, sizeof out);
+    bad += pa_vec_input_read_ids(in, by_id, 5, out) != PA_OK;
     for (int k = 0; k < 5; k++)
         bad += memcmp(out + k * D, mat + rows[k] * D, sizeof(float) * D) != 0;
     pa_vec_input_free(in);
@@ -132,6 +143,20 @@ static void test_formats_agree(void)
     pa_dataset_writer_free(w);
     CHECK(check_stream(tpath("m.lance"), 400) == 0);
     pa_vec_input *in;
+    CHECK_OK(pa_vec_input_open(&in, tpath("m.lance"), NULL));
+    if (in) { /* ids the dataset does not have */
+        float buf[D];
+        uint64_t id = 7ull << 32;
+        CHECK_ERR(pa_vec_input_read_ids(in, &id, 1, buf), PA_ERR_RANGE,
+                  "row id 30064771072 names fragment 7, which the dataset does not have");
+        id = 1ull << 32 | 450;
+        CHECK_ERR(pa_vec_input_read_ids(in, &id, 1, buf), PA_ERR_RANGE,
+                  "row id 4294967746 is offset 450 in fragment 1, which has 400 rows");
+        uint64_t row = N;
+        CHECK_ERR(pa_vec_input_read_rows(in, &row, 1, buf), PA_ERR_RANGE,
+                  "row 1000 does not exist (the input has 1000 rows)");
+        pa_vec_input_free(in);
+    }
     pa_vec_input_options io = {.column = "id"};
     CHECK_ERR(pa_vec_input_open(&in, tpath("m.lance"), &io), PA_ERR_INVALID,
               "column \"id\" is not a vector column");
