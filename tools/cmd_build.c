@@ -65,7 +65,8 @@ int pa_cmd_build(int argc, char **argv)
                    "--memory), and finalizes the index from it. Defaults: about sqrt(rows)\n"
                    "partitions; sub-vectors of 8 dimensions (16 above 256 dimensions). The\n"
                    "model and artifact go to --work-dir (default INDEX.build-PID) and are\n"
-                   "removed at the end unless --keep-work.\n"
+                   "removed at the end unless --keep-work; the default work directories a\n"
+                   "killed build left (pid gone, unlocked) are removed too.\n"
                    "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;

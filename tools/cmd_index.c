@@ -71,7 +71,8 @@ int pa_cmd_finalize(int argc, char **argv)
                    "manifest records and must match it. --rows takes a Lance file of (row_id,\n"
                    "part_id, pq_code) in any order and re-groups it by partition within --memory,\n"
                    "spilling sorted runs to --tmp (default: next to INDEX). Both write the same\n"
-                   "index. INDEX is written as INDEX.partial-<pid> and renamed when complete.\n");
+                   "index. INDEX is written as INDEX.partial-<pid> and renamed when complete;\n"
+                   "those a killed finalize left (pid gone, unlocked) are removed.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }

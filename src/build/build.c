@@ -59,14 +59,17 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
         prm.num_sub_vectors = pa_build_default_sub_vectors(dim);
 
     char work[4096], model_path[4200], artifact[4200];
-    if (o.work_dir)
+    if (o.work_dir) {
         snprintf(work, sizeof work, "%s", o.work_dir);
-    else
+    } else {
         snprintf(work, sizeof work, "%s.build-%ld", out_dir, (long)getpid());
+        pa_remove_orphans(out_dir, ".build-"); /* what killed builds of this index left */
+    }
     bool created_work = mkdir(work, 0755) == 0;
     if (!created_work && errno != EEXIST)
         return pa_fail(PA_ERR_IO, "build: cannot create the work directory %s: %s", work,
                        strerror(errno));
+    int work_lock = created_work ? pa_workdir_lock(work) : -1;
     snprintf(model_path, sizeof model_path, "%s/model.lance", work);
     snprintf(artifact, sizeof artifact, "%s/artifact", work);
 
@@ -109,6 +112,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
             unlink(model_path);
         }
     }
+    pa_workdir_unlock(work_lock);
     if (st == PA_OK) {
         s.num_partitions = prm.num_partitions;
         s.num_sub_vectors = prm.num_sub_vectors;

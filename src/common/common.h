@@ -69,6 +69,18 @@ static inline uint64_t pa_align_up(uint64_t x, uint64_t a) { return (x + a - 1) 
  * that did not complete. */
 void pa_remove_tree(const char *dir);
 
+/* Work directories of a run (INDEX.partial-<pid>, INDEX.build-<pid>) are locked for the run's
+ * life: pa_workdir_lock takes an exclusive flock on the directory and returns the descriptor
+ * holding it (-1 if it cannot; the run still works, only unprotected), pa_workdir_unlock
+ * releases it. */
+int pa_workdir_lock(const char *dir);
+void pa_workdir_unlock(int fd);
+
+/* Removes what killed runs left beside path: directories named <path><tag><pid> whose pid is
+ * not a running process here and whose lock no one holds. Best effort (a leftover is untidy,
+ * not wrong); returns how many were removed. */
+unsigned pa_remove_orphans(const char *path, const char *tag);
+
 /* Seconds on the monotonic clock, for the timings in stats. */
 double pa_now_seconds(void);
 

@@ -3,7 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -104,4 +109,75 @@ void pa_remove_tree(const char *dir)
     struct stat sb;
     if (lstat(dir, &sb) == 0)
         nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Locks a run's work directory (see common.h). */
+int pa_workdir_lock(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+void pa_workdir_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing the last descriptor releases the flock */
+}
+
+/* Removes the work directories killed runs left beside path (see common.h). A directory is an
+ * orphan when the pid in its name is not a process here and no one holds its lock: the pid test
+ * covers a run between its mkdir and its lock, the lock test a run on another machine that
+ * shares the file system. */
+unsigned pa_remove_orphans(const char *path, const char *tag)
+{
+    char dir[4096], base[1024];
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    const char *slash = memrchr(path, '/', len);
+    size_t blen = slash ? len - (size_t)(slash + 1 - path) : len;
+    if (blen == 0 || blen >= sizeof base || len >= sizeof dir)
+        return 0;
+    memcpy(base, slash ? slash + 1 : path, blen);
+    base[blen] = 0;
+    if (slash)
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    else
+        snprintf(dir, sizeof dir, ".");
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    const size_t tlen = strlen(tag);
+    unsigned removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, tag, tlen) != 0)
+            continue;
+        const char *digits = n + blen + tlen;
+        char *end;
+        errno = 0;
+        long pid = strtol(digits, &end, 10);
+        if (!*digits || *end || errno || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* that run is alive (or not ours to judge) */
+        char full[4096 + 256];
+        snprintf(full, sizeof full, "%s/%s", dir, n);
+        struct stat sb;
+        if (lstat(full, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            continue;
+        int fd = pa_workdir_lock(full);
+        if (fd < 0)
+            continue; /* held: a run elsewhere is still working in it */
+        pa_remove_tree(full);
+        pa_workdir_unlock(fd);
+        removed++;
+    }
+    closedir(d);
+    return removed;
 }

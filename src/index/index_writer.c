@@ -13,6 +13,7 @@
 
 struct pa_index_writer {
     char *out_dir, *tmp_dir, *aux_path, *idx_path;
+    int lock_fd; /* holds the lock on tmp_dir (pa_workdir_lock) */
     pa_backend_model m;          /* arrays owned (copies) */
     uint64_t model_xxh64;
     pa_lance_writer *aux;
@@ -86,6 +87,7 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     pa_index_writer *w = pa_calloc(1, sizeof *w, "index writer");
     if (!w)
         return PA_ERR_NOMEM;
+    w->lock_fd = -1;
     w->m = *model;
     w->model_xxh64 = model_xxh64;
     const size_t P = model->num_partitions, D = model->dim;
@@ -107,6 +109,7 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     }
     memcpy(cent, model->centroids, sizeof(float) * P * D);
     memcpy(code, model->codebook, sizeof(float) * cb);
+    pa_remove_orphans(w->out_dir, ".partial-"); /* what killed finalizes of this index left */
     if (mkdir(w->tmp_dir, 0755) != 0) {
         pa_status st = pa_fail(PA_ERR_IO, "index %s: cannot create %s: %s", out_dir, w->tmp_dir,
                                strerror(errno));
@@ -115,6 +118,7 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
         pa_index_writer_free(w);
         return st;
     }
+    w->lock_fd = pa_workdir_lock(w->tmp_dir);
     pa_field f[2] = {{PA_INDEX_COL_ROWID, PA_TYPE_UINT64, 1},
                      {PA_INDEX_COL_CODE, PA_TYPE_FSL_UINT8, model->num_sub_vectors}};
     pa_status st = pa_lance_writer_create(&w->aux, w->aux_path, f, 2, NULL);
@@ -403,6 +407,7 @@ void pa_index_writer_free(pa_index_writer *w)
     pa_lance_writer_free(w->aux);
     if (!w->finished && w->tmp_dir)
         pa_remove_tree(w->tmp_dir);
+    pa_workdir_unlock(w->lock_fd);
     free((void *)w->m.centroids), free((void *)w->m.codebook);
     free(w->offsets), free(w->lengths), free(w->perm), free(w->ids_out), free(w->codes_out);
     free(w->out_dir), free(w->tmp_dir), free(w->aux_path), free(w->idx_path);

@@ -3,7 +3,8 @@
 # many runs. Afterwards the index directory is either absent (the work in progress lives under
 # INDEX.partial-<pid> / INDEX.build-<pid>, never under INDEX) or complete and exactly the index
 # an uninterrupted run writes (index-info accepts it; both files byte-identical) - never
-# anything in between. A rerun then completes, with the same index.
+# anything in between. A rerun then completes, with the same index, and removes the work
+# directories the killed run left.
 PA=$1; T=$2; RUNS=${3:-12}
 rm -rf "$T"; mkdir -p "$T"
 . "$(dirname "$0")/lib.sh"
@@ -45,10 +46,14 @@ kill_runs() {
       other=$((other+1)); echo "$what run $i (killed after ${ms} ms) left a $d that is not the complete index:"
       ls -la "$d"
     fi
-    if [ ! -e "$d" ]; then # a rerun completes, with the same index
+    if [ ! -e "$d" ]; then # a rerun completes, with the same index, and removes the leftovers
       expect_exit 0 $run "$d"
       expect_exit 0 cmp "$d/auxiliary.idx" "$T/ref-$what/auxiliary.idx"
       expect_exit 0 cmp "$d/index.idx" "$T/ref-$what/index.idx"
+      left=$(ls -d "$d".partial-* "$d".build-* 2>/dev/null)
+      if [ -n "$left" ]; then
+        echo "the rerun of $what left the killed run's work behind: $left"; fail=$((fail+1))
+      fi
     fi
     rm -rf "$d" "$d".partial-* "$d".build-*
   done

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 
@@ -213,6 +214,40 @@ static void test_lance_rle_named(void)
               "page 0 of column 0 (\"r\") uses encoding \"rle\", which partifact does not read");
 }
 
+/* The work directories killed runs leave (INDEX.partial-<pid>) are removed by the next run,
+ * and only those: not a live process's, not one whose lock someone holds, not other names. */
+static void test_remove_orphans(void)
+{
+    pid_t child = fork(); /* a pid that is certainly dead once reaped */
+    if (child == 0)
+        _exit(0);
+    CHECK(child > 0);
+    waitpid(child, NULL, 0);
+    char dead[512], locked[512], mine[512], init[512], other[512], file[600];
+    snprintf(dead, sizeof dead, "%s.partial-%ld", tpath("idx"), (long)child);
+    /* also dead, but its lock is held (a run on another machine sharing the file system) */
+    snprintf(locked, sizeof locked, "%s.partial-%ld", tpath("idx"), 2147483000L); /* beyond any pid_max */
+    snprintf(mine, sizeof mine, "%s.partial-%ld", tpath("idx"), (long)getpid());
+    snprintf(init, sizeof init, "%s.partial-1", tpath("idx"));
+    snprintf(other, sizeof other, "%s.partial-12x", tpath("idx"));
+    snprintf(file, sizeof file, "%s/some.lance", dead);
+    const char *dirs[] = {dead, locked, mine, init, other, tpath("idx2.partial-99999999")};
+    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
+        CHECK(mkdir(dirs[i], 0755) == 0);
+    write_bytes(file, "x", 1);
+    int held = pa_workdir_lock(locked);
+    CHECK(held >= 0);
+    CHECK(pa_workdir_lock(locked) < 0); /* a second lock is refused while one is held */
+    CHECK(pa_remove_orphans(tpath("idx/"), ".partial-") == 1);
+    struct stat sb;
+    CHECK(stat(dead, &sb) != 0);
+    for (size_t i = 1; i < sizeof dirs / sizeof *dirs; i++)
+        CHECK(stat(dirs[i], &sb) == 0);
+    pa_workdir_unlock(held);
+    CHECK(pa_remove_orphans(tpath("idx"), ".partial-") == 1); /* now the lock is free */
+    CHECK(stat(locked, &sb) != 0 && stat(mine, &sb) == 0 && stat(init, &sb) == 0);
+}
+
 int main(void)
 {
     if (!test_tmpdir_init("reliability"))
@@ -224,5 +259,6 @@ int main(void)
     test_range_table_budget();
     test_npy_cut_header();
     test_lance_rle_named();
+    test_remove_orphans();
     TEST_DONE();
 }
