@@ -242,17 +242,12 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
     return st == PA_OK ? PA_OK : pa_fail(st, "%s", err);
 }
 
-/* Trains a model on the given rows (see the header). */
-pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, uint32_t dim,
-                         const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+/* Checks the parameters and the training rows before any work (see pa_ivfpq_train). */
+static pa_status check_training(const float *data, uint64_t n, uint32_t dim,
+                                const pa_ivfpq_params *prm)
 {
-    *out = NULL;
-    pa_ivfpq_train_stats local = {0};
-    pa_ivfpq_train_stats *s = stats ? stats : &local;
-    memset(s, 0, sizeof *s);
     const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
     const uint32_t bits = prm->num_bits ? prm->num_bits : 8;
-    const uint32_t iters = prm->max_iters ? prm->max_iters : 10;
     pa_status st = check_params(dim, P, M, bits, prm->metric);
     if (st != PA_OK)
         return st;
@@ -263,18 +258,32 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     if (n < K)
         return pa_fail(PA_ERR_INVALID, "training needs at least %u rows for %u codewords per "
                        "sub-vector, got %llu", K, K, (unsigned long long)n);
-    if ((st = pa_check_finite(data, n, dim, "training data")) != PA_OK)
-        return st;
+    return pa_check_finite(data, n, dim, "training data");
+}
+
+/* Trains on rows the caller hands over to be worked on in place (normalised for cosine,
+ * shuffled and turned into residuals for PQ); checked already. The sample is the largest
+ * allocation of training, so working in place instead of on a copy halves its memory. */
+static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
+                                const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+{
+    *out = NULL;
+    pa_ivfpq_train_stats local = {0};
+    pa_ivfpq_train_stats *s = stats ? stats : &local;
+    memset(s, 0, sizeof *s);
+    const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
+    const uint32_t bits = prm->num_bits ? prm->num_bits : 8;
+    const uint32_t iters = prm->max_iters ? prm->max_iters : 10;
+    const uint32_t K = 1u << bits;
+    pa_status st;
     s->sample_rows = n;
-    float *x = pa_malloc(sizeof(float) * n * dim, "training rows");
     float *centroids = pa_malloc(sizeof(float) * P * dim, "centroids");
     float *codebook = pa_malloc(sizeof(float) * M * K * (dim / M), "codebook");
     uint32_t *assign = pa_malloc(sizeof(uint32_t) * n, "assignment");
-    if (!x || !centroids || !codebook || !assign) {
-        free(x), free(centroids), free(codebook), free(assign);
+    if (!centroids || !codebook || !assign) {
+        free(centroids), free(codebook), free(assign);
         return PA_ERR_NOMEM;
     }
-    memcpy(x, data, sizeof(float) * n * dim);
     const bool dot = prm->metric == PA_METRIC_DOT;
     if (prm->metric == PA_METRIC_COSINE)
         normalize_rows(x, n, dim);
@@ -309,7 +318,6 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
                       codebook, s);
         s->pq_seconds = pa_now_seconds() - t0;
     }
-    free(x);
     free(assign);
     if (st != PA_OK) {
         free(centroids);
@@ -317,6 +325,23 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
         return st;
     }
     return make_model(out, dim, P, M, bits, prm->metric, centroids, codebook);
+}
+
+/* Trains a model on the given rows (see the header): on a copy, as the caller keeps them. */
+pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, uint32_t dim,
+                         const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+{
+    *out = NULL;
+    pa_status st = check_training(data, n, dim, prm);
+    if (st != PA_OK)
+        return st;
+    float *x = pa_malloc(sizeof(float) * n * dim + 1, "training rows");
+    if (!x)
+        return PA_ERR_NOMEM;
+    memcpy(x, data, sizeof(float) * n * dim);
+    st = train_in_place(out, x, n, dim, prm, stats);
+    free(x);
+    return st;
 }
 
 /* Collects k distinct ordinals below n (Floyd's algorithm with a sorted check), ascending. */
@@ -385,7 +410,9 @@ pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
     st = pa_vec_input_read_rows(in, rows, (size_t)want, x);
     free(rows);
     if (st == PA_OK)
-        st = pa_ivfpq_train(out, x, want, dim, prm, stats);
+        st = check_training(x, want, dim, prm);
+    if (st == PA_OK) /* the sample is ours: trained on in place, not copied */
+        st = train_in_place(out, x, want, dim, prm, stats);
     free(x);
     return st;
 }
