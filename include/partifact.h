@@ -768,6 +768,13 @@ PA_API pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64
 PA_API pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k);
 PA_API pa_status pa_ivecs_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k);
 
+/* Neighbour ids in the format the path's extension names: .npy, a NumPy uint64 array of shape
+ * (n, k), for ids of any size (a Lance dataset's row addresses; UINT64_MAX marks a missing
+ * neighbour), read also as int64 or int32 with negative ids missing (FAISS's -1); anything
+ * else .ivecs as above. */
+PA_API pa_status pa_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k);
+PA_API pa_status pa_ids_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k);
+
 /* Mean recall@k of found (nq x found_k, best first) against truth (nq x truth_k): per query
  * |found[:k] ∩ truth[:k]| / k. k must be at most found_k and truth_k. */
 PA_API pa_status pa_recall_at_k(const uint64_t *found, uint32_t found_k, const uint64_t *truth,

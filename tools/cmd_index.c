@@ -146,8 +146,8 @@ int pa_cmd_search(int argc, char **argv)
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact search --index INDEX --queries Q [-k 10] [--nprobes 20]\n"
-                   "         [--refine-factor R --input X] [--groundtruth G.ivecs]\n"
-                   "         [--out results.ivecs] [--threads N] [--repeat 1] [--json]\n"
+                   "         [--refine-factor R --input X] [--groundtruth G.ivecs|G.npy]\n"
+                   "         [--out results.ivecs|.npy] [--threads N] [--repeat 1] [--json]\n"
                    "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
                    "ADC over the --nprobes nearest partitions (more than the index has is\n"
                    "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
@@ -182,7 +182,7 @@ int pa_cmd_search(int argc, char **argv)
     if (st == PA_OK && input)
         st = pa_vec_input_open(&in, input, NULL);
     if (st == PA_OK && gtpath)
-        st = pa_ivecs_read(gtpath, &gt, &ngt, &kgt);
+        st = pa_ids_read(gtpath, &gt, &ngt, &kgt);
     if (st != PA_OK) {
         rc = pa_cli_fail("search", st);
         goto done;
@@ -249,7 +249,7 @@ int pa_cmd_search(int argc, char **argv)
         rc = pa_cli_fail("search", st);
         goto done;
     }
-    if (out && (st = pa_ivecs_write(out, ids, nq, (uint32_t)k)) != PA_OK) {
+    if (out && (st = pa_ids_write(out, ids, nq, (uint32_t)k)) != PA_OK) {
         rc = pa_cli_fail("search", st);
         goto done;
     }
@@ -277,7 +277,7 @@ done:
     return rc;
 }
 
-/* partifact groundtruth --input X --queries Q -k 100 --out G.ivecs [--metric l2] */
+/* partifact groundtruth --input X --queries Q -k 100 --out G.ivecs|G.npy [--metric l2] */
 int pa_cmd_groundtruth(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -299,10 +299,11 @@ int pa_cmd_groundtruth(int argc, char **argv)
         case 'k': ok = pa_cli_parse_count(optarg, &k) && k > 0 && k <= 100000; break;
         case 'j': json = true; break;
         case 'h':
-            printf("usage: partifact groundtruth --input X --queries Q [-k 100] --out G.ivecs\n"
-                   "         [--metric l2|cosine|dot] [--json]\n"
+            printf("usage: partifact groundtruth --input X --queries Q [-k 100]\n"
+                   "         --out G.ivecs|G.npy [--metric l2|cosine|dot] [--json]\n"
                    "Exact k nearest neighbours of every query among all rows of X (blocked\n"
-                   "sgemm, bounded memory), written as .ivecs (row ids of X).\n");
+                   "sgemm, bounded memory), as row ids of X: .ivecs (int32) or .npy (uint64,\n"
+                   "for a Lance dataset's row addresses, fragment id << 32 | offset).\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -329,7 +330,7 @@ int pa_cmd_groundtruth(int argc, char **argv)
     if (st == PA_OK)
         st = pa_groundtruth(in, q, nq, dim, (uint32_t)k, met, ids, NULL);
     if (st == PA_OK)
-        st = pa_ivecs_write(out, ids, nq, (uint32_t)k);
+        st = pa_ids_write(out, ids, nq, (uint32_t)k);
     int rc = 0;
     if (st != PA_OK)
         rc = pa_cli_fail("groundtruth", st);

@@ -14,7 +14,7 @@ static const struct pa_cli_command commands[] = {
     {"encode", "assign + encode vectors with a backend into a partition artifact", pa_cmd_encode},
     {"finalize", "write an IVF_PQ index from an artifact (or a rows file, re-grouped)", pa_cmd_finalize},
     {"search", "search an index (ADC, optional refine); QPS and recall@k", pa_cmd_search},
-    {"groundtruth", "exact k nearest neighbours of queries, as .ivecs", pa_cmd_groundtruth},
+    {"groundtruth", "exact k nearest neighbours of queries, as .ivecs or .npy", pa_cmd_groundtruth},
     {"index-info", "print an index's parameters, rows and partition sizes", pa_cmd_index_info},
     {"export-rows", "write an artifact's rows into one Lance file (input of finalize --rows)", pa_cmd_export_rows},
     {"gen-vectors", "write clustered vectors (.fvecs) with a fixed seed, for demos and benchmarks", pa_cmd_gen_vectors},

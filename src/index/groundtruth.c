@@ -1,14 +1,19 @@
 /* Ground truth: exact k nearest neighbours by brute force, in blocks so that memory stays
  * bounded whatever the sizes: up to 2048 queries at a time against the base streamed in
- * blocks of 4096 rows, one sgemm per pair of blocks, a heap per query. Also the .ivecs files
- * ground truth is exchanged in, and recall@k. */
+ * blocks of 4096 rows, one sgemm per pair of blocks, a heap per query. Also the files
+ * neighbour ids are exchanged in (.ivecs, int32; .npy, uint64 for Lance row addresses), and
+ * recall@k. */
 #include "index/index_internal.h"
+#include "io/npy.h"
 
 #include <cblas.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define GT_QUERY_BLOCK 2048
 #define GT_BASE_BLOCK 4096
@@ -100,7 +105,8 @@ pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint
             uint64_t id = ids[i * k + j];
             if (id != UINT64_MAX && id > INT32_MAX) {
                 st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " id %" PRIu64 " does not fit in "
-                             "an int32 .ivecs entry", path, i, id);
+                             "an int32 .ivecs entry; write .npy for 64-bit ids (a Lance "
+                             "dataset's row addresses)", path, i, id);
                 break;
             }
             row[1 + j] = id == UINT64_MAX ? -1 : (int32_t)id;
@@ -195,4 +201,115 @@ pa_status pa_recall_at_k(const uint64_t *found, uint32_t found_k, const uint64_t
         }
     *recall = nq ? (double)hit / ((double)nq * k) : 0.0;
     return PA_OK;
+}
+
+/* Whether path ends in ".npy". */
+static bool is_npy(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && !strcmp(path + n - 4, ".npy");
+}
+
+/* Writes ids as a NumPy uint64 array of shape (n, k) (UINT64_MAX marks a missing neighbour);
+ * a partial file is removed. */
+static pa_status npy_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+{
+    char hdr[512];
+    size_t hl = pa_npy_header_2d(hdr, sizeof hdr, "<u8", n, k);
+    if (!hl)
+        return pa_fail(PA_ERR_INVALID, "%s: shape (%" PRIu64 ", %u) does not fit an .npy "
+                       "header", path, n, k);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return pa_fail(PA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    pa_status st = PA_OK;
+    if (fwrite(hdr, 1, hl, f) != hl || fwrite(ids, sizeof(uint64_t), (size_t)(n * k), f) != n * k)
+        st = pa_fail(PA_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    if (fclose(f) != 0 && st == PA_OK)
+        st = pa_fail(PA_ERR_IO, "%s: close failed: %s", path, strerror(errno));
+    if (st != PA_OK)
+        remove(path);
+    return st;
+}
+
+/* Reads a NumPy array of neighbour ids: 2-D, C order, uint64 ('<u8'), int64 ('<i8') or int32
+ * ('<i4'); a negative id (FAISS's -1) is a missing neighbour (UINT64_MAX). */
+static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    pa_npy_header h;
+    pa_status st = fstat(fd, &sb) == 0 ? PA_OK
+                                       : pa_fail(PA_ERR_IO, "%s: cannot stat: %s", path,
+                                                 strerror(errno));
+    if (st == PA_OK)
+        st = pa_npy_read_header(fd, (uint64_t)sb.st_size, path, &h);
+    int width = 0;
+    if (st == PA_OK) {
+        width = !strcmp(h.descr, "<u8") || !strcmp(h.descr, "<i8") ? 8
+                : !strcmp(h.descr, "<i4")                          ? 4
+                                                                   : 0;
+        if (!width)
+            st = pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not an id type (uint64 "
+                         "'<u8', int64 '<i8' or int32 '<i4')", path, h.descr);
+        else if (h.fortran || h.ndim != 2)
+            st = pa_fail(PA_ERR_UNSUPPORTED, "%s: neighbour ids must be a 2-D C-order array "
+                         "(queries, k)", path);
+        else if (h.shape[0] == 0 || h.shape[1] == 0 || h.shape[1] > INT32_MAX)
+            st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) holds no neighbours", path,
+                         h.shape[0], h.shape[1]);
+    }
+    uint64_t count = 0, need = 0;
+    if (st == PA_OK && (__builtin_mul_overflow((uint64_t)h.shape[0], (uint64_t)h.shape[1],
+                                               &count) ||
+                        __builtin_mul_overflow(count, (uint64_t)width, &need) ||
+                        h.data_off + need > (uint64_t)sb.st_size))
+        st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs %llu bytes of data after "
+                     "the header, the file has %llu (truncated?)", path, h.shape[0], h.shape[1],
+                     (unsigned long long)h.shape[0] * h.shape[1] * (unsigned long long)width,
+                     (unsigned long long)((uint64_t)sb.st_size - PA_MIN(h.data_off,
+                                                                        (uint64_t)sb.st_size)));
+    uint64_t *out = NULL;
+    void *raw = NULL;
+    if (st == PA_OK) {
+        out = pa_malloc(sizeof(uint64_t) * (size_t)count, "neighbour ids");
+        raw = width == 8 ? (void *)out : pa_malloc((size_t)need, "neighbour ids");
+        if (!out || !raw)
+            st = PA_ERR_NOMEM;
+    }
+    if (st == PA_OK)
+        st = pa_pread_full(fd, raw, (size_t)need, h.data_off, path);
+    if (st == PA_OK) {
+        bool is_signed = h.descr[1] == 'i';
+        for (uint64_t i = 0; i < count; i++) {
+            int64_t v = width == 4 ? (int64_t)(int32_t)pa_ld32((const uint8_t *)raw + 4 * i)
+                                   : (int64_t)out[i];
+            out[i] = is_signed && v < 0 ? UINT64_MAX : width == 4 ? (uint64_t)v : out[i];
+        }
+    }
+    close(fd);
+    if (raw != (void *)out)
+        free(raw);
+    if (st != PA_OK) {
+        free(out);
+        return st;
+    }
+    *ids = out, *n = h.shape[0], *k = (uint32_t)h.shape[1];
+    return PA_OK;
+}
+
+/* Neighbour ids by the file's extension: .npy (uint64) or .ivecs (int32). */
+pa_status pa_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+{
+    if (k == 0)
+        return pa_fail(PA_ERR_INVALID, "%s: k = 0", path);
+    return is_npy(path) ? npy_ids_write(path, ids, n, k) : pa_ivecs_write(path, ids, n, k);
+}
+
+pa_status pa_ids_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k)
+{
+    *ids = NULL, *n = 0, *k = 0;
+    return is_npy(path) ? npy_ids_read(path, ids, n, k) : pa_ivecs_read(path, ids, n, k);
 }

@@ -11,6 +11,7 @@
  *   directory:       a Lance dataset; the vector column is the one named, or the only
  *                    fixed_size_list<float|uint8> column; row ids are row addresses */
 #include "common/common.h"
+#include "io/npy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,79 +75,19 @@ static float half_to_float(uint16_t h)
 /* Element size in bytes. */
 static size_t el_bytes(elem e) { return e == EL_F32 || e == EL_I32 ? 4 : e == EL_F16 ? 2 : 1; }
 
-/* Parses an .npy header: version, dict with descr, fortran_order and shape. */
+/* Opens an .npy of vectors: a 2-D C-order array of a dtype partifact reads. */
 static pa_status open_npy(pa_vec_input *in, uint64_t size)
 {
-    uint8_t pre[12];
-    pa_status st = pa_pread_full(in->fd, pre, PA_MIN(size, (uint64_t)12), 0, in->path);
+    pa_npy_header hd;
+    pa_status st = pa_npy_read_header(in->fd, size, in->path, &hd);
     if (st != PA_OK)
         return st;
-    if (size < 6 || memcmp(pre, "\x93NUMPY", 6) != 0)
-        return pa_fail(PA_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", in->path);
-    if (size < 10)
-        return pa_fail(PA_ERR_FORMAT, "%s: truncated .npy header (%" PRIu64 " bytes)", in->path,
-                       size);
-    uint64_t hlen, hoff;
-    if (pre[6] == 1) {
-        hlen = pa_ld16(pre + 8);
-        hoff = 10;
-    } else if (pre[6] == 2 || pre[6] == 3) {
-        if (size < 12)
-            return pa_fail(PA_ERR_FORMAT, "%s: truncated .npy header", in->path);
-        hlen = pa_ld32(pre + 8);
-        hoff = 12;
-    } else {
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy format version %u is not supported",
-                       in->path, pre[6]);
-    }
-    if (hoff + hlen > size || hlen > 65536)
-        return pa_fail(PA_ERR_FORMAT, "%s: .npy header of %" PRIu64 " bytes runs past the end "
-                       "of the %" PRIu64 "-byte file", in->path, hlen, size);
-    char *h = pa_malloc((size_t)hlen + 1, "npy header");
-    if (!h)
-        return PA_ERR_NOMEM;
-    if ((st = pa_pread_full(in->fd, h, (size_t)hlen, hoff, in->path)) != PA_OK) {
-        free(h);
-        return st;
-    }
-    h[hlen] = 0;
-    const char *d = strstr(h, "'descr'");
-    const char *fo = strstr(h, "'fortran_order'");
-    const char *sh = strstr(h, "'shape'");
-    char descr[16] = "";
-    unsigned long long dims[3] = {0, 0, 0};
-    int nshape = -1;
-    if (d && (d = strchr(d + 7, '\'')))
-        sscanf(d, "'%15[^']'", descr);
-    if (sh && (sh = strchr(sh, '('))) { /* the shape tuple: "(r, c)", "(r,)", "(a, b, c)" */
-        nshape = 0;
-        const char *p = sh + 1;
-        while (*p && *p != ')') {
-            while (*p == ' ' || *p == ',')
-                p++;
-            if (*p == ')' || !*p)
-                break;
-            char *end;
-            unsigned long long v = strtoull(p, &end, 10);
-            if (end == p) {
-                nshape = -1;
-                break;
-            }
-            if (nshape < 3)
-                dims[nshape] = v;
-            nshape++;
-            p = end;
-        }
-    }
-    unsigned long long r = dims[0], c = dims[1];
-    bool fortran = fo && !strncmp(fo + strlen("'fortran_order'"), ": True", 6);
-    free(h);
-    if (!descr[0] || nshape < 0)
-        return pa_fail(PA_ERR_FORMAT, "%s: .npy header lacks 'descr' or 'shape'", in->path);
-    if (fortran)
+    const char *descr = hd.descr;
+    const unsigned long long r = hd.shape[0], c = hd.shape[1];
+    if (hd.fortran)
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy array is in Fortran order; partifact reads "
                        "C-order arrays (numpy.ascontiguousarray)", in->path);
-    if (nshape != 2)
+    if (hd.ndim != 2)
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy array must be 2-D (rows, dimension)",
                        in->path);
     if (!strcmp(descr, "<f4"))
@@ -162,7 +103,7 @@ static pa_status open_npy(pa_vec_input *in, uint64_t size)
         return pa_fail(PA_ERR_FORMAT, "%s: .npy dimension %llu is not in 1..1048576", in->path, c);
     in->dim = (uint32_t)c;
     in->rows = r;
-    in->data_off = hoff + hlen;
+    in->data_off = hd.data_off;
     in->rec_bytes = (uint64_t)c * el_bytes(in->el);
     uint64_t need;
     if (__builtin_mul_overflow((uint64_t)r, in->rec_bytes, &need) || in->data_off + need > size)

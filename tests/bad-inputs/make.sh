@@ -112,4 +112,7 @@ cp "$D/ok/idx/index.idx" "$X/aux-truncated/"; head -c 300 "$D/ok/idx/auxiliary.i
 cp "$D/ok/idx/auxiliary.idx" "$X/no-idx/"
 cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$X/aux-bad-magic/"; put_hex "$X/aux-bad-magic/auxiliary.idx" -4 4c414e58
 cp "$D/ok/idx/auxiliary.idx" "$X/idx-truncated/"; head -c 100 "$D/ok/idx/index.idx" > "$X/idx-truncated/index.idx"
+# ground truth as .npy: a float array, and one cut short
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2000, 10), }" 80000 "$X/gt-f4.npy"
+npy "{'descr': '<u8', 'fortran_order': False, 'shape': (2000, 10), }" 800 "$X/gt-cut.npy"
 echo "bad inputs in $D"

@@ -17,3 +17,8 @@ set_tests_properties(interop_c_to_lancedb interop_lancedb_to_c interop_bucket_in
 add_test(NAME interop_lancedb_index COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh index
          ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-index $<TARGET_FILE:partifact>)
 set_tests_properties(interop_lancedb_index PROPERTIES LABELS interop TIMEOUT 600)
+
+# A LanceDB table in several fragments as the input of build, groundtruth and search refine.
+add_test(NAME interop_lancedb_dataset_input COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh dataset
+         ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-dataset $<TARGET_FILE:partifact>)
+set_tests_properties(interop_lancedb_dataset_input PROPERTIES LABELS interop TIMEOUT 600)

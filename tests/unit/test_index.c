@@ -443,8 +443,80 @@ static void test_dataset_refine(void)
     fprintf(stderr, "dataset input in 3 fragments: refine x10 recall@10 %.3f\n", recall);
     CHECK(frags == 7 && exact);
     CHECK(recall >= 0.95);
+    /* row addresses do not fit .ivecs; .npy keeps them */
+    CHECK_ERR(pa_ids_write(tpath("ds_gt.ivecs"), gt, NQ, K), PA_ERR_RANGE,
+              "does not fit in an int32 .ivecs entry; write .npy for 64-bit ids");
+    struct stat sb;
+    CHECK(stat(tpath("ds_gt.ivecs"), &sb) != 0); /* nothing half-written is left */
+    uint64_t *back = NULL, nb = 0;
+    uint32_t kb = 0;
+    CHECK_OK(pa_ids_write(tpath("ds_gt.npy"), gt, NQ, K));
+    CHECK_OK(pa_ids_read(tpath("ds_gt.npy"), &back, &nb, &kb));
+    CHECK(nb == NQ && kb == K && back && !memcmp(back, gt, 8 * NQ * K));
+    free(back);
     pa_vec_input_free(in);
     free(gt);
+}
+
+static void write_file(const char *path, const void *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(b, 1, n, f);
+        fclose(f);
+    }
+}
+
+/* Neighbour ids as .npy: the header NumPy writes for the same array, byte for byte; int64 and
+ * int32 arrays (FAISS's, with -1 for a missing neighbour) read too; bad files refused. */
+static void test_npy_ids(void)
+{
+    uint64_t ids[30];
+    for (int i = 0; i < 30; i++)
+        ids[i] = (uint64_t)i << 32 | (uint64_t)(i * 7);
+    ids[29] = UINT64_MAX;
+    CHECK_OK(pa_ids_write(tpath("ids.npy"), ids, 3, 10));
+    /* what numpy.save(f, numpy.zeros((3, 10), dtype='<u8')) writes before the data */
+    static const char numpy_hdr[] = "\x93NUMPY\x01\x00v\x00{'descr': '<u8', 'fortran_order': "
+                                    "False, 'shape': (3, 10), }";
+    uint8_t file[128 + 240];
+    FILE *f = fopen(tpath("ids.npy"), "rb");
+    size_t got = f ? fread(file, 1, sizeof file, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK(got == sizeof file && !memcmp(file, numpy_hdr, sizeof numpy_hdr - 1) &&
+          file[127] == '\n' && file[126] == ' ' && !memcmp(file + 128, ids, 240));
+    uint64_t *back = NULL, n = 0;
+    uint32_t k = 0;
+    CHECK_OK(pa_ids_read(tpath("ids.npy"), &back, &n, &k));
+    CHECK(n == 3 && k == 10 && back && !memcmp(back, ids, sizeof ids));
+    free(back);
+    /* int32 with -1, as FAISS returns them */
+    uint8_t i4[128 + 8];
+    memcpy(i4, file, 128);
+    memcpy(i4 + 10, "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 1), }", 59);
+    memset(i4 + 10 + 59, ' ', 128 - 10 - 59 - 1);
+    int32_t v[2] = {5, -1};
+    memcpy(i4 + 128, v, 8);
+    write_file(tpath("i4.npy"), i4, sizeof i4);
+    CHECK_OK(pa_ids_read(tpath("i4.npy"), &back, &n, &k));
+    CHECK(n == 2 && k == 1 && back && back[0] == 5 && back[1] == UINT64_MAX);
+    free(back);
+    /* refused: another dtype, a cut-off array, one dimension */
+    memcpy(file + 10, "{'descr': '<f4'", 15);
+    write_file(tpath("f4.npy"), file, sizeof file);
+    CHECK_ERR(pa_ids_read(tpath("f4.npy"), &back, &n, &k), PA_ERR_UNSUPPORTED,
+              ".npy dtype '<f4' is not an id type (uint64 '<u8', int64 '<i8' or int32 '<i4')");
+    CHECK_OK(pa_ids_write(tpath("cut.npy"), ids, 3, 10));
+    CHECK(truncate(tpath("cut.npy"), 128 + 200) == 0);
+    CHECK_ERR(pa_ids_read(tpath("cut.npy"), &back, &n, &k), PA_ERR_FORMAT,
+              ".npy shape (3, 10) needs 240 bytes of data after the header, the file has 200 "
+              "(truncated?)");
+    memcpy(i4 + 10, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }   ", 61);
+    write_file(tpath("flat.npy"), i4, sizeof i4);
+    CHECK_ERR(pa_ids_read(tpath("flat.npy"), &back, &n, &k), PA_ERR_UNSUPPORTED,
+              "neighbour ids must be a 2-D C-order array (queries, k)");
+    CHECK(back == NULL && n == 0 && k == 0);
 }
 
 static void test_errors(void)
@@ -592,6 +664,7 @@ int main(void)
     test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2);
     test_recall();
     test_dataset_refine();
+    test_npy_ids();
     test_errors();
     test_other_metrics();
     pa_ivfpq_model_free(m);

@@ -1,0 +1,44 @@
+// A LanceDB table in several fragments, as tables grow (createTable, then add): the vectors of
+// an .fvecs file split into FRAGMENTS parts. LanceDB then answers the queries by exact search
+// (no index: a flat scan), and their _rowid values (row addresses, fragment id << 32 | offset)
+// go to WORK/lancedb_exact.npy as a uint64 array of shape (queries, K).
+// Usage: node lancedb_fragments.mjs WORK BASE.fvecs QUERIES.fvecs FRAGMENTS K
+import * as lancedb from '@lancedb/lancedb';
+import * as arrow from 'apache-arrow';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [work, basePath, qPath, F, K] = process.argv.slice(2);
+const readFvecs = (p) => {
+  const b = fs.readFileSync(p);
+  const dim = b.readInt32LE(0), n = b.length / (4 * (dim + 1));
+  const data = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < dim; j++) data[i * dim + j] = b.readFloatLE(4 * (i * (dim + 1) + 1 + j));
+  return {n, dim, data};
+};
+const base = readFvecs(basePath), q = readFvecs(qPath);
+const part = (first, n) => {
+  const child = arrow.makeData({type: new arrow.Float32(), length: n * base.dim,
+                                data: base.data.subarray(first * base.dim, (first + n) * base.dim)});
+  const type = new arrow.FixedSizeList(base.dim, new arrow.Field('item', new arrow.Float32(), true));
+  return new arrow.Table({vector: arrow.makeVector(arrow.makeData({type, length: n, child}))});
+};
+const db = await lancedb.connect(work);
+const per = Math.ceil(base.n / Number(F));
+const t = await db.createTable('v', part(0, Math.min(per, base.n)), {mode: 'overwrite'});
+for (let at = per; at < base.n; at += per) await t.add(part(at, Math.min(per, base.n - at)));
+const k = Number(K);
+const hdr = `{'descr': '<u8', 'fortran_order': False, 'shape': (${q.n}, ${k}), }`;
+const hlen = Math.ceil((10 + hdr.length + 1) / 64) * 64;
+const out = Buffer.alloc(hlen + 8 * q.n * k);
+out.write('\x93NUMPY', 0, 'latin1'); out[6] = 1; out[7] = 0; out.writeUInt16LE(hlen - 10, 8);
+out.write(hdr.padEnd(hlen - 11, ' ') + '\n', 10, 'latin1');
+for (let i = 0; i < q.n; i++) {
+  const rows = await t.search(Array.from(q.data.subarray(i * q.dim, (i + 1) * q.dim)))
+    .distanceType('l2').limit(k).withRowId(true).toArray();
+  for (let j = 0; j < k; j++)
+    out.writeBigUInt64LE(j < rows.length ? BigInt(rows[j]._rowid) : 0xFFFFFFFFFFFFFFFFn, hlen + 8 * (i * k + j));
+}
+fs.writeFileSync(path.join(work, 'lancedb_exact.npy'), out);
+console.log(`LanceDB wrote ${base.n} rows in ${(await t.stats()).fragmentStats?.numFragments ?? '?'} fragments and searched ${q.n} queries exactly`);
