@@ -95,8 +95,8 @@ static inline void fz_copy_dir(const char *src, const char *dst)
 }
 
 /* Opens path as a vector input (skip_invalid or not) and uses all of it: streams every row
- * twice (with a rewind), reads the first, middle and last rows by ordinal and one past the end
- * (which must be refused). Shared by the .npy and .fvecs/.bvecs/.ivecs targets. */
+ * twice (with a rewind), reads the first rows again by id, the first, middle and last rows by
+ * ordinal and one past the end (which must be refused). Shared by the .npy and .fvecs/.bvecs/.ivecs targets. */
 static inline void fz_consume_vectors(const char *path, int skip)
 {
     pa_vec_input_options o = {.skip_invalid = skip};
@@ -117,9 +117,12 @@ static inline void fz_consume_vectors(const char *path, int skip)
     if (x && ids) {
         for (int pass = 0; pass < 2; pass++) {
             size_t n;
-            for (int b = 0; b < 256; b++)
+            for (int b = 0; b < 256; b++) {
                 if (pa_vec_input_next(in, x, ids, max_rows, &n) != PA_OK || n == 0)
                     break;
+                if (pass == 0 && b == 0) /* the first rows again, by the ids they came with */
+                    (void)pa_vec_input_read_ids(in, ids, n < 3 ? n : 3, x);
+            }
             if (pa_vec_input_rewind(in) != PA_OK)
                 break;
         }
