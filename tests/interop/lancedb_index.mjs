@@ -6,16 +6,9 @@ import * as lancedb from '@lancedb/lancedb';
 import * as arrow from 'apache-arrow';
 import fs from 'node:fs';
 import path from 'node:path';
+import {readFvecs} from './fvecs.mjs';
 
 const [work, basePath, qPath, P, M, K] = process.argv.slice(2);
-const readFvecs = (p) => {
-  const b = fs.readFileSync(p);
-  const dim = b.readInt32LE(0), n = b.length / (4 * (dim + 1));
-  const data = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < dim; j++) data[i * dim + j] = b.readFloatLE(4 * (i * (dim + 1) + 1 + j));
-  return {n, dim, data};
-};
 const base = readFvecs(basePath), q = readFvecs(qPath);
 const child = arrow.makeData({type: new arrow.Float32(), length: base.n * base.dim, data: base.data});
 const type = new arrow.FixedSizeList(base.dim, new arrow.Field('item', new arrow.Float32(), true));
