@@ -592,6 +592,7 @@ typedef struct pa_vec_input_options {
 PA_API pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
                                    const pa_vec_input_options *opts);
 PA_API uint32_t pa_vec_input_dim(const pa_vec_input *in);
+PA_API const char *pa_vec_input_path(const pa_vec_input *in); /* as opened, for messages */
 PA_API uint64_t pa_vec_input_num_rows(const pa_vec_input *in);
 
 /* Reads the next batch of at most max_rows rows, converted to float32, into out

@@ -68,15 +68,6 @@ int pa_cmd_encode(int argc, char **argv)
         pa_vec_input_options io = {.column = column, .skip_invalid = skip};
         st = pa_vec_input_open(&in, input, &io);
     }
-    if (st == PA_OK) {
-        pa_backend_model a;
-        pa_ivfpq_model_arrays(model, &a);
-        if (pa_vec_input_dim(in) != a.dim) {
-            rc = pa_cli_error("encode", "%s has dimension %u, the model %s has %u", input,
-                              pa_vec_input_dim(in), model_path, a.dim);
-            goto cleanup;
-        }
-    }
     if (st == PA_OK)
         st = pa_backend_open(&be, accel, bpath, NULL);
     pa_encode_stats es = {0};
@@ -105,7 +96,6 @@ int pa_cmd_encode(int argc, char **argv)
                es.rows, out, pa_backend_name(be), es.bytes, es.seconds, es.read_seconds,
                es.encode_seconds, es.write_seconds);
     }
-cleanup:
     pa_backend_free(be);
     pa_vec_input_free(in);
     pa_ivfpq_model_free(model);

@@ -68,9 +68,10 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     pa_backend_model a;
     pa_ivfpq_model_arrays(model, &a);
     if (pa_vec_input_dim(in) != a.dim)
-        return pa_fail(PA_ERR_INVALID, "the input has dimension %u, the model %s%s%u",
-                       pa_vec_input_dim(in), o->model_path ? o->model_path : "",
-                       o->model_path ? " has " : "has ", a.dim);
+        return pa_fail(PA_ERR_INVALID, "%s has dimension %u, the model %s%s%u",
+                       pa_vec_input_path(in), pa_vec_input_dim(in),
+                       o->model_path ? o->model_path : "", o->model_path ? " has " : "has ",
+                       a.dim);
     budget b = {0};
     pa_status st = plan_budget(o, &a, &b);
     if (st != PA_OK)

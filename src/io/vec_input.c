@@ -346,6 +346,8 @@ static pa_status next_dataset(pa_vec_input *in, float *out, uint64_t *ids, size_
     return PA_OK;
 }
 
+const char *pa_vec_input_path(const pa_vec_input *in) { return in->path; }
+
 pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids, size_t max_rows,
                             size_t *num_rows)
 {
