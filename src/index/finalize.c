@@ -57,10 +57,11 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
 
 /* Refuses up front, with the numbers, an artifact whose largest partition does not fit the
  * memory budget: one partition is held whole while it is sorted by row id and written (its
- * row ids and codes as read, then sorted copies and the permutation), so the budget must hold
- * that much, or the finalizer would be killed for memory half-way through. */
+ * row ids and codes as read, then the writer's sort keys and sorted copies), so the budget must
+ * hold that much, or the finalizer would be killed for memory half-way through. The writer's
+ * part (*scratch) is set aside; the rest of the budget is the scan's read-ahead. */
 static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
-                                        uint32_t code_bytes, uint64_t budget)
+                                        uint32_t code_bytes, uint64_t budget, uint64_t *scratch)
 {
     pa_artifact_info ai;
     pa_artifact_get_info(a, &ai);
@@ -72,7 +73,8 @@ static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
         if (pa_artifact_partition(a, p, &n, &file, &ranges) == PA_OK && n > max_rows)
             max_rows = n, max_p = p;
     }
-    const uint64_t need = max_rows * (2 * (8 + (uint64_t)code_bytes) + 4);
+    *scratch = pa_index_writer_scratch(max_rows, code_bytes);
+    const uint64_t need = max_rows * (8 + (uint64_t)code_bytes) + *scratch;
     if (need > budget)
         return pa_fail(PA_ERR_BUDGET, "artifact %s: partition %u holds %" PRIu64 " rows, which "
                        "need %" PRIu64 " bytes to read, sort and write (%u-byte codes), more "
@@ -126,12 +128,13 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
                          artifact_dir, ai.model, want);
     }
     const uint64_t budget = o.memory_bytes ? o.memory_bytes : DEFAULT_BUDGET;
+    uint64_t scratch = 0;
     if (st == PA_OK)
-        st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget);
+        st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, &scratch);
     if (st == PA_OK)
         st = pa_index_writer_create(&w, out_dir, &arr, have);
-    if (st == PA_OK)
-        st = pa_artifact_scan_create(&scan, a, budget, o.num_threads ? o.num_threads : 2);
+    if (st == PA_OK) /* the read-ahead gets what the writer does not need */
+        st = pa_artifact_scan_create(&scan, a, budget - scratch, o.num_threads ? o.num_threads : 2);
     while (st == PA_OK) {
         uint32_t p;
         const uint64_t *ids;

@@ -25,6 +25,12 @@ typedef struct pa_index_writer pa_index_writer;
 /* Checks the model (8-bit codes) and that out_dir does not exist, then creates
  * out_dir.partial-<pid>/ and starts auxiliary.idx in it. The model arrays are copied;
  * model_xxh64 (the model file's XXH64, 0 if unknown) is recorded in the metadata. */
+/* Bytes the index writer holds while it sorts and writes a partition of n rows of M-byte codes:
+ * the sort keys (row id and position, 16 bytes a row), then the sorted row ids and the
+ * transposed codes (8 + M). Finalizers add the partition as they hand it over (8 + M a row)
+ * and check the sum against their memory budget before they start. */
+static inline uint64_t pa_index_writer_scratch(uint64_t n, uint64_t M) { return n * (24 + M); }
+
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
                                  const pa_backend_model *model, uint64_t model_xxh64);
 

@@ -143,13 +143,14 @@ static int cmp_rows(const void *a, const void *b, void *ctx)
     return c ? c : (x[1] < y[1] ? -1 : x[1] > y[1]);
 }
 
-/* Grows the scratch buffers to hold n rows. */
+/* Grows the scratch buffers to hold n rows: to exactly n, so that they never hold more than
+ * pa_index_writer_scratch of the largest partition, which the finalizers budget for. */
 static pa_status reserve(pa_index_writer *w, uint64_t n)
 {
     if (n <= w->cap)
         return PA_OK;
     const size_t M = w->m.num_sub_vectors;
-    uint64_t cap = PA_MAX(n, w->cap + w->cap / 2);
+    uint64_t cap = n;
     size_t bytes;
     if (!pa_mul_ok(cap, 2 * sizeof(uint64_t), &bytes) || !pa_mul_ok(cap, M, &bytes))
         return pa_fail(PA_ERR_NOMEM, "index: partition of %" PRIu64 " rows is too large", n);

@@ -17,7 +17,8 @@
 
 #define DEFAULT_BUDGET (256ull << 20)
 #define MIN_CHUNK_ROWS 256
-#define MIN_RUN_BUFFER (64u << 10)
+#define MIN_RUN_RECORDS 16           /* the smallest read buffer of a spilled run */
+#define MAX_RUN_BUFFER (4u << 20)    /* and the largest: enough for sequential reads */
 
 /* One spilled run: an unlinked temporary file of (row_id, code) records sorted by partition. */
 typedef struct run {
@@ -158,8 +159,6 @@ static pa_status run_take(regroup *g, run *r, uint64_t count, uint64_t *ids, uin
 static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
 {
     const size_t rec = 8 + (size_t)g->M;
-    size_t cap = (size_t)PA_MAX((uint64_t)MIN_RUN_BUFFER, budget / 2 / g->num_runs);
-    cap = PA_MAX(cap / rec, 1) * rec;
     uint64_t maxp = 0;
     uint32_t max_p = 0;
     for (uint32_t p = 0; p < g->P; p++) {
@@ -169,16 +168,21 @@ static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
         if (s > maxp)
             maxp = s, max_p = p;
     }
-    /* one partition is held whole while it is sorted and written (as merged, then sorted
-     * copies and the permutation): a partition that alone needs more than the budget is
+    /* one partition is held whole while it is sorted and written (as merged, then the
+     * writer's sort keys and sorted copies); the runs' read buffers share what is left of the
+     * budget, at least MIN_RUN_RECORDS records each. A partition that does not fit with them is
      * refused, with the numbers, before the merge starts rather than killed for memory
-     * half-way through it */
-    const uint64_t need = maxp * (2 * rec + 4);
-    if (need > budget)
+     * half-way through it. */
+    const uint64_t need = maxp * rec + pa_index_writer_scratch(maxp, g->M);
+    const uint64_t least = (uint64_t)MIN_RUN_RECORDS * rec * g->num_runs;
+    if (need + least > budget)
         return pa_fail(PA_ERR_BUDGET, "rows file %s: partition %u holds %" PRIu64 " rows, which "
-                       "need %" PRIu64 " bytes to merge, sort and write, more than the memory "
-                       "budget of %" PRIu64 " bytes; raise the budget (--memory)", g->rows_path,
-                       max_p, maxp, need, budget);
+                       "need %" PRIu64 " bytes to merge, sort and write, and the read buffers of "
+                       "%u spilled runs at least %" PRIu64 " more: more than the memory budget "
+                       "of %" PRIu64 " bytes; raise the budget (--memory)", g->rows_path, max_p,
+                       maxp, need, g->num_runs, least, budget);
+    size_t cap = (size_t)PA_MIN((budget - need) / g->num_runs, (uint64_t)MAX_RUN_BUFFER);
+    cap = cap / rec * rec;
     for (uint32_t r = 0; r < g->num_runs; r++) {
         g->runs[r].buf_cap = cap;
         if (!(g->runs[r].buf = pa_malloc(cap, "spill read buffer")))
@@ -250,9 +254,9 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
         st = pa_index_check_model(&arr, model_path, "rows file", rows_path, 0, g.M, 0, 0, NULL);
     }
     const uint64_t total = st == PA_OK ? pa_lance_reader_num_rows(r) : 0;
+    /* per row: id, part, code as read, plus the sorted record */
+    const uint64_t per_row = 8 + 4 + (uint64_t)g.M + 8 + g.M;
     if (st == PA_OK) {
-        /* per row: id, part, code as read, plus the sorted record */
-        uint64_t per_row = 8 + 4 + g.M + 8 + g.M;
         g.chunk_rows = PA_MAX(budget / per_row, (uint64_t)MIN_CHUNK_ROWS);
         g.chunk_rows = PA_MIN(g.chunk_rows, PA_MAX(total, 1));
         g.ids = pa_malloc(8 * g.chunk_rows, "regroup row ids");
@@ -269,7 +273,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
         st = pa_file_xxh64(model_path, &model_hash, NULL);
     if (st == PA_OK)
         st = pa_index_writer_create(&w, out_dir, &arr, model_hash);
-    const bool one_chunk = total <= g.chunk_rows;
+    bool one_chunk = total <= g.chunk_rows;
     for (uint64_t off = 0; st == PA_OK && off < total; off += g.chunk_rows) {
         uint64_t n = PA_MIN(g.chunk_rows, total - off);
         if ((st = pa_lance_reader_read(r, col[0], off, n, g.ids)) != PA_OK ||
@@ -277,6 +281,13 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
             (st = pa_lance_reader_read(r, col[2], off, n, g.codes)) != PA_OK ||
             (st = sort_chunk(&g, off, n)) != PA_OK)
             break;
+        if (one_chunk) { /* the writer's copy of the largest partition must fit beside it */
+            uint64_t maxp = 0;
+            for (uint32_t p = 0; p < g.P; p++)
+                maxp = PA_MAX(maxp, g.counts[p]);
+            if (n * per_row + pa_index_writer_scratch(maxp, g.M) > budget)
+                one_chunk = false; /* then spill it and merge, within the budget */
+        }
         if (!one_chunk) {
             st = spill_chunk(&g, n);
             continue;

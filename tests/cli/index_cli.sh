@@ -29,9 +29,9 @@ for f in index.idx auxiliary.idx; do
 done
 expect_exit 1 sh -c "ls '$T' | grep -e partial -e spill"
 # a partition larger than the memory budget is refused up front, with the numbers, both paths
-expect_err 2 "which need 79344 bytes to read, sort and write (8-byte codes), more than the memory budget of 16384 bytes; raise the budget (--memory)" \
+expect_err 2 "which need 105792 bytes to read, sort and write (8-byte codes), more than the memory budget of 16384 bytes; raise the budget (--memory)" \
     "$PA" finalize --artifact "$T/a" --out "$T/small" --memory 16KiB
-expect_err 2 "which need 79344 bytes to merge, sort and write, more than the memory budget of 65536 bytes" \
+expect_err 2 "which need 105792 bytes to merge, sort and write, and the read buffers of 11 spilled runs at least 2816 more: more than the memory budget of 65536 bytes" \
     "$PA" finalize --rows "$T/rows.lance" --model "$T/model.lance" --out "$T/small" --memory 64KiB --tmp "$T"
 expect_exit 1 sh -c "ls '$T' | grep -e small -e partial -e spill"
 expect_exit 0 "$PA" lance-info "$T/idx/auxiliary.idx"

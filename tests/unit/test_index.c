@@ -147,7 +147,7 @@ static void test_finalize_paths_agree(void)
     CHECK_OK(pa_index_finalize_rows(tpath("rows.lance"), tpath("model.lance"), tpath("idx_b"),
                                     NULL, &sb));
     CHECK(sb.rows == N && sb.spill_runs == 0 && sb.spill_bytes == 0);
-    pa_index_finalize_options tiny = {.memory_bytes = 96 << 10, .tmp_dir = tmpdir};
+    pa_index_finalize_options tiny = {.memory_bytes = 160 << 10, .tmp_dir = tmpdir};
     CHECK_OK(pa_index_finalize_rows(tpath("rows.lance"), tpath("model.lance"), tpath("idx_c"),
                                     &tiny, &sc));
     CHECK(sc.rows == N && sc.spill_runs > 1 && sc.spill_bytes >= (uint64_t)N * (8 + MSUB));
