@@ -4,13 +4,15 @@
  * of its rows, repeat. The assignment is the expensive part and is expressed as a matrix
  * product X C^T (OpenBLAS sgemm) with precomputed norms: argmin ||c||^2 - 2 x.c. The update
  * sums each centroid's rows in row order, in double precision, so the result is the same
- * whatever the number of threads: the same seed gives a byte-identical model. Empty clusters are not left empty: each takes half of
- * the largest cluster (its centroid split into two slightly perturbed copies). */
+ * whatever the number of threads: the same seed gives a byte-identical model. Empty clusters
+ * are not left empty: each takes half of the largest cluster (its centroid split into two
+ * slightly perturbed copies). */
 #include "ivfpq/ivfpq_internal.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 /* Stop when an iteration improves the objective by less than this fraction (as Lance does). */
@@ -171,12 +173,13 @@ static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
  * centroids, taken from row_dist when the assignment already computed them, else computed here.
  * Deterministic whatever the number of threads: the rows are bucketed by centroid in row order
  * (a counting sort into order, with end offsets in end), and each centroid's sum and objective
- * share are taken by one thread over its bucket in that order, in double precision; the shares
- * are then added in centroid order. Work and memory are O(n + k x dim): no per-thread copies of
- * the sums to clear and merge. */
+ * share are taken by one thread over its bucket in that order, in double precision (in that
+ * thread's row of sums: nthreads x dim); the shares are then added in centroid order. Work is
+ * O(n x dim), memory O(n + k): no per-chunk copies of all the sums to clear and merge. */
 static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k,
                      const uint32_t *assign, const float *row_dist, uint32_t *order,
-                     uint64_t *end, double *sums, double *share, float *c, uint64_t *cnt)
+                     uint64_t *end, double *sums, int nthreads, double *share, float *c,
+                     uint64_t *cnt)
 {
     memset(cnt, 0, sizeof(uint64_t) * k);
     for (uint64_t i = 0; i < n; i++)
@@ -188,9 +191,9 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k,
     for (uint64_t i = 0; i < n; i++) /* end[j] ends as the end of bucket j */
         order[end[assign[i]]++] = (uint32_t)i;
     const uint64_t ahead = PA_MAX(2, 8192 / ((uint64_t)dim * sizeof(float)));
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
     for (uint32_t j = 0; j < k; j++) {
-        double *s = sums + (size_t)j * dim, l = 0;
+        double *s = sums + (size_t)omp_get_thread_num() * dim, l = 0;
         float *cj = c + (size_t)j * dim;
         memset(s, 0, sizeof(double) * dim);
         for (uint64_t p = end[j] - cnt[j]; p < end[j]; p++) {
@@ -265,7 +268,8 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
     uint32_t *assign = assign_out ? assign_out : pa_malloc((size_t)n * 4, "k-means assignment");
     uint32_t *prev = pa_malloc((size_t)n * 4, "k-means assignment");
     uint32_t *order = pa_malloc((size_t)n * 4, "k-means row order");
-    double *sums = pa_malloc(sizeof(double) * k * dim, "k-means sums");
+    const int nthreads = omp_get_max_threads(); /* the update's team: a row of sums each */
+    double *sums = pa_malloc(sizeof(double) * (size_t)nthreads * dim, "k-means sums");
     double *share = pa_malloc(sizeof(double) * k, "k-means objective");
     uint64_t *end = pa_malloc(sizeof(uint64_t) * k, "k-means buckets");
     uint64_t *cnt = pa_malloc(sizeof(uint64_t) * k, "k-means counts");
@@ -309,7 +313,7 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
         r.iters = it + 1;
         if (it > 0 && changed * 1000 < n)
             break; /* converged: the centroids of this assignment are already in place */
-        double loss = update(x, n, dim, k, assign, l2 ? best : NULL, order, end, sums,
+        double loss = update(x, n, dim, k, assign, l2 ? best : NULL, order, end, sums, nthreads,
                              share, centroids, cnt);
         uint32_t fixed = repair_empty(centroids, cnt, k, dim);
         r.empty_repaired += fixed;
@@ -331,8 +335,8 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
     }
     if (!assign_out)
         free(assign);
-    free(prev), free(order), free(sums), free(share), free(end), free(cnt), free(norms), free(ct), free(xnorm),
-        free(best);
+    free(prev), free(order), free(sums), free(share), free(end), free(cnt), free(norms), free(ct),
+        free(xnorm), free(best);
     if (res)
         *res = r;
     return st;
