@@ -25,12 +25,12 @@ expect_out '"source":"rows","rows":20000'
 if grep -q '"spill_runs":0,' "$T/out"; then fail=$((fail+1)); echo "FAIL: 128KiB did not spill"; else pass=$((pass+1)); fi
 # the whole file fits one sort chunk (720,000 bytes), but not beside the writer's copy of the
 # largest partition (2,204 rows, 70,528 bytes): it is spilled as one run and merged instead
-expect_exit 0 "$PA" finalize --rows "$T/rows.lance" --model "$T/model.lance" --out "$T/idx4" --memory 760KiB --tmp "$T" --json
+expect_exit 0 "$PA" finalize --rows "$T/rows.lance" --model "$T/model.lance" --out "$T/idx1c" --memory 760KiB --tmp "$T" --json
 expect_out '"spill_bytes":320000,"spill_runs":1'
 for f in index.idx auxiliary.idx; do
   expect_exit 0 cmp "$T/idx/$f" "$T/idx2/$f"
   expect_exit 0 cmp "$T/idx/$f" "$T/idx3/$f"
-  expect_exit 0 cmp "$T/idx/$f" "$T/idx4/$f"
+  expect_exit 0 cmp "$T/idx/$f" "$T/idx1c/$f"
 done
 expect_exit 1 sh -c "ls '$T' | grep -e partial -e spill"
 # a partition larger than the memory budget is refused up front, with the numbers, both paths
