@@ -96,7 +96,8 @@ static inline void fz_copy_dir(const char *src, const char *dst)
 
 /* Opens path as a vector input (skip_invalid or not) and uses all of it: streams every row
  * twice (with a rewind), reads the first rows again by id, the first, middle and last rows by
- * ordinal and one past the end (which must be refused). Shared by the .npy and .fvecs/.bvecs/.ivecs targets. */
+ * ordinal and one past the end (which must be refused). Shared by the .npy and
+ * .fvecs/.bvecs/.ivecs targets. */
 static inline void fz_consume_vectors(const char *path, int skip)
 {
     pa_vec_input_options o = {.skip_invalid = skip};

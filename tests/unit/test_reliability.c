@@ -226,7 +226,8 @@ static void test_remove_orphans(void)
     char dead[512], locked[512], mine[512], init[512], other[512], file[600];
     snprintf(dead, sizeof dead, "%s.partial-%ld", tpath("idx"), (long)child);
     /* also dead, but its lock is held (a run on another machine sharing the file system) */
-    snprintf(locked, sizeof locked, "%s.partial-%ld", tpath("idx"), 2147483000L); /* beyond any pid_max */
+    /* (a pid beyond any pid_max) */
+    snprintf(locked, sizeof locked, "%s.partial-%ld", tpath("idx"), 2147483000L);
     snprintf(mine, sizeof mine, "%s.partial-%ld", tpath("idx"), (long)getpid());
     snprintf(init, sizeof init, "%s.partial-1", tpath("idx"));
     snprintf(other, sizeof other, "%s.partial-12x", tpath("idx"));
