@@ -12,6 +12,7 @@
 #define PA_INDEX_COL_CODE "__pq_code"
 #define PA_INDEX_COL_FLAT "__flat_marker"
 #define PA_INDEX_META_KEY "partifact:index"
+#define PA_INDEX_PAGE_BYTES (1u << 20) /* auxiliary.idx column pages */
 
 /* Search precomputes every partition's table terms at open when they take at most this many
  * bytes (default 256 MiB); otherwise each probe computes its partition's. Tests lower it to
