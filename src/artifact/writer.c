@@ -421,12 +421,8 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         snprintf(path, sizeof path, "%s/%s/x", w->dir, PA_ARTIFACT_PARTS_DIR);
         st = pa_fsync_dir_of(path);
     }
-    if (st == PA_OK && w->created_dir) {
-        snprintf(path, sizeof path, "%s", w->dir);
-        for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
-            path[n - 1] = '\0';
-        st = pa_fsync_dir_of(path);
-    }
+    if (st == PA_OK && w->created_dir)
+        st = pa_fsync_dir_of(w->dir);
     if (st == PA_OK)
         st = pa_manifest_commit(&w->m, w->dir);
     if (st != PA_OK) {

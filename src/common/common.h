@@ -55,6 +55,12 @@ pa_status pa_file_size(int fd, const char *path, uint64_t *size);
 pa_status pa_fsync_fd(int fd, const char *path);
 pa_status pa_fsync_dir_of(const char *path);
 
+/* Drops path's trailing slashes in place ("a/b/" -> "a/b"; "/" stays "/"). */
+void pa_trim_slashes(char *path);
+/* The directory holding path's last component, into buf: "a/b/" -> "a", "b" -> ".",
+ * "/b" -> "/". */
+void pa_parent_dir(const char *path, char *buf, size_t len);
+
 /* Little-endian loads and stores (unaligned-safe). */
 static inline uint16_t pa_ld16(const void *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 static inline uint32_t pa_ld32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }

@@ -71,18 +71,33 @@ pa_status pa_fsync_fd(int fd, const char *path)
     return PA_OK;
 }
 
+void pa_trim_slashes(char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = '\0';
+}
+
+void pa_parent_dir(const char *path, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", path);
+    pa_trim_slashes(buf);
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(buf, len, ".");
+    else if (slash == buf)
+        buf[1] = '\0';
+    else
+        *slash = '\0';
+}
+
 pa_status pa_fsync_dir_of(const char *path)
 {
-    char *dir = pa_strdup(path, "directory name");
+    size_t len = strlen(path) + 2; /* room for "." */
+    char *dir = pa_malloc(len, "directory name");
     if (!dir)
         return PA_ERR_NOMEM;
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
+    pa_parent_dir(path, dir, len);
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     pa_status st = PA_OK;
     if (fd < 0)
@@ -134,20 +149,16 @@ void pa_workdir_unlock(int fd)
  * shares the file system. */
 unsigned pa_remove_orphans(const char *path, const char *tag)
 {
-    char dir[4096], base[1024];
-    size_t len = strlen(path);
-    while (len > 1 && path[len - 1] == '/')
-        len--;
-    const char *slash = memrchr(path, '/', len);
-    size_t blen = slash ? len - (size_t)(slash + 1 - path) : len;
-    if (blen == 0 || blen >= sizeof base || len >= sizeof dir)
+    char dir[4096], trimmed[4096];
+    if (strlen(path) >= sizeof trimmed)
         return 0;
-    memcpy(base, slash ? slash + 1 : path, blen);
-    base[blen] = 0;
-    if (slash)
-        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    else
-        snprintf(dir, sizeof dir, ".");
+    snprintf(trimmed, sizeof trimmed, "%s", path);
+    pa_trim_slashes(trimmed);
+    pa_parent_dir(trimmed, dir, sizeof dir);
+    const char *base = pa_basename(trimmed);
+    const size_t blen = strlen(base);
+    if (blen == 0)
+        return 0;
     DIR *d = opendir(dir);
     if (!d)
         return 0;

@@ -46,11 +46,8 @@ void pa_index_normalize(float *x, uint32_t dim)
 static char *strip_slashes(const char *s)
 {
     char *c = pa_strdup(s, "path");
-    if (c) {
-        size_t n = strlen(c);
-        while (n > 1 && c[n - 1] == '/')
-            c[--n] = '\0';
-    }
+    if (c)
+        pa_trim_slashes(c);
     return c;
 }
 

@@ -104,7 +104,7 @@ static pa_status sort_chunk(regroup *g, uint64_t first_row, uint64_t n)
  * left behind whatever happens to this process. */
 static pa_status spill_chunk(regroup *g, uint64_t n)
 {
-    char path[4096];
+    char path[4096 + 64]; /* tmp_dir (under 4096) and the file name */
     snprintf(path, sizeof path, "%s/partifact-spill-%ld-%u.tmp", g->tmp_dir, (long)getpid(),
              g->num_runs);
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -204,22 +204,6 @@ static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
     return st;
 }
 
-/* The parent directory of path (for spill files next to the output). */
-static void parent_dir(const char *path, char *buf, size_t len)
-{
-    snprintf(buf, len, "%s", path);
-    size_t n = strlen(buf);
-    while (n > 1 && buf[n - 1] == '/')
-        buf[--n] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (!slash)
-        snprintf(buf, len, ".");
-    else if (slash == buf)
-        buf[1] = '\0';
-    else
-        *slash = '\0';
-}
-
 /* Rows file -> index: read in budget-sized chunks, counting-sort each by partition; one
  * chunk goes straight to the writer, several are spilled and merged partition by partition. */
 pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
@@ -238,7 +222,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     if (o.tmp_dir)
         snprintf(tmp, sizeof tmp, "%s", o.tmp_dir);
     else
-        parent_dir(out_dir, tmp, sizeof tmp);
+        pa_parent_dir(out_dir, tmp, sizeof tmp); /* spill files next to the output */
     regroup g = {.rows_path = rows_path, .tmp_dir = tmp};
     pa_lance_reader *r = NULL;
     pa_ivfpq_model *model = NULL;
