@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#define DEFAULT_BUDGET (256ull << 20)
 
 /* Checks that the model's parameters are the artifact's (or the rows file's), naming both
  * files and the first parameter that differs. */
@@ -127,7 +126,7 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
                          "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
                          artifact_dir, ai.model, want);
     }
-    const uint64_t budget = o.memory_bytes ? o.memory_bytes : DEFAULT_BUDGET;
+    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_FINALIZE_DEFAULT_BUDGET;
     uint64_t scratch = 0;
     if (st == PA_OK)
         st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, &scratch);
@@ -151,12 +150,8 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     if (st == PA_OK)
         st = pa_index_writer_finish(w);
     if (st == PA_OK && stats) {
-        memset(stats, 0, sizeof *stats);
-        stats->rows = pa_index_writer_rows(w);
-        stats->partitions = arr.num_partitions;
-        stats->max_partition_rows = pa_index_writer_max_partition(w);
+        pa_index_writer_stats(w, stats);
         stats->bytes_read = pa_artifact_bytes_read(a);
-        stats->index_bytes = stats->bytes_written = pa_index_writer_bytes(w);
         stats->seconds = pa_now_seconds() - t0;
     }
     if (st != PA_OK && w)

@@ -45,10 +45,13 @@ pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const ui
  * both files, and renames the directory into place. */
 pa_status pa_index_writer_finish(pa_index_writer *w);
 
-/* Bytes of both index files (after finish). */
-uint64_t pa_index_writer_bytes(const pa_index_writer *w);
-uint64_t pa_index_writer_rows(const pa_index_writer *w);
-uint64_t pa_index_writer_max_partition(const pa_index_writer *w);
+/* Starts a finalizer's stats from what the writer knows (after finish): rows, partitions, the
+ * largest partition, and the bytes of both index files as index_bytes and bytes_written; the
+ * rest is zero, for the finalizer to add its reads, spills and time. */
+void pa_index_writer_stats(const pa_index_writer *w, pa_index_finalize_stats *s);
+
+/* The finalizers' memory budget when the options give none. */
+#define PA_FINALIZE_DEFAULT_BUDGET (256ull << 20)
 
 /* Frees the writer; an unfinished one removes its temporary directory. */
 void pa_index_writer_free(pa_index_writer *w);

@@ -395,10 +395,14 @@ pa_status pa_index_writer_finish(pa_index_writer *w)
     return PA_OK;
 }
 
-/* Accessors for the finalize stats. */
-uint64_t pa_index_writer_bytes(const pa_index_writer *w) { return w->bytes; }
-uint64_t pa_index_writer_rows(const pa_index_writer *w) { return w->rows; }
-uint64_t pa_index_writer_max_partition(const pa_index_writer *w) { return w->max_part; }
+void pa_index_writer_stats(const pa_index_writer *w, pa_index_finalize_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->rows = w->rows;
+    s->partitions = w->m.num_partitions;
+    s->max_partition_rows = w->max_part;
+    s->index_bytes = s->bytes_written = w->bytes;
+}
 
 /* Frees the writer, removing the temporary directory if it was never renamed into place. */
 void pa_index_writer_free(pa_index_writer *w)

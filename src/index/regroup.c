@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define DEFAULT_BUDGET (256ull << 20)
 #define MIN_CHUNK_ROWS 256
 #define MIN_RUN_RECORDS 16           /* the smallest read buffer of a spilled run */
 #define MAX_RUN_BUFFER (4u << 20)    /* and the largest: enough for sequential reads */
@@ -217,7 +216,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     if (!rows_path || !model_path || !out_dir)
         return pa_fail(PA_ERR_INVALID, "finalize: a rows file, a model and an output directory "
                        "are required");
-    const uint64_t budget = o.memory_bytes ? o.memory_bytes : DEFAULT_BUDGET;
+    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_FINALIZE_DEFAULT_BUDGET;
     char tmp[4096];
     if (o.tmp_dir)
         snprintf(tmp, sizeof tmp, "%s", o.tmp_dir);
@@ -296,13 +295,9 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     if (st == PA_OK)
         st = pa_index_writer_finish(w);
     if (st == PA_OK && stats) {
-        memset(stats, 0, sizeof *stats);
-        stats->rows = pa_index_writer_rows(w);
-        stats->partitions = g.P;
-        stats->max_partition_rows = pa_index_writer_max_partition(w);
+        pa_index_writer_stats(w, stats);
         stats->bytes_read = pa_lance_reader_bytes_read(r) + g.spill_read;
-        stats->index_bytes = pa_index_writer_bytes(w);
-        stats->bytes_written = stats->index_bytes + g.spill_written;
+        stats->bytes_written += g.spill_written;
         stats->spill_bytes = g.spill_written;
         stats->spill_runs = g.num_runs;
         stats->seconds = pa_now_seconds() - t0;
