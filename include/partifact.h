@@ -282,7 +282,9 @@ PA_API pa_status pa_dataset_wrap_files(const char *path, const char *const *file
  */
 
 #define PA_ARTIFACT_FORMAT "partifact.artifact"
-#define PA_ARTIFACT_FORMAT_VERSION 1
+/* Version 2 added a checksum per range (XXH3-64 over its row ids, part ids and codes) and the
+ * artifact id every bucket file carries; version 1 artifacts are refused (re-encode them). */
+#define PA_ARTIFACT_FORMAT_VERSION 2
 
 typedef struct pa_artifact_params {
     uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1                           */

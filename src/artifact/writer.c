@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define DEFAULT_BUDGET ((uint64_t)256 << 20)
 #define DEFAULT_MAX_BUCKETS 64
@@ -47,6 +48,7 @@ struct pa_artifact_writer {
     uint64_t *counts;    /* per local partition (part_id / B) */
     uint32_t max_local;  /* partitions per bucket, rounded up */
     pa_artifact_write_stats stats;
+    XXH3_state_t *id_hash;    /* the artifact id: the parameters and every range's checksum */
     bool finished, failed, locked;
 };
 
@@ -203,9 +205,17 @@ static pa_status open_buckets(pa_artifact_writer *w)
     w->scratch_ids = pa_malloc(cap * 8, "sort scratch");
     w->scratch_parts = pa_malloc(cap * 4, "sort scratch");
     w->scratch_codes = pa_malloc(cap * M, "sort scratch");
+    w->id_hash = XXH3_createState();
     if (!w->buckets || !w->m.parts || !w->counts || !w->scratch_ids || !w->scratch_parts ||
-        !w->scratch_codes)
-        return PA_ERR_NOMEM;
+        !w->scratch_codes || !w->id_hash)
+        return pa_fail(PA_ERR_NOMEM, "%s: out of memory for the artifact writer", w->dir);
+    /* the id starts from the parameters, so that artifacts of different shapes differ */
+    const uint32_t shape[] = {w->m.num_partitions, B, w->m.code_bytes, w->m.num_bits,
+                              w->m.dimension};
+    XXH3_64bits_reset(w->id_hash);
+    XXH3_64bits_update(w->id_hash, shape, sizeof shape);
+    XXH3_64bits_update(w->id_hash, w->m.metric, strlen(w->m.metric));
+    XXH3_64bits_update(w->id_hash, &w->m.model_xxh64, sizeof w->m.model_xxh64);
     const pa_field fields[] = {{PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1},
                                {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
                                {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, w->m.code_bytes}};
@@ -322,8 +332,13 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
     for (uint32_t k = 0; k < nloc; k++) {
         uint64_t end = cnt[k];
         if (end > start) {
+            /* the range's checksum, over exactly what the reader will decode */
+            uint64_t sum = pa_range_checksum(w->scratch_ids + start, w->scratch_parts + start,
+                                             w->scratch_codes + start * M, end - start,
+                                             (uint32_t)M);
+            XXH3_64bits_update(w->id_hash, &sum, sizeof sum);
             st = pa_part_add_range(&w->m.parts[(uint64_t)k * B + b], bk->file_rows + start,
-                                   end - start);
+                                   end - start, sum);
             if (st != PA_OK)
                 return st;
             w->stats.ranges++;
@@ -392,9 +407,22 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         st = PA_ERR_NOMEM;
     else
         w->m.num_files = B;
+    for (uint32_t b = 0; st == PA_OK && b < B; b++)
+        st = flush_bucket(w, b);
+    /* Every range is known now: the artifact's id is derived from all their checksums (so the
+     * same rows give the same bytes), and every bucket file carries it, so that a bucket file
+     * of another artifact is refused when opened. */
+    if (st == PA_OK)
+        w->m.artifact_id = XXH3_64bits_digest(w->id_hash);
     for (uint32_t b = 0; st == PA_OK && b < B; b++) {
         bucket *bk = &w->buckets[b];
-        if ((st = flush_bucket(w, b)) != PA_OK || (st = pa_lance_writer_close(bk->lw)) != PA_OK)
+        char id[17], num[16];
+        snprintf(id, sizeof id, "%016" PRIx64, w->m.artifact_id);
+        snprintf(num, sizeof num, "%u", b);
+        if ((st = pa_lance_writer_set_metadata(bk->lw, PA_ARTIFACT_META_ID, id, 16)) != PA_OK ||
+            (st = pa_lance_writer_set_metadata(bk->lw, PA_ARTIFACT_META_BUCKET, num,
+                                               strlen(num))) != PA_OK ||
+            (st = pa_lance_writer_close(bk->lw)) != PA_OK)
             break;
         char rel[64];
         pa_artifact_bucket_path(b, rel, sizeof rel);
@@ -485,6 +513,7 @@ void pa_artifact_writer_free(pa_artifact_writer *w)
     free(w->scratch_parts);
     free(w->scratch_codes);
     free(w->counts);
+    XXH3_freeState(w->id_hash);
     if (w->lock_fd >= 0)
         close(w->lock_fd); /* drops the lock */
     pa_manifest_clear(&w->m);

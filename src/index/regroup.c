@@ -340,31 +340,39 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
     uint8_t *codes = st == PA_OK ? pa_malloc(chunk * M, "export codes") : NULL;
     if (st == PA_OK && (!ids || !parts || !codes))
         st = PA_ERR_NOMEM;
+    /* each file in row order, range by range, every range checked as it is read (its part
+     * ids and checksum; the ranges tile the file, as the artifact's open checked) */
+    pa_range_check *chk = NULL;
+    if (st == PA_OK)
+        st = pa_range_check_new(&chk, M);
     uint64_t have = 0;
     for (uint32_t fi = 0; st == PA_OK && fi < ai.num_files; fi++) {
-        const char *rel;
-        uint64_t frows, fbytes;
-        char path[4096];
-        pa_lance_reader *r = NULL;
-        if ((st = pa_artifact_file(a, fi, &rel, &frows, &fbytes)) != PA_OK)
+        pa_owned_range *rs = NULL;
+        size_t nr = 0;
+        if ((st = pa_artifact_file_ranges(a, fi, &rs, &nr)) != PA_OK)
             break;
-        snprintf(path, sizeof path, "%s/%s", artifact_dir, rel);
-        if ((st = pa_lance_reader_open(&r, path)) != PA_OK)
-            break;
-        for (uint64_t off = 0; st == PA_OK && off < frows;) {
-            uint64_t n = PA_MIN(chunk - have, frows - off);
-            if ((st = pa_lance_reader_read(r, 0, off, n, ids + have)) != PA_OK ||
-                (st = pa_lance_reader_read(r, 1, off, n, parts + have)) != PA_OK ||
-                (st = pa_lance_reader_read(r, 2, off, n, codes + have * M)) != PA_OK)
-                break;
-            off += n, have += n;
-            if (!shuffle_seed) {
-                const void *cols[3] = {ids, parts, codes};
-                st = pa_lance_writer_append(lw, cols, have);
-                have = 0;
+        for (size_t k = 0; st == PA_OK && k < nr; k++) {
+            for (uint64_t off = 0; st == PA_OK && off < rs[k].num_rows;) {
+                uint64_t n = PA_MIN(chunk - have, rs[k].num_rows - off);
+                st = pa_artifact_read_range(a, rs[k].part, rs[k].index, off, n, ids + have,
+                                            codes + have * M, chk);
+                for (uint64_t j = 0; j < n; j++)
+                    parts[have + j] = rs[k].part;
+                off += n, have += n;
+                if (st == PA_OK && !shuffle_seed && have == chunk) {
+                    const void *cols[3] = {ids, parts, codes};
+                    st = pa_lance_writer_append(lw, cols, have);
+                    have = 0;
+                }
             }
         }
-        pa_lance_reader_free(r);
+        free(rs);
+    }
+    pa_range_check_free(chk);
+    if (st == PA_OK && !shuffle_seed && have) {
+        const void *cols[3] = {ids, parts, codes};
+        st = pa_lance_writer_append(lw, cols, have);
+        have = 0;
     }
     if (st == PA_OK && shuffle_seed && have) {
         uint64_t s = shuffle_seed;
