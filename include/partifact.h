@@ -299,6 +299,8 @@ typedef struct pa_artifact_params {
     uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
                              /* of ranges they will make (one per partition per flush) is    */
                              /* then reserved from the budget, or refused up front           */
+    uint64_t max_buffer_rows; /* 0: buffers as large as the budget allows; else at most this */
+                              /* many rows per bucket buffer (tests: many small ranges)      */
 } pa_artifact_params;
 
 typedef struct pa_artifact_writer pa_artifact_writer;

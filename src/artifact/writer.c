@@ -152,8 +152,10 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
  * the number of rows known, the range table they will make is reserved from the budget too:
  * every flush of a bucket adds a range for each of its partitions in the buffer, so smaller
  * buffers mean more ranges; the buffer size is lowered until both fit. */
-static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t rows)
+static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t rows,
+                              uint64_t max_rows)
 {
+    max_rows = max_rows ? PA_MAX(max_rows, (uint64_t)MIN_BUFFER_ROWS) : UINT64_MAX;
     uint32_t B = w->m.num_buckets;
     w->row_bytes = 8 + 4 + w->m.code_bytes;
     w->max_local = (w->m.num_partitions + B - 1) / B;
@@ -169,7 +171,7 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
                        "or use fewer buckets",
                        w->dir, budget, B, w->row_bytes, min_need, MIN_BUFFER_ROWS);
     const uint64_t per_row = (uint64_t)(B + 1) * w->row_bytes;
-    w->cap = (budget - fixed) / per_row;
+    w->cap = PA_MIN((budget - fixed) / per_row, max_rows);
     uint64_t range_bytes = 0;
     for (int it = 0; rows && it < 32; it++) {
         uint64_t flushes = rows / w->cap + B;
@@ -177,6 +179,7 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
         ranges = PA_MIN(ranges, rows + w->m.num_partitions);
         range_bytes = ranges * 2 * sizeof(pa_range); /* the arrays grow by doubling */
         uint64_t cap = range_bytes < budget - fixed ? (budget - fixed - range_bytes) / per_row : 0;
+        cap = PA_MIN(cap, max_rows);
         if (cap < MIN_BUFFER_ROWS)
             return pa_fail(PA_ERR_BUDGET,
                            "%s: a memory budget of %" PRIu64 " bytes is too small for %" PRIu64
@@ -262,7 +265,7 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
     pa_status st = w->dir ? init_params(w, params) : PA_ERR_NOMEM;
     if (st == PA_OK)
         st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET,
-                          params->expected_rows);
+                          params->expected_rows, params->max_buffer_rows);
     if (st == PA_OK && (st = check_not_committed(dir)) == PA_OK)
         st = make_dir(dir, &w->created_dir);
     /* One writer per directory: a second one (the same command started twice) would write into
