@@ -341,7 +341,11 @@ PA_API void pa_artifact_writer_stats(const pa_artifact_writer *w, pa_artifact_wr
 typedef struct pa_artifact pa_artifact;
 
 /* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
- * same size, same rows, the expected schema). PA_ERR_INCOMPLETE when there is no manifest. */
+ * same size, same rows, the expected schema, this artifact's id and their bucket number), and
+ * that no two ranges of a file overlap. PA_ERR_INCOMPLETE when there is no manifest;
+ * PA_ERR_UNSUPPORTED for format version 1 (no checksums) or another checksum algorithm. Every
+ * read of rows below checks each row's part_id and each range's checksum
+ * (docs/artifact-format.md). */
 PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
 
 typedef struct pa_artifact_info {
@@ -380,8 +384,8 @@ typedef struct pa_artifact_verify_report {
 } pa_artifact_verify_report;
 
 /* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
- * their files and not overlapping; every row of a range carries the range's part_id; totals.
- * report may be NULL. */
+ * their files and not overlapping; every row of a range carries the range's part_id; every
+ * range's checksum; totals. report may be NULL. */
 PA_API pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report);
 
 PA_API void pa_artifact_free(pa_artifact *a);

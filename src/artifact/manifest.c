@@ -1,18 +1,20 @@
-/* manifest.json: the artifact's commit point.
+/* manifest.json: the artifact's commit point (docs/artifact-format.md).
  *
  * {
- *   "format": "partifact.artifact", "format_version": 1,
+ *   "format": "partifact.artifact", "format_version": 2, "artifact_id": "0123456789abcdef",
  *   "num_partitions": 256, "num_buckets": 64, "code_bytes": 16, "num_bits": 8,
  *   "dimension": 128, "metric": "l2", "total_rows": 1000000,
  *   "model": {"path": "model.lance", "xxh64": "0123456789abcdef"} | null,
+ *   "range_checksum": "xxh3_64", "num_ranges": 512,
  *   "files": [{"path": "partitions/bucket-00000.lance", "rows": 15625, "bytes": 312000,
  *              "xxh64": "..."}, ...],
- *   "partitions": [{"id": 0, "file": 0, "rows": 3900, "ranges": [[0, 1200], [4096, 2700]]}, ...]
+ *   "partitions": [{"id": 0, "file": 0, "rows": 3900,
+ *                   "ranges": [[0, 1200, "<xxh3>"], [4096, 2700, "<xxh3>"]]}, ...]
  * }
  *
  * Loading checks everything that can be checked without reading the bucket files: types and
  * ranges of every field, partition p in file p % num_buckets, ranges inside their file's rows,
- * per-partition, per-file and total row counts adding up. */
+ * every range with its checksum, per-partition, per-file and total row counts adding up. */
 #include "artifact/artifact_internal.h"
 
 #include <errno.h>
@@ -345,7 +347,8 @@ static bool jr_expect(jr *r, int ch, const char *what)
     return true;
 }
 
-/* A string (after whitespace) into out (at most cap - 1 bytes), escapes decoded. */
+/* A string (after whitespace) into out (at most cap - 1 bytes), escapes decoded; out NULL
+ * skips it, whatever its length. */
 static bool jr_string(jr *r, char *out, size_t cap)
 {
     if (!jr_expect(r, '"', "a string"))
@@ -391,13 +394,16 @@ static bool jr_string(jr *r, char *out, size_t cap)
                 return false;
             }
         }
+        if (!out)
+            continue;
         if (n + 1 >= cap) {
             jr_fail(r, "string longer than %zu bytes", cap - 1);
             return false;
         }
         out[n++] = (char)c;
     }
-    out[n] = 0;
+    if (out)
+        out[n] = 0;
     return true;
 }
 
@@ -444,6 +450,9 @@ static bool jr_hex64(jr *r, const char *what, uint64_t *out)
     return true;
 }
 
+static bool jr_member(jr *r, bool *first, char *key, size_t cap);
+static bool jr_elem(jr *r, bool *first);
+
 /* Skips any value (unknown members), nesting at most JR_MAX_DEPTH deep. */
 static bool jr_skip(jr *r, int depth)
 {
@@ -453,35 +462,14 @@ static bool jr_skip(jr *r, int depth)
         jr_fail(r, "nested more than %d deep", JR_MAX_DEPTH);
         return false;
     }
-    if (c == '"') {
-        char tmp[JR_MAX_STR];
-        return jr_string(r, tmp, sizeof tmp);
-    }
+    if (c == '"')
+        return jr_string(r, NULL, 0);
     if (c == '{' || c == '[') {
-        int close = c == '{' ? '}' : ']';
-        jr_get(r);
-        jr_ws(r);
-        if (jr_peek(r) == close) {
-            jr_get(r);
-            return true;
-        }
-        for (;;) {
-            if (c == '{') {
-                char key[JR_MAX_STR];
-                if (!jr_string(r, key, sizeof key) || !jr_expect(r, ':', "':'"))
-                    return false;
-            }
+        bool first = true;
+        while (c == '{' ? jr_member(r, &first, NULL, 0) : jr_elem(r, &first))
             if (!jr_skip(r, depth + 1))
                 return false;
-            jr_ws(r);
-            int d = jr_get(r);
-            if (d == close)
-                return true;
-            if (d != ',') {
-                jr_fail(r, "expected ',' or '%c', found %s", close, jr_what(d));
-                return false;
-            }
-        }
+        return r->st == PA_OK;
     }
     if (c == '-' || (c >= '0' && c <= '9')) {
         while ((c = jr_peek(r)) == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' ||
@@ -503,56 +491,38 @@ static bool jr_skip(jr *r, int depth)
     return false;
 }
 
-/* Iterates an object's members: call with *first = true after nothing was read; returns true
- * with the key read and the ':' consumed, false at the closing '}' or on an error. */
-static bool jr_member(jr *r, bool *first, char *key, size_t cap)
+/* Iterates a container's items: call with *first = true before its opening bracket; returns
+ * true positioned at the next item, false at the closing bracket or on an error. */
+static bool jr_next(jr *r, bool *first, int open, int close)
 {
+    jr_ws(r);
     if (*first) {
         *first = false;
-        if (!jr_expect(r, '{', "'{'"))
+        char what[4] = {'\'', (char)open, '\'', 0};
+        if (!jr_expect(r, open, what))
             return false;
         jr_ws(r);
-        if (jr_peek(r) == '}') {
-            jr_get(r);
-            return false;
-        }
-    } else {
-        jr_ws(r);
-        int c = jr_get(r);
-        if (c == '}')
-            return false;
-        if (c != ',') {
-            jr_fail(r, "expected ',' or '}', found %s", jr_what(c));
-            return false;
-        }
+        if (jr_peek(r) != close)
+            return true;
+        jr_get(r);
+        return false;
     }
-    return jr_string(r, key, cap) && jr_expect(r, ':', "':'");
+    int c = jr_get(r);
+    if (c == close)
+        return false;
+    if (c != ',')
+        jr_fail(r, "expected ',' or '%c', found %s", close, jr_what(c));
+    return c == ',';
 }
 
-/* Iterates an array's elements the same way: true positioned at the next element. */
-static bool jr_elem(jr *r, bool *first)
+/* An object's next member: true with its key read and the ':' consumed. */
+static bool jr_member(jr *r, bool *first, char *key, size_t cap)
 {
-    if (*first) {
-        *first = false;
-        if (!jr_expect(r, '[', "'['"))
-            return false;
-        jr_ws(r);
-        if (jr_peek(r) == ']') {
-            jr_get(r);
-            return false;
-        }
-        return true;
-    }
-    jr_ws(r);
-    int c = jr_get(r);
-    if (c == ']')
-        return false;
-    if (c != ',') {
-        jr_fail(r, "expected ',' or ']', found %s", jr_what(c));
-        return false;
-    }
-    return true;
+    return jr_next(r, first, '{', '}') && jr_string(r, key, cap) && jr_expect(r, ':', "':'");
 }
+
+/* An array's next element. */
+static bool jr_elem(jr *r, bool *first) { return jr_next(r, first, '[', ']'); }
 
 /* Bits of the members seen, to refuse duplicates and missing ones. */
 enum {

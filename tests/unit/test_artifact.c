@@ -457,10 +457,38 @@ static void e_overlap(json_t *r) /* partition 4's range moved one row into parti
     json_array_set_new(json_array_get(json_object_get(p, "ranges"), 0), 0, json_integer(19));
 }
 
+static void e_unknown(json_t *r) /* unknown members anywhere are skipped, whatever they hold */
+{
+    json_t *x = json_loads("{\"a\":[1,-2.5e3,true,false,null,\"q\\\"\\u0041\\n\",{\"b\":[]}],"
+                           "\"c\":{}}", 0, NULL);
+    json_object_set_new(r, "total_loss", json_real(12.5));
+    json_object_set_new(r, "extra", x);
+    json_object_set_new(json_array_get(json_object_get(r, "files"), 0), "note", json_string("é"));
+    json_object_set_new(json_array_get(json_object_get(r, "partitions"), 3), "path", json_null());
+}
+static void e_deep(json_t *r)
+{
+    json_t *x = json_array();
+    for (int i = 0; i < 70; i++) {
+        json_t *y = json_array();
+        json_array_append_new(y, x);
+        x = y;
+    }
+    json_object_set_new(r, "deep", x);
+}
+
 /* What every consumer now checks at open, and as it reads (issue 10, item 1). */
 static void test_reader_checks(void)
 {
     pa_artifact *a = NULL;
+    /* the streaming reader: unknown members skipped, nesting bounded */
+    CHECK_OK(pa_artifact_open(&a, with_manifest_edit("c-unknown", e_unknown)));
+    if (a) {
+        CHECK_OK(pa_artifact_verify(a, NULL));
+        pa_artifact_free(a);
+    }
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-deep", e_deep)), PA_ERR_FORMAT,
+              "nested more than 64 deep");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-v1", e_v1)), PA_ERR_UNSUPPORTED,
               "artifact format_version 1 predates per-range checksums, which partifact needs to "
               "check what it reads; encode the artifact again");
