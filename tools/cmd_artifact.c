@@ -63,7 +63,7 @@ int pa_cmd_inspect(int argc, char **argv)
     uint64_t read_rows = 0;
     if (read_all) {
         double t0 = pa_cli_now();
-        pa_artifact_scan *s;
+        pa_artifact_scan *s = NULL;
         st = pa_artifact_scan_create(&s, a, 64u << 20, 2);
         int done = 0;
         while (st == PA_OK && !done) {
@@ -78,8 +78,8 @@ int pa_cmd_inspect(int argc, char **argv)
             }
         }
         pa_cli_progress_end();
-        if (st == PA_OK)
-            pa_artifact_scan_free(s);
+        /* stops the reader threads, which use the artifact, also after a failed read */
+        pa_artifact_scan_free(s);
         if (st != PA_OK) {
             free(rows);
             int rc = pa_cli_fail("inspect", st);

@@ -575,12 +575,8 @@ static bool load_model(jr *r, pa_manifest *m)
     return r->st == PA_OK;
 }
 
-static bool load_files(jr *r, pa_manifest *m, uint32_t seen)
+static bool load_files(jr *r, pa_manifest *m)
 {
-    if (!(seen & (1u << K_BUCKETS))) {
-        jr_fail(r, "\"files\" must come after \"num_buckets\"");
-        return false;
-    }
     m->files = pa_calloc(m->num_buckets, sizeof *m->files, "file table");
     if (!m->files) {
         r->st = PA_ERR_NOMEM;
@@ -673,14 +669,8 @@ static bool load_range(jr *r, pa_manifest *m, uint32_t p, uint32_t k)
     return true;
 }
 
-static bool load_partitions(jr *r, pa_manifest *m, uint32_t seen)
+static bool load_partitions(jr *r, pa_manifest *m)
 {
-    if ((seen & (1u << K_PARTS | 1u << K_NRANGES | 1u << K_BUCKETS)) !=
-        (1u << K_PARTS | 1u << K_NRANGES | 1u << K_BUCKETS)) {
-        jr_fail(r, "\"partitions\" must come after \"num_partitions\", \"num_buckets\" and "
-                "\"num_ranges\"");
-        return false;
-    }
     m->parts = pa_calloc(m->num_partitions, sizeof *m->parts, "partition table");
     m->range_table = pa_malloc((size_t)PA_MAX(m->num_ranges, 1) * sizeof(pa_range),
                                "range table");
@@ -851,25 +841,24 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
                 break;
             break;
         case K_FILES:
-            if (!(seen & (1u << K_PARTS))) {
-                jr_fail(r, "\"files\" must come after \"num_partitions\"");
+        case K_PARTITIONS: {
+            /* the tables' sizes are known now: refuse them before allocating any */
+            const uint32_t need_keys = 1u << K_PARTS | 1u << K_BUCKETS | 1u << K_NRANGES;
+            if ((seen & need_keys) != need_keys) {
+                jr_fail(r, "\"%s\" must come after \"num_partitions\", \"num_buckets\" and "
+                        "\"num_ranges\"", key);
                 ok = false;
                 break;
             }
-            ok = load_files(r, m, seen);
+            uint64_t need = pa_manifest_bytes(m->num_partitions, m->num_ranges, m->num_buckets);
+            if (budget && need > budget)
+                return pa_fail(PA_ERR_BUDGET, "artifact %s: its manifest's %" PRIu64 " ranges "
+                               "in %u partitions need %" PRIu64 " bytes in memory, more than "
+                               "the memory budget of %" PRIu64 " bytes", dir, m->num_ranges,
+                               m->num_partitions, need, budget);
+            ok = k == K_FILES ? load_files(r, m) : load_partitions(r, m);
             break;
-        case K_PARTITIONS:
-            if (seen & (1u << K_PARTS) && seen & (1u << K_NRANGES) && seen & (1u << K_BUCKETS)) {
-                uint64_t need = pa_manifest_bytes(m->num_partitions, m->num_ranges,
-                                                  m->num_buckets);
-                if (budget && need > budget)
-                    return pa_fail(PA_ERR_BUDGET, "artifact %s: its manifest's %" PRIu64
-                                   " ranges in %u partitions need %" PRIu64 " bytes in memory, "
-                                   "more than the memory budget of %" PRIu64 " bytes", dir,
-                                   m->num_ranges, m->num_partitions, need, budget);
-            }
-            ok = load_partitions(r, m, seen);
-            break;
+        }
         default:
             for (size_t i = 0; i < sizeof u32s / sizeof u32s[0]; i++)
                 if (u32s[i].k == k) {
@@ -879,10 +868,10 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
                         return pa_fail(PA_ERR_FORMAT, "%s: \"%s\" is %" PRIu64 ", must be at "
                                        "least %" PRIu64, r->path, key, v, u32s[i].min);
                     *u32s[i].dst = (uint32_t)v;
-                    /* each partition takes at least 20 bytes of the file */
-                    if (k == K_PARTS && v > r->size / 20)
-                        return jr_fail(r, "num_partitions %" PRIu64 " cannot fit in a %" PRIu64
-                                       "-byte manifest", v, r->size);
+                    /* each partition takes at least 20 bytes of the file, each file 40 */
+                    if ((k == K_PARTS && v > r->size / 20) || (k == K_BUCKETS && v > r->size / 40))
+                        return jr_fail(r, "%s %" PRIu64 " cannot fit in a %" PRIu64 "-byte "
+                                       "manifest", key, v, r->size);
                     if ((k == K_PARTS || k == K_BUCKETS) && seen & (1u << K_PARTS) &&
                         seen & (1u << K_BUCKETS) && m->num_buckets > m->num_partitions)
                         return pa_fail(PA_ERR_FORMAT, "%s: %u buckets for %u partitions (at "
