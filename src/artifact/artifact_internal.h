@@ -20,6 +20,9 @@
 /* Schema metadata of every bucket file: the artifact's id and the bucket's number. */
 #define PA_ARTIFACT_META_ID "partifact:artifact_id"
 #define PA_ARTIFACT_META_BUCKET "partifact:bucket"
+/* Schema metadata of a rows file export-rows writes: the XXH64 of the model its codes were made
+ * with (16 hex digits), checked by finalize --rows when present. */
+#define PA_ROWS_META_MODEL "partifact:model_xxh64"
 
 typedef struct pa_range {
     uint64_t offset, num_rows;

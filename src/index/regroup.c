@@ -254,6 +254,18 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     uint64_t model_hash = 0;
     if (st == PA_OK)
         st = pa_file_xxh64(model_path, &model_hash, NULL);
+    const void *rec_hash;
+    size_t rec_len;
+    if (st == PA_OK && pa_lance_reader_metadata(r, PA_ROWS_META_MODEL, &rec_hash, &rec_len) ==
+                           PA_OK) { /* rows exported from an artifact name their model */
+        char want[17], got[17];
+        snprintf(got, sizeof got, "%016" PRIx64, model_hash);
+        snprintf(want, sizeof want, "%.*s", (int)PA_MIN(rec_len, (size_t)16),
+                 (const char *)rec_hash);
+        if (rec_len != 16 || strcmp(want, got) != 0)
+            st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %s) is not the model rows file %s was "
+                         "encoded with (XXH64 %s)", model_path, got, rows_path, want);
+    }
     if (st == PA_OK)
         st = pa_index_writer_create(&w, out_dir, &arr, model_hash);
     bool one_chunk = total <= g.chunk_rows;
@@ -333,6 +345,11 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
                      {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
                      {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, M}};
     st = pa_lance_writer_create(&lw, rows_path, f, 3, NULL);
+    if (st == PA_OK && pa_artifact_model_xxh64(a)) { /* finalize --rows checks its model */
+        char h[17];
+        snprintf(h, sizeof h, "%016" PRIx64, pa_artifact_model_xxh64(a));
+        st = pa_lance_writer_set_metadata(lw, PA_ROWS_META_MODEL, h, 16);
+    }
     /* shuffled: everything in memory; in file order: one chunk per read */
     const uint64_t chunk = shuffle_seed ? PA_MAX(ai.total_rows, 1) : 65536;
     uint64_t *ids = st == PA_OK ? pa_malloc(8 * chunk, "export row ids") : NULL;

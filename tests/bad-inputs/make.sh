@@ -84,6 +84,7 @@ gen16() { q "$PA" artifact-gen --out "$D/ok/$1" --rows 300 --partitions 4 --sub-
 gen16 gen-a --model "$D/ok/m16a.lance"
 gen16 gen-b --model "$D/ok/m16b.lance"   # the same rows, another artifact
 gen16 gen-nomodel
+q "$PA" export-rows --artifact "$D/ok/gen-a" --out "$D/ok/gen-a-rows.lance"   # names its model
 C=$D/chk; mkdir -p "$C"
 chk() { rm -rf "$C/$1"; cp -r "$D/ok/gen-a" "$C/$1"; }
 cman() { sed -i -E "$2" "$C/$1/manifest.json"; }
