@@ -96,6 +96,19 @@ pa_status pa_artifact_open_budget(pa_artifact **out, const char *dir, uint64_t b
 uint64_t pa_range_checksum(const uint64_t *ids, const uint32_t *parts, const uint8_t *codes,
                            uint64_t n, uint32_t code_bytes);
 
+/* The same checksum computed as rows stream by, in pieces of any size. */
+typedef struct pa_rows_hash pa_rows_hash;
+pa_status pa_rows_hash_new(pa_rows_hash **out, uint32_t code_bytes);
+void pa_rows_hash_reset(pa_rows_hash *h);
+void pa_rows_hash_update(pa_rows_hash *h, const uint64_t *ids, const uint32_t *parts,
+                         const uint8_t *codes, uint64_t n);
+uint64_t pa_rows_hash_digest(const pa_rows_hash *h);
+void pa_rows_hash_free(pa_rows_hash *h);
+
+/* Schema metadata of a rows file export-rows writes: the checksum of all its rows (as above,
+ * 16 hex digits), checked by finalize --rows as it reads them when present. */
+#define PA_ROWS_META_CHECKSUM "partifact:rows_xxh3_64"
+
 /* Per-reader state: the three column hashes and the piece buffers for what the caller does not
  * keep (part ids always; row ids and codes when the caller passes NULL). PA_RANGE_PIECE_BYTES
  * bounds those buffers. */

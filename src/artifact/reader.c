@@ -236,8 +236,58 @@ uint64_t pa_range_checksum(const uint64_t *ids, const uint32_t *parts, const uin
     return XXH3_64bits(h, sizeof h);
 }
 
+struct pa_rows_hash {
+    XXH3_state_t *h[3]; /* row ids, part ids, codes */
+    uint32_t code_bytes;
+};
+
+pa_status pa_rows_hash_new(pa_rows_hash **out, uint32_t code_bytes)
+{
+    pa_rows_hash *h = pa_calloc(1, sizeof *h, "checksum state");
+    for (int i = 0; h && i < 3; i++)
+        h->h[i] = XXH3_createState();
+    if (!h || !h->h[0] || !h->h[1] || !h->h[2]) {
+        pa_rows_hash_free(h);
+        return pa_fail(PA_ERR_NOMEM, "out of memory for checksums");
+    }
+    h->code_bytes = code_bytes;
+    pa_rows_hash_reset(h);
+    *out = h;
+    return PA_OK;
+}
+
+void pa_rows_hash_reset(pa_rows_hash *h)
+{
+    for (int i = 0; i < 3; i++)
+        XXH3_64bits_reset(h->h[i]);
+}
+
+void pa_rows_hash_update(pa_rows_hash *h, const uint64_t *ids, const uint32_t *parts,
+                         const uint8_t *codes, uint64_t n)
+{
+    XXH3_64bits_update(h->h[0], ids, (size_t)n * 8);
+    XXH3_64bits_update(h->h[1], parts, (size_t)n * 4);
+    XXH3_64bits_update(h->h[2], codes, (size_t)n * h->code_bytes);
+}
+
+uint64_t pa_rows_hash_digest(const pa_rows_hash *h)
+{
+    uint64_t d[3] = {XXH3_64bits_digest(h->h[0]), XXH3_64bits_digest(h->h[1]),
+                     XXH3_64bits_digest(h->h[2])};
+    return XXH3_64bits(d, sizeof d);
+}
+
+void pa_rows_hash_free(pa_rows_hash *h)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < 3; i++)
+        XXH3_freeState(h->h[i]);
+    free(h);
+}
+
 struct pa_range_check {
-    XXH3_state_t *h[3];   /* row ids, part ids, codes */
+    pa_rows_hash *h;
     uint64_t piece;       /* rows per piece */
     uint32_t code_bytes;
     uint32_t *parts;
@@ -252,10 +302,8 @@ pa_status pa_range_check_new(pa_range_check **out, uint32_t code_bytes)
         return PA_ERR_NOMEM;
     c->code_bytes = code_bytes;
     c->piece = PA_MAX(1, PA_MIN((uint64_t)65536, PA_RANGE_PIECE_BYTES / (12 + code_bytes)));
-    for (int i = 0; i < 3; i++)
-        c->h[i] = XXH3_createState();
     c->parts = pa_malloc((size_t)c->piece * 4, "part id buffer");
-    if (!c->h[0] || !c->h[1] || !c->h[2] || !c->parts) {
+    if (pa_rows_hash_new(&c->h, code_bytes) != PA_OK || !c->parts) {
         pa_range_check_free(c);
         return pa_fail(PA_ERR_NOMEM, "out of memory for range checks");
     }
@@ -267,8 +315,7 @@ void pa_range_check_free(pa_range_check *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < 3; i++)
-        XXH3_freeState(c->h[i]);
+    pa_rows_hash_free(c->h);
     free(c->parts), free(c->ids), free(c->codes);
     free(c);
 }
@@ -289,8 +336,7 @@ pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_
     if (!codes && !c->codes && !(c->codes = pa_malloc((size_t)c->piece * M, "code buffer")))
         return PA_ERR_NOMEM;
     if (first == 0)
-        for (int i = 0; i < 3; i++)
-            XXH3_64bits_reset(c->h[i]);
+        pa_rows_hash_reset(c->h);
     pa_status st = PA_OK;
     for (uint64_t done = 0; done < n && st == PA_OK;) {
         uint64_t k = PA_MIN(c->piece, n - done);
@@ -306,15 +352,11 @@ pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_
                 return pa_fail(PA_ERR_FORMAT, "%s/%s: row %" PRIu64 " has part_id %u but lies "
                                "in a range of partition %u", a->dir, a->m.files[f].path,
                                row + j, c->parts[j], p);
-        XXH3_64bits_update(c->h[0], pi, (size_t)k * 8);
-        XXH3_64bits_update(c->h[1], c->parts, (size_t)k * 4);
-        XXH3_64bits_update(c->h[2], pc, (size_t)k * M);
+        pa_rows_hash_update(c->h, pi, c->parts, pc, k);
         done += k;
     }
     if (first + n == rg->num_rows) {
-        uint64_t h[3] = {XXH3_64bits_digest(c->h[0]), XXH3_64bits_digest(c->h[1]),
-                         XXH3_64bits_digest(c->h[2])};
-        uint64_t got = XXH3_64bits(h, sizeof h);
+        uint64_t got = pa_rows_hash_digest(c->h);
         if (got != rg->xxh3)
             return pa_fail(PA_ERR_FORMAT, "%s/%s: partition %u range %u (rows [%" PRIu64 ", %"
                            PRIu64 ")): checksum %016" PRIx64 ", the manifest records %016" PRIx64

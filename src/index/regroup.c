@@ -268,13 +268,39 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     }
     if (st == PA_OK)
         st = pa_index_writer_create(&w, out_dir, &arr, model_hash);
+    /* a rows file export-rows wrote records the checksum of its rows: checked as they are
+     * read (once, in order), before anything is committed */
+    uint64_t want_sum = 0;
+    pa_rows_hash *rh = NULL;
+    if (st == PA_OK && pa_lance_reader_metadata(r, PA_ROWS_META_CHECKSUM, &rec_hash, &rec_len) ==
+                           PA_OK) {
+        char hex[17] = "", *end = NULL;
+        snprintf(hex, sizeof hex, "%.*s", (int)PA_MIN(rec_len, (size_t)16), (const char *)rec_hash);
+        want_sum = strtoull(hex, &end, 16);
+        if (rec_len != 16 || *end)
+            st = pa_fail(PA_ERR_FORMAT, "rows file %s: its checksum (%s) is not 16 hex digits",
+                         rows_path, PA_ROWS_META_CHECKSUM);
+        else
+            st = pa_rows_hash_new(&rh, g.M);
+    }
     bool one_chunk = total <= g.chunk_rows;
     for (uint64_t off = 0; st == PA_OK && off < total; off += g.chunk_rows) {
         uint64_t n = PA_MIN(g.chunk_rows, total - off);
         if ((st = pa_lance_reader_read(r, col[0], off, n, g.ids)) != PA_OK ||
             (st = pa_lance_reader_read(r, col[1], off, n, g.parts)) != PA_OK ||
-            (st = pa_lance_reader_read(r, col[2], off, n, g.codes)) != PA_OK ||
-            (st = sort_chunk(&g, off, n)) != PA_OK)
+            (st = pa_lance_reader_read(r, col[2], off, n, g.codes)) != PA_OK)
+            break;
+        if (rh) {
+            pa_rows_hash_update(rh, g.ids, g.parts, g.codes, n);
+            uint64_t got = off + n == total ? pa_rows_hash_digest(rh) : want_sum;
+            if (got != want_sum) {
+                st = pa_fail(PA_ERR_FORMAT, "rows file %s: checksum %016" PRIx64 " of its %" PRIu64
+                             " rows, the file records %016" PRIx64 " (the rows were changed or "
+                             "damaged)", rows_path, got, total, want_sum);
+                break;
+            }
+        }
+        if ((st = sort_chunk(&g, off, n)) != PA_OK)
             break;
         if (one_chunk) { /* the writer's copy of the largest partition must fit beside it */
             uint64_t maxp = 0;
@@ -321,6 +347,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
         free(g.runs[i].counts), free(g.runs[i].buf);
     }
     free(g.runs);
+    pa_rows_hash_free(rh);
     free(g.ids), free(g.parts), free(g.codes), free(g.recs), free(g.counts), free(g.starts);
     pa_index_writer_free(w);
     pa_lance_reader_free(r);
@@ -329,6 +356,15 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
 }
 
 /* ---- rows files from an artifact (the generic path's input, for tests and benchmarks) ---- */
+
+/* Appends n rows to the rows file, hashing them for its checksum. */
+static pa_status export_append(pa_lance_writer *lw, pa_rows_hash *h, const uint64_t *ids,
+                               const uint32_t *parts, const uint8_t *codes, uint64_t n)
+{
+    const void *cols[3] = {ids, parts, codes};
+    pa_rows_hash_update(h, ids, parts, codes, n);
+    return pa_lance_writer_append(lw, cols, n);
+}
 
 pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_path,
                                   uint64_t shuffle_seed, uint64_t *rows_out)
@@ -360,8 +396,11 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
     /* each file in row order, range by range, every range checked as it is read (its part
      * ids and checksum; the ranges tile the file, as the artifact's open checked) */
     pa_range_check *chk = NULL;
+    pa_rows_hash *rh = NULL; /* the rows file's own checksum, for finalize --rows */
     if (st == PA_OK)
         st = pa_range_check_new(&chk, M);
+    if (st == PA_OK)
+        st = pa_rows_hash_new(&rh, M);
     uint64_t have = 0;
     for (uint32_t fi = 0; st == PA_OK && fi < ai.num_files; fi++) {
         pa_owned_range *rs = NULL;
@@ -377,8 +416,7 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
                     parts[have + j] = rs[k].part;
                 off += n, have += n;
                 if (st == PA_OK && !shuffle_seed && have == chunk) {
-                    const void *cols[3] = {ids, parts, codes};
-                    st = pa_lance_writer_append(lw, cols, have);
+                    st = export_append(lw, rh, ids, parts, codes, have);
                     have = 0;
                 }
             }
@@ -387,8 +425,7 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
     }
     pa_range_check_free(chk);
     if (st == PA_OK && !shuffle_seed && have) {
-        const void *cols[3] = {ids, parts, codes};
-        st = pa_lance_writer_append(lw, cols, have);
+        st = export_append(lw, rh, ids, parts, codes, have);
         have = 0;
     }
     if (st == PA_OK && shuffle_seed && have) {
@@ -403,9 +440,14 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
                 codes[j * M + m] = c;
             }
         }
-        const void *cols[3] = {ids, parts, codes};
-        st = pa_lance_writer_append(lw, cols, have);
+        st = export_append(lw, rh, ids, parts, codes, have);
     }
+    if (st == PA_OK) {
+        char h[17];
+        snprintf(h, sizeof h, "%016" PRIx64, pa_rows_hash_digest(rh));
+        st = pa_lance_writer_set_metadata(lw, PA_ROWS_META_CHECKSUM, h, 16);
+    }
+    pa_rows_hash_free(rh);
     if (st == PA_OK)
         st = pa_lance_writer_close(lw);
     if (st == PA_OK && rows_out)

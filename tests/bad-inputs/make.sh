@@ -95,6 +95,7 @@ chk past-file; cman past-file 's/"ranges":\[\[70,74,/"ranges":[[71,74,/'
 chk wrong-part  # partitions 0 and 2 (one bucket) trade their ranges and row counts
 cman wrong-part 's/("id":0,"file":0,)("rows":70,"ranges":\[\[[^]]*\]\])(.*"id":2,"file":0,)("rows":74,"ranges":\[\[[^]]*\]\])/\1\4\3\2/'
 chk copied; cp "$D/ok/gen-b/partitions/bucket-00001.lance" "$C/copied/partitions/"
+cp "$D/ok/gen-a-rows.lance" "$C/rows-flipped.lance"; put_hex "$C/rows-flipped.lance" 8 ff   # row 1's row id
 chk flipped; put_hex "$C/flipped/partitions/bucket-00000.lance" 8 ff   # row 1's row id
 chk no-checksum; cman no-checksum 's/\[\[0,82,"[0-9a-f]+"\]\]/[[0,82]]/'
 chk old-version; cman old-version 's/"format_version":2/"format_version":1/'
