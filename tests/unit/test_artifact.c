@@ -477,6 +477,18 @@ static void e_deep(json_t *r)
     json_object_set_new(r, "deep", x);
 }
 
+static void e_late_count(json_t *r) /* num_ranges moved after the tables it sizes */
+{
+    json_t *n = json_incref(json_object_get(r, "num_ranges"));
+    json_object_del(r, "num_ranges");
+    json_object_set_new(r, "num_ranges", n);
+}
+static void e_more_ranges(json_t *r)
+{
+    json_object_set_new(r, "num_ranges", json_integer(json_integer_value(
+                                             json_object_get(r, "num_ranges")) - 1));
+}
+
 /* What every consumer now checks at open, and as it reads (issue 10, item 1). */
 static void test_reader_checks(void)
 {
@@ -489,6 +501,22 @@ static void test_reader_checks(void)
     }
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-deep", e_deep)), PA_ERR_FORMAT,
               "nested more than 64 deep");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-late", e_late_count)), PA_ERR_FORMAT,
+              "\"files\" must come after \"num_partitions\", \"num_buckets\" and "
+              "\"num_ranges\"");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-more", e_more_ranges)), PA_ERR_FORMAT,
+              "more ranges listed than num_ranges (19)");
+    /* the tables are refused before they are allocated when they exceed a budget, and what
+     * they take is the one formula */
+    const char *bdir = tpath("c-budget");
+    write_small(bdir);
+    uint64_t need = pa_manifest_bytes(20, 20, 4), got = 0;
+    CHECK_ERR(pa_artifact_open_budget(&a, bdir, need - 1, &got), PA_ERR_BUDGET,
+              "its manifest's 20 ranges in 20 partitions need ");
+    CHECK_OK(pa_artifact_open_budget(&a, bdir, need, &got));
+    CHECK(got == need);
+    pa_artifact_free(a);
+    a = NULL;
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-v1", e_v1)), PA_ERR_UNSUPPORTED,
               "artifact format_version 1 predates per-range checksums, which partifact needs to "
               "check what it reads; encode the artifact again");
