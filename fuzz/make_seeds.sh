@@ -22,6 +22,16 @@ rm -rf "$F/data"; mkdir -p "$F/data/dataset/data" "$F/data/artifact" "$F/data/in
 "$PA" artifact-gen --out "$T/art" --rows 300 --partitions 7 --sub-vectors 4 --buckets 3 --seed 5 >/dev/null
 cp -r "$T/art/partitions" "$F/data/artifact/"
 cp "$T/art/manifest.json" "$C/fuzz_artifact_manifest/artifact.json"
+# and the same manifest damaged as the checks at open and on read must refuse: overlapping
+# ranges, a range handed to another partition, a range without its checksum, a wrong checksum,
+# version 1, another checksum algorithm
+M=$C/fuzz_artifact_manifest
+sed 's/"ranges":\[\[38,36,/"ranges":[[37,36,/' "$M/artifact.json" > "$M/overlap.json"
+sed -E 's/("id":0,"file":0,)("rows":38,"ranges":\[\[[^]]*\]\])(.*"id":3,"file":0,)("rows":36,"ranges":\[\[[^]]*\]\])/\1\4\3\2/' "$M/artifact.json" > "$M/wrong-part.json"
+sed -E 's/\[\[38,36,"[0-9a-f]+"\]\]/[[38,36]]/' "$M/artifact.json" > "$M/no-checksum.json"
+sed -E 's/\[\[38,36,"[0-9a-f]/[[38,36,"f/' "$M/artifact.json" > "$M/bad-checksum.json"
+sed 's/"format_version":2/"format_version":1/' "$M/artifact.json" > "$M/version-1.json"
+sed 's/"range_checksum":"xxh3_64"/"range_checksum":"crc32c"/' "$M/artifact.json" > "$M/other-algo.json"
 cp "$T/art/partitions/bucket-00001.lance" "$C/fuzz_lance_file/pa-bucket.lance"
 
 # -- a model file (metadata JSON, a global buffer with the codebook)

@@ -282,7 +282,9 @@ PA_API pa_status pa_dataset_wrap_files(const char *path, const char *const *file
  */
 
 #define PA_ARTIFACT_FORMAT "partifact.artifact"
-#define PA_ARTIFACT_FORMAT_VERSION 1
+/* Version 2 added a checksum per range (XXH3-64 over its row ids, part ids and codes) and the
+ * artifact id every bucket file carries; version 1 artifacts are refused (re-encode them). */
+#define PA_ARTIFACT_FORMAT_VERSION 2
 
 typedef struct pa_artifact_params {
     uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1                           */
@@ -297,6 +299,8 @@ typedef struct pa_artifact_params {
     uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
                              /* of ranges they will make (one per partition per flush) is    */
                              /* then reserved from the budget, or refused up front           */
+    uint64_t max_buffer_rows; /* 0: buffers as large as the budget allows; else at most this */
+                              /* many rows per bucket buffer (tests: many small ranges)      */
 } pa_artifact_params;
 
 typedef struct pa_artifact_writer pa_artifact_writer;
@@ -337,7 +341,11 @@ PA_API void pa_artifact_writer_stats(const pa_artifact_writer *w, pa_artifact_wr
 typedef struct pa_artifact pa_artifact;
 
 /* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
- * same size, same rows, the expected schema). PA_ERR_INCOMPLETE when there is no manifest. */
+ * same size, same rows, the expected schema, this artifact's id and their bucket number), and
+ * that no two ranges of a file overlap. PA_ERR_INCOMPLETE when there is no manifest;
+ * PA_ERR_UNSUPPORTED for format version 1 (no checksums) or another checksum algorithm. Every
+ * read of rows below checks each row's part_id and each range's checksum
+ * (docs/artifact-format.md). */
 PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
 
 typedef struct pa_artifact_info {
@@ -376,8 +384,8 @@ typedef struct pa_artifact_verify_report {
 } pa_artifact_verify_report;
 
 /* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
- * their files and not overlapping; every row of a range carries the range's part_id; totals.
- * report may be NULL. */
+ * their files and not overlapping; every row of a range carries the range's part_id; every
+ * range's checksum; totals. report may be NULL. */
 PA_API pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report);
 
 PA_API void pa_artifact_free(pa_artifact *a);

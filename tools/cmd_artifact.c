@@ -63,7 +63,7 @@ int pa_cmd_inspect(int argc, char **argv)
     uint64_t read_rows = 0;
     if (read_all) {
         double t0 = pa_cli_now();
-        pa_artifact_scan *s;
+        pa_artifact_scan *s = NULL;
         st = pa_artifact_scan_create(&s, a, 64u << 20, 2);
         int done = 0;
         while (st == PA_OK && !done) {
@@ -78,8 +78,8 @@ int pa_cmd_inspect(int argc, char **argv)
             }
         }
         pa_cli_progress_end();
-        if (st == PA_OK)
-            pa_artifact_scan_free(s);
+        /* stops the reader threads, which use the artifact, also after a failed read */
+        pa_artifact_scan_free(s);
         if (st != PA_OK) {
             free(rows);
             int rc = pa_cli_fail("inspect", st);
@@ -237,13 +237,15 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         {"partitions", required_argument, 0, 'p'}, {"sub-vectors", required_argument, 0, 'm'},
         {"buckets", required_argument, 0, 'b'},    {"memory", required_argument, 0, 'M'},
         {"skewed", no_argument, 0, 's'},           {"seed", required_argument, 0, 'S'},
+        {"model", required_argument, 0, 'L'},      {"buffer-rows", required_argument, 0, 'B'},
         {"json", no_argument, 0, 'j'},             {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *out = NULL;
-    uint64_t rows = 1000000, parts = 256, m = 16, buckets = 0, memory = 256u << 20, seed = 1;
+    const char *out = NULL, *model = NULL;
+    uint64_t rows = 1000000, parts = 256, m = 16, buckets = 0, memory = 256u << 20, seed = 1,
+             buffer_rows = 0;
     bool skewed = false, json = false;
     int c;
-    while ((c = getopt_long(argc, argv, "o:n:p:m:b:M:sS:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:n:p:m:b:M:sS:L:B:jh", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'o': out = optarg; break;
@@ -254,13 +256,18 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
         case 's': skewed = true; break;
         case 'S': ok = pa_cli_parse_count(optarg, &seed); break;
+        case 'L': model = optarg; break;
+        case 'B': ok = pa_cli_parse_count(optarg, &buffer_rows) && buffer_rows > 0; break;
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact artifact-gen --out ARTIFACT [--rows N] [--partitions P]\n"
                    "         [--sub-vectors M] [--buckets B] [--memory 256MiB] [--skewed]\n"
-                   "         [--seed S] [--json]\n"
+                   "         [--seed S] [--model MODEL.lance] [--buffer-rows N] [--json]\n"
                    "Streams synthetic rows (row_id = ordinal, random part_id, random M-byte code)\n"
-                   "into an artifact: a producer for tests and benchmarks of the writer.\n");
+                   "into an artifact: a producer for tests and benchmarks of the writer.\n"
+                   "--model records MODEL (its XXH64) as the model the codes were made with, so\n"
+                   "that finalize accepts the artifact with it. --buffer-rows caps the writer's\n"
+                   "bucket buffers (at least 256 rows), for artifacts of many small ranges.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -275,6 +282,8 @@ int pa_cmd_artifact_gen(int argc, char **argv)
                               .code_bytes = (uint32_t)m,
                               .dimension = (uint32_t)(m * 8),
                               .metric = "l2",
+                              .model = model,
+                              .max_buffer_rows = buffer_rows,
                               .memory_bytes = memory,
                               .expected_rows = rows};
     double t0 = pa_cli_now();

@@ -14,13 +14,24 @@
 #define PA_ARTIFACT_COL_PART_ID "part_id"
 #define PA_ARTIFACT_COL_CODE "pq_code"
 
+/* The per-range checksum: XXH3-64 (seed 0) over the range's row ids (u64 LE), then its part
+ * ids (u32 LE), then its codes, as the writer wrote them; named in the manifest. */
+#define PA_ARTIFACT_RANGE_CHECKSUM "xxh3_64"
+/* Schema metadata of every bucket file: the artifact's id and the bucket's number. */
+#define PA_ARTIFACT_META_ID "partifact:artifact_id"
+#define PA_ARTIFACT_META_BUCKET "partifact:bucket"
+/* Schema metadata of a rows file export-rows writes: the XXH64 of the model its codes were made
+ * with (16 hex digits), checked by finalize --rows when present. */
+#define PA_ROWS_META_MODEL "partifact:model_xxh64"
+
 typedef struct pa_range {
     uint64_t offset, num_rows;
+    uint64_t xxh3; /* PA_ARTIFACT_RANGE_CHECKSUM of the range's rows */
 } pa_range;
 
 typedef struct pa_part_ranges {
     uint64_t num_rows;
-    pa_range *ranges;
+    pa_range *ranges;      /* the writer's own array; a loaded manifest's point into its table */
     uint32_t num_ranges, cap_ranges;
 } pa_part_ranges;
 
@@ -36,19 +47,31 @@ typedef struct pa_manifest {
     char *model;           /* may be NULL */
     uint64_t model_xxh64;
     uint64_t total_rows;
+    uint64_t artifact_id;  /* written into every bucket file's schema metadata */
+    uint64_t num_ranges;
+    pa_range *range_table; /* a loaded manifest: all ranges, partition by partition */
     pa_artifact_file_rec *files;
     uint32_t num_files;
     pa_part_ranges *parts; /* num_partitions entries; partition p lives in file p % num_buckets */
 } pa_manifest;
 
 /* Appends a range to a partition's list (amortised growth). */
-pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows);
+pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows,
+                            uint64_t xxh3);
 
 /* Serialises m to JSON and commits it as dir/manifest.json (temp file, fsync, rename, fsync dir). */
 pa_status pa_manifest_commit(const pa_manifest *m, const char *dir);
 
-/* Parses and checks dir/manifest.json (structure, ranges against file row counts, totals). */
-pa_status pa_manifest_load(pa_manifest *m, const char *dir);
+/* Parses and checks dir/manifest.json (structure, ranges against file row counts, totals),
+ * streaming it: no JSON tree is built. With budget > 0, a manifest whose tables
+ * (pa_manifest_bytes) need more than budget bytes is refused before they are allocated. */
+pa_status pa_manifest_load(pa_manifest *m, const char *dir, uint64_t budget);
+
+/* Memory an open artifact holds for a manifest of these sizes: the range and partition tables,
+ * the file table, the per-file sort of ranges done at open (at most every range), the scan's
+ * per-partition slots and the parser's buffer. The one formula for it: the loader refuses by
+ * it and finalize's budget counts it. */
+uint64_t pa_manifest_bytes(uint64_t num_partitions, uint64_t num_ranges, uint64_t num_files);
 
 void pa_manifest_clear(pa_manifest *m);
 
@@ -60,5 +83,53 @@ pa_status pa_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes);
 
 /* The model XXH64 the manifest records (0 if no model is recorded). */
 uint64_t pa_artifact_model_xxh64(const pa_artifact *a);
+
+/* pa_artifact_open, refusing up front a manifest whose tables need more than budget bytes
+ * (0: no limit); *manifest_bytes (may be NULL) gets what they take (pa_manifest_bytes). */
+pa_status pa_artifact_open_budget(pa_artifact **out, const char *dir, uint64_t budget,
+                                  uint64_t *manifest_bytes);
+
+/* Checked reads of ranges. A range's checksum (PA_ARTIFACT_RANGE_CHECKSUM) is XXH3-64 of the
+ * 24 bytes XXH3-64(its row ids) | XXH3-64(its part ids) | XXH3-64(its codes) (each u64 LE, the
+ * columns as little-endian arrays), so that each column can be hashed as it is read, in
+ * pieces. */
+uint64_t pa_range_checksum(const uint64_t *ids, const uint32_t *parts, const uint8_t *codes,
+                           uint64_t n, uint32_t code_bytes);
+
+/* The same checksum computed as rows stream by, in pieces of any size. */
+typedef struct pa_rows_hash pa_rows_hash;
+pa_status pa_rows_hash_new(pa_rows_hash **out, uint32_t code_bytes);
+void pa_rows_hash_reset(pa_rows_hash *h);
+void pa_rows_hash_update(pa_rows_hash *h, const uint64_t *ids, const uint32_t *parts,
+                         const uint8_t *codes, uint64_t n);
+uint64_t pa_rows_hash_digest(const pa_rows_hash *h);
+void pa_rows_hash_free(pa_rows_hash *h);
+
+/* Schema metadata of a rows file export-rows writes: the checksum of all its rows (as above,
+ * 16 hex digits), checked by finalize --rows as it reads them when present. */
+#define PA_ROWS_META_CHECKSUM "partifact:rows_xxh3_64"
+
+/* Per-reader state: the three column hashes and the piece buffers for what the caller does not
+ * keep (part ids always; row ids and codes when the caller passes NULL). PA_RANGE_PIECE_BYTES
+ * bounds those buffers. */
+#define PA_RANGE_PIECE_BYTES ((uint64_t)1 << 20)
+typedef struct pa_range_check pa_range_check;
+pa_status pa_range_check_new(pa_range_check **out, uint32_t code_bytes);
+void pa_range_check_free(pa_range_check *c);
+
+/* Reads rows [first, first + n) of range r of partition p into ids and codes (either may be
+ * NULL), checking that every row carries part_id p, and, once the range's last row is read,
+ * its checksum. A range must be read from its first row on, in order (first == 0 starts it
+ * again). */
+pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_t first,
+                                 uint64_t n, uint64_t *ids, uint8_t *codes, pa_range_check *c);
+
+/* The ranges of file f, sorted by offset (partition and index within it kept). */
+typedef struct pa_owned_range {
+    uint64_t offset, num_rows;
+    uint32_t part, index;
+} pa_owned_range;
+pa_status pa_artifact_file_ranges(const pa_artifact *a, uint32_t f, pa_owned_range **out,
+                                  size_t *n);
 
 #endif

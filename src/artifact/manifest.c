@@ -1,18 +1,20 @@
-/* manifest.json: the artifact's commit point.
+/* manifest.json: the artifact's commit point (docs/artifact-format.md).
  *
  * {
- *   "format": "partifact.artifact", "format_version": 1,
+ *   "format": "partifact.artifact", "format_version": 2, "artifact_id": "0123456789abcdef",
  *   "num_partitions": 256, "num_buckets": 64, "code_bytes": 16, "num_bits": 8,
  *   "dimension": 128, "metric": "l2", "total_rows": 1000000,
  *   "model": {"path": "model.lance", "xxh64": "0123456789abcdef"} | null,
+ *   "range_checksum": "xxh3_64", "num_ranges": 512,
  *   "files": [{"path": "partitions/bucket-00000.lance", "rows": 15625, "bytes": 312000,
  *              "xxh64": "..."}, ...],
- *   "partitions": [{"id": 0, "file": 0, "rows": 3900, "ranges": [[0, 1200], [4096, 2700]]}, ...]
+ *   "partitions": [{"id": 0, "file": 0, "rows": 3900,
+ *                   "ranges": [[0, 1200, "<xxh3>"], [4096, 2700, "<xxh3>"]]}, ...]
  * }
  *
  * Loading checks everything that can be checked without reading the bucket files: types and
  * ranges of every field, partition p in file p % num_buckets, ranges inside their file's rows,
- * per-partition, per-file and total row counts adding up. */
+ * every range with its checksum, per-partition, per-file and total row counts adding up. */
 #include "artifact/artifact_internal.h"
 
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -29,17 +32,10 @@ void pa_artifact_bucket_path(uint32_t bucket, char *buf, size_t len)
     snprintf(buf, len, "%s/bucket-%05u.lance", PA_ARTIFACT_PARTS_DIR, bucket);
 }
 
-/* Appends a range, merging it with the previous one when contiguous. */
-pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows)
+/* Appends a range (contiguous ranges stay apart: each has its own checksum). */
+pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows,
+                            uint64_t xxh3)
 {
-    if (p->num_ranges) {
-        pa_range *last = &p->ranges[p->num_ranges - 1];
-        if (last->offset + last->num_rows == offset) {
-            last->num_rows += num_rows;
-            p->num_rows += num_rows;
-            return PA_OK;
-        }
-    }
     if (p->num_ranges == p->cap_ranges) {
         uint32_t cap = p->cap_ranges ? 2 * p->cap_ranges : 4;
         pa_range *r = pa_realloc(p->ranges, cap * sizeof *r, "partition ranges");
@@ -48,7 +44,7 @@ pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_row
         p->ranges = r;
         p->cap_ranges = cap;
     }
-    p->ranges[p->num_ranges++] = (pa_range){offset, num_rows};
+    p->ranges[p->num_ranges++] = (pa_range){offset, num_rows, xxh3};
     p->num_rows += num_rows;
     return PA_OK;
 }
@@ -57,8 +53,9 @@ void pa_manifest_clear(pa_manifest *m)
 {
     for (uint32_t i = 0; m->files && i < m->num_files; i++)
         free(m->files[i].path);
-    for (uint32_t p = 0; m->parts && p < m->num_partitions; p++)
+    for (uint32_t p = 0; m->parts && !m->range_table && p < m->num_partitions; p++)
         free(m->parts[p].ranges);
+    free(m->range_table);
     free(m->files);
     free(m->parts);
     free(m->metric);
@@ -173,10 +170,14 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
     if (!w)
         return PA_ERR_NOMEM;
     w->fd = fd, w->path = path, w->off = 0, w->n = 0, w->st = PA_OK;
-    jw_printf(w, "{\"format\":\"%s\",\"format_version\":%d,\"num_partitions\":%u,"
-              "\"num_buckets\":%u,\"code_bytes\":%u,\"num_bits\":%u,\"dimension\":%u,"
-              "\"metric\":", PA_ARTIFACT_FORMAT, PA_ARTIFACT_FORMAT_VERSION, m->num_partitions,
-              m->num_buckets, m->code_bytes, m->num_bits, m->dimension);
+    uint64_t num_ranges = 0;
+    for (uint32_t p = 0; p < m->num_partitions; p++)
+        num_ranges += m->parts[p].num_ranges;
+    jw_printf(w, "{\"format\":\"%s\",\"format_version\":%d,\"artifact_id\":\"%016" PRIx64
+              "\",\"num_partitions\":%u,\"num_buckets\":%u,\"code_bytes\":%u,\"num_bits\":%u,"
+              "\"dimension\":%u,\"metric\":", PA_ARTIFACT_FORMAT, PA_ARTIFACT_FORMAT_VERSION,
+              m->artifact_id, m->num_partitions, m->num_buckets, m->code_bytes, m->num_bits,
+              m->dimension);
     jw_string(w, m->metric);
     jw_printf(w, ",\"total_rows\":%" PRIu64 ",\"model\":", m->total_rows);
     if (m->model) {
@@ -186,7 +187,8 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
     } else {
         jw_put(w, "null", 4);
     }
-    jw_put(w, ",\"files\":[", 10);
+    jw_printf(w, ",\"range_checksum\":\"%s\",\"num_ranges\":%" PRIu64 ",\"files\":[",
+              PA_ARTIFACT_RANGE_CHECKSUM, num_ranges);
     for (uint32_t i = 0; i < m->num_files; i++) {
         const pa_artifact_file_rec *f = &m->files[i];
         jw_put(w, i ? ",{\"path\":" : "{\"path\":", i ? 9 : 8);
@@ -200,8 +202,8 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
         jw_printf(w, "%s{\"id\":%u,\"file\":%u,\"rows\":%" PRIu64 ",\"ranges\":[", p ? "," : "",
                   p, p % m->num_buckets, pr->num_rows);
         for (uint32_t r = 0; r < pr->num_ranges; r++)
-            jw_printf(w, "%s[%" PRIu64 ",%" PRIu64 "]", r ? "," : "", pr->ranges[r].offset,
-                      pr->ranges[r].num_rows);
+            jw_printf(w, "%s[%" PRIu64 ",%" PRIu64 ",\"%016" PRIx64 "\"]", r ? "," : "",
+                      pr->ranges[r].offset, pr->ranges[r].num_rows, pr->ranges[r].xxh3);
         jw_put(w, "]}", 2);
     }
     jw_put(w, "]}\n", 3);
@@ -237,266 +239,726 @@ pa_status pa_manifest_commit(const pa_manifest *m, const char *dir)
     return st;
 }
 
-/* ---- loading ---- */
+/* ---- loading: a streaming reader, no JSON tree ----
+ *
+ * jansson builds a tree of about 150 bytes per range, so a manifest of 124k ranges took 82 MB.
+ * The manifest is read instead through a 64 KiB buffer by a small pull parser that knows its
+ * layout: the scalars go straight into pa_manifest, the ranges into one table allocated once
+ * from "num_ranges" (which, like "num_partitions", must come before "partitions"), and unknown
+ * members are skipped. Memory is then pa_manifest_bytes(), which the loader checks against the
+ * caller's budget before allocating the tables. */
 
-typedef struct ctx {
+#define JR_BUF (64u << 10)
+#define JR_MAX_DEPTH 64
+#define JR_MAX_STR 4096
+
+typedef struct jr {
+    int fd;
     const char *path;
-} ctx;
-
-/* Fetches a non-negative integer member no larger than max. */
-static pa_status get_uint(const ctx *c, json_t *obj, const char *where, const char *key,
-                          uint64_t max, uint64_t *out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return pa_fail(PA_ERR_FORMAT, "%s: %s has no \"%s\"", c->path, where, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        (uint64_t)json_integer_value(v) > max)
-        return pa_fail(PA_ERR_FORMAT, "%s: %s: \"%s\" must be an integer in [0, %" PRIu64 "]",
-                       c->path, where, key, max);
-    *out = (uint64_t)json_integer_value(v);
-    return PA_OK;
-}
-
-/* Fetches a string member. */
-static pa_status get_str(const ctx *c, json_t *obj, const char *where, const char *key,
-                         const char **out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v || !json_is_string(v))
-        return pa_fail(PA_ERR_FORMAT, "%s: %s: \"%s\" must be a string", c->path, where, key);
-    *out = json_string_value(v);
-    return PA_OK;
-}
-
-static pa_status parse_hex64(const ctx *c, const char *where, const char *s, uint64_t *out)
-{
-    char *end = NULL;
-    if (strlen(s) != 16 || (errno = 0, *out = strtoull(s, &end, 16), errno) || *end)
-        return pa_fail(PA_ERR_FORMAT, "%s: %s: \"xxh64\" must be 16 hex digits, got \"%s\"",
-                       c->path, where, s);
-    return PA_OK;
-}
-
-/* Parses the top-level parameters. */
-static pa_status load_params(const ctx *c, json_t *root, pa_manifest *m)
-{
-    const char *format = NULL;
-    uint64_t v, version;
+    uint64_t size;          /* the file's bytes */
+    uint64_t base;          /* file offset of buf[0] */
+    size_t n, pos;
+    unsigned line, col;
     pa_status st;
-    if ((st = get_str(c, root, "the manifest", "format", &format)) != PA_OK)
-        return st;
-    if (strcmp(format, PA_ARTIFACT_FORMAT) != 0)
-        return pa_fail(PA_ERR_FORMAT, "%s: format is \"%s\", expected \"%s\"", c->path, format,
-                       PA_ARTIFACT_FORMAT);
-    if ((st = get_uint(c, root, "the manifest", "format_version", UINT32_MAX, &version)) != PA_OK)
-        return st;
-    if (version != PA_ARTIFACT_FORMAT_VERSION)
-        return pa_fail(PA_ERR_UNSUPPORTED,
-                       "%s: artifact format_version %" PRIu64 "; partifact reads version %d",
-                       c->path, version, PA_ARTIFACT_FORMAT_VERSION);
-    struct { const char *key; uint32_t *dst; uint64_t min, max; } u32s[] = {
-        {"num_partitions", &m->num_partitions, 1, 1u << 30},
-        {"num_buckets", &m->num_buckets, 1, 1u << 20},
-        {"code_bytes", &m->code_bytes, 1, 1u << 16},
-        {"num_bits", &m->num_bits, 4, 8},
-        {"dimension", &m->dimension, 1, 1u << 20},
-    };
-    for (size_t i = 0; i < sizeof u32s / sizeof u32s[0]; i++) {
-        if ((st = get_uint(c, root, "the manifest", u32s[i].key, u32s[i].max, &v)) != PA_OK)
-            return st;
-        if (v < u32s[i].min)
-            return pa_fail(PA_ERR_FORMAT, "%s: \"%s\" is %" PRIu64 ", must be at least %" PRIu64,
-                           c->path, u32s[i].key, v, u32s[i].min);
-        *u32s[i].dst = (uint32_t)v;
-    }
-    if (m->num_buckets > m->num_partitions)
-        return pa_fail(PA_ERR_FORMAT, "%s: %u buckets for %u partitions (at most one bucket per "
-                       "partition)", c->path, m->num_buckets, m->num_partitions);
-    const char *metric = NULL;
-    if ((st = get_str(c, root, "the manifest", "metric", &metric)) != PA_OK)
-        return st;
-    if (strcmp(metric, "l2") && strcmp(metric, "cosine") && strcmp(metric, "dot"))
-        return pa_fail(PA_ERR_FORMAT, "%s: metric \"%s\" is not l2, cosine or dot", c->path,
-                       metric);
-    if (!(m->metric = pa_strdup(metric, "metric")))
-        return PA_ERR_NOMEM;
-    if ((st = get_uint(c, root, "the manifest", "total_rows", INT64_MAX, &m->total_rows)) != PA_OK)
-        return st;
-    json_t *model = json_object_get(root, "model");
-    if (model && !json_is_null(model)) {
-        const char *path = NULL, *hash = NULL;
-        if (!json_is_object(model))
-            return pa_fail(PA_ERR_FORMAT, "%s: \"model\" must be an object or null", c->path);
-        if ((st = get_str(c, model, "model", "path", &path)) != PA_OK ||
-            (st = get_str(c, model, "model", "xxh64", &hash)) != PA_OK ||
-            (st = parse_hex64(c, "model", hash, &m->model_xxh64)) != PA_OK)
-            return st;
-        if (!(m->model = pa_strdup(path, "model path")))
-            return PA_ERR_NOMEM;
-    }
-    return PA_OK;
+    uint8_t buf[JR_BUF];
+} jr;
+
+uint64_t pa_manifest_bytes(uint64_t num_partitions, uint64_t num_ranges, uint64_t num_files)
+{
+    return num_ranges * (sizeof(pa_range) + sizeof(pa_owned_range) /* the open-time sort */) +
+           num_partitions * (sizeof(pa_part_ranges) + 64 /* a scan slot */) +
+           num_files * (sizeof(pa_artifact_file_rec) + 64 /* path */ + 8 /* reader pointer */) +
+           0; /* the parser's 64 KiB buffer is freed before the sort is made */
 }
 
-/* Parses "files": one per bucket, in bucket order, at the canonical path. */
-static pa_status load_files(const ctx *c, json_t *root, pa_manifest *m)
+PA_PRINTF(2, 3) static pa_status jr_fail(jr *r, const char *fmt, ...)
 {
-    json_t *files = json_object_get(root, "files");
-    if (!json_is_array(files))
-        return pa_fail(PA_ERR_FORMAT, "%s: \"files\" must be an array", c->path);
-    if (json_array_size(files) != m->num_buckets)
-        return pa_fail(PA_ERR_FORMAT, "%s: %zu files listed for %u buckets", c->path,
-                       json_array_size(files), m->num_buckets);
+    if (r->st != PA_OK)
+        return r->st;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->st = pa_fail(PA_ERR_FORMAT, "%s: line %u, column %u (byte offset %" PRIu64 "): %s",
+                    r->path, r->line, r->col, r->base + r->pos, msg);
+    return r->st;
+}
+
+/* The next byte without consuming it; -1 at the end of the file or after an error. */
+static int jr_peek(jr *r)
+{
+    if (r->st != PA_OK)
+        return -1;
+    if (r->pos == r->n) {
+        r->base += r->n;
+        r->n = r->pos = 0;
+        if (r->base >= r->size)
+            return -1;
+        size_t want = (size_t)PA_MIN((uint64_t)JR_BUF, r->size - r->base);
+        if (pa_pread_full(r->fd, r->buf, want, r->base, r->path) != PA_OK) {
+            r->st = PA_ERR_IO;
+            return -1;
+        }
+        r->n = want;
+    }
+    return r->buf[r->pos];
+}
+
+static int jr_get(jr *r)
+{
+    int c = jr_peek(r);
+    if (c >= 0) {
+        r->pos++;
+        if (c == '\n')
+            r->line++, r->col = 1;
+        else
+            r->col++;
+    }
+    return c;
+}
+
+static void jr_ws(jr *r)
+{
+    int c;
+    while ((c = jr_peek(r)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+        jr_get(r);
+}
+
+static const char *jr_what(int c)
+{
+    static _Thread_local char b[16];
+    if (c < 0)
+        return "the end of the file";
+    snprintf(b, sizeof b, c >= 32 && c < 127 ? "'%c'" : "byte 0x%02x", c);
+    return b;
+}
+
+/* Consumes ch (after whitespace) or fails naming what was expected. */
+static bool jr_expect(jr *r, int ch, const char *what)
+{
+    jr_ws(r);
+    int c = jr_peek(r);
+    if (c != ch) {
+        jr_fail(r, "expected %s, found %s", what, jr_what(c));
+        return false;
+    }
+    jr_get(r);
+    return true;
+}
+
+/* A string (after whitespace) into out (at most cap - 1 bytes), escapes decoded; out NULL
+ * skips it, whatever its length. */
+static bool jr_string(jr *r, char *out, size_t cap)
+{
+    if (!jr_expect(r, '"', "a string"))
+        return false;
+    size_t n = 0;
+    for (;;) {
+        int c = jr_get(r);
+        if (c < 0) {
+            jr_fail(r, "unterminated string");
+            return false;
+        }
+        if (c == '"')
+            break;
+        if (c < 0x20) {
+            jr_fail(r, "control character in a string");
+            return false;
+        }
+        if (c == '\\') {
+            int e = jr_get(r);
+            const char *map = "\"\\/bfnrt", *rep = "\"\\/\b\f\n\r\t";
+            const char *k = e > 0 ? strchr(map, e) : NULL;
+            if (k && e) {
+                c = rep[k - map];
+            } else if (e == 'u') {
+                unsigned v = 0;
+                for (int i = 0; i < 4; i++) {
+                    int h = jr_get(r);
+                    int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                          : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                    if (d < 0) {
+                        jr_fail(r, "bad \\u escape in a string");
+                        return false;
+                    }
+                    v = v * 16 + (unsigned)d;
+                }
+                if (v >= 0x80 || v == 0) { /* partifact writes ASCII keys and paths */
+                    jr_fail(r, "\\u%04x: only ASCII escapes are read", v);
+                    return false;
+                }
+                c = (int)v;
+            } else {
+                jr_fail(r, "bad escape in a string");
+                return false;
+            }
+        }
+        if (!out)
+            continue;
+        if (n + 1 >= cap) {
+            jr_fail(r, "string longer than %zu bytes", cap - 1);
+            return false;
+        }
+        out[n++] = (char)c;
+    }
+    if (out)
+        out[n] = 0;
+    return true;
+}
+
+/* A non-negative integer (after whitespace) no larger than max. */
+static bool jr_uint(jr *r, const char *what, uint64_t max, uint64_t *out)
+{
+    jr_ws(r);
+    int c = jr_peek(r);
+    if (c < '0' || c > '9') {
+        jr_fail(r, "%s must be an integer in [0, %" PRIu64 "], found %s", what, max, jr_what(c));
+        return false;
+    }
+    uint64_t v = 0;
+    bool over = false;
+    while ((c = jr_peek(r)) >= '0' && c <= '9') {
+        jr_get(r);
+        unsigned d = (unsigned)(c - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            over = true;
+        else
+            v = v * 10 + d;
+    }
+    if (c == '.' || c == 'e' || c == 'E' || over || v > max) {
+        jr_fail(r, "%s must be an integer in [0, %" PRIu64 "]", what, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* 16 hex digits in a string. */
+static bool jr_hex64(jr *r, const char *what, uint64_t *out)
+{
+    char s[32];
+    if (!jr_string(r, s, sizeof s))
+        return false;
+    char *end = NULL;
+    errno = 0;
+    *out = strtoull(s, &end, 16);
+    if (strlen(s) != 16 || errno || *end || s[0] == '-' || s[0] == '+' || s[0] == ' ') {
+        jr_fail(r, "%s must be 16 hex digits, got \"%s\"", what, s);
+        return false;
+    }
+    return true;
+}
+
+static bool jr_member(jr *r, bool *first, char *key, size_t cap);
+static bool jr_elem(jr *r, bool *first);
+
+/* Skips any value (unknown members), nesting at most JR_MAX_DEPTH deep. */
+static bool jr_skip(jr *r, int depth)
+{
+    jr_ws(r);
+    int c = jr_peek(r);
+    if (depth > JR_MAX_DEPTH) {
+        jr_fail(r, "nested more than %d deep", JR_MAX_DEPTH);
+        return false;
+    }
+    if (c == '"')
+        return jr_string(r, NULL, 0);
+    if (c == '{' || c == '[') {
+        bool first = true;
+        while (c == '{' ? jr_member(r, &first, NULL, 0) : jr_elem(r, &first))
+            if (!jr_skip(r, depth + 1))
+                return false;
+        return r->st == PA_OK;
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        while ((c = jr_peek(r)) == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' ||
+               (c >= '0' && c <= '9'))
+            jr_get(r);
+        return true;
+    }
+    const char *lits[] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++)
+        if (c == lits[i][0]) {
+            for (const char *l = lits[i]; *l; l++)
+                if (jr_get(r) != *l) {
+                    jr_fail(r, "malformed literal (expected %s)", lits[i]);
+                    return false;
+                }
+            return true;
+        }
+    jr_fail(r, "expected a value, found %s", jr_what(c));
+    return false;
+}
+
+/* Iterates a container's items: call with *first = true before its opening bracket; returns
+ * true positioned at the next item, false at the closing bracket or on an error. */
+static bool jr_next(jr *r, bool *first, int open, int close)
+{
+    jr_ws(r);
+    if (*first) {
+        *first = false;
+        char what[4] = {'\'', (char)open, '\'', 0};
+        if (!jr_expect(r, open, what))
+            return false;
+        jr_ws(r);
+        if (jr_peek(r) != close)
+            return true;
+        jr_get(r);
+        return false;
+    }
+    int c = jr_get(r);
+    if (c == close)
+        return false;
+    if (c != ',')
+        jr_fail(r, "expected ',' or '%c', found %s", close, jr_what(c));
+    return c == ',';
+}
+
+/* An object's next member: true with its key read and the ':' consumed. */
+static bool jr_member(jr *r, bool *first, char *key, size_t cap)
+{
+    return jr_next(r, first, '{', '}') && jr_string(r, key, cap) && jr_expect(r, ':', "':'");
+}
+
+/* An array's next element. */
+static bool jr_elem(jr *r, bool *first) { return jr_next(r, first, '[', ']'); }
+
+/* Bits of the members seen, to refuse duplicates and missing ones. */
+enum {
+    K_FORMAT, K_VERSION, K_ID, K_PARTS, K_BUCKETS, K_CODE, K_BITS, K_DIM, K_METRIC, K_TOTAL,
+    K_MODEL, K_CHECKSUM, K_NRANGES, K_FILES, K_PARTITIONS, K_COUNT
+};
+static const char *const top_keys[K_COUNT] = {
+    "format", "format_version", "artifact_id", "num_partitions", "num_buckets", "code_bytes",
+    "num_bits", "dimension", "metric", "total_rows", "model", "range_checksum", "num_ranges",
+    "files", "partitions"};
+
+static bool jr_seen(jr *r, uint32_t *seen, int k, const char *where)
+{
+    if (*seen & (1u << k)) {
+        jr_fail(r, "%s has \"%s\" twice", where, top_keys[k]);
+        return false;
+    }
+    *seen |= 1u << k;
+    return true;
+}
+
+static bool load_model(jr *r, pa_manifest *m)
+{
+    jr_ws(r);
+    if (jr_peek(r) == 'n')
+        return jr_skip(r, 0); /* null */
+    bool first = true, have_path = false, have_hash = false;
+    char key[64], path[JR_MAX_STR];
+    while (jr_member(r, &first, key, sizeof key)) {
+        if (!strcmp(key, "path") && !have_path) {
+            if (!jr_string(r, path, sizeof path))
+                return false;
+            have_path = true;
+        } else if (!strcmp(key, "xxh64") && !have_hash) {
+            if (!jr_hex64(r, "model: \"xxh64\"", &m->model_xxh64))
+                return false;
+            have_hash = true;
+        } else if (!jr_skip(r, 1)) {
+            return false;
+        }
+    }
+    if (r->st != PA_OK)
+        return false;
+    if (!have_path || !have_hash) {
+        jr_fail(r, "\"model\" needs \"path\" and \"xxh64\"");
+        return false;
+    }
+    if (!(m->model = pa_strdup(path, "model path")))
+        r->st = PA_ERR_NOMEM;
+    return r->st == PA_OK;
+}
+
+static bool load_files(jr *r, pa_manifest *m)
+{
     m->files = pa_calloc(m->num_buckets, sizeof *m->files, "file table");
-    if (!m->files)
-        return PA_ERR_NOMEM;
-    m->num_files = m->num_buckets;
-    for (uint32_t i = 0; i < m->num_buckets; i++) {
-        json_t *f = json_array_get(files, i);
-        char where[64], expect[64];
-        snprintf(where, sizeof where, "files[%u]", i);
-        const char *path = NULL, *hash = NULL;
-        pa_status st;
-        if (!json_is_object(f))
-            return pa_fail(PA_ERR_FORMAT, "%s: %s must be an object", c->path, where);
-        if ((st = get_str(c, f, where, "path", &path)) != PA_OK ||
-            (st = get_uint(c, f, where, "rows", INT64_MAX, &m->files[i].rows)) != PA_OK ||
-            (st = get_uint(c, f, where, "bytes", INT64_MAX, &m->files[i].bytes)) != PA_OK ||
-            (st = get_str(c, f, where, "xxh64", &hash)) != PA_OK ||
-            (st = parse_hex64(c, where, hash, &m->files[i].xxh64)) != PA_OK)
-            return st;
-        pa_artifact_bucket_path(i, expect, sizeof expect);
-        if (strcmp(path, expect) != 0)
-            return pa_fail(PA_ERR_FORMAT, "%s: %s has path \"%s\", expected \"%s\"", c->path,
-                           where, path, expect);
-        if (!(m->files[i].path = pa_strdup(path, "file path")))
-            return PA_ERR_NOMEM;
+    if (!m->files) {
+        r->st = PA_ERR_NOMEM;
+        return false;
     }
-    return PA_OK;
+    bool first = true;
+    uint32_t i = 0;
+    while (jr_elem(r, &first)) {
+        if (i == m->num_buckets) {
+            jr_fail(r, "more than %u files listed for %u buckets", m->num_buckets, m->num_buckets);
+            return false;
+        }
+        pa_artifact_file_rec *f = &m->files[i];
+        char where[64], key[64], path[JR_MAX_STR] = "", expect[64];
+        snprintf(where, sizeof where, "files[%u]", i);
+        bool ofirst = true;
+        unsigned got = 0;
+        while (jr_member(r, &ofirst, key, sizeof key)) {
+            char what[160];
+            snprintf(what, sizeof what, "%s: \"%s\"", where, key);
+            bool ok = true;
+            if (!strcmp(key, "path"))
+                ok = jr_string(r, path, sizeof path), got |= 1;
+            else if (!strcmp(key, "rows"))
+                ok = jr_uint(r, what, INT64_MAX, &f->rows), got |= 2;
+            else if (!strcmp(key, "bytes"))
+                ok = jr_uint(r, what, INT64_MAX, &f->bytes), got |= 4;
+            else if (!strcmp(key, "xxh64"))
+                ok = jr_hex64(r, what, &f->xxh64), got |= 8;
+            else
+                ok = jr_skip(r, 2);
+            if (!ok)
+                return false;
+        }
+        if (r->st != PA_OK)
+            return false;
+        if (got != 15) {
+            jr_fail(r, "%s needs \"path\", \"rows\", \"bytes\" and \"xxh64\"", where);
+            return false;
+        }
+        pa_artifact_bucket_path(i, expect, sizeof expect);
+        if (strcmp(path, expect) != 0) {
+            r->st = pa_fail(PA_ERR_FORMAT, "%s: %s has path \"%s\", expected \"%s\"", r->path,
+                            where, path, expect);
+            return false;
+        }
+        if (!(f->path = pa_strdup(path, "file path"))) {
+            r->st = PA_ERR_NOMEM;
+            return false;
+        }
+        m->num_files = ++i;
+    }
+    if (r->st == PA_OK && i != m->num_buckets)
+        r->st = pa_fail(PA_ERR_FORMAT, "%s: %u files listed for %u buckets", r->path, i,
+                        m->num_buckets);
+    return r->st == PA_OK;
 }
 
-/* Parses "partitions": every partition once, its ranges inside its file. */
-static pa_status load_partitions(const ctx *c, json_t *root, pa_manifest *m)
+/* One range: [offset, num_rows, "checksum"]; a range without its checksum is refused. */
+static bool load_range(jr *r, pa_manifest *m, uint32_t p, uint32_t k)
 {
-    json_t *parts = json_object_get(root, "partitions");
-    if (!json_is_array(parts))
-        return pa_fail(PA_ERR_FORMAT, "%s: \"partitions\" must be an array", c->path);
-    if (json_array_size(parts) != m->num_partitions)
-        return pa_fail(PA_ERR_FORMAT, "%s: %zu partitions listed, num_partitions is %u", c->path,
-                       json_array_size(parts), m->num_partitions);
+    pa_range *rg = &m->parts[p].ranges[k];
+    char what[160];
+    bool first = true;
+    snprintf(what, sizeof what, "partition %u range %u", p, k);
+    if (!jr_elem(r, &first) || !jr_uint(r, what, INT64_MAX, &rg->offset) ||
+        !jr_elem(r, &first) || !jr_uint(r, what, INT64_MAX, &rg->num_rows)) {
+        if (r->st == PA_OK)
+            jr_fail(r, "%s must be [offset, num_rows, \"checksum\"]", what);
+        return false;
+    }
+    if (!jr_elem(r, &first)) {
+        if (r->st == PA_OK)
+            r->st = pa_fail(PA_ERR_FORMAT, "%s: %s has no checksum (expected [offset, "
+                            "num_rows, \"%s\"])", r->path, what, PA_ARTIFACT_RANGE_CHECKSUM);
+        return false;
+    }
+    if (!jr_hex64(r, what, &rg->xxh3))
+        return false;
+    if (jr_elem(r, &first)) {
+        jr_fail(r, "%s has more than [offset, num_rows, \"checksum\"]", what);
+        return false;
+    }
+    if (r->st != PA_OK)
+        return false;
+    if (rg->num_rows == 0) {
+        r->st = pa_fail(PA_ERR_FORMAT, "%s: %s is empty", r->path, what);
+        return false;
+    }
+    return true;
+}
+
+static bool load_partitions(jr *r, pa_manifest *m)
+{
     m->parts = pa_calloc(m->num_partitions, sizeof *m->parts, "partition table");
-    uint64_t *file_rows = pa_calloc(m->num_files, sizeof *file_rows, "file row counts");
-    pa_status st = m->parts && file_rows ? PA_OK : PA_ERR_NOMEM;
-    uint64_t total = 0;
-    for (uint32_t i = 0; st == PA_OK && i < m->num_partitions; i++) {
-        json_t *o = json_array_get(parts, i);
-        char where[64];
-        snprintf(where, sizeof where, "partitions[%u]", i);
-        uint64_t id, file, rows;
-        if (!json_is_object(o)) {
-            st = pa_fail(PA_ERR_FORMAT, "%s: %s must be an object", c->path, where);
-            break;
-        }
-        if ((st = get_uint(c, o, where, "id", UINT32_MAX, &id)) != PA_OK ||
-            (st = get_uint(c, o, where, "file", UINT32_MAX, &file)) != PA_OK ||
-            (st = get_uint(c, o, where, "rows", INT64_MAX, &rows)) != PA_OK)
-            break;
-        if (id != i) {
-            st = pa_fail(PA_ERR_FORMAT, "%s: %s has id %" PRIu64 ", expected %u (partitions "
-                         "are listed in id order)", c->path, where, id, i);
-            break;
-        }
-        if (file != i % m->num_buckets) {
-            st = pa_fail(PA_ERR_FORMAT, "%s: partition %u is recorded in file %" PRIu64
-                         ", but partition %u belongs in bucket %u", c->path, i, file, i,
-                         i % m->num_buckets);
-            break;
-        }
-        json_t *ranges = json_object_get(o, "ranges");
-        if (!json_is_array(ranges)) {
-            st = pa_fail(PA_ERR_FORMAT, "%s: partition %u: \"ranges\" must be an array", c->path,
-                         i);
-            break;
+    m->range_table = pa_malloc((size_t)PA_MAX(m->num_ranges, 1) * sizeof(pa_range),
+                               "range table");
+    if (!m->parts || !m->range_table) {
+        r->st = PA_ERR_NOMEM;
+        return false;
+    }
+    uint64_t used = 0;
+    uint32_t i = 0;
+    bool first = true;
+    while (jr_elem(r, &first)) {
+        if (i == m->num_partitions) {
+            jr_fail(r, "more partitions listed than num_partitions (%u)", m->num_partitions);
+            return false;
         }
         pa_part_ranges *pr = &m->parts[i];
-        const pa_artifact_file_rec *f = &m->files[file];
-        for (size_t r = 0; st == PA_OK && r < json_array_size(ranges); r++) {
-            json_t *pair = json_array_get(ranges, r);
-            json_t *a = json_array_get(pair, 0), *b = json_array_get(pair, 1);
-            if (!json_is_array(pair) || json_array_size(pair) != 2 || !json_is_integer(a) ||
-                !json_is_integer(b) || json_integer_value(a) < 0 || json_integer_value(b) <= 0) {
-                st = pa_fail(PA_ERR_FORMAT, "%s: partition %u range %zu must be [offset, "
-                             "num_rows] with num_rows > 0", c->path, i, r);
+        pr->ranges = m->range_table + used;
+        char where[64], key[64];
+        snprintf(where, sizeof where, "partitions[%u]", i);
+        uint64_t id = UINT64_MAX, file = UINT64_MAX, rows = UINT64_MAX;
+        bool ofirst = true, have_ranges = false;
+        while (jr_member(r, &ofirst, key, sizeof key)) {
+            char what[160];
+            snprintf(what, sizeof what, "%s: \"%s\"", where, key);
+            bool ok = true;
+            if (!strcmp(key, "id"))
+                ok = jr_uint(r, what, UINT32_MAX, &id);
+            else if (!strcmp(key, "file"))
+                ok = jr_uint(r, what, UINT32_MAX, &file);
+            else if (!strcmp(key, "rows"))
+                ok = jr_uint(r, what, INT64_MAX, &rows);
+            else if (!strcmp(key, "ranges") && !have_ranges) {
+                have_ranges = true;
+                bool afirst = true;
+                while (ok && jr_elem(r, &afirst)) {
+                    if (used == m->num_ranges) {
+                        jr_fail(r, "more ranges listed than num_ranges (%" PRIu64 ")",
+                                m->num_ranges);
+                        return false;
+                    }
+                    if (pr->num_ranges == UINT32_MAX) {
+                        jr_fail(r, "partition %u has too many ranges", i);
+                        return false;
+                    }
+                    ok = load_range(r, m, i, pr->num_ranges);
+                    if (ok) {
+                        pr->num_rows += pr->ranges[pr->num_ranges].num_rows;
+                        pr->num_ranges++, used++;
+                    }
+                }
+                ok = ok && r->st == PA_OK;
+            } else
+                ok = jr_skip(r, 2);
+            if (!ok)
+                return false;
+        }
+        if (r->st != PA_OK)
+            return false;
+        if (id == UINT64_MAX || file == UINT64_MAX || rows == UINT64_MAX || !have_ranges) {
+            jr_fail(r, "%s needs \"id\", \"file\", \"rows\" and \"ranges\"", where);
+            return false;
+        }
+        if (id != i) {
+            r->st = pa_fail(PA_ERR_FORMAT, "%s: %s has id %" PRIu64 ", expected %u (partitions "
+                            "are listed in id order)", r->path, where, id, i);
+            return false;
+        }
+        if (file != i % m->num_buckets) {
+            r->st = pa_fail(PA_ERR_FORMAT, "%s: partition %u is recorded in file %" PRIu64
+                            ", but partition %u belongs in bucket %u", r->path, i, file, i,
+                            i % m->num_buckets);
+            return false;
+        }
+        if (pr->num_rows != rows) {
+            r->st = pa_fail(PA_ERR_FORMAT, "%s: partition %u says %" PRIu64 " rows but its "
+                            "ranges hold %" PRIu64, r->path, i, rows, pr->num_rows);
+            return false;
+        }
+        i++;
+    }
+    if (r->st != PA_OK)
+        return false;
+    if (i != m->num_partitions) {
+        r->st = pa_fail(PA_ERR_FORMAT, "%s: %u partitions listed, num_partitions is %u", r->path,
+                        i, m->num_partitions);
+        return false;
+    }
+    if (used != m->num_ranges) {
+        r->st = pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " ranges listed, num_ranges is %" PRIu64,
+                        r->path, used, m->num_ranges);
+        return false;
+    }
+    return true;
+}
+
+/* Parses the top-level object. */
+static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budget)
+{
+    uint32_t seen = 0;
+    bool first = true;
+    char key[64], str[JR_MAX_STR];
+    jr_ws(r);
+    if (jr_peek(r) < 0 && r->st == PA_OK)
+        return jr_fail(r, "the manifest is empty");
+    if (jr_peek(r) != '{' && r->st == PA_OK)
+        return pa_fail(PA_ERR_FORMAT, "%s: the manifest must be a JSON object", r->path);
+    struct { int k; uint32_t *dst; uint64_t min, max; } u32s[] = {
+        {K_PARTS, &m->num_partitions, 1, 1u << 30},
+        {K_BUCKETS, &m->num_buckets, 1, 1u << 20},
+        {K_CODE, &m->code_bytes, 1, 1u << 16},
+        {K_BITS, &m->num_bits, 4, 8},
+        {K_DIM, &m->dimension, 1, 1u << 20},
+    };
+    while (jr_member(r, &first, key, sizeof key)) {
+        int k = 0;
+        while (k < K_COUNT && strcmp(key, top_keys[k]))
+            k++;
+        if (k == K_COUNT) {
+            if (!jr_skip(r, 1))
+                break;
+            continue;
+        }
+        if (!jr_seen(r, &seen, k, "the manifest"))
+            break;
+        uint64_t v = 0;
+        char what[160];
+        snprintf(what, sizeof what, "\"%s\"", key);
+        bool ok = true;
+        switch (k) {
+        case K_FORMAT:
+            if ((ok = jr_string(r, str, sizeof str)) && strcmp(str, PA_ARTIFACT_FORMAT) != 0)
+                return pa_fail(PA_ERR_FORMAT, "%s: format is \"%s\", expected \"%s\"", r->path,
+                               str, PA_ARTIFACT_FORMAT);
+            break;
+        case K_VERSION:
+            if (!(ok = jr_uint(r, what, UINT32_MAX, &v)))
+                break;
+            if (v < PA_ARTIFACT_FORMAT_VERSION)
+                return pa_fail(PA_ERR_UNSUPPORTED, "%s: artifact format_version %" PRIu64
+                               " predates per-range checksums, which partifact needs to check "
+                               "what it reads; encode the artifact again", r->path, v);
+            if (v != PA_ARTIFACT_FORMAT_VERSION)
+                return pa_fail(PA_ERR_UNSUPPORTED, "%s: artifact format_version %" PRIu64
+                               "; partifact reads version %d", r->path, v,
+                               PA_ARTIFACT_FORMAT_VERSION);
+            break;
+        case K_ID: ok = jr_hex64(r, what, &m->artifact_id); break;
+        case K_METRIC:
+            if (!(ok = jr_string(r, str, sizeof str)))
+                break;
+            if (strcmp(str, "l2") && strcmp(str, "cosine") && strcmp(str, "dot"))
+                return pa_fail(PA_ERR_FORMAT, "%s: metric \"%s\" is not l2, cosine or dot",
+                               r->path, str);
+            if (!(m->metric = pa_strdup(str, "metric")))
+                return PA_ERR_NOMEM;
+            break;
+        case K_TOTAL: ok = jr_uint(r, what, INT64_MAX, &m->total_rows); break;
+        case K_MODEL: ok = load_model(r, m); break;
+        case K_CHECKSUM:
+            if ((ok = jr_string(r, str, sizeof str)) && strcmp(str, PA_ARTIFACT_RANGE_CHECKSUM))
+                return pa_fail(PA_ERR_UNSUPPORTED, "%s: range_checksum \"%s\" is not one "
+                               "partifact computes (\"%s\")", r->path, str,
+                               PA_ARTIFACT_RANGE_CHECKSUM);
+            break;
+        case K_NRANGES:
+            /* every range takes at least 24 bytes of the file: a bound before allocating */
+            if (!(ok = jr_uint(r, what, r->size / 24, &m->num_ranges)))
+                break;
+            break;
+        case K_FILES:
+        case K_PARTITIONS: {
+            /* the tables' sizes are known now: refuse them before allocating any */
+            const uint32_t need_keys = 1u << K_PARTS | 1u << K_BUCKETS | 1u << K_NRANGES;
+            if ((seen & need_keys) != need_keys) {
+                jr_fail(r, "\"%s\" must come after \"num_partitions\", \"num_buckets\" and "
+                        "\"num_ranges\"", key);
+                ok = false;
                 break;
             }
-            uint64_t off = (uint64_t)json_integer_value(a), n = (uint64_t)json_integer_value(b);
+            uint64_t need = pa_manifest_bytes(m->num_partitions, m->num_ranges, m->num_buckets);
+            if (budget && need > budget)
+                return pa_fail(PA_ERR_BUDGET, "artifact %s: its manifest's %" PRIu64 " ranges "
+                               "in %u partitions need %" PRIu64 " bytes in memory, more than "
+                               "the memory budget of %" PRIu64 " bytes", dir, m->num_ranges,
+                               m->num_partitions, need, budget);
+            ok = k == K_FILES ? load_files(r, m) : load_partitions(r, m);
+            break;
+        }
+        default:
+            for (size_t i = 0; i < sizeof u32s / sizeof u32s[0]; i++)
+                if (u32s[i].k == k) {
+                    if (!(ok = jr_uint(r, what, u32s[i].max, &v)))
+                        break;
+                    if (v < u32s[i].min)
+                        return pa_fail(PA_ERR_FORMAT, "%s: \"%s\" is %" PRIu64 ", must be at "
+                                       "least %" PRIu64, r->path, key, v, u32s[i].min);
+                    *u32s[i].dst = (uint32_t)v;
+                    /* each partition takes at least 20 bytes of the file, each file 40 */
+                    if ((k == K_PARTS && v > r->size / 20) || (k == K_BUCKETS && v > r->size / 40))
+                        return jr_fail(r, "%s %" PRIu64 " cannot fit in a %" PRIu64 "-byte "
+                                       "manifest", key, v, r->size);
+                    if ((k == K_PARTS || k == K_BUCKETS) && seen & (1u << K_PARTS) &&
+                        seen & (1u << K_BUCKETS) && m->num_buckets > m->num_partitions)
+                        return pa_fail(PA_ERR_FORMAT, "%s: %u buckets for %u partitions (at "
+                                       "most one bucket per partition)", r->path,
+                                       m->num_buckets, m->num_partitions);
+                }
+            break;
+        }
+        if (!ok)
+            break;
+    }
+    if (r->st != PA_OK)
+        return r->st;
+    jr_ws(r);
+    if (jr_peek(r) >= 0)
+        return jr_fail(r, "unexpected %s after the manifest's object", jr_what(jr_peek(r)));
+    if (r->st != PA_OK)
+        return r->st;
+    for (int k = 0; k < K_COUNT; k++)
+        if (!(seen & (1u << k)) && k != K_MODEL)
+            return pa_fail(PA_ERR_FORMAT, "%s: the manifest has no \"%s\"%s", r->path,
+                           top_keys[k], k == K_CHECKSUM || k == K_ID
+                                            ? " (every range must carry a checksum)" : "");
+    return PA_OK;
+}
+
+/* Checks ranges against their files and the totals, after parsing. */
+static pa_status check_totals(const char *path, pa_manifest *m)
+{
+    uint64_t *file_rows = pa_calloc(m->num_files, sizeof *file_rows, "file row counts");
+    if (!file_rows)
+        return PA_ERR_NOMEM;
+    pa_status st = PA_OK;
+    uint64_t total = 0;
+    for (uint32_t i = 0; st == PA_OK && i < m->num_partitions; i++) {
+        const pa_part_ranges *pr = &m->parts[i];
+        const pa_artifact_file_rec *f = &m->files[i % m->num_buckets];
+        for (uint32_t r = 0; r < pr->num_ranges; r++) {
+            uint64_t off = pr->ranges[r].offset, n = pr->ranges[r].num_rows;
             if (off > f->rows || n > f->rows - off) {
-                st = pa_fail(PA_ERR_FORMAT, "%s: partition %u range %zu [%" PRIu64 ", %" PRIu64
-                             ") lies outside %s's %" PRIu64 " rows", c->path, i, r, off, off + n,
+                st = pa_fail(PA_ERR_FORMAT, "%s: partition %u range %u [%" PRIu64 ", %" PRIu64
+                             ") lies outside %s's %" PRIu64 " rows", path, i, r, off, off + n,
                              f->path, f->rows);
                 break;
             }
-            pa_range *nr = pa_realloc(pr->ranges, (pr->num_ranges + 1) * sizeof *nr, "ranges");
-            if (!nr) {
-                st = PA_ERR_NOMEM;
-                break;
-            }
-            pr->ranges = nr;
-            pr->ranges[pr->num_ranges++] = (pa_range){off, n};
-            pr->cap_ranges = pr->num_ranges;
-            pr->num_rows += n;
         }
-        if (st != PA_OK)
-            break;
-        if (pr->num_rows != rows) {
-            st = pa_fail(PA_ERR_FORMAT, "%s: partition %u says %" PRIu64 " rows but its ranges "
-                         "hold %" PRIu64, c->path, i, rows, pr->num_rows);
-            break;
-        }
-        file_rows[file] += rows;
-        total += rows;
+        file_rows[i % m->num_buckets] += pr->num_rows;
+        total += pr->num_rows;
     }
     for (uint32_t f = 0; st == PA_OK && f < m->num_files; f++)
         if (file_rows[f] != m->files[f].rows)
             st = pa_fail(PA_ERR_FORMAT, "%s: %s has %" PRIu64 " rows but its partitions' ranges "
-                         "cover %" PRIu64, c->path, m->files[f].path, m->files[f].rows,
+                         "cover %" PRIu64, path, m->files[f].path, m->files[f].rows,
                          file_rows[f]);
     if (st == PA_OK && total != m->total_rows)
         st = pa_fail(PA_ERR_FORMAT, "%s: total_rows is %" PRIu64 " but the partitions hold %"
-                     PRIu64, c->path, m->total_rows, total);
+                     PRIu64, path, m->total_rows, total);
     free(file_rows);
     return st;
 }
 
-/* Loads dir/manifest.json into m (see the file comment). */
-pa_status pa_manifest_load(pa_manifest *m, const char *dir)
+/* Loads dir/manifest.json into m (see the file comment and the header). */
+pa_status pa_manifest_load(pa_manifest *m, const char *dir, uint64_t budget)
 {
     memset(m, 0, sizeof *m);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
-    ctx c = {path};
-    json_error_t err;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!root) {
-        if (access(path, F_OK) != 0)
-            return errno == ENOENT
-                       ? pa_fail(PA_ERR_INCOMPLETE,
-                                 "%s: incomplete artifact: no manifest.json (the writer did not "
-                                 "finish, or this is not an artifact)", dir)
-                       : pa_fail(PA_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-        return pa_fail(PA_ERR_FORMAT, "%s: line %d, column %d: malformed JSON: %s", path,
-                       err.line, err.column, err.text);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT || errno == ENOTDIR
+                   ? pa_fail(PA_ERR_INCOMPLETE,
+                             "%s: incomplete artifact: no manifest.json (the writer did not "
+                             "finish, or this is not an artifact)", dir)
+                   : pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    jr *r = pa_malloc(sizeof *r, "manifest reader");
+    pa_status st = r ? PA_OK : PA_ERR_NOMEM;
+    if (st == PA_OK) {
+        memset(r, 0, offsetof(jr, buf));
+        r->fd = fd, r->path = path, r->line = 1, r->col = 1;
+        st = pa_file_size(fd, path, &r->size);
     }
-    pa_status st = json_is_object(root)
-                       ? PA_OK
-                       : pa_fail(PA_ERR_FORMAT, "%s: the manifest must be a JSON object", path);
     if (st == PA_OK)
-        st = load_params(&c, root, m);
+        st = load_top(r, m, dir, budget);
     if (st == PA_OK)
-        st = load_files(&c, root, m);
-    if (st == PA_OK)
-        st = load_partitions(&c, root, m);
-    json_decref(root);
+        st = check_totals(path, m);
+    free(r);
+    close(fd);
     if (st != PA_OK)
         pa_manifest_clear(m);
     return st;

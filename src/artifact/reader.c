@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <xxhash.h>
 
 struct pa_artifact {
     char *dir;
@@ -45,18 +46,96 @@ static pa_status open_bucket(pa_artifact *a, uint32_t f)
     if (!ok)
         return pa_fail(PA_ERR_FORMAT, "%s: expected columns row_id (uint64), part_id (uint32), "
                        "pq_code (fixed_size_list:uint8:%u)", path, a->m.code_bytes);
+    /* the file's identity: written by this artifact's writer, as this bucket */
+    char want_id[17], want_b[16], got_id[32] = "", got_b[32] = "";
+    snprintf(want_id, sizeof want_id, "%016" PRIx64, a->m.artifact_id);
+    snprintf(want_b, sizeof want_b, "%u", f);
+    const void *v;
+    size_t len;
+    if (pa_lance_reader_metadata(r, PA_ARTIFACT_META_ID, &v, &len) == PA_OK &&
+        len < sizeof got_id)
+        memcpy(got_id, v, len), got_id[len] = 0;
+    if (pa_lance_reader_metadata(r, PA_ARTIFACT_META_BUCKET, &v, &len) == PA_OK &&
+        len < sizeof got_b)
+        memcpy(got_b, v, len), got_b[len] = 0;
+    if (strcmp(got_id, want_id) != 0)
+        return pa_fail(PA_ERR_FORMAT, "%s: the file belongs to artifact %s, not to this one "
+                       "(%s): a bucket file of another artifact", path,
+                       got_id[0] ? got_id : "(none recorded)", want_id);
+    if (strcmp(got_b, want_b) != 0)
+        return pa_fail(PA_ERR_FORMAT, "%s: the file is bucket %s of this artifact, not bucket %s",
+                       path, got_b[0] ? got_b : "(none recorded)", want_b);
     return PA_OK;
+}
+
+static int cmp_owned(const void *x, const void *y)
+{
+    const pa_owned_range *a = x, *b = y;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+/* The ranges of file f sorted by offset (see the header). */
+pa_status pa_artifact_file_ranges(const pa_artifact *a, uint32_t f, pa_owned_range **out,
+                                  size_t *n_out)
+{
+    size_t n = 0;
+    for (uint32_t p = f; p < a->m.num_partitions; p += a->m.num_buckets)
+        n += a->m.parts[p].num_ranges;
+    pa_owned_range *rs = pa_malloc((n ? n : 1) * sizeof *rs, "range list");
+    if (!rs)
+        return PA_ERR_NOMEM;
+    size_t k = 0;
+    for (uint32_t p = f; p < a->m.num_partitions; p += a->m.num_buckets)
+        for (uint32_t r = 0; r < a->m.parts[p].num_ranges; r++)
+            rs[k++] = (pa_owned_range){a->m.parts[p].ranges[r].offset,
+                                       a->m.parts[p].ranges[r].num_rows, p, r};
+    qsort(rs, n, sizeof *rs, cmp_owned);
+    *out = rs;
+    *n_out = n;
+    return PA_OK;
+}
+
+/* Ranges of file f may not overlap (with the totals the manifest loader checked, they then
+ * tile the file exactly): checked at open, before any row is used. */
+static pa_status check_file_ranges(const pa_artifact *a, uint32_t f)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", a->dir, a->m.files[f].path);
+    pa_owned_range *rs = NULL;
+    size_t n = 0;
+    pa_status st = pa_artifact_file_ranges(a, f, &rs, &n);
+    uint64_t expect = 0;
+    for (size_t i = 0; i < n && st == PA_OK; i++) {
+        if (rs[i].offset != expect)
+            st = pa_fail(PA_ERR_FORMAT, "%s: rows [%" PRIu64 ", %" PRIu64 ") %s (partition %u's "
+                         "range starts at %" PRIu64 ")", path,
+                         PA_MIN(expect, rs[i].offset), PA_MAX(expect, rs[i].offset),
+                         rs[i].offset > expect ? "belong to no range" : "are in two ranges",
+                         rs[i].part, rs[i].offset);
+        expect = rs[i].offset + rs[i].num_rows;
+    }
+    if (st == PA_OK && expect != a->m.files[f].rows)
+        st = pa_fail(PA_ERR_FORMAT, "%s: ranges end at row %" PRIu64 ", the file has %" PRIu64,
+                     path, expect, a->m.files[f].rows);
+    free(rs);
+    return st;
 }
 
 /* Opens an artifact (see the header). */
 pa_status pa_artifact_open(pa_artifact **out, const char *dir)
+{
+    return pa_artifact_open_budget(out, dir, 0, NULL);
+}
+
+pa_status pa_artifact_open_budget(pa_artifact **out, const char *dir, uint64_t budget,
+                                  uint64_t *manifest_bytes)
 {
     *out = NULL;
     pa_artifact *a = pa_calloc(1, sizeof *a, "artifact");
     if (!a)
         return PA_ERR_NOMEM;
     a->dir = pa_strdup(dir, "artifact path");
-    pa_status st = a->dir ? pa_manifest_load(&a->m, dir) : PA_ERR_NOMEM;
+    pa_status st = a->dir ? pa_manifest_load(&a->m, dir, budget) : PA_ERR_NOMEM;
     if (st == PA_OK) {
         a->files = pa_calloc(a->m.num_files, sizeof *a->files, "bucket readers");
         if (!a->files)
@@ -66,12 +145,16 @@ pa_status pa_artifact_open(pa_artifact **out, const char *dir)
         st = open_bucket(a, f);
         a->total_bytes += a->m.files[f].bytes;
     }
-    for (uint32_t p = 0; st == PA_OK && p < a->m.num_partitions; p++)
-        a->num_ranges += a->m.parts[p].num_ranges;
+    for (uint32_t f = 0; st == PA_OK && f < a->m.num_files; f++)
+        st = check_file_ranges(a, f);
+    a->num_ranges = a->m.num_ranges;
     if (st != PA_OK) {
         pa_artifact_free(a);
         return st;
     }
+    if (manifest_bytes)
+        *manifest_bytes = pa_manifest_bytes(a->m.num_partitions, a->m.num_ranges,
+                                            a->m.num_files);
     *out = a;
     return PA_OK;
 }
@@ -143,29 +226,175 @@ pa_status pa_artifact_file(const pa_artifact *a, uint32_t f, const char **path,
     return PA_OK;
 }
 
-/* Reads partition p's ranges: row ids and/or codes (the shuffle read). */
+/* ---- checked reads ---- */
+
+uint64_t pa_range_checksum(const uint64_t *ids, const uint32_t *parts, const uint8_t *codes,
+                           uint64_t n, uint32_t code_bytes)
+{
+    uint64_t h[3] = {XXH3_64bits(ids, (size_t)n * 8), XXH3_64bits(parts, (size_t)n * 4),
+                     XXH3_64bits(codes, (size_t)n * code_bytes)};
+    return XXH3_64bits(h, sizeof h);
+}
+
+struct pa_rows_hash {
+    XXH3_state_t *h[3]; /* row ids, part ids, codes */
+    uint32_t code_bytes;
+};
+
+pa_status pa_rows_hash_new(pa_rows_hash **out, uint32_t code_bytes)
+{
+    pa_rows_hash *h = pa_calloc(1, sizeof *h, "checksum state");
+    for (int i = 0; h && i < 3; i++)
+        h->h[i] = XXH3_createState();
+    if (!h || !h->h[0] || !h->h[1] || !h->h[2]) {
+        pa_rows_hash_free(h);
+        return pa_fail(PA_ERR_NOMEM, "out of memory for checksums");
+    }
+    h->code_bytes = code_bytes;
+    pa_rows_hash_reset(h);
+    *out = h;
+    return PA_OK;
+}
+
+void pa_rows_hash_reset(pa_rows_hash *h)
+{
+    for (int i = 0; i < 3; i++)
+        XXH3_64bits_reset(h->h[i]);
+}
+
+void pa_rows_hash_update(pa_rows_hash *h, const uint64_t *ids, const uint32_t *parts,
+                         const uint8_t *codes, uint64_t n)
+{
+    XXH3_64bits_update(h->h[0], ids, (size_t)n * 8);
+    XXH3_64bits_update(h->h[1], parts, (size_t)n * 4);
+    XXH3_64bits_update(h->h[2], codes, (size_t)n * h->code_bytes);
+}
+
+uint64_t pa_rows_hash_digest(const pa_rows_hash *h)
+{
+    uint64_t d[3] = {XXH3_64bits_digest(h->h[0]), XXH3_64bits_digest(h->h[1]),
+                     XXH3_64bits_digest(h->h[2])};
+    return XXH3_64bits(d, sizeof d);
+}
+
+void pa_rows_hash_free(pa_rows_hash *h)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < 3; i++)
+        XXH3_freeState(h->h[i]);
+    free(h);
+}
+
+struct pa_range_check {
+    pa_rows_hash *h;
+    uint64_t piece;       /* rows per piece */
+    uint32_t code_bytes;
+    uint32_t *parts;
+    uint64_t *ids;        /* allocated when a caller reads without row ids */
+    uint8_t *codes;       /* or without codes */
+};
+
+pa_status pa_range_check_new(pa_range_check **out, uint32_t code_bytes)
+{
+    pa_range_check *c = pa_calloc(1, sizeof *c, "range check");
+    if (!c)
+        return PA_ERR_NOMEM;
+    c->code_bytes = code_bytes;
+    c->piece = PA_MAX(1, PA_MIN((uint64_t)65536, PA_RANGE_PIECE_BYTES / (12 + code_bytes)));
+    c->parts = pa_malloc((size_t)c->piece * 4, "part id buffer");
+    if (pa_rows_hash_new(&c->h, code_bytes) != PA_OK || !c->parts) {
+        pa_range_check_free(c);
+        return pa_fail(PA_ERR_NOMEM, "out of memory for range checks");
+    }
+    *out = c;
+    return PA_OK;
+}
+
+void pa_range_check_free(pa_range_check *c)
+{
+    if (!c)
+        return;
+    pa_rows_hash_free(c->h);
+    free(c->parts), free(c->ids), free(c->codes);
+    free(c);
+}
+
+pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_t first,
+                                 uint64_t n, uint64_t *ids, uint8_t *codes, pa_range_check *c)
+{
+    if (p >= a->m.num_partitions || r >= a->m.parts[p].num_ranges)
+        return pa_fail(PA_ERR_RANGE, "%s: partition %u has no range %u", a->dir, p, r);
+    const pa_range *rg = &a->m.parts[p].ranges[r];
+    const uint32_t f = p % a->m.num_buckets, M = a->m.code_bytes;
+    pa_lance_reader *lr = a->files[f];
+    if (first > rg->num_rows || n > rg->num_rows - first)
+        return pa_fail(PA_ERR_RANGE, "%s: partition %u range %u has %" PRIu64 " rows, not [%"
+                       PRIu64 ", %" PRIu64 ")", a->dir, p, r, rg->num_rows, first, first + n);
+    if (!ids && !c->ids && !(c->ids = pa_malloc((size_t)c->piece * 8, "row id buffer")))
+        return PA_ERR_NOMEM;
+    if (!codes && !c->codes && !(c->codes = pa_malloc((size_t)c->piece * M, "code buffer")))
+        return PA_ERR_NOMEM;
+    if (first == 0)
+        pa_rows_hash_reset(c->h);
+    pa_status st = PA_OK;
+    for (uint64_t done = 0; done < n && st == PA_OK;) {
+        uint64_t k = PA_MIN(c->piece, n - done);
+        uint64_t row = rg->offset + first + done;
+        uint64_t *pi = ids ? ids + done : c->ids;
+        uint8_t *pc = codes ? codes + done * M : c->codes;
+        if ((st = pa_lance_reader_read(lr, 0, row, k, pi)) != PA_OK ||
+            (st = pa_lance_reader_read(lr, 1, row, k, c->parts)) != PA_OK ||
+            (st = pa_lance_reader_read(lr, 2, row, k, pc)) != PA_OK)
+            return pa_fail_prefix(st, "%s: partition %u range %u", a->dir, p, r);
+        for (uint64_t j = 0; j < k; j++)
+            if (c->parts[j] != p)
+                return pa_fail(PA_ERR_FORMAT, "%s/%s: row %" PRIu64 " has part_id %u but lies "
+                               "in a range of partition %u", a->dir, a->m.files[f].path,
+                               row + j, c->parts[j], p);
+        pa_rows_hash_update(c->h, pi, c->parts, pc, k);
+        done += k;
+    }
+    if (first + n == rg->num_rows) {
+        uint64_t got = pa_rows_hash_digest(c->h);
+        if (got != rg->xxh3)
+            return pa_fail(PA_ERR_FORMAT, "%s/%s: partition %u range %u (rows [%" PRIu64 ", %"
+                           PRIu64 ")): checksum %016" PRIx64 ", the manifest records %016" PRIx64
+                           " (the rows were changed or damaged)", a->dir, a->m.files[f].path, p,
+                           r, rg->offset, rg->offset + rg->num_rows, got, rg->xxh3);
+    }
+    return PA_OK;
+}
+
+/* Reads partition p's ranges, checked (the shuffle read). */
+static pa_status read_partition_checked(pa_artifact *a, uint32_t p, uint64_t *row_ids,
+                                        uint8_t *codes, pa_range_check *c)
+{
+    const pa_part_ranges *pr = &a->m.parts[p];
+    uint64_t at = 0;
+    for (uint32_t k = 0; k < pr->num_ranges; k++) {
+        pa_status st = pa_artifact_read_range(a, p, k, 0, pr->ranges[k].num_rows,
+                                              row_ids ? row_ids + at : NULL,
+                                              codes ? codes + at * a->m.code_bytes : NULL, c);
+        if (st != PA_OK)
+            return st;
+        at += pr->ranges[k].num_rows;
+    }
+    return PA_OK;
+}
+
 pa_status pa_artifact_read_partition(pa_artifact *a, uint32_t p, uint64_t *row_ids,
                                      uint8_t *codes)
 {
     if (p >= a->m.num_partitions)
         return pa_fail(PA_ERR_RANGE, "%s: partition %u does not exist (the artifact has %u)",
                        a->dir, p, a->m.num_partitions);
-    const pa_part_ranges *pr = &a->m.parts[p];
-    pa_lance_reader *r = a->files[p % a->m.num_buckets];
-    uint64_t at = 0;
-    for (uint32_t k = 0; k < pr->num_ranges; k++) {
-        const pa_range *rg = &pr->ranges[k];
-        pa_status st = PA_OK;
-        if (row_ids)
-            st = pa_lance_reader_read(r, 0, rg->offset, rg->num_rows, row_ids + at);
-        if (st == PA_OK && codes)
-            st = pa_lance_reader_read(r, 2, rg->offset, rg->num_rows,
-                                      codes + at * a->m.code_bytes);
-        if (st != PA_OK)
-            return pa_fail_prefix(st, "%s: partition %u range %u", a->dir, p, k);
-        at += rg->num_rows;
-    }
-    return PA_OK;
+    pa_range_check *c = NULL;
+    pa_status st = pa_range_check_new(&c, a->m.code_bytes);
+    if (st == PA_OK)
+        st = read_partition_checked(a, p, row_ids, codes, c);
+    pa_range_check_free(c);
+    return st;
 }
 
 uint64_t pa_artifact_bytes_read(const pa_artifact *a)
@@ -176,20 +405,10 @@ uint64_t pa_artifact_bytes_read(const pa_artifact *a)
     return n;
 }
 
-typedef struct owned_range {
-    uint64_t offset, num_rows;
-    uint32_t part;
-} owned_range;
-
-static int cmp_owned(const void *x, const void *y)
-{
-    const owned_range *a = x, *b = y;
-    return a->offset < b->offset ? -1 : a->offset > b->offset;
-}
-
-/* Checks file f: its checksum, that its ranges tile [0, rows) exactly, and that every row of a
- * range carries that range's part_id. */
-static pa_status verify_file(pa_artifact *a, uint32_t f, pa_artifact_verify_report *rep)
+/* Checks file f: its whole-file checksum, then every range read back checked (part ids and
+ * the range's checksum); the tiling of the file by its ranges was checked at open. */
+static pa_status verify_file(pa_artifact *a, uint32_t f, pa_artifact_verify_report *rep,
+                             pa_range_check *c)
 {
     const pa_artifact_file_rec *rec = &a->m.files[f];
     char path[4096];
@@ -201,51 +420,16 @@ static pa_status verify_file(pa_artifact *a, uint32_t f, pa_artifact_verify_repo
     if (h != rec->xxh64)
         return pa_fail(PA_ERR_FORMAT, "%s: XXH64 is %016" PRIx64 ", the manifest says %016" PRIx64
                        " (the file was changed or damaged)", path, h, rec->xxh64);
+    pa_owned_range *rs = NULL;
     size_t n = 0;
-    for (uint32_t p = f; p < a->m.num_partitions; p += a->m.num_buckets)
-        n += a->m.parts[p].num_ranges;
-    owned_range *rs = pa_malloc((n ? n : 1) * sizeof *rs, "range list");
-    if (!rs)
-        return PA_ERR_NOMEM;
-    size_t k = 0;
-    for (uint32_t p = f; p < a->m.num_partitions; p += a->m.num_buckets)
-        for (uint32_t r = 0; r < a->m.parts[p].num_ranges; r++)
-            rs[k++] = (owned_range){a->m.parts[p].ranges[r].offset,
-                                    a->m.parts[p].ranges[r].num_rows, p};
-    qsort(rs, n, sizeof *rs, cmp_owned);
-    uint64_t expect = 0;
+    if ((st = pa_artifact_file_ranges(a, f, &rs, &n)) != PA_OK)
+        return st;
     for (size_t i = 0; i < n && st == PA_OK; i++) {
-        if (rs[i].offset != expect)
-            st = pa_fail(PA_ERR_FORMAT, "%s: rows [%" PRIu64 ", %" PRIu64 ") %s (partition %u's "
-                         "range starts at %" PRIu64 ")", path,
-                         PA_MIN(expect, rs[i].offset), PA_MAX(expect, rs[i].offset),
-                         rs[i].offset > expect ? "belong to no range" : "are in two ranges",
-                         rs[i].part, rs[i].offset);
-        expect = rs[i].offset + rs[i].num_rows;
-    }
-    if (st == PA_OK && expect != rec->rows)
-        st = pa_fail(PA_ERR_FORMAT, "%s: ranges end at row %" PRIu64 ", the file has %" PRIu64,
-                     path, expect, rec->rows);
-    /* part ids, in pieces of at most 1M rows */
-    const uint64_t piece = 1u << 20;
-    uint32_t *ids = st == PA_OK ? pa_malloc((size_t)piece * 4, "part id buffer") : NULL;
-    if (st == PA_OK && !ids)
-        st = PA_ERR_NOMEM;
-    for (size_t i = 0; i < n && st == PA_OK; i++) {
-        for (uint64_t done = 0; done < rs[i].num_rows && st == PA_OK;) {
-            uint64_t len = PA_MIN(piece, rs[i].num_rows - done);
-            st = pa_lance_reader_read(a->files[f], 1, rs[i].offset + done, len, ids);
-            for (uint64_t j = 0; j < len && st == PA_OK; j++)
-                if (ids[j] != rs[i].part)
-                    st = pa_fail(PA_ERR_FORMAT, "%s: row %" PRIu64 " has part_id %u but lies in "
-                                 "a range of partition %u", path, rs[i].offset + done + j, ids[j],
-                                 rs[i].part);
-            done += len;
-        }
+        st = pa_artifact_read_range(a, rs[i].part, rs[i].index, 0, rs[i].num_rows, NULL, NULL,
+                                    c);
         rep->ranges_checked++;
         rep->rows_checked += rs[i].num_rows;
     }
-    free(ids);
     free(rs);
     rep->files_checked++;
     return st;
@@ -257,11 +441,13 @@ pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report)
     pa_artifact_verify_report local = {0};
     pa_artifact_verify_report *rep = report ? report : &local;
     memset(rep, 0, sizeof *rep);
-    for (uint32_t f = 0; f < a->m.num_files; f++) {
-        pa_status st = verify_file(a, f, rep);
-        if (st != PA_OK)
-            return st;
-    }
+    pa_range_check *c = NULL;
+    pa_status st = pa_range_check_new(&c, a->m.code_bytes);
+    for (uint32_t f = 0; st == PA_OK && f < a->m.num_files; f++)
+        st = verify_file(a, f, rep, c);
+    pa_range_check_free(c);
+    if (st != PA_OK)
+        return st;
     if (rep->rows_checked != a->m.total_rows)
         return pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " rows checked, total_rows is %" PRIu64,
                        a->dir, rep->rows_checked, a->m.total_rows);
@@ -305,6 +491,9 @@ static void *scan_worker(void *arg)
 {
     pa_artifact_scan *s = arg;
     pa_artifact *a = s->a;
+    pa_range_check *c = NULL;
+    pa_status cst = pa_range_check_new(&c, a->m.code_bytes);
+    char *cerr = cst != PA_OK ? strdup(pa_last_error()) : NULL;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->stop && s->next_claim < a->m.num_partitions && s->inflight > 0 &&
@@ -322,16 +511,24 @@ static void *scan_worker(void *arg)
         sl->rows = n;
         sl->ids = pa_malloc((size_t)n * 8, "partition row ids");
         sl->codes = pa_malloc((size_t)n * a->m.code_bytes, "partition codes");
-        sl->st = sl->ids && sl->codes ? pa_artifact_read_partition(a, p, sl->ids, sl->codes)
-                                      : PA_ERR_NOMEM;
-        if (sl->st != PA_OK)
-            sl->err = strdup(pa_last_error());
+        if (cst != PA_OK) {
+            sl->st = cst;
+            sl->err = cerr ? strdup(cerr) : NULL;
+        } else {
+            sl->st = sl->ids && sl->codes ? read_partition_checked(a, p, sl->ids, sl->codes, c)
+                                          : pa_fail(PA_ERR_NOMEM, "%s: out of memory reading "
+                                                    "partition %u", a->dir, p);
+            if (sl->st != PA_OK)
+                sl->err = strdup(pa_last_error());
+        }
 
         pthread_mutex_lock(&s->mu);
         sl->ready = true;
         pthread_cond_broadcast(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
+    pa_range_check_free(c);
+    free(cerr);
     return NULL;
 }
 

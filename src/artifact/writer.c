@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define DEFAULT_BUDGET ((uint64_t)256 << 20)
 #define DEFAULT_MAX_BUCKETS 64
@@ -47,6 +48,7 @@ struct pa_artifact_writer {
     uint64_t *counts;    /* per local partition (part_id / B) */
     uint32_t max_local;  /* partitions per bucket, rounded up */
     pa_artifact_write_stats stats;
+    XXH3_state_t *id_hash;    /* the artifact id: the parameters and every range's checksum */
     bool finished, failed, locked;
 };
 
@@ -150,8 +152,10 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
  * the number of rows known, the range table they will make is reserved from the budget too:
  * every flush of a bucket adds a range for each of its partitions in the buffer, so smaller
  * buffers mean more ranges; the buffer size is lowered until both fit. */
-static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t rows)
+static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t rows,
+                              uint64_t max_rows)
 {
+    max_rows = max_rows ? PA_MAX(max_rows, (uint64_t)MIN_BUFFER_ROWS) : UINT64_MAX;
     uint32_t B = w->m.num_buckets;
     w->row_bytes = 8 + 4 + w->m.code_bytes;
     w->max_local = (w->m.num_partitions + B - 1) / B;
@@ -167,7 +171,7 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
                        "or use fewer buckets",
                        w->dir, budget, B, w->row_bytes, min_need, MIN_BUFFER_ROWS);
     const uint64_t per_row = (uint64_t)(B + 1) * w->row_bytes;
-    w->cap = (budget - fixed) / per_row;
+    w->cap = PA_MIN((budget - fixed) / per_row, max_rows);
     uint64_t range_bytes = 0;
     for (int it = 0; rows && it < 32; it++) {
         uint64_t flushes = rows / w->cap + B;
@@ -175,6 +179,7 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
         ranges = PA_MIN(ranges, rows + w->m.num_partitions);
         range_bytes = ranges * 2 * sizeof(pa_range); /* the arrays grow by doubling */
         uint64_t cap = range_bytes < budget - fixed ? (budget - fixed - range_bytes) / per_row : 0;
+        cap = PA_MIN(cap, max_rows);
         if (cap < MIN_BUFFER_ROWS)
             return pa_fail(PA_ERR_BUDGET,
                            "%s: a memory budget of %" PRIu64 " bytes is too small for %" PRIu64
@@ -203,9 +208,17 @@ static pa_status open_buckets(pa_artifact_writer *w)
     w->scratch_ids = pa_malloc(cap * 8, "sort scratch");
     w->scratch_parts = pa_malloc(cap * 4, "sort scratch");
     w->scratch_codes = pa_malloc(cap * M, "sort scratch");
+    w->id_hash = XXH3_createState();
     if (!w->buckets || !w->m.parts || !w->counts || !w->scratch_ids || !w->scratch_parts ||
-        !w->scratch_codes)
-        return PA_ERR_NOMEM;
+        !w->scratch_codes || !w->id_hash)
+        return pa_fail(PA_ERR_NOMEM, "%s: out of memory for the artifact writer", w->dir);
+    /* the id starts from the parameters, so that artifacts of different shapes differ */
+    const uint32_t shape[] = {w->m.num_partitions, B, w->m.code_bytes, w->m.num_bits,
+                              w->m.dimension};
+    XXH3_64bits_reset(w->id_hash);
+    XXH3_64bits_update(w->id_hash, shape, sizeof shape);
+    XXH3_64bits_update(w->id_hash, w->m.metric, strlen(w->m.metric));
+    XXH3_64bits_update(w->id_hash, &w->m.model_xxh64, sizeof w->m.model_xxh64);
     const pa_field fields[] = {{PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1},
                                {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
                                {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, w->m.code_bytes}};
@@ -252,7 +265,7 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
     pa_status st = w->dir ? init_params(w, params) : PA_ERR_NOMEM;
     if (st == PA_OK)
         st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET,
-                          params->expected_rows);
+                          params->expected_rows, params->max_buffer_rows);
     if (st == PA_OK && (st = check_not_committed(dir)) == PA_OK)
         st = make_dir(dir, &w->created_dir);
     /* One writer per directory: a second one (the same command started twice) would write into
@@ -322,8 +335,13 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
     for (uint32_t k = 0; k < nloc; k++) {
         uint64_t end = cnt[k];
         if (end > start) {
+            /* the range's checksum, over exactly what the reader will decode */
+            uint64_t sum = pa_range_checksum(w->scratch_ids + start, w->scratch_parts + start,
+                                             w->scratch_codes + start * M, end - start,
+                                             (uint32_t)M);
+            XXH3_64bits_update(w->id_hash, &sum, sizeof sum);
             st = pa_part_add_range(&w->m.parts[(uint64_t)k * B + b], bk->file_rows + start,
-                                   end - start);
+                                   end - start, sum);
             if (st != PA_OK)
                 return st;
             w->stats.ranges++;
@@ -392,9 +410,22 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         st = PA_ERR_NOMEM;
     else
         w->m.num_files = B;
+    for (uint32_t b = 0; st == PA_OK && b < B; b++)
+        st = flush_bucket(w, b);
+    /* Every range is known now: the artifact's id is derived from all their checksums (so the
+     * same rows give the same bytes), and every bucket file carries it, so that a bucket file
+     * of another artifact is refused when opened. */
+    if (st == PA_OK)
+        w->m.artifact_id = XXH3_64bits_digest(w->id_hash);
     for (uint32_t b = 0; st == PA_OK && b < B; b++) {
         bucket *bk = &w->buckets[b];
-        if ((st = flush_bucket(w, b)) != PA_OK || (st = pa_lance_writer_close(bk->lw)) != PA_OK)
+        char id[17], num[16];
+        snprintf(id, sizeof id, "%016" PRIx64, w->m.artifact_id);
+        snprintf(num, sizeof num, "%u", b);
+        if ((st = pa_lance_writer_set_metadata(bk->lw, PA_ARTIFACT_META_ID, id, 16)) != PA_OK ||
+            (st = pa_lance_writer_set_metadata(bk->lw, PA_ARTIFACT_META_BUCKET, num,
+                                               strlen(num))) != PA_OK ||
+            (st = pa_lance_writer_close(bk->lw)) != PA_OK)
             break;
         char rel[64];
         pa_artifact_bucket_path(b, rel, sizeof rel);
@@ -485,6 +516,7 @@ void pa_artifact_writer_free(pa_artifact_writer *w)
     free(w->scratch_parts);
     free(w->scratch_codes);
     free(w->counts);
+    XXH3_freeState(w->id_hash);
     if (w->lock_fd >= 0)
         close(w->lock_fd); /* drops the lock */
     pa_manifest_clear(&w->m);

@@ -60,7 +60,8 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
  * hold that much, or the finalizer would be killed for memory half-way through. The writer's
  * part (*scratch) is set aside; the rest of the budget is the scan's read-ahead. */
 static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
-                                        uint32_t code_bytes, uint64_t budget, uint64_t *scratch)
+                                        uint32_t code_bytes, uint64_t budget,
+                                        uint64_t manifest_bytes, uint64_t *scratch)
 {
     pa_artifact_info ai;
     pa_artifact_get_info(a, &ai);
@@ -72,13 +73,16 @@ static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
         if (pa_artifact_partition(a, p, &n, &file, &ranges) == PA_OK && n > max_rows)
             max_rows = n, max_p = p;
     }
-    *scratch = pa_index_writer_scratch(max_rows, code_bytes);
+    /* the manifest's tables (pa_manifest_bytes) are held throughout: set aside with the
+     * writer's part */
+    *scratch = pa_index_writer_scratch(max_rows, code_bytes) + manifest_bytes;
     const uint64_t need = max_rows * (8 + (uint64_t)code_bytes) + *scratch;
     if (need > budget)
         return pa_fail(PA_ERR_BUDGET, "artifact %s: partition %u holds %" PRIu64 " rows, which "
-                       "need %" PRIu64 " bytes to read, sort and write (%u-byte codes), more "
-                       "than the memory budget of %" PRIu64 " bytes; raise the budget "
-                       "(--memory)", dir, max_p, max_rows, need, code_bytes, budget);
+                       "need %" PRIu64 " bytes to read, sort and write (%u-byte codes), and the "
+                       "manifest's tables %" PRIu64 " bytes, more than the memory budget of %"
+                       PRIu64 " bytes; raise the budget (--memory)", dir, max_p, max_rows,
+                       need - manifest_bytes, code_bytes, manifest_bytes, budget);
     return PA_OK;
 }
 
@@ -100,7 +104,9 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     pa_index_writer *w = NULL;
     pa_artifact_scan *scan = NULL;
     char mpath[4096];
-    pa_status st = pa_artifact_open(&a, artifact_dir);
+    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_FINALIZE_DEFAULT_BUDGET;
+    uint64_t manifest_bytes = 0;
+    pa_status st = pa_artifact_open_budget(&a, artifact_dir, budget, &manifest_bytes);
     pa_artifact_info ai;
     if (st == PA_OK) {
         pa_artifact_get_info(a, &ai);
@@ -120,16 +126,20 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     uint64_t want = st == PA_OK ? pa_artifact_model_xxh64(a) : 0, have = 0;
     if (st == PA_OK)
         st = pa_file_xxh64(mpath, &have, NULL);
-    if (st == PA_OK && want) {
-        if (have != want)
-            st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %016" PRIx64 ") is not the model "
-                         "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
-                         artifact_dir, ai.model, want);
-    }
-    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_FINALIZE_DEFAULT_BUDGET;
+    /* the codes mean something only with the model they were made with: a missing hash is a
+     * failure, never a skipped check */
+    if (st == PA_OK && !ai.model)
+        st = pa_fail(PA_ERR_INVALID, "artifact %s records no model hash, so model %s cannot be "
+                     "checked against it; encode the artifact with its model recorded",
+                     artifact_dir, mpath);
+    if (st == PA_OK && have != want)
+        st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %016" PRIx64 ") is not the model "
+                     "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
+                     artifact_dir, ai.model, want);
     uint64_t scratch = 0;
     if (st == PA_OK)
-        st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, &scratch);
+        st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,
+                                    &scratch);
     if (st == PA_OK)
         st = pa_index_writer_create(&w, out_dir, &arr, have);
     if (st == PA_OK) /* the read-ahead gets what the writer does not need */

@@ -254,15 +254,53 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     uint64_t model_hash = 0;
     if (st == PA_OK)
         st = pa_file_xxh64(model_path, &model_hash, NULL);
+    const void *rec_hash;
+    size_t rec_len;
+    if (st == PA_OK && pa_lance_reader_metadata(r, PA_ROWS_META_MODEL, &rec_hash, &rec_len) ==
+                           PA_OK) { /* rows exported from an artifact name their model */
+        char want[17], got[17];
+        snprintf(got, sizeof got, "%016" PRIx64, model_hash);
+        snprintf(want, sizeof want, "%.*s", (int)PA_MIN(rec_len, (size_t)16),
+                 (const char *)rec_hash);
+        if (rec_len != 16 || strcmp(want, got) != 0)
+            st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %s) is not the model rows file %s was "
+                         "encoded with (XXH64 %s)", model_path, got, rows_path, want);
+    }
     if (st == PA_OK)
         st = pa_index_writer_create(&w, out_dir, &arr, model_hash);
+    /* a rows file export-rows wrote records the checksum of its rows: checked as they are
+     * read (once, in order), before anything is committed */
+    uint64_t want_sum = 0;
+    pa_rows_hash *rh = NULL;
+    if (st == PA_OK && pa_lance_reader_metadata(r, PA_ROWS_META_CHECKSUM, &rec_hash, &rec_len) ==
+                           PA_OK) {
+        char hex[17] = "", *end = NULL;
+        snprintf(hex, sizeof hex, "%.*s", (int)PA_MIN(rec_len, (size_t)16), (const char *)rec_hash);
+        want_sum = strtoull(hex, &end, 16);
+        if (rec_len != 16 || *end)
+            st = pa_fail(PA_ERR_FORMAT, "rows file %s: its checksum (%s) is not 16 hex digits",
+                         rows_path, PA_ROWS_META_CHECKSUM);
+        else
+            st = pa_rows_hash_new(&rh, g.M);
+    }
     bool one_chunk = total <= g.chunk_rows;
     for (uint64_t off = 0; st == PA_OK && off < total; off += g.chunk_rows) {
         uint64_t n = PA_MIN(g.chunk_rows, total - off);
         if ((st = pa_lance_reader_read(r, col[0], off, n, g.ids)) != PA_OK ||
             (st = pa_lance_reader_read(r, col[1], off, n, g.parts)) != PA_OK ||
-            (st = pa_lance_reader_read(r, col[2], off, n, g.codes)) != PA_OK ||
-            (st = sort_chunk(&g, off, n)) != PA_OK)
+            (st = pa_lance_reader_read(r, col[2], off, n, g.codes)) != PA_OK)
+            break;
+        if (rh) {
+            pa_rows_hash_update(rh, g.ids, g.parts, g.codes, n);
+            uint64_t got = off + n == total ? pa_rows_hash_digest(rh) : want_sum;
+            if (got != want_sum) {
+                st = pa_fail(PA_ERR_FORMAT, "rows file %s: checksum %016" PRIx64 " of its %" PRIu64
+                             " rows, the file records %016" PRIx64 " (the rows were changed or "
+                             "damaged)", rows_path, got, total, want_sum);
+                break;
+            }
+        }
+        if ((st = sort_chunk(&g, off, n)) != PA_OK)
             break;
         if (one_chunk) { /* the writer's copy of the largest partition must fit beside it */
             uint64_t maxp = 0;
@@ -309,6 +347,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
         free(g.runs[i].counts), free(g.runs[i].buf);
     }
     free(g.runs);
+    pa_rows_hash_free(rh);
     free(g.ids), free(g.parts), free(g.codes), free(g.recs), free(g.counts), free(g.starts);
     pa_index_writer_free(w);
     pa_lance_reader_free(r);
@@ -317,6 +356,15 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
 }
 
 /* ---- rows files from an artifact (the generic path's input, for tests and benchmarks) ---- */
+
+/* Appends n rows to the rows file, hashing them for its checksum. */
+static pa_status export_append(pa_lance_writer *lw, pa_rows_hash *h, const uint64_t *ids,
+                               const uint32_t *parts, const uint8_t *codes, uint64_t n)
+{
+    const void *cols[3] = {ids, parts, codes};
+    pa_rows_hash_update(h, ids, parts, codes, n);
+    return pa_lance_writer_append(lw, cols, n);
+}
 
 pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_path,
                                   uint64_t shuffle_seed, uint64_t *rows_out)
@@ -333,6 +381,11 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
                      {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
                      {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, M}};
     st = pa_lance_writer_create(&lw, rows_path, f, 3, NULL);
+    if (st == PA_OK && pa_artifact_model_xxh64(a)) { /* finalize --rows checks its model */
+        char h[17];
+        snprintf(h, sizeof h, "%016" PRIx64, pa_artifact_model_xxh64(a));
+        st = pa_lance_writer_set_metadata(lw, PA_ROWS_META_MODEL, h, 16);
+    }
     /* shuffled: everything in memory; in file order: one chunk per read */
     const uint64_t chunk = shuffle_seed ? PA_MAX(ai.total_rows, 1) : 65536;
     uint64_t *ids = st == PA_OK ? pa_malloc(8 * chunk, "export row ids") : NULL;
@@ -340,31 +393,40 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
     uint8_t *codes = st == PA_OK ? pa_malloc(chunk * M, "export codes") : NULL;
     if (st == PA_OK && (!ids || !parts || !codes))
         st = PA_ERR_NOMEM;
+    /* each file in row order, range by range, every range checked as it is read (its part
+     * ids and checksum; the ranges tile the file, as the artifact's open checked) */
+    pa_range_check *chk = NULL;
+    pa_rows_hash *rh = NULL; /* the rows file's own checksum, for finalize --rows */
+    if (st == PA_OK)
+        st = pa_range_check_new(&chk, M);
+    if (st == PA_OK)
+        st = pa_rows_hash_new(&rh, M);
     uint64_t have = 0;
     for (uint32_t fi = 0; st == PA_OK && fi < ai.num_files; fi++) {
-        const char *rel;
-        uint64_t frows, fbytes;
-        char path[4096];
-        pa_lance_reader *r = NULL;
-        if ((st = pa_artifact_file(a, fi, &rel, &frows, &fbytes)) != PA_OK)
+        pa_owned_range *rs = NULL;
+        size_t nr = 0;
+        if ((st = pa_artifact_file_ranges(a, fi, &rs, &nr)) != PA_OK)
             break;
-        snprintf(path, sizeof path, "%s/%s", artifact_dir, rel);
-        if ((st = pa_lance_reader_open(&r, path)) != PA_OK)
-            break;
-        for (uint64_t off = 0; st == PA_OK && off < frows;) {
-            uint64_t n = PA_MIN(chunk - have, frows - off);
-            if ((st = pa_lance_reader_read(r, 0, off, n, ids + have)) != PA_OK ||
-                (st = pa_lance_reader_read(r, 1, off, n, parts + have)) != PA_OK ||
-                (st = pa_lance_reader_read(r, 2, off, n, codes + have * M)) != PA_OK)
-                break;
-            off += n, have += n;
-            if (!shuffle_seed) {
-                const void *cols[3] = {ids, parts, codes};
-                st = pa_lance_writer_append(lw, cols, have);
-                have = 0;
+        for (size_t k = 0; st == PA_OK && k < nr; k++) {
+            for (uint64_t off = 0; st == PA_OK && off < rs[k].num_rows;) {
+                uint64_t n = PA_MIN(chunk - have, rs[k].num_rows - off);
+                st = pa_artifact_read_range(a, rs[k].part, rs[k].index, off, n, ids + have,
+                                            codes + have * M, chk);
+                for (uint64_t j = 0; j < n; j++)
+                    parts[have + j] = rs[k].part;
+                off += n, have += n;
+                if (st == PA_OK && !shuffle_seed && have == chunk) {
+                    st = export_append(lw, rh, ids, parts, codes, have);
+                    have = 0;
+                }
             }
         }
-        pa_lance_reader_free(r);
+        free(rs);
+    }
+    pa_range_check_free(chk);
+    if (st == PA_OK && !shuffle_seed && have) {
+        st = export_append(lw, rh, ids, parts, codes, have);
+        have = 0;
     }
     if (st == PA_OK && shuffle_seed && have) {
         uint64_t s = shuffle_seed;
@@ -378,9 +440,14 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
                 codes[j * M + m] = c;
             }
         }
-        const void *cols[3] = {ids, parts, codes};
-        st = pa_lance_writer_append(lw, cols, have);
+        st = export_append(lw, rh, ids, parts, codes, have);
     }
+    if (st == PA_OK) {
+        char h[17];
+        snprintf(h, sizeof h, "%016" PRIx64, pa_rows_hash_digest(rh));
+        st = pa_lance_writer_set_metadata(lw, PA_ROWS_META_CHECKSUM, h, 16);
+    }
+    pa_rows_hash_free(rh);
     if (st == PA_OK)
         st = pa_lance_writer_close(lw);
     if (st == PA_OK && rows_out)

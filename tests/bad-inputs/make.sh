@@ -56,14 +56,14 @@ art json-truncated; truncate -s 100 "$A/json-truncated/manifest.json"
 art json-array; echo '[1,2,3]' > "$A/json-array/manifest.json"
 art json-empty; : > "$A/json-empty/manifest.json"
 art wrong-format; man wrong-format 's/"partifact.artifact"/"lance.index"/'
-art future-version; man future-version 's/"format_version":1/"format_version":7/'
-art rows-contradict; man rows-contradict 's/"rows":94,"bytes":2098/"rows":95,"bytes":2098/'
-art bytes-contradict; man bytes-contradict 's/"rows":113,"bytes":2546/"rows":113,"bytes":2547/'
-art checksum-contradict; man checksum-contradict 's/"xxh64":"be7777b551f48879"/"xxh64":"be7777b551f48878"/'
+art future-version; man future-version 's/"format_version":2/"format_version":7/'
+art rows-contradict; man rows-contradict 's/"rows":94,"bytes":2165/"rows":95,"bytes":2165/'
+art bytes-contradict; man bytes-contradict 's/"rows":113,"bytes":2613/"rows":113,"bytes":2614/'
+art checksum-contradict; man checksum-contradict 's/"xxh64":"123d11bfa71a0941"/"xxh64":"123d11bfa71a0940"/'
 art total-contradict; man total-contradict 's/"total_rows":300/"total_rows":301/'
-art partition-rows; man partition-rows 's/"rows":38,"ranges":\[\[0,38\]\]/"rows":37,"ranges":[[0,37]]/'
-art range-overlap; man range-overlap 's/"ranges":\[\[38,36\]\]/"ranges":[[37,36]]/'
-art range-past-file; man range-past-file 's/"ranges":\[\[74,39\]\]/"ranges":[[75,39]]/'
+art partition-rows; man partition-rows 's/"rows":38,"ranges":\[\[0,38,/"rows":37,"ranges":[[0,37,/'
+art range-overlap; man range-overlap 's/"ranges":\[\[38,36,/"ranges":[[37,36,/'
+art range-past-file; man range-past-file 's/"ranges":\[\[74,39,/"ranges":[[75,39,/'
 art wrong-bucket; man wrong-bucket 's/{"id":3,"file":0/{"id":3,"file":1/'
 art too-many-buckets; man too-many-buckets 's/"num_buckets":3/"num_buckets":9/'
 art bad-metric; man bad-metric 's/"metric":"l2"/"metric":"hamming"/'
@@ -74,6 +74,32 @@ art bucket-flipped; put_hex "$A/bucket-flipped/partitions/bucket-00000.lance" 10
 art bucket-swapped; cp "$A/bucket-swapped/partitions/bucket-00002.lance" "$A/bucket-swapped/partitions/bucket-00001.lance"
 art bucket-empty; : > "$A/bucket-empty/partitions/bucket-00000.lance"
 mkdir -p "$A/not-a-dir-parent"; : > "$A/not-a-dir-parent/file"
+
+# ---- what every consumer of an artifact checks (finalize, export-rows, inspect --read):
+# artifacts of 4 partitions in 2 buckets made with a recorded model (dimension 16, 2 sub-vectors)
+q "$PA" gen-vectors --out "$D/ok/v16k.fvecs" --rows 1000 --dim 16 --clusters 4 --seed 1
+q "$PA" train --input "$D/ok/v16k.fvecs" --partitions 4 --sub-vectors 2 --max-iters 3 --seed 1 --out "$D/ok/m16a.lance"
+q "$PA" train --input "$D/ok/v16k.fvecs" --partitions 4 --sub-vectors 2 --max-iters 3 --seed 2 --out "$D/ok/m16b.lance"
+gen16() { q "$PA" artifact-gen --out "$D/ok/$1" --rows 300 --partitions 4 --sub-vectors 2 --buckets 2 --seed 5 "${@:2}"; }
+gen16 gen-a --model "$D/ok/m16a.lance"
+gen16 gen-b --model "$D/ok/m16b.lance"   # the same rows, another artifact
+gen16 gen-nomodel
+q "$PA" export-rows --artifact "$D/ok/gen-a" --out "$D/ok/gen-a-rows.lance"   # names its model
+C=$D/chk; mkdir -p "$C"
+chk() { rm -rf "$C/$1"; cp -r "$D/ok/gen-a" "$C/$1"; }
+cman() { sed -i -E "$2" "$C/$1/manifest.json"; }
+# its manifest: partitions 0 [[0,70,..]] and 2 [[70,74,..]] in bucket 0 (144 rows), 1 [[0,82,..]]
+# and 3 [[82,74,..]] in bucket 1
+chk overlap; cman overlap 's/"ranges":\[\[70,74,/"ranges":[[69,74,/'
+chk past-file; cman past-file 's/"ranges":\[\[70,74,/"ranges":[[71,74,/'
+chk wrong-part  # partitions 0 and 2 (one bucket) trade their ranges and row counts
+cman wrong-part 's/("id":0,"file":0,)("rows":70,"ranges":\[\[[^]]*\]\])(.*"id":2,"file":0,)("rows":74,"ranges":\[\[[^]]*\]\])/\1\4\3\2/'
+chk copied; cp "$D/ok/gen-b/partitions/bucket-00001.lance" "$C/copied/partitions/"
+cp "$D/ok/gen-a-rows.lance" "$C/rows-flipped.lance"; put_hex "$C/rows-flipped.lance" 8 ff   # row 1's row id
+chk flipped; put_hex "$C/flipped/partitions/bucket-00000.lance" 8 ff   # row 1's row id
+chk no-checksum; cman no-checksum 's/\[\[0,82,"[0-9a-f]+"\]\]/[[0,82]]/'
+chk old-version; cman old-version 's/"format_version":2/"format_version":1/'
+chk other-algo; cman other-algo 's/"range_checksum":"xxh3_64"/"range_checksum":"crc32c"/'
 
 # ---- vector inputs
 V=$D/vec; mkdir -p "$V"

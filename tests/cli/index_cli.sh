@@ -34,7 +34,7 @@ for f in index.idx auxiliary.idx; do
 done
 expect_exit 1 sh -c "ls '$T' | grep -e partial -e spill"
 # a partition larger than the memory budget is refused up front, with the numbers, both paths
-expect_err 2 "which need 105792 bytes to read, sort and write (8-byte codes), more than the memory budget of 16384 bytes; raise the budget (--memory)" \
+expect_err 2 "which need 105792 bytes to read, sort and write (8-byte codes), and the manifest's tables 3840 bytes, more than the memory budget of 16384 bytes; raise the budget (--memory)" \
     "$PA" finalize --artifact "$T/a" --out "$T/small" --memory 16KiB
 expect_err 2 "which need 105792 bytes to merge, sort and write, and the read buffers of 11 spilled runs at least 2816 more: more than the memory budget of 65536 bytes" \
     "$PA" finalize --rows "$T/rows.lance" --model "$T/model.lance" --out "$T/small" --memory 64KiB --tmp "$T"
@@ -74,9 +74,9 @@ expect_err 2 "queries have dimension 16, the base has dimension 32" "$PA" ground
 expect_exit 1 test -e "$T/idx4"
 
 # SIGKILL finalize at several moments: INDEX is either absent or complete, never half-written
-expect_exit 0 "$PA" artifact-gen --out "$T/big" --rows 1000000 --partitions 64 --sub-vectors 16
 expect_exit 0 "$PA" gen-vectors --out "$T/b128.fvecs" --rows 3000 --dim 128
 expect_exit 0 "$PA" train --input "$T/b128.fvecs" --partitions 64 --sub-vectors 16 --max-iters 2 --out "$T/m64.lance"
+expect_exit 0 "$PA" artifact-gen --out "$T/big" --rows 1000000 --partitions 64 --sub-vectors 16 --model "$T/m64.lance"
 for d in 0.005 0.02 0.04 0.08 0.12 0.2 0.5; do
   rm -rf "$T/kix" "$T"/kix.partial-*
   "$PA" finalize --artifact "$T/big" --model "$T/m64.lance" --out "$T/kix" >/dev/null 2>&1 & pid=$!

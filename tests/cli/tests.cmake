@@ -40,3 +40,9 @@ set_tests_properties(encode_kill PROPERTIES LABELS "cli;crash")
 add_test(NAME index_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_kill.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/index_kill 12)
 set_tests_properties(index_kill PROPERTIES LABELS "cli;crash")
+
+# finalize over a manifest of 100k+ ranges peaks within --memory + the stated fixed cost
+# (/usr/bin/time -v); not under the sanitizers (label memory only).
+add_test(NAME manifest_memory COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/manifest_memory.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/manifest_memory)
+set_tests_properties(manifest_memory PROPERTIES LABELS "memory")

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 
 
@@ -134,9 +135,9 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
         }
     }
     CHECK(bad == 0);
-    /* reading every partition back reads exactly its row ids and codes (full-zip pages), plus
-     * each file's footer and metadata once; no part ids */
-    uint64_t payload = n * (8 + M);
+    /* reading every partition back reads exactly its row ids, part ids (checked against the
+     * range) and codes (full-zip pages), plus each file's footer and metadata once */
+    uint64_t payload = n * (8 + 4 + M);
     uint64_t read = pa_artifact_bytes_read(a);
     uint64_t meta = 0;
     for (uint32_t f = 0; f < info.num_files; f++) {
@@ -204,6 +205,8 @@ static pa_artifact_params base_params(void)
                                 .dimension = 64, .memory_bytes = 1u << 20};
 }
 
+static uint8_t code_xor = 0; /* another artifact of the same shape: other codes */
+
 /* Writes a small good artifact at dir. */
 static void write_small(const char *dir)
 {
@@ -217,6 +220,7 @@ static void write_small(const char *dir)
         ids[i] = (uint64_t)i;
         parts[i] = (uint32_t)(i % 20);
         code_of(ids[i], codes + i * M);
+        codes[i * M] ^= code_xor;
     }
     CHECK_OK(pa_artifact_writer_append(w, ids, 400, parts, 400, codes, sizeof codes));
     CHECK_OK(pa_artifact_writer_finish(w));
@@ -360,13 +364,13 @@ static void test_reader_bad_input(void)
     char path[700];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     FILE *f = fopen(path, "w");
-    fputs("{\"format\": \"partifact.artifact\",\n \"format_version\": 1,,}", f);
+    fputs("{\"format\": \"partifact.artifact\",\n \"format_version\": 2,,}", f);
     fclose(f);
-    CHECK_ERR(pa_artifact_open(&a, dir), PA_ERR_FORMAT, "line 2, column");
-    CHECK(strstr(pa_last_error(), "malformed JSON") != NULL);
+    CHECK_ERR(pa_artifact_open(&a, dir), PA_ERR_FORMAT,
+              "manifest.json: line 2, column 22 (byte offset 54): expected a string, found ','");
 
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-version", e_version)),
-              PA_ERR_UNSUPPORTED, "artifact format_version 7; partifact reads version 1");
+              PA_ERR_UNSUPPORTED, "artifact format_version 7; partifact reads version 2");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-total", e_total)), PA_ERR_FORMAT,
               "total_rows is 401 but the partitions hold 400");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-filerows", e_file_rows)), PA_ERR_FORMAT,
@@ -376,13 +380,30 @@ static void test_reader_bad_input(void)
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-range", e_range_out)), PA_ERR_FORMAT,
               "partition 2 range 0 [99, 119) lies outside partitions/bucket-00002.lance's 100 rows");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-noparts", e_no_parts)), PA_ERR_FORMAT,
-              "\"partitions\" must be an array");
+              "the manifest has no \"partitions\"");
 
-    /* the manifest passes its own checks, but verify finds the rows carry other part ids */
+    /* the manifest passes its own checks, but the rows carry other part ids: every read
+     * refuses them, not only verify */
     CHECK_OK(pa_artifact_open(&a, with_manifest_edit("m-swap", e_swap)));
     if (a) {
         CHECK_ERR(pa_artifact_verify(a, NULL), PA_ERR_FORMAT, "row 0 has part_id 0 but lies in a "
                   "range of partition 4");
+        uint64_t ids[40];
+        uint8_t codes[40 * M];
+        CHECK_ERR(pa_artifact_read_partition(a, 0, ids, codes), PA_ERR_FORMAT,
+                  "partitions/bucket-00000.lance: row 20 has part_id 4 but lies in a range of "
+                  "partition 0");
+        pa_artifact_scan *s = NULL;
+        CHECK_OK(pa_artifact_scan_create(&s, a, 1 << 20, 2));
+        const uint64_t *si;
+        const uint8_t *sc;
+        uint32_t sp;
+        uint64_t sn;
+        int done = 0;
+        if (s)
+            CHECK_ERR(pa_artifact_scan_next(s, &sp, &si, &sc, &sn, &done), PA_ERR_FORMAT,
+                      "row 20 has part_id 4 but lies in a range of partition 0");
+        pa_artifact_scan_free(s);
         pa_artifact_free(a);
     }
 
@@ -412,8 +433,126 @@ static void test_reader_bad_input(void)
     CHECK_OK(pa_artifact_open(&a, dir));
     if (a) {
         CHECK_ERR(pa_artifact_verify(a, NULL), PA_ERR_FORMAT, "XXH64 is");
+        /* and reading the range that holds the byte fails on the range's checksum */
+        uint64_t ids[40];
+        uint8_t codes[40 * M];
+        CHECK_ERR(pa_artifact_read_partition(a, 2, ids, codes), PA_ERR_FORMAT,
+                  "partitions/bucket-00002.lance: partition 2 range 0 (rows [0, 20)): checksum ");
+        CHECK(strstr(pa_last_error(), "(the rows were changed or damaged)") != NULL);
         pa_artifact_free(a);
     }
+}
+
+static void e_v1(json_t *r) { json_object_set_new(r, "format_version", json_integer(1)); }
+static void e_algo(json_t *r) { json_object_set_new(r, "range_checksum", json_string("crc32")); }
+static void e_no_algo(json_t *r) { json_object_del(r, "range_checksum"); }
+static void e_no_sum(json_t *r) /* partition 5's range loses its checksum */
+{
+    json_t *p = json_array_get(json_object_get(r, "partitions"), 5);
+    json_array_remove(json_array_get(json_object_get(p, "ranges"), 0), 2);
+}
+static void e_overlap(json_t *r) /* partition 4's range moved one row into partition 0's */
+{
+    json_t *p = json_array_get(json_object_get(r, "partitions"), 4);
+    json_array_set_new(json_array_get(json_object_get(p, "ranges"), 0), 0, json_integer(19));
+}
+
+static void e_unknown(json_t *r) /* unknown members anywhere are skipped, whatever they hold */
+{
+    json_t *x = json_loads("{\"a\":[1,-2.5e3,true,false,null,\"q\\\"\\u0041\\n\",{\"b\":[]}],"
+                           "\"c\":{}}", 0, NULL);
+    json_object_set_new(r, "total_loss", json_real(12.5));
+    json_object_set_new(r, "extra", x);
+    json_object_set_new(json_array_get(json_object_get(r, "files"), 0), "note", json_string("é"));
+    json_object_set_new(json_array_get(json_object_get(r, "partitions"), 3), "path", json_null());
+}
+static void e_deep(json_t *r)
+{
+    json_t *x = json_array();
+    for (int i = 0; i < 70; i++) {
+        json_t *y = json_array();
+        json_array_append_new(y, x);
+        x = y;
+    }
+    json_object_set_new(r, "deep", x);
+}
+
+static void e_late_count(json_t *r) /* num_ranges moved after the tables it sizes */
+{
+    json_t *n = json_incref(json_object_get(r, "num_ranges"));
+    json_object_del(r, "num_ranges");
+    json_object_set_new(r, "num_ranges", n);
+}
+static void e_more_ranges(json_t *r)
+{
+    json_object_set_new(r, "num_ranges", json_integer(json_integer_value(
+                                             json_object_get(r, "num_ranges")) - 1));
+}
+
+/* What every consumer now checks at open, and as it reads (issue 10, item 1). */
+static void test_reader_checks(void)
+{
+    pa_artifact *a = NULL;
+    /* the streaming reader: unknown members skipped, nesting bounded */
+    CHECK_OK(pa_artifact_open(&a, with_manifest_edit("c-unknown", e_unknown)));
+    if (a) {
+        CHECK_OK(pa_artifact_verify(a, NULL));
+        pa_artifact_free(a);
+    }
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-deep", e_deep)), PA_ERR_FORMAT,
+              "nested more than 64 deep");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-late", e_late_count)), PA_ERR_FORMAT,
+              "\"files\" must come after \"num_partitions\", \"num_buckets\" and "
+              "\"num_ranges\"");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-more", e_more_ranges)), PA_ERR_FORMAT,
+              "more ranges listed than num_ranges (19)");
+    /* the tables are refused before they are allocated when they exceed a budget, and what
+     * they take is the one formula */
+    const char *bdir = tpath("c-budget");
+    write_small(bdir);
+    uint64_t need = pa_manifest_bytes(20, 20, 4), got = 0;
+    CHECK_ERR(pa_artifact_open_budget(&a, bdir, need - 1, &got), PA_ERR_BUDGET,
+              "its manifest's 20 ranges in 20 partitions need ");
+    CHECK_OK(pa_artifact_open_budget(&a, bdir, need, &got));
+    CHECK(got == need);
+    pa_artifact_free(a);
+    a = NULL;
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-v1", e_v1)), PA_ERR_UNSUPPORTED,
+              "artifact format_version 1 predates per-range checksums, which partifact needs to "
+              "check what it reads; encode the artifact again");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-algo", e_algo)), PA_ERR_UNSUPPORTED,
+              "range_checksum \"crc32\" is not one partifact computes (\"xxh3_64\")");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-no-algo", e_no_algo)), PA_ERR_FORMAT,
+              "the manifest has no \"range_checksum\" (every range must carry a checksum)");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-no-sum", e_no_sum)), PA_ERR_FORMAT,
+              "partition 5 range 0 has no checksum (expected [offset, num_rows, \"xxh3_64\"])");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-overlap", e_overlap)), PA_ERR_FORMAT,
+              "partitions/bucket-00000.lance: rows [19, 20) are in two ranges (partition 4's "
+              "range starts at 19)");
+
+    /* a bucket file of another artifact of the same shape (same sizes, other codes) */
+    const char *other = tpath("c-other"), *dir = tpath("c-copied");
+    code_xor = 1;
+    write_small(other);
+    code_xor = 0;
+    write_small(dir);
+    char from[700], to[700], cmd[1500];
+    snprintf(from, sizeof from, "%s/partitions/bucket-00001.lance", other);
+    snprintf(to, sizeof to, "%s/partitions/bucket-00001.lance", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+    CHECK(system(cmd) == 0);
+    struct stat s1, s2;
+    CHECK(stat(from, &s1) == 0 && stat(to, &s2) == 0 && s1.st_size == s2.st_size);
+    CHECK_ERR(pa_artifact_open(&a, dir), PA_ERR_FORMAT, "bucket-00001.lance: the file belongs "
+              "to artifact ");
+    CHECK(strstr(pa_last_error(), "a bucket file of another artifact") != NULL);
+
+    /* the checksum covers exactly the decoded columns, in the documented way */
+    uint64_t ids[3] = {1, 2, 3};
+    uint32_t parts[3] = {7, 7, 7};
+    uint8_t codes[3 * 2] = {1, 2, 3, 4, 5, 6};
+    uint64_t h[3] = {XXH3_64bits(ids, 24), XXH3_64bits(parts, 12), XXH3_64bits(codes, 6)};
+    CHECK(pa_range_checksum(ids, parts, codes, 3, 2) == XXH3_64bits(h, sizeof h));
 }
 
 int main(void)
@@ -424,5 +563,6 @@ int main(void)
     test_writer_bad_input();
     test_abort();
     test_reader_bad_input();
+    test_reader_checks();
     TEST_DONE();
 }
