@@ -230,6 +230,9 @@ typedef struct pa_dataset_scan pa_dataset_scan;
 
 PA_API pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds,
                                         const char *column, size_t batch_rows);
+/* Bytes a scan of a column of this type holds for batches of batch_rows rows (0: the default,
+ * 65,536): its values and row addresses, what a memory budget must reserve for it. */
+PA_API uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows);
 
 /* The next batch: *values points at *num_rows rows of the column (row-major), *row_addrs at
  * their row addresses (fragment_id << 32 | offset in fragment). Both stay valid until the next
@@ -610,6 +613,11 @@ PA_API pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, 
  * original vectors (search refine). An id the input does not have is PA_ERR_RANGE. */
 PA_API pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n,
                                        float *out);
+/* Bytes the input holds to read batches of at most max_rows rows (its read buffer, or its
+ * dataset scan's batch), besides the caller's out array: what a memory budget reserves for it.
+ * A file input sizes each read from that call's max_rows; a dataset sizes its scan from the
+ * max_rows of the first pa_vec_input_next after opening or rewinding. */
+PA_API uint64_t pa_vec_input_batch_bytes(const pa_vec_input *in, size_t max_rows);
 /* Rows skipped so far because of NaN/Inf (with skip_invalid). */
 PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);

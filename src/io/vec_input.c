@@ -21,6 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A file input reads at most this many bytes of records at once (at least one record). */
+#define FILE_READ_BYTES ((uint64_t)8 << 20)
+/* A dataset scan reads batches of at most this many rows. */
+#define SCAN_MAX_ROWS 65536
+
 typedef enum fmt { FMT_FVECS, FMT_BVECS, FMT_IVECS, FMT_NPY, FMT_DATASET } fmt;
 typedef enum elem { EL_F32, EL_F16, EL_U8, EL_I32 } elem;
 
@@ -171,7 +176,7 @@ static pa_status open_dataset(pa_vec_input *in, const char *column)
     if (!(in->column = pa_strdup(pick, "column name")))
         return PA_ERR_NOMEM;
     in->rows = pa_dataset_num_rows(in->ds);
-    return pa_dataset_scan_create(&in->scan, in->ds, in->column, 65536);
+    return PA_OK; /* the scan is made by the first batch, sized from it */
 }
 
 pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
@@ -222,6 +227,25 @@ pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
 uint32_t pa_vec_input_dim(const pa_vec_input *in) { return in->dim; }
 uint64_t pa_vec_input_num_rows(const pa_vec_input *in) { return in->rows; }
 uint64_t pa_vec_input_skipped(const pa_vec_input *in) { return in->skipped; }
+
+/* Records a file input reads at once for a batch of at most max rows. */
+static uint64_t file_read_rows(const pa_vec_input *in, size_t max)
+{
+    return PA_MIN((uint64_t)max, PA_MAX((uint64_t)1, FILE_READ_BYTES / in->rec_bytes));
+}
+
+/* Rows of a dataset scan's batch for batches of at most max rows. */
+static size_t scan_rows(size_t max) { return PA_MIN(max, (size_t)SCAN_MAX_ROWS); }
+
+uint64_t pa_vec_input_batch_bytes(const pa_vec_input *in, size_t max_rows)
+{
+    if (max_rows == 0)
+        return 0;
+    if (in->format == FMT_DATASET)
+        return pa_dataset_scan_bytes(in->el == EL_U8 ? PA_TYPE_FSL_UINT8 : PA_TYPE_FSL_FLOAT32,
+                                     in->dim, scan_rows(max_rows));
+    return file_read_rows(in, max_rows) * in->rec_bytes;
+}
 
 /* Converts one raw row to float32, checking the *vecs dimension prefix; row is the ordinal. */
 static pa_status convert_row(pa_vec_input *in, const uint8_t *rec, uint64_t row, float *out)
@@ -277,8 +301,7 @@ static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t m
 {
     *got = 0;
     while (*got == 0 && in->next < in->rows) {
-        uint64_t n = PA_MIN((uint64_t)max, in->rows - in->next);
-        n = PA_MIN(n, PA_MAX((uint64_t)1, (uint64_t)(8u << 20) / in->rec_bytes));
+        uint64_t n = PA_MIN(file_read_rows(in, max), in->rows - in->next);
         size_t bytes = (size_t)(n * in->rec_bytes);
         if (bytes > in->raw_cap) {
             uint8_t *r = pa_realloc(in->raw, bytes, "input batch");
@@ -315,6 +338,11 @@ static pa_status next_dataset(pa_vec_input *in, float *out, uint64_t *ids, size_
 {
     *got = 0;
     size_t rb = (size_t)in->dim * el_bytes(in->el);
+    if (!in->scan) {
+        pa_status st = pa_dataset_scan_create(&in->scan, in->ds, in->column, scan_rows(max));
+        if (st != PA_OK)
+            return st;
+    }
     while (*got < max) {
         if (in->pend_n == 0) {
             const void *v;
@@ -364,8 +392,7 @@ pa_status pa_vec_input_rewind(pa_vec_input *in)
     if (in->format == FMT_DATASET) {
         pa_dataset_scan_free(in->scan);
         in->scan = NULL;
-        in->pend_n = 0;
-        return pa_dataset_scan_create(&in->scan, in->ds, in->column, 65536);
+        in->pend_n = 0; /* the next batch makes a new scan */
     }
     return PA_OK;
 }

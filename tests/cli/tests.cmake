@@ -40,3 +40,10 @@ set_tests_properties(encode_kill PROPERTIES LABELS "cli;crash")
 add_test(NAME index_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_kill.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/index_kill 12)
 set_tests_properties(index_kill PROPERTIES LABELS "cli;crash")
+
+# encode from a Lance table of dimension 1024 within --memory 32MiB (peak RSS, /usr/bin/time -v)
+add_executable(test_to_dataset ${CMAKE_CURRENT_LIST_DIR}/to_dataset.c)
+target_link_libraries(test_to_dataset PRIVATE partifact_static)
+add_test(NAME memory_encode_lance COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/memory_encode.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/memory_encode $<TARGET_FILE:test_to_dataset>)
+set_tests_properties(memory_encode_lance PROPERTIES LABELS "memory;cli")
