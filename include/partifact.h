@@ -507,6 +507,7 @@ typedef struct pa_ivfpq_train_stats {
     uint32_t ivf_iters, pq_iters;  /* k-means iterations run (PQ: the most of any space) */
     uint32_t empty_repaired;       /* empty clusters split from large ones               */
     double ivf_seconds, pq_seconds;
+    uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
 } pa_ivfpq_train_stats;
 
 /* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
@@ -517,7 +518,9 @@ PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_
                                 pa_ivfpq_train_stats *stats);
 
 /* Trains on a seeded random sample of an input: sample_rate * num_partitions rows (at least
- * 65,536 when the input has them, for the codebooks), read with pa_vec_input_read_rows. */
+ * 65,536 when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
+ * input that skips invalid rows leaves them out of the sample (and counts them), one that does
+ * not refuses them. */
 PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
                                       const pa_ivfpq_params *params,
                                       pa_ivfpq_train_stats *stats);
@@ -608,6 +611,12 @@ PA_API pa_status pa_vec_input_rewind(pa_vec_input *in);
 /* Reads the given rows (ordinals, any order) into out (n * dim floats): for sampling. */
 PA_API pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n,
                                         float *out);
+/* Reads a training sample: the given rows as pa_vec_input_read_rows does, except that with
+ * skip_invalid a row with NaN/Inf is left out and counted (pa_vec_input_skipped); the rest are
+ * packed into out in the order given, *num_rows of them. Without skip_invalid such a row is an
+ * error naming it. */
+PA_API pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows, size_t n,
+                                          float *out, size_t *num_rows);
 /* Reads rows by the ids pa_vec_input_next gave them (any order) into out (n * dim floats):
  * ordinals in a file, row addresses in a dataset, so the row ids an index holds find their
  * original vectors (search refine). An id the input does not have is PA_ERR_RANGE. */

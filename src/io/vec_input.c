@@ -435,14 +435,16 @@ static pa_status locate_row(const pa_vec_input *in, uint64_t key, bool by_id, si
  * row addresses in datasets (the same for a file, so by_id changes nothing there). The rows are
  * read in ascending order of position and scattered to their places in out: one positioned
  * read per row for files; for datasets each fragment's data file is opened once per call.
- * Invalid rows are errors here (a sample must be exactly the rows asked for). */
+ * Invalid rows are errors here unless kept is given (a sample) and the input skips them: then
+ * they are counted and left out, the rest packed in the order asked for, *kept rows. */
 static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, float *out,
-                           bool by_id)
+                           bool by_id, size_t *kept)
 {
     uint8_t *rec = pa_malloc((size_t)in->rec_bytes + (size_t)in->dim * 4, "row buffer");
     size_t *ord = pa_malloc(sizeof(size_t) * (n ? n : 1), "row order");
-    if (!rec || !ord) {
-        free(rec), free(ord);
+    bool *bad = kept ? pa_calloc(n ? n : 1, sizeof *bad, "invalid rows") : NULL;
+    if (!rec || !ord || (kept && !bad)) {
+        free(rec), free(ord), free(bad);
         return PA_ERR_NOMEM;
     }
     for (size_t i = 0; i < n; i++)
@@ -450,7 +452,7 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
     qsort_r(ord, n, sizeof *ord, cmp_by_key, (void *)keys);
     pa_status st = PA_OK;
     bool saved = in->skip_invalid;
-    in->skip_invalid = false;
+    in->skip_invalid = saved && kept;
     pa_lance_reader *r = NULL;
     size_t cur_frag = SIZE_MAX, col = 0;
     uint64_t cur_first = 0, cur_id = 0, cur_rows = 0;
@@ -489,24 +491,43 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                                        in->data_off + key * in->rec_bytes, in->path)) != PA_OK) {
             break;
         }
-        bool skip;
+        bool skip = false;
         if ((st = convert_row(in, rec, key, dst)) == PA_OK)
             st = check_row(in, dst, key, &skip);
+        if (skip)
+            bad[ord[i]] = true;
     }
     in->skip_invalid = saved;
+    if (st == PA_OK && kept) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!bad[i]) {
+                if (k != i)
+                    memmove(out + k * in->dim, out + i * in->dim, sizeof(float) * in->dim);
+                k++;
+            }
+        *kept = k;
+    }
     pa_lance_reader_free(r);
-    free(rec), free(ord);
+    free(rec), free(ord), free(bad);
     return st;
 }
 
 pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n, float *out)
 {
-    return read_rows(in, rows, n, out, false);
+    return read_rows(in, rows, n, out, false, NULL);
+}
+
+pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows, size_t n,
+                                   float *out, size_t *num_rows)
+{
+    *num_rows = 0;
+    return read_rows(in, rows, n, out, false, num_rows);
 }
 
 pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n, float *out)
 {
-    return read_rows(in, ids, n, out, true);
+    return read_rows(in, ids, n, out, true, NULL);
 }
 
 void pa_vec_input_free(pa_vec_input *in)

@@ -407,12 +407,16 @@ pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
         free(rows);
         return PA_ERR_NOMEM;
     }
-    st = pa_vec_input_read_rows(in, rows, (size_t)want, x);
+    size_t got = 0;
+    const uint64_t skipped_before = pa_vec_input_skipped(in);
+    st = pa_vec_input_read_sample(in, rows, (size_t)want, x, &got);
     free(rows);
     if (st == PA_OK)
-        st = check_training(x, want, dim, prm);
+        st = check_training(x, got, dim, prm);
     if (st == PA_OK) /* the sample is ours: trained on in place, not copied */
-        st = train_in_place(out, x, want, dim, prm, stats);
+        st = train_in_place(out, x, got, dim, prm, stats);
+    if (st == PA_OK && stats)
+        stats->sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before;
     free(x);
     return st;
 }

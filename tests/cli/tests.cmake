@@ -47,3 +47,8 @@ target_link_libraries(test_to_dataset PRIVATE partifact_static)
 add_test(NAME memory_encode_lance COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/memory_encode.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/memory_encode $<TARGET_FILE:test_to_dataset>)
 set_tests_properties(memory_encode_lance PROPERTIES LABELS "memory;cli")
+
+# --skip-invalid in train (the sample), encode and build, counted in --json
+add_test(NAME skip_invalid_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/skip_invalid_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/skip_invalid_cli)
+set_tests_properties(skip_invalid_cli PROPERTIES LABELS "unit;cli")
