@@ -722,6 +722,11 @@ PA_API pa_status pa_artifact_export_rows(const char *artifact_dir, const char *r
  * (about rows * (8 + M) bytes plus the model). */
 typedef struct pa_index pa_index;
 
+/* The two files must be of one index: partifact's carry the same partifact:index JSON (model
+ * XXH64, parameters, rows and rows_xxh64, the hash of the stored row ids and codes, checked
+ * against what is read); LanceDB's, which lack it, must agree in dimension, partitions,
+ * sub-vectors, code width, metric and partition lengths (summing to the rows). Otherwise
+ * PA_ERR_FORMAT naming what differs. */
 PA_API pa_status pa_index_open(pa_index **out, const char *dir);
 PA_API void pa_index_free(pa_index *idx);
 
