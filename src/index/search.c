@@ -225,6 +225,14 @@ static pa_status open_aux(pa_index *x, const char *path)
             st = tensor_floats(t, (size_t)256 * x->dim, path, "codebook", &x->codebook);
         }
     }
+    /* codewords are residuals: up to twice a vector's norm, four times its square */
+    for (uint32_t i = 0; st == PA_OK && i < 256 * x->M; i++) {
+        const double sq = pa_sq_norm(x->codebook + (size_t)i * x->ds, x->ds);
+        if (!(sq <= 4 * PA_MAX_SQ_NORM))
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: codeword %u of sub-vector %u has squared "
+                         "norm %.3g, more than %.3g (or values that are not finite)", path,
+                         i % 256, i / 256, sq, 4 * PA_MAX_SQ_NORM);
+    }
     if (st == PA_OK &&
         (pa_lance_reader_find_field(r, PA_INDEX_COL_ROWID, &c_id) != PA_OK ||
          pa_lance_reader_find_field(r, PA_INDEX_COL_CODE, &c_code) != PA_OK))
@@ -303,6 +311,13 @@ static pa_status open_idx(pa_index *x, const char *path)
                          "storage's partitions and dimension)", path, x->P, x->dim);
         else
             st = tensor_floats(t, (size_t)x->P * x->dim, path, "centroids", &x->centroids);
+    }
+    for (uint32_t p = 0; st == PA_OK && p < x->P; p++) { /* as any vector (common.h) */
+        const double sq = pa_sq_norm(x->centroids + (size_t)p * x->dim, x->dim);
+        if (!(sq <= PA_MAX_SQ_NORM))
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: centroid %u has squared norm %.3g, "
+                         "more than %.3g (or values that are not finite)", path, p, sq,
+                         PA_MAX_SQ_NORM);
     }
     if (st == PA_OK)
         x->bytes += pa_lance_reader_bytes_read(r);
@@ -596,6 +611,13 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                              "value", q0 + i / D);
                 break;
             }
+        for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
+            double sq = pa_sq_norm(qbuf + i * D, D);
+            if (sq > PA_MAX_SQ_NORM)
+                st = pa_fail(PA_ERR_INVALID, "search: query %" PRIu64 " has squared norm %.3g, "
+                             "more than %.3g: its distances would overflow float", q0 + i, sq,
+                             PA_MAX_SQ_NORM);
+        }
         if (st != PA_OK)
             break;
         if (x->metric == PA_METRIC_COSINE)

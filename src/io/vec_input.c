@@ -277,7 +277,8 @@ static pa_status convert_row(pa_vec_input *in, const uint8_t *rec, uint64_t row,
     return PA_OK;
 }
 
-/* True if the row holds a NaN or an infinity (reported with its ordinal unless skipping). */
+/* True if the row holds a NaN or an infinity, or its squared norm is above PA_MAX_SQ_NORM
+ * (reported with its ordinal unless skipping). */
 static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool *skip)
 {
     *skip = false;
@@ -292,6 +293,17 @@ static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool 
                            "--skip-invalid to skip such rows)", in->path, row,
                            isnan(v[j]) ? "NaN" : "an infinity", j);
         }
+    const double sq = pa_sq_norm(v, in->dim);
+    if (sq > PA_MAX_SQ_NORM) { /* finite, but its distances would not be */
+        if (in->skip_invalid) {
+            *skip = true;
+            in->skipped++;
+            return PA_OK;
+        }
+        return pa_fail(PA_ERR_INVALID, "%s: row %" PRIu64 " has squared norm %.3g, more than "
+                       "%.3g: its distances would overflow float", in->path, row, sq,
+                       PA_MAX_SQ_NORM);
+    }
     return PA_OK;
 }
 

@@ -24,6 +24,8 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
 
 /* Checks every value of n rows is finite; PA_ERR_INVALID naming the first bad row otherwise. */
 pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *what);
+/* pa_check_finite, and every row's squared norm at most PA_MAX_SQ_NORM (see common.h). */
+pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char *what);
 
 /* Nearest codeword for each of n sub-vectors (rows of x with stride `stride` floats, ds values
  * each) among K codewords given transposed and multiplied by -2 (cbt: ds x K, cbt[j][k] =

@@ -31,6 +31,20 @@ pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *
     return PA_OK;
 }
 
+/* Checks that rows are finite and their squared norms at most PA_MAX_SQ_NORM. */
+pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char *what)
+{
+    pa_status st = pa_check_finite(x, n, dim, what);
+    for (uint64_t i = 0; i < n && st == PA_OK; i++) {
+        double sq = pa_sq_norm(x + i * dim, dim);
+        if (sq > PA_MAX_SQ_NORM)
+            st = pa_fail(PA_ERR_INVALID, "%s: row %llu has squared norm %.3g, more than %.3g: "
+                         "its distances would overflow float", what, (unsigned long long)i, sq,
+                         PA_MAX_SQ_NORM);
+    }
+    return st;
+}
+
 /* Assigns rows to centroids with sgemm in blocks (see the header). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best_out)

@@ -126,7 +126,7 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
 {
     const pa_backend_model *a = &p->a;
     const uint32_t dim = a->dim, M = a->num_sub_vectors, K = p->K, ds = p->ds;
-    pa_status st = pa_check_finite(x, n, dim, "assign/encode");
+    pa_status st = pa_check_vectors(x, n, dim, "assign/encode");
     if (st != PA_OK)
         return st;
     float *buf = pa_malloc(sizeof(float) * ENCODE_BLOCK * dim, "encode block");
@@ -258,7 +258,7 @@ static pa_status check_training(const float *data, uint64_t n, uint32_t dim,
     if (n < K)
         return pa_fail(PA_ERR_INVALID, "training needs at least %u rows for %u codewords per "
                        "sub-vector, got %llu", K, K, (unsigned long long)n);
-    return pa_check_finite(data, n, dim, "training data");
+    return pa_check_vectors(data, n, dim, "training data");
 }
 
 /* Trains on rows the caller hands over to be worked on in place (normalised for cosine,
@@ -603,7 +603,7 @@ pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
         goto done;
     cb = gdata;
     gdata = NULL;
-    if ((st = pa_check_finite(c, P, dim, path)) != PA_OK ||
+    if ((st = pa_check_vectors(c, P, dim, path)) != PA_OK ||
         (st = pa_check_finite(cb, 1, (uint32_t)(want / sizeof(float)), path)) != PA_OK)
         goto done;
     st = make_model(out, dim, P, M, bits, metric, c, cb);

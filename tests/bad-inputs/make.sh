@@ -139,4 +139,6 @@ cp "$D/ok/idx-1000/index.idx" "$D/ok/idx/auxiliary.idx" "$X/mixed-rows/"
 cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$X/idx-no-key/"; no_key "$X/idx-no-key/index.idx"
 cp "$D/ok/idx-cos/index.idx" "$D/ok/idx/auxiliary.idx" "$X/mixed-metric/"
 no_key "$X/mixed-metric/index.idx"; no_key "$X/mixed-metric/auxiliary.idx"
+# ---- a finite row whose squared norm overflows float (3e19 in row 4): its distances would too
+cp "$D/ok/v8.fvecs" "$V/huge.fvecs"; put_hex "$V/huge.fvecs" $(( 36 * 4 + 4 + 4 )) b52ad05f
 echo "bad inputs in $D"

@@ -52,3 +52,9 @@ set_tests_properties(memory_encode_lance PROPERTIES LABELS "memory;cli")
 add_test(NAME skip_invalid_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/skip_invalid_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/skip_invalid_cli)
 set_tests_properties(skip_invalid_cli PROPERTIES LABELS "unit;cli")
+
+# extreme values: rows whose distances overflow float refused or skipped; large safe ones exact
+add_executable(test_scale_fvecs ${CMAKE_CURRENT_LIST_DIR}/scale_fvecs.c)
+add_test(NAME extreme_values_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/extreme_values_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/extreme_values_cli $<TARGET_FILE:test_scale_fvecs>)
+set_tests_properties(extreme_values_cli PROPERTIES LABELS "unit;cli")
