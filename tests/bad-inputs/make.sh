@@ -137,6 +137,12 @@ cp "$D/ok/idx-last1000/index.idx" "$D/ok/idx-1000/auxiliary.idx" "$X/mixed-same-
 cp "$D/ok/idx-s7/index.idx" "$D/ok/idx/auxiliary.idx" "$X/mixed-model/"
 cp "$D/ok/idx-1000/index.idx" "$D/ok/idx/auxiliary.idx" "$X/mixed-rows/"
 cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$X/idx-no-key/"; no_key "$X/idx-no-key/index.idx"
+# both files' rows_xxh64 changed alike (the JSON still agrees): the rows no longer hash to it
+mkdir -p "$X/rows-hash"; cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$X/rows-hash/"
+for f in "$X/rows-hash/index.idx" "$X/rows-hash/auxiliary.idx"; do
+  at=$(( $(grep -obUa '"rows_xxh64":"' "$f" | head -1 | cut -d: -f1) + 14 ))
+  [ "$(dd if="$f" bs=1 skip=$at count=1 status=none)" = 0 ] && put_hex "$f" $at 31 || put_hex "$f" $at 30
+done
 cp "$D/ok/idx-cos/index.idx" "$D/ok/idx/auxiliary.idx" "$X/mixed-metric/"
 no_key "$X/mixed-metric/index.idx"; no_key "$X/mixed-metric/auxiliary.idx"
 # ---- a finite row whose squared norm overflows float (3e19 in row 4): its distances would too
