@@ -6,6 +6,7 @@
  * the input's read buffer and the writer's buffers and range table, and the whole of it is
  * held to the caller's budget, checked before any work starts. */
 #include "common/common.h"
+#include "ivfpq/ivfpq_internal.h"
 #include "partifact.h"
 
 #include <inttypes.h>
@@ -39,11 +40,9 @@ static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model 
     if (!o->batch_rows && b->batch * row_all > b->memory / 4)
         b->batch = PA_MAX((uint64_t)1, b->memory / 4 / row_all);
     b->batch_bytes = b->batch * row_batch;
-    b->model_bytes = P * D * 4 + K * D * 4 + 2 * (P * 4 + K * D * 4 + a->num_sub_vectors * K * 4);
-    const uint64_t block = PA_MIN(b->batch, (uint64_t)4096);
-    uint64_t dot_rows = P ? (16u << 20) / (4 * P) : 64;
-    dot_rows = PA_MIN(PA_MAX(dot_rows, (uint64_t)64), block);
-    b->work_bytes = block * D * 4 + dot_rows * P * 4;
+    /* the model's arrays, and their prepared copies: the model's own and the backend call's */
+    b->model_bytes = P * D * 4 + K * D * 4 + 2 * pa_prepared_bytes(a);
+    b->work_bytes = pa_encode_work_bytes(a, b->batch);
     b->input_bytes = pa_vec_input_batch_bytes(in, (size_t)b->batch);
     b->fixed = b->model_bytes + b->work_bytes + b->batch_bytes + b->input_bytes;
     if (b->fixed >= b->memory)

@@ -16,6 +16,14 @@ typedef struct pa_prepared {
 } pa_prepared;
 
 pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a);
+/* Bytes pa_prepare allocates for a model: the centroid norms, transposed codebook and codeword
+ * norms. */
+uint64_t pa_prepared_bytes(const pa_backend_model *a);
+/* Bytes pa_encode_prepared allocates to assign and encode n rows: its block of rows (at most
+ * 4,096) and the sgemm dot-product block pa_assign_sgemm allocates for it. */
+uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
+/* Bytes pa_assign_sgemm allocates for n rows and k centroids (its dot-product block). */
+uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k);
 void pa_prepared_free(pa_prepared *p);
 
 /* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). */

@@ -45,12 +45,23 @@ pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char 
     return st;
 }
 
+/* Rows of one dot-product block for n rows and k centroids. */
+static uint64_t sgemm_block_rows(uint64_t n, uint32_t k)
+{
+    uint64_t block = PA_MAX((uint64_t)64, BLOCK_BYTES / ((uint64_t)k * sizeof(float)));
+    return PA_MIN(block, n ? n : 1);
+}
+
+uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k)
+{
+    return sgemm_block_rows(n, k) * k * sizeof(float);
+}
+
 /* Assigns rows to centroids with sgemm in blocks (see the header). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best_out)
 {
-    uint64_t block = PA_MAX((uint64_t)64, BLOCK_BYTES / ((uint64_t)k * sizeof(float)));
-    block = PA_MIN(block, n ? n : 1);
+    const uint64_t block = sgemm_block_rows(n, k);
     float *dots = pa_malloc((size_t)(block * k) * sizeof(float), "dot-product block");
     if (!dots)
         return PA_ERR_NOMEM;

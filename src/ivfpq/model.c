@@ -57,6 +57,19 @@ static pa_status check_params(uint32_t dim, uint32_t P, uint32_t M, uint32_t bit
     return PA_OK;
 }
 
+uint64_t pa_prepared_bytes(const pa_backend_model *a)
+{
+    const uint64_t K = (uint64_t)1 << a->num_bits, M = a->num_sub_vectors;
+    const uint64_t ds = a->num_sub_vectors ? a->dim / a->num_sub_vectors : 0;
+    return sizeof(float) * (a->num_partitions + M * K * ds + M * K);
+}
+
+uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
+{
+    const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK);
+    return sizeof(float) * block * a->dim + pa_assign_sgemm_bytes(block, a->num_partitions);
+}
+
 /* Precomputes norms and the transposed codebook (see ivfpq_internal.h). */
 pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a)
 {
@@ -129,12 +142,13 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
     pa_status st = pa_check_vectors(x, n, dim, "assign/encode");
     if (st != PA_OK)
         return st;
-    float *buf = pa_malloc(sizeof(float) * ENCODE_BLOCK * dim, "encode block");
+    const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK); /* pa_encode_work_bytes */
+    float *buf = pa_malloc(sizeof(float) * block * dim, "encode block");
     if (!buf)
         return PA_ERR_NOMEM;
     const bool cosine = a->metric == PA_METRIC_COSINE, dot = a->metric == PA_METRIC_DOT;
-    for (uint64_t b0 = 0; b0 < n && st == PA_OK; b0 += ENCODE_BLOCK) {
-        uint64_t bn = PA_MIN((uint64_t)ENCODE_BLOCK, n - b0);
+    for (uint64_t b0 = 0; b0 < n && st == PA_OK; b0 += block) {
+        uint64_t bn = PA_MIN(block, n - b0);
         memcpy(buf, x + b0 * dim, sizeof(float) * bn * dim);
         if (cosine)
             normalize_rows(buf, bn, dim);
