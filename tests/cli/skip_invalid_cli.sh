@@ -9,6 +9,7 @@ PA=$1; T=$2; rm -rf "$T"; mkdir -p "$T"
 put_hex() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
 expect_exit 0 "$PA" gen-vectors --out "$T/v.fvecs" --rows 2000 --dim 8 --clusters 20 --seed 4
+cp "$T/v.fvecs" "$T/clean.fvecs"
 # records are 36 bytes (int32 8, then 8 floats): NaN in rows 5 and 100, +inf in row 1500
 put_hex "$T/v.fvecs" $(( 36 * 5 + 4 + 4 * 2 )) 0000c07f
 put_hex "$T/v.fvecs" $(( 36 * 100 + 4 )) 0000c07f
@@ -35,4 +36,15 @@ expect_exit 0 "$PA" build --input "$T/v.fvecs" --out "$T/idx" --partitions 4 --s
 expect_out '"rows":1997,"skipped_invalid":3,'
 expect_out '"sample_skipped_invalid":3}'
 expect_exit 0 "$PA" index-info "$T/idx"
+# groundtruth's base: the rows are left out, so the clean copies of rows 5 and 100, as queries,
+# find other rows than themselves (k = 1: each .ivecs record is 8 bytes, k then the id)
+head -c $(( 36 * 200 )) "$T/clean.fvecs" > "$T/q.fvecs"
+expect_exit 0 "$PA" groundtruth --input "$T/v.fvecs" --queries "$T/q.fvecs" -k 1 --out "$T/g.ivecs" \
+    --skip-invalid --json
+expect_out '"skipped_invalid":3}'
+expect_exit 0 test "$(od -An -tu4 -j $(( 8 * 4 + 4 )) -N4 "$T/g.ivecs" | tr -d ' ')" = 4
+expect_exit 1 test "$(od -An -tu4 -j $(( 8 * 5 + 4 )) -N4 "$T/g.ivecs" | tr -d ' ')" = 5
+expect_exit 1 test "$(od -An -tu4 -j $(( 8 * 100 + 4 )) -N4 "$T/g.ivecs" | tr -d ' ')" = 100
+expect_err 2 "v.fvecs: row 5 has NaN at dimension 2" \
+    "$PA" groundtruth --input "$T/v.fvecs" --queries "$T/q.fvecs" -k 1 --out "$T/g2.ivecs"
 finish
