@@ -8,7 +8,6 @@
 # +inf or NaN, and ranked.
 PA=$1; T=$2; SCALE=$3; rm -rf "$T"; mkdir -p "$T"
 . "$(dirname "$0")/lib.sh"
-put_hex() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
 expect_exit 0 "$PA" gen-vectors --out "$T/s.fvecs" --rows 5000 --dim 16 --clusters 20 --seed 3
 expect_exit 0 "$PA" gen-vectors --out "$T/q.fvecs" --rows 200 --dim 16 --clusters 20 --seed 4

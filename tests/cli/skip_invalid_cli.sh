@@ -6,7 +6,6 @@
 # --skip-invalid.
 PA=$1; T=$2; rm -rf "$T"; mkdir -p "$T"
 . "$(dirname "$0")/lib.sh"
-put_hex() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }
 
 expect_exit 0 "$PA" gen-vectors --out "$T/v.fvecs" --rows 2000 --dim 8 --clusters 20 --seed 4
 cp "$T/v.fvecs" "$T/clean.fvecs"

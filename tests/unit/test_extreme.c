@@ -11,16 +11,6 @@
 enum { N = 1000, DIM = 8 };
 static float data[N * DIM];
 
-static void write_fvecs(const char *path, const float *x, int n, int dim)
-{
-    FILE *f = fopen(path, "wb");
-    for (int i = 0; i < n; i++) {
-        fwrite(&dim, 4, 1, f);
-        fwrite(x + (size_t)i * dim, 4, (size_t)dim, f);
-    }
-    fclose(f);
-}
-
 int main(void)
 {
     if (!test_tmpdir_init("test_extreme"))
