@@ -230,6 +230,9 @@ typedef struct pa_dataset_scan pa_dataset_scan;
 
 PA_API pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds,
                                         const char *column, size_t batch_rows);
+/* Bytes a scan of a column of this type holds for batches of batch_rows rows (0: the default,
+ * 65,536): its values and row addresses, what a memory budget must reserve for it. */
+PA_API uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows);
 
 /* The next batch: *values points at *num_rows rows of the column (row-major), *row_addrs at
  * their row addresses (fragment_id << 32 | offset in fragment). Both stay valid until the next
@@ -512,6 +515,7 @@ typedef struct pa_ivfpq_train_stats {
     uint32_t ivf_iters, pq_iters;  /* k-means iterations run (PQ: the most of any space) */
     uint32_t empty_repaired;       /* empty clusters split from large ones               */
     double ivf_seconds, pq_seconds;
+    uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
 } pa_ivfpq_train_stats;
 
 /* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
@@ -522,7 +526,9 @@ PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_
                                 pa_ivfpq_train_stats *stats);
 
 /* Trains on a seeded random sample of an input: sample_rate * num_partitions rows (at least
- * 65,536 when the input has them, for the codebooks), read with pa_vec_input_read_rows. */
+ * 65,536 when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
+ * input that skips invalid rows leaves them out of the sample (and counts them), one that does
+ * not refuses them. */
 PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
                                       const pa_ivfpq_params *params,
                                       pa_ivfpq_train_stats *stats);
@@ -613,11 +619,22 @@ PA_API pa_status pa_vec_input_rewind(pa_vec_input *in);
 /* Reads the given rows (ordinals, any order) into out (n * dim floats): for sampling. */
 PA_API pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n,
                                         float *out);
+/* Reads a training sample: the given rows as pa_vec_input_read_rows does, except that with
+ * skip_invalid a row with NaN/Inf is left out and counted (pa_vec_input_skipped); the rest are
+ * packed into out in the order given, *num_rows of them. Without skip_invalid such a row is an
+ * error naming it. */
+PA_API pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows, size_t n,
+                                          float *out, size_t *num_rows);
 /* Reads rows by the ids pa_vec_input_next gave them (any order) into out (n * dim floats):
  * ordinals in a file, row addresses in a dataset, so the row ids an index holds find their
  * original vectors (search refine). An id the input does not have is PA_ERR_RANGE. */
 PA_API pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n,
                                        float *out);
+/* Bytes the input holds to read batches of at most max_rows rows (its read buffer, or its
+ * dataset scan's batch), besides the caller's out array: what a memory budget reserves for it.
+ * A file input sizes each read from that call's max_rows; a dataset sizes its scan from the
+ * max_rows of the first pa_vec_input_next after opening or rewinding. */
+PA_API uint64_t pa_vec_input_batch_bytes(const pa_vec_input *in, size_t max_rows);
 /* Rows skipped so far because of NaN/Inf (with skip_invalid). */
 PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);
@@ -713,6 +730,11 @@ PA_API pa_status pa_artifact_export_rows(const char *artifact_dir, const char *r
  * (about rows * (8 + M) bytes plus the model). */
 typedef struct pa_index pa_index;
 
+/* The two files must be of one index: partifact's carry the same partifact:index JSON (model
+ * XXH64, parameters, rows and rows_xxh64, the hash of the stored row ids and codes, checked
+ * against what is read); LanceDB's, which lack it, must agree in dimension, partitions,
+ * sub-vectors, code width, metric and partition lengths (summing to the rows). Otherwise
+ * PA_ERR_FORMAT naming what differs. */
 PA_API pa_status pa_index_open(pa_index **out, const char *dir);
 PA_API void pa_index_free(pa_index *idx);
 

@@ -46,8 +46,9 @@ int pa_cmd_encode(int argc, char **argv)
                    "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
                    "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
                    "streams (row_id, part_id, code) into a partition artifact. --memory bounds\n"
-                   "the model, the input batch, the cpu backend's working blocks and the\n"
-                   "artifact writer's buffers; what does not fit is refused before any work.\n"
+                   "the model, the input batch and the input's read buffer for it (a Lance\n"
+                   "table's scan batch is sized from it), the cpu backend's working blocks and\n"
+                   "the artifact writer's buffers; what does not fit is refused before any work.\n"
                    "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
                    "blocks take at most a quarter of --memory.\n");
             return 0;

@@ -284,12 +284,13 @@ int pa_cmd_groundtruth(int argc, char **argv)
         {"input", required_argument, 0, 'i'}, {"queries", required_argument, 0, 'q'},
         {"k", required_argument, 0, 'k'},     {"out", required_argument, 0, 'o'},
         {"metric", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},        {"skip-invalid", no_argument, 0, 'S'},
+        {0, 0, 0, 0}};
     const char *input = NULL, *qpath = NULL, *out = NULL, *metric = "l2";
     uint64_t k = 100;
-    bool json = false;
+    bool json = false, skip = false;
     int c;
-    while ((c = getopt_long(argc, argv, "i:q:k:o:m:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:q:k:o:m:jhS", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
@@ -298,12 +299,16 @@ int pa_cmd_groundtruth(int argc, char **argv)
         case 'm': metric = optarg; break;
         case 'k': ok = pa_cli_parse_count(optarg, &k) && k > 0 && k <= 100000; break;
         case 'j': json = true; break;
+        case 'S': skip = true; break;
         case 'h':
             printf("usage: partifact groundtruth --input X --queries Q [-k 100]\n"
-                   "         --out G.ivecs|G.npy [--metric l2|cosine|dot] [--json]\n"
+                   "         --out G.ivecs|G.npy [--metric l2|cosine|dot] [--skip-invalid]\n"
+                   "         [--json]\n"
                    "Exact k nearest neighbours of every query among all rows of X (blocked\n"
                    "sgemm, bounded memory), as row ids of X: .ivecs (int32) or .npy (uint64,\n"
-                   "for a Lance dataset's row addresses, fragment id << 32 | offset).\n");
+                   "for a Lance dataset's row addresses, fragment id << 32 | offset).\n"
+                   "--skip-invalid leaves out (and counts) rows of X with NaN, infinities or\n"
+                   "values whose distances would overflow float.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -323,8 +328,9 @@ int pa_cmd_groundtruth(int argc, char **argv)
     pa_vec_input *in = NULL;
     double t0 = pa_cli_now();
     pa_status st = read_all(qpath, &q, &nq, &dim);
+    pa_vec_input_options io = {.skip_invalid = skip};
     if (st == PA_OK)
-        st = pa_vec_input_open(&in, input, NULL);
+        st = pa_vec_input_open(&in, input, &io);
     if (st == PA_OK && !(ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k)))
         st = PA_ERR_NOMEM;
     if (st == PA_OK)
@@ -338,8 +344,9 @@ int pa_cmd_groundtruth(int argc, char **argv)
         printf("{\"out\":");
         pa_cli_json_string(stdout, out);
         printf(",\"queries\":%" PRIu64 ",\"k\":%" PRIu64 ",\"base_rows\":%" PRIu64
-               ",\"metric\":\"%s\",\"seconds\":%.3f}\n", nq, k, pa_vec_input_num_rows(in),
-               pa_metric_name(met), pa_cli_now() - t0);
+               ",\"metric\":\"%s\",\"seconds\":%.3f,\"skipped_invalid\":%" PRIu64 "}\n", nq, k,
+               pa_vec_input_num_rows(in), pa_metric_name(met), pa_cli_now() - t0,
+               pa_vec_input_skipped(in));
     } else
         printf("wrote the exact %" PRIu64 " nearest neighbours (%s) of %" PRIu64 " queries among "
                "%" PRIu64 " rows to %s in %.2f s\n", k, pa_metric_name(met), nq,

@@ -274,6 +274,7 @@ int pa_cmd_train(int argc, char **argv)
         if (o.encode)
             printf(",\"encoded_rows\":%" PRIu64 ",\"assign_encode_seconds\":%.3f,\"pq_mse\":%.6g",
                    enc_rows, enc_secs, mse);
+        printf(",\"sample_skipped_invalid\":%" PRIu64, ts.sample_skipped_invalid);
         printf(",\"skipped_invalid\":%" PRIu64 "}\n", pa_vec_input_skipped(in));
     } else {
         printf("trained %s: %u partitions, %u sub-vectors on %" PRIu64 " sampled rows of %" PRIu64

@@ -2,10 +2,11 @@
  *
  * Rows stream from a vector input in batches; the backend assigns each row to its nearest
  * centroid and encodes its PQ code; the artifact writer routes the rows to their bucket buffers.
- * Memory is the model, the backend's working blocks, the batch (vectors, ids, part ids, codes)
- * and the writer's buffers and range table, and the whole of it is held to the caller's
- * budget, checked before any work starts. */
+ * Memory is the model, the backend's working blocks, the batch (vectors, ids, part ids, codes),
+ * the input's read buffer and the writer's buffers and range table, and the whole of it is
+ * held to the caller's budget, checked before any work starts. */
 #include "common/common.h"
+#include "ivfpq/ivfpq_internal.h"
 #include "partifact.h"
 
 #include <inttypes.h>
@@ -13,17 +14,19 @@
 
 /* The memory an encode needs besides the artifact writer's buffers. */
 typedef struct budget {
-    uint64_t memory, batch, batch_bytes, model_bytes, work_bytes, fixed;
+    uint64_t memory, batch, batch_bytes, model_bytes, work_bytes, input_bytes, fixed;
 } budget;
 
 /* Splits the budget, checked before any work: the model (centroids, codebook and their
  * prepared norms / transposed copies, once in the model and once per backend call), the cpu
  * backend's working blocks (an encode block of rows and the sgemm dot-product block; a plugin
- * backend's own memory is not ours to count) and the input batch (vectors, row ids, part ids,
- * codes); what remains goes to the artifact writer, which refuses up front a remainder too
+ * backend's own memory is not ours to count), the input batch (vectors, row ids, part ids,
+ * codes) and the input's own read buffer for such a batch (pa_vec_input_batch_bytes: a
+ * file's records, a Lance table's scan batch); what remains goes to the artifact writer, which refuses up front a remainder too
  * small for its buffers and range table. Without a batch size, the batch shrinks so that it
  * and its working blocks take at most a quarter of the budget. */
-static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model *a, budget *b)
+static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model *a,
+                             const pa_vec_input *in, budget *b)
 {
     const uint64_t K = (uint64_t)1 << a->num_bits, P = a->num_partitions, D = a->dim;
     b->memory = o->memory_bytes ? o->memory_bytes : (uint64_t)256 << 20;
@@ -33,24 +36,24 @@ static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model 
                        "16,777,216", b->batch);
     const uint64_t row_batch = D * 4 + 8 + 4 + a->num_sub_vectors;
     /* per row of a batch: the batch itself and at most its share of the working blocks */
-    const uint64_t row_all = row_batch + D * 4 + P * 4;
+    const uint64_t row_all = row_batch + D * 4 + P * 4 + pa_vec_input_batch_bytes(in, 1);
     if (!o->batch_rows && b->batch * row_all > b->memory / 4)
         b->batch = PA_MAX((uint64_t)1, b->memory / 4 / row_all);
     b->batch_bytes = b->batch * row_batch;
-    b->model_bytes = P * D * 4 + K * D * 4 + 2 * (P * 4 + K * D * 4 + a->num_sub_vectors * K * 4);
-    const uint64_t block = PA_MIN(b->batch, (uint64_t)4096);
-    uint64_t dot_rows = P ? (16u << 20) / (4 * P) : 64;
-    dot_rows = PA_MIN(PA_MAX(dot_rows, (uint64_t)64), block);
-    b->work_bytes = block * D * 4 + dot_rows * P * 4;
-    b->fixed = b->model_bytes + b->work_bytes + b->batch_bytes;
+    /* the model's arrays, and their prepared copies: the model's own and the backend call's */
+    b->model_bytes = P * D * 4 + K * D * 4 + 2 * pa_prepared_bytes(a);
+    b->work_bytes = pa_encode_work_bytes(a, b->batch);
+    b->input_bytes = pa_vec_input_batch_bytes(in, (size_t)b->batch);
+    b->fixed = b->model_bytes + b->work_bytes + b->batch_bytes + b->input_bytes;
     if (b->fixed >= b->memory)
         return pa_fail(PA_ERR_BUDGET,
                        "the memory budget of %" PRIu64 " bytes is too small: the model (%" PRIu64
                        " partitions, dimension %" PRIu64 ") needs %" PRIu64 " bytes, the "
                        "backend's working blocks %" PRIu64 ", a batch of %" PRIu64 " rows %"
-                       PRIu64 ", and the artifact writer the rest; lower the batch size "
-                       "(--batch) or raise the budget (--memory)",
-                       b->memory, P, D, b->model_bytes, b->work_bytes, b->batch, b->batch_bytes);
+                       PRIu64 ", the input's read buffer %" PRIu64 ", and the artifact writer the "
+                       "rest; lower the batch size (--batch) or raise the budget (--memory)",
+                       b->memory, P, D, b->model_bytes, b->work_bytes, b->batch, b->batch_bytes,
+                       b->input_bytes);
     return PA_OK;
 }
 
@@ -73,7 +76,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                        o->model_path ? o->model_path : "", o->model_path ? " has " : "has ",
                        a.dim);
     budget b = {0};
-    pa_status st = plan_budget(o, &a, &b);
+    pa_status st = plan_budget(o, &a, in, &b);
     if (st != PA_OK)
         return st;
     const uint64_t batch = b.batch;
@@ -105,9 +108,10 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
         if (st == PA_ERR_BUDGET)
             pa_fail_prefix(st, "the memory budget of %" PRIu64 " bytes leaves %" PRIu64 " bytes "
                            "for the artifact writer after the model (%" PRIu64 "), the "
-                           "backend's working blocks (%" PRIu64 ") and a batch of %" PRIu64
-                           " rows (%" PRIu64 ")", b.memory, b.memory - b.fixed, b.model_bytes,
-                           b.work_bytes, b.batch, b.batch_bytes);
+                           "backend's working blocks (%" PRIu64 "), a batch of %" PRIu64
+                           " rows (%" PRIu64 ") and the input's read buffer (%" PRIu64 ")",
+                           b.memory, b.memory - b.fixed, b.model_bytes, b.work_bytes, b.batch,
+                           b.batch_bytes, b.input_bytes);
     }
 
     pa_encode_stats s = {0};

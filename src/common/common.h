@@ -13,6 +13,23 @@
 #include <string.h>
 
 #define PA_UNUSED(x) ((void)(x))
+
+/* The largest squared norm a vector may have, wherever vectors enter (inputs, queries, training
+ * rows, a model's centroids): every distance partifact computes in float between such vectors,
+ * centroids and codewords (sgemm's ||x||^2 + ||c||^2 - 2 <x, c>, residuals up to twice a
+ * vector's norm, the ADC table's terms) stays below 16 times it, a quarter of FLT_MAX, so it is
+ * never an overflow to +inf ranked as if it were a distance. A norm of about 2.3e18; larger rows
+ * are refused naming the row, or skipped and counted as invalid (skip_invalid). */
+#define PA_MAX_SQ_NORM (3.40282346638528859812e38 / 64)
+
+/* The squared norm of n floats, summed in double (finite for finite floats). */
+static inline double pa_sq_norm(const float *v, uint32_t n)
+{
+    double s = 0;
+    for (uint32_t i = 0; i < n; i++)
+        s += (double)v[i] * v[i];
+    return s;
+}
 #define PA_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PA_MAX(a, b) ((a) > (b) ? (a) : (b))
 

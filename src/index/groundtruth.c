@@ -44,13 +44,20 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
         const uint64_t bn = PA_MIN(qb, nq - q0);
         memcpy(q, queries + q0 * dim, sizeof(float) * bn * dim);
         float qn[GT_QUERY_BLOCK];
-        for (uint64_t i = 0; i < bn; i++) {
+        for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
+            const double sq = pa_sq_norm(q + i * dim, dim); /* NaN or inf: not finite */
+            if (!(sq <= PA_MAX_SQ_NORM))
+                st = pa_fail(PA_ERR_INVALID, "groundtruth: query %" PRIu64 " has squared norm "
+                             "%.3g, more than %.3g: its distances would overflow float",
+                             q0 + i, sq, PA_MAX_SQ_NORM);
+        }
+        for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
             if (metric == PA_METRIC_COSINE)
                 pa_index_normalize(q + i * dim, dim);
             qn[i] = pa_dotf(q + i * dim, q + i * dim, dim);
             hn[i] = 0;
         }
-        if ((st = pa_vec_input_rewind(base)) != PA_OK)
+        if (st != PA_OK || (st = pa_vec_input_rewind(base)) != PA_OK)
             break;
         for (;;) {
             size_t n;

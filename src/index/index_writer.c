@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 struct pa_index_writer {
     char *out_dir, *tmp_dir, *aux_path, *idx_path;
@@ -26,8 +27,18 @@ struct pa_index_writer {
     uint64_t *perm;              /* sort keys: row id and original index */
     uint64_t *ids_out;
     uint8_t *codes_out;
+    XXH64_state_t *ids_hash, *codes_hash; /* of the row ids and the codes as written */
     bool finished;
 };
+
+/* The rows' identity (see index_internal.h). */
+uint64_t pa_index_rows_xxh64(uint64_t ids_xxh64, uint64_t codes_xxh64)
+{
+    uint8_t b[16];
+    pa_st64(b, ids_xxh64);
+    pa_st64(b + 8, codes_xxh64);
+    return XXH64(b, sizeof b, 0);
+}
 
 /* Scales x to unit length (cosine): queries at search time, vectors at refine time. */
 void pa_index_normalize(float *x, uint32_t dim)
@@ -100,7 +111,11 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     w->tmp_dir = w->out_dir ? cat2(w->out_dir, pid) : NULL;
     w->aux_path = w->tmp_dir ? cat2(w->tmp_dir, "/" PA_INDEX_AUX_FILE) : NULL;
     w->idx_path = w->tmp_dir ? cat2(w->tmp_dir, "/" PA_INDEX_FILE) : NULL;
-    if (!cent || !code || !w->offsets || !w->lengths || !w->aux_path || !w->idx_path) {
+    w->ids_hash = XXH64_createState();
+    w->codes_hash = XXH64_createState();
+    if (!cent || !code || !w->offsets || !w->lengths || !w->aux_path || !w->idx_path ||
+        !w->ids_hash || !w->codes_hash || XXH64_reset(w->ids_hash, 0) != XXH_OK ||
+        XXH64_reset(w->codes_hash, 0) != XXH_OK) {
         pa_index_writer_free(w);
         return PA_ERR_NOMEM;
     }
@@ -211,6 +226,8 @@ pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const ui
     const void *cols[2] = {w->ids_out, w->codes_out};
     if ((st = pa_lance_writer_append(w->aux, cols, n)) != PA_OK)
         return st;
+    XXH64_update(w->ids_hash, w->ids_out, sizeof(uint64_t) * n);
+    XXH64_update(w->codes_hash, w->codes_out, M * n);
     w->rows += n;
     w->max_part = PA_MAX(w->max_part, n);
     return PA_OK;
@@ -235,10 +252,12 @@ static char *index_meta_json(const pa_index_writer *w)
                  "{\"format\":\"%s\",\"format_version\":%d,\"metric\":\"%s\",\"dimension\":%u,"
                  "\"num_partitions\":%u,\"num_sub_vectors\":%u,\"num_bits\":%u,"
                  "\"num_rows\":%" PRIu64 ",\"row_order\":\"row_id\","
-                 "\"model_xxh64\":\"%016" PRIx64 "\"}",
+                 "\"model_xxh64\":\"%016" PRIx64 "\",\"" PA_INDEX_META_ROWS_HASH "\":\"%016"
+                 PRIx64 "\"}",
                  PA_INDEX_FORMAT, PA_INDEX_FORMAT_VERSION,
                  pa_metric_name((pa_metric)w->m.metric), w->m.dim, w->m.num_partitions,
-                 w->m.num_sub_vectors, w->m.num_bits, w->rows, w->model_xxh64);
+                 w->m.num_sub_vectors, w->m.num_bits, w->rows, w->model_xxh64,
+                 pa_index_rows_xxh64(XXH64_digest(w->ids_hash), XXH64_digest(w->codes_hash)));
     return s;
 }
 
@@ -416,5 +435,6 @@ void pa_index_writer_free(pa_index_writer *w)
     free((void *)w->m.centroids), free((void *)w->m.codebook);
     free(w->offsets), free(w->lengths), free(w->perm), free(w->ids_out), free(w->codes_out);
     free(w->out_dir), free(w->tmp_dir), free(w->aux_path), free(w->idx_path);
+    XXH64_freeState(w->ids_hash), XXH64_freeState(w->codes_hash);
     free(w);
 }

@@ -22,6 +22,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <xxhash.h>
 
 #define QUERY_BLOCK 1024
 uint64_t pa_index_precomp_max_bytes = 256ull << 20;
@@ -40,6 +41,7 @@ struct pa_index {
     uint8_t *codes;      /* num_rows x M, transposed within each partition */
     float *ynorm;        /* M x 256: ||y||^2 of every codeword                             */
     float *pre;          /* P x M x 256: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL       */
+    json_t *aux_meta, *idx_meta; /* each file's partifact:index JSON (NULL: none, LanceDB's) */
 };
 
 /* ---- open ---- */
@@ -139,6 +141,26 @@ static pa_status parse_metric(const void *v, size_t len, const char *path, pa_me
     return PA_OK;
 }
 
+/* The file's partifact:index JSON object into *out, or NULL when it has none (an index
+ * LanceDB wrote). */
+static pa_status read_identity(pa_lance_reader *r, const char *path, json_t **out)
+{
+    const void *v;
+    size_t len;
+    *out = NULL;
+    if (pa_lance_reader_metadata(r, PA_INDEX_META_KEY, &v, &len) != PA_OK)
+        return PA_OK;
+    json_error_t err;
+    json_t *j = json_loadb(v, len, 0, &err);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return pa_fail(PA_ERR_FORMAT, "index file %s: \"" PA_INDEX_META_KEY "\" is not a JSON "
+                       "object", path);
+    }
+    *out = j;
+    return PA_OK;
+}
+
 /* Reads auxiliary.idx: partition layout, codebook, row ids and codes. */
 static pa_status open_aux(pa_index *x, const char *path)
 {
@@ -149,6 +171,8 @@ static pa_status open_aux(pa_index *x, const char *path)
     uint32_t cb_pos = 0, nbits = 0;
     const void *v;
     size_t len, c_id = 0, c_code = 0;
+    if (st == PA_OK)
+        st = read_identity(r, path, &x->aux_meta);
     if (st == PA_OK)
         st = storage_meta(r, path, &cb_pos, &nbits, &x->M, &x->dim);
     if (st == PA_OK && (nbits != 8 || !x->M || !x->dim || x->dim % x->M))
@@ -201,6 +225,14 @@ static pa_status open_aux(pa_index *x, const char *path)
             st = tensor_floats(t, (size_t)256 * x->dim, path, "codebook", &x->codebook);
         }
     }
+    /* codewords are residuals: up to twice a vector's norm, four times its square */
+    for (uint32_t i = 0; st == PA_OK && i < 256 * x->M; i++) {
+        const double sq = pa_sq_norm(x->codebook + (size_t)i * x->ds, x->ds);
+        if (!(sq <= 4 * PA_MAX_SQ_NORM))
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: codeword %u of sub-vector %u has squared "
+                         "norm %.3g, more than %.3g (or values that are not finite)", path,
+                         i % 256, i / 256, sq, 4 * PA_MAX_SQ_NORM);
+    }
     if (st == PA_OK &&
         (pa_lance_reader_find_field(r, PA_INDEX_COL_ROWID, &c_id) != PA_OK ||
          pa_lance_reader_find_field(r, PA_INDEX_COL_CODE, &c_code) != PA_OK))
@@ -251,10 +283,27 @@ static pa_status open_idx(pa_index *x, const char *path)
         if (st == PA_OK && (!json_is_string(type) || strcmp(json_string_value(type), "IVF_PQ")))
             st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: index type %s (expected IVF_PQ)",
                          path, json_is_string(type) ? json_string_value(type) : "missing");
+        /* the same metric as the storage's: the files of one index */
+        json_t *dt = meta ? json_object_get(meta, "distance_type") : NULL;
+        pa_metric m = x->metric;
+        if (st == PA_OK && json_is_string(dt) &&
+            (pa_metric_parse(json_string_value(dt), &m) != PA_OK || m != x->metric))
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: distance type \"%s\", but "
+                         PA_INDEX_AUX_FILE " has \"%s\": the two files are not of one index",
+                         path, json_string_value(dt), pa_metric_name(x->metric));
         json_decref(meta);
     }
     if (st == PA_OK)
+        st = read_identity(r, path, &x->idx_meta);
+    if (st == PA_OK)
         st = read_ivf(r, path, &ivf);
+    /* index.idx's own partition lengths, where it records them (LanceDB and partifact write
+     * zeros), must be the storage's */
+    for (uint32_t p = 0; st == PA_OK && ivf->n_lengths == x->P && p < x->P; p++)
+        if (ivf->lengths[p] && ivf->lengths[p] != x->lengths[p])
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: partition %u has %u rows, but "
+                         PA_INDEX_AUX_FILE " holds %u: the two files are not of one index",
+                         path, p, ivf->lengths[p], x->lengths[p]);
     if (st == PA_OK) {
         const Pa__Lancepb__Tensor *t = ivf->centroids_tensor;
         if (!t || t->n_shape != 2 || t->shape[0] != x->P || t->shape[1] != x->dim)
@@ -262,6 +311,13 @@ static pa_status open_idx(pa_index *x, const char *path)
                          "storage's partitions and dimension)", path, x->P, x->dim);
         else
             st = tensor_floats(t, (size_t)x->P * x->dim, path, "centroids", &x->centroids);
+    }
+    for (uint32_t p = 0; st == PA_OK && p < x->P; p++) { /* as any vector (common.h) */
+        const double sq = pa_sq_norm(x->centroids + (size_t)p * x->dim, x->dim);
+        if (!(sq <= PA_MAX_SQ_NORM))
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: centroid %u has squared norm %.3g, "
+                         "more than %.3g (or values that are not finite)", path, p, sq,
+                         PA_MAX_SQ_NORM);
     }
     if (st == PA_OK)
         x->bytes += pa_lance_reader_bytes_read(r);
@@ -283,6 +339,81 @@ static void partition_terms(const pa_index *x, uint32_t p, float *out)
                                               x->codebook + ((size_t)m * 256 + j) * x->ds, x->ds);
 }
 
+/* A JSON value as compact text (malloc'd; "(missing)" when absent). */
+static char *json_text(const json_t *v)
+{
+    char *t = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    return t ? t : pa_strdup("(missing)", "JSON text");
+}
+
+/* Checks that index.idx and auxiliary.idx were written together: both carry the same
+ * partifact:index JSON (model XXH64, parameters, rows and their hash), and it describes the
+ * storage as read, rows hash included. Indexes LanceDB wrote carry it in neither file; they
+ * are checked by their shapes alone (open_aux and open_idx: dimension, partitions, sub-vectors,
+ * code width, metric, lengths summing to the rows). */
+static pa_status check_identity(const pa_index *x)
+{
+    if (!x->aux_meta && !x->idx_meta)
+        return PA_OK;
+    if (!x->aux_meta || !x->idx_meta)
+        return pa_fail(PA_ERR_FORMAT, "%s carries partifact's index identity (\"" PA_INDEX_META_KEY
+                       "\") and %s does not: the two files are not of one index",
+                       x->aux_meta ? PA_INDEX_AUX_FILE : PA_INDEX_FILE,
+                       x->aux_meta ? PA_INDEX_FILE : PA_INDEX_AUX_FILE);
+    pa_status st = PA_OK;
+    const char *key;
+    json_t *v;
+    for (int pass = 0; pass < 2 && st == PA_OK; pass++) { /* every key of either file */
+        json_t *a = pass ? x->idx_meta : x->aux_meta, *b = pass ? x->aux_meta : x->idx_meta;
+        json_object_foreach(a, key, v) {
+            json_t *w = json_object_get(b, key);
+            if (w && json_equal(v, w))
+                continue;
+            char *ti = json_text(json_object_get(x->idx_meta, key));
+            char *ta = json_text(json_object_get(x->aux_meta, key));
+            st = pa_fail(PA_ERR_FORMAT, PA_INDEX_FILE " and " PA_INDEX_AUX_FILE " were not "
+                         "written together: \"%s\" is %s in " PA_INDEX_FILE " and %s in "
+                         PA_INDEX_AUX_FILE, key, ti ? ti : "?", ta ? ta : "?");
+            free(ti), free(ta);
+            break;
+        }
+    }
+    if (st != PA_OK)
+        return st;
+    /* the JSON describes what the files hold */
+    const struct { const char *key; uint64_t have; } nums[] = {
+        {"dimension", x->dim},        {"num_partitions", x->P}, {"num_sub_vectors", x->M},
+        {"num_bits", 8},              {"num_rows", x->num_rows}};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        json_t *n = json_object_get(x->aux_meta, nums[i].key);
+        if (!json_is_integer(n) || (uint64_t)json_integer_value(n) != nums[i].have) {
+            char *t = json_text(n);
+            st = pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " says \"%s\" is %s, the index files "
+                         "hold %" PRIu64, nums[i].key, t ? t : "?", nums[i].have);
+            free(t);
+            return st;
+        }
+    }
+    json_t *metric = json_object_get(x->aux_meta, "metric");
+    if (!json_is_string(metric) || strcmp(json_string_value(metric), pa_metric_name(x->metric)))
+        return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " does not say metric \"%s\", which the "
+                       "index files have", pa_metric_name(x->metric));
+    json_t *h = json_object_get(x->aux_meta, PA_INDEX_META_ROWS_HASH);
+    const uint64_t have = pa_index_rows_xxh64(
+        XXH64(x->row_ids, sizeof(uint64_t) * x->num_rows, 0),
+        XXH64(x->codes, (size_t)x->num_rows * x->M, 0));
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016" PRIx64, have);
+    if (!json_is_string(h))
+        return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " has no \"" PA_INDEX_META_ROWS_HASH "\" "
+                       "(written by an older partifact: finalize the index again)");
+    if (strcmp(json_string_value(h), hex))
+        return pa_fail(PA_ERR_FORMAT, PA_INDEX_AUX_FILE "'s rows hash to %s, " PA_INDEX_META_KEY
+                       " says " PA_INDEX_META_ROWS_HASH " %s: the rows were changed after "
+                       "they were written", hex, json_string_value(h));
+    return PA_OK;
+}
+
 /* Opens both index files into memory and precomputes the centroid norms for the probe, the
  * codeword norms, and (l2/cosine, when it fits) every partition's table terms. */
 pa_status pa_index_open(pa_index **out, const char *dir)
@@ -302,6 +433,8 @@ pa_status pa_index_open(pa_index **out, const char *dir)
         snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_FILE);
         st = open_idx(x, path);
     }
+    if (st == PA_OK)
+        st = check_identity(x);
     if (st == PA_OK && !(x->cnorm = pa_malloc(sizeof(float) * x->P, "centroid norms")))
         st = PA_ERR_NOMEM;
     if (st != PA_OK) {
@@ -337,6 +470,7 @@ void pa_index_free(pa_index *x)
         return;
     free(x->dir), free(x->centroids), free(x->cnorm), free(x->codebook), free(x->offsets);
     free(x->lengths), free(x->row_ids), free(x->codes), free(x->ynorm), free(x->pre);
+    json_decref(x->aux_meta), json_decref(x->idx_meta);
     free(x);
 }
 
@@ -477,6 +611,13 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                              "value", q0 + i / D);
                 break;
             }
+        for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
+            double sq = pa_sq_norm(qbuf + i * D, D);
+            if (sq > PA_MAX_SQ_NORM)
+                st = pa_fail(PA_ERR_INVALID, "search: query %" PRIu64 " has squared norm %.3g, "
+                             "more than %.3g: its distances would overflow float", q0 + i, sq,
+                             PA_MAX_SQ_NORM);
+        }
         if (st != PA_OK)
             break;
         if (x->metric == PA_METRIC_COSINE)

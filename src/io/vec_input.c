@@ -21,6 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A file input reads at most this many bytes of records at once (at least one record). */
+#define FILE_READ_BYTES ((uint64_t)8 << 20)
+/* A dataset scan reads batches of at most this many rows. */
+#define SCAN_MAX_ROWS 65536
+
 typedef enum fmt { FMT_FVECS, FMT_BVECS, FMT_IVECS, FMT_NPY, FMT_DATASET } fmt;
 typedef enum elem { EL_F32, EL_F16, EL_U8, EL_I32 } elem;
 
@@ -171,7 +176,7 @@ static pa_status open_dataset(pa_vec_input *in, const char *column)
     if (!(in->column = pa_strdup(pick, "column name")))
         return PA_ERR_NOMEM;
     in->rows = pa_dataset_num_rows(in->ds);
-    return pa_dataset_scan_create(&in->scan, in->ds, in->column, 65536);
+    return PA_OK; /* the scan is made by the first batch, sized from it */
 }
 
 pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
@@ -223,6 +228,25 @@ uint32_t pa_vec_input_dim(const pa_vec_input *in) { return in->dim; }
 uint64_t pa_vec_input_num_rows(const pa_vec_input *in) { return in->rows; }
 uint64_t pa_vec_input_skipped(const pa_vec_input *in) { return in->skipped; }
 
+/* Records a file input reads at once for a batch of at most max rows. */
+static uint64_t file_read_rows(const pa_vec_input *in, size_t max)
+{
+    return PA_MIN((uint64_t)max, PA_MAX((uint64_t)1, FILE_READ_BYTES / in->rec_bytes));
+}
+
+/* Rows of a dataset scan's batch for batches of at most max rows. */
+static size_t scan_rows(size_t max) { return PA_MIN(max, (size_t)SCAN_MAX_ROWS); }
+
+uint64_t pa_vec_input_batch_bytes(const pa_vec_input *in, size_t max_rows)
+{
+    if (max_rows == 0)
+        return 0;
+    if (in->format == FMT_DATASET)
+        return pa_dataset_scan_bytes(in->el == EL_U8 ? PA_TYPE_FSL_UINT8 : PA_TYPE_FSL_FLOAT32,
+                                     in->dim, scan_rows(max_rows));
+    return file_read_rows(in, max_rows) * in->rec_bytes;
+}
+
 /* Converts one raw row to float32, checking the *vecs dimension prefix; row is the ordinal. */
 static pa_status convert_row(pa_vec_input *in, const uint8_t *rec, uint64_t row, float *out)
 {
@@ -253,7 +277,8 @@ static pa_status convert_row(pa_vec_input *in, const uint8_t *rec, uint64_t row,
     return PA_OK;
 }
 
-/* True if the row holds a NaN or an infinity (reported with its ordinal unless skipping). */
+/* True if the row holds a NaN or an infinity, or its squared norm is above PA_MAX_SQ_NORM
+ * (reported with its ordinal unless skipping). */
 static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool *skip)
 {
     *skip = false;
@@ -268,6 +293,17 @@ static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool 
                            "--skip-invalid to skip such rows)", in->path, row,
                            isnan(v[j]) ? "NaN" : "an infinity", j);
         }
+    const double sq = pa_sq_norm(v, in->dim);
+    if (sq > PA_MAX_SQ_NORM) { /* finite, but its distances would not be */
+        if (in->skip_invalid) {
+            *skip = true;
+            in->skipped++;
+            return PA_OK;
+        }
+        return pa_fail(PA_ERR_INVALID, "%s: row %" PRIu64 " has squared norm %.3g, more than "
+                       "%.3g: its distances would overflow float", in->path, row, sq,
+                       PA_MAX_SQ_NORM);
+    }
     return PA_OK;
 }
 
@@ -277,8 +313,7 @@ static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t m
 {
     *got = 0;
     while (*got == 0 && in->next < in->rows) {
-        uint64_t n = PA_MIN((uint64_t)max, in->rows - in->next);
-        n = PA_MIN(n, PA_MAX((uint64_t)1, (uint64_t)(8u << 20) / in->rec_bytes));
+        uint64_t n = PA_MIN(file_read_rows(in, max), in->rows - in->next);
         size_t bytes = (size_t)(n * in->rec_bytes);
         if (bytes > in->raw_cap) {
             uint8_t *r = pa_realloc(in->raw, bytes, "input batch");
@@ -315,6 +350,11 @@ static pa_status next_dataset(pa_vec_input *in, float *out, uint64_t *ids, size_
 {
     *got = 0;
     size_t rb = (size_t)in->dim * el_bytes(in->el);
+    if (!in->scan) {
+        pa_status st = pa_dataset_scan_create(&in->scan, in->ds, in->column, scan_rows(max));
+        if (st != PA_OK)
+            return st;
+    }
     while (*got < max) {
         if (in->pend_n == 0) {
             const void *v;
@@ -364,8 +404,7 @@ pa_status pa_vec_input_rewind(pa_vec_input *in)
     if (in->format == FMT_DATASET) {
         pa_dataset_scan_free(in->scan);
         in->scan = NULL;
-        in->pend_n = 0;
-        return pa_dataset_scan_create(&in->scan, in->ds, in->column, 65536);
+        in->pend_n = 0; /* the next batch makes a new scan */
     }
     return PA_OK;
 }
@@ -408,14 +447,16 @@ static pa_status locate_row(const pa_vec_input *in, uint64_t key, bool by_id, si
  * row addresses in datasets (the same for a file, so by_id changes nothing there). The rows are
  * read in ascending order of position and scattered to their places in out: one positioned
  * read per row for files; for datasets each fragment's data file is opened once per call.
- * Invalid rows are errors here (a sample must be exactly the rows asked for). */
+ * Invalid rows are errors here unless kept is given (a sample) and the input skips them: then
+ * they are counted and left out, the rest packed in the order asked for, *kept rows. */
 static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, float *out,
-                           bool by_id)
+                           bool by_id, size_t *kept)
 {
     uint8_t *rec = pa_malloc((size_t)in->rec_bytes + (size_t)in->dim * 4, "row buffer");
     size_t *ord = pa_malloc(sizeof(size_t) * (n ? n : 1), "row order");
-    if (!rec || !ord) {
-        free(rec), free(ord);
+    bool *bad = kept ? pa_calloc(n ? n : 1, sizeof *bad, "invalid rows") : NULL;
+    if (!rec || !ord || (kept && !bad)) {
+        free(rec), free(ord), free(bad);
         return PA_ERR_NOMEM;
     }
     for (size_t i = 0; i < n; i++)
@@ -423,7 +464,7 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
     qsort_r(ord, n, sizeof *ord, cmp_by_key, (void *)keys);
     pa_status st = PA_OK;
     bool saved = in->skip_invalid;
-    in->skip_invalid = false;
+    in->skip_invalid = saved && kept;
     pa_lance_reader *r = NULL;
     size_t cur_frag = SIZE_MAX, col = 0;
     uint64_t cur_first = 0, cur_id = 0, cur_rows = 0;
@@ -462,24 +503,43 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                                        in->data_off + key * in->rec_bytes, in->path)) != PA_OK) {
             break;
         }
-        bool skip;
+        bool skip = false;
         if ((st = convert_row(in, rec, key, dst)) == PA_OK)
             st = check_row(in, dst, key, &skip);
+        if (skip)
+            bad[ord[i]] = true;
     }
     in->skip_invalid = saved;
+    if (st == PA_OK && kept) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!bad[i]) {
+                if (k != i)
+                    memmove(out + k * in->dim, out + i * in->dim, sizeof(float) * in->dim);
+                k++;
+            }
+        *kept = k;
+    }
     pa_lance_reader_free(r);
-    free(rec), free(ord);
+    free(rec), free(ord), free(bad);
     return st;
 }
 
 pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n, float *out)
 {
-    return read_rows(in, rows, n, out, false);
+    return read_rows(in, rows, n, out, false, NULL);
+}
+
+pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows, size_t n,
+                                   float *out, size_t *num_rows)
+{
+    *num_rows = 0;
+    return read_rows(in, rows, n, out, false, num_rows);
 }
 
 pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n, float *out)
 {
-    return read_rows(in, ids, n, out, true);
+    return read_rows(in, ids, n, out, true, NULL);
 }
 
 void pa_vec_input_free(pa_vec_input *in)

@@ -16,6 +16,14 @@ typedef struct pa_prepared {
 } pa_prepared;
 
 pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a);
+/* Bytes pa_prepare allocates for a model: the centroid norms, transposed codebook and codeword
+ * norms. */
+uint64_t pa_prepared_bytes(const pa_backend_model *a);
+/* Bytes pa_encode_prepared allocates to assign and encode n rows: its block of rows (at most
+ * 4,096) and the sgemm dot-product block pa_assign_sgemm allocates for it. */
+uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
+/* Bytes pa_assign_sgemm allocates for n rows and k centroids (its dot-product block). */
+uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k);
 void pa_prepared_free(pa_prepared *p);
 
 /* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). */
@@ -24,6 +32,8 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
 
 /* Checks every value of n rows is finite; PA_ERR_INVALID naming the first bad row otherwise. */
 pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *what);
+/* pa_check_finite, and every row's squared norm at most PA_MAX_SQ_NORM (see common.h). */
+pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char *what);
 
 /* Nearest codeword for each of n sub-vectors (rows of x with stride `stride` floats, ds values
  * each) among K codewords given transposed and multiplied by -2 (cbt: ds x K, cbt[j][k] =

@@ -31,12 +31,37 @@ pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *
     return PA_OK;
 }
 
+/* Checks that rows are finite and their squared norms at most PA_MAX_SQ_NORM. */
+pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char *what)
+{
+    pa_status st = pa_check_finite(x, n, dim, what);
+    for (uint64_t i = 0; i < n && st == PA_OK; i++) {
+        double sq = pa_sq_norm(x + i * dim, dim);
+        if (sq > PA_MAX_SQ_NORM)
+            st = pa_fail(PA_ERR_INVALID, "%s: row %llu has squared norm %.3g, more than %.3g: "
+                         "its distances would overflow float", what, (unsigned long long)i, sq,
+                         PA_MAX_SQ_NORM);
+    }
+    return st;
+}
+
+/* Rows of one dot-product block for n rows and k centroids. */
+static uint64_t sgemm_block_rows(uint64_t n, uint32_t k)
+{
+    uint64_t block = PA_MAX((uint64_t)64, BLOCK_BYTES / ((uint64_t)k * sizeof(float)));
+    return PA_MIN(block, n ? n : 1);
+}
+
+uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k)
+{
+    return sgemm_block_rows(n, k) * k * sizeof(float);
+}
+
 /* Assigns rows to centroids with sgemm in blocks (see the header). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best_out)
 {
-    uint64_t block = PA_MAX((uint64_t)64, BLOCK_BYTES / ((uint64_t)k * sizeof(float)));
-    block = PA_MIN(block, n ? n : 1);
+    const uint64_t block = sgemm_block_rows(n, k);
     float *dots = pa_malloc((size_t)(block * k) * sizeof(float), "dot-product block");
     if (!dots)
         return PA_ERR_NOMEM;

@@ -57,6 +57,19 @@ static pa_status check_params(uint32_t dim, uint32_t P, uint32_t M, uint32_t bit
     return PA_OK;
 }
 
+uint64_t pa_prepared_bytes(const pa_backend_model *a)
+{
+    const uint64_t K = (uint64_t)1 << a->num_bits, M = a->num_sub_vectors;
+    const uint64_t ds = a->num_sub_vectors ? a->dim / a->num_sub_vectors : 0;
+    return sizeof(float) * (a->num_partitions + M * K * ds + M * K);
+}
+
+uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
+{
+    const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK);
+    return sizeof(float) * block * a->dim + pa_assign_sgemm_bytes(block, a->num_partitions);
+}
+
 /* Precomputes norms and the transposed codebook (see ivfpq_internal.h). */
 pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a)
 {
@@ -126,15 +139,16 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
 {
     const pa_backend_model *a = &p->a;
     const uint32_t dim = a->dim, M = a->num_sub_vectors, K = p->K, ds = p->ds;
-    pa_status st = pa_check_finite(x, n, dim, "assign/encode");
+    pa_status st = pa_check_vectors(x, n, dim, "assign/encode");
     if (st != PA_OK)
         return st;
-    float *buf = pa_malloc(sizeof(float) * ENCODE_BLOCK * dim, "encode block");
+    const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK); /* pa_encode_work_bytes */
+    float *buf = pa_malloc(sizeof(float) * block * dim, "encode block");
     if (!buf)
         return PA_ERR_NOMEM;
     const bool cosine = a->metric == PA_METRIC_COSINE, dot = a->metric == PA_METRIC_DOT;
-    for (uint64_t b0 = 0; b0 < n && st == PA_OK; b0 += ENCODE_BLOCK) {
-        uint64_t bn = PA_MIN((uint64_t)ENCODE_BLOCK, n - b0);
+    for (uint64_t b0 = 0; b0 < n && st == PA_OK; b0 += block) {
+        uint64_t bn = PA_MIN(block, n - b0);
         memcpy(buf, x + b0 * dim, sizeof(float) * bn * dim);
         if (cosine)
             normalize_rows(buf, bn, dim);
@@ -258,7 +272,7 @@ static pa_status check_training(const float *data, uint64_t n, uint32_t dim,
     if (n < K)
         return pa_fail(PA_ERR_INVALID, "training needs at least %u rows for %u codewords per "
                        "sub-vector, got %llu", K, K, (unsigned long long)n);
-    return pa_check_finite(data, n, dim, "training data");
+    return pa_check_vectors(data, n, dim, "training data");
 }
 
 /* Trains on rows the caller hands over to be worked on in place (normalised for cosine,
@@ -407,12 +421,16 @@ pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
         free(rows);
         return PA_ERR_NOMEM;
     }
-    st = pa_vec_input_read_rows(in, rows, (size_t)want, x);
+    size_t got = 0;
+    const uint64_t skipped_before = pa_vec_input_skipped(in);
+    st = pa_vec_input_read_sample(in, rows, (size_t)want, x, &got);
     free(rows);
     if (st == PA_OK)
-        st = check_training(x, want, dim, prm);
+        st = check_training(x, got, dim, prm);
     if (st == PA_OK) /* the sample is ours: trained on in place, not copied */
-        st = train_in_place(out, x, want, dim, prm, stats);
+        st = train_in_place(out, x, got, dim, prm, stats);
+    if (st == PA_OK && stats)
+        stats->sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before;
     free(x);
     return st;
 }
@@ -599,7 +617,7 @@ pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
         goto done;
     cb = gdata;
     gdata = NULL;
-    if ((st = pa_check_finite(c, P, dim, path)) != PA_OK ||
+    if ((st = pa_check_vectors(c, P, dim, path)) != PA_OK ||
         (st = pa_check_finite(cb, 1, (uint32_t)(want / sizeof(float)), path)) != PA_OK)
         goto done;
     st = make_model(out, dim, P, M, bits, metric, c, cb);

@@ -349,6 +349,19 @@ struct pa_dataset_scan {
     uint64_t *addrs;
 };
 
+/* Rows per batch when the caller names none. */
+#define SCAN_DEFAULT_BATCH_ROWS 65536
+
+/* What a scan allocates for its batches (see pa_dataset_scan_create): the values and the row
+ * addresses of batch_rows rows; 0 when that does not fit in size_t. */
+uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows)
+{
+    size_t rows = batch_rows ? batch_rows : SCAN_DEFAULT_BATCH_ROWS, bytes;
+    if (!pa_mul_ok(rows, pa_type_row_bytes(type, dim) + sizeof(uint64_t), &bytes))
+        return 0;
+    return bytes;
+}
+
 pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const char *column,
                                  size_t batch_rows)
 {
@@ -365,10 +378,11 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
     s->ds = ds;
     s->field = f->f;
     s->row_bytes = pa_type_row_bytes(f->f.type, f->f.dim);
-    s->batch = batch_rows ? batch_rows : 65536;
+    s->batch = batch_rows ? batch_rows : SCAN_DEFAULT_BATCH_ROWS;
     s->column = pa_strdup(column, "column name");
     size_t vbytes;
-    if (!pa_mul_ok(s->batch, s->row_bytes, &vbytes)) {
+    if (!pa_dataset_scan_bytes(f->f.type, f->f.dim, s->batch) ||
+        !pa_mul_ok(s->batch, s->row_bytes, &vbytes)) {
         pa_dataset_scan_free(s);
         return pa_fail(PA_ERR_INVALID, "%s: batch of %zu rows is too large", ds->path, s->batch);
     }

@@ -141,4 +141,36 @@ cp "$D/ok/idx/auxiliary.idx" "$X/idx-truncated/"; head -c 100 "$D/ok/idx/index.i
 # ground truth as .npy: a float array, and one cut short
 npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2000, 10), }" 80000 "$X/gt-f4.npy"
 npy "{'descr': '<u8', 'fortran_order': False, 'shape': (2000, 10), }" 800 "$X/gt-cut.npy"
+# ---- index files that are not of one index (search, index-info): index.idx of another model,
+# of the same model over other rows, without partifact's identity key, and (neither file with
+# the key, as LanceDB writes them) of another metric
+q "$PA" train --input "$D/ok/v8.fvecs" --partitions 4 --sub-vectors 2 --max-iters 3 --seed 7 --out "$D/ok/model-s7.lance"
+q "$PA" encode --input "$D/ok/v8.fvecs" --model "$D/ok/model-s7.lance" --out "$D/ok/enc-s7"
+q "$PA" finalize --artifact "$D/ok/enc-s7" --out "$D/ok/idx-s7"
+head -c $(( 36 * 1000 )) "$D/ok/v8.fvecs" > "$D/ok/v8-1000.fvecs"
+q "$PA" encode --input "$D/ok/v8-1000.fvecs" --model "$D/ok/model.lance" --out "$D/ok/enc-1000"
+q "$PA" finalize --artifact "$D/ok/enc-1000" --out "$D/ok/idx-1000"
+q "$PA" train --input "$D/ok/v8.fvecs" --partitions 4 --sub-vectors 2 --max-iters 3 --metric cosine --out "$D/ok/model-cos.lance"
+q "$PA" encode --input "$D/ok/v8.fvecs" --model "$D/ok/model-cos.lance" --out "$D/ok/enc-cos"
+q "$PA" finalize --artifact "$D/ok/enc-cos" --out "$D/ok/idx-cos"
+tail -c $(( 36 * 1000 )) "$D/ok/v8.fvecs" > "$D/ok/v8-last1000.fvecs"
+q "$PA" encode --input "$D/ok/v8-last1000.fvecs" --model "$D/ok/model.lance" --out "$D/ok/enc-last1000"
+q "$PA" finalize --artifact "$D/ok/enc-last1000" --out "$D/ok/idx-last1000"
+# no_key FILE: renames the schema metadata key partifact:index (same length: the file stays valid)
+no_key() { put_hex "$1" "$(grep -obUa 'partifact:index' "$1" | head -1 | cut -d: -f1)" 7061727469666163743a6e6f6b6579; }
+mkdir -p "$X/mixed-model" "$X/mixed-rows" "$X/mixed-same-count" "$X/idx-no-key" "$X/mixed-metric"
+cp "$D/ok/idx-last1000/index.idx" "$D/ok/idx-1000/auxiliary.idx" "$X/mixed-same-count/"
+cp "$D/ok/idx-s7/index.idx" "$D/ok/idx/auxiliary.idx" "$X/mixed-model/"
+cp "$D/ok/idx-1000/index.idx" "$D/ok/idx/auxiliary.idx" "$X/mixed-rows/"
+cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$X/idx-no-key/"; no_key "$X/idx-no-key/index.idx"
+# both files' rows_xxh64 changed alike (the JSON still agrees): the rows no longer hash to it
+mkdir -p "$X/rows-hash"; cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$X/rows-hash/"
+for f in "$X/rows-hash/index.idx" "$X/rows-hash/auxiliary.idx"; do
+  at=$(( $(grep -obUa '"rows_xxh64":"' "$f" | head -1 | cut -d: -f1) + 14 ))
+  [ "$(dd if="$f" bs=1 skip=$at count=1 status=none)" = 0 ] && put_hex "$f" $at 31 || put_hex "$f" $at 30
+done
+cp "$D/ok/idx-cos/index.idx" "$D/ok/idx/auxiliary.idx" "$X/mixed-metric/"
+no_key "$X/mixed-metric/index.idx"; no_key "$X/mixed-metric/auxiliary.idx"
+# ---- a finite row whose squared norm overflows float (3e19 in row 4): its distances would too
+cp "$D/ok/v8.fvecs" "$V/huge.fvecs"; put_hex "$V/huge.fvecs" $(( 36 * 4 + 4 + 4 )) b52ad05f
 echo "bad inputs in $D"

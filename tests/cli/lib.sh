@@ -18,3 +18,5 @@ expect_out() {
   if grep -qF -- "$sub" "$T/out"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: stdout lacks: $sub"; cat "$T/out"; fi
 }
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; }
+# put_hex FILE OFFSET HEX: overwrites the bytes at OFFSET with HEX (damaged inputs)
+put_hex() { printf "$(echo "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none; }

@@ -46,3 +46,20 @@ set_tests_properties(index_kill PROPERTIES LABELS "cli;crash")
 add_test(NAME manifest_memory COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/manifest_memory.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/manifest_memory)
 set_tests_properties(manifest_memory PROPERTIES LABELS "memory")
+# encode from a Lance table of dimension 1024 within --memory 32MiB (peak RSS, /usr/bin/time -v)
+add_executable(test_to_dataset ${CMAKE_CURRENT_LIST_DIR}/to_dataset.c)
+target_link_libraries(test_to_dataset PRIVATE partifact_static)
+add_test(NAME memory_encode_lance COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/memory_encode.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/memory_encode $<TARGET_FILE:test_to_dataset>)
+set_tests_properties(memory_encode_lance PROPERTIES LABELS "memory;cli")
+
+# --skip-invalid in train (the sample), encode and build, counted in --json
+add_test(NAME skip_invalid_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/skip_invalid_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/skip_invalid_cli)
+set_tests_properties(skip_invalid_cli PROPERTIES LABELS "unit;cli")
+
+# extreme values: rows whose distances overflow float refused or skipped; large safe ones exact
+add_executable(test_scale_fvecs ${CMAKE_CURRENT_LIST_DIR}/scale_fvecs.c)
+add_test(NAME extreme_values_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/extreme_values_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/extreme_values_cli $<TARGET_FILE:test_scale_fvecs>)
+set_tests_properties(extreme_values_cli PROPERTIES LABELS "unit;cli")

@@ -12,7 +12,7 @@ export OMP_NUM_THREADS=1 # small batches; threads would only add noise here
 "$PA" gen-vectors --out "$T/v.fvecs" --rows 30000 --dim 16 --clusters 20 --seed 3 >/dev/null
 "$PA" train --input "$T/v.fvecs" --partitions 16 --sub-vectors 4 --max-iters 3 --out "$T/m.lance" >/dev/null
 # a small writer budget: every bucket is flushed several times
-enc() { "$PA" encode --input "$T/v.fvecs" --model "$T/m.lance" --out "$1" --memory 400KiB --batch 1024 --buckets 8; }
+enc() { "$PA" encode --input "$T/v.fvecs" --model "$T/m.lance" --out "$1" --memory 464KiB --batch 1024 --buckets 8; }
 expect_exit 0 enc "$T/ref"
 # how many pwrite/fsync/rename calls an undisturbed run makes
 rm -rf "$T/count"; PA_FAULT_LOG="$T/count.log" LD_PRELOAD="$SHIM" enc "$T/count" >/dev/null 2>&1

@@ -11,7 +11,7 @@ rm -rf "$T"; mkdir -p "$T"
 export OMP_NUM_THREADS=1
 "$PA" gen-vectors --out "$T/v.fvecs" --rows 30000 --dim 16 --clusters 20 --seed 3 >/dev/null
 "$PA" train --input "$T/v.fvecs" --partitions 16 --sub-vectors 4 --max-iters 3 --out "$T/m.lance" >/dev/null
-"$PA" encode --input "$T/v.fvecs" --model "$T/m.lance" --out "$T/a" --memory 400KiB --batch 1024 --buckets 8 >/dev/null
+"$PA" encode --input "$T/v.fvecs" --model "$T/m.lance" --out "$T/a" --memory 464KiB --batch 1024 --buckets 8 >/dev/null
 "$PA" export-rows --artifact "$T/a" --out "$T/rows.lance" --shuffle 3 >/dev/null
 mkdir -p "$T/tmp"
 fin_artifact() { "$PA" finalize --artifact "$T/a" --out "$1" --memory 256KiB; }

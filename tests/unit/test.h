@@ -35,6 +35,18 @@ static inline const char *tpath(const char *name)
     return buf[k];
 }
 
+/* Writes n rows of dim floats as an .fvecs file. */
+static inline void write_fvecs(const char *path, const float *x, int n, int dim)
+{
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; f && i < n; i++) {
+        fwrite(&dim, 4, 1, f);
+        fwrite(x + (size_t)i * dim, 4, (size_t)dim, f);
+    }
+    if (f)
+        fclose(f);
+}
+
 #define CHECK(cond)                                                                           \
     do {                                                                                      \
         if (cond)                                                                             \

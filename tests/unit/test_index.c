@@ -62,16 +62,6 @@ static void gen_data(void)
     }
 }
 
-static void write_fvecs(const char *path, const float *x, int n, int dim)
-{
-    FILE *f = fopen(path, "wb");
-    for (int i = 0; i < n; i++) {
-        fwrite(&dim, 4, 1, f);
-        fwrite(x + (size_t)i * dim, 4, (size_t)dim, f);
-    }
-    fclose(f);
-}
-
 /* Trains a model, saves it, encodes every row into an artifact with a small budget (so that
  * partitions get several ranges). */
 static pa_ivfpq_model *build_artifact(const char *model_path, const char *artifact, pa_metric met,
