@@ -188,6 +188,7 @@ done:
 
 typedef struct table_state {
     char dir[PATH_MAX];          /* real path */
+    const char *given;           /* the path as given, for messages */
     char manifest[PATH_MAX + 64];
     uint64_t version;
     bool v2_names;
@@ -227,6 +228,7 @@ static pa_status framed(const table_state *t, uint64_t pos, uint64_t end, const 
 static pa_status table_load(const char *path, table_state *t)
 {
     memset(t, 0, sizeof *t);
+    t->given = path;
     struct stat sb;
     if (stat(path, &sb) != 0)
         return pa_fail(PA_ERR_IO, "%s: cannot open table: %s", path, strerror(errno));
@@ -235,7 +237,7 @@ static pa_status table_load(const char *path, table_state *t)
     if (!realpath(path, t->dir))
         return pa_fail(PA_ERR_IO, "%s: cannot resolve the table's path: %s", path,
                        strerror(errno));
-    pa_status st = pa_lance_latest_manifest(t->dir, t->manifest, sizeof t->manifest,
+    pa_status st = pa_lance_latest_manifest(path, t->manifest, sizeof t->manifest,
                                             &t->version);
     if (st != PA_OK)
         return st;
@@ -279,11 +281,11 @@ static pa_status check_flags(const table_state *t)
     if (f & ~(uint64_t)KNOWN_FLAGS)
         return pa_fail(PA_ERR_INVALID, "%s: version %" PRIu64 " has feature flags 0x%" PRIx64
                        " of which partifact does not understand 0x%" PRIx64 "; nothing was "
-                       "committed", t->dir, t->version, f, f & ~(uint64_t)KNOWN_FLAGS);
+                       "committed", t->given, t->version, f, f & ~(uint64_t)KNOWN_FLAGS);
     if (f & FLAG_STABLE_ROW_IDS)
         return pa_fail(PA_ERR_INVALID, "%s: the table uses stable row ids (feature flag 0x2), "
                        "but partifact's indexes hold row addresses; nothing was committed",
-                       t->dir);
+                       t->given);
     return PA_OK;
 }
 
@@ -306,7 +308,7 @@ static pa_status find_column(const table_state *t, const char *column,
             if (!vec) {
                 pa_clear_error();
                 return pa_fail(PA_ERR_INVALID, "%s: column \"%s\" is %s, not a vector column",
-                               t->dir, f->name, f->logical_type);
+                               t->given, f->name, f->logical_type);
             }
             found = f, *dim = d;
             vectors++;
@@ -315,10 +317,10 @@ static pa_status find_column(const table_state *t, const char *column,
     pa_clear_error();
     if (!found)
         return pa_fail(PA_ERR_INVALID, column ? "%s: no column named \"%s\"" :
-                       "%s: no vector column%s", t->dir, column ? column : "");
+                       "%s: no vector column%s", t->given, column ? column : "");
     if (vectors > 1)
         return pa_fail(PA_ERR_INVALID, "%s: several vector columns; name the one to index",
-                       t->dir);
+                       t->given);
     *out = found;
     return PA_OK;
 }
@@ -351,19 +353,19 @@ static pa_status check_fragments(const table_state *t, const index_src *s, int32
         if (!fr)
             return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 ", which the index was built "
                            "from (version %" PRIu64 "), is no longer in the table (version %"
-                           PRIu64 "); build the index again", t->dir, sf->id, s->version,
+                           PRIu64 "); build the index again", t->given, sf->id, s->version,
                            t->version);
         const char *file = fragment_file(fr, field_id);
         if (fr->physical_rows != sf->rows || !file || strcmp(file, sf->file) != 0)
             return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " changed since the index "
                            "was built from version %" PRIu64 " (%" PRIu64 " rows in %s then, %"
                            PRIu64 " rows in %s at version %" PRIu64 "); build the index again",
-                           t->dir, sf->id, s->version, sf->rows, sf->file, fr->physical_rows,
+                           t->given, sf->id, s->version, sf->rows, sf->file, fr->physical_rows,
                            file ? file : "no data file", t->version);
         if (fr->deletion_file && fr->deletion_file->num_deleted_rows)
             return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %" PRIu64 " deleted "
                            "rows since the index was built from version %" PRIu64 "; build the "
-                           "index again", t->dir, sf->id, fr->deletion_file->num_deleted_rows,
+                           "index again", t->given, sf->id, fr->deletion_file->num_deleted_rows,
                            s->version);
     }
     return PA_OK;
@@ -383,7 +385,7 @@ static pa_status check_name(const table_state *t, const char *name, int replace)
 {
     if (!replace && count_named(t, name))
         return pa_fail(PA_ERR_INVALID, "%s: the table has an index named \"%s\" already "
-                       "(version %" PRIu64 "); give another name or replace it", t->dir, name,
+                       "(version %" PRIu64 "); give another name or replace it", t->given, name,
                        t->version);
     return PA_OK;
 }
@@ -785,7 +787,7 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
             goto done;
         if (strcmp(t.dir, src.table) != 0) {
             st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)",
-                         t.dir, index_dir, src.table);
+                         t.given, index_dir, src.table);
             goto done;
         }
         const Pa__Lancepb__Field *f;
@@ -794,7 +796,7 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
             goto done;
         if (dim != src.dim) {
             st = pa_fail(PA_ERR_INVALID, "%s: column \"%s\" has %u dimensions, the index %s "
-                         "holds %u", t.dir, f->name, dim, index_dir, src.dim);
+                         "holds %u", t.given, f->name, dim, index_dir, src.dim);
             goto done;
         }
         if ((st = check_fragments(&t, &src, f->id)) != PA_OK)
@@ -815,7 +817,7 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
         if (attempt + 1 >= COMMIT_MAX_RETRIES) {
             st = pa_fail(PA_ERR_STATE, "%s: other writers committed version %" PRIu64 " and "
                          "%u versions before it while this commit tried; nothing was committed",
-                         t.dir, t.version + 1, attempt);
+                         t.given, t.version + 1, attempt);
             goto done;
         }
         res.retries++;
@@ -853,7 +855,7 @@ pa_status pa_index_check_source(const char *index_dir, const char *table)
     uint32_t dim;
     if (strcmp(t.dir, src.table) != 0)
         st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)",
-                     t.dir, index_dir, src.table);
+                     t.given, index_dir, src.table);
     else if ((st = find_column(&t, src.column, &f, &dim)) == PA_OK)
         st = check_fragments(&t, &src, f->id);
     table_free(&t);

@@ -115,4 +115,5 @@ cp "$D/ok/idx/auxiliary.idx" "$X/idx-truncated/"; head -c 100 "$D/ok/idx/index.i
 # ground truth as .npy: a float array, and one cut short
 npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2000, 10), }" 80000 "$X/gt-f4.npy"
 npy "{'descr': '<u8', 'fortran_order': False, 'shape': (2000, 10), }" 800 "$X/gt-cut.npy"
+"$(dirname "$0")/make-tables.sh" "$PA" "$D"
 echo "bad inputs in $D"

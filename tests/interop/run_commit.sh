@@ -62,10 +62,10 @@ case "$MODE" in
     "$PA" build --input "$WORK/base.fvecs" --out "$WORK/idx-file" --partitions 8 --sub-vectors 4 >/dev/null || exit 1
     untouched "$TB" "partifact commit: $WORK/idx-file: the index records no source table (it was not built from a Lance table); build it from the table" \
         "$PA" commit --index "$WORK/idx-file" --table "$TB"
-    untouched "$TB" "partifact commit: $(realpath "$WORK/pristine.lance"): the index $WORK/idx was built from another table ($R)" \
+    untouched "$TB" "partifact commit: $WORK/pristine.lance: the index $WORK/idx was built from another table ($R)" \
         "$PA" commit --index "$WORK/idx" --table "$WORK/pristine.lance"
     mkdir -p "$WORK/plain"
-    untouched "$WORK/plain" "partifact commit: $(realpath "$WORK/plain"): not a Lance dataset (no _versions directory)" \
+    untouched "$WORK/plain" "partifact commit: $WORK/plain: not a Lance dataset (no _versions directory)" \
         "$PA" commit --index "$WORK/idx" --table "$WORK/plain"
     # commit: version 4, the old manifest's other fields byte for byte
     expect_exit 0 "$PA" commit --index "$WORK/idx" --table "$TB" --json
@@ -76,9 +76,9 @@ case "$MODE" in
     expect_out "vector_idx: IVF_PQ"; expect_out "on vector, built from version 3, fragments 0,1,2 (6000 live rows)"
     expect_exit 0 "$PA" table-info "$TB" --json
     expect_out '"versions":[1,2,3,4]'; expect_out '"fragments":[0,1,2],"rows_covered":6000'
-    untouched "$TB" "partifact commit: $R: the table has an index named \"vector_idx\" already (version 4); give another name or replace it" \
+    untouched "$TB" "partifact commit: $TB: the table has an index named \"vector_idx\" already (version 4); give another name or replace it" \
         "$PA" commit --index "$WORK/idx" --table "$TB"
-    untouched "$TB" "partifact build: $R: the table has an index named \"vector_idx\" already (version 4); give another name or replace it" \
+    untouched "$TB" "partifact build: $TB: the table has an index named \"vector_idx\" already (version 4); give another name or replace it" \
         "$PA" build --input "$TB" --commit
     # a second name, then --replace: the entry replaced in one commit
     expect_exit 0 "$PA" commit --index "$WORK/idx" --table "$TB" --name second
@@ -91,9 +91,9 @@ case "$MODE" in
     expect_exit 0 "$PA" build --input "$WORK/gone.lance" --out "$WORK/idx-gone" --partitions 8 --sub-vectors 4
     rm "$WORK/gone.lance/_versions/18446744073709551612.manifest"
     G=$(realpath "$WORK/gone.lance")
-    untouched "$WORK/gone.lance" "partifact commit: $G: fragment 2, which the index was built from (version 3), is no longer in the table (version 2); build the index again" \
+    untouched "$WORK/gone.lance" "partifact commit: $WORK/gone.lance: fragment 2, which the index was built from (version 3), is no longer in the table (version 2); build the index again" \
         "$PA" commit --index "$WORK/idx-gone" --table "$WORK/gone.lance"
-    expect_err 2 "partifact search: $G: fragment 2, which the index was built from (version 3), is no longer in the table (version 2); build the index again" \
+    expect_err 2 "partifact search: $WORK/gone.lance: fragment 2, which the index was built from (version 3), is no longer in the table (version 2); build the index again" \
         "$PA" search --index "$WORK/idx-gone" --queries "$WORK/q.fvecs" --refine-factor 4 --input "$WORK/gone.lance"
     expect_exit 0 "$PA" search --index "$WORK/idx" --queries "$WORK/q.fvecs" --refine-factor 4 --input "$TB"
     # LanceDB appends after the build: the commit goes on top, the new fragment unindexed
@@ -113,7 +113,7 @@ case "$MODE" in
     expect_exit 0 "$PA" table-info "$WORK/del.lance"
     expect_out "$DL: Lance table, version 4 (V2 manifest names), 6000 rows, 10 deleted"
     expect_out "  1: 2000 rows, 10 deleted"
-    untouched "$WORK/del.lance" "partifact commit: $DL: fragment 1 has 10 deleted rows since the index was built from version 3; build the index again" \
+    untouched "$WORK/del.lance" "partifact commit: $WORK/del.lance: fragment 1 has 10 deleted rows since the index was built from version 3; build the index again" \
         "$PA" commit --index "$WORK/idx-del" --table "$WORK/del.lance"
     # a dimension that does not match: another table's vectors under the same path
     "$PA" gen-vectors --out "$WORK/b16.fvecs" --rows 600 --dim 16 --seed 2 >/dev/null
@@ -121,7 +121,7 @@ case "$MODE" in
     expect_exit 0 "$PA" build --input "$WORK/dim.lance" --out "$WORK/idx-dim" --partitions 4 --sub-vectors 4
     rm -rf "$WORK/dim.lance"; node_ make_table.mjs "$HERE" "$WORK" dim "$WORK/b16.fvecs" 3 >/dev/null
     D16=$(realpath "$WORK/dim.lance")
-    untouched "$WORK/dim.lance" "partifact commit: $D16: column \"vector\" has 16 dimensions, the index $WORK/idx-dim holds 32" \
+    untouched "$WORK/dim.lance" "partifact commit: $WORK/dim.lance: column \"vector\" has 16 dimensions, the index $WORK/idx-dim holds 32" \
         "$PA" commit --index "$WORK/idx-dim" --table "$WORK/dim.lance"
     finish ;;
   kill)
