@@ -2,7 +2,8 @@
 // (createTable, then add), with a uint64 id column (the row's ordinal), Lance file format 2.1
 // (what partifact reads today). With "delete PREDICATE" or "append N" instead of a file, that
 // is done to the existing table WORK/NAME.lance (appended rows: ids from 10^6, vectors 0.5).
-// Usage: node make_table.mjs LANCEDB_DIR WORK NAME BASE.fvecs FRAGMENTS
+// Usage: node make_table.mjs LANCEDB_DIR WORK NAME BASE.fvecs FRAGMENTS [v1]
+//          (v1: manifests named by version, _versions/N.manifest; else LanceDB's default V2)
 //        node make_table.mjs LANCEDB_DIR WORK NAME delete PREDICATE
 //        node make_table.mjs LANCEDB_DIR WORK NAME append N DIM
 import {createRequire} from 'node:module';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {readFvecs} from './fvecs.mjs';
 
-const [dir, work, name, basePath, F] = process.argv.slice(2);
+const [dir, work, name, basePath, F, naming] = process.argv.slice(2);
 const req = createRequire(path.join(path.resolve(dir), 'package.json'));
 const lancedb = await import(pathToFileURL(req.resolve('@lancedb/lancedb')).href);
 const arrow = await import(pathToFileURL(req.resolve('apache-arrow')).href);
@@ -42,6 +43,7 @@ const part = (first, n) => {
 const db = await lancedb.connect(work);
 const per = Math.ceil(base.n / Number(F));
 const t = await db.createTable(name, part(0, Math.min(per, base.n)),
-  {mode: 'overwrite', storageOptions: {new_table_data_storage_version: '2.1'}});
+  {mode: 'overwrite', storageOptions: {new_table_data_storage_version: '2.1',
+    new_table_enable_v2_manifest_paths: naming === 'v1' ? 'false' : 'true'}});
 for (let at = per; at < base.n; at += per) await t.add(part(at, Math.min(per, base.n - at)));
 console.log(`${name}: ${base.n} rows in ${Number(F)} fragments, version ${await t.version()}`);

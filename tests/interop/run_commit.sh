@@ -96,6 +96,14 @@ case "$MODE" in
     expect_err 2 "partifact search: $WORK/gone.lance: fragment 2, which the index was built from (version 3), is no longer in the table (version 2); build the index again" \
         "$PA" search --index "$WORK/idx-gone" --queries "$WORK/q.fvecs" --refine-factor 4 --input "$WORK/gone.lance"
     expect_exit 0 "$PA" search --index "$WORK/idx" --queries "$WORK/q.fvecs" --refine-factor 4 --input "$TB"
+    # a table with V1 manifest names gets version 4 as 4.manifest
+    node_ make_table.mjs "$HERE" "$WORK" v1 "$WORK/base.fvecs" 3 v1 >/dev/null || exit 1
+    expect_exit 0 "$PA" build --input "$WORK/v1.lance" --commit --partitions 8 --sub-vectors 4
+    expect_exit 0 ls "$WORK/v1.lance/_versions/4.manifest"
+    expect_exit 0 "$PA" table-info "$WORK/v1.lance"
+    expect_out "version 4 (V1 manifest names), 6000 rows"
+    for d in "${LANCEDBS[@]}"; do
+      expect_exit 0 node_ table_check.mjs "$d" versions 6000 "$WORK/v1.lance" vector_idx; done
     # LanceDB appends after the build: the commit goes on top, the new fragment unindexed
     cp -r "$WORK/pristine.lance" "$WORK/grown.lance"
     expect_exit 0 "$PA" build --input "$WORK/grown.lance" --out "$WORK/idx-grown" --partitions 8 --sub-vectors 4
