@@ -30,6 +30,12 @@ untouched() {
   if cmp -s "$WORK/before" "$WORK/after"; then pass=$((pass+1)); else fail=$((fail+1))
     echo "FAIL: $* changed $tb:"; diff "$WORK/before" "$WORK/after" | head; fi
 }
+# WORK/pristine.lance (LanceDB, 3 fragments), and WORK/idx built from its copy WORK/t.lance
+pristine_and_index() {
+  node_ make_table.mjs "$HERE" "$WORK" pristine "$WORK/base.fvecs" 3 >/dev/null || exit 1
+  cp -r "$WORK/pristine.lance" "$WORK/t.lance"
+  "$PA" build --input "$WORK/t.lance" --out "$WORK/idx" --partitions 8 --sub-vectors 4 >/dev/null || exit 1
+}
 "$PA" gen-vectors --out "$WORK/base.fvecs" --rows 6000 --dim 32 --clusters 40 --seed 5 >/dev/null || exit 1
 "$PA" gen-vectors --out "$WORK/q.fvecs" --rows 100 --dim 32 --clusters 40 --seed 5 --first-row 6000 >/dev/null || exit 1
 
@@ -137,9 +143,7 @@ case "$MODE" in
     # fresh copy of the table; LanceDB must then open it at the old or the new version, and a
     # rerun (with --replace, in case the killed run had committed) must succeed
     RUNS=$4
-    node_ make_table.mjs "$HERE" "$WORK" pristine "$WORK/base.fvecs" 3 >/dev/null || exit 1
-    cp -r "$WORK/pristine.lance" "$WORK/t.lance"
-    "$PA" build --input "$WORK/t.lance" --out "$WORK/idx" --partitions 8 --sub-vectors 4 >/dev/null || exit 1
+    pristine_and_index
     s=$(date +%s%N); "$PA" build --input "$WORK/t.lance" --commit --partitions 8 --sub-vectors 4 >/dev/null || exit 1
     build_us=$(( ($(date +%s%N) - s) / 1000 ))
     s=$(date +%s%N); "$PA" commit --index "$WORK/idx" --table "$WORK/t.lance" --name probe >/dev/null || exit 1
@@ -172,9 +176,7 @@ case "$MODE" in
     # other), or one name (one commits, the other stops with a clear error); every version
     # opens in LanceDB
     RUNS=$4
-    node_ make_table.mjs "$HERE" "$WORK" pristine "$WORK/base.fvecs" 3 >/dev/null || exit 1
-    cp -r "$WORK/pristine.lance" "$WORK/t.lance"
-    "$PA" build --input "$WORK/t.lance" --out "$WORK/idx" --partitions 8 --sub-vectors 4 >/dev/null || exit 1
+    pristine_and_index
     retries=0
     for i in $(seq 1 "$RUNS"); do
       rm -rf "$WORK/t.lance"; cp -r "$WORK/pristine.lance" "$WORK/t.lance"
