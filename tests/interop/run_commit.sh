@@ -90,6 +90,9 @@ case "$MODE" in
     expect_exit 0 "$PA" commit --index "$WORK/idx" --table "$TB" --name second
     expect_exit 0 "$PA" build --input "$TB" --commit --replace --partitions 8 --sub-vectors 4 --json
     expect_out '"replaced":1'
+    # its transaction adds the new entry and removes the old one
+    expect_exit 0 node txn_indices.mjs "$TB/_transactions/$(cd "$TB/_transactions" && ls 5-*.txn)"
+    expect_out "read_version 5"; expect_out "new vector_idx"; expect_out "removed vector_idx"
     expect_exit 0 node_ table_check.mjs "$HERE" versions 6000 "$TB" second vector_idx
     expect_exit 0 node_ table_check.mjs "$HERE/lancedb-0.39" versions 6000 "$TB" second vector_idx
     # an index whose fragments are gone: a table restored to version 2 (fragments 0, 1)
