@@ -170,9 +170,10 @@ case "$MODE" in
       if [ $((i % 2)) -eq 1 ]; then
         expect_exit 0 "$PA" build --input "$WORK/t.lance" --commit --replace --partitions 8 --sub-vectors 4
       else expect_exit 0 "$PA" commit --index "$WORK/idx" --table "$WORK/t.lance" --replace; fi
-      expect_exit 0 node_ table_check.mjs "$HERE" versions 6000 "$WORK/t.lance" vector_idx
       mv "$WORK/t.lance" "$WORK/k$i.lance"
     done
+    for i in $(seq 1 "$RUNS"); do tables[$((i - 1))]=$WORK/k$i.lance; done
+    expect_exit 0 node_ table_check.mjs "$HERE" indexed 6000 "${tables[@]}"
     finish ;;
   race)
     # two commits into one table at once: two names (both must commit, one on top of the

@@ -2,6 +2,8 @@
 // Usage: node table_check.mjs LANCEDB_DIR killed ROWS T.lance:OLD_VERSION...
 //          each table must open at OLD_VERSION or OLD_VERSION + 1 with ROWS rows; at the new
 //          version it must list vector_idx and search with it
+//        node table_check.mjs LANCEDB_DIR indexed ROWS T.lance...
+//          each table opens with ROWS rows, lists only vector_idx and searches with it
 //        node table_check.mjs LANCEDB_DIR versions ROWS T.lance INDEXES...
 //          every version of T must open with ROWS rows (versions before the commits may have
 //          fewer; only the count of the latest is checked), and the latest lists INDEXES
@@ -35,6 +37,15 @@ if (mode === 'killed') {
     } catch (e) { bad++; console.error(`${t}: LanceDB cannot open it: ${e.message}`); }
   }
   console.log(`killed runs: ${JSON.stringify(seen)} of ${rest.length}, ${bad} bad`);
+} else if (mode === 'indexed') {
+  for (const t of rest) {
+    try {
+      const tb = await open(t), idx = (await tb.listIndices()).map((i) => i.name);
+      if (await tb.countRows() !== rows || idx.length !== 1 || idx[0] !== 'vector_idx' ||
+          !(await searchOk(tb))) { bad++; console.error(`${t}: indexes ${idx}`); }
+    } catch (e) { bad++; console.error(`${t}: LanceDB cannot open it: ${e.message}`); }
+  }
+  console.log(`${rest.length} tables indexed, ${bad} bad`);
 } else if (mode === 'versions') {
   const [t, ...want] = rest;
   const tb = await open(t), latest = await tb.version();
