@@ -2,8 +2,9 @@
 // (createTable, then add), with a uint64 id column (the row's ordinal), Lance file format 2.1
 // (what partifact reads today). With "delete PREDICATE" or "append N" instead of a file, that
 // is done to the existing table WORK/NAME.lance (appended rows: ids from 10^6, vectors 0.5).
-// Usage: node make_table.mjs LANCEDB_DIR WORK NAME BASE.fvecs FRAGMENTS [v1]
-//          (v1: manifests named by version, _versions/N.manifest; else LanceDB's default V2)
+// Usage: node make_table.mjs LANCEDB_DIR WORK NAME BASE.fvecs FRAGMENTS [v1|stable]
+//          (v1: manifests named by version, _versions/N.manifest, else LanceDB's default V2;
+//          stable: stable row ids)
 //        node make_table.mjs LANCEDB_DIR WORK NAME delete PREDICATE
 //        node make_table.mjs LANCEDB_DIR WORK NAME append N DIM
 import {createRequire} from 'node:module';
@@ -44,6 +45,7 @@ const db = await lancedb.connect(work);
 const per = Math.ceil(base.n / Number(F));
 const t = await db.createTable(name, part(0, Math.min(per, base.n)),
   {mode: 'overwrite', storageOptions: {new_table_data_storage_version: '2.1',
-    new_table_enable_v2_manifest_paths: naming === 'v1' ? 'false' : 'true'}});
+    new_table_enable_v2_manifest_paths: naming === 'v1' ? 'false' : 'true',
+    new_table_enable_stable_row_ids: naming === 'stable' ? 'true' : 'false'}});
 for (let at = per; at < base.n; at += per) await t.add(part(at, Math.min(per, base.n - at)));
 console.log(`${name}: ${base.n} rows in ${Number(F)} fragments, version ${await t.version()}`);

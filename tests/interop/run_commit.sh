@@ -113,6 +113,10 @@ case "$MODE" in
     expect_out "version 4 (V1 manifest names), 6000 rows"
     for d in "${LANCEDBS[@]}"; do
       expect_exit 0 node_ table_check.mjs "$d" versions 6000 "$WORK/v1.lance" vector_idx; done
+    # a table LanceDB made with stable row ids: refused before any work
+    node_ make_table.mjs "$HERE/lancedb-0.39" "$WORK" stable "$WORK/base.fvecs" 2 stable >/dev/null || exit 1
+    untouched "$WORK/stable.lance" "partifact build: $WORK/stable.lance: the table uses stable row ids (feature flag 0x2), but partifact's indexes hold row addresses; nothing was committed" \
+        "$PA" build --input "$WORK/stable.lance" --commit --partitions 8 --sub-vectors 4
     # LanceDB appends after the build: the commit goes on top, the new fragment unindexed
     cp -r "$WORK/pristine.lance" "$WORK/grown.lance"
     expect_exit 0 "$PA" build --input "$WORK/grown.lance" --out "$WORK/idx-grown" --partitions 8 --sub-vectors 4
