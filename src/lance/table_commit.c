@@ -83,6 +83,8 @@ pa_status pa_table_source_json(const pa_vec_input *in, char **out)
                              (json_int_t)pa_dataset_version(ds), "column", column, "fragments",
                              frags);
     pa_status st = root && frags ? PA_OK : pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+    /* data file paths as the manifest records them: relative to <table>/data/ */
+    const size_t skip = strlen(pa_dataset_path(ds)) + strlen("/data/");
     for (size_t i = 0; st == PA_OK && i < pa_dataset_num_fragments(ds); i++) {
         uint64_t id, rows;
         char path[PATH_MAX];
@@ -92,7 +94,7 @@ pa_status pa_table_source_json(const pa_vec_input *in, char **out)
             break;
         if (json_array_append_new(frags, json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id,
                                                    "rows", (json_int_t)rows, "file",
-                                                   pa_basename(path))) != 0)
+                                                   strlen(path) > skip ? path + skip : path)) != 0)
             st = pa_fail(PA_ERR_NOMEM, "out of memory: source record");
     }
     if (st == PA_OK && !(*out = json_dumps(root, JSON_COMPACT)))
@@ -362,11 +364,16 @@ static pa_status check_fragments(const table_state *t, const index_src *s, int32
                            PRIu64 " rows in %s at version %" PRIu64 "); build the index again",
                            t->given, sf->id, s->version, sf->rows, sf->file, fr->physical_rows,
                            file ? file : "no data file", t->version);
-        if (fr->deletion_file && fr->deletion_file->num_deleted_rows)
-            return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %" PRIu64 " deleted "
-                           "rows since the index was built from version %" PRIu64 "; build the "
-                           "index again", t->given, sf->id, fr->deletion_file->num_deleted_rows,
-                           s->version);
+        /* a deletion file recorded at all (its row count may be unknown, 0) */
+        const Pa__Lancepb__DeletionFile *del = fr->deletion_file;
+        if (del && (del->num_deleted_rows || del->id || del->read_version)) {
+            char n[32] = "";
+            if (del->num_deleted_rows)
+                snprintf(n, sizeof n, "%" PRIu64 " ", del->num_deleted_rows);
+            return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %sdeleted rows since "
+                           "the index was built from version %" PRIu64 "; build the index again",
+                           t->given, sf->id, n, s->version);
+        }
     }
     return PA_OK;
 }
