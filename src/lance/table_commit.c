@@ -532,6 +532,7 @@ typedef struct commit_job {
     size_t bitmap_len;
     uint8_t *details;
     size_t details_len;
+    bool published; /* a manifest naming the index is in place: its files stay */
 } commit_job;
 
 static pa_status make_bitmap(commit_job *j)
@@ -748,8 +749,12 @@ static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_
         goto done;
     }
     txn_written = false; /* part of the version now */
-    if ((st = pa_fsync_dir_of(final)) != PA_OK)
+    j->published = true;
+    if ((st = pa_fsync_dir_of(final)) != PA_OK) {
+        st = pa_fail_prefix(st, "%s: version %" PRIu64 " is committed, but may not survive a "
+                            "crash", t->given, t->version + 1);
         goto done;
+    }
     /* the hint: best effort (readers list _versions when it is stale) */
     char hint[PATH_MAX + 64], body[64];
     int bl = snprintf(body, sizeof body, "{\"version\":%" PRIu64 "}", t->version + 1);
@@ -838,7 +843,7 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
     if (out)
         *out = res;
 done:
-    if (j.index_dir[0])
+    if (j.index_dir[0] && !j.published)
         pa_remove_tree(j.index_dir);
     table_free(&t);
     free(src.frags);
