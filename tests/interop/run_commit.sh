@@ -205,6 +205,29 @@ case "$MODE" in
       expect_exit 0 node_ table_check.mjs "$HERE/lancedb-0.39" versions 6000 "$WORK/t.lance" a b vector_idx
     done
     echo "two-name races: $retries commits lost the race and committed on top after re-reading"
+    # a commit while LanceDB compacts the table (optimize() rewrites the fragments): the commit
+    # ends committed or refuses the rewritten fragments, LanceDB's optimize ends done or with
+    # its retryable conflict, and every version opens
+    node_ make_table.mjs "$HERE" "$WORK" many "$WORK/base.fvecs" 6 >/dev/null || exit 1
+    rm -rf "$WORK/t.lance"; cp -r "$WORK/many.lance" "$WORK/t.lance"
+    "$PA" build --input "$WORK/t.lance" --out "$WORK/idx6" --partitions 8 --sub-vectors 4 >/dev/null || exit 1
+    outcomes=""
+    for i in $(seq 1 "$RUNS"); do
+      rm -rf "$WORK/t.lance"; cp -r "$WORK/many.lance" "$WORK/t.lance"
+      node lancedb_optimize.mjs "$HERE" "$WORK/t.lance" >"$WORK/o.out" 2>/dev/null & po=$!
+      sleep "0.$(( (i * 3) % 10 ))"
+      "$PA" commit --index "$WORK/idx6" --table "$WORK/t.lance" >"$WORK/a.out" 2>"$WORK/a.err"; ra=$?
+      wait $po; ro=$?
+      if { [ $ra -eq 0 ] || { [ $ra -eq 2 ] && [ "$(wc -l <"$WORK/a.err")" -eq 1 ] &&
+             grep -qE "which the index was built from \(version 6\), is no longer in the table" "$WORK/a.err"; }; } &&
+         { [ $ro -eq 0 ] || grep -q "Retryable commit conflict" "$WORK/o.out"; }; then
+        pass=$((pass+1)); else fail=$((fail+1))
+        echo "FAIL: commit during optimize: exits $ra $ro"; cat "$WORK/a.err" "$WORK/o.out"; fi
+      outcomes="$outcomes commit:$ra/optimize:$ro"
+      [ $ra -eq 0 ] && want=vector_idx || want=
+      expect_exit 0 node_ table_check.mjs "$HERE" versions 6000 "$WORK/t.lance" $want
+    done
+    echo "commits during optimize:$outcomes"
     finish ;;
   *) echo "unknown mode $MODE" >&2; exit 2 ;;
 esac
