@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <roaring/roaring.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -776,6 +777,30 @@ done:
     return st;
 }
 
+/* Removes the temporary manifests killed commits left in the table's root (their pid is not a
+ * process here). Best effort: a leftover is untidy, not wrong (LanceDB never reads it). */
+static void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    const size_t pl = strlen(TMP_PREFIX);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, TMP_PREFIX, pl) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + pl, &end, 10);
+        if (pid <= 0 || *end != '-' || pid == (long)getpid() ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char p[PATH_MAX + 256];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+}
+
 pa_status pa_table_commit_index(const char *table, const char *index_dir,
                                 const pa_table_commit_options *opts, pa_table_commit_result *out)
 {
@@ -814,6 +839,7 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
         if ((st = check_fragments(&t, &src, f->id)) != PA_OK)
             goto done;
         if (attempt == 0) {
+            remove_stale_temps(t.dir);
             default_name(j.name, sizeof j.name, o.name, f->name);
             if ((st = check_name(&t, j.name, o.replace)) != PA_OK ||
                 (st = random_uuid(j.uuid, j.uuid_text)) != PA_OK ||

@@ -166,6 +166,7 @@ case "$MODE" in
       pid=$!; sleep "$(printf '0.%06d' "$us")"; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
       mv "$WORK/t.lance" "$WORK/k$i.lance"; tables+=("$WORK/k$i.lance:3")
     done
+    echo "the killed runs left $(ls -d "$WORK"/k*.lance/.partifact-commit-* 2>/dev/null | wc -l) temporary manifests and $(ls -d "$WORK"/k*.lance/_indices/* 2>/dev/null | wc -l) index directories"
     for d in "${LANCEDBS[@]}"; do
       expect_exit 0 node_ table_check.mjs "$d" killed 6000 "${tables[@]}"; cat "$T/out"; done
     for i in $(seq 1 "$RUNS"); do
@@ -177,6 +178,9 @@ case "$MODE" in
       mv "$WORK/t.lance" "$WORK/k$i.lance"
     done
     for i in $(seq 1 "$RUNS"); do tables[$((i - 1))]=$WORK/k$i.lance; done
+    # the reruns removed the temporary manifests the killed runs left
+    left=$(ls -d "$WORK"/k*.lance/.partifact-commit-* 2>/dev/null | wc -l)
+    if [ "$left" -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $left temporary manifests left"; fi
     expect_exit 0 node_ table_check.mjs "$HERE" indexed 6000 "${tables[@]}"
     finish ;;
   race)
