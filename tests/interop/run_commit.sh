@@ -44,10 +44,15 @@ case "$MODE" in
     # for each LanceDB: a table in 3 fragments; build --commit; listIndices and indexStats;
     # 100 queries give partifact's ids in partifact's order (nprobes 6 of 16); an old handle
     # appends; optimize() indexes the new rows and search finds them
+    # (l2 with both; cosine and dot with 0.39.0)
     for d in "${LANCEDBS[@]}"; do
       mkdir -p "$WORK/$(basename "$d")"
       node_ table_commit.mjs "$d" "$WORK/$(basename "$d")" "$PA" "$WORK/base.fvecs" "$WORK/q.fvecs" \
           3 16 8 6 || exit 1
+    done
+    for m in cosine dot; do
+      node_ table_commit.mjs "$HERE/lancedb-0.39" "$WORK/lancedb-0.39" "$PA" "$WORK/base.fvecs" \
+          "$WORK/q.fvecs" 3 16 8 6 $m || exit 1
     done ;;
   checks)
     node_ make_table.mjs "$HERE" "$WORK" t "$WORK/base.fvecs" 3 >/dev/null || exit 1

@@ -2,7 +2,7 @@
 // exactly as partifact does, keep appending (also through a handle opened before the commit),
 // and fold appended rows in with optimize().
 // Usage: node table_commit.mjs LANCEDB_DIR WORK PARTIFACT BASE.fvecs QUERIES.fvecs FRAGMENTS
-//        PARTITIONS SUB_VECTORS NPROBES
+//        PARTITIONS SUB_VECTORS NPROBES [METRIC=l2]
 // LANCEDB_DIR holds the node_modules of the LanceDB version under test (tests/interop for
 // 0.37.1, tests/interop/lancedb-0.39 for 0.39.0). Tables are written in Lance file format 2.1,
 // the one partifact reads today. No deletes: partifact does not read deletion files yet.
@@ -13,7 +13,7 @@ import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {readFvecs} from './fvecs.mjs';
 
-const [dir, work, PA, basePath, qPath, F, P, M, NP] = process.argv.slice(2);
+const [dir, work, PA, basePath, qPath, F, P, M, NP, METRIC = 'l2'] = process.argv.slice(2);
 const req = createRequire(path.join(path.resolve(dir), 'package.json'));
 const lancedb = await import(pathToFileURL(req.resolve('@lancedb/lancedb')).href);
 const arrow = await import(pathToFileURL(req.resolve('apache-arrow')).href);
@@ -38,7 +38,7 @@ await before.countRows();
 
 const run = (args) => execFileSync(PA, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
 const res = JSON.parse(run(['build', '--input', table, '--commit', '--partitions', P,
-                            '--sub-vectors', M, '--json']).trim().split('\n').pop());
+                            '--sub-vectors', M, '--metric', METRIC, '--json']).trim().split('\n').pop());
 
 // listIndices / indexStats: the IVF_PQ index, every row covered
 const t2 = await db.openTable('t');
@@ -58,7 +58,7 @@ const buf = fs.readFileSync(outNpy), hlen = buf.readUInt16LE(8) + 10;
 let same = 0;
 for (let i = 0; i < q.n; i++) {
   const rows = await t2.search(Array.from(q.data.subarray(i * q.dim, (i + 1) * q.dim)))
-    .nprobes(Number(NP)).limit(10).withRowId(true).toArray();
+    .distanceType(METRIC).nprobes(Number(NP)).limit(10).withRowId(true).toArray();
   const got = rows.map((r) => BigInt(r._rowid)).join(',');
   const want = [];
   for (let j = 0; j < 10; j++) want.push(buf.readBigUInt64LE(hlen + 8 * (i * 10 + j)));
@@ -78,11 +78,13 @@ if (st3.numIndexedRows !== base.n + extra || st3.numUnindexedRows !== 0)
   fail(`after add + optimize indexStats() gave ${JSON.stringify(st3)}`);
 for (const i of [0, 57, extra - 1]) {
   const hit = await t3.search(Array.from(more.subarray(i * base.dim, (i + 1) * base.dim)))
-    .nprobes(Number(P)).refineFactor(extra).limit(1).withRowId(true).toArray();
+    .distanceType(METRIC).nprobes(Number(P)).refineFactor(extra).limit(1).withRowId(true).toArray();
+  // l2: the row itself; any metric: one of the appended rows (all components above 500)
   const v = hit.length ? Array.from(hit[0].vector) : [];
-  if (!hit.length || v.some((x, d) => x !== more[i * base.dim + d]))
+  if (!hit.length || (METRIC === 'l2' ? v.some((x, d) => x !== more[i * base.dim + d])
+                                      : v.some((x) => x < 500)))
     fail(`after add + optimize, the appended row ${i} is not found by its own vector`);
 }
-console.log(`LanceDB ${version}: index ${res.name} (${res.uuid}) committed as version ` +
+console.log(`LanceDB ${version} (${METRIC}): index ${res.name} (${res.uuid}) committed as version ` +
             `${res.version}; ${base.n} rows indexed; ${same}/${q.n} queries identical to ` +
             `partifact; append through an old handle and optimize() work`);
