@@ -110,6 +110,15 @@ case "$MODE" in
     expect_err 2 "partifact search: $WORK/gone.lance: fragment 2, which the index was built from (version 3), is no longer in the table (version 2); build the index again" \
         "$PA" search --index "$WORK/idx-gone" --queries "$WORK/q.fvecs" --refine-factor 4 --input "$WORK/gone.lance"
     expect_exit 0 "$PA" search --index "$WORK/idx" --queries "$WORK/q.fvecs" --refine-factor 4 --input "$TB"
+    # LanceDB's own index is carried over byte for byte; both are listed and searched
+    cp -r "$WORK/pristine.lance" "$WORK/theirs.lance"
+    node_ lancedb_create_index.mjs "$HERE" "$WORK/theirs.lance" theirs 4 4 >/dev/null || exit 1
+    expect_exit 0 "$PA" build --input "$WORK/theirs.lance" --commit --partitions 8 --sub-vectors 4
+    expect_exit 0 node manifest_fields.mjs "$WORK/theirs.lance/_versions/18446744073709551611.manifest" \
+        "$WORK/theirs.lance/_versions/18446744073709551610.manifest"
+    expect_out "index entries: 1 old, 2 new, 1 carried unchanged"
+    for d in "${LANCEDBS[@]}"; do
+      expect_exit 0 node_ table_check.mjs "$d" versions 6000 "$WORK/theirs.lance" theirs vector_idx; done
     # a table with V1 manifest names gets version 4 as 4.manifest
     node_ make_table.mjs "$HERE" "$WORK" v1 "$WORK/base.fvecs" 3 v1 >/dev/null || exit 1
     expect_exit 0 "$PA" build --input "$WORK/v1.lance" --commit --partitions 8 --sub-vectors 4
