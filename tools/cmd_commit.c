@@ -15,17 +15,25 @@
 #define BUILD_INDEX_PREFIX ".partifact-index"
 #define BUILD_INDEX_TAG "-"
 
-static void print_result(const char *table, const pa_table_commit_result *r, bool json)
+/* The commit's result; b (build --commit) adds the build's figures. */
+static void print_result(const char *table, const pa_table_commit_result *r, bool json,
+                         const pa_build_stats *b)
 {
     if (json) {
+        if (b)
+            printf("{\"rows\":%" PRIu64 ",\"partitions\":%u,\"sub_vectors\":%u,"
+                   "\"build_seconds\":%.3f,\"commit\":", b->encode.rows, b->num_partitions,
+                   b->num_sub_vectors, b->seconds);
         printf("{\"table\":");
         pa_cli_json_string(stdout, table);
         printf(",\"name\":");
         pa_cli_json_string(stdout, r->name);
         printf(",\"uuid\":\"%s\",\"version\":%" PRIu64 ",\"read_version\":%" PRIu64
                ",\"built_version\":%" PRIu64 ",\"fragments\":%u,\"replaced\":%u,"
-               "\"retries\":%u}\n", r->uuid, r->version, r->read_version, r->built_version,
-               r->num_fragments, r->replaced, r->retries);
+               "\"retries\":%u}%s", r->uuid, r->version, r->read_version, r->built_version,
+               r->num_fragments, r->replaced, r->retries, b ? "" : "\n");
+        if (b)
+            printf("}\n");
     } else {
         printf("committed index %s (%s) into %s as version %" PRIu64 " (built from version %"
                PRIu64 ", %u fragments%s)\n", r->name, r->uuid, table, r->version,
@@ -72,7 +80,7 @@ int pa_cmd_commit(int argc, char **argv)
     pa_status st = pa_table_commit_index(table, index, &o, &r);
     if (st != PA_OK)
         return pa_cli_fail("commit", st);
-    print_result(table, &r, json);
+    print_result(table, &r, json, NULL);
     return 0;
 }
 
@@ -109,7 +117,7 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
         printf("built %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s\n",
                s.encode.rows, s.num_partitions, s.num_sub_vectors,
                pa_metric_name(bo->params.metric), s.seconds);
-    print_result(table, &r, json);
+    print_result(table, &r, json, &s);
     return 0;
 }
 

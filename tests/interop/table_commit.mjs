@@ -37,8 +37,10 @@ const before = await db.openTable('t'); // a handle from before the commit
 await before.countRows();
 
 const run = (args) => execFileSync(PA, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
-const res = JSON.parse(run(['build', '--input', table, '--commit', '--partitions', P,
-                            '--sub-vectors', M, '--metric', METRIC, '--json']).trim().split('\n').pop());
+const built = JSON.parse(run(['build', '--input', table, '--commit', '--partitions', P,
+                              '--sub-vectors', M, '--metric', METRIC, '--json']));
+const res = built.commit;
+if (built.rows !== base.n || built.partitions !== Number(P)) fail(`build --commit said ${JSON.stringify(built)}`);
 
 // listIndices / indexStats: the IVF_PQ index, every row covered
 const t2 = await db.openTable('t');
