@@ -8,12 +8,12 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TARGETS := fuzz_lance_file fuzz_lance_dataset fuzz_artifact_manifest fuzz_model fuzz_npy fuzz_vecs \
-                fuzz_index
+                fuzz_index fuzz_table_info
 FUZZ_SECONDS ?= 25
 JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
               protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time \
-              clang libclang-rt-14-dev libomp-14-dev
+              clang libclang-rt-14-dev libomp-14-dev libroaring-dev
 NODE_DIR   := tests/interop
 BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 
@@ -41,6 +41,9 @@ deps-node:
 	@if [ ! -d $(NODE_DIR)/node_modules/@lancedb/lancedb ]; then \
 	  echo "installing npm packages in $(NODE_DIR)"; \
 	  cd $(NODE_DIR) && npm install --no-save --no-audit --no-fund --loglevel=error; fi
+	@if [ ! -d $(NODE_DIR)/lancedb-0.39/node_modules/@lancedb/lancedb ]; then \
+	  echo "installing npm packages in $(NODE_DIR)/lancedb-0.39"; \
+	  cd $(NODE_DIR)/lancedb-0.39 && npm install --no-save --no-audit --no-fund --loglevel=error; fi
 
 build: deps-apt
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

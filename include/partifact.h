@@ -684,6 +684,8 @@ typedef struct pa_index_finalize_options {
     /* Called after each partition is written ("finalize", partitions done, total); may be NULL */
     pa_progress_fn progress;
     void *progress_ctx;
+    /* JSON written as index.idx's partifact:source (the table the rows came from); NULL: none */
+    const char *source;
 } pa_index_finalize_options;
 
 typedef struct pa_index_finalize_stats {
@@ -849,6 +851,61 @@ PA_API pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_
 /* The defaults pa_build uses for n rows / dimension dim. */
 PA_API uint32_t pa_build_default_partitions(uint64_t n);
 PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Table commits (src/lance/table_commit.c): an index registered in its Lance table            */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * An index built from a Lance table records its source in index.idx (key partifact:source:
+ * the table's real path, the version read, the vector column, and each fragment's id, rows and
+ * data file). A commit makes it part of the table's next version, as LanceDB commits its own:
+ * the index files copied (and fsynced) to TABLE/_indices/<uuid>/, a transaction file in
+ * TABLE/_transactions/, and the next manifest in the table's naming scheme carrying the old
+ * manifest's fields unchanged and an index section with every existing index plus the new one
+ * (fields, name, the version built from, the fragments covered as a Roaring bitmap, the IVF_PQ
+ * details, the files with their sizes, the time). The manifest is published with link(2),
+ * which fails when the version exists: then another writer committed first, and the commit
+ * re-reads the table and commits on top when the fragments the index covers are unchanged.
+ * Everything is checked before anything is written: on a refusal the table is untouched.
+ */
+
+typedef struct pa_table_commit_options {
+    const char *name;    /* the index name; NULL: "<column>_idx"                             */
+    int replace;         /* non-zero: an index of that name is removed in the same commit    */
+} pa_table_commit_options;
+
+typedef struct pa_table_commit_result {
+    uint64_t read_version;  /* the version committed on                                      */
+    uint64_t version;       /* the new version                                               */
+    uint64_t built_version; /* the version the index was built from                          */
+    char uuid[37];          /* the index's uuid (its directory under _indices/)              */
+    char name[256];
+    uint32_t num_fragments; /* fragments the index covers                                    */
+    uint32_t replaced;      /* index entries removed (replace)                               */
+    uint32_t retries;       /* times another writer committed first                          */
+} pa_table_commit_result;
+
+/* The checks a commit into table makes before it reads the index: a Lance table, feature flags
+ * partifact understands (no stable row ids), a vector column named column (NULL: the only one),
+ * and the index name free (name NULL: "<column>_idx") unless replace. For a build that commits
+ * at the end: refuses before any work. */
+PA_API pa_status pa_table_commit_check(const char *table, const char *column, const char *name,
+                                       int replace);
+
+/* Commits the index at index_dir (built from table) into table as its next version. opts and
+ * out may be NULL. */
+PA_API pa_status pa_table_commit_index(const char *table, const char *index_dir,
+                                       const pa_table_commit_options *opts,
+                                       pa_table_commit_result *out);
+
+/* Checks that the table holds the fragments the index at index_dir was built from, unchanged
+ * (for reading its vectors by row address, as search refine does): PA_ERR_INVALID naming the
+ * fragment and the version built from otherwise. An index without a source record passes. */
+PA_API pa_status pa_index_check_source(const char *index_dir, const char *table);
+
+/* A table's description as JSON (malloc'd, free with free()): versions, the latest version's
+ * fragments (rows, deleted rows), columns and indexes (name, uuid, type, fragments covered). */
+PA_API pa_status pa_table_info_json(const char *table, char **json);
 
 #ifdef __cplusplus
 }

@@ -62,5 +62,13 @@ int pa_cmd_search(int argc, char **argv);
 int pa_cmd_groundtruth(int argc, char **argv);
 int pa_cmd_index_info(int argc, char **argv);
 int pa_cmd_export_rows(int argc, char **argv);
+/* tools/cmd_commit.c */
+int pa_cmd_commit(int argc, char **argv);
+int pa_cmd_table_info(int argc, char **argv);
+/* build --commit: checks the table, builds into out (NULL: a directory inside the table,
+ * removed after) and commits the index into table. */
+int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
+                        const char *out, const pa_build_options *bo, const char *name,
+                        bool replace, bool json);
 
 #endif

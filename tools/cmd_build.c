@@ -21,15 +21,18 @@ int pa_cmd_build(int argc, char **argv)
         {"accelerator", required_argument, 0, 'a'},  {"backend-path", required_argument, 0, 'P'},
         {"work-dir", required_argument, 0, 'w'},     {"keep-work", no_argument, 0, 'K'},
         {"json", no_argument, 0, 'j'},               {"help", no_argument, 0, 'h'},
+        {"commit", no_argument, 0, 'C'},             {"name", required_argument, 0, 'N'},
+        {"replace", no_argument, 0, 'r'},
         {0, 0, 0, 0}};
     const char *input = NULL, *out = NULL, *column = NULL;
     uint64_t parts = 0, subs = 0, iters = 10, pq_iters = 25, rate = 256, seed = 42, buckets = 0,
              memory = 256u << 20;
-    bool json = false, skip = false;
+    bool json = false, skip = false, commit = false, replace = false;
+    const char *name = NULL;
     pa_build_options bo = {0};
     bo.params.metric = PA_METRIC_L2;
     int c;
-    while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:kb:R:a:P:w:Kjh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:kb:R:a:P:w:KjhCN:r", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
@@ -39,6 +42,9 @@ int pa_cmd_build(int argc, char **argv)
         case 'P': bo.backend_path = optarg; break;
         case 'w': bo.work_dir = optarg; break;
         case 'K': bo.keep_work = 1; break;
+        case 'C': commit = true; break;
+        case 'N': name = optarg; break;
+        case 'r': replace = true; break;
         case 'p': ok = pa_cli_parse_count(optarg, &parts) && parts > 0 && parts <= (1u << 24); break;
         case 'm': ok = pa_cli_parse_count(optarg, &subs) && subs > 0 && subs <= 4096; break;
         case 'I': ok = pa_cli_parse_count(optarg, &iters) && iters > 0 && iters < 100000; break;
@@ -60,6 +66,8 @@ int pa_cmd_build(int argc, char **argv)
                    "         [--buckets B]\n"
                    "         [--accelerator NAME] [--backend-path DIR] [--column NAME]\n"
                    "         [--skip-invalid] [--work-dir DIR] [--keep-work] [--json]\n"
+                   "       partifact build --input T.lance --commit [--name NAME] [--replace]\n"
+                   "         [--out INDEX] [options as above]\n"
                    "Builds an IVF_PQ index from the vectors in X: trains the model on a seeded\n"
                    "sample, assigns and encodes every row into a partition artifact (within\n"
                    "--memory), and finalizes the index from it. Defaults: about sqrt(rows)\n"
@@ -67,7 +75,9 @@ int pa_cmd_build(int argc, char **argv)
                    "model and artifact go to --work-dir (default INDEX.build-PID) and are\n"
                    "removed at the end unless --keep-work; the default work directories a\n"
                    "killed build left (pid gone, unlocked) are removed too.\n"
-                   "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n");
+                   "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
+                   "--commit: the index goes into the Lance table T as its next version (see\n"
+                   "partifact commit --help); --out then keeps a copy of it there.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -75,8 +85,10 @@ int pa_cmd_build(int argc, char **argv)
             return pa_cli_error("build", "\"%s\" is not a valid value for --%s", optarg,
                                 pa_cli_opt_name(opts, c));
     }
-    if (!input || !out)
+    if (!input || (!out && !commit))
         return pa_cli_error("build", "--input and --out are required (see --help)");
+    if ((name || replace) && !commit)
+        return pa_cli_error("build", "--name and --replace need --commit");
     pa_vec_input_options io = {.column = column, .skip_invalid = skip};
     pa_vec_input *in;
     pa_status st = pa_vec_input_open(&in, input, &io);
@@ -91,6 +103,11 @@ int pa_cmd_build(int argc, char **argv)
     bo.num_buckets = (uint32_t)buckets;
     bo.memory_bytes = memory;
     bo.progress = pa_cli_progress_cb;
+    if (commit) {
+        int rc = pa_cli_build_commit(in, input, column, out, &bo, name, replace, json);
+        pa_vec_input_free(in);
+        return rc;
+    }
     pa_build_stats s;
     st = pa_build(in, out, &bo, &s);
     pa_cli_progress_end();

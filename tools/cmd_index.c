@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Reads every row of a vector input into memory (queries are small). */
 static pa_status read_all(const char *path, float **out, uint64_t *n, uint32_t *dim)
@@ -181,6 +182,9 @@ int pa_cmd_search(int argc, char **argv)
     }
     if (st == PA_OK && input)
         st = pa_vec_input_open(&in, input, NULL);
+    struct stat isb;
+    if (st == PA_OK && input && rf > 1 && stat(input, &isb) == 0 && S_ISDIR(isb.st_mode))
+        st = pa_index_check_source(index, input); /* the rows are read back by address */
     if (st == PA_OK && gtpath)
         st = pa_ids_read(gtpath, &gt, &ngt, &kgt);
     if (st != PA_OK) {

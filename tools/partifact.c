@@ -16,6 +16,8 @@ static const struct pa_cli_command commands[] = {
     {"search", "search an index (ADC, optional refine); QPS and recall@k", pa_cmd_search},
     {"groundtruth", "exact k nearest neighbours of queries, as .ivecs or .npy", pa_cmd_groundtruth},
     {"index-info", "print an index's parameters, rows and partition sizes", pa_cmd_index_info},
+    {"commit", "commit an index built from a Lance table into the table (a new version)", pa_cmd_commit},
+    {"table-info", "print a Lance table's versions, fragments, columns and indexes", pa_cmd_table_info},
     {"export-rows", "write an artifact's rows into one Lance file (input of finalize --rows)", pa_cmd_export_rows},
     {"gen-vectors", "write clustered vectors (.fvecs) with a fixed seed, for demos and benchmarks", pa_cmd_gen_vectors},
     {"lance-info", "print a Lance file's or dataset's schema, rows and layout", pa_cmd_lance_info},

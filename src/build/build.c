@@ -6,6 +6,7 @@
  * keeps them. Defaults follow common IVF_PQ practice: about sqrt(rows) partitions, and
  * sub-vectors of 8 dimensions (16 above 256 dimensions). */
 #include "common/common.h"
+#include "lance/table_commit.h"
 #include "partifact.h"
 
 #include <errno.h>
@@ -75,6 +76,13 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
 
     pa_ivfpq_model *model = NULL;
     pa_backend *backend = NULL;
+    char *source = NULL; /* the table the rows come from, recorded in the index */
+    if (pa_table_source_json(in, &source) != PA_OK) {
+        if (created_work)
+            pa_remove_tree(work);
+        pa_workdir_unlock(work_lock);
+        return PA_ERR_NOMEM;
+    }
     if (o.progress)
         o.progress(o.progress_ctx, "train", 0, 0);
     double t1 = pa_now_seconds();
@@ -99,11 +107,13 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (st == PA_OK) {
         pa_index_finalize_options fo = {.memory_bytes = o.memory_bytes,
                                         .progress = o.progress,
-                                        .progress_ctx = o.progress_ctx};
+                                        .progress_ctx = o.progress_ctx,
+                                        .source = source};
         st = pa_index_finalize_artifact(artifact, model_path, out_dir, &fo, &s.finalize);
     }
     pa_backend_free(backend);
     pa_ivfpq_model_free(model);
+    free(source);
     if (!o.keep_work || st != PA_OK) { /* only what this build made */
         if (created_work) {
             pa_remove_tree(work);

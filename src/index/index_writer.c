@@ -3,6 +3,7 @@
  * and appends them to auxiliary.idx; finish writes the IVF and codebook buffers, the metadata
  * LanceDB and partifact read, index.idx, and renames the temporary directory into place. */
 #include "index/index_internal.h"
+#include "lance/table_commit.h"
 
 #include <math.h>
 #include <errno.h>
@@ -29,6 +30,7 @@ struct pa_index_writer {
     uint8_t *codes_out;
     XXH64_state_t *ids_hash, *codes_hash; /* of the row ids and the codes as written */
     bool finished;
+    char *source;           /* partifact:source of index.idx (NULL: none) */
 };
 
 /* The rows' identity (see index_internal.h). */
@@ -360,6 +362,8 @@ static pa_status write_idx(pa_index_writer *w, const char *meta)
             (st = set_meta(lw, "lance:ivf", num)) == PA_OK &&
             (st = set_meta(lw, "lance:flat", flat)) == PA_OK)
             st = set_meta(lw, PA_INDEX_META_KEY, meta);
+        if (st == PA_OK && w->source)
+            st = set_meta(lw, PA_SOURCE_META_KEY, w->source);
         if (st == PA_OK)
             st = pa_lance_writer_close(lw);
         if (st == PA_OK)
@@ -436,5 +440,15 @@ void pa_index_writer_free(pa_index_writer *w)
     free(w->offsets), free(w->lengths), free(w->perm), free(w->ids_out), free(w->codes_out);
     free(w->out_dir), free(w->tmp_dir), free(w->aux_path), free(w->idx_path);
     XXH64_freeState(w->ids_hash), XXH64_freeState(w->codes_hash);
+    free(w->source);
     free(w);
+}
+
+pa_status pa_index_writer_set_source(pa_index_writer *w, const char *json)
+{
+    free(w->source);
+    w->source = NULL;
+    if (json && !(w->source = pa_strdup(json, "index source record")))
+        return PA_ERR_NOMEM;
+    return PA_OK;
 }

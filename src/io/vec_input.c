@@ -12,6 +12,7 @@
  *                    fixed_size_list<float|uint8> column; row ids are row addresses */
 #include "common/common.h"
 #include "io/npy.h"
+#include "lance/table_commit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -554,4 +555,12 @@ void pa_vec_input_free(pa_vec_input *in)
     free(in->raw);
     free(in->path);
     free(in);
+}
+
+/* For the index's source record (lance/table_commit.h). */
+const pa_dataset *pa_vec_input_dataset(const pa_vec_input *in, const char **column)
+{
+    if (column)
+        *column = in->ds ? in->column : NULL;
+    return in->ds;
 }

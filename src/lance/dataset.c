@@ -12,6 +12,7 @@
  * version 1: data files through the Lance file writer, then the manifest under a temporary name,
  * fsynced and renamed — the dataset exists for LanceDB only once that rename is done. */
 #include "lance/lance_internal.h"
+#include "lance/table_commit.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -874,3 +875,18 @@ void pa_dataset_writer_free(pa_dataset_writer *w)
     free(w->path);
     free(w);
 }
+
+/* ---- for the table commit (table_commit.h) ---- */
+
+pa_status pa_lance_latest_manifest(const char *dir, char *path, size_t path_len,
+                                   uint64_t *version)
+{
+    return find_latest(dir, path, path_len, version);
+}
+
+pa_status pa_lance_read_small_file(const char *path, uint8_t **out, size_t *len)
+{
+    return slurp(path, out, len);
+}
+
+const char *pa_dataset_path(const pa_dataset *ds) { return ds->path; }

@@ -173,4 +173,5 @@ cp "$D/ok/idx-cos/index.idx" "$D/ok/idx/auxiliary.idx" "$X/mixed-metric/"
 no_key "$X/mixed-metric/index.idx"; no_key "$X/mixed-metric/auxiliary.idx"
 # ---- a finite row whose squared norm overflows float (3e19 in row 4): its distances would too
 cp "$D/ok/v8.fvecs" "$V/huge.fvecs"; put_hex "$V/huge.fvecs" $(( 36 * 4 + 4 + 4 )) b52ad05f
+"$(dirname "$0")/make-tables.sh" "$PA" "$D"
 echo "bad inputs in $D"

@@ -10,3 +10,6 @@ set_tests_properties(encode_faults PROPERTIES LABELS "cli;fault")
 add_test(NAME finalize_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/finalize_faults.sh
          $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/finalize_faults)
 set_tests_properties(finalize_faults PROPERTIES LABELS "cli;fault")
+add_test(NAME commit_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/commit_faults.sh
+         $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/commit_faults)
+set_tests_properties(commit_faults PROPERTIES LABELS "cli;fault")

@@ -22,3 +22,18 @@ set_tests_properties(interop_lancedb_index PROPERTIES LABELS interop TIMEOUT 600
 add_test(NAME interop_lancedb_dataset_input COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh dataset
          ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-dataset $<TARGET_FILE:partifact>)
 set_tests_properties(interop_lancedb_dataset_input PROPERTIES LABELS interop TIMEOUT 600)
+
+# partifact's index committed into LanceDB tables (LanceDB 0.37.1 and 0.39.0): listed, searched
+# exactly as partifact searches, appended to and optimized; refusals leave the table untouched;
+# SIGKILL during build --commit and commit; two commits into one table at once.
+foreach(mode interop checks)
+  add_test(NAME interop_table_commit_${mode} COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_commit.sh ${mode}
+           $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/table-commit-${mode})
+  set_tests_properties(interop_table_commit_${mode} PROPERTIES LABELS interop TIMEOUT 600)
+endforeach()
+add_test(NAME interop_table_commit_kill COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_commit.sh kill
+         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/table-commit-kill 20)
+add_test(NAME interop_table_commit_race COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_commit.sh race
+         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/table-commit-race 5)
+set_tests_properties(interop_table_commit_kill interop_table_commit_race
+                     PROPERTIES LABELS "interop;crash" TIMEOUT 600)

@@ -1,0 +1,1051 @@
+/* Committing an index into its Lance table, the index's source record, and table-info.
+ *
+ *   <table>/_versions/<N>.manifest        [u32 len][IndexSection] [u32 len][Manifest]
+ *                                         footer: i64 manifest position, u16 0, u16 2, "LANC"
+ *   <table>/_versions/latest_version_hint.json   {"version":N} (a hint only)
+ *   <table>/_transactions/<read>-<uuid>.txn      one Transaction message
+ *   <table>/_indices/<uuid>/index.idx, auxiliary.idx
+ *
+ * A commit reads the newest manifest twice over the same bytes: as the full Manifest (fields,
+ * fragments: what is checked) and as a CommitManifest, which declares only the fields a commit
+ * changes, so that every other field is an unknown field protobuf-c writes back byte for byte.
+ * The new manifest goes to a temporary file in the table's root, is fsynced, and is published
+ * with link(2) under the next version's name: link fails when the name exists, so two writers
+ * can never both publish a version. */
+#include "lance/lance_internal.h"
+#include "lance/table_commit.h"
+#include "lance_commit.pb-c.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <roaring/roaring.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MANIFEST_FOOTER 16
+#define MANIFEST_MAJOR 0
+#define MANIFEST_MINOR 2
+#define V2_NAME_DIGITS 20
+/* Lance's feature flags (reader and writer): what a commit understands. */
+#define FLAG_DELETION_FILES 1u
+#define FLAG_STABLE_ROW_IDS 2u
+#define FLAG_V2_FORMAT_DEPRECATED 4u
+#define FLAG_TABLE_CONFIG 8u
+#define KNOWN_FLAGS (FLAG_DELETION_FILES | FLAG_STABLE_ROW_IDS | FLAG_V2_FORMAT_DEPRECATED | \
+                     FLAG_TABLE_CONFIG)
+#define VECTOR_DETAILS_URL "/lance.index.pb.VectorIndexDetails"
+#define INDEX_VERSION 1
+#define COMMIT_MAX_RETRIES 16
+#define NAME_SUFFIX "_idx"
+#define TMP_PREFIX ".partifact-commit-"
+static const char *const INDEX_FILES[] = {"auxiliary.idx", "index.idx"};
+#define NUM_INDEX_FILES 2
+
+/* ---- the source record ---- */
+
+typedef struct src_frag {
+    uint64_t id, rows;
+    char file[256]; /* the vector column's data file, relative to data/ */
+} src_frag;
+
+typedef struct index_src {
+    char table[PATH_MAX];
+    char column[256];
+    uint64_t version;
+    src_frag *frags;
+    size_t n;
+    /* from partifact:index */
+    pa_metric metric;
+    uint32_t dim, num_sub_vectors, num_bits;
+    uint64_t rows;
+} index_src;
+
+pa_status pa_table_source_json(const pa_vec_input *in, char **out)
+{
+    *out = NULL;
+    const char *column;
+    const pa_dataset *ds = pa_vec_input_dataset(in, &column);
+    if (!ds)
+        return PA_OK;
+    char real[PATH_MAX];
+    if (!realpath(pa_dataset_path(ds), real))
+        return pa_fail(PA_ERR_IO, "%s: cannot resolve the table's path: %s", pa_dataset_path(ds),
+                       strerror(errno));
+    json_t *frags = json_array();
+    json_t *root = json_pack("{s:s, s:I, s:s, s:o}", "table", real, "version",
+                             (json_int_t)pa_dataset_version(ds), "column", column, "fragments",
+                             frags);
+    pa_status st = root && frags ? PA_OK : pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+    /* data file paths as the manifest records them: relative to <table>/data/ */
+    const size_t skip = strlen(pa_dataset_path(ds)) + strlen("/data/");
+    for (size_t i = 0; st == PA_OK && i < pa_dataset_num_fragments(ds); i++) {
+        uint64_t id, rows;
+        char path[PATH_MAX];
+        size_t col;
+        if ((st = pa_dataset_fragment(ds, i, &id, &rows)) != PA_OK ||
+            (st = pa_dataset_fragment_file(ds, i, column, path, sizeof path, &col)) != PA_OK)
+            break;
+        if (json_array_append_new(frags, json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id,
+                                                   "rows", (json_int_t)rows, "file",
+                                                   strlen(path) > skip ? path + skip : path)) != 0)
+            st = pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+    }
+    if (st == PA_OK && !(*out = json_dumps(root, JSON_COMPACT)))
+        st = pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+    json_decref(root);
+    return st;
+}
+
+/* Reads partifact:index and partifact:source from index_dir/index.idx into s. need_source: an
+ * index without a source record is an error (else s->n stays 0 and table[0] is '\0'). */
+static pa_status read_index_src(const char *index_dir, bool need_source, index_src *s)
+{
+    memset(s, 0, sizeof *s);
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/index.idx", index_dir);
+    pa_lance_reader *r = NULL;
+    json_t *meta = NULL, *src = NULL;
+    pa_status st = pa_lance_reader_open(&r, path);
+    if (st != PA_OK)
+        goto done;
+    const void *v;
+    size_t vlen;
+    if (pa_lance_reader_metadata(r, "partifact:index", &v, &vlen) != PA_OK) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: no partifact:index metadata (not an index partifact "
+                     "wrote)", path);
+        goto done;
+    }
+    json_error_t je;
+    const char *metric = NULL;
+    json_int_t dim = 0, M = 0, bits = 0, rows = 0;
+    if (!(meta = json_loadb(v, vlen, 0, &je)) ||
+        json_unpack(meta, "{s:s, s:I, s:I, s:I, s:I}", "metric", &metric, "dimension", &dim,
+                    "num_sub_vectors", &M, "num_bits", &bits, "num_rows", &rows) != 0 ||
+        pa_metric_parse(metric, &s->metric) != PA_OK || dim <= 0 || M <= 0 || bits <= 0 ||
+        rows < 0) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: partifact:index metadata lacks metric, dimension, "
+                     "num_sub_vectors, num_bits or num_rows", path);
+        goto done;
+    }
+    s->dim = (uint32_t)dim, s->num_sub_vectors = (uint32_t)M, s->num_bits = (uint32_t)bits;
+    s->rows = (uint64_t)rows;
+    if (pa_lance_reader_metadata(r, PA_SOURCE_META_KEY, &v, &vlen) != PA_OK) {
+        if (need_source)
+            st = pa_fail(PA_ERR_INVALID, "%s: the index records no source table (it was not "
+                         "built from a Lance table); build it from the table", index_dir);
+        goto done;
+    }
+    const char *table = NULL, *column = NULL;
+    json_int_t version = 0;
+    json_t *frags = NULL;
+    if (!(src = json_loadb(v, vlen, 0, &je)) ||
+        json_unpack(src, "{s:s, s:I, s:s, s:o}", "table", &table, "version", &version, "column",
+                    &column, "fragments", &frags) != 0 ||
+        !json_is_array(frags) || strlen(table) >= sizeof s->table ||
+        strlen(column) >= sizeof s->column || version <= 0) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: %s metadata lacks table, version, column or "
+                     "fragments", path, PA_SOURCE_META_KEY);
+        goto done;
+    }
+    snprintf(s->table, sizeof s->table, "%s", table);
+    snprintf(s->column, sizeof s->column, "%s", column);
+    s->version = (uint64_t)version;
+    s->n = json_array_size(frags);
+    if (!(s->frags = pa_calloc(s->n ? s->n : 1, sizeof *s->frags, "source fragments"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        json_int_t id = -1, fr = -1;
+        const char *file = NULL;
+        if (json_unpack(json_array_get(frags, i), "{s:I, s:I, s:s}", "id", &id, "rows", &fr,
+                        "file", &file) != 0 || id < 0 || id > UINT32_MAX || fr < 0 ||
+            strlen(file) >= sizeof s->frags[i].file) {
+            st = pa_fail(PA_ERR_FORMAT, "%s: %s fragment %zu lacks id, rows or file", path,
+                         PA_SOURCE_META_KEY, i);
+            goto done;
+        }
+        s->frags[i].id = (uint64_t)id, s->frags[i].rows = (uint64_t)fr;
+        snprintf(s->frags[i].file, sizeof s->frags[i].file, "%s", file);
+    }
+done:
+    json_decref(meta);
+    json_decref(src);
+    pa_lance_reader_free(r);
+    if (st != PA_OK) {
+        free(s->frags);
+        s->frags = NULL;
+    }
+    return st;
+}
+
+/* ---- a table version as read ---- */
+
+typedef struct table_state {
+    char dir[PATH_MAX];          /* real path */
+    const char *given;           /* the path as given, for messages */
+    char manifest[PATH_MAX + 64];
+    uint64_t version;
+    bool v2_names;
+    uint8_t *buf;                /* the whole manifest file */
+    size_t len;
+    Pa__Lancepb__Manifest *m;            /* full view */
+    Pa__Lancepb__CommitManifest *cm;     /* the fields a commit changes; the rest kept */
+    Pa__Lancepb__IndexSection *indices;  /* NULL: none */
+} table_state;
+
+static void table_free(table_state *t)
+{
+    if (t->m)
+        pa__lancepb__manifest__free_unpacked(t->m, NULL);
+    if (t->cm)
+        pa__lancepb__commit_manifest__free_unpacked(t->cm, NULL);
+    if (t->indices)
+        pa__lancepb__index_section__free_unpacked(t->indices, NULL);
+    free(t->buf);
+    memset(t, 0, sizeof *t);
+}
+
+/* [u32 len][message] at pos inside buf[0, end): the message's bytes. */
+static pa_status framed(const table_state *t, uint64_t pos, uint64_t end, const char *what,
+                        const uint8_t **msg, size_t *mlen)
+{
+    uint32_t claimed = pos <= end && end - pos >= 4 ? pa_ld32(t->buf + pos) : 0;
+    if (pos > end || end - pos < 4 || claimed > end - pos - 4)
+        return pa_fail(PA_ERR_FORMAT, "%s: %s at byte offset %" PRIu64 " with %u bytes lies "
+                       "outside the file's %zu bytes", t->manifest, what, pos, claimed, t->len);
+    *msg = t->buf + pos + 4;
+    *mlen = claimed;
+    return PA_OK;
+}
+
+/* Reads the newest version of the table at path. */
+static pa_status table_load(const char *path, table_state *t)
+{
+    memset(t, 0, sizeof *t);
+    t->given = path;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return pa_fail(PA_ERR_IO, "%s: cannot open table: %s", path, strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return pa_fail(PA_ERR_FORMAT, "%s: not a Lance table (not a directory)", path);
+    if (!realpath(path, t->dir))
+        return pa_fail(PA_ERR_IO, "%s: cannot resolve the table's path: %s", path,
+                       strerror(errno));
+    pa_status st = pa_lance_latest_manifest(path, t->manifest, sizeof t->manifest,
+                                            &t->version);
+    if (st != PA_OK)
+        return st;
+    t->v2_names = strlen(pa_basename(t->manifest)) == V2_NAME_DIGITS + strlen(".manifest");
+    if ((st = pa_lance_read_small_file(t->manifest, &t->buf, &t->len)) != PA_OK)
+        goto done;
+    if (t->len < MANIFEST_FOOTER || memcmp(t->buf + t->len - 4, PA_LANCE_MAGIC, 4) != 0) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: not a Lance manifest (no \"LANC\" magic at the end of "
+                     "its %zu bytes)", t->manifest, t->len);
+        goto done;
+    }
+    const uint64_t end = t->len - MANIFEST_FOOTER;
+    const uint8_t *mb;
+    size_t ml;
+    if ((st = framed(t, pa_ld64(t->buf + end), end, "manifest", &mb, &ml)) != PA_OK)
+        goto done;
+    t->m = pa__lancepb__manifest__unpack(NULL, ml, mb);
+    t->cm = pa__lancepb__commit_manifest__unpack(NULL, ml, mb);
+    if (!t->m || !t->cm) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: manifest (%zu bytes at byte offset %zu) does not parse "
+                     "as protobuf", t->manifest, ml, (size_t)(mb - t->buf));
+        goto done;
+    }
+    if (t->cm->has_index_section) {
+        if ((st = framed(t, t->cm->index_section, end, "index section", &mb, &ml)) != PA_OK)
+            goto done;
+        if (!(t->indices = pa__lancepb__index_section__unpack(NULL, ml, mb)))
+            st = pa_fail(PA_ERR_FORMAT, "%s: index section (%zu bytes at byte offset %zu) does "
+                         "not parse as protobuf", t->manifest, ml, (size_t)(mb - t->buf));
+    }
+done:
+    if (st != PA_OK)
+        table_free(t);
+    return st;
+}
+
+/* Refuses feature flags a commit does not understand, and stable row ids. */
+static pa_status check_flags(const table_state *t)
+{
+    uint64_t f = t->cm->reader_feature_flags | t->cm->writer_feature_flags;
+    if (f & ~(uint64_t)KNOWN_FLAGS)
+        return pa_fail(PA_ERR_INVALID, "%s: version %" PRIu64 " has feature flags 0x%" PRIx64
+                       " of which partifact does not understand 0x%" PRIx64 "; nothing was "
+                       "committed", t->given, t->version, f, f & ~(uint64_t)KNOWN_FLAGS);
+    if (f & FLAG_STABLE_ROW_IDS)
+        return pa_fail(PA_ERR_INVALID, "%s: the table uses stable row ids (feature flag 0x2), "
+                       "but partifact's indexes hold row addresses; nothing was committed",
+                       t->given);
+    return PA_OK;
+}
+
+/* The top-level field named column (NULL: the only vector column), with its dimension. */
+static pa_status find_column(const table_state *t, const char *column,
+                             const Pa__Lancepb__Field **out, uint32_t *dim)
+{
+    const Pa__Lancepb__Field *found = NULL;
+    size_t vectors = 0;
+    for (size_t i = 0; i < t->m->n_fields; i++) {
+        const Pa__Lancepb__Field *f = t->m->fields[i];
+        if (f->parent_id != -1)
+            continue;
+        pa_type type;
+        uint32_t d = 0;
+        bool vec = !strncmp(f->logical_type, "fixed_size_list:", 16) &&
+                   pa_parse_logical_type(f->logical_type, &type, &d) == PA_OK &&
+                   (type == PA_TYPE_FSL_FLOAT32 || type == PA_TYPE_FSL_UINT8);
+        if (column ? !strcmp(f->name, column) : vec) {
+            if (!vec) {
+                pa_clear_error();
+                return pa_fail(PA_ERR_INVALID, "%s: column \"%s\" is %s, not a vector column",
+                               t->given, f->name, f->logical_type);
+            }
+            found = f, *dim = d;
+            vectors++;
+        }
+    }
+    pa_clear_error();
+    if (!found)
+        return pa_fail(PA_ERR_INVALID, column ? "%s: no column named \"%s\"" :
+                       "%s: no vector column%s", t->given, column ? column : "");
+    if (vectors > 1)
+        return pa_fail(PA_ERR_INVALID, "%s: several vector columns; name the one to index",
+                       t->given);
+    *out = found;
+    return PA_OK;
+}
+
+static const Pa__Lancepb__DataFragment *find_fragment(const table_state *t, uint64_t id)
+{
+    for (size_t i = 0; i < t->m->n_fragments; i++)
+        if (t->m->fragments[i]->id == id)
+            return t->m->fragments[i];
+    return NULL;
+}
+
+/* The data file of fragment fr holding field id (NULL: none). */
+static const char *fragment_file(const Pa__Lancepb__DataFragment *fr, int32_t id)
+{
+    for (size_t j = 0; j < fr->n_files; j++)
+        for (size_t k = 0; k < fr->files[j]->n_fields; k++)
+            if (fr->files[j]->fields[k] == id)
+                return fr->files[j]->path;
+    return NULL;
+}
+
+/* Every fragment the index was built from is in the table unchanged: same rows, same data
+ * file for the column, no deletion file. */
+static pa_status check_fragments(const table_state *t, const index_src *s, int32_t field_id)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        const src_frag *sf = &s->frags[i];
+        const Pa__Lancepb__DataFragment *fr = find_fragment(t, sf->id);
+        if (!fr)
+            return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 ", which the index was built "
+                           "from (version %" PRIu64 "), is no longer in the table (version %"
+                           PRIu64 "); build the index again", t->given, sf->id, s->version,
+                           t->version);
+        const char *file = fragment_file(fr, field_id);
+        if (fr->physical_rows != sf->rows || !file || strcmp(file, sf->file) != 0)
+            return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " changed since the index "
+                           "was built from version %" PRIu64 " (%" PRIu64 " rows in %s then, %"
+                           PRIu64 " rows in %s at version %" PRIu64 "); build the index again",
+                           t->given, sf->id, s->version, sf->rows, sf->file, fr->physical_rows,
+                           file ? file : "no data file", t->version);
+        /* a deletion file recorded at all (its row count may be unknown, 0) */
+        const Pa__Lancepb__DeletionFile *del = fr->deletion_file;
+        if (del && (del->num_deleted_rows || del->id || del->read_version)) {
+            char n[32] = "";
+            if (del->num_deleted_rows)
+                snprintf(n, sizeof n, "%" PRIu64 " ", del->num_deleted_rows);
+            return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %sdeleted rows since "
+                           "the index was built from version %" PRIu64 "; build the index again",
+                           t->given, sf->id, n, s->version);
+        }
+    }
+    return PA_OK;
+}
+
+/* The entries of the index section named name. */
+static size_t count_named(const table_state *t, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; t->indices && i < t->indices->n_indices; i++)
+        if (t->indices->indices[i]->name && !strcmp(t->indices->indices[i]->name, name))
+            n++;
+    return n;
+}
+
+static pa_status check_name(const table_state *t, const char *name, int replace)
+{
+    if (!replace && count_named(t, name))
+        return pa_fail(PA_ERR_INVALID, "%s: the table has an index named \"%s\" already "
+                       "(version %" PRIu64 "); give another name or replace it", t->given, name,
+                       t->version);
+    return PA_OK;
+}
+
+static void default_name(char *out, size_t len, const char *name, const char *column)
+{
+    if (name)
+        snprintf(out, len, "%s", name);
+    else
+        snprintf(out, len, "%s%s", column, NAME_SUFFIX);
+}
+
+pa_status pa_table_commit_check(const char *table, const char *column, const char *name,
+                                int replace)
+{
+    table_state t;
+    pa_status st = table_load(table, &t);
+    if (st != PA_OK)
+        return st;
+    const Pa__Lancepb__Field *f;
+    uint32_t dim;
+    char nm[256];
+    if ((st = check_flags(&t)) == PA_OK && (st = find_column(&t, column, &f, &dim)) == PA_OK) {
+        default_name(nm, sizeof nm, name, f->name);
+        st = check_name(&t, nm, replace);
+    }
+    table_free(&t);
+    return st;
+}
+
+/* ---- writing ---- */
+
+static pa_status random_uuid(uint8_t u[16], char text[37])
+{
+    size_t got = 0;
+    while (got < 16) {
+        ssize_t n = getrandom(u + got, 16 - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return pa_fail(PA_ERR_IO, "cannot get random bytes for a uuid: %s", strerror(errno));
+        got += (size_t)n;
+    }
+    u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
+    u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    char *p = text;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        p += sprintf(p, "%02x", u[i]);
+    }
+    return PA_OK;
+}
+
+static pa_status make_dir(const char *path)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    return PA_OK;
+}
+
+/* Writes len bytes as a new file (refused if it exists) and fsyncs it. */
+static pa_status write_new_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return pa_fail(PA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    pa_status st = pa_pwrite_full(fd, data, len, 0, path);
+    if (st == PA_OK)
+        st = pa_fsync_fd(fd, path);
+    close(fd);
+    if (st != PA_OK)
+        unlink(path);
+    return st;
+}
+
+/* Copies src to the new file dst (fsynced); *size gets its bytes. */
+static pa_status copy_file(const char *src, const char *dst, uint64_t *size)
+{
+    uint8_t *buf = NULL;
+    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1;
+    pa_status st = PA_OK;
+    if (in < 0) {
+        st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
+        goto done;
+    }
+    if ((st = pa_file_size(in, src, size)) != PA_OK)
+        goto done;
+    if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
+        st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", dst, strerror(errno));
+        goto done;
+    }
+    const size_t chunk = 1u << 20;
+    if (!(buf = pa_malloc(chunk, "copy buffer"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (uint64_t off = 0; off < *size && st == PA_OK; off += chunk) {
+        size_t n = (size_t)PA_MIN(chunk, *size - off);
+        if ((st = pa_pread_full(in, buf, n, off, src)) == PA_OK)
+            st = pa_pwrite_full(out, buf, n, off, dst);
+    }
+    if (st == PA_OK)
+        st = pa_fsync_fd(out, dst);
+done:
+    free(buf);
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    return st;
+}
+
+/* Packs a message into a malloc'd buffer with room for a u32 length before it. */
+static uint8_t *pack_framed(const ProtobufCMessage *msg, size_t *len)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = pa_malloc(n + 4, "protobuf message");
+    if (buf) {
+        pa_st32(buf, (uint32_t)n);
+        protobuf_c_message_pack(msg, buf + 4);
+        *len = n + 4;
+    }
+    return buf;
+}
+
+/* What one commit attempt writes, prepared once. */
+typedef struct commit_job {
+    const index_src *src;
+    char name[256];
+    int replace;
+    uint8_t uuid[16];
+    char uuid_text[37];
+    char index_dir[PATH_MAX + 64]; /* _indices/<uuid> once copied */
+    uint64_t sizes[NUM_INDEX_FILES];
+    char *bitmap;
+    size_t bitmap_len;
+    uint8_t *details;
+    size_t details_len;
+    bool published; /* a manifest naming the index is in place: its files stay */
+} commit_job;
+
+static pa_status make_bitmap(commit_job *j)
+{
+    roaring_bitmap_t *r = roaring_bitmap_create();
+    if (!r)
+        return pa_fail(PA_ERR_NOMEM, "out of memory: fragment bitmap");
+    for (size_t i = 0; i < j->src->n; i++)
+        roaring_bitmap_add(r, (uint32_t)j->src->frags[i].id);
+    j->bitmap_len = roaring_bitmap_portable_size_in_bytes(r);
+    pa_status st = PA_OK;
+    if (!(j->bitmap = pa_malloc(j->bitmap_len, "fragment bitmap")))
+        st = PA_ERR_NOMEM;
+    else
+        roaring_bitmap_portable_serialize(r, j->bitmap);
+    roaring_bitmap_free(r);
+    return st;
+}
+
+static pa_status make_details(commit_job *j)
+{
+    Pa__Lancepb__VectorIndexDetails d = PA__LANCEPB__VECTOR_INDEX_DETAILS__INIT;
+    Pa__Lancepb__VectorIndexDetails__ProductQuantization pq =
+        PA__LANCEPB__VECTOR_INDEX_DETAILS__PRODUCT_QUANTIZATION__INIT;
+    d.metric_type = j->src->metric == PA_METRIC_L2 ? 0 : j->src->metric == PA_METRIC_COSINE ? 1
+                                                                                           : 2;
+    d.has_metric_type = 1;
+    pq.has_num_bits = 1, pq.num_bits = j->src->num_bits;
+    pq.has_num_sub_vectors = 1, pq.num_sub_vectors = j->src->num_sub_vectors;
+    d.pq = &pq;
+    j->details_len = pa__lancepb__vector_index_details__get_packed_size(&d);
+    if (!(j->details = pa_malloc(j->details_len ? j->details_len : 1, "index details")))
+        return PA_ERR_NOMEM;
+    pa__lancepb__vector_index_details__pack(&d, j->details);
+    return PA_OK;
+}
+
+/* Copies the index files to <table>/_indices/<uuid>/ and fsyncs the directories. */
+static pa_status copy_index(commit_job *j, const char *table, const char *from)
+{
+    char dir[PATH_MAX + 16], src[PATH_MAX + 32], dst[PATH_MAX + 96];
+    snprintf(dir, sizeof dir, "%s/_indices", table);
+    pa_status st = make_dir(dir);
+    if (st != PA_OK)
+        return st;
+    snprintf(j->index_dir, sizeof j->index_dir, "%s/%s", dir, j->uuid_text);
+    if ((st = make_dir(j->index_dir)) != PA_OK) {
+        j->index_dir[0] = '\0';
+        return st;
+    }
+    for (int i = 0; i < NUM_INDEX_FILES && st == PA_OK; i++) {
+        snprintf(src, sizeof src, "%s/%s", from, INDEX_FILES[i]);
+        snprintf(dst, sizeof dst, "%s/%s", j->index_dir, INDEX_FILES[i]);
+        st = copy_file(src, dst, &j->sizes[i]);
+    }
+    if (st == PA_OK)
+        st = pa_fsync_dir_of(dst);
+    if (st == PA_OK)
+        st = pa_fsync_dir_of(j->index_dir);
+    return st;
+}
+
+/* The file name of version v in the table's naming scheme. */
+static void manifest_name(const table_state *t, uint64_t v, char *out, size_t len)
+{
+    if (t->v2_names)
+        snprintf(out, len, "%s/_versions/%0*" PRIu64 ".manifest", t->dir, V2_NAME_DIGITS,
+                 UINT64_MAX - v);
+    else
+        snprintf(out, len, "%s/_versions/%" PRIu64 ".manifest", t->dir, v);
+}
+
+static uint64_t now_ms(struct timespec *ts)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    return (uint64_t)ts->tv_sec * 1000u + (uint64_t)ts->tv_nsec / 1000000u;
+}
+
+/* One attempt on the version in t: transaction file, manifest under a temporary name, link.
+ * *lost is set when the next version existed (another writer won). */
+static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_id,
+                             pa_table_commit_result *res, bool *lost)
+{
+    *lost = false;
+    struct timespec ts;
+    uint64_t created = now_ms(&ts);
+    /* the new entry */
+    Pa__Lancepb__Uuid uuid = PA__LANCEPB__UUID__INIT;
+    uuid.has_uuid = 1, uuid.uuid.data = j->uuid, uuid.uuid.len = 16;
+    Pa__Lancepb__Any any = PA__LANCEPB__ANY__INIT;
+    any.type_url = (char *)VECTOR_DETAILS_URL;
+    any.value.data = j->details, any.value.len = j->details_len;
+    Pa__Lancepb__IndexFile files[NUM_INDEX_FILES];
+    Pa__Lancepb__IndexFile *fptr[NUM_INDEX_FILES];
+    for (int i = 0; i < NUM_INDEX_FILES; i++) {
+        pa__lancepb__index_file__init(&files[i]);
+        files[i].path = (char *)INDEX_FILES[i];
+        files[i].has_size_bytes = 1, files[i].size_bytes = j->sizes[i];
+        fptr[i] = &files[i];
+    }
+    Pa__Lancepb__IndexMetadata im = PA__LANCEPB__INDEX_METADATA__INIT;
+    im.uuid = &uuid;
+    im.n_fields = 1, im.fields = &field_id;
+    im.name = j->name;
+    im.has_dataset_version = 1, im.dataset_version = j->src->version;
+    im.has_fragment_bitmap = 1;
+    im.fragment_bitmap.data = (uint8_t *)j->bitmap, im.fragment_bitmap.len = j->bitmap_len;
+    im.index_details = &any;
+    im.has_index_version = 1, im.index_version = INDEX_VERSION;
+    im.has_created_at = 1, im.created_at = created;
+    im.n_files = NUM_INDEX_FILES, im.files = fptr;
+    /* every old entry but the replaced ones, then the new one */
+    size_t n_old = t->indices ? t->indices->n_indices : 0;
+    Pa__Lancepb__IndexMetadata **keep = pa_calloc(n_old + 1, sizeof *keep, "index entries");
+    Pa__Lancepb__IndexMetadata **gone = pa_calloc(n_old + 1, sizeof *gone, "index entries");
+    uint8_t *sec = NULL, *man = NULL, *txn = NULL;
+    char txn_name[128], txn_path[PATH_MAX + 192], tmp[PATH_MAX + 128], final[PATH_MAX + 64];
+    bool txn_written = false, tmp_written = false;
+    pa_status st = keep && gone ? PA_OK : PA_ERR_NOMEM;
+    if (st != PA_OK)
+        goto done;
+    size_t nk = 0, ng = 0;
+    for (size_t i = 0; i < n_old; i++) {
+        Pa__Lancepb__IndexMetadata *e = t->indices->indices[i];
+        if (j->replace && e->name && !strcmp(e->name, j->name))
+            gone[ng++] = e;
+        else
+            keep[nk++] = e;
+    }
+    if ((st = check_name(t, j->name, j->replace)) != PA_OK) /* another writer took the name */
+        goto done;
+    keep[nk++] = &im;
+    /* the transaction */
+    uint8_t tu[16];
+    char tu_text[37];
+    if ((st = random_uuid(tu, tu_text)) != PA_OK)
+        goto done;
+    Pa__Lancepb__Transaction__CreateIndex ci = PA__LANCEPB__TRANSACTION__CREATE_INDEX__INIT;
+    Pa__Lancepb__IndexMetadata *newp = &im;
+    ci.n_new_indices = 1, ci.new_indices = &newp;
+    ci.n_removed_indices = ng, ci.removed_indices = gone;
+    Pa__Lancepb__Transaction tx = PA__LANCEPB__TRANSACTION__INIT;
+    tx.has_read_version = 1, tx.read_version = t->version;
+    tx.uuid = tu_text;
+    tx.operation_case = PA__LANCEPB__TRANSACTION__OPERATION_CREATE_INDEX;
+    tx.create_index = &ci;
+    size_t txn_len;
+    if (!(txn = pack_framed(&tx.base, &txn_len))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    snprintf(txn_name, sizeof txn_name, "%" PRIu64 "-%s.txn", t->version, tu_text);
+    snprintf(txn_path, sizeof txn_path, "%s/_transactions", t->dir);
+    if ((st = make_dir(txn_path)) != PA_OK)
+        goto done;
+    snprintf(txn_path, sizeof txn_path, "%s/_transactions/%s", t->dir, txn_name);
+    if ((st = write_new_file(txn_path, txn + 4, txn_len - 4)) != PA_OK)
+        goto done;
+    txn_written = true;
+    if ((st = pa_fsync_dir_of(txn_path)) != PA_OK)
+        goto done;
+    /* the manifest: the old one with version, index section, time and transaction changed */
+    Pa__Lancepb__IndexSection is = PA__LANCEPB__INDEX_SECTION__INIT;
+    is.n_indices = nk, is.indices = keep;
+    size_t sec_len, man_len;
+    if (!(sec = pack_framed(&is.base, &sec_len))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    Pa__Lancepb__CommitManifest *cm = t->cm;
+    Pa__Lancepb__CommitManifest saved = *cm;
+    Pa__Lancepb__Timestamp stamp = PA__LANCEPB__TIMESTAMP__INIT;
+    stamp.seconds = ts.tv_sec, stamp.nanos = (int32_t)ts.tv_nsec;
+    cm->has_version = 1, cm->version = t->version + 1;
+    cm->has_index_section = 1, cm->index_section = 0;
+    cm->timestamp = &stamp;
+    cm->transaction_file = txn_name;
+    cm->has_transaction_section = 0, cm->transaction_section = 0;
+    man = pack_framed(&cm->base, &man_len);
+    *cm = saved;
+    if (!man) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    uint8_t footer[MANIFEST_FOOTER];
+    pa_st64(footer, (uint64_t)sec_len);
+    pa_st16(footer + 8, MANIFEST_MAJOR);
+    pa_st16(footer + 10, MANIFEST_MINOR);
+    memcpy(footer + 12, PA_LANCE_MAGIC, 4);
+    snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%ld-%s.tmp", t->dir, (long)getpid(), tu_text);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        goto done;
+    }
+    tmp_written = true;
+    st = pa_pwrite_full(fd, sec, sec_len, 0, tmp);
+    if (st == PA_OK)
+        st = pa_pwrite_full(fd, man, man_len, sec_len, tmp);
+    if (st == PA_OK)
+        st = pa_pwrite_full(fd, footer, sizeof footer, sec_len + man_len, tmp);
+    if (st == PA_OK)
+        st = pa_fsync_fd(fd, tmp);
+    close(fd);
+    if (st != PA_OK)
+        goto done;
+    manifest_name(t, t->version + 1, final, sizeof final);
+    if (link(tmp, final) != 0) {
+        if (errno == EEXIST)
+            *lost = true;
+        else
+            st = pa_fail(PA_ERR_IO, "%s: cannot publish version %" PRIu64 ": %s", final,
+                         t->version + 1, strerror(errno));
+        goto done;
+    }
+    txn_written = false; /* part of the version now */
+    j->published = true;
+    if ((st = pa_fsync_dir_of(final)) != PA_OK) {
+        st = pa_fail_prefix(st, "%s: version %" PRIu64 " is committed, but may not survive a "
+                            "crash", t->given, t->version + 1);
+        goto done;
+    }
+    /* the hint: best effort (readers list _versions when it is stale) */
+    char hint[PATH_MAX + 64], body[64];
+    int bl = snprintf(body, sizeof body, "{\"version\":%" PRIu64 "}", t->version + 1);
+    snprintf(hint, sizeof hint, "%s/_versions/latest_version_hint.json", t->dir);
+    unlink(tmp);
+    tmp_written = false;
+    if (write_new_file(tmp, body, (size_t)bl) == PA_OK && rename(tmp, hint) != 0)
+        unlink(tmp);
+    pa_clear_error();
+    res->read_version = t->version;
+    res->version = t->version + 1;
+    res->replaced = (uint32_t)ng;
+done:
+    if (tmp_written)
+        unlink(tmp);
+    if (txn_written)
+        unlink(txn_path);
+    free(keep), free(gone), free(sec), free(man), free(txn);
+    return st;
+}
+
+/* Removes the temporary manifests killed commits left in the table's root (their pid is not a
+ * process here). Best effort: a leftover is untidy, not wrong (LanceDB never reads it). */
+static void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    const size_t pl = strlen(TMP_PREFIX);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, TMP_PREFIX, pl) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + pl, &end, 10);
+        if (pid <= 0 || *end != '-' || pid == (long)getpid() ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char p[PATH_MAX + 256];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+}
+
+pa_status pa_table_commit_index(const char *table, const char *index_dir,
+                                const pa_table_commit_options *opts, pa_table_commit_result *out)
+{
+    pa_table_commit_options o = {0};
+    if (opts)
+        o = *opts;
+    pa_table_commit_result res;
+    memset(&res, 0, sizeof res);
+    index_src src;
+    table_state t;
+    memset(&t, 0, sizeof t);
+    commit_job j;
+    memset(&j, 0, sizeof j);
+    pa_status st = read_index_src(index_dir, true, &src);
+    if (st != PA_OK)
+        return st;
+    j.src = &src;
+    j.replace = o.replace;
+    for (unsigned attempt = 0;; attempt++) {
+        if ((st = table_load(table, &t)) != PA_OK || (st = check_flags(&t)) != PA_OK)
+            goto done;
+        if (strcmp(t.dir, src.table) != 0) {
+            st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)",
+                         t.given, index_dir, src.table);
+            goto done;
+        }
+        const Pa__Lancepb__Field *f;
+        uint32_t dim;
+        if ((st = find_column(&t, src.column, &f, &dim)) != PA_OK)
+            goto done;
+        if (dim != src.dim) {
+            st = pa_fail(PA_ERR_INVALID, "%s: column \"%s\" has %u dimensions, the index %s "
+                         "holds %u", t.given, f->name, dim, index_dir, src.dim);
+            goto done;
+        }
+        if ((st = check_fragments(&t, &src, f->id)) != PA_OK)
+            goto done;
+        if (attempt == 0) {
+            remove_stale_temps(t.dir);
+            default_name(j.name, sizeof j.name, o.name, f->name);
+            if ((st = check_name(&t, j.name, o.replace)) != PA_OK ||
+                (st = random_uuid(j.uuid, j.uuid_text)) != PA_OK ||
+                (st = make_bitmap(&j)) != PA_OK || (st = make_details(&j)) != PA_OK ||
+                (st = copy_index(&j, t.dir, index_dir)) != PA_OK)
+                goto done;
+        }
+        bool lost;
+        if ((st = commit_once(&t, &j, f->id, &res, &lost)) != PA_OK)
+            goto done;
+        if (!lost)
+            break;
+        if (attempt + 1 >= COMMIT_MAX_RETRIES) {
+            st = pa_fail(PA_ERR_STATE, "%s: other writers committed version %" PRIu64 " and "
+                         "%u versions before it while this commit tried; nothing was committed",
+                         t.given, t.version + 1, attempt);
+            goto done;
+        }
+        res.retries++;
+        table_free(&t);
+    }
+    snprintf(res.uuid, sizeof res.uuid, "%s", j.uuid_text);
+    snprintf(res.name, sizeof res.name, "%s", j.name);
+    res.built_version = src.version;
+    res.num_fragments = (uint32_t)src.n;
+    j.index_dir[0] = '\0'; /* committed: keep it */
+    if (out)
+        *out = res;
+done:
+    if (j.index_dir[0] && !j.published)
+        pa_remove_tree(j.index_dir);
+    table_free(&t);
+    free(src.frags);
+    free(j.bitmap);
+    free(j.details);
+    return st;
+}
+
+pa_status pa_index_check_source(const char *index_dir, const char *table)
+{
+    index_src src;
+    pa_status st = read_index_src(index_dir, false, &src);
+    if (st != PA_OK || !src.table[0])
+        return st;
+    table_state t;
+    if ((st = table_load(table, &t)) != PA_OK) {
+        free(src.frags);
+        return st;
+    }
+    const Pa__Lancepb__Field *f;
+    uint32_t dim;
+    if (strcmp(t.dir, src.table) != 0)
+        st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)",
+                     t.given, index_dir, src.table);
+    else if ((st = find_column(&t, src.column, &f, &dim)) == PA_OK)
+        st = check_fragments(&t, &src, f->id);
+    table_free(&t);
+    free(src.frags);
+    return st;
+}
+
+/* ---- table-info ---- */
+
+/* The versions present in _versions, ascending, as a JSON array. */
+static json_t *list_versions(const char *dir)
+{
+    char vdir[PATH_MAX + 16];
+    snprintf(vdir, sizeof vdir, "%s/_versions", dir);
+    json_t *arr = json_array();
+    DIR *d = opendir(vdir);
+    if (!d || !arr) {
+        if (d)
+            closedir(d);
+        return arr;
+    }
+    uint64_t *v = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name), sl = strlen(".manifest");
+        if (len <= sl || strcmp(e->d_name + len - sl, ".manifest") != 0 ||
+            strspn(e->d_name, "0123456789") != len - sl)
+            continue;
+        uint64_t x = strtoull(e->d_name, NULL, 10);
+        if (len - sl == V2_NAME_DIGITS)
+            x = UINT64_MAX - x;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            uint64_t *nv = realloc(v, cap * sizeof *v);
+            if (!nv)
+                break;
+            v = nv;
+        }
+        v[n++] = x;
+    }
+    closedir(d);
+    for (size_t i = 1; i < n; i++) /* insertion sort: a table has few versions */
+        for (size_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
+            uint64_t x = v[k];
+            v[k] = v[k - 1], v[k - 1] = x;
+        }
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_integer((json_int_t)v[i]));
+    free(v);
+    return arr;
+}
+
+static const char *index_type(const Pa__Lancepb__IndexMetadata *e)
+{
+    if (!e->index_details || !e->index_details->type_url)
+        return "unknown";
+    const char *u = strrchr(e->index_details->type_url, '.');
+    u = u ? u + 1 : e->index_details->type_url;
+    if (!strcmp(u, "VectorIndexDetails")) {
+        Pa__Lancepb__VectorIndexDetails *d = pa__lancepb__vector_index_details__unpack(
+            NULL, e->index_details->value.len, e->index_details->value.data);
+        bool pq = d && d->pq;
+        if (d)
+            pa__lancepb__vector_index_details__free_unpacked(d, NULL);
+        return pq ? "IVF_PQ" : "vector";
+    }
+    return u;
+}
+
+pa_status pa_table_info_json(const char *table, char **json)
+{
+    *json = NULL;
+    table_state t;
+    pa_status st = table_load(table, &t);
+    if (st != PA_OK)
+        return st;
+    json_t *root = json_object(), *frags = json_array(), *cols = json_array(),
+           *idx = json_array();
+    uint64_t rows = 0, deleted = 0;
+    for (size_t i = 0; i < t.m->n_fragments; i++) {
+        const Pa__Lancepb__DataFragment *fr = t.m->fragments[i];
+        uint64_t del = fr->deletion_file ? fr->deletion_file->num_deleted_rows : 0;
+        rows += fr->physical_rows, deleted += del;
+        json_t *files = json_array();
+        for (size_t k = 0; k < fr->n_files; k++)
+            json_array_append_new(files, json_string(fr->files[k]->path));
+        json_array_append_new(frags, json_pack("{s:I, s:I, s:I, s:o}", "id", (json_int_t)fr->id,
+                                               "rows", (json_int_t)fr->physical_rows,
+                                               "deleted_rows", (json_int_t)del, "files", files));
+    }
+    for (size_t i = 0; i < t.m->n_fields; i++) {
+        const Pa__Lancepb__Field *f = t.m->fields[i];
+        json_array_append_new(cols, json_pack("{s:s, s:i, s:i, s:s, s:b}", "name", f->name,
+                                              "id", f->id, "parent_id", f->parent_id, "type",
+                                              f->logical_type, "nullable", f->nullable));
+    }
+    for (size_t i = 0; t.indices && i < t.indices->n_indices; i++) {
+        const Pa__Lancepb__IndexMetadata *e = t.indices->indices[i];
+        char u[37] = "";
+        if (e->uuid && e->uuid->uuid.len == 16) {
+            char *p = u;
+            for (int b = 0; b < 16; b++) {
+                if (b == 4 || b == 6 || b == 8 || b == 10)
+                    *p++ = '-';
+                p += sprintf(p, "%02x", e->uuid->uuid.data[b]);
+            }
+        }
+        json_t *fids = json_array(), *fcols = json_array();
+        roaring_bitmap_t *r = e->fragment_bitmap.len
+            ? roaring_bitmap_portable_deserialize_safe((const char *)e->fragment_bitmap.data,
+                                                       e->fragment_bitmap.len)
+            : NULL;
+        uint64_t covered = 0;
+        if (r) {
+            roaring_uint32_iterator_t *it = roaring_create_iterator(r);
+            for (; it && it->has_value; roaring_advance_uint32_iterator(it)) {
+                json_array_append_new(fids, json_integer(it->current_value));
+                const Pa__Lancepb__DataFragment *fr = find_fragment(&t, it->current_value);
+                if (fr)
+                    covered += fr->physical_rows -
+                               (fr->deletion_file ? fr->deletion_file->num_deleted_rows : 0);
+            }
+            roaring_free_uint32_iterator(it);
+            roaring_bitmap_free(r);
+        }
+        for (size_t k = 0; k < e->n_fields; k++)
+            for (size_t c = 0; c < t.m->n_fields; c++)
+                if (t.m->fields[c]->id == e->fields[k])
+                    json_array_append_new(fcols, json_string(t.m->fields[c]->name));
+        json_array_append_new(idx, json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:I}", "name",
+                                             e->name ? e->name : "", "uuid", u, "type", index_type(e),
+                                             "columns", fcols, "dataset_version",
+                                             (json_int_t)e->dataset_version, "fragments", fids,
+                                             "rows_covered", (json_int_t)covered));
+    }
+    json_object_set_new(root, "table", json_string(t.dir));
+    json_object_set_new(root, "version", json_integer((json_int_t)t.version));
+    json_object_set_new(root, "versions", list_versions(t.dir));
+    json_object_set_new(root, "manifest_naming", json_string(t.v2_names ? "V2" : "V1"));
+    json_object_set_new(root, "reader_feature_flags",
+                        json_integer((json_int_t)t.cm->reader_feature_flags));
+    json_object_set_new(root, "writer_feature_flags",
+                        json_integer((json_int_t)t.cm->writer_feature_flags));
+    json_object_set_new(root, "rows", json_integer((json_int_t)rows));
+    json_object_set_new(root, "deleted_rows", json_integer((json_int_t)deleted));
+    json_object_set_new(root, "fragments", frags);
+    json_object_set_new(root, "columns", cols);
+    json_object_set_new(root, "indexes", idx);
+    if (!(*json = json_dumps(root, JSON_COMPACT)))
+        st = pa_fail(PA_ERR_NOMEM, "out of memory: table description");
+    json_decref(root);
+    table_free(&t);
+    return st;
+}

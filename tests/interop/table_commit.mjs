@@ -1,0 +1,92 @@
+// partifact commits its index into a LanceDB table; LanceDB must then list it, search with it
+// exactly as partifact does, keep appending (also through a handle opened before the commit),
+// and fold appended rows in with optimize().
+// Usage: node table_commit.mjs LANCEDB_DIR WORK PARTIFACT BASE.fvecs QUERIES.fvecs FRAGMENTS
+//        PARTITIONS SUB_VECTORS NPROBES [METRIC=l2]
+// LANCEDB_DIR holds the node_modules of the LanceDB version under test (tests/interop for
+// 0.37.1, tests/interop/lancedb-0.39 for 0.39.0). Tables are written in Lance file format 2.1,
+// the one partifact reads today. No deletes: partifact does not read deletion files yet.
+import {createRequire} from 'node:module';
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {pathToFileURL} from 'node:url';
+import {readFvecs} from './fvecs.mjs';
+
+const [dir, work, PA, basePath, qPath, F, P, M, NP, METRIC = 'l2'] = process.argv.slice(2);
+const req = createRequire(path.join(path.resolve(dir), 'package.json'));
+const lancedb = await import(pathToFileURL(req.resolve('@lancedb/lancedb')).href);
+const arrow = await import(pathToFileURL(req.resolve('apache-arrow')).href);
+const version = JSON.parse(fs.readFileSync(path.join(path.resolve(dir), 'node_modules', '@lancedb', 'lancedb', 'package.json'))).version;
+const fail = (msg) => { console.error(`LanceDB ${version}: ${msg}`); process.exit(1); };
+
+const base = readFvecs(basePath), q = readFvecs(qPath);
+const part = (data, first, n) => {
+  const child = arrow.makeData({type: new arrow.Float32(), length: n * base.dim,
+                                data: data.subarray(first * base.dim, (first + n) * base.dim)});
+  const type = new arrow.FixedSizeList(base.dim, new arrow.Field('item', new arrow.Float32(), true));
+  return new arrow.Table({vector: arrow.makeVector(arrow.makeData({type, length: n, child}))});
+};
+const db = await lancedb.connect(work);
+const per = Math.ceil(base.n / Number(F));
+const t = await db.createTable('t', part(base.data, 0, Math.min(per, base.n)),
+  {mode: 'overwrite', storageOptions: {new_table_data_storage_version: '2.1'}});
+for (let at = per; at < base.n; at += per) await t.add(part(base.data, at, Math.min(per, base.n - at)));
+const table = path.join(work, 't.lance');
+const before = await db.openTable('t'); // a handle from before the commit
+await before.countRows();
+
+const run = (args) => execFileSync(PA, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
+const built = JSON.parse(run(['build', '--input', table, '--commit', '--partitions', P,
+                              '--sub-vectors', M, '--metric', METRIC, '--json']));
+const res = built.commit;
+if (built.rows !== base.n || built.partitions !== Number(P)) fail(`build --commit said ${JSON.stringify(built)}`);
+
+// listIndices / indexStats: the IVF_PQ index, every row covered
+const t2 = await db.openTable('t');
+const idx = await t2.listIndices();
+if (idx.length !== 1 || idx[0].name !== 'vector_idx' || idx[0].indexType !== 'IvfPq' ||
+    JSON.stringify(idx[0].columns) !== '["vector"]')
+  fail(`listIndices() gave ${JSON.stringify(idx)}`);
+const st = await t2.indexStats('vector_idx');
+if (st.numIndexedRows !== base.n || st.numUnindexedRows !== 0 || st.indexType !== 'IVF_PQ')
+  fail(`indexStats() gave ${JSON.stringify(st)}, expected ${base.n} rows indexed`);
+
+// the same ids in the same order as partifact search on the same index files
+const idxDir = path.join(table, '_indices', res.uuid);
+const outNpy = path.join(work, `pa-${version}.npy`);
+run(['search', '--index', idxDir, '--queries', qPath, '-k', '10', '--nprobes', NP, '--out', outNpy]);
+const buf = fs.readFileSync(outNpy), hlen = buf.readUInt16LE(8) + 10;
+let same = 0;
+for (let i = 0; i < q.n; i++) {
+  const rows = await t2.search(Array.from(q.data.subarray(i * q.dim, (i + 1) * q.dim)))
+    .distanceType(METRIC).nprobes(Number(NP)).limit(10).withRowId(true).toArray();
+  const got = rows.map((r) => BigInt(r._rowid)).join(',');
+  const want = [];
+  for (let j = 0; j < 10; j++) want.push(buf.readBigUInt64LE(hlen + 8 * (i * 10 + j)));
+  if (got === want.join(',')) same++;
+  else if (same + 5 > i) console.error(`query ${i}: LanceDB ${got} partifact ${want.join(',')}`);
+}
+if (same !== q.n) fail(`${same} of ${q.n} queries gave partifact's ids in partifact's order`);
+
+// the handle opened before the commit appends; optimize() then indexes the new rows
+const extra = 200, more = new Float32Array(extra * base.dim);
+for (let i = 0; i < extra * base.dim; i++) more[i] = base.data[i] + 1000; // far from the rest
+await before.add(part(more, 0, extra));
+const t3 = await db.openTable('t');
+await t3.optimize();
+const st3 = await t3.indexStats('vector_idx');
+if (st3.numIndexedRows !== base.n + extra || st3.numUnindexedRows !== 0)
+  fail(`after add + optimize indexStats() gave ${JSON.stringify(st3)}`);
+for (const i of [0, 57, extra - 1]) {
+  const hit = await t3.search(Array.from(more.subarray(i * base.dim, (i + 1) * base.dim)))
+    .distanceType(METRIC).nprobes(Number(P)).refineFactor(extra).limit(1).withRowId(true).toArray();
+  // l2: the row itself; any metric: one of the appended rows (all components above 500)
+  const v = hit.length ? Array.from(hit[0].vector) : [];
+  if (!hit.length || (METRIC === 'l2' ? v.some((x, d) => x !== more[i * base.dim + d])
+                                      : v.some((x) => x < 500)))
+    fail(`after add + optimize, the appended row ${i} is not found by its own vector`);
+}
+console.log(`LanceDB ${version} (${METRIC}): index ${res.name} (${res.uuid}) committed as version ` +
+            `${res.version}; ${base.n} rows indexed; ${same}/${q.n} queries identical to ` +
+            `partifact; append through an old handle and optimize() work`);
