@@ -99,6 +99,10 @@ typedef struct pa_lance_write_options {
      * full-zip above, as Lance chooses), or forced. Full-zip pages of fixed-width values can be
      * read at exact byte ranges, which suits files read back by row ranges (the artifact). */
     int layout;
+    /* Nonzero: uint32 and uint64 columns in mini-block pages are written with InlineBitpacking
+     * (chunks of 1024 values at the bit width of the chunk's largest value), as LanceDB writes
+     * integer columns; 0: Flat. */
+    int bitpack;
 } pa_lance_write_options;
 
 enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
