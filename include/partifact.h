@@ -45,7 +45,8 @@ typedef enum pa_status {
     PA_ERR_RANGE = 6,       /* an index, row range or id is out of bounds                     */
     PA_ERR_STATE = 7,       /* the call is not valid in the object's current state            */
     PA_ERR_INCOMPLETE = 8,  /* an artifact or dataset that was never committed                */
-    PA_ERR_BUDGET = 9       /* the work needs more memory than the budget allows              */
+    PA_ERR_BUDGET = 9,      /* the work needs more memory than the budget allows              */
+    PA_ERR_EXISTS = 10      /* the output exists and replacing it was not asked for           */
 } pa_status;
 
 /* The message describing the last failure on the calling thread ("" if none). The pointer is
@@ -99,11 +100,19 @@ typedef struct pa_lance_write_options {
      * full-zip above, as Lance chooses), or forced. Full-zip pages of fixed-width values can be
      * read at exact byte ranges, which suits files read back by row ranges (the artifact). */
     int layout;
+    /* Non-zero: an existing file at path is replaced (atomically, at close); zero: refused. */
+    int replace;
+    /* Non-zero: path is created itself, with O_EXCL | O_NOFOLLOW, for a file in a directory
+     * this run made; zero (the default): the file is written under a temporary name beside
+     * path and renamed into place by close, so that path shows the old file or the complete
+     * new one, never a partial one. */
+    int in_new_dir;
 } pa_lance_write_options;
 
 enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
 
-/* Creates path (truncating it) and prepares to stream rows with the given schema. Field names
+/* Creates path (see the options: under a temporary name, renamed into place by close; an
+ * existing path is refused unless replace) and prepares to stream rows with the given schema. Field names
  * are copied. opts may be NULL. The file has no footer, and so is not a readable Lance file,
  * until pa_lance_writer_close succeeds. */
 PA_API pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
@@ -297,12 +306,15 @@ typedef struct pa_artifact_params {
     uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
                              /* of ranges they will make (one per partition per flush) is    */
                              /* then reserved from the budget, or refused up front           */
+    int replace;             /* non-zero: an existing artifact at dir is replaced atomically */
+                             /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
 } pa_artifact_params;
 
 typedef struct pa_artifact_writer pa_artifact_writer;
 
-/* Creates dir (and dir/partitions) if needed. Refuses a dir that already holds a committed
- * artifact. Checks up front that the budget holds at least a minimal buffer per bucket. */
+/* Writes a new artifact in a directory of its own beside dir (dir.partial-XXXXXX), renamed
+ * into place by finish. Refuses an existing dir unless params->replace. Checks up front that
+ * the budget holds at least a minimal buffer per bucket. */
 PA_API pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
                                            const pa_artifact_params *params);
 
@@ -559,6 +571,7 @@ typedef struct pa_encode_options {
     const char *model_path; /* the model's file, recorded in the manifest (may be NULL)       */
     pa_progress_fn progress;
     void *progress_ctx;
+    int replace;            /* non-zero: an existing artifact is replaced atomically          */
 } pa_encode_options;
 
 typedef struct pa_encode_stats {
@@ -659,6 +672,9 @@ typedef struct pa_index_finalize_options {
     /* Called after each partition is written ("finalize", partitions done, total); may be NULL */
     pa_progress_fn progress;
     void *progress_ctx;
+    /* Non-zero: an existing index at out_dir is replaced, atomically; zero: it is refused
+     * (PA_ERR_EXISTS). */
+    int replace;
 } pa_index_finalize_options;
 
 typedef struct pa_index_finalize_stats {
@@ -794,10 +810,12 @@ typedef struct pa_build_options {
     uint32_t num_buckets;     /* artifact bucket files; 0: min(partitions, 64)              */
     uint64_t memory_bytes;    /* budget of the encode and finalize stages; 0: 256 MiB      */
     uint64_t batch_rows;      /* encode batch; 0: 65,536                                    */
-    /* Where the model and artifact go (model.lance, artifact/); NULL: "<out_dir>.build-<pid>"
-     * beside the index. Removed at the end unless keep_work (only what the build made). */
+    /* Where the model and artifact go (model.lance, artifact/): a new directory, made by the
+     * build (an existing one is refused); NULL: "<out_dir>.build-XXXXXX" beside the index.
+     * Removed at the end unless keep_work. */
     const char *work_dir;
     int keep_work;
+    int replace; /* non-zero: an existing index at out_dir is replaced atomically */
     pa_progress_fn progress;  /* stages "train", "encode" (rows), "finalize" (partitions)   */
     void *progress_ctx;
 } pa_build_options;
@@ -819,6 +837,45 @@ PA_API pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_
 /* The defaults pa_build uses for n rows / dimension dim. */
 PA_API uint32_t pa_build_default_partitions(uint64_t n);
 PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Outputs (src/common/fileio.c)                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Every output partifact writes (models, artifacts, indexes, ids, rows files, generated files)
+ * is written under a temporary name beside it, created with O_CREAT | O_EXCL | O_NOFOLLOW
+ * (0644 less the umask), fsynced, renamed into place and its directory fsynced. An existing
+ * output is refused (PA_ERR_EXISTS) unless replacing it is asked for (replace, or the replace
+ * field of the call's options), and then replaced atomically: readers see the old output or
+ * the complete new one. A symbolic link or a file of another kind in an output's place is
+ * always refused. A failure leaves the old output as it was and no temporary file. */
+
+/* A buffered output file: create, write, commit (free after either). */
+typedef struct pa_output pa_output;
+PA_API pa_status pa_output_create(pa_output **out, const char *path, int replace);
+PA_API pa_status pa_output_write(pa_output *o, const void *data, size_t len);
+PA_API pa_status pa_output_commit(pa_output *o);
+/* Frees o; an uncommitted output's temporary file is removed and path left as it was. */
+PA_API void pa_output_free(pa_output *o);
+
+/* Refuses (PA_ERR_INVALID) an output out that is one of the inputs (the same file: st_dev and
+ * st_ino), a directory holding one of them, or a path inside an input directory. NULL inputs
+ * are skipped. */
+PA_API pa_status pa_output_check_inputs(const char *out, const char *const *inputs, size_t n);
+
+/* Both checks a command makes before its work: pa_output_check_inputs, then that out may be
+ * written (absent; or, with replace, a regular file, or a directory for is_dir; never a
+ * symbolic link): PA_ERR_EXISTS for an existing one without replace. */
+PA_API pa_status pa_output_check(const char *out, int replace, int is_dir,
+                                 const char *const *inputs, size_t n);
+
+/* The writers above with replace (non-zero: an existing output is replaced atomically). */
+PA_API pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *path, int replace);
+PA_API pa_status pa_ids_write_ex(const char *path, const uint64_t *ids, uint64_t n, uint32_t k,
+                                 int replace);
+PA_API pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char *rows_path,
+                                            uint64_t shuffle_seed, uint64_t *rows_out,
+                                            int replace);
 
 #ifdef __cplusplus
 }

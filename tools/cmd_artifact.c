@@ -238,12 +238,12 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         {"buckets", required_argument, 0, 'b'},    {"memory", required_argument, 0, 'M'},
         {"skewed", no_argument, 0, 's'},           {"seed", required_argument, 0, 'S'},
         {"json", no_argument, 0, 'j'},             {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"force", no_argument, 0, 'F'},            {0, 0, 0, 0}};
     const char *out = NULL;
     uint64_t rows = 1000000, parts = 256, m = 16, buckets = 0, memory = 256u << 20, seed = 1;
-    bool skewed = false, json = false;
+    bool skewed = false, json = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "o:n:p:m:b:M:sS:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:n:p:m:b:M:sS:jhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'o': out = optarg; break;
@@ -254,13 +254,16 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
         case 's': skewed = true; break;
         case 'S': ok = pa_cli_parse_count(optarg, &seed); break;
+        case 'F': force = true; break;
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact artifact-gen --out ARTIFACT [--rows N] [--partitions P]\n"
                    "         [--sub-vectors M] [--buckets B] [--memory 256MiB] [--skewed]\n"
-                   "         [--seed S] [--json]\n"
+                   "         [--seed S] [--force] [--json]\n"
                    "Streams synthetic rows (row_id = ordinal, random part_id, random M-byte code)\n"
-                   "into an artifact: a producer for tests and benchmarks of the writer.\n");
+                   "into an artifact: a producer for tests and benchmarks of the writer. The\n"
+                   "artifact is written in a new directory beside ARTIFACT and renamed into\n"
+                   "place when complete.\n" PA_CLI_FORCE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -276,7 +279,8 @@ int pa_cmd_artifact_gen(int argc, char **argv)
                               .dimension = (uint32_t)(m * 8),
                               .metric = "l2",
                               .memory_bytes = memory,
-                              .expected_rows = rows};
+                              .expected_rows = rows,
+                              .replace = force};
     double t0 = pa_cli_now();
     pa_artifact_writer *w;
     pa_status st = pa_artifact_writer_create(&w, out, &prm);

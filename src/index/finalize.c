@@ -131,7 +131,7 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     if (st == PA_OK)
         st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, &scratch);
     if (st == PA_OK)
-        st = pa_index_writer_create(&w, out_dir, &arr, have);
+        st = pa_index_writer_create(&w, out_dir, &arr, have, o.replace != 0);
     if (st == PA_OK) /* the read-ahead gets what the writer does not need */
         st = pa_artifact_scan_create(&scan, a, budget - scratch, o.num_threads ? o.num_threads : 2);
     while (st == PA_OK) {

@@ -255,7 +255,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     if (st == PA_OK)
         st = pa_file_xxh64(model_path, &model_hash, NULL);
     if (st == PA_OK)
-        st = pa_index_writer_create(&w, out_dir, &arr, model_hash);
+        st = pa_index_writer_create(&w, out_dir, &arr, model_hash, o.replace != 0);
     bool one_chunk = total <= g.chunk_rows;
     for (uint64_t off = 0; st == PA_OK && off < total; off += g.chunk_rows) {
         uint64_t n = PA_MIN(g.chunk_rows, total - off);
@@ -321,6 +321,12 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
 pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_path,
                                   uint64_t shuffle_seed, uint64_t *rows_out)
 {
+    return pa_artifact_export_rows_ex(artifact_dir, rows_path, shuffle_seed, rows_out, 0);
+}
+
+pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char *rows_path,
+                                     uint64_t shuffle_seed, uint64_t *rows_out, int replace)
+{
     pa_artifact *a = NULL;
     pa_lance_writer *lw = NULL;
     pa_status st = pa_artifact_open(&a, artifact_dir);
@@ -332,7 +338,11 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
     pa_field f[3] = {{PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1},
                      {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
                      {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, M}};
-    st = pa_lance_writer_create(&lw, rows_path, f, 3, NULL);
+    const char *inputs[] = {artifact_dir};
+    const pa_lance_write_options lo = {.replace = replace};
+    st = pa_output_check_inputs(rows_path, inputs, 1);
+    if (st == PA_OK)
+        st = pa_lance_writer_create(&lw, rows_path, f, 3, &lo);
     /* shuffled: everything in memory; in file order: one chunk per read */
     const uint64_t chunk = shuffle_seed ? PA_MAX(ai.total_rows, 1) : 65536;
     uint64_t *ids = st == PA_OK ? pa_malloc(8 * chunk, "export row ids") : NULL;

@@ -252,8 +252,8 @@ static void test_writer_bad_input(void)
         pa_artifact_free(a);
     }
     /* a committed artifact is never overwritten */
-    CHECK_ERR(pa_artifact_writer_create(&w, dir, &prm), PA_ERR_STATE,
-              "already holds a committed artifact");
+    CHECK_ERR(pa_artifact_writer_create(&w, dir, &prm), PA_ERR_EXISTS,
+              "already exists, and replacing it was not asked for");
     CHECK_OK(pa_artifact_open(&a, dir));
     if (a) {
         CHECK_OK(pa_artifact_verify(a, NULL));
@@ -297,8 +297,13 @@ static void test_abort(void)
     fclose(f);
     pa_artifact *a;
     CHECK_ERR(pa_artifact_open(&a, dead), PA_ERR_INCOMPLETE, "incomplete artifact");
-    /* and a new writer can take it over and commit */
+    /* a new writer neither writes into it nor removes it: it is not the writer's own */
+    CHECK_ERR(pa_artifact_writer_create(&w, dead, &prm), PA_ERR_EXISTS, "already exists");
+    CHECK(access(sub, F_OK) == 0);
+    /* asked to replace it, it writes a new one beside it and swaps it in at finish */
+    prm.replace = 1;
     CHECK_OK(pa_artifact_writer_create(&w, dead, &prm));
+    CHECK(access(sub, F_OK) == 0);
     CHECK_OK(pa_artifact_writer_append(w, ids, 2, parts, 2, codes, sizeof codes));
     CHECK_OK(pa_artifact_writer_finish(w));
     pa_artifact_writer_free(w);

@@ -109,31 +109,40 @@ static void test_manifest_many_ranges(void)
     CHECK(stat(mpath, &sb) == 0 && sb.st_size > (1 << 17));
 }
 
-/* A rerun into a directory that a killed run with more buckets left behind: the stale bucket
- * files go, anything else stays. */
+/* A rerun after a killed writer: the killed run's work directory beside the artifact (its
+ * marker no longer locked) is removed, whatever else is there is not; a directory the user
+ * made at the artifact's path is refused and left as it was. */
 static void test_stale_buckets(void)
 {
     const char *dir = tpath("stale");
-    char p[800];
-    mkdir(dir, 0755);
-    snprintf(p, sizeof p, "%s/partitions", dir);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/partitions/bucket-00009.lance", dir);
+    char p[800], prefix[800];
+    snprintf(prefix, sizeof prefix, "%s.partial-", dir);
+    pa_workdir killed;
+    CHECK_OK(pa_workdir_create(&killed, prefix, false));
+    char killed_path[800];
+    snprintf(killed_path, sizeof killed_path, "%s", killed.path);
+    snprintf(p, sizeof p, "%s/bucket-00009.lance", killed.path);
     write_bytes(p, "half a bucket", 13);
-    snprintf(p, sizeof p, "%s/partitions/notes.txt", dir);
-    write_bytes(p, "mine", 4);
+    pa_workdir_release(&killed);
+    snprintf(p, sizeof p, "%s.partial-mine", dir); /* not partifact's: no marker */
+    CHECK(mkdir(p, 0755) == 0);
     CHECK_OK(make_artifact(dir, NULL, 16, 4, 1000, 1 << 20));
-    snprintf(p, sizeof p, "%s/partitions/bucket-00009.lance", dir);
-    CHECK(access(p, F_OK) != 0);
-    snprintf(p, sizeof p, "%s/partitions/notes.txt", dir);
-    CHECK(access(p, F_OK) == 0);
+    struct stat sb;
+    CHECK(lstat(killed_path, &sb) != 0);
+    CHECK(lstat(p, &sb) == 0);
     snprintf(p, sizeof p, "%s/partitions/bucket-00003.lance", dir);
+    CHECK(access(p, F_OK) == 0);
+    const char *user = tpath("users-dir");
+    CHECK(mkdir(user, 0755) == 0);
+    snprintf(p, sizeof p, "%s/notes.txt", user);
+    write_bytes(p, "mine", 4);
+    CHECK_ERR(make_artifact(user, NULL, 16, 4, 1000, 1 << 20), PA_ERR_EXISTS, "already exists");
     CHECK(access(p, F_OK) == 0);
 }
 
-/* Two writers into one directory (the same command started twice): the second is refused,
- * and its failure removes nothing of the first's; once the first is done, the directory holds a
- * committed artifact and a new writer is refused for that. */
+/* Two writers of one artifact (the same command started twice): each writes in a directory of
+ * its own; the first to finish commits, the second's finish is refused and removes nothing of
+ * the first's; then a new writer is refused for the committed artifact. */
 static void test_one_writer_per_dir(void)
 {
     const char *dir = tpath("locked");
@@ -141,9 +150,7 @@ static void test_one_writer_per_dir(void)
                               .dimension = 8, .memory_bytes = 1 << 20};
     pa_artifact_writer *a = NULL, *b = NULL;
     CHECK_OK(pa_artifact_writer_create(&a, dir, &prm));
-    CHECK_ERR(pa_artifact_writer_create(&b, dir, &prm), PA_ERR_STATE,
-              "another partifact process is writing an artifact into this directory");
-    CHECK(b == NULL);
+    CHECK_OK(pa_artifact_writer_create(&b, dir, &prm));
     uint64_t ids[3] = {1, 2, 3};
     uint32_t parts[3] = {0, 5, 7};
     uint8_t codes[12] = {0};
@@ -152,14 +159,21 @@ static void test_one_writer_per_dir(void)
         CHECK_OK(pa_artifact_writer_finish(a));
         pa_artifact_writer_free(a);
     }
+    if (b) {
+        CHECK_OK(pa_artifact_writer_append(b, ids, 2, parts, 2, codes, 8));
+        CHECK_ERR(pa_artifact_writer_finish(b), PA_ERR_EXISTS, "appeared while it was written");
+        pa_artifact_writer_free(b);
+    }
     pa_artifact *r;
     CHECK_OK(pa_artifact_open(&r, dir));
     if (r) {
+        pa_artifact_info info;
+        pa_artifact_get_info(r, &info);
+        CHECK(info.total_rows == 3);
         CHECK_OK(pa_artifact_verify(r, NULL));
         pa_artifact_free(r);
     }
-    CHECK_ERR(pa_artifact_writer_create(&b, dir, &prm), PA_ERR_STATE,
-              "already holds a committed artifact");
+    CHECK_ERR(pa_artifact_writer_create(&b, dir, &prm), PA_ERR_EXISTS, "already exists");
 }
 
 /* With the row count known, the range table is reserved from the budget, and a budget it does
@@ -214,39 +228,45 @@ static void test_lance_rle_named(void)
               "page 0 of column 0 (\"r\") uses encoding \"rle\", which partifact does not read");
 }
 
-/* The work directories killed runs leave (INDEX.partial-<pid>) are removed by the next run,
- * and only those: not a live process's, not one whose lock someone holds, not other names. */
+/* The work directories killed runs leave (INDEX.partial-*) are removed by the next run, and
+ * only those: recognised by partifact's marker whose lock no one holds, whatever the pid in
+ * the name (a killed run with the rerun's pid, pid 1 in containers, included); never a live
+ * run's, a directory without the marker, one with another marker text, or a link. */
 static void test_remove_orphans(void)
 {
-    pid_t child = fork(); /* a pid that is certainly dead once reaped */
-    if (child == 0)
-        _exit(0);
-    CHECK(child > 0);
-    waitpid(child, NULL, 0);
-    char dead[512], locked[512], mine[512], init[512], other[512], file[600];
-    snprintf(dead, sizeof dead, "%s.partial-%ld", tpath("idx"), (long)child);
-    /* also dead, but its lock is held (a run on another machine sharing the file system) */
-    /* (a pid beyond any pid_max) */
-    snprintf(locked, sizeof locked, "%s.partial-%ld", tpath("idx"), 2147483000L);
-    snprintf(mine, sizeof mine, "%s.partial-%ld", tpath("idx"), (long)getpid());
+    char prefix[512], init[512], foreign[512], fake[512], fakem[600], link_[512], file[600];
+    snprintf(prefix, sizeof prefix, "%s.partial-", tpath("idx"));
     snprintf(init, sizeof init, "%s.partial-1", tpath("idx"));
-    snprintf(other, sizeof other, "%s.partial-12x", tpath("idx"));
-    snprintf(file, sizeof file, "%s/some.lance", dead);
-    const char *dirs[] = {dead, locked, mine, init, other, tpath("idx2.partial-99999999")};
-    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
-        CHECK(mkdir(dirs[i], 0755) == 0);
+    snprintf(foreign, sizeof foreign, "%s.partial-foreign", tpath("idx"));
+    snprintf(fake, sizeof fake, "%s.partial-fake", tpath("idx"));
+    snprintf(fakem, sizeof fakem, "%s/" PA_WORK_MARKER, fake);
+    snprintf(link_, sizeof link_, "%s.partial-link", tpath("idx"));
+    pa_workdir stale, live, one;
+    CHECK_OK(pa_workdir_create(&stale, prefix, false));
+    CHECK_OK(pa_workdir_create(&live, prefix, false));
+    CHECK_OK(pa_workdir_create(&one, init, true)); /* a killed pid-1 run's */
+    char stale_path[600], live_path[600];
+    snprintf(stale_path, sizeof stale_path, "%s", stale.path);
+    snprintf(live_path, sizeof live_path, "%s", live.path);
+    snprintf(file, sizeof file, "%s/some.lance", stale.path);
     write_bytes(file, "x", 1);
-    int held = pa_workdir_lock(locked);
-    CHECK(held >= 0);
-    CHECK(pa_workdir_lock(locked) < 0); /* a second lock is refused while one is held */
-    CHECK(pa_remove_orphans(tpath("idx/"), ".partial-") == 1);
+    pa_workdir_release(&stale); /* as a kill would: the lock goes, the directory stays */
+    pa_workdir_release(&one);
+    CHECK(mkdir(foreign, 0755) == 0);
+    CHECK(mkdir(fake, 0755) == 0);
+    write_bytes(fakem, "not partifact's\n", 16);
+    CHECK(symlink(live_path, link_) == 0);
+    pa_workdir again;
+    CHECK_ERR(pa_workdir_create(&again, init, true), PA_ERR_EXISTS, "already exists");
+    CHECK(pa_remove_orphans(tpath("idx/"), ".partial-") == 2);
     struct stat sb;
-    CHECK(stat(dead, &sb) != 0);
-    for (size_t i = 1; i < sizeof dirs / sizeof *dirs; i++)
-        CHECK(stat(dirs[i], &sb) == 0);
-    pa_workdir_unlock(held);
-    CHECK(pa_remove_orphans(tpath("idx"), ".partial-") == 1); /* now the lock is free */
-    CHECK(stat(locked, &sb) != 0 && stat(mine, &sb) == 0 && stat(init, &sb) == 0);
+    CHECK(lstat(stale_path, &sb) != 0 && lstat(init, &sb) != 0);
+    CHECK(lstat(live_path, &sb) == 0 && lstat(foreign, &sb) == 0 && lstat(fakem, &sb) == 0 &&
+          lstat(link_, &sb) == 0);
+    CHECK(pa_remove_orphans(tpath("idx"), ".partial-") == 0); /* the live one is held */
+    pa_workdir_release(&live);
+    CHECK(pa_remove_orphans(tpath("idx"), ".partial-") == 1); /* now its lock is free */
+    CHECK(lstat(live_path, &sb) != 0 && lstat(foreign, &sb) == 0 && lstat(link_, &sb) == 0);
 }
 
 int main(void)
