@@ -864,9 +864,13 @@ PA_API void pa_output_free(pa_output *o);
 PA_API pa_status pa_output_check_inputs(const char *out, const char *const *inputs, size_t n);
 
 /* Both checks a command makes before its work: pa_output_check_inputs, then that out may be
- * written (absent; or, with replace, a regular file, or a directory for is_dir; never a
- * symbolic link): PA_ERR_EXISTS for an existing one without replace. */
-PA_API pa_status pa_output_check(const char *out, int replace, int is_dir,
+ * written: absent; or, with replace, a regular file (dir_kind NULL) or a directory holding the
+ * file dir_kind (PA_ARTIFACT_MANIFEST_FILE for an artifact, PA_INDEX_FILE_NAME for an index;
+ * no other directory is ever replaced); never a symbolic link. PA_ERR_EXISTS for an existing
+ * one without replace. */
+#define PA_ARTIFACT_MANIFEST_FILE "manifest.json"
+#define PA_INDEX_FILE_NAME "index.idx"
+PA_API pa_status pa_output_check(const char *out, int replace, const char *dir_kind,
                                  const char *const *inputs, size_t n);
 
 /* The writers above with replace (non-zero: an existing output is replaced atomically). */

@@ -24,7 +24,7 @@ struct pa_cli_command {
 int pa_cli_fail(const char *cmd, pa_status st);
 /* Checks an output before the command's work (pa_output_check): 0, or the failure printed
  * and PA_CLI_EXIT_FAIL. inputs: the command's input paths (NULLs skipped). */
-int pa_cli_check_output(const char *cmd, const char *out, bool force, bool is_dir,
+int pa_cli_check_output(const char *cmd, const char *out, bool force, const char *dir_kind,
                         const char *const *inputs, size_t n);
 /* The --force option's help line, the same in every command that writes. */
 #define PA_CLI_FORCE_HELP                                                                      \

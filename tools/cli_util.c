@@ -19,10 +19,10 @@ int pa_cli_fail(const char *cmd, pa_status st)
     return PA_CLI_EXIT_FAIL;
 }
 
-int pa_cli_check_output(const char *cmd, const char *out, bool force, bool is_dir,
+int pa_cli_check_output(const char *cmd, const char *out, bool force, const char *dir_kind,
                         const char *const *inputs, size_t n)
 {
-    pa_status st = pa_output_check(out, force, is_dir, inputs, n);
+    pa_status st = pa_output_check(out, force, dir_kind, inputs, n);
     return st == PA_OK ? 0 : pa_cli_fail(cmd, st);
 }
 

@@ -81,7 +81,7 @@ int pa_cmd_build(int argc, char **argv)
     if (!input || !out)
         return pa_cli_error("build", "--input and --out are required (see --help)");
     const char *inputs[] = {input, bo.backend_path};
-    if (pa_cli_check_output("build", out, bo.replace, true, inputs, 2))
+    if (pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2))
         return PA_CLI_EXIT_FAIL;
     pa_vec_input_options io = {.column = column, .skip_invalid = skip};
     pa_vec_input *in;

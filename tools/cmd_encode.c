@@ -63,7 +63,7 @@ int pa_cmd_encode(int argc, char **argv)
     if (!input || !model_path || !out)
         return pa_cli_error("encode", "--input, --model and --out are required (see --help)");
     const char *inputs[] = {input, model_path, bpath};
-    if (pa_cli_check_output("encode", out, force, true, inputs, 3))
+    if (pa_cli_check_output("encode", out, force, PA_ARTIFACT_MANIFEST_FILE, inputs, 3))
         return PA_CLI_EXIT_FAIL;
     pa_ivfpq_model *model = NULL;
     pa_vec_input *in = NULL;

@@ -90,7 +90,7 @@ int pa_cmd_finalize(int argc, char **argv)
         return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
                             "with)");
     const char *inputs[] = {artifact, rows, model};
-    if (pa_cli_check_output("finalize", out, force, true, inputs, 3))
+    if (pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs, 3))
         return PA_CLI_EXIT_FAIL;
     pa_index_finalize_options o = {.memory_bytes = memory, .tmp_dir = tmp,
                                    .num_threads = (unsigned)threads,
@@ -178,7 +178,7 @@ int pa_cmd_search(int argc, char **argv)
     if (rf > 1 && !input)
         return pa_cli_error("search", "--refine-factor needs --input (the original vectors)");
     const char *inputs[] = {index, qpath, input, gtpath};
-    if (out && pa_cli_check_output("search", out, force, false, inputs, 4))
+    if (out && pa_cli_check_output("search", out, force, NULL, inputs, 4))
         return PA_CLI_EXIT_FAIL;
     pa_index *x = NULL;
     pa_vec_input *in = NULL;
@@ -334,7 +334,7 @@ int pa_cmd_groundtruth(int argc, char **argv)
     if (pa_metric_parse(metric, &met) != PA_OK)
         return pa_cli_error("groundtruth", "--metric: \"%s\" is not l2, cosine or dot", metric);
     const char *inputs[] = {input, qpath};
-    if (pa_cli_check_output("groundtruth", out, force, false, inputs, 2))
+    if (pa_cli_check_output("groundtruth", out, force, NULL, inputs, 2))
         return PA_CLI_EXIT_FAIL;
     float *q = NULL;
     uint64_t nq = 0, *ids = NULL;
@@ -461,7 +461,7 @@ int pa_cmd_export_rows(int argc, char **argv)
     if (!artifact || !out)
         return pa_cli_error("export-rows", "--artifact and --out are required (see --help)");
     const char *inputs[] = {artifact};
-    if (pa_cli_check_output("export-rows", out, force, false, inputs, 1))
+    if (pa_cli_check_output("export-rows", out, force, NULL, inputs, 1))
         return PA_CLI_EXIT_FAIL;
     uint64_t rows = 0;
     double t0 = pa_cli_now();

@@ -241,7 +241,7 @@ int pa_cmd_train(int argc, char **argv)
     if (!o.input || !o.out)
         return pa_cli_error("train", "--input and --out are required (see --help)");
     const char *inputs[] = {o.input};
-    if (pa_cli_check_output("train", o.out, o.force, false, inputs, 1))
+    if (pa_cli_check_output("train", o.out, o.force, NULL, inputs, 1))
         return PA_CLI_EXIT_FAIL;
     double t0 = pa_cli_now();
     pa_vec_input_options io = {.column = o.column, .skip_invalid = o.skip_invalid};

@@ -211,7 +211,7 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
      * (a second writer of the same artifact makes its own; the first to finish wins, the other
      * is refused at its commit), renamed into place by finish. */
     if (st == PA_OK)
-        st = pa_out_dir_open(&w->out, dir, params->replace != 0);
+        st = pa_out_dir_open(&w->out, dir, params->replace != 0, PA_ARTIFACT_MANIFEST);
     if (st == PA_OK) {
         char parts[4096];
         snprintf(parts, sizeof parts, "%s/%s", w->out.dir, PA_ARTIFACT_PARTS_DIR);

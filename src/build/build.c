@@ -45,7 +45,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (!in || !out_dir)
         return pa_fail(PA_ERR_INVALID, "build: an input and an output directory are required");
     double t0 = pa_now_seconds();
-    pa_status st = pa_output_refuse(out_dir, o.replace != 0, true);
+    pa_status st = pa_output_refuse(out_dir, o.replace != 0, PA_INDEX_FILE_NAME);
     if (st != PA_OK)
         return st;
     pa_build_stats s = {0};

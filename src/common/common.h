@@ -89,9 +89,11 @@ typedef struct pa_out_file {
     bool replace;
 } pa_out_file;
 
-/* PA_OK when path may be written: absent, or (replace) a regular file, or for is_dir a
- * directory. PA_ERR_EXISTS for an existing one without replace. */
-pa_status pa_output_refuse(const char *path, bool replace, bool is_dir);
+/* PA_OK when path may be written: absent, or (replace) a regular file, or for a directory
+ * output (dir_kind not NULL) a directory holding the regular file dir_kind (manifest.json for
+ * an artifact, index.idx for an index: any other directory is never replaced). PA_ERR_EXISTS
+ * for an existing one without replace. */
+pa_status pa_output_refuse(const char *path, bool replace, const char *dir_kind);
 /* Checks path, removes the temporary files killed runs left beside it, creates the temporary
  * file (o->fd). */
 pa_status pa_out_open(pa_out_file *o, const char *path, bool replace);
@@ -133,10 +135,11 @@ unsigned pa_remove_orphans(const char *path, const char *tag);
 typedef struct pa_out_dir {
     char *path; /* the output */
     char *dir;  /* where the new one is written */
+    const char *kind; /* the file an output of this kind holds (see pa_output_refuse) */
     pa_workdir work;
     bool replace, committed;
 } pa_out_dir;
-pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace);
+pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace, const char *kind);
 /* fsyncs the new directory, renames it into place, fsyncs the parent; frees o. */
 pa_status pa_out_dir_commit(pa_out_dir *o);
 /* Removes the work directory (and so the new output if not committed); frees o. */

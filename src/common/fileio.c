@@ -175,8 +175,9 @@ static char *join(const char *a, const char *b, const char *c)
     return s;
 }
 
-pa_status pa_output_refuse(const char *path, bool replace, bool is_dir)
+pa_status pa_output_refuse(const char *path, bool replace, const char *dir_kind)
 {
+    const bool is_dir = dir_kind != NULL;
     struct stat sb;
     if (lstat(path, &sb) != 0) {
         if (errno == ENOENT)
@@ -195,6 +196,17 @@ pa_status pa_output_refuse(const char *path, bool replace, bool is_dir)
     if (!replace)
         return pa_fail(PA_ERR_EXISTS, "%s: already exists, and replacing it was not asked for",
                        path);
+    if (is_dir) { /* only an output of the same kind is replaced, never any directory */
+        int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat kb;
+        bool ok = dfd >= 0 && fstatat(dfd, dir_kind, &kb, AT_SYMLINK_NOFOLLOW) == 0 &&
+                  S_ISREG(kb.st_mode);
+        if (dfd >= 0)
+            close(dfd);
+        if (!ok)
+            return pa_fail(PA_ERR_INVALID, "%s: exists and holds no %s, so it is not an output "
+                           "of this kind; it is not replaced", path, dir_kind);
+    }
     return PA_OK;
 }
 
@@ -232,7 +244,7 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
     memset(o, 0, sizeof *o);
     o->fd = -1;
     o->replace = replace;
-    pa_status st = pa_output_refuse(path, replace, false);
+    pa_status st = pa_output_refuse(path, replace, NULL);
     if (st != PA_OK)
         return st;
     char dir[4096];
@@ -443,7 +455,7 @@ unsigned pa_remove_orphans(const char *path, const char *tag)
 
 /* ---- output directories: built beside, swapped in ---- */
 
-pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace)
+pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace, const char *kind)
 {
     memset(o, 0, sizeof *o);
     o->work.lock_fd = -1;
@@ -452,7 +464,8 @@ pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace)
     if (!o->path)
         return PA_ERR_NOMEM;
     pa_trim_slashes(o->path);
-    pa_status st = pa_output_refuse(o->path, replace, true);
+    o->kind = kind;
+    pa_status st = pa_output_refuse(o->path, replace, kind);
     if (st != PA_OK)
         goto done;
     pa_remove_orphans(o->path, PA_PARTIAL_TAG); /* what killed runs writing it left */
@@ -488,7 +501,7 @@ pa_status pa_out_dir_commit(pa_out_dir *o)
     if (o->replace && lstat(o->path, &sb) == 0) {
         /* the old output and the new swap places in one step; the old one is then removed
          * with the work directory */
-        if ((st = pa_output_refuse(o->path, true, true)) != PA_OK)
+        if ((st = pa_output_refuse(o->path, true, o->kind)) != PA_OK)
             goto done;
         if (rename2(o->dir, o->path, RENAME_EXCHANGE) == 0) {
             swapped = true;
@@ -681,11 +694,11 @@ void pa_output_free(pa_output *o)
     free(o);
 }
 
-pa_status pa_output_check(const char *out, int replace, int is_dir, const char *const *inputs,
-                          size_t n)
+pa_status pa_output_check(const char *out, int replace, const char *dir_kind,
+                          const char *const *inputs, size_t n)
 {
     if (!out)
         return pa_fail(PA_ERR_INVALID, "output: no path given");
     pa_status st = pa_output_check_inputs(out, inputs, n);
-    return st == PA_OK ? pa_output_refuse(out, replace != 0, is_dir != 0) : st;
+    return st == PA_OK ? pa_output_refuse(out, replace != 0, dir_kind) : st;
 }

@@ -6,7 +6,7 @@
 #include "common/common.h"
 #include "lance/lance_internal.h"
 
-#define PA_INDEX_FILE "index.idx"
+#define PA_INDEX_FILE PA_INDEX_FILE_NAME /* partifact.h */
 #define PA_INDEX_AUX_FILE "auxiliary.idx"
 #define PA_INDEX_COL_ROWID "_rowid"
 #define PA_INDEX_COL_CODE "__pq_code"

@@ -78,7 +78,7 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
         return pa_fail(PA_ERR_INVALID, "index %s: the model has dimension %u, %u sub-vectors "
                        "and %u partitions; expected sub-vectors dividing the dimension",
                        out_dir, model->dim, model->num_sub_vectors, model->num_partitions);
-    pa_status st = pa_output_refuse(out_dir, replace, true);
+    pa_status st = pa_output_refuse(out_dir, replace, PA_INDEX_FILE);
     if (st != PA_OK)
         return st;
     pa_index_writer *w = pa_calloc(1, sizeof *w, "index writer");
@@ -100,7 +100,7 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     }
     memcpy(cent, model->centroids, sizeof(float) * P * D);
     memcpy(code, model->codebook, sizeof(float) * cb);
-    if ((st = pa_out_dir_open(&w->out, w->out_dir, replace)) != PA_OK) {
+    if ((st = pa_out_dir_open(&w->out, w->out_dir, replace, PA_INDEX_FILE)) != PA_OK) {
         pa_index_writer_free(w);
         return st;
     }

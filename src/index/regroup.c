@@ -106,7 +106,7 @@ static pa_status spill_chunk(regroup *g, uint64_t n)
     char path[4096 + 64]; /* tmp_dir (under 4096) and the file name */
     snprintf(path, sizeof path, "%s/partifact-spill-%ld-%u.tmp", g->tmp_dir, (long)getpid(),
              g->num_runs);
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return pa_fail(PA_ERR_IO, "spill %s: cannot create: %s (choose another --tmp)", path,
                        strerror(errno));

@@ -300,15 +300,36 @@ static void test_abort(void)
     /* a new writer neither writes into it nor removes it: it is not the writer's own */
     CHECK_ERR(pa_artifact_writer_create(&w, dead, &prm), PA_ERR_EXISTS, "already exists");
     CHECK(access(sub, F_OK) == 0);
-    /* asked to replace it, it writes a new one beside it and swaps it in at finish */
+    /* nor when asked to replace it: only an artifact (a manifest.json) is replaced */
     prm.replace = 1;
-    CHECK_OK(pa_artifact_writer_create(&w, dead, &prm));
+    CHECK_ERR(pa_artifact_writer_create(&w, dead, &prm), PA_ERR_INVALID,
+              "exists and holds no manifest.json, so it is not an output of this kind");
     CHECK(access(sub, F_OK) == 0);
-    CHECK_OK(pa_artifact_writer_append(w, ids, 2, parts, 2, codes, sizeof codes));
+    /* a committed artifact asked to be replaced: the new one is written beside it and swapped
+     * in at finish; until then the old one is what readers see */
+    const char *old = tpath("replaced");
+    prm.replace = 0;
+    CHECK_OK(pa_artifact_writer_create(&w, old, &prm));
+    CHECK_OK(pa_artifact_writer_append(w, ids, 1, parts, 1, codes, M));
     CHECK_OK(pa_artifact_writer_finish(w));
     pa_artifact_writer_free(w);
-    CHECK_OK(pa_artifact_open(&a, dead));
+    prm.replace = 1;
+    CHECK_OK(pa_artifact_writer_create(&w, old, &prm));
+    CHECK_OK(pa_artifact_writer_append(w, ids, 2, parts, 2, codes, sizeof codes));
+    CHECK_OK(pa_artifact_open(&a, old));
     if (a) {
+        pa_artifact_info info;
+        pa_artifact_get_info(a, &info);
+        CHECK(info.total_rows == 1);
+        pa_artifact_free(a);
+    }
+    CHECK_OK(pa_artifact_writer_finish(w));
+    pa_artifact_writer_free(w);
+    CHECK_OK(pa_artifact_open(&a, old));
+    if (a) {
+        pa_artifact_info info;
+        pa_artifact_get_info(a, &info);
+        CHECK(info.total_rows == 2);
         CHECK_OK(pa_artifact_verify(a, NULL));
         pa_artifact_free(a);
     }
