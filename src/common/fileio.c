@@ -356,8 +356,8 @@ pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact)
         return PA_ERR_NOMEM;
     if (exact ? mkdir(tmpl, 0755) != 0 : !mkdtemp(tmpl)) {
         pa_status st = errno == EEXIST
-                           ? pa_fail(PA_ERR_EXISTS, "%s: already exists; a work directory is "
-                                     "always a new one", tmpl)
+                           ? pa_fail(PA_ERR_INVALID, "%s: already exists; a work directory is "
+                                     "always a new one, made by the run that uses it", tmpl)
                            : pa_fail(PA_ERR_IO, "%s: cannot create a work directory: %s", tmpl,
                                      strerror(errno));
         free(tmpl);

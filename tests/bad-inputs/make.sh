@@ -115,4 +115,10 @@ cp "$D/ok/idx/auxiliary.idx" "$X/idx-truncated/"; head -c 100 "$D/ok/idx/index.i
 # ground truth as .npy: a float array, and one cut short
 npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2000, 10), }" 80000 "$X/gt-f4.npy"
 npy "{'descr': '<u8', 'fortran_order': False, 'shape': (2000, 10), }" 800 "$X/gt-cut.npy"
+# ---- outputs: existing ones, links and foreign directories in their place
+O=$D/outputs; mkdir -p "$O"
+cp "$D/ok/v8.fvecs" "$O/existing.ivecs"
+ln -sfn "$D/ok/v16.fvecs" "$O/link.lance"
+ln -sfn "$D/ok/idx" "$O/link-idx"
+mkdir -p "$O/foreign-dir" "$O/work-exists"; echo mine > "$O/foreign-dir/notes"
 echo "bad inputs in $D"

@@ -40,3 +40,9 @@ set_tests_properties(encode_kill PROPERTIES LABELS "cli;crash")
 add_test(NAME index_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_kill.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/index_kill 12)
 set_tests_properties(index_kill PROPERTIES LABELS "cli;crash")
+
+# Outputs: refused when they exist (replaced atomically with --force) or are inputs; symlinks and
+# foreign directories planted in every output path are left alone; killed runs' leftovers go.
+add_test(NAME outputs_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/outputs_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/outputs_cli)
+set_tests_properties(outputs_cli PROPERTIES LABELS "unit;cli")

@@ -257,7 +257,7 @@ static void test_remove_orphans(void)
     write_bytes(fakem, "not partifact's\n", 16);
     CHECK(symlink(live_path, link_) == 0);
     pa_workdir again;
-    CHECK_ERR(pa_workdir_create(&again, init, true), PA_ERR_EXISTS, "already exists");
+    CHECK_ERR(pa_workdir_create(&again, init, true), PA_ERR_INVALID, "already exists");
     CHECK(pa_remove_orphans(tpath("idx/"), ".partial-") == 2);
     struct stat sb;
     CHECK(lstat(stale_path, &sb) != 0 && lstat(init, &sb) != 0);
