@@ -109,11 +109,11 @@ void pa_out_abort(pa_out_file *o);
 #define PA_WORK_MARKER ".partifact-work"
 #define PA_WORK_MARKER_TEXT "partifact work directory; removed by the next run once unlocked\n"
 typedef struct pa_workdir {
-    char *path;  /* <prefix>XXXXXX (mkdtemp), or the exact path (mkdir) */
+    char *path;  /* <prefix>XXXXXX, or the exact path */
     int lock_fd; /* the marker, locked */
 } pa_workdir;
-/* Creates <prefix>XXXXXX (a new name, never an existing directory), or with exact prefix
- * itself (PA_ERR_EXISTS if it exists), with its locked marker. */
+/* Creates <prefix>XXXXXX (6 random letters or digits; a new directory, never an existing
+ * one), or with exact prefix itself (PA_ERR_INVALID if it exists), with its locked marker. */
 pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact);
 /* Removes the directory and everything in it, and releases it. */
 void pa_workdir_remove(pa_workdir *w);
@@ -123,7 +123,9 @@ void pa_workdir_keep(pa_workdir *w);
 void pa_workdir_release(pa_workdir *w);
 
 /* Removes what killed runs left beside path: directories named <path><tag>* holding a
- * partifact marker whose lock no one holds. Best effort; returns how many were removed. */
+ * partifact marker whose lock no one holds, and empty ones named as pa_workdir_create names
+ * them (<path><tag> and 6 letters or digits: a run killed before its marker appeared; rmdir
+ * removes only an empty one). Best effort; returns how many were removed. */
 unsigned pa_remove_orphans(const char *path, const char *tag);
 
 /* An output directory: built in <path>.partial-XXXXXX/new (o->dir), renamed into place by

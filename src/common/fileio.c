@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <limits.h>
 
 pa_status pa_pread_full(int fd, void *buf, size_t len, uint64_t off, const char *path)
@@ -347,44 +348,101 @@ static int lock_marker(const char *dir)
     return fd;
 }
 
+#define WORKDIR_SUFFIX_LEN 6
+
+/* A suffix of WORKDIR_SUFFIX_LEN letters and digits, different on every call. */
+static void random_suffix(char *out)
+{
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static uint64_t calls;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)ts.tv_sec ^
+                 (uint64_t)getpid() << 32 ^
+                 __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) * 0xD1B54A32D192ED03ull;
+    for (int i = 0; i < WORKDIR_SUFFIX_LEN; i++) {
+        x ^= x >> 31, x *= 0xBF58476D1CE4E5B9ull, x ^= x >> 29;
+        out[i] = alnum[x % (sizeof alnum - 1)];
+    }
+    out[WORKDIR_SUFFIX_LEN] = '\0';
+}
+
+/* Puts the marker into the new directory dfd and locks it. The marker is made as an unnamed
+ * file (O_TMPFILE), written, locked and then linked in, so that it appears complete and locked
+ * at once; where the file system lacks O_TMPFILE it is created in place. The descriptor, or -1
+ * (errno set). */
+static int make_marker(int dfd)
+{
+    int fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+    bool unnamed = fd >= 0;
+    if (!unnamed && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        return -1;
+    if (!unnamed)
+        fd = openat(dfd, PA_WORK_MARKER, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    errno = 0;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+        pa_pwrite_full(fd, marker_text, sizeof marker_text - 1, 0, PA_WORK_MARKER) != PA_OK ||
+        (unnamed && linkat(AT_FDCWD, proc, dfd, PA_WORK_MARKER, AT_SYMLINK_FOLLOW) != 0)) {
+        int e = errno ? errno : EIO;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact)
 {
     memset(w, 0, sizeof *w);
     w->lock_fd = -1;
-    char *tmpl = join(prefix, exact ? "" : "XXXXXX", "");
-    if (!tmpl)
-        return PA_ERR_NOMEM;
-    if (exact ? mkdir(tmpl, 0755) != 0 : !mkdtemp(tmpl)) {
-        pa_status st = errno == EEXIST
-                           ? pa_fail(PA_ERR_INVALID, "%s: already exists; a work directory is "
-                                     "always a new one, made by the run that uses it", tmpl)
-                           : pa_fail(PA_ERR_IO, "%s: cannot create a work directory: %s", tmpl,
-                                     strerror(errno));
-        free(tmpl);
+    pa_status st = PA_OK;
+    for (int tries = 0; tries < 100 && !w->path; tries++) {
+        char suffix[WORKDIR_SUFFIX_LEN + 1] = "";
+        if (!exact)
+            random_suffix(suffix);
+        char *name = join(prefix, suffix, "");
+        if (!name)
+            return PA_ERR_NOMEM;
+        if (mkdir(name, 0755) != 0) { /* never an existing directory */
+            int e = errno;
+            if (e == EEXIST && !exact) {
+                free(name);
+                continue;
+            }
+            st = e == EEXIST
+                     ? pa_fail(PA_ERR_INVALID, "%s: already exists; a work directory is always "
+                               "a new one, made by the run that uses it", name)
+                     : pa_fail(PA_ERR_IO, "%s: cannot create a work directory: %s", name,
+                               strerror(e));
+            free(name);
+            return st;
+        }
+        int dfd = open(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int fd = dfd >= 0 ? make_marker(dfd) : -1;
+        int e = errno;
+        if (dfd >= 0)
+            close(dfd);
+        if (fd >= 0) {
+            w->path = name;
+            w->lock_fd = fd;
+            break;
+        }
+        pa_remove_tree(name); /* made just now by this run */
+        if (!exact && e == ENOENT) { /* removed under us as a killed run's: another name */
+            free(name);
+            continue;
+        }
+        st = pa_fail(PA_ERR_IO, "%s/%s: cannot create: %s", name, PA_WORK_MARKER, strerror(e));
+        free(name);
         return st;
     }
-    w->path = tmpl;
-    pa_status st = PA_OK;
-    if (!exact) {
-        mode_t um = umask(0);
-        umask(um);
-        chmod(w->path, 0755 & ~um); /* mkdtemp makes it 0700 */
-    }
-    char *marker = join(w->path, "/", PA_WORK_MARKER);
-    int fd = marker ? open(marker, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644) : -1;
-    if (!marker)
-        st = PA_ERR_NOMEM;
-    else if (fd < 0)
-        st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", marker, strerror(errno));
-    else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-        st = pa_fail(PA_ERR_IO, "%s: cannot lock: %s", marker, strerror(errno));
-    else
-        st = pa_pwrite_full(fd, marker_text, sizeof marker_text - 1, 0, marker);
-    free(marker);
-    w->lock_fd = fd;
-    if (st != PA_OK)
-        pa_workdir_remove(w);
-    return st;
+    if (!w->path)
+        return pa_fail(PA_ERR_IO, "%sXXXXXX: no free work directory name", prefix);
+    return PA_OK;
 }
 
 void pa_workdir_remove(pa_workdir *w)
@@ -443,8 +501,19 @@ unsigned pa_remove_orphans(const char *path, const char *tag)
         if (lstat(full, &sb) != 0 || !S_ISDIR(sb.st_mode))
             continue;
         int fd = lock_marker(full);
-        if (fd < 0)
-            continue; /* not partifact's, or its run is alive */
+        if (fd < 0) {
+            /* A run killed between its mkdir and its marker leaves an empty directory of the
+             * shape pa_workdir_create makes; rmdir removes it only while it is empty, so
+             * nothing is lost (a live run that loses it this way takes another name). */
+            const char *sfx = n + blen + tlen;
+            bool shaped = strlen(sfx) == WORKDIR_SUFFIX_LEN;
+            for (const char *q = sfx; shaped && *q; q++)
+                shaped = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+                         (*q >= '0' && *q <= '9');
+            if (shaped && rmdir(full) == 0)
+                removed++;
+            continue; /* otherwise not partifact's, or its run is alive */
+        }
         pa_remove_tree(full);
         close(fd);
         removed++;

@@ -10,3 +10,7 @@ set_tests_properties(encode_faults PROPERTIES LABELS "cli;fault")
 add_test(NAME finalize_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/finalize_faults.sh
          $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/finalize_faults)
 set_tests_properties(finalize_faults PROPERTIES LABELS "cli;fault")
+# Disk full while replacing each command's output (a small tmpfs; needs root, else skipped).
+add_test(NAME diskfull COMMAND ${CMAKE_CURRENT_LIST_DIR}/diskfull.sh
+         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/diskfull)
+set_tests_properties(diskfull PROPERTIES LABELS "cli;fault" SKIP_RETURN_CODE 77)

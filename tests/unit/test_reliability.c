@@ -256,11 +256,21 @@ static void test_remove_orphans(void)
     CHECK(mkdir(fake, 0755) == 0);
     write_bytes(fakem, "not partifact's\n", 16);
     CHECK(symlink(live_path, link_) == 0);
+    /* killed between mkdir and marker: an empty directory of the generated shape goes; one of
+     * another shape, or one with something in it, stays */
+    char empty6[512], empty3[512], full6[512], full6f[600];
+    snprintf(empty6, sizeof empty6, "%s.partial-Ab3dE9", tpath("idx"));
+    snprintf(empty3, sizeof empty3, "%s.partial-Ab3", tpath("idx"));
+    snprintf(full6, sizeof full6, "%s.partial-Zz9yX8", tpath("idx"));
+    snprintf(full6f, sizeof full6f, "%s/mine", full6);
+    CHECK(mkdir(empty6, 0755) == 0 && mkdir(empty3, 0755) == 0 && mkdir(full6, 0755) == 0);
+    write_bytes(full6f, "x", 1);
     pa_workdir again;
     CHECK_ERR(pa_workdir_create(&again, init, true), PA_ERR_INVALID, "already exists");
-    CHECK(pa_remove_orphans(tpath("idx/"), ".partial-") == 2);
+    CHECK(pa_remove_orphans(tpath("idx/"), ".partial-") == 3);
     struct stat sb;
-    CHECK(lstat(stale_path, &sb) != 0 && lstat(init, &sb) != 0);
+    CHECK(lstat(stale_path, &sb) != 0 && lstat(init, &sb) != 0 && lstat(empty6, &sb) != 0);
+    CHECK(lstat(empty3, &sb) == 0 && lstat(full6f, &sb) == 0);
     CHECK(lstat(live_path, &sb) == 0 && lstat(foreign, &sb) == 0 && lstat(fakem, &sb) == 0 &&
           lstat(link_, &sb) == 0);
     CHECK(pa_remove_orphans(tpath("idx"), ".partial-") == 0); /* the live one is held */
