@@ -248,7 +248,8 @@ PA_API pa_status pa_dataset_scan_next(pa_dataset_scan *scan, const void **values
 
 PA_API void pa_dataset_scan_free(pa_dataset_scan *scan);
 
-/* Writes a new dataset (version 1) in directory path, which must not exist or be empty. */
+/* Writes a new dataset (version 1) at path, which must not exist: in a new directory beside it,
+ * renamed into place by the commit. */
 typedef struct pa_dataset_writer pa_dataset_writer;
 
 typedef struct pa_dataset_write_options {
