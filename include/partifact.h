@@ -649,8 +649,8 @@ PA_API void pa_vec_input_free(pa_vec_input *in);
  *
  * The within-partition order is defined (ascending row id, then code bytes), so the same model
  * and the same rows give byte-identical index files whichever way they were finalized.
- * A finalize writes INDEX.partial-<pid>/ and renames it to INDEX/ only when both files are
- * complete and fsynced; an existing INDEX is refused.
+ * A finalize writes INDEX.partial-XXXXXX/new/ and renames it to INDEX/ only when both files
+ * are complete and fsynced; an existing INDEX is refused unless replace (see Outputs below).
  */
 
 #define PA_INDEX_FORMAT "partifact.index"
@@ -829,9 +829,9 @@ typedef struct pa_build_stats {
     double train_seconds, seconds;
 } pa_build_stats;
 
-/* Builds an IVF_PQ index at out_dir (which must not exist) from every row of in: trains on a
- * seeded sample, encodes all rows into a partition artifact, and finalizes the index from it.
- * opts and stats may be NULL. */
+/* Builds an IVF_PQ index at out_dir (which must not exist, unless opts->replace) from every
+ * row of in: trains on a seeded sample, encodes all rows into a partition artifact, and
+ * finalizes the index from it. opts and stats may be NULL. */
 PA_API pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options *opts,
                           pa_build_stats *stats);
 
