@@ -156,6 +156,26 @@ printf 'half a model' >.km.lance.partifact-tmp-1-0
 expect_exit 0 "$PA" finalize --artifact a --out k
 expect_exit 0 "$PA" build --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out kb
 expect_exit 0 "$PA" train --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out km.lance
-left=$(ls -a | grep -e '^k\.partial-' -e '^kb\.build-' -e '^\.km\.lance\.partifact-tmp')
+# a killed run whose pid the rerun has (the rerun is exec'd by a subshell whose pid is known)
+( pid=$BASHPID
+  for w in kp.partial-$pid kpb.build-$pid; do mkdir "$w" && printf '%s\n' "$marker" >"$w/.partifact-work"; done
+  exec "$PA" finalize --artifact a --out kp ) >out 2>err
+rc=$?; [ $rc -eq 0 ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: a rerun with the killed run's pid: rc=$rc"; cat err; }
+( pid=$BASHPID
+  mkdir "kpb.build-$pid" && printf '%s\n' "$marker" >"kpb.build-$pid/.partifact-work"
+  exec "$PA" build --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out kpb ) >out 2>err
+rc=$?; [ $rc -eq 0 ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: a build rerun with the killed run's pid: rc=$rc"; cat err; }
+# a foreign directory with the name a build of this pid would once have used, with a link
+# where the model would go: neither used nor removed, nothing written through the link
+( pid=$BASHPID
+  mkdir "kf.build-$pid" "kf.partial-$pid" && echo mine >"kf.build-$pid/notes"
+  ln -s "$PWD/S/file" "kf.build-$pid/model.lance"; ln -s "$PWD/S/dir" "kf.build-$pid/artifact"
+  ln -s "$PWD/S/file" "kf.partial-$pid/index.idx"
+  exec "$PA" build --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out kf ) >out 2>err
+rc=$?; [ $rc -eq 0 ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: build beside a foreign work directory: rc=$rc"; cat err; }
+[ "$(ls -A kf.build-* | sort | tr '\n' ' ')" = "artifact model.lance notes " ] && [ -L kf.partial-*/index.idx ] &&
+  [ "$(tree_sum S)" = "$sentinel" ] && pass=$((pass+1)) ||
+  { fail=$((fail+1)); echo "FAIL: build used or removed a foreign work directory, or wrote through its links"; ls -la kf.*; }
+left=$(ls -a | grep -e '^k\.partial-' -e '^kb\.build-' -e '^\.km\.lance\.partifact-tmp' -e '^kp\.partial-' -e '^kpb\.build-')
 [ -z "$left" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: leftovers of killed runs stayed: $left"; }
 finish
