@@ -13,6 +13,7 @@
 PA=$1; T=$2
 rm -rf "$T"; mkdir -p "$T"
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/writers.sh"
 cd "$T" || exit 1
 export OMP_NUM_THREADS=1
 # exact one-line stderr and exit 2
@@ -22,37 +23,14 @@ expect_line() {
   if [ "$rc" -eq 2 ] && [ "$(cat err)" = "$want" ]; then pass=$((pass+1));
   else fail=$((fail+1)); echo "FAIL: $* -> rc=$rc, expected 2 and: $want"; cat err; fi
 }
-tree_sum() { # every path under $1 with its type, size, mode and link target, and every file's bytes
-  (cd "$1" && find . -printf '%p %y %s %m %l\n' | LC_ALL=C sort && find . -type f -print0 |
-   LC_ALL=C sort -z | xargs -0r sha256sum)
-}
 leftovers() { ls -a | grep -e 'partifact-tmp' -e '\.partial-' -e '\.build-' | grep -v -e foreign -e fake -e link; }
 
-"$PA" gen-vectors --out v.fvecs --rows 2000 --dim 16 --clusters 8 >/dev/null
-"$PA" gen-vectors --out q.fvecs --rows 50 --dim 16 --clusters 8 --first-row 100000 >/dev/null
-"$PA" train --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out m.lance >/dev/null
-"$PA" encode --input v.fvecs --model m.lance --out a >/dev/null
-"$PA" finalize --artifact a --out idx >/dev/null
-"$PA" export-rows --artifact a --out rows.lance >/dev/null
-
-# every command that writes, with OUT for its output; "dir" marks a directory output
-cmds=(
-  "train|file|$PA train --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out OUT"
-  "encode|dir|$PA encode --input v.fvecs --model m.lance --out OUT"
-  "finalize|dir|$PA finalize --artifact a --out OUT"
-  "finalize|dir|$PA finalize --rows rows.lance --model m.lance --out OUT --memory 64KiB"
-  "build|dir|$PA build --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out OUT"
-  "groundtruth|file|$PA groundtruth --input v.fvecs --queries q.fvecs -k 10 --out OUT"
-  "search|file|$PA search --index idx --queries q.fvecs --out OUT"
-  "export-rows|file|$PA export-rows --artifact a --out OUT"
-  "gen-vectors|file|$PA gen-vectors --out OUT --rows 300 --dim 8"
-  "lance-gen|file|$PA lance-gen --out OUT --rows 300 --dim 8"
-  "artifact-gen|dir|$PA artifact-gen --out OUT --rows 3000 --partitions 8"
-)
+writer_inputs 2000 50
+set_writers .
 
 # 1. existing outputs: refused without --force, replaced atomically with it
 i=0
-for c in "${cmds[@]}"; do
+for c in "${WRITERS[@]}"; do
   i=$((i+1)); name=${c%%|*}; rest=${c#*|}; kind=${rest%%|*}; cmd=${rest#*|}
   o=o$i; [ "$name" = groundtruth ] || [ "$name" = search ] && o=o$i.ivecs
   expect_exit 0 ${cmd//OUT/$o}
@@ -93,7 +71,7 @@ mkdir -p S/dir && echo keep >S/file && echo keep >S/dir/inside && cp -r idx S/id
 touch S/dir/index.idx S/dir/manifest.json # it even looks like an index and an artifact
 sentinel=$(tree_sum S)
 i=0
-for c in "${cmds[@]}"; do
+for c in "${WRITERS[@]}"; do
   i=$((i+1)); name=${c%%|*}; rest=${c#*|}; kind=${rest%%|*}; cmd=${rest#*|}
   o=p$i; [ "$name" = groundtruth ] || [ "$name" = search ] && o=p$i.ivecs
   # the output itself a link (to a file, and to a directory of its kind)

@@ -7,6 +7,7 @@
 PA=$1; T=$2
 rm -rf "$T"; mkdir -p "$T/mnt"
 . "$(dirname "$0")/../cli/lib.sh"
+. "$(dirname "$0")/../cli/writers.sh"
 cd "$T" || exit 1
 if ! mount -t tmpfs -o size=6m tmpfs "$T/mnt" 2>/dev/null; then
   echo "SKIP: cannot mount a tmpfs here (mount needs root); the disk-full test did not run"
@@ -14,35 +15,14 @@ if ! mount -t tmpfs -o size=6m tmpfs "$T/mnt" 2>/dev/null; then
 fi
 trap 'umount "$T/mnt"' EXIT
 export OMP_NUM_THREADS=1
-tree_sum() { (cd "$1" && find . -printf '%p %y %s %m %l\n' | LC_ALL=C sort && find . -type f -print0 |
-              LC_ALL=C sort -z | xargs -0r sha256sum); }
 leftovers() { ls -A mnt | grep -e 'partifact-tmp' -e '\.partial-' -e '\.build-'; }
 fill() { dd if=/dev/zero of=mnt/fill bs=64k 2>/dev/null; dd if=/dev/zero of=mnt/fill2 bs=4k 2>/dev/null; }
 
-# inputs, outside the tmpfs
-"$PA" gen-vectors --out v.fvecs --rows 3000 --dim 16 --clusters 8 >/dev/null
-"$PA" gen-vectors --out q.fvecs --rows 200 --dim 16 --clusters 8 --first-row 100000 >/dev/null
-"$PA" train --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out m.lance >/dev/null
-"$PA" encode --input v.fvecs --model m.lance --out a >/dev/null
-"$PA" finalize --artifact a --out idx >/dev/null
-"$PA" export-rows --artifact a --out rows.lance >/dev/null
-
-cmds=(
-  "train|$PA train --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out OUT"
-  "encode|$PA encode --input v.fvecs --model m.lance --out OUT"
-  "finalize|$PA finalize --artifact a --out OUT"
-  "finalize|$PA finalize --rows rows.lance --model m.lance --out OUT --memory 64KiB --tmp $T"
-  "build|$PA build --input v.fvecs --partitions 8 --sub-vectors 4 --max-iters 2 --out OUT"
-  "groundtruth|$PA groundtruth --input v.fvecs --queries q.fvecs -k 10 --out OUT"
-  "search|$PA search --index idx --queries q.fvecs --out OUT"
-  "export-rows|$PA export-rows --artifact a --out OUT"
-  "gen-vectors|$PA gen-vectors --out OUT --rows 3000 --dim 16"
-  "lance-gen|$PA lance-gen --out OUT --rows 3000 --dim 16"
-  "artifact-gen|$PA artifact-gen --out OUT --rows 30000 --partitions 8"
-)
+writer_inputs 3000 200 # outside the tmpfs
+set_writers "$T"
 i=0
-for c in "${cmds[@]}"; do
-  i=$((i+1)); name=${c%%|*}; cmd=${c#*|}
+for c in "${WRITERS[@]}"; do
+  i=$((i+1)); name=${c%%|*}; cmd=${c#*|}; cmd=${cmd#*|}
   o=mnt/o$i; [ "$name" = groundtruth ] || [ "$name" = search ] && o=mnt/o$i.ivecs
   expect_exit 0 ${cmd//OUT/$o}
   before=$(tree_sum mnt | grep " ./${o#mnt/}")
@@ -61,5 +41,5 @@ for c in "${cmds[@]}"; do
   [ -z "$(leftovers)" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: $name --force left: $(leftovers)"; }
   rm -rf "$o"
 done
-echo "disk-full replacements: ${#cmds[@]} commands"
+echo "disk-full replacements: ${#WRITERS[@]} commands"
 finish
