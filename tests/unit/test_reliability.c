@@ -5,7 +5,9 @@
 #include "artifact/artifact_internal.h"
 #include "test.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <jansson.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -279,6 +281,113 @@ static void test_remove_orphans(void)
     CHECK(lstat(live_path, &sb) != 0 && lstat(foreign, &sb) == 0 && lstat(link_, &sb) == 0);
 }
 
+static bool same_bytes(const char *path, const char *want)
+{
+    char buf[256] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    return n == strlen(want) && !memcmp(buf, want, n);
+}
+
+static size_t tmp_files_beside(const char *base)
+{
+    char dir[512];
+    pa_parent_dir(tpath(base), dir, sizeof dir);
+    char pat[300];
+    snprintf(pat, sizeof pat, ".%s" PA_TMP_TAG, base);
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strncmp(e->d_name, pat, strlen(pat)) == 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* A file output: written under a temporary name, renamed into place by commit; an existing
+ * one refused unless replace, then replaced (a new inode); an abort leaves the old one and no
+ * temporary file; a link or a directory in its place is refused; a killed run's unlocked
+ * temporary file is removed by the next open, a live run's is not. */
+static void test_out_file(void)
+{
+    const char *p = tpath("out.bin");
+    pa_output *o = NULL;
+    CHECK_OK(pa_output_create(&o, p, 0));
+    CHECK(access(p, F_OK) != 0 && tmp_files_beside("out.bin") == 1);
+    CHECK_OK(pa_output_write(o, "old", 3));
+    CHECK_OK(pa_output_commit(o));
+    pa_output_free(o);
+    CHECK(same_bytes(p, "old") && tmp_files_beside("out.bin") == 0);
+    struct stat a, b;
+    stat(p, &a);
+    CHECK_ERR(pa_output_create(&o, p, 0), PA_ERR_EXISTS,
+              "out.bin: already exists, and replacing it was not asked for");
+    CHECK_OK(pa_output_create(&o, p, 1));
+    CHECK_OK(pa_output_write(o, "new!", 4));
+    pa_output_free(o); /* aborted: the old one stays, nothing else */
+    CHECK(same_bytes(p, "old") && tmp_files_beside("out.bin") == 0);
+    CHECK_OK(pa_output_create(&o, p, 1));
+    CHECK_OK(pa_output_write(o, "new!", 4));
+    CHECK_OK(pa_output_commit(o));
+    pa_output_free(o);
+    stat(p, &b);
+    CHECK(same_bytes(p, "new!") && a.st_ino != b.st_ino);
+    const char *l = tpath("out.link");
+    CHECK(symlink(p, l) == 0);
+    CHECK_ERR(pa_output_create(&o, l, 1), PA_ERR_INVALID, "the output is a symbolic link");
+    CHECK_ERR(pa_output_create(&o, tpath(""), 1), PA_ERR_INVALID, "is not a regular file");
+    CHECK(same_bytes(p, "new!"));
+    /* leftovers: an unlocked temporary file goes, a locked one (a live run's) stays */
+    char dead[600], live[600];
+    snprintf(dead, sizeof dead, "%s/.out.bin" PA_TMP_TAG "1-0", tpath(""));
+    snprintf(live, sizeof live, "%s/.out.bin" PA_TMP_TAG "1-1", tpath(""));
+    write_bytes(dead, "x", 1);
+    write_bytes(live, "x", 1);
+    int lfd = open(live, O_RDONLY);
+    CHECK(lfd >= 0 && flock(lfd, LOCK_EX) == 0);
+    CHECK_OK(pa_output_create(&o, p, 1));
+    CHECK(access(dead, F_OK) != 0 && access(live, F_OK) == 0);
+    pa_output_free(o);
+    close(lfd);
+    unlink(live);
+}
+
+/* A directory output: built beside, renamed in; replace swaps it with the old one (removed
+ * with the work directory) and only replaces a directory of its kind. */
+static void test_out_dir(void)
+{
+    const char *p = tpath("outdir");
+    char f[600], work[600];
+    pa_out_dir o;
+    CHECK_OK(pa_out_dir_open(&o, p, false, "kind"));
+    snprintf(work, sizeof work, "%s", o.work.path);
+    snprintf(f, sizeof f, "%s/kind", o.dir);
+    write_bytes(f, "old", 3);
+    CHECK(access(p, F_OK) != 0);
+    CHECK_OK(pa_out_dir_commit(&o));
+    snprintf(f, sizeof f, "%s/kind", p);
+    CHECK(same_bytes(f, "old") && access(work, F_OK) != 0);
+    CHECK_ERR(pa_out_dir_open(&o, p, false, "kind"), PA_ERR_EXISTS, "already exists");
+    CHECK_ERR(pa_out_dir_open(&o, p, true, "other"), PA_ERR_INVALID,
+              "exists and holds no other, so it is not an output of this kind");
+    CHECK_OK(pa_out_dir_open(&o, p, true, "kind"));
+    snprintf(work, sizeof work, "%s", o.work.path);
+    char nf[600];
+    snprintf(nf, sizeof nf, "%s/kind", o.dir);
+    write_bytes(nf, "new", 3);
+    CHECK(same_bytes(f, "old")); /* until the commit, the old one */
+    CHECK_OK(pa_out_dir_commit(&o));
+    CHECK(same_bytes(f, "new") && access(work, F_OK) != 0);
+    CHECK_OK(pa_out_dir_open(&o, p, true, "kind"));
+    snprintf(work, sizeof work, "%s", o.work.path);
+    pa_out_dir_abort(&o); /* never committed: the old one stays, the work directory goes */
+    CHECK(same_bytes(f, "new") && access(work, F_OK) != 0);
+}
+
 int main(void)
 {
     if (!test_tmpdir_init("reliability"))
@@ -291,5 +400,7 @@ int main(void)
     test_npy_cut_header();
     test_lance_rle_named();
     test_remove_orphans();
+    test_out_file();
+    test_out_dir();
     TEST_DONE();
 }
