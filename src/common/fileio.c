@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <limits.h>
 
@@ -138,17 +137,11 @@ void pa_remove_tree(const char *dir)
 #define RENAME_EXCHANGE (1 << 1)
 #endif
 
-/* renameat2(2) through syscall (glibc < 2.28 has no wrapper); -1 with errno EINVAL or ENOSYS
- * when the kernel or file system lacks it. */
+/* renameat2(2) (glibc 2.28 and later); -1 with errno EINVAL or ENOSYS when the kernel or the
+ * file system lacks it. */
 static int rename2(const char *from, const char *to, unsigned flags)
 {
-#ifdef SYS_renameat2
-    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags);
-#else
-    (void)from, (void)to, (void)flags;
-    errno = ENOSYS;
-    return -1;
-#endif
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, flags);
 }
 
 /* Renames from to to, refusing (EEXIST) when to exists. Where the file system cannot do that
@@ -288,13 +281,27 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
 
 pa_status pa_out_commit(pa_out_file *o)
 {
+    /* the descriptor (and so its lock) is held until the rename is done, so that no other run
+     * takes the temporary file for a killed run's */
     pa_status st = pa_fsync_fd(o->fd, o->tmp);
-    if (st == PA_OK && close(o->fd) != 0)
-        st = pa_fail(PA_ERR_IO, "%s: close failed: %s", o->tmp, strerror(errno));
-    o->fd = -1;
-    if (st == PA_OK) {
-        int r = o->replace ? rename(o->tmp, o->path) : rename_noreplace(o->tmp, o->path);
-        if (r != 0)
+    bool swapped = false, renamed = false;
+    struct stat sb;
+    if (st == PA_OK && o->replace && lstat(o->path, &sb) == 0) {
+        /* the new file and the old swap names in one step, so that a failure later can put
+         * the old one back; the old one, now under the temporary name, is then removed */
+        if ((st = pa_output_refuse(o->path, true, NULL)) == PA_OK) {
+            if (rename2(o->tmp, o->path, RENAME_EXCHANGE) == 0)
+                swapped = true;
+            else if ((errno == EINVAL || errno == ENOSYS) && rename(o->tmp, o->path) == 0)
+                renamed = true; /* no exchange here: replaced, and cannot be taken back */
+            else
+                st = pa_fail(PA_ERR_IO, "%s: cannot rename %s into place: %s", o->path, o->tmp,
+                             strerror(errno));
+        }
+    } else if (st == PA_OK) {
+        if (rename_noreplace(o->tmp, o->path) == 0)
+            renamed = true;
+        else
             st = errno == EEXIST
                      ? pa_fail(PA_ERR_EXISTS, "%s: appeared while it was written, and replacing "
                                "it was not asked for", o->path)
@@ -302,11 +309,23 @@ pa_status pa_out_commit(pa_out_file *o)
                                o->tmp, strerror(errno));
     }
     if (st == PA_OK) {
-        free(o->tmp);
-        o->tmp = NULL; /* renamed: nothing to remove */
+        /* Until the directory is synced the rename may not survive a crash; if that sync
+         * fails, the commit is taken back where it can be: the old file back under its name,
+         * or (nothing was there) the new one away. */
         st = pa_fsync_dir_of(o->path);
+        if (st != PA_OK && swapped)
+            rename2(o->tmp, o->path, RENAME_EXCHANGE);
+        else if (st != PA_OK && renamed && !o->replace)
+            rename(o->path, o->tmp);
+        else if (!swapped) {
+            free(o->tmp);
+            o->tmp = NULL; /* renamed into place: nothing left under the temporary name */
+        }
     }
-    pa_out_abort(o);
+    if (close(o->fd) != 0 && st == PA_OK)
+        st = pa_fail(PA_ERR_IO, "%s: close failed: %s", o->path, strerror(errno));
+    o->fd = -1;
+    pa_out_abort(o); /* removes what is under the temporary name: the old file or the new one */
     return st;
 }
 
