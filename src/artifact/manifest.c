@@ -220,7 +220,7 @@ pa_status pa_manifest_commit(const pa_manifest *m, const char *dir)
     snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, PA_ARTIFACT_MANIFEST);
     snprintf(final, sizeof final, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
     pa_status st = PA_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     if (st == PA_OK)

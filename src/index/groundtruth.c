@@ -96,16 +96,19 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
     return st;
 }
 
-/* Writes n rows of k ids as .ivecs (int32 k, then k int32 ids); a partial file is removed. */
-pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+/* Writes n rows of k ids as .ivecs (int32 k, then k int32 ids) through pa_output. */
+static pa_status ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k,
+                             int replace)
 {
     if (k == 0 || k > INT32_MAX)
         return pa_fail(PA_ERR_INVALID, "%s: k = %u cannot be written to .ivecs", path, k);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return pa_fail(PA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    int32_t *row = pa_malloc(sizeof(int32_t) * ((size_t)k + 1), "ivecs row");
-    pa_status st = row ? PA_OK : PA_ERR_NOMEM;
+    pa_output *f = NULL;
+    int32_t *row = NULL;
+    pa_status st = pa_output_create(&f, path, replace);
+    if (st != PA_OK)
+        return st;
+    row = pa_malloc(sizeof(int32_t) * ((size_t)k + 1), "ivecs row");
+    st = row ? PA_OK : PA_ERR_NOMEM;
     for (uint64_t i = 0; i < n && st == PA_OK; i++) {
         row[0] = (int32_t)k;
         for (uint32_t j = 0; j < k; j++) {
@@ -118,15 +121,19 @@ pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint
             }
             row[1 + j] = id == UINT64_MAX ? -1 : (int32_t)id;
         }
-        if (st == PA_OK && fwrite(row, sizeof(int32_t), (size_t)k + 1, f) != (size_t)k + 1)
-            st = pa_fail(PA_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        if (st == PA_OK)
+            st = pa_output_write(f, row, sizeof(int32_t) * ((size_t)k + 1));
     }
     free(row);
-    if (fclose(f) != 0 && st == PA_OK)
-        st = pa_fail(PA_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    if (st != PA_OK)
-        remove(path);
+    if (st == PA_OK)
+        st = pa_output_commit(f);
+    pa_output_free(f); /* uncommitted: path is left as it was */
     return st;
+}
+
+pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+{
+    return ivecs_write(path, ids, n, k, 0);
 }
 
 /* Reads a whole .ivecs file into n x k ids, refusing ragged or truncated rows. */
@@ -219,23 +226,23 @@ static bool is_npy(const char *path)
 
 /* Writes ids as a NumPy uint64 array of shape (n, k) (UINT64_MAX marks a missing neighbour);
  * a partial file is removed. */
-static pa_status npy_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+static pa_status npy_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k,
+                               int replace)
 {
     char hdr[512];
     size_t hl = pa_npy_header_2d(hdr, sizeof hdr, "<u8", n, k);
     if (!hl)
         return pa_fail(PA_ERR_INVALID, "%s: shape (%" PRIu64 ", %u) does not fit an .npy "
                        "header", path, n, k);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return pa_fail(PA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    pa_status st = PA_OK;
-    if (fwrite(hdr, 1, hl, f) != hl || fwrite(ids, sizeof(uint64_t), (size_t)(n * k), f) != n * k)
-        st = pa_fail(PA_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    if (fclose(f) != 0 && st == PA_OK)
-        st = pa_fail(PA_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    if (st != PA_OK)
-        remove(path);
+    pa_output *f = NULL;
+    pa_status st = pa_output_create(&f, path, replace);
+    if (st == PA_OK)
+        st = pa_output_write(f, hdr, hl);
+    if (st == PA_OK)
+        st = pa_output_write(f, ids, sizeof(uint64_t) * (size_t)(n * k));
+    if (st == PA_OK)
+        st = pa_output_commit(f);
+    pa_output_free(f); /* uncommitted: path is left as it was */
     return st;
 }
 
@@ -308,11 +315,18 @@ static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uin
 }
 
 /* Neighbour ids by the file's extension: .npy (uint64) or .ivecs (int32). */
-pa_status pa_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+pa_status pa_ids_write_ex(const char *path, const uint64_t *ids, uint64_t n, uint32_t k,
+                          int replace)
 {
     if (k == 0)
         return pa_fail(PA_ERR_INVALID, "%s: k = 0", path);
-    return is_npy(path) ? npy_ids_write(path, ids, n, k) : pa_ivecs_write(path, ids, n, k);
+    return is_npy(path) ? npy_ids_write(path, ids, n, k, replace)
+                        : ivecs_write(path, ids, n, k, replace);
+}
+
+pa_status pa_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+{
+    return pa_ids_write_ex(path, ids, n, k, 0);
 }
 
 pa_status pa_ids_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k)
