@@ -7,35 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Reads every row of a vector input into memory (queries are small). */
-static pa_status read_all(const char *path, float **out, uint64_t *n, uint32_t *dim)
-{
-    pa_vec_input *in = NULL;
-    pa_status st = pa_vec_input_open(&in, path, NULL);
-    if (st != PA_OK)
-        return st;
-    *dim = pa_vec_input_dim(in);
-    *n = pa_vec_input_num_rows(in);
-    *out = malloc(sizeof(float) * (*n ? *n : 1) * *dim);
-    uint64_t done = 0;
-    while (*out) {
-        size_t got;
-        if ((st = pa_vec_input_next(in, *out + done * *dim, NULL, (size_t)(*n - done), &got)) !=
-                PA_OK || got == 0)
-            break;
-        done += got;
-        if (done == *n)
-            break;
-    }
-    *n = done;
-    pa_vec_input_free(in);
-    if (!*out) {
-        fprintf(stderr, "partifact: out of memory reading %s\n", path);
-        return PA_ERR_NOMEM;
-    }
-    return st;
-}
-
 /* partifact finalize (--artifact A | --rows FILE --model M) --out INDEX */
 int pa_cmd_finalize(int argc, char **argv)
 {
@@ -177,7 +148,7 @@ int pa_cmd_search(int argc, char **argv)
     pa_index_info info;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);
-        st = read_all(qpath, &q, &nq, &dim);
+        st = pa_vec_input_read_all(qpath, NULL, &q, &nq, &dim);
     }
     if (st == PA_OK && input)
         st = pa_vec_input_open(&in, input, NULL);
@@ -322,7 +293,7 @@ int pa_cmd_groundtruth(int argc, char **argv)
     uint32_t dim = 0;
     pa_vec_input *in = NULL;
     double t0 = pa_cli_now();
-    pa_status st = read_all(qpath, &q, &nq, &dim);
+    pa_status st = pa_vec_input_read_all(qpath, NULL, &q, &nq, &dim);
     if (st == PA_OK)
         st = pa_vec_input_open(&in, input, NULL);
     if (st == PA_OK && !(ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k)))

@@ -69,9 +69,12 @@ void pa_manifest_clear(pa_manifest *m)
 /* XXH64 of a file's bytes, read sequentially. */
 pa_status pa_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd = -1;
+    uint64_t size = 0;
+    pa_status st0 = pa_open_input(path, &fd, &size);
+    if (st0 != PA_OK)
+        return st0;
+    (void)size;
     const size_t chunk = 1u << 20;
     uint8_t *buf = pa_malloc(chunk, "checksum buffer");
     XXH64_state_t *h = XXH64_createState();
@@ -476,6 +479,14 @@ pa_status pa_manifest_load(pa_manifest *m, const char *dir)
     snprintf(path, sizeof path, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
     ctx c = {path};
     json_error_t err;
+    int fd = -1;
+    uint64_t fsize = 0;
+    if (access(path, F_OK) == 0) { /* a FIFO or a directory is refused, not waited on */
+        pa_status so = pa_open_input(path, &fd, &fsize);
+        if (so != PA_OK)
+            return so;
+        close(fd);
+    }
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
         if (access(path, F_OK) != 0)

@@ -441,12 +441,7 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
     uint8_t *region = NULL;
     pa_field *fields = NULL;
     size_t num_fields = 0;
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
-        st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        goto fail;
-    }
-    if ((st = pa_file_size(r->fd, path, &r->file_size)) != PA_OK)
+    if ((st = pa_open_input(path, &r->fd, &r->file_size)) != PA_OK)
         goto fail;
     if (r->file_size < PA_LANCE_FOOTER_BYTES) {
         st = pa_fail(PA_ERR_FORMAT,

@@ -79,7 +79,6 @@ mkdir -p "$A/not-a-dir-parent"; : > "$A/not-a-dir-parent/file"
 V=$D/vec; mkdir -p "$V"
 npy "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 8), }" 256 "$V/f8.npy"
 npy "{'descr': '<i4', 'fortran_order': False, 'shape': (4, 8), }" 128 "$V/i4.npy"
-npy "{'descr': '>f4', 'fortran_order': False, 'shape': (4, 8), }" 128 "$V/big-endian.npy"
 npy "{'descr': '<f4', 'fortran_order': True, 'shape': (4, 8), }" 128 "$V/fortran.npy"
 npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4, 8), }" 256 "$V/3d.npy"
 npy "{'descr': '<f4', 'fortran_order': False, 'shape': (32,), }" 128 "$V/1d.npy"
@@ -115,4 +114,23 @@ cp "$D/ok/idx/auxiliary.idx" "$X/idx-truncated/"; head -c 100 "$D/ok/idx/index.i
 # ground truth as .npy: a float array, and one cut short
 npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2000, 10), }" 80000 "$X/gt-f4.npy"
 npy "{'descr': '<u8', 'fortran_order': False, 'shape': (2000, 10), }" 800 "$X/gt-cut.npy"
+# ---- untrusted sizes and non-regular files (h3)
+U=$D/untrusted; mkdir -p "$U"
+R=$(cd "$(dirname "$0")/../.." && pwd)
+# a LanceDB table's manifest with a second fragment claiming 2^60 - 119 rows: with the first
+# fragment's 120, 16 bytes of dimension-4 queries would have been allocated for them all
+mkdir -p "$U/rows-overflow/_versions" "$U/rows-overflow/data"
+cp "$R"/fuzz/data/dataset/data/*.lance "$U/rows-overflow/data/"
+python3 "$R/fuzz/craft_manifest.py" "$R/fuzz/corpus/fuzz_lance_dataset/lancedb-2.manifest" \
+  "$U/rows-overflow/_versions/1.manifest" $(( (1 << 60) + 1 - 120 ))
+printf '\xff\xff\xff\x7f\x00\x00\x00\x00' > "$U/huge-k.ivecs"           # k = 2^31 - 1
+npy "{'descr': '<f4', 'fortran_order':True, 'shape': (4, 8), }" 128 "$U/fortran-nospace.npy"
+npy "{\"descr\": \"<f4\", \"fortran_order\": True, \"shape\": (4, 8)}" 128 "$U/fortran-dquote.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (18446744073709551616, 8), }" 128 "$U/shape-overflow.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 8), }" 128 "$U/shape-product.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 8), 'x': 1}" 128 "$U/extra-key.npy"
+printf '\x08\x00\x00\x00' > "$U/k8-cut.ivecs"
+mkfifo "$U/fifo.fvecs" "$U/fifo.lance" "$U/fifo.ivecs"
+mkdir -p "$U/dir.lance" "$U/dir.fvecs"
+ln -s /dev/null "$U/null.fvecs"
 echo "bad inputs in $D"
