@@ -177,8 +177,12 @@ int pa_cmd_search(int argc, char **argv)
         fprintf(stderr, "partifact search: warning: --nprobes %" PRIu64 " is more than the "
                 "index's %u partitions; using %u\n", nprobes, info.num_partitions,
                 info.num_partitions);
-    ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k);
-    dists = malloc(sizeof(float) * (nq ? nq : 1) * k);
+    size_t nres = 0; /* nq x k results: checked, nq comes from the file */
+    if (!__builtin_mul_overflow((size_t)(nq ? nq : 1), (size_t)k, &nres) &&
+        nres <= SIZE_MAX / sizeof(uint64_t)) {
+        ids = malloc(sizeof(uint64_t) * nres);
+        dists = malloc(sizeof(float) * nres);
+    }
     if (!ids || !dists) {
         rc = pa_cli_error("search", "out of memory for %" PRIu64 " x %" PRIu64 " results", nq, k);
         goto done;
@@ -296,7 +300,10 @@ int pa_cmd_groundtruth(int argc, char **argv)
     pa_status st = pa_vec_input_read_all(qpath, NULL, &q, &nq, &dim);
     if (st == PA_OK)
         st = pa_vec_input_open(&in, input, NULL);
-    if (st == PA_OK && !(ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k)))
+    size_t nres = 0; /* nq x k results: checked, nq comes from the file */
+    if (st == PA_OK && (__builtin_mul_overflow((size_t)(nq ? nq : 1), (size_t)k, &nres) ||
+                        nres > SIZE_MAX / sizeof(uint64_t) ||
+                        !(ids = malloc(sizeof(uint64_t) * nres))))
         st = PA_ERR_NOMEM;
     if (st == PA_OK)
         st = pa_groundtruth(in, q, nq, dim, (uint32_t)k, met, ids, NULL);
