@@ -6,20 +6,10 @@
  * touched. */
 #include "fuzz_common.h"
 
-static char ds_dir[600], man_path[700];
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    snprintf(ds_dir, sizeof ds_dir, "%s/ds", fz_scratch());
-    mkdir(ds_dir, 0755);
-    char p[700];
-    snprintf(p, sizeof p, "%s/data", ds_dir);
-    fz_copy_dir(PA_FUZZ_DATA "/dataset/data", p);
-    snprintf(p, sizeof p, "%s/_versions", ds_dir);
-    mkdir(p, 0755);
-    snprintf(man_path, sizeof man_path, "%s/_versions/1.manifest", ds_dir);
-    return 0;
+    return fz_dataset_init();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[700];
     unsigned pick = data[0] % 5;
     if (pick == 4) {
-        snprintf(path, sizeof path, "%s", ds_dir);
-        fz_write(man_path, data + 1, size - 1);
+        snprintf(path, sizeof path, "%s", fz_ds_dir);
+        fz_write(fz_ds_manifest, data + 1, size - 1);
     } else {
         snprintf(path, sizeof path, "%s/queries.%s", fz_scratch(), ext[pick]);
         fz_write(path, data + 1, size - 1);

@@ -19,7 +19,7 @@ rm -rf "$F/data"; mkdir -p "$F/data/dataset/data" "$F/data/artifact" "$F/data/in
 "$PA" lance-gen --out "$C/fuzz_lance_file/pa-bigdim.lance" --rows 8 --dim 80 >/dev/null
 # claims 127 rows in pages holding 100 (refused at open: more rows than the data holds)
 "$PA" lance-gen --out "$C/fuzz_lance_file/pa-rows-claimed.lance" --rows 100 --dim 4 >/dev/null
-python3 "$F/../tests/bad-inputs/lance_rows.py" "$C/fuzz_lance_file/pa-rows-claimed.lance" 127
+python3 "$F/lance_rows.py" "$C/fuzz_lance_file/pa-rows-claimed.lance" 127
 
 # -- a small artifact: its bucket files stay fixed (fuzz/data), its manifest is the seed
 "$PA" artifact-gen --out "$T/art" --rows 300 --partitions 7 --sub-vectors 4 --buckets 3 --seed 5 >/dev/null

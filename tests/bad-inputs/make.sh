@@ -134,5 +134,5 @@ mkfifo "$U/fifo.fvecs" "$U/fifo.lance" "$U/fifo.ivecs"
 mkdir -p "$U/dir.lance" "$U/dir.fvecs"
 ln -s /dev/null "$U/null.fvecs"
 # a Lance file of 100 rows whose pages and length claim 127: more rows than the pages' data holds
-cp "$D/ok/f.lance" "$U/rows-127.lance"; python3 "$R/tests/bad-inputs/lance_rows.py" "$U/rows-127.lance" 127
+cp "$D/ok/f.lance" "$U/rows-127.lance"; python3 "$R/fuzz/lance_rows.py" "$U/rows-127.lance" 127
 echo "bad inputs in $D"
