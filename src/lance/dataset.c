@@ -747,9 +747,11 @@ static pa_status link_or_copy(const char *src, const char *dst)
         return PA_OK;
     if (errno != EXDEV && errno != EPERM)
         return pa_fail(PA_ERR_IO, "%s: cannot link to %s: %s", src, dst, strerror(errno));
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
+    int in = -1;
+    uint64_t in_size = 0;
+    pa_status sti = pa_open_input(src, &in, &in_size);
+    if (sti != PA_OK)
+        return sti;
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     pa_status st = out < 0 ? pa_fail(PA_ERR_IO, "%s: cannot create: %s", dst, strerror(errno))
                            : PA_OK;

@@ -135,4 +135,10 @@ mkdir -p "$U/dir.lance" "$U/dir.fvecs"
 ln -s /dev/null "$U/null.fvecs"
 # a Lance file of 100 rows whose pages and length claim 127: more rows than the pages' data holds
 cp "$D/ok/f.lance" "$U/rows-127.lance"; python3 "$R/fuzz/lance_rows.py" "$U/rows-127.lance" 127
+# a model whose centroid column and metadata claim 5 partitions with the data of 4, and an index
+# whose auxiliary.idx claims 2047 rows with the data of 2000
+cp "$D/ok/model.lance" "$U/model-rows.lance"; python3 "$R/fuzz/lance_rows.py" "$U/model-rows.lance" 5
+sed -i 's/"num_partitions":4/"num_partitions":5/' "$U/model-rows.lance"
+mkdir -p "$U/idx-rows"; cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$U/idx-rows/"
+python3 "$R/fuzz/lance_rows.py" "$U/idx-rows/auxiliary.idx" 2047
 echo "bad inputs in $D"
