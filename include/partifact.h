@@ -649,6 +649,11 @@ PA_API pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, si
  * A file input sizes each read from that call's max_rows; a dataset sizes its scan from the
  * max_rows of the first pa_vec_input_next after opening or rewinding. */
 PA_API uint64_t pa_vec_input_batch_bytes(const pa_vec_input *in, size_t max_rows);
+/* Reads every row of the input at path into *out (num_rows * dim floats, free with free();
+ * never NULL on success): queries and other small inputs. The buffer grows with the rows
+ * actually read (doubling from 1 MiB), never sized by a count the file claims. */
+PA_API pa_status pa_vec_input_read_all(const char *path, const pa_vec_input_options *opts,
+                                       float **out, uint64_t *num_rows, uint32_t *dim);
 /* Rows skipped so far because of NaN/Inf (with skip_invalid). */
 PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);

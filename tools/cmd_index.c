@@ -8,35 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Reads every row of a vector input into memory (queries are small). */
-static pa_status read_all(const char *path, float **out, uint64_t *n, uint32_t *dim)
-{
-    pa_vec_input *in = NULL;
-    pa_status st = pa_vec_input_open(&in, path, NULL);
-    if (st != PA_OK)
-        return st;
-    *dim = pa_vec_input_dim(in);
-    *n = pa_vec_input_num_rows(in);
-    *out = malloc(sizeof(float) * (*n ? *n : 1) * *dim);
-    uint64_t done = 0;
-    while (*out) {
-        size_t got;
-        if ((st = pa_vec_input_next(in, *out + done * *dim, NULL, (size_t)(*n - done), &got)) !=
-                PA_OK || got == 0)
-            break;
-        done += got;
-        if (done == *n)
-            break;
-    }
-    *n = done;
-    pa_vec_input_free(in);
-    if (!*out) {
-        fprintf(stderr, "partifact: out of memory reading %s\n", path);
-        return PA_ERR_NOMEM;
-    }
-    return st;
-}
-
 /* partifact finalize (--artifact A | --rows FILE --model M) --out INDEX */
 int pa_cmd_finalize(int argc, char **argv)
 {
@@ -191,7 +162,7 @@ int pa_cmd_search(int argc, char **argv)
     pa_index_info info;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);
-        st = read_all(qpath, &q, &nq, &dim);
+        st = pa_vec_input_read_all(qpath, NULL, &q, &nq, &dim);
     }
     if (st == PA_OK && input)
         st = pa_vec_input_open(&in, input, NULL);
@@ -223,8 +194,12 @@ int pa_cmd_search(int argc, char **argv)
         fprintf(stderr, "partifact search: warning: --nprobes %" PRIu64 " is more than the "
                 "index's %u partitions; using %u\n", nprobes, info.num_partitions,
                 info.num_partitions);
-    ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k);
-    dists = malloc(sizeof(float) * (nq ? nq : 1) * k);
+    size_t nres = 0; /* nq x k results: checked, nq comes from the file */
+    if (!__builtin_mul_overflow((size_t)(nq ? nq : 1), (size_t)k, &nres) &&
+        nres <= SIZE_MAX / sizeof(uint64_t)) {
+        ids = malloc(sizeof(uint64_t) * nres);
+        dists = malloc(sizeof(float) * nres);
+    }
     if (!ids || !dists) {
         rc = pa_cli_error("search", "out of memory for %" PRIu64 " x %" PRIu64 " results", nq, k);
         goto done;
@@ -349,11 +324,14 @@ int pa_cmd_groundtruth(int argc, char **argv)
     uint32_t dim = 0;
     pa_vec_input *in = NULL;
     double t0 = pa_cli_now();
-    pa_status st = read_all(qpath, &q, &nq, &dim);
+    pa_status st = pa_vec_input_read_all(qpath, NULL, &q, &nq, &dim);
     pa_vec_input_options io = {.skip_invalid = skip};
     if (st == PA_OK)
         st = pa_vec_input_open(&in, input, &io);
-    if (st == PA_OK && !(ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k)))
+    size_t nres = 0; /* nq x k results: checked, nq comes from the file */
+    if (st == PA_OK && (__builtin_mul_overflow((size_t)(nq ? nq : 1), (size_t)k, &nres) ||
+                        nres > SIZE_MAX / sizeof(uint64_t) ||
+                        !(ids = malloc(sizeof(uint64_t) * nres))))
         st = PA_ERR_NOMEM;
     if (st == PA_OK)
         st = pa_groundtruth(in, q, nq, dim, (uint32_t)k, met, ids, NULL);

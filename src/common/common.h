@@ -68,6 +68,11 @@ pa_status pa_pread_full(int fd, void *buf, size_t len, uint64_t off, const char 
 pa_status pa_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, const char *path);
 /* File size via fstat. */
 pa_status pa_file_size(int fd, const char *path, uint64_t *size);
+/* Opens path read-only as an input file: anything but a regular file (a FIFO, a device, a
+ * socket, a directory) is refused with PA_ERR_INVALID naming what it is, before any read (a
+ * FIFO would block). Sets *fd and *size (the file's size). Every reader of input files opens
+ * them with this. */
+pa_status pa_open_input(const char *path, int *fd, uint64_t *size);
 /* fsync the file, then (if dir_of is not NULL) fsync the directory containing it. */
 pa_status pa_fsync_fd(int fd, const char *path);
 pa_status pa_fsync_dir_of(const char *path);

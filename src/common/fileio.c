@@ -66,6 +66,42 @@ pa_status pa_file_size(int fd, const char *path, uint64_t *size)
     return PA_OK;
 }
 
+/* What a non-regular file is, for the message refusing it. */
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m)    ? "a directory"
+           : S_ISFIFO(m) ? "a FIFO"
+           : S_ISCHR(m)  ? "a character device"
+           : S_ISBLK(m)  ? "a block device"
+           : S_ISSOCK(m) ? "a socket"
+                         : "not a regular file";
+}
+
+pa_status pa_open_input(const char *path, int *fd, uint64_t *size)
+{
+    *fd = -1, *size = 0;
+    /* O_NONBLOCK: opening a FIFO for reading would wait for a writer before fstat could say
+     * what it is; it is dropped again for the regular file it turns out to be */
+    int f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (f < 0)
+        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    pa_status st = PA_OK;
+    if (fstat(f, &sb) != 0)
+        st = pa_fail(PA_ERR_IO, "%s: stat failed: %s", path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        st = pa_fail(PA_ERR_INVALID, "%s: is %s, not a regular file", path,
+                     file_kind(sb.st_mode));
+    else if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) != 0)
+        st = pa_fail(PA_ERR_IO, "%s: fcntl failed: %s", path, strerror(errno));
+    if (st != PA_OK) {
+        close(f);
+        return st;
+    }
+    *fd = f, *size = (uint64_t)sb.st_size;
+    return PA_OK;
+}
+
 pa_status pa_fsync_fd(int fd, const char *path)
 {
     if (fsync(fd) != 0)

@@ -614,7 +614,13 @@ pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
         st = pa_fail(PA_ERR_FORMAT, "%s: codebook has %zu bytes, expected %zu", path, glen, want);
         goto done;
     }
-    c = pa_malloc(sizeof(float) * P * dim, "centroids");
+    size_t cbytes;
+    if (!pa_mul_ok((size_t)P, sizeof(float) * dim, &cbytes)) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: %u centroids of dimension %u do not fit in memory", path,
+                     P, dim);
+        goto done;
+    }
+    c = pa_malloc(cbytes, "centroids");
     if (!c) {
         st = PA_ERR_NOMEM;
         goto done;

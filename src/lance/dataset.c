@@ -25,6 +25,9 @@
 #include <xxhash.h>
 
 #define MANIFEST_FOOTER 16
+/* A row address is fragment id << 32 | offset: a fragment has at most 2^32 rows (so the
+ * dataset's total, at most 2^32 fragments of them, cannot overflow 64 bits). */
+#define PA_DATASET_MAX_FRAGMENT_ROWS ((uint64_t)1 << 32)
 #define V2_NAME_DIGITS 20
 #define DEFAULT_FRAGMENT_ROWS (1u << 20)
 
@@ -112,12 +115,12 @@ static pa_status find_latest(const char *dir, char *out, size_t out_len, uint64_
 /* Reads a whole small file into memory. */
 static pa_status slurp(const char *path, uint8_t **out, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    uint64_t size;
-    pa_status st = pa_file_size(fd, path, &size);
-    if (st == PA_OK && size > (256u << 20))
+    int fd = -1;
+    uint64_t size = 0;
+    pa_status st = pa_open_input(path, &fd, &size);
+    if (st != PA_OK)
+        return st;
+    if (size > (256u << 20))
         st = pa_fail(PA_ERR_FORMAT, "%s: manifest of %" PRIu64 " bytes is implausibly large",
                      path, size);
     uint8_t *buf = NULL;
@@ -209,6 +212,10 @@ static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, 
         if (f->id > UINT32_MAX)
             return pa_fail(PA_ERR_FORMAT, "%s: fragment id %" PRIu64 " does not fit in a row "
                            "address", ctx, f->id);
+        if (f->physical_rows > PA_DATASET_MAX_FRAGMENT_ROWS)
+            return pa_fail(PA_ERR_FORMAT, "%s: fragment %" PRIu64 " claims %" PRIu64 " rows, "
+                           "more than the %" PRIu64 " a row address can number", ctx, f->id,
+                           f->physical_rows, PA_DATASET_MAX_FRAGMENT_ROWS);
         fr->files = pa_calloc(f->n_files, sizeof *fr->files, "data files");
         if (!fr->files)
             return PA_ERR_NOMEM;
@@ -748,9 +755,11 @@ static pa_status link_or_copy(const char *src, const char *dst)
         return PA_OK;
     if (errno != EXDEV && errno != EPERM)
         return pa_fail(PA_ERR_IO, "%s: cannot link to %s: %s", src, dst, strerror(errno));
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
+    int in = -1;
+    uint64_t in_size = 0;
+    pa_status sti = pa_open_input(src, &in, &in_size);
+    if (sti != PA_OK)
+        return sti;
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     pa_status st = out < 0 ? pa_fail(PA_ERR_IO, "%s: cannot create: %s", dst, strerror(errno))
                            : PA_OK;

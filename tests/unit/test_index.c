@@ -502,7 +502,7 @@ static void test_npy_ids(void)
     CHECK_ERR(pa_ids_read(tpath("cut.npy"), &back, &n, &k), PA_ERR_FORMAT,
               ".npy shape (3, 10) needs 240 bytes of data after the header, the file has 200 "
               "(truncated?)");
-    memcpy(i4 + 10, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }   ", 61);
+    memcpy(i4 + 10, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }   ", 60);
     write_file(tpath("flat.npy"), i4, sizeof i4);
     CHECK_ERR(pa_ids_read(tpath("flat.npy"), &back, &n, &k), PA_ERR_UNSUPPORTED,
               "neighbour ids must be a 2-D C-order array (queries, k)");
