@@ -18,7 +18,7 @@ base="$WORK/base.fvecs"
 [ -f "$base" ] || "$PA" gen-vectors --out "$base" --rows "$ROWS" --dim "$DIM" --clusters 1000 --seed 7 >/dev/null
 if [ ! -f "$WORK/artifact/manifest.json" ]; then
   rm -rf "$WORK/artifact" "$WORK/rows.lance"
-  "$PA" train --input "$base" --partitions "$PARTS" --sub-vectors "$M" --seed 1 --out "$WORK/model.lance" >/dev/null
+  "$PA" train --input "$base" --partitions "$PARTS" --sub-vectors "$M" --seed 1 --out "$WORK/model.lance" --force >/dev/null
   "$PA" encode --input "$base" --model "$WORK/model.lance" --out "$WORK/artifact" --memory "$MEMORY" >/dev/null
   "$PA" export-rows --artifact "$WORK/artifact" --out "$WORK/rows.lance" --shuffle 1 >/dev/null
 fi

@@ -63,3 +63,8 @@ add_executable(test_scale_fvecs ${CMAKE_CURRENT_LIST_DIR}/scale_fvecs.c)
 add_test(NAME extreme_values_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/extreme_values_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/extreme_values_cli $<TARGET_FILE:test_scale_fvecs>)
 set_tests_properties(extreme_values_cli PROPERTIES LABELS "unit;cli")
+# Outputs: refused when they exist (replaced atomically with --force) or are inputs; symlinks and
+# foreign directories planted in every output path are left alone; killed runs' leftovers go.
+add_test(NAME outputs_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/outputs_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/outputs_cli)
+set_tests_properties(outputs_cli PROPERTIES LABELS "unit;cli")
