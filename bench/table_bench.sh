@@ -10,7 +10,7 @@
 #        DATASETS ("gen fashion"), NPROBES ("1,5,10,20,50")
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
-HERE=$(cd "$(dirname "$0")" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/table}; DATASETS=${DATASETS:-"gen fashion"}
 NPROBES=${NPROBES:-1,5,10,20,50}; K=10
 LANCE_ITERS="--max-iters 50 --pq-iters 50 --sample-rate 256" # lance's IvfBuildParams/PQBuildParams
@@ -29,19 +29,7 @@ l.openblas_get_corename.restype=ctypes.c_char_p;print(l.openblas_get_corename().
 } > "$WORK/machine.txt"
 cat "$WORK/machine.txt" >&2
 for ds in $DATASETS; do
-  case $ds in
-    gen)
-      base="$WORK/gen-1m-128.fvecs"; queries="$WORK/gen-queries.fvecs"; P=256; M=16
-      [ -f "$base" ] || "$PA" gen-vectors --out "$base" --rows 1000000 --dim 128 --clusters 1000 --seed 1 >/dev/null
-      [ -f "$queries" ] || "$PA" gen-vectors --out "$queries" --rows 1000 --dim 128 --clusters 1000 --seed 1 \
-                              --first-row 1000000 >/dev/null ;;
-    fashion)
-      base="$WORK/fashion-train.fvecs"; queries="$WORK/fashion-queries.fvecs"; P=256; M=16
-      if [ ! -f "$base" ]; then
-        /usr/bin/python3 "$HERE/fashion_mnist.py" "$base" "$WORK/fashion-test.fvecs"
-        head -c $(( 1000 * (4 + 784 * 4) )) "$WORK/fashion-test.fvecs" > "$queries"
-      fi ;;
-  esac
+  bench_dataset "$ds"
   table="$WORK/$ds-table"; truth="$WORK/$ds-truth.json"
   [ -d "$table/t.lance" ] || ldb make "$base" "$table" >/dev/null
   [ -f "$truth" ] || ldb truth "$table" "$queries" $K "$truth" > "$WORK/$ds-truth-time.json"
