@@ -7,7 +7,8 @@
 # own search (nprobes NPROBES, limit 10, 1,000 queries) against LanceDB's exact search
 # (bypassVectorIndex). RUNS runs of everything; medians.
 # Usage: bench/table_bench.sh [BUILD_DIR]; env RUNS (3), WORK (bench/out/table),
-#        DATASETS ("gen fashion"), NPROBES ("1,5,10,20,50")
+#        DATASETS ("gen fashion"), NPROBES ("1,5,10,20,50"), SUMMARY_ONLY (1: no runs, only
+#        the tables, from the results the runs of DATASETS left in WORK)
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"
@@ -17,7 +18,7 @@ LANCE_ITERS="--max-iters 50 --pq-iters 50 --sample-rate 256" # lance's IvfBuildP
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
 ldb() { node "$HERE/table_bench.mjs" "$@" 2> >(grep -v ' WARN ' | grep -v 'Help: this could mean' >&2); }
 jget() { python3 -c "import json,sys;print(json.load(open(sys.argv[1]))$2)" "$1"; }
-results="$WORK/results.jsonl"; : > "$results"
+if [ -z "${SUMMARY_ONLY:-}" ]; then
 {
   echo "cpu: $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores"
   echo "partifact: $("$PA" --version --verbose 2>&1 | tr '\n' ' ')"
@@ -29,6 +30,7 @@ l.openblas_get_corename.restype=ctypes.c_char_p;print(l.openblas_get_corename().
 } > "$WORK/machine.txt"
 cat "$WORK/machine.txt" >&2
 for ds in $DATASETS; do
+  results="$WORK/results-$ds.jsonl"; : > "$results"
   bench_dataset "$ds"
   table="$WORK/$ds-table"; truth="$WORK/$ds-truth.json"
   [ -d "$table/t.lance" ] || ldb make "$base" "$table" >/dev/null
@@ -69,15 +71,19 @@ PY
 done
 rm -rf "$WORK/w"
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$WORK/machine.txt"
-/usr/bin/python3 - "$results" "$WORK/machine.txt" <<'PY'
+for ds in $DATASETS; do cp "$WORK/machine.txt" "$WORK/machine-$ds.txt"; done
+fi
+/usr/bin/python3 - $(for ds in $DATASETS; do echo "$WORK/machine-$ds.txt" "$WORK/results-$ds.jsonl"; done) <<'PY'
 import json, sys, statistics as st
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+files = sys.argv[1:]
+rows = [json.loads(l) for f in files[1::2] for l in open(f) if l.strip()]
 names = {"gen": "generated 1,000,000 x 128", "fashion": "Fashion-MNIST 60,000 x 784"}
 systems = {"pa": "partifact build --commit (defaults: 10 IVF / 25 PQ iterations)",
            "pa_lance_iters": "partifact build --commit (LanceDB's iterations: 50 / 50)",
            "lancedb": "LanceDB createIndex (defaults: 50 / 50)"}
 med = st.median
-print("".join("    " + l for l in open(sys.argv[2])))
+for f in dict.fromkeys(files[0::2]):
+    print("".join("    " + l for l in open(f)))
 print("| data (P=256, M=16) | index build | seconds (median) | runs | vs LanceDB |")
 print("|---|---|---|---|---|")
 for ds in dict.fromkeys(r["data"] for r in rows):
