@@ -62,5 +62,8 @@ int pa_cmd_search(int argc, char **argv);
 int pa_cmd_groundtruth(int argc, char **argv);
 int pa_cmd_index_info(int argc, char **argv);
 int pa_cmd_export_rows(int argc, char **argv);
+/* tools/cmd_version.c: --version [--verbose] [--json]; corrected_from is the BLAS core the CLI
+ * replaced at start (NULL if none) */
+int pa_cli_version(int argc, char **argv, const char *corrected_from);
 
 #endif

@@ -40,3 +40,9 @@ set_tests_properties(encode_kill PROPERTIES LABELS "cli;crash")
 add_test(NAME index_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_kill.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/index_kill 12)
 set_tests_properties(index_kill PROPERTIES LABELS "cli;crash")
+
+# --version --verbose names the CPU and BLAS core; the core correction (re-exec) and its
+# switches; the same neighbours under Prescott, Haswell, default and corrected kernels
+add_test(NAME blas_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/blas_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/blas_cli)
+set_tests_properties(blas_cli PROPERTIES LABELS "unit;cli")
