@@ -7,12 +7,17 @@
 #   NAME  OPENBLAS_CORETYPE=NAME, forced (Haswell only with AVX2, SkylakeX only with AVX-512)
 # Then the cost of the re-exec: `partifact --version` REEXEC times with and without one
 # (PARTIFACT_BLAS_TEST_CORE=Prescott simulates a weak core where OpenBLAS picks a good one).
+# Then sgemm alone (bench/sgemm.c) SGEMM_RUNS times on 2 threads and 1, under OpenBLAS's
+# choice, forced Prescott and Haswell, and BLIS when BLIS names a libblis.so (Debian's, not a
+# partifact dependency: `apt-get download libblis4-openmp && dpkg-deb -x libblis4-*.deb DIR`,
+# then BLIS=DIR/usr/lib/x86_64-linux-gnu/blis-openmp/libblis.so.4).
 # Usage: bench/kernels_bench.sh [BUILD_DIR]; env RUNS (5), ROWS (200000), REEXEC (30),
-#        WORK (bench/out/kernels)
+#        SGEMM_RUNS (9), BLIS (unset), WORK (bench/out/kernels)
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 "$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
 RUNS=${RUNS:-5}; ROWS=${ROWS:-200000}; REEXEC=${REEXEC:-30}; WORK=${WORK:-bench/out/kernels}
+SGEMM_RUNS=${SGEMM_RUNS:-9}; BLIS=${BLIS:-}; HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
 unset OPENBLAS_CORETYPE PARTIFACT_BLAS_AUTO PARTIFACT_BLAS_TEST_CORE
 base="$WORK/base-$ROWS.fvecs"
@@ -56,6 +61,31 @@ for i in $(seq 1 "$REEXEC"); do
   echo "no-reexec $(t PARTIFACT_BLAS_TEST_CORE=Prescott PARTIFACT_BLAS_AUTO=0)"
   echo "reexec $(t PARTIFACT_BLAS_TEST_CORE=Prescott)"
 done > "$WORK/reexec.txt"
+# sgemm alone, by library and core
+OB_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp
+cc -O2 "$HERE/sgemm.c" -o "$WORK/sgemm-openblas" -L"$OB_DIR" -Wl,-rpath,"$OB_DIR" -lopenblas
+[ -z "$BLIS" ] || cc -O2 "$HERE/sgemm.c" -o "$WORK/sgemm-blis" "$BLIS" -Wl,-rpath,"$(dirname "$BLIS")" -fopenmp
+for i in $(seq 1 "$SGEMM_RUNS"); do
+  for th in 2 1; do
+    echo "openblas-default-$th $(OMP_NUM_THREADS=$th "$WORK/sgemm-openblas")"
+    echo "openblas-Prescott-$th $(OMP_NUM_THREADS=$th OPENBLAS_CORETYPE=Prescott "$WORK/sgemm-openblas")"
+    case $variants in *Haswell*)
+      echo "openblas-Haswell-$th $(OMP_NUM_THREADS=$th OPENBLAS_CORETYPE=Haswell "$WORK/sgemm-openblas")" ;;
+    esac
+    [ -z "$BLIS" ] || echo "blis-$th $(OMP_NUM_THREADS=$th BLIS_NUM_THREADS=$th "$WORK/sgemm-blis")"
+  done
+done > "$WORK/sgemm.txt"
+echo "load after sgemm: $(uptime)"
+python3 - "$WORK/sgemm.txt" <<'PY'
+import sys, statistics as st
+t = {}
+for l in open(sys.argv[1]):
+    k, v = l.split()
+    t.setdefault(k, []).append(float(v))
+print(f"\nsgemm 1024^3 GFLOP/s, medians of {len(next(iter(t.values())))} runs (min-max)")
+for k, v in t.items():
+    print(f"  {k}: {st.median(v):.1f} ({min(v):.1f}-{max(v):.1f})")
+PY
 python3 - "$results" "$WORK/reexec.txt" "$ROWS" <<'PY'
 import sys, statistics as st
 rows = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
