@@ -92,6 +92,7 @@ bench: bench-deps build
 	bench/artifact_bench.sh $(BUILD)
 	bench/finalize_bench.sh $(BUILD)
 	bench/index_bench.sh $(BUILD)
+	bench/kernels_bench.sh $(BUILD)
 	bench/table_bench.sh $(BUILD)
 
 install: build

@@ -6,6 +6,7 @@
 #        DATASETS ("gen fashion")
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
+"$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
 HERE=$(cd "$(dirname "$0")" && pwd)
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/backend}; DATASETS=${DATASETS:-"gen fashion"}
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)

@@ -9,6 +9,7 @@
 #        MEMORY (256MiB) RUNS (3) WORK (bench/out/finalize)
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
+"$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
 ROWS=${ROWS:-10M}; DIM=${DIM:-32}; PARTS=${PARTS:-1024}; M=${M:-16}; MEMORY=${MEMORY:-256MiB}
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/finalize}
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)

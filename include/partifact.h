@@ -612,8 +612,7 @@ PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
 /* Vector inputs (src/io): .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32   */
 /* ------------------------------------------------------------------------------------------ */
 
-typedef struct pa_vec_input pa_vec_input;
-
+/* pa_vec_input is declared above, with the IVF_PQ functions that take one. */
 typedef struct pa_vec_input_options {
     const char *column;   /* Lance datasets: the vector column (NULL: the only FSL column)   */
     int skip_invalid;     /* non-zero: rows with NaN/Inf are skipped and counted, not errors */
@@ -975,6 +974,73 @@ PA_API pa_status pa_ids_write_ex(const char *path, const uint64_t *ids, uint64_t
 PA_API pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char *rows_path,
                                             uint64_t shuffle_seed, uint64_t *rows_out,
                                             int replace);
+
+/* ------------------------------------------------------------------------------------------ */
+/* CPU and BLAS kernels (src/common/cpu.c)                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Every sgemm partifact calls (k-means, assignment, ground truth, search tables) runs in the
+ * BLAS it was built with, OpenBLAS. OpenBLAS chooses its kernels once, when it is loaded; on a
+ * CPU it does not recognise it may choose generic ones (e.g. "Prescott", SSE3 only, on an
+ * AVX-512 Xeon: sgemm about 6x below what the CPU allows). pa_blas_info tells whether that
+ * happened and what to do: set the environment variable PA_BLAS_CORETYPE_ENV to
+ * recommended_core BEFORE the library is loaded (in the shell, or by re-executing the program;
+ * the partifact CLI does the latter by itself, see README). */
+
+#define PA_BLAS_CORETYPE_ENV "OPENBLAS_CORETYPE"
+
+/* pa_cpu_info.features bits (each: the CPU has it and the operating system enables it). */
+#define PA_CPU_AVX2 (1u << 0)
+#define PA_CPU_FMA (1u << 1)
+#define PA_CPU_AVX512F (1u << 2)
+#define PA_CPU_AVX512BW (1u << 3)
+#define PA_CPU_AVX512VL (1u << 4)
+#define PA_CPU_AVX512DQ (1u << 5)
+#define PA_CPU_AVX512CD (1u << 6)
+#define PA_CPU_AVX512VNNI (1u << 7)
+
+/* Set size = sizeof(pa_cpu_info) before the call; the library fills the fields that fit in
+ * size (so a program built against an older header keeps working when the struct grows). */
+typedef struct pa_cpu_info {
+    size_t size;
+    char vendor[16];          /* "GenuineIntel", "AuthenticAMD", ...; "" if unknown        */
+    char model[64];           /* the brand string, e.g. "AMD EPYC 9B45"; "" if unknown      */
+    uint32_t features;        /* PA_CPU_* bits                                              */
+    char feature_names[128];  /* the same, space-separated: "avx2 fma avx512f ..."          */
+    uint32_t cpus;            /* online logical CPUs                                        */
+} pa_cpu_info;
+
+PA_API pa_status pa_cpu_info_get(pa_cpu_info *out);
+
+/* Set size = sizeof(pa_blas_info) before the call (as for pa_cpu_info). */
+typedef struct pa_blas_info {
+    size_t size;
+    char config[160];          /* openblas_get_config(): version and build options          */
+    char core[32];             /* openblas_get_corename(): the kernels in use, e.g. "Haswell" */
+    int threads;               /* threads sgemm runs on                                      */
+    char coretype_env[32];     /* PA_BLAS_CORETYPE_ENV now ("" if unset)                     */
+    int weak;                  /* 1: core is weaker than this CPU allows (see below)         */
+    char recommended_core[32]; /* the core this CPU allows, e.g. "SkylakeX" ("" if none)     */
+    char advice[224];          /* when weak: one sentence naming the variable to set; else "" */
+} pa_blas_info;
+
+PA_API pa_status pa_blas_info_get(pa_blas_info *out);
+
+/* The OpenBLAS core (its OPENBLAS_CORETYPE name) for a CPU with the given PA_CPU_* features:
+ * "SkylakeX" with AVX-512 F, BW, VL, DQ and CD; "Haswell" with AVX2 and FMA; NULL otherwise. */
+PA_API const char *pa_blas_core_for(uint32_t features);
+
+/* 1 if core (an OpenBLAS core name, any case) is weaker than the CPU with these features
+ * allows: a core without AVX2 kernels (Prescott, Nehalem, Sandybridge, Core2, Atom, the
+ * older AMD cores, ...) on a CPU for which pa_blas_core_for names one. Cores with AVX2 or
+ * AVX-512 kernels (Haswell, Zen, SkylakeX, Cooperlake, SapphireRapids) and names it does not
+ * know are not weak. */
+PA_API int pa_blas_core_is_weak(const char *core, uint32_t features);
+
+/* Measures sgemm (C = A B, n x n single-precision, row-major) in the BLAS as loaded: one
+ * warm-up, then the best of three; *gflops = 2 n^3 / seconds / 1e9. n in [16, 4096]. Takes
+ * 3 n^2 floats of memory and, at n = 1024, a fraction of a second. */
+PA_API pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops);
 
 #ifdef __cplusplus
 }

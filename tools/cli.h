@@ -78,5 +78,8 @@ int pa_cmd_table_info(int argc, char **argv);
 int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
                         const char *out, const pa_build_options *bo, const char *name,
                         bool replace, bool json);
+/* tools/cmd_version.c: --version [--verbose] [--json]; corrected_from is the BLAS core the CLI
+ * replaced at start (NULL if none) */
+int pa_cli_version(int argc, char **argv, const char *corrected_from);
 
 #endif

@@ -68,3 +68,8 @@ set_tests_properties(extreme_values_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME outputs_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/outputs_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/outputs_cli)
 set_tests_properties(outputs_cli PROPERTIES LABELS "unit;cli")
+# --version --verbose names the CPU and BLAS core; the core correction (re-exec) and its
+# switches; the same neighbours under Prescott, Haswell, default and corrected kernels
+add_test(NAME blas_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/blas_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/blas_cli)
+set_tests_properties(blas_cli PROPERTIES LABELS "unit;cli")
