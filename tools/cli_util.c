@@ -14,8 +14,16 @@ int pa_cli_fail(const char *cmd, pa_status st)
     /* library messages often start with the stage ("search: ..."); do not say it twice */
     if (strncmp(msg, cmd, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
         msg += n + 2;
-    fprintf(stderr, "partifact %s: %s\n", cmd, msg[0] ? msg : pa_status_name(st));
+    fprintf(stderr, "partifact %s: %s%s\n", cmd, msg[0] ? msg : pa_status_name(st),
+            st == PA_ERR_EXISTS ? " (--force replaces it)" : "");
     return PA_CLI_EXIT_FAIL;
+}
+
+int pa_cli_check_output(const char *cmd, const char *out, bool force, const char *dir_kind,
+                        const char *const *inputs, size_t n)
+{
+    pa_status st = pa_output_check(out, force, dir_kind, inputs, n);
+    return st == PA_OK ? 0 : pa_cli_fail(cmd, st);
 }
 
 int pa_cli_error(const char *cmd, const char *fmt, ...)

@@ -4,7 +4,8 @@
  * offset tables) and the schema in global buffer 0, and checks that every offset and size lies
  * inside the file. Pages are described but not read. A column whose type or encoding partifact
  * does not decode does not fail open: it is recorded as "not decodable" with the reason, and
- * only reading it fails (so one column of a table can be read whatever the others hold).
+ * only reading it fails (so one column of a table can be read whatever the others hold); a
+ * damaged file (contradicting offsets, sizes or counts) fails the open.
  * read(col, offset, n) then reads only the bytes those rows need:
  *   - full-zip pages (2.1/2.2) of fixed-width values: exactly the rows' bytes (one positioned
  *     read), with their control words (definition levels) when the column has nulls;
@@ -770,10 +771,12 @@ done:
 }
 
 /* Records why column ci cannot be read (the message of the failure st just set), so that
- * opening succeeds and only reading that column fails. */
+ * opening succeeds and only reading that column fails: for what partifact does not decode
+ * (PA_ERR_UNSUPPORTED). A damaged file (offsets, sizes, counts that contradict each other)
+ * still fails the open, so no count it claims sizes anything. */
 static pa_status mark_bad(col_info *c, pa_status st)
 {
-    if (st == PA_ERR_NOMEM)
+    if (st != PA_ERR_UNSUPPORTED)
         return st;
     c->bad = st;
     c->why = pa_strdup(pa_last_error(), "column message");
@@ -819,7 +822,21 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
             p->num_rows = cm->pages[pi]->length;
             st = parse_page(r, c, ci, pi, cm->pages[pi], cms, p);
             c->num_pages = pi + 1;
-            row += p->num_rows;
+            uint64_t flat_bytes;
+            if (st == PA_OK && __builtin_add_overflow(row, p->num_rows, &row))
+                st = pa_fail(PA_ERR_FORMAT, "%s: column %zu (\"%s\"): page %zu's %llu rows "
+                             "overflow the row count", r->name, ci, c->field.name, pi,
+                             (unsigned long long)p->num_rows);
+            /* flat values take their bytes: a page cannot claim more rows than its data
+             * holds, so no count read here sizes a buffer beyond the file (bitpacked pages
+             * are checked against their chunk table when read) */
+            else if (st == PA_OK && p->enc == ENC_FLAT &&
+                     (__builtin_mul_overflow(p->num_rows, (uint64_t)c->row_bytes, &flat_bytes) ||
+                      flat_bytes > p->data_size))
+                st = pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu (\"%s\") claims %llu "
+                             "rows of %zu bytes in %llu bytes of data", r->name, pi, ci,
+                             c->field.name, (unsigned long long)p->num_rows, c->row_bytes,
+                             (unsigned long long)p->data_size);
         }
         pa__lancepb__column_metadata__free_unpacked(cm, NULL);
         if (st == PA_OK && row != r->num_rows)
@@ -850,12 +867,7 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
     r->name = r->path;
     pa_status st = PA_OK;
     uint8_t *region = NULL;
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
-        st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        goto fail;
-    }
-    if ((st = pa_file_size(r->fd, path, &r->file_size)) != PA_OK)
+    if ((st = pa_open_input(path, &r->fd, &r->file_size)) != PA_OK)
         goto fail;
     if (r->file_size < PA_LANCE_FOOTER_BYTES) {
         st = pa_fail(PA_ERR_FORMAT,
