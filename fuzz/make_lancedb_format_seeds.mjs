@@ -6,25 +6,14 @@
 import {createRequire} from 'node:module';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
+import {fixedSizeList} from '../tests/interop/values.mjs';
 
 const [dir, out] = process.argv.slice(2);
 const req = createRequire(path.join(path.resolve(dir), 'package.json'));
 const lancedb = await import(pathToFileURL(req.resolve('@lancedb/lancedb')).href);
 const arrow = await import(pathToFileURL(req.resolve('apache-arrow')).href);
 const n = 40;
-const fsl = (child, dim, data, valid) => {
-  const c = arrow.makeData({type: child, length: n * dim, data});
-  const type = new arrow.FixedSizeList(dim, new arrow.Field('item', child, true));
-  const opts = {type, length: n, child: c};
-  if (valid) {
-    const bm = new Uint8Array(Math.ceil(n / 8));
-    let nulls = 0;
-    for (let k = 0; k < n; k++) if (valid(k)) bm[k >> 3] |= 1 << (k & 7); else nulls++;
-    opts.nullBitmap = bm;
-    opts.nullCount = nulls;
-  }
-  return arrow.makeVector(arrow.makeData(opts));
-};
+const fsl = (child, dim, data, valid) => fixedSizeList(arrow, child, dim, n, data, valid);
 const f32 = (dim) => new Float32Array(n * dim).map((_, k) => (k % 97) / 7);
 const cols = {
   seq: arrow.makeVector(new BigUint64Array(n).map((_, k) => BigInt(k))),

@@ -24,19 +24,7 @@ const ROWS = Number(rowsArg);
 const f16bits = (i, j) => 0x3c00 + ((i * 3 + j) % 2048);
 const f64val = (i, j) => i * 0.25 + j / 8 - 100;
 
-function fsl(child, dim, n, data, valid) {
-  const c = arrow.makeData({type: child, length: n * dim, data});
-  const type = new arrow.FixedSizeList(dim, new arrow.Field('item', child, true));
-  const opts = {type, length: n, child: c};
-  if (valid) {
-    const bm = new Uint8Array(Math.ceil(n / 8));
-    let nulls = 0;
-    for (let k = 0; k < n; k++) if (valid(k)) bm[k >> 3] |= 1 << (k & 7); else nulls++;
-    opts.nullBitmap = bm;
-    opts.nullCount = nulls;
-  }
-  return arrow.makeVector(arrow.makeData(opts));
-}
+const fsl = (child, dim, n, data, valid) => V.fixedSizeList(arrow, child, dim, n, data, valid);
 
 function part(first, n, fragment) {
   const cols = {};
