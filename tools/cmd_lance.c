@@ -63,12 +63,13 @@ static int info_file(const char *path, bool json, bool pages, bool check)
         const char *problem = pa_lance_reader_column_problem(r, i);
         size_t np = pa_lance_reader_num_pages(r, i);
         uint64_t bytes = 0;
-        size_t minib = 0;
+        size_t minib = 0, fullzip = 0;
         for (size_t p = 0; p < np; p++) {
             pa_lance_page_info pi;
             pa_lance_reader_page(r, i, p, &pi);
             bytes += pi.bytes;
             minib += pi.layout[0] == 'm';
+            fullzip += pi.layout[0] == 'f';
         }
         if (json) {
             printf("%s{\"name\":", i ? "," : "");
@@ -83,8 +84,10 @@ static int info_file(const char *path, bool json, bool pages, bool check)
         } else if (problem) {
             printf("  %-16s %-28s not decodable: %s\n", f.name, tname, problem);
         } else {
-            printf("  %-16s %-28s %6zu pages (%zu mini-block, %zu full-zip), %llu bytes\n", f.name,
-                   tname, np, minib, np - minib, (unsigned long long)bytes);
+            printf("  %-16s %-28s %6zu pages (%zu mini-block, %zu full-zip, %zu other), %llu "
+                   "bytes\n",
+                   f.name, tname, np, minib, fullzip, np - minib - fullzip,
+                   (unsigned long long)bytes);
             for (size_t p = 0; pages && p < np; p++) {
                 pa_lance_page_info pi;
                 pa_lance_reader_page(r, i, p, &pi);

@@ -184,6 +184,13 @@ static void check_file(const char *file, const char *want_version)
                pa_lance_reader_bytes_read(r) - before == 3072,
            "%s: one row of v768 read %llu bytes, expected 3072", file,
            (unsigned long long)(pa_lance_reader_bytes_read(r) - before));
+    /* one nullable vector of 128 floats: its bytes and one control word (2.1, 2.2: full-zip)
+     * or one byte of the validity bitmap (2.0) */
+    before = pa_lance_reader_bytes_read(r);
+    EXPECT(pa_lance_reader_read_valid(r, idx[10], n / 2, 1, buf, valid) == PA_OK &&
+               pa_lance_reader_bytes_read(r) - before == 513,
+           "%s: one row of nv128 read %llu bytes, expected 513", file,
+           (unsigned long long)(pa_lance_reader_bytes_read(r) - before));
 done:
     free(seq);
     free(buf);
