@@ -1,6 +1,7 @@
 // Writes tiny LanceDB tables in Lance file formats 2.0, 2.1 and 2.2 whose data files seed the
 // Lance file fuzz target: fixed-size lists of float32 / float16 / float64 / uint8 (mini-block
-// and full-zip), nullable vectors (some null, all null), bit-packed and flat uint64 / uint32,
+// and full-zip), nullable vectors (some null, all null), bit-packed, flat, run-length encoded
+// and constant uint64 / uint32,
 // and a string column the reader must skip.
 // Usage: node make_lancedb_format_seeds.mjs LANCEDB_DIR DIR
 import {createRequire} from 'node:module';
@@ -19,6 +20,8 @@ const cols = {
   seq: arrow.makeVector(new BigUint64Array(n).map((_, k) => BigInt(k))),
   id: arrow.makeVector(new BigUint64Array(n).map((_, k) => BigInt(k) * 0x9E3779B97F4A7C15n % (1n << 64n))),
   part: arrow.makeVector(new Uint32Array(n).map((_, k) => k % 13)),
+  runs: arrow.makeVector(new BigUint64Array(n).map((_, k) => BigInt(k >> 4))),
+  k7: arrow.makeVector(new Uint32Array(n).fill(7)),
   v4: fsl(new arrow.Float32(), 4, f32(4)),
   h4: fsl(new arrow.Float16(), 4, new Uint16Array(n * 4).map((_, k) => 0x3c00 + k)),
   d4: fsl(new arrow.Float64(), 4, new Float64Array(n * 4).map((_, k) => k / 8)),

@@ -37,14 +37,16 @@
 
 typedef enum value_enc {
     ENC_FLAT = 1,    /* raw values (scalars or fixed-size-list items) */
-    ENC_BITPACK = 2  /* FastLanes inline bitpacking, 1024 values per chunk */
+    ENC_BITPACK = 2, /* FastLanes inline bitpacking, 1024 values per chunk */
+    ENC_RLE = 3      /* runs: the run values, then one u8 length per run (two chunk buffers) */
 } value_enc;
 
 typedef enum page_kind {
     PK_MINIBLOCK = 1, /* 2.1/2.2 mini-block chunks */
     PK_FULLZIP = 2,   /* 2.1/2.2 full-zip rows */
     PK_FLAT20 = 3,    /* 2.0 flat buffer (and validity bitmap) */
-    PK_ALLNULL = 4    /* every row null, no data */
+    PK_ALLNULL = 4,   /* every row null, no data */
+    PK_CONST = 5      /* every row the same value, kept in the page description */
 } page_kind;
 
 typedef struct chunk_table {
@@ -67,6 +69,7 @@ typedef struct page_info {
     uint64_t data_off, data_size; /* full-zip: the rows; mini-block: the chunks; 2.0: values */
     uint64_t meta_off, meta_size; /* mini-block chunk table; 2.0: validity bitmap (0: none) */
     _Atomic(chunk_table *) chunks; /* mini-block: loaded on first use */
+    uint8_t constant[32];          /* PK_CONST: the value (row_bytes bytes) */
 } page_info;
 
 typedef struct col_info {
@@ -167,9 +170,19 @@ static const char *scheme_name(int scheme)
     return scheme == 1 ? "lz4" : scheme == 2 ? "zstd" : "unknown";
 }
 
+/* Bits per value of an uncompressed Flat encoding, 0 for anything else. */
+static uint64_t flat_bits(const Pa__Lancepb__CompressiveEncoding *e)
+{
+    if (!e || e->compression_case != PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+        (e->flat->data && e->flat->data->scheme != 0))
+        return 0;
+    return e->flat->bits_per_value;
+}
+
 /* Decides how a page's values are encoded, accepting only what read() can decode for the
  * column's type: Flat (scalar) / FixedSizeList{dim, Flat} (lists) / InlineBitpacking
- * (unsigned integers, mini-block only). */
+ * (unsigned integers, mini-block only) / Rle of Flat values with u8 lengths (scalars,
+ * mini-block only). */
 static pa_status classify_values(const pa_lance_reader *r, const col_info *c, size_t ci,
                                  size_t pi, const Pa__Lancepb__CompressiveEncoding *e,
                                  bool miniblock, value_enc *out)
@@ -230,6 +243,12 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
         *out = ENC_BITPACK;
         return PA_OK;
     }
+    if (!c->is_list && miniblock && items &&
+        items->compression_case == PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE &&
+        flat_bits(items->rle->values) == c->item_bits && flat_bits(items->rle->run_lengths) == 8) {
+        *out = ENC_RLE;
+        return PA_OK;
+    }
     return pa_fail(PA_ERR_UNSUPPORTED,
                    "%s: page %zu of column %zu (\"%s\") uses encoding \"%s\", which partifact "
                    "does not read",
@@ -244,15 +263,6 @@ static bool layers_simple(size_t n, const Pa__Lancepb__RepDefLayer *layers, bool
         return false;
     *nullable = layers[0] == PA__LANCEPB__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM;
     return *nullable || layers[0] == PA__LANCEPB__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
-}
-
-/* Bits per value of an uncompressed Flat encoding, 0 for anything else. */
-static uint64_t flat_bits(const Pa__Lancepb__CompressiveEncoding *e)
-{
-    if (!e || e->compression_case != PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
-        (e->flat->data && e->flat->data->scheme != 0))
-        return 0;
-    return e->flat->bits_per_value;
 }
 
 /* How the definition levels of a nullable mini-block page are compressed: FastLanes u16 at a
@@ -335,12 +345,12 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
             goto done;
         if (nullable && (st = classify_def(r, c, ci, pi, mb->def_compression, p)) != PA_OK)
             goto done;
-        if (mb->num_buffers != 1 || pg->n_buffer_offsets < 2) {
+        if (mb->num_buffers != (p->enc == ENC_RLE ? 2u : 1u) || pg->n_buffer_offsets < 2) {
             st = pa_fail(PA_ERR_UNSUPPORTED,
                          "%s: page %zu of column %zu (\"%s\") is a mini-block page with %llu "
-                         "value buffers and %zu page buffers; partifact reads 1 and 2",
+                         "value buffers and %zu page buffers; partifact reads %u and 2",
                          r->name, pi, ci, c->field.name, (unsigned long long)mb->num_buffers,
-                         pg->n_buffer_offsets);
+                         pg->n_buffer_offsets, p->enc == ENC_RLE ? 2u : 1u);
             goto done;
         }
         if (mb->num_items != pg->length) {
@@ -394,6 +404,15 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
         p->kind = PK_FULLZIP;
         p->data_off = pg->buffer_offsets[0];
         p->data_size = pg->buffer_sizes[0];
+    } else if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT &&
+               layout->all_null_layout->inline_value.len != 0 &&
+               layout->all_null_layout->inline_value.len == c->row_bytes &&
+               c->row_bytes <= sizeof p->constant &&
+               layers_simple(layout->all_null_layout->n_layers, layout->all_null_layout->layers,
+                             &nullable) &&
+               !nullable) {
+        p->kind = PK_CONST; /* 2.2's constant layout: every row this one value */
+        memcpy(p->constant, layout->all_null_layout->inline_value.data, c->row_bytes);
     } else if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT &&
                layout->all_null_layout->inline_value.len == 0 &&
                layers_simple(layout->all_null_layout->n_layers, layout->all_null_layout->layers,
@@ -1157,7 +1176,8 @@ static pa_status decode_chunk(pa_lance_reader *r, size_t ci, size_t pi, size_t k
     const col_info *c = &r->cols[ci];
     const page_info *p = &c->pages[pi];
     bool has_def = p->def_width || p->def_raw || p->def_inline || p->def_rle;
-    uint64_t hdr = 2 + (has_def ? 2 : 0) + (p->large_chunk ? 4 : 2);
+    unsigned nb = p->enc == ENC_RLE ? 2 : 1, sw = p->large_chunk ? 4 : 2;
+    uint64_t hdr = 2 + (has_def ? 2 : 0) + (uint64_t)nb * sw;
     hdr = (hdr + MINIBLOCK_ALIGN - 1) / MINIBLOCK_ALIGN * MINIBLOCK_ALIGN;
     uint64_t levels = chunk_bytes >= 2 ? pa_ld16(chunk) : 0;
     if (chunk_bytes < hdr || levels != (has_def ? nv : 0))
@@ -1168,9 +1188,11 @@ static pa_status decode_chunk(pa_lance_reader *r, size_t ci, size_t pi, size_t k
                        (unsigned long long)(has_def ? nv : 0));
     uint64_t def_size = has_def ? pa_ld16(chunk + 2) : 0;
     const uint8_t *szp = chunk + 2 + (has_def ? 2 : 0);
-    uint64_t size = p->large_chunk ? pa_ld32(szp) : pa_ld16(szp);
+    uint64_t size = sw == 4 ? pa_ld32(szp) : pa_ld16(szp);
+    uint64_t size2 = nb == 2 ? (sw == 4 ? pa_ld32(szp + 4) : pa_ld16(szp + 2)) : 0;
     uint64_t def_pad = (def_size + MINIBLOCK_ALIGN - 1) / MINIBLOCK_ALIGN * MINIBLOCK_ALIGN;
-    if (hdr + def_pad + size > chunk_bytes) {
+    uint64_t size_pad = (size + MINIBLOCK_ALIGN - 1) / MINIBLOCK_ALIGN * MINIBLOCK_ALIGN;
+    if (hdr + def_pad + (nb == 2 ? size_pad + size2 : size) > chunk_bytes) {
         char defs[64] = "";
         if (has_def)
             snprintf(defs, sizeof defs, "null flags of %llu bytes and ",
@@ -1198,7 +1220,27 @@ static pa_status decode_chunk(pa_lance_reader *r, size_t ci, size_t pi, size_t k
     } else if (valid) {
         memset(valid, 1, (size_t)(to - from));
     }
-    if (p->enc == ENC_FLAT) {
+    if (p->enc == ENC_RLE) {
+        /* run values (size bytes), then one u8 length per run (size2 bytes) */
+        const uint8_t *lens = vals + size_pad;
+        uint64_t vb = c->row_bytes, runs = size / vb, at = 0;
+        if (size % vb || size2 < runs)
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: chunk %zu of page %zu of column %zu: %llu bytes of run values and "
+                           "%llu run lengths do not match",
+                           r->name, k, pi, ci, (unsigned long long)size,
+                           (unsigned long long)size2);
+        for (uint64_t q = 0; q < runs && at < to; q++) {
+            for (uint64_t i = PA_MAX(at, from); i < PA_MIN(at + lens[q], to); i++)
+                memcpy(out + (i - from) * vb, vals + q * vb, (size_t)vb);
+            at += lens[q];
+        }
+        if (at < to)
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: chunk %zu of page %zu of column %zu: runs cover %llu of its %llu "
+                           "values",
+                           r->name, k, pi, ci, (unsigned long long)at, (unsigned long long)nv);
+    } else if (p->enc == ENC_FLAT) {
         if (size < nv * c->row_bytes)
             return pa_fail(PA_ERR_FORMAT,
                            "%s: chunk %zu of page %zu of column %zu: %llu bytes for %llu values "
@@ -1400,6 +1442,12 @@ static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint
             break;
         case PK_MINIBLOCK: st = read_miniblock(r, col, pi, s, e, dst, v); break;
         case PK_FLAT20: st = read_flat20(r, col, pi, s, e, dst, v); break;
+        case PK_CONST:
+            for (uint64_t i = 0; i < e - s; i++)
+                memcpy(dst + i * c->row_bytes, p->constant, c->row_bytes);
+            if (v)
+                memset(v, 1, (size_t)(e - s));
+            break;
         case PK_ALLNULL:
             if (!v)
                 return null_row(r, col, p->first_row + s);
@@ -1446,10 +1494,13 @@ pa_status pa_lance_reader_page(const pa_lance_reader *r, size_t col, size_t i,
     case PK_MINIBLOCK: out->layout = p->large_chunk ? "mini-block (2.2 large chunks)" : "mini-block"; break;
     case PK_FULLZIP: out->layout = "full-zip"; break;
     case PK_FLAT20: out->layout = "2.0 array"; break;
+    case PK_CONST: out->layout = "constant"; break;
     default: out->layout = "all-null"; break;
     }
-    if (p->kind == PK_ALLNULL)
+    if (p->kind == PK_ALLNULL || p->kind == PK_CONST)
         out->encoding = "none";
+    else if (p->enc == ENC_RLE)
+        out->encoding = nulls ? "rle, with nulls" : "rle";
     else if (p->enc == ENC_BITPACK)
         out->encoding = nulls ? "inline_bitpacking, with nulls" : "inline_bitpacking";
     else

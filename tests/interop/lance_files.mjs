@@ -2,7 +2,8 @@
 // t21.lance, t22.lance (dataStorageVersion 2.0 / 2.1 / 2.2) and tdefault.lance (LanceDB's
 // default), each in three fragments (createTable, then two adds) of ROWS rows in all.
 // Columns (row i of the table; formulas in values.mjs / values.h):
-//   seq uint64 = i; id uint64 = id(i); u32 uint32 = part(i);
+//   seq uint64 = i; id uint64 = id(i); u32 uint32 = part(i); runs uint64 = floor(i / 8)
+//   (run-length encoded); k7 uint32 = 7 (a constant page in 2.2);
 //   v8, v128, v768: fixed_size_list<float32> vec(i, j); u8: fixed_size_list<uint8,32> code(i, j);
 //   f16: fixed_size_list<float16,16> raw bits f16bits(i, j); f64: fixed_size_list<float64,16>
 //   f64val(i, j); nv8, nv128: nullable fixed_size_list<float32> vec(i, j), null when i % 5 == 3;
@@ -31,6 +32,8 @@ function part(first, n, fragment) {
   cols.seq = arrow.makeVector(new BigUint64Array(n).map((_, k) => BigInt(first + k)));
   cols.id = arrow.makeVector(new BigUint64Array(n).map((_, k) => V.id(first + k)));
   cols.u32 = arrow.makeVector(new Uint32Array(n).map((_, k) => V.part(first + k)));
+  cols.runs = arrow.makeVector(new BigUint64Array(n).map((_, k) => BigInt(Math.floor((first + k) / 8))));
+  cols.k7 = arrow.makeVector(new Uint32Array(n).fill(7));
   const floats = (dim) => {
     const a = new Float32Array(n * dim);
     for (let k = 0; k < n; k++) for (let j = 0; j < dim; j++) a[k * dim + j] = V.vec(first + k, j);
