@@ -207,8 +207,10 @@ PA_API const char *pa_lance_reader_column_problem(const pa_lance_reader *r, size
 /* The file format version: 2.0, 2.1 or 2.2. */
 PA_API void pa_lance_reader_version(const pa_lance_reader *r, unsigned *major, unsigned *minor);
 
-/* One page of a column, for inspection: layout "mini-block" or "full-zip", value encoding
- * "flat" or "inline_bitpacking", its rows and where its data lies. */
+/* One page of a column, for inspection: layout "mini-block", "mini-block (2.2 large chunks)",
+ * "full-zip", "2.0 array", "constant" or "all-null"; value encoding "flat",
+ * "inline_bitpacking", "rle" (", with nulls" when the page has null flags) or "none"; its rows
+ * and where its data lies. */
 typedef struct pa_lance_page_info {
     uint64_t first_row, num_rows;
     uint64_t offset, bytes;
