@@ -2,7 +2,7 @@
 // Lance file fuzz target: fixed-size lists of float32 / float16 / float64 / uint8 (mini-block
 // and full-zip), nullable vectors (some null, all null), bit-packed, flat, run-length encoded
 // and constant uint64 / uint32,
-// and a string column the reader must skip.
+// a string column the reader must skip, and zstd / lz4 compressed pages.
 // Usage: node make_lancedb_format_seeds.mjs LANCEDB_DIR DIR
 import {createRequire} from 'node:module';
 import path from 'node:path';
@@ -35,4 +35,14 @@ const db = await lancedb.connect(out);
 for (const ver of ['2.0', '2.1', '2.2'])
   await db.createTable('f' + ver.replace('.', ''), new arrow.Table(cols),
                        {mode: 'overwrite', storageOptions: {new_table_data_storage_version: ver}});
+// and zstd / lz4 compressed uint64 pages (asked for in the field metadata; 1100 rows, so that
+// LanceDB compresses them) in table fz (2.2)
+const m = 1100;
+const big = new arrow.Table({z: arrow.makeVector(new BigUint64Array(m).map((_, k) => BigInt(k) * 1000n)),
+                             l: arrow.makeVector(new BigUint64Array(m).map((_, k) => BigInt(k) * 1000n))});
+const ask = {z: 'zstd', l: 'lz4'};
+const zschema = new arrow.Schema(big.schema.fields.map((f) => new arrow.Field(
+  f.name, f.type, f.nullable, new Map([['lance-encoding:compression', ask[f.name]]]))));
+await db.createTable('fz', new arrow.Table(big.batches.map((b) => new arrow.RecordBatch(zschema, b.data))),
+                     {mode: 'overwrite', storageOptions: {new_table_data_storage_version: '2.2'}});
 console.log('format seeds written');

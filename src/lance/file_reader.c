@@ -23,10 +23,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <lz4.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #define MINIBLOCK_ALIGN 8
 #define MINIBLOCK_MAX_CHUNK_VALUES 32768 /* 4 bits of log2 in the chunk table */
@@ -38,7 +40,8 @@
 typedef enum value_enc {
     ENC_FLAT = 1,    /* raw values (scalars or fixed-size-list items) */
     ENC_BITPACK = 2, /* FastLanes inline bitpacking, 1024 values per chunk */
-    ENC_RLE = 3      /* runs: the run values, then one u8 length per run (two chunk buffers) */
+    ENC_RLE = 3,     /* runs: the run values, then one u8 length per run (two chunk buffers) */
+    ENC_BSS = 4      /* byte stream split: byte b of value i at b * n + i */
 } value_enc;
 
 typedef enum page_kind {
@@ -64,12 +67,15 @@ typedef struct page_info {
     bool def_raw;         /* mini-block with nulls: def levels as raw u16 */
     bool def_inline;      /* mini-block with nulls: FastLanes blocks, each after its u16 width */
     bool def_rle;         /* mini-block with nulls: runs (u64 bytes of u16 values, u8 lengths) */
+    int general;          /* mini-block: 1 lz4 / 2 zstd compresses each chunk's first value
+                           * buffer (General around the value encoding); 0 none */
     unsigned ctrl_bytes;  /* full-zip with nulls: bytes of control word before each row */
     unsigned def_bits;    /* full-zip with nulls: def bits of the control word */
     uint64_t data_off, data_size; /* full-zip: the rows; mini-block: the chunks; 2.0: values */
     uint64_t meta_off, meta_size; /* mini-block chunk table; 2.0: validity bitmap (0: none) */
     _Atomic(chunk_table *) chunks; /* mini-block: loaded on first use */
     uint8_t constant[32];          /* PK_CONST: the value (row_bytes bytes) */
+    char enc_name[48];             /* the value encoding, for pa_lance_reader_page */
 } page_info;
 
 typedef struct col_info {
@@ -185,9 +191,16 @@ static uint64_t flat_bits(const Pa__Lancepb__CompressiveEncoding *e)
  * mini-block only). */
 static pa_status classify_values(const pa_lance_reader *r, const col_info *c, size_t ci,
                                  size_t pi, const Pa__Lancepb__CompressiveEncoding *e,
-                                 bool miniblock, value_enc *out)
+                                 bool miniblock, value_enc *out, int *general)
 {
     const Pa__Lancepb__CompressiveEncoding *items = e;
+    if (!c->is_list && miniblock && general && e &&
+        e->compression_case == PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL &&
+        e->general->compression &&
+        (e->general->compression->scheme == 1 || e->general->compression->scheme == 2)) {
+        *general = e->general->compression->scheme;
+        items = e = e->general->values;
+    }
     if (c->is_list) {
         if (!e || e->compression_case !=
                       PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST)
@@ -241,6 +254,13 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
                            r->name, pi, ci, c->field.name,
                            scheme_name(items->inline_bitpacking->values->scheme));
         *out = ENC_BITPACK;
+        return PA_OK;
+    }
+    if (!c->is_list && miniblock && items &&
+        items->compression_case ==
+            PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_BYTE_STREAM_SPLIT &&
+        flat_bits(items->byte_stream_split->values) == c->item_bits) {
+        *out = ENC_BSS;
         return PA_OK;
     }
     if (!c->is_list && miniblock && items &&
@@ -341,7 +361,8 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
         }
         /* the value encoding first: an encoding we do not read (rle, ...) is named as such,
          * rather than by the buffer layout it brings */
-        if ((st = classify_values(r, c, ci, pi, mb->value_compression, true, &p->enc)) != PA_OK)
+        if ((st = classify_values(r, c, ci, pi, mb->value_compression, true, &p->enc,
+                                  &p->general)) != PA_OK)
             goto done;
         if (nullable && (st = classify_def(r, c, ci, pi, mb->def_compression, p)) != PA_OK)
             goto done;
@@ -383,7 +404,8 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
                          r->name, pi, ci, c->field.name, fz->bits_per_value, c->row_bytes * 8);
             goto done;
         }
-        if ((st = classify_values(r, c, ci, pi, fz->value_compression, false, &p->enc)) != PA_OK)
+        if ((st = classify_values(r, c, ci, pi, fz->value_compression, false, &p->enc,
+                                  NULL)) != PA_OK)
             goto done;
         p->def_bits = fz->bits_def;
         p->ctrl_bytes = (fz->bits_def + 7) / 8;
@@ -617,6 +639,16 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
         st = parse_layout20(r, c, ci, pi, pg, any, p);
     else
         st = parse_layout21(r, c, ci, pi, pg, any, p);
+    if (st == PA_OK) {
+        static const char *const names[] = {"none", "flat", "inline_bitpacking", "rle",
+                                            "byte_stream_split"};
+        bool nulls = p->def_width || p->def_raw || p->def_inline || p->def_rle ||
+                     p->ctrl_bytes || (p->kind == PK_FLAT20 && p->meta_size);
+        bool data = p->kind != PK_ALLNULL && p->kind != PK_CONST;
+        snprintf(p->enc_name, sizeof p->enc_name, "%s%s%s",
+                 !data ? "" : p->general == 1 ? "lz4 of " : p->general == 2 ? "zstd of " : "",
+                 names[data ? p->enc : 0], nulls ? ", with nulls" : "");
+    }
     pa__lancepb__any__free_unpacked(any, NULL);
     return st;
 }
@@ -1163,6 +1195,55 @@ bad:
                    r->name, k, pi, ci, (unsigned long long)def_size, (unsigned long long)nv);
 }
 
+static pa_status decode_values(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
+                               const uint8_t *vals, uint64_t size, const uint8_t *lens,
+                               uint64_t size2, uint64_t nv, uint64_t from, uint64_t to,
+                               uint8_t *out, const uint8_t *valid);
+
+/* Decompresses a General buffer: lz4 (scheme 1: u32 size, then an LZ4 block) or zstd (scheme
+ * 2: u64 size, then a zstd frame; or a bare frame) into a fresh buffer of at most cap bytes. */
+static pa_status decompress_general(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
+                                    int scheme, const uint8_t *src, uint64_t n, uint64_t cap,
+                                    uint8_t **out, uint64_t *out_n)
+{
+    bool zstd = scheme == 2;
+    unsigned pre = zstd ? (n >= 4 && pa_ld32(src) == ZSTD_MAGICNUMBER ? 0 : 8) : 4;
+    uint64_t want = n < pre ? UINT64_MAX : pre == 8 ? pa_ld64(src) : pre == 4 ? pa_ld32(src) : 0;
+    if (zstd && pre == 0) {
+        unsigned long long fs = ZSTD_getFrameContentSize(src, (size_t)n);
+        want = fs == ZSTD_CONTENTSIZE_UNKNOWN || fs == ZSTD_CONTENTSIZE_ERROR ? UINT64_MAX : fs;
+    }
+    if (want > cap || n > INT32_MAX)
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: chunk %zu of page %zu of column %zu: %s buffer of %llu bytes claims "
+                       "%llu bytes of values, more than the chunk's %llu",
+                       r->name, k, pi, ci, zstd ? "zstd" : "lz4", (unsigned long long)n,
+                       (unsigned long long)want, (unsigned long long)cap);
+    uint8_t *dst = pa_malloc((size_t)want + 1, "decompressed chunk");
+    if (!dst)
+        return PA_ERR_NOMEM;
+    bool ok;
+    if (zstd) {
+        size_t got = ZSTD_decompress(dst, (size_t)want, src + pre, (size_t)(n - pre));
+        ok = !ZSTD_isError(got) && got == want;
+    } else {
+        int got = LZ4_decompress_safe((const char *)src + pre, (char *)dst, (int)(n - pre),
+                                      (int)want);
+        ok = got >= 0 && (uint64_t)got == want;
+    }
+    if (!ok) {
+        free(dst);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: chunk %zu of page %zu of column %zu: the %s buffer of %llu bytes does "
+                       "not decompress to its %llu bytes",
+                       r->name, k, pi, ci, zstd ? "zstd" : "lz4", (unsigned long long)n,
+                       (unsigned long long)want);
+    }
+    *out = dst;
+    *out_n = want;
+    return PA_OK;
+}
+
 /* Decodes values [from, to) of one mini-block chunk (holding nv values) into out, and their
  * null flags into valid (NULL: a null is an error; first_row names it). Chunk header: u16
  * number of levels, u16 size of the def levels (when the page has them), then the size of
@@ -1220,9 +1301,33 @@ static pa_status decode_chunk(pa_lance_reader *r, size_t ci, size_t pi, size_t k
     } else if (valid) {
         memset(valid, 1, (size_t)(to - from));
     }
+    const uint8_t *lens = vals + size_pad; /* RLE run lengths: the second buffer */
+    uint8_t *dec = NULL;
+    if (p->general) {
+        /* General: the first value buffer is lz4 or zstd compressed; it decompresses to at most
+         * the chunk's values (a bit-packed chunk: its width word and 1024 values) */
+        uint64_t cap = nv * c->row_bytes + 8 + FASTLANES_BLOCK * 8;
+        if ((st = decompress_general(r, ci, pi, k, p->general, vals, size, cap, &dec, &size)) !=
+            PA_OK)
+            return st;
+        vals = dec;
+    }
+    st = decode_values(r, ci, pi, k, vals, size, lens, size2, nv, from, to, out, valid);
+    free(dec);
+    return st;
+}
+
+/* Decodes values [from, to) of a chunk's value buffer (size bytes; for RLE the run lengths in
+ * lens, size2 of them) into out, zeroing null rows (valid). */
+static pa_status decode_values(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
+                               const uint8_t *vals, uint64_t size, const uint8_t *lens,
+                               uint64_t size2, uint64_t nv, uint64_t from, uint64_t to,
+                               uint8_t *out, const uint8_t *valid)
+{
+    const col_info *c = &r->cols[ci];
+    const page_info *p = &c->pages[pi];
     if (p->enc == ENC_RLE) {
         /* run values (size bytes), then one u8 length per run (size2 bytes) */
-        const uint8_t *lens = vals + size_pad;
         uint64_t vb = c->row_bytes, runs = size / vb, at = 0;
         if (size % vb || size2 < runs)
             return pa_fail(PA_ERR_FORMAT,
@@ -1240,6 +1345,17 @@ static pa_status decode_chunk(pa_lance_reader *r, size_t ci, size_t pi, size_t k
                            "%s: chunk %zu of page %zu of column %zu: runs cover %llu of its %llu "
                            "values",
                            r->name, k, pi, ci, (unsigned long long)at, (unsigned long long)nv);
+    } else if (p->enc == ENC_BSS) {
+        uint64_t vb = c->row_bytes;
+        if (size < nv * vb)
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: chunk %zu of page %zu of column %zu: %llu bytes of split streams "
+                           "for %llu values of %llu bytes",
+                           r->name, k, pi, ci, (unsigned long long)size, (unsigned long long)nv,
+                           (unsigned long long)vb);
+        for (uint64_t i = from; i < to; i++)
+            for (uint64_t q = 0; q < vb; q++)
+                out[(i - from) * vb + q] = vals[q * nv + i];
     } else if (p->enc == ENC_FLAT) {
         if (size < nv * c->row_bytes)
             return pa_fail(PA_ERR_FORMAT,
@@ -1484,27 +1600,20 @@ pa_status pa_lance_reader_page(const pa_lance_reader *r, size_t col, size_t i,
     if (col >= r->num_cols || i >= pa_lance_reader_num_pages(r, col))
         return pa_fail(PA_ERR_RANGE, "%s: page %zu of column %zu does not exist", r->name, i, col);
     const page_info *p = &r->cols[col].pages[i];
-    bool nulls = p->def_width || p->def_raw || p->def_inline || p->def_rle || p->ctrl_bytes ||
-                 (p->kind == PK_FLAT20 && p->meta_size);
     out->first_row = p->first_row;
     out->num_rows = p->num_rows;
     out->offset = p->data_off;
     out->bytes = p->data_size + (p->kind == PK_FULLZIP ? 0 : p->meta_size);
     switch (p->kind) {
-    case PK_MINIBLOCK: out->layout = p->large_chunk ? "mini-block (2.2 large chunks)" : "mini-block"; break;
+    case PK_MINIBLOCK:
+        out->layout = p->large_chunk ? "mini-block (2.2 large chunks)" : "mini-block";
+        break;
     case PK_FULLZIP: out->layout = "full-zip"; break;
     case PK_FLAT20: out->layout = "2.0 array"; break;
     case PK_CONST: out->layout = "constant"; break;
     default: out->layout = "all-null"; break;
     }
-    if (p->kind == PK_ALLNULL || p->kind == PK_CONST)
-        out->encoding = "none";
-    else if (p->enc == ENC_RLE)
-        out->encoding = nulls ? "rle, with nulls" : "rle";
-    else if (p->enc == ENC_BITPACK)
-        out->encoding = nulls ? "inline_bitpacking, with nulls" : "inline_bitpacking";
-    else
-        out->encoding = nulls ? "flat, with nulls" : "flat";
+    out->encoding = p->enc_name;
     return PA_OK;
 }
 

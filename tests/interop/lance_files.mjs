@@ -3,7 +3,8 @@
 // default), each in three fragments (createTable, then two adds) of ROWS rows in all.
 // Columns (row i of the table; formulas in values.mjs / values.h):
 //   seq uint64 = i; id uint64 = id(i); u32 uint32 = part(i); runs uint64 = floor(i / 8)
-//   (run-length encoded); k7 uint32 = 7 (a constant page in 2.2);
+//   (run-length encoded); k7 uint32 = 7 (a constant page in 2.2); zid, lid uint64 = 1000 i with
+//   zstd / lz4 compression asked for in the field metadata;
 //   v8, v128, v768: fixed_size_list<float32> vec(i, j); u8: fixed_size_list<uint8,32> code(i, j);
 //   f16: fixed_size_list<float16,16> raw bits f16bits(i, j); f64: fixed_size_list<float64,16>
 //   f64val(i, j); nv8, nv128: nullable fixed_size_list<float32> vec(i, j), null when i % 5 == 3;
@@ -34,6 +35,8 @@ function part(first, n, fragment) {
   cols.u32 = arrow.makeVector(new Uint32Array(n).map((_, k) => V.part(first + k)));
   cols.runs = arrow.makeVector(new BigUint64Array(n).map((_, k) => BigInt(Math.floor((first + k) / 8))));
   cols.k7 = arrow.makeVector(new Uint32Array(n).fill(7));
+  cols.zid = arrow.makeVector(new BigUint64Array(n).map((_, k) => BigInt(first + k) * 1000n));
+  cols.lid = arrow.makeVector(new BigUint64Array(n).map((_, k) => BigInt(first + k) * 1000n));
   const floats = (dim) => {
     const a = new Float32Array(n * dim);
     for (let k = 0; k < n; k++) for (let j = 0; j < dim; j++) a[k * dim + j] = V.vec(first + k, j);
@@ -58,7 +61,13 @@ function part(first, n, fragment) {
   cols.ts = arrow.vectorFromArray(Array.from({length: n}, (_, k) => new Date(1.7e12 + (first + k) * 1000)),
                                   new arrow.TimestampMillisecond());
   cols.st = arrow.vectorFromArray(Array.from({length: n}, (_, k) => ({a: (first + k) / 7, b: 'x' + k})));
-  return new arrow.Table(cols);
+  // zid and lid ask for zstd and lz4 compression (field metadata, as a LanceDB user would)
+  const t = new arrow.Table(cols);
+  const ask = {zid: 'zstd', lid: 'lz4'};
+  const schema = new arrow.Schema(t.schema.fields.map((f) => ask[f.name]
+    ? new arrow.Field(f.name, f.type, f.nullable, new Map([['lance-encoding:compression', ask[f.name]]]))
+    : f));
+  return new arrow.Table(t.batches.map((b) => new arrow.RecordBatch(schema, b.data)));
 }
 
 const db = await lancedb.connect(work);

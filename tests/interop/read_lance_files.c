@@ -58,6 +58,8 @@ static const colspec cols[] = {
     {"nall", "fixed_size_list:float:8", 32, 2, NULL},
     {"runs", "uint64", 8, 0, "uses encoding \"dictionary\""}, /* 2.2 picks it for some pages */
     {"k7", "uint32", 4, 0, NULL},
+    {"zid", "uint64", 8, 0, NULL},
+    {"lid", "uint64", 8, 0, NULL},
 };
 #define NCOLS (sizeof cols / sizeof cols[0])
 
@@ -81,6 +83,8 @@ static void check_row(const char *file, const colspec *c, const uint8_t *v, uint
         ok = *(const uint32_t *)v == iv_part(i);
     else if (!strcmp(c->name, "runs"))
         ok = *(const uint64_t *)v == i / 8;
+    else if (!strcmp(c->name, "zid") || !strcmp(c->name, "lid"))
+        ok = *(const uint64_t *)v == i * 1000;
     else if (!strcmp(c->name, "k7"))
         ok = *(const uint32_t *)v == 7;
     else if (!strcmp(c->name, "u8"))
