@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 25
 JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
               protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time \
-              clang libclang-rt-14-dev libomp-14-dev libroaring-dev
+              clang libclang-rt-14-dev libomp-14-dev libroaring-dev libzstd-dev
 NODE_DIR   := tests/interop
 BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 

@@ -91,7 +91,12 @@ int pa_cmd_build(int argc, char **argv)
         return pa_cli_error("build", "--name and --replace need --commit");
     pa_vec_input_options io = {.column = column, .skip_invalid = skip};
     pa_vec_input *in;
-    pa_status st = pa_vec_input_open(&in, input, &io);
+    pa_status st;
+    /* the table's own refusals (feature flags, a taken name) come before any reading */
+    if (commit && !(name && (!*name || strlen(name) >= 256)) &&
+        (st = pa_table_commit_check(input, column, name, replace)) != PA_OK)
+        return pa_cli_fail("build", st);
+    st = pa_vec_input_open(&in, input, &io);
     if (st != PA_OK)
         return pa_cli_fail("build", st);
     bo.params.num_partitions = (uint32_t)parts;

@@ -130,7 +130,7 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
                                  size_t pi, const Pa__Lancepb__CompressiveEncoding *e,
                                  bool miniblock, value_enc *out)
 {
-    bool is_list = c->field.type == PA_TYPE_FSL_UINT8 || c->field.type == PA_TYPE_FSL_FLOAT32;
+    bool is_list = pa_type_is_list(c->field.type);
     const Pa__Lancepb__CompressiveEncoding *items = e;
     if (is_list) {
         if (!e || e->compression_case !=
@@ -382,6 +382,8 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
 {
     for (size_t ci = 0; ci < r->num_cols; ci++) {
         col_info *c = &r->cols[ci];
+        if (c->field.type == PA_TYPE_OTHER)
+            continue; /* a type partifact does not read: its pages are never parsed */
         uint64_t off = cmo[2 * ci], len = cmo[2 * ci + 1];
         char what[64];
         snprintf(what, sizeof what, "metadata of column %zu", ci);
@@ -538,9 +540,7 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
                 c->field = fields[i];
                 fields[i].name = NULL; /* ownership moves to the column */
                 c->row_bytes = pa_type_row_bytes(c->field.type, c->field.dim);
-                c->item_bits = c->field.type == PA_TYPE_UINT64     ? 64
-                               : c->field.type == PA_TYPE_FSL_UINT8 ? 8
-                                                                    : 32;
+                c->item_bits = pa_type_item_bits(c->field.type);
             }
             st = parse_columns(r, region, cms, cmo, cms);
         }
@@ -759,9 +759,13 @@ pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset,
         return pa_fail(PA_ERR_RANGE, "%s: rows [%llu, %llu) are out of range: the file has %llu "
                        "rows", r->name, (unsigned long long)offset,
                        (unsigned long long)(offset + num_rows), (unsigned long long)r->num_rows);
+    const col_info *c = &r->cols[col];
+    if (c->field.type == PA_TYPE_OTHER)
+        return pa_fail(PA_ERR_UNSUPPORTED, "%s: column %zu (\"%s\") is of type \"%s\", which "
+                       "partifact does not read", r->name, col, c->field.name,
+                       pa_field_logical_type(&c->field));
     if (num_rows == 0)
         return PA_OK;
-    const col_info *c = &r->cols[col];
     size_t lo = 0, hi = c->num_pages;
     while (hi - lo > 1) { /* last page starting at or before offset */
         size_t mid = (lo + hi) / 2;

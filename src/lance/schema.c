@@ -48,43 +48,86 @@ void pa_pb_fields_free(Pa__Lancepb__Field **pb, size_t n)
     free(pb);
 }
 
-/* Converts protobuf fields to top-level pa_fields. A child of a top-level field (as some
- * writers emit for list items) is folded into its parent; deeper nesting is unsupported. */
-pa_status pa_fields_from_pb(Pa__Lancepb__Field *const *pb, size_t n, const char *ctx,
-                            pa_field **out, size_t *out_n)
+/* The position in pb of the field with this id, or n. */
+static size_t find_id(Pa__Lancepb__Field *const *pb, size_t n, int32_t id)
 {
-    pa_field *fields = pa_calloc(n, sizeof *fields, "schema");
+    for (size_t j = 0; j < n; j++)
+        if (pb[j]->id == id)
+            return j;
+    return n;
+}
+
+/* Allocates "name\0logical_type" for a field: its path (parent names joined with '.'). */
+static char *field_path(Pa__Lancepb__Field *const *pb, size_t n, size_t i, const char *type)
+{
+    size_t len = 0, depth = 0;
+    for (size_t j = i; j < n && depth <= n; j = find_id(pb, n, pb[j]->parent_id), depth++)
+        len += strlen(pb[j]->name ? pb[j]->name : "") + 1;
+    if (depth > n)
+        return NULL;
+    char *buf = pa_malloc(len + strlen(type) + 1, "field name");
+    if (!buf)
+        return NULL;
+    size_t at = len - 1;
+    buf[at] = '\0';
+    for (size_t j = i; j < n; j = find_id(pb, n, pb[j]->parent_id)) {
+        const char *nm = pb[j]->name ? pb[j]->name : "";
+        size_t l = strlen(nm);
+        at -= l;
+        memcpy(buf + at, nm, l);
+        if (at)
+            buf[--at] = '.';
+    }
+    memcpy(buf + len, type, strlen(type) + 1);
+    return buf;
+}
+
+/* Fixed-size lists and (variable) lists hold their items as children. */
+static bool is_fsl(const Pa__Lancepb__Field *f)
+{
+    return f->logical_type && !strncmp(f->logical_type, "fixed_size_list:", 16);
+}
+
+pa_status pa_columns_from_pb(Pa__Lancepb__Field *const *pb, size_t n, bool every_field,
+                             const char *ctx, pa_field **out, size_t *out_n)
+{
+    pa_field *fields = pa_calloc(n ? n : 1, sizeof *fields, "schema");
     if (!fields)
         return PA_ERR_NOMEM;
     size_t m = 0;
     pa_status st = PA_OK;
     for (size_t i = 0; i < n && st == PA_OK; i++) {
         const Pa__Lancepb__Field *f = pb[i];
-        if (f->parent_id != -1) {
-            bool parent_is_list = false;
-            for (size_t j = 0; j < n; j++)
-                if (pb[j]->id == f->parent_id && pb[j]->parent_id == -1 && pb[j]->logical_type &&
-                    !strncmp(pb[j]->logical_type, "fixed_size_list:", 16))
-                    parent_is_list = true;
-            if (!parent_is_list)
-                st = pa_fail(PA_ERR_UNSUPPORTED,
-                             "%s: field \"%s\" is nested under field id %d; partifact reads only "
-                             "flat schemas of scalar and fixed-size-list columns",
-                             ctx, f->name ? f->name : "", f->parent_id);
-            continue;
-        }
+        bool has_children = false, under_fsl = false;
+        for (size_t j = 0; j < n; j++)
+            if (j != i && pb[j]->parent_id == f->id)
+                has_children = true;
+        size_t depth = 0;
+        for (size_t j = find_id(pb, n, f->parent_id); j < n && depth <= n;
+             j = find_id(pb, n, pb[j]->parent_id), depth++)
+            under_fsl |= is_fsl(pb[j]);
+        if (f->parent_id != -1 && find_id(pb, n, f->parent_id) == n)
+            st = pa_fail(PA_ERR_FORMAT, "%s: field \"%s\" (id %d) names parent id %d, which the "
+                         "schema does not have", ctx, f->name ? f->name : "", f->id,
+                         f->parent_id);
+        else if (depth > n)
+            st = pa_fail(PA_ERR_FORMAT, "%s: field \"%s\" (id %d) is its own ancestor", ctx,
+                         f->name ? f->name : "", f->id);
+        if (st != PA_OK || under_fsl || (!every_field && has_children && !is_fsl(f)))
+            continue; /* no column of its own */
+        const char *lt = f->logical_type ? f->logical_type : "";
         pa_type type;
         uint32_t dim;
-        st = pa_parse_logical_type(f->logical_type ? f->logical_type : "", &type, &dim);
-        if (st != PA_OK) {
-            pa_fail_prefix(st, "%s: field \"%s\"", ctx, f->name ? f->name : "");
-            break;
+        if (pa_parse_logical_type(lt, &type, &dim) != PA_OK) {
+            pa_clear_error();
+            type = PA_TYPE_OTHER, dim = 1; /* parsed and recorded; read only if readable */
         }
-        fields[m].name = pa_strdup(f->name ? f->name : "", "field name");
-        if (!fields[m].name) {
+        char *name = field_path(pb, n, i, lt);
+        if (!name) {
             st = PA_ERR_NOMEM;
             break;
         }
+        fields[m].name = name;
         fields[m].type = type;
         fields[m].dim = dim;
         m++;
@@ -96,6 +139,17 @@ pa_status pa_fields_from_pb(Pa__Lancepb__Field *const *pb, size_t n, const char 
     *out = fields;
     *out_n = m;
     return PA_OK;
+}
+
+pa_status pa_fields_from_pb(Pa__Lancepb__Field *const *pb, size_t n, const char *ctx,
+                            pa_field **out, size_t *out_n)
+{
+    return pa_columns_from_pb(pb, n, false, ctx, out, out_n);
+}
+
+const char *pa_field_logical_type(const pa_field *f)
+{
+    return f->name + strlen(f->name) + 1;
 }
 
 /* Frees fields (and their names) built by pa_fields_from_pb. */
