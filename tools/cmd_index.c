@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 
 /* Reads every row of a vector input into memory (queries are small). */
-static pa_status read_all(const char *path, float **out, uint64_t *n, uint32_t *dim)
+static pa_status read_all(const char *path, const char *column, float **out, uint64_t *n,
+                          uint32_t *dim)
 {
     pa_vec_input *in = NULL;
-    pa_status st = pa_vec_input_open(&in, path, NULL);
+    pa_vec_input_options io = {.column = column};
+    pa_status st = pa_vec_input_open(&in, path, &io);
     if (st != PA_OK)
         return st;
     *dim = pa_vec_input_dim(in);
@@ -126,15 +128,19 @@ int pa_cmd_search(int argc, char **argv)
         {"groundtruth", required_argument, 0, 'g'}, {"out", required_argument, 0, 'o'},
         {"threads", required_argument, 0, 'T'}, {"json", no_argument, 0, 'j'},
         {"repeat", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        {"column", required_argument, 0, 'c'}, {"version", required_argument, 0, 'V'},
         {0, 0, 0, 0}};
-    const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL;
-    uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1;
+    const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
+               *column = NULL;
+    uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0;
     bool json = false, nprobes_given = false;
     int c;
-    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:c:V:jh", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'x': index = optarg; break;
+        case 'c': column = optarg; break;
+        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
         case 'q': qpath = optarg; break;
         case 'i': input = optarg; break;
         case 'g': gtpath = optarg; break;
@@ -149,6 +155,7 @@ int pa_cmd_search(int argc, char **argv)
             printf("usage: partifact search --index INDEX --queries Q [-k 10] [--nprobes 20]\n"
                    "         [--refine-factor R --input X] [--groundtruth G.ivecs|G.npy]\n"
                    "         [--out results.ivecs|.npy] [--threads N] [--repeat 1] [--json]\n"
+                   "         [--column NAME] [--version N]\n"
                    "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
                    "ADC over the --nprobes nearest partitions (more than the index has is\n"
                    "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
@@ -156,7 +163,9 @@ int pa_cmd_search(int argc, char **argv)
                    "(row ids: ordinals in a file, row addresses in a Lance dataset). Prints\n"
                    "QPS, and recall@k against --groundtruth. Distances: l2 and cosine squared\n"
                    "Euclidean, dot the negated inner product (smaller is nearer). --repeat N\n"
-                   "searches the whole batch N times and reports the median time (benchmarks).\n");
+                   "searches the whole batch N times and reports the median time (benchmarks).\n"
+                   "--column applies to Q and X where they are tables, --version to X.\n"
+                   PA_CLI_TABLE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -178,10 +187,11 @@ int pa_cmd_search(int argc, char **argv)
     pa_index_info info;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);
-        st = read_all(qpath, &q, &nq, &dim);
+        st = read_all(qpath, column, &q, &nq, &dim);
     }
+    pa_vec_input_options sio = {.column = column, .version = version};
     if (st == PA_OK && input)
-        st = pa_vec_input_open(&in, input, NULL);
+        st = pa_vec_input_open(&in, input, &sio);
     struct stat isb;
     if (st == PA_OK && input && rf > 1 && stat(input, &isb) == 0 && S_ISDIR(isb.st_mode))
         st = pa_index_check_source(index, input); /* the rows are read back by address */
@@ -289,30 +299,35 @@ int pa_cmd_groundtruth(int argc, char **argv)
         {"k", required_argument, 0, 'k'},     {"out", required_argument, 0, 'o'},
         {"metric", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},        {"skip-invalid", no_argument, 0, 'S'},
+        {"column", required_argument, 0, 'c'}, {"version", required_argument, 0, 'V'},
         {0, 0, 0, 0}};
-    const char *input = NULL, *qpath = NULL, *out = NULL, *metric = "l2";
-    uint64_t k = 100;
+    const char *input = NULL, *qpath = NULL, *out = NULL, *metric = "l2", *column = NULL;
+    uint64_t k = 100, version = 0;
     bool json = false, skip = false;
     int c;
-    while ((c = getopt_long(argc, argv, "i:q:k:o:m:jhS", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:q:k:o:m:c:V:jhS", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
         case 'q': qpath = optarg; break;
         case 'o': out = optarg; break;
         case 'm': metric = optarg; break;
+        case 'c': column = optarg; break;
+        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
         case 'k': ok = pa_cli_parse_count(optarg, &k) && k > 0 && k <= 100000; break;
         case 'j': json = true; break;
         case 'S': skip = true; break;
         case 'h':
             printf("usage: partifact groundtruth --input X --queries Q [-k 100]\n"
                    "         --out G.ivecs|G.npy [--metric l2|cosine|dot] [--skip-invalid]\n"
-                   "         [--json]\n"
+                   "         [--column NAME] [--version N] [--json]\n"
                    "Exact k nearest neighbours of every query among all rows of X (blocked\n"
                    "sgemm, bounded memory), as row ids of X: .ivecs (int32) or .npy (uint64,\n"
                    "for a Lance dataset's row addresses, fragment id << 32 | offset).\n"
                    "--skip-invalid leaves out (and counts) rows of X with NaN, infinities or\n"
-                   "values whose distances would overflow float.\n");
+                   "values whose distances would overflow float.\n"
+                   "--column applies to X and Q where they are tables, --version to X.\n"
+                   PA_CLI_TABLE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -331,8 +346,8 @@ int pa_cmd_groundtruth(int argc, char **argv)
     uint32_t dim = 0;
     pa_vec_input *in = NULL;
     double t0 = pa_cli_now();
-    pa_status st = read_all(qpath, &q, &nq, &dim);
-    pa_vec_input_options io = {.skip_invalid = skip};
+    pa_status st = read_all(qpath, column, &q, &nq, &dim);
+    pa_vec_input_options io = {.skip_invalid = skip, .column = column, .version = version};
     if (st == PA_OK)
         st = pa_vec_input_open(&in, input, &io);
     if (st == PA_OK && !(ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k)))
