@@ -8,12 +8,12 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TARGETS := fuzz_lance_file fuzz_lance_dataset fuzz_artifact_manifest fuzz_model fuzz_npy fuzz_vecs \
-                fuzz_index fuzz_table_info
+                fuzz_index fuzz_table_info fuzz_queries fuzz_groundtruth
 FUZZ_SECONDS ?= 25
 JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
               protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time \
-              clang libclang-rt-14-dev libomp-14-dev libroaring-dev libzstd-dev
+              clang libclang-rt-14-dev libomp-14-dev libroaring-dev python3 libzstd-dev
 NODE_DIR   := tests/interop
 BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 
@@ -92,6 +92,7 @@ bench: bench-deps build
 	bench/artifact_bench.sh $(BUILD)
 	bench/finalize_bench.sh $(BUILD)
 	bench/index_bench.sh $(BUILD)
+	bench/kernels_bench.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

@@ -7,6 +7,7 @@
 set -euo pipefail
 BUILD=${1:-build}
 PA="$BUILD/partifact"
+"$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
 ROWS=${ROWS:-100M}; PARTS=${PARTS:-10000}; M=${M:-16}; MEMORY=${MEMORY:-256MiB}
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/artifact}
 mkdir -p "$WORK"

@@ -6,6 +6,7 @@
 #        DATASETS ("gen fashion")
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
+"$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
 HERE=$(cd "$(dirname "$0")" && pwd)
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/backend}; DATASETS=${DATASETS:-"gen fashion"}
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
@@ -22,7 +23,7 @@ for ds in $DATASETS; do
   esac
   for run in $(seq 1 "$RUNS"); do
     /usr/bin/time -v -o "$WORK/t.txt" "$PA" train --input "$base" --partitions $P --sub-vectors $M \
-        --seed $run --out "$WORK/model.lance" --encode --json > "$WORK/pa.json"
+        --seed $run --out "$WORK/model.lance" --force --encode --json > "$WORK/pa.json"
     pa_s=$(python3 -c "import json;j=json.load(open('$WORK/pa.json'));print(j['train_seconds']+j['assign_encode_seconds'])")
     pa_mse=$(python3 -c "import json;print(json.load(open('$WORK/pa.json'))['pq_mse'])")
     pa_rss=$(peak "$WORK/t.txt")

@@ -9,6 +9,7 @@
 #        MEMORY (256MiB) RUNS (3) WORK (bench/out/finalize)
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
+"$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
 ROWS=${ROWS:-10M}; DIM=${DIM:-32}; PARTS=${PARTS:-1024}; M=${M:-16}; MEMORY=${MEMORY:-256MiB}
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/finalize}
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
@@ -18,7 +19,7 @@ base="$WORK/base.fvecs"
 [ -f "$base" ] || "$PA" gen-vectors --out "$base" --rows "$ROWS" --dim "$DIM" --clusters 1000 --seed 7 >/dev/null
 if [ ! -f "$WORK/artifact/manifest.json" ]; then
   rm -rf "$WORK/artifact" "$WORK/rows.lance"
-  "$PA" train --input "$base" --partitions "$PARTS" --sub-vectors "$M" --seed 1 --out "$WORK/model.lance" >/dev/null
+  "$PA" train --input "$base" --partitions "$PARTS" --sub-vectors "$M" --seed 1 --out "$WORK/model.lance" --force >/dev/null
   "$PA" encode --input "$base" --model "$WORK/model.lance" --out "$WORK/artifact" --memory "$MEMORY" >/dev/null
   "$PA" export-rows --artifact "$WORK/artifact" --out "$WORK/rows.lance" --shuffle 1 >/dev/null
 fi

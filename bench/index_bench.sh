@@ -7,6 +7,7 @@
 #        DATASETS ("gen fashion"), NPROBES ("1,5,10,20,50"), PLOT (bench/index_bench.png)
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
+"$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
 HERE=$(cd "$(dirname "$0")" && pwd)
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/index}; DATASETS=${DATASETS:-"gen fashion"}
 NPROBES=${NPROBES:-1,5,10,20,50}; PLOT=${PLOT:-$HERE/index_bench.png}; K=10

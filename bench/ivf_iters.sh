@@ -7,6 +7,7 @@
 #        ITERS ("5 10 20 50"), SEEDS ("1 2 3"), NPROBES ("1 5 20")
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
+"$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
 WORK=${WORK:-bench/out/index}; DATASETS=${DATASETS:-"gen fashion"}
 ITERS=${ITERS:-"5 10 20 50"}; SEEDS=${SEEDS:-"1 2 3"}; NPROBES=${NPROBES:-"1 5 20"}
 WORK=$(cd "$WORK" && pwd)

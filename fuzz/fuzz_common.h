@@ -94,6 +94,24 @@ static inline void fz_copy_dir(const char *src, const char *dst)
     closedir(d);
 }
 
+/* A dataset directory in the scratch directory (fz_ds_dir) holding the real data files of
+ * fuzz/data/dataset/data (one partifact wrote, two LanceDB wrote) and an empty _versions/ for
+ * its one manifest, fz_ds_manifest (_versions/1.manifest). For LLVMFuzzerInitialize. */
+static char fz_ds_dir[600], fz_ds_manifest[700];
+
+static inline int fz_dataset_init(void)
+{
+    snprintf(fz_ds_dir, sizeof fz_ds_dir, "%s/ds", fz_scratch());
+    mkdir(fz_ds_dir, 0755);
+    char p[700];
+    snprintf(p, sizeof p, "%s/data", fz_ds_dir);
+    fz_copy_dir(PA_FUZZ_DATA "/dataset/data", p);
+    snprintf(p, sizeof p, "%s/_versions", fz_ds_dir);
+    mkdir(p, 0755);
+    snprintf(fz_ds_manifest, sizeof fz_ds_manifest, "%s/_versions/1.manifest", fz_ds_dir);
+    return 0;
+}
+
 /* Opens path as a vector input (skip_invalid or not) and uses all of it: streams every row
  * twice (with a rewind), reads the first rows again by id, the first, middle and last rows by
  * ordinal and one past the end (which must be refused). Shared by the .npy and

@@ -4,26 +4,17 @@
  * works, looks up every fragment's file for every field and scans every column. */
 #include "fuzz_common.h"
 
-static char ds_dir[600], man_path[700];
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    snprintf(ds_dir, sizeof ds_dir, "%s/ds", fz_scratch());
-    mkdir(ds_dir, 0755);
-    char p[700];
-    snprintf(p, sizeof p, "%s/data", ds_dir);
-    fz_copy_dir(PA_FUZZ_DATA "/dataset/data", p);
-    snprintf(p, sizeof p, "%s/_versions", ds_dir);
-    mkdir(p, 0755);
-    snprintf(man_path, sizeof man_path, "%s/_versions/1.manifest", ds_dir);
-    return 0;
+    (void)argc, (void)argv;
+    return fz_dataset_init();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fz_write(man_path, data, size);
+    fz_write(fz_ds_manifest, data, size);
     pa_dataset *ds;
-    if (pa_dataset_open(&ds, ds_dir) != PA_OK)
+    if (pa_dataset_open(&ds, fz_ds_dir) != PA_OK)
         return 0;
     (void)pa_dataset_version(ds);
     (void)pa_dataset_num_rows(ds);

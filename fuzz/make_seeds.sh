@@ -9,7 +9,7 @@ B=$(cd "$1" && pwd); PA=$B/partifact
 cd "$(dirname "$0")"; F=$(pwd)
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 C=$F/corpus
-mkdir -p "$C"/{fuzz_lance_file,fuzz_lance_dataset,fuzz_artifact_manifest,fuzz_model,fuzz_npy,fuzz_vecs,fuzz_index}
+mkdir -p "$C"/{fuzz_lance_file,fuzz_lance_dataset,fuzz_artifact_manifest,fuzz_model,fuzz_npy,fuzz_vecs,fuzz_index,fuzz_queries,fuzz_groundtruth}
 rm -rf "$F/data"; mkdir -p "$F/data/dataset/data" "$F/data/artifact" "$F/data/index"
 
 # -- Lance files written by partifact: every layout, several pages, all five column types
@@ -17,6 +17,9 @@ rm -rf "$F/data"; mkdir -p "$F/data/dataset/data" "$F/data/artifact" "$F/data/in
 "$PA" lance-gen --out "$C/fuzz_lance_file/pa-miniblock.lance" --rows 60 --dim 3 --layout mini-block --page-bytes 256 >/dev/null
 "$PA" lance-gen --out "$C/fuzz_lance_file/pa-fullzip.lance" --rows 30 --dim 2 --layout full-zip --page-bytes 256 >/dev/null
 "$PA" lance-gen --out "$C/fuzz_lance_file/pa-bigdim.lance" --rows 8 --dim 80 >/dev/null
+# claims 127 rows in pages holding 100 (refused at open: more rows than the data holds)
+"$PA" lance-gen --out "$C/fuzz_lance_file/pa-rows-claimed.lance" --rows 100 --dim 4 >/dev/null
+python3 "$F/lance_rows.py" "$C/fuzz_lance_file/pa-rows-claimed.lance" 127
 
 # -- a small artifact: its bucket files stay fixed (fuzz/data), its manifest is the seed
 "$PA" artifact-gen --out "$T/art" --rows 300 --partitions 7 --sub-vectors 4 --buckets 3 --seed 5 >/dev/null
@@ -94,5 +97,37 @@ open(C + '/fuzz_npy/f2.npy', 'wb').write(npy('<f2', (4, 3), struct.pack('<12e', 
 open(C + '/fuzz_npy/u1.npy', 'wb').write(npy('|u1', (5, 2), bytes(range(10))))
 open(C + '/fuzz_npy/v2.npy', 'wb').write(npy('<f4', (3, 8), f32, ver=2))
 open(C + '/fuzz_npy/nan.npy', 'wb').write(npy('<f4', (2, 2), struct.pack('<4f', 1, float('nan'), 2, float('inf'))))
+# header variants NumPy reads: double quotes, no spaces, other key order, big-endian, version 3
+def raw_npy(h, data, ver=1):
+    pre = 10 if ver == 1 else 12
+    h += ' ' * ((64 - (pre + len(h) + 1) % 64) % 64) + '\n'
+    lenf = struct.pack('<H', len(h)) if ver == 1 else struct.pack('<I', len(h))
+    return b'\x93NUMPY' + bytes([ver, 0]) + lenf + h.encode() + data
+open(C + '/fuzz_npy/dquote.npy', 'wb').write(raw_npy('{"descr":"<f4","fortran_order":False,"shape":(6,4)}', f32))
+open(C + '/fuzz_npy/order.npy', 'wb').write(raw_npy("{'shape': (6, 4), 'descr': '=f4', 'fortran_order': False}", f32, ver=3))
+open(C + '/fuzz_npy/be.npy', 'wb').write(raw_npy("{'descr': '>f4', 'fortran_order': False, 'shape': (6, 4), }", struct.pack('>24f', *[i / 4 for i in range(24)])))
+open(C + '/fuzz_npy/fortran.npy', 'wb').write(raw_npy("{'descr':'<f4','fortran_order':True,'shape':(6,4)}", f32))
+PY
+# -- queries read whole (fuzz_queries): the first byte picks the kind (0 fvecs, 1 bvecs, 2 ivecs,
+#    3 npy, 4 dataset manifest next to fuzz/data/dataset/data), seeded from the corpora above,
+#    and a manifest whose second fragment claims 2^60 - 119 rows (the crafted --queries dataset
+#    that once overflowed search's query buffer: 16 * (2^60 + 1) wraps to 16 bytes)
+for f in "$C"/fuzz_vecs/*.bin; do cp "$f" "$C/fuzz_queries/vecs-$(basename "$f")"; done
+for f in "$C"/fuzz_npy/*.npy; do { printf '\x03'; cat "$f"; } > "$C/fuzz_queries/npy-$(basename "$f" .npy).bin"; done
+for f in "$C"/fuzz_lance_dataset/*.manifest; do { printf '\x04'; cat "$f"; } > "$C/fuzz_queries/ds-$(basename "$f" .manifest).bin"; done
+python3 "$F/craft_manifest.py" "$C/fuzz_lance_dataset/lancedb-2.manifest" "$T/over.manifest" $(( (1 << 60) + 1 - 120 ))
+{ printf '\x04'; cat "$T/over.manifest"; } > "$C/fuzz_queries/ds-rows-overflow.bin"
+
+# -- ground truth (fuzz_groundtruth): the first byte picks .ivecs (0) or .npy (1)
+"$PA" groundtruth --input "$T/s.fvecs" --queries "$T/s.fvecs" -k 4 --out "$T/gt.ivecs" >/dev/null
+"$PA" groundtruth --input "$T/s.fvecs" --queries "$T/s.fvecs" -k 4 --out "$T/gt.npy" >/dev/null
+{ printf '\x00'; cat "$T/gt.ivecs"; } > "$C/fuzz_groundtruth/gt-ivecs.bin"
+{ printf '\x01'; cat "$T/gt.npy"; } > "$C/fuzz_groundtruth/gt-u8.bin"
+python3 - "$C" <<'PY'
+import struct, sys
+C = sys.argv[1]
+h = "{'descr': '<i4', 'fortran_order': False, 'shape': (3, 2), }"
+h += ' ' * ((64 - (10 + len(h) + 1) % 64) % 64) + '\n'
+open(C + '/fuzz_groundtruth/gt-i4.bin', 'wb').write(b'\x01\x93NUMPY\x01\x00' + struct.pack('<H', len(h)) + h.encode() + struct.pack('<6i', 0, 1, 2, -1, 4, 5))
 PY
 echo "seeds: $(find "$C" -type f | wc -l) files, $(du -sh "$C" | cut -f1); data: $(du -sh "$F/data" | cut -f1)"

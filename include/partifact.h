@@ -45,7 +45,8 @@ typedef enum pa_status {
     PA_ERR_RANGE = 6,       /* an index, row range or id is out of bounds                     */
     PA_ERR_STATE = 7,       /* the call is not valid in the object's current state            */
     PA_ERR_INCOMPLETE = 8,  /* an artifact or dataset that was never committed                */
-    PA_ERR_BUDGET = 9       /* the work needs more memory than the budget allows              */
+    PA_ERR_BUDGET = 9,      /* the work needs more memory than the budget allows              */
+    PA_ERR_EXISTS = 10      /* the output exists and replacing it was not asked for           */
 } pa_status;
 
 /* The message describing the last failure on the calling thread ("" if none). The pointer is
@@ -103,11 +104,19 @@ typedef struct pa_lance_write_options {
      * full-zip above, as Lance chooses), or forced. Full-zip pages of fixed-width values can be
      * read at exact byte ranges, which suits files read back by row ranges (the artifact). */
     int layout;
+    /* Non-zero: an existing file at path is replaced (atomically, at close); zero: refused. */
+    int replace;
+    /* Non-zero: path is created itself, with O_EXCL | O_NOFOLLOW, for a file in a directory
+     * this run made; zero (the default): the file is written under a temporary name beside
+     * path and renamed into place by close, so that path shows the old file or the complete
+     * new one, never a partial one. */
+    int in_new_dir;
 } pa_lance_write_options;
 
 enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
 
-/* Creates path (truncating it) and prepares to stream rows with the given schema. Field names
+/* Creates path (see the options: under a temporary name, renamed into place by close; an
+ * existing path is refused unless replace) and prepares to stream rows with the given schema. Field names
  * are copied. opts may be NULL. The file has no footer, and so is not a readable Lance file,
  * until pa_lance_writer_close succeeds. */
 PA_API pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
@@ -261,7 +270,8 @@ PA_API pa_status pa_dataset_scan_next(pa_dataset_scan *scan, const void **values
 
 PA_API void pa_dataset_scan_free(pa_dataset_scan *scan);
 
-/* Writes a new dataset (version 1) in directory path, which must not exist or be empty. */
+/* Writes a new dataset (version 1) at path, which must not exist: in a new directory beside it,
+ * renamed into place by the commit. */
 typedef struct pa_dataset_writer pa_dataset_writer;
 
 typedef struct pa_dataset_write_options {
@@ -323,12 +333,15 @@ typedef struct pa_artifact_params {
                              /* then reserved from the budget, or refused up front           */
     uint64_t max_buffer_rows; /* 0: buffers as large as the budget allows; else at most this */
                               /* many rows per bucket buffer (tests: many small ranges)      */
+    int replace;             /* non-zero: an existing artifact at dir is replaced atomically */
+                             /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
 } pa_artifact_params;
 
 typedef struct pa_artifact_writer pa_artifact_writer;
 
-/* Creates dir (and dir/partitions) if needed. Refuses a dir that already holds a committed
- * artifact. Checks up front that the budget holds at least a minimal buffer per bucket. */
+/* Writes a new artifact in a directory of its own beside dir (dir.partial-XXXXXX), renamed
+ * into place by finish. Refuses an existing dir unless params->replace. Checks up front that
+ * the budget holds at least a minimal buffer per bucket. */
 PA_API pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
                                            const pa_artifact_params *params);
 
@@ -592,6 +605,7 @@ typedef struct pa_encode_options {
     const char *model_path; /* the model's file, recorded in the manifest (may be NULL)       */
     pa_progress_fn progress;
     void *progress_ctx;
+    int replace;            /* non-zero: an existing artifact is replaced atomically          */
 } pa_encode_options;
 
 typedef struct pa_encode_stats {
@@ -658,6 +672,11 @@ PA_API pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, si
  * A file input sizes each read from that call's max_rows; a dataset sizes its scan from the
  * max_rows of the first pa_vec_input_next after opening or rewinding. */
 PA_API uint64_t pa_vec_input_batch_bytes(const pa_vec_input *in, size_t max_rows);
+/* Reads every row of the input at path into *out (num_rows * dim floats, free with free();
+ * never NULL on success): queries and other small inputs. The buffer grows with the rows
+ * actually read (doubling from 1 MiB), never sized by a count the file claims. */
+PA_API pa_status pa_vec_input_read_all(const char *path, const pa_vec_input_options *opts,
+                                       float **out, uint64_t *num_rows, uint32_t *dim);
 /* Rows skipped so far because of NaN/Inf (with skip_invalid). */
 PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);
@@ -683,8 +702,8 @@ PA_API void pa_vec_input_free(pa_vec_input *in);
  *
  * The within-partition order is defined (ascending row id, then code bytes), so the same model
  * and the same rows give byte-identical index files whichever way they were finalized.
- * A finalize writes INDEX.partial-<pid>/ and renames it to INDEX/ only when both files are
- * complete and fsynced; an existing INDEX is refused.
+ * A finalize writes INDEX.partial-XXXXXX/new/ and renames it to INDEX/ only when both files
+ * are complete and fsynced; an existing INDEX is refused unless replace (see Outputs below).
  */
 
 #define PA_INDEX_FORMAT "partifact.index"
@@ -709,6 +728,9 @@ typedef struct pa_index_finalize_options {
     void *progress_ctx;
     /* JSON written as index.idx's partifact:source (the table the rows came from); NULL: none */
     const char *source;
+    /* Non-zero: an existing index at out_dir is replaced, atomically; zero: it is refused
+     * (PA_ERR_EXISTS). */
+    int replace;
 } pa_index_finalize_options;
 
 typedef struct pa_index_finalize_stats {
@@ -849,10 +871,12 @@ typedef struct pa_build_options {
     uint32_t num_buckets;     /* artifact bucket files; 0: min(partitions, 64)              */
     uint64_t memory_bytes;    /* budget of the encode and finalize stages; 0: 256 MiB      */
     uint64_t batch_rows;      /* encode batch; 0: 65,536                                    */
-    /* Where the model and artifact go (model.lance, artifact/); NULL: "<out_dir>.build-<pid>"
-     * beside the index. Removed at the end unless keep_work (only what the build made). */
+    /* Where the model and artifact go (model.lance, artifact/): a new directory, made by the
+     * build (an existing one is refused); NULL: "<out_dir>.build-XXXXXX" beside the index.
+     * Removed at the end unless keep_work. */
     const char *work_dir;
     int keep_work;
+    int replace; /* non-zero: an existing index at out_dir is replaced atomically */
     pa_progress_fn progress;  /* stages "train", "encode" (rows), "finalize" (partitions)   */
     void *progress_ctx;
 } pa_build_options;
@@ -865,9 +889,9 @@ typedef struct pa_build_stats {
     double train_seconds, seconds;
 } pa_build_stats;
 
-/* Builds an IVF_PQ index at out_dir (which must not exist) from every row of in: trains on a
- * seeded sample, encodes all rows into a partition artifact, and finalizes the index from it.
- * opts and stats may be NULL. */
+/* Builds an IVF_PQ index at out_dir (which must not exist, unless opts->replace) from every
+ * row of in: trains on a seeded sample, encodes all rows into a partition artifact, and
+ * finalizes the index from it. opts and stats may be NULL. */
 PA_API pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options *opts,
                           pa_build_stats *stats);
 
@@ -929,6 +953,114 @@ PA_API pa_status pa_index_check_source(const char *index_dir, const char *table)
 /* A table's description as JSON (malloc'd, free with free()): versions, the latest version's
  * fragments (rows, deleted rows), columns and indexes (name, uuid, type, fragments covered). */
 PA_API pa_status pa_table_info_json(const char *table, char **json);
+/* Outputs (src/common/fileio.c)                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Every output partifact writes (models, artifacts, indexes, ids, rows files, generated files)
+ * is written under a temporary name beside it, created with O_CREAT | O_EXCL | O_NOFOLLOW
+ * (0644 less the umask), fsynced, renamed into place and its directory fsynced. An existing
+ * output is refused (PA_ERR_EXISTS) unless replacing it is asked for (replace, or the replace
+ * field of the call's options), and then replaced atomically: readers see the old output or
+ * the complete new one. A symbolic link or a file of another kind in an output's place is
+ * always refused. A failure leaves the old output as it was and no temporary file. */
+
+/* A buffered output file: create, write, commit (free after either). */
+typedef struct pa_output pa_output;
+PA_API pa_status pa_output_create(pa_output **out, const char *path, int replace);
+PA_API pa_status pa_output_write(pa_output *o, const void *data, size_t len);
+PA_API pa_status pa_output_commit(pa_output *o);
+/* Frees o; an uncommitted output's temporary file is removed and path left as it was. */
+PA_API void pa_output_free(pa_output *o);
+
+/* Refuses (PA_ERR_INVALID) an output out that is one of the inputs (the same file: st_dev and
+ * st_ino), a directory holding one of them, or a path inside an input directory. NULL inputs
+ * are skipped. */
+PA_API pa_status pa_output_check_inputs(const char *out, const char *const *inputs, size_t n);
+
+/* Both checks a command makes before its work: pa_output_check_inputs, then that out may be
+ * written: absent; or, with replace, a regular file (dir_kind NULL) or a directory holding the
+ * file dir_kind (PA_ARTIFACT_MANIFEST_FILE for an artifact, PA_INDEX_FILE_NAME for an index;
+ * no other directory is ever replaced); never a symbolic link. PA_ERR_EXISTS for an existing
+ * one without replace. */
+#define PA_ARTIFACT_MANIFEST_FILE "manifest.json"
+#define PA_INDEX_FILE_NAME "index.idx"
+PA_API pa_status pa_output_check(const char *out, int replace, const char *dir_kind,
+                                 const char *const *inputs, size_t n);
+
+/* The writers above with replace (non-zero: an existing output is replaced atomically). */
+PA_API pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *path, int replace);
+PA_API pa_status pa_ids_write_ex(const char *path, const uint64_t *ids, uint64_t n, uint32_t k,
+                                 int replace);
+PA_API pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char *rows_path,
+                                            uint64_t shuffle_seed, uint64_t *rows_out,
+                                            int replace);
+
+/* ------------------------------------------------------------------------------------------ */
+/* CPU and BLAS kernels (src/common/cpu.c)                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Every sgemm partifact calls (k-means, assignment, ground truth, search tables) runs in the
+ * BLAS it was built with, OpenBLAS. OpenBLAS chooses its kernels once, when it is loaded; on a
+ * CPU it does not recognise it may choose generic ones (e.g. "Prescott", SSE3 only, on an
+ * AVX-512 Xeon: sgemm about 6x below what the CPU allows). pa_blas_info tells whether that
+ * happened and what to do: set the environment variable PA_BLAS_CORETYPE_ENV to
+ * recommended_core BEFORE the library is loaded (in the shell, or by re-executing the program;
+ * the partifact CLI does the latter by itself, see README). */
+
+#define PA_BLAS_CORETYPE_ENV "OPENBLAS_CORETYPE"
+
+/* pa_cpu_info.features bits (each: the CPU has it and the operating system enables it). */
+#define PA_CPU_AVX2 (1u << 0)
+#define PA_CPU_FMA (1u << 1)
+#define PA_CPU_AVX512F (1u << 2)
+#define PA_CPU_AVX512BW (1u << 3)
+#define PA_CPU_AVX512VL (1u << 4)
+#define PA_CPU_AVX512DQ (1u << 5)
+#define PA_CPU_AVX512CD (1u << 6)
+#define PA_CPU_AVX512VNNI (1u << 7)
+
+/* Set size = sizeof(pa_cpu_info) before the call; the library fills the fields that fit in
+ * size (so a program built against an older header keeps working when the struct grows). */
+typedef struct pa_cpu_info {
+    size_t size;
+    char vendor[16];          /* "GenuineIntel", "AuthenticAMD", ...; "" if unknown        */
+    char model[64];           /* the brand string, e.g. "AMD EPYC 9B45"; "" if unknown      */
+    uint32_t features;        /* PA_CPU_* bits                                              */
+    char feature_names[128];  /* the same, space-separated: "avx2 fma avx512f ..."          */
+    uint32_t cpus;            /* online logical CPUs                                        */
+} pa_cpu_info;
+
+PA_API pa_status pa_cpu_info_get(pa_cpu_info *out);
+
+/* Set size = sizeof(pa_blas_info) before the call (as for pa_cpu_info). */
+typedef struct pa_blas_info {
+    size_t size;
+    char config[160];          /* openblas_get_config(): version and build options          */
+    char core[32];             /* openblas_get_corename(): the kernels in use, e.g. "Haswell" */
+    int threads;               /* threads sgemm runs on                                      */
+    char coretype_env[32];     /* PA_BLAS_CORETYPE_ENV now ("" if unset)                     */
+    int weak;                  /* 1: core is weaker than this CPU allows (see below)         */
+    char recommended_core[32]; /* the core this CPU allows, e.g. "SkylakeX" ("" if none)     */
+    char advice[224];          /* when weak: one sentence naming the variable to set; else "" */
+} pa_blas_info;
+
+PA_API pa_status pa_blas_info_get(pa_blas_info *out);
+
+/* The OpenBLAS core (its OPENBLAS_CORETYPE name) for a CPU with the given PA_CPU_* features:
+ * "SkylakeX" with AVX-512 F, BW, VL, DQ and CD; "Haswell" with AVX2 and FMA; NULL otherwise. */
+PA_API const char *pa_blas_core_for(uint32_t features);
+
+/* 1 if core (an OpenBLAS core name, any case) is weaker than the CPU with these features
+ * allows: a core without AVX2 kernels (Prescott, Nehalem, Sandybridge, Core2, Atom, the
+ * older AMD cores, ...) on a CPU for which pa_blas_core_for names one. Cores with AVX2 or
+ * AVX-512 kernels (Haswell, Zen, SkylakeX, Cooperlake, SapphireRapids) and names it does not
+ * know are not weak. */
+PA_API int pa_blas_core_is_weak(const char *core, uint32_t features);
+
+/* Measures sgemm (C = A B, n x n single-precision, row-major) in the BLAS as loaded: one
+ * warm-up, then the best of three; *gflops = 2 n^3 / seconds / 1e9. n in [16, 4096]. Takes
+ * 3 n^2 floats of memory and, at n = 1024, a fraction of a second. */
+PA_API pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops);
 
 #ifdef __cplusplus
 }

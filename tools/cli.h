@@ -27,6 +27,14 @@ int pa_cli_fail(const char *cmd, pa_status st);
     "A Lance table's vector column (fixed_size_list of float, halffloat, double or\n"         \
     "uint8) is the only one, or --column NAME; --version N reads version N of the\n"          \
     "table; deleted rows are never read.\n"
+/* Checks an output before the command's work (pa_output_check): 0, or the failure printed
+ * and PA_CLI_EXIT_FAIL. inputs: the command's input paths (NULLs skipped). */
+int pa_cli_check_output(const char *cmd, const char *out, bool force, const char *dir_kind,
+                        const char *const *inputs, size_t n);
+/* The --force option's help line, the same in every command that writes. */
+#define PA_CLI_FORCE_HELP                                                                      \
+    "--force replaces an existing output atomically (without it an existing output is\n"      \
+    "refused); an output that is also an input, or a symbolic link, is always refused.\n"
 /* Prints "partifact <cmd>: <formatted message>" and returns PA_CLI_EXIT_FAIL. */
 int pa_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -75,5 +83,8 @@ int pa_cmd_table_info(int argc, char **argv);
 int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
                         const char *out, const pa_build_options *bo, const char *name,
                         bool replace, bool json);
+/* tools/cmd_version.c: --version [--verbose] [--json]; corrected_from is the BLAS core the CLI
+ * replaced at start (NULL if none) */
+int pa_cli_version(int argc, char **argv, const char *corrected_from);
 
 #endif

@@ -17,9 +17,16 @@ int pa_cli_fail(const char *cmd, pa_status st)
     /* a table with several vector columns: the library says to name one, the CLI says how */
     const char *pick = "name the one to read", *end = msg + strlen(msg) - strlen(pick);
     bool hint = strlen(msg) >= strlen(pick) && !strcmp(end, pick);
-    fprintf(stderr, "partifact %s: %s%s\n", cmd, msg[0] ? msg : pa_status_name(st),
-            hint ? " with --column" : "");
+    fprintf(stderr, "partifact %s: %s%s%s\n", cmd, msg[0] ? msg : pa_status_name(st),
+            st == PA_ERR_EXISTS ? " (--force replaces it)" : "", hint ? " with --column" : "");
     return PA_CLI_EXIT_FAIL;
+}
+
+int pa_cli_check_output(const char *cmd, const char *out, bool force, const char *dir_kind,
+                        const char *const *inputs, size_t n)
+{
+    pa_status st = pa_output_check(out, force, dir_kind, inputs, n);
+    return st == PA_OK ? 0 : pa_cli_fail(cmd, st);
 }
 
 int pa_cli_error(const char *cmd, const char *fmt, ...)

@@ -239,13 +239,13 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         {"skewed", no_argument, 0, 's'},           {"seed", required_argument, 0, 'S'},
         {"model", required_argument, 0, 'L'},      {"buffer-rows", required_argument, 0, 'B'},
         {"json", no_argument, 0, 'j'},             {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"force", no_argument, 0, 'F'},            {0, 0, 0, 0}};
     const char *out = NULL, *model = NULL;
     uint64_t rows = 1000000, parts = 256, m = 16, buckets = 0, memory = 256u << 20, seed = 1,
              buffer_rows = 0;
-    bool skewed = false, json = false;
+    bool skewed = false, json = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "o:n:p:m:b:M:sS:L:B:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:n:p:m:b:M:sS:L:B:jhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'o': out = optarg; break;
@@ -258,16 +258,21 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         case 'S': ok = pa_cli_parse_count(optarg, &seed); break;
         case 'L': model = optarg; break;
         case 'B': ok = pa_cli_parse_count(optarg, &buffer_rows) && buffer_rows > 0; break;
+        case 'F': force = true; break;
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact artifact-gen --out ARTIFACT [--rows N] [--partitions P]\n"
                    "         [--sub-vectors M] [--buckets B] [--memory 256MiB] [--skewed]\n"
-                   "         [--seed S] [--model MODEL.lance] [--buffer-rows N] [--json]\n"
+                   "         [--seed S] [--model MODEL.lance] [--buffer-rows N] [--force]\n"
+                   "         [--json]\n"
                    "Streams synthetic rows (row_id = ordinal, random part_id, random M-byte code)\n"
-                   "into an artifact: a producer for tests and benchmarks of the writer.\n"
+                   "into an artifact: a producer for tests and benchmarks of the writer. The\n"
+                   "artifact is written in a new directory beside ARTIFACT and renamed into\n"
+                   "place when complete.\n"
                    "--model records MODEL (its XXH64) as the model the codes were made with, so\n"
                    "that finalize accepts the artifact with it. --buffer-rows caps the writer's\n"
-                   "bucket buffers (at least 256 rows), for artifacts of many small ranges.\n");
+                   "bucket buffers (at least 256 rows), for artifacts of many small ranges.\n"
+                   PA_CLI_FORCE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -285,7 +290,8 @@ int pa_cmd_artifact_gen(int argc, char **argv)
                               .model = model,
                               .max_buffer_rows = buffer_rows,
                               .memory_bytes = memory,
-                              .expected_rows = rows};
+                              .expected_rows = rows,
+                              .replace = force};
     double t0 = pa_cli_now();
     pa_artifact_writer *w;
     pa_status st = pa_artifact_writer_create(&w, out, &prm);

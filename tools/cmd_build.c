@@ -22,7 +22,7 @@ int pa_cmd_build(int argc, char **argv)
         {"work-dir", required_argument, 0, 'w'},     {"keep-work", no_argument, 0, 'K'},
         {"json", no_argument, 0, 'j'},               {"help", no_argument, 0, 'h'},
         {"commit", no_argument, 0, 'C'},             {"name", required_argument, 0, 'N'},
-        {"replace", no_argument, 0, 'r'},
+        {"replace", no_argument, 0, 'r'},            {"force", no_argument, 0, 'F'},
         {0, 0, 0, 0}};
     uint64_t version = 0;
     const char *input = NULL, *out = NULL, *column = NULL;
@@ -33,7 +33,7 @@ int pa_cmd_build(int argc, char **argv)
     pa_build_options bo = {0};
     bo.params.metric = PA_METRIC_L2;
     int c;
-    while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:V:kb:R:a:P:w:KjhCN:r", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:V:kb:R:a:P:w:KjhCN:rF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
@@ -47,6 +47,7 @@ int pa_cmd_build(int argc, char **argv)
         case 'C': commit = true; break;
         case 'N': name = optarg; break;
         case 'r': replace = true; break;
+        case 'F': bo.replace = 1; break;
         case 'p': ok = pa_cli_parse_count(optarg, &parts) && parts > 0 && parts <= (1u << 24); break;
         case 'm': ok = pa_cli_parse_count(optarg, &subs) && subs > 0 && subs <= 4096; break;
         case 'I': ok = pa_cli_parse_count(optarg, &iters) && iters > 0 && iters < 100000; break;
@@ -67,16 +68,18 @@ int pa_cmd_build(int argc, char **argv)
                    "         [--pq-iters 25] [--sample-rate 256] [--seed 42] [--memory 256MiB]\n"
                    "         [--buckets B]\n"
                    "         [--accelerator NAME] [--backend-path DIR] [--column NAME] [--version N]\n"
-                   "         [--skip-invalid] [--work-dir DIR] [--keep-work] [--json]\n"
+                   "         [--skip-invalid] [--work-dir DIR] [--keep-work] [--force] [--json]\n"
                    "       partifact build --input T.lance --commit [--name NAME] [--replace]\n"
                    "         [--out INDEX] [options as above]\n"
                    "Builds an IVF_PQ index from the vectors in X: trains the model on a seeded\n"
                    "sample, assigns and encodes every row into a partition artifact (within\n"
                    "--memory), and finalizes the index from it. Defaults: about sqrt(rows)\n"
                    "partitions; sub-vectors of 8 dimensions (16 above 256 dimensions). The\n"
-                   "model and artifact go to --work-dir (default INDEX.build-PID) and are\n"
-                   "removed at the end unless --keep-work; the default work directories a\n"
-                   "killed build left (pid gone, unlocked) are removed too.\n"
+                   "model and artifact go to --work-dir (a new directory; default\n"
+                   "INDEX.build-XXXXXX) and are removed at the end unless --keep-work; the\n"
+                   "work directories a killed build left (partifact's marker, unlocked) are\n"
+                   "removed too, and no other directory is written into or removed.\n"
+                   PA_CLI_FORCE_HELP
                    "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n" PA_CLI_TABLE_HELP
                    "--commit: the index goes into the Lance table T as its next version (see\n"
                    "partifact commit --help); --out then keeps a copy of it there.\n");
@@ -94,6 +97,9 @@ int pa_cmd_build(int argc, char **argv)
                             "committed from the table's latest version");
     if ((name || replace) && !commit)
         return pa_cli_error("build", "--name and --replace need --commit");
+    const char *inputs[] = {input, bo.backend_path};
+    if (out && pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2))
+        return PA_CLI_EXIT_FAIL;
     pa_vec_input_options io = {.column = column, .skip_invalid = skip, .version = version};
     pa_vec_input *in;
     pa_status st;

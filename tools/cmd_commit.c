@@ -93,24 +93,31 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
     pa_status st = pa_table_commit_check(table, column, name, replace);
     if (st != PA_OK)
         return pa_cli_fail("build", st);
-    char tmp[4096 + 32];
+    /* Without --out the index is built in a work directory inside the table (made by this
+     * run, marked and locked; what killed runs left there is removed first) and removed after
+     * the commit copied it into _indices/. */
+    pa_workdir work = {.lock_fd = -1};
+    char dir[4200];
     if (!out) {
         char base[4096];
         snprintf(base, sizeof base, "%s/" BUILD_INDEX_PREFIX, table);
         pa_remove_orphans(base, BUILD_INDEX_TAG); /* what killed builds left */
-        snprintf(tmp, sizeof tmp, "%s" BUILD_INDEX_TAG "%ld", base, (long)getpid());
+        snprintf(base, sizeof base, "%s/" BUILD_INDEX_PREFIX BUILD_INDEX_TAG, table);
+        if ((st = pa_workdir_create(&work, base, false)) != PA_OK)
+            return pa_cli_fail("build", st);
+        snprintf(dir, sizeof dir, "%s/index", work.path);
+    } else {
+        snprintf(dir, sizeof dir, "%s", out);
     }
-    const char *dir = out ? out : tmp;
     pa_build_stats s;
     st = pa_build(in, dir, bo, &s);
     pa_cli_progress_end();
-    if (st != PA_OK)
-        return pa_cli_fail("build", st);
     pa_table_commit_options o = {.name = name, .replace = replace};
     pa_table_commit_result r;
-    st = pa_table_commit_index(table, dir, &o, &r);
+    if (st == PA_OK)
+        st = pa_table_commit_index(table, dir, &o, &r);
     if (!out)
-        pa_remove_tree(tmp);
+        pa_workdir_remove(&work);
     if (st != PA_OK)
         return pa_cli_fail("build", st);
     if (!json)

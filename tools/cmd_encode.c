@@ -17,14 +17,14 @@ int pa_cmd_encode(int argc, char **argv)
         {"backend-path", required_argument, 0, 'P'}, {"batch", required_argument, 0, 'B'},
         {"column", required_argument, 0, 'c'},      {"version", required_argument, 0, 'V'},      {"skip-invalid", no_argument, 0, 'k'},
         {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"force", no_argument, 0, 'F'},             {0, 0, 0, 0}};
     const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
                *column = NULL;
     uint64_t buckets = 0, memory = 256u << 20, batch = 0;
-    bool json = false, skip = false;
+    bool json = false, skip = false, force = false;
     uint64_t version = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:V:kjh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:V:kjhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
@@ -38,12 +38,13 @@ int pa_cmd_encode(int argc, char **argv)
         case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
         case 'B': ok = pa_cli_parse_count(optarg, &batch) && batch > 0 && batch <= (1u << 24); break;
         case 'k': skip = true; break;
+        case 'F': force = true; break;
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact encode --input X --model MODEL.lance --out ARTIFACT\n"
                    "         [--buckets B] [--memory 256MiB] [--accelerator NAME]\n"
                    "         [--backend-path DIR] [--batch N] [--column NAME] [--version N]\n"
-                   "         [--skip-invalid] [--json]\n"
+                   "         [--skip-invalid] [--force] [--json]\n"
                    "Assigns every row of X to its partition and encodes its PQ code with a\n"
                    "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
                    "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
@@ -52,7 +53,9 @@ int pa_cmd_encode(int argc, char **argv)
                    "table's scan batch is sized from it), the cpu backend's working blocks and\n"
                    "the artifact writer's buffers; what does not fit is refused before any work.\n"
                    "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
-                   "blocks take at most a quarter of --memory.\n" PA_CLI_TABLE_HELP);
+                   "blocks take at most a quarter of --memory.\n"
+                   "The artifact is written in a new directory beside ARTIFACT and renamed\n"
+                   "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -62,6 +65,9 @@ int pa_cmd_encode(int argc, char **argv)
     }
     if (!input || !model_path || !out)
         return pa_cli_error("encode", "--input, --model and --out are required (see --help)");
+    const char *inputs[] = {input, model_path, bpath};
+    if (pa_cli_check_output("encode", out, force, PA_ARTIFACT_MANIFEST_FILE, inputs, 3))
+        return PA_CLI_EXIT_FAIL;
     pa_ivfpq_model *model = NULL;
     pa_vec_input *in = NULL;
     pa_backend *be = NULL;
@@ -79,7 +85,8 @@ int pa_cmd_encode(int argc, char **argv)
                                 .memory_bytes = memory,
                                 .batch_rows = batch,
                                 .model_path = model_path,
-                                .progress = pa_cli_progress_cb};
+                                .progress = pa_cli_progress_cb,
+                                .replace = force};
         st = pa_encode_input(in, model, be, out, &eo, &es);
         pa_cli_progress_end();
     }

@@ -8,37 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Reads every row of a vector input into memory (queries are small). */
-static pa_status read_all(const char *path, const char *column, float **out, uint64_t *n,
-                          uint32_t *dim)
-{
-    pa_vec_input *in = NULL;
-    pa_vec_input_options io = {.column = column};
-    pa_status st = pa_vec_input_open(&in, path, &io);
-    if (st != PA_OK)
-        return st;
-    *dim = pa_vec_input_dim(in);
-    *n = pa_vec_input_num_rows(in);
-    *out = malloc(sizeof(float) * (*n ? *n : 1) * *dim);
-    uint64_t done = 0;
-    while (*out) {
-        size_t got;
-        if ((st = pa_vec_input_next(in, *out + done * *dim, NULL, (size_t)(*n - done), &got)) !=
-                PA_OK || got == 0)
-            break;
-        done += got;
-        if (done == *n)
-            break;
-    }
-    *n = done;
-    pa_vec_input_free(in);
-    if (!*out) {
-        fprintf(stderr, "partifact: out of memory reading %s\n", path);
-        return PA_ERR_NOMEM;
-    }
-    return st;
-}
-
 /* partifact finalize (--artifact A | --rows FILE --model M) --out INDEX */
 int pa_cmd_finalize(int argc, char **argv)
 {
@@ -47,12 +16,13 @@ int pa_cmd_finalize(int argc, char **argv)
         {"model", required_argument, 0, 'm'},    {"out", required_argument, 0, 'o'},
         {"memory", required_argument, 0, 'M'},   {"tmp", required_argument, 0, 't'},
         {"threads", required_argument, 0, 'T'},  {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},           {"force", no_argument, 0, 'F'},
+        {0, 0, 0, 0}};
     const char *artifact = NULL, *rows = NULL, *model = NULL, *out = NULL, *tmp = NULL;
     uint64_t memory = 256u << 20, threads = 0;
-    bool json = false;
+    bool json = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "a:r:m:o:M:t:T:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "a:r:m:o:M:t:T:jhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'a': artifact = optarg; break;
@@ -62,20 +32,22 @@ int pa_cmd_finalize(int argc, char **argv)
         case 't': tmp = optarg; break;
         case 'M': ok = pa_cli_parse_size(optarg, &memory) && memory > 0; break;
         case 'T': ok = pa_cli_parse_count(optarg, &threads) && threads > 0 && threads <= 256; break;
+        case 'F': force = true; break;
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact finalize --artifact A --out INDEX [--model M] [--memory 256MiB]\n"
-                   "                          [--threads 2] [--json]\n"
+                   "                          [--threads 2] [--force] [--json]\n"
                    "       partifact finalize --rows FILE.lance --model M --out INDEX\n"
-                   "                          [--memory 256MiB] [--tmp DIR] [--json]\n"
+                   "                          [--memory 256MiB] [--tmp DIR] [--force] [--json]\n"
                    "Writes an IVF_PQ index directory (index.idx + auxiliary.idx, LanceDB's layout).\n"
                    "--artifact reads each partition's recorded ranges once, in order, with\n"
                    "read-ahead (--memory bounds the read-ahead); the model defaults to the one the\n"
                    "manifest records and must match it. --rows takes a Lance file of (row_id,\n"
                    "part_id, pq_code) in any order and re-groups it by partition within --memory,\n"
                    "spilling sorted runs to --tmp (default: next to INDEX). Both write the same\n"
-                   "index. INDEX is written as INDEX.partial-<pid> and renamed when complete;\n"
-                   "those a killed finalize left (pid gone, unlocked) are removed.\n");
+                   "index. INDEX is written in a new directory INDEX.partial-XXXXXX and renamed\n"
+                   "into place when complete; those a killed finalize left (partifact's marker,\n"
+                   "unlocked) are removed.\n" PA_CLI_FORCE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -89,9 +61,12 @@ int pa_cmd_finalize(int argc, char **argv)
     if (rows && !model)
         return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
                             "with)");
+    const char *inputs[] = {artifact, rows, model};
+    if (pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs, 3))
+        return PA_CLI_EXIT_FAIL;
     pa_index_finalize_options o = {.memory_bytes = memory, .tmp_dir = tmp,
                                    .num_threads = (unsigned)threads,
-                                   .progress = pa_cli_progress_cb};
+                                   .progress = pa_cli_progress_cb, .replace = force};
     pa_index_finalize_stats s;
     pa_status st = artifact ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
                             : pa_index_finalize_rows(rows, model, out, &o, &s);
@@ -128,14 +103,15 @@ int pa_cmd_search(int argc, char **argv)
         {"groundtruth", required_argument, 0, 'g'}, {"out", required_argument, 0, 'o'},
         {"threads", required_argument, 0, 'T'}, {"json", no_argument, 0, 'j'},
         {"repeat", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        {"force", no_argument, 0, 'F'},
         {"column", required_argument, 0, 'c'}, {"version", required_argument, 0, 'V'},
         {0, 0, 0, 0}};
     const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
                *column = NULL;
     uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0;
-    bool json = false, nprobes_given = false;
+    bool json = false, nprobes_given = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:c:V:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:c:V:jhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'x': index = optarg; break;
@@ -150,12 +126,13 @@ int pa_cmd_search(int argc, char **argv)
         case 'R': ok = pa_cli_parse_count(optarg, &rf) && rf <= 1000; break;
         case 'T': ok = pa_cli_parse_count(optarg, &threads) && threads > 0 && threads <= 256; break;
         case 'r': ok = pa_cli_parse_count(optarg, &repeat) && repeat > 0 && repeat <= 1000; break;
+        case 'F': force = true; break;
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact search --index INDEX --queries Q [-k 10] [--nprobes 20]\n"
                    "         [--refine-factor R --input X] [--groundtruth G.ivecs|G.npy]\n"
-                   "         [--out results.ivecs|.npy] [--threads N] [--repeat 1] [--json]\n"
-                   "         [--column NAME] [--version N]\n"
+                   "         [--out results.ivecs|.npy [--force]] [--threads N] [--repeat 1]\n"
+                   "         [--json] [--column NAME] [--version N]\n"
                    "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
                    "ADC over the --nprobes nearest partitions (more than the index has is\n"
                    "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
@@ -164,6 +141,8 @@ int pa_cmd_search(int argc, char **argv)
                    "QPS, and recall@k against --groundtruth. Distances: l2 and cosine squared\n"
                    "Euclidean, dot the negated inner product (smaller is nearer). --repeat N\n"
                    "searches the whole batch N times and reports the median time (benchmarks).\n"
+                   "--out is written under a temporary name and renamed into place.\n"
+                   PA_CLI_FORCE_HELP
                    "--column applies to Q and X where they are tables, --version to X.\n"
                    PA_CLI_TABLE_HELP);
             return 0;
@@ -177,6 +156,9 @@ int pa_cmd_search(int argc, char **argv)
         return pa_cli_error("search", "--index and --queries are required (see --help)");
     if (rf > 1 && !input)
         return pa_cli_error("search", "--refine-factor needs --input (the original vectors)");
+    const char *inputs[] = {index, qpath, input, gtpath};
+    if (out && pa_cli_check_output("search", out, force, NULL, inputs, 4))
+        return PA_CLI_EXIT_FAIL;
     pa_index *x = NULL;
     pa_vec_input *in = NULL;
     float *q = NULL, *dists = NULL;
@@ -187,7 +169,8 @@ int pa_cmd_search(int argc, char **argv)
     pa_index_info info;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);
-        st = read_all(qpath, column, &q, &nq, &dim);
+        pa_vec_input_options qio = {.column = column};
+        st = pa_vec_input_read_all(qpath, &qio, &q, &nq, &dim);
     }
     pa_vec_input_options sio = {.column = column, .version = version};
     if (st == PA_OK && input)
@@ -220,8 +203,12 @@ int pa_cmd_search(int argc, char **argv)
         fprintf(stderr, "partifact search: warning: --nprobes %" PRIu64 " is more than the "
                 "index's %u partitions; using %u\n", nprobes, info.num_partitions,
                 info.num_partitions);
-    ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k);
-    dists = malloc(sizeof(float) * (nq ? nq : 1) * k);
+    size_t nres = 0; /* nq x k results: checked, nq comes from the file */
+    if (!__builtin_mul_overflow((size_t)(nq ? nq : 1), (size_t)k, &nres) &&
+        nres <= SIZE_MAX / sizeof(uint64_t)) {
+        ids = malloc(sizeof(uint64_t) * nres);
+        dists = malloc(sizeof(float) * nres);
+    }
     if (!ids || !dists) {
         rc = pa_cli_error("search", "out of memory for %" PRIu64 " x %" PRIu64 " results", nq, k);
         goto done;
@@ -263,7 +250,7 @@ int pa_cmd_search(int argc, char **argv)
         rc = pa_cli_fail("search", st);
         goto done;
     }
-    if (out && (st = pa_ids_write(out, ids, nq, (uint32_t)k)) != PA_OK) {
+    if (out && (st = pa_ids_write_ex(out, ids, nq, (uint32_t)k, force)) != PA_OK) {
         rc = pa_cli_fail("search", st);
         goto done;
     }
@@ -299,13 +286,14 @@ int pa_cmd_groundtruth(int argc, char **argv)
         {"k", required_argument, 0, 'k'},     {"out", required_argument, 0, 'o'},
         {"metric", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},        {"skip-invalid", no_argument, 0, 'S'},
+        {"force", no_argument, 0, 'F'},
         {"column", required_argument, 0, 'c'}, {"version", required_argument, 0, 'V'},
         {0, 0, 0, 0}};
     const char *input = NULL, *qpath = NULL, *out = NULL, *metric = "l2", *column = NULL;
     uint64_t k = 100, version = 0;
-    bool json = false, skip = false;
+    bool json = false, skip = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "i:q:k:o:m:c:V:jhS", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:q:k:o:m:c:V:jhSF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
@@ -315,17 +303,19 @@ int pa_cmd_groundtruth(int argc, char **argv)
         case 'c': column = optarg; break;
         case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
         case 'k': ok = pa_cli_parse_count(optarg, &k) && k > 0 && k <= 100000; break;
+        case 'F': force = true; break;
         case 'j': json = true; break;
         case 'S': skip = true; break;
         case 'h':
             printf("usage: partifact groundtruth --input X --queries Q [-k 100]\n"
                    "         --out G.ivecs|G.npy [--metric l2|cosine|dot] [--skip-invalid]\n"
-                   "         [--column NAME] [--version N] [--json]\n"
+                   "         [--column NAME] [--version N] [--force] [--json]\n"
                    "Exact k nearest neighbours of every query among all rows of X (blocked\n"
                    "sgemm, bounded memory), as row ids of X: .ivecs (int32) or .npy (uint64,\n"
-                   "for a Lance dataset's row addresses, fragment id << 32 | offset).\n"
+                   "for a Lance dataset's row addresses, fragment id << 32 | offset). --out is\n"
+                   "written under a temporary name and renamed into place.\n"
                    "--skip-invalid leaves out (and counts) rows of X with NaN, infinities or\n"
-                   "values whose distances would overflow float.\n"
+                   "values whose distances would overflow float.\n" PA_CLI_FORCE_HELP
                    "--column applies to X and Q where they are tables, --version to X.\n"
                    PA_CLI_TABLE_HELP);
             return 0;
@@ -341,21 +331,28 @@ int pa_cmd_groundtruth(int argc, char **argv)
     pa_metric met;
     if (pa_metric_parse(metric, &met) != PA_OK)
         return pa_cli_error("groundtruth", "--metric: \"%s\" is not l2, cosine or dot", metric);
+    const char *inputs[] = {input, qpath};
+    if (pa_cli_check_output("groundtruth", out, force, NULL, inputs, 2))
+        return PA_CLI_EXIT_FAIL;
     float *q = NULL;
     uint64_t nq = 0, *ids = NULL;
     uint32_t dim = 0;
     pa_vec_input *in = NULL;
     double t0 = pa_cli_now();
-    pa_status st = read_all(qpath, column, &q, &nq, &dim);
+    pa_vec_input_options qio = {.column = column};
+    pa_status st = pa_vec_input_read_all(qpath, &qio, &q, &nq, &dim);
     pa_vec_input_options io = {.skip_invalid = skip, .column = column, .version = version};
     if (st == PA_OK)
         st = pa_vec_input_open(&in, input, &io);
-    if (st == PA_OK && !(ids = malloc(sizeof(uint64_t) * (nq ? nq : 1) * k)))
+    size_t nres = 0; /* nq x k results: checked, nq comes from the file */
+    if (st == PA_OK && (__builtin_mul_overflow((size_t)(nq ? nq : 1), (size_t)k, &nres) ||
+                        nres > SIZE_MAX / sizeof(uint64_t) ||
+                        !(ids = malloc(sizeof(uint64_t) * nres))))
         st = PA_ERR_NOMEM;
     if (st == PA_OK)
         st = pa_groundtruth(in, q, nq, dim, (uint32_t)k, met, ids, NULL);
     if (st == PA_OK)
-        st = pa_ids_write(out, ids, nq, (uint32_t)k);
+        st = pa_ids_write_ex(out, ids, nq, (uint32_t)k, force);
     int rc = 0;
     if (st != PA_OK)
         rc = pa_cli_fail("groundtruth", st);
@@ -437,23 +434,27 @@ int pa_cmd_export_rows(int argc, char **argv)
     static const struct option opts[] = {
         {"artifact", required_argument, 0, 'a'}, {"out", required_argument, 0, 'o'},
         {"shuffle", required_argument, 0, 's'},  {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},           {"force", no_argument, 0, 'F'},
+        {0, 0, 0, 0}};
     const char *artifact = NULL, *out = NULL;
     uint64_t seed = 0;
-    bool json = false;
+    bool json = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "a:o:s:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "a:o:s:jhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'a': artifact = optarg; break;
         case 'o': out = optarg; break;
         case 's': ok = pa_cli_parse_count(optarg, &seed); break;
+        case 'F': force = true; break;
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact export-rows --artifact A --out FILE.lance [--shuffle SEED]\n"
+                   "         [--force] [--json]\n"
                    "Writes every (row_id, part_id, pq_code) row of an artifact into one Lance\n"
                    "file: the input of 'finalize --rows'. Rows come in bucket-file order, or\n"
-                   "shuffled (in memory) with --shuffle SEED (SEED > 0).\n");
+                   "shuffled (in memory) with --shuffle SEED (SEED > 0). The file is written\n"
+                   "under a temporary name and renamed into place.\n" PA_CLI_FORCE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -463,9 +464,12 @@ int pa_cmd_export_rows(int argc, char **argv)
     }
     if (!artifact || !out)
         return pa_cli_error("export-rows", "--artifact and --out are required (see --help)");
+    const char *inputs[] = {artifact};
+    if (pa_cli_check_output("export-rows", out, force, NULL, inputs, 1))
+        return PA_CLI_EXIT_FAIL;
     uint64_t rows = 0;
     double t0 = pa_cli_now();
-    pa_status st = pa_artifact_export_rows(artifact, out, seed, &rows);
+    pa_status st = pa_artifact_export_rows_ex(artifact, out, seed, &rows, force);
     if (st != PA_OK)
         return pa_cli_fail("export-rows", st);
     if (json) {

@@ -160,13 +160,13 @@ int pa_cmd_lance_gen(int argc, char **argv)
         {"out", required_argument, 0, 'o'}, {"rows", required_argument, 0, 'n'},
         {"dim", required_argument, 0, 'd'}, {"page-bytes", required_argument, 0, 'p'},
         {"layout", required_argument, 0, 'l'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'}, {"force", no_argument, 0, 'F'}, {0, 0, 0, 0}};
     const char *out = NULL;
     int layout = PA_LAYOUT_AUTO;
     uint64_t rows = 100000, dim = 128, page_bytes = 0;
-    bool json = false;
+    bool json = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "o:n:d:p:l:jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:n:d:p:l:jhF", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
         case 'l':
@@ -192,12 +192,15 @@ int pa_cmd_lance_gen(int argc, char **argv)
             if (!pa_cli_parse_size(optarg, &page_bytes))
                 return pa_cli_error("lance-gen", "--page-bytes: \"%s\" is not a size", optarg);
             break;
+        case 'F': force = true; break;
         case 'j': json = true; break;
         case 'h':
             printf("usage: partifact lance-gen --out FILE.lance [--rows N] [--dim D] "
-                   "[--page-bytes B] [--layout auto|mini-block|full-zip] [--json]\n"
+                   "[--page-bytes B] [--layout auto|mini-block|full-zip] [--force] [--json]\n"
                    "Writes generated rows: id u64, part u32, score float, code "
-                   "fixed_size_list<uint8,16>, vector fixed_size_list<float,D>.\n");
+                   "fixed_size_list<uint8,16>, vector fixed_size_list<float,D>.\n"
+                   "The file is written under a temporary name and renamed into place.\n"
+                   PA_CLI_FORCE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -209,7 +212,8 @@ int pa_cmd_lance_gen(int argc, char **argv)
                          {"score", PA_TYPE_FLOAT32, 1},
                          {"code", PA_TYPE_FSL_UINT8, 16},
                          {"vector", PA_TYPE_FSL_FLOAT32, (uint32_t)dim}};
-    pa_lance_write_options wo = {.page_bytes = (size_t)page_bytes, .layout = layout};
+    pa_lance_write_options wo = {.page_bytes = (size_t)page_bytes, .layout = layout,
+                                 .replace = force};
     pa_lance_writer *w;
     pa_status st = pa_lance_writer_create(&w, out, fields, 5, &wo);
     if (st != PA_OK)

@@ -34,12 +34,14 @@ int pa_cmd_gen_vectors(int argc, char **argv)
         {"dim", required_argument, 0, 'd'},      {"clusters", required_argument, 0, 'c'},
         {"rank", required_argument, 0, 'r'},     {"seed", required_argument, 0, 's'},
         {"first-row", required_argument, 0, 'f'}, {"noise", required_argument, 0, 'z'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"help", no_argument, 0, 'h'},           {"force", no_argument, 0, 'F'},
+        {0, 0, 0, 0}};
     const char *out = NULL;
     uint64_t rows = 1000000, dim = 128, clusters = 1000, rank = 32, seed = 1, first = 0;
     double noise = 0.3;
+    bool force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "o:n:d:c:r:s:f:z:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:n:d:c:r:s:f:z:hF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'o': out = optarg; break;
@@ -50,13 +52,17 @@ int pa_cmd_gen_vectors(int argc, char **argv)
         case 's': ok = pa_cli_parse_count(optarg, &seed); break;
         case 'f': ok = pa_cli_parse_count(optarg, &first); break;
         case 'z': noise = atof(optarg); ok = noise >= 0; break;
+        case 'F': force = true; break;
         case 'h':
             printf("usage: partifact gen-vectors --out FILE.fvecs [--rows 1M] [--dim 128]\n"
                    "         [--clusters 1000] [--rank 32] [--noise 0.3] [--seed 1] [--first-row 0]\n"
+                   "         [--force]\n"
                    "Writes clustered vectors: cluster centres in a random rank-R subspace, each\n"
                    "row a centre plus Gaussian spread in the subspace and isotropic noise. Rows\n"
                    "depend only on (seed, row number): --first-row 1000000 --rows 10000 gives\n"
-                   "query rows drawn from the same distribution as, but distinct from, the base.\n");
+                   "query rows drawn from the same distribution as, but distinct from, the base.\n"
+                   "The file is written under a temporary name and renamed into place.\n"
+                   PA_CLI_FORCE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -72,12 +78,11 @@ int pa_cmd_gen_vectors(int argc, char **argv)
     float *basis = malloc(sizeof(float) * rank * dim);
     float *centre = malloc(sizeof(float) * clusters * rank);
     float *row = malloc(sizeof(float) * dim);
-    FILE *f = fopen(out, "wb");
-    if (!basis || !centre || !row || !f) {
+    pa_output *f = NULL;
+    pa_status st = basis && centre && row ? pa_output_create(&f, out, force) : PA_ERR_NOMEM;
+    if (st != PA_OK) {
         free(basis), free(centre), free(row);
-        if (f)
-            fclose(f);
-        return pa_cli_error("gen-vectors", "%s: cannot write: %s", out, strerror(errno));
+        return pa_cli_fail("gen-vectors", st);
     }
     for (uint64_t k = 0; k < rank * dim; k++)
         basis[k] = (float)(gauss(&s) / sqrt((double)rank));
@@ -96,18 +101,21 @@ int pa_cmd_gen_vectors(int argc, char **argv)
                 v += z[t] * basis[t * dim + j];
             row[j] = v + (float)(gauss(&rs) * noise);
         }
-        if (fwrite(&d32, 4, 1, f) != 1 || fwrite(row, 4, dim, f) != dim) {
-            fclose(f);
+        if ((st = pa_output_write(f, &d32, 4)) != PA_OK ||
+            (st = pa_output_write(f, row, 4 * dim)) != PA_OK) {
+            pa_output_free(f); /* the old file, if any, is left as it was */
             free(basis), free(centre), free(row);
-            return pa_cli_error("gen-vectors", "%s: write failed: %s", out, strerror(errno));
+            return pa_cli_fail("gen-vectors", st);
         }
         if (i % 4096 == 0)
             pa_cli_progress("gen-vectors: rows", i, rows);
     }
     pa_cli_progress_end();
     free(basis), free(centre), free(row);
-    if (fclose(f) != 0)
-        return pa_cli_error("gen-vectors", "%s: write failed: %s", out, strerror(errno));
+    st = pa_output_commit(f);
+    pa_output_free(f);
+    if (st != PA_OK)
+        return pa_cli_fail("gen-vectors", st);
     printf("wrote %s: %" PRIu64 " rows of dimension %" PRIu64 " (%" PRIu64 " clusters, rank %"
            PRIu64 ")\n", out, rows, dim, clusters, rank);
     return 0;
@@ -118,7 +126,7 @@ typedef struct train_opts {
     const char *input, *out, *column;
     uint64_t partitions, sub_vectors, bits, max_iters, pq_iters, sample_rate, seed, version;
     pa_metric metric;
-    bool json, encode, skip_invalid;
+    bool json, encode, skip_invalid, force;
 } train_opts;
 
 /* Streams the whole input through assign + encode, summing the PQ reconstruction error. */
@@ -186,11 +194,11 @@ int pa_cmd_train(int argc, char **argv)
         {"version", required_argument, 0, 'V'},
         {"skip-invalid", no_argument, 0, 'k'},      {"encode", no_argument, 0, 'e'},
         {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"force", no_argument, 0, 'F'},             {0, 0, 0, 0}};
     train_opts o = {.partitions = 256, .sub_vectors = 16, .bits = 8, .max_iters = 10, .pq_iters = 25,
                     .sample_rate = 256, .seed = 42, .metric = PA_METRIC_L2};
     int c;
-    while ((c = getopt_long(argc, argv, "i:o:p:m:M:b:I:S:s:c:V:kejh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:p:m:M:b:I:S:s:c:V:kejhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': o.input = optarg; break;
@@ -210,20 +218,21 @@ int pa_cmd_train(int argc, char **argv)
             break;
         case 'k': o.skip_invalid = true; break;
         case 'e': o.encode = true; break;
+        case 'F': o.force = true; break;
         case 'j': o.json = true; break;
         case 'h':
             printf("usage: partifact train --input X --partitions P --sub-vectors M --out MODEL.lance\n"
                    "         [--metric l2|cosine|dot] [--bits 8] [--max-iters 10] [--pq-iters 25]\n"
                    "         [--sample-rate 256] [--seed 42] [--column NAME] [--version N]\n"
-                   "         [--skip-invalid]\n"
-                   "         [--encode] [--json]\n"
+                   "         [--skip-invalid] [--encode] [--force] [--json]\n"
                    "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"
                    "seeded random sample of sample-rate x partitions rows (at least 65,536 when\n"
                    "the input has them) and saves it as a Lance file. The same seed and input\n"
                    "give a byte-identical model. --encode also assigns and encodes every row\n"
                    "(timed) and reports the PQ mean squared reconstruction error.\n"
                    "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
-                   PA_CLI_TABLE_HELP);
+                   "The model is written under a temporary name and renamed into place.\n"
+                   PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -233,6 +242,9 @@ int pa_cmd_train(int argc, char **argv)
     }
     if (!o.input || !o.out)
         return pa_cli_error("train", "--input and --out are required (see --help)");
+    const char *inputs[] = {o.input};
+    if (pa_cli_check_output("train", o.out, o.force, NULL, inputs, 1))
+        return PA_CLI_EXIT_FAIL;
     double t0 = pa_cli_now();
     pa_vec_input_options io = {.column = o.column, .skip_invalid = o.skip_invalid,
                                .version = o.version};
@@ -253,7 +265,7 @@ int pa_cmd_train(int argc, char **argv)
     st = pa_ivfpq_train_input(&m, in, &prm, &ts);
     double train_secs = pa_cli_now() - t0;
     if (st == PA_OK)
-        st = pa_ivfpq_model_save(m, o.out);
+        st = pa_ivfpq_model_save_ex(m, o.out, o.force);
     uint64_t enc_rows = 0;
     double enc_secs = 0, mse = 0;
     if (st == PA_OK && o.encode)

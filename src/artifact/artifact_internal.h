@@ -6,7 +6,7 @@
 #include "common/common.h"
 #include "lance/lance_internal.h"
 
-#define PA_ARTIFACT_MANIFEST "manifest.json"
+#define PA_ARTIFACT_MANIFEST PA_ARTIFACT_MANIFEST_FILE /* partifact.h */
 #define PA_ARTIFACT_PARTS_DIR "partitions"
 
 /* Column names and order of every bucket file. */

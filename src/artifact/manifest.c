@@ -66,9 +66,12 @@ void pa_manifest_clear(pa_manifest *m)
 /* XXH64 of a file's bytes, read sequentially. */
 pa_status pa_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    int fd = -1;
+    uint64_t size = 0;
+    pa_status st0 = pa_open_input(path, &fd, &size);
+    if (st0 != PA_OK)
+        return st0;
+    (void)size;
     const size_t chunk = 1u << 20;
     uint8_t *buf = pa_malloc(chunk, "checksum buffer");
     XXH64_state_t *h = XXH64_createState();
@@ -220,7 +223,7 @@ pa_status pa_manifest_commit(const pa_manifest *m, const char *dir)
     snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, PA_ARTIFACT_MANIFEST);
     snprintf(final, sizeof final, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
     pa_status st = PA_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
     if (st == PA_OK)
@@ -939,19 +942,22 @@ pa_status pa_manifest_load(pa_manifest *m, const char *dir, uint64_t budget)
     memset(m, 0, sizeof *m);
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR
-                   ? pa_fail(PA_ERR_INCOMPLETE,
-                             "%s: incomplete artifact: no manifest.json (the writer did not "
-                             "finish, or this is not an artifact)", dir)
-                   : pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* a FIFO or a directory is refused (pa_open_input), not waited on */
+    if (access(path, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR))
+        return pa_fail(PA_ERR_INCOMPLETE,
+                       "%s: incomplete artifact: no manifest.json (the writer did not "
+                       "finish, or this is not an artifact)", dir);
+    int fd = -1;
+    uint64_t fsize = 0;
+    pa_status so = pa_open_input(path, &fd, &fsize);
+    if (so != PA_OK)
+        return so;
     jr *r = pa_malloc(sizeof *r, "manifest reader");
     pa_status st = r ? PA_OK : PA_ERR_NOMEM;
     if (st == PA_OK) {
         memset(r, 0, offsetof(jr, buf));
         r->fd = fd, r->path = path, r->line = 1, r->col = 1;
-        st = pa_file_size(fd, path, &r->size);
+        r->size = fsize;
     }
     if (st == PA_OK)
         st = load_top(r, m, dir, budget);

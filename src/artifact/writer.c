@@ -35,9 +35,9 @@ typedef struct bucket {
 } bucket;
 
 struct pa_artifact_writer {
-    char *dir;
-    bool created_dir;
-    int lock_fd;         /* the directory, flock()ed while this writer works in it */
+    char *dir;           /* the artifact, as named (messages) */
+    pa_out_dir out;      /* the new artifact is written in out.dir, beside dir, and renamed
+                          * into place by finish */
     pa_manifest m;
     uint64_t cap;        /* rows per bucket buffer */
     size_t row_bytes;
@@ -70,42 +70,7 @@ static void bucket_abs_path(const pa_artifact_writer *w, uint32_t b, char *buf, 
 {
     char rel[64];
     pa_artifact_bucket_path(b, rel, sizeof rel);
-    snprintf(buf, len, "%s/%s", w->dir, rel);
-}
-
-/* mkdir that accepts an existing directory; *created tells whether it made it. */
-static pa_status make_dir(const char *path, bool *created)
-{
-    if (mkdir(path, 0755) == 0) {
-        if (created)
-            *created = true;
-        return PA_OK;
-    }
-    struct stat st;
-    if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return PA_OK;
-    return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
-}
-
-/* Removes bucket files numbered num_buckets and up that an earlier run into the same directory
- * left behind (killed, with more buckets): they belong to no artifact, and would only confuse
- * whoever looks into the directory. Nothing else is touched. */
-static void remove_stale_buckets(const char *parts_dir, uint32_t num_buckets)
-{
-    DIR *d = opendir(parts_dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        unsigned b;
-        int len = 0;
-        if (strlen(e->d_name) == strlen("bucket-00000.lance") &&
-            sscanf(e->d_name, "bucket-%5u.lance%n", &b, &len) == 1 &&
-            len == (int)strlen(e->d_name) && b >= num_buckets) {
-            unlinkat(dirfd(d), e->d_name, 0);
-        }
-    }
-    closedir(d);
+    snprintf(buf, len, "%s/%s", w->out.dir, rel);
 }
 
 /* Checks the parameters and fills the manifest header from them. */
@@ -232,21 +197,11 @@ static pa_status open_buckets(pa_artifact_writer *w)
         char path[4096];
         bucket_abs_path(w, b, path, sizeof path);
         /* full-zip pages: a partition's range is then read at its exact byte ranges */
-        const pa_lance_write_options lo = {.layout = PA_LAYOUT_FULLZIP};
+        const pa_lance_write_options lo = {.layout = PA_LAYOUT_FULLZIP, .in_new_dir = 1};
         pa_status st = pa_lance_writer_create(&bk->lw, path, fields, 3, &lo);
         if (st != PA_OK)
             return st;
     }
-    return PA_OK;
-}
-
-static pa_status check_not_committed(const char *dir)
-{
-    char manifest[4096];
-    snprintf(manifest, sizeof manifest, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
-    if (access(manifest, F_OK) == 0)
-        return pa_fail(PA_ERR_STATE, "%s: already holds a committed artifact (manifest.json); "
-                       "remove it or choose another directory", dir);
     return PA_OK;
 }
 
@@ -260,38 +215,21 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
     pa_artifact_writer *w = pa_calloc(1, sizeof *w, "artifact writer");
     if (!w)
         return PA_ERR_NOMEM;
-    w->lock_fd = -1;
     w->dir = pa_strdup(dir, "artifact path");
     pa_status st = w->dir ? init_params(w, params) : PA_ERR_NOMEM;
     if (st == PA_OK)
         st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET,
                           params->expected_rows, params->max_buffer_rows);
-    if (st == PA_OK && (st = check_not_committed(dir)) == PA_OK)
-        st = make_dir(dir, &w->created_dir);
-    /* One writer per directory: a second one (the same command started twice) would write into
-     * the same bucket files. The lock is the directory's flock, which the kernel drops when the
-     * process dies, so a killed run never blocks the rerun. Only a writer holding it removes
-     * anything when it fails. */
-    if (st == PA_OK) {
-        w->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (w->lock_fd < 0)
-            st = pa_fail(PA_ERR_IO, "%s: cannot open directory: %s", dir, strerror(errno));
-        else if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0)
-            st = errno == EWOULDBLOCK
-                     ? pa_fail(PA_ERR_STATE, "%s: another partifact process is writing an "
-                               "artifact into this directory", dir)
-                     : pa_fail(PA_ERR_IO, "%s: cannot lock directory: %s", dir, strerror(errno));
-        else
-            w->locked = true;
-    }
-    if (st == PA_OK) /* again, now that no other writer can commit meanwhile */
-        st = check_not_committed(dir);
+    /* A new directory beside dir, made by this writer and locked by its marker while it works
+     * (a second writer of the same artifact makes its own; the first to finish wins, the other
+     * is refused at its commit), renamed into place by finish. */
+    if (st == PA_OK)
+        st = pa_out_dir_open(&w->out, dir, params->replace != 0, PA_ARTIFACT_MANIFEST);
     if (st == PA_OK) {
         char parts[4096];
-        snprintf(parts, sizeof parts, "%s/%s", dir, PA_ARTIFACT_PARTS_DIR);
-        st = make_dir(parts, NULL);
-        if (st == PA_OK)
-            remove_stale_buckets(parts, w->m.num_buckets);
+        snprintf(parts, sizeof parts, "%s/%s", w->out.dir, PA_ARTIFACT_PARTS_DIR);
+        if (mkdir(parts, 0755) != 0)
+            st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", parts, strerror(errno));
     }
     if (st == PA_OK)
         st = open_buckets(w);
@@ -449,13 +387,13 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
      * The artifact directory itself is fsynced by the commit. */
     char path[4096];
     if (st == PA_OK) {
-        snprintf(path, sizeof path, "%s/%s/x", w->dir, PA_ARTIFACT_PARTS_DIR);
+        snprintf(path, sizeof path, "%s/%s/x", w->out.dir, PA_ARTIFACT_PARTS_DIR);
         st = pa_fsync_dir_of(path);
     }
-    if (st == PA_OK && w->created_dir)
-        st = pa_fsync_dir_of(w->dir);
     if (st == PA_OK)
-        st = pa_manifest_commit(&w->m, w->dir);
+        st = pa_manifest_commit(&w->m, w->out.dir);
+    if (st == PA_OK) /* the complete artifact appears under its name, or nothing changes */
+        st = pa_out_dir_commit(&w->out);
     if (st != PA_OK) {
         w->failed = true;
         return st;
@@ -478,23 +416,11 @@ void pa_artifact_writer_abort(pa_artifact_writer *w)
 {
     if (!w || w->finished || !w->dir)
         return;
-    if (!w->locked) { /* another writer's directory, or nothing made yet: touch nothing */
-        w->failed = true;
-        return;
-    }
-    char path[4096];
     for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++) {
         pa_lance_writer_free(w->buckets[b].lw); /* an unclosed file is removed */
         w->buckets[b].lw = NULL;
-        bucket_abs_path(w, b, path, sizeof path);
-        unlink(path);
     }
-    snprintf(path, sizeof path, "%s/%s.tmp", w->dir, PA_ARTIFACT_MANIFEST);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/%s", w->dir, PA_ARTIFACT_PARTS_DIR);
-    rmdir(path); /* only if empty */
-    if (w->created_dir)
-        rmdir(w->dir);
+    pa_out_dir_abort(&w->out); /* the work directory, with everything the writer made */
     w->failed = true;
 }
 
@@ -517,8 +443,7 @@ void pa_artifact_writer_free(pa_artifact_writer *w)
     free(w->scratch_codes);
     free(w->counts);
     XXH3_freeState(w->id_hash);
-    if (w->lock_fd >= 0)
-        close(w->lock_fd); /* drops the lock */
+    pa_out_dir_abort(&w->out);
     pa_manifest_clear(&w->m);
     free(w->dir);
     free(w);

@@ -46,10 +46,9 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (!in || !out_dir)
         return pa_fail(PA_ERR_INVALID, "build: an input and an output directory are required");
     double t0 = pa_now_seconds();
-    struct stat sb;
-    if (stat(out_dir, &sb) == 0)
-        return pa_fail(PA_ERR_INVALID, "build: %s already exists; an index is never written over "
-                       "an existing path", out_dir);
+    pa_status st = pa_output_refuse(out_dir, o.replace != 0, PA_INDEX_FILE_NAME);
+    if (st != PA_OK)
+        return st;
     pa_build_stats s = {0};
     uint32_t dim = pa_vec_input_dim(in);
     uint64_t rows = pa_vec_input_num_rows(in);
@@ -59,34 +58,30 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (!prm.num_sub_vectors)
         prm.num_sub_vectors = pa_build_default_sub_vectors(dim);
 
-    char work[4096], model_path[4200], artifact[4200];
+    char prefix[4096], model_path[4200], artifact[4200];
+    pa_workdir work = {.lock_fd = -1};
     if (o.work_dir) {
-        snprintf(work, sizeof work, "%s", o.work_dir);
+        snprintf(prefix, sizeof prefix, "%s", o.work_dir);
     } else {
-        snprintf(work, sizeof work, "%s.build-%ld", out_dir, (long)getpid());
+        snprintf(prefix, sizeof prefix, "%s.build-", out_dir);
         pa_remove_orphans(out_dir, ".build-"); /* what killed builds of this index left */
     }
-    bool created_work = mkdir(work, 0755) == 0;
-    if (!created_work && errno != EEXIST)
-        return pa_fail(PA_ERR_IO, "build: cannot create the work directory %s: %s", work,
-                       strerror(errno));
-    int work_lock = created_work ? pa_workdir_lock(work) : -1;
-    snprintf(model_path, sizeof model_path, "%s/model.lance", work);
-    snprintf(artifact, sizeof artifact, "%s/artifact", work);
+    if ((st = pa_workdir_create(&work, prefix, o.work_dir != NULL)) != PA_OK)
+        return pa_fail_prefix(st, "build");
+    snprintf(model_path, sizeof model_path, "%s/model.lance", work.path);
+    snprintf(artifact, sizeof artifact, "%s/artifact", work.path);
 
     pa_ivfpq_model *model = NULL;
     pa_backend *backend = NULL;
     char *source = NULL; /* the table the rows come from, recorded in the index */
     if (pa_table_source_json(in, &source) != PA_OK) {
-        if (created_work)
-            pa_remove_tree(work);
-        pa_workdir_unlock(work_lock);
+        pa_workdir_remove(&work);
         return PA_ERR_NOMEM;
     }
     if (o.progress)
         o.progress(o.progress_ctx, "train", 0, 0);
     double t1 = pa_now_seconds();
-    pa_status st = pa_ivfpq_train_input(&model, in, &prm, &s.train);
+    st = pa_ivfpq_train_input(&model, in, &prm, &s.train);
     s.train_seconds = pa_now_seconds() - t1;
     if (st == PA_OK)
         st = pa_ivfpq_model_save(model, model_path);
@@ -106,6 +101,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     }
     if (st == PA_OK) {
         pa_index_finalize_options fo = {.memory_bytes = o.memory_bytes,
+                                        .replace = o.replace,
                                         .progress = o.progress,
                                         .progress_ctx = o.progress_ctx,
                                         .source = source};
@@ -114,15 +110,10 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     pa_backend_free(backend);
     pa_ivfpq_model_free(model);
     free(source);
-    if (!o.keep_work || st != PA_OK) { /* only what this build made */
-        if (created_work) {
-            pa_remove_tree(work);
-        } else {
-            pa_remove_tree(artifact);
-            unlink(model_path);
-        }
-    }
-    pa_workdir_unlock(work_lock);
+    if (o.keep_work && st == PA_OK)
+        pa_workdir_keep(&work); /* the user's now */
+    else
+        pa_workdir_remove(&work); /* made by this build, so all of it is its own */
     if (st == PA_OK) {
         s.num_partitions = prm.num_partitions;
         s.num_sub_vectors = prm.num_sub_vectors;

@@ -96,7 +96,8 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                               .metric = pa_metric_name((pa_metric)a.metric),
                               .model = o->model_path,
                               .memory_bytes = b.memory - b.fixed,
-                              .expected_rows = pa_vec_input_num_rows(in)};
+                              .expected_rows = pa_vec_input_num_rows(in),
+                              .replace = o->replace};
     float *x = pa_malloc(sizeof(float) * batch * a.dim, "an encode batch of vectors");
     uint64_t *ids = pa_malloc(8 * batch, "an encode batch of row ids");
     uint32_t *parts = pa_malloc(4 * batch, "an encode batch of part ids");

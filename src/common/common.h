@@ -68,6 +68,11 @@ pa_status pa_pread_full(int fd, void *buf, size_t len, uint64_t off, const char 
 pa_status pa_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, const char *path);
 /* File size via fstat. */
 pa_status pa_file_size(int fd, const char *path, uint64_t *size);
+/* Opens path read-only as an input file: anything but a regular file (a FIFO, a device, a
+ * socket, a directory) is refused with PA_ERR_INVALID naming what it is, before any read (a
+ * FIFO would block). Sets *fd and *size (the file's size). Every reader of input files opens
+ * them with this. */
+pa_status pa_open_input(const char *path, int *fd, uint64_t *size);
 /* fsync the file, then (if dir_of is not NULL) fsync the directory containing it. */
 pa_status pa_fsync_fd(int fd, const char *path);
 pa_status pa_fsync_dir_of(const char *path);
@@ -92,17 +97,77 @@ static inline uint64_t pa_align_up(uint64_t x, uint64_t a) { return (x + a - 1) 
  * that did not complete. */
 void pa_remove_tree(const char *dir);
 
-/* Work directories of a run (INDEX.partial-<pid>, INDEX.build-<pid>) are locked for the run's
- * life: pa_workdir_lock takes an exclusive flock on the directory and returns the descriptor
- * holding it (-1 if it cannot; the run still works, only unprotected), pa_workdir_unlock
- * releases it. */
-int pa_workdir_lock(const char *dir);
-void pa_workdir_unlock(int fd);
+/* ---- outputs (fileio.c) ----
+ * Every file partifact writes for the user is written under a temporary name beside it,
+ * created with O_CREAT | O_EXCL | O_NOFOLLOW (0644, less the umask), fsynced, and renamed into
+ * place, then its directory fsynced. An existing output is refused unless replace is asked
+ * for, and then replaced by the rename; a symbolic link or a non-regular file in its place is
+ * always refused. On any failure the previous file is untouched and the temporary file gone. */
+#define PA_TMP_TAG ".partifact-tmp-"
+typedef struct pa_out_file {
+    char *path; /* the output */
+    char *tmp;  /* the temporary file beside it */
+    int fd;     /* open on tmp for writing */
+    bool replace;
+} pa_out_file;
 
-/* Removes what killed runs left beside path: directories named <path><tag><pid> whose pid is
- * not a running process here and whose lock no one holds. Best effort (a leftover is untidy,
- * not wrong); returns how many were removed. */
+/* PA_OK when path may be written: absent, or (replace) a regular file, or for a directory
+ * output (dir_kind not NULL) a directory holding the regular file dir_kind (manifest.json for
+ * an artifact, index.idx for an index: any other directory is never replaced). PA_ERR_EXISTS
+ * for an existing one without replace. */
+pa_status pa_output_refuse(const char *path, bool replace, const char *dir_kind);
+/* Checks path, removes the temporary files killed runs left beside it, creates the temporary
+ * file (o->fd). */
+pa_status pa_out_open(pa_out_file *o, const char *path, bool replace);
+/* fsync, close, rename into place, fsync the directory; frees o (success or not). */
+pa_status pa_out_commit(pa_out_file *o);
+/* Closes and removes the temporary file; frees o. Safe after commit and on a zeroed o. */
+void pa_out_abort(pa_out_file *o);
+
+/* Directories a run makes (work directories, an output directory being built) hold a marker
+ * file, PA_WORK_MARKER with PA_WORK_MARKER_TEXT, locked (flock) for the run's life. A directory
+ * without it is never written into or removed; one whose marker no one holds is a killed run's
+ * and is removed by the next run (whatever its pid). */
+#define PA_WORK_MARKER ".partifact-work"
+#define PA_WORK_MARKER_TEXT "partifact work directory; removed by the next run once unlocked\n"
+typedef struct pa_workdir {
+    char *path;  /* <prefix>XXXXXX, or the exact path */
+    int lock_fd; /* the marker, locked */
+} pa_workdir;
+/* Creates <prefix>XXXXXX (6 random letters or digits; a new directory, never an existing
+ * one), or with exact prefix itself (PA_ERR_INVALID if it exists), with its locked marker. */
+pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact);
+/* Removes the directory and everything in it, and releases it. */
+void pa_workdir_remove(pa_workdir *w);
+/* Keeps the directory for the user: its marker is removed, so no run removes it. */
+void pa_workdir_keep(pa_workdir *w);
+/* Releases the lock and frees the name (the directory stays, stale for the next run). */
+void pa_workdir_release(pa_workdir *w);
+
+/* Removes what killed runs left beside path: directories named <path><tag>* holding a
+ * partifact marker whose lock no one holds, and empty ones named as pa_workdir_create names
+ * them (<path><tag> and 6 letters or digits: a run killed before its marker appeared; rmdir
+ * removes only an empty one). Best effort; returns how many were removed. */
 unsigned pa_remove_orphans(const char *path, const char *tag);
+
+/* An output directory: built in <path>.partial-XXXXXX/new (o->dir), renamed into place by
+ * commit (replace: swapped with the old one in one renameat2 RENAME_EXCHANGE where the file
+ * system has it, the old one then removed with the work directory). A crash at any point
+ * leaves the old or the new one complete at path, and a work directory the next run removes. */
+#define PA_PARTIAL_TAG ".partial-"
+#define PA_OUT_DIR_NAME "new"
+typedef struct pa_out_dir {
+    char *path; /* the output */
+    char *dir;  /* where the new one is written */
+    const char *kind; /* the file an output of this kind holds (see pa_output_refuse) */
+    pa_workdir work;
+    bool replace, committed;
+} pa_out_dir;
+pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace, const char *kind);
+/* fsyncs the new directory, renames it into place, fsyncs the parent; frees o. */
+pa_status pa_out_dir_commit(pa_out_dir *o);
+/* Removes the work directory (and so the new output if not committed); frees o. */
+void pa_out_dir_abort(pa_out_dir *o);
 
 /* Seconds on the monotonic clock, for the timings in stats. */
 double pa_now_seconds(void);

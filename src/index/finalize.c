@@ -141,7 +141,7 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,
                                     &scratch);
     if (st == PA_OK)
-        st = pa_index_writer_create(&w, out_dir, &arr, have);
+        st = pa_index_writer_create(&w, out_dir, &arr, have, o.replace != 0);
     if (st == PA_OK)
         st = pa_index_writer_set_source(w, o.source);
     if (st == PA_OK) /* the read-ahead gets what the writer does not need */

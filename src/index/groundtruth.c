@@ -96,16 +96,19 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
     return st;
 }
 
-/* Writes n rows of k ids as .ivecs (int32 k, then k int32 ids); a partial file is removed. */
-pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+/* Writes n rows of k ids as .ivecs (int32 k, then k int32 ids) through pa_output. */
+static pa_status ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k,
+                             int replace)
 {
     if (k == 0 || k > INT32_MAX)
         return pa_fail(PA_ERR_INVALID, "%s: k = %u cannot be written to .ivecs", path, k);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return pa_fail(PA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    int32_t *row = pa_malloc(sizeof(int32_t) * ((size_t)k + 1), "ivecs row");
-    pa_status st = row ? PA_OK : PA_ERR_NOMEM;
+    pa_output *f = NULL;
+    int32_t *row = NULL;
+    pa_status st = pa_output_create(&f, path, replace);
+    if (st != PA_OK)
+        return st;
+    row = pa_malloc(sizeof(int32_t) * ((size_t)k + 1), "ivecs row");
+    st = row ? PA_OK : PA_ERR_NOMEM;
     for (uint64_t i = 0; i < n && st == PA_OK; i++) {
         row[0] = (int32_t)k;
         for (uint32_t j = 0; j < k; j++) {
@@ -118,73 +121,90 @@ pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint
             }
             row[1 + j] = id == UINT64_MAX ? -1 : (int32_t)id;
         }
-        if (st == PA_OK && fwrite(row, sizeof(int32_t), (size_t)k + 1, f) != (size_t)k + 1)
-            st = pa_fail(PA_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        if (st == PA_OK)
+            st = pa_output_write(f, row, sizeof(int32_t) * ((size_t)k + 1));
     }
     free(row);
-    if (fclose(f) != 0 && st == PA_OK)
-        st = pa_fail(PA_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    if (st != PA_OK)
-        remove(path);
+    if (st == PA_OK)
+        st = pa_output_commit(f);
+    pa_output_free(f); /* uncommitted: path is left as it was */
     return st;
 }
 
-/* Reads a whole .ivecs file into n x k ids, refusing ragged or truncated rows. */
+pa_status pa_ivecs_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+{
+    return ivecs_write(path, ids, n, k, 0);
+}
+
+/* Rows of .ivecs ids converted per read. */
+#define IVECS_READ_ROWS 4096
+
+/* Reads a whole .ivecs file into n x k ids, refusing ragged or truncated rows. k and the row
+ * count are checked against the file's size before anything is allocated: the ids take at most
+ * twice the file's bytes. */
 pa_status pa_ivecs_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k)
 {
     *ids = NULL, *n = 0, *k = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    pa_status st = PA_OK;
-    int32_t kk;
-    uint64_t cap = 0, rows = 0;
+    int fd = -1;
+    uint64_t size = 0, rows = 0, rec = 0;
     uint64_t *out = NULL;
-    int32_t *row = NULL;
-    while (st == PA_OK && fread(&kk, 4, 1, f) == 1) {
-        if (kk <= 0 || (rows > 0 && (uint32_t)kk != *k)) {
-            st = pa_fail(PA_ERR_FORMAT, "%s: row %" PRIu64 " has k = %d, expected %s", path,
-                         rows, kk, rows ? "the same k as row 0" : "a positive k");
-            break;
-        }
-        if (rows == 0) {
-            *k = (uint32_t)kk;
-            if (!(row = pa_malloc(sizeof(int32_t) * (size_t)kk, "ivecs row"))) {
-                st = PA_ERR_NOMEM;
-                break;
-            }
-        }
-        if (fread(row, 4, (size_t)kk, f) != (size_t)kk) {
-            st = pa_fail(PA_ERR_FORMAT, "%s: row %" PRIu64 " is truncated (byte offset %" PRIu64
-                         ")", path, rows, rows * 4 * ((uint64_t)kk + 1));
-            break;
-        }
-        if (rows == cap) {
-            cap = cap ? cap * 2 : 1024;
-            uint64_t *grown = pa_realloc(out, sizeof(uint64_t) * cap * (size_t)kk, "ivecs ids");
-            if (!grown) {
-                st = PA_ERR_NOMEM;
-                break;
-            }
-            out = grown;
-        }
-        for (int32_t j = 0; j < kk; j++)
-            out[rows * (uint64_t)kk + j] = row[j] < 0 ? UINT64_MAX : (uint64_t)row[j];
-        rows++;
-    }
-    if (st == PA_OK && ferror(f))
-        st = pa_fail(PA_ERR_IO, "%s: read failed", path);
-    if (st == PA_OK && rows == 0)
+    uint8_t *buf = NULL;
+    int32_t kk = 0;
+    uint8_t b4[4];
+    pa_status st = pa_open_input(path, &fd, &size);
+    if (st != PA_OK)
+        goto done;
+    if (size == 0) {
         st = pa_fail(PA_ERR_FORMAT, "%s: no rows", path);
-    fclose(f);
-    free(row);
-    if (st != PA_OK) {
-        free(out);
-        *k = 0;
-        return st;
+        goto done;
     }
-    *ids = out, *n = rows;
-    return PA_OK;
+    if ((st = pa_pread_full(fd, b4, PA_MIN(size, (uint64_t)4), 0, path)) != PA_OK)
+        goto done;
+    kk = size >= 4 ? (int32_t)pa_ld32(b4) : 0;
+    if (size < 4 || kk <= 0) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: row 0 has k = %d, expected a positive k", path, kk);
+        goto done;
+    }
+    rec = 4 * ((uint64_t)kk + 1);
+    if (size % rec) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " bytes is not a whole number of %" PRIu64
+                     "-byte rows of k = %d: the row at byte offset %" PRIu64 " is truncated",
+                     path, size, rec, kk, size / rec * rec);
+        goto done;
+    }
+    rows = size / rec;
+    const uint64_t chunk = PA_MAX((uint64_t)1, PA_MIN((uint64_t)IVECS_READ_ROWS, rows));
+    if (!(out = pa_malloc((size_t)(rows * (uint64_t)kk * sizeof(uint64_t)), "ivecs ids")) ||
+        !(buf = pa_malloc((size_t)(chunk * rec), "ivecs rows"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (uint64_t r0 = 0; r0 < rows; r0 += chunk) {
+        const uint64_t nr = PA_MIN(chunk, rows - r0);
+        if ((st = pa_pread_full(fd, buf, (size_t)(nr * rec), r0 * rec, path)) != PA_OK)
+            goto done;
+        for (uint64_t i = 0; i < nr; i++) {
+            const uint8_t *row = buf + i * rec;
+            int32_t rk = (int32_t)pa_ld32(row);
+            if (rk != kk) {
+                st = pa_fail(PA_ERR_FORMAT, "%s: row %" PRIu64 " has k = %d, expected the same k "
+                             "as row 0", path, r0 + i, rk);
+                goto done;
+            }
+            uint64_t *dst = out + (r0 + i) * (uint64_t)kk;
+            for (int32_t j = 0; j < kk; j++) {
+                int32_t v = (int32_t)pa_ld32(row + 4 + 4 * (size_t)j);
+                dst[j] = v < 0 ? UINT64_MAX : (uint64_t)v;
+            }
+        }
+    }
+    *ids = out, *n = rows, *k = (uint32_t)kk;
+    out = NULL;
+done:
+    if (fd >= 0)
+        close(fd);
+    free(out), free(buf);
+    return st;
 }
 
 /* Mean fraction of each query's true top k found in its returned top k. */
@@ -219,23 +239,23 @@ static bool is_npy(const char *path)
 
 /* Writes ids as a NumPy uint64 array of shape (n, k) (UINT64_MAX marks a missing neighbour);
  * a partial file is removed. */
-static pa_status npy_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+static pa_status npy_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k,
+                               int replace)
 {
     char hdr[512];
     size_t hl = pa_npy_header_2d(hdr, sizeof hdr, "<u8", n, k);
     if (!hl)
         return pa_fail(PA_ERR_INVALID, "%s: shape (%" PRIu64 ", %u) does not fit an .npy "
                        "header", path, n, k);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return pa_fail(PA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    pa_status st = PA_OK;
-    if (fwrite(hdr, 1, hl, f) != hl || fwrite(ids, sizeof(uint64_t), (size_t)(n * k), f) != n * k)
-        st = pa_fail(PA_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    if (fclose(f) != 0 && st == PA_OK)
-        st = pa_fail(PA_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    if (st != PA_OK)
-        remove(path);
+    pa_output *f = NULL;
+    pa_status st = pa_output_create(&f, path, replace);
+    if (st == PA_OK)
+        st = pa_output_write(f, hdr, hl);
+    if (st == PA_OK)
+        st = pa_output_write(f, ids, sizeof(uint64_t) * (size_t)(n * k));
+    if (st == PA_OK)
+        st = pa_output_commit(f);
+    pa_output_free(f); /* uncommitted: path is left as it was */
     return st;
 }
 
@@ -243,21 +263,20 @@ static pa_status npy_ids_write(const char *path, const uint64_t *ids, uint64_t n
  * ('<i4'); a negative id (FAISS's -1) is a missing neighbour (UINT64_MAX). */
 static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
+    int fd = -1;
+    uint64_t fsize = 0;
+    pa_status st = pa_open_input(path, &fd, &fsize);
+    if (st != PA_OK)
+        return st;
     pa_npy_header h;
-    pa_status st = fstat(fd, &sb) == 0 ? PA_OK
-                                       : pa_fail(PA_ERR_IO, "%s: cannot stat: %s", path,
-                                                 strerror(errno));
-    if (st == PA_OK)
-        st = pa_npy_read_header(fd, (uint64_t)sb.st_size, path, &h);
+    st = pa_npy_read_header(fd, fsize, path, &h);
     int width = 0;
     if (st == PA_OK) {
-        width = !strcmp(h.descr, "<u8") || !strcmp(h.descr, "<i8") ? 8
-                : !strcmp(h.descr, "<i4")                          ? 4
-                                                                   : 0;
+        const char *t = h.descr + 1; /* after the byte order, '<' or '>' (swapped) */
+        width = h.descr[0] != '<' && h.descr[0] != '>'  ? 0
+                : !strcmp(t, "u8") || !strcmp(t, "i8") ? 8
+                : !strcmp(t, "i4")                     ? 4
+                                                       : 0;
         if (!width)
             st = pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not an id type (uint64 "
                          "'<u8', int64 '<i8' or int32 '<i4')", path, h.descr);
@@ -271,13 +290,15 @@ static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uin
     uint64_t count = 0, need = 0;
     if (st == PA_OK && (__builtin_mul_overflow((uint64_t)h.shape[0], (uint64_t)h.shape[1],
                                                &count) ||
-                        __builtin_mul_overflow(count, (uint64_t)width, &need) ||
-                        h.data_off + need > (uint64_t)sb.st_size))
+                        __builtin_mul_overflow(count, (uint64_t)width, &need)))
+        st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs more bytes of data than "
+                     "64 bits can count", path, h.shape[0], h.shape[1]);
+    if (st == PA_OK && need > fsize - h.data_off)
         st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs %llu bytes of data after "
                      "the header, the file has %llu (truncated?)", path, h.shape[0], h.shape[1],
-                     (unsigned long long)h.shape[0] * h.shape[1] * (unsigned long long)width,
-                     (unsigned long long)((uint64_t)sb.st_size - PA_MIN(h.data_off,
-                                                                        (uint64_t)sb.st_size)));
+                     (unsigned long long)need,
+                     (unsigned long long)(fsize - PA_MIN(h.data_off,
+                                                                        fsize)));
     uint64_t *out = NULL;
     void *raw = NULL;
     if (st == PA_OK) {
@@ -291,9 +312,11 @@ static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uin
     if (st == PA_OK) {
         bool is_signed = h.descr[1] == 'i';
         for (uint64_t i = 0; i < count; i++) {
-            int64_t v = width == 4 ? (int64_t)(int32_t)pa_ld32((const uint8_t *)raw + 4 * i)
-                                   : (int64_t)out[i];
-            out[i] = is_signed && v < 0 ? UINT64_MAX : width == 4 ? (uint64_t)v : out[i];
+            uint64_t u = width == 4 ? pa_ld32((const uint8_t *)raw + 4 * i) : out[i];
+            if (h.big_endian)
+                u = width == 4 ? __builtin_bswap32((uint32_t)u) : __builtin_bswap64(u);
+            int64_t v = width == 4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+            out[i] = is_signed && v < 0 ? UINT64_MAX : (uint64_t)v;
         }
     }
     close(fd);
@@ -308,11 +331,18 @@ static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uin
 }
 
 /* Neighbour ids by the file's extension: .npy (uint64) or .ivecs (int32). */
-pa_status pa_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+pa_status pa_ids_write_ex(const char *path, const uint64_t *ids, uint64_t n, uint32_t k,
+                          int replace)
 {
     if (k == 0)
         return pa_fail(PA_ERR_INVALID, "%s: k = 0", path);
-    return is_npy(path) ? npy_ids_write(path, ids, n, k) : pa_ivecs_write(path, ids, n, k);
+    return is_npy(path) ? npy_ids_write(path, ids, n, k, replace)
+                        : ivecs_write(path, ids, n, k, replace);
+}
+
+pa_status pa_ids_write(const char *path, const uint64_t *ids, uint64_t n, uint32_t k)
+{
+    return pa_ids_write_ex(path, ids, n, k, 0);
 }
 
 pa_status pa_ids_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t *k)

@@ -6,7 +6,7 @@
 #include "common/common.h"
 #include "lance/lance_internal.h"
 
-#define PA_INDEX_FILE "index.idx"
+#define PA_INDEX_FILE PA_INDEX_FILE_NAME /* partifact.h */
 #define PA_INDEX_AUX_FILE "auxiliary.idx"
 #define PA_INDEX_COL_ROWID "_rowid"
 #define PA_INDEX_COL_CODE "__pq_code"
@@ -39,8 +39,10 @@ typedef struct pa_index_writer pa_index_writer;
  * and check the sum against their memory budget before they start. */
 static inline uint64_t pa_index_writer_scratch(uint64_t n, uint64_t M) { return n * (24 + M); }
 
+/* replace: an existing out_dir is replaced (atomically, at finish); otherwise refused. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
-                                 const pa_backend_model *model, uint64_t model_xxh64);
+                                 const pa_backend_model *model, uint64_t model_xxh64,
+                                 bool replace);
 
 /* Appends partition p (partitions must come in order 0, 1, ...; skipped ones are empty):
  * sorts its rows by (row id, code), transposes the codes and writes them. The rows are

@@ -14,8 +14,8 @@
 #include <xxhash.h>
 
 struct pa_index_writer {
-    char *out_dir, *tmp_dir, *aux_path, *idx_path;
-    int lock_fd; /* holds the lock on tmp_dir (pa_workdir_lock) */
+    char *out_dir, *aux_path, *idx_path;
+    pa_out_dir out;              /* the new index is written in out.dir, beside out_dir */
     pa_backend_model m;          /* arrays owned (copies) */
     uint64_t model_xxh64;
     pa_lance_writer *aux;
@@ -77,7 +77,8 @@ static char *cat2(const char *a, const char *b)
 /* Validates the model, refuses an existing out_dir, copies the model arrays and starts
  * auxiliary.idx inside the temporary directory. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
-                                 const pa_backend_model *model, uint64_t model_xxh64)
+                                 const pa_backend_model *model, uint64_t model_xxh64,
+                                 bool replace)
 {
     *out = NULL;
     if (!out_dir || !out_dir[0])
@@ -90,14 +91,12 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
         return pa_fail(PA_ERR_INVALID, "index %s: the model has dimension %u, %u sub-vectors "
                        "and %u partitions; expected sub-vectors dividing the dimension",
                        out_dir, model->dim, model->num_sub_vectors, model->num_partitions);
-    struct stat sb;
-    if (stat(out_dir, &sb) == 0)
-        return pa_fail(PA_ERR_INVALID, "index %s: already exists; remove it or choose another "
-                       "--out", out_dir);
+    pa_status st = pa_output_refuse(out_dir, replace, PA_INDEX_FILE);
+    if (st != PA_OK)
+        return st;
     pa_index_writer *w = pa_calloc(1, sizeof *w, "index writer");
     if (!w)
         return PA_ERR_NOMEM;
-    w->lock_fd = -1;
     w->m = *model;
     w->model_xxh64 = model_xxh64;
     const size_t P = model->num_partitions, D = model->dim;
@@ -107,38 +106,33 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     w->m.centroids = cent, w->m.codebook = code;
     w->offsets = pa_calloc(P, sizeof *w->offsets, "index offsets");
     w->lengths = pa_calloc(P, sizeof *w->lengths, "index lengths");
-    char pid[32];
-    snprintf(pid, sizeof pid, ".partial-%ld", (long)getpid());
     w->out_dir = strip_slashes(out_dir);
-    w->tmp_dir = w->out_dir ? cat2(w->out_dir, pid) : NULL;
-    w->aux_path = w->tmp_dir ? cat2(w->tmp_dir, "/" PA_INDEX_AUX_FILE) : NULL;
-    w->idx_path = w->tmp_dir ? cat2(w->tmp_dir, "/" PA_INDEX_FILE) : NULL;
     w->ids_hash = XXH64_createState();
     w->codes_hash = XXH64_createState();
-    if (!cent || !code || !w->offsets || !w->lengths || !w->aux_path || !w->idx_path ||
-        !w->ids_hash || !w->codes_hash || XXH64_reset(w->ids_hash, 0) != XXH_OK ||
+    if (!cent || !code || !w->offsets || !w->lengths || !w->out_dir || !w->ids_hash ||
+        !w->codes_hash || XXH64_reset(w->ids_hash, 0) != XXH_OK ||
         XXH64_reset(w->codes_hash, 0) != XXH_OK) {
         pa_index_writer_free(w);
         return PA_ERR_NOMEM;
     }
     memcpy(cent, model->centroids, sizeof(float) * P * D);
     memcpy(code, model->codebook, sizeof(float) * cb);
-    pa_remove_orphans(w->out_dir, ".partial-"); /* what killed finalizes of this index left */
-    if (mkdir(w->tmp_dir, 0755) != 0) {
-        pa_status st = pa_fail(PA_ERR_IO, "index %s: cannot create %s: %s", out_dir, w->tmp_dir,
-                               strerror(errno));
-        free(w->tmp_dir);
-        w->tmp_dir = NULL; /* not ours to remove */
+    if ((st = pa_out_dir_open(&w->out, w->out_dir, replace, PA_INDEX_FILE)) != PA_OK) {
         pa_index_writer_free(w);
         return st;
     }
-    w->lock_fd = pa_workdir_lock(w->tmp_dir);
+    w->aux_path = cat2(w->out.dir, "/" PA_INDEX_AUX_FILE);
+    w->idx_path = cat2(w->out.dir, "/" PA_INDEX_FILE);
+    if (!w->aux_path || !w->idx_path) {
+        pa_index_writer_free(w);
+        return PA_ERR_NOMEM;
+    }
     pa_field f[2] = {{PA_INDEX_COL_ROWID, PA_TYPE_UINT64, 1},
                      {PA_INDEX_COL_CODE, PA_TYPE_FSL_UINT8, model->num_sub_vectors}};
     /* pages of 1 MiB: the writer buffers one per column, outside the finalizers' budgets, and
      * the page size must not depend on the budget (every budget writes the same bytes) */
-    pa_lance_write_options lo = {.page_bytes = PA_INDEX_PAGE_BYTES};
-    pa_status st = pa_lance_writer_create(&w->aux, w->aux_path, f, 2, &lo);
+    pa_lance_write_options lo = {.page_bytes = PA_INDEX_PAGE_BYTES, .in_new_dir = 1};
+    st = pa_lance_writer_create(&w->aux, w->aux_path, f, 2, &lo);
     if (st != PA_OK) {
         pa_index_writer_free(w);
         return st;
@@ -321,7 +315,8 @@ static pa_status write_idx(pa_index_writer *w, const char *meta)
     const uint32_t P = w->m.num_partitions, D = w->m.dim;
     pa_field f = {PA_INDEX_COL_FLAT, PA_TYPE_UINT64, 1};
     pa_lance_writer *lw = NULL;
-    pa_status st = pa_lance_writer_create(&lw, w->idx_path, &f, 1, NULL);
+    const pa_lance_write_options lo = {.in_new_dir = 1};
+    pa_status st = pa_lance_writer_create(&lw, w->idx_path, &f, 1, &lo);
     uint64_t *zo = pa_calloc(P, sizeof(uint64_t), "IVF offsets");
     uint32_t *zl = pa_calloc(P, sizeof(uint32_t), "IVF lengths");
     /* lance:flat: one (empty) string per partition */
@@ -397,23 +392,10 @@ pa_status pa_index_writer_finish(pa_index_writer *w)
         st = pa_fsync_dir_of(w->idx_path);
     if (st != PA_OK)
         return st;
-    /* the commit point: the complete directory appears under its name, or nothing does */
-    struct stat sb;
-    if (stat(w->out_dir, &sb) == 0)
-        return pa_fail(PA_ERR_INVALID, "index %s: appeared while the index was written; the "
-                       "new index is left in %s", w->out_dir, w->tmp_dir);
-    if (rename(w->tmp_dir, w->out_dir) != 0)
-        return pa_fail(PA_ERR_IO, "index %s: cannot rename %s into place: %s", w->out_dir,
-                       w->tmp_dir, strerror(errno));
-    /* Until the parent directory is synced the rename may not survive a crash; if that sync
-     * fails, the commit is taken back (the directory goes back to its temporary name and is
-     * removed with the writer), so that a failed finalize never leaves INDEX behind. */
-    st = pa_fsync_dir_of(w->out_dir);
-    if (st != PA_OK) {
-        if (rename(w->out_dir, w->tmp_dir) != 0)
-            pa_remove_tree(w->out_dir);
+    /* the commit point: the complete directory appears under its name (replacing the old one
+     * in one step), or nothing changes */
+    if ((st = pa_out_dir_commit(&w->out)) != PA_OK)
         return st;
-    }
     w->finished = true;
     return PA_OK;
 }
@@ -433,12 +415,10 @@ void pa_index_writer_free(pa_index_writer *w)
     if (!w)
         return;
     pa_lance_writer_free(w->aux);
-    if (!w->finished && w->tmp_dir)
-        pa_remove_tree(w->tmp_dir);
-    pa_workdir_unlock(w->lock_fd);
+    pa_out_dir_abort(&w->out); /* an unfinished index's work directory */
     free((void *)w->m.centroids), free((void *)w->m.codebook);
     free(w->offsets), free(w->lengths), free(w->perm), free(w->ids_out), free(w->codes_out);
-    free(w->out_dir), free(w->tmp_dir), free(w->aux_path), free(w->idx_path);
+    free(w->out_dir), free(w->aux_path), free(w->idx_path);
     XXH64_freeState(w->ids_hash), XXH64_freeState(w->codes_hash);
     free(w->source);
     free(w);

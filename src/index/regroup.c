@@ -106,7 +106,7 @@ static pa_status spill_chunk(regroup *g, uint64_t n)
     char path[4096 + 64]; /* tmp_dir (under 4096) and the file name */
     snprintf(path, sizeof path, "%s/partifact-spill-%ld-%u.tmp", g->tmp_dir, (long)getpid(),
              g->num_runs);
-    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return pa_fail(PA_ERR_IO, "spill %s: cannot create: %s (choose another --tmp)", path,
                        strerror(errno));
@@ -267,7 +267,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
                          "encoded with (XXH64 %s)", model_path, got, rows_path, want);
     }
     if (st == PA_OK)
-        st = pa_index_writer_create(&w, out_dir, &arr, model_hash);
+        st = pa_index_writer_create(&w, out_dir, &arr, model_hash, o.replace != 0);
     /* a rows file export-rows wrote records the checksum of its rows: checked as they are
      * read (once, in order), before anything is committed */
     uint64_t want_sum = 0;
@@ -369,6 +369,12 @@ static pa_status export_append(pa_lance_writer *lw, pa_rows_hash *h, const uint6
 pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_path,
                                   uint64_t shuffle_seed, uint64_t *rows_out)
 {
+    return pa_artifact_export_rows_ex(artifact_dir, rows_path, shuffle_seed, rows_out, 0);
+}
+
+pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char *rows_path,
+                                     uint64_t shuffle_seed, uint64_t *rows_out, int replace)
+{
     pa_artifact *a = NULL;
     pa_lance_writer *lw = NULL;
     pa_status st = pa_artifact_open(&a, artifact_dir);
@@ -380,7 +386,11 @@ pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_pat
     pa_field f[3] = {{PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1},
                      {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
                      {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, M}};
-    st = pa_lance_writer_create(&lw, rows_path, f, 3, NULL);
+    const char *inputs[] = {artifact_dir};
+    const pa_lance_write_options lo = {.replace = replace};
+    st = pa_output_check_inputs(rows_path, inputs, 1);
+    if (st == PA_OK)
+        st = pa_lance_writer_create(&lw, rows_path, f, 3, &lo);
     if (st == PA_OK && pa_artifact_model_xxh64(a)) { /* finalize --rows checks its model */
         char h[17];
         snprintf(h, sizeof h, "%016" PRIx64, pa_artifact_model_xxh64(a));

@@ -78,13 +78,14 @@ static pa_status read_ivf(pa_lance_reader *r, const char *path, Pa__Lancepb__Ivf
 static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const char *path,
                                const char *what, float **out)
 {
+    size_t bytes = 0;
     if (!t || t->data_type != PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32 ||
-        t->data.len != count * sizeof(float))
+        !pa_mul_ok(count, sizeof(float), &bytes) || t->data.len != bytes)
         return pa_fail(PA_ERR_FORMAT, "index file %s: the %s tensor is not %zu float32 values "
                        "(%zu bytes found)", path, what, count, t ? t->data.len : 0);
-    if (!(*out = pa_malloc(count * sizeof(float), what)))
+    if (!(*out = pa_malloc(bytes, what)))
         return PA_ERR_NOMEM;
-    memcpy(*out, t->data.data, count * sizeof(float));
+    memcpy(*out, t->data.data, bytes);
     return PA_OK;
 }
 
@@ -246,9 +247,14 @@ static pa_status open_aux(pa_index *x, const char *path)
             st = pa_fail(PA_ERR_FORMAT, "index file %s: expected _rowid uint64 and __pq_code "
                          "fixed_size_list<uint8, %u>", path, x->M);
     }
+    size_t id_bytes = 0, code_bytes = 0;
+    if (st == PA_OK && (!pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), sizeof(uint64_t), &id_bytes) ||
+                        !pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), x->M, &code_bytes)))
+        st = pa_fail(PA_ERR_FORMAT, "index file %s: %" PRIu64 " rows of %u-byte codes do not fit "
+                     "in memory", path, x->num_rows, x->M);
     if (st == PA_OK) {
-        x->row_ids = pa_malloc(sizeof(uint64_t) * PA_MAX(x->num_rows, 1), "index row ids");
-        x->codes = pa_malloc((size_t)PA_MAX(x->num_rows, 1) * x->M, "index codes");
+        x->row_ids = pa_malloc(id_bytes, "index row ids");
+        x->codes = pa_malloc(code_bytes, "index codes");
         if (!x->row_ids || !x->codes)
             st = PA_ERR_NOMEM;
     }
@@ -306,11 +312,13 @@ static pa_status open_idx(pa_index *x, const char *path)
                          path, p, ivf->lengths[p], x->lengths[p]);
     if (st == PA_OK) {
         const Pa__Lancepb__Tensor *t = ivf->centroids_tensor;
-        if (!t || t->n_shape != 2 || t->shape[0] != x->P || t->shape[1] != x->dim)
+        size_t count = 0;
+        if (!t || t->n_shape != 2 || t->shape[0] != x->P || t->shape[1] != x->dim ||
+            !pa_mul_ok(x->P, x->dim, &count))
             st = pa_fail(PA_ERR_FORMAT, "index file %s: centroids tensor is not [%u, %u] (the "
                          "storage's partitions and dimension)", path, x->P, x->dim);
         else
-            st = tensor_floats(t, (size_t)x->P * x->dim, path, "centroids", &x->centroids);
+            st = tensor_floats(t, count, path, "centroids", &x->centroids);
     }
     for (uint32_t p = 0; st == PA_OK && p < x->P; p++) { /* as any vector (common.h) */
         const double sq = pa_sq_norm(x->centroids + (size_t)p * x->dim, x->dim);

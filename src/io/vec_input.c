@@ -7,7 +7,8 @@
  *
  *   .fvecs / .ivecs: records of (int32 dim, dim x float32 / int32), little-endian
  *   .bvecs:          records of (int32 dim, dim x uint8)
- *   .npy:            NumPy 1.0/2.0/3.0 header, 2-D, C order, dtype <f4, <f2 or |u1
+ *   .npy:            NumPy 1.0/2.0/3.0 header, 2-D, C order, dtype f4, f2 (either byte
+ *                    order) or u1
  *   directory:       a Lance dataset; the vector column is the one named, or the only
  *                    fixed_size_list<float|uint8> column; row ids are row addresses */
 #include "common/common.h"
@@ -41,6 +42,7 @@ struct pa_vec_input {
     uint64_t rec_bytes;  /* bytes per record incl. the dim prefix for *vecs */
     uint64_t next;       /* next row ordinal to stream */
     bool skip_invalid;
+    bool swap;           /* big-endian .npy data: bytes swapped on conversion */
     uint64_t skipped;
     uint8_t *raw;        /* batch of raw records */
     size_t raw_cap;
@@ -118,11 +120,13 @@ static pa_status open_npy(pa_vec_input *in, uint64_t size)
     if (hd.ndim != 2)
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy array must be 2-D (rows, dimension)",
                        in->path);
-    if (!strcmp(descr, "<f4"))
+    /* the header normalised the byte order: '<' or '>' (swapped on reading), '|' one byte */
+    const bool le_or_be = descr[0] == '<' || descr[0] == '>';
+    if (le_or_be && !strcmp(descr + 1, "f4"))
         in->el = EL_F32;
-    else if (!strcmp(descr, "<f2"))
+    else if (le_or_be && !strcmp(descr + 1, "f2"))
         in->el = EL_F16;
-    else if (!strcmp(descr, "|u1") || !strcmp(descr, "<u1"))
+    else if (!strcmp(descr, "|u1"))
         in->el = EL_U8;
     else
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not supported (float32 '<f4', "
@@ -131,10 +135,14 @@ static pa_status open_npy(pa_vec_input *in, uint64_t size)
         return pa_fail(PA_ERR_FORMAT, "%s: .npy dimension %llu is not in 1..1048576", in->path, c);
     in->dim = (uint32_t)c;
     in->rows = r;
+    in->swap = hd.big_endian;
     in->data_off = hd.data_off;
     in->rec_bytes = (uint64_t)c * el_bytes(in->el);
     uint64_t need;
-    if (__builtin_mul_overflow((uint64_t)r, in->rec_bytes, &need) || in->data_off + need > size)
+    if (__builtin_mul_overflow((uint64_t)r, in->rec_bytes, &need))
+        return pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs more bytes of data than "
+                       "64 bits can count", in->path, r, c);
+    if (need > size - in->data_off)
         return pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs %llu bytes of data "
                        "after the header, the file has %llu (truncated?)", in->path, r, c,
                        (unsigned long long)r * in->rec_bytes,
@@ -254,11 +262,11 @@ pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
         else
             st = pa_fail(PA_ERR_UNSUPPORTED, "%s: unknown input format \".%s\" (expected .fvecs, "
                          ".bvecs, .ivecs, .npy or a Lance dataset directory)", path, ext);
-        if (st == PA_OK && (in->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-            st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        uint64_t size = 0;
         if (st == PA_OK)
-            st = in->format == FMT_NPY ? open_npy(in, (uint64_t)sb.st_size)
-                                       : open_vecs(in, (uint64_t)sb.st_size);
+            st = pa_open_input(path, &in->fd, &size);
+        if (st == PA_OK)
+            st = in->format == FMT_NPY ? open_npy(in, size) : open_vecs(in, size);
     }
     if (st != PA_OK) {
         pa_vec_input_free(in);
@@ -301,6 +309,18 @@ static pa_status convert_row(pa_vec_input *in, const uint8_t *rec, uint64_t row,
                            " has dimension %d, expected %u", in->path, row,
                            in->data_off + row * in->rec_bytes, d, in->dim);
         v = rec + 4;
+    }
+    if (in->swap && in->el == EL_F32) {
+        for (uint32_t j = 0; j < in->dim; j++) {
+            uint32_t b = __builtin_bswap32(pa_ld32(v + 4 * (size_t)j));
+            memcpy(out + j, &b, 4);
+        }
+        return PA_OK;
+    }
+    if (in->swap && in->el == EL_F16) {
+        for (uint32_t j = 0; j < in->dim; j++)
+            out[j] = half_to_float(__builtin_bswap16(pa_ld16(v + 2 * (size_t)j)));
+        return PA_OK;
     }
     switch (in->el) {
     case EL_F32: memcpy(out, v, (size_t)in->dim * 4); break;
@@ -591,6 +611,64 @@ pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows, size_
 pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n, float *out)
 {
     return read_rows(in, ids, n, out, true, NULL);
+}
+
+/* First allocation of pa_vec_input_read_all, in bytes; it doubles from there as rows arrive, so
+ * a row count claimed by a file (a dataset manifest's fragment sizes) never sizes a buffer by
+ * itself. */
+#define READ_ALL_FIRST_BYTES ((size_t)1 << 20)
+
+pa_status pa_vec_input_read_all(const char *path, const pa_vec_input_options *opts, float **out,
+                                uint64_t *num_rows, uint32_t *dim)
+{
+    *out = NULL, *num_rows = 0, *dim = 0;
+    pa_vec_input *in = NULL;
+    float *buf = NULL;
+    size_t cap = 0, done = 0; /* rows */
+    pa_status st = pa_vec_input_open(&in, path, opts);
+    if (st != PA_OK)
+        goto done;
+    const size_t row_floats = in->dim, row_bytes = row_floats * sizeof(float);
+    for (;;) {
+        if (done == cap) {
+            if (cap && done >= in->rows)
+                break; /* every row the input has: no doubling to find the end */
+            size_t want = cap ? cap : PA_MAX(READ_ALL_FIRST_BYTES / row_bytes, (size_t)1);
+            size_t bytes;
+            if (cap && __builtin_add_overflow(cap, want, &want))
+                want = SIZE_MAX;
+            if (in->rows > done && want - done > in->rows - done)
+                want = done + (size_t)(in->rows - done); /* no more than the input claims */
+            if (want <= cap || !pa_mul_ok(want, row_bytes, &bytes)) {
+                st = pa_fail(PA_ERR_NOMEM, "%s: %zu rows of dimension %zu do not fit in memory",
+                             path, done + 1, row_floats);
+                goto done;
+            }
+            float *b = pa_realloc(buf, bytes, "input rows");
+            if (!b) {
+                st = PA_ERR_NOMEM;
+                goto done;
+            }
+            buf = b, cap = want;
+        }
+        size_t got = 0;
+        if ((st = pa_vec_input_next(in, buf + done * row_floats, NULL, cap - done, &got)) !=
+            PA_OK)
+            goto done;
+        if (got == 0)
+            break;
+        done += got;
+    }
+    if (!buf && !(buf = pa_malloc(sizeof(float), "input rows"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    *out = buf, *num_rows = done, *dim = in->dim;
+    buf = NULL;
+done:
+    free(buf);
+    pa_vec_input_free(in);
+    return st;
 }
 
 void pa_vec_input_free(pa_vec_input *in)

@@ -508,6 +508,11 @@ pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n, d
 
 pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path)
 {
+    return pa_ivfpq_model_save_ex(m, path, 0);
+}
+
+pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *path, int replace)
+{
     const pa_backend_model *a = &m->a;
     json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:i}", "format", MODEL_FORMAT,
                           "version", 1, "dimension", (json_int_t)a->dim, "num_partitions",
@@ -520,7 +525,8 @@ pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path)
         return pa_fail(PA_ERR_NOMEM, "%s: out of memory describing the model", path);
     pa_field f = {"centroid", PA_TYPE_FSL_FLOAT32, a->dim};
     pa_lance_writer *w;
-    pa_status st = pa_lance_writer_create(&w, path, &f, 1, NULL);
+    const pa_lance_write_options lo = {.replace = replace};
+    pa_status st = pa_lance_writer_create(&w, path, &f, 1, &lo);
     uint32_t gi = 0;
     size_t cb_bytes = sizeof(float) * a->num_sub_vectors * m->prep.K * m->prep.ds;
     if (st == PA_OK)
@@ -608,7 +614,13 @@ pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
         st = pa_fail(PA_ERR_FORMAT, "%s: codebook has %zu bytes, expected %zu", path, glen, want);
         goto done;
     }
-    c = pa_malloc(sizeof(float) * P * dim, "centroids");
+    size_t cbytes;
+    if (!pa_mul_ok((size_t)P, sizeof(float) * dim, &cbytes)) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: %u centroids of dimension %u do not fit in memory", path,
+                     P, dim);
+        goto done;
+    }
+    c = pa_malloc(cbytes, "centroids");
     if (!c) {
         st = PA_ERR_NOMEM;
         goto done;

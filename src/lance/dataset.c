@@ -25,6 +25,9 @@
 #include <xxhash.h>
 
 #define MANIFEST_FOOTER 16
+/* A row address is fragment id << 32 | offset: a fragment has at most 2^32 rows (so the
+ * dataset's total, at most 2^32 fragments of them, cannot overflow 64 bits). */
+#define PA_DATASET_MAX_FRAGMENT_ROWS ((uint64_t)1 << 32)
 #define V2_NAME_DIGITS 20
 #define DEFAULT_FRAGMENT_ROWS (1u << 20)
 
@@ -131,12 +134,12 @@ static pa_status find_latest(const char *dir, char *out, size_t out_len, uint64_
 /* Reads a whole small file into memory. */
 static pa_status slurp(const char *path, uint8_t **out, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    uint64_t size;
-    pa_status st = pa_file_size(fd, path, &size);
-    if (st == PA_OK && size > (256u << 20))
+    int fd = -1;
+    uint64_t size = 0;
+    pa_status st = pa_open_input(path, &fd, &size);
+    if (st != PA_OK)
+        return st;
+    if (size > (256u << 20))
         st = pa_fail(PA_ERR_FORMAT, "%s: manifest of %" PRIu64 " bytes is implausibly large",
                      path, size);
     uint8_t *buf = NULL;
@@ -298,6 +301,10 @@ static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, 
         if (f->id > UINT32_MAX)
             return pa_fail(PA_ERR_FORMAT, "%s: fragment id %" PRIu64 " does not fit in a row "
                            "address", ctx, f->id);
+        if (f->physical_rows > PA_DATASET_MAX_FRAGMENT_ROWS)
+            return pa_fail(PA_ERR_FORMAT, "%s: fragment %" PRIu64 " claims %" PRIu64 " rows, "
+                           "more than the %" PRIu64 " a row address can number", ctx, f->id,
+                           f->physical_rows, PA_DATASET_MAX_FRAGMENT_ROWS);
         fr->files = pa_calloc(f->n_files, sizeof *fr->files, "data files");
         if (!fr->files)
             return PA_ERR_NOMEM;
@@ -628,7 +635,9 @@ typedef struct written_file {
 } written_file;
 
 struct pa_dataset_writer {
-    char *path;
+    char *path;            /* the dataset, as named (messages) */
+    pa_out_dir out;        /* written in out.dir beside it, renamed into place by the commit */
+    const char *dir;       /* out.dir while writing */
     pa_field *fields;
     size_t num_fields;
     pa_dataset_write_options opts;
@@ -636,7 +645,7 @@ struct pa_dataset_writer {
     uint64_t cur_rows;
     written_file *files;
     size_t num_files;
-    bool committed, failed, created;
+    bool committed, failed;
     uint64_t seed;
 };
 
@@ -647,30 +656,6 @@ static void new_file_name(pa_dataset_writer *w, char *out, size_t len)
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t a = XXH64(&ts, sizeof ts, w->seed++), b = XXH64(&a, sizeof a, (uint64_t)getpid());
     snprintf(out, len, "%016" PRIx64 "%016" PRIx64 ".lance", a, b);
-}
-
-/* Creates a directory, which must be new or empty. */
-static pa_status make_empty_dir(const char *path, bool *created)
-{
-    if (mkdir(path, 0755) == 0) {
-        *created = true;
-        return PA_OK;
-    }
-    if (errno != EEXIST)
-        return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
-    DIR *d = opendir(path);
-    if (!d)
-        return pa_fail(PA_ERR_IO, "%s: exists and cannot be opened: %s", path, strerror(errno));
-    struct dirent *e;
-    bool empty = true;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-            empty = false;
-    closedir(d);
-    if (!empty)
-        return pa_fail(PA_ERR_STATE, "%s: exists and is not empty; a new dataset needs a new or "
-                       "empty directory", path);
-    return PA_OK;
 }
 
 pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
@@ -706,11 +691,14 @@ pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
         w->opts = *opts;
     if (!w->opts.max_rows_per_fragment)
         w->opts.max_rows_per_fragment = DEFAULT_FRAGMENT_ROWS;
-    pa_status st = make_empty_dir(path, &w->created);
+    /* a new directory beside path, renamed into place by the commit; an existing path is
+     * refused (a dataset is never written over) */
+    pa_status st = pa_out_dir_open(&w->out, path, false, "_versions");
+    w->dir = w->out.dir;
     char sub[4096];
     if (st == PA_OK) {
-        snprintf(sub, sizeof sub, "%s/data", path);
-        if (mkdir(sub, 0755) != 0 && errno != EEXIST)
+        snprintf(sub, sizeof sub, "%s/data", w->dir);
+        if (mkdir(sub, 0755) != 0)
             st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", sub, strerror(errno));
     }
     if (st != PA_OK) {
@@ -748,8 +736,8 @@ static pa_status open_fragment(pa_dataset_writer *w)
     memset(nf, 0, sizeof *nf);
     new_file_name(w, nf->name, sizeof nf->name);
     char path[4096];
-    snprintf(path, sizeof path, "%s/data/%s", w->path, nf->name);
-    pa_lance_write_options lo = {.page_bytes = w->opts.page_bytes};
+    snprintf(path, sizeof path, "%s/data/%s", w->dir, nf->name);
+    pa_lance_write_options lo = {.page_bytes = w->opts.page_bytes, .in_new_dir = 1};
     pa_status st = pa_lance_writer_create(&w->cur, path, w->fields, w->num_fields, &lo);
     if (st == PA_OK)
         w->num_files++;
@@ -852,12 +840,15 @@ static pa_status write_manifest(pa_dataset_writer *w)
             pa_st16(f + 10, 2);
             memcpy(f + 12, PA_LANCE_MAGIC, 4);
             char vdir[4096], tmp[4200], final[4200], hint[4200];
-            snprintf(vdir, sizeof vdir, "%s/_versions", w->path);
-            if (mkdir(vdir, 0755) != 0 && errno != EEXIST)
+            snprintf(vdir, sizeof vdir, "%s/data/x", w->dir);
+            st = pa_fsync_dir_of(vdir); /* the data files' names, before a manifest names them */
+            snprintf(vdir, sizeof vdir, "%s/_versions", w->dir);
+            if (st == PA_OK && mkdir(vdir, 0755) != 0)
                 st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", vdir, strerror(errno));
             snprintf(tmp, sizeof tmp, "%s/.tmp-manifest", vdir);
             snprintf(final, sizeof final, "%s/%020" PRIu64 ".manifest", vdir, UINT64_MAX - 1);
-            int fd = st == PA_OK ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+            int fd = st == PA_OK ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                        0644) : -1;
             if (st == PA_OK && fd < 0)
                 st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
             if (st == PA_OK)
@@ -875,11 +866,20 @@ static pa_status write_manifest(pa_dataset_writer *w)
                 unlink(tmp);
             /* A hint LanceDB also writes; the manifests remain the truth. */
             snprintf(hint, sizeof hint, "%s/latest_version_hint.json", vdir);
-            FILE *h = st == PA_OK ? fopen(hint, "w") : NULL;
-            if (h) {
-                fputs("{\"version\":1}", h);
-                fclose(h);
+            int h = st == PA_OK ? open(hint, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                       0644) : -1;
+            if (st == PA_OK && h < 0)
+                st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", hint, strerror(errno));
+            if (h >= 0) {
+                static const char v1[] = "{\"version\":1}";
+                st = pa_pwrite_full(h, v1, sizeof v1 - 1, 0, hint);
+                if (st == PA_OK)
+                    st = pa_fsync_fd(h, hint);
+                close(h);
             }
+            /* the complete dataset appears under its name, or nothing does */
+            if (st == PA_OK)
+                st = pa_out_dir_commit(&w->out);
         }
     }
     free(buf);
@@ -915,10 +915,12 @@ static pa_status link_or_copy(const char *src, const char *dst)
         return PA_OK;
     if (errno != EXDEV && errno != EPERM)
         return pa_fail(PA_ERR_IO, "%s: cannot link to %s: %s", src, dst, strerror(errno));
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int in = -1;
+    uint64_t in_size = 0;
+    pa_status sti = pa_open_input(src, &in, &in_size);
+    if (sti != PA_OK)
+        return sti;
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     pa_status st = out < 0 ? pa_fail(PA_ERR_IO, "%s: cannot create: %s", dst, strerror(errno))
                            : PA_OK;
     uint8_t buf[1 << 16];
@@ -990,7 +992,7 @@ pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size
         written_file *nfile = &w->files[w->num_files];
         snprintf(nfile->name, sizeof nfile->name, "%zu-%.40s", i, pa_basename(files[i]));
         char dst[4200];
-        snprintf(dst, sizeof dst, "%s/data/%s", w->path, nfile->name);
+        snprintf(dst, sizeof dst, "%s/data/%s", w->dir, nfile->name);
         if ((st = link_or_copy(files[i], dst)) != PA_OK)
             break;
         struct stat sb;
@@ -1013,21 +1015,7 @@ void pa_dataset_writer_free(pa_dataset_writer *w)
     if (!w)
         return;
     pa_lance_writer_free(w->cur); /* removes an unclosed data file */
-    if (!w->committed && w->path) {
-        char p[4200];
-        for (size_t i = 0; i < w->num_files; i++) {
-            snprintf(p, sizeof p, "%s/data/%s", w->path, w->files[i].name);
-            unlink(p);
-        }
-        snprintf(p, sizeof p, "%s/_versions/.tmp-manifest", w->path);
-        unlink(p);
-        snprintf(p, sizeof p, "%s/_versions", w->path);
-        rmdir(p);
-        snprintf(p, sizeof p, "%s/data", w->path);
-        rmdir(p);
-        if (w->created)
-            rmdir(w->path);
-    }
+    pa_out_dir_abort(&w->out); /* an uncommitted dataset's directory, with its files */
     for (size_t i = 0; w->fields && i < w->num_fields; i++)
         free((char *)w->fields[i].name);
     free(w->fields);

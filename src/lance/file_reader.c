@@ -410,7 +410,21 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
             p->num_rows = cm->pages[pi]->length;
             st = parse_page(r, c, ci, pi, cm->pages[pi], cms, p);
             c->num_pages = pi + 1;
-            row += p->num_rows;
+            uint64_t flat_bytes;
+            if (st == PA_OK && __builtin_add_overflow(row, p->num_rows, &row))
+                st = pa_fail(PA_ERR_FORMAT, "%s: column %zu (\"%s\"): page %zu's %llu rows "
+                             "overflow the row count", r->name, ci, c->field.name, pi,
+                             (unsigned long long)p->num_rows);
+            /* flat values take their bytes: a page cannot claim more rows than its data
+             * holds, so no count read here sizes a buffer beyond the file (bitpacked pages
+             * are checked against their chunk table when read) */
+            else if (st == PA_OK && p->enc == ENC_FLAT &&
+                     (__builtin_mul_overflow(p->num_rows, (uint64_t)c->row_bytes, &flat_bytes) ||
+                      flat_bytes > p->data_size))
+                st = pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu (\"%s\") claims %llu "
+                             "rows of %zu bytes in %llu bytes of data", r->name, pi, ci,
+                             c->field.name, (unsigned long long)p->num_rows, c->row_bytes,
+                             (unsigned long long)p->data_size);
         }
         pa__lancepb__column_metadata__free_unpacked(cm, NULL);
         if (st != PA_OK)
@@ -443,12 +457,7 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
     uint8_t *region = NULL;
     pa_field *fields = NULL;
     size_t num_fields = 0;
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
-        st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        goto fail;
-    }
-    if ((st = pa_file_size(r->fd, path, &r->file_size)) != PA_OK)
+    if ((st = pa_open_input(path, &r->fd, &r->file_size)) != PA_OK)
         goto fail;
     if (r->file_size < PA_LANCE_FOOTER_BYTES) {
         st = pa_fail(PA_ERR_FORMAT,

@@ -72,6 +72,9 @@ struct pa_lance_writer {
     uint8_t *stage;        /* mini-block chunks on their way to the file (STAGE_BYTES) */
     XXH64_state_t *hash;   /* XXH64 of every byte written, in file order */
     bool closed, failed;
+    bool via_tmp;          /* written under out.tmp, renamed into place by close */
+    bool owns_path;        /* path itself was created here (in_new_dir): removed on failure */
+    pa_out_file out;       /* its descriptor is fd, owned here until close */
 };
 
 /* Marks the writer failed (any later call returns PA_ERR_STATE) and passes the status on. */
@@ -298,11 +301,18 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
         pa_lance_writer_free(w);
         return pa_fail(PA_ERR_NOMEM, "out of memory creating a checksum state");
     }
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        pa_status st = pa_fail(PA_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
-        free(w->path);
-        w->path = NULL; /* nothing to remove */
+    pa_status st = PA_OK;
+    if (opts && opts->in_new_dir) {
+        w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (w->fd < 0)
+            st = pa_fail(PA_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
+        w->owns_path = w->fd >= 0;
+    } else if ((st = pa_out_open(&w->out, path, opts && opts->replace)) == PA_OK) {
+        w->via_tmp = true;
+        w->fd = w->out.fd;
+        w->out.fd = -1;
+    }
+    if (st != PA_OK) {
         pa_lance_writer_free(w);
         return st;
     }
@@ -650,7 +660,7 @@ static pa_status write_tail(pa_lance_writer *w)
     memcpy(footer + 36, PA_LANCE_MAGIC, 4);
     if ((st = write_aligned(w, footer, sizeof footer, 1, NULL)) != PA_OK)
         return st;
-    return pa_fsync_fd(w->fd, w->path);
+    return w->via_tmp ? PA_OK : pa_fsync_fd(w->fd, w->path); /* via_tmp: the commit fsyncs */
 }
 
 /* Finishes the file (see the header). */
@@ -662,7 +672,13 @@ pa_status pa_lance_writer_close(pa_lance_writer *w)
     pa_status st = write_tail(w);
     if (st != PA_OK)
         return writer_failed(w, st);
-    if (close(w->fd) != 0) {
+    if (w->via_tmp) {
+        w->out.fd = w->fd;
+        w->fd = -1;
+        w->via_tmp = false; /* the commit owns the temporary file now */
+        if ((st = pa_out_commit(&w->out)) != PA_OK)
+            return writer_failed(w, st); /* the temporary file is gone; path is untouched */
+    } else if (close(w->fd) != 0) {
         w->fd = -1;
         return writer_failed(w, pa_fail(PA_ERR_IO, "%s: close failed: %s", w->path,
                                         strerror(errno)));
@@ -687,7 +703,9 @@ void pa_lance_writer_free(pa_lance_writer *w)
         return;
     if (w->fd >= 0)
         close(w->fd);
-    if (!w->closed && w->path)
+    if (w->via_tmp)
+        pa_out_abort(&w->out); /* removes the temporary file; path is untouched */
+    else if (!w->closed && w->owns_path)
         unlink(w->path);
     for (size_t i = 0; w->cols && i < w->num_cols; i++) {
         free((char *)w->cols[i].field.name);

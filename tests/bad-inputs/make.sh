@@ -105,7 +105,6 @@ chk other-algo; cman other-algo 's/"range_checksum":"xxh3_64"/"range_checksum":"
 V=$D/vec; mkdir -p "$V"
 npy "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 8), }" 256 "$V/f8.npy"
 npy "{'descr': '<i4', 'fortran_order': False, 'shape': (4, 8), }" 128 "$V/i4.npy"
-npy "{'descr': '>f4', 'fortran_order': False, 'shape': (4, 8), }" 128 "$V/big-endian.npy"
 npy "{'descr': '<f4', 'fortran_order': True, 'shape': (4, 8), }" 128 "$V/fortran.npy"
 npy "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 4, 8), }" 256 "$V/3d.npy"
 npy "{'descr': '<f4', 'fortran_order': False, 'shape': (32,), }" 128 "$V/1d.npy"
@@ -174,4 +173,37 @@ no_key "$X/mixed-metric/index.idx"; no_key "$X/mixed-metric/auxiliary.idx"
 # ---- a finite row whose squared norm overflows float (3e19 in row 4): its distances would too
 cp "$D/ok/v8.fvecs" "$V/huge.fvecs"; put_hex "$V/huge.fvecs" $(( 36 * 4 + 4 + 4 )) b52ad05f
 "$(dirname "$0")/make-tables.sh" "$PA" "$D"
+# ---- outputs: existing ones, links and foreign directories in their place
+O=$D/outputs; mkdir -p "$O"
+cp "$D/ok/v8.fvecs" "$O/existing.ivecs"
+ln -sfn "$D/ok/v16.fvecs" "$O/link.lance"
+ln -sfn "$D/ok/idx" "$O/link-idx"
+mkdir -p "$O/foreign-dir" "$O/work-exists"; echo mine > "$O/foreign-dir/notes"
+# ---- untrusted sizes and non-regular files (h3)
+U=$D/untrusted; mkdir -p "$U"
+R=$(cd "$(dirname "$0")/../.." && pwd)
+# a LanceDB table's manifest with a second fragment claiming 2^60 - 119 rows: with the first
+# fragment's 120, 16 bytes of dimension-4 queries would have been allocated for them all
+mkdir -p "$U/rows-overflow/_versions" "$U/rows-overflow/data"
+cp "$R"/fuzz/data/dataset/data/*.lance "$U/rows-overflow/data/"
+python3 "$R/fuzz/craft_manifest.py" "$R/fuzz/corpus/fuzz_lance_dataset/lancedb-2.manifest" \
+  "$U/rows-overflow/_versions/1.manifest" $(( (1 << 60) + 1 - 120 ))
+printf '\xff\xff\xff\x7f\x00\x00\x00\x00' > "$U/huge-k.ivecs"           # k = 2^31 - 1
+npy "{'descr': '<f4', 'fortran_order':True, 'shape': (4, 8), }" 128 "$U/fortran-nospace.npy"
+npy "{\"descr\": \"<f4\", \"fortran_order\": True, \"shape\": (4, 8)}" 128 "$U/fortran-dquote.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (18446744073709551616, 8), }" 128 "$U/shape-overflow.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 8), }" 128 "$U/shape-product.npy"
+npy "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 8), 'x': 1}" 128 "$U/extra-key.npy"
+printf '\x08\x00\x00\x00' > "$U/k8-cut.ivecs"
+mkfifo "$U/fifo.fvecs" "$U/fifo.lance" "$U/fifo.ivecs"
+mkdir -p "$U/dir.lance" "$U/dir.fvecs"
+ln -s /dev/null "$U/null.fvecs"
+# a Lance file of 100 rows whose pages and length claim 127: more rows than the pages' data holds
+cp "$D/ok/f.lance" "$U/rows-127.lance"; python3 "$R/fuzz/lance_rows.py" "$U/rows-127.lance" 127
+# a model whose centroid column and metadata claim 5 partitions with the data of 4, and an index
+# whose auxiliary.idx claims 2047 rows with the data of 2000
+cp "$D/ok/model.lance" "$U/model-rows.lance"; python3 "$R/fuzz/lance_rows.py" "$U/model-rows.lance" 5
+sed -i 's/"num_partitions":4/"num_partitions":5/' "$U/model-rows.lance"
+mkdir -p "$U/idx-rows"; cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$U/idx-rows/"
+python3 "$R/fuzz/lance_rows.py" "$U/idx-rows/auxiliary.idx" 2047
 echo "bad inputs in $D"

@@ -12,7 +12,7 @@ expect_out '"partition_ranges":[{"id":0,"file":0,'
 expect_exit 0 "$PA" verify --json "$T/a"
 expect_out '"ok":true,"rows":100000'
 
-expect_err 2 "already holds a committed artifact" "$PA" artifact-gen --out "$T/a" --rows 10
+expect_err 2 "already exists, and replacing it was not asked for (--force replaces it)" "$PA" artifact-gen --out "$T/a" --rows 10
 expect_err 2 "incomplete artifact" "$PA" verify "$T/none"
 expect_err 2 "is too small for" "$PA" artifact-gen --out "$T/b" --rows 10 --memory 1000
 cp -r "$T/a" "$T/c"; printf '{"format": 1' > "$T/c/manifest.json"

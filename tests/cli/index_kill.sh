@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Crash test for `partifact finalize` and `partifact build`: SIGKILL each at random moments over
 # many runs. Afterwards the index directory is either absent (the work in progress lives under
-# INDEX.partial-<pid> / INDEX.build-<pid>, never under INDEX) or complete and exactly the index
+# INDEX.partial-XXXXXX / INDEX.build-XXXXXX, never under INDEX) or complete and exactly the index
 # an uninterrupted run writes (index-info accepts it; both files byte-identical) - never
 # anything in between. A rerun then completes, with the same index, and removes the work
 # directories the killed run left.
@@ -62,4 +62,31 @@ kill_runs() {
 }
 kill_runs finalize fin
 kill_runs build bld
+
+# finalize --force over an existing index, killed at random moments: the index is always there
+# and complete (the old one or the new one; both are the reference's bytes), and a rerun
+# removes what the killed run left beside it
+replaced=0
+took=$(( $(date +%s%N) / 1000000 )); fin "$T/timing" >/dev/null 2>&1; took=$(( $(date +%s%N) / 1000000 - took ))
+for i in $(seq 1 "$RUNS"); do
+  d="$T/force$i"
+  cp -r "$T/ref-finalize" "$d"
+  "$PA" finalize --artifact "$T/a" --out "$d" --memory 1MiB --force >/dev/null 2>&1 &
+  pid=$!
+  ms=$(( (RANDOM * 7 + i * 131) % (took * 12 / 10 + 20) ))
+  sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+  kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  if "$PA" index-info "$d" >/dev/null 2>&1 && cmp -s "$d/index.idx" "$T/ref-finalize/index.idx" &&
+     cmp -s "$d/auxiliary.idx" "$T/ref-finalize/auxiliary.idx"; then
+    replaced=$((replaced+1))
+  else
+    echo "finalize --force run $i (killed after ${ms} ms) left $d incomplete:"; ls -la "$d"
+  fi
+  expect_exit 0 "$PA" finalize --artifact "$T/a" --out "$d" --memory 1MiB --force
+  left=$(ls -d "$d".partial-* 2>/dev/null)
+  [ -z "$left" ] && pass=$((pass+1)) || { fail=$((fail+1)); echo "the rerun left: $left"; }
+  rm -rf "$d" "$d".partial-*
+done
+echo "finalize --force kills: $RUNS, index complete after each: $replaced"
+[ "$replaced" -eq "$RUNS" ] && pass=$((pass+1)) || fail=$((fail+1))
 finish

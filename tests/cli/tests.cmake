@@ -63,3 +63,13 @@ add_executable(test_scale_fvecs ${CMAKE_CURRENT_LIST_DIR}/scale_fvecs.c)
 add_test(NAME extreme_values_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/extreme_values_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/extreme_values_cli $<TARGET_FILE:test_scale_fvecs>)
 set_tests_properties(extreme_values_cli PROPERTIES LABELS "unit;cli")
+# Outputs: refused when they exist (replaced atomically with --force) or are inputs; symlinks and
+# foreign directories planted in every output path are left alone; killed runs' leftovers go.
+add_test(NAME outputs_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/outputs_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/outputs_cli)
+set_tests_properties(outputs_cli PROPERTIES LABELS "unit;cli")
+# --version --verbose names the CPU and BLAS core; the core correction (re-exec) and its
+# switches; the same neighbours under Prescott, Haswell, default and corrected kernels
+add_test(NAME blas_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/blas_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/blas_cli)
+set_tests_properties(blas_cli PROPERTIES LABELS "unit;cli")

@@ -1,6 +1,7 @@
 /* libpafault.so: LD_PRELOAD fault injection for partifact's I/O.
  *
- *   PA_FAULT_OP    pwrite | fsync | rename | short   (short: every pwrite writes at most half)
+ *   PA_FAULT_OP    pwrite | fsync | rename | short   (short: every pwrite writes at most half;
+ *                  rename counts rename and renameat2, which commits outputs)
  *   PA_FAULT_AT    fail the Nth call of that operation (1-based); for "short", ignored
  *   PA_FAULT_ERRNO ENOSPC | EIO (default EIO)
  *   PA_FAULT_LOG   a file to which, at exit, the number of pwrite, fsync and rename calls the
@@ -91,4 +92,17 @@ int rename(const char *a, const char *b)
         return -1;
     }
     return real(a, b);
+}
+
+int renameat2(int afd, const char *a, int bfd, const char *b, unsigned flags)
+{
+    static int (*real)(int, const char *, int, const char *, unsigned);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "renameat2");
+    atomic_fetch_add(&n_rename, 1);
+    if (want("rename") && fire()) {
+        errno = fault_errno();
+        return -1;
+    }
+    return real(afd, a, bfd, b, flags);
 }

@@ -13,3 +13,11 @@ set_tests_properties(finalize_faults PROPERTIES LABELS "cli;fault")
 add_test(NAME commit_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/commit_faults.sh
          $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/commit_faults)
 set_tests_properties(commit_faults PROPERTIES LABELS "cli;fault")
+# Disk full while replacing each command's output (a small tmpfs; needs root, else skipped).
+add_test(NAME diskfull COMMAND ${CMAKE_CURRENT_LIST_DIR}/diskfull.sh
+         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/diskfull)
+set_tests_properties(diskfull PROPERTIES LABELS "cli;fault" SKIP_RETURN_CODE 77)
+# Failing pwrite, fsync and rename while replacing outputs (--force): the old output survives.
+add_test(NAME output_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/output_faults.sh
+         $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/output_faults)
+set_tests_properties(output_faults PROPERTIES LABELS "cli;fault")

@@ -55,7 +55,7 @@ if (st.numIndexedRows !== base.n || st.numUnindexedRows !== 0 || st.indexType !=
 // the same ids in the same order as partifact search on the same index files
 const idxDir = path.join(table, '_indices', res.uuid);
 const outNpy = path.join(work, `pa-${version}.npy`);
-run(['search', '--index', idxDir, '--queries', qPath, '-k', '10', '--nprobes', NP, '--out', outNpy]);
+run(['search', '--index', idxDir, '--queries', qPath, '-k', '10', '--nprobes', NP, '--out', outNpy, '--force']);
 const buf = fs.readFileSync(outNpy), hlen = buf.readUInt16LE(8) + 10;
 let same = 0;
 for (let i = 0; i < q.n; i++) {

@@ -256,8 +256,8 @@ static void test_writer_bad_input(void)
         pa_artifact_free(a);
     }
     /* a committed artifact is never overwritten */
-    CHECK_ERR(pa_artifact_writer_create(&w, dir, &prm), PA_ERR_STATE,
-              "already holds a committed artifact");
+    CHECK_ERR(pa_artifact_writer_create(&w, dir, &prm), PA_ERR_EXISTS,
+              "already exists, and replacing it was not asked for");
     CHECK_OK(pa_artifact_open(&a, dir));
     if (a) {
         CHECK_OK(pa_artifact_verify(a, NULL));
@@ -301,13 +301,39 @@ static void test_abort(void)
     fclose(f);
     pa_artifact *a;
     CHECK_ERR(pa_artifact_open(&a, dead), PA_ERR_INCOMPLETE, "incomplete artifact");
-    /* and a new writer can take it over and commit */
-    CHECK_OK(pa_artifact_writer_create(&w, dead, &prm));
-    CHECK_OK(pa_artifact_writer_append(w, ids, 2, parts, 2, codes, sizeof codes));
+    /* a new writer neither writes into it nor removes it: it is not the writer's own */
+    CHECK_ERR(pa_artifact_writer_create(&w, dead, &prm), PA_ERR_EXISTS, "already exists");
+    CHECK(access(sub, F_OK) == 0);
+    /* nor when asked to replace it: only an artifact (a manifest.json) is replaced */
+    prm.replace = 1;
+    CHECK_ERR(pa_artifact_writer_create(&w, dead, &prm), PA_ERR_INVALID,
+              "exists and holds no manifest.json, so it is not an output of this kind");
+    CHECK(access(sub, F_OK) == 0);
+    /* a committed artifact asked to be replaced: the new one is written beside it and swapped
+     * in at finish; until then the old one is what readers see */
+    const char *old = tpath("replaced");
+    prm.replace = 0;
+    CHECK_OK(pa_artifact_writer_create(&w, old, &prm));
+    CHECK_OK(pa_artifact_writer_append(w, ids, 1, parts, 1, codes, M));
     CHECK_OK(pa_artifact_writer_finish(w));
     pa_artifact_writer_free(w);
-    CHECK_OK(pa_artifact_open(&a, dead));
+    prm.replace = 1;
+    CHECK_OK(pa_artifact_writer_create(&w, old, &prm));
+    CHECK_OK(pa_artifact_writer_append(w, ids, 2, parts, 2, codes, sizeof codes));
+    CHECK_OK(pa_artifact_open(&a, old));
     if (a) {
+        pa_artifact_info info;
+        pa_artifact_get_info(a, &info);
+        CHECK(info.total_rows == 1);
+        pa_artifact_free(a);
+    }
+    CHECK_OK(pa_artifact_writer_finish(w));
+    pa_artifact_writer_free(w);
+    CHECK_OK(pa_artifact_open(&a, old));
+    if (a) {
+        pa_artifact_info info;
+        pa_artifact_get_info(a, &info);
+        CHECK(info.total_rows == 2);
         CHECK_OK(pa_artifact_verify(a, NULL));
         pa_artifact_free(a);
     }

@@ -102,8 +102,8 @@ static void test_writer_errors(void)
     pa_dataset_writer_free(w); /* never committed: nothing remains */
     CHECK(access(p, F_OK) != 0);
     CHECK_OK(write_ds(tpath("taken.lance"), 10, 10));
-    CHECK_ERR(pa_dataset_writer_create(&w, tpath("taken.lance"), fields, 2, NULL), PA_ERR_STATE,
-              "exists and is not empty");
+    CHECK_ERR(pa_dataset_writer_create(&w, tpath("taken.lance"), fields, 2, NULL), PA_ERR_EXISTS,
+              "already exists");
     CHECK_OK(pa_dataset_writer_create(&w, tpath("twice.lance"), fields, 2, NULL));
     CHECK_OK(pa_dataset_writer_commit(w));
     CHECK_ERR(pa_dataset_writer_commit(w), PA_ERR_STATE, "commit after commit");

@@ -354,7 +354,7 @@ static void test_recall(void)
         memcpy(cent + p * DIM, a.centroids + ((p + 5) % P) * DIM, sizeof(float) * DIM);
     a.centroids = cent;
     pa_index_writer *w = NULL;
-    CHECK_OK(pa_index_writer_create(&w, tpath("idx_bad"), &a, 0));
+    CHECK_OK(pa_index_writer_create(&w, tpath("idx_bad"), &a, 0, false));
     pa_index *good = NULL;
     CHECK_OK(pa_index_open(&good, tpath("idx_a")));
     for (uint32_t p = 0; p < P && w && good; p++) {
@@ -502,7 +502,7 @@ static void test_npy_ids(void)
     CHECK_ERR(pa_ids_read(tpath("cut.npy"), &back, &n, &k), PA_ERR_FORMAT,
               ".npy shape (3, 10) needs 240 bytes of data after the header, the file has 200 "
               "(truncated?)");
-    memcpy(i4 + 10, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }   ", 61);
+    memcpy(i4 + 10, "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }   ", 60);
     write_file(tpath("flat.npy"), i4, sizeof i4);
     CHECK_ERR(pa_ids_read(tpath("flat.npy"), &back, &n, &k), PA_ERR_UNSUPPORTED,
               "neighbour ids must be a 2-D C-order array (queries, k)");
@@ -575,7 +575,7 @@ static void test_errors(void)
                                      tpath("idx_x"), NULL, NULL),
               PA_ERR_INVALID, "4 sub-vectors");
     CHECK_ERR(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_a"), NULL, NULL),
-              PA_ERR_INVALID, "already exists");
+              PA_ERR_EXISTS, "already exists");
     CHECK_ERR(pa_index_finalize_artifact(tpath("no_art"), NULL, tpath("idx_x"), NULL, NULL),
               PA_ERR_INCOMPLETE, "no_art");
     struct stat sb;

@@ -313,7 +313,8 @@ static void test_determinism_and_save_load(void)
     CHECK_ERR(pa_ivfpq_model_load(&bad, p2), PA_ERR_FORMAT, "no \"LANC\" magic");
     pa_lance_writer *w;
     pa_field f = {"x", PA_TYPE_UINT32, 1};
-    CHECK_OK(pa_lance_writer_create(&w, p2, &f, 1, NULL));
+    const pa_lance_write_options over = {.replace = 1};
+    CHECK_OK(pa_lance_writer_create(&w, p2, &f, 1, &over));
     CHECK_OK(pa_lance_writer_close(w));
     pa_lance_writer_free(w);
     CHECK_ERR(pa_ivfpq_model_load(&bad, p2), PA_ERR_FORMAT,

@@ -5,7 +5,9 @@
 #include "artifact/artifact_internal.h"
 #include "test.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <jansson.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -109,31 +111,40 @@ static void test_manifest_many_ranges(void)
     CHECK(stat(mpath, &sb) == 0 && sb.st_size > (1 << 17));
 }
 
-/* A rerun into a directory that a killed run with more buckets left behind: the stale bucket
- * files go, anything else stays. */
+/* A rerun after a killed writer: the killed run's work directory beside the artifact (its
+ * marker no longer locked) is removed, whatever else is there is not; a directory the user
+ * made at the artifact's path is refused and left as it was. */
 static void test_stale_buckets(void)
 {
     const char *dir = tpath("stale");
-    char p[800];
-    mkdir(dir, 0755);
-    snprintf(p, sizeof p, "%s/partitions", dir);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/partitions/bucket-00009.lance", dir);
+    char p[800], prefix[800];
+    snprintf(prefix, sizeof prefix, "%s.partial-", dir);
+    pa_workdir killed;
+    CHECK_OK(pa_workdir_create(&killed, prefix, false));
+    char killed_path[800];
+    snprintf(killed_path, sizeof killed_path, "%s", killed.path);
+    snprintf(p, sizeof p, "%s/bucket-00009.lance", killed.path);
     write_bytes(p, "half a bucket", 13);
-    snprintf(p, sizeof p, "%s/partitions/notes.txt", dir);
-    write_bytes(p, "mine", 4);
+    pa_workdir_release(&killed);
+    snprintf(p, sizeof p, "%s.partial-mine", dir); /* not partifact's: no marker */
+    CHECK(mkdir(p, 0755) == 0);
     CHECK_OK(make_artifact(dir, NULL, 16, 4, 1000, 1 << 20));
-    snprintf(p, sizeof p, "%s/partitions/bucket-00009.lance", dir);
-    CHECK(access(p, F_OK) != 0);
-    snprintf(p, sizeof p, "%s/partitions/notes.txt", dir);
-    CHECK(access(p, F_OK) == 0);
+    struct stat sb;
+    CHECK(lstat(killed_path, &sb) != 0);
+    CHECK(lstat(p, &sb) == 0);
     snprintf(p, sizeof p, "%s/partitions/bucket-00003.lance", dir);
+    CHECK(access(p, F_OK) == 0);
+    const char *user = tpath("users-dir");
+    CHECK(mkdir(user, 0755) == 0);
+    snprintf(p, sizeof p, "%s/notes.txt", user);
+    write_bytes(p, "mine", 4);
+    CHECK_ERR(make_artifact(user, NULL, 16, 4, 1000, 1 << 20), PA_ERR_EXISTS, "already exists");
     CHECK(access(p, F_OK) == 0);
 }
 
-/* Two writers into one directory (the same command started twice): the second is refused,
- * and its failure removes nothing of the first's; once the first is done, the directory holds a
- * committed artifact and a new writer is refused for that. */
+/* Two writers of one artifact (the same command started twice): each writes in a directory of
+ * its own; the first to finish commits, the second's finish is refused and removes nothing of
+ * the first's; then a new writer is refused for the committed artifact. */
 static void test_one_writer_per_dir(void)
 {
     const char *dir = tpath("locked");
@@ -141,9 +152,7 @@ static void test_one_writer_per_dir(void)
                               .dimension = 8, .memory_bytes = 1 << 20};
     pa_artifact_writer *a = NULL, *b = NULL;
     CHECK_OK(pa_artifact_writer_create(&a, dir, &prm));
-    CHECK_ERR(pa_artifact_writer_create(&b, dir, &prm), PA_ERR_STATE,
-              "another partifact process is writing an artifact into this directory");
-    CHECK(b == NULL);
+    CHECK_OK(pa_artifact_writer_create(&b, dir, &prm));
     uint64_t ids[3] = {1, 2, 3};
     uint32_t parts[3] = {0, 5, 7};
     uint8_t codes[12] = {0};
@@ -152,14 +161,21 @@ static void test_one_writer_per_dir(void)
         CHECK_OK(pa_artifact_writer_finish(a));
         pa_artifact_writer_free(a);
     }
+    if (b) {
+        CHECK_OK(pa_artifact_writer_append(b, ids, 2, parts, 2, codes, 8));
+        CHECK_ERR(pa_artifact_writer_finish(b), PA_ERR_EXISTS, "appeared while it was written");
+        pa_artifact_writer_free(b);
+    }
     pa_artifact *r;
     CHECK_OK(pa_artifact_open(&r, dir));
     if (r) {
+        pa_artifact_info info;
+        pa_artifact_get_info(r, &info);
+        CHECK(info.total_rows == 3);
         CHECK_OK(pa_artifact_verify(r, NULL));
         pa_artifact_free(r);
     }
-    CHECK_ERR(pa_artifact_writer_create(&b, dir, &prm), PA_ERR_STATE,
-              "already holds a committed artifact");
+    CHECK_ERR(pa_artifact_writer_create(&b, dir, &prm), PA_ERR_EXISTS, "already exists");
 }
 
 /* With the row count known, the range table is reserved from the budget, and a budget it does
@@ -214,39 +230,162 @@ static void test_lance_rle_named(void)
               "page 0 of column 0 (\"r\") uses encoding \"rle\", which partifact does not read");
 }
 
-/* The work directories killed runs leave (INDEX.partial-<pid>) are removed by the next run,
- * and only those: not a live process's, not one whose lock someone holds, not other names. */
+/* The work directories killed runs leave (INDEX.partial-*) are removed by the next run, and
+ * only those: recognised by partifact's marker whose lock no one holds, whatever the pid in
+ * the name (a killed run with the rerun's pid, pid 1 in containers, included); never a live
+ * run's, a directory without the marker, one with another marker text, or a link. */
 static void test_remove_orphans(void)
 {
-    pid_t child = fork(); /* a pid that is certainly dead once reaped */
-    if (child == 0)
-        _exit(0);
-    CHECK(child > 0);
-    waitpid(child, NULL, 0);
-    char dead[512], locked[512], mine[512], init[512], other[512], file[600];
-    snprintf(dead, sizeof dead, "%s.partial-%ld", tpath("idx"), (long)child);
-    /* also dead, but its lock is held (a run on another machine sharing the file system) */
-    /* (a pid beyond any pid_max) */
-    snprintf(locked, sizeof locked, "%s.partial-%ld", tpath("idx"), 2147483000L);
-    snprintf(mine, sizeof mine, "%s.partial-%ld", tpath("idx"), (long)getpid());
+    char prefix[512], init[512], foreign[512], fake[512], fakem[600], link_[512], file[600];
+    snprintf(prefix, sizeof prefix, "%s.partial-", tpath("idx"));
     snprintf(init, sizeof init, "%s.partial-1", tpath("idx"));
-    snprintf(other, sizeof other, "%s.partial-12x", tpath("idx"));
-    snprintf(file, sizeof file, "%s/some.lance", dead);
-    const char *dirs[] = {dead, locked, mine, init, other, tpath("idx2.partial-99999999")};
-    for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
-        CHECK(mkdir(dirs[i], 0755) == 0);
+    snprintf(foreign, sizeof foreign, "%s.partial-foreign", tpath("idx"));
+    snprintf(fake, sizeof fake, "%s.partial-fake", tpath("idx"));
+    snprintf(fakem, sizeof fakem, "%s/" PA_WORK_MARKER, fake);
+    snprintf(link_, sizeof link_, "%s.partial-link", tpath("idx"));
+    pa_workdir stale, live, one;
+    CHECK_OK(pa_workdir_create(&stale, prefix, false));
+    CHECK_OK(pa_workdir_create(&live, prefix, false));
+    CHECK_OK(pa_workdir_create(&one, init, true)); /* a killed pid-1 run's */
+    char stale_path[600], live_path[600];
+    snprintf(stale_path, sizeof stale_path, "%s", stale.path);
+    snprintf(live_path, sizeof live_path, "%s", live.path);
+    snprintf(file, sizeof file, "%s/some.lance", stale.path);
     write_bytes(file, "x", 1);
-    int held = pa_workdir_lock(locked);
-    CHECK(held >= 0);
-    CHECK(pa_workdir_lock(locked) < 0); /* a second lock is refused while one is held */
-    CHECK(pa_remove_orphans(tpath("idx/"), ".partial-") == 1);
+    pa_workdir_release(&stale); /* as a kill would: the lock goes, the directory stays */
+    pa_workdir_release(&one);
+    CHECK(mkdir(foreign, 0755) == 0);
+    CHECK(mkdir(fake, 0755) == 0);
+    write_bytes(fakem, "not partifact's\n", 16);
+    CHECK(symlink(live_path, link_) == 0);
+    /* killed between mkdir and marker: an empty directory of the generated shape goes; one of
+     * another shape, or one with something in it, stays */
+    char empty6[512], empty3[512], full6[512], full6f[600];
+    snprintf(empty6, sizeof empty6, "%s.partial-Ab3dE9", tpath("idx"));
+    snprintf(empty3, sizeof empty3, "%s.partial-Ab3", tpath("idx"));
+    snprintf(full6, sizeof full6, "%s.partial-Zz9yX8", tpath("idx"));
+    snprintf(full6f, sizeof full6f, "%s/mine", full6);
+    CHECK(mkdir(empty6, 0755) == 0 && mkdir(empty3, 0755) == 0 && mkdir(full6, 0755) == 0);
+    write_bytes(full6f, "x", 1);
+    pa_workdir again;
+    CHECK_ERR(pa_workdir_create(&again, init, true), PA_ERR_INVALID, "already exists");
+    CHECK(pa_remove_orphans(tpath("idx/"), ".partial-") == 3);
     struct stat sb;
-    CHECK(stat(dead, &sb) != 0);
-    for (size_t i = 1; i < sizeof dirs / sizeof *dirs; i++)
-        CHECK(stat(dirs[i], &sb) == 0);
-    pa_workdir_unlock(held);
-    CHECK(pa_remove_orphans(tpath("idx"), ".partial-") == 1); /* now the lock is free */
-    CHECK(stat(locked, &sb) != 0 && stat(mine, &sb) == 0 && stat(init, &sb) == 0);
+    CHECK(lstat(stale_path, &sb) != 0 && lstat(init, &sb) != 0 && lstat(empty6, &sb) != 0);
+    CHECK(lstat(empty3, &sb) == 0 && lstat(full6f, &sb) == 0);
+    CHECK(lstat(live_path, &sb) == 0 && lstat(foreign, &sb) == 0 && lstat(fakem, &sb) == 0 &&
+          lstat(link_, &sb) == 0);
+    CHECK(pa_remove_orphans(tpath("idx"), ".partial-") == 0); /* the live one is held */
+    pa_workdir_release(&live);
+    CHECK(pa_remove_orphans(tpath("idx"), ".partial-") == 1); /* now its lock is free */
+    CHECK(lstat(live_path, &sb) != 0 && lstat(foreign, &sb) == 0 && lstat(link_, &sb) == 0);
+}
+
+static bool same_bytes(const char *path, const char *want)
+{
+    char buf[256] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    return n == strlen(want) && !memcmp(buf, want, n);
+}
+
+static size_t tmp_files_beside(const char *base)
+{
+    char dir[512];
+    pa_parent_dir(tpath(base), dir, sizeof dir);
+    char pat[300];
+    snprintf(pat, sizeof pat, ".%s" PA_TMP_TAG, base);
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        n += strncmp(e->d_name, pat, strlen(pat)) == 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* A file output: written under a temporary name, renamed into place by commit; an existing
+ * one refused unless replace, then replaced (a new inode); an abort leaves the old one and no
+ * temporary file; a link or a directory in its place is refused; a killed run's unlocked
+ * temporary file is removed by the next open, a live run's is not. */
+static void test_out_file(void)
+{
+    const char *p = tpath("out.bin");
+    pa_output *o = NULL;
+    CHECK_OK(pa_output_create(&o, p, 0));
+    CHECK(access(p, F_OK) != 0 && tmp_files_beside("out.bin") == 1);
+    CHECK_OK(pa_output_write(o, "old", 3));
+    CHECK_OK(pa_output_commit(o));
+    pa_output_free(o);
+    CHECK(same_bytes(p, "old") && tmp_files_beside("out.bin") == 0);
+    struct stat a, b;
+    stat(p, &a);
+    CHECK_ERR(pa_output_create(&o, p, 0), PA_ERR_EXISTS,
+              "out.bin: already exists, and replacing it was not asked for");
+    CHECK_OK(pa_output_create(&o, p, 1));
+    CHECK_OK(pa_output_write(o, "new!", 4));
+    pa_output_free(o); /* aborted: the old one stays, nothing else */
+    CHECK(same_bytes(p, "old") && tmp_files_beside("out.bin") == 0);
+    CHECK_OK(pa_output_create(&o, p, 1));
+    CHECK_OK(pa_output_write(o, "new!", 4));
+    CHECK_OK(pa_output_commit(o));
+    pa_output_free(o);
+    stat(p, &b);
+    CHECK(same_bytes(p, "new!") && a.st_ino != b.st_ino);
+    const char *l = tpath("out.link");
+    CHECK(symlink(p, l) == 0);
+    CHECK_ERR(pa_output_create(&o, l, 1), PA_ERR_INVALID, "the output is a symbolic link");
+    CHECK_ERR(pa_output_create(&o, tpath(""), 1), PA_ERR_INVALID, "is not a regular file");
+    CHECK(same_bytes(p, "new!"));
+    /* leftovers: an unlocked temporary file goes, a locked one (a live run's) stays */
+    char dead[600], live[600];
+    snprintf(dead, sizeof dead, "%s/.out.bin" PA_TMP_TAG "1-0", tpath(""));
+    snprintf(live, sizeof live, "%s/.out.bin" PA_TMP_TAG "1-1", tpath(""));
+    write_bytes(dead, "x", 1);
+    write_bytes(live, "x", 1);
+    int lfd = open(live, O_RDONLY);
+    CHECK(lfd >= 0 && flock(lfd, LOCK_EX) == 0);
+    CHECK_OK(pa_output_create(&o, p, 1));
+    CHECK(access(dead, F_OK) != 0 && access(live, F_OK) == 0);
+    pa_output_free(o);
+    close(lfd);
+    unlink(live);
+}
+
+/* A directory output: built beside, renamed in; replace swaps it with the old one (removed
+ * with the work directory) and only replaces a directory of its kind. */
+static void test_out_dir(void)
+{
+    const char *p = tpath("outdir");
+    char f[600], work[600];
+    pa_out_dir o;
+    CHECK_OK(pa_out_dir_open(&o, p, false, "kind"));
+    snprintf(work, sizeof work, "%s", o.work.path);
+    snprintf(f, sizeof f, "%s/kind", o.dir);
+    write_bytes(f, "old", 3);
+    CHECK(access(p, F_OK) != 0);
+    CHECK_OK(pa_out_dir_commit(&o));
+    snprintf(f, sizeof f, "%s/kind", p);
+    CHECK(same_bytes(f, "old") && access(work, F_OK) != 0);
+    CHECK_ERR(pa_out_dir_open(&o, p, false, "kind"), PA_ERR_EXISTS, "already exists");
+    CHECK_ERR(pa_out_dir_open(&o, p, true, "other"), PA_ERR_INVALID,
+              "exists and holds no other, so it is not an output of this kind");
+    CHECK_OK(pa_out_dir_open(&o, p, true, "kind"));
+    snprintf(work, sizeof work, "%s", o.work.path);
+    char nf[600];
+    snprintf(nf, sizeof nf, "%s/kind", o.dir);
+    write_bytes(nf, "new", 3);
+    CHECK(same_bytes(f, "old")); /* until the commit, the old one */
+    CHECK_OK(pa_out_dir_commit(&o));
+    CHECK(same_bytes(f, "new") && access(work, F_OK) != 0);
+    CHECK_OK(pa_out_dir_open(&o, p, true, "kind"));
+    snprintf(work, sizeof work, "%s", o.work.path);
+    pa_out_dir_abort(&o); /* never committed: the old one stays, the work directory goes */
+    CHECK(same_bytes(f, "new") && access(work, F_OK) != 0);
 }
 
 int main(void)
@@ -261,5 +400,7 @@ int main(void)
     test_npy_cut_header();
     test_lance_rle_named();
     test_remove_orphans();
+    test_out_file();
+    test_out_dir();
     TEST_DONE();
 }

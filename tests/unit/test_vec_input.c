@@ -250,6 +250,135 @@ static void test_bad_inputs(void)
     }
 }
 
+/* An .npy of the matrix as float32 (big-endian when big) behind the header dict given, in
+ * format version 1, 2 or 3: the dict padded with spaces to 64 bytes and ended with '\n', as
+ * NumPy writes it. */
+static void write_npy_dict(const char *path, int version, const char *dict, bool big)
+{
+    size_t pre = version == 1 ? 10 : 12, hl = strlen(dict) + 1, pad = (64 - (pre + hl) % 64) % 64;
+    FILE *f = fopen(path, "wb");
+    fwrite("\x93NUMPY", 1, 6, f);
+    fputc(version, f);
+    fputc(0, f);
+    uint32_t len = (uint32_t)(hl + pad); /* little-endian host */
+    fwrite(&len, version == 1 ? 2 : 4, 1, f);
+    fputs(dict, f);
+    for (size_t i = 0; i < pad; i++)
+        fputc(' ', f);
+    fputc('\n', f);
+    for (int i = 0; i < N * D; i++) {
+        uint32_t b;
+        memcpy(&b, &mat[i], 4);
+        if (big)
+            b = __builtin_bswap32(b);
+        fwrite(&b, 4, 1, f);
+    }
+    fclose(f);
+}
+
+/* .npy headers as NumPy's format specification allows them (numpy.load reads each of these
+ * the same): any whitespace, key order, quotes, trailing comma or none, byte order '<' '>' '=',
+ * Python 2 longs, versions 1.0 to 3.0. Fortran order however written is refused (it was read as
+ * C order when written without the space after the colon, or with double quotes); keys NumPy
+ * does not write, repeated keys and overflowing shapes are refused. */
+static void test_npy_headers(void)
+{
+    static const struct {
+        int version;
+        const char *dict;
+        bool big;
+    } ok[] = {
+        {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 24), }", false},
+        {1, "{\"descr\":\"<f4\",\"fortran_order\":False,\"shape\":(1000,24)}", false},
+        {1, "{'shape': (1000, 24), 'fortran_order': False, 'descr': '<f4'}", false},
+        {1, "{\n\t'fortran_order' :False ,\r\n 'shape':( 1000 ,24 , ) ,'descr' : '=f4' , }", false},
+        {1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1000, 24), }", true},
+        {1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000L, 24L), }", false},
+        {2, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 24), }", false},
+        {3, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 24), }", false},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "hdr-ok-%zu.npy", i);
+        write_npy_dict(tpath(name), ok[i].version, ok[i].dict, ok[i].big);
+        int bad = check_stream(tpath(name), 0);
+        if (bad)
+            fprintf(stderr, "%s: %s\n", ok[i].dict, pa_last_error());
+        CHECK(bad == 0);
+    }
+    static const struct {
+        const char *dict, *msg;
+    } refused[] = {
+        {"{'descr': '<f4', 'fortran_order':True, 'shape': (1000, 24), }",
+         ".npy array is in Fortran order; partifact reads C-order arrays"},
+        {"{\"descr\": \"<f4\", \"fortran_order\": True, \"shape\": (1000, 24)}",
+         ".npy array is in Fortran order; partifact reads C-order arrays"},
+        {"{'descr': '<f4', 'fortran_order' : True, 'shape': (1000, 24), }",
+         ".npy array is in Fortran order; partifact reads C-order arrays"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 24), 'x': 1}",
+         ".npy header has key 'x'; NumPy's format has only 'descr', 'fortran_order' and "
+         "'shape'"},
+        {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1000, 24)}",
+         ".npy header has key 'descr' twice"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (18446744073709551616, 24)}",
+         ".npy header: a 'shape' entry at byte offset 51 of the header dict does not fit in 64 "
+         "bits"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 24)} x",
+         ".npy header: expected nothing but whitespace after the header dict at byte offset 62 "
+         "of the header dict"},
+        {"{'descr': '<f4', 'shape': (1000, 24)}", ".npy header lacks 'fortran_order'"},
+        {"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1000,)}",
+         ".npy dtype is a structured (record) dtype"},
+        {"{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1000, 24)}",
+         ".npy header: expected True or False for 'fortran_order' at byte offset 34"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "hdr-bad-%zu.npy", i);
+        write_npy_dict(tpath(name), 1, refused[i].dict, false);
+        pa_vec_input *in = NULL;
+        pa_status st = pa_vec_input_open(&in, tpath(name), NULL);
+        CHECK(st != PA_OK && in == NULL);
+        CHECK_ERR(st, st == PA_OK ? PA_ERR_FORMAT : st, refused[i].msg);
+        pa_vec_input_free(in);
+    }
+}
+
+/* Inputs that are not regular files are refused before any read (a FIFO used to block the
+ * open forever); sizes a file claims are checked against its real size before allocating: an
+ * .ivecs whose first row claims k = 2^31 - 1, and the whole-input reader on a file of N rows. */
+static void test_untrusted_inputs(void)
+{
+    pa_vec_input *in = NULL;
+    CHECK(mkfifo(tpath("fifo.fvecs"), 0644) == 0);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("fifo.fvecs"), NULL), PA_ERR_INVALID,
+              "fifo.fvecs: is a FIFO, not a regular file");
+    CHECK(in == NULL);
+    CHECK(symlink("/dev/null", tpath("null.npy")) == 0);
+    CHECK_ERR(pa_vec_input_open(&in, tpath("null.npy"), NULL), PA_ERR_INVALID,
+              "null.npy: is a character device, not a regular file");
+    pa_lance_reader *r = NULL;
+    CHECK(mkdir(tpath("d.lance"), 0755) == 0);
+    CHECK_ERR(pa_lance_reader_open(&r, tpath("d.lance")), PA_ERR_INVALID,
+              "d.lance: is a directory, not a regular file");
+    CHECK(mkfifo(tpath("fifo.ivecs"), 0644) == 0);
+    uint64_t *ids = NULL, n = 0;
+    uint32_t k = 0;
+    CHECK_ERR(pa_ids_read(tpath("fifo.ivecs"), &ids, &n, &k), PA_ERR_INVALID,
+              "fifo.ivecs: is a FIFO, not a regular file");
+    const uint8_t huge_k[8] = {0xff, 0xff, 0xff, 0x7f};
+    write_bytes(tpath("huge-k.ivecs"), huge_k, sizeof huge_k);
+    CHECK_ERR(pa_ids_read(tpath("huge-k.ivecs"), &ids, &n, &k), PA_ERR_FORMAT,
+              "8 bytes is not a whole number of 8589934592-byte rows of k = 2147483647: the row "
+              "at byte offset 0 is truncated");
+    CHECK(ids == NULL && n == 0 && k == 0);
+    float *all = NULL;
+    uint32_t dim = 0;
+    CHECK_OK(pa_vec_input_read_all(tpath("m.fvecs"), NULL, &all, &n, &dim));
+    CHECK(all && n == N && dim == D && !memcmp(all, mat, sizeof mat));
+    free(all);
+}
+
 int main(void)
 {
     if (!test_tmpdir_init("vec_input"))
@@ -258,5 +387,7 @@ int main(void)
         mat[i] = (float)((i * 37 + i / D * 11) % 256);
     test_formats_agree();
     test_bad_inputs();
+    test_npy_headers();
+    test_untrusted_inputs();
     TEST_DONE();
 }

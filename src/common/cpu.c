@@ -1,0 +1,212 @@
+/* What the CPU supports and which BLAS kernels run on it: pa_cpu_info_get, pa_blas_info_get,
+ * the "weaker than the CPU allows" rule and a short sgemm measurement. */
+#include "common.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <unistd.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define PA_X86 1
+#endif
+
+/* sgemm sizes pa_blas_sgemm_gflops accepts */
+#define PA_SGEMM_MIN_N 16u
+#define PA_SGEMM_MAX_N 4096u
+#define PA_SGEMM_TIMED_RUNS 3
+
+static const struct {
+    uint32_t bit;
+    const char *name;
+} cpu_features[] = {
+    {PA_CPU_AVX2, "avx2"},         {PA_CPU_FMA, "fma"},           {PA_CPU_AVX512F, "avx512f"},
+    {PA_CPU_AVX512BW, "avx512bw"}, {PA_CPU_AVX512VL, "avx512vl"}, {PA_CPU_AVX512DQ, "avx512dq"},
+    {PA_CPU_AVX512CD, "avx512cd"}, {PA_CPU_AVX512VNNI, "avx512vnni"},
+};
+
+/* The AVX-512 subsets OpenBLAS's SkylakeX kernels use. */
+#define PA_CPU_SKYLAKEX_SET \
+    (PA_CPU_AVX512F | PA_CPU_AVX512BW | PA_CPU_AVX512VL | PA_CPU_AVX512DQ | PA_CPU_AVX512CD)
+
+/* OpenBLAS cores (openblas_get_corename() names) whose sgemm kernels use no AVX2: generic or
+ * SSE/AVX-only kernels. "Unknown" is what it reports when detection failed. */
+static const char *const weak_cores[] = {
+    "Unknown",  "Generic",   "Katmai",  "Coppermine", "Northwood",    "Prescott",
+    "Banias",   "Atom",      "Core2",   "Penryn",     "Dunnington",   "Nehalem",
+    "Athlon",   "Opteron",   "Opteron_SSE3", "Barcelona", "Nano",     "Sandybridge",
+    "Bobcat",   "Bulldozer", "Piledriver",   "Steamroller",
+};
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* Copies the filled struct into the caller's, as much of it as the caller's size holds. */
+static pa_status copy_out(void *out, size_t out_size, const void *full, size_t full_size,
+                          const char *what)
+{
+    if (out_size < sizeof(size_t))
+        return pa_fail(PA_ERR_INVALID, "%s: size %zu is too small (set it to sizeof the struct)",
+                       what, out_size);
+    size_t n = PA_MIN(out_size, full_size);
+    memcpy((char *)out + sizeof(size_t), (const char *)full + sizeof(size_t), n - sizeof(size_t));
+    return PA_OK;
+}
+
+static uint32_t detect_features(void)
+{
+    uint32_t f = 0;
+#ifdef PA_X86
+    /* __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512 registers */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        f |= PA_CPU_AVX2;
+    if (__builtin_cpu_supports("fma"))
+        f |= PA_CPU_FMA;
+    if (__builtin_cpu_supports("avx512f"))
+        f |= PA_CPU_AVX512F;
+    if (__builtin_cpu_supports("avx512bw"))
+        f |= PA_CPU_AVX512BW;
+    if (__builtin_cpu_supports("avx512vl"))
+        f |= PA_CPU_AVX512VL;
+    if (__builtin_cpu_supports("avx512dq"))
+        f |= PA_CPU_AVX512DQ;
+    if (__builtin_cpu_supports("avx512cd"))
+        f |= PA_CPU_AVX512CD;
+    if (__builtin_cpu_supports("avx512vnni"))
+        f |= PA_CPU_AVX512VNNI;
+#endif
+    return f;
+}
+
+/* Drops leading and trailing blanks in place (brand strings are padded). */
+static void trim(char *s)
+{
+    size_t start = 0, len = strlen(s);
+    while (s[start] == ' ')
+        start++;
+    while (len > start && s[len - 1] == ' ')
+        len--;
+    memmove(s, s + start, len - start);
+    s[len - start] = '\0';
+}
+
+pa_status pa_cpu_info_get(pa_cpu_info *out)
+{
+    if (!out)
+        return pa_fail(PA_ERR_INVALID, "pa_cpu_info_get: out is NULL");
+    pa_cpu_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+#ifdef PA_X86
+    unsigned a, b, c, d;
+    if (__get_cpuid(0, &a, &b, &c, &d)) {
+        memcpy(info.vendor, &b, 4);
+        memcpy(info.vendor + 4, &d, 4);
+        memcpy(info.vendor + 8, &c, 4);
+    }
+    if (__get_cpuid(0x80000000u, &a, &b, &c, &d) && a >= 0x80000004u) {
+        unsigned regs[12];
+        for (unsigned i = 0; i < 3; i++)
+            __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2],
+                        &regs[4 * i + 3]);
+        memcpy(info.model, regs, sizeof regs); /* 48 bytes, NUL-padded, fits model[64] */
+        trim(info.model);
+    }
+#endif
+    info.features = detect_features();
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof cpu_features / sizeof cpu_features[0]; i++)
+        if (info.features & cpu_features[i].bit) {
+            int n = snprintf(info.feature_names + used, sizeof info.feature_names - used, "%s%s",
+                             used ? " " : "", cpu_features[i].name);
+            if (n > 0)
+                used = PA_MIN(used + (size_t)n, sizeof info.feature_names - 1);
+        }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    info.cpus = cpus > 0 ? (uint32_t)cpus : 1;
+    return copy_out(out, out->size, &info, sizeof info, "pa_cpu_info_get");
+}
+
+const char *pa_blas_core_for(uint32_t features)
+{
+    if ((features & PA_CPU_SKYLAKEX_SET) == PA_CPU_SKYLAKEX_SET)
+        return "SkylakeX";
+    if ((features & (PA_CPU_AVX2 | PA_CPU_FMA)) == (PA_CPU_AVX2 | PA_CPU_FMA))
+        return "Haswell";
+    return NULL;
+}
+
+int pa_blas_core_is_weak(const char *core, uint32_t features)
+{
+    if (!core || !pa_blas_core_for(features))
+        return 0;
+    for (size_t i = 0; i < sizeof weak_cores / sizeof weak_cores[0]; i++)
+        if (!strcasecmp(core, weak_cores[i]))
+            return 1;
+    return 0;
+}
+
+pa_status pa_blas_info_get(pa_blas_info *out)
+{
+    if (!out)
+        return pa_fail(PA_ERR_INVALID, "pa_blas_info_get: out is NULL");
+    pa_blas_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
+    copy_str(info.config, sizeof info.config, openblas_get_config());
+    trim(info.config);
+    copy_str(info.core, sizeof info.core, openblas_get_corename());
+    info.threads = openblas_get_num_threads();
+    copy_str(info.coretype_env, sizeof info.coretype_env, getenv(PA_BLAS_CORETYPE_ENV));
+    uint32_t features = detect_features();
+    copy_str(info.recommended_core, sizeof info.recommended_core, pa_blas_core_for(features));
+    info.weak = pa_blas_core_is_weak(info.core, features);
+    if (info.weak)
+        snprintf(info.advice, sizeof info.advice,
+                 "OpenBLAS runs its %s kernels on a CPU that allows %s: set %s=%s in the "
+                 "environment before the library is loaded", info.core, info.recommended_core,
+                 PA_BLAS_CORETYPE_ENV, info.recommended_core);
+    return copy_out(out, out->size, &info, sizeof info, "pa_blas_info_get");
+}
+
+pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops)
+{
+    if (!gflops)
+        return pa_fail(PA_ERR_INVALID, "pa_blas_sgemm_gflops: gflops is NULL");
+    if (n < PA_SGEMM_MIN_N || n > PA_SGEMM_MAX_N)
+        return pa_fail(PA_ERR_INVALID, "pa_blas_sgemm_gflops: n %u is outside [%u, %u]", n,
+                       PA_SGEMM_MIN_N, PA_SGEMM_MAX_N);
+    pa_status st = PA_OK;
+    size_t nn = (size_t)n * n;
+    float *a = NULL, *b = NULL, *c = NULL;
+    a = pa_malloc(nn * sizeof *a, "sgemm measurement matrix A");
+    b = pa_malloc(nn * sizeof *b, "sgemm measurement matrix B");
+    c = pa_malloc(nn * sizeof *c, "sgemm measurement matrix C");
+    if (!a || !b || !c) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        a[i] = (float)(i % 17) * 0.0625f - 0.5f;
+        b[i] = (float)(i % 13) * 0.125f - 0.75f;
+    }
+    double best = 0;
+    for (int run = 0; run <= PA_SGEMM_TIMED_RUNS; run++) { /* run 0 is the warm-up */
+        double t0 = pa_now_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0f, a,
+                    (int)n, b, (int)n, 0.0f, c, (int)n);
+        double t = pa_now_seconds() - t0;
+        if (run > 0 && (best == 0 || t < best))
+            best = t;
+    }
+    *gflops = best > 0 ? 2.0 * (double)n * n * n / best / 1e9 : 0;
+done:
+    free(a);
+    free(b);
+    free(c);
+    return st;
+}
