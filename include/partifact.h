@@ -268,6 +268,8 @@ PA_API uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_r
 PA_API pa_status pa_dataset_scan_next(pa_dataset_scan *scan, const void **values,
                                       const uint64_t **row_addrs, size_t *num_rows);
 
+/* Null vectors (rows of a nullable column that are null) the scan left out so far. */
+PA_API uint64_t pa_dataset_scan_nulls(const pa_dataset_scan *scan);
 PA_API void pa_dataset_scan_free(pa_dataset_scan *scan);
 
 /* Writes a new dataset (version 1) at path, which must not exist: in a new directory beside it,
@@ -679,6 +681,9 @@ PA_API pa_status pa_vec_input_read_all(const char *path, const pa_vec_input_opti
                                        float **out, uint64_t *num_rows, uint32_t *dim);
 /* Rows skipped so far because of NaN/Inf (with skip_invalid). */
 PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
+/* Null vectors (a nullable Lance vector column's null rows) the stream since the last rewind
+ * left out; they are never sampled or indexed either. */
+PA_API uint64_t pa_vec_input_nulls(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);
 
 /* ------------------------------------------------------------------------------------------ */

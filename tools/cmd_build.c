@@ -139,12 +139,12 @@ int pa_cmd_build(int argc, char **argv)
                ",\"ivf_iters\":%u,\"pq_iters\":%u,\"train_seconds\":%.3f,"
                "\"encode_seconds\":%.3f,\"finalize_seconds\":%.3f,\"seconds\":%.3f,"
                "\"artifact_bytes\":%" PRIu64 ",\"index_bytes\":%" PRIu64
-               ",\"sample_skipped_invalid\":%" PRIu64 "}\n",
+               ",\"null_vectors\":%" PRIu64 ",\"sample_skipped_invalid\":%" PRIu64 "}\n",
                s.encode.rows, s.encode.skipped_invalid, pa_vec_input_dim(in), s.num_partitions,
                s.num_sub_vectors, pa_metric_name(bo.params.metric), s.train.sample_rows,
                s.train.ivf_iters, s.train.pq_iters, s.train_seconds, s.encode.seconds,
                s.finalize.seconds, s.seconds, s.encode.bytes, s.finalize.index_bytes,
-               s.train.sample_skipped_invalid);
+               pa_vec_input_nulls(in), s.train.sample_skipped_invalid);
     } else {
         printf("built %s: %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s "
                "(train %.2f s, encode %.2f s, finalize %.2f s)\n",

@@ -97,9 +97,11 @@ int pa_cmd_encode(int argc, char **argv)
         pa_cli_json_string(stdout, out);
         printf(",\"backend\":\"%s\",\"rows\":%" PRIu64 ",\"skipped_invalid\":%" PRIu64
                ",\"bytes\":%" PRIu64 ",\"ranges\":%" PRIu64 ",\"seconds\":%.3f,"
-               "\"read_seconds\":%.3f,\"encode_seconds\":%.3f,\"write_seconds\":%.3f}\n",
+               "\"read_seconds\":%.3f,\"encode_seconds\":%.3f,\"write_seconds\":%.3f,"
+               "\"null_vectors\":%" PRIu64 "}\n",
                pa_backend_name(be), es.rows, es.skipped_invalid, es.bytes, es.ranges,
-               es.seconds, es.read_seconds, es.encode_seconds, es.write_seconds);
+               es.seconds, es.read_seconds, es.encode_seconds, es.write_seconds,
+               pa_vec_input_nulls(in));
     } else {
         printf("encoded %" PRIu64 " rows into %s with the %s backend: %" PRIu64
                " bytes in %.2f s (read %.2f s, assign+encode %.2f s, write %.2f s)\n",

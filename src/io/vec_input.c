@@ -13,6 +13,7 @@
  *                    fixed_size_list<float|uint8> column; row ids are row addresses */
 #include "common/common.h"
 #include "io/npy.h"
+#include "lance/lance_internal.h"
 #include "lance/table_commit.h"
 
 #include <errno.h>
@@ -279,6 +280,10 @@ pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
 uint32_t pa_vec_input_dim(const pa_vec_input *in) { return in->dim; }
 uint64_t pa_vec_input_num_rows(const pa_vec_input *in) { return in->rows; }
 uint64_t pa_vec_input_skipped(const pa_vec_input *in) { return in->skipped; }
+uint64_t pa_vec_input_nulls(const pa_vec_input *in)
+{
+    return in->scan ? pa_dataset_scan_nulls(in->scan) : 0;
+}
 
 /* Records a file input reads at once for a batch of at most max rows. */
 static uint64_t file_read_rows(const pa_vec_input *in, size_t max)
@@ -564,8 +569,20 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                 cur_frag = f, cur_first = first;
                 pa_dataset_fragment(in->ds, f, &cur_id, &cur_rows);
             }
-            if ((st = pa_lance_reader_read(r, col, off, 1, rec)) != PA_OK)
+            uint8_t valid = 1;
+            bool all_valid = true;
+            if ((st = pa_lance_reader_read(r, col, off, 1, rec)) != PA_OK ||
+                (st = pa_lance_reader_read_validity(r, col, off, 1, &valid, &all_valid)) != PA_OK)
                 break;
+            if (!all_valid && !valid) { /* a null vector: never sampled, never a row to read */
+                if (kept) {
+                    bad[ord[i]] = true;
+                    continue;
+                }
+                st = pa_fail(PA_ERR_RANGE, "%s: row %s%" PRIu64 " is a null vector", in->path,
+                             by_id ? "id " : "", key);
+                break;
+            }
         } else if (key >= in->rows) {
             st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " does not exist (the input has %"
                          PRIu64 " rows)", in->path, key, in->rows);

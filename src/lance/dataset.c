@@ -502,6 +502,8 @@ struct pa_dataset_scan {
     uint64_t offset;        /* next row within the fragment */
     uint8_t *values;
     uint64_t *addrs;
+    uint8_t *valid;         /* the batch's validity (1: a vector, 0: null) */
+    uint64_t nulls;         /* null rows left out so far */
 };
 
 /* Rows per batch when the caller names none. */
@@ -512,7 +514,7 @@ struct pa_dataset_scan {
 uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows)
 {
     size_t rows = batch_rows ? batch_rows : SCAN_DEFAULT_BATCH_ROWS, bytes;
-    if (!pa_mul_ok(rows, pa_type_row_bytes(type, dim) + sizeof(uint64_t), &bytes))
+    if (!pa_mul_ok(rows, pa_type_row_bytes(type, dim) + sizeof(uint64_t) + 1, &bytes))
         return 0;
     return bytes;
 }
@@ -546,7 +548,8 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
     }
     s->values = pa_malloc(vbytes, "scan batch");
     s->addrs = pa_malloc(s->batch * sizeof *s->addrs, "scan row addresses");
-    if (!s->column || !s->values || !s->addrs) {
+    s->valid = pa_malloc(s->batch, "scan validity");
+    if (!s->column || !s->values || !s->addrs || !s->valid) {
         pa_dataset_scan_free(s);
         return PA_ERR_NOMEM;
     }
@@ -589,13 +592,21 @@ pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
         const ds_fragment *fr = &s->ds->frags[s->frag];
         if (s->offset < fr->rows) {
             size_t n = (size_t)PA_MIN((uint64_t)s->batch, fr->rows - s->offset);
-            if ((st = pa_lance_reader_read(s->r, s->col, s->offset, n, s->values)) != PA_OK)
+            bool all_valid = true;
+            if ((st = pa_lance_reader_read(s->r, s->col, s->offset, n, s->values)) != PA_OK ||
+                (st = pa_lance_reader_read_validity(s->r, s->col, s->offset, n, s->valid,
+                                                    &all_valid)) != PA_OK)
                 return st;
-            size_t kept = 0; /* deleted rows are dropped here: nothing downstream sees them */
+            size_t kept = 0; /* deleted rows and null vectors are dropped here: nothing
+                              * downstream sees them */
             for (size_t i = 0; i < n; i++) {
                 uint64_t off = s->offset + i;
                 if (pa_deletion_has(fr->deleted, (uint32_t)off))
                     continue;
+                if (!all_valid && !s->valid[i]) {
+                    s->nulls++;
+                    continue;
+                }
                 if (kept != i)
                     memcpy(s->values + kept * s->row_bytes, s->values + i * s->row_bytes,
                            s->row_bytes);
@@ -616,6 +627,8 @@ pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
     return PA_OK;
 }
 
+uint64_t pa_dataset_scan_nulls(const pa_dataset_scan *s) { return s->nulls; }
+
 void pa_dataset_scan_free(pa_dataset_scan *s)
 {
     if (!s)
@@ -623,6 +636,7 @@ void pa_dataset_scan_free(pa_dataset_scan *s)
     pa_lance_reader_free(s->r);
     free(s->values);
     free(s->addrs);
+    free(s->valid);
     free(s->column);
     free(s);
 }

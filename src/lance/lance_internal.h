@@ -60,6 +60,13 @@ pa_status pa_lance_writer_write_pages(pa_lance_writer *w, const void *const *col
 /* XXH64 (seed 0) of all bytes the writer wrote, in file order; after close, the whole file's. */
 uint64_t pa_lance_writer_xxh64(const pa_lance_writer *w);
 
+/* file_reader.c: the validity of rows [offset, offset + n) of column col: valid[i] is 1 for a
+ * value, 0 for a null. When every row is valid *all_valid is set and valid may be left
+ * unwritten (the reader today accepts only pages without nulls, refusing the others when the
+ * file is opened; a reader that decodes def levels fills valid and clears *all_valid). */
+pa_status pa_lance_reader_read_validity(pa_lance_reader *r, size_t col, uint64_t offset,
+                                        uint64_t n, uint8_t *valid, bool *all_valid);
+
 /* deletion.c: reads a fragment's deletion file (file_type 0: Arrow array, 1: Roaring bitmap)
  * into *out, an opaque bitmap of deleted row offsets (a roaring_bitmap_t), checked to hold
  * num_deleted offsets below physical_rows. */
