@@ -3,10 +3,13 @@
 // (createTable, then add), in Lance file format STORAGE (2.1, 2.2, ...), vectors stored as
 // VTYPE (f32, f16, f64; the values are exact in each). Then a delete of a few rows (a deletion
 // file of the arrow-array kind) and of many rows (the bitmap kind), and an update (its rows
-// are deleted where they were and written again as a new fragment).
+// are deleted where they were and written again as a new fragment). VTYPE f32huge: float
+// vectors, those of the rows the deletes remove holding 1e20 (partifact refuses such a row
+// wherever it reads one); the search at the old version is then not made.
 // LanceDB's own exact search (bypassVectorIndex, withRowId) answers the queries, at the latest
-// version into WORK/exact.npy (the queries as both sides search them: WORK/queries.fvecs) and at the version before the deletes into WORK/exact_old.npy
-// (uint64 row addresses, shape (queries, K)); WORK/versions.txt holds "OLD LATEST"; the
+// version into WORK/exact.npy (the queries as both sides search them: WORK/queries.fvecs)
+// and at the version before the deletes into WORK/exact_old.npy (uint64 row addresses, shape
+// (queries, K)); WORK/versions.txt holds "OLD LATEST"; the
 // deleted rows' addresses at the old version go to WORK/deleted.txt (one a line).
 // Usage: node lancedb_mixed.mjs LANCEDB_DIR WORK BASE.fvecs QUERIES.fvecs STORAGE VTYPE K
 import {createRequire} from 'node:module';
@@ -21,7 +24,7 @@ const lancedb = await import(pathToFileURL(req.resolve('@lancedb/lancedb')).href
 const arrow = await import(pathToFileURL(req.resolve('apache-arrow')).href);
 const base = readFvecs(basePath), q = readFvecs(qPath), k = Number(K);
 
-const elem = {f32: [arrow.Float32, Float32Array], f64: [arrow.Float64, Float64Array],
+const elem = {f32: [arrow.Float32, Float32Array], f32huge: [arrow.Float32, Float32Array], f64: [arrow.Float64, Float64Array],
               f16: [arrow.Float16, Uint16Array]}[vtype];
 const toHalf = (x) => { // exact for the small integers and halves gen-vectors does not make
   const f = new Float32Array([x]), u = new Uint32Array(f.buffer)[0];
@@ -47,6 +50,9 @@ if (vtype === 'f16') for (let i = 0; i < q.data.length; i++) q.data[i] = fromHal
 const vectors = (first, n) => {
   const src = base.data.subarray(first * base.dim, (first + n) * base.dim);
   const data = vtype === 'f16' ? Uint16Array.from(src, toHalf) : new elem[1](src);
+  if (vtype === 'f32huge')
+    for (let i = 0; i < n; i++)
+      if ((first + i) % 97 === 5 || (first + i >= 1000 && first + i < 7000)) data[i * base.dim] = 1e20;
   const child = arrow.makeData({type: new elem[0](), length: n * base.dim, data});
   const type = new arrow.FixedSizeList(base.dim, new arrow.Field('item', new elem[0](), true));
   return arrow.makeVector(arrow.makeData({type, length: n, child}));
@@ -96,8 +102,10 @@ const exact = async (file) => {
   fs.writeFileSync(path.join(work, file), out);
 };
 await exact('exact.npy');
-await t.checkout(old);
-await exact('exact_old.npy');
+if (vtype !== 'f32huge') {
+  await t.checkout(old);
+  await exact('exact_old.npy');
+}
 fs.writeFileSync(path.join(work, 'versions.txt'), `${old} ${latest}\n`);
 console.log(`LanceDB (${storage}, ${vtype}): ${base.n} rows, ${dead.length} deleted or moved, ` +
             `versions ${old} and ${latest}`);
