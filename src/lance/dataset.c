@@ -61,10 +61,11 @@ struct pa_dataset {
     size_t num_frags;
 };
 
-/* Reader feature flags of a manifest partifact reads (table.proto): deletion files (1), the
- * deprecated "v2 format" flag (4) and table config (8); stable row ids (2) are refused. */
+/* Reader feature flags of a manifest partifact reads (Lance's feature_flags.rs): deletion
+ * files (1), the deprecated "v2 format" flag (4), table config (8), base paths (16: shallow
+ * clones, branches) and no transaction file (32); stable row ids (2) are refused. */
 #define FLAG_STABLE_ROW_IDS 2u
-#define READER_FLAGS_KNOWN 15u
+#define READER_FLAGS_KNOWN 63u
 
 /* ---- reading ---- */
 

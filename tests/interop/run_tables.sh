@@ -8,6 +8,8 @@
 #     queries, id for id in order; no deleted or moved row appears;
 #   - groundtruth --version OLD (before the deletes) equals LanceDB's search at that version;
 #   - build indexes exactly the live rows, and its search never returns a deleted row;
+#   - (0.39.0) a shallow clone and a branch of it (base paths in the manifest): groundtruth
+#     equals LanceDB's search of each;
 #   - f32huge: the deleted rows' vectors hold 1e20 (a squared norm past float's range, which
 #     partifact refuses wherever it reads one; LanceDB refuses NaN vectors): train (its
 #     sample is every live row) and build succeed, so no deleted row was read.
@@ -63,6 +65,14 @@ for lv in 0.37.1 0.39.0; do
       expect_exit 0 "$PA" search --index "$W/idx" --queries "$W/queries.fvecs" -k 10 --nprobes 16 --out "$W/res.npy"
       ids_of "$W/res.npy" | sort -u >"$W/res.ids"
       check "$what: search returns no deleted or moved row" '[ -z "$(sort -u "$W/deleted.txt" | comm -12 - "$W/res.ids")" ]'
+      [ "$lv" = 0.39.0 ] || continue
+      # a shallow clone (its files under the source table, a base path) and a branch of it
+      node_ "$HERE/lancedb_clone.mjs" "$dir" "$W" "$W/queries.fvecs" 10 >"$W/clone.out" ||
+        { fail=$((fail+1)); echo "FAIL: $what: LanceDB could not clone the table"; continue; }
+      expect_exit 0 "$PA" groundtruth --input "$W/c.lance" --queries "$W/queries.fvecs" -k 10 --out "$W/gt-clone.npy"
+      check "$what: groundtruth of a shallow clone equals LanceDB's search of it" 'same_ids "$W/gt-clone.npy" "$W/exact_clone.npy"'
+      expect_exit 0 "$PA" groundtruth --input "$W/c.lance/tree/b" --queries "$W/queries.fvecs" -k 10 --out "$W/gt-branch.npy"
+      check "$what: groundtruth of a branch equals LanceDB's search of it" 'same_ids "$W/gt-branch.npy" "$W/exact_branch.npy"'
     done
   done
 done
