@@ -282,7 +282,7 @@ static pa_status take_deletions(pa_dataset *ds, const Pa__Lancepb__Manifest *m,
         st = pa_deletion_read(path, del->file_type, del->num_deleted_rows, fr->rows,
                               &fr->deleted);
     if (st != PA_OK)
-        return pa_fail_prefix(st, "%s: fragment %" PRIu64, ctx, f->id);
+        return pa_fail_prefix(st, "%s: fragment %" PRIu64, ds->path, f->id);
     fr->num_deleted = del->num_deleted_rows;
     return PA_OK;
 }

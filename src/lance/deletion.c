@@ -235,7 +235,11 @@ pa_status pa_deletion_read(const char *path, int file_type, uint64_t num_deleted
         if ((st = read_arrow(path, buf, (size_t)size, bm)) != PA_OK)
             goto done;
     } else if (file_type == 1) {
-        bm = roaring_bitmap_portable_deserialize_safe((const char *)buf, (size_t)size);
+        /* the size check first: CRoaring 0.2's deserializer prints to stderr when the bytes
+         * run out, and the library never prints */
+        size_t need = roaring_bitmap_portable_deserialize_size((const char *)buf, (size_t)size);
+        if (need && need <= size)
+            bm = roaring_bitmap_portable_deserialize_safe((const char *)buf, (size_t)size);
         if (!bm) {
             st = pa_fail(PA_ERR_FORMAT, "%s: not a portable Roaring bitmap (%" PRIu64 " bytes)",
                          path, size);
