@@ -50,6 +50,7 @@ typedef struct ds_fragment {
     size_t num_files;
     void *deleted;       /* bitmap of deleted offsets (deletion.c), NULL if none */
     uint64_t num_deleted;
+    uint64_t del_read_version, del_id; /* the deletion file's name parts (0, 0: none) */
 } ds_fragment;
 
 struct pa_dataset {
@@ -284,6 +285,8 @@ static pa_status take_deletions(pa_dataset *ds, const Pa__Lancepb__Manifest *m,
     if (st != PA_OK)
         return pa_fail_prefix(st, "%s: fragment %" PRIu64, ds->path, f->id);
     fr->num_deleted = del->num_deleted_rows;
+    fr->del_read_version = del->read_version;
+    fr->del_id = del->id;
     return PA_OK;
 }
 
@@ -436,6 +439,13 @@ int pa_dataset_row_deleted(const pa_dataset *ds, size_t i, uint64_t offset)
 uint64_t pa_dataset_live_offset(const pa_dataset *ds, size_t i, uint64_t k)
 {
     return pa_deletion_nth_live(ds->frags[i].deleted, (uint32_t)k);
+}
+
+void pa_dataset_fragment_deletion(const pa_dataset *ds, size_t i, uint64_t *read_version,
+                                  uint64_t *id)
+{
+    *read_version = i < ds->num_frags ? ds->frags[i].del_read_version : 0;
+    *id = i < ds->num_frags ? ds->frags[i].del_id : 0;
 }
 
 const char *pa_dataset_field_type(const pa_dataset *ds, size_t i)

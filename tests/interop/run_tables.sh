@@ -8,6 +8,8 @@
 #     queries, id for id in order; no deleted or moved row appears;
 #   - groundtruth --version OLD (before the deletes) equals LanceDB's search at that version;
 #   - build indexes exactly the live rows, and its search never returns a deleted row;
+#   - build --commit: LanceDB lists the index, and its search with it (nprobes 8, limit 10)
+#     returns exactly partifact's search results, never a deleted row;
 #   - (0.39.0) a shallow clone and a branch of it (base paths in the manifest): groundtruth
 #     equals LanceDB's search of each;
 #   - f32huge: the deleted rows' vectors hold 1e20 (a squared norm past float's range, which
@@ -65,6 +67,17 @@ for lv in 0.37.1 0.39.0; do
       expect_exit 0 "$PA" search --index "$W/idx" --queries "$W/queries.fvecs" -k 10 --nprobes 16 --out "$W/res.npy"
       ids_of "$W/res.npy" | sort -u >"$W/res.ids"
       check "$what: search returns no deleted or moved row" '[ -z "$(sort -u "$W/deleted.txt" | comm -12 - "$W/res.ids")" ]'
+      # committed into (a copy of) the table: LanceDB searches with it exactly as partifact does
+      cp -r "$W/t.lance" "$W/commit.lance"
+      expect_exit 0 "$PA" build --input "$W/commit.lance" --commit --partitions 16 --sub-vectors 4
+      node_ "$HERE/lancedb_search.mjs" "$dir" "$W/commit.lance" "$W/queries.fvecs" 8 10 "$W/lancedb-ivf.npy" >"$W/search.out"
+      check "$what: LanceDB lists the committed index" 'grep -q "vector_idx: IvfPq" "$W/search.out"'
+      expect_exit 0 "$PA" search --index "$(ls -d "$W"/commit.lance/_indices/*)" --queries "$W/queries.fvecs" \
+        --nprobes 8 -k 10 --out "$W/partifact-ivf.npy"
+      check "$what: LanceDB's search with the committed index equals partifact's, id for id" \
+        'same_ids "$W/lancedb-ivf.npy" "$W/partifact-ivf.npy"'
+      ids_of "$W/lancedb-ivf.npy" | sort -u >"$W/ivf.ids"
+      check "$what: LanceDB's indexed search returns no deleted or moved row" '[ -z "$(sort -u "$W/deleted.txt" | comm -12 - "$W/ivf.ids")" ]'
       [ "$lv" = 0.39.0 ] || continue
       # a shallow clone (its files under the source table, a base path) and a branch of it
       node_ "$HERE/lancedb_clone.mjs" "$dir" "$W" "$W/queries.fvecs" 10 >"$W/clone.out" ||
