@@ -5,10 +5,10 @@
 // WORK/exact_clone.npy and WORK/exact_branch.npy (uint64 row addresses, (queries, K)).
 // Usage: node lancedb_clone.mjs LANCEDB_DIR WORK QUERIES.fvecs K
 import {createRequire} from 'node:module';
-import fs from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {readFvecs} from './fvecs.mjs';
+import {searchIdsNpy} from './npy.mjs';
 
 const [dir, work, qPath, K] = process.argv.slice(2);
 const req = createRequire(path.join(path.resolve(dir), 'package.json'));
@@ -16,20 +16,8 @@ const lancedb = await import(pathToFileURL(req.resolve('@lancedb/lancedb')).href
 const q = readFvecs(qPath), k = Number(K);
 const db = await lancedb.connect(work);
 const c = await db.cloneTable('c', path.resolve(work, 't.lance'), {isShallow: true});
-const exact = async (t, file) => {
-  const hdr = `{'descr': '<u8', 'fortran_order': False, 'shape': (${q.n}, ${k}), }`;
-  const hlen = Math.ceil((10 + hdr.length + 1) / 64) * 64;
-  const out = Buffer.alloc(hlen + 8 * q.n * k);
-  out.write('\x93NUMPY', 0, 'latin1'); out[6] = 1; out[7] = 0; out.writeUInt16LE(hlen - 10, 8);
-  out.write(hdr.padEnd(hlen - 11, ' ') + '\n', 10, 'latin1');
-  for (let i = 0; i < q.n; i++) {
-    const rows = await t.search(Array.from(q.data.subarray(i * q.dim, (i + 1) * q.dim)))
-      .distanceType('l2').bypassVectorIndex().limit(k).withRowId(true).select(['id']).toArray();
-    for (let j = 0; j < k; j++)
-      out.writeBigUInt64LE(j < rows.length ? BigInt(rows[j]._rowid) : 0xFFFFFFFFFFFFFFFFn, hlen + 8 * (i * k + j));
-  }
-  fs.writeFileSync(path.join(work, file), out);
-};
+const exact = (t, file) => searchIdsNpy(path.join(work, file), q, k,
+  (v) => t.search(v).distanceType('l2').bypassVectorIndex().select(['id']));
 await exact(c, 'exact_clone.npy');
 const b = await (await c.branches()).create('b');
 const some = await c.query().limit(500).toArrow();

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {readFvecs} from './fvecs.mjs';
+import {searchIdsNpy} from './npy.mjs';
 
 const [dir, work, basePath, qPath, storage, vtype, K] = process.argv.slice(2);
 const req = createRequire(path.join(path.resolve(dir), 'package.json'));
@@ -87,20 +88,8 @@ await t.delete('id >= 1000 AND id < 7000');       // many rows of one fragment: 
 await t.update({values: {name: 'updated'}, where: 'id % 11 = 4'});
 const latest = await t.version();
 
-const exact = async (file) => {
-  const hdr = `{'descr': '<u8', 'fortran_order': False, 'shape': (${q.n}, ${k}), }`;
-  const hlen = Math.ceil((10 + hdr.length + 1) / 64) * 64;
-  const out = Buffer.alloc(hlen + 8 * q.n * k);
-  out.write('\x93NUMPY', 0, 'latin1'); out[6] = 1; out[7] = 0; out.writeUInt16LE(hlen - 10, 8);
-  out.write(hdr.padEnd(hlen - 11, ' ') + '\n', 10, 'latin1');
-  for (let i = 0; i < q.n; i++) {
-    const rows = await t.search(Array.from(q.data.subarray(i * q.dim, (i + 1) * q.dim)))
-      .distanceType('l2').bypassVectorIndex().limit(k).withRowId(true).select(['id']).toArray();
-    for (let j = 0; j < k; j++)
-      out.writeBigUInt64LE(j < rows.length ? BigInt(rows[j]._rowid) : 0xFFFFFFFFFFFFFFFFn, hlen + 8 * (i * k + j));
-  }
-  fs.writeFileSync(path.join(work, file), out);
-};
+const exact = (file) => searchIdsNpy(path.join(work, file), q, k,
+  (v) => t.search(v).distanceType('l2').bypassVectorIndex().select(['id']));
 await exact('exact.npy');
 if (vtype !== 'f32huge') {
   await t.checkout(old);
