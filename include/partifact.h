@@ -629,8 +629,7 @@ PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
 /* Vector inputs (src/io): .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32   */
 /* ------------------------------------------------------------------------------------------ */
 
-typedef struct pa_vec_input pa_vec_input;
-
+/* pa_vec_input is declared above, with the IVF_PQ functions that take one. */
 typedef struct pa_vec_input_options {
     const char *column;   /* Lance datasets: the vector column (NULL: the only FSL column)   */
     int skip_invalid;     /* non-zero: rows with NaN/Inf are skipped and counted, not errors */

@@ -19,4 +19,7 @@ PC="$T/prefix/lib/pkgconfig"; [ -d "$PC" ] || PC=$(dirname "$(find "$T/prefix" -
 expect_exit 0 sh -c "cc -o '$T/use' '$T/use.c' \$(PKG_CONFIG_PATH='$PC' pkg-config --cflags --libs --static partifact)"
 expect_exit 0 env LD_LIBRARY_PATH="$T/prefix/lib" "$T/use"
 expect_out "cannot open"
+# the installed header is strict C99 and C++ too: users compile it with their own settings
+expect_exit 0 sh -c "cc -std=c99 -pedantic -Wall -Wextra -Werror -c -o '$T/use99.o' '$T/use.c' \$(PKG_CONFIG_PATH='$PC' pkg-config --cflags partifact)"
+expect_exit 0 sh -c "c++ -x c++ -std=c++11 -pedantic -Wall -Wextra -Werror -c -o '$T/usecc.o' '$T/use.c' \$(PKG_CONFIG_PATH='$PC' pkg-config --cflags partifact)"
 finish
