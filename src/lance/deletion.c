@@ -137,7 +137,8 @@ static pa_status arrow_buffer(const char *path, const uint8_t *body, uint64_t bo
 }
 
 /* Adds the offsets listed in an ARROW_ARRAY deletion file (buf, len bytes) to bm. */
-static pa_status read_arrow(const char *path, const uint8_t *buf, size_t len, roaring_bitmap_t *bm)
+static pa_status read_arrow(const char *path, const uint8_t *buf, size_t len,
+                            uint64_t physical_rows, roaring_bitmap_t *bm)
 {
     if (len < 8 || memcmp(buf, ARROW_MAGIC, 6) != 0)
         return pa_fail(PA_ERR_FORMAT, "%s: not an Arrow IPC file (no \"ARROW1\" magic)", path);
@@ -181,6 +182,9 @@ static pa_status read_arrow(const char *path, const uint8_t *buf, size_t len, ro
         if (rows < 0 || nulls != 0)
             return pa_fail(PA_ERR_FORMAT, "%s: the deleted offsets hold %" PRId64 " rows with %"
                            PRId64 " nulls (expected no nulls)", path, rows, nulls);
+        if ((uint64_t)rows > physical_rows)
+            return pa_fail(PA_ERR_FORMAT, "%s: lists %" PRId64 " deleted offsets in a fragment of %"
+                           PRIu64 " rows", path, rows, physical_rows);
         uint8_t *vals = NULL;
         size_t vlen = 0;
         pa_status st = arrow_buffer(path, buf + body_at, (uint64_t)body_len,
@@ -190,8 +194,8 @@ static pa_status read_arrow(const char *path, const uint8_t *buf, size_t len, ro
             return st;
         if (vlen / 4 < (uint64_t)rows) {
             free(vals);
-            return pa_fail(PA_ERR_FORMAT, "%s: %" PRId64 " deleted offsets need %" PRId64 " bytes, "
-                           "the values buffer has %zu", path, rows, rows * 4, vlen);
+            return pa_fail(PA_ERR_FORMAT, "%s: %" PRId64 " deleted offsets need %" PRIu64 " bytes, "
+                           "the values buffer has %zu", path, rows, (uint64_t)rows * 4, vlen);
         }
         for (int64_t i = 0; i < rows; i++)
             roaring_bitmap_add(bm, pa_ld32(vals + 4 * i));
@@ -232,7 +236,7 @@ pa_status pa_deletion_read(const char *path, int file_type, uint64_t num_deleted
             st = pa_fail(PA_ERR_NOMEM, "out of memory: deletion bitmap");
             goto done;
         }
-        if ((st = read_arrow(path, buf, (size_t)size, bm)) != PA_OK)
+        if ((st = read_arrow(path, buf, (size_t)size, physical_rows, bm)) != PA_OK)
             goto done;
     } else if (file_type == 1) {
         /* the size check first: CRoaring 0.2's deserializer prints to stderr when the bytes
