@@ -394,6 +394,10 @@ static pa_status check_fragments(const table_state *t, const index_src *s, int32
             char n[32] = "";
             if (del->num_deleted_rows)
                 snprintf(n, sizeof n, "%" PRIu64 " ", del->num_deleted_rows);
+            if (sf->deleted || sf->del_id || sf->del_read_version)
+                return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %sdeleted rows, %"
+                               PRIu64 " when the index was built from version %" PRIu64 "; build "
+                               "the index again", t->given, sf->id, n, sf->deleted, s->version);
             return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %sdeleted rows since "
                            "the index was built from version %" PRIu64 "; build the index again",
                            t->given, sf->id, n, s->version);

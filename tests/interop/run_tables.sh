@@ -9,7 +9,8 @@
 #   - groundtruth --version OLD (before the deletes) equals LanceDB's search at that version;
 #   - build indexes exactly the live rows, and its search never returns a deleted row;
 #   - build --commit: LanceDB lists the index, and its search with it (nprobes 8, limit 10)
-#     returns exactly partifact's search results, never a deleted row;
+#     returns exactly partifact's search results, never a deleted row; after LanceDB deletes
+#     more rows, an index built before is refused by commit;
 #   - (0.39.0) a shallow clone and a branch of it (base paths in the manifest): groundtruth
 #     equals LanceDB's search of each;
 #   - f32huge: the deleted rows' vectors hold 1e20 (a squared norm past float's range, which
@@ -78,6 +79,10 @@ for lv in 0.37.1 0.39.0; do
         'same_ids "$W/lancedb-ivf.npy" "$W/partifact-ivf.npy"'
       ids_of "$W/lancedb-ivf.npy" | sort -u >"$W/ivf.ids"
       check "$what: LanceDB's indexed search returns no deleted or moved row" '[ -z "$(sort -u "$W/deleted.txt" | comm -12 - "$W/ivf.ids")" ]'
+      # an index built before LanceDB deleted more rows is refused by the commit
+      expect_exit 0 node_ "$HERE/make_table.mjs" "$dir" "$W" t delete "id % 13 = 1"
+      expect_err 2 "fragment 0 has 5837 deleted rows, 5768 when the index was built from version 6; build the index again" \
+        "$PA" commit --index "$W/idx" --table "$W/t.lance"
       [ "$lv" = 0.39.0 ] || continue
       # a shallow clone (its files under the source table, a base path) and a branch of it
       node_ "$HERE/lancedb_clone.mjs" "$dir" "$W" "$W/queries.fvecs" 10 >"$W/clone.out" ||
