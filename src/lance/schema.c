@@ -118,9 +118,11 @@ pa_status pa_columns_from_pb(Pa__Lancepb__Field *const *pb, size_t n, bool every
         const char *lt = f->logical_type ? f->logical_type : "";
         pa_type type;
         uint32_t dim;
-        if (pa_parse_logical_type(lt, &type, &dim) != PA_OK) {
+        if (f->parent_id != -1 || pa_parse_logical_type(lt, &type, &dim) != PA_OK) {
+            /* parsed and recorded, never decoded: a type partifact does not read, or a field
+             * nested in a struct or list (its pages carry the parent's rep/def levels) */
             pa_clear_error();
-            type = PA_TYPE_OTHER, dim = 1; /* parsed and recorded; read only if readable */
+            type = PA_TYPE_OTHER, dim = 1;
         }
         char *name = field_path(pb, n, i, lt);
         if (!name) {
