@@ -669,6 +669,58 @@ static void test_bad_files(void)
     }
 }
 
+/* Schema fields to columns (schema.c): every field of any type is parsed; columns go to leaves
+ * and fixed-size lists in 2.1+ (structs and lists too in 2.0); nested and unread types are
+ * PA_TYPE_OTHER with the logical type kept. */
+static void test_schema_columns(void)
+{
+    struct {
+        const char *name, *type;
+        int32_t id, parent;
+    } spec[] = {{"id", "uint64", 0, -1},     {"meta", "struct", 1, -1},
+                {"a", "float", 2, 1},        {"b", "string", 3, 1},
+                {"vector", "fixed_size_list:halffloat:8", 4, -1},
+                {"item", "halffloat", 5, 4}, {"tags", "list", 6, -1},
+                {"item", "float", 7, 6},     {"d", "fixed_size_list:double:3", 8, -1}};
+    enum { N = sizeof spec / sizeof spec[0] };
+    Pa__Lancepb__Field f[N], *pb[N];
+    for (size_t i = 0; i < N; i++) {
+        pa__lancepb__field__init(&f[i]);
+        f[i].name = (char *)spec[i].name;
+        f[i].logical_type = (char *)spec[i].type;
+        f[i].id = spec[i].id;
+        f[i].parent_id = spec[i].parent;
+        pb[i] = &f[i];
+    }
+    pa_field *cols;
+    size_t n;
+    CHECK_OK(pa_columns_from_pb(pb, N, false, "t", &cols, &n));
+    const char *want[] = {"id", "meta.a", "meta.b", "vector", "tags.item", "d"};
+    const pa_type types[] = {PA_TYPE_UINT64, PA_TYPE_OTHER, PA_TYPE_OTHER, PA_TYPE_FSL_FLOAT16,
+                             PA_TYPE_OTHER, PA_TYPE_FSL_FLOAT64};
+    CHECK(n == 6);
+    for (size_t i = 0; i < n && i < 6; i++) {
+        CHECK(!strcmp(cols[i].name, want[i]));
+        CHECK(cols[i].type == types[i]);
+    }
+    CHECK(n == 6 && !strcmp(pa_field_logical_type(&cols[2]), "string") && cols[3].dim == 8 &&
+          cols[5].dim == 3 && pa_type_row_bytes(cols[3].type, 8) == 16 &&
+          pa_type_row_bytes(cols[5].type, 3) == 24);
+    pa_fields_free(cols, n);
+    /* file format 2.0: the struct and the list have columns of their own */
+    CHECK_OK(pa_columns_from_pb(pb, N, true, "t", &cols, &n));
+    const char *want20[] = {"id", "meta", "meta.a", "meta.b", "vector", "tags", "tags.item", "d"};
+    CHECK(n == 8);
+    for (size_t i = 0; i < n && i < 8; i++)
+        CHECK(!strcmp(cols[i].name, want20[i]));
+    pa_fields_free(cols, n);
+    /* a parent id the schema does not have */
+    f[2].parent_id = 42;
+    CHECK_ERR(pa_columns_from_pb(pb, N, false, "t", &cols, &n), PA_ERR_FORMAT,
+              "t: field \"a\" (id 2) names parent id 42, which the schema does not have");
+    f[2].parent_id = 1;
+}
+
 int main(void)
 {
     if (!test_tmpdir_init("lance_file"))
@@ -680,5 +732,6 @@ int main(void)
     test_writer_errors();
     test_crafted_pages();
     test_bad_files();
+    test_schema_columns();
     TEST_DONE();
 }
