@@ -8,12 +8,12 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TARGETS := fuzz_lance_file fuzz_lance_dataset fuzz_artifact_manifest fuzz_model fuzz_npy fuzz_vecs \
-                fuzz_index fuzz_table_info fuzz_queries fuzz_groundtruth fuzz_deletion
+                fuzz_index fuzz_table_info fuzz_queries fuzz_groundtruth
 FUZZ_SECONDS ?= 25
 JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
               protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time \
-              clang libclang-rt-14-dev libomp-14-dev libroaring-dev python3 libzstd-dev
+              clang libclang-rt-14-dev libomp-14-dev libroaring-dev python3 libzstd-dev liblz4-dev
 NODE_DIR   := tests/interop
 BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 

@@ -9,14 +9,19 @@ static void read_column(pa_lance_reader *r, size_t col, uint64_t rows, size_t ro
     uint64_t chunk = cap / row_bytes ? cap / row_bytes : 1;
     if (chunk > 4096)
         chunk = 4096;
-    uint8_t *buf = malloc((size_t)(chunk * row_bytes + 1));
-    if (!buf)
+    uint8_t *buf = malloc((size_t)(chunk * row_bytes + 1)), *valid = malloc((size_t)chunk + 1);
+    if (!buf || !valid) {
+        free(buf);
+        free(valid);
         return;
+    }
     uint64_t limit = rows < 100000 ? rows : 100000; /* big claims: the start is enough */
     for (uint64_t off = 0; off < limit; off += chunk) {
         uint64_t n = limit - off < chunk ? limit - off : chunk;
-        if (pa_lance_reader_read(r, col, off, n, buf) != PA_OK)
+        /* with null flags, and without (which fails on a null row) */
+        if (pa_lance_reader_read_valid(r, col, off, n, buf, valid) != PA_OK)
             break;
+        (void)pa_lance_reader_read(r, col, off, n, buf);
     }
     /* odd ranges: one row in the middle, the last rows, a range crossing 1024-row chunks,
      * and one past the end (must be refused) */
@@ -24,8 +29,9 @@ static void read_column(pa_lance_reader *r, size_t col, uint64_t rows, size_t ro
     uint64_t lens[] = {1, rows > 3 ? 3 : rows, 50, 1};
     for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
         if (lens[i] <= chunk && starts[i] <= rows)
-            (void)pa_lance_reader_read(r, col, starts[i], lens[i], buf);
+            (void)pa_lance_reader_read_valid(r, col, starts[i], lens[i], buf, valid);
     free(buf);
+    free(valid);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -37,6 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pa_lance_reader_open(&r, path) != PA_OK)
         return 0;
     uint64_t rows = pa_lance_reader_num_rows(r);
+    unsigned major, minor;
+    pa_lance_reader_version(r, &major, &minor);
     size_t nf = pa_lance_reader_num_fields(r);
     for (size_t i = 0; i < pa_lance_reader_num_metadata(r); i++) {
         const char *k;
@@ -60,7 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             pa_lance_page_info pi;
             (void)pa_lance_reader_page(r, c, p, &pi);
         }
-        size_t rb = pa_type_row_bytes(f.type, f.dim);
+        (void)pa_lance_reader_logical_type(r, c);
+        (void)pa_lance_reader_column_problem(r, c);
+        size_t rb = pa_lance_reader_row_bytes(r, c);
         if (rb && rb <= (1u << 20))
             read_column(r, c, rows, rb);
     }

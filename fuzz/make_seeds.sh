@@ -73,6 +73,12 @@ done
 i=0
 for m in "$T"/ldb/t.lance/_versions/*.manifest; do i=$((i+1)); cp "$m" "$C/fuzz_lance_dataset/lancedb-$i.manifest"; done
 
+# -- tiny LanceDB 0.39.0 tables in Lance file formats 2.0, 2.1 and 2.2 (nullable vectors,
+#    float16/float64/uint8 lists, a string column the reader skips)
+(cd "$F/../tests/interop" && node "$F/make_lancedb_format_seeds.mjs" lancedb-0.39 "$T/fmt" >/dev/null 2>&1)
+for v in 20 21 22; do cp "$T"/fmt/f$v.lance/data/*.lance "$C/fuzz_lance_file/lancedb-format-$v.lance"; done
+cp "$T"/fmt/fz.lance/data/*.lance "$C/fuzz_lance_file/lancedb-format-22-compressed.lance"
+
 # -- vector files: the first byte of a fuzz_vecs input picks the extension (0 fvecs, 1 bvecs, 2 ivecs)
 "$PA" gen-vectors --out "$T/s.fvecs" --rows 12 --dim 6 --clusters 3 --seed 1 >/dev/null
 { printf '\x00'; cat "$T/s.fvecs"; } > "$C/fuzz_vecs/f.bin"

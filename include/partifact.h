@@ -72,7 +72,7 @@ typedef enum pa_type {
     PA_TYPE_FSL_FLOAT32 = 5, /* Arrow fixed_size_list<float, dim> (vectors)       */
     PA_TYPE_FSL_FLOAT16 = 6, /* Arrow fixed_size_list<halffloat, dim> (read only)  */
     PA_TYPE_FSL_FLOAT64 = 7, /* Arrow fixed_size_list<double, dim> (read only)     */
-    PA_TYPE_OTHER = 100      /* any other type in a schema read: parsed, not read  */
+    PA_TYPE_OTHER = 0        /* any other type in a schema read: parsed, not read  */
 } pa_type;
 
 /* A column of a schema. dim is the list size for the FSL types and must be 1 otherwise.
@@ -157,14 +157,18 @@ PA_API void pa_lance_writer_free(pa_lance_writer *w);
 
 typedef struct pa_lance_reader pa_lance_reader;
 
-/* Opens a Lance file (format 2.0 container, 2.1 encodings) and reads its footer, column
- * metadata and schema. Nothing else is read until asked for. */
+/* Opens a Lance file (file format 2.0, 2.1 or 2.2) and reads its footer, column metadata and
+ * schema. Nothing else is read until asked for. A column partifact cannot decode (its type or
+ * an encoding of one of its pages) does not fail open; reading it fails, naming the page,
+ * column and encoding (pa_lance_reader_column_problem says why beforehand). */
 PA_API pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path);
 
 PA_API uint64_t pa_lance_reader_num_rows(const pa_lance_reader *r);
 PA_API size_t pa_lance_reader_num_fields(const pa_lance_reader *r);
 
-/* The i-th field of the schema. The name stays valid while the reader lives. */
+/* The field of column i (the file's column order; a nested leaf is named by its dotted path,
+ * "st.a"). type is 0 when the column's type is not a pa_type (see
+ * pa_lance_reader_logical_type). The name stays valid while the reader lives. */
 PA_API pa_status pa_lance_reader_field(const pa_lance_reader *r, size_t i, pa_field *out);
 
 /* Index of the field named name, or PA_ERR_RANGE if there is none. */
@@ -191,8 +195,26 @@ PA_API pa_status pa_lance_reader_global_buffer(pa_lance_reader *r, uint32_t i, v
 PA_API pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset,
                                       uint64_t num_rows, void *out);
 
-/* One page of a column, for inspection: layout "mini-block" or "full-zip", value encoding
- * "flat" or "inline_bitpacking", its rows and where its data lies. */
+/* Like pa_lance_reader_read, and valid[i] = 1 for a row with a value, 0 for a null row (its
+ * bytes in out are zeros). pa_lance_reader_read fails on a null row, naming it. */
+PA_API pa_status pa_lance_reader_read_valid(pa_lance_reader *r, size_t col, uint64_t offset,
+                                            uint64_t num_rows, void *out, uint8_t *valid);
+
+/* Column col's Lance logical type ("fixed_size_list:halffloat:768", "string", ...). */
+PA_API const char *pa_lance_reader_logical_type(const pa_lance_reader *r, size_t col);
+/* Bytes per row that the reads write for column col: its raw little-endian values (a
+ * fixed-size list of D items of B bytes: D * B; float16 and float64 items are not converted);
+ * 0 when the column has no fixed width. */
+PA_API size_t pa_lance_reader_row_bytes(const pa_lance_reader *r, size_t col);
+/* NULL when column col can be read, else the message a read of it fails with. */
+PA_API const char *pa_lance_reader_column_problem(const pa_lance_reader *r, size_t col);
+/* The file format version: 2.0, 2.1 or 2.2. */
+PA_API void pa_lance_reader_version(const pa_lance_reader *r, unsigned *major, unsigned *minor);
+
+/* One page of a column, for inspection: layout "mini-block", "mini-block (2.2 large chunks)",
+ * "full-zip", "2.0 array", "constant" or "all-null"; value encoding "flat",
+ * "inline_bitpacking", "rle" (", with nulls" when the page has null flags) or "none"; its rows
+ * and where its data lies. */
 typedef struct pa_lance_page_info {
     uint64_t first_row, num_rows;
     uint64_t offset, bytes;

@@ -7,45 +7,87 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* --check: decodes every row of every column (nulls allowed); the first column that cannot be
+ * read fails with its message. */
+static pa_status check_columns(pa_lance_reader *r)
+{
+    enum { CHECK_BATCH_ROWS = 4096 };
+    pa_status st = PA_OK;
+    uint64_t n = pa_lance_reader_num_rows(r);
+    uint8_t valid[CHECK_BATCH_ROWS];
+    for (size_t i = 0; st == PA_OK && i < pa_lance_reader_num_fields(r); i++) {
+        size_t rb = pa_lance_reader_row_bytes(r, i);
+        uint8_t *buf = rb ? malloc(rb * CHECK_BATCH_ROWS) : NULL;
+        if (rb && !buf)
+            return PA_ERR_NOMEM;
+        if (!rb) /* no fixed width: the read names why it cannot be read */
+            st = pa_lance_reader_read_valid(r, i, 0, 0, valid, valid);
+        for (uint64_t at = 0; rb && st == PA_OK && at < n; at += CHECK_BATCH_ROWS)
+            st = pa_lance_reader_read_valid(r, i, at, n - at < CHECK_BATCH_ROWS ? n - at
+                                                                                : CHECK_BATCH_ROWS,
+                                            buf, valid);
+        free(buf);
+    }
+    return st;
+}
+
 /* Prints a Lance file's schema, metadata keys and pages, as text or JSON. */
-static int info_file(const char *path, bool json, bool pages)
+static int info_file(const char *path, bool json, bool pages, bool check)
 {
     pa_lance_reader *r;
     pa_status st = pa_lance_reader_open(&r, path);
     if (st != PA_OK)
         return pa_cli_fail("lance-info", st);
+    if (check && (st = check_columns(r)) != PA_OK) {
+        pa_lance_reader_free(r);
+        return pa_cli_fail("lance-info", st);
+    }
     size_t nf = pa_lance_reader_num_fields(r);
     if (json) {
         printf("{\"path\":");
         pa_cli_json_string(stdout, path);
         printf(",\"rows\":%llu,\"columns\":[", (unsigned long long)pa_lance_reader_num_rows(r));
     } else {
-        printf("%s: Lance file (format 2.1), %llu rows, %zu columns, %u global buffers\n", path,
-               (unsigned long long)pa_lance_reader_num_rows(r), nf,
+        unsigned major, minor;
+        pa_lance_reader_version(r, &major, &minor);
+        printf("%s: Lance file (format %u.%u), %llu rows, %zu columns, %u global buffers\n", path,
+               major, minor, (unsigned long long)pa_lance_reader_num_rows(r), nf,
                pa_lance_reader_num_global_buffers(r));
     }
     for (size_t i = 0; i < nf; i++) {
         pa_field f;
         char tname[64];
         pa_lance_reader_field(r, i, &f);
-        pa_type_name(f.type, f.dim, tname, sizeof tname);
+        if (!f.type || pa_type_name(f.type, f.dim, tname, sizeof tname) != PA_OK)
+            snprintf(tname, sizeof tname, "%s", pa_lance_reader_logical_type(r, i));
+        const char *problem = pa_lance_reader_column_problem(r, i);
         size_t np = pa_lance_reader_num_pages(r, i);
         uint64_t bytes = 0;
-        size_t minib = 0;
+        size_t minib = 0, fullzip = 0;
         for (size_t p = 0; p < np; p++) {
             pa_lance_page_info pi;
             pa_lance_reader_page(r, i, p, &pi);
             bytes += pi.bytes;
             minib += pi.layout[0] == 'm';
+            fullzip += pi.layout[0] == 'f';
         }
         if (json) {
             printf("%s{\"name\":", i ? "," : "");
             pa_cli_json_string(stdout, f.name);
-            printf(",\"type\":\"%s\",\"pages\":%zu,\"bytes\":%llu}", tname, np,
+            printf(",\"type\":\"%s\",\"pages\":%zu,\"bytes\":%llu", tname, np,
                    (unsigned long long)bytes);
+            if (problem) {
+                printf(",\"not_decodable\":");
+                pa_cli_json_string(stdout, problem);
+            }
+            printf("}");
+        } else if (problem) {
+            printf("  %-16s %-28s not decodable: %s\n", f.name, tname, problem);
         } else {
-            printf("  %-16s %-28s %6zu pages (%zu mini-block, %zu full-zip), %llu bytes\n", f.name,
-                   tname, np, minib, np - minib, (unsigned long long)bytes);
+            printf("  %-16s %-28s %6zu pages (%zu mini-block, %zu full-zip, %zu other), %llu "
+                   "bytes\n",
+                   f.name, tname, np, minib, fullzip, np - minib - fullzip,
+                   (unsigned long long)bytes);
             for (size_t p = 0; pages && p < np; p++) {
                 pa_lance_page_info pi;
                 pa_lance_reader_page(r, i, p, &pi);
@@ -127,22 +169,25 @@ static int info_dataset(const char *path, bool json)
     return 0;
 }
 
-/* partifact lance-info PATH [--pages] [--json] */
+/* partifact lance-info PATH [--pages] [--json] [--check] */
 int pa_cmd_lance_info(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"pages", no_argument, 0, 'p'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    bool json = false, pages = false;
+        {"check", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    bool json = false, pages = false, check = false;
     int c;
-    while ((c = getopt_long(argc, argv, "jph", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jpch", opts, NULL)) != -1) {
         switch (c) {
         case 'j': json = true; break;
         case 'p': pages = true; break;
+        case 'c': check = true; break;
         case 'h':
-            printf("usage: partifact lance-info FILE.lance|DATASET [--pages] [--json]\n"
+            printf("usage: partifact lance-info FILE.lance|DATASET [--pages] [--json] [--check]\n"
                    "Prints a Lance file's schema, its pages per column and metadata keys, or a\n"
-                   "Lance dataset's version, schema and fragments.\n");
+                   "Lance dataset's version, schema and fragments. Columns partifact does not\n"
+                   "decode are listed as such; --check decodes every row of every column of a\n"
+                   "file and fails on the first column that cannot be read.\n");
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -152,7 +197,7 @@ int pa_cmd_lance_info(int argc, char **argv)
     struct stat sb;
     if (stat(argv[optind], &sb) == 0 && S_ISDIR(sb.st_mode))
         return info_dataset(argv[optind], json);
-    return info_file(argv[optind], json, pages);
+    return info_file(argv[optind], json, pages, check);
 }
 
 /* The generated value of row i of the demo/test columns (deterministic, exact in float32). */

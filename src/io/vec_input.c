@@ -13,7 +13,6 @@
  *                    fixed_size_list<float|uint8> column; row ids are row addresses */
 #include "common/common.h"
 #include "io/npy.h"
-#include "lance/lance_internal.h"
 #include "lance/table_commit.h"
 
 #include <errno.h>
@@ -570,11 +569,9 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                 pa_dataset_fragment(in->ds, f, &cur_id, &cur_rows);
             }
             uint8_t valid = 1;
-            bool all_valid = true;
-            if ((st = pa_lance_reader_read(r, col, off, 1, rec)) != PA_OK ||
-                (st = pa_lance_reader_read_validity(r, col, off, 1, &valid, &all_valid)) != PA_OK)
+            if ((st = pa_lance_reader_read_valid(r, col, off, 1, rec, &valid)) != PA_OK)
                 break;
-            if (!all_valid && !valid) { /* a null vector: never sampled, never a row to read */
+            if (!valid) { /* a null vector: never sampled, never a row to read */
                 if (kept) {
                     bad[ord[i]] = true;
                     continue;

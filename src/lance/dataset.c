@@ -603,10 +603,8 @@ pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
         const ds_fragment *fr = &s->ds->frags[s->frag];
         if (s->offset < fr->rows) {
             size_t n = (size_t)PA_MIN((uint64_t)s->batch, fr->rows - s->offset);
-            bool all_valid = true;
-            if ((st = pa_lance_reader_read(s->r, s->col, s->offset, n, s->values)) != PA_OK ||
-                (st = pa_lance_reader_read_validity(s->r, s->col, s->offset, n, s->valid,
-                                                    &all_valid)) != PA_OK)
+            if ((st = pa_lance_reader_read_valid(s->r, s->col, s->offset, n, s->values,
+                                                 s->valid)) != PA_OK)
                 return st;
             size_t kept = 0; /* deleted rows and null vectors are dropped here: nothing
                               * downstream sees them */
@@ -614,7 +612,7 @@ pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
                 uint64_t off = s->offset + i;
                 if (pa_deletion_has(fr->deleted, (uint32_t)off))
                     continue;
-                if (!all_valid && !s->valid[i]) {
+                if (!s->valid[i]) {
                     s->nulls++;
                     continue;
                 }

@@ -1,32 +1,56 @@
-/* Lance file reader (container 2.x, encodings 2.1).
+/* Lance file reader (container 2.x; file formats 2.0, 2.1 and 2.2).
  *
  * open reads the footer and the metadata region at the end of the file (column metadata,
  * offset tables) and the schema in global buffer 0, and checks that every offset and size lies
- * inside the file. Pages are described but not read. read(col, offset, n) then reads only the
- * bytes those rows need:
- *   - full-zip pages of fixed-width values: exactly the rows' bytes (one positioned read);
- *   - mini-block pages: the page's chunk table (2 bytes per chunk, read once and cached), then
- *     the run of chunks that covers the rows, decoded chunk by chunk (Flat, FixedSizeList of
- *     Flat, or FastLanes InlineBitpacking).
- * Anything else (nullable data with def levels, dictionaries, fsst, general compression, ...)
- * is refused with the page, column and encoding named. The reader may be used from several
- * threads at once: reads are positioned and the chunk-table cache is filled under a lock. */
+ * inside the file. Pages are described but not read. A column whose type or encoding partifact
+ * does not decode does not fail open: it is recorded as "not decodable" with the reason, and
+ * only reading it fails (so one column of a table can be read whatever the others hold); a
+ * damaged file (contradicting offsets, sizes or counts) fails the open.
+ * read(col, offset, n) then reads only the bytes those rows need:
+ *   - full-zip pages (2.1/2.2) of fixed-width values: exactly the rows' bytes (one positioned
+ *     read), with their control words (definition levels) when the column has nulls;
+ *   - mini-block pages (2.1; 2.2 with its larger chunks): the page's chunk table (2 or 4 bytes
+ *     per chunk, read once and cached), then the run of chunks that covers the rows, decoded
+ *     chunk by chunk (Flat, FixedSizeList of Flat, or FastLanes InlineBitpacking values;
+ *     definition levels bit-packed out of line or flat);
+ *   - 2.0 pages (lance.encodings.ArrayEncoding: Nullable of Flat or FixedSizeList of Flat):
+ *     the rows' bytes and, for pages with nulls, the bytes of the validity bitmap they cover;
+ *   - all-null pages: nothing.
+ * Anything else (lists, dictionaries, fsst, general compression, ...) is refused with the page,
+ * column and encoding named. The reader may be used from several threads at once: reads are
+ * positioned and the chunk-table cache is filled under a lock. */
 #include "lance/lance_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <lz4.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #define MINIBLOCK_ALIGN 8
 #define MINIBLOCK_MAX_CHUNK_VALUES 32768 /* 4 bits of log2 in the chunk table */
+#define FASTLANES_BLOCK 1024             /* values per FastLanes bit-packed block */
+#define READ_PIECE_BYTES (1u << 20)      /* most bytes read at once for row-wise decoding */
+#define LANCE_V20_MAJOR 0                /* file format 2.0 is written as version 0.3 */
+#define LANCE_V20_MINOR 3
 
 typedef enum value_enc {
     ENC_FLAT = 1,    /* raw values (scalars or fixed-size-list items) */
-    ENC_BITPACK = 2  /* FastLanes inline bitpacking, 1024 values per chunk */
+    ENC_BITPACK = 2, /* FastLanes inline bitpacking, 1024 values per chunk */
+    ENC_RLE = 3,     /* runs: the run values, then one u8 length per run (two chunk buffers) */
+    ENC_BSS = 4      /* byte stream split: byte b of value i at b * n + i */
 } value_enc;
+
+typedef enum page_kind {
+    PK_MINIBLOCK = 1, /* 2.1/2.2 mini-block chunks */
+    PK_FULLZIP = 2,   /* 2.1/2.2 full-zip rows */
+    PK_FLAT20 = 3,    /* 2.0 flat buffer (and validity bitmap) */
+    PK_ALLNULL = 4,   /* every row null, no data */
+    PK_CONST = 5      /* every row the same value, kept in the page description */
+} page_kind;
 
 typedef struct chunk_table {
     uint64_t *first_value; /* n+1 entries: first value index of chunk i; last = num_rows */
@@ -36,19 +60,34 @@ typedef struct chunk_table {
 
 typedef struct page_info {
     uint64_t first_row, num_rows;
-    bool fullzip;
+    page_kind kind;
     value_enc enc;
-    uint64_t data_off, data_size; /* full-zip: the rows; mini-block: the chunks */
-    uint64_t meta_off, meta_size; /* mini-block chunk table */
+    bool large_chunk;     /* mini-block, 2.2: 4-byte chunk words and value sizes */
+    unsigned def_width;   /* mini-block with nulls: bits per FastLanes-packed u16 def level */
+    bool def_raw;         /* mini-block with nulls: def levels as raw u16 */
+    bool def_inline;      /* mini-block with nulls: FastLanes blocks, each after its u16 width */
+    bool def_rle;         /* mini-block with nulls: runs (u64 bytes of u16 values, u8 lengths) */
+    int general;          /* mini-block: 1 lz4 / 2 zstd compresses each chunk's first value
+                           * buffer (General around the value encoding); 0 none */
+    unsigned ctrl_bytes;  /* full-zip with nulls: bytes of control word before each row */
+    unsigned def_bits;    /* full-zip with nulls: def bits of the control word */
+    uint64_t data_off, data_size; /* full-zip: the rows; mini-block: the chunks; 2.0: values */
+    uint64_t meta_off, meta_size; /* mini-block chunk table; 2.0: validity bitmap (0: none) */
     _Atomic(chunk_table *) chunks; /* mini-block: loaded on first use */
+    uint8_t constant[32];          /* PK_CONST: the value (row_bytes bytes) */
+    char enc_name[48];             /* the value encoding, for pa_lance_reader_page */
 } page_info;
 
 typedef struct col_info {
-    pa_field field;
-    size_t row_bytes;
-    unsigned item_bits;
+    pa_field field;   /* name (dotted path for nested leaves); type 0 if not a pa_type */
+    char *logical;    /* the Lance logical type */
+    size_t row_bytes; /* bytes per row read() writes; 0: no fixed width */
+    unsigned item_bits, dim;
+    bool is_list, is_uint;
     page_info *pages;
     size_t num_pages;
+    pa_status bad; /* PA_OK, or why the column cannot be read (message in why) */
+    char *why;
 } col_info;
 
 typedef struct meta_entry {
@@ -63,6 +102,7 @@ struct pa_lance_reader {
     const char *name; /* base name for messages */
     uint64_t file_size;
     uint64_t num_rows;
+    uint16_t major, minor;
     col_info *cols;
     size_t num_cols;
     meta_entry *meta;
@@ -114,7 +154,14 @@ static const char *encoding_name(const Pa__Lancepb__CompressiveEncoding *e)
     case PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE: return "rle";
     case PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_BYTE_STREAM_SPLIT:
         return "byte_stream_split";
-    case PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL: return "general";
+    case PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL:
+        if (e->general && e->general->compression) {
+            if (e->general->compression->scheme == 1)
+                return "general (lz4)";
+            if (e->general->compression->scheme == 2)
+                return "general (zstd)";
+        }
+        return "general";
     case PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST: return "fixed_size_list";
     case PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_PACKED_STRUCT: return "packed_struct";
     case PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE_PACKED_STRUCT:
@@ -123,16 +170,38 @@ static const char *encoding_name(const Pa__Lancepb__CompressiveEncoding *e)
     }
 }
 
+/* Name of a buffer compression scheme (BufferCompression.scheme). */
+static const char *scheme_name(int scheme)
+{
+    return scheme == 1 ? "lz4" : scheme == 2 ? "zstd" : "unknown";
+}
+
+/* Bits per value of an uncompressed Flat encoding, 0 for anything else. */
+static uint64_t flat_bits(const Pa__Lancepb__CompressiveEncoding *e)
+{
+    if (!e || e->compression_case != PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+        (e->flat->data && e->flat->data->scheme != 0))
+        return 0;
+    return e->flat->bits_per_value;
+}
+
 /* Decides how a page's values are encoded, accepting only what read() can decode for the
- * column's type: Flat (scalar) / FixedSizeList{dim, Flat} (lists) / InlineBitpacking (u32,
- * u64, mini-block only). */
+ * column's type: Flat (scalar) / FixedSizeList{dim, Flat} (lists) / InlineBitpacking
+ * (unsigned integers, mini-block only) / Rle of Flat values with u8 lengths (scalars,
+ * mini-block only). */
 static pa_status classify_values(const pa_lance_reader *r, const col_info *c, size_t ci,
                                  size_t pi, const Pa__Lancepb__CompressiveEncoding *e,
-                                 bool miniblock, value_enc *out)
+                                 bool miniblock, value_enc *out, int *general)
 {
-    bool is_list = pa_type_is_list(c->field.type);
     const Pa__Lancepb__CompressiveEncoding *items = e;
-    if (is_list) {
+    if (!c->is_list && miniblock && general && e &&
+        e->compression_case == PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL &&
+        e->general->compression &&
+        (e->general->compression->scheme == 1 || e->general->compression->scheme == 2)) {
+        *general = e->general->compression->scheme;
+        items = e = e->general->values;
+    }
+    if (c->is_list) {
         if (!e || e->compression_case !=
                       PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST)
             return pa_fail(PA_ERR_UNSUPPORTED,
@@ -140,12 +209,12 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
                            "fixed-size list, which partifact does not read",
                            r->name, pi, ci, c->field.name, encoding_name(e));
         const Pa__Lancepb__FixedSizeList *fsl = e->fixed_size_list;
-        if (fsl->items_per_value != c->field.dim)
+        if (fsl->items_per_value != c->dim)
             return pa_fail(PA_ERR_FORMAT,
                            "%s: page %zu of column %zu (\"%s\") has %llu items per value, the "
                            "schema says %u",
                            r->name, pi, ci, c->field.name,
-                           (unsigned long long)fsl->items_per_value, c->field.dim);
+                           (unsigned long long)fsl->items_per_value, c->dim);
         if (fsl->has_validity)
             return pa_fail(PA_ERR_UNSUPPORTED,
                            "%s: page %zu of column %zu (\"%s\") has null list items, which "
@@ -162,13 +231,13 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
                            (unsigned long long)items->flat->bits_per_value, c->item_bits);
         if (items->flat->data && items->flat->data->scheme != 0)
             return pa_fail(PA_ERR_UNSUPPORTED,
-                           "%s: page %zu of column %zu (\"%s\") uses encoding \"general\" "
+                           "%s: page %zu of column %zu (\"%s\") uses encoding \"general (%s)\" "
                            "(compressed flat buffer), which partifact does not read",
-                           r->name, pi, ci, c->field.name);
+                           r->name, pi, ci, c->field.name, scheme_name(items->flat->data->scheme));
         *out = ENC_FLAT;
         return PA_OK;
     }
-    if (!is_list && miniblock && items &&
+    if (!c->is_list && c->is_uint && miniblock && items &&
         items->compression_case ==
             PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING) {
         if (items->inline_bitpacking->uncompressed_bits_per_value != c->item_bits)
@@ -180,10 +249,24 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
                            c->item_bits);
         if (items->inline_bitpacking->values && items->inline_bitpacking->values->scheme != 0)
             return pa_fail(PA_ERR_UNSUPPORTED,
-                           "%s: page %zu of column %zu (\"%s\") compresses bit-packed values, "
-                           "which partifact does not read",
-                           r->name, pi, ci, c->field.name);
+                           "%s: page %zu of column %zu (\"%s\") compresses bit-packed values "
+                           "(%s), which partifact does not read",
+                           r->name, pi, ci, c->field.name,
+                           scheme_name(items->inline_bitpacking->values->scheme));
         *out = ENC_BITPACK;
+        return PA_OK;
+    }
+    if (!c->is_list && miniblock && items &&
+        items->compression_case ==
+            PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_BYTE_STREAM_SPLIT &&
+        flat_bits(items->byte_stream_split->values) == c->item_bits) {
+        *out = ENC_BSS;
+        return PA_OK;
+    }
+    if (!c->is_list && miniblock && items &&
+        items->compression_case == PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE &&
+        flat_bits(items->rle->values) == c->item_bits && flat_bits(items->rle->run_lengths) == 8) {
+        *out = ENC_RLE;
         return PA_OK;
     }
     return pa_fail(PA_ERR_UNSUPPORTED,
@@ -192,13 +275,327 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
                    r->name, pi, ci, c->field.name, encoding_name(items));
 }
 
-/* True if the rep/def layers say "every item valid, no lists" (the only structure we read). */
-static bool layers_all_valid(size_t n, const Pa__Lancepb__RepDefLayer *layers)
+/* Reads the rep/def layers of a 2.1/2.2 page: the only structures read are one layer, all
+ * valid (nullable false) or nullable items (nullable true). */
+static bool layers_simple(size_t n, const Pa__Lancepb__RepDefLayer *layers, bool *nullable)
 {
-    for (size_t i = 0; i < n; i++)
-        if (layers[i] != PA__LANCEPB__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM)
-            return false;
-    return true;
+    if (n != 1)
+        return false;
+    *nullable = layers[0] == PA__LANCEPB__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM;
+    return *nullable || layers[0] == PA__LANCEPB__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
+}
+
+/* How the definition levels of a nullable mini-block page are compressed: FastLanes u16 at a
+ * fixed width (out-of-line bit-packing), FastLanes u16 blocks each after its width (inline
+ * bit-packing), runs (RLE of u16 values with u8 lengths), or raw u16. */
+static pa_status classify_def(const pa_lance_reader *r, const col_info *c, size_t ci, size_t pi,
+                              const Pa__Lancepb__CompressiveEncoding *e, page_info *p)
+{
+    if (e && e->compression_case ==
+                 PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING) {
+        const Pa__Lancepb__OutOfLineBitpacking *b = e->out_of_line_bitpacking;
+        if (b->uncompressed_bits_per_value == 16 && b->values &&
+            b->values->compression_case == PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT &&
+            b->values->flat->bits_per_value >= 1 && b->values->flat->bits_per_value <= 16 &&
+            !(b->values->flat->data && b->values->flat->data->scheme != 0)) {
+            p->def_width = (unsigned)b->values->flat->bits_per_value;
+            return PA_OK;
+        }
+    } else if (e && e->compression_case ==
+                        PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING &&
+                    e->inline_bitpacking->uncompressed_bits_per_value == 16 &&
+                    !(e->inline_bitpacking->values && e->inline_bitpacking->values->scheme != 0)) {
+        p->def_inline = true;
+        return PA_OK;
+    } else if (e && e->compression_case == PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE &&
+               flat_bits(e->rle->values) == 16 && flat_bits(e->rle->run_lengths) == 8) {
+        p->def_rle = true;
+        return PA_OK;
+    } else if (e && e->compression_case == PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT &&
+               e->flat->bits_per_value == 16 && !(e->flat->data && e->flat->data->scheme != 0)) {
+        p->def_raw = true;
+        return PA_OK;
+    }
+    return pa_fail(PA_ERR_UNSUPPORTED,
+                   "%s: page %zu of column %zu (\"%s\") stores its null flags (definition "
+                   "levels) with encoding \"%s\", which partifact does not read",
+                   r->name, pi, ci, c->field.name, encoding_name(e));
+}
+
+/* Parses a 2.1/2.2 page layout (/lance.encodings21.PageLayout) into *p. */
+static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size_t pi,
+                                const Pa__Lancepb__ColumnMetadata__Page *pg,
+                                const Pa__Lancepb__Any *any, page_info *p)
+{
+    pa_status st = PA_OK;
+    bool nullable = false;
+    Pa__Lancepb__PageLayout *layout =
+        pa__lancepb__page_layout__unpack(NULL, any->value.len, any->value.data);
+    if (!layout)
+        return pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu: page layout does not parse",
+                       r->name, pi, ci);
+    if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT) {
+        const Pa__Lancepb__MiniBlockLayout *mb = layout->mini_block_layout;
+        if (mb->rep_compression || mb->repetition_index_depth != 0 ||
+            !layers_simple(mb->n_layers, mb->layers, &nullable)) {
+            st = pa_fail(PA_ERR_UNSUPPORTED,
+                         "%s: page %zu of column %zu (\"%s\") has nesting (rep/def levels of "
+                         "lists or structs), which partifact does not read",
+                         r->name, pi, ci, c->field.name);
+            goto done;
+        }
+        if ((mb->def_compression != NULL) != nullable) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: page %zu of column %zu (\"%s\") declares %s items but %s "
+                         "definition levels",
+                         r->name, pi, ci, c->field.name, nullable ? "nullable" : "all-valid",
+                         nullable ? "no" : "has");
+            goto done;
+        }
+        if (mb->dictionary) {
+            st = pa_fail(PA_ERR_UNSUPPORTED,
+                         "%s: page %zu of column %zu (\"%s\") uses encoding \"dictionary\", "
+                         "which partifact does not read",
+                         r->name, pi, ci, c->field.name);
+            goto done;
+        }
+        /* the value encoding first: an encoding we do not read (rle, ...) is named as such,
+         * rather than by the buffer layout it brings */
+        if ((st = classify_values(r, c, ci, pi, mb->value_compression, true, &p->enc,
+                                  &p->general)) != PA_OK)
+            goto done;
+        if (nullable && (st = classify_def(r, c, ci, pi, mb->def_compression, p)) != PA_OK)
+            goto done;
+        if (mb->num_buffers != (p->enc == ENC_RLE ? 2u : 1u) || pg->n_buffer_offsets < 2) {
+            st = pa_fail(PA_ERR_UNSUPPORTED,
+                         "%s: page %zu of column %zu (\"%s\") is a mini-block page with %llu "
+                         "value buffers and %zu page buffers; partifact reads %u and 2",
+                         r->name, pi, ci, c->field.name, (unsigned long long)mb->num_buffers,
+                         pg->n_buffer_offsets, p->enc == ENC_RLE ? 2u : 1u);
+            goto done;
+        }
+        if (mb->num_items != pg->length) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: page %zu of column %zu has %llu items but %llu rows", r->name, pi,
+                         ci, (unsigned long long)mb->num_items, (unsigned long long)pg->length);
+            goto done;
+        }
+        p->kind = PK_MINIBLOCK;
+        p->large_chunk = mb->has_large_chunk;
+        p->meta_off = pg->buffer_offsets[0];
+        p->meta_size = pg->buffer_sizes[0];
+        p->data_off = pg->buffer_offsets[1];
+        p->data_size = pg->buffer_sizes[1];
+    } else if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT) {
+        const Pa__Lancepb__FullZipLayout *fz = layout->full_zip_layout;
+        if (fz->bits_rep || !layers_simple(fz->n_layers, fz->layers, &nullable) ||
+            (fz->bits_def != 0) != nullable || fz->bits_def > 16) {
+            st = pa_fail(PA_ERR_UNSUPPORTED,
+                         "%s: page %zu of column %zu (\"%s\") has nesting (control words of "
+                         "lists or structs), which partifact does not read",
+                         r->name, pi, ci, c->field.name);
+            goto done;
+        }
+        if (fz->details_case != PA__LANCEPB__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE ||
+            fz->bits_per_value != c->row_bytes * 8) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: page %zu of column %zu (\"%s\") is a full-zip page of %u-bit "
+                         "values; the column's rows have %zu bits",
+                         r->name, pi, ci, c->field.name, fz->bits_per_value, c->row_bytes * 8);
+            goto done;
+        }
+        if ((st = classify_values(r, c, ci, pi, fz->value_compression, false, &p->enc,
+                                  NULL)) != PA_OK)
+            goto done;
+        p->def_bits = fz->bits_def;
+        p->ctrl_bytes = (fz->bits_def + 7) / 8;
+        uint64_t want_bytes;
+        if (pg->n_buffer_offsets < 1 ||
+            __builtin_mul_overflow(pg->length, (uint64_t)c->row_bytes + p->ctrl_bytes,
+                                   &want_bytes) ||
+            pg->buffer_sizes[0] != want_bytes) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: page %zu of column %zu (\"%s\") holds %llu bytes for %llu rows "
+                         "of %zu bytes%s",
+                         r->name, pi, ci, c->field.name,
+                         (unsigned long long)(pg->n_buffer_offsets ? pg->buffer_sizes[0] : 0),
+                         (unsigned long long)pg->length, c->row_bytes,
+                         p->ctrl_bytes ? " after a control word" : "");
+            goto done;
+        }
+        p->kind = PK_FULLZIP;
+        p->data_off = pg->buffer_offsets[0];
+        p->data_size = pg->buffer_sizes[0];
+    } else if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT &&
+               layout->all_null_layout->inline_value.len != 0 &&
+               layout->all_null_layout->inline_value.len == c->row_bytes &&
+               c->row_bytes <= sizeof p->constant &&
+               layers_simple(layout->all_null_layout->n_layers, layout->all_null_layout->layers,
+                             &nullable) &&
+               !nullable) {
+        p->kind = PK_CONST; /* 2.2's constant layout: every row this one value */
+        memcpy(p->constant, layout->all_null_layout->inline_value.data, c->row_bytes);
+    } else if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT &&
+               layout->all_null_layout->inline_value.len == 0 &&
+               layers_simple(layout->all_null_layout->n_layers, layout->all_null_layout->layers,
+                             &nullable) &&
+               nullable) {
+        p->kind = PK_ALLNULL;
+    } else {
+        const char *kind =
+            layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT
+                ? (layout->all_null_layout->inline_value.len ? "constant" : "all-null (nested)")
+            : layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_BLOB_LAYOUT ? "blob"
+                                                                                  : "unknown";
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "%s: page %zu of column %zu (\"%s\") uses the %s layout, which partifact "
+                     "does not read",
+                     r->name, pi, ci, c->field.name, kind);
+    }
+done:
+    pa__lancepb__page_layout__free_unpacked(layout, NULL);
+    return st;
+}
+
+/* Name of a 2.0 array encoding case, for messages. */
+static const char *v20_name(const Pa__Lancepb__V20ArrayEncoding *e)
+{
+    static const char *const names[] = {
+        "none", "flat", "nullable", "fixed_size_list", "list", "struct", "binary",
+        "dictionary", "fsst", "packed_struct", "bitpacked", "fixed_size_binary",
+        "bitpacked_for_non_neg", "constant", "inline_bitpacking", "out_of_line_bitpacking",
+        "variable", "packed_struct_fixed_width_mini_block", "block", "rle",
+        "general_mini_block", "byte_stream_split"};
+    unsigned k = e ? (unsigned)e->array_encoding_case : 0;
+    return k < sizeof names / sizeof names[0] ? names[k] : "unknown";
+}
+
+/* Checks a 2.0 Flat of bits_per_value bits in a page buffer; sets *buf to its index. */
+static pa_status v20_flat(const pa_lance_reader *r, const col_info *c, size_t ci, size_t pi,
+                          const Pa__Lancepb__V20ArrayEncoding *e, unsigned bits,
+                          const Pa__Lancepb__ColumnMetadata__Page *pg, const char *what,
+                          size_t *buf)
+{
+    if (!e || e->array_encoding_case != PA__LANCEPB__V20_ARRAY_ENCODING__ARRAY_ENCODING_FLAT)
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "%s: page %zu of column %zu (\"%s\") stores its %s with encoding \"%s\", "
+                       "which partifact does not read",
+                       r->name, pi, ci, c->field.name, what, v20_name(e));
+    const Pa__Lancepb__V20Flat *f = e->flat;
+    if (f->compression && f->compression->scheme && f->compression->scheme[0] &&
+        strcmp(f->compression->scheme, "none") != 0)
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "%s: page %zu of column %zu (\"%s\") compresses its %s with \"%s\", "
+                       "which partifact does not read",
+                       r->name, pi, ci, c->field.name, what, f->compression->scheme);
+    if (f->bits_per_value != bits)
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: page %zu of column %zu (\"%s\") stores its %s as %llu-bit values, "
+                       "expected %u bits",
+                       r->name, pi, ci, c->field.name, what,
+                       (unsigned long long)f->bits_per_value, bits);
+    uint32_t idx = f->buffer ? f->buffer->buffer_index : 0;
+    if ((f->buffer && f->buffer->buffer_type != 0) || idx >= pg->n_buffer_offsets)
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: page %zu of column %zu (\"%s\") keeps its %s in %s buffer %u; the "
+                       "page has %zu buffers",
+                       r->name, pi, ci, c->field.name, what,
+                       f->buffer && f->buffer->buffer_type ? "a column or file" : "page", idx,
+                       pg->n_buffer_offsets);
+    *buf = idx;
+    return PA_OK;
+}
+
+/* Parses a 2.0 page encoding (/lance.encodings.ArrayEncoding) into *p: Nullable (no nulls,
+ * some nulls with a 1-bit validity bitmap, or all nulls) around Flat or FixedSizeList of Flat
+ * (itself possibly inside a Nullable without nulls). */
+static pa_status parse_layout20(pa_lance_reader *r, col_info *c, size_t ci, size_t pi,
+                                const Pa__Lancepb__ColumnMetadata__Page *pg,
+                                const Pa__Lancepb__Any *any, page_info *p)
+{
+    pa_status st = PA_OK;
+    Pa__Lancepb__V20ArrayEncoding *enc =
+        pa__lancepb__v20_array_encoding__unpack(NULL, any->value.len, any->value.data);
+    if (!enc)
+        return pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu: 2.0 array encoding does not "
+                       "parse", r->name, pi, ci);
+    const Pa__Lancepb__V20ArrayEncoding *vals = enc, *validity = NULL;
+    if (enc->array_encoding_case == PA__LANCEPB__V20_ARRAY_ENCODING__ARRAY_ENCODING_NULLABLE) {
+        const Pa__Lancepb__V20Nullable *n = enc->nullable;
+        if (n->nullability_case == PA__LANCEPB__V20_NULLABLE__NULLABILITY_ALL_NULLS) {
+            p->kind = PK_ALLNULL;
+            goto done;
+        }
+        if (n->nullability_case == PA__LANCEPB__V20_NULLABLE__NULLABILITY_NO_NULLS) {
+            vals = n->no_nulls->values;
+        } else if (n->nullability_case == PA__LANCEPB__V20_NULLABLE__NULLABILITY_SOME_NULLS) {
+            validity = n->some_nulls->validity;
+            vals = n->some_nulls->values;
+        } else {
+            vals = NULL;
+        }
+    }
+    size_t vbuf = 0, nbuf = 0;
+    if (c->is_list) {
+        if (!vals ||
+            vals->array_encoding_case !=
+                PA__LANCEPB__V20_ARRAY_ENCODING__ARRAY_ENCODING_FIXED_SIZE_LIST) {
+            st = pa_fail(PA_ERR_UNSUPPORTED,
+                         "%s: page %zu of column %zu (\"%s\") uses encoding \"%s\" for a "
+                         "fixed-size list, which partifact does not read",
+                         r->name, pi, ci, c->field.name, v20_name(vals));
+            goto done;
+        }
+        const Pa__Lancepb__V20FixedSizeList *fsl = vals->fixed_size_list;
+        if (fsl->dimension != c->dim) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: page %zu of column %zu (\"%s\") has %u items per value, the "
+                         "schema says %u",
+                         r->name, pi, ci, c->field.name, fsl->dimension, c->dim);
+            goto done;
+        }
+        vals = fsl->items;
+        if (vals &&
+            vals->array_encoding_case == PA__LANCEPB__V20_ARRAY_ENCODING__ARRAY_ENCODING_NULLABLE) {
+            if (vals->nullable->nullability_case !=
+                PA__LANCEPB__V20_NULLABLE__NULLABILITY_NO_NULLS || fsl->has_validity) {
+                st = pa_fail(PA_ERR_UNSUPPORTED,
+                             "%s: page %zu of column %zu (\"%s\") has null list items, which "
+                             "partifact does not read",
+                             r->name, pi, ci, c->field.name);
+                goto done;
+            }
+            vals = vals->nullable->no_nulls->values;
+        }
+    }
+    if ((st = v20_flat(r, c, ci, pi, vals, c->item_bits, pg, "values", &vbuf)) != PA_OK)
+        goto done;
+    if (validity && (st = v20_flat(r, c, ci, pi, validity, 1, pg, "null flags (validity)",
+                                   &nbuf)) != PA_OK)
+        goto done;
+    uint64_t want;
+    if (__builtin_mul_overflow(pg->length, (uint64_t)c->row_bytes, &want) ||
+        pg->buffer_sizes[vbuf] != want ||
+        (validity && pg->buffer_sizes[nbuf] < (pg->length + 7) / 8)) {
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: page %zu of column %zu (\"%s\") holds %llu bytes of values%s for %llu "
+                     "rows of %zu bytes",
+                     r->name, pi, ci, c->field.name, (unsigned long long)pg->buffer_sizes[vbuf],
+                     validity ? " and a validity bitmap too short" : "",
+                     (unsigned long long)pg->length, c->row_bytes);
+        goto done;
+    }
+    p->kind = PK_FLAT20;
+    p->enc = ENC_FLAT;
+    p->data_off = pg->buffer_offsets[vbuf];
+    p->data_size = pg->buffer_sizes[vbuf];
+    if (validity) {
+        p->meta_off = pg->buffer_offsets[nbuf];
+        p->meta_size = pg->buffer_sizes[nbuf];
+    }
+done:
+    pa__lancepb__v20_array_encoding__free_unpacked(enc, NULL);
+    return st;
 }
 
 /* Parses one page's description into *p, validating buffers against the data region. */
@@ -229,161 +626,223 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
     if (!any)
         return pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu: encoding is not a valid "
                        "protobuf Any", r->name, pi, ci);
-    pa_status st = PA_OK;
-    Pa__Lancepb__PageLayout *layout = NULL;
-    if (!any->type_url || strcmp(any->type_url, "/lance.encodings21.PageLayout") != 0) {
+    bool v20 = r->major == LANCE_V20_MAJOR;
+    const char *want = v20 ? "/lance.encodings.ArrayEncoding" : "/lance.encodings21.PageLayout";
+    pa_status st;
+    if (!any->type_url || strcmp(any->type_url, want) != 0)
         st = pa_fail(PA_ERR_UNSUPPORTED,
                      "%s: page %zu of column %zu is encoded as \"%s\"; partifact reads the "
-                     "Lance 2.1 layouts (/lance.encodings21.PageLayout)",
-                     r->name, pi, ci, any->type_url ? any->type_url : "");
-        goto done;
+                     "Lance %s layouts (%s) in this file's version %u.%u",
+                     r->name, pi, ci, any->type_url ? any->type_url : "", v20 ? "2.0" : "2.1",
+                     want, r->major, r->minor);
+    else if (v20)
+        st = parse_layout20(r, c, ci, pi, pg, any, p);
+    else
+        st = parse_layout21(r, c, ci, pi, pg, any, p);
+    if (st == PA_OK) {
+        static const char *const names[] = {"none", "flat", "inline_bitpacking", "rle",
+                                            "byte_stream_split"};
+        bool nulls = p->def_width || p->def_raw || p->def_inline || p->def_rle ||
+                     p->ctrl_bytes || (p->kind == PK_FLAT20 && p->meta_size);
+        bool data = p->kind != PK_ALLNULL && p->kind != PK_CONST;
+        snprintf(p->enc_name, sizeof p->enc_name, "%s%s%s",
+                 !data ? "" : p->general == 1 ? "lz4 of " : p->general == 2 ? "zstd of " : "",
+                 names[data ? p->enc : 0], nulls ? ", with nulls" : "");
     }
-    layout = pa__lancepb__page_layout__unpack(NULL, any->value.len, any->value.data);
-    if (!layout) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu: page layout does not parse",
-                     r->name, pi, ci);
-        goto done;
-    }
-    if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT) {
-        const Pa__Lancepb__MiniBlockLayout *mb = layout->mini_block_layout;
-        if (mb->rep_compression || mb->def_compression ||
-            !layers_all_valid(mb->n_layers, mb->layers)) {
-            st = pa_fail(PA_ERR_UNSUPPORTED,
-                         "%s: page %zu of column %zu (\"%s\") has nulls or nesting (rep/def "
-                         "levels), which partifact does not read",
-                         r->name, pi, ci, c->field.name);
-            goto done;
-        }
-        if (mb->dictionary) {
-            st = pa_fail(PA_ERR_UNSUPPORTED,
-                         "%s: page %zu of column %zu (\"%s\") uses encoding \"dictionary\", "
-                         "which partifact does not read",
-                         r->name, pi, ci, c->field.name);
-            goto done;
-        }
-        /* the value encoding first: an encoding we do not read (rle, ...) is named as such,
-         * rather than by the buffer layout it brings */
-        if ((st = classify_values(r, c, ci, pi, mb->value_compression, true, &p->enc)) != PA_OK)
-            goto done;
-        if (mb->num_buffers != 1 || mb->repetition_index_depth != 0 ||
-            pg->n_buffer_offsets < 2) {
-            st = pa_fail(PA_ERR_UNSUPPORTED,
-                         "%s: page %zu of column %zu (\"%s\") is a mini-block page with %llu "
-                         "value buffers and %zu page buffers; partifact reads 1 and 2",
-                         r->name, pi, ci, c->field.name, (unsigned long long)mb->num_buffers,
-                         pg->n_buffer_offsets);
-            goto done;
-        }
-        if (mb->num_items != pg->length) {
-            st = pa_fail(PA_ERR_FORMAT,
-                         "%s: page %zu of column %zu has %llu items but %llu rows", r->name, pi,
-                         ci, (unsigned long long)mb->num_items, (unsigned long long)pg->length);
-            goto done;
-        }
-        p->fullzip = false;
-        p->meta_off = pg->buffer_offsets[0];
-        p->meta_size = pg->buffer_sizes[0];
-        p->data_off = pg->buffer_offsets[1];
-        p->data_size = pg->buffer_sizes[1];
-    } else if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT) {
-        const Pa__Lancepb__FullZipLayout *fz = layout->full_zip_layout;
-        if (fz->bits_rep || fz->bits_def || !layers_all_valid(fz->n_layers, fz->layers)) {
-            st = pa_fail(PA_ERR_UNSUPPORTED,
-                         "%s: page %zu of column %zu (\"%s\") has nulls or nesting (control "
-                         "words), which partifact does not read",
-                         r->name, pi, ci, c->field.name);
-            goto done;
-        }
-        if (fz->details_case != PA__LANCEPB__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE ||
-            fz->bits_per_value != c->row_bytes * 8) {
-            st = pa_fail(PA_ERR_FORMAT,
-                         "%s: page %zu of column %zu (\"%s\") is a full-zip page of %u-bit "
-                         "values; the column's rows have %zu bits",
-                         r->name, pi, ci, c->field.name, fz->bits_per_value, c->row_bytes * 8);
-            goto done;
-        }
-        if ((st = classify_values(r, c, ci, pi, fz->value_compression, false, &p->enc)) != PA_OK)
-            goto done;
-        uint64_t want_bytes;
-        if (pg->n_buffer_offsets < 1 ||
-            __builtin_mul_overflow(pg->length, (uint64_t)c->row_bytes, &want_bytes) ||
-            pg->buffer_sizes[0] != want_bytes) {
-            st = pa_fail(PA_ERR_FORMAT,
-                         "%s: page %zu of column %zu (\"%s\") holds %llu bytes for %llu rows "
-                         "of %zu bytes",
-                         r->name, pi, ci, c->field.name,
-                         (unsigned long long)(pg->n_buffer_offsets ? pg->buffer_sizes[0] : 0),
-                         (unsigned long long)pg->length, c->row_bytes);
-            goto done;
-        }
-        p->fullzip = true;
-        p->data_off = pg->buffer_offsets[0];
-        p->data_size = pg->buffer_sizes[0];
-    } else {
-        const char *kind = layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT
-                               ? "all-null"
-                           : layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_BLOB_LAYOUT
-                               ? "blob"
-                               : "unknown";
-        st = pa_fail(PA_ERR_UNSUPPORTED,
-                     "%s: page %zu of column %zu (\"%s\") uses the %s layout, which partifact "
-                     "does not read",
-                     r->name, pi, ci, c->field.name, kind);
-    }
-done:
-    if (layout)
-        pa__lancepb__page_layout__free_unpacked(layout, NULL);
     pa__lancepb__any__free_unpacked(any, NULL);
     return st;
 }
 
-/* Parses the schema (global buffer 0: a FileDescriptor) into fields, metadata and row count. */
-static pa_status parse_schema(pa_lance_reader *r, const uint8_t *buf, size_t len,
-                              pa_field **fields, size_t *num_fields)
+/* Bits of one value of a fixed-width Lance primitive type name (the first len bytes of t), 0
+ * if it is not one; *is_uint says whether it is an unsigned integer (bit-packable). */
+static unsigned primitive_bits(const char *t, size_t len, bool *is_uint)
+{
+    static const struct {
+        const char *name;
+        unsigned bits;
+        bool is_uint;
+    } prims[] = {{"uint8", 8, true},    {"int8", 8, false},       {"uint16", 16, true},
+                 {"int16", 16, false},  {"halffloat", 16, false}, {"uint32", 32, true},
+                 {"int32", 32, false},  {"float", 32, false},     {"date32:day", 32, false},
+                 {"uint64", 64, true},  {"int64", 64, false},     {"double", 64, false},
+                 {"date64:ms", 64, false}};
+    *is_uint = false;
+    for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
+        if (strlen(prims[i].name) == len && !memcmp(prims[i].name, t, len)) {
+            *is_uint = prims[i].is_uint;
+            return prims[i].bits;
+        }
+    if (len > 10 && !memcmp(t, "timestamp:", 10))
+        return 64;
+    return 0;
+}
+
+/* Fills a column's type description from its Lance logical type: fixed-width primitives and
+ * fixed-size lists of them are readable; anything else is recorded as not decodable. */
+static pa_status describe_column(pa_lance_reader *r, size_t ci, col_info *c)
+{
+    const char *t = c->logical;
+    size_t len = strlen(t);
+    c->dim = 1;
+    if (!strncmp(t, "fixed_size_list:", 16)) {
+        const char *colon = strrchr(t, ':');
+        char *end = NULL;
+        unsigned long d = colon > t + 15 ? strtoul(colon + 1, &end, 10) : 0;
+        if (colon > t + 16 && end && !*end && d >= 1 && d <= UINT32_MAX) {
+            c->item_bits = primitive_bits(t + 16, (size_t)(colon - (t + 16)), &c->is_uint);
+            c->dim = (unsigned)d;
+            c->is_list = true;
+        }
+    } else {
+        c->item_bits = primitive_bits(t, len, &c->is_uint);
+    }
+    pa_type type;
+    uint32_t dim;
+    if (pa_parse_logical_type(t, &type, &dim) == PA_OK) {
+        c->field.type = type;
+        c->field.dim = dim;
+    } else {
+        c->field.type = 0;
+        c->field.dim = c->dim;
+    }
+    if (!c->item_bits || (c->item_bits < 8 && c->is_list)) {
+        c->bad = PA_ERR_UNSUPPORTED;
+        char msg[320];
+        snprintf(msg, sizeof msg,
+                 "%s: column %zu (\"%s\") has type \"%s\", which partifact does not read "
+                 "(fixed-width numbers and fixed-size lists of them)",
+                 r->name, ci, c->field.name, t);
+        c->why = pa_strdup(msg, "column message");
+        return c->why ? PA_OK : PA_ERR_NOMEM;
+    }
+    c->row_bytes = (size_t)c->dim * (c->item_bits / 8);
+    return PA_OK;
+}
+
+/* True if a schema field has its own column in a file of this version: leaves always; structs
+ * and lists in 2.0 only (2.1 folds them into their leaves' rep/def levels); the items of a
+ * fixed-size list never (the list is one column). */
+static bool field_has_column(const pa_lance_reader *r, Pa__Lancepb__Field *const *pb, size_t n,
+                             size_t i)
+{
+    const Pa__Lancepb__Field *f = pb[i];
+    for (size_t j = 0; j < i && f->parent_id != -1; j++)
+        if (pb[j]->id == f->parent_id && pb[j]->logical_type &&
+            !strncmp(pb[j]->logical_type, "fixed_size_list:", 16))
+            return false;
+    const char *t = f->logical_type ? f->logical_type : "";
+    bool container = !strcmp(t, "struct") || !strcmp(t, "list") || !strcmp(t, "large_list") ||
+                     !strncmp(t, "list.", 5) || !strncmp(t, "large_list.", 11);
+    (void)n;
+    return !container || r->major == LANCE_V20_MAJOR;
+}
+
+/* Parses the schema (global buffer 0: a FileDescriptor) into the columns (one per field that
+ * has a column, see field_has_column), metadata and row count. Fields of any type are taken;
+ * nested leaves are named by their dotted path ("st.a"). */
+static pa_status parse_schema(pa_lance_reader *r, const uint8_t *buf, size_t len, uint32_t ncols)
 {
     Pa__Lancepb__FileDescriptor *fd = pa__lancepb__file_descriptor__unpack(NULL, len, buf);
+    char **paths = NULL;
+    pa_status st = PA_OK;
     if (!fd || !fd->schema) {
-        if (fd)
-            pa__lancepb__file_descriptor__free_unpacked(fd, NULL);
-        return pa_fail(PA_ERR_FORMAT, "%s: global buffer 0 (the schema, %zu bytes) does not "
-                       "parse as a Lance file descriptor", r->name, len);
+        st = pa_fail(PA_ERR_FORMAT, "%s: global buffer 0 (the schema, %zu bytes) does not "
+                     "parse as a Lance file descriptor", r->name, len);
+        goto done;
     }
-    pa_status st = pa_fields_from_pb(fd->schema->fields, fd->schema->n_fields, r->name, fields,
-                                     num_fields);
     r->num_rows = fd->length;
-    if (st == PA_OK && fd->schema->n_metadata) {
-        r->meta = pa_calloc(fd->schema->n_metadata, sizeof *r->meta, "schema metadata");
-        if (!r->meta)
-            st = PA_ERR_NOMEM;
-        for (size_t i = 0; st == PA_OK && i < fd->schema->n_metadata; i++) {
-            const Pa__Lancepb__BytesEntry *e = fd->schema->metadata[i];
-            meta_entry *m = &r->meta[r->num_meta];
-            m->key = pa_strdup(e->key ? e->key : "", "metadata key");
-            m->value = pa_malloc(e->value.len, "metadata value");
-            if (!m->key || !m->value) {
-                free(m->key);
-                free(m->value);
-                st = PA_ERR_NOMEM;
-                break;
-            }
-            if (e->value.len)
-                memcpy(m->value, e->value.data, e->value.len);
-            m->len = e->value.len;
-            r->num_meta++;
-        }
+    size_t nf = fd->schema->n_fields, m = 0;
+    Pa__Lancepb__Field *const *pb = fd->schema->fields;
+    for (size_t i = 0; i < nf; i++)
+        m += field_has_column(r, pb, nf, i);
+    if (m != ncols) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: the schema's %zu fields have %zu columns but the footer "
+                     "says %u", r->name, nf, m, ncols);
+        goto done;
     }
-    pa__lancepb__file_descriptor__free_unpacked(fd, NULL);
+    r->cols = pa_calloc(m ? m : 1, sizeof *r->cols, "columns");
+    paths = pa_calloc(nf ? nf : 1, sizeof *paths, "field names");
+    if (!r->cols || !paths) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < nf && st == PA_OK; i++) {
+        const Pa__Lancepb__Field *f = pb[i];
+        const char *name = f->name ? f->name : "";
+        const char *parent = NULL;
+        for (size_t j = 0; j < i && f->parent_id != -1; j++)
+            if (pb[j]->id == f->parent_id)
+                parent = paths[j];
+        size_t plen = parent ? strlen(parent) + 1 : 0;
+        paths[i] = pa_malloc(plen + strlen(name) + 1, "field name");
+        if (!paths[i]) {
+            st = PA_ERR_NOMEM;
+            break;
+        }
+        snprintf(paths[i], plen + strlen(name) + 1, "%s%s%s", parent ? parent : "",
+                 parent ? "." : "", name);
+        if (!field_has_column(r, pb, nf, i))
+            continue;
+        col_info *c = &r->cols[r->num_cols++];
+        c->field.name = pa_strdup(paths[i], "field name");
+        c->logical = pa_strdup(f->logical_type ? f->logical_type : "", "field type");
+        if (!c->field.name || !c->logical)
+            st = PA_ERR_NOMEM;
+        else
+            st = describe_column(r, r->num_cols - 1, c);
+    }
+    for (size_t i = 0; st == PA_OK && i < fd->schema->n_metadata; i++) {
+        if (!r->meta &&
+            !(r->meta = pa_calloc(fd->schema->n_metadata, sizeof *r->meta, "schema metadata"))) {
+            st = PA_ERR_NOMEM;
+            break;
+        }
+        const Pa__Lancepb__BytesEntry *e = fd->schema->metadata[i];
+        meta_entry *me = &r->meta[r->num_meta];
+        me->key = pa_strdup(e->key ? e->key : "", "metadata key");
+        me->value = pa_malloc(e->value.len, "metadata value");
+        if (!me->key || !me->value) {
+            free(me->key);
+            free(me->value);
+            st = PA_ERR_NOMEM;
+            break;
+        }
+        if (e->value.len)
+            memcpy(me->value, e->value.data, e->value.len);
+        me->len = e->value.len;
+        r->num_meta++;
+    }
+done:
+    for (size_t i = 0; paths && i < fd->schema->n_fields; i++)
+        free(paths[i]);
+    free(paths);
+    if (fd)
+        pa__lancepb__file_descriptor__free_unpacked(fd, NULL);
     return st;
 }
 
-/* Parses the column metadata of all columns and matches them to the schema's fields. */
+/* Records why column ci cannot be read (the message of the failure st just set), so that
+ * opening succeeds and only reading that column fails: for what partifact does not decode
+ * (PA_ERR_UNSUPPORTED). A damaged file (offsets, sizes, counts that contradict each other)
+ * still fails the open, so no count it claims sizes anything. */
+static pa_status mark_bad(col_info *c, pa_status st)
+{
+    if (st != PA_ERR_UNSUPPORTED)
+        return st;
+    c->bad = st;
+    c->why = pa_strdup(pa_last_error(), "column message");
+    return c->why ? PA_OK : PA_ERR_NOMEM;
+}
+
+/* Parses the column metadata of every readable column. A column whose metadata or pages
+ * partifact cannot decode is marked (mark_bad) rather than failing the file. */
 static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64_t region_off,
                                const uint64_t *cmo, uint64_t cms)
 {
     for (size_t ci = 0; ci < r->num_cols; ci++) {
         col_info *c = &r->cols[ci];
-        if (c->field.type == PA_TYPE_OTHER)
-            continue; /* a type partifact does not read: its pages are never parsed */
+        if (c->bad != PA_OK)
+            continue;
         uint64_t off = cmo[2 * ci], len = cmo[2 * ci + 1];
         char what[64];
         snprintf(what, sizeof what, "metadata of column %zu", ci);
@@ -393,12 +852,16 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
             return st;
         Pa__Lancepb__ColumnMetadata *cm = pa__lancepb__column_metadata__unpack(
             NULL, (size_t)len, region + (off - region_off));
-        if (!cm)
-            return pa_fail(PA_ERR_FORMAT,
-                           "%s: metadata of column %zu (%llu bytes at byte offset %llu) does not "
-                           "parse as protobuf",
-                           r->name, ci, (unsigned long long)len, (unsigned long long)off);
-        c->pages = pa_calloc(cm->n_pages, sizeof *c->pages, "page table");
+        if (!cm) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: metadata of column %zu (%llu bytes at byte offset %llu) does not "
+                         "parse as protobuf",
+                         r->name, ci, (unsigned long long)len, (unsigned long long)off);
+            if ((st = mark_bad(c, st)) != PA_OK)
+                return st;
+            continue;
+        }
+        c->pages = pa_calloc(cm->n_pages ? cm->n_pages : 1, sizeof *c->pages, "page table");
         if (!c->pages) {
             pa__lancepb__column_metadata__free_unpacked(cm, NULL);
             return PA_ERR_NOMEM;
@@ -427,13 +890,13 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
                              (unsigned long long)p->data_size);
         }
         pa__lancepb__column_metadata__free_unpacked(cm, NULL);
-        if (st != PA_OK)
+        if (st == PA_OK && row != r->num_rows)
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: column %zu (\"%s\") has %llu rows in its pages, the file has %llu",
+                         r->name, ci, c->field.name, (unsigned long long)row,
+                         (unsigned long long)r->num_rows);
+        if (st != PA_OK && (st = mark_bad(c, st)) != PA_OK)
             return st;
-        if (row != r->num_rows)
-            return pa_fail(PA_ERR_FORMAT,
-                           "%s: column %zu (\"%s\") has %llu rows in its pages, the file has %llu",
-                           r->name, ci, c->field.name, (unsigned long long)row,
-                           (unsigned long long)r->num_rows);
     }
     return PA_OK;
 }
@@ -455,8 +918,6 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
     r->name = r->path;
     pa_status st = PA_OK;
     uint8_t *region = NULL;
-    pa_field *fields = NULL;
-    size_t num_fields = 0;
     if ((st = pa_open_input(path, &r->fd, &r->file_size)) != PA_OK)
         goto fail;
     if (r->file_size < PA_LANCE_FOOTER_BYTES) {
@@ -481,12 +942,16 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
              gbo_start = pa_ld64(footer + 16);
     uint32_t ngb = pa_ld32(footer + 24), ncols = pa_ld32(footer + 28);
     uint16_t major = pa_ld16(footer + 32), minor = pa_ld16(footer + 34);
-    if (major != PA_LANCE_MAJOR || minor != PA_LANCE_MINOR) {
+    if (!(major == LANCE_V20_MAJOR && minor == LANCE_V20_MINOR) &&
+        !(major == PA_LANCE_MAJOR && (minor == 1 || minor == 2))) {
         st = pa_fail(PA_ERR_UNSUPPORTED,
-                     "%s: Lance file format version %u.%u; partifact reads version 2.1",
+                     "%s: Lance file format version %u.%u; partifact reads versions 2.0 (written "
+                     "as 0.3), 2.1 and 2.2",
                      path, major, minor);
         goto fail;
     }
+    r->major = major;
+    r->minor = minor;
     if (cms > cmo_start || cmo_start > gbo_start || gbo_start > footer_off ||
         (uint64_t)ncols * 16 > gbo_start - cmo_start ||
         (uint64_t)ngb * 16 > footer_off - gbo_start || ngb == 0) {
@@ -532,30 +997,12 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
         if (!schema)
             st = PA_ERR_NOMEM;
         else if ((st = rd(r, schema, (size_t)r->gbuf_size[0], r->gbuf_off[0])) == PA_OK)
-            st = parse_schema(r, schema, (size_t)r->gbuf_size[0], &fields, &num_fields);
+            st = parse_schema(r, schema, (size_t)r->gbuf_size[0], ncols);
         free(schema);
     }
-    if (st == PA_OK && num_fields != ncols)
-        st = pa_fail(PA_ERR_FORMAT, "%s: the schema has %zu columns but the footer says %u",
-                     path, num_fields, ncols);
-    if (st == PA_OK) {
-        r->cols = pa_calloc(ncols, sizeof *r->cols, "columns");
-        if (!r->cols)
-            st = PA_ERR_NOMEM;
-        else {
-            r->num_cols = ncols;
-            for (size_t i = 0; i < ncols; i++) {
-                col_info *c = &r->cols[i];
-                c->field = fields[i];
-                fields[i].name = NULL; /* ownership moves to the column */
-                c->row_bytes = pa_type_row_bytes(c->field.type, c->field.dim);
-                c->item_bits = pa_type_item_bits(c->field.type);
-            }
-            st = parse_columns(r, region, cms, cmo, cms);
-        }
-    }
+    if (st == PA_OK)
+        st = parse_columns(r, region, cms, cmo, cms);
     free(cmo);
-    pa_fields_free(fields, num_fields);
     if (st != PA_OK)
         goto fail;
     free(region);
@@ -567,7 +1014,8 @@ fail:
     return st;
 }
 
-/* Loads and validates a mini-block page's chunk table (2 bytes per chunk) once. */
+/* Loads and validates a mini-block page's chunk table (2 bytes per chunk; 4 in 2.2 pages with
+ * large chunks) once. */
 static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_table **out)
 {
     page_info *p = &r->cols[ci].pages[pi];
@@ -578,18 +1026,20 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
     }
     pthread_mutex_lock(&r->lock);
     pa_status st = PA_OK;
+    uint8_t *raw = NULL;
     t = atomic_load(&p->chunks);
     if (t)
         goto done;
-    if (p->meta_size % 2 != 0 || p->meta_size == 0) {
+    unsigned wb = p->large_chunk ? 4 : 2;
+    if (p->meta_size % wb != 0 || p->meta_size == 0) {
         st = pa_fail(PA_ERR_FORMAT,
-                     "%s: page %zu of column %zu: chunk table of %llu bytes (expected 2 bytes "
+                     "%s: page %zu of column %zu: chunk table of %llu bytes (expected %u bytes "
                      "per chunk)",
-                     r->name, pi, ci, (unsigned long long)p->meta_size);
+                     r->name, pi, ci, (unsigned long long)p->meta_size, wb);
         goto done;
     }
-    size_t n = (size_t)(p->meta_size / 2);
-    uint8_t *raw = pa_malloc((size_t)p->meta_size, "chunk table");
+    size_t n = (size_t)(p->meta_size / wb);
+    raw = pa_malloc((size_t)p->meta_size, "chunk table");
     t = pa_calloc(1, sizeof *t, "chunk table");
     if (t) {
         t->first_value = pa_calloc(n + 1, sizeof *t->first_value, "chunk table");
@@ -604,7 +1054,7 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
     t->n = n;
     uint64_t values = 0, bytes = 0;
     for (size_t k = 0; k < n; k++) {
-        uint16_t word = pa_ld16(raw + 2 * k);
+        uint32_t word = wb == 4 ? pa_ld32(raw + 4 * k) : pa_ld16(raw + 2 * k);
         unsigned log = word & 0x0F;
         uint64_t chunk_bytes = ((uint64_t)(word >> 4) + 1) * MINIBLOCK_ALIGN;
         uint64_t nv;
@@ -643,11 +1093,9 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
                      (unsigned long long)p->num_rows, (unsigned long long)p->data_size);
         goto fail;
     }
-    free(raw);
     atomic_store(&p->chunks, t);
     goto done;
 fail:
-    free(raw);
     if (t) {
         free(t->first_value);
         free(t->byte_off);
@@ -655,32 +1103,260 @@ fail:
     }
     t = NULL;
 done:
+    free(raw);
     pthread_mutex_unlock(&r->lock);
     *out = t;
     return st;
 }
 
-/* Decodes values [from, to) of one mini-block chunk (holding nv values) into out. */
+/* The failure for a null row met by a read that has no validity output. */
+static pa_status null_row(const pa_lance_reader *r, size_t ci, uint64_t row)
+{
+    return pa_fail(PA_ERR_UNSUPPORTED,
+                   "%s: row %llu of column %zu (\"%s\") is null; this read needs a value in "
+                   "every row",
+                   r->name, (unsigned long long)row, ci, r->cols[ci].field.name);
+}
+
+/* Decodes the definition levels [from, to) of a mini-block chunk (nv levels in def, def_size
+ * bytes) into valid (1: a value, 0: null). */
+static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
+                            const uint8_t *def, uint64_t def_size, uint64_t nv, uint64_t from,
+                            uint64_t to, uint8_t *valid)
+{
+    const page_info *p = &r->cols[ci].pages[pi];
+    if (p->def_raw) {
+        if (def_size < 2 * nv)
+            goto bad;
+        for (uint64_t i = from; i < to; i++)
+            valid[i - from] = pa_ld16(def + 2 * i) == 0;
+        return PA_OK;
+    }
+    uint16_t lv[FASTLANES_BLOCK];
+    if (p->def_rle) {
+        /* u64 size of the run values, the u16 values, then one u8 length per run */
+        uint64_t vb = def_size >= 8 ? pa_ld64(def) : UINT64_MAX;
+        if (vb % 2 || vb > def_size - 8 || vb / 2 > def_size - 8 - vb)
+            goto bad;
+        uint64_t runs = vb / 2, at = 0;
+        const uint8_t *len = def + 8 + vb;
+        for (uint64_t k2 = 0; k2 < runs && at < to; k2++) {
+            bool ok = pa_ld16(def + 8 + 2 * k2) == 0;
+            for (uint64_t i = PA_MAX(at, from); i < PA_MIN(at + len[k2], to); i++)
+                valid[i - from] = ok;
+            at += len[k2];
+        }
+        if (at < to)
+            goto bad;
+        return PA_OK;
+    }
+    if (p->def_inline) {
+        uint64_t off = 0;
+        for (uint64_t b = 0; b * FASTLANES_BLOCK < nv && b * FASTLANES_BLOCK < to; b++) {
+            unsigned w = off + 2 <= def_size ? pa_ld16(def + off) : 17;
+            uint64_t bb = (uint64_t)FASTLANES_BLOCK * PA_MIN(w, 16u) / 8;
+            if (w > 16 || off + 2 + bb > def_size)
+                goto bad;
+            if ((b + 1) * FASTLANES_BLOCK > from) {
+                pa_fastlanes_unpack(16, w, def + off + 2, lv);
+                uint64_t lo = PA_MAX(from, b * FASTLANES_BLOCK);
+                uint64_t hi = PA_MIN(to, (b + 1) * FASTLANES_BLOCK);
+                for (uint64_t i = lo; i < hi; i++)
+                    valid[i - from] = lv[i - b * FASTLANES_BLOCK] == 0;
+            }
+            off += 2 + bb;
+        }
+        return PA_OK;
+    }
+    /* out-of-line: whole blocks packed; a short last block packed in a whole block, or raw
+     * u16 when that is smaller (told apart by the buffer's length) */
+    uint64_t block_bytes = FASTLANES_BLOCK * p->def_width / 8;
+    uint64_t whole = nv / FASTLANES_BLOCK, tail = nv % FASTLANES_BLOCK;
+    bool raw_tail = tail && def_size == whole * block_bytes + 2 * tail;
+    if (!raw_tail && def_size < (whole + (tail != 0)) * block_bytes)
+        goto bad;
+    for (uint64_t b = from / FASTLANES_BLOCK; b * FASTLANES_BLOCK < to; b++) {
+        const uint8_t *blk = def + b * block_bytes;
+        uint64_t lo = PA_MAX(from, b * FASTLANES_BLOCK), hi = PA_MIN(to, (b + 1) * FASTLANES_BLOCK);
+        if (b == whole && raw_tail) {
+            for (uint64_t i = lo; i < hi; i++)
+                valid[i - from] = pa_ld16(blk + 2 * (i - b * FASTLANES_BLOCK)) == 0;
+            continue;
+        }
+        pa_fastlanes_unpack(16, p->def_width, blk, lv);
+        for (uint64_t i = lo; i < hi; i++)
+            valid[i - from] = lv[i - b * FASTLANES_BLOCK] == 0;
+    }
+    return PA_OK;
+bad:
+    return pa_fail(PA_ERR_FORMAT,
+                   "%s: chunk %zu of page %zu of column %zu: %llu bytes of null flags "
+                   "(definition levels) for %llu values are too few",
+                   r->name, k, pi, ci, (unsigned long long)def_size, (unsigned long long)nv);
+}
+
+static pa_status decode_values(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
+                               const uint8_t *vals, uint64_t size, const uint8_t *lens,
+                               uint64_t size2, uint64_t nv, uint64_t from, uint64_t to,
+                               uint8_t *out, const uint8_t *valid);
+
+/* Decompresses a General buffer: lz4 (scheme 1: u32 size, then an LZ4 block) or zstd (scheme
+ * 2: u64 size, then a zstd frame; or a bare frame) into a fresh buffer of at most cap bytes. */
+static pa_status decompress_general(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
+                                    int scheme, const uint8_t *src, uint64_t n, uint64_t cap,
+                                    uint8_t **out, uint64_t *out_n)
+{
+    bool zstd = scheme == 2;
+    unsigned pre = zstd ? (n >= 4 && pa_ld32(src) == ZSTD_MAGICNUMBER ? 0 : 8) : 4;
+    uint64_t want = n < pre ? UINT64_MAX : pre == 8 ? pa_ld64(src) : pre == 4 ? pa_ld32(src) : 0;
+    if (zstd && pre == 0) {
+        unsigned long long fs = ZSTD_getFrameContentSize(src, (size_t)n);
+        want = fs == ZSTD_CONTENTSIZE_UNKNOWN || fs == ZSTD_CONTENTSIZE_ERROR ? UINT64_MAX : fs;
+    }
+    if (want > cap || n > INT32_MAX)
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: chunk %zu of page %zu of column %zu: %s buffer of %llu bytes claims "
+                       "%llu bytes of values, more than the chunk's %llu",
+                       r->name, k, pi, ci, zstd ? "zstd" : "lz4", (unsigned long long)n,
+                       (unsigned long long)want, (unsigned long long)cap);
+    uint8_t *dst = pa_malloc((size_t)want + 1, "decompressed chunk");
+    if (!dst)
+        return PA_ERR_NOMEM;
+    bool ok;
+    if (zstd) {
+        size_t got = ZSTD_decompress(dst, (size_t)want, src + pre, (size_t)(n - pre));
+        ok = !ZSTD_isError(got) && got == want;
+    } else {
+        int got = LZ4_decompress_safe((const char *)src + pre, (char *)dst, (int)(n - pre),
+                                      (int)want);
+        ok = got >= 0 && (uint64_t)got == want;
+    }
+    if (!ok) {
+        free(dst);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: chunk %zu of page %zu of column %zu: the %s buffer of %llu bytes does "
+                       "not decompress to its %llu bytes",
+                       r->name, k, pi, ci, zstd ? "zstd" : "lz4", (unsigned long long)n,
+                       (unsigned long long)want);
+    }
+    *out = dst;
+    *out_n = want;
+    return PA_OK;
+}
+
+/* Decodes values [from, to) of one mini-block chunk (holding nv values) into out, and their
+ * null flags into valid (NULL: a null is an error; first_row names it). Chunk header: u16
+ * number of levels, u16 size of the def levels (when the page has them), then the size of
+ * the value buffer (u16; u32 with large chunks), padded to 8 bytes; then each buffer padded
+ * to 8 bytes. */
 static pa_status decode_chunk(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
                               const uint8_t *chunk, uint64_t chunk_bytes, uint64_t nv,
-                              uint64_t from, uint64_t to, uint8_t *out)
+                              uint64_t from, uint64_t to, uint8_t *out, uint8_t *valid,
+                              uint64_t first_row)
 {
     const col_info *c = &r->cols[ci];
     const page_info *p = &c->pages[pi];
-    if (chunk_bytes < 8 || pa_ld16(chunk) != 0)
+    bool has_def = p->def_width || p->def_raw || p->def_inline || p->def_rle;
+    unsigned nb = p->enc == ENC_RLE ? 2 : 1, sw = p->large_chunk ? 4 : 2;
+    uint64_t hdr = 2 + (has_def ? 2 : 0) + (uint64_t)nb * sw;
+    hdr = (hdr + MINIBLOCK_ALIGN - 1) / MINIBLOCK_ALIGN * MINIBLOCK_ALIGN;
+    uint64_t levels = chunk_bytes >= 2 ? pa_ld16(chunk) : 0;
+    if (chunk_bytes < hdr || levels != (has_def ? nv : 0))
         return pa_fail(PA_ERR_FORMAT,
-                       "%s: chunk %zu of page %zu of column %zu: header says %u rep/def levels, "
-                       "expected none",
-                       r->name, k, pi, ci, chunk_bytes >= 2 ? pa_ld16(chunk) : 0);
-    uint64_t size = pa_ld16(chunk + 2);
-    if (8 + size > chunk_bytes)
+                       "%s: chunk %zu of page %zu of column %zu: header says %llu rep/def levels, "
+                       "expected %llu",
+                       r->name, k, pi, ci, (unsigned long long)levels,
+                       (unsigned long long)(has_def ? nv : 0));
+    uint64_t def_size = has_def ? pa_ld16(chunk + 2) : 0;
+    const uint8_t *szp = chunk + 2 + (has_def ? 2 : 0);
+    uint64_t size = sw == 4 ? pa_ld32(szp) : pa_ld16(szp);
+    uint64_t size2 = nb == 2 ? (sw == 4 ? pa_ld32(szp + 4) : pa_ld16(szp + 2)) : 0;
+    uint64_t def_pad = (def_size + MINIBLOCK_ALIGN - 1) / MINIBLOCK_ALIGN * MINIBLOCK_ALIGN;
+    uint64_t size_pad = (size + MINIBLOCK_ALIGN - 1) / MINIBLOCK_ALIGN * MINIBLOCK_ALIGN;
+    if (hdr + def_pad + (nb == 2 ? size_pad + size2 : size) > chunk_bytes) {
+        char defs[64] = "";
+        if (has_def)
+            snprintf(defs, sizeof defs, "null flags of %llu bytes and ",
+                     (unsigned long long)def_size);
         return pa_fail(PA_ERR_FORMAT,
-                       "%s: chunk %zu of page %zu of column %zu: value buffer of %llu bytes does "
-                       "not fit in the %llu-byte chunk",
-                       r->name, k, pi, ci, (unsigned long long)size,
+                       "%s: chunk %zu of page %zu of column %zu: %svalue buffer of %llu bytes "
+                       "does not fit in the %llu-byte chunk",
+                       r->name, k, pi, ci, defs, (unsigned long long)size,
                        (unsigned long long)chunk_bytes);
-    const uint8_t *vals = chunk + 8;
-    if (p->enc == ENC_FLAT) {
+    }
+    const uint8_t *def = chunk + hdr, *vals = chunk + hdr + def_pad;
+    uint8_t ones[256];
+    pa_status st;
+    if (has_def) {
+        /* null flags first, in pieces when there is no caller buffer for them */
+        for (uint64_t a = from; a < to; a += sizeof ones) {
+            uint64_t b = PA_MIN(to, a + sizeof ones);
+            uint8_t *v = valid ? valid + (a - from) : ones;
+            if ((st = decode_def(r, ci, pi, k, def, def_size, nv, a, b, v)) != PA_OK)
+                return st;
+            for (uint64_t i = a; !valid && i < b; i++)
+                if (!v[i - a])
+                    return null_row(r, ci, first_row + (i - from));
+        }
+    } else if (valid) {
+        memset(valid, 1, (size_t)(to - from));
+    }
+    const uint8_t *lens = vals + size_pad; /* RLE run lengths: the second buffer */
+    uint8_t *dec = NULL;
+    if (p->general) {
+        /* General: the first value buffer is lz4 or zstd compressed; it decompresses to at most
+         * the chunk's values (a bit-packed chunk: its width word and 1024 values) */
+        uint64_t cap = nv * c->row_bytes + 8 + FASTLANES_BLOCK * 8;
+        if ((st = decompress_general(r, ci, pi, k, p->general, vals, size, cap, &dec, &size)) !=
+            PA_OK)
+            return st;
+        vals = dec;
+    }
+    st = decode_values(r, ci, pi, k, vals, size, lens, size2, nv, from, to, out, valid);
+    free(dec);
+    return st;
+}
+
+/* Decodes values [from, to) of a chunk's value buffer (size bytes; for RLE the run lengths in
+ * lens, size2 of them) into out, zeroing null rows (valid). */
+static pa_status decode_values(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
+                               const uint8_t *vals, uint64_t size, const uint8_t *lens,
+                               uint64_t size2, uint64_t nv, uint64_t from, uint64_t to,
+                               uint8_t *out, const uint8_t *valid)
+{
+    const col_info *c = &r->cols[ci];
+    const page_info *p = &c->pages[pi];
+    if (p->enc == ENC_RLE) {
+        /* run values (size bytes), then one u8 length per run (size2 bytes) */
+        uint64_t vb = c->row_bytes, runs = size / vb, at = 0;
+        if (size % vb || size2 < runs)
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: chunk %zu of page %zu of column %zu: %llu bytes of run values and "
+                           "%llu run lengths do not match",
+                           r->name, k, pi, ci, (unsigned long long)size,
+                           (unsigned long long)size2);
+        for (uint64_t q = 0; q < runs && at < to; q++) {
+            for (uint64_t i = PA_MAX(at, from); i < PA_MIN(at + lens[q], to); i++)
+                memcpy(out + (i - from) * vb, vals + q * vb, (size_t)vb);
+            at += lens[q];
+        }
+        if (at < to)
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: chunk %zu of page %zu of column %zu: runs cover %llu of its %llu "
+                           "values",
+                           r->name, k, pi, ci, (unsigned long long)at, (unsigned long long)nv);
+    } else if (p->enc == ENC_BSS) {
+        uint64_t vb = c->row_bytes;
+        if (size < nv * vb)
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: chunk %zu of page %zu of column %zu: %llu bytes of split streams "
+                           "for %llu values of %llu bytes",
+                           r->name, k, pi, ci, (unsigned long long)size, (unsigned long long)nv,
+                           (unsigned long long)vb);
+        for (uint64_t i = from; i < to; i++)
+            for (uint64_t q = 0; q < vb; q++)
+                out[(i - from) * vb + q] = vals[q * nv + i];
+    } else if (p->enc == ENC_FLAT) {
         if (size < nv * c->row_bytes)
             return pa_fail(PA_ERR_FORMAT,
                            "%s: chunk %zu of page %zu of column %zu: %llu bytes for %llu values "
@@ -688,26 +1364,32 @@ static pa_status decode_chunk(pa_lance_reader *r, size_t ci, size_t pi, size_t k
                            r->name, k, pi, ci, (unsigned long long)size,
                            (unsigned long long)nv, c->row_bytes);
         memcpy(out, vals + from * c->row_bytes, (size_t)((to - from) * c->row_bytes));
-        return PA_OK;
+    } else {
+        /* InlineBitpacking: one T-bit word with the bit width, then 1024 values packed. */
+        unsigned t = c->item_bits, tb = t / 8;
+        uint64_t width = size < tb ? UINT64_MAX : t == 64 ? pa_ld64(vals)
+                                               : t == 32 ? pa_ld32(vals)
+                                               : t == 16 ? pa_ld16(vals)
+                                                         : vals[0];
+        if (nv > FASTLANES_BLOCK || width > t || size < tb + FASTLANES_BLOCK * width / 8)
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: chunk %zu of page %zu of column %zu: bit-packed chunk of %llu "
+                           "bytes with bit width %llu for %llu %u-bit values is malformed",
+                           r->name, k, pi, ci, (unsigned long long)size,
+                           (unsigned long long)width, (unsigned long long)nv, t);
+        uint64_t tmp[FASTLANES_BLOCK];
+        pa_fastlanes_unpack(t, (unsigned)width, vals + tb, tmp);
+        memcpy(out, (uint8_t *)tmp + from * tb, (size_t)((to - from) * tb));
     }
-    /* InlineBitpacking: one T-bit word with the bit width, then 1024 values packed. */
-    unsigned t = c->item_bits, tb = t / 8;
-    uint64_t width = size < tb ? UINT64_MAX : t == 64 ? pa_ld64(vals) : pa_ld32(vals);
-    if (nv > 1024 || width > t || size < tb + 1024 * width / 8)
-        return pa_fail(PA_ERR_FORMAT,
-                       "%s: chunk %zu of page %zu of column %zu: bit-packed chunk of %llu bytes "
-                       "with bit width %llu for %llu %u-bit values is malformed",
-                       r->name, k, pi, ci, (unsigned long long)size, (unsigned long long)width,
-                       (unsigned long long)nv, t);
-    uint64_t tmp[1024];
-    pa_fastlanes_unpack(t, (unsigned)width, vals + tb, tmp);
-    memcpy(out, (uint8_t *)tmp + from * tb, (size_t)((to - from) * tb));
+    for (uint64_t i = 0; valid && i < to - from; i++) /* null rows read as zeros */
+        if (!valid[i])
+            memset(out + i * c->row_bytes, 0, c->row_bytes);
     return PA_OK;
 }
 
 /* Reads rows [s, e) of a mini-block page: the covering chunks in one read, then decodes. */
 static pa_status read_miniblock(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s,
-                                uint64_t e, uint8_t *out)
+                                uint64_t e, uint8_t *out, uint8_t *valid)
 {
     const col_info *c = &r->cols[ci];
     const page_info *p = &c->pages[pi];
@@ -728,12 +1410,11 @@ static pa_status read_miniblock(pa_lance_reader *r, size_t ci, size_t pi, uint64
     while (k1 < t->n && t->first_value[k1] < e)
         k1++;
     /* read chunks [k0, k1) in pieces of at most ~1 MiB */
-    const uint64_t max_read = 1u << 20;
     uint8_t *buf = NULL;
     size_t k = k0;
     while (k < k1 && st == PA_OK) {
         size_t kend = k + 1;
-        while (kend < k1 && t->byte_off[kend + 1] - t->byte_off[k] <= max_read)
+        while (kend < k1 && t->byte_off[kend + 1] - t->byte_off[k] <= READ_PIECE_BYTES)
             kend++;
         uint64_t nbytes = t->byte_off[kend] - t->byte_off[k];
         uint8_t *nb = pa_realloc(buf, (size_t)nbytes, "chunk read buffer");
@@ -749,7 +1430,9 @@ static pa_status read_miniblock(pa_lance_reader *r, size_t ci, size_t pi, uint64
             uint64_t from = PA_MAX(s, first) - first, to = PA_MIN(e, first + nv) - first;
             st = decode_chunk(r, ci, pi, j, buf + (t->byte_off[j] - t->byte_off[k]),
                               t->byte_off[j + 1] - t->byte_off[j], nv, from, to,
-                              out + (first + from - s) * c->row_bytes);
+                              out + (first + from - s) * c->row_bytes,
+                              valid ? valid + (first + from - s) : NULL,
+                              p->first_row + first + from);
         }
         k = kend;
     }
@@ -757,22 +1440,95 @@ static pa_status read_miniblock(pa_lance_reader *r, size_t ci, size_t pi, uint64
     return st;
 }
 
-/* Reads rows [offset, offset+n) of column col (see the header). */
-pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset,
-                               uint64_t num_rows, void *out)
+/* Reads rows [s, e) of a full-zip page whose rows carry a control word: pieces of whole rows,
+ * the def bits of each control word telling null rows. */
+static pa_status read_fullzip_ctrl(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s,
+                                   uint64_t e, uint8_t *out, uint8_t *valid)
+{
+    const col_info *c = &r->cols[ci];
+    const page_info *p = &c->pages[pi];
+    uint64_t stride = c->row_bytes + p->ctrl_bytes;
+    uint64_t per = PA_MAX((uint64_t)1, READ_PIECE_BYTES / stride);
+    uint8_t *buf = pa_malloc((size_t)(PA_MIN(per, e - s) * stride), "row read buffer");
+    if (!buf)
+        return PA_ERR_NOMEM;
+    pa_status st = PA_OK;
+    uint32_t mask = (uint32_t)((1u << p->def_bits) - 1);
+    for (uint64_t a = s; a < e && st == PA_OK; a += per) {
+        uint64_t b = PA_MIN(e, a + per);
+        if ((st = rd(r, buf, (size_t)((b - a) * stride), p->data_off + a * stride)) != PA_OK)
+            break;
+        for (uint64_t i = a; i < b; i++) {
+            const uint8_t *row = buf + (i - a) * stride;
+            uint32_t ctrl = 0;
+            for (unsigned q = 0; q < p->ctrl_bytes; q++)
+                ctrl |= (uint32_t)row[q] << (8 * q);
+            bool ok = (ctrl & mask) == 0;
+            uint8_t *dst = out + (i - s) * c->row_bytes;
+            if (!ok && !valid) {
+                st = null_row(r, ci, p->first_row + i);
+                break;
+            }
+            if (valid)
+                valid[i - s] = ok;
+            if (ok)
+                memcpy(dst, row + p->ctrl_bytes, c->row_bytes);
+            else
+                memset(dst, 0, c->row_bytes);
+        }
+    }
+    free(buf);
+    return st;
+}
+
+/* Reads rows [s, e) of a 2.0 page: the values, and the validity bits of those rows (Arrow
+ * order: bit i of byte i/8, 1 = a value). */
+static pa_status read_flat20(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s, uint64_t e,
+                             uint8_t *out, uint8_t *valid)
+{
+    const col_info *c = &r->cols[ci];
+    const page_info *p = &c->pages[pi];
+    pa_status st = rd(r, out, (size_t)((e - s) * c->row_bytes), p->data_off + s * c->row_bytes);
+    if (st != PA_OK || !p->meta_size) {
+        if (st == PA_OK && valid)
+            memset(valid, 1, (size_t)(e - s));
+        return st;
+    }
+    uint64_t b0 = s / 8, b1 = (e + 7) / 8;
+    uint8_t *bits = pa_malloc((size_t)(b1 - b0), "validity bitmap");
+    if (!bits)
+        return PA_ERR_NOMEM;
+    if ((st = rd(r, bits, (size_t)(b1 - b0), p->meta_off + b0)) == PA_OK) {
+        for (uint64_t i = s; i < e; i++) {
+            bool ok = (bits[i / 8 - b0] >> (i % 8)) & 1;
+            if (!ok && !valid) {
+                st = null_row(r, ci, p->first_row + i);
+                break;
+            }
+            if (valid)
+                valid[i - s] = ok;
+            if (!ok)
+                memset(out + (i - s) * c->row_bytes, 0, c->row_bytes);
+        }
+    }
+    free(bits);
+    return st;
+}
+
+/* Reads rows [offset, offset+n) of column col, with null flags into valid (may be NULL). */
+static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint64_t num_rows,
+                           void *out, uint8_t *valid)
 {
     if (col >= r->num_cols)
         return pa_fail(PA_ERR_RANGE, "%s: column %zu does not exist (the file has %zu)", r->name,
                        col, r->num_cols);
+    const col_info *c = &r->cols[col];
+    if (c->bad != PA_OK)
+        return pa_fail(c->bad, "%s", c->why);
     if (offset > r->num_rows || num_rows > r->num_rows - offset)
         return pa_fail(PA_ERR_RANGE, "%s: rows [%llu, %llu) are out of range: the file has %llu "
                        "rows", r->name, (unsigned long long)offset,
                        (unsigned long long)(offset + num_rows), (unsigned long long)r->num_rows);
-    const col_info *c = &r->cols[col];
-    if (c->field.type == PA_TYPE_OTHER)
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: column %zu (\"%s\") is of type \"%s\", which "
-                       "partifact does not read", r->name, col, c->field.name,
-                       pa_field_logical_type(&c->field));
     if (num_rows == 0)
         return PA_OK;
     size_t lo = 0, hi = c->num_pages;
@@ -790,11 +1546,31 @@ pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset,
         if (p->num_rows == 0)
             continue;
         uint64_t s = row - p->first_row, e = PA_MIN(end, p->first_row + p->num_rows) - p->first_row;
-        pa_status st;
-        if (p->fullzip)
-            st = rd(r, dst, (size_t)((e - s) * c->row_bytes), p->data_off + s * c->row_bytes);
-        else
-            st = read_miniblock(r, col, pi, s, e, dst);
+        uint8_t *v = valid ? valid + (row - offset) : NULL;
+        pa_status st = PA_OK;
+        switch (p->kind) {
+        case PK_FULLZIP:
+            if (p->ctrl_bytes)
+                st = read_fullzip_ctrl(r, col, pi, s, e, dst, v);
+            else if ((st = rd(r, dst, (size_t)((e - s) * c->row_bytes),
+                              p->data_off + s * c->row_bytes)) == PA_OK && v)
+                memset(v, 1, (size_t)(e - s));
+            break;
+        case PK_MINIBLOCK: st = read_miniblock(r, col, pi, s, e, dst, v); break;
+        case PK_FLAT20: st = read_flat20(r, col, pi, s, e, dst, v); break;
+        case PK_CONST:
+            for (uint64_t i = 0; i < e - s; i++)
+                memcpy(dst + i * c->row_bytes, p->constant, c->row_bytes);
+            if (v)
+                memset(v, 1, (size_t)(e - s));
+            break;
+        case PK_ALLNULL:
+            if (!v)
+                return null_row(r, col, p->first_row + s);
+            memset(v, 0, (size_t)(e - s));
+            memset(dst, 0, (size_t)((e - s) * c->row_bytes));
+            break;
+        }
         if (st != PA_OK)
             return st;
         dst += (e - s) * c->row_bytes;
@@ -803,25 +1579,69 @@ pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset,
     return PA_OK;
 }
 
+/* Reads rows [offset, offset+n) of column col (see the header). */
+pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset,
+                               uint64_t num_rows, void *out)
+{
+    return read_rows(r, col, offset, num_rows, out, NULL);
+}
+
+/* Reads rows with their null flags (see the header). */
+pa_status pa_lance_reader_read_valid(pa_lance_reader *r, size_t col, uint64_t offset,
+                                     uint64_t num_rows, void *out, uint8_t *valid)
+{
+    return read_rows(r, col, offset, num_rows, out, valid);
+}
+
 /* Describes page i of column col (layout, encoding, rows, bytes) for inspection tools. */
 pa_status pa_lance_reader_page(const pa_lance_reader *r, size_t col, size_t i,
                                pa_lance_page_info *out)
 {
-    if (col >= r->num_cols || i >= r->cols[col].num_pages)
+    if (col >= r->num_cols || i >= pa_lance_reader_num_pages(r, col))
         return pa_fail(PA_ERR_RANGE, "%s: page %zu of column %zu does not exist", r->name, i, col);
     const page_info *p = &r->cols[col].pages[i];
     out->first_row = p->first_row;
     out->num_rows = p->num_rows;
     out->offset = p->data_off;
-    out->bytes = p->data_size + (p->fullzip ? 0 : p->meta_size);
-    out->layout = p->fullzip ? "full-zip" : "mini-block";
-    out->encoding = p->enc == ENC_BITPACK ? "inline_bitpacking" : "flat";
+    out->bytes = p->data_size + (p->kind == PK_FULLZIP ? 0 : p->meta_size);
+    switch (p->kind) {
+    case PK_MINIBLOCK:
+        out->layout = p->large_chunk ? "mini-block (2.2 large chunks)" : "mini-block";
+        break;
+    case PK_FULLZIP: out->layout = "full-zip"; break;
+    case PK_FLAT20: out->layout = "2.0 array"; break;
+    case PK_CONST: out->layout = "constant"; break;
+    default: out->layout = "all-null"; break;
+    }
+    out->encoding = p->enc_name;
     return PA_OK;
 }
 
 size_t pa_lance_reader_num_pages(const pa_lance_reader *r, size_t col)
 {
-    return col < r->num_cols ? r->cols[col].num_pages : 0;
+    return col < r->num_cols && r->cols[col].bad == PA_OK ? r->cols[col].num_pages : 0;
+}
+
+const char *pa_lance_reader_logical_type(const pa_lance_reader *r, size_t col)
+{
+    return col < r->num_cols ? r->cols[col].logical : NULL;
+}
+
+size_t pa_lance_reader_row_bytes(const pa_lance_reader *r, size_t col)
+{
+    return col < r->num_cols ? r->cols[col].row_bytes : 0;
+}
+
+const char *pa_lance_reader_column_problem(const pa_lance_reader *r, size_t col)
+{
+    return col < r->num_cols ? r->cols[col].why : "no such column";
+}
+
+void pa_lance_reader_version(const pa_lance_reader *r, unsigned *major, unsigned *minor)
+{
+    bool v20 = r->major == LANCE_V20_MAJOR;
+    *major = v20 ? 2 : r->major;
+    *minor = v20 ? 0 : r->minor;
 }
 
 uint64_t pa_lance_reader_num_rows(const pa_lance_reader *r) { return r->num_rows; }
@@ -916,6 +1736,8 @@ void pa_lance_reader_free(pa_lance_reader *r)
         }
         free(c->pages);
         free((char *)c->field.name);
+        free(c->logical);
+        free(c->why);
     }
     for (size_t i = 0; i < r->num_meta; i++) {
         free(r->meta[i].key);
@@ -928,17 +1750,4 @@ void pa_lance_reader_free(pa_lance_reader *r)
     pthread_mutex_destroy(&r->lock);
     free(r->path);
     free(r);
-}
-
-/* The rows' validity (lance_internal.h). Every page this reader accepts has no nulls. */
-pa_status pa_lance_reader_read_validity(pa_lance_reader *r, size_t col, uint64_t offset,
-                                        uint64_t n, uint8_t *valid, bool *all_valid)
-{
-    (void)valid;
-    *all_valid = true;
-    if (col >= r->num_cols || offset > r->num_rows || n > r->num_rows - offset)
-        return pa_fail(PA_ERR_RANGE, "%s: validity of rows [%llu, %llu) of column %zu is out of "
-                       "range", r->name, (unsigned long long)offset,
-                       (unsigned long long)(offset + n), col);
-    return PA_OK;
 }

@@ -103,23 +103,3 @@ pa_status pa_parse_logical_type(const char *name, pa_type *type, uint32_t *dim)
                    "fixed_size_list:halffloat:N, fixed_size_list:double:N)",
                    name);
 }
-
-bool pa_type_is_list(pa_type t)
-{
-    return t == PA_TYPE_FSL_UINT8 || t == PA_TYPE_FSL_FLOAT32 || t == PA_TYPE_FSL_FLOAT16 ||
-           t == PA_TYPE_FSL_FLOAT64;
-}
-
-unsigned pa_type_item_bits(pa_type t)
-{
-    switch (t) {
-    case PA_TYPE_UINT64:
-    case PA_TYPE_FSL_FLOAT64: return 64;
-    case PA_TYPE_FSL_UINT8: return 8;
-    case PA_TYPE_FSL_FLOAT16: return 16;
-    case PA_TYPE_OTHER: return 0;
-    default: return 32;
-    }
-}
-
-bool pa_type_is_vector(pa_type t) { return pa_type_is_list(t); }

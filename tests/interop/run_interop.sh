@@ -2,6 +2,7 @@
 # Runs one interop test. Needs node and the pinned npm packages (make deps-node).
 #   run_interop.sh c-to-lancedb BUILD_DIR_BIN WORK
 #   run_interop.sh lancedb-to-c BUILD_DIR_BIN WORK
+#   run_interop.sh files BUILD_DIR_BIN WORK 0.37|0.39
 #   run_interop.sh bucket BUILD_DIR_BIN WORK PARTIFACT_CLI
 #   run_interop.sh index BUILD_DIR_BIN WORK PARTIFACT_CLI
 #   run_interop.sh dataset BUILD_DIR_BIN WORK PARTIFACT_CLI
@@ -18,6 +19,15 @@ case "$MODE" in
   c-to-lancedb)
     "$BIN/interop_write_dataset" "$WORK/c.lance" 1100000 || exit 1
     node check_dataset.mjs "$WORK" c 1100000 2> >(grep -v ' WARN ' >&2) ;;
+  files)
+    # $4: the LanceDB version (0.37: tests/interop, 2.1 by default; 0.39: lancedb-0.39, 2.2)
+    if [ "$4" = 0.39 ]; then DIR=lancedb-0.39; DEF=2.2; else DIR=.; DEF=2.1; fi
+    if [ ! -d "$HERE/$DIR/node_modules/@lancedb/lancedb" ]; then
+      echo "LanceDB $4 is not installed in $HERE/$DIR/node_modules: run 'make deps-node'" >&2
+      exit 1
+    fi
+    node lance_files.mjs "$DIR" "$WORK" 4000 2> >(grep -v ' WARN ' >&2) || exit 1
+    "$BIN/interop_read_lance_files" "$WORK" "$DEF" ;;
   lancedb-to-c)
     node make_tables.mjs "$WORK" 2> >(grep -v ' WARN ' >&2) || exit 1
     "$BIN/interop_read_lancedb" "$WORK" ;;

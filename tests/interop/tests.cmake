@@ -1,5 +1,5 @@
 # Interop with LanceDB itself (pinned @lancedb/lancedb from npm, installed by make deps-node).
-foreach(prog write_dataset read_lancedb wrap_bucket)
+foreach(prog write_dataset read_lancedb wrap_bucket read_lance_files)
   add_executable(interop_${prog} ${CMAKE_CURRENT_LIST_DIR}/${prog}.c)
   target_link_libraries(interop_${prog} PRIVATE partifact_static)
   set_target_properties(interop_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/interop)
@@ -37,6 +37,15 @@ add_test(NAME interop_table_commit_race COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_co
          $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/table-commit-race 5)
 set_tests_properties(interop_table_commit_kill interop_table_commit_race
                      PROPERTIES LABELS "interop;crash" TIMEOUT 600)
+
+# Data files in Lance file formats 2.0, 2.1 and 2.2 as LanceDB 0.37.1 and 0.39.0 write them
+# (columns of every type beside the vectors, nullable vectors, several fragments): partifact reads
+# every value of the columns it needs, and names the ones it does not read.
+foreach(ver 0.37 0.39)
+  add_test(NAME interop_lance_files_${ver} COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh files
+           ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-files-${ver} ${ver})
+  set_tests_properties(interop_lance_files_${ver} PROPERTIES LABELS interop TIMEOUT 600)
+endforeach()
 
 # Tables as LanceDB users make them (string, double, int64, timestamp, struct columns, deletes of
 # both deletion-file kinds, an update; float, halffloat and double vectors; formats 2.1 and 2.2,

@@ -20,3 +20,19 @@ export function columnValues(batch, name, dim = 1) {
   const start = c.offset + d.offset * dim;
   return c.values.subarray(start, start + d.length * dim);
 }
+
+// An Arrow fixed_size_list<child, dim> vector of n rows over the flat typed array data; with
+// valid(k) given, row k is null where it returns false.
+export function fixedSizeList(arrow, child, dim, n, data, valid) {
+  const c = arrow.makeData({type: child, length: n * dim, data});
+  const type = new arrow.FixedSizeList(dim, new arrow.Field('item', child, true));
+  const opts = {type, length: n, child: c};
+  if (valid) {
+    const bm = new Uint8Array(Math.ceil(n / 8));
+    let nulls = 0;
+    for (let k = 0; k < n; k++) if (valid(k)) bm[k >> 3] |= 1 << (k & 7); else nulls++;
+    opts.nullBitmap = bm;
+    opts.nullCount = nulls;
+  }
+  return arrow.makeVector(arrow.makeData(opts));
+}
