@@ -93,6 +93,7 @@ bench: bench-deps build
 	bench/finalize_bench.sh $(BUILD)
 	bench/index_bench.sh $(BUILD)
 	bench/kernels_bench.sh $(BUILD)
+	bench/table_bench.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

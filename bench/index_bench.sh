@@ -8,7 +8,7 @@
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 "$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
-HERE=$(cd "$(dirname "$0")" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/index}; DATASETS=${DATASETS:-"gen fashion"}
 NPROBES=${NPROBES:-1,5,10,20,50}; PLOT=${PLOT:-$HERE/index_bench.png}; K=10
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
@@ -16,19 +16,7 @@ peak() { awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$1"; }
 jget() { python3 -c "import json,sys;print(json.load(open(sys.argv[1]))$2)" "$1"; }
 results="$WORK/results.jsonl"; : > "$results"
 for ds in $DATASETS; do
-  case $ds in
-    gen)
-      base="$WORK/gen-1m-128.fvecs"; queries="$WORK/gen-queries.fvecs"; P=256; M=16
-      [ -f "$base" ] || "$PA" gen-vectors --out "$base" --rows 1000000 --dim 128 --clusters 1000 --seed 1 >/dev/null
-      [ -f "$queries" ] || "$PA" gen-vectors --out "$queries" --rows 1000 --dim 128 --clusters 1000 --seed 1 \
-                              --first-row 1000000 >/dev/null ;;
-    fashion)
-      base="$WORK/fashion-train.fvecs"; queries="$WORK/fashion-queries.fvecs"; P=256; M=16
-      if [ ! -f "$base" ]; then
-        /usr/bin/python3 "$HERE/fashion_mnist.py" "$base" "$WORK/fashion-test.fvecs"
-        head -c $(( 1000 * (4 + 784 * 4) )) "$WORK/fashion-test.fvecs" > "$queries"
-      fi ;;
-  esac
+  bench_dataset "$ds"
   gt="$WORK/$ds-gt.ivecs"
   [ -f "$gt" ] || "$PA" groundtruth --input "$base" --queries "$queries" -k $K --out "$gt" >/dev/null
   for run in $(seq 1 "$RUNS"); do

@@ -111,6 +111,10 @@ typedef struct pa_lance_write_options {
      * path and renamed into place by close, so that path shows the old file or the complete
      * new one, never a partial one. */
     int in_new_dir;
+    /* Nonzero: uint32 and uint64 columns in mini-block pages are written with InlineBitpacking
+     * (chunks of 1024 values at the bit width of the chunk's largest value), as LanceDB writes
+     * integer columns; 0: Flat. */
+    int bitpack;
 } pa_lance_write_options;
 
 enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };

@@ -131,7 +131,8 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
                      {PA_INDEX_COL_CODE, PA_TYPE_FSL_UINT8, model->num_sub_vectors}};
     /* pages of 1 MiB: the writer buffers one per column, outside the finalizers' budgets, and
      * the page size must not depend on the budget (every budget writes the same bytes) */
-    pa_lance_write_options lo = {.page_bytes = PA_INDEX_PAGE_BYTES, .in_new_dir = 1};
+    pa_lance_write_options lo = {.page_bytes = PA_INDEX_PAGE_BYTES, .in_new_dir = 1,
+                                 .bitpack = 1};
     st = pa_lance_writer_create(&w->aux, w->aux_path, f, 2, &lo);
     if (st != PA_OK) {
         pa_index_writer_free(w);

@@ -12,6 +12,11 @@
  *     the chunks; a chunk is a u16 level count (0: no rep/def), a u16 value-buffer size, padding
  *     to 8 bytes, the values (Flat), padding to 8 bytes. Chunks hold a power-of-two number of
  *     values (the last one excepted) and stay under 8 KiB.
+ *     With the bitpack option, uint32/uint64 chunks are InlineBitpacking instead, as LanceDB
+ *     writes integers: 1024 values per chunk (the last one padded with zeros to 1024), the
+ *     value buffer being one T-bit word with the bit width W of the chunk's largest value, then
+ *     the 1024 values FastLanes-packed at W bits (bitpack.c); padding bytes are 0xFE, as in
+ *     LanceDB's chunks, so that the chunks are byte for byte LanceDB's.
  *   - values of 256 bytes or more (vectors): a full-zip page — one buffer of the raw rows (no
  *     control words, since nothing is nullable).
  * Every buffer starts on a 64-byte boundary. */
@@ -28,6 +33,8 @@
 #define MINIBLOCK_MAX_BYTES (8 * 1024 - 6)
 #define MINIBLOCK_MAX_VALUES 4096
 #define STAGE_BYTES (256u << 10) /* mini-block pages are encoded through this much memory */
+#define BITPACK_LOG_CHUNK 10     /* InlineBitpacking chunks hold 1024 values */
+#define BITPACK_FILL_BYTE 0xFE   /* what LanceDB pads those chunks with (Flat ones: zeros) */
 
 /* What close needs to remember about one written page. */
 typedef struct page_rec {
@@ -43,6 +50,7 @@ typedef struct col_state {
     size_t row_bytes;
     size_t item_bits;     /* bits of one scalar or list item */
     bool fullzip;
+    bool bitpack;         /* mini-block chunks are InlineBitpacking (see the file comment) */
     unsigned log_chunk;   /* mini-block: log2 of values per full chunk */
     uint8_t *buf;         /* rows waiting for the next page */
     uint64_t buf_rows;
@@ -121,6 +129,32 @@ static unsigned miniblock_log_chunk(size_t value_bytes)
     return log;
 }
 
+/* Bits needed by the largest of n values of t (32 or 64) bits at src: t minus the leading
+ * zeros of their OR. */
+static unsigned bit_width(const uint8_t *src, unsigned t, uint64_t n)
+{
+    uint64_t or = 0;
+    for (uint64_t i = 0; i < n; i++)
+        or |= t == 64 ? pa_ld64(src + 8 * i) : pa_ld32(src + 4 * i);
+    unsigned w = 0;
+    while (w < t && (or >> w) != 0)
+        w++;
+    return w;
+}
+
+/* Writes one InlineBitpacking value buffer to d: the bit width as a t-bit word, then the n
+ * (<= 1024) values at src padded with zeros to 1024 and FastLanes-packed at `width` bits. */
+static void bitpack_chunk(uint8_t *d, const uint8_t *src, unsigned t, unsigned width, uint64_t n)
+{
+    uint64_t vals[1024] = {0};
+    memcpy(vals, src, (size_t)n * t / 8);
+    if (t == 64)
+        pa_st64(d, width);
+    else
+        pa_st32(d, width);
+    pa_fastlanes_pack(t, width, vals, d + t / 8);
+}
+
 /* Appends a page record to the column. */
 static pa_status add_page(col_state *c, const page_rec *rec)
 {
@@ -161,11 +195,17 @@ static pa_status write_page(pa_lance_writer *w, col_state *c, const uint8_t *src
         }
         size_t fill = 0;
         uint64_t data_bytes = 0;
+        const uint8_t pad = c->bitpack ? BITPACK_FILL_BYTE : 0;
         st = PA_OK;
         for (uint64_t k = 0; k < nchunks && st == PA_OK; k++) {
             uint64_t first = k * per_chunk;
             uint64_t nvals = PA_MIN(per_chunk, n - first);
             size_t vbytes = (size_t)nvals * c->row_bytes;
+            unsigned width = 0;
+            if (c->bitpack) {
+                width = bit_width(src + first * c->row_bytes, c->item_bits, nvals);
+                vbytes = c->row_bytes + (size_t)1024 * width / 8;
+            }
             size_t chunk_bytes = 8 + (size_t)pa_align_up(vbytes, 8);
             if (fill + chunk_bytes > STAGE_BYTES) {
                 st = write_aligned(w, w->stage, fill, data_bytes ? 1 : PA_LANCE_ALIGN,
@@ -178,9 +218,12 @@ static pa_status write_page(pa_lance_writer *w, col_state *c, const uint8_t *src
             uint8_t *d = w->stage + fill;
             pa_st16(d, 0);                    /* no rep/def levels */
             pa_st16(d + 2, (uint16_t)vbytes); /* the one value buffer */
-            memset(d + 4, 0, 4);
-            memcpy(d + 8, src + first * c->row_bytes, vbytes);
-            memset(d + 8 + vbytes, 0, chunk_bytes - 8 - vbytes);
+            memset(d + 4, pad, 4);
+            if (c->bitpack)
+                bitpack_chunk(d + 8, src + first * c->row_bytes, c->item_bits, width, nvals);
+            else
+                memcpy(d + 8, src + first * c->row_bytes, vbytes);
+            memset(d + 8 + vbytes, pad, chunk_bytes - 8 - vbytes);
             fill += chunk_bytes;
             unsigned log = nvals == per_chunk ? c->log_chunk : 0;
             pa_st16(meta + 2 * k, (uint16_t)(((chunk_bytes / 8 - 1) << 4) | log));
@@ -286,7 +329,10 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
             return pa_fail(PA_ERR_INVALID, "%s: field \"%s\": %zu-byte values are too wide for "
                            "mini-block pages", path, fields[i].name, c->row_bytes);
         }
-        c->log_chunk = c->fullzip ? 0 : miniblock_log_chunk(c->row_bytes);
+        c->bitpack = opts && opts->bitpack && !c->fullzip &&
+                     (fields[i].type == PA_TYPE_UINT32 || fields[i].type == PA_TYPE_UINT64);
+        c->log_chunk = c->fullzip ? 0 : c->bitpack ? BITPACK_LOG_CHUNK
+                                                   : miniblock_log_chunk(c->row_bytes);
         c->page_rows = PA_MAX((uint64_t)1, page_bytes / c->row_bytes);
         if (!c->fullzip) /* whole chunks per page */
             c->page_rows = PA_MAX((uint64_t)1 << c->log_chunk,
@@ -443,6 +489,7 @@ static uint8_t *pack_page_layout(const col_state *c, uint64_t num_rows, size_t *
     Pa__Lancepb__CompressiveEncoding items = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
     Pa__Lancepb__FixedSizeList fsl = PA__LANCEPB__FIXED_SIZE_LIST__INIT;
     Pa__Lancepb__CompressiveEncoding value = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
+    Pa__Lancepb__InlineBitpacking ib = PA__LANCEPB__INLINE_BITPACKING__INIT;
     flat.bits_per_value = c->item_bits;
     if (c->field.type == PA_TYPE_FSL_UINT8 || c->field.type == PA_TYPE_FSL_FLOAT32) {
         items.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
@@ -451,6 +498,10 @@ static uint8_t *pack_page_layout(const col_state *c, uint64_t num_rows, size_t *
         fsl.values = &items;
         value.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST;
         value.fixed_size_list = &fsl;
+    } else if (c->bitpack) {
+        ib.uncompressed_bits_per_value = c->item_bits;
+        value.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING;
+        value.inline_bitpacking = &ib;
     } else {
         value.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
         value.flat = &flat;

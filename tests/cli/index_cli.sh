@@ -41,6 +41,14 @@ expect_err 2 "which need 105792 bytes to merge, sort and write, and the read buf
 expect_exit 1 sh -c "ls '$T' | grep -e small -e partial -e spill"
 expect_exit 0 "$PA" lance-info "$T/idx/auxiliary.idx"
 expect_out 'storage_metadata'
+# _rowid in InlineBitpacking pages as LanceDB writes it (1 MiB pages: 20000 rows, one page),
+# the codes Flat
+expect_exit 0 "$PA" lance-info --pages "$T/idx/auxiliary.idx"
+expect_out 'page 0: rows [0, 20000) mini-block/inline_bitpacking'
+cp "$T/out" "$T/aux-pages.txt"
+expect_exit 0 grep -qx '    page 0: rows \[0, 20000) mini-block/inline_bitpacking at byte .*' "$T/aux-pages.txt"
+expect_exit 0 sh -c "grep -A1 '^  __pq_code' '$T/aux-pages.txt' | grep -q 'mini-block/flat'"
+expect_exit 0 sh -c "[ \$(grep -c inline_bitpacking '$T/aux-pages.txt') -eq 1 ]"
 expect_exit 0 "$PA" index-info "$T/idx" --json
 expect_out '"type":"IVF_PQ","metric":"l2","dimension":32,"partitions":16,"sub_vectors":8,"num_bits":8,"rows":20000'
 

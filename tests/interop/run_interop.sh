@@ -49,7 +49,11 @@ case "$MODE" in
     "$PA" search --index "$D" --queries "$WORK/q.fvecs" -k 10 --nprobes 8 --groundtruth "$WORK/lancedb.ivecs" --json > "$WORK/search.json" || exit 1
     cat "$WORK/search.json"
     r=$(sed -n 's/.*"recall":\([0-9.]*\).*/\1/p' "$WORK/search.json")
-    awk "BEGIN{exit !($r >= 0.9)}" || { echo "partifact agrees with LanceDB on only $r of the top 10" >&2; exit 1; } ;;
+    awk "BEGIN{exit !($r >= 0.9)}" || { echo "partifact agrees with LanceDB on only $r of the top 10" >&2; exit 1; }
+    # _rowid as LanceDB writes it: partifact's writer re-encodes LanceDB's _rowid column into
+    # the same InlineBitpacking chunks, byte for byte; partifact's own index has such pages
+    "$PA" build --input "$WORK/base.fvecs" --out "$WORK/pa-idx" --partitions 8 --sub-vectors 4 >/dev/null || exit 1
+    "$BIN/interop_rowid_bytes" "$D/auxiliary.idx" "$WORK/pa-idx/auxiliary.idx" "$WORK/rowid.lance" ;;
   dataset)
     # A LanceDB table in 3 fragments as partifact's input: build, exact ground truth and search
     # with refine, all by row address. Ground truth as .ivecs is refused (addresses need 64

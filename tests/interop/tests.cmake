@@ -1,9 +1,10 @@
 # Interop with LanceDB itself (pinned @lancedb/lancedb from npm, installed by make deps-node).
-foreach(prog write_dataset read_lancedb wrap_bucket read_lance_files)
+foreach(prog write_dataset read_lancedb wrap_bucket read_lance_files rowid_bytes)
   add_executable(interop_${prog} ${CMAKE_CURRENT_LIST_DIR}/${prog}.c)
   target_link_libraries(interop_${prog} PRIVATE partifact_static)
   set_target_properties(interop_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/interop)
 endforeach()
+target_include_directories(interop_rowid_bytes PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_BINARY_DIR}/proto)
 add_test(NAME interop_c_to_lancedb COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh c-to-lancedb
          ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-c2l)
 add_test(NAME interop_lancedb_to_c COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh lancedb-to-c

@@ -254,6 +254,88 @@ static void test_write_pages_and_checksum(void)
     free(codes);
 }
 
+/* The bitpack option: uint32/uint64 mini-block pages are InlineBitpacking, other columns stay
+ * Flat; the values read back byte for byte across chunks of every bit width (0, small, 33, the
+ * full width), pages that end in a short chunk, and reads that straddle chunks and pages; a
+ * chunk's value buffer is the width as a T-bit word, then 1024 values packed at that width. */
+static void test_bitpack_pages(void)
+{
+    const char *p = tpath("bitpack.lance");
+    pa_field f3[] = {{"id", PA_TYPE_UINT64, 1}, {"part", PA_TYPE_UINT32, 1},
+                     {"code", PA_TYPE_FSL_UINT8, 16}};
+    enum { N = 70000 };
+    uint64_t *ids = malloc(N * 8);
+    uint32_t *parts = malloc(N * 4);
+    uint8_t *codes = malloc(N * 16);
+    for (uint64_t i = 0; i < N; i++) {
+        uint64_t chunk = i / 1024; /* chunk k's values need about k bits (mod 66) */
+        unsigned bits = (unsigned)(chunk % 66);
+        uint64_t v = bits == 0 ? 0 : bits >= 64 ? ~0ull - (i & 7) : ((1ull << bits) - 1) & rnd();
+        if (bits == 33 && i % 1024 == 5)
+            v = 1ull << 32;             /* exactly 33 bits */
+        ids[i] = v;
+        parts[i] = (uint32_t)(chunk % 3 == 0 ? 0 : chunk % 3 == 1 ? i % 300 : rnd());
+        for (int j = 0; j < 16; j++)
+            codes[i * 16 + j] = (uint8_t)(i ^ (uint64_t)j);
+    }
+    pa_lance_write_options o = {.page_bytes = 64 * 1024, .bitpack = 1};
+    pa_lance_writer *w;
+    CHECK_OK(pa_lance_writer_create(&w, p, f3, 3, &o));
+    const void *c0[] = {ids, parts, codes};
+    const void *c1[] = {ids + 20000, parts + 20000, codes + 20000 * 16};
+    const void *c2[] = {ids + 20777, parts + 20777, codes + 20777 * 16};
+    CHECK_OK(pa_lance_writer_append(w, c0, 20000));
+    CHECK_OK(pa_lance_writer_write_pages(w, c1, 777));  /* a page of one short chunk */
+    CHECK_OK(pa_lance_writer_append(w, c2, N - 20777));
+    CHECK_OK(pa_lance_writer_close(w));
+    pa_lance_writer_free(w);
+    pa_lance_reader *r;
+    CHECK_OK(pa_lance_reader_open(&r, p));
+    if (!r)
+        return;
+    static const char *const want[] = {"inline_bitpacking", "inline_bitpacking", "flat"};
+    for (size_t c = 0; c < 3; c++) {
+        CHECK(pa_lance_reader_num_pages(r, c) > 3);
+        for (size_t k = 0; k < pa_lance_reader_num_pages(r, c); k++) {
+            pa_lance_page_info pi;
+            CHECK_OK(pa_lance_reader_page(r, c, k, &pi));
+            CHECK(!strcmp(pi.layout, "mini-block") && !strcmp(pi.encoding, want[c]));
+        }
+    }
+    uint64_t *ids2 = malloc(N * 8);
+    uint32_t *parts2 = malloc(N * 4);
+    uint8_t *codes2 = malloc(N * 16);
+    CHECK_OK(pa_lance_reader_read(r, 0, 0, N, ids2));
+    CHECK_OK(pa_lance_reader_read(r, 1, 0, N, parts2));
+    CHECK_OK(pa_lance_reader_read(r, 2, 0, N, codes2));
+    CHECK(!memcmp(ids, ids2, N * 8) && !memcmp(parts, parts2, N * 4) &&
+          !memcmp(codes, codes2, N * 16));
+    int bad = 0;
+    for (int t = 0; t < 200; t++) {
+        uint64_t off = rnd() % N, n = 1 + rnd() % PA_MIN(N - off, 5000);
+        bad += pa_lance_reader_read(r, 0, off, n, ids2) != PA_OK ||
+               memcmp(ids + off, ids2, n * 8) != 0;
+        bad += pa_lance_reader_read(r, 1, off, n, parts2) != PA_OK ||
+               memcmp(parts + off, parts2, n * 4) != 0;
+    }
+    CHECK(bad == 0);
+    /* the first page of "id" (chunk 0: all zeros, width 0; chunk 1: width 1): its first chunk
+     * is the 8-byte header (no levels, an 8-byte value buffer), then the width word 0 */
+    pa_lance_page_info pi;
+    CHECK_OK(pa_lance_reader_page(r, 0, 0, &pi));
+    pa_lance_reader_free(r);
+    FILE *f = fopen(p, "rb");
+    uint8_t head[24];
+    CHECK(f && fseek(f, (long)pi.offset, SEEK_SET) == 0 && fread(head, 1, 24, f) == 24);
+    if (f)
+        fclose(f);
+    CHECK(pa_ld16(head) == 0 && pa_ld16(head + 2) == 8 && pa_ld64(head + 8) == 0);
+    CHECK(head[4] == 0xFE && head[7] == 0xFE); /* LanceDB's fill byte */
+    /* chunk 1 (width 1): header, width word 1, then 1024 bits */
+    CHECK(pa_ld16(head + 16) == 0 && pa_ld16(head + 18) == 8 + 128);
+    free(ids), free(parts), free(codes), free(ids2), free(parts2), free(codes2);
+}
+
 static void test_empty_file(void)
 {
     pa_lance_writer *w;
@@ -703,6 +785,7 @@ int main(void)
     test_round_trip();
     test_empty_file();
     test_write_pages_and_checksum();
+    test_bitpack_pages();
     test_writer_errors();
     test_crafted_pages();
     test_bad_files();
