@@ -69,10 +69,14 @@ typedef enum pa_type {
     PA_TYPE_UINT64 = 2,      /* Arrow uint64                                     */
     PA_TYPE_FLOAT32 = 3,     /* Arrow float                                      */
     PA_TYPE_FSL_UINT8 = 4,   /* Arrow fixed_size_list<uint8, dim> (e.g. PQ codes) */
-    PA_TYPE_FSL_FLOAT32 = 5  /* Arrow fixed_size_list<float, dim> (vectors)       */
+    PA_TYPE_FSL_FLOAT32 = 5, /* Arrow fixed_size_list<float, dim> (vectors)       */
+    PA_TYPE_FSL_FLOAT16 = 6, /* Arrow fixed_size_list<halffloat, dim> (read only)  */
+    PA_TYPE_FSL_FLOAT64 = 7, /* Arrow fixed_size_list<double, dim> (read only)     */
+    PA_TYPE_OTHER = 0        /* any other type in a schema read: parsed, not read  */
 } pa_type;
 
-/* A column of a schema. dim is the list size for the FSL types and must be 1 otherwise. */
+/* A column of a schema. dim is the list size for the FSL types and must be 1 otherwise.
+ * In a schema read from a file or dataset, a nested field's name is its path ("meta.a"). */
 typedef struct pa_field {
     const char *name;
     pa_type type;
@@ -240,18 +244,33 @@ PA_API void pa_lance_reader_free(pa_lance_reader *r);
 
 typedef struct pa_dataset pa_dataset;
 
-/* Opens the latest version of the dataset in directory path (reads its manifest). */
+/* Opens the latest version of the dataset in directory path (reads its manifest). Every
+ * column type is parsed (those partifact does not read are PA_TYPE_OTHER, never decoded);
+ * deletion files (both kinds) are applied; data and deletion files under the manifest's base
+ * paths (clones, branches) are found there; tables with stable row ids or reader feature
+ * flags partifact does not know are refused. */
 PA_API pa_status pa_dataset_open(pa_dataset **out, const char *path);
+/* Opens the given version (0: the latest); a version with no manifest is PA_ERR_RANGE. */
+PA_API pa_status pa_dataset_open_version(pa_dataset **out, const char *path, uint64_t version);
 
 PA_API uint64_t pa_dataset_version(const pa_dataset *ds);
+/* Live rows: the fragments' physical rows less the deleted ones. */
 PA_API uint64_t pa_dataset_num_rows(const pa_dataset *ds);
+/* Top-level fields; pa_dataset_field_type gives field i's logical type as the manifest
+ * records it ("string", "struct", "fixed_size_list:halffloat:8"). */
 PA_API size_t pa_dataset_num_fields(const pa_dataset *ds);
 PA_API pa_status pa_dataset_field(const pa_dataset *ds, size_t i, pa_field *out);
+PA_API const char *pa_dataset_field_type(const pa_dataset *ds, size_t i);
 PA_API size_t pa_dataset_num_fragments(const pa_dataset *ds);
 
 /* Fragment i: its id and physical row count. */
 PA_API pa_status pa_dataset_fragment(const pa_dataset *ds, size_t i, uint64_t *id,
                                      uint64_t *num_rows);
+/* Fragment i's deleted rows: how many, whether an offset is one, and the offset of its k-th
+ * (from 0) live row. */
+PA_API uint64_t pa_dataset_fragment_deleted(const pa_dataset *ds, size_t i);
+PA_API int pa_dataset_row_deleted(const pa_dataset *ds, size_t i, uint64_t offset);
+PA_API uint64_t pa_dataset_live_offset(const pa_dataset *ds, size_t i, uint64_t k);
 
 /* The data file (full path into path_buf) holding column `column` of fragment i, and the
  * column's index in that file: for reading a fragment directly with pa_lance_reader. */
@@ -270,11 +289,13 @@ PA_API pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds,
 PA_API uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows);
 
 /* The next batch: *values points at *num_rows rows of the column (row-major), *row_addrs at
- * their row addresses (fragment_id << 32 | offset in fragment). Both stay valid until the next
+ * their row addresses (fragment_id << 32 | offset in fragment); deleted rows are left out. Both stay valid until the next
  * call. *num_rows is 0 at the end. */
 PA_API pa_status pa_dataset_scan_next(pa_dataset_scan *scan, const void **values,
                                       const uint64_t **row_addrs, size_t *num_rows);
 
+/* Null vectors (rows of a nullable column that are null) the scan left out so far. */
+PA_API uint64_t pa_dataset_scan_nulls(const pa_dataset_scan *scan);
 PA_API void pa_dataset_scan_free(pa_dataset_scan *scan);
 
 /* Writes a new dataset (version 1) at path, which must not exist: in a new directory beside it,
@@ -638,10 +659,14 @@ PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
 typedef struct pa_vec_input_options {
     const char *column;   /* Lance datasets: the vector column (NULL: the only FSL column)   */
     int skip_invalid;     /* non-zero: rows with NaN/Inf are skipped and counted, not errors */
+    uint64_t version;     /* Lance datasets: the version to read (0: the latest)             */
 } pa_vec_input_options;
 
 /* Opens a vector file or dataset; the format comes from the extension (.fvecs, .bvecs,
- * .ivecs, .npy) or, for a directory, a Lance dataset. Only the header is read. */
+ * .ivecs, .npy) or, for a directory, a Lance dataset. Only the header is read. A dataset's
+ * vector column is a fixed-size list of float, halffloat, double (converted to float32 as
+ * read) or uint8; without opts->column the only one, else an error listing the candidates.
+ * Its deleted rows are never read: rows, samples and scans count only the live ones. */
 PA_API pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
                                    const pa_vec_input_options *opts);
 PA_API uint32_t pa_vec_input_dim(const pa_vec_input *in);
@@ -681,6 +706,9 @@ PA_API pa_status pa_vec_input_read_all(const char *path, const pa_vec_input_opti
                                        float **out, uint64_t *num_rows, uint32_t *dim);
 /* Rows skipped so far because of NaN/Inf (with skip_invalid). */
 PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
+/* Null vectors (a nullable Lance vector column's null rows) the stream since the last rewind
+ * left out; they are never sampled or indexed either. */
+PA_API uint64_t pa_vec_input_nulls(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);
 
 /* ------------------------------------------------------------------------------------------ */

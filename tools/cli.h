@@ -22,6 +22,11 @@ struct pa_cli_command {
 
 /* Prints "partifact <cmd>: <pa_last_error()>" and returns PA_CLI_EXIT_FAIL. */
 int pa_cli_fail(const char *cmd, pa_status st);
+/* --help text of the Lance table options (--column, --version) the vector readers share. */
+#define PA_CLI_TABLE_HELP                                                                    \
+    "A Lance table's vector column (fixed_size_list of float, halffloat, double or\n"         \
+    "uint8) is the only one, or --column NAME; --version N reads version N of the\n"          \
+    "table; deleted rows are never read.\n"
 /* Checks an output before the command's work (pa_output_check): 0, or the failure printed
  * and PA_CLI_EXIT_FAIL. inputs: the command's input paths (NULLs skipped). */
 int pa_cli_check_output(const char *cmd, const char *out, bool force, const char *dir_kind,

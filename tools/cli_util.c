@@ -14,8 +14,11 @@ int pa_cli_fail(const char *cmd, pa_status st)
     /* library messages often start with the stage ("search: ..."); do not say it twice */
     if (strncmp(msg, cmd, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ')
         msg += n + 2;
-    fprintf(stderr, "partifact %s: %s%s\n", cmd, msg[0] ? msg : pa_status_name(st),
-            st == PA_ERR_EXISTS ? " (--force replaces it)" : "");
+    /* a table with several vector columns: the library says to name one, the CLI says how */
+    const char *pick = "name the one to read", *end = msg + strlen(msg) - strlen(pick);
+    bool hint = strlen(msg) >= strlen(pick) && !strcmp(end, pick);
+    fprintf(stderr, "partifact %s: %s%s%s\n", cmd, msg[0] ? msg : pa_status_name(st),
+            st == PA_ERR_EXISTS ? " (--force replaces it)" : "", hint ? " with --column" : "");
     return PA_CLI_EXIT_FAIL;
 }
 

@@ -16,7 +16,7 @@ int pa_cmd_build(int argc, char **argv)
         {"metric", required_argument, 0, 'M'},       {"max-iters", required_argument, 0, 'I'},
         {"pq-iters", required_argument, 0, 'Q'},
         {"sample-rate", required_argument, 0, 'S'},  {"seed", required_argument, 0, 's'},
-        {"column", required_argument, 0, 'c'},       {"skip-invalid", no_argument, 0, 'k'},
+        {"column", required_argument, 0, 'c'},       {"version", required_argument, 0, 'V'},       {"skip-invalid", no_argument, 0, 'k'},
         {"buckets", required_argument, 0, 'b'},      {"memory", required_argument, 0, 'R'},
         {"accelerator", required_argument, 0, 'a'},  {"backend-path", required_argument, 0, 'P'},
         {"work-dir", required_argument, 0, 'w'},     {"keep-work", no_argument, 0, 'K'},
@@ -24,6 +24,7 @@ int pa_cmd_build(int argc, char **argv)
         {"commit", no_argument, 0, 'C'},             {"name", required_argument, 0, 'N'},
         {"replace", no_argument, 0, 'r'},            {"force", no_argument, 0, 'F'},
         {0, 0, 0, 0}};
+    uint64_t version = 0;
     const char *input = NULL, *out = NULL, *column = NULL;
     uint64_t parts = 0, subs = 0, iters = 10, pq_iters = 25, rate = 256, seed = 42, buckets = 0,
              memory = 256u << 20;
@@ -32,12 +33,13 @@ int pa_cmd_build(int argc, char **argv)
     pa_build_options bo = {0};
     bo.params.metric = PA_METRIC_L2;
     int c;
-    while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:kb:R:a:P:w:KjhCN:rF", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:V:kb:R:a:P:w:KjhCN:rF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
         case 'o': out = optarg; break;
         case 'c': column = optarg; break;
+        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
         case 'a': bo.accelerator = optarg; break;
         case 'P': bo.backend_path = optarg; break;
         case 'w': bo.work_dir = optarg; break;
@@ -65,7 +67,7 @@ int pa_cmd_build(int argc, char **argv)
                    "         [--sub-vectors M] [--metric l2|cosine|dot] [--max-iters 10]\n"
                    "         [--pq-iters 25] [--sample-rate 256] [--seed 42] [--memory 256MiB]\n"
                    "         [--buckets B]\n"
-                   "         [--accelerator NAME] [--backend-path DIR] [--column NAME]\n"
+                   "         [--accelerator NAME] [--backend-path DIR] [--column NAME] [--version N]\n"
                    "         [--skip-invalid] [--work-dir DIR] [--keep-work] [--force] [--json]\n"
                    "       partifact build --input T.lance --commit [--name NAME] [--replace]\n"
                    "         [--out INDEX] [options as above]\n"
@@ -78,7 +80,7 @@ int pa_cmd_build(int argc, char **argv)
                    "work directories a killed build left (partifact's marker, unlocked) are\n"
                    "removed too, and no other directory is written into or removed.\n"
                    PA_CLI_FORCE_HELP
-                   "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
+                   "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n" PA_CLI_TABLE_HELP
                    "--commit: the index goes into the Lance table T as its next version (see\n"
                    "partifact commit --help); --out then keeps a copy of it there.\n");
             return 0;
@@ -90,14 +92,22 @@ int pa_cmd_build(int argc, char **argv)
     }
     if (!input || (!out && !commit))
         return pa_cli_error("build", "--input and --out are required (see --help)");
+    if (version && commit)
+        return pa_cli_error("build", "--version and --commit exclude each other: an index is "
+                            "committed from the table's latest version");
     if ((name || replace) && !commit)
         return pa_cli_error("build", "--name and --replace need --commit");
     const char *inputs[] = {input, bo.backend_path};
     if (out && pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2))
         return PA_CLI_EXIT_FAIL;
-    pa_vec_input_options io = {.column = column, .skip_invalid = skip};
+    pa_vec_input_options io = {.column = column, .skip_invalid = skip, .version = version};
     pa_vec_input *in;
-    pa_status st = pa_vec_input_open(&in, input, &io);
+    pa_status st;
+    /* the table's own refusals (feature flags, a taken name) come before any reading */
+    if (commit && !(name && (!*name || strlen(name) >= 256)) &&
+        (st = pa_table_commit_check(input, column, name, replace)) != PA_OK)
+        return pa_cli_fail("build", st);
+    st = pa_vec_input_open(&in, input, &io);
     if (st != PA_OK)
         return pa_cli_fail("build", st);
     bo.params.num_partitions = (uint32_t)parts;
@@ -129,12 +139,12 @@ int pa_cmd_build(int argc, char **argv)
                ",\"ivf_iters\":%u,\"pq_iters\":%u,\"train_seconds\":%.3f,"
                "\"encode_seconds\":%.3f,\"finalize_seconds\":%.3f,\"seconds\":%.3f,"
                "\"artifact_bytes\":%" PRIu64 ",\"index_bytes\":%" PRIu64
-               ",\"sample_skipped_invalid\":%" PRIu64 "}\n",
+               ",\"null_vectors\":%" PRIu64 ",\"sample_skipped_invalid\":%" PRIu64 "}\n",
                s.encode.rows, s.encode.skipped_invalid, pa_vec_input_dim(in), s.num_partitions,
                s.num_sub_vectors, pa_metric_name(bo.params.metric), s.train.sample_rows,
                s.train.ivf_iters, s.train.pq_iters, s.train_seconds, s.encode.seconds,
                s.finalize.seconds, s.seconds, s.encode.bytes, s.finalize.index_bytes,
-               s.train.sample_skipped_invalid);
+               pa_vec_input_nulls(in), s.train.sample_skipped_invalid);
     } else {
         printf("built %s: %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s "
                "(train %.2f s, encode %.2f s, finalize %.2f s)\n",

@@ -15,15 +15,16 @@ int pa_cmd_encode(int argc, char **argv)
         {"out", required_argument, 0, 'o'},         {"buckets", required_argument, 0, 'b'},
         {"memory", required_argument, 0, 'M'},      {"accelerator", required_argument, 0, 'a'},
         {"backend-path", required_argument, 0, 'P'}, {"batch", required_argument, 0, 'B'},
-        {"column", required_argument, 0, 'c'},      {"skip-invalid", no_argument, 0, 'k'},
+        {"column", required_argument, 0, 'c'},      {"version", required_argument, 0, 'V'},      {"skip-invalid", no_argument, 0, 'k'},
         {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
         {"force", no_argument, 0, 'F'},             {0, 0, 0, 0}};
     const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
                *column = NULL;
     uint64_t buckets = 0, memory = 256u << 20, batch = 0;
     bool json = false, skip = false, force = false;
+    uint64_t version = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:kjhF", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:V:kjhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
@@ -32,6 +33,7 @@ int pa_cmd_encode(int argc, char **argv)
         case 'a': accel = optarg; break;
         case 'P': bpath = optarg; break;
         case 'c': column = optarg; break;
+        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
         case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
         case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
         case 'B': ok = pa_cli_parse_count(optarg, &batch) && batch > 0 && batch <= (1u << 24); break;
@@ -41,7 +43,7 @@ int pa_cmd_encode(int argc, char **argv)
         case 'h':
             printf("usage: partifact encode --input X --model MODEL.lance --out ARTIFACT\n"
                    "         [--buckets B] [--memory 256MiB] [--accelerator NAME]\n"
-                   "         [--backend-path DIR] [--batch N] [--column NAME]\n"
+                   "         [--backend-path DIR] [--batch N] [--column NAME] [--version N]\n"
                    "         [--skip-invalid] [--force] [--json]\n"
                    "Assigns every row of X to its partition and encodes its PQ code with a\n"
                    "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
@@ -53,7 +55,7 @@ int pa_cmd_encode(int argc, char **argv)
                    "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
                    "blocks take at most a quarter of --memory.\n"
                    "The artifact is written in a new directory beside ARTIFACT and renamed\n"
-                   "into place when complete.\n" PA_CLI_FORCE_HELP);
+                   "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -72,7 +74,7 @@ int pa_cmd_encode(int argc, char **argv)
     int rc = 0;
     pa_status st = pa_ivfpq_model_load(&model, model_path);
     if (st == PA_OK) {
-        pa_vec_input_options io = {.column = column, .skip_invalid = skip};
+        pa_vec_input_options io = {.column = column, .skip_invalid = skip, .version = version};
         st = pa_vec_input_open(&in, input, &io);
     }
     if (st == PA_OK)
@@ -95,9 +97,11 @@ int pa_cmd_encode(int argc, char **argv)
         pa_cli_json_string(stdout, out);
         printf(",\"backend\":\"%s\",\"rows\":%" PRIu64 ",\"skipped_invalid\":%" PRIu64
                ",\"bytes\":%" PRIu64 ",\"ranges\":%" PRIu64 ",\"seconds\":%.3f,"
-               "\"read_seconds\":%.3f,\"encode_seconds\":%.3f,\"write_seconds\":%.3f}\n",
+               "\"read_seconds\":%.3f,\"encode_seconds\":%.3f,\"write_seconds\":%.3f,"
+               "\"null_vectors\":%" PRIu64 "}\n",
                pa_backend_name(be), es.rows, es.skipped_invalid, es.bytes, es.ranges,
-               es.seconds, es.read_seconds, es.encode_seconds, es.write_seconds);
+               es.seconds, es.read_seconds, es.encode_seconds, es.write_seconds,
+               pa_vec_input_nulls(in));
     } else {
         printf("encoded %" PRIu64 " rows into %s with the %s backend: %" PRIu64
                " bytes in %.2f s (read %.2f s, assign+encode %.2f s, write %.2f s)\n",

@@ -103,15 +103,20 @@ int pa_cmd_search(int argc, char **argv)
         {"groundtruth", required_argument, 0, 'g'}, {"out", required_argument, 0, 'o'},
         {"threads", required_argument, 0, 'T'}, {"json", no_argument, 0, 'j'},
         {"repeat", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
-        {"force", no_argument, 0, 'F'},        {0, 0, 0, 0}};
-    const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL;
-    uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1;
+        {"force", no_argument, 0, 'F'},
+        {"column", required_argument, 0, 'c'}, {"version", required_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
+               *column = NULL;
+    uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0;
     bool json = false, nprobes_given = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:jhF", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:c:V:jhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'x': index = optarg; break;
+        case 'c': column = optarg; break;
+        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
         case 'q': qpath = optarg; break;
         case 'i': input = optarg; break;
         case 'g': gtpath = optarg; break;
@@ -127,7 +132,7 @@ int pa_cmd_search(int argc, char **argv)
             printf("usage: partifact search --index INDEX --queries Q [-k 10] [--nprobes 20]\n"
                    "         [--refine-factor R --input X] [--groundtruth G.ivecs|G.npy]\n"
                    "         [--out results.ivecs|.npy [--force]] [--threads N] [--repeat 1]\n"
-                   "         [--json]\n"
+                   "         [--json] [--column NAME] [--version N]\n"
                    "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
                    "ADC over the --nprobes nearest partitions (more than the index has is\n"
                    "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
@@ -137,7 +142,9 @@ int pa_cmd_search(int argc, char **argv)
                    "Euclidean, dot the negated inner product (smaller is nearer). --repeat N\n"
                    "searches the whole batch N times and reports the median time (benchmarks).\n"
                    "--out is written under a temporary name and renamed into place.\n"
-                   PA_CLI_FORCE_HELP);
+                   PA_CLI_FORCE_HELP
+                   "--column applies to Q and X where they are tables, --version to X.\n"
+                   PA_CLI_TABLE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -162,10 +169,12 @@ int pa_cmd_search(int argc, char **argv)
     pa_index_info info;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);
-        st = pa_vec_input_read_all(qpath, NULL, &q, &nq, &dim);
+        pa_vec_input_options qio = {.column = column};
+        st = pa_vec_input_read_all(qpath, &qio, &q, &nq, &dim);
     }
+    pa_vec_input_options sio = {.column = column, .version = version};
     if (st == PA_OK && input)
-        st = pa_vec_input_open(&in, input, NULL);
+        st = pa_vec_input_open(&in, input, &sio);
     struct stat isb;
     if (st == PA_OK && input && rf > 1 && stat(input, &isb) == 0 && S_ISDIR(isb.st_mode))
         st = pa_index_check_source(index, input); /* the rows are read back by address */
@@ -277,18 +286,22 @@ int pa_cmd_groundtruth(int argc, char **argv)
         {"k", required_argument, 0, 'k'},     {"out", required_argument, 0, 'o'},
         {"metric", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'},        {"skip-invalid", no_argument, 0, 'S'},
-        {"force", no_argument, 0, 'F'},       {0, 0, 0, 0}};
-    const char *input = NULL, *qpath = NULL, *out = NULL, *metric = "l2";
-    uint64_t k = 100;
+        {"force", no_argument, 0, 'F'},
+        {"column", required_argument, 0, 'c'}, {"version", required_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    const char *input = NULL, *qpath = NULL, *out = NULL, *metric = "l2", *column = NULL;
+    uint64_t k = 100, version = 0;
     bool json = false, skip = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "i:q:k:o:m:jhSF", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:q:k:o:m:c:V:jhSF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
         case 'q': qpath = optarg; break;
         case 'o': out = optarg; break;
         case 'm': metric = optarg; break;
+        case 'c': column = optarg; break;
+        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
         case 'k': ok = pa_cli_parse_count(optarg, &k) && k > 0 && k <= 100000; break;
         case 'F': force = true; break;
         case 'j': json = true; break;
@@ -296,13 +309,15 @@ int pa_cmd_groundtruth(int argc, char **argv)
         case 'h':
             printf("usage: partifact groundtruth --input X --queries Q [-k 100]\n"
                    "         --out G.ivecs|G.npy [--metric l2|cosine|dot] [--skip-invalid]\n"
-                   "         [--force] [--json]\n"
+                   "         [--column NAME] [--version N] [--force] [--json]\n"
                    "Exact k nearest neighbours of every query among all rows of X (blocked\n"
                    "sgemm, bounded memory), as row ids of X: .ivecs (int32) or .npy (uint64,\n"
                    "for a Lance dataset's row addresses, fragment id << 32 | offset). --out is\n"
                    "written under a temporary name and renamed into place.\n"
                    "--skip-invalid leaves out (and counts) rows of X with NaN, infinities or\n"
-                   "values whose distances would overflow float.\n" PA_CLI_FORCE_HELP);
+                   "values whose distances would overflow float.\n" PA_CLI_FORCE_HELP
+                   "--column applies to X and Q where they are tables, --version to X.\n"
+                   PA_CLI_TABLE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -324,8 +339,9 @@ int pa_cmd_groundtruth(int argc, char **argv)
     uint32_t dim = 0;
     pa_vec_input *in = NULL;
     double t0 = pa_cli_now();
-    pa_status st = pa_vec_input_read_all(qpath, NULL, &q, &nq, &dim);
-    pa_vec_input_options io = {.skip_invalid = skip};
+    pa_vec_input_options qio = {.column = column};
+    pa_status st = pa_vec_input_read_all(qpath, &qio, &q, &nq, &dim);
+    pa_vec_input_options io = {.skip_invalid = skip, .column = column, .version = version};
     if (st == PA_OK)
         st = pa_vec_input_open(&in, input, &io);
     size_t nres = 0; /* nq x k results: checked, nq comes from the file */

@@ -144,6 +144,8 @@ static int info_dataset(const char *path, bool json)
         char tname[64];
         pa_dataset_field(ds, i, &f);
         pa_type_name(f.type, f.dim, tname, sizeof tname);
+        if (f.type == PA_TYPE_OTHER) /* a type partifact does not read: as the table names it */
+            snprintf(tname, sizeof tname, "%s", pa_dataset_field_type(ds, i));
         if (json) {
             printf("%s{\"name\":", i ? "," : "");
             pa_cli_json_string(stdout, f.name);
@@ -157,7 +159,11 @@ static int info_dataset(const char *path, bool json)
     for (size_t i = 0; !json && i < nfr; i++) {
         uint64_t id, rows;
         pa_dataset_fragment(ds, i, &id, &rows);
-        printf("  fragment %llu: %llu rows\n", (unsigned long long)id, (unsigned long long)rows);
+        uint64_t del = pa_dataset_fragment_deleted(ds, i);
+        printf("  fragment %llu: %llu rows", (unsigned long long)id, (unsigned long long)rows);
+        if (del)
+            printf(" (%llu deleted)", (unsigned long long)del);
+        printf("\n");
     }
     pa_dataset_free(ds);
     return 0;

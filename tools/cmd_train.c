@@ -124,7 +124,7 @@ int pa_cmd_gen_vectors(int argc, char **argv)
 /* Options shared by train and encode. */
 typedef struct train_opts {
     const char *input, *out, *column;
-    uint64_t partitions, sub_vectors, bits, max_iters, pq_iters, sample_rate, seed;
+    uint64_t partitions, sub_vectors, bits, max_iters, pq_iters, sample_rate, seed, version;
     pa_metric metric;
     bool json, encode, skip_invalid, force;
 } train_opts;
@@ -191,18 +191,20 @@ int pa_cmd_train(int argc, char **argv)
         {"max-iters", required_argument, 0, 'I'},   {"sample-rate", required_argument, 0, 'S'},
         {"pq-iters", required_argument, 0, 'Q'},
         {"seed", required_argument, 0, 's'},        {"column", required_argument, 0, 'c'},
+        {"version", required_argument, 0, 'V'},
         {"skip-invalid", no_argument, 0, 'k'},      {"encode", no_argument, 0, 'e'},
         {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
         {"force", no_argument, 0, 'F'},             {0, 0, 0, 0}};
     train_opts o = {.partitions = 256, .sub_vectors = 16, .bits = 8, .max_iters = 10, .pq_iters = 25,
                     .sample_rate = 256, .seed = 42, .metric = PA_METRIC_L2};
     int c;
-    while ((c = getopt_long(argc, argv, "i:o:p:m:M:b:I:S:s:c:kejhF", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:p:m:M:b:I:S:s:c:V:kejhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': o.input = optarg; break;
         case 'o': o.out = optarg; break;
         case 'c': o.column = optarg; break;
+        case 'V': ok = pa_cli_parse_count(optarg, &o.version) && o.version > 0; break;
         case 'p': ok = pa_cli_parse_count(optarg, &o.partitions) && o.partitions > 0 && o.partitions <= (1u << 24); break;
         case 'm': ok = pa_cli_parse_count(optarg, &o.sub_vectors) && o.sub_vectors > 0 && o.sub_vectors <= 4096; break;
         case 'b': ok = pa_cli_parse_count(optarg, &o.bits) && o.bits <= 16; break;
@@ -221,8 +223,8 @@ int pa_cmd_train(int argc, char **argv)
         case 'h':
             printf("usage: partifact train --input X --partitions P --sub-vectors M --out MODEL.lance\n"
                    "         [--metric l2|cosine|dot] [--bits 8] [--max-iters 10] [--pq-iters 25]\n"
-                   "         [--sample-rate 256] [--seed 42] [--column NAME] [--skip-invalid]\n"
-                   "         [--encode] [--force] [--json]\n"
+                   "         [--sample-rate 256] [--seed 42] [--column NAME] [--version N]\n"
+                   "         [--skip-invalid] [--encode] [--force] [--json]\n"
                    "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"
                    "seeded random sample of sample-rate x partitions rows (at least 65,536 when\n"
                    "the input has them) and saves it as a Lance file. The same seed and input\n"
@@ -230,7 +232,7 @@ int pa_cmd_train(int argc, char **argv)
                    "(timed) and reports the PQ mean squared reconstruction error.\n"
                    "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
                    "The model is written under a temporary name and renamed into place.\n"
-                   PA_CLI_FORCE_HELP);
+                   PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -244,7 +246,8 @@ int pa_cmd_train(int argc, char **argv)
     if (pa_cli_check_output("train", o.out, o.force, NULL, inputs, 1))
         return PA_CLI_EXIT_FAIL;
     double t0 = pa_cli_now();
-    pa_vec_input_options io = {.column = o.column, .skip_invalid = o.skip_invalid};
+    pa_vec_input_options io = {.column = o.column, .skip_invalid = o.skip_invalid,
+                               .version = o.version};
     pa_vec_input *in;
     pa_status st = pa_vec_input_open(&in, o.input, &io);
     if (st != PA_OK)

@@ -29,7 +29,7 @@
 #define SCAN_MAX_ROWS 65536
 
 typedef enum fmt { FMT_FVECS, FMT_BVECS, FMT_IVECS, FMT_NPY, FMT_DATASET } fmt;
-typedef enum elem { EL_F32, EL_F16, EL_U8, EL_I32 } elem;
+typedef enum elem { EL_F32, EL_F16, EL_U8, EL_I32, EL_F64 } elem;
 
 struct pa_vec_input {
     char *path;
@@ -81,7 +81,29 @@ static float half_to_float(uint16_t h)
 }
 
 /* Element size in bytes. */
-static size_t el_bytes(elem e) { return e == EL_F32 || e == EL_I32 ? 4 : e == EL_F16 ? 2 : 1; }
+static size_t el_bytes(elem e)
+{
+    return e == EL_F64 ? 8 : e == EL_F32 || e == EL_I32 ? 4 : e == EL_F16 ? 2 : 1;
+}
+
+/* The element type of a dataset's vector column type; false if it is not one. */
+static bool vector_elem(pa_type t, elem *e)
+{
+    switch (t) {
+    case PA_TYPE_FSL_FLOAT32: *e = EL_F32; return true;
+    case PA_TYPE_FSL_FLOAT16: *e = EL_F16; return true;
+    case PA_TYPE_FSL_FLOAT64: *e = EL_F64; return true;
+    case PA_TYPE_FSL_UINT8: *e = EL_U8; return true;
+    default: return false;
+    }
+}
+
+/* The dataset column type of an element type. */
+static pa_type elem_type(elem e)
+{
+    return e == EL_F16 ? PA_TYPE_FSL_FLOAT16 : e == EL_F64 ? PA_TYPE_FSL_FLOAT64
+                             : e == EL_U8 ? PA_TYPE_FSL_UINT8 : PA_TYPE_FSL_FLOAT32;
+}
 
 /* Opens an .npy of vectors: a 2-D C-order array of a dtype partifact reads. */
 static pa_status open_npy(pa_vec_input *in, uint64_t size)
@@ -153,38 +175,59 @@ static pa_status open_vecs(pa_vec_input *in, uint64_t size)
     return PA_OK;
 }
 
-/* Opens a dataset's vector column. */
-static pa_status open_dataset(pa_vec_input *in, const char *column)
+/* Opens a dataset's vector column: the one named, or the only one (else the candidates are
+ * listed). */
+static pa_status open_dataset(pa_vec_input *in, const char *column, uint64_t version)
 {
-    pa_status st = pa_dataset_open(&in->ds, in->path);
+    pa_status st = pa_dataset_open_version(&in->ds, in->path, version);
     if (st != PA_OK)
         return st;
-    const char *pick = column;
+    const char *pick = NULL;
     size_t candidates = 0;
+    char names[1024] = "";
+    size_t nl = 0;
     for (size_t i = 0; i < pa_dataset_num_fields(in->ds); i++) {
         pa_field f;
         pa_dataset_field(in->ds, i, &f);
-        bool vec = f.type == PA_TYPE_FSL_FLOAT32 || f.type == PA_TYPE_FSL_UINT8;
-        if (column ? !strcmp(f.name, column) : vec) {
-            if (!vec)
-                return pa_fail(PA_ERR_INVALID, "%s: column \"%s\" is not a vector column "
-                               "(fixed_size_list of float or uint8)", in->path, f.name);
-            candidates++;
-            pick = f.name;
-            in->dim = f.dim;
-            in->el = f.type == PA_TYPE_FSL_FLOAT32 ? EL_F32 : EL_U8;
+        elem e;
+        bool vec = vector_elem(f.type, &e);
+        if (column ? strcmp(f.name, column) != 0 : !vec)
+            continue;
+        if (!vec)
+            return pa_fail(PA_ERR_INVALID, "%s: column \"%s\" is of type \"%s\", not a vector "
+                           "column (a fixed_size_list of float, halffloat, double or uint8)",
+                           in->path, f.name, pa_dataset_field_type(in->ds, i));
+        candidates++;
+        pick = f.name;
+        in->dim = f.dim;
+        in->el = e;
+        int w = snprintf(names + nl, sizeof names - nl, "%s\"%s\"", nl ? ", " : "", f.name);
+        if (w > 0)
+            nl = PA_MIN(nl + (size_t)w, sizeof names - 1);
+    }
+    if (candidates == 0 && column) {
+        char all[1024] = "";
+        size_t al = 0;
+        for (size_t i = 0; i < pa_dataset_num_fields(in->ds); i++) {
+            pa_field f;
+            pa_dataset_field(in->ds, i, &f);
+            int w = snprintf(all + al, sizeof all - al, "%s\"%s\"", al ? ", " : "", f.name);
+            if (w > 0)
+                al = PA_MIN(al + (size_t)w, sizeof all - 1);
         }
+        return pa_fail(PA_ERR_INVALID, "%s: no column named \"%s\" (the table has %s)", in->path,
+                       column, all);
     }
     if (candidates == 0)
-        return pa_fail(PA_ERR_INVALID, column ? "%s: no column named \"%s\""
-                                              : "%s: no vector column%s", in->path,
-                       column ? column : "");
+        return pa_fail(PA_ERR_INVALID, "%s: no vector column (a fixed_size_list of float, "
+                       "halffloat, double or uint8)", in->path);
     if (candidates > 1)
-        return pa_fail(PA_ERR_INVALID, "%s: several vector columns; name one with --column",
-                       in->path);
+        return pa_fail(PA_ERR_INVALID, "%s: %zu vector columns (%s); name the one to read",
+                       in->path, candidates, names);
     if (!(in->column = pa_strdup(pick, "column name")))
         return PA_ERR_NOMEM;
     in->rows = pa_dataset_num_rows(in->ds);
+    in->rec_bytes = (uint64_t)in->dim * el_bytes(in->el);
     return PA_OK; /* the scan is made by the first batch, sized from it */
 }
 
@@ -204,7 +247,7 @@ pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
         st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (st == PA_OK && S_ISDIR(sb.st_mode)) {
         in->format = FMT_DATASET;
-        st = open_dataset(in, opts ? opts->column : NULL);
+        st = open_dataset(in, opts ? opts->column : NULL, opts ? opts->version : 0);
     } else if (st == PA_OK) {
         const char *ext = strrchr(path, '.');
         ext = ext ? ext + 1 : "";
@@ -236,6 +279,10 @@ pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
 uint32_t pa_vec_input_dim(const pa_vec_input *in) { return in->dim; }
 uint64_t pa_vec_input_num_rows(const pa_vec_input *in) { return in->rows; }
 uint64_t pa_vec_input_skipped(const pa_vec_input *in) { return in->skipped; }
+uint64_t pa_vec_input_nulls(const pa_vec_input *in)
+{
+    return in->scan ? pa_dataset_scan_nulls(in->scan) : 0;
+}
 
 /* Records a file input reads at once for a batch of at most max rows. */
 static uint64_t file_read_rows(const pa_vec_input *in, size_t max)
@@ -251,8 +298,7 @@ uint64_t pa_vec_input_batch_bytes(const pa_vec_input *in, size_t max_rows)
     if (max_rows == 0)
         return 0;
     if (in->format == FMT_DATASET)
-        return pa_dataset_scan_bytes(in->el == EL_U8 ? PA_TYPE_FSL_UINT8 : PA_TYPE_FSL_FLOAT32,
-                                     in->dim, scan_rows(max_rows));
+        return pa_dataset_scan_bytes(elem_type(in->el), in->dim, scan_rows(max_rows));
     return file_read_rows(in, max_rows) * in->rec_bytes;
 }
 
@@ -293,6 +339,13 @@ static pa_status convert_row(pa_vec_input *in, const uint8_t *rec, uint64_t row,
     case EL_U8:
         for (uint32_t j = 0; j < in->dim; j++)
             out[j] = (float)v[j];
+        break;
+    case EL_F64:
+        for (uint32_t j = 0; j < in->dim; j++) {
+            double d;
+            memcpy(&d, v + 8 * j, 8);
+            out[j] = (float)d; /* out of float's range: an infinity, refused by check_row */
+        }
         break;
     }
     return PA_OK;
@@ -444,13 +497,14 @@ static int cmp_by_key(const void *a, const void *b, void *keys)
 static pa_status locate_row(const pa_vec_input *in, uint64_t key, bool by_id, size_t *f,
                             uint64_t *first, uint64_t *offset)
 {
-    uint64_t at = 0, id = 0, rows = 0;
-    for (size_t i = 0; i < pa_dataset_num_fragments(in->ds); i++, at += rows) {
+    uint64_t at = 0, id = 0, rows = 0, live = 0;
+    for (size_t i = 0; i < pa_dataset_num_fragments(in->ds); i++, at += live) {
         pa_dataset_fragment(in->ds, i, &id, &rows);
-        bool here = by_id ? id == key >> 32 : key < at + rows;
+        live = rows - pa_dataset_fragment_deleted(in->ds, i); /* ordinals count live rows */
+        bool here = by_id ? id == key >> 32 : key < at + live;
         if (!here)
             continue;
-        uint64_t off = by_id ? key & 0xFFFFFFFFu : key - at;
+        uint64_t off = by_id ? key & 0xFFFFFFFFu : pa_dataset_live_offset(in->ds, i, key - at);
         if (off >= rows)
             return pa_fail(PA_ERR_RANGE, "%s: row id %" PRIu64 " is offset %" PRIu64 " in "
                            "fragment %" PRIu64 ", which has %" PRIu64 " rows", in->path, key,
@@ -499,8 +553,8 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                 (key & 0xFFFFFFFFu) < cur_rows) /* still in the open fragment */
                 off = key & 0xFFFFFFFFu;
             else if (cur_frag != SIZE_MAX && !by_id && key >= cur_first &&
-                     key < cur_first + cur_rows)
-                off = key - cur_first;
+                     key < cur_first + cur_rows - pa_dataset_fragment_deleted(in->ds, cur_frag))
+                off = pa_dataset_live_offset(in->ds, cur_frag, key - cur_first);
             else if ((st = locate_row(in, key, by_id, &f, &first, &off)) != PA_OK)
                 break;
             if (f != cur_frag) {
@@ -514,8 +568,18 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                 cur_frag = f, cur_first = first;
                 pa_dataset_fragment(in->ds, f, &cur_id, &cur_rows);
             }
-            if ((st = pa_lance_reader_read(r, col, off, 1, rec)) != PA_OK)
+            uint8_t valid = 1;
+            if ((st = pa_lance_reader_read_valid(r, col, off, 1, rec, &valid)) != PA_OK)
                 break;
+            if (!valid) { /* a null vector: never sampled, never a row to read */
+                if (kept) {
+                    bad[ord[i]] = true;
+                    continue;
+                }
+                st = pa_fail(PA_ERR_RANGE, "%s: row %s%" PRIu64 " is a null vector", in->path,
+                             by_id ? "id " : "", key);
+                break;
+            }
         } else if (key >= in->rows) {
             st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " does not exist (the input has %"
                          PRIu64 " rows)", in->path, key, in->rows);

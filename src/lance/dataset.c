@@ -32,31 +32,41 @@
 #define DEFAULT_FRAGMENT_ROWS (1u << 20)
 
 typedef struct ds_field {
-    pa_field f;
+    pa_field f;   /* type PA_TYPE_OTHER for a type partifact does not read */
     int32_t id;
+    char *ltype;  /* the logical type as the manifest records it */
 } ds_field;
 
 typedef struct ds_file {
-    char *path;          /* relative to data/ */
+    char *path;          /* the full path */
     int32_t *fields;     /* field ids */
     int32_t *columns;    /* column index of each field id in the file */
     size_t n;
 } ds_file;
 
 typedef struct ds_fragment {
-    uint64_t id, rows;
+    uint64_t id, rows;   /* rows: physical, deleted ones included */
     ds_file *files;
     size_t num_files;
+    void *deleted;       /* bitmap of deleted offsets (deletion.c), NULL if none */
+    uint64_t num_deleted;
+    uint64_t del_read_version, del_id; /* the deletion file's name parts (0, 0: none) */
 } ds_fragment;
 
 struct pa_dataset {
     char *path;
-    uint64_t version, num_rows;
+    uint64_t version, num_rows; /* num_rows: live rows */
     ds_field *fields;
     size_t num_fields;
     ds_fragment *frags;
     size_t num_frags;
 };
+
+/* Reader feature flags of a manifest partifact reads (Lance's feature_flags.rs): deletion
+ * files (1), the deprecated "v2 format" flag (4), table config (8), base paths (16: shallow
+ * clones, branches) and no transaction file (32); stable row ids (2) are refused. */
+#define FLAG_STABLE_ROW_IDS 2u
+#define READER_FLAGS_KNOWN 63u
 
 /* ---- reading ---- */
 
@@ -79,8 +89,9 @@ static uint64_t manifest_version(const char *name)
     return digits == V2_NAME_DIGITS ? UINT64_MAX - (uint64_t)n : (uint64_t)n;
 }
 
-/* Finds the newest manifest in dir/_versions. */
-static pa_status find_latest(const char *dir, char *out, size_t out_len, uint64_t *version)
+/* Finds the manifest of a version in dir/_versions: the newest one when want is 0. */
+static pa_status find_version(const char *dir, uint64_t want, char *out, size_t out_len,
+                              uint64_t *version)
 {
     char vdir[4096];
     snprintf(vdir, sizeof vdir, "%s/_versions", dir);
@@ -91,25 +102,35 @@ static pa_status find_latest(const char *dir, char *out, size_t out_len, uint64_
             return pa_fail(PA_ERR_IO, "%s: cannot open dataset: %s", dir, strerror(errno));
         return pa_fail(PA_ERR_FORMAT, "%s: not a Lance dataset (no _versions directory)", dir);
     }
-    uint64_t best = 0;
+    uint64_t best = 0, newest = 0;
     char best_name[512] = "";
     struct dirent *e;
     while ((e = readdir(d))) {
         uint64_t v = manifest_version(e->d_name);
-        if (v > best && strlen(e->d_name) < sizeof best_name) {
+        newest = PA_MAX(newest, v);
+        if ((want ? v == want : v > best) && strlen(e->d_name) < sizeof best_name) {
             best = v;
             snprintf(best_name, sizeof best_name, "%s", e->d_name);
         }
     }
     closedir(d);
-    if (!best)
+    if (!newest)
         return pa_fail(PA_ERR_INCOMPLETE, "%s: dataset has no committed version (no manifest in "
                        "_versions)", dir);
+    if (!best)
+        return pa_fail(PA_ERR_RANGE, "%s: version %" PRIu64 " does not exist (the table's "
+                       "versions that remain end at %" PRIu64 ")", dir, want, newest);
     int n = snprintf(out, out_len, "%s/%s", vdir, best_name);
     if (n < 0 || (size_t)n >= out_len)
         return pa_fail(PA_ERR_INVALID, "%s: dataset path is too long", dir);
     *version = best;
     return PA_OK;
+}
+
+/* Finds the newest manifest in dir/_versions. */
+static pa_status find_latest(const char *dir, char *out, size_t out_len, uint64_t *version)
+{
+    return find_version(dir, 0, out, out_len, version);
 }
 
 /* Reads a whole small file into memory. */
@@ -169,28 +190,103 @@ static pa_status load_manifest(const char *path, Pa__Lancepb__Manifest **out)
     return PA_OK;
 }
 
-/* Takes the top-level fields (children of lists folded in) with their ids. */
+/* Takes the top-level fields with their ids: every type is parsed, those partifact does not
+ * read (strings, structs, ...) have type PA_TYPE_OTHER and are never decoded. */
 static pa_status take_fields(pa_dataset *ds, const Pa__Lancepb__Manifest *m, const char *ctx)
 {
-    pa_field *fields;
-    size_t n;
-    pa_status st = pa_fields_from_pb(m->fields, m->n_fields, ctx, &fields, &n);
-    if (st != PA_OK)
-        return st;
-    ds->fields = pa_calloc(n, sizeof *ds->fields, "dataset fields");
-    if (!ds->fields) {
-        pa_fields_free(fields, n);
+    (void)ctx;
+    ds->fields = pa_calloc(m->n_fields ? m->n_fields : 1, sizeof *ds->fields, "dataset fields");
+    if (!ds->fields)
         return PA_ERR_NOMEM;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < m->n_fields && k < n; i++)
-        if (m->fields[i]->parent_id == -1) {
-            ds->fields[k].f = fields[k];
-            ds->fields[k].id = m->fields[i]->id;
-            k++;
+    for (size_t i = 0; i < m->n_fields; i++) {
+        const Pa__Lancepb__Field *f = m->fields[i];
+        if (f->parent_id != -1)
+            continue;
+        ds_field *d = &ds->fields[ds->num_fields];
+        const char *lt = f->logical_type ? f->logical_type : "";
+        if (pa_parse_logical_type(lt, &d->f.type, &d->f.dim) != PA_OK) {
+            pa_clear_error();
+            d->f.type = PA_TYPE_OTHER, d->f.dim = 1;
         }
-    free(fields); /* names now belong to ds->fields */
-    ds->num_fields = n;
+        d->f.name = pa_strdup(f->name ? f->name : "", "field name");
+        d->ltype = pa_strdup(lt, "field type");
+        d->id = f->id;
+        ds->num_fields++;
+        if (!d->f.name || !d->ltype)
+            return PA_ERR_NOMEM;
+    }
+    return PA_OK;
+}
+
+/* The base_id (field 7) of a DataFile or DeletionFile, from its unknown fields: true if set. */
+static bool base_id_of(const ProtobufCMessage *msg, uint32_t *id)
+{
+    for (unsigned i = 0; i < msg->n_unknown_fields; i++) {
+        const ProtobufCMessageUnknownField *u = &msg->unknown_fields[i];
+        if (u->tag != 7 || u->wire_type != PROTOBUF_C_WIRE_TYPE_VARINT)
+            continue;
+        uint64_t v = 0;
+        for (size_t k = 0; k < u->len && k < 10; k++)
+            v |= (uint64_t)(u->data[k] & 0x7F) << (7 * k);
+        *id = (uint32_t)v;
+        return true;
+    }
+    return false;
+}
+
+/* The full path of a file of the table: under the table's own dir/sub, or, with a base_id,
+ * under that base path (a shallow clone's source, a branch's parent). */
+static pa_status table_file_path(const pa_dataset *ds, const Pa__Lancepb__Manifest *m,
+                                 const ProtobufCMessage *msg, const char *sub, const char *name,
+                                 const char *ctx, char *out, size_t out_len)
+{
+    uint32_t bid;
+    const char *root = ds->path;
+    bool dataset_root = true;
+    if (base_id_of(msg, &bid)) {
+        const Pa__Lancepb__BasePath *bp = NULL;
+        for (size_t i = 0; i < m->n_base_paths; i++)
+            if (m->base_paths[i]->id == bid)
+                bp = m->base_paths[i];
+        if (!bp || !bp->path || !bp->path[0])
+            return pa_fail(PA_ERR_FORMAT, "%s: file %s names base path %u, which the manifest "
+                           "does not list", ctx, name, bid);
+        root = bp->path;
+        if (!strncmp(root, "file://", 7))
+            root += 7;
+        else if (strstr(root, "://"))
+            return pa_fail(PA_ERR_UNSUPPORTED, "%s: file %s lies under base path %s; partifact "
+                           "reads local tables only", ctx, name, bp->path);
+        dataset_root = bp->is_dataset_root;
+    }
+    int n = dataset_root ? snprintf(out, out_len, "%s/%s/%s", root, sub, name)
+                         : snprintf(out, out_len, "%s/%s", root, name);
+    if (n < 0 || (size_t)n >= out_len)
+        return pa_fail(PA_ERR_INVALID, "%s: path of file %s is too long", ctx, name);
+    return PA_OK;
+}
+
+/* Reads fragment fr's deletion file. */
+static pa_status take_deletions(pa_dataset *ds, const Pa__Lancepb__Manifest *m,
+                                const Pa__Lancepb__DataFragment *f, ds_fragment *fr,
+                                const char *ctx)
+{
+    const Pa__Lancepb__DeletionFile *del = f->deletion_file;
+    if (!del || (!del->num_deleted_rows && !del->id && !del->read_version))
+        return PA_OK;
+    char name[128], path[4096];
+    snprintf(name, sizeof name, "%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", f->id,
+             del->read_version, del->id, del->file_type == 1 ? "bin" : "arrow");
+    pa_status st = table_file_path(ds, m, &del->base, "_deletions", name, ctx, path,
+                                   sizeof path);
+    if (st == PA_OK)
+        st = pa_deletion_read(path, del->file_type, del->num_deleted_rows, fr->rows,
+                              &fr->deleted);
+    if (st != PA_OK)
+        return pa_fail_prefix(st, "%s: fragment %" PRIu64, ds->path, f->id);
+    fr->num_deleted = del->num_deleted_rows;
+    fr->del_read_version = del->read_version;
+    fr->del_id = del->id;
     return PA_OK;
 }
 
@@ -206,9 +302,6 @@ static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, 
         ds_fragment *fr = &ds->frags[i];
         fr->id = f->id;
         fr->rows = f->physical_rows;
-        if (f->deletion_file)
-            return pa_fail(PA_ERR_UNSUPPORTED, "%s: fragment %" PRIu64 " has deleted rows (a "
-                           "deletion file); partifact does not apply deletions yet", ctx, f->id);
         if (f->id > UINT32_MAX)
             return pa_fail(PA_ERR_FORMAT, "%s: fragment id %" PRIu64 " does not fit in a row "
                            "address", ctx, f->id);
@@ -229,7 +322,12 @@ static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, 
             if (df->n_column_indices && df->n_column_indices != df->n_fields)
                 return pa_fail(PA_ERR_FORMAT, "%s: data file %s lists %zu fields but %zu column "
                                "indices", ctx, df->path, df->n_fields, df->n_column_indices);
-            x->path = pa_strdup(df->path, "data file path");
+            char full[4096];
+            pa_status st = table_file_path(ds, m, &df->base, "data", df->path, ctx, full,
+                                           sizeof full);
+            if (st != PA_OK)
+                return st;
+            x->path = pa_strdup(full, "data file path");
             x->fields = pa_calloc(df->n_fields, sizeof *x->fields, "field ids");
             x->columns = pa_calloc(df->n_fields, sizeof *x->columns, "column indices");
             if (!x->path || !x->fields || !x->columns)
@@ -240,13 +338,33 @@ static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, 
                 x->columns[k] = df->n_column_indices ? df->column_indices[k] : (int32_t)k;
             }
         }
-        ds->num_rows += fr->rows;
+        if (fr->rows > UINT32_MAX)
+            return pa_fail(PA_ERR_FORMAT, "%s: fragment %" PRIu64 " has %" PRIu64 " rows, more "
+                           "than a row address holds", ctx, f->id, fr->rows);
+        pa_status st = take_deletions(ds, m, f, fr, ctx);
+        if (st != PA_OK)
+            return st;
+        ds->num_rows += fr->rows - fr->num_deleted;
     }
     return PA_OK;
 }
 
-/* Opens the newest version of a dataset (see the header). */
-pa_status pa_dataset_open(pa_dataset **out, const char *path)
+/* Refuses what partifact cannot read right: reader feature flags it does not know, and
+ * stable row ids (an index must then hold the stable ids, not row addresses). */
+static pa_status check_flags(const Pa__Lancepb__Manifest *m, const char *ctx)
+{
+    uint64_t flags = m->reader_feature_flags;
+    if (flags & FLAG_STABLE_ROW_IDS)
+        return pa_fail(PA_ERR_UNSUPPORTED, "%s: the table uses stable row ids (feature flag "
+                       "0x2), but partifact's indexes and ground truth hold row addresses", ctx);
+    if (flags & ~(uint64_t)READER_FLAGS_KNOWN)
+        return pa_fail(PA_ERR_UNSUPPORTED, "%s: reader feature flags 0x%" PRIx64 " include ones "
+                       "partifact does not know (0x%" PRIx64 "); it does not read this table",
+                       ctx, flags, flags & ~(uint64_t)READER_FLAGS_KNOWN);
+    return PA_OK;
+}
+
+pa_status pa_dataset_open_version(pa_dataset **out, const char *path, uint64_t version)
 {
     *out = NULL;
     pa_dataset *ds = pa_calloc(1, sizeof *ds, "dataset");
@@ -255,9 +373,12 @@ pa_status pa_dataset_open(pa_dataset **out, const char *path)
     char mpath[4096];
     Pa__Lancepb__Manifest *m = NULL;
     ds->path = pa_strdup(path, "dataset path");
-    pa_status st = ds->path ? find_latest(path, mpath, sizeof mpath, &ds->version) : PA_ERR_NOMEM;
+    pa_status st = ds->path ? find_version(path, version, mpath, sizeof mpath, &ds->version)
+                            : PA_ERR_NOMEM;
     if (st == PA_OK)
         st = load_manifest(mpath, &m);
+    if (st == PA_OK)
+        st = check_flags(m, path);
     if (st == PA_OK)
         st = take_fields(ds, m, mpath);
     if (st == PA_OK)
@@ -270,6 +391,12 @@ pa_status pa_dataset_open(pa_dataset **out, const char *path)
     }
     *out = ds;
     return PA_OK;
+}
+
+/* Opens the newest version of a dataset (see the header). */
+pa_status pa_dataset_open(pa_dataset **out, const char *path)
+{
+    return pa_dataset_open_version(out, path, 0);
 }
 
 uint64_t pa_dataset_version(const pa_dataset *ds) { return ds->version; }
@@ -298,6 +425,34 @@ pa_status pa_dataset_fragment(const pa_dataset *ds, size_t i, uint64_t *id, uint
     return PA_OK;
 }
 
+uint64_t pa_dataset_fragment_deleted(const pa_dataset *ds, size_t i)
+{
+    return i < ds->num_frags ? ds->frags[i].num_deleted : 0;
+}
+
+int pa_dataset_row_deleted(const pa_dataset *ds, size_t i, uint64_t offset)
+{
+    return i < ds->num_frags && offset <= UINT32_MAX &&
+           pa_deletion_has(ds->frags[i].deleted, (uint32_t)offset);
+}
+
+uint64_t pa_dataset_live_offset(const pa_dataset *ds, size_t i, uint64_t k)
+{
+    return pa_deletion_nth_live(ds->frags[i].deleted, (uint32_t)k);
+}
+
+void pa_dataset_fragment_deletion(const pa_dataset *ds, size_t i, uint64_t *read_version,
+                                  uint64_t *id)
+{
+    *read_version = i < ds->num_frags ? ds->frags[i].del_read_version : 0;
+    *id = i < ds->num_frags ? ds->frags[i].del_id : 0;
+}
+
+const char *pa_dataset_field_type(const pa_dataset *ds, size_t i)
+{
+    return i < ds->num_fields ? ds->fields[i].ltype : "";
+}
+
 pa_status pa_dataset_fragment_file(const pa_dataset *ds, size_t i, const char *column,
                                    char *path, size_t path_len, size_t *col_index)
 {
@@ -313,8 +468,8 @@ pa_status pa_dataset_fragment_file(const pa_dataset *ds, size_t i, const char *c
     const ds_fragment *fr = &ds->frags[i];
     for (size_t j = 0; j < fr->num_files; j++)
         for (size_t k = 0; k < fr->files[j].n; k++)
-            if (fr->files[j].fields[k] == f->id) {
-                snprintf(path, path_len, "%s/data/%s", ds->path, fr->files[j].path);
+            if (fr->files[j].fields[k] == f->id && fr->files[j].columns[k] >= 0) {
+                snprintf(path, path_len, "%s", fr->files[j].path);
                 *col_index = (size_t)fr->files[j].columns[k];
                 return PA_OK;
             }
@@ -333,9 +488,12 @@ void pa_dataset_free(pa_dataset *ds)
             free(ds->frags[i].files[j].columns);
         }
         free(ds->frags[i].files);
+        pa_deletion_free(ds->frags[i].deleted);
     }
-    for (size_t i = 0; ds->fields && i < ds->num_fields; i++)
+    for (size_t i = 0; ds->fields && i < ds->num_fields; i++) {
         free((char *)ds->fields[i].f.name);
+        free(ds->fields[i].ltype);
+    }
     free(ds->fields);
     free(ds->frags);
     free(ds->path);
@@ -355,6 +513,8 @@ struct pa_dataset_scan {
     uint64_t offset;        /* next row within the fragment */
     uint8_t *values;
     uint64_t *addrs;
+    uint8_t *valid;         /* the batch's validity (1: a vector, 0: null) */
+    uint64_t nulls;         /* null rows left out so far */
 };
 
 /* Rows per batch when the caller names none. */
@@ -365,7 +525,7 @@ struct pa_dataset_scan {
 uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows)
 {
     size_t rows = batch_rows ? batch_rows : SCAN_DEFAULT_BATCH_ROWS, bytes;
-    if (!pa_mul_ok(rows, pa_type_row_bytes(type, dim) + sizeof(uint64_t), &bytes))
+    if (!pa_mul_ok(rows, pa_type_row_bytes(type, dim) + sizeof(uint64_t) + 1, &bytes))
         return 0;
     return bytes;
 }
@@ -380,6 +540,9 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
             f = &ds->fields[k];
     if (!f)
         return pa_fail(PA_ERR_RANGE, "%s: no column named \"%s\"", ds->path, column);
+    if (f->f.type == PA_TYPE_OTHER)
+        return pa_fail(PA_ERR_UNSUPPORTED, "%s: column \"%s\" is of type \"%s\", which "
+                       "partifact does not read", ds->path, column, f->ltype);
     pa_dataset_scan *s = pa_calloc(1, sizeof *s, "dataset scan");
     if (!s)
         return PA_ERR_NOMEM;
@@ -396,7 +559,8 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
     }
     s->values = pa_malloc(vbytes, "scan batch");
     s->addrs = pa_malloc(s->batch * sizeof *s->addrs, "scan row addresses");
-    if (!s->column || !s->values || !s->addrs) {
+    s->valid = pa_malloc(s->batch, "scan validity");
+    if (!s->column || !s->values || !s->addrs || !s->valid) {
         pa_dataset_scan_free(s);
         return PA_ERR_NOMEM;
     }
@@ -439,14 +603,30 @@ pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
         const ds_fragment *fr = &s->ds->frags[s->frag];
         if (s->offset < fr->rows) {
             size_t n = (size_t)PA_MIN((uint64_t)s->batch, fr->rows - s->offset);
-            if ((st = pa_lance_reader_read(s->r, s->col, s->offset, n, s->values)) != PA_OK)
+            if ((st = pa_lance_reader_read_valid(s->r, s->col, s->offset, n, s->values,
+                                                 s->valid)) != PA_OK)
                 return st;
-            for (size_t i = 0; i < n; i++)
-                s->addrs[i] = fr->id << 32 | (s->offset + i);
+            size_t kept = 0; /* deleted rows and null vectors are dropped here: nothing
+                              * downstream sees them */
+            for (size_t i = 0; i < n; i++) {
+                uint64_t off = s->offset + i;
+                if (pa_deletion_has(fr->deleted, (uint32_t)off))
+                    continue;
+                if (!s->valid[i]) {
+                    s->nulls++;
+                    continue;
+                }
+                if (kept != i)
+                    memcpy(s->values + kept * s->row_bytes, s->values + i * s->row_bytes,
+                           s->row_bytes);
+                s->addrs[kept++] = fr->id << 32 | off;
+            }
             s->offset += n;
+            if (!kept)
+                continue;
             *values = s->values;
             *row_addrs = s->addrs;
-            *num_rows = n;
+            *num_rows = kept;
             return PA_OK;
         }
         pa_lance_reader_free(s->r);
@@ -456,6 +636,8 @@ pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
     return PA_OK;
 }
 
+uint64_t pa_dataset_scan_nulls(const pa_dataset_scan *s) { return s->nulls; }
+
 void pa_dataset_scan_free(pa_dataset_scan *s)
 {
     if (!s)
@@ -463,6 +645,7 @@ void pa_dataset_scan_free(pa_dataset_scan *s)
     pa_lance_reader_free(s->r);
     free(s->values);
     free(s->addrs);
+    free(s->valid);
     free(s->column);
     free(s);
 }

@@ -24,12 +24,6 @@ pa_status pa_parse_logical_type(const char *name, pa_type *type, uint32_t *dim);
 Pa__Lancepb__Field **pa_pb_fields_new(const pa_field *fields, size_t n);
 void pa_pb_fields_free(Pa__Lancepb__Field **pb, size_t n);
 
-/* Converts protobuf fields into top-level pa_fields (child fields of a list, if any, are
- * folded into their parent). Names are strdup'd into *out (free with pa_fields_free). ctx names
- * the file for error messages. */
-pa_status pa_fields_from_pb(Pa__Lancepb__Field *const *pb, size_t n, const char *ctx,
-                            pa_field **out, size_t *out_n);
-void pa_fields_free(pa_field *fields, size_t n);
 
 /* Unpacks one FastLanes-transposed chunk of 1024 values of elem_bits (8/16/32/64) bits each,
  * packed at width bits per value (0..elem_bits). packed holds 1024*width/8 bytes; out receives
@@ -44,5 +38,16 @@ pa_status pa_lance_writer_write_pages(pa_lance_writer *w, const void *const *col
 
 /* XXH64 (seed 0) of all bytes the writer wrote, in file order; after close, the whole file's. */
 uint64_t pa_lance_writer_xxh64(const pa_lance_writer *w);
+
+/* deletion.c: reads a fragment's deletion file (file_type 0: Arrow array, 1: Roaring bitmap)
+ * into *out, an opaque bitmap of deleted row offsets (a roaring_bitmap_t), checked to hold
+ * num_deleted offsets below physical_rows. */
+pa_status pa_deletion_read(const char *path, int file_type, uint64_t num_deleted,
+                           uint64_t physical_rows, void **out);
+/* Whether offset is deleted (bm NULL: none is). */
+bool pa_deletion_has(const void *bm, uint32_t offset);
+/* The offset of the k-th (from 0) row not deleted; k must be below the live row count. */
+uint32_t pa_deletion_nth_live(const void *bm, uint32_t k);
+void pa_deletion_free(void *bm);
 
 #endif

@@ -54,6 +54,7 @@ static const char *const INDEX_FILES[] = {"auxiliary.idx", "index.idx"};
 typedef struct src_frag {
     uint64_t id, rows;
     char file[256]; /* the vector column's data file, relative to data/ */
+    uint64_t deleted, del_read_version, del_id; /* its deletion file when built (0s: none) */
 } src_frag;
 
 typedef struct index_src {
@@ -93,9 +94,18 @@ pa_status pa_table_source_json(const pa_vec_input *in, char **out)
         if ((st = pa_dataset_fragment(ds, i, &id, &rows)) != PA_OK ||
             (st = pa_dataset_fragment_file(ds, i, column, path, sizeof path, &col)) != PA_OK)
             break;
-        if (json_array_append_new(frags, json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id,
-                                                   "rows", (json_int_t)rows, "file",
-                                                   strlen(path) > skip ? path + skip : path)) != 0)
+        json_t *fj = json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "rows",
+                               (json_int_t)rows, "file", strlen(path) > skip ? path + skip : path);
+        /* the deletion file the build applied: a commit checks it is still the fragment's */
+        uint64_t drv, did, ndel = pa_dataset_fragment_deleted(ds, i);
+        pa_dataset_fragment_deletion(ds, i, &drv, &did);
+        if (fj && (drv || did || ndel) &&
+            json_object_set_new(fj, "deletion", json_pack("{s:I, s:I, s:I}", "rows",
+                                                          (json_int_t)ndel, "read_version",
+                                                          (json_int_t)drv, "id",
+                                                          (json_int_t)did)) != 0)
+            json_decref(fj), fj = NULL;
+        if (!fj || json_array_append_new(frags, fj) != 0)
             st = pa_fail(PA_ERR_NOMEM, "out of memory: source record");
     }
     if (st == PA_OK && !(*out = json_dumps(root, JSON_COMPACT)))
@@ -175,6 +185,16 @@ static pa_status read_index_src(const char *index_dir, bool need_source, index_s
         }
         s->frags[i].id = (uint64_t)id, s->frags[i].rows = (uint64_t)fr;
         snprintf(s->frags[i].file, sizeof s->frags[i].file, "%s", file);
+        json_t *dj = json_object_get(json_array_get(frags, i), "deletion");
+        json_int_t dn = 0, drv = 0, did = 0;
+        if (dj && (json_unpack(dj, "{s:I, s:I, s:I}", "rows", &dn, "read_version", &drv, "id",
+                               &did) != 0 || dn < 0 || drv < 0)) {
+            st = pa_fail(PA_ERR_FORMAT, "%s: %s fragment %zu has a deletion record without rows, "
+                         "read_version or id", path, PA_SOURCE_META_KEY, i);
+            goto done;
+        }
+        s->frags[i].deleted = (uint64_t)dn;
+        s->frags[i].del_read_version = (uint64_t)drv, s->frags[i].del_id = (uint64_t)did;
     }
 done:
     json_decref(meta);
@@ -347,7 +367,7 @@ static const char *fragment_file(const Pa__Lancepb__DataFragment *fr, int32_t id
 }
 
 /* Every fragment the index was built from is in the table unchanged: same rows, same data
- * file for the column, no deletion file. */
+ * file for the column, the same deletion file as the build applied (or none). */
 static pa_status check_fragments(const table_state *t, const index_src *s, int32_t field_id)
 {
     for (size_t i = 0; i < s->n; i++) {
@@ -367,10 +387,17 @@ static pa_status check_fragments(const table_state *t, const index_src *s, int32
                            file ? file : "no data file", t->version);
         /* a deletion file recorded at all (its row count may be unknown, 0) */
         const Pa__Lancepb__DeletionFile *del = fr->deletion_file;
-        if (del && (del->num_deleted_rows || del->id || del->read_version)) {
+        bool same = del ? del->read_version == sf->del_read_version && del->id == sf->del_id &&
+                              del->num_deleted_rows == sf->deleted
+                        : !sf->del_read_version && !sf->del_id && !sf->deleted;
+        if (!same && del && (del->num_deleted_rows || del->id || del->read_version)) {
             char n[32] = "";
             if (del->num_deleted_rows)
                 snprintf(n, sizeof n, "%" PRIu64 " ", del->num_deleted_rows);
+            if (sf->deleted || sf->del_id || sf->del_read_version)
+                return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %sdeleted rows, %"
+                               PRIu64 " when the index was built from version %" PRIu64 "; build "
+                               "the index again", t->given, sf->id, n, sf->deleted, s->version);
             return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %sdeleted rows since "
                            "the index was built from version %" PRIu64 "; build the index again",
                            t->given, sf->id, n, s->version);

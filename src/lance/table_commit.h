@@ -20,6 +20,9 @@ const pa_dataset *pa_vec_input_dataset(const pa_vec_input *in, const char **colu
 pa_status pa_lance_latest_manifest(const char *dir, char *path, size_t path_len,
                                    uint64_t *version);
 pa_status pa_lance_read_small_file(const char *path, uint8_t **out, size_t *len);
+/* dataset.c: the read version and id naming fragment i's deletion file (both 0: none). */
+void pa_dataset_fragment_deletion(const pa_dataset *ds, size_t i, uint64_t *read_version,
+                                  uint64_t *id);
 /* dataset.c: the real path a dataset was opened from is not kept; this is the path as given. */
 const char *pa_dataset_path(const pa_dataset *ds);
 

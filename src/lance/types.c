@@ -12,6 +12,9 @@ size_t pa_type_row_bytes(pa_type type, uint32_t dim)
     case PA_TYPE_FLOAT32: return 4;
     case PA_TYPE_FSL_UINT8: return (size_t)dim;
     case PA_TYPE_FSL_FLOAT32: return (size_t)dim * 4;
+    case PA_TYPE_FSL_FLOAT16: return (size_t)dim * 2;
+    case PA_TYPE_FSL_FLOAT64: return (size_t)dim * 8;
+    case PA_TYPE_OTHER: return 0;
     }
     return 0;
 }
@@ -25,6 +28,11 @@ pa_status pa_type_name(pa_type type, uint32_t dim, char *buf, size_t buf_len)
     case PA_TYPE_FLOAT32: n = snprintf(buf, buf_len, "float"); break;
     case PA_TYPE_FSL_UINT8: n = snprintf(buf, buf_len, "fixed_size_list:uint8:%u", dim); break;
     case PA_TYPE_FSL_FLOAT32: n = snprintf(buf, buf_len, "fixed_size_list:float:%u", dim); break;
+    case PA_TYPE_FSL_FLOAT16:
+        n = snprintf(buf, buf_len, "fixed_size_list:halffloat:%u", dim);
+        break;
+    case PA_TYPE_FSL_FLOAT64: n = snprintf(buf, buf_len, "fixed_size_list:double:%u", dim); break;
+    case PA_TYPE_OTHER: n = snprintf(buf, buf_len, "other"); break;
     default: return pa_fail(PA_ERR_INVALID, "unknown column type %d", (int)type);
     }
     if (n < 0 || (size_t)n >= buf_len)
@@ -51,6 +59,9 @@ pa_status pa_validate_field(const pa_field *f)
                            "field \"%s\": list size must be between 1 and 1048576, got %u",
                            f->name, f->dim);
         return PA_OK;
+    case PA_TYPE_FSL_FLOAT16:
+    case PA_TYPE_FSL_FLOAT64:
+    case PA_TYPE_OTHER: break; /* read, never written */
     }
     return pa_fail(PA_ERR_INVALID, "field \"%s\": unknown column type %d", f->name, (int)f->type);
 }
@@ -74,6 +85,10 @@ pa_status pa_parse_logical_type(const char *name, pa_type *type, uint32_t *dim)
         *type = PA_TYPE_FSL_FLOAT32, rest = name + 22;
     else if (strncmp(name, "fixed_size_list:uint8:", 22) == 0)
         *type = PA_TYPE_FSL_UINT8, rest = name + 22;
+    else if (strncmp(name, "fixed_size_list:halffloat:", 26) == 0)
+        *type = PA_TYPE_FSL_FLOAT16, rest = name + 26;
+    else if (strncmp(name, "fixed_size_list:double:", 23) == 0)
+        *type = PA_TYPE_FSL_FLOAT64, rest = name + 23;
     if (rest) {
         char *end = NULL;
         unsigned long d = strtoul(rest, &end, 10);
@@ -84,6 +99,7 @@ pa_status pa_parse_logical_type(const char *name, pa_type *type, uint32_t *dim)
     }
     return pa_fail(PA_ERR_UNSUPPORTED,
                    "column type \"%s\" is not one partifact reads (uint32, uint64, float, "
-                   "fixed_size_list:uint8:N, fixed_size_list:float:N)",
+                   "fixed_size_list:uint8:N, fixed_size_list:float:N, "
+                   "fixed_size_list:halffloat:N, fixed_size_list:double:N)",
                    name);
 }

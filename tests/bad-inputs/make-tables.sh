@@ -44,3 +44,14 @@ rm -rf "$TC/dim.lance"; cp -r "$F/table-d16.lance" "$TC/dim.lance"
 # feature flags: one partifact does not know (1 << 20), and stable row ids (2)
 cp -r "$F/table-d8.lance" "$TC/flags.lance"; add_flags "$TC/flags.lance" 808040
 cp -r "$F/table-d8.lance" "$TC/stable.lance"; add_flags "$TC/stable.lance" 02
+# ---- deletion files (dataset reader): copies of table-deleted.lance (LanceDB 0.37.1, version
+# 2 with an arrow-array deletion file, version 3 with a bitmap one) with those files damaged
+DL=$D/deletions; rm -rf "$DL"; mkdir -p "$DL"
+for c in arrow-cut arrow-offset bitmap-cut missing; do cp -r "$F/table-deleted.lance" "$DL/$c.lance"; done
+arrow=_deletions/0-1-16355978982147260081.arrow bitmap=_deletions/0-2-11493119432692555063.bin
+head -c 100 "$F/table-deleted.lance/$arrow" > "$DL/arrow-cut.lance/$arrow"
+# the first deleted offset (5, stored uncompressed after the length -1) made 2^31 - 1
+at=$(( $(LC_ALL=C grep -obUaP '\xff{8}\x05\x00\x00\x00' "$DL/arrow-offset.lance/$arrow" | head -1 | cut -d: -f1) + 8 ))
+printf '\xff\xff\xff\x7f' | dd of="$DL/arrow-offset.lance/$arrow" bs=1 seek="$at" conv=notrunc status=none
+head -c 9 "$F/table-deleted.lance/$bitmap" > "$DL/bitmap-cut.lance/$bitmap"
+rm "$DL/missing.lance/$bitmap"

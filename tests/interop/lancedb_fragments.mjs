@@ -5,9 +5,9 @@
 // Usage: node lancedb_fragments.mjs WORK BASE.fvecs QUERIES.fvecs FRAGMENTS K
 import * as lancedb from '@lancedb/lancedb';
 import * as arrow from 'apache-arrow';
-import fs from 'node:fs';
 import path from 'node:path';
 import {readFvecs} from './fvecs.mjs';
+import {searchIdsNpy} from './npy.mjs';
 
 const [work, basePath, qPath, F, K] = process.argv.slice(2);
 const base = readFvecs(basePath), q = readFvecs(qPath);
@@ -22,16 +22,5 @@ const per = Math.ceil(base.n / Number(F));
 const t = await db.createTable('v', part(0, Math.min(per, base.n)), {mode: 'overwrite'});
 for (let at = per; at < base.n; at += per) await t.add(part(at, Math.min(per, base.n - at)));
 const k = Number(K);
-const hdr = `{'descr': '<u8', 'fortran_order': False, 'shape': (${q.n}, ${k}), }`;
-const hlen = Math.ceil((10 + hdr.length + 1) / 64) * 64;
-const out = Buffer.alloc(hlen + 8 * q.n * k);
-out.write('\x93NUMPY', 0, 'latin1'); out[6] = 1; out[7] = 0; out.writeUInt16LE(hlen - 10, 8);
-out.write(hdr.padEnd(hlen - 11, ' ') + '\n', 10, 'latin1');
-for (let i = 0; i < q.n; i++) {
-  const rows = await t.search(Array.from(q.data.subarray(i * q.dim, (i + 1) * q.dim)))
-    .distanceType('l2').limit(k).withRowId(true).toArray();
-  for (let j = 0; j < k; j++)
-    out.writeBigUInt64LE(j < rows.length ? BigInt(rows[j]._rowid) : 0xFFFFFFFFFFFFFFFFn, hlen + 8 * (i * k + j));
-}
-fs.writeFileSync(path.join(work, 'lancedb_exact.npy'), out);
+await searchIdsNpy(path.join(work, 'lancedb_exact.npy'), q, k, (v) => t.search(v).distanceType('l2'));
 console.log(`LanceDB wrote ${base.n} rows in ${(await t.stats()).fragmentStats?.numFragments ?? '?'} fragments and searched ${q.n} queries exactly`);

@@ -47,3 +47,10 @@ foreach(ver 0.37 0.39)
            ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-files-${ver} ${ver})
   set_tests_properties(interop_lance_files_${ver} PROPERTIES LABELS interop TIMEOUT 600)
 endforeach()
+
+# Tables as LanceDB users make them (string, double, int64, timestamp, struct columns, deletes of
+# both deletion-file kinds, an update; float, halffloat and double vectors; formats 2.1 and 2.2,
+# LanceDB 0.37.1 and 0.39.0): groundtruth and --version equal LanceDB's own flat search.
+add_test(NAME interop_lancedb_tables COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_tables.sh
+         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/interop-tables)
+set_tests_properties(interop_lancedb_tables PROPERTIES LABELS interop TIMEOUT 600)

@@ -159,7 +159,7 @@ static void test_formats_agree(void)
     }
     pa_vec_input_options io = {.column = "id"};
     CHECK_ERR(pa_vec_input_open(&in, tpath("m.lance"), &io), PA_ERR_INVALID,
-              "column \"id\" is not a vector column");
+              "column \"id\" is of type \"uint64\", not a vector column");
 }
 
 static void write_bytes(const char *path, const void *b, size_t n)
