@@ -4,8 +4,11 @@
 // Usage: node table_commit.mjs LANCEDB_DIR WORK PARTIFACT BASE.fvecs QUERIES.fvecs FRAGMENTS
 //        PARTITIONS SUB_VECTORS NPROBES [METRIC=l2]
 // LANCEDB_DIR holds the node_modules of the LanceDB version under test (tests/interop for
-// 0.37.1, tests/interop/lancedb-0.39 for 0.39.0). Tables are written in Lance file format 2.1,
-// the one partifact reads today. No deletes: partifact does not read deletion files yet.
+// 0.37.1, tests/interop/lancedb-0.39 for 0.39.0). The table is what users make: a
+// double id, a string and a timestamp beside the vector column, in FRAGMENTS fragments, in
+// LanceDB's default file format (2.1 with 0.37.1, 2.2 with 0.39.0); then a delete and an
+// update (the updated rows move to a new fragment) before the build. Deleted rows must never
+// come back, from partifact or from LanceDB.
 import {createRequire} from 'node:module';
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
@@ -21,17 +24,29 @@ const version = JSON.parse(fs.readFileSync(path.join(path.resolve(dir), 'node_mo
 const fail = (msg) => { console.error(`LanceDB ${version}: ${msg}`); process.exit(1); };
 
 const base = readFvecs(basePath), q = readFvecs(qPath);
-const part = (data, first, n) => {
+const part = (data, first, n, idBase = 0) => {
   const child = arrow.makeData({type: new arrow.Float32(), length: n * base.dim,
                                 data: data.subarray(first * base.dim, (first + n) * base.dim)});
   const type = new arrow.FixedSizeList(base.dim, new arrow.Field('item', new arrow.Float32(), true));
-  return new arrow.Table({vector: arrow.makeVector(arrow.makeData({type, length: n, child}))});
+  const ids = Float64Array.from({length: n}, (_, i) => idBase + first + i);
+  return new arrow.Table({
+    id: arrow.makeVector(ids),
+    name: arrow.vectorFromArray(Array.from(ids, (x) => `row ${x}`), new arrow.Utf8()),
+    ts: arrow.vectorFromArray(Array.from(ids, (x) => 1700000000000 + x), new arrow.TimestampMillisecond()),
+    vector: arrow.makeVector(arrow.makeData({type, length: n, child}))});
 };
 const db = await lancedb.connect(work);
 const per = Math.ceil(base.n / Number(F));
-const t = await db.createTable('t', part(base.data, 0, Math.min(per, base.n)),
-  {mode: 'overwrite', storageOptions: {new_table_data_storage_version: '2.1'}});
+const t = await db.createTable('t', part(base.data, 0, Math.min(per, base.n)), {mode: 'overwrite'});
 for (let at = per; at < base.n; at += per) await t.add(part(base.data, at, Math.min(per, base.n - at)));
+// a delete (a deletion file) and an update (rows deleted in place, written again elsewhere)
+const DELETED = 'id % 50 = 7', UPDATED = 'id % 50 = 9';
+const deadIds = new Set();
+for (let i = 0; i < base.n; i++) if (i % 50 === 7) deadIds.add(i);
+await t.delete(DELETED);
+await t.update({values: {name: 'updated'}, where: UPDATED});
+const live = base.n - deadIds.size;
+if ((await t.countRows()) !== live) fail(`the table holds ${await t.countRows()} rows, expected ${live}`);
 const table = path.join(work, 't.lance');
 const before = await db.openTable('t'); // a handle from before the commit
 await before.countRows();
@@ -40,7 +55,7 @@ const run = (args) => execFileSync(PA, args, {encoding: 'utf8', stdio: ['ignore'
 const built = JSON.parse(run(['build', '--input', table, '--commit', '--partitions', P,
                               '--sub-vectors', M, '--metric', METRIC, '--json']));
 const res = built.commit;
-if (built.rows !== base.n || built.partitions !== Number(P)) fail(`build --commit said ${JSON.stringify(built)}`);
+if (built.rows !== live || built.partitions !== Number(P)) fail(`build --commit said ${JSON.stringify(built)}`);
 
 // listIndices / indexStats: the IVF_PQ index, every row covered
 const t2 = await db.openTable('t');
@@ -49,8 +64,11 @@ if (idx.length !== 1 || idx[0].name !== 'vector_idx' || idx[0].indexType !== 'Iv
     JSON.stringify(idx[0].columns) !== '["vector"]')
   fail(`listIndices() gave ${JSON.stringify(idx)}`);
 const st = await t2.indexStats('vector_idx');
-if (st.numIndexedRows !== base.n || st.numUnindexedRows !== 0 || st.indexType !== 'IVF_PQ')
-  fail(`indexStats() gave ${JSON.stringify(st)}, expected ${base.n} rows indexed`);
+if (st.numIndexedRows !== live || st.numUnindexedRows !== 0 || st.indexType !== 'IVF_PQ')
+  fail(`indexStats() gave ${JSON.stringify(st)}, expected ${live} rows indexed`);
+// row address -> id of every live row, to check that no deleted row is ever returned
+const idOf = new Map();
+for (const r of await t2.query().select(['id']).withRowId(true).toArray()) idOf.set(BigInt(r._rowid), r.id);
 
 // the same ids in the same order as partifact search on the same index files
 const idxDir = path.join(table, '_indices', res.uuid);
@@ -64,6 +82,10 @@ for (let i = 0; i < q.n; i++) {
   const got = rows.map((r) => BigInt(r._rowid)).join(',');
   const want = [];
   for (let j = 0; j < 10; j++) want.push(buf.readBigUInt64LE(hlen + 8 * (i * 10 + j)));
+  for (const a of [...rows.map((r) => BigInt(r._rowid)), ...want]) {
+    if (!idOf.has(a)) fail(`query ${i}: row address ${a} is not a live row of the table`);
+    if (deadIds.has(idOf.get(a))) fail(`query ${i}: deleted row id ${idOf.get(a)} returned`);
+  }
   if (got === want.join(',')) same++;
   else if (same + 5 > i) console.error(`query ${i}: LanceDB ${got} partifact ${want.join(',')}`);
 }
@@ -72,11 +94,11 @@ if (same !== q.n) fail(`${same} of ${q.n} queries gave partifact's ids in partif
 // the handle opened before the commit appends; optimize() then indexes the new rows
 const extra = 200, more = new Float32Array(extra * base.dim);
 for (let i = 0; i < extra * base.dim; i++) more[i] = base.data[i] + 1000; // far from the rest
-await before.add(part(more, 0, extra));
+await before.add(part(more, 0, extra, 1e6));
 const t3 = await db.openTable('t');
 await t3.optimize();
 const st3 = await t3.indexStats('vector_idx');
-if (st3.numIndexedRows !== base.n + extra || st3.numUnindexedRows !== 0)
+if (st3.numIndexedRows !== live + extra || st3.numUnindexedRows !== 0)
   fail(`after add + optimize indexStats() gave ${JSON.stringify(st3)}`);
 for (const i of [0, 57, extra - 1]) {
   const hit = await t3.search(Array.from(more.subarray(i * base.dim, (i + 1) * base.dim)))
@@ -88,5 +110,5 @@ for (const i of [0, 57, extra - 1]) {
     fail(`after add + optimize, the appended row ${i} is not found by its own vector`);
 }
 console.log(`LanceDB ${version} (${METRIC}): index ${res.name} (${res.uuid}) committed as version ` +
-            `${res.version}; ${base.n} rows indexed; ${same}/${q.n} queries identical to ` +
+            `${res.version}; ${live} live rows indexed (${deadIds.size} deleted, some updated); ${same}/${q.n} queries identical to ` +
             `partifact; append through an old handle and optimize() work`);
