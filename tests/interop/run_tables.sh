@@ -18,7 +18,7 @@
 #   - f32huge: the deleted rows' vectors hold 1e20 (a squared norm past float's range, which
 #     partifact refuses wherever it reads one; LanceDB refuses NaN vectors): train (its
 #     sample is every live row) and build succeed, so no deleted row was read.
-# In Lance file format 2.1 and 2.2 (LanceDB 0.39.0's default); 0.37.1 writes up to 2.1.
+# In Lance file format 2.0, 2.1 and 2.2 (2.2 is LanceDB 0.39.0's default); 0.37.1 writes up to 2.1.
 # Usage: run_tables.sh PARTIFACT WORK
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -35,7 +35,7 @@ check() { if eval "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL
 "$PA" gen-vectors --out "$WORK/q.fvecs" --rows 100 --dim 16 --clusters 40 --seed 4 --first-row 20000 >/dev/null || exit 1
 for lv in 0.37.1 0.39.0; do
   dir=$HERE; [ "$lv" = 0.39.0 ] && dir=$HERE/lancedb-0.39
-  for storage in 2.1 2.2; do
+  for storage in 2.0 2.1 2.2; do
     for vt in f32 f16 f64 f32huge; do
       W=$WORK/$lv-$storage-$vt; mkdir -p "$W"; what="LanceDB $lv, format $storage, $vt vectors"
       if [ "$storage" = 2.2 ] && [ "$lv" = 0.37.1 ]; then continue; fi # 0.37.1 writes up to 2.1
