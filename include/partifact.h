@@ -804,8 +804,23 @@ PA_API pa_status pa_artifact_export_rows(const char *artifact_dir, const char *r
                                          uint64_t shuffle_seed, uint64_t *rows_out);
 
 /* An index opened for search: the centroids, codebook, row ids and codes are read into memory
- * (about rows * (8 + M) bytes plus the model). */
+ * (about rows * (8 + M) bytes plus the model), or, opened with a memory budget, the centroids
+ * and codebook only, the probed partitions being read on demand. pa_index_search may be called
+ * from several threads on one index. */
 typedef struct pa_index pa_index;
+
+typedef struct pa_index_open_options {
+    uint32_t struct_size;  /* sizeof(pa_index_open_options)                                  */
+    /* 0: every row in memory (pa_index_open). Otherwise the bytes the index may hold: its fixed
+     * part (centroids, codebook, partition offsets, and the precomputed table terms where they
+     * fit beside the largest partition) plus a cache of partitions (row ids and codes, 8 + M
+     * bytes a row) read on demand by positioned reads, least recently used evicted first. An
+     * index whose fixed part, or whose largest partition beside it, exceeds the budget is
+     * refused (PA_ERR_INVALID, with the numbers). The rows hash is checked at open in a
+     * streaming pass over the partitions. Search scratch (query tables, about 32 MiB a batch,
+     * and the results) is not counted. Results are the same as without a budget. */
+    uint64_t memory_bytes;
+} pa_index_open_options;
 
 /* The two files must be of one index: partifact's carry the same partifact:index JSON (model
  * XXH64, parameters, rows and rows_xxh64, the hash of the stored row ids and codes, checked
@@ -813,6 +828,9 @@ typedef struct pa_index pa_index;
  * sub-vectors, code width, metric and partition lengths (summing to the rows). Otherwise
  * PA_ERR_FORMAT naming what differs. */
 PA_API pa_status pa_index_open(pa_index **out, const char *dir);
+/* pa_index_open with options (NULL: as pa_index_open). */
+PA_API pa_status pa_index_open_ex(pa_index **out, const char *dir,
+                                  const pa_index_open_options *opts);
 PA_API void pa_index_free(pa_index *idx);
 
 typedef struct pa_index_info {
@@ -821,13 +839,15 @@ typedef struct pa_index_info {
     uint64_t num_rows;
     uint64_t max_partition_rows;
     uint64_t bytes;          /* index.idx + auxiliary.idx */
+    uint64_t memory_bytes;   /* the budget it was opened with (0: none)                       */
 } pa_index_info;
 
 PA_API void pa_index_get_info(const pa_index *idx, pa_index_info *out);
 
 /* Partition p as stored: its row ids (ascending) and its codes, transposed (num_rows * M
  * bytes, sub-vector-major: code byte m of row i is codes[m * num_rows + i]). Pointers are
- * valid while the index lives. */
+ * valid while the index lives. Opened with a memory budget, the rows are not held: row_ids and
+ * codes are NULL, num_rows is set. */
 PA_API pa_status pa_index_partition(const pa_index *idx, uint32_t p, const uint64_t **row_ids,
                                     const uint8_t **codes, uint64_t *num_rows);
 

@@ -105,15 +105,17 @@ int pa_cmd_search(int argc, char **argv)
         {"repeat", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
         {"force", no_argument, 0, 'F'},
         {"column", required_argument, 0, 'c'}, {"version", required_argument, 0, 'V'},
+        {"memory", required_argument, 0, 'M'},
         {0, 0, 0, 0}};
     const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
                *column = NULL;
-    uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0;
+    uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0, memory = 0;
     bool json = false, nprobes_given = false, force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:c:V:jhF", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:c:V:M:jhF", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
+        case 'M': ok = pa_cli_parse_size(optarg, &memory) && memory > 0; break;
         case 'x': index = optarg; break;
         case 'c': column = optarg; break;
         case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
@@ -132,7 +134,7 @@ int pa_cmd_search(int argc, char **argv)
             printf("usage: partifact search --index INDEX --queries Q [-k 10] [--nprobes 20]\n"
                    "         [--refine-factor R --input X] [--groundtruth G.ivecs|G.npy]\n"
                    "         [--out results.ivecs|.npy [--force]] [--threads N] [--repeat 1]\n"
-                   "         [--json] [--column NAME] [--version N]\n"
+                   "         [--json] [--column NAME] [--version N] [--memory SIZE]\n"
                    "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
                    "ADC over the --nprobes nearest partitions (more than the index has is\n"
                    "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
@@ -142,6 +144,9 @@ int pa_cmd_search(int argc, char **argv)
                    "Euclidean, dot the negated inner product (smaller is nearer). --repeat N\n"
                    "searches the whole batch N times and reports the median time (benchmarks).\n"
                    "--out is written under a temporary name and renamed into place.\n"
+                   "--memory SIZE bounds what the index holds (default: all of it in memory):\n"
+                   "the probed partitions are read on demand into a cache within SIZE; the\n"
+                   "results are the same.\n"
                    PA_CLI_FORCE_HELP
                    "--column applies to Q and X where they are tables, --version to X.\n"
                    PA_CLI_TABLE_HELP);
@@ -165,7 +170,10 @@ int pa_cmd_search(int argc, char **argv)
     uint64_t *ids = NULL, *gt = NULL, nq = 0, ngt = 0;
     uint32_t dim = 0, kgt = 0;
     int rc = 0;
-    pa_status st = pa_index_open(&x, index);
+    pa_index_open_options xo = {.struct_size = sizeof xo, .memory_bytes = memory};
+    pa_status st = pa_index_open_ex(&x, index, &xo);
+    if (st == PA_ERR_INVALID && memory) /* the budget is too small for this index */
+        return pa_cli_error("search", "%s; raise --memory", pa_last_error());
     pa_index_info info;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);

@@ -26,6 +26,10 @@ uint64_t pa_index_rows_xxh64(uint64_t ids_xxh64, uint64_t codes_xxh64);
  * check that both ways give the same results. */
 extern uint64_t pa_index_precomp_max_bytes;
 
+/* Partitions read from auxiliary.idx into the cache of an index opened with a budget, since
+ * open (tests check eviction with it). */
+uint64_t pa_index_cache_reads(const pa_index *x);
+
 /* Writes one index directory: opened on a temporary name next to out_dir, fed every partition
  * in order, then finished (files closed and fsynced, directory renamed into place). */
 typedef struct pa_index_writer pa_index_writer;

@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <xxhash.h>
 
@@ -42,7 +43,32 @@ struct pa_index {
     float *ynorm;        /* M x 256: ||y||^2 of every codeword                             */
     float *pre;          /* P x M x 256: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL       */
     json_t *aux_meta, *idx_meta; /* each file's partifact:index JSON (NULL: none, LanceDB's) */
+    /* With a memory budget (pa_index_open_ex): row_ids and codes stay NULL; the probed
+     * partitions are read from auxiliary.idx (kept open) into a cache of at most cache_cap
+     * bytes, least recently used evicted first. lock guards the cache and the reader; freed
+     * is signalled when a partition is unpinned. */
+    uint64_t budget, cache_cap, cache_used, tick, cache_reads;
+    pa_lance_reader *reader;
+    size_t c_id, c_code;
+    struct cached_part *cache; /* P entries */
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    bool sync_init;
+    pa_status err;             /* the first failed read of a search, and its message */
+    char err_msg[512];
 };
+
+/* One partition in the cache: its row ids and transposed codes (NULL: not held), the
+ * searches scanning it now (pins; it is not evicted while pinned) and its last use. */
+struct cached_part {
+    uint64_t *ids;
+    uint8_t *codes;
+    uint32_t pins;
+    uint64_t used;
+};
+
+/* Bytes a cached partition of n rows takes: its row ids and its codes. */
+static uint64_t part_bytes(const pa_index *x, uint64_t n) { return n * (8 + (uint64_t)x->M); }
 
 /* ---- open ---- */
 
@@ -162,7 +188,39 @@ static pa_status read_identity(pa_lance_reader *r, const char *path, json_t **ou
     return PA_OK;
 }
 
-/* Reads auxiliary.idx: partition layout, codebook, row ids and codes. */
+/* Bytes of what an index holds whatever its budget: the centroids and their norms, the
+ * codebook and its norms, the partition offsets and lengths, the cache's entries, and (with_pre)
+ * the precomputed table terms. */
+static uint64_t fixed_bytes(const pa_index *x, bool with_pre)
+{
+    const uint64_t P = x->P, D = x->dim, M = x->M;
+    return P * D * sizeof(float) + P * sizeof(float) + 256 * D * sizeof(float) +
+           M * 256 * sizeof(float) + P * (sizeof(uint64_t) + sizeof(uint32_t)) +
+           P * sizeof(struct cached_part) + (with_pre ? P * M * 256 * sizeof(float) : 0);
+}
+
+/* With a budget: refuses an index whose fixed part, or whose largest partition beside it, does
+ * not fit, and sets the cache's share (the precomputed terms, if taken, come out of it later). */
+static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
+{
+    const uint64_t fixed = fixed_bytes(x, false), big = part_bytes(x, x->max_part);
+    if (fixed > x->budget)
+        return pa_fail(PA_ERR_INVALID, "index file %s: %u partitions of dimension %u with %u "
+                       "sub-vectors need %" PRIu64 " bytes held whatever the budget (centroids, "
+                       "codebook, partition offsets), more than the memory budget of %" PRIu64
+                       " bytes", path, x->P, x->dim, x->M, fixed, x->budget);
+    x->cache_cap = x->budget - fixed;
+    if (big > x->cache_cap)
+        return pa_fail(PA_ERR_INVALID, "index file %s: partition %u holds %" PRIu64 " rows of "
+                       "%u + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64 " bytes the "
+                       "memory budget of %" PRIu64 " bytes leaves beside the %" PRIu64 " held "
+                       "whatever the budget", path, max_p, x->max_part, x->M, big, x->cache_cap,
+                       x->budget, fixed);
+    return PA_OK;
+}
+
+/* Reads auxiliary.idx: partition layout, codebook, row ids and codes (with a budget: the
+ * layout and codebook; the file stays open for the partitions' reads). */
 static pa_status open_aux(pa_index *x, const char *path)
 {
     pa_lance_reader *r = NULL;
@@ -199,6 +257,7 @@ static pa_status open_aux(pa_index *x, const char *path)
         if (!x->offsets || !x->lengths)
             st = PA_ERR_NOMEM;
     }
+    uint32_t max_p = 0;
     if (st == PA_OK) {
         uint64_t s = 0;
         for (uint32_t p = 0; p < x->P && st == PA_OK; p++) {
@@ -208,13 +267,16 @@ static pa_status open_aux(pa_index *x, const char *path)
             x->offsets[p] = s;
             x->lengths[p] = ivf->lengths[p];
             s += ivf->lengths[p];
-            x->max_part = PA_MAX(x->max_part, ivf->lengths[p]);
+            if (ivf->lengths[p] > x->max_part)
+                x->max_part = ivf->lengths[p], max_p = p;
         }
         x->num_rows = s;
         if (st == PA_OK && s != pa_lance_reader_num_rows(r))
             st = pa_fail(PA_ERR_FORMAT, "index file %s: partitions hold %" PRIu64 " rows, the "
                          "file %" PRIu64, path, s, pa_lance_reader_num_rows(r));
     }
+    if (st == PA_OK && x->budget)
+        st = check_budget(x, path, max_p);
     if (st == PA_OK) {
         void *buf;
         if (cb_pos == 0 || cb_pos >= pa_lance_reader_num_global_buffers(r))
@@ -247,6 +309,11 @@ static pa_status open_aux(pa_index *x, const char *path)
             st = pa_fail(PA_ERR_FORMAT, "index file %s: expected _rowid uint64 and __pq_code "
                          "fixed_size_list<uint8, %u>", path, x->M);
     }
+    if (st == PA_OK && x->budget) { /* rows are read per partition, on demand */
+        x->reader = r, r = NULL;
+        x->c_id = c_id, x->c_code = c_code;
+        goto done;
+    }
     size_t id_bytes = 0, code_bytes = 0;
     if (st == PA_OK && (!pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), sizeof(uint64_t), &id_bytes) ||
                         !pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), x->M, &code_bytes)))
@@ -263,6 +330,7 @@ static pa_status open_aux(pa_index *x, const char *path)
         st = pa_lance_reader_read(r, c_code, 0, x->num_rows, x->codes);
     if (st == PA_OK)
         x->bytes += pa_lance_reader_bytes_read(r);
+done:
     if (t)
         pa__lancepb__tensor__free_unpacked(t, NULL);
     if (ivf)
@@ -354,12 +422,48 @@ static char *json_text(const json_t *v)
     return t ? t : pa_strdup("(missing)", "JSON text");
 }
 
+/* The rows hash (PA_INDEX_META_ROWS_HASH) of the stored rows. With a budget, a streaming
+ * pass: partition by partition into one buffer of the largest partition (within the cache's
+ * share of the budget, which is still empty), hashed and dropped. */
+static pa_status rows_hash(pa_index *x, uint64_t *out)
+{
+    if (!x->budget) {
+        *out = pa_index_rows_xxh64(XXH64(x->row_ids, sizeof(uint64_t) * x->num_rows, 0),
+                                   XXH64(x->codes, (size_t)x->num_rows * x->M, 0));
+        return PA_OK;
+    }
+    pa_status st = PA_OK;
+    XXH64_state_t *hi = XXH64_createState(), *hc = XXH64_createState();
+    uint64_t *ids = pa_malloc(sizeof(uint64_t) * PA_MAX(x->max_part, 1), "index row ids");
+    uint8_t *codes = pa_malloc((size_t)x->M * PA_MAX(x->max_part, 1), "index codes");
+    if (!hi || !hc || !ids || !codes) {
+        st = hi && hc ? PA_ERR_NOMEM : pa_fail(PA_ERR_NOMEM, "out of memory for hash states");
+        goto done;
+    }
+    XXH64_reset(hi, 0), XXH64_reset(hc, 0);
+    for (uint32_t p = 0; p < x->P; p++) {
+        const uint64_t n = x->lengths[p];
+        if (!n)
+            continue;
+        if ((st = pa_lance_reader_read(x->reader, x->c_id, x->offsets[p], n, ids)) != PA_OK ||
+            (st = pa_lance_reader_read(x->reader, x->c_code, x->offsets[p], n, codes)) != PA_OK)
+            goto done;
+        XXH64_update(hi, ids, sizeof(uint64_t) * n);
+        XXH64_update(hc, codes, (size_t)n * x->M);
+    }
+    *out = pa_index_rows_xxh64(XXH64_digest(hi), XXH64_digest(hc));
+done:
+    XXH64_freeState(hi), XXH64_freeState(hc);
+    free(ids), free(codes);
+    return st;
+}
+
 /* Checks that index.idx and auxiliary.idx were written together: both carry the same
  * partifact:index JSON (model XXH64, parameters, rows and their hash), and it describes the
  * storage as read, rows hash included. Indexes LanceDB wrote carry it in neither file; they
  * are checked by their shapes alone (open_aux and open_idx: dimension, partitions, sub-vectors,
  * code width, metric, lengths summing to the rows). */
-static pa_status check_identity(const pa_index *x)
+static pa_status check_identity(pa_index *x)
 {
     if (!x->aux_meta && !x->idx_meta)
         return PA_OK;
@@ -407,9 +511,9 @@ static pa_status check_identity(const pa_index *x)
         return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " does not say metric \"%s\", which the "
                        "index files have", pa_metric_name(x->metric));
     json_t *h = json_object_get(x->aux_meta, PA_INDEX_META_ROWS_HASH);
-    const uint64_t have = pa_index_rows_xxh64(
-        XXH64(x->row_ids, sizeof(uint64_t) * x->num_rows, 0),
-        XXH64(x->codes, (size_t)x->num_rows * x->M, 0));
+    uint64_t have = 0;
+    if ((st = rows_hash(x, &have)) != PA_OK)
+        return st;
     char hex[17];
     snprintf(hex, sizeof hex, "%016" PRIx64, have);
     if (!json_is_string(h))
@@ -422,15 +526,26 @@ static pa_status check_identity(const pa_index *x)
     return PA_OK;
 }
 
-/* Opens both index files into memory and precomputes the centroid norms for the probe, the
- * codeword norms, and (l2/cosine, when it fits) every partition's table terms. */
 pa_status pa_index_open(pa_index **out, const char *dir)
 {
+    return pa_index_open_ex(out, dir, NULL);
+}
+
+/* Opens both index files (into memory, or with a budget their fixed part, checking the rows in
+ * a streaming pass) and precomputes the centroid norms for the probe, the codeword norms, and
+ * (l2/cosine, when it fits) every partition's table terms. */
+pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_options *opts)
+{
     *out = NULL;
+    if (opts && opts->struct_size != sizeof *opts)
+        return pa_fail(PA_ERR_INVALID, "index %s: open options of %u bytes (expected %zu: "
+                       "set struct_size to sizeof(pa_index_open_options))", dir,
+                       opts->struct_size, sizeof *opts);
     pa_index *x = pa_calloc(1, sizeof *x, "index");
     if (!x)
         return PA_ERR_NOMEM;
     char path[4096];
+    x->budget = opts ? opts->memory_bytes : 0;
     x->dir = pa_strdup(dir, "index path");
     pa_status st = x->dir ? PA_OK : PA_ERR_NOMEM;
     if (st == PA_OK) {
@@ -445,6 +560,15 @@ pa_status pa_index_open(pa_index **out, const char *dir)
         st = check_identity(x);
     if (st == PA_OK && !(x->cnorm = pa_malloc(sizeof(float) * x->P, "centroid norms")))
         st = PA_ERR_NOMEM;
+    if (st == PA_OK && x->budget) {
+        x->bytes += pa_lance_reader_bytes_read(x->reader); /* auxiliary.idx, rows pass included */
+        if (!(x->cache = pa_calloc(x->P, sizeof *x->cache, "partition cache")))
+            st = PA_ERR_NOMEM;
+        else if (pthread_mutex_init(&x->lock, NULL) == 0 && pthread_cond_init(&x->freed, NULL) == 0)
+            x->sync_init = true;
+        else
+            st = pa_fail(PA_ERR_NOMEM, "cannot create the partition cache's lock");
+    }
     if (st != PA_OK) {
         pa_fail_prefix(st, "index %s", dir);
         pa_index_free(x);
@@ -461,8 +585,12 @@ pa_status pa_index_open(pa_index **out, const char *dir)
         x->ynorm[i] = pa_dotf(x->codebook + (size_t)i * x->ds, x->codebook + (size_t)i * x->ds,
                               x->ds);
     uint64_t pre_bytes = (uint64_t)x->P * x->M * 256 * sizeof(float);
-    if (x->metric != PA_METRIC_DOT && pre_bytes <= pa_index_precomp_max_bytes &&
+    /* with a budget, only where the largest partition still fits beside them */
+    const bool pre_fits = !x->budget || pre_bytes + part_bytes(x, x->max_part) <= x->cache_cap;
+    if (x->metric != PA_METRIC_DOT && pre_bytes <= pa_index_precomp_max_bytes && pre_fits &&
         (x->pre = malloc((size_t)pre_bytes))) { /* without it, each probe computes its row */
+        if (x->budget)
+            x->cache_cap -= pre_bytes;
 #pragma omp parallel for schedule(static)
         for (uint32_t p = 0; p < x->P; p++)
             partition_terms(x, p, x->pre + (size_t)p * x->M * 256);
@@ -479,8 +607,16 @@ void pa_index_free(pa_index *x)
     free(x->dir), free(x->centroids), free(x->cnorm), free(x->codebook), free(x->offsets);
     free(x->lengths), free(x->row_ids), free(x->codes), free(x->ynorm), free(x->pre);
     json_decref(x->aux_meta), json_decref(x->idx_meta);
+    for (uint32_t p = 0; x->cache && p < x->P; p++)
+        free(x->cache[p].ids), free(x->cache[p].codes);
+    free(x->cache);
+    pa_lance_reader_free(x->reader);
+    if (x->sync_init)
+        pthread_mutex_destroy(&x->lock), pthread_cond_destroy(&x->freed);
     free(x);
 }
+
+uint64_t pa_index_cache_reads(const pa_index *x) { return x->cache_reads; }
 
 /* The parameters and sizes, for the CLI and callers sizing their buffers. */
 void pa_index_get_info(const pa_index *x, pa_index_info *out)
@@ -489,6 +625,7 @@ void pa_index_get_info(const pa_index *x, pa_index_info *out)
     out->dimension = x->dim, out->num_partitions = x->P, out->num_sub_vectors = x->M;
     out->num_bits = 8, out->metric = x->metric, out->num_rows = x->num_rows;
     out->max_partition_rows = x->max_part, out->bytes = x->bytes;
+    out->memory_bytes = x->budget;
 }
 
 /* Partition p's stored rows (tests compare the two finalize paths with it). */
@@ -497,10 +634,76 @@ pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row
 {
     if (p >= x->P)
         return pa_fail(PA_ERR_RANGE, "index %s: partition %u of %u", x->dir, p, x->P);
-    *row_ids = x->row_ids + x->offsets[p];
-    *codes = x->codes + x->offsets[p] * x->M;
+    *row_ids = x->row_ids ? x->row_ids + x->offsets[p] : NULL;
+    *codes = x->codes ? x->codes + x->offsets[p] * x->M : NULL;
     *num_rows = x->lengths[p];
     return PA_OK;
+}
+
+/* ---- the partition cache (with a budget) ---- */
+
+/* Partition p's rows for a scan, pinned until release_partition: from the cache, or read from
+ * auxiliary.idx after evicting the least recently used unpinned partitions until it fits. A
+ * search that finds every byte pinned by other threads' scans waits for one to finish (each
+ * thread pins one partition at a time, and each fits the cache alone). Reads happen under the
+ * lock: the reader is one file position. A failed read is recorded for the search to report. */
+static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids,
+                                   const uint8_t **codes)
+{
+    struct cached_part *e = &x->cache[p];
+    const uint64_t n = x->lengths[p], need = part_bytes(x, n);
+    pa_status st = PA_OK;
+    pthread_mutex_lock(&x->lock);
+    while (!e->ids && x->cache_used + need > x->cache_cap) {
+        struct cached_part *lru = NULL;
+        for (uint32_t i = 0; i < x->P; i++) {
+            struct cached_part *c = &x->cache[i];
+            if (c->ids && !c->pins && (!lru || c->used < lru->used))
+                lru = c;
+        }
+        if (!lru) {
+            pthread_cond_wait(&x->freed, &x->lock);
+            continue;
+        }
+        free(lru->ids), free(lru->codes);
+        lru->ids = NULL, lru->codes = NULL;
+        x->cache_used -= part_bytes(x, x->lengths[lru - x->cache]);
+    }
+    if (!e->ids) {
+        uint64_t *i = malloc(sizeof(uint64_t) * n);
+        uint8_t *c = malloc((size_t)n * x->M);
+        if (!i || !c)
+            st = pa_fail(PA_ERR_NOMEM, "index %s: out of memory reading partition %u (%" PRIu64
+                         " rows)", x->dir, p, n);
+        else if ((st = pa_lance_reader_read(x->reader, x->c_id, x->offsets[p], n, i)) == PA_OK)
+            st = pa_lance_reader_read(x->reader, x->c_code, x->offsets[p], n, c);
+        if (st == PA_OK) {
+            e->ids = i, e->codes = c;
+            x->cache_used += need;
+            x->cache_reads++;
+        } else {
+            free(i), free(c);
+            if (x->err == PA_OK) {
+                x->err = st;
+                snprintf(x->err_msg, sizeof x->err_msg, "%s", pa_last_error());
+            }
+        }
+    }
+    if (st == PA_OK) {
+        e->pins++;
+        e->used = ++x->tick;
+        *ids = e->ids, *codes = e->codes;
+    }
+    pthread_mutex_unlock(&x->lock);
+    return st;
+}
+
+static void release_partition(pa_index *x, uint32_t p)
+{
+    pthread_mutex_lock(&x->lock);
+    if (--x->cache[p].pins == 0)
+        pthread_cond_broadcast(&x->freed);
+    pthread_mutex_unlock(&x->lock);
 }
 
 /* ---- search ---- */
@@ -509,8 +712,9 @@ pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row
  * (M x 256). dot: the table is -qy and base 0. l2/cosine: the table is the partition's terms
  * minus 2 qy, and base the coarse distance ||q - c_p||^2 every row of the partition shares.
  * Sums one table entry per code byte for every row and offers each row to the heap. */
-static void scan_partition(const pa_index *x, uint32_t p, const float *qy, float base,
-                           float *table, pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
+static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids,
+                           const uint8_t *codes, const float *qy, float base, float *table,
+                           pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
 {
     const uint64_t n = x->lengths[p];
     if (n == 0)
@@ -526,8 +730,6 @@ static void scan_partition(const pa_index *x, uint32_t p, const float *qy, float
         for (uint32_t t = 0; t < T; t++)
             table[t] = pre[t] - 2.0f * qy[t];
     }
-    const uint8_t *codes = x->codes + x->offsets[p] * M;
-    const uint64_t *ids = x->row_ids + x->offsets[p];
     /* Four rows at a time, each row's sum kept in a register (sub-space m's bytes of the four
      * rows are adjacent in the transposed layout); the sums add the table entries in sub-space
      * order, so a row's distance does not depend on the blocking. */
@@ -667,7 +869,20 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     uint32_t p = (uint32_t)probe[j].id;
                     /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
                     float base = x->metric == PA_METRIC_DOT ? 0 : qn + x->cnorm[p] - 2 * s[p];
-                    scan_partition(x, p, qy, base, table, h, &hn, cap);
+                    if (!x->lengths[p])
+                        continue;
+                    if (!x->budget) {
+                        scan_partition(x, p, x->row_ids + x->offsets[p],
+                                       x->codes + x->offsets[p] * x->M, qy, base, table, h,
+                                       &hn, cap);
+                    } else {
+                        const uint64_t *pid;
+                        const uint8_t *pc;
+                        if (acquire_partition(x, p, &pid, &pc) != PA_OK)
+                            break;
+                        scan_partition(x, p, pid, pc, qy, base, table, h, &hn, cap);
+                        release_partition(x, p);
+                    }
                     scanned += x->lengths[p];
                 }
                 qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
@@ -678,6 +893,15 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         if (failed) {
             st = pa_fail(PA_ERR_NOMEM, "search: out of memory for per-thread scan buffers");
             break;
+        }
+        if (x->budget) { /* a partition's read failed (on some thread) */
+            pthread_mutex_lock(&x->lock);
+            if (x->err != PA_OK)
+                st = pa_fail(x->err, "search: %s", x->err_msg);
+            x->err = PA_OK;
+            pthread_mutex_unlock(&x->lock);
+            if (st != PA_OK)
+                break;
         }
         for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
             pa_topk_cand *h = cands + i * cap;

@@ -6,6 +6,7 @@
 #include "index/index_internal.h"
 #include "test.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -388,6 +389,75 @@ static void test_recall(void)
     free(gt);
 }
 
+/* Opened with a memory budget, search gives the same ids and distances, byte for byte, as
+ * the index in memory: a budget that holds everything, one of a quarter of the rows, and one
+ * that holds only the largest partition (every probe evicts; with 4 threads, scans wait for
+ * each other), on one thread and on four. Budgets below the fixed part, or below it plus the
+ * largest partition, are refused with the numbers. */
+static void test_memory_budget(void)
+{
+    pa_index *x = NULL;
+    CHECK_OK(pa_index_open(&x, tpath("idx_a")));
+    if (!x)
+        return;
+    pa_index_info in;
+    pa_index_get_info(x, &in);
+    const uint64_t rows_bytes = in.num_rows * (8 + MSUB), big = in.max_partition_rows * (8 + MSUB);
+    static uint64_t ids[NQ * K], ids2[NQ * K];
+    static float dists[NQ * K], dists2[NQ * K];
+    pa_index_search_options o = {.k = K, .nprobes = 4, .num_threads = 1};
+    CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
+    pa_index_free(x);
+
+    /* the fixed part, as the refusal of a budget below it says */
+    pa_index_open_options xo = {.struct_size = sizeof xo, .memory_bytes = 1000};
+    pa_index *y = NULL;
+    CHECK_ERR(pa_index_open_ex(&y, tpath("idx_a"), &xo), PA_ERR_INVALID,
+              "16 partitions of dimension 32 with 8 sub-vectors need ");
+    unsigned long long fixed = 0;
+    const char *need = strstr(pa_last_error(), " need ");
+    CHECK(need && sscanf(need, " need %llu bytes held whatever the budget", &fixed) == 1);
+    CHECK(strstr(pa_last_error(), "more than the memory budget of 1000 bytes") != NULL);
+    CHECK(fixed > 0 && fixed < 100000 && y == NULL);
+    xo.memory_bytes = fixed + big - 1;
+    char want[256];
+    snprintf(want, sizeof want, "rows of 8 + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64
+             " bytes the memory budget of %" PRIu64 " bytes leaves beside the %llu held",
+             big, big - 1, (uint64_t)(fixed + big - 1), fixed);
+    CHECK_ERR(pa_index_open_ex(&y, tpath("idx_a"), &xo), PA_ERR_INVALID, want);
+    xo.struct_size = 4;
+    CHECK_ERR(pa_index_open_ex(&y, tpath("idx_a"), &xo), PA_ERR_INVALID, "set struct_size");
+    xo.struct_size = sizeof xo;
+
+    const uint64_t budgets[] = {1ull << 30, fixed + rows_bytes / 4, fixed + big};
+    for (size_t b = 0; b < 3; b++)
+        for (int threads = 1; threads <= 4; threads += 3) {
+            xo.memory_bytes = budgets[b];
+            CHECK_OK(pa_index_open_ex(&y, tpath("idx_a"), &xo));
+            if (!y)
+                continue;
+            pa_index_info yi;
+            pa_index_get_info(y, &yi);
+            CHECK(yi.memory_bytes == budgets[b] && yi.num_rows == in.num_rows);
+            o.num_threads = threads;
+            memset(ids2, 0, sizeof ids2), memset(dists2, 0, sizeof dists2);
+            CHECK_OK(pa_index_search(y, queries, NQ, DIM, &o, ids2, dists2, NULL));
+            CHECK(!memcmp(ids, ids2, sizeof ids) && !memcmp(dists, dists2, sizeof dists));
+            const uint64_t reads = pa_index_cache_reads(y);
+            if (b == 0) /* everything fits: each partition read once */
+                CHECK(reads <= P);
+            if (b == 2 && threads == 1) /* 4 distinct partitions a query, one held */
+                CHECK(reads >= (uint64_t)NQ * 3);
+            const uint64_t *pid = ids2;
+            const uint8_t *pc = NULL;
+            uint64_t n = 0;
+            CHECK_OK(pa_index_partition(y, 0, &pid, &pc, &n));
+            CHECK(pid == NULL && pc == NULL && n > 0);
+            pa_index_free(y);
+            y = NULL;
+        }
+}
+
 /* Each bad input: its status and a message naming what is wrong. */
 /* An index built from a Lance dataset in several fragments holds row addresses (fragment id <<
  * 32 | offset), not ordinals: ground truth over the dataset gives the same ids, and refine
@@ -653,6 +723,7 @@ int main(void)
     test_finalize_paths_agree();
     test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2);
     test_recall();
+    test_memory_budget();
     test_dataset_refine();
     test_npy_ids();
     test_errors();
