@@ -608,7 +608,7 @@ void pa_index_free(pa_index *x)
     free(x->lengths), free(x->row_ids), free(x->codes), free(x->ynorm), free(x->pre);
     json_decref(x->aux_meta), json_decref(x->idx_meta);
     for (uint32_t p = 0; x->cache && p < x->P; p++)
-        free(x->cache[p].ids), free(x->cache[p].codes);
+        free(x->cache[p].ids);
     free(x->cache);
     pa_lance_reader_free(x->reader);
     if (x->sync_init)
@@ -665,14 +665,14 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
             pthread_cond_wait(&x->freed, &x->lock);
             continue;
         }
-        free(lru->ids), free(lru->codes);
+        free(lru->ids); /* codes share its block */
         lru->ids = NULL, lru->codes = NULL;
         x->cache_used -= part_bytes(x, x->lengths[lru - x->cache]);
     }
     if (!e->ids) {
-        uint64_t *i = malloc(sizeof(uint64_t) * n);
-        uint8_t *c = malloc((size_t)n * x->M);
-        if (!i || !c)
+        uint64_t *i = malloc((size_t)need); /* one block: the row ids, then the codes */
+        uint8_t *c = i ? (uint8_t *)(i + n) : NULL;
+        if (!i)
             st = pa_fail(PA_ERR_NOMEM, "index %s: out of memory reading partition %u (%" PRIu64
                          " rows)", x->dir, p, n);
         else if ((st = pa_lance_reader_read(x->reader, x->c_id, x->offsets[p], n, i)) == PA_OK)
@@ -682,7 +682,7 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
             x->cache_used += need;
             x->cache_reads++;
         } else {
-            free(i), free(c);
+            free(i);
             if (x->err == PA_OK) {
                 x->err = st;
                 snprintf(x->err_msg, sizeof x->err_msg, "%s", pa_last_error());

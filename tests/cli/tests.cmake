@@ -73,3 +73,9 @@ set_tests_properties(outputs_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME blas_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/blas_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/blas_cli)
 set_tests_properties(blas_cli PROPERTIES LABELS "unit;cli")
+
+# search --memory (a quarter of the index) peaks within the budget + the stated fixed cost and
+# gives the unbounded search's results (/usr/bin/time -v); not under the sanitizers.
+add_test(NAME search_memory COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/search_memory.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/search_memory)
+set_tests_properties(search_memory PROPERTIES LABELS "memory;cli")
