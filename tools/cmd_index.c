@@ -384,15 +384,22 @@ int pa_cmd_groundtruth(int argc, char **argv)
 int pa_cmd_index_info(int argc, char **argv)
 {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"memory", required_argument, 0, 'M'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     bool json = false;
+    uint64_t memory = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jM:h", opts, NULL)) != -1) {
         if (c == 'j')
             json = true;
-        else if (c == 'h') {
-            printf("usage: partifact index-info INDEX [--json]\n"
-                   "Prints an IVF_PQ index's parameters, rows and partition sizes.\n");
+        else if (c == 'M') {
+            if (!pa_cli_parse_size(optarg, &memory) || memory == 0)
+                return pa_cli_error("index-info", "\"%s\" is not a valid value for --memory",
+                                    optarg);
+        } else if (c == 'h') {
+            printf("usage: partifact index-info INDEX [--json] [--memory SIZE]\n"
+                   "Prints an IVF_PQ index's parameters, rows and partition sizes. --memory\n"
+                   "opens it as search --memory does (the rows are checked in a streaming pass).\n");
             return 0;
         } else
             return PA_CLI_EXIT_FAIL;
@@ -401,7 +408,10 @@ int pa_cmd_index_info(int argc, char **argv)
         return pa_cli_error("index-info", "expected one index directory (see --help)");
     const char *dir = argv[optind];
     pa_index *x = NULL;
-    pa_status st = pa_index_open(&x, dir);
+    pa_index_open_options xo = {.struct_size = sizeof xo, .memory_bytes = memory};
+    pa_status st = pa_index_open_ex(&x, dir, &xo);
+    if (st == PA_ERR_INVALID && memory) /* the budget is too small for this index */
+        return pa_cli_error("index-info", "%s; raise --memory", pa_last_error());
     if (st != PA_OK)
         return pa_cli_fail("index-info", st);
     pa_index_info in;

@@ -42,5 +42,9 @@ if [ "$fixed" -gt 0 ] && [ "$peak" -gt 0 ] && [ "$peak" -le "$limit" ]; then pas
 else fail=$((fail+1)); echo "FAIL: peak RSS $peak KiB is over the budget + the fixed cost ($limit KiB)"; fi
 if [ -s "$T/full.ivecs" ] && cmp -s "$T/full.ivecs" "$T/budget.ivecs"; then pass=$((pass+1))
 else fail=$((fail+1)); echo "FAIL: search --memory $budget gives other results than the unbounded search"; fi
+# index-info --memory opens it the same way: the same parameters and partition sizes
+info() { "$PA" index-info "$T/big.idx" --json "$@" | sed 's/"bytes":[0-9]*,//'; }
+if [ "$(info)" = "$(info --memory "$budget")" ]; then pass=$((pass+1))
+else fail=$((fail+1)); echo "FAIL: index-info --memory differs"; info; info --memory "$budget"; fi
 rm -rf "$T/big.idx"
 finish
