@@ -7,8 +7,7 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
-FUZZ_TARGETS := fuzz_lance_file fuzz_lance_dataset fuzz_artifact_manifest fuzz_model fuzz_npy fuzz_vecs \
-                fuzz_index fuzz_table_info fuzz_queries fuzz_groundtruth
+FUZZ_TARGETS := $(shell grep -o '^  fuzz_[a-z_]*' fuzz/targets.cmake)
 FUZZ_SECONDS ?= 25
 JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \

@@ -1,8 +1,8 @@
 # Every fuzz target, built with the normal compiler and fuzz/replay_main.c instead of libFuzzer,
 # replays its seed corpus (fuzz/corpus/<target>: real files and every input that once crashed
 # it) as a unit test; in the ASan build, under the sanitizers.
-foreach(t fuzz_lance_file fuzz_lance_dataset fuzz_artifact_manifest fuzz_model fuzz_npy fuzz_vecs
-          fuzz_index fuzz_table_info fuzz_queries fuzz_groundtruth fuzz_deletion)
+include(${CMAKE_SOURCE_DIR}/fuzz/targets.cmake)
+foreach(t ${PA_FUZZ_TARGETS})
   add_executable(replay_${t} ${CMAKE_SOURCE_DIR}/fuzz/${t}.c ${CMAKE_SOURCE_DIR}/fuzz/replay_main.c)
   target_link_libraries(replay_${t} PRIVATE partifact_static)
   target_include_directories(replay_${t} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_BINARY_DIR}/proto)
