@@ -89,8 +89,8 @@ static bool fb_struct_vec(const fb *b, size_t t, unsigned k, size_t *at, size_t 
 /* Buffer i of the record batch body as plain bytes (decompressed if the batch is compressed):
  * *out is malloc'd, *out_len its size. */
 static pa_status arrow_buffer(const char *path, const uint8_t *body, uint64_t body_len,
-                              uint64_t off, uint64_t len, int codec, uint8_t **out,
-                              size_t *out_len)
+                              uint64_t off, uint64_t len, int codec, uint64_t need,
+                              uint8_t **out, size_t *out_len)
 {
     *out = NULL, *out_len = 0;
     if (off > body_len || len > body_len - off)
@@ -119,9 +119,11 @@ static pa_status arrow_buffer(const char *path, const uint8_t *body, uint64_t bo
     if (codec != ARROW_CODEC_ZSTD)
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: record batch is compressed with Arrow codec %d "
                        "(LZ4 frame); partifact reads zstd-compressed deletion files", path, codec);
-    if (raw < 0 || (uint64_t)raw > DELETION_MAX_BYTES)
+    /* need: what the values take; Arrow pads a buffer to at most 64 bytes more */
+    if (raw < 0 || (uint64_t)raw > DELETION_MAX_BYTES || (uint64_t)raw > need + 64)
         return pa_fail(PA_ERR_FORMAT, "%s: compressed buffer at body offset %" PRIu64 " claims %"
-                       PRId64 " bytes uncompressed", path, off, raw);
+                       PRId64 " bytes uncompressed; its values need %" PRIu64, path, off, raw,
+                       need);
     if (!(*out = pa_malloc(raw ? (size_t)raw : 1, "deletion values")))
         return PA_ERR_NOMEM;
     size_t got = ZSTD_decompress(*out, (size_t)raw, src + 8, (size_t)(len - 8));
@@ -189,7 +191,7 @@ static pa_status read_arrow(const char *path, const uint8_t *buf, size_t len,
         size_t vlen = 0;
         pa_status st = arrow_buffer(path, buf + body_at, (uint64_t)body_len,
                                     pa_ld64(b.p + bufs_at + 16), pa_ld64(b.p + bufs_at + 24),
-                                    codec, &vals, &vlen);
+                                    codec, (uint64_t)rows * 4, &vals, &vlen);
         if (st != PA_OK)
             return st;
         if (vlen / 4 < (uint64_t)rows) {
