@@ -73,12 +73,17 @@ pa_status pa_file_size(int fd, const char *path, uint64_t *size);
  * FIFO would block). Sets *fd and *size (the file's size). Every reader of input files opens
  * them with this. */
 pa_status pa_open_input(const char *path, int *fd, uint64_t *size);
+/* Copies the regular file src to dst, a new file (O_EXCL | O_NOFOLLOW, 0644), and fsyncs it;
+ * *size (may be NULL) gets src's bytes. */
+pa_status pa_copy_file(const char *src, const char *dst, uint64_t *size);
 /* fsync the file, then (if dir_of is not NULL) fsync the directory containing it. */
 pa_status pa_fsync_fd(int fd, const char *path);
 pa_status pa_fsync_dir_of(const char *path);
 
 /* Drops path's trailing slashes in place ("a/b/" -> "a/b"; "/" stays "/"). */
 void pa_trim_slashes(char *path);
+/* A malloc'd "<a><b><c>" (path building; NULL, with the message set, when out of memory). */
+char *pa_path_join(const char *a, const char *b, const char *c);
 /* The directory holding path's last component, into buf: "a/b/" -> "a", "b" -> ".",
  * "/b" -> "/". */
 void pa_parent_dir(const char *path, char *buf, size_t len);

@@ -102,6 +102,41 @@ pa_status pa_open_input(const char *path, int *fd, uint64_t *size)
     return PA_OK;
 }
 
+pa_status pa_copy_file(const char *src, const char *dst, uint64_t *size)
+{
+    uint8_t *buf = NULL;
+    int in = -1, out = -1;
+    uint64_t n_bytes = 0;
+    pa_status st = pa_open_input(src, &in, &n_bytes);
+    if (st != PA_OK)
+        goto done;
+    if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+        st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", dst, strerror(errno));
+        goto done;
+    }
+    const size_t chunk = 1u << 20;
+    if (!(buf = pa_malloc(chunk, "copy buffer"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (uint64_t off = 0; off < n_bytes && st == PA_OK; off += chunk) {
+        size_t n = (size_t)PA_MIN(chunk, n_bytes - off);
+        if ((st = pa_pread_full(in, buf, n, off, src)) == PA_OK)
+            st = pa_pwrite_full(out, buf, n, off, dst);
+    }
+    if (st == PA_OK)
+        st = pa_fsync_fd(out, dst);
+done:
+    free(buf);
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    if (size)
+        *size = n_bytes;
+    return st;
+}
+
 pa_status pa_fsync_fd(int fd, const char *path)
 {
     if (fsync(fd) != 0)
@@ -196,7 +231,7 @@ static int rename_noreplace(const char *from, const char *to)
     return rename(from, to);
 }
 
-static char *join(const char *a, const char *b, const char *c)
+char *pa_path_join(const char *a, const char *b, const char *c)
 {
     size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
     char *s = pa_malloc(n, "path");
@@ -292,8 +327,8 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
                  __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
         free(o->tmp);
         o->tmp = NULL;
-        char *name = join(".", pa_basename(path), tail);
-        o->tmp = name ? join(dir, "/", name) : NULL;
+        char *name = pa_path_join(".", pa_basename(path), tail);
+        o->tmp = name ? pa_path_join(dir, "/", name) : NULL;
         free(name);
         if (!o->tmp)
             return PA_ERR_NOMEM;
@@ -459,7 +494,7 @@ pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact)
         char suffix[WORKDIR_SUFFIX_LEN + 1] = "";
         if (!exact)
             random_suffix(suffix);
-        char *name = join(prefix, suffix, "");
+        char *name = pa_path_join(prefix, suffix, "");
         if (!name)
             return PA_ERR_NOMEM;
         if (mkdir(name, 0755) != 0) { /* never an existing directory */
@@ -510,7 +545,7 @@ void pa_workdir_remove(pa_workdir *w)
 void pa_workdir_keep(pa_workdir *w)
 {
     if (w->path) {
-        char *marker = join(w->path, "/", PA_WORK_MARKER);
+        char *marker = pa_path_join(w->path, "/", PA_WORK_MARKER);
         if (marker)
             unlink(marker); /* no longer partifact's: the user's to keep */
         free(marker);
@@ -593,12 +628,12 @@ pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace, const c
     if (st != PA_OK)
         goto done;
     pa_remove_orphans(o->path, PA_PARTIAL_TAG); /* what killed runs writing it left */
-    char *prefix = join(o->path, PA_PARTIAL_TAG, "");
+    char *prefix = pa_path_join(o->path, PA_PARTIAL_TAG, "");
     st = prefix ? pa_workdir_create(&o->work, prefix, false) : PA_ERR_NOMEM;
     free(prefix);
     if (st != PA_OK)
         goto done;
-    o->dir = join(o->work.path, "/", PA_OUT_DIR_NAME);
+    o->dir = pa_path_join(o->work.path, "/", PA_OUT_DIR_NAME);
     if (!o->dir)
         st = PA_ERR_NOMEM;
     else if (mkdir(o->dir, 0755) != 0)
@@ -612,7 +647,7 @@ done:
 pa_status pa_out_dir_commit(pa_out_dir *o)
 {
     pa_status st = pa_fsync_dir_of(o->dir); /* the work directory's entry for the new one */
-    char *x = st == PA_OK ? join(o->dir, "/", ".") : NULL;
+    char *x = st == PA_OK ? pa_path_join(o->dir, "/", ".") : NULL;
     if (st == PA_OK && !x)
         st = PA_ERR_NOMEM;
     if (st == PA_OK)
@@ -633,7 +668,7 @@ pa_status pa_out_dir_commit(pa_out_dir *o)
             /* no atomic exchange here: the old one goes aside into the work directory, then
              * the new one in; a crash between the two leaves the old one complete in the work
              * directory, removed by the rerun */
-            char *old = join(o->work.path, "/", "old");
+            char *old = pa_path_join(o->work.path, "/", "old");
             if (!old) {
                 st = PA_ERR_NOMEM;
                 goto done;

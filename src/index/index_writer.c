@@ -64,16 +64,6 @@ static char *strip_slashes(const char *s)
     return c;
 }
 
-/* A malloc'd "<a><b>" (path building). */
-static char *cat2(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 1;
-    char *s = pa_malloc(n, "path");
-    if (s)
-        snprintf(s, n, "%s%s", a, b);
-    return s;
-}
-
 /* Validates the model, refuses an existing out_dir, copies the model arrays and starts
  * auxiliary.idx inside the temporary directory. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
@@ -121,8 +111,8 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
         pa_index_writer_free(w);
         return st;
     }
-    w->aux_path = cat2(w->out.dir, "/" PA_INDEX_AUX_FILE);
-    w->idx_path = cat2(w->out.dir, "/" PA_INDEX_FILE);
+    w->aux_path = pa_path_join(w->out.dir, "/", PA_INDEX_AUX_FILE);
+    w->idx_path = pa_path_join(w->out.dir, "/", PA_INDEX_FILE);
     if (!w->aux_path || !w->idx_path) {
         pa_index_writer_free(w);
         return PA_ERR_NOMEM;

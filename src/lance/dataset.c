@@ -938,33 +938,7 @@ static pa_status link_or_copy(const char *src, const char *dst)
         return PA_OK;
     if (errno != EXDEV && errno != EPERM)
         return pa_fail(PA_ERR_IO, "%s: cannot link to %s: %s", src, dst, strerror(errno));
-    int in = -1;
-    uint64_t in_size = 0;
-    pa_status sti = pa_open_input(src, &in, &in_size);
-    if (sti != PA_OK)
-        return sti;
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    pa_status st = out < 0 ? pa_fail(PA_ERR_IO, "%s: cannot create: %s", dst, strerror(errno))
-                           : PA_OK;
-    uint8_t buf[1 << 16];
-    uint64_t off = 0;
-    while (st == PA_OK) {
-        ssize_t n = read(in, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            st = pa_fail(PA_ERR_IO, "%s: read failed: %s", src, strerror(errno));
-        if (n <= 0)
-            break;
-        st = pa_pwrite_full(out, buf, (size_t)n, off, dst);
-        off += (uint64_t)n;
-    }
-    if (st == PA_OK)
-        st = pa_fsync_fd(out, dst);
-    close(in);
-    if (out >= 0)
-        close(out);
-    return st;
+    return pa_copy_file(src, dst, NULL);
 }
 
 /* Makes a dataset of existing Lance files, one fragment each (see the header). */

@@ -497,43 +497,6 @@ static pa_status write_new_file(const char *path, const void *data, size_t len)
     return st;
 }
 
-/* Copies src to the new file dst (fsynced); *size gets its bytes. */
-static pa_status copy_file(const char *src, const char *dst, uint64_t *size)
-{
-    uint8_t *buf = NULL;
-    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1;
-    pa_status st = PA_OK;
-    if (in < 0) {
-        st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", src, strerror(errno));
-        goto done;
-    }
-    if ((st = pa_file_size(in, src, size)) != PA_OK)
-        goto done;
-    if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0) {
-        st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", dst, strerror(errno));
-        goto done;
-    }
-    const size_t chunk = 1u << 20;
-    if (!(buf = pa_malloc(chunk, "copy buffer"))) {
-        st = PA_ERR_NOMEM;
-        goto done;
-    }
-    for (uint64_t off = 0; off < *size && st == PA_OK; off += chunk) {
-        size_t n = (size_t)PA_MIN(chunk, *size - off);
-        if ((st = pa_pread_full(in, buf, n, off, src)) == PA_OK)
-            st = pa_pwrite_full(out, buf, n, off, dst);
-    }
-    if (st == PA_OK)
-        st = pa_fsync_fd(out, dst);
-done:
-    free(buf);
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    return st;
-}
-
 /* Packs a message into a malloc'd buffer with room for a u32 length before it. */
 static uint8_t *pack_framed(const ProtobufCMessage *msg, size_t *len)
 {
@@ -614,7 +577,7 @@ static pa_status copy_index(commit_job *j, const char *table, const char *from)
     for (int i = 0; i < NUM_INDEX_FILES && st == PA_OK; i++) {
         snprintf(src, sizeof src, "%s/%s", from, INDEX_FILES[i]);
         snprintf(dst, sizeof dst, "%s/%s", j->index_dir, INDEX_FILES[i]);
-        st = copy_file(src, dst, &j->sizes[i]);
+        st = pa_copy_file(src, dst, &j->sizes[i]);
     }
     if (st == PA_OK)
         st = pa_fsync_dir_of(dst);
