@@ -616,7 +616,7 @@ PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64
                                  double *mse);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Encoding and building (src/build): input -> backend -> artifact -> index                    */
+/* Encoding and building (src/pipeline): input -> backend -> artifact -> index                    */
 /* ------------------------------------------------------------------------------------------ */
 
 /* Progress of long work, for callers that show it: stage names what is being done ("train",
@@ -909,7 +909,7 @@ PA_API pa_status pa_recall_at_k(const uint64_t *found, uint32_t found_k, const u
                                 uint32_t truth_k, uint64_t nq, uint32_t k, double *recall);
 
 /* ------------------------------------------------------------------------------------------ */
-/* The whole build (src/build): train -> encode -> artifact -> finalize                       */
+/* The whole build (src/pipeline): train -> encode -> artifact -> finalize                       */
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct pa_build_options {
