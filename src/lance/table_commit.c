@@ -12,6 +12,7 @@
  * The new manifest goes to a temporary file in the table's root, is fsynced, and is published
  * with link(2) under the next version's name: link fails when the name exists, so two writers
  * can never both publish a version. */
+#include "common/json.h"
 #include "lance/lance_internal.h"
 #include "lance/table_commit.h"
 #include "lance_commit.pb-c.h"
@@ -76,40 +77,56 @@ pa_status pa_table_source_json(const pa_vec_input *in, char **out)
     const pa_dataset *ds = pa_vec_input_dataset(in, &column);
     if (!ds)
         return PA_OK;
+    json_t *root = NULL, *frags = NULL, *fj = NULL, *del = NULL;
+    pa_status st = PA_OK;
     char real[PATH_MAX];
-    if (!realpath(pa_dataset_path(ds), real))
-        return pa_fail(PA_ERR_IO, "%s: cannot resolve the table's path: %s", pa_dataset_path(ds),
-                       strerror(errno));
-    json_t *frags = json_array();
-    json_t *root = json_pack("{s:s, s:I, s:s, s:o}", "table", real, "version",
-                             (json_int_t)pa_dataset_version(ds), "column", column, "fragments",
-                             frags);
-    pa_status st = root && frags ? PA_OK : pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+    if (!realpath(pa_dataset_path(ds), real)) {
+        st = pa_fail(PA_ERR_IO, "%s: cannot resolve the table's path: %s", pa_dataset_path(ds),
+                     strerror(errno));
+        goto done;
+    }
+    if ((st = pa_json_pack(&frags, "the source record", "[]")) != PA_OK ||
+        (st = pa_json_pack(&root, real, "{s:s, s:I, s:s, s:O}", "table", real, "version",
+                           (json_int_t)pa_dataset_version(ds), "column", column, "fragments",
+                           frags)) != PA_OK)
+        goto done;
     /* data file paths as the manifest records them: relative to <table>/data/ */
     const size_t skip = strlen(pa_dataset_path(ds)) + strlen("/data/");
-    for (size_t i = 0; st == PA_OK && i < pa_dataset_num_fragments(ds); i++) {
+    for (size_t i = 0; i < pa_dataset_num_fragments(ds); i++) {
         uint64_t id, rows;
         char path[PATH_MAX];
         size_t col;
         if ((st = pa_dataset_fragment(ds, i, &id, &rows)) != PA_OK ||
-            (st = pa_dataset_fragment_file(ds, i, column, path, sizeof path, &col)) != PA_OK)
-            break;
-        json_t *fj = json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "rows",
-                               (json_int_t)rows, "file", strlen(path) > skip ? path + skip : path);
+            (st = pa_dataset_fragment_file(ds, i, column, path, sizeof path, &col)) != PA_OK ||
+            (st = pa_json_pack(&fj, path, "{s:I, s:I, s:s}", "id", (json_int_t)id, "rows",
+                               (json_int_t)rows, "file",
+                               strlen(path) > skip ? path + skip : path)) != PA_OK)
+            goto done;
         /* the deletion file the build applied: a commit checks it is still the fragment's */
         uint64_t drv, did, ndel = pa_dataset_fragment_deleted(ds, i);
         pa_dataset_fragment_deletion(ds, i, &drv, &did);
-        if (fj && (drv || did || ndel) &&
-            json_object_set_new(fj, "deletion", json_pack("{s:I, s:I, s:I}", "rows",
-                                                          (json_int_t)ndel, "read_version",
-                                                          (json_int_t)drv, "id",
-                                                          (json_int_t)did)) != 0)
-            json_decref(fj), fj = NULL;
-        if (!fj || json_array_append_new(frags, fj) != 0)
+        if ((drv || did || ndel) &&
+            ((st = pa_json_pack(&del, "the source record", "{s:I, s:I, s:I}", "rows",
+                                (json_int_t)ndel, "read_version", (json_int_t)drv, "id",
+                                (json_int_t)did)) != PA_OK ||
+             json_object_set_new(fj, "deletion", del) != 0)) {
+            del = NULL; /* consumed by json_object_set_new, even on failure */
+            st = st != PA_OK ? st : pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+            goto done;
+        }
+        del = NULL;
+        if (json_array_append_new(frags, fj) != 0) {
+            fj = NULL;
             st = pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+            goto done;
+        }
+        fj = NULL;
     }
-    if (st == PA_OK && !(*out = json_dumps(root, JSON_COMPACT)))
-        st = pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+    st = pa_json_dump(root, PA_JSON_COMPACT, out);
+    root = NULL; /* consumed */
+done:
+    json_decref(fj);
+    json_decref(frags);
     json_decref(root);
     return st;
 }
@@ -961,27 +978,35 @@ pa_status pa_table_info_json(const char *table, char **json)
     pa_status st = table_load(table, &t);
     if (st != PA_OK)
         return st;
+    /* strings from the table (its path, names in its manifest) are shown as they are where
+     * they are UTF-8, else with U+FFFD: a description never fails on them */
     json_t *root = json_object(), *frags = json_array(), *cols = json_array(),
            *idx = json_array();
+    bool ok = root && frags && cols && idx;
     uint64_t rows = 0, deleted = 0;
-    for (size_t i = 0; i < t.m->n_fragments; i++) {
+    for (size_t i = 0; ok && i < t.m->n_fragments; i++) {
         const Pa__Lancepb__DataFragment *fr = t.m->fragments[i];
         uint64_t del = fr->deletion_file ? fr->deletion_file->num_deleted_rows : 0;
         rows += fr->physical_rows, deleted += del;
         json_t *files = json_array();
-        for (size_t k = 0; k < fr->n_files; k++)
-            json_array_append_new(files, json_string(fr->files[k]->path));
-        json_array_append_new(frags, json_pack("{s:I, s:I, s:I, s:o}", "id", (json_int_t)fr->id,
-                                               "rows", (json_int_t)fr->physical_rows,
-                                               "deleted_rows", (json_int_t)del, "files", files));
+        for (size_t k = 0; files && k < fr->n_files; k++)
+            if (json_array_append_new(files, pa_json_display_string(fr->files[k]->path)) != 0)
+                json_decref(files), files = NULL;
+        ok = json_array_append_new(frags, json_pack("{s:I, s:I, s:I, s:o}", "id",
+                                                    (json_int_t)fr->id, "rows",
+                                                    (json_int_t)fr->physical_rows,
+                                                    "deleted_rows", (json_int_t)del, "files",
+                                                    files)) == 0;
     }
-    for (size_t i = 0; i < t.m->n_fields; i++) {
+    for (size_t i = 0; ok && i < t.m->n_fields; i++) {
         const Pa__Lancepb__Field *f = t.m->fields[i];
-        json_array_append_new(cols, json_pack("{s:s, s:i, s:i, s:s, s:b}", "name", f->name,
-                                              "id", f->id, "parent_id", f->parent_id, "type",
-                                              f->logical_type, "nullable", f->nullable));
+        ok = json_array_append_new(cols, json_pack("{s:o, s:i, s:i, s:o, s:b}", "name",
+                                                   pa_json_display_string(f->name), "id", f->id,
+                                                   "parent_id", f->parent_id, "type",
+                                                   pa_json_display_string(f->logical_type),
+                                                   "nullable", f->nullable)) == 0;
     }
-    for (size_t i = 0; t.indices && i < t.indices->n_indices; i++) {
+    for (size_t i = 0; ok && t.indices && i < t.indices->n_indices; i++) {
         const Pa__Lancepb__IndexMetadata *e = t.indices->indices[i];
         char u[37] = "";
         if (e->uuid && e->uuid->uuid.len == 16) {
@@ -993,6 +1018,7 @@ pa_status pa_table_info_json(const char *table, char **json)
             }
         }
         json_t *fids = json_array(), *fcols = json_array();
+        ok = fids && fcols;
         roaring_bitmap_t *r = e->fragment_bitmap.len
             ? roaring_bitmap_portable_deserialize_safe((const char *)e->fragment_bitmap.data,
                                                        e->fragment_bitmap.len)
@@ -1000,8 +1026,8 @@ pa_status pa_table_info_json(const char *table, char **json)
         uint64_t covered = 0;
         if (r) {
             roaring_uint32_iterator_t *it = roaring_create_iterator(r);
-            for (; it && it->has_value; roaring_advance_uint32_iterator(it)) {
-                json_array_append_new(fids, json_integer(it->current_value));
+            for (; ok && it && it->has_value; roaring_advance_uint32_iterator(it)) {
+                ok = json_array_append_new(fids, json_integer(it->current_value)) == 0;
                 const Pa__Lancepb__DataFragment *fr = find_fragment(&t, it->current_value);
                 if (fr)
                     covered += fr->physical_rows -
@@ -1010,17 +1036,28 @@ pa_status pa_table_info_json(const char *table, char **json)
             roaring_free_uint32_iterator(it);
             roaring_bitmap_free(r);
         }
-        for (size_t k = 0; k < e->n_fields; k++)
-            for (size_t c = 0; c < t.m->n_fields; c++)
+        for (size_t k = 0; ok && k < e->n_fields; k++)
+            for (size_t c = 0; ok && c < t.m->n_fields; c++)
                 if (t.m->fields[c]->id == e->fields[k])
-                    json_array_append_new(fcols, json_string(t.m->fields[c]->name));
-        json_array_append_new(idx, json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:I}", "name",
-                                             e->name ? e->name : "", "uuid", u, "type", index_type(e),
-                                             "columns", fcols, "dataset_version",
-                                             (json_int_t)e->dataset_version, "fragments", fids,
-                                             "rows_covered", (json_int_t)covered));
+                    ok = json_array_append_new(
+                             fcols, pa_json_display_string(t.m->fields[c]->name)) == 0;
+        if (!ok) {
+            json_decref(fids), json_decref(fcols);
+            break;
+        }
+        ok = json_array_append_new(
+                 idx, json_pack("{s:o, s:s, s:o, s:o, s:I, s:o, s:I}", "name",
+                                pa_json_display_string(e->name ? e->name : ""), "uuid", u,
+                                "type", pa_json_display_string(index_type(e)), "columns", fcols,
+                                "dataset_version", (json_int_t)e->dataset_version, "fragments",
+                                fids, "rows_covered", (json_int_t)covered)) == 0;
     }
-    json_object_set_new(root, "table", json_string(t.dir));
+    if (!ok) {
+        json_decref(root), json_decref(frags), json_decref(cols), json_decref(idx);
+        table_free(&t);
+        return pa_fail(PA_ERR_NOMEM, "out of memory: table description");
+    }
+    json_object_set_new(root, "table", pa_json_display_string(t.dir));
     json_object_set_new(root, "version", json_integer((json_int_t)t.version));
     json_object_set_new(root, "versions", list_versions(t.dir));
     json_object_set_new(root, "manifest_naming", json_string(t.v2_names ? "V2" : "V1"));
@@ -1033,9 +1070,12 @@ pa_status pa_table_info_json(const char *table, char **json)
     json_object_set_new(root, "fragments", frags);
     json_object_set_new(root, "columns", cols);
     json_object_set_new(root, "indexes", idx);
-    if (!(*json = json_dumps(root, JSON_COMPACT)))
-        st = pa_fail(PA_ERR_NOMEM, "out of memory: table description");
-    json_decref(root);
+    if (json_object_size(root) != 11) { /* one set_new failed */
+        json_decref(root);
+        table_free(&t);
+        return pa_fail(PA_ERR_NOMEM, "out of memory: table description");
+    }
+    st = pa_json_dump(root, PA_JSON_COMPACT, json);
     table_free(&t);
     return st;
 }
