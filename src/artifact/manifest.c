@@ -196,29 +196,22 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
     return st;
 }
 
-/* Writes the manifest to a temporary name, fsyncs it, renames it into place, fsyncs the dir. */
+/* Writes the manifest through the file commit (temporary name, fsync, rename, directory
+ * fsync; taken back if that fsync fails, so that a failed commit never leaves an artifact
+ * that looks complete). */
 pa_status pa_manifest_commit(const pa_manifest *m, const char *dir)
 {
-    char tmp[4096], final[4096];
-    snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, PA_ARTIFACT_MANIFEST);
-    snprintf(final, sizeof final, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
-    pa_status st = PA_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    if (st == PA_OK)
-        st = manifest_write(m, fd, tmp);
-    if (st == PA_OK)
-        st = pa_fsync_fd(fd, tmp);
-    if (fd >= 0 && close(fd) != 0 && st == PA_OK)
-        st = pa_fail(PA_ERR_IO, "%s: close failed: %s", tmp, strerror(errno));
-    if (st == PA_OK && rename(tmp, final) != 0)
-        st = pa_fail(PA_ERR_IO, "%s: cannot rename to %s: %s", tmp, final, strerror(errno));
-    if (st == PA_OK && (st = pa_fsync_dir_of(final)) != PA_OK)
-        unlink(final); /* the commit is not known to be durable: take it back, so that a failed
-                        * commit never leaves an artifact that looks complete */
+    pa_out_file o = {.fd = -1};
+    char *final = pa_path_join(dir, "/", PA_ARTIFACT_MANIFEST);
+    pa_status st = final ? pa_out_open(&o, final, false) : PA_ERR_NOMEM;
     if (st != PA_OK)
-        unlink(tmp);
+        goto done;
+    if ((st = manifest_write(m, o.fd, o.tmp)) != PA_OK)
+        goto done;
+    st = pa_out_commit(&o);
+done:
+    pa_out_abort(&o);
+    free(final);
     return st;
 }
 

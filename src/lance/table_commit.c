@@ -9,9 +9,9 @@
  * A commit reads the newest manifest twice over the same bytes: as the full Manifest (fields,
  * fragments: what is checked) and as a CommitManifest, which declares only the fields a commit
  * changes, so that every other field is an unknown field protobuf-c writes back byte for byte.
- * The new manifest goes to a temporary file in the table's root, is fsynced, and is published
- * with link(2) under the next version's name: link fails when the name exists, so two writers
- * can never both publish a version. */
+ * The new manifest is written through the file commit (src/common: a temporary name in
+ * _versions, fsync, a rename that refuses an existing name, directory fsync): the rename fails
+ * when the version exists, so two writers can never both publish a version. */
 #include "common/json.h"
 #include "lance/lance_internal.h"
 #include "lance/table_commit.h"
@@ -46,7 +46,6 @@
 #define INDEX_VERSION 1
 #define COMMIT_MAX_RETRIES 16
 #define NAME_SUFFIX "_idx"
-#define TMP_PREFIX ".partifact-commit-"
 static const char *const INDEX_FILES[] = {"auxiliary.idx", "index.idx"};
 #define NUM_INDEX_FILES 2
 
@@ -492,28 +491,6 @@ static pa_status random_uuid(uint8_t u[16], char text[37])
     return PA_OK;
 }
 
-static pa_status make_dir(const char *path)
-{
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
-    return PA_OK;
-}
-
-/* Writes len bytes as a new file (refused if it exists) and fsyncs it. */
-static pa_status write_new_file(const char *path, const void *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    pa_status st = pa_pwrite_full(fd, data, len, 0, path);
-    if (st == PA_OK)
-        st = pa_fsync_fd(fd, path);
-    close(fd);
-    if (st != PA_OK)
-        unlink(path);
-    return st;
-}
-
 /* Packs a message into a malloc'd buffer with room for a u32 length before it. */
 static uint8_t *pack_framed(const ProtobufCMessage *msg, size_t *len)
 {
@@ -578,28 +555,30 @@ static pa_status make_details(commit_job *j)
     return PA_OK;
 }
 
-/* Copies the index files to <table>/_indices/<uuid>/ and fsyncs the directories. */
+/* Copies the index files to <table>/_indices/<uuid>/ through the directory commit: the
+ * directory appears complete under its (fresh, random) name, or not at all. */
 static pa_status copy_index(commit_job *j, const char *table, const char *from)
 {
-    char dir[PATH_MAX + 16], src[PATH_MAX + 32], dst[PATH_MAX + 96];
+    char dir[PATH_MAX + 16], src[PATH_MAX + 32], dst[PATH_MAX + 200];
+    pa_out_dir out = {.work.lock_fd = -1};
     snprintf(dir, sizeof dir, "%s/_indices", table);
-    pa_status st = make_dir(dir);
+    pa_status st = pa_shared_dir(dir);
     if (st != PA_OK)
-        return st;
+        goto done;
     snprintf(j->index_dir, sizeof j->index_dir, "%s/%s", dir, j->uuid_text);
-    if ((st = make_dir(j->index_dir)) != PA_OK) {
-        j->index_dir[0] = '\0';
-        return st;
-    }
-    for (int i = 0; i < NUM_INDEX_FILES && st == PA_OK; i++) {
+    if ((st = pa_out_dir_open(&out, j->index_dir, false, INDEX_FILES[1])) != PA_OK)
+        goto done;
+    for (int i = 0; i < NUM_INDEX_FILES; i++) {
         snprintf(src, sizeof src, "%s/%s", from, INDEX_FILES[i]);
-        snprintf(dst, sizeof dst, "%s/%s", j->index_dir, INDEX_FILES[i]);
-        st = pa_copy_file(src, dst, &j->sizes[i]);
+        snprintf(dst, sizeof dst, "%s/%s", out.dir, INDEX_FILES[i]);
+        if ((st = pa_copy_file(src, dst, &j->sizes[i])) != PA_OK)
+            goto done;
     }
-    if (st == PA_OK)
-        st = pa_fsync_dir_of(dst);
-    if (st == PA_OK)
-        st = pa_fsync_dir_of(j->index_dir);
+    st = pa_out_dir_commit(&out);
+done:
+    pa_out_dir_abort(&out);
+    if (st != PA_OK)
+        j->index_dir[0] = '\0'; /* nothing of it is left */
     return st;
 }
 
@@ -657,8 +636,9 @@ static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_
     Pa__Lancepb__IndexMetadata **keep = pa_calloc(n_old + 1, sizeof *keep, "index entries");
     Pa__Lancepb__IndexMetadata **gone = pa_calloc(n_old + 1, sizeof *gone, "index entries");
     uint8_t *sec = NULL, *man = NULL, *txn = NULL;
-    char txn_name[128], txn_path[PATH_MAX + 192], tmp[PATH_MAX + 128], final[PATH_MAX + 64];
-    bool txn_written = false, tmp_written = false;
+    char txn_name[128], txn_path[PATH_MAX + 192], final[PATH_MAX + 64];
+    bool txn_written = false;
+    pa_out_file mo = {.fd = -1};
     pa_status st = keep && gone ? PA_OK : PA_ERR_NOMEM;
     if (st != PA_OK)
         goto done;
@@ -694,14 +674,13 @@ static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_
     }
     snprintf(txn_name, sizeof txn_name, "%" PRIu64 "-%s.txn", t->version, tu_text);
     snprintf(txn_path, sizeof txn_path, "%s/_transactions", t->dir);
-    if ((st = make_dir(txn_path)) != PA_OK)
+    if ((st = pa_shared_dir(txn_path)) != PA_OK)
         goto done;
+    pa_out_remove_stale(txn_path);
     snprintf(txn_path, sizeof txn_path, "%s/_transactions/%s", t->dir, txn_name);
-    if ((st = write_new_file(txn_path, txn + 4, txn_len - 4)) != PA_OK)
+    if ((st = pa_out_write_file(txn_path, txn + 4, txn_len - 4, false)) != PA_OK)
         goto done;
     txn_written = true;
-    if ((st = pa_fsync_dir_of(txn_path)) != PA_OK)
-        goto done;
     /* the manifest: the old one with version, index section, time and transaction changed */
     Pa__Lancepb__IndexSection is = PA__LANCEPB__INDEX_SECTION__INIT;
     is.n_indices = nk, is.indices = keep;
@@ -730,82 +709,47 @@ static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_
     pa_st16(footer + 8, MANIFEST_MAJOR);
     pa_st16(footer + 10, MANIFEST_MINOR);
     memcpy(footer + 12, PA_LANCE_MAGIC, 4);
-    snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%ld-%s.tmp", t->dir, (long)getpid(), tu_text);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    /* published through the file commit without replacing: the rename fails when the
+     * version exists (another writer won) */
+    manifest_name(t, t->version + 1, final, sizeof final);
+    if ((st = pa_out_open(&mo, final, false)) != PA_OK) {
+        if (st == PA_ERR_EXISTS)
+            *lost = true, st = PA_OK, pa_clear_error();
         goto done;
     }
-    tmp_written = true;
-    st = pa_pwrite_full(fd, sec, sec_len, 0, tmp);
+    mo.publish = true; /* once in place, others may read it and commit on top */
+    st = pa_pwrite_full(mo.fd, sec, sec_len, 0, mo.tmp);
     if (st == PA_OK)
-        st = pa_pwrite_full(fd, man, man_len, sec_len, tmp);
+        st = pa_pwrite_full(mo.fd, man, man_len, sec_len, mo.tmp);
     if (st == PA_OK)
-        st = pa_pwrite_full(fd, footer, sizeof footer, sec_len + man_len, tmp);
-    if (st == PA_OK)
-        st = pa_fsync_fd(fd, tmp);
-    close(fd);
+        st = pa_pwrite_full(mo.fd, footer, sizeof footer, sec_len + man_len, mo.tmp);
     if (st != PA_OK)
         goto done;
-    manifest_name(t, t->version + 1, final, sizeof final);
-    if (link(tmp, final) != 0) {
-        if (errno == EEXIST)
-            *lost = true;
-        else
-            st = pa_fail(PA_ERR_IO, "%s: cannot publish version %" PRIu64 ": %s", final,
-                         t->version + 1, strerror(errno));
+    st = pa_out_commit(&mo);
+    if (!mo.published) {
+        if (st == PA_ERR_EXISTS)
+            *lost = true, st = PA_OK, pa_clear_error();
         goto done;
     }
     txn_written = false; /* part of the version now */
     j->published = true;
-    if ((st = pa_fsync_dir_of(final)) != PA_OK) {
+    if (st != PA_OK) {
         st = pa_fail_prefix(st, "%s: version %" PRIu64 " is committed, but may not survive a "
                             "crash", t->given, t->version + 1);
         goto done;
     }
     /* the hint: best effort (readers list _versions when it is stale) */
-    char hint[PATH_MAX + 64], body[64];
-    int bl = snprintf(body, sizeof body, "{\"version\":%" PRIu64 "}", t->version + 1);
-    snprintf(hint, sizeof hint, "%s/_versions/latest_version_hint.json", t->dir);
-    unlink(tmp);
-    tmp_written = false;
-    if (write_new_file(tmp, body, (size_t)bl) == PA_OK && rename(tmp, hint) != 0)
-        unlink(tmp);
+    pa_lance_write_version_hint(t->dir, t->version + 1);
     pa_clear_error();
     res->read_version = t->version;
     res->version = t->version + 1;
     res->replaced = (uint32_t)ng;
 done:
-    if (tmp_written)
-        unlink(tmp);
+    pa_out_abort(&mo);
     if (txn_written)
         unlink(txn_path);
     free(keep), free(gone), free(sec), free(man), free(txn);
     return st;
-}
-
-/* Removes the temporary manifests killed commits left in the table's root (their pid is not a
- * process here). Best effort: a leftover is untidy, not wrong (LanceDB never reads it). */
-static void remove_stale_temps(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    const size_t pl = strlen(TMP_PREFIX);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, TMP_PREFIX, pl) != 0)
-            continue;
-        char *end;
-        long pid = strtol(e->d_name + pl, &end, 10);
-        if (pid <= 0 || *end != '-' || pid == (long)getpid() ||
-            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue;
-        char p[PATH_MAX + 256];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
 }
 
 pa_status pa_table_commit_index(const char *table, const char *index_dir,
@@ -846,7 +790,9 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
         if ((st = check_fragments(&t, &src, f->id)) != PA_OK)
             goto done;
         if (attempt == 0) {
-            remove_stale_temps(t.dir);
+            char vdir[PATH_MAX + 16];
+            snprintf(vdir, sizeof vdir, "%s/_versions", t.dir);
+            pa_out_remove_stale(vdir); /* what killed commits left */
             default_name(j.name, sizeof j.name, o.name, f->name);
             if ((st = check_name(&t, j.name, o.replace)) != PA_OK ||
                 (st = random_uuid(j.uuid, j.uuid_text)) != PA_OK ||
