@@ -187,6 +187,9 @@ pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace, const c
 pa_status pa_out_dir_commit(pa_out_dir *o);
 /* Removes the work directory (and so the new output if not committed); frees o. */
 void pa_out_dir_abort(pa_out_dir *o);
+/* Makes the new directory o->dir/name inside the output being built (its entries are the
+ * caller's to fsync, before anything names them; the commit fsyncs o->dir itself). */
+pa_status pa_out_dir_mkdir(const pa_out_dir *o, const char *name);
 
 /* Seconds on the monotonic clock, for the timings in stats. */
 double pa_now_seconds(void);

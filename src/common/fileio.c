@@ -774,6 +774,18 @@ done:
     return st;
 }
 
+pa_status pa_out_dir_mkdir(const pa_out_dir *o, const char *name)
+{
+    char *sub = pa_path_join(o->dir, "/", name);
+    if (!sub)
+        return PA_ERR_NOMEM;
+    pa_status st = PA_OK;
+    if (mkdir(sub, 0755) != 0)
+        st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", sub, strerror(errno));
+    free(sub);
+    return st;
+}
+
 void pa_out_dir_abort(pa_out_dir *o)
 {
     pa_workdir_remove(&o->work); /* the new one if not committed, the old one if replaced */

@@ -719,12 +719,8 @@ pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
      * refused (a dataset is never written over) */
     pa_status st = pa_out_dir_open(&w->out, path, false, "_versions");
     w->dir = w->out.dir;
-    char sub[4096];
-    if (st == PA_OK) {
-        snprintf(sub, sizeof sub, "%s/data", w->dir);
-        if (mkdir(sub, 0755) != 0)
-            st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", sub, strerror(errno));
-    }
+    if (st == PA_OK)
+        st = pa_out_dir_mkdir(&w->out, "data");
     if (st != PA_OK) {
         pa_dataset_writer_free(w);
         return st;
@@ -885,8 +881,8 @@ static pa_status write_manifest(pa_dataset_writer *w)
             snprintf(vdir, sizeof vdir, "%s/data/x", w->dir);
             st = pa_fsync_dir_of(vdir); /* the data files' names, before a manifest names them */
             snprintf(vdir, sizeof vdir, "%s/_versions", w->dir);
-            if (st == PA_OK && mkdir(vdir, 0755) != 0) /* in the new dataset's directory */
-                st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", vdir, strerror(errno));
+            if (st == PA_OK)
+                st = pa_out_dir_mkdir(&w->out, "_versions");
             snprintf(final, sizeof final, "%s/%020" PRIu64 ".manifest", vdir, UINT64_MAX - 1);
             if (st == PA_OK)
                 st = pa_out_write_file(final, buf, total, false);
