@@ -131,32 +131,36 @@ pa_status pa_artifact_open_budget(pa_artifact **out, const char *dir, uint64_t b
                                   uint64_t *manifest_bytes)
 {
     *out = NULL;
+    pa_status st = PA_OK;
     pa_artifact *a = pa_calloc(1, sizeof *a, "artifact");
-    if (!a)
-        return PA_ERR_NOMEM;
-    a->dir = pa_strdup(dir, "artifact path");
-    pa_status st = a->dir ? pa_manifest_load(&a->m, dir, budget) : PA_ERR_NOMEM;
-    if (st == PA_OK) {
-        a->files = pa_calloc(a->m.num_files, sizeof *a->files, "bucket readers");
-        if (!a->files)
-            st = PA_ERR_NOMEM;
+    if (!a || !(a->dir = pa_strdup(dir, "artifact path"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
-    for (uint32_t f = 0; st == PA_OK && f < a->m.num_files; f++) {
-        st = open_bucket(a, f);
+    if ((st = pa_manifest_load(&a->m, dir, budget)) != PA_OK)
+        goto done;
+    if (!(a->files = pa_calloc(a->m.num_files, sizeof *a->files, "bucket readers"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (uint32_t f = 0; f < a->m.num_files; f++) {
+        if ((st = open_bucket(a, f)) != PA_OK)
+            goto done;
         a->total_bytes += a->m.files[f].bytes;
     }
-    for (uint32_t f = 0; st == PA_OK && f < a->m.num_files; f++)
-        st = check_file_ranges(a, f);
+    for (uint32_t f = 0; f < a->m.num_files; f++)
+        if ((st = check_file_ranges(a, f)) != PA_OK)
+            goto done;
     a->num_ranges = a->m.num_ranges;
-    if (st != PA_OK) {
-        pa_artifact_free(a);
-        return st;
-    }
     if (manifest_bytes)
         *manifest_bytes = pa_manifest_bytes(a->m.num_partitions, a->m.num_ranges,
                                             a->m.num_files);
-    *out = a;
-    return PA_OK;
+done:
+    if (st == PA_OK)
+        *out = a;
+    else
+        pa_artifact_free(a);
+    return st;
 }
 
 void pa_artifact_free(pa_artifact *a)

@@ -330,17 +330,20 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
     memset(o, 0, sizeof *o);
     o->fd = -1;
     o->replace = replace;
+    char dir[4096];
     pa_status st = pa_output_refuse(path, replace, NULL);
     if (st != PA_OK)
-        return st;
-    char dir[4096];
-    if (strlen(path) >= sizeof dir)
-        return pa_fail(PA_ERR_INVALID, "%s: path too long", path);
+        goto done;
+    if (strlen(path) >= sizeof dir) {
+        st = pa_fail(PA_ERR_INVALID, "%s: path too long", path);
+        goto done;
+    }
     pa_parent_dir(path, dir, sizeof dir);
     remove_stale_tmp_files(path);
-    o->path = pa_strdup(path, "output path");
-    if (!o->path)
-        return PA_ERR_NOMEM;
+    if (!(o->path = pa_strdup(path, "output path"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     static unsigned counter;
     for (int tries = 0; tries < 100; tries++) {
         char tail[64];
@@ -351,8 +354,10 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
         char *name = pa_path_join(".", pa_basename(path), tail);
         o->tmp = name ? pa_path_join(dir, "/", name) : NULL;
         free(name);
-        if (!o->tmp)
-            return PA_ERR_NOMEM;
+        if (!o->tmp) {
+            st = PA_ERR_NOMEM;
+            goto done;
+        }
         o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (o->fd < 0 && errno != EEXIST)
             break;
@@ -373,10 +378,11 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
                      o->tmp, strerror(errno));
         free(o->tmp);
         o->tmp = NULL; /* nothing made */
-        pa_out_abort(o);
-        return st;
     }
-    return PA_OK;
+done:
+    if (st != PA_OK)
+        pa_out_abort(o);
+    return st;
 }
 
 pa_status pa_out_commit(pa_out_file *o)

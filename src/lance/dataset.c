@@ -167,28 +167,31 @@ static pa_status load_manifest(const char *path, Pa__Lancepb__Manifest **out)
     size_t len = 0;
     pa_status st = slurp(path, &buf, &len);
     if (st != PA_OK)
-        return st;
+        goto done;
     if (len < MANIFEST_FOOTER || memcmp(buf + len - 4, PA_LANCE_MAGIC, 4) != 0) {
-        free(buf);
-        return pa_fail(PA_ERR_FORMAT, "%s: not a Lance manifest (no \"LANC\" magic at the end of "
-                       "its %zu bytes)", path, len);
+        st = pa_fail(PA_ERR_FORMAT, "%s: not a Lance manifest (no \"LANC\" magic at the end of "
+                     "its %zu bytes)", path, len);
+        goto done;
     }
     uint64_t pos = pa_ld64(buf + len - MANIFEST_FOOTER);
     uint64_t end = len - MANIFEST_FOOTER;
     uint32_t claimed = pos <= end && end - pos >= 4 ? pa_ld32(buf + pos) : 0;
     if (pos > end || end - pos < 4 || claimed > end - pos - 4) {
-        free(buf);
-        return pa_fail(PA_ERR_FORMAT, "%s: manifest at byte offset %" PRIu64 " with %u bytes lies "
-                       "outside the file's %zu bytes", path, pos, claimed, len);
+        st = pa_fail(PA_ERR_FORMAT, "%s: manifest at byte offset %" PRIu64 " with %u bytes lies "
+                     "outside the file's %zu bytes", path, pos, claimed, len);
+        goto done;
     }
     uint32_t mlen = pa_ld32(buf + pos);
     Pa__Lancepb__Manifest *m = pa__lancepb__manifest__unpack(NULL, mlen, buf + pos + 4);
-    free(buf);
-    if (!m)
-        return pa_fail(PA_ERR_FORMAT, "%s: manifest (%u bytes at byte offset %" PRIu64 ") does not "
-                       "parse as protobuf", path, mlen, pos + 4);
+    if (!m) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: manifest (%u bytes at byte offset %" PRIu64 ") does not "
+                     "parse as protobuf", path, mlen, pos + 4);
+        goto done;
+    }
     *out = m;
-    return PA_OK;
+done:
+    free(buf);
+    return st;
 }
 
 /* Takes the top-level fields with their ids: every type is parsed, those partifact does not
@@ -932,29 +935,30 @@ static pa_status link_or_copy(const char *src, const char *dst)
 /* Makes a dataset of existing Lance files, one fragment each (see the header). */
 pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size_t n)
 {
-    if (!n)
-        return pa_fail(PA_ERR_INVALID, "%s: no files to wrap", path);
-    pa_lance_reader *r;
-    pa_status st = pa_lance_reader_open(&r, files[0]);
-    if (st != PA_OK)
-        return st;
+    pa_lance_reader *r = NULL;
+    pa_field *fields = NULL;
+    pa_dataset_writer *w = NULL;
+    pa_status st = PA_OK;
+    if (!n) {
+        st = pa_fail(PA_ERR_INVALID, "%s: no files to wrap", path);
+        goto done;
+    }
+    if ((st = pa_lance_reader_open(&r, files[0])) != PA_OK)
+        goto done;
     size_t nf = pa_lance_reader_num_fields(r);
-    pa_field *fields = pa_calloc(nf, sizeof *fields, "fields");
-    if (!fields) {
-        pa_lance_reader_free(r);
-        return PA_ERR_NOMEM;
+    if (!(fields = pa_calloc(nf, sizeof *fields, "fields"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     for (size_t i = 0; i < nf; i++)
         pa_lance_reader_field(r, i, &fields[i]);
-    pa_dataset_writer *w;
-    st = pa_dataset_writer_create(&w, path, fields, nf, NULL);
-    free(fields);
+    if ((st = pa_dataset_writer_create(&w, path, fields, nf, NULL)) != PA_OK)
+        goto done;
     pa_lance_reader_free(r);
-    if (st != PA_OK)
-        return st;
-    for (size_t i = 0; i < n && st == PA_OK; i++) {
+    r = NULL;
+    for (size_t i = 0; i < n; i++) {
         if ((st = pa_lance_reader_open(&r, files[i])) != PA_OK)
-            break;
+            goto done;
         bool same = pa_lance_reader_num_fields(r) == w->num_fields;
         for (size_t k = 0; same && k < w->num_fields; k++) {
             pa_field f;
@@ -964,14 +968,15 @@ pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size
         }
         uint64_t rows = pa_lance_reader_num_rows(r);
         pa_lance_reader_free(r);
+        r = NULL;
         if (!same) {
             st = pa_fail(PA_ERR_INVALID, "%s: schema differs from %s's", files[i], files[0]);
-            break;
+            goto done;
         }
         written_file *wf = pa_realloc(w->files, (w->num_files + 1) * sizeof *wf, "fragments");
         if (!wf) {
             st = PA_ERR_NOMEM;
-            break;
+            goto done;
         }
         w->files = wf;
         written_file *nfile = &w->files[w->num_files];
@@ -979,17 +984,18 @@ pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size
         char dst[4200];
         snprintf(dst, sizeof dst, "%s/data/%s", w->dir, nfile->name);
         if ((st = link_or_copy(files[i], dst)) != PA_OK)
-            break;
+            goto done;
         struct stat sb;
         stat(dst, &sb);
         nfile->rows = rows;
         nfile->bytes = (uint64_t)sb.st_size;
         w->num_files++;
     }
-    if (st == PA_OK)
-        st = write_manifest(w);
-    if (st == PA_OK)
+    if ((st = write_manifest(w)) == PA_OK)
         w->committed = true;
+done:
+    pa_lance_reader_free(r);
+    free(fields);
     pa_dataset_writer_free(w);
     return st;
 }

@@ -291,27 +291,35 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
                                  const pa_lance_write_options *opts)
 {
     *out = NULL;
-    if (!path || !fields || num_fields == 0)
-        return pa_fail(PA_ERR_INVALID, "lance writer: a path and at least one field are needed");
+    pa_lance_writer *w = NULL;
+    pa_status st = PA_OK;
+    if (!path || !fields || num_fields == 0) {
+        st = pa_fail(PA_ERR_INVALID, "lance writer: a path and at least one field are needed");
+        goto done;
+    }
     size_t page_bytes = opts && opts->page_bytes ? opts->page_bytes : DEFAULT_PAGE_BYTES;
     for (size_t i = 0; i < num_fields; i++) {
-        pa_status st = pa_validate_field(&fields[i]);
-        if (st != PA_OK)
-            return pa_fail_prefix(st, "%s", path);
+        if ((st = pa_validate_field(&fields[i])) != PA_OK) {
+            st = pa_fail_prefix(st, "%s", path);
+            goto done;
+        }
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(fields[i].name, fields[j].name))
-                return pa_fail(PA_ERR_INVALID, "%s: two fields are named \"%s\"", path,
-                               fields[i].name);
+            if (!strcmp(fields[i].name, fields[j].name)) {
+                st = pa_fail(PA_ERR_INVALID, "%s: two fields are named \"%s\"", path,
+                             fields[i].name);
+                goto done;
+            }
     }
-    pa_lance_writer *w = pa_calloc(1, sizeof *w, "lance writer");
-    if (!w)
-        return PA_ERR_NOMEM;
+    if (!(w = pa_calloc(1, sizeof *w, "lance writer"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     w->fd = -1;
     w->path = pa_strdup(path, "path");
     w->cols = pa_calloc(num_fields, sizeof *w->cols, "columns");
     if (!w->path || !w->cols) {
-        pa_lance_writer_free(w);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     w->num_cols = num_fields;
     for (size_t i = 0; i < num_fields; i++) {
@@ -325,9 +333,9 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
         c->fullzip = layout == PA_LAYOUT_FULLZIP ||
                      (layout != PA_LAYOUT_MINIBLOCK && c->row_bytes >= FULLZIP_MIN_VALUE_BYTES);
         if (layout == PA_LAYOUT_MINIBLOCK && c->row_bytes >= MINIBLOCK_MAX_BYTES / 2) {
-            pa_lance_writer_free(w);
-            return pa_fail(PA_ERR_INVALID, "%s: field \"%s\": %zu-byte values are too wide for "
-                           "mini-block pages", path, fields[i].name, c->row_bytes);
+            st = pa_fail(PA_ERR_INVALID, "%s: field \"%s\": %zu-byte values are too wide for "
+                         "mini-block pages", path, fields[i].name, c->row_bytes);
+            goto done;
         }
         c->bitpack = opts && opts->bitpack && !c->fullzip &&
                      (fields[i].type == PA_TYPE_UINT32 || fields[i].type == PA_TYPE_UINT64);
@@ -338,16 +346,15 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
             c->page_rows = PA_MAX((uint64_t)1 << c->log_chunk,
                                   c->page_rows >> c->log_chunk << c->log_chunk);
         if (!c->field.name) {
-            pa_lance_writer_free(w);
-            return PA_ERR_NOMEM;
+            st = PA_ERR_NOMEM;
+            goto done;
         }
     }
     w->hash = XXH64_createState();
     if (!w->hash || XXH64_reset(w->hash, 0) != XXH_OK) {
-        pa_lance_writer_free(w);
-        return pa_fail(PA_ERR_NOMEM, "out of memory creating a checksum state");
+        st = pa_fail(PA_ERR_NOMEM, "out of memory creating a checksum state");
+        goto done;
     }
-    pa_status st = PA_OK;
     if (opts && opts->in_new_dir) {
         w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (w->fd < 0)
@@ -358,12 +365,12 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
         w->fd = w->out.fd;
         w->out.fd = -1;
     }
-    if (st != PA_OK) {
+done:
+    if (st == PA_OK)
+        *out = w;
+    else
         pa_lance_writer_free(w);
-        return st;
-    }
-    *out = w;
-    return PA_OK;
+    return st;
 }
 
 /* Copies rows into the column buffers, writing a page each time a buffer fills. */
