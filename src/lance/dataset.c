@@ -690,28 +690,29 @@ pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
                                    const pa_dataset_write_options *opts)
 {
     *out = NULL;
-    if (!path || !fields || !num_fields)
-        return pa_fail(PA_ERR_INVALID, "dataset writer: a path and at least one field are needed");
-    for (size_t i = 0; i < num_fields; i++) {
-        pa_status st = pa_validate_field(&fields[i]);
-        if (st != PA_OK)
-            return pa_fail_prefix(st, "%s", path);
+    pa_dataset_writer *w = NULL;
+    pa_status st = PA_OK;
+    if (!path || !fields || !num_fields) {
+        st = pa_fail(PA_ERR_INVALID, "dataset writer: a path and at least one field are needed");
+        goto done;
     }
-    pa_dataset_writer *w = pa_calloc(1, sizeof *w, "dataset writer");
-    if (!w)
-        return PA_ERR_NOMEM;
-    w->path = pa_strdup(path, "dataset path");
-    w->fields = pa_calloc(num_fields, sizeof *w->fields, "fields");
-    if (!w->path || !w->fields) {
-        pa_dataset_writer_free(w);
-        return PA_ERR_NOMEM;
+    for (size_t i = 0; i < num_fields; i++)
+        if ((st = pa_validate_field(&fields[i])) != PA_OK) {
+            st = pa_fail_prefix(st, "%s", path);
+            goto done;
+        }
+    if (!(w = pa_calloc(1, sizeof *w, "dataset writer")) ||
+        !(w->path = pa_strdup(path, "dataset path")) ||
+        !(w->fields = pa_calloc(num_fields, sizeof *w->fields, "fields"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     w->num_fields = num_fields;
     for (size_t i = 0; i < num_fields; i++) {
         w->fields[i] = fields[i];
         if (!(w->fields[i].name = pa_strdup(fields[i].name, "field name"))) {
-            pa_dataset_writer_free(w);
-            return PA_ERR_NOMEM;
+            st = PA_ERR_NOMEM;
+            goto done;
         }
     }
     if (opts)
@@ -720,16 +721,16 @@ pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
         w->opts.max_rows_per_fragment = DEFAULT_FRAGMENT_ROWS;
     /* a new directory beside path, renamed into place by the commit; an existing path is
      * refused (a dataset is never written over) */
-    pa_status st = pa_out_dir_open(&w->out, path, false, "_versions");
+    st = pa_out_dir_open(&w->out, path, false, "_versions");
     w->dir = w->out.dir;
     if (st == PA_OK)
         st = pa_out_dir_mkdir(&w->out, "data");
-    if (st != PA_OK) {
+done:
+    if (st == PA_OK)
+        *out = w;
+    else
         pa_dataset_writer_free(w);
-        return st;
-    }
-    *out = w;
-    return PA_OK;
+    return st;
 }
 
 /* Closes the current fragment's data file and records it. */
