@@ -540,30 +540,36 @@ pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
                                   uint64_t readahead_bytes, unsigned num_threads)
 {
     *out = NULL;
+    pa_status st = PA_OK;
+    const unsigned want = num_threads ? PA_MIN(num_threads, 64u) : 2;
     pa_artifact_scan *s = pa_calloc(1, sizeof *s, "artifact scan");
-    if (!s)
-        return PA_ERR_NOMEM;
+    if (!s) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     s->a = a;
     s->budget = readahead_bytes ? readahead_bytes : (64u << 20);
-    s->nthreads = num_threads ? PA_MIN(num_threads, 64u) : 2;
-    s->slots = pa_calloc(a->m.num_partitions, sizeof *s->slots, "scan slots");
-    s->threads = pa_calloc(s->nthreads, sizeof *s->threads, "scan threads");
-    if (!s->slots || !s->threads) {
-        free(s->slots);
-        free(s->threads);
-        free(s);
-        return PA_ERR_NOMEM;
-    }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    for (unsigned t = 0; t < s->nthreads; t++)
+    s->slots = pa_calloc(a->m.num_partitions, sizeof *s->slots, "scan slots");
+    s->threads = pa_calloc(want, sizeof *s->threads, "scan threads");
+    if (!s->slots || !s->threads) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (unsigned t = 0; t < want; t++) {
         if (pthread_create(&s->threads[t], NULL, scan_worker, s) != 0) {
-            s->nthreads = t;
-            pa_artifact_scan_free(s);
-            return pa_fail(PA_ERR_NOMEM, "%s: cannot start scan threads", a->dir);
+            st = pa_fail(PA_ERR_NOMEM, "%s: cannot start scan threads", a->dir);
+            goto done;
         }
-    *out = s;
-    return PA_OK;
+        s->nthreads = t + 1; /* joined by the free */
+    }
+done:
+    if (st == PA_OK)
+        *out = s;
+    else
+        pa_artifact_scan_free(s);
+    return st;
 }
 
 /* Releases the previous partition, then waits for the next one in id order. */
@@ -613,7 +619,7 @@ void pa_artifact_scan_free(pa_artifact_scan *s)
     pthread_mutex_unlock(&s->mu);
     for (unsigned t = 0; t < s->nthreads; t++)
         pthread_join(s->threads[t], NULL);
-    for (uint32_t p = 0; p < s->a->m.num_partitions; p++) {
+    for (uint32_t p = 0; s->slots && p < s->a->m.num_partitions; p++) {
         free(s->slots[p].ids);
         free(s->slots[p].codes);
         free(s->slots[p].err);

@@ -538,18 +538,25 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
                                  size_t batch_rows)
 {
     *out = NULL;
+    pa_dataset_scan *s = NULL;
+    pa_status st = PA_OK;
     const ds_field *f = NULL;
     for (size_t k = 0; k < ds->num_fields; k++)
         if (!strcmp(ds->fields[k].f.name, column))
             f = &ds->fields[k];
-    if (!f)
-        return pa_fail(PA_ERR_RANGE, "%s: no column named \"%s\"", ds->path, column);
-    if (f->f.type == PA_TYPE_OTHER)
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: column \"%s\" is of type \"%s\", which "
-                       "partifact does not read", ds->path, column, f->ltype);
-    pa_dataset_scan *s = pa_calloc(1, sizeof *s, "dataset scan");
-    if (!s)
-        return PA_ERR_NOMEM;
+    if (!f) {
+        st = pa_fail(PA_ERR_RANGE, "%s: no column named \"%s\"", ds->path, column);
+        goto done;
+    }
+    if (f->f.type == PA_TYPE_OTHER) {
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: column \"%s\" is of type \"%s\", which "
+                     "partifact does not read", ds->path, column, f->ltype);
+        goto done;
+    }
+    if (!(s = pa_calloc(1, sizeof *s, "dataset scan"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     s->ds = ds;
     s->field = f->f;
     s->row_bytes = pa_type_row_bytes(f->f.type, f->f.dim);
@@ -558,18 +565,20 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
     size_t vbytes;
     if (!pa_dataset_scan_bytes(f->f.type, f->f.dim, s->batch) ||
         !pa_mul_ok(s->batch, s->row_bytes, &vbytes)) {
-        pa_dataset_scan_free(s);
-        return pa_fail(PA_ERR_INVALID, "%s: batch of %zu rows is too large", ds->path, s->batch);
+        st = pa_fail(PA_ERR_INVALID, "%s: batch of %zu rows is too large", ds->path, s->batch);
+        goto done;
     }
     s->values = pa_malloc(vbytes, "scan batch");
     s->addrs = pa_malloc(s->batch * sizeof *s->addrs, "scan row addresses");
     s->valid = pa_malloc(s->batch, "scan validity");
-    if (!s->column || !s->values || !s->addrs || !s->valid) {
+    if (!s->column || !s->values || !s->addrs || !s->valid)
+        st = PA_ERR_NOMEM;
+done:
+    if (st == PA_OK)
+        *out = s;
+    else
         pa_dataset_scan_free(s);
-        return PA_ERR_NOMEM;
-    }
-    *out = s;
-    return PA_OK;
+    return st;
 }
 
 /* Opens fragment s->frag's data file for the column and checks it against the manifest. */
