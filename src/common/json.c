@@ -105,6 +105,7 @@ void pa_json_stream_init(pa_json_stream *s, pa_json_sink sink, void *ctx, const 
 {
     s->sink = sink, s->ctx = ctx, s->what = what, s->st = PA_OK;
     s->depth = 0, s->first[0] = true, s->n = 0;
+    s->num = s->str = NULL;
 }
 
 static void flush(pa_json_stream *s)
@@ -189,6 +190,33 @@ void pa_json_stream_value(pa_json_stream *s, const char *key, json_t *v)
     json_decref(v);
 }
 
+void pa_json_stream_int(pa_json_stream *s, const char *key, json_int_t v)
+{
+    if (s->st != PA_OK)
+        return;
+    if (!s->num)
+        s->num = json_integer(0);
+    if (s->num)
+        json_integer_set(s->num, v);
+    pa_json_stream_value(s, key, json_incref(s->num));
+}
+
+void pa_json_stream_string(pa_json_stream *s, const char *key, const char *v)
+{
+    if (s->st != PA_OK)
+        return;
+    if (!s->str)
+        s->str = json_string("");
+    if (s->str && json_string_set(s->str, v) != 0) {
+        lead(s, key);
+        if (s->st == PA_OK)
+            s->st = pa_fail(PA_ERR_INVALID, "%s: \"%s\" cannot be written as a JSON string "
+                            "(not UTF-8)", s->what, v);
+        return;
+    }
+    pa_json_stream_value(s, key, json_incref(s->str));
+}
+
 void pa_json_stream_raw(pa_json_stream *s, const char *text)
 {
     if (s->st == PA_OK)
@@ -198,6 +226,9 @@ void pa_json_stream_raw(pa_json_stream *s, const char *text)
 pa_status pa_json_stream_finish(pa_json_stream *s)
 {
     flush(s);
+    json_decref(s->num);
+    json_decref(s->str);
+    s->num = s->str = NULL;
     if (s->st == PA_OK && s->depth)
         s->st = pa_fail(PA_ERR_STATE, "%s: JSON left with %u open objects or arrays",
                         s->what, s->depth);

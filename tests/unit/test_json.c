@@ -102,10 +102,11 @@ static void test_stream(void)
     pa_json_stream_array(&s, "rows");
     for (int i = 0; i < 20000; i++) {
         pa_json_stream_array(&s, NULL);
-        pa_json_stream_value(&s, NULL, json_integer(i));
-        pa_json_stream_value(&s, NULL, json_string("0123456789abcdef"));
+        pa_json_stream_int(&s, NULL, i);
+        pa_json_stream_string(&s, NULL, i % 2 ? "0123456789abcdef" : nasty[i % NNASTY]);
         pa_json_stream_end(&s);
-        json_array_append_new(arr, json_pack("[i,s]", i, "0123456789abcdef"));
+        json_array_append_new(arr, json_pack("[i,s]", i, i % 2 ? "0123456789abcdef"
+                                                                 : nasty[i % NNASTY]));
     }
     pa_json_stream_end(&s);
     json_object_set_new(tree, "rows", arr);
@@ -140,6 +141,11 @@ static void test_stream(void)
     pa_json_stream_object(&s, NULL);
     pa_json_stream_value(&s, "bad\xff", json_integer(1));
     CHECK_ERR(pa_json_stream_finish(&s), PA_ERR_INVALID, "test stream: key \"bad");
+    pa_json_stream_init(&s, sink, &g, "test stream");
+    pa_json_stream_array(&s, NULL);
+    pa_json_stream_string(&s, NULL, "bad\xff");
+    pa_json_stream_end(&s);
+    CHECK_ERR(pa_json_stream_finish(&s), PA_ERR_INVALID, "cannot be written as a JSON string");
     pa_json_stream_init(&s, sink, &g, "test stream");
     pa_json_stream_object(&s, NULL);
     CHECK_ERR(pa_json_stream_finish(&s), PA_ERR_STATE, "1 open");
