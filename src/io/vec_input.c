@@ -232,9 +232,11 @@ static pa_status open_dataset(pa_vec_input *in, const char *column, uint64_t ver
 }
 
 pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
-                            const pa_vec_input_options *opts)
+                            const pa_vec_input_options *opts_in)
 {
     *out = NULL;
+    PA_LOAD_OPTS(pa_vec_input_options, o, opts_in, PA_VEC_INPUT_OPTIONS_INIT);
+    const pa_vec_input_options *opts = &o;
     pa_vec_input *in = pa_calloc(1, sizeof *in, "vector input");
     if (!in)
         return PA_ERR_NOMEM;
