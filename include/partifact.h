@@ -74,7 +74,10 @@ PA_API const char *pa_version(void);
  *     PA_STRUCT_SIZE_MIN (0: never set) is PA_ERR_INVALID naming the struct.
  *   - stats and info: set struct_size (PA_X_STATS_INIT); the library writes only the first
  *     struct_size bytes and leaves struct_size itself as set. NULL stats are not written.
- * A field documented "0: <default>" still takes that default when it is 0.
+ * A field documented "0: <default>" still takes that default when it is 0. A field added in a
+ * later version starts at or after the previous version's sizeof (never in its trailing
+ * padding, which an older caller's struct_size covers without setting), and its zero value is
+ * its default.
  */
 #define PA_STRUCT_SIZE_MIN sizeof(size_t)
 
