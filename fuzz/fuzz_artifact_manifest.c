@@ -55,8 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const uint64_t *ids;
             const uint8_t *codes;
             uint64_t n;
-            int done = 0;
-            if (pa_artifact_scan_next(s, &part, &ids, &codes, &n, &done) != PA_OK || done)
+            if (pa_artifact_scan_next(s, &part, &ids, &codes, &n) != PA_OK)
                 break;
         }
         pa_artifact_scan_free(s);

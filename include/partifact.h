@@ -46,7 +46,9 @@ typedef enum pa_status {
     PA_ERR_STATE = 7,       /* the call is not valid in the object's current state            */
     PA_ERR_INCOMPLETE = 8,  /* an artifact or dataset that was never committed                */
     PA_ERR_BUDGET = 9,      /* the work needs more memory than the budget allows              */
-    PA_ERR_EXISTS = 10      /* the output exists and replacing it was not asked for           */
+    PA_ERR_EXISTS = 10,     /* the output exists and replacing it was not asked for           */
+    PA_END = 11             /* not an error: an iterator (every *_next call) has nothing more */
+                            /* to return; its counts are 0 and pa_last_error is not set      */
 } pa_status;
 
 /* The message describing the last failure on the calling thread ("" if none). The pointer is
@@ -98,6 +100,13 @@ PA_API const char *pa_version(void);
 #define PA_DEFAULT_NPROBES 1u            /* partitions scanned per query (0 in the options)   */
 #define PA_DEFAULT_BACKEND "cpu"         /* the built-in encoding backend                     */
 #define PA_MAX_DEFAULT_PARTITIONS 1000000u /* pa_build_default_partitions at most            */
+#define PA_PQ_SAMPLE_ROWS 65536u         /* PQ training sample: at least this many rows       */
+#define PA_MAX_DIM (1u << 20)            /* list size of a fixed_size_list column             */
+#define PA_MAX_ARTIFACT_PARTITIONS (1u << 30) /* partitions of an artifact                    */
+#define PA_MAX_BUCKETS (1u << 20)        /* artifact bucket files                             */
+#define PA_MAX_CODE_BYTES (1u << 16)     /* bytes per PQ code in an artifact                  */
+#define PA_MAX_BATCH_ROWS (1u << 24)     /* rows of one encode batch                          */
+#define PA_MAX_SEARCH_CANDIDATES (1u << 24) /* k * refine_factor of one search              */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Column types                                                                               */
@@ -342,13 +351,13 @@ typedef struct pa_dataset_scan pa_dataset_scan;
 
 PA_API pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds,
                                         const char *column, size_t batch_rows);
-/* Bytes a scan of a column of this type holds for batches of batch_rows rows (0: the default,
- * 65,536): its values and row addresses, what a memory budget must reserve for it. */
+/* Bytes a scan of a column of this type holds for batches of batch_rows rows (0:
+ * PA_DEFAULT_BATCH_ROWS): its values and row addresses, what a memory budget must reserve. */
 PA_API uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows);
 
 /* The next batch: *values points at *num_rows rows of the column (row-major), *row_addrs at
- * their row addresses (fragment_id << 32 | offset in fragment); deleted rows are left out. Both stay valid until the next
- * call. *num_rows is 0 at the end. */
+ * their row addresses (fragment_id << 32 | offset in fragment); deleted rows are left out.
+ * Both stay valid until the next call. PA_END (and *num_rows 0) once every row was returned. */
 PA_API pa_status pa_dataset_scan_next(pa_dataset_scan *scan, const void **values,
                                       const uint64_t **row_addrs, size_t *num_rows);
 
@@ -411,10 +420,14 @@ PA_API pa_status pa_dataset_wrap_files(const char *path, const char *const *file
 
 typedef struct pa_artifact_params {
     size_t struct_size;      /* sizeof(pa_artifact_params)                                   */
-    uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1                           */
+    uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1; at most                  */
+                             /* PA_MAX_ARTIFACT_PARTITIONS                                   */
     uint32_t num_buckets;    /* bucket files; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS) */
-    uint32_t code_bytes;     /* bytes per PQ code (num_sub_vectors for 8-bit codes)          */
-    uint32_t num_bits;       /* bits per sub-vector code (8 or 4); recorded; 0: 8            */
+                             /* at most PA_MAX_BUCKETS                                       */
+    uint32_t code_bytes;     /* bytes per PQ code (num_sub_vectors for 8-bit codes); at most */
+                             /* PA_MAX_CODE_BYTES                                            */
+    uint32_t num_bits;       /* bits per sub-vector code (8 or 4); recorded; 0:              */
+                             /* PA_DEFAULT_NUM_BITS                                          */
     uint32_t dimension;      /* vector dimension; recorded                                   */
     pa_metric metric;        /* recorded                                                     */
     const char *model;       /* model file the codes were made with (recorded with its       */
@@ -537,12 +550,12 @@ typedef struct pa_artifact_scan pa_artifact_scan;
 
 PA_API pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
                                          uint64_t readahead_bytes, uint32_t num_threads);
-/* The next partition in id order (empty ones included): its id, rows and pointers to its
- * row ids and codes, valid until the next call. *done is set to 1 (and nothing else) once
- * every partition has been returned. */
+/* The next partition in id order (empty ones included, with *num_rows 0): its id, rows and
+ * pointers to its row ids and codes, valid until the next call. PA_END once every partition
+ * has been returned. */
 PA_API pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part,
                                        const uint64_t **row_ids, const uint8_t **codes,
-                                       uint64_t *num_rows, int *done);
+                                       uint64_t *num_rows);
 PA_API void pa_artifact_scan_free(pa_artifact_scan *s);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -664,7 +677,7 @@ PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_
                                 pa_ivfpq_train_stats *stats);
 
 /* Trains on a seeded random sample of an input: sample_rate * num_partitions rows (at least
- * 65,536 when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
+ * PA_PQ_SAMPLE_ROWS when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
  * input that skips invalid rows leaves them out of the sample (and counts them), one that does
  * not refuses them. */
 PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
@@ -768,7 +781,7 @@ PA_API uint64_t pa_vec_input_num_rows(const pa_vec_input *in);
 
 /* Reads the next batch of at most max_rows rows, converted to float32, into out
  * (max_rows * dim floats); row_ids (may be NULL) receives each row's id: its ordinal in the
- * file, or its row address in a dataset. *num_rows is 0 at the end. */
+ * file, or its row address in a dataset. PA_END (and *num_rows 0) once every row was read. */
 PA_API pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids,
                                    size_t max_rows, size_t *num_rows);
 /* Starts the stream again from the first row. */

@@ -65,18 +65,19 @@ int pa_cmd_inspect(int argc, char **argv)
         double t0 = pa_cli_now();
         pa_artifact_scan *s = NULL;
         st = pa_artifact_scan_create(&s, a, 64u << 20, 2);
-        int done = 0;
-        while (st == PA_OK && !done) {
+        while (st == PA_OK) {
             uint32_t p;
             const uint64_t *ids;
             const uint8_t *codes;
             uint64_t n;
-            st = pa_artifact_scan_next(s, &p, &ids, &codes, &n, &done);
-            if (st == PA_OK && !done) {
+            st = pa_artifact_scan_next(s, &p, &ids, &codes, &n);
+            if (st == PA_OK) {
                 read_rows += n;
                 pa_cli_progress("inspect: partitions read", p + 1, in.num_partitions);
             }
         }
+        if (st == PA_END)
+            st = PA_OK;
         pa_cli_progress_end();
         /* stops the reader threads, which use the artifact, also after a failed read */
         pa_artifact_scan_free(s);
@@ -250,9 +251,9 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'n': ok = pa_cli_parse_count(optarg, &rows); break;
-        case 'p': ok = pa_cli_parse_count(optarg, &parts) && parts > 0 && parts <= (1u << 30); break;
+        case 'p': ok = pa_cli_parse_count(optarg, &parts) && parts > 0 && parts <= PA_MAX_ARTIFACT_PARTITIONS; break;
         case 'm': ok = pa_cli_parse_count(optarg, &m) && m > 0 && m <= 4096; break;
-        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
+        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= PA_MAX_BUCKETS; break;
         case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
         case 's': skewed = true; break;
         case 'S': ok = pa_cli_parse_count(optarg, &seed); break;

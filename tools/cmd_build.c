@@ -56,7 +56,7 @@ int pa_cmd_build(int argc, char **argv)
         case 'Q': ok = pa_cli_parse_count(optarg, &pq_iters) && pq_iters > 0 && pq_iters < 100000; break;
         case 'S': ok = pa_cli_parse_count(optarg, &rate) && rate > 0 && rate < (1u << 20); break;
         case 's': ok = pa_cli_parse_count(optarg, &seed); break;
-        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
+        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= PA_MAX_BUCKETS; break;
         case 'R': ok = pa_cli_parse_size(optarg, &memory); break;
         case 'M':
             if (pa_metric_parse(optarg, &prm.metric) != PA_OK)

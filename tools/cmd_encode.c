@@ -34,7 +34,7 @@ int pa_cmd_encode(int argc, char **argv)
         case 'P': bpath = optarg; break;
         case 'c': column = optarg; break;
         case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
-        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
+        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= PA_MAX_BUCKETS; break;
         case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
         case 'B': ok = pa_cli_parse_count(optarg, &batch) && batch > 0 && batch <= (1u << 24); break;
         case 'k': skip = true; break;

@@ -149,8 +149,11 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
     uint64_t total = pa_vec_input_num_rows(in), done = 0;
     while (st == PA_OK) {
         size_t n;
-        if ((st = pa_vec_input_next(in, x, NULL, batch, &n)) != PA_OK || n == 0)
+        if ((st = pa_vec_input_next(in, x, NULL, batch, &n)) != PA_OK) {
+            if (st == PA_END)
+                st = PA_OK;
             break;
+        }
         double t0 = pa_cli_now();
         st = pa_ivfpq_assign_encode(m, x, n, parts, codes);
         t_enc += pa_cli_now() - t0;

@@ -574,7 +574,7 @@ pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
 
 /* Releases the previous partition, then waits for the next one in id order. */
 pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part, const uint64_t **row_ids,
-                                const uint8_t **codes, uint64_t *num_rows, int *done)
+                                const uint8_t **codes, uint64_t *num_rows)
 {
     pa_artifact *a = s->a;
     pthread_mutex_lock(&s->mu);
@@ -591,15 +591,14 @@ pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part, const uint6
     }
     if (s->next_out >= a->m.num_partitions) {
         pthread_mutex_unlock(&s->mu);
-        *done = 1;
-        return PA_OK;
+        *num_rows = 0;
+        return PA_END;
     }
     slot *sl = &s->slots[s->next_out];
     while (!sl->ready)
         pthread_cond_wait(&s->cv, &s->mu);
     s->next_out++;
     pthread_mutex_unlock(&s->mu);
-    *done = 0;
     if (sl->st != PA_OK)
         return pa_fail(sl->st, "%s", sl->err ? sl->err : "partition read failed");
     *part = sl->part;

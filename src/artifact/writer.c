@@ -74,17 +74,17 @@ static void bucket_abs_path(const pa_artifact_writer *w, uint32_t b, char *buf, 
 /* Checks the parameters and fills the manifest header from them. */
 static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
 {
-    if (p->num_partitions == 0 || p->num_partitions > (1u << 30))
+    if (p->num_partitions == 0 || p->num_partitions > PA_MAX_ARTIFACT_PARTITIONS)
         return pa_fail(PA_ERR_INVALID, "%s: num_partitions must be in 1..2^30, got %u", w->dir,
                        p->num_partitions);
     uint32_t buckets = p->num_buckets ? p->num_buckets
                                       : PA_MIN(p->num_partitions, PA_DEFAULT_MAX_BUCKETS);
-    if (buckets > p->num_partitions || buckets > (1u << 20))
+    if (buckets > p->num_partitions || buckets > PA_MAX_BUCKETS)
         return pa_fail(PA_ERR_INVALID, "%s: %u buckets for %u partitions (at most one bucket per "
                        "partition, and at most 2^20)", w->dir, buckets, p->num_partitions);
-    if (p->code_bytes == 0 || p->code_bytes > (1u << 16))
-        return pa_fail(PA_ERR_INVALID, "%s: code_bytes must be in 1..65536, got %u", w->dir,
-                       p->code_bytes);
+    if (p->code_bytes == 0 || p->code_bytes > PA_MAX_CODE_BYTES)
+        return pa_fail(PA_ERR_INVALID, "%s: code_bytes must be in 1..%u, got %u", w->dir,
+                       PA_MAX_CODE_BYTES, p->code_bytes);
     uint32_t bits = p->num_bits ? p->num_bits : PA_DEFAULT_NUM_BITS;
     if (bits != 8 && bits != 4)
         return pa_fail(PA_ERR_INVALID, "%s: num_bits must be 8 or 4, got %u", w->dir, bits);

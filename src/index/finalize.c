@@ -155,9 +155,11 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         const uint64_t *ids;
         const uint8_t *codes;
         uint64_t n;
-        int done = 0;
-        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n, &done)) != PA_OK || done)
+        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n)) != PA_OK) {
+            if (st == PA_END)
+                st = PA_OK;
             break;
+        }
         st = pa_index_writer_add_partition(w, p, ids, codes, n);
         if (o.progress)
             o.progress(o.progress_ctx, "finalize", (uint64_t)p + 1, arr.num_partitions);

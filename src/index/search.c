@@ -801,7 +801,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     if (rf > 1 && pa_vec_input_dim(opts->refine_input) != x->dim)
         return pa_fail(PA_ERR_INVALID, "search: the refine input has dimension %u, index %s has "
                        "dimension %u", pa_vec_input_dim(opts->refine_input), x->dir, x->dim);
-    if ((uint64_t)k * rf > (1u << 24))
+    if ((uint64_t)k * rf > PA_MAX_SEARCH_CANDIDATES)
         return pa_fail(PA_ERR_INVALID, "search: k * refine factor = %" PRIu64 " is too large",
                        (uint64_t)k * rf);
     const uint32_t cap = k * rf;

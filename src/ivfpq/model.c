@@ -12,7 +12,6 @@
 
 #define MODEL_KEY "partifact:model"
 #define MODEL_FORMAT "partifact.ivfpq-model"
-#define PQ_SAMPLE_ROWS 65536u
 #define ENCODE_BLOCK 4096u
 
 struct pa_ivfpq_model {
@@ -310,8 +309,8 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
     s->ivf_seconds = pa_now_seconds() - t0;
     if (st == PA_OK) {
         t0 = pa_now_seconds();
-        /* residuals (l2, cosine) of a seeded sample of at most PQ_SAMPLE_ROWS rows, in place */
-        uint64_t pn = PA_MIN(n, (uint64_t)PQ_SAMPLE_ROWS);
+        /* residuals (l2, cosine) of a seeded sample of at most PA_PQ_SAMPLE_ROWS rows, in place */
+        uint64_t pn = PA_MIN(n, (uint64_t)PA_PQ_SAMPLE_ROWS);
         uint64_t seed = prm->seed ^ 0x5151515151515151ull;
         for (uint64_t i = 0; i < pn; i++) { /* partial shuffle of rows into the front */
             uint64_t r = i + pa_splitmix(&seed) % (n - i);
@@ -425,7 +424,7 @@ pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
     const uint64_t n = pa_vec_input_num_rows(in);
     const uint32_t dim = pa_vec_input_dim(in);
     const uint64_t rate = prm->sample_rate ? prm->sample_rate : PA_DEFAULT_SAMPLE_RATE;
-    uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PQ_SAMPLE_ROWS);
+    uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PA_PQ_SAMPLE_ROWS);
     want = PA_MIN(want, n);
     uint64_t *rows = NULL;
     st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);

@@ -516,14 +516,12 @@ struct pa_dataset_scan {
     uint64_t nulls;         /* null rows left out so far */
 };
 
-/* Rows per batch when the caller names none. */
-#define SCAN_DEFAULT_BATCH_ROWS 65536
 
 /* What a scan allocates for its batches (see pa_dataset_scan_create): the values and the row
  * addresses of batch_rows rows; 0 when that does not fit in size_t. */
 uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows)
 {
-    size_t rows = batch_rows ? batch_rows : SCAN_DEFAULT_BATCH_ROWS, bytes;
+    size_t rows = batch_rows ? batch_rows : PA_DEFAULT_BATCH_ROWS, bytes;
     if (!pa_mul_ok(rows, pa_type_row_bytes(type, dim) + sizeof(uint64_t) + 1, &bytes))
         return 0;
     return bytes;
@@ -548,7 +546,7 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
     s->ds = ds;
     s->field = f->f;
     s->row_bytes = pa_type_row_bytes(f->f.type, f->f.dim);
-    s->batch = batch_rows ? batch_rows : SCAN_DEFAULT_BATCH_ROWS;
+    s->batch = batch_rows ? batch_rows : PA_DEFAULT_BATCH_ROWS;
     s->column = pa_strdup(column, "column name");
     size_t vbytes;
     if (!pa_dataset_scan_bytes(f->f.type, f->f.dim, s->batch) ||
@@ -632,7 +630,7 @@ pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
         s->r = NULL;
         s->frag++;
     }
-    return PA_OK;
+    return PA_END;
 }
 
 uint64_t pa_dataset_scan_nulls(const pa_dataset_scan *s) { return s->nulls; }

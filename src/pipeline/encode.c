@@ -31,9 +31,9 @@ static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model 
     const uint64_t K = (uint64_t)1 << a->num_bits, P = a->num_partitions, D = a->dim;
     b->memory = o->memory_bytes ? o->memory_bytes : PA_DEFAULT_MEMORY_BYTES;
     b->batch = o->batch_rows ? o->batch_rows : PA_DEFAULT_BATCH_ROWS;
-    if (b->batch > ((uint64_t)1 << 24))
+    if (b->batch > PA_MAX_BATCH_ROWS)
         return pa_fail(PA_ERR_INVALID, "a batch of %" PRIu64 " rows is more than the limit of "
-                       "16,777,216", b->batch);
+                       "%u (PA_MAX_BATCH_ROWS)", b->batch, PA_MAX_BATCH_ROWS);
     const uint64_t row_batch = D * 4 + 8 + 4 + a->num_sub_vectors;
     /* per row of a batch: the batch itself and at most its share of the working blocks */
     const uint64_t row_all = row_batch + D * 4 + P * 4 + pa_vec_input_batch_bytes(in, 1);
@@ -124,8 +124,11 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     while (st == PA_OK) {
         size_t n;
         double t1 = pa_now_seconds();
-        if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) != PA_OK || n == 0)
+        if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) != PA_OK) {
+            if (st == PA_END)
+                st = PA_OK;
             break;
+        }
         double t2 = pa_now_seconds();
         if ((st = pa_backend_assign_encode(backend, &a, x, n, parts, codes)) != PA_OK)
             break;

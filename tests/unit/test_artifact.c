@@ -157,19 +157,19 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
     pa_artifact_scan *s;
     CHECK_OK(pa_artifact_scan_create(&s, a, 64 * 1024, 2));
     uint32_t expect_p = 0;
-    int done = 0;
     int sbad = 0;
     while (s) {
         uint32_t p;
         const uint64_t *sid;
         const uint8_t *sc;
         uint64_t rows;
-        if (pa_artifact_scan_next(s, &p, &sid, &sc, &rows, &done) != PA_OK) {
+        pa_status nst = pa_artifact_scan_next(s, &p, &sid, &sc, &rows);
+        if (nst == PA_END)
+            break;
+        if (nst != PA_OK) {
             sbad++;
             break;
         }
-        if (done)
-            break;
         sbad += p != expect_p++;
         uint64_t sum = 0;
         for (uint64_t i = 0; i < rows; i++)
@@ -425,9 +425,8 @@ static void test_reader_bad_input(void)
         const uint8_t *sc;
         uint32_t sp;
         uint64_t sn;
-        int done = 0;
         if (s)
-            CHECK_ERR(pa_artifact_scan_next(s, &sp, &si, &sc, &sn, &done), PA_ERR_FORMAT,
+            CHECK_ERR(pa_artifact_scan_next(s, &sp, &si, &sc, &sn), PA_ERR_FORMAT,
                       "row 20 has part_id 4 but lies in a range of partition 0");
         pa_artifact_scan_free(s);
         pa_artifact_free(a);

@@ -127,7 +127,8 @@ static int cmp_u64(const void *a, const void *b)
 static void test_finalize_paths_agree(void)
 {
     double t0 = pa_now_seconds();
-    pa_index_finalize_stats sa, sb, sc;
+    pa_index_finalize_stats sa = PA_INDEX_FINALIZE_STATS_INIT, sb = PA_INDEX_FINALIZE_STATS_INIT,
+                            sc = PA_INDEX_FINALIZE_STATS_INIT;
     CHECK_OK(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_a"), NULL, &sa));
     CHECK(sa.rows == N && sa.partitions == P && sa.bytes_read > 0 && sa.index_bytes > 0);
     uint64_t nrows = 0;
