@@ -8,7 +8,12 @@
  *   - every call that can fail returns a pa_status; on failure, pa_last_error() gives a
  *     one-line message for the calling thread naming the file, row or byte offset involved
  *     and what was expected;
- *   - the library never prints, never exits and never aborts on bad input.
+ *   - the library never prints, never exits and never aborts on bad input;
+ *   - threads: the last error is per thread. Any handle may be used from any thread, and
+ *     different handles (even of the same file) from different threads at once. What may run
+ *     concurrently on ONE handle is stated where its type is declared; where nothing more is
+ *     said, one call at a time. A handle is freed only once no other call on it runs, and a
+ *     handle made from another (a scan of a dataset or artifact) is freed before it.
  */
 #ifndef PARTIFACT_H
 #define PARTIFACT_H
@@ -32,7 +37,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------------------------ */
-/* Status and errors                                                                          */
+/* Status, errors and version                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
 typedef enum pa_status {
@@ -109,7 +114,7 @@ PA_API const char *pa_version(void);
 #define PA_MAX_SEARCH_CANDIDATES (1u << 24) /* k * refine_factor of one search              */
 
 /* ------------------------------------------------------------------------------------------ */
-/* Column types                                                                               */
+/* Column types and metrics                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
 /* The column types partifact reads and writes. All are non-nullable. */
@@ -152,9 +157,19 @@ PA_API pa_status pa_metric_parse(const char *name, pa_metric *out);
 PA_API const char *pa_metric_name(pa_metric m);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Progress                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Progress of long work, for callers that show it: stage names what is being done ("train",
+ * "encode", "finalize"), done and total count its units (rows or partitions; total 0 when
+ * unknown). The library itself never prints. */
+typedef void (*pa_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Lance files (file format 2.1): streaming writer                                            */
 /* ------------------------------------------------------------------------------------------ */
 
+/* A Lance file writer: one call at a time. */
 typedef struct pa_lance_writer pa_lance_writer;
 
 typedef struct pa_lance_write_options {
@@ -226,6 +241,8 @@ PA_API void pa_lance_writer_free(pa_lance_writer *w);
 /* Lance files: reader                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
+/* A Lance file reader. Open reads everything it keeps; after it nothing in the reader changes
+ * (the byte counter is atomic), so every call but free may run concurrently on one reader. */
 typedef struct pa_lance_reader pa_lance_reader;
 
 /* Opens a Lance file (file format 2.0, 2.1 or 2.2) and reads its footer, column metadata and
@@ -309,6 +326,8 @@ PA_API void pa_lance_reader_free(pa_lance_reader *r);
 /* Lance datasets (a directory LanceDB opens as a table)                                      */
 /* ------------------------------------------------------------------------------------------ */
 
+/* An open dataset version. After open it is only read: every call but free may run
+ * concurrently on one dataset, pa_dataset_scan_create included. */
 typedef struct pa_dataset pa_dataset;
 
 /* Opens the latest version of the dataset in directory path (reads its manifest). Every
@@ -346,7 +365,8 @@ PA_API pa_status pa_dataset_fragment_file(const pa_dataset *ds, size_t i, const 
 
 PA_API void pa_dataset_free(pa_dataset *ds);
 
-/* A streaming scan of one column in fragment order, in batches of at most batch_rows rows. */
+/* A streaming scan of one column in fragment order, in batches of at most batch_rows rows. One
+ * call at a time on a scan; several scans of one dataset may run on different threads. */
 typedef struct pa_dataset_scan pa_dataset_scan;
 
 PA_API pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds,
@@ -366,7 +386,7 @@ PA_API uint64_t pa_dataset_scan_nulls(const pa_dataset_scan *scan);
 PA_API void pa_dataset_scan_free(pa_dataset_scan *scan);
 
 /* Writes a new dataset (version 1) at path, which must not exist: in a new directory beside it,
- * renamed into place by the commit. */
+ * renamed into place by the commit. One call at a time on a writer. */
 typedef struct pa_dataset_writer pa_dataset_writer;
 
 typedef struct pa_dataset_write_options {
@@ -399,365 +419,13 @@ PA_API void pa_dataset_writer_free(pa_dataset_writer *w);
 PA_API pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size_t n);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Partition artifact (src/artifact): the hand-off between a backend and the finalizer          */
-/* ------------------------------------------------------------------------------------------ */
-/*
- * artifact/manifest.json               parameters, files, and per partition its file and ranges
- * artifact/partitions/bucket-NNNNN.lance   rows (row_id u64, part_id u32, pq_code fsl<u8, M>)
- *
- * A row of partition p lives in bucket p % num_buckets. The writer buffers rows per bucket
- * within a memory budget; a full buffer is counting-sorted by part_id and appended to its bucket
- * file as new pages, and the (offset, num_rows) range each partition got is recorded. finish
- * writes the footers and then the manifest, which is the commit point (written to a temporary
- * name, fsynced, renamed, directory fsynced): a directory without manifest.json is an
- * incomplete artifact and every reader refuses it.
- */
-
-#define PA_ARTIFACT_FORMAT "partifact.artifact"
-/* Version 2 added a checksum per range (XXH3-64 over its row ids, part ids and codes) and the
- * artifact id every bucket file carries; version 1 artifacts are refused (re-encode them). */
-#define PA_ARTIFACT_FORMAT_VERSION 2
-
-typedef struct pa_artifact_params {
-    size_t struct_size;      /* sizeof(pa_artifact_params)                                   */
-    uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1; at most                  */
-                             /* PA_MAX_ARTIFACT_PARTITIONS                                   */
-    uint32_t num_buckets;    /* bucket files; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS) */
-                             /* at most PA_MAX_BUCKETS                                       */
-    uint32_t code_bytes;     /* bytes per PQ code (num_sub_vectors for 8-bit codes); at most */
-                             /* PA_MAX_CODE_BYTES                                            */
-    uint32_t num_bits;       /* bits per sub-vector code (8 or 4); recorded; 0:              */
-                             /* PA_DEFAULT_NUM_BITS                                          */
-    uint32_t dimension;      /* vector dimension; recorded                                   */
-    pa_metric metric;        /* recorded                                                     */
-    const char *model;       /* model file the codes were made with (recorded with its       */
-                             /* XXH64), or NULL                                              */
-    uint64_t memory_bytes;   /* the writer's buffers; 0: PA_DEFAULT_MEMORY_BYTES             */
-    uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
-                             /* of ranges they will make (one per partition per flush) is    */
-                             /* then reserved from the budget, or refused up front           */
-    uint64_t max_buffer_rows; /* 0: buffers as large as the budget allows; else at most this */
-                              /* many rows per bucket buffer (tests: many small ranges)      */
-    int replace;             /* non-zero: an existing artifact at dir is replaced atomically */
-                             /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
-} pa_artifact_params;
-
-#define PA_ARTIFACT_PARAMS_INIT                                                            \
-    { sizeof(pa_artifact_params), 0, 0, 0, PA_DEFAULT_NUM_BITS, 0, PA_METRIC_L2, NULL,    \
-      PA_DEFAULT_MEMORY_BYTES, 0, 0, 0 }
-PA_API pa_status pa_artifact_params_init(pa_artifact_params *o, size_t struct_size);
-
-typedef struct pa_artifact_writer pa_artifact_writer;
-
-/* Writes a new artifact in a directory of its own beside dir (dir.partial-XXXXXX), renamed
- * into place by finish. Refuses an existing dir unless params->replace. Checks up front that
- * the budget holds at least a minimal buffer per bucket. */
-PA_API pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
-                                           const pa_artifact_params *params);
-
-/* Appends a batch. Each array comes with its own length, so that callers through FFI get a
- * clear error on a mismatch: num_row_ids must equal num_part_ids, and codes_bytes must be
- * num_row_ids * code_bytes. A part_id out of range is refused, naming the row; a refused batch
- * appends nothing. */
-PA_API pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_ids,
-                                           size_t num_row_ids, const uint32_t *part_ids,
-                                           size_t num_part_ids, const uint8_t *codes,
-                                           size_t codes_bytes);
-
-/* Flushes every buffer, closes the bucket files and commits the manifest. */
-PA_API pa_status pa_artifact_writer_finish(pa_artifact_writer *w);
-
-/* Removes everything the writer wrote (it must still be freed). Freeing an unfinished writer
- * aborts it too. */
-PA_API void pa_artifact_writer_abort(pa_artifact_writer *w);
-PA_API void pa_artifact_writer_free(pa_artifact_writer *w);
-
-typedef struct pa_artifact_write_stats {
-    size_t struct_size;     /* sizeof(pa_artifact_write_stats)                */
-    uint64_t rows;          /* rows appended                                  */
-    uint64_t flushes;       /* bucket buffers sorted and written              */
-    uint64_t ranges;        /* (offset, num_rows) ranges recorded             */
-    uint64_t bytes_written; /* bucket file bytes written so far               */
-    uint64_t buffer_bytes;  /* memory held by the bucket buffers and scratch  */
-} pa_artifact_write_stats;
-
-#define PA_ARTIFACT_WRITE_STATS_INIT { sizeof(pa_artifact_write_stats), 0, 0, 0, 0, 0 }
-PA_API pa_status pa_artifact_writer_stats(const pa_artifact_writer *w,
-                                          pa_artifact_write_stats *out);
-
-/* A committed artifact, open for reading. */
-typedef struct pa_artifact pa_artifact;
-
-/* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
- * same size, same rows, the expected schema, this artifact's id and their bucket number), and
- * that no two ranges of a file overlap. PA_ERR_INCOMPLETE when there is no manifest;
- * PA_ERR_UNSUPPORTED for format version 1 (no checksums) or another checksum algorithm. Every
- * read of rows below checks each row's part_id and each range's checksum
- * (docs/artifact-format.md). */
-PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
-
-typedef struct pa_artifact_info {
-    size_t struct_size;     /* sizeof(pa_artifact_info) */
-    uint32_t num_partitions, num_buckets, code_bytes, num_bits, dimension;
-    pa_metric metric;
-    const char *model;      /* NULL if none recorded */
-    uint64_t total_rows;
-    uint64_t total_bytes;   /* bytes of the bucket files */
-    uint64_t num_ranges;
-    uint32_t num_files;
-} pa_artifact_info;
-
-#define PA_ARTIFACT_INFO_INIT { sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0 }
-PA_API pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
-
-/* Rows, file index and number of ranges of partition p. */
-PA_API pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_rows,
-                                       uint32_t *file, uint32_t *num_ranges);
-/* Range r of partition p: its row offset in the partition's file and its length. */
-PA_API pa_status pa_artifact_range(const pa_artifact *a, uint32_t p, uint32_t r,
-                                   uint64_t *offset, uint64_t *num_rows);
-/* File f: path relative to the artifact, rows, bytes. */
-PA_API pa_status pa_artifact_file(const pa_artifact *a, uint32_t f, const char **path,
-                                  uint64_t *num_rows, uint64_t *bytes);
-
-/* Reads partition p's rows: exactly its recorded ranges, with positioned reads. row_ids must
- * hold num_rows entries and codes num_rows * code_bytes bytes (either may be NULL to skip that
- * column). */
-PA_API pa_status pa_artifact_read_partition(pa_artifact *a, uint32_t p, uint64_t *row_ids,
-                                            uint8_t *codes);
-
-/* Bytes read from bucket files so far (all readers of this artifact). */
-PA_API uint64_t pa_artifact_bytes_read(const pa_artifact *a);
-
-typedef struct pa_artifact_verify_report {
-    size_t struct_size; /* sizeof(pa_artifact_verify_report) */
-    uint64_t files_checked, rows_checked, ranges_checked, bytes_hashed;
-} pa_artifact_verify_report;
-
-#define PA_ARTIFACT_VERIFY_REPORT_INIT { sizeof(pa_artifact_verify_report), 0, 0, 0, 0 }
-
-/* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
- * their files and not overlapping; every row of a range carries the range's part_id; every
- * range's checksum; totals. report may be NULL. */
-PA_API pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report);
-
-PA_API void pa_artifact_free(pa_artifact *a);
-
-/* Iterates all partitions in order with read-ahead: reader threads fetch the next partitions
- * while the caller works on the current one, holding at most readahead_bytes (but always at
- * least one partition) in flight. */
-typedef struct pa_artifact_scan pa_artifact_scan;
-
-PA_API pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
-                                         uint64_t readahead_bytes, uint32_t num_threads);
-/* The next partition in id order (empty ones included, with *num_rows 0): its id, rows and
- * pointers to its row ids and codes, valid until the next call. PA_END once every partition
- * has been returned. */
-PA_API pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part,
-                                       const uint64_t **row_ids, const uint8_t **codes,
-                                       uint64_t *num_rows);
-PA_API void pa_artifact_scan_free(pa_artifact_scan *s);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Backend ABI (src/backend): the expensive middle, pluggable at run time                     */
-/* ------------------------------------------------------------------------------------------ */
-/*
- * A backend trains an IVF_PQ model and assigns + encodes rows. The CPU backend ("cpu") is built
- * in; an accelerator ships as a shared library libpartifact-backend-NAME.so exporting
- *
- *     const pa_backend_v1 *partifact_backend_v1(uint32_t host_abi_version);
- *
- * which returns its function table (or NULL if it cannot serve that host version). The ABI uses
- * only plain C types, and is versioned: abi_version must equal PA_BACKEND_ABI_VERSION and
- * struct_size must cover the functions the host calls. Functions return 0 on success, or
- * non-zero after writing a one-line message into err (err_len bytes, NUL-terminated).
- */
-
-#define PA_BACKEND_ABI_VERSION 1
-#define PA_BACKEND_ENTRY_SYMBOL "partifact_backend_v1"
-
-enum { PA_BACKEND_METRIC_L2 = 0, PA_BACKEND_METRIC_COSINE = 1, PA_BACKEND_METRIC_DOT = 2 };
-
-/* A model as the ABI passes it: plain arrays owned by the caller. */
-typedef struct pa_backend_model {
-    uint32_t dim, num_partitions, num_sub_vectors, num_bits;
-    int32_t metric;          /* PA_BACKEND_METRIC_*                                          */
-    const float *centroids;  /* num_partitions x dim, row-major                              */
-    const float *codebook;   /* num_sub_vectors x 2^num_bits x (dim / num_sub_vectors)       */
-} pa_backend_model;
-
-typedef struct pa_backend_train_params {
-    uint32_t dim, num_partitions, num_sub_vectors, num_bits;
-    int32_t metric;
-    uint32_t max_iters;
-    uint64_t seed;
-} pa_backend_train_params;
-
-typedef struct pa_backend_v1 {
-    uint32_t abi_version;   /* PA_BACKEND_ABI_VERSION the backend was built against          */
-    uint32_t struct_size;   /* sizeof(pa_backend_v1) as the backend was built                */
-    const char *name;
-    int (*create)(void **state, const char *options, char *err, size_t err_len);
-    void (*destroy)(void *state);
-    /* Trains on n sample rows (n x dim); writes centroids (P x dim) and codebook
-     * (M x 2^bits x dim/M) into the caller's arrays. */
-    int (*train)(void *state, const pa_backend_train_params *params, const float *sample,
-                 uint64_t n, float *centroids, float *codebook, char *err, size_t err_len);
-    /* For n rows (n x dim): nearest centroid into part_ids, PQ code (M bytes for 8-bit codes)
-     * into codes. */
-    int (*assign_encode)(void *state, const pa_backend_model *model, const float *x,
-                         uint64_t n, uint32_t *part_ids, uint8_t *codes, char *err,
-                         size_t err_len);
-} pa_backend_v1;
-
-typedef const pa_backend_v1 *(*pa_backend_entry_fn)(uint32_t host_abi_version);
-
-typedef struct pa_backend pa_backend;
-
-/* Loads backend name: "cpu" is built in; anything else is libpartifact-backend-NAME.so, looked
- * for in search_path (directories separated by ':', may be NULL), then $PARTIFACT_BACKEND_PATH,
- * then the library's install directory (lib/partifact). options are passed to create. */
-PA_API pa_status pa_backend_open(pa_backend **out, const char *name, const char *search_path,
-                                 const char *options);
-PA_API const char *pa_backend_name(const pa_backend *b);
-/* The shared library the backend came from ("built-in" for cpu). */
-PA_API const char *pa_backend_path(const pa_backend *b);
-PA_API pa_status pa_backend_train(pa_backend *b, const pa_backend_train_params *params,
-                                  const float *sample, uint64_t n, float *centroids,
-                                  float *codebook);
-PA_API pa_status pa_backend_assign_encode(pa_backend *b, const pa_backend_model *model,
-                                          const float *x, uint64_t n, uint32_t *part_ids,
-                                          uint8_t *codes);
-PA_API void pa_backend_free(pa_backend *b);
-
-/* ------------------------------------------------------------------------------------------ */
-/* IVF_PQ model and CPU backend (src/ivfpq)                                                   */
+/* Vector inputs: .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32           */
 /* ------------------------------------------------------------------------------------------ */
 
-typedef struct pa_ivfpq_params {
-    size_t struct_size;       /* sizeof(pa_ivfpq_params)                                     */
-    uint32_t num_partitions;  /* coarse centroids (IVF lists)                                */
-    uint32_t num_sub_vectors; /* M: must divide the dimension                                */
-    uint32_t num_bits;        /* bits per sub-vector code; 0: PA_DEFAULT_NUM_BITS (8)        */
-    pa_metric metric;
-    uint32_t max_iters;       /* coarse (IVF) k-means iterations at most; 0:                 */
-                              /* PA_DEFAULT_MAX_ITERS (10, FAISS's default; recall@10 does   */
-                              /* not move beyond it)                                         */
-    uint32_t sample_rate;     /* training rows per partition; 0: PA_DEFAULT_SAMPLE_RATE     */
-    uint64_t seed;            /* the same seed and data give a byte-identical model          */
-    uint32_t pq_max_iters;    /* PQ k-means iterations at most, per sub-space; 0:            */
-                              /* PA_DEFAULT_PQ_MAX_ITERS (25, FAISS's default; the codebooks */
-                              /* gain <0.5% MSE beyond it)                                   */
-} pa_ivfpq_params;
+/* A vector input: one thread at a time (every call reads or moves its stream); different
+ * inputs may be used from different threads, even of the same file. */
+typedef struct pa_vec_input pa_vec_input;
 
-#define PA_IVFPQ_PARAMS_INIT                                                                \
-    { sizeof(pa_ivfpq_params), 0, 0, PA_DEFAULT_NUM_BITS, PA_METRIC_L2, PA_DEFAULT_MAX_ITERS, \
-      PA_DEFAULT_SAMPLE_RATE, PA_DEFAULT_SEED, PA_DEFAULT_PQ_MAX_ITERS }
-PA_API pa_status pa_ivfpq_params_init(pa_ivfpq_params *o, size_t struct_size);
-
-typedef struct pa_ivfpq_model pa_ivfpq_model;
-typedef struct pa_vec_input pa_vec_input; /* see "Vector inputs" below */
-
-typedef struct pa_ivfpq_train_stats {
-    size_t struct_size;            /* sizeof(pa_ivfpq_train_stats)                       */
-    uint64_t sample_rows;          /* rows the model was trained on                      */
-    uint32_t ivf_iters, pq_iters;  /* k-means iterations run (PQ: the most of any space) */
-    uint32_t empty_repaired;       /* empty clusters split from large ones               */
-    double ivf_seconds, pq_seconds;
-    uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
-} pa_ivfpq_train_stats;
-
-#define PA_IVFPQ_TRAIN_STATS_INIT { sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0 }
-
-/* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
- * the coarse centroid for l2/cosine, on the vectors for dot) on n rows of data (n x dim).
- * stats may be NULL. */
-PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n,
-                                uint32_t dim, const pa_ivfpq_params *params,
-                                pa_ivfpq_train_stats *stats);
-
-/* Trains on a seeded random sample of an input: sample_rate * num_partitions rows (at least
- * PA_PQ_SAMPLE_ROWS when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
- * input that skips invalid rows leaves them out of the sample (and counts them), one that does
- * not refuses them. */
-PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
-                                      const pa_ivfpq_params *params,
-                                      pa_ivfpq_train_stats *stats);
-
-/* For n rows (n x dim): the nearest centroid into part_ids and the PQ code (num_sub_vectors
- * bytes per row) into codes, on all cores. NaN/Inf rows are refused, naming the row. */
-PA_API pa_status pa_ivfpq_assign_encode(const pa_ivfpq_model *m, const float *x, uint64_t n,
-                                        uint32_t *part_ids, uint8_t *codes);
-
-/* The model as plain arrays (pointers valid while the model lives). */
-PA_API void pa_ivfpq_model_arrays(const pa_ivfpq_model *m, pa_backend_model *out);
-/* A model from plain arrays (copied), e.g. what a backend trained. */
-PA_API pa_status pa_ivfpq_model_from_arrays(pa_ivfpq_model **out, const pa_backend_model *in);
-
-/* Saves the model as a Lance file (centroids as a fixed_size_list<float, dim> column, the
- * codebook in a global buffer, parameters as JSON in schema metadata "partifact:model"), and
- * loads it back. */
-PA_API pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path);
-PA_API pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path);
-PA_API void pa_ivfpq_model_free(pa_ivfpq_model *m);
-
-/* Mean squared reconstruction error of the PQ codes of n rows (|| r - decode(code) ||^2 per
- * row, averaged): how good the codes are. */
-PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n,
-                                 double *mse);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Encoding and building (src/pipeline): input -> backend -> artifact -> index                    */
-/* ------------------------------------------------------------------------------------------ */
-
-/* Progress of long work, for callers that show it: stage names what is being done ("train",
- * "encode", "finalize"), done and total count its units (rows or partitions; total 0 when
- * unknown). The library itself never prints. */
-typedef void (*pa_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
-
-typedef struct pa_encode_options {
-    size_t struct_size;     /* sizeof(pa_encode_options)                                      */
-    uint32_t num_buckets;   /* artifact bucket files; 0: min(num_partitions,                  */
-                            /* PA_DEFAULT_MAX_BUCKETS)                                        */
-    uint64_t memory_bytes;  /* budget for the model, the cpu backend's working blocks, the   */
-                            /* input batch and the writer's buffers and ranges; 0:            */
-                            /* PA_DEFAULT_MEMORY_BYTES                                        */
-    uint64_t batch_rows;    /* rows per backend call; 0 (INIT): PA_DEFAULT_BATCH_ROWS, or fewer so */
-                            /* that a batch and its working blocks take at most a quarter of  */
-                            /* the budget                                                     */
-    const char *model_path; /* the model's file, recorded in the manifest (may be NULL)       */
-    pa_progress_fn progress;
-    void *progress_ctx;
-    int replace;            /* non-zero: an existing artifact is replaced atomically          */
-} pa_encode_options;
-
-#define PA_ENCODE_OPTIONS_INIT                                                              \
-    { sizeof(pa_encode_options), 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, NULL, NULL, 0 }
-PA_API pa_status pa_encode_options_init(pa_encode_options *o, size_t struct_size);
-
-typedef struct pa_encode_stats {
-    size_t struct_size;             /* sizeof(pa_encode_stats)                                */
-    uint64_t rows, skipped_invalid; /* rows encoded; rows skipped for NaN/Inf (skip_invalid)  */
-    uint64_t bytes, ranges;         /* artifact bucket bytes and (offset, num_rows) ranges    */
-    double seconds, read_seconds, encode_seconds, write_seconds;
-} pa_encode_stats;
-
-#define PA_ENCODE_STATS_INIT { sizeof(pa_encode_stats), 0, 0, 0, 0, 0, 0, 0, 0 }
-
-/* Streams every row of in through backend (NULL: the built-in cpu backend) -- nearest centroid
- * and PQ code -- into a new partition artifact at artifact_dir, and commits it. The batch and
- * the writer's buffers together stay within the memory budget, which is checked before any work
- * starts (PA_ERR_BUDGET, with the numbers). On failure nothing that looks complete is left.
- * opts and stats may be NULL. */
-PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
-                                 pa_backend *backend, const char *artifact_dir,
-                                 const pa_encode_options *opts, pa_encode_stats *stats);
-
-/* ------------------------------------------------------------------------------------------ */
-/* Vector inputs (src/io): .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32   */
-/* ------------------------------------------------------------------------------------------ */
-
-/* pa_vec_input is declared above, with the IVF_PQ functions that take one. */
 typedef struct pa_vec_input_options {
     size_t struct_size;   /* sizeof(pa_vec_input_options)                                   */
     const char *column;   /* Lance datasets: the vector column (NULL: the only FSL column)   */
@@ -818,7 +486,363 @@ PA_API uint64_t pa_vec_input_nulls(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);
 
 /* ------------------------------------------------------------------------------------------ */
-/* IVF_PQ index (src/index): finalize, search, ground truth                                   */
+/* Backend ABI: the expensive middle, pluggable at run time                                   */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * A backend trains an IVF_PQ model and assigns + encodes rows. The CPU backend ("cpu") is built
+ * in; an accelerator ships as a shared library libpartifact-backend-NAME.so exporting
+ *
+ *     const pa_backend_v1 *partifact_backend_v1(uint32_t host_abi_version);
+ *
+ * which returns its function table (or NULL if it cannot serve that host version). The ABI uses
+ * only plain C types, and is versioned: abi_version must equal PA_BACKEND_ABI_VERSION and
+ * struct_size must cover the functions the host calls. Functions return 0 on success, or
+ * non-zero after writing a one-line message into err (err_len bytes, NUL-terminated).
+ */
+
+#define PA_BACKEND_ABI_VERSION 1
+#define PA_BACKEND_ENTRY_SYMBOL "partifact_backend_v1"
+
+enum { PA_BACKEND_METRIC_L2 = 0, PA_BACKEND_METRIC_COSINE = 1, PA_BACKEND_METRIC_DOT = 2 };
+
+/* A model as the ABI passes it: plain arrays owned by the caller. */
+typedef struct pa_backend_model {
+    uint32_t dim, num_partitions, num_sub_vectors, num_bits;
+    int32_t metric;          /* PA_BACKEND_METRIC_*                                          */
+    const float *centroids;  /* num_partitions x dim, row-major                              */
+    const float *codebook;   /* num_sub_vectors x 2^num_bits x (dim / num_sub_vectors)       */
+} pa_backend_model;
+
+typedef struct pa_backend_train_params {
+    uint32_t dim, num_partitions, num_sub_vectors, num_bits;
+    int32_t metric;
+    uint32_t max_iters;
+    uint64_t seed;
+} pa_backend_train_params;
+
+typedef struct pa_backend_v1 {
+    uint32_t abi_version;   /* PA_BACKEND_ABI_VERSION the backend was built against          */
+    uint32_t struct_size;   /* sizeof(pa_backend_v1) as the backend was built                */
+    const char *name;
+    int (*create)(void **state, const char *options, char *err, size_t err_len);
+    void (*destroy)(void *state);
+    /* Trains on n sample rows (n x dim); writes centroids (P x dim) and codebook
+     * (M x 2^bits x dim/M) into the caller's arrays. */
+    int (*train)(void *state, const pa_backend_train_params *params, const float *sample,
+                 uint64_t n, float *centroids, float *codebook, char *err, size_t err_len);
+    /* For n rows (n x dim): nearest centroid into part_ids, PQ code (M bytes for 8-bit codes)
+     * into codes. */
+    int (*assign_encode)(void *state, const pa_backend_model *model, const float *x,
+                         uint64_t n, uint32_t *part_ids, uint8_t *codes, char *err,
+                         size_t err_len);
+} pa_backend_v1;
+
+typedef const pa_backend_v1 *(*pa_backend_entry_fn)(uint32_t host_abi_version);
+
+/* A loaded backend: one call at a time on a backend handle (a plugin's state is its own); open
+ * one per thread to encode from several threads. */
+typedef struct pa_backend pa_backend;
+
+/* Loads backend name: "cpu" is built in; anything else is libpartifact-backend-NAME.so, looked
+ * for in search_path (directories separated by ':', may be NULL), then $PARTIFACT_BACKEND_PATH,
+ * then the library's install directory (lib/partifact). options are passed to create. */
+PA_API pa_status pa_backend_open(pa_backend **out, const char *name, const char *search_path,
+                                 const char *options);
+PA_API const char *pa_backend_name(const pa_backend *b);
+/* The shared library the backend came from ("built-in" for cpu). */
+PA_API const char *pa_backend_path(const pa_backend *b);
+PA_API pa_status pa_backend_train(pa_backend *b, const pa_backend_train_params *params,
+                                  const float *sample, uint64_t n, float *centroids,
+                                  float *codebook);
+PA_API pa_status pa_backend_assign_encode(pa_backend *b, const pa_backend_model *model,
+                                          const float *x, uint64_t n, uint32_t *part_ids,
+                                          uint8_t *codes);
+PA_API void pa_backend_free(pa_backend *b);
+
+/* ------------------------------------------------------------------------------------------ */
+/* IVF_PQ model: training, assignment and encoding on the CPU                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct pa_ivfpq_params {
+    size_t struct_size;       /* sizeof(pa_ivfpq_params)                                     */
+    uint32_t num_partitions;  /* coarse centroids (IVF lists)                                */
+    uint32_t num_sub_vectors; /* M: must divide the dimension                                */
+    uint32_t num_bits;        /* bits per sub-vector code; 0: PA_DEFAULT_NUM_BITS (8)        */
+    pa_metric metric;
+    uint32_t max_iters;       /* coarse (IVF) k-means iterations at most; 0:                 */
+                              /* PA_DEFAULT_MAX_ITERS (10, FAISS's default; recall@10 does   */
+                              /* not move beyond it)                                         */
+    uint32_t sample_rate;     /* training rows per partition; 0: PA_DEFAULT_SAMPLE_RATE     */
+    uint64_t seed;            /* the same seed and data give a byte-identical model          */
+    uint32_t pq_max_iters;    /* PQ k-means iterations at most, per sub-space; 0:            */
+                              /* PA_DEFAULT_PQ_MAX_ITERS (25, FAISS's default; the codebooks */
+                              /* gain <0.5% MSE beyond it)                                   */
+} pa_ivfpq_params;
+
+#define PA_IVFPQ_PARAMS_INIT                                                                \
+    { sizeof(pa_ivfpq_params), 0, 0, PA_DEFAULT_NUM_BITS, PA_METRIC_L2, PA_DEFAULT_MAX_ITERS, \
+      PA_DEFAULT_SAMPLE_RATE, PA_DEFAULT_SEED, PA_DEFAULT_PQ_MAX_ITERS }
+PA_API pa_status pa_ivfpq_params_init(pa_ivfpq_params *o, size_t struct_size);
+
+/* A trained or loaded model. It never changes after it is made: every call but free may run
+ * concurrently on one model. */
+typedef struct pa_ivfpq_model pa_ivfpq_model;
+
+typedef struct pa_ivfpq_train_stats {
+    size_t struct_size;            /* sizeof(pa_ivfpq_train_stats)                       */
+    uint64_t sample_rows;          /* rows the model was trained on                      */
+    uint32_t ivf_iters, pq_iters;  /* k-means iterations run (PQ: the most of any space) */
+    uint32_t empty_repaired;       /* empty clusters split from large ones               */
+    double ivf_seconds, pq_seconds;
+    uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
+} pa_ivfpq_train_stats;
+
+#define PA_IVFPQ_TRAIN_STATS_INIT { sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0 }
+
+/* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
+ * the coarse centroid for l2/cosine, on the vectors for dot) on n rows of data (n x dim).
+ * stats may be NULL. */
+PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n,
+                                uint32_t dim, const pa_ivfpq_params *params,
+                                pa_ivfpq_train_stats *stats);
+
+/* Trains on a seeded random sample of an input: sample_rate * num_partitions rows (at least
+ * PA_PQ_SAMPLE_ROWS when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
+ * input that skips invalid rows leaves them out of the sample (and counts them), one that does
+ * not refuses them. */
+PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
+                                      const pa_ivfpq_params *params,
+                                      pa_ivfpq_train_stats *stats);
+
+/* For n rows (n x dim): the nearest centroid into part_ids and the PQ code (num_sub_vectors
+ * bytes per row) into codes, on all cores. NaN/Inf rows are refused, naming the row. */
+PA_API pa_status pa_ivfpq_assign_encode(const pa_ivfpq_model *m, const float *x, uint64_t n,
+                                        uint32_t *part_ids, uint8_t *codes);
+
+/* The model as plain arrays (pointers valid while the model lives). */
+PA_API void pa_ivfpq_model_arrays(const pa_ivfpq_model *m, pa_backend_model *out);
+/* A model from plain arrays (copied), e.g. what a backend trained. */
+PA_API pa_status pa_ivfpq_model_from_arrays(pa_ivfpq_model **out, const pa_backend_model *in);
+
+/* Saves the model as a Lance file (centroids as a fixed_size_list<float, dim> column, the
+ * codebook in a global buffer, parameters as JSON in schema metadata "partifact:model"), and
+ * loads it back. */
+PA_API pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path);
+PA_API pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path);
+PA_API void pa_ivfpq_model_free(pa_ivfpq_model *m);
+
+/* Mean squared reconstruction error of the PQ codes of n rows (|| r - decode(code) ||^2 per
+ * row, averaged): how good the codes are. */
+PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n,
+                                 double *mse);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Partition artifact: the hand-off between a backend and the finalizer                       */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * artifact/manifest.json               parameters, files, and per partition its file and ranges
+ * artifact/partitions/bucket-NNNNN.lance   rows (row_id u64, part_id u32, pq_code fsl<u8, M>)
+ *
+ * A row of partition p lives in bucket p % num_buckets. The writer buffers rows per bucket
+ * within a memory budget; a full buffer is counting-sorted by part_id and appended to its bucket
+ * file as new pages, and the (offset, num_rows) range each partition got is recorded. finish
+ * writes the footers and then the manifest, which is the commit point (written to a temporary
+ * name, fsynced, renamed, directory fsynced): a directory without manifest.json is an
+ * incomplete artifact and every reader refuses it.
+ */
+
+#define PA_ARTIFACT_FORMAT "partifact.artifact"
+/* Version 2 added a checksum per range (XXH3-64 over its row ids, part ids and codes) and the
+ * artifact id every bucket file carries; version 1 artifacts are refused (re-encode them). */
+#define PA_ARTIFACT_FORMAT_VERSION 2
+
+typedef struct pa_artifact_params {
+    size_t struct_size;      /* sizeof(pa_artifact_params)                                   */
+    uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1; at most                  */
+                             /* PA_MAX_ARTIFACT_PARTITIONS                                   */
+    uint32_t num_buckets;    /* bucket files; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS) */
+                             /* at most PA_MAX_BUCKETS                                       */
+    uint32_t code_bytes;     /* bytes per PQ code (num_sub_vectors for 8-bit codes); at most */
+                             /* PA_MAX_CODE_BYTES                                            */
+    uint32_t num_bits;       /* bits per sub-vector code (8 or 4); recorded; 0:              */
+                             /* PA_DEFAULT_NUM_BITS                                          */
+    uint32_t dimension;      /* vector dimension; recorded                                   */
+    pa_metric metric;        /* recorded                                                     */
+    const char *model;       /* model file the codes were made with (recorded with its       */
+                             /* XXH64), or NULL                                              */
+    uint64_t memory_bytes;   /* the writer's buffers; 0: PA_DEFAULT_MEMORY_BYTES             */
+    uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
+                             /* of ranges they will make (one per partition per flush) is    */
+                             /* then reserved from the budget, or refused up front           */
+    uint64_t max_buffer_rows; /* 0: buffers as large as the budget allows; else at most this */
+                              /* many rows per bucket buffer (tests: many small ranges)      */
+    int replace;             /* non-zero: an existing artifact at dir is replaced atomically */
+                             /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
+} pa_artifact_params;
+
+#define PA_ARTIFACT_PARAMS_INIT                                                            \
+    { sizeof(pa_artifact_params), 0, 0, 0, PA_DEFAULT_NUM_BITS, 0, PA_METRIC_L2, NULL,    \
+      PA_DEFAULT_MEMORY_BYTES, 0, 0, 0 }
+PA_API pa_status pa_artifact_params_init(pa_artifact_params *o, size_t struct_size);
+
+/* An artifact writer: one call at a time. */
+typedef struct pa_artifact_writer pa_artifact_writer;
+
+/* Writes a new artifact in a directory of its own beside dir (dir.partial-XXXXXX), renamed
+ * into place by finish. Refuses an existing dir unless params->replace. Checks up front that
+ * the budget holds at least a minimal buffer per bucket. */
+PA_API pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
+                                           const pa_artifact_params *params);
+
+/* Appends a batch. Each array comes with its own length, so that callers through FFI get a
+ * clear error on a mismatch: num_row_ids must equal num_part_ids, and codes_bytes must be
+ * num_row_ids * code_bytes. A part_id out of range is refused, naming the row; a refused batch
+ * appends nothing. */
+PA_API pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_ids,
+                                           size_t num_row_ids, const uint32_t *part_ids,
+                                           size_t num_part_ids, const uint8_t *codes,
+                                           size_t codes_bytes);
+
+/* Flushes every buffer, closes the bucket files and commits the manifest. */
+PA_API pa_status pa_artifact_writer_finish(pa_artifact_writer *w);
+
+/* Removes everything the writer wrote (it must still be freed). Freeing an unfinished writer
+ * aborts it too. */
+PA_API void pa_artifact_writer_abort(pa_artifact_writer *w);
+PA_API void pa_artifact_writer_free(pa_artifact_writer *w);
+
+typedef struct pa_artifact_write_stats {
+    size_t struct_size;     /* sizeof(pa_artifact_write_stats)                */
+    uint64_t rows;          /* rows appended                                  */
+    uint64_t flushes;       /* bucket buffers sorted and written              */
+    uint64_t ranges;        /* (offset, num_rows) ranges recorded             */
+    uint64_t bytes_written; /* bucket file bytes written so far               */
+    uint64_t buffer_bytes;  /* memory held by the bucket buffers and scratch  */
+} pa_artifact_write_stats;
+
+#define PA_ARTIFACT_WRITE_STATS_INIT { sizeof(pa_artifact_write_stats), 0, 0, 0, 0, 0 }
+PA_API pa_status pa_artifact_writer_stats(const pa_artifact_writer *w,
+                                          pa_artifact_write_stats *out);
+
+/* A committed artifact, open for reading. pa_artifact_read_partition and the calls taking a
+ * const artifact may run concurrently on one artifact (a scan's read-ahead threads do);
+ * pa_artifact_verify and pa_artifact_scan_create too. It must outlive its scans. */
+typedef struct pa_artifact pa_artifact;
+
+/* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
+ * same size, same rows, the expected schema, this artifact's id and their bucket number), and
+ * that no two ranges of a file overlap. PA_ERR_INCOMPLETE when there is no manifest;
+ * PA_ERR_UNSUPPORTED for format version 1 (no checksums) or another checksum algorithm. Every
+ * read of rows below checks each row's part_id and each range's checksum
+ * (docs/artifact-format.md). */
+PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
+
+typedef struct pa_artifact_info {
+    size_t struct_size;     /* sizeof(pa_artifact_info) */
+    uint32_t num_partitions, num_buckets, code_bytes, num_bits, dimension;
+    pa_metric metric;
+    const char *model;      /* NULL if none recorded */
+    uint64_t total_rows;
+    uint64_t total_bytes;   /* bytes of the bucket files */
+    uint64_t num_ranges;
+    uint32_t num_files;
+} pa_artifact_info;
+
+#define PA_ARTIFACT_INFO_INIT { sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0 }
+PA_API pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
+
+/* Rows, file index and number of ranges of partition p. */
+PA_API pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_rows,
+                                       uint32_t *file, uint32_t *num_ranges);
+/* Range r of partition p: its row offset in the partition's file and its length. */
+PA_API pa_status pa_artifact_range(const pa_artifact *a, uint32_t p, uint32_t r,
+                                   uint64_t *offset, uint64_t *num_rows);
+/* File f: path relative to the artifact, rows, bytes. */
+PA_API pa_status pa_artifact_file(const pa_artifact *a, uint32_t f, const char **path,
+                                  uint64_t *num_rows, uint64_t *bytes);
+
+/* Reads partition p's rows: exactly its recorded ranges, with positioned reads. row_ids must
+ * hold num_rows entries and codes num_rows * code_bytes bytes (either may be NULL to skip that
+ * column). */
+PA_API pa_status pa_artifact_read_partition(pa_artifact *a, uint32_t p, uint64_t *row_ids,
+                                            uint8_t *codes);
+
+/* Bytes read from bucket files so far (all readers of this artifact). */
+PA_API uint64_t pa_artifact_bytes_read(const pa_artifact *a);
+
+typedef struct pa_artifact_verify_report {
+    size_t struct_size; /* sizeof(pa_artifact_verify_report) */
+    uint64_t files_checked, rows_checked, ranges_checked, bytes_hashed;
+} pa_artifact_verify_report;
+
+#define PA_ARTIFACT_VERIFY_REPORT_INIT { sizeof(pa_artifact_verify_report), 0, 0, 0, 0 }
+
+/* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
+ * their files and not overlapping; every row of a range carries the range's part_id; every
+ * range's checksum; totals. report may be NULL. */
+PA_API pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report);
+
+PA_API void pa_artifact_free(pa_artifact *a);
+
+/* Iterates all partitions in order with read-ahead: reader threads fetch the next partitions
+ * while the caller works on the current one, holding at most readahead_bytes (but always at
+ * least one partition) in flight. One call at a time on a scan; free joins its threads. */
+typedef struct pa_artifact_scan pa_artifact_scan;
+
+PA_API pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
+                                         uint64_t readahead_bytes, uint32_t num_threads);
+/* The next partition in id order (empty ones included, with *num_rows 0): its id, rows and
+ * pointers to its row ids and codes, valid until the next call. PA_END once every partition
+ * has been returned. */
+PA_API pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part,
+                                       const uint64_t **row_ids, const uint8_t **codes,
+                                       uint64_t *num_rows);
+PA_API void pa_artifact_scan_free(pa_artifact_scan *s);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Encoding: input -> backend -> artifact                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct pa_encode_options {
+    size_t struct_size;     /* sizeof(pa_encode_options)                                      */
+    uint32_t num_buckets;   /* artifact bucket files; 0: min(num_partitions,                  */
+                            /* PA_DEFAULT_MAX_BUCKETS)                                        */
+    uint64_t memory_bytes;  /* budget for the model, the cpu backend's working blocks, the   */
+                            /* input batch and the writer's buffers and ranges; 0:            */
+                            /* PA_DEFAULT_MEMORY_BYTES                                        */
+    uint64_t batch_rows;    /* rows per backend call; 0 (INIT): PA_DEFAULT_BATCH_ROWS, or fewer so */
+                            /* that a batch and its working blocks take at most a quarter of  */
+                            /* the budget                                                     */
+    const char *model_path; /* the model's file, recorded in the manifest (may be NULL)       */
+    pa_progress_fn progress;
+    void *progress_ctx;
+    int replace;            /* non-zero: an existing artifact is replaced atomically          */
+} pa_encode_options;
+
+#define PA_ENCODE_OPTIONS_INIT                                                              \
+    { sizeof(pa_encode_options), 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, NULL, NULL, 0 }
+PA_API pa_status pa_encode_options_init(pa_encode_options *o, size_t struct_size);
+
+typedef struct pa_encode_stats {
+    size_t struct_size;             /* sizeof(pa_encode_stats)                                */
+    uint64_t rows, skipped_invalid; /* rows encoded; rows skipped for NaN/Inf (skip_invalid)  */
+    uint64_t bytes, ranges;         /* artifact bucket bytes and (offset, num_rows) ranges    */
+    double seconds, read_seconds, encode_seconds, write_seconds;
+} pa_encode_stats;
+
+#define PA_ENCODE_STATS_INIT { sizeof(pa_encode_stats), 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/* Streams every row of in through backend (NULL: the built-in cpu backend) -- nearest centroid
+ * and PQ code -- into a new partition artifact at artifact_dir, and commits it. The batch and
+ * the writer's buffers together stay within the memory budget, which is checked before any work
+ * starts (PA_ERR_BUDGET, with the numbers). On failure nothing that looks complete is left.
+ * opts and stats may be NULL. */
+PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
+                                 pa_backend *backend, const char *artifact_dir,
+                                 const pa_encode_options *opts, pa_encode_stats *stats);
+
+/* ------------------------------------------------------------------------------------------ */
+/* IVF_PQ index: the LanceDB layout, finalize                                                 */
 /* ------------------------------------------------------------------------------------------ */
 /*
  * An index is a directory laid out as LanceDB lays out its IVF_PQ indexes:
@@ -919,10 +943,15 @@ PA_API pa_status pa_index_finalize_rows(const char *rows_path, const char *model
 PA_API pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_path,
                                          uint64_t shuffle_seed, uint64_t *rows_out);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Search, ground truth and recall                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
 /* An index opened for search: the centroids, codebook, row ids and codes are read into memory
  * (about rows * (8 + M) bytes plus the model), or, opened with a memory budget, the centroids
- * and codebook only, the probed partitions being read on demand. pa_index_search may be called
- * from several threads on one index. */
+ * and codebook only, the probed partitions being read on demand. pa_index_search and every call
+ * taking a const index may run concurrently on one index (the partition cache of an index
+ * opened with a budget is shared under a lock). */
 typedef struct pa_index pa_index;
 
 typedef struct pa_index_open_options {
@@ -1040,7 +1069,7 @@ PA_API pa_status pa_recall_at_k(const uint64_t *found, uint32_t found_k, const u
                                 uint32_t truth_k, uint64_t nq, uint32_t k, double *recall);
 
 /* ------------------------------------------------------------------------------------------ */
-/* The whole build (src/pipeline): train -> encode -> artifact -> finalize                       */
+/* The whole build: train -> encode -> artifact -> finalize                                   */
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct pa_build_options {
@@ -1096,7 +1125,7 @@ PA_API uint32_t pa_build_default_partitions(uint64_t n);
 PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Table commits (src/lance/table_commit.c): an index registered in its Lance table            */
+/* Table commits: an index registered in its Lance table                                      */
 /* ------------------------------------------------------------------------------------------ */
 /*
  * An index built from a Lance table records its source in index.idx (key partifact:source:
@@ -1156,7 +1185,9 @@ PA_API pa_status pa_index_check_source(const char *index_dir, const char *table)
 /* A table's description as JSON (malloc'd, free with free()): versions, the latest version's
  * fragments (rows, deleted rows), columns and indexes (name, uuid, type, fragments covered). */
 PA_API pa_status pa_table_info_json(const char *table, char **json);
-/* Outputs (src/common/fileio.c)                                                              */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Outputs                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
 /* Every output partifact writes (models, artifacts, indexes, ids, rows files, generated files)
@@ -1167,7 +1198,7 @@ PA_API pa_status pa_table_info_json(const char *table, char **json);
  * the complete new one. A symbolic link or a file of another kind in an output's place is
  * always refused. A failure leaves the old output as it was and no temporary file. */
 
-/* A buffered output file: create, write, commit (free after either). */
+/* A buffered output file: create, write, commit (free after either). One call at a time. */
 typedef struct pa_output pa_output;
 PA_API pa_status pa_output_create(pa_output **out, const char *path, int replace);
 PA_API pa_status pa_output_write(pa_output *o, const void *data, size_t len);
@@ -1199,7 +1230,7 @@ PA_API pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char
                                             int replace);
 
 /* ------------------------------------------------------------------------------------------ */
-/* CPU and BLAS kernels (src/common/cpu.c)                                                    */
+/* CPU and BLAS kernels                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
 /* Every sgemm partifact calls (k-means, assignment, ground truth, search tables) runs in the
