@@ -175,8 +175,8 @@ typedef struct pa_lance_writer pa_lance_writer;
 typedef struct pa_lance_write_options {
     size_t struct_size; /* sizeof(pa_lance_write_options) */
     /* Target size of one column page in bytes; a page is flushed when its column's buffer
-     * reaches this size. 0 means the default, PA_DEFAULT_PAGE_BYTES (8 MiB). Memory held by a writer is about
-     * num_columns * page_bytes. */
+     * reaches this size. 0 means the default, PA_DEFAULT_PAGE_BYTES (8 MiB). Memory held by
+     * a writer is about num_columns * page_bytes. */
     size_t page_bytes;
     /* Structural layout of every page: PA_LAYOUT_AUTO (mini-block for values under 256 bytes,
      * full-zip above, as Lance chooses), or forced. Full-zip pages of fixed-width values can be
@@ -871,9 +871,9 @@ PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
 
 typedef struct pa_index_finalize_options {
     size_t struct_size; /* sizeof(pa_index_finalize_options) */
-    /* Memory budget in bytes; 0: PA_DEFAULT_MEMORY_BYTES (256 MiB). Artifact path: bytes of partitions read ahead
-     * (at least one partition is always held, so memory is about the largest partition plus
-     * this). Rows path: the in-memory sort buffer (at least 256 rows); larger inputs spill
+    /* Memory budget in bytes; 0: PA_DEFAULT_MEMORY_BYTES (256 MiB). Artifact path: bytes of
+     * partitions read ahead (at least one partition is always held, so memory is about the
+     * largest partition plus this). Rows path: the in-memory sort buffer (at least 256 rows); larger inputs spill
      * sorted runs, merged with one read buffer per run (half the budget shared, at least
      * 64 KiB each) plus the partition being written. Both paths hold one partition whole while
      * it is sorted and written (rows x (2 x (8 + M) + 4) bytes); a partition that alone needs
