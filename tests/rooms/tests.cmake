@@ -1,0 +1,24 @@
+# Rooms (docs/architecture.md): the include path each room compiles with reaches the internal
+# headers of the rooms it uses and of no other, so a forbidden include fails the build. The
+# test compiles, for every room and every room with headers, a file including those headers
+# with the room's own include path: it must compile where the room uses the other, and fail
+# with "No such file" where it does not.
+get_property(pa_rooms GLOBAL PROPERTY PA_ROOMS)
+set(pa_graph "")
+foreach(room IN LISTS pa_rooms)
+  get_target_property(uses pa_${room} PA_USES)
+  if(NOT uses)
+    set(uses "")
+  endif()
+  string(REPLACE ";" "," uses "${uses}")
+  string(APPEND pa_graph "${room}|${uses}|$<JOIN:$<TARGET_PROPERTY:pa_${room},INCLUDE_DIRECTORIES>,|>\n")
+endforeach()
+# the CLI (tools/) uses the common room only
+string(APPEND pa_graph "tools|common|$<JOIN:$<TARGET_PROPERTY:partifact,INCLUDE_DIRECTORIES>,|>\n")
+file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/rooms/graph.txt CONTENT "${pa_graph}")
+add_test(NAME rooms_forbidden_include
+  COMMAND ${CMAKE_COMMAND} -DGRAPH=${CMAKE_BINARY_DIR}/rooms/graph.txt -DCC=${CMAKE_C_COMPILER}
+          -DSRC=${CMAKE_SOURCE_DIR} -DWORK=${CMAKE_BINARY_DIR}/rooms/probes
+          -P ${CMAKE_CURRENT_LIST_DIR}/check_includes.cmake)
+set_tests_properties(rooms_forbidden_include PROPERTIES LABELS unit)
+
