@@ -22,3 +22,16 @@ add_test(NAME rooms_forbidden_include
           -P ${CMAKE_CURRENT_LIST_DIR}/check_includes.cmake)
 set_tests_properties(rooms_forbidden_include PROPERTIES LABELS unit)
 
+# GNUInstallDirs, the plugin directory and -Werror as a plain configure sets them.
+add_test(NAME build_options COMMAND ${CMAKE_CURRENT_LIST_DIR}/build_options.sh ${CMAKE_SOURCE_DIR}
+         ${CMAKE_BINARY_DIR}/test-tmp/build_options)
+set_tests_properties(build_options PROPERTIES LABELS "install")
+
+# The built library searches the plugin directory of its install prefix.
+add_executable(test_plugin_path ${CMAKE_CURRENT_LIST_DIR}/test_plugin_path.c)
+target_link_libraries(test_plugin_path PRIVATE partifact_static)
+target_include_directories(test_plugin_path PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit)
+target_compile_definitions(test_plugin_path PRIVATE PA_TEST_PLUGIN_DIR="${PA_PLUGIN_DIR}")
+add_test(NAME test_plugin_path COMMAND test_plugin_path)
+set_tests_properties(test_plugin_path PROPERTIES LABELS unit)
+
