@@ -35,3 +35,7 @@ target_compile_definitions(test_plugin_path PRIVATE PA_TEST_PLUGIN_DIR="${PA_PLU
 add_test(NAME test_plugin_path COMMAND test_plugin_path)
 set_tests_properties(test_plugin_path PROPERTIES LABELS unit)
 
+# The unit harness runs one case by name (tests/unit/test.h).
+add_test(NAME unit_case_selection COMMAND ${CMAKE_CURRENT_LIST_DIR}/case_selection.sh
+         $<TARGET_FILE:test_cpu> ${CMAKE_BINARY_DIR}/test-tmp/case_selection)
+set_tests_properties(unit_case_selection PROPERTIES LABELS unit)
