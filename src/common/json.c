@@ -51,7 +51,10 @@ static size_t utf8_len(const unsigned char *p)
     unsigned c = p[0];
     if (c < 0x80)
         return 1;
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
     if (!n)
         return 0;
     unsigned cp = c & (0x7f >> n);
@@ -140,8 +143,10 @@ static void lead(pa_json_stream *s, const char *key)
         json_t *k = json_string(key);
         if (!k || json_dump_callback(k, put, s, JSON_ENCODE_ANY) != 0) {
             if (s->st == PA_OK)
-                s->st = pa_fail(PA_ERR_INVALID, "%s: key \"%s\" cannot be written as JSON (not "
-                                "UTF-8?)", s->what, key);
+                s->st = pa_fail(PA_ERR_INVALID,
+                                "%s: key \"%s\" cannot be written as JSON (not "
+                                "UTF-8?)",
+                                s->what, key);
         } else {
             put(":", 1, s);
         }
@@ -184,9 +189,11 @@ void pa_json_stream_value(pa_json_stream *s, const char *key, json_t *v)
     lead(s, key);
     if (s->st == PA_OK && (!v || json_dump_callback(v, put, s, PA_JSON_COMPACT | JSON_ENCODE_ANY)))
         if (s->st == PA_OK)
-            s->st = pa_fail(v ? PA_ERR_INVALID : PA_ERR_NOMEM, "%s: %s%s%s cannot be written as "
-                            "JSON%s", s->what, key ? "\"" : "a value", key ? key : "",
-                            key ? "\"" : "", v ? " (not UTF-8?)" : " (out of memory)");
+            s->st = pa_fail(v ? PA_ERR_INVALID : PA_ERR_NOMEM,
+                            "%s: %s%s%s cannot be written as "
+                            "JSON%s",
+                            s->what, key ? "\"" : "a value", key ? key : "", key ? "\"" : "",
+                            v ? " (not UTF-8?)" : " (out of memory)");
     json_decref(v);
 }
 
@@ -210,8 +217,10 @@ void pa_json_stream_string(pa_json_stream *s, const char *key, const char *v)
     if (s->str && json_string_set(s->str, v) != 0) {
         lead(s, key);
         if (s->st == PA_OK)
-            s->st = pa_fail(PA_ERR_INVALID, "%s: \"%s\" cannot be written as a JSON string "
-                            "(not UTF-8)", s->what, v);
+            s->st = pa_fail(PA_ERR_INVALID,
+                            "%s: \"%s\" cannot be written as a JSON string "
+                            "(not UTF-8)",
+                            s->what, v);
         return;
     }
     pa_json_stream_value(s, key, json_incref(s->str));
@@ -230,7 +239,7 @@ pa_status pa_json_stream_finish(pa_json_stream *s)
     json_decref(s->str);
     s->num = s->str = NULL;
     if (s->st == PA_OK && s->depth)
-        s->st = pa_fail(PA_ERR_STATE, "%s: JSON left with %u open objects or arrays",
-                        s->what, s->depth);
+        s->st = pa_fail(PA_ERR_STATE, "%s: JSON left with %u open objects or arrays", s->what,
+                        s->depth);
     return s->st;
 }
