@@ -1701,17 +1701,20 @@ pa_status pa_lance_reader_global_buffer(pa_lance_reader *r, uint32_t i, void **d
     if (i >= r->num_gbufs)
         return pa_fail(PA_ERR_RANGE, "%s: global buffer %u does not exist (the file has %u)",
                        r->name, i, r->num_gbufs);
+    pa_status st = PA_OK;
     uint8_t *buf = pa_malloc((size_t)r->gbuf_size[i], "global buffer");
-    if (!buf)
-        return PA_ERR_NOMEM;
-    pa_status st = rd(r, buf, (size_t)r->gbuf_size[i], r->gbuf_off[i]);
-    if (st != PA_OK) {
-        free(buf);
-        return st;
+    if (!buf) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
+    if ((st = rd(r, buf, (size_t)r->gbuf_size[i], r->gbuf_off[i])) != PA_OK)
+        goto done;
     *data = buf;
     *len = (size_t)r->gbuf_size[i];
-    return PA_OK;
+    buf = NULL; /* the caller's */
+done:
+    free(buf);
+    return st;
 }
 
 /* Closes the file and frees everything, including cached chunk tables. */

@@ -419,9 +419,13 @@ pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key, cons
                        w->closed ? "close" : "an earlier failure");
     if (!key || !key[0] || (value_len && !value))
         return pa_fail(PA_ERR_INVALID, "%s: metadata needs a key and a value", w->path);
+    pa_status st = PA_OK;
+    char *k = NULL;
     uint8_t *copy = pa_malloc(value_len, "metadata value");
-    if (!copy)
-        return PA_ERR_NOMEM;
+    if (!copy) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     if (value_len)
         memcpy(copy, value, value_len);
     for (size_t i = 0; i < w->num_meta; i++)
@@ -429,18 +433,21 @@ pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key, cons
             free(w->meta[i].value);
             w->meta[i].value = copy;
             w->meta[i].len = value_len;
-            return PA_OK;
+            copy = NULL; /* the entry's now */
+            goto done;
         }
     meta_kv *m = pa_realloc(w->meta, (w->num_meta + 1) * sizeof *m, "metadata");
-    char *k = m ? pa_strdup(key, "metadata key") : NULL;
-    if (m)
-        w->meta = m;
-    if (!k) {
-        free(copy);
-        return PA_ERR_NOMEM;
+    if (!m || !(k = pa_strdup(key, "metadata key"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
+    w->meta = m;
     w->meta[w->num_meta++] = (meta_kv){k, copy, value_len};
-    return PA_OK;
+    copy = NULL, k = NULL;
+done:
+    free(copy);
+    free(k);
+    return st;
 }
 
 /* Writes an extra global buffer immediately and remembers where it went. */
