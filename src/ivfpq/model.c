@@ -12,7 +12,6 @@
 
 #define MODEL_KEY "partifact:model"
 #define MODEL_FORMAT "partifact.ivfpq-model"
-#define PQ_SAMPLE_ROWS 65536u
 #define ENCODE_BLOCK 4096u
 
 struct pa_ivfpq_model {
@@ -62,6 +61,13 @@ uint64_t pa_prepared_bytes(const pa_backend_model *a)
     const uint64_t K = (uint64_t)1 << a->num_bits, M = a->num_sub_vectors;
     const uint64_t ds = a->num_sub_vectors ? a->dim / a->num_sub_vectors : 0;
     return sizeof(float) * (a->num_partitions + M * K * ds + M * K);
+}
+
+uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
+{
+    const uint64_t K = (uint64_t)1 << a->num_bits;
+    return sizeof(float) * ((uint64_t)a->num_partitions * a->dim + K * a->dim) +
+           pa_prepared_bytes(a);
 }
 
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
@@ -257,7 +263,7 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
 }
 
 /* Checks the parameters and the training rows before any work (see pa_ivfpq_train). */
-static pa_status check_training(const float *data, uint64_t n, uint32_t dim,
+pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
                                 const pa_ivfpq_params *prm)
 {
     const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
@@ -309,8 +315,8 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
     s->ivf_seconds = pa_now_seconds() - t0;
     if (st == PA_OK) {
         t0 = pa_now_seconds();
-        /* residuals (l2, cosine) of a seeded sample of at most PQ_SAMPLE_ROWS rows, in place */
-        uint64_t pn = PA_MIN(n, (uint64_t)PQ_SAMPLE_ROWS);
+        /* residuals (l2, cosine) of a seeded sample of at most PA_PQ_SAMPLE_ROWS rows, in place */
+        uint64_t pn = PA_MIN(n, (uint64_t)PA_PQ_SAMPLE_ROWS);
         uint64_t seed = prm->seed ^ 0x5151515151515151ull;
         for (uint64_t i = 0; i < pn; i++) { /* partial shuffle of rows into the front */
             uint64_t r = i + pa_splitmix(&seed) % (n - i);
@@ -346,7 +352,7 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
                          const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
 {
     *out = NULL;
-    pa_status st = check_training(data, n, dim, prm);
+    pa_status st = pa_ivfpq_check_training(data, n, dim, prm);
     if (st != PA_OK)
         return st;
     float *x = pa_malloc(sizeof(float) * n * dim + 1, "training rows");
@@ -358,81 +364,15 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     return st;
 }
 
-/* Collects k distinct ordinals below n (Floyd's algorithm with a sorted check), ascending. */
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **out)
-{
-    uint64_t *rows = pa_malloc(sizeof(uint64_t) * (k ? k : 1), "sample");
-    if (!rows)
-        return PA_ERR_NOMEM;
-    if (k == n) {
-        for (uint64_t i = 0; i < n; i++)
-            rows[i] = i;
-    } else {
-        /* draw with a simple open-addressing set to reject repeats */
-        uint64_t cap = 1;
-        while (cap < 2 * k)
-            cap <<= 1;
-        uint64_t *set = pa_malloc(sizeof(uint64_t) * cap, "sample set");
-        if (!set) {
-            free(rows);
-            return PA_ERR_NOMEM;
-        }
-        memset(set, 0xFF, sizeof(uint64_t) * cap);
-        uint64_t s = seed, got = 0;
-        while (got < k) {
-            uint64_t r = pa_splitmix(&s) % n;
-            uint64_t h = (r * 0x9E3779B97F4A7C15ull) & (cap - 1);
-            while (set[h] != UINT64_MAX && set[h] != r)
-                h = (h + 1) & (cap - 1);
-            if (set[h] == r)
-                continue;
-            set[h] = r;
-            rows[got++] = r;
-        }
-        free(set);
-        qsort(rows, k, sizeof *rows, cmp_u64);
-    }
-    *out = rows;
-    return PA_OK;
-}
-
-/* Samples an input and trains on the sample (see the header). */
-pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
+/* Checks n training rows and trains on them in place (see ivfpq_internal.h). */
+pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
                                const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
 {
     *out = NULL;
-    const uint64_t n = pa_vec_input_num_rows(in);
-    const uint32_t dim = pa_vec_input_dim(in);
-    const uint64_t rate = prm->sample_rate ? prm->sample_rate : 256;
-    uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PQ_SAMPLE_ROWS);
-    want = PA_MIN(want, n);
-    uint64_t *rows = NULL;
-    pa_status st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
+    pa_status st = pa_ivfpq_check_training(x, n, dim, prm);
     if (st != PA_OK)
         return st;
-    float *x = pa_malloc(sizeof(float) * want * dim + 1, "training sample");
-    if (!x) {
-        free(rows);
-        return PA_ERR_NOMEM;
-    }
-    size_t got = 0;
-    const uint64_t skipped_before = pa_vec_input_skipped(in);
-    st = pa_vec_input_read_sample(in, rows, (size_t)want, x, &got);
-    free(rows);
-    if (st == PA_OK)
-        st = check_training(x, got, dim, prm);
-    if (st == PA_OK) /* the sample is ours: trained on in place, not copied */
-        st = train_in_place(out, x, got, dim, prm, stats);
-    if (st == PA_OK && stats)
-        stats->sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before;
-    free(x);
-    return st;
+    return train_in_place(out, x, n, dim, prm, stats);
 }
 
 void pa_ivfpq_model_arrays(const pa_ivfpq_model *m, pa_backend_model *out) { *out = m->a; }

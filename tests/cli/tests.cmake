@@ -79,3 +79,13 @@ set_tests_properties(blas_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME search_memory COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/search_memory.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/search_memory)
 set_tests_properties(search_memory PROPERTIES LABELS "memory;cli")
+
+# backend ABI v2: train, bind, encode and work_bytes through the reference plugin; options
+add_test(NAME backend_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/backend_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/backend_cli ${CMAKE_BINARY_DIR}/test-backends)
+set_tests_properties(backend_cli PROPERTIES LABELS "unit;cli")
+
+# an out-of-tree v2 backend plugin built against the installed partifact_backend.h
+add_test(NAME install_plugin COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/install_plugin.sh
+         ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/test-tmp/install_plugin)
+set_tests_properties(install_plugin PROPERTIES LABELS "install")

@@ -1,0 +1,159 @@
+/* Training from an input: a seeded sample of distinct rows, read with pa_vec_input_read_sample,
+ * checked against the model's rules and handed to a backend to train on in place (the cpu
+ * backend hands it to the IVF_PQ room). Here rather than in src/ivfpq so that the maths room
+ * knows nothing of input files. */
+#include "common/common.h"
+#include "ivfpq/ivfpq_internal.h"
+
+#include <stdlib.h>
+
+/* Collects k distinct ordinals below n (Floyd's algorithm with a sorted check), ascending. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **out)
+{
+    uint64_t *rows = pa_malloc(sizeof(uint64_t) * (k ? k : 1), "sample");
+    if (!rows)
+        return PA_ERR_NOMEM;
+    if (k == n) {
+        for (uint64_t i = 0; i < n; i++)
+            rows[i] = i;
+    } else {
+        /* draw with a simple open-addressing set to reject repeats */
+        uint64_t cap = 1;
+        while (cap < 2 * k)
+            cap <<= 1;
+        uint64_t *set = pa_malloc(sizeof(uint64_t) * cap, "sample set");
+        if (!set) {
+            free(rows);
+            return PA_ERR_NOMEM;
+        }
+        memset(set, 0xFF, sizeof(uint64_t) * cap);
+        uint64_t s = seed, got = 0;
+        while (got < k) {
+            uint64_t r = pa_splitmix(&s) % n;
+            uint64_t h = (r * 0x9E3779B97F4A7C15ull) & (cap - 1);
+            while (set[h] != UINT64_MAX && set[h] != r)
+                h = (h + 1) & (cap - 1);
+            if (set[h] == r)
+                continue;
+            set[h] = r;
+            rows[got++] = r;
+        }
+        free(set);
+        qsort(rows, k, sizeof *rows, cmp_u64);
+    }
+    *out = rows;
+    return PA_OK;
+}
+
+/* Reads the seeded training sample of an input: sample_rate * num_partitions distinct rows (at
+ * least PA_PQ_SAMPLE_ROWS when the input has them), *got of them valid. */
+static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm, float **out,
+                             size_t *got)
+{
+    const uint64_t n = pa_vec_input_num_rows(in);
+    const uint32_t dim = pa_vec_input_dim(in);
+    const uint64_t rate = prm->sample_rate ? prm->sample_rate : 256;
+    uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PA_PQ_SAMPLE_ROWS);
+    want = PA_MIN(want, n);
+    uint64_t *rows = NULL;
+    float *x = NULL;
+    pa_status st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
+    if (st != PA_OK)
+        goto done;
+    if (!(x = pa_malloc(sizeof(float) * want * dim + 1, "training sample"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    if ((st = pa_vec_input_read_sample(in, rows, (size_t)want, x, got)) != PA_OK)
+        goto done;
+    *out = x;
+    x = NULL;
+done:
+    free(rows);
+    free(x);
+    return st;
+}
+
+/* Samples an input and trains on the sample through a backend (see the header). */
+pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_params *prm,
+                         pa_backend *backend, pa_ivfpq_train_stats *stats)
+{
+    pa_backend *own_backend = NULL;
+    float *x = NULL, *centroids = NULL, *codebook = NULL;
+    size_t got = 0;
+    *out = NULL;
+    const uint32_t dim = pa_vec_input_dim(in);
+    const uint64_t skipped_before = pa_vec_input_skipped(in);
+    pa_status st = read_sample(in, prm, &x, &got);
+    if (st != PA_OK)
+        goto done;
+    /* the model's rules, checked here for every backend: the shape, enough rows, finite */
+    if ((st = pa_ivfpq_check_training(x, got, dim, prm)) != PA_OK)
+        goto done;
+    if (!backend) {
+        if ((st = pa_backend_open(&own_backend, "cpu", NULL, NULL)) != PA_OK)
+            goto done;
+        backend = own_backend;
+    }
+    /* the defaults resolved: a backend is told every value */
+    const uint32_t bits = prm->num_bits ? prm->num_bits : 8;
+    const uint64_t K = (uint64_t)1 << bits;
+    centroids = pa_malloc(sizeof(float) * prm->num_partitions * dim, "trained centroids");
+    codebook = pa_malloc(sizeof(float) * K * dim, "trained codebook");
+    if (!centroids || !codebook) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    pa_backend_train_params tp = {.struct_size = sizeof tp,
+                                  .dim = dim,
+                                  .num_partitions = prm->num_partitions,
+                                  .num_sub_vectors = prm->num_sub_vectors,
+                                  .num_bits = bits,
+                                  .metric = (int32_t)prm->metric,
+                                  .max_iters = prm->max_iters ? prm->max_iters : 10,
+                                  .pq_max_iters = prm->pq_max_iters ? prm->pq_max_iters : 25,
+                                  .seed = prm->seed};
+    pa_backend_train_stats bs = {.struct_size = sizeof bs};
+    /* the sample is the backend's to work on in place (the cpu backend trains on it, no copy) */
+    if ((st = pa_backend_train(backend, &tp, x, got, centroids, codebook, &bs)) != PA_OK)
+        goto done;
+    free(x);
+    x = NULL;
+    pa_backend_model a = {.dim = dim,
+                          .num_partitions = prm->num_partitions,
+                          .num_sub_vectors = prm->num_sub_vectors,
+                          .num_bits = bits,
+                          .metric = (int32_t)prm->metric,
+                          .centroids = centroids,
+                          .codebook = codebook};
+    if ((st = pa_ivfpq_model_from_arrays(out, &a)) != PA_OK)
+        goto done;
+    if (stats)
+        *stats = (pa_ivfpq_train_stats){.sample_rows = got,
+                                        .ivf_iters = bs.ivf_iters,
+                                        .pq_iters = bs.pq_iters,
+                                        .empty_repaired = bs.empty_repaired,
+                                        .ivf_seconds = bs.ivf_seconds,
+                                        .pq_seconds = bs.pq_seconds,
+                                        .sample_skipped_invalid =
+                                            pa_vec_input_skipped(in) - skipped_before};
+done:
+    free(x);
+    free(centroids);
+    free(codebook);
+    pa_backend_free(own_backend);
+    return st;
+}
+
+/* Training through the built-in cpu backend (see the header). */
+pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
+                               const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+{
+    return pa_train_input(out, in, prm, NULL, stats);
+}
