@@ -4,6 +4,7 @@
 #define PA_IVFPQ_INTERNAL_H
 
 #include "common/common.h"
+#include "common/vecmath.h"
 
 /* A model's arrays plus what assignment needs precomputed: centroid norms, and per sub-space
  * the codebook transposed ([m][j][k], so a SIMD lane holds one codeword) and codeword norms. */
@@ -88,14 +89,5 @@ typedef struct pa_kmeans_result {
 pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
                     uint64_t seed, bool inner_product, bool small_dim, float *centroids,
                     uint32_t *assign_out, pa_kmeans_result *res);
-
-/* splitmix64: the seeded generator used for sampling and initialisation. */
-static inline uint64_t pa_splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 #endif

@@ -20,24 +20,6 @@ struct pa_ivfpq_model {
     pa_prepared prep;
 };
 
-pa_status pa_metric_parse(const char *name, pa_metric *out)
-{
-    if (!strcmp(name, "l2") || !strcmp(name, "euclidean"))
-        *out = PA_METRIC_L2;
-    else if (!strcmp(name, "cosine"))
-        *out = PA_METRIC_COSINE;
-    else if (!strcmp(name, "dot"))
-        *out = PA_METRIC_DOT;
-    else
-        return pa_fail(PA_ERR_INVALID, "metric \"%s\" is not l2, cosine or dot", name);
-    return PA_OK;
-}
-
-const char *pa_metric_name(pa_metric m)
-{
-    return m == PA_METRIC_COSINE ? "cosine" : m == PA_METRIC_DOT ? "dot" : "l2";
-}
-
 /* Checks the shape of a parameter set against a dimension. */
 static pa_status check_params(uint32_t dim, uint32_t P, uint32_t M, uint32_t bits, int metric)
 {
@@ -122,22 +104,6 @@ void pa_prepared_free(pa_prepared *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Scales each row to unit length (rows of zeros stay zero). */
-static void normalize_rows(float *x, uint64_t n, uint32_t dim)
-{
-#pragma omp parallel for schedule(static)
-    for (uint64_t i = 0; i < n; i++) {
-        double s = 0;
-        for (uint32_t d = 0; d < dim; d++)
-            s += (double)x[i * dim + d] * x[i * dim + d];
-        if (s > 0) {
-            float inv = (float)(1.0 / sqrt(s));
-            for (uint32_t d = 0; d < dim; d++)
-                x[i * dim + d] *= inv;
-        }
-    }
-}
-
 /* Assigns and encodes rows in blocks: sgemm for the coarse step, the SIMD kernel per sub-space
  * for the codes (see the header). */
 pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
@@ -157,7 +123,7 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
         uint64_t bn = PA_MIN(block, n - b0);
         memcpy(buf, x + b0 * dim, sizeof(float) * bn * dim);
         if (cosine)
-            normalize_rows(buf, bn, dim);
+            pa_normalize_rows(buf, bn, dim);
         st = pa_assign_sgemm(buf, bn, dim, a->centroids, a->num_partitions, p->cnorm, dot,
                              part_ids + b0, NULL);
         if (st != PA_OK)
@@ -306,7 +272,7 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
     }
     const bool dot = prm->metric == PA_METRIC_DOT;
     if (prm->metric == PA_METRIC_COSINE)
-        normalize_rows(x, n, dim);
+        pa_normalize_rows(x, n, dim);
     double t0 = pa_now_seconds();
     pa_kmeans_result kr;
     st = pa_kmeans(x, n, dim, P, iters, prm->seed, dot, false, centroids, assign, &kr);
@@ -419,13 +385,8 @@ pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n, d
     if (st == PA_OK) {
 #pragma omp parallel for reduction(+ : total) schedule(static)
         for (uint64_t i = 0; i < n; i++) {
-            double norm = 1.0;
-            if (m->a.metric == PA_METRIC_COSINE) {
-                double s = 0;
-                for (uint32_t d = 0; d < dim; d++)
-                    s += (double)x[i * dim + d] * x[i * dim + d];
-                norm = s > 0 ? 1.0 / sqrt(s) : 1.0;
-            }
+            const double norm = m->a.metric == PA_METRIC_COSINE ? pa_inv_norm(x + i * dim, dim)
+                                                                : 1.0;
             double e = 0;
             for (uint32_t d = 0; d < dim; d++) {
                 double v = x[i * dim + d] * norm;

@@ -3,6 +3,7 @@
  * backend hands it to the IVF_PQ room). Here rather than in src/ivfpq so that the maths room
  * knows nothing of input files. */
 #include "common/common.h"
+#include "common/vecmath.h"
 #include "ivfpq/ivfpq_internal.h"
 
 #include <stdlib.h>
