@@ -68,26 +68,31 @@ static int cpu_bind(void *state, const pa_backend_model *model, void **bound, ch
                     size_t err_len)
 {
     (void)state;
-    pa_prepared *p = pa_malloc(sizeof *p, "a bound model");
-    pa_status st = p ? pa_prepare(p, model) : PA_ERR_NOMEM;
-    if (st != PA_OK) {
-        free(p);
-        snprintf(err, err_len, "%s", pa_last_error());
-        return 1;
+    pa_prepared *p = NULL;
+    pa_status st = PA_OK;
+    if (!(p = pa_malloc(sizeof *p, "a bound model"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
+    if ((st = pa_prepare(p, model)) != PA_OK)
+        goto done;
     *bound = p;
-    return 0;
+    p = NULL;
+done:
+    free(p); /* pa_prepare frees what it made when it fails */
+    if (st != PA_OK)
+        snprintf(err, err_len, "%s", pa_last_error());
+    return st != PA_OK;
 }
 
 static int cpu_assign_encode(void *state, void *bound, const float *x, uint64_t n,
                              uint32_t *part_ids, uint8_t *codes, char *err, size_t err_len)
 {
     (void)state;
-    if (pa_encode_prepared(bound, x, n, part_ids, codes) != PA_OK) {
+    pa_status st = pa_encode_prepared(bound, x, n, part_ids, codes);
+    if (st != PA_OK)
         snprintf(err, err_len, "%s", pa_last_error());
-        return 1;
-    }
-    return 0;
+    return st != PA_OK;
 }
 
 static void cpu_unbind(void *state, void *bound)
