@@ -130,9 +130,10 @@ typedef struct train_opts {
     bool json, encode, skip_invalid, force;
 } train_opts;
 
-/* Streams the whole input through assign + encode, summing the PQ reconstruction error. */
-static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t *rows,
-                            double *secs, double *mse)
+/* Streams the whole input through assign + encode on the backend, summing the PQ
+ * reconstruction error. */
+static pa_status encode_all(const pa_ivfpq_model *m, pa_backend *be, pa_vec_input *in,
+                            uint64_t *rows, double *secs, double *mse)
 {
     pa_backend_model a;
     pa_ivfpq_model_arrays(m, &a);
@@ -146,6 +147,7 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
         return PA_ERR_NOMEM;
     }
     pa_status st = pa_vec_input_rewind(in);
+    bool bound = st == PA_OK && (st = pa_backend_bind(be, &a)) == PA_OK;
     double t_enc = 0, err = 0;
     uint64_t total = pa_vec_input_num_rows(in), done = 0;
     while (st == PA_OK) {
@@ -153,7 +155,7 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
         if ((st = pa_vec_input_next(in, x, NULL, batch, &n)) != PA_OK || n == 0)
             break;
         double t0 = pa_cli_now();
-        st = pa_ivfpq_assign_encode(m, x, n, parts, codes);
+        st = pa_backend_assign_encode(be, x, n, parts, codes);
         t_enc += pa_cli_now() - t0;
         for (size_t i = 0; st == PA_OK && i < n; i++) { /* reconstruction error */
             double norm = 1;
@@ -175,6 +177,8 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
         pa_cli_progress("train: encoding rows", done, total);
     }
     pa_cli_progress_end();
+    if (bound)
+        pa_backend_unbind(be);
     free(x), free(parts), free(codes);
     *rows = done;
     *secs = t_enc;
@@ -238,10 +242,10 @@ int pa_cmd_train(int argc, char **argv)
                    "seeded random sample of sample-rate x partitions rows (at least 65,536 when\n"
                    "the input has them) and saves it as a Lance file. The same seed and input\n"
                    "give a byte-identical model. --encode also assigns and encodes every row\n"
-                   "(timed) and reports the PQ mean squared reconstruction error.\n"
+                   "(timed, on the backend) and reports the PQ mean squared reconstruction error.\n"
                    "The backend (--accelerator: the built-in cpu, or libpartifact-backend-NAME.so\n"
                    "from --backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact)\n"
-                   "trains the model.\n" PA_CLI_BACKEND_HELP
+                   "trains the model (and encodes, with --encode).\n" PA_CLI_BACKEND_HELP
                    "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
                    "The model is written under a temporary name and renamed into place.\n"
                    PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP);
@@ -280,14 +284,14 @@ int pa_cmd_train(int argc, char **argv)
     if (pa_cli_progress_enabled())
         fprintf(stderr, "train: sampling and training on %s...\n", o.input);
     st = pa_train_input(&m, in, &prm, be, &ts);
-    pa_backend_free(be);
     double train_secs = pa_cli_now() - t0;
     if (st == PA_OK)
         st = pa_ivfpq_model_save_ex(m, o.out, o.force);
     uint64_t enc_rows = 0;
     double enc_secs = 0, mse = 0;
     if (st == PA_OK && o.encode)
-        st = encode_all(m, in, &enc_rows, &enc_secs, &mse);
+        st = encode_all(m, be, in, &enc_rows, &enc_secs, &mse);
+    pa_backend_free(be);
     if (st != PA_OK) {
         int rc = pa_cli_fail("train", st);
         pa_ivfpq_model_free(m);

@@ -35,6 +35,13 @@ expect_exit 0 cmp "$T/ref.lance" "$T/work/model.lance"
 expect_exit 0 test "$(count '^train rows=20000 partitions=32$')" = 1
 expect_exit 0 "$PA" train --input "$T/base.fvecs" --partitions 32 --sub-vectors 8 --out "$T/cpu.lance"
 expect_exit 1 cmp -s "$T/ref.lance" "$T/cpu.lance"
+# train --encode encodes on the chosen backend too
+rm -f "$T/trace"
+expect_exit 0 "$PA" train --input "$T/base.fvecs" --partitions 32 --sub-vectors 8 --out "$T/ref2.lance" \
+    --accelerator ref --backend-path "$PLUGINS" --backend-option "trace=$T/trace" --encode --json
+expect_out '"encoded_rows":20000'
+expect_exit 0 test "$(tr '\n' ' ' < "$T/trace")" = \
+    "create train rows=20000 partitions=32 bind partitions=32 dim=32 encode rows=20000 unbind destroy "
 
 # encode in batches: one bind for the whole job, one encode call per batch
 rm -f "$T/trace"
