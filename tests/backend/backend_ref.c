@@ -1,7 +1,8 @@
 /* libpartifact-backend-ref.so: the reference backend, implementing the whole v2 ABI with plain
  * loops so that its output is exact and can be compared with the built-in CPU backend's.
- *   create:   options trace=FILE (append one line per call to FILE) and fail (create fails);
- *             any other key is refused, naming it.
+ *   create:   options trace=FILE (append one line per call to FILE), fail (create fails),
+ *             corrupt=train|encode (a NaN centroid / a partition id out of range, to show the
+ *             host checks what a backend returns); any other key is refused, naming it.
  *   train:    a deterministic, recognisable model: centroids are evenly spaced sample rows
  *             (normalised for cosine), codewords evenly spaced rows' residuals to their
  *             nearest centroid (the rows themselves for dot).
@@ -19,6 +20,7 @@
 
 typedef struct ref_state {
     char trace[4096]; /* "" when not tracing */
+    char corrupt[16]; /* "", "train" or "encode" */
 } ref_state;
 
 typedef struct ref_bound {
@@ -51,13 +53,16 @@ static int ref_create(void **state, const char *options, char *err, size_t err_l
     while ((r = pa_backend_option_next(&p, key, sizeof key, value, sizeof value)) == 1) {
         if (!strcmp(key, "trace") && value[0]) {
             memcpy(s->trace, value, sizeof s->trace);
+        } else if (!strcmp(key, "corrupt") && (!strcmp(value, "train") ||
+                                                !strcmp(value, "encode"))) {
+            memcpy(s->corrupt, value, strlen(value) + 1); /* "train" or "encode" */
         } else if (!strcmp(key, "fail")) {
             snprintf(err, err_len, "asked to fail by options \"%s\"", options);
             free(s);
             return 1;
         } else {
-            snprintf(err, err_len, "unknown option \"%s\" (the ref backend takes trace=FILE "
-                     "and fail)", key);
+            snprintf(err, err_len, "unknown option \"%s\" (the ref backend takes trace=FILE, "
+                     "corrupt=train|encode and fail)", key);
             free(s);
             return 1;
         }
@@ -135,6 +140,8 @@ static int ref_train(void *state, const pa_backend_train_params *p, float *sampl
     }
     if (stats->struct_size >= offsetof(pa_backend_train_stats, pq_iters))
         stats->ivf_iters = 1;
+    if (!strcmp(((ref_state *)state)->corrupt, "train"))
+        centroids[(size_t)3 * D + 1] = NAN;
     return 0;
 }
 
@@ -202,6 +209,8 @@ static int ref_assign_encode(void *state, void *bound, const float *x, uint64_t 
         }
     }
     free(r);
+    if (n && !strcmp(((ref_state *)state)->corrupt, "encode"))
+        part_ids[n - 1] = m->num_partitions;
     return 0;
 }
 

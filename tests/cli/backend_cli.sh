@@ -61,7 +61,7 @@ expect_err 2 "the backend's working blocks 1048576, a batch of 65536 rows" \
     "$PA" encode --input "$T/base.fvecs" --model "$T/ref.lance" --out "$T/c" --memory 8MiB --batch 65536
 
 # options reach the backend, which names a key it does not know
-expect_err 2 'create failed: unknown option "colour" (the ref backend takes trace=FILE and fail)' \
+expect_err 2 'create failed: unknown option "colour" (the ref backend takes trace=FILE, corrupt=train|encode and fail)' \
     "$PA" encode --input "$T/base.fvecs" --model "$T/ref.lance" --out "$T/c" \
     --accelerator ref --backend-path "$PLUGINS" --backend-option colour=blue
 expect_err 2 'create failed: unknown option "colour"' \
@@ -76,6 +76,13 @@ expect_err 2 '"colour" is not a valid value for --backend-option' \
     "$PA" build --input "$T/base.fvecs" --out "$T/c" --backend-option colour
 expect_err 2 '"a=1,b=2" is not a valid value for --backend-option' \
     "$PA" encode --input "$T/base.fvecs" --model "$T/ref.lance" --out "$T/c" --backend-option a=1,b=2
+# what a backend returns is checked: a non-finite model, a partition that does not exist
+expect_err 2 "partifact build: backend ref: train: centroid 3 has a non-finite value" \
+    "$PA" build --input "$T/base.fvecs" --out "$T/c" --partitions 32 --sub-vectors 8 \
+    --accelerator ref --backend-path "$PLUGINS" --backend-option corrupt=train
+expect_err 2 "partifact encode: backend ref: row 4999 assigned to partition 32 of 32" \
+    "$PA" encode --input "$T/base.fvecs" --model "$T/ref.lance" --out "$T/c" --batch 5000 \
+    --accelerator ref --backend-path "$PLUGINS" --backend-option corrupt=encode
 expect_exit 1 test -e "$T/c"
 expect_exit 1 test -e "$T/c.lance"
 finish
