@@ -34,9 +34,8 @@ void pa_prepared_free(pa_prepared *p);
 pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
                              uint32_t *part_ids, uint8_t *codes);
 
-/* Rows training samples at least (when the input has them): the PQ codebooks train on a
- * sample of at most this many residuals. */
-#define PA_PQ_SAMPLE_ROWS 65536u
+/* PA_PQ_SAMPLE_ROWS (partifact.h): rows training samples at least (when the input has them);
+ * the PQ codebooks train on a sample of at most this many residuals. */
 
 /* Checks training parameters and rows before any work: the shape, enough rows for the
  * partitions and the codewords, and every row finite and within PA_MAX_SQ_NORM. */
@@ -47,6 +46,7 @@ pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
  * no copy is made. */
 pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
                                const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats);
+/* (prm: the caller's options as read by pa_opts_load; stats: the library's own, not NULL) */
 
 /* Checks every value of n rows is finite; PA_ERR_INVALID naming the first bad row otherwise. */
 pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *what);

@@ -30,11 +30,11 @@ static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model 
                              pa_backend *be, const pa_vec_input *in, budget *b)
 {
     const uint64_t P = a->num_partitions, D = a->dim;
-    b->memory = o->memory_bytes ? o->memory_bytes : (uint64_t)256 << 20;
-    b->batch = o->batch_rows ? o->batch_rows : 65536;
-    if (b->batch > ((uint64_t)1 << 24))
+    b->memory = o->memory_bytes ? o->memory_bytes : PA_DEFAULT_MEMORY_BYTES;
+    b->batch = o->batch_rows ? o->batch_rows : PA_DEFAULT_BATCH_ROWS;
+    if (b->batch > PA_MAX_BATCH_ROWS)
         return pa_fail(PA_ERR_INVALID, "a batch of %" PRIu64 " rows is more than the limit of "
-                       "16,777,216", b->batch);
+                       "%u (PA_MAX_BATCH_ROWS)", b->batch, PA_MAX_BATCH_ROWS);
     const uint64_t bound = pa_backend_work_bytes(be, a, 0);
     const uint64_t one_row = pa_backend_work_bytes(be, a, 1);
     const uint64_t row_batch = D * 4 + 8 + 4 + a->num_sub_vectors;
@@ -66,8 +66,8 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                           const char *artifact_dir, const pa_encode_options *opts,
                           pa_encode_stats *stats)
 {
-    pa_encode_options defaults = {0};
-    const pa_encode_options *o = opts ? opts : &defaults;
+    PA_LOAD_OPTS(pa_encode_options, eo, opts, PA_ENCODE_OPTIONS_INIT);
+    const pa_encode_options *o = &eo;
     pa_backend *own_backend = NULL;
     pa_artifact_writer *w = NULL;
     float *x = NULL;
@@ -75,8 +75,10 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     uint32_t *parts = NULL;
     uint8_t *codes = NULL;
     bool bound = false;
-    pa_status st = PA_OK;
     double t0 = pa_now_seconds();
+    pa_status st = pa_stats_check(stats, "pa_encode_stats");
+    if (st != PA_OK)
+        goto done;
     if (!in || !model || !artifact_dir) {
         st = pa_fail(PA_ERR_INVALID,
                      "pa_encode_input: input, model and artifact directory are required");
@@ -91,7 +93,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
         goto done;
     }
     if (!backend) {
-        if ((st = pa_backend_open(&own_backend, "cpu", NULL, NULL)) != PA_OK)
+        if ((st = pa_backend_open(&own_backend, PA_DEFAULT_BACKEND, NULL, NULL)) != PA_OK)
             goto done;
         backend = own_backend;
     }
@@ -99,12 +101,13 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     if ((st = plan_budget(o, &a, backend, in, &b)) != PA_OK)
         goto done;
     const uint64_t batch = b.batch;
-    pa_artifact_params prm = {.num_partitions = a.num_partitions,
+    pa_artifact_params prm = {.struct_size = sizeof prm,
+                              .num_partitions = a.num_partitions,
                               .num_buckets = o->num_buckets,
                               .code_bytes = a.num_sub_vectors,
                               .num_bits = a.num_bits,
                               .dimension = a.dim,
-                              .metric = pa_metric_name((pa_metric)a.metric),
+                              .metric = (pa_metric)a.metric,
                               .model = o->model_path,
                               .memory_bytes = b.memory - b.fixed,
                               .expected_rows = pa_vec_input_num_rows(in),
@@ -132,15 +135,15 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
         goto done;
     bound = true;
 
-    pa_encode_stats s = {0};
+    pa_encode_stats s = PA_ENCODE_STATS_INIT;
     uint64_t total = pa_vec_input_num_rows(in);
     for (;;) {
         size_t n;
         double t1 = pa_now_seconds();
-        if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) != PA_OK)
-            goto done;
-        if (n == 0)
+        if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) == PA_END)
             break;
+        if (st != PA_OK)
+            goto done;
         double t2 = pa_now_seconds();
         if ((st = pa_backend_assign_encode(backend, x, n, parts, codes)) != PA_OK)
             goto done;
@@ -157,14 +160,14 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     if ((st = pa_artifact_writer_finish(w)) != PA_OK)
         goto done;
     s.write_seconds += pa_now_seconds() - t1;
-    pa_artifact_write_stats ws;
-    pa_artifact_writer_stats(w, &ws);
+    pa_artifact_write_stats ws = PA_ARTIFACT_WRITE_STATS_INIT;
+    if ((st = pa_artifact_writer_stats(w, &ws)) != PA_OK)
+        goto done;
     s.bytes = ws.bytes_written;
     s.ranges = ws.ranges;
     s.skipped_invalid = pa_vec_input_skipped(in);
     s.seconds = pa_now_seconds() - t0;
-    if (stats)
-        *stats = s;
+    pa_stats_store(stats, &s, sizeof s);
 done:
     if (bound)
         pa_backend_unbind(backend);

@@ -59,7 +59,7 @@ static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm, float
 {
     const uint64_t n = pa_vec_input_num_rows(in);
     const uint32_t dim = pa_vec_input_dim(in);
-    const uint64_t rate = prm->sample_rate ? prm->sample_rate : 256;
+    const uint64_t rate = prm->sample_rate ? prm->sample_rate : PA_DEFAULT_SAMPLE_RATE;
     uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PA_PQ_SAMPLE_ROWS);
     want = PA_MIN(want, n);
     uint64_t *rows = NULL;
@@ -82,28 +82,30 @@ done:
 }
 
 /* Samples an input and trains on the sample through a backend (see the header). */
-pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_params *prm,
+pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_params *params,
                          pa_backend *backend, pa_ivfpq_train_stats *stats)
 {
+    *out = NULL;
+    PA_LOAD_OPTS(pa_ivfpq_params, p, params, PA_IVFPQ_PARAMS_INIT);
+    const pa_ivfpq_params *prm = &p;
     pa_backend *own_backend = NULL;
     float *x = NULL, *centroids = NULL, *codebook = NULL;
     size_t got = 0;
-    *out = NULL;
     const uint32_t dim = pa_vec_input_dim(in);
     const uint64_t skipped_before = pa_vec_input_skipped(in);
-    pa_status st = read_sample(in, prm, &x, &got);
-    if (st != PA_OK)
+    pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
+    if (st != PA_OK || (st = read_sample(in, prm, &x, &got)) != PA_OK)
         goto done;
     /* the model's rules, checked here for every backend: the shape, enough rows, finite */
     if ((st = pa_ivfpq_check_training(x, got, dim, prm)) != PA_OK)
         goto done;
     if (!backend) {
-        if ((st = pa_backend_open(&own_backend, "cpu", NULL, NULL)) != PA_OK)
+        if ((st = pa_backend_open(&own_backend, PA_DEFAULT_BACKEND, NULL, NULL)) != PA_OK)
             goto done;
         backend = own_backend;
     }
     /* the defaults resolved: a backend is told every value */
-    const uint32_t bits = prm->num_bits ? prm->num_bits : 8;
+    const uint32_t bits = prm->num_bits ? prm->num_bits : PA_DEFAULT_NUM_BITS;
     const uint64_t K = (uint64_t)1 << bits;
     centroids = pa_malloc(sizeof(float) * prm->num_partitions * dim, "trained centroids");
     codebook = pa_malloc(sizeof(float) * K * dim, "trained codebook");
@@ -111,15 +113,16 @@ pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_
         st = PA_ERR_NOMEM;
         goto done;
     }
-    pa_backend_train_params tp = {.struct_size = sizeof tp,
-                                  .dim = dim,
-                                  .num_partitions = prm->num_partitions,
-                                  .num_sub_vectors = prm->num_sub_vectors,
-                                  .num_bits = bits,
-                                  .metric = (int32_t)prm->metric,
-                                  .max_iters = prm->max_iters ? prm->max_iters : 10,
-                                  .pq_max_iters = prm->pq_max_iters ? prm->pq_max_iters : 25,
-                                  .seed = prm->seed};
+    pa_backend_train_params tp = {
+        .struct_size = sizeof tp,
+        .dim = dim,
+        .num_partitions = prm->num_partitions,
+        .num_sub_vectors = prm->num_sub_vectors,
+        .num_bits = bits,
+        .metric = (int32_t)prm->metric,
+        .max_iters = prm->max_iters ? prm->max_iters : PA_DEFAULT_MAX_ITERS,
+        .pq_max_iters = prm->pq_max_iters ? prm->pq_max_iters : PA_DEFAULT_PQ_MAX_ITERS,
+        .seed = prm->seed};
     pa_backend_train_stats bs = {.struct_size = sizeof bs};
     /* the sample is the backend's to work on in place (the cpu backend trains on it, no copy) */
     if ((st = pa_backend_train(backend, &tp, x, got, centroids, codebook, &bs)) != PA_OK)
@@ -135,15 +138,15 @@ pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_
                           .codebook = codebook};
     if ((st = pa_ivfpq_model_from_arrays(out, &a)) != PA_OK)
         goto done;
-    if (stats)
-        *stats = (pa_ivfpq_train_stats){.sample_rows = got,
-                                        .ivf_iters = bs.ivf_iters,
-                                        .pq_iters = bs.pq_iters,
-                                        .empty_repaired = bs.empty_repaired,
-                                        .ivf_seconds = bs.ivf_seconds,
-                                        .pq_seconds = bs.pq_seconds,
-                                        .sample_skipped_invalid =
-                                            pa_vec_input_skipped(in) - skipped_before};
+    pa_ivfpq_train_stats s = {.struct_size = sizeof s,
+                              .sample_rows = got,
+                              .ivf_iters = bs.ivf_iters,
+                              .pq_iters = bs.pq_iters,
+                              .empty_repaired = bs.empty_repaired,
+                              .ivf_seconds = bs.ivf_seconds,
+                              .pq_seconds = bs.pq_seconds,
+                              .sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before};
+    pa_stats_store(stats, &s, sizeof s);
 done:
     free(x);
     free(centroids);
@@ -154,7 +157,7 @@ done:
 
 /* Training through the built-in cpu backend (see the header). */
 pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
-                               const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+                               const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats)
 {
-    return pa_train_input(out, in, prm, NULL, stats);
+    return pa_train_input(out, in, params, NULL, stats);
 }

@@ -99,8 +99,9 @@ int main(int argc, char **argv)
     memcpy(sample, x, sizeof x);
     CHECK_OK(pa_backend_train(cpu, &tp, sample, N, cent2, cb2, &ts));
     CHECK(ts.ivf_iters > 0 && ts.ivf_iters <= 10 && ts.pq_iters > 0);
-    pa_ivfpq_params ip = {.num_partitions = P, .num_sub_vectors = M, .num_bits = 8,
-                          .metric = PA_METRIC_L2, .max_iters = 10, .pq_max_iters = 25, .seed = 1};
+    pa_ivfpq_params ip = {.struct_size = sizeof ip, .num_partitions = P, .num_sub_vectors = M,
+                          .num_bits = 8, .metric = PA_METRIC_L2, .max_iters = 10,
+                          .pq_max_iters = 25, .seed = 1};
     pa_ivfpq_model *im = NULL;
     CHECK_OK(pa_ivfpq_train(&im, x, N, D, &ip, NULL));
     if (im) {
