@@ -1196,7 +1196,10 @@ PA_API pa_status pa_table_info_json(const char *table, char **json);
  * output is refused (PA_ERR_EXISTS) unless replacing it is asked for (replace, or the replace
  * field of the call's options), and then replaced atomically: readers see the old output or
  * the complete new one. A symbolic link or a file of another kind in an output's place is
- * always refused. A failure leaves the old output as it was and no temporary file. */
+ * always refused. A failure leaves the old output as it was and no temporary file.
+ * PA_ERR_EXISTS is the one status for an output that exists where replacing it was not asked
+ * for; one that replace never replaces (a link, another kind of file, a directory that is no
+ * such output, a work directory) is PA_ERR_INVALID whether or not replace is set. */
 
 /* A buffered output file: create, write, commit (free after either). One call at a time. */
 typedef struct pa_output pa_output;
