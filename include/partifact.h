@@ -1277,7 +1277,7 @@ typedef struct pa_blas_info {
     size_t struct_size;
     char config[160];          /* openblas_get_config(): version and build options          */
     char core[32];             /* openblas_get_corename(): the kernels in use, e.g. "Haswell" */
-    int threads;               /* threads sgemm runs on                                      */
+    uint32_t threads;          /* threads sgemm runs on                                      */
     char coretype_env[32];     /* PA_BLAS_CORETYPE_ENV now ("" if unset)                     */
     int weak;                  /* 1: core is weaker than this CPU allows (see below)         */
     char recommended_core[32]; /* the core this CPU allows, e.g. "SkylakeX" ("" if none)     */
