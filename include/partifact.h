@@ -1160,7 +1160,10 @@ PA_API pa_status pa_table_info_json(const char *table, char **json);
  * output is refused (PA_ERR_EXISTS) unless replacing it is asked for (replace, or the replace
  * field of the call's options), and then replaced atomically: readers see the old output or
  * the complete new one. A symbolic link or a file of another kind in an output's place is
- * always refused. A failure leaves the old output as it was and no temporary file. */
+ * always refused. A failure leaves the old output as it was and no temporary file.
+ * PA_ERR_EXISTS is the one status for an output that exists where replacing it was not asked
+ * for; one that replace never replaces (a link, another kind of file, a directory that is no
+ * such output, a work directory) is PA_ERR_INVALID whether or not replace is set. */
 
 /* A buffered output file: create, write, commit (free after either). One call at a time. */
 typedef struct pa_output pa_output;
@@ -1238,7 +1241,7 @@ typedef struct pa_blas_info {
     size_t struct_size;
     char config[160];          /* openblas_get_config(): version and build options          */
     char core[32];             /* openblas_get_corename(): the kernels in use, e.g. "Haswell" */
-    int threads;               /* threads sgemm runs on                                      */
+    uint32_t threads;          /* threads sgemm runs on                                      */
     char coretype_env[32];     /* PA_BLAS_CORETYPE_ENV now ("" if unset)                     */
     int weak;                  /* 1: core is weaker than this CPU allows (see below)         */
     char recommended_core[32]; /* the core this CPU allows, e.g. "SkylakeX" ("" if none)     */

@@ -32,8 +32,9 @@ typedef struct old_artifact_info {
 
 #define GUARD 0xA5
 
-/* A buffer holding an old struct followed by guard bytes up to twice the new struct's size. */
-typedef struct guarded {
+/* A buffer holding an old struct followed by guard bytes (aligned as any struct). */
+typedef union guarded {
+    max_align_t align;
     unsigned char bytes[512];
 } guarded;
 
