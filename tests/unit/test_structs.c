@@ -209,11 +209,12 @@ static void test_old_stats(void)
     pa_artifact_free(a);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("test_structs"))
         return 1;
-    test_old_options();
-    test_old_stats();
+    RUN(test_old_options());
+    RUN(test_old_stats());
     TEST_DONE();
 }
