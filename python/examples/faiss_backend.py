@@ -1,6 +1,6 @@
 """FAISS as the backend: FAISS trains and encodes an IndexIVFPQ, partifact writes the index.
 
-    python3 faiss_backend.py BASE.npy QUERIES.npy OUT_DIR [--partitions 16] [--sub-vectors 8]
+    python3 faiss_backend.py BASE.npy QUERIES.npy OUT_DIR [PARTITIONS SUB_VECTORS NPROBE]
 
 FAISS's coarse centroids and PQ centroids become a partifact model (Model.from_arrays), FAISS's
 assignments and codes of the residuals go through ArtifactWriter, partifact finalizes the index,
@@ -12,7 +12,6 @@ Mapping (IndexIVFPQ, by_residual, 8-bit codes, l2):
   quantizer.search(x, 1) ids                  -> part_ids (uint32)
   pq.compute_codes(x - centroids[part_ids])   -> codes (n, M) uint8
 """
-import argparse
 import os
 import sys
 
@@ -68,17 +67,12 @@ def run(x, q, out, partitions=16, sub_vectors=8, nprobe=4, k=10, batch=20000):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("base")
-    ap.add_argument("queries")
-    ap.add_argument("out")
-    ap.add_argument("--partitions", type=int, default=16)
-    ap.add_argument("--sub-vectors", type=int, default=8)
-    ap.add_argument("--nprobe", type=int, default=4)
-    a = ap.parse_args(argv)
-    x = np.ascontiguousarray(np.load(a.base), dtype=np.float32)
-    q = np.ascontiguousarray(np.load(a.queries), dtype=np.float32)
-    r = run(x, q, a.out, a.partitions, a.sub_vectors, a.nprobe)
+    if len(argv) not in (3, 6):
+        sys.exit("usage: faiss_backend.py BASE.npy QUERIES.npy OUT_DIR [PARTITIONS SUB_VECTORS "
+                 "NPROBE]")
+    sizes = [int(v) for v in argv[3:]] or [16, 8, 4]
+    x, q = (np.ascontiguousarray(np.load(f), dtype=np.float32) for f in argv[:2])
+    r = run(x, q, argv[2], *sizes)
     print("neighbour ids equal to FAISS's: %.4f; largest distance difference %.2e"
           % (r["ids"], r["max_dist_diff"]))
 

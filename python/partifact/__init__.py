@@ -70,56 +70,35 @@ class Error(Exception):
         return self.message
 
 
-class InvalidError(Error, ValueError):
-    """PA_ERR_INVALID: a bad argument or bad input data (wrong dimension, NaN, ...)."""
-    status = _lib.PA_ERR_INVALID
+# One class per pa_status: (name, status, builtin base or None, doc). The builtin base lets
+# callers catch them as Python's own kinds (ValueError, OSError, ...).
+_STATUS_ERRORS = (
+    ("InvalidError", _lib.PA_ERR_INVALID, ValueError,
+     "a bad argument or bad input data (wrong dimension, NaN, ...)"),
+    ("IoError", _lib.PA_ERR_IO, OSError, "the operating system refused a read, write, open, ..."),
+    ("FormatError", _lib.PA_ERR_FORMAT, None,
+     "a file is truncated, corrupt or not what it claims to be"),
+    ("UnsupportedError", _lib.PA_ERR_UNSUPPORTED, None,
+     "well-formed, but a version, encoding or type not read"),
+    ("NoMemoryError", _lib.PA_ERR_NOMEM, MemoryError, "an allocation failed"),
+    ("RangeError", _lib.PA_ERR_RANGE, IndexError, "an index, row range or id is out of bounds"),
+    ("StateError", _lib.PA_ERR_STATE, None, "the call is not valid in the object's state"),
+    ("IncompleteError", _lib.PA_ERR_INCOMPLETE, None,
+     "an artifact or dataset that was never committed"),
+    ("BudgetError", _lib.PA_ERR_BUDGET, None, "the work needs more memory than the budget"),
+    ("ExistsError", _lib.PA_ERR_EXISTS, FileExistsError,
+     "the output exists and replacing it was not asked for"),
+)
 
 
-class IoError(Error, OSError):
-    """PA_ERR_IO: the operating system refused a read, write, open, fsync, ..."""
-    status = _lib.PA_ERR_IO
+def _status_class(name, status, base, doc):
+    return type(name, (Error,) + ((base,) if base else ()), {
+        "status": status, "__module__": __name__,
+        "__doc__": "%s (%s): %s." % (name, _lib.status_name(status), doc)})
 
 
-class FormatError(Error):
-    """PA_ERR_FORMAT: a file is truncated, corrupt or not what it claims to be."""
-    status = _lib.PA_ERR_FORMAT
-
-
-class UnsupportedError(Error):
-    """PA_ERR_UNSUPPORTED: well-formed, but a version, encoding or type not read."""
-    status = _lib.PA_ERR_UNSUPPORTED
-
-
-class NoMemoryError(Error, MemoryError):
-    """PA_ERR_NOMEM: an allocation failed."""
-    status = _lib.PA_ERR_NOMEM
-
-
-class RangeError(Error, IndexError):
-    """PA_ERR_RANGE: an index, row range or id is out of bounds."""
-    status = _lib.PA_ERR_RANGE
-
-
-class StateError(Error):
-    """PA_ERR_STATE: the call is not valid in the object's current state."""
-    status = _lib.PA_ERR_STATE
-
-
-class IncompleteError(Error):
-    """PA_ERR_INCOMPLETE: an artifact or dataset that was never committed."""
-    status = _lib.PA_ERR_INCOMPLETE
-
-
-class BudgetError(Error):
-    """PA_ERR_BUDGET: the work needs more memory than the budget allows."""
-    status = _lib.PA_ERR_BUDGET
-
-
-class ExistsError(Error, FileExistsError):
-    """PA_ERR_EXISTS: the output exists and replacing it was not asked for."""
-    status = _lib.PA_ERR_EXISTS
-
-
+(InvalidError, IoError, FormatError, UnsupportedError, NoMemoryError, RangeError, StateError,
+ IncompleteError, BudgetError, ExistsError) = (_status_class(*e) for e in _STATUS_ERRORS)
 _ERRORS = {c.status: c for c in (InvalidError, IoError, FormatError, UnsupportedError,
                                  NoMemoryError, RangeError, StateError, IncompleteError,
                                  BudgetError, ExistsError)}
@@ -197,6 +176,15 @@ def _count(v, name, ctype_max=2**64 - 1, allow_zero=True):
 
 
 _U32 = 2**32 - 1
+_U64 = 2**64 - 1
+
+
+def _set(struct, fields):
+    """Sets struct.FIELD for each (FIELD, value, argument name, maximum) whose value is not
+    None, after checking it; the others keep the library's defaults."""
+    for field, value, name, maximum in fields:
+        if value is not None:
+            setattr(struct, field, _count(value, name, maximum))
 
 
 def _metric(name):
@@ -296,7 +284,7 @@ class Model:
         return (self.sub_vectors * self.bits + 7) // 8
 
     @classmethod
-    def train(cls, x, partitions, sub_vectors, metric="l2", seed=0, bits=None, max_iters=None,
+    def train(cls, x, partitions, sub_vectors, metric="l2", seed=None, bits=None, max_iters=None,
               pq_max_iters=None):
         """Trains on every row of x (n x dim float32): coarse k-means into ``partitions``
         centroids, then PQ codebooks of ``sub_vectors`` sub-spaces (which must divide dim) on
@@ -308,13 +296,9 @@ class Model:
         p.num_partitions = _count(partitions, "partitions", _U32, allow_zero=False)
         p.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32, allow_zero=False)
         p.metric = _metric(metric)
-        p.seed = _count(seed, "seed")
-        if bits is not None:
-            p.num_bits = _count(bits, "bits", _U32)
-        if max_iters is not None:
-            p.max_iters = _count(max_iters, "max_iters", _U32)
-        if pq_max_iters is not None:
-            p.pq_max_iters = _count(pq_max_iters, "pq_max_iters", _U32)
+        _set(p, [("seed", seed, "seed", _U64)])
+        _set(p, [("num_bits", bits, "bits", _U32), ("max_iters", max_iters, "max_iters", _U32),
+                 ("pq_max_iters", pq_max_iters, "pq_max_iters", _U32)])
         s = _lib.stats(_lib.IvfpqTrainStats)
         h = ctypes.c_void_p()
         _check(_lib.lib.pa_ivfpq_train(ctypes.byref(h), _ptr(x, ctypes.c_float), x.shape[0],
@@ -444,14 +428,10 @@ class ArtifactWriter:
         p.dimension = model_obj.dim
         p.metric = self._metric
         p.model = self._model_path
-        if buckets is not None:
-            p.num_buckets = _count(buckets, "buckets", _U32)
-        if memory is not None:
-            p.memory_bytes = _count(memory, "memory")
-        if expected_rows is not None:
-            p.expected_rows = _count(expected_rows, "expected_rows")
-        if max_buffer_rows is not None:
-            p.max_buffer_rows = _count(max_buffer_rows, "max_buffer_rows")
+        _set(p, [("num_buckets", buckets, "buckets", _U32),
+                 ("memory_bytes", memory, "memory", _U64),
+                 ("expected_rows", expected_rows, "expected_rows", _U64),
+                 ("max_buffer_rows", max_buffer_rows, "max_buffer_rows", _U64)])
         p.replace = int(bool(replace))
         self._h = ctypes.c_void_p()
         _check(_lib.lib.pa_artifact_writer_create(ctypes.byref(self._h),
@@ -546,12 +526,8 @@ def encode(input, model, artifact, buckets=None, memory=None, batch_rows=None, r
         model = Model.load(mpath)
     prog = _Progress(progress)
     o = _lib.options(_lib.EncodeOptions, "pa_encode_options_init")
-    if buckets is not None:
-        o.num_buckets = _count(buckets, "buckets", _U32)
-    if memory is not None:
-        o.memory_bytes = _count(memory, "memory")
-    if batch_rows is not None:
-        o.batch_rows = _count(batch_rows, "batch_rows")
+    _set(o, [("num_buckets", buckets, "buckets", _U32), ("memory_bytes", memory, "memory", _U64),
+             ("batch_rows", batch_rows, "batch_rows", _U64)])
     mp = _path(mpath, "model")
     o.model_path = mp
     o.progress = prog.c
@@ -573,10 +549,7 @@ def finalize(artifact, out, memory=None, model=None, threads=None, replace=False
     called after each partition. Returns the finalize stats as a dict."""
     prog = _Progress(progress)
     o = _lib.options(_lib.FinalizeOptions, "pa_index_finalize_options_init")
-    if memory is not None:
-        o.memory_bytes = _count(memory, "memory")
-    if threads is not None:
-        o.num_threads = _count(threads, "threads", _U32)
+    _set(o, [("memory_bytes", memory, "memory", _U64), ("num_threads", threads, "threads", _U32)])
     o.progress = prog.c
     o.replace = int(bool(replace))
     if isinstance(model, Model):
@@ -605,16 +578,10 @@ def build(input, out, partitions=None, sub_vectors=None, metric="l2", seed=None,
     o.params.num_partitions = _count(partitions, "partitions", _U32)
     o.params.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32)
     o.params.metric = _metric(metric)
-    if seed is not None:
-        o.params.seed = _count(seed, "seed")
-    if bits is not None:
-        o.params.num_bits = _count(bits, "bits", _U32)
-    if memory is not None:
-        o.memory_bytes = _count(memory, "memory")
-    if batch_rows is not None:
-        o.batch_rows = _count(batch_rows, "batch_rows")
-    if buckets is not None:
-        o.num_buckets = _count(buckets, "buckets", _U32)
+    _set(o.params, [("seed", seed, "seed", _U64), ("num_bits", bits, "bits", _U32)])
+    _set(o, [("memory_bytes", memory, "memory", _U64),
+             ("batch_rows", batch_rows, "batch_rows", _U64),
+             ("num_buckets", buckets, "buckets", _U32)])
     wd = _opt_path(work_dir, "work_dir")
     o.work_dir = wd
     o.keep_work = int(bool(keep_work))
@@ -733,12 +700,9 @@ class Index:
         nq, dim = q.shape
         o = _lib.options(_lib.SearchOptions, "pa_index_search_options_init")
         o.k = _count(k, "k", _U32, allow_zero=False)
-        if nprobes is not None:
-            o.nprobes = _count(nprobes, "nprobes", _U32)
-        if refine_factor is not None:
-            o.refine_factor = _count(refine_factor, "refine_factor", _U32)
-        if threads is not None:
-            o.num_threads = _count(threads, "threads", 2**31 - 1)
+        _set(o, [("nprobes", nprobes, "nprobes", _U32),
+                 ("refine_factor", refine_factor, "refine_factor", _U32),
+                 ("num_threads", threads, "threads", 2**31 - 1)])
         if o.refine_factor > 1 and input is None:
             raise ValueError("refine_factor > 1 needs input (the original vectors)")
         ids = np.empty((nq, o.k), dtype=np.uint64)

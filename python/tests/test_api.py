@@ -12,7 +12,7 @@ import pytest
 
 import partifact
 from partifact import _lib
-from conftest import clustered, run_cli
+from conftest import clustered
 
 
 def test_library_found_and_versioned():
