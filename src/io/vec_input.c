@@ -132,8 +132,9 @@ static pa_status open_npy(pa_vec_input *in, uint64_t size)
     else
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not supported (float32 '<f4', "
                        "float16 '<f2' or uint8 '|u1')", in->path, descr);
-    if (c == 0 || c > (1u << 20))
-        return pa_fail(PA_ERR_FORMAT, "%s: .npy dimension %llu is not in 1..1048576", in->path, c);
+    if (c == 0 || c > PA_MAX_DIM)
+        return pa_fail(PA_ERR_FORMAT, "%s: .npy dimension %llu is not in 1..%u", in->path, c,
+                       PA_MAX_DIM);
     in->dim = (uint32_t)c;
     in->rows = r;
     in->swap = hd.big_endian;
@@ -161,9 +162,9 @@ static pa_status open_vecs(pa_vec_input *in, uint64_t size)
     if (st != PA_OK)
         return st;
     int32_t d = (int32_t)pa_ld32(b);
-    if (d <= 0 || d > (1 << 20))
+    if (d <= 0 || (uint32_t)d > PA_MAX_DIM)
         return pa_fail(PA_ERR_FORMAT, "%s: record 0 at byte offset 0 has dimension %d, expected "
-                       "1..1048576", in->path, d);
+                       "1..%u", in->path, d, PA_MAX_DIM);
     in->dim = (uint32_t)d;
     in->rec_bytes = 4 + (uint64_t)d * el_bytes(in->el);
     if (size % in->rec_bytes)
@@ -233,9 +234,11 @@ static pa_status open_dataset(pa_vec_input *in, const char *column, uint64_t ver
 }
 
 pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
-                            const pa_vec_input_options *opts)
+                            const pa_vec_input_options *opts_in)
 {
     *out = NULL;
+    PA_LOAD_OPTS(pa_vec_input_options, o, opts_in, PA_VEC_INPUT_OPTIONS_INIT);
+    const pa_vec_input_options *opts = &o;
     pa_vec_input *in = pa_calloc(1, sizeof *in, "vector input");
     if (!in)
         return PA_ERR_NOMEM;
@@ -434,11 +437,11 @@ static pa_status next_dataset(pa_vec_input *in, float *out, uint64_t *ids, size_
         if (in->pend_n == 0) {
             const void *v;
             pa_status st = pa_dataset_scan_next(in->scan, &v, &in->pend_addrs, &in->pend_n);
+            if (st == PA_END)
+                break;
             if (st != PA_OK)
                 return st;
             in->pend_vals = v;
-            if (in->pend_n == 0)
-                break;
         }
         while (in->pend_n && *got < max) {
             float *dst = out + (size_t)*got * in->dim;
@@ -468,8 +471,9 @@ pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids, siz
 {
     if (max_rows == 0)
         return pa_fail(PA_ERR_INVALID, "%s: batch of 0 rows", in->path);
-    return in->format == FMT_DATASET ? next_dataset(in, out, row_ids, max_rows, num_rows)
-                                     : next_file(in, out, row_ids, max_rows, num_rows);
+    pa_status st = in->format == FMT_DATASET ? next_dataset(in, out, row_ids, max_rows, num_rows)
+                                             : next_file(in, out, row_ids, max_rows, num_rows);
+    return st == PA_OK && *num_rows == 0 ? PA_END : st;
 }
 
 pa_status pa_vec_input_rewind(pa_vec_input *in)
@@ -667,11 +671,13 @@ pa_status pa_vec_input_read_all(const char *path, const pa_vec_input_options *op
             buf = b, cap = want;
         }
         size_t got = 0;
-        if ((st = pa_vec_input_next(in, buf + done * row_floats, NULL, cap - done, &got)) !=
-            PA_OK)
-            goto done;
-        if (got == 0)
+        st = pa_vec_input_next(in, buf + done * row_floats, NULL, cap - done, &got);
+        if (st == PA_END) {
+            st = PA_OK;
             break;
+        }
+        if (st != PA_OK)
+            goto done;
         done += got;
     }
     if (!buf && !(buf = pa_malloc(sizeof(float), "input rows"))) {
