@@ -148,7 +148,13 @@ def _array(a, name, dtype, ndim, finite=False):
 
 
 def _ptr(a, ctype):
+    """A typed ctypes pointer to a's data (for struct fields)."""
     return a.ctypes.data_as(ctypes.POINTER(ctype))
+
+
+def _addr(a):
+    """a's data address (for call arguments): no copy, no ctypes object."""
+    return a.__array_interface__["data"][0]
 
 
 def _path(p, name):
@@ -160,6 +166,14 @@ def _path(p, name):
 
 def _opt_path(p, name):
     return None if p is None else _path(p, name)
+
+
+def _opt_str(v, name):
+    if v is None:
+        return None
+    if not isinstance(v, str):
+        raise TypeError("%s must be a str, got %s" % (name, type(v).__name__))
+    return v.encode()
 
 
 def _count(v, name, ctype_max=2**64 - 1, allow_zero=True):
@@ -188,6 +202,9 @@ def _set(struct, fields):
 
 
 def _metric(name):
+    """pa_metric for a name; None: the library's default metric (PA_IVFPQ_PARAMS_INIT's)."""
+    if name is None:
+        return _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init").metric
     if isinstance(name, bytes):
         name = name.decode()
     if not isinstance(name, str):
@@ -230,7 +247,7 @@ class _VecInput:
 
     def __init__(self, path, name, column=None, version=None):
         o = _lib.options(_lib.VecInputOptions, "pa_vec_input_options_init")
-        o.column = None if column is None else column.encode()
+        o.column = _opt_str(column, "column")
         o.version = _count(version, "version")
         self.h = ctypes.c_void_p()
         _check(_lib.lib.pa_vec_input_open(ctypes.byref(self.h), _path(path, name),
@@ -268,6 +285,7 @@ class Model:
         self.sub_vectors = bm.num_sub_vectors
         self.bits = bm.num_bits
         self.metric = _metric_name(bm.metric)
+        self._metric = bm.metric
 
     def __del__(self):
         h, self._h = getattr(self, "_h", None), None
@@ -284,14 +302,14 @@ class Model:
         return (self.sub_vectors * self.bits + 7) // 8
 
     @classmethod
-    def train(cls, x, partitions, sub_vectors, metric="l2", seed=None, bits=None, max_iters=None,
+    def train(cls, x, partitions, sub_vectors, metric=None, seed=None, bits=None, max_iters=None,
               pq_max_iters=None):
         """Trains on every row of x (n x dim float32): coarse k-means into ``partitions``
         centroids, then PQ codebooks of ``sub_vectors`` sub-spaces (which must divide dim) on
         the residuals (on the vectors for "dot"). The same seed and rows give the same model.
         Options left None take the library's defaults. Releases the GIL while it trains (no
         progress callback: the library reports none for training)."""
-        x = _array(x, "x", np.float32, 2, finite=True)
+        x = _array(x, "x", np.float32, 2)  # NaN/Inf: the library refuses, naming the row
         p = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
         p.num_partitions = _count(partitions, "partitions", _U32, allow_zero=False)
         p.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32, allow_zero=False)
@@ -301,14 +319,14 @@ class Model:
                  ("pq_max_iters", pq_max_iters, "pq_max_iters", _U32)])
         s = _lib.stats(_lib.IvfpqTrainStats)
         h = ctypes.c_void_p()
-        _check(_lib.lib.pa_ivfpq_train(ctypes.byref(h), _ptr(x, ctypes.c_float), x.shape[0],
+        _check(_lib.lib.pa_ivfpq_train(ctypes.byref(h), _addr(x), x.shape[0],
                                        x.shape[1], ctypes.byref(p), ctypes.byref(s)))
         m = cls(h)
         m.train_stats = _lib.struct_dict(s)
         return m
 
     @classmethod
-    def from_arrays(cls, centroids, codebook, metric="l2"):
+    def from_arrays(cls, centroids, codebook, metric):
         """A model from arrays another trainer made (copied): centroids float32
         (partitions, dim), codebook float32 (sub_vectors, 2^bits, dim / sub_vectors)."""
         c = _array(centroids, "centroids", np.float32, 2, finite=True)
@@ -368,7 +386,7 @@ class Model:
         """For each row of x (n x dim float32): its nearest centroid and PQ code. Returns
         (part_ids uint32 (n,), codes uint8 (n, code_bytes)). Runs on all cores, GIL released.
         """
-        x = _array(x, "x", np.float32, 2, finite=True)
+        x = _array(x, "x", np.float32, 2)  # NaN/Inf: the library refuses, naming the row
         if x.shape[1] != self.dim:
             raise ValueError("x has dimension %d, the model has dimension %d"
                              % (x.shape[1], self.dim))
@@ -376,9 +394,9 @@ class Model:
         part_ids = np.empty(n, dtype=np.uint32)
         codes = np.empty((n, self.code_bytes), dtype=np.uint8)
         if n:
-            _check(_lib.lib.pa_ivfpq_assign_encode(self._h, _ptr(x, ctypes.c_float), n,
-                                                   _ptr(part_ids, ctypes.c_uint32),
-                                                   _ptr(codes, ctypes.c_uint8)))
+            _check(_lib.lib.pa_ivfpq_assign_encode(self._h, _addr(x), n,
+                                                   _addr(part_ids),
+                                                   _addr(codes)))
         return part_ids, codes
 
 
@@ -419,14 +437,13 @@ class ArtifactWriter:
         self.path = os.fspath(path)
         self.code_bytes = model_obj.code_bytes
         self._lock = threading.Lock()
-        self._metric = model_obj.metric.encode()
         self._model_path = _path(model_path, "model")
         p = _lib.options(_lib.ArtifactParams, "pa_artifact_params_init")
         p.num_partitions = model_obj.partitions
         p.code_bytes = model_obj.code_bytes
         p.num_bits = model_obj.bits
         p.dimension = model_obj.dim
-        p.metric = self._metric
+        p.metric = model_obj._metric
         p.model = self._model_path
         _set(p, [("num_buckets", buckets, "buckets", _U32),
                  ("memory_bytes", memory, "memory", _U64),
@@ -474,15 +491,15 @@ class ArtifactWriter:
                              % (self.code_bytes, codes.shape[1]))
         with self._lock:
             _check(_lib.lib.pa_artifact_writer_append(
-                self._handle(), _ptr(row_ids, ctypes.c_uint64), n,
-                _ptr(part_ids, ctypes.c_uint32), n, _ptr(codes, ctypes.c_uint8), codes.size))
+                self._handle(), _addr(row_ids), n,
+                _addr(part_ids), n, _addr(codes), codes.size))
 
     @property
     def stats(self):
         """rows, flushes, ranges, bytes_written, buffer_bytes so far."""
         s = _lib.stats(_lib.ArtifactWriteStats)
         with self._lock:
-            _lib.lib.pa_artifact_writer_stats(self._handle(), ctypes.byref(s))
+            _check(_lib.lib.pa_artifact_writer_stats(self._handle(), ctypes.byref(s)))
         return _lib.struct_dict(s)
 
     def commit(self):
@@ -565,20 +582,29 @@ def finalize(artifact, out, memory=None, model=None, threads=None, replace=False
     return _lib.struct_dict(s)
 
 
-def build(input, out, partitions=None, sub_vectors=None, metric="l2", seed=None, bits=None,
+def build(input, out, partitions=None, sub_vectors=None, metric=None, seed=None, bits=None,
           memory=None, batch_rows=None, buckets=None, work_dir=None, keep_work=False,
-          replace=False, column=None, progress=None):
+          replace=False, column=None, progress=None, accelerator=None, backend_path=None):
     """Builds an IVF_PQ index at ``out`` from every row of ``input`` (a .fvecs, .bvecs, .npy
     file or a Lance dataset): trains on a seeded sample, encodes into an artifact, finalizes.
     partitions / sub_vectors None: the library's defaults for the input's size. progress is
     called with stages "train", "encode" (rows) and "finalize" (partitions). Returns the build
-    stats as a dict."""
+    stats as a dict. accelerator names a backend plugin (libpartifact-backend-NAME.so, looked
+    for in backend_path, $PARTIFACT_BACKEND_PATH, then the install's lib/partifact); None: the
+    built-in CPU backend."""
     prog = _Progress(progress)
     o = _lib.options(_lib.BuildOptions, "pa_build_options_init")
-    o.params.num_partitions = _count(partitions, "partitions", _U32)
-    o.params.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32)
-    o.params.metric = _metric(metric)
-    _set(o.params, [("seed", seed, "seed", _U64), ("num_bits", bits, "bits", _U32)])
+    acc, bpath = _opt_str(accelerator, "accelerator"), _opt_path(backend_path, "backend_path")
+    if acc is not None:
+        o.accelerator = acc
+    if bpath is not None:
+        o.backend_path = bpath
+    params = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
+    params.num_partitions = _count(partitions, "partitions", _U32)
+    params.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32)
+    params.metric = _metric(metric)
+    _set(params, [("seed", seed, "seed", _U64), ("num_bits", bits, "bits", _U32)])
+    o.params = ctypes.pointer(params)
     _set(o, [("memory_bytes", memory, "memory", _U64),
              ("batch_rows", batch_rows, "batch_rows", _U64),
              ("num_buckets", buckets, "buckets", _U32)])
@@ -588,6 +614,9 @@ def build(input, out, partitions=None, sub_vectors=None, metric="l2", seed=None,
     o.replace = int(bool(replace))
     o.progress = prog.c
     s = _lib.stats(_lib.BuildStats)
+    stages = (_lib.stats(_lib.IvfpqTrainStats), _lib.stats(_lib.EncodeStats),
+              _lib.stats(_lib.FinalizeStats))
+    s.train, s.encode, s.finalize = (ctypes.pointer(x) for x in stages)
     with _VecInput(input, "input", column) as vi:
         st = _lib.lib.pa_build(vi.h, _path(out, "out"), ctypes.byref(o), ctypes.byref(s))
     prog.reraise()
@@ -600,7 +629,7 @@ def commit(index, table, name=None, replace=False):
     table as its next version, as LanceDB commits its own indexes. Returns the commit's result
     (versions, the index's uuid and name, fragments covered) as a dict."""
     o = _lib.options(_lib.TableCommitOptions, "pa_table_commit_options_init")
-    nm = None if name is None else name.encode()
+    nm = _opt_str(name, "name")
     o.name = nm
     o.replace = int(bool(replace))
     r = _lib.stats(_lib.TableCommitResult)
@@ -632,8 +661,6 @@ class Index:
         """Opens the index directory ``path``. memory None: every row is read into memory;
         otherwise the bytes the index may hold (partitions are then read on demand)."""
         o = _lib.options(_lib.IndexOpenOptions, "pa_index_open_options_init")
-        if not _lib.SIZED:
-            o.struct_size = ctypes.sizeof(_lib.IndexOpenOptions)
         o.memory_bytes = _count(memory, "memory")
         h = ctypes.c_void_p()
         _check(_lib.lib.pa_index_open_ex(ctypes.byref(h), _path(path, "path"), ctypes.byref(o)))
@@ -678,20 +705,20 @@ class Index:
         s = _lib.stats(_lib.IndexInfo)
         h = self._acquire()
         try:
-            _lib.lib.pa_index_get_info(h, ctypes.byref(s))
+            _check(_lib.lib.pa_index_get_info(h, ctypes.byref(s)))
         finally:
             self._release()
         d = _lib.struct_dict(s)
         d["metric"] = _metric_name(d["metric"])
         return d
 
-    def search(self, queries, k=10, nprobes=None, refine_factor=None, input=None,
+    def search(self, queries, k=None, nprobes=None, refine_factor=None, input=None,
                threads=None, column=None):
         """Searches each row of queries (nq x dim float32, or one query of shape (dim,)).
         Returns (ids uint64 (nq, k), distances float32 (nq, k)), best first; slots the probed
         partitions could not fill have id 2^64-1 and distance inf. Distances: l2 and cosine
         squared Euclidean, dot the negated inner product (smaller is nearer).
-        nprobes None: the library's default. refine_factor R > 1 re-ranks the k*R best by exact
+        k and nprobes None: the library's defaults. refine_factor R > 1 re-ranks the k*R best by exact
         distance to the original vectors, read from ``input`` (the file or Lance dataset the
         index was built from)."""
         single = isinstance(queries, np.ndarray) and queries.ndim == 1
@@ -699,10 +726,11 @@ class Index:
                    finite=True)
         nq, dim = q.shape
         o = _lib.options(_lib.SearchOptions, "pa_index_search_options_init")
-        o.k = _count(k, "k", _U32, allow_zero=False)
-        _set(o, [("nprobes", nprobes, "nprobes", _U32),
+        _set(o, [("k", k, "k", _U32),("nprobes", nprobes, "nprobes", _U32),
                  ("refine_factor", refine_factor, "refine_factor", _U32),
-                 ("num_threads", threads, "threads", 2**31 - 1)])
+                 ("num_threads", threads, "threads", _U32)])
+        if o.k == 0:
+            raise ValueError("k must be positive, got 0")
         if o.refine_factor > 1 and input is None:
             raise ValueError("refine_factor > 1 needs input (the original vectors)")
         ids = np.empty((nq, o.k), dtype=np.uint64)
@@ -712,9 +740,9 @@ class Index:
         h = self._acquire()
         try:
             o.refine_input = vi.h if vi else None
-            _check(_lib.lib.pa_index_search(h, _ptr(q, ctypes.c_float), nq, dim,
-                                            ctypes.byref(o), _ptr(ids, ctypes.c_uint64),
-                                            _ptr(dists, ctypes.c_float), ctypes.byref(s)))
+            _check(_lib.lib.pa_index_search(h, _addr(q), nq, dim,
+                                            ctypes.byref(o), _addr(ids),
+                                            _addr(dists), ctypes.byref(s)))
         finally:
             self._release()
             if vi:
@@ -730,19 +758,22 @@ class Index:
 # ---------------------------------------------------------------------------------------------
 
 
-def groundtruth(base, queries, k=10, metric="l2", column=None):
+def groundtruth(base, queries, k=None, metric=None, column=None):
     """Exact k nearest neighbours of each query (nq x dim float32) among every row of ``base``
     (a vector file or Lance dataset), in bounded memory. Returns (ids uint64 (nq, k),
-    distances float32 (nq, k)), distances as for Index.search."""
+    distances float32 (nq, k)), distances as for Index.search. k and metric None: the
+    library's defaults (those of Index.search and Model.train)."""
     q = _array(queries, "queries", np.float32, 2, finite=True)
     nq, dim = q.shape
+    if k is None:
+        k = _lib.options(_lib.SearchOptions, "pa_index_search_options_init").k
     k = _count(k, "k", _U32, allow_zero=False)
     m = _metric(metric)
     ids = np.empty((nq, k), dtype=np.uint64)
     dists = np.empty((nq, k), dtype=np.float32)
     with _VecInput(base, "base", column) as vi:
-        _check(_lib.lib.pa_groundtruth(vi.h, _ptr(q, ctypes.c_float), nq, dim, k, m,
-                                       _ptr(ids, ctypes.c_uint64), _ptr(dists, ctypes.c_float)))
+        _check(_lib.lib.pa_groundtruth(vi.h, _addr(q), nq, dim, k, m,
+                                       _addr(ids), _addr(dists)))
     return ids, dists
 
 
@@ -756,7 +787,7 @@ def recall(found, truth, k=None):
                          % (f.shape[0], t.shape[0]))
     k = f.shape[1] if k is None else _count(k, "k", _U32, allow_zero=False)
     r = ctypes.c_double()
-    _check(_lib.lib.pa_recall_at_k(_ptr(f, ctypes.c_uint64), f.shape[1],
-                                   _ptr(t, ctypes.c_uint64), t.shape[1], f.shape[0], k,
+    _check(_lib.lib.pa_recall_at_k(_addr(f), f.shape[1],
+                                   _addr(t), t.shape[1], f.shape[0], k,
                                    ctypes.byref(r)))
     return r.value

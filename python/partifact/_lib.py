@@ -88,11 +88,9 @@ PA_ERR_STATE = 7
 PA_ERR_INCOMPLETE = 8
 PA_ERR_BUDGET = 9
 PA_ERR_EXISTS = 10
+PA_END = 11  # not an error: an iterator has nothing more (the package calls none)
 
 c_status = ctypes.c_int
-c_u8p = ctypes.POINTER(ctypes.c_uint8)
-c_u32p = ctypes.POINTER(ctypes.c_uint32)
-c_u64p = ctypes.POINTER(ctypes.c_uint64)
 c_floatp = ctypes.POINTER(ctypes.c_float)
 
 PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint64,
@@ -118,17 +116,19 @@ _fn("pa_metric_parse", c_status, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int))
 _fn("pa_metric_name", ctypes.c_char_p, ctypes.c_int)
 
 VERSION = lib.pa_version().decode()
-_VERSION_TUPLE = tuple(int(p) for p in VERSION.split(".")[:2])
-#: 0.2 and later: every options and stats struct starts with size_t struct_size.
-SIZED = _VERSION_TUPLE >= (0, 2)
+#: The library versions (major, minor) this package binds: 0.2's structs start with struct_size.
+API_VERSION = (0, 2)
+if tuple(int(p) for p in VERSION.split(".")[:2]) != API_VERSION:
+    raise ImportError("partifact: the package binds libpartifact %d.%d, but %s is %s"
+                      % (API_VERSION + (LIBRARY_PATH, VERSION)))
 
 # ---------------------------------------------------------------------------------------------
 # Structs
 # ---------------------------------------------------------------------------------------------
 
 
-def _struct(name, fields, sized=SIZED):
-    """A ctypes struct; 0.2 structs start with size_t struct_size."""
+def _struct(name, fields, sized=True):
+    """A ctypes struct; options and stats structs start with size_t struct_size."""
     if sized:
         fields = [("struct_size", ctypes.c_size_t)] + fields
     return type(name, (ctypes.Structure,), {"_fields_": fields})
@@ -138,20 +138,16 @@ def options(cls, init_name):
     """A new options struct holding the library's defaults (via pa_x_options_init where the
     library has it; all zero, which means the defaults, otherwise)."""
     o = cls()
-    if "struct_size" in dict(cls._fields_):
-        o.struct_size = ctypes.sizeof(cls)
-        if has(init_name):
-            st = getattr(lib, init_name)(ctypes.byref(o), ctypes.sizeof(cls))
-            if st:
-                raise RuntimeError("partifact: %s failed: %s" % (init_name, last_error()))
+    st = getattr(lib, init_name)(ctypes.byref(o), ctypes.sizeof(cls))
+    if st:
+        raise RuntimeError("partifact: %s failed: %s" % (init_name, last_error()))
     return o
 
 
 def stats(cls):
     """A zeroed stats struct carrying its size."""
     s = cls()
-    if "struct_size" in dict(cls._fields_):
-        s.struct_size = ctypes.sizeof(cls)
+    s.struct_size = ctypes.sizeof(cls)
     return s
 
 
@@ -178,7 +174,7 @@ IvfpqTrainStats = _struct("pa_ivfpq_train_stats", [
 ArtifactParams = _struct("pa_artifact_params", [
     ("num_partitions", ctypes.c_uint32), ("num_buckets", ctypes.c_uint32),
     ("code_bytes", ctypes.c_uint32), ("num_bits", ctypes.c_uint32),
-    ("dimension", ctypes.c_uint32), ("metric", ctypes.c_char_p), ("model", ctypes.c_char_p),
+    ("dimension", ctypes.c_uint32), ("metric", ctypes.c_int), ("model", ctypes.c_char_p),
     ("memory_bytes", ctypes.c_uint64), ("expected_rows", ctypes.c_uint64),
     ("max_buffer_rows", ctypes.c_uint64), ("replace", ctypes.c_int),
 ])
@@ -194,7 +190,7 @@ VecInputOptions = _struct("pa_vec_input_options", [
 
 FinalizeOptions = _struct("pa_index_finalize_options", [
     ("memory_bytes", ctypes.c_uint64), ("tmp_dir", ctypes.c_char_p),
-    ("num_threads", ctypes.c_uint), ("progress", PROGRESS_FN),
+    ("num_threads", ctypes.c_uint32), ("progress", PROGRESS_FN),
     ("progress_ctx", ctypes.c_void_p), ("source", ctypes.c_char_p), ("replace", ctypes.c_int),
 ])
 
@@ -219,11 +215,7 @@ EncodeStats = _struct("pa_encode_stats", [
     ("write_seconds", ctypes.c_double),
 ])
 
-if SIZED:
-    IndexOpenOptions = _struct("pa_index_open_options", [("memory_bytes", ctypes.c_uint64)])
-else:  # 0.1 had its own uint32_t struct_size here
-    IndexOpenOptions = _struct("pa_index_open_options", [
-        ("struct_size", ctypes.c_uint32), ("memory_bytes", ctypes.c_uint64)], sized=False)
+IndexOpenOptions = _struct("pa_index_open_options", [("memory_bytes", ctypes.c_uint64)])
 
 IndexInfo = _struct("pa_index_info", [
     ("dimension", ctypes.c_uint32), ("num_partitions", ctypes.c_uint32),
@@ -235,7 +227,7 @@ IndexInfo = _struct("pa_index_info", [
 
 SearchOptions = _struct("pa_index_search_options", [
     ("k", ctypes.c_uint32), ("nprobes", ctypes.c_uint32), ("refine_factor", ctypes.c_uint32),
-    ("refine_input", ctypes.c_void_p), ("num_threads", ctypes.c_int),
+    ("refine_input", ctypes.c_void_p), ("num_threads", ctypes.c_uint32),
 ])
 
 SearchStats = _struct("pa_index_search_stats", [
@@ -244,7 +236,7 @@ SearchStats = _struct("pa_index_search_stats", [
 ])
 
 BuildOptions = _struct("pa_build_options", [
-    ("params", IvfpqParams), ("accelerator", ctypes.c_char_p),
+    ("params", ctypes.POINTER(IvfpqParams)), ("accelerator", ctypes.c_char_p),
     ("backend_path", ctypes.c_char_p), ("num_buckets", ctypes.c_uint32),
     ("memory_bytes", ctypes.c_uint64), ("batch_rows", ctypes.c_uint64),
     ("work_dir", ctypes.c_char_p), ("keep_work", ctypes.c_int), ("replace", ctypes.c_int),
@@ -253,8 +245,9 @@ BuildOptions = _struct("pa_build_options", [
 
 BuildStats = _struct("pa_build_stats", [
     ("num_partitions", ctypes.c_uint32), ("num_sub_vectors", ctypes.c_uint32),
-    ("train", IvfpqTrainStats), ("encode", EncodeStats), ("finalize", FinalizeStats),
-    ("train_seconds", ctypes.c_double), ("seconds", ctypes.c_double),
+    ("rows", ctypes.c_uint64), ("train_seconds", ctypes.c_double), ("seconds", ctypes.c_double),
+    ("train", ctypes.POINTER(IvfpqTrainStats)), ("encode", ctypes.POINTER(EncodeStats)),
+    ("finalize", ctypes.POINTER(FinalizeStats)),
 ])
 
 TableCommitOptions = _struct("pa_table_commit_options", [
@@ -272,13 +265,15 @@ TableCommitResult = _struct("pa_table_commit_result", [
 # Functions
 # ---------------------------------------------------------------------------------------------
 
+# Arrays are passed as addresses (c_void_p): numpy's data pointer, without a ctypes pointer
+# object per call.
 P = ctypes.POINTER
 vp = ctypes.c_void_p
 pp = P(ctypes.c_void_p)
 
-_fn("pa_ivfpq_train", c_status, pp, c_floatp, ctypes.c_uint64, ctypes.c_uint32,
+_fn("pa_ivfpq_train", c_status, pp, vp, ctypes.c_uint64, ctypes.c_uint32,
     P(IvfpqParams), P(IvfpqTrainStats))
-_fn("pa_ivfpq_assign_encode", c_status, vp, c_floatp, ctypes.c_uint64, c_u32p, c_u8p)
+_fn("pa_ivfpq_assign_encode", c_status, vp, vp, ctypes.c_uint64, vp, vp)
 _fn("pa_ivfpq_model_arrays", None, vp, P(BackendModel))
 _fn("pa_ivfpq_model_from_arrays", c_status, pp, P(BackendModel))
 _fn("pa_ivfpq_model_save_ex", c_status, vp, ctypes.c_char_p, ctypes.c_int)
@@ -286,12 +281,12 @@ _fn("pa_ivfpq_model_load", c_status, pp, ctypes.c_char_p)
 _fn("pa_ivfpq_model_free", None, vp)
 
 _fn("pa_artifact_writer_create", c_status, pp, ctypes.c_char_p, P(ArtifactParams))
-_fn("pa_artifact_writer_append", c_status, vp, c_u64p, ctypes.c_size_t, c_u32p,
-    ctypes.c_size_t, c_u8p, ctypes.c_size_t)
+_fn("pa_artifact_writer_append", c_status, vp, vp, ctypes.c_size_t, vp,
+    ctypes.c_size_t, vp, ctypes.c_size_t)
 _fn("pa_artifact_writer_finish", c_status, vp)
 _fn("pa_artifact_writer_abort", None, vp)
 _fn("pa_artifact_writer_free", None, vp)
-_fn("pa_artifact_writer_stats", None, vp, P(ArtifactWriteStats))
+_fn("pa_artifact_writer_stats", c_status, vp, P(ArtifactWriteStats))
 
 _fn("pa_vec_input_open", c_status, pp, ctypes.c_char_p, P(VecInputOptions))
 _fn("pa_vec_input_dim", ctypes.c_uint32, vp)
@@ -303,12 +298,12 @@ _fn("pa_index_finalize_artifact", c_status, ctypes.c_char_p, ctypes.c_char_p, ct
     P(FinalizeOptions), P(FinalizeStats))
 _fn("pa_index_open_ex", c_status, pp, ctypes.c_char_p, P(IndexOpenOptions))
 _fn("pa_index_free", None, vp)
-_fn("pa_index_get_info", None, vp, P(IndexInfo))
-_fn("pa_index_search", c_status, vp, c_floatp, ctypes.c_uint64, ctypes.c_uint32,
-    P(SearchOptions), c_u64p, c_floatp, P(SearchStats))
-_fn("pa_groundtruth", c_status, vp, c_floatp, ctypes.c_uint64, ctypes.c_uint32,
-    ctypes.c_uint32, ctypes.c_int, c_u64p, c_floatp)
-_fn("pa_recall_at_k", c_status, c_u64p, ctypes.c_uint32, c_u64p, ctypes.c_uint32,
+_fn("pa_index_get_info", c_status, vp, P(IndexInfo))
+_fn("pa_index_search", c_status, vp, vp, ctypes.c_uint64, ctypes.c_uint32,
+    P(SearchOptions), vp, vp, P(SearchStats))
+_fn("pa_groundtruth", c_status, vp, vp, ctypes.c_uint64, ctypes.c_uint32,
+    ctypes.c_uint32, ctypes.c_int, vp, vp)
+_fn("pa_recall_at_k", c_status, vp, ctypes.c_uint32, vp, ctypes.c_uint32,
     ctypes.c_uint64, ctypes.c_uint32, P(ctypes.c_double))
 _fn("pa_build", c_status, vp, ctypes.c_char_p, P(BuildOptions), P(BuildStats))
 _fn("pa_table_commit_index", c_status, ctypes.c_char_p, ctypes.c_char_p,
@@ -332,6 +327,8 @@ def struct_dict(s):
         if name == "struct_size" or name.startswith("progress"):
             continue
         v = getattr(s, name)
+        if isinstance(v, ctypes._Pointer):
+            v = v.contents if v else None
         if isinstance(v, ctypes.Structure):
             v = struct_dict(v)
         elif isinstance(v, bytes):

@@ -89,11 +89,11 @@ def test_from_arrays_roundtrip_and_save_load(model, tmp_path):
 def test_from_arrays_shape_checks(model):
     c, b = model.centroids, model.codebook
     with pytest.raises(ValueError, match="does not fit dimension 16"):
-        partifact.Model.from_arrays(c, b[:, :, :2].copy())
+        partifact.Model.from_arrays(c, b[:, :, :2].copy(), "l2")
     with pytest.raises(ValueError, match="2\\^bits"):
-        partifact.Model.from_arrays(c, b[:, :100].copy())
+        partifact.Model.from_arrays(c, b[:, :100].copy(), "l2")
     with pytest.raises(ValueError, match="3-dimensional"):
-        partifact.Model.from_arrays(c, b.reshape(4, -1))
+        partifact.Model.from_arrays(c, b.reshape(4, -1), "l2")
     with pytest.raises(ValueError, match="metric"):
         partifact.Model.from_arrays(c, b, "hamming")
     with pytest.raises(TypeError, match="metric must be a str"):
@@ -109,8 +109,6 @@ def test_from_arrays_shape_checks(model):
     (lambda x: x[0], ValueError, "x must be 2-dimensional, got shape \\(16,\\)"),
     (lambda x: x[:, ::2], ValueError, "x must be C-contiguous"),
     (lambda x: np.asfortranarray(x), ValueError, "x must be C-contiguous"),
-    (lambda x: np.where(np.arange(len(x))[:, None] == 5, np.float32("nan"), x),
-     ValueError, "NaN or Inf at \\(5, 0\\)"),
 ])
 def test_bad_arrays_encode_and_train(data, model, bad, exc, msg):
     x = bad(data[:50].copy())
@@ -118,6 +116,25 @@ def test_bad_arrays_encode_and_train(data, model, bad, exc, msg):
         model.encode(x)
     with pytest.raises(exc, match=msg):
         partifact.Model.train(x, 4, 4)
+
+
+def test_nan_rows_refused_naming_them(data, model, index, base_npy, tmp_path):
+    x = data[:300].copy()
+    x[5, 3] = np.nan
+    # encode and train: the library's own check (no second pass or copy in Python)
+    with pytest.raises(partifact.InvalidError, match="row 5 has NaN at dimension 3"):
+        model.encode(x)
+    with pytest.raises(partifact.InvalidError, match="row 5 has NaN at dimension 3"):
+        partifact.Model.train(x, 4, 4)
+    # queries and model arrays: checked by the package
+    with pytest.raises(ValueError, match="queries holds a NaN or Inf at \\(5, 3\\)"):
+        index.search(x)
+    with pytest.raises(ValueError, match="queries holds a NaN or Inf at \\(5, 3\\)"):
+        partifact.groundtruth(base_npy, x)
+    c = model.centroids
+    c[2, 1] = np.inf
+    with pytest.raises(ValueError, match="centroids holds a NaN or Inf at \\(2, 1\\)"):
+        partifact.Model.from_arrays(c, model.codebook, "l2")
 
 
 def test_dimension_mismatch(model, index):
@@ -276,7 +293,7 @@ def test_artifact_writer_refuses_bad_batches(model, data, tmp_path):
 
 
 def test_artifact_writer_needs_model_file(data, model, tmp_path):
-    m = partifact.Model.from_arrays(model.centroids, model.codebook)
+    m = partifact.Model.from_arrays(model.centroids, model.codebook, "l2")
     with pytest.raises(ValueError, match="save it first"):
         partifact.ArtifactWriter(tmp_path / "a", m)
     w = partifact.ArtifactWriter(tmp_path / "a", model.path)  # a path works too
@@ -325,6 +342,9 @@ def test_build_with_progress(base_npy, data, tmp_path):
         partifact.build(base_npy, tmp_path / "i")
     with pytest.raises(partifact.IoError):
         partifact.build(tmp_path / "missing.npy", tmp_path / "j")
+    with pytest.raises(partifact.Error, match="libpartifact-backend-nosuch.so"):
+        partifact.build(base_npy, tmp_path / "j", accelerator="nosuch", backend_path=tmp_path)
+    assert not (tmp_path / "j").exists()
 
 
 def _make_table(path, x):
@@ -462,3 +482,28 @@ def test_groundtruth_and_recall(index, data, base_npy):
         partifact.recall(found.astype(np.int64), ids)
     gi, _ = partifact.groundtruth(base_npy, q, k=5, metric="dot")
     assert gi.shape == (30, 5)
+
+
+def test_older_struct_gets_the_library_defaults(index, data):
+    """A package built when pa_index_search_options lacked its last field (num_threads) still
+    works: the library reads struct_size bytes and defaults the rest."""
+    fields = [f for f in _lib.SearchOptions._fields_ if f[0] != "struct_size"][:-1]
+    Old = _lib._struct("old_search_options", fields)
+    assert ctypes.sizeof(Old) < ctypes.sizeof(_lib.SearchOptions)
+    o = _lib.options(Old, "pa_index_search_options_init")
+    assert o.struct_size == ctypes.sizeof(Old) and o.k > 0  # init filled what fits
+    o.k, o.nprobes = 5, 4
+    q = data[:10]
+    ids = np.empty((10, 5), np.uint64)
+    d = np.empty((10, 5), np.float32)
+    f = _lib.lib["pa_index_search"]  # a fresh function object, untyped: any struct pointer
+    f.restype = ctypes.c_int
+    st = f(index._h, partifact._ptr(q, ctypes.c_float), ctypes.c_uint64(10), ctypes.c_uint32(16),
+           ctypes.byref(o), partifact._ptr(ids, ctypes.c_uint64), partifact._ptr(d, ctypes.c_float),
+           None)
+    assert st == 0, _lib.last_error()
+    want = index.search(q, k=5, nprobes=4)
+    assert np.array_equal(ids, want[0]) and np.array_equal(d, want[1])
+    # a struct_size never set is refused, naming the struct
+    with pytest.raises(partifact.InvalidError, match="pa_index_search_options"):
+        partifact._check(_lib.lib.pa_index_search_options_init(ctypes.byref(o), 0))
