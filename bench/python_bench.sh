@@ -24,7 +24,8 @@ overhead)
   # one thread for both sides: batch 1 is then free of OpenMP's hand-offs, whose waits on a
   # shared machine would swamp the overhead measured
   export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-  { $PA --version --verbose | sed -n '2p;4,5p'
+  { echo "load average before: $(cut -d" " -f1-3 /proc/loadavg)"
+    $PA --version --verbose | sed -n '2p;4,5p'
     echo "threads: 1 (OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1)"
     echo "index: 100000 x 128, 256 partitions, 16 sub-vectors; 1000 queries, k 10, nprobes 16"
     for i in 1 2 3; do

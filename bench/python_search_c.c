@@ -46,7 +46,9 @@ int main(int argc, char **argv)
     lat = malloc(sizeof(double) * nq);
     if (!ids || !dists || !lat)
         goto done;
-    pa_index_search_options so = {.k = k, .nprobes = nprobes};
+    pa_index_search_options so = PA_INDEX_SEARCH_OPTIONS_INIT;
+    so.k = k;
+    so.nprobes = nprobes;
     for (int r = 0; r < runs; r++) {
         for (uint64_t i = 0; i < nq; i++) {
             double t0 = now_us();
