@@ -1,5 +1,8 @@
 """Loading libpartifact and declaring its C API for ctypes (internal).
 
+The structs below mirror include/partifact.h (and pa_backend_model, partifact_backend.h);
+tests/test_structs.py compiles a C program that checks every field's offset and size.
+
 Everything that mirrors include/partifact.h lives in this file: the structs, the prototypes and
 the status codes. The public module (partifact/__init__.py) never names a C type itself.
 
