@@ -4,7 +4,7 @@ The structs below mirror include/partifact.h (and pa_backend_model, partifact_ba
 tests/test_structs.py compiles a C program that checks every field's offset and size.
 
 Everything that mirrors include/partifact.h lives in this file: the structs, the prototypes and
-the status codes. The public module (partifact/__init__.py) never names a C type itself.
+the status codes. The public module (partifact/__init__.py) declares no struct or prototype.
 
 Options and stats structs are bound through their size: every struct starts with
 ``size_t struct_size``, options are filled by the library's ``pa_x_options_init(o, size)``
