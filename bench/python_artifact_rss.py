@@ -2,8 +2,8 @@
 RSS against the budget + one batch + the interpreter. Rows are synthetic (random part ids and
 codes, as a backend would hand them over); the model is a small trained one.
 Usage: python3 python_artifact_rss.py MODEL OUT ROWS BATCH MEMORY_BYTES [--baseline]
---baseline does everything but the writer (interpreter, numpy, the library, the model, one
-batch generated): the RSS the budget is added to."""
+--baseline does everything but the writer and the batches (interpreter, numpy, the library,
+the model): the RSS the budget and one batch are added to."""
 import resource
 import sys
 import time
@@ -21,14 +21,13 @@ t0 = time.perf_counter()
 w = None if baseline else partifact.ArtifactWriter(out, model, memory=memory,
                                                      expected_rows=rows)
 done = 0
-while done < rows:
+while w is not None and done < rows:
     n = min(batch, rows - done)
     ids = np.arange(done, done + n, dtype=np.uint64)
     part_ids = rng.integers(0, model.partitions, n, dtype=np.uint32)
     codes = rng.integers(0, 256, (n, model.code_bytes), dtype=np.uint8)
-    if w is None:
-        break
     w.append(ids, part_ids, codes)
+    del ids, part_ids, codes  # one batch alive at a time, as a backend's loop would hold
     done += n
 stats = w.stats if w else {}
 if w:
