@@ -289,7 +289,7 @@ class Model:
 
     def __del__(self):
         h, self._h = getattr(self, "_h", None), None
-        if h:
+        if h and _lib is not None and _lib.lib is not None:  # (at interpreter exit: gone)
             _lib.lib.pa_ivfpq_model_free(h)
 
     def __repr__(self):
@@ -467,7 +467,7 @@ class ArtifactWriter:
 
     def __del__(self):
         h, self._h = getattr(self, "_h", None), None
-        if h:
+        if h and _lib is not None and _lib.lib is not None:  # (at interpreter exit: gone)
             _lib.lib.pa_artifact_writer_free(h)  # aborts an unfinished writer
 
     def _handle(self):
@@ -684,7 +684,7 @@ class Index:
 
     def __del__(self):
         h, self._h = getattr(self, "_h", None), None
-        if h:
+        if h and _lib is not None and _lib.lib is not None:  # (at interpreter exit: gone)
             _lib.lib.pa_index_free(h)
 
     def _acquire(self):
