@@ -580,14 +580,15 @@ static void test_reader_checks(void)
     CHECK(pa_range_checksum(ids, parts, codes, 3, 2) == XXH3_64bits(h, sizeof h));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("artifact"))
         return 1;
-    test_round_trips();
-    test_writer_bad_input();
-    test_abort();
-    test_reader_bad_input();
-    test_reader_checks();
+    RUN(test_round_trips());
+    RUN(test_writer_bad_input());
+    RUN(test_abort());
+    RUN(test_reader_bad_input());
+    RUN(test_reader_checks());
     TEST_DONE();
 }

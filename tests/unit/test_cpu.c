@@ -148,10 +148,11 @@ static void test_live(void)
     CHECK_ERR(pa_blas_sgemm_gflops(5000, &gflops), PA_ERR_INVALID, "n 5000 is outside");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    test_core_for();
-    test_core_is_weak();
-    test_live();
+    TEST_ARGS(argc, argv);
+    RUN(test_core_for());
+    RUN(test_core_is_weak());
+    RUN(test_live());
     TEST_DONE();
 }

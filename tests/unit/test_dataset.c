@@ -203,12 +203,13 @@ static void test_bad_datasets(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("dataset"))
         return 1;
-    test_round_trip();
-    test_writer_errors();
-    test_bad_datasets();
+    RUN(test_round_trip());
+    RUN(test_writer_errors());
+    RUN(test_bad_datasets());
     TEST_DONE();
 }

@@ -11,8 +11,9 @@
 enum { N = 1000, DIM = 8 };
 static float data[N * DIM];
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("test_extreme"))
         return 1;
     uint64_t s = 12345;

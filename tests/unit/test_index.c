@@ -704,8 +704,9 @@ static void test_other_metrics(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("index"))
         return 1;
     double t0 = pa_now_seconds();
@@ -723,14 +724,14 @@ int main(void)
     CHECK_OK(pa_ivfpq_model_save(o, tpath("model_other.lance")));
     pa_ivfpq_model_free(o);
     fprintf(stderr, "setup: %.2f s\n", pa_now_seconds() - t0);
-    test_finalize_paths_agree();
-    test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2);
-    test_recall();
-    test_memory_budget();
-    test_dataset_refine();
-    test_npy_ids();
-    test_errors();
-    test_other_metrics();
+    RUN(test_finalize_paths_agree());
+    RUN(test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2));
+    RUN(test_recall());
+    RUN(test_memory_budget());
+    RUN(test_dataset_refine());
+    RUN(test_npy_ids());
+    RUN(test_errors());
+    RUN(test_other_metrics());
     pa_ivfpq_model_free(m);
     free(data), free(queries);
     fprintf(stderr, "total: %.2f s\n", pa_now_seconds() - t0);

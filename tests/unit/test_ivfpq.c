@@ -398,16 +398,17 @@ static void test_bad_input(void)
     free(x);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("ivfpq"))
         return 1;
-    test_kmeans_recovers_clusters();
-    test_kernels_agree();
-    test_assign_encode_brute_force();
-    test_pq_beats_random();
-    test_determinism_and_save_load();
-    test_metrics();
-    test_bad_input();
+    RUN(test_kmeans_recovers_clusters());
+    RUN(test_kernels_agree());
+    RUN(test_assign_encode_brute_force());
+    RUN(test_pq_beats_random());
+    RUN(test_determinism_and_save_load());
+    RUN(test_metrics());
+    RUN(test_bad_input());
     TEST_DONE();
 }

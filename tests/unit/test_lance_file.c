@@ -777,17 +777,18 @@ static void test_bad_files(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("lance_file"))
         return 1;
-    test_fastlanes();
-    test_round_trip();
-    test_empty_file();
-    test_write_pages_and_checksum();
-    test_bitpack_pages();
-    test_writer_errors();
-    test_crafted_pages();
-    test_bad_files();
+    RUN(test_fastlanes());
+    RUN(test_round_trip());
+    RUN(test_empty_file());
+    RUN(test_write_pages_and_checksum());
+    RUN(test_bitpack_pages());
+    RUN(test_writer_errors());
+    RUN(test_crafted_pages());
+    RUN(test_bad_files());
     TEST_DONE();
 }

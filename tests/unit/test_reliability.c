@@ -399,19 +399,20 @@ static void test_out_dir(void)
     CHECK(same_bytes(f, "new") && access(work, F_OK) != 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("reliability"))
         return 1;
-    test_manifest_stream();
-    test_manifest_many_ranges();
-    test_stale_buckets();
-    test_one_writer_per_dir();
-    test_range_table_budget();
-    test_npy_cut_header();
-    test_lance_rle_read();
-    test_remove_orphans();
-    test_out_file();
-    test_out_dir();
+    RUN(test_manifest_stream());
+    RUN(test_manifest_many_ranges());
+    RUN(test_stale_buckets());
+    RUN(test_one_writer_per_dir());
+    RUN(test_range_table_budget());
+    RUN(test_npy_cut_header());
+    RUN(test_lance_rle_read());
+    RUN(test_remove_orphans());
+    RUN(test_out_file());
+    RUN(test_out_dir());
     TEST_DONE();
 }

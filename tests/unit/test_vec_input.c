@@ -379,15 +379,16 @@ static void test_untrusted_inputs(void)
     free(all);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("vec_input"))
         return 1;
     for (int i = 0; i < N * D; i++)
         mat[i] = (float)((i * 37 + i / D * 11) % 256);
-    test_formats_agree();
-    test_bad_inputs();
-    test_npy_headers();
-    test_untrusted_inputs();
+    RUN(test_formats_agree());
+    RUN(test_bad_inputs());
+    RUN(test_npy_headers());
+    RUN(test_untrusted_inputs());
     TEST_DONE();
 }

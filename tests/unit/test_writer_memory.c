@@ -54,8 +54,9 @@ static long child_peak_kb(const char *path, uint64_t rows, int *ok)
     return ru.ru_maxrss;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     const char *base = getenv("PA_TEST_TMP");
     char path[600];
     snprintf(path, sizeof path, "%s/writer_memory.lance", base ? base : "/tmp");
