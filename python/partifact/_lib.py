@@ -74,7 +74,24 @@ def _load():
         + " to the library file.")
 
 
+def _file_of(handle, name):
+    """The file the loader mapped for handle (dladdr of its pa_version), else name."""
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                    ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+    try:
+        dladdr = ctypes.CDLL(None).dladdr
+        info = DlInfo()
+        addr = ctypes.cast(handle.pa_version, ctypes.c_void_p)
+        if dladdr(addr, ctypes.byref(info)) and info.dli_fname:
+            return os.fsdecode(info.dli_fname)
+    except (AttributeError, OSError):
+        pass
+    return name
+
+
 lib, LIBRARY_PATH = _load()
+LIBRARY_PATH = _file_of(lib, LIBRARY_PATH)
 
 # ---------------------------------------------------------------------------------------------
 # Status codes (pa_status)

@@ -507,3 +507,15 @@ def test_older_struct_gets_the_library_defaults(index, data):
     # a struct_size never set is refused, naming the struct
     with pytest.raises(partifact.InvalidError, match="pa_index_search_options"):
         partifact._check(_lib.lib.pa_index_search_options_init(ctypes.byref(o), 0))
+
+
+def test_library_found_by_the_loader_reports_its_file(tmp_path):
+    """Loaded by soname (an installed copy on the loader's path), library_path() is the file."""
+    libdir = os.path.dirname(partifact.library_path())
+    env = {k: v for k, v in os.environ.items() if k != _lib.LIBRARY_ENV}
+    env.update(LD_LIBRARY_PATH=libdir,
+               PYTHONPATH=os.path.dirname(os.path.dirname(partifact.__file__)))
+    p = subprocess.run([sys.executable, "-c", "import partifact; print(partifact.library_path())"],
+                       env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == os.path.join(libdir, "libpartifact.so.0")
