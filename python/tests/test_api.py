@@ -522,3 +522,13 @@ def test_library_found_by_the_loader_reports_its_file(tmp_path):
                        env=env, cwd=tmp_path, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == os.path.join(libdir, "libpartifact.so.0")
+
+
+def test_index_close_refused_while_searched(index):
+    other = partifact.Index.open(index.path)
+    other._acquire()  # as a search in another thread holds it
+    with pytest.raises(partifact.StateError, match="being searched"):
+        other.close()
+    other._release()
+    other.close()
+    other.close()  # twice is fine
