@@ -61,8 +61,8 @@ int main(int argc, char **argv)
         if (pa_index_search(idx, q, nq, dim, &so, ids, dists, NULL) != PA_OK)
             goto fail;
         double batch = (now_us() - t0) / 1e3;
-        printf("run %d batch1_p50_us %.1f batch1_p99_us %.1f batch%llu_ms %.2f\n", r,
-               lat[nq / 2], lat[(nq * 99) / 100], (unsigned long long)nq, batch);
+        printf("run %d batch1_p50_us %.1f batch1_p99_us %.1f batch%llu_ms %.2f\n", r, lat[nq / 2],
+               lat[(nq * 99) / 100], (unsigned long long)nq, batch);
     }
     rc = 0;
     goto done;
