@@ -503,8 +503,9 @@ typedef struct pa_backend pa_backend;
 
 /* Loads backend name: "cpu" is built in; anything else is libpartifact-backend-NAME.so, looked
  * for in search_path (directories separated by ':', may be NULL), then $PARTIFACT_BACKEND_PATH,
- * then the library's install directory (lib/partifact). options (NULL or "": none) is
- * KEY=VALUE[,KEY=VALUE...], passed to the backend, which refuses a key it does not know. */
+ * then the plugin directory of the library's install prefix (<libdir>/partifact, e.g.
+ * /usr/local/lib/partifact). options (NULL or "": none) is KEY=VALUE[,KEY=VALUE...], passed to
+ * the backend, which refuses a key it does not know. */
 PA_API pa_status pa_backend_open(pa_backend **out, const char *name, const char *search_path,
                                  const char *options);
 PA_API const char *pa_backend_name(const pa_backend *b);
