@@ -53,6 +53,15 @@ typedef enum pa_status {
  * valid until the next failing partifact call on the same thread. */
 PA_API const char *pa_last_error(void);
 
+/* The option field(s) the last failure on the calling thread concerns, as the message names
+ * them ("memory_bytes", or several separated by commas: "batch_rows,memory_bytes"), so that a
+ * front end can say which of its own settings to change; NULL when the failure names none. */
+PA_API const char *pa_last_error_field(void);
+
+/* The errno of the system call behind the last PA_ERR_IO failure on the calling thread, where
+ * the library records it (opening an input: ENOENT when the path names nothing), else 0. */
+PA_API int pa_last_error_errno(void);
+
 /* A short stable name for a status ("ok", "invalid", "io", "format", ...). */
 PA_API const char *pa_status_name(pa_status status);
 

@@ -1,7 +1,6 @@
-/* partifact inspect / verify / artifact-gen: look at, check, and synthesise partition artifacts. */
+/* partifact inspect / verify: look at and check partition artifacts. */
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,41 +14,39 @@ static int cmp_u64(const void *a, const void *b)
 /* partifact inspect ARTIFACT [--ranges] [--json]: sizes, skew, ranges per partition. */
 int pa_cmd_inspect(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"ranges", no_argument, 0, 'r'},
-                                         {"read", no_argument, 0, 'R'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     bool json = false, ranges = false, read_all = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "jrRh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = true; break;
-        case 'r': ranges = true; break;
-        case 'R': read_all = true; break;
-        case 'h':
-            printf("usage: partifact inspect ARTIFACT [--ranges] [--read] [--json]\n"
-                   "Prints an artifact's parameters, rows, partition size skew, ranges per\n"
-                   "partition and files; --ranges lists every partition's (offset, rows) ranges;\n"
-                   "--read reads every partition back (as a finalizer does, with read-ahead) and\n"
-                   "reports the bytes read against the artifact's size.\n");
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (optind != argc - 1)
-        return pa_cli_error("inspect", "expected one artifact directory (see --help)");
-    pa_artifact *a;
-    pa_status st = pa_artifact_open(&a, argv[optind]);
+    pa_cli_opt opts[] = {
+        {.name = "ranges", .kind = PA_CLI_BOOL, .dest = &ranges,
+         .help = "list every partition's (offset, rows) ranges"},
+        {.name = "read", .kind = PA_CLI_BOOL, .dest = &read_all,
+         .help = "read every partition back and report the bytes read"},
+        PA_CLI_OPT_JSON(&json),
+    };
+    pa_cli_spec spec = {
+        .name = "inspect", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .pos_what = "artifact directory",
+        .synopsis = "inspect ARTIFACT [--ranges] [--read] [--json]\n",
+        .about = "Prints an artifact's parameters, rows, partition size skew, ranges per\n"
+                 "partition and files; --ranges lists every partition's (offset, rows) ranges;\n"
+                 "--read reads every partition back (as a finalizer does, with read-ahead) and\n"
+                 "reports the bytes read against the artifact's size.\n"};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
+    rc = 0;
+    const char *path = spec.pos;
+    pa_artifact *a = NULL;
+    pa_artifact_scan *s = NULL;
+    uint64_t *rows = NULL;
+    pa_status st = pa_artifact_open(&a, path);
     if (st != PA_OK)
-        return pa_cli_fail("inspect", st);
+        goto done;
     pa_artifact_info in;
     pa_artifact_get_info(a, &in);
-    uint64_t *rows = malloc((size_t)in.num_partitions * 8);
     uint64_t max_ranges = 0, empty = 0;
-    if (!rows) {
-        pa_artifact_free(a);
-        return pa_cli_error("inspect", "out of memory");
+    if (!(rows = malloc((size_t)in.num_partitions * 8))) {
+        rc = pa_cli_errorf(PA_CLI_EXIT_RUNTIME, "inspect", "out of memory");
+        goto done;
     }
     for (uint32_t p = 0; p < in.num_partitions; p++) {
         uint32_t nr;
@@ -63,16 +60,15 @@ int pa_cmd_inspect(int argc, char **argv)
     uint64_t read_rows = 0;
     if (read_all) {
         double t0 = pa_cli_now();
-        pa_artifact_scan *s = NULL;
         st = pa_artifact_scan_create(&s, a, 64u << 20, 2);
-        int done = 0;
-        while (st == PA_OK && !done) {
+        int end = 0;
+        while (st == PA_OK && !end) {
             uint32_t p;
             const uint64_t *ids;
             const uint8_t *codes;
             uint64_t n;
-            st = pa_artifact_scan_next(s, &p, &ids, &codes, &n, &done);
-            if (st == PA_OK && !done) {
+            st = pa_artifact_scan_next(s, &p, &ids, &codes, &n, &end);
+            if (st == PA_OK && !end) {
                 read_rows += n;
                 pa_cli_progress("inspect: partitions read", p + 1, in.num_partitions);
             }
@@ -80,22 +76,18 @@ int pa_cmd_inspect(int argc, char **argv)
         pa_cli_progress_end();
         /* stops the reader threads, which use the artifact, also after a failed read */
         pa_artifact_scan_free(s);
-        if (st != PA_OK) {
-            free(rows);
-            int rc = pa_cli_fail("inspect", st);
-            pa_artifact_free(a);
-            return rc;
-        }
+        s = NULL;
+        if (st != PA_OK)
+            goto done;
         read_secs = pa_cli_now() - t0;
     }
     uint64_t bytes_read = pa_artifact_bytes_read(a);
     double mean = (double)in.total_rows / in.num_partitions;
     uint64_t pmin = rows[0], pmax = rows[in.num_partitions - 1],
              pmed = rows[in.num_partitions / 2];
-    free(rows);
     if (json) {
         printf("{\"path\":");
-        pa_cli_json_string(stdout, argv[optind]);
+        pa_cli_json_string(stdout, path);
         printf(",\"rows\":%" PRIu64 ",\"partitions\":%u,\"buckets\":%u,\"code_bytes\":%u,"
                "\"num_bits\":%u,\"dimension\":%u,\"metric\":\"%s\",\"bytes\":%" PRIu64
                ",\"ranges\":%" PRIu64 ",\"empty_partitions\":%" PRIu64
@@ -106,11 +98,12 @@ int pa_cmd_inspect(int argc, char **argv)
                mean, mean > 0 ? (double)pmax / mean : 0.0, max_ranges);
         printf(",\"files\":[");
         for (uint32_t f = 0; f < in.num_files; f++) {
-            const char *path;
+            const char *fpath;
             uint64_t fr, fb;
-            pa_artifact_file(a, f, &path, &fr, &fb);
-            printf("%s{\"path\":\"%s\",\"rows\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", f ? "," : "",
-                   path, fr, fb);
+            pa_artifact_file(a, f, &fpath, &fr, &fb);
+            printf("%s{\"path\":", f ? "," : "");
+            pa_cli_json_string(stdout, fpath);
+            printf(",\"rows\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", fr, fb);
         }
         printf("]");
         if (read_all)
@@ -137,7 +130,7 @@ int pa_cmd_inspect(int argc, char **argv)
         }
         printf("}\n");
     } else {
-        printf("%s: partition artifact\n", argv[optind]);
+        printf("%s: partition artifact\n", path);
         printf("  rows %" PRIu64 ", %u partitions in %u bucket files, %" PRIu64 " bytes\n",
                in.total_rows, in.num_partitions, in.num_buckets, in.total_bytes);
         printf("  codes: %u bytes (%u-bit), dimension %u, metric %s%s%s\n", in.code_bytes,
@@ -166,43 +159,40 @@ int pa_cmd_inspect(int argc, char **argv)
             printf("\n");
         }
     }
+done:
+    if (st != PA_OK)
+        rc = pa_cli_fail("inspect", st);
+    pa_artifact_scan_free(s); /* before the artifact its threads read */
+    free(rows);
     pa_artifact_free(a);
-    return 0;
+    return rc;
 }
 
 /* partifact verify ARTIFACT [--json]: checksums, coverage, part ids, totals. */
 int pa_cmd_verify(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     bool json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact verify ARTIFACT [--json]\n"
-                   "Checks every bucket file's XXH64, that every row lies in exactly one range,\n"
-                   "that ranges lie inside their files without overlapping, that every row of a\n"
-                   "range carries the range's part_id, and the totals. Exit 0 if all hold, 2 if\n"
-                   "not (or if the artifact is incomplete).\n");
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (optind != argc - 1)
-        return pa_cli_error("verify", "expected one artifact directory (see --help)");
-    double t0 = pa_cli_now();
-    pa_artifact *a;
-    pa_status st = pa_artifact_open(&a, argv[optind]);
-    if (st != PA_OK)
-        return pa_cli_fail("verify", st);
-    pa_artifact_verify_report rep;
-    st = pa_artifact_verify(a, &rep);
-    if (st != PA_OK) {
-        int rc = pa_cli_fail("verify", st);
-        pa_artifact_free(a);
+    pa_cli_opt opts[] = {PA_CLI_OPT_JSON(&json)};
+    pa_cli_spec spec = {
+        .name = "verify", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .pos_what = "artifact directory", .synopsis = "verify ARTIFACT [--json]\n",
+        .about = "Checks every bucket file's XXH64, that every row lies in exactly one range,\n"
+                 "that ranges lie inside their files without overlapping, that every row of a\n"
+                 "range carries the range's part_id, and the totals. Exit 0 if all hold, 2 if\n"
+                 "not (or if the artifact is incomplete).\n"};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
         return rc;
+    rc = 0;
+    double t0 = pa_cli_now();
+    pa_artifact *a = NULL;
+    pa_artifact_verify_report rep;
+    pa_status st = pa_artifact_open(&a, spec.pos);
+    if (st == PA_OK)
+        st = pa_artifact_verify(a, &rep);
+    if (st != PA_OK) {
+        rc = pa_cli_fail("verify", st);
+        goto done;
     }
     pa_artifact_info in;
     pa_artifact_get_info(a, &in);
@@ -215,137 +205,9 @@ int pa_cmd_verify(int argc, char **argv)
     else
         printf("%s: OK: %" PRIu64 " rows in %u partitions, %" PRIu64 " ranges, %" PRIu64
                " files (%" PRIu64 " bytes hashed) in %.2f s\n",
-               argv[optind], rep.rows_checked, in.num_partitions, rep.ranges_checked,
+               spec.pos, rep.rows_checked, in.num_partitions, rep.ranges_checked,
                rep.files_checked, rep.bytes_hashed, secs);
+done:
     pa_artifact_free(a);
-    return 0;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* partifact artifact-gen: streams synthetic (row_id, part_id, code) rows into an artifact. */
-int pa_cmd_artifact_gen(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},        {"rows", required_argument, 0, 'n'},
-        {"partitions", required_argument, 0, 'p'}, {"sub-vectors", required_argument, 0, 'm'},
-        {"buckets", required_argument, 0, 'b'},    {"memory", required_argument, 0, 'M'},
-        {"skewed", no_argument, 0, 's'},           {"seed", required_argument, 0, 'S'},
-        {"model", required_argument, 0, 'L'},      {"buffer-rows", required_argument, 0, 'B'},
-        {"json", no_argument, 0, 'j'},             {"help", no_argument, 0, 'h'},
-        {"force", no_argument, 0, 'F'},            {0, 0, 0, 0}};
-    const char *out = NULL, *model = NULL;
-    uint64_t rows = 1000000, parts = 256, m = 16, buckets = 0, memory = 256u << 20, seed = 1,
-             buffer_rows = 0;
-    bool skewed = false, json = false, force = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "o:n:p:m:b:M:sS:L:B:jhF", opts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'n': ok = pa_cli_parse_count(optarg, &rows); break;
-        case 'p': ok = pa_cli_parse_count(optarg, &parts) && parts > 0 && parts <= (1u << 30); break;
-        case 'm': ok = pa_cli_parse_count(optarg, &m) && m > 0 && m <= 4096; break;
-        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
-        case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
-        case 's': skewed = true; break;
-        case 'S': ok = pa_cli_parse_count(optarg, &seed); break;
-        case 'L': model = optarg; break;
-        case 'B': ok = pa_cli_parse_count(optarg, &buffer_rows) && buffer_rows > 0; break;
-        case 'F': force = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact artifact-gen --out ARTIFACT [--rows N] [--partitions P]\n"
-                   "         [--sub-vectors M] [--buckets B] [--memory 256MiB] [--skewed]\n"
-                   "         [--seed S] [--model MODEL.lance] [--buffer-rows N] [--force]\n"
-                   "         [--json]\n"
-                   "Streams synthetic rows (row_id = ordinal, random part_id, random M-byte code)\n"
-                   "into an artifact: a producer for tests and benchmarks of the writer. The\n"
-                   "artifact is written in a new directory beside ARTIFACT and renamed into\n"
-                   "place when complete.\n"
-                   "--model records MODEL (its XXH64) as the model the codes were made with, so\n"
-                   "that finalize accepts the artifact with it. --buffer-rows caps the writer's\n"
-                   "bucket buffers (at least 256 rows), for artifacts of many small ranges.\n"
-                   PA_CLI_FORCE_HELP);
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-        if (!ok)
-            return pa_cli_error("artifact-gen", "\"%s\" is not a valid value for --%s (see --help)",
-                                optarg, pa_cli_opt_name(opts, c));
-    }
-    if (!out)
-        return pa_cli_error("artifact-gen", "--out is required (see --help)");
-    pa_artifact_params prm = {.num_partitions = (uint32_t)parts,
-                              .num_buckets = (uint32_t)buckets,
-                              .code_bytes = (uint32_t)m,
-                              .dimension = (uint32_t)(m * 8),
-                              .metric = "l2",
-                              .model = model,
-                              .max_buffer_rows = buffer_rows,
-                              .memory_bytes = memory,
-                              .expected_rows = rows,
-                              .replace = force};
-    double t0 = pa_cli_now();
-    pa_artifact_writer *w;
-    pa_status st = pa_artifact_writer_create(&w, out, &prm);
-    if (st != PA_OK)
-        return pa_cli_fail("artifact-gen", st);
-    const size_t batch = 65536;
-    uint64_t *ids = malloc(batch * 8);
-    uint32_t *pid = malloc(batch * 4);
-    uint8_t *codes = malloc(batch * m);
-    if (!ids || !pid || !codes) {
-        pa_artifact_writer_free(w);
-        free(ids), free(pid), free(codes);
-        return pa_cli_error("artifact-gen", "out of memory");
-    }
-    uint64_t s = seed;
-    for (uint64_t done = 0; done < rows && st == PA_OK;) {
-        size_t n = (size_t)PA_CLI_MIN(batch, rows - done);
-        for (size_t i = 0; i < n; i++) {
-            uint64_t r = splitmix(&s);
-            ids[i] = done + i;
-            /* skewed: a quarter of the rows in partition 0, the rest uniform */
-            pid[i] = skewed && (r & 3) == 0 ? 0 : (uint32_t)((r >> 2) % parts);
-        }
-        for (size_t i = 0; i < n * m; i += 8) {
-            uint64_t r = splitmix(&s);
-            memcpy(codes + i, &r, PA_CLI_MIN(8, n * m - i));
-        }
-        st = pa_artifact_writer_append(w, ids, n, pid, n, codes, n * m);
-        done += n;
-        pa_cli_progress("artifact-gen: rows", done, rows);
-    }
-    pa_cli_progress_end();
-    free(ids), free(pid), free(codes);
-    if (st == PA_OK)
-        st = pa_artifact_writer_finish(w);
-    if (st != PA_OK) {
-        int rc = pa_cli_fail("artifact-gen", st);
-        pa_artifact_writer_free(w);
-        return rc;
-    }
-    pa_artifact_write_stats ws;
-    pa_artifact_writer_stats(w, &ws);
-    pa_artifact_writer_free(w);
-    double secs = pa_cli_now() - t0;
-    if (json)
-        printf("{\"path\":\"%s\",\"rows\":%" PRIu64 ",\"partitions\":%" PRIu64
-               ",\"bytes\":%" PRIu64 ",\"flushes\":%" PRIu64 ",\"ranges\":%" PRIu64
-               ",\"buffer_bytes\":%" PRIu64 ",\"seconds\":%.3f,\"mb_per_s\":%.1f}\n",
-               out, ws.rows, parts, ws.bytes_written, ws.flushes, ws.ranges, ws.buffer_bytes, secs,
-               (double)ws.bytes_written / 1e6 / secs);
-    else
-        printf("wrote %s: %" PRIu64 " rows, %" PRIu64 " bytes, %" PRIu64 " flushes, %" PRIu64
-               " ranges in %.2f s (%.1f MB/s)\n",
-               out, ws.rows, ws.bytes_written, ws.flushes, ws.ranges, secs,
-               (double)ws.bytes_written / 1e6 / secs);
-    return 0;
+    return rc;
 }

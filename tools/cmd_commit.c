@@ -4,7 +4,6 @@
 
 #include "common/common.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -44,35 +43,30 @@ static void print_result(const char *table, const pa_table_commit_result *r, boo
 /* partifact commit --index IDX --table T [--name NAME] [--replace] [--json] */
 int pa_cmd_commit(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"index", required_argument, 0, 'x'}, {"table", required_argument, 0, 't'},
-        {"name", required_argument, 0, 'n'},  {"replace", no_argument, 0, 'r'},
-        {"json", no_argument, 0, 'j'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
     const char *index = NULL, *table = NULL, *name = NULL;
     bool json = false, replace = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "x:t:n:rjh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'x': index = optarg; break;
-        case 't': table = optarg; break;
-        case 'n': name = optarg; break;
-        case 'r': replace = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact commit --index IDX --table T.lance [--name NAME] [--replace]\n"
-                   "         [--json]\n"
-                   "Commits an index built from the Lance table T (partifact build --input T)\n"
-                   "into T as its next version, so that LanceDB lists and searches it. The\n"
-                   "index must come from T's fragments as they are now. --name: default\n"
-                   "<column>_idx; an index of that name is refused unless --replace, which\n"
-                   "removes it in the same commit.\n");
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (!index || !table)
-        return pa_cli_error("commit", "--index and --table are required (see --help)");
+    pa_cli_opt opts[] = {
+        {.name = "index", .kind = PA_CLI_STRING, .dest = &index, .arg = "IDX", .required = true,
+         .help = "the index, built from the table"},
+        {.name = "table", .kind = PA_CLI_STRING, .dest = &table, .arg = "T.lance",
+         .required = true, .help = "the Lance table"},
+        {.name = "name", .kind = PA_CLI_STRING, .dest = &name, .arg = "NAME", .field = "name",
+         .help = "the index's name (default <column>_idx)"},
+        {.name = "replace", .kind = PA_CLI_BOOL, .dest = &replace, .field = "replace",
+         .help = "replace an index of that name in the same commit"},
+        PA_CLI_OPT_JSON(&json),
+    };
+    pa_cli_spec spec = {
+        .name = "commit", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .synopsis = "commit --index IDX --table T.lance [--name NAME] [--replace] [--json]\n",
+        .about = "Commits an index built from the Lance table T (partifact build --input T)\n"
+                 "into T as its next version, so that LanceDB lists and searches it. The\n"
+                 "index must come from T's fragments as they are now. --name: default\n"
+                 "<column>_idx; an index of that name is refused unless --replace, which\n"
+                 "removes it in the same commit.\n"};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
     if (name && (!*name || strlen(name) >= 256))
         return pa_cli_error("commit", "\"%s\" is not a valid value for --name", name);
     pa_table_commit_options o = {.name = name, .replace = replace};
@@ -131,26 +125,19 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
 /* partifact table-info T.lance [--json] */
 int pa_cmd_table_info(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     bool as_json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': as_json = true; break;
-        case 'h':
-            printf("usage: partifact table-info T.lance [--json]\n"
-                   "Prints a Lance table's versions, the latest version's fragments (rows,\n"
-                   "deleted rows), columns, and indexes (name, uuid, type, the fragments and\n"
-                   "live rows they cover).\n");
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (optind + 1 != argc)
-        return pa_cli_error("table-info", "give one table (see --help)");
+    pa_cli_opt opts[] = {PA_CLI_OPT_JSON(&as_json)};
+    pa_cli_spec spec = {
+        .name = "table-info", .opts = opts, .num_opts = PA_CLI_NOPTS(opts), .pos_what = "table",
+        .synopsis = "table-info T.lance [--json]\n",
+        .about = "Prints a Lance table's versions, the latest version's fragments (rows,\n"
+                 "deleted rows), columns, and indexes (name, uuid, type, the fragments and\n"
+                 "live rows they cover).\n"};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
     char *text = NULL;
-    pa_status st = pa_table_info_json(argv[optind], &text);
+    pa_status st = pa_table_info_json(spec.pos, &text);
     if (st != PA_OK)
         return pa_cli_fail("table-info", st);
     if (as_json) {
@@ -162,7 +149,7 @@ int pa_cmd_table_info(int argc, char **argv)
     json_t *t = json_loads(text, 0, &je);
     free(text);
     if (!t)
-        return pa_cli_error("table-info", "out of memory");
+        return pa_cli_errorf(PA_CLI_EXIT_RUNTIME, "table-info", "out of memory");
     json_t *v;
     size_t i;
     printf("%s: Lance table, version %" JSON_INTEGER_FORMAT " (%s manifest names), %"

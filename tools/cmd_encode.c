@@ -2,7 +2,6 @@
  * artifact, within a memory budget. */
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,68 +9,56 @@
 /* partifact encode --input X --model M --out ARTIFACT [...] */
 int pa_cmd_encode(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"input", required_argument, 0, 'i'},       {"model", required_argument, 0, 'm'},
-        {"out", required_argument, 0, 'o'},         {"buckets", required_argument, 0, 'b'},
-        {"memory", required_argument, 0, 'M'},      {"accelerator", required_argument, 0, 'a'},
-        {"backend-path", required_argument, 0, 'P'}, {"batch", required_argument, 0, 'B'},
-        {"column", required_argument, 0, 'c'},      {"version", required_argument, 0, 'V'},      {"skip-invalid", no_argument, 0, 'k'},
-        {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
-        {"force", no_argument, 0, 'F'},             {0, 0, 0, 0}};
     const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
                *column = NULL;
-    uint64_t buckets = 0, memory = 256u << 20, batch = 0;
+    uint64_t buckets = 0, memory = 256u << 20, batch = 0, version = 0;
     bool json = false, skip = false, force = false;
-    uint64_t version = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:V:kjhF", opts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case 'i': input = optarg; break;
-        case 'm': model_path = optarg; break;
-        case 'o': out = optarg; break;
-        case 'a': accel = optarg; break;
-        case 'P': bpath = optarg; break;
-        case 'c': column = optarg; break;
-        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
-        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
-        case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
-        case 'B': ok = pa_cli_parse_count(optarg, &batch) && batch > 0 && batch <= (1u << 24); break;
-        case 'k': skip = true; break;
-        case 'F': force = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact encode --input X --model MODEL.lance --out ARTIFACT\n"
-                   "         [--buckets B] [--memory 256MiB] [--accelerator NAME]\n"
-                   "         [--backend-path DIR] [--batch N] [--column NAME] [--version N]\n"
-                   "         [--skip-invalid] [--force] [--json]\n"
-                   "Assigns every row of X to its partition and encodes its PQ code with a\n"
-                   "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
-                   "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
-                   "streams (row_id, part_id, code) into a partition artifact. --memory bounds\n"
-                   "the model, the input batch and the input's read buffer for it (a Lance\n"
-                   "table's scan batch is sized from it), the cpu backend's working blocks and\n"
-                   "the artifact writer's buffers; what does not fit is refused before any work.\n"
-                   "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
-                   "blocks take at most a quarter of --memory.\n"
-                   "The artifact is written in a new directory beside ARTIFACT and renamed\n"
-                   "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP);
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-        if (!ok)
-            return pa_cli_error("encode", "\"%s\" is not a valid value for --%s", optarg,
-                                pa_cli_opt_name(opts, c));
-    }
-    if (!input || !model_path || !out)
-        return pa_cli_error("encode", "--input, --model and --out are required (see --help)");
+    pa_cli_opt opts[] = {
+        {.name = "input", .kind = PA_CLI_STRING, .dest = &input, .arg = "X", .required = true,
+         .help = "the vectors: .fvecs, .bvecs, .npy or a Lance dataset"},
+        {.name = "model", .kind = PA_CLI_STRING, .dest = &model_path, .arg = "MODEL.lance",
+         .required = true, .field = "model_path", .help = "the trained model"},
+        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "ARTIFACT", .required = true,
+         .help = "the partition artifact to write"},
+        {.name = "buckets", .kind = PA_CLI_COUNT, .dest = &buckets, .arg = "B", .max = 1u << 20,
+         .field = "num_buckets", .help = "bucket files (default: from the partitions)"},
+        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE",
+         .field = "memory_bytes", .help = "the memory budget"},
+        {.name = "accelerator", .kind = PA_CLI_STRING, .dest = &accel, .arg = "NAME",
+         .help = "the backend"},
+        {.name = "backend-path", .kind = PA_CLI_STRING, .dest = &bpath, .arg = "DIR",
+         .help = "where backend plugins are looked for first"},
+        {.name = "batch", .kind = PA_CLI_COUNT, .dest = &batch, .arg = "N", .min = 1,
+         .max = 1u << 24, .field = "batch_rows", .help = "rows per backend call"},
+        PA_CLI_OPT_COLUMN(&column),
+        PA_CLI_OPT_VERSION(&version),
+        PA_CLI_OPT_SKIP_INVALID(&skip),
+        PA_CLI_OPT_FORCE(&force),
+        PA_CLI_OPT_JSON(&json),
+    };
+    pa_cli_spec spec = {
+        .name = "encode", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .synopsis = "encode --input X --model MODEL.lance --out ARTIFACT [options]\n",
+        .about = "Assigns every row of X to its partition and encodes its PQ code with a\n"
+                 "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
+                 "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
+                 "streams (row_id, part_id, code) into a partition artifact. --memory bounds\n"
+                 "the model, the input batch and the input's read buffer for it (a Lance\n"
+                 "table's scan batch is sized from it), the cpu backend's working blocks and\n"
+                 "the artifact writer's buffers; what does not fit is refused before any work.\n"
+                 "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
+                 "blocks take at most a quarter of --memory.\n"
+                 "The artifact is written in a new directory beside ARTIFACT and renamed\n"
+                 "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
     const char *inputs[] = {input, model_path, bpath};
-    if (pa_cli_check_output("encode", out, force, PA_ARTIFACT_MANIFEST_FILE, inputs, 3))
-        return PA_CLI_EXIT_FAIL;
+    if ((rc = pa_cli_check_output("encode", out, force, PA_ARTIFACT_MANIFEST_FILE, inputs, 3)))
+        return rc;
     pa_ivfpq_model *model = NULL;
     pa_vec_input *in = NULL;
     pa_backend *be = NULL;
-    int rc = 0;
     pa_status st = pa_ivfpq_model_load(&model, model_path);
     if (st == PA_OK) {
         pa_vec_input_options io = {.column = column, .skip_invalid = skip, .version = version};

@@ -1,7 +1,6 @@
 /* partifact finalize / search / groundtruth / index-info / export-rows: the index commands. */
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,59 +10,52 @@
 /* partifact finalize (--artifact A | --rows FILE --model M) --out INDEX */
 int pa_cmd_finalize(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"artifact", required_argument, 0, 'a'}, {"rows", required_argument, 0, 'r'},
-        {"model", required_argument, 0, 'm'},    {"out", required_argument, 0, 'o'},
-        {"memory", required_argument, 0, 'M'},   {"tmp", required_argument, 0, 't'},
-        {"threads", required_argument, 0, 'T'},  {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},           {"force", no_argument, 0, 'F'},
-        {0, 0, 0, 0}};
     const char *artifact = NULL, *rows = NULL, *model = NULL, *out = NULL, *tmp = NULL;
     uint64_t memory = 256u << 20, threads = 0;
     bool json = false, force = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "a:r:m:o:M:t:T:jhF", opts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case 'a': artifact = optarg; break;
-        case 'r': rows = optarg; break;
-        case 'm': model = optarg; break;
-        case 'o': out = optarg; break;
-        case 't': tmp = optarg; break;
-        case 'M': ok = pa_cli_parse_size(optarg, &memory) && memory > 0; break;
-        case 'T': ok = pa_cli_parse_count(optarg, &threads) && threads > 0 && threads <= 256; break;
-        case 'F': force = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact finalize --artifact A --out INDEX [--model M] [--memory 256MiB]\n"
-                   "                          [--threads 2] [--force] [--json]\n"
-                   "       partifact finalize --rows FILE.lance --model M --out INDEX\n"
-                   "                          [--memory 256MiB] [--tmp DIR] [--force] [--json]\n"
-                   "Writes an IVF_PQ index directory (index.idx + auxiliary.idx, LanceDB's layout).\n"
-                   "--artifact reads each partition's recorded ranges once, in order, with\n"
-                   "read-ahead (--memory bounds the read-ahead); the model defaults to the one the\n"
-                   "manifest records and must match it. --rows takes a Lance file of (row_id,\n"
-                   "part_id, pq_code) in any order and re-groups it by partition within --memory,\n"
-                   "spilling sorted runs to --tmp (default: next to INDEX). Both write the same\n"
-                   "index. INDEX is written in a new directory INDEX.partial-XXXXXX and renamed\n"
-                   "into place when complete; those a killed finalize left (partifact's marker,\n"
-                   "unlocked) are removed.\n" PA_CLI_FORCE_HELP);
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-        if (!ok)
-            return pa_cli_error("finalize", "\"%s\" is not a valid value for --%s", optarg,
-                                pa_cli_opt_name(opts, c));
-    }
-    if (!out || (!artifact == !rows))
+    pa_cli_opt opts[] = {
+        {.name = "artifact", .kind = PA_CLI_STRING, .dest = &artifact, .arg = "A",
+         .help = "the partition artifact to read"},
+        {.name = "rows", .kind = PA_CLI_STRING, .dest = &rows, .arg = "FILE.lance",
+         .help = "a Lance file of (row_id, part_id, pq_code) rows, in any order"},
+        {.name = "model", .kind = PA_CLI_STRING, .dest = &model, .arg = "M", .field = "model_path",
+         .help = "the model (default: the one the manifest records)"},
+        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "INDEX", .required = true,
+         .help = "the index directory to write"},
+        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE", .min = 1,
+         .field = "memory_bytes", .help = "the memory budget"},
+        {.name = "tmp", .kind = PA_CLI_STRING, .dest = &tmp, .arg = "DIR", .field = "tmp_dir",
+         .help = "with --rows: where sorted runs spill (default: next to INDEX)"},
+        {.name = "threads", .kind = PA_CLI_COUNT, .dest = &threads, .arg = "N", .min = 1,
+         .max = 256, .field = "num_threads", .help = "threads (default: 2)"},
+        PA_CLI_OPT_FORCE(&force),
+        PA_CLI_OPT_JSON(&json),
+    };
+    pa_cli_spec spec = {
+        .name = "finalize", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .synopsis = "finalize --artifact A --out INDEX [--model M] [options]\n"
+                    "       partifact finalize --rows FILE.lance --model M --out INDEX [options]\n",
+        .about = "Writes an IVF_PQ index directory (index.idx + auxiliary.idx, LanceDB's layout).\n"
+                 "--artifact reads each partition's recorded ranges once, in order, with\n"
+                 "read-ahead (--memory bounds the read-ahead); the model defaults to the one the\n"
+                 "manifest records and must match it. --rows takes a Lance file of (row_id,\n"
+                 "part_id, pq_code) in any order and re-groups it by partition within --memory,\n"
+                 "spilling sorted runs to --tmp (default: next to INDEX). Both write the same\n"
+                 "index. INDEX is written in a new directory INDEX.partial-XXXXXX and renamed\n"
+                 "into place when complete; those a killed finalize left (partifact's marker,\n"
+                 "unlocked) are removed.\n" PA_CLI_FORCE_HELP};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
+    if (!artifact == !rows)
         return pa_cli_error("finalize", "--out and one of --artifact or --rows are required "
                             "(see --help)");
     if (rows && !model)
         return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
                             "with)");
     const char *inputs[] = {artifact, rows, model};
-    if (pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs, 3))
-        return PA_CLI_EXIT_FAIL;
+    if ((rc = pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs, 3)))
+        return rc;
     pa_index_finalize_options o = {.memory_bytes = memory, .tmp_dir = tmp,
                                    .num_threads = (unsigned)threads,
                                    .progress = pa_cli_progress_cb, .replace = force};
@@ -96,84 +88,73 @@ int pa_cmd_finalize(int argc, char **argv)
 /* partifact search --index INDEX --queries Q -k 10 --nprobes 20 [...] */
 int pa_cmd_search(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"index", required_argument, 0, 'x'},  {"queries", required_argument, 0, 'q'},
-        {"k", required_argument, 0, 'k'},      {"nprobes", required_argument, 0, 'n'},
-        {"refine-factor", required_argument, 0, 'R'}, {"input", required_argument, 0, 'i'},
-        {"groundtruth", required_argument, 0, 'g'}, {"out", required_argument, 0, 'o'},
-        {"threads", required_argument, 0, 'T'}, {"json", no_argument, 0, 'j'},
-        {"repeat", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
-        {"force", no_argument, 0, 'F'},
-        {"column", required_argument, 0, 'c'}, {"version", required_argument, 0, 'V'},
-        {"memory", required_argument, 0, 'M'},
-        {0, 0, 0, 0}};
     const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
                *column = NULL;
     uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0, memory = 0;
-    bool json = false, nprobes_given = false, force = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:c:V:M:jhF", opts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case 'M': ok = pa_cli_parse_size(optarg, &memory) && memory > 0; break;
-        case 'x': index = optarg; break;
-        case 'c': column = optarg; break;
-        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
-        case 'q': qpath = optarg; break;
-        case 'i': input = optarg; break;
-        case 'g': gtpath = optarg; break;
-        case 'o': out = optarg; break;
-        case 'k': ok = pa_cli_parse_count(optarg, &k) && k > 0 && k <= (1u << 24); break;
-        case 'n': nprobes_given = true; ok = pa_cli_parse_count(optarg, &nprobes) && nprobes > 0 && nprobes <= UINT32_MAX; break;
-        case 'R': ok = pa_cli_parse_count(optarg, &rf) && rf <= 1000; break;
-        case 'T': ok = pa_cli_parse_count(optarg, &threads) && threads > 0 && threads <= 256; break;
-        case 'r': ok = pa_cli_parse_count(optarg, &repeat) && repeat > 0 && repeat <= 1000; break;
-        case 'F': force = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact search --index INDEX --queries Q [-k 10] [--nprobes 20]\n"
-                   "         [--refine-factor R --input X] [--groundtruth G.ivecs|G.npy]\n"
-                   "         [--out results.ivecs|.npy [--force]] [--threads N] [--repeat 1]\n"
-                   "         [--json] [--column NAME] [--version N] [--memory SIZE]\n"
-                   "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
-                   "ADC over the --nprobes nearest partitions (more than the index has is\n"
-                   "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
-                   "distance to the original vectors of X, the input the index was built from\n"
-                   "(row ids: ordinals in a file, row addresses in a Lance dataset). Prints\n"
-                   "QPS, and recall@k against --groundtruth. Distances: l2 and cosine squared\n"
-                   "Euclidean, dot the negated inner product (smaller is nearer). --repeat N\n"
-                   "searches the whole batch N times and reports the median time (benchmarks).\n"
-                   "--out is written under a temporary name and renamed into place.\n"
-                   "--memory SIZE bounds what the index holds (default: all of it in memory):\n"
-                   "the probed partitions are read on demand into a cache within SIZE; the\n"
-                   "results are the same.\n"
-                   PA_CLI_FORCE_HELP
-                   "--column applies to Q and X where they are tables, --version to X.\n"
-                   PA_CLI_TABLE_HELP);
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-        if (!ok)
-            return pa_cli_error("search", "\"%s\" is not a valid value for --%s", optarg,
-                                pa_cli_opt_name(opts, c));
-    }
-    if (!index || !qpath)
-        return pa_cli_error("search", "--index and --queries are required (see --help)");
+    bool json = false, force = false;
+    pa_cli_opt opts[] = {
+        {.name = "index", .kind = PA_CLI_STRING, .dest = &index, .arg = "INDEX", .required = true,
+         .help = "the index directory"},
+        {.name = "queries", .kind = PA_CLI_STRING, .dest = &qpath, .arg = "Q", .required = true,
+         .help = "the queries: .fvecs, .bvecs, .npy or a Lance dataset"},
+        {.name = "k", .short_name = 'k', .kind = PA_CLI_COUNT, .dest = &k, .arg = "K", .min = 1,
+         .max = 1u << 24, .field = "k", .help = "neighbours per query"},
+        {.name = "nprobes", .kind = PA_CLI_COUNT, .dest = &nprobes, .arg = "N", .min = 1,
+         .max = UINT32_MAX, .field = "nprobes", .help = "partitions searched per query"},
+        {.name = "refine-factor", .kind = PA_CLI_COUNT, .dest = &rf, .arg = "R", .max = 1000,
+         .field = "refine_factor", .help = "re-rank the k*R best by exact distance"},
+        {.name = "input", .kind = PA_CLI_STRING, .dest = &input, .arg = "X",
+         .field = "refine_input", .help = "the vectors the index was built from (refine)"},
+        {.name = "groundtruth", .kind = PA_CLI_STRING, .dest = &gtpath, .arg = "G.ivecs|G.npy",
+         .help = "report recall@k against these neighbours"},
+        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "R.ivecs|R.npy",
+         .help = "write the result ids"},
+        {.name = "threads", .kind = PA_CLI_COUNT, .dest = &threads, .arg = "N", .min = 1,
+         .max = 256, .field = "num_threads", .help = "threads (default: the CPUs)"},
+        {.name = "repeat", .kind = PA_CLI_COUNT, .dest = &repeat, .arg = "N", .min = 1,
+         .max = 1000, .help = "search the batch N times, report the median"},
+        PA_CLI_OPT_COLUMN(&column),
+        PA_CLI_OPT_VERSION(&version),
+        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE", .min = 1,
+         .field = "memory_bytes", .help = "bound what the index holds (default: all of it)"},
+        PA_CLI_OPT_FORCE(&force),
+        PA_CLI_OPT_JSON(&json),
+    };
+    pa_cli_spec spec = {
+        .name = "search", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .synopsis = "search --index INDEX --queries Q [-k 10] [--nprobes 20] [options]\n",
+        .about = "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
+                 "ADC over the --nprobes nearest partitions (more than the index has is\n"
+                 "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
+                 "distance to the original vectors of X, the input the index was built from\n"
+                 "(row ids: ordinals in a file, row addresses in a Lance dataset). Prints\n"
+                 "QPS, and recall@k against --groundtruth. Distances: l2 and cosine squared\n"
+                 "Euclidean, dot the negated inner product (smaller is nearer). --repeat N\n"
+                 "searches the whole batch N times and reports the median time (benchmarks).\n"
+                 "--out is written under a temporary name and renamed into place.\n"
+                 "--memory SIZE bounds what the index holds (default: all of it in memory):\n"
+                 "the probed partitions are read on demand into a cache within SIZE; the\n"
+                 "results are the same.\n"
+                 PA_CLI_FORCE_HELP
+                 "--column applies to Q and X where they are tables, --version to X.\n"
+                 PA_CLI_TABLE_HELP};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
+    rc = 0;
+    bool nprobes_given = pa_cli_find(&spec, "nprobes")->given;
     if (rf > 1 && !input)
         return pa_cli_error("search", "--refine-factor needs --input (the original vectors)");
     const char *inputs[] = {index, qpath, input, gtpath};
-    if (out && pa_cli_check_output("search", out, force, NULL, inputs, 4))
-        return PA_CLI_EXIT_FAIL;
+    if (out && (rc = pa_cli_check_output("search", out, force, NULL, inputs, 4)))
+        return rc;
     pa_index *x = NULL;
     pa_vec_input *in = NULL;
     float *q = NULL, *dists = NULL;
     uint64_t *ids = NULL, *gt = NULL, nq = 0, ngt = 0;
     uint32_t dim = 0, kgt = 0;
-    int rc = 0;
     pa_index_open_options xo = {.struct_size = sizeof xo, .memory_bytes = memory};
     pa_status st = pa_index_open_ex(&x, index, &xo);
-    if (st == PA_ERR_INVALID && memory) /* the budget is too small for this index */
-        return pa_cli_error("search", "%s; raise --memory", pa_last_error());
     pa_index_info info;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);
@@ -218,7 +199,8 @@ int pa_cmd_search(int argc, char **argv)
         dists = malloc(sizeof(float) * nres);
     }
     if (!ids || !dists) {
-        rc = pa_cli_error("search", "out of memory for %" PRIu64 " x %" PRIu64 " results", nq, k);
+        rc = pa_cli_errorf(PA_CLI_EXIT_RUNTIME, "search", "out of memory for %" PRIu64 " x %"
+                           PRIu64 " results", nq, k);
         goto done;
     }
     pa_index_search_options so = {.k = (uint32_t)k, .nprobes = (uint32_t)nprobes,
@@ -289,59 +271,44 @@ done:
 /* partifact groundtruth --input X --queries Q -k 100 --out G.ivecs|G.npy [--metric l2] */
 int pa_cmd_groundtruth(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"input", required_argument, 0, 'i'}, {"queries", required_argument, 0, 'q'},
-        {"k", required_argument, 0, 'k'},     {"out", required_argument, 0, 'o'},
-        {"metric", required_argument, 0, 'm'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},        {"skip-invalid", no_argument, 0, 'S'},
-        {"force", no_argument, 0, 'F'},
-        {"column", required_argument, 0, 'c'}, {"version", required_argument, 0, 'V'},
-        {0, 0, 0, 0}};
-    const char *input = NULL, *qpath = NULL, *out = NULL, *metric = "l2", *column = NULL;
+    const char *input = NULL, *qpath = NULL, *out = NULL, *column = NULL;
     uint64_t k = 100, version = 0;
     bool json = false, skip = false, force = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "i:q:k:o:m:c:V:jhSF", opts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case 'i': input = optarg; break;
-        case 'q': qpath = optarg; break;
-        case 'o': out = optarg; break;
-        case 'm': metric = optarg; break;
-        case 'c': column = optarg; break;
-        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
-        case 'k': ok = pa_cli_parse_count(optarg, &k) && k > 0 && k <= 100000; break;
-        case 'F': force = true; break;
-        case 'j': json = true; break;
-        case 'S': skip = true; break;
-        case 'h':
-            printf("usage: partifact groundtruth --input X --queries Q [-k 100]\n"
-                   "         --out G.ivecs|G.npy [--metric l2|cosine|dot] [--skip-invalid]\n"
-                   "         [--column NAME] [--version N] [--force] [--json]\n"
-                   "Exact k nearest neighbours of every query among all rows of X (blocked\n"
-                   "sgemm, bounded memory), as row ids of X: .ivecs (int32) or .npy (uint64,\n"
-                   "for a Lance dataset's row addresses, fragment id << 32 | offset). --out is\n"
-                   "written under a temporary name and renamed into place.\n"
-                   "--skip-invalid leaves out (and counts) rows of X with NaN, infinities or\n"
-                   "values whose distances would overflow float.\n" PA_CLI_FORCE_HELP
-                   "--column applies to X and Q where they are tables, --version to X.\n"
-                   PA_CLI_TABLE_HELP);
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-        if (!ok)
-            return pa_cli_error("groundtruth", "\"%s\" is not a valid value for --%s", optarg,
-                                pa_cli_opt_name(opts, c));
-    }
-    if (!input || !qpath || !out)
-        return pa_cli_error("groundtruth", "--input, --queries and --out are required (see "
-                            "--help)");
-    pa_metric met;
-    if (pa_metric_parse(metric, &met) != PA_OK)
-        return pa_cli_error("groundtruth", "--metric: \"%s\" is not l2, cosine or dot", metric);
+    pa_metric met = PA_METRIC_L2;
+    pa_cli_opt opts[] = {
+        {.name = "input", .kind = PA_CLI_STRING, .dest = &input, .arg = "X", .required = true,
+         .help = "the base vectors"},
+        {.name = "queries", .kind = PA_CLI_STRING, .dest = &qpath, .arg = "Q", .required = true,
+         .help = "the queries"},
+        {.name = "k", .short_name = 'k', .kind = PA_CLI_COUNT, .dest = &k, .arg = "K", .min = 1,
+         .max = 100000, .field = "k", .help = "neighbours per query"},
+        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "G.ivecs|G.npy",
+         .required = true, .help = "the neighbours' row ids to write"},
+        {.name = "metric", .kind = PA_CLI_METRIC, .dest = &met, .arg = "l2|cosine|dot",
+         .field = "metric", .expect = "l2, cosine or dot", .help = "the distance"},
+        PA_CLI_OPT_SKIP_INVALID(&skip),
+        PA_CLI_OPT_COLUMN(&column),
+        PA_CLI_OPT_VERSION(&version),
+        PA_CLI_OPT_FORCE(&force),
+        PA_CLI_OPT_JSON(&json),
+    };
+    pa_cli_spec spec = {
+        .name = "groundtruth", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .synopsis = "groundtruth --input X --queries Q [-k 100] --out G.ivecs|G.npy [options]\n",
+        .about = "Exact k nearest neighbours of every query among all rows of X (blocked\n"
+                 "sgemm, bounded memory), as row ids of X: .ivecs (int32) or .npy (uint64,\n"
+                 "for a Lance dataset's row addresses, fragment id << 32 | offset). --out is\n"
+                 "written under a temporary name and renamed into place.\n"
+                 "--skip-invalid leaves out (and counts) rows of X with NaN, infinities or\n"
+                 "values whose distances would overflow float.\n" PA_CLI_FORCE_HELP
+                 "--column applies to X and Q where they are tables, --version to X.\n"
+                 PA_CLI_TABLE_HELP};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
     const char *inputs[] = {input, qpath};
-    if (pa_cli_check_output("groundtruth", out, force, NULL, inputs, 2))
-        return PA_CLI_EXIT_FAIL;
+    if ((rc = pa_cli_check_output("groundtruth", out, force, NULL, inputs, 2)))
+        return rc;
     float *q = NULL;
     uint64_t nq = 0, *ids = NULL;
     uint32_t dim = 0;
@@ -361,7 +328,6 @@ int pa_cmd_groundtruth(int argc, char **argv)
         st = pa_groundtruth(in, q, nq, dim, (uint32_t)k, met, ids, NULL);
     if (st == PA_OK)
         st = pa_ids_write_ex(out, ids, nq, (uint32_t)k, force);
-    int rc = 0;
     if (st != PA_OK)
         rc = pa_cli_fail("groundtruth", st);
     else if (json) {
@@ -383,35 +349,25 @@ int pa_cmd_groundtruth(int argc, char **argv)
 /* partifact index-info INDEX [--json] */
 int pa_cmd_index_info(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"memory", required_argument, 0, 'M'},
-                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     bool json = false;
     uint64_t memory = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "jM:h", opts, NULL)) != -1) {
-        if (c == 'j')
-            json = true;
-        else if (c == 'M') {
-            if (!pa_cli_parse_size(optarg, &memory) || memory == 0)
-                return pa_cli_error("index-info", "\"%s\" is not a valid value for --memory",
-                                    optarg);
-        } else if (c == 'h') {
-            printf("usage: partifact index-info INDEX [--json] [--memory SIZE]\n"
-                   "Prints an IVF_PQ index's parameters, rows and partition sizes. --memory\n"
-                   "opens it as search --memory does (the rows are checked in a streaming pass).\n");
-            return 0;
-        } else
-            return PA_CLI_EXIT_FAIL;
-    }
-    if (optind != argc - 1)
-        return pa_cli_error("index-info", "expected one index directory (see --help)");
-    const char *dir = argv[optind];
+    pa_cli_opt opts[] = {
+        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE", .min = 1,
+         .field = "memory_bytes", .help = "open it within this budget, as search --memory"},
+        PA_CLI_OPT_JSON(&json),
+    };
+    pa_cli_spec spec = {
+        .name = "index-info", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .pos_what = "index directory", .synopsis = "index-info INDEX [--json] [--memory SIZE]\n",
+        .about = "Prints an IVF_PQ index's parameters, rows and partition sizes. --memory\n"
+                 "opens it as search --memory does (the rows are checked in a streaming pass).\n"};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
+    const char *dir = spec.pos;
     pa_index *x = NULL;
     pa_index_open_options xo = {.struct_size = sizeof xo, .memory_bytes = memory};
     pa_status st = pa_index_open_ex(&x, dir, &xo);
-    if (st == PA_ERR_INVALID && memory) /* the budget is too small for this index */
-        return pa_cli_error("index-info", "%s; raise --memory", pa_last_error());
     if (st != PA_OK)
         return pa_cli_fail("index-info", st);
     pa_index_info in;
@@ -449,42 +405,33 @@ int pa_cmd_index_info(int argc, char **argv)
 /* partifact export-rows --artifact A --out FILE.lance [--shuffle SEED] */
 int pa_cmd_export_rows(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"artifact", required_argument, 0, 'a'}, {"out", required_argument, 0, 'o'},
-        {"shuffle", required_argument, 0, 's'},  {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},           {"force", no_argument, 0, 'F'},
-        {0, 0, 0, 0}};
     const char *artifact = NULL, *out = NULL;
     uint64_t seed = 0;
     bool json = false, force = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "a:o:s:jhF", opts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case 'a': artifact = optarg; break;
-        case 'o': out = optarg; break;
-        case 's': ok = pa_cli_parse_count(optarg, &seed); break;
-        case 'F': force = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact export-rows --artifact A --out FILE.lance [--shuffle SEED]\n"
-                   "         [--force] [--json]\n"
-                   "Writes every (row_id, part_id, pq_code) row of an artifact into one Lance\n"
-                   "file: the input of 'finalize --rows'. Rows come in bucket-file order, or\n"
-                   "shuffled (in memory) with --shuffle SEED (SEED > 0). The file is written\n"
-                   "under a temporary name and renamed into place.\n" PA_CLI_FORCE_HELP);
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-        if (!ok)
-            return pa_cli_error("export-rows", "\"%s\" is not a valid value for --%s", optarg,
-                                pa_cli_opt_name(opts, c));
-    }
-    if (!artifact || !out)
-        return pa_cli_error("export-rows", "--artifact and --out are required (see --help)");
+    pa_cli_opt opts[] = {
+        {.name = "artifact", .kind = PA_CLI_STRING, .dest = &artifact, .arg = "A",
+         .required = true, .help = "the partition artifact"},
+        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "FILE.lance",
+         .required = true, .help = "the Lance file to write"},
+        {.name = "shuffle", .kind = PA_CLI_COUNT, .dest = &seed, .arg = "SEED",
+         .field = "shuffle_seed", .help = "shuffle the rows with this seed (> 0)"},
+        PA_CLI_OPT_FORCE(&force),
+        PA_CLI_OPT_JSON(&json),
+    };
+    pa_cli_spec spec = {
+        .name = "export-rows", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .synopsis = "export-rows --artifact A --out FILE.lance [--shuffle SEED] [--force]\n"
+                    "         [--json]\n",
+        .about = "Writes every (row_id, part_id, pq_code) row of an artifact into one Lance\n"
+                 "file: the input of 'finalize --rows'. Rows come in bucket-file order, or\n"
+                 "shuffled (in memory) with --shuffle SEED (SEED > 0). The file is written\n"
+                 "under a temporary name and renamed into place.\n" PA_CLI_FORCE_HELP};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
     const char *inputs[] = {artifact};
-    if (pa_cli_check_output("export-rows", out, force, NULL, inputs, 1))
-        return PA_CLI_EXIT_FAIL;
+    if ((rc = pa_cli_check_output("export-rows", out, force, NULL, inputs, 1)))
+        return rc;
     uint64_t rows = 0;
     double t0 = pa_cli_now();
     pa_status st = pa_artifact_export_rows_ex(artifact, out, seed, &rows, force);

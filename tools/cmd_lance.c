@@ -1,7 +1,6 @@
-/* partifact lance-info / lance-gen: look inside Lance files, and write generated ones. */
+/* partifact lance-info: look inside Lance files and datasets. */
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +33,14 @@ static pa_status check_columns(pa_lance_reader *r)
 /* Prints a Lance file's schema, metadata keys and pages, as text or JSON. */
 static int info_file(const char *path, bool json, bool pages, bool check)
 {
-    pa_lance_reader *r;
+    pa_lance_reader *r = NULL;
+    int rc = 0;
     pa_status st = pa_lance_reader_open(&r, path);
-    if (st != PA_OK)
-        return pa_cli_fail("lance-info", st);
-    if (check && (st = check_columns(r)) != PA_OK) {
-        pa_lance_reader_free(r);
-        return pa_cli_fail("lance-info", st);
+    if (st == PA_OK && check)
+        st = check_columns(r);
+    if (st != PA_OK) {
+        rc = pa_cli_fail("lance-info", st);
+        goto done;
     }
     size_t nf = pa_lance_reader_num_fields(r);
     if (json) {
@@ -115,8 +115,9 @@ static int info_file(const char *path, bool json, bool pages, bool check)
     }
     if (json)
         printf("]}\n");
+done:
     pa_lance_reader_free(r);
-    return 0;
+    return rc;
 }
 
 /* Prints a Lance dataset's version, schema and fragments, as text or JSON. */
@@ -172,150 +173,25 @@ static int info_dataset(const char *path, bool json)
 /* partifact lance-info PATH [--pages] [--json] [--check] */
 int pa_cmd_lance_info(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"pages", no_argument, 0, 'p'},
-        {"check", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     bool json = false, pages = false, check = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "jpch", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = true; break;
-        case 'p': pages = true; break;
-        case 'c': check = true; break;
-        case 'h':
-            printf("usage: partifact lance-info FILE.lance|DATASET [--pages] [--json] [--check]\n"
-                   "Prints a Lance file's schema, its pages per column and metadata keys, or a\n"
-                   "Lance dataset's version, schema and fragments. Columns partifact does not\n"
-                   "decode are listed as such; --check decodes every row of every column of a\n"
-                   "file and fails on the first column that cannot be read.\n");
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (optind != argc - 1)
-        return pa_cli_error("lance-info", "expected one path (see --help)");
-    struct stat sb;
-    if (stat(argv[optind], &sb) == 0 && S_ISDIR(sb.st_mode))
-        return info_dataset(argv[optind], json);
-    return info_file(argv[optind], json, pages, check);
-}
-
-/* The generated value of row i of the demo/test columns (deterministic, exact in float32). */
-static float gen_item(uint64_t i, uint32_t j) { return (float)((i * 31 + j * 7) % 2048) * 0.5f - 512.0f; }
-
-/* partifact lance-gen --out FILE.lance --rows N --dim D [--page-bytes B] [--json]: writes the
- * columns id (u64), part (u32), score (float), code (fsl<u8,16>), vector (fsl<float,D>). */
-int pa_cmd_lance_gen(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'}, {"rows", required_argument, 0, 'n'},
-        {"dim", required_argument, 0, 'd'}, {"page-bytes", required_argument, 0, 'p'},
-        {"layout", required_argument, 0, 'l'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'}, {"force", no_argument, 0, 'F'}, {0, 0, 0, 0}};
-    const char *out = NULL;
-    int layout = PA_LAYOUT_AUTO;
-    uint64_t rows = 100000, dim = 128, page_bytes = 0;
-    bool json = false, force = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "o:n:d:p:l:jhF", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'l':
-            if (!strcmp(optarg, "auto"))
-                layout = PA_LAYOUT_AUTO;
-            else if (!strcmp(optarg, "mini-block"))
-                layout = PA_LAYOUT_MINIBLOCK;
-            else if (!strcmp(optarg, "full-zip"))
-                layout = PA_LAYOUT_FULLZIP;
-            else
-                return pa_cli_error("lance-gen", "--layout: \"%s\" is not auto, mini-block or "
-                                    "full-zip", optarg);
-            break;
-        case 'n':
-            if (!pa_cli_parse_count(optarg, &rows))
-                return pa_cli_error("lance-gen", "--rows: \"%s\" is not a count", optarg);
-            break;
-        case 'd':
-            if (!pa_cli_parse_count(optarg, &dim) || dim == 0 || dim > 65536)
-                return pa_cli_error("lance-gen", "--dim: \"%s\" is not in 1..65536", optarg);
-            break;
-        case 'p':
-            if (!pa_cli_parse_size(optarg, &page_bytes))
-                return pa_cli_error("lance-gen", "--page-bytes: \"%s\" is not a size", optarg);
-            break;
-        case 'F': force = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact lance-gen --out FILE.lance [--rows N] [--dim D] "
-                   "[--page-bytes B] [--layout auto|mini-block|full-zip] [--force] [--json]\n"
-                   "Writes generated rows: id u64, part u32, score float, code "
-                   "fixed_size_list<uint8,16>, vector fixed_size_list<float,D>.\n"
-                   "The file is written under a temporary name and renamed into place.\n"
-                   PA_CLI_FORCE_HELP);
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (!out)
-        return pa_cli_error("lance-gen", "--out is required (see --help)");
-    pa_field fields[] = {{"id", PA_TYPE_UINT64, 1},
-                         {"part", PA_TYPE_UINT32, 1},
-                         {"score", PA_TYPE_FLOAT32, 1},
-                         {"code", PA_TYPE_FSL_UINT8, 16},
-                         {"vector", PA_TYPE_FSL_FLOAT32, (uint32_t)dim}};
-    pa_lance_write_options wo = {.page_bytes = (size_t)page_bytes, .layout = layout,
-                                 .replace = force};
-    pa_lance_writer *w;
-    pa_status st = pa_lance_writer_create(&w, out, fields, 5, &wo);
-    if (st != PA_OK)
-        return pa_cli_fail("lance-gen", st);
-    const size_t batch = 4096;
-    uint64_t *id = malloc(batch * 8);
-    uint32_t *part = malloc(batch * 4);
-    float *score = malloc(batch * 4);
-    uint8_t *code = malloc(batch * 16);
-    float *vec = malloc(batch * dim * 4);
-    if (!id || !part || !score || !code || !vec) {
-        pa_lance_writer_free(w);
-        free(id), free(part), free(score), free(code), free(vec);
-        return pa_cli_error("lance-gen", "out of memory");
-    }
-    for (uint64_t done = 0; done < rows && st == PA_OK;) {
-        size_t n = (size_t)PA_CLI_MIN(batch, rows - done);
-        for (size_t k = 0; k < n; k++) {
-            uint64_t i = done + k;
-            id[k] = i * 2654435761u;
-            part[k] = (uint32_t)(i % 1000);
-            score[k] = (float)i * 0.25f;
-            for (uint32_t j = 0; j < 16; j++)
-                code[k * 16 + j] = (uint8_t)(i + j);
-            for (uint32_t j = 0; j < dim; j++)
-                vec[k * dim + j] = gen_item(i, j);
-        }
-        const void *cols[] = {id, part, score, code, vec};
-        st = pa_lance_writer_append(w, cols, n);
-        done += n;
-        pa_cli_progress("lance-gen: rows", done, rows);
-    }
-    pa_cli_progress_end();
-    if (st == PA_OK)
-        st = pa_lance_writer_close(w);
-    free(id), free(part), free(score), free(code), free(vec);
-    if (st != PA_OK) {
-        int rc = pa_cli_fail("lance-gen", st);
-        pa_lance_writer_free(w);
+    pa_cli_opt opts[] = {
+        {.name = "pages", .kind = PA_CLI_BOOL, .dest = &pages, .help = "list every page"},
+        {.name = "check", .kind = PA_CLI_BOOL, .dest = &check,
+         .help = "decode every row of every column"},
+        PA_CLI_OPT_JSON(&json),
+    };
+    pa_cli_spec spec = {
+        .name = "lance-info", .opts = opts, .num_opts = PA_CLI_NOPTS(opts), .pos_what = "path",
+        .synopsis = "lance-info FILE.lance|DATASET [--pages] [--json] [--check]\n",
+        .about = "Prints a Lance file's schema, its pages per column and metadata keys, or a\n"
+                 "Lance dataset's version, schema and fragments. Columns partifact does not\n"
+                 "decode are listed as such; --check decodes every row of every column of a\n"
+                 "file and fails on the first column that cannot be read.\n"};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
         return rc;
-    }
-    uint64_t bytes = pa_lance_writer_bytes_written(w);
-    pa_lance_writer_free(w);
-    if (json) {
-        printf("{\"path\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"rows\":%llu,\"dim\":%llu,\"bytes\":%llu}\n", (unsigned long long)rows,
-               (unsigned long long)dim, (unsigned long long)bytes);
-    } else {
-        printf("wrote %s: %llu rows, %llu bytes\n", out, (unsigned long long)rows,
-               (unsigned long long)bytes);
-    }
-    return 0;
+    struct stat sb;
+    if (stat(spec.pos, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return info_dataset(spec.pos, json);
+    return info_file(spec.pos, json, pages, check);
 }

@@ -3,7 +3,6 @@
  * rate, so that every figure can name the machine and kernels it was measured with. */
 #include "tools/cli.h"
 
-#include <string.h>
 
 /* the sgemm measured: n x n x n, a fraction of a second even on generic kernels */
 #define PA_CLI_SGEMM_N 1024
@@ -45,14 +44,20 @@ static void print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
 int pa_cli_version(int argc, char **argv, const char *corrected_from)
 {
     bool verbose = false, json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
-            verbose = true;
-        else if (!strcmp(argv[i], "--json"))
-            json = verbose = true;
-        else
-            return pa_cli_error("--version", "unknown option \"%s\" (--verbose, --json)", argv[i]);
-    }
+    pa_cli_opt opts[] = {
+        {.name = "verbose", .short_name = 'v', .kind = PA_CLI_BOOL, .dest = &verbose,
+         .help = "also the CPU, its SIMD features, the BLAS and a measured sgemm rate"},
+        {.name = "json", .kind = PA_CLI_BOOL, .dest = &json, .help = "--verbose, as JSON"},
+    };
+    pa_cli_spec spec = {
+        .name = "--version", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
+        .synopsis = "--version [--verbose] [--json]\n",
+        .about = "Prints partifact's version; --verbose names the machine and kernels every\n"
+                 "figure is measured with.\n"};
+    int rc = pa_cli_parse(&spec, argc, argv);
+    if (rc != PA_CLI_CONTINUE)
+        return rc;
+    verbose = verbose || json;
     if (!verbose) {
         printf("partifact %s\n", pa_version());
         return 0;

@@ -1,5 +1,7 @@
-/* partifact — command-line tool. Each subcommand parses its options, calls the library, and on
- * failure prints one line "partifact <cmd>: <what and where>" to stderr and exits 2. */
+/* partifact — command-line tool. Each subcommand parses its options by its table
+ * (pa_cli_parse), calls the library, and on failure prints one line
+ * "partifact <cmd>: <what and where>" to stderr and exits 2 (usage, bad input) or 1 (the
+ * environment failed: I/O, memory); see PA_CLI_EXIT_HELP. */
 #include "partifact.h"
 
 #include <stdio.h>
@@ -36,7 +38,8 @@ static void usage(FILE *out)
             "Build IVF_PQ vector indexes through a partition artifact.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].help);
-    fprintf(out, "\nRun 'partifact <command> --help' for a command's options.\n");
+    fprintf(out, "\nRun 'partifact <command> --help' for a command's options.\n%s",
+            PA_CLI_EXIT_HELP);
 }
 
 /* Set by the parent of a re-executed partifact: the core OpenBLAS had chosen by itself. */
@@ -83,7 +86,7 @@ int main(int argc, char **argv)
     const char *blas_corrected_from = blas_correct(argv);
     if (argc < 2) {
         usage(stderr);
-        return 2;
+        return PA_CLI_EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
@@ -95,5 +98,5 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "partifact: unknown command \"%s\" (see partifact --help)\n", argv[1]);
-    return 2;
+    return PA_CLI_EXIT_USAGE;
 }

@@ -45,6 +45,14 @@ static inline double pa_sq_norm(const float *v, uint32_t n)
  * failing paths read: return pa_fail(PA_ERR_FORMAT, "%s: ...", path, ...); */
 pa_status pa_fail(pa_status status, const char *fmt, ...) PA_PRINTF(2, 3);
 pa_status pa_failv(pa_status status, const char *fmt, va_list ap);
+/* pa_fail(PA_ERR_IO, ...) that also records the errno of the failed system call
+ * (pa_last_error_errno), where it says what the path is: ENOENT for a path naming nothing. */
+pa_status pa_fail_errno(int err, const char *fmt, ...) PA_PRINTF(2, 3);
+/* pa_fail that also records the option field(s) the failure concerns (pa_last_error_field):
+ * field is a string literal, one name or several separated by commas, each named in the
+ * message. pa_fail_prefix keeps it; pa_fail clears it. */
+pa_status pa_fail_field(pa_status status, const char *field, const char *fmt, ...)
+    PA_PRINTF(3, 4);
 
 /* Prefixes the current last-error message with a formatted context ("<ctx>: <old message>"),
  * keeping the status; used where a lower layer's message lacks the caller's context. */

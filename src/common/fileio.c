@@ -84,7 +84,7 @@ pa_status pa_open_input(const char *path, int *fd, uint64_t *size)
      * what it is; it is dropped again for the regular file it turns out to be */
     int f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (f < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return pa_fail_errno(errno, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     pa_status st = PA_OK;
     if (fstat(f, &sb) != 0)

@@ -40,8 +40,8 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
 {
     struct stat sb;
     if (!recorded)
-        return pa_fail(PA_ERR_INVALID, "artifact %s records no model; give the model it was "
-                       "encoded with (--model)", artifact_dir);
+        return pa_fail_field(PA_ERR_INVALID, "model_path", "artifact %s records no model; "
+                             "give model_path, the model it was encoded with", artifact_dir);
     if (stat(recorded, &sb) == 0 || recorded[0] == '/') {
         snprintf(buf, len, "%s", recorded);
         return PA_OK;
@@ -49,8 +49,9 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
     snprintf(buf, len, "%s/%s", artifact_dir, recorded);
     if (stat(buf, &sb) == 0)
         return PA_OK;
-    return pa_fail(PA_ERR_IO, "artifact %s: the model it records, %s, is not found (from the "
-                   "current directory or the artifact); give it with --model", artifact_dir,
+    return pa_fail_field(PA_ERR_IO, "model_path", "artifact %s: the model it records, %s, is "
+                         "not found (from the current directory or the artifact); give "
+                         "model_path", artifact_dir,
                    recorded);
 }
 
@@ -78,10 +79,10 @@ static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
     *scratch = pa_index_writer_scratch(max_rows, code_bytes) + manifest_bytes;
     const uint64_t need = max_rows * (8 + (uint64_t)code_bytes) + *scratch;
     if (need > budget)
-        return pa_fail(PA_ERR_BUDGET, "artifact %s: partition %u holds %" PRIu64 " rows, which "
+        return pa_fail_field(PA_ERR_BUDGET, "memory_bytes", "artifact %s: partition %u holds %" PRIu64 " rows, which "
                        "need %" PRIu64 " bytes to read, sort and write (%u-byte codes), and the "
                        "manifest's tables %" PRIu64 " bytes, more than the memory budget of %"
-                       PRIu64 " bytes; raise the budget (--memory)", dir, max_p, max_rows,
+                       PRIu64 " bytes; raise memory_bytes", dir, max_p, max_rows,
                        need - manifest_bytes, code_bytes, manifest_bytes, budget);
     return PA_OK;
 }
@@ -97,7 +98,7 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     if (opts)
         o = *opts;
     if (!artifact_dir || !out_dir)
-        return pa_fail(PA_ERR_INVALID, "finalize: an artifact and an output directory are "
+        return pa_fail(PA_ERR_INVALID, "an artifact and an output directory are "
                        "required");
     pa_artifact *a = NULL;
     pa_ivfpq_model *model = NULL;

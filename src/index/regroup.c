@@ -108,7 +108,8 @@ static pa_status spill_chunk(regroup *g, uint64_t n)
              g->num_runs);
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return pa_fail(PA_ERR_IO, "spill %s: cannot create: %s (choose another --tmp)", path,
+        return pa_fail_field(PA_ERR_IO, "tmp_dir", "spill %s: cannot create: %s (choose another "
+                             "tmp_dir)", path,
                        strerror(errno));
     unlink(path);
     run *rs = pa_realloc(g->runs, sizeof(run) * (g->num_runs + 1), "spill runs");
@@ -175,10 +176,10 @@ static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
     const uint64_t need = maxp * rec + pa_index_writer_scratch(maxp, g->M);
     const uint64_t least = (uint64_t)MIN_RUN_RECORDS * rec * g->num_runs;
     if (need + least > budget)
-        return pa_fail(PA_ERR_BUDGET, "rows file %s: partition %u holds %" PRIu64 " rows, which "
+        return pa_fail_field(PA_ERR_BUDGET, "memory_bytes", "rows file %s: partition %u holds %" PRIu64 " rows, which "
                        "need %" PRIu64 " bytes to merge, sort and write, and the read buffers of "
                        "%u spilled runs at least %" PRIu64 " more: more than the memory budget "
-                       "of %" PRIu64 " bytes; raise the budget (--memory)", g->rows_path, max_p,
+                       "of %" PRIu64 " bytes; raise memory_bytes", g->rows_path, max_p,
                        maxp, need, g->num_runs, least, budget);
     size_t cap = (size_t)PA_MIN((budget - need) / g->num_runs, (uint64_t)MAX_RUN_BUFFER);
     cap = cap / rec * rec;
@@ -214,7 +215,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     if (opts)
         o = *opts;
     if (!rows_path || !model_path || !out_dir)
-        return pa_fail(PA_ERR_INVALID, "finalize: a rows file, a model and an output directory "
+        return pa_fail(PA_ERR_INVALID, "a rows file, a model and an output directory "
                        "are required");
     const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_FINALIZE_DEFAULT_BUDGET;
     char tmp[4096];

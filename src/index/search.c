@@ -205,17 +205,19 @@ static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
 {
     const uint64_t fixed = fixed_bytes(x, false), big = part_bytes(x, x->max_part);
     if (fixed > x->budget)
-        return pa_fail(PA_ERR_INVALID, "index file %s: %u partitions of dimension %u with %u "
-                       "sub-vectors need %" PRIu64 " bytes held whatever the budget (centroids, "
-                       "codebook, partition offsets), more than the memory budget of %" PRIu64
-                       " bytes", path, x->P, x->dim, x->M, fixed, x->budget);
+        return pa_fail_field(PA_ERR_INVALID, "memory_bytes", "index file %s: %u partitions of "
+                             "dimension %u with %u sub-vectors need %" PRIu64 " bytes held "
+                             "whatever the budget (centroids, codebook, partition offsets), "
+                             "more than the memory budget of %" PRIu64 " bytes; raise "
+                             "memory_bytes", path, x->P, x->dim, x->M, fixed, x->budget);
     x->cache_cap = x->budget - fixed;
     if (big > x->cache_cap)
-        return pa_fail(PA_ERR_INVALID, "index file %s: partition %u holds %" PRIu64 " rows of "
-                       "%u + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64 " bytes the "
-                       "memory budget of %" PRIu64 " bytes leaves beside the %" PRIu64 " held "
-                       "whatever the budget", path, max_p, x->max_part, x->M, big, x->cache_cap,
-                       x->budget, fixed);
+        return pa_fail_field(PA_ERR_INVALID, "memory_bytes", "index file %s: partition %u holds %"
+                             PRIu64 " rows of %u + 8 bytes (%" PRIu64 " bytes), more than the %"
+                             PRIu64 " bytes the memory budget of %" PRIu64 " bytes leaves "
+                             "beside the %" PRIu64 " held whatever the budget; raise "
+                             "memory_bytes", path, max_p, x->max_part, x->M, big, x->cache_cap,
+                             x->budget, fixed);
     return PA_OK;
 }
 
@@ -773,26 +775,26 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
 {
     double t0 = pa_now_seconds();
     if (!opts || !queries || !out_ids || !out_dists)
-        return pa_fail(PA_ERR_INVALID, "search: queries, options and outputs are required");
+        return pa_fail(PA_ERR_INVALID, "queries, options and outputs are required");
     if (dim != x->dim)
-        return pa_fail(PA_ERR_INVALID, "search: the queries have dimension %u, index %s has "
+        return pa_fail(PA_ERR_INVALID, "the queries have dimension %u, index %s has "
                        "dimension %u", dim, x->dir, x->dim);
     const uint32_t k = opts->k;
     if (k == 0)
-        return pa_fail(PA_ERR_INVALID, "search: k must be at least 1");
+        return pa_fail(PA_ERR_INVALID, "k must be at least 1");
     if (k > x->num_rows)
-        return pa_fail(PA_ERR_INVALID, "search: k = %u is more than the %" PRIu64 " rows of "
+        return pa_fail(PA_ERR_INVALID, "k = %u is more than the %" PRIu64 " rows of "
                        "index %s", k, x->num_rows, x->dir);
     const uint32_t np = PA_MIN(PA_MAX(opts->nprobes, 1u), x->P);
     const uint32_t rf = opts->refine_factor > 1 ? opts->refine_factor : 1;
     if (rf > 1 && !opts->refine_input)
-        return pa_fail(PA_ERR_INVALID, "search: refine factor %u needs the original vectors "
+        return pa_fail(PA_ERR_INVALID, "refine factor %u needs the original vectors "
                        "(refine_input)", rf);
     if (rf > 1 && pa_vec_input_dim(opts->refine_input) != x->dim)
-        return pa_fail(PA_ERR_INVALID, "search: the refine input has dimension %u, index %s has "
+        return pa_fail(PA_ERR_INVALID, "the refine input has dimension %u, index %s has "
                        "dimension %u", pa_vec_input_dim(opts->refine_input), x->dir, x->dim);
     if ((uint64_t)k * rf > (1u << 24))
-        return pa_fail(PA_ERR_INVALID, "search: k * refine factor = %" PRIu64 " is too large",
+        return pa_fail(PA_ERR_INVALID, "k * refine factor = %" PRIu64 " is too large",
                        (uint64_t)k * rf);
     const uint32_t cap = k * rf;
     const uint32_t D = x->dim, P = x->P;
@@ -817,14 +819,14 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         memcpy(qbuf, queries + q0 * D, sizeof(float) * bn * D);
         for (uint64_t i = 0; i < bn * D; i++)
             if (!isfinite(qbuf[i])) {
-                st = pa_fail(PA_ERR_INVALID, "search: query %" PRIu64 " has a NaN or infinite "
+                st = pa_fail(PA_ERR_INVALID, "query %" PRIu64 " has a NaN or infinite "
                              "value", q0 + i / D);
                 break;
             }
         for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
             double sq = pa_sq_norm(qbuf + i * D, D);
             if (sq > PA_MAX_SQ_NORM)
-                st = pa_fail(PA_ERR_INVALID, "search: query %" PRIu64 " has squared norm %.3g, "
+                st = pa_fail(PA_ERR_INVALID, "query %" PRIu64 " has squared norm %.3g, "
                              "more than %.3g: its distances would overflow float", q0 + i, sq,
                              PA_MAX_SQ_NORM);
         }
@@ -891,13 +893,13 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             free(table), free(probe);
         }
         if (failed) {
-            st = pa_fail(PA_ERR_NOMEM, "search: out of memory for per-thread scan buffers");
+            st = pa_fail(PA_ERR_NOMEM, "out of memory for per-thread scan buffers");
             break;
         }
         if (x->budget) { /* a partition's read failed (on some thread) */
             pthread_mutex_lock(&x->lock);
             if (x->err != PA_OK)
-                st = pa_fail(x->err, "search: %s", x->err_msg);
+                st = pa_fail(x->err, "%s", x->err_msg);
             x->err = PA_OK;
             pthread_mutex_unlock(&x->lock);
             if (st != PA_OK)
@@ -911,7 +913,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     vids[j] = h[j].id;
                 st = pa_vec_input_read_ids(opts->refine_input, vids, hn, vecs);
                 if (st != PA_OK) {
-                    pa_fail_prefix(st, "search: refine reads row ids from the input");
+                    pa_fail_prefix(st, "refine reads row ids from the input");
                     break;
                 }
                 for (uint32_t j = 0; j < hn; j++)

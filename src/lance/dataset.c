@@ -99,7 +99,7 @@ static pa_status find_version(const char *dir, uint64_t want, char *out, size_t 
     if (!d) {
         struct stat st;
         if (stat(dir, &st) != 0)
-            return pa_fail(PA_ERR_IO, "%s: cannot open dataset: %s", dir, strerror(errno));
+            return pa_fail_errno(errno, "%s: cannot open dataset: %s", dir, strerror(errno));
         return pa_fail(PA_ERR_FORMAT, "%s: not a Lance dataset (no _versions directory)", dir);
     }
     uint64_t best = 0, newest = 0;

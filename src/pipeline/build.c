@@ -44,7 +44,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (opts)
         o = *opts;
     if (!in || !out_dir)
-        return pa_fail(PA_ERR_INVALID, "build: an input and an output directory are required");
+        return pa_fail(PA_ERR_INVALID, "an input and an output directory are required");
     double t0 = pa_now_seconds();
     pa_status st = pa_output_refuse(out_dir, o.replace != 0, PA_INDEX_FILE_NAME);
     if (st != PA_OK)
@@ -67,7 +67,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
         pa_remove_orphans(out_dir, ".build-"); /* what killed builds of this index left */
     }
     if ((st = pa_workdir_create(&work, prefix, o.work_dir != NULL)) != PA_OK)
-        return pa_fail_prefix(st, "build");
+        return st;
     snprintf(model_path, sizeof model_path, "%s/model.lance", work.path);
     snprintf(artifact, sizeof artifact, "%s/artifact", work.path);
 
