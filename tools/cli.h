@@ -10,11 +10,18 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* A command: its name, its line in partifact --help, what runs it, and its --help text (the
+ * options' lines come from its option table). */
 struct pa_cli_command {
     const char *name;
     const char *help;
-    int (*run)(int argc, char **argv);
+    int (*run)(int argc, char **argv); /* NULL: handled by main (--version)  */
+    const char *pos;      /* the positional argument in the usage line ("ARTIFACT"), or NULL */
+    const char *pos_what; /* ... as the refusals name it ("artifact directory")              */
+    const char *about;    /* what it does: a paragraph, lines ending in \n                    */
 };
+/* tools/main.c: every command, ended by an entry with a NULL name. */
+extern const struct pa_cli_command pa_cli_commands[];
 
 /* Exit codes (README "Exit status"): 2 for a usage error or input the library refused as bad
  * (invalid, malformed, unsupported, out of range, incomplete, over the budget, an existing
@@ -67,45 +74,52 @@ typedef struct pa_cli_opt {
     bool given;         /* set by the parser                                                 */
 } pa_cli_opt;
 
-/* A command's interface: its name, help, option table and positional arguments. */
-typedef struct pa_cli_spec {
-    const char *name;      /* "encode"                                                      */
-    const char *synopsis;  /* the usage lines, after "usage: partifact "                     */
-    const char *about;     /* what it does (a paragraph, lines ending in \n)                  */
-    pa_cli_opt *opts;
-    size_t num_opts;
-    const char *pos_what;  /* what a positional argument is ("artifact directory"); NULL: none */
-    const char *pos;       /* the positional argument (set by the parser)                    */
-} pa_cli_spec;
-
 #define PA_CLI_NOPTS(a) (sizeof(a) / sizeof((a)[0]))
-/* The value pa_cli_parse returns when the command should go on. */
+/* Within the parser: the command goes on. */
 #define PA_CLI_CONTINUE (-1)
 
-/* Parses argv (argv[0] the command's name) by spec's table: "--name VALUE", "--name=VALUE",
- * "-x VALUE" for a short alias, "--" ending the options. Refuses an unknown option, a bad
- * value, a single-valued option given twice, a missing required option and a stray or missing
- * positional argument (one line, PA_CLI_EXIT_USAGE); --help prints the help and returns 0.
- * PA_CLI_CONTINUE when the command should run. spec is remembered for pa_cli_fail's hints. */
-int pa_cli_parse(pa_cli_spec *spec, int argc, char **argv);
-/* The row of the option named name (for "given" checks), or NULL. */
-const pa_cli_opt *pa_cli_find(const pa_cli_spec *spec, const char *name);
+/* Parses argv (argv[0] the command's name) by the option table opts: "--name VALUE",
+ * "--name=VALUE", "-x VALUE" for a short alias, "--" ending the options. An unknown option, a
+ * bad value, a single-valued option given twice, a missing required option and a stray or
+ * missing positional argument are refused with one line and exit PA_CLI_EXIT_USAGE; --help
+ * prints the help (usage from the table, the command's about text from pa_cli_commands) and
+ * exits 0. (Commands call it first, before they hold anything.) On return, *pos is the
+ * positional argument (pos NULL: the command takes none). The table is remembered for
+ * pa_cli_fail's hints. */
+void pa_cli_parse(const char *cmd, pa_cli_opt *opts, size_t num_opts, const char **pos,
+                  int argc, char **argv);
+/* Whether the option named name was given (after pa_cli_parse). */
+bool pa_cli_given(const pa_cli_opt *opts, size_t num_opts, const char *name);
+
+/* Table rows, one per option: PA_CLI_STR(name, &dest, "ARG", "help", .field = ..., ...). */
+#define PA_CLI_ROW(k, n, d, a, h, ...)                                                         \
+    {.name = (n), .kind = (k), .dest = (d), .arg = (a), .help = (h), __VA_ARGS__}
+#define PA_CLI_STR(n, d, a, ...) PA_CLI_ROW(PA_CLI_STRING, n, d, a, __VA_ARGS__)
+#define PA_CLI_NUM(n, d, a, ...) PA_CLI_ROW(PA_CLI_COUNT, n, d, a, __VA_ARGS__)
+#define PA_CLI_BYTES(n, d, a, ...) PA_CLI_ROW(PA_CLI_SIZE, n, d, a, __VA_ARGS__)
+#define PA_CLI_FLAG(n, d, ...) PA_CLI_ROW(PA_CLI_BOOL, n, d, NULL, __VA_ARGS__)
+#define PA_CLI_METRIC_OPT(n, d, a, ...)                                                        \
+    PA_CLI_ROW(PA_CLI_METRIC, n, d, a, __VA_ARGS__, .expect = "l2, cosine or dot")
+#define PA_CLI_REAL_OPT(n, d, a, ...) PA_CLI_ROW(PA_CLI_REAL, n, d, a, __VA_ARGS__)
 
 /* Options several commands share. */
-#define PA_CLI_OPT_JSON(d)                                                                     \
-    {.name = "json", .kind = PA_CLI_BOOL, .dest = (d), .help = "print the result as one JSON object"}
+#define PA_CLI_OPT_JSON(d) PA_CLI_FLAG("json", d, "print the result as one JSON object")
 #define PA_CLI_OPT_FORCE(d)                                                                    \
-    {.name = "force", .kind = PA_CLI_BOOL, .dest = (d), .field = "replace",                   \
-     .help = "replace an existing output atomically"}
+    PA_CLI_FLAG("force", d, "replace an existing output atomically", .field = "replace")
 #define PA_CLI_OPT_COLUMN(d)                                                                   \
-    {.name = "column", .kind = PA_CLI_STRING, .dest = (d), .arg = "NAME", .field = "column",   \
-     .help = "a Lance table's vector column (default: its only one)"}
+    PA_CLI_STR("column", d, "NAME", "a Lance table's vector column (default: its only one)",  \
+               .field = "column")
 #define PA_CLI_OPT_VERSION(d)                                                                  \
-    {.name = "version", .kind = PA_CLI_COUNT, .dest = (d), .arg = "N", .min = 1,               \
-     .field = "version", .help = "read version N of a Lance table (default: the latest)"}
+    PA_CLI_NUM("version", d, "N", "read version N of a Lance table (default: the latest)",    \
+               .min = 1, .field = "version")
+/* --input X and the options of reading it: --column, --version, --skip-invalid. */
+#define PA_CLI_OPTS_VECTORS(input, column, version, skip)                                      \
+    PA_CLI_STR("input", input, "X", "the vectors: .fvecs, .bvecs, .npy or a Lance dataset",   \
+               .required = true),                                                              \
+        PA_CLI_OPT_COLUMN(column), PA_CLI_OPT_VERSION(version), PA_CLI_OPT_SKIP_INVALID(skip)
 #define PA_CLI_OPT_SKIP_INVALID(d)                                                             \
-    {.name = "skip-invalid", .kind = PA_CLI_BOOL, .dest = (d), .field = "skip_invalid",        \
-     .help = "leave out (and count) rows with NaN, infinities or overflowing values"}
+    PA_CLI_FLAG("skip-invalid", d, "leave out (and count) rows with NaN, infinities or "       \
+                "overflowing values", .field = "skip_invalid")
 
 /* Prints "partifact <cmd>: <pa_last_error()>", with the flag of the option field the failure
  * names (from the parsed spec's table) or the status's hint, and returns its exit code. */
@@ -148,28 +162,16 @@ double pa_cli_now(void);
 /* Writes s as a JSON string literal (quotes and escapes). */
 void pa_cli_json_string(FILE *out, const char *s);
 
-/* tools/cmd_lance.c */
-int pa_cmd_lance_info(int argc, char **argv);
-/* tools/cmd_artifact.c */
-int pa_cmd_inspect(int argc, char **argv);
-int pa_cmd_verify(int argc, char **argv);
-/* tools/cmd_gen.c: the data generators */
-int pa_cmd_lance_gen(int argc, char **argv);
-int pa_cmd_artifact_gen(int argc, char **argv);
-int pa_cmd_gen_vectors(int argc, char **argv);
-/* tools/cmd_train.c, cmd_encode.c, cmd_build.c */
-int pa_cmd_train(int argc, char **argv);
-int pa_cmd_encode(int argc, char **argv);
-int pa_cmd_build(int argc, char **argv);
-/* tools/cmd_index.c */
-int pa_cmd_finalize(int argc, char **argv);
-int pa_cmd_search(int argc, char **argv);
-int pa_cmd_groundtruth(int argc, char **argv);
-int pa_cmd_index_info(int argc, char **argv);
-int pa_cmd_export_rows(int argc, char **argv);
-/* tools/cmd_commit.c */
-int pa_cmd_commit(int argc, char **argv);
-int pa_cmd_table_info(int argc, char **argv);
+/* The commands (pa_cli_commands in tools/main.c runs them), by file: cmd_lance.c, cmd_artifact.c,
+ * cmd_gen.c (the data generators), cmd_train.c, cmd_encode.c, cmd_build.c, cmd_index.c,
+ * cmd_commit.c. */
+typedef int pa_cli_run_fn(int argc, char **argv);
+pa_cli_run_fn pa_cmd_lance_info, pa_cmd_inspect, pa_cmd_verify;
+pa_cli_run_fn pa_cmd_lance_gen, pa_cmd_artifact_gen, pa_cmd_gen_vectors;
+pa_cli_run_fn pa_cmd_train, pa_cmd_encode, pa_cmd_build;
+pa_cli_run_fn pa_cmd_finalize, pa_cmd_search, pa_cmd_groundtruth, pa_cmd_index_info,
+    pa_cmd_export_rows;
+pa_cli_run_fn pa_cmd_commit, pa_cmd_table_info;
 /* build --commit: checks the table, builds into out (NULL: a directory inside the table,
  * removed after) and commits the index into table. */
 int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,

@@ -11,8 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The spec pa_cli_parse read last: its table maps option fields to flags for the hints. */
-static const pa_cli_spec *parsed_spec;
+/* The table pa_cli_parse read last: it maps option fields to flags for the hints. */
+static const pa_cli_opt *parsed_opts;
+static size_t parsed_num_opts;
 
 int pa_cli_exit_code(pa_status st)
 {
@@ -32,12 +33,12 @@ int pa_cli_exit_code(pa_status st)
 /* The flag of the option whose library field is field (one of a row's comma-separated fields). */
 static const char *flag_of_field(const char *field, size_t len)
 {
-    for (size_t i = 0; parsed_spec && i < parsed_spec->num_opts; i++) {
-        const char *f = parsed_spec->opts[i].field;
+    for (size_t i = 0; i < parsed_num_opts; i++) {
+        const char *f = parsed_opts[i].field;
         while (f && *f) {
             size_t n = strcspn(f, ",");
             if (n == len && !strncmp(f, field, len))
-                return parsed_spec->opts[i].name;
+                return parsed_opts[i].name;
             f += n + (f[n] == ',');
         }
     }
@@ -59,10 +60,11 @@ int pa_cli_fail(const char *cmd, pa_status st)
         }
         f += n + (f[n] == ',');
     }
+    const char *replace = flag_of_field("replace", 7);
     if (sep[0] == ',')
         fputc(')', stderr);
-    else if (st == PA_ERR_EXISTS && flag_of_field("replace", 7))
-        fputs(" (--force replaces it)", stderr);
+    else if (st == PA_ERR_EXISTS && replace) /* the status names the field: replace */
+        fprintf(stderr, " (--%s replaces it)", replace);
     fputc('\n', stderr);
     return pa_cli_exit_code(st);
 }
@@ -100,12 +102,12 @@ int pa_cli_errorf(int code, const char *cmd, const char *fmt, ...)
     return code;
 }
 
-const pa_cli_opt *pa_cli_find(const pa_cli_spec *spec, const char *name)
+bool pa_cli_given(const pa_cli_opt *opts, size_t num_opts, const char *name)
 {
-    for (size_t i = 0; i < spec->num_opts; i++)
-        if (!strcmp(spec->opts[i].name, name))
-            return &spec->opts[i];
-    return NULL;
+    for (size_t i = 0; i < num_opts; i++)
+        if (!strcmp(opts[i].name, name))
+            return opts[i].given;
+    return false;
 }
 
 /* "256MiB" for a size default, as the help shows it. */
@@ -118,13 +120,20 @@ static void print_size(uint64_t v)
     printf("%" PRIu64 "%s", v, units[u]);
 }
 
-static void print_help(const pa_cli_spec *spec)
+/* --help: the usage line (the positional argument and the required options), the command's
+ * about text, and a line per option. */
+static void print_help(const struct pa_cli_command *c, const pa_cli_opt *opts, size_t n)
 {
-    printf("usage: partifact %s", spec->synopsis);
-    printf("%s", spec->about);
+    printf("usage: partifact %s%s%s", c->name, c->pos ? " " : "", c->pos ? c->pos : "");
+    for (size_t i = 0; i < n; i++)
+        if (opts[i].required)
+            printf(" --%s %s", opts[i].name, opts[i].arg);
+    printf(" [options]\n%s", c->about);
     printf("options:\n");
-    for (size_t i = 0; i < spec->num_opts; i++) {
-        const pa_cli_opt *o = &spec->opts[i];
+    for (size_t k = 0; k < 2 * n; k++) { /* the required ones first */
+        const pa_cli_opt *o = &opts[k % n];
+        if (o->required != (k < n))
+            continue;
         char left[64];
         snprintf(left, sizeof left, "%s%c%s--%s%s%s", o->short_name ? "-" : "",
                  o->short_name ? o->short_name : ' ', o->short_name ? ", " : "", o->name,
@@ -193,93 +202,115 @@ static bool set_value(pa_cli_opt *o, const char *value)
 }
 
 /* The row for "--name" (len characters of it) or "-c", or NULL. */
-static pa_cli_opt *lookup(pa_cli_spec *spec, const char *name, size_t len, char c)
+static pa_cli_opt *lookup(pa_cli_opt *opts, size_t n, const char *name, size_t len, char c)
 {
-    for (size_t i = 0; i < spec->num_opts; i++) {
-        pa_cli_opt *o = &spec->opts[i];
+    for (size_t i = 0; i < n; i++) {
+        pa_cli_opt *o = &opts[i];
         if (c ? o->short_name == c : strlen(o->name) == len && !strncmp(o->name, name, len))
             return o;
     }
     return NULL;
 }
 
-int pa_cli_parse(pa_cli_spec *spec, int argc, char **argv)
+/* "--a, --b and --c are required", naming every required option, if any is missing. */
+static int check_required(const char *cmd, const pa_cli_opt *opts, size_t n)
 {
-    const char *cmd = spec->name;
+    char names[256] = "";
+    size_t missing = 0, required = 0, seen = 0;
+    for (size_t k = 0; k < n; k++)
+        required += opts[k].required;
+    for (size_t k = 0; k < n; k++) {
+        if (!opts[k].required)
+            continue;
+        missing += !opts[k].given;
+        seen++;
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s--%s",
+                 seen == 1 ? "" : seen == required ? " and " : ", ", opts[k].name);
+    }
+    if (!missing)
+        return PA_CLI_CONTINUE;
+    return pa_cli_error(cmd, "%s %s required (see --help)", names, required > 1 ? "are" : "is");
+}
+
+/* An unknown option: refused naming the options when they are few, else pointing to --help. */
+static int unknown_option(const char *cmd, const pa_cli_opt *opts, size_t n, const char *arg)
+{
+    if (n > 3)
+        return pa_cli_error(cmd, "unknown option \"%s\" (see --help)", arg);
+    char names[128] = "";
+    for (size_t k = 0; k < n; k++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s--%s", k ? ", " : "",
+                 opts[k].name);
+    return pa_cli_error(cmd, "unknown option \"%s\" (%s)", arg, names);
+}
+
+/* Takes the option argument a (and its value, from a or the next argument) into its row. */
+static int take_option(const char *cmd, pa_cli_opt *opts, size_t n, int argc, char **argv,
+                       int *i)
+{
+    const char *a = argv[*i], *value = NULL;
+    pa_cli_opt *o;
+    if (a[1] == '-') {
+        const char *eq = strchr(a + 2, '=');
+        o = lookup(opts, n, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2), 0);
+        value = eq ? eq + 1 : NULL;
+    } else {
+        o = lookup(opts, n, NULL, 0, a[1]);
+        value = a[2] ? a + 2 : NULL;
+    }
+    if (!o)
+        return unknown_option(cmd, opts, n, a);
+    if (o->kind == PA_CLI_BOOL && value)
+        return pa_cli_error(cmd, "--%s takes no value", o->name);
+    if (o->kind != PA_CLI_BOOL && !value) {
+        if (*i + 1 == argc)
+            return pa_cli_error(cmd, "--%s needs a value (see --help)", o->name);
+        value = argv[++*i];
+    }
+    if (o->given && o->kind != PA_CLI_LIST)
+        return pa_cli_error(cmd, "--%s given twice", o->name);
+    o->given = true;
+    if (set_value(o, value))
+        return PA_CLI_CONTINUE;
+    if (o->expect)
+        return pa_cli_error(cmd, "--%s: \"%s\" is not %s", o->name, value, o->expect);
+    return pa_cli_error(cmd, "\"%s\" is not a valid value for --%s", value, o->name);
+}
+
+void pa_cli_parse(const char *cmd, pa_cli_opt *opts, size_t num_opts, const char **pos,
+                  int argc, char **argv)
+{
+    const struct pa_cli_command *c = pa_cli_commands;
+    while (c->name && strcmp(c->name, cmd))
+        c++;
     bool options_end = false;
-    parsed_spec = spec;
-    for (int i = 1; i < argc; i++) {
+    int rc = PA_CLI_CONTINUE;
+    parsed_opts = opts, parsed_num_opts = num_opts;
+    for (int i = 1; i < argc && rc == PA_CLI_CONTINUE; i++) {
         const char *a = argv[i];
         if (options_end || a[0] != '-' || !a[1]) { /* a positional argument */
-            if (!spec->pos_what)
-                return pa_cli_error(cmd, "unexpected argument \"%s\" (see --help)", a);
-            if (spec->pos)
-                return pa_cli_error(cmd, "unexpected argument \"%s\": expected one %s", a,
-                                    spec->pos_what);
-            spec->pos = a;
-            continue;
-        }
-        if (!strcmp(a, "--")) {
+            if (!pos)
+                rc = pa_cli_error(cmd, "unexpected argument \"%s\" (see --help)", a);
+            else if (*pos)
+                rc = pa_cli_error(cmd, "unexpected argument \"%s\": expected one %s", a,
+                                  c->pos_what);
+            else
+                *pos = a;
+        } else if (!strcmp(a, "--")) {
             options_end = true;
-            continue;
-        }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            print_help(spec);
-            return 0;
-        }
-        pa_cli_opt *o = NULL;
-        const char *value = NULL;
-        if (a[1] == '-') {
-            const char *eq = strchr(a + 2, '=');
-            o = lookup(spec, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2), 0);
-            value = eq ? eq + 1 : NULL;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            print_help(c, opts, num_opts);
+            exit(0);
         } else {
-            o = lookup(spec, NULL, 0, a[1]);
-            value = a[2] ? a + 2 : NULL;
-        }
-        if (!o) {
-            if (spec->num_opts > 3)
-                return pa_cli_error(cmd, "unknown option \"%s\" (see --help)", a);
-            char names[128] = "";
-            for (size_t k = 0; k < spec->num_opts; k++)
-                snprintf(names + strlen(names), sizeof names - strlen(names), "%s--%s",
-                         k ? ", " : "", spec->opts[k].name);
-            return pa_cli_error(cmd, "unknown option \"%s\" (%s)", a, names);
-        }
-        if (o->kind == PA_CLI_BOOL && value)
-            return pa_cli_error(cmd, "--%s takes no value", o->name);
-        if (o->kind != PA_CLI_BOOL && !value) {
-            if (i + 1 == argc)
-                return pa_cli_error(cmd, "--%s needs a value (see --help)", o->name);
-            value = argv[++i];
-        }
-        if (o->given && o->kind != PA_CLI_LIST)
-            return pa_cli_error(cmd, "--%s given twice", o->name);
-        o->given = true;
-        if (!set_value(o, value)) {
-            if (o->expect)
-                return pa_cli_error(cmd, "--%s: \"%s\" is not %s", o->name, value, o->expect);
-            return pa_cli_error(cmd, "\"%s\" is not a valid value for --%s", value, o->name);
+            rc = take_option(cmd, opts, num_opts, argc, argv, &i);
         }
     }
-    char missing[256] = "";
-    size_t nmissing = 0, nrequired = 0;
-    for (size_t k = 0; k < spec->num_opts; k++)
-        nrequired += spec->opts[k].required;
-    for (size_t k = 0, seen = 0; k < spec->num_opts; k++) {
-        if (!spec->opts[k].required)
-            continue;
-        nmissing += !spec->opts[k].given;
-        seen++;
-        snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s--%s",
-                 seen == 1 ? "" : seen == nrequired ? " and " : ", ", spec->opts[k].name);
-    }
-    if (nmissing)
-        return pa_cli_error(cmd, "%s %s required (see --help)", missing,
-                            nrequired > 1 ? "are" : "is");
-    if (spec->pos_what && !spec->pos)
-        return pa_cli_error(cmd, "expected one %s (see --help)", spec->pos_what);
-    return PA_CLI_CONTINUE;
+    if (rc == PA_CLI_CONTINUE)
+        rc = check_required(cmd, opts, num_opts);
+    if (rc == PA_CLI_CONTINUE && pos && !*pos)
+        rc = pa_cli_error(cmd, "expected one %s (see --help)", c->pos_what);
+    if (rc != PA_CLI_CONTINUE)
+        exit(rc);
 }
 
 static bool parse_scaled(const char *s, uint64_t *out, bool binary)

@@ -16,25 +16,14 @@ int pa_cmd_inspect(int argc, char **argv)
 {
     bool json = false, ranges = false, read_all = false;
     pa_cli_opt opts[] = {
-        {.name = "ranges", .kind = PA_CLI_BOOL, .dest = &ranges,
-         .help = "list every partition's (offset, rows) ranges"},
-        {.name = "read", .kind = PA_CLI_BOOL, .dest = &read_all,
-         .help = "read every partition back and report the bytes read"},
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_FLAG("ranges", &ranges, "list every partition's (offset, rows) ranges"),
+        PA_CLI_FLAG("read", &read_all, "read every partition back and report the bytes read"),
     };
-    pa_cli_spec spec = {
-        .name = "inspect", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .pos_what = "artifact directory",
-        .synopsis = "inspect ARTIFACT [--ranges] [--read] [--json]\n",
-        .about = "Prints an artifact's parameters, rows, partition size skew, ranges per\n"
-                 "partition and files; --ranges lists every partition's (offset, rows) ranges;\n"
-                 "--read reads every partition back (as a finalizer does, with read-ahead) and\n"
-                 "reports the bytes read against the artifact's size.\n"};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
-    rc = 0;
-    const char *path = spec.pos;
+    const char *pos = NULL;
+    pa_cli_parse("inspect", opts, PA_CLI_NOPTS(opts), &pos, argc, argv);
+    int rc = 0;
+    const char *path = pos;
     pa_artifact *a = NULL;
     pa_artifact_scan *s = NULL;
     uint64_t *rows = NULL;
@@ -173,21 +162,13 @@ int pa_cmd_verify(int argc, char **argv)
 {
     bool json = false;
     pa_cli_opt opts[] = {PA_CLI_OPT_JSON(&json)};
-    pa_cli_spec spec = {
-        .name = "verify", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .pos_what = "artifact directory", .synopsis = "verify ARTIFACT [--json]\n",
-        .about = "Checks every bucket file's XXH64, that every row lies in exactly one range,\n"
-                 "that ranges lie inside their files without overlapping, that every row of a\n"
-                 "range carries the range's part_id, and the totals. Exit 0 if all hold, 2 if\n"
-                 "not (or if the artifact is incomplete).\n"};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
-    rc = 0;
+    const char *pos = NULL;
+    pa_cli_parse("verify", opts, PA_CLI_NOPTS(opts), &pos, argc, argv);
+    int rc = 0;
     double t0 = pa_cli_now();
     pa_artifact *a = NULL;
     pa_artifact_verify_report rep;
-    pa_status st = pa_artifact_open(&a, spec.pos);
+    pa_status st = pa_artifact_open(&a, pos);
     if (st == PA_OK)
         st = pa_artifact_verify(a, &rep);
     if (st != PA_OK) {
@@ -205,7 +186,7 @@ int pa_cmd_verify(int argc, char **argv)
     else
         printf("%s: OK: %" PRIu64 " rows in %u partitions, %" PRIu64 " ranges, %" PRIu64
                " files (%" PRIu64 " bytes hashed) in %.2f s\n",
-               spec.pos, rep.rows_checked, in.num_partitions, rep.ranges_checked,
+               pos, rep.rows_checked, in.num_partitions, rep.ranges_checked,
                rep.files_checked, rep.bytes_hashed, secs);
 done:
     pa_artifact_free(a);

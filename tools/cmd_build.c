@@ -17,70 +17,41 @@ int pa_cmd_build(int argc, char **argv)
     pa_build_options bo = {0};
     bo.params.metric = PA_METRIC_L2;
     pa_cli_opt opts[] = {
-        {.name = "input", .kind = PA_CLI_STRING, .dest = &input, .arg = "X", .required = true,
-         .help = "the vectors: .fvecs, .bvecs, .npy or a Lance dataset"},
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "INDEX",
-         .help = "the index directory to write"},
-        {.name = "partitions", .kind = PA_CLI_COUNT, .dest = &parts, .arg = "P", .min = 1,
-         .max = 1u << 24, .field = "num_partitions", .help = "IVF partitions (default: about sqrt(rows))"},
-        {.name = "sub-vectors", .kind = PA_CLI_COUNT, .dest = &subs, .arg = "M", .min = 1,
-         .max = 4096, .field = "num_sub_vectors", .help = "PQ sub-vectors (default: 8 dimensions each)"},
-        {.name = "metric", .kind = PA_CLI_METRIC, .dest = &bo.params.metric, .arg = "l2|cosine|dot",
-         .field = "metric", .expect = "l2, cosine or dot", .help = "the distance"},
-        {.name = "max-iters", .kind = PA_CLI_COUNT, .dest = &iters, .arg = "N", .min = 1,
-         .max = 99999, .field = "max_iters", .help = "k-means iterations"},
-        {.name = "pq-iters", .kind = PA_CLI_COUNT, .dest = &pq_iters, .arg = "N", .min = 1,
-         .max = 99999, .field = "pq_max_iters", .help = "PQ k-means iterations"},
-        {.name = "sample-rate", .kind = PA_CLI_COUNT, .dest = &rate, .arg = "N", .min = 1,
-         .max = (1u << 20) - 1, .field = "sample_rate", .help = "training rows per partition"},
-        {.name = "seed", .kind = PA_CLI_COUNT, .dest = &seed, .arg = "S", .field = "seed",
-         .help = "the sampling and k-means seed"},
-        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE",
-         .field = "memory_bytes", .help = "the memory budget"},
-        {.name = "buckets", .kind = PA_CLI_COUNT, .dest = &buckets, .arg = "B", .max = 1u << 20,
-         .field = "num_buckets", .help = "the artifact's bucket files (default: from the partitions)"},
-        {.name = "accelerator", .kind = PA_CLI_STRING, .dest = &bo.accelerator, .arg = "NAME",
-         .field = "accelerator", .help = "the backend (default cpu)"},
-        {.name = "backend-path", .kind = PA_CLI_STRING, .dest = &bo.backend_path, .arg = "DIR",
-         .field = "backend_path", .help = "where backend plugins are looked for first"},
-        PA_CLI_OPT_COLUMN(&column),
-        PA_CLI_OPT_VERSION(&version),
-        PA_CLI_OPT_SKIP_INVALID(&skip),
-        {.name = "work-dir", .kind = PA_CLI_STRING, .dest = &bo.work_dir, .arg = "DIR",
-         .field = "work_dir", .help = "a new directory for the model and artifact"},
-        {.name = "keep-work", .kind = PA_CLI_BOOL, .dest = &keep, .field = "keep_work",
-         .help = "keep the work directory"},
-        {.name = "commit", .kind = PA_CLI_BOOL, .dest = &commit,
-         .help = "commit the index into the Lance table X"},
-        {.name = "name", .kind = PA_CLI_STRING, .dest = &name, .arg = "NAME", .field = "name",
-         .help = "with --commit: the index's name (default <column>_idx)"},
-        {.name = "replace", .kind = PA_CLI_BOOL, .dest = &replace,
-         .help = "with --commit: replace an index of that name"},
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_OPTS_VECTORS(&input, &column, &version, &skip),
+        PA_CLI_STR("out", &out, "INDEX", "the index directory to write"),
+        PA_CLI_NUM("partitions", &parts, "P", "IVF partitions (default: about sqrt(rows))",
+            .min = 1, .max = 1u << 24, .field = "num_partitions"),
+        PA_CLI_NUM("sub-vectors", &subs, "M", "PQ sub-vectors (default: 8 dimensions each)",
+            .min = 1, .max = 4096, .field = "num_sub_vectors"),
+        PA_CLI_METRIC_OPT("metric", &bo.params.metric, "l2|cosine|dot", "the distance",
+            .field = "metric"),
+        PA_CLI_NUM("max-iters", &iters, "N", "k-means iterations",
+            .min = 1, .max = 99999, .field = "max_iters"),
+        PA_CLI_NUM("pq-iters", &pq_iters, "N", "PQ k-means iterations",
+            .min = 1, .max = 99999, .field = "pq_max_iters"),
+        PA_CLI_NUM("sample-rate", &rate, "N", "training rows per partition",
+            .min = 1, .max = (1u << 20) - 1, .field = "sample_rate"),
+        PA_CLI_NUM("seed", &seed, "S", "the sampling and k-means seed", .field = "seed"),
+        PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .field = "memory_bytes"),
+        PA_CLI_NUM("buckets", &buckets, "B",
+            "the artifact's bucket files (default: from the partitions)", .max = 1u << 20,
+            .field = "num_buckets"),
+        PA_CLI_STR("accelerator", &bo.accelerator, "NAME", "the backend (default cpu)",
+            .field = "accelerator"),
+        PA_CLI_STR("backend-path", &bo.backend_path, "DIR",
+            "where backend plugins are looked for first", .field = "backend_path"),
+        PA_CLI_STR("work-dir", &bo.work_dir, "DIR", "a new directory for the model and artifact",
+            .field = "work_dir"),
+        PA_CLI_FLAG("keep-work", &keep, "keep the work directory", .field = "keep_work"),
+        PA_CLI_FLAG("commit", &commit, "commit the index into the Lance table X"),
+        PA_CLI_STR("name", &name, "NAME", "with --commit: the index's name (default <column>_idx)",
+            .field = "name"),
+        PA_CLI_FLAG("replace", &replace, "with --commit: replace an index of that name"),
     };
-    pa_cli_spec spec = {
-        .name = "build", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "build --input X --out INDEX [options]\n"
-                    "       partifact build --input T.lance --commit [--name NAME] [--replace]\n"
-                    "         [--out INDEX] [options]\n",
-        .about = "Builds an IVF_PQ index from the vectors in X: trains the model on a seeded\n"
-                 "sample, assigns and encodes every row into a partition artifact (within\n"
-                 "--memory), and finalizes the index from it. Defaults: about sqrt(rows)\n"
-                 "partitions; sub-vectors of 8 dimensions (16 above 256 dimensions). The\n"
-                 "model and artifact go to --work-dir (a new directory; default\n"
-                 "INDEX.build-XXXXXX) and are removed at the end unless --keep-work; the\n"
-                 "work directories a killed build left (partifact's marker, unlocked) are\n"
-                 "removed too, and no other directory is written into or removed.\n"
-                 PA_CLI_FORCE_HELP
-                 "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
-                 PA_CLI_TABLE_HELP
-                 "--commit: the index goes into the Lance table T as its next version (see\n"
-                 "partifact commit --help); --out then keeps a copy of it there.\n"};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
-    rc = 0;
+    pa_cli_parse("build", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
     bo.keep_work = keep;
     bo.replace = force;
     if (!out && !commit)

@@ -46,27 +46,15 @@ int pa_cmd_commit(int argc, char **argv)
     const char *index = NULL, *table = NULL, *name = NULL;
     bool json = false, replace = false;
     pa_cli_opt opts[] = {
-        {.name = "index", .kind = PA_CLI_STRING, .dest = &index, .arg = "IDX", .required = true,
-         .help = "the index, built from the table"},
-        {.name = "table", .kind = PA_CLI_STRING, .dest = &table, .arg = "T.lance",
-         .required = true, .help = "the Lance table"},
-        {.name = "name", .kind = PA_CLI_STRING, .dest = &name, .arg = "NAME", .field = "name",
-         .help = "the index's name (default <column>_idx)"},
-        {.name = "replace", .kind = PA_CLI_BOOL, .dest = &replace, .field = "replace",
-         .help = "replace an index of that name in the same commit"},
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_STR("index", &index, "IDX", "the index, built from the table", .required = true),
+        PA_CLI_STR("table", &table, "T.lance", "the Lance table", .required = true),
+        PA_CLI_STR("name", &name, "NAME", "the index's name (default <column>_idx)",
+            .field = "name"),
+        PA_CLI_FLAG("replace", &replace, "replace an index of that name in the same commit",
+            .field = "replace"),
     };
-    pa_cli_spec spec = {
-        .name = "commit", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "commit --index IDX --table T.lance [--name NAME] [--replace] [--json]\n",
-        .about = "Commits an index built from the Lance table T (partifact build --input T)\n"
-                 "into T as its next version, so that LanceDB lists and searches it. The\n"
-                 "index must come from T's fragments as they are now. --name: default\n"
-                 "<column>_idx; an index of that name is refused unless --replace, which\n"
-                 "removes it in the same commit.\n"};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
+    pa_cli_parse("commit", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     if (name && (!*name || strlen(name) >= 256))
         return pa_cli_error("commit", "\"%s\" is not a valid value for --name", name);
     pa_table_commit_options o = {.name = name, .replace = replace};
@@ -127,17 +115,10 @@ int pa_cmd_table_info(int argc, char **argv)
 {
     bool as_json = false;
     pa_cli_opt opts[] = {PA_CLI_OPT_JSON(&as_json)};
-    pa_cli_spec spec = {
-        .name = "table-info", .opts = opts, .num_opts = PA_CLI_NOPTS(opts), .pos_what = "table",
-        .synopsis = "table-info T.lance [--json]\n",
-        .about = "Prints a Lance table's versions, the latest version's fragments (rows,\n"
-                 "deleted rows), columns, and indexes (name, uuid, type, the fragments and\n"
-                 "live rows they cover).\n"};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
+    const char *pos = NULL;
+    pa_cli_parse("table-info", opts, PA_CLI_NOPTS(opts), &pos, argc, argv);
     char *text = NULL;
-    pa_status st = pa_table_info_json(spec.pos, &text);
+    pa_status st = pa_table_info_json(pos, &text);
     if (st != PA_OK)
         return pa_cli_fail("table-info", st);
     if (as_json) {

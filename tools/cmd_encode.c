@@ -14,45 +14,22 @@ int pa_cmd_encode(int argc, char **argv)
     uint64_t buckets = 0, memory = 256u << 20, batch = 0, version = 0;
     bool json = false, skip = false, force = false;
     pa_cli_opt opts[] = {
-        {.name = "input", .kind = PA_CLI_STRING, .dest = &input, .arg = "X", .required = true,
-         .help = "the vectors: .fvecs, .bvecs, .npy or a Lance dataset"},
-        {.name = "model", .kind = PA_CLI_STRING, .dest = &model_path, .arg = "MODEL.lance",
-         .required = true, .field = "model_path", .help = "the trained model"},
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "ARTIFACT", .required = true,
-         .help = "the partition artifact to write"},
-        {.name = "buckets", .kind = PA_CLI_COUNT, .dest = &buckets, .arg = "B", .max = 1u << 20,
-         .field = "num_buckets", .help = "bucket files (default: from the partitions)"},
-        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE",
-         .field = "memory_bytes", .help = "the memory budget"},
-        {.name = "accelerator", .kind = PA_CLI_STRING, .dest = &accel, .arg = "NAME",
-         .help = "the backend"},
-        {.name = "backend-path", .kind = PA_CLI_STRING, .dest = &bpath, .arg = "DIR",
-         .help = "where backend plugins are looked for first"},
-        {.name = "batch", .kind = PA_CLI_COUNT, .dest = &batch, .arg = "N", .min = 1,
-         .max = 1u << 24, .field = "batch_rows", .help = "rows per backend call"},
-        PA_CLI_OPT_COLUMN(&column),
-        PA_CLI_OPT_VERSION(&version),
-        PA_CLI_OPT_SKIP_INVALID(&skip),
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_OPTS_VECTORS(&input, &column, &version, &skip),
+        PA_CLI_STR("model", &model_path, "MODEL.lance", "the trained model",
+            .required = true, .field = "model_path"),
+        PA_CLI_STR("out", &out, "ARTIFACT", "the partition artifact to write", .required = true),
+        PA_CLI_NUM("buckets", &buckets, "B", "bucket files (default: from the partitions)",
+            .max = 1u << 20, .field = "num_buckets"),
+        PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .field = "memory_bytes"),
+        PA_CLI_STR("accelerator", &accel, "NAME", "the backend"),
+        PA_CLI_STR("backend-path", &bpath, "DIR", "where backend plugins are looked for first"),
+        PA_CLI_NUM("batch", &batch, "N", "rows per backend call",
+            .min = 1, .max = 1u << 24, .field = "batch_rows"),
     };
-    pa_cli_spec spec = {
-        .name = "encode", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "encode --input X --model MODEL.lance --out ARTIFACT [options]\n",
-        .about = "Assigns every row of X to its partition and encodes its PQ code with a\n"
-                 "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
-                 "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
-                 "streams (row_id, part_id, code) into a partition artifact. --memory bounds\n"
-                 "the model, the input batch and the input's read buffer for it (a Lance\n"
-                 "table's scan batch is sized from it), the cpu backend's working blocks and\n"
-                 "the artifact writer's buffers; what does not fit is refused before any work.\n"
-                 "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
-                 "blocks take at most a quarter of --memory.\n"
-                 "The artifact is written in a new directory beside ARTIFACT and renamed\n"
-                 "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
+    pa_cli_parse("encode", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
     const char *inputs[] = {input, model_path, bpath};
     if ((rc = pa_cli_check_output("encode", out, force, PA_ARTIFACT_MANIFEST_FILE, inputs, 3)))
         return rc;

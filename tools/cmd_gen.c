@@ -36,35 +36,19 @@ int pa_cmd_gen_vectors(int argc, char **argv)
     double noise = 0.3;
     bool force = false;
     pa_cli_opt opts[] = {
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "FILE.fvecs", .required = true,
-         .help = "the file to write"},
-        {.name = "rows", .kind = PA_CLI_COUNT, .dest = &rows, .arg = "N", .help = "rows"},
-        {.name = "dim", .kind = PA_CLI_COUNT, .dest = &dim, .arg = "D", .min = 1, .max = 65536,
-         .help = "dimension"},
-        {.name = "clusters", .kind = PA_CLI_COUNT, .dest = &clusters, .arg = "C", .min = 1,
-         .help = "cluster centres"},
-        {.name = "rank", .kind = PA_CLI_COUNT, .dest = &rank, .arg = "R", .min = 1,
-         .max = GEN_MAX_RANK, .help = "the subspace's rank (at most the dimension)"},
-        {.name = "noise", .kind = PA_CLI_REAL, .dest = &noise, .arg = "SIGMA",
-         .help = "isotropic noise"},
-        {.name = "seed", .kind = PA_CLI_COUNT, .dest = &seed, .arg = "S", .help = "the seed"},
-        {.name = "first-row", .kind = PA_CLI_COUNT, .dest = &first, .arg = "N",
-         .help = "the number of the first row written"},
         PA_CLI_OPT_FORCE(&force),
+        PA_CLI_STR("out", &out, "FILE.fvecs", "the file to write", .required = true),
+        PA_CLI_NUM("rows", &rows, "N", "rows"),
+        PA_CLI_NUM("dim", &dim, "D", "dimension", .min = 1, .max = 65536),
+        PA_CLI_NUM("clusters", &clusters, "C", "cluster centres", .min = 1),
+        PA_CLI_NUM("rank", &rank, "R", "the subspace's rank (at most the dimension)",
+            .min = 1, .max = GEN_MAX_RANK),
+        PA_CLI_REAL_OPT("noise", &noise, "SIGMA", "isotropic noise"),
+        PA_CLI_NUM("seed", &seed, "S", "the seed"),
+        PA_CLI_NUM("first-row", &first, "N", "the number of the first row written"),
     };
-    pa_cli_spec spec = {
-        .name = "gen-vectors", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "gen-vectors --out FILE.fvecs [options]\n",
-        .about = "Writes clustered vectors: cluster centres in a random rank-R subspace, each\n"
-                 "row a centre plus Gaussian spread in the subspace and isotropic noise. Rows\n"
-                 "depend only on (seed, row number): --first-row 1000000 --rows 10000 gives\n"
-                 "query rows drawn from the same distribution as, but distinct from, the base.\n"
-                 "The file is written under a temporary name and renamed into place.\n"
-                 PA_CLI_FORCE_HELP};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
-    rc = 0;
+    pa_cli_parse("gen-vectors", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
     rank = PA_CLI_MIN(rank, dim);
     /* basis (rank x dim) and centres (clusters x rank) from the seed */
     uint64_t s = seed;
@@ -111,13 +95,16 @@ int pa_cmd_gen_vectors(int argc, char **argv)
 done:
     if (st != PA_OK)
         rc = pa_cli_fail("gen-vectors", st);
-    pa_output_free(f);
     free(basis), free(centre), free(row);
+    pa_output_free(f); /* an uncommitted output is removed, the old file left as it was */
     return rc;
 }
 
 /* The generated value of row i of the demo/test columns (deterministic, exact in float32). */
-static float gen_item(uint64_t i, uint32_t j) { return (float)((i * 31 + j * 7) % 2048) * 0.5f - 512.0f; }
+static float gen_item(uint64_t i, uint32_t j)
+{
+    return (float)((i * 31 + j * 7) % 2048) * 0.5f - 512.0f;
+}
 
 /* partifact lance-gen --out FILE.lance --rows N --dim D [--page-bytes B] [--json]: writes the
  * columns id (u64), part (u32), score (float), code (fsl<u8,16>), vector (fsl<float,D>). */
@@ -127,30 +114,19 @@ int pa_cmd_lance_gen(int argc, char **argv)
     uint64_t rows = 100000, dim = 128, page_bytes = 0;
     bool json = false, force = false;
     pa_cli_opt opts[] = {
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "FILE.lance", .required = true,
-         .help = "the file to write"},
-        {.name = "rows", .kind = PA_CLI_COUNT, .dest = &rows, .arg = "N", .expect = "a count",
-         .help = "rows"},
-        {.name = "dim", .kind = PA_CLI_COUNT, .dest = &dim, .arg = "D", .min = 1, .max = 65536,
-         .expect = "in 1..65536", .help = "the vector column's dimension"},
-        {.name = "page-bytes", .kind = PA_CLI_SIZE, .dest = &page_bytes, .arg = "B",
-         .expect = "a size", .field = "page_bytes", .help = "bytes per page (default: the writer's)"},
-        {.name = "layout", .kind = PA_CLI_STRING, .dest = &layout_name,
-         .arg = "auto|mini-block|full-zip", .field = "layout", .help = "every page's layout"},
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_STR("out", &out, "FILE.lance", "the file to write", .required = true),
+        PA_CLI_NUM("rows", &rows, "N", "rows", .expect = "a count"),
+        PA_CLI_NUM("dim", &dim, "D", "the vector column's dimension",
+            .min = 1, .max = 65536, .expect = "in 1..65536"),
+        PA_CLI_BYTES("page-bytes", &page_bytes, "B", "bytes per page (default: the writer's)",
+            .expect = "a size", .field = "page_bytes"),
+        PA_CLI_STR("layout", &layout_name, "auto|mini-block|full-zip", "every page's layout",
+            .field = "layout"),
     };
-    pa_cli_spec spec = {
-        .name = "lance-gen", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "lance-gen --out FILE.lance [options]\n",
-        .about = "Writes generated rows: id u64, part u32, score float, code "
-                 "fixed_size_list<uint8,16>, vector fixed_size_list<float,D>.\n"
-                 "The file is written under a temporary name and renamed into place.\n"
-                 PA_CLI_FORCE_HELP};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
-    rc = 0;
+    pa_cli_parse("lance-gen", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
     int layout = PA_LAYOUT_AUTO;
     if (!strcmp(layout_name, "mini-block"))
         layout = PA_LAYOUT_MINIBLOCK;
@@ -202,9 +178,7 @@ int pa_cmd_lance_gen(int argc, char **argv)
         pa_cli_progress("lance-gen: rows", done, rows);
     }
     pa_cli_progress_end();
-    if (st == PA_OK)
-        st = pa_lance_writer_close(w);
-    if (st != PA_OK)
+    if (st != PA_OK || (st = pa_lance_writer_close(w)) != PA_OK)
         goto done;
     uint64_t bytes = pa_lance_writer_bytes_written(w);
     if (json) {
@@ -232,42 +206,26 @@ int pa_cmd_artifact_gen(int argc, char **argv)
              buffer_rows = 0;
     bool skewed = false, json = false, force = false;
     pa_cli_opt opts[] = {
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "ARTIFACT", .required = true,
-         .help = "the artifact to write"},
-        {.name = "rows", .kind = PA_CLI_COUNT, .dest = &rows, .arg = "N", .help = "rows"},
-        {.name = "partitions", .kind = PA_CLI_COUNT, .dest = &parts, .arg = "P", .min = 1,
-         .max = 1u << 30, .field = "num_partitions", .help = "partitions"},
-        {.name = "sub-vectors", .kind = PA_CLI_COUNT, .dest = &m, .arg = "M", .min = 1,
-         .max = 4096, .field = "code_bytes", .help = "code bytes per row"},
-        {.name = "buckets", .kind = PA_CLI_COUNT, .dest = &buckets, .arg = "B", .max = 1u << 20,
-         .field = "num_buckets", .help = "bucket files (default: from the partitions)"},
-        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE",
-         .field = "memory_bytes", .help = "the writer's memory budget"},
-        {.name = "skewed", .kind = PA_CLI_BOOL, .dest = &skewed,
-         .help = "a quarter of the rows in partition 0"},
-        {.name = "seed", .kind = PA_CLI_COUNT, .dest = &seed, .arg = "S", .help = "the seed"},
-        {.name = "model", .kind = PA_CLI_STRING, .dest = &model, .arg = "MODEL.lance",
-         .field = "model", .help = "the model to record"},
-        {.name = "buffer-rows", .kind = PA_CLI_COUNT, .dest = &buffer_rows, .arg = "N", .min = 1,
-         .field = "max_buffer_rows", .help = "cap on the writer's bucket buffers"},
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_STR("out", &out, "ARTIFACT", "the artifact to write", .required = true),
+        PA_CLI_NUM("rows", &rows, "N", "rows"),
+        PA_CLI_NUM("partitions", &parts, "P", "partitions",
+            .min = 1, .max = 1u << 30, .field = "num_partitions"),
+        PA_CLI_NUM("sub-vectors", &m, "M", "code bytes per row",
+            .min = 1, .max = 4096, .field = "code_bytes"),
+        PA_CLI_NUM("buckets", &buckets, "B", "bucket files (default: from the partitions)",
+            .max = 1u << 20, .field = "num_buckets"),
+        PA_CLI_BYTES("memory", &memory, "SIZE", "the writer's memory budget",
+            .field = "memory_bytes"),
+        PA_CLI_FLAG("skewed", &skewed, "a quarter of the rows in partition 0"),
+        PA_CLI_NUM("seed", &seed, "S", "the seed"),
+        PA_CLI_STR("model", &model, "MODEL.lance", "the model to record", .field = "model"),
+        PA_CLI_NUM("buffer-rows", &buffer_rows, "N", "cap on the writer's bucket buffers",
+            .min = 1, .field = "max_buffer_rows"),
     };
-    pa_cli_spec spec = {
-        .name = "artifact-gen", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "artifact-gen --out ARTIFACT [options]\n",
-        .about = "Streams synthetic rows (row_id = ordinal, random part_id, random M-byte code)\n"
-                 "into an artifact: a producer for tests and benchmarks of the writer. The\n"
-                 "artifact is written in a new directory beside ARTIFACT and renamed into\n"
-                 "place when complete.\n"
-                 "--model records MODEL (its XXH64) as the model the codes were made with, so\n"
-                 "that finalize accepts the artifact with it. --buffer-rows caps the writer's\n"
-                 "bucket buffers (at least 256 rows), for artifacts of many small ranges.\n"
-                 PA_CLI_FORCE_HELP};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
-    rc = 0;
+    pa_cli_parse("artifact-gen", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
     pa_artifact_params prm = {.num_partitions = (uint32_t)parts,
                               .num_buckets = (uint32_t)buckets,
                               .code_bytes = (uint32_t)m,

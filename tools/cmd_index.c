@@ -14,39 +14,23 @@ int pa_cmd_finalize(int argc, char **argv)
     uint64_t memory = 256u << 20, threads = 0;
     bool json = false, force = false;
     pa_cli_opt opts[] = {
-        {.name = "artifact", .kind = PA_CLI_STRING, .dest = &artifact, .arg = "A",
-         .help = "the partition artifact to read"},
-        {.name = "rows", .kind = PA_CLI_STRING, .dest = &rows, .arg = "FILE.lance",
-         .help = "a Lance file of (row_id, part_id, pq_code) rows, in any order"},
-        {.name = "model", .kind = PA_CLI_STRING, .dest = &model, .arg = "M", .field = "model_path",
-         .help = "the model (default: the one the manifest records)"},
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "INDEX", .required = true,
-         .help = "the index directory to write"},
-        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE", .min = 1,
-         .field = "memory_bytes", .help = "the memory budget"},
-        {.name = "tmp", .kind = PA_CLI_STRING, .dest = &tmp, .arg = "DIR", .field = "tmp_dir",
-         .help = "with --rows: where sorted runs spill (default: next to INDEX)"},
-        {.name = "threads", .kind = PA_CLI_COUNT, .dest = &threads, .arg = "N", .min = 1,
-         .max = 256, .field = "num_threads", .help = "threads (default: 2)"},
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_STR("artifact", &artifact, "A", "the partition artifact to read"),
+        PA_CLI_STR("rows", &rows, "FILE.lance",
+            "a Lance file of (row_id, part_id, pq_code) rows, in any order"),
+        PA_CLI_STR("model", &model, "M", "the model (default: the one the manifest records)",
+            .field = "model_path"),
+        PA_CLI_STR("out", &out, "INDEX", "the index directory to write", .required = true),
+        PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget",
+            .min = 1, .field = "memory_bytes"),
+        PA_CLI_STR("tmp", &tmp, "DIR",
+            "with --rows: where sorted runs spill (default: next to INDEX)", .field = "tmp_dir"),
+        PA_CLI_NUM("threads", &threads, "N", "threads (default: 2)",
+            .min = 1, .max = 256, .field = "num_threads"),
     };
-    pa_cli_spec spec = {
-        .name = "finalize", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "finalize --artifact A --out INDEX [--model M] [options]\n"
-                    "       partifact finalize --rows FILE.lance --model M --out INDEX [options]\n",
-        .about = "Writes an IVF_PQ index directory (index.idx + auxiliary.idx, LanceDB's layout).\n"
-                 "--artifact reads each partition's recorded ranges once, in order, with\n"
-                 "read-ahead (--memory bounds the read-ahead); the model defaults to the one the\n"
-                 "manifest records and must match it. --rows takes a Lance file of (row_id,\n"
-                 "part_id, pq_code) in any order and re-groups it by partition within --memory,\n"
-                 "spilling sorted runs to --tmp (default: next to INDEX). Both write the same\n"
-                 "index. INDEX is written in a new directory INDEX.partial-XXXXXX and renamed\n"
-                 "into place when complete; those a killed finalize left (partifact's marker,\n"
-                 "unlocked) are removed.\n" PA_CLI_FORCE_HELP};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
+    pa_cli_parse("finalize", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
     if (!artifact == !rows)
         return pa_cli_error("finalize", "--out and one of --artifact or --rows are required "
                             "(see --help)");
@@ -93,56 +77,34 @@ int pa_cmd_search(int argc, char **argv)
     uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0, memory = 0;
     bool json = false, force = false;
     pa_cli_opt opts[] = {
-        {.name = "index", .kind = PA_CLI_STRING, .dest = &index, .arg = "INDEX", .required = true,
-         .help = "the index directory"},
-        {.name = "queries", .kind = PA_CLI_STRING, .dest = &qpath, .arg = "Q", .required = true,
-         .help = "the queries: .fvecs, .bvecs, .npy or a Lance dataset"},
-        {.name = "k", .short_name = 'k', .kind = PA_CLI_COUNT, .dest = &k, .arg = "K", .min = 1,
-         .max = 1u << 24, .field = "k", .help = "neighbours per query"},
-        {.name = "nprobes", .kind = PA_CLI_COUNT, .dest = &nprobes, .arg = "N", .min = 1,
-         .max = UINT32_MAX, .field = "nprobes", .help = "partitions searched per query"},
-        {.name = "refine-factor", .kind = PA_CLI_COUNT, .dest = &rf, .arg = "R", .max = 1000,
-         .field = "refine_factor", .help = "re-rank the k*R best by exact distance"},
-        {.name = "input", .kind = PA_CLI_STRING, .dest = &input, .arg = "X",
-         .field = "refine_input", .help = "the vectors the index was built from (refine)"},
-        {.name = "groundtruth", .kind = PA_CLI_STRING, .dest = &gtpath, .arg = "G.ivecs|G.npy",
-         .help = "report recall@k against these neighbours"},
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "R.ivecs|R.npy",
-         .help = "write the result ids"},
-        {.name = "threads", .kind = PA_CLI_COUNT, .dest = &threads, .arg = "N", .min = 1,
-         .max = 256, .field = "num_threads", .help = "threads (default: the CPUs)"},
-        {.name = "repeat", .kind = PA_CLI_COUNT, .dest = &repeat, .arg = "N", .min = 1,
-         .max = 1000, .help = "search the batch N times, report the median"},
         PA_CLI_OPT_COLUMN(&column),
         PA_CLI_OPT_VERSION(&version),
-        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE", .min = 1,
-         .field = "memory_bytes", .help = "bound what the index holds (default: all of it)"},
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_STR("index", &index, "INDEX", "the index directory", .required = true),
+        PA_CLI_STR("queries", &qpath, "Q", "the queries: .fvecs, .bvecs, .npy or a Lance dataset",
+            .required = true),
+        PA_CLI_NUM("k", &k, "K", "neighbours per query",
+            .short_name = 'k', .min = 1, .max = 1u << 24, .field = "k"),
+        PA_CLI_NUM("nprobes", &nprobes, "N", "partitions searched per query",
+            .min = 1, .max = UINT32_MAX, .field = "nprobes"),
+        PA_CLI_NUM("refine-factor", &rf, "R", "re-rank the k*R best by exact distance",
+            .max = 1000, .field = "refine_factor"),
+        PA_CLI_STR("input", &input, "X", "the vectors the index was built from (refine)",
+            .field = "refine_input"),
+        PA_CLI_STR("groundtruth", &gtpath, "G.ivecs|G.npy",
+            "report recall@k against these neighbours"),
+        PA_CLI_STR("out", &out, "R.ivecs|R.npy", "write the result ids"),
+        PA_CLI_NUM("threads", &threads, "N", "threads (default: the CPUs)",
+            .min = 1, .max = 256, .field = "num_threads"),
+        PA_CLI_NUM("repeat", &repeat, "N", "search the batch N times, report the median",
+            .min = 1, .max = 1000),
+        PA_CLI_BYTES("memory", &memory, "SIZE", "bound what the index holds (default: all of it)",
+            .min = 1, .field = "memory_bytes"),
     };
-    pa_cli_spec spec = {
-        .name = "search", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "search --index INDEX --queries Q [-k 10] [--nprobes 20] [options]\n",
-        .about = "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
-                 "ADC over the --nprobes nearest partitions (more than the index has is\n"
-                 "clamped, with a warning). --refine-factor R re-ranks the k*R best by exact\n"
-                 "distance to the original vectors of X, the input the index was built from\n"
-                 "(row ids: ordinals in a file, row addresses in a Lance dataset). Prints\n"
-                 "QPS, and recall@k against --groundtruth. Distances: l2 and cosine squared\n"
-                 "Euclidean, dot the negated inner product (smaller is nearer). --repeat N\n"
-                 "searches the whole batch N times and reports the median time (benchmarks).\n"
-                 "--out is written under a temporary name and renamed into place.\n"
-                 "--memory SIZE bounds what the index holds (default: all of it in memory):\n"
-                 "the probed partitions are read on demand into a cache within SIZE; the\n"
-                 "results are the same.\n"
-                 PA_CLI_FORCE_HELP
-                 "--column applies to Q and X where they are tables, --version to X.\n"
-                 PA_CLI_TABLE_HELP};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
-    rc = 0;
-    bool nprobes_given = pa_cli_find(&spec, "nprobes")->given;
+    pa_cli_parse("search", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
+    bool nprobes_given = pa_cli_given(opts, PA_CLI_NOPTS(opts), "nprobes");
     if (rf > 1 && !input)
         return pa_cli_error("search", "--refine-factor needs --input (the original vectors)");
     const char *inputs[] = {index, qpath, input, gtpath};
@@ -276,36 +238,22 @@ int pa_cmd_groundtruth(int argc, char **argv)
     bool json = false, skip = false, force = false;
     pa_metric met = PA_METRIC_L2;
     pa_cli_opt opts[] = {
-        {.name = "input", .kind = PA_CLI_STRING, .dest = &input, .arg = "X", .required = true,
-         .help = "the base vectors"},
-        {.name = "queries", .kind = PA_CLI_STRING, .dest = &qpath, .arg = "Q", .required = true,
-         .help = "the queries"},
-        {.name = "k", .short_name = 'k', .kind = PA_CLI_COUNT, .dest = &k, .arg = "K", .min = 1,
-         .max = 100000, .field = "k", .help = "neighbours per query"},
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "G.ivecs|G.npy",
-         .required = true, .help = "the neighbours' row ids to write"},
-        {.name = "metric", .kind = PA_CLI_METRIC, .dest = &met, .arg = "l2|cosine|dot",
-         .field = "metric", .expect = "l2, cosine or dot", .help = "the distance"},
         PA_CLI_OPT_SKIP_INVALID(&skip),
         PA_CLI_OPT_COLUMN(&column),
         PA_CLI_OPT_VERSION(&version),
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_STR("input", &input, "X", "the base vectors", .required = true),
+        PA_CLI_STR("queries", &qpath, "Q", "the queries", .required = true),
+        PA_CLI_NUM("k", &k, "K", "neighbours per query",
+            .short_name = 'k', .min = 1, .max = 100000, .field = "k"),
+        PA_CLI_STR("out", &out, "G.ivecs|G.npy", "the neighbours' row ids to write",
+            .required = true),
+        PA_CLI_METRIC_OPT("metric", &met, "l2|cosine|dot", "the distance",
+            .field = "metric"),
     };
-    pa_cli_spec spec = {
-        .name = "groundtruth", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "groundtruth --input X --queries Q [-k 100] --out G.ivecs|G.npy [options]\n",
-        .about = "Exact k nearest neighbours of every query among all rows of X (blocked\n"
-                 "sgemm, bounded memory), as row ids of X: .ivecs (int32) or .npy (uint64,\n"
-                 "for a Lance dataset's row addresses, fragment id << 32 | offset). --out is\n"
-                 "written under a temporary name and renamed into place.\n"
-                 "--skip-invalid leaves out (and counts) rows of X with NaN, infinities or\n"
-                 "values whose distances would overflow float.\n" PA_CLI_FORCE_HELP
-                 "--column applies to X and Q where they are tables, --version to X.\n"
-                 PA_CLI_TABLE_HELP};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
+    pa_cli_parse("groundtruth", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
     const char *inputs[] = {input, qpath};
     if ((rc = pa_cli_check_output("groundtruth", out, force, NULL, inputs, 2)))
         return rc;
@@ -352,19 +300,13 @@ int pa_cmd_index_info(int argc, char **argv)
     bool json = false;
     uint64_t memory = 0;
     pa_cli_opt opts[] = {
-        {.name = "memory", .kind = PA_CLI_SIZE, .dest = &memory, .arg = "SIZE", .min = 1,
-         .field = "memory_bytes", .help = "open it within this budget, as search --memory"},
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_BYTES("memory", &memory, "SIZE", "open it within this budget, as search --memory",
+            .min = 1, .field = "memory_bytes"),
     };
-    pa_cli_spec spec = {
-        .name = "index-info", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .pos_what = "index directory", .synopsis = "index-info INDEX [--json] [--memory SIZE]\n",
-        .about = "Prints an IVF_PQ index's parameters, rows and partition sizes. --memory\n"
-                 "opens it as search --memory does (the rows are checked in a streaming pass).\n"};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
-    const char *dir = spec.pos;
+    const char *pos = NULL;
+    pa_cli_parse("index-info", opts, PA_CLI_NOPTS(opts), &pos, argc, argv);
+    const char *dir = pos;
     pa_index *x = NULL;
     pa_index_open_options xo = {.struct_size = sizeof xo, .memory_bytes = memory};
     pa_status st = pa_index_open_ex(&x, dir, &xo);
@@ -409,26 +351,15 @@ int pa_cmd_export_rows(int argc, char **argv)
     uint64_t seed = 0;
     bool json = false, force = false;
     pa_cli_opt opts[] = {
-        {.name = "artifact", .kind = PA_CLI_STRING, .dest = &artifact, .arg = "A",
-         .required = true, .help = "the partition artifact"},
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &out, .arg = "FILE.lance",
-         .required = true, .help = "the Lance file to write"},
-        {.name = "shuffle", .kind = PA_CLI_COUNT, .dest = &seed, .arg = "SEED",
-         .field = "shuffle_seed", .help = "shuffle the rows with this seed (> 0)"},
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
+        PA_CLI_STR("artifact", &artifact, "A", "the partition artifact", .required = true),
+        PA_CLI_STR("out", &out, "FILE.lance", "the Lance file to write", .required = true),
+        PA_CLI_NUM("shuffle", &seed, "SEED", "shuffle the rows with this seed (> 0)",
+            .field = "shuffle_seed"),
     };
-    pa_cli_spec spec = {
-        .name = "export-rows", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "export-rows --artifact A --out FILE.lance [--shuffle SEED] [--force]\n"
-                    "         [--json]\n",
-        .about = "Writes every (row_id, part_id, pq_code) row of an artifact into one Lance\n"
-                 "file: the input of 'finalize --rows'. Rows come in bucket-file order, or\n"
-                 "shuffled (in memory) with --shuffle SEED (SEED > 0). The file is written\n"
-                 "under a temporary name and renamed into place.\n" PA_CLI_FORCE_HELP};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
+    pa_cli_parse("export-rows", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
     const char *inputs[] = {artifact};
     if ((rc = pa_cli_check_output("export-rows", out, force, NULL, inputs, 1)))
         return rc;

@@ -173,25 +173,13 @@ static int info_dataset(const char *path, bool json)
 /* partifact lance-info PATH [--pages] [--json] [--check] */
 int pa_cmd_lance_info(int argc, char **argv)
 {
+    const char *pos = NULL;
     bool json = false, pages = false, check = false;
-    pa_cli_opt opts[] = {
-        {.name = "pages", .kind = PA_CLI_BOOL, .dest = &pages, .help = "list every page"},
-        {.name = "check", .kind = PA_CLI_BOOL, .dest = &check,
-         .help = "decode every row of every column"},
-        PA_CLI_OPT_JSON(&json),
-    };
-    pa_cli_spec spec = {
-        .name = "lance-info", .opts = opts, .num_opts = PA_CLI_NOPTS(opts), .pos_what = "path",
-        .synopsis = "lance-info FILE.lance|DATASET [--pages] [--json] [--check]\n",
-        .about = "Prints a Lance file's schema, its pages per column and metadata keys, or a\n"
-                 "Lance dataset's version, schema and fragments. Columns partifact does not\n"
-                 "decode are listed as such; --check decodes every row of every column of a\n"
-                 "file and fails on the first column that cannot be read.\n"};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
+    pa_cli_opt opts[] = {PA_CLI_OPT_JSON(&json), PA_CLI_FLAG("pages", &pages, "list every page"),
+                         PA_CLI_FLAG("check", &check, "decode every row of every column")};
+    pa_cli_parse("lance-info", opts, PA_CLI_NOPTS(opts), &pos, argc, argv);
     struct stat sb;
-    if (stat(spec.pos, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return info_dataset(spec.pos, json);
-    return info_file(spec.pos, json, pages, check);
+    if (stat(pos, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return info_dataset(pos, json);
+    return info_file(pos, json, pages, check);
 }

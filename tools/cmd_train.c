@@ -69,50 +69,28 @@ int pa_cmd_train(int argc, char **argv)
     } o = {.partitions = 256, .sub_vectors = 16, .bits = 8, .max_iters = 10, .pq_iters = 25,
            .sample_rate = 256, .seed = 42, .metric = PA_METRIC_L2};
     pa_cli_opt opts[] = {
-        {.name = "input", .kind = PA_CLI_STRING, .dest = &o.input, .arg = "X", .required = true,
-         .help = "the vectors: .fvecs, .bvecs, .npy or a Lance dataset"},
-        {.name = "out", .kind = PA_CLI_STRING, .dest = &o.out, .arg = "MODEL.lance",
-         .required = true, .help = "the model to write"},
-        {.name = "partitions", .kind = PA_CLI_COUNT, .dest = &o.partitions, .arg = "P", .min = 1,
-         .max = 1u << 24, .field = "num_partitions", .help = "IVF partitions"},
-        {.name = "sub-vectors", .kind = PA_CLI_COUNT, .dest = &o.sub_vectors, .arg = "M",
-         .min = 1, .max = 4096, .field = "num_sub_vectors", .help = "PQ sub-vectors"},
-        {.name = "metric", .kind = PA_CLI_METRIC, .dest = &o.metric, .arg = "l2|cosine|dot",
-         .field = "metric", .expect = "l2, cosine or dot", .help = "the distance"},
-        {.name = "bits", .kind = PA_CLI_COUNT, .dest = &o.bits, .arg = "B", .max = 16,
-         .field = "num_bits", .help = "bits per PQ code"},
-        {.name = "max-iters", .kind = PA_CLI_COUNT, .dest = &o.max_iters, .arg = "N", .min = 1,
-         .max = 99999, .field = "max_iters", .help = "k-means iterations"},
-        {.name = "pq-iters", .kind = PA_CLI_COUNT, .dest = &o.pq_iters, .arg = "N", .min = 1,
-         .max = 99999, .field = "pq_max_iters", .help = "PQ k-means iterations"},
-        {.name = "sample-rate", .kind = PA_CLI_COUNT, .dest = &o.sample_rate, .arg = "N",
-         .min = 1, .max = (1u << 20) - 1, .field = "sample_rate",
-         .help = "training rows per partition"},
-        {.name = "seed", .kind = PA_CLI_COUNT, .dest = &o.seed, .arg = "S", .field = "seed",
-         .help = "the sampling and k-means seed"},
-        PA_CLI_OPT_COLUMN(&o.column),
-        PA_CLI_OPT_VERSION(&o.version),
-        PA_CLI_OPT_SKIP_INVALID(&o.skip_invalid),
-        {.name = "encode", .kind = PA_CLI_BOOL, .dest = &o.encode,
-         .help = "also assign + encode every row and report the PQ error"},
         PA_CLI_OPT_FORCE(&o.force),
         PA_CLI_OPT_JSON(&o.json),
+        PA_CLI_OPTS_VECTORS(&o.input, &o.column, &o.version, &o.skip_invalid),
+        PA_CLI_STR("out", &o.out, "MODEL.lance", "the model to write", .required = true),
+        PA_CLI_NUM("partitions", &o.partitions, "P", "IVF partitions",
+            .min = 1, .max = 1u << 24, .field = "num_partitions"),
+        PA_CLI_NUM("sub-vectors", &o.sub_vectors, "M", "PQ sub-vectors",
+            .min = 1, .max = 4096, .field = "num_sub_vectors"),
+        PA_CLI_METRIC_OPT("metric", &o.metric, "l2|cosine|dot", "the distance",
+            .field = "metric"),
+        PA_CLI_NUM("bits", &o.bits, "B", "bits per PQ code", .max = 16, .field = "num_bits"),
+        PA_CLI_NUM("max-iters", &o.max_iters, "N", "k-means iterations",
+            .min = 1, .max = 99999, .field = "max_iters"),
+        PA_CLI_NUM("pq-iters", &o.pq_iters, "N", "PQ k-means iterations",
+            .min = 1, .max = 99999, .field = "pq_max_iters"),
+        PA_CLI_NUM("sample-rate", &o.sample_rate, "N", "training rows per partition",
+            .min = 1, .max = (1u << 20) - 1, .field = "sample_rate"),
+        PA_CLI_NUM("seed", &o.seed, "S", "the sampling and k-means seed", .field = "seed"),
+        PA_CLI_FLAG("encode", &o.encode, "also assign + encode every row and report the PQ error"),
     };
-    pa_cli_spec spec = {
-        .name = "train", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "train --input X --out MODEL.lance [--partitions P] [--sub-vectors M]\n"
-                    "         [options]\n",
-        .about = "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"
-                 "seeded random sample of sample-rate x partitions rows (at least 65,536 when\n"
-                 "the input has them) and saves it as a Lance file. The same seed and input\n"
-                 "give a byte-identical model. --encode also assigns and encodes every row\n"
-                 "(timed) and reports the PQ mean squared reconstruction error.\n"
-                 "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
-                 "The model is written under a temporary name and renamed into place.\n"
-                 PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
+    pa_cli_parse("train", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
     const char *inputs[] = {o.input};
     if ((rc = pa_cli_check_output("train", o.out, o.force, NULL, inputs, 1)))
         return rc;

@@ -45,18 +45,11 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
 {
     bool verbose = false, json = false;
     pa_cli_opt opts[] = {
-        {.name = "verbose", .short_name = 'v', .kind = PA_CLI_BOOL, .dest = &verbose,
-         .help = "also the CPU, its SIMD features, the BLAS and a measured sgemm rate"},
-        {.name = "json", .kind = PA_CLI_BOOL, .dest = &json, .help = "--verbose, as JSON"},
+        PA_CLI_FLAG("verbose", &verbose, "also the CPU, SIMD, the BLAS and a measured sgemm rate",
+            .short_name = 'v'),
+        PA_CLI_FLAG("json", &json, "--verbose, as JSON"),
     };
-    pa_cli_spec spec = {
-        .name = "--version", .opts = opts, .num_opts = PA_CLI_NOPTS(opts),
-        .synopsis = "--version [--verbose] [--json]\n",
-        .about = "Prints partifact's version; --verbose names the machine and kernels every\n"
-                 "figure is measured with.\n"};
-    int rc = pa_cli_parse(&spec, argc, argv);
-    if (rc != PA_CLI_CONTINUE)
-        return rc;
+    pa_cli_parse("--version", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     verbose = verbose || json;
     if (!verbose) {
         printf("partifact %s\n", pa_version());
