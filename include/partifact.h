@@ -969,8 +969,8 @@ PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
  * TABLE/_transactions/, and the next manifest in the table's naming scheme carrying the old
  * manifest's fields unchanged and an index section with every existing index plus the new one
  * (fields, name, the version built from, the fragments covered as a Roaring bitmap, the IVF_PQ
- * details, the files with their sizes, the time). The manifest is published with link(2),
- * which fails when the version exists: then another writer committed first, and the commit
+ * details, the files with their sizes, the time). The manifest is published by a rename that
+ * fails when the version exists: then another writer committed first, and the commit
  * re-reads the table and commits on top when the fragments the index covers are unchanged.
  * Everything is checked before anything is written: on a refusal the table is untouched.
  */

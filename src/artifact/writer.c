@@ -225,12 +225,8 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
      * is refused at its commit), renamed into place by finish. */
     if (st == PA_OK)
         st = pa_out_dir_open(&w->out, dir, params->replace != 0, PA_ARTIFACT_MANIFEST);
-    if (st == PA_OK) {
-        char parts[4096];
-        snprintf(parts, sizeof parts, "%s/%s", w->out.dir, PA_ARTIFACT_PARTS_DIR);
-        if (mkdir(parts, 0755) != 0)
-            st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", parts, strerror(errno));
-    }
+    if (st == PA_OK)
+        st = pa_out_dir_mkdir(&w->out, PA_ARTIFACT_PARTS_DIR);
     if (st == PA_OK)
         st = open_buckets(w);
     if (st != PA_OK) {

@@ -2,6 +2,7 @@
  * in the defined order (row id, then code bytes), transposes its codes as LanceDB stores them
  * and appends them to auxiliary.idx; finish writes the IVF and codebook buffers, the metadata
  * LanceDB and partifact read, index.idx, and renames the temporary directory into place. */
+#include "common/json.h"
 #include "index/index_internal.h"
 #include "lance/table_commit.h"
 
@@ -217,22 +218,28 @@ static uint8_t *pack_ivf(const Pa__Lancepb__Ivf *msg, size_t *len)
     return buf;
 }
 
-/* The partifact:index JSON both files carry: everything search needs besides the arrays. */
-static char *index_meta_json(const pa_index_writer *w)
+/* A 16-hex-digit hash as the partifact:index JSON spells it. */
+static json_t *hex64(uint64_t v)
 {
-    char *s = pa_malloc(512, "index metadata");
-    if (s)
-        snprintf(s, 512,
-                 "{\"format\":\"%s\",\"format_version\":%d,\"metric\":\"%s\",\"dimension\":%u,"
-                 "\"num_partitions\":%u,\"num_sub_vectors\":%u,\"num_bits\":%u,"
-                 "\"num_rows\":%" PRIu64 ",\"row_order\":\"row_id\","
-                 "\"model_xxh64\":\"%016" PRIx64 "\",\"" PA_INDEX_META_ROWS_HASH "\":\"%016"
-                 PRIx64 "\"}",
-                 PA_INDEX_FORMAT, PA_INDEX_FORMAT_VERSION,
-                 pa_metric_name((pa_metric)w->m.metric), w->m.dim, w->m.num_partitions,
-                 w->m.num_sub_vectors, w->m.num_bits, w->rows, w->model_xxh64,
-                 pa_index_rows_xxh64(XXH64_digest(w->ids_hash), XXH64_digest(w->codes_hash)));
-    return s;
+    char t[17];
+    snprintf(t, sizeof t, "%016" PRIx64, v);
+    return json_string(t);
+}
+
+/* The partifact:index JSON both files carry: everything search needs besides the arrays. */
+static pa_status index_meta_json(const pa_index_writer *w, char **out)
+{
+    json_t *v = NULL;
+    *out = NULL;
+    pa_status st = pa_json_pack(
+        &v, "index metadata", "{s:s, s:i, s:s, s:i, s:i, s:i, s:i, s:I, s:s, s:o, s:o}",
+        "format", PA_INDEX_FORMAT, "format_version", PA_INDEX_FORMAT_VERSION, "metric",
+        pa_metric_name((pa_metric)w->m.metric), "dimension", (int)w->m.dim, "num_partitions",
+        (int)w->m.num_partitions, "num_sub_vectors", (int)w->m.num_sub_vectors, "num_bits",
+        (int)w->m.num_bits, "num_rows", (json_int_t)w->rows, "row_order", "row_id",
+        "model_xxh64", hex64(w->model_xxh64), PA_INDEX_META_ROWS_HASH,
+        hex64(pa_index_rows_xxh64(XXH64_digest(w->ids_hash), XXH64_digest(w->codes_hash))));
+    return st == PA_OK ? pa_json_dump(v, PA_JSON_COMPACT, out) : st;
 }
 
 /* Sets a NUL-terminated string as schema metadata. */
@@ -273,18 +280,28 @@ static pa_status finish_aux(pa_index_writer *w, const char *meta)
     free(buf);
     if (st != PA_OK)
         return st;
-    char sm[512], num[16];
-    snprintf(sm, sizeof sm,
-             "[\"{\\\"codebook_position\\\":%u,\\\"nbits\\\":%u,\\\"num_sub_vectors\\\":%u,"
-             "\\\"dimension\\\":%u,\\\"codebook_tensor\\\":[],\\\"transposed\\\":true}\"]",
-             gb_cb, w->m.num_bits, M, D);
+    /* storage_metadata: a JSON array holding the PQ parameters as one JSON string */
+    char num[16], *pq = NULL, *sm = NULL;
+    json_t *v = NULL;
+    if ((st = pa_json_pack(&v, "PQ storage metadata", "{s:i, s:i, s:i, s:i, s:[], s:b}",
+                           "codebook_position", (int)gb_cb, "nbits", (int)w->m.num_bits,
+                           "num_sub_vectors", (int)M, "dimension", (int)D, "codebook_tensor",
+                           "transposed", 1)) != PA_OK ||
+        (st = pa_json_dump(v, PA_JSON_COMPACT, &pq)) != PA_OK ||
+        (st = pa_json_pack(&v, "PQ storage metadata", "[s]", pq)) != PA_OK ||
+        (st = pa_json_dump(v, PA_JSON_COMPACT, &sm)) != PA_OK)
+        goto done;
     snprintf(num, sizeof num, "%u", gb_ivf);
     if ((st = set_meta(w->aux, "distance_type", pa_metric_name((pa_metric)w->m.metric))) ||
         (st = set_meta(w->aux, "lance:ivf", num)) ||
         (st = set_meta(w->aux, "storage_metadata", sm)) ||
         (st = set_meta(w->aux, PA_INDEX_META_KEY, meta)))
-        return st;
-    return pa_lance_writer_close(w->aux);
+        goto done;
+    st = pa_lance_writer_close(w->aux);
+done:
+    free(pq);
+    free(sm);
+    return st;
 }
 
 /* index.idx: no rows, the IVF buffer with the centroids, and the index metadata. */
@@ -297,11 +314,24 @@ static pa_status write_idx(pa_index_writer *w, const char *meta)
     pa_status st = pa_lance_writer_create(&lw, w->idx_path, &f, 1, &lo);
     uint64_t *zo = pa_calloc(P, sizeof(uint64_t), "IVF offsets");
     uint32_t *zl = pa_calloc(P, sizeof(uint32_t), "IVF lengths");
-    /* lance:flat: one (empty) string per partition */
-    char *flat = pa_malloc((size_t)P * 3 + 3, "lance:flat");
+    char *flat = NULL, *idxmeta = NULL;
     uint8_t *buf = NULL;
-    if (st == PA_OK && (!zo || !zl || !flat))
+    if (st == PA_OK && (!zo || !zl))
         st = PA_ERR_NOMEM;
+    if (st == PA_OK) { /* lance:flat: one (empty) string per partition */
+        json_t *a = json_array();
+        for (uint32_t p = 0; a && p < P; p++)
+            if (json_array_append_new(a, json_string("")) != 0)
+                json_decref(a), a = NULL;
+        st = pa_json_dump(a, PA_JSON_COMPACT, &flat);
+    }
+    if (st == PA_OK) {
+        json_t *v = NULL;
+        if ((st = pa_json_pack(&v, "lance:index", "{s:s, s:s}", "type", "IVF_PQ",
+                               "distance_type", pa_metric_name((pa_metric)w->m.metric))) ==
+            PA_OK)
+            st = pa_json_dump(v, PA_JSON_COMPACT, &idxmeta);
+    }
     if (st == PA_OK) {
         uint32_t shape[2] = {P, D};
         Pa__Lancepb__Tensor t = PA__LANCEPB__TENSOR__INIT;
@@ -319,18 +349,8 @@ static pa_status write_idx(pa_index_writer *w, const char *meta)
             st = PA_ERR_NOMEM;
         else
             st = pa_lance_writer_add_global_buffer(lw, buf, len, &gb);
-        char idxmeta[128], num[16];
-        snprintf(idxmeta, sizeof idxmeta, "{\"type\":\"IVF_PQ\",\"distance_type\":\"%s\"}",
-                 pa_metric_name((pa_metric)w->m.metric));
+        char num[16];
         snprintf(num, sizeof num, "%u", gb);
-        char *q = flat;
-        *q++ = '[';
-        for (uint32_t p = 0; p < P; p++) {
-            if (p)
-                *q++ = ',';
-            *q++ = '"', *q++ = '"';
-        }
-        *q++ = ']', *q = '\0';
         if (st == PA_OK && (st = set_meta(lw, "lance:index", idxmeta)) == PA_OK &&
             (st = set_meta(lw, "lance:ivf", num)) == PA_OK &&
             (st = set_meta(lw, "lance:flat", flat)) == PA_OK)
@@ -342,7 +362,7 @@ static pa_status write_idx(pa_index_writer *w, const char *meta)
         if (st == PA_OK)
             w->bytes += pa_lance_writer_bytes_written(lw);
     }
-    free(buf), free(zo), free(zl), free(flat);
+    free(buf), free(zo), free(zl), free(flat), free(idxmeta);
     pa_lance_writer_free(lw);
     return st;
 }
@@ -357,10 +377,11 @@ pa_status pa_index_writer_finish(pa_index_writer *w)
         w->offsets[w->next_part] = w->rows;
         w->lengths[w->next_part++] = 0;
     }
-    char *meta = index_meta_json(w);
-    if (!meta)
-        return PA_ERR_NOMEM;
-    pa_status st = finish_aux(w, meta);
+    char *meta = NULL;
+    pa_status st = index_meta_json(w, &meta);
+    if (st != PA_OK)
+        return st;
+    st = finish_aux(w, meta);
     if (st == PA_OK) {
         w->bytes = pa_lance_writer_bytes_written(w->aux);
         st = write_idx(w, meta);

@@ -14,6 +14,7 @@
  * floats, when that fits pa_index_precomp_max_bytes; otherwise per probed partition), the last
  * only on the query (once per query, not once per probe, by one sgemm per sub-space for a block
  * of queries). A probe then costs M x 256 additions instead of 256 x dim multiply-adds. */
+#include "common/json.h"
 #include "index/index_internal.h"
 
 #include <cblas.h>
@@ -420,8 +421,10 @@ static void partition_terms(const pa_index *x, uint32_t p, float *out)
 /* A JSON value as compact text (malloc'd; "(missing)" when absent). */
 static char *json_text(const json_t *v)
 {
-    char *t = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-    return t ? t : pa_strdup("(missing)", "JSON text");
+    char *t = NULL;
+    if (v && pa_json_dump(json_incref((json_t *)v), PA_JSON_COMPACT, &t) == PA_OK)
+        return t;
+    return pa_strdup("(missing)", "JSON text");
 }
 
 /* The rows hash (PA_INDEX_META_ROWS_HASH) of the stored rows. With a budget, a streaming

@@ -1,5 +1,6 @@
 /* The IVF_PQ model: training (coarse k-means, then PQ codebooks per sub-space), assignment and
  * encoding in batches on all cores, and saving/loading as a Lance file. */
+#include "common/json.h"
 #include "ivfpq/ivfpq_internal.h"
 #include "lance/lance_internal.h"
 
@@ -409,15 +410,17 @@ pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path)
 pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *path, int replace)
 {
     const pa_backend_model *a = &m->a;
-    json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:i}", "format", MODEL_FORMAT,
-                          "version", 1, "dimension", (json_int_t)a->dim, "num_partitions",
-                          (json_int_t)a->num_partitions, "num_sub_vectors",
-                          (json_int_t)a->num_sub_vectors, "num_bits", (json_int_t)a->num_bits,
-                          "metric", pa_metric_name((pa_metric)a->metric), "codebook_buffer", 1);
-    char *meta = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(j);
-    if (!meta)
-        return pa_fail(PA_ERR_NOMEM, "%s: out of memory describing the model", path);
+    json_t *j = NULL;
+    char *meta = NULL;
+    pa_status jst = pa_json_pack(&j, path, "{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:i}", "format",
+                                 MODEL_FORMAT, "version", 1, "dimension", (int)a->dim,
+                                 "num_partitions", (int)a->num_partitions, "num_sub_vectors",
+                                 (int)a->num_sub_vectors, "num_bits", (int)a->num_bits, "metric",
+                                 pa_metric_name((pa_metric)a->metric), "codebook_buffer", 1);
+    if (jst == PA_OK)
+        jst = pa_json_dump(j, PA_JSON_SORTED, &meta);
+    if (jst != PA_OK)
+        return jst;
     pa_field f = {"centroid", PA_TYPE_FSL_FLOAT32, a->dim};
     pa_lance_writer *w;
     const pa_lance_write_options lo = {.replace = replace};

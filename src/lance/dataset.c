@@ -11,6 +11,7 @@
  * Reading opens the newest version and streams one column fragment by fragment. Writing creates
  * version 1: data files through the Lance file writer, then the manifest under a temporary name,
  * fsynced and renamed — the dataset exists for LanceDB only once that rename is done. */
+#include "common/json.h"
 #include "lance/lance_internal.h"
 #include "lance/table_commit.h"
 
@@ -718,12 +719,8 @@ pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
      * refused (a dataset is never written over) */
     pa_status st = pa_out_dir_open(&w->out, path, false, "_versions");
     w->dir = w->out.dir;
-    char sub[4096];
-    if (st == PA_OK) {
-        snprintf(sub, sizeof sub, "%s/data", w->dir);
-        if (mkdir(sub, 0755) != 0)
-            st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", sub, strerror(errno));
-    }
+    if (st == PA_OK)
+        st = pa_out_dir_mkdir(&w->out, "data");
     if (st != PA_OK) {
         pa_dataset_writer_free(w);
         return st;
@@ -798,7 +795,25 @@ pa_status pa_dataset_writer_append(pa_dataset_writer *w, const void *const *colu
     return st;
 }
 
-/* Builds and writes the version-1 manifest, then renames it into place. */
+pa_status pa_lance_write_version_hint(const char *dir, uint64_t version)
+{
+    json_t *v = NULL;
+    char *text = NULL, *path = NULL;
+    pa_status st = pa_json_pack(&v, "version hint", "{s:I}", "version", (json_int_t)version);
+    if (st != PA_OK || (st = pa_json_dump(v, PA_JSON_COMPACT, &text)) != PA_OK)
+        goto done;
+    if (!(path = pa_path_join(dir, "/", PA_LANCE_VERSION_HINT))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    st = pa_out_write_file(path, text, strlen(text), true);
+done:
+    free(path);
+    free(text);
+    return st;
+}
+
+/* Builds and writes the version-1 manifest, then commits the dataset's directory. */
 static pa_status write_manifest(pa_dataset_writer *w)
 {
     Pa__Lancepb__Field **pb = pa_pb_fields_new(w->fields, w->num_fields);
@@ -862,44 +877,17 @@ static pa_status write_manifest(pa_dataset_writer *w)
             pa_st16(f + 8, 0);
             pa_st16(f + 10, 2);
             memcpy(f + 12, PA_LANCE_MAGIC, 4);
-            char vdir[4096], tmp[4200], final[4200], hint[4200];
+            char vdir[4096], final[4200];
             snprintf(vdir, sizeof vdir, "%s/data/x", w->dir);
             st = pa_fsync_dir_of(vdir); /* the data files' names, before a manifest names them */
             snprintf(vdir, sizeof vdir, "%s/_versions", w->dir);
-            if (st == PA_OK && mkdir(vdir, 0755) != 0)
-                st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", vdir, strerror(errno));
-            snprintf(tmp, sizeof tmp, "%s/.tmp-manifest", vdir);
+            if (st == PA_OK)
+                st = pa_out_dir_mkdir(&w->out, "_versions");
             snprintf(final, sizeof final, "%s/%020" PRIu64 ".manifest", vdir, UINT64_MAX - 1);
-            int fd = st == PA_OK ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                        0644) : -1;
-            if (st == PA_OK && fd < 0)
-                st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
             if (st == PA_OK)
-                st = pa_pwrite_full(fd, buf, total, 0, tmp);
-            if (st == PA_OK)
-                st = pa_fsync_fd(fd, tmp);
-            if (fd >= 0)
-                close(fd);
-            if (st == PA_OK && rename(tmp, final) != 0)
-                st = pa_fail(PA_ERR_IO, "%s: cannot rename to %s: %s", tmp, final,
-                             strerror(errno));
-            if (st == PA_OK)
-                st = pa_fsync_dir_of(final);
-            if (st != PA_OK)
-                unlink(tmp);
-            /* A hint LanceDB also writes; the manifests remain the truth. */
-            snprintf(hint, sizeof hint, "%s/latest_version_hint.json", vdir);
-            int h = st == PA_OK ? open(hint, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                       0644) : -1;
-            if (st == PA_OK && h < 0)
-                st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", hint, strerror(errno));
-            if (h >= 0) {
-                static const char v1[] = "{\"version\":1}";
-                st = pa_pwrite_full(h, v1, sizeof v1 - 1, 0, hint);
-                if (st == PA_OK)
-                    st = pa_fsync_fd(h, hint);
-                close(h);
-            }
+                st = pa_out_write_file(final, buf, total, false);
+            if (st == PA_OK) /* a hint LanceDB also writes; the manifests remain the truth */
+                st = pa_lance_write_version_hint(w->dir, 1);
             /* the complete dataset appears under its name, or nothing does */
             if (st == PA_OK)
                 st = pa_out_dir_commit(&w->out);

@@ -79,3 +79,9 @@ set_tests_properties(blas_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME search_memory COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/search_memory.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/search_memory)
 set_tests_properties(search_memory PROPERTIES LABELS "memory;cli")
+
+# Every JSON output (manifest.json, the index records, table-info, --json summaries) stays
+# valid and exact for paths and names with quotes, backslashes, control characters, non-ASCII.
+add_test(NAME json_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/json_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/json_cli)
+set_tests_properties(json_cli PROPERTIES LABELS "unit;cli")
