@@ -5,6 +5,8 @@
 
 #include "partifact.h"
 
+#include "common/json.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -159,8 +161,13 @@ bool pa_cli_progress_enabled(void);
 /* Seconds on the monotonic clock, for the timings commands print. */
 double pa_cli_now(void);
 
-/* Writes s as a JSON string literal (quotes and escapes). */
-void pa_cli_json_string(FILE *out, const char *s);
+/* --json: the one JSON writer (src/common/json.h). A command packs its summary with
+ * pa_json_pack (paths and names the user gave as pa_json_display_string, measured reals as
+ * PA_CLI_REAL3) and prints it: pa_cli_json_print(pa_json_pack(&j, ...), &j) gives the pack's
+ * failure, or prints j (consumed) as one compact line on stdout. */
+pa_status pa_cli_json_print(pa_status packed, json_t **v);
+/* A measured real (seconds, rates) as the summaries give it: rounded to 3 decimals. */
+#define PA_CLI_REAL3(x) pa_json_real_rounded((x), 3)
 
 /* The commands (pa_cli_commands in tools/main.c runs them), by file: cmd_lance.c, cmd_artifact.c,
  * cmd_gen.c (the data generators), cmd_train.c, cmd_encode.c, cmd_build.c, cmd_index.c,

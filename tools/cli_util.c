@@ -396,16 +396,12 @@ void pa_cli_progress_end(void)
     }
 }
 
-void pa_cli_json_string(FILE *out, const char *s)
+pa_status pa_cli_json_print(pa_status packed, json_t **v)
 {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
+    /* *v read here, after pa_json_pack (the argument) filled it; consumed either way */
+    if (packed != PA_OK) {
+        json_decref(*v);
+        return packed;
     }
-    fputc('"', out);
+    return pa_json_print(stdout, *v, PA_JSON_COMPACT);
 }

@@ -11,6 +11,91 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* What inspect measured, for its --json. */
+typedef struct inspect_figures {
+    uint64_t empty, min, median, max, max_ranges, read_rows, bytes_read;
+    double mean, read_seconds;
+    bool read;
+} inspect_figures;
+
+static pa_status stdout_sink(void *ctx, const void *data, size_t len)
+{
+    (void)ctx;
+    return fwrite(data, 1, len, stdout) == len ? PA_OK : PA_ERR_IO;
+}
+
+/* inspect --json, streamed (--ranges lists every range of every partition). */
+static pa_status print_json(const pa_artifact *a, const pa_artifact_info *in, const char *path,
+                            const inspect_figures *f, bool ranges)
+{
+    static pa_json_stream stream; /* its 64 KiB buffer; one inspect per process */
+    pa_json_stream *js = &stream;
+    pa_json_stream_init(js, stdout_sink, NULL, "inspect --json");
+    pa_json_stream_object(js, NULL);
+    pa_json_stream_value(js, "path", pa_json_display_string(path));
+    json_t *head = json_pack("{s:I, s:i, s:i, s:i, s:i, s:i, s:s, s:I, s:I, s:I}", "rows",
+                             (json_int_t)in->total_rows, "partitions", (int)in->num_partitions,
+                             "buckets", (int)in->num_buckets, "code_bytes", (int)in->code_bytes,
+                             "num_bits", (int)in->num_bits, "dimension", (int)in->dimension,
+                             "metric", in->metric, "bytes", (json_int_t)in->total_bytes,
+                             "ranges", (json_int_t)in->num_ranges, "empty_partitions",
+                             (json_int_t)f->empty);
+    const char *key;
+    json_t *v;
+    json_object_foreach(head, key, v)
+        pa_json_stream_value(js, key, json_incref(v));
+    json_decref(head);
+    pa_json_stream_value(js, "partition_rows",
+                         json_pack("{s:I, s:I, s:I, s:o, s:o}", "min", (json_int_t)f->min,
+                                   "median", (json_int_t)f->median, "max", (json_int_t)f->max,
+                                   "mean", pa_json_real_rounded(f->mean, 1), "skew",
+                                   PA_CLI_REAL3(f->mean > 0 ? (double)f->max / f->mean : 0.0)));
+    pa_json_stream_value(js, "max_ranges_per_partition", json_integer((json_int_t)f->max_ranges));
+    pa_json_stream_array(js, "files");
+    for (uint32_t i = 0; i < in->num_files; i++) {
+        const char *fpath;
+        uint64_t fr, fb;
+        pa_artifact_file(a, i, &fpath, &fr, &fb);
+        pa_json_stream_value(js, NULL, json_pack("{s:o, s:I, s:I}", "path",
+                                                 pa_json_display_string(fpath), "rows",
+                                                 (json_int_t)fr, "bytes", (json_int_t)fb));
+    }
+    pa_json_stream_end(js);
+    if (f->read)
+        pa_json_stream_value(
+            js, "read",
+            json_pack("{s:I, s:I, s:I, s:o, s:o}", "rows", (json_int_t)f->read_rows,
+                      "bytes_read", (json_int_t)f->bytes_read, "artifact_bytes",
+                      (json_int_t)in->total_bytes, "ratio",
+                      pa_json_real_rounded((double)f->bytes_read / (double)in->total_bytes, 4),
+                      "seconds", PA_CLI_REAL3(f->read_seconds)));
+    if (ranges) {
+        pa_json_stream_array(js, "partition_ranges");
+        for (uint32_t p = 0; p < in->num_partitions; p++) { /* one partition's ranges: few */
+            uint32_t nr, file;
+            uint64_t pr;
+            pa_artifact_partition(a, p, &pr, &file, &nr);
+            json_t *list = json_array();
+            for (uint32_t r = 0; r < nr; r++) {
+                uint64_t off, n;
+                pa_artifact_range(a, p, r, &off, &n);
+                json_array_append_new(list, json_pack("[I, I]", (json_int_t)off, (json_int_t)n));
+            }
+            pa_json_stream_value(js, NULL,
+                                 json_array_size(list) == nr
+                                     ? json_pack("{s:i, s:i, s:I, s:o}", "id", (int)p, "file",
+                                                 (int)file, "rows", (json_int_t)pr, "ranges", list)
+                                     : NULL); /* NULL: out of memory, the stream's failure */
+            if (json_array_size(list) != nr)
+                json_decref(list);
+        }
+        pa_json_stream_end(js);
+    }
+    pa_json_stream_end(js);
+    pa_json_stream_raw(js, "\n");
+    return pa_json_stream_finish(js);
+}
+
 /* partifact inspect ARTIFACT [--ranges] [--json]: sizes, skew, ranges per partition. */
 int pa_cmd_inspect(int argc, char **argv)
 {
@@ -75,49 +160,12 @@ int pa_cmd_inspect(int argc, char **argv)
     uint64_t pmin = rows[0], pmax = rows[in.num_partitions - 1],
              pmed = rows[in.num_partitions / 2];
     if (json) {
-        printf("{\"path\":");
-        pa_cli_json_string(stdout, path);
-        printf(",\"rows\":%" PRIu64 ",\"partitions\":%u,\"buckets\":%u,\"code_bytes\":%u,"
-               "\"num_bits\":%u,\"dimension\":%u,\"metric\":\"%s\",\"bytes\":%" PRIu64
-               ",\"ranges\":%" PRIu64 ",\"empty_partitions\":%" PRIu64
-               ",\"partition_rows\":{\"min\":%" PRIu64 ",\"median\":%" PRIu64 ",\"max\":%" PRIu64
-               ",\"mean\":%.1f,\"skew\":%.3f},\"max_ranges_per_partition\":%" PRIu64,
-               in.total_rows, in.num_partitions, in.num_buckets, in.code_bytes, in.num_bits,
-               in.dimension, in.metric, in.total_bytes, in.num_ranges, empty, pmin, pmed, pmax,
-               mean, mean > 0 ? (double)pmax / mean : 0.0, max_ranges);
-        printf(",\"files\":[");
-        for (uint32_t f = 0; f < in.num_files; f++) {
-            const char *fpath;
-            uint64_t fr, fb;
-            pa_artifact_file(a, f, &fpath, &fr, &fb);
-            printf("%s{\"path\":", f ? "," : "");
-            pa_cli_json_string(stdout, fpath);
-            printf(",\"rows\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", fr, fb);
-        }
-        printf("]");
-        if (read_all)
-            printf(",\"read\":{\"rows\":%" PRIu64 ",\"bytes_read\":%" PRIu64
-                   ",\"artifact_bytes\":%" PRIu64 ",\"ratio\":%.4f,\"seconds\":%.3f}",
-                   read_rows, bytes_read, in.total_bytes,
-                   (double)bytes_read / (double)in.total_bytes, read_secs);
-        if (ranges) {
-            printf(",\"partition_ranges\":[");
-            for (uint32_t p = 0; p < in.num_partitions; p++) {
-                uint32_t nr, file;
-                uint64_t pr;
-                pa_artifact_partition(a, p, &pr, &file, &nr);
-                printf("%s{\"id\":%u,\"file\":%u,\"rows\":%" PRIu64 ",\"ranges\":[", p ? "," : "",
-                       p, file, pr);
-                for (uint32_t r = 0; r < nr; r++) {
-                    uint64_t off, n;
-                    pa_artifact_range(a, p, r, &off, &n);
-                    printf("%s[%" PRIu64 ",%" PRIu64 "]", r ? "," : "", off, n);
-                }
-                printf("]}");
-            }
-            printf("]");
-        }
-        printf("}\n");
+        st = print_json(a, &in, path, &(inspect_figures){
+            .empty = empty, .min = pmin, .median = pmed, .max = pmax, .mean = mean,
+            .max_ranges = max_ranges, .read = read_all, .read_rows = read_rows,
+            .bytes_read = bytes_read, .read_seconds = read_secs}, ranges);
+        if (st != PA_OK)
+            goto done;
     } else {
         printf("%s: partition artifact\n", path);
         printf("  rows %" PRIu64 ", %u partitions in %u bucket files, %" PRIu64 " bytes\n",
@@ -178,12 +226,16 @@ int pa_cmd_verify(int argc, char **argv)
     pa_artifact_info in;
     pa_artifact_get_info(a, &in);
     double secs = pa_cli_now() - t0;
-    if (json)
-        printf("{\"ok\":true,\"rows\":%" PRIu64 ",\"partitions\":%u,\"files\":%" PRIu64
-               ",\"ranges\":%" PRIu64 ",\"bytes_hashed\":%" PRIu64 ",\"seconds\":%.3f}\n",
-               rep.rows_checked, in.num_partitions, rep.files_checked, rep.ranges_checked,
-               rep.bytes_hashed, secs);
-    else
+    json_t *j = NULL;
+    if (json && (st = pa_cli_json_print(
+                     pa_json_pack(&j, "verify --json", "{s:b, s:I, s:i, s:I, s:I, s:I, s:o}",
+                                  "ok", 1, "rows", (json_int_t)rep.rows_checked, "partitions",
+                                  (int)in.num_partitions, "files", (json_int_t)rep.files_checked,
+                                  "ranges", (json_int_t)rep.ranges_checked, "bytes_hashed",
+                                  (json_int_t)rep.bytes_hashed, "seconds", PA_CLI_REAL3(secs)),
+                     &j)) != PA_OK)
+        rc = pa_cli_fail("verify", st);
+    else if (!json)
         printf("%s: OK: %" PRIu64 " rows in %u partitions, %" PRIu64 " ranges, %" PRIu64
                " files (%" PRIu64 " bytes hashed) in %.2f s\n",
                pos, rep.rows_checked, in.num_partitions, rep.ranges_checked,

@@ -97,19 +97,28 @@ int pa_cmd_build(int argc, char **argv)
         goto done;
     }
     if (json) {
-        printf("{\"index\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"rows\":%" PRIu64 ",\"skipped_invalid\":%" PRIu64 ",\"dim\":%u,"
-               "\"partitions\":%u,\"sub_vectors\":%u,\"metric\":\"%s\",\"sample_rows\":%" PRIu64
-               ",\"ivf_iters\":%u,\"pq_iters\":%u,\"train_seconds\":%.3f,"
-               "\"encode_seconds\":%.3f,\"finalize_seconds\":%.3f,\"seconds\":%.3f,"
-               "\"artifact_bytes\":%" PRIu64 ",\"index_bytes\":%" PRIu64
-               ",\"null_vectors\":%" PRIu64 ",\"sample_skipped_invalid\":%" PRIu64 "}\n",
-               s.encode.rows, s.encode.skipped_invalid, pa_vec_input_dim(in), s.num_partitions,
-               s.num_sub_vectors, pa_metric_name(bo.params.metric), s.train.sample_rows,
-               s.train.ivf_iters, s.train.pq_iters, s.train_seconds, s.encode.seconds,
-               s.finalize.seconds, s.seconds, s.encode.bytes, s.finalize.index_bytes,
-               pa_vec_input_nulls(in), s.train.sample_skipped_invalid);
+        json_t *j = NULL;
+        st = pa_cli_json_print(
+            pa_json_pack(&j, "build --json",
+                         "{s:o, s:I, s:I, s:i, s:i, s:i, s:s, s:I, s:i, s:i, s:o, s:o, s:o, s:o, "
+                         "s:I, s:I, s:I, s:I}",
+                         "index", pa_json_display_string(out), "rows", (json_int_t)s.encode.rows,
+                         "skipped_invalid", (json_int_t)s.encode.skipped_invalid, "dim",
+                         (int)pa_vec_input_dim(in), "partitions", (int)s.num_partitions,
+                         "sub_vectors", (int)s.num_sub_vectors, "metric",
+                         pa_metric_name(bo.params.metric), "sample_rows",
+                         (json_int_t)s.train.sample_rows, "ivf_iters", (int)s.train.ivf_iters,
+                         "pq_iters", (int)s.train.pq_iters, "train_seconds",
+                         PA_CLI_REAL3(s.train_seconds), "encode_seconds",
+                         PA_CLI_REAL3(s.encode.seconds), "finalize_seconds",
+                         PA_CLI_REAL3(s.finalize.seconds), "seconds", PA_CLI_REAL3(s.seconds),
+                         "artifact_bytes", (json_int_t)s.encode.bytes, "index_bytes",
+                         (json_int_t)s.finalize.index_bytes, "null_vectors",
+                         (json_int_t)pa_vec_input_nulls(in), "sample_skipped_invalid",
+                         (json_int_t)s.train.sample_skipped_invalid),
+            &j);
+        if (st != PA_OK)
+            rc = pa_cli_fail("build", st);
     } else {
         printf("built %s: %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s "
                "(train %.2f s, encode %.2f s, finalize %.2f s)\n",

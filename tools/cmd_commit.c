@@ -15,29 +15,30 @@
 #define BUILD_INDEX_TAG "-"
 
 /* The commit's result; b (build --commit) adds the build's figures. */
-static void print_result(const char *table, const pa_table_commit_result *r, bool json,
-                         const pa_build_stats *b)
+static pa_status print_result(const char *table, const pa_table_commit_result *r, bool json,
+                              const pa_build_stats *b)
 {
-    if (json) {
-        if (b)
-            printf("{\"rows\":%" PRIu64 ",\"partitions\":%u,\"sub_vectors\":%u,"
-                   "\"build_seconds\":%.3f,\"commit\":", b->encode.rows, b->num_partitions,
-                   b->num_sub_vectors, b->seconds);
-        printf("{\"table\":");
-        pa_cli_json_string(stdout, table);
-        printf(",\"name\":");
-        pa_cli_json_string(stdout, r->name);
-        printf(",\"uuid\":\"%s\",\"version\":%" PRIu64 ",\"read_version\":%" PRIu64
-               ",\"built_version\":%" PRIu64 ",\"fragments\":%u,\"replaced\":%u,"
-               "\"retries\":%u}%s", r->uuid, r->version, r->read_version, r->built_version,
-               r->num_fragments, r->replaced, r->retries, b ? "" : "\n");
-        if (b)
-            printf("}\n");
-    } else {
+    if (!json) {
         printf("committed index %s (%s) into %s as version %" PRIu64 " (built from version %"
                PRIu64 ", %u fragments%s)\n", r->name, r->uuid, table, r->version,
                r->built_version, r->num_fragments, r->replaced ? ", replacing the old one" : "");
+        return PA_OK;
     }
+    json_t *c = NULL, *j = NULL;
+    pa_status st = pa_json_pack(&c, "commit --json", "{s:o, s:o, s:s, s:I, s:I, s:I, s:i, s:i, s:i}",
+                                "table", pa_json_display_string(table), "name",
+                                pa_json_display_string(r->name), "uuid", r->uuid, "version",
+                                (json_int_t)r->version, "read_version",
+                                (json_int_t)r->read_version, "built_version",
+                                (json_int_t)r->built_version, "fragments", (int)r->num_fragments,
+                                "replaced", (int)r->replaced, "retries", (int)r->retries);
+    if (st != PA_OK || !b)
+        return pa_cli_json_print(st, &c);
+    st = pa_json_pack(&j, "build --commit --json", "{s:I, s:i, s:i, s:o, s:o}", "rows",
+                      (json_int_t)b->encode.rows, "partitions", (int)b->num_partitions,
+                      "sub_vectors", (int)b->num_sub_vectors, "build_seconds",
+                      PA_CLI_REAL3(b->seconds), "commit", c);
+    return pa_cli_json_print(st, &j);
 }
 
 /* partifact commit --index IDX --table T [--name NAME] [--replace] [--json] */
@@ -60,10 +61,9 @@ int pa_cmd_commit(int argc, char **argv)
     pa_table_commit_options o = {.name = name, .replace = replace};
     pa_table_commit_result r;
     pa_status st = pa_table_commit_index(table, index, &o, &r);
-    if (st != PA_OK)
-        return pa_cli_fail("commit", st);
-    print_result(table, &r, json, NULL);
-    return 0;
+    if (st == PA_OK)
+        st = print_result(table, &r, json, NULL);
+    return st == PA_OK ? 0 : pa_cli_fail("commit", st);
 }
 
 int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
@@ -72,24 +72,23 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
 {
     if (name && (!*name || strlen(name) >= 256))
         return pa_cli_error("build", "\"%s\" is not a valid value for --name", name);
-    pa_status st = pa_table_commit_check(table, column, name, replace);
-    if (st != PA_OK)
-        return pa_cli_fail("build", st);
     /* Without --out the index is built in a work directory inside the table (made by this
      * run, marked and locked; what killed runs left there is removed first) and removed after
      * the commit copied it into _indices/. */
     pa_workdir work = {.lock_fd = -1};
     char dir[4200];
+    snprintf(dir, sizeof dir, "%s", out ? out : ""); /* without --out: inside work, below */
+    pa_status st = pa_table_commit_check(table, column, name, replace);
+    if (st != PA_OK)
+        goto done;
     if (!out) {
         char base[4096];
         snprintf(base, sizeof base, "%s/" BUILD_INDEX_PREFIX, table);
         pa_remove_orphans(base, BUILD_INDEX_TAG); /* what killed builds left */
         snprintf(base, sizeof base, "%s/" BUILD_INDEX_PREFIX BUILD_INDEX_TAG, table);
         if ((st = pa_workdir_create(&work, base, false)) != PA_OK)
-            return pa_cli_fail("build", st);
+            goto done;
         snprintf(dir, sizeof dir, "%s/index", work.path);
-    } else {
-        snprintf(dir, sizeof dir, "%s", out);
     }
     pa_build_stats s;
     st = pa_build(in, dir, bo, &s);
@@ -98,16 +97,17 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
     pa_table_commit_result r;
     if (st == PA_OK)
         st = pa_table_commit_index(table, dir, &o, &r);
-    if (!out)
-        pa_workdir_remove(&work);
     if (st != PA_OK)
-        return pa_cli_fail("build", st);
+        goto done;
     if (!json)
         printf("built %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s\n",
                s.encode.rows, s.num_partitions, s.num_sub_vectors,
                pa_metric_name(bo->params.metric), s.seconds);
-    print_result(table, &r, json, &s);
-    return 0;
+    st = print_result(table, &r, json, &s);
+done:
+    if (!out)
+        pa_workdir_remove(&work);
+    return st == PA_OK ? 0 : pa_cli_fail("build", st);
 }
 
 /* partifact table-info T.lance [--json] */

@@ -54,19 +54,23 @@ int pa_cmd_encode(int argc, char **argv)
         st = pa_encode_input(in, model, be, out, &eo, &es);
         pa_cli_progress_end();
     }
+    json_t *j = NULL;
+    if (st == PA_OK && json)
+        st = pa_cli_json_print(
+            pa_json_pack(&j, "encode --json",
+                         "{s:o, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I}",
+                         "artifact", pa_json_display_string(out), "backend", pa_backend_name(be),
+                         "rows", (json_int_t)es.rows, "skipped_invalid",
+                         (json_int_t)es.skipped_invalid, "bytes", (json_int_t)es.bytes, "ranges",
+                         (json_int_t)es.ranges, "seconds", PA_CLI_REAL3(es.seconds),
+                         "read_seconds", PA_CLI_REAL3(es.read_seconds), "encode_seconds",
+                         PA_CLI_REAL3(es.encode_seconds), "write_seconds",
+                         PA_CLI_REAL3(es.write_seconds), "null_vectors",
+                         (json_int_t)pa_vec_input_nulls(in)),
+            &j);
     if (st != PA_OK) {
         rc = pa_cli_fail("encode", st);
-    } else if (json) {
-        printf("{\"artifact\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"backend\":\"%s\",\"rows\":%" PRIu64 ",\"skipped_invalid\":%" PRIu64
-               ",\"bytes\":%" PRIu64 ",\"ranges\":%" PRIu64 ",\"seconds\":%.3f,"
-               "\"read_seconds\":%.3f,\"encode_seconds\":%.3f,\"write_seconds\":%.3f,"
-               "\"null_vectors\":%" PRIu64 "}\n",
-               pa_backend_name(be), es.rows, es.skipped_invalid, es.bytes, es.ranges,
-               es.seconds, es.read_seconds, es.encode_seconds, es.write_seconds,
-               pa_vec_input_nulls(in));
-    } else {
+    } else if (!json) {
         printf("encoded %" PRIu64 " rows into %s with the %s backend: %" PRIu64
                " bytes in %.2f s (read %.2f s, assign+encode %.2f s, write %.2f s)\n",
                es.rows, out, pa_backend_name(be), es.bytes, es.seconds, es.read_seconds,

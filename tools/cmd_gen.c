@@ -181,12 +181,13 @@ int pa_cmd_lance_gen(int argc, char **argv)
     if (st != PA_OK || (st = pa_lance_writer_close(w)) != PA_OK)
         goto done;
     uint64_t bytes = pa_lance_writer_bytes_written(w);
-    if (json) {
-        printf("{\"path\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"rows\":%llu,\"dim\":%llu,\"bytes\":%llu}\n", (unsigned long long)rows,
-               (unsigned long long)dim, (unsigned long long)bytes);
-    } else {
+    json_t *j = NULL;
+    if (json)
+        st = pa_cli_json_print(pa_json_pack(&j, "lance-gen --json", "{s:o, s:I, s:I, s:I}", "path",
+                                            pa_json_display_string(out), "rows", (json_int_t)rows,
+                                            "dim", (json_int_t)dim, "bytes", (json_int_t)bytes),
+                               &j);
+    else {
         printf("wrote %s: %llu rows, %llu bytes\n", out, (unsigned long long)rows,
                (unsigned long long)bytes);
     }
@@ -277,14 +278,17 @@ int pa_cmd_artifact_gen(int argc, char **argv)
     pa_artifact_write_stats ws;
     pa_artifact_writer_stats(w, &ws);
     double secs = pa_cli_now() - t0;
+    json_t *j = NULL;
     if (json) {
-        printf("{\"path\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"rows\":%" PRIu64 ",\"partitions\":%" PRIu64 ",\"bytes\":%" PRIu64
-               ",\"flushes\":%" PRIu64 ",\"ranges\":%" PRIu64 ",\"buffer_bytes\":%" PRIu64
-               ",\"seconds\":%.3f,\"mb_per_s\":%.1f}\n",
-               ws.rows, parts, ws.bytes_written, ws.flushes, ws.ranges, ws.buffer_bytes, secs,
-               (double)ws.bytes_written / 1e6 / secs);
+        st = pa_cli_json_print(
+            pa_json_pack(&j, "artifact-gen --json", "{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+                         "path", pa_json_display_string(out), "rows", (json_int_t)ws.rows,
+                         "partitions", (json_int_t)parts, "bytes", (json_int_t)ws.bytes_written,
+                         "flushes", (json_int_t)ws.flushes, "ranges", (json_int_t)ws.ranges,
+                         "buffer_bytes", (json_int_t)ws.buffer_bytes, "seconds",
+                         PA_CLI_REAL3(secs), "mb_per_s",
+                         pa_json_real_rounded((double)ws.bytes_written / 1e6 / secs, 1)),
+            &j);
     } else {
         printf("wrote %s: %" PRIu64 " rows, %" PRIu64 " bytes, %" PRIu64 " flushes, %" PRIu64
                " ranges in %.2f s (%.1f MB/s)\n",

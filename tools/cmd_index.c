@@ -47,19 +47,21 @@ int pa_cmd_finalize(int argc, char **argv)
     pa_status st = artifact ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
                             : pa_index_finalize_rows(rows, model, out, &o, &s);
     pa_cli_progress_end();
+    json_t *j = NULL;
+    if (st == PA_OK && json)
+        st = pa_cli_json_print(
+            pa_json_pack(&j, "finalize --json", "{s:o, s:s, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:o}",
+                         "index", pa_json_display_string(out), "source",
+                         artifact ? "artifact" : "rows", "rows", (json_int_t)s.rows,
+                         "partitions", (int)s.partitions, "max_partition_rows",
+                         (json_int_t)s.max_partition_rows, "bytes_read", (json_int_t)s.bytes_read,
+                         "bytes_written", (json_int_t)s.bytes_written, "index_bytes",
+                         (json_int_t)s.index_bytes, "spill_bytes", (json_int_t)s.spill_bytes,
+                         "spill_runs", (int)s.spill_runs, "seconds", PA_CLI_REAL3(s.seconds)),
+            &j);
     if (st != PA_OK)
         return pa_cli_fail("finalize", st);
-    if (json) {
-        printf("{\"index\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"source\":\"%s\",\"rows\":%" PRIu64 ",\"partitions\":%u,"
-               "\"max_partition_rows\":%" PRIu64 ",\"bytes_read\":%" PRIu64
-               ",\"bytes_written\":%" PRIu64 ",\"index_bytes\":%" PRIu64
-               ",\"spill_bytes\":%" PRIu64 ",\"spill_runs\":%u,\"seconds\":%.3f}\n",
-               artifact ? "artifact" : "rows", s.rows, s.partitions, s.max_partition_rows,
-               s.bytes_read, s.bytes_written, s.index_bytes, s.spill_bytes, s.spill_runs,
-               s.seconds);
-    } else {
+    if (!json) {
         printf("finalized %" PRIu64 " rows in %u partitions into %s from the %s: read %" PRIu64
                " bytes, wrote %" PRIu64 " bytes (index %" PRIu64 ", spill %" PRIu64 " in %u "
                "runs) in %.2f s\n",
@@ -208,14 +210,18 @@ int pa_cmd_search(int argc, char **argv)
     }
     double qps = secs > 0 ? (double)nq / secs : 0;
     if (json) {
-        printf("{\"index\":");
-        pa_cli_json_string(stdout, index);
-        printf(",\"queries\":%" PRIu64 ",\"k\":%" PRIu64 ",\"nprobes\":%u,\"refine_factor\":%"
-               PRIu64 ",\"seconds\":%.4f,\"qps\":%.1f,\"codes_scanned\":%" PRIu64, nq, k,
-               ss.nprobes_used, rf, secs, qps, ss.codes_scanned);
-        if (recall >= 0)
-            printf(",\"recall\":%.4f", recall);
-        printf("}\n");
+        json_t *j = NULL;
+        st = pa_json_pack(&j, "search --json", "{s:o, s:I, s:I, s:i, s:I, s:o, s:o, s:I}",
+                          "index", pa_json_display_string(index), "queries", (json_int_t)nq, "k",
+                          (json_int_t)k, "nprobes", (int)ss.nprobes_used, "refine_factor",
+                          (json_int_t)rf, "seconds", pa_json_real_rounded(secs, 4), "qps",
+                          pa_json_real_rounded(qps, 1), "codes_scanned",
+                          (json_int_t)ss.codes_scanned);
+        if (st == PA_OK && recall >= 0 &&
+            json_object_set_new(j, "recall", pa_json_real_rounded(recall, 4)) != 0)
+            st = PA_ERR_NOMEM;
+        if ((st = pa_cli_json_print(st, &j)) != PA_OK)
+            rc = pa_cli_fail("search", st);
     } else {
         printf("searched %" PRIu64 " queries (k %" PRIu64 ", nprobes %u, refine %" PRIu64 ") in "
                "%.3f s: %.0f QPS", nq, k, ss.nprobes_used, rf, secs, qps);
@@ -276,16 +282,19 @@ int pa_cmd_groundtruth(int argc, char **argv)
         st = pa_groundtruth(in, q, nq, dim, (uint32_t)k, met, ids, NULL);
     if (st == PA_OK)
         st = pa_ids_write_ex(out, ids, nq, (uint32_t)k, force);
+    json_t *j = NULL;
+    if (st == PA_OK && json)
+        st = pa_cli_json_print(
+            pa_json_pack(&j, "groundtruth --json", "{s:o, s:I, s:I, s:I, s:s, s:o, s:I}", "out",
+                         pa_json_display_string(out), "queries", (json_int_t)nq, "k",
+                         (json_int_t)k, "base_rows", (json_int_t)pa_vec_input_num_rows(in),
+                         "metric", pa_metric_name(met), "seconds",
+                         PA_CLI_REAL3(pa_cli_now() - t0), "skipped_invalid",
+                         (json_int_t)pa_vec_input_skipped(in)),
+            &j);
     if (st != PA_OK)
         rc = pa_cli_fail("groundtruth", st);
-    else if (json) {
-        printf("{\"out\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"queries\":%" PRIu64 ",\"k\":%" PRIu64 ",\"base_rows\":%" PRIu64
-               ",\"metric\":\"%s\",\"seconds\":%.3f,\"skipped_invalid\":%" PRIu64 "}\n", nq, k,
-               pa_vec_input_num_rows(in), pa_metric_name(met), pa_cli_now() - t0,
-               pa_vec_input_skipped(in));
-    } else
+    else if (!json)
         printf("wrote the exact %" PRIu64 " nearest neighbours (%s) of %" PRIu64 " queries among "
                "%" PRIu64 " rows to %s in %.2f s\n", k, pa_metric_name(met), nq,
                pa_vec_input_num_rows(in), out, pa_cli_now() - t0);
@@ -323,15 +332,18 @@ int pa_cmd_index_info(int argc, char **argv)
         minp = n < minp ? n : minp;
         empty += n == 0;
     }
+    json_t *j = NULL;
     if (json) {
-        printf("{\"index\":");
-        pa_cli_json_string(stdout, dir);
-        printf(",\"type\":\"IVF_PQ\",\"metric\":\"%s\",\"dimension\":%u,\"partitions\":%u,"
-               "\"sub_vectors\":%u,\"num_bits\":%u,\"rows\":%" PRIu64 ",\"bytes\":%" PRIu64
-               ",\"min_partition_rows\":%" PRIu64 ",\"max_partition_rows\":%" PRIu64
-               ",\"empty_partitions\":%" PRIu64 "}\n",
-               pa_metric_name(in.metric), in.dimension, in.num_partitions, in.num_sub_vectors,
-               in.num_bits, in.num_rows, in.bytes, minp, in.max_partition_rows, empty);
+        st = pa_cli_json_print(
+            pa_json_pack(&j, "index-info --json", "{s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I}",
+                         "index", pa_json_display_string(dir), "type", "IVF_PQ", "metric",
+                         pa_metric_name(in.metric), "dimension", (int)in.dimension, "partitions",
+                         (int)in.num_partitions, "sub_vectors", (int)in.num_sub_vectors,
+                         "num_bits", (int)in.num_bits, "rows", (json_int_t)in.num_rows, "bytes",
+                         (json_int_t)in.bytes, "min_partition_rows", (json_int_t)minp,
+                         "max_partition_rows", (json_int_t)in.max_partition_rows,
+                         "empty_partitions", (json_int_t)empty),
+            &j);
     } else {
         printf("%s: IVF_PQ index, metric %s, dimension %u, %u partitions, %u sub-vectors of %u "
                "bits\n  %" PRIu64 " rows; partitions hold %" PRIu64 " to %" PRIu64 " rows (%"
@@ -341,7 +353,7 @@ int pa_cmd_index_info(int argc, char **argv)
                in.bytes);
     }
     pa_index_free(x);
-    return 0;
+    return st == PA_OK ? 0 : pa_cli_fail("index-info", st);
 }
 
 /* partifact export-rows --artifact A --out FILE.lance [--shuffle SEED] */
@@ -366,15 +378,15 @@ int pa_cmd_export_rows(int argc, char **argv)
     uint64_t rows = 0;
     double t0 = pa_cli_now();
     pa_status st = pa_artifact_export_rows_ex(artifact, out, seed, &rows, force);
-    if (st != PA_OK)
-        return pa_cli_fail("export-rows", st);
-    if (json) {
-        printf("{\"out\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"rows\":%" PRIu64 ",\"shuffled\":%s,\"seconds\":%.3f}\n", rows,
-               seed ? "true" : "false", pa_cli_now() - t0);
-    } else
+    json_t *j = NULL;
+    if (st == PA_OK && json)
+        st = pa_cli_json_print(pa_json_pack(&j, "export-rows --json", "{s:o, s:I, s:b, s:o}", "out",
+                                            pa_json_display_string(out), "rows", (json_int_t)rows,
+                                            "shuffled", seed != 0, "seconds",
+                                            PA_CLI_REAL3(pa_cli_now() - t0)),
+                               &j);
+    else if (st == PA_OK)
         printf("wrote %" PRIu64 " rows of %s to %s%s\n", rows, artifact, out,
                seed ? " (shuffled)" : "");
-    return 0;
+    return st == PA_OK ? 0 : pa_cli_fail("export-rows", st);
 }

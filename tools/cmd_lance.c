@@ -43,10 +43,12 @@ static int info_file(const char *path, bool json, bool pages, bool check)
         goto done;
     }
     size_t nf = pa_lance_reader_num_fields(r);
+    json_t *doc = NULL, *cols = json_array(), *keys = json_array();
     if (json) {
-        printf("{\"path\":");
-        pa_cli_json_string(stdout, path);
-        printf(",\"rows\":%llu,\"columns\":[", (unsigned long long)pa_lance_reader_num_rows(r));
+        st = pa_json_pack(&doc, "lance-info --json", "{s:o, s:I, s:O, s:O}", "path",
+                          pa_json_display_string(path), "rows",
+                          (json_int_t)pa_lance_reader_num_rows(r), "columns", cols,
+                          "metadata_keys", keys);
     } else {
         unsigned major, minor;
         pa_lance_reader_version(r, &major, &minor);
@@ -72,15 +74,12 @@ static int info_file(const char *path, bool json, bool pages, bool check)
             fullzip += pi.layout[0] == 'f';
         }
         if (json) {
-            printf("%s{\"name\":", i ? "," : "");
-            pa_cli_json_string(stdout, f.name);
-            printf(",\"type\":\"%s\",\"pages\":%zu,\"bytes\":%llu", tname, np,
-                   (unsigned long long)bytes);
-            if (problem) {
-                printf(",\"not_decodable\":");
-                pa_cli_json_string(stdout, problem);
-            }
-            printf("}");
+            json_t *c = json_pack("{s:o, s:s, s:I, s:I}", "name", pa_json_display_string(f.name),
+                                  "type", tname, "pages", (json_int_t)np, "bytes",
+                                  (json_int_t)bytes);
+            if (c && problem)
+                json_object_set_new(c, "not_decodable", pa_json_display_string(problem));
+            json_array_append_new(cols, c);
         } else if (problem) {
             printf("  %-16s %-28s not decodable: %s\n", f.name, tname, problem);
         } else {
@@ -99,22 +98,24 @@ static int info_file(const char *path, bool json, bool pages, bool check)
         }
     }
     size_t nm = pa_lance_reader_num_metadata(r);
-    if (json)
-        printf("],\"metadata_keys\":[");
     for (size_t i = 0; i < nm; i++) {
         const char *k;
         const void *v;
         size_t len;
         pa_lance_reader_metadata_at(r, i, &k, &v, &len);
-        if (json) {
-            printf("%s", i ? "," : "");
-            pa_cli_json_string(stdout, k);
-        } else {
+        if (json)
+            json_array_append_new(keys, pa_json_display_string(k));
+        else
             printf("  metadata %s: %zu bytes\n", k, len);
-        }
     }
-    if (json)
-        printf("]}\n");
+    if (json) {
+        /* a failed append left the array short: refused as out of memory, never printed short */
+        st = json_array_size(cols) == nf && json_array_size(keys) == nm ? st : PA_ERR_NOMEM;
+        if ((st = pa_cli_json_print(st, &doc)) != PA_OK)
+            rc = pa_cli_fail("lance-info", st);
+    }
+    json_decref(cols);
+    json_decref(keys);
 done:
     pa_lance_reader_free(r);
     return rc;
@@ -128,13 +129,13 @@ static int info_dataset(const char *path, bool json)
     if (st != PA_OK)
         return pa_cli_fail("lance-info", st);
     size_t nf = pa_dataset_num_fields(ds), nfr = pa_dataset_num_fragments(ds);
+    json_t *doc = NULL, *cols = json_array();
     if (json) {
-        printf("{\"path\":");
-        pa_cli_json_string(stdout, path);
-        printf(",\"dataset\":true,\"version\":%llu,\"rows\":%llu,\"fragments\":%zu,"
-               "\"columns\":[",
-               (unsigned long long)pa_dataset_version(ds),
-               (unsigned long long)pa_dataset_num_rows(ds), nfr);
+        st = pa_json_pack(&doc, "lance-info --json", "{s:o, s:b, s:I, s:I, s:I, s:O}", "path",
+                          pa_json_display_string(path), "dataset", 1, "version",
+                          (json_int_t)pa_dataset_version(ds), "rows",
+                          (json_int_t)pa_dataset_num_rows(ds), "fragments", (json_int_t)nfr,
+                          "columns", cols);
     } else {
         printf("%s: Lance dataset, version %llu, %llu rows in %zu fragments, %zu columns\n", path,
                (unsigned long long)pa_dataset_version(ds),
@@ -147,16 +148,15 @@ static int info_dataset(const char *path, bool json)
         pa_type_name(f.type, f.dim, tname, sizeof tname);
         if (f.type == PA_TYPE_OTHER) /* a type partifact does not read: as the table names it */
             snprintf(tname, sizeof tname, "%s", pa_dataset_field_type(ds, i));
-        if (json) {
-            printf("%s{\"name\":", i ? "," : "");
-            pa_cli_json_string(stdout, f.name);
-            printf(",\"type\":\"%s\"}", tname);
-        } else {
+        if (json)
+            json_array_append_new(cols, json_pack("{s:o, s:s}", "name",
+                                                  pa_json_display_string(f.name), "type", tname));
+        else
             printf("  %-16s %s\n", f.name, tname);
-        }
     }
     if (json)
-        printf("]}\n");
+        st = pa_cli_json_print(json_array_size(cols) == nf ? st : PA_ERR_NOMEM, &doc);
+    json_decref(cols);
     for (size_t i = 0; !json && i < nfr; i++) {
         uint64_t id, rows;
         pa_dataset_fragment(ds, i, &id, &rows);
@@ -167,7 +167,7 @@ static int info_dataset(const char *path, bool json)
         printf("\n");
     }
     pa_dataset_free(ds);
-    return 0;
+    return st == PA_OK ? 0 : pa_cli_fail("lance-info", st);
 }
 
 /* partifact lance-info PATH [--pages] [--json] [--check] */

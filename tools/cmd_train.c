@@ -122,22 +122,38 @@ int pa_cmd_train(int argc, char **argv)
     if (st != PA_OK)
         goto done;
     if (o.json) {
-        printf("{\"input\":");
-        pa_cli_json_string(stdout, o.input);
-        printf(",\"model\":");
-        pa_cli_json_string(stdout, o.out);
-        printf(",\"rows\":%" PRIu64 ",\"dim\":%u,\"partitions\":%u,\"sub_vectors\":%u,"
-               "\"metric\":\"%s\",\"sample_rows\":%" PRIu64 ",\"ivf_iters\":%u,\"pq_iters\":%u,"
-               "\"empty_repaired\":%u,\"train_seconds\":%.3f,\"ivf_seconds\":%.3f,"
-               "\"pq_seconds\":%.3f",
-               pa_vec_input_num_rows(in), pa_vec_input_dim(in), prm.num_partitions,
-               prm.num_sub_vectors, pa_metric_name(o.metric), ts.sample_rows, ts.ivf_iters,
-               ts.pq_iters, ts.empty_repaired, train_secs, ts.ivf_seconds, ts.pq_seconds);
-        if (o.encode)
-            printf(",\"encoded_rows\":%" PRIu64 ",\"assign_encode_seconds\":%.3f,\"pq_mse\":%.6g",
-                   enc_rows, enc_secs, mse);
-        printf(",\"sample_skipped_invalid\":%" PRIu64, ts.sample_skipped_invalid);
-        printf(",\"skipped_invalid\":%" PRIu64 "}\n", pa_vec_input_skipped(in));
+        json_t *j = NULL;
+        st = pa_json_pack(&j, "train --json",
+                          "{s:o, s:o, s:I, s:i, s:i, s:i, s:s, s:I, s:i, s:i, s:i, s:o, s:o, s:o}",
+                          "input", pa_json_display_string(o.input), "model",
+                          pa_json_display_string(o.out), "rows",
+                          (json_int_t)pa_vec_input_num_rows(in), "dim", (int)pa_vec_input_dim(in),
+                          "partitions", (int)prm.num_partitions, "sub_vectors",
+                          (int)prm.num_sub_vectors, "metric", pa_metric_name(o.metric),
+                          "sample_rows", (json_int_t)ts.sample_rows, "ivf_iters",
+                          (int)ts.ivf_iters, "pq_iters", (int)ts.pq_iters, "empty_repaired",
+                          (int)ts.empty_repaired, "train_seconds", PA_CLI_REAL3(train_secs),
+                          "ivf_seconds", PA_CLI_REAL3(ts.ivf_seconds), "pq_seconds",
+                          PA_CLI_REAL3(ts.pq_seconds));
+        json_t *e = NULL; /* --encode's figures, then the skipped rows */
+        if (st == PA_OK && o.encode)
+            st = pa_json_pack(&e, "train --json", "{s:I, s:o, s:f}", "encoded_rows",
+                              (json_int_t)enc_rows, "assign_encode_seconds",
+                              PA_CLI_REAL3(enc_secs), "pq_mse", mse);
+        if (st == PA_OK && e && json_object_update(j, e) != 0)
+            st = PA_ERR_NOMEM;
+        json_decref(e);
+        e = NULL;
+        if (st == PA_OK)
+            st = pa_json_pack(&e, "train --json", "{s:I, s:I}", "sample_skipped_invalid",
+                              (json_int_t)ts.sample_skipped_invalid, "skipped_invalid",
+                              (json_int_t)pa_vec_input_skipped(in));
+        if (st == PA_OK && json_object_update(j, e) != 0)
+            st = PA_ERR_NOMEM;
+        json_decref(e);
+        st = pa_cli_json_print(st, &j);
+        if (st != PA_OK)
+            goto done;
     } else {
         printf("trained %s: %u partitions, %u sub-vectors on %" PRIu64 " sampled rows of %" PRIu64
                " in %.2f s (IVF %u iterations %.2f s, PQ %.2f s)\n", o.out, prm.num_partitions,

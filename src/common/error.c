@@ -32,23 +32,14 @@ pa_status pa_failv(pa_status status, const char *fmt, va_list ap)
     return status;
 }
 
-pa_status pa_fail_errno(int err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    pa_failv(PA_ERR_IO, fmt, ap);
-    va_end(ap);
-    last_error_errno = err;
-    return PA_ERR_IO;
-}
-
-pa_status pa_fail_field(pa_status status, const char *field, const char *fmt, ...)
+pa_status pa_fail_with(pa_status status, const char *field, int err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     pa_failv(status, fmt, ap);
     va_end(ap);
     last_error_field = field;
+    last_error_errno = err;
     return status;
 }
 
