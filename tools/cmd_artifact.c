@@ -37,7 +37,7 @@ static pa_status print_json(const pa_artifact *a, const pa_artifact_info *in, co
                              (json_int_t)in->total_rows, "partitions", (int)in->num_partitions,
                              "buckets", (int)in->num_buckets, "code_bytes", (int)in->code_bytes,
                              "num_bits", (int)in->num_bits, "dimension", (int)in->dimension,
-                             "metric", in->metric, "bytes", (json_int_t)in->total_bytes,
+                             "metric", pa_metric_name(in->metric), "bytes", (json_int_t)in->total_bytes,
                              "ranges", (json_int_t)in->num_ranges, "empty_partitions",
                              (json_int_t)f->empty);
     const char *key;
@@ -115,7 +115,7 @@ int pa_cmd_inspect(int argc, char **argv)
     pa_status st = pa_artifact_open(&a, path);
     if (st != PA_OK)
         goto done;
-    pa_artifact_info in;
+    pa_artifact_info in = PA_ARTIFACT_INFO_INIT;
     pa_artifact_get_info(a, &in);
     uint64_t max_ranges = 0, empty = 0;
     if (!(rows = malloc((size_t)in.num_partitions * 8))) {
@@ -135,18 +135,21 @@ int pa_cmd_inspect(int argc, char **argv)
     if (read_all) {
         double t0 = pa_cli_now();
         st = pa_artifact_scan_create(&s, a, 64u << 20, 2);
-        int end = 0;
-        while (st == PA_OK && !end) {
+        while (st == PA_OK) {
             uint32_t p;
             const uint64_t *ids;
             const uint8_t *codes;
             uint64_t n;
-            st = pa_artifact_scan_next(s, &p, &ids, &codes, &n, &end);
-            if (st == PA_OK && !end) {
+            st = pa_artifact_scan_next(s, &p, &ids, &codes, &n);
+            if (st == PA_OK) {
                 read_rows += n;
                 pa_cli_progress("inspect: partitions read", p + 1, in.num_partitions);
             }
         }
+        if (st == PA_END)
+            st = PA_OK;
+        if (st == PA_END)
+            st = PA_OK;
         pa_cli_progress_end();
         /* stops the reader threads, which use the artifact, also after a failed read */
         pa_artifact_scan_free(s);
@@ -171,7 +174,7 @@ int pa_cmd_inspect(int argc, char **argv)
         printf("  rows %" PRIu64 ", %u partitions in %u bucket files, %" PRIu64 " bytes\n",
                in.total_rows, in.num_partitions, in.num_buckets, in.total_bytes);
         printf("  codes: %u bytes (%u-bit), dimension %u, metric %s%s%s\n", in.code_bytes,
-               in.num_bits, in.dimension, in.metric, in.model ? ", model " : "",
+               in.num_bits, in.dimension, pa_metric_name(in.metric), in.model ? ", model " : "",
                in.model ? in.model : "");
         printf("  partition rows: min %" PRIu64 ", median %" PRIu64 ", max %" PRIu64
                ", mean %.1f (max/mean %.2f), %" PRIu64 " empty\n",
@@ -215,7 +218,7 @@ int pa_cmd_verify(int argc, char **argv)
     int rc = 0;
     double t0 = pa_cli_now();
     pa_artifact *a = NULL;
-    pa_artifact_verify_report rep;
+    pa_artifact_verify_report rep = PA_ARTIFACT_VERIFY_REPORT_INIT;
     pa_status st = pa_artifact_open(&a, pos);
     if (st == PA_OK)
         st = pa_artifact_verify(a, &rep);
@@ -223,7 +226,7 @@ int pa_cmd_verify(int argc, char **argv)
         rc = pa_cli_fail("verify", st);
         goto done;
     }
-    pa_artifact_info in;
+    pa_artifact_info in = PA_ARTIFACT_INFO_INIT;
     pa_artifact_get_info(a, &in);
     double secs = pa_cli_now() - t0;
     json_t *j = NULL;

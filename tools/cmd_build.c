@@ -11,11 +11,13 @@ int pa_cmd_build(int argc, char **argv)
 {
     uint64_t version = 0;
     const char *input = NULL, *out = NULL, *column = NULL, *name = NULL;
-    uint64_t parts = 0, subs = 0, iters = 10, pq_iters = 25, rate = 256, seed = 42, buckets = 0,
-             memory = 256u << 20;
+    uint64_t parts = 0, subs = 0, iters = PA_DEFAULT_MAX_ITERS, pq_iters = PA_DEFAULT_PQ_MAX_ITERS,
+             rate = PA_DEFAULT_SAMPLE_RATE, seed = PA_DEFAULT_SEED, buckets = 0,
+             memory = PA_DEFAULT_MEMORY_BYTES;
     bool json = false, skip = false, commit = false, replace = false, keep = false, force = false;
-    pa_build_options bo = {0};
-    bo.params.metric = PA_METRIC_L2;
+    pa_build_options bo = PA_BUILD_OPTIONS_INIT;
+    pa_ivfpq_params prm = PA_IVFPQ_PARAMS_INIT;
+    bo.params = &prm;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
@@ -25,7 +27,7 @@ int pa_cmd_build(int argc, char **argv)
             .min = 1, .max = 1u << 24, .field = "num_partitions"),
         PA_CLI_NUM("sub-vectors", &subs, "M", "PQ sub-vectors (default: 8 dimensions each)",
             .min = 1, .max = 4096, .field = "num_sub_vectors"),
-        PA_CLI_METRIC_OPT("metric", &bo.params.metric, "l2|cosine|dot", "the distance",
+        PA_CLI_METRIC_OPT("metric", &prm.metric, "l2|cosine|dot", "the distance",
             .field = "metric"),
         PA_CLI_NUM("max-iters", &iters, "N", "k-means iterations",
             .min = 1, .max = 99999, .field = "max_iters"),
@@ -36,7 +38,7 @@ int pa_cmd_build(int argc, char **argv)
         PA_CLI_NUM("seed", &seed, "S", "the sampling and k-means seed", .field = "seed"),
         PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .field = "memory_bytes"),
         PA_CLI_NUM("buckets", &buckets, "B",
-            "the artifact's bucket files (default: from the partitions)", .max = 1u << 20,
+            "the artifact's bucket files (default: from the partitions)", .max = PA_MAX_BUCKETS,
             .field = "num_buckets"),
         PA_CLI_STR("accelerator", &bo.accelerator, "NAME", "the backend (default cpu)",
             .field = "accelerator"),
@@ -64,7 +66,8 @@ int pa_cmd_build(int argc, char **argv)
     const char *inputs[] = {input, bo.backend_path};
     if (out && (rc = pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2)))
         return rc;
-    pa_vec_input_options io = {.column = column, .skip_invalid = skip, .version = version};
+    pa_vec_input_options io = {.struct_size = sizeof io, .column = column, .skip_invalid = skip,
+                               .version = version};
     pa_vec_input *in = NULL;
     pa_status st = PA_OK;
     /* the table's own refusals (feature flags, a taken name) come before any reading */
@@ -76,12 +79,12 @@ int pa_cmd_build(int argc, char **argv)
         rc = pa_cli_fail("build", st);
         goto done;
     }
-    bo.params.num_partitions = (uint32_t)parts;
-    bo.params.num_sub_vectors = (uint32_t)subs;
-    bo.params.max_iters = (uint32_t)iters;
-    bo.params.pq_max_iters = (uint32_t)pq_iters;
-    bo.params.sample_rate = (uint32_t)rate;
-    bo.params.seed = seed;
+    prm.num_partitions = (uint32_t)parts;
+    prm.num_sub_vectors = (uint32_t)subs;
+    prm.max_iters = (uint32_t)iters;
+    prm.pq_max_iters = (uint32_t)pq_iters;
+    prm.sample_rate = (uint32_t)rate;
+    prm.seed = seed;
     bo.num_buckets = (uint32_t)buckets;
     bo.memory_bytes = memory;
     bo.progress = pa_cli_progress_cb;
@@ -89,7 +92,11 @@ int pa_cmd_build(int argc, char **argv)
         rc = pa_cli_build_commit(in, input, column, out, &bo, name, replace, json);
         goto done;
     }
-    pa_build_stats s;
+    pa_build_stats s = PA_BUILD_STATS_INIT;
+    pa_ivfpq_train_stats train = PA_IVFPQ_TRAIN_STATS_INIT;
+    pa_encode_stats encode = PA_ENCODE_STATS_INIT;
+    pa_index_finalize_stats finalize = PA_INDEX_FINALIZE_STATS_INIT;
+    s.train = &train, s.encode = &encode, s.finalize = &finalize;
     st = pa_build(in, out, &bo, &s);
     pa_cli_progress_end();
     if (st != PA_OK) {
@@ -102,29 +109,29 @@ int pa_cmd_build(int argc, char **argv)
             pa_json_pack(&j, "build --json",
                          "{s:o, s:I, s:I, s:i, s:i, s:i, s:s, s:I, s:i, s:i, s:o, s:o, s:o, s:o, "
                          "s:I, s:I, s:I, s:I}",
-                         "index", pa_json_display_string(out), "rows", (json_int_t)s.encode.rows,
-                         "skipped_invalid", (json_int_t)s.encode.skipped_invalid, "dim",
+                         "index", pa_json_display_string(out), "rows", (json_int_t)encode.rows,
+                         "skipped_invalid", (json_int_t)encode.skipped_invalid, "dim",
                          (int)pa_vec_input_dim(in), "partitions", (int)s.num_partitions,
                          "sub_vectors", (int)s.num_sub_vectors, "metric",
-                         pa_metric_name(bo.params.metric), "sample_rows",
-                         (json_int_t)s.train.sample_rows, "ivf_iters", (int)s.train.ivf_iters,
-                         "pq_iters", (int)s.train.pq_iters, "train_seconds",
+                         pa_metric_name(prm.metric), "sample_rows",
+                         (json_int_t)train.sample_rows, "ivf_iters", (int)train.ivf_iters,
+                         "pq_iters", (int)train.pq_iters, "train_seconds",
                          PA_CLI_REAL3(s.train_seconds), "encode_seconds",
-                         PA_CLI_REAL3(s.encode.seconds), "finalize_seconds",
-                         PA_CLI_REAL3(s.finalize.seconds), "seconds", PA_CLI_REAL3(s.seconds),
-                         "artifact_bytes", (json_int_t)s.encode.bytes, "index_bytes",
-                         (json_int_t)s.finalize.index_bytes, "null_vectors",
+                         PA_CLI_REAL3(encode.seconds), "finalize_seconds",
+                         PA_CLI_REAL3(finalize.seconds), "seconds", PA_CLI_REAL3(s.seconds),
+                         "artifact_bytes", (json_int_t)encode.bytes, "index_bytes",
+                         (json_int_t)finalize.index_bytes, "null_vectors",
                          (json_int_t)pa_vec_input_nulls(in), "sample_skipped_invalid",
-                         (json_int_t)s.train.sample_skipped_invalid),
+                         (json_int_t)train.sample_skipped_invalid),
             &j);
         if (st != PA_OK)
             rc = pa_cli_fail("build", st);
     } else {
         printf("built %s: %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s "
                "(train %.2f s, encode %.2f s, finalize %.2f s)\n",
-               out, s.encode.rows, s.num_partitions, s.num_sub_vectors,
-               pa_metric_name(bo.params.metric), s.seconds, s.train_seconds, s.encode.seconds,
-               s.finalize.seconds);
+               out, s.rows, s.num_partitions, s.num_sub_vectors,
+               pa_metric_name(prm.metric), s.seconds, s.train_seconds, encode.seconds,
+               finalize.seconds);
     }
 done:
     pa_vec_input_free(in);

@@ -35,7 +35,7 @@ static pa_status print_result(const char *table, const pa_table_commit_result *r
     if (st != PA_OK || !b)
         return pa_cli_json_print(st, &c);
     st = pa_json_pack(&j, "build --commit --json", "{s:I, s:i, s:i, s:o, s:o}", "rows",
-                      (json_int_t)b->encode.rows, "partitions", (int)b->num_partitions,
+                      (json_int_t)b->rows, "partitions", (int)b->num_partitions,
                       "sub_vectors", (int)b->num_sub_vectors, "build_seconds",
                       PA_CLI_REAL3(b->seconds), "commit", c);
     return pa_cli_json_print(st, &j);
@@ -58,8 +58,8 @@ int pa_cmd_commit(int argc, char **argv)
     pa_cli_parse("commit", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     if (name && (!*name || strlen(name) >= 256))
         return pa_cli_error("commit", "\"%s\" is not a valid value for --name", name);
-    pa_table_commit_options o = {.name = name, .replace = replace};
-    pa_table_commit_result r;
+    pa_table_commit_options o = {.struct_size = sizeof o, .name = name, .replace = replace};
+    pa_table_commit_result r = PA_TABLE_COMMIT_RESULT_INIT;
     pa_status st = pa_table_commit_index(table, index, &o, &r);
     if (st == PA_OK)
         st = print_result(table, &r, json, NULL);
@@ -90,19 +90,19 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
             goto done;
         snprintf(dir, sizeof dir, "%s/index", work.path);
     }
-    pa_build_stats s;
+    pa_build_stats s = PA_BUILD_STATS_INIT;
     st = pa_build(in, dir, bo, &s);
     pa_cli_progress_end();
-    pa_table_commit_options o = {.name = name, .replace = replace};
-    pa_table_commit_result r;
+    pa_table_commit_options o = {.struct_size = sizeof o, .name = name, .replace = replace};
+    pa_table_commit_result r = PA_TABLE_COMMIT_RESULT_INIT;
     if (st == PA_OK)
         st = pa_table_commit_index(table, dir, &o, &r);
     if (st != PA_OK)
         goto done;
     if (!json)
         printf("built %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s\n",
-               s.encode.rows, s.num_partitions, s.num_sub_vectors,
-               pa_metric_name(bo->params.metric), s.seconds);
+               s.rows, s.num_partitions, s.num_sub_vectors,
+               pa_metric_name(bo->params->metric), s.seconds);
     st = print_result(table, &r, json, &s);
 done:
     if (!out)

@@ -11,7 +11,7 @@ int pa_cmd_encode(int argc, char **argv)
 {
     const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
                *column = NULL;
-    uint64_t buckets = 0, memory = 256u << 20, batch = 0, version = 0;
+    uint64_t buckets = 0, memory = PA_DEFAULT_MEMORY_BYTES, batch = 0, version = 0;
     bool json = false, skip = false, force = false;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_FORCE(&force),
@@ -21,12 +21,12 @@ int pa_cmd_encode(int argc, char **argv)
             .required = true, .field = "model_path"),
         PA_CLI_STR("out", &out, "ARTIFACT", "the partition artifact to write", .required = true),
         PA_CLI_NUM("buckets", &buckets, "B", "bucket files (default: from the partitions)",
-            .max = 1u << 20, .field = "num_buckets"),
+            .max = PA_MAX_BUCKETS, .field = "num_buckets"),
         PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .field = "memory_bytes"),
         PA_CLI_STR("accelerator", &accel, "NAME", "the backend"),
         PA_CLI_STR("backend-path", &bpath, "DIR", "where backend plugins are looked for first"),
         PA_CLI_NUM("batch", &batch, "N", "rows per backend call",
-            .min = 1, .max = 1u << 24, .field = "batch_rows"),
+            .min = 1, .max = PA_MAX_BATCH_ROWS, .field = "batch_rows"),
     };
     pa_cli_parse("encode", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
@@ -38,14 +38,16 @@ int pa_cmd_encode(int argc, char **argv)
     pa_backend *be = NULL;
     pa_status st = pa_ivfpq_model_load(&model, model_path);
     if (st == PA_OK) {
-        pa_vec_input_options io = {.column = column, .skip_invalid = skip, .version = version};
+        pa_vec_input_options io = {.struct_size = sizeof io, .column = column,
+                                   .skip_invalid = skip, .version = version};
         st = pa_vec_input_open(&in, input, &io);
     }
     if (st == PA_OK)
         st = pa_backend_open(&be, accel, bpath, NULL);
-    pa_encode_stats es = {0};
+    pa_encode_stats es = PA_ENCODE_STATS_INIT;
     if (st == PA_OK) {
-        pa_encode_options eo = {.num_buckets = (uint32_t)buckets,
+        pa_encode_options eo = {.struct_size = sizeof eo,
+                                .num_buckets = (uint32_t)buckets,
                                 .memory_bytes = memory,
                                 .batch_rows = batch,
                                 .model_path = model_path,

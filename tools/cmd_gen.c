@@ -140,8 +140,8 @@ int pa_cmd_lance_gen(int argc, char **argv)
                          {"score", PA_TYPE_FLOAT32, 1},
                          {"code", PA_TYPE_FSL_UINT8, 16},
                          {"vector", PA_TYPE_FSL_FLOAT32, (uint32_t)dim}};
-    pa_lance_write_options wo = {.page_bytes = (size_t)page_bytes, .layout = layout,
-                                 .replace = force};
+    pa_lance_write_options wo = {.struct_size = sizeof wo, .page_bytes = (size_t)page_bytes,
+                                 .layout = layout, .replace = force};
     const size_t batch = 4096;
     uint64_t *id = NULL;
     uint32_t *part = NULL;
@@ -203,8 +203,8 @@ done:
 int pa_cmd_artifact_gen(int argc, char **argv)
 {
     const char *out = NULL, *model = NULL;
-    uint64_t rows = 1000000, parts = 256, m = 16, buckets = 0, memory = 256u << 20, seed = 1,
-             buffer_rows = 0;
+    uint64_t rows = 1000000, parts = 256, m = 16, buckets = 0, memory = PA_DEFAULT_MEMORY_BYTES,
+             seed = 1, buffer_rows = 0;
     bool skewed = false, json = false, force = false;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_FORCE(&force),
@@ -212,11 +212,11 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         PA_CLI_STR("out", &out, "ARTIFACT", "the artifact to write", .required = true),
         PA_CLI_NUM("rows", &rows, "N", "rows"),
         PA_CLI_NUM("partitions", &parts, "P", "partitions",
-            .min = 1, .max = 1u << 30, .field = "num_partitions"),
+            .min = 1, .max = PA_MAX_ARTIFACT_PARTITIONS, .field = "num_partitions"),
         PA_CLI_NUM("sub-vectors", &m, "M", "code bytes per row",
             .min = 1, .max = 4096, .field = "code_bytes"),
         PA_CLI_NUM("buckets", &buckets, "B", "bucket files (default: from the partitions)",
-            .max = 1u << 20, .field = "num_buckets"),
+            .max = PA_MAX_BUCKETS, .field = "num_buckets"),
         PA_CLI_BYTES("memory", &memory, "SIZE", "the writer's memory budget",
             .field = "memory_bytes"),
         PA_CLI_FLAG("skewed", &skewed, "a quarter of the rows in partition 0"),
@@ -227,11 +227,12 @@ int pa_cmd_artifact_gen(int argc, char **argv)
     };
     pa_cli_parse("artifact-gen", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
-    pa_artifact_params prm = {.num_partitions = (uint32_t)parts,
+    pa_artifact_params prm = {.struct_size = sizeof prm,
+                              .num_partitions = (uint32_t)parts,
                               .num_buckets = (uint32_t)buckets,
                               .code_bytes = (uint32_t)m,
                               .dimension = (uint32_t)(m * 8),
-                              .metric = "l2",
+                              .metric = PA_METRIC_L2,
                               .model = model,
                               .max_buffer_rows = buffer_rows,
                               .memory_bytes = memory,
@@ -275,7 +276,7 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         st = pa_artifact_writer_finish(w);
     if (st != PA_OK)
         goto done;
-    pa_artifact_write_stats ws;
+    pa_artifact_write_stats ws = PA_ARTIFACT_WRITE_STATS_INIT;
     pa_artifact_writer_stats(w, &ws);
     double secs = pa_cli_now() - t0;
     json_t *j = NULL;

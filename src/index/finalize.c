@@ -64,8 +64,10 @@ static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
                                         uint32_t code_bytes, uint64_t budget,
                                         uint64_t manifest_bytes, uint64_t *scratch)
 {
-    pa_artifact_info ai;
-    pa_artifact_get_info(a, &ai);
+    pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
+    pa_status info_st = pa_artifact_get_info(a, &ai);
+    if (info_st != PA_OK)
+        return info_st;
     uint64_t max_rows = 0;
     uint32_t max_p = 0;
     for (uint32_t p = 0; p < ai.num_partitions; p++) {
@@ -94,9 +96,9 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
                                      pa_index_finalize_stats *stats)
 {
     double t0 = pa_now_seconds();
-    pa_index_finalize_options o = {0};
-    if (opts)
-        o = *opts;
+    PA_LOAD_OPTS(pa_index_finalize_options, o, opts, PA_INDEX_FINALIZE_OPTIONS_INIT);
+    if (pa_stats_check(stats, "pa_index_finalize_stats") != PA_OK)
+        return PA_ERR_INVALID;
     if (!artifact_dir || !out_dir)
         return pa_fail(PA_ERR_INVALID, "an artifact and an output directory are "
                        "required");
@@ -105,12 +107,13 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     pa_index_writer *w = NULL;
     pa_artifact_scan *scan = NULL;
     char mpath[4096];
-    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_FINALIZE_DEFAULT_BUDGET;
+    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_DEFAULT_MEMORY_BYTES;
     uint64_t manifest_bytes = 0;
     pa_status st = pa_artifact_open_budget(&a, artifact_dir, budget, &manifest_bytes);
-    pa_artifact_info ai;
+    pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
+    if (st == PA_OK)
+        st = pa_artifact_get_info(a, &ai);
     if (st == PA_OK) {
-        pa_artifact_get_info(a, &ai);
         if (model_path)
             snprintf(mpath, sizeof mpath, "%s", model_path);
         else
@@ -122,7 +125,8 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     if (st == PA_OK) {
         pa_ivfpq_model_arrays(model, &arr);
         st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
-                                  ai.code_bytes, ai.num_partitions, ai.num_bits, ai.metric);
+                                  ai.code_bytes, ai.num_partitions, ai.num_bits,
+                                  pa_metric_name(ai.metric));
     }
     uint64_t want = st == PA_OK ? pa_artifact_model_xxh64(a) : 0, have = 0;
     if (st == PA_OK)
@@ -146,15 +150,17 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     if (st == PA_OK)
         st = pa_index_writer_set_source(w, o.source);
     if (st == PA_OK) /* the read-ahead gets what the writer does not need */
-        st = pa_artifact_scan_create(&scan, a, budget - scratch, o.num_threads ? o.num_threads : 2);
+        st = pa_artifact_scan_create(&scan, a, budget - scratch, o.num_threads ? o.num_threads : PA_DEFAULT_FINALIZE_THREADS);
     while (st == PA_OK) {
         uint32_t p;
         const uint64_t *ids;
         const uint8_t *codes;
         uint64_t n;
-        int done = 0;
-        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n, &done)) != PA_OK || done)
+        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n)) != PA_OK) {
+            if (st == PA_END)
+                st = PA_OK;
             break;
+        }
         st = pa_index_writer_add_partition(w, p, ids, codes, n);
         if (o.progress)
             o.progress(o.progress_ctx, "finalize", (uint64_t)p + 1, arr.num_partitions);
@@ -163,9 +169,11 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     if (st == PA_OK)
         st = pa_index_writer_finish(w);
     if (st == PA_OK && stats) {
-        pa_index_writer_stats(w, stats);
-        stats->bytes_read = pa_artifact_bytes_read(a);
-        stats->seconds = pa_now_seconds() - t0;
+        pa_index_finalize_stats s;
+        pa_index_writer_stats(w, &s);
+        s.bytes_read = pa_artifact_bytes_read(a);
+        s.seconds = pa_now_seconds() - t0;
+        pa_stats_store(stats, &s, sizeof s);
     }
     if (st != PA_OK && w)
         pa_fail_prefix(st, "finalize %s", out_dir);
