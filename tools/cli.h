@@ -34,8 +34,8 @@ extern const struct pa_cli_command pa_cli_commands[];
 /* The exit code for a library failure with status st. */
 int pa_cli_exit_code(pa_status st);
 /* The "exit status" paragraph every --help ends with. */
-#define PA_CLI_EXIT_HELP                                                                       \
-    "Exit status: 0 on success; 2 for a usage error or an input refused as bad (malformed,\n"   \
+#define PA_CLI_EXIT_HELP                                                                      \
+    "Exit status: 0 on success; 2 for a usage error or an input refused as bad (malformed,\n" \
     "missing, over the memory budget, an existing output); 1 when the environment failed\n"   \
     "(a read or write the system refused, out of memory). A failure prints one line on\n"     \
     "stderr: partifact <command>: <what, where>.\n"
@@ -62,7 +62,7 @@ typedef struct pa_cli_list {
 
 /* One row of a command's option table. */
 typedef struct pa_cli_opt {
-    const char *name;   /* the long name, without "--"                                    */
+    const char *name; /* the long name, without "--"                                    */
     pa_cli_kind kind;
     void *dest;         /* where the value goes (the type the kind names)                   */
     const char *arg;    /* the value's name in the help ("N", "SIZE"); NULL for a bool        */
@@ -88,56 +88,60 @@ typedef struct pa_cli_opt {
  * exits 0. (Commands call it first, before they hold anything.) On return, *pos is the
  * positional argument (pos NULL: the command takes none). The table is remembered for
  * pa_cli_fail's hints. */
-void pa_cli_parse(const char *cmd, pa_cli_opt *opts, size_t num_opts, const char **pos,
-                  int argc, char **argv);
+void pa_cli_parse(const char *cmd, pa_cli_opt *opts, size_t num_opts, const char **pos, int argc,
+                  char **argv);
 /* Whether the option named name was given (after pa_cli_parse). */
 bool pa_cli_given(const pa_cli_opt *opts, size_t num_opts, const char *name);
 
 /* Table rows, one per option: PA_CLI_STR(name, &dest, "ARG", "help", .field = ..., ...). */
-#define PA_CLI_ROW(k, n, d, a, h, ...)                                                         \
-    {.name = (n), .kind = (k), .dest = (d), .arg = (a), .help = (h), __VA_ARGS__}
+#define PA_CLI_ROW(k, n, d, a, h, ...)                                              \
+    {                                                                               \
+        .name = (n), .kind = (k), .dest = (d), .arg = (a), .help = (h), __VA_ARGS__ \
+    }
 #define PA_CLI_STR(n, d, a, ...) PA_CLI_ROW(PA_CLI_STRING, n, d, a, __VA_ARGS__)
 #define PA_CLI_NUM(n, d, a, ...) PA_CLI_ROW(PA_CLI_COUNT, n, d, a, __VA_ARGS__)
 #define PA_CLI_BYTES(n, d, a, ...) PA_CLI_ROW(PA_CLI_SIZE, n, d, a, __VA_ARGS__)
 #define PA_CLI_FLAG(n, d, ...) PA_CLI_ROW(PA_CLI_BOOL, n, d, NULL, __VA_ARGS__)
-#define PA_CLI_METRIC_OPT(n, d, a, ...)                                                        \
+#define PA_CLI_METRIC_OPT(n, d, a, ...) \
     PA_CLI_ROW(PA_CLI_METRIC, n, d, a, __VA_ARGS__, .expect = "l2, cosine or dot")
 #define PA_CLI_REAL_OPT(n, d, a, ...) PA_CLI_ROW(PA_CLI_REAL, n, d, a, __VA_ARGS__)
 
 /* Options several commands share. */
 #define PA_CLI_OPT_JSON(d) PA_CLI_FLAG("json", d, "print the result as one JSON object")
-#define PA_CLI_OPT_FORCE(d)                                                                    \
+#define PA_CLI_OPT_FORCE(d) \
     PA_CLI_FLAG("force", d, "replace an existing output atomically", .field = "replace")
-#define PA_CLI_OPT_COLUMN(d)                                                                   \
-    PA_CLI_STR("column", d, "NAME", "a Lance table's vector column (default: its only one)",  \
+#define PA_CLI_OPT_COLUMN(d)                                                                 \
+    PA_CLI_STR("column", d, "NAME", "a Lance table's vector column (default: its only one)", \
                .field = "column")
-#define PA_CLI_OPT_VERSION(d)                                                                  \
-    PA_CLI_NUM("version", d, "N", "read version N of a Lance table (default: the latest)",    \
+#define PA_CLI_OPT_VERSION(d)                                                              \
+    PA_CLI_NUM("version", d, "N", "read version N of a Lance table (default: the latest)", \
                .min = 1, .field = "version")
 /* --input X and the options of reading it: --column, --version, --skip-invalid. */
-#define PA_CLI_OPTS_VECTORS(input, column, version, skip)                                      \
-    PA_CLI_STR("input", input, "X", "the vectors: .fvecs, .bvecs, .npy or a Lance dataset",   \
-               .required = true),                                                              \
+#define PA_CLI_OPTS_VECTORS(input, column, version, skip)                                   \
+    PA_CLI_STR("input", input, "X", "the vectors: .fvecs, .bvecs, .npy or a Lance dataset", \
+               .required = true),                                                           \
         PA_CLI_OPT_COLUMN(column), PA_CLI_OPT_VERSION(version), PA_CLI_OPT_SKIP_INVALID(skip)
-#define PA_CLI_OPT_SKIP_INVALID(d)                                                             \
-    PA_CLI_FLAG("skip-invalid", d, "leave out (and count) rows with NaN, infinities or "       \
-                "overflowing values", .field = "skip_invalid")
+#define PA_CLI_OPT_SKIP_INVALID(d)                                    \
+    PA_CLI_FLAG("skip-invalid", d,                                    \
+                "leave out (and count) rows with NaN, infinities or " \
+                "overflowing values",                                 \
+                .field = "skip_invalid")
 
 /* Prints "partifact <cmd>: <pa_last_error()>", with the flag of the option field the failure
  * names (from the parsed spec's table) or the status's hint, and returns its exit code. */
 int pa_cli_fail(const char *cmd, pa_status st);
 /* --help text of the Lance table options (--column, --version) the vector readers share. */
-#define PA_CLI_TABLE_HELP                                                                    \
-    "A Lance table's vector column (fixed_size_list of float, halffloat, double or\n"         \
-    "uint8) is the only one, or --column NAME; --version N reads version N of the\n"          \
+#define PA_CLI_TABLE_HELP                                                             \
+    "A Lance table's vector column (fixed_size_list of float, halffloat, double or\n" \
+    "uint8) is the only one, or --column NAME; --version N reads version N of the\n"  \
     "table; deleted rows are never read.\n"
 /* Checks an output before the command's work (pa_output_check): 0, or the failure printed
  * and its exit code. inputs: the command's input paths (NULLs skipped). */
 int pa_cli_check_output(const char *cmd, const char *out, bool force, const char *dir_kind,
                         const char *const *inputs, size_t n);
 /* The --force option's help line, the same in every command that writes. */
-#define PA_CLI_FORCE_HELP                                                                      \
-    "--force replaces an existing output atomically (without it an existing output is\n"      \
+#define PA_CLI_FORCE_HELP                                                                \
+    "--force replaces an existing output atomically (without it an existing output is\n" \
     "refused); an output that is also an input, or a symbolic link, is always refused.\n"
 /* Prints "partifact <cmd>: <formatted message>" (a usage error) and returns PA_CLI_EXIT_USAGE. */
 int pa_cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -181,9 +185,8 @@ pa_cli_run_fn pa_cmd_finalize, pa_cmd_search, pa_cmd_groundtruth, pa_cmd_index_i
 pa_cli_run_fn pa_cmd_commit, pa_cmd_table_info;
 /* build --commit: checks the table, builds into out (NULL: a directory inside the table,
  * removed after) and commits the index into table. */
-int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
-                        const char *out, const pa_build_options *bo, const char *name,
-                        bool replace, bool json);
+int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column, const char *out,
+                        const pa_build_options *bo, const char *name, bool replace, bool json);
 /* tools/cmd_version.c: --version [--verbose] [--json]; corrected_from is the BLAS core the CLI
  * replaced at start (NULL if none) */
 int pa_cli_version(int argc, char **argv, const char *corrected_from);

@@ -24,8 +24,7 @@ int pa_cli_exit_code(pa_status st)
          * inside a dataset or index) */
         return err == ENOENT || err == ENOTDIR ? PA_CLI_EXIT_USAGE : PA_CLI_EXIT_RUNTIME;
     case PA_ERR_NOMEM:
-    case PA_ERR_STATE: /* a call out of order: partifact's own fault */
-        return PA_CLI_EXIT_RUNTIME;
+    case PA_ERR_STATE: /* a call out of order: partifact's own fault */ return PA_CLI_EXIT_RUNTIME;
     default: return PA_CLI_EXIT_USAGE;
     }
 }
@@ -225,7 +224,10 @@ static int check_required(const char *cmd, const pa_cli_opt *opts, size_t n)
         missing += !opts[k].given;
         seen++;
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s--%s",
-                 seen == 1 ? "" : seen == required ? " and " : ", ", opts[k].name);
+                 seen == 1          ? ""
+                 : seen == required ? " and "
+                                    : ", ",
+                 opts[k].name);
     }
     if (!missing)
         return PA_CLI_CONTINUE;
@@ -245,8 +247,7 @@ static int unknown_option(const char *cmd, const pa_cli_opt *opts, size_t n, con
 }
 
 /* Takes the option argument a (and its value, from a or the next argument) into its row. */
-static int take_option(const char *cmd, pa_cli_opt *opts, size_t n, int argc, char **argv,
-                       int *i)
+static int take_option(const char *cmd, pa_cli_opt *opts, size_t n, int argc, char **argv, int *i)
 {
     const char *a = argv[*i], *value = NULL;
     pa_cli_opt *o;
@@ -277,8 +278,8 @@ static int take_option(const char *cmd, pa_cli_opt *opts, size_t n, int argc, ch
     return pa_cli_error(cmd, "\"%s\" is not a valid value for --%s", value, o->name);
 }
 
-void pa_cli_parse(const char *cmd, pa_cli_opt *opts, size_t num_opts, const char **pos,
-                  int argc, char **argv)
+void pa_cli_parse(const char *cmd, pa_cli_opt *opts, size_t num_opts, const char **pos, int argc,
+                  char **argv)
 {
     const struct pa_cli_command *c = pa_cli_commands;
     while (c->name && strcmp(c->name, cmd))
@@ -324,10 +325,14 @@ static bool parse_scaled(const char *s, uint64_t *out, bool binary)
     uint64_t mul = 1, k = binary ? 1024 : 1000;
     if (*end) {
         switch (*end) {
-        case 'k': case 'K': mul = k; break;
-        case 'm': case 'M': mul = k * k; break;
-        case 'g': case 'G': mul = k * k * k; break;
-        case 't': case 'T': mul = k * k * k * k; break;
+        case 'k':
+        case 'K': mul = k; break;
+        case 'm':
+        case 'M': mul = k * k; break;
+        case 'g':
+        case 'G': mul = k * k * k; break;
+        case 't':
+        case 'T': mul = k * k * k * k; break;
         default: return false;
         }
         end++;

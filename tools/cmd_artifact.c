@@ -37,18 +37,17 @@ static pa_status print_json(const pa_artifact *a, const pa_artifact_info *in, co
                              (json_int_t)in->total_rows, "partitions", (int)in->num_partitions,
                              "buckets", (int)in->num_buckets, "code_bytes", (int)in->code_bytes,
                              "num_bits", (int)in->num_bits, "dimension", (int)in->dimension,
-                             "metric", pa_metric_name(in->metric), "bytes", (json_int_t)in->total_bytes,
-                             "ranges", (json_int_t)in->num_ranges, "empty_partitions",
-                             (json_int_t)f->empty);
+                             "metric", pa_metric_name(in->metric), "bytes",
+                             (json_int_t)in->total_bytes, "ranges", (json_int_t)in->num_ranges,
+                             "empty_partitions", (json_int_t)f->empty);
     const char *key;
     json_t *v;
-    json_object_foreach(head, key, v)
-        pa_json_stream_value(js, key, json_incref(v));
+    json_object_foreach(head, key, v) pa_json_stream_value(js, key, json_incref(v));
     json_decref(head);
     pa_json_stream_value(js, "partition_rows",
-                         json_pack("{s:I, s:I, s:I, s:o, s:o}", "min", (json_int_t)f->min,
-                                   "median", (json_int_t)f->median, "max", (json_int_t)f->max,
-                                   "mean", pa_json_real_rounded(f->mean, 1), "skew",
+                         json_pack("{s:I, s:I, s:I, s:o, s:o}", "min", (json_int_t)f->min, "median",
+                                   (json_int_t)f->median, "max", (json_int_t)f->max, "mean",
+                                   pa_json_real_rounded(f->mean, 1), "skew",
                                    PA_CLI_REAL3(f->mean > 0 ? (double)f->max / f->mean : 0.0)));
     pa_json_stream_value(js, "max_ranges_per_partition", json_integer((json_int_t)f->max_ranges));
     pa_json_stream_array(js, "files");
@@ -56,17 +55,17 @@ static pa_status print_json(const pa_artifact *a, const pa_artifact_info *in, co
         const char *fpath;
         uint64_t fr, fb;
         pa_artifact_file(a, i, &fpath, &fr, &fb);
-        pa_json_stream_value(js, NULL, json_pack("{s:o, s:I, s:I}", "path",
-                                                 pa_json_display_string(fpath), "rows",
-                                                 (json_int_t)fr, "bytes", (json_int_t)fb));
+        pa_json_stream_value(js, NULL,
+                             json_pack("{s:o, s:I, s:I}", "path", pa_json_display_string(fpath),
+                                       "rows", (json_int_t)fr, "bytes", (json_int_t)fb));
     }
     pa_json_stream_end(js);
     if (f->read)
         pa_json_stream_value(
             js, "read",
-            json_pack("{s:I, s:I, s:I, s:o, s:o}", "rows", (json_int_t)f->read_rows,
-                      "bytes_read", (json_int_t)f->bytes_read, "artifact_bytes",
-                      (json_int_t)in->total_bytes, "ratio",
+            json_pack("{s:I, s:I, s:I, s:o, s:o}", "rows", (json_int_t)f->read_rows, "bytes_read",
+                      (json_int_t)f->bytes_read, "artifact_bytes", (json_int_t)in->total_bytes,
+                      "ratio",
                       pa_json_real_rounded((double)f->bytes_read / (double)in->total_bytes, 4),
                       "seconds", PA_CLI_REAL3(f->read_seconds)));
     if (ranges) {
@@ -160,13 +159,20 @@ int pa_cmd_inspect(int argc, char **argv)
     }
     uint64_t bytes_read = pa_artifact_bytes_read(a);
     double mean = (double)in.total_rows / in.num_partitions;
-    uint64_t pmin = rows[0], pmax = rows[in.num_partitions - 1],
-             pmed = rows[in.num_partitions / 2];
+    uint64_t pmin = rows[0], pmax = rows[in.num_partitions - 1], pmed = rows[in.num_partitions / 2];
     if (json) {
-        st = print_json(a, &in, path, &(inspect_figures){
-            .empty = empty, .min = pmin, .median = pmed, .max = pmax, .mean = mean,
-            .max_ranges = max_ranges, .read = read_all, .read_rows = read_rows,
-            .bytes_read = bytes_read, .read_seconds = read_secs}, ranges);
+        st = print_json(a, &in, path,
+                        &(inspect_figures){.empty = empty,
+                                           .min = pmin,
+                                           .median = pmed,
+                                           .max = pmax,
+                                           .mean = mean,
+                                           .max_ranges = max_ranges,
+                                           .read = read_all,
+                                           .read_rows = read_rows,
+                                           .bytes_read = bytes_read,
+                                           .read_seconds = read_secs},
+                        ranges);
         if (st != PA_OK)
             goto done;
     } else {
@@ -179,8 +185,8 @@ int pa_cmd_inspect(int argc, char **argv)
         printf("  partition rows: min %" PRIu64 ", median %" PRIu64 ", max %" PRIu64
                ", mean %.1f (max/mean %.2f), %" PRIu64 " empty\n",
                pmin, pmed, pmax, mean, mean > 0 ? (double)pmax / mean : 0.0, empty);
-        printf("  ranges: %" PRIu64 " in all, %.2f per partition on average, at most %" PRIu64
-               "\n", in.num_ranges, (double)in.num_ranges / in.num_partitions, max_ranges);
+        printf("  ranges: %" PRIu64 " in all, %.2f per partition on average, at most %" PRIu64 "\n",
+               in.num_ranges, (double)in.num_ranges / in.num_partitions, max_ranges);
         if (read_all)
             printf("  read back: %" PRIu64 " rows, %" PRIu64 " bytes read of %" PRIu64
                    " artifact bytes (%.3f) in %.2f s (%.0f MB/s)\n",
@@ -231,8 +237,8 @@ int pa_cmd_verify(int argc, char **argv)
     double secs = pa_cli_now() - t0;
     json_t *j = NULL;
     if (json && (st = pa_cli_json_print(
-                     pa_json_pack(&j, "verify --json", "{s:b, s:I, s:i, s:I, s:I, s:I, s:o}",
-                                  "ok", 1, "rows", (json_int_t)rep.rows_checked, "partitions",
+                     pa_json_pack(&j, "verify --json", "{s:b, s:I, s:i, s:I, s:I, s:I, s:o}", "ok",
+                                  1, "rows", (json_int_t)rep.rows_checked, "partitions",
                                   (int)in.num_partitions, "files", (json_int_t)rep.files_checked,
                                   "ranges", (json_int_t)rep.ranges_checked, "bytes_hashed",
                                   (json_int_t)rep.bytes_hashed, "seconds", PA_CLI_REAL3(secs)),
@@ -241,8 +247,8 @@ int pa_cmd_verify(int argc, char **argv)
     else if (!json)
         printf("%s: OK: %" PRIu64 " rows in %u partitions, %" PRIu64 " ranges, %" PRIu64
                " files (%" PRIu64 " bytes hashed) in %.2f s\n",
-               pos, rep.rows_checked, in.num_partitions, rep.ranges_checked,
-               rep.files_checked, rep.bytes_hashed, secs);
+               pos, rep.rows_checked, in.num_partitions, rep.ranges_checked, rep.files_checked,
+               rep.bytes_hashed, secs);
 done:
     pa_artifact_free(a);
     return rc;

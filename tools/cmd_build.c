@@ -24,32 +24,32 @@ int pa_cmd_build(int argc, char **argv)
         PA_CLI_OPTS_VECTORS(&input, &column, &version, &skip),
         PA_CLI_STR("out", &out, "INDEX", "the index directory to write"),
         PA_CLI_NUM("partitions", &parts, "P", "IVF partitions (default: about sqrt(rows))",
-            .min = 1, .max = 1u << 24, .field = "num_partitions"),
+                   .min = 1, .max = 1u << 24, .field = "num_partitions"),
         PA_CLI_NUM("sub-vectors", &subs, "M", "PQ sub-vectors (default: 8 dimensions each)",
-            .min = 1, .max = 4096, .field = "num_sub_vectors"),
+                   .min = 1, .max = 4096, .field = "num_sub_vectors"),
         PA_CLI_METRIC_OPT("metric", &prm.metric, "l2|cosine|dot", "the distance",
-            .field = "metric"),
-        PA_CLI_NUM("max-iters", &iters, "N", "k-means iterations",
-            .min = 1, .max = 99999, .field = "max_iters"),
-        PA_CLI_NUM("pq-iters", &pq_iters, "N", "PQ k-means iterations",
-            .min = 1, .max = 99999, .field = "pq_max_iters"),
-        PA_CLI_NUM("sample-rate", &rate, "N", "training rows per partition",
-            .min = 1, .max = (1u << 20) - 1, .field = "sample_rate"),
+                          .field = "metric"),
+        PA_CLI_NUM("max-iters", &iters, "N", "k-means iterations", .min = 1, .max = 99999,
+                   .field = "max_iters"),
+        PA_CLI_NUM("pq-iters", &pq_iters, "N", "PQ k-means iterations", .min = 1, .max = 99999,
+                   .field = "pq_max_iters"),
+        PA_CLI_NUM("sample-rate", &rate, "N", "training rows per partition", .min = 1,
+                   .max = (1u << 20) - 1, .field = "sample_rate"),
         PA_CLI_NUM("seed", &seed, "S", "the sampling and k-means seed", .field = "seed"),
         PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .field = "memory_bytes"),
         PA_CLI_NUM("buckets", &buckets, "B",
-            "the artifact's bucket files (default: from the partitions)", .max = PA_MAX_BUCKETS,
-            .field = "num_buckets"),
+                   "the artifact's bucket files (default: from the partitions)",
+                   .max = PA_MAX_BUCKETS, .field = "num_buckets"),
         PA_CLI_STR("accelerator", &bo.accelerator, "NAME", "the backend (default cpu)",
-            .field = "accelerator"),
+                   .field = "accelerator"),
         PA_CLI_STR("backend-path", &bo.backend_path, "DIR",
-            "where backend plugins are looked for first", .field = "backend_path"),
+                   "where backend plugins are looked for first", .field = "backend_path"),
         PA_CLI_STR("work-dir", &bo.work_dir, "DIR", "a new directory for the model and artifact",
-            .field = "work_dir"),
+                   .field = "work_dir"),
         PA_CLI_FLAG("keep-work", &keep, "keep the work directory", .field = "keep_work"),
         PA_CLI_FLAG("commit", &commit, "commit the index into the Lance table X"),
         PA_CLI_STR("name", &name, "NAME", "with --commit: the index's name (default <column>_idx)",
-            .field = "name"),
+                   .field = "name"),
         PA_CLI_FLAG("replace", &replace, "with --commit: replace an index of that name"),
     };
     pa_cli_parse("build", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
@@ -60,13 +60,15 @@ int pa_cmd_build(int argc, char **argv)
         return pa_cli_error("build", "--input and --out are required (see --help)");
     if (version && commit)
         return pa_cli_error("build", "--version and --commit exclude each other: an index is "
-                            "committed from the table's latest version");
+                                     "committed from the table's latest version");
     if ((name || replace) && !commit)
         return pa_cli_error("build", "--name and --replace need --commit");
     const char *inputs[] = {input, bo.backend_path};
     if (out && (rc = pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2)))
         return rc;
-    pa_vec_input_options io = {.struct_size = sizeof io, .column = column, .skip_invalid = skip,
+    pa_vec_input_options io = {.struct_size = sizeof io,
+                               .column = column,
+                               .skip_invalid = skip,
                                .version = version};
     pa_vec_input *in = NULL;
     pa_status st = PA_OK;
@@ -113,10 +115,9 @@ int pa_cmd_build(int argc, char **argv)
                          "skipped_invalid", (json_int_t)encode.skipped_invalid, "dim",
                          (int)pa_vec_input_dim(in), "partitions", (int)s.num_partitions,
                          "sub_vectors", (int)s.num_sub_vectors, "metric",
-                         pa_metric_name(prm.metric), "sample_rows",
-                         (json_int_t)train.sample_rows, "ivf_iters", (int)train.ivf_iters,
-                         "pq_iters", (int)train.pq_iters, "train_seconds",
-                         PA_CLI_REAL3(s.train_seconds), "encode_seconds",
+                         pa_metric_name(prm.metric), "sample_rows", (json_int_t)train.sample_rows,
+                         "ivf_iters", (int)train.ivf_iters, "pq_iters", (int)train.pq_iters,
+                         "train_seconds", PA_CLI_REAL3(s.train_seconds), "encode_seconds",
                          PA_CLI_REAL3(encode.seconds), "finalize_seconds",
                          PA_CLI_REAL3(finalize.seconds), "seconds", PA_CLI_REAL3(s.seconds),
                          "artifact_bytes", (json_int_t)encode.bytes, "index_bytes",
@@ -129,9 +130,8 @@ int pa_cmd_build(int argc, char **argv)
     } else {
         printf("built %s: %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s "
                "(train %.2f s, encode %.2f s, finalize %.2f s)\n",
-               out, s.rows, s.num_partitions, s.num_sub_vectors,
-               pa_metric_name(prm.metric), s.seconds, s.train_seconds, encode.seconds,
-               finalize.seconds);
+               out, s.rows, s.num_partitions, s.num_sub_vectors, pa_metric_name(prm.metric),
+               s.seconds, s.train_seconds, encode.seconds, finalize.seconds);
     }
 done:
     pa_vec_input_free(in);

@@ -19,25 +19,27 @@ static pa_status print_result(const char *table, const pa_table_commit_result *r
                               const pa_build_stats *b)
 {
     if (!json) {
-        printf("committed index %s (%s) into %s as version %" PRIu64 " (built from version %"
-               PRIu64 ", %u fragments%s)\n", r->name, r->uuid, table, r->version,
-               r->built_version, r->num_fragments, r->replaced ? ", replacing the old one" : "");
+        printf("committed index %s (%s) into %s as version %" PRIu64 " (built from version %" PRIu64
+               ", %u fragments%s)\n",
+               r->name, r->uuid, table, r->version, r->built_version, r->num_fragments,
+               r->replaced ? ", replacing the old one" : "");
         return PA_OK;
     }
     json_t *c = NULL, *j = NULL;
-    pa_status st = pa_json_pack(&c, "commit --json", "{s:o, s:o, s:s, s:I, s:I, s:I, s:i, s:i, s:i}",
-                                "table", pa_json_display_string(table), "name",
+    pa_status st = pa_json_pack(&c, "commit --json",
+                                "{s:o, s:o, s:s, s:I, s:I, s:I, s:i, s:i, s:i}", "table",
+                                pa_json_display_string(table), "name",
                                 pa_json_display_string(r->name), "uuid", r->uuid, "version",
-                                (json_int_t)r->version, "read_version",
-                                (json_int_t)r->read_version, "built_version",
-                                (json_int_t)r->built_version, "fragments", (int)r->num_fragments,
-                                "replaced", (int)r->replaced, "retries", (int)r->retries);
+                                (json_int_t)r->version, "read_version", (json_int_t)r->read_version,
+                                "built_version", (json_int_t)r->built_version, "fragments",
+                                (int)r->num_fragments, "replaced", (int)r->replaced, "retries",
+                                (int)r->retries);
     if (st != PA_OK || !b)
         return pa_cli_json_print(st, &c);
     st = pa_json_pack(&j, "build --commit --json", "{s:I, s:i, s:i, s:o, s:o}", "rows",
-                      (json_int_t)b->rows, "partitions", (int)b->num_partitions,
-                      "sub_vectors", (int)b->num_sub_vectors, "build_seconds",
-                      PA_CLI_REAL3(b->seconds), "commit", c);
+                      (json_int_t)b->rows, "partitions", (int)b->num_partitions, "sub_vectors",
+                      (int)b->num_sub_vectors, "build_seconds", PA_CLI_REAL3(b->seconds), "commit",
+                      c);
     return pa_cli_json_print(st, &j);
 }
 
@@ -51,9 +53,9 @@ int pa_cmd_commit(int argc, char **argv)
         PA_CLI_STR("index", &index, "IDX", "the index, built from the table", .required = true),
         PA_CLI_STR("table", &table, "T.lance", "the Lance table", .required = true),
         PA_CLI_STR("name", &name, "NAME", "the index's name (default <column>_idx)",
-            .field = "name"),
+                   .field = "name"),
         PA_CLI_FLAG("replace", &replace, "replace an index of that name in the same commit",
-            .field = "replace"),
+                    .field = "replace"),
     };
     pa_cli_parse("commit", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     if (name && (!*name || strlen(name) >= 256))
@@ -66,9 +68,8 @@ int pa_cmd_commit(int argc, char **argv)
     return st == PA_OK ? 0 : pa_cli_fail("commit", st);
 }
 
-int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
-                        const char *out, const pa_build_options *bo, const char *name,
-                        bool replace, bool json)
+int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column, const char *out,
+                        const pa_build_options *bo, const char *name, bool replace, bool json)
 {
     if (name && (!*name || strlen(name) >= 256))
         return pa_cli_error("build", "\"%s\" is not a valid value for --name", name);
@@ -100,9 +101,8 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
     if (st != PA_OK)
         goto done;
     if (!json)
-        printf("built %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s\n",
-               s.rows, s.num_partitions, s.num_sub_vectors,
-               pa_metric_name(bo->params->metric), s.seconds);
+        printf("built %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s\n", s.rows,
+               s.num_partitions, s.num_sub_vectors, pa_metric_name(bo->params->metric), s.seconds);
     st = print_result(table, &r, json, &s);
 done:
     if (!out)
@@ -118,23 +118,20 @@ int pa_cmd_table_info(int argc, char **argv)
     const char *pos = NULL;
     pa_cli_parse("table-info", opts, PA_CLI_NOPTS(opts), &pos, argc, argv);
     char *text = NULL;
+    json_t *t = NULL;
     pa_status st = pa_table_info_json(pos, &text);
-    if (st != PA_OK)
-        return pa_cli_fail("table-info", st);
-    if (as_json) {
-        printf("%s\n", text);
-        free(text);
-        return 0;
-    }
-    json_error_t je;
-    json_t *t = json_loads(text, 0, &je);
+    if (st == PA_OK && as_json)
+        printf("%s\n", text); /* the library's JSON, written by the one writer */
+    else if (st == PA_OK && !(t = json_loads(text, 0, NULL)))
+        st = pa_fail(PA_ERR_NOMEM, "out of memory reading the table's description");
     free(text);
-    if (!t)
-        return pa_cli_errorf(PA_CLI_EXIT_RUNTIME, "table-info", "out of memory");
+    if (st != PA_OK || as_json)
+        return st == PA_OK ? 0 : pa_cli_fail("table-info", st);
     json_t *v;
     size_t i;
-    printf("%s: Lance table, version %" JSON_INTEGER_FORMAT " (%s manifest names), %"
-           JSON_INTEGER_FORMAT " rows, %" JSON_INTEGER_FORMAT " deleted\n",
+    printf("%s: Lance table, version %" JSON_INTEGER_FORMAT
+           " (%s manifest names), %" JSON_INTEGER_FORMAT " rows, %" JSON_INTEGER_FORMAT
+           " deleted\n",
            json_string_value(json_object_get(t, "table")),
            json_integer_value(json_object_get(t, "version")),
            json_string_value(json_object_get(t, "manifest_naming")),
@@ -146,24 +143,25 @@ int pa_cmd_table_info(int argc, char **argv)
     printf("\nfragments:\n");
     json_array_foreach(json_object_get(t, "fragments"), i, v)
         printf("  %" JSON_INTEGER_FORMAT ": %" JSON_INTEGER_FORMAT " rows, %" JSON_INTEGER_FORMAT
-               " deleted\n", json_integer_value(json_object_get(v, "id")),
+               " deleted\n",
+               json_integer_value(json_object_get(v, "id")),
                json_integer_value(json_object_get(v, "rows")),
                json_integer_value(json_object_get(v, "deleted_rows")));
     printf("columns:\n");
-    json_array_foreach(json_object_get(t, "columns"), i, v)
-        if (json_integer_value(json_object_get(v, "parent_id")) == -1)
-            printf("  %s: %s%s\n", json_string_value(json_object_get(v, "name")),
-                   json_string_value(json_object_get(v, "type")),
-                   json_is_true(json_object_get(v, "nullable")) ? " (nullable)" : "");
+    json_array_foreach(json_object_get(t, "columns"), i,
+                       v) if (json_integer_value(json_object_get(v, "parent_id")) == -1)
+        printf("  %s: %s%s\n", json_string_value(json_object_get(v, "name")),
+               json_string_value(json_object_get(v, "type")),
+               json_is_true(json_object_get(v, "nullable")) ? " (nullable)" : "");
     printf("indexes:%s\n", json_array_size(json_object_get(t, "indexes")) ? "" : " none");
-    json_array_foreach(json_object_get(t, "indexes"), i, v) {
+    json_array_foreach(json_object_get(t, "indexes"), i, v)
+    {
         printf("  %s: %s %s on", json_string_value(json_object_get(v, "name")),
                json_string_value(json_object_get(v, "type")),
                json_string_value(json_object_get(v, "uuid")));
         json_t *x;
         size_t k;
-        json_array_foreach(json_object_get(v, "columns"), k, x)
-            printf(" %s", json_string_value(x));
+        json_array_foreach(json_object_get(v, "columns"), k, x) printf(" %s", json_string_value(x));
         printf(", built from version %" JSON_INTEGER_FORMAT ", fragments",
                json_integer_value(json_object_get(v, "dataset_version")));
         json_array_foreach(json_object_get(v, "fragments"), k, x)

@@ -17,16 +17,16 @@ int pa_cmd_encode(int argc, char **argv)
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
         PA_CLI_OPTS_VECTORS(&input, &column, &version, &skip),
-        PA_CLI_STR("model", &model_path, "MODEL.lance", "the trained model",
-            .required = true, .field = "model_path"),
+        PA_CLI_STR("model", &model_path, "MODEL.lance", "the trained model", .required = true,
+                   .field = "model_path"),
         PA_CLI_STR("out", &out, "ARTIFACT", "the partition artifact to write", .required = true),
         PA_CLI_NUM("buckets", &buckets, "B", "bucket files (default: from the partitions)",
-            .max = PA_MAX_BUCKETS, .field = "num_buckets"),
+                   .max = PA_MAX_BUCKETS, .field = "num_buckets"),
         PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .field = "memory_bytes"),
         PA_CLI_STR("accelerator", &accel, "NAME", "the backend"),
         PA_CLI_STR("backend-path", &bpath, "DIR", "where backend plugins are looked for first"),
-        PA_CLI_NUM("batch", &batch, "N", "rows per backend call",
-            .min = 1, .max = PA_MAX_BATCH_ROWS, .field = "batch_rows"),
+        PA_CLI_NUM("batch", &batch, "N", "rows per backend call", .min = 1,
+                   .max = PA_MAX_BATCH_ROWS, .field = "batch_rows"),
     };
     pa_cli_parse("encode", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
@@ -38,8 +38,10 @@ int pa_cmd_encode(int argc, char **argv)
     pa_backend *be = NULL;
     pa_status st = pa_ivfpq_model_load(&model, model_path);
     if (st == PA_OK) {
-        pa_vec_input_options io = {.struct_size = sizeof io, .column = column,
-                                   .skip_invalid = skip, .version = version};
+        pa_vec_input_options io = {.struct_size = sizeof io,
+                                   .column = column,
+                                   .skip_invalid = skip,
+                                   .version = version};
         st = pa_vec_input_open(&in, input, &io);
     }
     if (st == PA_OK)
@@ -56,20 +58,20 @@ int pa_cmd_encode(int argc, char **argv)
         st = pa_encode_input(in, model, be, out, &eo, &es);
         pa_cli_progress_end();
     }
-    json_t *j = NULL;
-    if (st == PA_OK && json)
+    if (st == PA_OK && json) {
+        json_t *j = NULL;
         st = pa_cli_json_print(
             pa_json_pack(&j, "encode --json",
-                         "{s:o, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I}",
-                         "artifact", pa_json_display_string(out), "backend", pa_backend_name(be),
-                         "rows", (json_int_t)es.rows, "skipped_invalid",
-                         (json_int_t)es.skipped_invalid, "bytes", (json_int_t)es.bytes, "ranges",
-                         (json_int_t)es.ranges, "seconds", PA_CLI_REAL3(es.seconds),
-                         "read_seconds", PA_CLI_REAL3(es.read_seconds), "encode_seconds",
-                         PA_CLI_REAL3(es.encode_seconds), "write_seconds",
+                         "{s:o, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I}", "artifact",
+                         pa_json_display_string(out), "backend", pa_backend_name(be), "rows",
+                         (json_int_t)es.rows, "skipped_invalid", (json_int_t)es.skipped_invalid,
+                         "bytes", (json_int_t)es.bytes, "ranges", (json_int_t)es.ranges, "seconds",
+                         PA_CLI_REAL3(es.seconds), "read_seconds", PA_CLI_REAL3(es.read_seconds),
+                         "encode_seconds", PA_CLI_REAL3(es.encode_seconds), "write_seconds",
                          PA_CLI_REAL3(es.write_seconds), "null_vectors",
                          (json_int_t)pa_vec_input_nulls(in)),
             &j);
+    }
     if (st != PA_OK) {
         rc = pa_cli_fail("encode", st);
     } else if (!json) {

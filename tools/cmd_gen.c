@@ -41,8 +41,8 @@ int pa_cmd_gen_vectors(int argc, char **argv)
         PA_CLI_NUM("rows", &rows, "N", "rows"),
         PA_CLI_NUM("dim", &dim, "D", "dimension", .min = 1, .max = 65536),
         PA_CLI_NUM("clusters", &clusters, "C", "cluster centres", .min = 1),
-        PA_CLI_NUM("rank", &rank, "R", "the subspace's rank (at most the dimension)",
-            .min = 1, .max = GEN_MAX_RANK),
+        PA_CLI_NUM("rank", &rank, "R", "the subspace's rank (at most the dimension)", .min = 1,
+                   .max = GEN_MAX_RANK),
         PA_CLI_REAL_OPT("noise", &noise, "SIGMA", "isotropic noise"),
         PA_CLI_NUM("seed", &seed, "S", "the seed"),
         PA_CLI_NUM("first-row", &first, "N", "the number of the first row written"),
@@ -90,8 +90,9 @@ int pa_cmd_gen_vectors(int argc, char **argv)
     pa_cli_progress_end();
     st = pa_output_commit(f);
     if (st == PA_OK)
-        printf("wrote %s: %" PRIu64 " rows of dimension %" PRIu64 " (%" PRIu64 " clusters, rank %"
-               PRIu64 ")\n", out, rows, dim, clusters, rank);
+        printf("wrote %s: %" PRIu64 " rows of dimension %" PRIu64 " (%" PRIu64
+               " clusters, rank %" PRIu64 ")\n",
+               out, rows, dim, clusters, rank);
 done:
     if (st != PA_OK)
         rc = pa_cli_fail("gen-vectors", st);
@@ -118,12 +119,12 @@ int pa_cmd_lance_gen(int argc, char **argv)
         PA_CLI_OPT_JSON(&json),
         PA_CLI_STR("out", &out, "FILE.lance", "the file to write", .required = true),
         PA_CLI_NUM("rows", &rows, "N", "rows", .expect = "a count"),
-        PA_CLI_NUM("dim", &dim, "D", "the vector column's dimension",
-            .min = 1, .max = 65536, .expect = "in 1..65536"),
+        PA_CLI_NUM("dim", &dim, "D", "the vector column's dimension", .min = 1, .max = 65536,
+                   .expect = "in 1..65536"),
         PA_CLI_BYTES("page-bytes", &page_bytes, "B", "bytes per page (default: the writer's)",
-            .expect = "a size", .field = "page_bytes"),
+                     .expect = "a size", .field = "page_bytes"),
         PA_CLI_STR("layout", &layout_name, "auto|mini-block|full-zip", "every page's layout",
-            .field = "layout"),
+                   .field = "layout"),
     };
     pa_cli_parse("lance-gen", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
@@ -140,8 +141,10 @@ int pa_cmd_lance_gen(int argc, char **argv)
                          {"score", PA_TYPE_FLOAT32, 1},
                          {"code", PA_TYPE_FSL_UINT8, 16},
                          {"vector", PA_TYPE_FSL_FLOAT32, (uint32_t)dim}};
-    pa_lance_write_options wo = {.struct_size = sizeof wo, .page_bytes = (size_t)page_bytes,
-                                 .layout = layout, .replace = force};
+    pa_lance_write_options wo = {.struct_size = sizeof wo,
+                                 .page_bytes = (size_t)page_bytes,
+                                 .layout = layout,
+                                 .replace = force};
     const size_t batch = 4096;
     uint64_t *id = NULL;
     uint32_t *part = NULL;
@@ -211,19 +214,19 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         PA_CLI_OPT_JSON(&json),
         PA_CLI_STR("out", &out, "ARTIFACT", "the artifact to write", .required = true),
         PA_CLI_NUM("rows", &rows, "N", "rows"),
-        PA_CLI_NUM("partitions", &parts, "P", "partitions",
-            .min = 1, .max = PA_MAX_ARTIFACT_PARTITIONS, .field = "num_partitions"),
-        PA_CLI_NUM("sub-vectors", &m, "M", "code bytes per row",
-            .min = 1, .max = 4096, .field = "code_bytes"),
+        PA_CLI_NUM("partitions", &parts, "P", "partitions", .min = 1,
+                   .max = PA_MAX_ARTIFACT_PARTITIONS, .field = "num_partitions"),
+        PA_CLI_NUM("sub-vectors", &m, "M", "code bytes per row", .min = 1, .max = 4096,
+                   .field = "code_bytes"),
         PA_CLI_NUM("buckets", &buckets, "B", "bucket files (default: from the partitions)",
-            .max = PA_MAX_BUCKETS, .field = "num_buckets"),
+                   .max = PA_MAX_BUCKETS, .field = "num_buckets"),
         PA_CLI_BYTES("memory", &memory, "SIZE", "the writer's memory budget",
-            .field = "memory_bytes"),
+                     .field = "memory_bytes"),
         PA_CLI_FLAG("skewed", &skewed, "a quarter of the rows in partition 0"),
         PA_CLI_NUM("seed", &seed, "S", "the seed"),
         PA_CLI_STR("model", &model, "MODEL.lance", "the model to record", .field = "model"),
-        PA_CLI_NUM("buffer-rows", &buffer_rows, "N", "cap on the writer's bucket buffers",
-            .min = 1, .field = "max_buffer_rows"),
+        PA_CLI_NUM("buffer-rows", &buffer_rows, "N", "cap on the writer's bucket buffers", .min = 1,
+                   .field = "max_buffer_rows"),
     };
     pa_cli_parse("artifact-gen", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
@@ -286,8 +289,8 @@ int pa_cmd_artifact_gen(int argc, char **argv)
                          "path", pa_json_display_string(out), "rows", (json_int_t)ws.rows,
                          "partitions", (json_int_t)parts, "bytes", (json_int_t)ws.bytes_written,
                          "flushes", (json_int_t)ws.flushes, "ranges", (json_int_t)ws.ranges,
-                         "buffer_bytes", (json_int_t)ws.buffer_bytes, "seconds",
-                         PA_CLI_REAL3(secs), "mb_per_s",
+                         "buffer_bytes", (json_int_t)ws.buffer_bytes, "seconds", PA_CLI_REAL3(secs),
+                         "mb_per_s",
                          pa_json_real_rounded((double)ws.bytes_written / 1e6 / secs, 1)),
             &j);
     } else {

@@ -18,32 +18,35 @@ int pa_cmd_finalize(int argc, char **argv)
         PA_CLI_OPT_JSON(&json),
         PA_CLI_STR("artifact", &artifact, "A", "the partition artifact to read"),
         PA_CLI_STR("rows", &rows, "FILE.lance",
-            "a Lance file of (row_id, part_id, pq_code) rows, in any order"),
+                   "a Lance file of (row_id, part_id, pq_code) rows, in any order"),
         PA_CLI_STR("model", &model, "M", "the model (default: the one the manifest records)",
-            .field = "model_path"),
+                   .field = "model_path"),
         PA_CLI_STR("out", &out, "INDEX", "the index directory to write", .required = true),
-        PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget",
-            .min = 1, .field = "memory_bytes"),
+        PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .min = 1,
+                     .field = "memory_bytes"),
         PA_CLI_STR("tmp", &tmp, "DIR",
-            "with --rows: where sorted runs spill (default: next to INDEX)", .field = "tmp_dir"),
-        PA_CLI_NUM("threads", &threads, "N", "threads (default: 2)",
-            .min = 1, .max = 256, .field = "num_threads"),
+                   "with --rows: where sorted runs spill (default: next to INDEX)",
+                   .field = "tmp_dir"),
+        PA_CLI_NUM("threads", &threads, "N", "threads (default: 2)", .min = 1, .max = 256,
+                   .field = "num_threads"),
     };
     pa_cli_parse("finalize", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
     if (!artifact == !rows)
         return pa_cli_error("finalize", "--out and one of --artifact or --rows are required "
-                            "(see --help)");
+                                        "(see --help)");
     if (rows && !model)
         return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
-                            "with)");
+                                        "with)");
     const char *inputs[] = {artifact, rows, model};
     if ((rc = pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs, 3)))
         return rc;
     pa_index_finalize_options o = {.struct_size = sizeof o,
-                                   .memory_bytes = memory, .tmp_dir = tmp,
+                                   .memory_bytes = memory,
+                                   .tmp_dir = tmp,
                                    .num_threads = (uint32_t)threads,
-                                   .progress = pa_cli_progress_cb, .replace = force};
+                                   .progress = pa_cli_progress_cb,
+                                   .replace = force};
     pa_index_finalize_stats s = PA_INDEX_FINALIZE_STATS_INIT;
     pa_status st = artifact ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
                             : pa_index_finalize_rows(rows, model, out, &o, &s);
@@ -51,14 +54,15 @@ int pa_cmd_finalize(int argc, char **argv)
     json_t *j = NULL;
     if (st == PA_OK && json)
         st = pa_cli_json_print(
-            pa_json_pack(&j, "finalize --json", "{s:o, s:s, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:o}",
-                         "index", pa_json_display_string(out), "source",
-                         artifact ? "artifact" : "rows", "rows", (json_int_t)s.rows,
-                         "partitions", (int)s.partitions, "max_partition_rows",
-                         (json_int_t)s.max_partition_rows, "bytes_read", (json_int_t)s.bytes_read,
-                         "bytes_written", (json_int_t)s.bytes_written, "index_bytes",
-                         (json_int_t)s.index_bytes, "spill_bytes", (json_int_t)s.spill_bytes,
-                         "spill_runs", (int)s.spill_runs, "seconds", PA_CLI_REAL3(s.seconds)),
+            pa_json_pack(&j, "finalize --json",
+                         "{s:o, s:s, s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:i, s:o}", "index",
+                         pa_json_display_string(out), "source", artifact ? "artifact" : "rows",
+                         "rows", (json_int_t)s.rows, "partitions", (int)s.partitions,
+                         "max_partition_rows", (json_int_t)s.max_partition_rows, "bytes_read",
+                         (json_int_t)s.bytes_read, "bytes_written", (json_int_t)s.bytes_written,
+                         "index_bytes", (json_int_t)s.index_bytes, "spill_bytes",
+                         (json_int_t)s.spill_bytes, "spill_runs", (int)s.spill_runs, "seconds",
+                         PA_CLI_REAL3(s.seconds)),
             &j);
     if (st != PA_OK)
         return pa_cli_fail("finalize", st);
@@ -86,24 +90,24 @@ int pa_cmd_search(int argc, char **argv)
         PA_CLI_OPT_JSON(&json),
         PA_CLI_STR("index", &index, "INDEX", "the index directory", .required = true),
         PA_CLI_STR("queries", &qpath, "Q", "the queries: .fvecs, .bvecs, .npy or a Lance dataset",
-            .required = true),
-        PA_CLI_NUM("k", &k, "K", "neighbours per query",
-            .short_name = 'k', .min = 1, .max = 1u << 24, .field = "k"),
-        PA_CLI_NUM("nprobes", &nprobes, "N", "partitions searched per query",
-            .min = 1, .max = UINT32_MAX, .field = "nprobes"),
-        PA_CLI_NUM("refine-factor", &rf, "R", "re-rank the k*R best by exact distance",
-            .max = 1000, .field = "refine_factor"),
+                   .required = true),
+        PA_CLI_NUM("k", &k, "K", "neighbours per query", .short_name = 'k', .min = 1,
+                   .max = 1u << 24, .field = "k"),
+        PA_CLI_NUM("nprobes", &nprobes, "N", "partitions searched per query", .min = 1,
+                   .max = UINT32_MAX, .field = "nprobes"),
+        PA_CLI_NUM("refine-factor", &rf, "R", "re-rank the k*R best by exact distance", .max = 1000,
+                   .field = "refine_factor"),
         PA_CLI_STR("input", &input, "X", "the vectors the index was built from (refine)",
-            .field = "refine_input"),
+                   .field = "refine_input"),
         PA_CLI_STR("groundtruth", &gtpath, "G.ivecs|G.npy",
-            "report recall@k against these neighbours"),
+                   "report recall@k against these neighbours"),
         PA_CLI_STR("out", &out, "R.ivecs|R.npy", "write the result ids"),
-        PA_CLI_NUM("threads", &threads, "N", "threads (default: the CPUs)",
-            .min = 1, .max = 256, .field = "num_threads"),
-        PA_CLI_NUM("repeat", &repeat, "N", "search the batch N times, report the median",
-            .min = 1, .max = 1000),
+        PA_CLI_NUM("threads", &threads, "N", "threads (default: the CPUs)", .min = 1, .max = 256,
+                   .field = "num_threads"),
+        PA_CLI_NUM("repeat", &repeat, "N", "search the batch N times, report the median", .min = 1,
+                   .max = 1000),
         PA_CLI_BYTES("memory", &memory, "SIZE", "bound what the index holds (default: all of it)",
-            .min = 1, .field = "memory_bytes"),
+                     .min = 1, .field = "memory_bytes"),
     };
     pa_cli_parse("search", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
@@ -126,8 +130,7 @@ int pa_cmd_search(int argc, char **argv)
         pa_vec_input_options qio = {.struct_size = sizeof qio, .column = column};
         st = pa_vec_input_read_all(qpath, &qio, &q, &nq, &dim);
     }
-    pa_vec_input_options sio = {.struct_size = sizeof sio, .column = column,
-                                .version = version};
+    pa_vec_input_options sio = {.struct_size = sizeof sio, .column = column, .version = version};
     if (st == PA_OK && input)
         st = pa_vec_input_open(&in, input, &sio);
     struct stat isb;
@@ -140,8 +143,9 @@ int pa_cmd_search(int argc, char **argv)
         goto done;
     }
     if (gt && ngt != nq) {
-        rc = pa_cli_error("search", "%s has %" PRIu64 " rows of ground truth, %s has %" PRIu64
-                          " queries", gtpath, ngt, qpath, nq);
+        rc = pa_cli_error("search",
+                          "%s has %" PRIu64 " rows of ground truth, %s has %" PRIu64 " queries",
+                          gtpath, ngt, qpath, nq);
         goto done;
     }
     if (gt && kgt < k) {
@@ -155,9 +159,10 @@ int pa_cmd_search(int argc, char **argv)
         goto done;
     }
     if (nprobes > info.num_partitions && nprobes_given)
-        fprintf(stderr, "partifact search: warning: --nprobes %" PRIu64 " is more than the "
-                "index's %u partitions; using %u\n", nprobes, info.num_partitions,
-                info.num_partitions);
+        fprintf(stderr,
+                "partifact search: warning: --nprobes %" PRIu64 " is more than the "
+                "index's %u partitions; using %u\n",
+                nprobes, info.num_partitions, info.num_partitions);
     size_t nres = 0; /* nq x k results: checked, nq comes from the file */
     if (!__builtin_mul_overflow((size_t)(nq ? nq : 1), (size_t)k, &nres) &&
         nres <= SIZE_MAX / sizeof(uint64_t)) {
@@ -165,13 +170,15 @@ int pa_cmd_search(int argc, char **argv)
         dists = malloc(sizeof(float) * nres);
     }
     if (!ids || !dists) {
-        rc = pa_cli_errorf(PA_CLI_EXIT_RUNTIME, "search", "out of memory for %" PRIu64 " x %"
-                           PRIu64 " results", nq, k);
+        rc = pa_cli_errorf(PA_CLI_EXIT_RUNTIME, "search",
+                           "out of memory for %" PRIu64 " x %" PRIu64 " results", nq, k);
         goto done;
     }
     pa_index_search_options so = {.struct_size = sizeof so,
-                                  .k = (uint32_t)k, .nprobes = (uint32_t)nprobes,
-                                  .refine_factor = (uint32_t)rf, .refine_input = in,
+                                  .k = (uint32_t)k,
+                                  .nprobes = (uint32_t)nprobes,
+                                  .refine_factor = (uint32_t)rf,
+                                  .refine_input = in,
                                   .num_threads = (uint32_t)threads};
     pa_index_search_stats ss = PA_INDEX_SEARCH_STATS_INIT, part = PA_INDEX_SEARCH_STATS_INIT;
     const uint64_t batch = 8192;
@@ -181,8 +188,8 @@ int pa_cmd_search(int argc, char **argv)
         double t0 = pa_cli_now();
         for (uint64_t q0 = 0; q0 < nq; q0 += batch) {
             uint64_t bn = PA_CLI_MIN(batch, nq - q0);
-            if ((st = pa_index_search(x, q + q0 * dim, bn, dim, &so, ids + q0 * k,
-                                      dists + q0 * k, &part)) != PA_OK)
+            if ((st = pa_index_search(x, q + q0 * dim, bn, dim, &so, ids + q0 * k, dists + q0 * k,
+                                      &part)) != PA_OK)
                 break;
             ss.nprobes_used = part.nprobes_used;
             ss.codes_scanned += part.codes_scanned, ss.rows_refined += part.rows_refined;
@@ -214,8 +221,8 @@ int pa_cmd_search(int argc, char **argv)
     double qps = secs > 0 ? (double)nq / secs : 0;
     if (json) {
         json_t *j = NULL;
-        st = pa_json_pack(&j, "search --json", "{s:o, s:I, s:I, s:i, s:I, s:o, s:o, s:I}",
-                          "index", pa_json_display_string(index), "queries", (json_int_t)nq, "k",
+        st = pa_json_pack(&j, "search --json", "{s:o, s:I, s:I, s:i, s:I, s:o, s:o, s:I}", "index",
+                          pa_json_display_string(index), "queries", (json_int_t)nq, "k",
                           (json_int_t)k, "nprobes", (int)ss.nprobes_used, "refine_factor",
                           (json_int_t)rf, "seconds", pa_json_real_rounded(secs, 4), "qps",
                           pa_json_real_rounded(qps, 1), "codes_scanned",
@@ -227,7 +234,8 @@ int pa_cmd_search(int argc, char **argv)
             rc = pa_cli_fail("search", st);
     } else {
         printf("searched %" PRIu64 " queries (k %" PRIu64 ", nprobes %u, refine %" PRIu64 ") in "
-               "%.3f s: %.0f QPS", nq, k, ss.nprobes_used, rf, secs, qps);
+               "%.3f s: %.0f QPS",
+               nq, k, ss.nprobes_used, rf, secs, qps);
         if (recall >= 0)
             printf(", recall@%" PRIu64 " %.4f", k, recall);
         printf("\n");
@@ -254,12 +262,11 @@ int pa_cmd_groundtruth(int argc, char **argv)
         PA_CLI_OPT_JSON(&json),
         PA_CLI_STR("input", &input, "X", "the base vectors", .required = true),
         PA_CLI_STR("queries", &qpath, "Q", "the queries", .required = true),
-        PA_CLI_NUM("k", &k, "K", "neighbours per query",
-            .short_name = 'k', .min = 1, .max = 100000, .field = "k"),
+        PA_CLI_NUM("k", &k, "K", "neighbours per query", .short_name = 'k', .min = 1, .max = 100000,
+                   .field = "k"),
         PA_CLI_STR("out", &out, "G.ivecs|G.npy", "the neighbours' row ids to write",
-            .required = true),
-        PA_CLI_METRIC_OPT("metric", &met, "l2|cosine|dot", "the distance",
-            .field = "metric"),
+                   .required = true),
+        PA_CLI_METRIC_OPT("metric", &met, "l2|cosine|dot", "the distance", .field = "metric"),
     };
     pa_cli_parse("groundtruth", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
@@ -273,14 +280,16 @@ int pa_cmd_groundtruth(int argc, char **argv)
     double t0 = pa_cli_now();
     pa_vec_input_options qio = {.struct_size = sizeof qio, .column = column};
     pa_status st = pa_vec_input_read_all(qpath, &qio, &q, &nq, &dim);
-    pa_vec_input_options io = {.struct_size = sizeof io, .skip_invalid = skip, .column = column,
+    pa_vec_input_options io = {.struct_size = sizeof io,
+                               .skip_invalid = skip,
+                               .column = column,
                                .version = version};
     if (st == PA_OK)
         st = pa_vec_input_open(&in, input, &io);
     size_t nres = 0; /* nq x k results: checked, nq comes from the file */
-    if (st == PA_OK && (__builtin_mul_overflow((size_t)(nq ? nq : 1), (size_t)k, &nres) ||
-                        nres > SIZE_MAX / sizeof(uint64_t) ||
-                        !(ids = malloc(sizeof(uint64_t) * nres))))
+    if (st == PA_OK &&
+        (__builtin_mul_overflow((size_t)(nq ? nq : 1), (size_t)k, &nres) ||
+         nres > SIZE_MAX / sizeof(uint64_t) || !(ids = malloc(sizeof(uint64_t) * nres))))
         st = PA_ERR_NOMEM;
     if (st == PA_OK)
         st = pa_groundtruth(in, q, nq, dim, (uint32_t)k, met, ids, NULL);
@@ -290,18 +299,17 @@ int pa_cmd_groundtruth(int argc, char **argv)
     if (st == PA_OK && json)
         st = pa_cli_json_print(
             pa_json_pack(&j, "groundtruth --json", "{s:o, s:I, s:I, s:I, s:s, s:o, s:I}", "out",
-                         pa_json_display_string(out), "queries", (json_int_t)nq, "k",
-                         (json_int_t)k, "base_rows", (json_int_t)pa_vec_input_num_rows(in),
-                         "metric", pa_metric_name(met), "seconds",
-                         PA_CLI_REAL3(pa_cli_now() - t0), "skipped_invalid",
-                         (json_int_t)pa_vec_input_skipped(in)),
+                         pa_json_display_string(out), "queries", (json_int_t)nq, "k", (json_int_t)k,
+                         "base_rows", (json_int_t)pa_vec_input_num_rows(in), "metric",
+                         pa_metric_name(met), "seconds", PA_CLI_REAL3(pa_cli_now() - t0),
+                         "skipped_invalid", (json_int_t)pa_vec_input_skipped(in)),
             &j);
     if (st != PA_OK)
         rc = pa_cli_fail("groundtruth", st);
     else if (!json)
         printf("wrote the exact %" PRIu64 " nearest neighbours (%s) of %" PRIu64 " queries among "
-               "%" PRIu64 " rows to %s in %.2f s\n", k, pa_metric_name(met), nq,
-               pa_vec_input_num_rows(in), out, pa_cli_now() - t0);
+               "%" PRIu64 " rows to %s in %.2f s\n",
+               k, pa_metric_name(met), nq, pa_vec_input_num_rows(in), out, pa_cli_now() - t0);
     free(q), free(ids);
     pa_vec_input_free(in);
     return rc;
@@ -315,7 +323,7 @@ int pa_cmd_index_info(int argc, char **argv)
     pa_cli_opt opts[] = {
         PA_CLI_OPT_JSON(&json),
         PA_CLI_BYTES("memory", &memory, "SIZE", "open it within this budget, as search --memory",
-            .min = 1, .field = "memory_bytes"),
+                     .min = 1, .field = "memory_bytes"),
     };
     const char *pos = NULL;
     pa_cli_parse("index-info", opts, PA_CLI_NOPTS(opts), &pos, argc, argv);
@@ -339,22 +347,22 @@ int pa_cmd_index_info(int argc, char **argv)
     json_t *j = NULL;
     if (json) {
         st = pa_cli_json_print(
-            pa_json_pack(&j, "index-info --json", "{s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I}",
-                         "index", pa_json_display_string(dir), "type", "IVF_PQ", "metric",
+            pa_json_pack(&j, "index-info --json",
+                         "{s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "index",
+                         pa_json_display_string(dir), "type", "IVF_PQ", "metric",
                          pa_metric_name(in.metric), "dimension", (int)in.dimension, "partitions",
-                         (int)in.num_partitions, "sub_vectors", (int)in.num_sub_vectors,
-                         "num_bits", (int)in.num_bits, "rows", (json_int_t)in.num_rows, "bytes",
+                         (int)in.num_partitions, "sub_vectors", (int)in.num_sub_vectors, "num_bits",
+                         (int)in.num_bits, "rows", (json_int_t)in.num_rows, "bytes",
                          (json_int_t)in.bytes, "min_partition_rows", (json_int_t)minp,
                          "max_partition_rows", (json_int_t)in.max_partition_rows,
                          "empty_partitions", (json_int_t)empty),
             &j);
     } else {
         printf("%s: IVF_PQ index, metric %s, dimension %u, %u partitions, %u sub-vectors of %u "
-               "bits\n  %" PRIu64 " rows; partitions hold %" PRIu64 " to %" PRIu64 " rows (%"
-               PRIu64 " empty); %" PRIu64 " bytes read\n",
-               dir, pa_metric_name(in.metric), in.dimension, in.num_partitions,
-               in.num_sub_vectors, in.num_bits, in.num_rows, minp, in.max_partition_rows, empty,
-               in.bytes);
+               "bits\n  %" PRIu64 " rows; partitions hold %" PRIu64 " to %" PRIu64 " rows (%" PRIu64
+               " empty); %" PRIu64 " bytes read\n",
+               dir, pa_metric_name(in.metric), in.dimension, in.num_partitions, in.num_sub_vectors,
+               in.num_bits, in.num_rows, minp, in.max_partition_rows, empty, in.bytes);
     }
     pa_index_free(x);
     return st == PA_OK ? 0 : pa_cli_fail("index-info", st);
@@ -372,7 +380,7 @@ int pa_cmd_export_rows(int argc, char **argv)
         PA_CLI_STR("artifact", &artifact, "A", "the partition artifact", .required = true),
         PA_CLI_STR("out", &out, "FILE.lance", "the Lance file to write", .required = true),
         PA_CLI_NUM("shuffle", &seed, "SEED", "shuffle the rows with this seed (> 0)",
-            .field = "shuffle_seed"),
+                   .field = "shuffle_seed"),
     };
     pa_cli_parse("export-rows", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;

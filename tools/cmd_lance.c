@@ -18,12 +18,12 @@ static pa_status check_columns(pa_lance_reader *r)
         size_t rb = pa_lance_reader_row_bytes(r, i);
         uint8_t *buf = rb ? malloc(rb * CHECK_BATCH_ROWS) : NULL;
         if (rb && !buf)
-            return PA_ERR_NOMEM;
-        if (!rb) /* no fixed width: the read names why it cannot be read */
+            st = pa_fail(PA_ERR_NOMEM, "out of memory reading column %zu", i);
+        else if (!rb) /* no fixed width: the read names why it cannot be read */
             st = pa_lance_reader_read_valid(r, i, 0, 0, valid, valid);
         for (uint64_t at = 0; rb && st == PA_OK && at < n; at += CHECK_BATCH_ROWS)
-            st = pa_lance_reader_read_valid(r, i, at, n - at < CHECK_BATCH_ROWS ? n - at
-                                                                                : CHECK_BATCH_ROWS,
+            st = pa_lance_reader_read_valid(r, i, at,
+                                            n - at < CHECK_BATCH_ROWS ? n - at : CHECK_BATCH_ROWS,
                                             buf, valid);
         free(buf);
     }
@@ -47,8 +47,8 @@ static int info_file(const char *path, bool json, bool pages, bool check)
     if (json) {
         st = pa_json_pack(&doc, "lance-info --json", "{s:o, s:I, s:O, s:O}", "path",
                           pa_json_display_string(path), "rows",
-                          (json_int_t)pa_lance_reader_num_rows(r), "columns", cols,
-                          "metadata_keys", keys);
+                          (json_int_t)pa_lance_reader_num_rows(r), "columns", cols, "metadata_keys",
+                          keys);
     } else {
         unsigned major, minor;
         pa_lance_reader_version(r, &major, &minor);

@@ -7,8 +7,8 @@
 #include <string.h>
 
 /* Streams the whole input through assign + encode, summing the PQ reconstruction error. */
-static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t *rows,
-                            double *secs, double *mse)
+static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t *rows, double *secs,
+                            double *mse)
 {
     pa_backend_model a;
     pa_ivfpq_model_arrays(m, &a);
@@ -17,11 +17,10 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
     float *x = malloc(sizeof(float) * batch * dim);
     uint32_t *parts = malloc(sizeof(uint32_t) * batch);
     uint8_t *codes = malloc(batch * M);
-    if (!x || !parts || !codes) {
-        free(x), free(parts), free(codes);
-        return PA_ERR_NOMEM;
-    }
-    pa_status st = pa_vec_input_rewind(in);
+    pa_status st = x && parts && codes
+                       ? pa_vec_input_rewind(in)
+                       : pa_fail(PA_ERR_NOMEM, "out of memory for --encode's batches of %zu rows",
+                                 batch);
     double t_enc = 0, err = 0;
     uint64_t total = pa_vec_input_num_rows(in), done = 0;
     while (st == PA_OK) {
@@ -69,28 +68,27 @@ int pa_cmd_train(int argc, char **argv)
         uint64_t partitions, sub_vectors, bits, max_iters, pq_iters, sample_rate, seed, version;
         pa_metric metric;
         bool json, encode, skip_invalid, force;
-    } o = {.partitions = 256, .sub_vectors = 16, .bits = PA_DEFAULT_NUM_BITS,
-           .max_iters = PA_DEFAULT_MAX_ITERS, .pq_iters = PA_DEFAULT_PQ_MAX_ITERS,
-           .sample_rate = PA_DEFAULT_SAMPLE_RATE, .seed = PA_DEFAULT_SEED,
-           .metric = PA_METRIC_L2};
+    } o = {.metric = PA_METRIC_L2, .bits = PA_DEFAULT_NUM_BITS, .seed = PA_DEFAULT_SEED};
+    o.partitions = 256, o.sub_vectors = 16; /* the CLI's defaults: the library has none */
+    o.max_iters = PA_DEFAULT_MAX_ITERS, o.pq_iters = PA_DEFAULT_PQ_MAX_ITERS;
+    o.sample_rate = PA_DEFAULT_SAMPLE_RATE;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_FORCE(&o.force),
         PA_CLI_OPT_JSON(&o.json),
         PA_CLI_OPTS_VECTORS(&o.input, &o.column, &o.version, &o.skip_invalid),
         PA_CLI_STR("out", &o.out, "MODEL.lance", "the model to write", .required = true),
-        PA_CLI_NUM("partitions", &o.partitions, "P", "IVF partitions",
-            .min = 1, .max = 1u << 24, .field = "num_partitions"),
-        PA_CLI_NUM("sub-vectors", &o.sub_vectors, "M", "PQ sub-vectors",
-            .min = 1, .max = 4096, .field = "num_sub_vectors"),
-        PA_CLI_METRIC_OPT("metric", &o.metric, "l2|cosine|dot", "the distance",
-            .field = "metric"),
+        PA_CLI_NUM("partitions", &o.partitions, "P", "IVF partitions", .min = 1, .max = 1u << 24,
+                   .field = "num_partitions"),
+        PA_CLI_NUM("sub-vectors", &o.sub_vectors, "M", "PQ sub-vectors", .min = 1, .max = 4096,
+                   .field = "num_sub_vectors"),
+        PA_CLI_METRIC_OPT("metric", &o.metric, "l2|cosine|dot", "the distance", .field = "metric"),
         PA_CLI_NUM("bits", &o.bits, "B", "bits per PQ code", .max = 16, .field = "num_bits"),
-        PA_CLI_NUM("max-iters", &o.max_iters, "N", "k-means iterations",
-            .min = 1, .max = 99999, .field = "max_iters"),
-        PA_CLI_NUM("pq-iters", &o.pq_iters, "N", "PQ k-means iterations",
-            .min = 1, .max = 99999, .field = "pq_max_iters"),
-        PA_CLI_NUM("sample-rate", &o.sample_rate, "N", "training rows per partition",
-            .min = 1, .max = (1u << 20) - 1, .field = "sample_rate"),
+        PA_CLI_NUM("max-iters", &o.max_iters, "N", "k-means iterations", .min = 1, .max = 99999,
+                   .field = "max_iters"),
+        PA_CLI_NUM("pq-iters", &o.pq_iters, "N", "PQ k-means iterations", .min = 1, .max = 99999,
+                   .field = "pq_max_iters"),
+        PA_CLI_NUM("sample-rate", &o.sample_rate, "N", "training rows per partition", .min = 1,
+                   .max = (1u << 20) - 1, .field = "sample_rate"),
         PA_CLI_NUM("seed", &o.seed, "S", "the sampling and k-means seed", .field = "seed"),
         PA_CLI_FLAG("encode", &o.encode, "also assign + encode every row and report the PQ error"),
     };
@@ -100,7 +98,9 @@ int pa_cmd_train(int argc, char **argv)
     if ((rc = pa_cli_check_output("train", o.out, o.force, NULL, inputs, 1)))
         return rc;
     double t0 = pa_cli_now();
-    pa_vec_input_options io = {.struct_size = sizeof io, .column = o.column, .skip_invalid = o.skip_invalid,
+    pa_vec_input_options io = {.struct_size = sizeof io,
+                               .column = o.column,
+                               .skip_invalid = o.skip_invalid,
                                .version = o.version};
     pa_vec_input *in = NULL;
     pa_ivfpq_model *m = NULL;
@@ -110,10 +110,12 @@ int pa_cmd_train(int argc, char **argv)
     pa_ivfpq_params prm = {.struct_size = sizeof prm,
                            .num_partitions = (uint32_t)o.partitions,
                            .num_sub_vectors = (uint32_t)o.sub_vectors,
-                           .num_bits = (uint32_t)o.bits, .metric = o.metric,
+                           .num_bits = (uint32_t)o.bits,
+                           .metric = o.metric,
                            .max_iters = (uint32_t)o.max_iters,
                            .pq_max_iters = (uint32_t)o.pq_iters,
-                           .sample_rate = (uint32_t)o.sample_rate, .seed = o.seed};
+                           .sample_rate = (uint32_t)o.sample_rate,
+                           .seed = o.seed};
     pa_ivfpq_train_stats ts = PA_IVFPQ_TRAIN_STATS_INIT;
     if (pa_cli_progress_enabled())
         fprintf(stderr, "train: sampling and training on %s...\n", o.input);
@@ -136,16 +138,15 @@ int pa_cmd_train(int argc, char **argv)
                           (json_int_t)pa_vec_input_num_rows(in), "dim", (int)pa_vec_input_dim(in),
                           "partitions", (int)prm.num_partitions, "sub_vectors",
                           (int)prm.num_sub_vectors, "metric", pa_metric_name(o.metric),
-                          "sample_rows", (json_int_t)ts.sample_rows, "ivf_iters",
-                          (int)ts.ivf_iters, "pq_iters", (int)ts.pq_iters, "empty_repaired",
-                          (int)ts.empty_repaired, "train_seconds", PA_CLI_REAL3(train_secs),
-                          "ivf_seconds", PA_CLI_REAL3(ts.ivf_seconds), "pq_seconds",
-                          PA_CLI_REAL3(ts.pq_seconds));
+                          "sample_rows", (json_int_t)ts.sample_rows, "ivf_iters", (int)ts.ivf_iters,
+                          "pq_iters", (int)ts.pq_iters, "empty_repaired", (int)ts.empty_repaired,
+                          "train_seconds", PA_CLI_REAL3(train_secs), "ivf_seconds",
+                          PA_CLI_REAL3(ts.ivf_seconds), "pq_seconds", PA_CLI_REAL3(ts.pq_seconds));
         json_t *e = NULL; /* --encode's figures, then the skipped rows */
         if (st == PA_OK && o.encode)
             st = pa_json_pack(&e, "train --json", "{s:I, s:o, s:f}", "encoded_rows",
-                              (json_int_t)enc_rows, "assign_encode_seconds",
-                              PA_CLI_REAL3(enc_secs), "pq_mse", mse);
+                              (json_int_t)enc_rows, "assign_encode_seconds", PA_CLI_REAL3(enc_secs),
+                              "pq_mse", mse);
         if (st == PA_OK && e && json_object_update(j, e) != 0)
             st = PA_ERR_NOMEM;
         json_decref(e);
@@ -162,9 +163,9 @@ int pa_cmd_train(int argc, char **argv)
             goto done;
     } else {
         printf("trained %s: %u partitions, %u sub-vectors on %" PRIu64 " sampled rows of %" PRIu64
-               " in %.2f s (IVF %u iterations %.2f s, PQ %.2f s)\n", o.out, prm.num_partitions,
-               prm.num_sub_vectors, ts.sample_rows, pa_vec_input_num_rows(in), train_secs,
-               ts.ivf_iters, ts.ivf_seconds, ts.pq_seconds);
+               " in %.2f s (IVF %u iterations %.2f s, PQ %.2f s)\n",
+               o.out, prm.num_partitions, prm.num_sub_vectors, ts.sample_rows,
+               pa_vec_input_num_rows(in), train_secs, ts.ivf_iters, ts.ivf_seconds, ts.pq_seconds);
         if (o.encode)
             printf("encoded %" PRIu64 " rows in %.2f s; PQ mean squared error %.6g\n", enc_rows,
                    enc_secs, mse);

@@ -23,10 +23,9 @@ static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
         pa_json_pack(&j, "--version --json",
                      "{s:s, s:{s:o, s:o, s:i, s:o}, s:{s:o, s:o, s:s, s:o, s:o, s:b, s:i}, "
                      "s:{s:i, s:o}}",
-                     "version", pa_version(), "cpu", "vendor",
-                     pa_json_display_string(cpu->vendor), "model",
-                     pa_json_display_string(cpu->model), "cpus", (int)cpu->cpus, "features",
-                     pa_json_display_string(cpu->feature_names), "blas", "config",
+                     "version", pa_version(), "cpu", "vendor", pa_json_display_string(cpu->vendor),
+                     "model", pa_json_display_string(cpu->model), "cpus", (int)cpu->cpus,
+                     "features", pa_json_display_string(cpu->feature_names), "blas", "config",
                      pa_json_display_string(blas->config), "core",
                      pa_json_display_string(blas->core), "source",
                      core_source(blas, corrected_from), "corrected_from",
@@ -42,7 +41,7 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
     bool verbose = false, json = false;
     pa_cli_opt opts[] = {
         PA_CLI_FLAG("verbose", &verbose, "also the CPU, SIMD, the BLAS and a measured sgemm rate",
-            .short_name = 'v'),
+                    .short_name = 'v'),
         PA_CLI_FLAG("json", &json, "--verbose, as JSON"),
     };
     pa_cli_parse("--version", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);

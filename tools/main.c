@@ -20,10 +20,8 @@ static const char about_build[] =
     "model and artifact go to --work-dir (a new directory; default\n"
     "INDEX.build-XXXXXX) and are removed at the end unless --keep-work; the\n"
     "work directories a killed build left (partifact's marker, unlocked) are\n"
-    "removed too, and no other directory is written into or removed.\n"
-    PA_CLI_FORCE_HELP
-    "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
-    PA_CLI_TABLE_HELP
+    "removed too, and no other directory is written into or removed.\n" PA_CLI_FORCE_HELP
+    "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n" PA_CLI_TABLE_HELP
     "--commit: the index goes into the Lance table T as its next version (see\n"
     "partifact commit --help); --out then keeps a copy of it there.\n";
 
@@ -34,8 +32,8 @@ static const char about_train[] =
     "give a byte-identical model. --encode also assigns and encodes every row\n"
     "(timed) and reports the PQ mean squared reconstruction error.\n"
     "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
-    "The model is written under a temporary name and renamed into place.\n"
-    PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP;
+    "The model is written under a temporary name and renamed into place.\n" PA_CLI_FORCE_HELP
+        PA_CLI_TABLE_HELP;
 
 static const char about_encode[] =
     "Assigns every row of X to its partition and encodes its PQ code with a\n"
@@ -73,10 +71,8 @@ static const char about_search[] =
     "--out is written under a temporary name and renamed into place.\n"
     "--memory SIZE bounds what the index holds (default: all of it in memory):\n"
     "the probed partitions are read on demand into a cache within SIZE; the\n"
-    "results are the same.\n"
-    PA_CLI_FORCE_HELP
-    "--column applies to Q and X where they are tables, --version to X.\n"
-    PA_CLI_TABLE_HELP;
+    "results are the same.\n" PA_CLI_FORCE_HELP
+    "--column applies to Q and X where they are tables, --version to X.\n" PA_CLI_TABLE_HELP;
 
 static const char about_groundtruth[] =
     "Exact k nearest neighbours of every query among all rows of X (blocked\n"
@@ -85,8 +81,7 @@ static const char about_groundtruth[] =
     "written under a temporary name and renamed into place.\n"
     "--skip-invalid leaves out (and counts) rows of X with NaN, infinities or\n"
     "values whose distances would overflow float.\n" PA_CLI_FORCE_HELP
-    "--column applies to X and Q where they are tables, --version to X.\n"
-    PA_CLI_TABLE_HELP;
+    "--column applies to X and Q where they are tables, --version to X.\n" PA_CLI_TABLE_HELP;
 
 static const char about_index_info[] =
     "Prints an IVF_PQ index's parameters, rows and partition sizes. --memory\n"
@@ -115,8 +110,7 @@ static const char about_gen_vectors[] =
     "row a centre plus Gaussian spread in the subspace and isotropic noise. Rows\n"
     "depend only on (seed, row number): --first-row 1000000 --rows 10000 gives\n"
     "query rows drawn from the same distribution as, but distinct from, the base.\n"
-    "The file is written under a temporary name and renamed into place.\n"
-    PA_CLI_FORCE_HELP;
+    "The file is written under a temporary name and renamed into place.\n" PA_CLI_FORCE_HELP;
 
 static const char about_lance_info[] =
     "Prints a Lance file's schema, its pages per column and metadata keys, or a\n"
@@ -127,8 +121,7 @@ static const char about_lance_info[] =
 static const char about_lance_gen[] =
     "Writes generated rows: id u64, part u32, score float, code "
     "fixed_size_list<uint8,16>, vector fixed_size_list<float,D>.\n"
-    "The file is written under a temporary name and renamed into place.\n"
-    PA_CLI_FORCE_HELP;
+    "The file is written under a temporary name and renamed into place.\n" PA_CLI_FORCE_HELP;
 
 static const char about_inspect[] =
     "Prints an artifact's parameters, rows, partition size skew, ranges per\n"
@@ -149,8 +142,7 @@ static const char about_artifact_gen[] =
     "place when complete.\n"
     "--model records MODEL (its XXH64) as the model the codes were made with, so\n"
     "that finalize accepts the artifact with it. --buffer-rows caps the writer's\n"
-    "bucket buffers (at least 256 rows), for artifacts of many small ranges.\n"
-    PA_CLI_FORCE_HELP;
+    "bucket buffers (at least 256 rows), for artifacts of many small ranges.\n" PA_CLI_FORCE_HELP;
 
 static const char about_version[] =
     "Prints partifact's version; --verbose names the machine and kernels every\n"
@@ -159,31 +151,47 @@ static const char about_version[] =
 /* Every command, in the order partifact --help lists them: name, line in --help, what runs it,
  * positional argument (in the usage line, in messages), --help text. */
 const struct pa_cli_command pa_cli_commands[] = {
-    {"build", "the whole IVF_PQ build: train, encode into an artifact, finalize the index", pa_cmd_build, NULL, NULL, about_build},
-    {"train", "train an IVF_PQ model (k-means + PQ) on vectors; --encode times assign + encode", pa_cmd_train, NULL, NULL, about_train},
-    {"encode", "assign + encode vectors with a backend into a partition artifact", pa_cmd_encode, NULL, NULL, about_encode},
-    {"finalize", "write an IVF_PQ index from an artifact (or a rows file, re-grouped)", pa_cmd_finalize, NULL, NULL, about_finalize},
-    {"search", "search an index (ADC, optional refine); QPS and recall@k", pa_cmd_search, NULL, NULL, about_search},
-    {"groundtruth", "exact k nearest neighbours of queries, as .ivecs or .npy", pa_cmd_groundtruth, NULL, NULL, about_groundtruth},
-    {"index-info", "print an index's parameters, rows and partition sizes", pa_cmd_index_info, "INDEX", "index directory", about_index_info},
-    {"commit", "commit an index built from a Lance table into the table (a new version)", pa_cmd_commit, NULL, NULL, about_commit},
-    {"table-info", "print a Lance table's versions, fragments, columns and indexes", pa_cmd_table_info, "T.lance", "table", about_table_info},
-    {"export-rows", "write an artifact's rows into one Lance file (input of finalize --rows)", pa_cmd_export_rows, NULL, NULL, about_export_rows},
-    {"gen-vectors", "write clustered vectors (.fvecs) with a fixed seed, for demos and benchmarks", pa_cmd_gen_vectors, NULL, NULL, about_gen_vectors},
-    {"lance-info", "print a Lance file's or dataset's schema, rows and layout", pa_cmd_lance_info, "FILE.lance|DATASET", "path", about_lance_info},
-    {"lance-gen", "write a Lance file of generated rows (used by the demo and tests)", pa_cmd_lance_gen, NULL, NULL, about_lance_gen},
-    {"inspect", "print a partition artifact's rows, partition skew and ranges", pa_cmd_inspect, "ARTIFACT", "artifact directory", about_inspect},
-    {"verify", "check a partition artifact completely (checksums, ranges, part ids)", pa_cmd_verify, "ARTIFACT", "artifact directory", about_verify},
-    {"artifact-gen", "stream synthetic rows into a partition artifact (tests, benchmarks)", pa_cmd_artifact_gen, NULL, NULL, about_artifact_gen},
-    {"--version", "the version; --verbose: the machine and kernels figures are measured with", NULL, NULL, NULL, about_version},
+    {"build", "the whole IVF_PQ build: train, encode into an artifact, finalize the index",
+     pa_cmd_build, NULL, NULL, about_build},
+    {"train", "train an IVF_PQ model (k-means + PQ) on vectors; --encode times assign + encode",
+     pa_cmd_train, NULL, NULL, about_train},
+    {"encode", "assign + encode vectors with a backend into a partition artifact", pa_cmd_encode,
+     NULL, NULL, about_encode},
+    {"finalize", "write an IVF_PQ index from an artifact (or a rows file, re-grouped)",
+     pa_cmd_finalize, NULL, NULL, about_finalize},
+    {"search", "search an index (ADC, optional refine); QPS and recall@k", pa_cmd_search, NULL,
+     NULL, about_search},
+    {"groundtruth", "exact k nearest neighbours of queries, as .ivecs or .npy", pa_cmd_groundtruth,
+     NULL, NULL, about_groundtruth},
+    {"index-info", "print an index's parameters, rows and partition sizes", pa_cmd_index_info,
+     "INDEX", "index directory", about_index_info},
+    {"commit", "commit an index built from a Lance table into the table (a new version)",
+     pa_cmd_commit, NULL, NULL, about_commit},
+    {"table-info", "print a Lance table's versions, fragments, columns and indexes",
+     pa_cmd_table_info, "T.lance", "table", about_table_info},
+    {"export-rows", "write an artifact's rows into one Lance file (input of finalize --rows)",
+     pa_cmd_export_rows, NULL, NULL, about_export_rows},
+    {"gen-vectors", "write clustered vectors (.fvecs) with a fixed seed, for demos and benchmarks",
+     pa_cmd_gen_vectors, NULL, NULL, about_gen_vectors},
+    {"lance-info", "print a Lance file's or dataset's schema, rows and layout", pa_cmd_lance_info,
+     "FILE.lance|DATASET", "path", about_lance_info},
+    {"lance-gen", "write a Lance file of generated rows (used by the demo and tests)",
+     pa_cmd_lance_gen, NULL, NULL, about_lance_gen},
+    {"inspect", "print a partition artifact's rows, partition skew and ranges", pa_cmd_inspect,
+     "ARTIFACT", "artifact directory", about_inspect},
+    {"verify", "check a partition artifact completely (checksums, ranges, part ids)", pa_cmd_verify,
+     "ARTIFACT", "artifact directory", about_verify},
+    {"artifact-gen", "stream synthetic rows into a partition artifact (tests, benchmarks)",
+     pa_cmd_artifact_gen, NULL, NULL, about_artifact_gen},
+    {"--version", "the version; --verbose: the machine and kernels figures are measured with", NULL,
+     NULL, NULL, about_version},
     {NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: partifact <command> [options]\n"
-            "       partifact --version [--verbose] [--json] | --help\n\n"
-            "Build IVF_PQ vector indexes through a partition artifact.\n\ncommands:\n");
+    fprintf(out, "usage: partifact <command> [options]\n"
+                 "       partifact --version [--verbose] [--json] | --help\n\n"
+                 "Build IVF_PQ vector indexes through a partition artifact.\n\ncommands:\n");
     for (const struct pa_cli_command *c = pa_cli_commands; c->name; c++)
         if (c->run)
             fprintf(out, "  %-12s %s\n", c->name, c->help);
