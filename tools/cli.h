@@ -121,6 +121,18 @@ bool pa_cli_given(const pa_cli_opt *opts, size_t num_opts, const char *name);
     PA_CLI_STR("input", input, "X", "the vectors: .fvecs, .bvecs, .npy or a Lance dataset", \
                .required = true),                                                           \
         PA_CLI_OPT_COLUMN(column), PA_CLI_OPT_VERSION(version), PA_CLI_OPT_SKIP_INVALID(skip)
+/* --accelerator NAME, --backend-path DIR and --backend-option KEY=VALUE (repeatable). */
+#define PA_CLI_OPTS_BACKEND(accel, path, options)                                             \
+    PA_CLI_STR("accelerator", accel, "NAME", "the backend", .field = "accelerator"),          \
+        PA_CLI_STR("backend-path", path, "DIR", "where backend plugins are looked for first", \
+                   .field = "backend_path"),                                                  \
+        PA_CLI_ROW(PA_CLI_LIST, "backend-option", options, "KEY=VALUE",                       \
+                   "an option for the backend (repeatable)", .field = "backend_options")
+/* The --backend-option values joined into the backend's options string ("K=V,K2=V2"). */
+#define PA_CLI_BACKEND_OPTIONS_MAX 4096
+/* 0, or the usage error printed ("\"V\" is not a valid value for --backend-option": not
+ * KEY=VALUE with a non-empty key and no ',', or past PA_CLI_BACKEND_OPTIONS_MAX in all). */
+int pa_cli_backend_options(const char *cmd, const pa_cli_list *l, char *opts, size_t len);
 #define PA_CLI_OPT_SKIP_INVALID(d)                                    \
     PA_CLI_FLAG("skip-invalid", d,                                    \
                 "leave out (and count) rows with NaN, infinities or " \

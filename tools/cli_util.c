@@ -410,3 +410,16 @@ pa_status pa_cli_json_print(pa_status packed, json_t **v)
     }
     return pa_json_print(stdout, *v, PA_JSON_COMPACT);
 }
+
+int pa_cli_backend_options(const char *cmd, const pa_cli_list *l, char *opts, size_t len)
+{
+    opts[0] = '\0';
+    for (size_t i = 0; i < l->n; i++) {
+        const char *arg = l->items[i], *eq = strchr(arg, '=');
+        size_t used = strlen(opts), need = strlen(arg) + (used ? 1 : 0);
+        if (!eq || eq == arg || strchr(arg, ',') || used + need >= len)
+            return pa_cli_error(cmd, "\"%s\" is not a valid value for --backend-option", arg);
+        snprintf(opts + used, len - used, "%s%s", used ? "," : "", arg);
+    }
+    return 0;
+}

@@ -18,6 +18,8 @@ int pa_cmd_build(int argc, char **argv)
     pa_build_options bo = PA_BUILD_OPTIONS_INIT;
     pa_ivfpq_params prm = PA_IVFPQ_PARAMS_INIT;
     bo.params = &prm;
+    pa_cli_list bopts = {0};
+    char backend_opts[PA_CLI_BACKEND_OPTIONS_MAX];
     pa_cli_opt opts[] = {
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
@@ -40,10 +42,7 @@ int pa_cmd_build(int argc, char **argv)
         PA_CLI_NUM("buckets", &buckets, "B",
                    "the artifact's bucket files (default: from the partitions)",
                    .max = PA_MAX_BUCKETS, .field = "num_buckets"),
-        PA_CLI_STR("accelerator", &bo.accelerator, "NAME", "the backend (default cpu)",
-                   .field = "accelerator"),
-        PA_CLI_STR("backend-path", &bo.backend_path, "DIR",
-                   "where backend plugins are looked for first", .field = "backend_path"),
+        PA_CLI_OPTS_BACKEND(&bo.accelerator, &bo.backend_path, &bopts),
         PA_CLI_STR("work-dir", &bo.work_dir, "DIR", "a new directory for the model and artifact",
                    .field = "work_dir"),
         PA_CLI_FLAG("keep-work", &keep, "keep the work directory", .field = "keep_work"),
@@ -54,6 +53,8 @@ int pa_cmd_build(int argc, char **argv)
     };
     pa_cli_parse("build", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
+    if ((rc = pa_cli_backend_options("build", &bopts, backend_opts, sizeof backend_opts)))
+        return rc;
     bo.keep_work = keep;
     bo.replace = force;
     if (!out && !commit)
@@ -90,6 +91,7 @@ int pa_cmd_build(int argc, char **argv)
     bo.num_buckets = (uint32_t)buckets;
     bo.memory_bytes = memory;
     bo.progress = pa_cli_progress_cb;
+    bo.backend_options = backend_opts;
     if (commit) {
         rc = pa_cli_build_commit(in, input, column, out, &bo, name, replace, json);
         goto done;

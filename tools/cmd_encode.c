@@ -9,8 +9,10 @@
 /* partifact encode --input X --model M --out ARTIFACT [...] */
 int pa_cmd_encode(int argc, char **argv)
 {
-    const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
-               *column = NULL;
+    pa_cli_list bopts = {0}; /* --backend-option, joined into backend_opts */
+    char backend_opts[PA_CLI_BACKEND_OPTIONS_MAX];
+    const char *input = NULL, *model_path = NULL, *out = NULL, *accel = PA_DEFAULT_BACKEND,
+               *bpath = NULL, *column = NULL;
     uint64_t buckets = 0, memory = PA_DEFAULT_MEMORY_BYTES, batch = 0, version = 0;
     bool json = false, skip = false, force = false;
     pa_cli_opt opts[] = {
@@ -23,13 +25,14 @@ int pa_cmd_encode(int argc, char **argv)
         PA_CLI_NUM("buckets", &buckets, "B", "bucket files (default: from the partitions)",
                    .max = PA_MAX_BUCKETS, .field = "num_buckets"),
         PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .field = "memory_bytes"),
-        PA_CLI_STR("accelerator", &accel, "NAME", "the backend"),
-        PA_CLI_STR("backend-path", &bpath, "DIR", "where backend plugins are looked for first"),
+        PA_CLI_OPTS_BACKEND(&accel, &bpath, &bopts),
         PA_CLI_NUM("batch", &batch, "N", "rows per backend call", .min = 1,
                    .max = PA_MAX_BATCH_ROWS, .field = "batch_rows"),
     };
     pa_cli_parse("encode", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
+    if ((rc = pa_cli_backend_options("encode", &bopts, backend_opts, sizeof backend_opts)))
+        return rc;
     const char *inputs[] = {input, model_path, bpath};
     if ((rc = pa_cli_check_output("encode", out, force, PA_ARTIFACT_MANIFEST_FILE, inputs, 3)))
         return rc;
@@ -45,7 +48,7 @@ int pa_cmd_encode(int argc, char **argv)
         st = pa_vec_input_open(&in, input, &io);
     }
     if (st == PA_OK)
-        st = pa_backend_open(&be, accel, bpath, NULL);
+        st = pa_backend_open(&be, accel, bpath, backend_opts);
     pa_encode_stats es = PA_ENCODE_STATS_INIT;
     if (st == PA_OK) {
         pa_encode_options eo = {.struct_size = sizeof eo,

@@ -81,7 +81,8 @@ int pa_cmd_search(int argc, char **argv)
 {
     const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
                *column = NULL;
-    uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0, memory = 0;
+    uint64_t k = PA_DEFAULT_K, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0,
+             memory = 0;
     bool json = false, force = false;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_COLUMN(&column),

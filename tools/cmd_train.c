@@ -1,4 +1,5 @@
 /* partifact train: IVF_PQ training (optionally timing assign + encode over the whole input). */
+#include "partifact_backend.h" /* pa_backend_model: the model as arrays */
 #include "tools/cli.h"
 
 #include <inttypes.h>
@@ -6,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Streams the whole input through assign + encode, summing the PQ reconstruction error. */
-static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t *rows, double *secs,
-                            double *mse)
+/* Streams the whole input through assign + encode on the backend, summing the PQ
+ * reconstruction error. */
+static pa_status encode_all(const pa_ivfpq_model *m, pa_backend *be, pa_vec_input *in,
+                            uint64_t *rows, double *secs, double *mse)
 {
     pa_backend_model a;
     pa_ivfpq_model_arrays(m, &a);
@@ -21,6 +23,7 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
                        ? pa_vec_input_rewind(in)
                        : pa_fail(PA_ERR_NOMEM, "out of memory for --encode's batches of %zu rows",
                                  batch);
+    bool bound = st == PA_OK && (st = pa_backend_bind(be, &a)) == PA_OK;
     double t_enc = 0, err = 0;
     uint64_t total = pa_vec_input_num_rows(in), done = 0;
     while (st == PA_OK) {
@@ -31,7 +34,7 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
             break;
         }
         double t0 = pa_cli_now();
-        st = pa_ivfpq_assign_encode(m, x, n, parts, codes);
+        st = pa_backend_assign_encode(be, x, n, parts, codes);
         t_enc += pa_cli_now() - t0;
         for (size_t i = 0; st == PA_OK && i < n; i++) { /* reconstruction error */
             double norm = 1;
@@ -53,6 +56,8 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
         pa_cli_progress("train: encoding rows", done, total);
     }
     pa_cli_progress_end();
+    if (bound)
+        pa_backend_unbind(be);
     free(x), free(parts), free(codes);
     *rows = done;
     *secs = t_enc;
@@ -72,6 +77,9 @@ int pa_cmd_train(int argc, char **argv)
     o.partitions = 256, o.sub_vectors = 16; /* the CLI's defaults: the library has none */
     o.max_iters = PA_DEFAULT_MAX_ITERS, o.pq_iters = PA_DEFAULT_PQ_MAX_ITERS;
     o.sample_rate = PA_DEFAULT_SAMPLE_RATE;
+    const char *accel = PA_DEFAULT_BACKEND, *bpath = NULL;
+    pa_cli_list bopts = {0};
+    char backend_opts[PA_CLI_BACKEND_OPTIONS_MAX];
     pa_cli_opt opts[] = {
         PA_CLI_OPT_FORCE(&o.force),
         PA_CLI_OPT_JSON(&o.json),
@@ -91,11 +99,14 @@ int pa_cmd_train(int argc, char **argv)
                    .max = (1u << 20) - 1, .field = "sample_rate"),
         PA_CLI_NUM("seed", &o.seed, "S", "the sampling and k-means seed", .field = "seed"),
         PA_CLI_FLAG("encode", &o.encode, "also assign + encode every row and report the PQ error"),
+        PA_CLI_OPTS_BACKEND(&accel, &bpath, &bopts),
     };
     pa_cli_parse("train", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
-    const char *inputs[] = {o.input};
-    if ((rc = pa_cli_check_output("train", o.out, o.force, NULL, inputs, 1)))
+    if ((rc = pa_cli_backend_options("train", &bopts, backend_opts, sizeof backend_opts)))
+        return rc;
+    const char *inputs[] = {o.input, bpath};
+    if ((rc = pa_cli_check_output("train", o.out, o.force, NULL, inputs, 2)))
         return rc;
     double t0 = pa_cli_now();
     pa_vec_input_options io = {.struct_size = sizeof io,
@@ -104,6 +115,7 @@ int pa_cmd_train(int argc, char **argv)
                                .version = o.version};
     pa_vec_input *in = NULL;
     pa_ivfpq_model *m = NULL;
+    pa_backend *be = NULL;
     pa_status st = pa_vec_input_open(&in, o.input, &io);
     if (st != PA_OK)
         goto done;
@@ -117,16 +129,18 @@ int pa_cmd_train(int argc, char **argv)
                            .sample_rate = (uint32_t)o.sample_rate,
                            .seed = o.seed};
     pa_ivfpq_train_stats ts = PA_IVFPQ_TRAIN_STATS_INIT;
+    if ((st = pa_backend_open(&be, accel, bpath, backend_opts)) != PA_OK)
+        goto done;
     if (pa_cli_progress_enabled())
         fprintf(stderr, "train: sampling and training on %s...\n", o.input);
-    st = pa_ivfpq_train_input(&m, in, &prm, &ts);
+    st = pa_train_input(&m, in, &prm, be, &ts);
     double train_secs = pa_cli_now() - t0;
     if (st == PA_OK)
         st = pa_ivfpq_model_save_ex(m, o.out, o.force);
     uint64_t enc_rows = 0;
     double enc_secs = 0, mse = 0;
     if (st == PA_OK && o.encode)
-        st = encode_all(m, in, &enc_rows, &enc_secs, &mse);
+        st = encode_all(m, be, in, &enc_rows, &enc_secs, &mse);
     if (st != PA_OK)
         goto done;
     if (o.json) {
@@ -173,6 +187,7 @@ int pa_cmd_train(int argc, char **argv)
 done:
     if (st != PA_OK)
         rc = pa_cli_fail("train", st);
+    pa_backend_free(be);
     pa_ivfpq_model_free(m);
     pa_vec_input_free(in);
     return rc;

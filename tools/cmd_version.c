@@ -31,7 +31,7 @@ static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
                      core_source(blas, corrected_from), "corrected_from",
                      pa_json_display_string(corrected_from), "recommended_core",
                      pa_json_display_string(blas->recommended_core), "weak", blas->weak ? 1 : 0,
-                     "threads", blas->threads, "sgemm", "n", PA_CLI_SGEMM_N, "gflops",
+                     "threads", (int)blas->threads, "sgemm", "n", PA_CLI_SGEMM_N, "gflops",
                      pa_json_real_rounded(gflops, 1)),
         &j);
 }
@@ -69,7 +69,7 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
            cpu.vendor[0] ? cpu.vendor : "unknown vendor", cpu.cpus);
     printf("simd: %s\n", cpu.feature_names[0] ? cpu.feature_names : "none of avx2, fma, avx512*");
     printf("blas: %s\n", blas.config);
-    printf("blas core: %s, %d threads; ", blas.core, blas.threads);
+    printf("blas core: %s, %u threads; ", blas.core, blas.threads);
     if (corrected_from)
         printf("corrected from %s by partifact (%s=%s)\n", corrected_from, PA_BLAS_CORETYPE_ENV,
                blas.coretype_env);

@@ -11,6 +11,11 @@
 
 #include "tools/cli.h"
 
+/* The backend options' paragraph of build, train and encode. */
+#define BACKEND_HELP                                                                          \
+    "--backend-option KEY=VALUE (repeatable) is passed to the backend, which refuses a key\n" \
+    "it does not know (the cpu backend takes none).\n"
+
 /* The --help text of each command (its options' lines come from its table). */
 static const char about_build[] =
     "Builds an IVF_PQ index from the vectors in X: trains the model on a seeded\n"
@@ -23,7 +28,8 @@ static const char about_build[] =
     "removed too, and no other directory is written into or removed.\n" PA_CLI_FORCE_HELP
     "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n" PA_CLI_TABLE_HELP
     "--commit: the index goes into the Lance table T as its next version (see\n"
-    "partifact commit --help); --out then keeps a copy of it there.\n";
+    "partifact commit --help); --out then keeps a copy of it there.\n"
+    "The backend (--accelerator, default cpu) trains the model and encodes.\n" BACKEND_HELP;
 
 static const char about_train[] =
     "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"
@@ -33,7 +39,10 @@ static const char about_train[] =
     "(timed) and reports the PQ mean squared reconstruction error.\n"
     "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
     "The model is written under a temporary name and renamed into place.\n" PA_CLI_FORCE_HELP
-        PA_CLI_TABLE_HELP;
+        PA_CLI_TABLE_HELP
+    "The backend (--accelerator: the built-in cpu, or libpartifact-backend-NAME.so from\n"
+    "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact) trains the model\n"
+    "(and encodes, with --encode).\n" BACKEND_HELP;
 
 static const char about_encode[] =
     "Assigns every row of X to its partition and encodes its PQ code with a\n"
@@ -46,7 +55,7 @@ static const char about_encode[] =
     "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
     "blocks take at most a quarter of --memory.\n"
     "The artifact is written in a new directory beside ARTIFACT and renamed\n"
-    "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP;
+    "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP BACKEND_HELP;
 
 static const char about_finalize[] =
     "Writes an IVF_PQ index directory (index.idx + auxiliary.idx, LanceDB's layout).\n"

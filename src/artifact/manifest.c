@@ -83,11 +83,11 @@ static pa_status manifest_put(void *ctx, const void *data, size_t len)
 }
 
 /* A 16-hex-digit identity or checksum, as the manifest spells them. */
-static json_t *hex64(uint64_t v)
+static void hex64(pa_json_stream *w, const char *key, uint64_t v)
 {
     char t[17];
     snprintf(t, sizeof t, "%016" PRIx64, v);
-    return json_string(t);
+    pa_json_stream_string(w, key, t);
 }
 
 /* Writes the JSON document for m (and a final newline) to fd. */
@@ -102,34 +102,34 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
     for (uint32_t p = 0; p < m->num_partitions; p++)
         num_ranges += m->parts[p].num_ranges;
     pa_json_stream_object(w, NULL);
-    pa_json_stream_value(w, "format", json_string(PA_ARTIFACT_FORMAT));
-    pa_json_stream_value(w, "format_version", json_integer(PA_ARTIFACT_FORMAT_VERSION));
-    pa_json_stream_value(w, "artifact_id", hex64(m->artifact_id));
-    pa_json_stream_value(w, "num_partitions", json_integer(m->num_partitions));
-    pa_json_stream_value(w, "num_buckets", json_integer(m->num_buckets));
-    pa_json_stream_value(w, "code_bytes", json_integer(m->code_bytes));
-    pa_json_stream_value(w, "num_bits", json_integer(m->num_bits));
-    pa_json_stream_value(w, "dimension", json_integer(m->dimension));
-    pa_json_stream_value(w, "metric", json_string(m->metric));
-    pa_json_stream_value(w, "total_rows", json_integer((json_int_t)m->total_rows));
+    pa_json_stream_string(w, "format", PA_ARTIFACT_FORMAT);
+    pa_json_stream_int(w, "format_version", PA_ARTIFACT_FORMAT_VERSION);
+    hex64(w, "artifact_id", m->artifact_id);
+    pa_json_stream_int(w, "num_partitions", m->num_partitions);
+    pa_json_stream_int(w, "num_buckets", m->num_buckets);
+    pa_json_stream_int(w, "code_bytes", m->code_bytes);
+    pa_json_stream_int(w, "num_bits", m->num_bits);
+    pa_json_stream_int(w, "dimension", m->dimension);
+    pa_json_stream_string(w, "metric", m->metric);
+    pa_json_stream_int(w, "total_rows", (json_int_t)m->total_rows);
     if (m->model) {
         pa_json_stream_object(w, "model");
-        pa_json_stream_value(w, "path", json_string(m->model));
-        pa_json_stream_value(w, "xxh64", hex64(m->model_xxh64));
+        pa_json_stream_string(w, "path", m->model);
+        hex64(w, "xxh64", m->model_xxh64);
         pa_json_stream_end(w);
     } else {
         pa_json_stream_value(w, "model", json_null());
     }
-    pa_json_stream_value(w, "range_checksum", json_string(PA_ARTIFACT_RANGE_CHECKSUM));
-    pa_json_stream_value(w, "num_ranges", json_integer((json_int_t)num_ranges));
+    pa_json_stream_string(w, "range_checksum", PA_ARTIFACT_RANGE_CHECKSUM);
+    pa_json_stream_int(w, "num_ranges", (json_int_t)num_ranges);
     pa_json_stream_array(w, "files");
     for (uint32_t i = 0; i < m->num_files; i++) {
         const pa_artifact_file_rec *f = &m->files[i];
         pa_json_stream_object(w, NULL);
-        pa_json_stream_value(w, "path", json_string(f->path));
-        pa_json_stream_value(w, "rows", json_integer((json_int_t)f->rows));
-        pa_json_stream_value(w, "bytes", json_integer((json_int_t)f->bytes));
-        pa_json_stream_value(w, "xxh64", hex64(f->xxh64));
+        pa_json_stream_string(w, "path", f->path);
+        pa_json_stream_int(w, "rows", (json_int_t)f->rows);
+        pa_json_stream_int(w, "bytes", (json_int_t)f->bytes);
+        hex64(w, "xxh64", f->xxh64);
         pa_json_stream_end(w);
     }
     pa_json_stream_end(w);
@@ -137,14 +137,17 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
     for (uint32_t p = 0; p < m->num_partitions; p++) {
         const pa_part_ranges *pr = &m->parts[p];
         pa_json_stream_object(w, NULL);
-        pa_json_stream_value(w, "id", json_integer(p));
-        pa_json_stream_value(w, "file", json_integer(p % m->num_buckets));
-        pa_json_stream_value(w, "rows", json_integer((json_int_t)pr->num_rows));
+        pa_json_stream_int(w, "id", p);
+        pa_json_stream_int(w, "file", p % m->num_buckets);
+        pa_json_stream_int(w, "rows", (json_int_t)pr->num_rows);
         pa_json_stream_array(w, "ranges");
-        for (uint32_t r = 0; r < pr->num_ranges; r++)
-            pa_json_stream_value(w, NULL, json_pack("[I,I,o]", (json_int_t)pr->ranges[r].offset,
-                                                    (json_int_t)pr->ranges[r].num_rows,
-                                                    hex64(pr->ranges[r].xxh3)));
+        for (uint32_t r = 0; r < pr->num_ranges; r++) {
+            pa_json_stream_array(w, NULL);
+            pa_json_stream_int(w, NULL, (json_int_t)pr->ranges[r].offset);
+            pa_json_stream_int(w, NULL, (json_int_t)pr->ranges[r].num_rows);
+            hex64(w, NULL, pr->ranges[r].xxh3);
+            pa_json_stream_end(w);
+        }
         pa_json_stream_end(w);
         pa_json_stream_end(w);
     }

@@ -330,17 +330,20 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
     memset(o, 0, sizeof *o);
     o->fd = -1;
     o->replace = replace;
+    char dir[4096];
     pa_status st = pa_output_refuse(path, replace, NULL);
     if (st != PA_OK)
-        return st;
-    char dir[4096];
-    if (strlen(path) >= sizeof dir)
-        return pa_fail(PA_ERR_INVALID, "%s: path too long", path);
+        goto done;
+    if (strlen(path) >= sizeof dir) {
+        st = pa_fail(PA_ERR_INVALID, "%s: path too long", path);
+        goto done;
+    }
     pa_parent_dir(path, dir, sizeof dir);
     remove_stale_tmp_files(path);
-    o->path = pa_strdup(path, "output path");
-    if (!o->path)
-        return PA_ERR_NOMEM;
+    if (!(o->path = pa_strdup(path, "output path"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     static unsigned counter;
     for (int tries = 0; tries < 100; tries++) {
         char tail[64];
@@ -351,8 +354,10 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
         char *name = pa_path_join(".", pa_basename(path), tail);
         o->tmp = name ? pa_path_join(dir, "/", name) : NULL;
         free(name);
-        if (!o->tmp)
-            return PA_ERR_NOMEM;
+        if (!o->tmp) {
+            st = PA_ERR_NOMEM;
+            goto done;
+        }
         o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (o->fd < 0 && errno != EEXIST)
             break;
@@ -373,10 +378,11 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
                      o->tmp, strerror(errno));
         free(o->tmp);
         o->tmp = NULL; /* nothing made */
-        pa_out_abort(o);
-        return st;
     }
-    return PA_OK;
+done:
+    if (st != PA_OK)
+        pa_out_abort(o);
+    return st;
 }
 
 pa_status pa_out_commit(pa_out_file *o)
@@ -554,26 +560,26 @@ pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact)
     memset(w, 0, sizeof *w);
     w->lock_fd = -1;
     pa_status st = PA_OK;
+    char *name = NULL;
     for (int tries = 0; tries < 100 && !w->path; tries++) {
         char suffix[WORKDIR_SUFFIX_LEN + 1] = "";
         if (!exact)
             random_suffix(suffix);
-        char *name = pa_path_join(prefix, suffix, "");
-        if (!name)
-            return PA_ERR_NOMEM;
+        free(name);
+        if (!(name = pa_path_join(prefix, suffix, ""))) {
+            st = PA_ERR_NOMEM;
+            goto done;
+        }
         if (mkdir(name, 0755) != 0) { /* never an existing directory */
             int e = errno;
-            if (e == EEXIST && !exact) {
-                free(name);
+            if (e == EEXIST && !exact)
                 continue;
-            }
             st = e == EEXIST
                      ? pa_fail(PA_ERR_INVALID, "%s: already exists; a work directory is always "
                                "a new one, made by the run that uses it", name)
                      : pa_fail(PA_ERR_IO, "%s: cannot create a work directory: %s", name,
                                strerror(e));
-            free(name);
-            return st;
+            goto done;
         }
         int dfd = open(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int fd = dfd >= 0 ? make_marker(dfd) : -1;
@@ -583,20 +589,20 @@ pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact)
         if (fd >= 0) {
             w->path = name;
             w->lock_fd = fd;
+            name = NULL; /* w's now */
             break;
         }
         pa_remove_tree(name); /* made just now by this run */
-        if (!exact && e == ENOENT) { /* removed under us as a killed run's: another name */
-            free(name);
+        if (!exact && e == ENOENT) /* removed under us as a killed run's: another name */
             continue;
-        }
         st = pa_fail(PA_ERR_IO, "%s/%s: cannot create: %s", name, PA_WORK_MARKER, strerror(e));
-        free(name);
-        return st;
+        goto done;
     }
     if (!w->path)
-        return pa_fail(PA_ERR_IO, "%sXXXXXX: no free work directory name", prefix);
-    return PA_OK;
+        st = pa_fail(PA_ERR_IO, "%sXXXXXX: no free work directory name", prefix);
+done:
+    free(name);
+    return st;
 }
 
 void pa_workdir_remove(pa_workdir *w)

@@ -51,7 +51,10 @@ static size_t utf8_len(const unsigned char *p)
     unsigned c = p[0];
     if (c < 0x80)
         return 1;
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
     if (!n)
         return 0;
     unsigned cp = c & (0x7f >> n);
@@ -105,6 +108,7 @@ void pa_json_stream_init(pa_json_stream *s, pa_json_sink sink, void *ctx, const 
 {
     s->sink = sink, s->ctx = ctx, s->what = what, s->st = PA_OK;
     s->depth = 0, s->first[0] = true, s->n = 0;
+    s->num = s->str = NULL;
 }
 
 static void flush(pa_json_stream *s)
@@ -139,8 +143,10 @@ static void lead(pa_json_stream *s, const char *key)
         json_t *k = json_string(key);
         if (!k || json_dump_callback(k, put, s, JSON_ENCODE_ANY) != 0) {
             if (s->st == PA_OK)
-                s->st = pa_fail(PA_ERR_INVALID, "%s: key \"%s\" cannot be written as JSON (not "
-                                "UTF-8?)", s->what, key);
+                s->st = pa_fail(PA_ERR_INVALID,
+                                "%s: key \"%s\" cannot be written as JSON (not "
+                                "UTF-8?)",
+                                s->what, key);
         } else {
             put(":", 1, s);
         }
@@ -183,10 +189,41 @@ void pa_json_stream_value(pa_json_stream *s, const char *key, json_t *v)
     lead(s, key);
     if (s->st == PA_OK && (!v || json_dump_callback(v, put, s, PA_JSON_COMPACT | JSON_ENCODE_ANY)))
         if (s->st == PA_OK)
-            s->st = pa_fail(v ? PA_ERR_INVALID : PA_ERR_NOMEM, "%s: %s%s%s cannot be written as "
-                            "JSON%s", s->what, key ? "\"" : "a value", key ? key : "",
-                            key ? "\"" : "", v ? " (not UTF-8?)" : " (out of memory)");
+            s->st = pa_fail(v ? PA_ERR_INVALID : PA_ERR_NOMEM,
+                            "%s: %s%s%s cannot be written as "
+                            "JSON%s",
+                            s->what, key ? "\"" : "a value", key ? key : "", key ? "\"" : "",
+                            v ? " (not UTF-8?)" : " (out of memory)");
     json_decref(v);
+}
+
+void pa_json_stream_int(pa_json_stream *s, const char *key, json_int_t v)
+{
+    if (s->st != PA_OK)
+        return;
+    if (!s->num)
+        s->num = json_integer(0);
+    if (s->num)
+        json_integer_set(s->num, v);
+    pa_json_stream_value(s, key, json_incref(s->num));
+}
+
+void pa_json_stream_string(pa_json_stream *s, const char *key, const char *v)
+{
+    if (s->st != PA_OK)
+        return;
+    if (!s->str)
+        s->str = json_string("");
+    if (s->str && json_string_set(s->str, v) != 0) {
+        lead(s, key);
+        if (s->st == PA_OK)
+            s->st = pa_fail(PA_ERR_INVALID,
+                            "%s: \"%s\" cannot be written as a JSON string "
+                            "(not UTF-8)",
+                            s->what, v);
+        return;
+    }
+    pa_json_stream_value(s, key, json_incref(s->str));
 }
 
 void pa_json_stream_raw(pa_json_stream *s, const char *text)
@@ -198,8 +235,11 @@ void pa_json_stream_raw(pa_json_stream *s, const char *text)
 pa_status pa_json_stream_finish(pa_json_stream *s)
 {
     flush(s);
+    json_decref(s->num);
+    json_decref(s->str);
+    s->num = s->str = NULL;
     if (s->st == PA_OK && s->depth)
-        s->st = pa_fail(PA_ERR_STATE, "%s: JSON left with %u open objects or arrays",
-                        s->what, s->depth);
+        s->st = pa_fail(PA_ERR_STATE, "%s: JSON left with %u open objects or arrays", s->what,
+                        s->depth);
     return s->st;
 }

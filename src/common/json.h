@@ -69,6 +69,7 @@ typedef struct pa_json_stream {
     unsigned depth;
     bool first[PA_JSON_STREAM_MAX_DEPTH + 1]; /* nothing written yet at this level */
     bool object[PA_JSON_STREAM_MAX_DEPTH];    /* level i + 1 is an object (else an array) */
+    json_t *num, *str; /* reused for pa_json_stream_int / _string: no allocation per value */
     size_t n;
     char buf[PA_JSON_STREAM_BUFFER];
 } pa_json_stream;
@@ -82,9 +83,15 @@ void pa_json_stream_array(pa_json_stream *s, const char *key);
 void pa_json_stream_end(pa_json_stream *s);
 /* Writes v (consumed) as member key, or (key NULL) as the next array element. */
 void pa_json_stream_value(pa_json_stream *s, const char *key, json_t *v);
+/* An integer / a string (copied; refused if not UTF-8) as member key or next element: the
+ * same text as pa_json_stream_value with json_integer / json_string, without allocating a
+ * value each time (a manifest writes millions). */
+void pa_json_stream_int(pa_json_stream *s, const char *key, json_int_t v);
+void pa_json_stream_string(pa_json_stream *s, const char *key, const char *v);
 /* Writes raw text that is not JSON after the document (a final newline). */
 void pa_json_stream_raw(pa_json_stream *s, const char *text);
-/* Flushes the buffer; the stream's status (PA_ERR_STATE if objects or arrays are left open). */
+/* Flushes the buffer and frees the stream's values; the stream's status (PA_ERR_STATE if
+ * objects or arrays are left open). Call it once for every pa_json_stream_init. */
 pa_status pa_json_stream_finish(pa_json_stream *s);
 
 #endif

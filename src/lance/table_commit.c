@@ -831,22 +831,22 @@ done:
 
 pa_status pa_index_check_source(const char *index_dir, const char *table)
 {
-    index_src src;
-    pa_status st = read_index_src(index_dir, false, &src);
-    if (st != PA_OK || !src.table[0])
-        return st;
+    index_src src = {.frags = NULL};
     table_state t;
-    if ((st = table_load(table, &t)) != PA_OK) {
-        free(src.frags);
-        return st;
-    }
+    memset(&t, 0, sizeof t);
     const Pa__Lancepb__Field *f;
     uint32_t dim;
+    pa_status st = read_index_src(index_dir, false, &src);
+    if (st != PA_OK || !src.table[0])
+        goto done;
+    if ((st = table_load(table, &t)) != PA_OK)
+        goto done;
     if (strcmp(t.dir, src.table) != 0)
         st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)",
                      t.given, index_dir, src.table);
     else if ((st = find_column(&t, src.column, &f, &dim)) == PA_OK)
         st = check_fragments(&t, &src, f->id);
+done:
     table_free(&t);
     free(src.frags);
     return st;

@@ -27,7 +27,7 @@ expect_exit 0 "$PA" verify "$T/b"
 
 expect_err 2 "d16.fvecs has dimension 16, the model" "$PA" encode --input "$T/d16.fvecs" --model "$T/model.lance" --out "$T/c"
 expect_err 2 "libpartifact-backend-gpu.so not found" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator gpu --backend-path "$PLUGINS"
-expect_err 2 "backend was built for ABI version 0" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator oldabi --backend-path "$PLUGINS"
+expect_err 2 "backend was built for ABI version 1 (it exports partifact_backend_v1); this partifact speaks version 2 (partifact_backend_v2)" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator oldabi --backend-path "$PLUGINS"
 expect_exit 1 test -e "$T/c/manifest.json"
 # the --memory budget covers the model, the backend's blocks, the batch and the writer, and
 # what does not fit is refused up front, with the numbers

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 
 static const char *const nasty[] = {
-    "plain", "quote\"in", "back\\slash", "tab\tnew\nline\r", "\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+    "plain",          "quote\"in",
+    "back\\slash",    "tab\tnew\nline\r",
+    "\x01\x1f\x7f",   "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
     "/a/\"b\"/c\\d/", "",
 };
 #define NNASTY (sizeof nasty / sizeof nasty[0])
@@ -47,8 +49,11 @@ static void test_dump_round_trip(void)
 static void test_display(void)
 {
     char *text = NULL;
-    CHECK_OK(pa_json_dump(pa_json_display_string("a\xff" "b\xc3"), PA_JSON_COMPACT, &text));
-    CHECK(text && !strcmp(text, "\"a\xef\xbf\xbd" "b\xef\xbf\xbd\""));
+    CHECK_OK(pa_json_dump(pa_json_display_string("a\xff"
+                                                 "b\xc3"),
+                          PA_JSON_COMPACT, &text));
+    CHECK(text && !strcmp(text, "\"a\xef\xbf\xbd"
+                                "b\xef\xbf\xbd\""));
     free(text);
     for (size_t i = 0; i < NNASTY; i++) {
         json_t *v = pa_json_display_string(nasty[i]);
@@ -102,10 +107,11 @@ static void test_stream(void)
     pa_json_stream_array(&s, "rows");
     for (int i = 0; i < 20000; i++) {
         pa_json_stream_array(&s, NULL);
-        pa_json_stream_value(&s, NULL, json_integer(i));
-        pa_json_stream_value(&s, NULL, json_string("0123456789abcdef"));
+        pa_json_stream_int(&s, NULL, i);
+        pa_json_stream_string(&s, NULL, i % 2 ? "0123456789abcdef" : nasty[i % NNASTY]);
         pa_json_stream_end(&s);
-        json_array_append_new(arr, json_pack("[i,s]", i, "0123456789abcdef"));
+        json_array_append_new(arr, json_pack("[i,s]", i,
+                                             i % 2 ? "0123456789abcdef" : nasty[i % NNASTY]));
     }
     pa_json_stream_end(&s);
     json_object_set_new(tree, "rows", arr);
@@ -141,15 +147,21 @@ static void test_stream(void)
     pa_json_stream_value(&s, "bad\xff", json_integer(1));
     CHECK_ERR(pa_json_stream_finish(&s), PA_ERR_INVALID, "test stream: key \"bad");
     pa_json_stream_init(&s, sink, &g, "test stream");
+    pa_json_stream_array(&s, NULL);
+    pa_json_stream_string(&s, NULL, "bad\xff");
+    pa_json_stream_end(&s);
+    CHECK_ERR(pa_json_stream_finish(&s), PA_ERR_INVALID, "cannot be written as a JSON string");
+    pa_json_stream_init(&s, sink, &g, "test stream");
     pa_json_stream_object(&s, NULL);
     CHECK_ERR(pa_json_stream_finish(&s), PA_ERR_STATE, "1 open");
     free(g.buf);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    test_dump_round_trip();
-    test_display();
-    test_stream();
+    TEST_ARGS(argc, argv);
+    RUN(test_dump_round_trip());
+    RUN(test_display());
+    RUN(test_stream());
     TEST_DONE();
 }
