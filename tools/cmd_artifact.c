@@ -161,18 +161,10 @@ int pa_cmd_inspect(int argc, char **argv)
     double mean = (double)in.total_rows / in.num_partitions;
     uint64_t pmin = rows[0], pmax = rows[in.num_partitions - 1], pmed = rows[in.num_partitions / 2];
     if (json) {
-        st = print_json(a, &in, path,
-                        &(inspect_figures){.empty = empty,
-                                           .min = pmin,
-                                           .median = pmed,
-                                           .max = pmax,
-                                           .mean = mean,
-                                           .max_ranges = max_ranges,
-                                           .read = read_all,
-                                           .read_rows = read_rows,
-                                           .bytes_read = bytes_read,
-                                           .read_seconds = read_secs},
-                        ranges);
+        /* in the order of inspect_figures' members */
+        inspect_figures f = {empty,     pmin,       pmed, pmax,      max_ranges,
+                             read_rows, bytes_read, mean, read_secs, read_all};
+        st = print_json(a, &in, path, &f, ranges);
         if (st != PA_OK)
             goto done;
     } else {
