@@ -80,13 +80,14 @@ static pa_status print_json(const pa_artifact *a, const pa_artifact_info *in, co
                 pa_artifact_range(a, p, r, &off, &n);
                 json_array_append_new(list, json_pack("[I, I]", (json_int_t)off, (json_int_t)n));
             }
-            pa_json_stream_value(js, NULL,
-                                 json_array_size(list) == nr
-                                     ? json_pack("{s:i, s:i, s:I, s:o}", "id", (int)p, "file",
-                                                 (int)file, "rows", (json_int_t)pr, "ranges", list)
-                                     : NULL); /* NULL: out of memory, the stream's failure */
-            if (json_array_size(list) != nr)
+            /* list is consumed by the object (a short one: out of memory, the stream's failure) */
+            json_t *part = NULL;
+            if (json_array_size(list) == nr)
+                part = json_pack("{s:i, s:i, s:I, s:o}", "id", (int)p, "file", (int)file, "rows",
+                                 (json_int_t)pr, "ranges", list);
+            else
                 json_decref(list);
+            pa_json_stream_value(js, NULL, part);
         }
         pa_json_stream_end(js);
     }
