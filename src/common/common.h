@@ -4,6 +4,7 @@
 #define PA_COMMON_H
 
 #include "partifact.h"
+#include "partifact_backend.h" /* pa_backend_model: the model arrays every room passes */
 
 #include <stdarg.h>
 #include <stdbool.h>

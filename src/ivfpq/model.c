@@ -46,6 +46,13 @@ uint64_t pa_prepared_bytes(const pa_backend_model *a)
     return sizeof(float) * (a->num_partitions + M * K * ds + M * K);
 }
 
+uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
+{
+    const uint64_t K = (uint64_t)1 << a->num_bits;
+    return sizeof(float) * ((uint64_t)a->num_partitions * a->dim + K * a->dim) +
+           pa_prepared_bytes(a);
+}
+
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
 {
     const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK);
@@ -223,7 +230,7 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
 }
 
 /* Checks the parameters and the training rows before any work (see pa_ivfpq_train). */
-static pa_status check_training(const float *data, uint64_t n, uint32_t dim,
+pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
                                 const pa_ivfpq_params *prm)
 {
     const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
@@ -318,7 +325,7 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     pa_ivfpq_train_stats s;
     pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
     if (st == PA_OK)
-        st = check_training(data, n, dim, prm);
+        st = pa_ivfpq_check_training(data, n, dim, prm);
     if (st != PA_OK)
         return st;
     float *x = pa_malloc(sizeof(float) * n * dim + 1, "training rows");
@@ -331,13 +338,12 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     return st;
 }
 
-/* Checks training rows the caller hands over and trains on them in place (see
- * ivfpq_internal.h). */
+/* Checks n training rows and trains on them in place (see ivfpq_internal.h). */
 pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
                                const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
 {
     *out = NULL;
-    pa_status st = check_training(x, n, dim, prm);
+    pa_status st = pa_ivfpq_check_training(x, n, dim, prm);
     if (st != PA_OK)
         return st;
     return train_in_place(out, x, n, dim, prm, stats);
