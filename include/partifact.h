@@ -604,8 +604,11 @@ PA_API void pa_ivfpq_model_arrays(const pa_ivfpq_model *m, pa_backend_model *out
 PA_API pa_status pa_ivfpq_model_from_arrays(pa_ivfpq_model **out, const pa_backend_model *in);
 
 /* Saves the model as a Lance file (centroids as a fixed_size_list<float, dim> column, the
- * codebook in a global buffer, parameters as JSON in schema metadata "partifact:model"), and
- * loads it back. */
+ * codebook in a global buffer, parameters as JSON in schema metadata "partifact:model", with
+ * "format" PA_MODEL_FORMAT and "version" PA_MODEL_FORMAT_VERSION), and loads it back; a model of
+ * a newer version is refused (PA_ERR_UNSUPPORTED, naming both versions). */
+#define PA_MODEL_FORMAT "partifact.ivfpq-model"
+#define PA_MODEL_FORMAT_VERSION 1
 PA_API pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path);
 PA_API pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path);
 PA_API void pa_ivfpq_model_free(pa_ivfpq_model *m);

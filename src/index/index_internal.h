@@ -4,22 +4,10 @@
 #define PA_INDEX_INTERNAL_H
 
 #include "common/common.h"
+#include "index/index_format.h"
 #include "lance/lance_internal.h"
 
-#define PA_INDEX_FILE PA_INDEX_FILE_NAME /* partifact.h */
-#define PA_INDEX_AUX_FILE "auxiliary.idx"
-#define PA_INDEX_COL_ROWID "_rowid"
-#define PA_INDEX_COL_CODE "__pq_code"
-#define PA_INDEX_COL_FLAT "__flat_marker"
-#define PA_INDEX_META_KEY "partifact:index"
 #define PA_INDEX_PAGE_BYTES (1u << 20) /* auxiliary.idx column pages */
-
-/* The identity both index files carry in their partifact:index JSON, besides the model's
- * XXH64 and the parameters: a hash of auxiliary.idx's rows as stored, the XXH64 of the 16 bytes
- * (XXH64 of every row id, u64 in file order; XXH64 of every code byte, in file order).
- * pa_index_open refuses two files whose JSON differs, and rows that do not hash to it. */
-#define PA_INDEX_META_ROWS_HASH "rows_xxh64"
-uint64_t pa_index_rows_xxh64(uint64_t ids_xxh64, uint64_t codes_xxh64);
 
 /* Search precomputes every partition's table terms at open when they take at most this many
  * bytes (default 256 MiB); otherwise each probe computes its partition's. Tests lower it to

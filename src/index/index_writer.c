@@ -33,15 +33,6 @@ struct pa_index_writer {
     char *source;           /* partifact:source of index.idx (NULL: none) */
 };
 
-/* The rows' identity (see index_internal.h). */
-uint64_t pa_index_rows_xxh64(uint64_t ids_xxh64, uint64_t codes_xxh64)
-{
-    uint8_t b[16];
-    pa_st64(b, ids_xxh64);
-    pa_st64(b + 8, codes_xxh64);
-    return XXH64(b, sizeof b, 0);
-}
-
 /* Scales x to unit length (cosine): queries at search time, vectors at refine time. */
 void pa_index_normalize(float *x, uint32_t dim)
 {
@@ -220,142 +211,33 @@ pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const ui
     return PA_OK;
 }
 
-/* Packs a protobuf message into a malloc'd buffer. */
-static uint8_t *pack_ivf(const Pa__Lancepb__Ivf *msg, size_t *len)
+/* What the partifact:index JSON says about the index written. */
+static void identity(const pa_index_writer *w, pa_index_identity *id)
 {
-    *len = pa__lancepb__ivf__get_packed_size(msg);
-    uint8_t *buf = pa_malloc(*len ? *len : 1, "IVF protobuf");
-    if (buf)
-        pa__lancepb__ivf__pack(msg, buf);
-    return buf;
-}
-
-/* The partifact:index JSON both files carry: everything search needs besides the arrays. */
-static char *index_meta_json(const pa_index_writer *w)
-{
-    char *s = pa_malloc(512, "index metadata");
-    if (s)
-        snprintf(s, 512,
-                 "{\"format\":\"%s\",\"format_version\":%d,\"metric\":\"%s\",\"dimension\":%u,"
-                 "\"num_partitions\":%u,\"num_sub_vectors\":%u,\"num_bits\":%u,"
-                 "\"num_rows\":%" PRIu64 ",\"row_order\":\"row_id\","
-                 "\"model_xxh64\":\"%016" PRIx64 "\",\"" PA_INDEX_META_ROWS_HASH "\":\"%016"
-                 PRIx64 "\"}",
-                 PA_INDEX_FORMAT, PA_INDEX_FORMAT_VERSION,
-                 pa_metric_name((pa_metric)w->m.metric), w->m.dim, w->m.num_partitions,
-                 w->m.num_sub_vectors, w->m.num_bits, w->rows, w->model_xxh64,
-                 pa_index_rows_xxh64(XXH64_digest(w->ids_hash), XXH64_digest(w->codes_hash)));
-    return s;
-}
-
-/* Sets a NUL-terminated string as schema metadata. */
-static pa_status set_meta(pa_lance_writer *lw, const char *key, const char *value)
-{
-    return pa_lance_writer_set_metadata(lw, key, value, strlen(value));
-}
-
-/* auxiliary.idx: IVF buffer (offsets, lengths), codebook tensor, metadata; then close. */
-static pa_status finish_aux(pa_index_writer *w, const char *meta)
-{
-    const uint32_t P = w->m.num_partitions, M = w->m.num_sub_vectors, D = w->m.dim;
-    Pa__Lancepb__Ivf ivf = PA__LANCEPB__IVF__INIT;
-    ivf.n_offsets = P, ivf.offsets = w->offsets;
-    ivf.n_lengths = P, ivf.lengths = w->lengths;
-    size_t len;
-    uint8_t *buf = pack_ivf(&ivf, &len);
-    if (!buf)
-        return PA_ERR_NOMEM;
-    uint32_t gb_ivf = 0, gb_cb = 0;
-    pa_status st = pa_lance_writer_add_global_buffer(w->aux, buf, len, &gb_ivf);
-    free(buf);
-    if (st != PA_OK)
-        return st;
-    /* the codebook: LanceDB's tensor says [2^bits, dim] but holds the sub-space codebooks one
-     * after the other ([M][2^bits][dim/M]), which is exactly our layout */
-    uint32_t shape[2] = {256, D};
-    Pa__Lancepb__Tensor t = PA__LANCEPB__TENSOR__INIT;
-    t.data_type = PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32;
-    t.n_shape = 2, t.shape = shape;
-    t.data.len = sizeof(float) * (size_t)256 * D;
-    t.data.data = (uint8_t *)w->m.codebook;
-    len = pa__lancepb__tensor__get_packed_size(&t);
-    if (!(buf = pa_malloc(len, "codebook tensor")))
-        return PA_ERR_NOMEM;
-    pa__lancepb__tensor__pack(&t, buf);
-    st = pa_lance_writer_add_global_buffer(w->aux, buf, len, &gb_cb);
-    free(buf);
-    if (st != PA_OK)
-        return st;
-    char sm[512], num[16];
-    snprintf(sm, sizeof sm,
-             "[\"{\\\"codebook_position\\\":%u,\\\"nbits\\\":%u,\\\"num_sub_vectors\\\":%u,"
-             "\\\"dimension\\\":%u,\\\"codebook_tensor\\\":[],\\\"transposed\\\":true}\"]",
-             gb_cb, w->m.num_bits, M, D);
-    snprintf(num, sizeof num, "%u", gb_ivf);
-    if ((st = set_meta(w->aux, "distance_type", pa_metric_name((pa_metric)w->m.metric))) ||
-        (st = set_meta(w->aux, "lance:ivf", num)) ||
-        (st = set_meta(w->aux, "storage_metadata", sm)) ||
-        (st = set_meta(w->aux, PA_INDEX_META_KEY, meta)))
-        return st;
-    return pa_lance_writer_close(w->aux);
+    *id = (pa_index_identity){.metric = (pa_metric)w->m.metric, .dim = w->m.dim,
+                              .num_partitions = w->m.num_partitions,
+                              .num_sub_vectors = w->m.num_sub_vectors,
+                              .num_bits = w->m.num_bits, .num_rows = w->rows,
+                              .model_xxh64 = w->model_xxh64,
+                              .rows_xxh64 = pa_index_rows_xxh64(XXH64_digest(w->ids_hash),
+                                                                XXH64_digest(w->codes_hash))};
 }
 
 /* index.idx: no rows, the IVF buffer with the centroids, and the index metadata. */
-static pa_status write_idx(pa_index_writer *w, const char *meta)
+static pa_status write_idx(pa_index_writer *w, const pa_index_identity *id, const char *meta)
 {
-    const uint32_t P = w->m.num_partitions, D = w->m.dim;
     pa_field f = {PA_INDEX_COL_FLAT, PA_TYPE_UINT64, 1};
     pa_lance_writer *lw = NULL;
     const pa_lance_write_options lo = {.in_new_dir = 1};
     pa_status st = pa_lance_writer_create(&lw, w->idx_path, &f, 1, &lo);
-    uint64_t *zo = pa_calloc(P, sizeof(uint64_t), "IVF offsets");
-    uint32_t *zl = pa_calloc(P, sizeof(uint32_t), "IVF lengths");
-    /* lance:flat: one (empty) string per partition */
-    char *flat = pa_malloc((size_t)P * 3 + 3, "lance:flat");
-    uint8_t *buf = NULL;
-    if (st == PA_OK && (!zo || !zl || !flat))
-        st = PA_ERR_NOMEM;
-    if (st == PA_OK) {
-        uint32_t shape[2] = {P, D};
-        Pa__Lancepb__Tensor t = PA__LANCEPB__TENSOR__INIT;
-        t.data_type = PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32;
-        t.n_shape = 2, t.shape = shape;
-        t.data.len = sizeof(float) * (size_t)P * D;
-        t.data.data = (uint8_t *)w->m.centroids;
-        Pa__Lancepb__Ivf ivf = PA__LANCEPB__IVF__INIT;
-        ivf.n_offsets = P, ivf.offsets = zo;
-        ivf.n_lengths = P, ivf.lengths = zl;
-        ivf.centroids_tensor = &t;
-        size_t len;
-        uint32_t gb = 0;
-        if (!(buf = pack_ivf(&ivf, &len)))
-            st = PA_ERR_NOMEM;
-        else
-            st = pa_lance_writer_add_global_buffer(lw, buf, len, &gb);
-        char idxmeta[128], num[16];
-        snprintf(idxmeta, sizeof idxmeta, "{\"type\":\"IVF_PQ\",\"distance_type\":\"%s\"}",
-                 pa_metric_name((pa_metric)w->m.metric));
-        snprintf(num, sizeof num, "%u", gb);
-        char *q = flat;
-        *q++ = '[';
-        for (uint32_t p = 0; p < P; p++) {
-            if (p)
-                *q++ = ',';
-            *q++ = '"', *q++ = '"';
-        }
-        *q++ = ']', *q = '\0';
-        if (st == PA_OK && (st = set_meta(lw, "lance:index", idxmeta)) == PA_OK &&
-            (st = set_meta(lw, "lance:ivf", num)) == PA_OK &&
-            (st = set_meta(lw, "lance:flat", flat)) == PA_OK)
-            st = set_meta(lw, PA_INDEX_META_KEY, meta);
-        if (st == PA_OK && w->source)
-            st = set_meta(lw, PA_SOURCE_META_KEY, w->source);
-        if (st == PA_OK)
-            st = pa_lance_writer_close(lw);
-        if (st == PA_OK)
-            w->bytes += pa_lance_writer_bytes_written(lw);
-    }
-    free(buf), free(zo), free(zl), free(flat);
+    if (st != PA_OK)
+        goto done;
+    if ((st = pa_index_write_idx_meta(lw, id, w->m.centroids, meta, PA_SOURCE_META_KEY,
+                                      w->source)) != PA_OK ||
+        (st = pa_lance_writer_close(lw)) != PA_OK)
+        goto done;
+    w->bytes += pa_lance_writer_bytes_written(lw);
+done:
     pa_lance_writer_free(lw);
     return st;
 }
@@ -370,13 +252,18 @@ pa_status pa_index_writer_finish(pa_index_writer *w)
         w->offsets[w->next_part] = w->rows;
         w->lengths[w->next_part++] = 0;
     }
-    char *meta = index_meta_json(w);
+    pa_index_identity id;
+    identity(w, &id);
+    char *meta = pa_index_identity_json(&id);
     if (!meta)
-        return PA_ERR_NOMEM;
-    pa_status st = finish_aux(w, meta);
+        return pa_fail(PA_ERR_NOMEM, "index %s: out of memory describing the index", w->out_dir);
+    pa_status st = pa_index_write_aux_meta(w->aux, &id, w->offsets, w->lengths, w->m.codebook,
+                                           meta);
+    if (st == PA_OK)
+        st = pa_lance_writer_close(w->aux);
     if (st == PA_OK) {
         w->bytes = pa_lance_writer_bytes_written(w->aux);
-        st = write_idx(w, meta);
+        st = write_idx(w, &id, meta);
     }
     free(meta);
     if (st == PA_OK)

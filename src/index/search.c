@@ -72,34 +72,6 @@ static uint64_t part_bytes(const pa_index *x, uint64_t n) { return n * (8 + (uin
 
 /* ---- open ---- */
 
-/* Reads global buffer `key`'s index from metadata and unpacks it as an IVF message. */
-static pa_status read_ivf(pa_lance_reader *r, const char *path, Pa__Lancepb__Ivf **out)
-{
-    const void *v;
-    size_t len;
-    char num[16];
-    if (pa_lance_reader_metadata(r, "lance:ivf", &v, &len) != PA_OK || !len || len >= sizeof num)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: no \"lance:ivf\" metadata (not an IVF "
-                       "index file)", path);
-    memcpy(num, v, len);
-    num[len] = '\0';
-    char *end;
-    unsigned long gb = strtoul(num, &end, 10);
-    if (*end || gb == 0 || gb >= pa_lance_reader_num_global_buffers(r))
-        return pa_fail(PA_ERR_FORMAT, "index file %s: \"lance:ivf\" = \"%s\" is not one of its "
-                       "%u global buffers", path, num, pa_lance_reader_num_global_buffers(r));
-    void *buf;
-    pa_status st = pa_lance_reader_global_buffer(r, (uint32_t)gb, &buf, &len);
-    if (st != PA_OK)
-        return st;
-    *out = pa__lancepb__ivf__unpack(NULL, len, buf);
-    free(buf);
-    if (!*out)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: global buffer %lu is not an IVF protobuf",
-                       path, gb);
-    return PA_OK;
-}
-
 /* A float32 tensor of exactly `count` values, copied into a new array. */
 static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const char *path,
                                const char *what, float **out)
@@ -112,79 +84,6 @@ static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const
     if (!(*out = pa_malloc(bytes, what)))
         return PA_ERR_NOMEM;
     memcpy(*out, t->data.data, bytes);
-    return PA_OK;
-}
-
-/* Integer member of a JSON object, or an error naming the key. */
-static pa_status json_u32(json_t *o, const char *key, const char *path, uint32_t *out)
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: storage_metadata has no valid \"%s\"",
-                       path, key);
-    *out = (uint32_t)json_integer_value(v);
-    return PA_OK;
-}
-
-/* Parses auxiliary.idx's storage_metadata (a JSON list holding one JSON string). */
-static pa_status storage_meta(pa_lance_reader *r, const char *path, uint32_t *cb_pos,
-                              uint32_t *nbits, uint32_t *M, uint32_t *dim)
-{
-    const void *v;
-    size_t len;
-    if (pa_lance_reader_metadata(r, "storage_metadata", &v, &len) != PA_OK)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: no \"storage_metadata\" (not a PQ "
-                       "storage file)", path);
-    json_error_t err;
-    json_t *list = json_loadb(v, len, 0, &err), *inner = NULL;
-    pa_status st = PA_OK;
-    if (!json_is_array(list) || json_array_size(list) < 1 ||
-        !json_is_string(json_array_get(list, 0)) ||
-        !(inner = json_loads(json_string_value(json_array_get(list, 0)), 0, &err)))
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: storage_metadata is not a JSON list "
-                     "holding a JSON string", path);
-    if (st == PA_OK && (st = json_u32(inner, "codebook_position", path, cb_pos)) == PA_OK &&
-        (st = json_u32(inner, "nbits", path, nbits)) == PA_OK &&
-        (st = json_u32(inner, "num_sub_vectors", path, M)) == PA_OK)
-        st = json_u32(inner, "dimension", path, dim);
-    if (st == PA_OK && !json_is_true(json_object_get(inner, "transposed")))
-        st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: codes not stored transposed", path);
-    json_decref(inner);
-    json_decref(list);
-    return st;
-}
-
-/* The metric from a "distance_type" value. */
-static pa_status parse_metric(const void *v, size_t len, const char *path, pa_metric *out)
-{
-    char name[32];
-    if (len >= sizeof name)
-        len = sizeof name - 1;
-    memcpy(name, v, len);
-    name[len] = '\0';
-    if (pa_metric_parse(name, out) != PA_OK)
-        return pa_fail(PA_ERR_UNSUPPORTED, "index file %s: distance type \"%s\" (expected l2, "
-                       "cosine or dot)", path, name);
-    return PA_OK;
-}
-
-/* The file's partifact:index JSON object into *out, or NULL when it has none (an index
- * LanceDB wrote). */
-static pa_status read_identity(pa_lance_reader *r, const char *path, json_t **out)
-{
-    const void *v;
-    size_t len;
-    *out = NULL;
-    if (pa_lance_reader_metadata(r, PA_INDEX_META_KEY, &v, &len) != PA_OK)
-        return PA_OK;
-    json_error_t err;
-    json_t *j = json_loadb(v, len, 0, &err);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return pa_fail(PA_ERR_FORMAT, "index file %s: \"" PA_INDEX_META_KEY "\" is not a JSON "
-                       "object", path);
-    }
-    *out = j;
     return PA_OK;
 }
 
@@ -228,25 +127,15 @@ static pa_status open_aux(pa_index *x, const char *path)
     Pa__Lancepb__Tensor *t = NULL;
     pa_status st = pa_lance_reader_open(&r, path);
     uint32_t cb_pos = 0, nbits = 0;
-    const void *v;
     size_t len, c_id = 0, c_code = 0;
     if (st == PA_OK)
-        st = read_identity(r, path, &x->aux_meta);
+        st = pa_index_read_identity(r, path, &x->aux_meta);
     if (st == PA_OK)
-        st = storage_meta(r, path, &cb_pos, &nbits, &x->M, &x->dim);
-    if (st == PA_OK && (nbits != 8 || !x->M || !x->dim || x->dim % x->M))
-        st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: %u-bit codes, %u sub-vectors, "
-                     "dimension %u (expected 8-bit codes, sub-vectors dividing the dimension)",
-                     path, nbits, x->M, x->dim);
-    if (st == PA_OK) {
+        st = pa_index_read_aux_meta(r, path, &cb_pos, &nbits, &x->M, &x->dim, &x->metric);
+    if (st == PA_OK)
         x->ds = x->dim / x->M;
-        if (pa_lance_reader_metadata(r, "distance_type", &v, &len) != PA_OK)
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"distance_type\"", path);
-        else
-            st = parse_metric(v, len, path, &x->metric);
-    }
     if (st == PA_OK)
-        st = read_ivf(r, path, &ivf);
+        st = pa_index_read_ivf(r, path, &ivf);
     if (st == PA_OK && (ivf->n_offsets != ivf->n_lengths || ivf->n_lengths == 0))
         st = pa_fail(PA_ERR_FORMAT, "index file %s: IVF has %zu offsets and %zu lengths", path,
                      ivf->n_offsets, ivf->n_lengths);
@@ -280,8 +169,8 @@ static pa_status open_aux(pa_index *x, const char *path)
     if (st == PA_OK) {
         void *buf;
         if (cb_pos == 0 || cb_pos >= pa_lance_reader_num_global_buffers(r))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: codebook_position %u is not a global "
-                         "buffer", path, cb_pos);
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: " PA_INDEX_PQ_KEY_CODEBOOK " %u is not a "
+                         "global buffer", path, cb_pos);
         else if ((st = pa_lance_reader_global_buffer(r, cb_pos, &buf, &len)) == PA_OK) {
             t = pa__lancepb__tensor__unpack(NULL, len, buf);
             free(buf);
@@ -299,15 +188,16 @@ static pa_status open_aux(pa_index *x, const char *path)
     if (st == PA_OK &&
         (pa_lance_reader_find_field(r, PA_INDEX_COL_ROWID, &c_id) != PA_OK ||
          pa_lance_reader_find_field(r, PA_INDEX_COL_CODE, &c_code) != PA_OK))
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"_rowid\" and \"__pq_code\" columns",
+        st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"" PA_INDEX_COL_ROWID "\" and \""
+                     PA_INDEX_COL_CODE "\" columns",
                      path);
     if (st == PA_OK) {
         pa_field f1, f2;
         pa_lance_reader_field(r, c_id, &f1);
         pa_lance_reader_field(r, c_code, &f2);
         if (f1.type != PA_TYPE_UINT64 || f2.type != PA_TYPE_FSL_UINT8 || f2.dim != x->M)
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: expected _rowid uint64 and __pq_code "
-                         "fixed_size_list<uint8, %u>", path, x->M);
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: expected " PA_INDEX_COL_ROWID " uint64 and "
+                         PA_INDEX_COL_CODE " fixed_size_list<uint8, %u>", path, x->M);
     }
     if (st == PA_OK && x->budget) { /* rows are read per partition, on demand */
         x->reader = r, r = NULL;
@@ -345,32 +235,12 @@ static pa_status open_idx(pa_index *x, const char *path)
     pa_lance_reader *r = NULL;
     Pa__Lancepb__Ivf *ivf = NULL;
     pa_status st = pa_lance_reader_open(&r, path);
-    const void *v;
-    size_t len;
-    if (st == PA_OK) {
-        json_error_t err;
-        json_t *meta = NULL;
-        if (pa_lance_reader_metadata(r, "lance:index", &v, &len) != PA_OK ||
-            !(meta = json_loadb(v, len, 0, &err)))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"lance:index\" JSON metadata", path);
-        json_t *type = meta ? json_object_get(meta, "type") : NULL;
-        if (st == PA_OK && (!json_is_string(type) || strcmp(json_string_value(type), "IVF_PQ")))
-            st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: index type %s (expected IVF_PQ)",
-                         path, json_is_string(type) ? json_string_value(type) : "missing");
-        /* the same metric as the storage's: the files of one index */
-        json_t *dt = meta ? json_object_get(meta, "distance_type") : NULL;
-        pa_metric m = x->metric;
-        if (st == PA_OK && json_is_string(dt) &&
-            (pa_metric_parse(json_string_value(dt), &m) != PA_OK || m != x->metric))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: distance type \"%s\", but "
-                         PA_INDEX_AUX_FILE " has \"%s\": the two files are not of one index",
-                         path, json_string_value(dt), pa_metric_name(x->metric));
-        json_decref(meta);
-    }
     if (st == PA_OK)
-        st = read_identity(r, path, &x->idx_meta);
+        st = pa_index_read_idx_meta(r, path, x->metric);
     if (st == PA_OK)
-        st = read_ivf(r, path, &ivf);
+        st = pa_index_read_identity(r, path, &x->idx_meta);
+    if (st == PA_OK)
+        st = pa_index_read_ivf(r, path, &ivf);
     /* index.idx's own partition lengths, where it records them (LanceDB and partifact write
      * zeros), must be the storage's */
     for (uint32_t p = 0; st == PA_OK && ivf->n_lengths == x->P && p < x->P; p++)
@@ -493,37 +363,14 @@ static pa_status check_identity(pa_index *x)
     if (st != PA_OK)
         return st;
     /* the JSON describes what the files hold */
-    const struct { const char *key; uint64_t have; } nums[] = {
-        {"dimension", x->dim},        {"num_partitions", x->P}, {"num_sub_vectors", x->M},
-        {"num_bits", 8},              {"num_rows", x->num_rows}};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        json_t *n = json_object_get(x->aux_meta, nums[i].key);
-        if (!json_is_integer(n) || (uint64_t)json_integer_value(n) != nums[i].have) {
-            char *t = json_text(n);
-            st = pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " says \"%s\" is %s, the index files "
-                         "hold %" PRIu64, nums[i].key, t ? t : "?", nums[i].have);
-            free(t);
-            return st;
-        }
-    }
-    json_t *metric = json_object_get(x->aux_meta, "metric");
-    if (!json_is_string(metric) || strcmp(json_string_value(metric), pa_metric_name(x->metric)))
-        return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " does not say metric \"%s\", which the "
-                       "index files have", pa_metric_name(x->metric));
-    json_t *h = json_object_get(x->aux_meta, PA_INDEX_META_ROWS_HASH);
-    uint64_t have = 0;
-    if ((st = rows_hash(x, &have)) != PA_OK)
+    const pa_index_identity have = {.metric = x->metric, .dim = x->dim, .num_partitions = x->P,
+                                    .num_sub_vectors = x->M, .num_bits = 8,
+                                    .num_rows = x->num_rows};
+    uint64_t rows = 0;
+    if ((st = pa_index_check_identity(x->aux_meta, &have)) != PA_OK ||
+        (st = rows_hash(x, &rows)) != PA_OK)
         return st;
-    char hex[17];
-    snprintf(hex, sizeof hex, "%016" PRIx64, have);
-    if (!json_is_string(h))
-        return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " has no \"" PA_INDEX_META_ROWS_HASH "\" "
-                       "(written by an older partifact: finalize the index again)");
-    if (strcmp(json_string_value(h), hex))
-        return pa_fail(PA_ERR_FORMAT, PA_INDEX_AUX_FILE "'s rows hash to %s, " PA_INDEX_META_KEY
-                       " says " PA_INDEX_META_ROWS_HASH " %s: the rows were changed after "
-                       "they were written", hex, json_string_value(h));
-    return PA_OK;
+    return pa_index_check_rows_hash(x->aux_meta, rows);
 }
 
 pa_status pa_index_open(pa_index **out, const char *dir)

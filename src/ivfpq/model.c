@@ -11,7 +11,16 @@
 #include <stdlib.h>
 
 #define MODEL_KEY "partifact:model"
-#define MODEL_FORMAT "partifact.ivfpq-model"
+#define MODEL_FORMAT PA_MODEL_FORMAT /* partifact.h */
+/* the keys of the partifact:model JSON, written by save and read by load */
+#define MODEL_KEY_FORMAT "format"
+#define MODEL_KEY_VERSION "version"
+#define MODEL_KEY_DIM "dimension"
+#define MODEL_KEY_P "num_partitions"
+#define MODEL_KEY_M "num_sub_vectors"
+#define MODEL_KEY_BITS "num_bits"
+#define MODEL_KEY_METRIC "metric"
+#define MODEL_KEY_CODEBOOK "codebook_buffer"
 #define PQ_SAMPLE_ROWS 65536u
 #define ENCODE_BLOCK 4096u
 
@@ -514,11 +523,12 @@ pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path)
 pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *path, int replace)
 {
     const pa_backend_model *a = &m->a;
-    json_t *j = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:i}", "format", MODEL_FORMAT,
-                          "version", 1, "dimension", (json_int_t)a->dim, "num_partitions",
-                          (json_int_t)a->num_partitions, "num_sub_vectors",
-                          (json_int_t)a->num_sub_vectors, "num_bits", (json_int_t)a->num_bits,
-                          "metric", pa_metric_name((pa_metric)a->metric), "codebook_buffer", 1);
+    json_t *j = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:s, s:i}", MODEL_KEY_FORMAT,
+                          MODEL_FORMAT, MODEL_KEY_VERSION, PA_MODEL_FORMAT_VERSION, MODEL_KEY_DIM,
+                          (json_int_t)a->dim, MODEL_KEY_P, (json_int_t)a->num_partitions,
+                          MODEL_KEY_M, (json_int_t)a->num_sub_vectors, MODEL_KEY_BITS,
+                          (json_int_t)a->num_bits, MODEL_KEY_METRIC,
+                          pa_metric_name((pa_metric)a->metric), MODEL_KEY_CODEBOOK, 1);
     char *meta = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
     if (!meta)
@@ -577,23 +587,24 @@ pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
     }
     json_error_t err;
     j = json_loadb(mv, ml, 0, &err);
-    const char *fmt = j ? json_string_value(json_object_get(j, "format")) : NULL;
-    const char *mname = j ? json_string_value(json_object_get(j, "metric")) : NULL;
+    const char *fmt = j ? json_string_value(json_object_get(j, MODEL_KEY_FORMAT)) : NULL;
+    const char *mname = j ? json_string_value(json_object_get(j, MODEL_KEY_METRIC)) : NULL;
     if (!j || !fmt || strcmp(fmt, MODEL_FORMAT) || !mname) {
         st = pa_fail(PA_ERR_FORMAT, "%s: model metadata is not a %s description", path,
                      MODEL_FORMAT);
         goto done;
     }
-    if ((st = meta_uint(j, path, "version", &version)) != PA_OK ||
-        (st = meta_uint(j, path, "dimension", &dim)) != PA_OK ||
-        (st = meta_uint(j, path, "num_partitions", &P)) != PA_OK ||
-        (st = meta_uint(j, path, "num_sub_vectors", &M)) != PA_OK ||
-        (st = meta_uint(j, path, "num_bits", &bits)) != PA_OK ||
-        (st = meta_uint(j, path, "codebook_buffer", &gbuf)) != PA_OK)
+    if ((st = meta_uint(j, path, MODEL_KEY_VERSION, &version)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_DIM, &dim)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_P, &P)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_M, &M)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_BITS, &bits)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_CODEBOOK, &gbuf)) != PA_OK)
         goto done;
-    if (version != 1) {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: model format version %u; partifact reads 1", path,
-                     version);
+    if (version != PA_MODEL_FORMAT_VERSION) {
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: model format version %u; partifact reads version "
+                     "%d%s", path, version, PA_MODEL_FORMAT_VERSION,
+                     version > PA_MODEL_FORMAT_VERSION ? " (written by a newer partifact)" : "");
         goto done;
     }
     if ((st = pa_metric_parse(mname, &metric)) != PA_OK ||
