@@ -743,14 +743,14 @@ PA_API void pa_vec_input_free(pa_vec_input *in);
 #define PA_INDEX_FORMAT_VERSION 1
 
 typedef struct pa_index_finalize_options {
-    /* Memory budget in bytes; 0 means 256 MiB. Artifact path: bytes of partitions read ahead
-     * (at least one partition is always held, so memory is about the largest partition plus
-     * this). Rows path: the in-memory sort buffer (at least 256 rows); larger inputs spill
-     * sorted runs, merged with one read buffer per run (half the budget shared, at least
-     * 64 KiB each) plus the partition being written. Both paths hold one partition whole while
-     * it is sorted and written (rows x (2 x (8 + M) + 4) bytes); a partition that alone needs
-     * more than the budget is refused with PA_ERR_BUDGET and the numbers, before the artifact
-     * is read (artifact path) or before the merge (rows path). */
+    /* Memory budget in bytes; 0 means 256 MiB. Both paths hold their largest partition whole
+     * while it is sorted and written; the artifact path also holds the manifest's tables, and
+     * pa_index_finalize_estimate gives the smallest budget it accepts for an artifact (a
+     * smaller one is refused with PA_ERR_BUDGET and the same numbers, before anything is
+     * read); the rest of the budget is read-ahead. Rows path: the in-memory sort buffer (at
+     * least 256 rows); larger inputs spill sorted runs, merged with one read buffer per run
+     * (the budget left beside the largest partition, shared; at least 16 records each); a
+     * partition that does not fit beside them is refused before the merge. */
     uint64_t memory_bytes;
     /* Rows path: directory for spill files; NULL means the parent directory of out_dir. */
     const char *tmp_dir;
@@ -790,6 +790,11 @@ PA_API pa_status pa_index_finalize_artifact(const char *artifact_dir, const char
                                             const pa_index_finalize_options *opts,
                                             pa_index_finalize_stats *stats);
 
+/* The smallest memory_bytes pa_index_finalize_artifact accepts for this artifact, into
+ * *min_bytes: its manifest's tables (held throughout) plus its largest partition as read and
+ * the index writer's sort keys and sorted copies of it. */
+PA_API pa_status pa_index_finalize_estimate(const char *artifact_dir, uint64_t *min_bytes);
+
 /* The generic path: rows_path is a Lance file with columns row_id u64, part_id u32 and pq_code
  * fixed_size_list<u8, M> in any order. Rows are sorted by (part_id, row_id) within the memory
  * budget, spilling sorted runs to tmp_dir and merging them when the input does not fit, and
@@ -824,6 +829,13 @@ typedef struct pa_index_open_options {
      * and the results) is not counted. Results are the same as without a budget. */
     uint64_t memory_bytes;
 } pa_index_open_options;
+
+/* The memory of an index opened with a budget, from its metadata and partition table alone:
+ * *fixed_bytes held whatever the budget (centroids, codebook, partition offsets, the cache's
+ * entries) and *min_bytes, the smallest memory_bytes pa_index_open_ex accepts (the fixed part
+ * and the largest partition); a smaller budget is refused with these numbers. */
+PA_API pa_status pa_index_memory_estimate(const char *dir, uint64_t *fixed_bytes,
+                                          uint64_t *min_bytes);
 
 /* The two files must be of one index: partifact's carry the same partifact:index JSON (model
  * XXH64, parameters, rows and rows_xxh64, the hash of the stored row ids and codes, checked

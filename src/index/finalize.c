@@ -54,35 +54,68 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
                    recorded);
 }
 
-/* Refuses up front, with the numbers, an artifact whose largest partition does not fit the
- * memory budget: one partition is held whole while it is sorted by row id and written (its
- * row ids and codes as read, then the writer's sort keys and sorted copies), so the budget must
- * hold that much, or the finalizer would be killed for memory half-way through. The writer's
- * part (*scratch) is set aside; the rest of the budget is the scan's read-ahead. */
-static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
-                                        uint32_t code_bytes, uint64_t budget,
-                                        uint64_t manifest_bytes, uint64_t *scratch)
+/* The artifact's largest partition: its rows and number. */
+static void largest_partition(const pa_artifact *a, uint64_t *max_rows, uint32_t *max_p)
 {
     pa_artifact_info ai;
     pa_artifact_get_info(a, &ai);
-    uint64_t max_rows = 0;
-    uint32_t max_p = 0;
+    *max_rows = 0, *max_p = 0;
     for (uint32_t p = 0; p < ai.num_partitions; p++) {
         uint64_t n = 0;
         uint32_t file = 0, ranges = 0;
-        if (pa_artifact_partition(a, p, &n, &file, &ranges) == PA_OK && n > max_rows)
-            max_rows = n, max_p = p;
+        if (pa_artifact_partition(a, p, &n, &file, &ranges) == PA_OK && n > *max_rows)
+            *max_rows = n, *max_p = p;
     }
-    /* the manifest's tables (pa_manifest_bytes) are held throughout: set aside with the
-     * writer's part */
-    *scratch = pa_index_writer_scratch(max_rows, code_bytes) + manifest_bytes;
-    const uint64_t need = max_rows * (8 + (uint64_t)code_bytes) + *scratch;
+}
+
+/* What finalize holds whatever its read-ahead: the manifest's tables (pa_manifest_bytes, held
+ * throughout) and the largest partition while it is sorted and written
+ * (pa_index_partition_bytes). The rest of the budget is the scan's read-ahead. */
+static uint64_t artifact_need(const pa_artifact *a, uint64_t manifest_bytes, uint32_t code_bytes)
+{
+    uint64_t max_rows;
+    uint32_t max_p;
+    largest_partition(a, &max_rows, &max_p);
+    return manifest_bytes + pa_index_partition_bytes(max_rows, code_bytes);
+}
+
+pa_status pa_index_finalize_estimate(const char *artifact_dir, uint64_t *min_bytes)
+{
+    pa_artifact *a = NULL;
+    uint64_t manifest_bytes = 0;
+    *min_bytes = 0;
+    if (!artifact_dir)
+        return pa_fail(PA_ERR_INVALID, "finalize estimate: an artifact directory is required");
+    pa_status st = pa_artifact_open_budget(&a, artifact_dir, 0, &manifest_bytes);
+    if (st != PA_OK)
+        goto done;
+    pa_artifact_info ai;
+    pa_artifact_get_info(a, &ai);
+    *min_bytes = artifact_need(a, manifest_bytes, ai.code_bytes);
+done:
+    pa_artifact_free(a);
+    return st;
+}
+
+/* Refuses up front, with the numbers, an artifact whose largest partition and manifest tables
+ * (artifact_need) do not fit the memory budget, rather than be killed for memory half-way
+ * through. *scan_budget gets the scan's share: the budget less the manifest's tables and the
+ * writer's scratch (the partition handed over is the scan's, which always holds one). */
+static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
+                                        uint32_t code_bytes, uint64_t budget,
+                                        uint64_t manifest_bytes, uint64_t *scan_budget)
+{
+    uint64_t max_rows;
+    uint32_t max_p;
+    largest_partition(a, &max_rows, &max_p);
+    const uint64_t need = artifact_need(a, manifest_bytes, code_bytes);
     if (need > budget)
         return pa_fail(PA_ERR_BUDGET, "artifact %s: partition %u holds %" PRIu64 " rows, which "
                        "need %" PRIu64 " bytes to read, sort and write (%u-byte codes), and the "
                        "manifest's tables %" PRIu64 " bytes, more than the memory budget of %"
                        PRIu64 " bytes; raise the budget (--memory)", dir, max_p, max_rows,
                        need - manifest_bytes, code_bytes, manifest_bytes, budget);
+    *scan_budget = budget - manifest_bytes - pa_index_writer_scratch(max_rows, code_bytes);
     return PA_OK;
 }
 
@@ -136,16 +169,16 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %016" PRIx64 ") is not the model "
                      "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
                      artifact_dir, ai.model, want);
-    uint64_t scratch = 0;
+    uint64_t scan_budget = 0;
     if (st == PA_OK)
         st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,
-                                    &scratch);
+                                    &scan_budget);
     if (st == PA_OK)
         st = pa_index_writer_create(&w, out_dir, &arr, have, o.replace != 0);
     if (st == PA_OK)
         st = pa_index_writer_set_source(w, o.source);
     if (st == PA_OK) /* the read-ahead gets what the writer does not need */
-        st = pa_artifact_scan_create(&scan, a, budget - scratch, o.num_threads ? o.num_threads : 2);
+        st = pa_artifact_scan_create(&scan, a, scan_budget, o.num_threads ? o.num_threads : 2);
     while (st == PA_OK) {
         uint32_t p;
         const uint64_t *ids;

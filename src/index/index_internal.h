@@ -31,6 +31,14 @@ typedef struct pa_index_writer pa_index_writer;
  * and check the sum against their memory budget before they start. */
 static inline uint64_t pa_index_writer_scratch(uint64_t n, uint64_t M) { return n * (24 + M); }
 
+/* Bytes a finalizer holds for its largest partition of n rows while the writer sorts and
+ * writes it: the partition as handed over (row ids and codes, 8 + M a row) and the writer's
+ * scratch. Both finalize paths refuse by it (with pa_index_finalize_estimate's numbers). */
+static inline uint64_t pa_index_partition_bytes(uint64_t n, uint64_t M)
+{
+    return n * (8 + M) + pa_index_writer_scratch(n, M);
+}
+
 /* replace: an existing out_dir is replaced (atomically, at finish); otherwise refused. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
                                  const pa_backend_model *model, uint64_t model_xxh64,

@@ -172,7 +172,7 @@ static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
      * budget, at least MIN_RUN_RECORDS records each. A partition that does not fit with them is
      * refused, with the numbers, before the merge starts rather than killed for memory
      * half-way through it. */
-    const uint64_t need = maxp * rec + pa_index_writer_scratch(maxp, g->M);
+    const uint64_t need = pa_index_partition_bytes(maxp, g->M);
     const uint64_t least = (uint64_t)MIN_RUN_RECORDS * rec * g->num_runs;
     if (need + least > budget)
         return pa_fail(PA_ERR_BUDGET, "rows file %s: partition %u holds %" PRIu64 " rows, which "

@@ -48,6 +48,7 @@ struct pa_index {
      * bytes, least recently used evicted first. lock guards the cache and the reader; freed
      * is signalled when a partition is unpinned. */
     uint64_t budget, cache_cap, cache_used, tick, cache_reads;
+    bool layout_only;          /* pa_index_memory_estimate: open_aux stops after the layout */
     pa_lance_reader *reader;
     size_t c_id, c_code;
     struct cached_part *cache; /* P entries */
@@ -96,6 +97,29 @@ static uint64_t fixed_bytes(const pa_index *x, bool with_pre)
     return P * D * sizeof(float) + P * sizeof(float) + 256 * D * sizeof(float) +
            M * 256 * sizeof(float) + P * (sizeof(uint64_t) + sizeof(uint32_t)) +
            P * sizeof(struct cached_part) + (with_pre ? P * M * 256 * sizeof(float) : 0);
+}
+
+static pa_status open_aux(pa_index *x, const char *path);
+
+pa_status pa_index_memory_estimate(const char *dir, uint64_t *fixed, uint64_t *min_bytes)
+{
+    char path[4096];
+    *fixed = *min_bytes = 0;
+    pa_index *x = pa_calloc(1, sizeof *x, "index");
+    pa_status st = x ? PA_OK : PA_ERR_NOMEM;
+    if (st != PA_OK)
+        goto done;
+    x->layout_only = true;
+    snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_AUX_FILE);
+    if ((st = open_aux(x, path)) != PA_OK) {
+        pa_fail_prefix(st, "index %s", dir);
+        goto done;
+    }
+    *fixed = fixed_bytes(x, false);
+    *min_bytes = *fixed + part_bytes(x, x->max_part);
+done:
+    pa_index_free(x);
+    return st;
 }
 
 /* With a budget: refuses an index whose fixed part, or whose largest partition beside it, does
@@ -164,6 +188,8 @@ static pa_status open_aux(pa_index *x, const char *path)
             st = pa_fail(PA_ERR_FORMAT, "index file %s: partitions hold %" PRIu64 " rows, the "
                          "file %" PRIu64, path, s, pa_lance_reader_num_rows(r));
     }
+    if (st == PA_OK && x->layout_only)
+        goto done;
     if (st == PA_OK && x->budget)
         st = check_budget(x, path, max_p);
     if (st == PA_OK) {
