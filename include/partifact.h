@@ -355,7 +355,8 @@ typedef struct pa_artifact_params {
     const char *metric;      /* "l2", "cosine" or "dot"; recorded; NULL means "l2"           */
     const char *model;       /* model file the codes were made with (recorded with its       */
                              /* XXH64), or NULL                                              */
-    uint64_t memory_bytes;   /* budget for the writer's buffers; 0: 256 MiB                  */
+    uint64_t memory_bytes;   /* budget for the writer's buffers and tables; 0: 256 MiB;      */
+                             /* at least pa_artifact_writer_estimate's; filled by the buffers */
     uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
                              /* of ranges they will make (one per partition per flush) is    */
                              /* then reserved from the budget, or refused up front           */
@@ -372,6 +373,14 @@ typedef struct pa_artifact_writer pa_artifact_writer;
  * the budget holds at least a minimal buffer per bucket. */
 PA_API pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
                                            const pa_artifact_params *params);
+
+/* The smallest memory_bytes with which pa_artifact_writer_create accepts these parameters (a
+ * smaller budget is refused with this number when expected_rows is 0), into *min_bytes: the
+ * bucket table with each bucket file's writer, the partition table, and a buffer of 256 rows per
+ * bucket plus the sort scratch; with expected_rows, also the range table and page records such
+ * buffers would make. params->memory_bytes is not read; dir is named in messages only. */
+PA_API pa_status pa_artifact_writer_estimate(const char *dir, const pa_artifact_params *params,
+                                             uint64_t *min_bytes);
 
 /* Appends a batch. Each array comes with its own length, so that callers through FFI get a
  * clear error on a mismatch: num_row_ids must equal num_part_ids, and codes_bytes must be

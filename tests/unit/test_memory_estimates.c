@@ -1,0 +1,129 @@
+/* Each component's memory estimate against what it allocates: the heap in use (glibc's
+ * mallinfo2, this process's main arena and its mmapped blocks) is measured around the component
+ * and compared with its estimate, and budget refusals give the estimate's numbers.
+ *   test_memory_estimates [case]   (lance_writer, artifact_writer) */
+#include "lance/lance_internal.h"
+#include "partifact.h"
+#include "test.h"
+
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bytes of heap in use now. */
+static uint64_t heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+}
+
+/* malloc's own overhead: at most this much per allocation (header and rounding). */
+#define PER_ALLOC_SLACK 32
+
+/* A buffered Lance writer (rows appended, pages flushed as they fill): the heap it holds after
+ * some pages are written is its estimate, give or take malloc's overhead per allocation. */
+static void test_lance_writer(void)
+{
+    const char *path = tpath("estimate.lance");
+    pa_field f[] = {{"id", PA_TYPE_UINT64, 1}, {"code", PA_TYPE_FSL_UINT8, 16},
+                    {"vec", PA_TYPE_FSL_FLOAT32, 32}};
+    const pa_lance_write_options o = {.page_bytes = 256u << 10, .replace = 1};
+    enum { BATCH = 1000 };
+    static uint64_t id[BATCH];
+    static uint8_t code[BATCH * 16];
+    static float vec[BATCH * 32];
+    const void *cols[] = {id, code, vec};
+    const uint64_t before = heap_in_use();
+    pa_lance_writer *w = NULL;
+    CHECK_OK(pa_lance_writer_create(&w, path, f, 3, &o));
+    if (!w)
+        return;
+    /* 40,000 rows: the vector column (128-byte rows, 2048 a page) writes 19 pages, the others
+     * fewer; the estimate for 19 pages a column covers every column's records */
+    for (int b = 0; b < 40; b++)
+        CHECK_OK(pa_lance_writer_append(w, cols, BATCH));
+    const uint64_t held = heap_in_use() - before;
+    const uint64_t est = pa_lance_writer_estimate(strlen(path), f, 3, &o, 19, true);
+    printf("lance writer: %" PRIu64 " bytes held, estimate %" PRIu64 "\n", held, est);
+    /* the three page buffers and the staging buffer are mmapped blocks: a page of overhead each */
+    CHECK(held <= est + 40 * PER_ALLOC_SLACK + 4 * 4096);
+    CHECK(est <= held + held / 8); /* and not far above it */
+    CHECK_OK(pa_lance_writer_close(w));
+    pa_lance_writer_free(w);
+    /* written through write_pages (the artifact's way): no page buffers */
+    const pa_lance_write_options fz = {.layout = PA_LAYOUT_FULLZIP, .replace = 1};
+    const uint64_t before2 = heap_in_use();
+    CHECK_OK(pa_lance_writer_create(&w, path, f, 3, &fz));
+    for (int b = 0; b < 20 && w; b++)
+        CHECK_OK(pa_lance_writer_write_pages(w, cols, BATCH));
+    const uint64_t held2 = heap_in_use() - before2;
+    const uint64_t est2 = pa_lance_writer_estimate(strlen(path), f, 3, &fz, 20, false);
+    printf("lance writer (write_pages): %" PRIu64 " bytes held, estimate %" PRIu64 "\n", held2,
+           est2);
+    CHECK(held2 <= est2 + 20 * PER_ALLOC_SLACK && est2 <= held2 + 4096);
+    pa_lance_writer_free(w);
+}
+
+/* The artifact writer: a budget of its estimate is accepted and one byte less refused with the
+ * estimate's number; with every row appended (buffers flushed many times) the heap it holds
+ * stays within that budget. */
+static void test_artifact_writer(void)
+{
+    pa_artifact_params p = {.num_partitions = 50, .num_buckets = 8, .code_bytes = 16,
+                            .dimension = 32, .replace = 1};
+    uint64_t est = 0;
+    CHECK_OK(pa_artifact_writer_estimate(tpath("est-art"), &p, &est));
+    pa_artifact_writer *w = NULL;
+    char want[128];
+    p.memory_bytes = est - 1;
+    snprintf(want, sizeof want, "at least %" PRIu64 " bytes are needed", est);
+    CHECK_ERR(pa_artifact_writer_create(&w, tpath("est-art"), &p), PA_ERR_BUDGET, want);
+    p.memory_bytes = est;
+    CHECK_OK(pa_artifact_writer_create(&w, tpath("est-art"), &p));
+    pa_artifact_writer_free(w);
+    w = NULL;
+
+    /* with the rows known: the range table and page records of the smallest buffers too */
+    enum { ROWS = 200000, BATCH = 1000 };
+    p.expected_rows = ROWS;
+    CHECK_OK(pa_artifact_writer_estimate(tpath("est-art"), &p, &est));
+    p.memory_bytes = est;
+    const uint64_t before = heap_in_use();
+    CHECK_OK(pa_artifact_writer_create(&w, tpath("est-art"), &p));
+    if (!w)
+        return;
+    static uint64_t ids[BATCH];
+    static uint32_t parts[BATCH];
+    static uint8_t codes[BATCH * 16];
+    uint64_t peak = 0, s = 1;
+    for (uint64_t r = 0; r < ROWS; r += BATCH) {
+        for (int i = 0; i < BATCH; i++) {
+            ids[i] = r + (uint64_t)i;
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            parts[i] = (uint32_t)((s >> 33) % p.num_partitions);
+        }
+        CHECK_OK(pa_artifact_writer_append(w, ids, BATCH, parts, BATCH, codes, sizeof codes));
+        peak = PA_MAX(peak, heap_in_use() - before);
+    }
+    pa_artifact_write_stats ws;
+    pa_artifact_writer_stats(w, &ws);
+    printf("artifact writer: budget %" PRIu64 ", peak %" PRIu64 " bytes held, %" PRIu64
+           " flushes, %" PRIu64 " ranges\n", est, peak, ws.flushes, ws.ranges);
+    CHECK(ws.flushes > 100);
+    CHECK(peak <= est);
+    CHECK_OK(pa_artifact_writer_finish(w));
+    pa_artifact_writer_free(w);
+}
+
+int main(int argc, char **argv)
+{
+    if (!test_tmpdir_init("memory_estimates"))
+        return 1;
+    const char *only = argc > 1 ? argv[1] : NULL;
+    if (!only || !strcmp(only, "lance_writer"))
+        test_lance_writer();
+    if (!only || !strcmp(only, "artifact_writer"))
+        test_artifact_writer();
+    TEST_DONE();
+}
