@@ -22,23 +22,25 @@ uint64_t pa_index_cache_reads(const pa_index *x);
  * in order, then finished (files closed and fsynced, directory renamed into place). */
 typedef struct pa_index_writer pa_index_writer;
 
+/* Bytes the index writer holds while it sorts and writes a partition of n rows of M-byte codes
+ * (reserve() in index_writer.c): the sort keys (row id and position, 16 bytes a row), then the
+ * sorted row ids and the transposed codes. */
+static inline uint64_t pa_index_writer_scratch(uint64_t n, uint64_t M)
+{
+    return n * 2 * sizeof(uint64_t) + pa_ids_codes_bytes(n, M);
+}
+
+/* Bytes a finalizer holds for its largest partition of n rows while the writer sorts and
+ * writes it: the partition as handed over (its row ids and codes) and the writer's scratch.
+ * Both finalize paths refuse by it (with pa_index_finalize_estimate's numbers). */
+static inline uint64_t pa_index_partition_bytes(uint64_t n, uint64_t M)
+{
+    return pa_ids_codes_bytes(n, M) + pa_index_writer_scratch(n, M);
+}
+
 /* Checks the model (8-bit codes) and that out_dir does not exist, then creates
  * out_dir.partial-<pid>/ and starts auxiliary.idx in it. The model arrays are copied;
  * model_xxh64 (the model file's XXH64, 0 if unknown) is recorded in the metadata. */
-/* Bytes the index writer holds while it sorts and writes a partition of n rows of M-byte codes:
- * the sort keys (row id and position, 16 bytes a row), then the sorted row ids and the
- * transposed codes (8 + M). Finalizers add the partition as they hand it over (8 + M a row)
- * and check the sum against their memory budget before they start. */
-static inline uint64_t pa_index_writer_scratch(uint64_t n, uint64_t M) { return n * (24 + M); }
-
-/* Bytes a finalizer holds for its largest partition of n rows while the writer sorts and
- * writes it: the partition as handed over (row ids and codes, 8 + M a row) and the writer's
- * scratch. Both finalize paths refuse by it (with pa_index_finalize_estimate's numbers). */
-static inline uint64_t pa_index_partition_bytes(uint64_t n, uint64_t M)
-{
-    return n * (8 + M) + pa_index_writer_scratch(n, M);
-}
-
 /* replace: an existing out_dir is replaced (atomically, at finish); otherwise refused. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
                                  const pa_backend_model *model, uint64_t model_xxh64,

@@ -19,6 +19,9 @@
 #define MIN_RUN_RECORDS 16           /* the smallest read buffer of a spilled run */
 #define MAX_RUN_BUFFER (4u << 20)    /* and the largest: enough for sequential reads */
 
+/* Bytes of one sorted record (row id, then code), in a chunk and in a spilled run. */
+static inline size_t rec_bytes(uint32_t M) { return 8 + (size_t)M; }
+
 /* One spilled run: an unlinked temporary file of (row_id, code) records sorted by partition. */
 typedef struct run {
     int fd;
@@ -88,7 +91,7 @@ static pa_status sort_chunk(regroup *g, uint64_t first_row, uint64_t n)
     uint64_t s = 0;
     for (uint32_t p = 0; p < P; p++)
         g->starts[p] = s, s += g->counts[p];
-    const size_t rec = 8 + (size_t)M;
+    const size_t rec = rec_bytes(M);
     for (uint64_t i = 0; i < n; i++) {
         uint8_t *dst = g->recs + (g->starts[g->parts[i]]++) * rec;
         memcpy(dst, &g->ids[i], 8);
@@ -124,7 +127,7 @@ static pa_status spill_chunk(regroup *g, uint64_t n)
     if (!r->counts)
         return PA_ERR_NOMEM;
     memcpy(r->counts, g->counts, sizeof(uint64_t) * g->P);
-    r->size = n * (8 + (uint64_t)g->M);
+    r->size = n * rec_bytes(g->M);
     pa_status st = pa_pwrite_full(fd, g->recs, r->size, 0, path);
     g->spill_written += r->size;
     return st;
@@ -133,7 +136,7 @@ static pa_status spill_chunk(regroup *g, uint64_t n)
 /* Reads `count` records from run r (sequentially, through its buffer) into ids/codes. */
 static pa_status run_take(regroup *g, run *r, uint64_t count, uint64_t *ids, uint8_t *codes)
 {
-    const size_t rec = 8 + (size_t)g->M;
+    const size_t rec = rec_bytes(g->M);
     for (uint64_t i = 0; i < count; i++) {
         if (r->buf_pos + rec > r->buf_len) {
             /* buffers hold whole records, so the buffer is used up exactly here */
@@ -157,7 +160,7 @@ static pa_status run_take(regroup *g, run *r, uint64_t count, uint64_t *ids, uin
 /* Merges the runs: for each partition in order, its records from every run in run order. */
 static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
 {
-    const size_t rec = 8 + (size_t)g->M;
+    const size_t rec = rec_bytes(g->M);
     uint64_t maxp = 0;
     uint32_t max_p = 0;
     for (uint32_t p = 0; p < g->P; p++) {
@@ -238,14 +241,14 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     }
     const uint64_t total = st == PA_OK ? pa_lance_reader_num_rows(r) : 0;
     /* per row: id, part, code as read, plus the sorted record */
-    const uint64_t per_row = 8 + 4 + (uint64_t)g.M + 8 + g.M;
+    const uint64_t per_row = 8 + 4 + (uint64_t)g.M + rec_bytes(g.M);
     if (st == PA_OK) {
         g.chunk_rows = PA_MAX(budget / per_row, (uint64_t)MIN_CHUNK_ROWS);
         g.chunk_rows = PA_MIN(g.chunk_rows, PA_MAX(total, 1));
         g.ids = pa_malloc(8 * g.chunk_rows, "regroup row ids");
         g.parts = pa_malloc(4 * g.chunk_rows, "regroup part ids");
         g.codes = pa_malloc(g.chunk_rows * g.M, "regroup codes");
-        g.recs = pa_malloc(g.chunk_rows * (8 + g.M), "regroup records");
+        g.recs = pa_malloc(g.chunk_rows * rec_bytes(g.M), "regroup records");
         g.counts = pa_malloc(sizeof(uint64_t) * g.P, "regroup counts");
         g.starts = pa_malloc(sizeof(uint64_t) * g.P, "regroup starts");
         if (!g.ids || !g.parts || !g.codes || !g.recs || !g.counts || !g.starts)
@@ -314,7 +317,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
             continue;
         }
         /* everything fits: straight from the sorted chunk (ids/codes reused as scratch) */
-        const size_t rec = 8 + (size_t)g.M;
+        const size_t rec = rec_bytes(g.M);
         for (uint32_t p = 0; p < g.P && st == PA_OK; p++) {
             const uint8_t *src = g.recs + g.starts[p] * rec;
             for (uint64_t i = 0; i < g.counts[p]; i++) {

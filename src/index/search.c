@@ -69,7 +69,7 @@ struct cached_part {
 };
 
 /* Bytes a cached partition of n rows takes: its row ids and its codes. */
-static uint64_t part_bytes(const pa_index *x, uint64_t n) { return n * (8 + (uint64_t)x->M); }
+static uint64_t part_bytes(const pa_index *x, uint64_t n) { return pa_ids_codes_bytes(n, x->M); }
 
 /* ---- open ---- */
 
