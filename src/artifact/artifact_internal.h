@@ -82,9 +82,6 @@ void pa_manifest_clear(pa_manifest *m);
 /* "partitions/bucket-00005.lance" for bucket 5. */
 void pa_artifact_bucket_path(uint32_t bucket, char *buf, size_t len);
 
-/* XXH64 of a whole file, streamed in 1 MiB reads (counted in *bytes if not NULL). */
-pa_status pa_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes);
-
 /* The model XXH64 the manifest records (0 if no model is recorded). */
 uint64_t pa_artifact_model_xxh64(const pa_artifact *a);
 

@@ -22,14 +22,6 @@
  * are refused naming the row, or skipped and counted as invalid (skip_invalid). */
 #define PA_MAX_SQ_NORM (3.40282346638528859812e38 / 64)
 
-/* The squared norm of n floats, summed in double (finite for finite floats). */
-static inline double pa_sq_norm(const float *v, uint32_t n)
-{
-    double s = 0;
-    for (uint32_t i = 0; i < n; i++)
-        s += (double)v[i] * v[i];
-    return s;
-}
 #define PA_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PA_MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -177,6 +169,10 @@ pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace, const c
 pa_status pa_out_dir_commit(pa_out_dir *o);
 /* Removes the work directory (and so the new output if not committed); frees o. */
 void pa_out_dir_abort(pa_out_dir *o);
+
+/* XXH64 (seed 0) of a whole file, streamed in 1 MiB reads (hash.c); the bytes read are added
+ * to *bytes if not NULL. */
+pa_status pa_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes);
 
 /* Seconds on the monotonic clock, for the timings in stats. */
 double pa_now_seconds(void);

@@ -4,6 +4,7 @@
 #define PA_INDEX_INTERNAL_H
 
 #include "common/common.h"
+#include "common/vecmath.h"
 #include "index/index_format.h"
 #include "lance/lance_internal.h"
 
@@ -76,86 +77,6 @@ void pa_index_writer_free(pa_index_writer *w);
 pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path,
                                const char *what, const char *path, uint32_t dim, uint32_t M,
                                uint32_t P, uint32_t bits, const char *metric);
-
-
-/* Squared L2 distance and dot product of two float vectors of n values, summed in order
- * (the ADC tests recompute with the same order). */
-static inline float pa_l2sq(const float *a, const float *b, uint32_t n)
-{
-    float s = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        float d = a[i] - b[i];
-        s += d * d;
-    }
-    return s;
-}
-
-static inline float pa_dotf(const float *a, const float *b, uint32_t n)
-{
-    float s = 0;
-    for (uint32_t i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
-/* Normalises a vector to unit length in place (a zero vector stays zero). */
-void pa_index_normalize(float *x, uint32_t dim);
-
-/* ---- top-k heap (search, ground truth): a max-heap on (distance, id), the worst kept
- * candidate at the root ---- */
-
-typedef struct pa_topk_cand {
-    float d;
-    uint64_t id;
-} pa_topk_cand;
-
-/* Whether candidate a ranks after b: larger distance, then larger id (a total order, so
- * results do not depend on the scan order or the number of threads). */
-static inline bool pa_topk_worse(const pa_topk_cand *a, const pa_topk_cand *b)
-{
-    return a->d > b->d || (a->d == b->d && a->id > b->id);
-}
-
-/* Offers (d, id) to a heap of at most cap entries holding *n. */
-static inline void pa_topk_push(pa_topk_cand *h, uint32_t *n, uint32_t cap, float d, uint64_t id)
-{
-    pa_topk_cand c = {d, id};
-    uint32_t i;
-    if (*n < cap) {
-        i = (*n)++;
-        while (i > 0) {
-            uint32_t parent = (i - 1) / 2;
-            if (!pa_topk_worse(&c, &h[parent]))
-                break;
-            h[i] = h[parent];
-            i = parent;
-        }
-        h[i] = c;
-        return;
-    }
-    if (!pa_topk_worse(&h[0], &c))
-        return;
-    i = 0;
-    for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, m = i;
-        const pa_topk_cand *best = &c;
-        if (l < *n && pa_topk_worse(&h[l], best))
-            m = l, best = &h[l];
-        if (r < *n && pa_topk_worse(&h[r], best))
-            m = r;
-        if (m == i)
-            break;
-        h[i] = h[m];
-        i = m;
-    }
-    h[i] = c;
-}
-
-/* qsort order: best first. */
-static inline int pa_topk_cmp(const void *a, const void *b)
-{
-    return pa_topk_worse(a, b) ? 1 : pa_topk_worse(b, a) ? -1 : 0;
-}
 
 
 #endif

@@ -33,19 +33,6 @@ struct pa_index_writer {
     char *source;           /* partifact:source of index.idx (NULL: none) */
 };
 
-/* Scales x to unit length (cosine): queries at search time, vectors at refine time. */
-void pa_index_normalize(float *x, uint32_t dim)
-{
-    double s = 0;
-    for (uint32_t i = 0; i < dim; i++)
-        s += (double)x[i] * x[i];
-    if (s > 0) {
-        float inv = (float)(1.0 / sqrt(s));
-        for (uint32_t i = 0; i < dim; i++)
-            x[i] *= inv;
-    }
-}
-
 /* A malloc'd copy of s with trailing slashes removed ("idx/" names the same directory). */
 static char *strip_slashes(const char *s)
 {

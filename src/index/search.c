@@ -634,7 +634,7 @@ static float exact_dist(pa_metric metric, const float *q, float *v, uint32_t dim
     if (metric == PA_METRIC_DOT)
         return -pa_dotf(q, v, dim);
     if (metric == PA_METRIC_COSINE)
-        pa_index_normalize(v, dim);
+        pa_normalize(v, dim);
     return pa_l2sq(q, v, dim);
 }
 
@@ -705,7 +705,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             break;
         if (x->metric == PA_METRIC_COSINE)
             for (uint64_t i = 0; i < bn; i++)
-                pa_index_normalize(qbuf + i * D, D);
+                pa_normalize(qbuf + i * D, D);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)P, (int)D, 1.0f,
                     qbuf, (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
         /* the queries' part of every table, q_m . codeword: one sgemm per sub-space for the

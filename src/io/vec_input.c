@@ -12,8 +12,9 @@
  *   directory:       a Lance dataset; the vector column is the one named, or the only
  *                    fixed_size_list<float|uint8> column; row ids are row addresses */
 #include "common/common.h"
+#include "common/vecmath.h"
+#include "io/io_internal.h"
 #include "io/npy.h"
-#include "lance/table_commit.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,6 +4,7 @@
 #define PA_IVFPQ_INTERNAL_H
 
 #include "common/common.h"
+#include "common/vecmath.h"
 
 /* A model's arrays plus what assignment needs precomputed: centroid norms, and per sub-space
  * the codebook transposed ([m][j][k], so a SIMD lane holds one codeword) and codeword norms. */
@@ -72,13 +73,14 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
                     uint64_t seed, bool inner_product, bool small_dim, float *centroids,
                     uint32_t *assign_out, pa_kmeans_result *res);
 
-/* splitmix64: the seeded generator used for sampling and initialisation. */
-static inline uint64_t pa_splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+/* Rows training samples at least (when the input has them): the PQ codebooks train on a
+ * sample of at most this many residuals. */
+#define PA_PQ_SAMPLE_ROWS 65536u
+
+/* Checks n training rows (as pa_ivfpq_train does) and trains on them in place: x is the
+ * caller's to hand over (normalised for cosine, shuffled and turned into residuals here), so
+ * no copy is made. */
+pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
+                               const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats);
 
 #endif

@@ -21,7 +21,6 @@
 #define MODEL_KEY_BITS "num_bits"
 #define MODEL_KEY_METRIC "metric"
 #define MODEL_KEY_CODEBOOK "codebook_buffer"
-#define PQ_SAMPLE_ROWS 65536u
 #define ENCODE_BLOCK 4096u
 
 struct pa_ivfpq_model {
@@ -29,24 +28,6 @@ struct pa_ivfpq_model {
     float *centroids, *codebook;
     pa_prepared prep;
 };
-
-pa_status pa_metric_parse(const char *name, pa_metric *out)
-{
-    if (!strcmp(name, "l2") || !strcmp(name, "euclidean"))
-        *out = PA_METRIC_L2;
-    else if (!strcmp(name, "cosine"))
-        *out = PA_METRIC_COSINE;
-    else if (!strcmp(name, "dot"))
-        *out = PA_METRIC_DOT;
-    else
-        return pa_fail(PA_ERR_INVALID, "metric \"%s\" is not l2, cosine or dot", name);
-    return PA_OK;
-}
-
-const char *pa_metric_name(pa_metric m)
-{
-    return m == PA_METRIC_COSINE ? "cosine" : m == PA_METRIC_DOT ? "dot" : "l2";
-}
 
 /* Checks the shape of a parameter set against a dimension. */
 static pa_status check_params(uint32_t dim, uint32_t P, uint32_t M, uint32_t bits, int metric)
@@ -125,22 +106,6 @@ void pa_prepared_free(pa_prepared *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Scales each row to unit length (rows of zeros stay zero). */
-static void normalize_rows(float *x, uint64_t n, uint32_t dim)
-{
-#pragma omp parallel for schedule(static)
-    for (uint64_t i = 0; i < n; i++) {
-        double s = 0;
-        for (uint32_t d = 0; d < dim; d++)
-            s += (double)x[i * dim + d] * x[i * dim + d];
-        if (s > 0) {
-            float inv = (float)(1.0 / sqrt(s));
-            for (uint32_t d = 0; d < dim; d++)
-                x[i * dim + d] *= inv;
-        }
-    }
-}
-
 /* Assigns and encodes rows in blocks: sgemm for the coarse step, the SIMD kernel per sub-space
  * for the codes (see the header). */
 pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
@@ -160,7 +125,7 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
         uint64_t bn = PA_MIN(block, n - b0);
         memcpy(buf, x + b0 * dim, sizeof(float) * bn * dim);
         if (cosine)
-            normalize_rows(buf, bn, dim);
+            pa_normalize_rows(buf, bn, dim);
         st = pa_assign_sgemm(buf, bn, dim, a->centroids, a->num_partitions, p->cnorm, dot,
                              part_ids + b0, NULL);
         if (st != PA_OK)
@@ -309,7 +274,7 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
     }
     const bool dot = prm->metric == PA_METRIC_DOT;
     if (prm->metric == PA_METRIC_COSINE)
-        normalize_rows(x, n, dim);
+        pa_normalize_rows(x, n, dim);
     double t0 = pa_now_seconds();
     pa_kmeans_result kr;
     st = pa_kmeans(x, n, dim, P, iters, prm->seed, dot, false, centroids, assign, &kr);
@@ -318,8 +283,8 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
     s->ivf_seconds = pa_now_seconds() - t0;
     if (st == PA_OK) {
         t0 = pa_now_seconds();
-        /* residuals (l2, cosine) of a seeded sample of at most PQ_SAMPLE_ROWS rows, in place */
-        uint64_t pn = PA_MIN(n, (uint64_t)PQ_SAMPLE_ROWS);
+        /* residuals (l2, cosine) of a seeded sample of at most PA_PQ_SAMPLE_ROWS rows, in place */
+        uint64_t pn = PA_MIN(n, (uint64_t)PA_PQ_SAMPLE_ROWS);
         uint64_t seed = prm->seed ^ 0x5151515151515151ull;
         for (uint64_t i = 0; i < pn; i++) { /* partial shuffle of rows into the front */
             uint64_t r = i + pa_splitmix(&seed) % (n - i);
@@ -367,81 +332,16 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     return st;
 }
 
-/* Collects k distinct ordinals below n (Floyd's algorithm with a sorted check), ascending. */
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **out)
-{
-    uint64_t *rows = pa_malloc(sizeof(uint64_t) * (k ? k : 1), "sample");
-    if (!rows)
-        return PA_ERR_NOMEM;
-    if (k == n) {
-        for (uint64_t i = 0; i < n; i++)
-            rows[i] = i;
-    } else {
-        /* draw with a simple open-addressing set to reject repeats */
-        uint64_t cap = 1;
-        while (cap < 2 * k)
-            cap <<= 1;
-        uint64_t *set = pa_malloc(sizeof(uint64_t) * cap, "sample set");
-        if (!set) {
-            free(rows);
-            return PA_ERR_NOMEM;
-        }
-        memset(set, 0xFF, sizeof(uint64_t) * cap);
-        uint64_t s = seed, got = 0;
-        while (got < k) {
-            uint64_t r = pa_splitmix(&s) % n;
-            uint64_t h = (r * 0x9E3779B97F4A7C15ull) & (cap - 1);
-            while (set[h] != UINT64_MAX && set[h] != r)
-                h = (h + 1) & (cap - 1);
-            if (set[h] == r)
-                continue;
-            set[h] = r;
-            rows[got++] = r;
-        }
-        free(set);
-        qsort(rows, k, sizeof *rows, cmp_u64);
-    }
-    *out = rows;
-    return PA_OK;
-}
-
-/* Samples an input and trains on the sample (see the header). */
-pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
+/* Checks training rows the caller hands over and trains on them in place (see
+ * ivfpq_internal.h). */
+pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
                                const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
 {
     *out = NULL;
-    const uint64_t n = pa_vec_input_num_rows(in);
-    const uint32_t dim = pa_vec_input_dim(in);
-    const uint64_t rate = prm->sample_rate ? prm->sample_rate : 256;
-    uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PQ_SAMPLE_ROWS);
-    want = PA_MIN(want, n);
-    uint64_t *rows = NULL;
-    pa_status st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
+    pa_status st = check_training(x, n, dim, prm);
     if (st != PA_OK)
         return st;
-    float *x = pa_malloc(sizeof(float) * want * dim + 1, "training sample");
-    if (!x) {
-        free(rows);
-        return PA_ERR_NOMEM;
-    }
-    size_t got = 0;
-    const uint64_t skipped_before = pa_vec_input_skipped(in);
-    st = pa_vec_input_read_sample(in, rows, (size_t)want, x, &got);
-    free(rows);
-    if (st == PA_OK)
-        st = check_training(x, got, dim, prm);
-    if (st == PA_OK) /* the sample is ours: trained on in place, not copied */
-        st = train_in_place(out, x, got, dim, prm, stats);
-    if (st == PA_OK && stats)
-        stats->sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before;
-    free(x);
-    return st;
+    return train_in_place(out, x, n, dim, prm, stats);
 }
 
 void pa_ivfpq_model_arrays(const pa_ivfpq_model *m, pa_backend_model *out) { *out = m->a; }
@@ -488,13 +388,8 @@ pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n, d
     if (st == PA_OK) {
 #pragma omp parallel for reduction(+ : total) schedule(static)
         for (uint64_t i = 0; i < n; i++) {
-            double norm = 1.0;
-            if (m->a.metric == PA_METRIC_COSINE) {
-                double s = 0;
-                for (uint32_t d = 0; d < dim; d++)
-                    s += (double)x[i * dim + d] * x[i * dim + d];
-                norm = s > 0 ? 1.0 / sqrt(s) : 1.0;
-            }
+            const double norm = m->a.metric == PA_METRIC_COSINE ? pa_inv_norm(x + i * dim, dim)
+                                                                : 1.0;
             double e = 0;
             for (uint32_t d = 0; d < dim; d++) {
                 double v = x[i * dim + d] * norm;

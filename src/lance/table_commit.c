@@ -69,11 +69,9 @@ typedef struct index_src {
     uint64_t rows;
 } index_src;
 
-pa_status pa_table_source_json(const pa_vec_input *in, char **out)
+pa_status pa_table_source_json(const pa_dataset *ds, const char *column, char **out)
 {
     *out = NULL;
-    const char *column;
-    const pa_dataset *ds = pa_vec_input_dataset(in, &column);
     if (!ds)
         return PA_OK;
     char real[PATH_MAX];

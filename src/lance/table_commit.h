@@ -10,12 +10,10 @@
  * keys are left as they are. */
 #define PA_SOURCE_META_KEY "partifact:source"
 
-/* The source record of an index built from in, a malloc'd JSON string; *out is NULL (and
- * PA_OK) when in is not a Lance dataset. */
-pa_status pa_table_source_json(const pa_vec_input *in, char **out);
+/* The source record of an index built from column of dataset ds, a malloc'd JSON string;
+ * *out is NULL (and PA_OK) when ds is NULL (the input is not a Lance dataset). */
+pa_status pa_table_source_json(const pa_dataset *ds, const char *column, char **out);
 
-/* vec_input.c: the dataset behind an input (NULL for files) and its resolved vector column. */
-const pa_dataset *pa_vec_input_dataset(const pa_vec_input *in, const char **column);
 /* dataset.c: the path and version of a dataset's newest manifest, and a whole small file. */
 pa_status pa_lance_latest_manifest(const char *dir, char *path, size_t path_len,
                                    uint64_t *version);

@@ -6,6 +6,7 @@
  * keeps them. Defaults follow common IVF_PQ practice: about sqrt(rows) partitions, and
  * sub-vectors of 8 dimensions (16 above 256 dimensions). */
 #include "common/common.h"
+#include "io/io_internal.h"
 #include "lance/table_commit.h"
 #include "partifact.h"
 
@@ -74,7 +75,9 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     pa_ivfpq_model *model = NULL;
     pa_backend *backend = NULL;
     char *source = NULL; /* the table the rows come from, recorded in the index */
-    if (pa_table_source_json(in, &source) != PA_OK) {
+    const char *column = NULL;
+    const pa_dataset *ds = pa_vec_input_dataset(in, &column);
+    if (pa_table_source_json(ds, column, &source) != PA_OK) {
         pa_workdir_remove(&work);
         return PA_ERR_NOMEM;
     }

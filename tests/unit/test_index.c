@@ -246,7 +246,7 @@ static void test_exact_adc(const char *index, pa_ivfpq_model *m, const uint32_t 
         float qv[DIM], r[DIM];
         memcpy(qv, queries + q * DIM, sizeof qv);
         if (met == PA_METRIC_COSINE) /* search normalises its copy of the queries */
-            pa_index_normalize(qv, DIM);
+            pa_normalize(qv, DIM);
         if (met == PA_METRIC_DOT)
             for (uint32_t s = 0; s < msub; s++)
                 for (int j = 0; j < 256; j++)
@@ -726,7 +726,7 @@ static void test_other_metrics(void)
         if (ms[i] == PA_METRIC_COSINE) {
             /* the ADC reference works on normalised queries */
             for (int q = 0; q < NQ; q++)
-                pa_index_normalize(queries + q * DIM, DIM);
+                pa_normalize(queries + q * DIM, DIM);
         }
         test_exact_adc(tpath(ip), m, pp, cc, MSUB, ms[i]);
         free(pp), free(cc);
