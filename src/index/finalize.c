@@ -139,66 +139,77 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     char mpath[4096];
     const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_FINALIZE_DEFAULT_BUDGET;
     uint64_t manifest_bytes = 0;
-    pa_status st = pa_artifact_open_budget(&a, artifact_dir, budget, &manifest_bytes);
     pa_artifact_info ai;
-    if (st == PA_OK) {
-        pa_artifact_get_info(a, &ai);
-        if (model_path)
-            snprintf(mpath, sizeof mpath, "%s", model_path);
-        else
-            st = resolve_model(artifact_dir, ai.model, mpath, sizeof mpath);
-    }
-    if (st == PA_OK)
-        st = pa_ivfpq_model_load(&model, mpath);
     pa_backend_model arr = {0};
-    if (st == PA_OK) {
-        pa_ivfpq_model_arrays(model, &arr);
-        st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
-                                  ai.code_bytes, ai.num_partitions, ai.num_bits, ai.metric);
-    }
-    uint64_t want = st == PA_OK ? pa_artifact_model_xxh64(a) : 0, have = 0;
-    if (st == PA_OK)
-        st = pa_file_xxh64(mpath, &have, NULL);
+    uint64_t want = 0, have = 0, scan_budget = 0;
+    pa_status st = pa_artifact_open_budget(&a, artifact_dir, budget, &manifest_bytes);
+    if (st != PA_OK)
+        goto done;
+    pa_artifact_get_info(a, &ai);
+    if (model_path)
+        snprintf(mpath, sizeof mpath, "%s", model_path);
+    else if ((st = resolve_model(artifact_dir, ai.model, mpath, sizeof mpath)) != PA_OK)
+        goto done;
+    if ((st = pa_ivfpq_model_load(&model, mpath)) != PA_OK)
+        goto done;
+    pa_ivfpq_model_arrays(model, &arr);
+    if ((st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
+                                   ai.code_bytes, ai.num_partitions, ai.num_bits, ai.metric)) !=
+        PA_OK)
+        goto done;
+    want = pa_artifact_model_xxh64(a);
+    if ((st = pa_file_xxh64(mpath, &have, NULL)) != PA_OK)
+        goto done;
     /* the codes mean something only with the model they were made with: a missing hash is a
      * failure, never a skipped check */
-    if (st == PA_OK && !ai.model)
+    if (!ai.model) {
         st = pa_fail(PA_ERR_INVALID, "artifact %s records no model hash, so model %s cannot be "
                      "checked against it; encode the artifact with its model recorded",
                      artifact_dir, mpath);
-    if (st == PA_OK && have != want)
+        goto done;
+    }
+    if (have != want) {
         st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %016" PRIx64 ") is not the model "
                      "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
                      artifact_dir, ai.model, want);
-    uint64_t scan_budget = 0;
-    if (st == PA_OK)
-        st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,
-                                    &scan_budget);
-    if (st == PA_OK)
-        st = pa_index_writer_create(&w, out_dir, &arr, have, o.replace != 0);
-    if (st == PA_OK)
-        st = pa_index_writer_set_source(w, o.source);
-    if (st == PA_OK) /* the read-ahead gets what the writer does not need */
-        st = pa_artifact_scan_create(&scan, a, scan_budget, o.num_threads ? o.num_threads : 2);
-    while (st == PA_OK) {
+        goto done;
+    }
+    if ((st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,
+                                     &scan_budget)) != PA_OK ||
+        (st = pa_index_writer_create(&w, out_dir, &arr, have, o.replace != 0)) != PA_OK ||
+        (st = pa_index_writer_set_source(w, o.source)) != PA_OK)
+        goto done;
+    /* the read-ahead gets what the writer does not need */
+    if ((st = pa_artifact_scan_create(&scan, a, scan_budget,
+                                      o.num_threads ? o.num_threads : 2)) != PA_OK)
+        goto done;
+    for (;;) {
         uint32_t p;
         const uint64_t *ids;
         const uint8_t *codes;
         uint64_t n;
-        int done = 0;
-        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n, &done)) != PA_OK || done)
+        int end = 0;
+        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n, &end)) != PA_OK)
+            goto done;
+        if (end)
             break;
         st = pa_index_writer_add_partition(w, p, ids, codes, n);
         if (o.progress)
             o.progress(o.progress_ctx, "finalize", (uint64_t)p + 1, arr.num_partitions);
+        if (st != PA_OK)
+            goto done;
     }
-    pa_artifact_scan_free(scan);
-    if (st == PA_OK)
-        st = pa_index_writer_finish(w);
-    if (st == PA_OK && stats) {
+    pa_artifact_scan_free(scan); /* its threads joined before the index is committed */
+    scan = NULL;
+    if ((st = pa_index_writer_finish(w)) != PA_OK)
+        goto done;
+    if (stats) {
         pa_index_writer_stats(w, stats);
         stats->bytes_read = pa_artifact_bytes_read(a);
         stats->seconds = pa_now_seconds() - t0;
     }
+done:
+    pa_artifact_scan_free(scan);
     if (st != PA_OK && w)
         pa_fail_prefix(st, "finalize %s", out_dir);
     pa_index_writer_free(w);

@@ -59,12 +59,14 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
         return pa_fail(PA_ERR_INVALID, "index %s: the model has dimension %u, %u sub-vectors "
                        "and %u partitions; expected sub-vectors dividing the dimension",
                        out_dir, model->dim, model->num_sub_vectors, model->num_partitions);
+    pa_index_writer *w = NULL;
     pa_status st = pa_output_refuse(out_dir, replace, PA_INDEX_FILE);
     if (st != PA_OK)
-        return st;
-    pa_index_writer *w = pa_calloc(1, sizeof *w, "index writer");
-    if (!w)
-        return PA_ERR_NOMEM;
+        goto done;
+    if (!(w = pa_calloc(1, sizeof *w, "index writer"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     w->m = *model;
     w->model_xxh64 = model_xxh64;
     const size_t P = model->num_partitions, D = model->dim;
@@ -80,20 +82,18 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     if (!cent || !code || !w->offsets || !w->lengths || !w->out_dir || !w->ids_hash ||
         !w->codes_hash || XXH64_reset(w->ids_hash, 0) != XXH_OK ||
         XXH64_reset(w->codes_hash, 0) != XXH_OK) {
-        pa_index_writer_free(w);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     memcpy(cent, model->centroids, sizeof(float) * P * D);
     memcpy(code, model->codebook, sizeof(float) * cb);
-    if ((st = pa_out_dir_open(&w->out, w->out_dir, replace, PA_INDEX_FILE)) != PA_OK) {
-        pa_index_writer_free(w);
-        return st;
-    }
+    if ((st = pa_out_dir_open(&w->out, w->out_dir, replace, PA_INDEX_FILE)) != PA_OK)
+        goto done;
     w->aux_path = pa_path_join(w->out.dir, "/", PA_INDEX_AUX_FILE);
     w->idx_path = pa_path_join(w->out.dir, "/", PA_INDEX_FILE);
     if (!w->aux_path || !w->idx_path) {
-        pa_index_writer_free(w);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     pa_field f[2] = {{PA_INDEX_COL_ROWID, PA_TYPE_UINT64, 1},
                      {PA_INDEX_COL_CODE, PA_TYPE_FSL_UINT8, model->num_sub_vectors}};
@@ -101,13 +101,12 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
      * the page size must not depend on the budget (every budget writes the same bytes) */
     pa_lance_write_options lo = {.page_bytes = PA_INDEX_PAGE_BYTES, .in_new_dir = 1,
                                  .bitpack = 1};
-    st = pa_lance_writer_create(&w->aux, w->aux_path, f, 2, &lo);
-    if (st != PA_OK) {
-        pa_index_writer_free(w);
-        return st;
-    }
-    *out = w;
-    return PA_OK;
+    if ((st = pa_lance_writer_create(&w->aux, w->aux_path, f, 2, &lo)) != PA_OK)
+        goto done;
+    *out = w, w = NULL;
+done:
+    pa_index_writer_free(w); /* an unfinished writer removes its work directory */
+    return st;
 }
 
 /* qsort_r comparison of two rows of a partition: row id, then code bytes (a total order, so

@@ -88,6 +88,12 @@ static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const
     return PA_OK;
 }
 
+/* Bytes of the precomputed table terms (P x M x 256 floats; l2 and cosine, when they fit). */
+static uint64_t pre_terms_bytes(const pa_index *x)
+{
+    return (uint64_t)x->P * x->M * 256 * sizeof(float);
+}
+
 /* Bytes of what an index holds whatever its budget: the centroids and their norms, the
  * codebook and its norms, the partition offsets and lengths, the cache's entries, and (with_pre)
  * the precomputed table terms. */
@@ -96,7 +102,7 @@ static uint64_t fixed_bytes(const pa_index *x, bool with_pre)
     const uint64_t P = x->P, D = x->dim, M = x->M;
     return P * D * sizeof(float) + P * sizeof(float) + 256 * D * sizeof(float) +
            M * 256 * sizeof(float) + P * (sizeof(uint64_t) + sizeof(uint32_t)) +
-           P * sizeof(struct cached_part) + (with_pre ? P * M * 256 * sizeof(float) : 0);
+           P * sizeof(struct cached_part) + (with_pre ? pre_terms_bytes(x) : 0);
 }
 
 static pa_status open_aux(pa_index *x, const char *path);
@@ -414,50 +420,51 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
         return pa_fail(PA_ERR_INVALID, "index %s: open options of %u bytes (expected %zu: "
                        "set struct_size to sizeof(pa_index_open_options))", dir,
                        opts->struct_size, sizeof *opts);
-    pa_index *x = pa_calloc(1, sizeof *x, "index");
-    if (!x)
-        return PA_ERR_NOMEM;
     char path[4096];
-    x->budget = opts ? opts->memory_bytes : 0;
-    x->dir = pa_strdup(dir, "index path");
-    pa_status st = x->dir ? PA_OK : PA_ERR_NOMEM;
-    if (st == PA_OK) {
-        snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_AUX_FILE);
-        st = open_aux(x, path);
-    }
-    if (st == PA_OK) {
-        snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_FILE);
-        st = open_idx(x, path);
-    }
-    if (st == PA_OK)
-        st = check_identity(x);
-    if (st == PA_OK && !(x->cnorm = pa_malloc(sizeof(float) * x->P, "centroid norms")))
+    pa_status st = PA_OK;
+    pa_index *x = pa_calloc(1, sizeof *x, "index");
+    if (!x) {
         st = PA_ERR_NOMEM;
-    if (st == PA_OK && x->budget) {
-        x->bytes += pa_lance_reader_bytes_read(x->reader); /* auxiliary.idx, rows pass included */
-        if (!(x->cache = pa_calloc(x->P, sizeof *x->cache, "partition cache")))
-            st = PA_ERR_NOMEM;
-        else if (pthread_mutex_init(&x->lock, NULL) == 0 && pthread_cond_init(&x->freed, NULL) == 0)
-            x->sync_init = true;
-        else
-            st = pa_fail(PA_ERR_NOMEM, "cannot create the partition cache's lock");
+        goto done;
     }
-    if (st != PA_OK) {
-        pa_fail_prefix(st, "index %s", dir);
-        pa_index_free(x);
-        return st;
+    x->budget = opts ? opts->memory_bytes : 0;
+    if (!(x->dir = pa_strdup(dir, "index path"))) {
+        st = PA_ERR_NOMEM;
+        goto fail;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_AUX_FILE);
+    if ((st = open_aux(x, path)) != PA_OK)
+        goto fail;
+    snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_FILE);
+    if ((st = open_idx(x, path)) != PA_OK || (st = check_identity(x)) != PA_OK)
+        goto fail;
+    if (!(x->cnorm = pa_malloc(sizeof(float) * x->P, "centroid norms"))) {
+        st = PA_ERR_NOMEM;
+        goto fail;
+    }
+    if (x->budget) {
+        x->bytes += pa_lance_reader_bytes_read(x->reader); /* auxiliary.idx, rows pass included */
+        if (!(x->cache = pa_calloc(x->P, sizeof *x->cache, "partition cache"))) {
+            st = PA_ERR_NOMEM;
+            goto fail;
+        }
+        if (pthread_mutex_init(&x->lock, NULL) != 0 || pthread_cond_init(&x->freed, NULL) != 0) {
+            st = pa_fail(PA_ERR_NOMEM, "cannot create the partition cache's lock");
+            goto fail;
+        }
+        x->sync_init = true;
     }
     for (uint32_t p = 0; p < x->P; p++)
         x->cnorm[p] = pa_dotf(x->centroids + (size_t)p * x->dim, x->centroids + (size_t)p * x->dim,
                               x->dim);
     if (!(x->ynorm = pa_malloc(sizeof(float) * x->M * 256, "codeword norms"))) {
-        pa_index_free(x);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     for (uint32_t i = 0; i < x->M * 256; i++)
         x->ynorm[i] = pa_dotf(x->codebook + (size_t)i * x->ds, x->codebook + (size_t)i * x->ds,
                               x->ds);
-    uint64_t pre_bytes = (uint64_t)x->P * x->M * 256 * sizeof(float);
+    const uint64_t pre_bytes = pre_terms_bytes(x);
     /* with a budget, only where the largest partition still fits beside them */
     const bool pre_fits = !x->budget || pre_bytes + part_bytes(x, x->max_part) <= x->cache_cap;
     if (x->metric != PA_METRIC_DOT && pre_bytes <= pa_index_precomp_max_bytes && pre_fits &&
@@ -468,8 +475,13 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
         for (uint32_t p = 0; p < x->P; p++)
             partition_terms(x, p, x->pre + (size_t)p * x->M * 256);
     }
-    *out = x;
-    return PA_OK;
+    *out = x, x = NULL;
+    goto done;
+fail: /* the failures of reading the files name the index */
+    pa_fail_prefix(st, "index %s", dir);
+done:
+    pa_index_free(x);
+    return st;
 }
 
 /* Releases everything pa_index_open read. */

@@ -76,8 +76,8 @@ pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a)
     p->cbt = pa_malloc(sizeof(float) * M * K * ds, "codebook");
     p->cbnorm = pa_malloc(sizeof(float) * M * K, "codeword norms");
     if (!p->cnorm || !p->cbt || !p->cbnorm) {
-        pa_prepared_free(p);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     for (uint32_t c = 0; c < a->num_partitions; c++) {
         float s = 0;
@@ -95,7 +95,10 @@ pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a)
             }
             p->cbnorm[(size_t)m * K + k] = s;
         }
-    return PA_OK;
+done:
+    if (st != PA_OK)
+        pa_prepared_free(p);
+    return st;
 }
 
 void pa_prepared_free(pa_prepared *p)
@@ -167,24 +170,25 @@ pa_status pa_ivfpq_assign_encode(const pa_ivfpq_model *m, const float *x, uint64
 static pa_status make_model(pa_ivfpq_model **out, uint32_t dim, uint32_t P, uint32_t M,
                             uint32_t bits, int metric, float *centroids, float *codebook)
 {
+    pa_status st = PA_OK;
     pa_ivfpq_model *m = pa_calloc(1, sizeof *m, "model");
     if (!m) {
         free(centroids);
         free(codebook);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
-    m->centroids = centroids;
+    m->centroids = centroids; /* owned by the model from here */
     m->codebook = codebook;
     m->a = (pa_backend_model){.dim = dim, .num_partitions = P, .num_sub_vectors = M,
                               .num_bits = bits, .metric = metric, .centroids = centroids,
                               .codebook = codebook};
-    pa_status st = pa_prepare(&m->prep, &m->a);
-    if (st != PA_OK) {
-        pa_ivfpq_model_free(m);
-        return st;
-    }
-    *out = m;
-    return PA_OK;
+    if ((st = pa_prepare(&m->prep, &m->a)) != PA_OK)
+        goto done;
+    *out = m, m = NULL;
+done:
+    pa_ivfpq_model_free(m);
+    return st;
 }
 
 /* Trains the codebook of each sub-space on (a sample of) the residuals. The sub-spaces are
@@ -426,26 +430,25 @@ pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *path, int 
                           pa_metric_name((pa_metric)a->metric), MODEL_KEY_CODEBOOK, 1);
     char *meta = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(j);
-    if (!meta)
-        return pa_fail(PA_ERR_NOMEM, "%s: out of memory describing the model", path);
+    pa_lance_writer *w = NULL;
+    pa_status st = PA_OK;
+    if (!meta) {
+        st = pa_fail(PA_ERR_NOMEM, "%s: out of memory describing the model", path);
+        goto done;
+    }
     pa_field f = {"centroid", PA_TYPE_FSL_FLOAT32, a->dim};
-    pa_lance_writer *w;
     const pa_lance_write_options lo = {.replace = replace};
-    pa_status st = pa_lance_writer_create(&w, path, &f, 1, &lo);
     uint32_t gi = 0;
     size_t cb_bytes = sizeof(float) * a->num_sub_vectors * m->prep.K * m->prep.ds;
-    if (st == PA_OK)
-        st = pa_lance_writer_add_global_buffer(w, a->codebook, cb_bytes, &gi);
-    if (st == PA_OK) {
-        const void *cols[] = {a->centroids};
-        st = pa_lance_writer_append(w, cols, a->num_partitions);
-    }
-    if (st == PA_OK)
-        st = pa_lance_writer_set_metadata(w, MODEL_KEY, meta, strlen(meta));
-    if (st == PA_OK)
-        st = pa_lance_writer_close(w);
-    if (w)
-        pa_lance_writer_free(w);
+    const void *cols[] = {a->centroids};
+    if ((st = pa_lance_writer_create(&w, path, &f, 1, &lo)) != PA_OK ||
+        (st = pa_lance_writer_add_global_buffer(w, a->codebook, cb_bytes, &gi)) != PA_OK ||
+        (st = pa_lance_writer_append(w, cols, a->num_partitions)) != PA_OK ||
+        (st = pa_lance_writer_set_metadata(w, MODEL_KEY, meta, strlen(meta))) != PA_OK)
+        goto done;
+    st = pa_lance_writer_close(w);
+done:
+    pa_lance_writer_free(w);
     free(meta);
     return st;
 }
