@@ -65,30 +65,44 @@ static pa_status set_meta_u32(pa_lance_writer *lw, const char *key, uint32_t v)
     return set_meta(lw, key, num);
 }
 
+/* A float32 tensor of shape[0] x shape[1] values at data (not copied). */
+static void float_tensor(Pa__Lancepb__Tensor *t, uint32_t *shape, const float *data)
+{
+    *t = (Pa__Lancepb__Tensor)PA__LANCEPB__TENSOR__INIT;
+    t->data_type = PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32;
+    t->n_shape = 2, t->shape = shape;
+    t->data.len = sizeof(float) * (size_t)shape[0] * shape[1];
+    t->data.data = (uint8_t *)data;
+}
+
+/* Packs a protobuf message and adds it as a global buffer of lw; its number in *gb. */
+static pa_status add_message(pa_lance_writer *lw, const ProtobufCMessage *msg, const char *what,
+                             uint32_t *gb)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = pa_malloc(len ? len : 1, what);
+    if (!buf)
+        return PA_ERR_NOMEM;
+    protobuf_c_message_pack(msg, buf);
+    pa_status st = pa_lance_writer_add_global_buffer(lw, buf, len, gb);
+    free(buf);
+    return st;
+}
+
 pa_status pa_index_write_ivf(pa_lance_writer *lw, uint32_t P, const uint64_t *offsets,
                              const uint32_t *lengths, const float *centroids, uint32_t dim,
                              uint32_t *gb)
 {
     uint32_t shape[2] = {P, dim};
-    Pa__Lancepb__Tensor t = PA__LANCEPB__TENSOR__INIT;
+    Pa__Lancepb__Tensor t;
     Pa__Lancepb__Ivf ivf = PA__LANCEPB__IVF__INIT;
     ivf.n_offsets = P, ivf.offsets = (uint64_t *)offsets;
     ivf.n_lengths = P, ivf.lengths = (uint32_t *)lengths;
     if (centroids) {
-        t.data_type = PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32;
-        t.n_shape = 2, t.shape = shape;
-        t.data.len = sizeof(float) * (size_t)P * dim;
-        t.data.data = (uint8_t *)centroids;
+        float_tensor(&t, shape, centroids);
         ivf.centroids_tensor = &t;
     }
-    size_t len = pa__lancepb__ivf__get_packed_size(&ivf);
-    uint8_t *buf = pa_malloc(len ? len : 1, "IVF protobuf");
-    if (!buf)
-        return PA_ERR_NOMEM;
-    pa__lancepb__ivf__pack(&ivf, buf);
-    pa_status st = pa_lance_writer_add_global_buffer(lw, buf, len, gb);
-    free(buf);
-    return st;
+    return add_message(lw, &ivf.base, "IVF protobuf", gb);
 }
 
 pa_status pa_index_write_aux_meta(pa_lance_writer *lw, const pa_index_identity *id,
@@ -97,7 +111,6 @@ pa_status pa_index_write_aux_meta(pa_lance_writer *lw, const pa_index_identity *
 {
     const uint32_t D = id->dim;
     uint32_t gb_ivf = 0, gb_cb = 0;
-    uint8_t *buf = NULL;
     json_t *storage = NULL;
     pa_status st = pa_index_write_ivf(lw, id->num_partitions, offsets, lengths, NULL, 0, &gb_ivf);
     if (st != PA_OK)
@@ -105,18 +118,9 @@ pa_status pa_index_write_aux_meta(pa_lance_writer *lw, const pa_index_identity *
     /* the codebook: LanceDB's tensor says [2^bits, dim] but holds the sub-space codebooks one
      * after the other ([M][2^bits][dim/M]), which is exactly our layout */
     uint32_t shape[2] = {256, D};
-    Pa__Lancepb__Tensor t = PA__LANCEPB__TENSOR__INIT;
-    t.data_type = PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32;
-    t.n_shape = 2, t.shape = shape;
-    t.data.len = sizeof(float) * (size_t)256 * D;
-    t.data.data = (uint8_t *)codebook;
-    size_t len = pa__lancepb__tensor__get_packed_size(&t);
-    if (!(buf = pa_malloc(len, "codebook tensor"))) {
-        st = PA_ERR_NOMEM;
-        goto done;
-    }
-    pa__lancepb__tensor__pack(&t, buf);
-    if ((st = pa_lance_writer_add_global_buffer(lw, buf, len, &gb_cb)) != PA_OK)
+    Pa__Lancepb__Tensor t;
+    float_tensor(&t, shape, codebook);
+    if ((st = add_message(lw, &t.base, "codebook tensor", &gb_cb)) != PA_OK)
         goto done;
     /* storage_metadata: a JSON list holding the PQ description as a JSON string */
     char *pq = dump_compact(json_pack("{s:I, s:I, s:I, s:I, s:[], s:b}", PA_INDEX_PQ_KEY_CODEBOOK,
@@ -136,7 +140,6 @@ pa_status pa_index_write_aux_meta(pa_lance_writer *lw, const pa_index_identity *
         st = set_meta(lw, PA_INDEX_META_KEY, identity);
 done:
     json_decref(storage);
-    free(buf);
     return st;
 }
 
