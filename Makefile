@@ -16,7 +16,7 @@ APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-o
 NODE_DIR   := tests/interop
 BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 
-.PHONY: all deps deps-apt deps-node build demo check check-asan fuzz check-fuzz install bench bench-deps clean
+.PHONY: all deps deps-apt deps-node build demo check check-asan fuzz check-fuzz install bench bench-deps clean format format-check
 
 all: build
 
@@ -44,8 +44,13 @@ deps-node:
 	  echo "installing npm packages in $(NODE_DIR)/lancedb-0.39"; \
 	  cd $(NODE_DIR)/lancedb-0.39 && npm install --no-save --no-audit --no-fund --loglevel=error; fi
 
+# Warnings are errors in the check targets (and so in CI) and with `make WERROR=ON ...`; a
+# plain build or install does not stop on a newer compiler's new warnings.
+WERROR ?= OFF
+check check-asan fuzz check-fuzz: WERROR = ON
+
 build: deps-apt
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPA_WERROR=$(WERROR) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
@@ -56,7 +61,7 @@ check: deps build
 
 # The same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 check-asan: deps-apt
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPA_SANITIZE=ON >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPA_SANITIZE=ON -DPA_WERROR=$(WERROR) >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -L unit
 
@@ -64,7 +69,7 @@ check-asan: deps-apt
 # itself comes from libclang-rt-14-dev, OpenMP for clang from libomp-14-dev.
 fuzz: deps-apt
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DPA_FUZZ=ON -DPA_BUILD_TESTS=OFF \
-	  -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	  -DCMAKE_BUILD_TYPE=Debug -DPA_WERROR=$(WERROR) >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 # A short run of every fuzz target (FUZZ_SECONDS each, one after the other); fails on any crash,
@@ -96,6 +101,16 @@ bench: bench-deps build
 
 install: build
 	cmake --install $(BUILD)
+
+# clang-format (.clang-format) over every tracked C source and header, less generated code
+# (protoc-c's *.pb-c.[ch], which are written into the build directory). format-check changes
+# nothing and fails on any file clang-format would change; format rewrites them.
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' | grep -Ev '\.pb-c\.[ch]$$')
+format-check:
+	clang-format --dry-run -Werror $(FORMAT_FILES)
+
+format:
+	clang-format -i $(FORMAT_FILES)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pa_artifact *a;
     if (pa_artifact_open(&a, art_dir) != PA_OK)
         return 0;
-    pa_artifact_info info;
+    pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
     pa_artifact_get_info(a, &info);
     for (uint32_t f = 0; f < info.num_files; f++) {
         const char *path;
@@ -46,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(ids), free(codes);
     }
     (void)pa_artifact_bytes_read(a);
-    pa_artifact_verify_report rep;
+    pa_artifact_verify_report rep = PA_ARTIFACT_VERIFY_REPORT_INIT;
     (void)pa_artifact_verify(a, &rep);
     pa_artifact_scan *s;
     if (pa_artifact_scan_create(&s, a, 1u << 20, 1) == PA_OK) {
@@ -55,8 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const uint64_t *ids;
             const uint8_t *codes;
             uint64_t n;
-            int done = 0;
-            if (pa_artifact_scan_next(s, &part, &ids, &codes, &n, &done) != PA_OK || done)
+            if (pa_artifact_scan_next(s, &part, &ids, &codes, &n) != PA_OK)
                 break;
         }
         pa_artifact_scan_free(s);

@@ -118,7 +118,7 @@ static inline int fz_dataset_init(void)
  * .fvecs/.bvecs/.ivecs targets. */
 static inline void fz_consume_vectors(const char *path, int skip)
 {
-    pa_vec_input_options o = {.skip_invalid = skip};
+    pa_vec_input_options o = {.struct_size = sizeof o, .skip_invalid = skip};
     pa_vec_input *in;
     if (pa_vec_input_open(&in, path, &o) != PA_OK)
         return;

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pa_index *x;
     if (pa_index_open(&x, idx_dir) != PA_OK)
         return 0;
-    pa_index_info info;
+    pa_index_info info = PA_INDEX_INFO_INIT;
     pa_index_get_info(x, &info);
     if (info.dimension && info.dimension <= 4096 && info.num_rows) {
         enum { NQ = 2 };
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (q) {
             for (size_t i = 0; i < (size_t)NQ * info.dimension; i++)
                 q[i] = (float)(i % 5) - 2.0f;
-            pa_index_search_options o = {.k = k, .nprobes = info.num_partitions};
+            pa_index_search_options o = {.struct_size = sizeof o, .k = k, .nprobes = info.num_partitions};
             (void)pa_index_search(x, q, NQ, info.dimension, &o, ids, dists, NULL);
         }
         free(q);

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_write(path, data + 1, size - 1);
     }
     for (int skip = 0; skip < 2; skip++) {
-        pa_vec_input_options o = {.skip_invalid = skip};
+        pa_vec_input_options o = {.struct_size = sizeof o, .skip_invalid = skip};
         float *q = NULL;
         uint64_t n = 0;
         uint32_t dim = 0;

@@ -8,7 +8,12 @@
  *   - every call that can fail returns a pa_status; on failure, pa_last_error() gives a
  *     one-line message for the calling thread naming the file, row or byte offset involved
  *     and what was expected;
- *   - the library never prints, never exits and never aborts on bad input.
+ *   - the library never prints, never exits and never aborts on bad input;
+ *   - threads: the last error is per thread. Any handle may be used from any thread, and
+ *     different handles (even of the same file) from different threads at once. What may run
+ *     concurrently on ONE handle is stated where its type is declared; where nothing more is
+ *     said, one call at a time. A handle is freed only once no other call on it runs, and a
+ *     handle made from another (a scan of a dataset or artifact) is freed before it.
  */
 #ifndef PARTIFACT_H
 #define PARTIFACT_H
@@ -21,9 +26,9 @@ extern "C" {
 #endif
 
 #define PA_VERSION_MAJOR 0
-#define PA_VERSION_MINOR 1
+#define PA_VERSION_MINOR 2
 #define PA_VERSION_PATCH 0
-#define PA_VERSION_STRING "0.1.0"
+#define PA_VERSION_STRING "0.2.0"
 
 #if defined(__GNUC__)
 #define PA_API __attribute__((visibility("default")))
@@ -32,7 +37,7 @@ extern "C" {
 #endif
 
 /* ------------------------------------------------------------------------------------------ */
-/* Status and errors                                                                          */
+/* Status, errors and version                                                                 */
 /* ------------------------------------------------------------------------------------------ */
 
 typedef enum pa_status {
@@ -46,7 +51,9 @@ typedef enum pa_status {
     PA_ERR_STATE = 7,       /* the call is not valid in the object's current state            */
     PA_ERR_INCOMPLETE = 8,  /* an artifact or dataset that was never committed                */
     PA_ERR_BUDGET = 9,      /* the work needs more memory than the budget allows              */
-    PA_ERR_EXISTS = 10      /* the output exists and replacing it was not asked for           */
+    PA_ERR_EXISTS = 10,     /* the output exists and replacing it was not asked for           */
+    PA_END = 11             /* not an error: an iterator (every *_next call) has nothing more */
+                            /* to return; its counts are 0 and pa_last_error is not set      */
 } pa_status;
 
 /* The message describing the last failure on the calling thread ("" if none). The pointer is
@@ -56,11 +63,58 @@ PA_API const char *pa_last_error(void);
 /* A short stable name for a status ("ok", "invalid", "io", "format", ...). */
 PA_API const char *pa_status_name(pa_status status);
 
-/* The library's version string, e.g. "0.1.0". */
+/* The library's version string, e.g. "0.2.0". */
 PA_API const char *pa_version(void);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Column types                                                                               */
+/* Versioned structs, defaults and limits                                                     */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * Every options and stats struct starts with size_t struct_size: sizeof the struct as the
+ * caller was compiled. New fields are only ever appended, so a program built against an older
+ * header keeps working with a newer library:
+ *   - options: set them up with PA_X_OPTIONS_INIT (the defaults below) or
+ *     pa_x_options_init(&o, sizeof o), then change the fields wanted. The library reads the
+ *     first struct_size bytes and gives every field beyond them its default; fields past the
+ *     library's own struct (a caller built against a newer header) must be zero, or the call
+ *     is PA_ERR_UNSUPPORTED. NULL options mean all defaults. A struct_size below
+ *     PA_STRUCT_SIZE_MIN (0: never set) is PA_ERR_INVALID naming the struct.
+ *   - stats and info: set struct_size (PA_X_STATS_INIT); the library writes only the first
+ *     struct_size bytes and leaves struct_size itself as set. NULL stats are not written.
+ * A field documented "0: <default>" still takes that default when it is 0. A field added in a
+ * later version starts at or after the previous version's sizeof (never in its trailing
+ * padding, which an older caller's struct_size covers without setting), and its zero value is
+ * its default.
+ */
+#define PA_STRUCT_SIZE_MIN sizeof(size_t)
+
+/* Defaults (what a 0 field or the INIT macros give) and limits, used by the library, the CLI's
+ * help text and the documentation. */
+#define PA_DEFAULT_MEMORY_BYTES ((uint64_t)256 << 20) /* encode, artifact writer, finalize     */
+#define PA_DEFAULT_BATCH_ROWS 65536u              /* encode batch and dataset scan batch      */
+#define PA_DEFAULT_PAGE_BYTES ((size_t)8 << 20)   /* Lance writer column page                 */
+#define PA_DEFAULT_ROWS_PER_FRAGMENT ((uint64_t)1 << 20) /* Lance dataset writer              */
+#define PA_DEFAULT_MAX_BUCKETS 64u       /* artifact buckets: min(num_partitions, this)       */
+#define PA_DEFAULT_NUM_BITS 8u           /* bits per PQ sub-vector code                       */
+#define PA_DEFAULT_MAX_ITERS 10u         /* coarse (IVF) k-means iterations                   */
+#define PA_DEFAULT_PQ_MAX_ITERS 25u      /* PQ k-means iterations per sub-space               */
+#define PA_DEFAULT_SAMPLE_RATE 256u      /* training rows per partition                       */
+#define PA_DEFAULT_SEED 42u              /* the training seed the INIT macros and CLI use      */
+#define PA_DEFAULT_FINALIZE_THREADS 2u   /* finalize's artifact read-ahead threads            */
+#define PA_DEFAULT_K 10u                 /* neighbours per query                              */
+#define PA_DEFAULT_NPROBES 1u            /* partitions scanned per query (0 in the options)   */
+#define PA_DEFAULT_BACKEND "cpu"         /* the built-in encoding backend                     */
+#define PA_MAX_DEFAULT_PARTITIONS 1000000u /* pa_build_default_partitions at most            */
+#define PA_PQ_SAMPLE_ROWS 65536u         /* PQ training sample: at least this many rows       */
+#define PA_MAX_DIM (1u << 20)            /* list size of a fixed_size_list column             */
+#define PA_MAX_ARTIFACT_PARTITIONS (1u << 30) /* partitions of an artifact                    */
+#define PA_MAX_BUCKETS (1u << 20)        /* artifact bucket files                             */
+#define PA_MAX_CODE_BYTES (1u << 16)     /* bytes per PQ code in an artifact                  */
+#define PA_MAX_BATCH_ROWS (1u << 24)     /* rows of one encode batch                          */
+#define PA_MAX_SEARCH_CANDIDATES (1u << 24) /* k * refine_factor of one search              */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Column types and metrics                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
 /* The column types partifact reads and writes. All are non-nullable. */
@@ -89,16 +143,40 @@ PA_API size_t pa_type_row_bytes(pa_type type, uint32_t dim);
 /* The Lance/Arrow logical type name, e.g. "fixed_size_list:float:128", written into buf. */
 PA_API pa_status pa_type_name(pa_type type, uint32_t dim, char *buf, size_t buf_len);
 
+/* The distance an index ranks by: the one representation of a metric in this API (files and
+ * messages use pa_metric_name's strings). */
+typedef enum pa_metric {
+    PA_METRIC_L2 = 0,     /* squared Euclidean distance              */
+    PA_METRIC_COSINE = 1, /* vectors normalised, then L2             */
+    PA_METRIC_DOT = 2     /* inner product (larger is nearer)        */
+} pa_metric;
+
+/* Parses "l2", "cosine" or "dot". */
+PA_API pa_status pa_metric_parse(const char *name, pa_metric *out);
+/* "l2", "cosine" or "dot"; "unknown" for a value that is none of them. */
+PA_API const char *pa_metric_name(pa_metric m);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Progress                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Progress of long work, for callers that show it: stage names what is being done ("train",
+ * "encode", "finalize"), done and total count its units (rows or partitions; total 0 when
+ * unknown). The library itself never prints. */
+typedef void (*pa_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Lance files (file format 2.1): streaming writer                                            */
 /* ------------------------------------------------------------------------------------------ */
 
+/* A Lance file writer: one call at a time. */
 typedef struct pa_lance_writer pa_lance_writer;
 
 typedef struct pa_lance_write_options {
+    size_t struct_size; /* sizeof(pa_lance_write_options) */
     /* Target size of one column page in bytes; a page is flushed when its column's buffer
-     * reaches this size. 0 means the default, 8 MiB. Memory held by a writer is about
-     * num_columns * page_bytes. */
+     * reaches this size. 0 means the default, PA_DEFAULT_PAGE_BYTES (8 MiB). Memory held by
+     * a writer is about num_columns * page_bytes. */
     size_t page_bytes;
     /* Structural layout of every page: PA_LAYOUT_AUTO (mini-block for values under 256 bytes,
      * full-zip above, as Lance chooses), or forced. Full-zip pages of fixed-width values can be
@@ -118,6 +196,10 @@ typedef struct pa_lance_write_options {
 } pa_lance_write_options;
 
 enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
+
+#define PA_LANCE_WRITE_OPTIONS_INIT \
+    { sizeof(pa_lance_write_options), PA_DEFAULT_PAGE_BYTES, PA_LAYOUT_AUTO, 0, 0, 0 }
+PA_API pa_status pa_lance_write_options_init(pa_lance_write_options *o, size_t struct_size);
 
 /* Creates path (see the options: under a temporary name, renamed into place by close; an
  * existing path is refused unless replace) and prepares to stream rows with the given schema. Field names
@@ -159,6 +241,8 @@ PA_API void pa_lance_writer_free(pa_lance_writer *w);
 /* Lance files: reader                                                                        */
 /* ------------------------------------------------------------------------------------------ */
 
+/* A Lance file reader. Open reads everything it keeps; after it nothing in the reader changes
+ * (the byte counter is atomic), so every call but free may run concurrently on one reader. */
 typedef struct pa_lance_reader pa_lance_reader;
 
 /* Opens a Lance file (file format 2.0, 2.1 or 2.2) and reads its footer, column metadata and
@@ -242,6 +326,8 @@ PA_API void pa_lance_reader_free(pa_lance_reader *r);
 /* Lance datasets (a directory LanceDB opens as a table)                                      */
 /* ------------------------------------------------------------------------------------------ */
 
+/* An open dataset version. After open it is only read: every call but free may run
+ * concurrently on one dataset, pa_dataset_scan_create included. */
 typedef struct pa_dataset pa_dataset;
 
 /* Opens the latest version of the dataset in directory path (reads its manifest). Every
@@ -279,18 +365,19 @@ PA_API pa_status pa_dataset_fragment_file(const pa_dataset *ds, size_t i, const 
 
 PA_API void pa_dataset_free(pa_dataset *ds);
 
-/* A streaming scan of one column in fragment order, in batches of at most batch_rows rows. */
+/* A streaming scan of one column in fragment order, in batches of at most batch_rows rows. One
+ * call at a time on a scan; several scans of one dataset may run on different threads. */
 typedef struct pa_dataset_scan pa_dataset_scan;
 
 PA_API pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds,
                                         const char *column, size_t batch_rows);
-/* Bytes a scan of a column of this type holds for batches of batch_rows rows (0: the default,
- * 65,536): its values and row addresses, what a memory budget must reserve for it. */
+/* Bytes a scan of a column of this type holds for batches of batch_rows rows (0:
+ * PA_DEFAULT_BATCH_ROWS): its values and row addresses, what a memory budget must reserve. */
 PA_API uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows);
 
 /* The next batch: *values points at *num_rows rows of the column (row-major), *row_addrs at
- * their row addresses (fragment_id << 32 | offset in fragment); deleted rows are left out. Both stay valid until the next
- * call. *num_rows is 0 at the end. */
+ * their row addresses (fragment_id << 32 | offset in fragment); deleted rows are left out.
+ * Both stay valid until the next call. PA_END (and *num_rows 0) once every row was returned. */
 PA_API pa_status pa_dataset_scan_next(pa_dataset_scan *scan, const void **values,
                                       const uint64_t **row_addrs, size_t *num_rows);
 
@@ -299,13 +386,18 @@ PA_API uint64_t pa_dataset_scan_nulls(const pa_dataset_scan *scan);
 PA_API void pa_dataset_scan_free(pa_dataset_scan *scan);
 
 /* Writes a new dataset (version 1) at path, which must not exist: in a new directory beside it,
- * renamed into place by the commit. */
+ * renamed into place by the commit. One call at a time on a writer. */
 typedef struct pa_dataset_writer pa_dataset_writer;
 
 typedef struct pa_dataset_write_options {
-    uint64_t max_rows_per_fragment; /* 0 means 1,048,576 rows per fragment (one data file) */
-    size_t page_bytes;              /* passed to each data file's writer; 0 means default */
+    size_t struct_size;             /* sizeof(pa_dataset_write_options)                      */
+    uint64_t max_rows_per_fragment; /* 0: PA_DEFAULT_ROWS_PER_FRAGMENT (one data file each)  */
+    size_t page_bytes;              /* each data file's page size; 0: PA_DEFAULT_PAGE_BYTES  */
 } pa_dataset_write_options;
+
+#define PA_DATASET_WRITE_OPTIONS_INIT \
+    { sizeof(pa_dataset_write_options), PA_DEFAULT_ROWS_PER_FRAGMENT, PA_DEFAULT_PAGE_BYTES }
+PA_API pa_status pa_dataset_write_options_init(pa_dataset_write_options *o, size_t struct_size);
 
 PA_API pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
                                           const pa_field *fields, size_t num_fields,
@@ -327,158 +419,74 @@ PA_API void pa_dataset_writer_free(pa_dataset_writer *w);
 PA_API pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size_t n);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Partition artifact (src/artifact): the hand-off between a backend and the finalizer          */
+/* Vector inputs: .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32           */
 /* ------------------------------------------------------------------------------------------ */
-/*
- * artifact/manifest.json               parameters, files, and per partition its file and ranges
- * artifact/partitions/bucket-NNNNN.lance   rows (row_id u64, part_id u32, pq_code fsl<u8, M>)
- *
- * A row of partition p lives in bucket p % num_buckets. The writer buffers rows per bucket
- * within a memory budget; a full buffer is counting-sorted by part_id and appended to its bucket
- * file as new pages, and the (offset, num_rows) range each partition got is recorded. finish
- * writes the footers and then the manifest, which is the commit point (written to a temporary
- * name, fsynced, renamed, directory fsynced): a directory without manifest.json is an
- * incomplete artifact and every reader refuses it.
- */
 
-#define PA_ARTIFACT_FORMAT "partifact.artifact"
-/* Version 2 added a checksum per range (XXH3-64 over its row ids, part ids and codes) and the
- * artifact id every bucket file carries; version 1 artifacts are refused (re-encode them). */
-#define PA_ARTIFACT_FORMAT_VERSION 2
+/* A vector input: one thread at a time (every call reads or moves its stream); different
+ * inputs may be used from different threads, even of the same file. */
+typedef struct pa_vec_input pa_vec_input;
 
-typedef struct pa_artifact_params {
-    uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1                           */
-    uint32_t num_buckets;    /* bucket files; 0: min(num_partitions, 64)                     */
-    uint32_t code_bytes;     /* bytes per PQ code (num_sub_vectors for 8-bit codes)          */
-    uint32_t num_bits;       /* bits per sub-vector code (8 or 4); recorded; 0 means 8       */
-    uint32_t dimension;      /* vector dimension; recorded                                   */
-    const char *metric;      /* "l2", "cosine" or "dot"; recorded; NULL means "l2"           */
-    const char *model;       /* model file the codes were made with (recorded with its       */
-                             /* XXH64), or NULL                                              */
-    uint64_t memory_bytes;   /* budget for the writer's buffers and tables; 0: 256 MiB;      */
-                             /* at least pa_artifact_writer_estimate's; filled by the buffers */
-    uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
-                             /* of ranges they will make (one per partition per flush) is    */
-                             /* then reserved from the budget, or refused up front           */
-    uint64_t max_buffer_rows; /* 0: buffers as large as the budget allows; else at most this */
-                              /* many rows per bucket buffer (tests: many small ranges)      */
-    int replace;             /* non-zero: an existing artifact at dir is replaced atomically */
-                             /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
-} pa_artifact_params;
+typedef struct pa_vec_input_options {
+    size_t struct_size;   /* sizeof(pa_vec_input_options)                                   */
+    const char *column;   /* Lance datasets: the vector column (NULL: the only FSL column)   */
+    int skip_invalid;     /* non-zero: rows with NaN/Inf are skipped and counted, not errors */
+    uint64_t version;     /* Lance datasets: the version to read (0: the latest)             */
+} pa_vec_input_options;
 
-typedef struct pa_artifact_writer pa_artifact_writer;
+#define PA_VEC_INPUT_OPTIONS_INIT { sizeof(pa_vec_input_options), NULL, 0, 0 }
+PA_API pa_status pa_vec_input_options_init(pa_vec_input_options *o, size_t struct_size);
 
-/* Writes a new artifact in a directory of its own beside dir (dir.partial-XXXXXX), renamed
- * into place by finish. Refuses an existing dir unless params->replace. Checks up front that
- * the budget holds at least a minimal buffer per bucket. */
-PA_API pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
-                                           const pa_artifact_params *params);
+/* Opens a vector file or dataset; the format comes from the extension (.fvecs, .bvecs,
+ * .ivecs, .npy) or, for a directory, a Lance dataset. Only the header is read. A dataset's
+ * vector column is a fixed-size list of float, halffloat, double (converted to float32 as
+ * read) or uint8; without opts->column the only one, else an error listing the candidates.
+ * Its deleted rows are never read: rows, samples and scans count only the live ones. */
+PA_API pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
+                                   const pa_vec_input_options *opts);
+PA_API uint32_t pa_vec_input_dim(const pa_vec_input *in);
+PA_API const char *pa_vec_input_path(const pa_vec_input *in); /* as opened, for messages */
+PA_API uint64_t pa_vec_input_num_rows(const pa_vec_input *in);
 
-/* The smallest memory_bytes with which pa_artifact_writer_create accepts these parameters (a
- * smaller budget is refused with this number when expected_rows is 0), into *min_bytes: the
- * bucket table with each bucket file's writer, the partition table, and a buffer of 256 rows per
- * bucket plus the sort scratch; with expected_rows, also the range table and page records such
- * buffers would make. params->memory_bytes is not read; dir is named in messages only. */
-PA_API pa_status pa_artifact_writer_estimate(const char *dir, const pa_artifact_params *params,
-                                             uint64_t *min_bytes);
-
-/* Appends a batch. Each array comes with its own length, so that callers through FFI get a
- * clear error on a mismatch: num_row_ids must equal num_part_ids, and codes_bytes must be
- * num_row_ids * code_bytes. A part_id out of range is refused, naming the row; a refused batch
- * appends nothing. */
-PA_API pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_ids,
-                                           size_t num_row_ids, const uint32_t *part_ids,
-                                           size_t num_part_ids, const uint8_t *codes,
-                                           size_t codes_bytes);
-
-/* Flushes every buffer, closes the bucket files and commits the manifest. */
-PA_API pa_status pa_artifact_writer_finish(pa_artifact_writer *w);
-
-/* Removes everything the writer wrote (it must still be freed). Freeing an unfinished writer
- * aborts it too. */
-PA_API void pa_artifact_writer_abort(pa_artifact_writer *w);
-PA_API void pa_artifact_writer_free(pa_artifact_writer *w);
-
-typedef struct pa_artifact_write_stats {
-    uint64_t rows;          /* rows appended                                  */
-    uint64_t flushes;       /* bucket buffers sorted and written              */
-    uint64_t ranges;        /* (offset, num_rows) ranges recorded             */
-    uint64_t bytes_written; /* bucket file bytes written so far               */
-    uint64_t buffer_bytes;  /* memory held by the bucket buffers and scratch  */
-} pa_artifact_write_stats;
-
-PA_API void pa_artifact_writer_stats(const pa_artifact_writer *w, pa_artifact_write_stats *out);
-
-/* A committed artifact, open for reading. */
-typedef struct pa_artifact pa_artifact;
-
-/* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
- * same size, same rows, the expected schema, this artifact's id and their bucket number), and
- * that no two ranges of a file overlap. PA_ERR_INCOMPLETE when there is no manifest;
- * PA_ERR_UNSUPPORTED for format version 1 (no checksums) or another checksum algorithm. Every
- * read of rows below checks each row's part_id and each range's checksum
- * (docs/artifact-format.md). */
-PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
-
-typedef struct pa_artifact_info {
-    uint32_t num_partitions, num_buckets, code_bytes, num_bits, dimension;
-    const char *metric;
-    const char *model;      /* NULL if none recorded */
-    uint64_t total_rows;
-    uint64_t total_bytes;   /* bytes of the bucket files */
-    uint64_t num_ranges;
-    uint32_t num_files;
-} pa_artifact_info;
-
-PA_API void pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
-
-/* Rows, file index and number of ranges of partition p. */
-PA_API pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_rows,
-                                       uint32_t *file, uint32_t *num_ranges);
-/* Range r of partition p: its row offset in the partition's file and its length. */
-PA_API pa_status pa_artifact_range(const pa_artifact *a, uint32_t p, uint32_t r,
-                                   uint64_t *offset, uint64_t *num_rows);
-/* File f: path relative to the artifact, rows, bytes. */
-PA_API pa_status pa_artifact_file(const pa_artifact *a, uint32_t f, const char **path,
-                                  uint64_t *num_rows, uint64_t *bytes);
-
-/* Reads partition p's rows: exactly its recorded ranges, with positioned reads. row_ids must
- * hold num_rows entries and codes num_rows * code_bytes bytes (either may be NULL to skip that
- * column). */
-PA_API pa_status pa_artifact_read_partition(pa_artifact *a, uint32_t p, uint64_t *row_ids,
-                                            uint8_t *codes);
-
-/* Bytes read from bucket files so far (all readers of this artifact). */
-PA_API uint64_t pa_artifact_bytes_read(const pa_artifact *a);
-
-typedef struct pa_artifact_verify_report {
-    uint64_t files_checked, rows_checked, ranges_checked, bytes_hashed;
-} pa_artifact_verify_report;
-
-/* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
- * their files and not overlapping; every row of a range carries the range's part_id; every
- * range's checksum; totals. report may be NULL. */
-PA_API pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report);
-
-PA_API void pa_artifact_free(pa_artifact *a);
-
-/* Iterates all partitions in order with read-ahead: reader threads fetch the next partitions
- * while the caller works on the current one, holding at most readahead_bytes (but always at
- * least one partition) in flight. */
-typedef struct pa_artifact_scan pa_artifact_scan;
-
-PA_API pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
-                                         uint64_t readahead_bytes, unsigned num_threads);
-/* The next partition in id order (empty ones included): its id, rows and pointers to its
- * row ids and codes, valid until the next call. *done is set to 1 (and nothing else) once
- * every partition has been returned. */
-PA_API pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part,
-                                       const uint64_t **row_ids, const uint8_t **codes,
-                                       uint64_t *num_rows, int *done);
-PA_API void pa_artifact_scan_free(pa_artifact_scan *s);
+/* Reads the next batch of at most max_rows rows, converted to float32, into out
+ * (max_rows * dim floats); row_ids (may be NULL) receives each row's id: its ordinal in the
+ * file, or its row address in a dataset. PA_END (and *num_rows 0) once every row was read. */
+PA_API pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids,
+                                   size_t max_rows, size_t *num_rows);
+/* Starts the stream again from the first row. */
+PA_API pa_status pa_vec_input_rewind(pa_vec_input *in);
+/* Reads the given rows (ordinals, any order) into out (n * dim floats): for sampling. */
+PA_API pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n,
+                                        float *out);
+/* Reads a training sample: the given rows as pa_vec_input_read_rows does, except that with
+ * skip_invalid a row with NaN/Inf is left out and counted (pa_vec_input_skipped); the rest are
+ * packed into out in the order given, *num_rows of them. Without skip_invalid such a row is an
+ * error naming it. */
+PA_API pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows, size_t n,
+                                          float *out, size_t *num_rows);
+/* Reads rows by the ids pa_vec_input_next gave them (any order) into out (n * dim floats):
+ * ordinals in a file, row addresses in a dataset, so the row ids an index holds find their
+ * original vectors (search refine). An id the input does not have is PA_ERR_RANGE. */
+PA_API pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n,
+                                       float *out);
+/* Bytes the input holds to read batches of at most max_rows rows (its read buffer, or its
+ * dataset scan's batch), besides the caller's out array: what a memory budget reserves for it.
+ * A file input sizes each read from that call's max_rows; a dataset sizes its scan from the
+ * max_rows of the first pa_vec_input_next after opening or rewinding. */
+PA_API uint64_t pa_vec_input_batch_bytes(const pa_vec_input *in, size_t max_rows);
+/* Reads every row of the input at path into *out (num_rows * dim floats, free with free();
+ * never NULL on success): queries and other small inputs. The buffer grows with the rows
+ * actually read (doubling from 1 MiB), never sized by a count the file claims. */
+PA_API pa_status pa_vec_input_read_all(const char *path, const pa_vec_input_options *opts,
+                                       float **out, uint64_t *num_rows, uint32_t *dim);
+/* Rows skipped so far because of NaN/Inf (with skip_invalid). */
+PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
+/* Null vectors (a nullable Lance vector column's null rows) the stream since the last rewind
+ * left out; they are never sampled or indexed either. */
+PA_API uint64_t pa_vec_input_nulls(const pa_vec_input *in);
+PA_API void pa_vec_input_free(pa_vec_input *in);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Backend ABI (src/backend): the expensive middle, pluggable at run time                     */
+/* Backend ABI: the expensive middle, pluggable at run time                                   */
 /* ------------------------------------------------------------------------------------------ */
 /*
  * A backend trains an IVF_PQ model and assigns + encodes rows. The CPU backend ("cpu") is built
@@ -531,6 +539,8 @@ typedef struct pa_backend_v1 {
 
 typedef const pa_backend_v1 *(*pa_backend_entry_fn)(uint32_t host_abi_version);
 
+/* A loaded backend: one call at a time on a backend handle (a plugin's state is its own); open
+ * one per thread to encode from several threads. */
 typedef struct pa_backend pa_backend;
 
 /* Loads backend name: "cpu" is built in; anything else is libpartifact-backend-NAME.so, looked
@@ -550,42 +560,44 @@ PA_API pa_status pa_backend_assign_encode(pa_backend *b, const pa_backend_model 
 PA_API void pa_backend_free(pa_backend *b);
 
 /* ------------------------------------------------------------------------------------------ */
-/* IVF_PQ model and CPU backend (src/ivfpq)                                                   */
+/* IVF_PQ model: training, assignment and encoding on the CPU                                 */
 /* ------------------------------------------------------------------------------------------ */
 
-typedef enum pa_metric {
-    PA_METRIC_L2 = PA_BACKEND_METRIC_L2,         /* squared Euclidean distance              */
-    PA_METRIC_COSINE = PA_BACKEND_METRIC_COSINE, /* vectors normalised, then L2             */
-    PA_METRIC_DOT = PA_BACKEND_METRIC_DOT        /* inner product (larger is nearer)        */
-} pa_metric;
-
-/* Parses "l2", "cosine" or "dot". */
-PA_API pa_status pa_metric_parse(const char *name, pa_metric *out);
-PA_API const char *pa_metric_name(pa_metric m);
-
 typedef struct pa_ivfpq_params {
+    size_t struct_size;       /* sizeof(pa_ivfpq_params)                                     */
     uint32_t num_partitions;  /* coarse centroids (IVF lists)                                */
     uint32_t num_sub_vectors; /* M: must divide the dimension                                */
-    uint32_t num_bits;        /* bits per sub-vector code; 8 (0 means 8)                     */
+    uint32_t num_bits;        /* bits per sub-vector code; 0: PA_DEFAULT_NUM_BITS (8)        */
     pa_metric metric;
-    uint32_t max_iters;       /* coarse (IVF) k-means iterations at most; 0 means 10         */
-                              /* (FAISS's default; recall@10 does not move beyond it)        */
-    uint32_t sample_rate;     /* training rows per partition; 0 means 256                    */
+    uint32_t max_iters;       /* coarse (IVF) k-means iterations at most; 0:                 */
+                              /* PA_DEFAULT_MAX_ITERS (10, FAISS's default; recall@10 does   */
+                              /* not move beyond it)                                         */
+    uint32_t sample_rate;     /* training rows per partition; 0: PA_DEFAULT_SAMPLE_RATE     */
     uint64_t seed;            /* the same seed and data give a byte-identical model          */
-    uint32_t pq_max_iters;    /* PQ k-means iterations at most, per sub-space; 0 means 25    */
-                              /* (FAISS's default; the codebooks gain <0.5% MSE beyond it)   */
+    uint32_t pq_max_iters;    /* PQ k-means iterations at most, per sub-space; 0:            */
+                              /* PA_DEFAULT_PQ_MAX_ITERS (25, FAISS's default; the codebooks */
+                              /* gain <0.5% MSE beyond it)                                   */
 } pa_ivfpq_params;
 
+#define PA_IVFPQ_PARAMS_INIT                                                                \
+    { sizeof(pa_ivfpq_params), 0, 0, PA_DEFAULT_NUM_BITS, PA_METRIC_L2, PA_DEFAULT_MAX_ITERS, \
+      PA_DEFAULT_SAMPLE_RATE, PA_DEFAULT_SEED, PA_DEFAULT_PQ_MAX_ITERS }
+PA_API pa_status pa_ivfpq_params_init(pa_ivfpq_params *o, size_t struct_size);
+
+/* A trained or loaded model. It never changes after it is made: every call but free may run
+ * concurrently on one model. */
 typedef struct pa_ivfpq_model pa_ivfpq_model;
-typedef struct pa_vec_input pa_vec_input; /* see "Vector inputs" below */
 
 typedef struct pa_ivfpq_train_stats {
+    size_t struct_size;            /* sizeof(pa_ivfpq_train_stats)                       */
     uint64_t sample_rows;          /* rows the model was trained on                      */
     uint32_t ivf_iters, pq_iters;  /* k-means iterations run (PQ: the most of any space) */
     uint32_t empty_repaired;       /* empty clusters split from large ones               */
     double ivf_seconds, pq_seconds;
     uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
 } pa_ivfpq_train_stats;
+
+#define PA_IVFPQ_TRAIN_STATS_INIT { sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0 }
 
 /* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
  * the coarse centroid for l2/cosine, on the vectors for dot) on n rows of data (n x dim).
@@ -595,7 +607,7 @@ PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_
                                 pa_ivfpq_train_stats *stats);
 
 /* Trains on a seeded random sample of an input: sample_rate * num_partitions rows (at least
- * 65,536 when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
+ * PA_PQ_SAMPLE_ROWS when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
  * input that skips invalid rows leaves them out of the sample (and counts them), one that does
  * not refuses them. */
 PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
@@ -628,31 +640,209 @@ PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64
                                  double *mse);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Encoding and building (src/pipeline): input -> backend -> artifact -> index                    */
+/* Partition artifact: the hand-off between a backend and the finalizer                       */
+/* ------------------------------------------------------------------------------------------ */
+/*
+ * artifact/manifest.json               parameters, files, and per partition its file and ranges
+ * artifact/partitions/bucket-NNNNN.lance   rows (row_id u64, part_id u32, pq_code fsl<u8, M>)
+ *
+ * A row of partition p lives in bucket p % num_buckets. The writer buffers rows per bucket
+ * within a memory budget; a full buffer is counting-sorted by part_id and appended to its bucket
+ * file as new pages, and the (offset, num_rows) range each partition got is recorded. finish
+ * writes the footers and then the manifest, which is the commit point (written to a temporary
+ * name, fsynced, renamed, directory fsynced): a directory without manifest.json is an
+ * incomplete artifact and every reader refuses it.
+ */
+
+#define PA_ARTIFACT_FORMAT "partifact.artifact"
+/* Version 2 added a checksum per range (XXH3-64 over its row ids, part ids and codes) and the
+ * artifact id every bucket file carries; version 1 artifacts are refused (re-encode them). */
+#define PA_ARTIFACT_FORMAT_VERSION 2
+
+typedef struct pa_artifact_params {
+    size_t struct_size;      /* sizeof(pa_artifact_params)                                   */
+    uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1; at most                  */
+                             /* PA_MAX_ARTIFACT_PARTITIONS                                   */
+    uint32_t num_buckets;    /* bucket files; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS) */
+                             /* at most PA_MAX_BUCKETS                                       */
+    uint32_t code_bytes;     /* bytes per PQ code (num_sub_vectors for 8-bit codes); at most */
+                             /* PA_MAX_CODE_BYTES                                            */
+    uint32_t num_bits;       /* bits per sub-vector code (8 or 4); recorded; 0:              */
+                             /* PA_DEFAULT_NUM_BITS                                          */
+    uint32_t dimension;      /* vector dimension; recorded                                   */
+    pa_metric metric;        /* recorded                                                     */
+    const char *model;       /* model file the codes were made with (recorded with its       */
+                             /* XXH64), or NULL                                              */
+    uint64_t memory_bytes;   /* the writer's buffers and tables; 0: PA_DEFAULT_MEMORY_BYTES; */
+                             /* at least pa_artifact_writer_estimate's; filled by the buffers */
+    uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
+                             /* of ranges they will make (one per partition per flush) is    */
+                             /* then reserved from the budget, or refused up front           */
+    uint64_t max_buffer_rows; /* 0: buffers as large as the budget allows; else at most this */
+                              /* many rows per bucket buffer (tests: many small ranges)      */
+    int replace;             /* non-zero: an existing artifact at dir is replaced atomically */
+                             /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
+} pa_artifact_params;
+
+#define PA_ARTIFACT_PARAMS_INIT                                                            \
+    { sizeof(pa_artifact_params), 0, 0, 0, PA_DEFAULT_NUM_BITS, 0, PA_METRIC_L2, NULL,    \
+      PA_DEFAULT_MEMORY_BYTES, 0, 0, 0 }
+PA_API pa_status pa_artifact_params_init(pa_artifact_params *o, size_t struct_size);
+
+/* An artifact writer: one call at a time. */
+typedef struct pa_artifact_writer pa_artifact_writer;
+
+/* Writes a new artifact in a directory of its own beside dir (dir.partial-XXXXXX), renamed
+ * into place by finish. Refuses an existing dir unless params->replace. Checks up front that
+ * the budget holds at least a minimal buffer per bucket. */
+PA_API pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
+                                           const pa_artifact_params *params);
+
+/* The smallest memory_bytes with which pa_artifact_writer_create accepts these parameters (a
+ * smaller budget is refused with this number when expected_rows is 0), into *min_bytes: the
+ * bucket table with each bucket file's writer, the partition table, and a buffer of 256 rows per
+ * bucket plus the sort scratch; with expected_rows, also the range table and page records such
+ * buffers would make. params->memory_bytes is not read; dir is named in messages only. */
+PA_API pa_status pa_artifact_writer_estimate(const char *dir, const pa_artifact_params *params,
+                                             uint64_t *min_bytes);
+
+/* Appends a batch. Each array comes with its own length, so that callers through FFI get a
+ * clear error on a mismatch: num_row_ids must equal num_part_ids, and codes_bytes must be
+ * num_row_ids * code_bytes. A part_id out of range is refused, naming the row; a refused batch
+ * appends nothing. */
+PA_API pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_ids,
+                                           size_t num_row_ids, const uint32_t *part_ids,
+                                           size_t num_part_ids, const uint8_t *codes,
+                                           size_t codes_bytes);
+
+/* Flushes every buffer, closes the bucket files and commits the manifest. */
+PA_API pa_status pa_artifact_writer_finish(pa_artifact_writer *w);
+
+/* Removes everything the writer wrote (it must still be freed). Freeing an unfinished writer
+ * aborts it too. */
+PA_API void pa_artifact_writer_abort(pa_artifact_writer *w);
+PA_API void pa_artifact_writer_free(pa_artifact_writer *w);
+
+typedef struct pa_artifact_write_stats {
+    size_t struct_size;     /* sizeof(pa_artifact_write_stats)                */
+    uint64_t rows;          /* rows appended                                  */
+    uint64_t flushes;       /* bucket buffers sorted and written              */
+    uint64_t ranges;        /* (offset, num_rows) ranges recorded             */
+    uint64_t bytes_written; /* bucket file bytes written so far               */
+    uint64_t buffer_bytes;  /* memory held by the bucket buffers and scratch  */
+} pa_artifact_write_stats;
+
+#define PA_ARTIFACT_WRITE_STATS_INIT { sizeof(pa_artifact_write_stats), 0, 0, 0, 0, 0 }
+PA_API pa_status pa_artifact_writer_stats(const pa_artifact_writer *w,
+                                          pa_artifact_write_stats *out);
+
+/* A committed artifact, open for reading. pa_artifact_read_partition and the calls taking a
+ * const artifact may run concurrently on one artifact (a scan's read-ahead threads do);
+ * pa_artifact_verify and pa_artifact_scan_create too. It must outlive its scans. */
+typedef struct pa_artifact pa_artifact;
+
+/* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
+ * same size, same rows, the expected schema, this artifact's id and their bucket number), and
+ * that no two ranges of a file overlap. PA_ERR_INCOMPLETE when there is no manifest;
+ * PA_ERR_UNSUPPORTED for format version 1 (no checksums) or another checksum algorithm. Every
+ * read of rows below checks each row's part_id and each range's checksum
+ * (docs/artifact-format.md). */
+PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
+
+typedef struct pa_artifact_info {
+    size_t struct_size;     /* sizeof(pa_artifact_info) */
+    uint32_t num_partitions, num_buckets, code_bytes, num_bits, dimension;
+    pa_metric metric;
+    const char *model;      /* NULL if none recorded */
+    uint64_t total_rows;
+    uint64_t total_bytes;   /* bytes of the bucket files */
+    uint64_t num_ranges;
+    uint32_t num_files;
+} pa_artifact_info;
+
+#define PA_ARTIFACT_INFO_INIT { sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0 }
+PA_API pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
+
+/* Rows, file index and number of ranges of partition p. */
+PA_API pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_rows,
+                                       uint32_t *file, uint32_t *num_ranges);
+/* Range r of partition p: its row offset in the partition's file and its length. */
+PA_API pa_status pa_artifact_range(const pa_artifact *a, uint32_t p, uint32_t r,
+                                   uint64_t *offset, uint64_t *num_rows);
+/* File f: path relative to the artifact, rows, bytes. */
+PA_API pa_status pa_artifact_file(const pa_artifact *a, uint32_t f, const char **path,
+                                  uint64_t *num_rows, uint64_t *bytes);
+
+/* Reads partition p's rows: exactly its recorded ranges, with positioned reads. row_ids must
+ * hold num_rows entries and codes num_rows * code_bytes bytes (either may be NULL to skip that
+ * column). */
+PA_API pa_status pa_artifact_read_partition(pa_artifact *a, uint32_t p, uint64_t *row_ids,
+                                            uint8_t *codes);
+
+/* Bytes read from bucket files so far (all readers of this artifact). */
+PA_API uint64_t pa_artifact_bytes_read(const pa_artifact *a);
+
+typedef struct pa_artifact_verify_report {
+    size_t struct_size; /* sizeof(pa_artifact_verify_report) */
+    uint64_t files_checked, rows_checked, ranges_checked, bytes_hashed;
+} pa_artifact_verify_report;
+
+#define PA_ARTIFACT_VERIFY_REPORT_INIT { sizeof(pa_artifact_verify_report), 0, 0, 0, 0 }
+
+/* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
+ * their files and not overlapping; every row of a range carries the range's part_id; every
+ * range's checksum; totals. report may be NULL. */
+PA_API pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report);
+
+PA_API void pa_artifact_free(pa_artifact *a);
+
+/* Iterates all partitions in order with read-ahead: reader threads fetch the next partitions
+ * while the caller works on the current one, holding at most readahead_bytes (but always at
+ * least one partition) in flight. One call at a time on a scan; free joins its threads. */
+typedef struct pa_artifact_scan pa_artifact_scan;
+
+PA_API pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
+                                         uint64_t readahead_bytes, uint32_t num_threads);
+/* The next partition in id order (empty ones included, with *num_rows 0): its id, rows and
+ * pointers to its row ids and codes, valid until the next call. PA_END once every partition
+ * has been returned. */
+PA_API pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part,
+                                       const uint64_t **row_ids, const uint8_t **codes,
+                                       uint64_t *num_rows);
+PA_API void pa_artifact_scan_free(pa_artifact_scan *s);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Encoding: input -> backend -> artifact                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Progress of long work, for callers that show it: stage names what is being done ("train",
- * "encode", "finalize"), done and total count its units (rows or partitions; total 0 when
- * unknown). The library itself never prints. */
-typedef void (*pa_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
-
 typedef struct pa_encode_options {
-    uint32_t num_buckets;   /* artifact bucket files; 0: min(num_partitions, 64)              */
+    size_t struct_size;     /* sizeof(pa_encode_options)                                      */
+    uint32_t num_buckets;   /* artifact bucket files; 0: min(num_partitions,                  */
+                            /* PA_DEFAULT_MAX_BUCKETS)                                        */
     uint64_t memory_bytes;  /* budget for the model, the cpu backend's working blocks, the   */
-                            /* input batch and the writer's buffers and ranges; 0: 256 MiB    */
-    uint64_t batch_rows;    /* rows per backend call; 0: 65,536, or fewer so that a batch and */
-                            /* its working blocks take at most a quarter of the budget        */
+                            /* input batch and the writer's buffers and ranges; 0:            */
+                            /* PA_DEFAULT_MEMORY_BYTES                                        */
+    uint64_t batch_rows;    /* rows per backend call; 0 (INIT): PA_DEFAULT_BATCH_ROWS, or fewer so */
+                            /* that a batch and its working blocks take at most a quarter of  */
+                            /* the budget                                                     */
     const char *model_path; /* the model's file, recorded in the manifest (may be NULL)       */
     pa_progress_fn progress;
     void *progress_ctx;
     int replace;            /* non-zero: an existing artifact is replaced atomically          */
 } pa_encode_options;
 
+#define PA_ENCODE_OPTIONS_INIT                                                              \
+    { sizeof(pa_encode_options), 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, NULL, NULL, 0 }
+PA_API pa_status pa_encode_options_init(pa_encode_options *o, size_t struct_size);
+
 typedef struct pa_encode_stats {
+    size_t struct_size;             /* sizeof(pa_encode_stats)                                */
     uint64_t rows, skipped_invalid; /* rows encoded; rows skipped for NaN/Inf (skip_invalid)  */
     uint64_t bytes, ranges;         /* artifact bucket bytes and (offset, num_rows) ranges    */
     double seconds, read_seconds, encode_seconds, write_seconds;
 } pa_encode_stats;
+
+#define PA_ENCODE_STATS_INIT { sizeof(pa_encode_stats), 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Streams every row of in through backend (NULL: the built-in cpu backend) -- nearest centroid
  * and PQ code -- into a new partition artifact at artifact_dir, and commits it. The batch and
@@ -664,67 +854,7 @@ PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
                                  const pa_encode_options *opts, pa_encode_stats *stats);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Vector inputs (src/io): .fvecs .bvecs .ivecs .npy and Lance datasets, streamed as float32   */
-/* ------------------------------------------------------------------------------------------ */
-
-/* pa_vec_input is declared above, with the IVF_PQ functions that take one. */
-typedef struct pa_vec_input_options {
-    const char *column;   /* Lance datasets: the vector column (NULL: the only FSL column)   */
-    int skip_invalid;     /* non-zero: rows with NaN/Inf are skipped and counted, not errors */
-    uint64_t version;     /* Lance datasets: the version to read (0: the latest)             */
-} pa_vec_input_options;
-
-/* Opens a vector file or dataset; the format comes from the extension (.fvecs, .bvecs,
- * .ivecs, .npy) or, for a directory, a Lance dataset. Only the header is read. A dataset's
- * vector column is a fixed-size list of float, halffloat, double (converted to float32 as
- * read) or uint8; without opts->column the only one, else an error listing the candidates.
- * Its deleted rows are never read: rows, samples and scans count only the live ones. */
-PA_API pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
-                                   const pa_vec_input_options *opts);
-PA_API uint32_t pa_vec_input_dim(const pa_vec_input *in);
-PA_API const char *pa_vec_input_path(const pa_vec_input *in); /* as opened, for messages */
-PA_API uint64_t pa_vec_input_num_rows(const pa_vec_input *in);
-
-/* Reads the next batch of at most max_rows rows, converted to float32, into out
- * (max_rows * dim floats); row_ids (may be NULL) receives each row's id: its ordinal in the
- * file, or its row address in a dataset. *num_rows is 0 at the end. */
-PA_API pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids,
-                                   size_t max_rows, size_t *num_rows);
-/* Starts the stream again from the first row. */
-PA_API pa_status pa_vec_input_rewind(pa_vec_input *in);
-/* Reads the given rows (ordinals, any order) into out (n * dim floats): for sampling. */
-PA_API pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t n,
-                                        float *out);
-/* Reads a training sample: the given rows as pa_vec_input_read_rows does, except that with
- * skip_invalid a row with NaN/Inf is left out and counted (pa_vec_input_skipped); the rest are
- * packed into out in the order given, *num_rows of them. Without skip_invalid such a row is an
- * error naming it. */
-PA_API pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows, size_t n,
-                                          float *out, size_t *num_rows);
-/* Reads rows by the ids pa_vec_input_next gave them (any order) into out (n * dim floats):
- * ordinals in a file, row addresses in a dataset, so the row ids an index holds find their
- * original vectors (search refine). An id the input does not have is PA_ERR_RANGE. */
-PA_API pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n,
-                                       float *out);
-/* Bytes the input holds to read batches of at most max_rows rows (its read buffer, or its
- * dataset scan's batch), besides the caller's out array: what a memory budget reserves for it.
- * A file input sizes each read from that call's max_rows; a dataset sizes its scan from the
- * max_rows of the first pa_vec_input_next after opening or rewinding. */
-PA_API uint64_t pa_vec_input_batch_bytes(const pa_vec_input *in, size_t max_rows);
-/* Reads every row of the input at path into *out (num_rows * dim floats, free with free();
- * never NULL on success): queries and other small inputs. The buffer grows with the rows
- * actually read (doubling from 1 MiB), never sized by a count the file claims. */
-PA_API pa_status pa_vec_input_read_all(const char *path, const pa_vec_input_options *opts,
-                                       float **out, uint64_t *num_rows, uint32_t *dim);
-/* Rows skipped so far because of NaN/Inf (with skip_invalid). */
-PA_API uint64_t pa_vec_input_skipped(const pa_vec_input *in);
-/* Null vectors (a nullable Lance vector column's null rows) the stream since the last rewind
- * left out; they are never sampled or indexed either. */
-PA_API uint64_t pa_vec_input_nulls(const pa_vec_input *in);
-PA_API void pa_vec_input_free(pa_vec_input *in);
-
-/* ------------------------------------------------------------------------------------------ */
-/* IVF_PQ index (src/index): finalize, search, ground truth                                   */
+/* IVF_PQ index: the LanceDB layout, finalize                                                 */
 /* ------------------------------------------------------------------------------------------ */
 /*
  * An index is a directory laid out as LanceDB lays out its IVF_PQ indexes:
@@ -752,19 +882,21 @@ PA_API void pa_vec_input_free(pa_vec_input *in);
 #define PA_INDEX_FORMAT_VERSION 1
 
 typedef struct pa_index_finalize_options {
-    /* Memory budget in bytes; 0 means 256 MiB. Both paths hold their largest partition whole
-     * while it is sorted and written; the artifact path also holds the manifest's tables, and
-     * pa_index_finalize_estimate gives the smallest budget it accepts for an artifact (a
-     * smaller one is refused with PA_ERR_BUDGET and the same numbers, before anything is
-     * read); the rest of the budget is read-ahead. Rows path: the in-memory sort buffer (at
-     * least 256 rows); larger inputs spill sorted runs, merged with one read buffer per run
-     * (the budget left beside the largest partition, shared; at least 16 records each); a
-     * partition that does not fit beside them is refused before the merge. */
+    size_t struct_size; /* sizeof(pa_index_finalize_options) */
+    /* Memory budget in bytes; 0: PA_DEFAULT_MEMORY_BYTES (256 MiB). Both paths hold their
+     * largest partition whole while it is sorted and written; the artifact path also holds
+     * the manifest's tables, and pa_index_finalize_estimate gives the smallest budget it
+     * accepts for an artifact (a smaller one is refused with PA_ERR_BUDGET and the same
+     * numbers, before anything is read); the rest of the budget is read-ahead. Rows path: the
+     * in-memory sort buffer (at least 256 rows); larger inputs spill sorted runs, merged with
+     * one read buffer per run (the budget left beside the largest partition, shared; at least
+     * 16 records each); a partition that does not fit beside them is refused before the
+     * merge. */
     uint64_t memory_bytes;
     /* Rows path: directory for spill files; NULL means the parent directory of out_dir. */
     const char *tmp_dir;
-    /* Artifact path: read-ahead threads; 0 means 2. */
-    unsigned num_threads;
+    /* Artifact path: read-ahead threads; 0: PA_DEFAULT_FINALIZE_THREADS. */
+    uint32_t num_threads;
     /* Called after each partition is written ("finalize", partitions done, total); may be NULL */
     pa_progress_fn progress;
     void *progress_ctx;
@@ -775,7 +907,14 @@ typedef struct pa_index_finalize_options {
     int replace;
 } pa_index_finalize_options;
 
+#define PA_INDEX_FINALIZE_OPTIONS_INIT                                                      \
+    { sizeof(pa_index_finalize_options), PA_DEFAULT_MEMORY_BYTES, NULL,                    \
+      PA_DEFAULT_FINALIZE_THREADS, NULL, NULL, NULL, 0 }
+PA_API pa_status pa_index_finalize_options_init(pa_index_finalize_options *o,
+                                                size_t struct_size);
+
 typedef struct pa_index_finalize_stats {
+    size_t struct_size;          /* sizeof(pa_index_finalize_stats)                           */
     uint64_t rows;
     uint32_t partitions;
     uint64_t max_partition_rows; /* the largest partition (what one partition buffer holds)  */
@@ -787,6 +926,8 @@ typedef struct pa_index_finalize_stats {
     uint32_t spill_runs;         /* rows path: sorted runs spilled                            */
     double seconds;
 } pa_index_finalize_stats;
+
+#define PA_INDEX_FINALIZE_STATS_INIT { sizeof(pa_index_finalize_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Writes an index from a committed artifact: every partition in id order, read once through
  * its recorded ranges (pa_artifact_scan, read-ahead), sorted by row id and written. model_path
@@ -820,14 +961,19 @@ PA_API pa_status pa_index_finalize_rows(const char *rows_path, const char *model
 PA_API pa_status pa_artifact_export_rows(const char *artifact_dir, const char *rows_path,
                                          uint64_t shuffle_seed, uint64_t *rows_out);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Search, ground truth and recall                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
 /* An index opened for search: the centroids, codebook, row ids and codes are read into memory
  * (about rows * (8 + M) bytes plus the model), or, opened with a memory budget, the centroids
- * and codebook only, the probed partitions being read on demand. pa_index_search may be called
- * from several threads on one index. */
+ * and codebook only, the probed partitions being read on demand. pa_index_search and every call
+ * taking a const index may run concurrently on one index (the partition cache of an index
+ * opened with a budget is shared under a lock). */
 typedef struct pa_index pa_index;
 
 typedef struct pa_index_open_options {
-    uint32_t struct_size;  /* sizeof(pa_index_open_options)                                  */
+    size_t struct_size;    /* sizeof(pa_index_open_options)                                  */
     /* 0: every row in memory (pa_index_open). Otherwise the bytes the index may hold: its fixed
      * part (centroids, codebook, partition offsets, and the precomputed table terms where they
      * fit beside the largest partition) plus a cache of partitions (row ids and codes, 8 + M
@@ -838,6 +984,9 @@ typedef struct pa_index_open_options {
      * and the results) is not counted. Results are the same as without a budget. */
     uint64_t memory_bytes;
 } pa_index_open_options;
+
+#define PA_INDEX_OPEN_OPTIONS_INIT { sizeof(pa_index_open_options), 0 }
+PA_API pa_status pa_index_open_options_init(pa_index_open_options *o, size_t struct_size);
 
 /* The memory of an index opened with a budget, from its metadata and partition table alone:
  * *fixed_bytes held whatever the budget (centroids, codebook, partition offsets, the cache's
@@ -858,6 +1007,7 @@ PA_API pa_status pa_index_open_ex(pa_index **out, const char *dir,
 PA_API void pa_index_free(pa_index *idx);
 
 typedef struct pa_index_info {
+    size_t struct_size;      /* sizeof(pa_index_info)                                         */
     uint32_t dimension, num_partitions, num_sub_vectors, num_bits;
     pa_metric metric;
     uint64_t num_rows;
@@ -866,7 +1016,8 @@ typedef struct pa_index_info {
     uint64_t memory_bytes;   /* the budget it was opened with (0: none)                       */
 } pa_index_info;
 
-PA_API void pa_index_get_info(const pa_index *idx, pa_index_info *out);
+#define PA_INDEX_INFO_INIT { sizeof(pa_index_info), 0, 0, 0, 0, PA_METRIC_L2, 0, 0, 0, 0 }
+PA_API pa_status pa_index_get_info(const pa_index *idx, pa_index_info *out);
 
 /* Partition p as stored: its row ids (ascending) and its codes, transposed (num_rows * M
  * bytes, sub-vector-major: code byte m of row i is codes[m * num_rows + i]). Pointers are
@@ -876,22 +1027,32 @@ PA_API pa_status pa_index_partition(const pa_index *idx, uint32_t p, const uint6
                                     const uint8_t **codes, uint64_t *num_rows);
 
 typedef struct pa_index_search_options {
-    uint32_t k;              /* neighbours per query; more than the index's rows is an error  */
-    uint32_t nprobes;        /* partitions scanned per query; 0 means 1; more than the index */
-                             /* has is clamped to num_partitions (see nprobes_used)          */
+    size_t struct_size;      /* sizeof(pa_index_search_options)                               */
+    uint32_t k;              /* neighbours per query (INIT: PA_DEFAULT_K); 0, or more than    */
+                             /* the index's rows, is an error                                 */
+    uint32_t nprobes;        /* partitions scanned per query; 0: PA_DEFAULT_NPROBES; more     */
+                             /* than the index has is clamped to num_partitions (see          */
+                             /* nprobes_used)                                                 */
     uint32_t refine_factor;  /* 0 or 1: no refine. R > 1: the k*R best by ADC are re-ranked  */
                              /* by exact distance to the original vectors, read by row id    */
                              /* (the row's ordinal) from refine_input                        */
     pa_vec_input *refine_input;
-    int num_threads;         /* OpenMP threads over queries; 0 means the default             */
+    uint32_t num_threads;    /* OpenMP threads over queries; 0: OpenMP's default             */
 } pa_index_search_options;
 
+#define PA_INDEX_SEARCH_OPTIONS_INIT                                                        \
+    { sizeof(pa_index_search_options), PA_DEFAULT_K, PA_DEFAULT_NPROBES, 0, NULL, 0 }
+PA_API pa_status pa_index_search_options_init(pa_index_search_options *o, size_t struct_size);
+
 typedef struct pa_index_search_stats {
+    size_t struct_size;      /* sizeof(pa_index_search_stats)                   */
     uint32_t nprobes_used;   /* after clamping                                  */
     uint64_t codes_scanned;  /* ADC distances computed, all queries together    */
     uint64_t rows_refined;   /* original vectors read for refine                */
     double seconds;
 } pa_index_search_stats;
+
+#define PA_INDEX_SEARCH_STATS_INIT { sizeof(pa_index_search_stats), 0, 0, 0, 0 }
 
 /* Searches nq queries (nq x dim floats, row-major): per query the nprobes nearest centroids
  * (one sgemm for the whole batch), then per probed partition a table of M x 2^bits
@@ -933,18 +1094,22 @@ PA_API pa_status pa_recall_at_k(const uint64_t *found, uint32_t found_k, const u
                                 uint32_t truth_k, uint64_t nq, uint32_t k, double *recall);
 
 /* ------------------------------------------------------------------------------------------ */
-/* The whole build (src/pipeline): train -> encode -> artifact -> finalize                       */
+/* The whole build: train -> encode -> artifact -> finalize                                   */
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct pa_build_options {
-    /* Training parameters. num_partitions 0: about sqrt(rows); num_sub_vectors 0: the largest
-     * divisor of the dimension up to dim/8 (dim/16 above 256 dimensions). */
-    pa_ivfpq_params params;
-    const char *accelerator;  /* encoding backend; NULL: the built-in "cpu"                 */
+    size_t struct_size; /* sizeof(pa_build_options) */
+    /* Training parameters (NULL: PA_IVFPQ_PARAMS_INIT). num_partitions 0: about sqrt(rows);
+     * num_sub_vectors 0: the largest divisor of the dimension up to dim/8 (dim/16 above 256
+     * dimensions). Read through its own struct_size. */
+    const pa_ivfpq_params *params;
+    const char *accelerator;  /* encoding backend; NULL: PA_DEFAULT_BACKEND, built in        */
     const char *backend_path; /* where to look for it (see pa_backend_open); may be NULL    */
-    uint32_t num_buckets;     /* artifact bucket files; 0: min(partitions, 64)              */
-    uint64_t memory_bytes;    /* budget of the encode and finalize stages; 0: 256 MiB      */
-    uint64_t batch_rows;      /* encode batch; 0: 65,536                                    */
+    uint32_t num_buckets;     /* artifact bucket files; 0: min(partitions,                  */
+                              /* PA_DEFAULT_MAX_BUCKETS)                                    */
+    uint64_t memory_bytes;    /* budget of the encode and finalize stages; 0:              */
+                              /* PA_DEFAULT_MEMORY_BYTES                                    */
+    uint64_t batch_rows;      /* encode batch; 0 (INIT): as for pa_encode_options            */
     /* Where the model and artifact go (model.lance, artifact/): a new directory, made by the
      * build (an existing one is refused); NULL: "<out_dir>.build-XXXXXX" beside the index.
      * Removed at the end unless keep_work. */
@@ -955,13 +1120,24 @@ typedef struct pa_build_options {
     void *progress_ctx;
 } pa_build_options;
 
+#define PA_BUILD_OPTIONS_INIT                                                               \
+    { sizeof(pa_build_options), NULL, NULL, NULL, 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, 0, 0, \
+      NULL, NULL }
+PA_API pa_status pa_build_options_init(pa_build_options *o, size_t struct_size);
+
+/* The stages' own stats are the caller's structs (each with its struct_size set), pointed at
+ * here; NULL ones are not written. */
 typedef struct pa_build_stats {
+    size_t struct_size;                       /* sizeof(pa_build_stats)                     */
     uint32_t num_partitions, num_sub_vectors; /* the parameters used (defaults resolved)   */
-    pa_ivfpq_train_stats train;
-    pa_encode_stats encode;
-    pa_index_finalize_stats finalize;
+    uint64_t rows;                            /* rows encoded                              */
     double train_seconds, seconds;
+    pa_ivfpq_train_stats *train;
+    pa_encode_stats *encode;
+    pa_index_finalize_stats *finalize;
 } pa_build_stats;
+
+#define PA_BUILD_STATS_INIT { sizeof(pa_build_stats), 0, 0, 0, 0, 0, NULL, NULL, NULL }
 
 /* Builds an IVF_PQ index at out_dir (which must not exist, unless opts->replace) from every
  * row of in: trains on a seeded sample, encodes all rows into a partition artifact, and
@@ -974,7 +1150,7 @@ PA_API uint32_t pa_build_default_partitions(uint64_t n);
 PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Table commits (src/lance/table_commit.c): an index registered in its Lance table            */
+/* Table commits: an index registered in its Lance table                                      */
 /* ------------------------------------------------------------------------------------------ */
 /*
  * An index built from a Lance table records its source in index.idx (key partifact:source:
@@ -991,11 +1167,16 @@ PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
  */
 
 typedef struct pa_table_commit_options {
+    size_t struct_size;  /* sizeof(pa_table_commit_options)                                  */
     const char *name;    /* the index name; NULL: "<column>_idx"                             */
     int replace;         /* non-zero: an index of that name is removed in the same commit    */
 } pa_table_commit_options;
 
+#define PA_TABLE_COMMIT_OPTIONS_INIT { sizeof(pa_table_commit_options), NULL, 0 }
+PA_API pa_status pa_table_commit_options_init(pa_table_commit_options *o, size_t struct_size);
+
 typedef struct pa_table_commit_result {
+    size_t struct_size;     /* sizeof(pa_table_commit_result)                                */
     uint64_t read_version;  /* the version committed on                                      */
     uint64_t version;       /* the new version                                               */
     uint64_t built_version; /* the version the index was built from                          */
@@ -1005,6 +1186,8 @@ typedef struct pa_table_commit_result {
     uint32_t replaced;      /* index entries removed (replace)                               */
     uint32_t retries;       /* times another writer committed first                          */
 } pa_table_commit_result;
+
+#define PA_TABLE_COMMIT_RESULT_INIT { sizeof(pa_table_commit_result), 0, 0, 0, "", "", 0, 0, 0 }
 
 /* The checks a commit into table makes before it reads the index: a Lance table, feature flags
  * partifact understands (no stable row ids), a vector column named column (NULL: the only one),
@@ -1027,7 +1210,9 @@ PA_API pa_status pa_index_check_source(const char *index_dir, const char *table)
 /* A table's description as JSON (malloc'd, free with free()): versions, the latest version's
  * fragments (rows, deleted rows), columns and indexes (name, uuid, type, fragments covered). */
 PA_API pa_status pa_table_info_json(const char *table, char **json);
-/* Outputs (src/common/fileio.c)                                                              */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Outputs                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
 /* Every output partifact writes (models, artifacts, indexes, ids, rows files, generated files)
@@ -1038,7 +1223,7 @@ PA_API pa_status pa_table_info_json(const char *table, char **json);
  * the complete new one. A symbolic link or a file of another kind in an output's place is
  * always refused. A failure leaves the old output as it was and no temporary file. */
 
-/* A buffered output file: create, write, commit (free after either). */
+/* A buffered output file: create, write, commit (free after either). One call at a time. */
 typedef struct pa_output pa_output;
 PA_API pa_status pa_output_create(pa_output **out, const char *path, int replace);
 PA_API pa_status pa_output_write(pa_output *o, const void *data, size_t len);
@@ -1070,7 +1255,7 @@ PA_API pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char
                                             int replace);
 
 /* ------------------------------------------------------------------------------------------ */
-/* CPU and BLAS kernels (src/common/cpu.c)                                                    */
+/* CPU and BLAS kernels                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
 /* Every sgemm partifact calls (k-means, assignment, ground truth, search tables) runs in the
@@ -1093,10 +1278,11 @@ PA_API pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char
 #define PA_CPU_AVX512CD (1u << 6)
 #define PA_CPU_AVX512VNNI (1u << 7)
 
-/* Set size = sizeof(pa_cpu_info) before the call; the library fills the fields that fit in
- * size (so a program built against an older header keeps working when the struct grows). */
+/* Set struct_size = sizeof(pa_cpu_info) before the call (PA_CPU_INFO_INIT); the library fills
+ * the fields that fit in it (so a program built against an older header keeps working when the
+ * struct grows). */
 typedef struct pa_cpu_info {
-    size_t size;
+    size_t struct_size;
     char vendor[16];          /* "GenuineIntel", "AuthenticAMD", ...; "" if unknown        */
     char model[64];           /* the brand string, e.g. "AMD EPYC 9B45"; "" if unknown      */
     uint32_t features;        /* PA_CPU_* bits                                              */
@@ -1104,11 +1290,13 @@ typedef struct pa_cpu_info {
     uint32_t cpus;            /* online logical CPUs                                        */
 } pa_cpu_info;
 
+#define PA_CPU_INFO_INIT { sizeof(pa_cpu_info), "", "", 0, "", 0 }
+
 PA_API pa_status pa_cpu_info_get(pa_cpu_info *out);
 
-/* Set size = sizeof(pa_blas_info) before the call (as for pa_cpu_info). */
+/* Set struct_size = sizeof(pa_blas_info) before the call (as for pa_cpu_info). */
 typedef struct pa_blas_info {
-    size_t size;
+    size_t struct_size;
     char config[160];          /* openblas_get_config(): version and build options          */
     char core[32];             /* openblas_get_corename(): the kernels in use, e.g. "Haswell" */
     int threads;               /* threads sgemm runs on                                      */
@@ -1117,6 +1305,8 @@ typedef struct pa_blas_info {
     char recommended_core[32]; /* the core this CPU allows, e.g. "SkylakeX" ("" if none)     */
     char advice[224];          /* when weak: one sentence naming the variable to set; else "" */
 } pa_blas_info;
+
+#define PA_BLAS_INFO_INIT { sizeof(pa_blas_info), "", "", 0, "", 0, "", "" }
 
 PA_API pa_status pa_blas_info_get(pa_blas_info *out);
 

@@ -43,7 +43,7 @@ int pa_cmd_inspect(int argc, char **argv)
     pa_status st = pa_artifact_open(&a, argv[optind]);
     if (st != PA_OK)
         return pa_cli_fail("inspect", st);
-    pa_artifact_info in;
+    pa_artifact_info in = PA_ARTIFACT_INFO_INIT;
     pa_artifact_get_info(a, &in);
     uint64_t *rows = malloc((size_t)in.num_partitions * 8);
     uint64_t max_ranges = 0, empty = 0;
@@ -65,18 +65,19 @@ int pa_cmd_inspect(int argc, char **argv)
         double t0 = pa_cli_now();
         pa_artifact_scan *s = NULL;
         st = pa_artifact_scan_create(&s, a, 64u << 20, 2);
-        int done = 0;
-        while (st == PA_OK && !done) {
+        while (st == PA_OK) {
             uint32_t p;
             const uint64_t *ids;
             const uint8_t *codes;
             uint64_t n;
-            st = pa_artifact_scan_next(s, &p, &ids, &codes, &n, &done);
-            if (st == PA_OK && !done) {
+            st = pa_artifact_scan_next(s, &p, &ids, &codes, &n);
+            if (st == PA_OK) {
                 read_rows += n;
                 pa_cli_progress("inspect: partitions read", p + 1, in.num_partitions);
             }
         }
+        if (st == PA_END)
+            st = PA_OK;
         pa_cli_progress_end();
         /* stops the reader threads, which use the artifact, also after a failed read */
         pa_artifact_scan_free(s);
@@ -102,7 +103,7 @@ int pa_cmd_inspect(int argc, char **argv)
                ",\"partition_rows\":{\"min\":%" PRIu64 ",\"median\":%" PRIu64 ",\"max\":%" PRIu64
                ",\"mean\":%.1f,\"skew\":%.3f},\"max_ranges_per_partition\":%" PRIu64,
                in.total_rows, in.num_partitions, in.num_buckets, in.code_bytes, in.num_bits,
-               in.dimension, in.metric, in.total_bytes, in.num_ranges, empty, pmin, pmed, pmax,
+               in.dimension, pa_metric_name(in.metric), in.total_bytes, in.num_ranges, empty, pmin, pmed, pmax,
                mean, mean > 0 ? (double)pmax / mean : 0.0, max_ranges);
         printf(",\"files\":[");
         for (uint32_t f = 0; f < in.num_files; f++) {
@@ -141,7 +142,7 @@ int pa_cmd_inspect(int argc, char **argv)
         printf("  rows %" PRIu64 ", %u partitions in %u bucket files, %" PRIu64 " bytes\n",
                in.total_rows, in.num_partitions, in.num_buckets, in.total_bytes);
         printf("  codes: %u bytes (%u-bit), dimension %u, metric %s%s%s\n", in.code_bytes,
-               in.num_bits, in.dimension, in.metric, in.model ? ", model " : "",
+               in.num_bits, in.dimension, pa_metric_name(in.metric), in.model ? ", model " : "",
                in.model ? in.model : "");
         printf("  partition rows: min %" PRIu64 ", median %" PRIu64 ", max %" PRIu64
                ", mean %.1f (max/mean %.2f), %" PRIu64 " empty\n",
@@ -197,14 +198,14 @@ int pa_cmd_verify(int argc, char **argv)
     pa_status st = pa_artifact_open(&a, argv[optind]);
     if (st != PA_OK)
         return pa_cli_fail("verify", st);
-    pa_artifact_verify_report rep;
+    pa_artifact_verify_report rep = PA_ARTIFACT_VERIFY_REPORT_INIT;
     st = pa_artifact_verify(a, &rep);
     if (st != PA_OK) {
         int rc = pa_cli_fail("verify", st);
         pa_artifact_free(a);
         return rc;
     }
-    pa_artifact_info in;
+    pa_artifact_info in = PA_ARTIFACT_INFO_INIT;
     pa_artifact_get_info(a, &in);
     double secs = pa_cli_now() - t0;
     if (json)
@@ -241,7 +242,7 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         {"json", no_argument, 0, 'j'},             {"help", no_argument, 0, 'h'},
         {"force", no_argument, 0, 'F'},            {0, 0, 0, 0}};
     const char *out = NULL, *model = NULL;
-    uint64_t rows = 1000000, parts = 256, m = 16, buckets = 0, memory = 256u << 20, seed = 1,
+    uint64_t rows = 1000000, parts = 256, m = 16, buckets = 0, memory = PA_DEFAULT_MEMORY_BYTES, seed = 1,
              buffer_rows = 0;
     bool skewed = false, json = false, force = false;
     int c;
@@ -250,9 +251,9 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 'n': ok = pa_cli_parse_count(optarg, &rows); break;
-        case 'p': ok = pa_cli_parse_count(optarg, &parts) && parts > 0 && parts <= (1u << 30); break;
+        case 'p': ok = pa_cli_parse_count(optarg, &parts) && parts > 0 && parts <= PA_MAX_ARTIFACT_PARTITIONS; break;
         case 'm': ok = pa_cli_parse_count(optarg, &m) && m > 0 && m <= 4096; break;
-        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
+        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= PA_MAX_BUCKETS; break;
         case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
         case 's': skewed = true; break;
         case 'S': ok = pa_cli_parse_count(optarg, &seed); break;
@@ -282,11 +283,12 @@ int pa_cmd_artifact_gen(int argc, char **argv)
     }
     if (!out)
         return pa_cli_error("artifact-gen", "--out is required (see --help)");
-    pa_artifact_params prm = {.num_partitions = (uint32_t)parts,
+    pa_artifact_params prm = {.struct_size = sizeof prm,
+                              .num_partitions = (uint32_t)parts,
                               .num_buckets = (uint32_t)buckets,
                               .code_bytes = (uint32_t)m,
                               .dimension = (uint32_t)(m * 8),
-                              .metric = "l2",
+                              .metric = PA_METRIC_L2,
                               .model = model,
                               .max_buffer_rows = buffer_rows,
                               .memory_bytes = memory,
@@ -332,7 +334,7 @@ int pa_cmd_artifact_gen(int argc, char **argv)
         pa_artifact_writer_free(w);
         return rc;
     }
-    pa_artifact_write_stats ws;
+    pa_artifact_write_stats ws = PA_ARTIFACT_WRITE_STATS_INIT;
     pa_artifact_writer_stats(w, &ws);
     pa_artifact_writer_free(w);
     double secs = pa_cli_now() - t0;

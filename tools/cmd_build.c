@@ -26,12 +26,14 @@ int pa_cmd_build(int argc, char **argv)
         {0, 0, 0, 0}};
     uint64_t version = 0;
     const char *input = NULL, *out = NULL, *column = NULL;
-    uint64_t parts = 0, subs = 0, iters = 10, pq_iters = 25, rate = 256, seed = 42, buckets = 0,
-             memory = 256u << 20;
+    uint64_t parts = 0, subs = 0, iters = PA_DEFAULT_MAX_ITERS, pq_iters = PA_DEFAULT_PQ_MAX_ITERS,
+             rate = PA_DEFAULT_SAMPLE_RATE, seed = PA_DEFAULT_SEED, buckets = 0,
+             memory = PA_DEFAULT_MEMORY_BYTES;
     bool json = false, skip = false, commit = false, replace = false;
     const char *name = NULL;
-    pa_build_options bo = {0};
-    bo.params.metric = PA_METRIC_L2;
+    pa_build_options bo = PA_BUILD_OPTIONS_INIT;
+    pa_ivfpq_params prm = PA_IVFPQ_PARAMS_INIT;
+    bo.params = &prm;
     int c;
     while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:V:kb:R:a:P:w:KjhCN:rF", opts, NULL)) != -1) {
         bool ok = true;
@@ -54,10 +56,10 @@ int pa_cmd_build(int argc, char **argv)
         case 'Q': ok = pa_cli_parse_count(optarg, &pq_iters) && pq_iters > 0 && pq_iters < 100000; break;
         case 'S': ok = pa_cli_parse_count(optarg, &rate) && rate > 0 && rate < (1u << 20); break;
         case 's': ok = pa_cli_parse_count(optarg, &seed); break;
-        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
+        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= PA_MAX_BUCKETS; break;
         case 'R': ok = pa_cli_parse_size(optarg, &memory); break;
         case 'M':
-            if (pa_metric_parse(optarg, &bo.params.metric) != PA_OK)
+            if (pa_metric_parse(optarg, &prm.metric) != PA_OK)
                 return pa_cli_error("build", "--metric: \"%s\" is not l2, cosine or dot", optarg);
             break;
         case 'k': skip = true; break;
@@ -100,7 +102,8 @@ int pa_cmd_build(int argc, char **argv)
     const char *inputs[] = {input, bo.backend_path};
     if (out && pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2))
         return PA_CLI_EXIT_FAIL;
-    pa_vec_input_options io = {.column = column, .skip_invalid = skip, .version = version};
+    pa_vec_input_options io = {.struct_size = sizeof io, .column = column, .skip_invalid = skip,
+                               .version = version};
     pa_vec_input *in;
     pa_status st;
     /* the table's own refusals (feature flags, a taken name) come before any reading */
@@ -110,12 +113,12 @@ int pa_cmd_build(int argc, char **argv)
     st = pa_vec_input_open(&in, input, &io);
     if (st != PA_OK)
         return pa_cli_fail("build", st);
-    bo.params.num_partitions = (uint32_t)parts;
-    bo.params.num_sub_vectors = (uint32_t)subs;
-    bo.params.max_iters = (uint32_t)iters;
-    bo.params.pq_max_iters = (uint32_t)pq_iters;
-    bo.params.sample_rate = (uint32_t)rate;
-    bo.params.seed = seed;
+    prm.num_partitions = (uint32_t)parts;
+    prm.num_sub_vectors = (uint32_t)subs;
+    prm.max_iters = (uint32_t)iters;
+    prm.pq_max_iters = (uint32_t)pq_iters;
+    prm.sample_rate = (uint32_t)rate;
+    prm.seed = seed;
     bo.num_buckets = (uint32_t)buckets;
     bo.memory_bytes = memory;
     bo.progress = pa_cli_progress_cb;
@@ -124,7 +127,11 @@ int pa_cmd_build(int argc, char **argv)
         pa_vec_input_free(in);
         return rc;
     }
-    pa_build_stats s;
+    pa_build_stats s = PA_BUILD_STATS_INIT;
+    pa_ivfpq_train_stats train = PA_IVFPQ_TRAIN_STATS_INIT;
+    pa_encode_stats encode = PA_ENCODE_STATS_INIT;
+    pa_index_finalize_stats finalize = PA_INDEX_FINALIZE_STATS_INIT;
+    s.train = &train, s.encode = &encode, s.finalize = &finalize;
     st = pa_build(in, out, &bo, &s);
     pa_cli_progress_end();
     if (st != PA_OK) {
@@ -140,17 +147,17 @@ int pa_cmd_build(int argc, char **argv)
                "\"encode_seconds\":%.3f,\"finalize_seconds\":%.3f,\"seconds\":%.3f,"
                "\"artifact_bytes\":%" PRIu64 ",\"index_bytes\":%" PRIu64
                ",\"null_vectors\":%" PRIu64 ",\"sample_skipped_invalid\":%" PRIu64 "}\n",
-               s.encode.rows, s.encode.skipped_invalid, pa_vec_input_dim(in), s.num_partitions,
-               s.num_sub_vectors, pa_metric_name(bo.params.metric), s.train.sample_rows,
-               s.train.ivf_iters, s.train.pq_iters, s.train_seconds, s.encode.seconds,
-               s.finalize.seconds, s.seconds, s.encode.bytes, s.finalize.index_bytes,
-               pa_vec_input_nulls(in), s.train.sample_skipped_invalid);
+               encode.rows, encode.skipped_invalid, pa_vec_input_dim(in), s.num_partitions,
+               s.num_sub_vectors, pa_metric_name(prm.metric), train.sample_rows,
+               train.ivf_iters, train.pq_iters, s.train_seconds, encode.seconds,
+               finalize.seconds, s.seconds, encode.bytes, finalize.index_bytes,
+               pa_vec_input_nulls(in), train.sample_skipped_invalid);
     } else {
         printf("built %s: %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s "
                "(train %.2f s, encode %.2f s, finalize %.2f s)\n",
-               out, s.encode.rows, s.num_partitions, s.num_sub_vectors,
-               pa_metric_name(bo.params.metric), s.seconds, s.train_seconds, s.encode.seconds,
-               s.finalize.seconds);
+               out, s.rows, s.num_partitions, s.num_sub_vectors,
+               pa_metric_name(prm.metric), s.seconds, s.train_seconds, encode.seconds,
+               finalize.seconds);
     }
     pa_vec_input_free(in);
     return 0;

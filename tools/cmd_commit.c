@@ -22,7 +22,7 @@ static void print_result(const char *table, const pa_table_commit_result *r, boo
     if (json) {
         if (b)
             printf("{\"rows\":%" PRIu64 ",\"partitions\":%u,\"sub_vectors\":%u,"
-                   "\"build_seconds\":%.3f,\"commit\":", b->encode.rows, b->num_partitions,
+                   "\"build_seconds\":%.3f,\"commit\":", b->rows, b->num_partitions,
                    b->num_sub_vectors, b->seconds);
         printf("{\"table\":");
         pa_cli_json_string(stdout, table);
@@ -75,8 +75,8 @@ int pa_cmd_commit(int argc, char **argv)
         return pa_cli_error("commit", "--index and --table are required (see --help)");
     if (name && (!*name || strlen(name) >= 256))
         return pa_cli_error("commit", "\"%s\" is not a valid value for --name", name);
-    pa_table_commit_options o = {.name = name, .replace = replace};
-    pa_table_commit_result r;
+    pa_table_commit_options o = {.struct_size = sizeof o, .name = name, .replace = replace};
+    pa_table_commit_result r = PA_TABLE_COMMIT_RESULT_INIT;
     pa_status st = pa_table_commit_index(table, index, &o, &r);
     if (st != PA_OK)
         return pa_cli_fail("commit", st);
@@ -109,11 +109,11 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
     } else {
         snprintf(dir, sizeof dir, "%s", out);
     }
-    pa_build_stats s;
+    pa_build_stats s = PA_BUILD_STATS_INIT;
     st = pa_build(in, dir, bo, &s);
     pa_cli_progress_end();
-    pa_table_commit_options o = {.name = name, .replace = replace};
-    pa_table_commit_result r;
+    pa_table_commit_options o = {.struct_size = sizeof o, .name = name, .replace = replace};
+    pa_table_commit_result r = PA_TABLE_COMMIT_RESULT_INIT;
     if (st == PA_OK)
         st = pa_table_commit_index(table, dir, &o, &r);
     if (!out)
@@ -122,8 +122,8 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
         return pa_cli_fail("build", st);
     if (!json)
         printf("built %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s\n",
-               s.encode.rows, s.num_partitions, s.num_sub_vectors,
-               pa_metric_name(bo->params.metric), s.seconds);
+               s.rows, s.num_partitions, s.num_sub_vectors,
+               pa_metric_name(bo->params->metric), s.seconds);
     print_result(table, &r, json, &s);
     return 0;
 }

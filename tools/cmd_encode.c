@@ -20,7 +20,7 @@ int pa_cmd_encode(int argc, char **argv)
         {"force", no_argument, 0, 'F'},             {0, 0, 0, 0}};
     const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
                *column = NULL;
-    uint64_t buckets = 0, memory = 256u << 20, batch = 0;
+    uint64_t buckets = 0, memory = PA_DEFAULT_MEMORY_BYTES, batch = 0;
     bool json = false, skip = false, force = false;
     uint64_t version = 0;
     int c;
@@ -34,7 +34,7 @@ int pa_cmd_encode(int argc, char **argv)
         case 'P': bpath = optarg; break;
         case 'c': column = optarg; break;
         case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
-        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= (1u << 20); break;
+        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= PA_MAX_BUCKETS; break;
         case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
         case 'B': ok = pa_cli_parse_count(optarg, &batch) && batch > 0 && batch <= (1u << 24); break;
         case 'k': skip = true; break;
@@ -74,14 +74,16 @@ int pa_cmd_encode(int argc, char **argv)
     int rc = 0;
     pa_status st = pa_ivfpq_model_load(&model, model_path);
     if (st == PA_OK) {
-        pa_vec_input_options io = {.column = column, .skip_invalid = skip, .version = version};
+        pa_vec_input_options io = {.struct_size = sizeof io, .column = column,
+                                   .skip_invalid = skip, .version = version};
         st = pa_vec_input_open(&in, input, &io);
     }
     if (st == PA_OK)
         st = pa_backend_open(&be, accel, bpath, NULL);
-    pa_encode_stats es = {0};
+    pa_encode_stats es = PA_ENCODE_STATS_INIT;
     if (st == PA_OK) {
-        pa_encode_options eo = {.num_buckets = (uint32_t)buckets,
+        pa_encode_options eo = {.struct_size = sizeof eo,
+                                .num_buckets = (uint32_t)buckets,
                                 .memory_bytes = memory,
                                 .batch_rows = batch,
                                 .model_path = model_path,

@@ -19,7 +19,7 @@ int pa_cmd_finalize(int argc, char **argv)
         {"help", no_argument, 0, 'h'},           {"force", no_argument, 0, 'F'},
         {0, 0, 0, 0}};
     const char *artifact = NULL, *rows = NULL, *model = NULL, *out = NULL, *tmp = NULL;
-    uint64_t memory = 256u << 20, threads = 0;
+    uint64_t memory = PA_DEFAULT_MEMORY_BYTES, threads = 0;
     bool json = false, force = false;
     int c;
     while ((c = getopt_long(argc, argv, "a:r:m:o:M:t:T:jhF", opts, NULL)) != -1) {
@@ -64,10 +64,11 @@ int pa_cmd_finalize(int argc, char **argv)
     const char *inputs[] = {artifact, rows, model};
     if (pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs, 3))
         return PA_CLI_EXIT_FAIL;
-    pa_index_finalize_options o = {.memory_bytes = memory, .tmp_dir = tmp,
-                                   .num_threads = (unsigned)threads,
+    pa_index_finalize_options o = {.struct_size = sizeof o,
+                                   .memory_bytes = memory, .tmp_dir = tmp,
+                                   .num_threads = (uint32_t)threads,
                                    .progress = pa_cli_progress_cb, .replace = force};
-    pa_index_finalize_stats s;
+    pa_index_finalize_stats s = PA_INDEX_FINALIZE_STATS_INIT;
     pa_status st = artifact ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
                             : pa_index_finalize_rows(rows, model, out, &o, &s);
     pa_cli_progress_end();
@@ -174,13 +175,14 @@ int pa_cmd_search(int argc, char **argv)
     pa_status st = pa_index_open_ex(&x, index, &xo);
     if (st == PA_ERR_INVALID && memory) /* the budget is too small for this index */
         return pa_cli_error("search", "%s; raise --memory", pa_last_error());
-    pa_index_info info;
+    pa_index_info info = PA_INDEX_INFO_INIT;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);
-        pa_vec_input_options qio = {.column = column};
+        pa_vec_input_options qio = {.struct_size = sizeof qio, .column = column};
         st = pa_vec_input_read_all(qpath, &qio, &q, &nq, &dim);
     }
-    pa_vec_input_options sio = {.column = column, .version = version};
+    pa_vec_input_options sio = {.struct_size = sizeof sio, .column = column,
+                                .version = version};
     if (st == PA_OK && input)
         st = pa_vec_input_open(&in, input, &sio);
     struct stat isb;
@@ -221,14 +223,15 @@ int pa_cmd_search(int argc, char **argv)
         rc = pa_cli_error("search", "out of memory for %" PRIu64 " x %" PRIu64 " results", nq, k);
         goto done;
     }
-    pa_index_search_options so = {.k = (uint32_t)k, .nprobes = (uint32_t)nprobes,
+    pa_index_search_options so = {.struct_size = sizeof so,
+                                  .k = (uint32_t)k, .nprobes = (uint32_t)nprobes,
                                   .refine_factor = (uint32_t)rf, .refine_input = in,
-                                  .num_threads = (int)threads};
-    pa_index_search_stats ss = {0}, part;
+                                  .num_threads = (uint32_t)threads};
+    pa_index_search_stats ss = PA_INDEX_SEARCH_STATS_INIT, part = PA_INDEX_SEARCH_STATS_INIT;
     const uint64_t batch = 8192;
     double times[1000] = {0};
     for (uint64_t rep = 0; rep < repeat && st == PA_OK; rep++) {
-        ss = (pa_index_search_stats){0};
+        ss = (pa_index_search_stats)PA_INDEX_SEARCH_STATS_INIT;
         double t0 = pa_cli_now();
         for (uint64_t q0 = 0; q0 < nq; q0 += batch) {
             uint64_t bn = PA_CLI_MIN(batch, nq - q0);
@@ -347,9 +350,10 @@ int pa_cmd_groundtruth(int argc, char **argv)
     uint32_t dim = 0;
     pa_vec_input *in = NULL;
     double t0 = pa_cli_now();
-    pa_vec_input_options qio = {.column = column};
+    pa_vec_input_options qio = {.struct_size = sizeof qio, .column = column};
     pa_status st = pa_vec_input_read_all(qpath, &qio, &q, &nq, &dim);
-    pa_vec_input_options io = {.skip_invalid = skip, .column = column, .version = version};
+    pa_vec_input_options io = {.struct_size = sizeof io, .skip_invalid = skip, .column = column,
+                               .version = version};
     if (st == PA_OK)
         st = pa_vec_input_open(&in, input, &io);
     size_t nres = 0; /* nq x k results: checked, nq comes from the file */
@@ -414,7 +418,7 @@ int pa_cmd_index_info(int argc, char **argv)
         return pa_cli_error("index-info", "%s; raise --memory", pa_last_error());
     if (st != PA_OK)
         return pa_cli_fail("index-info", st);
-    pa_index_info in;
+    pa_index_info in = PA_INDEX_INFO_INIT;
     pa_index_get_info(x, &in);
     uint64_t minp = UINT64_MAX, empty = 0;
     for (uint32_t p = 0; p < in.num_partitions; p++) {

@@ -263,7 +263,8 @@ int pa_cmd_lance_gen(int argc, char **argv)
                          {"score", PA_TYPE_FLOAT32, 1},
                          {"code", PA_TYPE_FSL_UINT8, 16},
                          {"vector", PA_TYPE_FSL_FLOAT32, (uint32_t)dim}};
-    pa_lance_write_options wo = {.page_bytes = (size_t)page_bytes, .layout = layout,
+    pa_lance_write_options wo = {.struct_size = sizeof wo, .page_bytes = (size_t)page_bytes,
+                                 .layout = layout,
                                  .replace = force};
     pa_lance_writer *w;
     pa_status st = pa_lance_writer_create(&w, out, fields, 5, &wo);

@@ -149,8 +149,11 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
     uint64_t total = pa_vec_input_num_rows(in), done = 0;
     while (st == PA_OK) {
         size_t n;
-        if ((st = pa_vec_input_next(in, x, NULL, batch, &n)) != PA_OK || n == 0)
+        if ((st = pa_vec_input_next(in, x, NULL, batch, &n)) != PA_OK) {
+            if (st == PA_END)
+                st = PA_OK;
             break;
+        }
         double t0 = pa_cli_now();
         st = pa_ivfpq_assign_encode(m, x, n, parts, codes);
         t_enc += pa_cli_now() - t0;
@@ -195,8 +198,10 @@ int pa_cmd_train(int argc, char **argv)
         {"skip-invalid", no_argument, 0, 'k'},      {"encode", no_argument, 0, 'e'},
         {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
         {"force", no_argument, 0, 'F'},             {0, 0, 0, 0}};
-    train_opts o = {.partitions = 256, .sub_vectors = 16, .bits = 8, .max_iters = 10, .pq_iters = 25,
-                    .sample_rate = 256, .seed = 42, .metric = PA_METRIC_L2};
+    train_opts o = {.partitions = 256, .sub_vectors = 16, .bits = PA_DEFAULT_NUM_BITS,
+                    .max_iters = PA_DEFAULT_MAX_ITERS, .pq_iters = PA_DEFAULT_PQ_MAX_ITERS,
+                    .sample_rate = PA_DEFAULT_SAMPLE_RATE, .seed = PA_DEFAULT_SEED,
+                    .metric = PA_METRIC_L2};
     int c;
     while ((c = getopt_long(argc, argv, "i:o:p:m:M:b:I:S:s:c:V:kejhF", opts, NULL)) != -1) {
         bool ok = true;
@@ -246,20 +251,21 @@ int pa_cmd_train(int argc, char **argv)
     if (pa_cli_check_output("train", o.out, o.force, NULL, inputs, 1))
         return PA_CLI_EXIT_FAIL;
     double t0 = pa_cli_now();
-    pa_vec_input_options io = {.column = o.column, .skip_invalid = o.skip_invalid,
+    pa_vec_input_options io = {.struct_size = sizeof io, .column = o.column, .skip_invalid = o.skip_invalid,
                                .version = o.version};
     pa_vec_input *in;
     pa_status st = pa_vec_input_open(&in, o.input, &io);
     if (st != PA_OK)
         return pa_cli_fail("train", st);
-    pa_ivfpq_params prm = {.num_partitions = (uint32_t)o.partitions,
+    pa_ivfpq_params prm = {.struct_size = sizeof prm,
+                           .num_partitions = (uint32_t)o.partitions,
                            .num_sub_vectors = (uint32_t)o.sub_vectors,
                            .num_bits = (uint32_t)o.bits, .metric = o.metric,
                            .max_iters = (uint32_t)o.max_iters,
                            .pq_max_iters = (uint32_t)o.pq_iters,
                            .sample_rate = (uint32_t)o.sample_rate, .seed = o.seed};
     pa_ivfpq_model *m = NULL;
-    pa_ivfpq_train_stats ts;
+    pa_ivfpq_train_stats ts = PA_IVFPQ_TRAIN_STATS_INIT;
     if (pa_cli_progress_enabled())
         fprintf(stderr, "train: sampling and training on %s...\n", o.input);
     st = pa_ivfpq_train_input(&m, in, &prm, &ts);

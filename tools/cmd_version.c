@@ -57,8 +57,8 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
         printf("partifact %s\n", pa_version());
         return 0;
     }
-    pa_cpu_info cpu = {.size = sizeof cpu};
-    pa_blas_info blas = {.size = sizeof blas};
+    pa_cpu_info cpu = {.struct_size = sizeof cpu};
+    pa_blas_info blas = {.struct_size = sizeof blas};
     double gflops = 0;
     pa_status st = pa_cpu_info_get(&cpu);
     if (st == PA_OK)

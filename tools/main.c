@@ -63,8 +63,8 @@ static const char *blas_correct(char **argv)
     const char *automatic = getenv(PA_BLAS_AUTO_ENV);
     if (getenv(PA_BLAS_CORETYPE_ENV) || (automatic && !strcmp(automatic, "0")))
         return NULL;
-    pa_cpu_info cpu = {.size = sizeof cpu};
-    pa_blas_info blas = {.size = sizeof blas};
+    pa_cpu_info cpu = {.struct_size = sizeof cpu};
+    pa_blas_info blas = {.struct_size = sizeof blas};
     if (pa_cpu_info_get(&cpu) != PA_OK || pa_blas_info_get(&blas) != PA_OK)
         return NULL;
     const char *core = getenv(PA_BLAS_TEST_CORE_ENV) ? getenv(PA_BLAS_TEST_CORE_ENV) : blas.core;

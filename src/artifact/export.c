@@ -31,14 +31,18 @@ pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char *rows_
     pa_status st = pa_artifact_open(&a, artifact_dir);
     if (st != PA_OK)
         return st;
-    pa_artifact_info ai;
-    pa_artifact_get_info(a, &ai);
+    pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
+    if ((st = pa_artifact_get_info(a, &ai)) != PA_OK) {
+        pa_artifact_free(a);
+        return st;
+    }
     const uint32_t M = ai.code_bytes;
     pa_field f[3] = {{PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1},
                      {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
                      {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, M}};
     const char *inputs[] = {artifact_dir};
-    const pa_lance_write_options lo = {.replace = replace};
+    pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
+    lo.replace = replace;
     st = pa_output_check_inputs(rows_path, inputs, 1);
     if (st == PA_OK)
         st = pa_lance_writer_create(&lw, rows_path, f, 3, &lo);

@@ -171,19 +171,28 @@ void pa_artifact_free(pa_artifact *a)
     free(a);
 }
 
-void pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out)
+pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out)
 {
-    out->num_partitions = a->m.num_partitions;
-    out->num_buckets = a->m.num_buckets;
-    out->code_bytes = a->m.code_bytes;
-    out->num_bits = a->m.num_bits;
-    out->dimension = a->m.dimension;
-    out->metric = a->m.metric;
-    out->model = a->m.model;
-    out->total_rows = a->m.total_rows;
-    out->total_bytes = a->total_bytes;
-    out->num_ranges = a->num_ranges;
-    out->num_files = a->m.num_files;
+    pa_status st = pa_stats_check(out, "pa_artifact_info");
+    if (st != PA_OK)
+        return st;
+    if (!a || !out)
+        return pa_fail(PA_ERR_INVALID, "artifact info: an artifact and an output are needed");
+    pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
+    info.num_partitions = a->m.num_partitions;
+    info.num_buckets = a->m.num_buckets;
+    info.code_bytes = a->m.code_bytes;
+    info.num_bits = a->m.num_bits;
+    info.dimension = a->m.dimension;
+    if ((st = pa_metric_parse(a->m.metric, &info.metric)) != PA_OK) /* checked at open */
+        return pa_fail_prefix(st, "%s", a->dir);
+    info.model = a->m.model;
+    info.total_rows = a->m.total_rows;
+    info.total_bytes = a->total_bytes;
+    info.num_ranges = a->num_ranges;
+    info.num_files = a->m.num_files;
+    pa_stats_store(out, &info, sizeof info);
+    return PA_OK;
 }
 
 pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_rows,
@@ -438,20 +447,21 @@ static pa_status verify_file(pa_artifact *a, uint32_t f, pa_artifact_verify_repo
 /* Verifies the whole artifact (see the header). */
 pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report)
 {
-    pa_artifact_verify_report local = {0};
-    pa_artifact_verify_report *rep = report ? report : &local;
-    memset(rep, 0, sizeof *rep);
+    pa_status st = pa_stats_check(report, "pa_artifact_verify_report");
+    if (st != PA_OK)
+        return st;
+    pa_artifact_verify_report local = PA_ARTIFACT_VERIFY_REPORT_INIT;
+    pa_artifact_verify_report *rep = &local;
     pa_range_check *c = NULL;
-    pa_status st = pa_range_check_new(&c, a->m.code_bytes);
+    st = pa_range_check_new(&c, a->m.code_bytes);
     for (uint32_t f = 0; st == PA_OK && f < a->m.num_files; f++)
         st = verify_file(a, f, rep, c);
     pa_range_check_free(c);
-    if (st != PA_OK)
-        return st;
-    if (rep->rows_checked != a->m.total_rows)
-        return pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " rows checked, total_rows is %" PRIu64,
-                       a->dir, rep->rows_checked, a->m.total_rows);
-    return PA_OK;
+    if (st == PA_OK && rep->rows_checked != a->m.total_rows)
+        st = pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " rows checked, total_rows is %" PRIu64,
+                     a->dir, rep->rows_checked, a->m.total_rows);
+    pa_stats_store(report, rep, sizeof *rep);
+    return st;
 }
 
 /* ---- scan with read-ahead ---- */
@@ -536,7 +546,7 @@ static void *scan_worker(void *arg)
 }
 
 pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
-                                  uint64_t readahead_bytes, unsigned num_threads)
+                                  uint64_t readahead_bytes, uint32_t num_threads)
 {
     *out = NULL;
     pa_artifact_scan *s = pa_calloc(1, sizeof *s, "artifact scan");
@@ -567,7 +577,7 @@ pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
 
 /* Releases the previous partition, then waits for the next one in id order. */
 pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part, const uint64_t **row_ids,
-                                const uint8_t **codes, uint64_t *num_rows, int *done)
+                                const uint8_t **codes, uint64_t *num_rows)
 {
     pa_artifact *a = s->a;
     pthread_mutex_lock(&s->mu);
@@ -584,15 +594,14 @@ pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part, const uint6
     }
     if (s->next_out >= a->m.num_partitions) {
         pthread_mutex_unlock(&s->mu);
-        *done = 1;
-        return PA_OK;
+        *num_rows = 0;
+        return PA_END;
     }
     slot *sl = &s->slots[s->next_out];
     while (!sl->ready)
         pthread_cond_wait(&s->cv, &s->mu);
     s->next_out++;
     pthread_mutex_unlock(&s->mu);
-    *done = 0;
     if (sl->st != PA_OK)
         return pa_fail(sl->st, "%s", sl->err ? sl->err : "partition read failed");
     *part = sl->part;

@@ -21,8 +21,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define DEFAULT_BUDGET ((uint64_t)256 << 20)
-#define DEFAULT_MAX_BUCKETS 64
 #define MIN_BUFFER_ROWS 256
 #define BUCKET_PATH_MAX 4096  /* bytes of a bucket file's path, its NUL included */
 #define BUCKET_PATH_FLOOR 256 /* the least path length the budget counts (fixed_bytes) */
@@ -78,26 +76,26 @@ static void bucket_abs_path(const pa_artifact_writer *w, uint32_t b, char *buf, 
 /* Checks the parameters and fills the manifest header from them. */
 static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
 {
-    if (p->num_partitions == 0 || p->num_partitions > (1u << 30))
+    if (p->num_partitions == 0 || p->num_partitions > PA_MAX_ARTIFACT_PARTITIONS)
         return pa_fail(PA_ERR_INVALID, "%s: num_partitions must be in 1..2^30, got %u", w->dir,
                        p->num_partitions);
     uint32_t buckets = p->num_buckets ? p->num_buckets
-                                      : PA_MIN(p->num_partitions, (uint32_t)DEFAULT_MAX_BUCKETS);
-    if (buckets > p->num_partitions || buckets > (1u << 20))
+                                      : PA_MIN(p->num_partitions, PA_DEFAULT_MAX_BUCKETS);
+    if (buckets > p->num_partitions || buckets > PA_MAX_BUCKETS)
         return pa_fail(PA_ERR_INVALID, "%s: %u buckets for %u partitions (at most one bucket per "
                        "partition, and at most 2^20)", w->dir, buckets, p->num_partitions);
-    if (p->code_bytes == 0 || p->code_bytes > (1u << 16))
-        return pa_fail(PA_ERR_INVALID, "%s: code_bytes must be in 1..65536, got %u", w->dir,
-                       p->code_bytes);
-    uint32_t bits = p->num_bits ? p->num_bits : 8;
+    if (p->code_bytes == 0 || p->code_bytes > PA_MAX_CODE_BYTES)
+        return pa_fail(PA_ERR_INVALID, "%s: code_bytes must be in 1..%u, got %u", w->dir,
+                       PA_MAX_CODE_BYTES, p->code_bytes);
+    uint32_t bits = p->num_bits ? p->num_bits : PA_DEFAULT_NUM_BITS;
     if (bits != 8 && bits != 4)
         return pa_fail(PA_ERR_INVALID, "%s: num_bits must be 8 or 4, got %u", w->dir, bits);
     if (p->dimension == 0)
         return pa_fail(PA_ERR_INVALID, "%s: dimension must be positive", w->dir);
-    const char *metric = p->metric ? p->metric : "l2";
-    if (strcmp(metric, "l2") && strcmp(metric, "cosine") && strcmp(metric, "dot"))
-        return pa_fail(PA_ERR_INVALID, "%s: metric \"%s\" is not l2, cosine or dot", w->dir,
-                       metric);
+    const char *metric = pa_metric_name(p->metric);
+    if (p->metric != PA_METRIC_L2 && p->metric != PA_METRIC_COSINE && p->metric != PA_METRIC_DOT)
+        return pa_fail(PA_ERR_INVALID, "%s: metric %d is not l2, cosine or dot (PA_METRIC_*)",
+                       w->dir, (int)p->metric);
     w->m.num_partitions = p->num_partitions;
     w->m.num_buckets = buckets;
     w->m.code_bytes = p->code_bytes;
@@ -123,7 +121,10 @@ static void bucket_schema(const pa_artifact_writer *w, pa_field fields[3])
     fields[2] = (pa_field){PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, w->m.code_bytes};
 }
 /* full-zip pages: a partition's range is then read at its exact byte ranges */
-static const pa_lance_write_options BUCKET_WRITE = {.layout = PA_LAYOUT_FULLZIP, .in_new_dir = 1};
+static const pa_lance_write_options BUCKET_WRITE = {.struct_size = sizeof(pa_lance_write_options),
+                                                    .page_bytes = PA_DEFAULT_PAGE_BYTES,
+                                                    .layout = PA_LAYOUT_FULLZIP,
+                                                    .in_new_dir = 1};
 
 /* The writer's memory besides its row buffers, with `flushes` buffers written in all: the sort
  * counts, the bucket table with each bucket file's Lance writer (pa_lance_writer_estimate, its
@@ -258,18 +259,20 @@ static pa_status open_buckets(pa_artifact_writer *w)
 
 /* Creates the writer (see the header). */
 pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
-                                    const pa_artifact_params *params)
+                                    const pa_artifact_params *params_in)
 {
     *out = NULL;
-    if (!dir || !params)
+    if (!dir || !params_in)
         return pa_fail(PA_ERR_INVALID, "artifact writer: a directory and parameters are needed");
+    PA_LOAD_OPTS(pa_artifact_params, prm, params_in, PA_ARTIFACT_PARAMS_INIT);
+    const pa_artifact_params *params = &prm;
     pa_artifact_writer *w = pa_calloc(1, sizeof *w, "artifact writer");
     if (!w)
         return PA_ERR_NOMEM;
     w->dir = pa_strdup(dir, "artifact path");
     pa_status st = w->dir ? init_params(w, params) : PA_ERR_NOMEM;
     if (st == PA_OK)
-        st = size_buffers(w, params->memory_bytes ? params->memory_bytes : DEFAULT_BUDGET,
+        st = size_buffers(w, params->memory_bytes ? params->memory_bytes : PA_DEFAULT_MEMORY_BYTES,
                           params->expected_rows, params->max_buffer_rows);
     /* A new directory beside dir, made by this writer and locked by its marker while it works
      * (a second writer of the same artifact makes its own; the first to finish wins, the other
@@ -299,8 +302,8 @@ pa_status pa_artifact_writer_estimate(const char *dir, const pa_artifact_params 
     if (!dir || !params)
         return pa_fail(PA_ERR_INVALID, "artifact writer estimate: a directory and parameters are "
                        "needed");
+    PA_LOAD_OPTS(pa_artifact_params, p, params, PA_ARTIFACT_PARAMS_INIT);
     pa_artifact_writer w = {.dir = (char *)dir};
-    pa_artifact_params p = *params;
     p.model = NULL; /* its hash is not needed to size the writer */
     pa_status st = init_params(&w, &p);
     if (st != PA_OK)
@@ -479,13 +482,21 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
     return PA_OK;
 }
 
-void pa_artifact_writer_stats(const pa_artifact_writer *w, pa_artifact_write_stats *out)
+pa_status pa_artifact_writer_stats(const pa_artifact_writer *w, pa_artifact_write_stats *out)
 {
-    *out = w->stats;
+    pa_status st = pa_stats_check(out, "pa_artifact_write_stats");
+    if (st != PA_OK)
+        return st;
+    if (!w || !out)
+        return pa_fail(PA_ERR_INVALID, "artifact writer stats: a writer and an output are needed");
+    pa_artifact_write_stats s = w->stats;
+    s.struct_size = sizeof s;
     if (!w->finished)
         for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++)
             if (w->buckets[b].lw)
-                out->bytes_written += pa_lance_writer_bytes_written(w->buckets[b].lw);
+                s.bytes_written += pa_lance_writer_bytes_written(w->buckets[b].lw);
+    pa_stats_store(out, &s, sizeof s);
+    return PA_OK;
 }
 
 /* Removes the bucket files, the temporary manifest, and the directories the writer made. */

@@ -23,7 +23,8 @@ static int cpu_train(void *state, const pa_backend_train_params *p, const float 
                      uint64_t n, float *centroids, float *codebook, char *err, size_t err_len)
 {
     (void)state;
-    pa_ivfpq_params prm = {.num_partitions = p->num_partitions,
+    pa_ivfpq_params prm = {.struct_size = sizeof prm,
+                           .num_partitions = p->num_partitions,
                            .num_sub_vectors = p->num_sub_vectors,
                            .num_bits = p->num_bits,
                            .metric = (pa_metric)p->metric,

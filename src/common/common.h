@@ -46,6 +46,43 @@ pa_status pa_failv(pa_status status, const char *fmt, va_list ap);
  * keeping the status; used where a lower layer's message lacks the caller's context. */
 pa_status pa_fail_prefix(pa_status status, const char *fmt, ...) PA_PRINTF(2, 3);
 
+/* ---- versioned structs (opts.c) ----
+ * Every public options and stats struct starts with size_t struct_size (partifact.h,
+ * "Versioned structs"). pa_opts_load reads a caller's options: dst (the library's struct,
+ * size bytes) gets defaults, then the first struct_size bytes of src (NULL: defaults only);
+ * a struct_size below PA_STRUCT_SIZE_MIN is PA_ERR_INVALID, and one above size whose extra
+ * bytes are not zero PA_ERR_UNSUPPORTED, both naming the struct. dst->struct_size is size. */
+pa_status pa_opts_load(void *dst, size_t size, const void *src, const void *defaults,
+                       const char *name);
+/* pa_x_options_init: the defaults for the first struct_size bytes of o. */
+pa_status pa_opts_init(void *o, size_t struct_size, const void *defaults, size_t size,
+                       const char *name);
+/* A caller's stats struct before the work: NULL or a struct_size of at least
+ * PA_STRUCT_SIZE_MIN, else PA_ERR_INVALID naming it. */
+pa_status pa_stats_check(const void *stats, const char *name);
+/* Writes the library's stats src (size bytes) into the caller's dst (NULL: nothing), only up
+ * to dst's struct_size, which is kept. */
+void pa_stats_store(void *dst, const void *src, size_t size);
+
+/* The options struct of type T named p (NULL: defaults) into the local T named dst, with
+ * T's INIT macro as the defaults: PA_LOAD_OPTS(pa_build_options, o, opts, PA_BUILD_OPTIONS_INIT)
+ * returns from the calling function on a bad struct_size. */
+#define PA_LOAD_OPTS(T, dst, p, INIT)                                                        \
+    T dst;                                                                                   \
+    do {                                                                                     \
+        static const T dst##_defaults_ = INIT;                                               \
+        pa_status dst##_st_ = pa_opts_load(&dst, sizeof dst, (p), &dst##_defaults_, #T);     \
+        if (dst##_st_ != PA_OK)                                                              \
+            return dst##_st_;                                                                \
+    } while (0)
+/* Defines pa_x_init(T *o, size_t struct_size) for an options struct T. */
+#define PA_DEFINE_OPTS_INIT(fn, T, INIT)                                                     \
+    pa_status fn(T *o, size_t struct_size)                                                   \
+    {                                                                                        \
+        static const T defaults = INIT;                                                      \
+        return pa_opts_init(o, struct_size, &defaults, sizeof defaults, #T);                 \
+    }
+
 /* Clears the thread's last error. */
 void pa_clear_error(void);
 

@@ -44,15 +44,15 @@ static void copy_str(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
-/* Copies the filled struct into the caller's, as much of it as the caller's size holds. */
-static pa_status copy_out(void *out, size_t out_size, const void *full, size_t full_size,
-                          const char *what)
+/* Copies the filled struct into the caller's, as much of it as the caller's struct_size holds. */
+static pa_status copy_out(void *out, const void *full, size_t full_size, const char *what)
 {
-    if (out_size < sizeof(size_t))
-        return pa_fail(PA_ERR_INVALID, "%s: size %zu is too small (set it to sizeof the struct)",
-                       what, out_size);
-    size_t n = PA_MIN(out_size, full_size);
-    memcpy((char *)out + sizeof(size_t), (const char *)full + sizeof(size_t), n - sizeof(size_t));
+    size_t out_size;
+    memcpy(&out_size, out, sizeof out_size);
+    if (out_size < PA_STRUCT_SIZE_MIN)
+        return pa_fail(PA_ERR_INVALID, "%s: size %zu is too small (set struct_size to sizeof "
+                       "the struct)", what, out_size);
+    pa_stats_store(out, full, full_size);
     return PA_OK;
 }
 
@@ -100,7 +100,7 @@ pa_status pa_cpu_info_get(pa_cpu_info *out)
         return pa_fail(PA_ERR_INVALID, "pa_cpu_info_get: out is NULL");
     pa_cpu_info info;
     memset(&info, 0, sizeof info);
-    info.size = sizeof info;
+    info.struct_size = sizeof info;
 #ifdef PA_X86
     unsigned a, b, c, d;
     if (__get_cpuid(0, &a, &b, &c, &d)) {
@@ -128,7 +128,7 @@ pa_status pa_cpu_info_get(pa_cpu_info *out)
         }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     info.cpus = cpus > 0 ? (uint32_t)cpus : 1;
-    return copy_out(out, out->size, &info, sizeof info, "pa_cpu_info_get");
+    return copy_out(out, &info, sizeof info, "pa_cpu_info_get");
 }
 
 const char *pa_blas_core_for(uint32_t features)
@@ -156,7 +156,7 @@ pa_status pa_blas_info_get(pa_blas_info *out)
         return pa_fail(PA_ERR_INVALID, "pa_blas_info_get: out is NULL");
     pa_blas_info info;
     memset(&info, 0, sizeof info);
-    info.size = sizeof info;
+    info.struct_size = sizeof info;
     copy_str(info.config, sizeof info.config, openblas_get_config());
     trim(info.config);
     copy_str(info.core, sizeof info.core, openblas_get_corename());
@@ -170,7 +170,7 @@ pa_status pa_blas_info_get(pa_blas_info *out)
                  "OpenBLAS runs its %s kernels on a CPU that allows %s: set %s=%s in the "
                  "environment before the library is loaded", info.core, info.recommended_core,
                  PA_BLAS_CORETYPE_ENV, info.recommended_core);
-    return copy_out(out, out->size, &info, sizeof info, "pa_blas_info_get");
+    return copy_out(out, &info, sizeof info, "pa_blas_info_get");
 }
 
 pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops)

@@ -61,6 +61,7 @@ const char *pa_status_name(pa_status status)
     case PA_ERR_INCOMPLETE: return "incomplete";
     case PA_ERR_BUDGET: return "budget";
     case PA_ERR_EXISTS: return "exists";
+    case PA_END: return "end";
     }
     return "unknown";
 }

@@ -55,27 +55,27 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
 }
 
 /* The artifact's largest partition: its rows and number. */
-static void largest_partition(const pa_artifact *a, uint64_t *max_rows, uint32_t *max_p)
+static pa_status largest_partition(const pa_artifact *a, uint64_t *max_rows, uint32_t *max_p)
 {
-    pa_artifact_info ai;
-    pa_artifact_get_info(a, &ai);
+    pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
     *max_rows = 0, *max_p = 0;
+    pa_status st = pa_artifact_get_info(a, &ai);
+    if (st != PA_OK)
+        return st;
     for (uint32_t p = 0; p < ai.num_partitions; p++) {
         uint64_t n = 0;
         uint32_t file = 0, ranges = 0;
         if (pa_artifact_partition(a, p, &n, &file, &ranges) == PA_OK && n > *max_rows)
             *max_rows = n, *max_p = p;
     }
+    return PA_OK;
 }
 
 /* What finalize holds whatever its read-ahead: the manifest's tables (pa_manifest_bytes, held
  * throughout) and the largest partition while it is sorted and written
  * (pa_index_partition_bytes). The rest of the budget is the scan's read-ahead. */
-static uint64_t artifact_need(const pa_artifact *a, uint64_t manifest_bytes, uint32_t code_bytes)
+static uint64_t artifact_need(uint64_t manifest_bytes, uint64_t max_rows, uint32_t code_bytes)
 {
-    uint64_t max_rows;
-    uint32_t max_p;
-    largest_partition(a, &max_rows, &max_p);
     return manifest_bytes + pa_index_partition_bytes(max_rows, code_bytes);
 }
 
@@ -89,9 +89,13 @@ pa_status pa_index_finalize_estimate(const char *artifact_dir, uint64_t *min_byt
     pa_status st = pa_artifact_open_budget(&a, artifact_dir, 0, &manifest_bytes);
     if (st != PA_OK)
         goto done;
-    pa_artifact_info ai;
-    pa_artifact_get_info(a, &ai);
-    *min_bytes = artifact_need(a, manifest_bytes, ai.code_bytes);
+    pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
+    uint64_t max_rows;
+    uint32_t max_p;
+    if ((st = pa_artifact_get_info(a, &ai)) != PA_OK ||
+        (st = largest_partition(a, &max_rows, &max_p)) != PA_OK)
+        goto done;
+    *min_bytes = artifact_need(manifest_bytes, max_rows, ai.code_bytes);
 done:
     pa_artifact_free(a);
     return st;
@@ -107,8 +111,10 @@ static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
 {
     uint64_t max_rows;
     uint32_t max_p;
-    largest_partition(a, &max_rows, &max_p);
-    const uint64_t need = artifact_need(a, manifest_bytes, code_bytes);
+    pa_status st = largest_partition(a, &max_rows, &max_p);
+    if (st != PA_OK)
+        return st;
+    const uint64_t need = artifact_need(manifest_bytes, max_rows, code_bytes);
     if (need > budget)
         return pa_fail(PA_ERR_BUDGET, "artifact %s: partition %u holds %" PRIu64 " rows, which "
                        "need %" PRIu64 " bytes to read, sort and write (%u-byte codes), and the "
@@ -126,9 +132,9 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
                                      pa_index_finalize_stats *stats)
 {
     double t0 = pa_now_seconds();
-    pa_index_finalize_options o = {0};
-    if (opts)
-        o = *opts;
+    PA_LOAD_OPTS(pa_index_finalize_options, o, opts, PA_INDEX_FINALIZE_OPTIONS_INIT);
+    if (pa_stats_check(stats, "pa_index_finalize_stats") != PA_OK)
+        return PA_ERR_INVALID;
     if (!artifact_dir || !out_dir)
         return pa_fail(PA_ERR_INVALID, "finalize: an artifact and an output directory are "
                        "required");
@@ -137,15 +143,16 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     pa_index_writer *w = NULL;
     pa_artifact_scan *scan = NULL;
     char mpath[4096];
-    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_FINALIZE_DEFAULT_BUDGET;
+    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_DEFAULT_MEMORY_BYTES;
     uint64_t manifest_bytes = 0;
-    pa_artifact_info ai;
+    pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
     pa_backend_model arr = {0};
     uint64_t want = 0, have = 0, scan_budget = 0;
     pa_status st = pa_artifact_open_budget(&a, artifact_dir, budget, &manifest_bytes);
     if (st != PA_OK)
         goto done;
-    pa_artifact_get_info(a, &ai);
+    if ((st = pa_artifact_get_info(a, &ai)) != PA_OK)
+        goto done;
     if (model_path)
         snprintf(mpath, sizeof mpath, "%s", model_path);
     else if ((st = resolve_model(artifact_dir, ai.model, mpath, sizeof mpath)) != PA_OK)
@@ -154,8 +161,8 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         goto done;
     pa_ivfpq_model_arrays(model, &arr);
     if ((st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
-                                   ai.code_bytes, ai.num_partitions, ai.num_bits, ai.metric)) !=
-        PA_OK)
+                                   ai.code_bytes, ai.num_partitions, ai.num_bits,
+                                   pa_metric_name(ai.metric))) != PA_OK)
         goto done;
     want = pa_artifact_model_xxh64(a);
     if ((st = pa_file_xxh64(mpath, &have, NULL)) != PA_OK)
@@ -181,18 +188,20 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         goto done;
     /* the read-ahead gets what the writer does not need */
     if ((st = pa_artifact_scan_create(&scan, a, scan_budget,
-                                      o.num_threads ? o.num_threads : 2)) != PA_OK)
+                                      o.num_threads ? o.num_threads
+                                                    : PA_DEFAULT_FINALIZE_THREADS)) != PA_OK)
         goto done;
     for (;;) {
         uint32_t p;
         const uint64_t *ids;
         const uint8_t *codes;
         uint64_t n;
-        int end = 0;
-        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n, &end)) != PA_OK)
-            goto done;
-        if (end)
+        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n)) == PA_END) {
+            st = PA_OK; /* every partition handed over */
             break;
+        }
+        if (st != PA_OK)
+            goto done;
         st = pa_index_writer_add_partition(w, p, ids, codes, n);
         if (o.progress)
             o.progress(o.progress_ctx, "finalize", (uint64_t)p + 1, arr.num_partitions);
@@ -204,9 +213,11 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     if ((st = pa_index_writer_finish(w)) != PA_OK)
         goto done;
     if (stats) {
-        pa_index_writer_stats(w, stats);
-        stats->bytes_read = pa_artifact_bytes_read(a);
-        stats->seconds = pa_now_seconds() - t0;
+        pa_index_finalize_stats s;
+        pa_index_writer_stats(w, &s);
+        s.bytes_read = pa_artifact_bytes_read(a);
+        s.seconds = pa_now_seconds() - t0;
+        pa_stats_store(stats, &s, sizeof s);
     }
 done:
     pa_artifact_scan_free(scan);

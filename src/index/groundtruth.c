@@ -58,8 +58,11 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
             break;
         for (;;) {
             size_t n;
-            if ((st = pa_vec_input_next(base, xb, xid, GT_BASE_BLOCK, &n)) != PA_OK || n == 0)
+            if ((st = pa_vec_input_next(base, xb, xid, GT_BASE_BLOCK, &n)) != PA_OK) {
+                if (st == PA_END)
+                    st = PA_OK;
                 break;
+            }
             for (size_t j = 0; j < n; j++) {
                 if (metric == PA_METRIC_COSINE)
                     pa_normalize(xb + j * dim, dim);

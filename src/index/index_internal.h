@@ -62,9 +62,6 @@ pa_status pa_index_writer_finish(pa_index_writer *w);
  * rest is zero, for the finalizer to add its reads, spills and time. */
 void pa_index_writer_stats(const pa_index_writer *w, pa_index_finalize_stats *s);
 
-/* The finalizers' memory budget when the options give none. */
-#define PA_FINALIZE_DEFAULT_BUDGET (256ull << 20)
-
 /* Records the index's source table (JSON, see lance/table_commit.h) in index.idx; NULL: none.
  * Before finish. */
 pa_status pa_index_writer_set_source(pa_index_writer *w, const char *json);

@@ -99,8 +99,10 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
                      {PA_INDEX_COL_CODE, PA_TYPE_FSL_UINT8, model->num_sub_vectors}};
     /* pages of 1 MiB: the writer buffers one per column, outside the finalizers' budgets, and
      * the page size must not depend on the budget (every budget writes the same bytes) */
-    pa_lance_write_options lo = {.page_bytes = PA_INDEX_PAGE_BYTES, .in_new_dir = 1,
-                                 .bitpack = 1};
+    pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
+    lo.page_bytes = PA_INDEX_PAGE_BYTES;
+    lo.in_new_dir = 1;
+    lo.bitpack = 1;
     if ((st = pa_lance_writer_create(&w->aux, w->aux_path, f, 2, &lo)) != PA_OK)
         goto done;
     *out = w, w = NULL;
@@ -214,7 +216,8 @@ static pa_status write_idx(pa_index_writer *w, const pa_index_identity *id, cons
 {
     pa_field f = {PA_INDEX_COL_FLAT, PA_TYPE_UINT64, 1};
     pa_lance_writer *lw = NULL;
-    const pa_lance_write_options lo = {.in_new_dir = 1};
+    pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
+    lo.in_new_dir = 1;
     pa_status st = pa_lance_writer_create(&lw, w->idx_path, &f, 1, &lo);
     if (st != PA_OK)
         goto done;
@@ -267,6 +270,7 @@ pa_status pa_index_writer_finish(pa_index_writer *w)
 void pa_index_writer_stats(const pa_index_writer *w, pa_index_finalize_stats *s)
 {
     memset(s, 0, sizeof *s);
+    s->struct_size = sizeof *s;
     s->rows = w->rows;
     s->partitions = w->m.num_partitions;
     s->max_partition_rows = w->max_part;

@@ -213,13 +213,13 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
                                  pa_index_finalize_stats *stats)
 {
     double t0 = pa_now_seconds();
-    pa_index_finalize_options o = {0};
-    if (opts)
-        o = *opts;
+    PA_LOAD_OPTS(pa_index_finalize_options, o, opts, PA_INDEX_FINALIZE_OPTIONS_INIT);
+    if (pa_stats_check(stats, "pa_index_finalize_stats") != PA_OK)
+        return PA_ERR_INVALID;
     if (!rows_path || !model_path || !out_dir)
         return pa_fail(PA_ERR_INVALID, "finalize: a rows file, a model and an output directory "
                        "are required");
-    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_FINALIZE_DEFAULT_BUDGET;
+    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_DEFAULT_MEMORY_BYTES;
     char tmp[4096];
     if (o.tmp_dir)
         snprintf(tmp, sizeof tmp, "%s", o.tmp_dir);
@@ -336,12 +336,14 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     if (st == PA_OK)
         st = pa_index_writer_finish(w);
     if (st == PA_OK && stats) {
-        pa_index_writer_stats(w, stats);
-        stats->bytes_read = pa_lance_reader_bytes_read(r) + g.spill_read;
-        stats->bytes_written += g.spill_written;
-        stats->spill_bytes = g.spill_written;
-        stats->spill_runs = g.num_runs;
-        stats->seconds = pa_now_seconds() - t0;
+        pa_index_finalize_stats s;
+        pa_index_writer_stats(w, &s);
+        s.bytes_read = pa_lance_reader_bytes_read(r) + g.spill_read;
+        s.bytes_written += g.spill_written;
+        s.spill_bytes = g.spill_written;
+        s.spill_runs = g.num_runs;
+        s.seconds = pa_now_seconds() - t0;
+        pa_stats_store(stats, &s, sizeof s);
     }
     if (st != PA_OK && w)
         pa_fail_prefix(st, "finalize %s", out_dir);

@@ -19,6 +19,7 @@
 #include <cblas.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <pthread.h>
@@ -413,13 +414,11 @@ pa_status pa_index_open(pa_index **out, const char *dir)
 /* Opens both index files (into memory, or with a budget their fixed part, checking the rows in
  * a streaming pass) and precomputes the centroid norms for the probe, the codeword norms, and
  * (l2/cosine, when it fits) every partition's table terms. */
-pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_options *opts)
+pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_options *opts_in)
 {
     *out = NULL;
-    if (opts && opts->struct_size != sizeof *opts)
-        return pa_fail(PA_ERR_INVALID, "index %s: open options of %u bytes (expected %zu: "
-                       "set struct_size to sizeof(pa_index_open_options))", dir,
-                       opts->struct_size, sizeof *opts);
+    PA_LOAD_OPTS(pa_index_open_options, o, opts_in, PA_INDEX_OPEN_OPTIONS_INIT);
+    const pa_index_open_options *opts = &o;
     char path[4096];
     pa_status st = PA_OK;
     pa_index *x = pa_calloc(1, sizeof *x, "index");
@@ -504,13 +503,20 @@ void pa_index_free(pa_index *x)
 uint64_t pa_index_cache_reads(const pa_index *x) { return x->cache_reads; }
 
 /* The parameters and sizes, for the CLI and callers sizing their buffers. */
-void pa_index_get_info(const pa_index *x, pa_index_info *out)
+pa_status pa_index_get_info(const pa_index *x, pa_index_info *out)
 {
-    memset(out, 0, sizeof *out);
-    out->dimension = x->dim, out->num_partitions = x->P, out->num_sub_vectors = x->M;
-    out->num_bits = 8, out->metric = x->metric, out->num_rows = x->num_rows;
-    out->max_partition_rows = x->max_part, out->bytes = x->bytes;
-    out->memory_bytes = x->budget;
+    pa_status st = pa_stats_check(out, "pa_index_info");
+    if (st != PA_OK)
+        return st;
+    if (!x || !out)
+        return pa_fail(PA_ERR_INVALID, "index info: an index and an output are needed");
+    pa_index_info info = PA_INDEX_INFO_INIT;
+    info.dimension = x->dim, info.num_partitions = x->P, info.num_sub_vectors = x->M;
+    info.num_bits = 8, info.metric = x->metric, info.num_rows = x->num_rows;
+    info.max_partition_rows = x->max_part, info.bytes = x->bytes;
+    info.memory_bytes = x->budget;
+    pa_stats_store(out, &info, sizeof info);
+    return PA_OK;
 }
 
 /* Partition p's stored rows (tests compare the two finalize paths with it). */
@@ -653,12 +659,16 @@ static float exact_dist(pa_metric metric, const float *q, float *v, uint32_t dim
 /* Validates the request, then per block of queries: one sgemm for the query x centroid dot
  * products, per query (in parallel) probe selection and ADC scans into a heap, then refine. */
 pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32_t dim,
-                          const pa_index_search_options *opts, uint64_t *out_ids,
+                          const pa_index_search_options *opts_in, uint64_t *out_ids,
                           float *out_dists, pa_index_search_stats *stats)
 {
     double t0 = pa_now_seconds();
-    if (!opts || !queries || !out_ids || !out_dists)
-        return pa_fail(PA_ERR_INVALID, "search: queries, options and outputs are required");
+    PA_LOAD_OPTS(pa_index_search_options, o, opts_in, PA_INDEX_SEARCH_OPTIONS_INIT);
+    const pa_index_search_options *opts = &o;
+    if (pa_stats_check(stats, "pa_index_search_stats") != PA_OK)
+        return PA_ERR_INVALID;
+    if (!queries || !out_ids || !out_dists)
+        return pa_fail(PA_ERR_INVALID, "search: queries and outputs are required");
     if (dim != x->dim)
         return pa_fail(PA_ERR_INVALID, "search: the queries have dimension %u, index %s has "
                        "dimension %u", dim, x->dir, x->dim);
@@ -668,7 +678,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     if (k > x->num_rows)
         return pa_fail(PA_ERR_INVALID, "search: k = %u is more than the %" PRIu64 " rows of "
                        "index %s", k, x->num_rows, x->dir);
-    const uint32_t np = PA_MIN(PA_MAX(opts->nprobes, 1u), x->P);
+    const uint32_t np = PA_MIN(opts->nprobes ? opts->nprobes : PA_DEFAULT_NPROBES, x->P);
     const uint32_t rf = opts->refine_factor > 1 ? opts->refine_factor : 1;
     if (rf > 1 && !opts->refine_input)
         return pa_fail(PA_ERR_INVALID, "search: refine factor %u needs the original vectors "
@@ -676,7 +686,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     if (rf > 1 && pa_vec_input_dim(opts->refine_input) != x->dim)
         return pa_fail(PA_ERR_INVALID, "search: the refine input has dimension %u, index %s has "
                        "dimension %u", pa_vec_input_dim(opts->refine_input), x->dir, x->dim);
-    if ((uint64_t)k * rf > (1u << 24))
+    if ((uint64_t)k * rf > PA_MAX_SEARCH_CANDIDATES)
         return pa_fail(PA_ERR_INVALID, "search: k * refine factor = %" PRIu64 " is too large",
                        (uint64_t)k * rf);
     const uint32_t cap = k * rf;
@@ -696,7 +706,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                        ? PA_OK
                        : PA_ERR_NOMEM;
     uint64_t scanned = 0, refined = 0;
-    int nthreads = opts->num_threads > 0 ? opts->num_threads : omp_get_max_threads();
+    int nthreads = opts->num_threads > 0 ? (int)PA_MIN(opts->num_threads, (uint32_t)INT_MAX)
+                                         : omp_get_max_threads();
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
         const uint64_t bn = PA_MIN(qb, nq - q0);
         memcpy(qbuf, queries + q0 * D, sizeof(float) * bn * D);
@@ -814,10 +825,12 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     }
     free(qbuf), free(qyall), free(coarse), free(cands), free(ncand), free(vecs), free(vids);
     if (st == PA_OK && stats) {
-        stats->nprobes_used = np;
-        stats->codes_scanned = scanned;
-        stats->rows_refined = refined;
-        stats->seconds = pa_now_seconds() - t0;
+        pa_index_search_stats s = PA_INDEX_SEARCH_STATS_INIT;
+        s.nprobes_used = np;
+        s.codes_scanned = scanned;
+        s.rows_refined = refined;
+        s.seconds = pa_now_seconds() - t0;
+        pa_stats_store(stats, &s, sizeof s);
     }
     return st;
 }

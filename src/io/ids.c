@@ -21,10 +21,12 @@ static pa_status ivecs_write(const char *path, const uint64_t *ids, uint64_t n, 
     int32_t *row = NULL;
     pa_status st = pa_output_create(&f, path, replace);
     if (st != PA_OK)
-        return st;
-    row = pa_malloc(sizeof(int32_t) * ((size_t)k + 1), "ivecs row");
-    st = row ? PA_OK : PA_ERR_NOMEM;
-    for (uint64_t i = 0; i < n && st == PA_OK; i++) {
+        goto done;
+    if (!(row = pa_malloc(sizeof(int32_t) * ((size_t)k + 1), "ivecs row"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (uint64_t i = 0; i < n; i++) {
         row[0] = (int32_t)k;
         for (uint32_t j = 0; j < k; j++) {
             uint64_t id = ids[i * k + j];
@@ -32,16 +34,16 @@ static pa_status ivecs_write(const char *path, const uint64_t *ids, uint64_t n, 
                 st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " id %" PRIu64 " does not fit in "
                              "an int32 .ivecs entry; write .npy for 64-bit ids (a Lance "
                              "dataset's row addresses)", path, i, id);
-                break;
+                goto done;
             }
             row[1 + j] = id == UINT64_MAX ? -1 : (int32_t)id;
         }
-        if (st == PA_OK)
-            st = pa_output_write(f, row, sizeof(int32_t) * ((size_t)k + 1));
+        if ((st = pa_output_write(f, row, sizeof(int32_t) * ((size_t)k + 1))) != PA_OK)
+            goto done;
     }
+    st = pa_output_commit(f);
+done:
     free(row);
-    if (st == PA_OK)
-        st = pa_output_commit(f);
     pa_output_free(f); /* uncommitted: path is left as it was */
     return st;
 }
@@ -141,12 +143,12 @@ static pa_status npy_ids_write(const char *path, const uint64_t *ids, uint64_t n
                        "header", path, n, k);
     pa_output *f = NULL;
     pa_status st = pa_output_create(&f, path, replace);
-    if (st == PA_OK)
-        st = pa_output_write(f, hdr, hl);
-    if (st == PA_OK)
-        st = pa_output_write(f, ids, sizeof(uint64_t) * (size_t)(n * k));
-    if (st == PA_OK)
-        st = pa_output_commit(f);
+    if (st != PA_OK ||
+        (st = pa_output_write(f, hdr, hl)) != PA_OK ||
+        (st = pa_output_write(f, ids, sizeof(uint64_t) * (size_t)(n * k))) != PA_OK)
+        goto done;
+    st = pa_output_commit(f);
+done:
     pa_output_free(f); /* uncommitted: path is left as it was */
     return st;
 }
@@ -157,69 +159,74 @@ static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uin
 {
     int fd = -1;
     uint64_t fsize = 0;
+    uint64_t *out = NULL;
+    uint8_t *raw4 = NULL; /* int32 ids as read (8-byte ids are read into out itself) */
+    pa_npy_header h;
     pa_status st = pa_open_input(path, &fd, &fsize);
     if (st != PA_OK)
-        return st;
-    pa_npy_header h;
-    st = pa_npy_read_header(fd, fsize, path, &h);
-    int width = 0;
-    if (st == PA_OK) {
-        const char *t = h.descr + 1; /* after the byte order, '<' or '>' (swapped) */
-        width = h.descr[0] != '<' && h.descr[0] != '>'  ? 0
-                : !strcmp(t, "u8") || !strcmp(t, "i8") ? 8
-                : !strcmp(t, "i4")                     ? 4
-                                                       : 0;
-        if (!width)
-            st = pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not an id type (uint64 "
-                         "'<u8', int64 '<i8' or int32 '<i4')", path, h.descr);
-        else if (h.fortran || h.ndim != 2)
-            st = pa_fail(PA_ERR_UNSUPPORTED, "%s: neighbour ids must be a 2-D C-order array "
-                         "(queries, k)", path);
-        else if (h.shape[0] == 0 || h.shape[1] == 0 || h.shape[1] > INT32_MAX)
-            st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) holds no neighbours", path,
-                         h.shape[0], h.shape[1]);
+        goto done;
+    if ((st = pa_npy_read_header(fd, fsize, path, &h)) != PA_OK)
+        goto done;
+    const char *t = h.descr + 1; /* after the byte order, '<' or '>' (swapped) */
+    const int width = h.descr[0] != '<' && h.descr[0] != '>'  ? 0
+                      : !strcmp(t, "u8") || !strcmp(t, "i8") ? 8
+                      : !strcmp(t, "i4")                     ? 4
+                                                             : 0;
+    if (!width) {
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not an id type (uint64 "
+                     "'<u8', int64 '<i8' or int32 '<i4')", path, h.descr);
+        goto done;
+    }
+    if (h.fortran || h.ndim != 2) {
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: neighbour ids must be a 2-D C-order array "
+                     "(queries, k)", path);
+        goto done;
+    }
+    if (h.shape[0] == 0 || h.shape[1] == 0 || h.shape[1] > INT32_MAX) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) holds no neighbours", path,
+                     h.shape[0], h.shape[1]);
+        goto done;
     }
     uint64_t count = 0, need = 0;
-    if (st == PA_OK && (__builtin_mul_overflow((uint64_t)h.shape[0], (uint64_t)h.shape[1],
-                                               &count) ||
-                        __builtin_mul_overflow(count, (uint64_t)width, &need)))
+    if (__builtin_mul_overflow((uint64_t)h.shape[0], (uint64_t)h.shape[1], &count) ||
+        __builtin_mul_overflow(count, (uint64_t)width, &need)) {
         st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs more bytes of data than "
                      "64 bits can count", path, h.shape[0], h.shape[1]);
-    if (st == PA_OK && need > fsize - h.data_off)
+        goto done;
+    }
+    if (need > fsize - h.data_off) {
         st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs %llu bytes of data after "
                      "the header, the file has %llu (truncated?)", path, h.shape[0], h.shape[1],
                      (unsigned long long)need,
-                     (unsigned long long)(fsize - PA_MIN(h.data_off,
-                                                                        fsize)));
-    uint64_t *out = NULL;
-    void *raw = NULL;
-    if (st == PA_OK) {
-        out = pa_malloc(sizeof(uint64_t) * (size_t)count, "neighbour ids");
-        raw = width == 8 ? (void *)out : pa_malloc((size_t)need, "neighbour ids");
-        if (!out || !raw)
-            st = PA_ERR_NOMEM;
+                     (unsigned long long)(fsize - PA_MIN(h.data_off, fsize)));
+        goto done;
     }
-    if (st == PA_OK)
-        st = pa_pread_full(fd, raw, (size_t)need, h.data_off, path);
-    if (st == PA_OK) {
-        bool is_signed = h.descr[1] == 'i';
-        for (uint64_t i = 0; i < count; i++) {
-            uint64_t u = width == 4 ? pa_ld32((const uint8_t *)raw + 4 * i) : out[i];
-            if (h.big_endian)
-                u = width == 4 ? __builtin_bswap32((uint32_t)u) : __builtin_bswap64(u);
-            int64_t v = width == 4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
-            out[i] = is_signed && v < 0 ? UINT64_MAX : (uint64_t)v;
-        }
+    out = pa_malloc(sizeof(uint64_t) * (size_t)count, "neighbour ids");
+    if (width == 4)
+        raw4 = pa_malloc((size_t)need, "neighbour ids");
+    void *raw = width == 8 ? (void *)out : raw4;
+    if (!out || !raw) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
-    close(fd);
-    if (raw != (void *)out)
-        free(raw);
-    if (st != PA_OK) {
-        free(out);
-        return st;
+    if ((st = pa_pread_full(fd, raw, (size_t)need, h.data_off, path)) != PA_OK)
+        goto done;
+    const bool is_signed = h.descr[1] == 'i';
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t u = width == 4 ? pa_ld32((const uint8_t *)raw + 4 * i) : out[i];
+        if (h.big_endian)
+            u = width == 4 ? __builtin_bswap32((uint32_t)u) : __builtin_bswap64(u);
+        int64_t v = width == 4 ? (int64_t)(int32_t)(uint32_t)u : (int64_t)u;
+        out[i] = is_signed && v < 0 ? UINT64_MAX : (uint64_t)v;
     }
     *ids = out, *n = h.shape[0], *k = (uint32_t)h.shape[1];
-    return PA_OK;
+    out = NULL; /* the caller's */
+done:
+    if (fd >= 0)
+        close(fd);
+    free(raw4);
+    free(out);
+    return st;
 }
 
 /* Neighbour ids by the file's extension: .npy (uint64) or .ivecs (int32). */

@@ -214,21 +214,21 @@ pa_status pa_npy_read_header(int fd, uint64_t size, const char *path, pa_npy_hea
         return pa_fail(PA_ERR_FORMAT, "%s: .npy header of %" PRIu64 " bytes runs past the end "
                        "of the %" PRIu64 "-byte file", path, hlen, size);
     char *h = pa_malloc((size_t)hlen + 1, "npy header");
-    if (!h)
-        return PA_ERR_NOMEM;
-    if ((st = pa_pread_full(fd, h, (size_t)hlen, hoff, path)) != PA_OK) {
-        free(h);
-        return st;
+    if (!h) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
+    if ((st = pa_pread_full(fd, h, (size_t)hlen, hoff, path)) != PA_OK)
+        goto done;
     h[hlen] = 0;
     npy_cur c = {h, h, h + hlen, path};
-    st = npy_dict(&c, out);
-    free(h);
-    if (st != PA_OK)
-        return st;
+    if ((st = npy_dict(&c, out)) != PA_OK)
+        goto done;
     npy_byte_order(out);
     out->data_off = hoff + hlen;
-    return PA_OK;
+done:
+    free(h);
+    return st;
 }
 
 size_t pa_npy_header_2d(char *buf, size_t cap, const char *descr, uint64_t rows, uint64_t cols)

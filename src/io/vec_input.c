@@ -132,8 +132,9 @@ static pa_status open_npy(pa_vec_input *in, uint64_t size)
     else
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not supported (float32 '<f4', "
                        "float16 '<f2' or uint8 '|u1')", in->path, descr);
-    if (c == 0 || c > (1u << 20))
-        return pa_fail(PA_ERR_FORMAT, "%s: .npy dimension %llu is not in 1..1048576", in->path, c);
+    if (c == 0 || c > PA_MAX_DIM)
+        return pa_fail(PA_ERR_FORMAT, "%s: .npy dimension %llu is not in 1..%u", in->path, c,
+                       PA_MAX_DIM);
     in->dim = (uint32_t)c;
     in->rows = r;
     in->swap = hd.big_endian;
@@ -161,9 +162,9 @@ static pa_status open_vecs(pa_vec_input *in, uint64_t size)
     if (st != PA_OK)
         return st;
     int32_t d = (int32_t)pa_ld32(b);
-    if (d <= 0 || d > (1 << 20))
+    if (d <= 0 || (uint32_t)d > PA_MAX_DIM)
         return pa_fail(PA_ERR_FORMAT, "%s: record 0 at byte offset 0 has dimension %d, expected "
-                       "1..1048576", in->path, d);
+                       "1..%u", in->path, d, PA_MAX_DIM);
     in->dim = (uint32_t)d;
     in->rec_bytes = 4 + (uint64_t)d * el_bytes(in->el);
     if (size % in->rec_bytes)
@@ -233,42 +234,51 @@ static pa_status open_dataset(pa_vec_input *in, const char *column, uint64_t ver
 }
 
 pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
-                            const pa_vec_input_options *opts)
+                            const pa_vec_input_options *opts_in)
 {
     *out = NULL;
+    PA_LOAD_OPTS(pa_vec_input_options, o, opts_in, PA_VEC_INPUT_OPTIONS_INIT);
+    const pa_vec_input_options *opts = &o;
+    pa_status st = PA_OK;
     pa_vec_input *in = pa_calloc(1, sizeof *in, "vector input");
     if (!in)
         return PA_ERR_NOMEM;
     in->fd = -1;
     in->skip_invalid = opts && opts->skip_invalid;
-    in->path = pa_strdup(path, "input path");
-    pa_status st = in->path ? PA_OK : PA_ERR_NOMEM;
+    if (!(in->path = pa_strdup(path, "input path"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     struct stat sb;
-    if (st == PA_OK && stat(path, &sb) != 0)
+    if (stat(path, &sb) != 0) {
         st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (st == PA_OK && S_ISDIR(sb.st_mode)) {
+        goto done;
+    }
+    if (S_ISDIR(sb.st_mode)) {
         in->format = FMT_DATASET;
         st = open_dataset(in, opts ? opts->column : NULL, opts ? opts->version : 0);
-    } else if (st == PA_OK) {
-        const char *ext = strrchr(path, '.');
-        ext = ext ? ext + 1 : "";
-        if (!strcmp(ext, "fvecs"))
-            in->format = FMT_FVECS, in->el = EL_F32;
-        else if (!strcmp(ext, "bvecs"))
-            in->format = FMT_BVECS, in->el = EL_U8;
-        else if (!strcmp(ext, "ivecs"))
-            in->format = FMT_IVECS, in->el = EL_I32;
-        else if (!strcmp(ext, "npy"))
-            in->format = FMT_NPY;
-        else
-            st = pa_fail(PA_ERR_UNSUPPORTED, "%s: unknown input format \".%s\" (expected .fvecs, "
-                         ".bvecs, .ivecs, .npy or a Lance dataset directory)", path, ext);
-        uint64_t size = 0;
-        if (st == PA_OK)
-            st = pa_open_input(path, &in->fd, &size);
-        if (st == PA_OK)
-            st = in->format == FMT_NPY ? open_npy(in, size) : open_vecs(in, size);
+        goto done;
     }
+    const char *ext = strrchr(path, '.');
+    ext = ext ? ext + 1 : "";
+    if (!strcmp(ext, "fvecs")) {
+        in->format = FMT_FVECS, in->el = EL_F32;
+    } else if (!strcmp(ext, "bvecs")) {
+        in->format = FMT_BVECS, in->el = EL_U8;
+    } else if (!strcmp(ext, "ivecs")) {
+        in->format = FMT_IVECS, in->el = EL_I32;
+    } else if (!strcmp(ext, "npy")) {
+        in->format = FMT_NPY;
+    } else {
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: unknown input format \".%s\" (expected .fvecs, "
+                     ".bvecs, .ivecs, .npy or a Lance dataset directory)", path, ext);
+        goto done;
+    }
+    uint64_t size = 0;
+    if ((st = pa_open_input(path, &in->fd, &size)) != PA_OK)
+        goto done;
+    st = in->format == FMT_NPY ? open_npy(in, size) : open_vecs(in, size);
+done:
     if (st != PA_OK) {
         pa_vec_input_free(in);
         return st;
@@ -434,11 +444,11 @@ static pa_status next_dataset(pa_vec_input *in, float *out, uint64_t *ids, size_
         if (in->pend_n == 0) {
             const void *v;
             pa_status st = pa_dataset_scan_next(in->scan, &v, &in->pend_addrs, &in->pend_n);
+            if (st == PA_END)
+                break;
             if (st != PA_OK)
                 return st;
             in->pend_vals = v;
-            if (in->pend_n == 0)
-                break;
         }
         while (in->pend_n && *got < max) {
             float *dst = out + (size_t)*got * in->dim;
@@ -468,8 +478,9 @@ pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids, siz
 {
     if (max_rows == 0)
         return pa_fail(PA_ERR_INVALID, "%s: batch of 0 rows", in->path);
-    return in->format == FMT_DATASET ? next_dataset(in, out, row_ids, max_rows, num_rows)
-                                     : next_file(in, out, row_ids, max_rows, num_rows);
+    pa_status st = in->format == FMT_DATASET ? next_dataset(in, out, row_ids, max_rows, num_rows)
+                                             : next_file(in, out, row_ids, max_rows, num_rows);
+    return st == PA_OK && *num_rows == 0 ? PA_END : st;
 }
 
 pa_status pa_vec_input_rewind(pa_vec_input *in)
@@ -528,23 +539,23 @@ static pa_status locate_row(const pa_vec_input *in, uint64_t key, bool by_id, si
 static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, float *out,
                            bool by_id, size_t *kept)
 {
+    pa_status st = PA_OK;
+    pa_lance_reader *r = NULL;
+    const bool saved = in->skip_invalid;
     uint8_t *rec = pa_malloc((size_t)in->rec_bytes + (size_t)in->dim * 4, "row buffer");
     size_t *ord = pa_malloc(sizeof(size_t) * (n ? n : 1), "row order");
     bool *bad = kept ? pa_calloc(n ? n : 1, sizeof *bad, "invalid rows") : NULL;
     if (!rec || !ord || (kept && !bad)) {
-        free(rec), free(ord), free(bad);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     for (size_t i = 0; i < n; i++)
         ord[i] = i;
     qsort_r(ord, n, sizeof *ord, cmp_by_key, (void *)keys);
-    pa_status st = PA_OK;
-    bool saved = in->skip_invalid;
     in->skip_invalid = saved && kept;
-    pa_lance_reader *r = NULL;
     size_t cur_frag = SIZE_MAX, col = 0;
     uint64_t cur_first = 0, cur_id = 0, cur_rows = 0;
-    for (size_t i = 0; i < n && st == PA_OK; i++) {
+    for (size_t i = 0; i < n; i++) {
         const uint64_t key = keys[ord[i]];
         float *dst = out + ord[i] * in->dim;
         if (in->format == FMT_DATASET) {
@@ -557,7 +568,7 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                      key < cur_first + cur_rows - pa_dataset_fragment_deleted(in->ds, cur_frag))
                 off = pa_dataset_live_offset(in->ds, cur_frag, key - cur_first);
             else if ((st = locate_row(in, key, by_id, &f, &first, &off)) != PA_OK)
-                break;
+                goto done;
             if (f != cur_frag) {
                 char file[4096];
                 pa_lance_reader_free(r);
@@ -565,13 +576,13 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                 if ((st = pa_dataset_fragment_file(in->ds, f, in->column, file, sizeof file,
                                                    &col)) != PA_OK ||
                     (st = pa_lance_reader_open(&r, file)) != PA_OK)
-                    break;
+                    goto done;
                 cur_frag = f, cur_first = first;
                 pa_dataset_fragment(in->ds, f, &cur_id, &cur_rows);
             }
             uint8_t valid = 1;
             if ((st = pa_lance_reader_read_valid(r, col, off, 1, rec, &valid)) != PA_OK)
-                break;
+                goto done;
             if (!valid) { /* a null vector: never sampled, never a row to read */
                 if (kept) {
                     bad[ord[i]] = true;
@@ -579,24 +590,24 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                 }
                 st = pa_fail(PA_ERR_RANGE, "%s: row %s%" PRIu64 " is a null vector", in->path,
                              by_id ? "id " : "", key);
-                break;
+                goto done;
             }
         } else if (key >= in->rows) {
             st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " does not exist (the input has %"
                          PRIu64 " rows)", in->path, key, in->rows);
-            break;
+            goto done;
         } else if ((st = pa_pread_full(in->fd, rec, (size_t)in->rec_bytes,
                                        in->data_off + key * in->rec_bytes, in->path)) != PA_OK) {
-            break;
+            goto done;
         }
         bool skip = false;
-        if ((st = convert_row(in, rec, key, dst)) == PA_OK)
-            st = check_row(in, dst, key, &skip);
+        if ((st = convert_row(in, rec, key, dst)) != PA_OK ||
+            (st = check_row(in, dst, key, &skip)) != PA_OK)
+            goto done;
         if (skip)
             bad[ord[i]] = true;
     }
-    in->skip_invalid = saved;
-    if (st == PA_OK && kept) {
+    if (kept) {
         size_t k = 0;
         for (size_t i = 0; i < n; i++)
             if (!bad[i]) {
@@ -606,6 +617,8 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
             }
         *kept = k;
     }
+done:
+    in->skip_invalid = saved;
     pa_lance_reader_free(r);
     free(rec), free(ord), free(bad);
     return st;
@@ -667,11 +680,13 @@ pa_status pa_vec_input_read_all(const char *path, const pa_vec_input_options *op
             buf = b, cap = want;
         }
         size_t got = 0;
-        if ((st = pa_vec_input_next(in, buf + done * row_floats, NULL, cap - done, &got)) !=
-            PA_OK)
-            goto done;
-        if (got == 0)
+        st = pa_vec_input_next(in, buf + done * row_floats, NULL, cap - done, &got);
+        if (st == PA_END) {
+            st = PA_OK;
             break;
+        }
+        if (st != PA_OK)
+            goto done;
         done += got;
     }
     if (!buf && !(buf = pa_malloc(sizeof(float), "input rows"))) {

@@ -73,14 +73,14 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
                     uint64_t seed, bool inner_product, bool small_dim, float *centroids,
                     uint32_t *assign_out, pa_kmeans_result *res);
 
-/* Rows training samples at least (when the input has them): the PQ codebooks train on a
- * sample of at most this many residuals. */
-#define PA_PQ_SAMPLE_ROWS 65536u
+/* PA_PQ_SAMPLE_ROWS (partifact.h): rows training samples at least (when the input has them);
+ * the PQ codebooks train on a sample of at most this many residuals. */
 
 /* Checks n training rows (as pa_ivfpq_train does) and trains on them in place: x is the
  * caller's to hand over (normalised for cosine, shuffled and turned into residuals here), so
  * no copy is made. */
 pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
                                const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats);
+/* (prm: the caller's options as read by pa_opts_load; stats: the library's own, not NULL) */
 
 #endif

@@ -124,12 +124,13 @@ static pa_status init_random(const float *x, uint64_t n, uint32_t dim, uint32_t 
 static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_t k,
                                uint64_t seed, float *c)
 {
+    pa_status st = PA_OK;
     uint64_t m = PA_MIN(n, (uint64_t)k * 16);
     uint64_t *idx = pa_malloc((size_t)n * sizeof *idx, "k-means init");
     double *dist = pa_malloc((size_t)m * sizeof *dist, "k-means init");
     if (!idx || !dist) {
-        free(idx), free(dist);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     uint64_t s = seed;
     for (uint64_t i = 0; i < n; i++)
@@ -168,9 +169,10 @@ static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_
         }
         memcpy(c + (size_t)j * dim, x + idx[pick] * dim, dim * sizeof(float));
     }
+done:
     free(idx);
     free(dist);
-    return PA_OK;
+    return st;
 }
 
 /* Squared norms of k rows. */
@@ -290,6 +292,7 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
         return pa_fail(PA_ERR_INVALID, "k-means takes at most %u rows, got %llu; train on a "
                        "sample", UINT32_MAX, (unsigned long long)n);
     pa_kmeans_result r = {0};
+    pa_status st = PA_OK;
     uint32_t *assign = assign_out ? assign_out : pa_malloc((size_t)n * 4, "k-means assignment");
     uint32_t *prev = pa_malloc((size_t)n * 4, "k-means assignment");
     uint32_t *order = pa_malloc((size_t)n * 4, "k-means row order");
@@ -304,15 +307,19 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
     const bool l2 = !inner_product;
     float *xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
     float *best = l2 ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
-    if (xnorm)
+    if (!assign || !prev || !order || !sums || !share || !end || !cnt || !norms ||
+        (small_dim && !ct) || (l2 && (!xnorm || !best))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    if (l2)
         row_norms(x, n, dim, xnorm);
-    pa_status st = assign && prev && order && sums && share && end && cnt && norms &&
-                           (!small_dim || ct) && (!l2 || (xnorm && best))
-                       ? (k <= 1024 ? init_kmeanspp(x, n, dim, k, seed, centroids)
-                                    : init_random(x, n, dim, k, seed, centroids))
-                       : PA_ERR_NOMEM;
+    st = k <= 1024 ? init_kmeanspp(x, n, dim, k, seed, centroids)
+                   : init_random(x, n, dim, k, seed, centroids);
+    if (st != PA_OK)
+        goto done;
     double prev_loss = INFINITY;
-    for (uint32_t it = 0; st == PA_OK && it < max_iters; it++) {
+    for (uint32_t it = 0; it < max_iters; it++) {
         row_norms(centroids, k, dim, norms);
         if (small_dim) {
             transpose(centroids, k, dim, ct);
@@ -324,7 +331,7 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
         } else {
             st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign, best);
             if (st != PA_OK)
-                break;
+                goto done;
         }
         if (l2) /* ||x - c||^2 = ||x||^2 + (||c||^2 - 2 x.c) */
             for (uint64_t i = 0; i < n; i++)
@@ -349,7 +356,7 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
         prev_loss = loss;
         memcpy(prev, assign, (size_t)n * 4);
     }
-    if (st == PA_OK && assign_out) { /* the assignment to the final centroids */
+    if (assign_out) { /* the assignment to the final centroids */
         row_norms(centroids, k, dim, norms);
         if (small_dim) {
             transpose(centroids, k, dim, ct);
@@ -358,6 +365,7 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
             st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign, NULL);
         }
     }
+done:
     if (!assign_out)
         free(assign);
     free(prev), free(order), free(sums), free(share), free(end), free(cnt), free(norms), free(ct),

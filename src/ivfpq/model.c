@@ -239,7 +239,7 @@ static pa_status check_training(const float *data, uint64_t n, uint32_t dim,
                                 const pa_ivfpq_params *prm)
 {
     const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
-    const uint32_t bits = prm->num_bits ? prm->num_bits : 8;
+    const uint32_t bits = prm->num_bits ? prm->num_bits : PA_DEFAULT_NUM_BITS;
     pa_status st = check_params(dim, P, M, bits, prm->metric);
     if (st != PA_OK)
         return st;
@@ -260,12 +260,12 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
                                 const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
 {
     *out = NULL;
-    pa_ivfpq_train_stats local = {0};
-    pa_ivfpq_train_stats *s = stats ? stats : &local;
+    pa_ivfpq_train_stats *s = stats;
     memset(s, 0, sizeof *s);
+    s->struct_size = sizeof *s;
     const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
-    const uint32_t bits = prm->num_bits ? prm->num_bits : 8;
-    const uint32_t iters = prm->max_iters ? prm->max_iters : 10;
+    const uint32_t bits = prm->num_bits ? prm->num_bits : PA_DEFAULT_NUM_BITS;
+    const uint32_t iters = prm->max_iters ? prm->max_iters : PA_DEFAULT_MAX_ITERS;
     const uint32_t K = 1u << bits;
     pa_status st;
     s->sample_rows = n;
@@ -306,7 +306,8 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
                 for (uint32_t d = 0; d < dim; d++)
                     x[i * dim + d] -= centroids[(size_t)assign[i] * dim + d];
         }
-        st = train_pq(x, pn, dim, M, K, prm->pq_max_iters ? prm->pq_max_iters : 25, prm->seed,
+        st = train_pq(x, pn, dim, M, K,
+                      prm->pq_max_iters ? prm->pq_max_iters : PA_DEFAULT_PQ_MAX_ITERS, prm->seed,
                       codebook, s);
         s->pq_seconds = pa_now_seconds() - t0;
     }
@@ -321,18 +322,24 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
 
 /* Trains a model on the given rows (see the header): on a copy, as the caller keeps them. */
 pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, uint32_t dim,
-                         const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+                         const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats)
 {
     *out = NULL;
-    pa_status st = check_training(data, n, dim, prm);
+    PA_LOAD_OPTS(pa_ivfpq_params, p, params, PA_IVFPQ_PARAMS_INIT);
+    const pa_ivfpq_params *prm = &p;
+    pa_ivfpq_train_stats s;
+    pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
+    if (st == PA_OK)
+        st = check_training(data, n, dim, prm);
     if (st != PA_OK)
         return st;
     float *x = pa_malloc(sizeof(float) * n * dim + 1, "training rows");
     if (!x)
         return PA_ERR_NOMEM;
     memcpy(x, data, sizeof(float) * n * dim);
-    st = train_in_place(out, x, n, dim, prm, stats);
+    st = train_in_place(out, x, n, dim, prm, &s);
     free(x);
+    pa_stats_store(stats, &s, sizeof s);
     return st;
 }
 
@@ -437,7 +444,8 @@ pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *path, int 
         goto done;
     }
     pa_field f = {"centroid", PA_TYPE_FSL_FLOAT32, a->dim};
-    const pa_lance_write_options lo = {.replace = replace};
+    pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
+    lo.replace = replace;
     uint32_t gi = 0;
     size_t cb_bytes = sizeof(float) * a->num_sub_vectors * m->prep.K * m->prep.ds;
     const void *cols[] = {a->centroids};

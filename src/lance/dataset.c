@@ -29,7 +29,6 @@
  * dataset's total, at most 2^32 fragments of them, cannot overflow 64 bits). */
 #define PA_DATASET_MAX_FRAGMENT_ROWS ((uint64_t)1 << 32)
 #define V2_NAME_DIGITS 20
-#define DEFAULT_FRAGMENT_ROWS (1u << 20)
 
 typedef struct ds_field {
     pa_field f;   /* type PA_TYPE_OTHER for a type partifact does not read */
@@ -517,14 +516,12 @@ struct pa_dataset_scan {
     uint64_t nulls;         /* null rows left out so far */
 };
 
-/* Rows per batch when the caller names none. */
-#define SCAN_DEFAULT_BATCH_ROWS 65536
 
 /* What a scan allocates for its batches (see pa_dataset_scan_create): the values and the row
  * addresses of batch_rows rows; 0 when that does not fit in size_t. */
 uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows)
 {
-    size_t rows = batch_rows ? batch_rows : SCAN_DEFAULT_BATCH_ROWS, bytes;
+    size_t rows = batch_rows ? batch_rows : PA_DEFAULT_BATCH_ROWS, bytes;
     if (!pa_mul_ok(rows, pa_type_row_bytes(type, dim) + sizeof(uint64_t) + 1, &bytes))
         return 0;
     return bytes;
@@ -549,7 +546,7 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
     s->ds = ds;
     s->field = f->f;
     s->row_bytes = pa_type_row_bytes(f->f.type, f->f.dim);
-    s->batch = batch_rows ? batch_rows : SCAN_DEFAULT_BATCH_ROWS;
+    s->batch = batch_rows ? batch_rows : PA_DEFAULT_BATCH_ROWS;
     s->column = pa_strdup(column, "column name");
     size_t vbytes;
     if (!pa_dataset_scan_bytes(f->f.type, f->f.dim, s->batch) ||
@@ -633,7 +630,7 @@ pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
         s->r = NULL;
         s->frag++;
     }
-    return PA_OK;
+    return PA_END;
 }
 
 uint64_t pa_dataset_scan_nulls(const pa_dataset_scan *s) { return s->nulls; }
@@ -688,6 +685,7 @@ pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
     *out = NULL;
     if (!path || !fields || !num_fields)
         return pa_fail(PA_ERR_INVALID, "dataset writer: a path and at least one field are needed");
+    PA_LOAD_OPTS(pa_dataset_write_options, o, opts, PA_DATASET_WRITE_OPTIONS_INIT);
     for (size_t i = 0; i < num_fields; i++) {
         pa_status st = pa_validate_field(&fields[i]);
         if (st != PA_OK)
@@ -710,10 +708,9 @@ pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
             return PA_ERR_NOMEM;
         }
     }
-    if (opts)
-        w->opts = *opts;
+    w->opts = o;
     if (!w->opts.max_rows_per_fragment)
-        w->opts.max_rows_per_fragment = DEFAULT_FRAGMENT_ROWS;
+        w->opts.max_rows_per_fragment = PA_DEFAULT_ROWS_PER_FRAGMENT;
     /* a new directory beside path, renamed into place by the commit; an existing path is
      * refused (a dataset is never written over) */
     pa_status st = pa_out_dir_open(&w->out, path, false, "_versions");
@@ -760,7 +757,9 @@ static pa_status open_fragment(pa_dataset_writer *w)
     new_file_name(w, nf->name, sizeof nf->name);
     char path[4096];
     snprintf(path, sizeof path, "%s/data/%s", w->dir, nf->name);
-    pa_lance_write_options lo = {.page_bytes = w->opts.page_bytes, .in_new_dir = 1};
+    pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
+    lo.page_bytes = w->opts.page_bytes;
+    lo.in_new_dir = 1;
     pa_status st = pa_lance_writer_create(&w->cur, path, w->fields, w->num_fields, &lo);
     if (st == PA_OK)
         w->num_files++;

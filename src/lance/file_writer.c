@@ -29,7 +29,6 @@
 #define XXH_STATIC_LINKING_ONLY /* sizeof(XXH64_state_t), for the writer's estimate */
 #include <xxhash.h>
 
-#define DEFAULT_PAGE_BYTES (8u << 20)
 #define FULLZIP_MIN_VALUE_BYTES 256
 #define MINIBLOCK_MAX_BYTES (8 * 1024 - 6)
 #define MINIBLOCK_MAX_VALUES 4096
@@ -323,7 +322,7 @@ uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_
                                   const pa_lance_write_options *opts, uint64_t pages,
                                   bool buffered)
 {
-    const size_t page_bytes = opts && opts->page_bytes ? opts->page_bytes : DEFAULT_PAGE_BYTES;
+    const size_t page_bytes = opts && opts->page_bytes ? opts->page_bytes : PA_DEFAULT_PAGE_BYTES;
     uint64_t bytes = sizeof(pa_lance_writer) + path_len + 1 + sizeof(XXH64_state_t) +
                      num_fields * sizeof(col_state);
     bool miniblock = false;
@@ -344,12 +343,14 @@ uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_
 /* Creates the file and the per-column state (see the header). */
 pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
                                  const pa_field *fields, size_t num_fields,
-                                 const pa_lance_write_options *opts)
+                                 const pa_lance_write_options *opts_in)
 {
     *out = NULL;
     if (!path || !fields || num_fields == 0)
         return pa_fail(PA_ERR_INVALID, "lance writer: a path and at least one field are needed");
-    size_t page_bytes = opts && opts->page_bytes ? opts->page_bytes : DEFAULT_PAGE_BYTES;
+    PA_LOAD_OPTS(pa_lance_write_options, lo, opts_in, PA_LANCE_WRITE_OPTIONS_INIT);
+    const pa_lance_write_options *opts = &lo;
+    size_t page_bytes = opts->page_bytes ? opts->page_bytes : PA_DEFAULT_PAGE_BYTES;
     for (size_t i = 0; i < num_fields; i++) {
         pa_status st = pa_validate_field(&fields[i]);
         if (st != PA_OK)

@@ -792,9 +792,10 @@ static void remove_stale_temps(const char *dir)
 pa_status pa_table_commit_index(const char *table, const char *index_dir,
                                 const pa_table_commit_options *opts, pa_table_commit_result *out)
 {
-    pa_table_commit_options o = {0};
-    if (opts)
-        o = *opts;
+    PA_LOAD_OPTS(pa_table_commit_options, o, opts, PA_TABLE_COMMIT_OPTIONS_INIT);
+    pa_status st = pa_stats_check(out, "pa_table_commit_result");
+    if (st != PA_OK)
+        return st;
     pa_table_commit_result res;
     memset(&res, 0, sizeof res);
     index_src src;
@@ -802,7 +803,7 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
     memset(&t, 0, sizeof t);
     commit_job j;
     memset(&j, 0, sizeof j);
-    pa_status st = read_index_src(index_dir, true, &src);
+    st = read_index_src(index_dir, true, &src);
     if (st != PA_OK)
         return st;
     j.src = &src;
@@ -854,8 +855,7 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
     res.built_version = src.version;
     res.num_fragments = (uint32_t)src.n;
     j.index_dir[0] = '\0'; /* committed: keep it */
-    if (out)
-        *out = res;
+    pa_stats_store(out, &res, sizeof res);
 done:
     if (j.index_dir[0] && !j.published)
         pa_remove_tree(j.index_dir);

@@ -54,10 +54,10 @@ pa_status pa_validate_field(const pa_field *f)
         return PA_OK;
     case PA_TYPE_FSL_UINT8:
     case PA_TYPE_FSL_FLOAT32:
-        if (f->dim < 1 || f->dim > (1u << 20))
+        if (f->dim < 1 || f->dim > PA_MAX_DIM)
             return pa_fail(PA_ERR_INVALID,
-                           "field \"%s\": list size must be between 1 and 1048576, got %u",
-                           f->name, f->dim);
+                           "field \"%s\": list size must be between 1 and %u, got %u",
+                           f->name, PA_MAX_DIM, f->dim);
         return PA_OK;
     case PA_TYPE_FSL_FLOAT16:
     case PA_TYPE_FSL_FLOAT64:

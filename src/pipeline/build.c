@@ -22,7 +22,7 @@
 uint32_t pa_build_default_partitions(uint64_t n)
 {
     double p = floor(sqrt((double)n) + 0.5);
-    return p < 1 ? 1 : p > 1e6 ? 1000000u : (uint32_t)p;
+    return p < 1 ? 1 : p > PA_MAX_DEFAULT_PARTITIONS ? PA_MAX_DEFAULT_PARTITIONS : (uint32_t)p;
 }
 
 /* The default number of sub-vectors for a dimension: the largest divisor of dim that is at most
@@ -41,19 +41,29 @@ uint32_t pa_build_default_sub_vectors(uint32_t dim)
 pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options *opts,
                    pa_build_stats *stats)
 {
-    pa_build_options o = {0};
-    if (opts)
-        o = *opts;
+    PA_LOAD_OPTS(pa_build_options, o, opts, PA_BUILD_OPTIONS_INIT);
+    PA_LOAD_OPTS(pa_ivfpq_params, prm, o.params, PA_IVFPQ_PARAMS_INIT);
     if (!in || !out_dir)
         return pa_fail(PA_ERR_INVALID, "build: an input and an output directory are required");
-    double t0 = pa_now_seconds();
-    pa_status st = pa_output_refuse(out_dir, o.replace != 0, PA_INDEX_FILE_NAME);
+    pa_build_stats s = PA_BUILD_STATS_INIT;
+    pa_ivfpq_train_stats train = PA_IVFPQ_TRAIN_STATS_INIT;
+    pa_encode_stats encode = PA_ENCODE_STATS_INIT;
+    pa_index_finalize_stats finalize = PA_INDEX_FINALIZE_STATS_INIT;
+    pa_status st = pa_stats_check(stats, "pa_build_stats");
+    if (st == PA_OK && stats) {
+        memcpy(&s, stats, PA_MIN(sizeof s, stats->struct_size));
+        if ((st = pa_stats_check(s.train, "pa_build_stats.train")) == PA_OK &&
+            (st = pa_stats_check(s.encode, "pa_build_stats.encode")) == PA_OK)
+            st = pa_stats_check(s.finalize, "pa_build_stats.finalize");
+    }
     if (st != PA_OK)
         return st;
-    pa_build_stats s = {0};
+    double t0 = pa_now_seconds();
+    st = pa_output_refuse(out_dir, o.replace != 0, PA_INDEX_FILE_NAME);
+    if (st != PA_OK)
+        return st;
     uint32_t dim = pa_vec_input_dim(in);
     uint64_t rows = pa_vec_input_num_rows(in);
-    pa_ivfpq_params prm = o.params;
     if (!prm.num_partitions)
         prm.num_partitions = pa_build_default_partitions(rows);
     if (!prm.num_sub_vectors)
@@ -84,31 +94,33 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (o.progress)
         o.progress(o.progress_ctx, "train", 0, 0);
     double t1 = pa_now_seconds();
-    st = pa_ivfpq_train_input(&model, in, &prm, &s.train);
+    st = pa_ivfpq_train_input(&model, in, &prm, &train);
     s.train_seconds = pa_now_seconds() - t1;
     if (st == PA_OK)
         st = pa_ivfpq_model_save(model, model_path);
     if (st == PA_OK)
         st = pa_vec_input_rewind(in);
     if (st == PA_OK)
-        st = pa_backend_open(&backend, o.accelerator ? o.accelerator : "cpu", o.backend_path,
-                             NULL);
+        st = pa_backend_open(&backend, o.accelerator ? o.accelerator : PA_DEFAULT_BACKEND,
+                             o.backend_path, NULL);
     if (st == PA_OK) {
-        pa_encode_options eo = {.num_buckets = o.num_buckets,
+        pa_encode_options eo = {.struct_size = sizeof eo,
+                                .num_buckets = o.num_buckets,
                                 .memory_bytes = o.memory_bytes,
                                 .batch_rows = o.batch_rows,
                                 .model_path = model_path,
                                 .progress = o.progress,
                                 .progress_ctx = o.progress_ctx};
-        st = pa_encode_input(in, model, backend, artifact, &eo, &s.encode);
+        st = pa_encode_input(in, model, backend, artifact, &eo, &encode);
     }
     if (st == PA_OK) {
-        pa_index_finalize_options fo = {.memory_bytes = o.memory_bytes,
+        pa_index_finalize_options fo = {.struct_size = sizeof fo,
+                                        .memory_bytes = o.memory_bytes,
                                         .replace = o.replace,
                                         .progress = o.progress,
                                         .progress_ctx = o.progress_ctx,
                                         .source = source};
-        st = pa_index_finalize_artifact(artifact, model_path, out_dir, &fo, &s.finalize);
+        st = pa_index_finalize_artifact(artifact, model_path, out_dir, &fo, &finalize);
     }
     pa_backend_free(backend);
     pa_ivfpq_model_free(model);
@@ -120,9 +132,12 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (st == PA_OK) {
         s.num_partitions = prm.num_partitions;
         s.num_sub_vectors = prm.num_sub_vectors;
+        s.rows = encode.rows;
         s.seconds = pa_now_seconds() - t0;
-        if (stats)
-            *stats = s;
+        pa_stats_store(s.train, &train, sizeof train);
+        pa_stats_store(s.encode, &encode, sizeof encode);
+        pa_stats_store(s.finalize, &finalize, sizeof finalize);
+        pa_stats_store(stats, &s, sizeof s);
     }
     return st;
 }

@@ -29,11 +29,11 @@ static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model 
                              const pa_vec_input *in, budget *b)
 {
     const uint64_t K = (uint64_t)1 << a->num_bits, P = a->num_partitions, D = a->dim;
-    b->memory = o->memory_bytes ? o->memory_bytes : (uint64_t)256 << 20;
-    b->batch = o->batch_rows ? o->batch_rows : 65536;
-    if (b->batch > ((uint64_t)1 << 24))
+    b->memory = o->memory_bytes ? o->memory_bytes : PA_DEFAULT_MEMORY_BYTES;
+    b->batch = o->batch_rows ? o->batch_rows : PA_DEFAULT_BATCH_ROWS;
+    if (b->batch > PA_MAX_BATCH_ROWS)
         return pa_fail(PA_ERR_INVALID, "a batch of %" PRIu64 " rows is more than the limit of "
-                       "16,777,216", b->batch);
+                       "%u (PA_MAX_BATCH_ROWS)", b->batch, PA_MAX_BATCH_ROWS);
     const uint64_t row_batch = D * 4 + 8 + 4 + a->num_sub_vectors;
     /* per row of a batch: the batch itself and at most its share of the working blocks */
     const uint64_t row_all = row_batch + D * 4 + P * 4 + pa_vec_input_batch_bytes(in, 1);
@@ -62,8 +62,11 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                           const char *artifact_dir, const pa_encode_options *opts,
                           pa_encode_stats *stats)
 {
-    pa_encode_options defaults = {0};
-    const pa_encode_options *o = opts ? opts : &defaults;
+    PA_LOAD_OPTS(pa_encode_options, eo, opts, PA_ENCODE_OPTIONS_INIT);
+    const pa_encode_options *o = &eo;
+    pa_status st = pa_stats_check(stats, "pa_encode_stats");
+    if (st != PA_OK)
+        return st;
     if (!in || !model || !artifact_dir)
         return pa_fail(PA_ERR_INVALID,
                        "pa_encode_input: input, model and artifact directory are required");
@@ -76,7 +79,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                        o->model_path ? o->model_path : "", o->model_path ? " has " : "has ",
                        a.dim);
     budget b = {0};
-    pa_status st = plan_budget(o, &a, in, &b);
+    st = plan_budget(o, &a, in, &b);
     if (st != PA_OK)
         return st;
     const uint64_t batch = b.batch;
@@ -88,12 +91,13 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
         backend = own_backend;
     }
     pa_artifact_writer *w = NULL;
-    pa_artifact_params prm = {.num_partitions = a.num_partitions,
+    pa_artifact_params prm = {.struct_size = sizeof prm,
+                              .num_partitions = a.num_partitions,
                               .num_buckets = o->num_buckets,
                               .code_bytes = a.num_sub_vectors,
                               .num_bits = a.num_bits,
                               .dimension = a.dim,
-                              .metric = pa_metric_name((pa_metric)a.metric),
+                              .metric = (pa_metric)a.metric,
                               .model = o->model_path,
                               .memory_bytes = b.memory - b.fixed,
                               .expected_rows = pa_vec_input_num_rows(in),
@@ -115,13 +119,16 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                            b.batch_bytes, b.input_bytes);
     }
 
-    pa_encode_stats s = {0};
+    pa_encode_stats s = PA_ENCODE_STATS_INIT;
     uint64_t total = pa_vec_input_num_rows(in);
     while (st == PA_OK) {
         size_t n;
         double t1 = pa_now_seconds();
-        if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) != PA_OK || n == 0)
+        if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) != PA_OK) {
+            if (st == PA_END)
+                st = PA_OK;
             break;
+        }
         double t2 = pa_now_seconds();
         if ((st = pa_backend_assign_encode(backend, &a, x, n, parts, codes)) != PA_OK)
             break;
@@ -138,14 +145,13 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
         s.write_seconds += pa_now_seconds() - t1;
     }
     if (st == PA_OK) {
-        pa_artifact_write_stats ws;
-        pa_artifact_writer_stats(w, &ws);
+        pa_artifact_write_stats ws = PA_ARTIFACT_WRITE_STATS_INIT;
+        st = pa_artifact_writer_stats(w, &ws);
         s.bytes = ws.bytes_written;
         s.ranges = ws.ranges;
         s.skipped_invalid = pa_vec_input_skipped(in);
         s.seconds = pa_now_seconds() - t0;
-        if (stats)
-            *stats = s;
+        pa_stats_store(stats, &s, sizeof s);
     }
     free(x), free(ids), free(parts), free(codes);
     pa_artifact_writer_free(w); /* aborts an unfinished artifact: nothing looks complete */

@@ -53,16 +53,23 @@ static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **o
 
 /* Samples an input and trains on the sample (see the header). */
 pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
-                               const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+                               const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats)
 {
     *out = NULL;
+    PA_LOAD_OPTS(pa_ivfpq_params, p, params, PA_IVFPQ_PARAMS_INIT);
+    const pa_ivfpq_params *prm = &p;
+    pa_ivfpq_train_stats s;
+    memset(&s, 0, sizeof s);
+    pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
+    if (st != PA_OK)
+        return st;
     const uint64_t n = pa_vec_input_num_rows(in);
     const uint32_t dim = pa_vec_input_dim(in);
-    const uint64_t rate = prm->sample_rate ? prm->sample_rate : 256;
+    const uint64_t rate = prm->sample_rate ? prm->sample_rate : PA_DEFAULT_SAMPLE_RATE;
     uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PA_PQ_SAMPLE_ROWS);
     want = PA_MIN(want, n);
     uint64_t *rows = NULL;
-    pa_status st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
+    st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
     if (st != PA_OK)
         return st;
     float *x = pa_malloc(sizeof(float) * want * dim + 1, "training sample");
@@ -75,9 +82,10 @@ pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
     st = pa_vec_input_read_sample(in, rows, (size_t)want, x, &got);
     free(rows);
     if (st == PA_OK) /* the sample is ours: trained on in place, not copied */
-        st = pa_ivfpq_train_owned(out, x, got, dim, prm, stats);
-    if (st == PA_OK && stats)
-        stats->sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before;
+        st = pa_ivfpq_train_owned(out, x, got, dim, prm, &s);
+    if (st == PA_OK)
+        s.sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before;
     free(x);
+    pa_stats_store(stats, &s, sizeof s);
     return st;
 }

@@ -14,7 +14,7 @@ jfield() { sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p" "$1"; }
 check() { if [ "$2" = "$3" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1: got '$2', want '$3'"; fi; }
 
 expect_exit 0 "$PA" --version
-check "plain --version" "$(cat "$T/out")" "partifact 0.1.0"
+check "plain --version" "$(cat "$T/out")" "partifact 0.2.0"
 
 expect_exit 0 "$PA" --version --json
 cp "$T/out" "$T/default.json"

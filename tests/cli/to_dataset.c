@@ -24,10 +24,11 @@ int main(int argc, char **argv)
         goto done;
     for (;;) {
         size_t n;
-        if (pa_vec_input_next(in, x, NULL, 1024, &n) != PA_OK)
-            goto done;
-        if (n == 0)
+        pa_status nst = pa_vec_input_next(in, x, NULL, 1024, &n);
+        if (nst == PA_END)
             break;
+        if (nst != PA_OK)
+            goto done;
         const void *cols[] = {x};
         if (pa_dataset_writer_append(w, cols, n) != PA_OK)
             goto done;

@@ -67,12 +67,13 @@ static int scan_table(const char *path, const char *const *cols, size_t ncols, u
             const void *vals;
             const uint64_t *addrs;
             size_t n;
-            if (pa_dataset_scan_next(s, &vals, &addrs, &n) != PA_OK) {
+            pa_status sst = pa_dataset_scan_next(s, &vals, &addrs, &n);
+            if (sst == PA_END)
+                break;
+            if (sst != PA_OK) {
                 fprintf(stderr, "%s\n", pa_last_error());
                 return 1;
             }
-            if (!n)
-                break;
             if (at + n > rows) {
                 EXPECT(0, "%s: more rows than expected", path);
                 break;

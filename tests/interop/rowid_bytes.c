@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     if (pa_lance_reader_read(theirs, col, 0, n, ids) != PA_OK)
         return FAIL("%s: %s", argv[1], pa_last_error()), 1;
     pa_field f = {"_rowid", PA_TYPE_UINT64, 1};
-    pa_lance_write_options o = {.page_bytes = 1u << 30, .bitpack = 1};
+    pa_lance_write_options o = {.struct_size = sizeof o, .page_bytes = 1u << 30, .bitpack = 1};
     pa_lance_writer *w = NULL;
     size_t np = pa_lance_reader_num_pages(theirs, col);
     pa_status st = pa_lance_writer_create(&w, argv[3], &f, 1, &o);

@@ -16,7 +16,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", pa_last_error());
         return 1;
     }
-    pa_artifact_info info;
+    pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
     pa_artifact_get_info(a, &info);
     uint32_t b = (uint32_t)atoi(argv[2]);
     const char *rel;

@@ -1,5 +1,10 @@
 /* A minimal test harness: CHECK records a failure and continues; each test binary ends with
- * TEST_DONE(), printing "N passed, N failed" and exiting non-zero on any failure. */
+ * TEST_DONE(), printing "N passed, N failed" and exiting non-zero on any failure.
+ *
+ * Cases: main starts with TEST_ARGS(argc, argv) and runs each case as RUN(test_<name>(...));
+ * `test_index recall exact_adc` then runs only those cases (what main does besides them, its
+ * setup, still runs), no names run them all (as ctest does), and a name that is no case of the
+ * binary fails it, listing the cases. */
 #ifndef PA_TEST_H
 #define PA_TEST_H
 
@@ -83,9 +88,71 @@ static inline void write_fvecs(const char *path, const float *x, int n, int dim)
         }                                                                                     \
     } while (0)
 
+/* ---- case selection ---- */
+#define PA_T_MAX_CASES 64
+static int pa_t_argc;
+static char **pa_t_argv;
+static const char *pa_t_cases[PA_T_MAX_CASES]; /* "test_<name>(...)" of each RUN seen */
+static int pa_t_ncases, pa_t_ran;
+static bool pa_t_named[PA_T_MAX_CASES];         /* argv[i] named a case that ran */
+
+#define TEST_ARGS(argc, argv) (pa_t_argc = (argc), pa_t_argv = (argv))
+
+/* A case's name: its call without "test_" and the arguments. */
+static inline int test_case_name(const char *call, const char **name)
+{
+    *name = strncmp(call, "test_", 5) ? call : call + 5;
+    return (int)strcspn(*name, "( ");
+}
+
+/* Whether the case called as call runs: no names were given, or its name is among them. */
+static inline bool test_selected(const char *call)
+{
+    const char *name;
+    int n = test_case_name(call, &name);
+    if (pa_t_ncases < PA_T_MAX_CASES)
+        pa_t_cases[pa_t_ncases++] = call;
+    if (pa_t_argc <= 1)
+        return pa_t_ran++, true;
+    bool run = false;
+    for (int i = 1; i < pa_t_argc && i < PA_T_MAX_CASES; i++)
+        if ((int)strlen(pa_t_argv[i]) == n && !strncmp(pa_t_argv[i], name, (size_t)n))
+            pa_t_named[i] = run = true;
+    if (run) {
+        fprintf(stderr, "case %.*s\n", n, name);
+        pa_t_ran++;
+    }
+    return run;
+}
+
+#define RUN(call)                                                                             \
+    do {                                                                                      \
+        if (test_selected(#call))                                                             \
+            call;                                                                             \
+    } while (0)
+
+/* Fails the binary for each name given that is no case of it, listing the cases. */
+static inline void test_check_names(void)
+{
+    for (int i = 1; i < pa_t_argc; i++) {
+        if (i < PA_T_MAX_CASES && pa_t_named[i])
+            continue;
+        pa_t_fail++;
+        fprintf(stderr, "%s: no case \"%s\"; its cases:", pa_t_argv[0], pa_t_argv[i]);
+        for (int c = 0; c < pa_t_ncases; c++) {
+            const char *name;
+            int n = test_case_name(pa_t_cases[c], &name);
+            fprintf(stderr, " %.*s", n, name);
+        }
+        fprintf(stderr, "%s\n", pa_t_ncases ? "" : " none (main runs as one)");
+    }
+}
+
 #define TEST_DONE()                                                                           \
     do {                                                                                      \
-        printf("%d passed, %d failed\n", pa_t_pass, pa_t_fail);                               \
+        test_check_names();                                                                   \
+        printf("%d passed, %d failed (%d of %d cases)\n", pa_t_pass, pa_t_fail, pa_t_ran,     \
+               pa_t_ncases);                                                                  \
         return pa_t_fail ? 1 : 0;                                                             \
     } while (0)
 

@@ -62,8 +62,8 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
                        uint64_t budget)
 {
     const char *dir = tpath(name);
-    pa_artifact_params prm = {.num_partitions = P, .num_buckets = B, .code_bytes = M,
-                              .dimension = 128, .metric = "l2", .memory_bytes = budget};
+    pa_artifact_params prm = {.struct_size = sizeof prm, .num_partitions = P, .num_buckets = B, .code_bytes = M,
+                              .dimension = 128, .metric = PA_METRIC_L2, .memory_bytes = budget};
     pa_artifact_writer *w;
     CHECK_OK(pa_artifact_writer_create(&w, dir, &prm));
     if (!w)
@@ -94,7 +94,7 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
         CHECK_OK(pa_artifact_writer_append(w, ids, k, parts, k, codes, k * M));
         done += k;
     }
-    pa_artifact_write_stats ws;
+    pa_artifact_write_stats ws = PA_ARTIFACT_WRITE_STATS_INIT;
     pa_artifact_writer_stats(w, &ws);
     CHECK(ws.rows == n);
     CHECK(ws.buffer_bytes <= budget);
@@ -105,7 +105,7 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
     CHECK_OK(pa_artifact_open(&a, dir));
     if (!a)
         return;
-    pa_artifact_info info;
+    pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
     pa_artifact_get_info(a, &info);
     CHECK(info.total_rows == n && info.num_partitions == P && info.code_bytes == M);
     CHECK(info.num_buckets == (B ? B : PA_MIN(P, 64u)));
@@ -157,19 +157,19 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
     pa_artifact_scan *s;
     CHECK_OK(pa_artifact_scan_create(&s, a, 64 * 1024, 2));
     uint32_t expect_p = 0;
-    int done = 0;
     int sbad = 0;
     while (s) {
         uint32_t p;
         const uint64_t *sid;
         const uint8_t *sc;
         uint64_t rows;
-        if (pa_artifact_scan_next(s, &p, &sid, &sc, &rows, &done) != PA_OK) {
+        pa_status nst = pa_artifact_scan_next(s, &p, &sid, &sc, &rows);
+        if (nst == PA_END)
+            break;
+        if (nst != PA_OK) {
             sbad++;
             break;
         }
-        if (done)
-            break;
         sbad += p != expect_p++;
         uint64_t sum = 0;
         for (uint64_t i = 0; i < rows; i++)
@@ -179,7 +179,7 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
     CHECK(sbad == 0 && expect_p == P);
     pa_artifact_scan_free(s);
 
-    pa_artifact_verify_report rep;
+    pa_artifact_verify_report rep = PA_ARTIFACT_VERIFY_REPORT_INIT;
     CHECK_OK(pa_artifact_verify(a, &rep));
     CHECK(rep.rows_checked == n && rep.bytes_hashed == info.total_bytes);
     pa_artifact_free(a);
@@ -201,7 +201,7 @@ static void test_round_trips(void)
 
 static pa_artifact_params base_params(void)
 {
-    return (pa_artifact_params){.num_partitions = 20, .num_buckets = 4, .code_bytes = M,
+    return (pa_artifact_params){.struct_size = sizeof(pa_artifact_params), .num_partitions = 20, .num_buckets = 4, .code_bytes = M,
                                 .dimension = 64, .memory_bytes = 1u << 20};
 }
 
@@ -250,7 +250,7 @@ static void test_writer_bad_input(void)
     pa_artifact *a;
     CHECK_OK(pa_artifact_open(&a, dir));
     if (a) { /* the refused batches appended nothing */
-        pa_artifact_info info;
+        pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
         pa_artifact_get_info(a, &info);
         CHECK(info.total_rows == 3);
         pa_artifact_free(a);
@@ -271,9 +271,9 @@ static void test_writer_bad_input(void)
     CHECK_ERR(pa_artifact_writer_create(&w, tpath("x"), &prm), PA_ERR_INVALID,
               "30 buckets for 20 partitions");
     prm = base_params();
-    prm.metric = "hamming";
+    prm.metric = (pa_metric)7;
     CHECK_ERR(pa_artifact_writer_create(&w, tpath("x"), &prm), PA_ERR_INVALID,
-              "metric \"hamming\" is not l2, cosine or dot");
+              "metric 7 is not l2, cosine or dot");
 }
 
 static void test_abort(void)
@@ -322,7 +322,7 @@ static void test_abort(void)
     CHECK_OK(pa_artifact_writer_append(w, ids, 2, parts, 2, codes, sizeof codes));
     CHECK_OK(pa_artifact_open(&a, old));
     if (a) {
-        pa_artifact_info info;
+        pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
         pa_artifact_get_info(a, &info);
         CHECK(info.total_rows == 1);
         pa_artifact_free(a);
@@ -331,7 +331,7 @@ static void test_abort(void)
     pa_artifact_writer_free(w);
     CHECK_OK(pa_artifact_open(&a, old));
     if (a) {
-        pa_artifact_info info;
+        pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
         pa_artifact_get_info(a, &info);
         CHECK(info.total_rows == 2);
         CHECK_OK(pa_artifact_verify(a, NULL));
@@ -425,9 +425,8 @@ static void test_reader_bad_input(void)
         const uint8_t *sc;
         uint32_t sp;
         uint64_t sn;
-        int done = 0;
         if (s)
-            CHECK_ERR(pa_artifact_scan_next(s, &sp, &si, &sc, &sn, &done), PA_ERR_FORMAT,
+            CHECK_ERR(pa_artifact_scan_next(s, &sp, &si, &sc, &sn), PA_ERR_FORMAT,
                       "row 20 has part_id 4 but lies in a range of partition 0");
         pa_artifact_scan_free(s);
         pa_artifact_free(a);
@@ -581,14 +580,15 @@ static void test_reader_checks(void)
     CHECK(pa_range_checksum(ids, parts, codes, 3, 2) == XXH3_64bits(h, sizeof h));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("artifact"))
         return 1;
-    test_round_trips();
-    test_writer_bad_input();
-    test_abort();
-    test_reader_bad_input();
-    test_reader_checks();
+    RUN(test_round_trips());
+    RUN(test_writer_bad_input());
+    RUN(test_abort());
+    RUN(test_reader_bad_input());
+    RUN(test_reader_checks());
     TEST_DONE();
 }

@@ -84,9 +84,9 @@ static void test_core_is_weak(void)
 
 static void test_live(void)
 {
-    pa_cpu_info cpu = {.size = sizeof cpu};
+    pa_cpu_info cpu = {.struct_size = sizeof cpu};
     CHECK_OK(pa_cpu_info_get(&cpu));
-    CHECK(cpu.size == sizeof cpu);
+    CHECK(cpu.struct_size == sizeof cpu);
     CHECK(cpu.cpus >= 1 && cpu.cpus == (uint32_t)sysconf(_SC_NPROCESSORS_ONLN));
 #if defined(__x86_64__)
     CHECK(strlen(cpu.vendor) == 12);
@@ -103,7 +103,7 @@ static void test_live(void)
     /* AVX-512 implies AVX2 on every CPU made */
     CHECK(!(cpu.features & PA_CPU_AVX512F) || (cpu.features & PA_CPU_AVX2));
 
-    pa_blas_info blas = {.size = sizeof blas};
+    pa_blas_info blas = {.struct_size = sizeof blas};
     CHECK_OK(pa_blas_info_get(&blas));
     CHECK(strstr(blas.config, "OpenBLAS") == blas.config);
     CHECK(blas.core[0] != '\0');
@@ -139,7 +139,7 @@ static void test_live(void)
     CHECK(gflops > 0.01 && gflops < 1e5); /* sane, not timed */
 
     /* bad arguments */
-    pa_cpu_info tiny = {.size = 1};
+    pa_cpu_info tiny = {.struct_size = 1};
     CHECK_ERR(pa_cpu_info_get(&tiny), PA_ERR_INVALID, "pa_cpu_info_get: size 1 is too small");
     CHECK_ERR(pa_cpu_info_get(NULL), PA_ERR_INVALID, "pa_cpu_info_get: out is NULL");
     CHECK_ERR(pa_blas_info_get(NULL), PA_ERR_INVALID, "pa_blas_info_get: out is NULL");
@@ -148,10 +148,11 @@ static void test_live(void)
     CHECK_ERR(pa_blas_sgemm_gflops(5000, &gflops), PA_ERR_INVALID, "n 5000 is outside");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    test_core_for();
-    test_core_is_weak();
-    test_live();
+    TEST_ARGS(argc, argv);
+    RUN(test_core_for());
+    RUN(test_core_is_weak());
+    RUN(test_live());
     TEST_DONE();
 }

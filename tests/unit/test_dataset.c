@@ -14,7 +14,7 @@ static const pa_field fields[] = {{"id", PA_TYPE_UINT64, 1}, {"vec", PA_TYPE_FSL
 /* Writes rows 0..n-1: id = 10*i, vec = (i, i+1, i+2, i+3), max `per` rows per fragment. */
 static pa_status write_ds(const char *path, uint64_t n, uint64_t per)
 {
-    pa_dataset_write_options o = {.max_rows_per_fragment = per, .page_bytes = 4096};
+    pa_dataset_write_options o = {.struct_size = sizeof o, .max_rows_per_fragment = per, .page_bytes = 4096};
     pa_dataset_writer *w;
     pa_status st = pa_dataset_writer_create(&w, path, fields, 2, &o);
     if (st != PA_OK)
@@ -203,12 +203,13 @@ static void test_bad_datasets(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("dataset"))
         return 1;
-    test_round_trip();
-    test_writer_errors();
-    test_bad_datasets();
+    RUN(test_round_trip());
+    RUN(test_writer_errors());
+    RUN(test_bad_datasets());
     TEST_DONE();
 }

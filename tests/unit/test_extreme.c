@@ -11,8 +11,9 @@
 enum { N = 1000, DIM = 8 };
 static float data[N * DIM];
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("test_extreme"))
         return 1;
     uint64_t s = 12345;
@@ -25,7 +26,7 @@ int main(void)
     CHECK(huge * huge == INFINITY && (double)safe * safe <= PA_MAX_SQ_NORM &&
           (double)over * over > PA_MAX_SQ_NORM);
 
-    pa_ivfpq_params prm = {.num_partitions = 4, .num_sub_vectors = 2, .num_bits = 8,
+    pa_ivfpq_params prm = {.struct_size = sizeof prm, .num_partitions = 4, .num_sub_vectors = 2, .num_bits = 8,
                            .max_iters = 5, .seed = 3};
     pa_ivfpq_model *m = NULL;
     static float bad[N * DIM];
@@ -53,7 +54,7 @@ int main(void)
     write_fvecs(tpath("base.fvecs"), data, N, DIM);
     pa_vec_input *in = NULL;
     CHECK_OK(pa_vec_input_open(&in, tpath("base.fvecs"), NULL));
-    pa_build_options bo = {.params = prm};
+    pa_build_options bo = {.struct_size = sizeof bo, .params = &prm};
     CHECK_OK(pa_build(in, tpath("idx"), &bo, NULL));
     pa_index *x = NULL;
     CHECK_OK(pa_index_open(&x, tpath("idx")));
@@ -62,7 +63,7 @@ int main(void)
     q[DIM + 5] = huge;
     uint64_t ids[2 * 5];
     float dists[2 * 5];
-    pa_index_search_options so = {.k = 5, .nprobes = 4};
+    pa_index_search_options so = {.struct_size = sizeof so, .k = 5, .nprobes = 4};
     if (x)
         CHECK_ERR(pa_index_search(x, q, 2, DIM, &so, ids, dists, NULL), PA_ERR_INVALID,
                   "search: query 1 has squared norm 9e+38, more than 5.32e+36");

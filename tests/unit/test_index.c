@@ -68,7 +68,7 @@ static void gen_data(void)
 static pa_ivfpq_model *build_artifact(const char *model_path, const char *artifact, pa_metric met,
                                       uint32_t nparts, uint32_t msub)
 {
-    pa_ivfpq_params prm = {.num_partitions = nparts, .num_sub_vectors = msub, .num_bits = 8,
+    pa_ivfpq_params prm = {.struct_size = sizeof prm, .num_partitions = nparts, .num_sub_vectors = msub, .num_bits = 8,
                            .metric = met, .max_iters = 20, .seed = 7};
     pa_ivfpq_model *m = NULL;
     CHECK_OK(pa_ivfpq_train(&m, data, N, DIM, &prm, NULL));
@@ -80,8 +80,8 @@ static pa_ivfpq_model *build_artifact(const char *model_path, const char *artifa
         memcpy(parts, pp, sizeof parts);
         memcpy(codes, cc, sizeof codes);
     }
-    pa_artifact_params ap = {.num_partitions = nparts, .num_buckets = 4, .code_bytes = msub,
-                             .num_bits = 8, .dimension = DIM, .metric = pa_metric_name(met),
+    pa_artifact_params ap = {.struct_size = sizeof ap, .num_partitions = nparts, .num_buckets = 4, .code_bytes = msub,
+                             .num_bits = 8, .dimension = DIM, .metric = met,
                              .model = model_path, .memory_bytes = 64 << 10};
     pa_artifact_writer *w = NULL;
     CHECK_OK(pa_artifact_writer_create(&w, artifact, &ap));
@@ -127,7 +127,8 @@ static int cmp_u64(const void *a, const void *b)
 static void test_finalize_paths_agree(void)
 {
     double t0 = pa_now_seconds();
-    pa_index_finalize_stats sa, sb, sc;
+    pa_index_finalize_stats sa = PA_INDEX_FINALIZE_STATS_INIT, sb = PA_INDEX_FINALIZE_STATS_INIT,
+                            sc = PA_INDEX_FINALIZE_STATS_INIT;
     CHECK_OK(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_a"), NULL, &sa));
     CHECK(sa.rows == N && sa.partitions == P && sa.bytes_read > 0 && sa.index_bytes > 0);
     uint64_t nrows = 0;
@@ -138,13 +139,13 @@ static void test_finalize_paths_agree(void)
     CHECK_OK(pa_index_finalize_rows(tpath("rows.lance"), tpath("model.lance"), tpath("idx_b"),
                                     NULL, &sb));
     CHECK(sb.rows == N && sb.spill_runs == 0 && sb.spill_bytes == 0);
-    pa_index_finalize_options tiny = {.memory_bytes = 160 << 10, .tmp_dir = tmpdir};
+    pa_index_finalize_options tiny = {.struct_size = sizeof tiny, .memory_bytes = 160 << 10, .tmp_dir = tmpdir};
     CHECK_OK(pa_index_finalize_rows(tpath("rows.lance"), tpath("model.lance"), tpath("idx_c"),
                                     &tiny, &sc));
     CHECK(sc.rows == N && sc.spill_runs > 1 && sc.spill_bytes >= (uint64_t)N * (8 + MSUB));
     CHECK(sc.bytes_written == sc.index_bytes + sc.spill_bytes);
     CHECK(sc.bytes_read > sb.bytes_read);
-    pa_index_finalize_stats sd;
+    pa_index_finalize_stats sd = PA_INDEX_FINALIZE_STATS_INIT;
     CHECK_OK(pa_index_finalize_rows(tpath("rows_fileorder.lance"), tpath("model.lance"),
                                     tpath("idx_d"), &tiny, &sd));
     const char *names[2] = {"index.idx", "auxiliary.idx"};
@@ -166,7 +167,7 @@ static void test_finalize_paths_agree(void)
     pa_index *x = NULL;
     CHECK_OK(pa_index_open(&x, tpath("idx_a")));
     if (x) {
-        pa_index_info info;
+        pa_index_info info = PA_INDEX_INFO_INIT;
         pa_index_get_info(x, &info);
         CHECK(info.num_rows == N && info.num_partitions == P && info.dimension == DIM &&
               info.num_sub_vectors == MSUB && info.metric == PA_METRIC_L2);
@@ -234,8 +235,8 @@ static void test_exact_adc(const char *index, pa_ivfpq_model *m, const uint32_t 
     const uint32_t ds = DIM / msub;
     uint64_t ids[NQ * K];
     float dists[NQ * K];
-    pa_index_search_options o = {.k = K, .nprobes = P};
-    pa_index_search_stats ss;
+    pa_index_search_options o = {.struct_size = sizeof o, .k = K, .nprobes = P};
+    pa_index_search_stats ss = PA_INDEX_SEARCH_STATS_INIT;
     CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, &ss));
     CHECK(ss.nprobes_used == P && ss.codes_scanned == (uint64_t)NQ * N);
     bf *all = malloc(sizeof(bf) * N);
@@ -333,11 +334,11 @@ static void test_recall(void)
     uint64_t ids[NQ * K];
     float dists[NQ * K];
     double recall = 0, recall_ref = 0, recall_bad = 0;
-    pa_index_search_options o = {.k = K, .nprobes = 4};
+    pa_index_search_options o = {.struct_size = sizeof o, .k = K, .nprobes = 4};
     CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
     CHECK_OK(pa_recall_at_k(ids, K, gt, 100, NQ, K, &recall));
     o.refine_factor = 10, o.refine_input = in;
-    pa_index_search_stats ss;
+    pa_index_search_stats ss = PA_INDEX_SEARCH_STATS_INIT;
     CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, &ss));
     CHECK(ss.rows_refined == (uint64_t)NQ * K * 10);
     CHECK_OK(pa_recall_at_k(ids, K, gt, 100, NQ, K, &recall_ref));
@@ -400,12 +401,12 @@ static void test_memory_budget(void)
     CHECK_OK(pa_index_open(&x, tpath("idx_a")));
     if (!x)
         return;
-    pa_index_info in;
+    pa_index_info in = PA_INDEX_INFO_INIT;
     pa_index_get_info(x, &in);
     const uint64_t rows_bytes = in.num_rows * (8 + MSUB), big = in.max_partition_rows * (8 + MSUB);
     static uint64_t ids[NQ * K], ids2[NQ * K];
     static float dists[NQ * K], dists2[NQ * K];
-    pa_index_search_options o = {.k = K, .nprobes = 4, .num_threads = 1};
+    pa_index_search_options o = {.struct_size = sizeof o, .k = K, .nprobes = 4, .num_threads = 1};
     CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
     pa_index_free(x);
 
@@ -440,7 +441,7 @@ static void test_memory_budget(void)
             CHECK_OK(pa_index_open_ex(&y, tpath("idx_a"), &xo));
             if (!y)
                 continue;
-            pa_index_info yi;
+            pa_index_info yi = PA_INDEX_INFO_INIT;
             pa_index_get_info(y, &yi);
             CHECK(yi.memory_bytes == budgets[b] && yi.num_rows == in.num_rows);
             o.num_threads = threads;
@@ -470,7 +471,8 @@ static void test_finalize_estimate(void)
     uint64_t need = 0;
     CHECK_OK(pa_index_finalize_estimate(tpath("art"), &need));
     CHECK(need > 0);
-    pa_index_finalize_options o = {.memory_bytes = need - 1};
+    pa_index_finalize_options o = PA_INDEX_FINALIZE_OPTIONS_INIT;
+    o.memory_bytes = need - 1;
     char want[128];
     snprintf(want, sizeof want, "more than the memory budget of %" PRIu64 " bytes", need - 1);
     CHECK_ERR(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_est"), &o, NULL),
@@ -498,7 +500,7 @@ static void test_finalize_estimate(void)
 static void test_dataset_refine(void)
 {
     pa_field f[] = {{"emb", PA_TYPE_FSL_FLOAT32, DIM}};
-    pa_dataset_write_options wo = {.max_rows_per_fragment = N / 3 + 1};
+    pa_dataset_write_options wo = {.struct_size = sizeof wo, .max_rows_per_fragment = N / 3 + 1};
     pa_dataset_writer *dw = NULL;
     CHECK_OK(pa_dataset_writer_create(&dw, tpath("base.lance"), f, 1, &wo));
     const void *cols[] = {data};
@@ -509,14 +511,16 @@ static void test_dataset_refine(void)
     CHECK_OK(pa_vec_input_open(&in, tpath("base.lance"), NULL));
     if (!in)
         return;
-    pa_build_options bo = {.params = {.num_partitions = P, .num_sub_vectors = MSUB, .seed = 3}};
+    pa_ivfpq_params bp = {.struct_size = sizeof bp, .num_partitions = P, .num_sub_vectors = MSUB,
+                          .seed = 3};
+    pa_build_options bo = {.struct_size = sizeof bo, .params = &bp};
     CHECK_OK(pa_build(in, tpath("idx_ds"), &bo, NULL));
     uint64_t *gt = malloc(8 * NQ * K), ids[NQ * K];
     float dists[NQ * K];
     CHECK_OK(pa_groundtruth(in, queries, NQ, DIM, K, PA_METRIC_L2, gt, NULL));
     pa_index *x = NULL;
     CHECK_OK(pa_index_open(&x, tpath("idx_ds")));
-    pa_index_search_options o = {.k = K, .nprobes = 4, .refine_factor = 10, .refine_input = in};
+    pa_index_search_options o = {.struct_size = sizeof o, .k = K, .nprobes = 4, .refine_factor = 10, .refine_input = in};
     double recall = 0;
     if (x) {
         CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
@@ -638,7 +642,7 @@ static void test_errors(void)
     float q[64] = {0};
     uint64_t ids[N + 1];
     float d[N + 1];
-    pa_index_search_options o = {.k = 10, .nprobes = 2};
+    pa_index_search_options o = {.struct_size = sizeof o, .k = 10, .nprobes = 2};
     CHECK_ERR(pa_index_search(x, q, 1, 64, &o, ids, d, NULL), PA_ERR_INVALID,
               "dimension 64, index");
     CHECK(strstr(pa_last_error(), "dimension 32"));
@@ -649,7 +653,7 @@ static void test_errors(void)
     CHECK_ERR(pa_index_search(x, q, 1, DIM, &o, ids, d, NULL), PA_ERR_INVALID, "k must be");
     /* nprobes above the partitions is clamped */
     o.k = 5, o.nprobes = 1000;
-    pa_index_search_stats ss;
+    pa_index_search_stats ss = PA_INDEX_SEARCH_STATS_INIT;
     CHECK_OK(pa_index_search(x, q, 1, DIM, &o, ids, d, &ss));
     CHECK(ss.nprobes_used == P);
     /* k = all rows with every partition: every slot filled */
@@ -734,8 +738,9 @@ static void test_other_metrics(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("index"))
         return 1;
     double t0 = pa_now_seconds();
@@ -743,7 +748,7 @@ int main(void)
     write_fvecs(tpath("base.fvecs"), data, N, DIM);
     pa_ivfpq_model *m = build_artifact(tpath("model.lance"), tpath("art"), PA_METRIC_L2, P, MSUB);
     /* models that do not fit the artifact: other sub-vectors; same shape, other seed */
-    pa_ivfpq_params prm = {.num_partitions = P, .num_sub_vectors = 4, .max_iters = 5, .seed = 1};
+    pa_ivfpq_params prm = {.struct_size = sizeof prm, .num_partitions = P, .num_sub_vectors = 4, .max_iters = 5, .seed = 1};
     pa_ivfpq_model *o = NULL;
     CHECK_OK(pa_ivfpq_train(&o, data, 4000, DIM, &prm, NULL));
     CHECK_OK(pa_ivfpq_model_save(o, tpath("model_m4.lance")));
@@ -753,15 +758,15 @@ int main(void)
     CHECK_OK(pa_ivfpq_model_save(o, tpath("model_other.lance")));
     pa_ivfpq_model_free(o);
     fprintf(stderr, "setup: %.2f s\n", pa_now_seconds() - t0);
-    test_finalize_paths_agree();
-    test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2);
-    test_recall();
-    test_memory_budget();
-    test_finalize_estimate();
-    test_dataset_refine();
-    test_npy_ids();
-    test_errors();
-    test_other_metrics();
+    RUN(test_finalize_paths_agree());
+    RUN(test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2));
+    RUN(test_recall());
+    RUN(test_memory_budget());
+    RUN(test_finalize_estimate());
+    RUN(test_dataset_refine());
+    RUN(test_npy_ids());
+    RUN(test_errors());
+    RUN(test_other_metrics());
     pa_ivfpq_model_free(m);
     free(data), free(queries);
     fprintf(stderr, "total: %.2f s\n", pa_now_seconds() - t0);

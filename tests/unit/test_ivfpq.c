@@ -158,7 +158,7 @@ static void test_kernels_agree(void)
 
 static pa_ivfpq_params params(uint32_t P, uint32_t M, pa_metric metric)
 {
-    return (pa_ivfpq_params){.num_partitions = P, .num_sub_vectors = M, .metric = metric,
+    return (pa_ivfpq_params){.struct_size = sizeof(pa_ivfpq_params), .num_partitions = P, .num_sub_vectors = M, .metric = metric,
                              .max_iters = 25, .seed = 11};
 }
 
@@ -313,7 +313,7 @@ static void test_determinism_and_save_load(void)
     CHECK_ERR(pa_ivfpq_model_load(&bad, p2), PA_ERR_FORMAT, "no \"LANC\" magic");
     pa_lance_writer *w;
     pa_field f = {"x", PA_TYPE_UINT32, 1};
-    const pa_lance_write_options over = {.replace = 1};
+    const pa_lance_write_options over = {.struct_size = sizeof over, .replace = 1};
     CHECK_OK(pa_lance_writer_create(&w, p2, &f, 1, &over));
     CHECK_OK(pa_lance_writer_close(w));
     pa_lance_writer_free(w);
@@ -398,16 +398,17 @@ static void test_bad_input(void)
     free(x);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("ivfpq"))
         return 1;
-    test_kmeans_recovers_clusters();
-    test_kernels_agree();
-    test_assign_encode_brute_force();
-    test_pq_beats_random();
-    test_determinism_and_save_load();
-    test_metrics();
-    test_bad_input();
+    RUN(test_kmeans_recovers_clusters());
+    RUN(test_kernels_agree());
+    RUN(test_assign_encode_brute_force());
+    RUN(test_pq_beats_random());
+    RUN(test_determinism_and_save_load());
+    RUN(test_metrics());
+    RUN(test_bad_input());
     TEST_DONE();
 }

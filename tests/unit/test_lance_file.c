@@ -63,7 +63,7 @@ static pa_status write_file(const char *path, uint64_t rows, size_t page_bytes)
     uint32_t *b = malloc(maxb * 4);
     float *c = malloc(maxb * 4), *e = malloc(maxb * DIM_SMALL * 4), *f = malloc(maxb * DIM_BIG * 4);
     uint8_t *d = malloc(maxb * CODE_W);
-    pa_lance_write_options o = {.page_bytes = page_bytes};
+    pa_lance_write_options o = {.struct_size = sizeof o, .page_bytes = page_bytes};
     pa_lance_writer *w;
     pa_status st = pa_lance_writer_create(&w, path, fields, NF, &o);
     for (uint64_t done = 0; st == PA_OK && done < rows;) {
@@ -278,7 +278,7 @@ static void test_bitpack_pages(void)
         for (int j = 0; j < 16; j++)
             codes[i * 16 + j] = (uint8_t)(i ^ (uint64_t)j);
     }
-    pa_lance_write_options o = {.page_bytes = 64 * 1024, .bitpack = 1};
+    pa_lance_write_options o = {.struct_size = sizeof o, .page_bytes = 64 * 1024, .bitpack = 1};
     pa_lance_writer *w;
     CHECK_OK(pa_lance_writer_create(&w, p, f3, 3, &o));
     const void *c0[] = {ids, parts, codes};
@@ -777,17 +777,18 @@ static void test_bad_files(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("lance_file"))
         return 1;
-    test_fastlanes();
-    test_round_trip();
-    test_empty_file();
-    test_write_pages_and_checksum();
-    test_bitpack_pages();
-    test_writer_errors();
-    test_crafted_pages();
-    test_bad_files();
+    RUN(test_fastlanes());
+    RUN(test_round_trip());
+    RUN(test_empty_file());
+    RUN(test_write_pages_and_checksum());
+    RUN(test_bitpack_pages());
+    RUN(test_writer_errors());
+    RUN(test_crafted_pages());
+    RUN(test_bad_files());
     TEST_DONE();
 }

@@ -1,7 +1,7 @@
 /* Each component's memory estimate against what it allocates: the heap in use (glibc's
  * mallinfo2, this process's main arena and its mmapped blocks) is measured around the component
  * and compared with its estimate, and budget refusals give the estimate's numbers.
- *   test_memory_estimates [case]   (lance_writer, artifact_writer) */
+ * Cases: lance_writer, artifact_writer. */
 #include "lance/lance_internal.h"
 #include "partifact.h"
 #include "test.h"
@@ -28,7 +28,8 @@ static void test_lance_writer(void)
     const char *path = tpath("estimate.lance");
     pa_field f[] = {{"id", PA_TYPE_UINT64, 1}, {"code", PA_TYPE_FSL_UINT8, 16},
                     {"vec", PA_TYPE_FSL_FLOAT32, 32}};
-    const pa_lance_write_options o = {.page_bytes = 256u << 10, .replace = 1};
+    pa_lance_write_options o = PA_LANCE_WRITE_OPTIONS_INIT;
+    o.page_bytes = 256u << 10, o.replace = 1;
     enum { BATCH = 1000 };
     static uint64_t id[BATCH];
     static uint8_t code[BATCH * 16];
@@ -52,7 +53,8 @@ static void test_lance_writer(void)
     CHECK_OK(pa_lance_writer_close(w));
     pa_lance_writer_free(w);
     /* written through write_pages (the artifact's way): no page buffers */
-    const pa_lance_write_options fz = {.layout = PA_LAYOUT_FULLZIP, .replace = 1};
+    pa_lance_write_options fz = PA_LANCE_WRITE_OPTIONS_INIT;
+    fz.layout = PA_LAYOUT_FULLZIP, fz.replace = 1;
     const uint64_t before2 = heap_in_use();
     CHECK_OK(pa_lance_writer_create(&w, path, f, 3, &fz));
     for (int b = 0; b < 20 && w; b++)
@@ -70,8 +72,8 @@ static void test_lance_writer(void)
  * stays within that budget. */
 static void test_artifact_writer(void)
 {
-    pa_artifact_params p = {.num_partitions = 50, .num_buckets = 8, .code_bytes = 16,
-                            .dimension = 32, .replace = 1};
+    pa_artifact_params p = PA_ARTIFACT_PARAMS_INIT;
+    p.num_partitions = 50, p.num_buckets = 8, p.code_bytes = 16, p.dimension = 32, p.replace = 1;
     uint64_t est = 0;
     CHECK_OK(pa_artifact_writer_estimate(tpath("est-art"), &p, &est));
     pa_artifact_writer *w = NULL;
@@ -118,6 +120,7 @@ static void test_artifact_writer(void)
 
 int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("memory_estimates"))
         return 1;
 #if defined(__SANITIZE_ADDRESS__)
@@ -125,10 +128,7 @@ int main(int argc, char **argv)
     printf("skipped under AddressSanitizer\n");
     return 0;
 #endif
-    const char *only = argc > 1 ? argv[1] : NULL;
-    if (!only || !strcmp(only, "lance_writer"))
-        test_lance_writer();
-    if (!only || !strcmp(only, "artifact_writer"))
-        test_artifact_writer();
+    RUN(test_lance_writer());
+    RUN(test_artifact_writer());
     TEST_DONE();
 }

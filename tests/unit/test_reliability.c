@@ -28,7 +28,7 @@ static void write_bytes(const char *path, const void *data, size_t n)
 static pa_status make_artifact(const char *dir, const char *model, uint32_t P, uint32_t B,
                                uint64_t n, uint64_t budget)
 {
-    pa_artifact_params prm = {.num_partitions = P, .num_buckets = B, .code_bytes = 4,
+    pa_artifact_params prm = {.struct_size = sizeof prm, .num_partitions = P, .num_buckets = B, .code_bytes = 4,
                               .dimension = 8, .model = model, .memory_bytes = budget};
     pa_artifact_writer *w;
     pa_status st = pa_artifact_writer_create(&w, dir, &prm);
@@ -65,7 +65,7 @@ static void test_manifest_stream(void)
     pa_artifact *a;
     CHECK_OK(pa_artifact_open(&a, dir));
     if (a) {
-        pa_artifact_info info;
+        pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
         pa_artifact_get_info(a, &info);
         CHECK(info.model && strcmp(info.model, model) == 0);
         CHECK(info.total_rows == 50000);
@@ -99,7 +99,7 @@ static void test_manifest_many_ranges(void)
     pa_artifact *a;
     CHECK_OK(pa_artifact_open(&a, dir));
     if (a) {
-        pa_artifact_info info;
+        pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
         pa_artifact_get_info(a, &info);
         CHECK(info.num_ranges > 20000);
         CHECK_OK(pa_artifact_verify(a, NULL));
@@ -148,7 +148,7 @@ static void test_stale_buckets(void)
 static void test_one_writer_per_dir(void)
 {
     const char *dir = tpath("locked");
-    pa_artifact_params prm = {.num_partitions = 8, .num_buckets = 2, .code_bytes = 4,
+    pa_artifact_params prm = {.struct_size = sizeof prm, .num_partitions = 8, .num_buckets = 2, .code_bytes = 4,
                               .dimension = 8, .memory_bytes = 1 << 20};
     pa_artifact_writer *a = NULL, *b = NULL;
     CHECK_OK(pa_artifact_writer_create(&a, dir, &prm));
@@ -169,7 +169,7 @@ static void test_one_writer_per_dir(void)
     pa_artifact *r;
     CHECK_OK(pa_artifact_open(&r, dir));
     if (r) {
-        pa_artifact_info info;
+        pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
         pa_artifact_get_info(r, &info);
         CHECK(info.total_rows == 3);
         CHECK_OK(pa_artifact_verify(r, NULL));
@@ -182,7 +182,7 @@ static void test_one_writer_per_dir(void)
  * not fit is refused up front with the numbers, not found out at the end of a long run. */
 static void test_range_table_budget(void)
 {
-    pa_artifact_params prm = {.num_partitions = 65536, .num_buckets = 64, .code_bytes = 16,
+    pa_artifact_params prm = {.struct_size = sizeof prm, .num_partitions = 65536, .num_buckets = 64, .code_bytes = 16,
                               .dimension = 128, .memory_bytes = 256u << 20,
                               .expected_rows = 1000000000};
     pa_artifact_writer *w = NULL;
@@ -192,7 +192,7 @@ static void test_range_table_budget(void)
     prm.expected_rows = 100000000;
     prm.memory_bytes = 256u << 20;
     CHECK_OK(pa_artifact_writer_create(&w, tpath("ranges-ok"), &prm));
-    pa_artifact_write_stats ws;
+    pa_artifact_write_stats ws = PA_ARTIFACT_WRITE_STATS_INIT;
     if (w) {
         pa_artifact_writer_stats(w, &ws);
         CHECK(ws.buffer_bytes <= prm.memory_bytes);
@@ -202,7 +202,7 @@ static void test_range_table_budget(void)
     prm.expected_rows = 0;
     CHECK_OK(pa_artifact_writer_create(&w, tpath("ranges-unknown"), &prm));
     if (w) {
-        pa_artifact_write_stats ws2;
+        pa_artifact_write_stats ws2 = PA_ARTIFACT_WRITE_STATS_INIT;
         pa_artifact_writer_stats(w, &ws2);
         CHECK(ws2.buffer_bytes <= prm.memory_bytes);
         pa_artifact_writer_free(w);
@@ -399,19 +399,20 @@ static void test_out_dir(void)
     CHECK(same_bytes(f, "new") && access(work, F_OK) != 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("reliability"))
         return 1;
-    test_manifest_stream();
-    test_manifest_many_ranges();
-    test_stale_buckets();
-    test_one_writer_per_dir();
-    test_range_table_budget();
-    test_npy_cut_header();
-    test_lance_rle_read();
-    test_remove_orphans();
-    test_out_file();
-    test_out_dir();
+    RUN(test_manifest_stream());
+    RUN(test_manifest_many_ranges());
+    RUN(test_stale_buckets());
+    RUN(test_one_writer_per_dir());
+    RUN(test_range_table_budget());
+    RUN(test_npy_cut_header());
+    RUN(test_lance_rle_read());
+    RUN(test_remove_orphans());
+    RUN(test_out_file());
+    RUN(test_out_dir());
     TEST_DONE();
 }

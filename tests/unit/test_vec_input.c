@@ -131,7 +131,7 @@ static void test_formats_agree(void)
     CHECK(check_stream(tpath("u1.npy"), 0) == 0);
     /* a Lance dataset, in three fragments */
     pa_field f[] = {{"id", PA_TYPE_UINT64, 1}, {"emb", PA_TYPE_FSL_FLOAT32, D}};
-    pa_dataset_write_options o = {.max_rows_per_fragment = 400};
+    pa_dataset_write_options o = {.struct_size = sizeof o, .max_rows_per_fragment = 400};
     pa_dataset_writer *w;
     CHECK_OK(pa_dataset_writer_create(&w, tpath("m.lance"), f, 2, &o));
     uint64_t ids[N];
@@ -157,7 +157,7 @@ static void test_formats_agree(void)
                   "row 1000 does not exist (the input has 1000 rows)");
         pa_vec_input_free(in);
     }
-    pa_vec_input_options io = {.column = "id"};
+    pa_vec_input_options io = {.struct_size = sizeof io, .column = "id"};
     CHECK_ERR(pa_vec_input_open(&in, tpath("m.lance"), &io), PA_ERR_INVALID,
               "column \"id\" is of type \"uint64\", not a vector column");
 }
@@ -212,7 +212,7 @@ static void test_bad_inputs(void)
                   "row 5 has NaN at dimension 2 (use --skip-invalid to skip such rows)");
         pa_vec_input_free(in);
     }
-    pa_vec_input_options skip = {.skip_invalid = 1};
+    pa_vec_input_options skip = {.struct_size = sizeof skip, .skip_invalid = 1};
     CHECK_OK(pa_vec_input_open(&in, tpath("nan.fvecs"), &skip));
     if (in) {
         uint64_t total = 0, ids[64];
@@ -379,15 +379,16 @@ static void test_untrusted_inputs(void)
     free(all);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("vec_input"))
         return 1;
     for (int i = 0; i < N * D; i++)
         mat[i] = (float)((i * 37 + i / D * 11) % 256);
-    test_formats_agree();
-    test_bad_inputs();
-    test_npy_headers();
-    test_untrusted_inputs();
+    RUN(test_formats_agree());
+    RUN(test_bad_inputs());
+    RUN(test_npy_headers());
+    RUN(test_untrusted_inputs());
     TEST_DONE();
 }

@@ -17,7 +17,7 @@ static int write_rows(const char *path, uint64_t rows)
     pa_field f[] = {{"id", PA_TYPE_UINT64, 1}, {"code", PA_TYPE_FSL_UINT8, 16},
                     {"vec", PA_TYPE_FSL_FLOAT32, DIM}};
     /* 1 MiB pages: both sizes fill every column's page buffer, so any growth would be data */
-    pa_lance_write_options o = {.page_bytes = 1u << 20};
+    pa_lance_write_options o = {.struct_size = sizeof o, .page_bytes = 1u << 20};
     pa_lance_writer *w;
     if (pa_lance_writer_create(&w, path, f, 3, &o) != PA_OK)
         return 1;
@@ -54,8 +54,9 @@ static long child_peak_kb(const char *path, uint64_t rows, int *ok)
     return ru.ru_maxrss;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     const char *base = getenv("PA_TEST_TMP");
     char path[600];
     snprintf(path, sizeof path, "%s/writer_memory.lance", base ? base : "/tmp");
