@@ -30,14 +30,14 @@ char *pa_index_identity_json(const pa_index_identity *id)
     char model[17], rows[17];
     snprintf(model, sizeof model, "%016" PRIx64, id->model_xxh64);
     snprintf(rows, sizeof rows, "%016" PRIx64, id->rows_xxh64);
-    return dump_compact(json_pack(
-        "{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s}", PA_INDEX_ID_FORMAT,
-        PA_INDEX_FORMAT, PA_INDEX_ID_VERSION, PA_INDEX_FORMAT_VERSION, PA_INDEX_ID_METRIC,
-        pa_metric_name(id->metric), PA_INDEX_ID_DIM, (json_int_t)id->dim, PA_INDEX_ID_P,
-        (json_int_t)id->num_partitions, PA_INDEX_ID_M, (json_int_t)id->num_sub_vectors,
-        PA_INDEX_ID_BITS, (json_int_t)id->num_bits, PA_INDEX_ID_ROWS, (json_int_t)id->num_rows,
-        PA_INDEX_ID_ORDER, PA_INDEX_ID_ORDER_ROW_ID, PA_INDEX_ID_MODEL, model,
-        PA_INDEX_ID_ROWS_HASH, rows));
+    return dump_compact(
+        json_pack("{s:s, s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s}", PA_INDEX_ID_FORMAT,
+                  PA_INDEX_FORMAT, PA_INDEX_ID_VERSION, PA_INDEX_FORMAT_VERSION, PA_INDEX_ID_METRIC,
+                  pa_metric_name(id->metric), PA_INDEX_ID_DIM, (json_int_t)id->dim, PA_INDEX_ID_P,
+                  (json_int_t)id->num_partitions, PA_INDEX_ID_M, (json_int_t)id->num_sub_vectors,
+                  PA_INDEX_ID_BITS, (json_int_t)id->num_bits, PA_INDEX_ID_ROWS,
+                  (json_int_t)id->num_rows, PA_INDEX_ID_ORDER, PA_INDEX_ID_ORDER_ROW_ID,
+                  PA_INDEX_ID_MODEL, model, PA_INDEX_ID_ROWS_HASH, rows));
 }
 
 /* Sets a NUL-terminated string as schema metadata. */
@@ -123,12 +123,11 @@ pa_status pa_index_write_aux_meta(pa_lance_writer *lw, const pa_index_identity *
     if ((st = add_message(lw, &t.base, "codebook tensor", &gb_cb)) != PA_OK)
         goto done;
     /* storage_metadata: a JSON list holding the PQ description as a JSON string */
-    char *pq = dump_compact(json_pack("{s:I, s:I, s:I, s:I, s:[], s:b}", PA_INDEX_PQ_KEY_CODEBOOK,
-                                      (json_int_t)gb_cb, PA_INDEX_PQ_KEY_NBITS,
-                                      (json_int_t)id->num_bits, PA_INDEX_PQ_KEY_M,
-                                      (json_int_t)id->num_sub_vectors, PA_INDEX_PQ_KEY_DIM,
-                                      (json_int_t)D, PA_INDEX_PQ_KEY_TENSOR,
-                                      PA_INDEX_PQ_KEY_TRANSPOSED, 1));
+    char *pq = dump_compact(
+        json_pack("{s:I, s:I, s:I, s:I, s:[], s:b}", PA_INDEX_PQ_KEY_CODEBOOK, (json_int_t)gb_cb,
+                  PA_INDEX_PQ_KEY_NBITS, (json_int_t)id->num_bits, PA_INDEX_PQ_KEY_M,
+                  (json_int_t)id->num_sub_vectors, PA_INDEX_PQ_KEY_DIM, (json_int_t)D,
+                  PA_INDEX_PQ_KEY_TENSOR, PA_INDEX_PQ_KEY_TRANSPOSED, 1));
     storage = pq ? json_pack("[s]", pq) : NULL;
     free(pq);
     if ((st = set_meta(lw, PA_INDEX_META_DISTANCE, pa_metric_name(id->metric))) != PA_OK ||
@@ -192,22 +191,25 @@ pa_status pa_index_read_ivf(pa_lance_reader *r, const char *path, Pa__Lancepb__I
     *out = NULL;
     if (pa_lance_reader_metadata(r, PA_INDEX_META_IVF, &v, &len) != PA_OK || !len ||
         len >= sizeof num)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: no \"" PA_INDEX_META_IVF "\" metadata "
-                       "(not an IVF index file)", path);
+        return pa_fail(PA_ERR_FORMAT,
+                       "index file %s: no \"" PA_INDEX_META_IVF "\" metadata "
+                       "(not an IVF index file)",
+                       path);
     memcpy(num, v, len);
     num[len] = '\0';
     char *end;
     unsigned long gb = strtoul(num, &end, 10);
     if (*end || gb == 0 || gb >= pa_lance_reader_num_global_buffers(r))
-        return pa_fail(PA_ERR_FORMAT, "index file %s: \"" PA_INDEX_META_IVF "\" = \"%s\" is not "
-                       "one of its %u global buffers", path, num,
-                       pa_lance_reader_num_global_buffers(r));
+        return pa_fail(PA_ERR_FORMAT,
+                       "index file %s: \"" PA_INDEX_META_IVF "\" = \"%s\" is not "
+                       "one of its %u global buffers",
+                       path, num, pa_lance_reader_num_global_buffers(r));
     pa_status st = pa_lance_reader_global_buffer(r, (uint32_t)gb, &buf, &len);
     if (st != PA_OK)
         goto done;
     if (!(*out = pa__lancepb__ivf__unpack(NULL, len, buf)))
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: global buffer %lu is not an IVF protobuf",
-                     path, gb);
+        st = pa_fail(PA_ERR_FORMAT, "index file %s: global buffer %lu is not an IVF protobuf", path,
+                     gb);
 done:
     free(buf);
     return st;
@@ -218,8 +220,10 @@ static pa_status json_u32(json_t *o, const char *key, const char *path, uint32_t
 {
     json_t *v = json_object_get(o, key);
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: " PA_INDEX_META_STORAGE " has no valid "
-                       "\"%s\"", path, key);
+        return pa_fail(PA_ERR_FORMAT,
+                       "index file %s: " PA_INDEX_META_STORAGE " has no valid "
+                       "\"%s\"",
+                       path, key);
     *out = (uint32_t)json_integer_value(v);
     return PA_OK;
 }
@@ -233,8 +237,10 @@ static pa_status parse_metric(const void *v, size_t len, const char *path, pa_me
     memcpy(name, v, len);
     name[len] = '\0';
     if (pa_metric_parse(name, out) != PA_OK)
-        return pa_fail(PA_ERR_UNSUPPORTED, "index file %s: distance type \"%s\" (expected l2, "
-                       "cosine or dot)", path, name);
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "index file %s: distance type \"%s\" (expected l2, "
+                       "cosine or dot)",
+                       path, name);
     return PA_OK;
 }
 
@@ -246,15 +252,19 @@ pa_status pa_index_read_aux_meta(pa_lance_reader *r, const char *path, uint32_t 
     json_t *list = NULL, *inner = NULL;
     pa_status st = PA_OK;
     if (pa_lance_reader_metadata(r, PA_INDEX_META_STORAGE, &v, &len) != PA_OK)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: no \"" PA_INDEX_META_STORAGE "\" (not a PQ "
-                       "storage file)", path);
+        return pa_fail(PA_ERR_FORMAT,
+                       "index file %s: no \"" PA_INDEX_META_STORAGE "\" (not a PQ "
+                       "storage file)",
+                       path);
     json_error_t err;
     list = json_loadb(v, len, 0, &err);
     if (!json_is_array(list) || json_array_size(list) < 1 ||
         !json_is_string(json_array_get(list, 0)) ||
         !(inner = json_loads(json_string_value(json_array_get(list, 0)), 0, &err))) {
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: " PA_INDEX_META_STORAGE " is not a JSON list "
-                     "holding a JSON string", path);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "index file %s: " PA_INDEX_META_STORAGE " is not a JSON list "
+                     "holding a JSON string",
+                     path);
         goto done;
     }
     if ((st = json_u32(inner, PA_INDEX_PQ_KEY_CODEBOOK, path, codebook_gb)) != PA_OK ||
@@ -267,7 +277,8 @@ pa_status pa_index_read_aux_meta(pa_lance_reader *r, const char *path, uint32_t 
         goto done;
     }
     if (*nbits != 8 || !*M || !*dim || *dim % *M) {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: %u-bit codes, %u sub-vectors, "
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "index file %s: %u-bit codes, %u sub-vectors, "
                      "dimension %u (expected 8-bit codes, sub-vectors dividing the dimension)",
                      path, *nbits, *M, *dim);
         goto done;
@@ -291,14 +302,16 @@ pa_status pa_index_read_idx_meta(pa_lance_reader *r, const char *path, pa_metric
     pa_status st = PA_OK;
     if (pa_lance_reader_metadata(r, PA_INDEX_META_LANCE_INDEX, &v, &len) != PA_OK ||
         !(meta = json_loadb(v, len, 0, &err))) {
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"" PA_INDEX_META_LANCE_INDEX "\" JSON "
-                     "metadata", path);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "index file %s: no \"" PA_INDEX_META_LANCE_INDEX "\" JSON "
+                     "metadata",
+                     path);
         goto done;
     }
     json_t *type = json_object_get(meta, PA_INDEX_LANCE_KEY_TYPE);
     if (!json_is_string(type) || strcmp(json_string_value(type), PA_INDEX_LANCE_TYPE)) {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: index type %s (expected "
-                     PA_INDEX_LANCE_TYPE ")", path,
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "index file %s: index type %s (expected " PA_INDEX_LANCE_TYPE ")", path,
                      json_is_string(type) ? json_string_value(type) : "missing");
         goto done;
     }
@@ -306,9 +319,10 @@ pa_status pa_index_read_idx_meta(pa_lance_reader *r, const char *path, pa_metric
     json_t *dt = json_object_get(meta, PA_INDEX_META_DISTANCE);
     pa_metric m = metric;
     if (json_is_string(dt) && (pa_metric_parse(json_string_value(dt), &m) != PA_OK || m != metric))
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: distance type \"%s\", but " PA_INDEX_AUX_FILE
-                     " has \"%s\": the two files are not of one index", path,
-                     json_string_value(dt), pa_metric_name(metric));
+        st = pa_fail(PA_ERR_FORMAT,
+                     "index file %s: distance type \"%s\", but " PA_INDEX_AUX_FILE
+                     " has \"%s\": the two files are not of one index",
+                     path, json_string_value(dt), pa_metric_name(metric));
 done:
     json_decref(meta);
     return st;
@@ -326,27 +340,34 @@ pa_status pa_index_read_identity(pa_lance_reader *r, const char *path, json_t **
         return PA_OK;
     j = json_loadb(v, len, 0, &err);
     if (!json_is_object(j)) {
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: \"" PA_INDEX_META_KEY "\" is not a JSON "
-                     "object", path);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "index file %s: \"" PA_INDEX_META_KEY "\" is not a JSON "
+                     "object",
+                     path);
         goto done;
     }
     json_t *fmt = json_object_get(j, PA_INDEX_ID_FORMAT);
     if (!json_is_string(fmt) || strcmp(json_string_value(fmt), PA_INDEX_FORMAT)) {
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: " PA_INDEX_META_KEY " has format %s, "
-                     "expected \"" PA_INDEX_FORMAT "\"", path,
-                     json_is_string(fmt) ? json_string_value(fmt) : "missing");
+        st = pa_fail(PA_ERR_FORMAT,
+                     "index file %s: " PA_INDEX_META_KEY " has format %s, "
+                     "expected \"" PA_INDEX_FORMAT "\"",
+                     path, json_is_string(fmt) ? json_string_value(fmt) : "missing");
         goto done;
     }
     json_t *ver = json_object_get(j, PA_INDEX_ID_VERSION);
     if (!json_is_integer(ver) || json_integer_value(ver) < 1) {
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: " PA_INDEX_META_KEY " has no valid \""
-                     PA_INDEX_ID_VERSION "\"", path);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "index file %s: " PA_INDEX_META_KEY " has no valid \"" PA_INDEX_ID_VERSION
+                     "\"",
+                     path);
         goto done;
     }
     if (json_integer_value(ver) > PA_INDEX_FORMAT_VERSION) {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: index " PA_INDEX_ID_VERSION " %"
-                     JSON_INTEGER_FORMAT "; partifact reads version %d (written by a newer "
-                     "partifact)", path, json_integer_value(ver), PA_INDEX_FORMAT_VERSION);
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "index file %s: index " PA_INDEX_ID_VERSION " %" JSON_INTEGER_FORMAT
+                     "; partifact reads version %d (written by a newer "
+                     "partifact)",
+                     path, json_integer_value(ver), PA_INDEX_FORMAT_VERSION);
         goto done;
     }
     *out = j, j = NULL;
@@ -364,25 +385,32 @@ static char *json_text(const json_t *v)
 
 pa_status pa_index_check_identity(json_t *id, const pa_index_identity *have)
 {
-    const struct { const char *key; uint64_t have; } nums[] = {
-        {PA_INDEX_ID_DIM, have->dim},          {PA_INDEX_ID_P, have->num_partitions},
-        {PA_INDEX_ID_M, have->num_sub_vectors}, {PA_INDEX_ID_BITS, have->num_bits},
-        {PA_INDEX_ID_ROWS, have->num_rows}};
+    const struct {
+        const char *key;
+        uint64_t have;
+    } nums[] = {{PA_INDEX_ID_DIM, have->dim},
+                {PA_INDEX_ID_P, have->num_partitions},
+                {PA_INDEX_ID_M, have->num_sub_vectors},
+                {PA_INDEX_ID_BITS, have->num_bits},
+                {PA_INDEX_ID_ROWS, have->num_rows}};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         json_t *n = json_object_get(id, nums[i].key);
         if (!json_is_integer(n) || (uint64_t)json_integer_value(n) != nums[i].have) {
             char *t = json_text(n);
-            pa_status st = pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " says \"%s\" is %s, the "
-                                   "index files hold %" PRIu64, nums[i].key, t ? t : "?",
-                                   nums[i].have);
+            pa_status st = pa_fail(PA_ERR_FORMAT,
+                                   PA_INDEX_META_KEY " says \"%s\" is %s, the "
+                                                     "index files hold %" PRIu64,
+                                   nums[i].key, t ? t : "?", nums[i].have);
             free(t);
             return st;
         }
     }
     json_t *metric = json_object_get(id, PA_INDEX_ID_METRIC);
     if (!json_is_string(metric) || strcmp(json_string_value(metric), pa_metric_name(have->metric)))
-        return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " does not say metric \"%s\", which the "
-                       "index files have", pa_metric_name(have->metric));
+        return pa_fail(PA_ERR_FORMAT,
+                       PA_INDEX_META_KEY " does not say metric \"%s\", which the "
+                                         "index files have",
+                       pa_metric_name(have->metric));
     return PA_OK;
 }
 
@@ -392,11 +420,15 @@ pa_status pa_index_check_rows_hash(json_t *id, uint64_t rows_xxh64)
     char hex[17];
     snprintf(hex, sizeof hex, "%016" PRIx64, rows_xxh64);
     if (!json_is_string(h))
-        return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " has no \"" PA_INDEX_ID_ROWS_HASH "\" "
+        return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY
+                       " has no \"" PA_INDEX_ID_ROWS_HASH "\" "
                        "(written by an older partifact: finalize the index again)");
     if (strcmp(json_string_value(h), hex))
-        return pa_fail(PA_ERR_FORMAT, PA_INDEX_AUX_FILE "'s rows hash to %s, " PA_INDEX_META_KEY
-                       " says " PA_INDEX_ID_ROWS_HASH " %s: the rows were changed after they "
-                       "were written", hex, json_string_value(h));
+        return pa_fail(PA_ERR_FORMAT,
+                       PA_INDEX_AUX_FILE "'s rows hash to %s, " PA_INDEX_META_KEY
+                                         " says " PA_INDEX_ID_ROWS_HASH
+                                         " %s: the rows were changed after they "
+                                         "were written",
+                       hex, json_string_value(h));
     return PA_OK;
 }

@@ -20,12 +20,12 @@
 #define PA_INDEX_COL_FLAT "__flat_marker"
 
 /* Schema metadata keys. */
-#define PA_INDEX_META_KEY "partifact:index"       /* both files: the identity JSON below     */
-#define PA_INDEX_META_LANCE_INDEX "lance:index"   /* index.idx: {"type", "distance_type"}   */
-#define PA_INDEX_META_IVF "lance:ivf"             /* both: the IVF protobuf's global buffer */
-#define PA_INDEX_META_FLAT "lance:flat"           /* index.idx: one "" per partition        */
-#define PA_INDEX_META_DISTANCE "distance_type"    /* auxiliary.idx: the metric's name       */
-#define PA_INDEX_META_STORAGE "storage_metadata"  /* auxiliary.idx: ["<PQ JSON>"]           */
+#define PA_INDEX_META_KEY "partifact:index"      /* both files: the identity JSON below     */
+#define PA_INDEX_META_LANCE_INDEX "lance:index"  /* index.idx: {"type", "distance_type"}   */
+#define PA_INDEX_META_IVF "lance:ivf"            /* both: the IVF protobuf's global buffer */
+#define PA_INDEX_META_FLAT "lance:flat"          /* index.idx: one "" per partition        */
+#define PA_INDEX_META_DISTANCE "distance_type"   /* auxiliary.idx: the metric's name       */
+#define PA_INDEX_META_STORAGE "storage_metadata" /* auxiliary.idx: ["<PQ JSON>"]           */
 
 /* lance:index's JSON (the type, and PA_INDEX_META_DISTANCE for the metric). */
 #define PA_INDEX_LANCE_KEY_TYPE "type"

@@ -26,7 +26,8 @@ static uint64_t heap_in_use(void)
 static void test_lance_writer(void)
 {
     const char *path = tpath("estimate.lance");
-    pa_field f[] = {{"id", PA_TYPE_UINT64, 1}, {"code", PA_TYPE_FSL_UINT8, 16},
+    pa_field f[] = {{"id", PA_TYPE_UINT64, 1},
+                    {"code", PA_TYPE_FSL_UINT8, 16},
                     {"vec", PA_TYPE_FSL_FLOAT32, 32}};
     pa_lance_write_options o = PA_LANCE_WRITE_OPTIONS_INIT;
     o.page_bytes = 256u << 10, o.replace = 1;
@@ -111,7 +112,8 @@ static void test_artifact_writer(void)
     pa_artifact_write_stats ws;
     pa_artifact_writer_stats(w, &ws);
     printf("artifact writer: budget %" PRIu64 ", peak %" PRIu64 " bytes held, %" PRIu64
-           " flushes, %" PRIu64 " ranges\n", est, peak, ws.flushes, ws.ranges);
+           " flushes, %" PRIu64 " ranges\n",
+           est, peak, ws.flushes, ws.ranges);
     CHECK(ws.flushes > 100);
     CHECK(peak <= est);
     CHECK_OK(pa_artifact_writer_finish(w));
