@@ -293,36 +293,56 @@ done:
     return st;
 }
 
-pa_status pa_index_read_idx_meta(pa_lance_reader *r, const char *path, pa_metric metric)
+/* Schema metadata key parsed as a JSON object into *out (a new reference). Absent: NULL when
+ * not required, else an error; present but not a JSON object: an error. */
+static pa_status meta_object(pa_lance_reader *r, const char *path, const char *key, bool required,
+                             json_t **out)
 {
     const void *v;
     size_t len;
     json_error_t err;
-    json_t *meta = NULL;
-    pa_status st = PA_OK;
-    if (pa_lance_reader_metadata(r, PA_INDEX_META_LANCE_INDEX, &v, &len) != PA_OK ||
-        !(meta = json_loadb(v, len, 0, &err))) {
-        st = pa_fail(PA_ERR_FORMAT,
-                     "index file %s: no \"" PA_INDEX_META_LANCE_INDEX "\" JSON "
-                     "metadata",
-                     path);
-        goto done;
+    *out = NULL;
+    const bool present = pa_lance_reader_metadata(r, key, &v, &len) == PA_OK;
+    if (!present && !required)
+        return PA_OK;
+    json_t *j = present ? json_loadb(v, len, 0, &err) : NULL;
+    if (json_is_object(j)) {
+        *out = j;
+        return PA_OK;
     }
-    json_t *type = json_object_get(meta, PA_INDEX_LANCE_KEY_TYPE);
-    if (!json_is_string(type) || strcmp(json_string_value(type), PA_INDEX_LANCE_TYPE)) {
+    json_decref(j);
+    return required
+               ? pa_fail(PA_ERR_FORMAT, "index file %s: no \"%s\" JSON metadata", path, key)
+               : pa_fail(PA_ERR_FORMAT, "index file %s: \"%s\" is not a JSON object", path, key);
+}
+
+/* A string member of a JSON object, or NULL. */
+static const char *json_str(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+pa_status pa_index_read_idx_meta(pa_lance_reader *r, const char *path, pa_metric metric)
+{
+    json_t *meta = NULL;
+    pa_status st = meta_object(r, path, PA_INDEX_META_LANCE_INDEX, true, &meta);
+    if (st != PA_OK)
+        goto done;
+    const char *type = json_str(meta, PA_INDEX_LANCE_KEY_TYPE);
+    if (!type || strcmp(type, PA_INDEX_LANCE_TYPE)) {
         st = pa_fail(PA_ERR_UNSUPPORTED,
                      "index file %s: index type %s (expected " PA_INDEX_LANCE_TYPE ")", path,
-                     json_is_string(type) ? json_string_value(type) : "missing");
+                     type ? type : "missing");
         goto done;
     }
     /* the same metric as the storage's: the files of one index */
-    json_t *dt = json_object_get(meta, PA_INDEX_META_DISTANCE);
+    const char *dt = json_str(meta, PA_INDEX_META_DISTANCE);
     pa_metric m = metric;
-    if (json_is_string(dt) && (pa_metric_parse(json_string_value(dt), &m) != PA_OK || m != metric))
+    if (dt && (pa_metric_parse(dt, &m) != PA_OK || m != metric))
         st = pa_fail(PA_ERR_FORMAT,
                      "index file %s: distance type \"%s\", but " PA_INDEX_AUX_FILE
                      " has \"%s\": the two files are not of one index",
-                     path, json_string_value(dt), pa_metric_name(metric));
+                     path, dt, pa_metric_name(metric));
 done:
     json_decref(meta);
     return st;
@@ -330,28 +350,17 @@ done:
 
 pa_status pa_index_read_identity(pa_lance_reader *r, const char *path, json_t **out)
 {
-    const void *v;
-    size_t len;
-    json_error_t err;
     json_t *j = NULL;
-    pa_status st = PA_OK;
     *out = NULL;
-    if (pa_lance_reader_metadata(r, PA_INDEX_META_KEY, &v, &len) != PA_OK)
-        return PA_OK;
-    j = json_loadb(v, len, 0, &err);
-    if (!json_is_object(j)) {
-        st = pa_fail(PA_ERR_FORMAT,
-                     "index file %s: \"" PA_INDEX_META_KEY "\" is not a JSON "
-                     "object",
-                     path);
+    pa_status st = meta_object(r, path, PA_INDEX_META_KEY, false, &j);
+    if (st != PA_OK || !j)
         goto done;
-    }
-    json_t *fmt = json_object_get(j, PA_INDEX_ID_FORMAT);
-    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), PA_INDEX_FORMAT)) {
+    const char *fmt = json_str(j, PA_INDEX_ID_FORMAT);
+    if (!fmt || strcmp(fmt, PA_INDEX_FORMAT)) {
         st = pa_fail(PA_ERR_FORMAT,
                      "index file %s: " PA_INDEX_META_KEY " has format %s, "
                      "expected \"" PA_INDEX_FORMAT "\"",
-                     path, json_is_string(fmt) ? json_string_value(fmt) : "missing");
+                     path, fmt ? fmt : "missing");
         goto done;
     }
     json_t *ver = json_object_get(j, PA_INDEX_ID_VERSION);
