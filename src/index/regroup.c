@@ -109,27 +109,34 @@ static pa_status spill_chunk(regroup *g, uint64_t n)
     char path[4096 + 64]; /* tmp_dir (under 4096) and the file name */
     snprintf(path, sizeof path, "%s/partifact-spill-%ld-%u.tmp", g->tmp_dir, (long)getpid(),
              g->num_runs);
+    pa_status st = PA_OK;
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return pa_fail(PA_ERR_IO, "spill %s: cannot create: %s (choose another --tmp)", path,
-                       strerror(errno));
+    if (fd < 0) {
+        st = pa_fail(PA_ERR_IO, "spill %s: cannot create: %s (choose another --tmp)", path,
+                     strerror(errno));
+        goto done;
+    }
     unlink(path);
     run *rs = pa_realloc(g->runs, sizeof(run) * (g->num_runs + 1), "spill runs");
     if (!rs) {
-        close(fd);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     g->runs = rs;
     run *r = &rs[g->num_runs++];
     memset(r, 0, sizeof *r);
-    r->fd = fd;
-    r->counts = pa_malloc(sizeof(uint64_t) * g->P, "spill run counts");
-    if (!r->counts)
-        return PA_ERR_NOMEM;
+    r->fd = fd, fd = -1; /* the run's now, closed with it */
+    if (!(r->counts = pa_malloc(sizeof(uint64_t) * g->P, "spill run counts"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     memcpy(r->counts, g->counts, sizeof(uint64_t) * g->P);
     r->size = n * rec_bytes(g->M);
-    pa_status st = pa_pwrite_full(fd, g->recs, r->size, 0, path);
+    st = pa_pwrite_full(r->fd, g->recs, r->size, 0, path);
     g->spill_written += r->size;
+done:
+    if (fd >= 0)
+        close(fd);
     return st;
 }
 
