@@ -321,6 +321,31 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
 }
 
 /* Trains a model on the given rows (see the header): on a copy, as the caller keeps them. */
+uint64_t pa_ivfpq_train_bytes(uint64_t n, uint32_t dim, const pa_ivfpq_params *p,
+                              uint32_t nthreads)
+{
+    const uint64_t P = p->num_partitions, M = p->num_sub_vectors;
+    const uint32_t bits = p->num_bits ? p->num_bits : PA_DEFAULT_NUM_BITS;
+    const uint64_t K = (uint64_t)1 << bits, ds = M ? dim / M : 0;
+    const bool dot = p->metric == PA_METRIC_DOT;
+    /* held throughout: pa_ivfpq_train's copy of the rows, the centroids and the codebook */
+    const uint64_t rows = sizeof(float) * n * dim + 1;
+    const uint64_t arrays = sizeof(float) * (P * dim + M * K * ds);
+    /* train_in_place: the assignment, and first the coarse k-means, then the PQ k-means of the
+     * sub-spaces trained at once (train_pq: one per thread, each with its sub-vectors) */
+    const uint64_t pn = PA_MIN(n, (uint64_t)PA_PQ_SAMPLE_ROWS);
+    const uint64_t coarse = pa_kmeans_bytes(n, dim, (uint32_t)P, dot, false, true, nthreads);
+    const uint64_t pq = PA_MIN(M, (uint64_t)PA_MAX(nthreads, 1u)) *
+                        (sizeof(float) * pn * ds +
+                         pa_kmeans_bytes(pn, (uint32_t)ds, (uint32_t)K, false, true, false,
+                                         nthreads));
+    /* make_model: the model and its prepared norms and codebook */
+    const pa_backend_model shape = {.dim = dim, .num_partitions = (uint32_t)P,
+                                    .num_sub_vectors = (uint32_t)M, .num_bits = bits};
+    const uint64_t model = sizeof(pa_ivfpq_model) + pa_prepared_bytes(&shape);
+    return rows + arrays + PA_MAX(sizeof(uint32_t) * n + PA_MAX(coarse, pq), model);
+}
+
 pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, uint32_t dim,
                          const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats)
 {

@@ -1,15 +1,72 @@
 /* Each component's memory estimate against what it allocates: the heap in use (glibc's
  * mallinfo2, this process's main arena and its mmapped blocks) is measured around the component
- * and compared with its estimate, and budget refusals give the estimate's numbers.
- * Cases: lance_writer, artifact_writer. */
+ * and compared with its estimate, and budget refusals give the estimate's numbers; training's
+ * peak comes from this binary's own malloc, which counts every block's usable size.
+ * Cases: lance_writer, artifact_writer, train. */
+#include "ivfpq/ivfpq_internal.h"
 #include "lance/lance_internal.h"
 #include "partifact.h"
 #include "test.h"
 
+#include <cblas.h>
 #include <inttypes.h>
 #include <malloc.h>
+#include <omp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if !defined(__SANITIZE_ADDRESS__)
+/* The process's heap in use and its peak, counted by malloc and free here, which wrap glibc's
+ * (glibc supports replacing them; its own allocations come through here too). */
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+extern void *__libc_memalign(size_t align, size_t n);
+extern void __libc_free(void *p);
+static _Atomic int64_t heap_live, heap_peak;
+
+static void heap_track(int64_t delta)
+{
+    int64_t now = atomic_fetch_add(&heap_live, delta) + delta;
+    int64_t peak = atomic_load(&heap_peak);
+    while (now > peak && !atomic_compare_exchange_weak(&heap_peak, &peak, now))
+        ;
+}
+
+static void *tracked(void *p)
+{
+    if (p)
+        heap_track((int64_t)malloc_usable_size(p));
+    return p;
+}
+
+void *malloc(size_t n) { return tracked(__libc_malloc(n)); }
+void *calloc(size_t n, size_t size) { return tracked(__libc_calloc(n, size)); }
+void *memalign(size_t align, size_t n) { return tracked(__libc_memalign(align, n)); }
+void *aligned_alloc(size_t align, size_t n) { return tracked(__libc_memalign(align, n)); }
+int posix_memalign(void **out, size_t align, size_t n)
+{
+    *out = tracked(__libc_memalign(align, n));
+    return *out ? 0 : 12 /* ENOMEM */;
+}
+void *realloc(void *p, size_t n)
+{
+    const int64_t old = p ? (int64_t)malloc_usable_size(p) : 0;
+    void *q = __libc_realloc(p, n);
+    if (q)
+        heap_track((int64_t)malloc_usable_size(q) - old);
+    else if (p && n == 0)
+        heap_track(-old);
+    return q;
+}
+void free(void *p)
+{
+    if (p)
+        heap_track(-(int64_t)malloc_usable_size(p));
+    __libc_free(p);
+}
+#endif
 
 /* Bytes of heap in use now. */
 static uint64_t heap_in_use(void)
@@ -120,6 +177,59 @@ static void test_artifact_writer(void)
     pa_artifact_writer_free(w);
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
+/* The heap OpenBLAS itself takes for an sgemm of n x dim rows against k centroids (its own
+ * working memory, not partifact's, so not in partifact's estimates): measured. */
+static uint64_t blas_heap(int n, int dim, int k)
+{
+    float *a = calloc((size_t)n * dim, sizeof(float)), *b = calloc((size_t)k * dim, sizeof(float));
+    float *c = calloc((size_t)n * k, sizeof(float));
+    const int64_t before = atomic_load(&heap_live);
+    atomic_store(&heap_peak, before);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, k, dim, 1.0f, a, dim, b, dim, 0.0f, c,
+                k);
+    const uint64_t peak = (uint64_t)(atomic_load(&heap_peak) - before);
+    free(a), free(b), free(c);
+    return peak;
+}
+
+/* Training: its peak heap, over what was in use before, stays within pa_ivfpq_train_bytes (plus
+ * what OpenBLAS takes for its sgemm, and malloc's rounding of each block). */
+static void test_train(void)
+{
+    enum { N = 30000, DIM = 32 };
+    float *x = malloc(sizeof(float) * N * DIM);
+    uint64_t s = 7;
+    for (size_t i = 0; i < (size_t)N * DIM; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        x[i] = (float)((s >> 40) % 1000) / 100.0f + (float)((i / DIM) % 16) * 10.0f;
+    }
+    const pa_metric metrics[2] = {PA_METRIC_L2, PA_METRIC_DOT};
+    for (int mi = 0; mi < 2; mi++) {
+        pa_ivfpq_params p = PA_IVFPQ_PARAMS_INIT;
+        p.num_partitions = 64, p.num_sub_vectors = 8, p.metric = metrics[mi], p.max_iters = 5;
+        p.pq_max_iters = 5;
+        pa_ivfpq_model *m = NULL;
+        CHECK_OK(pa_ivfpq_train(&m, x, N, DIM, &p, NULL)); /* warms OpenMP and BLAS up */
+        pa_ivfpq_model_free(m);
+        m = NULL;
+        const int64_t before = atomic_load(&heap_live);
+        atomic_store(&heap_peak, before);
+        CHECK_OK(pa_ivfpq_train(&m, x, N, DIM, &p, NULL));
+        const uint64_t peak = (uint64_t)(atomic_load(&heap_peak) - before);
+        const uint64_t est = pa_ivfpq_train_bytes(N, DIM, &p, (uint32_t)omp_get_max_threads());
+        const uint64_t blas = blas_heap(N, DIM, (int)p.num_partitions);
+        printf("train (%s, %d threads): peak %" PRIu64 " bytes, estimate %" PRIu64
+               ", OpenBLAS's own %" PRIu64 "\n",
+               pa_metric_name(p.metric), omp_get_max_threads(), peak, est, blas);
+        CHECK(peak <= est + blas + 4096);
+        CHECK(est <= peak + peak / 4); /* and not far above it */
+        pa_ivfpq_model_free(m);
+    }
+    free(x);
+}
+#endif
+
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
@@ -132,5 +242,8 @@ int main(int argc, char **argv)
 #endif
     RUN(test_lance_writer());
     RUN(test_artifact_writer());
+#if !defined(__SANITIZE_ADDRESS__)
+    RUN(test_train());
+#endif
     TEST_DONE();
 }
