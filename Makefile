@@ -13,6 +13,8 @@ JOBS       ?= $(shell nproc)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
               protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time \
               clang libclang-rt-14-dev libomp-14-dev libroaring-dev python3 libzstd-dev liblz4-dev
+# the Python package (python/) and its tests: numpy, pytest, and pip to install it
+APT_PKGS   += python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel
 NODE_DIR   := tests/interop
 BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 

@@ -3,6 +3,7 @@
  * encode --model loads it. When it loads, the model is used: its arrays are taken, and a few
  * rows are assigned and encoded. */
 #include "fuzz_common.h"
+#include "partifact_backend.h" /* pa_backend_model */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -149,7 +149,7 @@ typedef enum pa_metric {
     PA_METRIC_L2 = 0,     /* squared Euclidean distance              */
     PA_METRIC_COSINE = 1, /* vectors normalised, then L2             */
     PA_METRIC_DOT = 2     /* inner product (larger is nearer)        */
-} pa_metric;
+} pa_metric; /* the backend ABI passes these values: they never change */
 
 /* Parses "l2", "cosine" or "dot". */
 PA_API pa_status pa_metric_parse(const char *name, pa_metric *out);
@@ -486,58 +486,16 @@ PA_API uint64_t pa_vec_input_nulls(const pa_vec_input *in);
 PA_API void pa_vec_input_free(pa_vec_input *in);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Backend ABI: the expensive middle, pluggable at run time                                   */
+/* Backends: the expensive middle, pluggable at run time                                      */
 /* ------------------------------------------------------------------------------------------ */
 /*
- * A backend trains an IVF_PQ model and assigns + encodes rows. The CPU backend ("cpu") is built
- * in; an accelerator ships as a shared library libpartifact-backend-NAME.so exporting
- *
- *     const pa_backend_v1 *partifact_backend_v1(uint32_t host_abi_version);
- *
- * which returns its function table (or NULL if it cannot serve that host version). The ABI uses
- * only plain C types, and is versioned: abi_version must equal PA_BACKEND_ABI_VERSION and
- * struct_size must cover the functions the host calls. Functions return 0 on success, or
- * non-zero after writing a one-line message into err (err_len bytes, NUL-terminated).
+ * A backend trains the model and assigns + encodes rows: the built-in "cpu", or an accelerator
+ * plugin libpartifact-backend-NAME.so. Writing one, or driving one directly: see
+ * partifact_backend.h (the implementer ABI).
  */
 
-#define PA_BACKEND_ABI_VERSION 1
-#define PA_BACKEND_ENTRY_SYMBOL "partifact_backend_v1"
-
-enum { PA_BACKEND_METRIC_L2 = 0, PA_BACKEND_METRIC_COSINE = 1, PA_BACKEND_METRIC_DOT = 2 };
-
-/* A model as the ABI passes it: plain arrays owned by the caller. */
-typedef struct pa_backend_model {
-    uint32_t dim, num_partitions, num_sub_vectors, num_bits;
-    int32_t metric;          /* PA_BACKEND_METRIC_*                                          */
-    const float *centroids;  /* num_partitions x dim, row-major                              */
-    const float *codebook;   /* num_sub_vectors x 2^num_bits x (dim / num_sub_vectors)       */
-} pa_backend_model;
-
-typedef struct pa_backend_train_params {
-    uint32_t dim, num_partitions, num_sub_vectors, num_bits;
-    int32_t metric;
-    uint32_t max_iters;
-    uint64_t seed;
-} pa_backend_train_params;
-
-typedef struct pa_backend_v1 {
-    uint32_t abi_version;   /* PA_BACKEND_ABI_VERSION the backend was built against          */
-    uint32_t struct_size;   /* sizeof(pa_backend_v1) as the backend was built                */
-    const char *name;
-    int (*create)(void **state, const char *options, char *err, size_t err_len);
-    void (*destroy)(void *state);
-    /* Trains on n sample rows (n x dim); writes centroids (P x dim) and codebook
-     * (M x 2^bits x dim/M) into the caller's arrays. */
-    int (*train)(void *state, const pa_backend_train_params *params, const float *sample,
-                 uint64_t n, float *centroids, float *codebook, char *err, size_t err_len);
-    /* For n rows (n x dim): nearest centroid into part_ids, PQ code (M bytes for 8-bit codes)
-     * into codes. */
-    int (*assign_encode)(void *state, const pa_backend_model *model, const float *x,
-                         uint64_t n, uint32_t *part_ids, uint8_t *codes, char *err,
-                         size_t err_len);
-} pa_backend_v1;
-
-typedef const pa_backend_v1 *(*pa_backend_entry_fn)(uint32_t host_abi_version);
+/* A model as plain arrays; defined in partifact_backend.h. */
+typedef struct pa_backend_model pa_backend_model;
 
 /* A loaded backend: one call at a time on a backend handle (a plugin's state is its own); open
  * one per thread to encode from several threads. */
@@ -545,18 +503,13 @@ typedef struct pa_backend pa_backend;
 
 /* Loads backend name: "cpu" is built in; anything else is libpartifact-backend-NAME.so, looked
  * for in search_path (directories separated by ':', may be NULL), then $PARTIFACT_BACKEND_PATH,
- * then the library's install directory (lib/partifact). options are passed to create. */
+ * then the library's install directory (lib/partifact). options (NULL or "": none) is
+ * KEY=VALUE[,KEY=VALUE...], passed to the backend, which refuses a key it does not know. */
 PA_API pa_status pa_backend_open(pa_backend **out, const char *name, const char *search_path,
                                  const char *options);
 PA_API const char *pa_backend_name(const pa_backend *b);
 /* The shared library the backend came from ("built-in" for cpu). */
 PA_API const char *pa_backend_path(const pa_backend *b);
-PA_API pa_status pa_backend_train(pa_backend *b, const pa_backend_train_params *params,
-                                  const float *sample, uint64_t n, float *centroids,
-                                  float *codebook);
-PA_API pa_status pa_backend_assign_encode(pa_backend *b, const pa_backend_model *model,
-                                          const float *x, uint64_t n, uint32_t *part_ids,
-                                          uint8_t *codes);
 PA_API void pa_backend_free(pa_backend *b);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -609,7 +562,7 @@ PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_
 /* Trains on a seeded random sample of an input: sample_rate * num_partitions rows (at least
  * PA_PQ_SAMPLE_ROWS when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
  * input that skips invalid rows leaves them out of the sample (and counts them), one that does
- * not refuses them. */
+ * not refuses them. Trains through the built-in cpu backend (pa_train_input with no backend). */
 PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
                                       const pa_ivfpq_params *params,
                                       pa_ivfpq_train_stats *stats);
@@ -819,8 +772,8 @@ typedef struct pa_encode_options {
     size_t struct_size;     /* sizeof(pa_encode_options)                                      */
     uint32_t num_buckets;   /* artifact bucket files; 0: min(num_partitions,                  */
                             /* PA_DEFAULT_MAX_BUCKETS)                                        */
-    uint64_t memory_bytes;  /* budget for the model, the cpu backend's working blocks, the   */
-                            /* input batch and the writer's buffers and ranges; 0:            */
+    uint64_t memory_bytes;  /* budget for the model, the backend's memory (as it reports it), */
+                            /* the input batch and the writer's buffers and ranges; 0:        */
                             /* PA_DEFAULT_MEMORY_BYTES                                        */
     uint64_t batch_rows;    /* rows per backend call; 0 (INIT): PA_DEFAULT_BATCH_ROWS, or fewer so */
                             /* that a batch and its working blocks take at most a quarter of  */
@@ -843,6 +796,15 @@ typedef struct pa_encode_stats {
 } pa_encode_stats;
 
 #define PA_ENCODE_STATS_INIT { sizeof(pa_encode_stats), 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/* Trains a model on the seeded sample of in that pa_ivfpq_train_input takes, through backend
+ * (NULL: the built-in cpu backend, which gives what pa_ivfpq_train_input gives). The sample is
+ * checked against the model's rules (shape, enough rows, finite) before the backend sees it,
+ * and what the backend trains is checked (finite) before it becomes the model. params NULL:
+ * PA_IVFPQ_PARAMS_INIT; stats may be NULL; a plugin backend fills what it knows of them. */
+PA_API pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in,
+                                const pa_ivfpq_params *params, pa_backend *backend,
+                                pa_ivfpq_train_stats *stats);
 
 /* Streams every row of in through backend (NULL: the built-in cpu backend) -- nearest centroid
  * and PQ code -- into a new partition artifact at artifact_dir, and commits it. The batch and
@@ -1103,7 +1065,7 @@ typedef struct pa_build_options {
      * num_sub_vectors 0: the largest divisor of the dimension up to dim/8 (dim/16 above 256
      * dimensions). Read through its own struct_size. */
     const pa_ivfpq_params *params;
-    const char *accelerator;  /* encoding backend; NULL: PA_DEFAULT_BACKEND, built in        */
+    const char *accelerator;  /* the backend that trains and encodes; NULL: PA_DEFAULT_BACKEND */
     const char *backend_path; /* where to look for it (see pa_backend_open); may be NULL    */
     uint32_t num_buckets;     /* artifact bucket files; 0: min(partitions,                  */
                               /* PA_DEFAULT_MAX_BUCKETS)                                    */
@@ -1118,11 +1080,13 @@ typedef struct pa_build_options {
     int replace; /* non-zero: an existing index at out_dir is replaced atomically */
     pa_progress_fn progress;  /* stages "train", "encode" (rows), "finalize" (partitions)   */
     void *progress_ctx;
+    /* passed to the backend (see pa_backend_open): KEY=VALUE[,KEY=VALUE...]; NULL: none */
+    const char *backend_options;
 } pa_build_options;
 
 #define PA_BUILD_OPTIONS_INIT                                                               \
     { sizeof(pa_build_options), NULL, NULL, NULL, 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, 0, 0, \
-      NULL, NULL }
+      NULL, NULL, NULL }
 PA_API pa_status pa_build_options_init(pa_build_options *o, size_t struct_size);
 
 /* The stages' own stats are the caller's structs (each with its struct_size set), pointed at
@@ -1160,8 +1124,8 @@ PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
  * TABLE/_transactions/, and the next manifest in the table's naming scheme carrying the old
  * manifest's fields unchanged and an index section with every existing index plus the new one
  * (fields, name, the version built from, the fragments covered as a Roaring bitmap, the IVF_PQ
- * details, the files with their sizes, the time). The manifest is published with link(2),
- * which fails when the version exists: then another writer committed first, and the commit
+ * details, the files with their sizes, the time). The manifest is published by a rename that
+ * fails when the version exists: then another writer committed first, and the commit
  * re-reads the table and commits on top when the fragments the index covers are unchanged.
  * Everything is checked before anything is written: on a refusal the table is untouched.
  */
@@ -1221,7 +1185,10 @@ PA_API pa_status pa_table_info_json(const char *table, char **json);
  * output is refused (PA_ERR_EXISTS) unless replacing it is asked for (replace, or the replace
  * field of the call's options), and then replaced atomically: readers see the old output or
  * the complete new one. A symbolic link or a file of another kind in an output's place is
- * always refused. A failure leaves the old output as it was and no temporary file. */
+ * always refused. A failure leaves the old output as it was and no temporary file.
+ * PA_ERR_EXISTS is the one status for an output that exists where replacing it was not asked
+ * for; one that replace never replaces (a link, another kind of file, a directory that is no
+ * such output, a work directory) is PA_ERR_INVALID whether or not replace is set. */
 
 /* A buffered output file: create, write, commit (free after either). One call at a time. */
 typedef struct pa_output pa_output;
@@ -1299,7 +1266,7 @@ typedef struct pa_blas_info {
     size_t struct_size;
     char config[160];          /* openblas_get_config(): version and build options          */
     char core[32];             /* openblas_get_corename(): the kernels in use, e.g. "Haswell" */
-    int threads;               /* threads sgemm runs on                                      */
+    uint32_t threads;          /* threads sgemm runs on                                      */
     char coretype_env[32];     /* PA_BLAS_CORETYPE_ENV now ("" if unset)                     */
     int weak;                  /* 1: core is weaker than this CPU allows (see below)         */
     char recommended_core[32]; /* the core this CPU allows, e.g. "SkylakeX" ("" if none)     */

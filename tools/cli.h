@@ -54,6 +54,15 @@ bool pa_cli_progress_enabled(void);
 /* The long name of the option whose getopt value is c (for "not a valid value for --NAME"). */
 const char *pa_cli_opt_name(const struct option *opts, int c);
 
+/* Appends one --backend-option KEY=VALUE to the options string opts (len bytes, pairs joined
+ * with ','): false, with opts unchanged, if arg is not KEY=VALUE with a non-empty key and no
+ * ',', or does not fit. */
+bool pa_cli_backend_option(char *opts, size_t len, const char *arg);
+/* --help text of the backend options. */
+#define PA_CLI_BACKEND_HELP                                                                   \
+    "--backend-option KEY=VALUE (repeatable) is passed to the backend, which refuses a key\n" \
+    "it does not know (the cpu backend takes none).\n"
+
 /* Seconds on the monotonic clock, for the timings commands print. */
 double pa_cli_now(void);
 

@@ -144,3 +144,13 @@ void pa_cli_json_string(FILE *out, const char *s)
     }
     fputc('"', out);
 }
+
+bool pa_cli_backend_option(char *opts, size_t len, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    size_t used = strlen(opts), need = strlen(arg) + (used ? 1 : 0);
+    if (!eq || eq == arg || strchr(arg, ',') || used + need >= len)
+        return false;
+    snprintf(opts + used, len - used, "%s%s", used ? "," : "", arg);
+    return true;
+}

@@ -23,7 +23,9 @@ int pa_cmd_build(int argc, char **argv)
         {"json", no_argument, 0, 'j'},               {"help", no_argument, 0, 'h'},
         {"commit", no_argument, 0, 'C'},             {"name", required_argument, 0, 'N'},
         {"replace", no_argument, 0, 'r'},            {"force", no_argument, 0, 'F'},
+        {"backend-option", required_argument, 0, 'O'},
         {0, 0, 0, 0}};
+    char backend_opts[4096] = "";
     uint64_t version = 0;
     const char *input = NULL, *out = NULL, *column = NULL;
     uint64_t parts = 0, subs = 0, iters = PA_DEFAULT_MAX_ITERS, pq_iters = PA_DEFAULT_PQ_MAX_ITERS,
@@ -35,7 +37,7 @@ int pa_cmd_build(int argc, char **argv)
     pa_ivfpq_params prm = PA_IVFPQ_PARAMS_INIT;
     bo.params = &prm;
     int c;
-    while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:V:kb:R:a:P:w:KjhCN:rF", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:p:m:M:I:S:s:c:V:kb:R:a:P:w:KjhCN:rFO:", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
@@ -44,6 +46,7 @@ int pa_cmd_build(int argc, char **argv)
         case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
         case 'a': bo.accelerator = optarg; break;
         case 'P': bo.backend_path = optarg; break;
+        case 'O': ok = pa_cli_backend_option(backend_opts, sizeof backend_opts, optarg); break;
         case 'w': bo.work_dir = optarg; break;
         case 'K': bo.keep_work = 1; break;
         case 'C': commit = true; break;
@@ -69,7 +72,8 @@ int pa_cmd_build(int argc, char **argv)
                    "         [--sub-vectors M] [--metric l2|cosine|dot] [--max-iters 10]\n"
                    "         [--pq-iters 25] [--sample-rate 256] [--seed 42] [--memory 256MiB]\n"
                    "         [--buckets B]\n"
-                   "         [--accelerator NAME] [--backend-path DIR] [--column NAME] [--version N]\n"
+                   "         [--accelerator NAME] [--backend-path DIR] [--backend-option KEY=VALUE]...\n"
+                   "         [--column NAME] [--version N]\n"
                    "         [--skip-invalid] [--work-dir DIR] [--keep-work] [--force] [--json]\n"
                    "       partifact build --input T.lance --commit [--name NAME] [--replace]\n"
                    "         [--out INDEX] [options as above]\n"
@@ -81,7 +85,8 @@ int pa_cmd_build(int argc, char **argv)
                    "INDEX.build-XXXXXX) and are removed at the end unless --keep-work; the\n"
                    "work directories a killed build left (partifact's marker, unlocked) are\n"
                    "removed too, and no other directory is written into or removed.\n"
-                   PA_CLI_FORCE_HELP
+                   "The backend (--accelerator, default cpu) trains the model and encodes.\n"
+                   PA_CLI_BACKEND_HELP PA_CLI_FORCE_HELP
                    "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n" PA_CLI_TABLE_HELP
                    "--commit: the index goes into the Lance table T as its next version (see\n"
                    "partifact commit --help); --out then keeps a copy of it there.\n");
@@ -122,6 +127,7 @@ int pa_cmd_build(int argc, char **argv)
     bo.num_buckets = (uint32_t)buckets;
     bo.memory_bytes = memory;
     bo.progress = pa_cli_progress_cb;
+    bo.backend_options = backend_opts;
     if (commit) {
         int rc = pa_cli_build_commit(in, input, column, out, &bo, name, replace, json);
         pa_vec_input_free(in);

@@ -17,14 +17,16 @@ int pa_cmd_encode(int argc, char **argv)
         {"backend-path", required_argument, 0, 'P'}, {"batch", required_argument, 0, 'B'},
         {"column", required_argument, 0, 'c'},      {"version", required_argument, 0, 'V'},      {"skip-invalid", no_argument, 0, 'k'},
         {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
-        {"force", no_argument, 0, 'F'},             {0, 0, 0, 0}};
+        {"force", no_argument, 0, 'F'},             {"backend-option", required_argument, 0, 'O'},
+        {0, 0, 0, 0}};
+    char backend_opts[4096] = "";
     const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
                *column = NULL;
     uint64_t buckets = 0, memory = PA_DEFAULT_MEMORY_BYTES, batch = 0;
     bool json = false, skip = false, force = false;
     uint64_t version = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:V:kjhF", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:V:kjhFO:", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': input = optarg; break;
@@ -32,6 +34,7 @@ int pa_cmd_encode(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'a': accel = optarg; break;
         case 'P': bpath = optarg; break;
+        case 'O': ok = pa_cli_backend_option(backend_opts, sizeof backend_opts, optarg); break;
         case 'c': column = optarg; break;
         case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
         case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= PA_MAX_BUCKETS; break;
@@ -44,7 +47,7 @@ int pa_cmd_encode(int argc, char **argv)
             printf("usage: partifact encode --input X --model MODEL.lance --out ARTIFACT\n"
                    "         [--buckets B] [--memory 256MiB] [--accelerator NAME]\n"
                    "         [--backend-path DIR] [--batch N] [--column NAME] [--version N]\n"
-                   "         [--skip-invalid] [--force] [--json]\n"
+                   "         [--backend-option KEY=VALUE]... [--skip-invalid] [--force] [--json]\n"
                    "Assigns every row of X to its partition and encodes its PQ code with a\n"
                    "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
                    "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
@@ -55,7 +58,8 @@ int pa_cmd_encode(int argc, char **argv)
                    "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
                    "blocks take at most a quarter of --memory.\n"
                    "The artifact is written in a new directory beside ARTIFACT and renamed\n"
-                   "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP);
+                   "into place when complete.\n" PA_CLI_BACKEND_HELP PA_CLI_FORCE_HELP
+                   PA_CLI_TABLE_HELP);
             return 0;
         default: return PA_CLI_EXIT_FAIL;
         }
@@ -79,7 +83,7 @@ int pa_cmd_encode(int argc, char **argv)
         st = pa_vec_input_open(&in, input, &io);
     }
     if (st == PA_OK)
-        st = pa_backend_open(&be, accel, bpath, NULL);
+        st = pa_backend_open(&be, accel, bpath, backend_opts);
     pa_encode_stats es = PA_ENCODE_STATS_INIT;
     if (st == PA_OK) {
         pa_encode_options eo = {.struct_size = sizeof eo,

@@ -110,7 +110,7 @@ int pa_cmd_search(int argc, char **argv)
         {0, 0, 0, 0}};
     const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
                *column = NULL;
-    uint64_t k = 10, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0, memory = 0;
+    uint64_t k = PA_DEFAULT_K, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0, memory = 0;
     bool json = false, nprobes_given = false, force = false;
     int c;
     while ((c = getopt_long(argc, argv, "x:q:k:n:R:i:g:o:T:r:c:V:M:jhF", opts, NULL)) != -1) {

@@ -1,5 +1,6 @@
 /* partifact gen-vectors / train: generated data with neighbourhood structure, and IVF_PQ
  * training (optionally timing assign + encode over the whole input). */
+#include "partifact_backend.h" /* pa_backend_model: the model as arrays */
 #include "tools/cli.h"
 
 #include <getopt.h>
@@ -129,9 +130,10 @@ typedef struct train_opts {
     bool json, encode, skip_invalid, force;
 } train_opts;
 
-/* Streams the whole input through assign + encode, summing the PQ reconstruction error. */
-static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t *rows,
-                            double *secs, double *mse)
+/* Streams the whole input through assign + encode on the backend, summing the PQ
+ * reconstruction error. */
+static pa_status encode_all(const pa_ivfpq_model *m, pa_backend *be, pa_vec_input *in,
+                            uint64_t *rows, double *secs, double *mse)
 {
     pa_backend_model a;
     pa_ivfpq_model_arrays(m, &a);
@@ -145,6 +147,7 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
         return PA_ERR_NOMEM;
     }
     pa_status st = pa_vec_input_rewind(in);
+    bool bound = st == PA_OK && (st = pa_backend_bind(be, &a)) == PA_OK;
     double t_enc = 0, err = 0;
     uint64_t total = pa_vec_input_num_rows(in), done = 0;
     while (st == PA_OK) {
@@ -155,7 +158,7 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
             break;
         }
         double t0 = pa_cli_now();
-        st = pa_ivfpq_assign_encode(m, x, n, parts, codes);
+        st = pa_backend_assign_encode(be, x, n, parts, codes);
         t_enc += pa_cli_now() - t0;
         for (size_t i = 0; st == PA_OK && i < n; i++) { /* reconstruction error */
             double norm = 1;
@@ -177,6 +180,8 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_vec_input *in, uint64_t 
         pa_cli_progress("train: encoding rows", done, total);
     }
     pa_cli_progress_end();
+    if (bound)
+        pa_backend_unbind(be);
     free(x), free(parts), free(codes);
     *rows = done;
     *secs = t_enc;
@@ -197,18 +202,25 @@ int pa_cmd_train(int argc, char **argv)
         {"version", required_argument, 0, 'V'},
         {"skip-invalid", no_argument, 0, 'k'},      {"encode", no_argument, 0, 'e'},
         {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
-        {"force", no_argument, 0, 'F'},             {0, 0, 0, 0}};
+        {"force", no_argument, 0, 'F'},             {"accelerator", required_argument, 0, 'a'},
+        {"backend-path", required_argument, 0, 'P'}, {"backend-option", required_argument, 0, 'O'},
+        {0, 0, 0, 0}};
+    const char *accel = PA_DEFAULT_BACKEND, *bpath = NULL;
+    char backend_opts[4096] = "";
     train_opts o = {.partitions = 256, .sub_vectors = 16, .bits = PA_DEFAULT_NUM_BITS,
                     .max_iters = PA_DEFAULT_MAX_ITERS, .pq_iters = PA_DEFAULT_PQ_MAX_ITERS,
                     .sample_rate = PA_DEFAULT_SAMPLE_RATE, .seed = PA_DEFAULT_SEED,
                     .metric = PA_METRIC_L2};
     int c;
-    while ((c = getopt_long(argc, argv, "i:o:p:m:M:b:I:S:s:c:V:kejhF", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:p:m:M:b:I:S:s:c:V:kejhFa:P:O:", opts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
         case 'i': o.input = optarg; break;
         case 'o': o.out = optarg; break;
         case 'c': o.column = optarg; break;
+        case 'a': accel = optarg; break;
+        case 'P': bpath = optarg; break;
+        case 'O': ok = pa_cli_backend_option(backend_opts, sizeof backend_opts, optarg); break;
         case 'V': ok = pa_cli_parse_count(optarg, &o.version) && o.version > 0; break;
         case 'p': ok = pa_cli_parse_count(optarg, &o.partitions) && o.partitions > 0 && o.partitions <= (1u << 24); break;
         case 'm': ok = pa_cli_parse_count(optarg, &o.sub_vectors) && o.sub_vectors > 0 && o.sub_vectors <= 4096; break;
@@ -229,12 +241,16 @@ int pa_cmd_train(int argc, char **argv)
             printf("usage: partifact train --input X --partitions P --sub-vectors M --out MODEL.lance\n"
                    "         [--metric l2|cosine|dot] [--bits 8] [--max-iters 10] [--pq-iters 25]\n"
                    "         [--sample-rate 256] [--seed 42] [--column NAME] [--version N]\n"
+                   "         [--accelerator NAME] [--backend-path DIR] [--backend-option KEY=VALUE]...\n"
                    "         [--skip-invalid] [--encode] [--force] [--json]\n"
                    "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"
                    "seeded random sample of sample-rate x partitions rows (at least 65,536 when\n"
                    "the input has them) and saves it as a Lance file. The same seed and input\n"
                    "give a byte-identical model. --encode also assigns and encodes every row\n"
-                   "(timed) and reports the PQ mean squared reconstruction error.\n"
+                   "(timed, on the backend) and reports the PQ mean squared reconstruction error.\n"
+                   "The backend (--accelerator: the built-in cpu, or libpartifact-backend-NAME.so\n"
+                   "from --backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact)\n"
+                   "trains the model (and encodes, with --encode).\n" PA_CLI_BACKEND_HELP
                    "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
                    "The model is written under a temporary name and renamed into place.\n"
                    PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP);
@@ -247,8 +263,8 @@ int pa_cmd_train(int argc, char **argv)
     }
     if (!o.input || !o.out)
         return pa_cli_error("train", "--input and --out are required (see --help)");
-    const char *inputs[] = {o.input};
-    if (pa_cli_check_output("train", o.out, o.force, NULL, inputs, 1))
+    const char *inputs[] = {o.input, bpath};
+    if (pa_cli_check_output("train", o.out, o.force, NULL, inputs, 2))
         return PA_CLI_EXIT_FAIL;
     double t0 = pa_cli_now();
     pa_vec_input_options io = {.struct_size = sizeof io, .column = o.column, .skip_invalid = o.skip_invalid,
@@ -265,17 +281,23 @@ int pa_cmd_train(int argc, char **argv)
                            .pq_max_iters = (uint32_t)o.pq_iters,
                            .sample_rate = (uint32_t)o.sample_rate, .seed = o.seed};
     pa_ivfpq_model *m = NULL;
+    pa_backend *be = NULL;
     pa_ivfpq_train_stats ts = PA_IVFPQ_TRAIN_STATS_INIT;
+    if ((st = pa_backend_open(&be, accel, bpath, backend_opts)) != PA_OK) {
+        pa_vec_input_free(in);
+        return pa_cli_fail("train", st);
+    }
     if (pa_cli_progress_enabled())
         fprintf(stderr, "train: sampling and training on %s...\n", o.input);
-    st = pa_ivfpq_train_input(&m, in, &prm, &ts);
+    st = pa_train_input(&m, in, &prm, be, &ts);
     double train_secs = pa_cli_now() - t0;
     if (st == PA_OK)
         st = pa_ivfpq_model_save_ex(m, o.out, o.force);
     uint64_t enc_rows = 0;
     double enc_secs = 0, mse = 0;
     if (st == PA_OK && o.encode)
-        st = encode_all(m, in, &enc_rows, &enc_secs, &mse);
+        st = encode_all(m, be, in, &enc_rows, &enc_secs, &mse);
+    pa_backend_free(be);
     if (st != PA_OK) {
         int rc = pa_cli_fail("train", st);
         pa_ivfpq_model_free(m);

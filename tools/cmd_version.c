@@ -38,7 +38,7 @@ static void print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
         printf("null");
     printf(",\"recommended_core\":");
     pa_cli_json_string(stdout, blas->recommended_core);
-    printf(",\"weak\":%s,\"threads\":%d},\"sgemm\":{\"n\":%d,\"gflops\":%.1f}}\n",
+    printf(",\"weak\":%s,\"threads\":%u},\"sgemm\":{\"n\":%d,\"gflops\":%.1f}}\n",
            blas->weak ? "true" : "false", blas->threads, PA_CLI_SGEMM_N, gflops);
 }
 
@@ -76,7 +76,7 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
            cpu.vendor[0] ? cpu.vendor : "unknown vendor", cpu.cpus);
     printf("simd: %s\n", cpu.feature_names[0] ? cpu.feature_names : "none of avx2, fma, avx512*");
     printf("blas: %s\n", blas.config);
-    printf("blas core: %s, %d threads; ", blas.core, blas.threads);
+    printf("blas core: %s, %u threads; ", blas.core, blas.threads);
     if (corrected_from)
         printf("corrected from %s by partifact (%s=%s)\n", corrected_from, PA_BLAS_CORETYPE_ENV,
                blas.coretype_env);

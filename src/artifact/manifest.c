@@ -16,6 +16,7 @@
  * ranges of every field, partition p in file p % num_buckets, ranges inside their file's rows,
  * every range with its checksum, per-partition, per-file and total row counts adding up. */
 #include "artifact/artifact_internal.h"
+#include "common/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,142 +64,117 @@ void pa_manifest_clear(pa_manifest *m)
     memset(m, 0, sizeof *m);
 }
 
-/* The manifest is written as a stream through a small buffer rather than built as a JSON tree:
- * an artifact of hundreds of millions of rows can have millions of ranges, and a tree of them
+/* The manifest is written as a stream (pa_json_stream) rather than built as one JSON tree: an
+ * artifact of hundreds of millions of rows can have millions of ranges, and a tree of them
  * (about 150 bytes per range) would need far more memory than the writer's budget, at the very
  * end of a long run. The output is what jansson's JSON_COMPACT gives for the same document. */
-typedef struct jw {
+typedef struct manifest_sink {
     int fd;
     const char *path;
     uint64_t off;
-    size_t n;
-    pa_status st;
-    char buf[1 << 16];
-} jw;
+} manifest_sink;
 
-static void jw_flush(jw *w)
+static pa_status manifest_put(void *ctx, const void *data, size_t len)
 {
-    if (w->st == PA_OK && w->n)
-        w->st = pa_pwrite_full(w->fd, w->buf, w->n, w->off, w->path);
-    w->off += w->n;
-    w->n = 0;
+    manifest_sink *k = ctx;
+    pa_status st = pa_pwrite_full(k->fd, data, len, k->off, k->path);
+    k->off += len;
+    return st;
 }
 
-static void jw_put(jw *w, const char *s, size_t len)
+/* A 16-hex-digit identity or checksum, as the manifest spells them. */
+static void hex64(pa_json_stream *w, const char *key, uint64_t v)
 {
-    while (len && w->st == PA_OK) {
-        if (w->n == sizeof w->buf)
-            jw_flush(w);
-        size_t k = PA_MIN(len, sizeof w->buf - w->n);
-        memcpy(w->buf + w->n, s, k);
-        w->n += k, s += k, len -= k;
-    }
-}
-
-__attribute__((format(printf, 2, 3))) static void jw_printf(jw *w, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (k < 0 || (size_t)k >= sizeof tmp) {
-        if (w->st == PA_OK)
-            w->st = pa_fail(PA_ERR_INVALID, "%s: manifest entry too long", w->path);
-        return;
-    }
-    jw_put(w, tmp, (size_t)k);
-}
-
-/* A JSON string literal (quoted and escaped by jansson). */
-static void jw_string(jw *w, const char *s)
-{
-    json_t *j = json_string(s);
-    char *t = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!t) {
-        if (w->st == PA_OK)
-            w->st = pa_fail(PA_ERR_INVALID, "%s: \"%s\" cannot be written as a JSON string "
-                            "(not UTF-8?)", w->path, s);
-        return;
-    }
-    jw_put(w, t, strlen(t));
-    free(t);
+    char t[17];
+    snprintf(t, sizeof t, "%016" PRIx64, v);
+    pa_json_stream_string(w, key, t);
 }
 
 /* Writes the JSON document for m (and a final newline) to fd. */
 static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
 {
-    jw *w = pa_malloc(sizeof *w, "manifest buffer");
+    manifest_sink k = {fd, path, 0};
+    pa_json_stream *w = pa_malloc(sizeof *w, "manifest buffer");
     if (!w)
         return PA_ERR_NOMEM;
-    w->fd = fd, w->path = path, w->off = 0, w->n = 0, w->st = PA_OK;
+    pa_json_stream_init(w, manifest_put, &k, path);
     uint64_t num_ranges = 0;
     for (uint32_t p = 0; p < m->num_partitions; p++)
         num_ranges += m->parts[p].num_ranges;
-    jw_printf(w, "{\"format\":\"%s\",\"format_version\":%d,\"artifact_id\":\"%016" PRIx64
-              "\",\"num_partitions\":%u,\"num_buckets\":%u,\"code_bytes\":%u,\"num_bits\":%u,"
-              "\"dimension\":%u,\"metric\":", PA_ARTIFACT_FORMAT, PA_ARTIFACT_FORMAT_VERSION,
-              m->artifact_id, m->num_partitions, m->num_buckets, m->code_bytes, m->num_bits,
-              m->dimension);
-    jw_string(w, m->metric);
-    jw_printf(w, ",\"total_rows\":%" PRIu64 ",\"model\":", m->total_rows);
+    pa_json_stream_object(w, NULL);
+    pa_json_stream_string(w, "format", PA_ARTIFACT_FORMAT);
+    pa_json_stream_int(w, "format_version", PA_ARTIFACT_FORMAT_VERSION);
+    hex64(w, "artifact_id", m->artifact_id);
+    pa_json_stream_int(w, "num_partitions", m->num_partitions);
+    pa_json_stream_int(w, "num_buckets", m->num_buckets);
+    pa_json_stream_int(w, "code_bytes", m->code_bytes);
+    pa_json_stream_int(w, "num_bits", m->num_bits);
+    pa_json_stream_int(w, "dimension", m->dimension);
+    pa_json_stream_string(w, "metric", m->metric);
+    pa_json_stream_int(w, "total_rows", (json_int_t)m->total_rows);
     if (m->model) {
-        jw_put(w, "{\"path\":", 8);
-        jw_string(w, m->model);
-        jw_printf(w, ",\"xxh64\":\"%016" PRIx64 "\"}", m->model_xxh64);
+        pa_json_stream_object(w, "model");
+        pa_json_stream_string(w, "path", m->model);
+        hex64(w, "xxh64", m->model_xxh64);
+        pa_json_stream_end(w);
     } else {
-        jw_put(w, "null", 4);
+        pa_json_stream_value(w, "model", json_null());
     }
-    jw_printf(w, ",\"range_checksum\":\"%s\",\"num_ranges\":%" PRIu64 ",\"files\":[",
-              PA_ARTIFACT_RANGE_CHECKSUM, num_ranges);
+    pa_json_stream_string(w, "range_checksum", PA_ARTIFACT_RANGE_CHECKSUM);
+    pa_json_stream_int(w, "num_ranges", (json_int_t)num_ranges);
+    pa_json_stream_array(w, "files");
     for (uint32_t i = 0; i < m->num_files; i++) {
         const pa_artifact_file_rec *f = &m->files[i];
-        jw_put(w, i ? ",{\"path\":" : "{\"path\":", i ? 9 : 8);
-        jw_string(w, f->path);
-        jw_printf(w, ",\"rows\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"xxh64\":\"%016" PRIx64 "\"}",
-                  f->rows, f->bytes, f->xxh64);
+        pa_json_stream_object(w, NULL);
+        pa_json_stream_string(w, "path", f->path);
+        pa_json_stream_int(w, "rows", (json_int_t)f->rows);
+        pa_json_stream_int(w, "bytes", (json_int_t)f->bytes);
+        hex64(w, "xxh64", f->xxh64);
+        pa_json_stream_end(w);
     }
-    jw_put(w, "],\"partitions\":[", 16);
+    pa_json_stream_end(w);
+    pa_json_stream_array(w, "partitions");
     for (uint32_t p = 0; p < m->num_partitions; p++) {
         const pa_part_ranges *pr = &m->parts[p];
-        jw_printf(w, "%s{\"id\":%u,\"file\":%u,\"rows\":%" PRIu64 ",\"ranges\":[", p ? "," : "",
-                  p, p % m->num_buckets, pr->num_rows);
-        for (uint32_t r = 0; r < pr->num_ranges; r++)
-            jw_printf(w, "%s[%" PRIu64 ",%" PRIu64 ",\"%016" PRIx64 "\"]", r ? "," : "",
-                      pr->ranges[r].offset, pr->ranges[r].num_rows, pr->ranges[r].xxh3);
-        jw_put(w, "]}", 2);
+        pa_json_stream_object(w, NULL);
+        pa_json_stream_int(w, "id", p);
+        pa_json_stream_int(w, "file", p % m->num_buckets);
+        pa_json_stream_int(w, "rows", (json_int_t)pr->num_rows);
+        pa_json_stream_array(w, "ranges");
+        for (uint32_t r = 0; r < pr->num_ranges; r++) {
+            pa_json_stream_array(w, NULL);
+            pa_json_stream_int(w, NULL, (json_int_t)pr->ranges[r].offset);
+            pa_json_stream_int(w, NULL, (json_int_t)pr->ranges[r].num_rows);
+            hex64(w, NULL, pr->ranges[r].xxh3);
+            pa_json_stream_end(w);
+        }
+        pa_json_stream_end(w);
+        pa_json_stream_end(w);
     }
-    jw_put(w, "]}\n", 3);
-    jw_flush(w);
-    pa_status st = w->st;
+    pa_json_stream_end(w);
+    pa_json_stream_end(w);
+    pa_json_stream_raw(w, "\n");
+    pa_status st = pa_json_stream_finish(w);
     free(w);
     return st;
 }
 
-/* Writes the manifest to a temporary name, fsyncs it, renames it into place, fsyncs the dir. */
+/* Writes the manifest through the file commit (temporary name, fsync, rename, directory
+ * fsync; taken back if that fsync fails, so that a failed commit never leaves an artifact
+ * that looks complete). */
 pa_status pa_manifest_commit(const pa_manifest *m, const char *dir)
 {
-    char tmp[4096], final[4096];
-    snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, PA_ARTIFACT_MANIFEST);
-    snprintf(final, sizeof final, "%s/%s", dir, PA_ARTIFACT_MANIFEST);
-    pa_status st = PA_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-    if (st == PA_OK)
-        st = manifest_write(m, fd, tmp);
-    if (st == PA_OK)
-        st = pa_fsync_fd(fd, tmp);
-    if (fd >= 0 && close(fd) != 0 && st == PA_OK)
-        st = pa_fail(PA_ERR_IO, "%s: close failed: %s", tmp, strerror(errno));
-    if (st == PA_OK && rename(tmp, final) != 0)
-        st = pa_fail(PA_ERR_IO, "%s: cannot rename to %s: %s", tmp, final, strerror(errno));
-    if (st == PA_OK && (st = pa_fsync_dir_of(final)) != PA_OK)
-        unlink(final); /* the commit is not known to be durable: take it back, so that a failed
-                        * commit never leaves an artifact that looks complete */
+    pa_out_file o = {.fd = -1};
+    char *final = pa_path_join(dir, "/", PA_ARTIFACT_MANIFEST);
+    pa_status st = final ? pa_out_open(&o, final, false) : PA_ERR_NOMEM;
     if (st != PA_OK)
-        unlink(tmp);
+        goto done;
+    if ((st = manifest_write(m, o.fd, o.tmp)) != PA_OK)
+        goto done;
+    st = pa_out_commit(&o);
+done:
+    pa_out_abort(&o);
+    free(final);
     return st;
 }
 

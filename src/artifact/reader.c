@@ -131,32 +131,36 @@ pa_status pa_artifact_open_budget(pa_artifact **out, const char *dir, uint64_t b
                                   uint64_t *manifest_bytes)
 {
     *out = NULL;
+    pa_status st = PA_OK;
     pa_artifact *a = pa_calloc(1, sizeof *a, "artifact");
-    if (!a)
-        return PA_ERR_NOMEM;
-    a->dir = pa_strdup(dir, "artifact path");
-    pa_status st = a->dir ? pa_manifest_load(&a->m, dir, budget) : PA_ERR_NOMEM;
-    if (st == PA_OK) {
-        a->files = pa_calloc(a->m.num_files, sizeof *a->files, "bucket readers");
-        if (!a->files)
-            st = PA_ERR_NOMEM;
+    if (!a || !(a->dir = pa_strdup(dir, "artifact path"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
-    for (uint32_t f = 0; st == PA_OK && f < a->m.num_files; f++) {
-        st = open_bucket(a, f);
+    if ((st = pa_manifest_load(&a->m, dir, budget)) != PA_OK)
+        goto done;
+    if (!(a->files = pa_calloc(a->m.num_files, sizeof *a->files, "bucket readers"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (uint32_t f = 0; f < a->m.num_files; f++) {
+        if ((st = open_bucket(a, f)) != PA_OK)
+            goto done;
         a->total_bytes += a->m.files[f].bytes;
     }
-    for (uint32_t f = 0; st == PA_OK && f < a->m.num_files; f++)
-        st = check_file_ranges(a, f);
+    for (uint32_t f = 0; f < a->m.num_files; f++)
+        if ((st = check_file_ranges(a, f)) != PA_OK)
+            goto done;
     a->num_ranges = a->m.num_ranges;
-    if (st != PA_OK) {
-        pa_artifact_free(a);
-        return st;
-    }
     if (manifest_bytes)
         *manifest_bytes = pa_manifest_bytes(a->m.num_partitions, a->m.num_ranges,
                                             a->m.num_files);
-    *out = a;
-    return PA_OK;
+done:
+    if (st == PA_OK)
+        *out = a;
+    else
+        pa_artifact_free(a);
+    return st;
 }
 
 void pa_artifact_free(pa_artifact *a)
@@ -549,30 +553,36 @@ pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
                                   uint64_t readahead_bytes, uint32_t num_threads)
 {
     *out = NULL;
+    pa_status st = PA_OK;
+    const unsigned want = num_threads ? PA_MIN(num_threads, 64u) : 2;
     pa_artifact_scan *s = pa_calloc(1, sizeof *s, "artifact scan");
-    if (!s)
-        return PA_ERR_NOMEM;
+    if (!s) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     s->a = a;
     s->budget = readahead_bytes ? readahead_bytes : (64u << 20);
-    s->nthreads = num_threads ? PA_MIN(num_threads, 64u) : 2;
-    s->slots = pa_calloc(a->m.num_partitions, sizeof *s->slots, "scan slots");
-    s->threads = pa_calloc(s->nthreads, sizeof *s->threads, "scan threads");
-    if (!s->slots || !s->threads) {
-        free(s->slots);
-        free(s->threads);
-        free(s);
-        return PA_ERR_NOMEM;
-    }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
-    for (unsigned t = 0; t < s->nthreads; t++)
+    s->slots = pa_calloc(a->m.num_partitions, sizeof *s->slots, "scan slots");
+    s->threads = pa_calloc(want, sizeof *s->threads, "scan threads");
+    if (!s->slots || !s->threads) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (unsigned t = 0; t < want; t++) {
         if (pthread_create(&s->threads[t], NULL, scan_worker, s) != 0) {
-            s->nthreads = t;
-            pa_artifact_scan_free(s);
-            return pa_fail(PA_ERR_NOMEM, "%s: cannot start scan threads", a->dir);
+            st = pa_fail(PA_ERR_NOMEM, "%s: cannot start scan threads", a->dir);
+            goto done;
         }
-    *out = s;
-    return PA_OK;
+        s->nthreads = t + 1; /* joined by the free */
+    }
+done:
+    if (st == PA_OK)
+        *out = s;
+    else
+        pa_artifact_scan_free(s);
+    return st;
 }
 
 /* Releases the previous partition, then waits for the next one in id order. */
@@ -621,7 +631,7 @@ void pa_artifact_scan_free(pa_artifact_scan *s)
     pthread_mutex_unlock(&s->mu);
     for (unsigned t = 0; t < s->nthreads; t++)
         pthread_join(s->threads[t], NULL);
-    for (uint32_t p = 0; p < s->a->m.num_partitions; p++) {
+    for (uint32_t p = 0; s->slots && p < s->a->m.num_partitions; p++) {
         free(s->slots[p].ids);
         free(s->slots[p].codes);
         free(s->slots[p].err);

@@ -266,33 +266,32 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
         return pa_fail(PA_ERR_INVALID, "artifact writer: a directory and parameters are needed");
     PA_LOAD_OPTS(pa_artifact_params, prm, params_in, PA_ARTIFACT_PARAMS_INIT);
     const pa_artifact_params *params = &prm;
-    pa_artifact_writer *w = pa_calloc(1, sizeof *w, "artifact writer");
-    if (!w)
-        return PA_ERR_NOMEM;
-    w->dir = pa_strdup(dir, "artifact path");
-    pa_status st = w->dir ? init_params(w, params) : PA_ERR_NOMEM;
-    if (st == PA_OK)
-        st = size_buffers(w, params->memory_bytes ? params->memory_bytes : PA_DEFAULT_MEMORY_BYTES,
-                          params->expected_rows, params->max_buffer_rows);
+    pa_artifact_writer *w = NULL;
+    pa_status st = PA_OK;
+    if (!(w = pa_calloc(1, sizeof *w, "artifact writer")) ||
+        !(w->dir = pa_strdup(dir, "artifact path"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    if ((st = init_params(w, params)) != PA_OK ||
+        (st = size_buffers(w, params->memory_bytes ? params->memory_bytes
+                                                   : PA_DEFAULT_MEMORY_BYTES,
+                           params->expected_rows, params->max_buffer_rows)) != PA_OK)
+        goto done;
     /* A new directory beside dir, made by this writer and locked by its marker while it works
      * (a second writer of the same artifact makes its own; the first to finish wins, the other
      * is refused at its commit), renamed into place by finish. */
+    if ((st = pa_out_dir_open(&w->out, dir, params->replace != 0, PA_ARTIFACT_MANIFEST)) !=
+            PA_OK ||
+        (st = pa_out_dir_mkdir(&w->out, PA_ARTIFACT_PARTS_DIR)) != PA_OK)
+        goto done;
+    st = open_buckets(w);
+done:
     if (st == PA_OK)
-        st = pa_out_dir_open(&w->out, dir, params->replace != 0, PA_ARTIFACT_MANIFEST);
-    if (st == PA_OK) {
-        char parts[4096];
-        snprintf(parts, sizeof parts, "%s/%s", w->out.dir, PA_ARTIFACT_PARTS_DIR);
-        if (mkdir(parts, 0755) != 0)
-            st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", parts, strerror(errno));
-    }
-    if (st == PA_OK)
-        st = open_buckets(w);
-    if (st != PA_OK) {
+        *out = w;
+    else
         pa_artifact_writer_free(w);
-        return st;
-    }
-    *out = w;
-    return PA_OK;
+    return st;
 }
 
 pa_status pa_artifact_writer_estimate(const char *dir, const pa_artifact_params *params,

@@ -5,6 +5,6 @@
 #include "common/common.h"
 
 /* The built-in CPU backend's function table (src/backend/cpu_backend.c). */
-const pa_backend_v1 *pa_cpu_backend_table(void);
+const pa_backend_v2 *pa_cpu_backend_table(void);
 
 #endif

@@ -7,7 +7,15 @@
 
 static int cpu_create(void **state, const char *options, char *err, size_t err_len)
 {
-    if (options && options[0]) {
+    const char *p = options;
+    char key[64], value[8];
+    int r = pa_backend_option_next(&p, key, sizeof key, value, sizeof value);
+    if (r == 1) {
+        snprintf(err, err_len, "the cpu backend takes no options, got \"%s\" (unknown key "
+                 "\"%s\")", options, key);
+        return 1;
+    }
+    if (r < 0) {
         snprintf(err, err_len, "the cpu backend takes no options, got \"%s\"", options);
         return 1;
     }
@@ -18,9 +26,11 @@ static int cpu_create(void **state, const char *options, char *err, size_t err_l
 
 static void cpu_destroy(void *state) { (void)state; }
 
-/* Trains with pa_ivfpq_train and copies the arrays out. */
-static int cpu_train(void *state, const pa_backend_train_params *p, const float *sample,
-                     uint64_t n, float *centroids, float *codebook, char *err, size_t err_len)
+/* Trains with src/ivfpq on the sample in place (the host's sample is the largest allocation
+ * of training; working on it halves training's memory) and copies the arrays out. */
+static int cpu_train(void *state, const pa_backend_train_params *p, float *sample, uint64_t n,
+                     float *centroids, float *codebook, pa_backend_train_stats *stats, char *err,
+                     size_t err_len)
 {
     (void)state;
     pa_ivfpq_params prm = {.struct_size = sizeof prm,
@@ -29,48 +39,88 @@ static int cpu_train(void *state, const pa_backend_train_params *p, const float 
                            .num_bits = p->num_bits,
                            .metric = (pa_metric)p->metric,
                            .max_iters = p->max_iters,
+                           .pq_max_iters = p->pq_max_iters,
                            .seed = p->seed};
-    pa_ivfpq_model *m;
-    if (pa_ivfpq_train(&m, sample, n, p->dim, &prm, NULL) != PA_OK) {
-        snprintf(err, err_len, "%s", pa_last_error());
-        return 1;
-    }
+    pa_ivfpq_model *m = NULL;
+    pa_ivfpq_train_stats ts = {0};
+    pa_status st = pa_ivfpq_train_owned(&m, sample, n, p->dim, &prm, &ts);
+    if (st != PA_OK)
+        goto done;
     pa_backend_model a;
     pa_ivfpq_model_arrays(m, &a);
     memcpy(centroids, a.centroids, sizeof(float) * a.num_partitions * a.dim);
-    memcpy(codebook, a.codebook,
-           sizeof(float) * a.num_sub_vectors * (1u << a.num_bits) * (a.dim / a.num_sub_vectors));
+    memcpy(codebook, a.codebook, sizeof(float) * ((size_t)1 << a.num_bits) * a.dim);
+    pa_backend_train_stats s = {.struct_size = stats->struct_size,
+                                .ivf_iters = ts.ivf_iters,
+                                .pq_iters = ts.pq_iters,
+                                .empty_repaired = ts.empty_repaired,
+                                .ivf_seconds = ts.ivf_seconds,
+                                .pq_seconds = ts.pq_seconds};
+    memcpy(stats, &s, PA_MIN((size_t)stats->struct_size, sizeof s));
+done:
     pa_ivfpq_model_free(m);
-    return 0;
+    if (st != PA_OK)
+        snprintf(err, err_len, "%s", pa_last_error());
+    return st != PA_OK;
 }
 
-/* Prepares the model's norms and transposed codebook, then assigns and encodes. */
-static int cpu_assign_encode(void *state, const pa_backend_model *model, const float *x,
-                             uint64_t n, uint32_t *part_ids, uint8_t *codes, char *err,
-                             size_t err_len)
+/* Binding prepares the model once: centroid norms and the transposed codebook. */
+static int cpu_bind(void *state, const pa_backend_model *model, void **bound, char *err,
+                    size_t err_len)
 {
     (void)state;
-    pa_prepared p;
-    pa_status st = pa_prepare(&p, model);
-    if (st == PA_OK) {
-        st = pa_encode_prepared(&p, x, n, part_ids, codes);
-        pa_prepared_free(&p);
+    pa_prepared *p = NULL;
+    pa_status st = PA_OK;
+    if (!(p = pa_malloc(sizeof *p, "a bound model"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
-    if (st != PA_OK) {
+    if ((st = pa_prepare(p, model)) != PA_OK)
+        goto done;
+    *bound = p;
+    p = NULL;
+done:
+    free(p); /* pa_prepare frees what it made when it fails */
+    if (st != PA_OK)
         snprintf(err, err_len, "%s", pa_last_error());
-        return 1;
-    }
-    return 0;
+    return st != PA_OK;
 }
 
-static const pa_backend_v1 cpu_table = {
+static int cpu_assign_encode(void *state, void *bound, const float *x, uint64_t n,
+                             uint32_t *part_ids, uint8_t *codes, char *err, size_t err_len)
+{
+    (void)state;
+    pa_status st = pa_encode_prepared(bound, x, n, part_ids, codes);
+    if (st != PA_OK)
+        snprintf(err, err_len, "%s", pa_last_error());
+    return st != PA_OK;
+}
+
+static void cpu_unbind(void *state, void *bound)
+{
+    (void)state;
+    pa_prepared_free(bound);
+    free(bound);
+}
+
+/* The prepared copy of the model, and the working blocks of one call (see ivfpq_internal.h). */
+static uint64_t cpu_work_bytes(void *state, const pa_backend_model *model, uint64_t batch_rows)
+{
+    (void)state;
+    return pa_prepared_bytes(model) + (batch_rows ? pa_encode_work_bytes(model, batch_rows) : 0);
+}
+
+static const pa_backend_v2 cpu_table = {
     .abi_version = PA_BACKEND_ABI_VERSION,
-    .struct_size = sizeof(pa_backend_v1),
+    .struct_size = sizeof(pa_backend_v2),
     .name = "cpu",
     .create = cpu_create,
     .destroy = cpu_destroy,
     .train = cpu_train,
+    .bind_model = cpu_bind,
     .assign_encode = cpu_assign_encode,
+    .unbind_model = cpu_unbind,
+    .work_bytes = cpu_work_bytes,
 };
 
-const pa_backend_v1 *pa_cpu_backend_table(void) { return &cpu_table; }
+const pa_backend_v2 *pa_cpu_backend_table(void) { return &cpu_table; }

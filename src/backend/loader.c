@@ -3,6 +3,7 @@
 #include "backend/backend_internal.h"
 
 #include <dlfcn.h>
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -10,14 +11,19 @@
 #define PA_INSTALL_LIBDIR "/usr/local/lib"
 #endif
 
-#define ERRLEN 512
+/* The ABI passes a model's metric as a pa_metric value: those values are frozen. */
+_Static_assert(PA_METRIC_L2 == 0 && PA_METRIC_COSINE == 1 && PA_METRIC_DOT == 2,
+               "the backend ABI passes pa_metric values; they may not change");
 
 struct pa_backend {
-    const pa_backend_v1 *vt;
+    const pa_backend_v2 *vt;
     void *state;
     void *dl;      /* NULL for the built-in backend */
     char *path;
     char *name;
+    void *bound;   /* the backend's handle to the bound model, if any */
+    pa_backend_model model; /* the bound model's shape (arrays not owned) */
+    bool is_bound;
 };
 
 /* Backend names are used in file names: letters, digits, '-' and '_' only. */
@@ -55,7 +61,7 @@ static bool find_in(const char *dirs, const char *name, char *out, size_t len, c
 }
 
 /* Checks a plugin's function table against what this host needs. */
-static pa_status check_table(const pa_backend_v1 *vt, const char *path)
+static pa_status check_table(const pa_backend_v2 *vt, const char *path)
 {
     if (!vt)
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: backend declined ABI version %d", path,
@@ -64,79 +70,95 @@ static pa_status check_table(const pa_backend_v1 *vt, const char *path)
         return pa_fail(PA_ERR_UNSUPPORTED,
                        "%s: backend was built for ABI version %u; this partifact speaks version %d",
                        path, vt->abi_version, PA_BACKEND_ABI_VERSION);
-    if (vt->struct_size < sizeof(pa_backend_v1))
+    if (vt->struct_size < sizeof(pa_backend_v2))
         return pa_fail(PA_ERR_UNSUPPORTED,
                        "%s: backend function table is %u bytes, expected at least %zu", path,
-                       vt->struct_size, sizeof(pa_backend_v1));
-    if (!vt->name || !vt->create || !vt->destroy || !vt->train || !vt->assign_encode)
+                       vt->struct_size, sizeof(pa_backend_v2));
+    if (!vt->name || !vt->create || !vt->destroy || !vt->train || !vt->bind_model ||
+        !vt->assign_encode || !vt->unbind_model || !vt->work_bytes)
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: backend function table has empty entries", path);
     return PA_OK;
+}
+
+/* Finds, loads and checks a plugin; b->dl and b->vt are set on success. */
+static pa_status load_plugin(pa_backend *b, const char *name, const char *search_path,
+                             char *path, size_t path_len)
+{
+    char tried[2048] = "";
+    if (!find_in(search_path, name, path, path_len, tried, sizeof tried) &&
+        !find_in(getenv("PARTIFACT_BACKEND_PATH"), name, path, path_len, tried, sizeof tried) &&
+        !find_in(PA_INSTALL_LIBDIR "/partifact", name, path, path_len, tried, sizeof tried))
+        return pa_fail(PA_ERR_INVALID,
+                       "backend \"%s\": libpartifact-backend-%s.so not found (looked in: %s; "
+                       "set PARTIFACT_BACKEND_PATH)",
+                       name, name, tried[0] ? tried : "nowhere");
+    b->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!b->dl) {
+        const char *e = dlerror();
+        return pa_fail(PA_ERR_INVALID, "%s: cannot load backend: %s", path, e ? e : "?");
+    }
+    pa_backend_entry_fn entry = NULL;
+    void *sym = dlsym(b->dl, PA_BACKEND_ENTRY_SYMBOL);
+    memcpy(&entry, &sym, sizeof entry);
+    if (!entry) {
+        /* a plugin of another ABI version exports that version's entry symbol: named, not
+         * called */
+        for (int v = 1; v <= 9; v++) {
+            char other[32];
+            snprintf(other, sizeof other, "partifact_backend_v%d", v);
+            if (v != PA_BACKEND_ABI_VERSION && dlsym(b->dl, other))
+                return pa_fail(PA_ERR_UNSUPPORTED,
+                               "%s: backend was built for ABI version %d (it exports %s); this "
+                               "partifact speaks version %d (%s)",
+                               path, v, other, PA_BACKEND_ABI_VERSION, PA_BACKEND_ENTRY_SYMBOL);
+        }
+        return pa_fail(PA_ERR_UNSUPPORTED, "%s: not a partifact backend (no symbol %s)", path,
+                       PA_BACKEND_ENTRY_SYMBOL);
+    }
+    b->vt = entry(PA_BACKEND_ABI_VERSION);
+    return check_table(b->vt, path);
 }
 
 /* Opens a backend (see the header). */
 pa_status pa_backend_open(pa_backend **out, const char *name, const char *search_path,
                           const char *options)
 {
-    *out = NULL;
-    if (!name || !valid_name(name))
-        return pa_fail(PA_ERR_INVALID, "backend name \"%s\" must be 1-64 letters, digits, '-' or "
-                       "'_'", name ? name : "");
-    pa_backend *b = pa_calloc(1, sizeof *b, "backend");
-    if (!b)
-        return PA_ERR_NOMEM;
+    pa_backend *b = NULL;
     pa_status st = PA_OK;
     char path[4096];
+    *out = NULL;
+    if (!name || !valid_name(name)) {
+        st = pa_fail(PA_ERR_INVALID, "backend name \"%s\" must be 1-64 letters, digits, '-' or "
+                     "'_'", name ? name : "");
+        goto done;
+    }
+    if (!(b = pa_calloc(1, sizeof *b, "backend"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     if (!strcmp(name, "cpu")) {
         b->vt = pa_cpu_backend_table();
         snprintf(path, sizeof path, "built-in");
-    } else {
-        char tried[2048] = "";
-        if (!find_in(search_path, name, path, sizeof path, tried, sizeof tried) &&
-            !find_in(getenv("PARTIFACT_BACKEND_PATH"), name, path, sizeof path, tried,
-                     sizeof tried) &&
-            !find_in(PA_INSTALL_LIBDIR "/partifact", name, path, sizeof path, tried,
-                     sizeof tried)) {
-            st = pa_fail(PA_ERR_INVALID,
-                         "backend \"%s\": libpartifact-backend-%s.so not found (looked in: %s; "
-                         "set PARTIFACT_BACKEND_PATH)",
-                         name, name, tried[0] ? tried : "nowhere");
-            goto fail;
-        }
-        b->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (!b->dl) {
-            const char *e = dlerror();
-            st = pa_fail(PA_ERR_INVALID, "%s: cannot load backend: %s", path, e ? e : "?");
-            goto fail;
-        }
-        pa_backend_entry_fn entry = NULL;
-        void *sym = dlsym(b->dl, PA_BACKEND_ENTRY_SYMBOL);
-        memcpy(&entry, &sym, sizeof entry);
-        if (!entry) {
-            st = pa_fail(PA_ERR_UNSUPPORTED, "%s: not a partifact backend (no symbol %s)", path,
-                         PA_BACKEND_ENTRY_SYMBOL);
-            goto fail;
-        }
-        b->vt = entry(PA_BACKEND_ABI_VERSION);
+    } else if ((st = load_plugin(b, name, search_path, path, sizeof path)) != PA_OK) {
+        goto done;
     }
-    if ((st = check_table(b->vt, path)) != PA_OK)
-        goto fail;
     b->path = pa_strdup(path, "backend path");
     b->name = pa_strdup(b->vt->name, "backend name");
     if (!b->path || !b->name) {
         st = PA_ERR_NOMEM;
-        goto fail;
+        goto done;
     }
-    char err[ERRLEN] = "";
-    if (b->vt->create(&b->state, options, err, sizeof err) != 0) {
-        b->vt = NULL; /* nothing to destroy */
+    char err[PA_BACKEND_ERR_LEN] = "";
+    if (b->vt->create(&b->state, options ? options : "", err, sizeof err) != 0) {
         st = pa_fail(PA_ERR_INVALID, "backend %s (%s): create failed: %s", name, path,
                      err[0] ? err : "no message");
-        goto fail;
+        goto done;
     }
     *out = b;
-    return PA_OK;
-fail:
-    b->vt = NULL; /* no state was created */
+    b = NULL;
+done:
+    if (b)
+        b->state = NULL; /* create failed or was not reached: no state to destroy */
     pa_backend_free(b);
     return st;
 }
@@ -156,48 +178,128 @@ static pa_status check_shape(const char *who, uint32_t dim, uint32_t P, uint32_t
                        M, dim);
     if (bits != 8 && bits != 4)
         return pa_fail(PA_ERR_INVALID, "%s: num_bits must be 8 or 4, got %u", who, bits);
-    if (metric < PA_BACKEND_METRIC_L2 || metric > PA_BACKEND_METRIC_DOT)
+    if (metric < PA_METRIC_L2 || metric > PA_METRIC_DOT)
         return pa_fail(PA_ERR_INVALID, "%s: unknown metric %d", who, metric);
     return PA_OK;
 }
 
-pa_status pa_backend_train(pa_backend *b, const pa_backend_train_params *p, const float *sample,
-                           uint64_t n, float *centroids, float *codebook)
+/* The first non-finite value of n floats, or n. */
+static uint64_t first_nonfinite(const float *v, uint64_t n)
 {
+    for (uint64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return i;
+    return n;
+}
+
+pa_status pa_backend_train(pa_backend *b, const pa_backend_train_params *p, float *sample,
+                           uint64_t n, float *centroids, float *codebook,
+                           pa_backend_train_stats *stats)
+{
+    pa_backend_train_stats local = {.struct_size = sizeof local};
+    pa_backend_train_stats *s = stats ? stats : &local;
+    char err[PA_BACKEND_ERR_LEN] = "";
     pa_status st = check_shape(b->name, p->dim, p->num_partitions, p->num_sub_vectors,
                                p->num_bits, p->metric);
     if (st != PA_OK)
-        return st;
-    char err[ERRLEN] = "";
-    if (b->vt->train(b->state, p, sample, n, centroids, codebook, err, sizeof err) != 0)
-        return pa_fail(PA_ERR_INVALID, "backend %s: train: %s", b->name,
-                       err[0] ? err : "failed without a message");
-    return PA_OK;
+        goto done;
+    if (s->struct_size < sizeof(uint32_t)) {
+        st = pa_fail(PA_ERR_INVALID, "pa_backend_train_stats: struct_size %u is too small",
+                     s->struct_size);
+        goto done;
+    }
+    uint32_t size = s->struct_size;
+    memset(s, 0, PA_MIN((size_t)size, sizeof *s));
+    s->struct_size = size;
+    if (b->vt->train(b->state, p, sample, n, centroids, codebook, s, err, sizeof err) != 0) {
+        st = pa_fail(PA_ERR_INVALID, "backend %s: train: %s", b->name,
+                     err[0] ? err : "failed without a message");
+        goto done;
+    }
+    /* what a backend trained is checked like a model read from a file */
+    const uint64_t K = (uint64_t)1 << p->num_bits;
+    const uint64_t nc = (uint64_t)p->num_partitions * p->dim, nb = K * p->dim;
+    uint64_t bad = first_nonfinite(centroids, nc);
+    if (bad < nc) {
+        st = pa_fail(PA_ERR_INVALID, "backend %s: train: centroid %llu has a non-finite value",
+                     b->name, (unsigned long long)(bad / p->dim));
+        goto done;
+    }
+    if ((bad = first_nonfinite(codebook, nb)) < nb)
+        st = pa_fail(PA_ERR_INVALID, "backend %s: train: codebook value %llu is not finite",
+                     b->name, (unsigned long long)bad);
+done:
+    return st;
 }
 
-pa_status pa_backend_assign_encode(pa_backend *b, const pa_backend_model *m, const float *x,
-                                   uint64_t n, uint32_t *part_ids, uint8_t *codes)
+pa_status pa_backend_bind(pa_backend *b, const pa_backend_model *m)
 {
-    pa_status st = check_shape(b->name, m->dim, m->num_partitions, m->num_sub_vectors,
-                               m->num_bits, m->metric);
-    if (st != PA_OK)
-        return st;
-    char err[ERRLEN] = "";
-    if (b->vt->assign_encode(b->state, m, x, n, part_ids, codes, err, sizeof err) != 0)
-        return pa_fail(PA_ERR_INVALID, "backend %s: assign/encode: %s", b->name,
-                       err[0] ? err : "failed without a message");
+    char err[PA_BACKEND_ERR_LEN] = "";
+    pa_status st = PA_OK;
+    if (b->is_bound) {
+        st = pa_fail(PA_ERR_STATE, "backend %s: a model is bound already", b->name);
+        goto done;
+    }
+    if ((st = check_shape(b->name, m->dim, m->num_partitions, m->num_sub_vectors, m->num_bits,
+                          m->metric)) != PA_OK)
+        goto done;
+    b->bound = NULL;
+    if (b->vt->bind_model(b->state, m, &b->bound, err, sizeof err) != 0) {
+        st = pa_fail(PA_ERR_INVALID, "backend %s: bind model: %s", b->name,
+                     err[0] ? err : "failed without a message");
+        goto done;
+    }
+    b->model = *m;
+    b->is_bound = true;
+done:
+    return st;
+}
+
+pa_status pa_backend_assign_encode(pa_backend *b, const float *x, uint64_t n, uint32_t *part_ids,
+                                   uint8_t *codes)
+{
+    char err[PA_BACKEND_ERR_LEN] = "";
+    pa_status st = PA_OK;
+    if (!b->is_bound) {
+        st = pa_fail(PA_ERR_STATE, "backend %s: assign/encode before a model was bound",
+                     b->name);
+        goto done;
+    }
+    if (b->vt->assign_encode(b->state, b->bound, x, n, part_ids, codes, err, sizeof err) != 0) {
+        st = pa_fail(PA_ERR_INVALID, "backend %s: assign/encode: %s", b->name,
+                     err[0] ? err : "failed without a message");
+        goto done;
+    }
     /* a backend must never hand back a partition that does not exist */
     for (uint64_t i = 0; i < n; i++)
-        if (part_ids[i] >= m->num_partitions)
-            return pa_fail(PA_ERR_RANGE, "backend %s: row %llu assigned to partition %u of %u",
-                           b->name, (unsigned long long)i, part_ids[i], m->num_partitions);
-    return PA_OK;
+        if (part_ids[i] >= b->model.num_partitions) {
+            st = pa_fail(PA_ERR_RANGE, "backend %s: row %llu assigned to partition %u of %u",
+                         b->name, (unsigned long long)i, part_ids[i], b->model.num_partitions);
+            goto done;
+        }
+done:
+    return st;
+}
+
+void pa_backend_unbind(pa_backend *b)
+{
+    if (!b || !b->is_bound)
+        return;
+    b->vt->unbind_model(b->state, b->bound);
+    b->bound = NULL;
+    b->is_bound = false;
+}
+
+uint64_t pa_backend_work_bytes(pa_backend *b, const pa_backend_model *m, uint64_t batch_rows)
+{
+    return b->vt->work_bytes(b->state, m, batch_rows);
 }
 
 void pa_backend_free(pa_backend *b)
 {
     if (!b)
         return;
+    pa_backend_unbind(b);
     if (b->vt && b->state)
         b->vt->destroy(b->state);
     if (b->dl)

@@ -4,6 +4,7 @@
 #define PA_COMMON_H
 
 #include "partifact.h"
+#include "partifact_backend.h" /* pa_backend_model: the model arrays every room passes */
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -147,6 +148,10 @@ typedef struct pa_out_file {
     char *tmp;  /* the temporary file beside it */
     int fd;     /* open on tmp for writing */
     bool replace;
+    bool publish;   /* set before commit: once renamed into place the file stays even when the
+                     * directory fsync then fails (a Lance version others may already read);
+                     * that failure is still returned */
+    bool published; /* set by commit: the file was renamed into place */
 } pa_out_file;
 
 /* PA_OK when path may be written: absent, or (replace) a regular file, or for a directory
@@ -161,6 +166,16 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace);
 pa_status pa_out_commit(pa_out_file *o);
 /* Closes and removes the temporary file; frees o. Safe after commit and on a zeroed o. */
 void pa_out_abort(pa_out_file *o);
+/* Removes every temporary file of pa_out_open that killed runs left in dir (for a directory
+ * of many outputs, such as a table's _versions; pa_out_open removes those of its own path). */
+void pa_out_remove_stale(const char *dir);
+/* A small file written whole: pa_out_open, len bytes, pa_out_commit. */
+pa_status pa_out_write_file(const char *path, const void *data, size_t len, bool replace);
+
+/* A directory several runs share and none owns (a Lance table's _indices, _transactions):
+ * made if absent (and its parent fsynced), else it must be a directory, not a link. What goes
+ * in it is written with the primitives above. */
+pa_status pa_shared_dir(const char *path);
 
 /* Directories a run makes (work directories, an output directory being built) hold a marker
  * file, PA_WORK_MARKER with PA_WORK_MARKER_TEXT, locked (flock) for the run's life. A directory
@@ -206,6 +221,9 @@ pa_status pa_out_dir_open(pa_out_dir *o, const char *path, bool replace, const c
 pa_status pa_out_dir_commit(pa_out_dir *o);
 /* Removes the work directory (and so the new output if not committed); frees o. */
 void pa_out_dir_abort(pa_out_dir *o);
+/* Makes the new directory o->dir/name inside the output being built (its entries are the
+ * caller's to fsync, before anything names them; the commit fsyncs o->dir itself). */
+pa_status pa_out_dir_mkdir(const pa_out_dir *o, const char *name);
 
 /* XXH64 (seed 0) of a whole file, streamed in 1 MiB reads (hash.c); the bytes read are added
  * to *bytes if not NULL. */

@@ -160,7 +160,8 @@ pa_status pa_blas_info_get(pa_blas_info *out)
     copy_str(info.config, sizeof info.config, openblas_get_config());
     trim(info.config);
     copy_str(info.core, sizeof info.core, openblas_get_corename());
-    info.threads = openblas_get_num_threads();
+    int nt = openblas_get_num_threads();
+    info.threads = nt > 0 ? (uint32_t)nt : 1;
     copy_str(info.coretype_env, sizeof info.coretype_env, getenv(PA_BLAS_CORETYPE_ENV));
     uint32_t features = detect_features();
     copy_str(info.recommended_core, sizeof info.recommended_core, pa_blas_core_for(features));

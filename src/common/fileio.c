@@ -215,8 +215,10 @@ static int rename2(const char *from, const char *to, unsigned flags)
     return renameat2(AT_FDCWD, from, AT_FDCWD, to, flags);
 }
 
-/* Renames from to to, refusing (EEXIST) when to exists. Where the file system cannot do that
- * atomically, the check and the rename are separate steps. */
+/* Renames from to to, refusing (EEXIST) when to exists. Where the file system lacks
+ * renameat2, a file is published with link(2) (which fails when to exists: still atomic) and
+ * its temporary name removed; where it lacks links too (and for a directory), the check and
+ * the rename are separate steps. */
 static int rename_noreplace(const char *from, const char *to)
 {
     if (rename2(from, to, RENAME_NOREPLACE) == 0)
@@ -224,6 +226,14 @@ static int rename_noreplace(const char *from, const char *to)
     if (errno != EINVAL && errno != ENOSYS)
         return -1;
     struct stat sb;
+    if (lstat(from, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        if (link(from, to) == 0) {
+            unlink(from);
+            return 0;
+        }
+        if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP && errno != EMLINK)
+            return -1;
+    }
     if (lstat(to, &sb) == 0) {
         errno = EEXIST;
         return -1;
@@ -275,23 +285,16 @@ pa_status pa_output_refuse(const char *path, bool replace, const char *dir_kind)
     return PA_OK;
 }
 
-/* Removes the temporary files killed runs left beside path (.<base>.partifact-tmp-*) that no
- * process holds locked. */
-static void remove_stale_tmp_files(const char *path)
+/* Removes the temporary files killed runs left in dir whose names start with prefix and hold
+ * PA_TMP_TAG, that no process holds locked (a live run holds its temporary file's lock). */
+static void remove_stale_tmp_in(const char *dir, const char *prefix)
 {
-    char dir[4096];
-    if (strlen(path) >= sizeof dir)
-        return;
-    pa_parent_dir(path, dir, sizeof dir);
-    char prefix[512];
-    if (snprintf(prefix, sizeof prefix, ".%s" PA_TMP_TAG, pa_basename(path)) >= (int)sizeof prefix)
-        return;
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || !strstr(e->d_name, PA_TMP_TAG))
             continue;
         int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0)
@@ -304,22 +307,43 @@ static void remove_stale_tmp_files(const char *path)
     closedir(d);
 }
 
+/* The temporary files killed runs left beside path (.<base>.partifact-tmp-*). */
+static void remove_stale_tmp_files(const char *path)
+{
+    char dir[4096];
+    if (strlen(path) >= sizeof dir)
+        return;
+    pa_parent_dir(path, dir, sizeof dir);
+    char prefix[512];
+    if (snprintf(prefix, sizeof prefix, ".%s" PA_TMP_TAG, pa_basename(path)) >= (int)sizeof prefix)
+        return;
+    remove_stale_tmp_in(dir, prefix);
+}
+
+void pa_out_remove_stale(const char *dir)
+{
+    remove_stale_tmp_in(dir, ".");
+}
+
 pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
 {
     memset(o, 0, sizeof *o);
     o->fd = -1;
     o->replace = replace;
+    char dir[4096];
     pa_status st = pa_output_refuse(path, replace, NULL);
     if (st != PA_OK)
-        return st;
-    char dir[4096];
-    if (strlen(path) >= sizeof dir)
-        return pa_fail(PA_ERR_INVALID, "%s: path too long", path);
+        goto done;
+    if (strlen(path) >= sizeof dir) {
+        st = pa_fail(PA_ERR_INVALID, "%s: path too long", path);
+        goto done;
+    }
     pa_parent_dir(path, dir, sizeof dir);
     remove_stale_tmp_files(path);
-    o->path = pa_strdup(path, "output path");
-    if (!o->path)
-        return PA_ERR_NOMEM;
+    if (!(o->path = pa_strdup(path, "output path"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     static unsigned counter;
     for (int tries = 0; tries < 100; tries++) {
         char tail[64];
@@ -330,24 +354,35 @@ pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
         char *name = pa_path_join(".", pa_basename(path), tail);
         o->tmp = name ? pa_path_join(dir, "/", name) : NULL;
         free(name);
-        if (!o->tmp)
-            return PA_ERR_NOMEM;
+        if (!o->tmp) {
+            st = PA_ERR_NOMEM;
+            goto done;
+        }
         o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (o->fd >= 0)
+        if (o->fd < 0 && errno != EEXIST)
             break;
-        if (errno != EEXIST)
+        if (o->fd < 0)
+            continue;
+        /* the lock marks it live for remove_stale_tmp_in; another run's cleanup may have
+         * taken it between the open and the lock (it then holds the lock only while it
+         * unlinks): wait for the lock, and take another name if the file is gone */
+        struct stat sb;
+        if (flock(o->fd, LOCK_EX) == 0 && fstat(o->fd, &sb) == 0 && sb.st_nlink > 0)
             break;
+        close(o->fd);
+        o->fd = -1;
+        errno = EEXIST;
     }
     if (o->fd < 0) {
         st = pa_fail(PA_ERR_IO, "%s: cannot create a temporary file beside it (%s): %s", path,
                      o->tmp, strerror(errno));
         free(o->tmp);
         o->tmp = NULL; /* nothing made */
-        pa_out_abort(o);
-        return st;
     }
-    flock(o->fd, LOCK_EX | LOCK_NB); /* marks it live for remove_stale_tmp_files */
-    return PA_OK;
+done:
+    if (st != PA_OK)
+        pa_out_abort(o);
+    return st;
 }
 
 pa_status pa_out_commit(pa_out_file *o)
@@ -379,12 +414,17 @@ pa_status pa_out_commit(pa_out_file *o)
                      : pa_fail(PA_ERR_IO, "%s: cannot rename %s into place: %s", o->path,
                                o->tmp, strerror(errno));
     }
+    o->published = st == PA_OK;
     if (st == PA_OK) {
         /* Until the directory is synced the rename may not survive a crash; if that sync
          * fails, the commit is taken back where it can be: the old file back under its name,
-         * or (nothing was there) the new one away. */
+         * or (nothing was there) the new one away; a published file stays (others may read
+         * it already). */
         st = pa_fsync_dir_of(o->path);
-        if (st != PA_OK && swapped)
+        if (st != PA_OK && o->publish) {
+            free(o->tmp);
+            o->tmp = NULL; /* in place, and staying there */
+        } else if (st != PA_OK && swapped)
             rename2(o->tmp, o->path, RENAME_EXCHANGE);
         else if (st != PA_OK && renamed && !o->replace)
             rename(o->path, o->tmp);
@@ -398,6 +438,36 @@ pa_status pa_out_commit(pa_out_file *o)
     o->fd = -1;
     pa_out_abort(o); /* removes what is under the temporary name: the old file or the new one */
     return st;
+}
+
+pa_status pa_out_write_file(const char *path, const void *data, size_t len, bool replace)
+{
+    pa_out_file o;
+    pa_status st = pa_out_open(&o, path, replace);
+    if (st != PA_OK)
+        goto done;
+    if ((st = pa_pwrite_full(o.fd, data, len, 0, o.tmp)) != PA_OK)
+        goto done;
+    st = pa_out_commit(&o);
+done:
+    pa_out_abort(&o);
+    return st;
+}
+
+pa_status pa_shared_dir(const char *path)
+{
+    if (mkdir(path, 0755) == 0)
+        return pa_fsync_dir_of(path); /* its entry in the parent, before anything names it */
+    struct stat sb;
+    if (errno != EEXIST)
+        return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+    if (lstat(path, &sb) != 0)
+        return pa_fail(PA_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+    if (!S_ISDIR(sb.st_mode))
+        return pa_fail(PA_ERR_INVALID, "%s: exists and is not a directory%s", path,
+                       S_ISLNK(sb.st_mode) ? " (a symbolic link, which partifact does not "
+                                             "write through)" : "");
+    return PA_OK;
 }
 
 void pa_out_abort(pa_out_file *o)
@@ -490,26 +560,26 @@ pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact)
     memset(w, 0, sizeof *w);
     w->lock_fd = -1;
     pa_status st = PA_OK;
+    char *name = NULL;
     for (int tries = 0; tries < 100 && !w->path; tries++) {
         char suffix[WORKDIR_SUFFIX_LEN + 1] = "";
         if (!exact)
             random_suffix(suffix);
-        char *name = pa_path_join(prefix, suffix, "");
-        if (!name)
-            return PA_ERR_NOMEM;
+        free(name);
+        if (!(name = pa_path_join(prefix, suffix, ""))) {
+            st = PA_ERR_NOMEM;
+            goto done;
+        }
         if (mkdir(name, 0755) != 0) { /* never an existing directory */
             int e = errno;
-            if (e == EEXIST && !exact) {
-                free(name);
+            if (e == EEXIST && !exact)
                 continue;
-            }
             st = e == EEXIST
                      ? pa_fail(PA_ERR_INVALID, "%s: already exists; a work directory is always "
                                "a new one, made by the run that uses it", name)
                      : pa_fail(PA_ERR_IO, "%s: cannot create a work directory: %s", name,
                                strerror(e));
-            free(name);
-            return st;
+            goto done;
         }
         int dfd = open(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int fd = dfd >= 0 ? make_marker(dfd) : -1;
@@ -519,20 +589,20 @@ pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact)
         if (fd >= 0) {
             w->path = name;
             w->lock_fd = fd;
+            name = NULL; /* w's now */
             break;
         }
         pa_remove_tree(name); /* made just now by this run */
-        if (!exact && e == ENOENT) { /* removed under us as a killed run's: another name */
-            free(name);
+        if (!exact && e == ENOENT) /* removed under us as a killed run's: another name */
             continue;
-        }
         st = pa_fail(PA_ERR_IO, "%s/%s: cannot create: %s", name, PA_WORK_MARKER, strerror(e));
-        free(name);
-        return st;
+        goto done;
     }
     if (!w->path)
-        return pa_fail(PA_ERR_IO, "%sXXXXXX: no free work directory name", prefix);
-    return PA_OK;
+        st = pa_fail(PA_ERR_IO, "%sXXXXXX: no free work directory name", prefix);
+done:
+    free(name);
+    return st;
 }
 
 void pa_workdir_remove(pa_workdir *w)
@@ -707,6 +777,18 @@ pa_status pa_out_dir_commit(pa_out_dir *o)
     o->committed = true;
 done:
     pa_out_dir_abort(o);
+    return st;
+}
+
+pa_status pa_out_dir_mkdir(const pa_out_dir *o, const char *name)
+{
+    char *sub = pa_path_join(o->dir, "/", name);
+    if (!sub)
+        return PA_ERR_NOMEM;
+    pa_status st = PA_OK;
+    if (mkdir(sub, 0755) != 0)
+        st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", sub, strerror(errno));
+    free(sub);
     return st;
 }
 

@@ -1,6 +1,7 @@
 /* The LanceDB IVF_PQ index layout: the writer of both files' buffers and metadata, and their
  * reader, with every key name from index_format.h. */
 #include "index/index_format.h"
+#include "common/json.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -17,12 +18,11 @@ uint64_t pa_index_rows_xxh64(uint64_t ids_xxh64, uint64_t codes_xxh64)
 
 /* ---- writer ---- */
 
-/* json_dumps of a new reference, compact, keys in insertion order; NULL: no memory. */
+/* The one JSON writer's compact text of a new reference (consumed); NULL: no memory. */
 static char *dump_compact(json_t *j)
 {
-    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(j);
-    return s;
+    char *s = NULL;
+    return pa_json_dump(j, PA_JSON_COMPACT, &s) == PA_OK ? s : NULL;
 }
 
 char *pa_index_identity_json(const pa_index_identity *id)
@@ -385,10 +385,9 @@ done:
     return st;
 }
 
-/* A JSON value as compact text (malloc'd; "(missing)" when absent). */
-static char *json_text(const json_t *v)
+char *pa_index_json_text(json_t *v)
 {
-    char *t = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+    char *t = v ? dump_compact(json_incref(v)) : NULL;
     return t ? t : pa_strdup("(missing)", "JSON text");
 }
 
@@ -405,7 +404,7 @@ pa_status pa_index_check_identity(json_t *id, const pa_index_identity *have)
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         json_t *n = json_object_get(id, nums[i].key);
         if (!json_is_integer(n) || (uint64_t)json_integer_value(n) != nums[i].have) {
-            char *t = json_text(n);
+            char *t = pa_index_json_text(n);
             pa_status st = pa_fail(PA_ERR_FORMAT,
                                    PA_INDEX_META_KEY " says \"%s\" is %s, the "
                                                      "index files hold %" PRIu64,

@@ -113,6 +113,9 @@ pa_status pa_index_read_identity(pa_lance_reader *r, const char *path, json_t **
  * (not its hashes). */
 pa_status pa_index_check_identity(json_t *id, const pa_index_identity *have);
 
+/* A JSON value as compact text, for messages (malloc'd; "(missing)" when v is NULL). */
+char *pa_index_json_text(json_t *v);
+
 /* Checks the identity's rows hash against rows_xxh64, the stored rows' (pa_index_rows_xxh64). */
 pa_status pa_index_check_rows_hash(json_t *id, uint64_t rows_xxh64);
 

@@ -14,6 +14,7 @@
  * floats, when that fits pa_index_precomp_max_bytes; otherwise per probed partition), the last
  * only on the query (once per query, not once per probe, by one sgemm per sub-space for a block
  * of queries). A probe then costs M x 256 additions instead of 256 x dim multiply-adds. */
+#include "common/json.h"
 #include "index/index_internal.h"
 
 #include <cblas.h>
@@ -318,12 +319,6 @@ static void partition_terms(const pa_index *x, uint32_t p, float *out)
                                               x->codebook + ((size_t)m * 256 + j) * x->ds, x->ds);
 }
 
-/* A JSON value as compact text (malloc'd; "(missing)" when absent). */
-static char *json_text(const json_t *v)
-{
-    char *t = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
-    return t ? t : pa_strdup("(missing)", "JSON text");
-}
 
 /* The rows hash (PA_INDEX_META_ROWS_HASH) of the stored rows. With a budget, a streaming
  * pass: partition by partition into one buffer of the largest partition (within the cache's
@@ -384,8 +379,8 @@ static pa_status check_identity(pa_index *x)
             json_t *w = json_object_get(b, key);
             if (w && json_equal(v, w))
                 continue;
-            char *ti = json_text(json_object_get(x->idx_meta, key));
-            char *ta = json_text(json_object_get(x->aux_meta, key));
+            char *ti = pa_index_json_text(json_object_get(x->idx_meta, key));
+            char *ta = pa_index_json_text(json_object_get(x->aux_meta, key));
             st = pa_fail(PA_ERR_FORMAT, PA_INDEX_FILE " and " PA_INDEX_AUX_FILE " were not "
                          "written together: \"%s\" is %s in " PA_INDEX_FILE " and %s in "
                          PA_INDEX_AUX_FILE, key, ti ? ti : "?", ta ? ta : "?");

@@ -20,6 +20,9 @@ pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a);
 /* Bytes pa_prepare allocates for a model: the centroid norms, transposed codebook and codeword
  * norms. */
 uint64_t pa_prepared_bytes(const pa_backend_model *a);
+/* Bytes a pa_ivfpq_model of this shape holds: its centroids and codebook, and their prepared
+ * form. */
+uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a);
 /* Bytes pa_encode_prepared allocates to assign and encode n rows: its block of rows (at most
  * 4,096) and the sgemm dot-product block pa_assign_sgemm allocates for it. */
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
@@ -30,6 +33,20 @@ void pa_prepared_free(pa_prepared *p);
 /* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). */
 pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
                              uint32_t *part_ids, uint8_t *codes);
+
+/* PA_PQ_SAMPLE_ROWS (partifact.h): rows training samples at least (when the input has them);
+ * the PQ codebooks train on a sample of at most this many residuals. */
+
+/* Checks training parameters and rows before any work: the shape, enough rows for the
+ * partitions and the codewords, and every row finite and within PA_MAX_SQ_NORM. */
+pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
+                                  const pa_ivfpq_params *prm);
+/* Checks n training rows (as pa_ivfpq_train does) and trains on them in place: x is the
+ * caller's to hand over (normalised for cosine, shuffled and turned into residuals here), so
+ * no copy is made. */
+pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
+                               const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats);
+/* (prm: the caller's options as read by pa_opts_load; stats: the library's own, not NULL) */
 
 /* Checks every value of n rows is finite; PA_ERR_INVALID naming the first bad row otherwise. */
 pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *what);
@@ -82,15 +99,5 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
  * model), with nthreads OpenMP threads; the caller's rows are not counted. */
 uint64_t pa_ivfpq_train_bytes(uint64_t n, uint32_t dim, const pa_ivfpq_params *p,
                               uint32_t nthreads);
-
-/* PA_PQ_SAMPLE_ROWS (partifact.h): rows training samples at least (when the input has them);
- * the PQ codebooks train on a sample of at most this many residuals. */
-
-/* Checks n training rows (as pa_ivfpq_train does) and trains on them in place: x is the
- * caller's to hand over (normalised for cosine, shuffled and turned into residuals here), so
- * no copy is made. */
-pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
-                               const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats);
-/* (prm: the caller's options as read by pa_opts_load; stats: the library's own, not NULL) */
 
 #endif

@@ -1,5 +1,6 @@
 /* The IVF_PQ model: training (coarse k-means, then PQ codebooks per sub-space), assignment and
  * encoding in batches on all cores, and saving/loading as a Lance file. */
+#include "common/json.h"
 #include "ivfpq/ivfpq_internal.h"
 #include "lance/lance_internal.h"
 
@@ -52,6 +53,13 @@ uint64_t pa_prepared_bytes(const pa_backend_model *a)
     const uint64_t K = (uint64_t)1 << a->num_bits, M = a->num_sub_vectors;
     const uint64_t ds = a->num_sub_vectors ? a->dim / a->num_sub_vectors : 0;
     return sizeof(float) * (a->num_partitions + M * K * ds + M * K);
+}
+
+uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
+{
+    const uint64_t K = (uint64_t)1 << a->num_bits;
+    return sizeof(float) * ((uint64_t)a->num_partitions * a->dim + K * a->dim) +
+           pa_prepared_bytes(a);
 }
 
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
@@ -235,7 +243,7 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
 }
 
 /* Checks the parameters and the training rows before any work (see pa_ivfpq_train). */
-static pa_status check_training(const float *data, uint64_t n, uint32_t dim,
+pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
                                 const pa_ivfpq_params *prm)
 {
     const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
@@ -355,7 +363,7 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     pa_ivfpq_train_stats s;
     pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
     if (st == PA_OK)
-        st = check_training(data, n, dim, prm);
+        st = pa_ivfpq_check_training(data, n, dim, prm);
     if (st != PA_OK)
         return st;
     float *x = pa_malloc(sizeof(float) * n * dim + 1, "training rows");
@@ -368,13 +376,12 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     return st;
 }
 
-/* Checks training rows the caller hands over and trains on them in place (see
- * ivfpq_internal.h). */
+/* Checks n training rows and trains on them in place (see ivfpq_internal.h). */
 pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
                                const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
 {
     *out = NULL;
-    pa_status st = check_training(x, n, dim, prm);
+    pa_status st = pa_ivfpq_check_training(x, n, dim, prm);
     if (st != PA_OK)
         return st;
     return train_in_place(out, x, n, dim, prm, stats);
@@ -454,20 +461,20 @@ pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path)
 pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *path, int replace)
 {
     const pa_backend_model *a = &m->a;
-    json_t *j = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:s, s:i}", MODEL_KEY_FORMAT,
-                          MODEL_FORMAT, MODEL_KEY_VERSION, PA_MODEL_FORMAT_VERSION, MODEL_KEY_DIM,
-                          (json_int_t)a->dim, MODEL_KEY_P, (json_int_t)a->num_partitions,
-                          MODEL_KEY_M, (json_int_t)a->num_sub_vectors, MODEL_KEY_BITS,
-                          (json_int_t)a->num_bits, MODEL_KEY_METRIC,
-                          pa_metric_name((pa_metric)a->metric), MODEL_KEY_CODEBOOK, 1);
-    char *meta = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(j);
+    json_t *j = NULL;
+    char *meta = NULL;
     pa_lance_writer *w = NULL;
-    pa_status st = PA_OK;
-    if (!meta) {
-        st = pa_fail(PA_ERR_NOMEM, "%s: out of memory describing the model", path);
+    pa_status st = pa_json_pack(&j, path, "{s:s, s:i, s:I, s:I, s:I, s:I, s:s, s:i}",
+                                MODEL_KEY_FORMAT, MODEL_FORMAT, MODEL_KEY_VERSION,
+                                PA_MODEL_FORMAT_VERSION, MODEL_KEY_DIM, (json_int_t)a->dim,
+                                MODEL_KEY_P, (json_int_t)a->num_partitions, MODEL_KEY_M,
+                                (json_int_t)a->num_sub_vectors, MODEL_KEY_BITS,
+                                (json_int_t)a->num_bits, MODEL_KEY_METRIC,
+                                pa_metric_name((pa_metric)a->metric), MODEL_KEY_CODEBOOK, 1);
+    if (st == PA_OK)
+        st = pa_json_dump(j, PA_JSON_SORTED, &meta);
+    if (st != PA_OK)
         goto done;
-    }
     pa_field f = {"centroid", PA_TYPE_FSL_FLOAT32, a->dim};
     pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
     lo.replace = replace;

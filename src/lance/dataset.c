@@ -11,6 +11,7 @@
  * Reading opens the newest version and streams one column fragment by fragment. Writing creates
  * version 1: data files through the Lance file writer, then the manifest under a temporary name,
  * fsynced and renamed — the dataset exists for LanceDB only once that rename is done. */
+#include "common/json.h"
 #include "lance/lance_internal.h"
 #include "lance/table_commit.h"
 
@@ -165,28 +166,31 @@ static pa_status load_manifest(const char *path, Pa__Lancepb__Manifest **out)
     size_t len = 0;
     pa_status st = slurp(path, &buf, &len);
     if (st != PA_OK)
-        return st;
+        goto done;
     if (len < MANIFEST_FOOTER || memcmp(buf + len - 4, PA_LANCE_MAGIC, 4) != 0) {
-        free(buf);
-        return pa_fail(PA_ERR_FORMAT, "%s: not a Lance manifest (no \"LANC\" magic at the end of "
-                       "its %zu bytes)", path, len);
+        st = pa_fail(PA_ERR_FORMAT, "%s: not a Lance manifest (no \"LANC\" magic at the end of "
+                     "its %zu bytes)", path, len);
+        goto done;
     }
     uint64_t pos = pa_ld64(buf + len - MANIFEST_FOOTER);
     uint64_t end = len - MANIFEST_FOOTER;
     uint32_t claimed = pos <= end && end - pos >= 4 ? pa_ld32(buf + pos) : 0;
     if (pos > end || end - pos < 4 || claimed > end - pos - 4) {
-        free(buf);
-        return pa_fail(PA_ERR_FORMAT, "%s: manifest at byte offset %" PRIu64 " with %u bytes lies "
-                       "outside the file's %zu bytes", path, pos, claimed, len);
+        st = pa_fail(PA_ERR_FORMAT, "%s: manifest at byte offset %" PRIu64 " with %u bytes lies "
+                     "outside the file's %zu bytes", path, pos, claimed, len);
+        goto done;
     }
     uint32_t mlen = pa_ld32(buf + pos);
     Pa__Lancepb__Manifest *m = pa__lancepb__manifest__unpack(NULL, mlen, buf + pos + 4);
-    free(buf);
-    if (!m)
-        return pa_fail(PA_ERR_FORMAT, "%s: manifest (%u bytes at byte offset %" PRIu64 ") does not "
-                       "parse as protobuf", path, mlen, pos + 4);
+    if (!m) {
+        st = pa_fail(PA_ERR_FORMAT, "%s: manifest (%u bytes at byte offset %" PRIu64 ") does not "
+                     "parse as protobuf", path, mlen, pos + 4);
+        goto done;
+    }
     *out = m;
-    return PA_OK;
+done:
+    free(buf);
+    return st;
 }
 
 /* Takes the top-level fields with their ids: every type is parsed, those partifact does not
@@ -531,18 +535,25 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
                                  size_t batch_rows)
 {
     *out = NULL;
+    pa_dataset_scan *s = NULL;
+    pa_status st = PA_OK;
     const ds_field *f = NULL;
     for (size_t k = 0; k < ds->num_fields; k++)
         if (!strcmp(ds->fields[k].f.name, column))
             f = &ds->fields[k];
-    if (!f)
-        return pa_fail(PA_ERR_RANGE, "%s: no column named \"%s\"", ds->path, column);
-    if (f->f.type == PA_TYPE_OTHER)
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: column \"%s\" is of type \"%s\", which "
-                       "partifact does not read", ds->path, column, f->ltype);
-    pa_dataset_scan *s = pa_calloc(1, sizeof *s, "dataset scan");
-    if (!s)
-        return PA_ERR_NOMEM;
+    if (!f) {
+        st = pa_fail(PA_ERR_RANGE, "%s: no column named \"%s\"", ds->path, column);
+        goto done;
+    }
+    if (f->f.type == PA_TYPE_OTHER) {
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: column \"%s\" is of type \"%s\", which "
+                     "partifact does not read", ds->path, column, f->ltype);
+        goto done;
+    }
+    if (!(s = pa_calloc(1, sizeof *s, "dataset scan"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     s->ds = ds;
     s->field = f->f;
     s->row_bytes = pa_type_row_bytes(f->f.type, f->f.dim);
@@ -551,18 +562,20 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
     size_t vbytes;
     if (!pa_dataset_scan_bytes(f->f.type, f->f.dim, s->batch) ||
         !pa_mul_ok(s->batch, s->row_bytes, &vbytes)) {
-        pa_dataset_scan_free(s);
-        return pa_fail(PA_ERR_INVALID, "%s: batch of %zu rows is too large", ds->path, s->batch);
+        st = pa_fail(PA_ERR_INVALID, "%s: batch of %zu rows is too large", ds->path, s->batch);
+        goto done;
     }
     s->values = pa_malloc(vbytes, "scan batch");
     s->addrs = pa_malloc(s->batch * sizeof *s->addrs, "scan row addresses");
     s->valid = pa_malloc(s->batch, "scan validity");
-    if (!s->column || !s->values || !s->addrs || !s->valid) {
+    if (!s->column || !s->values || !s->addrs || !s->valid)
+        st = PA_ERR_NOMEM;
+done:
+    if (st == PA_OK)
+        *out = s;
+    else
         pa_dataset_scan_free(s);
-        return PA_ERR_NOMEM;
-    }
-    *out = s;
-    return PA_OK;
+    return st;
 }
 
 /* Opens fragment s->frag's data file for the column and checks it against the manifest. */
@@ -686,26 +699,25 @@ pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
     if (!path || !fields || !num_fields)
         return pa_fail(PA_ERR_INVALID, "dataset writer: a path and at least one field are needed");
     PA_LOAD_OPTS(pa_dataset_write_options, o, opts, PA_DATASET_WRITE_OPTIONS_INIT);
-    for (size_t i = 0; i < num_fields; i++) {
-        pa_status st = pa_validate_field(&fields[i]);
-        if (st != PA_OK)
-            return pa_fail_prefix(st, "%s", path);
-    }
-    pa_dataset_writer *w = pa_calloc(1, sizeof *w, "dataset writer");
-    if (!w)
-        return PA_ERR_NOMEM;
-    w->path = pa_strdup(path, "dataset path");
-    w->fields = pa_calloc(num_fields, sizeof *w->fields, "fields");
-    if (!w->path || !w->fields) {
-        pa_dataset_writer_free(w);
-        return PA_ERR_NOMEM;
+    pa_dataset_writer *w = NULL;
+    pa_status st = PA_OK;
+    for (size_t i = 0; i < num_fields; i++)
+        if ((st = pa_validate_field(&fields[i])) != PA_OK) {
+            st = pa_fail_prefix(st, "%s", path);
+            goto done;
+        }
+    if (!(w = pa_calloc(1, sizeof *w, "dataset writer")) ||
+        !(w->path = pa_strdup(path, "dataset path")) ||
+        !(w->fields = pa_calloc(num_fields, sizeof *w->fields, "fields"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     w->num_fields = num_fields;
     for (size_t i = 0; i < num_fields; i++) {
         w->fields[i] = fields[i];
         if (!(w->fields[i].name = pa_strdup(fields[i].name, "field name"))) {
-            pa_dataset_writer_free(w);
-            return PA_ERR_NOMEM;
+            st = PA_ERR_NOMEM;
+            goto done;
         }
     }
     w->opts = o;
@@ -713,20 +725,16 @@ pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
         w->opts.max_rows_per_fragment = PA_DEFAULT_ROWS_PER_FRAGMENT;
     /* a new directory beside path, renamed into place by the commit; an existing path is
      * refused (a dataset is never written over) */
-    pa_status st = pa_out_dir_open(&w->out, path, false, "_versions");
+    st = pa_out_dir_open(&w->out, path, false, "_versions");
     w->dir = w->out.dir;
-    char sub[4096];
-    if (st == PA_OK) {
-        snprintf(sub, sizeof sub, "%s/data", w->dir);
-        if (mkdir(sub, 0755) != 0)
-            st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", sub, strerror(errno));
-    }
-    if (st != PA_OK) {
+    if (st == PA_OK)
+        st = pa_out_dir_mkdir(&w->out, "data");
+done:
+    if (st == PA_OK)
+        *out = w;
+    else
         pa_dataset_writer_free(w);
-        return st;
-    }
-    *out = w;
-    return PA_OK;
+    return st;
 }
 
 /* Closes the current fragment's data file and records it. */
@@ -797,7 +805,25 @@ pa_status pa_dataset_writer_append(pa_dataset_writer *w, const void *const *colu
     return st;
 }
 
-/* Builds and writes the version-1 manifest, then renames it into place. */
+pa_status pa_lance_write_version_hint(const char *dir, uint64_t version)
+{
+    json_t *v = NULL;
+    char *text = NULL, *path = NULL;
+    pa_status st = pa_json_pack(&v, "version hint", "{s:I}", "version", (json_int_t)version);
+    if (st != PA_OK || (st = pa_json_dump(v, PA_JSON_COMPACT, &text)) != PA_OK)
+        goto done;
+    if (!(path = pa_path_join(dir, "/", PA_LANCE_VERSION_HINT))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    st = pa_out_write_file(path, text, strlen(text), true);
+done:
+    free(path);
+    free(text);
+    return st;
+}
+
+/* Builds and writes the version-1 manifest, then commits the dataset's directory. */
 static pa_status write_manifest(pa_dataset_writer *w)
 {
     Pa__Lancepb__Field **pb = pa_pb_fields_new(w->fields, w->num_fields);
@@ -861,44 +887,17 @@ static pa_status write_manifest(pa_dataset_writer *w)
             pa_st16(f + 8, 0);
             pa_st16(f + 10, 2);
             memcpy(f + 12, PA_LANCE_MAGIC, 4);
-            char vdir[4096], tmp[4200], final[4200], hint[4200];
+            char vdir[4096], final[4200];
             snprintf(vdir, sizeof vdir, "%s/data/x", w->dir);
             st = pa_fsync_dir_of(vdir); /* the data files' names, before a manifest names them */
             snprintf(vdir, sizeof vdir, "%s/_versions", w->dir);
-            if (st == PA_OK && mkdir(vdir, 0755) != 0)
-                st = pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", vdir, strerror(errno));
-            snprintf(tmp, sizeof tmp, "%s/.tmp-manifest", vdir);
+            if (st == PA_OK)
+                st = pa_out_dir_mkdir(&w->out, "_versions");
             snprintf(final, sizeof final, "%s/%020" PRIu64 ".manifest", vdir, UINT64_MAX - 1);
-            int fd = st == PA_OK ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                        0644) : -1;
-            if (st == PA_OK && fd < 0)
-                st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
             if (st == PA_OK)
-                st = pa_pwrite_full(fd, buf, total, 0, tmp);
-            if (st == PA_OK)
-                st = pa_fsync_fd(fd, tmp);
-            if (fd >= 0)
-                close(fd);
-            if (st == PA_OK && rename(tmp, final) != 0)
-                st = pa_fail(PA_ERR_IO, "%s: cannot rename to %s: %s", tmp, final,
-                             strerror(errno));
-            if (st == PA_OK)
-                st = pa_fsync_dir_of(final);
-            if (st != PA_OK)
-                unlink(tmp);
-            /* A hint LanceDB also writes; the manifests remain the truth. */
-            snprintf(hint, sizeof hint, "%s/latest_version_hint.json", vdir);
-            int h = st == PA_OK ? open(hint, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                       0644) : -1;
-            if (st == PA_OK && h < 0)
-                st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", hint, strerror(errno));
-            if (h >= 0) {
-                static const char v1[] = "{\"version\":1}";
-                st = pa_pwrite_full(h, v1, sizeof v1 - 1, 0, hint);
-                if (st == PA_OK)
-                    st = pa_fsync_fd(h, hint);
-                close(h);
-            }
+                st = pa_out_write_file(final, buf, total, false);
+            if (st == PA_OK) /* a hint LanceDB also writes; the manifests remain the truth */
+                st = pa_lance_write_version_hint(w->dir, 1);
             /* the complete dataset appears under its name, or nothing does */
             if (st == PA_OK)
                 st = pa_out_dir_commit(&w->out);
@@ -943,29 +942,30 @@ static pa_status link_or_copy(const char *src, const char *dst)
 /* Makes a dataset of existing Lance files, one fragment each (see the header). */
 pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size_t n)
 {
-    if (!n)
-        return pa_fail(PA_ERR_INVALID, "%s: no files to wrap", path);
-    pa_lance_reader *r;
-    pa_status st = pa_lance_reader_open(&r, files[0]);
-    if (st != PA_OK)
-        return st;
+    pa_lance_reader *r = NULL;
+    pa_field *fields = NULL;
+    pa_dataset_writer *w = NULL;
+    pa_status st = PA_OK;
+    if (!n) {
+        st = pa_fail(PA_ERR_INVALID, "%s: no files to wrap", path);
+        goto done;
+    }
+    if ((st = pa_lance_reader_open(&r, files[0])) != PA_OK)
+        goto done;
     size_t nf = pa_lance_reader_num_fields(r);
-    pa_field *fields = pa_calloc(nf, sizeof *fields, "fields");
-    if (!fields) {
-        pa_lance_reader_free(r);
-        return PA_ERR_NOMEM;
+    if (!(fields = pa_calloc(nf, sizeof *fields, "fields"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     for (size_t i = 0; i < nf; i++)
         pa_lance_reader_field(r, i, &fields[i]);
-    pa_dataset_writer *w;
-    st = pa_dataset_writer_create(&w, path, fields, nf, NULL);
-    free(fields);
+    if ((st = pa_dataset_writer_create(&w, path, fields, nf, NULL)) != PA_OK)
+        goto done;
     pa_lance_reader_free(r);
-    if (st != PA_OK)
-        return st;
-    for (size_t i = 0; i < n && st == PA_OK; i++) {
+    r = NULL;
+    for (size_t i = 0; i < n; i++) {
         if ((st = pa_lance_reader_open(&r, files[i])) != PA_OK)
-            break;
+            goto done;
         bool same = pa_lance_reader_num_fields(r) == w->num_fields;
         for (size_t k = 0; same && k < w->num_fields; k++) {
             pa_field f;
@@ -975,14 +975,15 @@ pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size
         }
         uint64_t rows = pa_lance_reader_num_rows(r);
         pa_lance_reader_free(r);
+        r = NULL;
         if (!same) {
             st = pa_fail(PA_ERR_INVALID, "%s: schema differs from %s's", files[i], files[0]);
-            break;
+            goto done;
         }
         written_file *wf = pa_realloc(w->files, (w->num_files + 1) * sizeof *wf, "fragments");
         if (!wf) {
             st = PA_ERR_NOMEM;
-            break;
+            goto done;
         }
         w->files = wf;
         written_file *nfile = &w->files[w->num_files];
@@ -990,17 +991,18 @@ pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size
         char dst[4200];
         snprintf(dst, sizeof dst, "%s/data/%s", w->dir, nfile->name);
         if ((st = link_or_copy(files[i], dst)) != PA_OK)
-            break;
+            goto done;
         struct stat sb;
         stat(dst, &sb);
         nfile->rows = rows;
         nfile->bytes = (uint64_t)sb.st_size;
         w->num_files++;
     }
-    if (st == PA_OK)
-        st = write_manifest(w);
-    if (st == PA_OK)
+    if ((st = write_manifest(w)) == PA_OK)
         w->committed = true;
+done:
+    pa_lance_reader_free(r);
+    free(fields);
     pa_dataset_writer_free(w);
     return st;
 }

@@ -905,38 +905,40 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
 pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
 {
     *out = NULL;
-    pa_lance_reader *r = pa_calloc(1, sizeof *r, "lance reader");
-    if (!r)
-        return PA_ERR_NOMEM;
-    r->fd = -1;
-    pthread_mutex_init(&r->lock, NULL);
-    r->path = pa_strdup(path, "path");
-    if (!r->path) {
-        pa_lance_reader_free(r);
-        return PA_ERR_NOMEM;
-    }
-    r->name = r->path;
     pa_status st = PA_OK;
     uint8_t *region = NULL;
+    uint64_t *cmo = NULL;
+    pa_lance_reader *r = pa_calloc(1, sizeof *r, "lance reader");
+    if (!r) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    r->fd = -1;
+    pthread_mutex_init(&r->lock, NULL);
+    if (!(r->path = pa_strdup(path, "path"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    r->name = r->path;
     if ((st = pa_open_input(path, &r->fd, &r->file_size)) != PA_OK)
-        goto fail;
+        goto done;
     if (r->file_size < PA_LANCE_FOOTER_BYTES) {
         st = pa_fail(PA_ERR_FORMAT,
                      "%s: file is %llu bytes, smaller than the 40-byte Lance footer "
                      "(truncated or not a Lance file)",
                      path, (unsigned long long)r->file_size);
-        goto fail;
+        goto done;
     }
     uint8_t footer[PA_LANCE_FOOTER_BYTES];
     uint64_t footer_off = r->file_size - PA_LANCE_FOOTER_BYTES;
     if ((st = rd(r, footer, sizeof footer, footer_off)) != PA_OK)
-        goto fail;
+        goto done;
     if (memcmp(footer + 36, PA_LANCE_MAGIC, 4) != 0) {
         st = pa_fail(PA_ERR_FORMAT,
                      "%s: no \"LANC\" magic in the last 4 bytes (byte offset %llu): not a Lance "
                      "file, or truncated",
                      path, (unsigned long long)(r->file_size - 4));
-        goto fail;
+        goto done;
     }
     uint64_t cms = pa_ld64(footer), cmo_start = pa_ld64(footer + 8),
              gbo_start = pa_ld64(footer + 16);
@@ -948,7 +950,7 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
                      "%s: Lance file format version %u.%u; partifact reads versions 2.0 (written "
                      "as 0.3), 2.1 and 2.2",
                      path, major, minor);
-        goto fail;
+        goto done;
     }
     r->major = major;
     r->minor = minor;
@@ -961,27 +963,26 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
                      "buffers, footer at %llu)",
                      path, (unsigned long long)cms, (unsigned long long)cmo_start, ncols,
                      (unsigned long long)gbo_start, ngb, (unsigned long long)footer_off);
-        goto fail;
+        goto done;
     }
     /* One read for the column metadata and both offset tables. */
     uint64_t region_len = footer_off - cms;
     region = pa_malloc((size_t)region_len, "file metadata");
     if (!region) {
         st = PA_ERR_NOMEM;
-        goto fail;
+        goto done;
     }
     if ((st = rd(r, region, (size_t)region_len, cms)) != PA_OK)
-        goto fail;
+        goto done;
     const uint8_t *cmo_bytes = region + (cmo_start - cms);
     const uint8_t *gbo_bytes = region + (gbo_start - cms);
     r->num_gbufs = ngb;
     r->gbuf_off = pa_calloc(ngb, sizeof *r->gbuf_off, "global buffer table");
     r->gbuf_size = pa_calloc(ngb, sizeof *r->gbuf_size, "global buffer table");
-    uint64_t *cmo = pa_calloc((size_t)ncols * 2 + 1, sizeof *cmo, "column table");
+    cmo = pa_calloc((size_t)ncols * 2 + 1, sizeof *cmo, "column table");
     if (!r->gbuf_off || !r->gbuf_size || !cmo) {
-        free(cmo);
         st = PA_ERR_NOMEM;
-        goto fail;
+        goto done;
     }
     for (uint32_t i = 0; i < ngb && st == PA_OK; i++) {
         r->gbuf_off[i] = pa_ld64(gbo_bytes + 16 * i);
@@ -1002,15 +1003,13 @@ pa_status pa_lance_reader_open(pa_lance_reader **out, const char *path)
     }
     if (st == PA_OK)
         st = parse_columns(r, region, cms, cmo, cms);
+done:
     free(cmo);
-    if (st != PA_OK)
-        goto fail;
     free(region);
-    *out = r;
-    return PA_OK;
-fail:
-    free(region);
-    pa_lance_reader_free(r);
+    if (st == PA_OK)
+        *out = r;
+    else
+        pa_lance_reader_free(r);
     return st;
 }
 
@@ -1047,10 +1046,10 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
     }
     if (!raw || !t || !t->first_value || !t->byte_off) {
         st = PA_ERR_NOMEM;
-        goto fail;
+        goto done;
     }
     if ((st = rd(r, raw, (size_t)p->meta_size, p->meta_off)) != PA_OK)
-        goto fail;
+        goto done;
     t->n = n;
     uint64_t values = 0, bytes = 0;
     for (size_t k = 0; k < n; k++) {
@@ -1065,7 +1064,7 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
                              "%s: page %zu of column %zu: chunk %zu of %zu claims 1 value "
                              "(only the last chunk may be short)",
                              r->name, pi, ci, k, n);
-                goto fail;
+                goto done;
             }
         } else {
             nv = p->num_rows - PA_MIN(values, p->num_rows);
@@ -1076,7 +1075,7 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
                          "(a mini-block chunk holds at most %d)",
                          r->name, pi, ci, k, n, (unsigned long long)nv,
                          MINIBLOCK_MAX_CHUNK_VALUES);
-            goto fail;
+            goto done;
         }
         t->first_value[k] = values;
         t->byte_off[k] = bytes;
@@ -1091,18 +1090,16 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
                      "bytes, the page has %llu rows in %llu bytes",
                      r->name, pi, ci, (unsigned long long)values, (unsigned long long)bytes,
                      (unsigned long long)p->num_rows, (unsigned long long)p->data_size);
-        goto fail;
+        goto done;
     }
     atomic_store(&p->chunks, t);
-    goto done;
-fail:
-    if (t) {
+done:
+    if (st != PA_OK && t) {
         free(t->first_value);
         free(t->byte_off);
         free(t);
+        t = NULL;
     }
-    t = NULL;
-done:
     free(raw);
     pthread_mutex_unlock(&r->lock);
     *out = t;
@@ -1704,17 +1701,20 @@ pa_status pa_lance_reader_global_buffer(pa_lance_reader *r, uint32_t i, void **d
     if (i >= r->num_gbufs)
         return pa_fail(PA_ERR_RANGE, "%s: global buffer %u does not exist (the file has %u)",
                        r->name, i, r->num_gbufs);
+    pa_status st = PA_OK;
     uint8_t *buf = pa_malloc((size_t)r->gbuf_size[i], "global buffer");
-    if (!buf)
-        return PA_ERR_NOMEM;
-    pa_status st = rd(r, buf, (size_t)r->gbuf_size[i], r->gbuf_off[i]);
-    if (st != PA_OK) {
-        free(buf);
-        return st;
+    if (!buf) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
+    if ((st = rd(r, buf, (size_t)r->gbuf_size[i], r->gbuf_off[i])) != PA_OK)
+        goto done;
     *data = buf;
     *len = (size_t)r->gbuf_size[i];
-    return PA_OK;
+    buf = NULL; /* the caller's */
+done:
+    free(buf);
+    return st;
 }
 
 /* Closes the file and frees everything, including cached chunk tables. */

@@ -351,47 +351,52 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
     PA_LOAD_OPTS(pa_lance_write_options, lo, opts_in, PA_LANCE_WRITE_OPTIONS_INIT);
     const pa_lance_write_options *opts = &lo;
     size_t page_bytes = opts->page_bytes ? opts->page_bytes : PA_DEFAULT_PAGE_BYTES;
+    pa_lance_writer *w = NULL;
+    pa_status st = PA_OK;
     for (size_t i = 0; i < num_fields; i++) {
-        pa_status st = pa_validate_field(&fields[i]);
-        if (st != PA_OK)
-            return pa_fail_prefix(st, "%s", path);
+        if ((st = pa_validate_field(&fields[i])) != PA_OK) {
+            st = pa_fail_prefix(st, "%s", path);
+            goto done;
+        }
         for (size_t j = 0; j < i; j++)
-            if (!strcmp(fields[i].name, fields[j].name))
-                return pa_fail(PA_ERR_INVALID, "%s: two fields are named \"%s\"", path,
-                               fields[i].name);
+            if (!strcmp(fields[i].name, fields[j].name)) {
+                st = pa_fail(PA_ERR_INVALID, "%s: two fields are named \"%s\"", path,
+                             fields[i].name);
+                goto done;
+            }
     }
-    pa_lance_writer *w = pa_calloc(1, sizeof *w, "lance writer");
-    if (!w)
-        return PA_ERR_NOMEM;
+    if (!(w = pa_calloc(1, sizeof *w, "lance writer"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     w->fd = -1;
     w->path = pa_strdup(path, "path");
     w->cols = pa_calloc(num_fields, sizeof *w->cols, "columns");
     if (!w->path || !w->cols) {
-        pa_lance_writer_free(w);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     w->num_cols = num_fields;
     for (size_t i = 0; i < num_fields; i++) {
         col_state *c = &w->cols[i];
         column_layout(c, &fields[i], opts);
         c->field.name = pa_strdup(fields[i].name, "field name");
-        if (opts && opts->layout == PA_LAYOUT_MINIBLOCK && c->row_bytes >= MINIBLOCK_MAX_BYTES / 2) {
-            pa_lance_writer_free(w);
-            return pa_fail(PA_ERR_INVALID, "%s: field \"%s\": %zu-byte values are too wide for "
-                           "mini-block pages", path, fields[i].name, c->row_bytes);
+        if (opts->layout == PA_LAYOUT_MINIBLOCK && c->row_bytes >= MINIBLOCK_MAX_BYTES / 2) {
+            st = pa_fail(PA_ERR_INVALID, "%s: field \"%s\": %zu-byte values are too wide for "
+                         "mini-block pages", path, fields[i].name, c->row_bytes);
+            goto done;
         }
         c->page_rows = page_rows_of(c, page_bytes);
         if (!c->field.name) {
-            pa_lance_writer_free(w);
-            return PA_ERR_NOMEM;
+            st = PA_ERR_NOMEM;
+            goto done;
         }
     }
     w->hash = XXH64_createState();
     if (!w->hash || XXH64_reset(w->hash, 0) != XXH_OK) {
-        pa_lance_writer_free(w);
-        return pa_fail(PA_ERR_NOMEM, "out of memory creating a checksum state");
+        st = pa_fail(PA_ERR_NOMEM, "out of memory creating a checksum state");
+        goto done;
     }
-    pa_status st = PA_OK;
     if (opts && opts->in_new_dir) {
         w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (w->fd < 0)
@@ -402,12 +407,12 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
         w->fd = w->out.fd;
         w->out.fd = -1;
     }
-    if (st != PA_OK) {
+done:
+    if (st == PA_OK)
+        *out = w;
+    else
         pa_lance_writer_free(w);
-        return st;
-    }
-    *out = w;
-    return PA_OK;
+    return st;
 }
 
 /* Copies rows into the column buffers, writing a page each time a buffer fills. */
@@ -457,9 +462,13 @@ pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key, cons
                        w->closed ? "close" : "an earlier failure");
     if (!key || !key[0] || (value_len && !value))
         return pa_fail(PA_ERR_INVALID, "%s: metadata needs a key and a value", w->path);
+    pa_status st = PA_OK;
+    char *k = NULL;
     uint8_t *copy = pa_malloc(value_len, "metadata value");
-    if (!copy)
-        return PA_ERR_NOMEM;
+    if (!copy) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     if (value_len)
         memcpy(copy, value, value_len);
     for (size_t i = 0; i < w->num_meta; i++)
@@ -467,18 +476,21 @@ pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key, cons
             free(w->meta[i].value);
             w->meta[i].value = copy;
             w->meta[i].len = value_len;
-            return PA_OK;
+            copy = NULL; /* the entry's now */
+            goto done;
         }
     meta_kv *m = pa_realloc(w->meta, (w->num_meta + 1) * sizeof *m, "metadata");
-    char *k = m ? pa_strdup(key, "metadata key") : NULL;
-    if (m)
-        w->meta = m;
-    if (!k) {
-        free(copy);
-        return PA_ERR_NOMEM;
+    if (!m || !(k = pa_strdup(key, "metadata key"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
+    w->meta = m;
     w->meta[w->num_meta++] = (meta_kv){k, copy, value_len};
-    return PA_OK;
+    copy = NULL, k = NULL;
+done:
+    free(copy);
+    free(k);
+    return st;
 }
 
 /* Writes an extra global buffer immediately and remembers where it went. */

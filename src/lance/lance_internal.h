@@ -13,6 +13,11 @@
 #define PA_LANCE_MAGIC "LANC"
 #define PA_LANCE_ALIGN 64
 
+/* A table's version hint, {"version":N}, which LanceDB also writes; the manifests remain the
+ * truth. Written (replacing the old one) into dir, the table's directory. */
+#define PA_LANCE_VERSION_HINT "_versions/latest_version_hint.json"
+pa_status pa_lance_write_version_hint(const char *dir, uint64_t version);
+
 /* Checks a field's name, type and dim; PA_ERR_INVALID naming the field otherwise. */
 pa_status pa_validate_field(const pa_field *f);
 

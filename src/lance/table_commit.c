@@ -9,9 +9,10 @@
  * A commit reads the newest manifest twice over the same bytes: as the full Manifest (fields,
  * fragments: what is checked) and as a CommitManifest, which declares only the fields a commit
  * changes, so that every other field is an unknown field protobuf-c writes back byte for byte.
- * The new manifest goes to a temporary file in the table's root, is fsynced, and is published
- * with link(2) under the next version's name: link fails when the name exists, so two writers
- * can never both publish a version. */
+ * The new manifest is written through the file commit (src/common: a temporary name in
+ * _versions, fsync, a rename that refuses an existing name, directory fsync): the rename fails
+ * when the version exists, so two writers can never both publish a version. */
+#include "common/json.h"
 #include "lance/lance_internal.h"
 #include "lance/table_commit.h"
 #include "lance_commit.pb-c.h"
@@ -45,7 +46,6 @@
 #define INDEX_VERSION 1
 #define COMMIT_MAX_RETRIES 16
 #define NAME_SUFFIX "_idx"
-#define TMP_PREFIX ".partifact-commit-"
 static const char *const INDEX_FILES[] = {"auxiliary.idx", "index.idx"};
 #define NUM_INDEX_FILES 2
 
@@ -74,40 +74,56 @@ pa_status pa_table_source_json(const pa_dataset *ds, const char *column, char **
     *out = NULL;
     if (!ds)
         return PA_OK;
+    json_t *root = NULL, *frags = NULL, *fj = NULL, *del = NULL;
+    pa_status st = PA_OK;
     char real[PATH_MAX];
-    if (!realpath(pa_dataset_path(ds), real))
-        return pa_fail(PA_ERR_IO, "%s: cannot resolve the table's path: %s", pa_dataset_path(ds),
-                       strerror(errno));
-    json_t *frags = json_array();
-    json_t *root = json_pack("{s:s, s:I, s:s, s:o}", "table", real, "version",
-                             (json_int_t)pa_dataset_version(ds), "column", column, "fragments",
-                             frags);
-    pa_status st = root && frags ? PA_OK : pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+    if (!realpath(pa_dataset_path(ds), real)) {
+        st = pa_fail(PA_ERR_IO, "%s: cannot resolve the table's path: %s", pa_dataset_path(ds),
+                     strerror(errno));
+        goto done;
+    }
+    if ((st = pa_json_pack(&frags, "the source record", "[]")) != PA_OK ||
+        (st = pa_json_pack(&root, real, "{s:s, s:I, s:s, s:O}", "table", real, "version",
+                           (json_int_t)pa_dataset_version(ds), "column", column, "fragments",
+                           frags)) != PA_OK)
+        goto done;
     /* data file paths as the manifest records them: relative to <table>/data/ */
     const size_t skip = strlen(pa_dataset_path(ds)) + strlen("/data/");
-    for (size_t i = 0; st == PA_OK && i < pa_dataset_num_fragments(ds); i++) {
+    for (size_t i = 0; i < pa_dataset_num_fragments(ds); i++) {
         uint64_t id, rows;
         char path[PATH_MAX];
         size_t col;
         if ((st = pa_dataset_fragment(ds, i, &id, &rows)) != PA_OK ||
-            (st = pa_dataset_fragment_file(ds, i, column, path, sizeof path, &col)) != PA_OK)
-            break;
-        json_t *fj = json_pack("{s:I, s:I, s:s}", "id", (json_int_t)id, "rows",
-                               (json_int_t)rows, "file", strlen(path) > skip ? path + skip : path);
+            (st = pa_dataset_fragment_file(ds, i, column, path, sizeof path, &col)) != PA_OK ||
+            (st = pa_json_pack(&fj, path, "{s:I, s:I, s:s}", "id", (json_int_t)id, "rows",
+                               (json_int_t)rows, "file",
+                               strlen(path) > skip ? path + skip : path)) != PA_OK)
+            goto done;
         /* the deletion file the build applied: a commit checks it is still the fragment's */
         uint64_t drv, did, ndel = pa_dataset_fragment_deleted(ds, i);
         pa_dataset_fragment_deletion(ds, i, &drv, &did);
-        if (fj && (drv || did || ndel) &&
-            json_object_set_new(fj, "deletion", json_pack("{s:I, s:I, s:I}", "rows",
-                                                          (json_int_t)ndel, "read_version",
-                                                          (json_int_t)drv, "id",
-                                                          (json_int_t)did)) != 0)
-            json_decref(fj), fj = NULL;
-        if (!fj || json_array_append_new(frags, fj) != 0)
+        if ((drv || did || ndel) &&
+            ((st = pa_json_pack(&del, "the source record", "{s:I, s:I, s:I}", "rows",
+                                (json_int_t)ndel, "read_version", (json_int_t)drv, "id",
+                                (json_int_t)did)) != PA_OK ||
+             json_object_set_new(fj, "deletion", del) != 0)) {
+            del = NULL; /* consumed by json_object_set_new, even on failure */
+            st = st != PA_OK ? st : pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+            goto done;
+        }
+        del = NULL;
+        if (json_array_append_new(frags, fj) != 0) {
+            fj = NULL;
             st = pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+            goto done;
+        }
+        fj = NULL;
     }
-    if (st == PA_OK && !(*out = json_dumps(root, JSON_COMPACT)))
-        st = pa_fail(PA_ERR_NOMEM, "out of memory: source record");
+    st = pa_json_dump(root, PA_JSON_COMPACT, out);
+    root = NULL; /* consumed */
+done:
+    json_decref(fj);
+    json_decref(frags);
     json_decref(root);
     return st;
 }
@@ -473,28 +489,6 @@ static pa_status random_uuid(uint8_t u[16], char text[37])
     return PA_OK;
 }
 
-static pa_status make_dir(const char *path)
-{
-    if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return pa_fail(PA_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
-    return PA_OK;
-}
-
-/* Writes len bytes as a new file (refused if it exists) and fsyncs it. */
-static pa_status write_new_file(const char *path, const void *data, size_t len)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
-    pa_status st = pa_pwrite_full(fd, data, len, 0, path);
-    if (st == PA_OK)
-        st = pa_fsync_fd(fd, path);
-    close(fd);
-    if (st != PA_OK)
-        unlink(path);
-    return st;
-}
-
 /* Packs a message into a malloc'd buffer with room for a u32 length before it. */
 static uint8_t *pack_framed(const ProtobufCMessage *msg, size_t *len)
 {
@@ -559,28 +553,30 @@ static pa_status make_details(commit_job *j)
     return PA_OK;
 }
 
-/* Copies the index files to <table>/_indices/<uuid>/ and fsyncs the directories. */
+/* Copies the index files to <table>/_indices/<uuid>/ through the directory commit: the
+ * directory appears complete under its (fresh, random) name, or not at all. */
 static pa_status copy_index(commit_job *j, const char *table, const char *from)
 {
-    char dir[PATH_MAX + 16], src[PATH_MAX + 32], dst[PATH_MAX + 96];
+    char dir[PATH_MAX + 16], src[PATH_MAX + 32], dst[PATH_MAX + 200];
+    pa_out_dir out = {.work.lock_fd = -1};
     snprintf(dir, sizeof dir, "%s/_indices", table);
-    pa_status st = make_dir(dir);
+    pa_status st = pa_shared_dir(dir);
     if (st != PA_OK)
-        return st;
+        goto done;
     snprintf(j->index_dir, sizeof j->index_dir, "%s/%s", dir, j->uuid_text);
-    if ((st = make_dir(j->index_dir)) != PA_OK) {
-        j->index_dir[0] = '\0';
-        return st;
-    }
-    for (int i = 0; i < NUM_INDEX_FILES && st == PA_OK; i++) {
+    if ((st = pa_out_dir_open(&out, j->index_dir, false, INDEX_FILES[1])) != PA_OK)
+        goto done;
+    for (int i = 0; i < NUM_INDEX_FILES; i++) {
         snprintf(src, sizeof src, "%s/%s", from, INDEX_FILES[i]);
-        snprintf(dst, sizeof dst, "%s/%s", j->index_dir, INDEX_FILES[i]);
-        st = pa_copy_file(src, dst, &j->sizes[i]);
+        snprintf(dst, sizeof dst, "%s/%s", out.dir, INDEX_FILES[i]);
+        if ((st = pa_copy_file(src, dst, &j->sizes[i])) != PA_OK)
+            goto done;
     }
-    if (st == PA_OK)
-        st = pa_fsync_dir_of(dst);
-    if (st == PA_OK)
-        st = pa_fsync_dir_of(j->index_dir);
+    st = pa_out_dir_commit(&out);
+done:
+    pa_out_dir_abort(&out);
+    if (st != PA_OK)
+        j->index_dir[0] = '\0'; /* nothing of it is left */
     return st;
 }
 
@@ -638,8 +634,9 @@ static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_
     Pa__Lancepb__IndexMetadata **keep = pa_calloc(n_old + 1, sizeof *keep, "index entries");
     Pa__Lancepb__IndexMetadata **gone = pa_calloc(n_old + 1, sizeof *gone, "index entries");
     uint8_t *sec = NULL, *man = NULL, *txn = NULL;
-    char txn_name[128], txn_path[PATH_MAX + 192], tmp[PATH_MAX + 128], final[PATH_MAX + 64];
-    bool txn_written = false, tmp_written = false;
+    char txn_name[128], txn_path[PATH_MAX + 192], final[PATH_MAX + 64];
+    bool txn_written = false;
+    pa_out_file mo = {.fd = -1};
     pa_status st = keep && gone ? PA_OK : PA_ERR_NOMEM;
     if (st != PA_OK)
         goto done;
@@ -675,14 +672,13 @@ static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_
     }
     snprintf(txn_name, sizeof txn_name, "%" PRIu64 "-%s.txn", t->version, tu_text);
     snprintf(txn_path, sizeof txn_path, "%s/_transactions", t->dir);
-    if ((st = make_dir(txn_path)) != PA_OK)
+    if ((st = pa_shared_dir(txn_path)) != PA_OK)
         goto done;
+    pa_out_remove_stale(txn_path);
     snprintf(txn_path, sizeof txn_path, "%s/_transactions/%s", t->dir, txn_name);
-    if ((st = write_new_file(txn_path, txn + 4, txn_len - 4)) != PA_OK)
+    if ((st = pa_out_write_file(txn_path, txn + 4, txn_len - 4, false)) != PA_OK)
         goto done;
     txn_written = true;
-    if ((st = pa_fsync_dir_of(txn_path)) != PA_OK)
-        goto done;
     /* the manifest: the old one with version, index section, time and transaction changed */
     Pa__Lancepb__IndexSection is = PA__LANCEPB__INDEX_SECTION__INIT;
     is.n_indices = nk, is.indices = keep;
@@ -711,82 +707,47 @@ static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_
     pa_st16(footer + 8, MANIFEST_MAJOR);
     pa_st16(footer + 10, MANIFEST_MINOR);
     memcpy(footer + 12, PA_LANCE_MAGIC, 4);
-    snprintf(tmp, sizeof tmp, "%s/" TMP_PREFIX "%ld-%s.tmp", t->dir, (long)getpid(), tu_text);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        st = pa_fail(PA_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    /* published through the file commit without replacing: the rename fails when the
+     * version exists (another writer won) */
+    manifest_name(t, t->version + 1, final, sizeof final);
+    if ((st = pa_out_open(&mo, final, false)) != PA_OK) {
+        if (st == PA_ERR_EXISTS)
+            *lost = true, st = PA_OK, pa_clear_error();
         goto done;
     }
-    tmp_written = true;
-    st = pa_pwrite_full(fd, sec, sec_len, 0, tmp);
+    mo.publish = true; /* once in place, others may read it and commit on top */
+    st = pa_pwrite_full(mo.fd, sec, sec_len, 0, mo.tmp);
     if (st == PA_OK)
-        st = pa_pwrite_full(fd, man, man_len, sec_len, tmp);
+        st = pa_pwrite_full(mo.fd, man, man_len, sec_len, mo.tmp);
     if (st == PA_OK)
-        st = pa_pwrite_full(fd, footer, sizeof footer, sec_len + man_len, tmp);
-    if (st == PA_OK)
-        st = pa_fsync_fd(fd, tmp);
-    close(fd);
+        st = pa_pwrite_full(mo.fd, footer, sizeof footer, sec_len + man_len, mo.tmp);
     if (st != PA_OK)
         goto done;
-    manifest_name(t, t->version + 1, final, sizeof final);
-    if (link(tmp, final) != 0) {
-        if (errno == EEXIST)
-            *lost = true;
-        else
-            st = pa_fail(PA_ERR_IO, "%s: cannot publish version %" PRIu64 ": %s", final,
-                         t->version + 1, strerror(errno));
+    st = pa_out_commit(&mo);
+    if (!mo.published) {
+        if (st == PA_ERR_EXISTS)
+            *lost = true, st = PA_OK, pa_clear_error();
         goto done;
     }
     txn_written = false; /* part of the version now */
     j->published = true;
-    if ((st = pa_fsync_dir_of(final)) != PA_OK) {
+    if (st != PA_OK) {
         st = pa_fail_prefix(st, "%s: version %" PRIu64 " is committed, but may not survive a "
                             "crash", t->given, t->version + 1);
         goto done;
     }
     /* the hint: best effort (readers list _versions when it is stale) */
-    char hint[PATH_MAX + 64], body[64];
-    int bl = snprintf(body, sizeof body, "{\"version\":%" PRIu64 "}", t->version + 1);
-    snprintf(hint, sizeof hint, "%s/_versions/latest_version_hint.json", t->dir);
-    unlink(tmp);
-    tmp_written = false;
-    if (write_new_file(tmp, body, (size_t)bl) == PA_OK && rename(tmp, hint) != 0)
-        unlink(tmp);
+    pa_lance_write_version_hint(t->dir, t->version + 1);
     pa_clear_error();
     res->read_version = t->version;
     res->version = t->version + 1;
     res->replaced = (uint32_t)ng;
 done:
-    if (tmp_written)
-        unlink(tmp);
+    pa_out_abort(&mo);
     if (txn_written)
         unlink(txn_path);
     free(keep), free(gone), free(sec), free(man), free(txn);
     return st;
-}
-
-/* Removes the temporary manifests killed commits left in the table's root (their pid is not a
- * process here). Best effort: a leftover is untidy, not wrong (LanceDB never reads it). */
-static void remove_stale_temps(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    const size_t pl = strlen(TMP_PREFIX);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strncmp(e->d_name, TMP_PREFIX, pl) != 0)
-            continue;
-        char *end;
-        long pid = strtol(e->d_name + pl, &end, 10);
-        if (pid <= 0 || *end != '-' || pid == (long)getpid() ||
-            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue;
-        char p[PATH_MAX + 256];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
 }
 
 pa_status pa_table_commit_index(const char *table, const char *index_dir,
@@ -828,7 +789,9 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
         if ((st = check_fragments(&t, &src, f->id)) != PA_OK)
             goto done;
         if (attempt == 0) {
-            remove_stale_temps(t.dir);
+            char vdir[PATH_MAX + 16];
+            snprintf(vdir, sizeof vdir, "%s/_versions", t.dir);
+            pa_out_remove_stale(vdir); /* what killed commits left */
             default_name(j.name, sizeof j.name, o.name, f->name);
             if ((st = check_name(&t, j.name, o.replace)) != PA_OK ||
                 (st = random_uuid(j.uuid, j.uuid_text)) != PA_OK ||
@@ -868,22 +831,22 @@ done:
 
 pa_status pa_index_check_source(const char *index_dir, const char *table)
 {
-    index_src src;
-    pa_status st = read_index_src(index_dir, false, &src);
-    if (st != PA_OK || !src.table[0])
-        return st;
+    index_src src = {.frags = NULL};
     table_state t;
-    if ((st = table_load(table, &t)) != PA_OK) {
-        free(src.frags);
-        return st;
-    }
+    memset(&t, 0, sizeof t);
     const Pa__Lancepb__Field *f;
     uint32_t dim;
+    pa_status st = read_index_src(index_dir, false, &src);
+    if (st != PA_OK || !src.table[0])
+        goto done;
+    if ((st = table_load(table, &t)) != PA_OK)
+        goto done;
     if (strcmp(t.dir, src.table) != 0)
         st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)",
                      t.given, index_dir, src.table);
     else if ((st = find_column(&t, src.column, &f, &dim)) == PA_OK)
         st = check_fragments(&t, &src, f->id);
+done:
     table_free(&t);
     free(src.frags);
     return st;
@@ -959,27 +922,35 @@ pa_status pa_table_info_json(const char *table, char **json)
     pa_status st = table_load(table, &t);
     if (st != PA_OK)
         return st;
+    /* strings from the table (its path, names in its manifest) are shown as they are where
+     * they are UTF-8, else with U+FFFD: a description never fails on them */
     json_t *root = json_object(), *frags = json_array(), *cols = json_array(),
            *idx = json_array();
+    bool ok = root && frags && cols && idx;
     uint64_t rows = 0, deleted = 0;
-    for (size_t i = 0; i < t.m->n_fragments; i++) {
+    for (size_t i = 0; ok && i < t.m->n_fragments; i++) {
         const Pa__Lancepb__DataFragment *fr = t.m->fragments[i];
         uint64_t del = fr->deletion_file ? fr->deletion_file->num_deleted_rows : 0;
         rows += fr->physical_rows, deleted += del;
         json_t *files = json_array();
-        for (size_t k = 0; k < fr->n_files; k++)
-            json_array_append_new(files, json_string(fr->files[k]->path));
-        json_array_append_new(frags, json_pack("{s:I, s:I, s:I, s:o}", "id", (json_int_t)fr->id,
-                                               "rows", (json_int_t)fr->physical_rows,
-                                               "deleted_rows", (json_int_t)del, "files", files));
+        for (size_t k = 0; files && k < fr->n_files; k++)
+            if (json_array_append_new(files, pa_json_display_string(fr->files[k]->path)) != 0)
+                json_decref(files), files = NULL;
+        ok = json_array_append_new(frags, json_pack("{s:I, s:I, s:I, s:o}", "id",
+                                                    (json_int_t)fr->id, "rows",
+                                                    (json_int_t)fr->physical_rows,
+                                                    "deleted_rows", (json_int_t)del, "files",
+                                                    files)) == 0;
     }
-    for (size_t i = 0; i < t.m->n_fields; i++) {
+    for (size_t i = 0; ok && i < t.m->n_fields; i++) {
         const Pa__Lancepb__Field *f = t.m->fields[i];
-        json_array_append_new(cols, json_pack("{s:s, s:i, s:i, s:s, s:b}", "name", f->name,
-                                              "id", f->id, "parent_id", f->parent_id, "type",
-                                              f->logical_type, "nullable", f->nullable));
+        ok = json_array_append_new(cols, json_pack("{s:o, s:i, s:i, s:o, s:b}", "name",
+                                                   pa_json_display_string(f->name), "id", f->id,
+                                                   "parent_id", f->parent_id, "type",
+                                                   pa_json_display_string(f->logical_type),
+                                                   "nullable", f->nullable)) == 0;
     }
-    for (size_t i = 0; t.indices && i < t.indices->n_indices; i++) {
+    for (size_t i = 0; ok && t.indices && i < t.indices->n_indices; i++) {
         const Pa__Lancepb__IndexMetadata *e = t.indices->indices[i];
         char u[37] = "";
         if (e->uuid && e->uuid->uuid.len == 16) {
@@ -991,6 +962,7 @@ pa_status pa_table_info_json(const char *table, char **json)
             }
         }
         json_t *fids = json_array(), *fcols = json_array();
+        ok = fids && fcols;
         roaring_bitmap_t *r = e->fragment_bitmap.len
             ? roaring_bitmap_portable_deserialize_safe((const char *)e->fragment_bitmap.data,
                                                        e->fragment_bitmap.len)
@@ -998,8 +970,8 @@ pa_status pa_table_info_json(const char *table, char **json)
         uint64_t covered = 0;
         if (r) {
             roaring_uint32_iterator_t *it = roaring_create_iterator(r);
-            for (; it && it->has_value; roaring_advance_uint32_iterator(it)) {
-                json_array_append_new(fids, json_integer(it->current_value));
+            for (; ok && it && it->has_value; roaring_advance_uint32_iterator(it)) {
+                ok = json_array_append_new(fids, json_integer(it->current_value)) == 0;
                 const Pa__Lancepb__DataFragment *fr = find_fragment(&t, it->current_value);
                 if (fr)
                     covered += fr->physical_rows -
@@ -1008,17 +980,28 @@ pa_status pa_table_info_json(const char *table, char **json)
             roaring_free_uint32_iterator(it);
             roaring_bitmap_free(r);
         }
-        for (size_t k = 0; k < e->n_fields; k++)
-            for (size_t c = 0; c < t.m->n_fields; c++)
+        for (size_t k = 0; ok && k < e->n_fields; k++)
+            for (size_t c = 0; ok && c < t.m->n_fields; c++)
                 if (t.m->fields[c]->id == e->fields[k])
-                    json_array_append_new(fcols, json_string(t.m->fields[c]->name));
-        json_array_append_new(idx, json_pack("{s:s, s:s, s:s, s:o, s:I, s:o, s:I}", "name",
-                                             e->name ? e->name : "", "uuid", u, "type", index_type(e),
-                                             "columns", fcols, "dataset_version",
-                                             (json_int_t)e->dataset_version, "fragments", fids,
-                                             "rows_covered", (json_int_t)covered));
+                    ok = json_array_append_new(
+                             fcols, pa_json_display_string(t.m->fields[c]->name)) == 0;
+        if (!ok) {
+            json_decref(fids), json_decref(fcols);
+            break;
+        }
+        ok = json_array_append_new(
+                 idx, json_pack("{s:o, s:s, s:o, s:o, s:I, s:o, s:I}", "name",
+                                pa_json_display_string(e->name ? e->name : ""), "uuid", u,
+                                "type", pa_json_display_string(index_type(e)), "columns", fcols,
+                                "dataset_version", (json_int_t)e->dataset_version, "fragments",
+                                fids, "rows_covered", (json_int_t)covered)) == 0;
     }
-    json_object_set_new(root, "table", json_string(t.dir));
+    if (!ok) {
+        json_decref(root), json_decref(frags), json_decref(cols), json_decref(idx);
+        table_free(&t);
+        return pa_fail(PA_ERR_NOMEM, "out of memory: table description");
+    }
+    json_object_set_new(root, "table", pa_json_display_string(t.dir));
     json_object_set_new(root, "version", json_integer((json_int_t)t.version));
     json_object_set_new(root, "versions", list_versions(t.dir));
     json_object_set_new(root, "manifest_naming", json_string(t.v2_names ? "V2" : "V1"));
@@ -1031,9 +1014,12 @@ pa_status pa_table_info_json(const char *table, char **json)
     json_object_set_new(root, "fragments", frags);
     json_object_set_new(root, "columns", cols);
     json_object_set_new(root, "indexes", idx);
-    if (!(*json = json_dumps(root, JSON_COMPACT)))
-        st = pa_fail(PA_ERR_NOMEM, "out of memory: table description");
-    json_decref(root);
+    if (json_object_size(root) != 11) { /* one set_new failed */
+        json_decref(root);
+        table_free(&t);
+        return pa_fail(PA_ERR_NOMEM, "out of memory: table description");
+    }
+    st = pa_json_dump(root, PA_JSON_COMPACT, json);
     table_free(&t);
     return st;
 }

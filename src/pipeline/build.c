@@ -37,31 +37,39 @@ uint32_t pa_build_default_sub_vectors(uint32_t dim)
     return 1;
 }
 
-/* Trains on a sample of in, encodes every row into an artifact and finalizes it into out_dir. */
+/* Trains on a sample of in, encodes every row into an artifact and finalizes it into out_dir,
+ * training and encoding through one backend. */
 pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options *opts,
                    pa_build_stats *stats)
 {
     PA_LOAD_OPTS(pa_build_options, o, opts, PA_BUILD_OPTIONS_INIT);
     PA_LOAD_OPTS(pa_ivfpq_params, prm, o.params, PA_IVFPQ_PARAMS_INIT);
-    if (!in || !out_dir)
-        return pa_fail(PA_ERR_INVALID, "build: an input and an output directory are required");
     pa_build_stats s = PA_BUILD_STATS_INIT;
     pa_ivfpq_train_stats train = PA_IVFPQ_TRAIN_STATS_INIT;
     pa_encode_stats encode = PA_ENCODE_STATS_INIT;
     pa_index_finalize_stats finalize = PA_INDEX_FINALIZE_STATS_INIT;
-    pa_status st = pa_stats_check(stats, "pa_build_stats");
-    if (st == PA_OK && stats) {
-        memcpy(&s, stats, PA_MIN(sizeof s, stats->struct_size));
-        if ((st = pa_stats_check(s.train, "pa_build_stats.train")) == PA_OK &&
-            (st = pa_stats_check(s.encode, "pa_build_stats.encode")) == PA_OK)
-            st = pa_stats_check(s.finalize, "pa_build_stats.finalize");
+    pa_ivfpq_model *model = NULL;
+    pa_backend *backend = NULL;
+    char *source = NULL; /* the table the rows come from, recorded in the index */
+    pa_workdir work = {.lock_fd = -1};
+    bool have_work = false;
+    pa_status st = PA_OK;
+    if (!in || !out_dir) {
+        st = pa_fail(PA_ERR_INVALID, "build: an input and an output directory are required");
+        goto done;
     }
-    if (st != PA_OK)
-        return st;
+    if ((st = pa_stats_check(stats, "pa_build_stats")) != PA_OK)
+        goto done;
+    if (stats) {
+        memcpy(&s, stats, PA_MIN(sizeof s, stats->struct_size));
+        if ((st = pa_stats_check(s.train, "pa_build_stats.train")) != PA_OK ||
+            (st = pa_stats_check(s.encode, "pa_build_stats.encode")) != PA_OK ||
+            (st = pa_stats_check(s.finalize, "pa_build_stats.finalize")) != PA_OK)
+            goto done;
+    }
     double t0 = pa_now_seconds();
-    st = pa_output_refuse(out_dir, o.replace != 0, PA_INDEX_FILE_NAME);
-    if (st != PA_OK)
-        return st;
+    if ((st = pa_output_refuse(out_dir, o.replace != 0, PA_INDEX_FILE_NAME)) != PA_OK)
+        goto done;
     uint32_t dim = pa_vec_input_dim(in);
     uint64_t rows = pa_vec_input_num_rows(in);
     if (!prm.num_partitions)
@@ -70,74 +78,71 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
         prm.num_sub_vectors = pa_build_default_sub_vectors(dim);
 
     char prefix[4096], model_path[4200], artifact[4200];
-    pa_workdir work = {.lock_fd = -1};
     if (o.work_dir) {
         snprintf(prefix, sizeof prefix, "%s", o.work_dir);
     } else {
         snprintf(prefix, sizeof prefix, "%s.build-", out_dir);
         pa_remove_orphans(out_dir, ".build-"); /* what killed builds of this index left */
     }
-    if ((st = pa_workdir_create(&work, prefix, o.work_dir != NULL)) != PA_OK)
-        return pa_fail_prefix(st, "build");
+    if ((st = pa_workdir_create(&work, prefix, o.work_dir != NULL)) != PA_OK) {
+        pa_fail_prefix(st, "build");
+        goto done;
+    }
+    have_work = true;
     snprintf(model_path, sizeof model_path, "%s/model.lance", work.path);
     snprintf(artifact, sizeof artifact, "%s/artifact", work.path);
 
-    pa_ivfpq_model *model = NULL;
-    pa_backend *backend = NULL;
-    char *source = NULL; /* the table the rows come from, recorded in the index */
     const char *column = NULL;
     const pa_dataset *ds = pa_vec_input_dataset(in, &column);
     if (pa_table_source_json(ds, column, &source) != PA_OK) {
-        pa_workdir_remove(&work);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
+    /* one backend trains and encodes (an accelerator does the expensive middle) */
+    if ((st = pa_backend_open(&backend, o.accelerator ? o.accelerator : PA_DEFAULT_BACKEND,
+                              o.backend_path, o.backend_options)) != PA_OK)
+        goto done;
     if (o.progress)
         o.progress(o.progress_ctx, "train", 0, 0);
     double t1 = pa_now_seconds();
-    st = pa_ivfpq_train_input(&model, in, &prm, &train);
+    st = pa_train_input(&model, in, &prm, backend, &train);
     s.train_seconds = pa_now_seconds() - t1;
-    if (st == PA_OK)
-        st = pa_ivfpq_model_save(model, model_path);
-    if (st == PA_OK)
-        st = pa_vec_input_rewind(in);
-    if (st == PA_OK)
-        st = pa_backend_open(&backend, o.accelerator ? o.accelerator : PA_DEFAULT_BACKEND,
-                             o.backend_path, NULL);
-    if (st == PA_OK) {
-        pa_encode_options eo = {.struct_size = sizeof eo,
-                                .num_buckets = o.num_buckets,
-                                .memory_bytes = o.memory_bytes,
-                                .batch_rows = o.batch_rows,
-                                .model_path = model_path,
-                                .progress = o.progress,
-                                .progress_ctx = o.progress_ctx};
-        st = pa_encode_input(in, model, backend, artifact, &eo, &encode);
-    }
-    if (st == PA_OK) {
-        pa_index_finalize_options fo = {.struct_size = sizeof fo,
-                                        .memory_bytes = o.memory_bytes,
-                                        .replace = o.replace,
-                                        .progress = o.progress,
-                                        .progress_ctx = o.progress_ctx,
-                                        .source = source};
-        st = pa_index_finalize_artifact(artifact, model_path, out_dir, &fo, &finalize);
-    }
+    if (st != PA_OK || (st = pa_ivfpq_model_save(model, model_path)) != PA_OK ||
+        (st = pa_vec_input_rewind(in)) != PA_OK)
+        goto done;
+    pa_encode_options eo = {.struct_size = sizeof eo,
+                            .num_buckets = o.num_buckets,
+                            .memory_bytes = o.memory_bytes,
+                            .batch_rows = o.batch_rows,
+                            .model_path = model_path,
+                            .progress = o.progress,
+                            .progress_ctx = o.progress_ctx};
+    if ((st = pa_encode_input(in, model, backend, artifact, &eo, &encode)) != PA_OK)
+        goto done;
+    pa_index_finalize_options fo = {.struct_size = sizeof fo,
+                                    .memory_bytes = o.memory_bytes,
+                                    .replace = o.replace,
+                                    .progress = o.progress,
+                                    .progress_ctx = o.progress_ctx,
+                                    .source = source};
+    if ((st = pa_index_finalize_artifact(artifact, model_path, out_dir, &fo, &finalize)) !=
+        PA_OK)
+        goto done;
+    s.num_partitions = prm.num_partitions;
+    s.num_sub_vectors = prm.num_sub_vectors;
+    s.rows = encode.rows;
+    s.seconds = pa_now_seconds() - t0;
+    pa_stats_store(s.train, &train, sizeof train);
+    pa_stats_store(s.encode, &encode, sizeof encode);
+    pa_stats_store(s.finalize, &finalize, sizeof finalize);
+    pa_stats_store(stats, &s, sizeof s);
+done:
     pa_backend_free(backend);
     pa_ivfpq_model_free(model);
     free(source);
-    if (o.keep_work && st == PA_OK)
+    if (have_work && o.keep_work && st == PA_OK)
         pa_workdir_keep(&work); /* the user's now */
-    else
+    else if (have_work)
         pa_workdir_remove(&work); /* made by this build, so all of it is its own */
-    if (st == PA_OK) {
-        s.num_partitions = prm.num_partitions;
-        s.num_sub_vectors = prm.num_sub_vectors;
-        s.rows = encode.rows;
-        s.seconds = pa_now_seconds() - t0;
-        pa_stats_store(s.train, &train, sizeof train);
-        pa_stats_store(s.encode, &encode, sizeof encode);
-        pa_stats_store(s.finalize, &finalize, sizeof finalize);
-        pa_stats_store(stats, &s, sizeof s);
-    }
     return st;
 }

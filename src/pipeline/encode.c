@@ -17,32 +17,36 @@ typedef struct budget {
     uint64_t memory, batch, batch_bytes, model_bytes, work_bytes, input_bytes, fixed;
 } budget;
 
-/* Splits the budget, checked before any work: the model (centroids, codebook and their
- * prepared norms / transposed copies, once in the model and once per backend call), the cpu
- * backend's working blocks (an encode block of rows and the sgemm dot-product block; a plugin
- * backend's own memory is not ours to count), the input batch (vectors, row ids, part ids,
- * codes) and the input's own read buffer for such a batch (pa_vec_input_batch_bytes: a
- * file's records, a Lance table's scan batch); what remains goes to the artifact writer, which refuses up front a remainder too
- * small for its buffers and range table. Without a batch size, the batch shrinks so that it
- * and its working blocks take at most a quarter of the budget. */
+/* Splits the budget, checked before any work: the model (the caller's, and the backend's copy
+ * of it once bound, as the backend says), the backend's working memory for one call of a batch
+ * (as it says: for the cpu backend an encode block of rows and the sgemm dot-product block),
+ * the input batch (vectors, row ids, part ids, codes) and the input's own read buffer for such
+ * a batch (pa_vec_input_batch_bytes: a file's records, a Lance table's scan batch); what
+ * remains goes to the artifact writer, which refuses up front a remainder too small for its
+ * buffers and range table. Without a batch size, the batch shrinks so that it and its working
+ * memory take at most a quarter of the budget, a row's share of the working memory taken as
+ * what the backend needs for a call of one row. */
 static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model *a,
-                             const pa_vec_input *in, budget *b)
+                             pa_backend *be, const pa_vec_input *in, budget *b)
 {
-    const uint64_t K = (uint64_t)1 << a->num_bits, P = a->num_partitions, D = a->dim;
+    const uint64_t P = a->num_partitions, D = a->dim;
     b->memory = o->memory_bytes ? o->memory_bytes : PA_DEFAULT_MEMORY_BYTES;
     b->batch = o->batch_rows ? o->batch_rows : PA_DEFAULT_BATCH_ROWS;
     if (b->batch > PA_MAX_BATCH_ROWS)
         return pa_fail(PA_ERR_INVALID, "a batch of %" PRIu64 " rows is more than the limit of "
                        "%u (PA_MAX_BATCH_ROWS)", b->batch, PA_MAX_BATCH_ROWS);
+    const uint64_t bound = pa_backend_work_bytes(be, a, 0);
+    const uint64_t one_row = pa_backend_work_bytes(be, a, 1);
     const uint64_t row_batch = D * 4 + 8 + 4 + a->num_sub_vectors;
-    /* per row of a batch: the batch itself and at most its share of the working blocks */
-    const uint64_t row_all = row_batch + D * 4 + P * 4 + pa_vec_input_batch_bytes(in, 1);
+    /* per row of a batch: the batch itself and at most its share of the working memory */
+    const uint64_t row_all = row_batch + (one_row > bound ? one_row - bound : 0) +
+                             pa_vec_input_batch_bytes(in, 1);
     if (!o->batch_rows && b->batch * row_all > b->memory / 4)
         b->batch = PA_MAX((uint64_t)1, b->memory / 4 / row_all);
     b->batch_bytes = b->batch * row_batch;
-    /* the model's arrays, and their prepared copies: the model's own and the backend call's */
-    b->model_bytes = P * D * 4 + K * D * 4 + 2 * pa_prepared_bytes(a);
-    b->work_bytes = pa_encode_work_bytes(a, b->batch);
+    b->model_bytes = pa_ivfpq_model_bytes(a) + bound;
+    const uint64_t work = pa_backend_work_bytes(be, a, b->batch);
+    b->work_bytes = work > bound ? work - bound : 0;
     b->input_bytes = pa_vec_input_batch_bytes(in, (size_t)b->batch);
     b->fixed = b->model_bytes + b->work_bytes + b->batch_bytes + b->input_bytes;
     if (b->fixed >= b->memory)
@@ -51,7 +55,7 @@ static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model 
                        " partitions, dimension %" PRIu64 ") needs %" PRIu64 " bytes, the "
                        "backend's working blocks %" PRIu64 ", a batch of %" PRIu64 " rows %"
                        PRIu64 ", the input's read buffer %" PRIu64 ", and the artifact writer the "
-                       "rest; lower the batch size (--batch) or raise the budget (--memory)",
+                       "rest; lower batch_rows or raise memory_bytes",
                        b->memory, P, D, b->model_bytes, b->work_bytes, b->batch, b->batch_bytes,
                        b->input_bytes);
     return PA_OK;
@@ -64,33 +68,39 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
 {
     PA_LOAD_OPTS(pa_encode_options, eo, opts, PA_ENCODE_OPTIONS_INIT);
     const pa_encode_options *o = &eo;
+    pa_backend *own_backend = NULL;
+    pa_artifact_writer *w = NULL;
+    float *x = NULL;
+    uint64_t *ids = NULL;
+    uint32_t *parts = NULL;
+    uint8_t *codes = NULL;
+    bool bound = false;
+    double t0 = pa_now_seconds();
     pa_status st = pa_stats_check(stats, "pa_encode_stats");
     if (st != PA_OK)
-        return st;
-    if (!in || !model || !artifact_dir)
-        return pa_fail(PA_ERR_INVALID,
-                       "pa_encode_input: input, model and artifact directory are required");
-    double t0 = pa_now_seconds();
+        goto done;
+    if (!in || !model || !artifact_dir) {
+        st = pa_fail(PA_ERR_INVALID,
+                     "pa_encode_input: input, model and artifact directory are required");
+        goto done;
+    }
     pa_backend_model a;
     pa_ivfpq_model_arrays(model, &a);
-    if (pa_vec_input_dim(in) != a.dim)
-        return pa_fail(PA_ERR_INVALID, "%s has dimension %u, the model %s%s%u",
-                       pa_vec_input_path(in), pa_vec_input_dim(in),
-                       o->model_path ? o->model_path : "", o->model_path ? " has " : "has ",
-                       a.dim);
-    budget b = {0};
-    st = plan_budget(o, &a, in, &b);
-    if (st != PA_OK)
-        return st;
-    const uint64_t batch = b.batch;
-
-    pa_backend *own_backend = NULL;
+    if (pa_vec_input_dim(in) != a.dim) {
+        st = pa_fail(PA_ERR_INVALID, "%s has dimension %u, the model %s%s%u",
+                     pa_vec_input_path(in), pa_vec_input_dim(in),
+                     o->model_path ? o->model_path : "", o->model_path ? " has " : "has ", a.dim);
+        goto done;
+    }
     if (!backend) {
-        if ((st = pa_backend_open(&own_backend, "cpu", NULL, NULL)) != PA_OK)
-            return st;
+        if ((st = pa_backend_open(&own_backend, PA_DEFAULT_BACKEND, NULL, NULL)) != PA_OK)
+            goto done;
         backend = own_backend;
     }
-    pa_artifact_writer *w = NULL;
+    budget b = {0};
+    if ((st = plan_budget(o, &a, backend, in, &b)) != PA_OK)
+        goto done;
+    const uint64_t batch = b.batch;
     pa_artifact_params prm = {.struct_size = sizeof prm,
                               .num_partitions = a.num_partitions,
                               .num_buckets = o->num_buckets,
@@ -102,14 +112,15 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                               .memory_bytes = b.memory - b.fixed,
                               .expected_rows = pa_vec_input_num_rows(in),
                               .replace = o->replace};
-    float *x = pa_malloc(sizeof(float) * batch * a.dim, "an encode batch of vectors");
-    uint64_t *ids = pa_malloc(8 * batch, "an encode batch of row ids");
-    uint32_t *parts = pa_malloc(4 * batch, "an encode batch of part ids");
-    uint8_t *codes = pa_malloc(batch * a.num_sub_vectors, "an encode batch of codes");
-    if (!x || !ids || !parts || !codes)
+    x = pa_malloc(sizeof(float) * batch * a.dim, "an encode batch of vectors");
+    ids = pa_malloc(8 * batch, "an encode batch of row ids");
+    parts = pa_malloc(4 * batch, "an encode batch of part ids");
+    codes = pa_malloc(batch * a.num_sub_vectors, "an encode batch of codes");
+    if (!x || !ids || !parts || !codes) {
         st = PA_ERR_NOMEM;
-    if (st == PA_OK) {
-        st = pa_artifact_writer_create(&w, artifact_dir, &prm);
+        goto done;
+    }
+    if ((st = pa_artifact_writer_create(&w, artifact_dir, &prm)) != PA_OK) {
         if (st == PA_ERR_BUDGET)
             pa_fail_prefix(st, "the memory budget of %" PRIu64 " bytes leaves %" PRIu64 " bytes "
                            "for the artifact writer after the model (%" PRIu64 "), the "
@@ -117,42 +128,49 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                            " rows (%" PRIu64 ") and the input's read buffer (%" PRIu64 ")",
                            b.memory, b.memory - b.fixed, b.model_bytes, b.work_bytes, b.batch,
                            b.batch_bytes, b.input_bytes);
+        goto done;
     }
+    /* the model goes to the backend once for the whole input (an accelerator uploads it) */
+    if ((st = pa_backend_bind(backend, &a)) != PA_OK)
+        goto done;
+    bound = true;
 
     pa_encode_stats s = PA_ENCODE_STATS_INIT;
     uint64_t total = pa_vec_input_num_rows(in);
-    while (st == PA_OK) {
+    for (;;) {
         size_t n;
         double t1 = pa_now_seconds();
-        if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) != PA_OK) {
-            if (st == PA_END)
-                st = PA_OK;
+        if ((st = pa_vec_input_next(in, x, ids, (size_t)batch, &n)) == PA_END)
             break;
-        }
+        if (st != PA_OK)
+            goto done;
         double t2 = pa_now_seconds();
-        if ((st = pa_backend_assign_encode(backend, &a, x, n, parts, codes)) != PA_OK)
-            break;
+        if ((st = pa_backend_assign_encode(backend, x, n, parts, codes)) != PA_OK)
+            goto done;
         double t3 = pa_now_seconds();
         st = pa_artifact_writer_append(w, ids, n, parts, n, codes, n * a.num_sub_vectors);
         s.read_seconds += t2 - t1, s.encode_seconds += t3 - t2, s.write_seconds += pa_now_seconds() - t3;
+        if (st != PA_OK)
+            goto done;
         s.rows += n;
         if (o->progress)
             o->progress(o->progress_ctx, "encode", s.rows, total);
     }
-    if (st == PA_OK) {
-        double t1 = pa_now_seconds();
-        st = pa_artifact_writer_finish(w);
-        s.write_seconds += pa_now_seconds() - t1;
-    }
-    if (st == PA_OK) {
-        pa_artifact_write_stats ws = PA_ARTIFACT_WRITE_STATS_INIT;
-        st = pa_artifact_writer_stats(w, &ws);
-        s.bytes = ws.bytes_written;
-        s.ranges = ws.ranges;
-        s.skipped_invalid = pa_vec_input_skipped(in);
-        s.seconds = pa_now_seconds() - t0;
-        pa_stats_store(stats, &s, sizeof s);
-    }
+    double t1 = pa_now_seconds();
+    if ((st = pa_artifact_writer_finish(w)) != PA_OK)
+        goto done;
+    s.write_seconds += pa_now_seconds() - t1;
+    pa_artifact_write_stats ws = PA_ARTIFACT_WRITE_STATS_INIT;
+    if ((st = pa_artifact_writer_stats(w, &ws)) != PA_OK)
+        goto done;
+    s.bytes = ws.bytes_written;
+    s.ranges = ws.ranges;
+    s.skipped_invalid = pa_vec_input_skipped(in);
+    s.seconds = pa_now_seconds() - t0;
+    pa_stats_store(stats, &s, sizeof s);
+done:
+    if (bound)
+        pa_backend_unbind(backend);
     free(x), free(ids), free(parts), free(codes);
     pa_artifact_writer_free(w); /* aborts an unfinished artifact: nothing looks complete */
     pa_backend_free(own_backend);

@@ -1,6 +1,7 @@
 /* Training from an input: a seeded sample of distinct rows, read with pa_vec_input_read_sample,
- * handed to the IVF_PQ room to train on in place. Here rather than in src/ivfpq so that the
- * maths room knows nothing of input files. */
+ * checked against the model's rules and handed to a backend to train on in place (the cpu
+ * backend hands it to the IVF_PQ room). Here rather than in src/ivfpq so that the maths room
+ * knows nothing of input files. */
 #include "common/common.h"
 #include "common/vecmath.h"
 #include "ivfpq/ivfpq_internal.h"
@@ -51,41 +52,112 @@ static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **o
     return PA_OK;
 }
 
-/* Samples an input and trains on the sample (see the header). */
-pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
-                               const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats)
+/* Reads the seeded training sample of an input: sample_rate * num_partitions distinct rows (at
+ * least PA_PQ_SAMPLE_ROWS when the input has them), *got of them valid. */
+static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm, float **out,
+                             size_t *got)
 {
-    *out = NULL;
-    PA_LOAD_OPTS(pa_ivfpq_params, p, params, PA_IVFPQ_PARAMS_INIT);
-    const pa_ivfpq_params *prm = &p;
-    pa_ivfpq_train_stats s;
-    memset(&s, 0, sizeof s);
-    pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
-    if (st != PA_OK)
-        return st;
     const uint64_t n = pa_vec_input_num_rows(in);
     const uint32_t dim = pa_vec_input_dim(in);
     const uint64_t rate = prm->sample_rate ? prm->sample_rate : PA_DEFAULT_SAMPLE_RATE;
     uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PA_PQ_SAMPLE_ROWS);
     want = PA_MIN(want, n);
     uint64_t *rows = NULL;
-    st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
+    float *x = NULL;
+    pa_status st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
     if (st != PA_OK)
-        return st;
-    float *x = pa_malloc(sizeof(float) * want * dim + 1, "training sample");
-    if (!x) {
-        free(rows);
-        return PA_ERR_NOMEM;
+        goto done;
+    if (!(x = pa_malloc(sizeof(float) * want * dim + 1, "training sample"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
-    size_t got = 0;
-    const uint64_t skipped_before = pa_vec_input_skipped(in);
-    st = pa_vec_input_read_sample(in, rows, (size_t)want, x, &got);
+    if ((st = pa_vec_input_read_sample(in, rows, (size_t)want, x, got)) != PA_OK)
+        goto done;
+    *out = x;
+    x = NULL;
+done:
     free(rows);
-    if (st == PA_OK) /* the sample is ours: trained on in place, not copied */
-        st = pa_ivfpq_train_owned(out, x, got, dim, prm, &s);
-    if (st == PA_OK)
-        s.sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before;
     free(x);
-    pa_stats_store(stats, &s, sizeof s);
     return st;
+}
+
+/* Samples an input and trains on the sample through a backend (see the header). */
+pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_params *params,
+                         pa_backend *backend, pa_ivfpq_train_stats *stats)
+{
+    *out = NULL;
+    PA_LOAD_OPTS(pa_ivfpq_params, p, params, PA_IVFPQ_PARAMS_INIT);
+    const pa_ivfpq_params *prm = &p;
+    pa_backend *own_backend = NULL;
+    float *x = NULL, *centroids = NULL, *codebook = NULL;
+    size_t got = 0;
+    const uint32_t dim = pa_vec_input_dim(in);
+    const uint64_t skipped_before = pa_vec_input_skipped(in);
+    pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
+    if (st != PA_OK || (st = read_sample(in, prm, &x, &got)) != PA_OK)
+        goto done;
+    /* the model's rules, checked here for every backend: the shape, enough rows, finite */
+    if ((st = pa_ivfpq_check_training(x, got, dim, prm)) != PA_OK)
+        goto done;
+    if (!backend) {
+        if ((st = pa_backend_open(&own_backend, PA_DEFAULT_BACKEND, NULL, NULL)) != PA_OK)
+            goto done;
+        backend = own_backend;
+    }
+    /* the defaults resolved: a backend is told every value */
+    const uint32_t bits = prm->num_bits ? prm->num_bits : PA_DEFAULT_NUM_BITS;
+    const uint64_t K = (uint64_t)1 << bits;
+    centroids = pa_malloc(sizeof(float) * prm->num_partitions * dim, "trained centroids");
+    codebook = pa_malloc(sizeof(float) * K * dim, "trained codebook");
+    if (!centroids || !codebook) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    pa_backend_train_params tp = {
+        .struct_size = sizeof tp,
+        .dim = dim,
+        .num_partitions = prm->num_partitions,
+        .num_sub_vectors = prm->num_sub_vectors,
+        .num_bits = bits,
+        .metric = (int32_t)prm->metric,
+        .max_iters = prm->max_iters ? prm->max_iters : PA_DEFAULT_MAX_ITERS,
+        .pq_max_iters = prm->pq_max_iters ? prm->pq_max_iters : PA_DEFAULT_PQ_MAX_ITERS,
+        .seed = prm->seed};
+    pa_backend_train_stats bs = {.struct_size = sizeof bs};
+    /* the sample is the backend's to work on in place (the cpu backend trains on it, no copy) */
+    if ((st = pa_backend_train(backend, &tp, x, got, centroids, codebook, &bs)) != PA_OK)
+        goto done;
+    free(x);
+    x = NULL;
+    pa_backend_model a = {.dim = dim,
+                          .num_partitions = prm->num_partitions,
+                          .num_sub_vectors = prm->num_sub_vectors,
+                          .num_bits = bits,
+                          .metric = (int32_t)prm->metric,
+                          .centroids = centroids,
+                          .codebook = codebook};
+    if ((st = pa_ivfpq_model_from_arrays(out, &a)) != PA_OK)
+        goto done;
+    pa_ivfpq_train_stats s = {.struct_size = sizeof s,
+                              .sample_rows = got,
+                              .ivf_iters = bs.ivf_iters,
+                              .pq_iters = bs.pq_iters,
+                              .empty_repaired = bs.empty_repaired,
+                              .ivf_seconds = bs.ivf_seconds,
+                              .pq_seconds = bs.pq_seconds,
+                              .sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before};
+    pa_stats_store(stats, &s, sizeof s);
+done:
+    free(x);
+    free(centroids);
+    free(codebook);
+    pa_backend_free(own_backend);
+    return st;
+}
+
+/* Training through the built-in cpu backend (see the header). */
+pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
+                               const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats)
+{
+    return pa_train_input(out, in, params, NULL, stats);
 }

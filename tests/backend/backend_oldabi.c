@@ -1,11 +1,19 @@
-/* libpartifact-backend-oldabi.so: claims an ABI version this host does not speak. */
-#include "partifact.h"
+/* libpartifact-backend-oldabi.so: a plugin of the first backend ABI (version 1: entry symbol
+ * partifact_backend_v1, the model passed with every batch), which this host refuses at load,
+ * naming both versions. Its table is declared here as v1 plugins declared it. */
+#include <stddef.h>
+#include <stdint.h>
 
-static const pa_backend_v1 table = {.abi_version = 0, .struct_size = sizeof(pa_backend_v1),
-                                    .name = "oldabi"};
+typedef struct v1_table {
+    uint32_t abi_version, struct_size;
+    const char *name;
+    void *create, *destroy, *train, *assign_encode;
+} v1_table;
 
-__attribute__((visibility("default"))) const pa_backend_v1 *partifact_backend_v1(uint32_t host)
+static const v1_table table = {.abi_version = 1, .struct_size = sizeof(v1_table),
+                               .name = "oldabi"};
+
+__attribute__((visibility("default"))) const v1_table *partifact_backend_v1(uint32_t host)
 {
-    (void)host;
-    return &table;
+    return host == 1 ? &table : NULL;
 }

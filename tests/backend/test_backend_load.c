@@ -3,6 +3,7 @@
  * the same model; a missing, mismatched or foreign library is a clear error.
  * Usage: test_backend_load PLUGIN_DIR */
 #include "partifact.h"
+#include "partifact_backend.h"
 #include "test.h"
 
 #include <math.h>
@@ -35,16 +36,31 @@ int main(int argc, char **argv)
             x[i * D + d] = cent[(i % P) * D + d] + (float)((s >> 40) % 1000) / 1000.0f;
         }
     /* the plugin trains a model through the ABI; both backends encode with it */
-    pa_backend_train_params tp = {.dim = D, .num_partitions = P, .num_sub_vectors = M,
-                                  .num_bits = 8, .metric = PA_BACKEND_METRIC_L2,
-                                  .max_iters = 10, .seed = 1};
-    CHECK_OK(pa_backend_train(ref, &tp, x, N, cent, cb));
+    pa_backend_train_params tp = {.struct_size = sizeof tp, .dim = D, .num_partitions = P,
+                                  .num_sub_vectors = M, .num_bits = 8, .metric = PA_METRIC_L2,
+                                  .max_iters = 10, .pq_max_iters = 25, .seed = 1};
+    static float sample[N * D];
+    memcpy(sample, x, sizeof x); /* train may overwrite its sample */
+    CHECK_OK(pa_backend_train(ref, &tp, sample, N, cent, cb, NULL));
     pa_backend_model model = {.dim = D, .num_partitions = P, .num_sub_vectors = M, .num_bits = 8,
-                              .metric = PA_BACKEND_METRIC_L2, .centroids = cent, .codebook = cb};
+                              .metric = PA_METRIC_L2, .centroids = cent, .codebook = cb};
     static uint32_t p1[N], p2[N];
     static uint8_t c1[N * M], c2[N * M];
-    CHECK_OK(pa_backend_assign_encode(ref, &model, x, N, p1, c1));
-    CHECK_OK(pa_backend_assign_encode(cpu, &model, x, N, p2, c2));
+    CHECK_ERR(pa_backend_assign_encode(ref, x, N, p1, c1), PA_ERR_STATE,
+              "assign/encode before a model was bound");
+    CHECK_OK(pa_backend_bind(ref, &model));
+    CHECK_ERR(pa_backend_bind(ref, &model), PA_ERR_STATE, "a model is bound already");
+    CHECK_OK(pa_backend_bind(cpu, &model));
+    CHECK_OK(pa_backend_assign_encode(ref, x, N, p1, c1));
+    CHECK_OK(pa_backend_assign_encode(cpu, x, N, p2, c2));
+    pa_backend_unbind(ref);
+    pa_backend_unbind(cpu);
+    /* what each says it holds: the ref's copy of the model plus its residual buffer; the cpu's
+     * prepared copy plus its encode block and dot-product block */
+    CHECK(pa_backend_work_bytes(ref, &model, 100) - pa_backend_work_bytes(ref, &model, 0) ==
+          100 * D * sizeof(float));
+    CHECK(pa_backend_work_bytes(ref, &model, 0) >= sizeof(float) * (P * D + 256 * D));
+    CHECK(pa_backend_work_bytes(cpu, &model, 0) == sizeof(float) * (P + 256 * D + M * 256));
     /* the same partition for every row, except where two centroids are equally near (the
      * naive training of the plugin picks near-duplicate centroids, so near-ties happen) */
     int same_p = 0, not_tie = 0;
@@ -77,19 +93,45 @@ int main(int argc, char **argv)
     CHECK(same_p >= N * 99 / 100);
     CHECK(same_c >= same_p * M * 99 / 100);
 
-    /* the CPU backend trains through the ABI too */
+    /* the CPU backend trains through the ABI too: the same model as pa_ivfpq_train */
     static float cent2[P * D], cb2[M * 256 * (D / M)];
-    CHECK_OK(pa_backend_train(cpu, &tp, x, N, cent2, cb2));
+    pa_backend_train_stats ts = {.struct_size = sizeof ts};
+    memcpy(sample, x, sizeof x);
+    CHECK_OK(pa_backend_train(cpu, &tp, sample, N, cent2, cb2, &ts));
+    CHECK(ts.ivf_iters > 0 && ts.ivf_iters <= 10 && ts.pq_iters > 0);
+    pa_ivfpq_params ip = {.struct_size = sizeof ip, .num_partitions = P, .num_sub_vectors = M,
+                          .num_bits = 8, .metric = PA_METRIC_L2, .max_iters = 10,
+                          .pq_max_iters = 25, .seed = 1};
+    pa_ivfpq_model *im = NULL;
+    CHECK_OK(pa_ivfpq_train(&im, x, N, D, &ip, NULL));
+    if (im) {
+        pa_backend_model ia;
+        pa_ivfpq_model_arrays(im, &ia);
+        CHECK(!memcmp(ia.centroids, cent2, sizeof cent2) && !memcmp(ia.codebook, cb2, sizeof cb2));
+        pa_ivfpq_model_free(im);
+    }
+    /* a stats struct of an older, smaller size is written only up to its size */
+    struct { pa_backend_train_stats s; unsigned char guard[8]; } small;
+    memset(&small, 0xAB, sizeof small);
+    small.s.struct_size = 8; /* struct_size and ivf_iters */
+    memcpy(sample, x, sizeof x);
+    CHECK_OK(pa_backend_train(cpu, &tp, sample, N, cent2, cb2, &small.s));
+    CHECK(small.s.ivf_iters == ts.ivf_iters && small.s.pq_iters == 0xABABABABu);
+    /* the ref's model is recognisably its own: centroid c is sample row N*c/P */
+    CHECK(!memcmp(cent + 7 * D, x + (N * 7 / P) * D, D * sizeof(float)));
 
     /* errors */
     CHECK_ERR(pa_backend_open(&b, "missing", dir, NULL), PA_ERR_INVALID,
               "libpartifact-backend-missing.so not found (looked in: ");
     CHECK_ERR(pa_backend_open(&b, "oldabi", dir, NULL), PA_ERR_UNSUPPORTED,
-              "backend was built for ABI version 0; this partifact speaks version 1");
+              "backend was built for ABI version 1 (it exports partifact_backend_v1); this "
+              "partifact speaks version 2 (partifact_backend_v2)");
     CHECK_ERR(pa_backend_open(&b, "none", dir, NULL), PA_ERR_UNSUPPORTED,
-              "not a partifact backend (no symbol partifact_backend_v1)");
+              "not a partifact backend (no symbol partifact_backend_v2)");
     CHECK_ERR(pa_backend_open(&b, "ref", dir, "fail"), PA_ERR_INVALID,
               "create failed: asked to fail by options \"fail\"");
+    CHECK_ERR(pa_backend_open(&b, "ref", dir, "trace=/dev/null,colour=blue"), PA_ERR_INVALID,
+              "create failed: unknown option \"colour\"");
     CHECK_ERR(pa_backend_open(&b, "../evil", dir, NULL), PA_ERR_INVALID,
               "backend name \"../evil\" must be");
     CHECK_ERR(pa_backend_open(&b, "cpu", NULL, "threads=4"), PA_ERR_INVALID,
@@ -98,7 +140,7 @@ int main(int argc, char **argv)
     CHECK_OK(pa_backend_open(&b, "ref", NULL, NULL));
     pa_backend_free(b);
     model.num_sub_vectors = 5;
-    CHECK_ERR(pa_backend_assign_encode(cpu, &model, x, N, p2, c2), PA_ERR_INVALID,
+    CHECK_ERR(pa_backend_bind(cpu, &model), PA_ERR_INVALID,
               "num_sub_vectors 5 does not divide dimension 16");
     pa_backend_free(ref);
     pa_backend_free(cpu);

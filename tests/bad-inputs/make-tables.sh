@@ -44,6 +44,11 @@ rm -rf "$TC/dim.lance"; cp -r "$F/table-d16.lance" "$TC/dim.lance"
 # feature flags: one partifact does not know (1 << 20), and stable row ids (2)
 cp -r "$F/table-d8.lance" "$TC/flags.lance"; add_flags "$TC/flags.lance" 808040
 cp -r "$F/table-d8.lance" "$TC/stable.lance"; add_flags "$TC/stable.lance" 02
+# _indices a link to a directory outside the table: the commit neither writes through it nor
+# replaces it
+cp -r "$F/table-d8.lance" "$TC/linked.lance"
+q "$PA" build --input "$TC/linked.lance" --out "$TC/idx-linked" "${BUILD[@]}"
+mkdir -p "$TC/elsewhere"; ln -s ../elsewhere "$TC/linked.lance/_indices"
 # ---- deletion files (dataset reader): copies of table-deleted.lance (LanceDB 0.37.1, version
 # 2 with an arrow-array deletion file, version 3 with a bitmap one) with those files damaged
 DL=$D/deletions; rm -rf "$DL"; mkdir -p "$DL"

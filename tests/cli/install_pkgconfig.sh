@@ -33,7 +33,38 @@ cat > "$T/api.c" <<'C'
 #include <stdlib.h>
 #include <string.h>
 #define FAIL(what) do { fprintf(stderr, "%s: %s\n", what, pa_last_error()); return 1; } while (0)
+/* every INIT macro compiles (all fields given: no missing-initializer warning) and sizes its
+ * struct */
+#define SIZED(T, INIT) do { T v_ = INIT; if (v_.struct_size != sizeof(T)) return 0; } while (0)
+static int all_inits(void) {
+    SIZED(pa_lance_write_options, PA_LANCE_WRITE_OPTIONS_INIT);
+    SIZED(pa_dataset_write_options, PA_DATASET_WRITE_OPTIONS_INIT);
+    SIZED(pa_vec_input_options, PA_VEC_INPUT_OPTIONS_INIT);
+    SIZED(pa_ivfpq_params, PA_IVFPQ_PARAMS_INIT);
+    SIZED(pa_ivfpq_train_stats, PA_IVFPQ_TRAIN_STATS_INIT);
+    SIZED(pa_artifact_params, PA_ARTIFACT_PARAMS_INIT);
+    SIZED(pa_artifact_write_stats, PA_ARTIFACT_WRITE_STATS_INIT);
+    SIZED(pa_artifact_info, PA_ARTIFACT_INFO_INIT);
+    SIZED(pa_artifact_verify_report, PA_ARTIFACT_VERIFY_REPORT_INIT);
+    SIZED(pa_encode_options, PA_ENCODE_OPTIONS_INIT);
+    SIZED(pa_encode_stats, PA_ENCODE_STATS_INIT);
+    SIZED(pa_index_finalize_options, PA_INDEX_FINALIZE_OPTIONS_INIT);
+    SIZED(pa_index_finalize_stats, PA_INDEX_FINALIZE_STATS_INIT);
+    SIZED(pa_index_open_options, PA_INDEX_OPEN_OPTIONS_INIT);
+    SIZED(pa_index_info, PA_INDEX_INFO_INIT);
+    SIZED(pa_index_search_options, PA_INDEX_SEARCH_OPTIONS_INIT);
+    SIZED(pa_index_search_stats, PA_INDEX_SEARCH_STATS_INIT);
+    SIZED(pa_build_options, PA_BUILD_OPTIONS_INIT);
+    SIZED(pa_build_stats, PA_BUILD_STATS_INIT);
+    SIZED(pa_table_commit_options, PA_TABLE_COMMIT_OPTIONS_INIT);
+    SIZED(pa_table_commit_result, PA_TABLE_COMMIT_RESULT_INIT);
+    SIZED(pa_cpu_info, PA_CPU_INFO_INIT);
+    SIZED(pa_blas_info, PA_BLAS_INFO_INIT);
+    return 1;
+}
 int main(int argc, char **argv) {
+    if (!all_inits())
+        return 3;
     if (argc != 3)
         return 2;
     const char *vecs = argv[1], *index = argv[2];

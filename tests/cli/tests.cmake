@@ -6,7 +6,7 @@ set_tests_properties(cli_basics PROPERTIES LABELS "unit;cli")
 # cmake --install into a scratch prefix, then build a program against it with pkg-config.
 add_test(NAME install_pkgconfig COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/install_pkgconfig.sh
          ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/test-tmp/install)
-set_tests_properties(install_pkgconfig PROPERTIES LABELS "install")
+set_tests_properties(install_pkgconfig PROPERTIES LABELS "install" RESOURCE_LOCK cmake_install)
 
 add_test(NAME artifact_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/artifact_cli)
@@ -79,3 +79,19 @@ set_tests_properties(blas_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME search_memory COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/search_memory.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/search_memory)
 set_tests_properties(search_memory PROPERTIES LABELS "memory;cli")
+
+# Every JSON output (manifest.json, the index records, table-info, --json summaries) stays
+# valid and exact for paths and names with quotes, backslashes, control characters, non-ASCII.
+add_test(NAME json_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/json_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/json_cli)
+set_tests_properties(json_cli PROPERTIES LABELS "unit;cli")
+
+# backend ABI v2: train, bind, encode and work_bytes through the reference plugin; options
+add_test(NAME backend_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/backend_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/backend_cli ${CMAKE_BINARY_DIR}/test-backends)
+set_tests_properties(backend_cli PROPERTIES LABELS "unit;cli")
+
+# an out-of-tree v2 backend plugin built against the installed partifact_backend.h
+add_test(NAME install_plugin COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/install_plugin.sh
+         ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/test-tmp/install_plugin)
+set_tests_properties(install_plugin PROPERTIES LABELS "install" RESOURCE_LOCK cmake_install)

@@ -27,13 +27,13 @@ expect_exit 0 "$PA" verify "$T/b"
 
 expect_err 2 "d16.fvecs has dimension 16, the model" "$PA" encode --input "$T/d16.fvecs" --model "$T/model.lance" --out "$T/c"
 expect_err 2 "libpartifact-backend-gpu.so not found" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator gpu --backend-path "$PLUGINS"
-expect_err 2 "backend was built for ABI version 0" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator oldabi --backend-path "$PLUGINS"
+expect_err 2 "backend was built for ABI version 1 (it exports partifact_backend_v1); this partifact speaks version 2 (partifact_backend_v2)" "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --accelerator oldabi --backend-path "$PLUGINS"
 expect_exit 1 test -e "$T/c/manifest.json"
 # the --memory budget covers the model, the backend's blocks, the batch and the writer, and
 # what does not fit is refused up front, with the numbers
 expect_err 2 "the memory budget of 102400 bytes is too small: the model (32 partitions, dimension 32) needs" \
     "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 100KiB
-expect_err 2 "a batch of 65536 rows 9699328, the input's read buffer 8388600, and the artifact writer the rest; lower the batch size (--batch) or raise the budget (--memory)" \
+expect_err 2 "a batch of 65536 rows 9699328, the input's read buffer 8388600, and the artifact writer the rest; lower batch_rows or raise memory_bytes" \
     "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 8MiB --batch 65536
 expect_err 2 "bytes for the artifact writer after the model" \
     "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 400KiB --buckets 32

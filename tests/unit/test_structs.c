@@ -32,8 +32,9 @@ typedef struct old_artifact_info {
 
 #define GUARD 0xA5
 
-/* A buffer holding an old struct followed by guard bytes up to twice the new struct's size. */
-typedef struct guarded {
+/* A buffer holding an old struct followed by guard bytes (aligned as any struct). */
+typedef union guarded {
+    max_align_t align;
     unsigned char bytes[512];
 } guarded;
 
@@ -208,11 +209,12 @@ static void test_old_stats(void)
     pa_artifact_free(a);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    TEST_ARGS(argc, argv);
     if (!test_tmpdir_init("test_structs"))
         return 1;
-    test_old_options();
-    test_old_stats();
+    RUN(test_old_options());
+    RUN(test_old_stats());
     TEST_DONE();
 }
