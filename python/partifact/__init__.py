@@ -584,14 +584,16 @@ def finalize(artifact, out, memory=None, model=None, threads=None, replace=False
 
 def build(input, out, partitions=None, sub_vectors=None, metric=None, seed=None, bits=None,
           memory=None, batch_rows=None, buckets=None, work_dir=None, keep_work=False,
-          replace=False, column=None, progress=None, accelerator=None, backend_path=None):
+          replace=False, column=None, progress=None, accelerator=None, backend_path=None,
+          backend_options=None):
     """Builds an IVF_PQ index at ``out`` from every row of ``input`` (a .fvecs, .bvecs, .npy
     file or a Lance dataset): trains on a seeded sample, encodes into an artifact, finalizes.
     partitions / sub_vectors None: the library's defaults for the input's size. progress is
     called with stages "train", "encode" (rows) and "finalize" (partitions). Returns the build
     stats as a dict. accelerator names a backend plugin (libpartifact-backend-NAME.so, looked
     for in backend_path, $PARTIFACT_BACKEND_PATH, then the install's lib/partifact); None: the
-    built-in CPU backend."""
+    built-in CPU backend. backend_options (a dict, or "KEY=VALUE,...") are passed to the
+    backend, which refuses a key it does not know."""
     prog = _Progress(progress)
     o = _lib.options(_lib.BuildOptions, "pa_build_options_init")
     acc, bpath = _opt_str(accelerator, "accelerator"), _opt_path(backend_path, "backend_path")
@@ -599,6 +601,11 @@ def build(input, out, partitions=None, sub_vectors=None, metric=None, seed=None,
         o.accelerator = acc
     if bpath is not None:
         o.backend_path = bpath
+    if isinstance(backend_options, dict):
+        backend_options = ",".join("%s=%s" % kv for kv in backend_options.items())
+    bopts = _opt_str(backend_options, "backend_options")
+    if bopts is not None:
+        o.backend_options = bopts
     params = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
     params.num_partitions = _count(partitions, "partitions", _U32)
     params.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32)

@@ -261,6 +261,7 @@ BuildOptions = _struct("pa_build_options", [
     ("memory_bytes", ctypes.c_uint64), ("batch_rows", ctypes.c_uint64),
     ("work_dir", ctypes.c_char_p), ("keep_work", ctypes.c_int), ("replace", ctypes.c_int),
     ("progress", PROGRESS_FN), ("progress_ctx", ctypes.c_void_p),
+    ("backend_options", ctypes.c_char_p),
 ])
 
 BuildStats = _struct("pa_build_stats", [

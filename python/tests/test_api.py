@@ -348,6 +348,9 @@ def test_build_with_progress(base_npy, data, tmp_path):
     with pytest.raises(partifact.Error, match="libpartifact-backend-nosuch.so"):
         partifact.build(base_npy, tmp_path / "j", accelerator="nosuch", backend_path=tmp_path)
     assert not (tmp_path / "j").exists()
+    with pytest.raises(partifact.InvalidError, match="nosuchkey"):
+        partifact.build(base_npy, tmp_path / "j", backend_options={"nosuchkey": 1})
+    assert not (tmp_path / "j").exists()
 
 
 def _make_table(path, x):
