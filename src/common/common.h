@@ -26,6 +26,10 @@
 #define PA_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PA_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Bytes of n rows held as row ids (u64) and M-byte codes: a partition in memory (the artifact
+ * scan's slots, the index writer's input and output, search's partition cache). */
+static inline uint64_t pa_ids_codes_bytes(uint64_t n, uint64_t M) { return n * (8 + M); }
+
 #if defined(__GNUC__)
 #define PA_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define PA_WARN_UNUSED __attribute__((warn_unused_result))

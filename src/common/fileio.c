@@ -816,20 +816,20 @@ pa_status pa_output_check_inputs(const char *out, const char *const *inputs, siz
     if (strlen(out) < sizeof parent) {
         pa_parent_dir(out, parent, sizeof parent);
         char *rparent = realpath(parent, NULL);
-        for (size_t i = 0; rparent && i < n; i++) {
+        pa_status st = PA_OK;
+        for (size_t i = 0; rparent && i < n && st == PA_OK; i++) {
             struct stat si;
             char *rin = inputs[i] && stat(inputs[i], &si) == 0 && S_ISDIR(si.st_mode)
                             ? realpath(inputs[i], NULL) : NULL;
-            bool in = rin && (inside(rin, rparent) || !strcmp(rin, rparent));
+            if (rin && (inside(rin, rparent) || !strcmp(rin, rparent)))
+                st = pa_fail(PA_ERR_INVALID, "%s: the output lies inside an input of this "
+                             "command (%s); an output never replaces its input", out,
+                             inputs[i]);
             free(rin);
-            if (in) {
-                free(rparent);
-                return pa_fail(PA_ERR_INVALID, "%s: the output lies inside an input of this "
-                               "command (%s); an output never replaces its input", out,
-                               inputs[i]);
-            }
         }
         free(rparent);
+        if (st != PA_OK)
+            return st;
     }
     struct stat so;
     if (stat(out, &so) != 0)
