@@ -60,6 +60,15 @@ typedef enum pa_status {
  * valid until the next failing partifact call on the same thread. */
 PA_API const char *pa_last_error(void);
 
+/* The option field(s) the last failure on the calling thread concerns, as the message names
+ * them ("memory_bytes", or several separated by commas: "batch_rows,memory_bytes"), so that a
+ * front end can say which of its own settings to change; NULL when the failure names none. */
+PA_API const char *pa_last_error_field(void);
+
+/* The errno of the system call behind the last PA_ERR_IO failure on the calling thread, where
+ * the library records it (opening an input: ENOENT when the path names nothing), else 0. */
+PA_API int pa_last_error_errno(void);
+
 /* A short stable name for a status ("ok", "invalid", "io", "format", ...). */
 PA_API const char *pa_status_name(pa_status status);
 
@@ -579,8 +588,11 @@ PA_API void pa_ivfpq_model_arrays(const pa_ivfpq_model *m, pa_backend_model *out
 PA_API pa_status pa_ivfpq_model_from_arrays(pa_ivfpq_model **out, const pa_backend_model *in);
 
 /* Saves the model as a Lance file (centroids as a fixed_size_list<float, dim> column, the
- * codebook in a global buffer, parameters as JSON in schema metadata "partifact:model"), and
- * loads it back. */
+ * codebook in a global buffer, parameters as JSON in schema metadata "partifact:model", with
+ * "format" PA_MODEL_FORMAT and "version" PA_MODEL_FORMAT_VERSION), and loads it back; a model of
+ * a newer version is refused (PA_ERR_UNSUPPORTED, naming both versions). */
+#define PA_MODEL_FORMAT "partifact.ivfpq-model"
+#define PA_MODEL_FORMAT_VERSION 1
 PA_API pa_status pa_ivfpq_model_save(const pa_ivfpq_model *m, const char *path);
 PA_API pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path);
 PA_API void pa_ivfpq_model_free(pa_ivfpq_model *m);
@@ -624,7 +636,8 @@ typedef struct pa_artifact_params {
     pa_metric metric;        /* recorded                                                     */
     const char *model;       /* model file the codes were made with (recorded with its       */
                              /* XXH64), or NULL                                              */
-    uint64_t memory_bytes;   /* the writer's buffers; 0: PA_DEFAULT_MEMORY_BYTES             */
+    uint64_t memory_bytes;   /* the writer's buffers and tables; 0: PA_DEFAULT_MEMORY_BYTES; */
+                             /* at least pa_artifact_writer_estimate's; filled by the buffers */
     uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
                              /* of ranges they will make (one per partition per flush) is    */
                              /* then reserved from the budget, or refused up front           */
@@ -647,6 +660,14 @@ typedef struct pa_artifact_writer pa_artifact_writer;
  * the budget holds at least a minimal buffer per bucket. */
 PA_API pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
                                            const pa_artifact_params *params);
+
+/* The smallest memory_bytes with which pa_artifact_writer_create accepts these parameters (a
+ * smaller budget is refused with this number when expected_rows is 0), into *min_bytes: the
+ * bucket table with each bucket file's writer, the partition table, and a buffer of 256 rows per
+ * bucket plus the sort scratch; with expected_rows, also the range table and page records such
+ * buffers would make. params->memory_bytes is not read; dir is named in messages only. */
+PA_API pa_status pa_artifact_writer_estimate(const char *dir, const pa_artifact_params *params,
+                                             uint64_t *min_bytes);
 
 /* Appends a batch. Each array comes with its own length, so that callers through FFI get a
  * clear error on a mismatch: num_row_ids must equal num_part_ids, and codes_bytes must be
@@ -834,14 +855,15 @@ PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
 
 typedef struct pa_index_finalize_options {
     size_t struct_size; /* sizeof(pa_index_finalize_options) */
-    /* Memory budget in bytes; 0: PA_DEFAULT_MEMORY_BYTES (256 MiB). Artifact path: bytes of
-     * partitions read ahead (at least one partition is always held, so memory is about the
-     * largest partition plus this). Rows path: the in-memory sort buffer (at least 256 rows); larger inputs spill
-     * sorted runs, merged with one read buffer per run (half the budget shared, at least
-     * 64 KiB each) plus the partition being written. Both paths hold one partition whole while
-     * it is sorted and written (rows x (2 x (8 + M) + 4) bytes); a partition that alone needs
-     * more than the budget is refused with PA_ERR_BUDGET and the numbers, before the artifact
-     * is read (artifact path) or before the merge (rows path). */
+    /* Memory budget in bytes; 0: PA_DEFAULT_MEMORY_BYTES (256 MiB). Both paths hold their
+     * largest partition whole while it is sorted and written; the artifact path also holds
+     * the manifest's tables, and pa_index_finalize_estimate gives the smallest budget it
+     * accepts for an artifact (a smaller one is refused with PA_ERR_BUDGET and the same
+     * numbers, before anything is read); the rest of the budget is read-ahead. Rows path: the
+     * in-memory sort buffer (at least 256 rows); larger inputs spill sorted runs, merged with
+     * one read buffer per run (the budget left beside the largest partition, shared; at least
+     * 16 records each); a partition that does not fit beside them is refused before the
+     * merge. */
     uint64_t memory_bytes;
     /* Rows path: directory for spill files; NULL means the parent directory of out_dir. */
     const char *tmp_dir;
@@ -890,6 +912,11 @@ PA_API pa_status pa_index_finalize_artifact(const char *artifact_dir, const char
                                             const pa_index_finalize_options *opts,
                                             pa_index_finalize_stats *stats);
 
+/* The smallest memory_bytes pa_index_finalize_artifact accepts for this artifact, into
+ * *min_bytes: its manifest's tables (held throughout) plus its largest partition as read and
+ * the index writer's sort keys and sorted copies of it. */
+PA_API pa_status pa_index_finalize_estimate(const char *artifact_dir, uint64_t *min_bytes);
+
 /* The generic path: rows_path is a Lance file with columns row_id u64, part_id u32 and pq_code
  * fixed_size_list<u8, M> in any order. Rows are sorted by (part_id, row_id) within the memory
  * budget, spilling sorted runs to tmp_dir and merging them when the input does not fit, and
@@ -932,6 +959,13 @@ typedef struct pa_index_open_options {
 
 #define PA_INDEX_OPEN_OPTIONS_INIT { sizeof(pa_index_open_options), 0 }
 PA_API pa_status pa_index_open_options_init(pa_index_open_options *o, size_t struct_size);
+
+/* The memory of an index opened with a budget, from its metadata and partition table alone:
+ * *fixed_bytes held whatever the budget (centroids, codebook, partition offsets, the cache's
+ * entries) and *min_bytes, the smallest memory_bytes pa_index_open_ex accepts (the fixed part
+ * and the largest partition); a smaller budget is refused with these numbers. */
+PA_API pa_status pa_index_memory_estimate(const char *dir, uint64_t *fixed_bytes,
+                                          uint64_t *min_bytes);
 
 /* The two files must be of one index: partifact's carry the same partifact:index JSON (model
  * XXH64, parameters, rows and rows_xxh64, the hash of the stored row ids and codes, checked

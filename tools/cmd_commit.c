@@ -4,7 +4,6 @@
 
 #include "common/common.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -16,98 +15,81 @@
 #define BUILD_INDEX_TAG "-"
 
 /* The commit's result; b (build --commit) adds the build's figures. */
-static void print_result(const char *table, const pa_table_commit_result *r, bool json,
-                         const pa_build_stats *b)
+static pa_status print_result(const char *table, const pa_table_commit_result *r, bool json,
+                              const pa_build_stats *b)
 {
-    if (json) {
-        if (b)
-            printf("{\"rows\":%" PRIu64 ",\"partitions\":%u,\"sub_vectors\":%u,"
-                   "\"build_seconds\":%.3f,\"commit\":", b->rows, b->num_partitions,
-                   b->num_sub_vectors, b->seconds);
-        printf("{\"table\":");
-        pa_cli_json_string(stdout, table);
-        printf(",\"name\":");
-        pa_cli_json_string(stdout, r->name);
-        printf(",\"uuid\":\"%s\",\"version\":%" PRIu64 ",\"read_version\":%" PRIu64
-               ",\"built_version\":%" PRIu64 ",\"fragments\":%u,\"replaced\":%u,"
-               "\"retries\":%u}%s", r->uuid, r->version, r->read_version, r->built_version,
-               r->num_fragments, r->replaced, r->retries, b ? "" : "\n");
-        if (b)
-            printf("}\n");
-    } else {
-        printf("committed index %s (%s) into %s as version %" PRIu64 " (built from version %"
-               PRIu64 ", %u fragments%s)\n", r->name, r->uuid, table, r->version,
-               r->built_version, r->num_fragments, r->replaced ? ", replacing the old one" : "");
+    if (!json) {
+        printf("committed index %s (%s) into %s as version %" PRIu64 " (built from version %" PRIu64
+               ", %u fragments%s)\n",
+               r->name, r->uuid, table, r->version, r->built_version, r->num_fragments,
+               r->replaced ? ", replacing the old one" : "");
+        return PA_OK;
     }
+    json_t *c = NULL, *j = NULL;
+    pa_status st = pa_json_pack(&c, "commit --json",
+                                "{s:o, s:o, s:s, s:I, s:I, s:I, s:i, s:i, s:i}", "table",
+                                pa_json_display_string(table), "name",
+                                pa_json_display_string(r->name), "uuid", r->uuid, "version",
+                                (json_int_t)r->version, "read_version", (json_int_t)r->read_version,
+                                "built_version", (json_int_t)r->built_version, "fragments",
+                                (int)r->num_fragments, "replaced", (int)r->replaced, "retries",
+                                (int)r->retries);
+    if (st != PA_OK || !b)
+        return pa_cli_json_print(st, &c);
+    st = pa_json_pack(&j, "build --commit --json", "{s:I, s:i, s:i, s:o, s:o}", "rows",
+                      (json_int_t)b->rows, "partitions", (int)b->num_partitions, "sub_vectors",
+                      (int)b->num_sub_vectors, "build_seconds", PA_CLI_REAL3(b->seconds), "commit",
+                      c);
+    return pa_cli_json_print(st, &j);
 }
 
 /* partifact commit --index IDX --table T [--name NAME] [--replace] [--json] */
 int pa_cmd_commit(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"index", required_argument, 0, 'x'}, {"table", required_argument, 0, 't'},
-        {"name", required_argument, 0, 'n'},  {"replace", no_argument, 0, 'r'},
-        {"json", no_argument, 0, 'j'},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
     const char *index = NULL, *table = NULL, *name = NULL;
     bool json = false, replace = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "x:t:n:rjh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'x': index = optarg; break;
-        case 't': table = optarg; break;
-        case 'n': name = optarg; break;
-        case 'r': replace = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact commit --index IDX --table T.lance [--name NAME] [--replace]\n"
-                   "         [--json]\n"
-                   "Commits an index built from the Lance table T (partifact build --input T)\n"
-                   "into T as its next version, so that LanceDB lists and searches it. The\n"
-                   "index must come from T's fragments as they are now. --name: default\n"
-                   "<column>_idx; an index of that name is refused unless --replace, which\n"
-                   "removes it in the same commit.\n");
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (!index || !table)
-        return pa_cli_error("commit", "--index and --table are required (see --help)");
+    pa_cli_opt opts[] = {
+        PA_CLI_OPT_JSON(&json),
+        PA_CLI_STR("index", &index, "IDX", "the index, built from the table", .required = true),
+        PA_CLI_STR("table", &table, "T.lance", "the Lance table", .required = true),
+        PA_CLI_STR("name", &name, "NAME", "the index's name (default <column>_idx)",
+                   .field = "name"),
+        PA_CLI_FLAG("replace", &replace, "replace an index of that name in the same commit",
+                    .field = "replace"),
+    };
+    pa_cli_parse("commit", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     if (name && (!*name || strlen(name) >= 256))
         return pa_cli_error("commit", "\"%s\" is not a valid value for --name", name);
     pa_table_commit_options o = {.struct_size = sizeof o, .name = name, .replace = replace};
     pa_table_commit_result r = PA_TABLE_COMMIT_RESULT_INIT;
     pa_status st = pa_table_commit_index(table, index, &o, &r);
-    if (st != PA_OK)
-        return pa_cli_fail("commit", st);
-    print_result(table, &r, json, NULL);
-    return 0;
+    if (st == PA_OK)
+        st = print_result(table, &r, json, NULL);
+    return st == PA_OK ? 0 : pa_cli_fail("commit", st);
 }
 
-int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
-                        const char *out, const pa_build_options *bo, const char *name,
-                        bool replace, bool json)
+int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column, const char *out,
+                        const pa_build_options *bo, const char *name, bool replace, bool json)
 {
     if (name && (!*name || strlen(name) >= 256))
         return pa_cli_error("build", "\"%s\" is not a valid value for --name", name);
-    pa_status st = pa_table_commit_check(table, column, name, replace);
-    if (st != PA_OK)
-        return pa_cli_fail("build", st);
     /* Without --out the index is built in a work directory inside the table (made by this
      * run, marked and locked; what killed runs left there is removed first) and removed after
      * the commit copied it into _indices/. */
     pa_workdir work = {.lock_fd = -1};
     char dir[4200];
+    snprintf(dir, sizeof dir, "%s", out ? out : ""); /* without --out: inside work, below */
+    pa_status st = pa_table_commit_check(table, column, name, replace);
+    if (st != PA_OK)
+        goto done;
     if (!out) {
         char base[4096];
         snprintf(base, sizeof base, "%s/" BUILD_INDEX_PREFIX, table);
         pa_remove_orphans(base, BUILD_INDEX_TAG); /* what killed builds left */
         snprintf(base, sizeof base, "%s/" BUILD_INDEX_PREFIX BUILD_INDEX_TAG, table);
         if ((st = pa_workdir_create(&work, base, false)) != PA_OK)
-            return pa_cli_fail("build", st);
+            goto done;
         snprintf(dir, sizeof dir, "%s/index", work.path);
-    } else {
-        snprintf(dir, sizeof dir, "%s", out);
     }
     pa_build_stats s = PA_BUILD_STATS_INIT;
     st = pa_build(in, dir, bo, &s);
@@ -116,57 +98,40 @@ int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column,
     pa_table_commit_result r = PA_TABLE_COMMIT_RESULT_INIT;
     if (st == PA_OK)
         st = pa_table_commit_index(table, dir, &o, &r);
+    if (st != PA_OK)
+        goto done;
+    if (!json)
+        printf("built %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s\n", s.rows,
+               s.num_partitions, s.num_sub_vectors, pa_metric_name(bo->params->metric), s.seconds);
+    st = print_result(table, &r, json, &s);
+done:
     if (!out)
         pa_workdir_remove(&work);
-    if (st != PA_OK)
-        return pa_cli_fail("build", st);
-    if (!json)
-        printf("built %" PRIu64 " rows, %u partitions, %u sub-vectors (%s) in %.2f s\n",
-               s.rows, s.num_partitions, s.num_sub_vectors,
-               pa_metric_name(bo->params->metric), s.seconds);
-    print_result(table, &r, json, &s);
-    return 0;
+    return st == PA_OK ? 0 : pa_cli_fail("build", st);
 }
 
 /* partifact table-info T.lance [--json] */
 int pa_cmd_table_info(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     bool as_json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': as_json = true; break;
-        case 'h':
-            printf("usage: partifact table-info T.lance [--json]\n"
-                   "Prints a Lance table's versions, the latest version's fragments (rows,\n"
-                   "deleted rows), columns, and indexes (name, uuid, type, the fragments and\n"
-                   "live rows they cover).\n");
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (optind + 1 != argc)
-        return pa_cli_error("table-info", "give one table (see --help)");
+    pa_cli_opt opts[] = {PA_CLI_OPT_JSON(&as_json)};
+    const char *pos = NULL;
+    pa_cli_parse("table-info", opts, PA_CLI_NOPTS(opts), &pos, argc, argv);
     char *text = NULL;
-    pa_status st = pa_table_info_json(argv[optind], &text);
-    if (st != PA_OK)
-        return pa_cli_fail("table-info", st);
-    if (as_json) {
-        printf("%s\n", text);
-        free(text);
-        return 0;
-    }
-    json_error_t je;
-    json_t *t = json_loads(text, 0, &je);
+    json_t *t = NULL;
+    pa_status st = pa_table_info_json(pos, &text);
+    if (st == PA_OK && as_json)
+        printf("%s\n", text); /* the library's JSON, written by the one writer */
+    else if (st == PA_OK && !(t = json_loads(text, 0, NULL)))
+        st = pa_fail(PA_ERR_NOMEM, "out of memory reading the table's description");
     free(text);
-    if (!t)
-        return pa_cli_error("table-info", "out of memory");
+    if (st != PA_OK || as_json)
+        return st == PA_OK ? 0 : pa_cli_fail("table-info", st);
     json_t *v;
     size_t i;
-    printf("%s: Lance table, version %" JSON_INTEGER_FORMAT " (%s manifest names), %"
-           JSON_INTEGER_FORMAT " rows, %" JSON_INTEGER_FORMAT " deleted\n",
+    printf("%s: Lance table, version %" JSON_INTEGER_FORMAT
+           " (%s manifest names), %" JSON_INTEGER_FORMAT " rows, %" JSON_INTEGER_FORMAT
+           " deleted\n",
            json_string_value(json_object_get(t, "table")),
            json_integer_value(json_object_get(t, "version")),
            json_string_value(json_object_get(t, "manifest_naming")),
@@ -178,24 +143,25 @@ int pa_cmd_table_info(int argc, char **argv)
     printf("\nfragments:\n");
     json_array_foreach(json_object_get(t, "fragments"), i, v)
         printf("  %" JSON_INTEGER_FORMAT ": %" JSON_INTEGER_FORMAT " rows, %" JSON_INTEGER_FORMAT
-               " deleted\n", json_integer_value(json_object_get(v, "id")),
+               " deleted\n",
+               json_integer_value(json_object_get(v, "id")),
                json_integer_value(json_object_get(v, "rows")),
                json_integer_value(json_object_get(v, "deleted_rows")));
     printf("columns:\n");
-    json_array_foreach(json_object_get(t, "columns"), i, v)
-        if (json_integer_value(json_object_get(v, "parent_id")) == -1)
-            printf("  %s: %s%s\n", json_string_value(json_object_get(v, "name")),
-                   json_string_value(json_object_get(v, "type")),
-                   json_is_true(json_object_get(v, "nullable")) ? " (nullable)" : "");
+    json_array_foreach(json_object_get(t, "columns"), i,
+                       v) if (json_integer_value(json_object_get(v, "parent_id")) == -1)
+        printf("  %s: %s%s\n", json_string_value(json_object_get(v, "name")),
+               json_string_value(json_object_get(v, "type")),
+               json_is_true(json_object_get(v, "nullable")) ? " (nullable)" : "");
     printf("indexes:%s\n", json_array_size(json_object_get(t, "indexes")) ? "" : " none");
-    json_array_foreach(json_object_get(t, "indexes"), i, v) {
+    json_array_foreach(json_object_get(t, "indexes"), i, v)
+    {
         printf("  %s: %s %s on", json_string_value(json_object_get(v, "name")),
                json_string_value(json_object_get(v, "type")),
                json_string_value(json_object_get(v, "uuid")));
         json_t *x;
         size_t k;
-        json_array_foreach(json_object_get(v, "columns"), k, x)
-            printf(" %s", json_string_value(x));
+        json_array_foreach(json_object_get(v, "columns"), k, x) printf(" %s", json_string_value(x));
         printf(", built from version %" JSON_INTEGER_FORMAT ", fragments",
                json_integer_value(json_object_get(v, "dataset_version")));
         json_array_foreach(json_object_get(v, "fragments"), k, x)

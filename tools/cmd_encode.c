@@ -2,7 +2,6 @@
  * artifact, within a memory budget. */
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,76 +9,42 @@
 /* partifact encode --input X --model M --out ARTIFACT [...] */
 int pa_cmd_encode(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"input", required_argument, 0, 'i'},       {"model", required_argument, 0, 'm'},
-        {"out", required_argument, 0, 'o'},         {"buckets", required_argument, 0, 'b'},
-        {"memory", required_argument, 0, 'M'},      {"accelerator", required_argument, 0, 'a'},
-        {"backend-path", required_argument, 0, 'P'}, {"batch", required_argument, 0, 'B'},
-        {"column", required_argument, 0, 'c'},      {"version", required_argument, 0, 'V'},      {"skip-invalid", no_argument, 0, 'k'},
-        {"json", no_argument, 0, 'j'},              {"help", no_argument, 0, 'h'},
-        {"force", no_argument, 0, 'F'},             {"backend-option", required_argument, 0, 'O'},
-        {0, 0, 0, 0}};
-    char backend_opts[4096] = "";
-    const char *input = NULL, *model_path = NULL, *out = NULL, *accel = "cpu", *bpath = NULL,
-               *column = NULL;
-    uint64_t buckets = 0, memory = PA_DEFAULT_MEMORY_BYTES, batch = 0;
+    pa_cli_list bopts = {0}; /* --backend-option, joined into backend_opts */
+    char backend_opts[PA_CLI_BACKEND_OPTIONS_MAX];
+    const char *input = NULL, *model_path = NULL, *out = NULL, *accel = PA_DEFAULT_BACKEND,
+               *bpath = NULL, *column = NULL;
+    uint64_t buckets = 0, memory = PA_DEFAULT_MEMORY_BYTES, batch = 0, version = 0;
     bool json = false, skip = false, force = false;
-    uint64_t version = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "i:m:o:b:M:a:P:B:c:V:kjhFO:", opts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case 'i': input = optarg; break;
-        case 'm': model_path = optarg; break;
-        case 'o': out = optarg; break;
-        case 'a': accel = optarg; break;
-        case 'P': bpath = optarg; break;
-        case 'O': ok = pa_cli_backend_option(backend_opts, sizeof backend_opts, optarg); break;
-        case 'c': column = optarg; break;
-        case 'V': ok = pa_cli_parse_count(optarg, &version) && version > 0; break;
-        case 'b': ok = pa_cli_parse_count(optarg, &buckets) && buckets <= PA_MAX_BUCKETS; break;
-        case 'M': ok = pa_cli_parse_size(optarg, &memory); break;
-        case 'B': ok = pa_cli_parse_count(optarg, &batch) && batch > 0 && batch <= (1u << 24); break;
-        case 'k': skip = true; break;
-        case 'F': force = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact encode --input X --model MODEL.lance --out ARTIFACT\n"
-                   "         [--buckets B] [--memory 256MiB] [--accelerator NAME]\n"
-                   "         [--backend-path DIR] [--batch N] [--column NAME] [--version N]\n"
-                   "         [--backend-option KEY=VALUE]... [--skip-invalid] [--force] [--json]\n"
-                   "Assigns every row of X to its partition and encodes its PQ code with a\n"
-                   "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
-                   "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
-                   "streams (row_id, part_id, code) into a partition artifact. --memory bounds\n"
-                   "the model, the input batch and the input's read buffer for it (a Lance\n"
-                   "table's scan batch is sized from it), the cpu backend's working blocks and\n"
-                   "the artifact writer's buffers; what does not fit is refused before any work.\n"
-                   "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
-                   "blocks take at most a quarter of --memory.\n"
-                   "The artifact is written in a new directory beside ARTIFACT and renamed\n"
-                   "into place when complete.\n" PA_CLI_BACKEND_HELP PA_CLI_FORCE_HELP
-                   PA_CLI_TABLE_HELP);
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-        if (!ok)
-            return pa_cli_error("encode", "\"%s\" is not a valid value for --%s", optarg,
-                                pa_cli_opt_name(opts, c));
-    }
-    if (!input || !model_path || !out)
-        return pa_cli_error("encode", "--input, --model and --out are required (see --help)");
+    pa_cli_opt opts[] = {
+        PA_CLI_OPT_FORCE(&force),
+        PA_CLI_OPT_JSON(&json),
+        PA_CLI_OPTS_VECTORS(&input, &column, &version, &skip),
+        PA_CLI_STR("model", &model_path, "MODEL.lance", "the trained model", .required = true,
+                   .field = "model_path"),
+        PA_CLI_STR("out", &out, "ARTIFACT", "the partition artifact to write", .required = true),
+        PA_CLI_NUM("buckets", &buckets, "B", "bucket files (default: from the partitions)",
+                   .max = PA_MAX_BUCKETS, .field = "num_buckets"),
+        PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .field = "memory_bytes"),
+        PA_CLI_OPTS_BACKEND(&accel, &bpath, &bopts),
+        PA_CLI_NUM("batch", &batch, "N", "rows per backend call", .min = 1,
+                   .max = PA_MAX_BATCH_ROWS, .field = "batch_rows"),
+    };
+    pa_cli_parse("encode", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    int rc = 0;
+    if ((rc = pa_cli_backend_options("encode", &bopts, backend_opts, sizeof backend_opts)))
+        return rc;
     const char *inputs[] = {input, model_path, bpath};
-    if (pa_cli_check_output("encode", out, force, PA_ARTIFACT_MANIFEST_FILE, inputs, 3))
-        return PA_CLI_EXIT_FAIL;
+    if ((rc = pa_cli_check_output("encode", out, force, PA_ARTIFACT_MANIFEST_FILE, inputs, 3)))
+        return rc;
     pa_ivfpq_model *model = NULL;
     pa_vec_input *in = NULL;
     pa_backend *be = NULL;
-    int rc = 0;
     pa_status st = pa_ivfpq_model_load(&model, model_path);
     if (st == PA_OK) {
-        pa_vec_input_options io = {.struct_size = sizeof io, .column = column,
-                                   .skip_invalid = skip, .version = version};
+        pa_vec_input_options io = {.struct_size = sizeof io,
+                                   .column = column,
+                                   .skip_invalid = skip,
+                                   .version = version};
         st = pa_vec_input_open(&in, input, &io);
     }
     if (st == PA_OK)
@@ -96,19 +61,23 @@ int pa_cmd_encode(int argc, char **argv)
         st = pa_encode_input(in, model, be, out, &eo, &es);
         pa_cli_progress_end();
     }
+    if (st == PA_OK && json) {
+        json_t *j = NULL;
+        st = pa_cli_json_print(
+            pa_json_pack(&j, "encode --json",
+                         "{s:o, s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I}", "artifact",
+                         pa_json_display_string(out), "backend", pa_backend_name(be), "rows",
+                         (json_int_t)es.rows, "skipped_invalid", (json_int_t)es.skipped_invalid,
+                         "bytes", (json_int_t)es.bytes, "ranges", (json_int_t)es.ranges, "seconds",
+                         PA_CLI_REAL3(es.seconds), "read_seconds", PA_CLI_REAL3(es.read_seconds),
+                         "encode_seconds", PA_CLI_REAL3(es.encode_seconds), "write_seconds",
+                         PA_CLI_REAL3(es.write_seconds), "null_vectors",
+                         (json_int_t)pa_vec_input_nulls(in)),
+            &j);
+    }
     if (st != PA_OK) {
         rc = pa_cli_fail("encode", st);
-    } else if (json) {
-        printf("{\"artifact\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"backend\":\"%s\",\"rows\":%" PRIu64 ",\"skipped_invalid\":%" PRIu64
-               ",\"bytes\":%" PRIu64 ",\"ranges\":%" PRIu64 ",\"seconds\":%.3f,"
-               "\"read_seconds\":%.3f,\"encode_seconds\":%.3f,\"write_seconds\":%.3f,"
-               "\"null_vectors\":%" PRIu64 "}\n",
-               pa_backend_name(be), es.rows, es.skipped_invalid, es.bytes, es.ranges,
-               es.seconds, es.read_seconds, es.encode_seconds, es.write_seconds,
-               pa_vec_input_nulls(in));
-    } else {
+    } else if (!json) {
         printf("encoded %" PRIu64 " rows into %s with the %s backend: %" PRIu64
                " bytes in %.2f s (read %.2f s, assign+encode %.2f s, write %.2f s)\n",
                es.rows, out, pa_backend_name(be), es.bytes, es.seconds, es.read_seconds,

@@ -1,7 +1,6 @@
-/* partifact lance-info / lance-gen: look inside Lance files, and write generated ones. */
+/* partifact lance-info: look inside Lance files and datasets. */
 #include "tools/cli.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +18,12 @@ static pa_status check_columns(pa_lance_reader *r)
         size_t rb = pa_lance_reader_row_bytes(r, i);
         uint8_t *buf = rb ? malloc(rb * CHECK_BATCH_ROWS) : NULL;
         if (rb && !buf)
-            return PA_ERR_NOMEM;
-        if (!rb) /* no fixed width: the read names why it cannot be read */
+            st = pa_fail(PA_ERR_NOMEM, "out of memory reading column %zu", i);
+        else if (!rb) /* no fixed width: the read names why it cannot be read */
             st = pa_lance_reader_read_valid(r, i, 0, 0, valid, valid);
         for (uint64_t at = 0; rb && st == PA_OK && at < n; at += CHECK_BATCH_ROWS)
-            st = pa_lance_reader_read_valid(r, i, at, n - at < CHECK_BATCH_ROWS ? n - at
-                                                                                : CHECK_BATCH_ROWS,
+            st = pa_lance_reader_read_valid(r, i, at,
+                                            n - at < CHECK_BATCH_ROWS ? n - at : CHECK_BATCH_ROWS,
                                             buf, valid);
         free(buf);
     }
@@ -34,19 +33,22 @@ static pa_status check_columns(pa_lance_reader *r)
 /* Prints a Lance file's schema, metadata keys and pages, as text or JSON. */
 static int info_file(const char *path, bool json, bool pages, bool check)
 {
-    pa_lance_reader *r;
+    pa_lance_reader *r = NULL;
+    int rc = 0;
     pa_status st = pa_lance_reader_open(&r, path);
-    if (st != PA_OK)
-        return pa_cli_fail("lance-info", st);
-    if (check && (st = check_columns(r)) != PA_OK) {
-        pa_lance_reader_free(r);
-        return pa_cli_fail("lance-info", st);
+    if (st == PA_OK && check)
+        st = check_columns(r);
+    if (st != PA_OK) {
+        rc = pa_cli_fail("lance-info", st);
+        goto done;
     }
     size_t nf = pa_lance_reader_num_fields(r);
+    json_t *doc = NULL, *cols = json_array(), *keys = json_array();
     if (json) {
-        printf("{\"path\":");
-        pa_cli_json_string(stdout, path);
-        printf(",\"rows\":%llu,\"columns\":[", (unsigned long long)pa_lance_reader_num_rows(r));
+        st = pa_json_pack(&doc, "lance-info --json", "{s:o, s:I, s:O, s:O}", "path",
+                          pa_json_display_string(path), "rows",
+                          (json_int_t)pa_lance_reader_num_rows(r), "columns", cols, "metadata_keys",
+                          keys);
     } else {
         unsigned major, minor;
         pa_lance_reader_version(r, &major, &minor);
@@ -72,15 +74,12 @@ static int info_file(const char *path, bool json, bool pages, bool check)
             fullzip += pi.layout[0] == 'f';
         }
         if (json) {
-            printf("%s{\"name\":", i ? "," : "");
-            pa_cli_json_string(stdout, f.name);
-            printf(",\"type\":\"%s\",\"pages\":%zu,\"bytes\":%llu", tname, np,
-                   (unsigned long long)bytes);
-            if (problem) {
-                printf(",\"not_decodable\":");
-                pa_cli_json_string(stdout, problem);
-            }
-            printf("}");
+            json_t *c = json_pack("{s:o, s:s, s:I, s:I}", "name", pa_json_display_string(f.name),
+                                  "type", tname, "pages", (json_int_t)np, "bytes",
+                                  (json_int_t)bytes);
+            if (c && problem)
+                json_object_set_new(c, "not_decodable", pa_json_display_string(problem));
+            json_array_append_new(cols, c);
         } else if (problem) {
             printf("  %-16s %-28s not decodable: %s\n", f.name, tname, problem);
         } else {
@@ -99,24 +98,27 @@ static int info_file(const char *path, bool json, bool pages, bool check)
         }
     }
     size_t nm = pa_lance_reader_num_metadata(r);
-    if (json)
-        printf("],\"metadata_keys\":[");
     for (size_t i = 0; i < nm; i++) {
         const char *k;
         const void *v;
         size_t len;
         pa_lance_reader_metadata_at(r, i, &k, &v, &len);
-        if (json) {
-            printf("%s", i ? "," : "");
-            pa_cli_json_string(stdout, k);
-        } else {
+        if (json)
+            json_array_append_new(keys, pa_json_display_string(k));
+        else
             printf("  metadata %s: %zu bytes\n", k, len);
-        }
     }
-    if (json)
-        printf("]}\n");
+    if (json) {
+        /* a failed append left the array short: refused as out of memory, never printed short */
+        st = json_array_size(cols) == nf && json_array_size(keys) == nm ? st : PA_ERR_NOMEM;
+        if ((st = pa_cli_json_print(st, &doc)) != PA_OK)
+            rc = pa_cli_fail("lance-info", st);
+    }
+    json_decref(cols);
+    json_decref(keys);
+done:
     pa_lance_reader_free(r);
-    return 0;
+    return rc;
 }
 
 /* Prints a Lance dataset's version, schema and fragments, as text or JSON. */
@@ -127,13 +129,13 @@ static int info_dataset(const char *path, bool json)
     if (st != PA_OK)
         return pa_cli_fail("lance-info", st);
     size_t nf = pa_dataset_num_fields(ds), nfr = pa_dataset_num_fragments(ds);
+    json_t *doc = NULL, *cols = json_array();
     if (json) {
-        printf("{\"path\":");
-        pa_cli_json_string(stdout, path);
-        printf(",\"dataset\":true,\"version\":%llu,\"rows\":%llu,\"fragments\":%zu,"
-               "\"columns\":[",
-               (unsigned long long)pa_dataset_version(ds),
-               (unsigned long long)pa_dataset_num_rows(ds), nfr);
+        st = pa_json_pack(&doc, "lance-info --json", "{s:o, s:b, s:I, s:I, s:I, s:O}", "path",
+                          pa_json_display_string(path), "dataset", 1, "version",
+                          (json_int_t)pa_dataset_version(ds), "rows",
+                          (json_int_t)pa_dataset_num_rows(ds), "fragments", (json_int_t)nfr,
+                          "columns", cols);
     } else {
         printf("%s: Lance dataset, version %llu, %llu rows in %zu fragments, %zu columns\n", path,
                (unsigned long long)pa_dataset_version(ds),
@@ -146,16 +148,15 @@ static int info_dataset(const char *path, bool json)
         pa_type_name(f.type, f.dim, tname, sizeof tname);
         if (f.type == PA_TYPE_OTHER) /* a type partifact does not read: as the table names it */
             snprintf(tname, sizeof tname, "%s", pa_dataset_field_type(ds, i));
-        if (json) {
-            printf("%s{\"name\":", i ? "," : "");
-            pa_cli_json_string(stdout, f.name);
-            printf(",\"type\":\"%s\"}", tname);
-        } else {
+        if (json)
+            json_array_append_new(cols, json_pack("{s:o, s:s}", "name",
+                                                  pa_json_display_string(f.name), "type", tname));
+        else
             printf("  %-16s %s\n", f.name, tname);
-        }
     }
     if (json)
-        printf("]}\n");
+        st = pa_cli_json_print(json_array_size(cols) == nf ? st : PA_ERR_NOMEM, &doc);
+    json_decref(cols);
     for (size_t i = 0; !json && i < nfr; i++) {
         uint64_t id, rows;
         pa_dataset_fragment(ds, i, &id, &rows);
@@ -166,157 +167,19 @@ static int info_dataset(const char *path, bool json)
         printf("\n");
     }
     pa_dataset_free(ds);
-    return 0;
+    return st == PA_OK ? 0 : pa_cli_fail("lance-info", st);
 }
 
 /* partifact lance-info PATH [--pages] [--json] [--check] */
 int pa_cmd_lance_info(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"pages", no_argument, 0, 'p'},
-        {"check", no_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *pos = NULL;
     bool json = false, pages = false, check = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "jpch", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = true; break;
-        case 'p': pages = true; break;
-        case 'c': check = true; break;
-        case 'h':
-            printf("usage: partifact lance-info FILE.lance|DATASET [--pages] [--json] [--check]\n"
-                   "Prints a Lance file's schema, its pages per column and metadata keys, or a\n"
-                   "Lance dataset's version, schema and fragments. Columns partifact does not\n"
-                   "decode are listed as such; --check decodes every row of every column of a\n"
-                   "file and fails on the first column that cannot be read.\n");
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (optind != argc - 1)
-        return pa_cli_error("lance-info", "expected one path (see --help)");
+    pa_cli_opt opts[] = {PA_CLI_OPT_JSON(&json), PA_CLI_FLAG("pages", &pages, "list every page"),
+                         PA_CLI_FLAG("check", &check, "decode every row of every column")};
+    pa_cli_parse("lance-info", opts, PA_CLI_NOPTS(opts), &pos, argc, argv);
     struct stat sb;
-    if (stat(argv[optind], &sb) == 0 && S_ISDIR(sb.st_mode))
-        return info_dataset(argv[optind], json);
-    return info_file(argv[optind], json, pages, check);
-}
-
-/* The generated value of row i of the demo/test columns (deterministic, exact in float32). */
-static float gen_item(uint64_t i, uint32_t j) { return (float)((i * 31 + j * 7) % 2048) * 0.5f - 512.0f; }
-
-/* partifact lance-gen --out FILE.lance --rows N --dim D [--page-bytes B] [--json]: writes the
- * columns id (u64), part (u32), score (float), code (fsl<u8,16>), vector (fsl<float,D>). */
-int pa_cmd_lance_gen(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'}, {"rows", required_argument, 0, 'n'},
-        {"dim", required_argument, 0, 'd'}, {"page-bytes", required_argument, 0, 'p'},
-        {"layout", required_argument, 0, 'l'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'}, {"force", no_argument, 0, 'F'}, {0, 0, 0, 0}};
-    const char *out = NULL;
-    int layout = PA_LAYOUT_AUTO;
-    uint64_t rows = 100000, dim = 128, page_bytes = 0;
-    bool json = false, force = false;
-    int c;
-    while ((c = getopt_long(argc, argv, "o:n:d:p:l:jhF", opts, NULL)) != -1) {
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'l':
-            if (!strcmp(optarg, "auto"))
-                layout = PA_LAYOUT_AUTO;
-            else if (!strcmp(optarg, "mini-block"))
-                layout = PA_LAYOUT_MINIBLOCK;
-            else if (!strcmp(optarg, "full-zip"))
-                layout = PA_LAYOUT_FULLZIP;
-            else
-                return pa_cli_error("lance-gen", "--layout: \"%s\" is not auto, mini-block or "
-                                    "full-zip", optarg);
-            break;
-        case 'n':
-            if (!pa_cli_parse_count(optarg, &rows))
-                return pa_cli_error("lance-gen", "--rows: \"%s\" is not a count", optarg);
-            break;
-        case 'd':
-            if (!pa_cli_parse_count(optarg, &dim) || dim == 0 || dim > 65536)
-                return pa_cli_error("lance-gen", "--dim: \"%s\" is not in 1..65536", optarg);
-            break;
-        case 'p':
-            if (!pa_cli_parse_size(optarg, &page_bytes))
-                return pa_cli_error("lance-gen", "--page-bytes: \"%s\" is not a size", optarg);
-            break;
-        case 'F': force = true; break;
-        case 'j': json = true; break;
-        case 'h':
-            printf("usage: partifact lance-gen --out FILE.lance [--rows N] [--dim D] "
-                   "[--page-bytes B] [--layout auto|mini-block|full-zip] [--force] [--json]\n"
-                   "Writes generated rows: id u64, part u32, score float, code "
-                   "fixed_size_list<uint8,16>, vector fixed_size_list<float,D>.\n"
-                   "The file is written under a temporary name and renamed into place.\n"
-                   PA_CLI_FORCE_HELP);
-            return 0;
-        default: return PA_CLI_EXIT_FAIL;
-        }
-    }
-    if (!out)
-        return pa_cli_error("lance-gen", "--out is required (see --help)");
-    pa_field fields[] = {{"id", PA_TYPE_UINT64, 1},
-                         {"part", PA_TYPE_UINT32, 1},
-                         {"score", PA_TYPE_FLOAT32, 1},
-                         {"code", PA_TYPE_FSL_UINT8, 16},
-                         {"vector", PA_TYPE_FSL_FLOAT32, (uint32_t)dim}};
-    pa_lance_write_options wo = {.struct_size = sizeof wo, .page_bytes = (size_t)page_bytes,
-                                 .layout = layout,
-                                 .replace = force};
-    pa_lance_writer *w;
-    pa_status st = pa_lance_writer_create(&w, out, fields, 5, &wo);
-    if (st != PA_OK)
-        return pa_cli_fail("lance-gen", st);
-    const size_t batch = 4096;
-    uint64_t *id = malloc(batch * 8);
-    uint32_t *part = malloc(batch * 4);
-    float *score = malloc(batch * 4);
-    uint8_t *code = malloc(batch * 16);
-    float *vec = malloc(batch * dim * 4);
-    if (!id || !part || !score || !code || !vec) {
-        pa_lance_writer_free(w);
-        free(id), free(part), free(score), free(code), free(vec);
-        return pa_cli_error("lance-gen", "out of memory");
-    }
-    for (uint64_t done = 0; done < rows && st == PA_OK;) {
-        size_t n = (size_t)PA_CLI_MIN(batch, rows - done);
-        for (size_t k = 0; k < n; k++) {
-            uint64_t i = done + k;
-            id[k] = i * 2654435761u;
-            part[k] = (uint32_t)(i % 1000);
-            score[k] = (float)i * 0.25f;
-            for (uint32_t j = 0; j < 16; j++)
-                code[k * 16 + j] = (uint8_t)(i + j);
-            for (uint32_t j = 0; j < dim; j++)
-                vec[k * dim + j] = gen_item(i, j);
-        }
-        const void *cols[] = {id, part, score, code, vec};
-        st = pa_lance_writer_append(w, cols, n);
-        done += n;
-        pa_cli_progress("lance-gen: rows", done, rows);
-    }
-    pa_cli_progress_end();
-    if (st == PA_OK)
-        st = pa_lance_writer_close(w);
-    free(id), free(part), free(score), free(code), free(vec);
-    if (st != PA_OK) {
-        int rc = pa_cli_fail("lance-gen", st);
-        pa_lance_writer_free(w);
-        return rc;
-    }
-    uint64_t bytes = pa_lance_writer_bytes_written(w);
-    pa_lance_writer_free(w);
-    if (json) {
-        printf("{\"path\":");
-        pa_cli_json_string(stdout, out);
-        printf(",\"rows\":%llu,\"dim\":%llu,\"bytes\":%llu}\n", (unsigned long long)rows,
-               (unsigned long long)dim, (unsigned long long)bytes);
-    } else {
-        printf("wrote %s: %llu rows, %llu bytes\n", out, (unsigned long long)rows,
-               (unsigned long long)bytes);
-    }
-    return 0;
+    if (stat(pos, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return info_dataset(pos, json);
+    return info_file(pos, json, pages, check);
 }

@@ -3,7 +3,6 @@
  * rate, so that every figure can name the machine and kernels it was measured with. */
 #include "tools/cli.h"
 
-#include <string.h>
 
 /* the sgemm measured: n x n x n, a fraction of a second even on generic kernels */
 #define PA_CLI_SGEMM_N 1024
@@ -16,43 +15,37 @@ static const char *core_source(const pa_blas_info *blas, const char *corrected_f
     return blas->coretype_env[0] ? "environment" : "openblas";
 }
 
-static void print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
-                       const char *corrected_from, double gflops)
+static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
+                            const char *corrected_from, double gflops)
 {
-    printf("{\"version\":");
-    pa_cli_json_string(stdout, pa_version());
-    printf(",\"cpu\":{\"vendor\":");
-    pa_cli_json_string(stdout, cpu->vendor);
-    printf(",\"model\":");
-    pa_cli_json_string(stdout, cpu->model);
-    printf(",\"cpus\":%u,\"features\":", cpu->cpus);
-    pa_cli_json_string(stdout, cpu->feature_names);
-    printf("},\"blas\":{\"config\":");
-    pa_cli_json_string(stdout, blas->config);
-    printf(",\"core\":");
-    pa_cli_json_string(stdout, blas->core);
-    printf(",\"source\":\"%s\",\"corrected_from\":", core_source(blas, corrected_from));
-    if (corrected_from)
-        pa_cli_json_string(stdout, corrected_from);
-    else
-        printf("null");
-    printf(",\"recommended_core\":");
-    pa_cli_json_string(stdout, blas->recommended_core);
-    printf(",\"weak\":%s,\"threads\":%u},\"sgemm\":{\"n\":%d,\"gflops\":%.1f}}\n",
-           blas->weak ? "true" : "false", blas->threads, PA_CLI_SGEMM_N, gflops);
+    json_t *j = NULL;
+    return pa_cli_json_print(
+        pa_json_pack(&j, "--version --json",
+                     "{s:s, s:{s:o, s:o, s:i, s:o}, s:{s:o, s:o, s:s, s:o, s:o, s:b, s:i}, "
+                     "s:{s:i, s:o}}",
+                     "version", pa_version(), "cpu", "vendor", pa_json_display_string(cpu->vendor),
+                     "model", pa_json_display_string(cpu->model), "cpus", (int)cpu->cpus,
+                     "features", pa_json_display_string(cpu->feature_names), "blas", "config",
+                     pa_json_display_string(blas->config), "core",
+                     pa_json_display_string(blas->core), "source",
+                     core_source(blas, corrected_from), "corrected_from",
+                     pa_json_display_string(corrected_from), "recommended_core",
+                     pa_json_display_string(blas->recommended_core), "weak", blas->weak ? 1 : 0,
+                     "threads", (int)blas->threads, "sgemm", "n", PA_CLI_SGEMM_N, "gflops",
+                     pa_json_real_rounded(gflops, 1)),
+        &j);
 }
 
 int pa_cli_version(int argc, char **argv, const char *corrected_from)
 {
     bool verbose = false, json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
-            verbose = true;
-        else if (!strcmp(argv[i], "--json"))
-            json = verbose = true;
-        else
-            return pa_cli_error("--version", "unknown option \"%s\" (--verbose, --json)", argv[i]);
-    }
+    pa_cli_opt opts[] = {
+        PA_CLI_FLAG("verbose", &verbose, "also the CPU, SIMD, the BLAS and a measured sgemm rate",
+                    .short_name = 'v'),
+        PA_CLI_FLAG("json", &json, "--verbose, as JSON"),
+    };
+    pa_cli_parse("--version", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    verbose = verbose || json;
     if (!verbose) {
         printf("partifact %s\n", pa_version());
         return 0;
@@ -67,10 +60,10 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
         st = pa_blas_sgemm_gflops(PA_CLI_SGEMM_N, &gflops);
     if (st != PA_OK)
         return pa_cli_fail("--version", st);
-    if (json) {
-        print_json(&cpu, &blas, corrected_from, gflops);
-        return 0;
-    }
+    if (json)
+        return (st = print_json(&cpu, &blas, corrected_from, gflops)) == PA_OK
+                   ? 0
+                   : pa_cli_fail("--version", st);
     printf("partifact %s\n", pa_version());
     printf("cpu: %s (%s), %u logical CPUs\n", cpu.model[0] ? cpu.model : "unknown",
            cpu.vendor[0] ? cpu.vendor : "unknown vendor", cpu.cpus);

@@ -72,6 +72,10 @@ pa_status pa_manifest_load(pa_manifest *m, const char *dir, uint64_t budget);
  * per-partition slots and the parser's buffer. The one formula for it: the loader refuses by
  * it and finalize's budget counts it. */
 uint64_t pa_manifest_bytes(uint64_t num_partitions, uint64_t num_ranges, uint64_t num_files);
+/* What pa_manifest_bytes counts for a scan's slot per partition (reader.c checks at compile
+ * time that its slot fits) and for a file record's relative path ("partitions/bucket-N.lance"). */
+#define PA_SCAN_SLOT_BYTES 64
+#define PA_FILE_PATH_BYTES 64
 
 void pa_manifest_clear(pa_manifest *m);
 

@@ -205,8 +205,9 @@ typedef struct jr {
 uint64_t pa_manifest_bytes(uint64_t num_partitions, uint64_t num_ranges, uint64_t num_files)
 {
     return num_ranges * (sizeof(pa_range) + sizeof(pa_owned_range) /* the open-time sort */) +
-           num_partitions * (sizeof(pa_part_ranges) + 64 /* a scan slot */) +
-           num_files * (sizeof(pa_artifact_file_rec) + 64 /* path */ + 8 /* reader pointer */) +
+           num_partitions * (sizeof(pa_part_ranges) + PA_SCAN_SLOT_BYTES) +
+           num_files * (sizeof(pa_artifact_file_rec) + PA_FILE_PATH_BYTES +
+                        sizeof(void *) /* its reader's pointer */) +
            0; /* the parser's 64 KiB buffer is freed before the sort is made */
 }
 

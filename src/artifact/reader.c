@@ -480,6 +480,9 @@ typedef struct slot {
     char *err; /* the failure message, when st != PA_OK */
 } slot;
 
+_Static_assert(sizeof(slot) <= PA_SCAN_SLOT_BYTES, "pa_manifest_bytes counts a scan slot as "
+               "PA_SCAN_SLOT_BYTES");
+
 struct pa_artifact_scan {
     pa_artifact *a;
     pthread_t *threads;
@@ -496,7 +499,7 @@ struct pa_artifact_scan {
 
 static uint64_t part_bytes(const pa_artifact *a, uint32_t p)
 {
-    return a->m.parts[p].num_rows * (8 + (uint64_t)a->m.code_bytes);
+    return pa_ids_codes_bytes(a->m.parts[p].num_rows, a->m.code_bytes);
 }
 
 /* Reader thread: claims the next partition when the byte budget allows (always when nothing is

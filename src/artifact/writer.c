@@ -22,6 +22,8 @@
 #include <xxhash.h>
 
 #define MIN_BUFFER_ROWS 256
+#define BUCKET_PATH_MAX 4096  /* bytes of a bucket file's path, its NUL included */
+#define BUCKET_PATH_FLOOR 256 /* the least path length the budget counts (fixed_bytes) */
 
 typedef struct bucket {
     pa_lance_writer *lw;
@@ -111,22 +113,78 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
     return PA_OK;
 }
 
+/* Columns of every bucket file, and how their Lance writers are opened (open_buckets). */
+static void bucket_schema(const pa_artifact_writer *w, pa_field fields[3])
+{
+    fields[0] = (pa_field){PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1};
+    fields[1] = (pa_field){PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1};
+    fields[2] = (pa_field){PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, w->m.code_bytes};
+}
+/* full-zip pages: a partition's range is then read at its exact byte ranges */
+static const pa_lance_write_options BUCKET_WRITE = {.struct_size = sizeof(pa_lance_write_options),
+                                                    .page_bytes = PA_DEFAULT_PAGE_BYTES,
+                                                    .layout = PA_LAYOUT_FULLZIP,
+                                                    .in_new_dir = 1};
+
+/* The writer's memory besides its row buffers, with `flushes` buffers written in all: the sort
+ * counts, the bucket table with each bucket file's Lance writer (pa_lance_writer_estimate, its
+ * page records growing by one page per column a flush, the flushes spread over the buckets)
+ * and the partition table (whose ranges are counted apart). */
+static uint64_t fixed_bytes(const pa_artifact_writer *w, uint64_t flushes)
+{
+    const uint32_t B = w->m.num_buckets;
+    pa_field fields[3];
+    bucket_schema(w, fields);
+    /* a bucket file's path: dir, the work directory's tag and suffix, the file's name; counted
+     * as at least BUCKET_PATH_FLOOR bytes, so that the buffers, and so the artifact's bytes, do
+     * not depend on the artifact's name unless that name is unusually long */
+    const size_t path_len = PA_MAX(strlen(w->dir) + strlen(PA_PARTIAL_TAG) + 16 +
+                                       strlen("/" PA_OUT_DIR_NAME "/" PA_ARTIFACT_PARTS_DIR
+                                              "/bucket-0000000.lance"),
+                                   (size_t)BUCKET_PATH_FLOOR);
+    const uint64_t lance = pa_lance_writer_estimate(path_len, fields, 3, &BUCKET_WRITE,
+                                                    (flushes + B - 1) / B, false);
+    return ((uint64_t)w->max_local + 1) * 8 + (uint64_t)B * (sizeof(bucket) + lance) +
+           (uint64_t)w->m.num_partitions * sizeof(pa_part_ranges);
+}
+
+/* The smallest budget for the writer's parameters: the fixed part with every bucket flushed
+ * once (finish flushes each), and (num_buckets + 1) buffers of MIN_BUFFER_ROWS rows (the bucket
+ * buffers and the sort scratch). */
+static uint64_t min_budget(const pa_artifact_writer *w)
+{
+    return fixed_bytes(w, w->m.num_buckets) + (uint64_t)(w->m.num_buckets + 1) * MIN_BUFFER_ROWS * w->row_bytes;
+}
+
+/* The range table `rows` rows make through buffers of cap rows (every flush of a bucket adds a
+ * range for each of its partitions in the buffer), its arrays grown by doubling; the flushes
+ * into *flushes. */
+static uint64_t range_table_bytes(const pa_artifact_writer *w, uint64_t rows, uint64_t cap,
+                                  uint64_t *flushes, uint64_t *ranges)
+{
+    *flushes = rows / cap + w->m.num_buckets;
+    *ranges = PA_MIN(*flushes * PA_MIN(cap, (uint64_t)w->max_local), rows + w->m.num_partitions);
+    return *ranges * 2 * sizeof(pa_range);
+}
+
+/* Sets the row sizes the budget is computed from. */
+static void init_sizes(pa_artifact_writer *w)
+{
+    w->row_bytes = 8 + 4 + w->m.code_bytes;
+    w->max_local = (w->m.num_partitions + w->m.num_buckets - 1) / w->m.num_buckets;
+}
+
 /* Sizes the buffers from the budget, refusing up front a budget too small to work with. With
- * the number of rows known, the range table they will make is reserved from the budget too:
- * every flush of a bucket adds a range for each of its partitions in the buffer, so smaller
- * buffers mean more ranges; the buffer size is lowered until both fit. */
+ * the number of rows known, the range table and page records they will make are reserved from
+ * the budget too: smaller buffers mean more flushes; the buffer size is lowered until all fit. */
 static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t rows,
                               uint64_t max_rows)
 {
     max_rows = max_rows ? PA_MAX(max_rows, (uint64_t)MIN_BUFFER_ROWS) : UINT64_MAX;
     uint32_t B = w->m.num_buckets;
-    w->row_bytes = 8 + 4 + w->m.code_bytes;
-    w->max_local = (w->m.num_partitions + B - 1) / B;
-    /* sort counts, the bucket table with each Lance writer's small state, and the partition
-     * table (its ranges grow as buffers are flushed: 16 bytes per range) */
-    uint64_t fixed = (uint64_t)w->max_local * 8 + (uint64_t)B * (sizeof(bucket) + 4096) +
-                     (uint64_t)w->m.num_partitions * sizeof(pa_part_ranges);
-    uint64_t min_need = fixed + (uint64_t)(B + 1) * MIN_BUFFER_ROWS * w->row_bytes;
+    init_sizes(w);
+    uint64_t fixed = fixed_bytes(w, B);
+    const uint64_t min_need = min_budget(w);
     if (budget < min_need)
         return pa_fail(PA_ERR_BUDGET,
                        "%s: a memory budget of %" PRIu64 " bytes is too small for %u buckets of "
@@ -137,11 +195,10 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
     w->cap = PA_MIN((budget - fixed) / per_row, max_rows);
     uint64_t range_bytes = 0;
     for (int it = 0; rows && it < 32; it++) {
-        uint64_t flushes = rows / w->cap + B;
-        uint64_t ranges = flushes * PA_MIN(w->cap, (uint64_t)w->max_local);
-        ranges = PA_MIN(ranges, rows + w->m.num_partitions);
-        range_bytes = ranges * 2 * sizeof(pa_range); /* the arrays grow by doubling */
-        uint64_t cap = range_bytes < budget - fixed ? (budget - fixed - range_bytes) / per_row : 0;
+        uint64_t flushes, ranges;
+        range_bytes = range_table_bytes(w, rows, w->cap, &flushes, &ranges);
+        fixed = fixed_bytes(w, flushes);
+        uint64_t cap = range_bytes + fixed < budget ? (budget - fixed - range_bytes) / per_row : 0;
         cap = PA_MIN(cap, max_rows);
         if (cap < MIN_BUFFER_ROWS)
             return pa_fail(PA_ERR_BUDGET,
@@ -182,9 +239,8 @@ static pa_status open_buckets(pa_artifact_writer *w)
     XXH3_64bits_update(w->id_hash, shape, sizeof shape);
     XXH3_64bits_update(w->id_hash, w->m.metric, strlen(w->m.metric));
     XXH3_64bits_update(w->id_hash, &w->m.model_xxh64, sizeof w->m.model_xxh64);
-    const pa_field fields[] = {{PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1},
-                               {PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1},
-                               {PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, w->m.code_bytes}};
+    pa_field fields[3];
+    bucket_schema(w, fields);
     for (uint32_t b = 0; b < B; b++) {
         bucket *bk = &w->buckets[b];
         bk->ids = pa_malloc(cap * 8, "bucket buffer");
@@ -192,13 +248,9 @@ static pa_status open_buckets(pa_artifact_writer *w)
         bk->codes = pa_malloc(cap * M, "bucket buffer");
         if (!bk->ids || !bk->parts || !bk->codes)
             return PA_ERR_NOMEM;
-        char path[4096];
+        char path[BUCKET_PATH_MAX];
         bucket_abs_path(w, b, path, sizeof path);
-        /* full-zip pages: a partition's range is then read at its exact byte ranges */
-        pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
-        lo.layout = PA_LAYOUT_FULLZIP;
-        lo.in_new_dir = 1;
-        pa_status st = pa_lance_writer_create(&bk->lw, path, fields, 3, &lo);
+        pa_status st = pa_lance_writer_create(&bk->lw, path, fields, 3, &BUCKET_WRITE);
         if (st != PA_OK)
             return st;
     }
@@ -239,6 +291,32 @@ done:
         *out = w;
     else
         pa_artifact_writer_free(w);
+    return st;
+}
+
+pa_status pa_artifact_writer_estimate(const char *dir, const pa_artifact_params *params,
+                                      uint64_t *min_bytes)
+{
+    *min_bytes = 0;
+    if (!dir || !params)
+        return pa_fail(PA_ERR_INVALID, "artifact writer estimate: a directory and parameters are "
+                       "needed");
+    PA_LOAD_OPTS(pa_artifact_params, p, params, PA_ARTIFACT_PARAMS_INIT);
+    pa_artifact_writer w = {.dir = (char *)dir};
+    p.model = NULL; /* its hash is not needed to size the writer */
+    pa_status st = init_params(&w, &p);
+    if (st != PA_OK)
+        goto done;
+    init_sizes(&w);
+    *min_bytes = min_budget(&w);
+    if (p.expected_rows) { /* buffers of the least size make the most ranges and pages */
+        uint64_t flushes, ranges;
+        const uint64_t range_bytes = range_table_bytes(&w, p.expected_rows, MIN_BUFFER_ROWS,
+                                                       &flushes, &ranges);
+        *min_bytes += range_bytes + fixed_bytes(&w, flushes) - fixed_bytes(&w, w.m.num_buckets);
+    }
+done:
+    pa_manifest_clear(&w.m);
     return st;
 }
 

@@ -26,6 +26,10 @@
 #define PA_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PA_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Bytes of n rows held as row ids (u64) and M-byte codes: a partition in memory (the artifact
+ * scan's slots, the index writer's input and output, search's partition cache). */
+static inline uint64_t pa_ids_codes_bytes(uint64_t n, uint64_t M) { return n * (8 + M); }
+
 #if defined(__GNUC__)
 #define PA_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define PA_WARN_UNUSED __attribute__((warn_unused_result))
@@ -38,6 +42,16 @@
  * failing paths read: return pa_fail(PA_ERR_FORMAT, "%s: ...", path, ...); */
 pa_status pa_fail(pa_status status, const char *fmt, ...) PA_PRINTF(2, 3);
 pa_status pa_failv(pa_status status, const char *fmt, va_list ap);
+/* pa_fail that also records the option field(s) the failure concerns (pa_last_error_field;
+ * a string literal, one name or several separated by commas, each named in the message) and
+ * the errno of the failed system call (pa_last_error_errno; 0: none). pa_fail_prefix keeps
+ * both; pa_fail clears them. */
+pa_status pa_fail_with(pa_status status, const char *field, int err, const char *fmt, ...)
+    PA_PRINTF(4, 5);
+/* The option field(s) a failure concerns: pa_fail_field(PA_ERR_BUDGET, "memory_bytes", ...). */
+#define pa_fail_field(status, field, ...) pa_fail_with((status), (field), 0, __VA_ARGS__)
+/* An I/O failure with its errno, where it says what the path is (ENOENT: it names nothing). */
+#define pa_fail_errno(err, ...) pa_fail_with(PA_ERR_IO, NULL, (err), __VA_ARGS__)
 
 /* Prefixes the current last-error message with a formatted context ("<ctx>: <old message>"),
  * keeping the status; used where a lower layer's message lacks the caller's context. */

@@ -8,14 +8,38 @@
 #define PA_ERRBUF 1024
 
 static _Thread_local char last_error[PA_ERRBUF];
+static _Thread_local const char *last_error_field;
+static _Thread_local int last_error_errno;
 
 const char *pa_last_error(void) { return last_error; }
 
-void pa_clear_error(void) { last_error[0] = '\0'; }
+const char *pa_last_error_field(void) { return last_error_field; }
+
+int pa_last_error_errno(void) { return last_error_errno; }
+
+void pa_clear_error(void)
+{
+    last_error[0] = '\0';
+    last_error_field = NULL;
+    last_error_errno = 0;
+}
 
 pa_status pa_failv(pa_status status, const char *fmt, va_list ap)
 {
     vsnprintf(last_error, sizeof last_error, fmt, ap);
+    last_error_field = NULL;
+    last_error_errno = 0;
+    return status;
+}
+
+pa_status pa_fail_with(pa_status status, const char *field, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pa_failv(status, fmt, ap);
+    va_end(ap);
+    last_error_field = field;
+    last_error_errno = err;
     return status;
 }
 

@@ -84,7 +84,7 @@ pa_status pa_open_input(const char *path, int *fd, uint64_t *size)
      * what it is; it is dropped again for the regular file it turns out to be */
     int f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (f < 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return pa_fail_errno(errno, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
     pa_status st = PA_OK;
     if (fstat(f, &sb) != 0)
@@ -816,20 +816,20 @@ pa_status pa_output_check_inputs(const char *out, const char *const *inputs, siz
     if (strlen(out) < sizeof parent) {
         pa_parent_dir(out, parent, sizeof parent);
         char *rparent = realpath(parent, NULL);
-        for (size_t i = 0; rparent && i < n; i++) {
+        pa_status st = PA_OK;
+        for (size_t i = 0; rparent && i < n && st == PA_OK; i++) {
             struct stat si;
             char *rin = inputs[i] && stat(inputs[i], &si) == 0 && S_ISDIR(si.st_mode)
                             ? realpath(inputs[i], NULL) : NULL;
-            bool in = rin && (inside(rin, rparent) || !strcmp(rin, rparent));
+            if (rin && (inside(rin, rparent) || !strcmp(rin, rparent)))
+                st = pa_fail(PA_ERR_INVALID, "%s: the output lies inside an input of this "
+                             "command (%s); an output never replaces its input", out,
+                             inputs[i]);
             free(rin);
-            if (in) {
-                free(rparent);
-                return pa_fail(PA_ERR_INVALID, "%s: the output lies inside an input of this "
-                               "command (%s); an output never replaces its input", out,
-                               inputs[i]);
-            }
         }
         free(rparent);
+        if (st != PA_OK)
+            return st;
     }
     struct stat so;
     if (stat(out, &so) != 0)

@@ -40,8 +40,8 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
 {
     struct stat sb;
     if (!recorded)
-        return pa_fail(PA_ERR_INVALID, "artifact %s records no model; give the model it was "
-                       "encoded with (--model)", artifact_dir);
+        return pa_fail_field(PA_ERR_INVALID, "model_path", "artifact %s records no model; "
+                             "give model_path, the model it was encoded with", artifact_dir);
     if (stat(recorded, &sb) == 0 || recorded[0] == '/') {
         snprintf(buf, len, "%s", recorded);
         return PA_OK;
@@ -49,42 +49,80 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
     snprintf(buf, len, "%s/%s", artifact_dir, recorded);
     if (stat(buf, &sb) == 0)
         return PA_OK;
-    return pa_fail(PA_ERR_IO, "artifact %s: the model it records, %s, is not found (from the "
-                   "current directory or the artifact); give it with --model", artifact_dir,
+    return pa_fail_field(PA_ERR_IO, "model_path", "artifact %s: the model it records, %s, is "
+                         "not found (from the current directory or the artifact); give "
+                         "model_path", artifact_dir,
                    recorded);
 }
 
-/* Refuses up front, with the numbers, an artifact whose largest partition does not fit the
- * memory budget: one partition is held whole while it is sorted by row id and written (its
- * row ids and codes as read, then the writer's sort keys and sorted copies), so the budget must
- * hold that much, or the finalizer would be killed for memory half-way through. The writer's
- * part (*scratch) is set aside; the rest of the budget is the scan's read-ahead. */
-static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
-                                        uint32_t code_bytes, uint64_t budget,
-                                        uint64_t manifest_bytes, uint64_t *scratch)
+/* The artifact's largest partition: its rows and number. */
+static pa_status largest_partition(const pa_artifact *a, uint64_t *max_rows, uint32_t *max_p)
 {
     pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
-    pa_status info_st = pa_artifact_get_info(a, &ai);
-    if (info_st != PA_OK)
-        return info_st;
-    uint64_t max_rows = 0;
-    uint32_t max_p = 0;
+    *max_rows = 0, *max_p = 0;
+    pa_status st = pa_artifact_get_info(a, &ai);
+    if (st != PA_OK)
+        return st;
     for (uint32_t p = 0; p < ai.num_partitions; p++) {
         uint64_t n = 0;
         uint32_t file = 0, ranges = 0;
-        if (pa_artifact_partition(a, p, &n, &file, &ranges) == PA_OK && n > max_rows)
-            max_rows = n, max_p = p;
+        if (pa_artifact_partition(a, p, &n, &file, &ranges) == PA_OK && n > *max_rows)
+            *max_rows = n, *max_p = p;
     }
-    /* the manifest's tables (pa_manifest_bytes) are held throughout: set aside with the
-     * writer's part */
-    *scratch = pa_index_writer_scratch(max_rows, code_bytes) + manifest_bytes;
-    const uint64_t need = max_rows * (8 + (uint64_t)code_bytes) + *scratch;
+    return PA_OK;
+}
+
+/* What finalize holds whatever its read-ahead: the manifest's tables (pa_manifest_bytes, held
+ * throughout) and the largest partition while it is sorted and written
+ * (pa_index_partition_bytes). The rest of the budget is the scan's read-ahead. */
+static uint64_t artifact_need(uint64_t manifest_bytes, uint64_t max_rows, uint32_t code_bytes)
+{
+    return manifest_bytes + pa_index_partition_bytes(max_rows, code_bytes);
+}
+
+pa_status pa_index_finalize_estimate(const char *artifact_dir, uint64_t *min_bytes)
+{
+    pa_artifact *a = NULL;
+    uint64_t manifest_bytes = 0;
+    *min_bytes = 0;
+    if (!artifact_dir)
+        return pa_fail(PA_ERR_INVALID, "finalize estimate: an artifact directory is required");
+    pa_status st = pa_artifact_open_budget(&a, artifact_dir, 0, &manifest_bytes);
+    if (st != PA_OK)
+        goto done;
+    pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
+    uint64_t max_rows;
+    uint32_t max_p;
+    if ((st = pa_artifact_get_info(a, &ai)) != PA_OK ||
+        (st = largest_partition(a, &max_rows, &max_p)) != PA_OK)
+        goto done;
+    *min_bytes = artifact_need(manifest_bytes, max_rows, ai.code_bytes);
+done:
+    pa_artifact_free(a);
+    return st;
+}
+
+/* Refuses up front, with the numbers, an artifact whose largest partition and manifest tables
+ * (artifact_need) do not fit the memory budget, rather than be killed for memory half-way
+ * through. *scan_budget gets the scan's share: the budget less the manifest's tables and the
+ * writer's scratch (the partition handed over is the scan's, which always holds one). */
+static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
+                                        uint32_t code_bytes, uint64_t budget,
+                                        uint64_t manifest_bytes, uint64_t *scan_budget)
+{
+    uint64_t max_rows;
+    uint32_t max_p;
+    pa_status st = largest_partition(a, &max_rows, &max_p);
+    if (st != PA_OK)
+        return st;
+    const uint64_t need = artifact_need(manifest_bytes, max_rows, code_bytes);
     if (need > budget)
-        return pa_fail(PA_ERR_BUDGET, "artifact %s: partition %u holds %" PRIu64 " rows, which "
+        return pa_fail_field(PA_ERR_BUDGET, "memory_bytes", "artifact %s: partition %u holds %" PRIu64 " rows, which "
                        "need %" PRIu64 " bytes to read, sort and write (%u-byte codes), and the "
                        "manifest's tables %" PRIu64 " bytes, more than the memory budget of %"
-                       PRIu64 " bytes; raise the budget (--memory)", dir, max_p, max_rows,
+                       PRIu64 " bytes; raise memory_bytes", dir, max_p, max_rows,
                        need - manifest_bytes, code_bytes, manifest_bytes, budget);
+    *scan_budget = budget - manifest_bytes - pa_index_writer_scratch(max_rows, code_bytes);
     return PA_OK;
 }
 
@@ -99,7 +137,7 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     if (pa_stats_check(stats, "pa_index_finalize_stats") != PA_OK)
         return PA_ERR_INVALID;
     if (!artifact_dir || !out_dir)
-        return pa_fail(PA_ERR_INVALID, "finalize: an artifact and an output directory are "
+        return pa_fail(PA_ERR_INVALID, "an artifact and an output directory are "
                        "required");
     pa_artifact *a = NULL;
     pa_ivfpq_model *model = NULL;
@@ -108,72 +146,82 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     char mpath[4096];
     const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_DEFAULT_MEMORY_BYTES;
     uint64_t manifest_bytes = 0;
-    pa_status st = pa_artifact_open_budget(&a, artifact_dir, budget, &manifest_bytes);
     pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
-    if (st == PA_OK)
-        st = pa_artifact_get_info(a, &ai);
-    if (st == PA_OK) {
-        if (model_path)
-            snprintf(mpath, sizeof mpath, "%s", model_path);
-        else
-            st = resolve_model(artifact_dir, ai.model, mpath, sizeof mpath);
-    }
-    if (st == PA_OK)
-        st = pa_ivfpq_model_load(&model, mpath);
     pa_backend_model arr = {0};
-    if (st == PA_OK) {
-        pa_ivfpq_model_arrays(model, &arr);
-        st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
-                                  ai.code_bytes, ai.num_partitions, ai.num_bits,
-                                  pa_metric_name(ai.metric));
-    }
-    uint64_t want = st == PA_OK ? pa_artifact_model_xxh64(a) : 0, have = 0;
-    if (st == PA_OK)
-        st = pa_file_xxh64(mpath, &have, NULL);
+    uint64_t want = 0, have = 0, scan_budget = 0;
+    pa_status st = pa_artifact_open_budget(&a, artifact_dir, budget, &manifest_bytes);
+    if (st != PA_OK)
+        goto done;
+    if ((st = pa_artifact_get_info(a, &ai)) != PA_OK)
+        goto done;
+    if (model_path)
+        snprintf(mpath, sizeof mpath, "%s", model_path);
+    else if ((st = resolve_model(artifact_dir, ai.model, mpath, sizeof mpath)) != PA_OK)
+        goto done;
+    if ((st = pa_ivfpq_model_load(&model, mpath)) != PA_OK)
+        goto done;
+    pa_ivfpq_model_arrays(model, &arr);
+    if ((st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
+                                   ai.code_bytes, ai.num_partitions, ai.num_bits,
+                                   pa_metric_name(ai.metric))) != PA_OK)
+        goto done;
+    want = pa_artifact_model_xxh64(a);
+    if ((st = pa_file_xxh64(mpath, &have, NULL)) != PA_OK)
+        goto done;
     /* the codes mean something only with the model they were made with: a missing hash is a
      * failure, never a skipped check */
-    if (st == PA_OK && !ai.model)
+    if (!ai.model) {
         st = pa_fail(PA_ERR_INVALID, "artifact %s records no model hash, so model %s cannot be "
                      "checked against it; encode the artifact with its model recorded",
                      artifact_dir, mpath);
-    if (st == PA_OK && have != want)
+        goto done;
+    }
+    if (have != want) {
         st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %016" PRIx64 ") is not the model "
                      "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
                      artifact_dir, ai.model, want);
-    uint64_t scratch = 0;
-    if (st == PA_OK)
-        st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,
-                                    &scratch);
-    if (st == PA_OK)
-        st = pa_index_writer_create(&w, out_dir, &arr, have, o.replace != 0);
-    if (st == PA_OK)
-        st = pa_index_writer_set_source(w, o.source);
-    if (st == PA_OK) /* the read-ahead gets what the writer does not need */
-        st = pa_artifact_scan_create(&scan, a, budget - scratch, o.num_threads ? o.num_threads : PA_DEFAULT_FINALIZE_THREADS);
-    while (st == PA_OK) {
+        goto done;
+    }
+    if ((st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,
+                                     &scan_budget)) != PA_OK ||
+        (st = pa_index_writer_create(&w, out_dir, &arr, have, o.replace != 0)) != PA_OK ||
+        (st = pa_index_writer_set_source(w, o.source)) != PA_OK)
+        goto done;
+    /* the read-ahead gets what the writer does not need */
+    if ((st = pa_artifact_scan_create(&scan, a, scan_budget,
+                                      o.num_threads ? o.num_threads
+                                                    : PA_DEFAULT_FINALIZE_THREADS)) != PA_OK)
+        goto done;
+    for (;;) {
         uint32_t p;
         const uint64_t *ids;
         const uint8_t *codes;
         uint64_t n;
-        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n)) != PA_OK) {
-            if (st == PA_END)
-                st = PA_OK;
+        if ((st = pa_artifact_scan_next(scan, &p, &ids, &codes, &n)) == PA_END) {
+            st = PA_OK; /* every partition handed over */
             break;
         }
+        if (st != PA_OK)
+            goto done;
         st = pa_index_writer_add_partition(w, p, ids, codes, n);
         if (o.progress)
             o.progress(o.progress_ctx, "finalize", (uint64_t)p + 1, arr.num_partitions);
+        if (st != PA_OK)
+            goto done;
     }
-    pa_artifact_scan_free(scan);
-    if (st == PA_OK)
-        st = pa_index_writer_finish(w);
-    if (st == PA_OK && stats) {
+    pa_artifact_scan_free(scan); /* its threads joined before the index is committed */
+    scan = NULL;
+    if ((st = pa_index_writer_finish(w)) != PA_OK)
+        goto done;
+    if (stats) {
         pa_index_finalize_stats s;
         pa_index_writer_stats(w, &s);
         s.bytes_read = pa_artifact_bytes_read(a);
         s.seconds = pa_now_seconds() - t0;
         pa_stats_store(stats, &s, sizeof s);
     }
+done:
+    pa_artifact_scan_free(scan);
     if (st != PA_OK && w)
         pa_fail_prefix(st, "finalize %s", out_dir);
     pa_index_writer_free(w);

@@ -21,12 +21,12 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
                          uint32_t k, pa_metric metric, uint64_t *out_ids, float *out_dists)
 {
     if (!base || !queries || !out_ids)
-        return pa_fail(PA_ERR_INVALID, "groundtruth: base, queries and output are required");
+        return pa_fail(PA_ERR_INVALID, "base, queries and output are required");
     if (pa_vec_input_dim(base) != dim)
-        return pa_fail(PA_ERR_INVALID, "groundtruth: the queries have dimension %u, the base "
+        return pa_fail(PA_ERR_INVALID, "the queries have dimension %u, the base "
                        "has dimension %u", dim, pa_vec_input_dim(base));
     if (k == 0 || k > pa_vec_input_num_rows(base))
-        return pa_fail(PA_ERR_INVALID, "groundtruth: k = %u, the base has %" PRIu64 " rows "
+        return pa_fail(PA_ERR_INVALID, "k = %u, the base has %" PRIu64 " rows "
                        "(k must be between 1 and the rows)", k, pa_vec_input_num_rows(base));
     const uint64_t qb = PA_MIN((uint64_t)GT_QUERY_BLOCK, PA_MAX(nq, 1));
     float *q = pa_malloc(sizeof(float) * qb * dim, "groundtruth queries");
@@ -44,7 +44,7 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
         for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
             const double sq = pa_sq_norm(q + i * dim, dim); /* NaN or inf: not finite */
             if (!(sq <= PA_MAX_SQ_NORM))
-                st = pa_fail(PA_ERR_INVALID, "groundtruth: query %" PRIu64 " has squared norm "
+                st = pa_fail(PA_ERR_INVALID, "query %" PRIu64 " has squared norm "
                              "%.3g, more than %.3g: its distances would overflow float",
                              q0 + i, sq, PA_MAX_SQ_NORM);
         }

@@ -5,22 +5,10 @@
 
 #include "common/common.h"
 #include "common/vecmath.h"
+#include "index/index_format.h"
 #include "lance/lance_internal.h"
 
-#define PA_INDEX_FILE PA_INDEX_FILE_NAME /* partifact.h */
-#define PA_INDEX_AUX_FILE "auxiliary.idx"
-#define PA_INDEX_COL_ROWID "_rowid"
-#define PA_INDEX_COL_CODE "__pq_code"
-#define PA_INDEX_COL_FLAT "__flat_marker"
-#define PA_INDEX_META_KEY "partifact:index"
 #define PA_INDEX_PAGE_BYTES (1u << 20) /* auxiliary.idx column pages */
-
-/* The identity both index files carry in their partifact:index JSON, besides the model's
- * XXH64 and the parameters: a hash of auxiliary.idx's rows as stored, the XXH64 of the 16 bytes
- * (XXH64 of every row id, u64 in file order; XXH64 of every code byte, in file order).
- * pa_index_open refuses two files whose JSON differs, and rows that do not hash to it. */
-#define PA_INDEX_META_ROWS_HASH "rows_xxh64"
-uint64_t pa_index_rows_xxh64(uint64_t ids_xxh64, uint64_t codes_xxh64);
 
 /* Search precomputes every partition's table terms at open when they take at most this many
  * bytes (default 256 MiB); otherwise each probe computes its partition's. Tests lower it to
@@ -35,15 +23,25 @@ uint64_t pa_index_cache_reads(const pa_index *x);
  * in order, then finished (files closed and fsynced, directory renamed into place). */
 typedef struct pa_index_writer pa_index_writer;
 
+/* Bytes the index writer holds while it sorts and writes a partition of n rows of M-byte codes
+ * (reserve() in index_writer.c): the sort keys (row id and position, 16 bytes a row), then the
+ * sorted row ids and the transposed codes. */
+static inline uint64_t pa_index_writer_scratch(uint64_t n, uint64_t M)
+{
+    return n * 2 * sizeof(uint64_t) + pa_ids_codes_bytes(n, M);
+}
+
+/* Bytes a finalizer holds for its largest partition of n rows while the writer sorts and
+ * writes it: the partition as handed over (its row ids and codes) and the writer's scratch.
+ * Both finalize paths refuse by it (with pa_index_finalize_estimate's numbers). */
+static inline uint64_t pa_index_partition_bytes(uint64_t n, uint64_t M)
+{
+    return pa_ids_codes_bytes(n, M) + pa_index_writer_scratch(n, M);
+}
+
 /* Checks the model (8-bit codes) and that out_dir does not exist, then creates
  * out_dir.partial-<pid>/ and starts auxiliary.idx in it. The model arrays are copied;
  * model_xxh64 (the model file's XXH64, 0 if unknown) is recorded in the metadata. */
-/* Bytes the index writer holds while it sorts and writes a partition of n rows of M-byte codes:
- * the sort keys (row id and position, 16 bytes a row), then the sorted row ids and the
- * transposed codes (8 + M). Finalizers add the partition as they hand it over (8 + M a row)
- * and check the sum against their memory budget before they start. */
-static inline uint64_t pa_index_writer_scratch(uint64_t n, uint64_t M) { return n * (24 + M); }
-
 /* replace: an existing out_dir is replaced (atomically, at finish); otherwise refused. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
                                  const pa_backend_model *model, uint64_t model_xxh64,

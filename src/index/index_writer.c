@@ -2,7 +2,6 @@
  * in the defined order (row id, then code bytes), transposes its codes as LanceDB stores them
  * and appends them to auxiliary.idx; finish writes the IVF and codebook buffers, the metadata
  * LanceDB and partifact read, index.idx, and renames the temporary directory into place. */
-#include "common/json.h"
 #include "index/index_internal.h"
 #include "lance/table_commit.h"
 
@@ -34,15 +33,6 @@ struct pa_index_writer {
     char *source;           /* partifact:source of index.idx (NULL: none) */
 };
 
-/* The rows' identity (see index_internal.h). */
-uint64_t pa_index_rows_xxh64(uint64_t ids_xxh64, uint64_t codes_xxh64)
-{
-    uint8_t b[16];
-    pa_st64(b, ids_xxh64);
-    pa_st64(b + 8, codes_xxh64);
-    return XXH64(b, sizeof b, 0);
-}
-
 /* A malloc'd copy of s with trailing slashes removed ("idx/" names the same directory). */
 static char *strip_slashes(const char *s)
 {
@@ -69,12 +59,14 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
         return pa_fail(PA_ERR_INVALID, "index %s: the model has dimension %u, %u sub-vectors "
                        "and %u partitions; expected sub-vectors dividing the dimension",
                        out_dir, model->dim, model->num_sub_vectors, model->num_partitions);
+    pa_index_writer *w = NULL;
     pa_status st = pa_output_refuse(out_dir, replace, PA_INDEX_FILE);
     if (st != PA_OK)
-        return st;
-    pa_index_writer *w = pa_calloc(1, sizeof *w, "index writer");
-    if (!w)
-        return PA_ERR_NOMEM;
+        goto done;
+    if (!(w = pa_calloc(1, sizeof *w, "index writer"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     w->m = *model;
     w->model_xxh64 = model_xxh64;
     const size_t P = model->num_partitions, D = model->dim;
@@ -90,20 +82,18 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     if (!cent || !code || !w->offsets || !w->lengths || !w->out_dir || !w->ids_hash ||
         !w->codes_hash || XXH64_reset(w->ids_hash, 0) != XXH_OK ||
         XXH64_reset(w->codes_hash, 0) != XXH_OK) {
-        pa_index_writer_free(w);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     memcpy(cent, model->centroids, sizeof(float) * P * D);
     memcpy(code, model->codebook, sizeof(float) * cb);
-    if ((st = pa_out_dir_open(&w->out, w->out_dir, replace, PA_INDEX_FILE)) != PA_OK) {
-        pa_index_writer_free(w);
-        return st;
-    }
+    if ((st = pa_out_dir_open(&w->out, w->out_dir, replace, PA_INDEX_FILE)) != PA_OK)
+        goto done;
     w->aux_path = pa_path_join(w->out.dir, "/", PA_INDEX_AUX_FILE);
     w->idx_path = pa_path_join(w->out.dir, "/", PA_INDEX_FILE);
     if (!w->aux_path || !w->idx_path) {
-        pa_index_writer_free(w);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     pa_field f[2] = {{PA_INDEX_COL_ROWID, PA_TYPE_UINT64, 1},
                      {PA_INDEX_COL_CODE, PA_TYPE_FSL_UINT8, model->num_sub_vectors}};
@@ -113,13 +103,12 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     lo.page_bytes = PA_INDEX_PAGE_BYTES;
     lo.in_new_dir = 1;
     lo.bitpack = 1;
-    st = pa_lance_writer_create(&w->aux, w->aux_path, f, 2, &lo);
-    if (st != PA_OK) {
-        pa_index_writer_free(w);
-        return st;
-    }
-    *out = w;
-    return PA_OK;
+    if ((st = pa_lance_writer_create(&w->aux, w->aux_path, f, 2, &lo)) != PA_OK)
+        goto done;
+    *out = w, w = NULL;
+done:
+    pa_index_writer_free(w); /* an unfinished writer removes its work directory */
+    return st;
 }
 
 /* qsort_r comparison of two rows of a partition: row id, then code bytes (a total order, so
@@ -210,162 +199,34 @@ pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const ui
     return PA_OK;
 }
 
-/* Packs a protobuf message into a malloc'd buffer. */
-static uint8_t *pack_ivf(const Pa__Lancepb__Ivf *msg, size_t *len)
+/* What the partifact:index JSON says about the index written. */
+static void identity(const pa_index_writer *w, pa_index_identity *id)
 {
-    *len = pa__lancepb__ivf__get_packed_size(msg);
-    uint8_t *buf = pa_malloc(*len ? *len : 1, "IVF protobuf");
-    if (buf)
-        pa__lancepb__ivf__pack(msg, buf);
-    return buf;
-}
-
-/* A 16-hex-digit hash as the partifact:index JSON spells it. */
-static json_t *hex64(uint64_t v)
-{
-    char t[17];
-    snprintf(t, sizeof t, "%016" PRIx64, v);
-    return json_string(t);
-}
-
-/* The partifact:index JSON both files carry: everything search needs besides the arrays. */
-static pa_status index_meta_json(const pa_index_writer *w, char **out)
-{
-    json_t *v = NULL;
-    *out = NULL;
-    pa_status st = pa_json_pack(
-        &v, "index metadata", "{s:s, s:i, s:s, s:i, s:i, s:i, s:i, s:I, s:s, s:o, s:o}",
-        "format", PA_INDEX_FORMAT, "format_version", PA_INDEX_FORMAT_VERSION, "metric",
-        pa_metric_name((pa_metric)w->m.metric), "dimension", (int)w->m.dim, "num_partitions",
-        (int)w->m.num_partitions, "num_sub_vectors", (int)w->m.num_sub_vectors, "num_bits",
-        (int)w->m.num_bits, "num_rows", (json_int_t)w->rows, "row_order", "row_id",
-        "model_xxh64", hex64(w->model_xxh64), PA_INDEX_META_ROWS_HASH,
-        hex64(pa_index_rows_xxh64(XXH64_digest(w->ids_hash), XXH64_digest(w->codes_hash))));
-    return st == PA_OK ? pa_json_dump(v, PA_JSON_COMPACT, out) : st;
-}
-
-/* Sets a NUL-terminated string as schema metadata. */
-static pa_status set_meta(pa_lance_writer *lw, const char *key, const char *value)
-{
-    return pa_lance_writer_set_metadata(lw, key, value, strlen(value));
-}
-
-/* auxiliary.idx: IVF buffer (offsets, lengths), codebook tensor, metadata; then close. */
-static pa_status finish_aux(pa_index_writer *w, const char *meta)
-{
-    const uint32_t P = w->m.num_partitions, M = w->m.num_sub_vectors, D = w->m.dim;
-    Pa__Lancepb__Ivf ivf = PA__LANCEPB__IVF__INIT;
-    ivf.n_offsets = P, ivf.offsets = w->offsets;
-    ivf.n_lengths = P, ivf.lengths = w->lengths;
-    size_t len;
-    uint8_t *buf = pack_ivf(&ivf, &len);
-    if (!buf)
-        return PA_ERR_NOMEM;
-    uint32_t gb_ivf = 0, gb_cb = 0;
-    pa_status st = pa_lance_writer_add_global_buffer(w->aux, buf, len, &gb_ivf);
-    free(buf);
-    if (st != PA_OK)
-        return st;
-    /* the codebook: LanceDB's tensor says [2^bits, dim] but holds the sub-space codebooks one
-     * after the other ([M][2^bits][dim/M]), which is exactly our layout */
-    uint32_t shape[2] = {256, D};
-    Pa__Lancepb__Tensor t = PA__LANCEPB__TENSOR__INIT;
-    t.data_type = PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32;
-    t.n_shape = 2, t.shape = shape;
-    t.data.len = sizeof(float) * (size_t)256 * D;
-    t.data.data = (uint8_t *)w->m.codebook;
-    len = pa__lancepb__tensor__get_packed_size(&t);
-    if (!(buf = pa_malloc(len, "codebook tensor")))
-        return PA_ERR_NOMEM;
-    pa__lancepb__tensor__pack(&t, buf);
-    st = pa_lance_writer_add_global_buffer(w->aux, buf, len, &gb_cb);
-    free(buf);
-    if (st != PA_OK)
-        return st;
-    /* storage_metadata: a JSON array holding the PQ parameters as one JSON string */
-    char num[16], *pq = NULL, *sm = NULL;
-    json_t *v = NULL;
-    if ((st = pa_json_pack(&v, "PQ storage metadata", "{s:i, s:i, s:i, s:i, s:[], s:b}",
-                           "codebook_position", (int)gb_cb, "nbits", (int)w->m.num_bits,
-                           "num_sub_vectors", (int)M, "dimension", (int)D, "codebook_tensor",
-                           "transposed", 1)) != PA_OK ||
-        (st = pa_json_dump(v, PA_JSON_COMPACT, &pq)) != PA_OK ||
-        (st = pa_json_pack(&v, "PQ storage metadata", "[s]", pq)) != PA_OK ||
-        (st = pa_json_dump(v, PA_JSON_COMPACT, &sm)) != PA_OK)
-        goto done;
-    snprintf(num, sizeof num, "%u", gb_ivf);
-    if ((st = set_meta(w->aux, "distance_type", pa_metric_name((pa_metric)w->m.metric))) ||
-        (st = set_meta(w->aux, "lance:ivf", num)) ||
-        (st = set_meta(w->aux, "storage_metadata", sm)) ||
-        (st = set_meta(w->aux, PA_INDEX_META_KEY, meta)))
-        goto done;
-    st = pa_lance_writer_close(w->aux);
-done:
-    free(pq);
-    free(sm);
-    return st;
+    *id = (pa_index_identity){.metric = (pa_metric)w->m.metric, .dim = w->m.dim,
+                              .num_partitions = w->m.num_partitions,
+                              .num_sub_vectors = w->m.num_sub_vectors,
+                              .num_bits = w->m.num_bits, .num_rows = w->rows,
+                              .model_xxh64 = w->model_xxh64,
+                              .rows_xxh64 = pa_index_rows_xxh64(XXH64_digest(w->ids_hash),
+                                                                XXH64_digest(w->codes_hash))};
 }
 
 /* index.idx: no rows, the IVF buffer with the centroids, and the index metadata. */
-static pa_status write_idx(pa_index_writer *w, const char *meta)
+static pa_status write_idx(pa_index_writer *w, const pa_index_identity *id, const char *meta)
 {
-    const uint32_t P = w->m.num_partitions, D = w->m.dim;
     pa_field f = {PA_INDEX_COL_FLAT, PA_TYPE_UINT64, 1};
     pa_lance_writer *lw = NULL;
     pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
     lo.in_new_dir = 1;
     pa_status st = pa_lance_writer_create(&lw, w->idx_path, &f, 1, &lo);
-    uint64_t *zo = pa_calloc(P, sizeof(uint64_t), "IVF offsets");
-    uint32_t *zl = pa_calloc(P, sizeof(uint32_t), "IVF lengths");
-    char *flat = NULL, *idxmeta = NULL;
-    uint8_t *buf = NULL;
-    if (st == PA_OK && (!zo || !zl))
-        st = PA_ERR_NOMEM;
-    if (st == PA_OK) { /* lance:flat: one (empty) string per partition */
-        json_t *a = json_array();
-        for (uint32_t p = 0; a && p < P; p++)
-            if (json_array_append_new(a, json_string("")) != 0)
-                json_decref(a), a = NULL;
-        st = pa_json_dump(a, PA_JSON_COMPACT, &flat);
-    }
-    if (st == PA_OK) {
-        json_t *v = NULL;
-        if ((st = pa_json_pack(&v, "lance:index", "{s:s, s:s}", "type", "IVF_PQ",
-                               "distance_type", pa_metric_name((pa_metric)w->m.metric))) ==
-            PA_OK)
-            st = pa_json_dump(v, PA_JSON_COMPACT, &idxmeta);
-    }
-    if (st == PA_OK) {
-        uint32_t shape[2] = {P, D};
-        Pa__Lancepb__Tensor t = PA__LANCEPB__TENSOR__INIT;
-        t.data_type = PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32;
-        t.n_shape = 2, t.shape = shape;
-        t.data.len = sizeof(float) * (size_t)P * D;
-        t.data.data = (uint8_t *)w->m.centroids;
-        Pa__Lancepb__Ivf ivf = PA__LANCEPB__IVF__INIT;
-        ivf.n_offsets = P, ivf.offsets = zo;
-        ivf.n_lengths = P, ivf.lengths = zl;
-        ivf.centroids_tensor = &t;
-        size_t len;
-        uint32_t gb = 0;
-        if (!(buf = pack_ivf(&ivf, &len)))
-            st = PA_ERR_NOMEM;
-        else
-            st = pa_lance_writer_add_global_buffer(lw, buf, len, &gb);
-        char num[16];
-        snprintf(num, sizeof num, "%u", gb);
-        if (st == PA_OK && (st = set_meta(lw, "lance:index", idxmeta)) == PA_OK &&
-            (st = set_meta(lw, "lance:ivf", num)) == PA_OK &&
-            (st = set_meta(lw, "lance:flat", flat)) == PA_OK)
-            st = set_meta(lw, PA_INDEX_META_KEY, meta);
-        if (st == PA_OK && w->source)
-            st = set_meta(lw, PA_SOURCE_META_KEY, w->source);
-        if (st == PA_OK)
-            st = pa_lance_writer_close(lw);
-        if (st == PA_OK)
-            w->bytes += pa_lance_writer_bytes_written(lw);
-    }
-    free(buf), free(zo), free(zl), free(flat), free(idxmeta);
+    if (st != PA_OK)
+        goto done;
+    if ((st = pa_index_write_idx_meta(lw, id, w->m.centroids, meta, PA_SOURCE_META_KEY,
+                                      w->source)) != PA_OK ||
+        (st = pa_lance_writer_close(lw)) != PA_OK)
+        goto done;
+    w->bytes += pa_lance_writer_bytes_written(lw);
+done:
     pa_lance_writer_free(lw);
     return st;
 }
@@ -380,14 +241,18 @@ pa_status pa_index_writer_finish(pa_index_writer *w)
         w->offsets[w->next_part] = w->rows;
         w->lengths[w->next_part++] = 0;
     }
-    char *meta = NULL;
-    pa_status st = index_meta_json(w, &meta);
-    if (st != PA_OK)
-        return st;
-    st = finish_aux(w, meta);
+    pa_index_identity id;
+    identity(w, &id);
+    char *meta = pa_index_identity_json(&id);
+    if (!meta)
+        return pa_fail(PA_ERR_NOMEM, "index %s: out of memory describing the index", w->out_dir);
+    pa_status st = pa_index_write_aux_meta(w->aux, &id, w->offsets, w->lengths, w->m.codebook,
+                                           meta);
+    if (st == PA_OK)
+        st = pa_lance_writer_close(w->aux);
     if (st == PA_OK) {
         w->bytes = pa_lance_writer_bytes_written(w->aux);
-        st = write_idx(w, meta);
+        st = write_idx(w, &id, meta);
     }
     free(meta);
     if (st == PA_OK)

@@ -19,6 +19,9 @@
 #define MIN_RUN_RECORDS 16           /* the smallest read buffer of a spilled run */
 #define MAX_RUN_BUFFER (4u << 20)    /* and the largest: enough for sequential reads */
 
+/* Bytes of one sorted record (row id, then code), in a chunk and in a spilled run. */
+static inline size_t rec_bytes(uint32_t M) { return 8 + (size_t)M; }
+
 /* One spilled run: an unlinked temporary file of (row_id, code) records sorted by partition. */
 typedef struct run {
     int fd;
@@ -88,7 +91,7 @@ static pa_status sort_chunk(regroup *g, uint64_t first_row, uint64_t n)
     uint64_t s = 0;
     for (uint32_t p = 0; p < P; p++)
         g->starts[p] = s, s += g->counts[p];
-    const size_t rec = 8 + (size_t)M;
+    const size_t rec = rec_bytes(M);
     for (uint64_t i = 0; i < n; i++) {
         uint8_t *dst = g->recs + (g->starts[g->parts[i]]++) * rec;
         memcpy(dst, &g->ids[i], 8);
@@ -106,34 +109,42 @@ static pa_status spill_chunk(regroup *g, uint64_t n)
     char path[4096 + 64]; /* tmp_dir (under 4096) and the file name */
     snprintf(path, sizeof path, "%s/partifact-spill-%ld-%u.tmp", g->tmp_dir, (long)getpid(),
              g->num_runs);
+    pa_status st = PA_OK;
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return pa_fail(PA_ERR_IO, "spill %s: cannot create: %s (choose another --tmp)", path,
-                       strerror(errno));
+    if (fd < 0) {
+        st = pa_fail_field(PA_ERR_IO, "tmp_dir",
+                           "spill %s: cannot create: %s (choose another tmp_dir)", path,
+                           strerror(errno));
+        goto done;
+    }
     unlink(path);
     run *rs = pa_realloc(g->runs, sizeof(run) * (g->num_runs + 1), "spill runs");
     if (!rs) {
-        close(fd);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     g->runs = rs;
     run *r = &rs[g->num_runs++];
     memset(r, 0, sizeof *r);
-    r->fd = fd;
-    r->counts = pa_malloc(sizeof(uint64_t) * g->P, "spill run counts");
-    if (!r->counts)
-        return PA_ERR_NOMEM;
+    r->fd = fd, fd = -1; /* the run's now, closed with it */
+    if (!(r->counts = pa_malloc(sizeof(uint64_t) * g->P, "spill run counts"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
     memcpy(r->counts, g->counts, sizeof(uint64_t) * g->P);
-    r->size = n * (8 + (uint64_t)g->M);
-    pa_status st = pa_pwrite_full(fd, g->recs, r->size, 0, path);
+    r->size = n * rec_bytes(g->M);
+    st = pa_pwrite_full(r->fd, g->recs, r->size, 0, path);
     g->spill_written += r->size;
+done:
+    if (fd >= 0)
+        close(fd);
     return st;
 }
 
 /* Reads `count` records from run r (sequentially, through its buffer) into ids/codes. */
 static pa_status run_take(regroup *g, run *r, uint64_t count, uint64_t *ids, uint8_t *codes)
 {
-    const size_t rec = 8 + (size_t)g->M;
+    const size_t rec = rec_bytes(g->M);
     for (uint64_t i = 0; i < count; i++) {
         if (r->buf_pos + rec > r->buf_len) {
             /* buffers hold whole records, so the buffer is used up exactly here */
@@ -157,7 +168,7 @@ static pa_status run_take(regroup *g, run *r, uint64_t count, uint64_t *ids, uin
 /* Merges the runs: for each partition in order, its records from every run in run order. */
 static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
 {
-    const size_t rec = 8 + (size_t)g->M;
+    const size_t rec = rec_bytes(g->M);
     uint64_t maxp = 0;
     uint32_t max_p = 0;
     for (uint32_t p = 0; p < g->P; p++) {
@@ -172,13 +183,14 @@ static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
      * budget, at least MIN_RUN_RECORDS records each. A partition that does not fit with them is
      * refused, with the numbers, before the merge starts rather than killed for memory
      * half-way through it. */
-    const uint64_t need = maxp * rec + pa_index_writer_scratch(maxp, g->M);
+    const uint64_t need = pa_index_partition_bytes(maxp, g->M);
     const uint64_t least = (uint64_t)MIN_RUN_RECORDS * rec * g->num_runs;
     if (need + least > budget)
-        return pa_fail(PA_ERR_BUDGET, "rows file %s: partition %u holds %" PRIu64 " rows, which "
-                       "need %" PRIu64 " bytes to merge, sort and write, and the read buffers of "
-                       "%u spilled runs at least %" PRIu64 " more: more than the memory budget "
-                       "of %" PRIu64 " bytes; raise the budget (--memory)", g->rows_path, max_p,
+        return pa_fail_field(PA_ERR_BUDGET, "memory_bytes",
+                       "rows file %s: partition %u holds %" PRIu64 " rows, which need %" PRIu64
+                       " bytes to merge, sort and write, and the read buffers of %u spilled runs "
+                       "at least %" PRIu64 " more: more than the memory budget "
+                       "of %" PRIu64 " bytes; raise memory_bytes", g->rows_path, max_p,
                        maxp, need, g->num_runs, least, budget);
     size_t cap = (size_t)PA_MIN((budget - need) / g->num_runs, (uint64_t)MAX_RUN_BUFFER);
     cap = cap / rec * rec;
@@ -214,7 +226,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     if (pa_stats_check(stats, "pa_index_finalize_stats") != PA_OK)
         return PA_ERR_INVALID;
     if (!rows_path || !model_path || !out_dir)
-        return pa_fail(PA_ERR_INVALID, "finalize: a rows file, a model and an output directory "
+        return pa_fail(PA_ERR_INVALID, "a rows file, a model and an output directory "
                        "are required");
     const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_DEFAULT_MEMORY_BYTES;
     char tmp[4096];
@@ -238,14 +250,14 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
     }
     const uint64_t total = st == PA_OK ? pa_lance_reader_num_rows(r) : 0;
     /* per row: id, part, code as read, plus the sorted record */
-    const uint64_t per_row = 8 + 4 + (uint64_t)g.M + 8 + g.M;
+    const uint64_t per_row = 8 + 4 + (uint64_t)g.M + rec_bytes(g.M);
     if (st == PA_OK) {
         g.chunk_rows = PA_MAX(budget / per_row, (uint64_t)MIN_CHUNK_ROWS);
         g.chunk_rows = PA_MIN(g.chunk_rows, PA_MAX(total, 1));
         g.ids = pa_malloc(8 * g.chunk_rows, "regroup row ids");
         g.parts = pa_malloc(4 * g.chunk_rows, "regroup part ids");
         g.codes = pa_malloc(g.chunk_rows * g.M, "regroup codes");
-        g.recs = pa_malloc(g.chunk_rows * (8 + g.M), "regroup records");
+        g.recs = pa_malloc(g.chunk_rows * rec_bytes(g.M), "regroup records");
         g.counts = pa_malloc(sizeof(uint64_t) * g.P, "regroup counts");
         g.starts = pa_malloc(sizeof(uint64_t) * g.P, "regroup starts");
         if (!g.ids || !g.parts || !g.codes || !g.recs || !g.counts || !g.starts)
@@ -314,7 +326,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
             continue;
         }
         /* everything fits: straight from the sorted chunk (ids/codes reused as scratch) */
-        const size_t rec = 8 + (size_t)g.M;
+        const size_t rec = rec_bytes(g.M);
         for (uint32_t p = 0; p < g.P && st == PA_OK; p++) {
             const uint8_t *src = g.recs + g.starts[p] * rec;
             for (uint64_t i = 0; i < g.counts[p]; i++) {

@@ -50,6 +50,7 @@ struct pa_index {
      * bytes, least recently used evicted first. lock guards the cache and the reader; freed
      * is signalled when a partition is unpinned. */
     uint64_t budget, cache_cap, cache_used, tick, cache_reads;
+    bool layout_only;          /* pa_index_memory_estimate: open_aux stops after the layout */
     pa_lance_reader *reader;
     size_t c_id, c_code;
     struct cached_part *cache; /* P entries */
@@ -70,37 +71,9 @@ struct cached_part {
 };
 
 /* Bytes a cached partition of n rows takes: its row ids and its codes. */
-static uint64_t part_bytes(const pa_index *x, uint64_t n) { return n * (8 + (uint64_t)x->M); }
+static uint64_t part_bytes(const pa_index *x, uint64_t n) { return pa_ids_codes_bytes(n, x->M); }
 
 /* ---- open ---- */
-
-/* Reads global buffer `key`'s index from metadata and unpacks it as an IVF message. */
-static pa_status read_ivf(pa_lance_reader *r, const char *path, Pa__Lancepb__Ivf **out)
-{
-    const void *v;
-    size_t len;
-    char num[16];
-    if (pa_lance_reader_metadata(r, "lance:ivf", &v, &len) != PA_OK || !len || len >= sizeof num)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: no \"lance:ivf\" metadata (not an IVF "
-                       "index file)", path);
-    memcpy(num, v, len);
-    num[len] = '\0';
-    char *end;
-    unsigned long gb = strtoul(num, &end, 10);
-    if (*end || gb == 0 || gb >= pa_lance_reader_num_global_buffers(r))
-        return pa_fail(PA_ERR_FORMAT, "index file %s: \"lance:ivf\" = \"%s\" is not one of its "
-                       "%u global buffers", path, num, pa_lance_reader_num_global_buffers(r));
-    void *buf;
-    pa_status st = pa_lance_reader_global_buffer(r, (uint32_t)gb, &buf, &len);
-    if (st != PA_OK)
-        return st;
-    *out = pa__lancepb__ivf__unpack(NULL, len, buf);
-    free(buf);
-    if (!*out)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: global buffer %lu is not an IVF protobuf",
-                       path, gb);
-    return PA_OK;
-}
 
 /* A float32 tensor of exactly `count` values, copied into a new array. */
 static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const char *path,
@@ -117,77 +90,10 @@ static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const
     return PA_OK;
 }
 
-/* Integer member of a JSON object, or an error naming the key. */
-static pa_status json_u32(json_t *o, const char *key, const char *path, uint32_t *out)
+/* Bytes of the precomputed table terms (P x M x 256 floats; l2 and cosine, when they fit). */
+static uint64_t pre_terms_bytes(const pa_index *x)
 {
-    json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: storage_metadata has no valid \"%s\"",
-                       path, key);
-    *out = (uint32_t)json_integer_value(v);
-    return PA_OK;
-}
-
-/* Parses auxiliary.idx's storage_metadata (a JSON list holding one JSON string). */
-static pa_status storage_meta(pa_lance_reader *r, const char *path, uint32_t *cb_pos,
-                              uint32_t *nbits, uint32_t *M, uint32_t *dim)
-{
-    const void *v;
-    size_t len;
-    if (pa_lance_reader_metadata(r, "storage_metadata", &v, &len) != PA_OK)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: no \"storage_metadata\" (not a PQ "
-                       "storage file)", path);
-    json_error_t err;
-    json_t *list = json_loadb(v, len, 0, &err), *inner = NULL;
-    pa_status st = PA_OK;
-    if (!json_is_array(list) || json_array_size(list) < 1 ||
-        !json_is_string(json_array_get(list, 0)) ||
-        !(inner = json_loads(json_string_value(json_array_get(list, 0)), 0, &err)))
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: storage_metadata is not a JSON list "
-                     "holding a JSON string", path);
-    if (st == PA_OK && (st = json_u32(inner, "codebook_position", path, cb_pos)) == PA_OK &&
-        (st = json_u32(inner, "nbits", path, nbits)) == PA_OK &&
-        (st = json_u32(inner, "num_sub_vectors", path, M)) == PA_OK)
-        st = json_u32(inner, "dimension", path, dim);
-    if (st == PA_OK && !json_is_true(json_object_get(inner, "transposed")))
-        st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: codes not stored transposed", path);
-    json_decref(inner);
-    json_decref(list);
-    return st;
-}
-
-/* The metric from a "distance_type" value. */
-static pa_status parse_metric(const void *v, size_t len, const char *path, pa_metric *out)
-{
-    char name[32];
-    if (len >= sizeof name)
-        len = sizeof name - 1;
-    memcpy(name, v, len);
-    name[len] = '\0';
-    if (pa_metric_parse(name, out) != PA_OK)
-        return pa_fail(PA_ERR_UNSUPPORTED, "index file %s: distance type \"%s\" (expected l2, "
-                       "cosine or dot)", path, name);
-    return PA_OK;
-}
-
-/* The file's partifact:index JSON object into *out, or NULL when it has none (an index
- * LanceDB wrote). */
-static pa_status read_identity(pa_lance_reader *r, const char *path, json_t **out)
-{
-    const void *v;
-    size_t len;
-    *out = NULL;
-    if (pa_lance_reader_metadata(r, PA_INDEX_META_KEY, &v, &len) != PA_OK)
-        return PA_OK;
-    json_error_t err;
-    json_t *j = json_loadb(v, len, 0, &err);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return pa_fail(PA_ERR_FORMAT, "index file %s: \"" PA_INDEX_META_KEY "\" is not a JSON "
-                       "object", path);
-    }
-    *out = j;
-    return PA_OK;
+    return (uint64_t)x->P * x->M * 256 * sizeof(float);
 }
 
 /* Bytes of what an index holds whatever its budget: the centroids and their norms, the
@@ -198,7 +104,30 @@ static uint64_t fixed_bytes(const pa_index *x, bool with_pre)
     const uint64_t P = x->P, D = x->dim, M = x->M;
     return P * D * sizeof(float) + P * sizeof(float) + 256 * D * sizeof(float) +
            M * 256 * sizeof(float) + P * (sizeof(uint64_t) + sizeof(uint32_t)) +
-           P * sizeof(struct cached_part) + (with_pre ? P * M * 256 * sizeof(float) : 0);
+           P * sizeof(struct cached_part) + (with_pre ? pre_terms_bytes(x) : 0);
+}
+
+static pa_status open_aux(pa_index *x, const char *path);
+
+pa_status pa_index_memory_estimate(const char *dir, uint64_t *fixed, uint64_t *min_bytes)
+{
+    char path[4096];
+    *fixed = *min_bytes = 0;
+    pa_index *x = pa_calloc(1, sizeof *x, "index");
+    pa_status st = x ? PA_OK : PA_ERR_NOMEM;
+    if (st != PA_OK)
+        goto done;
+    x->layout_only = true;
+    snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_AUX_FILE);
+    if ((st = open_aux(x, path)) != PA_OK) {
+        pa_fail_prefix(st, "index %s", dir);
+        goto done;
+    }
+    *fixed = fixed_bytes(x, false);
+    *min_bytes = *fixed + part_bytes(x, x->max_part);
+done:
+    pa_index_free(x);
+    return st;
 }
 
 /* With a budget: refuses an index whose fixed part, or whose largest partition beside it, does
@@ -207,17 +136,19 @@ static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
 {
     const uint64_t fixed = fixed_bytes(x, false), big = part_bytes(x, x->max_part);
     if (fixed > x->budget)
-        return pa_fail(PA_ERR_INVALID, "index file %s: %u partitions of dimension %u with %u "
-                       "sub-vectors need %" PRIu64 " bytes held whatever the budget (centroids, "
-                       "codebook, partition offsets), more than the memory budget of %" PRIu64
-                       " bytes", path, x->P, x->dim, x->M, fixed, x->budget);
+        return pa_fail_field(PA_ERR_INVALID, "memory_bytes", "index file %s: %u partitions of "
+                             "dimension %u with %u sub-vectors need %" PRIu64 " bytes held "
+                             "whatever the budget (centroids, codebook, partition offsets), "
+                             "more than the memory budget of %" PRIu64 " bytes; raise "
+                             "memory_bytes", path, x->P, x->dim, x->M, fixed, x->budget);
     x->cache_cap = x->budget - fixed;
     if (big > x->cache_cap)
-        return pa_fail(PA_ERR_INVALID, "index file %s: partition %u holds %" PRIu64 " rows of "
-                       "%u + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64 " bytes the "
-                       "memory budget of %" PRIu64 " bytes leaves beside the %" PRIu64 " held "
-                       "whatever the budget", path, max_p, x->max_part, x->M, big, x->cache_cap,
-                       x->budget, fixed);
+        return pa_fail_field(PA_ERR_INVALID, "memory_bytes", "index file %s: partition %u holds %"
+                             PRIu64 " rows of %u + 8 bytes (%" PRIu64 " bytes), more than the %"
+                             PRIu64 " bytes the memory budget of %" PRIu64 " bytes leaves "
+                             "beside the %" PRIu64 " held whatever the budget; raise "
+                             "memory_bytes", path, max_p, x->max_part, x->M, big, x->cache_cap,
+                             x->budget, fixed);
     return PA_OK;
 }
 
@@ -230,25 +161,15 @@ static pa_status open_aux(pa_index *x, const char *path)
     Pa__Lancepb__Tensor *t = NULL;
     pa_status st = pa_lance_reader_open(&r, path);
     uint32_t cb_pos = 0, nbits = 0;
-    const void *v;
     size_t len, c_id = 0, c_code = 0;
     if (st == PA_OK)
-        st = read_identity(r, path, &x->aux_meta);
+        st = pa_index_read_identity(r, path, &x->aux_meta);
     if (st == PA_OK)
-        st = storage_meta(r, path, &cb_pos, &nbits, &x->M, &x->dim);
-    if (st == PA_OK && (nbits != 8 || !x->M || !x->dim || x->dim % x->M))
-        st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: %u-bit codes, %u sub-vectors, "
-                     "dimension %u (expected 8-bit codes, sub-vectors dividing the dimension)",
-                     path, nbits, x->M, x->dim);
-    if (st == PA_OK) {
+        st = pa_index_read_aux_meta(r, path, &cb_pos, &nbits, &x->M, &x->dim, &x->metric);
+    if (st == PA_OK)
         x->ds = x->dim / x->M;
-        if (pa_lance_reader_metadata(r, "distance_type", &v, &len) != PA_OK)
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"distance_type\"", path);
-        else
-            st = parse_metric(v, len, path, &x->metric);
-    }
     if (st == PA_OK)
-        st = read_ivf(r, path, &ivf);
+        st = pa_index_read_ivf(r, path, &ivf);
     if (st == PA_OK && (ivf->n_offsets != ivf->n_lengths || ivf->n_lengths == 0))
         st = pa_fail(PA_ERR_FORMAT, "index file %s: IVF has %zu offsets and %zu lengths", path,
                      ivf->n_offsets, ivf->n_lengths);
@@ -277,13 +198,15 @@ static pa_status open_aux(pa_index *x, const char *path)
             st = pa_fail(PA_ERR_FORMAT, "index file %s: partitions hold %" PRIu64 " rows, the "
                          "file %" PRIu64, path, s, pa_lance_reader_num_rows(r));
     }
+    if (st == PA_OK && x->layout_only)
+        goto done;
     if (st == PA_OK && x->budget)
         st = check_budget(x, path, max_p);
     if (st == PA_OK) {
         void *buf;
         if (cb_pos == 0 || cb_pos >= pa_lance_reader_num_global_buffers(r))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: codebook_position %u is not a global "
-                         "buffer", path, cb_pos);
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: " PA_INDEX_PQ_KEY_CODEBOOK " %u is not a "
+                         "global buffer", path, cb_pos);
         else if ((st = pa_lance_reader_global_buffer(r, cb_pos, &buf, &len)) == PA_OK) {
             t = pa__lancepb__tensor__unpack(NULL, len, buf);
             free(buf);
@@ -301,15 +224,16 @@ static pa_status open_aux(pa_index *x, const char *path)
     if (st == PA_OK &&
         (pa_lance_reader_find_field(r, PA_INDEX_COL_ROWID, &c_id) != PA_OK ||
          pa_lance_reader_find_field(r, PA_INDEX_COL_CODE, &c_code) != PA_OK))
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"_rowid\" and \"__pq_code\" columns",
+        st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"" PA_INDEX_COL_ROWID "\" and \""
+                     PA_INDEX_COL_CODE "\" columns",
                      path);
     if (st == PA_OK) {
         pa_field f1, f2;
         pa_lance_reader_field(r, c_id, &f1);
         pa_lance_reader_field(r, c_code, &f2);
         if (f1.type != PA_TYPE_UINT64 || f2.type != PA_TYPE_FSL_UINT8 || f2.dim != x->M)
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: expected _rowid uint64 and __pq_code "
-                         "fixed_size_list<uint8, %u>", path, x->M);
+            st = pa_fail(PA_ERR_FORMAT, "index file %s: expected " PA_INDEX_COL_ROWID " uint64 and "
+                         PA_INDEX_COL_CODE " fixed_size_list<uint8, %u>", path, x->M);
     }
     if (st == PA_OK && x->budget) { /* rows are read per partition, on demand */
         x->reader = r, r = NULL;
@@ -347,32 +271,12 @@ static pa_status open_idx(pa_index *x, const char *path)
     pa_lance_reader *r = NULL;
     Pa__Lancepb__Ivf *ivf = NULL;
     pa_status st = pa_lance_reader_open(&r, path);
-    const void *v;
-    size_t len;
-    if (st == PA_OK) {
-        json_error_t err;
-        json_t *meta = NULL;
-        if (pa_lance_reader_metadata(r, "lance:index", &v, &len) != PA_OK ||
-            !(meta = json_loadb(v, len, 0, &err)))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"lance:index\" JSON metadata", path);
-        json_t *type = meta ? json_object_get(meta, "type") : NULL;
-        if (st == PA_OK && (!json_is_string(type) || strcmp(json_string_value(type), "IVF_PQ")))
-            st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: index type %s (expected IVF_PQ)",
-                         path, json_is_string(type) ? json_string_value(type) : "missing");
-        /* the same metric as the storage's: the files of one index */
-        json_t *dt = meta ? json_object_get(meta, "distance_type") : NULL;
-        pa_metric m = x->metric;
-        if (st == PA_OK && json_is_string(dt) &&
-            (pa_metric_parse(json_string_value(dt), &m) != PA_OK || m != x->metric))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: distance type \"%s\", but "
-                         PA_INDEX_AUX_FILE " has \"%s\": the two files are not of one index",
-                         path, json_string_value(dt), pa_metric_name(x->metric));
-        json_decref(meta);
-    }
     if (st == PA_OK)
-        st = read_identity(r, path, &x->idx_meta);
+        st = pa_index_read_idx_meta(r, path, x->metric);
     if (st == PA_OK)
-        st = read_ivf(r, path, &ivf);
+        st = pa_index_read_identity(r, path, &x->idx_meta);
+    if (st == PA_OK)
+        st = pa_index_read_ivf(r, path, &ivf);
     /* index.idx's own partition lengths, where it records them (LanceDB and partifact write
      * zeros), must be the storage's */
     for (uint32_t p = 0; st == PA_OK && ivf->n_lengths == x->P && p < x->P; p++)
@@ -417,14 +321,6 @@ static void partition_terms(const pa_index *x, uint32_t p, float *out)
                                               x->codebook + ((size_t)m * 256 + j) * x->ds, x->ds);
 }
 
-/* A JSON value as compact text (malloc'd; "(missing)" when absent). */
-static char *json_text(const json_t *v)
-{
-    char *t = NULL;
-    if (v && pa_json_dump(json_incref((json_t *)v), PA_JSON_COMPACT, &t) == PA_OK)
-        return t;
-    return pa_strdup("(missing)", "JSON text");
-}
 
 /* The rows hash (PA_INDEX_META_ROWS_HASH) of the stored rows. With a budget, a streaming
  * pass: partition by partition into one buffer of the largest partition (within the cache's
@@ -485,8 +381,8 @@ static pa_status check_identity(pa_index *x)
             json_t *w = json_object_get(b, key);
             if (w && json_equal(v, w))
                 continue;
-            char *ti = json_text(json_object_get(x->idx_meta, key));
-            char *ta = json_text(json_object_get(x->aux_meta, key));
+            char *ti = pa_index_json_text(json_object_get(x->idx_meta, key));
+            char *ta = pa_index_json_text(json_object_get(x->aux_meta, key));
             st = pa_fail(PA_ERR_FORMAT, PA_INDEX_FILE " and " PA_INDEX_AUX_FILE " were not "
                          "written together: \"%s\" is %s in " PA_INDEX_FILE " and %s in "
                          PA_INDEX_AUX_FILE, key, ti ? ti : "?", ta ? ta : "?");
@@ -497,37 +393,14 @@ static pa_status check_identity(pa_index *x)
     if (st != PA_OK)
         return st;
     /* the JSON describes what the files hold */
-    const struct { const char *key; uint64_t have; } nums[] = {
-        {"dimension", x->dim},        {"num_partitions", x->P}, {"num_sub_vectors", x->M},
-        {"num_bits", 8},              {"num_rows", x->num_rows}};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        json_t *n = json_object_get(x->aux_meta, nums[i].key);
-        if (!json_is_integer(n) || (uint64_t)json_integer_value(n) != nums[i].have) {
-            char *t = json_text(n);
-            st = pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " says \"%s\" is %s, the index files "
-                         "hold %" PRIu64, nums[i].key, t ? t : "?", nums[i].have);
-            free(t);
-            return st;
-        }
-    }
-    json_t *metric = json_object_get(x->aux_meta, "metric");
-    if (!json_is_string(metric) || strcmp(json_string_value(metric), pa_metric_name(x->metric)))
-        return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " does not say metric \"%s\", which the "
-                       "index files have", pa_metric_name(x->metric));
-    json_t *h = json_object_get(x->aux_meta, PA_INDEX_META_ROWS_HASH);
-    uint64_t have = 0;
-    if ((st = rows_hash(x, &have)) != PA_OK)
+    const pa_index_identity have = {.metric = x->metric, .dim = x->dim, .num_partitions = x->P,
+                                    .num_sub_vectors = x->M, .num_bits = 8,
+                                    .num_rows = x->num_rows};
+    uint64_t rows = 0;
+    if ((st = pa_index_check_identity(x->aux_meta, &have)) != PA_OK ||
+        (st = rows_hash(x, &rows)) != PA_OK)
         return st;
-    char hex[17];
-    snprintf(hex, sizeof hex, "%016" PRIx64, have);
-    if (!json_is_string(h))
-        return pa_fail(PA_ERR_FORMAT, PA_INDEX_META_KEY " has no \"" PA_INDEX_META_ROWS_HASH "\" "
-                       "(written by an older partifact: finalize the index again)");
-    if (strcmp(json_string_value(h), hex))
-        return pa_fail(PA_ERR_FORMAT, PA_INDEX_AUX_FILE "'s rows hash to %s, " PA_INDEX_META_KEY
-                       " says " PA_INDEX_META_ROWS_HASH " %s: the rows were changed after "
-                       "they were written", hex, json_string_value(h));
-    return PA_OK;
+    return pa_index_check_rows_hash(x->aux_meta, rows);
 }
 
 pa_status pa_index_open(pa_index **out, const char *dir)
@@ -543,50 +416,51 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
     *out = NULL;
     PA_LOAD_OPTS(pa_index_open_options, o, opts_in, PA_INDEX_OPEN_OPTIONS_INIT);
     const pa_index_open_options *opts = &o;
-    pa_index *x = pa_calloc(1, sizeof *x, "index");
-    if (!x)
-        return PA_ERR_NOMEM;
     char path[4096];
-    x->budget = opts->memory_bytes;
-    x->dir = pa_strdup(dir, "index path");
-    pa_status st = x->dir ? PA_OK : PA_ERR_NOMEM;
-    if (st == PA_OK) {
-        snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_AUX_FILE);
-        st = open_aux(x, path);
-    }
-    if (st == PA_OK) {
-        snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_FILE);
-        st = open_idx(x, path);
-    }
-    if (st == PA_OK)
-        st = check_identity(x);
-    if (st == PA_OK && !(x->cnorm = pa_malloc(sizeof(float) * x->P, "centroid norms")))
+    pa_status st = PA_OK;
+    pa_index *x = pa_calloc(1, sizeof *x, "index");
+    if (!x) {
         st = PA_ERR_NOMEM;
-    if (st == PA_OK && x->budget) {
-        x->bytes += pa_lance_reader_bytes_read(x->reader); /* auxiliary.idx, rows pass included */
-        if (!(x->cache = pa_calloc(x->P, sizeof *x->cache, "partition cache")))
-            st = PA_ERR_NOMEM;
-        else if (pthread_mutex_init(&x->lock, NULL) == 0 && pthread_cond_init(&x->freed, NULL) == 0)
-            x->sync_init = true;
-        else
-            st = pa_fail(PA_ERR_NOMEM, "cannot create the partition cache's lock");
+        goto done;
     }
-    if (st != PA_OK) {
-        pa_fail_prefix(st, "index %s", dir);
-        pa_index_free(x);
-        return st;
+    x->budget = opts ? opts->memory_bytes : 0;
+    if (!(x->dir = pa_strdup(dir, "index path"))) {
+        st = PA_ERR_NOMEM;
+        goto fail;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_AUX_FILE);
+    if ((st = open_aux(x, path)) != PA_OK)
+        goto fail;
+    snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_FILE);
+    if ((st = open_idx(x, path)) != PA_OK || (st = check_identity(x)) != PA_OK)
+        goto fail;
+    if (!(x->cnorm = pa_malloc(sizeof(float) * x->P, "centroid norms"))) {
+        st = PA_ERR_NOMEM;
+        goto fail;
+    }
+    if (x->budget) {
+        x->bytes += pa_lance_reader_bytes_read(x->reader); /* auxiliary.idx, rows pass included */
+        if (!(x->cache = pa_calloc(x->P, sizeof *x->cache, "partition cache"))) {
+            st = PA_ERR_NOMEM;
+            goto fail;
+        }
+        if (pthread_mutex_init(&x->lock, NULL) != 0 || pthread_cond_init(&x->freed, NULL) != 0) {
+            st = pa_fail(PA_ERR_NOMEM, "cannot create the partition cache's lock");
+            goto fail;
+        }
+        x->sync_init = true;
     }
     for (uint32_t p = 0; p < x->P; p++)
         x->cnorm[p] = pa_dotf(x->centroids + (size_t)p * x->dim, x->centroids + (size_t)p * x->dim,
                               x->dim);
     if (!(x->ynorm = pa_malloc(sizeof(float) * x->M * 256, "codeword norms"))) {
-        pa_index_free(x);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     for (uint32_t i = 0; i < x->M * 256; i++)
         x->ynorm[i] = pa_dotf(x->codebook + (size_t)i * x->ds, x->codebook + (size_t)i * x->ds,
                               x->ds);
-    uint64_t pre_bytes = (uint64_t)x->P * x->M * 256 * sizeof(float);
+    const uint64_t pre_bytes = pre_terms_bytes(x);
     /* with a budget, only where the largest partition still fits beside them */
     const bool pre_fits = !x->budget || pre_bytes + part_bytes(x, x->max_part) <= x->cache_cap;
     if (x->metric != PA_METRIC_DOT && pre_bytes <= pa_index_precomp_max_bytes && pre_fits &&
@@ -597,8 +471,13 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
         for (uint32_t p = 0; p < x->P; p++)
             partition_terms(x, p, x->pre + (size_t)p * x->M * 256);
     }
-    *out = x;
-    return PA_OK;
+    *out = x, x = NULL;
+    goto done;
+fail: /* the failures of reading the files name the index */
+    pa_fail_prefix(st, "index %s", dir);
+done:
+    pa_index_free(x);
+    return st;
 }
 
 /* Releases everything pa_index_open read. */
@@ -786,26 +665,26 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     if (pa_stats_check(stats, "pa_index_search_stats") != PA_OK)
         return PA_ERR_INVALID;
     if (!queries || !out_ids || !out_dists)
-        return pa_fail(PA_ERR_INVALID, "search: queries and outputs are required");
+        return pa_fail(PA_ERR_INVALID, "queries and outputs are required");
     if (dim != x->dim)
-        return pa_fail(PA_ERR_INVALID, "search: the queries have dimension %u, index %s has "
+        return pa_fail(PA_ERR_INVALID, "the queries have dimension %u, index %s has "
                        "dimension %u", dim, x->dir, x->dim);
     const uint32_t k = opts->k;
     if (k == 0)
-        return pa_fail(PA_ERR_INVALID, "search: k must be at least 1");
+        return pa_fail(PA_ERR_INVALID, "k must be at least 1");
     if (k > x->num_rows)
-        return pa_fail(PA_ERR_INVALID, "search: k = %u is more than the %" PRIu64 " rows of "
+        return pa_fail(PA_ERR_INVALID, "k = %u is more than the %" PRIu64 " rows of "
                        "index %s", k, x->num_rows, x->dir);
     const uint32_t np = PA_MIN(opts->nprobes ? opts->nprobes : PA_DEFAULT_NPROBES, x->P);
     const uint32_t rf = opts->refine_factor > 1 ? opts->refine_factor : 1;
     if (rf > 1 && !opts->refine_input)
-        return pa_fail(PA_ERR_INVALID, "search: refine factor %u needs the original vectors "
+        return pa_fail(PA_ERR_INVALID, "refine factor %u needs the original vectors "
                        "(refine_input)", rf);
     if (rf > 1 && pa_vec_input_dim(opts->refine_input) != x->dim)
-        return pa_fail(PA_ERR_INVALID, "search: the refine input has dimension %u, index %s has "
+        return pa_fail(PA_ERR_INVALID, "the refine input has dimension %u, index %s has "
                        "dimension %u", pa_vec_input_dim(opts->refine_input), x->dir, x->dim);
     if ((uint64_t)k * rf > PA_MAX_SEARCH_CANDIDATES)
-        return pa_fail(PA_ERR_INVALID, "search: k * refine factor = %" PRIu64 " is too large",
+        return pa_fail(PA_ERR_INVALID, "k * refine factor = %" PRIu64 " is too large",
                        (uint64_t)k * rf);
     const uint32_t cap = k * rf;
     const uint32_t D = x->dim, P = x->P;
@@ -831,14 +710,14 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         memcpy(qbuf, queries + q0 * D, sizeof(float) * bn * D);
         for (uint64_t i = 0; i < bn * D; i++)
             if (!isfinite(qbuf[i])) {
-                st = pa_fail(PA_ERR_INVALID, "search: query %" PRIu64 " has a NaN or infinite "
+                st = pa_fail(PA_ERR_INVALID, "query %" PRIu64 " has a NaN or infinite "
                              "value", q0 + i / D);
                 break;
             }
         for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
             double sq = pa_sq_norm(qbuf + i * D, D);
             if (sq > PA_MAX_SQ_NORM)
-                st = pa_fail(PA_ERR_INVALID, "search: query %" PRIu64 " has squared norm %.3g, "
+                st = pa_fail(PA_ERR_INVALID, "query %" PRIu64 " has squared norm %.3g, "
                              "more than %.3g: its distances would overflow float", q0 + i, sq,
                              PA_MAX_SQ_NORM);
         }
@@ -905,13 +784,13 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             free(table), free(probe);
         }
         if (failed) {
-            st = pa_fail(PA_ERR_NOMEM, "search: out of memory for per-thread scan buffers");
+            st = pa_fail(PA_ERR_NOMEM, "out of memory for per-thread scan buffers");
             break;
         }
         if (x->budget) { /* a partition's read failed (on some thread) */
             pthread_mutex_lock(&x->lock);
             if (x->err != PA_OK)
-                st = pa_fail(x->err, "search: %s", x->err_msg);
+                st = pa_fail(x->err, "%s", x->err_msg);
             x->err = PA_OK;
             pthread_mutex_unlock(&x->lock);
             if (st != PA_OK)
@@ -925,7 +804,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     vids[j] = h[j].id;
                 st = pa_vec_input_read_ids(opts->refine_input, vids, hn, vecs);
                 if (st != PA_OK) {
-                    pa_fail_prefix(st, "search: refine reads row ids from the input");
+                    pa_fail_prefix(st, "refine reads row ids from the input");
                     break;
                 }
                 for (uint32_t j = 0; j < hn; j++)

@@ -224,7 +224,8 @@ static pa_status open_dataset(pa_vec_input *in, const char *column, uint64_t ver
         return pa_fail(PA_ERR_INVALID, "%s: no vector column (a fixed_size_list of float, "
                        "halffloat, double or uint8)", in->path);
     if (candidates > 1)
-        return pa_fail(PA_ERR_INVALID, "%s: %zu vector columns (%s); name the one to read",
+        return pa_fail_field(PA_ERR_INVALID, "column", "%s: %zu vector columns (%s); set "
+                             "column to the one to read",
                        in->path, candidates, names);
     if (!(in->column = pa_strdup(pick, "column name")))
         return PA_ERR_NOMEM;
@@ -251,7 +252,7 @@ pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
     }
     struct stat sb;
     if (stat(path, &sb) != 0) {
-        st = pa_fail(PA_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        st = pa_fail_errno(errno, "%s: cannot open: %s", path, strerror(errno));
         goto done;
     }
     if (S_ISDIR(sb.st_mode)) {
@@ -374,8 +375,9 @@ static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool 
                 in->skipped++;
                 return PA_OK;
             }
-            return pa_fail(PA_ERR_INVALID, "%s: row %" PRIu64 " has %s at dimension %u (use "
-                           "--skip-invalid to skip such rows)", in->path, row,
+            return pa_fail_field(PA_ERR_INVALID, "skip_invalid", "%s: row %" PRIu64 " has %s "
+                                 "at dimension %u; set skip_invalid to skip such rows",
+                                 in->path, row,
                            isnan(v[j]) ? "NaN" : "an infinity", j);
         }
     const double sq = pa_sq_norm(v, in->dim);

@@ -89,5 +89,15 @@ typedef struct pa_kmeans_result {
 pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
                     uint64_t seed, bool inner_product, bool small_dim, float *centroids,
                     uint32_t *assign_out, pa_kmeans_result *res);
+/* Bytes pa_kmeans allocates at most for these arguments (assign_given: the caller passes
+ * assign_out), with nthreads the OpenMP team it runs in. */
+uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product,
+                         bool small_dim, bool assign_given, uint32_t nthreads);
+
+/* Bytes pa_ivfpq_train allocates at most for n rows of dimension dim with these parameters (its
+ * copy of the rows, the coarse k-means, the PQ k-means of the sub-spaces trained at once, the
+ * model), with nthreads OpenMP threads; the caller's rows are not counted. */
+uint64_t pa_ivfpq_train_bytes(uint64_t n, uint32_t dim, const pa_ivfpq_params *p,
+                              uint32_t nthreads);
 
 #endif

@@ -17,6 +17,9 @@
 
 /* Stop when an iteration improves the objective by less than this fraction (as Lance does). */
 #define KMEANS_TOLERANCE 1e-4
+/* Seeding uses k-means++ up to this many clusters, random rows beyond (see init_kmeanspp). */
+#define KMEANSPP_MAX_K 1024
+#define KMEANSPP_ROWS_PER_CLUSTER 16
 #define BLOCK_BYTES (16u << 20) /* budget of one block's dot-product matrix */
 
 /* Checks that rows hold only finite values. */
@@ -125,7 +128,7 @@ static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_
                                uint64_t seed, float *c)
 {
     pa_status st = PA_OK;
-    uint64_t m = PA_MIN(n, (uint64_t)k * 16);
+    uint64_t m = PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER);
     uint64_t *idx = pa_malloc((size_t)n * sizeof *idx, "k-means init");
     double *dist = pa_malloc((size_t)m * sizeof *dist, "k-means init");
     if (!idx || !dist) {
@@ -278,6 +281,27 @@ static uint32_t repair_empty(float *c, uint64_t *cnt, uint32_t k, uint32_t dim)
     return fixed;
 }
 
+uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product,
+                         bool small_dim, bool assign_given, uint32_t nthreads)
+{
+    /* per row: the assignment (unless the caller's), the previous one, the update's row order,
+     * and for l2 the row norms and distances */
+    const uint64_t per_row = (assign_given ? 0 : 4) + 4 + 4 + (inner_product ? 0 : 8);
+    /* the update's sums (a row per thread), the per-cluster objective, buckets, counts and
+     * norms, the transposed centroids of the small-dimension kernel */
+    const uint64_t held = n * per_row + sizeof(double) * (uint64_t)nthreads * dim +
+                          (uint64_t)k * (sizeof(double) + 2 * sizeof(uint64_t) + sizeof(float)) +
+                          (small_dim ? sizeof(float) * (uint64_t)k * dim : 0);
+    /* then, one after the other: the seeding's index array (and k-means++'s distances), and
+     * each iteration's sgemm block */
+    const uint64_t init =
+        n * sizeof(uint64_t) +
+        (k <= KMEANSPP_MAX_K ? sizeof(double) * PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
+                             : 0);
+    const uint64_t iter = small_dim ? 0 : pa_assign_sgemm_bytes(n, k);
+    return held + PA_MAX(init, iter);
+}
+
 /* Lloyd k-means (see the header). */
 pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
                     uint64_t seed, bool inner_product, bool small_dim, float *centroids,
@@ -314,7 +338,7 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
     }
     if (l2)
         row_norms(x, n, dim, xnorm);
-    st = k <= 1024 ? init_kmeanspp(x, n, dim, k, seed, centroids)
+    st = k <= KMEANSPP_MAX_K ? init_kmeanspp(x, n, dim, k, seed, centroids)
                    : init_random(x, n, dim, k, seed, centroids);
     if (st != PA_OK)
         goto done;

@@ -12,7 +12,16 @@
 #include <stdlib.h>
 
 #define MODEL_KEY "partifact:model"
-#define MODEL_FORMAT "partifact.ivfpq-model"
+#define MODEL_FORMAT PA_MODEL_FORMAT /* partifact.h */
+/* the keys of the partifact:model JSON, written by save and read by load */
+#define MODEL_KEY_FORMAT "format"
+#define MODEL_KEY_VERSION "version"
+#define MODEL_KEY_DIM "dimension"
+#define MODEL_KEY_P "num_partitions"
+#define MODEL_KEY_M "num_sub_vectors"
+#define MODEL_KEY_BITS "num_bits"
+#define MODEL_KEY_METRIC "metric"
+#define MODEL_KEY_CODEBOOK "codebook_buffer"
 #define ENCODE_BLOCK 4096u
 
 struct pa_ivfpq_model {
@@ -75,8 +84,8 @@ pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a)
     p->cbt = pa_malloc(sizeof(float) * M * K * ds, "codebook");
     p->cbnorm = pa_malloc(sizeof(float) * M * K, "codeword norms");
     if (!p->cnorm || !p->cbt || !p->cbnorm) {
-        pa_prepared_free(p);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
     for (uint32_t c = 0; c < a->num_partitions; c++) {
         float s = 0;
@@ -94,7 +103,10 @@ pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a)
             }
             p->cbnorm[(size_t)m * K + k] = s;
         }
-    return PA_OK;
+done:
+    if (st != PA_OK)
+        pa_prepared_free(p);
+    return st;
 }
 
 void pa_prepared_free(pa_prepared *p)
@@ -166,24 +178,25 @@ pa_status pa_ivfpq_assign_encode(const pa_ivfpq_model *m, const float *x, uint64
 static pa_status make_model(pa_ivfpq_model **out, uint32_t dim, uint32_t P, uint32_t M,
                             uint32_t bits, int metric, float *centroids, float *codebook)
 {
+    pa_status st = PA_OK;
     pa_ivfpq_model *m = pa_calloc(1, sizeof *m, "model");
     if (!m) {
         free(centroids);
         free(codebook);
-        return PA_ERR_NOMEM;
+        st = PA_ERR_NOMEM;
+        goto done;
     }
-    m->centroids = centroids;
+    m->centroids = centroids; /* owned by the model from here */
     m->codebook = codebook;
     m->a = (pa_backend_model){.dim = dim, .num_partitions = P, .num_sub_vectors = M,
                               .num_bits = bits, .metric = metric, .centroids = centroids,
                               .codebook = codebook};
-    pa_status st = pa_prepare(&m->prep, &m->a);
-    if (st != PA_OK) {
-        pa_ivfpq_model_free(m);
-        return st;
-    }
-    *out = m;
-    return PA_OK;
+    if ((st = pa_prepare(&m->prep, &m->a)) != PA_OK)
+        goto done;
+    *out = m, m = NULL;
+done:
+    pa_ivfpq_model_free(m);
+    return st;
 }
 
 /* Trains the codebook of each sub-space on (a sample of) the residuals. The sub-spaces are
@@ -316,6 +329,31 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
 }
 
 /* Trains a model on the given rows (see the header): on a copy, as the caller keeps them. */
+uint64_t pa_ivfpq_train_bytes(uint64_t n, uint32_t dim, const pa_ivfpq_params *p,
+                              uint32_t nthreads)
+{
+    const uint64_t P = p->num_partitions, M = p->num_sub_vectors;
+    const uint32_t bits = p->num_bits ? p->num_bits : PA_DEFAULT_NUM_BITS;
+    const uint64_t K = (uint64_t)1 << bits, ds = M ? dim / M : 0;
+    const bool dot = p->metric == PA_METRIC_DOT;
+    /* held throughout: pa_ivfpq_train's copy of the rows, the centroids and the codebook */
+    const uint64_t rows = sizeof(float) * n * dim + 1;
+    const uint64_t arrays = sizeof(float) * (P * dim + M * K * ds);
+    /* train_in_place: the assignment, and first the coarse k-means, then the PQ k-means of the
+     * sub-spaces trained at once (train_pq: one per thread, each with its sub-vectors) */
+    const uint64_t pn = PA_MIN(n, (uint64_t)PA_PQ_SAMPLE_ROWS);
+    const uint64_t coarse = pa_kmeans_bytes(n, dim, (uint32_t)P, dot, false, true, nthreads);
+    const uint64_t pq = PA_MIN(M, (uint64_t)PA_MAX(nthreads, 1u)) *
+                        (sizeof(float) * pn * ds +
+                         pa_kmeans_bytes(pn, (uint32_t)ds, (uint32_t)K, false, true, false,
+                                         nthreads));
+    /* make_model: the model and its prepared norms and codebook */
+    const pa_backend_model shape = {.dim = dim, .num_partitions = (uint32_t)P,
+                                    .num_sub_vectors = (uint32_t)M, .num_bits = bits};
+    const uint64_t model = sizeof(pa_ivfpq_model) + pa_prepared_bytes(&shape);
+    return rows + arrays + PA_MAX(sizeof(uint32_t) * n + PA_MAX(coarse, pq), model);
+}
+
 pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, uint32_t dim,
                          const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats)
 {
@@ -425,34 +463,32 @@ pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *path, int 
     const pa_backend_model *a = &m->a;
     json_t *j = NULL;
     char *meta = NULL;
-    pa_status jst = pa_json_pack(&j, path, "{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:i}", "format",
-                                 MODEL_FORMAT, "version", 1, "dimension", (int)a->dim,
-                                 "num_partitions", (int)a->num_partitions, "num_sub_vectors",
-                                 (int)a->num_sub_vectors, "num_bits", (int)a->num_bits, "metric",
-                                 pa_metric_name((pa_metric)a->metric), "codebook_buffer", 1);
-    if (jst == PA_OK)
-        jst = pa_json_dump(j, PA_JSON_SORTED, &meta);
-    if (jst != PA_OK)
-        return jst;
+    pa_lance_writer *w = NULL;
+    pa_status st = pa_json_pack(&j, path, "{s:s, s:i, s:I, s:I, s:I, s:I, s:s, s:i}",
+                                MODEL_KEY_FORMAT, MODEL_FORMAT, MODEL_KEY_VERSION,
+                                PA_MODEL_FORMAT_VERSION, MODEL_KEY_DIM, (json_int_t)a->dim,
+                                MODEL_KEY_P, (json_int_t)a->num_partitions, MODEL_KEY_M,
+                                (json_int_t)a->num_sub_vectors, MODEL_KEY_BITS,
+                                (json_int_t)a->num_bits, MODEL_KEY_METRIC,
+                                pa_metric_name((pa_metric)a->metric), MODEL_KEY_CODEBOOK, 1);
+    if (st == PA_OK)
+        st = pa_json_dump(j, PA_JSON_SORTED, &meta);
+    if (st != PA_OK)
+        goto done;
     pa_field f = {"centroid", PA_TYPE_FSL_FLOAT32, a->dim};
-    pa_lance_writer *w;
     pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
     lo.replace = replace;
-    pa_status st = pa_lance_writer_create(&w, path, &f, 1, &lo);
     uint32_t gi = 0;
     size_t cb_bytes = sizeof(float) * a->num_sub_vectors * m->prep.K * m->prep.ds;
-    if (st == PA_OK)
-        st = pa_lance_writer_add_global_buffer(w, a->codebook, cb_bytes, &gi);
-    if (st == PA_OK) {
-        const void *cols[] = {a->centroids};
-        st = pa_lance_writer_append(w, cols, a->num_partitions);
-    }
-    if (st == PA_OK)
-        st = pa_lance_writer_set_metadata(w, MODEL_KEY, meta, strlen(meta));
-    if (st == PA_OK)
-        st = pa_lance_writer_close(w);
-    if (w)
-        pa_lance_writer_free(w);
+    const void *cols[] = {a->centroids};
+    if ((st = pa_lance_writer_create(&w, path, &f, 1, &lo)) != PA_OK ||
+        (st = pa_lance_writer_add_global_buffer(w, a->codebook, cb_bytes, &gi)) != PA_OK ||
+        (st = pa_lance_writer_append(w, cols, a->num_partitions)) != PA_OK ||
+        (st = pa_lance_writer_set_metadata(w, MODEL_KEY, meta, strlen(meta))) != PA_OK)
+        goto done;
+    st = pa_lance_writer_close(w);
+done:
+    pa_lance_writer_free(w);
     free(meta);
     return st;
 }
@@ -489,23 +525,24 @@ pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
     }
     json_error_t err;
     j = json_loadb(mv, ml, 0, &err);
-    const char *fmt = j ? json_string_value(json_object_get(j, "format")) : NULL;
-    const char *mname = j ? json_string_value(json_object_get(j, "metric")) : NULL;
+    const char *fmt = j ? json_string_value(json_object_get(j, MODEL_KEY_FORMAT)) : NULL;
+    const char *mname = j ? json_string_value(json_object_get(j, MODEL_KEY_METRIC)) : NULL;
     if (!j || !fmt || strcmp(fmt, MODEL_FORMAT) || !mname) {
         st = pa_fail(PA_ERR_FORMAT, "%s: model metadata is not a %s description", path,
                      MODEL_FORMAT);
         goto done;
     }
-    if ((st = meta_uint(j, path, "version", &version)) != PA_OK ||
-        (st = meta_uint(j, path, "dimension", &dim)) != PA_OK ||
-        (st = meta_uint(j, path, "num_partitions", &P)) != PA_OK ||
-        (st = meta_uint(j, path, "num_sub_vectors", &M)) != PA_OK ||
-        (st = meta_uint(j, path, "num_bits", &bits)) != PA_OK ||
-        (st = meta_uint(j, path, "codebook_buffer", &gbuf)) != PA_OK)
+    if ((st = meta_uint(j, path, MODEL_KEY_VERSION, &version)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_DIM, &dim)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_P, &P)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_M, &M)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_BITS, &bits)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_CODEBOOK, &gbuf)) != PA_OK)
         goto done;
-    if (version != 1) {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: model format version %u; partifact reads 1", path,
-                     version);
+    if (version != PA_MODEL_FORMAT_VERSION) {
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: model format version %u; partifact reads version "
+                     "%d%s", path, version, PA_MODEL_FORMAT_VERSION,
+                     version > PA_MODEL_FORMAT_VERSION ? " (written by a newer partifact)" : "");
         goto done;
     }
     if ((st = pa_metric_parse(mname, &metric)) != PA_OK ||

@@ -99,7 +99,7 @@ static pa_status find_version(const char *dir, uint64_t want, char *out, size_t 
     if (!d) {
         struct stat st;
         if (stat(dir, &st) != 0)
-            return pa_fail(PA_ERR_IO, "%s: cannot open dataset: %s", dir, strerror(errno));
+            return pa_fail_errno(errno, "%s: cannot open dataset: %s", dir, strerror(errno));
         return pa_fail(PA_ERR_FORMAT, "%s: not a Lance dataset (no _versions directory)", dir);
     }
     uint64_t best = 0, newest = 0;
@@ -833,76 +833,79 @@ static pa_status write_manifest(pa_dataset_writer *w)
     Pa__Lancepb__DataFile **dptr = pa_calloc(w->num_files, sizeof *dptr, "data files");
     int32_t *ids = pa_calloc(w->num_fields, sizeof *ids, "field ids");
     uint8_t *buf = NULL;
-    pa_status st = pb && frags && fptr && files && dptr && ids ? PA_OK : PA_ERR_NOMEM;
-    if (st == PA_OK) {
-        for (size_t i = 0; i < w->num_fields; i++)
-            ids[i] = (int32_t)i;
-        for (size_t i = 0; i < w->num_files; i++) {
-            pa__lancepb__data_file__init(&files[i]);
-            files[i].path = w->files[i].name;
-            files[i].n_fields = files[i].n_column_indices = w->num_fields;
-            files[i].fields = files[i].column_indices = ids;
-            files[i].file_major_version = PA_LANCE_MAJOR;
-            files[i].file_minor_version = PA_LANCE_MINOR;
-            files[i].file_size_bytes = w->files[i].bytes;
-            dptr[i] = &files[i];
-            pa__lancepb__data_fragment__init(&frags[i]);
-            frags[i].id = i;
-            frags[i].n_files = 1;
-            frags[i].files = &dptr[i];
-            frags[i].physical_rows = w->files[i].rows;
-            fptr[i] = &frags[i];
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        Pa__Lancepb__Timestamp stamp = PA__LANCEPB__TIMESTAMP__INIT;
-        stamp.seconds = ts.tv_sec;
-        stamp.nanos = (int32_t)ts.tv_nsec;
-        Pa__Lancepb__Manifest__WriterVersion wv = PA__LANCEPB__MANIFEST__WRITER_VERSION__INIT;
-        wv.library = "partifact";
-        wv.version = PA_VERSION_STRING;
-        Pa__Lancepb__Manifest__DataStorageFormat fmt =
-            PA__LANCEPB__MANIFEST__DATA_STORAGE_FORMAT__INIT;
-        fmt.file_format = "lance";
-        fmt.version = "2.1";
-        Pa__Lancepb__Manifest m = PA__LANCEPB__MANIFEST__INIT;
-        m.n_fields = w->num_fields;
-        m.fields = pb;
-        m.n_fragments = w->num_files;
-        m.fragments = fptr;
-        m.version = 1;
-        m.timestamp = &stamp;
-        m.writer_version = &wv;
-        m.data_format = &fmt;
-        m.max_fragment_id = w->num_files ? (uint32_t)(w->num_files - 1) : 0;
-        size_t mlen = pa__lancepb__manifest__get_packed_size(&m);
-        size_t total = 4 + mlen + MANIFEST_FOOTER;
-        if (!(buf = pa_malloc(total, "manifest")))
-            st = PA_ERR_NOMEM;
-        else {
-            pa_st32(buf, (uint32_t)mlen);
-            pa__lancepb__manifest__pack(&m, buf + 4);
-            uint8_t *f = buf + 4 + mlen;
-            pa_st64(f, 0);
-            pa_st16(f + 8, 0);
-            pa_st16(f + 10, 2);
-            memcpy(f + 12, PA_LANCE_MAGIC, 4);
-            char vdir[4096], final[4200];
-            snprintf(vdir, sizeof vdir, "%s/data/x", w->dir);
-            st = pa_fsync_dir_of(vdir); /* the data files' names, before a manifest names them */
-            snprintf(vdir, sizeof vdir, "%s/_versions", w->dir);
-            if (st == PA_OK)
-                st = pa_out_dir_mkdir(&w->out, "_versions");
-            snprintf(final, sizeof final, "%s/%020" PRIu64 ".manifest", vdir, UINT64_MAX - 1);
-            if (st == PA_OK)
-                st = pa_out_write_file(final, buf, total, false);
-            if (st == PA_OK) /* a hint LanceDB also writes; the manifests remain the truth */
-                st = pa_lance_write_version_hint(w->dir, 1);
-            /* the complete dataset appears under its name, or nothing does */
-            if (st == PA_OK)
-                st = pa_out_dir_commit(&w->out);
-        }
+    pa_status st = PA_OK;
+    if (!pb || !frags || !fptr || !files || !dptr || !ids) {
+        st = PA_ERR_NOMEM;
+        goto done;
     }
+    for (size_t i = 0; i < w->num_fields; i++)
+        ids[i] = (int32_t)i;
+    for (size_t i = 0; i < w->num_files; i++) {
+        pa__lancepb__data_file__init(&files[i]);
+        files[i].path = w->files[i].name;
+        files[i].n_fields = files[i].n_column_indices = w->num_fields;
+        files[i].fields = files[i].column_indices = ids;
+        files[i].file_major_version = PA_LANCE_MAJOR;
+        files[i].file_minor_version = PA_LANCE_MINOR;
+        files[i].file_size_bytes = w->files[i].bytes;
+        dptr[i] = &files[i];
+        pa__lancepb__data_fragment__init(&frags[i]);
+        frags[i].id = i;
+        frags[i].n_files = 1;
+        frags[i].files = &dptr[i];
+        frags[i].physical_rows = w->files[i].rows;
+        fptr[i] = &frags[i];
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    Pa__Lancepb__Timestamp stamp = PA__LANCEPB__TIMESTAMP__INIT;
+    stamp.seconds = ts.tv_sec;
+    stamp.nanos = (int32_t)ts.tv_nsec;
+    Pa__Lancepb__Manifest__WriterVersion wv = PA__LANCEPB__MANIFEST__WRITER_VERSION__INIT;
+    wv.library = "partifact";
+    wv.version = PA_VERSION_STRING;
+    Pa__Lancepb__Manifest__DataStorageFormat fmt =
+        PA__LANCEPB__MANIFEST__DATA_STORAGE_FORMAT__INIT;
+    fmt.file_format = "lance";
+    fmt.version = "2.1";
+    Pa__Lancepb__Manifest m = PA__LANCEPB__MANIFEST__INIT;
+    m.n_fields = w->num_fields;
+    m.fields = pb;
+    m.n_fragments = w->num_files;
+    m.fragments = fptr;
+    m.version = 1;
+    m.timestamp = &stamp;
+    m.writer_version = &wv;
+    m.data_format = &fmt;
+    m.max_fragment_id = w->num_files ? (uint32_t)(w->num_files - 1) : 0;
+    size_t mlen = pa__lancepb__manifest__get_packed_size(&m);
+    size_t total = 4 + mlen + MANIFEST_FOOTER;
+    if (!(buf = pa_malloc(total, "manifest"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    pa_st32(buf, (uint32_t)mlen);
+    pa__lancepb__manifest__pack(&m, buf + 4);
+    uint8_t *f = buf + 4 + mlen;
+    pa_st64(f, 0);
+    pa_st16(f + 8, 0);
+    pa_st16(f + 10, 2);
+    memcpy(f + 12, PA_LANCE_MAGIC, 4);
+    char vdir[4096], final[4200];
+    snprintf(vdir, sizeof vdir, "%s/data/x", w->dir);
+    /* the data files' names, before a manifest names them */
+    if ((st = pa_fsync_dir_of(vdir)) != PA_OK)
+        goto done;
+    snprintf(vdir, sizeof vdir, "%s/_versions", w->dir);
+    snprintf(final, sizeof final, "%s/%020" PRIu64 ".manifest", vdir, UINT64_MAX - 1);
+    if ((st = pa_out_dir_mkdir(&w->out, "_versions")) != PA_OK ||
+        (st = pa_out_write_file(final, buf, total, false)) != PA_OK ||
+        /* a hint LanceDB also writes; the manifests remain the truth */
+        (st = pa_lance_write_version_hint(w->dir, 1)) != PA_OK)
+        goto done;
+    /* the complete dataset appears under its name, or nothing does */
+    st = pa_out_dir_commit(&w->out);
+done:
     free(buf);
     free(ids);
     free(dptr);

@@ -217,7 +217,7 @@ pa_status pa_deletion_read(const char *path, int file_type, uint64_t num_deleted
     pa_status st = PA_OK;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        st = pa_fail(PA_ERR_IO, "%s: cannot open deletion file: %s", path, strerror(errno));
+        st = pa_fail_errno(errno, "%s: cannot open deletion file: %s", path, strerror(errno));
         goto done;
     }
     if ((st = pa_file_size(fd, path, &size)) != PA_OK)

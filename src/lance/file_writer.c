@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY /* sizeof(XXH64_state_t), for the writer's estimate */
 #include <xxhash.h>
 
 #define FULLZIP_MIN_VALUE_BYTES 256
@@ -284,6 +285,61 @@ pa_status pa_lance_writer_write_pages(pa_lance_writer *w, const void *const *col
 /* XXH64 (seed 0) of the file's bytes, valid after a successful close. */
 uint64_t pa_lance_writer_xxh64(const pa_lance_writer *w) { return XXH64_digest(w->hash); }
 
+/* Rows per page of a column (create sets c->page_rows from it). */
+static uint64_t page_rows_of(const col_state *c, size_t page_bytes)
+{
+    uint64_t rows = PA_MAX((uint64_t)1, page_bytes / c->row_bytes);
+    if (!c->fullzip) /* whole chunks per page */
+        rows = PA_MAX((uint64_t)1 << c->log_chunk, rows >> c->log_chunk << c->log_chunk);
+    return rows;
+}
+
+/* A column's layout as create chooses it, into c (field, row bytes, layout, chunking). */
+static void column_layout(col_state *c, const pa_field *f, const pa_lance_write_options *opts)
+{
+    c->field = *f;
+    c->row_bytes = pa_type_row_bytes(f->type, f->dim);
+    c->item_bits = f->type == PA_TYPE_UINT64 ? 64 : f->type == PA_TYPE_FSL_UINT8 ? 8 : 32;
+    int layout = opts ? opts->layout : PA_LAYOUT_AUTO;
+    c->fullzip = layout == PA_LAYOUT_FULLZIP ||
+                 (layout != PA_LAYOUT_MINIBLOCK && c->row_bytes >= FULLZIP_MIN_VALUE_BYTES);
+    c->bitpack = opts && opts->bitpack && !c->fullzip &&
+                 (f->type == PA_TYPE_UINT32 || f->type == PA_TYPE_UINT64);
+    c->log_chunk = c->fullzip ? 0 : c->bitpack ? BITPACK_LOG_CHUNK
+                                               : miniblock_log_chunk(c->row_bytes);
+}
+
+/* Capacity of a page-record array holding n records (add_page: 16, then doubling). */
+static uint64_t page_rec_cap(uint64_t n)
+{
+    uint64_t cap = n ? 16 : 0;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
+uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_t num_fields,
+                                  const pa_lance_write_options *opts, uint64_t pages,
+                                  bool buffered)
+{
+    const size_t page_bytes = opts && opts->page_bytes ? opts->page_bytes : PA_DEFAULT_PAGE_BYTES;
+    uint64_t bytes = sizeof(pa_lance_writer) + path_len + 1 + sizeof(XXH64_state_t) +
+                     num_fields * sizeof(col_state);
+    bool miniblock = false;
+    for (size_t i = 0; i < num_fields; i++) {
+        col_state c = {0};
+        column_layout(&c, &fields[i], opts);
+        bytes += strlen(fields[i].name) + 1 + page_rec_cap(pages) * sizeof(page_rec);
+        if (buffered)
+            bytes += page_rows_of(&c, page_bytes) * c.row_bytes;
+        miniblock |= !c.fullzip;
+        /* a mini-block page's chunk table (2 bytes a chunk), while the page is written */
+        if (!c.fullzip && buffered)
+            bytes += (page_rows_of(&c, page_bytes) >> c.log_chunk) * 2 + 2;
+    }
+    return bytes + (miniblock ? STAGE_BYTES : 0);
+}
+
 /* Creates the file and the per-column state (see the header). */
 pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
                                  const pa_field *fields, size_t num_fields,
@@ -323,27 +379,14 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
     w->num_cols = num_fields;
     for (size_t i = 0; i < num_fields; i++) {
         col_state *c = &w->cols[i];
-        c->field = fields[i];
+        column_layout(c, &fields[i], opts);
         c->field.name = pa_strdup(fields[i].name, "field name");
-        c->row_bytes = pa_type_row_bytes(fields[i].type, fields[i].dim);
-        c->item_bits = fields[i].type == PA_TYPE_UINT64 ? 64
-                       : fields[i].type == PA_TYPE_FSL_UINT8 ? 8 : 32;
-        int layout = opts ? opts->layout : PA_LAYOUT_AUTO;
-        c->fullzip = layout == PA_LAYOUT_FULLZIP ||
-                     (layout != PA_LAYOUT_MINIBLOCK && c->row_bytes >= FULLZIP_MIN_VALUE_BYTES);
-        if (layout == PA_LAYOUT_MINIBLOCK && c->row_bytes >= MINIBLOCK_MAX_BYTES / 2) {
+        if (opts->layout == PA_LAYOUT_MINIBLOCK && c->row_bytes >= MINIBLOCK_MAX_BYTES / 2) {
             st = pa_fail(PA_ERR_INVALID, "%s: field \"%s\": %zu-byte values are too wide for "
                          "mini-block pages", path, fields[i].name, c->row_bytes);
             goto done;
         }
-        c->bitpack = opts && opts->bitpack && !c->fullzip &&
-                     (fields[i].type == PA_TYPE_UINT32 || fields[i].type == PA_TYPE_UINT64);
-        c->log_chunk = c->fullzip ? 0 : c->bitpack ? BITPACK_LOG_CHUNK
-                                                   : miniblock_log_chunk(c->row_bytes);
-        c->page_rows = PA_MAX((uint64_t)1, page_bytes / c->row_bytes);
-        if (!c->fullzip) /* whole chunks per page */
-            c->page_rows = PA_MAX((uint64_t)1 << c->log_chunk,
-                                  c->page_rows >> c->log_chunk << c->log_chunk);
+        c->page_rows = page_rows_of(c, page_bytes);
         if (!c->field.name) {
             st = PA_ERR_NOMEM;
             goto done;

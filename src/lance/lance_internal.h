@@ -41,6 +41,15 @@ void pa_fastlanes_pack(unsigned elem_bits, unsigned width, const void *in, void 
  * buffers (see file_writer.c). */
 pa_status pa_lance_writer_write_pages(pa_lance_writer *w, const void *const *columns, uint64_t n);
 
+/* Bytes a writer of these fields at a path of path_len bytes holds (file_writer.c's own allocations): its state and
+ * columns, the page records of `pages` pages per column, the mini-block staging buffer (any
+ * mini-block column), and with buffered (rows given to pa_lance_writer_append) each column's
+ * page buffer and chunk table; pa_lance_writer_write_pages needs neither. Schema metadata and
+ * global buffers are the caller's (copied as given) and not counted. */
+uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_t num_fields,
+                                  const pa_lance_write_options *opts, uint64_t pages,
+                                  bool buffered);
+
 /* XXH64 (seed 0) of all bytes the writer wrote, in file order; after close, the whole file's. */
 uint64_t pa_lance_writer_xxh64(const pa_lance_writer *w);
 

@@ -268,7 +268,7 @@ static pa_status table_load(const char *path, table_state *t)
     t->given = path;
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return pa_fail(PA_ERR_IO, "%s: cannot open table: %s", path, strerror(errno));
+        return pa_fail_errno(errno, "%s: cannot open table: %s", path, strerror(errno));
     if (!S_ISDIR(sb.st_mode))
         return pa_fail(PA_ERR_FORMAT, "%s: not a Lance table (not a directory)", path);
     if (!realpath(path, t->dir))

@@ -55,7 +55,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     bool have_work = false;
     pa_status st = PA_OK;
     if (!in || !out_dir) {
-        st = pa_fail(PA_ERR_INVALID, "build: an input and an output directory are required");
+        st = pa_fail(PA_ERR_INVALID, "an input and an output directory are required");
         goto done;
     }
     if ((st = pa_stats_check(stats, "pa_build_stats")) != PA_OK)
@@ -84,10 +84,8 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
         snprintf(prefix, sizeof prefix, "%s.build-", out_dir);
         pa_remove_orphans(out_dir, ".build-"); /* what killed builds of this index left */
     }
-    if ((st = pa_workdir_create(&work, prefix, o.work_dir != NULL)) != PA_OK) {
-        pa_fail_prefix(st, "build");
+    if ((st = pa_workdir_create(&work, prefix, o.work_dir != NULL)) != PA_OK)
         goto done;
-    }
     have_work = true;
     snprintf(model_path, sizeof model_path, "%s/model.lance", work.path);
     snprintf(artifact, sizeof artifact, "%s/artifact", work.path);

@@ -50,7 +50,7 @@ static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model 
     b->input_bytes = pa_vec_input_batch_bytes(in, (size_t)b->batch);
     b->fixed = b->model_bytes + b->work_bytes + b->batch_bytes + b->input_bytes;
     if (b->fixed >= b->memory)
-        return pa_fail(PA_ERR_BUDGET,
+        return pa_fail_field(PA_ERR_BUDGET, "batch_rows,memory_bytes",
                        "the memory budget of %" PRIu64 " bytes is too small: the model (%" PRIu64
                        " partitions, dimension %" PRIu64 ") needs %" PRIu64 " bytes, the "
                        "backend's working blocks %" PRIu64 ", a batch of %" PRIu64 " rows %"

@@ -206,4 +206,10 @@ cp "$D/ok/model.lance" "$U/model-rows.lance"; python3 "$R/fuzz/lance_rows.py" "$
 sed -i 's/"num_partitions":4/"num_partitions":5/' "$U/model-rows.lance"
 mkdir -p "$U/idx-rows"; cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$U/idx-rows/"
 python3 "$R/fuzz/lance_rows.py" "$U/idx-rows/auxiliary.idx" 2047
+# ---- index: format versions newer than partifact reads (index files, model files)
+V=$D/ver; mkdir -p "$V/idx-version-9"
+cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$V/idx-version-9/"
+sed -i 's/"format_version":1,/"format_version":9,/' "$V/idx-version-9/index.idx" "$V/idx-version-9/auxiliary.idx"
+cp "$D/ok/model.lance" "$V/model-version-9.lance"
+sed -i 's/"version":1}/"version":9}/' "$V/model-version-9.lance"
 echo "bad inputs in $D"

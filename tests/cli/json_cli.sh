@@ -95,10 +95,15 @@ jcheck "$T/j.json"
 jout "$PA" groundtruth --input "$D/t.lance" --queries "$D/t.lance" --column "$COL" -k 5 \
   --out "$D/gt.npy" --json
 jcheck "$T/j.json" "$D/gt.npy"
-# artifact-gen --json printed its path unescaped on the branch-start binary; the CLI's
-# conversion to the JSON writer (tools/) fixes it, and this check is enabled with it:
-# jout "$PA" artifact-gen --out "$D/gen" --rows 1000 --partitions 4 --json
-# jcheck "$T/j.json" "$D/gen"
+# artifact-gen --json printed its path unescaped on the branch-start binary
+jout "$PA" artifact-gen --out "$D/gen" --rows 1000 --partitions 4 --json
+jcheck "$T/j.json" "$D/gen"
+jout "$PA" inspect "$D/gen" --ranges --read --json
+jcheck "$T/j.json"
+jout "$PA" export-rows --artifact "$D/art" --out "$D/rows.lance" --json
+jcheck "$T/j.json" "$D/rows.lance"
+jout "$PA" --version --json
+jcheck "$T/j.json"
 jout "$PA" lance-gen --out "$D/g.lance" --rows 100 --dim 4 --json
 jcheck "$T/j.json" "$D/g.lance"
 # a table under a directory whose name is not UTF-8: table-info still describes it, showing

@@ -33,7 +33,7 @@ expect_exit 1 test -e "$T/c/manifest.json"
 # what does not fit is refused up front, with the numbers
 expect_err 2 "the memory budget of 102400 bytes is too small: the model (32 partitions, dimension 32) needs" \
     "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 100KiB
-expect_err 2 "a batch of 65536 rows 9699328, the input's read buffer 8388600, and the artifact writer the rest; lower batch_rows or raise memory_bytes" \
+expect_err 2 "a batch of 65536 rows 9699328, the input's read buffer 8388600, and the artifact writer the rest; lower batch_rows or raise memory_bytes (--batch, --memory)" \
     "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 8MiB --batch 65536
 expect_err 2 "bytes for the artifact writer after the model" \
     "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --out "$T/c" --memory 400KiB --buckets 32

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fault injection into `partifact artifact-gen` (LD_PRELOAD libpafault.so): failing pwrite
 # (ENOSPC, EIO) at many points, failing fsync and rename, and short writes. Each failure must
-# end in exit 2 with one line naming the error, and leave no manifest (verify: incomplete);
+# end in exit 1 (an I/O failure) with one line naming the error, and leave no manifest (verify: incomplete);
 # a retry must succeed; short writes must still give an artifact that verifies.
 PA=$1; SHIM=$2; T=$3
 rm -rf "$T"; mkdir -p "$T"
@@ -13,7 +13,7 @@ check_fault() { # OP AT ERRNO EXPECT
   PA_FAULT_OP=$1 PA_FAULT_AT=$2 PA_FAULT_ERRNO=$3 LD_PRELOAD="$SHIM" gen "$d" >"$T/out" 2>"$T/err"
   local rc=$? lines; lines=$(wc -l <"$T/err")
   faults=$((faults+1))
-  if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q "$4" "$T/err" && [ ! -e "$d/manifest.json" ]; then
+  if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -q "$4" "$T/err" && [ ! -e "$d/manifest.json" ]; then
     pass=$((pass+1)); clean=$((clean+1))
   else
     fail=$((fail+1)); echo "FAIL: $1 #$2 $3: rc=$rc"; cat "$T/err"

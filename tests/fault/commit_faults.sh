@@ -2,8 +2,8 @@
 # Fault injection into `partifact commit` (LD_PRELOAD libpafault.so) on a copy of a small table
 # LanceDB wrote (tests/bad-inputs/files/table-d8.lance): every pwrite and fsync of a clean
 # commit fails in turn (EIO or ENOSPC), and the rename of the version hint. A failure before the
-# manifest is published must exit 2 with one line and leave every file of the table as it was;
-# a failure after it (syncing _versions) must exit 2 saying the version is committed, with the
+# manifest is published must exit 1 (an I/O failure) with one line and leave every file of the table as it was;
+# a failure after it (syncing _versions) must exit 1 saying the version is committed, with the
 # index's files in place; the version hint is best effort. A retry (--replace) then succeeds.
 PA=$1; SHIM=$2; T=$3
 rm -rf "$T"; mkdir -p "$T"
@@ -25,9 +25,9 @@ check_fault() { # OP AT ERRNO
   PA_FAULT_OP=$1 PA_FAULT_AT=$2 PA_FAULT_ERRNO=$3 LD_PRELOAD="$SHIM" commit >"$T/out" 2>"$T/err"
   local rc=$? lines; lines=$(wc -l <"$T/err")
   snapshot "$T/t.lance" > "$T/now"
-  if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && cmp -s "$T/pristine" "$T/now"; then
+  if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && cmp -s "$T/pristine" "$T/now"; then
     pass=$((pass+1)); untouched=$((untouched+1))
-  elif [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q "is committed, but may not survive a crash" "$T/err" &&
+  elif [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -q "is committed, but may not survive a crash" "$T/err" &&
        [ -s "$(ls "$T"/t.lance/_indices/*/auxiliary.idx)" ]; then
     pass=$((pass+1)); committed=$((committed+1))
   elif [ $rc -eq 0 ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Disk full while replacing an output: for every command that writes, an output is made on a
 # small tmpfs mounted here, the tmpfs is filled, and the command is run again with --force. It
-# must fail (exit 2, one line naming the error), leave the old output byte-identical, and leave
+# must fail (exit 1, an I/O failure; one line naming the error), leave the old output byte-identical, and leave
 # no temporary file or work directory behind; once there is room, --force replaces it.
 # Needs root (mount); skipped with a message, exit 77, where mounting is not permitted.
 PA=$1; T=$2
@@ -28,7 +28,7 @@ for c in "${WRITERS[@]}"; do
   before=$(tree_sum mnt | grep " ./${o#mnt/}")
   fill
   ${cmd//OUT/$o} --force >out 2>err; rc=$?
-  if [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "No space left on device" err; then
+  if [ $rc -eq 1 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "No space left on device" err; then
     pass=$((pass+1))
   else
     fail=$((fail+1)); echo "FAIL: $name --force on a full disk: rc=$rc, expected 2 and one line with ENOSPC"; cat err

@@ -2,7 +2,7 @@
 # Fault injection into `partifact encode` (LD_PRELOAD libpafault.so): failing pwrite (ENOSPC,
 # EIO) at many points from the first bucket page to the manifest, every fsync (bucket files,
 # the directories, the manifest) and the rename that commits, and short writes. Each failure
-# must end in exit 2 with one line naming the error and leave nothing that looks complete (no
+# must end in exit 1 (an I/O failure) with one line naming the error and leave nothing that looks complete (no
 # manifest.json: verify says incomplete); a retry must succeed and give exactly the artifact an
 # undisturbed run gives; short writes must still give that artifact.
 PA=$1; SHIM=$2; T=$3
@@ -24,7 +24,7 @@ check_fault() { # OP AT ERRNO EXPECT
   PA_FAULT_OP=$1 PA_FAULT_AT=$2 PA_FAULT_ERRNO=$3 LD_PRELOAD="$SHIM" enc "$d" >"$T/out" 2>"$T/err"
   local rc=$? lines; lines=$(wc -l <"$T/err")
   faults=$((faults+1))
-  if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q "$4" "$T/err" && [ ! -e "$d/manifest.json" ]; then
+  if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -q "$4" "$T/err" && [ ! -e "$d/manifest.json" ]; then
     pass=$((pass+1)); clean=$((clean+1))
   else
     fail=$((fail+1)); echo "FAIL: $1 #$2 $3: rc=$rc, manifest: $(ls "$d/manifest.json" 2>&1)"; cat "$T/err"

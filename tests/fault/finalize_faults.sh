@@ -2,7 +2,7 @@
 # Fault injection into `partifact finalize`, both paths (LD_PRELOAD libpafault.so): failing
 # pwrite (ENOSPC, EIO) at many points of the index files (and, in the re-group path, the spilled
 # runs), every fsync, the rename that commits the index, and short writes. Each failure must end
-# in exit 2 with one line naming the error, leave no INDEX (nor its INDEX.partial-* work
+# in exit 1 (an I/O failure) with one line naming the error, leave no INDEX (nor its INDEX.partial-* work
 # directory, nor spill files), and a retry must succeed with exactly the index an undisturbed
 # run writes; short writes must still give that index.
 PA=$1; SHIM=$2; T=$3
@@ -24,7 +24,7 @@ check_fault() { # PATH OP AT ERRNO EXPECT
   local rc=$? lines; lines=$(wc -l <"$T/err")
   faults=$((faults+1))
   local left; left=$(ls -d "$d" "$d".partial-* 2>/dev/null; ls "$T/tmp")
-  if [ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q "$5" "$T/err" && [ -z "$left" ]; then
+  if [ $rc -eq 1 ] && [ "$lines" -eq 1 ] && grep -q "$5" "$T/err" && [ -z "$left" ]; then
     pass=$((pass+1)); clean=$((clean+1))
   else
     fail=$((fail+1)); echo "FAIL: finalize --$1, $2 #$3 $4: rc=$rc, left: $left"; cat "$T/err"

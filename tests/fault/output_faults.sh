@@ -31,7 +31,7 @@ for k in "${!cmds[@]}"; do
     set -- ${op//:/ }
     PA_FAULT_OP=$1 PA_FAULT_AT=$2 LD_PRELOAD="$SHIM" "$PA" $cmd --force >out 2>err; rc=$?
     faults=$((faults+1))
-    if [ $rc -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && [ "$(tree_sum . | grep " ./$o")" = "$before" ] &&
+    if [ $rc -eq 1 ] && [ "$(wc -l <err)" -eq 1 ] && [ "$(tree_sum . | grep " ./$o")" = "$before" ] &&
        [ -z "$(leftovers)" ]; then pass=$((pass+1))
     else fail=$((fail+1)); echo "FAIL: ${cmd%% *} --force, $1 #$2 failing: rc=$rc, left: $(leftovers)"; cat err; fi
   done

@@ -66,9 +66,9 @@ int main(int argc, char **argv)
     pa_index_search_options so = {.struct_size = sizeof so, .k = 5, .nprobes = 4};
     if (x)
         CHECK_ERR(pa_index_search(x, q, 2, DIM, &so, ids, dists, NULL), PA_ERR_INVALID,
-                  "search: query 1 has squared norm 9e+38, more than 5.32e+36");
+                  "query 1 has squared norm 9e+38, more than 5.32e+36");
     CHECK_ERR(pa_groundtruth(in, q, 2, DIM, 5, PA_METRIC_L2, ids, dists), PA_ERR_INVALID,
-              "groundtruth: query 1 has squared norm 9e+38, more than 5.32e+36");
+              "query 1 has squared norm 9e+38, more than 5.32e+36");
     q[DIM + 5] = safe;
     if (x)
         CHECK_OK(pa_index_search(x, q, 2, DIM, &so, ids, dists, NULL));

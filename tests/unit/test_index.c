@@ -420,6 +420,10 @@ static void test_memory_budget(void)
     CHECK(need && sscanf(need, " need %llu bytes held whatever the budget", &fixed) == 1);
     CHECK(strstr(pa_last_error(), "more than the memory budget of 1000 bytes") != NULL);
     CHECK(fixed > 0 && fixed < 100000 && y == NULL);
+    /* the estimate gives the refusal's numbers: the fixed part, and the least budget */
+    uint64_t est_fixed = 0, est_min = 0;
+    CHECK_OK(pa_index_memory_estimate(tpath("idx_a"), &est_fixed, &est_min));
+    CHECK(est_fixed == fixed && est_min == fixed + big);
     xo.memory_bytes = fixed + big - 1;
     char want[256];
     snprintf(want, sizeof want, "rows of 8 + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64
@@ -457,6 +461,36 @@ static void test_memory_budget(void)
             pa_index_free(y);
             y = NULL;
         }
+}
+
+/* The finalize estimate is the smallest budget the artifact path accepts: one byte less is
+ * refused with the estimate's numbers (the partition's part and the manifest's tables sum to
+ * it), the estimate itself writes the same index as an unbounded finalize. */
+static void test_finalize_estimate(void)
+{
+    uint64_t need = 0;
+    CHECK_OK(pa_index_finalize_estimate(tpath("art"), &need));
+    CHECK(need > 0);
+    pa_index_finalize_options o = PA_INDEX_FINALIZE_OPTIONS_INIT;
+    o.memory_bytes = need - 1;
+    char want[128];
+    snprintf(want, sizeof want, "more than the memory budget of %" PRIu64 " bytes", need - 1);
+    CHECK_ERR(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_est"), &o, NULL),
+              PA_ERR_BUDGET, want);
+    unsigned long long part = 0, tables = 0;
+    const char *at = strstr(pa_last_error(), "which need ");
+    CHECK(at && sscanf(at, "which need %llu bytes", &part) == 1);
+    at = strstr(pa_last_error(), "manifest's tables ");
+    CHECK(at && sscanf(at, "manifest's tables %llu bytes", &tables) == 1);
+    CHECK(part + tables == need);
+    o.memory_bytes = need;
+    CHECK_OK(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_est"), &o, NULL));
+    char a[600], b[600];
+    snprintf(a, sizeof a, "%s/idx_a/auxiliary.idx", tmpdir);
+    snprintf(b, sizeof b, "%s/idx_est/auxiliary.idx", tmpdir);
+    CHECK(files_equal(a, b));
+    CHECK_ERR(pa_index_finalize_estimate(tpath("no_such_artifact"), &need), PA_ERR_INCOMPLETE,
+              "no_such_artifact");
 }
 
 /* Each bad input: its status and a message naming what is wrong. */
@@ -728,6 +762,7 @@ int main(int argc, char **argv)
     RUN(test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2));
     RUN(test_recall());
     RUN(test_memory_budget());
+    RUN(test_finalize_estimate());
     RUN(test_dataset_refine());
     RUN(test_npy_ids());
     RUN(test_errors());

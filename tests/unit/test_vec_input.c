@@ -209,7 +209,9 @@ static void test_bad_inputs(void)
     CHECK_OK(pa_vec_input_open(&in, tpath("nan.fvecs"), NULL));
     if (in) {
         CHECK_ERR(pa_vec_input_next(in, buf, NULL, 64, &got), PA_ERR_INVALID,
-                  "row 5 has NaN at dimension 2 (use --skip-invalid to skip such rows)");
+                  "row 5 has NaN at dimension 2; set skip_invalid to skip such rows");
+        /* the field the message names, for a front end's own flag */
+        CHECK(pa_last_error_field() && !strcmp(pa_last_error_field(), "skip_invalid"));
         pa_vec_input_free(in);
     }
     pa_vec_input_options skip = {.struct_size = sizeof skip, .skip_invalid = 1};
