@@ -1,26 +1,18 @@
 /* partifact gen-vectors / lance-gen / artifact-gen: the CLI's data generators (seeded,
  * deterministic), for demos, tests and benchmarks. Every generated value lives here. */
 #include "tools/cli.h"
+#include "common/vecmath.h" /* pa_splitmix: the generators' one source of random bits */
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* SplitMix64: the generators' one source of random bits. */
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* A standard normal draw (Box-Muller). */
 static double gauss(uint64_t *s)
 {
-    double u = ((double)(splitmix(s) >> 11) + 0.5) / 9007199254740992.0;
-    double v = ((double)(splitmix(s) >> 11) + 0.5) / 9007199254740992.0;
+    double u = ((double)(pa_splitmix(s) >> 11) + 0.5) / 9007199254740992.0;
+    double v = ((double)(pa_splitmix(s) >> 11) + 0.5) / 9007199254740992.0;
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
@@ -71,7 +63,7 @@ int pa_cmd_gen_vectors(int argc, char **argv)
     int32_t d32 = (int32_t)dim;
     for (uint64_t i = 0; i < rows; i++) {
         uint64_t rs = (seed * 0x9E3779B97F4A7C15ull) ^ (first + i) * 0xD1B54A32D192ED03ull;
-        uint64_t cl = splitmix(&rs) % clusters;
+        uint64_t cl = pa_splitmix(&rs) % clusters;
         float z[GEN_MAX_RANK];
         for (uint64_t t = 0; t < rank; t++)
             z[t] = centre[cl * rank + t] + (float)gauss(&rs);
@@ -261,13 +253,13 @@ int pa_cmd_artifact_gen(int argc, char **argv)
     for (uint64_t done = 0; done < rows && st == PA_OK;) {
         size_t n = (size_t)PA_CLI_MIN(batch, rows - done);
         for (size_t i = 0; i < n; i++) {
-            uint64_t r = splitmix(&s);
+            uint64_t r = pa_splitmix(&s);
             ids[i] = done + i;
             /* skewed: a quarter of the rows in partition 0, the rest uniform */
             pid[i] = skewed && (r & 3) == 0 ? 0 : (uint32_t)((r >> 2) % parts);
         }
         for (size_t i = 0; i < n * m; i += 8) {
-            uint64_t r = splitmix(&s);
+            uint64_t r = pa_splitmix(&s);
             memcpy(codes + i, &r, PA_CLI_MIN(8, n * m - i));
         }
         st = pa_artifact_writer_append(w, ids, n, pid, n, codes, n * m);

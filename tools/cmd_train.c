@@ -1,6 +1,7 @@
 /* partifact train: IVF_PQ training (optionally timing assign + encode over the whole input). */
 #include "partifact_backend.h" /* pa_backend_model: the model as arrays */
 #include "tools/cli.h"
+#include "common/vecmath.h" /* pa_inv_norm: cosine's scaling, as the library does it */
 
 #include <inttypes.h>
 #include <math.h>
@@ -37,13 +38,8 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_backend *be, pa_vec_inpu
         st = pa_backend_assign_encode(be, x, n, parts, codes);
         t_enc += pa_cli_now() - t0;
         for (size_t i = 0; st == PA_OK && i < n; i++) { /* reconstruction error */
-            double norm = 1;
-            if (a.metric == PA_METRIC_COSINE) {
-                double s = 0;
-                for (uint32_t d = 0; d < dim; d++)
-                    s += (double)x[i * dim + d] * x[i * dim + d];
-                norm = s > 0 ? 1 / sqrt(s) : 1;
-            }
+            const double norm =
+                a.metric == PA_METRIC_COSINE ? pa_inv_norm(x + (size_t)i * dim, dim) : 1.0;
             for (uint32_t d = 0; d < dim; d++) {
                 double v = x[i * dim + d] * norm;
                 if (a.metric != PA_METRIC_DOT)
