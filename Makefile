@@ -1,8 +1,9 @@
 # partifact — the two commands a fresh Debian 12 machine needs (as root):
 #   make demo    install what is needed, build, and run the main job on generated data
 #   make check   install what is needed, build, and run every test
-# Other targets: deps, build, check-asan (the ASan+UBSan test build), fuzz / check-fuzz (the
-# libFuzzer targets, built with clang), install, bench, clean.
+# Other targets: deps, build, install, install-python (the Python package), check-asan (the
+# ASan+UBSan test build), fuzz / check-fuzz (the libFuzzer targets, built with clang), bench,
+# clean, format, format-check.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -10,6 +11,8 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_TARGETS := $(shell grep -o '^  fuzz_[a-z_]*' fuzz/targets.cmake)
 FUZZ_SECONDS ?= 25
 JOBS       ?= $(shell nproc)
+# Debian's python3 (with python3-numpy and pip), ahead of any other python3 on PATH
+PYTHON     ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
               protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time \
               clang libclang-rt-14-dev libomp-14-dev libroaring-dev python3 libzstd-dev liblz4-dev
@@ -18,7 +21,7 @@ APT_PKGS   += python3-numpy python3-pytest python3-pip python3-setuptools python
 NODE_DIR   := tests/interop
 BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 
-.PHONY: all deps deps-apt deps-node build demo check check-asan fuzz check-fuzz install bench bench-deps clean format format-check
+.PHONY: all deps deps-apt deps-node build demo check check-asan fuzz check-fuzz install install-python bench bench-deps clean format format-check
 
 all: build
 
@@ -58,7 +61,7 @@ build: deps-apt
 demo: build
 	./scripts/demo.sh $(BUILD)
 
-check: deps build
+check: deps build install-python
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The same unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -103,6 +106,13 @@ bench: bench-deps build
 
 install: build
 	cmake --install $(BUILD)
+	-ldconfig
+
+# The Python package (python/) over the installed libpartifact: what the README's Python
+# quick start needs; `make check` runs it so the quick start works after it.
+install-python: install
+	$(PYTHON) -m pip install -q --break-system-packages --no-build-isolation --no-deps \
+	  --no-warn-script-location --root-user-action=ignore ./python
 
 # clang-format (.clang-format) over every tracked C source and header, less generated code
 # (protoc-c's *.pb-c.[ch], which are written into the build directory). format-check changes

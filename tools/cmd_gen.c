@@ -18,6 +18,9 @@ static double gauss(uint64_t *s)
 
 /* The largest --rank gen-vectors takes (its per-row buffer). */
 #define GEN_MAX_RANK 4096
+#define GEN_MAX_DIM 65536 /* the generators' largest dimension */
+#define GEN_STR_(x) #x
+#define GEN_STR(x) GEN_STR_(x)
 
 /* partifact gen-vectors: clustered vectors in a random low-rank subspace plus noise, written as
  * .fvecs. Row i's values depend only on (seed, i), so base and query sets can be made apart. */
@@ -31,7 +34,7 @@ int pa_cmd_gen_vectors(int argc, char **argv)
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_STR("out", &out, "FILE.fvecs", "the file to write", .required = true),
         PA_CLI_NUM("rows", &rows, "N", "rows"),
-        PA_CLI_NUM("dim", &dim, "D", "dimension", .min = 1, .max = 65536),
+        PA_CLI_NUM("dim", &dim, "D", "dimension", .min = 1, .max = GEN_MAX_DIM),
         PA_CLI_NUM("clusters", &clusters, "C", "cluster centres", .min = 1),
         PA_CLI_NUM("rank", &rank, "R", "the subspace's rank (at most the dimension)", .min = 1,
                    .max = GEN_MAX_RANK),
@@ -111,8 +114,8 @@ int pa_cmd_lance_gen(int argc, char **argv)
         PA_CLI_OPT_JSON(&json),
         PA_CLI_STR("out", &out, "FILE.lance", "the file to write", .required = true),
         PA_CLI_NUM("rows", &rows, "N", "rows", .expect = "a count"),
-        PA_CLI_NUM("dim", &dim, "D", "the vector column's dimension", .min = 1, .max = 65536,
-                   .expect = "in 1..65536"),
+        PA_CLI_NUM("dim", &dim, "D", "the vector column's dimension", .min = 1,
+                   .max = GEN_MAX_DIM, .expect = "in 1.." GEN_STR(GEN_MAX_DIM)),
         PA_CLI_BYTES("page-bytes", &page_bytes, "B", "bytes per page (default: the writer's)",
                      .expect = "a size", .field = "page_bytes"),
         PA_CLI_STR("layout", &layout_name, "auto|mini-block|full-zip", "every page's layout",
@@ -234,7 +237,7 @@ int pa_cmd_artifact_gen(int argc, char **argv)
                               .expected_rows = rows,
                               .replace = force};
     double t0 = pa_cli_now();
-    const size_t batch = 65536;
+    const size_t batch = PA_DEFAULT_BATCH_ROWS;
     uint64_t *ids = NULL;
     uint32_t *pid = NULL;
     uint8_t *codes = NULL;

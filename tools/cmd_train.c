@@ -15,7 +15,7 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_backend *be, pa_vec_inpu
 {
     pa_backend_model a;
     pa_ivfpq_model_arrays(m, &a);
-    const size_t batch = 65536;
+    const size_t batch = PA_DEFAULT_BATCH_ROWS;
     const uint32_t dim = a.dim, M = a.num_sub_vectors, ds = dim / M, K = 1u << a.num_bits;
     float *x = malloc(sizeof(float) * batch * dim);
     uint32_t *parts = malloc(sizeof(uint32_t) * batch);

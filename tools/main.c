@@ -33,10 +33,10 @@ static const char about_build[] =
 
 static const char about_train[] =
     "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"
-    "seeded random sample of sample-rate x partitions rows (at least 65,536 when\n"
-    "the input has them) and saves it as a Lance file. The same seed and input\n"
-    "give a byte-identical model. --encode also assigns and encodes every row\n"
-    "(timed) and reports the PQ mean squared reconstruction error.\n"
+    "seeded random sample of sample-rate x partitions rows (the PQ codebooks on a\n"
+    "larger one when the input has the rows) and saves it as a Lance file. The same\n"
+    "seed and input give a byte-identical model. --encode also assigns and encodes\n"
+    "every row (timed) and reports the PQ mean squared reconstruction error.\n"
     "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n"
     "The model is written under a temporary name and renamed into place.\n" PA_CLI_FORCE_HELP
         PA_CLI_TABLE_HELP
@@ -52,8 +52,8 @@ static const char about_encode[] =
     "the model, the input batch and the input's read buffer for it (a Lance\n"
     "table's scan batch is sized from it), the cpu backend's working blocks and\n"
     "the artifact writer's buffers; what does not fit is refused before any work.\n"
-    "--batch defaults to 65536 rows, or fewer so that a batch and its working\n"
-    "blocks take at most a quarter of --memory.\n"
+    "--batch (default below) is lowered so that a batch and the backend's working\n"
+    "memory for it take at most a quarter of --memory.\n"
     "The artifact is written in a new directory beside ARTIFACT and renamed\n"
     "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP BACKEND_HELP;
 

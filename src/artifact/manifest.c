@@ -761,7 +761,8 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
         case K_METRIC:
             if (!(ok = jr_string(r, str, sizeof str)))
                 break;
-            if (strcmp(str, "l2") && strcmp(str, "cosine") && strcmp(str, "dot"))
+            pa_metric mt;
+            if (!pa_metric_canonical(str, &mt)) /* files hold the canonical names only */
                 return pa_fail(PA_ERR_FORMAT, "%s: metric \"%s\" is not l2, cosine or dot",
                                r->path, str);
             if (!(m->metric = pa_strdup(str, "metric")))

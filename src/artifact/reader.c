@@ -177,11 +177,9 @@ void pa_artifact_free(pa_artifact *a)
 
 pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out)
 {
-    pa_status st = pa_stats_check(out, "pa_artifact_info");
+    pa_status st = pa_info_args(a, out, "pa_artifact_info", "artifact info: an artifact");
     if (st != PA_OK)
         return st;
-    if (!a || !out)
-        return pa_fail(PA_ERR_INVALID, "artifact info: an artifact and an output are needed");
     pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
     info.num_partitions = a->m.num_partitions;
     info.num_buckets = a->m.num_buckets;

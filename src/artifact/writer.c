@@ -483,11 +483,10 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
 
 pa_status pa_artifact_writer_stats(const pa_artifact_writer *w, pa_artifact_write_stats *out)
 {
-    pa_status st = pa_stats_check(out, "pa_artifact_write_stats");
+    pa_status st = pa_info_args(w, out, "pa_artifact_write_stats",
+                                "artifact writer stats: a writer");
     if (st != PA_OK)
         return st;
-    if (!w || !out)
-        return pa_fail(PA_ERR_INVALID, "artifact writer stats: a writer and an output are needed");
     pa_artifact_write_stats s = w->stats;
     s.struct_size = sizeof s;
     if (!w->finished)

@@ -71,6 +71,10 @@ pa_status pa_opts_init(void *o, size_t struct_size, const void *defaults, size_t
 /* A caller's stats struct before the work: NULL or a struct_size of at least
  * PA_STRUCT_SIZE_MIN, else PA_ERR_INVALID naming it. */
 pa_status pa_stats_check(const void *stats, const char *name);
+/* An info or stats getter's arguments: out checked as pa_stats_check does, then the handle obj
+ * and out both given, else PA_ERR_INVALID "<needs>, and an output are needed" (needs names the
+ * getter and its handle: "index info: an index"). */
+pa_status pa_info_args(const void *obj, const void *out, const char *name, const char *needs);
 /* Writes the library's stats src (size bytes) into the caller's dst (NULL: nothing), only up
  * to dst's struct_size, which is kept. */
 void pa_stats_store(void *dst, const void *src, size_t size);
@@ -104,6 +108,9 @@ void *pa_realloc(void *p, size_t n, const char *what);
 char *pa_strdup(const char *s, const char *what);
 /* Overflow-checked count*size; false on overflow. */
 bool pa_mul_ok(size_t count, size_t size, size_t *out);
+/* name as files spell a metric (pa_metric_name's strings, no aliases) into *out; false if it
+ * is not one. pa_metric_parse also takes the aliases callers type. */
+bool pa_metric_canonical(const char *name, pa_metric *out);
 
 /* Positioned read of exactly len bytes at off. A short read (end of file) is PA_ERR_FORMAT
  * naming the path, offset and lengths; an OS error is PA_ERR_IO. */

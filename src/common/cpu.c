@@ -62,22 +62,19 @@ static uint32_t detect_features(void)
 #ifdef PA_X86
     /* __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512 registers */
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2"))
-        f |= PA_CPU_AVX2;
-    if (__builtin_cpu_supports("fma"))
-        f |= PA_CPU_FMA;
-    if (__builtin_cpu_supports("avx512f"))
-        f |= PA_CPU_AVX512F;
-    if (__builtin_cpu_supports("avx512bw"))
-        f |= PA_CPU_AVX512BW;
-    if (__builtin_cpu_supports("avx512vl"))
-        f |= PA_CPU_AVX512VL;
-    if (__builtin_cpu_supports("avx512dq"))
-        f |= PA_CPU_AVX512DQ;
-    if (__builtin_cpu_supports("avx512cd"))
-        f |= PA_CPU_AVX512CD;
-    if (__builtin_cpu_supports("avx512vnni"))
-        f |= PA_CPU_AVX512VNNI;
+    /* __builtin_cpu_supports takes only string literals, hence one test per feature */
+    const uint32_t has[] = {
+        __builtin_cpu_supports("avx2") ? PA_CPU_AVX2 : 0u,
+        __builtin_cpu_supports("fma") ? PA_CPU_FMA : 0u,
+        __builtin_cpu_supports("avx512f") ? PA_CPU_AVX512F : 0u,
+        __builtin_cpu_supports("avx512bw") ? PA_CPU_AVX512BW : 0u,
+        __builtin_cpu_supports("avx512vl") ? PA_CPU_AVX512VL : 0u,
+        __builtin_cpu_supports("avx512dq") ? PA_CPU_AVX512DQ : 0u,
+        __builtin_cpu_supports("avx512cd") ? PA_CPU_AVX512CD : 0u,
+        __builtin_cpu_supports("avx512vnni") ? PA_CPU_AVX512VNNI : 0u,
+    };
+    for (size_t i = 0; i < sizeof has / sizeof has[0]; i++)
+        f |= has[i];
 #endif
     return f;
 }

@@ -15,18 +15,21 @@
 #include <time.h>
 #include <limits.h>
 
-pa_status pa_pread_full(int fd, void *buf, size_t len, uint64_t off, const char *path)
+/* pread or pwrite of exactly len bytes at off, retried on EINTR and short transfers. */
+static pa_status io_full(int fd, char *p, size_t len, uint64_t off, const char *path, bool write)
 {
-    char *p = buf;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = pread(fd, p + done, len - done, (off_t)(off + done));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return pa_fail(PA_ERR_IO, "%s: read of %zu bytes at offset %llu failed: %s", path,
+    const char *verb = write ? "write" : "read";
+    for (size_t done = 0; done < len;) {
+        ssize_t n = write ? pwrite(fd, p + done, len - done, (off_t)(off + done))
+                          : pread(fd, p + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return pa_fail(PA_ERR_IO, "%s: %s of %zu bytes at offset %llu failed: %s", path, verb,
                            len, (unsigned long long)off, strerror(errno));
-        }
+        if (n == 0 && write)
+            return pa_fail(PA_ERR_IO, "%s: write at offset %llu made no progress", path,
+                           (unsigned long long)(off + done));
         if (n == 0)
             return pa_fail(PA_ERR_FORMAT,
                            "%s: file ends at byte %llu, expected %zu bytes at offset %llu "
@@ -37,24 +40,14 @@ pa_status pa_pread_full(int fd, void *buf, size_t len, uint64_t off, const char 
     return PA_OK;
 }
 
+pa_status pa_pread_full(int fd, void *buf, size_t len, uint64_t off, const char *path)
+{
+    return io_full(fd, buf, len, off, path, false);
+}
+
 pa_status pa_pwrite_full(int fd, const void *buf, size_t len, uint64_t off, const char *path)
 {
-    const char *p = buf;
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = pwrite(fd, p + done, len - done, (off_t)(off + done));
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return pa_fail(PA_ERR_IO, "%s: write of %zu bytes at offset %llu failed: %s", path,
-                           len, (unsigned long long)off, strerror(errno));
-        }
-        if (n == 0)
-            return pa_fail(PA_ERR_IO, "%s: write at offset %llu made no progress", path,
-                           (unsigned long long)(off + done));
-        done += (size_t)n;
-    }
-    return PA_OK;
+    return io_full(fd, (char *)buf, len, off, path, true);
 }
 
 pa_status pa_file_size(int fd, const char *path, uint64_t *size)

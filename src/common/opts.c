@@ -88,3 +88,13 @@ PA_DEFINE_OPTS_INIT(pa_index_search_options_init, pa_index_search_options,
 PA_DEFINE_OPTS_INIT(pa_build_options_init, pa_build_options, PA_BUILD_OPTIONS_INIT)
 PA_DEFINE_OPTS_INIT(pa_table_commit_options_init, pa_table_commit_options,
                     PA_TABLE_COMMIT_OPTIONS_INIT)
+
+pa_status pa_info_args(const void *obj, const void *out, const char *name, const char *needs)
+{
+    pa_status st = pa_stats_check(out, name);
+    if (st != PA_OK)
+        return st;
+    if (!obj || !out)
+        return pa_fail(PA_ERR_INVALID, "%s and an output are needed", needs);
+    return PA_OK;
+}

@@ -126,6 +126,20 @@ static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
     return PA_OK;
 }
 
+/* What both finalize paths start with: the caller's options over the defaults into *o, its
+ * stats struct checked, and the memory budget the options give. */
+pa_status pa_finalize_begin(const pa_index_finalize_options *opts,
+                            const pa_index_finalize_stats *stats, pa_index_finalize_options *o,
+                            uint64_t *budget)
+{
+    static const pa_index_finalize_options defaults = PA_INDEX_FINALIZE_OPTIONS_INIT;
+    pa_status st = pa_opts_load(o, sizeof *o, opts, &defaults, "pa_index_finalize_options");
+    if (st == PA_OK)
+        st = pa_stats_check(stats, "pa_index_finalize_stats");
+    *budget = o->memory_bytes ? o->memory_bytes : PA_DEFAULT_MEMORY_BYTES;
+    return st;
+}
+
 /* Artifact -> index: open and check the artifact, find and check its model, then hand every
  * partition from the read-ahead scan to the index writer and commit. */
 pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model_path,
@@ -133,9 +147,11 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
                                      pa_index_finalize_stats *stats)
 {
     double t0 = pa_now_seconds();
-    PA_LOAD_OPTS(pa_index_finalize_options, o, opts, PA_INDEX_FINALIZE_OPTIONS_INIT);
-    if (pa_stats_check(stats, "pa_index_finalize_stats") != PA_OK)
-        return PA_ERR_INVALID;
+    pa_index_finalize_options o;
+    uint64_t budget;
+    pa_status begin_st = pa_finalize_begin(opts, stats, &o, &budget);
+    if (begin_st != PA_OK)
+        return begin_st;
     if (!artifact_dir || !out_dir)
         return pa_fail(PA_ERR_INVALID, "an artifact and an output directory are "
                        "required");
@@ -144,7 +160,6 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     pa_index_writer *w = NULL;
     pa_artifact_scan *scan = NULL;
     char mpath[4096];
-    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_DEFAULT_MEMORY_BYTES;
     uint64_t manifest_bytes = 0;
     pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
     pa_backend_model arr = {0};

@@ -34,6 +34,11 @@ static inline uint64_t pa_index_writer_scratch(uint64_t n, uint64_t M)
 /* Bytes a finalizer holds for its largest partition of n rows while the writer sorts and
  * writes it: the partition as handed over (its row ids and codes) and the writer's scratch.
  * Both finalize paths refuse by it (with pa_index_finalize_estimate's numbers). */
+/* Both finalize paths' start (finalize.c): options over the defaults, stats checked, budget. */
+pa_status pa_finalize_begin(const pa_index_finalize_options *opts,
+                            const pa_index_finalize_stats *stats, pa_index_finalize_options *o,
+                            uint64_t *budget);
+
 static inline uint64_t pa_index_partition_bytes(uint64_t n, uint64_t M)
 {
     return pa_ids_codes_bytes(n, M) + pa_index_writer_scratch(n, M);

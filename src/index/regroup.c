@@ -221,15 +221,16 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
                                  const char *out_dir, const pa_index_finalize_options *opts,
                                  pa_index_finalize_stats *stats)
 {
-    double t0 = pa_now_seconds();
-    PA_LOAD_OPTS(pa_index_finalize_options, o, opts, PA_INDEX_FINALIZE_OPTIONS_INIT);
-    if (pa_stats_check(stats, "pa_index_finalize_stats") != PA_OK)
-        return PA_ERR_INVALID;
+    char tmp[4096]; /* where sorted runs spill */
+    pa_index_finalize_options o;
+    uint64_t budget;
+    const double t0 = pa_now_seconds();
+    pa_status begin_st = pa_finalize_begin(opts, stats, &o, &budget);
+    if (begin_st != PA_OK)
+        return begin_st;
     if (!rows_path || !model_path || !out_dir)
         return pa_fail(PA_ERR_INVALID, "a rows file, a model and an output directory "
                        "are required");
-    const uint64_t budget = o.memory_bytes ? o.memory_bytes : PA_DEFAULT_MEMORY_BYTES;
-    char tmp[4096];
     if (o.tmp_dir)
         snprintf(tmp, sizeof tmp, "%s", o.tmp_dir);
     else

@@ -502,11 +502,9 @@ uint64_t pa_index_cache_reads(const pa_index *x) { return x->cache_reads; }
 /* The parameters and sizes, for the CLI and callers sizing their buffers. */
 pa_status pa_index_get_info(const pa_index *x, pa_index_info *out)
 {
-    pa_status st = pa_stats_check(out, "pa_index_info");
+    pa_status st = pa_info_args(x, out, "pa_index_info", "index info: an index");
     if (st != PA_OK)
         return st;
-    if (!x || !out)
-        return pa_fail(PA_ERR_INVALID, "index info: an index and an output are needed");
     pa_index_info info = PA_INDEX_INFO_INIT;
     info.dimension = x->dim, info.num_partitions = x->P, info.num_sub_vectors = x->M;
     info.num_bits = 8, info.metric = x->metric, info.num_rows = x->num_rows;

@@ -123,18 +123,18 @@ nearest_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, cons
                 const float *cj = cbt + (size_t)j * K + k;
                 __m512 c0 = _mm512_loadu_ps(cj), c1 = _mm512_loadu_ps(cj + 16);
                 __m512 c2 = _mm512_loadu_ps(cj + 32), c3 = _mm512_loadu_ps(cj + 48);
-                __m512 x0 = _mm512_set1_ps(v0[j]);
-                a00 = _mm512_fmadd_ps(x0, c0, a00), a01 = _mm512_fmadd_ps(x0, c1, a01);
-                a02 = _mm512_fmadd_ps(x0, c2, a02), a03 = _mm512_fmadd_ps(x0, c3, a03);
-                __m512 x1 = _mm512_set1_ps(v1[j]);
-                a10 = _mm512_fmadd_ps(x1, c0, a10), a11 = _mm512_fmadd_ps(x1, c1, a11);
-                a12 = _mm512_fmadd_ps(x1, c2, a12), a13 = _mm512_fmadd_ps(x1, c3, a13);
-                __m512 x2 = _mm512_set1_ps(v2[j]);
-                a20 = _mm512_fmadd_ps(x2, c0, a20), a21 = _mm512_fmadd_ps(x2, c1, a21);
-                a22 = _mm512_fmadd_ps(x2, c2, a22), a23 = _mm512_fmadd_ps(x2, c3, a23);
-                __m512 x3 = _mm512_set1_ps(v3[j]);
-                a30 = _mm512_fmadd_ps(x3, c0, a30), a31 = _mm512_fmadd_ps(x3, c1, a31);
-                a32 = _mm512_fmadd_ps(x3, c2, a32), a33 = _mm512_fmadd_ps(x3, c3, a33);
+/* one row's four accumulators += its j-th value times the four codeword blocks */
+#define PA_FMA_ROW(v, r0, r1, r2, r3)                                                        \
+    do {                                                                                     \
+        __m512 x_ = _mm512_set1_ps((v)[j]);                                                  \
+        r0 = _mm512_fmadd_ps(x_, c0, r0), r1 = _mm512_fmadd_ps(x_, c1, r1);                  \
+        r2 = _mm512_fmadd_ps(x_, c2, r2), r3 = _mm512_fmadd_ps(x_, c3, r3);                  \
+    } while (0)
+                PA_FMA_ROW(v0, a00, a01, a02, a03);
+                PA_FMA_ROW(v1, a10, a11, a12, a13);
+                PA_FMA_ROW(v2, a20, a21, a22, a23);
+                PA_FMA_ROW(v3, a30, a31, a32, a33);
+#undef PA_FMA_ROW
             }
             __m512i q0 = _mm512_add_epi32(iota, _mm512_set1_epi32((int)k));
             __m512i q1 = _mm512_add_epi32(q0, step), q2 = _mm512_add_epi32(q1, step);
