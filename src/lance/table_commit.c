@@ -63,10 +63,7 @@ typedef struct index_src {
     uint64_t version;
     src_frag *frags;
     size_t n;
-    /* from partifact:index */
-    pa_metric metric;
-    uint32_t dim, num_sub_vectors, num_bits;
-    uint64_t rows;
+    pa_table_index_shape shape; /* from partifact:index, read by the index room */
 } index_src;
 
 pa_status pa_table_source_json(const pa_dataset *ds, const char *column, char **out)
@@ -128,39 +125,24 @@ done:
     return st;
 }
 
-/* Reads partifact:index and partifact:source from index_dir/index.idx into s. need_source: an
- * index without a source record is an error (else s->n stays 0 and table[0] is '\0'). */
-static pa_status read_index_src(const char *index_dir, bool need_source, index_src *s)
+/* Reads partifact:source from index_dir/index.idx into s, beside the shape the index room read
+ * from its partifact:index. need_source: an index without a source record is an error (else
+ * s->n stays 0 and table[0] is '\0'). */
+static pa_status read_index_src(const char *index_dir, const pa_table_index_shape *shape,
+                                bool need_source, index_src *s)
 {
     memset(s, 0, sizeof *s);
+    s->shape = *shape;
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/index.idx", index_dir);
     pa_lance_reader *r = NULL;
-    json_t *meta = NULL, *src = NULL;
+    json_t *src = NULL;
     pa_status st = pa_lance_reader_open(&r, path);
     if (st != PA_OK)
         goto done;
     const void *v;
     size_t vlen;
-    if (pa_lance_reader_metadata(r, "partifact:index", &v, &vlen) != PA_OK) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: no partifact:index metadata (not an index partifact "
-                     "wrote)", path);
-        goto done;
-    }
     json_error_t je;
-    const char *metric = NULL;
-    json_int_t dim = 0, M = 0, bits = 0, rows = 0;
-    if (!(meta = json_loadb(v, vlen, 0, &je)) ||
-        json_unpack(meta, "{s:s, s:I, s:I, s:I, s:I}", "metric", &metric, "dimension", &dim,
-                    "num_sub_vectors", &M, "num_bits", &bits, "num_rows", &rows) != 0 ||
-        pa_metric_parse(metric, &s->metric) != PA_OK || dim <= 0 || M <= 0 || bits <= 0 ||
-        rows < 0) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: partifact:index metadata lacks metric, dimension, "
-                     "num_sub_vectors, num_bits or num_rows", path);
-        goto done;
-    }
-    s->dim = (uint32_t)dim, s->num_sub_vectors = (uint32_t)M, s->num_bits = (uint32_t)bits;
-    s->rows = (uint64_t)rows;
     if (pa_lance_reader_metadata(r, PA_SOURCE_META_KEY, &v, &vlen) != PA_OK) {
         if (need_source)
             st = pa_fail(PA_ERR_INVALID, "%s: the index records no source table (it was not "
@@ -211,7 +193,6 @@ static pa_status read_index_src(const char *index_dir, bool need_source, index_s
         s->frags[i].del_read_version = (uint64_t)drv, s->frags[i].del_id = (uint64_t)did;
     }
 done:
-    json_decref(meta);
     json_decref(src);
     pa_lance_reader_free(r);
     if (st != PA_OK) {
@@ -540,11 +521,11 @@ static pa_status make_details(commit_job *j)
     Pa__Lancepb__VectorIndexDetails d = PA__LANCEPB__VECTOR_INDEX_DETAILS__INIT;
     Pa__Lancepb__VectorIndexDetails__ProductQuantization pq =
         PA__LANCEPB__VECTOR_INDEX_DETAILS__PRODUCT_QUANTIZATION__INIT;
-    d.metric_type = j->src->metric == PA_METRIC_L2 ? 0 : j->src->metric == PA_METRIC_COSINE ? 1
+    d.metric_type = j->src->shape.metric == PA_METRIC_L2 ? 0 : j->src->shape.metric == PA_METRIC_COSINE ? 1
                                                                                            : 2;
     d.has_metric_type = 1;
-    pq.has_num_bits = 1, pq.num_bits = j->src->num_bits;
-    pq.has_num_sub_vectors = 1, pq.num_sub_vectors = j->src->num_sub_vectors;
+    pq.has_num_bits = 1, pq.num_bits = j->src->shape.num_bits;
+    pq.has_num_sub_vectors = 1, pq.num_sub_vectors = j->src->shape.num_sub_vectors;
     d.pq = &pq;
     j->details_len = pa__lancepb__vector_index_details__get_packed_size(&d);
     if (!(j->details = pa_malloc(j->details_len ? j->details_len : 1, "index details")))
@@ -750,8 +731,9 @@ done:
     return st;
 }
 
-pa_status pa_table_commit_index(const char *table, const char *index_dir,
-                                const pa_table_commit_options *opts, pa_table_commit_result *out)
+pa_status pa_table_commit_shaped(const char *table, const char *index_dir,
+                                 const pa_table_index_shape *shape,
+                                 const pa_table_commit_options *opts, pa_table_commit_result *out)
 {
     PA_LOAD_OPTS(pa_table_commit_options, o, opts, PA_TABLE_COMMIT_OPTIONS_INIT);
     pa_status st = pa_stats_check(out, "pa_table_commit_result");
@@ -764,7 +746,7 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
     memset(&t, 0, sizeof t);
     commit_job j;
     memset(&j, 0, sizeof j);
-    st = read_index_src(index_dir, true, &src);
+    st = read_index_src(index_dir, shape, true, &src);
     if (st != PA_OK)
         return st;
     j.src = &src;
@@ -781,9 +763,9 @@ pa_status pa_table_commit_index(const char *table, const char *index_dir,
         uint32_t dim;
         if ((st = find_column(&t, src.column, &f, &dim)) != PA_OK)
             goto done;
-        if (dim != src.dim) {
+        if (dim != src.shape.dim) {
             st = pa_fail(PA_ERR_INVALID, "%s: column \"%s\" has %u dimensions, the index %s "
-                         "holds %u", t.given, f->name, dim, index_dir, src.dim);
+                         "holds %u", t.given, f->name, dim, index_dir, src.shape.dim);
             goto done;
         }
         if ((st = check_fragments(&t, &src, f->id)) != PA_OK)
@@ -829,14 +811,15 @@ done:
     return st;
 }
 
-pa_status pa_index_check_source(const char *index_dir, const char *table)
+pa_status pa_table_check_source_shaped(const char *index_dir, const pa_table_index_shape *shape,
+                                       const char *table)
 {
     index_src src = {.frags = NULL};
     table_state t;
     memset(&t, 0, sizeof t);
     const Pa__Lancepb__Field *f;
     uint32_t dim;
-    pa_status st = read_index_src(index_dir, false, &src);
+    pa_status st = read_index_src(index_dir, shape, false, &src);
     if (st != PA_OK || !src.table[0])
         goto done;
     if ((st = table_load(table, &t)) != PA_OK)
