@@ -28,6 +28,30 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+/* The manifest's member names, for its writer and its reader below. */
+#define MK_FORMAT "format"
+#define MK_FORMAT_VERSION "format_version"
+#define MK_ARTIFACT_ID "artifact_id"
+#define MK_NUM_PARTITIONS "num_partitions"
+#define MK_NUM_BUCKETS "num_buckets"
+#define MK_CODE_BYTES "code_bytes"
+#define MK_NUM_BITS "num_bits"
+#define MK_DIMENSION "dimension"
+#define MK_METRIC "metric"
+#define MK_TOTAL_ROWS "total_rows"
+#define MK_MODEL "model"
+#define MK_RANGE_CHECKSUM "range_checksum"
+#define MK_NUM_RANGES "num_ranges"
+#define MK_FILES "files"
+#define MK_PARTITIONS "partitions"
+#define MK_PATH "path"
+#define MK_XXH64 "xxh64"
+#define MK_ROWS "rows"
+#define MK_BYTES "bytes"
+#define MK_ID "id"
+#define MK_FILE "file"
+#define MK_RANGES "ranges"
+
 void pa_artifact_bucket_path(uint32_t bucket, char *buf, size_t len)
 {
     snprintf(buf, len, "%s/bucket-%05u.lance", PA_ARTIFACT_PARTS_DIR, bucket);
@@ -102,45 +126,45 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
     for (uint32_t p = 0; p < m->num_partitions; p++)
         num_ranges += m->parts[p].num_ranges;
     pa_json_stream_object(w, NULL);
-    pa_json_stream_string(w, "format", PA_ARTIFACT_FORMAT);
-    pa_json_stream_int(w, "format_version", PA_ARTIFACT_FORMAT_VERSION);
-    hex64(w, "artifact_id", m->artifact_id);
-    pa_json_stream_int(w, "num_partitions", m->num_partitions);
-    pa_json_stream_int(w, "num_buckets", m->num_buckets);
-    pa_json_stream_int(w, "code_bytes", m->code_bytes);
-    pa_json_stream_int(w, "num_bits", m->num_bits);
-    pa_json_stream_int(w, "dimension", m->dimension);
-    pa_json_stream_string(w, "metric", m->metric);
-    pa_json_stream_int(w, "total_rows", (json_int_t)m->total_rows);
+    pa_json_stream_string(w, MK_FORMAT, PA_ARTIFACT_FORMAT);
+    pa_json_stream_int(w, MK_FORMAT_VERSION, PA_ARTIFACT_FORMAT_VERSION);
+    hex64(w, MK_ARTIFACT_ID, m->artifact_id);
+    pa_json_stream_int(w, MK_NUM_PARTITIONS, m->num_partitions);
+    pa_json_stream_int(w, MK_NUM_BUCKETS, m->num_buckets);
+    pa_json_stream_int(w, MK_CODE_BYTES, m->code_bytes);
+    pa_json_stream_int(w, MK_NUM_BITS, m->num_bits);
+    pa_json_stream_int(w, MK_DIMENSION, m->dimension);
+    pa_json_stream_string(w, MK_METRIC, m->metric);
+    pa_json_stream_int(w, MK_TOTAL_ROWS, (json_int_t)m->total_rows);
     if (m->model) {
-        pa_json_stream_object(w, "model");
-        pa_json_stream_string(w, "path", m->model);
-        hex64(w, "xxh64", m->model_xxh64);
+        pa_json_stream_object(w, MK_MODEL);
+        pa_json_stream_string(w, MK_PATH, m->model);
+        hex64(w, MK_XXH64, m->model_xxh64);
         pa_json_stream_end(w);
     } else {
-        pa_json_stream_value(w, "model", json_null());
+        pa_json_stream_value(w, MK_MODEL, json_null());
     }
-    pa_json_stream_string(w, "range_checksum", PA_ARTIFACT_RANGE_CHECKSUM);
-    pa_json_stream_int(w, "num_ranges", (json_int_t)num_ranges);
-    pa_json_stream_array(w, "files");
+    pa_json_stream_string(w, MK_RANGE_CHECKSUM, PA_ARTIFACT_RANGE_CHECKSUM);
+    pa_json_stream_int(w, MK_NUM_RANGES, (json_int_t)num_ranges);
+    pa_json_stream_array(w, MK_FILES);
     for (uint32_t i = 0; i < m->num_files; i++) {
         const pa_artifact_file_rec *f = &m->files[i];
         pa_json_stream_object(w, NULL);
-        pa_json_stream_string(w, "path", f->path);
-        pa_json_stream_int(w, "rows", (json_int_t)f->rows);
-        pa_json_stream_int(w, "bytes", (json_int_t)f->bytes);
-        hex64(w, "xxh64", f->xxh64);
+        pa_json_stream_string(w, MK_PATH, f->path);
+        pa_json_stream_int(w, MK_ROWS, (json_int_t)f->rows);
+        pa_json_stream_int(w, MK_BYTES, (json_int_t)f->bytes);
+        hex64(w, MK_XXH64, f->xxh64);
         pa_json_stream_end(w);
     }
     pa_json_stream_end(w);
-    pa_json_stream_array(w, "partitions");
+    pa_json_stream_array(w, MK_PARTITIONS);
     for (uint32_t p = 0; p < m->num_partitions; p++) {
         const pa_part_ranges *pr = &m->parts[p];
         pa_json_stream_object(w, NULL);
-        pa_json_stream_int(w, "id", p);
-        pa_json_stream_int(w, "file", p % m->num_buckets);
-        pa_json_stream_int(w, "rows", (json_int_t)pr->num_rows);
-        pa_json_stream_array(w, "ranges");
+        pa_json_stream_int(w, MK_ID, p);
+        pa_json_stream_int(w, MK_FILE, p % m->num_buckets);
+        pa_json_stream_int(w, MK_ROWS, (json_int_t)pr->num_rows);
+        pa_json_stream_array(w, MK_RANGES);
         for (uint32_t r = 0; r < pr->num_ranges; r++) {
             pa_json_stream_array(w, NULL);
             pa_json_stream_int(w, NULL, (json_int_t)pr->ranges[r].offset);
@@ -470,9 +494,9 @@ enum {
     K_MODEL, K_CHECKSUM, K_NRANGES, K_FILES, K_PARTITIONS, K_COUNT
 };
 static const char *const top_keys[K_COUNT] = {
-    "format", "format_version", "artifact_id", "num_partitions", "num_buckets", "code_bytes",
-    "num_bits", "dimension", "metric", "total_rows", "model", "range_checksum", "num_ranges",
-    "files", "partitions"};
+    MK_FORMAT,  MK_FORMAT_VERSION, MK_ARTIFACT_ID, MK_NUM_PARTITIONS, MK_NUM_BUCKETS,
+    MK_CODE_BYTES, MK_NUM_BITS, MK_DIMENSION, MK_METRIC, MK_TOTAL_ROWS, MK_MODEL,
+    MK_RANGE_CHECKSUM, MK_NUM_RANGES, MK_FILES, MK_PARTITIONS};
 
 static bool jr_seen(jr *r, uint32_t *seen, int k, const char *where)
 {
@@ -492,12 +516,12 @@ static bool load_model(jr *r, pa_manifest *m)
     bool first = true, have_path = false, have_hash = false;
     char key[64], path[JR_MAX_STR];
     while (jr_member(r, &first, key, sizeof key)) {
-        if (!strcmp(key, "path") && !have_path) {
+        if (!strcmp(key, MK_PATH) && !have_path) {
             if (!jr_string(r, path, sizeof path))
                 return false;
             have_path = true;
-        } else if (!strcmp(key, "xxh64") && !have_hash) {
-            if (!jr_hex64(r, "model: \"xxh64\"", &m->model_xxh64))
+        } else if (!strcmp(key, MK_XXH64) && !have_hash) {
+            if (!jr_hex64(r, MK_MODEL ": \"" MK_XXH64 "\"", &m->model_xxh64))
                 return false;
             have_hash = true;
         } else if (!jr_skip(r, 1)) {
@@ -507,7 +531,7 @@ static bool load_model(jr *r, pa_manifest *m)
     if (r->st != PA_OK)
         return false;
     if (!have_path || !have_hash) {
-        jr_fail(r, "\"model\" needs \"path\" and \"xxh64\"");
+        jr_fail(r, "\"" MK_MODEL "\" needs \"" MK_PATH "\" and \"" MK_XXH64 "\"");
         return false;
     }
     if (!(m->model = pa_strdup(path, "model path")))
@@ -538,13 +562,13 @@ static bool load_files(jr *r, pa_manifest *m)
             char what[160];
             snprintf(what, sizeof what, "%s: \"%s\"", where, key);
             bool ok = true;
-            if (!strcmp(key, "path"))
+            if (!strcmp(key, MK_PATH))
                 ok = jr_string(r, path, sizeof path), got |= 1;
-            else if (!strcmp(key, "rows"))
+            else if (!strcmp(key, MK_ROWS))
                 ok = jr_uint(r, what, INT64_MAX, &f->rows), got |= 2;
-            else if (!strcmp(key, "bytes"))
+            else if (!strcmp(key, MK_BYTES))
                 ok = jr_uint(r, what, INT64_MAX, &f->bytes), got |= 4;
-            else if (!strcmp(key, "xxh64"))
+            else if (!strcmp(key, MK_XXH64))
                 ok = jr_hex64(r, what, &f->xxh64), got |= 8;
             else
                 ok = jr_skip(r, 2);
@@ -554,7 +578,8 @@ static bool load_files(jr *r, pa_manifest *m)
         if (r->st != PA_OK)
             return false;
         if (got != 15) {
-            jr_fail(r, "%s needs \"path\", \"rows\", \"bytes\" and \"xxh64\"", where);
+            jr_fail(r, "%s needs \"" MK_PATH "\", \"" MK_ROWS "\", \"" MK_BYTES "\" and \"" MK_XXH64 "\"",
+                    where);
             return false;
         }
         pa_artifact_bucket_path(i, expect, sizeof expect);
@@ -636,13 +661,13 @@ static bool load_partitions(jr *r, pa_manifest *m)
             char what[160];
             snprintf(what, sizeof what, "%s: \"%s\"", where, key);
             bool ok = true;
-            if (!strcmp(key, "id"))
+            if (!strcmp(key, MK_ID))
                 ok = jr_uint(r, what, UINT32_MAX, &id);
-            else if (!strcmp(key, "file"))
+            else if (!strcmp(key, MK_FILE))
                 ok = jr_uint(r, what, UINT32_MAX, &file);
-            else if (!strcmp(key, "rows"))
+            else if (!strcmp(key, MK_ROWS))
                 ok = jr_uint(r, what, INT64_MAX, &rows);
-            else if (!strcmp(key, "ranges") && !have_ranges) {
+            else if (!strcmp(key, MK_RANGES) && !have_ranges) {
                 have_ranges = true;
                 bool afirst = true;
                 while (ok && jr_elem(r, &afirst)) {
@@ -670,7 +695,8 @@ static bool load_partitions(jr *r, pa_manifest *m)
         if (r->st != PA_OK)
             return false;
         if (id == UINT64_MAX || file == UINT64_MAX || rows == UINT64_MAX || !have_ranges) {
-            jr_fail(r, "%s needs \"id\", \"file\", \"rows\" and \"ranges\"", where);
+            jr_fail(r, "%s needs \"" MK_ID "\", \"" MK_FILE "\", \"" MK_ROWS "\" and \"" MK_RANGES "\"",
+                    where);
             return false;
         }
         if (id != i) {
@@ -786,8 +812,8 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
             /* the tables' sizes are known now: refuse them before allocating any */
             const uint32_t need_keys = 1u << K_PARTS | 1u << K_BUCKETS | 1u << K_NRANGES;
             if ((seen & need_keys) != need_keys) {
-                jr_fail(r, "\"%s\" must come after \"num_partitions\", \"num_buckets\" and "
-                        "\"num_ranges\"", key);
+                jr_fail(r, "\"%s\" must come after \"" MK_NUM_PARTITIONS "\", \"" MK_NUM_BUCKETS
+                        "\" and \"" MK_NUM_RANGES "\"", key);
                 ok = false;
                 break;
             }
