@@ -60,12 +60,6 @@ typedef struct col_state {
     size_t num_pages, cap_pages;
 } col_state;
 
-typedef struct meta_kv {
-    char *key;
-    uint8_t *value;
-    size_t len;
-} meta_kv;
-
 struct pa_lance_writer {
     int fd;
     char *path;
@@ -73,7 +67,7 @@ struct pa_lance_writer {
     col_state *cols;
     size_t num_cols;
     uint64_t num_rows;
-    meta_kv *meta;
+    pa_lance_meta *meta;
     size_t num_meta;
     uint64_t *gbuf_off, *gbuf_size; /* extra global buffers (indices 1..) */
     size_t num_gbufs;
@@ -479,13 +473,13 @@ pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key, cons
             copy = NULL; /* the entry's now */
             goto done;
         }
-    meta_kv *m = pa_realloc(w->meta, (w->num_meta + 1) * sizeof *m, "metadata");
+    pa_lance_meta *m = pa_realloc(w->meta, (w->num_meta + 1) * sizeof *m, "metadata");
     if (!m || !(k = pa_strdup(key, "metadata key"))) {
         st = PA_ERR_NOMEM;
         goto done;
     }
     w->meta = m;
-    w->meta[w->num_meta++] = (meta_kv){k, copy, value_len};
+    w->meta[w->num_meta++] = (pa_lance_meta){k, copy, value_len};
     copy = NULL, k = NULL;
 done:
     free(copy);
@@ -819,11 +813,7 @@ void pa_lance_writer_free(pa_lance_writer *w)
         free(w->cols[i].buf);
         free(w->cols[i].pages);
     }
-    for (size_t i = 0; i < w->num_meta; i++) {
-        free(w->meta[i].key);
-        free(w->meta[i].value);
-    }
-    free(w->meta);
+    pa_lance_meta_free(w->meta, w->num_meta);
     free(w->cols);
     free(w->gbuf_off);
     free(w->gbuf_size);
