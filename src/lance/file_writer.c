@@ -258,13 +258,13 @@ static pa_status flush_page(pa_lance_writer *w, col_state *c)
  * such as the artifact writer flushing a sorted bucket: no copy, no page-sized buffer. */
 pa_status pa_lance_writer_write_pages(pa_lance_writer *w, const void *const *columns, uint64_t n)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: write after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
+    pa_status st = pa_writer_state(w->path, "write", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
     if (n == 0)
         return PA_OK;
     for (size_t i = 0; i < w->num_cols; i++) {
-        pa_status st = flush_page(w, &w->cols[i]);
+        st = flush_page(w, &w->cols[i]);
         if (st == PA_OK)
             st = write_page(w, &w->cols[i], columns[i], n);
         if (st != PA_OK)
@@ -413,9 +413,9 @@ done:
 pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
                                  uint64_t num_rows)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: append after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
+    pa_status st = pa_writer_state(w->path, "append", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
     if (num_rows && !columns)
         return pa_fail(PA_ERR_INVALID, "%s: append of %llu rows without column data", w->path,
                        (unsigned long long)num_rows);
@@ -437,7 +437,7 @@ pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
             src += take * c->row_bytes;
             left -= take;
             if (c->buf_rows == c->page_rows) {
-                pa_status st = flush_page(w, c);
+                st = flush_page(w, c);
                 if (st != PA_OK)
                     return writer_failed(w, st);
             }
@@ -451,12 +451,11 @@ pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
 pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key, const void *value,
                                        size_t value_len)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: set_metadata after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
+    pa_status st = pa_writer_state(w->path, "set_metadata", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
     if (!key || !key[0] || (value_len && !value))
         return pa_fail(PA_ERR_INVALID, "%s: metadata needs a key and a value", w->path);
-    pa_status st = PA_OK;
     char *k = NULL;
     uint8_t *copy = pa_malloc(value_len, "metadata value");
     if (!copy) {
@@ -491,9 +490,9 @@ done:
 pa_status pa_lance_writer_add_global_buffer(pa_lance_writer *w, const void *data, size_t len,
                                             uint32_t *index_out)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: add_global_buffer after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
+    pa_status st = pa_writer_state(w->path, "add_global_buffer", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
     if (len && !data)
         return pa_fail(PA_ERR_INVALID, "%s: global buffer of %zu bytes without data", w->path,
                        len);
@@ -507,7 +506,7 @@ pa_status pa_lance_writer_add_global_buffer(pa_lance_writer *w, const void *data
         return PA_ERR_NOMEM;
     w->gbuf_size = size;
     uint64_t at;
-    pa_status st = write_aligned(w, data, len, PA_LANCE_ALIGN, &at);
+    st = write_aligned(w, data, len, PA_LANCE_ALIGN, &at);
     if (st != PA_OK)
         return writer_failed(w, st);
     w->gbuf_off[w->num_gbufs] = at;
@@ -767,10 +766,10 @@ static pa_status write_tail(pa_lance_writer *w)
 /* Finishes the file (see the header). */
 pa_status pa_lance_writer_close(pa_lance_writer *w)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: close after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
-    pa_status st = write_tail(w);
+    pa_status st = pa_writer_state(w->path, "close", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
+    st = write_tail(w);
     if (st != PA_OK)
         return writer_failed(w, st);
     if (w->via_tmp) {
