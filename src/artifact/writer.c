@@ -376,9 +376,9 @@ pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_i
                                     size_t num_row_ids, const uint32_t *part_ids,
                                     size_t num_part_ids, const uint8_t *codes, size_t codes_bytes)
 {
-    if (w->finished || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: append after %s", w->dir,
-                       w->finished ? "finish" : "an earlier failure");
+    pa_status st = pa_writer_state(w->dir, "append", w->finished, "finish", w->failed);
+    if (st != PA_OK)
+        return st;
     const size_t M = w->m.code_bytes;
     if (num_row_ids != num_part_ids)
         return pa_fail(PA_ERR_INVALID, "%s: append: %zu row ids but %zu part ids", w->dir,
@@ -403,7 +403,7 @@ pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_i
         bk->parts[bk->n] = part_ids[i];
         copy_code(bk->codes + bk->n * M, codes + i * M, M);
         if (++bk->n == w->cap) {
-            pa_status st = flush_bucket(w, b);
+            st = flush_bucket(w, b);
             if (st != PA_OK) {
                 w->failed = true;
                 return st;
@@ -417,11 +417,10 @@ pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_i
 /* Flushes, closes the bucket files, records their sizes and checksums, commits the manifest. */
 pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
 {
-    if (w->finished || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: finish after %s", w->dir,
-                       w->finished ? "finish" : "an earlier failure");
+    pa_status st = pa_writer_state(w->dir, "finish", w->finished, "finish", w->failed);
+    if (st != PA_OK)
+        return st;
     const uint32_t B = w->m.num_buckets;
-    pa_status st = PA_OK;
     w->m.files = pa_calloc(B, sizeof *w->m.files, "file table");
     if (!w->m.files)
         st = PA_ERR_NOMEM;

@@ -53,6 +53,12 @@ pa_status pa_fail_with(pa_status status, const char *field, int err, const char 
 /* An I/O failure with its errno, where it says what the path is (ENOENT: it names nothing). */
 #define pa_fail_errno(err, ...) pa_fail_with(PA_ERR_IO, NULL, (err), __VA_ARGS__)
 
+/* A writer's check before the call op: once it has ended (ended: closed, committed, finished,
+ * by the call end_op) or once a call failed (failed), PA_ERR_STATE "<name>: <op> after <end_op>"
+ * or "<name>: <op> after an earlier failure"; PA_OK otherwise. */
+pa_status pa_writer_state(const char *name, const char *op, bool ended, const char *end_op,
+                          bool failed);
+
 /* Prefixes the current last-error message with a formatted context ("<ctx>: <old message>"),
  * keeping the status; used where a lower layer's message lacks the caller's context. */
 pa_status pa_fail_prefix(pa_status status, const char *fmt, ...) PA_PRINTF(2, 3);

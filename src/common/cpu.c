@@ -44,9 +44,18 @@ static void copy_str(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
+/* Zeroes an info struct and sets its struct_size (its first field) to size. */
+static void info_zero(void *info, size_t size)
+{
+    memset(info, 0, size);
+    memcpy(info, &size, sizeof size);
+}
+
 /* Copies the filled struct into the caller's, as much of it as the caller's struct_size holds. */
 static pa_status copy_out(void *out, const void *full, size_t full_size, const char *what)
 {
+    if (!out)
+        return pa_fail(PA_ERR_INVALID, "%s: out is NULL", what);
     size_t out_size;
     memcpy(&out_size, out, sizeof out_size);
     if (out_size < PA_STRUCT_SIZE_MIN)
@@ -93,11 +102,8 @@ static void trim(char *s)
 
 pa_status pa_cpu_info_get(pa_cpu_info *out)
 {
-    if (!out)
-        return pa_fail(PA_ERR_INVALID, "pa_cpu_info_get: out is NULL");
     pa_cpu_info info;
-    memset(&info, 0, sizeof info);
-    info.struct_size = sizeof info;
+    info_zero(&info, sizeof info);
 #ifdef PA_X86
     unsigned a, b, c, d;
     if (__get_cpuid(0, &a, &b, &c, &d)) {
@@ -149,11 +155,8 @@ int pa_blas_core_is_weak(const char *core, uint32_t features)
 
 pa_status pa_blas_info_get(pa_blas_info *out)
 {
-    if (!out)
-        return pa_fail(PA_ERR_INVALID, "pa_blas_info_get: out is NULL");
     pa_blas_info info;
-    memset(&info, 0, sizeof info);
-    info.struct_size = sizeof info;
+    info_zero(&info, sizeof info);
     copy_str(info.config, sizeof info.config, openblas_get_config());
     trim(info.config);
     copy_str(info.core, sizeof info.core, openblas_get_corename());

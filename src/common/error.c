@@ -52,6 +52,15 @@ pa_status pa_fail(pa_status status, const char *fmt, ...)
     return status;
 }
 
+pa_status pa_writer_state(const char *name, const char *op, bool ended, const char *end_op,
+                          bool failed)
+{
+    if (!ended && !failed)
+        return PA_OK;
+    return pa_fail(PA_ERR_STATE, "%s: %s after %s", name, op,
+                   ended ? end_op : "an earlier failure");
+}
+
 pa_status pa_fail_prefix(pa_status status, const char *fmt, ...)
 {
     char old[PA_ERRBUF];

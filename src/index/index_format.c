@@ -65,6 +65,21 @@ static pa_status set_meta_u32(pa_lance_writer *lw, const char *key, uint32_t v)
     return set_meta(lw, key, num);
 }
 
+/* Ends both index files' metadata the same way: the IVF global buffer's number, the file's JSON
+ * value (a new reference, consumed also on failure) and the identity. */
+static pa_status set_meta_tail(pa_lance_writer *lw, uint32_t ivf_gb, const char *key, json_t *j,
+                               const char *identity)
+{
+    pa_status st = set_meta_u32(lw, PA_INDEX_META_IVF, ivf_gb);
+    if (st != PA_OK) {
+        json_decref(j);
+        return st;
+    }
+    if ((st = set_meta_json(lw, key, j)) != PA_OK)
+        return st;
+    return set_meta(lw, PA_INDEX_META_KEY, identity);
+}
+
 /* A float32 tensor of shape[0] x shape[1] values at data (not copied). */
 static void float_tensor(Pa__Lancepb__Tensor *t, uint32_t *shape, const float *data)
 {
@@ -130,13 +145,10 @@ pa_status pa_index_write_aux_meta(pa_lance_writer *lw, const pa_index_identity *
                   PA_INDEX_PQ_KEY_TENSOR, PA_INDEX_PQ_KEY_TRANSPOSED, 1));
     storage = pq ? json_pack("[s]", pq) : NULL;
     free(pq);
-    if ((st = set_meta(lw, PA_INDEX_META_DISTANCE, pa_metric_name(id->metric))) != PA_OK ||
-        (st = set_meta_u32(lw, PA_INDEX_META_IVF, gb_ivf)) != PA_OK)
+    if ((st = set_meta(lw, PA_INDEX_META_DISTANCE, pa_metric_name(id->metric))) != PA_OK)
         goto done;
-    st = set_meta_json(lw, PA_INDEX_META_STORAGE, storage);
+    st = set_meta_tail(lw, gb_ivf, PA_INDEX_META_STORAGE, storage, identity);
     storage = NULL; /* consumed */
-    if (st == PA_OK)
-        st = set_meta(lw, PA_INDEX_META_KEY, identity);
 done:
     json_decref(storage);
     return st;
@@ -165,13 +177,10 @@ pa_status pa_index_write_idx_meta(pa_lance_writer *lw, const pa_index_identity *
         (st = set_meta_json(lw, PA_INDEX_META_LANCE_INDEX,
                             json_pack("{s:s, s:s}", PA_INDEX_LANCE_KEY_TYPE, PA_INDEX_LANCE_TYPE,
                                       PA_INDEX_META_DISTANCE, pa_metric_name(id->metric)))) !=
-            PA_OK ||
-        (st = set_meta_u32(lw, PA_INDEX_META_IVF, gb)) != PA_OK)
+            PA_OK)
         goto done;
-    st = set_meta_json(lw, PA_INDEX_META_FLAT, flat);
+    st = set_meta_tail(lw, gb, PA_INDEX_META_FLAT, flat, identity);
     flat = NULL; /* consumed */
-    if (st == PA_OK)
-        st = set_meta(lw, PA_INDEX_META_KEY, identity);
     if (st == PA_OK && source)
         st = set_meta(lw, source_key, source);
 done:

@@ -239,8 +239,7 @@ __attribute__((target("avx2"))) static void add_f64_avx2(double *s, const float 
     for (; d + 4 <= dim; d += 4)
         _mm256_storeu_pd(s + d, _mm256_add_pd(_mm256_loadu_pd(s + d),
                                               _mm256_cvtps_pd(_mm_loadu_ps(x + d))));
-    for (; d < dim; d++)
-        s[d] += x[d];
+    add_f64_scalar(s + d, x + d, dim - d);
 }
 
 __attribute__((target("avx512f"))) static void add_f64_avx512(double *s, const float *x,
@@ -250,8 +249,7 @@ __attribute__((target("avx512f"))) static void add_f64_avx512(double *s, const f
     for (; d + 8 <= dim; d += 8)
         _mm512_storeu_pd(s + d, _mm512_add_pd(_mm512_loadu_pd(s + d),
                                               _mm512_cvtps_pd(_mm256_loadu_ps(x + d))));
-    for (; d < dim; d++)
-        s[d] += x[d];
+    add_f64_scalar(s + d, x + d, dim - d);
 }
 
 void pa_add_f64(double *s, const float *x, uint32_t dim)

@@ -777,14 +777,13 @@ static pa_status open_fragment(pa_dataset_writer *w)
 pa_status pa_dataset_writer_append(pa_dataset_writer *w, const void *const *columns,
                                    uint64_t num_rows)
 {
-    if (w->committed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: append after %s", w->path,
-                       w->committed ? "commit" : "an earlier failure");
+    pa_status st = pa_writer_state(w->path, "append", w->committed, "commit", w->failed);
+    if (st != PA_OK)
+        return st;
     const void **cols = pa_calloc(w->num_fields, sizeof *cols, "column pointers");
     if (!cols)
         return PA_ERR_NOMEM;
     uint64_t done = 0;
-    pa_status st = PA_OK;
     while (done < num_rows && st == PA_OK) {
         if (!w->cur && (st = open_fragment(w)) != PA_OK)
             break;
@@ -918,10 +917,10 @@ done:
 
 pa_status pa_dataset_writer_commit(pa_dataset_writer *w)
 {
-    if (w->committed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: commit after %s", w->path,
-                       w->committed ? "commit" : "an earlier failure");
-    pa_status st = close_fragment(w);
+    pa_status st = pa_writer_state(w->path, "commit", w->committed, "commit", w->failed);
+    if (st != PA_OK)
+        return st;
+    st = close_fragment(w);
     if (st == PA_OK)
         st = write_manifest(w);
     if (st != PA_OK) {

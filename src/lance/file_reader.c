@@ -90,12 +90,6 @@ typedef struct col_info {
     char *why;
 } col_info;
 
-typedef struct meta_entry {
-    char *key;
-    uint8_t *value;
-    size_t len;
-} meta_entry;
-
 struct pa_lance_reader {
     int fd;
     char *path;
@@ -105,7 +99,7 @@ struct pa_lance_reader {
     uint16_t major, minor;
     col_info *cols;
     size_t num_cols;
-    meta_entry *meta;
+    pa_lance_meta *meta;
     size_t num_meta;
     uint64_t *gbuf_off, *gbuf_size;
     uint32_t num_gbufs;
@@ -798,7 +792,7 @@ static pa_status parse_schema(pa_lance_reader *r, const uint8_t *buf, size_t len
             break;
         }
         const Pa__Lancepb__BytesEntry *e = fd->schema->metadata[i];
-        meta_entry *me = &r->meta[r->num_meta];
+        pa_lance_meta *me = &r->meta[r->num_meta];
         me->key = pa_strdup(e->key ? e->key : "", "metadata key");
         me->value = pa_malloc(e->value.len, "metadata value");
         if (!me->key || !me->value) {
@@ -1739,11 +1733,7 @@ void pa_lance_reader_free(pa_lance_reader *r)
         free(c->logical);
         free(c->why);
     }
-    for (size_t i = 0; i < r->num_meta; i++) {
-        free(r->meta[i].key);
-        free(r->meta[i].value);
-    }
-    free(r->meta);
+    pa_lance_meta_free(r->meta, r->num_meta);
     free(r->cols);
     free(r->gbuf_off);
     free(r->gbuf_size);

@@ -60,12 +60,6 @@ typedef struct col_state {
     size_t num_pages, cap_pages;
 } col_state;
 
-typedef struct meta_kv {
-    char *key;
-    uint8_t *value;
-    size_t len;
-} meta_kv;
-
 struct pa_lance_writer {
     int fd;
     char *path;
@@ -73,7 +67,7 @@ struct pa_lance_writer {
     col_state *cols;
     size_t num_cols;
     uint64_t num_rows;
-    meta_kv *meta;
+    pa_lance_meta *meta;
     size_t num_meta;
     uint64_t *gbuf_off, *gbuf_size; /* extra global buffers (indices 1..) */
     size_t num_gbufs;
@@ -264,13 +258,13 @@ static pa_status flush_page(pa_lance_writer *w, col_state *c)
  * such as the artifact writer flushing a sorted bucket: no copy, no page-sized buffer. */
 pa_status pa_lance_writer_write_pages(pa_lance_writer *w, const void *const *columns, uint64_t n)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: write after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
+    pa_status st = pa_writer_state(w->path, "write", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
     if (n == 0)
         return PA_OK;
     for (size_t i = 0; i < w->num_cols; i++) {
-        pa_status st = flush_page(w, &w->cols[i]);
+        st = flush_page(w, &w->cols[i]);
         if (st == PA_OK)
             st = write_page(w, &w->cols[i], columns[i], n);
         if (st != PA_OK)
@@ -419,9 +413,9 @@ done:
 pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
                                  uint64_t num_rows)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: append after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
+    pa_status st = pa_writer_state(w->path, "append", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
     if (num_rows && !columns)
         return pa_fail(PA_ERR_INVALID, "%s: append of %llu rows without column data", w->path,
                        (unsigned long long)num_rows);
@@ -443,7 +437,7 @@ pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
             src += take * c->row_bytes;
             left -= take;
             if (c->buf_rows == c->page_rows) {
-                pa_status st = flush_page(w, c);
+                st = flush_page(w, c);
                 if (st != PA_OK)
                     return writer_failed(w, st);
             }
@@ -457,12 +451,11 @@ pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
 pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key, const void *value,
                                        size_t value_len)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: set_metadata after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
+    pa_status st = pa_writer_state(w->path, "set_metadata", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
     if (!key || !key[0] || (value_len && !value))
         return pa_fail(PA_ERR_INVALID, "%s: metadata needs a key and a value", w->path);
-    pa_status st = PA_OK;
     char *k = NULL;
     uint8_t *copy = pa_malloc(value_len, "metadata value");
     if (!copy) {
@@ -479,13 +472,13 @@ pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *key, cons
             copy = NULL; /* the entry's now */
             goto done;
         }
-    meta_kv *m = pa_realloc(w->meta, (w->num_meta + 1) * sizeof *m, "metadata");
+    pa_lance_meta *m = pa_realloc(w->meta, (w->num_meta + 1) * sizeof *m, "metadata");
     if (!m || !(k = pa_strdup(key, "metadata key"))) {
         st = PA_ERR_NOMEM;
         goto done;
     }
     w->meta = m;
-    w->meta[w->num_meta++] = (meta_kv){k, copy, value_len};
+    w->meta[w->num_meta++] = (pa_lance_meta){k, copy, value_len};
     copy = NULL, k = NULL;
 done:
     free(copy);
@@ -497,9 +490,9 @@ done:
 pa_status pa_lance_writer_add_global_buffer(pa_lance_writer *w, const void *data, size_t len,
                                             uint32_t *index_out)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: add_global_buffer after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
+    pa_status st = pa_writer_state(w->path, "add_global_buffer", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
     if (len && !data)
         return pa_fail(PA_ERR_INVALID, "%s: global buffer of %zu bytes without data", w->path,
                        len);
@@ -513,7 +506,7 @@ pa_status pa_lance_writer_add_global_buffer(pa_lance_writer *w, const void *data
         return PA_ERR_NOMEM;
     w->gbuf_size = size;
     uint64_t at;
-    pa_status st = write_aligned(w, data, len, PA_LANCE_ALIGN, &at);
+    st = write_aligned(w, data, len, PA_LANCE_ALIGN, &at);
     if (st != PA_OK)
         return writer_failed(w, st);
     w->gbuf_off[w->num_gbufs] = at;
@@ -773,10 +766,10 @@ static pa_status write_tail(pa_lance_writer *w)
 /* Finishes the file (see the header). */
 pa_status pa_lance_writer_close(pa_lance_writer *w)
 {
-    if (w->closed || w->failed)
-        return pa_fail(PA_ERR_STATE, "%s: close after %s", w->path,
-                       w->closed ? "close" : "an earlier failure");
-    pa_status st = write_tail(w);
+    pa_status st = pa_writer_state(w->path, "close", w->closed, "close", w->failed);
+    if (st != PA_OK)
+        return st;
+    st = write_tail(w);
     if (st != PA_OK)
         return writer_failed(w, st);
     if (w->via_tmp) {
@@ -819,11 +812,7 @@ void pa_lance_writer_free(pa_lance_writer *w)
         free(w->cols[i].buf);
         free(w->cols[i].pages);
     }
-    for (size_t i = 0; i < w->num_meta; i++) {
-        free(w->meta[i].key);
-        free(w->meta[i].value);
-    }
-    free(w->meta);
+    pa_lance_meta_free(w->meta, w->num_meta);
     free(w->cols);
     free(w->gbuf_off);
     free(w->gbuf_size);

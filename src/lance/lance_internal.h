@@ -29,6 +29,15 @@ pa_status pa_parse_logical_type(const char *name, pa_type *type, uint32_t *dim);
 Pa__Lancepb__Field **pa_pb_fields_new(const pa_field *fields, size_t n);
 void pa_pb_fields_free(Pa__Lancepb__Field **pb, size_t n);
 
+/* A schema metadata entry as the file reader and writer hold it: key and value allocated. */
+typedef struct pa_lance_meta {
+    char *key;
+    uint8_t *value;
+    size_t len;
+} pa_lance_meta;
+/* Frees n entries' keys and values and the array m itself. */
+void pa_lance_meta_free(pa_lance_meta *m, size_t n);
+
 
 /* Unpacks one FastLanes-transposed chunk of 1024 values of elem_bits (8/16/32/64) bits each,
  * packed at width bits per value (0..elem_bits). packed holds 1024*width/8 bytes; out receives

@@ -47,3 +47,12 @@ void pa_pb_fields_free(Pa__Lancepb__Field **pb, size_t n)
     }
     free(pb);
 }
+
+void pa_lance_meta_free(pa_lance_meta *m, size_t n)
+{
+    for (size_t i = 0; m && i < n; i++) {
+        free(m[i].key);
+        free(m[i].value);
+    }
+    free(m);
+}
