@@ -453,25 +453,20 @@ pa_status pa_index_check_rows_hash(json_t *id, uint64_t rows_xxh64)
 pa_status pa_index_read_shape(const char *index_dir, pa_table_index_shape *out)
 {
     memset(out, 0, sizeof *out);
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/%s", index_dir, PA_INDEX_FILE);
     pa_lance_reader *r = NULL;
     json_t *meta = NULL;
-    pa_status st = pa_lance_reader_open(&r, path);
-    if (st != PA_OK)
-        goto done;
-    const void *v;
-    size_t vlen;
-    if (pa_lance_reader_metadata(r, PA_INDEX_META_KEY, &v, &vlen) != PA_OK) {
+    char *path = pa_path_join(index_dir, "/", PA_INDEX_FILE);
+    pa_status st = path ? pa_lance_reader_open(&r, path) : PA_ERR_NOMEM;
+    if (st == PA_OK) /* the format and its version checked as for search */
+        st = pa_index_read_identity(r, path, &meta);
+    if (st == PA_OK && !meta)
         st = pa_fail(PA_ERR_FORMAT, "%s: no " PA_INDEX_META_KEY " metadata (not an index "
                      "partifact wrote)", path);
+    if (st != PA_OK)
         goto done;
-    }
-    json_error_t je;
     const char *metric = NULL;
     json_int_t dim = 0, M = 0, bits = 0, rows = 0;
-    if (!(meta = json_loadb(v, vlen, 0, &je)) ||
-        json_unpack(meta, "{s:s, s:I, s:I, s:I, s:I}", PA_INDEX_ID_METRIC, &metric,
+    if (json_unpack(meta, "{s:s, s:I, s:I, s:I, s:I}", PA_INDEX_ID_METRIC, &metric,
                     PA_INDEX_ID_DIM, &dim, PA_INDEX_ID_M, &M, PA_INDEX_ID_BITS, &bits,
                     PA_INDEX_ID_ROWS, &rows) != 0 ||
         pa_metric_parse(metric, &out->metric) != PA_OK || dim <= 0 || dim > PA_MAX_DIM || M <= 0 ||
@@ -486,5 +481,6 @@ pa_status pa_index_read_shape(const char *index_dir, pa_table_index_shape *out)
 done:
     json_decref(meta);
     pa_lance_reader_free(r);
+    free(path);
     return st;
 }
