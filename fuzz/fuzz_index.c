@@ -38,7 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (q) {
             for (size_t i = 0; i < (size_t)NQ * info.dimension; i++)
                 q[i] = (float)(i % 5) - 2.0f;
-            pa_index_search_options o = {.struct_size = sizeof o, .k = k, .nprobes = info.num_partitions};
+            pa_index_search_options o = {.struct_size = sizeof o,
+                                         .k = k,
+                                         .nprobes = info.num_partitions};
             (void)pa_index_search(x, q, NQ, info.dimension, &o, ids, dists, NULL);
         }
         free(q);

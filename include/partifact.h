@@ -100,26 +100,26 @@ PA_API const char *pa_version(void);
 /* Defaults (what a 0 field or the INIT macros give) and limits, used by the library, the CLI's
  * help text and the documentation. */
 #define PA_DEFAULT_MEMORY_BYTES ((uint64_t)256 << 20) /* encode, artifact writer, finalize     */
-#define PA_DEFAULT_BATCH_ROWS 65536u              /* encode batch and dataset scan batch      */
-#define PA_DEFAULT_PAGE_BYTES ((size_t)8 << 20)   /* Lance writer column page                 */
+#define PA_DEFAULT_BATCH_ROWS 65536u                  /* encode batch and dataset scan batch      */
+#define PA_DEFAULT_PAGE_BYTES ((size_t)8 << 20)       /* Lance writer column page                 */
 #define PA_DEFAULT_ROWS_PER_FRAGMENT ((uint64_t)1 << 20) /* Lance dataset writer              */
-#define PA_DEFAULT_MAX_BUCKETS 64u       /* artifact buckets: min(num_partitions, this)       */
-#define PA_DEFAULT_NUM_BITS 8u           /* bits per PQ sub-vector code                       */
-#define PA_DEFAULT_MAX_ITERS 10u         /* coarse (IVF) k-means iterations                   */
-#define PA_DEFAULT_PQ_MAX_ITERS 25u      /* PQ k-means iterations per sub-space               */
-#define PA_DEFAULT_SAMPLE_RATE 256u      /* training rows per partition                       */
-#define PA_DEFAULT_SEED 42u              /* the training seed the INIT macros and CLI use      */
-#define PA_DEFAULT_FINALIZE_THREADS 2u   /* finalize's artifact read-ahead threads            */
-#define PA_DEFAULT_K 10u                 /* neighbours per query                              */
-#define PA_DEFAULT_NPROBES 1u            /* partitions scanned per query (0 in the options)   */
-#define PA_DEFAULT_BACKEND "cpu"         /* the built-in encoding backend                     */
+#define PA_DEFAULT_MAX_BUCKETS 64u         /* artifact buckets: min(num_partitions, this)       */
+#define PA_DEFAULT_NUM_BITS 8u             /* bits per PQ sub-vector code                       */
+#define PA_DEFAULT_MAX_ITERS 10u           /* coarse (IVF) k-means iterations                   */
+#define PA_DEFAULT_PQ_MAX_ITERS 25u        /* PQ k-means iterations per sub-space               */
+#define PA_DEFAULT_SAMPLE_RATE 256u        /* training rows per partition                       */
+#define PA_DEFAULT_SEED 42u                /* the training seed the INIT macros and CLI use      */
+#define PA_DEFAULT_FINALIZE_THREADS 2u     /* finalize's artifact read-ahead threads            */
+#define PA_DEFAULT_K 10u                   /* neighbours per query                              */
+#define PA_DEFAULT_NPROBES 1u              /* partitions scanned per query (0 in the options)   */
+#define PA_DEFAULT_BACKEND "cpu"           /* the built-in encoding backend                     */
 #define PA_MAX_DEFAULT_PARTITIONS 1000000u /* pa_build_default_partitions at most            */
-#define PA_PQ_SAMPLE_ROWS 65536u         /* PQ training sample: at least this many rows       */
-#define PA_MAX_DIM (1u << 20)            /* list size of a fixed_size_list column             */
+#define PA_PQ_SAMPLE_ROWS 65536u           /* PQ training sample: at least this many rows       */
+#define PA_MAX_DIM (1u << 20)              /* list size of a fixed_size_list column             */
 #define PA_MAX_ARTIFACT_PARTITIONS (1u << 30) /* partitions of an artifact                    */
-#define PA_MAX_BUCKETS (1u << 20)        /* artifact bucket files                             */
-#define PA_MAX_CODE_BYTES (1u << 16)     /* bytes per PQ code in an artifact                  */
-#define PA_MAX_BATCH_ROWS (1u << 24)     /* rows of one encode batch                          */
+#define PA_MAX_BUCKETS (1u << 20)           /* artifact bucket files                             */
+#define PA_MAX_CODE_BYTES (1u << 16)        /* bytes per PQ code in an artifact                  */
+#define PA_MAX_BATCH_ROWS (1u << 24)        /* rows of one encode batch                          */
 #define PA_MAX_SEARCH_CANDIDATES (1u << 24) /* k * refine_factor of one search              */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -158,7 +158,7 @@ typedef enum pa_metric {
     PA_METRIC_L2 = 0,     /* squared Euclidean distance              */
     PA_METRIC_COSINE = 1, /* vectors normalised, then L2             */
     PA_METRIC_DOT = 2     /* inner product (larger is nearer)        */
-} pa_metric; /* the backend ABI passes these values: they never change */
+} pa_metric;              /* the backend ABI passes these values: they never change */
 
 /* Parses "l2", "cosine" or "dot". */
 PA_API pa_status pa_metric_parse(const char *name, pa_metric *out);
@@ -206,8 +206,10 @@ typedef struct pa_lance_write_options {
 
 enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
 
-#define PA_LANCE_WRITE_OPTIONS_INIT \
-    { sizeof(pa_lance_write_options), PA_DEFAULT_PAGE_BYTES, PA_LAYOUT_AUTO, 0, 0, 0 }
+#define PA_LANCE_WRITE_OPTIONS_INIT                                                    \
+    {                                                                                  \
+        sizeof(pa_lance_write_options), PA_DEFAULT_PAGE_BYTES, PA_LAYOUT_AUTO, 0, 0, 0 \
+    }
 PA_API pa_status pa_lance_write_options_init(pa_lance_write_options *o, size_t struct_size);
 
 /* Creates path (see the options: under a temporary name, renamed into place by close; an
@@ -230,8 +232,8 @@ PA_API pa_status pa_lance_writer_set_metadata(pa_lance_writer *w, const char *ke
 
 /* Writes an extra global buffer now (buffer 0 is the schema, written at close) and returns its
  * index in *index_out (1, 2, ...). The bytes are written immediately, not kept in memory. */
-PA_API pa_status pa_lance_writer_add_global_buffer(pa_lance_writer *w, const void *data,
-                                                   size_t len, uint32_t *index_out);
+PA_API pa_status pa_lance_writer_add_global_buffer(pa_lance_writer *w, const void *data, size_t len,
+                                                   uint32_t *index_out);
 
 /* Flushes the last pages, then writes the column metadata, offset tables, the schema and the
  * footer, and fsyncs the file. The writer must still be freed. */
@@ -274,9 +276,8 @@ PA_API pa_status pa_lance_reader_find_field(const pa_lance_reader *r, const char
 
 /* Schema metadata: the number of entries, and entry i (pointers valid while the reader lives). */
 PA_API size_t pa_lance_reader_num_metadata(const pa_lance_reader *r);
-PA_API pa_status pa_lance_reader_metadata_at(const pa_lance_reader *r, size_t i,
-                                             const char **key, const void **value,
-                                             size_t *value_len);
+PA_API pa_status pa_lance_reader_metadata_at(const pa_lance_reader *r, size_t i, const char **key,
+                                             const void **value, size_t *value_len);
 /* The value for key, or PA_ERR_RANGE if absent. */
 PA_API pa_status pa_lance_reader_metadata(const pa_lance_reader *r, const char *key,
                                           const void **value, size_t *value_len);
@@ -378,8 +379,8 @@ PA_API void pa_dataset_free(pa_dataset *ds);
  * call at a time on a scan; several scans of one dataset may run on different threads. */
 typedef struct pa_dataset_scan pa_dataset_scan;
 
-PA_API pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds,
-                                        const char *column, size_t batch_rows);
+PA_API pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const char *column,
+                                        size_t batch_rows);
 /* Bytes a scan of a column of this type holds for batches of batch_rows rows (0:
  * PA_DEFAULT_BATCH_ROWS): its values and row addresses, what a memory budget must reserve. */
 PA_API uint64_t pa_dataset_scan_bytes(pa_type type, uint32_t dim, size_t batch_rows);
@@ -404,8 +405,10 @@ typedef struct pa_dataset_write_options {
     size_t page_bytes;              /* each data file's page size; 0: PA_DEFAULT_PAGE_BYTES  */
 } pa_dataset_write_options;
 
-#define PA_DATASET_WRITE_OPTIONS_INIT \
-    { sizeof(pa_dataset_write_options), PA_DEFAULT_ROWS_PER_FRAGMENT, PA_DEFAULT_PAGE_BYTES }
+#define PA_DATASET_WRITE_OPTIONS_INIT                                                         \
+    {                                                                                         \
+        sizeof(pa_dataset_write_options), PA_DEFAULT_ROWS_PER_FRAGMENT, PA_DEFAULT_PAGE_BYTES \
+    }
 PA_API pa_status pa_dataset_write_options_init(pa_dataset_write_options *o, size_t struct_size);
 
 PA_API pa_status pa_dataset_writer_create(pa_dataset_writer **out, const char *path,
@@ -436,13 +439,16 @@ PA_API pa_status pa_dataset_wrap_files(const char *path, const char *const *file
 typedef struct pa_vec_input pa_vec_input;
 
 typedef struct pa_vec_input_options {
-    size_t struct_size;   /* sizeof(pa_vec_input_options)                                   */
-    const char *column;   /* Lance datasets: the vector column (NULL: the only FSL column)   */
-    int skip_invalid;     /* non-zero: rows with NaN/Inf are skipped and counted, not errors */
-    uint64_t version;     /* Lance datasets: the version to read (0: the latest)             */
+    size_t struct_size; /* sizeof(pa_vec_input_options)                                   */
+    const char *column; /* Lance datasets: the vector column (NULL: the only FSL column)   */
+    int skip_invalid;   /* non-zero: rows with NaN/Inf are skipped and counted, not errors */
+    uint64_t version;   /* Lance datasets: the version to read (0: the latest)             */
 } pa_vec_input_options;
 
-#define PA_VEC_INPUT_OPTIONS_INIT { sizeof(pa_vec_input_options), NULL, 0, 0 }
+#define PA_VEC_INPUT_OPTIONS_INIT                \
+    {                                            \
+        sizeof(pa_vec_input_options), NULL, 0, 0 \
+    }
 PA_API pa_status pa_vec_input_options_init(pa_vec_input_options *o, size_t struct_size);
 
 /* Opens a vector file or dataset; the format comes from the extension (.fvecs, .bvecs,
@@ -459,8 +465,8 @@ PA_API uint64_t pa_vec_input_num_rows(const pa_vec_input *in);
 /* Reads the next batch of at most max_rows rows, converted to float32, into out
  * (max_rows * dim floats); row_ids (may be NULL) receives each row's id: its ordinal in the
  * file, or its row address in a dataset. PA_END (and *num_rows 0) once every row was read. */
-PA_API pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids,
-                                   size_t max_rows, size_t *num_rows);
+PA_API pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids, size_t max_rows,
+                                   size_t *num_rows);
 /* Starts the stream again from the first row. */
 PA_API pa_status pa_vec_input_rewind(pa_vec_input *in);
 /* Reads the given rows (ordinals, any order) into out (n * dim floats): for sampling. */
@@ -475,8 +481,7 @@ PA_API pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows
 /* Reads rows by the ids pa_vec_input_next gave them (any order) into out (n * dim floats):
  * ordinals in a file, row addresses in a dataset, so the row ids an index holds find their
  * original vectors (search refine). An id the input does not have is PA_ERR_RANGE. */
-PA_API pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n,
-                                       float *out);
+PA_API pa_status pa_vec_input_read_ids(pa_vec_input *in, const uint64_t *ids, size_t n, float *out);
 /* Bytes the input holds to read batches of at most max_rows rows (its read buffer, or its
  * dataset scan's batch), besides the caller's out array: what a memory budget reserves for it.
  * A file input sizes each read from that call's max_rows; a dataset sizes its scan from the
@@ -532,19 +537,21 @@ typedef struct pa_ivfpq_params {
     uint32_t num_sub_vectors; /* M: must divide the dimension                                */
     uint32_t num_bits;        /* bits per sub-vector code; 0: PA_DEFAULT_NUM_BITS (8)        */
     pa_metric metric;
-    uint32_t max_iters;       /* coarse (IVF) k-means iterations at most; 0:                 */
-                              /* PA_DEFAULT_MAX_ITERS (10, FAISS's default; recall@10 does   */
-                              /* not move beyond it)                                         */
-    uint32_t sample_rate;     /* training rows per partition; 0: PA_DEFAULT_SAMPLE_RATE     */
-    uint64_t seed;            /* the same seed and data give a byte-identical model          */
-    uint32_t pq_max_iters;    /* PQ k-means iterations at most, per sub-space; 0:            */
-                              /* PA_DEFAULT_PQ_MAX_ITERS (25, FAISS's default; the codebooks */
-                              /* gain <0.5% MSE beyond it)                                   */
+    uint32_t max_iters;    /* coarse (IVF) k-means iterations at most; 0:                 */
+                           /* PA_DEFAULT_MAX_ITERS (10, FAISS's default; recall@10 does   */
+                           /* not move beyond it)                                         */
+    uint32_t sample_rate;  /* training rows per partition; 0: PA_DEFAULT_SAMPLE_RATE     */
+    uint64_t seed;         /* the same seed and data give a byte-identical model          */
+    uint32_t pq_max_iters; /* PQ k-means iterations at most, per sub-space; 0:            */
+                           /* PA_DEFAULT_PQ_MAX_ITERS (25, FAISS's default; the codebooks */
+                           /* gain <0.5% MSE beyond it)                                   */
 } pa_ivfpq_params;
 
-#define PA_IVFPQ_PARAMS_INIT                                                                \
-    { sizeof(pa_ivfpq_params), 0, 0, PA_DEFAULT_NUM_BITS, PA_METRIC_L2, PA_DEFAULT_MAX_ITERS, \
-      PA_DEFAULT_SAMPLE_RATE, PA_DEFAULT_SEED, PA_DEFAULT_PQ_MAX_ITERS }
+#define PA_IVFPQ_PARAMS_INIT                                                                    \
+    {                                                                                           \
+        sizeof(pa_ivfpq_params), 0, 0, PA_DEFAULT_NUM_BITS, PA_METRIC_L2, PA_DEFAULT_MAX_ITERS, \
+            PA_DEFAULT_SAMPLE_RATE, PA_DEFAULT_SEED, PA_DEFAULT_PQ_MAX_ITERS                    \
+    }
 PA_API pa_status pa_ivfpq_params_init(pa_ivfpq_params *o, size_t struct_size);
 
 /* A trained or loaded model. It never changes after it is made: every call but free may run
@@ -552,30 +559,31 @@ PA_API pa_status pa_ivfpq_params_init(pa_ivfpq_params *o, size_t struct_size);
 typedef struct pa_ivfpq_model pa_ivfpq_model;
 
 typedef struct pa_ivfpq_train_stats {
-    size_t struct_size;            /* sizeof(pa_ivfpq_train_stats)                       */
-    uint64_t sample_rows;          /* rows the model was trained on                      */
-    uint32_t ivf_iters, pq_iters;  /* k-means iterations run (PQ: the most of any space) */
-    uint32_t empty_repaired;       /* empty clusters split from large ones               */
+    size_t struct_size;           /* sizeof(pa_ivfpq_train_stats)                       */
+    uint64_t sample_rows;         /* rows the model was trained on                      */
+    uint32_t ivf_iters, pq_iters; /* k-means iterations run (PQ: the most of any space) */
+    uint32_t empty_repaired;      /* empty clusters split from large ones               */
     double ivf_seconds, pq_seconds;
     uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
 } pa_ivfpq_train_stats;
 
-#define PA_IVFPQ_TRAIN_STATS_INIT { sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0 }
+#define PA_IVFPQ_TRAIN_STATS_INIT                         \
+    {                                                     \
+        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0 \
+    }
 
 /* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
  * the coarse centroid for l2/cosine, on the vectors for dot) on n rows of data (n x dim).
  * stats may be NULL. */
-PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n,
-                                uint32_t dim, const pa_ivfpq_params *params,
-                                pa_ivfpq_train_stats *stats);
+PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, uint32_t dim,
+                                const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats);
 
 /* Trains on a seeded random sample of an input: sample_rate * num_partitions rows (at least
  * PA_PQ_SAMPLE_ROWS when the input has them, for the codebooks), read with pa_vec_input_read_sample: an
  * input that skips invalid rows leaves them out of the sample (and counts them), one that does
  * not refuses them. Trains through the built-in cpu backend (pa_train_input with no backend). */
 PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
-                                      const pa_ivfpq_params *params,
-                                      pa_ivfpq_train_stats *stats);
+                                      const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats);
 
 /* For n rows (n x dim): the nearest centroid into part_ids and the PQ code (num_sub_vectors
  * bytes per row) into codes, on all cores. NaN/Inf rows are refused, naming the row. */
@@ -599,8 +607,7 @@ PA_API void pa_ivfpq_model_free(pa_ivfpq_model *m);
 
 /* Mean squared reconstruction error of the PQ codes of n rows (|| r - decode(code) ||^2 per
  * row, averaged): how good the codes are. */
-PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n,
-                                 double *mse);
+PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n, double *mse);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Partition artifact: the hand-off between a backend and the finalizer                       */
@@ -623,33 +630,35 @@ PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64
 #define PA_ARTIFACT_FORMAT_VERSION 2
 
 typedef struct pa_artifact_params {
-    size_t struct_size;      /* sizeof(pa_artifact_params)                                   */
-    uint32_t num_partitions; /* part_ids are 0 .. num_partitions-1; at most                  */
-                             /* PA_MAX_ARTIFACT_PARTITIONS                                   */
-    uint32_t num_buckets;    /* bucket files; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS) */
-                             /* at most PA_MAX_BUCKETS                                       */
-    uint32_t code_bytes;     /* bytes per PQ code (num_sub_vectors for 8-bit codes); at most */
-                             /* PA_MAX_CODE_BYTES                                            */
-    uint32_t num_bits;       /* bits per sub-vector code (8 or 4); recorded; 0:              */
-                             /* PA_DEFAULT_NUM_BITS                                          */
-    uint32_t dimension;      /* vector dimension; recorded                                   */
-    pa_metric metric;        /* recorded                                                     */
-    const char *model;       /* model file the codes were made with (recorded with its       */
-                             /* XXH64), or NULL                                              */
-    uint64_t memory_bytes;   /* the writer's buffers and tables; 0: PA_DEFAULT_MEMORY_BYTES; */
-                             /* at least pa_artifact_writer_estimate's; filled by the buffers */
-    uint64_t expected_rows;  /* rows the caller will append, if known (0: unknown): the table */
-                             /* of ranges they will make (one per partition per flush) is    */
-                             /* then reserved from the budget, or refused up front           */
+    size_t struct_size;       /* sizeof(pa_artifact_params)                                   */
+    uint32_t num_partitions;  /* part_ids are 0 .. num_partitions-1; at most                  */
+                              /* PA_MAX_ARTIFACT_PARTITIONS                                   */
+    uint32_t num_buckets;     /* bucket files; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS) */
+                              /* at most PA_MAX_BUCKETS                                       */
+    uint32_t code_bytes;      /* bytes per PQ code (num_sub_vectors for 8-bit codes); at most */
+                              /* PA_MAX_CODE_BYTES                                            */
+    uint32_t num_bits;        /* bits per sub-vector code (8 or 4); recorded; 0:              */
+                              /* PA_DEFAULT_NUM_BITS                                          */
+    uint32_t dimension;       /* vector dimension; recorded                                   */
+    pa_metric metric;         /* recorded                                                     */
+    const char *model;        /* model file the codes were made with (recorded with its       */
+                              /* XXH64), or NULL                                              */
+    uint64_t memory_bytes;    /* the writer's buffers and tables; 0: PA_DEFAULT_MEMORY_BYTES; */
+                              /* at least pa_artifact_writer_estimate's; filled by the buffers */
+    uint64_t expected_rows;   /* rows the caller will append, if known (0: unknown): the table */
+                              /* of ranges they will make (one per partition per flush) is    */
+                              /* then reserved from the budget, or refused up front           */
     uint64_t max_buffer_rows; /* 0: buffers as large as the budget allows; else at most this */
                               /* many rows per bucket buffer (tests: many small ranges)      */
-    int replace;             /* non-zero: an existing artifact at dir is replaced atomically */
-                             /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
+    int replace;              /* non-zero: an existing artifact at dir is replaced atomically */
+                              /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
 } pa_artifact_params;
 
-#define PA_ARTIFACT_PARAMS_INIT                                                            \
-    { sizeof(pa_artifact_params), 0, 0, 0, PA_DEFAULT_NUM_BITS, 0, PA_METRIC_L2, NULL,    \
-      PA_DEFAULT_MEMORY_BYTES, 0, 0, 0 }
+#define PA_ARTIFACT_PARAMS_INIT                                                          \
+    {                                                                                    \
+        sizeof(pa_artifact_params), 0, 0, 0, PA_DEFAULT_NUM_BITS, 0, PA_METRIC_L2, NULL, \
+            PA_DEFAULT_MEMORY_BYTES, 0, 0, 0                                             \
+    }
 PA_API pa_status pa_artifact_params_init(pa_artifact_params *o, size_t struct_size);
 
 /* An artifact writer: one call at a time. */
@@ -695,7 +704,10 @@ typedef struct pa_artifact_write_stats {
     uint64_t buffer_bytes;  /* memory held by the bucket buffers and scratch  */
 } pa_artifact_write_stats;
 
-#define PA_ARTIFACT_WRITE_STATS_INIT { sizeof(pa_artifact_write_stats), 0, 0, 0, 0, 0 }
+#define PA_ARTIFACT_WRITE_STATS_INIT                   \
+    {                                                  \
+        sizeof(pa_artifact_write_stats), 0, 0, 0, 0, 0 \
+    }
 PA_API pa_status pa_artifact_writer_stats(const pa_artifact_writer *w,
                                           pa_artifact_write_stats *out);
 
@@ -713,25 +725,28 @@ typedef struct pa_artifact pa_artifact;
 PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
 
 typedef struct pa_artifact_info {
-    size_t struct_size;     /* sizeof(pa_artifact_info) */
+    size_t struct_size; /* sizeof(pa_artifact_info) */
     uint32_t num_partitions, num_buckets, code_bytes, num_bits, dimension;
     pa_metric metric;
-    const char *model;      /* NULL if none recorded */
+    const char *model; /* NULL if none recorded */
     uint64_t total_rows;
-    uint64_t total_bytes;   /* bytes of the bucket files */
+    uint64_t total_bytes; /* bytes of the bucket files */
     uint64_t num_ranges;
     uint32_t num_files;
 } pa_artifact_info;
 
-#define PA_ARTIFACT_INFO_INIT { sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0 }
+#define PA_ARTIFACT_INFO_INIT                                                   \
+    {                                                                           \
+        sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0 \
+    }
 PA_API pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
 
 /* Rows, file index and number of ranges of partition p. */
 PA_API pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_rows,
                                        uint32_t *file, uint32_t *num_ranges);
 /* Range r of partition p: its row offset in the partition's file and its length. */
-PA_API pa_status pa_artifact_range(const pa_artifact *a, uint32_t p, uint32_t r,
-                                   uint64_t *offset, uint64_t *num_rows);
+PA_API pa_status pa_artifact_range(const pa_artifact *a, uint32_t p, uint32_t r, uint64_t *offset,
+                                   uint64_t *num_rows);
 /* File f: path relative to the artifact, rows, bytes. */
 PA_API pa_status pa_artifact_file(const pa_artifact *a, uint32_t f, const char **path,
                                   uint64_t *num_rows, uint64_t *bytes);
@@ -750,7 +765,10 @@ typedef struct pa_artifact_verify_report {
     uint64_t files_checked, rows_checked, ranges_checked, bytes_hashed;
 } pa_artifact_verify_report;
 
-#define PA_ARTIFACT_VERIFY_REPORT_INIT { sizeof(pa_artifact_verify_report), 0, 0, 0, 0 }
+#define PA_ARTIFACT_VERIFY_REPORT_INIT                \
+    {                                                 \
+        sizeof(pa_artifact_verify_report), 0, 0, 0, 0 \
+    }
 
 /* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
  * their files and not overlapping; every row of a range carries the range's part_id; every
@@ -779,23 +797,25 @@ PA_API void pa_artifact_scan_free(pa_artifact_scan *s);
 /* ------------------------------------------------------------------------------------------ */
 
 typedef struct pa_encode_options {
-    size_t struct_size;     /* sizeof(pa_encode_options)                                      */
-    uint32_t num_buckets;   /* artifact bucket files; 0: min(num_partitions,                  */
-                            /* PA_DEFAULT_MAX_BUCKETS)                                        */
-    uint64_t memory_bytes;  /* budget for the model, the backend's memory (as it reports it), */
-                            /* the input batch and the writer's buffers and ranges; 0:        */
-                            /* PA_DEFAULT_MEMORY_BYTES                                        */
-    uint64_t batch_rows;    /* rows per backend call; 0 (INIT): PA_DEFAULT_BATCH_ROWS, or fewer so */
-                            /* that a batch and its working blocks take at most a quarter of  */
-                            /* the budget                                                     */
+    size_t struct_size;    /* sizeof(pa_encode_options)                                      */
+    uint32_t num_buckets;  /* artifact bucket files; 0: min(num_partitions,                  */
+                           /* PA_DEFAULT_MAX_BUCKETS)                                        */
+    uint64_t memory_bytes; /* budget for the model, the backend's memory (as it reports it), */
+                           /* the input batch and the writer's buffers and ranges; 0:        */
+                           /* PA_DEFAULT_MEMORY_BYTES                                        */
+    uint64_t batch_rows;   /* rows per backend call; 0 (INIT): PA_DEFAULT_BATCH_ROWS, or fewer so */
+                           /* that a batch and its working blocks take at most a quarter of  */
+                           /* the budget                                                     */
     const char *model_path; /* the model's file, recorded in the manifest (may be NULL)       */
     pa_progress_fn progress;
     void *progress_ctx;
-    int replace;            /* non-zero: an existing artifact is replaced atomically          */
+    int replace; /* non-zero: an existing artifact is replaced atomically          */
 } pa_encode_options;
 
-#define PA_ENCODE_OPTIONS_INIT                                                              \
-    { sizeof(pa_encode_options), 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, NULL, NULL, 0 }
+#define PA_ENCODE_OPTIONS_INIT                                                        \
+    {                                                                                 \
+        sizeof(pa_encode_options), 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, NULL, NULL, 0 \
+    }
 PA_API pa_status pa_encode_options_init(pa_encode_options *o, size_t struct_size);
 
 typedef struct pa_encode_stats {
@@ -805,7 +825,10 @@ typedef struct pa_encode_stats {
     double seconds, read_seconds, encode_seconds, write_seconds;
 } pa_encode_stats;
 
-#define PA_ENCODE_STATS_INIT { sizeof(pa_encode_stats), 0, 0, 0, 0, 0, 0, 0, 0 }
+#define PA_ENCODE_STATS_INIT                            \
+    {                                                   \
+        sizeof(pa_encode_stats), 0, 0, 0, 0, 0, 0, 0, 0 \
+    }
 
 /* Trains a model on the seeded sample of in that pa_ivfpq_train_input takes, through backend
  * (NULL: the built-in cpu backend, which gives what pa_ivfpq_train_input gives). The sample is
@@ -821,9 +844,9 @@ PA_API pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in,
  * the writer's buffers together stay within the memory budget, which is checked before any work
  * starts (PA_ERR_BUDGET, with the numbers). On failure nothing that looks complete is left.
  * opts and stats may be NULL. */
-PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model,
-                                 pa_backend *backend, const char *artifact_dir,
-                                 const pa_encode_options *opts, pa_encode_stats *stats);
+PA_API pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_backend *backend,
+                                 const char *artifact_dir, const pa_encode_options *opts,
+                                 pa_encode_stats *stats);
 
 /* ------------------------------------------------------------------------------------------ */
 /* IVF_PQ index: the LanceDB layout, finalize                                                 */
@@ -879,14 +902,15 @@ typedef struct pa_index_finalize_options {
     int replace;
 } pa_index_finalize_options;
 
-#define PA_INDEX_FINALIZE_OPTIONS_INIT                                                      \
-    { sizeof(pa_index_finalize_options), PA_DEFAULT_MEMORY_BYTES, NULL,                    \
-      PA_DEFAULT_FINALIZE_THREADS, NULL, NULL, NULL, 0 }
-PA_API pa_status pa_index_finalize_options_init(pa_index_finalize_options *o,
-                                                size_t struct_size);
+#define PA_INDEX_FINALIZE_OPTIONS_INIT                                    \
+    {                                                                     \
+        sizeof(pa_index_finalize_options), PA_DEFAULT_MEMORY_BYTES, NULL, \
+            PA_DEFAULT_FINALIZE_THREADS, NULL, NULL, NULL, 0              \
+    }
+PA_API pa_status pa_index_finalize_options_init(pa_index_finalize_options *o, size_t struct_size);
 
 typedef struct pa_index_finalize_stats {
-    size_t struct_size;          /* sizeof(pa_index_finalize_stats)                           */
+    size_t struct_size; /* sizeof(pa_index_finalize_stats)                           */
     uint64_t rows;
     uint32_t partitions;
     uint64_t max_partition_rows; /* the largest partition (what one partition buffer holds)  */
@@ -899,7 +923,10 @@ typedef struct pa_index_finalize_stats {
     double seconds;
 } pa_index_finalize_stats;
 
-#define PA_INDEX_FINALIZE_STATS_INIT { sizeof(pa_index_finalize_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define PA_INDEX_FINALIZE_STATS_INIT                               \
+    {                                                              \
+        sizeof(pa_index_finalize_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 \
+    }
 
 /* Writes an index from a committed artifact: every partition in id order, read once through
  * its recorded ranges (pa_artifact_scan, read-ahead), sorted by row id and written. model_path
@@ -922,8 +949,7 @@ PA_API pa_status pa_index_finalize_estimate(const char *artifact_dir, uint64_t *
  * budget, spilling sorted runs to tmp_dir and merging them when the input does not fit, and
  * the same index as pa_index_finalize_artifact's is written. model_path is required. */
 PA_API pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
-                                        const char *out_dir,
-                                        const pa_index_finalize_options *opts,
+                                        const char *out_dir, const pa_index_finalize_options *opts,
                                         pa_index_finalize_stats *stats);
 
 /* Writes every row of an artifact into one Lance file with the artifact's bucket schema
@@ -945,7 +971,7 @@ PA_API pa_status pa_artifact_export_rows(const char *artifact_dir, const char *r
 typedef struct pa_index pa_index;
 
 typedef struct pa_index_open_options {
-    size_t struct_size;    /* sizeof(pa_index_open_options)                                  */
+    size_t struct_size; /* sizeof(pa_index_open_options)                                  */
     /* 0: every row in memory (pa_index_open). Otherwise the bytes the index may hold: its fixed
      * part (centroids, codebook, partition offsets, and the precomputed table terms where they
      * fit beside the largest partition) plus a cache of partitions (row ids and codes, 8 + M
@@ -957,7 +983,10 @@ typedef struct pa_index_open_options {
     uint64_t memory_bytes;
 } pa_index_open_options;
 
-#define PA_INDEX_OPEN_OPTIONS_INIT { sizeof(pa_index_open_options), 0 }
+#define PA_INDEX_OPEN_OPTIONS_INIT       \
+    {                                    \
+        sizeof(pa_index_open_options), 0 \
+    }
 PA_API pa_status pa_index_open_options_init(pa_index_open_options *o, size_t struct_size);
 
 /* The memory of an index opened with a budget, from its metadata and partition table alone:
@@ -979,16 +1008,19 @@ PA_API pa_status pa_index_open_ex(pa_index **out, const char *dir,
 PA_API void pa_index_free(pa_index *idx);
 
 typedef struct pa_index_info {
-    size_t struct_size;      /* sizeof(pa_index_info)                                         */
+    size_t struct_size; /* sizeof(pa_index_info)                                         */
     uint32_t dimension, num_partitions, num_sub_vectors, num_bits;
     pa_metric metric;
     uint64_t num_rows;
     uint64_t max_partition_rows;
-    uint64_t bytes;          /* index.idx + auxiliary.idx */
-    uint64_t memory_bytes;   /* the budget it was opened with (0: none)                       */
+    uint64_t bytes;        /* index.idx + auxiliary.idx */
+    uint64_t memory_bytes; /* the budget it was opened with (0: none)                       */
 } pa_index_info;
 
-#define PA_INDEX_INFO_INIT { sizeof(pa_index_info), 0, 0, 0, 0, PA_METRIC_L2, 0, 0, 0, 0 }
+#define PA_INDEX_INFO_INIT                                          \
+    {                                                               \
+        sizeof(pa_index_info), 0, 0, 0, 0, PA_METRIC_L2, 0, 0, 0, 0 \
+    }
 PA_API pa_status pa_index_get_info(const pa_index *idx, pa_index_info *out);
 
 /* Partition p as stored: its row ids (ascending) and its codes, transposed (num_rows * M
@@ -999,32 +1031,37 @@ PA_API pa_status pa_index_partition(const pa_index *idx, uint32_t p, const uint6
                                     const uint8_t **codes, uint64_t *num_rows);
 
 typedef struct pa_index_search_options {
-    size_t struct_size;      /* sizeof(pa_index_search_options)                               */
-    uint32_t k;              /* neighbours per query (INIT: PA_DEFAULT_K); 0, or more than    */
-                             /* the index's rows, is an error                                 */
-    uint32_t nprobes;        /* partitions scanned per query; 0: PA_DEFAULT_NPROBES; more     */
-                             /* than the index has is clamped to num_partitions (see          */
-                             /* nprobes_used)                                                 */
-    uint32_t refine_factor;  /* 0 or 1: no refine. R > 1: the k*R best by ADC are re-ranked  */
-                             /* by exact distance to the original vectors, read by row id    */
-                             /* (the row's ordinal) from refine_input                        */
+    size_t struct_size;     /* sizeof(pa_index_search_options)                               */
+    uint32_t k;             /* neighbours per query (INIT: PA_DEFAULT_K); 0, or more than    */
+                            /* the index's rows, is an error                                 */
+    uint32_t nprobes;       /* partitions scanned per query; 0: PA_DEFAULT_NPROBES; more     */
+                            /* than the index has is clamped to num_partitions (see          */
+                            /* nprobes_used)                                                 */
+    uint32_t refine_factor; /* 0 or 1: no refine. R > 1: the k*R best by ADC are re-ranked  */
+                            /* by exact distance to the original vectors, read by row id    */
+                            /* (the row's ordinal) from refine_input                        */
     pa_vec_input *refine_input;
-    uint32_t num_threads;    /* OpenMP threads over queries; 0: OpenMP's default             */
+    uint32_t num_threads; /* OpenMP threads over queries; 0: OpenMP's default             */
 } pa_index_search_options;
 
-#define PA_INDEX_SEARCH_OPTIONS_INIT                                                        \
-    { sizeof(pa_index_search_options), PA_DEFAULT_K, PA_DEFAULT_NPROBES, 0, NULL, 0 }
+#define PA_INDEX_SEARCH_OPTIONS_INIT                                                  \
+    {                                                                                 \
+        sizeof(pa_index_search_options), PA_DEFAULT_K, PA_DEFAULT_NPROBES, 0, NULL, 0 \
+    }
 PA_API pa_status pa_index_search_options_init(pa_index_search_options *o, size_t struct_size);
 
 typedef struct pa_index_search_stats {
-    size_t struct_size;      /* sizeof(pa_index_search_stats)                   */
-    uint32_t nprobes_used;   /* after clamping                                  */
-    uint64_t codes_scanned;  /* ADC distances computed, all queries together    */
-    uint64_t rows_refined;   /* original vectors read for refine                */
+    size_t struct_size;     /* sizeof(pa_index_search_stats)                   */
+    uint32_t nprobes_used;  /* after clamping                                  */
+    uint64_t codes_scanned; /* ADC distances computed, all queries together    */
+    uint64_t rows_refined;  /* original vectors read for refine                */
     double seconds;
 } pa_index_search_stats;
 
-#define PA_INDEX_SEARCH_STATS_INIT { sizeof(pa_index_search_stats), 0, 0, 0, 0 }
+#define PA_INDEX_SEARCH_STATS_INIT                \
+    {                                             \
+        sizeof(pa_index_search_stats), 0, 0, 0, 0 \
+    }
 
 /* Searches nq queries (nq x dim floats, row-major): per query the nprobes nearest centroids
  * (one sgemm for the whole batch), then per probed partition a table of M x 2^bits
@@ -1043,9 +1080,8 @@ PA_API pa_status pa_index_search(pa_index *idx, const float *queries, uint64_t n
  * pa_index_search, ids are the base's row ids), by sgemm over blocks of queries and base rows
  * so that memory stays bounded (about 40 MiB plus the results). The base is rewound and read
  * once per block of 2048 queries. out_dists may be NULL. */
-PA_API pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq,
-                                uint32_t dim, uint32_t k, pa_metric metric, uint64_t *out_ids,
-                                float *out_dists);
+PA_API pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, uint32_t dim,
+                                uint32_t k, pa_metric metric, uint64_t *out_ids, float *out_dists);
 
 /* .ivecs files of neighbour ids: each row is int32 k followed by k int32 ids. write refuses an
  * id that does not fit in int32 (UINT64_MAX is written as -1). read allocates *ids (n x k,
@@ -1087,16 +1123,18 @@ typedef struct pa_build_options {
      * Removed at the end unless keep_work. */
     const char *work_dir;
     int keep_work;
-    int replace; /* non-zero: an existing index at out_dir is replaced atomically */
-    pa_progress_fn progress;  /* stages "train", "encode" (rows), "finalize" (partitions)   */
+    int replace;             /* non-zero: an existing index at out_dir is replaced atomically */
+    pa_progress_fn progress; /* stages "train", "encode" (rows), "finalize" (partitions)   */
     void *progress_ctx;
     /* passed to the backend (see pa_backend_open): KEY=VALUE[,KEY=VALUE...]; NULL: none */
     const char *backend_options;
 } pa_build_options;
 
-#define PA_BUILD_OPTIONS_INIT                                                               \
-    { sizeof(pa_build_options), NULL, NULL, NULL, 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, 0, 0, \
-      NULL, NULL, NULL }
+#define PA_BUILD_OPTIONS_INIT                                                                  \
+    {                                                                                          \
+        sizeof(pa_build_options), NULL, NULL, NULL, 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, 0, 0, \
+            NULL, NULL, NULL                                                                   \
+    }
 PA_API pa_status pa_build_options_init(pa_build_options *o, size_t struct_size);
 
 /* The stages' own stats are the caller's structs (each with its struct_size set), pointed at
@@ -1111,7 +1149,10 @@ typedef struct pa_build_stats {
     pa_index_finalize_stats *finalize;
 } pa_build_stats;
 
-#define PA_BUILD_STATS_INIT { sizeof(pa_build_stats), 0, 0, 0, 0, 0, NULL, NULL, NULL }
+#define PA_BUILD_STATS_INIT                                     \
+    {                                                           \
+        sizeof(pa_build_stats), 0, 0, 0, 0, 0, NULL, NULL, NULL \
+    }
 
 /* Builds an IVF_PQ index at out_dir (which must not exist, unless opts->replace) from every
  * row of in: trains on a seeded sample, encodes all rows into a partition artifact, and
@@ -1141,12 +1182,15 @@ PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
  */
 
 typedef struct pa_table_commit_options {
-    size_t struct_size;  /* sizeof(pa_table_commit_options)                                  */
-    const char *name;    /* the index name; NULL: "<column>_idx"                             */
-    int replace;         /* non-zero: an index of that name is removed in the same commit    */
+    size_t struct_size; /* sizeof(pa_table_commit_options)                                  */
+    const char *name;   /* the index name; NULL: "<column>_idx"                             */
+    int replace;        /* non-zero: an index of that name is removed in the same commit    */
 } pa_table_commit_options;
 
-#define PA_TABLE_COMMIT_OPTIONS_INIT { sizeof(pa_table_commit_options), NULL, 0 }
+#define PA_TABLE_COMMIT_OPTIONS_INIT             \
+    {                                            \
+        sizeof(pa_table_commit_options), NULL, 0 \
+    }
 PA_API pa_status pa_table_commit_options_init(pa_table_commit_options *o, size_t struct_size);
 
 typedef struct pa_table_commit_result {
@@ -1161,7 +1205,10 @@ typedef struct pa_table_commit_result {
     uint32_t retries;       /* times another writer committed first                          */
 } pa_table_commit_result;
 
-#define PA_TABLE_COMMIT_RESULT_INIT { sizeof(pa_table_commit_result), 0, 0, 0, "", "", 0, 0, 0 }
+#define PA_TABLE_COMMIT_RESULT_INIT                              \
+    {                                                            \
+        sizeof(pa_table_commit_result), 0, 0, 0, "", "", 0, 0, 0 \
+    }
 
 /* The checks a commit into table makes before it reads the index: a Lance table, feature flags
  * partifact understands (no stable row ids), a vector column named column (NULL: the only one),
@@ -1228,8 +1275,7 @@ PA_API pa_status pa_ivfpq_model_save_ex(const pa_ivfpq_model *m, const char *pat
 PA_API pa_status pa_ids_write_ex(const char *path, const uint64_t *ids, uint64_t n, uint32_t k,
                                  int replace);
 PA_API pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char *rows_path,
-                                            uint64_t shuffle_seed, uint64_t *rows_out,
-                                            int replace);
+                                            uint64_t shuffle_seed, uint64_t *rows_out, int replace);
 
 /* ------------------------------------------------------------------------------------------ */
 /* CPU and BLAS kernels                                                                       */
@@ -1260,14 +1306,17 @@ PA_API pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char
  * struct grows). */
 typedef struct pa_cpu_info {
     size_t struct_size;
-    char vendor[16];          /* "GenuineIntel", "AuthenticAMD", ...; "" if unknown        */
-    char model[64];           /* the brand string, e.g. "AMD EPYC 9B45"; "" if unknown      */
-    uint32_t features;        /* PA_CPU_* bits                                              */
-    char feature_names[128];  /* the same, space-separated: "avx2 fma avx512f ..."          */
-    uint32_t cpus;            /* online logical CPUs                                        */
+    char vendor[16];         /* "GenuineIntel", "AuthenticAMD", ...; "" if unknown        */
+    char model[64];          /* the brand string, e.g. "AMD EPYC 9B45"; "" if unknown      */
+    uint32_t features;       /* PA_CPU_* bits                                              */
+    char feature_names[128]; /* the same, space-separated: "avx2 fma avx512f ..."          */
+    uint32_t cpus;           /* online logical CPUs                                        */
 } pa_cpu_info;
 
-#define PA_CPU_INFO_INIT { sizeof(pa_cpu_info), "", "", 0, "", 0 }
+#define PA_CPU_INFO_INIT                      \
+    {                                         \
+        sizeof(pa_cpu_info), "", "", 0, "", 0 \
+    }
 
 PA_API pa_status pa_cpu_info_get(pa_cpu_info *out);
 
@@ -1283,7 +1332,10 @@ typedef struct pa_blas_info {
     char advice[224];          /* when weak: one sentence naming the variable to set; else "" */
 } pa_blas_info;
 
-#define PA_BLAS_INFO_INIT { sizeof(pa_blas_info), "", "", 0, "", 0, "", "" }
+#define PA_BLAS_INFO_INIT                              \
+    {                                                  \
+        sizeof(pa_blas_info), "", "", 0, "", 0, "", "" \
+    }
 
 PA_API pa_status pa_blas_info_get(pa_blas_info *out);
 

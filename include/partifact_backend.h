@@ -42,9 +42,9 @@ extern "C" {
  * in partifact.h, where pa_ivfpq_model_arrays hands one out). */
 struct pa_backend_model {
     uint32_t dim, num_partitions, num_sub_vectors, num_bits;
-    int32_t metric;          /* a pa_metric value: 0 l2, 1 cosine, 2 dot (frozen by the ABI)  */
-    const float *centroids;  /* num_partitions x dim, row-major                              */
-    const float *codebook;   /* num_sub_vectors x 2^num_bits x (dim / num_sub_vectors)       */
+    int32_t metric;         /* a pa_metric value: 0 l2, 1 cosine, 2 dot (frozen by the ABI)  */
+    const float *centroids; /* num_partitions x dim, row-major                              */
+    const float *codebook;  /* num_sub_vectors x 2^num_bits x (dim / num_sub_vectors)       */
 };
 
 /* What train is asked for; every value resolved by the host (no 0-means-default). A backend
@@ -61,15 +61,15 @@ typedef struct pa_backend_train_params {
 /* What train reports (zeroed by the host; a backend fills what it knows, writing only the
  * fields that fit in struct_size). */
 typedef struct pa_backend_train_stats {
-    uint32_t struct_size;  /* sizeof(pa_backend_train_stats) as the host was built            */
+    uint32_t struct_size; /* sizeof(pa_backend_train_stats) as the host was built            */
     uint32_t ivf_iters, pq_iters; /* k-means iterations run (PQ: the most of any sub-space)   */
     uint32_t empty_repaired;      /* empty clusters repaired                                  */
     double ivf_seconds, pq_seconds;
 } pa_backend_train_stats;
 
 typedef struct pa_backend_v2 {
-    uint32_t abi_version;   /* PA_BACKEND_ABI_VERSION the backend was built against          */
-    uint32_t struct_size;   /* sizeof(pa_backend_v2) as the backend was built                */
+    uint32_t abi_version; /* PA_BACKEND_ABI_VERSION the backend was built against          */
+    uint32_t struct_size; /* sizeof(pa_backend_v2) as the backend was built                */
     const char *name;
     /* Makes the backend's state from the options string: "" or KEY=VALUE[,KEY=VALUE...]
      * (pa_backend_option_next splits it). An unknown key is refused, naming the key. */
@@ -89,8 +89,8 @@ typedef struct pa_backend_v2 {
                       size_t err_len);
     /* For n rows (n x dim, finite): nearest centroid of the bound model into part_ids, PQ code
      * (num_sub_vectors bytes per row for 8-bit codes) into codes. */
-    int (*assign_encode)(void *state, void *bound, const float *x, uint64_t n,
-                         uint32_t *part_ids, uint8_t *codes, char *err, size_t err_len);
+    int (*assign_encode)(void *state, void *bound, const float *x, uint64_t n, uint32_t *part_ids,
+                         uint8_t *codes, char *err, size_t err_len);
     void (*unbind_model)(void *state, void *bound);
     /* The host memory (bytes) the backend holds for model once bound, plus, for batch_rows
      * above 0, what one assign_encode call of batch_rows rows allocates; what the host plans

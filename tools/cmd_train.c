@@ -38,8 +38,8 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_backend *be, pa_vec_inpu
         st = pa_backend_assign_encode(be, x, n, parts, codes);
         t_enc += pa_cli_now() - t0;
         for (size_t i = 0; st == PA_OK && i < n; i++) { /* reconstruction error */
-            const double norm =
-                a.metric == PA_METRIC_COSINE ? pa_inv_norm(x + (size_t)i * dim, dim) : 1.0;
+            const double norm = a.metric == PA_METRIC_COSINE ? pa_inv_norm(x + (size_t)i * dim, dim)
+                                                             : 1.0;
             for (uint32_t d = 0; d < dim; d++) {
                 double v = x[i * dim + d] * norm;
                 if (a.metric != PA_METRIC_DOT)

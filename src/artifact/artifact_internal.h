@@ -31,12 +31,12 @@ typedef struct pa_range {
 
 typedef struct pa_part_ranges {
     uint64_t num_rows;
-    pa_range *ranges;      /* the writer's own array; a loaded manifest's point into its table */
+    pa_range *ranges; /* the writer's own array; a loaded manifest's point into its table */
     uint32_t num_ranges, cap_ranges;
 } pa_part_ranges;
 
 typedef struct pa_artifact_file_rec {
-    char *path;      /* relative to the artifact directory */
+    char *path; /* relative to the artifact directory */
     uint64_t rows, bytes, xxh64;
 } pa_artifact_file_rec;
 
@@ -44,10 +44,10 @@ typedef struct pa_artifact_file_rec {
 typedef struct pa_manifest {
     uint32_t num_partitions, num_buckets, code_bytes, num_bits, dimension;
     char *metric;
-    char *model;           /* may be NULL */
+    char *model; /* may be NULL */
     uint64_t model_xxh64;
     uint64_t total_rows;
-    uint64_t artifact_id;  /* written into every bucket file's schema metadata */
+    uint64_t artifact_id; /* written into every bucket file's schema metadata */
     uint64_t num_ranges;
     pa_range *range_table; /* a loaded manifest: all ranges, partition by partition */
     pa_artifact_file_rec *files;
@@ -56,8 +56,7 @@ typedef struct pa_manifest {
 } pa_manifest;
 
 /* Appends a range to a partition's list (amortised growth). */
-pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows,
-                            uint64_t xxh3);
+pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows, uint64_t xxh3);
 
 /* Serialises m to JSON and commits it as dir/manifest.json (temp file, fsync, rename, fsync dir). */
 pa_status pa_manifest_commit(const pa_manifest *m, const char *dir);
@@ -122,8 +121,8 @@ void pa_range_check_free(pa_range_check *c);
  * NULL), checking that every row carries part_id p, and, once the range's last row is read,
  * its checksum. A range must be read from its first row on, in order (first == 0 starts it
  * again). */
-pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_t first,
-                                 uint64_t n, uint64_t *ids, uint8_t *codes, pa_range_check *c);
+pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_t first, uint64_t n,
+                                 uint64_t *ids, uint8_t *codes, pa_range_check *c);
 
 /* The ranges of file f, sorted by offset (partition and index within it kept). */
 typedef struct pa_owned_range {

@@ -97,8 +97,12 @@ pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char *rows_
         uint64_t s = shuffle_seed;
         for (uint64_t i = have - 1; i > 0; i--) {
             uint64_t j = pa_splitmix(&s) % (i + 1);
-            uint64_t t = ids[i]; ids[i] = ids[j]; ids[j] = t;
-            uint32_t q = parts[i]; parts[i] = parts[j]; parts[j] = q;
+            uint64_t t = ids[i];
+            ids[i] = ids[j];
+            ids[j] = t;
+            uint32_t q = parts[i];
+            parts[i] = parts[j];
+            parts[j] = q;
             for (uint32_t m = 0; m < M; m++) {
                 uint8_t c = codes[i * M + m];
                 codes[i * M + m] = codes[j * M + m];

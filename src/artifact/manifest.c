@@ -58,8 +58,7 @@ void pa_artifact_bucket_path(uint32_t bucket, char *buf, size_t len)
 }
 
 /* Appends a range (contiguous ranges stay apart: each has its own checksum). */
-pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows,
-                            uint64_t xxh3)
+pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows, uint64_t xxh3)
 {
     if (p->num_ranges == p->cap_ranges) {
         uint32_t cap = p->cap_ranges ? 2 * p->cap_ranges : 4;
@@ -218,8 +217,8 @@ done:
 typedef struct jr {
     int fd;
     const char *path;
-    uint64_t size;          /* the file's bytes */
-    uint64_t base;          /* file offset of buf[0] */
+    uint64_t size; /* the file's bytes */
+    uint64_t base; /* file offset of buf[0] */
     size_t n, pos;
     unsigned line, col;
     pa_status st;
@@ -244,8 +243,8 @@ PA_PRINTF(2, 3) static pa_status jr_fail(jr *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    r->st = pa_fail(PA_ERR_FORMAT, "%s: line %u, column %u (byte offset %" PRIu64 "): %s",
-                    r->path, r->line, r->col, r->base + r->pos, msg);
+    r->st = pa_fail(PA_ERR_FORMAT, "%s: line %u, column %u (byte offset %" PRIu64 "): %s", r->path,
+                    r->line, r->col, r->base + r->pos, msg);
     return r->st;
 }
 
@@ -340,8 +339,10 @@ static bool jr_string(jr *r, char *out, size_t cap)
                 unsigned v = 0;
                 for (int i = 0; i < 4; i++) {
                     int h = jr_get(r);
-                    int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                          : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+                    int d = h >= '0' && h <= '9'   ? h - '0'
+                            : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                            : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                                   : -1;
                     if (d < 0) {
                         jr_fail(r, "bad \\u escape in a string");
                         return false;
@@ -490,13 +491,27 @@ static bool jr_elem(jr *r, bool *first) { return jr_next(r, first, '[', ']'); }
 
 /* Bits of the members seen, to refuse duplicates and missing ones. */
 enum {
-    K_FORMAT, K_VERSION, K_ID, K_PARTS, K_BUCKETS, K_CODE, K_BITS, K_DIM, K_METRIC, K_TOTAL,
-    K_MODEL, K_CHECKSUM, K_NRANGES, K_FILES, K_PARTITIONS, K_COUNT
+    K_FORMAT,
+    K_VERSION,
+    K_ID,
+    K_PARTS,
+    K_BUCKETS,
+    K_CODE,
+    K_BITS,
+    K_DIM,
+    K_METRIC,
+    K_TOTAL,
+    K_MODEL,
+    K_CHECKSUM,
+    K_NRANGES,
+    K_FILES,
+    K_PARTITIONS,
+    K_COUNT
 };
 static const char *const top_keys[K_COUNT] = {
-    MK_FORMAT,  MK_FORMAT_VERSION, MK_ARTIFACT_ID, MK_NUM_PARTITIONS, MK_NUM_BUCKETS,
-    MK_CODE_BYTES, MK_NUM_BITS, MK_DIMENSION, MK_METRIC, MK_TOTAL_ROWS, MK_MODEL,
-    MK_RANGE_CHECKSUM, MK_NUM_RANGES, MK_FILES, MK_PARTITIONS};
+    MK_FORMAT,     MK_FORMAT_VERSION, MK_ARTIFACT_ID, MK_NUM_PARTITIONS, MK_NUM_BUCKETS,
+    MK_CODE_BYTES, MK_NUM_BITS,       MK_DIMENSION,   MK_METRIC,         MK_TOTAL_ROWS,
+    MK_MODEL,      MK_RANGE_CHECKSUM, MK_NUM_RANGES,  MK_FILES,          MK_PARTITIONS};
 
 static bool jr_seen(jr *r, uint32_t *seen, int k, const char *where)
 {
@@ -578,7 +593,9 @@ static bool load_files(jr *r, pa_manifest *m)
         if (r->st != PA_OK)
             return false;
         if (got != 15) {
-            jr_fail(r, "%s needs \"" MK_PATH "\", \"" MK_ROWS "\", \"" MK_BYTES "\" and \"" MK_XXH64 "\"",
+            jr_fail(r,
+                    "%s needs \"" MK_PATH "\", \"" MK_ROWS "\", \"" MK_BYTES "\" and \"" MK_XXH64
+                    "\"",
                     where);
             return false;
         }
@@ -607,16 +624,18 @@ static bool load_range(jr *r, pa_manifest *m, uint32_t p, uint32_t k)
     char what[160];
     bool first = true;
     snprintf(what, sizeof what, "partition %u range %u", p, k);
-    if (!jr_elem(r, &first) || !jr_uint(r, what, INT64_MAX, &rg->offset) ||
-        !jr_elem(r, &first) || !jr_uint(r, what, INT64_MAX, &rg->num_rows)) {
+    if (!jr_elem(r, &first) || !jr_uint(r, what, INT64_MAX, &rg->offset) || !jr_elem(r, &first) ||
+        !jr_uint(r, what, INT64_MAX, &rg->num_rows)) {
         if (r->st == PA_OK)
             jr_fail(r, "%s must be [offset, num_rows, \"checksum\"]", what);
         return false;
     }
     if (!jr_elem(r, &first)) {
         if (r->st == PA_OK)
-            r->st = pa_fail(PA_ERR_FORMAT, "%s: %s has no checksum (expected [offset, "
-                            "num_rows, \"%s\"])", r->path, what, PA_ARTIFACT_RANGE_CHECKSUM);
+            r->st = pa_fail(PA_ERR_FORMAT,
+                            "%s: %s has no checksum (expected [offset, "
+                            "num_rows, \"%s\"])",
+                            r->path, what, PA_ARTIFACT_RANGE_CHECKSUM);
         return false;
     }
     if (!jr_hex64(r, what, &rg->xxh3))
@@ -637,8 +656,7 @@ static bool load_range(jr *r, pa_manifest *m, uint32_t p, uint32_t k)
 static bool load_partitions(jr *r, pa_manifest *m)
 {
     m->parts = pa_calloc(m->num_partitions, sizeof *m->parts, "partition table");
-    m->range_table = pa_malloc((size_t)PA_MAX(m->num_ranges, 1) * sizeof(pa_range),
-                               "range table");
+    m->range_table = pa_malloc((size_t)PA_MAX(m->num_ranges, 1) * sizeof(pa_range), "range table");
     if (!m->parts || !m->range_table) {
         r->st = PA_ERR_NOMEM;
         return false;
@@ -695,24 +713,31 @@ static bool load_partitions(jr *r, pa_manifest *m)
         if (r->st != PA_OK)
             return false;
         if (id == UINT64_MAX || file == UINT64_MAX || rows == UINT64_MAX || !have_ranges) {
-            jr_fail(r, "%s needs \"" MK_ID "\", \"" MK_FILE "\", \"" MK_ROWS "\" and \"" MK_RANGES "\"",
+            jr_fail(r,
+                    "%s needs \"" MK_ID "\", \"" MK_FILE "\", \"" MK_ROWS "\" and \"" MK_RANGES
+                    "\"",
                     where);
             return false;
         }
         if (id != i) {
-            r->st = pa_fail(PA_ERR_FORMAT, "%s: %s has id %" PRIu64 ", expected %u (partitions "
-                            "are listed in id order)", r->path, where, id, i);
+            r->st = pa_fail(PA_ERR_FORMAT,
+                            "%s: %s has id %" PRIu64 ", expected %u (partitions "
+                            "are listed in id order)",
+                            r->path, where, id, i);
             return false;
         }
         if (file != i % m->num_buckets) {
-            r->st = pa_fail(PA_ERR_FORMAT, "%s: partition %u is recorded in file %" PRIu64
-                            ", but partition %u belongs in bucket %u", r->path, i, file, i,
-                            i % m->num_buckets);
+            r->st = pa_fail(PA_ERR_FORMAT,
+                            "%s: partition %u is recorded in file %" PRIu64
+                            ", but partition %u belongs in bucket %u",
+                            r->path, i, file, i, i % m->num_buckets);
             return false;
         }
         if (pr->num_rows != rows) {
-            r->st = pa_fail(PA_ERR_FORMAT, "%s: partition %u says %" PRIu64 " rows but its "
-                            "ranges hold %" PRIu64, r->path, i, rows, pr->num_rows);
+            r->st = pa_fail(PA_ERR_FORMAT,
+                            "%s: partition %u says %" PRIu64 " rows but its "
+                            "ranges hold %" PRIu64,
+                            r->path, i, rows, pr->num_rows);
             return false;
         }
         i++;
@@ -720,8 +745,8 @@ static bool load_partitions(jr *r, pa_manifest *m)
     if (r->st != PA_OK)
         return false;
     if (i != m->num_partitions) {
-        r->st = pa_fail(PA_ERR_FORMAT, "%s: %u partitions listed, num_partitions is %u", r->path,
-                        i, m->num_partitions);
+        r->st = pa_fail(PA_ERR_FORMAT, "%s: %u partitions listed, num_partitions is %u", r->path, i,
+                        m->num_partitions);
         return false;
     }
     if (used != m->num_ranges) {
@@ -743,11 +768,13 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
         return jr_fail(r, "the manifest is empty");
     if (jr_peek(r) != '{' && r->st == PA_OK)
         return pa_fail(PA_ERR_FORMAT, "%s: the manifest must be a JSON object", r->path);
-    struct { int k; uint32_t *dst; uint64_t min, max; } u32s[] = {
-        {K_PARTS, &m->num_partitions, 1, 1u << 30},
-        {K_BUCKETS, &m->num_buckets, 1, 1u << 20},
-        {K_CODE, &m->code_bytes, 1, 1u << 16},
-        {K_BITS, &m->num_bits, 4, 8},
+    struct {
+        int k;
+        uint32_t *dst;
+        uint64_t min, max;
+    } u32s[] = {
+        {K_PARTS, &m->num_partitions, 1, 1u << 30}, {K_BUCKETS, &m->num_buckets, 1, 1u << 20},
+        {K_CODE, &m->code_bytes, 1, 1u << 16},      {K_BITS, &m->num_bits, 4, 8},
         {K_DIM, &m->dimension, 1, 1u << 20},
     };
     while (jr_member(r, &first, key, sizeof key)) {
@@ -768,20 +795,23 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
         switch (k) {
         case K_FORMAT:
             if ((ok = jr_string(r, str, sizeof str)) && strcmp(str, PA_ARTIFACT_FORMAT) != 0)
-                return pa_fail(PA_ERR_FORMAT, "%s: format is \"%s\", expected \"%s\"", r->path,
-                               str, PA_ARTIFACT_FORMAT);
+                return pa_fail(PA_ERR_FORMAT, "%s: format is \"%s\", expected \"%s\"", r->path, str,
+                               PA_ARTIFACT_FORMAT);
             break;
         case K_VERSION:
             if (!(ok = jr_uint(r, what, UINT32_MAX, &v)))
                 break;
             if (v < PA_ARTIFACT_FORMAT_VERSION)
-                return pa_fail(PA_ERR_UNSUPPORTED, "%s: artifact format_version %" PRIu64
+                return pa_fail(PA_ERR_UNSUPPORTED,
+                               "%s: artifact format_version %" PRIu64
                                " predates per-range checksums, which partifact needs to check "
-                               "what it reads; encode the artifact again", r->path, v);
+                               "what it reads; encode the artifact again",
+                               r->path, v);
             if (v != PA_ARTIFACT_FORMAT_VERSION)
-                return pa_fail(PA_ERR_UNSUPPORTED, "%s: artifact format_version %" PRIu64
-                               "; partifact reads version %d", r->path, v,
-                               PA_ARTIFACT_FORMAT_VERSION);
+                return pa_fail(PA_ERR_UNSUPPORTED,
+                               "%s: artifact format_version %" PRIu64
+                               "; partifact reads version %d",
+                               r->path, v, PA_ARTIFACT_FORMAT_VERSION);
             break;
         case K_ID: ok = jr_hex64(r, what, &m->artifact_id); break;
         case K_METRIC:
@@ -789,8 +819,8 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
                 break;
             pa_metric mt;
             if (!pa_metric_canonical(str, &mt)) /* files hold the canonical names only */
-                return pa_fail(PA_ERR_FORMAT, "%s: metric \"%s\" is not l2, cosine or dot",
-                               r->path, str);
+                return pa_fail(PA_ERR_FORMAT, "%s: metric \"%s\" is not l2, cosine or dot", r->path,
+                               str);
             if (!(m->metric = pa_strdup(str, "metric")))
                 return PA_ERR_NOMEM;
             break;
@@ -798,9 +828,10 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
         case K_MODEL: ok = load_model(r, m); break;
         case K_CHECKSUM:
             if ((ok = jr_string(r, str, sizeof str)) && strcmp(str, PA_ARTIFACT_RANGE_CHECKSUM))
-                return pa_fail(PA_ERR_UNSUPPORTED, "%s: range_checksum \"%s\" is not one "
-                               "partifact computes (\"%s\")", r->path, str,
-                               PA_ARTIFACT_RANGE_CHECKSUM);
+                return pa_fail(PA_ERR_UNSUPPORTED,
+                               "%s: range_checksum \"%s\" is not one "
+                               "partifact computes (\"%s\")",
+                               r->path, str, PA_ARTIFACT_RANGE_CHECKSUM);
             break;
         case K_NRANGES:
             /* every range takes at least 24 bytes of the file: a bound before allocating */
@@ -812,17 +843,20 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
             /* the tables' sizes are known now: refuse them before allocating any */
             const uint32_t need_keys = 1u << K_PARTS | 1u << K_BUCKETS | 1u << K_NRANGES;
             if ((seen & need_keys) != need_keys) {
-                jr_fail(r, "\"%s\" must come after \"" MK_NUM_PARTITIONS "\", \"" MK_NUM_BUCKETS
-                        "\" and \"" MK_NUM_RANGES "\"", key);
+                jr_fail(r,
+                        "\"%s\" must come after \"" MK_NUM_PARTITIONS "\", \"" MK_NUM_BUCKETS
+                        "\" and \"" MK_NUM_RANGES "\"",
+                        key);
                 ok = false;
                 break;
             }
             uint64_t need = pa_manifest_bytes(m->num_partitions, m->num_ranges, m->num_buckets);
             if (budget && need > budget)
-                return pa_fail(PA_ERR_BUDGET, "artifact %s: its manifest's %" PRIu64 " ranges "
+                return pa_fail(PA_ERR_BUDGET,
+                               "artifact %s: its manifest's %" PRIu64 " ranges "
                                "in %u partitions need %" PRIu64 " bytes in memory, more than "
-                               "the memory budget of %" PRIu64 " bytes", dir, m->num_ranges,
-                               m->num_partitions, need, budget);
+                               "the memory budget of %" PRIu64 " bytes",
+                               dir, m->num_ranges, m->num_partitions, need, budget);
             ok = k == K_FILES ? load_files(r, m) : load_partitions(r, m);
             break;
         }
@@ -832,18 +866,23 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
                     if (!(ok = jr_uint(r, what, u32s[i].max, &v)))
                         break;
                     if (v < u32s[i].min)
-                        return pa_fail(PA_ERR_FORMAT, "%s: \"%s\" is %" PRIu64 ", must be at "
-                                       "least %" PRIu64, r->path, key, v, u32s[i].min);
+                        return pa_fail(PA_ERR_FORMAT,
+                                       "%s: \"%s\" is %" PRIu64 ", must be at "
+                                       "least %" PRIu64,
+                                       r->path, key, v, u32s[i].min);
                     *u32s[i].dst = (uint32_t)v;
                     /* each partition takes at least 20 bytes of the file, each file 40 */
                     if ((k == K_PARTS && v > r->size / 20) || (k == K_BUCKETS && v > r->size / 40))
-                        return jr_fail(r, "%s %" PRIu64 " cannot fit in a %" PRIu64 "-byte "
-                                       "manifest", key, v, r->size);
+                        return jr_fail(r,
+                                       "%s %" PRIu64 " cannot fit in a %" PRIu64 "-byte "
+                                       "manifest",
+                                       key, v, r->size);
                     if ((k == K_PARTS || k == K_BUCKETS) && seen & (1u << K_PARTS) &&
                         seen & (1u << K_BUCKETS) && m->num_buckets > m->num_partitions)
-                        return pa_fail(PA_ERR_FORMAT, "%s: %u buckets for %u partitions (at "
-                                       "most one bucket per partition)", r->path,
-                                       m->num_buckets, m->num_partitions);
+                        return pa_fail(PA_ERR_FORMAT,
+                                       "%s: %u buckets for %u partitions (at "
+                                       "most one bucket per partition)",
+                                       r->path, m->num_buckets, m->num_partitions);
                 }
             break;
         }
@@ -859,9 +898,9 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
         return r->st;
     for (int k = 0; k < K_COUNT; k++)
         if (!(seen & (1u << k)) && k != K_MODEL)
-            return pa_fail(PA_ERR_FORMAT, "%s: the manifest has no \"%s\"%s", r->path,
-                           top_keys[k], k == K_CHECKSUM || k == K_ID
-                                            ? " (every range must carry a checksum)" : "");
+            return pa_fail(PA_ERR_FORMAT, "%s: the manifest has no \"%s\"%s", r->path, top_keys[k],
+                           k == K_CHECKSUM || k == K_ID ? " (every range must carry a checksum)"
+                                                        : "");
     return PA_OK;
 }
 
@@ -879,9 +918,10 @@ static pa_status check_totals(const char *path, pa_manifest *m)
         for (uint32_t r = 0; r < pr->num_ranges; r++) {
             uint64_t off = pr->ranges[r].offset, n = pr->ranges[r].num_rows;
             if (off > f->rows || n > f->rows - off) {
-                st = pa_fail(PA_ERR_FORMAT, "%s: partition %u range %u [%" PRIu64 ", %" PRIu64
-                             ") lies outside %s's %" PRIu64 " rows", path, i, r, off, off + n,
-                             f->path, f->rows);
+                st = pa_fail(PA_ERR_FORMAT,
+                             "%s: partition %u range %u [%" PRIu64 ", %" PRIu64
+                             ") lies outside %s's %" PRIu64 " rows",
+                             path, i, r, off, off + n, f->path, f->rows);
                 break;
             }
         }
@@ -890,12 +930,14 @@ static pa_status check_totals(const char *path, pa_manifest *m)
     }
     for (uint32_t f = 0; st == PA_OK && f < m->num_files; f++)
         if (file_rows[f] != m->files[f].rows)
-            st = pa_fail(PA_ERR_FORMAT, "%s: %s has %" PRIu64 " rows but its partitions' ranges "
-                         "cover %" PRIu64, path, m->files[f].path, m->files[f].rows,
-                         file_rows[f]);
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: %s has %" PRIu64 " rows but its partitions' ranges "
+                         "cover %" PRIu64,
+                         path, m->files[f].path, m->files[f].rows, file_rows[f]);
     if (st == PA_OK && total != m->total_rows)
-        st = pa_fail(PA_ERR_FORMAT, "%s: total_rows is %" PRIu64 " but the partitions hold %"
-                     PRIu64, path, m->total_rows, total);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: total_rows is %" PRIu64 " but the partitions hold %" PRIu64, path,
+                     m->total_rows, total);
     free(file_rows);
     return st;
 }
@@ -910,7 +952,8 @@ pa_status pa_manifest_load(pa_manifest *m, const char *dir, uint64_t budget)
     if (access(path, F_OK) != 0 && (errno == ENOENT || errno == ENOTDIR))
         return pa_fail(PA_ERR_INCOMPLETE,
                        "%s: incomplete artifact: no manifest.json (the writer did not "
-                       "finish, or this is not an artifact)", dir);
+                       "finish, or this is not an artifact)",
+                       dir);
     int fd = -1;
     uint64_t fsize = 0;
     pa_status so = pa_open_input(path, &fd, &fsize);

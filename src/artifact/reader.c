@@ -25,8 +25,10 @@ static pa_status open_bucket(pa_artifact *a, uint32_t f)
     if (stat(path, &sb) != 0)
         return pa_fail(PA_ERR_FORMAT, "%s: bucket file listed in the manifest is missing", path);
     if ((uint64_t)sb.st_size != rec->bytes)
-        return pa_fail(PA_ERR_FORMAT, "%s: file has %" PRIu64 " bytes, the manifest says %" PRIu64
-                       " (truncated or replaced?)", path, (uint64_t)sb.st_size, rec->bytes);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: file has %" PRIu64 " bytes, the manifest says %" PRIu64
+                       " (truncated or replaced?)",
+                       path, (uint64_t)sb.st_size, rec->bytes);
     pa_status st = pa_lance_reader_open(&a->files[f], path);
     if (st != PA_OK)
         return st;
@@ -44,24 +46,26 @@ static pa_status open_bucket(pa_artifact *a, uint32_t f)
         ok = !strcmp(got.name, want[i].name) && got.type == want[i].type && got.dim == want[i].dim;
     }
     if (!ok)
-        return pa_fail(PA_ERR_FORMAT, "%s: expected columns row_id (uint64), part_id (uint32), "
-                       "pq_code (fixed_size_list:uint8:%u)", path, a->m.code_bytes);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: expected columns row_id (uint64), part_id (uint32), "
+                       "pq_code (fixed_size_list:uint8:%u)",
+                       path, a->m.code_bytes);
     /* the file's identity: written by this artifact's writer, as this bucket */
     char want_id[17], want_b[16], got_id[32] = "", got_b[32] = "";
     snprintf(want_id, sizeof want_id, "%016" PRIx64, a->m.artifact_id);
     snprintf(want_b, sizeof want_b, "%u", f);
     const void *v;
     size_t len;
-    if (pa_lance_reader_metadata(r, PA_ARTIFACT_META_ID, &v, &len) == PA_OK &&
-        len < sizeof got_id)
+    if (pa_lance_reader_metadata(r, PA_ARTIFACT_META_ID, &v, &len) == PA_OK && len < sizeof got_id)
         memcpy(got_id, v, len), got_id[len] = 0;
     if (pa_lance_reader_metadata(r, PA_ARTIFACT_META_BUCKET, &v, &len) == PA_OK &&
         len < sizeof got_b)
         memcpy(got_b, v, len), got_b[len] = 0;
     if (strcmp(got_id, want_id) != 0)
-        return pa_fail(PA_ERR_FORMAT, "%s: the file belongs to artifact %s, not to this one "
-                       "(%s): a bucket file of another artifact", path,
-                       got_id[0] ? got_id : "(none recorded)", want_id);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: the file belongs to artifact %s, not to this one "
+                       "(%s): a bucket file of another artifact",
+                       path, got_id[0] ? got_id : "(none recorded)", want_id);
     if (strcmp(got_b, want_b) != 0)
         return pa_fail(PA_ERR_FORMAT, "%s: the file is bucket %s of this artifact, not bucket %s",
                        path, got_b[0] ? got_b : "(none recorded)", want_b);
@@ -107,9 +111,10 @@ static pa_status check_file_ranges(const pa_artifact *a, uint32_t f)
     uint64_t expect = 0;
     for (size_t i = 0; i < n && st == PA_OK; i++) {
         if (rs[i].offset != expect)
-            st = pa_fail(PA_ERR_FORMAT, "%s: rows [%" PRIu64 ", %" PRIu64 ") %s (partition %u's "
-                         "range starts at %" PRIu64 ")", path,
-                         PA_MIN(expect, rs[i].offset), PA_MAX(expect, rs[i].offset),
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: rows [%" PRIu64 ", %" PRIu64 ") %s (partition %u's "
+                         "range starts at %" PRIu64 ")",
+                         path, PA_MIN(expect, rs[i].offset), PA_MAX(expect, rs[i].offset),
                          rs[i].offset > expect ? "belong to no range" : "are in two ranges",
                          rs[i].part, rs[i].offset);
         expect = rs[i].offset + rs[i].num_rows;
@@ -153,8 +158,7 @@ pa_status pa_artifact_open_budget(pa_artifact **out, const char *dir, uint64_t b
             goto done;
     a->num_ranges = a->m.num_ranges;
     if (manifest_bytes)
-        *manifest_bytes = pa_manifest_bytes(a->m.num_partitions, a->m.num_ranges,
-                                            a->m.num_files);
+        *manifest_bytes = pa_manifest_bytes(a->m.num_partitions, a->m.num_ranges, a->m.num_files);
 done:
     if (st == PA_OK)
         *out = a;
@@ -222,12 +226,12 @@ pa_status pa_artifact_range(const pa_artifact *a, uint32_t p, uint32_t r, uint64
     return PA_OK;
 }
 
-pa_status pa_artifact_file(const pa_artifact *a, uint32_t f, const char **path,
-                           uint64_t *num_rows, uint64_t *bytes)
+pa_status pa_artifact_file(const pa_artifact *a, uint32_t f, const char **path, uint64_t *num_rows,
+                           uint64_t *bytes)
 {
     if (f >= a->m.num_files)
-        return pa_fail(PA_ERR_RANGE, "%s: file %u does not exist (the artifact has %u)", a->dir,
-                       f, a->m.num_files);
+        return pa_fail(PA_ERR_RANGE, "%s: file %u does not exist (the artifact has %u)", a->dir, f,
+                       a->m.num_files);
     if (path)
         *path = a->m.files[f].path;
     if (num_rows)
@@ -299,11 +303,11 @@ void pa_rows_hash_free(pa_rows_hash *h)
 
 struct pa_range_check {
     pa_rows_hash *h;
-    uint64_t piece;       /* rows per piece */
+    uint64_t piece; /* rows per piece */
     uint32_t code_bytes;
     uint32_t *parts;
-    uint64_t *ids;        /* allocated when a caller reads without row ids */
-    uint8_t *codes;       /* or without codes */
+    uint64_t *ids;  /* allocated when a caller reads without row ids */
+    uint8_t *codes; /* or without codes */
 };
 
 pa_status pa_range_check_new(pa_range_check **out, uint32_t code_bytes)
@@ -331,8 +335,8 @@ void pa_range_check_free(pa_range_check *c)
     free(c);
 }
 
-pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_t first,
-                                 uint64_t n, uint64_t *ids, uint8_t *codes, pa_range_check *c)
+pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_t first, uint64_t n,
+                                 uint64_t *ids, uint8_t *codes, pa_range_check *c)
 {
     if (p >= a->m.num_partitions || r >= a->m.parts[p].num_ranges)
         return pa_fail(PA_ERR_RANGE, "%s: partition %u has no range %u", a->dir, p, r);
@@ -340,8 +344,10 @@ pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_
     const uint32_t f = p % a->m.num_buckets, M = a->m.code_bytes;
     pa_lance_reader *lr = a->files[f];
     if (first > rg->num_rows || n > rg->num_rows - first)
-        return pa_fail(PA_ERR_RANGE, "%s: partition %u range %u has %" PRIu64 " rows, not [%"
-                       PRIu64 ", %" PRIu64 ")", a->dir, p, r, rg->num_rows, first, first + n);
+        return pa_fail(PA_ERR_RANGE,
+                       "%s: partition %u range %u has %" PRIu64 " rows, not [%" PRIu64 ", %" PRIu64
+                       ")",
+                       a->dir, p, r, rg->num_rows, first, first + n);
     if (!ids && !c->ids && !(c->ids = pa_malloc((size_t)c->piece * 8, "row id buffer")))
         return PA_ERR_NOMEM;
     if (!codes && !c->codes && !(c->codes = pa_malloc((size_t)c->piece * M, "code buffer")))
@@ -360,19 +366,22 @@ pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_
             return pa_fail_prefix(st, "%s: partition %u range %u", a->dir, p, r);
         for (uint64_t j = 0; j < k; j++)
             if (c->parts[j] != p)
-                return pa_fail(PA_ERR_FORMAT, "%s/%s: row %" PRIu64 " has part_id %u but lies "
-                               "in a range of partition %u", a->dir, a->m.files[f].path,
-                               row + j, c->parts[j], p);
+                return pa_fail(PA_ERR_FORMAT,
+                               "%s/%s: row %" PRIu64 " has part_id %u but lies "
+                               "in a range of partition %u",
+                               a->dir, a->m.files[f].path, row + j, c->parts[j], p);
         pa_rows_hash_update(c->h, pi, c->parts, pc, k);
         done += k;
     }
     if (first + n == rg->num_rows) {
         uint64_t got = pa_rows_hash_digest(c->h);
         if (got != rg->xxh3)
-            return pa_fail(PA_ERR_FORMAT, "%s/%s: partition %u range %u (rows [%" PRIu64 ", %"
-                           PRIu64 ")): checksum %016" PRIx64 ", the manifest records %016" PRIx64
-                           " (the rows were changed or damaged)", a->dir, a->m.files[f].path, p,
-                           r, rg->offset, rg->offset + rg->num_rows, got, rg->xxh3);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s/%s: partition %u range %u (rows [%" PRIu64 ", %" PRIu64
+                           ")): checksum %016" PRIx64 ", the manifest records %016" PRIx64
+                           " (the rows were changed or damaged)",
+                           a->dir, a->m.files[f].path, p, r, rg->offset, rg->offset + rg->num_rows,
+                           got, rg->xxh3);
     }
     return PA_OK;
 }
@@ -394,8 +403,7 @@ static pa_status read_partition_checked(pa_artifact *a, uint32_t p, uint64_t *ro
     return PA_OK;
 }
 
-pa_status pa_artifact_read_partition(pa_artifact *a, uint32_t p, uint64_t *row_ids,
-                                     uint8_t *codes)
+pa_status pa_artifact_read_partition(pa_artifact *a, uint32_t p, uint64_t *row_ids, uint8_t *codes)
 {
     if (p >= a->m.num_partitions)
         return pa_fail(PA_ERR_RANGE, "%s: partition %u does not exist (the artifact has %u)",
@@ -429,15 +437,16 @@ static pa_status verify_file(pa_artifact *a, uint32_t f, pa_artifact_verify_repo
     if (st != PA_OK)
         return st;
     if (h != rec->xxh64)
-        return pa_fail(PA_ERR_FORMAT, "%s: XXH64 is %016" PRIx64 ", the manifest says %016" PRIx64
-                       " (the file was changed or damaged)", path, h, rec->xxh64);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: XXH64 is %016" PRIx64 ", the manifest says %016" PRIx64
+                       " (the file was changed or damaged)",
+                       path, h, rec->xxh64);
     pa_owned_range *rs = NULL;
     size_t n = 0;
     if ((st = pa_artifact_file_ranges(a, f, &rs, &n)) != PA_OK)
         return st;
     for (size_t i = 0; i < n && st == PA_OK; i++) {
-        st = pa_artifact_read_range(a, rs[i].part, rs[i].index, 0, rs[i].num_rows, NULL, NULL,
-                                    c);
+        st = pa_artifact_read_range(a, rs[i].part, rs[i].index, 0, rs[i].num_rows, NULL, NULL, c);
         rep->ranges_checked++;
         rep->rows_checked += rs[i].num_rows;
     }
@@ -460,8 +469,8 @@ pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report)
         st = verify_file(a, f, rep, c);
     pa_range_check_free(c);
     if (st == PA_OK && rep->rows_checked != a->m.total_rows)
-        st = pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " rows checked, total_rows is %" PRIu64,
-                     a->dir, rep->rows_checked, a->m.total_rows);
+        st = pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " rows checked, total_rows is %" PRIu64, a->dir,
+                     rep->rows_checked, a->m.total_rows);
     pa_stats_store(report, rep, sizeof *rep);
     return st;
 }
@@ -479,7 +488,7 @@ typedef struct slot {
 } slot;
 
 _Static_assert(sizeof(slot) <= PA_SCAN_SLOT_BYTES, "pa_manifest_bytes counts a scan slot as "
-               "PA_SCAN_SLOT_BYTES");
+                                                   "PA_SCAN_SLOT_BYTES");
 
 struct pa_artifact_scan {
     pa_artifact *a;
@@ -487,10 +496,10 @@ struct pa_artifact_scan {
     unsigned nthreads;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    slot *slots;          /* one per partition, filled in order of claim */
-    uint32_t next_claim;  /* next partition a reader thread takes */
-    uint32_t next_out;    /* next partition handed to the caller */
-    uint64_t inflight;    /* bytes of claimed partitions not yet released */
+    slot *slots;         /* one per partition, filled in order of claim */
+    uint32_t next_claim; /* next partition a reader thread takes */
+    uint32_t next_out;   /* next partition handed to the caller */
+    uint64_t inflight;   /* bytes of claimed partitions not yet released */
     uint64_t budget;
     bool stop;
 };
@@ -531,8 +540,10 @@ static void *scan_worker(void *arg)
             sl->err = cerr ? strdup(cerr) : NULL;
         } else {
             sl->st = sl->ids && sl->codes ? read_partition_checked(a, p, sl->ids, sl->codes, c)
-                                          : pa_fail(PA_ERR_NOMEM, "%s: out of memory reading "
-                                                    "partition %u", a->dir, p);
+                                          : pa_fail(PA_ERR_NOMEM,
+                                                    "%s: out of memory reading "
+                                                    "partition %u",
+                                                    a->dir, p);
             if (sl->st != PA_OK)
                 sl->err = strdup(pa_last_error());
         }
@@ -547,8 +558,8 @@ static void *scan_worker(void *arg)
     return NULL;
 }
 
-pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a,
-                                  uint64_t readahead_bytes, uint32_t num_threads)
+pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a, uint64_t readahead_bytes,
+                                  uint32_t num_threads)
 {
     *out = NULL;
     pa_status st = PA_OK;
@@ -643,7 +654,4 @@ void pa_artifact_scan_free(pa_artifact_scan *s)
 
 /* The XXH64 the manifest records for the model (0 if none): the finalizer checks the model it
  * is given is the one the codes were made with. */
-uint64_t pa_artifact_model_xxh64(const pa_artifact *a)
-{
-    return a->m.model ? a->m.model_xxh64 : 0;
-}
+uint64_t pa_artifact_model_xxh64(const pa_artifact *a) { return a->m.model ? a->m.model_xxh64 : 0; }

@@ -30,25 +30,25 @@ typedef struct bucket {
     uint64_t *ids;
     uint32_t *parts;
     uint8_t *codes;
-    uint64_t n;          /* rows buffered */
-    uint64_t file_rows;  /* rows already written to the file */
+    uint64_t n;         /* rows buffered */
+    uint64_t file_rows; /* rows already written to the file */
 } bucket;
 
 struct pa_artifact_writer {
-    char *dir;           /* the artifact, as named (messages) */
-    pa_out_dir out;      /* the new artifact is written in out.dir, beside dir, and renamed
+    char *dir;      /* the artifact, as named (messages) */
+    pa_out_dir out; /* the new artifact is written in out.dir, beside dir, and renamed
                           * into place by finish */
     pa_manifest m;
-    uint64_t cap;        /* rows per bucket buffer */
+    uint64_t cap; /* rows per bucket buffer */
     size_t row_bytes;
     bucket *buckets;
     uint64_t *scratch_ids;
     uint32_t *scratch_parts;
     uint8_t *scratch_codes;
-    uint64_t *counts;    /* per local partition (part_id / B) */
-    uint32_t max_local;  /* partitions per bucket, rounded up */
+    uint64_t *counts;   /* per local partition (part_id / B) */
+    uint32_t max_local; /* partitions per bucket, rounded up */
     pa_artifact_write_stats stats;
-    XXH3_state_t *id_hash;    /* the artifact id: the parameters and every range's checksum */
+    XXH3_state_t *id_hash; /* the artifact id: the parameters and every range's checksum */
     bool finished, failed, locked;
 };
 
@@ -82,8 +82,10 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
     uint32_t buckets = p->num_buckets ? p->num_buckets
                                       : PA_MIN(p->num_partitions, PA_DEFAULT_MAX_BUCKETS);
     if (buckets > p->num_partitions || buckets > PA_MAX_BUCKETS)
-        return pa_fail(PA_ERR_INVALID, "%s: %u buckets for %u partitions (at most one bucket per "
-                       "partition, and at most 2^20)", w->dir, buckets, p->num_partitions);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: %u buckets for %u partitions (at most one bucket per "
+                       "partition, and at most 2^20)",
+                       w->dir, buckets, p->num_partitions);
     if (p->code_bytes == 0 || p->code_bytes > PA_MAX_CODE_BYTES)
         return pa_fail(PA_ERR_INVALID, "%s: code_bytes must be in 1..%u, got %u", w->dir,
                        PA_MAX_CODE_BYTES, p->code_bytes);
@@ -153,7 +155,8 @@ static uint64_t fixed_bytes(const pa_artifact_writer *w, uint64_t flushes)
  * buffers and the sort scratch). */
 static uint64_t min_budget(const pa_artifact_writer *w)
 {
-    return fixed_bytes(w, w->m.num_buckets) + (uint64_t)(w->m.num_buckets + 1) * MIN_BUFFER_ROWS * w->row_bytes;
+    return fixed_bytes(w, w->m.num_buckets) +
+           (uint64_t)(w->m.num_buckets + 1) * MIN_BUFFER_ROWS * w->row_bytes;
 }
 
 /* The range table `rows` rows make through buffers of cap rows (every flush of a bucket adds a
@@ -207,8 +210,8 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
                            " bytes (%" PRIu64 " ranges), on top of at least %" PRIu64 " bytes of "
                            "buffers for %u buckets; raise the budget, or use fewer partitions or "
                            "buckets",
-                           w->dir, budget, rows, w->m.num_partitions, range_bytes, ranges,
-                           min_need, B);
+                           w->dir, budget, rows, w->m.num_partitions, range_bytes, ranges, min_need,
+                           B);
         if (cap == w->cap)
             break;
         w->cap = cap;
@@ -274,15 +277,13 @@ pa_status pa_artifact_writer_create(pa_artifact_writer **out, const char *dir,
         goto done;
     }
     if ((st = init_params(w, params)) != PA_OK ||
-        (st = size_buffers(w, params->memory_bytes ? params->memory_bytes
-                                                   : PA_DEFAULT_MEMORY_BYTES,
+        (st = size_buffers(w, params->memory_bytes ? params->memory_bytes : PA_DEFAULT_MEMORY_BYTES,
                            params->expected_rows, params->max_buffer_rows)) != PA_OK)
         goto done;
     /* A new directory beside dir, made by this writer and locked by its marker while it works
      * (a second writer of the same artifact makes its own; the first to finish wins, the other
      * is refused at its commit), renamed into place by finish. */
-    if ((st = pa_out_dir_open(&w->out, dir, params->replace != 0, PA_ARTIFACT_MANIFEST)) !=
-            PA_OK ||
+    if ((st = pa_out_dir_open(&w->out, dir, params->replace != 0, PA_ARTIFACT_MANIFEST)) != PA_OK ||
         (st = pa_out_dir_mkdir(&w->out, PA_ARTIFACT_PARTS_DIR)) != PA_OK)
         goto done;
     st = open_buckets(w);
@@ -300,7 +301,7 @@ pa_status pa_artifact_writer_estimate(const char *dir, const pa_artifact_params 
     *min_bytes = 0;
     if (!dir || !params)
         return pa_fail(PA_ERR_INVALID, "artifact writer estimate: a directory and parameters are "
-                       "needed");
+                                       "needed");
     PA_LOAD_OPTS(pa_artifact_params, p, params, PA_ARTIFACT_PARAMS_INIT);
     pa_artifact_writer w = {.dir = (char *)dir};
     p.model = NULL; /* its hash is not needed to size the writer */
@@ -385,16 +386,19 @@ pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_i
                        num_row_ids, num_part_ids);
     size_t want;
     if (!pa_mul_ok(num_row_ids, M, &want) || codes_bytes != want)
-        return pa_fail(PA_ERR_INVALID, "%s: append: %zu bytes of codes for %zu rows; expected %zu "
-                       "(%zu bytes per code)", w->dir, codes_bytes, num_row_ids,
-                       num_row_ids * M, M);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: append: %zu bytes of codes for %zu rows; expected %zu "
+                       "(%zu bytes per code)",
+                       w->dir, codes_bytes, num_row_ids, num_row_ids * M, M);
     if (num_row_ids && (!row_ids || !part_ids || !codes))
         return pa_fail(PA_ERR_INVALID, "%s: append: missing array", w->dir);
     for (size_t i = 0; i < num_row_ids; i++)
         if (part_ids[i] >= w->m.num_partitions)
-            return pa_fail(PA_ERR_RANGE, "%s: append: row %zu of the batch (row %" PRIu64
-                           " overall, row_id %" PRIu64 ") has part_id %u; expected < %u", w->dir,
-                           i, w->stats.rows + i, row_ids[i], part_ids[i], w->m.num_partitions);
+            return pa_fail(PA_ERR_RANGE,
+                           "%s: append: row %zu of the batch (row %" PRIu64
+                           " overall, row_id %" PRIu64 ") has part_id %u; expected < %u",
+                           w->dir, i, w->stats.rows + i, row_ids[i], part_ids[i],
+                           w->m.num_partitions);
     const uint32_t B = w->m.num_buckets;
     for (size_t i = 0; i < num_row_ids; i++) {
         uint32_t b = part_ids[i] % B;

@@ -11,8 +11,10 @@ static int cpu_create(void **state, const char *options, char *err, size_t err_l
     char key[64], value[8];
     int r = pa_backend_option_next(&p, key, sizeof key, value, sizeof value);
     if (r == 1) {
-        snprintf(err, err_len, "the cpu backend takes no options, got \"%s\" (unknown key "
-                 "\"%s\")", options, key);
+        snprintf(err, err_len,
+                 "the cpu backend takes no options, got \"%s\" (unknown key "
+                 "\"%s\")",
+                 options, key);
         return 1;
     }
     if (r < 0) {

@@ -18,10 +18,10 @@ _Static_assert(PA_METRIC_L2 == 0 && PA_METRIC_COSINE == 1 && PA_METRIC_DOT == 2,
 struct pa_backend {
     const pa_backend_v2 *vt;
     void *state;
-    void *dl;      /* NULL for the built-in backend */
+    void *dl; /* NULL for the built-in backend */
     char *path;
     char *name;
-    void *bound;   /* the backend's handle to the bound model, if any */
+    void *bound;            /* the backend's handle to the bound model, if any */
     pa_backend_model model; /* the bound model's shape (arrays not owned) */
     bool is_bound;
 };
@@ -81,8 +81,8 @@ static pa_status check_table(const pa_backend_v2 *vt, const char *path)
 }
 
 /* Finds, loads and checks a plugin; b->dl and b->vt are set on success. */
-static pa_status load_plugin(pa_backend *b, const char *name, const char *search_path,
-                             char *path, size_t path_len)
+static pa_status load_plugin(pa_backend *b, const char *name, const char *search_path, char *path,
+                             size_t path_len)
 {
     char tried[2048] = "";
     if (!find_in(search_path, name, path, path_len, tried, sizeof tried) &&
@@ -128,8 +128,10 @@ pa_status pa_backend_open(pa_backend **out, const char *name, const char *search
     char path[4096];
     *out = NULL;
     if (!name || !valid_name(name)) {
-        st = pa_fail(PA_ERR_INVALID, "backend name \"%s\" must be 1-64 letters, digits, '-' or "
-                     "'_'", name ? name : "");
+        st = pa_fail(PA_ERR_INVALID,
+                     "backend name \"%s\" must be 1-64 letters, digits, '-' or "
+                     "'_'",
+                     name ? name : "");
         goto done;
     }
     if (!(b = pa_calloc(1, sizeof *b, "backend"))) {
@@ -199,8 +201,8 @@ pa_status pa_backend_train(pa_backend *b, const pa_backend_train_params *p, floa
     pa_backend_train_stats local = {.struct_size = sizeof local};
     pa_backend_train_stats *s = stats ? stats : &local;
     char err[PA_BACKEND_ERR_LEN] = "";
-    pa_status st = check_shape(b->name, p->dim, p->num_partitions, p->num_sub_vectors,
-                               p->num_bits, p->metric);
+    pa_status st = check_shape(b->name, p->dim, p->num_partitions, p->num_sub_vectors, p->num_bits,
+                               p->metric);
     if (st != PA_OK)
         goto done;
     if (s->struct_size < sizeof(uint32_t)) {
@@ -261,8 +263,7 @@ pa_status pa_backend_assign_encode(pa_backend *b, const float *x, uint64_t n, ui
     char err[PA_BACKEND_ERR_LEN] = "";
     pa_status st = PA_OK;
     if (!b->is_bound) {
-        st = pa_fail(PA_ERR_STATE, "backend %s: assign/encode before a model was bound",
-                     b->name);
+        st = pa_fail(PA_ERR_STATE, "backend %s: assign/encode before a model was bound", b->name);
         goto done;
     }
     if (b->vt->assign_encode(b->state, b->bound, x, n, part_ids, codes, err, sizeof err) != 0) {

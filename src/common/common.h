@@ -88,20 +88,20 @@ void pa_stats_store(void *dst, const void *src, size_t size);
 /* The options struct of type T named p (NULL: defaults) into the local T named dst, with
  * T's INIT macro as the defaults: PA_LOAD_OPTS(pa_build_options, o, opts, PA_BUILD_OPTIONS_INIT)
  * returns from the calling function on a bad struct_size. */
-#define PA_LOAD_OPTS(T, dst, p, INIT)                                                        \
-    T dst;                                                                                   \
-    do {                                                                                     \
-        static const T dst##_defaults_ = INIT;                                               \
-        pa_status dst##_st_ = pa_opts_load(&dst, sizeof dst, (p), &dst##_defaults_, #T);     \
-        if (dst##_st_ != PA_OK)                                                              \
-            return dst##_st_;                                                                \
+#define PA_LOAD_OPTS(T, dst, p, INIT)                                                    \
+    T dst;                                                                               \
+    do {                                                                                 \
+        static const T dst##_defaults_ = INIT;                                           \
+        pa_status dst##_st_ = pa_opts_load(&dst, sizeof dst, (p), &dst##_defaults_, #T); \
+        if (dst##_st_ != PA_OK)                                                          \
+            return dst##_st_;                                                            \
     } while (0)
 /* Defines pa_x_init(T *o, size_t struct_size) for an options struct T. */
-#define PA_DEFINE_OPTS_INIT(fn, T, INIT)                                                     \
-    pa_status fn(T *o, size_t struct_size)                                                   \
-    {                                                                                        \
-        static const T defaults = INIT;                                                      \
-        return pa_opts_init(o, struct_size, &defaults, sizeof defaults, #T);                 \
+#define PA_DEFINE_OPTS_INIT(fn, T, INIT)                                     \
+    pa_status fn(T *o, size_t struct_size)                                   \
+    {                                                                        \
+        static const T defaults = INIT;                                      \
+        return pa_opts_init(o, struct_size, &defaults, sizeof defaults, #T); \
     }
 
 /* Clears the thread's last error. */
@@ -146,9 +146,24 @@ char *pa_path_join(const char *a, const char *b, const char *c);
 void pa_parent_dir(const char *path, char *buf, size_t len);
 
 /* Little-endian loads and stores (unaligned-safe). */
-static inline uint16_t pa_ld16(const void *p) { uint16_t v; memcpy(&v, p, 2); return v; }
-static inline uint32_t pa_ld32(const void *p) { uint32_t v; memcpy(&v, p, 4); return v; }
-static inline uint64_t pa_ld64(const void *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static inline uint16_t pa_ld16(const void *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+static inline uint32_t pa_ld32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline uint64_t pa_ld64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
 static inline void pa_st16(void *p, uint16_t v) { memcpy(p, &v, 2); }
 static inline void pa_st32(void *p, uint32_t v) { memcpy(p, &v, 4); }
 static inline void pa_st64(void *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -233,8 +248,8 @@ unsigned pa_remove_orphans(const char *path, const char *tag);
 #define PA_PARTIAL_TAG ".partial-"
 #define PA_OUT_DIR_NAME "new"
 typedef struct pa_out_dir {
-    char *path; /* the output */
-    char *dir;  /* where the new one is written */
+    char *path;       /* the output */
+    char *dir;        /* where the new one is written */
     const char *kind; /* the file an output of this kind holds (see pa_output_refuse) */
     pa_workdir work;
     bool replace, committed;

@@ -21,8 +21,9 @@ static const struct {
     uint32_t bit;
     const char *name;
 } cpu_features[] = {
-    {PA_CPU_AVX2, "avx2"},         {PA_CPU_FMA, "fma"},           {PA_CPU_AVX512F, "avx512f"},
-    {PA_CPU_AVX512BW, "avx512bw"}, {PA_CPU_AVX512VL, "avx512vl"}, {PA_CPU_AVX512DQ, "avx512dq"},
+    {PA_CPU_AVX2, "avx2"},         {PA_CPU_FMA, "fma"},
+    {PA_CPU_AVX512F, "avx512f"},   {PA_CPU_AVX512BW, "avx512bw"},
+    {PA_CPU_AVX512VL, "avx512vl"}, {PA_CPU_AVX512DQ, "avx512dq"},
     {PA_CPU_AVX512CD, "avx512cd"}, {PA_CPU_AVX512VNNI, "avx512vnni"},
 };
 
@@ -33,10 +34,10 @@ static const struct {
 /* OpenBLAS cores (openblas_get_corename() names) whose sgemm kernels use no AVX2: generic or
  * SSE/AVX-only kernels. "Unknown" is what it reports when detection failed. */
 static const char *const weak_cores[] = {
-    "Unknown",  "Generic",   "Katmai",  "Coppermine", "Northwood",    "Prescott",
-    "Banias",   "Atom",      "Core2",   "Penryn",     "Dunnington",   "Nehalem",
-    "Athlon",   "Opteron",   "Opteron_SSE3", "Barcelona", "Nano",     "Sandybridge",
-    "Bobcat",   "Bulldozer", "Piledriver",   "Steamroller",
+    "Unknown", "Generic",   "Katmai",       "Coppermine",  "Northwood",  "Prescott",
+    "Banias",  "Atom",      "Core2",        "Penryn",      "Dunnington", "Nehalem",
+    "Athlon",  "Opteron",   "Opteron_SSE3", "Barcelona",   "Nano",       "Sandybridge",
+    "Bobcat",  "Bulldozer", "Piledriver",   "Steamroller",
 };
 
 static void copy_str(char *dst, size_t len, const char *src)
@@ -59,8 +60,10 @@ static pa_status copy_out(void *out, const void *full, size_t full_size, const c
     size_t out_size;
     memcpy(&out_size, out, sizeof out_size);
     if (out_size < PA_STRUCT_SIZE_MIN)
-        return pa_fail(PA_ERR_INVALID, "%s: size %zu is too small (set struct_size to sizeof "
-                       "the struct)", what, out_size);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: size %zu is too small (set struct_size to sizeof "
+                       "the struct)",
+                       what, out_size);
     pa_stats_store(out, full, full_size);
     return PA_OK;
 }
@@ -169,8 +172,8 @@ pa_status pa_blas_info_get(pa_blas_info *out)
     if (info.weak)
         snprintf(info.advice, sizeof info.advice,
                  "OpenBLAS runs its %s kernels on a CPU that allows %s: set %s=%s in the "
-                 "environment before the library is loaded", info.core, info.recommended_core,
-                 PA_BLAS_CORETYPE_ENV, info.recommended_core);
+                 "environment before the library is loaded",
+                 info.core, info.recommended_core, PA_BLAS_CORETYPE_ENV, info.recommended_core);
     return copy_out(out, &info, sizeof info, "pa_blas_info_get");
 }
 

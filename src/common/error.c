@@ -118,8 +118,7 @@ void *pa_calloc(size_t count, size_t size, const char *what)
 {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p)
-        pa_fail(PA_ERR_NOMEM, "out of memory allocating %zu x %zu bytes for %s", count, size,
-                what);
+        pa_fail(PA_ERR_NOMEM, "out of memory allocating %zu x %zu bytes for %s", count, size, what);
     return p;
 }
 

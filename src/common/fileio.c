@@ -83,8 +83,7 @@ pa_status pa_open_input(const char *path, int *fd, uint64_t *size)
     if (fstat(f, &sb) != 0)
         st = pa_fail(PA_ERR_IO, "%s: stat failed: %s", path, strerror(errno));
     else if (!S_ISREG(sb.st_mode))
-        st = pa_fail(PA_ERR_INVALID, "%s: is %s, not a regular file", path,
-                     file_kind(sb.st_mode));
+        st = pa_fail(PA_ERR_INVALID, "%s: is %s, not a regular file", path, file_kind(sb.st_mode));
     else if (fcntl(f, F_SETFL, fcntl(f, F_GETFL) & ~O_NONBLOCK) != 0)
         st = pa_fail(PA_ERR_IO, "%s: fcntl failed: %s", path, strerror(errno));
     if (st != PA_OK) {
@@ -253,14 +252,20 @@ pa_status pa_output_refuse(const char *path, bool replace, const char *dir_kind)
         return pa_fail(PA_ERR_IO, "%s: cannot stat the output: %s", path, strerror(errno));
     }
     if (S_ISLNK(sb.st_mode))
-        return pa_fail(PA_ERR_INVALID, "%s: the output is a symbolic link; partifact neither "
-                       "writes through it nor replaces it", path);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: the output is a symbolic link; partifact neither "
+                       "writes through it nor replaces it",
+                       path);
     if (is_dir && !S_ISDIR(sb.st_mode))
-        return pa_fail(PA_ERR_INVALID, "%s: exists and is not a directory; an output directory "
-                       "replaces only a directory", path);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: exists and is not a directory; an output directory "
+                       "replaces only a directory",
+                       path);
     if (!is_dir && !S_ISREG(sb.st_mode))
-        return pa_fail(PA_ERR_INVALID, "%s: exists and is not a regular file; an output file "
-                       "replaces only a regular file", path);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: exists and is not a regular file; an output file "
+                       "replaces only a regular file",
+                       path);
     if (!replace)
         return pa_fail(PA_ERR_EXISTS, "%s: already exists, and replacing it was not asked for",
                        path);
@@ -272,8 +277,10 @@ pa_status pa_output_refuse(const char *path, bool replace, const char *dir_kind)
         if (dfd >= 0)
             close(dfd);
         if (!ok)
-            return pa_fail(PA_ERR_INVALID, "%s: exists and holds no %s, so it is not an output "
-                           "of this kind; it is not replaced", path, dir_kind);
+            return pa_fail(PA_ERR_INVALID,
+                           "%s: exists and holds no %s, so it is not an output "
+                           "of this kind; it is not replaced",
+                           path, dir_kind);
     }
     return PA_OK;
 }
@@ -313,10 +320,7 @@ static void remove_stale_tmp_files(const char *path)
     remove_stale_tmp_in(dir, prefix);
 }
 
-void pa_out_remove_stale(const char *dir)
-{
-    remove_stale_tmp_in(dir, ".");
-}
+void pa_out_remove_stale(const char *dir) { remove_stale_tmp_in(dir, "."); }
 
 pa_status pa_out_open(pa_out_file *o, const char *path, bool replace)
 {
@@ -401,11 +405,12 @@ pa_status pa_out_commit(pa_out_file *o)
         if (rename_noreplace(o->tmp, o->path) == 0)
             renamed = true;
         else
-            st = errno == EEXIST
-                     ? pa_fail(PA_ERR_EXISTS, "%s: appeared while it was written, and replacing "
-                               "it was not asked for", o->path)
-                     : pa_fail(PA_ERR_IO, "%s: cannot rename %s into place: %s", o->path,
-                               o->tmp, strerror(errno));
+            st = errno == EEXIST ? pa_fail(PA_ERR_EXISTS,
+                                           "%s: appeared while it was written, and replacing "
+                                           "it was not asked for",
+                                           o->path)
+                                 : pa_fail(PA_ERR_IO, "%s: cannot rename %s into place: %s",
+                                           o->path, o->tmp, strerror(errno));
     }
     o->published = st == PA_OK;
     if (st == PA_OK) {
@@ -459,7 +464,8 @@ pa_status pa_shared_dir(const char *path)
     if (!S_ISDIR(sb.st_mode))
         return pa_fail(PA_ERR_INVALID, "%s: exists and is not a directory%s", path,
                        S_ISLNK(sb.st_mode) ? " (a symbolic link, which partifact does not "
-                                             "write through)" : "");
+                                             "write through)"
+                                           : "");
     return PA_OK;
 }
 
@@ -567,11 +573,12 @@ pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact)
             int e = errno;
             if (e == EEXIST && !exact)
                 continue;
-            st = e == EEXIST
-                     ? pa_fail(PA_ERR_INVALID, "%s: already exists; a work directory is always "
-                               "a new one, made by the run that uses it", name)
-                     : pa_fail(PA_ERR_IO, "%s: cannot create a work directory: %s", name,
-                               strerror(e));
+            st = e == EEXIST ? pa_fail(PA_ERR_INVALID,
+                                       "%s: already exists; a work directory is always "
+                                       "a new one, made by the run that uses it",
+                                       name)
+                             : pa_fail(PA_ERR_IO, "%s: cannot create a work directory: %s", name,
+                                       strerror(e));
             goto done;
         }
         int dfd = open(name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -585,7 +592,7 @@ pa_status pa_workdir_create(pa_workdir *w, const char *prefix, bool exact)
             name = NULL; /* w's now */
             break;
         }
-        pa_remove_tree(name); /* made just now by this run */
+        pa_remove_tree(name);      /* made just now by this run */
         if (!exact && e == ENOENT) /* removed under us as a killed run's: another name */
             continue;
         st = pa_fail(PA_ERR_IO, "%s/%s: cannot create: %s", name, PA_WORK_MARKER, strerror(e));
@@ -619,7 +626,7 @@ void pa_workdir_keep(pa_workdir *w)
 void pa_workdir_release(pa_workdir *w)
 {
     if (w->path && w->lock_fd >= 0) /* no path: never made (a zeroed struct included) */
-        close(w->lock_fd); /* closing the last descriptor releases the flock */
+        close(w->lock_fd);          /* closing the last descriptor releases the flock */
     w->lock_fd = -1;
     free(w->path);
     w->path = NULL;
@@ -750,11 +757,12 @@ pa_status pa_out_dir_commit(pa_out_dir *o)
             goto done;
         }
     } else if (rename_noreplace(o->dir, o->path) != 0) {
-        st = errno == EEXIST
-                 ? pa_fail(PA_ERR_EXISTS, "%s: appeared while it was written, and replacing "
-                           "it was not asked for", o->path)
-                 : pa_fail(PA_ERR_IO, "%s: cannot rename %s into place: %s", o->path, o->dir,
-                           strerror(errno));
+        st = errno == EEXIST ? pa_fail(PA_ERR_EXISTS,
+                                       "%s: appeared while it was written, and replacing "
+                                       "it was not asked for",
+                                       o->path)
+                             : pa_fail(PA_ERR_IO, "%s: cannot rename %s into place: %s", o->path,
+                                       o->dir, strerror(errno));
         goto done;
     }
     /* Until the parent directory is synced the rename may not survive a crash; if that sync
@@ -813,11 +821,13 @@ pa_status pa_output_check_inputs(const char *out, const char *const *inputs, siz
         for (size_t i = 0; rparent && i < n && st == PA_OK; i++) {
             struct stat si;
             char *rin = inputs[i] && stat(inputs[i], &si) == 0 && S_ISDIR(si.st_mode)
-                            ? realpath(inputs[i], NULL) : NULL;
+                            ? realpath(inputs[i], NULL)
+                            : NULL;
             if (rin && (inside(rin, rparent) || !strcmp(rin, rparent)))
-                st = pa_fail(PA_ERR_INVALID, "%s: the output lies inside an input of this "
-                             "command (%s); an output never replaces its input", out,
-                             inputs[i]);
+                st = pa_fail(PA_ERR_INVALID,
+                             "%s: the output lies inside an input of this "
+                             "command (%s); an output never replaces its input",
+                             out, inputs[i]);
             free(rin);
         }
         free(rparent);
@@ -834,14 +844,18 @@ pa_status pa_output_check_inputs(const char *out, const char *const *inputs, siz
         if (!inputs[i] || stat(inputs[i], &si) != 0)
             continue;
         if (si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
-            st = pa_fail(PA_ERR_INVALID, "%s: the output is also an input of this command (%s); "
-                         "an output never replaces its input", out, inputs[i]);
+            st = pa_fail(PA_ERR_INVALID,
+                         "%s: the output is also an input of this command (%s); "
+                         "an output never replaces its input",
+                         out, inputs[i]);
             break;
         }
         char *rin = rout ? realpath(inputs[i], NULL) : NULL;
         if (rin && inside(rout, rin))
-            st = pa_fail(PA_ERR_INVALID, "%s: the output directory holds an input of this "
-                         "command (%s); an output never replaces its input", out, inputs[i]);
+            st = pa_fail(PA_ERR_INVALID,
+                         "%s: the output directory holds an input of this "
+                         "command (%s); an output never replaces its input",
+                         out, inputs[i]);
         free(rin);
     }
     free(rout);
@@ -854,8 +868,8 @@ pa_status pa_output_check_inputs(const char *out, const char *const *inputs, siz
 
 struct pa_output {
     pa_out_file f;
-    uint64_t pos;   /* bytes written to the file */
-    size_t used;    /* bytes in buf */
+    uint64_t pos; /* bytes written to the file */
+    size_t used;  /* bytes in buf */
     uint8_t *buf;
     bool failed;
 };

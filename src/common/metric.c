@@ -25,6 +25,8 @@ pa_status pa_metric_parse(const char *name, pa_metric *out)
 
 const char *pa_metric_name(pa_metric m)
 {
-    return m == PA_METRIC_L2 ? "l2" : m == PA_METRIC_COSINE ? "cosine"
-                             : m == PA_METRIC_DOT ? "dot" : "unknown";
+    return m == PA_METRIC_L2       ? "l2"
+           : m == PA_METRIC_COSINE ? "cosine"
+           : m == PA_METRIC_DOT    ? "dot"
+                                   : "unknown";
 }

@@ -19,8 +19,8 @@ pa_status pa_opts_load(void *dst, size_t size, const void *src, const void *defa
     if (n < PA_STRUCT_SIZE_MIN)
         return pa_fail(PA_ERR_INVALID,
                        "%s: struct_size is %zu; set struct_size to sizeof(%s) (%zu in library "
-                       "%s), with %s_init or the INIT macro", name, n, name, size,
-                       PA_VERSION_STRING, name);
+                       "%s), with %s_init or the INIT macro",
+                       name, n, name, size, PA_VERSION_STRING, name);
     if (n > size) {
         const unsigned char *extra = (const unsigned char *)src + size;
         for (size_t i = 0; i < n - size; i++)
@@ -56,7 +56,8 @@ pa_status pa_stats_check(const void *stats, const char *name)
     if (stats && struct_size_of(stats) < PA_STRUCT_SIZE_MIN)
         return pa_fail(PA_ERR_INVALID,
                        "%s: struct_size is %zu; expected sizeof(%s), set before the call (or "
-                       "by the INIT macro)", name, struct_size_of(stats), name);
+                       "by the INIT macro)",
+                       name, struct_size_of(stats), name);
     return PA_OK;
 }
 
@@ -81,8 +82,7 @@ PA_DEFINE_OPTS_INIT(pa_artifact_params_init, pa_artifact_params, PA_ARTIFACT_PAR
 PA_DEFINE_OPTS_INIT(pa_encode_options_init, pa_encode_options, PA_ENCODE_OPTIONS_INIT)
 PA_DEFINE_OPTS_INIT(pa_index_finalize_options_init, pa_index_finalize_options,
                     PA_INDEX_FINALIZE_OPTIONS_INIT)
-PA_DEFINE_OPTS_INIT(pa_index_open_options_init, pa_index_open_options,
-                    PA_INDEX_OPEN_OPTIONS_INIT)
+PA_DEFINE_OPTS_INIT(pa_index_open_options_init, pa_index_open_options, PA_INDEX_OPEN_OPTIONS_INIT)
 PA_DEFINE_OPTS_INIT(pa_index_search_options_init, pa_index_search_options,
                     PA_INDEX_SEARCH_OPTIONS_INIT)
 PA_DEFINE_OPTS_INIT(pa_build_options_init, pa_build_options, PA_BUILD_OPTIONS_INIT)

@@ -12,19 +12,23 @@
 
 /* Checks that the model's parameters are the artifact's (or the rows file's), naming both
  * files and the first parameter that differs. */
-pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path,
-                               const char *what, const char *path, uint32_t dim, uint32_t M,
-                               uint32_t P, uint32_t bits, const char *metric)
+pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path, const char *what,
+                               const char *path, uint32_t dim, uint32_t M, uint32_t P,
+                               uint32_t bits, const char *metric)
 {
     if (dim && a->dim != dim)
-        return pa_fail(PA_ERR_INVALID, "model %s has dimension %u, but %s %s was encoded with "
-                       "dimension %u", model_path, a->dim, what, path, dim);
+        return pa_fail(PA_ERR_INVALID,
+                       "model %s has dimension %u, but %s %s was encoded with "
+                       "dimension %u",
+                       model_path, a->dim, what, path, dim);
     if (a->num_sub_vectors != M)
-        return pa_fail(PA_ERR_INVALID, "model %s has %u sub-vectors, but %s %s has %u-byte "
-                       "codes", model_path, a->num_sub_vectors, what, path, M);
+        return pa_fail(PA_ERR_INVALID,
+                       "model %s has %u sub-vectors, but %s %s has %u-byte "
+                       "codes",
+                       model_path, a->num_sub_vectors, what, path, M);
     if (P && a->num_partitions != P)
-        return pa_fail(PA_ERR_INVALID, "model %s has %u partitions, but %s %s has %u",
-                       model_path, a->num_partitions, what, path, P);
+        return pa_fail(PA_ERR_INVALID, "model %s has %u partitions, but %s %s has %u", model_path,
+                       a->num_partitions, what, path, P);
     if (bits && a->num_bits != bits)
         return pa_fail(PA_ERR_INVALID, "model %s has %u-bit codes, but %s %s has %u-bit codes",
                        model_path, a->num_bits, what, path, bits);
@@ -40,8 +44,10 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
 {
     struct stat sb;
     if (!recorded)
-        return pa_fail_field(PA_ERR_INVALID, "model_path", "artifact %s records no model; "
-                             "give model_path, the model it was encoded with", artifact_dir);
+        return pa_fail_field(PA_ERR_INVALID, "model_path",
+                             "artifact %s records no model; "
+                             "give model_path, the model it was encoded with",
+                             artifact_dir);
     if (stat(recorded, &sb) == 0 || recorded[0] == '/') {
         snprintf(buf, len, "%s", recorded);
         return PA_OK;
@@ -49,10 +55,11 @@ static pa_status resolve_model(const char *artifact_dir, const char *recorded, c
     snprintf(buf, len, "%s/%s", artifact_dir, recorded);
     if (stat(buf, &sb) == 0)
         return PA_OK;
-    return pa_fail_field(PA_ERR_IO, "model_path", "artifact %s: the model it records, %s, is "
+    return pa_fail_field(PA_ERR_IO, "model_path",
+                         "artifact %s: the model it records, %s, is "
                          "not found (from the current directory or the artifact); give "
-                         "model_path", artifact_dir,
-                   recorded);
+                         "model_path",
+                         artifact_dir, recorded);
 }
 
 /* The artifact's largest partition: its rows and number. */
@@ -106,9 +113,9 @@ done:
  * (artifact_need) do not fit the memory budget, rather than be killed for memory half-way
  * through. *scan_budget gets the scan's share: the budget less the manifest's tables and the
  * writer's scratch (the partition handed over is the scan's, which always holds one). */
-static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
-                                        uint32_t code_bytes, uint64_t budget,
-                                        uint64_t manifest_bytes, uint64_t *scan_budget)
+static pa_status check_partition_budget(const pa_artifact *a, const char *dir, uint32_t code_bytes,
+                                        uint64_t budget, uint64_t manifest_bytes,
+                                        uint64_t *scan_budget)
 {
     uint64_t max_rows;
     uint32_t max_p;
@@ -117,11 +124,15 @@ static pa_status check_partition_budget(const pa_artifact *a, const char *dir,
         return st;
     const uint64_t need = artifact_need(manifest_bytes, max_rows, code_bytes);
     if (need > budget)
-        return pa_fail_field(PA_ERR_BUDGET, "memory_bytes", "artifact %s: partition %u holds %" PRIu64 " rows, which "
-                       "need %" PRIu64 " bytes to read, sort and write (%u-byte codes), and the "
-                       "manifest's tables %" PRIu64 " bytes, more than the memory budget of %"
-                       PRIu64 " bytes; raise memory_bytes", dir, max_p, max_rows,
-                       need - manifest_bytes, code_bytes, manifest_bytes, budget);
+        return pa_fail_field(PA_ERR_BUDGET, "memory_bytes",
+                             "artifact %s: partition %u holds %" PRIu64 " rows, which "
+                             "need %" PRIu64
+                             " bytes to read, sort and write (%u-byte codes), and the "
+                             "manifest's tables %" PRIu64
+                             " bytes, more than the memory budget of %" PRIu64
+                             " bytes; raise memory_bytes",
+                             dir, max_p, max_rows, need - manifest_bytes, code_bytes,
+                             manifest_bytes, budget);
     *scan_budget = budget - manifest_bytes - pa_index_writer_scratch(max_rows, code_bytes);
     return PA_OK;
 }
@@ -154,7 +165,7 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         return begin_st;
     if (!artifact_dir || !out_dir)
         return pa_fail(PA_ERR_INVALID, "an artifact and an output directory are "
-                       "required");
+                                       "required");
     pa_artifact *a = NULL;
     pa_ivfpq_model *model = NULL;
     pa_index_writer *w = NULL;
@@ -186,15 +197,17 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     /* the codes mean something only with the model they were made with: a missing hash is a
      * failure, never a skipped check */
     if (!ai.model) {
-        st = pa_fail(PA_ERR_INVALID, "artifact %s records no model hash, so model %s cannot be "
+        st = pa_fail(PA_ERR_INVALID,
+                     "artifact %s records no model hash, so model %s cannot be "
                      "checked against it; encode the artifact with its model recorded",
                      artifact_dir, mpath);
         goto done;
     }
     if (have != want) {
-        st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %016" PRIx64 ") is not the model "
-                     "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")", mpath, have,
-                     artifact_dir, ai.model, want);
+        st = pa_fail(PA_ERR_INVALID,
+                     "model %s (XXH64 %016" PRIx64 ") is not the model "
+                     "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")",
+                     mpath, have, artifact_dir, ai.model, want);
         goto done;
     }
     if ((st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,

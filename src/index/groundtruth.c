@@ -23,11 +23,15 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
     if (!base || !queries || !out_ids)
         return pa_fail(PA_ERR_INVALID, "base, queries and output are required");
     if (pa_vec_input_dim(base) != dim)
-        return pa_fail(PA_ERR_INVALID, "the queries have dimension %u, the base "
-                       "has dimension %u", dim, pa_vec_input_dim(base));
+        return pa_fail(PA_ERR_INVALID,
+                       "the queries have dimension %u, the base "
+                       "has dimension %u",
+                       dim, pa_vec_input_dim(base));
     if (k == 0 || k > pa_vec_input_num_rows(base))
-        return pa_fail(PA_ERR_INVALID, "k = %u, the base has %" PRIu64 " rows "
-                       "(k must be between 1 and the rows)", k, pa_vec_input_num_rows(base));
+        return pa_fail(PA_ERR_INVALID,
+                       "k = %u, the base has %" PRIu64 " rows "
+                       "(k must be between 1 and the rows)",
+                       k, pa_vec_input_num_rows(base));
     const uint64_t qb = PA_MIN((uint64_t)GT_QUERY_BLOCK, PA_MAX(nq, 1));
     float *q = pa_malloc(sizeof(float) * qb * dim, "groundtruth queries");
     float *xb = pa_malloc(sizeof(float) * GT_BASE_BLOCK * dim, "groundtruth base block");
@@ -44,7 +48,8 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
         for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
             const double sq = pa_sq_norm(q + i * dim, dim); /* NaN or inf: not finite */
             if (!(sq <= PA_MAX_SQ_NORM))
-                st = pa_fail(PA_ERR_INVALID, "query %" PRIu64 " has squared norm "
+                st = pa_fail(PA_ERR_INVALID,
+                             "query %" PRIu64 " has squared norm "
                              "%.3g, more than %.3g: its distances would overflow float",
                              q0 + i, sq, PA_MAX_SQ_NORM);
         }
@@ -68,8 +73,8 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
                     pa_normalize(xb + j * dim, dim);
                 xn[j] = pa_dotf(xb + j * dim, xb + j * dim, dim);
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)n, (int)dim,
-                        1.0f, q, (int)dim, xb, (int)dim, 0.0f, dots, (int)n);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)n, (int)dim, 1.0f, q,
+                        (int)dim, xb, (int)dim, 0.0f, dots, (int)n);
 #pragma omp parallel for schedule(static)
             for (uint64_t i = 0; i < bn; i++) {
                 const float *d = dots + i * n;
@@ -101,8 +106,10 @@ pa_status pa_recall_at_k(const uint64_t *found, uint32_t found_k, const uint64_t
                          uint32_t truth_k, uint64_t nq, uint32_t k, double *recall)
 {
     if (k == 0 || k > found_k || k > truth_k)
-        return pa_fail(PA_ERR_INVALID, "recall@%u: needs k between 1 and the results' %u and "
-                       "the ground truth's %u neighbours", k, found_k, truth_k);
+        return pa_fail(PA_ERR_INVALID,
+                       "recall@%u: needs k between 1 and the results' %u and "
+                       "the ground truth's %u neighbours",
+                       k, found_k, truth_k);
     uint64_t hit = 0;
     for (uint64_t i = 0; i < nq; i++)
         for (uint32_t a = 0; a < k; a++) {

@@ -460,20 +460,24 @@ pa_status pa_index_read_shape(const char *index_dir, pa_table_index_shape *out)
     if (st == PA_OK) /* the format and its version checked as for search */
         st = pa_index_read_identity(r, path, &meta);
     if (st == PA_OK && !meta)
-        st = pa_fail(PA_ERR_FORMAT, "%s: no " PA_INDEX_META_KEY " metadata (not an index "
-                     "partifact wrote)", path);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: no " PA_INDEX_META_KEY " metadata (not an index "
+                     "partifact wrote)",
+                     path);
     if (st != PA_OK)
         goto done;
     const char *metric = NULL;
     json_int_t dim = 0, M = 0, bits = 0, rows = 0;
-    if (json_unpack(meta, "{s:s, s:I, s:I, s:I, s:I}", PA_INDEX_ID_METRIC, &metric,
-                    PA_INDEX_ID_DIM, &dim, PA_INDEX_ID_M, &M, PA_INDEX_ID_BITS, &bits,
-                    PA_INDEX_ID_ROWS, &rows) != 0 ||
+    if (json_unpack(meta, "{s:s, s:I, s:I, s:I, s:I}", PA_INDEX_ID_METRIC, &metric, PA_INDEX_ID_DIM,
+                    &dim, PA_INDEX_ID_M, &M, PA_INDEX_ID_BITS, &bits, PA_INDEX_ID_ROWS,
+                    &rows) != 0 ||
         pa_metric_parse(metric, &out->metric) != PA_OK || dim <= 0 || dim > PA_MAX_DIM || M <= 0 ||
         M > dim || bits <= 0 || bits > 16 || rows < 0) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: " PA_INDEX_META_KEY " metadata lacks " PA_INDEX_ID_METRIC
-                     ", " PA_INDEX_ID_DIM ", " PA_INDEX_ID_M ", " PA_INDEX_ID_BITS " or "
-                     PA_INDEX_ID_ROWS, path);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: " PA_INDEX_META_KEY " metadata lacks " PA_INDEX_ID_METRIC
+                     ", " PA_INDEX_ID_DIM ", " PA_INDEX_ID_M ", " PA_INDEX_ID_BITS
+                     " or " PA_INDEX_ID_ROWS,
+                     path);
         goto done;
     }
     out->dim = (uint32_t)dim, out->num_sub_vectors = (uint32_t)M, out->num_bits = (uint32_t)bits;

@@ -49,8 +49,7 @@ static inline uint64_t pa_index_partition_bytes(uint64_t n, uint64_t M)
  * model_xxh64 (the model file's XXH64, 0 if unknown) is recorded in the metadata. */
 /* replace: an existing out_dir is replaced (atomically, at finish); otherwise refused. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
-                                 const pa_backend_model *model, uint64_t model_xxh64,
-                                 bool replace);
+                                 const pa_backend_model *model, uint64_t model_xxh64, bool replace);
 
 /* Appends partition p (partitions must come in order 0, 1, ...; skipped ones are empty):
  * sorts its rows by (row id, code), transposes the codes and writes them. The rows are
@@ -76,9 +75,9 @@ void pa_index_writer_free(pa_index_writer *w);
 
 /* Checks a model's parameters against what the codes were made with (0 / NULL: not known),
  * naming the model, the input (what: "artifact" or "rows file", path) and the first mismatch. */
-pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path,
-                               const char *what, const char *path, uint32_t dim, uint32_t M,
-                               uint32_t P, uint32_t bits, const char *metric);
+pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path, const char *what,
+                               const char *path, uint32_t dim, uint32_t M, uint32_t P,
+                               uint32_t bits, const char *metric);
 
 
 #endif

@@ -15,22 +15,22 @@
 
 struct pa_index_writer {
     char *out_dir, *aux_path, *idx_path;
-    pa_out_dir out;              /* the new index is written in out.dir, beside out_dir */
-    pa_backend_model m;          /* arrays owned (copies) */
+    pa_out_dir out;     /* the new index is written in out.dir, beside out_dir */
+    pa_backend_model m; /* arrays owned (copies) */
     uint64_t model_xxh64;
     pa_lance_writer *aux;
-    uint64_t *offsets;           /* P: first row of each partition */
-    uint32_t *lengths;           /* P */
+    uint64_t *offsets; /* P: first row of each partition */
+    uint32_t *lengths; /* P */
     uint32_t next_part;
     uint64_t rows, max_part, bytes;
     /* one partition's worth of scratch, grown as needed */
     uint64_t cap;
-    uint64_t *perm;              /* sort keys: row id and original index */
+    uint64_t *perm; /* sort keys: row id and original index */
     uint64_t *ids_out;
     uint8_t *codes_out;
     XXH64_state_t *ids_hash, *codes_hash; /* of the row ids and the codes as written */
     bool finished;
-    char *source;           /* partifact:source of index.idx (NULL: none) */
+    char *source; /* partifact:source of index.idx (NULL: none) */
 };
 
 /* A malloc'd copy of s with trailing slashes removed ("idx/" names the same directory). */
@@ -45,18 +45,20 @@ static char *strip_slashes(const char *s)
 /* Validates the model, refuses an existing out_dir, copies the model arrays and starts
  * auxiliary.idx inside the temporary directory. */
 pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
-                                 const pa_backend_model *model, uint64_t model_xxh64,
-                                 bool replace)
+                                 const pa_backend_model *model, uint64_t model_xxh64, bool replace)
 {
     *out = NULL;
     if (!out_dir || !out_dir[0])
         return pa_fail(PA_ERR_INVALID, "index: no output directory given");
     if (model->num_bits != 8)
-        return pa_fail(PA_ERR_UNSUPPORTED, "index %s: the model has %u-bit codes; only 8-bit "
-                       "PQ codes are written", out_dir, model->num_bits);
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "index %s: the model has %u-bit codes; only 8-bit "
+                       "PQ codes are written",
+                       out_dir, model->num_bits);
     if (!model->dim || !model->num_sub_vectors || model->dim % model->num_sub_vectors ||
         !model->num_partitions)
-        return pa_fail(PA_ERR_INVALID, "index %s: the model has dimension %u, %u sub-vectors "
+        return pa_fail(PA_ERR_INVALID,
+                       "index %s: the model has dimension %u, %u sub-vectors "
                        "and %u partitions; expected sub-vectors dividing the dimension",
                        out_dir, model->dim, model->num_sub_vectors, model->num_partitions);
     pa_index_writer *w = NULL;
@@ -115,7 +117,7 @@ done:
  * both finalize paths agree even on duplicate row ids). */
 static int cmp_rows(const void *a, const void *b, void *ctx)
 {
-    const uint64_t *x = a, *y = b;       /* [row id, original index] */
+    const uint64_t *x = a, *y = b; /* [row id, original index] */
     if (x[0] != y[0])
         return x[0] < y[0] ? -1 : 1;
     const uint8_t *codes = ((const uint8_t **)ctx)[0];
@@ -162,8 +164,10 @@ pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const ui
         return pa_fail(PA_ERR_STATE, "index %s: partition %u out of order (next is %u of %u)",
                        w->out_dir, p, w->next_part, w->m.num_partitions);
     if (n > UINT32_MAX)
-        return pa_fail(PA_ERR_RANGE, "index %s: partition %u has %" PRIu64 " rows, more than "
-                       "the format's 2^32-1", w->out_dir, p, n);
+        return pa_fail(PA_ERR_RANGE,
+                       "index %s: partition %u has %" PRIu64 " rows, more than "
+                       "the format's 2^32-1",
+                       w->out_dir, p, n);
     while (w->next_part < p) { /* skipped partitions are empty */
         w->offsets[w->next_part] = w->rows;
         w->lengths[w->next_part++] = 0;
@@ -202,10 +206,12 @@ pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const ui
 /* What the partifact:index JSON says about the index written. */
 static void identity(const pa_index_writer *w, pa_index_identity *id)
 {
-    *id = (pa_index_identity){.metric = (pa_metric)w->m.metric, .dim = w->m.dim,
+    *id = (pa_index_identity){.metric = (pa_metric)w->m.metric,
+                              .dim = w->m.dim,
                               .num_partitions = w->m.num_partitions,
                               .num_sub_vectors = w->m.num_sub_vectors,
-                              .num_bits = w->m.num_bits, .num_rows = w->rows,
+                              .num_bits = w->m.num_bits,
+                              .num_rows = w->rows,
                               .model_xxh64 = w->model_xxh64,
                               .rows_xxh64 = pa_index_rows_xxh64(XXH64_digest(w->ids_hash),
                                                                 XXH64_digest(w->codes_hash))};

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #define MIN_CHUNK_ROWS 256
-#define MIN_RUN_RECORDS 16           /* the smallest read buffer of a spilled run */
-#define MAX_RUN_BUFFER (4u << 20)    /* and the largest: enough for sequential reads */
+#define MIN_RUN_RECORDS 16        /* the smallest read buffer of a spilled run */
+#define MAX_RUN_BUFFER (4u << 20) /* and the largest: enough for sequential reads */
 
 /* Bytes of one sorted record (row id, then code), in a chunk and in a spilled run. */
 static inline size_t rec_bytes(uint32_t M) { return 8 + (size_t)M; }
@@ -25,10 +25,10 @@ static inline size_t rec_bytes(uint32_t M) { return 8 + (size_t)M; }
 /* One spilled run: an unlinked temporary file of (row_id, code) records sorted by partition. */
 typedef struct run {
     int fd;
-    uint64_t *counts;      /* rows per partition */
-    uint64_t read_off;     /* next record's byte offset */
+    uint64_t *counts;  /* rows per partition */
+    uint64_t read_off; /* next record's byte offset */
     uint64_t size;
-    uint8_t *buf;          /* read buffer */
+    uint8_t *buf; /* read buffer */
     size_t buf_len, buf_pos, buf_cap;
 } run;
 
@@ -40,7 +40,7 @@ typedef struct regroup {
     uint64_t *ids;
     uint32_t *parts;
     uint8_t *codes;
-    uint8_t *recs;         /* sorted records: row id (8) + code (M) */
+    uint8_t *recs; /* sorted records: row id (8) + code (M) */
     uint64_t *counts, *starts;
     /* spill */
     const char *tmp_dir;
@@ -62,14 +62,15 @@ static pa_status open_rows(const char *path, pa_lance_reader **r, size_t col[3],
     for (int i = 0; i < 3; i++) {
         pa_field f;
         if (pa_lance_reader_find_field(*r, names[i], &col[i]) != PA_OK)
-            return pa_fail(PA_ERR_FORMAT, "rows file %s: no column \"%s\" (expected row_id "
-                           "uint64, part_id uint32, pq_code fixed_size_list<uint8, M>)", path,
-                           names[i]);
+            return pa_fail(PA_ERR_FORMAT,
+                           "rows file %s: no column \"%s\" (expected row_id "
+                           "uint64, part_id uint32, pq_code fixed_size_list<uint8, M>)",
+                           path, names[i]);
         if ((st = pa_lance_reader_field(*r, col[i], &f)) != PA_OK)
             return st;
         if (f.type != types[i])
-            return pa_fail(PA_ERR_FORMAT, "rows file %s: column \"%s\" is not %s", path,
-                           names[i], tnames[i]);
+            return pa_fail(PA_ERR_FORMAT, "rows file %s: column \"%s\" is not %s", path, names[i],
+                           tnames[i]);
         if (i == 2)
             *M = f.dim;
     }
@@ -83,9 +84,10 @@ static pa_status sort_chunk(regroup *g, uint64_t first_row, uint64_t n)
     memset(g->counts, 0, sizeof(uint64_t) * P);
     for (uint64_t i = 0; i < n; i++) {
         if (g->parts[i] >= P)
-            return pa_fail(PA_ERR_INVALID, "rows file %s: row %" PRIu64 " has part_id %u, but "
-                           "the model has %u partitions", g->rows_path, first_row + i,
-                           g->parts[i], P);
+            return pa_fail(PA_ERR_INVALID,
+                           "rows file %s: row %" PRIu64 " has part_id %u, but "
+                           "the model has %u partitions",
+                           g->rows_path, first_row + i, g->parts[i], P);
         g->counts[g->parts[i]]++;
     }
     uint64_t s = 0;
@@ -186,12 +188,13 @@ static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
     const uint64_t need = pa_index_partition_bytes(maxp, g->M);
     const uint64_t least = (uint64_t)MIN_RUN_RECORDS * rec * g->num_runs;
     if (need + least > budget)
-        return pa_fail_field(PA_ERR_BUDGET, "memory_bytes",
-                       "rows file %s: partition %u holds %" PRIu64 " rows, which need %" PRIu64
-                       " bytes to merge, sort and write, and the read buffers of %u spilled runs "
-                       "at least %" PRIu64 " more: more than the memory budget "
-                       "of %" PRIu64 " bytes; raise memory_bytes", g->rows_path, max_p,
-                       maxp, need, g->num_runs, least, budget);
+        return pa_fail_field(
+            PA_ERR_BUDGET, "memory_bytes",
+            "rows file %s: partition %u holds %" PRIu64 " rows, which need %" PRIu64
+            " bytes to merge, sort and write, and the read buffers of %u spilled runs "
+            "at least %" PRIu64 " more: more than the memory budget "
+            "of %" PRIu64 " bytes; raise memory_bytes",
+            g->rows_path, max_p, maxp, need, g->num_runs, least, budget);
     size_t cap = (size_t)PA_MIN((budget - need) / g->num_runs, (uint64_t)MAX_RUN_BUFFER);
     cap = cap / rec * rec;
     for (uint32_t r = 0; r < g->num_runs; r++) {
@@ -217,8 +220,8 @@ static pa_status merge_runs(regroup *g, pa_index_writer *w, uint64_t budget)
 
 /* Rows file -> index: read in budget-sized chunks, counting-sort each by partition; one
  * chunk goes straight to the writer, several are spilled and merged partition by partition. */
-pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
-                                 const char *out_dir, const pa_index_finalize_options *opts,
+pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path, const char *out_dir,
+                                 const pa_index_finalize_options *opts,
                                  pa_index_finalize_stats *stats)
 {
     char tmp[4096]; /* where sorted runs spill */
@@ -230,7 +233,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
         return begin_st;
     if (!rows_path || !model_path || !out_dir)
         return pa_fail(PA_ERR_INVALID, "a rows file, a model and an output directory "
-                       "are required");
+                                       "are required");
     if (o.tmp_dir)
         snprintf(tmp, sizeof tmp, "%s", o.tmp_dir);
     else
@@ -276,8 +279,10 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
         snprintf(want, sizeof want, "%.*s", (int)PA_MIN(rec_len, (size_t)16),
                  (const char *)rec_hash);
         if (rec_len != 16 || strcmp(want, got) != 0)
-            st = pa_fail(PA_ERR_INVALID, "model %s (XXH64 %s) is not the model rows file %s was "
-                         "encoded with (XXH64 %s)", model_path, got, rows_path, want);
+            st = pa_fail(PA_ERR_INVALID,
+                         "model %s (XXH64 %s) is not the model rows file %s was "
+                         "encoded with (XXH64 %s)",
+                         model_path, got, rows_path, want);
     }
     if (st == PA_OK)
         st = pa_index_writer_create(&w, out_dir, &arr, model_hash, o.replace != 0);
@@ -285,8 +290,8 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
      * read (once, in order), before anything is committed */
     uint64_t want_sum = 0;
     pa_rows_hash *rh = NULL;
-    if (st == PA_OK && pa_lance_reader_metadata(r, PA_ROWS_META_CHECKSUM, &rec_hash, &rec_len) ==
-                           PA_OK) {
+    if (st == PA_OK &&
+        pa_lance_reader_metadata(r, PA_ROWS_META_CHECKSUM, &rec_hash, &rec_len) == PA_OK) {
         char hex[17] = "", *end = NULL;
         snprintf(hex, sizeof hex, "%.*s", (int)PA_MIN(rec_len, (size_t)16), (const char *)rec_hash);
         want_sum = strtoull(hex, &end, 16);
@@ -307,9 +312,11 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
             pa_rows_hash_update(rh, g.ids, g.parts, g.codes, n);
             uint64_t got = off + n == total ? pa_rows_hash_digest(rh) : want_sum;
             if (got != want_sum) {
-                st = pa_fail(PA_ERR_FORMAT, "rows file %s: checksum %016" PRIx64 " of its %" PRIu64
+                st = pa_fail(PA_ERR_FORMAT,
+                             "rows file %s: checksum %016" PRIx64 " of its %" PRIu64
                              " rows, the file records %016" PRIx64 " (the rows were changed or "
-                             "damaged)", rows_path, got, total, want_sum);
+                             "damaged)",
+                             rows_path, got, total, want_sum);
                 break;
             }
         }

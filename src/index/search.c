@@ -34,30 +34,30 @@ struct pa_index {
     char *dir;
     uint32_t dim, P, M, ds;
     pa_metric metric;
-    float *centroids;    /* P x dim */
-    float *cnorm;        /* P: ||c||^2 */
-    float *codebook;     /* M x 256 x ds */
-    uint64_t *offsets;   /* P: first row of each partition */
-    uint32_t *lengths;   /* P */
+    float *centroids;  /* P x dim */
+    float *cnorm;      /* P: ||c||^2 */
+    float *codebook;   /* M x 256 x ds */
+    uint64_t *offsets; /* P: first row of each partition */
+    uint32_t *lengths; /* P */
     uint64_t num_rows, max_part, bytes;
-    uint64_t *row_ids;   /* num_rows */
-    uint8_t *codes;      /* num_rows x M, transposed within each partition */
-    float *ynorm;        /* M x 256: ||y||^2 of every codeword                             */
-    float *pre;          /* P x M x 256: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL       */
+    uint64_t *row_ids; /* num_rows */
+    uint8_t *codes;    /* num_rows x M, transposed within each partition */
+    float *ynorm;      /* M x 256: ||y||^2 of every codeword                             */
+    float *pre;        /* P x M x 256: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL       */
     json_t *aux_meta, *idx_meta; /* each file's partifact:index JSON (NULL: none, LanceDB's) */
     /* With a memory budget (pa_index_open_ex): row_ids and codes stay NULL; the probed
      * partitions are read from auxiliary.idx (kept open) into a cache of at most cache_cap
      * bytes, least recently used evicted first. lock guards the cache and the reader; freed
      * is signalled when a partition is unpinned. */
     uint64_t budget, cache_cap, cache_used, tick, cache_reads;
-    bool layout_only;          /* pa_index_memory_estimate: open_aux stops after the layout */
+    bool layout_only; /* pa_index_memory_estimate: open_aux stops after the layout */
     pa_lance_reader *reader;
     size_t c_id, c_code;
     struct cached_part *cache; /* P entries */
     pthread_mutex_t lock;
     pthread_cond_t freed;
     bool sync_init;
-    pa_status err;             /* the first failed read of a search, and its message */
+    pa_status err; /* the first failed read of a search, and its message */
     char err_msg[512];
 };
 
@@ -82,8 +82,10 @@ static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const
     size_t bytes = 0;
     if (!t || t->data_type != PA__LANCEPB__TENSOR__DATA_TYPE__FLOAT32 ||
         !pa_mul_ok(count, sizeof(float), &bytes) || t->data.len != bytes)
-        return pa_fail(PA_ERR_FORMAT, "index file %s: the %s tensor is not %zu float32 values "
-                       "(%zu bytes found)", path, what, count, t ? t->data.len : 0);
+        return pa_fail(PA_ERR_FORMAT,
+                       "index file %s: the %s tensor is not %zu float32 values "
+                       "(%zu bytes found)",
+                       path, what, count, t ? t->data.len : 0);
     if (!(*out = pa_malloc(bytes, what)))
         return PA_ERR_NOMEM;
     memcpy(*out, t->data.data, bytes);
@@ -136,19 +138,22 @@ static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
 {
     const uint64_t fixed = fixed_bytes(x, false), big = part_bytes(x, x->max_part);
     if (fixed > x->budget)
-        return pa_fail_field(PA_ERR_INVALID, "memory_bytes", "index file %s: %u partitions of "
+        return pa_fail_field(PA_ERR_INVALID, "memory_bytes",
+                             "index file %s: %u partitions of "
                              "dimension %u with %u sub-vectors need %" PRIu64 " bytes held "
                              "whatever the budget (centroids, codebook, partition offsets), "
                              "more than the memory budget of %" PRIu64 " bytes; raise "
-                             "memory_bytes", path, x->P, x->dim, x->M, fixed, x->budget);
+                             "memory_bytes",
+                             path, x->P, x->dim, x->M, fixed, x->budget);
     x->cache_cap = x->budget - fixed;
     if (big > x->cache_cap)
-        return pa_fail_field(PA_ERR_INVALID, "memory_bytes", "index file %s: partition %u holds %"
-                             PRIu64 " rows of %u + 8 bytes (%" PRIu64 " bytes), more than the %"
-                             PRIu64 " bytes the memory budget of %" PRIu64 " bytes leaves "
+        return pa_fail_field(PA_ERR_INVALID, "memory_bytes",
+                             "index file %s: partition %u holds %" PRIu64
+                             " rows of %u + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64
+                             " bytes the memory budget of %" PRIu64 " bytes leaves "
                              "beside the %" PRIu64 " held whatever the budget; raise "
-                             "memory_bytes", path, max_p, x->max_part, x->M, big, x->cache_cap,
-                             x->budget, fixed);
+                             "memory_bytes",
+                             path, max_p, x->max_part, x->M, big, x->cache_cap, x->budget, fixed);
     return PA_OK;
 }
 
@@ -185,8 +190,10 @@ static pa_status open_aux(pa_index *x, const char *path)
         uint64_t s = 0;
         for (uint32_t p = 0; p < x->P && st == PA_OK; p++) {
             if (ivf->offsets[p] != s)
-                st = pa_fail(PA_ERR_FORMAT, "index file %s: partition %u starts at row %" PRIu64
-                             ", expected %" PRIu64, path, p, ivf->offsets[p], s);
+                st = pa_fail(PA_ERR_FORMAT,
+                             "index file %s: partition %u starts at row %" PRIu64
+                             ", expected %" PRIu64,
+                             path, p, ivf->offsets[p], s);
             x->offsets[p] = s;
             x->lengths[p] = ivf->lengths[p];
             s += ivf->lengths[p];
@@ -195,8 +202,10 @@ static pa_status open_aux(pa_index *x, const char *path)
         }
         x->num_rows = s;
         if (st == PA_OK && s != pa_lance_reader_num_rows(r))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: partitions hold %" PRIu64 " rows, the "
-                         "file %" PRIu64, path, s, pa_lance_reader_num_rows(r));
+            st = pa_fail(PA_ERR_FORMAT,
+                         "index file %s: partitions hold %" PRIu64 " rows, the "
+                         "file %" PRIu64,
+                         path, s, pa_lance_reader_num_rows(r));
     }
     if (st == PA_OK && x->layout_only)
         goto done;
@@ -205,8 +214,10 @@ static pa_status open_aux(pa_index *x, const char *path)
     if (st == PA_OK) {
         void *buf;
         if (cb_pos == 0 || cb_pos >= pa_lance_reader_num_global_buffers(r))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: " PA_INDEX_PQ_KEY_CODEBOOK " %u is not a "
-                         "global buffer", path, cb_pos);
+            st = pa_fail(PA_ERR_FORMAT,
+                         "index file %s: " PA_INDEX_PQ_KEY_CODEBOOK " %u is not a "
+                         "global buffer",
+                         path, cb_pos);
         else if ((st = pa_lance_reader_global_buffer(r, cb_pos, &buf, &len)) == PA_OK) {
             t = pa__lancepb__tensor__unpack(NULL, len, buf);
             free(buf);
@@ -217,23 +228,26 @@ static pa_status open_aux(pa_index *x, const char *path)
     for (uint32_t i = 0; st == PA_OK && i < 256 * x->M; i++) {
         const double sq = pa_sq_norm(x->codebook + (size_t)i * x->ds, x->ds);
         if (!(sq <= 4 * PA_MAX_SQ_NORM))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: codeword %u of sub-vector %u has squared "
-                         "norm %.3g, more than %.3g (or values that are not finite)", path,
-                         i % 256, i / 256, sq, 4 * PA_MAX_SQ_NORM);
+            st = pa_fail(PA_ERR_FORMAT,
+                         "index file %s: codeword %u of sub-vector %u has squared "
+                         "norm %.3g, more than %.3g (or values that are not finite)",
+                         path, i % 256, i / 256, sq, 4 * PA_MAX_SQ_NORM);
     }
-    if (st == PA_OK &&
-        (pa_lance_reader_find_field(r, PA_INDEX_COL_ROWID, &c_id) != PA_OK ||
-         pa_lance_reader_find_field(r, PA_INDEX_COL_CODE, &c_code) != PA_OK))
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: no \"" PA_INDEX_COL_ROWID "\" and \""
-                     PA_INDEX_COL_CODE "\" columns",
+    if (st == PA_OK && (pa_lance_reader_find_field(r, PA_INDEX_COL_ROWID, &c_id) != PA_OK ||
+                        pa_lance_reader_find_field(r, PA_INDEX_COL_CODE, &c_code) != PA_OK))
+        st = pa_fail(PA_ERR_FORMAT,
+                     "index file %s: no \"" PA_INDEX_COL_ROWID "\" and \"" PA_INDEX_COL_CODE
+                     "\" columns",
                      path);
     if (st == PA_OK) {
         pa_field f1, f2;
         pa_lance_reader_field(r, c_id, &f1);
         pa_lance_reader_field(r, c_code, &f2);
         if (f1.type != PA_TYPE_UINT64 || f2.type != PA_TYPE_FSL_UINT8 || f2.dim != x->M)
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: expected " PA_INDEX_COL_ROWID " uint64 and "
-                         PA_INDEX_COL_CODE " fixed_size_list<uint8, %u>", path, x->M);
+            st = pa_fail(PA_ERR_FORMAT,
+                         "index file %s: expected " PA_INDEX_COL_ROWID
+                         " uint64 and " PA_INDEX_COL_CODE " fixed_size_list<uint8, %u>",
+                         path, x->M);
     }
     if (st == PA_OK && x->budget) { /* rows are read per partition, on demand */
         x->reader = r, r = NULL;
@@ -243,8 +257,10 @@ static pa_status open_aux(pa_index *x, const char *path)
     size_t id_bytes = 0, code_bytes = 0;
     if (st == PA_OK && (!pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), sizeof(uint64_t), &id_bytes) ||
                         !pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), x->M, &code_bytes)))
-        st = pa_fail(PA_ERR_FORMAT, "index file %s: %" PRIu64 " rows of %u-byte codes do not fit "
-                     "in memory", path, x->num_rows, x->M);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "index file %s: %" PRIu64 " rows of %u-byte codes do not fit "
+                     "in memory",
+                     path, x->num_rows, x->M);
     if (st == PA_OK) {
         x->row_ids = pa_malloc(id_bytes, "index row ids");
         x->codes = pa_malloc(code_bytes, "index codes");
@@ -281,25 +297,29 @@ static pa_status open_idx(pa_index *x, const char *path)
      * zeros), must be the storage's */
     for (uint32_t p = 0; st == PA_OK && ivf->n_lengths == x->P && p < x->P; p++)
         if (ivf->lengths[p] && ivf->lengths[p] != x->lengths[p])
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: partition %u has %u rows, but "
-                         PA_INDEX_AUX_FILE " holds %u: the two files are not of one index",
+            st = pa_fail(PA_ERR_FORMAT,
+                         "index file %s: partition %u has %u rows, but " PA_INDEX_AUX_FILE
+                         " holds %u: the two files are not of one index",
                          path, p, ivf->lengths[p], x->lengths[p]);
     if (st == PA_OK) {
         const Pa__Lancepb__Tensor *t = ivf->centroids_tensor;
         size_t count = 0;
         if (!t || t->n_shape != 2 || t->shape[0] != x->P || t->shape[1] != x->dim ||
             !pa_mul_ok(x->P, x->dim, &count))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: centroids tensor is not [%u, %u] (the "
-                         "storage's partitions and dimension)", path, x->P, x->dim);
+            st = pa_fail(PA_ERR_FORMAT,
+                         "index file %s: centroids tensor is not [%u, %u] (the "
+                         "storage's partitions and dimension)",
+                         path, x->P, x->dim);
         else
             st = tensor_floats(t, count, path, "centroids", &x->centroids);
     }
     for (uint32_t p = 0; st == PA_OK && p < x->P; p++) { /* as any vector (common.h) */
         const double sq = pa_sq_norm(x->centroids + (size_t)p * x->dim, x->dim);
         if (!(sq <= PA_MAX_SQ_NORM))
-            st = pa_fail(PA_ERR_FORMAT, "index file %s: centroid %u has squared norm %.3g, "
-                         "more than %.3g (or values that are not finite)", path, p, sq,
-                         PA_MAX_SQ_NORM);
+            st = pa_fail(PA_ERR_FORMAT,
+                         "index file %s: centroid %u has squared norm %.3g, "
+                         "more than %.3g (or values that are not finite)",
+                         path, p, sq, PA_MAX_SQ_NORM);
     }
     if (st == PA_OK)
         x->bytes += pa_lance_reader_bytes_read(r);
@@ -368,7 +388,8 @@ static pa_status check_identity(pa_index *x)
     if (!x->aux_meta && !x->idx_meta)
         return PA_OK;
     if (!x->aux_meta || !x->idx_meta)
-        return pa_fail(PA_ERR_FORMAT, "%s carries partifact's index identity (\"" PA_INDEX_META_KEY
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s carries partifact's index identity (\"" PA_INDEX_META_KEY
                        "\") and %s does not: the two files are not of one index",
                        x->aux_meta ? PA_INDEX_AUX_FILE : PA_INDEX_FILE,
                        x->aux_meta ? PA_INDEX_FILE : PA_INDEX_AUX_FILE);
@@ -377,15 +398,18 @@ static pa_status check_identity(pa_index *x)
     json_t *v;
     for (int pass = 0; pass < 2 && st == PA_OK; pass++) { /* every key of either file */
         json_t *a = pass ? x->idx_meta : x->aux_meta, *b = pass ? x->aux_meta : x->idx_meta;
-        json_object_foreach(a, key, v) {
+        json_object_foreach(a, key, v)
+        {
             json_t *w = json_object_get(b, key);
             if (w && json_equal(v, w))
                 continue;
             char *ti = pa_index_json_text(json_object_get(x->idx_meta, key));
             char *ta = pa_index_json_text(json_object_get(x->aux_meta, key));
-            st = pa_fail(PA_ERR_FORMAT, PA_INDEX_FILE " and " PA_INDEX_AUX_FILE " were not "
-                         "written together: \"%s\" is %s in " PA_INDEX_FILE " and %s in "
-                         PA_INDEX_AUX_FILE, key, ti ? ti : "?", ta ? ta : "?");
+            st = pa_fail(PA_ERR_FORMAT,
+                         PA_INDEX_FILE " and " PA_INDEX_AUX_FILE " were not "
+                                       "written together: \"%s\" is %s in " PA_INDEX_FILE
+                                       " and %s in " PA_INDEX_AUX_FILE,
+                         key, ti ? ti : "?", ta ? ta : "?");
             free(ti), free(ta);
             break;
         }
@@ -393,8 +417,11 @@ static pa_status check_identity(pa_index *x)
     if (st != PA_OK)
         return st;
     /* the JSON describes what the files hold */
-    const pa_index_identity have = {.metric = x->metric, .dim = x->dim, .num_partitions = x->P,
-                                    .num_sub_vectors = x->M, .num_bits = 8,
+    const pa_index_identity have = {.metric = x->metric,
+                                    .dim = x->dim,
+                                    .num_partitions = x->P,
+                                    .num_sub_vectors = x->M,
+                                    .num_bits = 8,
                                     .num_rows = x->num_rows};
     uint64_t rows = 0;
     if ((st = pa_index_check_identity(x->aux_meta, &have)) != PA_OK ||
@@ -559,8 +586,9 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
         uint64_t *i = malloc((size_t)need); /* one block: the row ids, then the codes */
         uint8_t *c = i ? (uint8_t *)(i + n) : NULL;
         if (!i)
-            st = pa_fail(PA_ERR_NOMEM, "index %s: out of memory reading partition %u (%" PRIu64
-                         " rows)", x->dir, p, n);
+            st = pa_fail(PA_ERR_NOMEM,
+                         "index %s: out of memory reading partition %u (%" PRIu64 " rows)", x->dir,
+                         p, n);
         else if ((st = pa_lance_reader_read(x->reader, x->c_id, x->offsets[p], n, i)) == PA_OK)
             st = pa_lance_reader_read(x->reader, x->c_code, x->offsets[p], n, c);
         if (st == PA_OK) {
@@ -598,9 +626,9 @@ static void release_partition(pa_index *x, uint32_t p)
  * (M x 256). dot: the table is -qy and base 0. l2/cosine: the table is the partition's terms
  * minus 2 qy, and base the coarse distance ||q - c_p||^2 every row of the partition shares.
  * Sums one table entry per code byte for every row and offers each row to the heap. */
-static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids,
-                           const uint8_t *codes, const float *qy, float base, float *table,
-                           pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
+static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, const uint8_t *codes,
+                           const float *qy, float base, float *table, pa_topk_cand *heap,
+                           uint32_t *hn, uint32_t cap)
 {
     const uint64_t n = x->lengths[p];
     if (n == 0)
@@ -665,22 +693,30 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     if (!queries || !out_ids || !out_dists)
         return pa_fail(PA_ERR_INVALID, "queries and outputs are required");
     if (dim != x->dim)
-        return pa_fail(PA_ERR_INVALID, "the queries have dimension %u, index %s has "
-                       "dimension %u", dim, x->dir, x->dim);
+        return pa_fail(PA_ERR_INVALID,
+                       "the queries have dimension %u, index %s has "
+                       "dimension %u",
+                       dim, x->dir, x->dim);
     const uint32_t k = opts->k;
     if (k == 0)
         return pa_fail(PA_ERR_INVALID, "k must be at least 1");
     if (k > x->num_rows)
-        return pa_fail(PA_ERR_INVALID, "k = %u is more than the %" PRIu64 " rows of "
-                       "index %s", k, x->num_rows, x->dir);
+        return pa_fail(PA_ERR_INVALID,
+                       "k = %u is more than the %" PRIu64 " rows of "
+                       "index %s",
+                       k, x->num_rows, x->dir);
     const uint32_t np = PA_MIN(opts->nprobes ? opts->nprobes : PA_DEFAULT_NPROBES, x->P);
     const uint32_t rf = opts->refine_factor > 1 ? opts->refine_factor : 1;
     if (rf > 1 && !opts->refine_input)
-        return pa_fail(PA_ERR_INVALID, "refine factor %u needs the original vectors "
-                       "(refine_input)", rf);
+        return pa_fail(PA_ERR_INVALID,
+                       "refine factor %u needs the original vectors "
+                       "(refine_input)",
+                       rf);
     if (rf > 1 && pa_vec_input_dim(opts->refine_input) != x->dim)
-        return pa_fail(PA_ERR_INVALID, "the refine input has dimension %u, index %s has "
-                       "dimension %u", pa_vec_input_dim(opts->refine_input), x->dir, x->dim);
+        return pa_fail(PA_ERR_INVALID,
+                       "the refine input has dimension %u, index %s has "
+                       "dimension %u",
+                       pa_vec_input_dim(opts->refine_input), x->dir, x->dim);
     if ((uint64_t)k * rf > PA_MAX_SEARCH_CANDIDATES)
         return pa_fail(PA_ERR_INVALID, "k * refine factor = %" PRIu64 " is too large",
                        (uint64_t)k * rf);
@@ -708,24 +744,27 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         memcpy(qbuf, queries + q0 * D, sizeof(float) * bn * D);
         for (uint64_t i = 0; i < bn * D; i++)
             if (!isfinite(qbuf[i])) {
-                st = pa_fail(PA_ERR_INVALID, "query %" PRIu64 " has a NaN or infinite "
-                             "value", q0 + i / D);
+                st = pa_fail(PA_ERR_INVALID,
+                             "query %" PRIu64 " has a NaN or infinite "
+                             "value",
+                             q0 + i / D);
                 break;
             }
         for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
             double sq = pa_sq_norm(qbuf + i * D, D);
             if (sq > PA_MAX_SQ_NORM)
-                st = pa_fail(PA_ERR_INVALID, "query %" PRIu64 " has squared norm %.3g, "
-                             "more than %.3g: its distances would overflow float", q0 + i, sq,
-                             PA_MAX_SQ_NORM);
+                st = pa_fail(PA_ERR_INVALID,
+                             "query %" PRIu64 " has squared norm %.3g, "
+                             "more than %.3g: its distances would overflow float",
+                             q0 + i, sq, PA_MAX_SQ_NORM);
         }
         if (st != PA_OK)
             break;
         if (x->metric == PA_METRIC_COSINE)
             for (uint64_t i = 0; i < bn; i++)
                 pa_normalize(qbuf + i * D, D);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)P, (int)D, 1.0f,
-                    qbuf, (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)P, (int)D, 1.0f, qbuf,
+                    (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
         /* the queries' part of every table, q_m . codeword: one sgemm per sub-space for the
          * whole block (row i of qyall holds query i's M x 256 products) */
         for (uint32_t m = 0; m < x->M; m++)
@@ -764,8 +803,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         continue;
                     if (!x->budget) {
                         scan_partition(x, p, x->row_ids + x->offsets[p],
-                                       x->codes + x->offsets[p] * x->M, qy, base, table, h,
-                                       &hn, cap);
+                                       x->codes + x->offsets[p] * x->M, qy, base, table, h, &hn,
+                                       cap);
                     } else {
                         const uint64_t *pid;
                         const uint8_t *pc;

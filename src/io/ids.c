@@ -31,9 +31,11 @@ static pa_status ivecs_write(const char *path, const uint64_t *ids, uint64_t n, 
         for (uint32_t j = 0; j < k; j++) {
             uint64_t id = ids[i * k + j];
             if (id != UINT64_MAX && id > INT32_MAX) {
-                st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " id %" PRIu64 " does not fit in "
+                st = pa_fail(PA_ERR_RANGE,
+                             "%s: row %" PRIu64 " id %" PRIu64 " does not fit in "
                              "an int32 .ivecs entry; write .npy for 64-bit ids (a Lance "
-                             "dataset's row addresses)", path, i, id);
+                             "dataset's row addresses)",
+                             path, i, id);
                 goto done;
             }
             row[1 + j] = id == UINT64_MAX ? -1 : (int32_t)id;
@@ -84,7 +86,8 @@ pa_status pa_ivecs_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t 
     }
     rec = 4 * ((uint64_t)kk + 1);
     if (size % rec) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " bytes is not a whole number of %" PRIu64
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: %" PRIu64 " bytes is not a whole number of %" PRIu64
                      "-byte rows of k = %d: the row at byte offset %" PRIu64 " is truncated",
                      path, size, rec, kk, size / rec * rec);
         goto done;
@@ -104,8 +107,10 @@ pa_status pa_ivecs_read(const char *path, uint64_t **ids, uint64_t *n, uint32_t 
             const uint8_t *row = buf + i * rec;
             int32_t rk = (int32_t)pa_ld32(row);
             if (rk != kk) {
-                st = pa_fail(PA_ERR_FORMAT, "%s: row %" PRIu64 " has k = %d, expected the same k "
-                             "as row 0", path, r0 + i, rk);
+                st = pa_fail(PA_ERR_FORMAT,
+                             "%s: row %" PRIu64 " has k = %d, expected the same k "
+                             "as row 0",
+                             path, r0 + i, rk);
                 goto done;
             }
             uint64_t *dst = out + (r0 + i) * (uint64_t)kk;
@@ -139,12 +144,13 @@ static pa_status npy_ids_write(const char *path, const uint64_t *ids, uint64_t n
     char hdr[512];
     size_t hl = pa_npy_header_2d(hdr, sizeof hdr, "<u8", n, k);
     if (!hl)
-        return pa_fail(PA_ERR_INVALID, "%s: shape (%" PRIu64 ", %u) does not fit an .npy "
-                       "header", path, n, k);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: shape (%" PRIu64 ", %u) does not fit an .npy "
+                       "header",
+                       path, n, k);
     pa_output *f = NULL;
     pa_status st = pa_output_create(&f, path, replace);
-    if (st != PA_OK ||
-        (st = pa_output_write(f, hdr, hl)) != PA_OK ||
+    if (st != PA_OK || (st = pa_output_write(f, hdr, hl)) != PA_OK ||
         (st = pa_output_write(f, ids, sizeof(uint64_t) * (size_t)(n * k))) != PA_OK)
         goto done;
     st = pa_output_commit(f);
@@ -168,18 +174,22 @@ static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uin
     if ((st = pa_npy_read_header(fd, fsize, path, &h)) != PA_OK)
         goto done;
     const char *t = h.descr + 1; /* after the byte order, '<' or '>' (swapped) */
-    const int width = h.descr[0] != '<' && h.descr[0] != '>'  ? 0
+    const int width = h.descr[0] != '<' && h.descr[0] != '>' ? 0
                       : !strcmp(t, "u8") || !strcmp(t, "i8") ? 8
                       : !strcmp(t, "i4")                     ? 4
                                                              : 0;
     if (!width) {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not an id type (uint64 "
-                     "'<u8', int64 '<i8' or int32 '<i4')", path, h.descr);
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "%s: .npy dtype '%s' is not an id type (uint64 "
+                     "'<u8', int64 '<i8' or int32 '<i4')",
+                     path, h.descr);
         goto done;
     }
     if (h.fortran || h.ndim != 2) {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: neighbour ids must be a 2-D C-order array "
-                     "(queries, k)", path);
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "%s: neighbour ids must be a 2-D C-order array "
+                     "(queries, k)",
+                     path);
         goto done;
     }
     if (h.shape[0] == 0 || h.shape[1] == 0 || h.shape[1] > INT32_MAX) {
@@ -190,14 +200,17 @@ static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uin
     uint64_t count = 0, need = 0;
     if (__builtin_mul_overflow((uint64_t)h.shape[0], (uint64_t)h.shape[1], &count) ||
         __builtin_mul_overflow(count, (uint64_t)width, &need)) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs more bytes of data than "
-                     "64 bits can count", path, h.shape[0], h.shape[1]);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: .npy shape (%llu, %llu) needs more bytes of data than "
+                     "64 bits can count",
+                     path, h.shape[0], h.shape[1]);
         goto done;
     }
     if (need > fsize - h.data_off) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs %llu bytes of data after "
-                     "the header, the file has %llu (truncated?)", path, h.shape[0], h.shape[1],
-                     (unsigned long long)need,
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: .npy shape (%llu, %llu) needs %llu bytes of data after "
+                     "the header, the file has %llu (truncated?)",
+                     path, h.shape[0], h.shape[1], (unsigned long long)need,
                      (unsigned long long)(fsize - PA_MIN(h.data_off, fsize)));
         goto done;
     }

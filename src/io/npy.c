@@ -26,8 +26,10 @@ static void npy_ws(npy_cur *c)
  * header dict. */
 static pa_status npy_bad(const npy_cur *c, const char *expected)
 {
-    return pa_fail(PA_ERR_FORMAT, "%s: .npy header: expected %s at byte offset %zu of the "
-                   "header dict", c->path, expected, (size_t)(c->p - c->start));
+    return pa_fail(PA_ERR_FORMAT,
+                   "%s: .npy header: expected %s at byte offset %zu of the "
+                   "header dict",
+                   c->path, expected, (size_t)(c->p - c->start));
 }
 
 static bool npy_eat(npy_cur *c, char ch)
@@ -53,9 +55,10 @@ static pa_status npy_string(npy_cur *c, char *buf, size_t cap, const char *what)
     if (e >= c->end || *e != q)
         return npy_bad(c, what);
     if ((size_t)(e - s) >= cap)
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy header: %s of %zu characters at byte "
-                       "offset %zu of the header dict is longer than partifact reads", c->path,
-                       what, (size_t)(e - s), (size_t)(c->p - c->start));
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "%s: .npy header: %s of %zu characters at byte "
+                       "offset %zu of the header dict is longer than partifact reads",
+                       c->path, what, (size_t)(e - s), (size_t)(c->p - c->start));
     memcpy(buf, s, (size_t)(e - s));
     buf[e - s] = 0;
     c->p = e + 1;
@@ -93,9 +96,10 @@ static pa_status npy_shape(npy_cur *c, pa_npy_header *out)
         while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
             if (__builtin_mul_overflow(v, 10ull, &v) ||
                 __builtin_add_overflow(v, (unsigned long long)(*c->p - '0'), &v))
-                return pa_fail(PA_ERR_FORMAT, "%s: .npy header: a 'shape' entry at byte offset "
-                               "%zu of the header dict does not fit in 64 bits", c->path,
-                               (size_t)(entry - c->start));
+                return pa_fail(PA_ERR_FORMAT,
+                               "%s: .npy header: a 'shape' entry at byte offset "
+                               "%zu of the header dict does not fit in 64 bits",
+                               c->path, (size_t)(entry - c->start));
             c->p++;
         }
         if (c->p < c->end && (*c->p == 'L' || *c->p == 'l'))
@@ -133,16 +137,20 @@ static pa_status npy_dict(npy_cur *c, pa_npy_header *out)
                      : !strcmp(key, "shape")         ? &have_shape
                                                      : NULL;
         if (!seen)
-            return pa_fail(PA_ERR_FORMAT, "%s: .npy header has key '%s'; NumPy's format has "
-                           "only 'descr', 'fortran_order' and 'shape'", c->path, key);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: .npy header has key '%s'; NumPy's format has "
+                           "only 'descr', 'fortran_order' and 'shape'",
+                           c->path, key);
         if (*seen)
             return pa_fail(PA_ERR_FORMAT, "%s: .npy header has key '%s' twice", c->path, key);
         *seen = true;
         if (seen == &have_descr) {
             npy_ws(c);
             if (c->p < c->end && *c->p == '[')
-                return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype is a structured (record) "
-                               "dtype; partifact reads arrays of one number type", c->path);
+                return pa_fail(PA_ERR_UNSUPPORTED,
+                               "%s: .npy dtype is a structured (record) "
+                               "dtype; partifact reads arrays of one number type",
+                               c->path);
             st = npy_string(c, out->descr, sizeof out->descr, "a quoted dtype for 'descr'");
         } else if (seen == &have_fortran) {
             st = npy_bool(c, &out->fortran);
@@ -162,7 +170,9 @@ static pa_status npy_dict(npy_cur *c, pa_npy_header *out)
         return npy_bad(c, "nothing but whitespace after the header dict");
     if (!have_descr || !have_fortran || !have_shape)
         return pa_fail(PA_ERR_FORMAT, "%s: .npy header lacks '%s'", c->path,
-                       !have_descr ? "descr" : !have_shape ? "shape" : "fortran_order");
+                       !have_descr   ? "descr"
+                       : !have_shape ? "shape"
+                                     : "fortran_order");
     return PA_OK;
 }
 
@@ -195,8 +205,7 @@ pa_status pa_npy_read_header(int fd, uint64_t size, const char *path, pa_npy_hea
     if (size < 6 || memcmp(pre, "\x93NUMPY", 6) != 0)
         return pa_fail(PA_ERR_FORMAT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
     if (size < 10)
-        return pa_fail(PA_ERR_FORMAT, "%s: truncated .npy header (%" PRIu64 " bytes)", path,
-                       size);
+        return pa_fail(PA_ERR_FORMAT, "%s: truncated .npy header (%" PRIu64 " bytes)", path, size);
     uint64_t hlen, hoff;
     if (pre[6] == 1) {
         hlen = pa_ld16(pre + 8);
@@ -211,8 +220,10 @@ pa_status pa_npy_read_header(int fd, uint64_t size, const char *path, pa_npy_hea
                        pre[6]);
     }
     if (hlen > size - hoff || hlen > PA_NPY_MAX_HEADER)
-        return pa_fail(PA_ERR_FORMAT, "%s: .npy header of %" PRIu64 " bytes runs past the end "
-                       "of the %" PRIu64 "-byte file", path, hlen, size);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: .npy header of %" PRIu64 " bytes runs past the end "
+                       "of the %" PRIu64 "-byte file",
+                       path, hlen, size);
     char *h = pa_malloc((size_t)hlen + 1, "npy header");
     if (!h) {
         st = PA_ERR_NOMEM;
@@ -234,8 +245,10 @@ done:
 size_t pa_npy_header_2d(char *buf, size_t cap, const char *descr, uint64_t rows, uint64_t cols)
 {
     char dict[256];
-    int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%"
-                     PRIu64 ", %" PRIu64 "), }", descr, rows, cols);
+    int n = snprintf(dict, sizeof dict,
+                     "{'descr': '%s', 'fortran_order': False, 'shape': (%" PRIu64 ", %" PRIu64
+                     "), }",
+                     descr, rows, cols);
     if (n < 0 || (size_t)n >= sizeof dict)
         return 0;
     size_t total = (10 + (size_t)n + 1 + 63) / 64 * 64; /* magic, version, length, dict, \n */

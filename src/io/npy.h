@@ -6,12 +6,12 @@
 #include "common/common.h"
 
 typedef struct pa_npy_header {
-    char descr[16];                /* dtype, e.g. "<f4"; byte order '<', '>' or '|' (1 byte)  */
-    bool big_endian;               /* descr[0] == '>': the caller swaps bytes               */
-    bool fortran;                  /* fortran_order: True                                   */
-    int ndim;                      /* entries of the shape tuple                            */
-    unsigned long long shape[3];   /* the first three of them                               */
-    uint64_t data_off;             /* where the array's bytes start                         */
+    char descr[16];              /* dtype, e.g. "<f4"; byte order '<', '>' or '|' (1 byte)  */
+    bool big_endian;             /* descr[0] == '>': the caller swaps bytes               */
+    bool fortran;                /* fortran_order: True                                   */
+    int ndim;                    /* entries of the shape tuple                            */
+    unsigned long long shape[3]; /* the first three of them                               */
+    uint64_t data_off;           /* where the array's bytes start                         */
 } pa_npy_header;
 
 /* The largest header dict read (NumPy's own reader refuses more than 10,000 bytes unless

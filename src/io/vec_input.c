@@ -39,13 +39,13 @@ struct pa_vec_input {
     uint32_t dim;
     uint64_t rows;
     int fd;
-    uint64_t data_off;   /* first record (files) */
-    uint64_t rec_bytes;  /* bytes per record incl. the dim prefix for *vecs */
-    uint64_t next;       /* next row ordinal to stream */
+    uint64_t data_off;  /* first record (files) */
+    uint64_t rec_bytes; /* bytes per record incl. the dim prefix for *vecs */
+    uint64_t next;      /* next row ordinal to stream */
     bool skip_invalid;
-    bool swap;           /* big-endian .npy data: bytes swapped on conversion */
+    bool swap; /* big-endian .npy data: bytes swapped on conversion */
     uint64_t skipped;
-    uint8_t *raw;        /* batch of raw records */
+    uint8_t *raw; /* batch of raw records */
     size_t raw_cap;
     /* datasets */
     pa_dataset *ds;
@@ -102,8 +102,10 @@ static bool vector_elem(pa_type t, elem *e)
 /* The dataset column type of an element type. */
 static pa_type elem_type(elem e)
 {
-    return e == EL_F16 ? PA_TYPE_FSL_FLOAT16 : e == EL_F64 ? PA_TYPE_FSL_FLOAT64
-                             : e == EL_U8 ? PA_TYPE_FSL_UINT8 : PA_TYPE_FSL_FLOAT32;
+    return e == EL_F16   ? PA_TYPE_FSL_FLOAT16
+           : e == EL_F64 ? PA_TYPE_FSL_FLOAT64
+           : e == EL_U8  ? PA_TYPE_FSL_UINT8
+                         : PA_TYPE_FSL_FLOAT32;
 }
 
 /* Opens an .npy of vectors: a 2-D C-order array of a dtype partifact reads. */
@@ -116,8 +118,10 @@ static pa_status open_npy(pa_vec_input *in, uint64_t size)
     const char *descr = hd.descr;
     const unsigned long long r = hd.shape[0], c = hd.shape[1];
     if (hd.fortran)
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy array is in Fortran order; partifact reads "
-                       "C-order arrays (numpy.ascontiguousarray)", in->path);
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "%s: .npy array is in Fortran order; partifact reads "
+                       "C-order arrays (numpy.ascontiguousarray)",
+                       in->path);
     if (hd.ndim != 2)
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy array must be 2-D (rows, dimension)",
                        in->path);
@@ -130,8 +134,10 @@ static pa_status open_npy(pa_vec_input *in, uint64_t size)
     else if (!strcmp(descr, "|u1"))
         in->el = EL_U8;
     else
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: .npy dtype '%s' is not supported (float32 '<f4', "
-                       "float16 '<f2' or uint8 '|u1')", in->path, descr);
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "%s: .npy dtype '%s' is not supported (float32 '<f4', "
+                       "float16 '<f2' or uint8 '|u1')",
+                       in->path, descr);
     if (c == 0 || c > PA_MAX_DIM)
         return pa_fail(PA_ERR_FORMAT, "%s: .npy dimension %llu is not in 1..%u", in->path, c,
                        PA_MAX_DIM);
@@ -142,12 +148,15 @@ static pa_status open_npy(pa_vec_input *in, uint64_t size)
     in->rec_bytes = (uint64_t)c * el_bytes(in->el);
     uint64_t need;
     if (__builtin_mul_overflow((uint64_t)r, in->rec_bytes, &need))
-        return pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs more bytes of data than "
-                       "64 bits can count", in->path, r, c);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: .npy shape (%llu, %llu) needs more bytes of data than "
+                       "64 bits can count",
+                       in->path, r, c);
     if (need > size - in->data_off)
-        return pa_fail(PA_ERR_FORMAT, "%s: .npy shape (%llu, %llu) needs %llu bytes of data "
-                       "after the header, the file has %llu (truncated?)", in->path, r, c,
-                       (unsigned long long)r * in->rec_bytes,
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: .npy shape (%llu, %llu) needs %llu bytes of data "
+                       "after the header, the file has %llu (truncated?)",
+                       in->path, r, c, (unsigned long long)r * in->rec_bytes,
                        (unsigned long long)(size - in->data_off));
     return PA_OK;
 }
@@ -163,14 +172,18 @@ static pa_status open_vecs(pa_vec_input *in, uint64_t size)
         return st;
     int32_t d = (int32_t)pa_ld32(b);
     if (d <= 0 || (uint32_t)d > PA_MAX_DIM)
-        return pa_fail(PA_ERR_FORMAT, "%s: record 0 at byte offset 0 has dimension %d, expected "
-                       "1..%u", in->path, d, PA_MAX_DIM);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: record 0 at byte offset 0 has dimension %d, expected "
+                       "1..%u",
+                       in->path, d, PA_MAX_DIM);
     in->dim = (uint32_t)d;
     in->rec_bytes = 4 + (uint64_t)d * el_bytes(in->el);
     if (size % in->rec_bytes)
-        return pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " bytes is not a whole number of %" PRIu64
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: %" PRIu64 " bytes is not a whole number of %" PRIu64
                        "-byte records of dimension %u: the record at byte offset %" PRIu64
-                       " is truncated", in->path, size, in->rec_bytes, in->dim,
+                       " is truncated",
+                       in->path, size, in->rec_bytes, in->dim,
                        size / in->rec_bytes * in->rec_bytes);
     in->rows = size / in->rec_bytes;
     in->data_off = 0;
@@ -196,7 +209,8 @@ static pa_status open_dataset(pa_vec_input *in, const char *column, uint64_t ver
         if (column ? strcmp(f.name, column) != 0 : !vec)
             continue;
         if (!vec)
-            return pa_fail(PA_ERR_INVALID, "%s: column \"%s\" is of type \"%s\", not a vector "
+            return pa_fail(PA_ERR_INVALID,
+                           "%s: column \"%s\" is of type \"%s\", not a vector "
                            "column (a fixed_size_list of float, halffloat, double or uint8)",
                            in->path, f.name, pa_dataset_field_type(in->ds, i));
         candidates++;
@@ -221,12 +235,15 @@ static pa_status open_dataset(pa_vec_input *in, const char *column, uint64_t ver
                        column, all);
     }
     if (candidates == 0)
-        return pa_fail(PA_ERR_INVALID, "%s: no vector column (a fixed_size_list of float, "
-                       "halffloat, double or uint8)", in->path);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: no vector column (a fixed_size_list of float, "
+                       "halffloat, double or uint8)",
+                       in->path);
     if (candidates > 1)
-        return pa_fail_field(PA_ERR_INVALID, "column", "%s: %zu vector columns (%s); set "
+        return pa_fail_field(PA_ERR_INVALID, "column",
+                             "%s: %zu vector columns (%s); set "
                              "column to the one to read",
-                       in->path, candidates, names);
+                             in->path, candidates, names);
     if (!(in->column = pa_strdup(pick, "column name")))
         return PA_ERR_NOMEM;
     in->rows = pa_dataset_num_rows(in->ds);
@@ -271,8 +288,10 @@ pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
     } else if (!strcmp(ext, "npy")) {
         in->format = FMT_NPY;
     } else {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: unknown input format \".%s\" (expected .fvecs, "
-                     ".bvecs, .ivecs, .npy or a Lance dataset directory)", path, ext);
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "%s: unknown input format \".%s\" (expected .fvecs, "
+                     ".bvecs, .ivecs, .npy or a Lance dataset directory)",
+                     path, ext);
         goto done;
     }
     uint64_t size = 0;
@@ -321,9 +340,10 @@ static pa_status convert_row(pa_vec_input *in, const uint8_t *rec, uint64_t row,
     if (in->format != FMT_NPY && in->format != FMT_DATASET) {
         int32_t d = (int32_t)pa_ld32(rec);
         if (d != (int32_t)in->dim)
-            return pa_fail(PA_ERR_FORMAT, "%s: record %" PRIu64 " at byte offset %" PRIu64
-                           " has dimension %d, expected %u", in->path, row,
-                           in->data_off + row * in->rec_bytes, d, in->dim);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: record %" PRIu64 " at byte offset %" PRIu64
+                           " has dimension %d, expected %u",
+                           in->path, row, in->data_off + row * in->rec_bytes, d, in->dim);
         v = rec + 4;
     }
     if (in->swap && in->el == EL_F32) {
@@ -375,10 +395,10 @@ static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool 
                 in->skipped++;
                 return PA_OK;
             }
-            return pa_fail_field(PA_ERR_INVALID, "skip_invalid", "%s: row %" PRIu64 " has %s "
+            return pa_fail_field(PA_ERR_INVALID, "skip_invalid",
+                                 "%s: row %" PRIu64 " has %s "
                                  "at dimension %u; set skip_invalid to skip such rows",
-                                 in->path, row,
-                           isnan(v[j]) ? "NaN" : "an infinity", j);
+                                 in->path, row, isnan(v[j]) ? "NaN" : "an infinity", j);
         }
     const double sq = pa_sq_norm(v, in->dim);
     if (sq > PA_MAX_SQ_NORM) { /* finite, but its distances would not be */
@@ -387,16 +407,16 @@ static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool 
             in->skipped++;
             return PA_OK;
         }
-        return pa_fail(PA_ERR_INVALID, "%s: row %" PRIu64 " has squared norm %.3g, more than "
-                       "%.3g: its distances would overflow float", in->path, row, sq,
-                       PA_MAX_SQ_NORM);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: row %" PRIu64 " has squared norm %.3g, more than "
+                       "%.3g: its distances would overflow float",
+                       in->path, row, sq, PA_MAX_SQ_NORM);
     }
     return PA_OK;
 }
 
 /* Next batch from a file format. */
-static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t max,
-                           size_t *got)
+static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t max, size_t *got)
 {
     *got = 0;
     while (*got == 0 && in->next < in->rows) {
@@ -432,8 +452,7 @@ static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t m
 }
 
 /* Next batch from a dataset scan (batches are re-cut to max rows). */
-static pa_status next_dataset(pa_vec_input *in, float *out, uint64_t *ids, size_t max,
-                              size_t *got)
+static pa_status next_dataset(pa_vec_input *in, float *out, uint64_t *ids, size_t max, size_t *got)
 {
     *got = 0;
     size_t rb = (size_t)in->dim * el_bytes(in->el);
@@ -520,16 +539,20 @@ static pa_status locate_row(const pa_vec_input *in, uint64_t key, bool by_id, si
             continue;
         uint64_t off = by_id ? key & 0xFFFFFFFFu : pa_dataset_live_offset(in->ds, i, key - at);
         if (off >= rows)
-            return pa_fail(PA_ERR_RANGE, "%s: row id %" PRIu64 " is offset %" PRIu64 " in "
-                           "fragment %" PRIu64 ", which has %" PRIu64 " rows", in->path, key,
-                           off, id, rows);
+            return pa_fail(PA_ERR_RANGE,
+                           "%s: row id %" PRIu64 " is offset %" PRIu64 " in "
+                           "fragment %" PRIu64 ", which has %" PRIu64 " rows",
+                           in->path, key, off, id, rows);
         *f = i, *first = at, *offset = off;
         return PA_OK;
     }
-    return by_id ? pa_fail(PA_ERR_RANGE, "%s: row id %" PRIu64 " names fragment %" PRIu64
-                           ", which the dataset does not have", in->path, key, key >> 32)
-                 : pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " does not exist (the input has %"
-                           PRIu64 " rows)", in->path, key, in->rows);
+    return by_id ? pa_fail(PA_ERR_RANGE,
+                           "%s: row id %" PRIu64 " names fragment %" PRIu64
+                           ", which the dataset does not have",
+                           in->path, key, key >> 32)
+                 : pa_fail(PA_ERR_RANGE,
+                           "%s: row %" PRIu64 " does not exist (the input has %" PRIu64 " rows)",
+                           in->path, key, in->rows);
 }
 
 /* Random rows, by ordinal or (by_id) by the ids pa_vec_input_next reports: ordinals in files,
@@ -538,8 +561,8 @@ static pa_status locate_row(const pa_vec_input *in, uint64_t key, bool by_id, si
  * read per row for files; for datasets each fragment's data file is opened once per call.
  * Invalid rows are errors here unless kept is given (a sample) and the input skips them: then
  * they are counted and left out, the rest packed in the order asked for, *kept rows. */
-static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, float *out,
-                           bool by_id, size_t *kept)
+static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, float *out, bool by_id,
+                           size_t *kept)
 {
     pa_status st = PA_OK;
     pa_lance_reader *r = NULL;
@@ -595,8 +618,9 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                 goto done;
             }
         } else if (key >= in->rows) {
-            st = pa_fail(PA_ERR_RANGE, "%s: row %" PRIu64 " does not exist (the input has %"
-                         PRIu64 " rows)", in->path, key, in->rows);
+            st = pa_fail(PA_ERR_RANGE,
+                         "%s: row %" PRIu64 " does not exist (the input has %" PRIu64 " rows)",
+                         in->path, key, in->rows);
             goto done;
         } else if ((st = pa_pread_full(in->fd, rec, (size_t)in->rec_bytes,
                                        in->data_off + key * in->rec_bytes, in->path)) != PA_OK) {
@@ -631,8 +655,8 @@ pa_status pa_vec_input_read_rows(pa_vec_input *in, const uint64_t *rows, size_t 
     return read_rows(in, rows, n, out, false, NULL);
 }
 
-pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows, size_t n,
-                                   float *out, size_t *num_rows)
+pa_status pa_vec_input_read_sample(pa_vec_input *in, const uint64_t *rows, size_t n, float *out,
+                                   size_t *num_rows)
 {
     *num_rows = 0;
     return read_rows(in, rows, n, out, false, num_rows);

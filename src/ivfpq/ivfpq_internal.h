@@ -9,11 +9,11 @@
 /* A model's arrays plus what assignment needs precomputed: centroid norms, and per sub-space
  * the codebook transposed ([m][j][k], so a SIMD lane holds one codeword) and codeword norms. */
 typedef struct pa_prepared {
-    pa_backend_model a;  /* the arrays (not owned) */
-    uint32_t K, ds;      /* codewords per sub-space, sub-vector dimension */
-    float *cnorm;        /* P: ||c||^2 */
-    float *cbt;          /* M x ds x K, times -2 */
-    float *cbnorm;       /* M x K */
+    pa_backend_model a; /* the arrays (not owned) */
+    uint32_t K, ds;     /* codewords per sub-space, sub-vector dimension */
+    float *cnorm;       /* P: ||c||^2 */
+    float *cbt;         /* M x ds x K, times -2 */
+    float *cbnorm;      /* M x K */
 } pa_prepared;
 
 pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a);
@@ -31,8 +31,8 @@ uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k);
 void pa_prepared_free(pa_prepared *p);
 
 /* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). */
-pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
-                             uint32_t *part_ids, uint8_t *codes);
+pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n, uint32_t *part_ids,
+                             uint8_t *codes);
 
 /* PA_PQ_SAMPLE_ROWS (partifact.h): rows training samples at least (when the input has them);
  * the PQ codebooks train on a sample of at most this many residuals. */
@@ -91,8 +91,8 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
                     uint32_t *assign_out, pa_kmeans_result *res);
 /* Bytes pa_kmeans allocates at most for these arguments (assign_given: the caller passes
  * assign_out), with nthreads the OpenMP team it runs in. */
-uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product,
-                         bool small_dim, bool assign_given, uint32_t nthreads);
+uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product, bool small_dim,
+                         bool assign_given, uint32_t nthreads);
 
 /* Bytes pa_ivfpq_train allocates at most for n rows of dimension dim with these parameters (its
  * copy of the rows, the coarse k-means, the PQ k-means of the sub-spaces trained at once, the

@@ -19,8 +19,7 @@
 
 /* Portable version: one codeword at a time. */
 static void nearest_scalar(const float *x, size_t stride, uint64_t n, const float *cbt,
-                           const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out,
-                           float *val)
+                           const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out, float *val)
 {
     for (uint64_t i = 0; i < n; i++) {
         const float *v = x + i * stride;
@@ -42,9 +41,10 @@ static void nearest_scalar(const float *x, size_t stride, uint64_t n, const floa
 }
 
 /* AVX2 + FMA: 8 codewords per register. Requires K % 8 == 0. */
-__attribute__((target("avx2,fma"))) static void
-nearest_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
-             uint32_t ds, uint32_t K, uint32_t *out, float *val)
+__attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, size_t stride,
+                                                             uint64_t n, const float *cbt,
+                                                             const float *cbnorm, uint32_t ds,
+                                                             uint32_t K, uint32_t *out, float *val)
 {
     const __m256i step = _mm256_set1_epi32(8);
     for (uint64_t i = 0; i < n; i++) {
@@ -59,8 +59,8 @@ nearest_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const 
                                       _mm256_loadu_ps(cbt + (size_t)j * K + k), acc);
             __m256 lt = _mm256_cmp_ps(acc, best, _CMP_LT_OQ);
             best = _mm256_blendv_ps(best, acc, lt);
-            bidx = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(bidx),
-                                                        _mm256_castsi256_ps(idx), lt));
+            bidx = _mm256_castps_si256(
+                _mm256_blendv_ps(_mm256_castsi256_ps(bidx), _mm256_castsi256_ps(idx), lt));
             idx = _mm256_add_epi32(idx, step);
         }
         float bv[8];
@@ -92,20 +92,21 @@ __attribute__((target("avx512f"))) static inline uint32_t argmin512(__m512 best,
 
 /* Folds a block of 16 candidate values (codewords idx..idx+15) into a lane-wise running minimum;
  * strict < keeps the lower index on ties, as the blocks come in ascending order. */
-#define PA_FOLD512(b, bi, a, idx)                                                                 \
-    do {                                                                                          \
-        __mmask16 lt_ = _mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ);                                 \
-        (b) = _mm512_mask_mov_ps((b), lt_, (a));                                                  \
-        (bi) = _mm512_mask_mov_epi32((bi), lt_, (idx));                                           \
+#define PA_FOLD512(b, bi, a, idx)                                 \
+    do {                                                          \
+        __mmask16 lt_ = _mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ); \
+        (b) = _mm512_mask_mov_ps((b), lt_, (a));                  \
+        (bi) = _mm512_mask_mov_epi32((bi), lt_, (idx));           \
     } while (0)
 
 /* AVX-512: 16 codewords per register. Requires K % 16 == 0. When K % 64 == 0, four sub-vectors
  * go through 64 codewords at a time: 16 independent FMA chains (enough to hide the FMA latency
  * on two pipes), each codebook load feeding four of them and each broadcast value four. Other
  * K take one register of codewords at a time. */
-__attribute__((target("avx512f"))) static void
-nearest_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
-               uint32_t ds, uint32_t K, uint32_t *out, float *val)
+__attribute__((target("avx512f"))) static void nearest_avx512(const float *x, size_t stride,
+                                                              uint64_t n, const float *cbt,
+                                                              const float *cbnorm, uint32_t ds,
+                                                              uint32_t K, uint32_t *out, float *val)
 {
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const __m512i step = _mm512_set1_epi32(16);
@@ -124,11 +125,11 @@ nearest_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, cons
                 __m512 c0 = _mm512_loadu_ps(cj), c1 = _mm512_loadu_ps(cj + 16);
                 __m512 c2 = _mm512_loadu_ps(cj + 32), c3 = _mm512_loadu_ps(cj + 48);
 /* one row's four accumulators += its j-th value times the four codeword blocks */
-#define PA_FMA_ROW(v, r0, r1, r2, r3)                                                        \
-    do {                                                                                     \
-        __m512 x_ = _mm512_set1_ps((v)[j]);                                                  \
-        r0 = _mm512_fmadd_ps(x_, c0, r0), r1 = _mm512_fmadd_ps(x_, c1, r1);                  \
-        r2 = _mm512_fmadd_ps(x_, c2, r2), r3 = _mm512_fmadd_ps(x_, c3, r3);                  \
+#define PA_FMA_ROW(v, r0, r1, r2, r3)                                       \
+    do {                                                                    \
+        __m512 x_ = _mm512_set1_ps((v)[j]);                                 \
+        r0 = _mm512_fmadd_ps(x_, c0, r0), r1 = _mm512_fmadd_ps(x_, c1, r1); \
+        r2 = _mm512_fmadd_ps(x_, c2, r2), r3 = _mm512_fmadd_ps(x_, c3, r3); \
     } while (0)
                 PA_FMA_ROW(v0, a00, a01, a02, a03);
                 PA_FMA_ROW(v1, a10, a11, a12, a13);
@@ -139,14 +140,22 @@ nearest_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, cons
             __m512i q0 = _mm512_add_epi32(iota, _mm512_set1_epi32((int)k));
             __m512i q1 = _mm512_add_epi32(q0, step), q2 = _mm512_add_epi32(q1, step);
             __m512i q3 = _mm512_add_epi32(q2, step);
-            PA_FOLD512(b0, i0, a00, q0); PA_FOLD512(b0, i0, a01, q1);
-            PA_FOLD512(b0, i0, a02, q2); PA_FOLD512(b0, i0, a03, q3);
-            PA_FOLD512(b1, i1, a10, q0); PA_FOLD512(b1, i1, a11, q1);
-            PA_FOLD512(b1, i1, a12, q2); PA_FOLD512(b1, i1, a13, q3);
-            PA_FOLD512(b2, i2, a20, q0); PA_FOLD512(b2, i2, a21, q1);
-            PA_FOLD512(b2, i2, a22, q2); PA_FOLD512(b2, i2, a23, q3);
-            PA_FOLD512(b3, i3, a30, q0); PA_FOLD512(b3, i3, a31, q1);
-            PA_FOLD512(b3, i3, a32, q2); PA_FOLD512(b3, i3, a33, q3);
+            PA_FOLD512(b0, i0, a00, q0);
+            PA_FOLD512(b0, i0, a01, q1);
+            PA_FOLD512(b0, i0, a02, q2);
+            PA_FOLD512(b0, i0, a03, q3);
+            PA_FOLD512(b1, i1, a10, q0);
+            PA_FOLD512(b1, i1, a11, q1);
+            PA_FOLD512(b1, i1, a12, q2);
+            PA_FOLD512(b1, i1, a13, q3);
+            PA_FOLD512(b2, i2, a20, q0);
+            PA_FOLD512(b2, i2, a21, q1);
+            PA_FOLD512(b2, i2, a22, q2);
+            PA_FOLD512(b2, i2, a23, q3);
+            PA_FOLD512(b3, i3, a30, q0);
+            PA_FOLD512(b3, i3, a31, q1);
+            PA_FOLD512(b3, i3, a32, q2);
+            PA_FOLD512(b3, i3, a33, q3);
         }
         out[i] = argmin512(b0, i0, val ? val + i : NULL);
         out[i + 1] = argmin512(b1, i1, val ? val + i + 1 : NULL);
@@ -169,8 +178,8 @@ nearest_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, cons
     }
 }
 
-typedef void (*nearest_fn)(const float *, size_t, uint64_t, const float *, const float *,
-                           uint32_t, uint32_t, uint32_t *, float *);
+typedef void (*nearest_fn)(const float *, size_t, uint64_t, const float *, const float *, uint32_t,
+                           uint32_t, uint32_t *, float *);
 
 static _Atomic int chosen = -1; /* 0 scalar, 1 avx2, 2 avx512 */
 
@@ -243,7 +252,7 @@ __attribute__((target("avx2"))) static void add_f64_avx2(double *s, const float 
 }
 
 __attribute__((target("avx512f"))) static void add_f64_avx512(double *s, const float *x,
-                                                               uint32_t dim)
+                                                              uint32_t dim)
 {
     uint32_t d = 0;
     for (; d + 8 <= dim; d += 8)
@@ -254,7 +263,7 @@ __attribute__((target("avx512f"))) static void add_f64_avx512(double *s, const f
 
 void pa_add_f64(double *s, const float *x, uint32_t dim)
 {
-    static void (*const fns[])(double *, const float *, uint32_t) = {
-        add_f64_scalar, add_f64_avx2, add_f64_avx512};
+    static void (*const fns[])(double *, const float *, uint32_t) = {add_f64_scalar, add_f64_avx2,
+                                                                     add_f64_avx512};
     fns[choose()](s, x, dim);
 }

@@ -28,8 +28,10 @@ pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *
     for (uint64_t i = 0; i < n; i++)
         for (uint32_t j = 0; j < dim; j++)
             if (!isfinite(x[i * dim + j]))
-                return pa_fail(PA_ERR_INVALID, "%s: row %llu has %s at dimension %u; vectors "
-                               "must be finite", what, (unsigned long long)i,
+                return pa_fail(PA_ERR_INVALID,
+                               "%s: row %llu has %s at dimension %u; vectors "
+                               "must be finite",
+                               what, (unsigned long long)i,
                                isnan(x[i * dim + j]) ? "NaN" : "an infinity", j);
     return PA_OK;
 }
@@ -41,9 +43,10 @@ pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char 
     for (uint64_t i = 0; i < n && st == PA_OK; i++) {
         double sq = pa_sq_norm(x + i * dim, dim);
         if (sq > PA_MAX_SQ_NORM)
-            st = pa_fail(PA_ERR_INVALID, "%s: row %llu has squared norm %.3g, more than %.3g: "
-                         "its distances would overflow float", what, (unsigned long long)i, sq,
-                         PA_MAX_SQ_NORM);
+            st = pa_fail(PA_ERR_INVALID,
+                         "%s: row %llu has squared norm %.3g, more than %.3g: "
+                         "its distances would overflow float",
+                         what, (unsigned long long)i, sq, PA_MAX_SQ_NORM);
     }
     return st;
 }
@@ -124,8 +127,8 @@ static pa_status init_random(const float *x, uint64_t n, uint32_t dim, uint32_t 
  * drawn with probability proportional to its squared distance from the centres chosen so far,
  * so well-separated clusters each get a seed (random picks often put two in one cluster). The
  * work is O(sample x k x dim), so it is used for k <= 1024; larger k start from random rows. */
-static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_t k,
-                               uint64_t seed, float *c)
+static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint64_t seed,
+                               float *c)
 {
     pa_status st = PA_OK;
     uint64_t m = PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER);
@@ -206,10 +209,9 @@ static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
  * share are taken by one thread over its bucket in that order, in double precision (in that
  * thread's row of sums: nthreads x dim); the shares are then added in centroid order. Work is
  * O(n x dim), memory O(n + k): no per-chunk copies of all the sums to clear and merge. */
-static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k,
-                     const uint32_t *assign, const float *row_dist, uint32_t *order,
-                     uint64_t *end, double *sums, int nthreads, double *share, float *c,
-                     uint64_t *cnt)
+static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const uint32_t *assign,
+                     const float *row_dist, uint32_t *order, uint64_t *end, double *sums,
+                     int nthreads, double *share, float *c, uint64_t *cnt)
 {
     memset(cnt, 0, sizeof(uint64_t) * k);
     for (uint64_t i = 0; i < n; i++)
@@ -281,8 +283,8 @@ static uint32_t repair_empty(float *c, uint64_t *cnt, uint32_t k, uint32_t dim)
     return fixed;
 }
 
-uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product,
-                         bool small_dim, bool assign_given, uint32_t nthreads)
+uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product, bool small_dim,
+                         bool assign_given, uint32_t nthreads)
 {
     /* per row: the assignment (unless the caller's), the previous one, the update's row order,
      * and for l2 the row norms and distances */
@@ -294,10 +296,10 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
                           (small_dim ? sizeof(float) * (uint64_t)k * dim : 0);
     /* then, one after the other: the seeding's index array (and k-means++'s distances), and
      * each iteration's sgemm block */
-    const uint64_t init =
-        n * sizeof(uint64_t) +
-        (k <= KMEANSPP_MAX_K ? sizeof(double) * PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
-                             : 0);
+    const uint64_t init = n * sizeof(uint64_t) +
+                          (k <= KMEANSPP_MAX_K
+                               ? sizeof(double) * PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
+                               : 0);
     const uint64_t iter = small_dim ? 0 : pa_assign_sgemm_bytes(n, k);
     return held + PA_MAX(init, iter);
 }
@@ -313,8 +315,10 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
     if (small_dim && inner_product)
         return pa_fail(PA_ERR_INVALID, "the small-dimension k-means kernel measures l2 only");
     if (n > UINT32_MAX)
-        return pa_fail(PA_ERR_INVALID, "k-means takes at most %u rows, got %llu; train on a "
-                       "sample", UINT32_MAX, (unsigned long long)n);
+        return pa_fail(PA_ERR_INVALID,
+                       "k-means takes at most %u rows, got %llu; train on a "
+                       "sample",
+                       UINT32_MAX, (unsigned long long)n);
     pa_kmeans_result r = {0};
     pa_status st = PA_OK;
     uint32_t *assign = assign_out ? assign_out : pa_malloc((size_t)n * 4, "k-means assignment");
@@ -339,7 +343,7 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
     if (l2)
         row_norms(x, n, dim, xnorm);
     st = k <= KMEANSPP_MAX_K ? init_kmeanspp(x, n, dim, k, seed, centroids)
-                   : init_random(x, n, dim, k, seed, centroids);
+                             : init_random(x, n, dim, k, seed, centroids);
     if (st != PA_OK)
         goto done;
     double prev_loss = INFINITY;

@@ -119,8 +119,8 @@ void pa_prepared_free(pa_prepared *p)
 
 /* Assigns and encodes rows in blocks: sgemm for the coarse step, the SIMD kernel per sub-space
  * for the codes (see the header). */
-pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n,
-                             uint32_t *part_ids, uint8_t *codes)
+pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n, uint32_t *part_ids,
+                             uint8_t *codes)
 {
     const pa_backend_model *a = &p->a;
     const uint32_t dim = a->dim, M = a->num_sub_vectors, K = p->K, ds = p->ds;
@@ -188,8 +188,12 @@ static pa_status make_model(pa_ivfpq_model **out, uint32_t dim, uint32_t P, uint
     }
     m->centroids = centroids; /* owned by the model from here */
     m->codebook = codebook;
-    m->a = (pa_backend_model){.dim = dim, .num_partitions = P, .num_sub_vectors = M,
-                              .num_bits = bits, .metric = metric, .centroids = centroids,
+    m->a = (pa_backend_model){.dim = dim,
+                              .num_partitions = P,
+                              .num_sub_vectors = M,
+                              .num_bits = bits,
+                              .metric = metric,
+                              .centroids = centroids,
                               .codebook = codebook};
     if ((st = pa_prepare(&m->prep, &m->a)) != PA_OK)
         goto done;
@@ -244,7 +248,7 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
 
 /* Checks the parameters and the training rows before any work (see pa_ivfpq_train). */
 pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
-                                const pa_ivfpq_params *prm)
+                                  const pa_ivfpq_params *prm)
 {
     const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
     const uint32_t bits = prm->num_bits ? prm->num_bits : PA_DEFAULT_NUM_BITS;
@@ -253,11 +257,15 @@ pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
         return st;
     const uint32_t K = 1u << bits;
     if (n < P)
-        return pa_fail(PA_ERR_INVALID, "training needs at least as many rows as partitions: %llu "
-                       "rows for %u partitions", (unsigned long long)n, P);
+        return pa_fail(PA_ERR_INVALID,
+                       "training needs at least as many rows as partitions: %llu "
+                       "rows for %u partitions",
+                       (unsigned long long)n, P);
     if (n < K)
-        return pa_fail(PA_ERR_INVALID, "training needs at least %u rows for %u codewords per "
-                       "sub-vector, got %llu", K, K, (unsigned long long)n);
+        return pa_fail(PA_ERR_INVALID,
+                       "training needs at least %u rows for %u codewords per "
+                       "sub-vector, got %llu",
+                       K, K, (unsigned long long)n);
     return pa_check_vectors(data, n, dim, "training data");
 }
 
@@ -329,8 +337,7 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
 }
 
 /* Trains a model on the given rows (see the header): on a copy, as the caller keeps them. */
-uint64_t pa_ivfpq_train_bytes(uint64_t n, uint32_t dim, const pa_ivfpq_params *p,
-                              uint32_t nthreads)
+uint64_t pa_ivfpq_train_bytes(uint64_t n, uint32_t dim, const pa_ivfpq_params *p, uint32_t nthreads)
 {
     const uint64_t P = p->num_partitions, M = p->num_sub_vectors;
     const uint32_t bits = p->num_bits ? p->num_bits : PA_DEFAULT_NUM_BITS;
@@ -344,12 +351,13 @@ uint64_t pa_ivfpq_train_bytes(uint64_t n, uint32_t dim, const pa_ivfpq_params *p
     const uint64_t pn = PA_MIN(n, (uint64_t)PA_PQ_SAMPLE_ROWS);
     const uint64_t coarse = pa_kmeans_bytes(n, dim, (uint32_t)P, dot, false, true, nthreads);
     const uint64_t pq = PA_MIN(M, (uint64_t)PA_MAX(nthreads, 1u)) *
-                        (sizeof(float) * pn * ds +
-                         pa_kmeans_bytes(pn, (uint32_t)ds, (uint32_t)K, false, true, false,
-                                         nthreads));
+                        (sizeof(float) * pn * ds + pa_kmeans_bytes(pn, (uint32_t)ds, (uint32_t)K,
+                                                                   false, true, false, nthreads));
     /* make_model: the model and its prepared norms and codebook */
-    const pa_backend_model shape = {.dim = dim, .num_partitions = (uint32_t)P,
-                                    .num_sub_vectors = (uint32_t)M, .num_bits = bits};
+    const pa_backend_model shape = {.dim = dim,
+                                    .num_partitions = (uint32_t)P,
+                                    .num_sub_vectors = (uint32_t)M,
+                                    .num_bits = bits};
     const uint64_t model = sizeof(pa_ivfpq_model) + pa_prepared_bytes(&shape);
     return rows + arrays + PA_MAX(sizeof(uint32_t) * n + PA_MAX(coarse, pq), model);
 }
@@ -397,7 +405,8 @@ pa_status pa_ivfpq_model_from_arrays(pa_ivfpq_model **out, const pa_backend_mode
     if (st != PA_OK)
         return st;
     size_t nc = (size_t)in->num_partitions * in->dim;
-    size_t nb = (size_t)in->num_sub_vectors * (1u << in->num_bits) * (in->dim / in->num_sub_vectors);
+    size_t nb = (size_t)in->num_sub_vectors * (1u << in->num_bits) *
+                (in->dim / in->num_sub_vectors);
     float *c = pa_malloc(sizeof(float) * nc, "centroids");
     float *b = pa_malloc(sizeof(float) * nb, "codebook");
     if (!c || !b) {
@@ -540,8 +549,10 @@ pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
         (st = meta_uint(j, path, MODEL_KEY_CODEBOOK, &gbuf)) != PA_OK)
         goto done;
     if (version != PA_MODEL_FORMAT_VERSION) {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: model format version %u; partifact reads version "
-                     "%d%s", path, version, PA_MODEL_FORMAT_VERSION,
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "%s: model format version %u; partifact reads version "
+                     "%d%s",
+                     path, version, PA_MODEL_FORMAT_VERSION,
                      version > PA_MODEL_FORMAT_VERSION ? " (written by a newer partifact)" : "");
         goto done;
     }

@@ -32,23 +32,23 @@
 #define V2_NAME_DIGITS 20
 
 typedef struct ds_field {
-    pa_field f;   /* type PA_TYPE_OTHER for a type partifact does not read */
+    pa_field f; /* type PA_TYPE_OTHER for a type partifact does not read */
     int32_t id;
-    char *ltype;  /* the logical type as the manifest records it */
+    char *ltype; /* the logical type as the manifest records it */
 } ds_field;
 
 typedef struct ds_file {
-    char *path;          /* the full path */
-    int32_t *fields;     /* field ids */
-    int32_t *columns;    /* column index of each field id in the file */
+    char *path;       /* the full path */
+    int32_t *fields;  /* field ids */
+    int32_t *columns; /* column index of each field id in the file */
     size_t n;
 } ds_file;
 
 typedef struct ds_fragment {
-    uint64_t id, rows;   /* rows: physical, deleted ones included */
+    uint64_t id, rows; /* rows: physical, deleted ones included */
     ds_file *files;
     size_t num_files;
-    void *deleted;       /* bitmap of deleted offsets (deletion.c), NULL if none */
+    void *deleted; /* bitmap of deleted offsets (deletion.c), NULL if none */
     uint64_t num_deleted;
     uint64_t del_read_version, del_id; /* the deletion file's name parts (0, 0: none) */
 } ds_fragment;
@@ -115,11 +115,15 @@ static pa_status find_version(const char *dir, uint64_t want, char *out, size_t 
     }
     closedir(d);
     if (!newest)
-        return pa_fail(PA_ERR_INCOMPLETE, "%s: dataset has no committed version (no manifest in "
-                       "_versions)", dir);
+        return pa_fail(PA_ERR_INCOMPLETE,
+                       "%s: dataset has no committed version (no manifest in "
+                       "_versions)",
+                       dir);
     if (!best)
-        return pa_fail(PA_ERR_RANGE, "%s: version %" PRIu64 " does not exist (the table's "
-                       "versions that remain end at %" PRIu64 ")", dir, want, newest);
+        return pa_fail(PA_ERR_RANGE,
+                       "%s: version %" PRIu64 " does not exist (the table's "
+                       "versions that remain end at %" PRIu64 ")",
+                       dir, want, newest);
     int n = snprintf(out, out_len, "%s/%s", vdir, best_name);
     if (n < 0 || (size_t)n >= out_len)
         return pa_fail(PA_ERR_INVALID, "%s: dataset path is too long", dir);
@@ -142,8 +146,8 @@ static pa_status slurp(const char *path, uint8_t **out, size_t *len)
     if (st != PA_OK)
         return st;
     if (size > (256u << 20))
-        st = pa_fail(PA_ERR_FORMAT, "%s: manifest of %" PRIu64 " bytes is implausibly large",
-                     path, size);
+        st = pa_fail(PA_ERR_FORMAT, "%s: manifest of %" PRIu64 " bytes is implausibly large", path,
+                     size);
     uint8_t *buf = NULL;
     if (st == PA_OK && !(buf = pa_malloc((size_t)size, "manifest")))
         st = PA_ERR_NOMEM;
@@ -168,23 +172,29 @@ static pa_status load_manifest(const char *path, Pa__Lancepb__Manifest **out)
     if (st != PA_OK)
         goto done;
     if (len < MANIFEST_FOOTER || memcmp(buf + len - 4, PA_LANCE_MAGIC, 4) != 0) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: not a Lance manifest (no \"LANC\" magic at the end of "
-                     "its %zu bytes)", path, len);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: not a Lance manifest (no \"LANC\" magic at the end of "
+                     "its %zu bytes)",
+                     path, len);
         goto done;
     }
     uint64_t pos = pa_ld64(buf + len - MANIFEST_FOOTER);
     uint64_t end = len - MANIFEST_FOOTER;
     uint32_t claimed = pos <= end && end - pos >= 4 ? pa_ld32(buf + pos) : 0;
     if (pos > end || end - pos < 4 || claimed > end - pos - 4) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: manifest at byte offset %" PRIu64 " with %u bytes lies "
-                     "outside the file's %zu bytes", path, pos, claimed, len);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: manifest at byte offset %" PRIu64 " with %u bytes lies "
+                     "outside the file's %zu bytes",
+                     path, pos, claimed, len);
         goto done;
     }
     uint32_t mlen = pa_ld32(buf + pos);
     Pa__Lancepb__Manifest *m = pa__lancepb__manifest__unpack(NULL, mlen, buf + pos + 4);
     if (!m) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: manifest (%u bytes at byte offset %" PRIu64 ") does not "
-                     "parse as protobuf", path, mlen, pos + 4);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: manifest (%u bytes at byte offset %" PRIu64 ") does not "
+                     "parse as protobuf",
+                     path, mlen, pos + 4);
         goto done;
     }
     *out = m;
@@ -252,14 +262,18 @@ static pa_status table_file_path(const pa_dataset *ds, const Pa__Lancepb__Manife
             if (m->base_paths[i]->id == bid)
                 bp = m->base_paths[i];
         if (!bp || !bp->path || !bp->path[0])
-            return pa_fail(PA_ERR_FORMAT, "%s: file %s names base path %u, which the manifest "
-                           "does not list", ctx, name, bid);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: file %s names base path %u, which the manifest "
+                           "does not list",
+                           ctx, name, bid);
         root = bp->path;
         if (!strncmp(root, "file://", 7))
             root += 7;
         else if (strstr(root, "://"))
-            return pa_fail(PA_ERR_UNSUPPORTED, "%s: file %s lies under base path %s; partifact "
-                           "reads local tables only", ctx, name, bp->path);
+            return pa_fail(PA_ERR_UNSUPPORTED,
+                           "%s: file %s lies under base path %s; partifact "
+                           "reads local tables only",
+                           ctx, name, bp->path);
         dataset_root = bp->is_dataset_root;
     }
     int n = dataset_root ? snprintf(out, out_len, "%s/%s/%s", root, sub, name)
@@ -278,13 +292,11 @@ static pa_status take_deletions(pa_dataset *ds, const Pa__Lancepb__Manifest *m,
     if (!del || (!del->num_deleted_rows && !del->id && !del->read_version))
         return PA_OK;
     char name[128], path[4096];
-    snprintf(name, sizeof name, "%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", f->id,
-             del->read_version, del->id, del->file_type == 1 ? "bin" : "arrow");
-    pa_status st = table_file_path(ds, m, &del->base, "_deletions", name, ctx, path,
-                                   sizeof path);
+    snprintf(name, sizeof name, "%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", f->id, del->read_version,
+             del->id, del->file_type == 1 ? "bin" : "arrow");
+    pa_status st = table_file_path(ds, m, &del->base, "_deletions", name, ctx, path, sizeof path);
     if (st == PA_OK)
-        st = pa_deletion_read(path, del->file_type, del->num_deleted_rows, fr->rows,
-                              &fr->deleted);
+        st = pa_deletion_read(path, del->file_type, del->num_deleted_rows, fr->rows, &fr->deleted);
     if (st != PA_OK)
         return pa_fail_prefix(st, "%s: fragment %" PRIu64, ds->path, f->id);
     fr->num_deleted = del->num_deleted_rows;
@@ -306,12 +318,15 @@ static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, 
         fr->id = f->id;
         fr->rows = f->physical_rows;
         if (f->id > UINT32_MAX)
-            return pa_fail(PA_ERR_FORMAT, "%s: fragment id %" PRIu64 " does not fit in a row "
-                           "address", ctx, f->id);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: fragment id %" PRIu64 " does not fit in a row "
+                           "address",
+                           ctx, f->id);
         if (f->physical_rows > PA_DATASET_MAX_FRAGMENT_ROWS)
-            return pa_fail(PA_ERR_FORMAT, "%s: fragment %" PRIu64 " claims %" PRIu64 " rows, "
-                           "more than the %" PRIu64 " a row address can number", ctx, f->id,
-                           f->physical_rows, PA_DATASET_MAX_FRAGMENT_ROWS);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: fragment %" PRIu64 " claims %" PRIu64 " rows, "
+                           "more than the %" PRIu64 " a row address can number",
+                           ctx, f->id, f->physical_rows, PA_DATASET_MAX_FRAGMENT_ROWS);
         fr->files = pa_calloc(f->n_files, sizeof *fr->files, "data files");
         if (!fr->files)
             return PA_ERR_NOMEM;
@@ -323,8 +338,10 @@ static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, 
                 return pa_fail(PA_ERR_FORMAT, "%s: fragment %" PRIu64 " names data file \"%s\"",
                                ctx, f->id, df->path ? df->path : "");
             if (df->n_column_indices && df->n_column_indices != df->n_fields)
-                return pa_fail(PA_ERR_FORMAT, "%s: data file %s lists %zu fields but %zu column "
-                               "indices", ctx, df->path, df->n_fields, df->n_column_indices);
+                return pa_fail(PA_ERR_FORMAT,
+                               "%s: data file %s lists %zu fields but %zu column "
+                               "indices",
+                               ctx, df->path, df->n_fields, df->n_column_indices);
             char full[4096];
             pa_status st = table_file_path(ds, m, &df->base, "data", df->path, ctx, full,
                                            sizeof full);
@@ -342,8 +359,10 @@ static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, 
             }
         }
         if (fr->rows > UINT32_MAX)
-            return pa_fail(PA_ERR_FORMAT, "%s: fragment %" PRIu64 " has %" PRIu64 " rows, more "
-                           "than a row address holds", ctx, f->id, fr->rows);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: fragment %" PRIu64 " has %" PRIu64 " rows, more "
+                           "than a row address holds",
+                           ctx, f->id, fr->rows);
         pa_status st = take_deletions(ds, m, f, fr, ctx);
         if (st != PA_OK)
             return st;
@@ -358,10 +377,13 @@ static pa_status check_flags(const Pa__Lancepb__Manifest *m, const char *ctx)
 {
     uint64_t flags = m->reader_feature_flags;
     if (flags & FLAG_STABLE_ROW_IDS)
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: the table uses stable row ids (feature flag "
-                       "0x2), but partifact's indexes and ground truth hold row addresses", ctx);
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "%s: the table uses stable row ids (feature flag "
+                       "0x2), but partifact's indexes and ground truth hold row addresses",
+                       ctx);
     if (flags & ~(uint64_t)READER_FLAGS_KNOWN)
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: reader feature flags 0x%" PRIx64 " include ones "
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "%s: reader feature flags 0x%" PRIx64 " include ones "
                        "partifact does not know (0x%" PRIx64 "); it does not read this table",
                        ctx, flags, flags & ~(uint64_t)READER_FLAGS_KNOWN);
     return PA_OK;
@@ -410,8 +432,8 @@ size_t pa_dataset_num_fragments(const pa_dataset *ds) { return ds->num_frags; }
 pa_status pa_dataset_field(const pa_dataset *ds, size_t i, pa_field *out)
 {
     if (i >= ds->num_fields)
-        return pa_fail(PA_ERR_RANGE, "%s: field %zu does not exist (the dataset has %zu)",
-                       ds->path, i, ds->num_fields);
+        return pa_fail(PA_ERR_RANGE, "%s: field %zu does not exist (the dataset has %zu)", ds->path,
+                       i, ds->num_fields);
     *out = ds->fields[i].f;
     return PA_OK;
 }
@@ -456,8 +478,8 @@ const char *pa_dataset_field_type(const pa_dataset *ds, size_t i)
     return i < ds->num_fields ? ds->fields[i].ltype : "";
 }
 
-pa_status pa_dataset_fragment_file(const pa_dataset *ds, size_t i, const char *column,
-                                   char *path, size_t path_len, size_t *col_index)
+pa_status pa_dataset_fragment_file(const pa_dataset *ds, size_t i, const char *column, char *path,
+                                   size_t path_len, size_t *col_index)
 {
     if (i >= ds->num_frags)
         return pa_fail(PA_ERR_RANGE, "%s: fragment %zu does not exist (the dataset has %zu)",
@@ -510,14 +532,14 @@ struct pa_dataset_scan {
     char *column;
     pa_field field;
     size_t row_bytes, batch;
-    size_t frag;            /* current fragment */
-    pa_lance_reader *r;     /* its data file */
-    size_t col;             /* column index in that file */
-    uint64_t offset;        /* next row within the fragment */
+    size_t frag;        /* current fragment */
+    pa_lance_reader *r; /* its data file */
+    size_t col;         /* column index in that file */
+    uint64_t offset;    /* next row within the fragment */
     uint8_t *values;
     uint64_t *addrs;
-    uint8_t *valid;         /* the batch's validity (1: a vector, 0: null) */
-    uint64_t nulls;         /* null rows left out so far */
+    uint8_t *valid; /* the batch's validity (1: a vector, 0: null) */
+    uint64_t nulls; /* null rows left out so far */
 };
 
 
@@ -546,8 +568,10 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
         goto done;
     }
     if (f->f.type == PA_TYPE_OTHER) {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: column \"%s\" is of type \"%s\", which "
-                     "partifact does not read", ds->path, column, f->ltype);
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "%s: column \"%s\" is of type \"%s\", which "
+                     "partifact does not read",
+                     ds->path, column, f->ltype);
         goto done;
     }
     if (!(s = pa_calloc(1, sizeof *s, "dataset scan"))) {
@@ -589,9 +613,10 @@ static pa_status scan_open_fragment(pa_dataset_scan *s)
         return st;
     const ds_fragment *fr = &s->ds->frags[s->frag];
     if (pa_lance_reader_num_rows(s->r) != fr->rows)
-        return pa_fail(PA_ERR_FORMAT, "%s: data file has %" PRIu64 " rows, the manifest says "
-                       "fragment %" PRIu64 " has %" PRIu64, path,
-                       pa_lance_reader_num_rows(s->r), fr->id, fr->rows);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: data file has %" PRIu64 " rows, the manifest says "
+                       "fragment %" PRIu64 " has %" PRIu64,
+                       path, pa_lance_reader_num_rows(s->r), fr->id, fr->rows);
     pa_field got;
     if ((st = pa_lance_reader_field(s->r, s->col, &got)) != PA_OK)
         return pa_fail_prefix(st, "%s: column \"%s\"", path, s->column);
@@ -602,8 +627,8 @@ static pa_status scan_open_fragment(pa_dataset_scan *s)
     return PA_OK;
 }
 
-pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values,
-                               const uint64_t **row_addrs, size_t *num_rows)
+pa_status pa_dataset_scan_next(pa_dataset_scan *s, const void **values, const uint64_t **row_addrs,
+                               size_t *num_rows)
 {
     *num_rows = 0;
     while (s->frag < s->ds->num_frags) {
@@ -668,9 +693,9 @@ typedef struct written_file {
 } written_file;
 
 struct pa_dataset_writer {
-    char *path;            /* the dataset, as named (messages) */
-    pa_out_dir out;        /* written in out.dir beside it, renamed into place by the commit */
-    const char *dir;       /* out.dir while writing */
+    char *path;      /* the dataset, as named (messages) */
+    pa_out_dir out;  /* written in out.dir beside it, renamed into place by the commit */
+    const char *dir; /* out.dir while writing */
     pa_field *fields;
     size_t num_fields;
     pa_dataset_write_options opts;
@@ -863,8 +888,7 @@ static pa_status write_manifest(pa_dataset_writer *w)
     Pa__Lancepb__Manifest__WriterVersion wv = PA__LANCEPB__MANIFEST__WRITER_VERSION__INIT;
     wv.library = "partifact";
     wv.version = PA_VERSION_STRING;
-    Pa__Lancepb__Manifest__DataStorageFormat fmt =
-        PA__LANCEPB__MANIFEST__DATA_STORAGE_FORMAT__INIT;
+    Pa__Lancepb__Manifest__DataStorageFormat fmt = PA__LANCEPB__MANIFEST__DATA_STORAGE_FORMAT__INIT;
     fmt.file_format = "lance";
     fmt.version = "2.1";
     Pa__Lancepb__Manifest m = PA__LANCEPB__MANIFEST__INIT;
@@ -1015,7 +1039,7 @@ void pa_dataset_writer_free(pa_dataset_writer *w)
     if (!w)
         return;
     pa_lance_writer_free(w->cur); /* removes an unclosed data file */
-    pa_out_dir_abort(&w->out); /* an uncommitted dataset's directory, with its files */
+    pa_out_dir_abort(&w->out);    /* an uncommitted dataset's directory, with its files */
     for (size_t i = 0; w->fields && i < w->num_fields; i++)
         free((char *)w->fields[i].name);
     free(w->fields);
@@ -1026,8 +1050,7 @@ void pa_dataset_writer_free(pa_dataset_writer *w)
 
 /* ---- for the table commit (table_commit.h) ---- */
 
-pa_status pa_lance_latest_manifest(const char *dir, char *path, size_t path_len,
-                                   uint64_t *version)
+pa_status pa_lance_latest_manifest(const char *dir, char *path, size_t path_len, uint64_t *version)
 {
     return find_latest(dir, path, path_len, version);
 }

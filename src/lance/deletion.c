@@ -89,14 +89,15 @@ static bool fb_struct_vec(const fb *b, size_t t, unsigned k, size_t *at, size_t 
 /* Buffer i of the record batch body as plain bytes (decompressed if the batch is compressed):
  * *out is malloc'd, *out_len its size. */
 static pa_status arrow_buffer(const char *path, const uint8_t *body, uint64_t body_len,
-                              uint64_t off, uint64_t len, int codec, uint64_t need,
-                              uint8_t **out, size_t *out_len)
+                              uint64_t off, uint64_t len, int codec, uint64_t need, uint8_t **out,
+                              size_t *out_len)
 {
     *out = NULL, *out_len = 0;
     if (off > body_len || len > body_len - off)
-        return pa_fail(PA_ERR_FORMAT, "%s: record batch buffer of %" PRIu64 " bytes at body "
-                       "offset %" PRIu64 " lies outside the %" PRIu64 "-byte body", path, len,
-                       off, body_len);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: record batch buffer of %" PRIu64 " bytes at body "
+                       "offset %" PRIu64 " lies outside the %" PRIu64 "-byte body",
+                       path, len, off, body_len);
     const uint8_t *src = body + off;
     if (codec < 0 || len == 0) { /* uncompressed */
         if (!(*out = pa_malloc(len ? (size_t)len : 1, "deletion values")))
@@ -106,8 +107,10 @@ static pa_status arrow_buffer(const char *path, const uint8_t *body, uint64_t bo
         return PA_OK;
     }
     if (len < 8)
-        return pa_fail(PA_ERR_FORMAT, "%s: compressed buffer at body offset %" PRIu64 " has %"
-                       PRIu64 " bytes, less than its 8-byte length prefix", path, off, len);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: compressed buffer at body offset %" PRIu64 " has %" PRIu64
+                       " bytes, less than its 8-byte length prefix",
+                       path, off, len);
     int64_t raw = (int64_t)pa_ld64(src);
     if (raw == -1) { /* stored uncompressed */
         if (!(*out = pa_malloc(len - 8 ? (size_t)(len - 8) : 1, "deletion values")))
@@ -117,22 +120,26 @@ static pa_status arrow_buffer(const char *path, const uint8_t *body, uint64_t bo
         return PA_OK;
     }
     if (codec != ARROW_CODEC_ZSTD)
-        return pa_fail(PA_ERR_UNSUPPORTED, "%s: record batch is compressed with Arrow codec %d "
-                       "(LZ4 frame); partifact reads zstd-compressed deletion files", path, codec);
+        return pa_fail(PA_ERR_UNSUPPORTED,
+                       "%s: record batch is compressed with Arrow codec %d "
+                       "(LZ4 frame); partifact reads zstd-compressed deletion files",
+                       path, codec);
     /* need: what the values take; Arrow pads a buffer to at most 64 bytes more */
     if (raw < 0 || (uint64_t)raw > DELETION_MAX_BYTES || (uint64_t)raw > need + 64)
-        return pa_fail(PA_ERR_FORMAT, "%s: compressed buffer at body offset %" PRIu64 " claims %"
-                       PRId64 " bytes uncompressed; its values need %" PRIu64, path, off, raw,
-                       need);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: compressed buffer at body offset %" PRIu64 " claims %" PRId64
+                       " bytes uncompressed; its values need %" PRIu64,
+                       path, off, raw, need);
     if (!(*out = pa_malloc(raw ? (size_t)raw : 1, "deletion values")))
         return PA_ERR_NOMEM;
     size_t got = ZSTD_decompress(*out, (size_t)raw, src + 8, (size_t)(len - 8));
     if (ZSTD_isError(got) || got != (size_t)raw) {
         free(*out);
         *out = NULL;
-        return pa_fail(PA_ERR_FORMAT, "%s: compressed buffer at body offset %" PRIu64 " does not "
-                       "decompress to its %" PRId64 " bytes: %s", path, off, raw,
-                       ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: compressed buffer at body offset %" PRIu64 " does not "
+                       "decompress to its %" PRId64 " bytes: %s",
+                       path, off, raw, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
     }
     *out_len = (size_t)raw;
     return PA_OK;
@@ -156,8 +163,10 @@ static pa_status read_arrow(const char *path, const uint8_t *buf, size_t len,
         if (meta_len == 0)
             break; /* end of stream */
         if (meta_len > len - meta_at)
-            return pa_fail(PA_ERR_FORMAT, "%s: Arrow message at byte offset %zu claims %u bytes "
-                           "of metadata, the file has %zu", path, at, meta_len, len);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: Arrow message at byte offset %zu claims %u bytes "
+                           "of metadata, the file has %zu",
+                           path, at, meta_len, len);
         fb b = {buf + meta_at, meta_len};
         size_t msg = meta_len >= 4 ? pa_ld32(b.p) : 0; /* the root table */
         if (msg + 4 > meta_len)
@@ -165,8 +174,10 @@ static pa_status read_arrow(const char *path, const uint8_t *buf, size_t len,
         int64_t body_len = fb_int(&b, msg, 3, 8, 0);
         size_t body_at = meta_at + meta_len;
         if (!msg || body_len < 0 || (uint64_t)body_len > len - body_at)
-            return pa_fail(PA_ERR_FORMAT, "%s: Arrow message at byte offset %zu is malformed or "
-                           "its body runs past the end of the file", path, at);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: Arrow message at byte offset %zu is malformed or "
+                           "its body runs past the end of the file",
+                           path, at);
         if (fb_int(&b, msg, 1, 1, 0) != ARROW_HEADER_RECORD_BATCH) {
             at = body_at + (size_t)body_len;
             continue;
@@ -175,29 +186,37 @@ static pa_status read_arrow(const char *path, const uint8_t *buf, size_t len,
         size_t nodes_at, num_nodes, bufs_at, num_bufs;
         if (!rb || !fb_struct_vec(&b, rb, 1, &nodes_at, &num_nodes) ||
             !fb_struct_vec(&b, rb, 2, &bufs_at, &num_bufs) || num_nodes != 1 || num_bufs != 2)
-            return pa_fail(PA_ERR_FORMAT, "%s: the record batch at byte offset %zu is not one "
-                           "column of integers (expected 1 field node and 2 buffers)", path, at);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: the record batch at byte offset %zu is not one "
+                           "column of integers (expected 1 field node and 2 buffers)",
+                           path, at);
         int64_t rows = (int64_t)pa_ld64(b.p + nodes_at);
         int64_t nulls = (int64_t)pa_ld64(b.p + nodes_at + 8);
         size_t comp = fb_deref(&b, fb_field(&b, rb, 3));
         int codec = comp ? (int)fb_int(&b, comp, 0, 1, 0) : -1;
         if (rows < 0 || nulls != 0)
-            return pa_fail(PA_ERR_FORMAT, "%s: the deleted offsets hold %" PRId64 " rows with %"
-                           PRId64 " nulls (expected no nulls)", path, rows, nulls);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: the deleted offsets hold %" PRId64 " rows with %" PRId64
+                           " nulls (expected no nulls)",
+                           path, rows, nulls);
         if ((uint64_t)rows > physical_rows)
-            return pa_fail(PA_ERR_FORMAT, "%s: lists %" PRId64 " deleted offsets in a fragment of %"
-                           PRIu64 " rows", path, rows, physical_rows);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: lists %" PRId64 " deleted offsets in a fragment of %" PRIu64
+                           " rows",
+                           path, rows, physical_rows);
         uint8_t *vals = NULL;
         size_t vlen = 0;
         pa_status st = arrow_buffer(path, buf + body_at, (uint64_t)body_len,
-                                    pa_ld64(b.p + bufs_at + 16), pa_ld64(b.p + bufs_at + 24),
-                                    codec, (uint64_t)rows * 4, &vals, &vlen);
+                                    pa_ld64(b.p + bufs_at + 16), pa_ld64(b.p + bufs_at + 24), codec,
+                                    (uint64_t)rows * 4, &vals, &vlen);
         if (st != PA_OK)
             return st;
         if (vlen / 4 < (uint64_t)rows) {
             free(vals);
-            return pa_fail(PA_ERR_FORMAT, "%s: %" PRId64 " deleted offsets need %" PRIu64 " bytes, "
-                           "the values buffer has %zu", path, rows, (uint64_t)rows * 4, vlen);
+            return pa_fail(PA_ERR_FORMAT,
+                           "%s: %" PRId64 " deleted offsets need %" PRIu64 " bytes, "
+                           "the values buffer has %zu",
+                           path, rows, (uint64_t)rows * 4, vlen);
         }
         for (int64_t i = 0; i < rows; i++)
             roaring_bitmap_add(bm, pa_ld32(vals + 4 * i));
@@ -252,19 +271,22 @@ pa_status pa_deletion_read(const char *path, int file_type, uint64_t num_deleted
             goto done;
         }
     } else {
-        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: deletion file type %d is not one Lance defines "
-                     "(0 arrow array, 1 bitmap)", path, file_type);
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "%s: deletion file type %d is not one Lance defines "
+                     "(0 arrow array, 1 bitmap)",
+                     path, file_type);
         goto done;
     }
     uint64_t card = roaring_bitmap_get_cardinality(bm);
     if (card != num_deleted) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: lists %" PRIu64 " deleted rows, the manifest says %"
-                     PRIu64, path, card, num_deleted);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: lists %" PRIu64 " deleted rows, the manifest says %" PRIu64, path, card,
+                     num_deleted);
         goto done;
     }
     if (card && roaring_bitmap_maximum(bm) >= physical_rows) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: deletes row offset %u of a fragment of %" PRIu64
-                     " rows", path, roaring_bitmap_maximum(bm), physical_rows);
+        st = pa_fail(PA_ERR_FORMAT, "%s: deletes row offset %u of a fragment of %" PRIu64 " rows",
+                     path, roaring_bitmap_maximum(bm), physical_rows);
         goto done;
     }
     *out = bm;

@@ -62,17 +62,17 @@ typedef struct page_info {
     uint64_t first_row, num_rows;
     page_kind kind;
     value_enc enc;
-    bool large_chunk;     /* mini-block, 2.2: 4-byte chunk words and value sizes */
-    unsigned def_width;   /* mini-block with nulls: bits per FastLanes-packed u16 def level */
-    bool def_raw;         /* mini-block with nulls: def levels as raw u16 */
-    bool def_inline;      /* mini-block with nulls: FastLanes blocks, each after its u16 width */
-    bool def_rle;         /* mini-block with nulls: runs (u64 bytes of u16 values, u8 lengths) */
-    int general;          /* mini-block: 1 lz4 / 2 zstd compresses each chunk's first value
+    bool large_chunk;    /* mini-block, 2.2: 4-byte chunk words and value sizes */
+    unsigned def_width;  /* mini-block with nulls: bits per FastLanes-packed u16 def level */
+    bool def_raw;        /* mini-block with nulls: def levels as raw u16 */
+    bool def_inline;     /* mini-block with nulls: FastLanes blocks, each after its u16 width */
+    bool def_rle;        /* mini-block with nulls: runs (u64 bytes of u16 values, u8 lengths) */
+    int general;         /* mini-block: 1 lz4 / 2 zstd compresses each chunk's first value
                            * buffer (General around the value encoding); 0 none */
-    unsigned ctrl_bytes;  /* full-zip with nulls: bytes of control word before each row */
-    unsigned def_bits;    /* full-zip with nulls: def bits of the control word */
-    uint64_t data_off, data_size; /* full-zip: the rows; mini-block: the chunks; 2.0: values */
-    uint64_t meta_off, meta_size; /* mini-block chunk table; 2.0: validity bitmap (0: none) */
+    unsigned ctrl_bytes; /* full-zip with nulls: bytes of control word before each row */
+    unsigned def_bits;   /* full-zip with nulls: def bits of the control word */
+    uint64_t data_off, data_size;  /* full-zip: the rows; mini-block: the chunks; 2.0: values */
+    uint64_t meta_off, meta_size;  /* mini-block chunk table; 2.0: validity bitmap (0: none) */
     _Atomic(chunk_table *) chunks; /* mini-block: loaded on first use */
     uint8_t constant[32];          /* PK_CONST: the value (row_bytes bytes) */
     char enc_name[48];             /* the value encoding, for pa_lance_reader_page */
@@ -183,9 +183,9 @@ static uint64_t flat_bits(const Pa__Lancepb__CompressiveEncoding *e)
  * column's type: Flat (scalar) / FixedSizeList{dim, Flat} (lists) / InlineBitpacking
  * (unsigned integers, mini-block only) / Rle of Flat values with u8 lengths (scalars,
  * mini-block only). */
-static pa_status classify_values(const pa_lance_reader *r, const col_info *c, size_t ci,
-                                 size_t pi, const Pa__Lancepb__CompressiveEncoding *e,
-                                 bool miniblock, value_enc *out, int *general)
+static pa_status classify_values(const pa_lance_reader *r, const col_info *c, size_t ci, size_t pi,
+                                 const Pa__Lancepb__CompressiveEncoding *e, bool miniblock,
+                                 value_enc *out, int *general)
 {
     const Pa__Lancepb__CompressiveEncoding *items = e;
     if (!c->is_list && miniblock && general && e &&
@@ -196,8 +196,8 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
         items = e = e->general->values;
     }
     if (c->is_list) {
-        if (!e || e->compression_case !=
-                      PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST)
+        if (!e ||
+            e->compression_case != PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST)
             return pa_fail(PA_ERR_UNSUPPORTED,
                            "%s: page %zu of column %zu (\"%s\") uses encoding \"%s\" for a "
                            "fixed-size list, which partifact does not read",
@@ -207,8 +207,8 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
             return pa_fail(PA_ERR_FORMAT,
                            "%s: page %zu of column %zu (\"%s\") has %llu items per value, the "
                            "schema says %u",
-                           r->name, pi, ci, c->field.name,
-                           (unsigned long long)fsl->items_per_value, c->dim);
+                           r->name, pi, ci, c->field.name, (unsigned long long)fsl->items_per_value,
+                           c->dim);
         if (fsl->has_validity)
             return pa_fail(PA_ERR_UNSUPPORTED,
                            "%s: page %zu of column %zu (\"%s\") has null list items, which "
@@ -239,7 +239,8 @@ static pa_status classify_values(const pa_lance_reader *r, const col_info *c, si
                            "%s: page %zu of column %zu (\"%s\") bit-packs %llu-bit values, the "
                            "schema's type has %u bits",
                            r->name, pi, ci, c->field.name,
-                           (unsigned long long)items->inline_bitpacking->uncompressed_bits_per_value,
+                           (unsigned long long)
+                               items->inline_bitpacking->uncompressed_bits_per_value,
                            c->item_bits);
         if (items->inline_bitpacking->values && items->inline_bitpacking->values->scheme != 0)
             return pa_fail(PA_ERR_UNSUPPORTED,
@@ -295,10 +296,11 @@ static pa_status classify_def(const pa_lance_reader *r, const col_info *c, size_
             p->def_width = (unsigned)b->values->flat->bits_per_value;
             return PA_OK;
         }
-    } else if (e && e->compression_case ==
-                        PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING &&
-                    e->inline_bitpacking->uncompressed_bits_per_value == 16 &&
-                    !(e->inline_bitpacking->values && e->inline_bitpacking->values->scheme != 0)) {
+    } else if (e &&
+               e->compression_case ==
+                   PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING &&
+               e->inline_bitpacking->uncompressed_bits_per_value == 16 &&
+               !(e->inline_bitpacking->values && e->inline_bitpacking->values->scheme != 0)) {
         p->def_inline = true;
         return PA_OK;
     } else if (e && e->compression_case == PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE &&
@@ -323,8 +325,8 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
 {
     pa_status st = PA_OK;
     bool nullable = false;
-    Pa__Lancepb__PageLayout *layout =
-        pa__lancepb__page_layout__unpack(NULL, any->value.len, any->value.data);
+    Pa__Lancepb__PageLayout *layout = pa__lancepb__page_layout__unpack(NULL, any->value.len,
+                                                                       any->value.data);
     if (!layout)
         return pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu: page layout does not parse",
                        r->name, pi, ci);
@@ -369,9 +371,9 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
             goto done;
         }
         if (mb->num_items != pg->length) {
-            st = pa_fail(PA_ERR_FORMAT,
-                         "%s: page %zu of column %zu has %llu items but %llu rows", r->name, pi,
-                         ci, (unsigned long long)mb->num_items, (unsigned long long)pg->length);
+            st = pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu has %llu items but %llu rows",
+                         r->name, pi, ci, (unsigned long long)mb->num_items,
+                         (unsigned long long)pg->length);
             goto done;
         }
         p->kind = PK_MINIBLOCK;
@@ -398,8 +400,8 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
                          r->name, pi, ci, c->field.name, fz->bits_per_value, c->row_bytes * 8);
             goto done;
         }
-        if ((st = classify_values(r, c, ci, pi, fz->value_compression, false, &p->enc,
-                                  NULL)) != PA_OK)
+        if ((st = classify_values(r, c, ci, pi, fz->value_compression, false, &p->enc, NULL)) !=
+            PA_OK)
             goto done;
         p->def_bits = fz->bits_def;
         p->ctrl_bytes = (fz->bits_def + 7) / 8;
@@ -436,11 +438,12 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
                nullable) {
         p->kind = PK_ALLNULL;
     } else {
-        const char *kind =
-            layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT
-                ? (layout->all_null_layout->inline_value.len ? "constant" : "all-null (nested)")
-            : layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_BLOB_LAYOUT ? "blob"
-                                                                                  : "unknown";
+        const char *kind = layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT
+                               ? (layout->all_null_layout->inline_value.len ? "constant"
+                                                                            : "all-null (nested)")
+                           : layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_BLOB_LAYOUT
+                               ? "blob"
+                               : "unknown";
         st = pa_fail(PA_ERR_UNSUPPORTED,
                      "%s: page %zu of column %zu (\"%s\") uses the %s layout, which partifact "
                      "does not read",
@@ -454,12 +457,28 @@ done:
 /* Name of a 2.0 array encoding case, for messages. */
 static const char *v20_name(const Pa__Lancepb__V20ArrayEncoding *e)
 {
-    static const char *const names[] = {
-        "none", "flat", "nullable", "fixed_size_list", "list", "struct", "binary",
-        "dictionary", "fsst", "packed_struct", "bitpacked", "fixed_size_binary",
-        "bitpacked_for_non_neg", "constant", "inline_bitpacking", "out_of_line_bitpacking",
-        "variable", "packed_struct_fixed_width_mini_block", "block", "rle",
-        "general_mini_block", "byte_stream_split"};
+    static const char *const names[] = {"none",
+                                        "flat",
+                                        "nullable",
+                                        "fixed_size_list",
+                                        "list",
+                                        "struct",
+                                        "binary",
+                                        "dictionary",
+                                        "fsst",
+                                        "packed_struct",
+                                        "bitpacked",
+                                        "fixed_size_binary",
+                                        "bitpacked_for_non_neg",
+                                        "constant",
+                                        "inline_bitpacking",
+                                        "out_of_line_bitpacking",
+                                        "variable",
+                                        "packed_struct_fixed_width_mini_block",
+                                        "block",
+                                        "rle",
+                                        "general_mini_block",
+                                        "byte_stream_split"};
     unsigned k = e ? (unsigned)e->array_encoding_case : 0;
     return k < sizeof names / sizeof names[0] ? names[k] : "unknown";
 }
@@ -486,8 +505,8 @@ static pa_status v20_flat(const pa_lance_reader *r, const col_info *c, size_t ci
         return pa_fail(PA_ERR_FORMAT,
                        "%s: page %zu of column %zu (\"%s\") stores its %s as %llu-bit values, "
                        "expected %u bits",
-                       r->name, pi, ci, c->field.name, what,
-                       (unsigned long long)f->bits_per_value, bits);
+                       r->name, pi, ci, c->field.name, what, (unsigned long long)f->bits_per_value,
+                       bits);
     uint32_t idx = f->buffer ? f->buffer->buffer_index : 0;
     if ((f->buffer && f->buffer->buffer_type != 0) || idx >= pg->n_buffer_offsets)
         return pa_fail(PA_ERR_FORMAT,
@@ -508,11 +527,14 @@ static pa_status parse_layout20(pa_lance_reader *r, col_info *c, size_t ci, size
                                 const Pa__Lancepb__Any *any, page_info *p)
 {
     pa_status st = PA_OK;
-    Pa__Lancepb__V20ArrayEncoding *enc =
-        pa__lancepb__v20_array_encoding__unpack(NULL, any->value.len, any->value.data);
+    Pa__Lancepb__V20ArrayEncoding *enc = pa__lancepb__v20_array_encoding__unpack(NULL,
+                                                                                 any->value.len,
+                                                                                 any->value.data);
     if (!enc)
-        return pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu: 2.0 array encoding does not "
-                       "parse", r->name, pi, ci);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: page %zu of column %zu: 2.0 array encoding does not "
+                       "parse",
+                       r->name, pi, ci);
     const Pa__Lancepb__V20ArrayEncoding *vals = enc, *validity = NULL;
     if (enc->array_encoding_case == PA__LANCEPB__V20_ARRAY_ENCODING__ARRAY_ENCODING_NULLABLE) {
         const Pa__Lancepb__V20Nullable *n = enc->nullable;
@@ -531,9 +553,8 @@ static pa_status parse_layout20(pa_lance_reader *r, col_info *c, size_t ci, size
     }
     size_t vbuf = 0, nbuf = 0;
     if (c->is_list) {
-        if (!vals ||
-            vals->array_encoding_case !=
-                PA__LANCEPB__V20_ARRAY_ENCODING__ARRAY_ENCODING_FIXED_SIZE_LIST) {
+        if (!vals || vals->array_encoding_case !=
+                         PA__LANCEPB__V20_ARRAY_ENCODING__ARRAY_ENCODING_FIXED_SIZE_LIST) {
             st = pa_fail(PA_ERR_UNSUPPORTED,
                          "%s: page %zu of column %zu (\"%s\") uses encoding \"%s\" for a "
                          "fixed-size list, which partifact does not read",
@@ -552,7 +573,8 @@ static pa_status parse_layout20(pa_lance_reader *r, col_info *c, size_t ci, size
         if (vals &&
             vals->array_encoding_case == PA__LANCEPB__V20_ARRAY_ENCODING__ARRAY_ENCODING_NULLABLE) {
             if (vals->nullable->nullability_case !=
-                PA__LANCEPB__V20_NULLABLE__NULLABILITY_NO_NULLS || fsl->has_validity) {
+                    PA__LANCEPB__V20_NULLABLE__NULLABILITY_NO_NULLS ||
+                fsl->has_validity) {
                 st = pa_fail(PA_ERR_UNSUPPORTED,
                              "%s: page %zu of column %zu (\"%s\") has null list items, which "
                              "partifact does not read",
@@ -564,8 +586,8 @@ static pa_status parse_layout20(pa_lance_reader *r, col_info *c, size_t ci, size
     }
     if ((st = v20_flat(r, c, ci, pi, vals, c->item_bits, pg, "values", &vbuf)) != PA_OK)
         goto done;
-    if (validity && (st = v20_flat(r, c, ci, pi, validity, 1, pg, "null flags (validity)",
-                                   &nbuf)) != PA_OK)
+    if (validity &&
+        (st = v20_flat(r, c, ci, pi, validity, 1, pg, "null flags (validity)", &nbuf)) != PA_OK)
         goto done;
     uint64_t want;
     if (__builtin_mul_overflow(pg->length, (uint64_t)c->row_bytes, &want) ||
@@ -599,8 +621,8 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
 {
     if (pg->n_buffer_offsets != pg->n_buffer_sizes)
         return pa_fail(PA_ERR_FORMAT,
-                       "%s: page %zu of column %zu lists %zu buffer offsets but %zu sizes",
-                       r->name, pi, ci, pg->n_buffer_offsets, pg->n_buffer_sizes);
+                       "%s: page %zu of column %zu lists %zu buffer offsets but %zu sizes", r->name,
+                       pi, ci, pg->n_buffer_offsets, pg->n_buffer_sizes);
     for (size_t b = 0; b < pg->n_buffer_offsets; b++) {
         char what[96];
         snprintf(what, sizeof what, "buffer %zu of page %zu of column %zu", b, pi, ci);
@@ -618,8 +640,10 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
     Pa__Lancepb__Any *any = pa__lancepb__any__unpack(NULL, enc->direct->encoding.len,
                                                      enc->direct->encoding.data);
     if (!any)
-        return pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu: encoding is not a valid "
-                       "protobuf Any", r->name, pi, ci);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: page %zu of column %zu: encoding is not a valid "
+                       "protobuf Any",
+                       r->name, pi, ci);
     bool v20 = r->major == LANCE_V20_MAJOR;
     const char *want = v20 ? "/lance.encodings.ArrayEncoding" : "/lance.encodings21.PageLayout";
     pa_status st;
@@ -627,8 +651,8 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
         st = pa_fail(PA_ERR_UNSUPPORTED,
                      "%s: page %zu of column %zu is encoded as \"%s\"; partifact reads the "
                      "Lance %s layouts (%s) in this file's version %u.%u",
-                     r->name, pi, ci, any->type_url ? any->type_url : "", v20 ? "2.0" : "2.1",
-                     want, r->major, r->minor);
+                     r->name, pi, ci, any->type_url ? any->type_url : "", v20 ? "2.0" : "2.1", want,
+                     r->major, r->minor);
     else if (v20)
         st = parse_layout20(r, c, ci, pi, pg, any, p);
     else
@@ -636,11 +660,14 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
     if (st == PA_OK) {
         static const char *const names[] = {"none", "flat", "inline_bitpacking", "rle",
                                             "byte_stream_split"};
-        bool nulls = p->def_width || p->def_raw || p->def_inline || p->def_rle ||
-                     p->ctrl_bytes || (p->kind == PK_FLAT20 && p->meta_size);
+        bool nulls = p->def_width || p->def_raw || p->def_inline || p->def_rle || p->ctrl_bytes ||
+                     (p->kind == PK_FLAT20 && p->meta_size);
         bool data = p->kind != PK_ALLNULL && p->kind != PK_CONST;
         snprintf(p->enc_name, sizeof p->enc_name, "%s%s%s",
-                 !data ? "" : p->general == 1 ? "lz4 of " : p->general == 2 ? "zstd of " : "",
+                 !data             ? ""
+                 : p->general == 1 ? "lz4 of "
+                 : p->general == 2 ? "zstd of "
+                                   : "",
                  names[data ? p->enc : 0], nulls ? ", with nulls" : "");
     }
     pa__lancepb__any__free_unpacked(any, NULL);
@@ -655,10 +682,10 @@ static unsigned primitive_bits(const char *t, size_t len, bool *is_uint)
         const char *name;
         unsigned bits;
         bool is_uint;
-    } prims[] = {{"uint8", 8, true},    {"int8", 8, false},       {"uint16", 16, true},
-                 {"int16", 16, false},  {"halffloat", 16, false}, {"uint32", 32, true},
-                 {"int32", 32, false},  {"float", 32, false},     {"date32:day", 32, false},
-                 {"uint64", 64, true},  {"int64", 64, false},     {"double", 64, false},
+    } prims[] = {{"uint8", 8, true},      {"int8", 8, false},       {"uint16", 16, true},
+                 {"int16", 16, false},    {"halffloat", 16, false}, {"uint32", 32, true},
+                 {"int32", 32, false},    {"float", 32, false},     {"date32:day", 32, false},
+                 {"uint64", 64, true},    {"int64", 64, false},     {"double", 64, false},
                  {"date64:ms", 64, false}};
     *is_uint = false;
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
@@ -740,8 +767,10 @@ static pa_status parse_schema(pa_lance_reader *r, const uint8_t *buf, size_t len
     char **paths = NULL;
     pa_status st = PA_OK;
     if (!fd || !fd->schema) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: global buffer 0 (the schema, %zu bytes) does not "
-                     "parse as a Lance file descriptor", r->name, len);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: global buffer 0 (the schema, %zu bytes) does not "
+                     "parse as a Lance file descriptor",
+                     r->name, len);
         goto done;
     }
     r->num_rows = fd->length;
@@ -750,8 +779,10 @@ static pa_status parse_schema(pa_lance_reader *r, const uint8_t *buf, size_t len
     for (size_t i = 0; i < nf; i++)
         m += field_has_column(r, pb, nf, i);
     if (m != ncols) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: the schema's %zu fields have %zu columns but the footer "
-                     "says %u", r->name, nf, m, ncols);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: the schema's %zu fields have %zu columns but the footer "
+                     "says %u",
+                     r->name, nf, m, ncols);
         goto done;
     }
     r->cols = pa_calloc(m ? m : 1, sizeof *r->cols, "columns");
@@ -844,8 +875,8 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
                                    what);
         if (st != PA_OK)
             return st;
-        Pa__Lancepb__ColumnMetadata *cm = pa__lancepb__column_metadata__unpack(
-            NULL, (size_t)len, region + (off - region_off));
+        Pa__Lancepb__ColumnMetadata *cm =
+            pa__lancepb__column_metadata__unpack(NULL, (size_t)len, region + (off - region_off));
         if (!cm) {
             st = pa_fail(PA_ERR_FORMAT,
                          "%s: metadata of column %zu (%llu bytes at byte offset %llu) does not "
@@ -869,19 +900,21 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
             c->num_pages = pi + 1;
             uint64_t flat_bytes;
             if (st == PA_OK && __builtin_add_overflow(row, p->num_rows, &row))
-                st = pa_fail(PA_ERR_FORMAT, "%s: column %zu (\"%s\"): page %zu's %llu rows "
-                             "overflow the row count", r->name, ci, c->field.name, pi,
-                             (unsigned long long)p->num_rows);
+                st = pa_fail(PA_ERR_FORMAT,
+                             "%s: column %zu (\"%s\"): page %zu's %llu rows "
+                             "overflow the row count",
+                             r->name, ci, c->field.name, pi, (unsigned long long)p->num_rows);
             /* flat values take their bytes: a page cannot claim more rows than its data
              * holds, so no count read here sizes a buffer beyond the file (bitpacked pages
              * are checked against their chunk table when read) */
             else if (st == PA_OK && p->enc == ENC_FLAT &&
                      (__builtin_mul_overflow(p->num_rows, (uint64_t)c->row_bytes, &flat_bytes) ||
                       flat_bytes > p->data_size))
-                st = pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu (\"%s\") claims %llu "
-                             "rows of %zu bytes in %llu bytes of data", r->name, pi, ci,
-                             c->field.name, (unsigned long long)p->num_rows, c->row_bytes,
-                             (unsigned long long)p->data_size);
+                st = pa_fail(PA_ERR_FORMAT,
+                             "%s: page %zu of column %zu (\"%s\") claims %llu "
+                             "rows of %zu bytes in %llu bytes of data",
+                             r->name, pi, ci, c->field.name, (unsigned long long)p->num_rows,
+                             c->row_bytes, (unsigned long long)p->data_size);
         }
         pa__lancepb__column_metadata__free_unpacked(cm, NULL);
         if (st == PA_OK && row != r->num_rows)
@@ -1067,8 +1100,7 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
             st = pa_fail(PA_ERR_FORMAT,
                          "%s: page %zu of column %zu: chunk %zu of %zu would hold %llu values "
                          "(a mini-block chunk holds at most %d)",
-                         r->name, pi, ci, k, n, (unsigned long long)nv,
-                         MINIBLOCK_MAX_CHUNK_VALUES);
+                         r->name, pi, ci, k, n, (unsigned long long)nv, MINIBLOCK_MAX_CHUNK_VALUES);
             goto done;
         }
         t->first_value[k] = values;
@@ -1111,9 +1143,9 @@ static pa_status null_row(const pa_lance_reader *r, size_t ci, uint64_t row)
 
 /* Decodes the definition levels [from, to) of a mini-block chunk (nv levels in def, def_size
  * bytes) into valid (1: a value, 0: null). */
-static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
-                            const uint8_t *def, uint64_t def_size, uint64_t nv, uint64_t from,
-                            uint64_t to, uint8_t *valid)
+static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k, const uint8_t *def,
+                            uint64_t def_size, uint64_t nv, uint64_t from, uint64_t to,
+                            uint8_t *valid)
 {
     const page_info *p = &r->cols[ci].pages[pi];
     if (p->def_raw) {
@@ -1193,9 +1225,9 @@ static pa_status decode_values(pa_lance_reader *r, size_t ci, size_t pi, size_t 
 
 /* Decompresses a General buffer: lz4 (scheme 1: u32 size, then an LZ4 block) or zstd (scheme
  * 2: u64 size, then a zstd frame; or a bare frame) into a fresh buffer of at most cap bytes. */
-static pa_status decompress_general(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
-                                    int scheme, const uint8_t *src, uint64_t n, uint64_t cap,
-                                    uint8_t **out, uint64_t *out_n)
+static pa_status decompress_general(pa_lance_reader *r, size_t ci, size_t pi, size_t k, int scheme,
+                                    const uint8_t *src, uint64_t n, uint64_t cap, uint8_t **out,
+                                    uint64_t *out_n)
 {
     bool zstd = scheme == 2;
     unsigned pre = zstd ? (n >= 4 && pa_ld32(src) == ZSTD_MAGICNUMBER ? 0 : 8) : 4;
@@ -1324,8 +1356,7 @@ static pa_status decode_values(pa_lance_reader *r, size_t ci, size_t pi, size_t 
             return pa_fail(PA_ERR_FORMAT,
                            "%s: chunk %zu of page %zu of column %zu: %llu bytes of run values and "
                            "%llu run lengths do not match",
-                           r->name, k, pi, ci, (unsigned long long)size,
-                           (unsigned long long)size2);
+                           r->name, k, pi, ci, (unsigned long long)size, (unsigned long long)size2);
         for (uint64_t q = 0; q < runs && at < to; q++) {
             for (uint64_t i = PA_MAX(at, from); i < PA_MIN(at + lens[q], to); i++)
                 memcpy(out + (i - from) * vb, vals + q * vb, (size_t)vb);
@@ -1352,22 +1383,23 @@ static pa_status decode_values(pa_lance_reader *r, size_t ci, size_t pi, size_t 
             return pa_fail(PA_ERR_FORMAT,
                            "%s: chunk %zu of page %zu of column %zu: %llu bytes for %llu values "
                            "of %zu bytes",
-                           r->name, k, pi, ci, (unsigned long long)size,
-                           (unsigned long long)nv, c->row_bytes);
+                           r->name, k, pi, ci, (unsigned long long)size, (unsigned long long)nv,
+                           c->row_bytes);
         memcpy(out, vals + from * c->row_bytes, (size_t)((to - from) * c->row_bytes));
     } else {
         /* InlineBitpacking: one T-bit word with the bit width, then 1024 values packed. */
         unsigned t = c->item_bits, tb = t / 8;
-        uint64_t width = size < tb ? UINT64_MAX : t == 64 ? pa_ld64(vals)
-                                               : t == 32 ? pa_ld32(vals)
-                                               : t == 16 ? pa_ld16(vals)
-                                                         : vals[0];
+        uint64_t width = size < tb ? UINT64_MAX
+                         : t == 64 ? pa_ld64(vals)
+                         : t == 32 ? pa_ld32(vals)
+                         : t == 16 ? pa_ld16(vals)
+                                   : vals[0];
         if (nv > FASTLANES_BLOCK || width > t || size < tb + FASTLANES_BLOCK * width / 8)
             return pa_fail(PA_ERR_FORMAT,
                            "%s: chunk %zu of page %zu of column %zu: bit-packed chunk of %llu "
                            "bytes with bit width %llu for %llu %u-bit values is malformed",
-                           r->name, k, pi, ci, (unsigned long long)size,
-                           (unsigned long long)width, (unsigned long long)nv, t);
+                           r->name, k, pi, ci, (unsigned long long)size, (unsigned long long)width,
+                           (unsigned long long)nv, t);
         uint64_t tmp[FASTLANES_BLOCK];
         pa_fastlanes_unpack(t, (unsigned)width, vals + tb, tmp);
         memcpy(out, (uint8_t *)tmp + from * tb, (size_t)((to - from) * tb));
@@ -1379,8 +1411,8 @@ static pa_status decode_values(pa_lance_reader *r, size_t ci, size_t pi, size_t 
 }
 
 /* Reads rows [s, e) of a mini-block page: the covering chunks in one read, then decodes. */
-static pa_status read_miniblock(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s,
-                                uint64_t e, uint8_t *out, uint8_t *valid)
+static pa_status read_miniblock(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s, uint64_t e,
+                                uint8_t *out, uint8_t *valid)
 {
     const col_info *c = &r->cols[ci];
     const page_info *p = &c->pages[pi];
@@ -1433,8 +1465,8 @@ static pa_status read_miniblock(pa_lance_reader *r, size_t ci, size_t pi, uint64
 
 /* Reads rows [s, e) of a full-zip page whose rows carry a control word: pieces of whole rows,
  * the def bits of each control word telling null rows. */
-static pa_status read_fullzip_ctrl(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s,
-                                   uint64_t e, uint8_t *out, uint8_t *valid)
+static pa_status read_fullzip_ctrl(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s, uint64_t e,
+                                   uint8_t *out, uint8_t *valid)
 {
     const col_info *c = &r->cols[ci];
     const page_info *p = &c->pages[pi];
@@ -1517,9 +1549,11 @@ static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint
     if (c->bad != PA_OK)
         return pa_fail(c->bad, "%s", c->why);
     if (offset > r->num_rows || num_rows > r->num_rows - offset)
-        return pa_fail(PA_ERR_RANGE, "%s: rows [%llu, %llu) are out of range: the file has %llu "
-                       "rows", r->name, (unsigned long long)offset,
-                       (unsigned long long)(offset + num_rows), (unsigned long long)r->num_rows);
+        return pa_fail(PA_ERR_RANGE,
+                       "%s: rows [%llu, %llu) are out of range: the file has %llu "
+                       "rows",
+                       r->name, (unsigned long long)offset, (unsigned long long)(offset + num_rows),
+                       (unsigned long long)r->num_rows);
     if (num_rows == 0)
         return PA_OK;
     size_t lo = 0, hi = c->num_pages;
@@ -1544,7 +1578,8 @@ static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint
             if (p->ctrl_bytes)
                 st = read_fullzip_ctrl(r, col, pi, s, e, dst, v);
             else if ((st = rd(r, dst, (size_t)((e - s) * c->row_bytes),
-                              p->data_off + s * c->row_bytes)) == PA_OK && v)
+                              p->data_off + s * c->row_bytes)) == PA_OK &&
+                     v)
                 memset(v, 1, (size_t)(e - s));
             break;
         case PK_MINIBLOCK: st = read_miniblock(r, col, pi, s, e, dst, v); break;
@@ -1571,8 +1606,8 @@ static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint
 }
 
 /* Reads rows [offset, offset+n) of column col (see the header). */
-pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset,
-                               uint64_t num_rows, void *out)
+pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset, uint64_t num_rows,
+                               void *out)
 {
     return read_rows(r, col, offset, num_rows, out, NULL);
 }
@@ -1637,7 +1672,10 @@ void pa_lance_reader_version(const pa_lance_reader *r, unsigned *major, unsigned
 
 uint64_t pa_lance_reader_num_rows(const pa_lance_reader *r) { return r->num_rows; }
 size_t pa_lance_reader_num_fields(const pa_lance_reader *r) { return r->num_cols; }
-uint64_t pa_lance_reader_bytes_read(const pa_lance_reader *r) { return atomic_load(&r->bytes_read); }
+uint64_t pa_lance_reader_bytes_read(const pa_lance_reader *r)
+{
+    return atomic_load(&r->bytes_read);
+}
 const char *pa_lance_reader_path(const pa_lance_reader *r) { return r->path; }
 uint32_t pa_lance_reader_num_global_buffers(const pa_lance_reader *r) { return r->num_gbufs; }
 size_t pa_lance_reader_num_metadata(const pa_lance_reader *r) { return r->num_meta; }

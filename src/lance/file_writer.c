@@ -48,13 +48,13 @@ typedef struct page_rec {
 typedef struct col_state {
     pa_field field;
     size_t row_bytes;
-    size_t item_bits;     /* bits of one scalar or list item */
+    size_t item_bits; /* bits of one scalar or list item */
     bool fullzip;
-    bool bitpack;         /* mini-block chunks are InlineBitpacking (see the file comment) */
-    unsigned log_chunk;   /* mini-block: log2 of values per full chunk */
-    uint8_t *buf;         /* rows waiting for the next page */
+    bool bitpack;       /* mini-block chunks are InlineBitpacking (see the file comment) */
+    unsigned log_chunk; /* mini-block: log2 of values per full chunk */
+    uint8_t *buf;       /* rows waiting for the next page */
     uint64_t buf_rows;
-    uint64_t page_rows;   /* rows per page */
+    uint64_t page_rows; /* rows per page */
     uint64_t rows_flushed;
     page_rec *pages;
     size_t num_pages, cap_pages;
@@ -63,7 +63,7 @@ typedef struct col_state {
 struct pa_lance_writer {
     int fd;
     char *path;
-    uint64_t pos;          /* bytes written so far = next write offset */
+    uint64_t pos; /* bytes written so far = next write offset */
     col_state *cols;
     size_t num_cols;
     uint64_t num_rows;
@@ -71,12 +71,12 @@ struct pa_lance_writer {
     size_t num_meta;
     uint64_t *gbuf_off, *gbuf_size; /* extra global buffers (indices 1..) */
     size_t num_gbufs;
-    uint8_t *stage;        /* mini-block chunks on their way to the file (STAGE_BYTES) */
-    XXH64_state_t *hash;   /* XXH64 of every byte written, in file order */
+    uint8_t *stage;      /* mini-block chunks on their way to the file (STAGE_BYTES) */
+    XXH64_state_t *hash; /* XXH64 of every byte written, in file order */
     bool closed, failed;
-    bool via_tmp;          /* written under out.tmp, renamed into place by close */
-    bool owns_path;        /* path itself was created here (in_new_dir): removed on failure */
-    pa_out_file out;       /* its descriptor is fd, owned here until close */
+    bool via_tmp;    /* written under out.tmp, renamed into place by close */
+    bool owns_path;  /* path itself was created here (in_new_dir): removed on failure */
+    pa_out_file out; /* its descriptor is fd, owned here until close */
 };
 
 /* Marks the writer failed (any later call returns PA_ERR_STATE) and passes the status on. */
@@ -299,8 +299,9 @@ static void column_layout(col_state *c, const pa_field *f, const pa_lance_write_
                  (layout != PA_LAYOUT_MINIBLOCK && c->row_bytes >= FULLZIP_MIN_VALUE_BYTES);
     c->bitpack = opts && opts->bitpack && !c->fullzip &&
                  (f->type == PA_TYPE_UINT32 || f->type == PA_TYPE_UINT64);
-    c->log_chunk = c->fullzip ? 0 : c->bitpack ? BITPACK_LOG_CHUNK
-                                               : miniblock_log_chunk(c->row_bytes);
+    c->log_chunk = c->fullzip   ? 0
+                   : c->bitpack ? BITPACK_LOG_CHUNK
+                                : miniblock_log_chunk(c->row_bytes);
 }
 
 /* Capacity of a page-record array holding n records (add_page: 16, then doubling). */
@@ -313,8 +314,7 @@ static uint64_t page_rec_cap(uint64_t n)
 }
 
 uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_t num_fields,
-                                  const pa_lance_write_options *opts, uint64_t pages,
-                                  bool buffered)
+                                  const pa_lance_write_options *opts, uint64_t pages, bool buffered)
 {
     const size_t page_bytes = opts && opts->page_bytes ? opts->page_bytes : PA_DEFAULT_PAGE_BYTES;
     uint64_t bytes = sizeof(pa_lance_writer) + path_len + 1 + sizeof(XXH64_state_t) +
@@ -335,9 +335,8 @@ uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_
 }
 
 /* Creates the file and the per-column state (see the header). */
-pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
-                                 const pa_field *fields, size_t num_fields,
-                                 const pa_lance_write_options *opts_in)
+pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path, const pa_field *fields,
+                                 size_t num_fields, const pa_lance_write_options *opts_in)
 {
     *out = NULL;
     if (!path || !fields || num_fields == 0)
@@ -376,8 +375,10 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
         column_layout(c, &fields[i], opts);
         c->field.name = pa_strdup(fields[i].name, "field name");
         if (opts->layout == PA_LAYOUT_MINIBLOCK && c->row_bytes >= MINIBLOCK_MAX_BYTES / 2) {
-            st = pa_fail(PA_ERR_INVALID, "%s: field \"%s\": %zu-byte values are too wide for "
-                         "mini-block pages", path, fields[i].name, c->row_bytes);
+            st = pa_fail(PA_ERR_INVALID,
+                         "%s: field \"%s\": %zu-byte values are too wide for "
+                         "mini-block pages",
+                         path, fields[i].name, c->row_bytes);
             goto done;
         }
         c->page_rows = page_rows_of(c, page_bytes);
@@ -410,8 +411,7 @@ done:
 }
 
 /* Copies rows into the column buffers, writing a page each time a buffer fills. */
-pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
-                                 uint64_t num_rows)
+pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns, uint64_t num_rows)
 {
     pa_status st = pa_writer_state(w->path, "append", w->closed, "close", w->failed);
     if (st != PA_OK)
@@ -494,14 +494,12 @@ pa_status pa_lance_writer_add_global_buffer(pa_lance_writer *w, const void *data
     if (st != PA_OK)
         return st;
     if (len && !data)
-        return pa_fail(PA_ERR_INVALID, "%s: global buffer of %zu bytes without data", w->path,
-                       len);
+        return pa_fail(PA_ERR_INVALID, "%s: global buffer of %zu bytes without data", w->path, len);
     uint64_t *off = pa_realloc(w->gbuf_off, (w->num_gbufs + 1) * sizeof *off, "global buffers");
     if (!off)
         return PA_ERR_NOMEM;
     w->gbuf_off = off;
-    uint64_t *size = pa_realloc(w->gbuf_size, (w->num_gbufs + 1) * sizeof *size,
-                                "global buffers");
+    uint64_t *size = pa_realloc(w->gbuf_size, (w->num_gbufs + 1) * sizeof *size, "global buffers");
     if (!size)
         return PA_ERR_NOMEM;
     w->gbuf_size = size;
@@ -602,8 +600,8 @@ static uint8_t *pack_column_metadata(const col_state *c, size_t *out_len)
 
     Pa__Lancepb__DirectEncoding col_direct = PA__LANCEPB__DIRECT_ENCODING__INIT;
     Pa__Lancepb__Encoding col_enc = PA__LANCEPB__ENCODING__INIT;
-    col_direct.encoding.data = pack_any("/lance.encodings.ColumnEncoding", colenc_buf,
-                                        colenc_len, &col_direct.encoding.len);
+    col_direct.encoding.data = pack_any("/lance.encodings.ColumnEncoding", colenc_buf, colenc_len,
+                                        &col_direct.encoding.len);
     col_enc.location_case = PA__LANCEPB__ENCODING__LOCATION_DIRECT;
     col_enc.direct = &col_direct;
 
@@ -780,8 +778,8 @@ pa_status pa_lance_writer_close(pa_lance_writer *w)
             return writer_failed(w, st); /* the temporary file is gone; path is untouched */
     } else if (close(w->fd) != 0) {
         w->fd = -1;
-        return writer_failed(w, pa_fail(PA_ERR_IO, "%s: close failed: %s", w->path,
-                                        strerror(errno)));
+        return writer_failed(w,
+                             pa_fail(PA_ERR_IO, "%s: close failed: %s", w->path, strerror(errno)));
     }
     w->fd = -1;
     w->closed = true;

@@ -40,8 +40,8 @@
 #define FLAG_STABLE_ROW_IDS 2u
 #define FLAG_V2_FORMAT_DEPRECATED 4u
 #define FLAG_TABLE_CONFIG 8u
-#define KNOWN_FLAGS (FLAG_DELETION_FILES | FLAG_STABLE_ROW_IDS | FLAG_V2_FORMAT_DEPRECATED | \
-                     FLAG_TABLE_CONFIG)
+#define KNOWN_FLAGS \
+    (FLAG_DELETION_FILES | FLAG_STABLE_ROW_IDS | FLAG_V2_FORMAT_DEPRECATED | FLAG_TABLE_CONFIG)
 #define VECTOR_DETAILS_URL "/lance.index.pb.VectorIndexDetails"
 #define INDEX_VERSION 1
 #define COMMIT_MAX_RETRIES 16
@@ -145,8 +145,10 @@ static pa_status read_index_src(const char *index_dir, const pa_table_index_shap
     json_error_t je;
     if (pa_lance_reader_metadata(r, PA_SOURCE_META_KEY, &v, &vlen) != PA_OK) {
         if (need_source)
-            st = pa_fail(PA_ERR_INVALID, "%s: the index records no source table (it was not "
-                         "built from a Lance table); build it from the table", index_dir);
+            st = pa_fail(PA_ERR_INVALID,
+                         "%s: the index records no source table (it was not "
+                         "built from a Lance table); build it from the table",
+                         index_dir);
         goto done;
     }
     const char *table = NULL, *column = NULL;
@@ -157,8 +159,10 @@ static pa_status read_index_src(const char *index_dir, const pa_table_index_shap
                     &column, "fragments", &frags) != 0 ||
         !json_is_array(frags) || strlen(table) >= sizeof s->table ||
         strlen(column) >= sizeof s->column || version <= 0) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: %s metadata lacks table, version, column or "
-                     "fragments", path, PA_SOURCE_META_KEY);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: %s metadata lacks table, version, column or "
+                     "fragments",
+                     path, PA_SOURCE_META_KEY);
         goto done;
     }
     snprintf(s->table, sizeof s->table, "%s", table);
@@ -172,9 +176,9 @@ static pa_status read_index_src(const char *index_dir, const pa_table_index_shap
     for (size_t i = 0; i < s->n; i++) {
         json_int_t id = -1, fr = -1;
         const char *file = NULL;
-        if (json_unpack(json_array_get(frags, i), "{s:I, s:I, s:s}", "id", &id, "rows", &fr,
-                        "file", &file) != 0 || id < 0 || id > UINT32_MAX || fr < 0 ||
-            strlen(file) >= sizeof s->frags[i].file) {
+        if (json_unpack(json_array_get(frags, i), "{s:I, s:I, s:s}", "id", &id, "rows", &fr, "file",
+                        &file) != 0 ||
+            id < 0 || id > UINT32_MAX || fr < 0 || strlen(file) >= sizeof s->frags[i].file) {
             st = pa_fail(PA_ERR_FORMAT, "%s: %s fragment %zu lacks id, rows or file", path,
                          PA_SOURCE_META_KEY, i);
             goto done;
@@ -184,9 +188,12 @@ static pa_status read_index_src(const char *index_dir, const pa_table_index_shap
         json_t *dj = json_object_get(json_array_get(frags, i), "deletion");
         json_int_t dn = 0, drv = 0, did = 0;
         if (dj && (json_unpack(dj, "{s:I, s:I, s:I}", "rows", &dn, "read_version", &drv, "id",
-                               &did) != 0 || dn < 0 || drv < 0)) {
-            st = pa_fail(PA_ERR_FORMAT, "%s: %s fragment %zu has a deletion record without rows, "
-                         "read_version or id", path, PA_SOURCE_META_KEY, i);
+                               &did) != 0 ||
+                   dn < 0 || drv < 0)) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: %s fragment %zu has a deletion record without rows, "
+                         "read_version or id",
+                         path, PA_SOURCE_META_KEY, i);
             goto done;
         }
         s->frags[i].deleted = (uint64_t)dn;
@@ -205,16 +212,16 @@ done:
 /* ---- a table version as read ---- */
 
 typedef struct table_state {
-    char dir[PATH_MAX];          /* real path */
-    const char *given;           /* the path as given, for messages */
+    char dir[PATH_MAX]; /* real path */
+    const char *given;  /* the path as given, for messages */
     char manifest[PATH_MAX + 64];
     uint64_t version;
     bool v2_names;
-    uint8_t *buf;                /* the whole manifest file */
+    uint8_t *buf; /* the whole manifest file */
     size_t len;
-    Pa__Lancepb__Manifest *m;            /* full view */
-    Pa__Lancepb__CommitManifest *cm;     /* the fields a commit changes; the rest kept */
-    Pa__Lancepb__IndexSection *indices;  /* NULL: none */
+    Pa__Lancepb__Manifest *m;           /* full view */
+    Pa__Lancepb__CommitManifest *cm;    /* the fields a commit changes; the rest kept */
+    Pa__Lancepb__IndexSection *indices; /* NULL: none */
 } table_state;
 
 static void table_free(table_state *t)
@@ -235,8 +242,10 @@ static pa_status framed(const table_state *t, uint64_t pos, uint64_t end, const 
 {
     uint32_t claimed = pos <= end && end - pos >= 4 ? pa_ld32(t->buf + pos) : 0;
     if (pos > end || end - pos < 4 || claimed > end - pos - 4)
-        return pa_fail(PA_ERR_FORMAT, "%s: %s at byte offset %" PRIu64 " with %u bytes lies "
-                       "outside the file's %zu bytes", t->manifest, what, pos, claimed, t->len);
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: %s at byte offset %" PRIu64 " with %u bytes lies "
+                       "outside the file's %zu bytes",
+                       t->manifest, what, pos, claimed, t->len);
     *msg = t->buf + pos + 4;
     *mlen = claimed;
     return PA_OK;
@@ -253,18 +262,18 @@ static pa_status table_load(const char *path, table_state *t)
     if (!S_ISDIR(sb.st_mode))
         return pa_fail(PA_ERR_FORMAT, "%s: not a Lance table (not a directory)", path);
     if (!realpath(path, t->dir))
-        return pa_fail(PA_ERR_IO, "%s: cannot resolve the table's path: %s", path,
-                       strerror(errno));
-    pa_status st = pa_lance_latest_manifest(path, t->manifest, sizeof t->manifest,
-                                            &t->version);
+        return pa_fail(PA_ERR_IO, "%s: cannot resolve the table's path: %s", path, strerror(errno));
+    pa_status st = pa_lance_latest_manifest(path, t->manifest, sizeof t->manifest, &t->version);
     if (st != PA_OK)
         return st;
     t->v2_names = strlen(pa_basename(t->manifest)) == V2_NAME_DIGITS + strlen(".manifest");
     if ((st = pa_lance_read_small_file(t->manifest, &t->buf, &t->len)) != PA_OK)
         goto done;
     if (t->len < MANIFEST_FOOTER || memcmp(t->buf + t->len - 4, PA_LANCE_MAGIC, 4) != 0) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: not a Lance manifest (no \"LANC\" magic at the end of "
-                     "its %zu bytes)", t->manifest, t->len);
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: not a Lance manifest (no \"LANC\" magic at the end of "
+                     "its %zu bytes)",
+                     t->manifest, t->len);
         goto done;
     }
     const uint64_t end = t->len - MANIFEST_FOOTER;
@@ -275,16 +284,20 @@ static pa_status table_load(const char *path, table_state *t)
     t->m = pa__lancepb__manifest__unpack(NULL, ml, mb);
     t->cm = pa__lancepb__commit_manifest__unpack(NULL, ml, mb);
     if (!t->m || !t->cm) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: manifest (%zu bytes at byte offset %zu) does not parse "
-                     "as protobuf", t->manifest, ml, (size_t)(mb - t->buf));
+        st = pa_fail(PA_ERR_FORMAT,
+                     "%s: manifest (%zu bytes at byte offset %zu) does not parse "
+                     "as protobuf",
+                     t->manifest, ml, (size_t)(mb - t->buf));
         goto done;
     }
     if (t->cm->has_index_section) {
         if ((st = framed(t, t->cm->index_section, end, "index section", &mb, &ml)) != PA_OK)
             goto done;
         if (!(t->indices = pa__lancepb__index_section__unpack(NULL, ml, mb)))
-            st = pa_fail(PA_ERR_FORMAT, "%s: index section (%zu bytes at byte offset %zu) does "
-                         "not parse as protobuf", t->manifest, ml, (size_t)(mb - t->buf));
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: index section (%zu bytes at byte offset %zu) does "
+                         "not parse as protobuf",
+                         t->manifest, ml, (size_t)(mb - t->buf));
     }
 done:
     if (st != PA_OK)
@@ -297,11 +310,14 @@ static pa_status check_flags(const table_state *t)
 {
     uint64_t f = t->cm->reader_feature_flags | t->cm->writer_feature_flags;
     if (f & ~(uint64_t)KNOWN_FLAGS)
-        return pa_fail(PA_ERR_INVALID, "%s: version %" PRIu64 " has feature flags 0x%" PRIx64
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: version %" PRIu64 " has feature flags 0x%" PRIx64
                        " of which partifact does not understand 0x%" PRIx64 "; nothing was "
-                       "committed", t->given, t->version, f, f & ~(uint64_t)KNOWN_FLAGS);
+                       "committed",
+                       t->given, t->version, f, f & ~(uint64_t)KNOWN_FLAGS);
     if (f & FLAG_STABLE_ROW_IDS)
-        return pa_fail(PA_ERR_INVALID, "%s: the table uses stable row ids (feature flag 0x2), "
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: the table uses stable row ids (feature flag 0x2), "
                        "but partifact's indexes hold row addresses; nothing was committed",
                        t->given);
     return PA_OK;
@@ -334,8 +350,9 @@ static pa_status find_column(const table_state *t, const char *column,
     }
     pa_clear_error();
     if (!found)
-        return pa_fail(PA_ERR_INVALID, column ? "%s: no column named \"%s\"" :
-                       "%s: no vector column%s", t->given, column ? column : "");
+        return pa_fail(PA_ERR_INVALID,
+                       column ? "%s: no column named \"%s\"" : "%s: no vector column%s", t->given,
+                       column ? column : "");
     if (vectors > 1)
         return pa_fail(PA_ERR_INVALID, "%s: several vector columns; name the one to index",
                        t->given);
@@ -369,15 +386,18 @@ static pa_status check_fragments(const table_state *t, const index_src *s, int32
         const src_frag *sf = &s->frags[i];
         const Pa__Lancepb__DataFragment *fr = find_fragment(t, sf->id);
         if (!fr)
-            return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 ", which the index was built "
-                           "from (version %" PRIu64 "), is no longer in the table (version %"
-                           PRIu64 "); build the index again", t->given, sf->id, s->version,
-                           t->version);
+            return pa_fail(PA_ERR_INVALID,
+                           "%s: fragment %" PRIu64 ", which the index was built "
+                           "from (version %" PRIu64 "), is no longer in the table (version %" PRIu64
+                           "); build the index again",
+                           t->given, sf->id, s->version, t->version);
         const char *file = fragment_file(fr, field_id);
         if (fr->physical_rows != sf->rows || !file || strcmp(file, sf->file) != 0)
-            return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " changed since the index "
-                           "was built from version %" PRIu64 " (%" PRIu64 " rows in %s then, %"
-                           PRIu64 " rows in %s at version %" PRIu64 "); build the index again",
+            return pa_fail(PA_ERR_INVALID,
+                           "%s: fragment %" PRIu64 " changed since the index "
+                           "was built from version %" PRIu64 " (%" PRIu64
+                           " rows in %s then, %" PRIu64 " rows in %s at version %" PRIu64
+                           "); build the index again",
                            t->given, sf->id, s->version, sf->rows, sf->file, fr->physical_rows,
                            file ? file : "no data file", t->version);
         /* a deletion file recorded at all (its row count may be unknown, 0) */
@@ -390,10 +410,13 @@ static pa_status check_fragments(const table_state *t, const index_src *s, int32
             if (del->num_deleted_rows)
                 snprintf(n, sizeof n, "%" PRIu64 " ", del->num_deleted_rows);
             if (sf->deleted || sf->del_id || sf->del_read_version)
-                return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %sdeleted rows, %"
-                               PRIu64 " when the index was built from version %" PRIu64 "; build "
-                               "the index again", t->given, sf->id, n, sf->deleted, s->version);
-            return pa_fail(PA_ERR_INVALID, "%s: fragment %" PRIu64 " has %sdeleted rows since "
+                return pa_fail(PA_ERR_INVALID,
+                               "%s: fragment %" PRIu64 " has %sdeleted rows, %" PRIu64
+                               " when the index was built from version %" PRIu64 "; build "
+                               "the index again",
+                               t->given, sf->id, n, sf->deleted, s->version);
+            return pa_fail(PA_ERR_INVALID,
+                           "%s: fragment %" PRIu64 " has %sdeleted rows since "
                            "the index was built from version %" PRIu64 "; build the index again",
                            t->given, sf->id, n, s->version);
         }
@@ -414,9 +437,10 @@ static size_t count_named(const table_state *t, const char *name)
 static pa_status check_name(const table_state *t, const char *name, int replace)
 {
     if (!replace && count_named(t, name))
-        return pa_fail(PA_ERR_INVALID, "%s: the table has an index named \"%s\" already "
-                       "(version %" PRIu64 "); give another name or replace it", t->given, name,
-                       t->version);
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: the table has an index named \"%s\" already "
+                       "(version %" PRIu64 "); give another name or replace it",
+                       t->given, name, t->version);
     return PA_OK;
 }
 
@@ -521,8 +545,9 @@ static pa_status make_details(commit_job *j)
     Pa__Lancepb__VectorIndexDetails d = PA__LANCEPB__VECTOR_INDEX_DETAILS__INIT;
     Pa__Lancepb__VectorIndexDetails__ProductQuantization pq =
         PA__LANCEPB__VECTOR_INDEX_DETAILS__PRODUCT_QUANTIZATION__INIT;
-    d.metric_type = j->src->shape.metric == PA_METRIC_L2 ? 0 : j->src->shape.metric == PA_METRIC_COSINE ? 1
-                                                                                           : 2;
+    d.metric_type = j->src->shape.metric == PA_METRIC_L2       ? 0
+                    : j->src->shape.metric == PA_METRIC_COSINE ? 1
+                                                               : 2;
     d.has_metric_type = 1;
     pq.has_num_bits = 1, pq.num_bits = j->src->shape.num_bits;
     pq.has_num_sub_vectors = 1, pq.num_sub_vectors = j->src->shape.num_sub_vectors;
@@ -713,8 +738,10 @@ static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_
     txn_written = false; /* part of the version now */
     j->published = true;
     if (st != PA_OK) {
-        st = pa_fail_prefix(st, "%s: version %" PRIu64 " is committed, but may not survive a "
-                            "crash", t->given, t->version + 1);
+        st = pa_fail_prefix(st,
+                            "%s: version %" PRIu64 " is committed, but may not survive a "
+                            "crash",
+                            t->given, t->version + 1);
         goto done;
     }
     /* the hint: best effort (readers list _versions when it is stale) */
@@ -764,8 +791,10 @@ pa_status pa_table_commit_shaped(const char *table, const char *index_dir,
         if ((st = find_column(&t, src.column, &f, &dim)) != PA_OK)
             goto done;
         if (dim != src.shape.dim) {
-            st = pa_fail(PA_ERR_INVALID, "%s: column \"%s\" has %u dimensions, the index %s "
-                         "holds %u", t.given, f->name, dim, index_dir, src.shape.dim);
+            st = pa_fail(PA_ERR_INVALID,
+                         "%s: column \"%s\" has %u dimensions, the index %s "
+                         "holds %u",
+                         t.given, f->name, dim, index_dir, src.shape.dim);
             goto done;
         }
         if ((st = check_fragments(&t, &src, f->id)) != PA_OK)
@@ -787,7 +816,8 @@ pa_status pa_table_commit_shaped(const char *table, const char *index_dir,
         if (!lost)
             break;
         if (attempt + 1 >= COMMIT_MAX_RETRIES) {
-            st = pa_fail(PA_ERR_STATE, "%s: other writers committed version %" PRIu64 " and "
+            st = pa_fail(PA_ERR_STATE,
+                         "%s: other writers committed version %" PRIu64 " and "
                          "%u versions before it while this commit tried; nothing was committed",
                          t.given, t.version + 1, attempt);
             goto done;
@@ -825,8 +855,8 @@ pa_status pa_table_check_source_shaped(const char *index_dir, const pa_table_ind
     if ((st = table_load(table, &t)) != PA_OK)
         goto done;
     if (strcmp(t.dir, src.table) != 0)
-        st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)",
-                     t.given, index_dir, src.table);
+        st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)", t.given,
+                     index_dir, src.table);
     else if ((st = find_column(&t, src.column, &f, &dim)) == PA_OK)
         st = check_fragments(&t, &src, f->id);
 done:
@@ -907,8 +937,7 @@ pa_status pa_table_info_json(const char *table, char **json)
         return st;
     /* strings from the table (its path, names in its manifest) are shown as they are where
      * they are UTF-8, else with U+FFFD: a description never fails on them */
-    json_t *root = json_object(), *frags = json_array(), *cols = json_array(),
-           *idx = json_array();
+    json_t *root = json_object(), *frags = json_array(), *cols = json_array(), *idx = json_array();
     bool ok = root && frags && cols && idx;
     uint64_t rows = 0, deleted = 0;
     for (size_t i = 0; ok && i < t.m->n_fragments; i++) {
@@ -919,11 +948,10 @@ pa_status pa_table_info_json(const char *table, char **json)
         for (size_t k = 0; files && k < fr->n_files; k++)
             if (json_array_append_new(files, pa_json_display_string(fr->files[k]->path)) != 0)
                 json_decref(files), files = NULL;
-        ok = json_array_append_new(frags, json_pack("{s:I, s:I, s:I, s:o}", "id",
-                                                    (json_int_t)fr->id, "rows",
-                                                    (json_int_t)fr->physical_rows,
-                                                    "deleted_rows", (json_int_t)del, "files",
-                                                    files)) == 0;
+        ok = json_array_append_new(frags,
+                                   json_pack("{s:I, s:I, s:I, s:o}", "id", (json_int_t)fr->id,
+                                             "rows", (json_int_t)fr->physical_rows, "deleted_rows",
+                                             (json_int_t)del, "files", files)) == 0;
     }
     for (size_t i = 0; ok && i < t.m->n_fields; i++) {
         const Pa__Lancepb__Field *f = t.m->fields[i];
@@ -946,10 +974,10 @@ pa_status pa_table_info_json(const char *table, char **json)
         }
         json_t *fids = json_array(), *fcols = json_array();
         ok = fids && fcols;
-        roaring_bitmap_t *r = e->fragment_bitmap.len
-            ? roaring_bitmap_portable_deserialize_safe((const char *)e->fragment_bitmap.data,
-                                                       e->fragment_bitmap.len)
-            : NULL;
+        roaring_bitmap_t *r = e->fragment_bitmap.len ? roaring_bitmap_portable_deserialize_safe(
+                                                           (const char *)e->fragment_bitmap.data,
+                                                           e->fragment_bitmap.len)
+                                                     : NULL;
         uint64_t covered = 0;
         if (r) {
             roaring_uint32_iterator_t *it = roaring_create_iterator(r);
@@ -966,18 +994,19 @@ pa_status pa_table_info_json(const char *table, char **json)
         for (size_t k = 0; ok && k < e->n_fields; k++)
             for (size_t c = 0; ok && c < t.m->n_fields; c++)
                 if (t.m->fields[c]->id == e->fields[k])
-                    ok = json_array_append_new(
-                             fcols, pa_json_display_string(t.m->fields[c]->name)) == 0;
+                    ok = json_array_append_new(fcols,
+                                               pa_json_display_string(t.m->fields[c]->name)) == 0;
         if (!ok) {
             json_decref(fids), json_decref(fcols);
             break;
         }
-        ok = json_array_append_new(
-                 idx, json_pack("{s:o, s:s, s:o, s:o, s:I, s:o, s:I}", "name",
-                                pa_json_display_string(e->name ? e->name : ""), "uuid", u,
-                                "type", pa_json_display_string(index_type(e)), "columns", fcols,
-                                "dataset_version", (json_int_t)e->dataset_version, "fragments",
-                                fids, "rows_covered", (json_int_t)covered)) == 0;
+        ok = json_array_append_new(idx,
+                                   json_pack("{s:o, s:s, s:o, s:o, s:I, s:o, s:I}", "name",
+                                             pa_json_display_string(e->name ? e->name : ""), "uuid",
+                                             u, "type", pa_json_display_string(index_type(e)),
+                                             "columns", fcols, "dataset_version",
+                                             (json_int_t)e->dataset_version, "fragments", fids,
+                                             "rows_covered", (json_int_t)covered)) == 0;
     }
     if (!ok) {
         json_decref(root), json_decref(frags), json_decref(cols), json_decref(idx);

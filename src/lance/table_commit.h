@@ -31,8 +31,7 @@ pa_status pa_table_check_source_shaped(const char *index_dir, const pa_table_ind
 pa_status pa_table_source_json(const pa_dataset *ds, const char *column, char **out);
 
 /* dataset.c: the path and version of a dataset's newest manifest, and a whole small file. */
-pa_status pa_lance_latest_manifest(const char *dir, char *path, size_t path_len,
-                                   uint64_t *version);
+pa_status pa_lance_latest_manifest(const char *dir, char *path, size_t path_len, uint64_t *version);
 pa_status pa_lance_read_small_file(const char *path, uint8_t **out, size_t *len);
 /* dataset.c: the read version and id naming fragment i's deletion file (both 0: none). */
 void pa_dataset_fragment_deletion(const pa_dataset *ds, size_t i, uint64_t *read_version,

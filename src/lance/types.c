@@ -56,8 +56,8 @@ pa_status pa_validate_field(const pa_field *f)
     case PA_TYPE_FSL_FLOAT32:
         if (f->dim < 1 || f->dim > PA_MAX_DIM)
             return pa_fail(PA_ERR_INVALID,
-                           "field \"%s\": list size must be between 1 and %u, got %u",
-                           f->name, PA_MAX_DIM, f->dim);
+                           "field \"%s\": list size must be between 1 and %u, got %u", f->name,
+                           PA_MAX_DIM, f->dim);
         return PA_OK;
     case PA_TYPE_FSL_FLOAT16:
     case PA_TYPE_FSL_FLOAT64:

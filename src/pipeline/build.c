@@ -123,8 +123,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
                                     .progress = o.progress,
                                     .progress_ctx = o.progress_ctx,
                                     .source = source};
-    if ((st = pa_index_finalize_artifact(artifact, model_path, out_dir, &fo, &finalize)) !=
-        PA_OK)
+    if ((st = pa_index_finalize_artifact(artifact, model_path, out_dir, &fo, &finalize)) != PA_OK)
         goto done;
     s.num_partitions = prm.num_partitions;
     s.num_sub_vectors = prm.num_sub_vectors;

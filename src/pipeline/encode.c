@@ -26,15 +26,17 @@ typedef struct budget {
  * buffers and range table. Without a batch size, the batch shrinks so that it and its working
  * memory take at most a quarter of the budget, a row's share of the working memory taken as
  * what the backend needs for a call of one row. */
-static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model *a,
-                             pa_backend *be, const pa_vec_input *in, budget *b)
+static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model *a, pa_backend *be,
+                             const pa_vec_input *in, budget *b)
 {
     const uint64_t P = a->num_partitions, D = a->dim;
     b->memory = o->memory_bytes ? o->memory_bytes : PA_DEFAULT_MEMORY_BYTES;
     b->batch = o->batch_rows ? o->batch_rows : PA_DEFAULT_BATCH_ROWS;
     if (b->batch > PA_MAX_BATCH_ROWS)
-        return pa_fail(PA_ERR_INVALID, "a batch of %" PRIu64 " rows is more than the limit of "
-                       "%u (PA_MAX_BATCH_ROWS)", b->batch, PA_MAX_BATCH_ROWS);
+        return pa_fail(PA_ERR_INVALID,
+                       "a batch of %" PRIu64 " rows is more than the limit of "
+                       "%u (PA_MAX_BATCH_ROWS)",
+                       b->batch, PA_MAX_BATCH_ROWS);
     const uint64_t bound = pa_backend_work_bytes(be, a, 0);
     const uint64_t one_row = pa_backend_work_bytes(be, a, 1);
     const uint64_t row_batch = D * 4 + 8 + 4 + a->num_sub_vectors;
@@ -51,13 +53,15 @@ static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model 
     b->fixed = b->model_bytes + b->work_bytes + b->batch_bytes + b->input_bytes;
     if (b->fixed >= b->memory)
         return pa_fail_field(PA_ERR_BUDGET, "batch_rows,memory_bytes",
-                       "the memory budget of %" PRIu64 " bytes is too small: the model (%" PRIu64
-                       " partitions, dimension %" PRIu64 ") needs %" PRIu64 " bytes, the "
-                       "backend's working blocks %" PRIu64 ", a batch of %" PRIu64 " rows %"
-                       PRIu64 ", the input's read buffer %" PRIu64 ", and the artifact writer the "
-                       "rest; lower batch_rows or raise memory_bytes",
-                       b->memory, P, D, b->model_bytes, b->work_bytes, b->batch, b->batch_bytes,
-                       b->input_bytes);
+                             "the memory budget of %" PRIu64
+                             " bytes is too small: the model (%" PRIu64
+                             " partitions, dimension %" PRIu64 ") needs %" PRIu64 " bytes, the "
+                             "backend's working blocks %" PRIu64 ", a batch of %" PRIu64
+                             " rows %" PRIu64 ", the input's read buffer %" PRIu64
+                             ", and the artifact writer the "
+                             "rest; lower batch_rows or raise memory_bytes",
+                             b->memory, P, D, b->model_bytes, b->work_bytes, b->batch,
+                             b->batch_bytes, b->input_bytes);
     return PA_OK;
 }
 
@@ -87,9 +91,9 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     pa_backend_model a;
     pa_ivfpq_model_arrays(model, &a);
     if (pa_vec_input_dim(in) != a.dim) {
-        st = pa_fail(PA_ERR_INVALID, "%s has dimension %u, the model %s%s%u",
-                     pa_vec_input_path(in), pa_vec_input_dim(in),
-                     o->model_path ? o->model_path : "", o->model_path ? " has " : "has ", a.dim);
+        st = pa_fail(PA_ERR_INVALID, "%s has dimension %u, the model %s%s%u", pa_vec_input_path(in),
+                     pa_vec_input_dim(in), o->model_path ? o->model_path : "",
+                     o->model_path ? " has " : "has ", a.dim);
         goto done;
     }
     if (!backend) {
@@ -122,7 +126,8 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     }
     if ((st = pa_artifact_writer_create(&w, artifact_dir, &prm)) != PA_OK) {
         if (st == PA_ERR_BUDGET)
-            pa_fail_prefix(st, "the memory budget of %" PRIu64 " bytes leaves %" PRIu64 " bytes "
+            pa_fail_prefix(st,
+                           "the memory budget of %" PRIu64 " bytes leaves %" PRIu64 " bytes "
                            "for the artifact writer after the model (%" PRIu64 "), the "
                            "backend's working blocks (%" PRIu64 "), a batch of %" PRIu64
                            " rows (%" PRIu64 ") and the input's read buffer (%" PRIu64 ")",
@@ -149,7 +154,8 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
             goto done;
         double t3 = pa_now_seconds();
         st = pa_artifact_writer_append(w, ids, n, parts, n, codes, n * a.num_sub_vectors);
-        s.read_seconds += t2 - t1, s.encode_seconds += t3 - t2, s.write_seconds += pa_now_seconds() - t3;
+        s.read_seconds += t2 - t1, s.encode_seconds += t3 - t2,
+            s.write_seconds += pa_now_seconds() - t3;
         if (st != PA_OK)
             goto done;
         s.rows += n;

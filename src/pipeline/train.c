@@ -54,8 +54,7 @@ static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **o
 
 /* Reads the seeded training sample of an input: sample_rate * num_partitions distinct rows (at
  * least PA_PQ_SAMPLE_ROWS when the input has them), *got of them valid. */
-static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm, float **out,
-                             size_t *got)
+static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm, float **out, size_t *got)
 {
     const uint64_t n = pa_vec_input_num_rows(in);
     const uint32_t dim = pa_vec_input_dim(in);
@@ -113,16 +112,17 @@ pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_
         st = PA_ERR_NOMEM;
         goto done;
     }
-    pa_backend_train_params tp = {
-        .struct_size = sizeof tp,
-        .dim = dim,
-        .num_partitions = prm->num_partitions,
-        .num_sub_vectors = prm->num_sub_vectors,
-        .num_bits = bits,
-        .metric = (int32_t)prm->metric,
-        .max_iters = prm->max_iters ? prm->max_iters : PA_DEFAULT_MAX_ITERS,
-        .pq_max_iters = prm->pq_max_iters ? prm->pq_max_iters : PA_DEFAULT_PQ_MAX_ITERS,
-        .seed = prm->seed};
+    pa_backend_train_params tp = {.struct_size = sizeof tp,
+                                  .dim = dim,
+                                  .num_partitions = prm->num_partitions,
+                                  .num_sub_vectors = prm->num_sub_vectors,
+                                  .num_bits = bits,
+                                  .metric = (int32_t)prm->metric,
+                                  .max_iters = prm->max_iters ? prm->max_iters
+                                                              : PA_DEFAULT_MAX_ITERS,
+                                  .pq_max_iters = prm->pq_max_iters ? prm->pq_max_iters
+                                                                    : PA_DEFAULT_PQ_MAX_ITERS,
+                                  .seed = prm->seed};
     pa_backend_train_stats bs = {.struct_size = sizeof bs};
     /* the sample is the backend's to work on in place (the cpu backend trains on it, no copy) */
     if ((st = pa_backend_train(backend, &tp, x, got, centroids, codebook, &bs)) != PA_OK)

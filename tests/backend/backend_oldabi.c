@@ -10,8 +10,7 @@ typedef struct v1_table {
     void *create, *destroy, *train, *assign_encode;
 } v1_table;
 
-static const v1_table table = {.abi_version = 1, .struct_size = sizeof(v1_table),
-                               .name = "oldabi"};
+static const v1_table table = {.abi_version = 1, .struct_size = sizeof(v1_table), .name = "oldabi"};
 
 __attribute__((visibility("default"))) const v1_table *partifact_backend_v1(uint32_t host)
 {

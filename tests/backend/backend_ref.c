@@ -53,16 +53,18 @@ static int ref_create(void **state, const char *options, char *err, size_t err_l
     while ((r = pa_backend_option_next(&p, key, sizeof key, value, sizeof value)) == 1) {
         if (!strcmp(key, "trace") && value[0]) {
             memcpy(s->trace, value, sizeof s->trace);
-        } else if (!strcmp(key, "corrupt") && (!strcmp(value, "train") ||
-                                                !strcmp(value, "encode"))) {
+        } else if (!strcmp(key, "corrupt") &&
+                   (!strcmp(value, "train") || !strcmp(value, "encode"))) {
             memcpy(s->corrupt, value, strlen(value) + 1); /* "train" or "encode" */
         } else if (!strcmp(key, "fail")) {
             snprintf(err, err_len, "asked to fail by options \"%s\"", options);
             free(s);
             return 1;
         } else {
-            snprintf(err, err_len, "unknown option \"%s\" (the ref backend takes trace=FILE, "
-                     "corrupt=train|encode and fail)", key);
+            snprintf(err, err_len,
+                     "unknown option \"%s\" (the ref backend takes trace=FILE, "
+                     "corrupt=train|encode and fail)",
+                     key);
             free(s);
             return 1;
         }
@@ -136,7 +138,8 @@ static int ref_train(void *state, const pa_backend_train_params *p, float *sampl
         for (uint32_t m = 0; m < p->num_sub_vectors; m++)
             for (uint32_t j = 0; j < ds; j++)
                 codebook[((size_t)m * K + k) * ds + j] =
-                    v[m * ds + j] - (p->metric == PA_METRIC_DOT ? 0 : centroids[(size_t)c * D + m * ds + j]);
+                    v[m * ds + j] -
+                    (p->metric == PA_METRIC_DOT ? 0 : centroids[(size_t)c * D + m * ds + j]);
     }
     if (stats->struct_size >= offsetof(pa_backend_train_stats, pq_iters))
         stats->ivf_iters = 1;
@@ -145,8 +148,7 @@ static int ref_train(void *state, const pa_backend_train_params *p, float *sampl
     return 0;
 }
 
-static int ref_bind(void *state, const pa_backend_model *m, void **bound, char *err,
-                    size_t err_len)
+static int ref_bind(void *state, const pa_backend_model *m, void **bound, char *err, size_t err_len)
 {
     if (m->num_bits != 8) {
         snprintf(err, err_len, "the reference backend encodes 8-bit codes only");

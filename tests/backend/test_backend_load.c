@@ -19,7 +19,8 @@ int main(int argc, char **argv)
     CHECK_OK(pa_backend_open(&cpu, "cpu", NULL, NULL));
     if (!ref || !cpu)
         TEST_DONE();
-    CHECK(!strcmp(pa_backend_name(ref), "ref") && strstr(pa_backend_path(ref), "libpartifact-backend-ref.so"));
+    CHECK(!strcmp(pa_backend_name(ref), "ref") &&
+          strstr(pa_backend_path(ref), "libpartifact-backend-ref.so"));
     CHECK(!strcmp(pa_backend_path(cpu), "built-in"));
 
     /* clustered data: 30 centres in 16 dimensions */
@@ -36,14 +37,25 @@ int main(int argc, char **argv)
             x[i * D + d] = cent[(i % P) * D + d] + (float)((s >> 40) % 1000) / 1000.0f;
         }
     /* the plugin trains a model through the ABI; both backends encode with it */
-    pa_backend_train_params tp = {.struct_size = sizeof tp, .dim = D, .num_partitions = P,
-                                  .num_sub_vectors = M, .num_bits = 8, .metric = PA_METRIC_L2,
-                                  .max_iters = 10, .pq_max_iters = 25, .seed = 1};
+    pa_backend_train_params tp = {.struct_size = sizeof tp,
+                                  .dim = D,
+                                  .num_partitions = P,
+                                  .num_sub_vectors = M,
+                                  .num_bits = 8,
+                                  .metric = PA_METRIC_L2,
+                                  .max_iters = 10,
+                                  .pq_max_iters = 25,
+                                  .seed = 1};
     static float sample[N * D];
     memcpy(sample, x, sizeof x); /* train may overwrite its sample */
     CHECK_OK(pa_backend_train(ref, &tp, sample, N, cent, cb, NULL));
-    pa_backend_model model = {.dim = D, .num_partitions = P, .num_sub_vectors = M, .num_bits = 8,
-                              .metric = PA_METRIC_L2, .centroids = cent, .codebook = cb};
+    pa_backend_model model = {.dim = D,
+                              .num_partitions = P,
+                              .num_sub_vectors = M,
+                              .num_bits = 8,
+                              .metric = PA_METRIC_L2,
+                              .centroids = cent,
+                              .codebook = cb};
     static uint32_t p1[N], p2[N];
     static uint8_t c1[N * M], c2[N * M];
     CHECK_ERR(pa_backend_assign_encode(ref, x, N, p1, c1), PA_ERR_STATE,
@@ -69,8 +81,10 @@ int main(int argc, char **argv)
         if (p1[i] != p2[i]) {
             double da = 0, db = 0;
             for (int d = 0; d < D; d++) {
-                da += (x[i * D + d] - cent[p1[i] * D + d]) * (double)(x[i * D + d] - cent[p1[i] * D + d]);
-                db += (x[i * D + d] - cent[p2[i] * D + d]) * (double)(x[i * D + d] - cent[p2[i] * D + d]);
+                da += (x[i * D + d] - cent[p1[i] * D + d]) *
+                      (double)(x[i * D + d] - cent[p1[i] * D + d]);
+                db += (x[i * D + d] - cent[p2[i] * D + d]) *
+                      (double)(x[i * D + d] - cent[p2[i] * D + d]);
             }
             /* the cpu backend ranks by ||c||^2 - 2 x.c in float (as sgemm-based search
              * does), whose rounding scales with ||x||^2 + ||c||^2, not with the distance */
@@ -99,9 +113,14 @@ int main(int argc, char **argv)
     memcpy(sample, x, sizeof x);
     CHECK_OK(pa_backend_train(cpu, &tp, sample, N, cent2, cb2, &ts));
     CHECK(ts.ivf_iters > 0 && ts.ivf_iters <= 10 && ts.pq_iters > 0);
-    pa_ivfpq_params ip = {.struct_size = sizeof ip, .num_partitions = P, .num_sub_vectors = M,
-                          .num_bits = 8, .metric = PA_METRIC_L2, .max_iters = 10,
-                          .pq_max_iters = 25, .seed = 1};
+    pa_ivfpq_params ip = {.struct_size = sizeof ip,
+                          .num_partitions = P,
+                          .num_sub_vectors = M,
+                          .num_bits = 8,
+                          .metric = PA_METRIC_L2,
+                          .max_iters = 10,
+                          .pq_max_iters = 25,
+                          .seed = 1};
     pa_ivfpq_model *im = NULL;
     CHECK_OK(pa_ivfpq_train(&im, x, N, D, &ip, NULL));
     if (im) {
@@ -111,7 +130,10 @@ int main(int argc, char **argv)
         pa_ivfpq_model_free(im);
     }
     /* a stats struct of an older, smaller size is written only up to its size */
-    struct { pa_backend_train_stats s; unsigned char guard[8]; } small;
+    struct {
+        pa_backend_train_stats s;
+        unsigned char guard[8];
+    } small;
     memset(&small, 0xAB, sizeof small);
     small.s.struct_size = 8; /* struct_size and ivf_iters */
     memcpy(sample, x, sizeof x);

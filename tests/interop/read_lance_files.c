@@ -16,13 +16,13 @@
 
 static long bad, checked;
 
-#define EXPECT(cond, ...)                                                                     \
-    do {                                                                                      \
-        checked++;                                                                            \
-        if (!(cond) && bad++ < 20) {                                                          \
-            fprintf(stderr, __VA_ARGS__);                                                     \
-            fputc('\n', stderr);                                                              \
-        }                                                                                     \
+#define EXPECT(cond, ...)                 \
+    do {                                  \
+        checked++;                        \
+        if (!(cond) && bad++ < 20) {      \
+            fprintf(stderr, __VA_ARGS__); \
+            fputc('\n', stderr);          \
+        }                                 \
     } while (0)
 
 static uint64_t rng = 0x243F6A8885A308D3ull;
@@ -32,7 +32,10 @@ static uint64_t rnd(void)
     return rng;
 }
 
-static uint16_t f16bits(uint64_t i, uint32_t j) { return (uint16_t)(0x3c00 + ((i * 3 + j) % 2048)); }
+static uint16_t f16bits(uint64_t i, uint32_t j)
+{
+    return (uint16_t)(0x3c00 + ((i * 3 + j) % 2048));
+}
 static double f64val(uint64_t i, uint32_t j) { return (double)i * 0.25 + j / 8.0 - 100; }
 
 typedef struct colspec {
@@ -99,8 +102,7 @@ static void check_row(const char *file, const colspec *c, const uint8_t *v, uint
     else
         for (uint32_t j = 0; j < c->row_bytes / 4; j++)
             ok &= ((const float *)v)[j] == iv_vec(i, j);
-    EXPECT(ok, "%s: column %s: row %llu has the wrong value", file, c->name,
-           (unsigned long long)i);
+    EXPECT(ok, "%s: column %s: row %llu has the wrong value", file, c->name, (unsigned long long)i);
 }
 
 /* Checks rows [a, b) of column ci of the file as read with null flags. */
@@ -109,16 +111,15 @@ static void check_range(pa_lance_reader *r, const char *file, const colspec *c, 
                         uint8_t *buf, uint8_t *valid)
 {
     pa_status st = pa_lance_reader_read_valid(r, ci, a, b - a, buf, valid);
-    EXPECT(st == PA_OK, "%s: column %s rows [%llu, %llu): %s", file, c->name,
-           (unsigned long long)a, (unsigned long long)b, pa_last_error());
+    EXPECT(st == PA_OK, "%s: column %s rows [%llu, %llu): %s", file, c->name, (unsigned long long)a,
+           (unsigned long long)b, pa_last_error());
     if (st != PA_OK)
         return;
     for (uint64_t k = a; k < b; k++) {
         uint64_t i = seq[k];
         bool null = is_null(c, i, first_fragment);
-        EXPECT(valid[k - a] == !null, "%s: column %s: row %llu is %s, expected %s", file,
-               c->name, (unsigned long long)i, valid[k - a] ? "valid" : "null",
-               null ? "null" : "valid");
+        EXPECT(valid[k - a] == !null, "%s: column %s: row %llu is %s, expected %s", file, c->name,
+               (unsigned long long)i, valid[k - a] ? "valid" : "null", null ? "null" : "valid");
         if (!null)
             check_row(file, c, buf + (k - a) * c->row_bytes, i);
     }
@@ -127,8 +128,7 @@ static void check_range(pa_lance_reader *r, const char *file, const colspec *c, 
     for (uint64_t k = a; k < b; k++)
         any_null |= is_null(c, seq[k], first_fragment);
     st = pa_lance_reader_read(r, ci, a, b - a, buf);
-    EXPECT(any_null ? st == PA_ERR_UNSUPPORTED && strstr(pa_last_error(), "is null")
-                    : st == PA_OK,
+    EXPECT(any_null ? st == PA_ERR_UNSUPPORTED && strstr(pa_last_error(), "is null") : st == PA_OK,
            "%s: column %s rows [%llu, %llu): plain read gave %d (%s)", file, c->name,
            (unsigned long long)a, (unsigned long long)b, (int)st,
            st == PA_OK ? "" : pa_last_error());
@@ -191,8 +191,8 @@ static void check_file(const char *file, const char *want_version)
         check_range(r, file, &cols[c], idx[c], seq, 0, n, first_fragment, buf, valid);
         for (int t = 0; t < 40; t++) {
             uint64_t a = rnd() % n, len = 1 + rnd() % (t < 20 ? 8 : 600);
-            check_range(r, file, &cols[c], idx[c], seq, a, (a + len < n ? a + len : n), first_fragment,
-                        buf, valid);
+            check_range(r, file, &cols[c], idx[c], seq, a, (a + len < n ? a + len : n),
+                        first_fragment, buf, valid);
         }
     }
     /* one vector of a fixed-width page (full-zip in 2.1/2.2, flat in 2.0): exactly its bytes */
@@ -221,7 +221,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: read_lance_files DIR DEFAULT_VERSION\n");
         return 2;
     }
-    const char *tables[][2] = {{"t20", "2.0"}, {"t21", "2.1"}, {"t22", "2.2"},
+    const char *tables[][2] = {{"t20", "2.0"},
+                               {"t21", "2.1"},
+                               {"t22", "2.2"},
                                {"tdefault", argv[2]}};
     for (size_t t = 0; t < 4; t++) {
         char dir[4096];

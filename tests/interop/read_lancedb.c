@@ -11,13 +11,13 @@
 
 static long bad, checked;
 
-#define EXPECT(cond, ...)                                                                     \
-    do {                                                                                      \
-        checked++;                                                                            \
-        if (!(cond) && bad++ < 10) {                                                          \
-            fprintf(stderr, __VA_ARGS__);                                                     \
-            fputc('\n', stderr);                                                              \
-        }                                                                                     \
+#define EXPECT(cond, ...)                 \
+    do {                                  \
+        checked++;                        \
+        if (!(cond) && bad++ < 10) {      \
+            fprintf(stderr, __VA_ARGS__); \
+            fputc('\n', stderr);          \
+        }                                 \
     } while (0)
 
 /* Checks n values of column name starting at logical rows seq[0..n). */
@@ -28,9 +28,11 @@ static void check_values(const char *name, const void *vals, const uint64_t *seq
         if (!strcmp(name, "seq"))
             EXPECT(((const uint64_t *)vals)[k] == i, "seq[%zu]", k);
         else if (!strcmp(name, "id"))
-            EXPECT(((const uint64_t *)vals)[k] == iv_id(i), "id of row %llu", (unsigned long long)i);
+            EXPECT(((const uint64_t *)vals)[k] == iv_id(i), "id of row %llu",
+                   (unsigned long long)i);
         else if (!strcmp(name, "part"))
-            EXPECT(((const uint32_t *)vals)[k] == iv_part(i), "part of row %llu", (unsigned long long)i);
+            EXPECT(((const uint32_t *)vals)[k] == iv_part(i), "part of row %llu",
+                   (unsigned long long)i);
         else {
             uint32_t dim = !strcmp(name, "v8") ? 8 : 128;
             const float *f = (const float *)vals + k * dim;
@@ -83,7 +85,8 @@ static int scan_table(const char *path, const char *const *cols, size_t ncols, u
                 memcpy(addr + at, addrs, n * 8);
             } else {
                 for (size_t k = 0; k < n; k++)
-                    EXPECT(addrs[k] == addr[at + k], "row address %llu", (unsigned long long)addrs[k]);
+                    EXPECT(addrs[k] == addr[at + k], "row address %llu",
+                           (unsigned long long)addrs[k]);
             }
             check_values(cols[c], vals, seq + at, n);
             at += n;
@@ -129,9 +132,11 @@ static int scan_table(const char *path, const char *const *cols, size_t ncols, u
                 if (t % 3 == 0 && np > 1) { /* straddle a page boundary */
                     pa_lance_page_info pi;
                     pa_lance_reader_page(r, col, 1 + (rng >> 33) % (np - 1), &pi);
-                    off = pi.first_row - (pi.first_row < 3000 ? pi.first_row : 1 + (rng >> 20) % 3000);
+                    off = pi.first_row -
+                          (pi.first_row < 3000 ? pi.first_row : 1 + (rng >> 20) % 3000);
                 } else if (t % 3 == 1) { /* straddle a 1024-value chunk boundary */
-                    uint64_t b = 1024 * (1 + (rng >> 33) % (frows / 1024 > 1 ? frows / 1024 - 1 : 1));
+                    uint64_t b = 1024 *
+                                 (1 + (rng >> 33) % (frows / 1024 > 1 ? frows / 1024 - 1 : 1));
                     off = b > 5 ? b - 5 : 0;
                 } else {
                     off = (rng >> 33) % frows;

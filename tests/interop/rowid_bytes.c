@@ -82,7 +82,8 @@ int main(int argc, char **argv)
     pa_lance_reader *ours = open_rowid(argv[3], &ours_col);
     if (!ours || pa_lance_reader_num_pages(ours, ours_col) != np)
         return FAIL("%s: %zu pages, expected %zu", argv[3],
-                    ours ? pa_lance_reader_num_pages(ours, ours_col) : 0, np), 1;
+                    ours ? pa_lance_reader_num_pages(ours, ours_col) : 0, np),
+               1;
     uint64_t compared = 0;
     for (size_t p = 0; p < np; p++) {
         pa_lance_page_info a, b;
@@ -101,8 +102,8 @@ int main(int argc, char **argv)
         for (uint64_t i = 0; x && y && i < a.bytes - table; i++)
             if (x[i] != y[i]) {
                 FAIL("page %zu: chunk bytes differ first at byte %llu of %llu (LanceDB 0x%02x, "
-                     "partifact 0x%02x)", p, (unsigned long long)i,
-                     (unsigned long long)(a.bytes - table), x[i], y[i]);
+                     "partifact 0x%02x)",
+                     p, (unsigned long long)i, (unsigned long long)(a.bytes - table), x[i], y[i]);
                 break;
             }
         compared += a.bytes - table;
@@ -116,7 +117,7 @@ int main(int argc, char **argv)
     if (fails)
         return 1;
     printf("_rowid: %llu rows in %zu InlineBitpacking pages; partifact's chunks equal LanceDB's "
-           "(%llu bytes); %s's _rowid pages are InlineBitpacking\n", (unsigned long long)n, np,
-           (unsigned long long)compared, argv[2]);
+           "(%llu bytes); %s's _rowid pages are InlineBitpacking\n",
+           (unsigned long long)n, np, (unsigned long long)compared, argv[2]);
     return 0;
 }

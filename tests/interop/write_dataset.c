@@ -13,10 +13,12 @@ int main(int argc, char **argv)
     if (argc != 3)
         return 2;
     uint64_t rows = strtoull(argv[2], NULL, 10);
-    pa_field fields[] = {{"seq", PA_TYPE_UINT64, 1},    {"id", PA_TYPE_UINT64, 1},
-                         {"part", PA_TYPE_UINT32, 1},   {"score", PA_TYPE_FLOAT32, 1},
+    pa_field fields[] = {{"seq", PA_TYPE_UINT64, 1},      {"id", PA_TYPE_UINT64, 1},
+                         {"part", PA_TYPE_UINT32, 1},     {"score", PA_TYPE_FLOAT32, 1},
                          {"code", PA_TYPE_FSL_UINT8, 16}, {"vec", PA_TYPE_FSL_FLOAT32, DIM}};
-    pa_dataset_write_options o = {.struct_size = sizeof o, .max_rows_per_fragment = 400000, .page_bytes = 256 * 1024};
+    pa_dataset_write_options o = {.struct_size = sizeof o,
+                                  .max_rows_per_fragment = 400000,
+                                  .page_bytes = 256 * 1024};
     pa_dataset_writer *w;
     if (pa_dataset_writer_create(&w, argv[1], fields, 6, &o) != PA_OK) {
         fprintf(stderr, "%s\n", pa_last_error());

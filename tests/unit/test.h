@@ -52,40 +52,40 @@ static inline void write_fvecs(const char *path, const float *x, int n, int dim)
         fclose(f);
 }
 
-#define CHECK(cond)                                                                           \
-    do {                                                                                      \
-        if (cond)                                                                             \
-            pa_t_pass++;                                                                      \
-        else {                                                                                \
-            pa_t_fail++;                                                                      \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);          \
-        }                                                                                     \
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (cond)                                                                    \
+            pa_t_pass++;                                                             \
+        else {                                                                       \
+            pa_t_fail++;                                                             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
     } while (0)
 
-#define CHECK_OK(expr)                                                                        \
-    do {                                                                                      \
-        pa_status st_ = (expr);                                                               \
-        if (st_ == PA_OK)                                                                     \
-            pa_t_pass++;                                                                      \
-        else {                                                                                \
-            pa_t_fail++;                                                                      \
-            fprintf(stderr, "%s:%d: %s returned %s: %s\n", __FILE__, __LINE__, #expr,         \
-                    pa_status_name(st_), pa_last_error());                                    \
-        }                                                                                     \
+#define CHECK_OK(expr)                                                                \
+    do {                                                                              \
+        pa_status st_ = (expr);                                                       \
+        if (st_ == PA_OK)                                                             \
+            pa_t_pass++;                                                              \
+        else {                                                                        \
+            pa_t_fail++;                                                              \
+            fprintf(stderr, "%s:%d: %s returned %s: %s\n", __FILE__, __LINE__, #expr, \
+                    pa_status_name(st_), pa_last_error());                            \
+        }                                                                             \
     } while (0)
 
 /* Expects expr to fail with status want and an error message containing substring. */
-#define CHECK_ERR(expr, want, substring)                                                      \
-    do {                                                                                      \
-        pa_status st_ = (expr);                                                               \
-        if (st_ == (want) && strstr(pa_last_error(), (substring)))                            \
-            pa_t_pass++;                                                                      \
-        else {                                                                                \
-            pa_t_fail++;                                                                      \
-            fprintf(stderr, "%s:%d: %s: expected %s containing \"%s\", got %s: \"%s\"\n",     \
-                    __FILE__, __LINE__, #expr, pa_status_name(want), (substring),             \
-                    pa_status_name(st_), pa_last_error());                                    \
-        }                                                                                     \
+#define CHECK_ERR(expr, want, substring)                                                  \
+    do {                                                                                  \
+        pa_status st_ = (expr);                                                           \
+        if (st_ == (want) && strstr(pa_last_error(), (substring)))                        \
+            pa_t_pass++;                                                                  \
+        else {                                                                            \
+            pa_t_fail++;                                                                  \
+            fprintf(stderr, "%s:%d: %s: expected %s containing \"%s\", got %s: \"%s\"\n", \
+                    __FILE__, __LINE__, #expr, pa_status_name(want), (substring),         \
+                    pa_status_name(st_), pa_last_error());                                \
+        }                                                                                 \
     } while (0)
 
 /* ---- case selection ---- */
@@ -94,7 +94,7 @@ static int pa_t_argc;
 static char **pa_t_argv;
 static const char *pa_t_cases[PA_T_MAX_CASES]; /* "test_<name>(...)" of each RUN seen */
 static int pa_t_ncases, pa_t_ran;
-static bool pa_t_named[PA_T_MAX_CASES];         /* argv[i] named a case that ran */
+static bool pa_t_named[PA_T_MAX_CASES]; /* argv[i] named a case that ran */
 
 #define TEST_ARGS(argc, argv) (pa_t_argc = (argc), pa_t_argv = (argv))
 
@@ -125,10 +125,10 @@ static inline bool test_selected(const char *call)
     return run;
 }
 
-#define RUN(call)                                                                             \
-    do {                                                                                      \
-        if (test_selected(#call))                                                             \
-            call;                                                                             \
+#define RUN(call)                 \
+    do {                          \
+        if (test_selected(#call)) \
+            call;                 \
     } while (0)
 
 /* Fails the binary for each name given that is no case of it, listing the cases. */
@@ -148,12 +148,12 @@ static inline void test_check_names(void)
     }
 }
 
-#define TEST_DONE()                                                                           \
-    do {                                                                                      \
-        test_check_names();                                                                   \
-        printf("%d passed, %d failed (%d of %d cases)\n", pa_t_pass, pa_t_fail, pa_t_ran,     \
-               pa_t_ncases);                                                                  \
-        return pa_t_fail ? 1 : 0;                                                             \
+#define TEST_DONE()                                                                       \
+    do {                                                                                  \
+        test_check_names();                                                               \
+        printf("%d passed, %d failed (%d of %d cases)\n", pa_t_pass, pa_t_fail, pa_t_ran, \
+               pa_t_ncases);                                                              \
+        return pa_t_fail ? 1 : 0;                                                         \
     } while (0)
 
 #endif

@@ -10,7 +10,6 @@
 #include <xxhash.h>
 
 
-
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t rnd(void)
 {
@@ -62,8 +61,13 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
                        uint64_t budget)
 {
     const char *dir = tpath(name);
-    pa_artifact_params prm = {.struct_size = sizeof prm, .num_partitions = P, .num_buckets = B, .code_bytes = M,
-                              .dimension = 128, .metric = PA_METRIC_L2, .memory_bytes = budget};
+    pa_artifact_params prm = {.struct_size = sizeof prm,
+                              .num_partitions = P,
+                              .num_buckets = B,
+                              .code_bytes = M,
+                              .dimension = 128,
+                              .metric = PA_METRIC_L2,
+                              .memory_bytes = budget};
     pa_artifact_writer *w;
     CHECK_OK(pa_artifact_writer_create(&w, dir, &prm));
     if (!w)
@@ -201,8 +205,12 @@ static void test_round_trips(void)
 
 static pa_artifact_params base_params(void)
 {
-    return (pa_artifact_params){.struct_size = sizeof(pa_artifact_params), .num_partitions = 20, .num_buckets = 4, .code_bytes = M,
-                                .dimension = 64, .memory_bytes = 1u << 20};
+    return (pa_artifact_params){.struct_size = sizeof(pa_artifact_params),
+                                .num_partitions = 20,
+                                .num_buckets = 4,
+                                .code_bytes = M,
+                                .dimension = 64,
+                                .memory_bytes = 1u << 20};
 }
 
 static uint8_t code_xor = 0; /* another artifact of the same shape: other codes */
@@ -238,8 +246,8 @@ static void test_writer_bad_input(void)
     uint8_t codes[4 * M] = {0};
     CHECK_ERR(pa_artifact_writer_append(w, ids, 4, parts, 4, codes, sizeof codes), PA_ERR_RANGE,
               "row 3 of the batch (row 3 overall, row_id 4) has part_id 20; expected < 20");
-    CHECK_ERR(pa_artifact_writer_append(w, ids, 4, parts, 3, codes, sizeof codes),
-              PA_ERR_INVALID, "4 row ids but 3 part ids");
+    CHECK_ERR(pa_artifact_writer_append(w, ids, 4, parts, 3, codes, sizeof codes), PA_ERR_INVALID,
+              "4 row ids but 3 part ids");
     CHECK_ERR(pa_artifact_writer_append(w, ids, 3, parts, 3, codes, 3 * M - 1), PA_ERR_INVALID,
               "47 bytes of codes for 3 rows; expected 48 (16 bytes per code)");
     CHECK_OK(pa_artifact_writer_append(w, ids, 3, parts, 3, codes, 3 * M));
@@ -395,16 +403,17 @@ static void test_reader_bad_input(void)
     CHECK_ERR(pa_artifact_open(&a, dir), PA_ERR_FORMAT,
               "manifest.json: line 2, column 22 (byte offset 54): expected a string, found ','");
 
-    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-version", e_version)),
-              PA_ERR_UNSUPPORTED, "artifact format_version 7; partifact reads version 2");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-version", e_version)), PA_ERR_UNSUPPORTED,
+              "artifact format_version 7; partifact reads version 2");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-total", e_total)), PA_ERR_FORMAT,
               "total_rows is 401 but the partitions hold 400");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-filerows", e_file_rows)), PA_ERR_FORMAT,
               "has 1000 rows but its partitions' ranges cover 100");
-    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-wrongfile", e_wrong_file)),
-              PA_ERR_FORMAT, "partition 6 is recorded in file 1, but partition 6 belongs in bucket 2");
-    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-range", e_range_out)), PA_ERR_FORMAT,
-              "partition 2 range 0 [99, 119) lies outside partitions/bucket-00002.lance's 100 rows");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-wrongfile", e_wrong_file)), PA_ERR_FORMAT,
+              "partition 6 is recorded in file 1, but partition 6 belongs in bucket 2");
+    CHECK_ERR(
+        pa_artifact_open(&a, with_manifest_edit("m-range", e_range_out)), PA_ERR_FORMAT,
+        "partition 2 range 0 [99, 119) lies outside partitions/bucket-00002.lance's 100 rows");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-noparts", e_no_parts)), PA_ERR_FORMAT,
               "the manifest has no \"partitions\"");
 
@@ -412,7 +421,8 @@ static void test_reader_bad_input(void)
      * refuses them, not only verify */
     CHECK_OK(pa_artifact_open(&a, with_manifest_edit("m-swap", e_swap)));
     if (a) {
-        CHECK_ERR(pa_artifact_verify(a, NULL), PA_ERR_FORMAT, "row 0 has part_id 0 but lies in a "
+        CHECK_ERR(pa_artifact_verify(a, NULL), PA_ERR_FORMAT,
+                  "row 0 has part_id 0 but lies in a "
                   "range of partition 4");
         uint64_t ids[40];
         uint8_t codes[40 * M];
@@ -485,7 +495,8 @@ static void e_overlap(json_t *r) /* partition 4's range moved one row into parti
 static void e_unknown(json_t *r) /* unknown members anywhere are skipped, whatever they hold */
 {
     json_t *x = json_loads("{\"a\":[1,-2.5e3,true,false,null,\"q\\\"\\u0041\\n\",{\"b\":[]}],"
-                           "\"c\":{}}", 0, NULL);
+                           "\"c\":{}}",
+                           0, NULL);
     json_object_set_new(r, "total_loss", json_real(12.5));
     json_object_set_new(r, "extra", x);
     json_object_set_new(json_array_get(json_object_get(r, "files"), 0), "note", json_string("é"));
@@ -510,8 +521,8 @@ static void e_late_count(json_t *r) /* num_ranges moved after the tables it size
 }
 static void e_more_ranges(json_t *r)
 {
-    json_object_set_new(r, "num_ranges", json_integer(json_integer_value(
-                                             json_object_get(r, "num_ranges")) - 1));
+    json_object_set_new(r, "num_ranges",
+                        json_integer(json_integer_value(json_object_get(r, "num_ranges")) - 1));
 }
 
 /* What every consumer now checks at open, and as it reads (issue 10, item 1). */
@@ -568,7 +579,8 @@ static void test_reader_checks(void)
     CHECK(system(cmd) == 0);
     struct stat s1, s2;
     CHECK(stat(from, &s1) == 0 && stat(to, &s2) == 0 && s1.st_size == s2.st_size);
-    CHECK_ERR(pa_artifact_open(&a, dir), PA_ERR_FORMAT, "bucket-00001.lance: the file belongs "
+    CHECK_ERR(pa_artifact_open(&a, dir), PA_ERR_FORMAT,
+              "bucket-00001.lance: the file belongs "
               "to artifact ");
     CHECK(strstr(pa_last_error(), "a bucket file of another artifact") != NULL);
 

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #define AVX2_CPU (PA_CPU_AVX2 | PA_CPU_FMA)
-#define AVX512_CPU                                                                            \
-    (AVX2_CPU | PA_CPU_AVX512F | PA_CPU_AVX512BW | PA_CPU_AVX512VL | PA_CPU_AVX512DQ |        \
+#define AVX512_CPU                                                                     \
+    (AVX2_CPU | PA_CPU_AVX512F | PA_CPU_AVX512BW | PA_CPU_AVX512VL | PA_CPU_AVX512DQ | \
      PA_CPU_AVX512CD)
 
 static void test_core_for(void)
@@ -96,7 +96,8 @@ static void test_live(void)
     static const struct {
         uint32_t bit;
         const char *name;
-    } names[] = {{PA_CPU_AVX2, "avx2"}, {PA_CPU_AVX512F, "avx512f"},
+    } names[] = {{PA_CPU_AVX2, "avx2"},
+                 {PA_CPU_AVX512F, "avx512f"},
                  {PA_CPU_AVX512VNNI, "avx512vnni"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CHECK(!(cpu.features & names[i].bit) == !strstr(cpu.feature_names, names[i].name));

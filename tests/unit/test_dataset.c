@@ -8,13 +8,14 @@
 #include <unistd.h>
 
 
-
 static const pa_field fields[] = {{"id", PA_TYPE_UINT64, 1}, {"vec", PA_TYPE_FSL_FLOAT32, 4}};
 
 /* Writes rows 0..n-1: id = 10*i, vec = (i, i+1, i+2, i+3), max `per` rows per fragment. */
 static pa_status write_ds(const char *path, uint64_t n, uint64_t per)
 {
-    pa_dataset_write_options o = {.struct_size = sizeof o, .max_rows_per_fragment = per, .page_bytes = 4096};
+    pa_dataset_write_options o = {.struct_size = sizeof o,
+                                  .max_rows_per_fragment = per,
+                                  .page_bytes = 4096};
     pa_dataset_writer *w;
     pa_status st = pa_dataset_writer_create(&w, path, fields, 2, &o);
     if (st != PA_OK)

@@ -26,8 +26,12 @@ int main(int argc, char **argv)
     CHECK(huge * huge == INFINITY && (double)safe * safe <= PA_MAX_SQ_NORM &&
           (double)over * over > PA_MAX_SQ_NORM);
 
-    pa_ivfpq_params prm = {.struct_size = sizeof prm, .num_partitions = 4, .num_sub_vectors = 2, .num_bits = 8,
-                           .max_iters = 5, .seed = 3};
+    pa_ivfpq_params prm = {.struct_size = sizeof prm,
+                           .num_partitions = 4,
+                           .num_sub_vectors = 2,
+                           .num_bits = 8,
+                           .max_iters = 5,
+                           .seed = 3};
     pa_ivfpq_model *m = NULL;
     static float bad[N * DIM];
     memcpy(bad, data, sizeof data);

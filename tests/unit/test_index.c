@@ -28,8 +28,8 @@ static float frand(void) { return (float)((rnd() >> 11) * (1.0 / 900719925474099
 #define NQ 100
 #define K 10
 
-static float *data;          /* N x DIM, clustered */
-static float *queries;       /* NQ x DIM: data rows plus noise */
+static float *data;    /* N x DIM, clustered */
+static float *queries; /* NQ x DIM: data rows plus noise */
 static uint32_t parts[N];
 static uint8_t codes[N * MSUB];
 
@@ -68,8 +68,13 @@ static void gen_data(void)
 static pa_ivfpq_model *build_artifact(const char *model_path, const char *artifact, pa_metric met,
                                       uint32_t nparts, uint32_t msub)
 {
-    pa_ivfpq_params prm = {.struct_size = sizeof prm, .num_partitions = nparts, .num_sub_vectors = msub, .num_bits = 8,
-                           .metric = met, .max_iters = 20, .seed = 7};
+    pa_ivfpq_params prm = {.struct_size = sizeof prm,
+                           .num_partitions = nparts,
+                           .num_sub_vectors = msub,
+                           .num_bits = 8,
+                           .metric = met,
+                           .max_iters = 20,
+                           .seed = 7};
     pa_ivfpq_model *m = NULL;
     CHECK_OK(pa_ivfpq_train(&m, data, N, DIM, &prm, NULL));
     CHECK_OK(pa_ivfpq_model_save(m, model_path));
@@ -80,9 +85,15 @@ static pa_ivfpq_model *build_artifact(const char *model_path, const char *artifa
         memcpy(parts, pp, sizeof parts);
         memcpy(codes, cc, sizeof codes);
     }
-    pa_artifact_params ap = {.struct_size = sizeof ap, .num_partitions = nparts, .num_buckets = 4, .code_bytes = msub,
-                             .num_bits = 8, .dimension = DIM, .metric = met,
-                             .model = model_path, .memory_bytes = 64 << 10};
+    pa_artifact_params ap = {.struct_size = sizeof ap,
+                             .num_partitions = nparts,
+                             .num_buckets = 4,
+                             .code_bytes = msub,
+                             .num_bits = 8,
+                             .dimension = DIM,
+                             .metric = met,
+                             .model = model_path,
+                             .memory_bytes = 64 << 10};
     pa_artifact_writer *w = NULL;
     CHECK_OK(pa_artifact_writer_create(&w, artifact, &ap));
     uint64_t ids[1000];
@@ -136,10 +147,12 @@ static void test_finalize_paths_agree(void)
     CHECK(nrows == N);
     CHECK_OK(pa_artifact_export_rows(tpath("art"), tpath("rows_fileorder.lance"), 0, &nrows));
     CHECK(nrows == N);
-    CHECK_OK(pa_index_finalize_rows(tpath("rows.lance"), tpath("model.lance"), tpath("idx_b"),
-                                    NULL, &sb));
+    CHECK_OK(pa_index_finalize_rows(tpath("rows.lance"), tpath("model.lance"), tpath("idx_b"), NULL,
+                                    &sb));
     CHECK(sb.rows == N && sb.spill_runs == 0 && sb.spill_bytes == 0);
-    pa_index_finalize_options tiny = {.struct_size = sizeof tiny, .memory_bytes = 160 << 10, .tmp_dir = tmpdir};
+    pa_index_finalize_options tiny = {.struct_size = sizeof tiny,
+                                      .memory_bytes = 160 << 10,
+                                      .tmp_dir = tmpdir};
     CHECK_OK(pa_index_finalize_rows(tpath("rows.lance"), tpath("model.lance"), tpath("idx_c"),
                                     &tiny, &sc));
     CHECK(sc.rows == N && sc.spill_runs > 1 && sc.spill_bytes >= (uint64_t)N * (8 + MSUB));
@@ -200,8 +213,10 @@ static void test_finalize_paths_agree(void)
         CHECK(total == N);
         pa_index_free(x);
     }
-    fprintf(stderr, "finalize paths: %.2f s (artifact %.3f s, rows %.3f s, rows+spill %.3f s, "
-            "%u runs)\n", pa_now_seconds() - t0, sa.seconds, sb.seconds, sc.seconds, sc.spill_runs);
+    fprintf(stderr,
+            "finalize paths: %.2f s (artifact %.3f s, rows %.3f s, rows+spill %.3f s, "
+            "%u runs)\n",
+            pa_now_seconds() - t0, sa.seconds, sb.seconds, sc.seconds, sc.spill_runs);
 }
 
 typedef struct bf {
@@ -251,14 +266,16 @@ static void test_exact_adc(const char *index, pa_ivfpq_model *m, const uint32_t 
         if (met == PA_METRIC_DOT)
             for (uint32_t s = 0; s < msub; s++)
                 for (int j = 0; j < 256; j++)
-                    table[s * 256 + j] = -pa_dotf(qv + s * ds, a.codebook + ((size_t)s * 256 + j) * ds, ds);
+                    table[s * 256 + j] = -pa_dotf(qv + s * ds,
+                                                  a.codebook + ((size_t)s * 256 + j) * ds, ds);
         for (uint32_t p = 0; p < P; p++) {
             if (met != PA_METRIC_DOT) {
                 for (int d = 0; d < DIM; d++)
                     r[d] = qv[d] - a.centroids[p * DIM + d];
                 for (uint32_t s = 0; s < msub; s++)
                     for (int j = 0; j < 256; j++)
-                        table[s * 256 + j] = pa_l2sq(r + s * ds, a.codebook + ((size_t)s * 256 + j) * ds, ds);
+                        table[s * 256 + j] = pa_l2sq(r + s * ds,
+                                                     a.codebook + ((size_t)s * 256 + j) * ds, ds);
             }
             for (int i = 0; i < N; i++) {
                 if (pp[i] != p)
@@ -381,8 +398,10 @@ static void test_recall(void)
     CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
     CHECK_OK(pa_recall_at_k(ids, K, gt, 100, NQ, K, &recall_bad));
     pa_index_free(x);
-    fprintf(stderr, "recall@10 nprobes 4: %.3f, refine x10: %.3f, shuffled centroids: %.3f "
-            "(%.2f s)\n", recall, recall_ref, recall_bad, pa_now_seconds() - t0);
+    fprintf(stderr,
+            "recall@10 nprobes 4: %.3f, refine x10: %.3f, shuffled centroids: %.3f "
+            "(%.2f s)\n",
+            recall, recall_ref, recall_bad, pa_now_seconds() - t0);
     CHECK(recall >= 0.6);
     CHECK(recall_ref >= 0.95);
     CHECK(recall_bad < 0.6);
@@ -426,7 +445,8 @@ static void test_memory_budget(void)
     CHECK(est_fixed == fixed && est_min == fixed + big);
     xo.memory_bytes = fixed + big - 1;
     char want[256];
-    snprintf(want, sizeof want, "rows of 8 + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64
+    snprintf(want, sizeof want,
+             "rows of 8 + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64
              " bytes the memory budget of %" PRIu64 " bytes leaves beside the %llu held",
              big, big - 1, (uint64_t)(fixed + big - 1), fixed);
     CHECK_ERR(pa_index_open_ex(&y, tpath("idx_a"), &xo), PA_ERR_INVALID, want);
@@ -511,7 +531,9 @@ static void test_dataset_refine(void)
     CHECK_OK(pa_vec_input_open(&in, tpath("base.lance"), NULL));
     if (!in)
         return;
-    pa_ivfpq_params bp = {.struct_size = sizeof bp, .num_partitions = P, .num_sub_vectors = MSUB,
+    pa_ivfpq_params bp = {.struct_size = sizeof bp,
+                          .num_partitions = P,
+                          .num_sub_vectors = MSUB,
                           .seed = 3};
     pa_build_options bo = {.struct_size = sizeof bo, .params = &bp};
     CHECK_OK(pa_build(in, tpath("idx_ds"), &bo, NULL));
@@ -520,7 +542,8 @@ static void test_dataset_refine(void)
     CHECK_OK(pa_groundtruth(in, queries, NQ, DIM, K, PA_METRIC_L2, gt, NULL));
     pa_index *x = NULL;
     CHECK_OK(pa_index_open(&x, tpath("idx_ds")));
-    pa_index_search_options o = {.struct_size = sizeof o, .k = K, .nprobes = 4, .refine_factor = 10, .refine_input = in};
+    pa_index_search_options o = {
+        .struct_size = sizeof o, .k = K, .nprobes = 4, .refine_factor = 10, .refine_input = in};
     double recall = 0;
     if (x) {
         CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
@@ -533,8 +556,8 @@ static void test_dataset_refine(void)
     for (int i = 0; i < NQ * K; i++) {
         frags |= 1 << (ids[i] >> 32);
         uint64_t ordinal = (ids[i] >> 32) * per + (ids[i] & 0xFFFFFFFFu);
-        if (ordinal >= N || fabsf(dists[i] - pa_l2sq(queries + (i / K) * DIM,
-                                                     data + ordinal * DIM, DIM)) > 1e-3f)
+        if (ordinal >= N ||
+            fabsf(dists[i] - pa_l2sq(queries + (i / K) * DIM, data + ordinal * DIM, DIM)) > 1e-3f)
             exact = 0;
     }
     fprintf(stderr, "dataset input in 3 fragments: refine x10 recall@10 %.3f\n", recall);
@@ -622,8 +645,8 @@ static void test_errors(void)
     CHECK_ERR(pa_index_open(&x, tpath("no_such_index")), PA_ERR_IO, "auxiliary.idx");
     /* corrupt: a truncated auxiliary.idx */
     mkdir(tpath("idx_corrupt"), 0755);
-    FILE *src = fopen(tpath("idx_a/auxiliary.idx"), "rb"), *dst =
-        fopen(tpath("idx_corrupt/auxiliary.idx"), "wb");
+    FILE *src = fopen(tpath("idx_a/auxiliary.idx"), "rb"),
+         *dst = fopen(tpath("idx_corrupt/auxiliary.idx"), "wb");
     char buf[4096];
     size_t n = fread(buf, 1, sizeof buf, src);
     fwrite(buf, 1, n / 2, dst);
@@ -675,11 +698,11 @@ static void test_errors(void)
     CHECK_ERR(pa_index_finalize_artifact(tpath("art"), tpath("model_m4.lance"), tpath("idx_x"),
                                          NULL, NULL),
               PA_ERR_INVALID, "4 sub-vectors");
-    CHECK_ERR(pa_index_finalize_artifact(tpath("art"), tpath("model_other.lance"),
-                                         tpath("idx_x"), NULL, NULL),
+    CHECK_ERR(pa_index_finalize_artifact(tpath("art"), tpath("model_other.lance"), tpath("idx_x"),
+                                         NULL, NULL),
               PA_ERR_INVALID, "is not the model");
-    CHECK_ERR(pa_index_finalize_rows(tpath("rows.lance"), tpath("model_m4.lance"),
-                                     tpath("idx_x"), NULL, NULL),
+    CHECK_ERR(pa_index_finalize_rows(tpath("rows.lance"), tpath("model_m4.lance"), tpath("idx_x"),
+                                     NULL, NULL),
               PA_ERR_INVALID, "4 sub-vectors");
     CHECK_ERR(pa_index_finalize_artifact(tpath("art"), NULL, tpath("idx_a"), NULL, NULL),
               PA_ERR_EXISTS, "already exists");
@@ -688,7 +711,8 @@ static void test_errors(void)
     struct stat sb;
     CHECK(stat(tpath("idx_x"), &sb) != 0);
     /* a rows file whose part ids exceed the model's partitions */
-    pa_field f[3] = {{"row_id", PA_TYPE_UINT64, 1}, {"part_id", PA_TYPE_UINT32, 1},
+    pa_field f[3] = {{"row_id", PA_TYPE_UINT64, 1},
+                     {"part_id", PA_TYPE_UINT32, 1},
                      {"pq_code", PA_TYPE_FSL_UINT8, MSUB}};
     pa_lance_writer *lw = NULL;
     CHECK_OK(pa_lance_writer_create(&lw, tpath("badrows.lance"), f, 3, NULL));
@@ -699,8 +723,8 @@ static void test_errors(void)
     CHECK_OK(pa_lance_writer_append(lw, cols, 3));
     CHECK_OK(pa_lance_writer_close(lw));
     pa_lance_writer_free(lw);
-    CHECK_ERR(pa_index_finalize_rows(tpath("badrows.lance"), tpath("model.lance"),
-                                     tpath("idx_x"), NULL, NULL),
+    CHECK_ERR(pa_index_finalize_rows(tpath("badrows.lance"), tpath("model.lance"), tpath("idx_x"),
+                                     NULL, NULL),
               PA_ERR_INVALID, "row 1 has part_id 99");
     CHECK(stat(tpath("idx_x"), &sb) != 0);
     /* recall helper and ivecs checks */
@@ -748,7 +772,11 @@ int main(int argc, char **argv)
     write_fvecs(tpath("base.fvecs"), data, N, DIM);
     pa_ivfpq_model *m = build_artifact(tpath("model.lance"), tpath("art"), PA_METRIC_L2, P, MSUB);
     /* models that do not fit the artifact: other sub-vectors; same shape, other seed */
-    pa_ivfpq_params prm = {.struct_size = sizeof prm, .num_partitions = P, .num_sub_vectors = 4, .max_iters = 5, .seed = 1};
+    pa_ivfpq_params prm = {.struct_size = sizeof prm,
+                           .num_partitions = P,
+                           .num_sub_vectors = 4,
+                           .max_iters = 5,
+                           .seed = 1};
     pa_ivfpq_model *o = NULL;
     CHECK_OK(pa_ivfpq_train(&o, data, 4000, DIM, &prm, NULL));
     CHECK_OK(pa_ivfpq_model_save(o, tpath("model_m4.lance")));

@@ -158,8 +158,12 @@ static void test_kernels_agree(void)
 
 static pa_ivfpq_params params(uint32_t P, uint32_t M, pa_metric metric)
 {
-    return (pa_ivfpq_params){.struct_size = sizeof(pa_ivfpq_params), .num_partitions = P, .num_sub_vectors = M, .metric = metric,
-                             .max_iters = 25, .seed = 11};
+    return (pa_ivfpq_params){.struct_size = sizeof(pa_ivfpq_params),
+                             .num_partitions = P,
+                             .num_sub_vectors = M,
+                             .metric = metric,
+                             .max_iters = 25,
+                             .seed = 11};
 }
 
 /* The exact squared distance of row v to centroid c. */

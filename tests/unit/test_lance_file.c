@@ -11,7 +11,6 @@
 #include <xxhash.h>
 
 
-
 static uint64_t rng_state = 88172645463325252ull;
 static uint64_t rnd(void)
 {
@@ -33,15 +32,18 @@ static float v_vec(uint64_t i, uint32_t j) { return (float)((i * 131 + j) % 8191
 #define CODE_W 16
 
 static const pa_field fields[] = {
-    {"u64", PA_TYPE_UINT64, 1},         {"u32", PA_TYPE_UINT32, 1},
-    {"f32", PA_TYPE_FLOAT32, 1},        {"code", PA_TYPE_FSL_UINT8, CODE_W},
-    {"vsmall", PA_TYPE_FSL_FLOAT32, DIM_SMALL}, {"vbig", PA_TYPE_FSL_FLOAT32, DIM_BIG},
+    {"u64", PA_TYPE_UINT64, 1},
+    {"u32", PA_TYPE_UINT32, 1},
+    {"f32", PA_TYPE_FLOAT32, 1},
+    {"code", PA_TYPE_FSL_UINT8, CODE_W},
+    {"vsmall", PA_TYPE_FSL_FLOAT32, DIM_SMALL},
+    {"vbig", PA_TYPE_FSL_FLOAT32, DIM_BIG},
 };
 #define NF (sizeof fields / sizeof fields[0])
 
 /* Fills buffers for rows [first, first+n). */
-static void fill(uint64_t first, size_t n, uint64_t *a, uint32_t *b, float *c, uint8_t *d,
-                 float *e, float *f)
+static void fill(uint64_t first, size_t n, uint64_t *a, uint32_t *b, float *c, uint8_t *d, float *e,
+                 float *f)
 {
     for (size_t k = 0; k < n; k++) {
         uint64_t i = first + k;
@@ -138,7 +140,8 @@ static void test_round_trip(void)
     for (size_t i = 0; i < NF; i++) {
         pa_field f;
         CHECK_OK(pa_lance_reader_field(r, i, &f));
-        CHECK(!strcmp(f.name, fields[i].name) && f.type == fields[i].type && f.dim == fields[i].dim);
+        CHECK(!strcmp(f.name, fields[i].name) && f.type == fields[i].type &&
+              f.dim == fields[i].dim);
         CHECK(pa_lance_reader_num_pages(r, i) > 3);
     }
     pa_lance_page_info pi;
@@ -149,7 +152,8 @@ static void test_round_trip(void)
     size_t idx;
     CHECK_OK(pa_lance_reader_find_field(r, "vsmall", &idx));
     CHECK(idx == 4);
-    CHECK_ERR(pa_lance_reader_find_field(r, "nope", &idx), PA_ERR_RANGE, "no column named \"nope\"");
+    CHECK_ERR(pa_lance_reader_find_field(r, "nope", &idx), PA_ERR_RANGE,
+              "no column named \"nope\"");
 
     /* everything, then random ranges (many straddle page and chunk boundaries) */
     CHECK(check_range(r, 0, rows) == 0);
@@ -261,7 +265,8 @@ static void test_write_pages_and_checksum(void)
 static void test_bitpack_pages(void)
 {
     const char *p = tpath("bitpack.lance");
-    pa_field f3[] = {{"id", PA_TYPE_UINT64, 1}, {"part", PA_TYPE_UINT32, 1},
+    pa_field f3[] = {{"id", PA_TYPE_UINT64, 1},
+                     {"part", PA_TYPE_UINT32, 1},
                      {"code", PA_TYPE_FSL_UINT8, 16}};
     enum { N = 70000 };
     uint64_t *ids = malloc(N * 8);
@@ -272,7 +277,7 @@ static void test_bitpack_pages(void)
         unsigned bits = (unsigned)(chunk % 66);
         uint64_t v = bits == 0 ? 0 : bits >= 64 ? ~0ull - (i & 7) : ((1ull << bits) - 1) & rnd();
         if (bits == 33 && i % 1024 == 5)
-            v = 1ull << 32;             /* exactly 33 bits */
+            v = 1ull << 32; /* exactly 33 bits */
         ids[i] = v;
         parts[i] = (uint32_t)(chunk % 3 == 0 ? 0 : chunk % 3 == 1 ? i % 300 : rnd());
         for (int j = 0; j < 16; j++)
@@ -285,7 +290,7 @@ static void test_bitpack_pages(void)
     const void *c1[] = {ids + 20000, parts + 20000, codes + 20000 * 16};
     const void *c2[] = {ids + 20777, parts + 20777, codes + 20777 * 16};
     CHECK_OK(pa_lance_writer_append(w, c0, 20000));
-    CHECK_OK(pa_lance_writer_write_pages(w, c1, 777));  /* a page of one short chunk */
+    CHECK_OK(pa_lance_writer_write_pages(w, c1, 777)); /* a page of one short chunk */
     CHECK_OK(pa_lance_writer_append(w, c2, N - 20777));
     CHECK_OK(pa_lance_writer_close(w));
     pa_lance_writer_free(w);
@@ -425,14 +430,14 @@ static void test_fastlanes(void)
 /* ---- crafted files: a minimal Lance file with one column and a chosen page layout ---- */
 
 typedef struct craft {
-    const char *type;              /* logical type */
+    const char *type; /* logical type */
     Pa__Lancepb__PageLayout *layout;
-    const char *type_url;          /* default: the 2.1 PageLayout */
+    const char *type_url; /* default: the 2.1 PageLayout */
     const uint8_t *bufs[2];
     size_t buf_len[2];
     int nbufs;
     uint64_t rows;
-    uint64_t force_off0;           /* non-zero: write this as buffer 0's offset */
+    uint64_t force_off0; /* non-zero: write this as buffer 0's offset */
 } craft;
 
 static int write_craft(const char *path, const craft *c)
@@ -534,8 +539,12 @@ static pa_status open_miniblock(const char *name, Pa__Lancepb__CompressiveEncodi
     pl.mini_block_layout = &mb;
     uint8_t meta[2];
     pa_st16(meta, meta_word);
-    craft c = {.type = "uint32", .layout = &pl, .bufs = {meta, chunk}, .buf_len = {2, chunk_len},
-               .nbufs = 2, .rows = 8};
+    craft c = {.type = "uint32",
+               .layout = &pl,
+               .bufs = {meta, chunk},
+               .buf_len = {2, chunk_len},
+               .nbufs = 2,
+               .rows = 8};
     const char *p = tpath(name);
     write_craft(p, &c);
     pa_lance_reader *r;
@@ -584,8 +593,7 @@ static void test_crafted_pages(void)
     Pa__Lancepb__CompressiveEncoding fsst = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
     fsst.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_FSST;
     fsst.fsst = &opaque;
-    CHECK_ERR(open_miniblock("fsst.lance", &fsst, chunk, 40, (4 << 4) | 3, ok),
-              PA_ERR_UNSUPPORTED,
+    CHECK_ERR(open_miniblock("fsst.lance", &fsst, chunk, 40, (4 << 4) | 3, ok), PA_ERR_UNSUPPORTED,
               "page 0 of column 0 (\"c\") uses encoding \"fsst\", which partifact does not read");
     Pa__Lancepb__CompressiveEncoding rle = fsst;
     rle.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE;
@@ -601,14 +609,14 @@ static void test_crafted_pages(void)
               "stores 16-bit values, the schema's type has 32 bits");
     flat.bits_per_value = 32;
     /* chunk table claiming more bytes than the page has */
-    CHECK_ERR(open_miniblock("chunkbytes.lance", &vc, chunk, 40, (9 << 4) | 3, ok),
-              PA_ERR_FORMAT, "chunk table describes 8 values in 80 bytes");
+    CHECK_ERR(open_miniblock("chunkbytes.lance", &vc, chunk, 40, (9 << 4) | 3, ok), PA_ERR_FORMAT,
+              "chunk table describes 8 values in 80 bytes");
     /* chunk header with a value buffer larger than the chunk */
     uint8_t badchunk[40];
     memcpy(badchunk, chunk, 40);
     pa_st16(badchunk + 2, 400);
-    CHECK_ERR(open_miniblock("chunkhdr.lance", &vc, badchunk, 40, (4 << 4) | 3, ok),
-              PA_ERR_FORMAT, "value buffer of 400 bytes does not fit in the 40-byte chunk");
+    CHECK_ERR(open_miniblock("chunkhdr.lance", &vc, badchunk, 40, (4 << 4) | 3, ok), PA_ERR_FORMAT,
+              "value buffer of 400 bytes does not fit in the 40-byte chunk");
     pa_st16(badchunk + 2, 32);
     pa_st16(badchunk, 3);
     CHECK_ERR(open_miniblock("levels.lance", &vc, badchunk, 40, (4 << 4) | 3, ok), PA_ERR_FORMAT,
@@ -622,7 +630,8 @@ static void test_crafted_pages(void)
     Pa__Lancepb__CompressiveEncoding bvc = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
     bvc.compression_case = PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING;
     bvc.inline_bitpacking = &ib;
-    CHECK_ERR(open_miniblock("bitpack.lance", &bvc, bp, sizeof bp, (uint16_t)((sizeof bp / 8 - 1) << 4), ok),
+    CHECK_ERR(open_miniblock("bitpack.lance", &bvc, bp, sizeof bp,
+                             (uint16_t)((sizeof bp / 8 - 1) << 4), ok),
               PA_ERR_FORMAT, "bit width 33");
 
     /* a page buffer that points past the data region */
@@ -638,8 +647,13 @@ static void test_crafted_pages(void)
     pl.mini_block_layout = &mb;
     uint8_t meta[2];
     pa_st16(meta, (4 << 4) | 3);
-    craft c = {.type = "uint32", .layout = &pl, .bufs = {meta, chunk}, .buf_len = {2, 40},
-               .nbufs = 2, .rows = 8, .force_off0 = 1u << 30};
+    craft c = {.type = "uint32",
+               .layout = &pl,
+               .bufs = {meta, chunk},
+               .buf_len = {2, 40},
+               .nbufs = 2,
+               .rows = 8,
+               .force_off0 = 1u << 30};
     write_craft(tpath("far.lance"), &c);
     pa_lance_reader *r = NULL;
     CHECK_ERR(open_read0(tpath("far.lance")), PA_ERR_FORMAT,
@@ -708,11 +722,23 @@ static void mutate(const char *src, const char *dst, void (*fn)(uint8_t *, size_
     free(b);
 }
 
-static void m_truncate_half(uint8_t *b, size_t *n) { PA_UNUSED(b); *n /= 2; }
-static void m_tiny(uint8_t *b, size_t *n) { PA_UNUSED(b); *n = 20; }
+static void m_truncate_half(uint8_t *b, size_t *n)
+{
+    PA_UNUSED(b);
+    *n /= 2;
+}
+static void m_tiny(uint8_t *b, size_t *n)
+{
+    PA_UNUSED(b);
+    *n = 20;
+}
 static void m_magic(uint8_t *b, size_t *n) { memcpy(b + *n - 4, "LANX", 4); }
 static void m_version(uint8_t *b, size_t *n) { pa_st16(b + *n - 8, 0); }
-static void m_major(uint8_t *b, size_t *n) { pa_st16(b + *n - 8, 5); pa_st16(b + *n - 6, 3); }
+static void m_major(uint8_t *b, size_t *n)
+{
+    pa_st16(b + *n - 8, 5);
+    pa_st16(b + *n - 6, 3);
+}
 static void m_cms(uint8_t *b, size_t *n) { pa_st64(b + *n - 40, (uint64_t)1 << 40); }
 static void m_gbuf(uint8_t *b, size_t *n)
 {
@@ -725,7 +751,11 @@ static void m_colmeta(uint8_t *b, size_t *n)
     uint64_t off = pa_ld64(b + cmo);
     memset(b + off, 0xFF, 6); /* garbage at the start of column 0's metadata */
 }
-static void m_chop_tail(uint8_t *b, size_t *n) { PA_UNUSED(b); *n -= 1; }
+static void m_chop_tail(uint8_t *b, size_t *n)
+{
+    PA_UNUSED(b);
+    *n -= 1;
+}
 
 static void test_bad_files(void)
 {

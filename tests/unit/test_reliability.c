@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 
-
 static void write_bytes(const char *path, const void *data, size_t n)
 {
     FILE *f = fopen(path, "wb");
@@ -28,8 +27,13 @@ static void write_bytes(const char *path, const void *data, size_t n)
 static pa_status make_artifact(const char *dir, const char *model, uint32_t P, uint32_t B,
                                uint64_t n, uint64_t budget)
 {
-    pa_artifact_params prm = {.struct_size = sizeof prm, .num_partitions = P, .num_buckets = B, .code_bytes = 4,
-                              .dimension = 8, .model = model, .memory_bytes = budget};
+    pa_artifact_params prm = {.struct_size = sizeof prm,
+                              .num_partitions = P,
+                              .num_buckets = B,
+                              .code_bytes = 4,
+                              .dimension = 8,
+                              .model = model,
+                              .memory_bytes = budget};
     pa_artifact_writer *w;
     pa_status st = pa_artifact_writer_create(&w, dir, &prm);
     if (st != PA_OK)
@@ -148,8 +152,12 @@ static void test_stale_buckets(void)
 static void test_one_writer_per_dir(void)
 {
     const char *dir = tpath("locked");
-    pa_artifact_params prm = {.struct_size = sizeof prm, .num_partitions = 8, .num_buckets = 2, .code_bytes = 4,
-                              .dimension = 8, .memory_bytes = 1 << 20};
+    pa_artifact_params prm = {.struct_size = sizeof prm,
+                              .num_partitions = 8,
+                              .num_buckets = 2,
+                              .code_bytes = 4,
+                              .dimension = 8,
+                              .memory_bytes = 1 << 20};
     pa_artifact_writer *a = NULL, *b = NULL;
     CHECK_OK(pa_artifact_writer_create(&a, dir, &prm));
     CHECK_OK(pa_artifact_writer_create(&b, dir, &prm));
@@ -182,8 +190,12 @@ static void test_one_writer_per_dir(void)
  * not fit is refused up front with the numbers, not found out at the end of a long run. */
 static void test_range_table_budget(void)
 {
-    pa_artifact_params prm = {.struct_size = sizeof prm, .num_partitions = 65536, .num_buckets = 64, .code_bytes = 16,
-                              .dimension = 128, .memory_bytes = 256u << 20,
+    pa_artifact_params prm = {.struct_size = sizeof prm,
+                              .num_partitions = 65536,
+                              .num_buckets = 64,
+                              .code_bytes = 16,
+                              .dimension = 128,
+                              .memory_bytes = 256u << 20,
                               .expected_rows = 1000000000};
     pa_artifact_writer *w = NULL;
     CHECK_ERR(pa_artifact_writer_create(&w, tpath("ranges-big"), &prm), PA_ERR_BUDGET,

@@ -122,9 +122,8 @@ static void test_old_options(void)
     pa_lance_write_options a, b = PA_LANCE_WRITE_OPTIONS_INIT;
     memset(&a, 0xFF, sizeof a);
     CHECK_OK(pa_lance_write_options_init(&a, sizeof a));
-    CHECK(a.struct_size == b.struct_size && a.page_bytes == b.page_bytes &&
-          a.layout == b.layout && a.replace == b.replace && a.in_new_dir == b.in_new_dir &&
-          a.bitpack == b.bitpack);
+    CHECK(a.struct_size == b.struct_size && a.page_bytes == b.page_bytes && a.layout == b.layout &&
+          a.replace == b.replace && a.in_new_dir == b.in_new_dir && a.bitpack == b.bitpack);
 
     /* a struct_size never set, or too small to hold struct_size itself */
     pa_lance_write_options zero = {0};

@@ -40,8 +40,8 @@ static void write_npy(const char *path, const char *descr, const char *order, co
                       long rows_written)
 {
     char dict[256];
-    snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr,
-             order, shape);
+    snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr, order,
+             shape);
     size_t hl = strlen(dict) + 1;
     size_t pad = (64 - (10 + hl) % 64) % 64;
     FILE *f = fopen(path, "wb");
@@ -186,8 +186,9 @@ static void test_bad_inputs(void)
         pa_status st = PA_OK;
         while (st == PA_OK && (st = pa_vec_input_next(in, buf, NULL, 64, &got)) == PA_OK && got)
             ;
-        CHECK(st == PA_ERR_FORMAT &&
-              strstr(pa_last_error(), "record 17 at byte offset 1700 has dimension 16, expected 24"));
+        CHECK(
+            st == PA_ERR_FORMAT &&
+            strstr(pa_last_error(), "record 17 at byte offset 1700 has dimension 16, expected 24"));
         pa_vec_input_free(in);
     }
     /* a truncated last record */
@@ -234,11 +235,11 @@ static void test_bad_inputs(void)
     CHECK_ERR(pa_vec_input_open(&in, tpath("3d.npy"), NULL), PA_ERR_UNSUPPORTED,
               ".npy array must be 2-D");
     write_npy(tpath("short.npy"), "<f4", "False", "(1000, 24)", 999);
-    CHECK_ERR(pa_vec_input_open(&in, tpath("short.npy"), NULL), PA_ERR_FORMAT,
-              ".npy shape (1000, 24) needs 96000 bytes of data after the header, the file has 95904");
+    CHECK_ERR(
+        pa_vec_input_open(&in, tpath("short.npy"), NULL), PA_ERR_FORMAT,
+        ".npy shape (1000, 24) needs 96000 bytes of data after the header, the file has 95904");
     write_bytes(tpath("bad.npy"), "NOTNUMPY....", 12);
-    CHECK_ERR(pa_vec_input_open(&in, tpath("bad.npy"), NULL), PA_ERR_FORMAT,
-              "not a .npy file");
+    CHECK_ERR(pa_vec_input_open(&in, tpath("bad.npy"), NULL), PA_ERR_FORMAT, "not a .npy file");
     write_bytes(tpath("x.csv"), "1,2\n", 4);
     CHECK_ERR(pa_vec_input_open(&in, tpath("x.csv"), NULL), PA_ERR_UNSUPPORTED,
               "unknown input format \".csv\"");

@@ -14,7 +14,8 @@
 /* Writes rows in 4096-row batches (ids, 16-byte codes, 32-dim vectors); exits 0 on success. */
 static int write_rows(const char *path, uint64_t rows)
 {
-    pa_field f[] = {{"id", PA_TYPE_UINT64, 1}, {"code", PA_TYPE_FSL_UINT8, 16},
+    pa_field f[] = {{"id", PA_TYPE_UINT64, 1},
+                    {"code", PA_TYPE_FSL_UINT8, 16},
                     {"vec", PA_TYPE_FSL_FLOAT32, DIM}};
     /* 1 MiB pages: both sizes fill every column's page buffer, so any growth would be data */
     pa_lance_write_options o = {.struct_size = sizeof o, .page_bytes = 1u << 20};
@@ -61,8 +62,8 @@ int main(int argc, char **argv)
     char path[600];
     snprintf(path, sizeof path, "%s/writer_memory.lance", base ? base : "/tmp");
     int ok1 = 0, ok2 = 0;
-    long small = child_peak_kb(path, 300000, &ok1);   /* ~56 MB of data */
-    long large = child_peak_kb(path, 3000000, &ok2);  /* ~560 MB of data */
+    long small = child_peak_kb(path, 300000, &ok1);  /* ~56 MB of data */
+    long large = child_peak_kb(path, 3000000, &ok2); /* ~560 MB of data */
     printf("peak RSS: %ld KiB for 300k rows, %ld KiB for 3M rows\n", small, large);
     CHECK(ok1 && ok2);
     CHECK(small > 0 && large > 0);
