@@ -15,7 +15,8 @@ JOBS       ?= $(shell nproc)
 PYTHON     ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-openmp-dev \
               protobuf-c-compiler libprotobuf-c-dev libjansson-dev libxxhash-dev libgomp1 time \
-              clang libclang-rt-14-dev libomp-14-dev libroaring-dev python3 libzstd-dev liblz4-dev
+              clang libclang-rt-14-dev libomp-14-dev libroaring-dev python3 libzstd-dev liblz4-dev \
+              clang-format
 # the Python package (python/) and its tests: numpy, pytest, and pip to install it
 APT_PKGS   += python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel
 NODE_DIR   := tests/interop
@@ -118,7 +119,7 @@ install-python: install
 # (protoc-c's *.pb-c.[ch], which are written into the build directory). format-check changes
 # nothing and fails on any file clang-format would change; format rewrites them.
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' | grep -Ev '\.pb-c\.[ch]$$')
-format-check:
+format-check: deps-apt
 	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 format:
