@@ -149,17 +149,25 @@ static void bitpack_chunk(uint8_t *d, const uint8_t *src, unsigned t, unsigned w
     pa_fastlanes_pack(t, width, vals, d + t / 8);
 }
 
-/* Appends a page record to the column. */
+/* Capacity of a page-record array holding n records: 16, then doubling. */
+static uint64_t page_rec_cap(uint64_t n)
+{
+    uint64_t cap = n ? 16 : 0;
+    while (cap < n)
+        cap *= 2;
+    return cap;
+}
+
+/* Appends a page record to the column, growing the array to page_rec_cap's capacity. */
 static pa_status add_page(col_state *c, const page_rec *rec)
 {
-    if (c->num_pages == c->cap_pages) {
-        size_t cap = c->cap_pages ? 2 * c->cap_pages : 16;
-        page_rec *p = pa_realloc(c->pages, cap * sizeof *p, "page records");
-        if (!p)
-            return PA_ERR_NOMEM;
-        c->pages = p;
-        c->cap_pages = cap;
-    }
+    size_t cap = (size_t)page_rec_cap(c->num_pages + 1);
+    page_rec *p = cap == c->cap_pages ? c->pages
+                                      : pa_realloc(c->pages, cap * sizeof *p, "page records");
+    if (!p)
+        return PA_ERR_NOMEM;
+    c->pages = p;
+    c->cap_pages = cap;
     c->pages[c->num_pages++] = *rec;
     return PA_OK;
 }
@@ -302,15 +310,6 @@ static void column_layout(col_state *c, const pa_field *f, const pa_lance_write_
     c->log_chunk = c->fullzip   ? 0
                    : c->bitpack ? BITPACK_LOG_CHUNK
                                 : miniblock_log_chunk(c->row_bytes);
-}
-
-/* Capacity of a page-record array holding n records (add_page: 16, then doubling). */
-static uint64_t page_rec_cap(uint64_t n)
-{
-    uint64_t cap = n ? 16 : 0;
-    while (cap < n)
-        cap *= 2;
-    return cap;
 }
 
 uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_t num_fields,
