@@ -1465,11 +1465,10 @@ static pa_status read_miniblock(pa_lance_reader *r, size_t ci, size_t pi, uint64
 
 /* Reads rows [s, e) of a full-zip page whose rows carry a control word: pieces of whole rows,
  * the def bits of each control word telling null rows. */
-static pa_status read_fullzip_ctrl(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s, uint64_t e,
-                                   uint8_t *out, uint8_t *valid)
+static pa_status read_fullzip_ctrl(pa_lance_reader *r, size_t ci, const page_info *p, uint64_t s,
+                                   uint64_t e, uint8_t *out, uint8_t *valid)
 {
     const col_info *c = &r->cols[ci];
-    const page_info *p = &c->pages[pi];
     uint64_t stride = c->row_bytes + p->ctrl_bytes;
     uint64_t per = PA_MAX((uint64_t)1, READ_PIECE_BYTES / stride);
     uint8_t *buf = pa_malloc((size_t)(PA_MIN(per, e - s) * stride), "row read buffer");
@@ -1506,11 +1505,10 @@ static pa_status read_fullzip_ctrl(pa_lance_reader *r, size_t ci, size_t pi, uin
 
 /* Reads rows [s, e) of a 2.0 page: the values, and the validity bits of those rows (Arrow
  * order: bit i of byte i/8, 1 = a value). */
-static pa_status read_flat20(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s, uint64_t e,
-                             uint8_t *out, uint8_t *valid)
+static pa_status read_flat20(pa_lance_reader *r, size_t ci, const page_info *p, uint64_t s,
+                             uint64_t e, uint8_t *out, uint8_t *valid)
 {
     const col_info *c = &r->cols[ci];
-    const page_info *p = &c->pages[pi];
     pa_status st = rd(r, out, (size_t)((e - s) * c->row_bytes), p->data_off + s * c->row_bytes);
     if (st != PA_OK || !p->meta_size) {
         if (st == PA_OK && valid)
@@ -1576,14 +1574,14 @@ static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint
         switch (p->kind) {
         case PK_FULLZIP:
             if (p->ctrl_bytes)
-                st = read_fullzip_ctrl(r, col, pi, s, e, dst, v);
+                st = read_fullzip_ctrl(r, col, p, s, e, dst, v);
             else if ((st = rd(r, dst, (size_t)((e - s) * c->row_bytes),
                               p->data_off + s * c->row_bytes)) == PA_OK &&
                      v)
                 memset(v, 1, (size_t)(e - s));
             break;
         case PK_MINIBLOCK: st = read_miniblock(r, col, pi, s, e, dst, v); break;
-        case PK_FLAT20: st = read_flat20(r, col, pi, s, e, dst, v); break;
+        case PK_FLAT20: st = read_flat20(r, col, p, s, e, dst, v); break;
         case PK_CONST:
             for (uint64_t i = 0; i < e - s; i++)
                 memcpy(dst + i * c->row_bytes, p->constant, c->row_bytes);
