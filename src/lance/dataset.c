@@ -308,8 +308,7 @@ static pa_status take_deletions(pa_dataset *ds, const Pa__Lancepb__Manifest *m,
 /* Takes the fragments and their data files. */
 static pa_status take_fragments(pa_dataset *ds, const Pa__Lancepb__Manifest *m, const char *ctx)
 {
-    ds->frags = pa_calloc(m->n_fragments, sizeof *ds->frags, "fragments");
-    if (!ds->frags)
+    if (!(ds->frags = pa_calloc(m->n_fragments, sizeof *ds->frags, "fragments")))
         return PA_ERR_NOMEM;
     ds->num_frags = m->n_fragments;
     for (size_t i = 0; i < m->n_fragments; i++) {
@@ -592,13 +591,14 @@ pa_status pa_dataset_scan_create(pa_dataset_scan **out, pa_dataset *ds, const ch
     s->values = pa_malloc(vbytes, "scan batch");
     s->addrs = pa_malloc(s->batch * sizeof *s->addrs, "scan row addresses");
     s->valid = pa_malloc(s->batch, "scan validity");
-    if (!s->column || !s->values || !s->addrs || !s->valid)
+    if (!s->column || !s->values || !s->addrs || !s->valid) {
         st = PA_ERR_NOMEM;
+        goto done;
+    }
+    *out = s;
+    s = NULL; /* the caller's now */
 done:
-    if (st == PA_OK)
-        *out = s;
-    else
-        pa_dataset_scan_free(s);
+    pa_dataset_scan_free(s);
     return st;
 }
 
