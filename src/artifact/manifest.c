@@ -60,14 +60,11 @@ void pa_artifact_bucket_path(uint32_t bucket, char *buf, size_t len)
 /* Appends a range (contiguous ranges stay apart: each has its own checksum). */
 pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows, uint64_t xxh3)
 {
-    if (p->num_ranges == p->cap_ranges) {
-        uint32_t cap = p->cap_ranges ? 2 * p->cap_ranges : 4;
-        pa_range *r = pa_realloc(p->ranges, cap * sizeof *r, "partition ranges");
-        if (!r)
-            return PA_ERR_NOMEM;
-        p->ranges = r;
-        p->cap_ranges = cap;
-    }
+    size_t cap = p->cap_ranges;
+    if (p->num_ranges == cap &&
+        !pa_grow(&p->ranges, &cap, sizeof *p->ranges, 4, "partition ranges"))
+        return PA_ERR_NOMEM;
+    p->cap_ranges = (uint32_t)cap;
     p->ranges[p->num_ranges++] = (pa_range){offset, num_rows, xxh3};
     p->num_rows += num_rows;
     return PA_OK;

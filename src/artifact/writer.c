@@ -42,9 +42,7 @@ struct pa_artifact_writer {
     uint64_t cap; /* rows per bucket buffer */
     size_t row_bytes;
     bucket *buckets;
-    uint64_t *scratch_ids;
-    uint32_t *scratch_parts;
-    uint8_t *scratch_codes;
+    bucket scratch;     /* a bucket's rows sorted by part_id (its lw unused) */
     uint64_t *counts;   /* per local partition (part_id / B) */
     uint32_t max_local; /* partitions per bucket, rounded up */
     pa_artifact_write_stats stats;
@@ -228,12 +226,12 @@ static pa_status open_buckets(pa_artifact_writer *w)
     w->buckets = pa_calloc(B, sizeof *w->buckets, "bucket table");
     w->m.parts = pa_calloc(w->m.num_partitions, sizeof *w->m.parts, "partition table");
     w->counts = pa_calloc(w->max_local + 1, sizeof *w->counts, "partition counts");
-    w->scratch_ids = pa_malloc(cap * 8, "sort scratch");
-    w->scratch_parts = pa_malloc(cap * 4, "sort scratch");
-    w->scratch_codes = pa_malloc(cap * M, "sort scratch");
+    w->scratch.ids = pa_malloc(cap * 8, "sort scratch");
+    w->scratch.parts = pa_malloc(cap * 4, "sort scratch");
+    w->scratch.codes = pa_malloc(cap * M, "sort scratch");
     w->id_hash = XXH3_createState();
-    if (!w->buckets || !w->m.parts || !w->counts || !w->scratch_ids || !w->scratch_parts ||
-        !w->scratch_codes || !w->id_hash)
+    if (!w->buckets || !w->m.parts || !w->counts || !w->scratch.ids || !w->scratch.parts ||
+        !w->scratch.codes || !w->id_hash)
         return pa_fail(PA_ERR_NOMEM, "%s: out of memory for the artifact writer", w->dir);
     /* the id starts from the parameters, so that artifacts of different shapes differ */
     const uint32_t shape[] = {w->m.num_partitions, B, w->m.code_bytes, w->m.num_bits,
@@ -340,12 +338,12 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
         cnt[k + 1] += cnt[k]; /* cnt[k] = start of local partition k */
     for (uint64_t i = 0; i < n; i++) {
         uint64_t pos = cnt[bk->parts[i] / B]++;
-        w->scratch_ids[pos] = bk->ids[i];
-        w->scratch_parts[pos] = bk->parts[i];
-        copy_code(w->scratch_codes + pos * M, bk->codes + i * M, M);
+        w->scratch.ids[pos] = bk->ids[i];
+        w->scratch.parts[pos] = bk->parts[i];
+        copy_code(w->scratch.codes + pos * M, bk->codes + i * M, M);
     }
     /* now cnt[k] = end of local partition k */
-    const void *cols[] = {w->scratch_ids, w->scratch_parts, w->scratch_codes};
+    const void *cols[] = {w->scratch.ids, w->scratch.parts, w->scratch.codes};
     pa_status st = pa_lance_writer_write_pages(bk->lw, cols, n);
     if (st != PA_OK)
         return st;
@@ -354,8 +352,8 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
         uint64_t end = cnt[k];
         if (end > start) {
             /* the range's checksum, over exactly what the reader will decode */
-            uint64_t sum = pa_range_checksum(w->scratch_ids + start, w->scratch_parts + start,
-                                             w->scratch_codes + start * M, end - start,
+            uint64_t sum = pa_range_checksum(w->scratch.ids + start, w->scratch.parts + start,
+                                             w->scratch.codes + start * M, end - start,
                                              (uint32_t)M);
             XXH3_64bits_update(w->id_hash, &sum, sizeof sum);
             st = pa_part_add_range(&w->m.parts[(uint64_t)k * B + b], bk->file_rows + start,
@@ -513,6 +511,15 @@ void pa_artifact_writer_abort(pa_artifact_writer *w)
     w->failed = true;
 }
 
+/* Frees a bucket's file (an unclosed one is removed) and buffers. */
+static void bucket_free(bucket *bk)
+{
+    pa_lance_writer_free(bk->lw);
+    free(bk->ids);
+    free(bk->parts);
+    free(bk->codes);
+}
+
 /* Frees the writer; an unfinished one is aborted first. */
 void pa_artifact_writer_free(pa_artifact_writer *w)
 {
@@ -520,16 +527,10 @@ void pa_artifact_writer_free(pa_artifact_writer *w)
         return;
     if (!w->finished)
         pa_artifact_writer_abort(w);
-    for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++) {
-        pa_lance_writer_free(w->buckets[b].lw);
-        free(w->buckets[b].ids);
-        free(w->buckets[b].parts);
-        free(w->buckets[b].codes);
-    }
+    for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++)
+        bucket_free(&w->buckets[b]);
     free(w->buckets);
-    free(w->scratch_ids);
-    free(w->scratch_parts);
-    free(w->scratch_codes);
+    bucket_free(&w->scratch);
     free(w->counts);
     XXH3_freeState(w->id_hash);
     pa_out_dir_abort(&w->out);

@@ -112,6 +112,10 @@ void *pa_malloc(size_t n, const char *what);
 void *pa_calloc(size_t count, size_t size, const char *what);
 void *pa_realloc(void *p, size_t n, const char *what);
 char *pa_strdup(const char *s, const char *what);
+/* Grows the array *array points to (a pointer variable of any object type) from *cap elements
+ * of elem bytes to twice as many (first when *cap is 0); false (PA_ERR_NOMEM recorded, the array
+ * as it was) if that does not fit. */
+bool pa_grow(void *array, size_t *cap, size_t elem, size_t first, const char *what);
 /* Overflow-checked count*size; false on overflow. */
 bool pa_mul_ok(size_t count, size_t size, size_t *out);
 /* name as files spell a metric (pa_metric_name's strings, no aliases) into *out; false if it

@@ -130,6 +130,19 @@ void *pa_realloc(void *p, size_t n, const char *what)
     return q;
 }
 
+bool pa_grow(void *array, size_t *cap, size_t elem, size_t first, const char *what)
+{
+    void *old;
+    memcpy(&old, array, sizeof old);
+    size_t n = *cap ? 2 * *cap : first;
+    void *grown = pa_realloc(old, n * elem, what);
+    if (!grown)
+        return false;
+    memcpy(array, &grown, sizeof grown);
+    *cap = n;
+    return true;
+}
+
 char *pa_strdup(const char *s, const char *what)
 {
     size_t n = strlen(s) + 1;

@@ -810,6 +810,14 @@ static bool inside(const char *rdir, const char *rpath)
     return strncmp(rpath, rdir, rl) == 0 && (rpath[rl] == '/' || (rl == 1 && rpath[1]));
 }
 
+/* The refusal of an output that would replace an input; how names the relation. */
+static pa_status refuse(const char *out, const char *how, const char *input)
+{
+    return pa_fail(PA_ERR_INVALID,
+                   "%s: the output %s of this command (%s); an output never replaces its input",
+                   out, how, input);
+}
+
 pa_status pa_output_check_inputs(const char *out, const char *const *inputs, size_t n)
 {
     /* an output inside an input directory (an artifact's bucket file, a table's data file) */
@@ -824,10 +832,7 @@ pa_status pa_output_check_inputs(const char *out, const char *const *inputs, siz
                             ? realpath(inputs[i], NULL)
                             : NULL;
             if (rin && (inside(rin, rparent) || !strcmp(rin, rparent)))
-                st = pa_fail(PA_ERR_INVALID,
-                             "%s: the output lies inside an input of this "
-                             "command (%s); an output never replaces its input",
-                             out, inputs[i]);
+                st = refuse(out, "lies inside an input", inputs[i]);
             free(rin);
         }
         free(rparent);
@@ -844,18 +849,12 @@ pa_status pa_output_check_inputs(const char *out, const char *const *inputs, siz
         if (!inputs[i] || stat(inputs[i], &si) != 0)
             continue;
         if (si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
-            st = pa_fail(PA_ERR_INVALID,
-                         "%s: the output is also an input of this command (%s); "
-                         "an output never replaces its input",
-                         out, inputs[i]);
+            st = refuse(out, "is also an input", inputs[i]);
             break;
         }
         char *rin = rout ? realpath(inputs[i], NULL) : NULL;
         if (rin && inside(rout, rin))
-            st = pa_fail(PA_ERR_INVALID,
-                         "%s: the output directory holds an input of this "
-                         "command (%s); an output never replaces its input",
-                         out, inputs[i]);
+            st = refuse(out, "directory holds an input", inputs[i]);
         free(rin);
     }
     free(rout);

@@ -430,6 +430,23 @@ static pa_status check_identity(pa_index *x)
     return pa_index_check_rows_hash(x->aux_meta, rows);
 }
 
+/* Releases everything pa_index_open read. */
+void pa_index_free(pa_index *x)
+{
+    if (!x)
+        return;
+    free(x->dir), free(x->centroids), free(x->cnorm), free(x->codebook), free(x->offsets);
+    free(x->lengths), free(x->row_ids), free(x->codes), free(x->ynorm), free(x->pre);
+    json_decref(x->aux_meta), json_decref(x->idx_meta);
+    for (uint32_t p = 0; x->cache && p < x->P; p++)
+        free(x->cache[p].ids);
+    free(x->cache);
+    pa_lance_reader_free(x->reader);
+    if (x->sync_init)
+        pthread_mutex_destroy(&x->lock), pthread_cond_destroy(&x->freed);
+    free(x);
+}
+
 pa_status pa_index_open(pa_index **out, const char *dir)
 {
     return pa_index_open_ex(out, dir, NULL);
@@ -505,23 +522,6 @@ fail: /* the failures of reading the files name the index */
 done:
     pa_index_free(x);
     return st;
-}
-
-/* Releases everything pa_index_open read. */
-void pa_index_free(pa_index *x)
-{
-    if (!x)
-        return;
-    free(x->dir), free(x->centroids), free(x->cnorm), free(x->codebook), free(x->offsets);
-    free(x->lengths), free(x->row_ids), free(x->codes), free(x->ynorm), free(x->pre);
-    json_decref(x->aux_meta), json_decref(x->idx_meta);
-    for (uint32_t p = 0; x->cache && p < x->P; p++)
-        free(x->cache[p].ids);
-    free(x->cache);
-    pa_lance_reader_free(x->reader);
-    if (x->sync_init)
-        pthread_mutex_destroy(&x->lock), pthread_cond_destroy(&x->freed);
-    free(x);
 }
 
 uint64_t pa_index_cache_reads(const pa_index *x) { return x->cache_reads; }

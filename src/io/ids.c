@@ -237,8 +237,7 @@ static pa_status npy_ids_read(const char *path, uint64_t **ids, uint64_t *n, uin
 done:
     if (fd >= 0)
         close(fd);
-    free(raw4);
-    free(out);
+    free(raw4), free(out);
     return st;
 }
 

@@ -315,6 +315,18 @@ uint64_t pa_vec_input_nulls(const pa_vec_input *in)
     return in->scan ? pa_dataset_scan_nulls(in->scan) : 0;
 }
 
+void pa_vec_input_free(pa_vec_input *in)
+{
+    if (!in)
+        return;
+    if (in->fd >= 0)
+        close(in->fd);
+    pa_dataset_scan_free(in->scan);
+    pa_dataset_free(in->ds);
+    free(in->column), free(in->raw), free(in->path);
+    free(in);
+}
+
 /* Records a file input reads at once for a batch of at most max rows. */
 static uint64_t file_read_rows(const pa_vec_input *in, size_t max)
 {
@@ -725,20 +737,6 @@ done:
     free(buf);
     pa_vec_input_free(in);
     return st;
-}
-
-void pa_vec_input_free(pa_vec_input *in)
-{
-    if (!in)
-        return;
-    if (in->fd >= 0)
-        close(in->fd);
-    pa_dataset_scan_free(in->scan);
-    pa_dataset_free(in->ds);
-    free(in->column);
-    free(in->raw);
-    free(in->path);
-    free(in);
 }
 
 /* For the index's source record (lance/table_commit.h). */
