@@ -149,25 +149,24 @@ static void bitpack_chunk(uint8_t *d, const uint8_t *src, unsigned t, unsigned w
     pa_fastlanes_pack(t, width, vals, d + t / 8);
 }
 
-/* Capacity of a page-record array holding n records: 16, then doubling. */
+/* A column's page-record array starts at this many records and doubles (pa_grow). */
+#define PAGE_RECS_FIRST 16
+
+/* Capacity of a page-record array holding n records: add_page's growth. */
 static uint64_t page_rec_cap(uint64_t n)
 {
-    uint64_t cap = n ? 16 : 0;
+    uint64_t cap = n ? PAGE_RECS_FIRST : 0;
     while (cap < n)
         cap *= 2;
     return cap;
 }
 
-/* Appends a page record to the column, growing the array to page_rec_cap's capacity. */
+/* Appends a page record to the column. */
 static pa_status add_page(col_state *c, const page_rec *rec)
 {
-    size_t cap = (size_t)page_rec_cap(c->num_pages + 1);
-    page_rec *p = cap == c->cap_pages ? c->pages
-                                      : pa_realloc(c->pages, cap * sizeof *p, "page records");
-    if (!p)
+    if (c->num_pages == c->cap_pages &&
+        !pa_grow(&c->pages, &c->cap_pages, sizeof *c->pages, PAGE_RECS_FIRST, "page records"))
         return PA_ERR_NOMEM;
-    c->pages = p;
-    c->cap_pages = cap;
     c->pages[c->num_pages++] = *rec;
     return PA_OK;
 }
