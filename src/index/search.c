@@ -470,27 +470,27 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
     x->budget = opts ? opts->memory_bytes : 0;
     if (!(x->dir = pa_strdup(dir, "index path"))) {
         st = PA_ERR_NOMEM;
-        goto fail;
+        goto done;
     }
     snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_AUX_FILE);
     if ((st = open_aux(x, path)) != PA_OK)
-        goto fail;
+        goto done;
     snprintf(path, sizeof path, "%s/%s", dir, PA_INDEX_FILE);
     if ((st = open_idx(x, path)) != PA_OK || (st = check_identity(x)) != PA_OK)
-        goto fail;
+        goto done;
     if (!(x->cnorm = pa_malloc(sizeof(float) * x->P, "centroid norms"))) {
         st = PA_ERR_NOMEM;
-        goto fail;
+        goto done;
     }
     if (x->budget) {
         x->bytes += pa_lance_reader_bytes_read(x->reader); /* auxiliary.idx, rows pass included */
         if (!(x->cache = pa_calloc(x->P, sizeof *x->cache, "partition cache"))) {
             st = PA_ERR_NOMEM;
-            goto fail;
+            goto done;
         }
         if (pthread_mutex_init(&x->lock, NULL) != 0 || pthread_cond_init(&x->freed, NULL) != 0) {
             st = pa_fail(PA_ERR_NOMEM, "cannot create the partition cache's lock");
-            goto fail;
+            goto done;
         }
         x->sync_init = true;
     }
@@ -516,10 +516,9 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
             partition_terms(x, p, x->pre + (size_t)p * x->M * 256);
     }
     *out = x, x = NULL;
-    goto done;
-fail: /* the failures of reading the files name the index */
-    pa_fail_prefix(st, "index %s", dir);
 done:
+    if (st != PA_OK && x) /* the failures once the index is being read name it */
+        pa_fail_prefix(st, "index %s", dir);
     pa_index_free(x);
     return st;
 }

@@ -1141,6 +1141,16 @@ static pa_status null_row(const pa_lance_reader *r, size_t ci, uint64_t row)
                    r->name, (unsigned long long)row, ci, r->cols[ci].field.name);
 }
 
+/* The refusal of a chunk whose definition levels are shorter than its values need. */
+static pa_status def_too_few(const pa_lance_reader *r, size_t ci, size_t pi, size_t k,
+                             uint64_t def_size, uint64_t nv)
+{
+    return pa_fail(PA_ERR_FORMAT,
+                   "%s: chunk %zu of page %zu of column %zu: %llu bytes of null flags "
+                   "(definition levels) for %llu values are too few",
+                   r->name, k, pi, ci, (unsigned long long)def_size, (unsigned long long)nv);
+}
+
 /* Decodes the definition levels [from, to) of a mini-block chunk (nv levels in def, def_size
  * bytes) into valid (1: a value, 0: null). */
 static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k, const uint8_t *def,
@@ -1150,7 +1160,7 @@ static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k, 
     const page_info *p = &r->cols[ci].pages[pi];
     if (p->def_raw) {
         if (def_size < 2 * nv)
-            goto bad;
+            return def_too_few(r, ci, pi, k, def_size, nv);
         for (uint64_t i = from; i < to; i++)
             valid[i - from] = pa_ld16(def + 2 * i) == 0;
         return PA_OK;
@@ -1160,7 +1170,7 @@ static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k, 
         /* u64 size of the run values, the u16 values, then one u8 length per run */
         uint64_t vb = def_size >= 8 ? pa_ld64(def) : UINT64_MAX;
         if (vb % 2 || vb > def_size - 8 || vb / 2 > def_size - 8 - vb)
-            goto bad;
+            return def_too_few(r, ci, pi, k, def_size, nv);
         uint64_t runs = vb / 2, at = 0;
         const uint8_t *len = def + 8 + vb;
         for (uint64_t k2 = 0; k2 < runs && at < to; k2++) {
@@ -1170,7 +1180,7 @@ static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k, 
             at += len[k2];
         }
         if (at < to)
-            goto bad;
+            return def_too_few(r, ci, pi, k, def_size, nv);
         return PA_OK;
     }
     if (p->def_inline) {
@@ -1179,7 +1189,7 @@ static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k, 
             unsigned w = off + 2 <= def_size ? pa_ld16(def + off) : 17;
             uint64_t bb = (uint64_t)FASTLANES_BLOCK * PA_MIN(w, 16u) / 8;
             if (w > 16 || off + 2 + bb > def_size)
-                goto bad;
+                return def_too_few(r, ci, pi, k, def_size, nv);
             if ((b + 1) * FASTLANES_BLOCK > from) {
                 pa_fastlanes_unpack(16, w, def + off + 2, lv);
                 uint64_t lo = PA_MAX(from, b * FASTLANES_BLOCK);
@@ -1197,7 +1207,7 @@ static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k, 
     uint64_t whole = nv / FASTLANES_BLOCK, tail = nv % FASTLANES_BLOCK;
     bool raw_tail = tail && def_size == whole * block_bytes + 2 * tail;
     if (!raw_tail && def_size < (whole + (tail != 0)) * block_bytes)
-        goto bad;
+        return def_too_few(r, ci, pi, k, def_size, nv);
     for (uint64_t b = from / FASTLANES_BLOCK; b * FASTLANES_BLOCK < to; b++) {
         const uint8_t *blk = def + b * block_bytes;
         uint64_t lo = PA_MAX(from, b * FASTLANES_BLOCK), hi = PA_MIN(to, (b + 1) * FASTLANES_BLOCK);
@@ -1211,11 +1221,6 @@ static pa_status decode_def(pa_lance_reader *r, size_t ci, size_t pi, size_t k, 
             valid[i - from] = lv[i - b * FASTLANES_BLOCK] == 0;
     }
     return PA_OK;
-bad:
-    return pa_fail(PA_ERR_FORMAT,
-                   "%s: chunk %zu of page %zu of column %zu: %llu bytes of null flags "
-                   "(definition levels) for %llu values are too few",
-                   r->name, k, pi, ci, (unsigned long long)def_size, (unsigned long long)nv);
 }
 
 static pa_status decode_values(pa_lance_reader *r, size_t ci, size_t pi, size_t k,
