@@ -450,15 +450,11 @@ pa_status pa_index_check_rows_hash(json_t *id, uint64_t rows_xxh64)
     return PA_OK;
 }
 
-pa_status pa_index_read_shape(const char *index_dir, pa_table_index_shape *out)
+pa_status pa_index_read_shape(pa_lance_reader *r, const char *path, pa_table_index_shape *out)
 {
     memset(out, 0, sizeof *out);
-    pa_lance_reader *r = NULL;
     json_t *meta = NULL;
-    char *path = pa_path_join(index_dir, "/", PA_INDEX_FILE);
-    pa_status st = path ? pa_lance_reader_open(&r, path) : PA_ERR_NOMEM;
-    if (st == PA_OK) /* the format and its version checked as for search */
-        st = pa_index_read_identity(r, path, &meta);
+    pa_status st = pa_index_read_identity(r, path, &meta); /* format and version checked */
     if (st == PA_OK && !meta)
         st = pa_fail(PA_ERR_FORMAT,
                      "%s: no " PA_INDEX_META_KEY " metadata (not an index "
@@ -484,7 +480,5 @@ pa_status pa_index_read_shape(const char *index_dir, pa_table_index_shape *out)
     out->rows = (uint64_t)rows;
 done:
     json_decref(meta);
-    pa_lance_reader_free(r);
-    free(path);
     return st;
 }

@@ -120,9 +120,8 @@ char *pa_index_json_text(json_t *v);
 /* Checks the identity's rows hash against rows_xxh64, the stored rows' (pa_index_rows_xxh64). */
 pa_status pa_index_check_rows_hash(json_t *id, uint64_t rows_xxh64);
 
-/* index_dir/index.idx's partifact:index as a table commit needs it (the shape the commit checks
- * against the table's column). An index without one (LanceDB wrote it), or one lacking a field,
- * is PA_ERR_FORMAT naming the file. */
-pa_status pa_index_read_shape(const char *index_dir, pa_table_index_shape *out);
-
+/* index.idx's partifact:index (r open on it, path for messages) as a table commit needs it
+ * (the shape the commit checks against the table's column). An index without one (LanceDB
+ * wrote it), or one lacking a field, is PA_ERR_FORMAT naming the file. */
+pa_status pa_index_read_shape(pa_lance_reader *r, const char *path, pa_table_index_shape *out);
 #endif

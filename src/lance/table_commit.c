@@ -125,21 +125,17 @@ done:
     return st;
 }
 
-/* Reads partifact:source from index_dir/index.idx into s, beside the shape the index room read
- * from its partifact:index. need_source: an index without a source record is an error (else
- * s->n stays 0 and table[0] is '\0'). */
-static pa_status read_index_src(const char *index_dir, const pa_table_index_shape *shape,
-                                bool need_source, index_src *s)
+/* Reads partifact:source from the index's open index.idx into s, beside the shape the index
+ * room read from its partifact:index. need_source: an index without a source record is an
+ * error (else s->n stays 0 and table[0] is '\0'). */
+static pa_status read_index_src(const pa_table_index *ix, bool need_source, index_src *s)
 {
     memset(s, 0, sizeof *s);
-    s->shape = *shape;
-    char path[PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/index.idx", index_dir);
-    pa_lance_reader *r = NULL;
+    s->shape = ix->shape;
+    const char *index_dir = ix->dir, *path = ix->path;
+    pa_lance_reader *r = ix->reader;
     json_t *src = NULL;
-    pa_status st = pa_lance_reader_open(&r, path);
-    if (st != PA_OK)
-        goto done;
+    pa_status st = PA_OK;
     const void *v;
     size_t vlen;
     json_error_t je;
@@ -201,7 +197,6 @@ static pa_status read_index_src(const char *index_dir, const pa_table_index_shap
     }
 done:
     json_decref(src);
-    pa_lance_reader_free(r);
     if (st != PA_OK) {
         free(s->frags);
         s->frags = NULL;
@@ -758,10 +753,10 @@ done:
     return st;
 }
 
-pa_status pa_table_commit_shaped(const char *table, const char *index_dir,
-                                 const pa_table_index_shape *shape,
+pa_status pa_table_commit_shaped(const char *table, const pa_table_index *ix,
                                  const pa_table_commit_options *opts, pa_table_commit_result *out)
 {
+    const char *index_dir = ix->dir;
     PA_LOAD_OPTS(pa_table_commit_options, o, opts, PA_TABLE_COMMIT_OPTIONS_INIT);
     pa_status st = pa_stats_check(out, "pa_table_commit_result");
     if (st != PA_OK)
@@ -773,7 +768,7 @@ pa_status pa_table_commit_shaped(const char *table, const char *index_dir,
     memset(&t, 0, sizeof t);
     commit_job j;
     memset(&j, 0, sizeof j);
-    st = read_index_src(index_dir, shape, true, &src);
+    st = read_index_src(ix, true, &src);
     if (st != PA_OK)
         return st;
     j.src = &src;
@@ -841,15 +836,15 @@ done:
     return st;
 }
 
-pa_status pa_table_check_source_shaped(const char *index_dir, const pa_table_index_shape *shape,
-                                       const char *table)
+pa_status pa_table_check_source_shaped(const pa_table_index *ix, const char *table)
 {
+    const char *index_dir = ix->dir;
     index_src src = {.frags = NULL};
     table_state t;
     memset(&t, 0, sizeof t);
     const Pa__Lancepb__Field *f;
     uint32_t dim;
-    pa_status st = read_index_src(index_dir, shape, false, &src);
+    pa_status st = read_index_src(ix, false, &src);
     if (st != PA_OK || !src.table[0])
         goto done;
     if ((st = table_load(table, &t)) != PA_OK)

@@ -12,21 +12,27 @@
 
 /* The source record of an index built from column of dataset ds, a malloc'd JSON string;
  * *out is NULL (and PA_OK) when ds is NULL (the input is not a Lance dataset). */
-/* What a table commit needs to know of an index (its partifact:index JSON, read by the index
- * room, src/index/index_format.c, which holds that layout). */
+/* What a table commit needs to know of an index: its index.idx, opened once by the caller, and
+ * the shape of its partifact:index JSON, read by the index room (src/index/index_format.c,
+ * which holds that layout). */
 typedef struct pa_table_index_shape {
     pa_metric metric;
     uint32_t dim, num_sub_vectors, num_bits;
     uint64_t rows;
 } pa_table_index_shape;
 
+typedef struct pa_table_index {
+    const char *dir;         /* the index directory, as given */
+    const char *path;        /* its index.idx, for messages */
+    pa_lance_reader *reader; /* index.idx, open */
+    pa_table_index_shape shape;
+} pa_table_index;
+
 /* pa_table_commit_index and pa_index_check_source (src/pipeline/commit.c) once the index's
- * shape is read. */
-pa_status pa_table_commit_shaped(const char *table, const char *index_dir,
-                                 const pa_table_index_shape *shape,
+ * index.idx is open and its shape read. */
+pa_status pa_table_commit_shaped(const char *table, const pa_table_index *ix,
                                  const pa_table_commit_options *opts, pa_table_commit_result *out);
-pa_status pa_table_check_source_shaped(const char *index_dir, const pa_table_index_shape *shape,
-                                       const char *table);
+pa_status pa_table_check_source_shaped(const pa_table_index *ix, const char *table);
 
 pa_status pa_table_source_json(const pa_dataset *ds, const char *column, char **out);
 

@@ -1,20 +1,45 @@
-/* Committing an index into its Lance table: the index room reads what the commit needs of the
- * index (its partifact:index, whose layout lives in src/index/index_format.c), the lance room
- * writes the table's new version (src/lance/table_commit.c). */
+/* Committing an index into its Lance table: index.idx is opened once here; the index room reads
+ * what the commit needs of it (its partifact:index, whose layout lives in
+ * src/index/index_format.c) and the lance room reads its source record and writes the table's
+ * new version (src/lance/table_commit.c). */
 #include "index/index_format.h"
 #include "lance/table_commit.h"
+
+/* The commit's view of index_dir: index.idx open and its shape read (ix->reader to free). */
+static pa_status open_index(const char *index_dir, pa_table_index *ix)
+{
+    *ix = (pa_table_index){.dir = index_dir};
+    char *path = pa_path_join(index_dir, "/", PA_INDEX_FILE);
+    pa_status st = path ? pa_lance_reader_open(&ix->reader, path) : PA_ERR_NOMEM;
+    ix->path = path;
+    if (st == PA_OK)
+        st = pa_index_read_shape(ix->reader, path, &ix->shape);
+    return st;
+}
+
+static void close_index(pa_table_index *ix)
+{
+    pa_lance_reader_free(ix->reader);
+    free((char *)ix->path);
+}
 
 pa_status pa_table_commit_index(const char *table, const char *index_dir,
                                 const pa_table_commit_options *opts, pa_table_commit_result *out)
 {
-    pa_table_index_shape shape;
-    pa_status st = pa_index_read_shape(index_dir, &shape);
-    return st == PA_OK ? pa_table_commit_shaped(table, index_dir, &shape, opts, out) : st;
+    pa_table_index ix;
+    pa_status st = open_index(index_dir, &ix);
+    if (st == PA_OK)
+        st = pa_table_commit_shaped(table, &ix, opts, out);
+    close_index(&ix);
+    return st;
 }
 
 pa_status pa_index_check_source(const char *index_dir, const char *table)
 {
-    pa_table_index_shape shape;
-    pa_status st = pa_index_read_shape(index_dir, &shape);
-    return st == PA_OK ? pa_table_check_source_shaped(index_dir, &shape, table) : st;
+    pa_table_index ix;
+    pa_status st = open_index(index_dir, &ix);
+    if (st == PA_OK)
+        st = pa_table_check_source_shaped(&ix, table);
+    close_index(&ix);
+    return st;
 }
