@@ -97,7 +97,7 @@ typedef struct col_info {
     size_t row_bytes; /* bytes per row read() writes; 0: no fixed width */
     unsigned item_bits, dim;
     bool is_list, is_uint;
-    bool list_col; /* a list of the leaf type (one level, no nulls): read with read_list */
+    bool list_col;  /* a list of the leaf type (one level, no nulls): read with read_list */
     bool in_list20; /* 2.0: a column under a list holds the lists' items, not the file's rows */
     uint64_t num_values; /* rows of the column's pages: the file's rows, or (in_list20) items */
     page_info *pages;
