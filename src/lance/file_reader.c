@@ -88,6 +88,7 @@ enum {
     REP_RLE = 1, /* runs: u64 bytes of u16 values, the values, u8 lengths */
     REP_RAW = 2, /* u16 levels */
     REP_OOL = 3, /* out-of-line bit-packing: FastLanes u16 blocks at rep_width bits */
+    REP_INL = 5, /* inline bit-packing: FastLanes u16 blocks, each after its u16 width */
     REP_CTRL = 4 /* full-zip control words */
 };
 
@@ -379,6 +380,13 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
                      flat_bits(re->out_of_line_bitpacking->values) <= 16) {
                 p->rep = REP_OOL;
                 p->rep_width = (unsigned)flat_bits(re->out_of_line_bitpacking->values);
+            } else if (re &&
+                       re->compression_case ==
+                           PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING &&
+                       re->inline_bitpacking->uncompressed_bits_per_value == 16 &&
+                       !(re->inline_bitpacking->values &&
+                         re->inline_bitpacking->values->scheme != 0)) {
+                p->rep = REP_INL;
             }
             if (!p->rep || mb->def_compression || mb->repetition_index_depth != 1) {
                 st = pa_fail(PA_ERR_UNSUPPORTED,
@@ -1860,6 +1868,21 @@ static pa_status chunk_rep_levels(const pa_lance_reader *r, size_t ci, size_t pi
             return bad_list(r, ci, pi, "a chunk has fewer repetition levels than items");
         for (uint64_t i = 0; i < nv; i++)
             lev[i] = pa_ld16(d + 2 * i);
+        return PA_OK;
+    }
+    if (p->rep == REP_INL) { /* each block: its u16 bit width, then 1024 levels packed */
+        uint16_t blk[FASTLANES_BLOCK];
+        uint64_t at = 0;
+        for (uint64_t b = 0; b * FASTLANES_BLOCK < nv; b++) {
+            unsigned w = at + 2 <= size ? pa_ld16(d + at) : 17;
+            uint64_t bb = (uint64_t)FASTLANES_BLOCK * PA_MIN(w, 16u) / 8;
+            if (w > 16 || at + 2 + bb > size)
+                return bad_list(r, ci, pi, "a chunk has fewer repetition levels than items");
+            pa_fastlanes_unpack(16, w, d + at + 2, blk);
+            uint64_t m = PA_MIN((uint64_t)FASTLANES_BLOCK, nv - b * FASTLANES_BLOCK);
+            memcpy(lev + b * FASTLANES_BLOCK, blk, (size_t)m * 2);
+            at += 2 + bb;
+        }
         return PA_OK;
     }
     if (p->rep == REP_OOL) {

@@ -394,18 +394,20 @@ static int do_read(const char *dir)
     same_pages(file, r, c8, &cols_fields[4], b, NULL, tmp);
     free(a), free(b);
     pa_lance_reader_free(r);
-    /* lists */
-    r = open_theirs(dir, "lists", file);
-    const char *lnames[] = {"lf.item", "lv.lv_item", "lw.item"};
-    for (int c = 0; c < 3; c++) {
-        size_t col = find(r, lnames[c], c ? PA_TYPE_LIST_FSL_FLOAT32 : PA_TYPE_LIST_FLOAT32,
-                          list_dim[c]);
-        uint64_t *off;
-        float *items;
-        check_list(r, col, c, 0, list_dim[c], 0, &off, &items);
-        free(off), free(items);
+    /* lists (3,000 rows, and 40 whose repetition levels LanceDB stores otherwise) */
+    for (int t = 0; t < 2; t++) {
+        r = open_theirs(dir, t ? "lists40" : "lists", file);
+        const char *lnames[] = {"lf.item", "lv.lv_item", "lw.item"};
+        for (int c = 0; c < 3; c++) {
+            size_t col = find(r, lnames[c], c ? PA_TYPE_LIST_FSL_FLOAT32 : PA_TYPE_LIST_FLOAT32,
+                              list_dim[c]);
+            uint64_t *off;
+            float *items;
+            check_list(r, col, c, 0, list_dim[c], 0, &off, &items);
+            free(off), free(items);
+        }
+        pa_lance_reader_free(r);
     }
-    pa_lance_reader_free(r);
     /* metadata.lance as lance-cuvs writes it */
     for (size_t m = 0; m < sizeof metas / sizeof metas[0]; m++) {
         r = open_theirs(dir, metas[m].name, file);

@@ -4,7 +4,7 @@
 //          (item nullable)>[16] = code(i, j), the field nullable as upstream declares it;
 //   vecs   v128 fixed_size_list<float>[128] = vec(i, j), v8 fixed_size_list<float>[8] =
 //          vec(i, j + 200);
-//   lists  lf list<float>: 1 + i % 7 items, item k = vec(i, k); lv list<fixed_size_list<float>
+//   lists  (3000 rows; lists40: the first 40) lf list<float>: 1 + i % 7 items, item k = vec(i, k); lv list<fixed_size_list<float>
 //          [8]> (item field "lv_item"): 1 + i % 5 items, component j of item k = vec(i, 100 +
 //          8k + j); lw list<fixed_size_list<float>[128]>: 1 + i % 3 items, vec(i, 1000 + 128k +
 //          j);
@@ -106,6 +106,10 @@ async function make(rows) {
     lb.push(batchOf(['lf', 'lv', 'lw'].map((nm, q) => new arrow.Field(nm, ch[q].type, false)), ch, n));
   }
   await db.createTable('lists', new arrow.Table(lb), v22);
+  // the same formulas, 40 rows: LanceDB stores these repetition levels otherwise (inline
+  // bit-packing rather than out-of-line)
+  const sc = [listData('lf', 'item', 0, 40), listData('lv', 'lv_item', 0, 40), listData('lw', 'item', 0, 40)];
+  await db.createTable('lists40', new arrow.Table([batchOf(['lf', 'lv', 'lw'].map((nm, q) => new arrow.Field(nm, sc[q].type, false)), sc, 40)]), v22);
   for (const [name, [P, D, M]] of Object.entries(metas)) {
     const c = metaList('_ivf_centroids_item', P, D, 0), q = metaList('_pq_codebook_item', M * 256, D / M, 100000);
     const meta = new Map([['lance:index_build:artifact_version', '1'], ['lance:index_build:num_partitions', String(P)]]);
