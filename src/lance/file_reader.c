@@ -1706,16 +1706,25 @@ static pa_status read_flat20(pa_lance_reader *r, size_t ci, const page_info *p, 
     return st;
 }
 
-/* Reads rows [offset, offset+n) of column col, with null flags into valid (may be NULL). */
-static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint64_t num_rows,
-                           void *out, uint8_t *valid)
+/* PA_OK if column col exists and can be read, else why not. */
+static pa_status readable_column(const pa_lance_reader *r, size_t col)
 {
     if (col >= r->num_cols)
         return pa_fail(PA_ERR_RANGE, "%s: column %zu does not exist (the file has %zu)", r->name,
                        col, r->num_cols);
+    if (r->cols[col].bad != PA_OK)
+        return pa_fail(r->cols[col].bad, "%s", r->cols[col].why);
+    return PA_OK;
+}
+
+/* Reads rows [offset, offset+n) of column col, with null flags into valid (may be NULL). */
+static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint64_t num_rows,
+                           void *out, uint8_t *valid)
+{
+    pa_status cst = readable_column(r, col);
+    if (cst != PA_OK)
+        return cst;
     const col_info *c = &r->cols[col];
-    if (c->bad != PA_OK)
-        return pa_fail(c->bad, "%s", c->why);
     if (c->list_col)
         return pa_fail(PA_ERR_INVALID,
                        "%s: column %zu (\"%s\") is a list column; read it with "
@@ -1998,12 +2007,10 @@ pa_status pa_lance_reader_read_list(pa_lance_reader *r, size_t col, uint64_t off
                                     uint64_t num_rows, uint64_t *offsets, void **items)
 {
     *items = NULL;
-    if (col >= r->num_cols)
-        return pa_fail(PA_ERR_RANGE, "%s: column %zu does not exist (the file has %zu)", r->name,
-                       col, r->num_cols);
+    pa_status cst = readable_column(r, col);
+    if (cst != PA_OK)
+        return cst;
     const col_info *c = &r->cols[col];
-    if (c->bad != PA_OK)
-        return pa_fail(c->bad, "%s", c->why);
     if (!c->list_col)
         return pa_fail(PA_ERR_INVALID, "%s: column %zu (\"%s\") is not a list column", r->name, col,
                        c->field.name);
