@@ -10,9 +10,10 @@
  *   - values narrower than 256 bytes (u32, u64, float, short fixed-size lists): a mini-block
  *     page — buffer 0 holds a u16 per chunk ((chunk_bytes/8 - 1) << 4 | log2(values)), buffer 1
  *     the chunks; a chunk is a u16 level count (0: no rep/def), a u16 value-buffer size, padding
- *     to 8 bytes, the values (Flat), padding to 8 bytes; padding bytes are 0xFE, as LanceDB pads
- *     (Lance's FILL_BYTE), so that the chunks are byte for byte LanceDB's. Chunks hold a
- *     power-of-two number of values (the last one excepted) and stay under 8 KiB.
+ *     to 8 bytes, the values (Flat), padding to 8 bytes; in 2.2 padding bytes are 0xFE, as
+ *     LanceDB pads (Lance's FILL_BYTE), so that the chunks are byte for byte LanceDB's (2.1 Flat
+ *     chunks keep zeros). Chunks hold a power-of-two number of values (the last one excepted)
+ *     and stay under 8 KiB.
  *     With the bitpack option, uint32/uint64 chunks are InlineBitpacking instead, as LanceDB
  *     writes integers: 1024 values per chunk (the last one padded with zeros to 1024), the
  *     value buffer being one T-bit word with the bit width W of the chunk's largest value, then
@@ -233,7 +234,9 @@ static pa_status write_page(pa_lance_writer *w, col_state *c, const uint8_t *src
         }
         size_t fill = 0;
         uint64_t data_bytes = 0;
-        const uint8_t pad = CHUNK_FILL_BYTE;
+        /* 2.1 Flat chunks keep the zero padding partifact has always written there (the
+         * index and model files, whose checksums are recorded): readers ignore it */
+        const uint8_t pad = c->bitpack || w->large ? CHUNK_FILL_BYTE : 0;
         const unsigned hdr = CHUNK_HEADER_BYTES, word = w->large ? 4 : 2;
         st = PA_OK;
         for (uint64_t k = 0; k < nchunks && st == PA_OK; k++) {
