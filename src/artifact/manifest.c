@@ -111,6 +111,7 @@ void pa_manifest_clear(pa_manifest *m)
     free(m->metric);
     free(m->model);
     free(m->metadata_file);
+    free(m->part_file);
     memset(m, 0, sizeof *m);
 }
 
@@ -212,8 +213,10 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
     for (uint32_t p = 0; p < m->num_partitions; p++) {
         const pa_part_ranges *pr = &m->parts[p];
         pa_json_stream_object(w, NULL);
+        char rel[64];
+        pa_artifact_bucket_path(p % m->num_buckets, rel, sizeof rel);
         if (pr->num_rows)
-            pa_json_stream_string(w, MK_PATH, m->files[pr->file].path);
+            pa_json_stream_string(w, MK_PATH, rel);
         else /* as Lance's builder writes an empty partition */
             pa_json_stream_value(w, MK_PATH, json_null());
         pa_json_stream_int(w, MK_NUM_ROWS, (json_int_t)pr->num_rows);
@@ -281,7 +284,8 @@ typedef struct jr {
 uint64_t pa_manifest_bytes(uint64_t num_partitions, uint64_t num_ranges, uint64_t num_files)
 {
     return num_ranges * (sizeof(pa_range) + sizeof(pa_owned_range) /* the open-time sort */) +
-           num_partitions * (sizeof(pa_part_ranges) + PA_SCAN_SLOT_BYTES) +
+           num_partitions * (sizeof(pa_part_ranges) + PA_SCAN_SLOT_BYTES +
+                             2 * sizeof(uint32_t) /* its file; its bucket while loading */) +
            num_files * (sizeof(pa_artifact_file_rec) + PA_FILE_PATH_BYTES +
                         sizeof(void *) /* its reader's pointer */ +
                         sizeof(uint32_t) /* the loader's bucket -> file map */) +
@@ -1447,7 +1451,6 @@ static bool load_up_partitions(jr *r, pa_manifest *m, up_state *u)
         }
         pa_part_ranges *pr = &m->parts[i];
         pr->ranges = m->range_table + u->used;
-        pr->file = PA_NO_FILE;
         char key[64], path[JR_MAX_STR] = "";
         bool ofirst = true, have_path = false;
         unsigned got = 0;
@@ -1637,7 +1640,7 @@ static pa_status up_check(const char *path, pa_manifest *m, up_state *u)
                            "%s: partition %u's file partitions/bucket-%05u.lance is not in "
                            "\"" MK_EXTRAS "\".\"" MK_FILES "\"",
                            path, p, b);
-        pr->file = u->file_of[b];
+        m->part_file[p] = u->file_of[b];
     }
     if (!own) {
         m->total_rows = total;
@@ -1649,9 +1652,9 @@ static pa_status up_check(const char *path, pa_manifest *m, up_state *u)
     pa_status st = PA_OK;
     for (uint32_t p = 0; st == PA_OK && p < m->num_partitions; p++) {
         const pa_part_ranges *pr = &m->parts[p];
-        if (pr->file == PA_NO_FILE)
+        if (m->part_file[p] == PA_NO_FILE)
             continue;
-        const pa_artifact_file_rec *f = &m->files[pr->file];
+        const pa_artifact_file_rec *f = &m->files[m->part_file[p]];
         for (uint32_t r = 0; r < pr->num_ranges; r++) {
             uint64_t off = pr->ranges[r].offset, n = pr->ranges[r].num_rows;
             if (off > f->rows || n > f->rows - off) {
@@ -1662,7 +1665,7 @@ static pa_status up_check(const char *path, pa_manifest *m, up_state *u)
                 break;
             }
         }
-        file_rows[pr->file] += pr->num_rows;
+        file_rows[m->part_file[p]] += pr->num_rows;
     }
     for (uint32_t f = 0; st == PA_OK && f < m->num_files; f++)
         if (file_rows[f] != m->files[f].rows)
@@ -1706,11 +1709,14 @@ static pa_status up_load(jr *r, pa_manifest *m, const char *dir, uint64_t budget
     m->files = pa_calloc(PA_MAX(c->buckets, 1), sizeof *m->files, "file table");
     u.file_of = pa_malloc(sizeof(uint32_t) * PA_MAX(c->buckets, 1), "bucket map");
     u.bucket_of = pa_malloc(sizeof(uint32_t) * PA_MAX(c->parts, 1), "partition buckets");
+    m->part_file = pa_malloc(sizeof(uint32_t) * PA_MAX(c->parts, 1), "partition files");
     pa_status st = PA_OK;
-    if (!m->parts || !m->range_table || !m->files || !u.file_of || !u.bucket_of)
+    if (!m->parts || !m->range_table || !m->files || !u.file_of || !u.bucket_of || !m->part_file)
         st = PA_ERR_NOMEM;
     for (uint32_t b = 0; st == PA_OK && b < c->buckets; b++)
         u.file_of[b] = PA_NO_FILE;
+    for (uint64_t p = 0; st == PA_OK && p < c->parts; p++)
+        m->part_file[p] = PA_NO_FILE;
     if (st == PA_OK) {
         jr_rewind(r);
         st = up_load_top(r, m, &u);
@@ -1756,8 +1762,11 @@ pa_status pa_manifest_load(pa_manifest *m, const char *dir, uint64_t budget)
         if ((st = v01_load_top(r, m, dir, budget)) == PA_OK)
             st = v01_check_totals(path, m);
         m->layout = PA_ART_V01;
+        if (st == PA_OK &&
+            !(m->part_file = pa_malloc(sizeof(uint32_t) * m->num_partitions, "partition files")))
+            st = PA_ERR_NOMEM;
         for (uint32_t p = 0; st == PA_OK && p < m->num_partitions; p++)
-            m->parts[p].file = p % m->num_buckets;
+            m->part_file[p] = p % m->num_buckets;
         for (uint32_t f = 0; st == PA_OK && f < m->num_files; f++)
             m->files[f].bucket = f;
     }

@@ -510,8 +510,6 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         f->bytes = pa_lance_writer_bytes_written(bk->lw);
         f->xxh64 = pa_lance_writer_xxh64(bk->lw);
         w->stats.bytes_written += f->bytes;
-        for (uint32_t p = b; p < w->m.num_partitions; p += B)
-            w->m.parts[p].file = w->m.parts[p].num_rows ? w->m.num_files : PA_NO_FILE;
         w->m.num_files++;
         /* the buffers are no longer needed */
         free(bk->ids), free(bk->parts), free(bk->codes);
