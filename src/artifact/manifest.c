@@ -1031,8 +1031,8 @@ static bool bucket_of_path(const char *s, uint32_t *b)
 typedef struct up_counts {
     uint64_t parts, ranges;
     uint32_t buckets; /* 1 + the largest bucket number a partition's path names (0: none) */
-    bool v01;         /* a top-level "format_version": the 0.1 layout */
-    bool have_parts;
+    bool v01;         /* a top-level "format_version" (the 0.1 layout, unless "version" too) */
+    bool have_version, have_parts;
 } up_counts;
 
 /* First pass: counts partitions and ranges and finds the largest bucket, checking the syntax
@@ -1049,9 +1049,12 @@ static bool count_top(jr *r, up_counts *c)
         return false;
     }
     while (jr_member(r, &first, key, sizeof key)) {
-        if (!strcmp(key, MK_FORMAT_VERSION)) {
-            c->v01 = true;
-            return true;
+        if (!strcmp(key, MK_FORMAT_VERSION) || !strcmp(key, MK_VERSION)) {
+            /* "format_version" without "version": the 0.1 layout */
+            *(key[0] == 'v' ? &c->have_version : &c->v01) = true;
+            if (!jr_skip(r, 1))
+                return false;
+            continue;
         }
         if (strcmp(key, MK_PARTITIONS) != 0 || c->have_parts) {
             if (!jr_skip(r, 1))
@@ -1755,6 +1758,7 @@ pa_status pa_manifest_load(pa_manifest *m, const char *dir, uint64_t budget)
     up_counts c = {0};
     if (st == PA_OK && !count_top(r, &c))
         st = r->st;
+    c.v01 = c.v01 && !c.have_version;
     if (st == PA_OK && !c.v01)
         st = up_load(r, m, dir, budget, &c);
     if (st == PA_OK && c.v01) { /* the 0.1 layout: its own reader */
