@@ -515,6 +515,9 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         free(bk->ids), free(bk->parts), free(bk->codes);
         bk->ids = NULL, bk->parts = NULL, bk->codes = NULL;
     }
+    /* the model is loaded to write metadata.lance in the memory the buffers held */
+    free(w->scratch.ids), free(w->scratch.parts), free(w->scratch.codes);
+    w->scratch.ids = NULL, w->scratch.parts = NULL, w->scratch.codes = NULL;
     if (st == PA_OK)
         st = write_metadata(w);
     w->m.total_rows = w->stats.rows;
