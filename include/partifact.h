@@ -766,11 +766,13 @@ PA_API pa_status pa_artifact_writer_stats(const pa_artifact_writer *w,
  * pa_artifact_verify and pa_artifact_scan_create too. It must outlive its scans. */
 typedef struct pa_artifact pa_artifact;
 
-/* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
- * same size, same rows, the expected schema, this artifact's id and their bucket number), and
- * that no two ranges of a file overlap. PA_ERR_INCOMPLETE when there is no manifest;
- * PA_ERR_UNSUPPORTED for format version 1 (no checksums) or another checksum algorithm. Every
- * read of rows below checks each row's part_id and each range's checksum
+/* Opens dir: parses and checks manifest.json (Lance's partition-artifact layout, with or
+ * without partifact's extras, or the 0.1 layout), and checks it against the bucket files
+ * (present, same size, same rows, the expected schema, this artifact's id and their bucket
+ * number where recorded), and that the ranges of each file tile it. PA_ERR_INCOMPLETE when
+ * there is no manifest; PA_ERR_UNSUPPORTED for another manifest or extras version (0.1 layout:
+ * format version 1, no checksums) or another checksum algorithm. Every read of rows below
+ * checks each range's checksum where one is recorded (0.1 layout: and each row's part_id)
  * (docs/artifact-format.md). */
 PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
 
