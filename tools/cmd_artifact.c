@@ -24,6 +24,13 @@ static pa_status stdout_sink(void *ctx, const void *data, size_t len)
     return fwrite(data, 1, len, stdout) == len ? PA_OK : PA_ERR_IO;
 }
 
+/* The layout's name in --json (pa_artifact_info.layout). */
+static const char *layout_name(int layout)
+{
+    static const char *const names[] = {"partifact", "foreign", "0.1"};
+    return layout >= 0 && layout <= 2 ? names[layout] : "?";
+}
+
 /* inspect --json, streamed (--ranges lists every range of every partition). */
 static pa_status print_json(const pa_artifact *a, const pa_artifact_info *in, const char *path,
                             const inspect_figures *f, bool ranges)
@@ -40,6 +47,8 @@ static pa_status print_json(const pa_artifact *a, const pa_artifact_info *in, co
                              "metric", pa_metric_name(in->metric), "bytes",
                              (json_int_t)in->total_bytes, "ranges", (json_int_t)in->num_ranges,
                              "empty_partitions", (json_int_t)f->empty);
+    if (head)
+        json_object_set_new(head, "layout", json_string(layout_name(in->layout)));
     const char *key;
     json_t *v;
     json_object_foreach(head, key, v) pa_json_stream_value(js, key, json_incref(v));
@@ -237,8 +246,7 @@ int pa_cmd_verify(int argc, char **argv)
     pa_artifact_get_info(a, &in);
     double secs = pa_cli_now() - t0;
     json_t *j = NULL;
-    static const char *const layouts[] = {"partifact", "foreign", "0.1"};
-    const char *layout = in.layout >= 0 && in.layout <= 2 ? layouts[in.layout] : "?";
+    const char *layout = layout_name(in.layout);
     if (json &&
         (st = pa_cli_json_print(
              pa_json_pack(&j, "verify --json", "{s:b, s:I, s:i, s:I, s:I, s:I, s:o, s:s, s:b}",

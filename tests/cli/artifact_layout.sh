@@ -137,6 +137,8 @@ expect_out "OK: 300 rows in 4 partitions, 4 ranges, 2 files (5566 bytes hashed)"
 expect_out "(0.1 layout)"
 expect_exit 0 "$PA" inspect --read "$V01"
 expect_out "layout: partifact 0.1 (read only)"
+expect_exit 0 "$PA" inspect --json "$V01"
+expect_out "\"layout\":\"0.1\""
 expect_exit 0 "$PA" finalize --artifact "$V01" --out "$T/idx-v01"
 expect_exit 0 "$PA" artifact-gen --out "$T/new" --rows 300 --partitions 4 --sub-vectors 2 --buckets 2 --seed 5 \
     --model "$V01/model.lance"
