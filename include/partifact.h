@@ -103,7 +103,8 @@ PA_API const char *pa_version(void);
 #define PA_DEFAULT_BATCH_ROWS 65536u                  /* encode batch and dataset scan batch      */
 #define PA_DEFAULT_PAGE_BYTES ((size_t)8 << 20)       /* Lance writer column page                 */
 #define PA_DEFAULT_ROWS_PER_FRAGMENT ((uint64_t)1 << 20) /* Lance dataset writer              */
-#define PA_DEFAULT_MAX_BUCKETS 64u         /* artifact buckets: min(num_partitions, this)       */
+#define PA_DEFAULT_MAX_BUCKETS 256u        /* artifact buckets: min(num_partitions, this), as   */
+                                           /* Lance's partition-artifact builder               */
 #define PA_DEFAULT_NUM_BITS 8u             /* bits per PQ sub-vector code                       */
 #define PA_DEFAULT_MAX_ITERS 10u           /* coarse (IVF) k-means iterations                   */
 #define PA_DEFAULT_PQ_MAX_ITERS 25u        /* PQ k-means iterations per sub-space               */
@@ -613,27 +614,35 @@ PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64
 /* Partition artifact: the hand-off between a backend and the finalizer                       */
 /* ------------------------------------------------------------------------------------------ */
 /*
- * artifact/manifest.json               parameters, files, and per partition its file and ranges
- * artifact/partitions/bucket-NNNNN.lance   rows (row_id u64, part_id u32, pq_code fsl<u8, M>)
+ * artifact/manifest.json                   Lance's partition-artifact manifest (version 1):
+ *                                          per partition its file and (offset, num_rows)
+ *                                          ranges; partifact's extras under "partifact"
+ * artifact/partitions/bucket-NNNNN.lance   rows (_rowid u64, __pq_code fsl<u8, M>), Lance 2.2
+ * artifact/metadata.lance                  the model (IVF centroids, PQ codebook), as lance-cuvs
+ *                                          writes it
  *
- * A row of partition p lives in bucket p % num_buckets. The writer buffers rows per bucket
- * within a memory budget; a full buffer is counting-sorted by part_id and appended to its bucket
- * file as new pages, and the (offset, num_rows) range each partition got is recorded. finish
- * writes the footers and then the manifest, which is the commit point (written to a temporary
- * name, fsynced, renamed, directory fsynced): a directory without manifest.json is an
- * incomplete artifact and every reader refuses it.
+ * The layout of Lance's partition-artifact builder (docs/artifact-format.md). A row of
+ * partition p lives in bucket p % num_buckets. The writer buffers rows per bucket within a
+ * memory budget; a full buffer is counting-sorted by part_id and appended to its bucket file as
+ * new pages, and the (offset, num_rows) range each partition got is recorded; buckets that get
+ * no rows get no file. finish writes the footers and then the manifest, which is the commit
+ * point (written to a temporary name, fsynced, renamed, directory fsynced): a directory without
+ * manifest.json is an incomplete artifact and every reader refuses it. Readers also read an
+ * artifact another program wrote in that layout (no extras: structure only), and the partifact
+ * 0.1 layout (a part_id column, "format_version": 2); nothing writes the 0.1 layout.
  */
 
 #define PA_ARTIFACT_FORMAT "partifact.artifact"
-/* Version 2 added a checksum per range (XXH3-64 over its row ids, part ids and codes) and the
- * artifact id every bucket file carries; version 1 artifacts are refused (re-encode them). */
-#define PA_ARTIFACT_FORMAT_VERSION 2
+/* The version of partifact's extras ("partifact" in the manifest). 3: the upstream layout
+ * (checksums per range bound to their partition, file hashes, the model's identity); 2 was the
+ * 0.1 layout (read, never written); 1 is refused (no checksums). */
+#define PA_ARTIFACT_FORMAT_VERSION 3
 
 typedef struct pa_artifact_params {
     size_t struct_size;       /* sizeof(pa_artifact_params)                                   */
     uint32_t num_partitions;  /* part_ids are 0 .. num_partitions-1; at most                  */
                               /* PA_MAX_ARTIFACT_PARTITIONS                                   */
-    uint32_t num_buckets;     /* bucket files; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS) */
+    uint32_t num_buckets;     /* buckets; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS)      */
                               /* at most PA_MAX_BUCKETS                                       */
     uint32_t code_bytes;      /* bytes per PQ code (num_sub_vectors for 8-bit codes); at most */
                               /* PA_MAX_CODE_BYTES                                            */
@@ -642,7 +651,8 @@ typedef struct pa_artifact_params {
     uint32_t dimension;       /* vector dimension; recorded                                   */
     pa_metric metric;         /* recorded                                                     */
     const char *model;        /* model file the codes were made with (recorded with its       */
-                              /* XXH64), or NULL                                              */
+                              /* XXH64, and written into the artifact as metadata.lance), or  */
+                              /* NULL                                                         */
     uint64_t memory_bytes;    /* the writer's buffers and tables; 0: PA_DEFAULT_MEMORY_BYTES; */
                               /* at least pa_artifact_writer_estimate's; filled by the buffers */
     uint64_t expected_rows;   /* rows the caller will append, if known (0: unknown): the table */
@@ -733,11 +743,18 @@ typedef struct pa_artifact_info {
     uint64_t total_bytes; /* bytes of the bucket files */
     uint64_t num_ranges;
     uint32_t num_files;
+    int layout;                /* PA_ARTIFACT_LAYOUT_*                                       */
+    const char *metadata_file; /* the manifest's metadata_file (relative), or NULL           */
 } pa_artifact_info;
 
-#define PA_ARTIFACT_INFO_INIT                                                   \
-    {                                                                           \
-        sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0 \
+/* pa_artifact_info.layout: what wrote the artifact, so what can be checked. */
+#define PA_ARTIFACT_LAYOUT_PARTIFACT 0 /* the upstream layout with partifact's extras       */
+#define PA_ARTIFACT_LAYOUT_FOREIGN 1   /* the upstream layout without them: structure only */
+#define PA_ARTIFACT_LAYOUT_V01 2       /* the partifact 0.1 layout (read only)             */
+
+#define PA_ARTIFACT_INFO_INIT                                                             \
+    {                                                                                     \
+        sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0, 0, NULL \
     }
 PA_API pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
 
@@ -763,16 +780,19 @@ PA_API uint64_t pa_artifact_bytes_read(const pa_artifact *a);
 typedef struct pa_artifact_verify_report {
     size_t struct_size; /* sizeof(pa_artifact_verify_report) */
     uint64_t files_checked, rows_checked, ranges_checked, bytes_hashed;
+    int structural_only; /* non-zero: an artifact without partifact's extras (another program's): */
+                         /* no file hashes, range checksums or model identity to check against */
 } pa_artifact_verify_report;
 
-#define PA_ARTIFACT_VERIFY_REPORT_INIT                \
-    {                                                 \
-        sizeof(pa_artifact_verify_report), 0, 0, 0, 0 \
+#define PA_ARTIFACT_VERIFY_REPORT_INIT                   \
+    {                                                    \
+        sizeof(pa_artifact_verify_report), 0, 0, 0, 0, 0 \
     }
 
-/* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
- * their files and not overlapping; every row of a range carries the range's part_id; every
- * range's checksum; totals. report may be NULL. */
+/* Full check: each file's XXH64 (and metadata.lance's); every row of every file in exactly one
+ * range; ranges inside their files and not overlapping; every range's checksum (bound to its
+ * partition; 0.1 layout: every row's part_id); totals. An artifact without partifact's extras
+ * gets the structural checks only (report->structural_only). report may be NULL. */
 PA_API pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report);
 
 PA_API void pa_artifact_free(pa_artifact *a);
