@@ -102,6 +102,7 @@ PA_API const char *pa_version(void);
 #define PA_DEFAULT_MEMORY_BYTES ((uint64_t)256 << 20) /* encode, artifact writer, finalize     */
 #define PA_DEFAULT_BATCH_ROWS 65536u                  /* encode batch and dataset scan batch      */
 #define PA_DEFAULT_PAGE_BYTES ((size_t)8 << 20)       /* Lance writer column page                 */
+#define PA_DEFAULT_LANCE_FORMAT 1u /* Lance writer: file format 2.1 (PA_LANCE_FORMAT_2_1)     */
 #define PA_DEFAULT_ROWS_PER_FRAGMENT ((uint64_t)1 << 20) /* Lance dataset writer              */
 #define PA_DEFAULT_MAX_BUCKETS 256u        /* artifact buckets: min(num_partitions, this), as   */
                                            /* Lance's partition-artifact builder               */
@@ -127,27 +128,35 @@ PA_API const char *pa_version(void);
 /* Column types and metrics                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The column types partifact reads and writes. All are non-nullable. */
+/* The column types partifact reads and writes. All hold a value in every row (a field may be
+ * declared nullable, pa_lance_write_options.nullable). The list types are Lance "list" columns
+ * of a fixed-width item; their rows are passed as a pa_lance_list. */
 typedef enum pa_type {
-    PA_TYPE_UINT32 = 1,      /* Arrow uint32                                     */
-    PA_TYPE_UINT64 = 2,      /* Arrow uint64                                     */
-    PA_TYPE_FLOAT32 = 3,     /* Arrow float                                      */
-    PA_TYPE_FSL_UINT8 = 4,   /* Arrow fixed_size_list<uint8, dim> (e.g. PQ codes) */
-    PA_TYPE_FSL_FLOAT32 = 5, /* Arrow fixed_size_list<float, dim> (vectors)       */
-    PA_TYPE_FSL_FLOAT16 = 6, /* Arrow fixed_size_list<halffloat, dim> (read only)  */
-    PA_TYPE_FSL_FLOAT64 = 7, /* Arrow fixed_size_list<double, dim> (read only)     */
-    PA_TYPE_OTHER = 0        /* any other type in a schema read: parsed, not read  */
+    PA_TYPE_UINT32 = 1,           /* Arrow uint32                                     */
+    PA_TYPE_UINT64 = 2,           /* Arrow uint64                                     */
+    PA_TYPE_FLOAT32 = 3,          /* Arrow float                                      */
+    PA_TYPE_FSL_UINT8 = 4,        /* Arrow fixed_size_list<uint8, dim> (e.g. PQ codes) */
+    PA_TYPE_FSL_FLOAT32 = 5,      /* Arrow fixed_size_list<float, dim> (vectors)       */
+    PA_TYPE_FSL_FLOAT16 = 6,      /* Arrow fixed_size_list<halffloat, dim> (read only)  */
+    PA_TYPE_FSL_FLOAT64 = 7,      /* Arrow fixed_size_list<double, dim> (read only)     */
+    PA_TYPE_LIST_FLOAT32 = 8,     /* Arrow list<float> (dim 1)                         */
+    PA_TYPE_LIST_FSL_FLOAT32 = 9, /* Arrow list<fixed_size_list<float, dim>>, e.g.
+                                   * lance-cuvs' metadata.lance _ivf_centroids      */
+    PA_TYPE_OTHER = 0             /* any other type in a schema read: parsed, not read  */
 } pa_type;
 
 /* A column of a schema. dim is the list size for the FSL types and must be 1 otherwise.
- * In a schema read from a file or dataset, a nested field's name is its path ("meta.a"). */
+ * In a schema read from a file or dataset, a nested field's name is its path ("meta.a"). A
+ * list column is named so too: "LIST.ITEM" (a list field LIST whose item field is ITEM); a
+ * name without a dot is a list whose item field is "item", Arrow's default. */
 typedef struct pa_field {
     const char *name;
     pa_type type;
     uint32_t dim;
 } pa_field;
 
-/* Bytes one row of a column of this type occupies in memory (0 for an unknown type). */
+/* Bytes one row of a column of this type occupies in memory (0 for an unknown type); for a
+ * list type, the bytes of one item. */
 PA_API size_t pa_type_row_bytes(pa_type type, uint32_t dim);
 
 /* The Lance/Arrow logical type name, e.g. "fixed_size_list:float:128", written into buf. */
@@ -176,7 +185,7 @@ PA_API const char *pa_metric_name(pa_metric m);
 typedef void (*pa_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Lance files (file format 2.1): streaming writer                                            */
+/* Lance files (file formats 2.1 and 2.2): streaming writer                                  */
 /* ------------------------------------------------------------------------------------------ */
 
 /* A Lance file writer: one call at a time. */
@@ -203,13 +212,27 @@ typedef struct pa_lance_write_options {
      * (chunks of 1024 values at the bit width of the chunk's largest value), as LanceDB writes
      * integer columns; 0: Flat. */
     int bitpack;
+    /* Minor version of the Lance file format written (major 2): PA_LANCE_FORMAT_2_1 or
+     * PA_LANCE_FORMAT_2_2; 0 means the default, PA_DEFAULT_LANCE_FORMAT (2.1). 2.2 is what
+     * LanceDB 0.39 writes: mini-block pages with 4-byte chunk-table words and value sizes;
+     * LanceDB 0.37 (Lance 10) reads 2.1 only. */
+    unsigned minor_version;
+    /* NULL, or one flag per field: non-zero declares field i nullable in the schema. Its rows
+     * still all hold values (pages say "all valid"), as Lance writes a nullable column without
+     * nulls; upstream declares e.g. the partition artifact's __pq_code so. */
+    const uint8_t *nullable;
 } pa_lance_write_options;
 
 enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
 
-#define PA_LANCE_WRITE_OPTIONS_INIT                                                    \
-    {                                                                                  \
-        sizeof(pa_lance_write_options), PA_DEFAULT_PAGE_BYTES, PA_LAYOUT_AUTO, 0, 0, 0 \
+/* Lance file format minor versions the writer writes (major 2). */
+#define PA_LANCE_FORMAT_2_1 1u
+#define PA_LANCE_FORMAT_2_2 2u
+
+#define PA_LANCE_WRITE_OPTIONS_INIT                                                     \
+    {                                                                                   \
+        sizeof(pa_lance_write_options), PA_DEFAULT_PAGE_BYTES, PA_LAYOUT_AUTO, 0, 0, 0, \
+            PA_DEFAULT_LANCE_FORMAT, NULL                                               \
     }
 PA_API pa_status pa_lance_write_options_init(pa_lance_write_options *o, size_t struct_size);
 
@@ -221,8 +244,17 @@ PA_API pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
                                         const pa_field *fields, size_t num_fields,
                                         const pa_lance_write_options *opts);
 
+/* The rows of a list column given to pa_lance_writer_append: row k holds the items
+ * [offsets[k], offsets[k+1]) of items (each pa_type_row_bytes bytes: dim floats). Every row
+ * holds at least one item (empty lists are refused). */
+typedef struct pa_lance_list {
+    const uint64_t *offsets; /* num_rows + 1 item indexes into items, increasing */
+    const void *items;
+} pa_lance_list;
+
 /* Appends num_rows rows. columns[i] points at num_rows * pa_type_row_bytes(field i) bytes,
- * laid out row-major (an FSL row is dim consecutive items). */
+ * laid out row-major (an FSL row is dim consecutive items); for a list column, at a
+ * pa_lance_list. */
 PA_API pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
                                         uint64_t num_rows);
 
@@ -299,11 +331,19 @@ PA_API pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t o
 PA_API pa_status pa_lance_reader_read_valid(pa_lance_reader *r, size_t col, uint64_t offset,
                                             uint64_t num_rows, void *out, uint8_t *valid);
 
+/* Reads rows [offset, offset + num_rows) of a list column (pa_lance_reader_read refuses one):
+ * offsets[0..num_rows] (num_rows + 1 entries, offsets[0] = 0) receive the item offsets of the
+ * rows, *items a malloc'd block (free with free()) of their offsets[num_rows] items of
+ * pa_lance_reader_row_bytes bytes each. Lists of fixed-width items without nulls or empty
+ * lists are read, from mini-block and full-zip pages (2.1, 2.2). */
+PA_API pa_status pa_lance_reader_read_list(pa_lance_reader *r, size_t col, uint64_t offset,
+                                           uint64_t num_rows, uint64_t *offsets, void **items);
+
 /* Column col's Lance logical type ("fixed_size_list:halffloat:768", "string", ...). */
 PA_API const char *pa_lance_reader_logical_type(const pa_lance_reader *r, size_t col);
 /* Bytes per row that the reads write for column col: its raw little-endian values (a
  * fixed-size list of D items of B bytes: D * B; float16 and float64 items are not converted);
- * 0 when the column has no fixed width. */
+ * for a list column, the bytes of one item; 0 when the column has no fixed width. */
 PA_API size_t pa_lance_reader_row_bytes(const pa_lance_reader *r, size_t col);
 /* NULL when column col can be read, else the message a read of it fails with. */
 PA_API const char *pa_lance_reader_column_problem(const pa_lance_reader *r, size_t col);

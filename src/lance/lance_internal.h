@@ -6,9 +6,9 @@
 #include "common/common.h"
 #include "lance.pb-c.h"
 
-/* The file format version partifact writes (2.1) and the versions it reads. */
+/* The file format's major version (2.x; the minor versions written are PA_LANCE_FORMAT_2_* in
+ * partifact.h, the default PA_DEFAULT_LANCE_FORMAT), footer, magic and buffer alignment. */
 #define PA_LANCE_MAJOR 2
-#define PA_LANCE_MINOR 1
 #define PA_LANCE_FOOTER_BYTES 40
 #define PA_LANCE_MAGIC "LANC"
 #define PA_LANCE_ALIGN 64
@@ -21,12 +21,22 @@ pa_status pa_lance_write_version_hint(const char *dir, uint64_t version);
 /* Checks a field's name, type and dim; PA_ERR_INVALID naming the field otherwise. */
 pa_status pa_validate_field(const pa_field *f);
 
+/* Whether type is a list type (PA_TYPE_LIST_*), and the type of its items (float or
+ * fixed_size_list<float>). */
+bool pa_type_is_list(pa_type type);
+pa_type pa_type_list_item(pa_type type);
+
 /* Parses a Lance logical type name ("uint64", "fixed_size_list:float:128", ...). */
 pa_status pa_parse_logical_type(const char *name, pa_type *type, uint32_t *dim);
 
-/* Schema fields as protobuf messages (for a file's schema and a dataset manifest). The array
- * and its strings are allocated; free with pa_pb_fields_free. */
-Pa__Lancepb__Field **pa_pb_fields_new(const pa_field *fields, size_t n);
+/* Schema fields as protobuf messages (for a file's schema and a dataset manifest): one Field
+ * per column, ids in order; a list column is two, the list ("list", its name before the dot)
+ * and its item (the name after the dot, or "item"; the parent's id + 1). *n_pb receives the
+ * number of Fields; leaf_ids (NULL, or n entries) each column's leaf field id (the id a
+ * dataset's data file lists for that column). The array and its strings are allocated; free
+ * with pa_pb_fields_free(pb, *n_pb). */
+Pa__Lancepb__Field **pa_pb_fields_new(const pa_field *fields, size_t n, size_t *n_pb,
+                                      int32_t *leaf_ids);
 void pa_pb_fields_free(Pa__Lancepb__Field **pb, size_t n);
 
 /* A schema metadata entry as the file reader and writer hold it: key and value allocated. */
