@@ -36,15 +36,17 @@ q "$PA" gen-vectors --out "$WORK/base.fvecs" --rows 4000 --dim 16 --clusters 40 
 head -c $(( 68 * 1500 )) "$WORK/base.fvecs" > "$WORK/part.fvecs"   # 1500 rows: empty partitions
 q "$PA" train --input "$WORK/base.fvecs" --partitions 300 --sub-vectors 4 --max-iters 3 --out "$WORK/m300.lance"
 q "$PA" train --input "$WORK/base.fvecs" --partitions 40 --sub-vectors 4 --max-iters 3 --metric cosine --out "$WORK/m40cos.lance"
+# artifact-gen's codes are of dimension 8 x sub-vectors: its model, 2 sub-vectors of 8
+q "$PA" train --input "$WORK/base.fvecs" --partitions 300 --sub-vectors 2 --max-iters 3 --out "$WORK/m300s2.lance"
 # partifact's artifacts: encode (upstream's default bucket count), and artifact-gen with several
 # ranges per partition (small buffers), a bucket count of its own, and far fewer rows than
 # partitions
 q "$PA" encode --input "$WORK/part.fvecs" --model "$WORK/m300.lance" --out "$WORK/enc300"
 q "$PA" encode --input "$WORK/base.fvecs" --model "$WORK/m40cos.lance" --out "$WORK/enc40"
-q "$PA" artifact-gen --out "$WORK/gen7" --rows 3000 --partitions 300 --sub-vectors 4 --buckets 7 \
-    --buffer-rows 256 --seed 3 --model "$WORK/m300.lance"
-q "$PA" artifact-gen --out "$WORK/gen-sparse" --rows 200 --partitions 300 --sub-vectors 4 --seed 4 \
-    --model "$WORK/m300.lance"
+q "$PA" artifact-gen --out "$WORK/gen7" --rows 3000 --partitions 300 --sub-vectors 2 --buckets 7 \
+    --buffer-rows 256 --seed 3 --model "$WORK/m300s2.lance"
+q "$PA" artifact-gen --out "$WORK/gen-sparse" --rows 200 --partitions 300 --sub-vectors 2 --seed 4 \
+    --model "$WORK/m300s2.lance"
 
 case "$MODE" in
   rules)
@@ -54,7 +56,7 @@ case "$MODE" in
     check_node upstream_rules.mjs "$WORK/gen-sparse" "$WORK/r4" --dim 16 --metric l2 --require empty
     finish ;;
   read)
-    for a in enc300:m300 enc40:m40cos gen7:m300 gen-sparse:m300; do
+    for a in enc300:m300 enc40:m40cos gen7:m300s2 gen-sparse:m300s2; do
       art=${a%%:*}; model=${a##*:}
       expect_exit 0 "$TOOL" rows "$WORK/$art" "$WORK/$art.rows"
       expect_exit 0 "$TOOL" model "$WORK/$model.lance" "$WORK/$model.bin"
