@@ -34,3 +34,5 @@ rm -rf "$OUT"
   node foreign_artifact.mjs "$W/rows.bin" "$W/model.bin" "$OUT" "$W/work" --buckets 3 \
     --buffer-rows 16 2> >(grep -v ' WARN ' >&2))
 cp "$W/model.lance" "$HERE/files/foreign-art.model.lance"
+# (LanceDB writes schema metadata in hash order: metadata.lance differs from run to run in that
+# order only)

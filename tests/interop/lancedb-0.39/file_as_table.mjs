@@ -10,10 +10,9 @@ import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import { pbFields, pbEncode } from '../lance_schema.mjs';
 
-// schema: the Arrow schema; placeholder: the children of a one-row batch of it; file: the Lance
-// file; rows: its rows. Returns the opened table.
-export async function fileAsTable(db, dbDir, name, schema, placeholder, file, rows) {
-  const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: 1, children: placeholder }));
+// batch: a one-row placeholder of the file's Arrow schema; file: the Lance file; rows: its rows.
+// Returns the opened table.
+export async function fileAsTable(db, dbDir, name, batch, file, rows) {
   await db.createTable(name, new arrow.Table([batch]), { mode: 'create' });
   const dir = `${dbDir}/${name}.lance`;
   const data = fs.readdirSync(`${dir}/data`);

@@ -23,27 +23,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import * as arrow from 'apache-arrow';
+import { ROWID_STAND_IN, bucketBatch, metadataBatch, readModel, readRows } from './upstream_layout.mjs';
 
 const argv = process.argv.slice(2);
 const [rowsPath, modelPath, out, work] = argv;
 const opt = (name, dflt) => { const k = argv.indexOf(`--${name}`); return k < 0 ? dflt : argv[k + 1]; };
-const METRICS = ['l2', 'cosine', 'dot'];   // pa_metric 0, 1, 2; lance's DistanceType names
 
-// ---- the model (artifact_tool model) and the rows (artifact_tool rows)
-const mb = fs.readFileSync(modelPath);
-const [dim, P, M, bits, metric] = [0, 1, 2, 3, 4].map((k) => mb.readUInt32LE(4 * k));
-const f32 = (off, n) => new Float32Array(mb.buffer.slice(mb.byteOffset + off, mb.byteOffset + off + 4 * n));
-const centroids = f32(20, P * dim);
-const codebook = f32(20 + 4 * P * dim, M * (1 << bits) * (dim / M));
-const rb = fs.readFileSync(rowsPath);
-const rows = [];   // [row id, part, code offset in rb]
-for (let off = 0; off < rb.length;) {
-  const p = rb.readUInt32LE(off), n = Number(rb.readBigUInt64LE(off + 4));
-  off += 12;
-  for (let k = 0; k < n; k++) rows.push([rb.readBigUInt64LE(off + 8 * k), p, off + 8 * n + k * M]);
-  off += n * (8 + M);
-}
-rows.sort((x, y) => (x[0] < y[0] ? -1 : 1));   // the order an encoder scanning the table sees
+// ---- the model and the rows (artifact_tool dumps), rows in row-id order (an encoder's scan)
+const model = readModel(modelPath);
+const { P, M } = model;
+const rows = [];   // [row id, part, code bytes]
+for (const [p, { ids, codes }] of readRows(rowsPath, M))
+  ids.forEach((id, k) => rows.push([id, p, codes.subarray(k * M, (k + 1) * M)]));
+rows.sort((x, y) => (x[0] < y[0] ? -1 : 1));
 
 // ---- the builder
 const numBuckets = Number(opt('buckets', Math.min(P, 256)));
@@ -82,11 +74,9 @@ for (let b = 0; b < numBuckets; b++) flush(b);
 // ---- the files, through LanceDB
 fs.mkdirSync(work, { recursive: true });
 const db = await lancedb.connect(`${work}/tables`);
-const batchOf = (schema, n, children) =>
-  new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, children }));
-// the one data file of a new table name made of batches, copied to dest; the column name
-// from is renamed to to in its schema (global buffer 0) when given
-async function writeFile(name, schema, batches, dest, rename) {
+// the one data file of a new table of batches, copied to dest; the column name from is renamed
+// to `to` in its schema (global buffer 0) when given
+async function writeFile(name, batches, dest, rename) {
   await db.createTable(name, new arrow.Table(batches), { mode: 'create' });
   const dir = `${work}/tables/${name}.lance/data`;
   const made = fs.readdirSync(dir);
@@ -104,38 +94,17 @@ async function writeFile(name, schema, batches, dest, rename) {
 }
 fs.mkdirSync(out);
 fs.mkdirSync(`${out}/partitions`);
-const codeT = new arrow.FixedSizeList(M, new arrow.Field('item', new arrow.Uint8(), true));
-const bucketSchema = new arrow.Schema([new arrow.Field('_r0wid', new arrow.Uint64(), false),
-                                       new arrow.Field('__pq_code', codeT, true)]);
 for (let b = 0; b < numBuckets; b++) {
   if (!written[b].length) continue;   // ensure_final_writer: no rows, no file
   const batches = written[b].map((flushed) => {
     const n = flushed.length, ids = new BigUint64Array(n), codes = new Uint8Array(n * M);
-    flushed.forEach(([id, , at], k) => { ids[k] = id; codes.set(rb.subarray(at, at + M), k * M); });
-    return batchOf(bucketSchema, n, [
-      arrow.makeData({ type: new arrow.Uint64(), length: n, data: ids }),
-      arrow.makeData({ type: codeT, length: n, child: arrow.makeData({ type: new arrow.Uint8(), length: n * M, data: codes }) })]);
+    flushed.forEach(([id, , code], k) => { ids[k] = id; codes.set(code, k * M); });
+    return bucketBatch(M, ids, codes);
   });
-  await writeFile(`bucket-${b}`, bucketSchema, batches, `${out}/${bucketPath(b)}`, ['_r0wid', '_rowid']);
+  await writeFile(`bucket-${b}`, batches, `${out}/${bucketPath(b)}`, [ROWID_STAND_IN, '_rowid']);
 }
-// metadata.lance: one row; _ivf_centroids: list of P centroids, _pq_codebook: list of M * 2^bits
-// sub-vector centroids in (sub-space, centroid) order (cuda.rs pq_codebook_from_host)
-const list = (name, d, n, values) => {
-  const fslT = new arrow.FixedSizeList(d, new arrow.Field('item', new arrow.Float32(), true));
-  const t = new arrow.List(new arrow.Field(`${name}_item`, fslT, false));
-  const v = arrow.makeData({ type: new arrow.Float32(), length: n * d, data: values });
-  return [new arrow.Field(name, t, false),
-          arrow.makeData({ type: t, length: 1, valueOffsets: new Int32Array([0, n]),
-                           child: arrow.makeData({ type: fslT, length: n, child: v }) })];
-};
-const K = 'lance:index_build:';
-const [cf, cd] = list('_ivf_centroids', dim, P, centroids);
-const [pf, pd] = list('_pq_codebook', dim / M, M << bits, codebook);
-const mdSchema = new arrow.Schema([cf, pf], new Map([
-  [`${K}artifact_version`, '1'], [`${K}distance_type`, METRICS[metric]],
-  [`${K}num_partitions`, String(P)], [`${K}num_sub_vectors`, String(M)],
-  [`${K}num_bits`, String(bits)], [`${K}dimension`, String(dim)]]));
-await writeFile('metadata', mdSchema, [batchOf(mdSchema, 1, [cd, pd])], `${out}/metadata.lance`);
+// metadata.lance: one row, lance-cuvs' columns and schema metadata
+await writeFile('metadata', [metadataBatch(model)], `${out}/metadata.lance`);
 // manifest.json last, as serde_json::to_vec writes PartitionArtifactManifest
 const loss = opt('total-loss', null);
 const manifest = `{"version":1,"num_partitions":${P},"metadata_file":"metadata.lance","total_loss":${loss ?? 'null'},"partitions":[${

@@ -9,10 +9,10 @@
 // Usage: node read_artifact.mjs ARTIFACT WORK ROWS.bin MODEL.bin
 import * as fs from 'node:fs';
 import * as lancedb from '@lancedb/lancedb';
-import * as arrow from 'apache-arrow';
 import { readLanceSchema } from '../lance_schema.mjs';
 import { columnValues } from '../values.mjs';
 import { fileAsTable } from './file_as_table.mjs';
+import { ROWID_STAND_IN, bucketBatch, metadataBatch, readModel, readRows } from './upstream_layout.mjs';
 
 const [artifact, work, rowsPath, modelPath] = process.argv.slice(2);
 let passed = 0, failed = 0;
@@ -22,39 +22,24 @@ fs.rmSync(`${work}/tables`, { recursive: true, force: true });
 const db = await lancedb.connect(`${work}/tables`);
 
 // ---- partifact's reading
-const rb = fs.readFileSync(rowsPath);
-const mine = new Map();
-let M = 0;
-const mb = fs.readFileSync(modelPath);
-const [dim, P, Mm, bits] = [0, 1, 2, 3].map((k) => mb.readUInt32LE(4 * k));
-M = Mm;
-for (let off = 0; off < rb.length;) {
-  const p = rb.readUInt32LE(off), n = Number(rb.readBigUInt64LE(off + 4));
-  off += 12;
-  mine.set(p, { ids: new BigUint64Array(rb.buffer.slice(rb.byteOffset + off, rb.byteOffset + off + 8 * n)),
-                codes: rb.subarray(off + 8 * n, off + 8 * n + n * M) });
-  off += n * (8 + M);
-}
+const model = readModel(modelPath);
+const { dim, P, M, bits } = model;
+const mine = readRows(rowsPath, M);
 check(mine.size === man.num_partitions && P === man.num_partitions,
       `partifact read ${mine.size} partitions, the model has ${P}, the manifest ${man.num_partitions}`);
 
 // ---- every bucket file through LanceDB
-const codeT = new arrow.FixedSizeList(M, new arrow.Field('item', new arrow.Uint8(), true));
-const bucketSchema = new arrow.Schema([new arrow.Field('_r0wid', new arrow.Uint64(), false),
-                                       new arrow.Field('__pq_code', codeT, true)]);
-const placeholder = () => [arrow.makeData({ type: new arrow.Uint64(), length: 1, data: new BigUint64Array(1) }),
-  arrow.makeData({ type: codeT, length: 1, child: arrow.makeData({ type: new arrow.Uint8(), length: M, data: new Uint8Array(M) }) })];
 const paths = [...new Set(man.partitions.map((e) => e.path).filter((x) => x !== null))].sort();
 const files = new Map();
 for (const [k, f] of paths.entries()) {
   const rows = readLanceSchema(`${artifact}/${f}`).numRows;
-  const t = await fileAsTable(db, `${work}/tables`, `b${k}`, bucketSchema, placeholder(), `${artifact}/${f}`, rows);
+  const t = await fileAsTable(db, `${work}/tables`, `b${k}`, bucketBatch(M, new BigUint64Array(1), new Uint8Array(M)), `${artifact}/${f}`, rows);
   const n = await t.countRows();
   check(n === rows, `${f}: LanceDB counts ${n} rows, its footer says ${rows}`);
   const ids = new BigUint64Array(n), codes = new Uint8Array(n * M);
   let at = 0;
   for (const batch of (await t.query().toArrow()).batches) {
-    ids.set(columnValues(batch, '_r0wid'), at);
+    ids.set(columnValues(batch, ROWID_STAND_IN), at);
     codes.set(columnValues(batch, '__pq_code', M), at * M);
     at += batch.numRows;
   }
@@ -88,16 +73,8 @@ for (const [f, { covered }] of files) {
 }
 
 // ---- metadata.lance through LanceDB: the model
-const list = (name, d) => {
-  const fslT = new arrow.FixedSizeList(d, new arrow.Field('item', new arrow.Float32(), true));
-  const t = new arrow.List(new arrow.Field(`${name}_item`, fslT, false));
-  return [new arrow.Field(name, t, false),
-          arrow.makeData({ type: t, length: 1, valueOffsets: new Int32Array([0, 1]), child: arrow.makeData({ type: fslT, length: 1,
-            child: arrow.makeData({ type: new arrow.Float32(), length: d, data: new Float32Array(d) }) }) })];
-};
-const [cf, cd] = list('_ivf_centroids', dim), [pf, pd] = list('_pq_codebook', dim / M);
 const mdFile = `${artifact}/${man.metadata_file ?? 'metadata.lance'}`;
-const mdt = await fileAsTable(db, `${work}/tables`, 'metadata', new arrow.Schema([cf, pf]), [cd, pd], mdFile, readLanceSchema(mdFile).numRows);
+const mdt = await fileAsTable(db, `${work}/tables`, 'metadata', metadataBatch({ dim, P, M, bits }, 1), mdFile, readLanceSchema(mdFile).numRows);
 const mdr = await mdt.query().toArrow();
 check(mdr.numRows === 1, `metadata.lance: LanceDB reads ${mdr.numRows} rows, lance-cuvs writes one`);
 const flat = (col) => {
@@ -105,8 +82,7 @@ const flat = (col) => {
   return { n: v.length, values: Float32Array.from(v.data[0].children[0].values.subarray(v.data[0].children[0].offset + v.data[0].offset * v.type.listSize, v.data[0].children[0].offset + (v.data[0].offset + v.length) * v.type.listSize)) };
 };
 const cent = flat('_ivf_centroids'), book = flat('_pq_codebook');
-const want = (off, n) => new Float32Array(mb.buffer.slice(mb.byteOffset + off, mb.byteOffset + off + 4 * n));
-const wc = want(20, P * dim), wb = want(20 + 4 * P * dim, dim << bits);
+const wc = model.centroids, wb = model.codebook;
 const sameBits = (a, b) => a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 check(cent.n === P && sameBits(cent.values, wc), `metadata.lance _ivf_centroids: ${cent.n} centroids of ${dim} read by LanceDB${cent.n === P ? ', values differ from the model' : `, the model has ${P}`}`);
 check(book.n === M << bits && sameBits(book.values, wb), `metadata.lance _pq_codebook: ${book.n} entries read by LanceDB${book.n === M << bits ? ', values differ from the model' : `, the model has ${M << bits}`}`);

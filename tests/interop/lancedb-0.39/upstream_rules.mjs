@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import * as arrow from 'apache-arrow';
+import { bucketBatch, metadataBatch } from './upstream_layout.mjs';
 import { parseJson, isUnsigned, keysOf, get, dupKeys } from '../json_lexemes.mjs';
 import { readLanceSchema } from '../lance_schema.mjs';
 
@@ -218,8 +219,7 @@ if (md) {
 // Arrow schemas (the same names but _rowid, which a LanceDB table refuses: written as _r0wid)
 fs.mkdirSync(work, { recursive: true });
 const db = await lancedb.connect(`${work}/reference`);
-async function referenceFile(name, schema, children) {
-  const batch = new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: 1, children }));
+async function referenceFile(name, batch) {
   await db.createTable(name, new arrow.Table([batch]), { mode: 'overwrite' });
   const dir = `${work}/reference/${name}.lance/data`;
   return readLanceSchema(path.join(dir, fs.readdirSync(dir)[0]));
@@ -227,26 +227,14 @@ async function referenceFile(name, schema, children) {
 const same = (x, y) => ['type', 'id', 'parentId', 'logicalType', 'nullable', 'extensionName']
   .every((k) => x[k] === y[k]) && JSON.stringify(x.metadata) === JSON.stringify(y.metadata);
 if (width) {
-  const codeT = new arrow.FixedSizeList(width, new arrow.Field('item', new arrow.Uint8(), true));
-  const ref = await referenceFile('bucket', new arrow.Schema([new arrow.Field('_r0wid', new arrow.Uint64(), false),
-                                                              new arrow.Field('__pq_code', codeT, true)]),
-    [arrow.makeData({ type: new arrow.Uint64(), length: 1, data: new BigUint64Array(1) }),
-     arrow.makeData({ type: codeT, length: 1, child: arrow.makeData({ type: new arrow.Uint8(), length: width, data: new Uint8Array(width) }) })]);
+  const ref = await referenceFile('bucket', bucketBatch(width, new BigUint64Array(1), new Uint8Array(width)));
   for (const [f, s] of bucketSchemas)
     check(s.fields.length === ref.fields.length && s.fields.every((x, k) => same(x, ref.fields[k])) && s.numColumns === ref.numColumns,
           'bucket schema is what LanceDB writes for the upstream Arrow schema', S_SCHEMA,
           `${f}: ${JSON.stringify(s.fields)} vs LanceDB's ${JSON.stringify(ref.fields)}`);
 }
 if (md && width && Number.isInteger(subdim)) {
-  const list = (name, d, n) => {
-    const fslT = new arrow.FixedSizeList(d, new arrow.Field('item', new arrow.Float32(), true));
-    const t = new arrow.List(new arrow.Field(`${name}_item`, fslT, false));
-    const vals = arrow.makeData({ type: new arrow.Float32(), length: n * d, data: new Float32Array(n * d) });
-    return [new arrow.Field(name, t, false),
-            arrow.makeData({ type: t, length: 1, valueOffsets: new Int32Array([0, n]), child: arrow.makeData({ type: fslT, length: n, child: vals }) })];
-  };
-  const [cf, cd] = list('_ivf_centroids', expDim, 2), [pf, pd] = list('_pq_codebook', subdim, 2);
-  const ref = await referenceFile('metadata', new arrow.Schema([cf, pf]), [cd, pd]);
+  const ref = await referenceFile('metadata', metadataBatch({ dim: expDim, M: width, bits: expBits }, 2));
   check(md.fields.length === ref.fields.length && md.fields.every((x, k) => same(x, ref.fields[k]) && x.name === ref.fields[k].name) &&
         md.numColumns === ref.numColumns,
         "metadata.lance schema is what LanceDB writes for lance-cuvs' Arrow schema", S_MDB,
