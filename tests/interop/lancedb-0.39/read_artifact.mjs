@@ -16,7 +16,7 @@ import { ROWID_STAND_IN, bucketBatch, metadataBatch, readModel, readRows } from 
 
 const [artifact, work, rowsPath, modelPath] = process.argv.slice(2);
 let passed = 0, failed = 0;
-const check = (ok, msg) => { if (ok) passed++; else if (failed++ < 10) console.error(`FAIL: ${msg}`); return ok; };
+const check = (ok, msg) => { if (ok) passed++; else if (failed++ < 10) console.log(`FAIL: ${msg}`); return ok; };
 const man = JSON.parse(fs.readFileSync(`${artifact}/manifest.json`, 'utf8'));
 fs.rmSync(`${work}/tables`, { recursive: true, force: true });
 const db = await lancedb.connect(`${work}/tables`);

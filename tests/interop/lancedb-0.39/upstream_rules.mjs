@@ -40,7 +40,7 @@ function check(ok, rule, where, msg) {
   const s = seen.get(rule) ?? { src: where, pass: 0, fail: 0 };
   seen.set(rule, s);
   if (ok) { s.pass++; passed++; return true; }
-  if (s.fail++ < 5) console.error(`FAIL [${rule}] (${where}): ${msg}`);
+  if (s.fail++ < 5) console.log(`FAIL [${rule}] (${where}): ${msg}`);
   failed++;
   return false;
 }
