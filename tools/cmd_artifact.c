@@ -171,10 +171,18 @@ int pa_cmd_inspect(int argc, char **argv)
     } else {
         printf("%s: partition artifact\n", path);
         printf("  rows %" PRIu64 ", %u partitions in %u bucket files, %" PRIu64 " bytes\n",
-               in.total_rows, in.num_partitions, in.num_buckets, in.total_bytes);
-        printf("  codes: %u bytes (%u-bit), dimension %u, metric %s%s%s\n", in.code_bytes,
-               in.num_bits, in.dimension, pa_metric_name(in.metric), in.model ? ", model " : "",
-               in.model ? in.model : "");
+               in.total_rows, in.num_partitions, in.num_files, in.total_bytes);
+        if (in.dimension)
+            printf("  codes: %u bytes (%u-bit), dimension %u, metric %s%s%s\n", in.code_bytes,
+                   in.num_bits, in.dimension, pa_metric_name(in.metric), in.model ? ", model " : "",
+                   in.model ? in.model : "");
+        else /* another program's artifact without a metadata_file */
+            printf("  codes: %u bytes; no metadata_file, so no model parameters\n", in.code_bytes);
+        if (in.layout != PA_ARTIFACT_LAYOUT_PARTIFACT)
+            printf("  layout: %s\n", in.layout == PA_ARTIFACT_LAYOUT_V01
+                                         ? "partifact 0.1 (read only)"
+                                         : "Lance's partition artifact without partifact's extras "
+                                           "(structure only)");
         printf("  partition rows: min %" PRIu64 ", median %" PRIu64 ", max %" PRIu64
                ", mean %.1f (max/mean %.2f), %" PRIu64 " empty\n",
                pmin, pmed, pmax, mean, mean > 0 ? (double)pmax / mean : 0.0, empty);
@@ -229,19 +237,29 @@ int pa_cmd_verify(int argc, char **argv)
     pa_artifact_get_info(a, &in);
     double secs = pa_cli_now() - t0;
     json_t *j = NULL;
-    if (json && (st = pa_cli_json_print(
-                     pa_json_pack(&j, "verify --json", "{s:b, s:I, s:i, s:I, s:I, s:I, s:o}", "ok",
-                                  1, "rows", (json_int_t)rep.rows_checked, "partitions",
-                                  (int)in.num_partitions, "files", (json_int_t)rep.files_checked,
-                                  "ranges", (json_int_t)rep.ranges_checked, "bytes_hashed",
-                                  (json_int_t)rep.bytes_hashed, "seconds", PA_CLI_REAL3(secs)),
-                     &j)) != PA_OK)
+    static const char *const layouts[] = {"partifact", "foreign", "0.1"};
+    const char *layout = in.layout >= 0 && in.layout <= 2 ? layouts[in.layout] : "?";
+    if (json &&
+        (st = pa_cli_json_print(
+             pa_json_pack(&j, "verify --json", "{s:b, s:I, s:i, s:I, s:I, s:I, s:o, s:s, s:b}",
+                          "ok", 1, "rows", (json_int_t)rep.rows_checked, "partitions",
+                          (int)in.num_partitions, "files", (json_int_t)rep.files_checked, "ranges",
+                          (json_int_t)rep.ranges_checked, "bytes_hashed",
+                          (json_int_t)rep.bytes_hashed, "seconds", PA_CLI_REAL3(secs), "layout",
+                          layout, "structural_only", rep.structural_only != 0),
+             &j)) != PA_OK)
         rc = pa_cli_fail("verify", st);
+    else if (!json && rep.structural_only)
+        printf("%s: OK, structure only (no partifact extras in the manifest: no file hashes, "
+               "range checksums or model identity to check against): %" PRIu64
+               " rows in %u partitions, %" PRIu64 " ranges, %" PRIu64 " files in %.2f s\n",
+               pos, rep.rows_checked, in.num_partitions, rep.ranges_checked, rep.files_checked,
+               secs);
     else if (!json)
         printf("%s: OK: %" PRIu64 " rows in %u partitions, %" PRIu64 " ranges, %" PRIu64
-               " files (%" PRIu64 " bytes hashed) in %.2f s\n",
+               " files (%" PRIu64 " bytes hashed) in %.2f s%s\n",
                pos, rep.rows_checked, in.num_partitions, rep.ranges_checked, rep.files_checked,
-               rep.bytes_hashed, secs);
+               rep.bytes_hashed, secs, in.layout == PA_ARTIFACT_LAYOUT_V01 ? " (0.1 layout)" : "");
 done:
     pa_artifact_free(a);
     return rc;

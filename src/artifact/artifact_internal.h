@@ -44,7 +44,6 @@ typedef struct pa_part_ranges {
     uint64_t num_rows;
     pa_range *ranges; /* the writer's own array; a loaded manifest's point into its table */
     uint32_t num_ranges, cap_ranges;
-    uint32_t file; /* index into the manifest's files; PA_NO_FILE for an empty partition */
 } pa_part_ranges;
 
 typedef struct pa_artifact_file_rec {
@@ -78,6 +77,8 @@ typedef struct pa_manifest {
     pa_artifact_file_rec *files; /* the bucket files that exist, by bucket number */
     uint32_t num_files;
     pa_part_ranges *parts; /* num_partitions entries */
+    uint32_t *part_file;   /* a loaded manifest: partition p's file (index into files), or */
+                           /* PA_NO_FILE for an empty partition */
 } pa_manifest;
 
 /* Appends a range to a partition's list (amortised growth). */

@@ -111,6 +111,7 @@ void pa_manifest_clear(pa_manifest *m)
     free(m->metric);
     free(m->model);
     free(m->metadata_file);
+    free(m->part_file);
     memset(m, 0, sizeof *m);
 }
 
@@ -212,8 +213,10 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
     for (uint32_t p = 0; p < m->num_partitions; p++) {
         const pa_part_ranges *pr = &m->parts[p];
         pa_json_stream_object(w, NULL);
+        char rel[64];
+        pa_artifact_bucket_path(p % m->num_buckets, rel, sizeof rel);
         if (pr->num_rows)
-            pa_json_stream_string(w, MK_PATH, m->files[pr->file].path);
+            pa_json_stream_string(w, MK_PATH, rel);
         else /* as Lance's builder writes an empty partition */
             pa_json_stream_value(w, MK_PATH, json_null());
         pa_json_stream_int(w, MK_NUM_ROWS, (json_int_t)pr->num_rows);
@@ -281,7 +284,8 @@ typedef struct jr {
 uint64_t pa_manifest_bytes(uint64_t num_partitions, uint64_t num_ranges, uint64_t num_files)
 {
     return num_ranges * (sizeof(pa_range) + sizeof(pa_owned_range) /* the open-time sort */) +
-           num_partitions * (sizeof(pa_part_ranges) + PA_SCAN_SLOT_BYTES) +
+           num_partitions * (sizeof(pa_part_ranges) + PA_SCAN_SLOT_BYTES +
+                             2 * sizeof(uint32_t) /* its file; its bucket while loading */) +
            num_files * (sizeof(pa_artifact_file_rec) + PA_FILE_PATH_BYTES +
                         sizeof(void *) /* its reader's pointer */ +
                         sizeof(uint32_t) /* the loader's bucket -> file map */) +
@@ -1027,8 +1031,8 @@ static bool bucket_of_path(const char *s, uint32_t *b)
 typedef struct up_counts {
     uint64_t parts, ranges;
     uint32_t buckets; /* 1 + the largest bucket number a partition's path names (0: none) */
-    bool v01;         /* a top-level "format_version": the 0.1 layout */
-    bool have_parts;
+    bool v01;         /* a top-level "format_version" (the 0.1 layout, unless "version" too) */
+    bool have_version, have_parts;
 } up_counts;
 
 /* First pass: counts partitions and ranges and finds the largest bucket, checking the syntax
@@ -1045,9 +1049,12 @@ static bool count_top(jr *r, up_counts *c)
         return false;
     }
     while (jr_member(r, &first, key, sizeof key)) {
-        if (!strcmp(key, MK_FORMAT_VERSION)) {
-            c->v01 = true;
-            return true;
+        if (!strcmp(key, MK_FORMAT_VERSION) || !strcmp(key, MK_VERSION)) {
+            /* "format_version" without "version": the 0.1 layout */
+            *(key[0] == 'v' ? &c->have_version : &c->v01) = true;
+            if (!jr_skip(r, 1))
+                return false;
+            continue;
         }
         if (strcmp(key, MK_PARTITIONS) != 0 || c->have_parts) {
             if (!jr_skip(r, 1))
@@ -1447,7 +1454,6 @@ static bool load_up_partitions(jr *r, pa_manifest *m, up_state *u)
         }
         pa_part_ranges *pr = &m->parts[i];
         pr->ranges = m->range_table + u->used;
-        pr->file = PA_NO_FILE;
         char key[64], path[JR_MAX_STR] = "";
         bool ofirst = true, have_path = false;
         unsigned got = 0;
@@ -1637,7 +1643,7 @@ static pa_status up_check(const char *path, pa_manifest *m, up_state *u)
                            "%s: partition %u's file partitions/bucket-%05u.lance is not in "
                            "\"" MK_EXTRAS "\".\"" MK_FILES "\"",
                            path, p, b);
-        pr->file = u->file_of[b];
+        m->part_file[p] = u->file_of[b];
     }
     if (!own) {
         m->total_rows = total;
@@ -1649,9 +1655,9 @@ static pa_status up_check(const char *path, pa_manifest *m, up_state *u)
     pa_status st = PA_OK;
     for (uint32_t p = 0; st == PA_OK && p < m->num_partitions; p++) {
         const pa_part_ranges *pr = &m->parts[p];
-        if (pr->file == PA_NO_FILE)
+        if (m->part_file[p] == PA_NO_FILE)
             continue;
-        const pa_artifact_file_rec *f = &m->files[pr->file];
+        const pa_artifact_file_rec *f = &m->files[m->part_file[p]];
         for (uint32_t r = 0; r < pr->num_ranges; r++) {
             uint64_t off = pr->ranges[r].offset, n = pr->ranges[r].num_rows;
             if (off > f->rows || n > f->rows - off) {
@@ -1662,7 +1668,7 @@ static pa_status up_check(const char *path, pa_manifest *m, up_state *u)
                 break;
             }
         }
-        file_rows[pr->file] += pr->num_rows;
+        file_rows[m->part_file[p]] += pr->num_rows;
     }
     for (uint32_t f = 0; st == PA_OK && f < m->num_files; f++)
         if (file_rows[f] != m->files[f].rows)
@@ -1706,11 +1712,14 @@ static pa_status up_load(jr *r, pa_manifest *m, const char *dir, uint64_t budget
     m->files = pa_calloc(PA_MAX(c->buckets, 1), sizeof *m->files, "file table");
     u.file_of = pa_malloc(sizeof(uint32_t) * PA_MAX(c->buckets, 1), "bucket map");
     u.bucket_of = pa_malloc(sizeof(uint32_t) * PA_MAX(c->parts, 1), "partition buckets");
+    m->part_file = pa_malloc(sizeof(uint32_t) * PA_MAX(c->parts, 1), "partition files");
     pa_status st = PA_OK;
-    if (!m->parts || !m->range_table || !m->files || !u.file_of || !u.bucket_of)
+    if (!m->parts || !m->range_table || !m->files || !u.file_of || !u.bucket_of || !m->part_file)
         st = PA_ERR_NOMEM;
     for (uint32_t b = 0; st == PA_OK && b < c->buckets; b++)
         u.file_of[b] = PA_NO_FILE;
+    for (uint64_t p = 0; st == PA_OK && p < c->parts; p++)
+        m->part_file[p] = PA_NO_FILE;
     if (st == PA_OK) {
         jr_rewind(r);
         st = up_load_top(r, m, &u);
@@ -1749,6 +1758,7 @@ pa_status pa_manifest_load(pa_manifest *m, const char *dir, uint64_t budget)
     up_counts c = {0};
     if (st == PA_OK && !count_top(r, &c))
         st = r->st;
+    c.v01 = c.v01 && !c.have_version;
     if (st == PA_OK && !c.v01)
         st = up_load(r, m, dir, budget, &c);
     if (st == PA_OK && c.v01) { /* the 0.1 layout: its own reader */
@@ -1756,8 +1766,11 @@ pa_status pa_manifest_load(pa_manifest *m, const char *dir, uint64_t budget)
         if ((st = v01_load_top(r, m, dir, budget)) == PA_OK)
             st = v01_check_totals(path, m);
         m->layout = PA_ART_V01;
+        if (st == PA_OK &&
+            !(m->part_file = pa_malloc(sizeof(uint32_t) * m->num_partitions, "partition files")))
+            st = PA_ERR_NOMEM;
         for (uint32_t p = 0; st == PA_OK && p < m->num_partitions; p++)
-            m->parts[p].file = p % m->num_buckets;
+            m->part_file[p] = p % m->num_buckets;
         for (uint32_t f = 0; st == PA_OK && f < m->num_files; f++)
             m->files[f].bucket = f;
     }

@@ -14,8 +14,6 @@ struct pa_artifact {
     pa_manifest m;
     pa_lance_reader **files;
     uint64_t total_bytes, num_ranges;
-    pa_owned_range *sorted; /* every range, by file then offset (made at open) */
-    uint64_t *file_first;   /* file f's ranges: sorted[file_first[f] .. file_first[f + 1]) */
 };
 
 /* The bucket columns each layout has, in file order. */
@@ -118,45 +116,28 @@ static int cmp_owned(const void *x, const void *y)
     return a->offset < b->offset ? -1 : a->offset > b->offset;
 }
 
-/* Sorts every range by file, then offset, into a->sorted (the files' starts in file_first). */
-static pa_status sort_ranges(pa_artifact *a)
-{
-    const pa_manifest *m = &a->m;
-    a->sorted = pa_malloc(PA_MAX(m->num_ranges, 1) * sizeof *a->sorted, "range list");
-    a->file_first = pa_calloc((size_t)m->num_files + 1, sizeof *a->file_first, "range list");
-    if (!a->sorted || !a->file_first)
-        return PA_ERR_NOMEM;
-    for (uint32_t p = 0; p < m->num_partitions; p++)
-        if (m->parts[p].file != PA_NO_FILE)
-            a->file_first[m->parts[p].file + 1] += m->parts[p].num_ranges;
-    for (uint32_t f = 0; f < m->num_files; f++)
-        a->file_first[f + 1] += a->file_first[f];
-    uint64_t *at = pa_malloc(((size_t)m->num_files + 1) * sizeof *at, "range list");
-    if (!at)
-        return PA_ERR_NOMEM;
-    memcpy(at, a->file_first, ((size_t)m->num_files + 1) * sizeof *at);
-    for (uint32_t p = 0; p < m->num_partitions; p++)
-        for (uint32_t r = 0; r < m->parts[p].num_ranges; r++)
-            a->sorted[at[m->parts[p].file]++] = (pa_owned_range){m->parts[p].ranges[r].offset,
-                                                                 m->parts[p].ranges[r].num_rows, p,
-                                                                 r};
-    free(at);
-    for (uint32_t f = 0; f < m->num_files; f++)
-        qsort(a->sorted + a->file_first[f], a->file_first[f + 1] - a->file_first[f],
-              sizeof *a->sorted, cmp_owned);
-    return PA_OK;
-}
-
-/* The ranges of file f sorted by offset (see the header). */
+/* The ranges of file f sorted by offset (see the header). Partition p of an artifact partifact
+ * wrote lives in bucket p % num_buckets, so file f's partitions are found without a pass over
+ * all of them; another program's artifact may place them anywhere. */
 pa_status pa_artifact_file_ranges(const pa_artifact *a, uint32_t f, pa_owned_range **out,
                                   size_t *n_out)
 {
-    size_t n = f < a->m.num_files ? a->file_first[f + 1] - a->file_first[f] : 0;
+    const pa_manifest *m = &a->m;
+    const bool any = m->layout == PA_ART_FOREIGN;
+    const uint32_t first = any ? 0 : m->files[f].bucket, step = any ? 1 : m->num_buckets;
+    size_t n = 0;
+    for (uint32_t p = first; p < m->num_partitions; p += step)
+        if (m->part_file[p] == f)
+            n += m->parts[p].num_ranges;
     pa_owned_range *rs = pa_malloc((n ? n : 1) * sizeof *rs, "range list");
     if (!rs)
         return PA_ERR_NOMEM;
-    if (n)
-        memcpy(rs, a->sorted + a->file_first[f], n * sizeof *rs);
+    size_t k = 0;
+    for (uint32_t p = first; p < m->num_partitions; p += step)
+        for (uint32_t r = 0; m->part_file[p] == f && r < m->parts[p].num_ranges; r++)
+            rs[k++] = (pa_owned_range){m->parts[p].ranges[r].offset, m->parts[p].ranges[r].num_rows,
+                                       p, r};
+    qsort(rs, n, sizeof *rs, cmp_owned);
     *out = rs;
     *n_out = n;
     return PA_OK;
@@ -168,23 +149,25 @@ static pa_status check_file_ranges(const pa_artifact *a, uint32_t f)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", a->dir, a->m.files[f].path);
-    const pa_owned_range *rs = a->sorted + a->file_first[f];
-    const size_t n = a->file_first[f + 1] - a->file_first[f];
+    pa_owned_range *rs = NULL;
+    size_t n = 0;
+    pa_status st = pa_artifact_file_ranges(a, f, &rs, &n);
     uint64_t expect = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && st == PA_OK; i++) {
         if (rs[i].offset != expect)
-            return pa_fail(PA_ERR_FORMAT,
-                           "%s: rows [%" PRIu64 ", %" PRIu64 ") %s (partition %u's "
-                           "range starts at %" PRIu64 ")",
-                           path, PA_MIN(expect, rs[i].offset), PA_MAX(expect, rs[i].offset),
-                           rs[i].offset > expect ? "belong to no range" : "are in two ranges",
-                           rs[i].part, rs[i].offset);
+            st = pa_fail(PA_ERR_FORMAT,
+                         "%s: rows [%" PRIu64 ", %" PRIu64 ") %s (partition %u's "
+                         "range starts at %" PRIu64 ")",
+                         path, PA_MIN(expect, rs[i].offset), PA_MAX(expect, rs[i].offset),
+                         rs[i].offset > expect ? "belong to no range" : "are in two ranges",
+                         rs[i].part, rs[i].offset);
         expect = rs[i].offset + rs[i].num_rows;
     }
-    if (expect != a->m.files[f].rows)
-        return pa_fail(PA_ERR_FORMAT, "%s: ranges end at row %" PRIu64 ", the file has %" PRIu64,
-                       path, expect, a->m.files[f].rows);
-    return PA_OK;
+    if (st == PA_OK && expect != a->m.files[f].rows)
+        st = pa_fail(PA_ERR_FORMAT, "%s: ranges end at row %" PRIu64 ", the file has %" PRIu64,
+                     path, expect, a->m.files[f].rows);
+    free(rs);
+    return st;
 }
 
 /* The parameters a foreign artifact's manifest does not record, from its metadata.lance's schema
@@ -247,8 +230,6 @@ pa_status pa_artifact_open_budget(pa_artifact **out, const char *dir, uint64_t b
             goto done;
         a->total_bytes += a->m.files[f].bytes;
     }
-    if ((st = sort_ranges(a)) != PA_OK)
-        goto done;
     for (uint32_t f = 0; f < a->m.num_files; f++)
         if ((st = check_file_ranges(a, f)) != PA_OK)
             goto done;
@@ -272,8 +253,6 @@ void pa_artifact_free(pa_artifact *a)
     for (uint32_t f = 0; a->files && f < a->m.num_files; f++)
         pa_lance_reader_free(a->files[f]);
     free(a->files);
-    free(a->sorted);
-    free(a->file_first);
     pa_manifest_clear(&a->m);
     free(a->dir);
     free(a);
@@ -312,7 +291,7 @@ pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_
     if (num_rows)
         *num_rows = a->m.parts[p].num_rows;
     if (file)
-        *file = a->m.parts[p].file;
+        *file = a->m.part_file[p];
     if (num_ranges)
         *num_ranges = a->m.parts[p].num_ranges;
     return PA_OK;
@@ -458,7 +437,7 @@ pa_status pa_artifact_read_range(pa_artifact *a, uint32_t p, uint32_t r, uint64_
     if (p >= a->m.num_partitions || r >= a->m.parts[p].num_ranges)
         return pa_fail(PA_ERR_RANGE, "%s: partition %u has no range %u", a->dir, p, r);
     const pa_range *rg = &a->m.parts[p].ranges[r];
-    const uint32_t f = a->m.parts[p].file, M = a->m.code_bytes;
+    const uint32_t f = a->m.part_file[p], M = a->m.code_bytes;
     const bool v01 = a->m.layout == PA_ART_V01;
     pa_lance_reader *lr = a->files[f];
     if (first > rg->num_rows || n > rg->num_rows - first)
@@ -563,13 +542,16 @@ static pa_status verify_file(pa_artifact *a, uint32_t f, pa_artifact_verify_repo
                            " (the file was changed or damaged)",
                            path, h, rec->xxh64);
     }
-    const pa_owned_range *rs = a->sorted + a->file_first[f];
-    const size_t n = a->file_first[f + 1] - a->file_first[f];
+    pa_owned_range *rs = NULL;
+    size_t n = 0;
+    if ((st = pa_artifact_file_ranges(a, f, &rs, &n)) != PA_OK)
+        return st;
     for (size_t i = 0; i < n && st == PA_OK; i++) {
         st = pa_artifact_read_range(a, rs[i].part, rs[i].index, 0, rs[i].num_rows, NULL, NULL, c);
         rep->ranges_checked++;
         rep->rows_checked += rs[i].num_rows;
     }
+    free(rs);
     rep->files_checked++;
     return st;
 }

@@ -510,13 +510,14 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         f->bytes = pa_lance_writer_bytes_written(bk->lw);
         f->xxh64 = pa_lance_writer_xxh64(bk->lw);
         w->stats.bytes_written += f->bytes;
-        for (uint32_t p = b; p < w->m.num_partitions; p += B)
-            w->m.parts[p].file = w->m.parts[p].num_rows ? w->m.num_files : PA_NO_FILE;
         w->m.num_files++;
         /* the buffers are no longer needed */
         free(bk->ids), free(bk->parts), free(bk->codes);
         bk->ids = NULL, bk->parts = NULL, bk->codes = NULL;
     }
+    /* the model is loaded to write metadata.lance in the memory the buffers held */
+    free(w->scratch.ids), free(w->scratch.parts), free(w->scratch.codes);
+    w->scratch.ids = NULL, w->scratch.parts = NULL, w->scratch.codes = NULL;
     if (st == PA_OK)
         st = write_metadata(w);
     w->m.total_rows = w->stats.rows;
