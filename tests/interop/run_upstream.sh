@@ -76,7 +76,9 @@ case "$MODE" in
       b=$(echo "$@" | sed -n 's/.*--buckets \([0-9]*\).*/--buckets \1/p')
       metric=l2; [ "$model" = m40cos ] && metric=cosine
       check_node upstream_rules.mjs "$WORK/$name" "$WORK/$name-rules" $b --dim 16 --metric $metric
-      expect_exit 0 "$PA" verify "$WORK/$name"
+      # verify accepts it, and says that only its structure could be checked
+      expect_exit 0 "$PA" verify "$WORK/$name" --json
+      expect_out '"layout":"foreign","structural_only":true}'
       expect_exit 0 "$PA" finalize --artifact "$WORK/$name" --out "$WORK/$name.idx"
       [ -d "$WORK/$own.idx" ] || expect_exit 0 "$PA" finalize --artifact "$WORK/$own" --out "$WORK/$own.idx"
       expect_exit 0 "$TOOL" index "$WORK/$name.idx" "$WORK/$name.idx.bin"
