@@ -792,8 +792,8 @@ typedef struct pa_artifact_info {
 #define PA_ARTIFACT_LAYOUT_FOREIGN 1   /* the upstream layout without them: structure only */
 #define PA_ARTIFACT_LAYOUT_V01 2       /* the partifact 0.1 layout (read only)             */
 
-#define PA_ARTIFACT_INFO_INIT                                                             \
-    {                                                                                     \
+#define PA_ARTIFACT_INFO_INIT                                                            \
+    {                                                                                    \
         sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0, 0, NULL \
     }
 PA_API pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);

@@ -149,11 +149,15 @@ static void bucket_schema(const pa_artifact_writer *w, pa_field fields[BUCKET_CO
     fields[0] = (pa_field){PA_BUCKET_COL_ROW_ID, PA_TYPE_UINT64, 1};
     fields[1] = (pa_field){PA_BUCKET_COL_CODE, PA_TYPE_FSL_UINT8, w->m.code_bytes};
 }
-/* full-zip pages: a partition's range is then read at its exact byte ranges */
+/* full-zip pages: a partition's range is then read at its exact byte ranges; Lance file format
+ * 2.2 and __pq_code declared nullable, as Lance's builder writes its bucket files */
+static const uint8_t BUCKET_NULLABLE[BUCKET_COLS] = {0, 1};
 static const pa_lance_write_options BUCKET_WRITE = {.struct_size = sizeof(pa_lance_write_options),
                                                     .page_bytes = PA_DEFAULT_PAGE_BYTES,
                                                     .layout = PA_LAYOUT_FULLZIP,
-                                                    .in_new_dir = 1};
+                                                    .in_new_dir = 1,
+                                                    .minor_version = PA_LANCE_FORMAT_2_2,
+                                                    .nullable = BUCKET_NULLABLE};
 
 /* The writer's memory besides its row buffers, with `flushes` buffers written in all: the sort
  * counts, the bucket table with each bucket file's Lance writer (pa_lance_writer_estimate, its
@@ -460,9 +464,7 @@ static pa_status write_metadata(pa_artifact_writer *w)
     if (st == PA_OK)
         st = pa_ivfpq_model_save_metadata(model, path, &w->m.metadata_bytes, &w->m.metadata_xxh64);
     pa_ivfpq_model_free(model);
-    /* 0 bytes: this build writes no metadata.lance (its Lance writer lacks list columns) */
-    if (st == PA_OK && w->m.metadata_bytes &&
-        !(w->m.metadata_file = pa_strdup(PA_ARTIFACT_METADATA_FILE, "path")))
+    if (st == PA_OK && !(w->m.metadata_file = pa_strdup(PA_ARTIFACT_METADATA_FILE, "path")))
         st = PA_ERR_NOMEM;
     if (st == PA_OK)
         w->stats.bytes_written += w->m.metadata_bytes;

@@ -705,7 +705,6 @@ pa_status pa_ivfpq_meta_read(const char *path, pa_ivfpq_meta *out)
     return st;
 }
 
-#ifdef PA_LANCE_FORMAT_2_2 /* the 2.2 writer and list columns (src/lance) */
 /* The list column named col (its field "col" or "col.item"). */
 static bool meta_col(const pa_lance_reader *r, const char *col, size_t *out)
 {
@@ -822,19 +821,3 @@ pa_status pa_ivfpq_model_save_metadata(const pa_ivfpq_model *m, const char *path
     pa_lance_writer_free(w);
     return st;
 }
-#else /* until src/lance writes Lance 2.2 and list columns: no metadata.lance */
-pa_status pa_ivfpq_model_load_metadata(pa_ivfpq_model **out, const char *path)
-{
-    *out = NULL;
-    return pa_fail(PA_ERR_UNSUPPORTED, "%s: reading a metadata.lance model needs list columns",
-                   path);
-}
-
-pa_status pa_ivfpq_model_save_metadata(const pa_ivfpq_model *m, const char *path, uint64_t *bytes,
-                                       uint64_t *xxh64)
-{
-    (void)m, (void)path;
-    *bytes = *xxh64 = 0;
-    return PA_OK;
-}
-#endif

@@ -78,6 +78,25 @@ expect_exit 0 "$PA" gen-vectors --out "$T/v.fvecs" --rows 3000 --dim 16 --cluste
 expect_exit 0 "$PA" train --input "$T/v.fvecs" --partitions 8 --sub-vectors 4 --max-iters 3 --out "$T/m.lance"
 expect_exit 0 "$PA" encode --input "$T/v.fvecs" --model "$T/m.lance" --out "$T/own" --memory 1MiB
 expect_exit 0 "$PA" finalize --artifact "$T/own" --out "$T/idx-own"
+# metadata.lance: the model in lance-cuvs' columns and keys, named by metadata_file, recorded
+expect_exit 0 python3 -c "
+import json; m = json.load(open('$T/own/manifest.json'))
+assert m['metadata_file'] == 'metadata.lance', m['metadata_file']
+import os; assert m['partifact']['metadata']['bytes'] == os.path.getsize('$T/own/metadata.lance')"
+expect_exit 0 "$PA" lance-info --json "$T/own/metadata.lance"
+expect_out '"rows":1,"columns":[{"name":"_ivf_centroids._ivf_centroids_item","type":"list<fixed_size_list:float:16>",'
+expect_out '{"name":"_pq_codebook._pq_codebook_item","type":"list<fixed_size_list:float:4>",'
+expect_out '"metadata_keys":["lance:index_build:artifact_version","lance:index_build:distance_type","lance:index_build:num_partitions","lance:index_build:num_sub_vectors","lance:index_build:num_bits","lance:index_build:dimension"]'
+expect_exit 0 "$PA" lance-info "$T/own/metadata.lance"
+expect_out "Lance file (format 2.2), 1 rows"
+expect_exit 0 "$PA" lance-info "$T/own/partitions/bucket-00000.lance"
+expect_out "Lance file (format 2.2)"
+# the model from metadata.lance gives the same index as the model file
+expect_exit 0 "$PA" finalize --artifact "$T/own" --model "$T/own/metadata.lance" --out "$T/idx-meta"
+for f in index.idx auxiliary.idx; do expect_exit 0 cmp "$T/idx-own/$f" "$T/idx-meta/$f"; done
+# verify checks metadata.lance too
+cp -r "$T/own" "$T/meta-flipped"; put_hex "$T/meta-flipped/metadata.lance" 100 ff
+expect_err 2 "meta-flipped/metadata.lance: XXH64 is" "$PA" verify "$T/meta-flipped"
 cp -r "$T/own" "$T/foreign"
 python3 -c "
 import json; f = '$T/foreign/manifest.json'; m = json.load(open(f)); del m['partifact']; m.pop('metadata_file')
@@ -92,6 +111,17 @@ expect_err 2 "artifact $T/foreign has no metadata_file and records no model; giv
     "$PA" finalize --artifact "$T/foreign" --out "$T/idx-foreign"
 expect_exit 0 "$PA" finalize --artifact "$T/foreign" --model "$T/m.lance" --out "$T/idx-foreign"
 for f in index.idx auxiliary.idx; do expect_exit 0 cmp "$T/idx-own/$f" "$T/idx-foreign/$f"; done
+# another program's artifact with its metadata.lance: the model comes from it
+cp -r "$T/own" "$T/foreign-meta"
+python3 -c "
+import json; f = '$T/foreign-meta/manifest.json'; m = json.load(open(f)); del m['partifact']
+open(f, 'w').write(json.dumps(m))"
+expect_exit 0 "$PA" inspect "$T/foreign-meta"
+expect_out "codes: 4 bytes (8-bit), dimension 16, metric l2"
+expect_exit 0 "$PA" finalize --artifact "$T/foreign-meta" --out "$T/idx-foreign-meta"
+# (the index records the model file it was made with: metadata.lance's XXH64 here)
+expect_exit 0 "$PA" finalize --artifact "$T/foreign" --model "$T/own/metadata.lance" --out "$T/idx-foreign-m"
+for f in index.idx auxiliary.idx; do expect_exit 0 cmp "$T/idx-foreign-m/$f" "$T/idx-foreign-meta/$f"; done
 # structural checks still hold without the extras: a range past its file, overlapping ranges
 cp -r "$T/foreign" "$T/foreign-bad"
 python3 -c "
