@@ -78,6 +78,7 @@ for m in "$T"/ldb/t.lance/_versions/*.manifest; do i=$((i+1)); cp "$m" "$C/fuzz_
 (cd "$F/../tests/interop" && node "$F/make_lancedb_format_seeds.mjs" lancedb-0.39 "$T/fmt" >/dev/null 2>&1)
 for v in 20 21 22; do cp "$T"/fmt/f$v.lance/data/*.lance "$C/fuzz_lance_file/lancedb-format-$v.lance"; done
 cp "$T"/fmt/fz.lance/data/*.lance "$C/fuzz_lance_file/lancedb-format-22-compressed.lance"
+for v in 21 22; do cp "$T"/fmt/fl$v.lance/data/*.lance "$C/fuzz_lance_file/lancedb-format-$v-lists.lance"; done
 
 # -- vector files: the first byte of a fuzz_vecs input picks the extension (0 fvecs, 1 bvecs, 2 ivecs)
 "$PA" gen-vectors --out "$T/s.fvecs" --rows 12 --dim 6 --clusters 3 --seed 1 >/dev/null

@@ -79,10 +79,18 @@ typedef struct page_info {
     uint64_t num_items;            /* values in the page: its rows, or a list page's items */
     int rep;                       /* list pages: 0, or how repetition levels are stored */
     uint64_t rep_off, rep_size;    /* list pages: the repetition index */
+    unsigned rep_width;            /* REP_OOL: bits per level */
 } page_info;
 
 /* How a list page's repetition levels are stored (page_info.rep). */
-enum { REP_NONE = 0, REP_RLE = 1, REP_RAW = 2, REP_CTRL = 3 /* full-zip control words */ };
+enum {
+    REP_NONE = 0,
+    REP_RLE = 1, /* runs: u64 bytes of u16 values, the values, u8 lengths */
+    REP_RAW = 2, /* u16 levels */
+    REP_OOL = 3, /* out-of-line bit-packing: FastLanes u16 blocks at rep_width bits */
+    REP_INL = 5, /* inline bit-packing: FastLanes u16 blocks, each after its u16 width */
+    REP_CTRL = 4 /* full-zip control words */
+};
 
 typedef struct col_info {
     pa_field field;   /* name (dotted path for nested leaves); type 0 if not a pa_type */
@@ -90,7 +98,9 @@ typedef struct col_info {
     size_t row_bytes; /* bytes per row read() writes; 0: no fixed width */
     unsigned item_bits, dim;
     bool is_list, is_uint;
-    bool list_col; /* a list of the leaf type (one level, no nulls): read with read_list */
+    bool list_col;  /* a list of the leaf type (one level, no nulls): read with read_list */
+    bool in_list20; /* 2.0: a column under a list holds the lists' items, not the file's rows */
+    uint64_t num_values; /* rows of the column's pages: the file's rows, or (in_list20) items */
     page_info *pages;
     size_t num_pages;
     pa_status bad; /* PA_OK, or why the column cannot be read (message in why) */
@@ -362,11 +372,27 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
                 p->rep = REP_RLE;
             else if (flat_bits(re) == 16)
                 p->rep = REP_RAW;
+            else if (re &&
+                     re->compression_case ==
+                         PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING &&
+                     re->out_of_line_bitpacking->uncompressed_bits_per_value == 16 &&
+                     flat_bits(re->out_of_line_bitpacking->values) >= 1 &&
+                     flat_bits(re->out_of_line_bitpacking->values) <= 16) {
+                p->rep = REP_OOL;
+                p->rep_width = (unsigned)flat_bits(re->out_of_line_bitpacking->values);
+            } else if (re &&
+                       re->compression_case ==
+                           PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING &&
+                       re->inline_bitpacking->uncompressed_bits_per_value == 16 &&
+                       !(re->inline_bitpacking->values &&
+                         re->inline_bitpacking->values->scheme != 0)) {
+                p->rep = REP_INL;
+            }
             if (!p->rep || mb->def_compression || mb->repetition_index_depth != 1) {
                 st = pa_fail(PA_ERR_UNSUPPORTED,
                              "%s: page %zu of column %zu (\"%s\") stores its list structure "
                              "with repetition levels \"%s\"%s, repetition index depth %u; "
-                             "partifact reads rle or flat levels, no nulls, depth 1",
+                             "partifact reads rle, flat or bit-packed levels, no nulls, depth 1",
                              r->name, pi, ci, c->field.name, encoding_name(re),
                              mb->def_compression ? " and definition levels" : "",
                              mb->repetition_index_depth);
@@ -923,6 +949,19 @@ static pa_status parse_schema(pa_lance_reader *r, const uint8_t *buf, size_t len
             st = PA_ERR_NOMEM;
         else
             st = describe_column(r, r->num_cols - 1, c);
+        /* 2.0: every column under a list (its own column of offsets) holds the items */
+        for (size_t j = i; r->major == LANCE_V20_MAJOR && j > 0 && !c->in_list20;) {
+            const Pa__Lancepb__Field *fj = pb[j];
+            size_t k = 0;
+            while (k < i && !(pb[k]->id == fj->parent_id && fj->parent_id != -1))
+                k++;
+            if (k == i)
+                break;
+            const char *t = pb[k]->logical_type ? pb[k]->logical_type : "";
+            c->in_list20 = !strcmp(t, "list") || !strncmp(t, "list.", 5) ||
+                           !strcmp(t, "large_list") || !strncmp(t, "large_list.", 11);
+            j = k;
+        }
         /* the item of a top-level list (2.1+: one column, its rep levels in the pages) */
         if (st == PA_OK && pf && pf->parent_id == -1 && pf->logical_type &&
             !strcmp(pf->logical_type, "list") && r->major != LANCE_V20_MAJOR) {
@@ -1036,7 +1075,8 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
                              c->row_bytes, (unsigned long long)p->data_size);
         }
         pa__lancepb__column_metadata__free_unpacked(cm, NULL);
-        if (st == PA_OK && row != r->num_rows)
+        c->num_values = row;
+        if (st == PA_OK && row != r->num_rows && !c->in_list20)
             st = pa_fail(PA_ERR_FORMAT,
                          "%s: column %zu (\"%s\") has %llu rows in its pages, the file has %llu",
                          r->name, ci, c->field.name, (unsigned long long)row,
@@ -1676,12 +1716,13 @@ static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint
                        "%s: column %zu (\"%s\") is a list column; read it with "
                        "pa_lance_reader_read_list",
                        r->name, col, c->field.name);
-    if (offset > r->num_rows || num_rows > r->num_rows - offset)
+    if (offset > c->num_values || num_rows > c->num_values - offset)
         return pa_fail(PA_ERR_RANGE,
-                       "%s: rows [%llu, %llu) are out of range: the file has %llu "
+                       "%s: rows [%llu, %llu) are out of range: the %s has %llu "
                        "rows",
                        r->name, (unsigned long long)offset, (unsigned long long)(offset + num_rows),
-                       (unsigned long long)r->num_rows);
+                       c->in_list20 ? "column (items of lists)" : "file",
+                       (unsigned long long)c->num_values);
     if (num_rows == 0)
         return PA_OK;
     size_t lo = 0, hi = c->num_pages;
@@ -1829,6 +1870,42 @@ static pa_status chunk_rep_levels(const pa_lance_reader *r, size_t ci, size_t pi
             lev[i] = pa_ld16(d + 2 * i);
         return PA_OK;
     }
+    if (p->rep == REP_INL) { /* each block: its u16 bit width, then 1024 levels packed */
+        uint16_t blk[FASTLANES_BLOCK];
+        uint64_t at = 0;
+        for (uint64_t b = 0; b * FASTLANES_BLOCK < nv; b++) {
+            unsigned w = at + 2 <= size ? pa_ld16(d + at) : 17;
+            uint64_t bb = (uint64_t)FASTLANES_BLOCK * PA_MIN(w, 16u) / 8;
+            if (w > 16 || at + 2 + bb > size)
+                return bad_list(r, ci, pi, "a chunk has fewer repetition levels than items");
+            pa_fastlanes_unpack(16, w, d + at + 2, blk);
+            uint64_t m = PA_MIN((uint64_t)FASTLANES_BLOCK, nv - b * FASTLANES_BLOCK);
+            memcpy(lev + b * FASTLANES_BLOCK, blk, (size_t)m * 2);
+            at += 2 + bb;
+        }
+        return PA_OK;
+    }
+    if (p->rep == REP_OOL) {
+        /* whole FastLanes blocks of 1024 levels; a short last one packed whole, or raw u16
+         * when that is smaller (told apart by the size), as definition levels are */
+        uint64_t bb = FASTLANES_BLOCK * p->rep_width / 8;
+        uint64_t whole = nv / FASTLANES_BLOCK, tail = nv % FASTLANES_BLOCK;
+        bool raw_tail = tail && size == whole * bb + 2 * tail;
+        if (!raw_tail && size < (whole + (tail != 0)) * bb)
+            return bad_list(r, ci, pi, "a chunk has fewer repetition levels than items");
+        uint16_t blk[FASTLANES_BLOCK];
+        for (uint64_t b = 0; b * FASTLANES_BLOCK < nv; b++) {
+            uint64_t m = PA_MIN((uint64_t)FASTLANES_BLOCK, nv - b * FASTLANES_BLOCK);
+            if (b == whole && raw_tail)
+                for (uint64_t i = 0; i < m; i++)
+                    lev[b * FASTLANES_BLOCK + i] = pa_ld16(d + b * bb + 2 * i);
+            else {
+                pa_fastlanes_unpack(16, p->rep_width, d + b * bb, blk);
+                memcpy(lev + b * FASTLANES_BLOCK, blk, (size_t)m * 2);
+            }
+        }
+        return PA_OK;
+    }
     uint64_t vb = size >= 8 ? pa_ld64(d) : UINT64_MAX, at = 0;
     if (vb % 2 || vb > size - 8 || vb / 2 > size - 8 - vb)
         return bad_list(r, ci, pi, "a chunk's repetition-level runs do not fit in it");
@@ -1967,6 +2044,11 @@ pa_status pa_lance_reader_read_valid(pa_lance_reader *r, size_t col, uint64_t of
     return read_rows(r, col, offset, num_rows, out, valid);
 }
 
+uint64_t pa_lance_reader_column_values(const pa_lance_reader *r, size_t col)
+{
+    return col < r->num_cols ? r->cols[col].num_values : 0;
+}
+
 /* Describes page i of column col (layout, encoding, rows, bytes) for inspection tools. */
 pa_status pa_lance_reader_page(const pa_lance_reader *r, size_t col, size_t i,
                                pa_lance_page_info *out)
@@ -1989,6 +2071,22 @@ pa_status pa_lance_reader_page(const pa_lance_reader *r, size_t col, size_t i,
     }
     out->encoding = p->enc_name;
     return PA_OK;
+}
+
+size_t pa_lance_reader_page_buffers(const pa_lance_reader *r, size_t col, size_t page,
+                                    uint64_t off[3], uint64_t size[3])
+{
+    if (col >= r->num_cols || page >= r->cols[col].num_pages)
+        return 0;
+    const page_info *p = &r->cols[col].pages[page];
+    size_t n = 0;
+    if (p->kind == PK_MINIBLOCK)
+        off[n] = p->meta_off, size[n++] = p->meta_size;
+    if (p->kind == PK_MINIBLOCK || p->kind == PK_FULLZIP)
+        off[n] = p->data_off, size[n++] = p->data_size;
+    if (n && p->rep)
+        off[n] = p->rep_off, size[n++] = p->rep_size;
+    return n;
 }
 
 size_t pa_lance_reader_num_pages(const pa_lance_reader *r, size_t col)

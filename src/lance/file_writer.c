@@ -57,44 +57,52 @@ typedef struct list_rec {
     uint64_t rep_off, rep_size;
 } list_rec;
 
+/* What a list column holds besides a column's state (allocated for list columns only, so
+ * that the state of the many columns of an artifact's writers does not grow). */
+typedef struct list_state {
+    list_rec *lrecs; /* one per page record (cap_lrecs entries) */
+    size_t cap_lrecs;
+    uint64_t *lens; /* items of each buffered row (cap_lens entries) */
+    size_t cap_lens;
+    uint64_t buf_items, cap_items; /* items buffered, and room for them in buf */
+    size_t page_bytes;             /* a page is written once its items reach this */
+} list_state;
+
 typedef struct col_state {
     pa_field field;
-    size_t row_bytes;
+    size_t row_bytes; /* a list column: an item's */
     size_t item_bits; /* bits of one scalar or list item */
     bool fullzip;
     bool bitpack;       /* mini-block chunks are InlineBitpacking (see the file comment) */
+    bool nullable;      /* declared nullable in the schema (every row still has a value) */
+    bool list;          /* a list column: buf holds items, ls the rest */
     unsigned log_chunk; /* mini-block: log2 of values per full chunk */
     uint8_t *buf;       /* rows waiting for the next page */
     uint64_t buf_rows;
-    uint64_t page_rows; /* rows per page */
+    union {
+        uint64_t page_rows; /* rows per page */
+        list_state *ls;     /* a list column's */
+    };
     uint64_t rows_flushed;
     page_rec *pages;
     size_t num_pages, cap_pages;
-    bool nullable;   /* declared nullable in the schema (every row still has a value) */
-    bool list;       /* a list column: row_bytes is an item's; buf holds items, lens the rows' */
-    list_rec *lrecs; /* list: one per page record (cap_lrecs entries) */
-    size_t cap_lrecs;
-    uint64_t *lens; /* list: items of each buffered row (cap_lens entries) */
-    size_t cap_lens;
-    uint64_t buf_items, cap_items; /* list: items buffered, and room for them in buf */
 } col_state;
 
 struct pa_lance_writer {
     int fd;
+    uint8_t minor; /* file format 2.minor: PA_LANCE_FORMAT_2_1 or _2_2 */
+    bool large;    /* 2.2 mini-block chunks: 4-byte chunk words and value sizes */
     char *path;
     uint64_t pos; /* bytes written so far = next write offset */
     col_state *cols;
     size_t num_cols;
     uint64_t num_rows;
-    unsigned minor; /* file format 2.minor: PA_LANCE_FORMAT_2_1 or _2_2 */
-    bool large;     /* 2.2 mini-block chunks: 4-byte chunk words and value sizes */
     pa_lance_meta *meta;
     size_t num_meta;
     uint64_t *gbuf_off, *gbuf_size; /* extra global buffers (indices 1..) */
     size_t num_gbufs;
     uint8_t *stage;      /* mini-block chunks on their way to the file (STAGE_BYTES) */
     XXH64_state_t *hash; /* XXH64 of every byte written, in file order */
-    size_t page_bytes;   /* list columns: a page is written once its items reach this */
     bool closed, failed;
     bool via_tmp;    /* written under out.tmp, renamed into place by close */
     bool owns_path;  /* path itself was created here (in_new_dir): removed on failure */
@@ -189,11 +197,12 @@ static pa_status add_page(col_state *c, const page_rec *rec, const list_rec *lr)
     if (c->num_pages == c->cap_pages &&
         !pa_grow(&c->pages, &c->cap_pages, sizeof *c->pages, PAGE_RECS_FIRST, "page records"))
         return PA_ERR_NOMEM;
-    if (lr && c->num_pages == c->cap_lrecs &&
-        !pa_grow(&c->lrecs, &c->cap_lrecs, sizeof *c->lrecs, PAGE_RECS_FIRST, "list records"))
+    if (lr && c->num_pages == c->ls->cap_lrecs &&
+        !pa_grow(&c->ls->lrecs, &c->ls->cap_lrecs, sizeof *c->ls->lrecs, PAGE_RECS_FIRST,
+                 "list records"))
         return PA_ERR_NOMEM;
     if (lr)
-        c->lrecs[c->num_pages] = *lr;
+        c->ls->lrecs[c->num_pages] = *lr;
     c->pages[c->num_pages++] = *rec;
     return PA_OK;
 }
@@ -259,7 +268,9 @@ static pa_status write_page(pa_lance_writer *w, col_state *c, const uint8_t *src
                 memcpy(d + hdr, src + first * c->row_bytes, vbytes);
             memset(d + hdr + vbytes, pad, chunk_bytes - hdr - vbytes);
             fill += chunk_bytes;
-            unsigned log = nvals == per_chunk ? c->log_chunk : 0;
+            /* a short last chunk says 0; a bit-packed page's last chunk always does */
+            unsigned log = nvals == per_chunk && !(c->bitpack && k + 1 == nchunks) ? c->log_chunk
+                                                                                   : 0;
             uint32_t cw = (uint32_t)(((chunk_bytes / 8 - 1) << 4) | log);
             if (w->large)
                 pa_st32(meta + 4 * k, cw);
@@ -493,10 +504,12 @@ static pa_status flush_page(pa_lance_writer *w, col_state *c)
 {
     if (c->buf_rows == 0)
         return PA_OK;
-    pa_status st = c->list ? write_list_page(w, c, c->buf, c->lens, c->buf_rows)
+    pa_status st = c->list ? write_list_page(w, c, c->buf, c->ls->lens, c->buf_rows)
                            : write_page(w, c, c->buf, c->buf_rows);
     if (st == PA_OK)
-        c->buf_rows = 0, c->buf_items = 0;
+        c->buf_rows = 0;
+    if (st == PA_OK && c->list)
+        c->ls->buf_items = 0;
     return st;
 }
 
@@ -535,21 +548,23 @@ static pa_status append_lists(pa_lance_writer *w, col_state *c, const pa_lance_l
     for (uint64_t k = 0; k < n; k++) {
         uint64_t len = l->offsets[k + 1] - l->offsets[k];
         const uint8_t *src = (const uint8_t *)l->items + l->offsets[k] * c->row_bytes;
-        if (c->buf_items + len > c->cap_items) {
-            uint64_t cap = PA_MAX(c->cap_items ? 2 * c->cap_items : 1024, c->buf_items + len);
+        if (c->ls->buf_items + len > c->ls->cap_items) {
+            uint64_t cap = PA_MAX(c->ls->cap_items ? 2 * c->ls->cap_items : 1024,
+                                  c->ls->buf_items + len);
             uint8_t *b = pa_realloc(c->buf, (size_t)(cap * c->row_bytes), "list page buffer");
             if (!b)
                 return PA_ERR_NOMEM;
-            c->buf = b, c->cap_items = cap;
+            c->buf = b, c->ls->cap_items = cap;
         }
-        if (c->buf_rows == c->cap_lens &&
-            !pa_grow(&c->lens, &c->cap_lens, sizeof *c->lens, PAGE_RECS_FIRST, "list rows"))
+        if (c->buf_rows == c->ls->cap_lens &&
+            !pa_grow(&c->ls->lens, &c->ls->cap_lens, sizeof *c->ls->lens, PAGE_RECS_FIRST,
+                     "list rows"))
             return PA_ERR_NOMEM;
-        memcpy(c->buf + c->buf_items * c->row_bytes, src, (size_t)(len * c->row_bytes));
-        c->buf_items += len;
-        c->lens[c->buf_rows++] = len;
+        memcpy(c->buf + c->ls->buf_items * c->row_bytes, src, (size_t)(len * c->row_bytes));
+        c->ls->buf_items += len;
+        c->ls->lens[c->buf_rows++] = len;
         pa_status st;
-        if (c->buf_items * c->row_bytes >= page_bytes && (st = flush_page(w, c)) != PA_OK)
+        if (c->ls->buf_items * c->row_bytes >= page_bytes && (st = flush_page(w, c)) != PA_OK)
             return st;
     }
     return PA_OK;
@@ -648,7 +663,8 @@ uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_
         col_state c = {0};
         column_layout(&c, &fields[i], opts);
         bytes += strlen(fields[i].name) + 1 +
-                 page_rec_cap(pages) * (sizeof(page_rec) + (c.list ? sizeof(list_rec) : 0));
+                 page_rec_cap(pages) * (sizeof(page_rec) + (c.list ? sizeof(list_rec) : 0)) +
+                 (c.list ? sizeof(list_state) : 0);
         if (buffered && c.list) /* items up to a page, then a row's (unbounded: the caller's) */
             bytes += page_bytes + (page_bytes / c.row_bytes + 1) * 2 * sizeof(uint64_t);
         else if (buffered)
@@ -705,8 +721,7 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path, const 
         goto done;
     }
     w->num_cols = num_fields;
-    w->minor = minor_of(opts);
-    w->page_bytes = page_bytes;
+    w->minor = (uint8_t)minor_of(opts);
     w->large = w->minor == PA_LANCE_FORMAT_2_2;
     for (size_t i = 0; i < num_fields; i++) {
         col_state *c = &w->cols[i];
@@ -720,8 +735,11 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path, const 
                          path, fields[i].name, c->row_bytes);
             goto done;
         }
-        c->page_rows = page_rows_of(c, page_bytes);
-        if (!c->field.name) {
+        if (c->list && (c->ls = pa_calloc(1, sizeof *c->ls, "list column")))
+            c->ls->page_bytes = page_bytes;
+        else if (!c->list)
+            c->page_rows = page_rows_of(c, page_bytes);
+        if (!c->field.name || (c->list && !c->ls)) {
             st = PA_ERR_NOMEM;
             goto done;
         }
@@ -771,7 +789,8 @@ pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
     for (size_t i = 0; i < w->num_cols; i++) {
         col_state *c = &w->cols[i];
         if (c->list) {
-            if (num_rows && (st = append_lists(w, c, columns[i], num_rows, w->page_bytes)) != PA_OK)
+            if (num_rows &&
+                (st = append_lists(w, c, columns[i], num_rows, c->ls->page_bytes)) != PA_OK)
                 return writer_failed(w, st);
             continue;
         }
@@ -883,7 +902,7 @@ static uint8_t *pack_any(const char *type_url, const uint8_t *value, size_t len,
 static uint8_t *pack_page_layout(const pa_lance_writer *w, const col_state *c, const page_rec *p,
                                  size_t *out_len)
 {
-    const uint64_t num_rows = c->list ? c->lrecs[p - c->pages].num_items : p->num_rows;
+    const uint64_t num_rows = c->list ? c->ls->lrecs[p - c->pages].num_items : p->num_rows;
     Pa__Lancepb__Flat flat = PA__LANCEPB__FLAT__INIT;
     Pa__Lancepb__CompressiveEncoding items = PA__LANCEPB__COMPRESSIVE_ENCODING__INIT;
     Pa__Lancepb__FixedSizeList fsl = PA__LANCEPB__FIXED_SIZE_LIST__INIT;
@@ -1002,9 +1021,9 @@ static uint8_t *pack_column_metadata(const pa_lance_writer *w, const col_state *
         pages[i].n_buffer_sizes = (size_t)p->num_bufs;
         if (p->num_bufs == 3) { /* a mini-block list page: its repetition index third */
             memcpy(bufs + 6 * i, p->buf_off, 2 * sizeof *bufs);
-            bufs[6 * i + 2] = c->lrecs[i].rep_off;
+            bufs[6 * i + 2] = c->ls->lrecs[i].rep_off;
             memcpy(bufs + 6 * i + 3, p->buf_size, 2 * sizeof *bufs);
-            bufs[6 * i + 5] = c->lrecs[i].rep_size;
+            bufs[6 * i + 5] = c->ls->lrecs[i].rep_size;
             pages[i].buffer_offsets = bufs + 6 * i;
             pages[i].buffer_sizes = bufs + 6 * i + 3;
         } else {
@@ -1199,8 +1218,11 @@ void pa_lance_writer_free(pa_lance_writer *w)
         free((char *)w->cols[i].field.name);
         free(w->cols[i].buf);
         free(w->cols[i].pages);
-        free(w->cols[i].lens);
-        free(w->cols[i].lrecs);
+        if (w->cols[i].list && w->cols[i].ls) {
+            free(w->cols[i].ls->lens);
+            free(w->cols[i].ls->lrecs);
+            free(w->cols[i].ls);
+        }
     }
     pa_lance_meta_free(w->meta, w->num_meta);
     free(w->cols);

@@ -69,6 +69,17 @@ uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_
                                   const pa_lance_write_options *opts, uint64_t pages,
                                   bool buffered);
 
+/* The buffers of page `page` of column col in the order its column metadata lists them (file
+ * offsets and sizes, at most 3: a mini-block page's chunk table, chunks and, for a list, its
+ * repetition index; a full-zip page's data and, for a list, its repetition index); returns how
+ * many (0 for other layouts). For tests comparing pages byte for byte. */
+size_t pa_lance_reader_page_buffers(const pa_lance_reader *r, size_t col, size_t page,
+                                    uint64_t off[3], uint64_t size[3]);
+
+/* Rows column col's pages hold: the file's rows, or, for a column under a list in a 2.0 file
+ * (where a list has its own column of offsets), the lists' items, which reads address. */
+uint64_t pa_lance_reader_column_values(const pa_lance_reader *r, size_t col);
+
 /* XXH64 (seed 0) of all bytes the writer wrote, in file order; after close, the whole file's. */
 uint64_t pa_lance_writer_xxh64(const pa_lance_writer *w);
 

@@ -233,6 +233,9 @@ cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$V/idx-version-9/"
 sed -i 's/"format_version":1,/"format_version":9,/' "$V/idx-version-9/index.idx" "$V/idx-version-9/auxiliary.idx"
 cp "$D/ok/model.lance" "$V/model-version-9.lance"
 sed -i 's/"version":1}/"version":9}/' "$V/model-version-9.lance"
+# ---- shuffle buffers (finalize --rows DIR): the bad ones LanceDB wrote are in files/shuffle-*
+mkdir -p "$D/shuf/empty"
+
 # ---- the upstream layout (upt): foreign artifacts and partifact's own, damaged
 "$(dirname "$0")/make-upstream.sh" "$PA" "$D"
 echo "bad inputs in $D"
