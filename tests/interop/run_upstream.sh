@@ -50,6 +50,19 @@ q "$PA" artifact-gen --out "$WORK/gen-sparse" --rows 200 --partitions 300 --sub-
 
 case "$MODE" in
   rules)
+    # and a Python producer (the package's ArtifactWriter), batch by batch, 4 buckets, small buffers
+    PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3   # Debian's, with numpy (make deps)
+    PYTHONPATH=$HERE/../../python PARTIFACT_LIBRARY=${PARTIFACT_LIBRARY:-$(dirname "$PA")/libpartifact.so} \
+      "$PY" - "$WORK/m300.lance" "$WORK/part.fvecs" "$WORK/py4" <<'PY' || { echo "FAIL: the Python producer"; exit 1; }
+import sys, numpy as np, partifact as pa
+m = pa.Model.load(sys.argv[1])
+x = np.ascontiguousarray(np.fromfile(sys.argv[2], dtype=np.float32).reshape(-1, 17)[:, 1:])
+with pa.ArtifactWriter(sys.argv[3], m, buckets=4, max_buffer_rows=256) as w:
+    for s in range(0, len(x), 250):
+        parts, codes = m.encode(x[s:s + 250])
+        w.append(np.arange(s, s + len(parts), dtype=np.uint64), parts, codes)
+PY
+    check_node upstream_rules.mjs "$WORK/py4" "$WORK/r0" --buckets 4 --dim 16 --metric l2 --require empty,shared,multirange
     check_node upstream_rules.mjs "$WORK/enc300" "$WORK/r1" --dim 16 --metric l2 --require empty,shared
     check_node upstream_rules.mjs "$WORK/enc40" "$WORK/r2" --dim 16 --metric cosine
     check_node upstream_rules.mjs "$WORK/gen7" "$WORK/r3" --buckets 7 --dim 16 --metric l2 --require shared,multirange

@@ -82,5 +82,6 @@ set_tests_properties(interop_shuffle_buffers PROPERTIES LABELS interop TIMEOUT 6
 foreach(mode rules read foreign)
   add_test(NAME interop_upstream_${mode} COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_upstream.sh ${mode}
            $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/upstream-${mode})
-  set_tests_properties(interop_upstream_${mode} PROPERTIES LABELS interop TIMEOUT 600)
+  set_tests_properties(interop_upstream_${mode} PROPERTIES LABELS interop TIMEOUT 600
+                       ENVIRONMENT "PARTIFACT_LIBRARY=$<TARGET_FILE:partifact_shared>")
 endforeach()
