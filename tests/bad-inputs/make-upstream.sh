@@ -7,6 +7,7 @@
 #   make-upstream.sh PARTIFACT D
 set -euo pipefail
 PA=$1; D=$2
+case $PA in /*) ;; */*) PA=$(cd "$(dirname "$PA")" && pwd)/$(basename "$PA") ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd); F=$HERE/files
 q() { "$@" >/dev/null 2>&1 || { echo "make-upstream.sh: failed: $*" >&2; "$@"; exit 1; }; }
 # put_hex FILE OFFSET HEX: overwrite bytes at OFFSET with HEX bytes
@@ -68,8 +69,10 @@ f metadata-metric; meta_value "$U/metadata-metric/metadata.lance" lance:index_bu
 # (artifact-gen's codes are of dimension 8 x sub-vectors: a model of dimension 16)
 q "$PA" gen-vectors --out "$D/ok/v16-300.fvecs" --rows 300 --dim 16 --clusters 7 --seed 2
 q "$PA" train --input "$D/ok/v16-300.fvecs" --partitions 7 --sub-vectors 2 --max-iters 3 --out "$D/ok/m7d16.lance"
-q "$PA" artifact-gen --out "$D/ok/upt-own" --rows 300 --partitions 7 --sub-vectors 2 --buckets 3 \
-    --seed 5 --model "$D/ok/m7d16.lance"
+# (the model named relative to $D/ok: the manifest records it as given, and byte offsets in
+# the messages below must not depend on where $D is)
+(cd "$D/ok" && q "$PA" artifact-gen --out upt-own --rows 300 --partitions 7 --sub-vectors 2 \
+    --buckets 3 --seed 5 --model m7d16.lance)
 o() { rm -rf "$U/$1"; cp -r "$D/ok/upt-own" "$U/$1"; }
 oman() { sed -i -E "$2" "$U/$1/manifest.json"; }
 o own-version-2; oman own-version-2 's/"version":1,/"version":2,/'
