@@ -466,9 +466,10 @@ PA_API pa_status pa_dataset_writer_commit(pa_dataset_writer *w);
 /* Frees the writer; an uncommitted dataset's files are removed. */
 PA_API void pa_dataset_writer_free(pa_dataset_writer *w);
 
-/* Makes a new dataset (version 1) at path from existing Lance files with the same schema, one
- * fragment per file, hard-linked (or copied) into its data/ directory: e.g. to open an
- * artifact's bucket file with LanceDB. */
+/* Makes a new dataset (version 1) at path from existing Lance files with the same schema and
+ * file format (2.1 or 2.2, recorded as the dataset's), one fragment per file, hard-linked (or
+ * copied) into its data/ directory: e.g. to open an artifact's bucket file with LanceDB. The
+ * dataset's schema keeps the files' list columns and nullable fields. */
 PA_API pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size_t n);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -766,11 +767,13 @@ PA_API pa_status pa_artifact_writer_stats(const pa_artifact_writer *w,
  * pa_artifact_verify and pa_artifact_scan_create too. It must outlive its scans. */
 typedef struct pa_artifact pa_artifact;
 
-/* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
- * same size, same rows, the expected schema, this artifact's id and their bucket number), and
- * that no two ranges of a file overlap. PA_ERR_INCOMPLETE when there is no manifest;
- * PA_ERR_UNSUPPORTED for format version 1 (no checksums) or another checksum algorithm. Every
- * read of rows below checks each row's part_id and each range's checksum
+/* Opens dir: parses and checks manifest.json (Lance's partition-artifact layout, with or
+ * without partifact's extras, or the 0.1 layout), and checks it against the bucket files
+ * (present, same size, same rows, the expected schema, this artifact's id and their bucket
+ * number where recorded), and that the ranges of each file tile it. PA_ERR_INCOMPLETE when
+ * there is no manifest; PA_ERR_UNSUPPORTED for another manifest or extras version (0.1 layout:
+ * format version 1, no checksums) or another checksum algorithm. Every read of rows below
+ * checks each range's checksum where one is recorded (0.1 layout: and each row's part_id)
  * (docs/artifact-format.md). */
 PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
 
@@ -1005,9 +1008,13 @@ PA_API pa_status pa_index_finalize_artifact(const char *artifact_dir, const char
 PA_API pa_status pa_index_finalize_estimate(const char *artifact_dir, uint64_t *min_bytes);
 
 /* The generic path: rows_path is a Lance file with columns row_id u64, part_id u32 and pq_code
- * fixed_size_list<u8, M> in any order. Rows are sorted by (part_id, row_id) within the memory
- * budget, spilling sorted runs to tmp_dir and merging them when the input does not fit, and
- * the same index as pa_index_finalize_artifact's is written. model_path is required. */
+ * fixed_size_list<u8, M> in any order, or a directory of Lance's precomputed shuffle buffers
+ * (what lance-cuvs' older versions write through Lance's IvfShuffler: sorted_<n>.lance files of
+ * partitions: list<struct<_rowid, __ivf_part_id, __pq_code>>, docs/architecture.md). Rows are
+ * sorted by (part_id, row_id) within the memory budget, spilling sorted runs to tmp_dir and
+ * merging them when the input does not fit, and the same index as pa_index_finalize_artifact's
+ * is written. model_path is required for a rows file; for a shuffle directory NULL means its
+ * metadata.lance. */
 PA_API pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
                                         const char *out_dir, const pa_index_finalize_options *opts,
                                         pa_index_finalize_stats *stats);

@@ -547,6 +547,37 @@ static bool jr_member(jr *r, bool *first, char *key, size_t cap)
 /* An array's next element. */
 static bool jr_elem(jr *r, bool *first) { return jr_next(r, first, '[', ']'); }
 
+/* A file record {"path", "rows", "bytes", "xxh64"} (all four required; others skipped) into f
+ * and path (cap bytes), where names it in messages. */
+static bool load_file_rec(jr *r, const char *where, pa_artifact_file_rec *f, char *path, size_t cap)
+{
+    char key[64];
+    bool first = true;
+    unsigned got = 0;
+    while (jr_member(r, &first, key, sizeof key)) {
+        char what[160];
+        snprintf(what, sizeof what, "%s: \"%s\"", where, key);
+        bool ok = true;
+        if (!strcmp(key, MK_PATH))
+            ok = jr_string(r, path, cap), got |= 1;
+        else if (!strcmp(key, MK_ROWS))
+            ok = jr_uint(r, what, INT64_MAX, &f->rows), got |= 2;
+        else if (!strcmp(key, MK_BYTES))
+            ok = jr_uint(r, what, INT64_MAX, &f->bytes), got |= 4;
+        else if (!strcmp(key, MK_XXH64))
+            ok = jr_hex64(r, what, &f->xxh64), got |= 8;
+        else
+            ok = jr_skip(r, 3);
+        if (!ok)
+            return false;
+    }
+    if (r->st == PA_OK && got != 15)
+        jr_fail(r,
+                "%s needs \"" MK_PATH "\", \"" MK_ROWS "\", \"" MK_BYTES "\" and \"" MK_XXH64 "\"",
+                where);
+    return r->st == PA_OK;
+}
+
 /* ---- the partifact 0.1 layout (format_version 2), read only ---- */
 
 /* Bits of the members seen, to refuse duplicates and missing ones. */
@@ -629,36 +660,10 @@ static bool v01_load_files(jr *r, pa_manifest *m)
             return false;
         }
         pa_artifact_file_rec *f = &m->files[i];
-        char where[64], key[64], path[JR_MAX_STR] = "", expect[64];
+        char where[64], path[JR_MAX_STR] = "", expect[64];
         snprintf(where, sizeof where, "files[%u]", i);
-        bool ofirst = true;
-        unsigned got = 0;
-        while (jr_member(r, &ofirst, key, sizeof key)) {
-            char what[160];
-            snprintf(what, sizeof what, "%s: \"%s\"", where, key);
-            bool ok = true;
-            if (!strcmp(key, MK_PATH))
-                ok = jr_string(r, path, sizeof path), got |= 1;
-            else if (!strcmp(key, MK_ROWS))
-                ok = jr_uint(r, what, INT64_MAX, &f->rows), got |= 2;
-            else if (!strcmp(key, MK_BYTES))
-                ok = jr_uint(r, what, INT64_MAX, &f->bytes), got |= 4;
-            else if (!strcmp(key, MK_XXH64))
-                ok = jr_hex64(r, what, &f->xxh64), got |= 8;
-            else
-                ok = jr_skip(r, 2);
-            if (!ok)
-                return false;
-        }
-        if (r->st != PA_OK)
+        if (!load_file_rec(r, where, f, path, sizeof path))
             return false;
-        if (got != 15) {
-            jr_fail(r,
-                    "%s needs \"" MK_PATH "\", \"" MK_ROWS "\", \"" MK_BYTES "\" and \"" MK_XXH64
-                    "\"",
-                    where);
-            return false;
-        }
         pa_artifact_bucket_path(i, expect, sizeof expect);
         if (strcmp(path, expect) != 0) {
             r->st = pa_fail(PA_ERR_FORMAT, "%s: %s has path \"%s\", expected \"%s\"", r->path,
@@ -1210,37 +1215,11 @@ static bool load_extras_files(jr *r, pa_manifest *m, up_state *u)
     bool first = true;
     uint32_t i = 0;
     while (jr_elem(r, &first)) {
-        char where[64], key[64], path[JR_MAX_STR] = "";
+        char where[64], path[JR_MAX_STR] = "";
         snprintf(where, sizeof where, MK_EXTRAS "." MK_FILES "[%u]", i);
         pa_artifact_file_rec f = {0};
-        bool ofirst = true;
-        unsigned got = 0;
-        while (jr_member(r, &ofirst, key, sizeof key)) {
-            char what[160];
-            snprintf(what, sizeof what, "%s: \"%s\"", where, key);
-            bool ok = true;
-            if (!strcmp(key, MK_PATH))
-                ok = jr_string(r, path, sizeof path), got |= 1;
-            else if (!strcmp(key, MK_ROWS))
-                ok = jr_uint(r, what, INT64_MAX, &f.rows), got |= 2;
-            else if (!strcmp(key, MK_BYTES))
-                ok = jr_uint(r, what, INT64_MAX, &f.bytes), got |= 4;
-            else if (!strcmp(key, MK_XXH64))
-                ok = jr_hex64(r, what, &f.xxh64), got |= 8;
-            else
-                ok = jr_skip(r, 3);
-            if (!ok)
-                return false;
-        }
-        if (r->st != PA_OK)
+        if (!load_file_rec(r, where, &f, path, sizeof path))
             return false;
-        if (got != 15) {
-            jr_fail(r,
-                    "%s needs \"" MK_PATH "\", \"" MK_ROWS "\", \"" MK_BYTES "\" and \"" MK_XXH64
-                    "\"",
-                    where);
-            return false;
-        }
         if (!bucket_of_path(path, &f.bucket)) {
             r->st = pa_fail(PA_ERR_FORMAT,
                             "%s: %s has path \"%s\", expected partitions/bucket-NNNNN.lance",

@@ -86,11 +86,14 @@ static pa_status open_bucket(pa_artifact *a, uint32_t f)
                        "%s: expected columns row_id (uint64), part_id (uint32), "
                        "pq_code (fixed_size_list:uint8:%u)",
                        path, a->m.code_bytes);
+    char width[16] = "N"; /* a foreign artifact's first file gives the width */
+    if (a->m.code_bytes)
+        snprintf(width, sizeof width, "%u", a->m.code_bytes);
     if (!ok)
         return pa_fail(PA_ERR_FORMAT,
                        "%s: expected exactly the columns " PA_BUCKET_COL_ROW_ID
-                       " (uint64), " PA_BUCKET_COL_CODE " (fixed_size_list:uint8:%u)",
-                       path, a->m.code_bytes);
+                       " (uint64), " PA_BUCKET_COL_CODE " (fixed_size_list:uint8:%s)",
+                       path, width);
     if (foreign)
         return PA_OK; /* another program's file carries no identity of partifact's */
     /* the file's identity: written by this artifact's writer, as this bucket */

@@ -72,7 +72,25 @@ static void bucket_abs_path(const pa_artifact_writer *w, uint32_t b, char *buf, 
     snprintf(buf, len, "%s/%s", w->out.dir, rel);
 }
 
-/* Loads the model the writer was given and checks it made codes of the artifact's shape. */
+/* Checks that the model the writer was given made codes of the artifact's shape. */
+static pa_status check_model(const pa_artifact_writer *w, const pa_ivfpq_meta *a)
+{
+    const uint32_t code_bytes = a->num_bits == 4 ? (a->num_sub_vectors + 1) / 2
+                                                 : a->num_sub_vectors;
+    if (a->num_partitions != w->m.num_partitions || code_bytes != w->m.code_bytes ||
+        a->dimension != w->m.dimension || a->num_bits != w->m.num_bits ||
+        strcmp(pa_metric_name(a->metric), w->m.metric) != 0)
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: model %s (%u partitions, %u-byte codes of %u bits, dimension %u, %s) "
+                       "did not make codes of this artifact's shape (%u partitions, %u-byte codes "
+                       "of %u bits, dimension %u, %s)",
+                       w->dir, w->m.model, a->num_partitions, code_bytes, a->num_bits, a->dimension,
+                       pa_metric_name(a->metric), w->m.num_partitions, w->m.code_bytes,
+                       w->m.num_bits, w->m.dimension, w->m.metric);
+    return PA_OK;
+}
+
+/* Loads the model the writer was given (for metadata.lance), checked as at create. */
 static pa_status load_model(const pa_artifact_writer *w, pa_ivfpq_model **out)
 {
     pa_status st = pa_ivfpq_model_load(out, w->m.model);
@@ -80,18 +98,9 @@ static pa_status load_model(const pa_artifact_writer *w, pa_ivfpq_model **out)
         return pa_fail_prefix(st, "%s: model", w->dir);
     pa_backend_model a;
     pa_ivfpq_model_arrays(*out, &a);
-    const uint32_t code_bytes = a.num_bits == 4 ? (a.num_sub_vectors + 1) / 2 : a.num_sub_vectors;
-    if (a.num_partitions != w->m.num_partitions || code_bytes != w->m.code_bytes ||
-        a.dim != w->m.dimension || a.num_bits != w->m.num_bits ||
-        strcmp(pa_metric_name((pa_metric)a.metric), w->m.metric) != 0)
-        return pa_fail(PA_ERR_INVALID,
-                       "%s: model %s (%u partitions, %u-byte codes of %u bits, dimension %u, %s) "
-                       "did not make codes of this artifact's shape (%u partitions, %u-byte codes "
-                       "of %u bits, dimension %u, %s)",
-                       w->dir, w->m.model, a.num_partitions, code_bytes, a.num_bits, a.dim,
-                       pa_metric_name((pa_metric)a.metric), w->m.num_partitions, w->m.code_bytes,
-                       w->m.num_bits, w->m.dimension, w->m.metric);
-    return PA_OK;
+    const pa_ivfpq_meta pm = {a.dim, a.num_partitions, a.num_sub_vectors, a.num_bits,
+                              (pa_metric)a.metric};
+    return check_model(w, &pm);
 }
 
 /* Checks the parameters and fills the manifest header from them. */
@@ -132,10 +141,11 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
         pa_status st = pa_file_xxh64(p->model, &w->m.model_xxh64, NULL);
         if (st != PA_OK)
             return pa_fail_prefix(st, "%s: model", w->dir);
-        pa_ivfpq_model *model = NULL; /* checked now, written as metadata.lance by finish */
-        st = load_model(w, &model);
-        pa_ivfpq_model_free(model);
-        if (st != PA_OK)
+        pa_ivfpq_meta
+            pm; /* checked now (its parameters only), written as metadata.lance by finish */
+        if ((st = pa_ivfpq_model_read_params(p->model, &pm)) != PA_OK)
+            return pa_fail_prefix(st, "%s: model", w->dir);
+        if ((st = check_model(w, &pm)) != PA_OK)
             return st;
     }
     return PA_OK;

@@ -36,7 +36,8 @@
 #define SHUFFLE_COL_PART_ID "__ivf_part_id"
 #define SHUFFLE_COL_CODE "__pq_code"
 #define SHUFFLE_MODEL_FILE "metadata.lance"
-#define SHUFFLE_MAX_FILES 65536u /* shuffle files in one directory */
+#define SHUFFLE_UNSORTED_FILE "unsorted.lance" /* the shuffler's input (v1), left by a crash */
+#define SHUFFLE_MAX_FILES 65536u               /* shuffle files in one directory */
 
 /* One input file of the generic path: a rows file, or one shuffle file. */
 typedef struct rows_src {
@@ -130,8 +131,9 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Opens every shuffle file of directory dir: each "*.lance" but the model (metadata.lance), in
- * name order. */
+/* Opens every shuffle file of directory dir: each "*.lance" but the model (metadata.lance)
+ * and the shuffler's unsorted input (unsorted.lance: the same rows again, in Lance's legacy
+ * format, which lance-cuvs removes once the sorted files are written), in name order. */
 static pa_status open_shuffle(regroup *g, const char *dir, uint32_t *M)
 {
     DIR *d = opendir(dir);
@@ -144,7 +146,7 @@ static pa_status open_shuffle(regroup *g, const char *dir, uint32_t *M)
     while (st == PA_OK && (e = readdir(d))) {
         size_t len = strlen(e->d_name);
         if (len <= 6 || strcmp(e->d_name + len - 6, ".lance") || e->d_name[0] == '.' ||
-            !strcmp(e->d_name, SHUFFLE_MODEL_FILE))
+            !strcmp(e->d_name, SHUFFLE_MODEL_FILE) || !strcmp(e->d_name, SHUFFLE_UNSORTED_FILE))
             continue;
         char **nn = n < SHUFFLE_MAX_FILES ? pa_realloc(names, (n + 1) * sizeof *nn, "shuffle files")
                                           : NULL;
@@ -163,8 +165,8 @@ static pa_status open_shuffle(regroup *g, const char *dir, uint32_t *M)
     closedir(d);
     if (st == PA_OK && n == 0)
         st = pa_fail(PA_ERR_INVALID,
-                     "shuffle directory %s: no shuffle files (*.lance other than %s)", dir,
-                     SHUFFLE_MODEL_FILE);
+                     "shuffle directory %s: no shuffle files (*.lance other than %s and %s)", dir,
+                     SHUFFLE_MODEL_FILE, SHUFFLE_UNSORTED_FILE);
     if (st == PA_OK && !(g->srcs = pa_calloc(n, sizeof *g->srcs, "shuffle files")))
         st = PA_ERR_NOMEM;
     if (st == PA_OK)

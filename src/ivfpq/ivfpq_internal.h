@@ -114,6 +114,8 @@ typedef struct pa_ivfpq_meta {
 bool pa_ivfpq_is_meta(const pa_lance_reader *r);
 /* The parameters from a metadata.lance's schema metadata alone (no column is read), checked. */
 pa_status pa_ivfpq_meta_read(const char *path, pa_ivfpq_meta *out);
+/* The parameters of a model file, partifact's or a metadata.lance, without reading its arrays. */
+pa_status pa_ivfpq_model_read_params(const char *path, pa_ivfpq_meta *out);
 /* Loads a model from a metadata.lance. */
 pa_status pa_ivfpq_model_load_metadata(pa_ivfpq_model **out, const char *path);
 /* Writes m as a metadata.lance at path (a new file in a directory being made: in_new_dir),

@@ -513,45 +513,33 @@ static pa_status meta_uint(json_t *j, const char *path, const char *key, uint32_
     return PA_OK;
 }
 
-pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
+/* The parameters a partifact model file's "partifact:model" JSON gives, checked, and the index
+ * of its codebook's global buffer. */
+static pa_status model_params(const pa_lance_reader *r, const char *path, pa_ivfpq_meta *m,
+                              uint32_t *gbuf)
 {
-    *out = NULL;
-    pa_lance_reader *r;
-    pa_status st = pa_lance_reader_open(&r, path);
-    if (st != PA_OK)
-        return st;
     const void *mv;
     size_t ml;
-    json_t *j = NULL;
-    uint32_t dim = 0, P = 0, M = 0, bits = 0, version = 0, gbuf = 0;
-    pa_metric metric = PA_METRIC_L2;
-    float *c = NULL, *cb = NULL;
-    void *gdata = NULL;
-    size_t glen = 0;
-    if (pa_lance_reader_metadata(r, MODEL_KEY, &mv, &ml) != PA_OK && pa_ivfpq_is_meta(r)) {
-        pa_lance_reader_free(r); /* a partition artifact's metadata.lance */
-        return pa_ivfpq_model_load_metadata(out, path);
-    }
-    if ((st = pa_lance_reader_metadata(r, MODEL_KEY, &mv, &ml)) != PA_OK) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: not a partifact model (no \"%s\" metadata)", path,
-                     MODEL_KEY);
-        goto done;
-    }
+    uint32_t version = 0;
+    if (pa_lance_reader_metadata(r, MODEL_KEY, &mv, &ml) != PA_OK)
+        return pa_fail(PA_ERR_FORMAT, "%s: not a partifact model (no \"%s\" metadata)", path,
+                       MODEL_KEY);
     json_error_t err;
-    j = json_loadb(mv, ml, 0, &err);
+    json_t *j = json_loadb(mv, ml, 0, &err);
     const char *fmt = j ? json_string_value(json_object_get(j, MODEL_KEY_FORMAT)) : NULL;
     const char *mname = j ? json_string_value(json_object_get(j, MODEL_KEY_METRIC)) : NULL;
+    pa_status st = PA_OK;
     if (!j || !fmt || strcmp(fmt, MODEL_FORMAT) || !mname) {
         st = pa_fail(PA_ERR_FORMAT, "%s: model metadata is not a %s description", path,
                      MODEL_FORMAT);
         goto done;
     }
     if ((st = meta_uint(j, path, MODEL_KEY_VERSION, &version)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_DIM, &dim)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_P, &P)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_M, &M)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_BITS, &bits)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_CODEBOOK, &gbuf)) != PA_OK)
+        (st = meta_uint(j, path, MODEL_KEY_DIM, &m->dimension)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_P, &m->num_partitions)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_M, &m->num_sub_vectors)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_BITS, &m->num_bits)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_CODEBOOK, gbuf)) != PA_OK)
         goto done;
     if (version != PA_MODEL_FORMAT_VERSION) {
         st = pa_fail(PA_ERR_UNSUPPORTED,
@@ -561,11 +549,38 @@ pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
                      version > PA_MODEL_FORMAT_VERSION ? " (written by a newer partifact)" : "");
         goto done;
     }
-    if ((st = pa_metric_parse(mname, &metric)) != PA_OK ||
-        (st = check_params(dim, P, M, bits, metric)) != PA_OK) {
+    if ((st = pa_metric_parse(mname, &m->metric)) != PA_OK ||
+        (st = check_params(m->dimension, m->num_partitions, m->num_sub_vectors, m->num_bits,
+                           m->metric)) != PA_OK)
         pa_fail_prefix(st, "%s", path);
-        goto done;
+done:
+    json_decref(j);
+    return st;
+}
+
+pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
+{
+    *out = NULL;
+    pa_lance_reader *r;
+    pa_status st = pa_lance_reader_open(&r, path);
+    if (st != PA_OK)
+        return st;
+    const void *mv;
+    size_t ml;
+    uint32_t gbuf = 0;
+    pa_ivfpq_meta pm;
+    float *c = NULL, *cb = NULL;
+    void *gdata = NULL;
+    size_t glen = 0;
+    if (pa_lance_reader_metadata(r, MODEL_KEY, &mv, &ml) != PA_OK && pa_ivfpq_is_meta(r)) {
+        pa_lance_reader_free(r); /* a partition artifact's metadata.lance */
+        return pa_ivfpq_model_load_metadata(out, path);
     }
+    if ((st = model_params(r, path, &pm, &gbuf)) != PA_OK)
+        goto done;
+    const uint32_t dim = pm.dimension, P = pm.num_partitions, M = pm.num_sub_vectors,
+                   bits = pm.num_bits;
+    const pa_metric metric = pm.metric;
     pa_field f;
     if (pa_lance_reader_num_fields(r) != 1 || pa_lance_reader_field(r, 0, &f) != PA_OK ||
         f.type != PA_TYPE_FSL_FLOAT32 || f.dim != dim || pa_lance_reader_num_rows(r) != P) {
@@ -603,7 +618,6 @@ done:
     free(c);
     free(cb);
     free(gdata);
-    json_decref(j);
     pa_lance_reader_free(r);
     return st;
 }
@@ -689,6 +703,17 @@ static pa_status meta_params(const pa_lance_reader *r, const char *path, pa_ivfp
     if (st == PA_OK && (st = check_params(m->dimension, m->num_partitions, m->num_sub_vectors,
                                           m->num_bits, m->metric)) != PA_OK)
         pa_fail_prefix(st, "%s", path);
+    return st;
+}
+
+pa_status pa_ivfpq_model_read_params(const char *path, pa_ivfpq_meta *out)
+{
+    pa_lance_reader *r = NULL;
+    uint32_t gbuf;
+    pa_status st = pa_lance_reader_open(&r, path);
+    if (st == PA_OK)
+        st = pa_ivfpq_is_meta(r) ? meta_params(r, path, out) : model_params(r, path, out, &gbuf);
+    pa_lance_reader_free(r);
     return st;
 }
 

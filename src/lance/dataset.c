@@ -704,6 +704,7 @@ struct pa_dataset_writer {
     uint64_t cur_rows;
     written_file *files;
     size_t num_files;
+    uint8_t *nullable; /* wrapped files: each field's nullability, as their schema says */
     bool committed, failed;
     uint64_t seed;
 };
@@ -873,8 +874,11 @@ static pa_status write_manifest(pa_dataset_writer *w)
         st = PA_ERR_NOMEM;
         goto done;
     }
-    for (size_t i = 0; i < w->num_fields; i++) /* a data file lists its columns' leaf fields */
+    for (size_t i = 0; i < w->num_fields; i++) { /* a data file lists its columns' leaf fields */
         cols[i] = (int32_t)i;
+        if (w->nullable) /* a list's nullability is its own (the field before its item) */
+            pb[ids[i] - (pa_type_is_list(w->fields[i].type) ? 1 : 0)]->nullable = w->nullable[i];
+    }
     for (size_t i = 0; i < w->num_files; i++) {
         pa__lancepb__data_file__init(&files[i]);
         files[i].path = w->files[i].name;
@@ -1003,6 +1007,12 @@ pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size
         pa_lance_reader_field(r, i, &fields[i]);
     if ((st = pa_dataset_writer_create(&w, path, fields, nf, NULL)) != PA_OK)
         goto done;
+    if (!(w->nullable = pa_calloc(nf ? nf : 1, 1, "nullable fields"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < nf; i++)
+        w->nullable[i] = pa_lance_reader_nullable(r, i);
     pa_lance_reader_free(r);
     r = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -1070,6 +1080,7 @@ void pa_dataset_writer_free(pa_dataset_writer *w)
         free((char *)w->fields[i].name);
     free(w->fields);
     free(w->files);
+    free(w->nullable);
     free(w->path);
     free(w);
 }

@@ -100,6 +100,7 @@ typedef struct col_info {
     bool is_list, is_uint;
     bool list_col;  /* a list of the leaf type (one level, no nulls): read with read_list */
     bool in_list20; /* 2.0: a column under a list holds the lists' items, not the file's rows */
+    bool nullable;  /* the schema declares it (a list column: the list field) nullable */
     uint64_t num_values; /* rows of the column's pages: the file's rows, or (in_list20) items */
     page_info *pages;
     size_t num_pages;
@@ -349,6 +350,20 @@ static pa_status list_layers(const pa_lance_reader *r, const col_info *c, size_t
                    r->name, pi, ci, c->field.name, n);
 }
 
+/* A mini-block page's kind, chunk format, values and its first two buffers (the chunk table,
+ * the chunks) into *p. */
+static void miniblock_page(page_info *p, const Pa__Lancepb__MiniBlockLayout *mb,
+                           const Pa__Lancepb__ColumnMetadata__Page *pg, uint64_t items)
+{
+    p->kind = PK_MINIBLOCK;
+    p->large_chunk = mb->has_large_chunk;
+    p->num_items = items;
+    p->meta_off = pg->buffer_offsets[0];
+    p->meta_size = pg->buffer_sizes[0];
+    p->data_off = pg->buffer_offsets[1];
+    p->data_size = pg->buffer_sizes[1];
+}
+
 /* Parses a 2.1/2.2 page layout (/lance.encodings21.PageLayout) into *p. */
 static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size_t pi,
                                 const Pa__Lancepb__ColumnMetadata__Page *pg,
@@ -413,13 +428,7 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
                              pg->n_buffer_offsets);
                 goto done;
             }
-            p->kind = PK_MINIBLOCK;
-            p->large_chunk = mb->has_large_chunk;
-            p->num_items = mb->num_items;
-            p->meta_off = pg->buffer_offsets[0];
-            p->meta_size = pg->buffer_sizes[0];
-            p->data_off = pg->buffer_offsets[1];
-            p->data_size = pg->buffer_sizes[1];
+            miniblock_page(p, mb, pg, mb->num_items);
             p->rep_off = pg->buffer_offsets[2];
             p->rep_size = pg->buffer_sizes[2];
             goto done;
@@ -468,13 +477,7 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
                          (unsigned long long)pg->length);
             goto done;
         }
-        p->kind = PK_MINIBLOCK;
-        p->large_chunk = mb->has_large_chunk;
-        p->num_items = pg->length;
-        p->meta_off = pg->buffer_offsets[0];
-        p->meta_size = pg->buffer_sizes[0];
-        p->data_off = pg->buffer_offsets[1];
-        p->data_size = pg->buffer_sizes[1];
+        miniblock_page(p, mb, pg, pg->length);
     } else if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT) {
         const Pa__Lancepb__FullZipLayout *fz = layout->full_zip_layout;
         if (c->list_col) {
@@ -962,10 +965,12 @@ static pa_status parse_schema(pa_lance_reader *r, const uint8_t *buf, size_t len
                            !strcmp(t, "large_list") || !strncmp(t, "large_list.", 11);
             j = k;
         }
+        c->nullable = f->nullable;
         /* the item of a top-level list (2.1+: one column, its rep levels in the pages) */
         if (st == PA_OK && pf && pf->parent_id == -1 && pf->logical_type &&
             !strcmp(pf->logical_type, "list") && r->major != LANCE_V20_MAJOR) {
             c->list_col = true;
+            c->nullable = pf->nullable;
             if (c->field.type == PA_TYPE_FLOAT32)
                 c->field.type = PA_TYPE_LIST_FLOAT32;
             else if (c->field.type == PA_TYPE_FSL_FLOAT32)
@@ -1701,16 +1706,25 @@ static pa_status read_flat20(pa_lance_reader *r, size_t ci, const page_info *p, 
     return st;
 }
 
-/* Reads rows [offset, offset+n) of column col, with null flags into valid (may be NULL). */
-static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint64_t num_rows,
-                           void *out, uint8_t *valid)
+/* PA_OK if column col exists and can be read, else why not. */
+static pa_status readable_column(const pa_lance_reader *r, size_t col)
 {
     if (col >= r->num_cols)
         return pa_fail(PA_ERR_RANGE, "%s: column %zu does not exist (the file has %zu)", r->name,
                        col, r->num_cols);
+    if (r->cols[col].bad != PA_OK)
+        return pa_fail(r->cols[col].bad, "%s", r->cols[col].why);
+    return PA_OK;
+}
+
+/* Reads rows [offset, offset+n) of column col, with null flags into valid (may be NULL). */
+static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint64_t num_rows,
+                           void *out, uint8_t *valid)
+{
+    pa_status cst = readable_column(r, col);
+    if (cst != PA_OK)
+        return cst;
     const col_info *c = &r->cols[col];
-    if (c->bad != PA_OK)
-        return pa_fail(c->bad, "%s", c->why);
     if (c->list_col)
         return pa_fail(PA_ERR_INVALID,
                        "%s: column %zu (\"%s\") is a list column; read it with "
@@ -1993,12 +2007,10 @@ pa_status pa_lance_reader_read_list(pa_lance_reader *r, size_t col, uint64_t off
                                     uint64_t num_rows, uint64_t *offsets, void **items)
 {
     *items = NULL;
-    if (col >= r->num_cols)
-        return pa_fail(PA_ERR_RANGE, "%s: column %zu does not exist (the file has %zu)", r->name,
-                       col, r->num_cols);
+    pa_status cst = readable_column(r, col);
+    if (cst != PA_OK)
+        return cst;
     const col_info *c = &r->cols[col];
-    if (c->bad != PA_OK)
-        return pa_fail(c->bad, "%s", c->why);
     if (!c->list_col)
         return pa_fail(PA_ERR_INVALID, "%s: column %zu (\"%s\") is not a list column", r->name, col,
                        c->field.name);
@@ -2042,6 +2054,11 @@ pa_status pa_lance_reader_read_valid(pa_lance_reader *r, size_t col, uint64_t of
                                      uint64_t num_rows, void *out, uint8_t *valid)
 {
     return read_rows(r, col, offset, num_rows, out, valid);
+}
+
+bool pa_lance_reader_nullable(const pa_lance_reader *r, size_t col)
+{
+    return col < r->num_cols && r->cols[col].nullable;
 }
 
 uint64_t pa_lance_reader_column_values(const pa_lance_reader *r, size_t col)

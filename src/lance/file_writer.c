@@ -549,8 +549,10 @@ static pa_status append_lists(pa_lance_writer *w, col_state *c, const pa_lance_l
         uint64_t len = l->offsets[k + 1] - l->offsets[k];
         const uint8_t *src = (const uint8_t *)l->items + l->offsets[k] * c->row_bytes;
         if (c->ls->buf_items + len > c->ls->cap_items) {
-            uint64_t cap = PA_MAX(c->ls->cap_items ? 2 * c->ls->cap_items : 1024,
-                                  c->ls->buf_items + len);
+            /* doubling, but not past a page's items, unless one row needs more */
+            const uint64_t page_items = (page_bytes + c->row_bytes - 1) / c->row_bytes;
+            uint64_t cap = PA_MIN(c->ls->cap_items ? 2 * c->ls->cap_items : 1024, page_items);
+            cap = PA_MAX(cap, c->ls->buf_items + len);
             uint8_t *b = pa_realloc(c->buf, (size_t)(cap * c->row_bytes), "list page buffer");
             if (!b)
                 return PA_ERR_NOMEM;

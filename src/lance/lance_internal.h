@@ -76,6 +76,9 @@ uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_
 size_t pa_lance_reader_page_buffers(const pa_lance_reader *r, size_t col, size_t page,
                                     uint64_t off[3], uint64_t size[3]);
 
+/* Whether the schema declares column col nullable (a list column: its list field). */
+bool pa_lance_reader_nullable(const pa_lance_reader *r, size_t col);
+
 /* Rows column col's pages hold: the file's rows, or, for a column under a list in a 2.0 file
  * (where a list has its own column of offsets), the lists' items, which reads address. */
 uint64_t pa_lance_reader_column_values(const pa_lance_reader *r, size_t col);

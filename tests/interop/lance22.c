@@ -13,6 +13,7 @@
  *   lance22 same-index A B      indexes A and B hold the same rows and codes per partition. */
 #include "partifact.h"
 #include "lance/lance_internal.h" /* pa_lance_writer_write_pages, pa_lance_reader_page_buffers */
+#include "check.h"
 #include "values.h"
 
 #include <dirent.h>
@@ -20,15 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long bad, checked;
-#define EXPECT(cond, ...)                 \
-    do {                                  \
-        checked++;                        \
-        if (!(cond) && bad++ < 20) {      \
-            fprintf(stderr, __VA_ARGS__); \
-            fputc('\n', stderr);          \
-        }                                 \
-    } while (0)
 #define DIE(...) (fprintf(stderr, __VA_ARGS__), fputc('\n', stderr), exit(1))
 
 /* The list columns' shapes (lance22.mjs: listLen, listDim, listVal). */

@@ -138,6 +138,7 @@ async function check() {
     const fields = schema.fields.map((f) => `${f.name}:${f.type}`).join(',');
     eq(`${name} schema`, fields, 'xrowid:Uint64,part:Uint32,__pq_code:FixedSizeList[16]<Uint8>,' +
        'v128:FixedSizeList[128]<Float32>,v8:FixedSizeList[8]<Float32>');
+    eq(`${name} nullable fields`, schema.fields.filter((f) => f.nullable).map((f) => f.name).join(','), '__pq_code');
     let i = 0;
     for (const b of tab.batches) {
       const ids = V.columnValues(b, 'xrowid'), pt = V.columnValues(b, 'part'), code = V.columnValues(b, '__pq_code', 16);

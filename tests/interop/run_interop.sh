@@ -53,6 +53,8 @@ case "$MODE" in
     "$PA" export-rows --artifact "$WORK/art" --out "$WORK/rows.lance" --shuffle 5 >/dev/null || exit 1
     "$BIN/interop_lance22" wrap "$WORK/rows.lance" "$WORK/rows_ds.lance" || exit 1
     node shuffle_buffers.mjs rows "$WORK" rows_ds "$WORK/shuf" 700 2> >(grep -v ' WARN ' >&2) || exit 1
+    # the shuffler's input, if a crash left it, is not read (here a file of other columns)
+    cp "$WORK/rows.lance" "$WORK/shuf/unsorted.lance"
     ls "$WORK/shuf"
     "$PA" lance-info "$WORK/shuf/sorted_0.lance" || exit 1
     "$PA" finalize --rows "$WORK/shuf" --model "$WORK/model.lance" --out "$WORK/idx-shuf" --memory 1MiB --json || exit 1
