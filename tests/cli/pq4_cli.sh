@@ -4,10 +4,11 @@
 # and index-info say 4 bits, search finds the exact neighbours above a recall floor (refine
 # lifts it to 0.95), search with a memory budget gives the in-memory answers, build --bits 4
 # writes the same index as the stages, and the refusals (odd M, other bits, a model of other
-# bits than the artifact's) are one line each.
-#   pq4_cli.sh PARTIFACT WORK
+# bits than the artifact's) are one line each. The test plugin (--accelerator ref) encodes
+# 4-bit codes too.
+#   pq4_cli.sh PARTIFACT WORK PLUGINS
 set -u
-PA=$1; T=$2
+PA=$1; T=$2; PLUGINS=$3
 rm -rf "$T"; mkdir -p "$T"
 . "$(dirname "$0")/lib.sh"
 recall() { sed -n 's/.*"recall":\([0-9.]*\).*/\1/p' "$T/out"; }
@@ -47,6 +48,13 @@ at_least "4-bit recall@10, nprobes 4" "$(recall)" 0.4 # 0.453 seen
 expect_exit 0 "$PA" search --index "$T/i4" --queries "$T/q.fvecs" -k 10 --nprobes 4 --refine-factor 10 \
     --input "$T/base.fvecs" --groundtruth "$T/gt.ivecs" --json
 at_least "4-bit recall@10, nprobes 4, refine x10" "$(recall)" 0.95
+# the test plugin's 4-bit codes, through the backend ABI: an index as good
+expect_exit 0 "$PA" encode --input "$T/base.fvecs" --model "$T/m4.lance" --out "$T/a4ref" \
+    --accelerator ref --backend-path "$PLUGINS"
+expect_exit 0 "$PA" finalize --artifact "$T/a4ref" --out "$T/i4ref"
+expect_exit 0 "$PA" search --index "$T/i4ref" --queries "$T/q.fvecs" -k 10 --nprobes 4 \
+    --groundtruth "$T/gt.ivecs" --json
+at_least "4-bit recall@10 of the ref backend's codes, nprobes 4" "$(recall)" 0.4
 # with a memory budget (partitions read on demand): the same ids and distances
 expect_exit 0 "$PA" search --index "$T/i4" --queries "$T/q.fvecs" -k 10 --nprobes 4 --out "$T/mem.npy"
 expect_exit 0 "$PA" search --index "$T/i4" --queries "$T/q.fvecs" -k 10 --nprobes 4 --memory 1MiB \

@@ -98,5 +98,5 @@ set_tests_properties(install_plugin PROPERTIES LABELS "install" RESOURCE_LOCK cm
 
 # 4-bit PQ codes through train, encode, finalize, search, build (pq4)
 add_test(NAME pq4_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/pq4_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/pq4_cli)
+         ${CMAKE_BINARY_DIR}/test-tmp/pq4_cli ${CMAKE_BINARY_DIR}/test-backends)
 set_tests_properties(pq4_cli PROPERTIES LABELS "unit;cli")
