@@ -56,10 +56,13 @@ case "$MODE" in
           "$WORK/q.fvecs" 3 16 8 6 $m || exit 1
     done
     # 4-bit codes (build --bits 4, 16 sub-vectors): both LanceDBs load and search the index
+    # (l2; cosine with 0.39.0)
     for d in "${LANCEDBS[@]}"; do
       node_ table_commit.mjs "$d" "$WORK/$(basename "$d")" "$PA" "$WORK/base.fvecs" "$WORK/q.fvecs" \
           3 16 16 6 l2 4 || exit 1
-    done ;;
+    done
+    node_ table_commit.mjs "$HERE/lancedb-0.39" "$WORK/lancedb-0.39" "$PA" "$WORK/base.fvecs" \
+        "$WORK/q.fvecs" 3 16 16 6 cosine 4 || exit 1 ;;
   checks)
     node_ make_table.mjs "$HERE" "$WORK" t "$WORK/base.fvecs" 3 >/dev/null || exit 1
     cp -r "$WORK/t.lance" "$WORK/pristine.lance"
