@@ -43,8 +43,8 @@ void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, f
         for (uint32_t j = 1; j < PA_FS_KSUB; j++)
             lo = PA_MIN(lo, t[j]);
         for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
-            const float q = floorf((t[j] - lo) * inv + 0.5f);
-            lut[m * PA_FS_KSUB + j] = (uint8_t)(q > (float)qmax ? qmax : q < 0 ? 0 : q);
+            const float q = (t[j] - lo) * inv + 0.5f; /* at least 0.5: truncation rounds */
+            lut[m * PA_FS_KSUB + j] = (uint8_t)(q >= (float)qmax ? qmax : (uint32_t)q);
         }
     }
     memset(lut + M * PA_FS_KSUB, 0, (size_t)(Mp - M) * PA_FS_KSUB);
@@ -198,19 +198,36 @@ void pa_fs_scratch_free(pa_fs_scratch *s)
     s->lut = NULL, s->sums = NULL;
 }
 
-/* The largest quantised sum whose approximate distance a + delta * q is at most worst (-1: none;
- * 65535: all). The distance grows with q, so the rows above it cannot enter the heap. */
+/* A row's approximate distance from its quantised sum q (a: base + bias). */
+static inline float approx_dist(float a, float delta, uint32_t q) { return a + delta * (float)q; }
+
+/* The largest quantised sum whose approximate distance is at most worst (-1: none; 65535: all).
+ * The distance grows with the sum, so rows above it cannot enter the heap. From the estimate
+ * (worst - a) / delta rounded, then a binary search in what rounding leaves open. */
 static int32_t sum_limit(float a, float delta, float worst)
 {
-    if (!(a + delta * 0.0f <= worst))
+    if (!(approx_dist(a, delta, 0) <= worst))
         return -1;
-    double g = floor(((double)worst - a) / delta);
-    int32_t q = g > 65535 ? 65535 : g < 0 ? 0 : (int32_t)g;
-    while (q > 0 && a + delta * (float)q > worst)
-        q--;
-    while (q < 65535 && a + delta * (float)(q + 1) <= worst)
-        q++;
-    return q;
+    const double g = ((double)worst - a) / delta + 0.5; /* worst is mostly some row's distance */
+    const uint32_t q = g >= 65535 ? 65535 : (uint32_t)g;
+    uint32_t lo = 0, hi = 65536; /* approx(lo) <= worst, approx(hi) > worst (65536: none) */
+    if (approx_dist(a, delta, q) <= worst) {
+        lo = q;
+        if (q == 65535 || approx_dist(a, delta, q + 1) > worst)
+            return (int32_t)q;
+    } else {
+        hi = q;
+        if (q > 0 && approx_dist(a, delta, q - 1) <= worst)
+            return (int32_t)q - 1;
+    }
+    while (hi - lo > 1) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        if (approx_dist(a, delta, mid) <= worst)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (int32_t)lo;
 }
 
 uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
@@ -227,7 +244,7 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
     for (uint64_t i = 0; i < n && limit >= 0; i++) {
         if ((int32_t)s->sums[i] > limit)
             continue;
-        const pa_topk_cand c = {a + delta * (float)s->sums[i], 0, ids[i]};
+        const pa_topk_cand c = {approx_dist(a, delta, s->sums[i]), 0, ids[i]};
         if (*hn == cap && !pa_topk_worse(&heap[0], &c))
             continue;
         float d = base; /* the exact distance, summed as the plain scan sums it */
@@ -239,4 +256,173 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
             limit = sum_limit(a, delta, heap[0].d);
     }
     return exact;
+}
+
+/* ---- 8-bit ADC ---- */
+
+static void adc_table_scalar(float *table, const float *pre, const float *qy, uint64_t T)
+{
+    for (uint64_t t = 0; t < T; t++)
+        table[t] = pre ? pre[t] - (qy[t] + qy[t]) : -qy[t];
+}
+
+__attribute__((target("avx2"))) static void adc_table_avx2(float *table, const float *pre,
+                                                           const float *qy, uint64_t T)
+{
+    uint64_t t = 0;
+    for (; t + 8 <= T; t += 8) {
+        const __m256 q = _mm256_loadu_ps(qy + t);
+        _mm256_storeu_ps(table + t,
+                         pre ? _mm256_sub_ps(_mm256_loadu_ps(pre + t), _mm256_add_ps(q, q))
+                             : _mm256_xor_ps(q, _mm256_set1_ps(-0.0f)));
+    }
+    adc_table_scalar(table + t, pre ? pre + t : NULL, qy + t, T - t);
+}
+
+__attribute__((target("avx512f"))) static void adc_table_avx512(float *table, const float *pre,
+                                                                const float *qy, uint64_t T)
+{
+    uint64_t t = 0;
+    for (; t + 16 <= T; t += 16) {
+        const __m512 q = _mm512_loadu_ps(qy + t);
+        _mm512_storeu_ps(table + t,
+                         pre ? _mm512_sub_ps(_mm512_loadu_ps(pre + t), _mm512_add_ps(q, q))
+                             : _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(q),
+                                                                    _mm512_set1_epi32(INT32_MIN))));
+    }
+    adc_table_scalar(table + t, pre ? pre + t : NULL, qy + t, T - t);
+}
+
+void pa_adc_table(float *table, const float *pre, const float *qy, uint64_t T)
+{
+    static void (*const fns[])(float *, const float *, const float *,
+                               uint64_t) = {adc_table_scalar, adc_table_avx2, adc_table_avx512};
+    fns[fs_choose()](table, pre, qy, T);
+}
+
+/* Offers a row unless the heap is full and its worst is nearer (a tie may still enter, by id). */
+static inline void adc_offer(pa_topk_cand *heap, uint32_t *hn, uint32_t cap, float d, uint64_t id)
+{
+    if (*hn < cap || d <= heap[0].d)
+        pa_topk_push(heap, hn, cap, d, id);
+}
+
+/* Rows i0.. of the partition one at a time (the kernels' tails). */
+static void adc8_rows(const uint8_t *codes, const uint64_t *ids, uint64_t i0, uint64_t n,
+                      uint32_t M, const float *table, float base, pa_topk_cand *heap, uint32_t *hn,
+                      uint32_t cap)
+{
+    for (uint64_t i = i0; i < n; i++) {
+        float d = base;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n)
+            d += table[m * 256 + cm[0]];
+        adc_offer(heap, hn, cap, d, ids[i]);
+    }
+}
+
+/* Four rows at a time, each row's sum kept in a register (sub-space m's bytes of the four rows
+ * are adjacent in the transposed layout). */
+static void adc8_scalar(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M,
+                        const float *table, float base, pa_topk_cand *heap, uint32_t *hn,
+                        uint32_t cap)
+{
+    uint64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float d0 = base, d1 = base, d2 = base, d3 = base;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n) {
+            const float *t = table + m * 256;
+            d0 += t[cm[0]], d1 += t[cm[1]], d2 += t[cm[2]], d3 += t[cm[3]];
+        }
+        adc_offer(heap, hn, cap, d0, ids[i]);
+        adc_offer(heap, hn, cap, d1, ids[i + 1]);
+        adc_offer(heap, hn, cap, d2, ids[i + 2]);
+        adc_offer(heap, hn, cap, d3, ids[i + 3]);
+    }
+    adc8_rows(codes, ids, i, n, M, table, base, heap, hn, cap);
+}
+
+/* Offers the rows of a group whose lanes are set in mask (lane l: row i + l). */
+static inline void adc_offer_lanes(const float *d, uint32_t mask, const uint64_t *ids, uint64_t i,
+                                   pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
+{
+    while (mask) {
+        const int l = __builtin_ctz(mask);
+        mask &= mask - 1;
+        adc_offer(heap, hn, cap, d[l], ids[i + (uint64_t)l]);
+    }
+}
+
+__attribute__((target("avx2"))) static void adc8_avx2(const uint8_t *codes, const uint64_t *ids,
+                                                      uint64_t n, uint32_t M, const float *table,
+                                                      float base, pa_topk_cand *heap, uint32_t *hn,
+                                                      uint32_t cap)
+{
+    uint64_t i = 0;
+    float d[16];
+    for (; i + 16 <= n; i += 16) {
+        __m256 a0 = _mm256_set1_ps(base), a1 = a0;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n) {
+            const __m128i c = _mm_loadu_si128((const __m128i *)cm);
+            const float *t = table + m * 256;
+            a0 = _mm256_add_ps(a0, _mm256_i32gather_ps(t, _mm256_cvtepu8_epi32(c), 4));
+            a1 = _mm256_add_ps(a1,
+                               _mm256_i32gather_ps(t, _mm256_cvtepu8_epi32(_mm_srli_si128(c, 8)),
+                                                   4));
+        }
+        uint32_t mask = 0xffff;
+        if (*hn == cap) {
+            const __m256 w = _mm256_set1_ps(heap[0].d);
+            mask = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(a0, w, _CMP_LE_OQ)) |
+                   (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(a1, w, _CMP_LE_OQ)) << 8;
+        }
+        if (mask) {
+            _mm256_storeu_ps(d, a0), _mm256_storeu_ps(d + 8, a1);
+            adc_offer_lanes(d, mask, ids, i, heap, hn, cap);
+        }
+    }
+    adc8_rows(codes, ids, i, n, M, table, base, heap, hn, cap);
+}
+
+__attribute__((target("avx512f"))) static void
+adc8_avx512(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M, const float *table,
+            float base, pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
+{
+    uint64_t i = 0;
+    float d[32];
+    for (; i + 32 <= n; i += 32) {
+        __m512 a0 = _mm512_set1_ps(base), a1 = a0;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n) {
+            const float *t = table + m * 256;
+            a0 = _mm512_add_ps(a0, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(
+                                                           _mm_loadu_si128((const __m128i *)cm)),
+                                                       t, 4));
+            a1 = _mm512_add_ps(a1, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(
+                                                           (const __m128i *)(cm + 16))),
+                                                       t, 4));
+        }
+        uint32_t mask = 0xffffffffu;
+        if (*hn == cap) {
+            const __m512 w = _mm512_set1_ps(heap[0].d);
+            mask = (uint32_t)_mm512_cmp_ps_mask(a0, w, _CMP_LE_OQ) |
+                   (uint32_t)_mm512_cmp_ps_mask(a1, w, _CMP_LE_OQ) << 16;
+        }
+        if (mask) {
+            _mm512_storeu_ps(d, a0), _mm512_storeu_ps(d + 16, a1);
+            adc_offer_lanes(d, mask, ids, i, heap, hn, cap);
+        }
+    }
+    adc8_rows(codes, ids, i, n, M, table, base, heap, hn, cap);
+}
+
+void pa_adc8_scan(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M,
+                  const float *table, float base, pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
+{
+    static void (*const fns[])(const uint8_t *, const uint64_t *, uint64_t, uint32_t, const float *,
+                               float, pa_topk_cand *, uint32_t *,
+                               uint32_t) = {adc8_scalar, adc8_avx2, adc8_avx512};
+    fns[fs_choose()](codes, ids, n, M, table, base, heap, hn, cap);
 }

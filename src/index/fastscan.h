@@ -91,9 +91,25 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
                               const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
                               uint32_t *hn, uint32_t cap);
 
-/* Which fast-scan kernel runs here: "avx512", "avx2" or "scalar" (AVX-512 needs BW). */
+/* ---- 8-bit ADC ---- */
+
+/* A probe's table: table[t] = pre[t] - 2 qy[t] (l2/cosine: the partition's terms and the
+ * query's products; pre may be table itself) or, pre NULL (dot), -qy[t], for t < T. Every
+ * kernel gives the same floats. */
+void pa_adc_table(float *table, const float *pre, const float *qy, uint64_t T);
+
+/* Scans one partition of n rows of M-byte codes (transposed: byte row m holds sub-space m of
+ * every row) for one query: each row's distance base + its table entries summed in sub-space
+ * order (table: M x 256), offered to the heap (cap entries, *hn held) unless the heap is full
+ * and holds only nearer rows. Kernels (scalar 4 rows at a time, AVX2 8 and AVX-512 16 rows per
+ * gather) give the same floats, so the same heap. */
+void pa_adc8_scan(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M,
+                  const float *table, float base, pa_topk_cand *heap, uint32_t *hn, uint32_t cap);
+
+/* Which kernel the scans run here (both the 4-bit and the 8-bit one): "avx512", "avx2" or
+ * "scalar" (AVX-512 needs BW). */
 const char *pa_fs_kernel_name(void);
-/* Forces the fast-scan kernel ("scalar", "avx2", "avx512"), for tests; false if this CPU cannot
+/* Forces the scans' kernel ("scalar", "avx2", "avx512"), for tests; false if this CPU cannot
  * run it. */
 bool pa_fs_kernel_set(const char *name);
 

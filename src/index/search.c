@@ -15,6 +15,7 @@
  * only on the query (once per query, not once per probe, by one sgemm per sub-space for a block
  * of queries). A probe then costs M x 256 additions instead of 256 x dim multiply-adds. */
 #include "common/json.h"
+#include "index/fastscan.h"
 #include "index/index_internal.h"
 
 #include <cblas.h>
@@ -634,38 +635,14 @@ static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, c
         return;
     const uint32_t M = x->M, T = M * 256;
     if (x->metric == PA_METRIC_DOT) {
-        for (uint32_t t = 0; t < T; t++)
-            table[t] = -qy[t];
+        pa_adc_table(table, NULL, qy, T);
     } else {
         const float *pre = x->pre ? x->pre + (size_t)p * T : table;
         if (!x->pre)
             partition_terms(x, p, table);
-        for (uint32_t t = 0; t < T; t++)
-            table[t] = pre[t] - 2.0f * qy[t];
+        pa_adc_table(table, pre, qy, T);
     }
-    /* Four rows at a time, each row's sum kept in a register (sub-space m's bytes of the four
-     * rows are adjacent in the transposed layout); the sums add the table entries in sub-space
-     * order, so a row's distance does not depend on the blocking. */
-    uint64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        float d0 = base, d1 = base, d2 = base, d3 = base;
-        const uint8_t *cm = codes + i;
-        for (uint32_t m = 0; m < M; m++, cm += n) {
-            const float *t = table + m * 256;
-            d0 += t[cm[0]], d1 += t[cm[1]], d2 += t[cm[2]], d3 += t[cm[3]];
-        }
-        pa_topk_push(heap, hn, cap, d0, ids[i]);
-        pa_topk_push(heap, hn, cap, d1, ids[i + 1]);
-        pa_topk_push(heap, hn, cap, d2, ids[i + 2]);
-        pa_topk_push(heap, hn, cap, d3, ids[i + 3]);
-    }
-    for (; i < n; i++) {
-        float d = base;
-        const uint8_t *cm = codes + i;
-        for (uint32_t m = 0; m < M; m++, cm += n)
-            d += table[m * 256 + cm[0]];
-        pa_topk_push(heap, hn, cap, d, ids[i]);
-    }
+    pa_adc8_scan(codes, ids, n, M, table, base, heap, hn, cap);
 }
 
 /* Exact distance of a query to an original vector, as search reports distances. */

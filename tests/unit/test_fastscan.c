@@ -2,7 +2,7 @@
  * blocked layout holds every code; each kernel (scalar, AVX2, AVX-512) gives the reference's
  * quantised sums; and a scan over several partitions gives exactly the reference's candidates
  * (offering every row by its approximate distance, each with its exact distance), re-ranked
- * exactly alike. */
+ * exactly alike; the 8-bit ADC kernels give the plain sums' heap. */
 #include "index/fastscan.h"
 #include "test.h"
 
@@ -168,10 +168,62 @@ static void test_scan_matches_reference(void)
     scan_case(6, 2, 40, 100, false); /* fewer rows than candidates in the first partition */
 }
 
+/* 8-bit ADC: the table build and the scan of each kernel against the plain sums, for partitions
+ * whose rows are not a multiple of any kernel's group, l2 (terms) and dot (no terms). */
+static void test_adc8_matches_reference(void)
+{
+    const uint32_t M = 8, T = M * 256, cap = 15;
+    const uint64_t ns[] = {3, 37, 300};
+    float *pre = malloc(sizeof(float) * T), *qy = malloc(sizeof(float) * T);
+    float *ref_t = malloc(sizeof(float) * T), *tab = malloc(sizeof(float) * T);
+    for (uint32_t t = 0; t < T; t++)
+        pre[t] = rndf() * 3, qy[t] = rndf() - 0.5f;
+    for (int dot = 0; dot < 2; dot++) {
+        for (uint32_t t = 0; t < T; t++) {
+            if (dot) /* whole numbers: many rows tie */
+                qy[t] = (float)rnd(3) - 1.0f;
+            ref_t[t] = dot ? -qy[t] : pre[t] - 2.0f * qy[t];
+        }
+        pa_topk_cand ref[15], got[15];
+        uint32_t rn = 0;
+        uint8_t *codes[3];
+        uint64_t *ids[3];
+        for (int p = 0; p < 3; p++) {
+            const uint64_t n = ns[p];
+            codes[p] = malloc(n * M), ids[p] = malloc(sizeof(uint64_t) * n);
+            for (uint64_t i = 0; i < n * M; i++)
+                codes[p][i] = (uint8_t)rnd(256);
+            for (uint64_t i = 0; i < n; i++) {
+                ids[p][i] = 1000 * (uint64_t)p + n - i;
+                float d = (float)p;
+                for (uint32_t m = 0; m < M; m++)
+                    d += ref_t[m * 256 + codes[p][m * n + i]];
+                pa_topk_push(ref, &rn, cap, d, ids[p][i]);
+            }
+        }
+        qsort(ref, rn, sizeof *ref, pa_topk_cmp);
+        for (int k = 0; k < 3; k++) {
+            if (!pa_fs_kernel_set(kernels[k]))
+                continue;
+            pa_adc_table(tab, dot ? NULL : pre, qy, T);
+            CHECK(memcmp(tab, ref_t, sizeof(float) * T) == 0);
+            uint32_t gn = 0;
+            for (int p = 0; p < 3; p++)
+                pa_adc8_scan(codes[p], ids[p], ns[p], M, tab, (float)p, got, &gn, cap);
+            qsort(got, gn, sizeof *got, pa_topk_cmp);
+            CHECK(gn == rn && memcmp(got, ref, sizeof *got * gn) == 0);
+        }
+        for (int p = 0; p < 3; p++)
+            free(codes[p]), free(ids[p]);
+    }
+    free(pre), free(qy), free(ref_t), free(tab);
+}
+
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
     RUN(test_layout_and_sums());
     RUN(test_scan_matches_reference());
+    RUN(test_adc8_matches_reference());
     TEST_DONE();
 }
