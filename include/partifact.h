@@ -535,7 +535,8 @@ typedef struct pa_ivfpq_params {
     size_t struct_size;       /* sizeof(pa_ivfpq_params)                                     */
     uint32_t num_partitions;  /* coarse centroids (IVF lists)                                */
     uint32_t num_sub_vectors; /* M: must divide the dimension                                */
-    uint32_t num_bits;        /* bits per sub-vector code; 0: PA_DEFAULT_NUM_BITS (8)        */
+    uint32_t num_bits;        /* bits per sub-vector code; 0: PA_DEFAULT_NUM_BITS (8); 8     */
+                              /* (256 codewords per sub-space) or 4 (16; M must be even)     */
     pa_metric metric;
     uint32_t max_iters;    /* coarse (IVF) k-means iterations at most; 0:                 */
                            /* PA_DEFAULT_MAX_ITERS (10, FAISS's default; recall@10 does   */
@@ -585,8 +586,10 @@ PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_
 PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
                                       const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats);
 
-/* For n rows (n x dim): the nearest centroid into part_ids and the PQ code (num_sub_vectors
- * bytes per row) into codes, on all cores. NaN/Inf rows are refused, naming the row. */
+/* For n rows (n x dim): the nearest centroid into part_ids and the PQ code into codes, on all
+ * cores: num_sub_vectors * num_bits / 8 bytes per row (8-bit: byte m is sub-vector m's code;
+ * 4-bit: byte j holds sub-vector 2j's code in its low nibble and 2j+1's in its high nibble, as
+ * Lance packs them). NaN/Inf rows are refused, naming the row. */
 PA_API pa_status pa_ivfpq_assign_encode(const pa_ivfpq_model *m, const float *x, uint64_t n,
                                         uint32_t *part_ids, uint8_t *codes);
 

@@ -1,7 +1,8 @@
 /* Search: open an index into memory, then answer batches of queries with ADC (asymmetric
  * distance computation). Per batch one sgemm gives every query's distance to every centroid;
- * per query the nprobes nearest partitions are scanned with a lookup table of M x 256
- * sub-distances, summing one table entry per code byte, and a heap keeps the best. Codes are
+ * per query the nprobes nearest partitions are scanned with a lookup table of M x K
+ * sub-distances (K = 2^bits codewords per sub-space: 256 for 8-bit codes, 16 for 4-bit ones),
+ * summing one table entry per sub-vector code (src/index/scan.h), and a heap keeps the best. Codes are
  * stored transposed within a partition, so the scan reads each sub-vector's bytes
  * contiguously. Queries run in parallel (OpenMP); an optional refine re-ranks the best k*R by
  * exact distance to the original vectors.
@@ -10,13 +11,22 @@
  * r = q - c_p and codeword y of sub-space m,
  *     ||r_m - y||^2 = ||q_m - c_p,m||^2 + (||y||^2 + 2 <c_p,m, y>) - 2 <q_m, y>,
  * and the first terms summed over m are the coarse distance ||q - c_p||^2 the probe already
- * has. The middle term depends only on the partition and is computed once at open (P x M x 256
+ * has. The middle term depends only on the partition and is computed once at open (P x M x K
  * floats, when that fits pa_index_precomp_max_bytes; otherwise per probed partition), the last
  * only on the query (once per query, not once per probe, by one sgemm per sub-space for a block
- * of queries). A probe then costs M x 256 additions instead of 256 x dim multiply-adds. */
+ * of queries). A probe then costs M x K additions instead of K x dim multiply-adds.
+ *
+ * The rows of an open index (without a budget: x->row_ids and x->codes for every row; with
+ * one: a cached partition's ids and codes) are laid out as auxiliary.idx stores them: the
+ * partitions in order (x->offsets, x->lengths), and within a partition of n rows the row ids
+ * in order, and the code bytes transposed, byte j of row i at codes[j * n + i] for j < W
+ * (x->W = M for 8-bit codes, M / 2 for 4-bit ones). A 4-bit code byte j holds sub-vector 2j's
+ * code in its low nibble and 2j+1's in its high nibble (src/common/pq_code.h). */
 #include "common/json.h"
 #include "index/fastscan.h"
 #include "index/index_internal.h"
+#include "common/pq_code.h"
+#include "index/scan.h"
 
 #include <cblas.h>
 #include <inttypes.h>
@@ -34,17 +44,18 @@ uint64_t pa_index_precomp_max_bytes = 256ull << 20;
 struct pa_index {
     char *dir;
     uint32_t dim, P, M, ds;
+    uint32_t nbits, K, W; /* bits per code, codewords per sub-space (2^bits), code bytes a row */
     pa_metric metric;
     float *centroids;  /* P x dim */
     float *cnorm;      /* P: ||c||^2 */
-    float *codebook;   /* M x 256 x ds */
+    float *codebook;   /* M x K x ds */
     uint64_t *offsets; /* P: first row of each partition */
     uint32_t *lengths; /* P */
     uint64_t num_rows, max_part, bytes;
     uint64_t *row_ids; /* num_rows */
-    uint8_t *codes;    /* num_rows x M, transposed within each partition */
-    float *ynorm;      /* M x 256: ||y||^2 of every codeword                             */
-    float *pre;        /* P x M x 256: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL       */
+    uint8_t *codes;    /* num_rows x W, transposed within each partition (see the top)    */
+    float *ynorm;      /* M x K: ||y||^2 of every codeword                               */
+    float *pre;        /* P x M x K: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL         */
     json_t *aux_meta, *idx_meta; /* each file's partifact:index JSON (NULL: none, LanceDB's) */
     /* With a memory budget (pa_index_open_ex): row_ids and codes stay NULL; the probed
      * partitions are read from auxiliary.idx (kept open) into a cache of at most cache_cap
@@ -72,7 +83,7 @@ struct cached_part {
 };
 
 /* Bytes a cached partition of n rows takes: its row ids and its codes. */
-static uint64_t part_bytes(const pa_index *x, uint64_t n) { return pa_ids_codes_bytes(n, x->M); }
+static uint64_t part_bytes(const pa_index *x, uint64_t n) { return pa_ids_codes_bytes(n, x->W); }
 
 /* ---- open ---- */
 
@@ -93,10 +104,10 @@ static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const
     return PA_OK;
 }
 
-/* Bytes of the precomputed table terms (P x M x 256 floats; l2 and cosine, when they fit). */
+/* Bytes of the precomputed table terms (P x M x K floats; l2 and cosine, when they fit). */
 static uint64_t pre_terms_bytes(const pa_index *x)
 {
-    return (uint64_t)x->P * x->M * 256 * sizeof(float);
+    return (uint64_t)x->P * x->M * x->K * sizeof(float);
 }
 
 /* Bytes of what an index holds whatever its budget: the centroids and their norms, the
@@ -104,9 +115,9 @@ static uint64_t pre_terms_bytes(const pa_index *x)
  * the precomputed table terms. */
 static uint64_t fixed_bytes(const pa_index *x, bool with_pre)
 {
-    const uint64_t P = x->P, D = x->dim, M = x->M;
-    return P * D * sizeof(float) + P * sizeof(float) + 256 * D * sizeof(float) +
-           M * 256 * sizeof(float) + P * (sizeof(uint64_t) + sizeof(uint32_t)) +
+    const uint64_t P = x->P, D = x->dim, M = x->M, K = x->K;
+    return P * D * sizeof(float) + P * sizeof(float) + K * D * sizeof(float) +
+           M * K * sizeof(float) + P * (sizeof(uint64_t) + sizeof(uint32_t)) +
            P * sizeof(struct cached_part) + (with_pre ? pre_terms_bytes(x) : 0);
 }
 
@@ -154,7 +165,7 @@ static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
                              " bytes the memory budget of %" PRIu64 " bytes leaves "
                              "beside the %" PRIu64 " held whatever the budget; raise "
                              "memory_bytes",
-                             path, max_p, x->max_part, x->M, big, x->cache_cap, x->budget, fixed);
+                             path, max_p, x->max_part, x->W, big, x->cache_cap, x->budget, fixed);
     return PA_OK;
 }
 
@@ -172,8 +183,10 @@ static pa_status open_aux(pa_index *x, const char *path)
         st = pa_index_read_identity(r, path, &x->aux_meta);
     if (st == PA_OK)
         st = pa_index_read_aux_meta(r, path, &cb_pos, &nbits, &x->M, &x->dim, &x->metric);
-    if (st == PA_OK)
+    if (st == PA_OK) {
         x->ds = x->dim / x->M;
+        x->nbits = nbits, x->K = pa_pq_codewords(nbits), x->W = pa_pq_code_bytes(x->M, nbits);
+    }
     if (st == PA_OK)
         st = pa_index_read_ivf(r, path, &ivf);
     if (st == PA_OK && (ivf->n_offsets != ivf->n_lengths || ivf->n_lengths == 0))
@@ -222,17 +235,17 @@ static pa_status open_aux(pa_index *x, const char *path)
         else if ((st = pa_lance_reader_global_buffer(r, cb_pos, &buf, &len)) == PA_OK) {
             t = pa__lancepb__tensor__unpack(NULL, len, buf);
             free(buf);
-            st = tensor_floats(t, (size_t)256 * x->dim, path, "codebook", &x->codebook);
+            st = tensor_floats(t, (size_t)x->K * x->dim, path, "codebook", &x->codebook);
         }
     }
     /* codewords are residuals: up to twice a vector's norm, four times its square */
-    for (uint32_t i = 0; st == PA_OK && i < 256 * x->M; i++) {
+    for (uint32_t i = 0; st == PA_OK && i < x->K * x->M; i++) {
         const double sq = pa_sq_norm(x->codebook + (size_t)i * x->ds, x->ds);
         if (!(sq <= 4 * PA_MAX_SQ_NORM))
             st = pa_fail(PA_ERR_FORMAT,
                          "index file %s: codeword %u of sub-vector %u has squared "
                          "norm %.3g, more than %.3g (or values that are not finite)",
-                         path, i % 256, i / 256, sq, 4 * PA_MAX_SQ_NORM);
+                         path, i % x->K, i / x->K, sq, 4 * PA_MAX_SQ_NORM);
     }
     if (st == PA_OK && (pa_lance_reader_find_field(r, PA_INDEX_COL_ROWID, &c_id) != PA_OK ||
                         pa_lance_reader_find_field(r, PA_INDEX_COL_CODE, &c_code) != PA_OK))
@@ -244,11 +257,11 @@ static pa_status open_aux(pa_index *x, const char *path)
         pa_field f1, f2;
         pa_lance_reader_field(r, c_id, &f1);
         pa_lance_reader_field(r, c_code, &f2);
-        if (f1.type != PA_TYPE_UINT64 || f2.type != PA_TYPE_FSL_UINT8 || f2.dim != x->M)
+        if (f1.type != PA_TYPE_UINT64 || f2.type != PA_TYPE_FSL_UINT8 || f2.dim != x->W)
             st = pa_fail(PA_ERR_FORMAT,
                          "index file %s: expected " PA_INDEX_COL_ROWID
                          " uint64 and " PA_INDEX_COL_CODE " fixed_size_list<uint8, %u>",
-                         path, x->M);
+                         path, x->W);
     }
     if (st == PA_OK && x->budget) { /* rows are read per partition, on demand */
         x->reader = r, r = NULL;
@@ -257,11 +270,11 @@ static pa_status open_aux(pa_index *x, const char *path)
     }
     size_t id_bytes = 0, code_bytes = 0;
     if (st == PA_OK && (!pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), sizeof(uint64_t), &id_bytes) ||
-                        !pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), x->M, &code_bytes)))
+                        !pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), x->W, &code_bytes)))
         st = pa_fail(PA_ERR_FORMAT,
                      "index file %s: %" PRIu64 " rows of %u-byte codes do not fit "
                      "in memory",
-                     path, x->num_rows, x->M);
+                     path, x->num_rows, x->W);
     if (st == PA_OK) {
         x->row_ids = pa_malloc(id_bytes, "index row ids");
         x->codes = pa_malloc(code_bytes, "index codes");
@@ -331,15 +344,16 @@ static pa_status open_idx(pa_index *x, const char *path)
 }
 
 /* The partition's term of every table entry: ||y||^2 + 2 <c_p,m, y> for each sub-space m and
- * codeword y, into out (M x 256). */
+ * codeword y, into out (M x K). */
 static void partition_terms(const pa_index *x, uint32_t p, float *out)
 {
     const float *c = x->centroids + (size_t)p * x->dim;
+    const uint32_t K = x->K;
     for (uint32_t m = 0; m < x->M; m++)
-        for (uint32_t j = 0; j < 256; j++)
-            out[m * 256 + j] = x->ynorm[m * 256 + j] +
-                               2.0f * pa_dotf(c + (size_t)m * x->ds,
-                                              x->codebook + ((size_t)m * 256 + j) * x->ds, x->ds);
+        for (uint32_t j = 0; j < K; j++)
+            out[m * K + j] = x->ynorm[m * K + j] +
+                             2.0f * pa_dotf(c + (size_t)m * x->ds,
+                                            x->codebook + ((size_t)m * K + j) * x->ds, x->ds);
 }
 
 
@@ -350,13 +364,13 @@ static pa_status rows_hash(pa_index *x, uint64_t *out)
 {
     if (!x->budget) {
         *out = pa_index_rows_xxh64(XXH64(x->row_ids, sizeof(uint64_t) * x->num_rows, 0),
-                                   XXH64(x->codes, (size_t)x->num_rows * x->M, 0));
+                                   XXH64(x->codes, (size_t)x->num_rows * x->W, 0));
         return PA_OK;
     }
     pa_status st = PA_OK;
     XXH64_state_t *hi = XXH64_createState(), *hc = XXH64_createState();
     uint64_t *ids = pa_malloc(sizeof(uint64_t) * PA_MAX(x->max_part, 1), "index row ids");
-    uint8_t *codes = pa_malloc((size_t)x->M * PA_MAX(x->max_part, 1), "index codes");
+    uint8_t *codes = pa_malloc((size_t)x->W * PA_MAX(x->max_part, 1), "index codes");
     if (!hi || !hc || !ids || !codes) {
         st = hi && hc ? PA_ERR_NOMEM : pa_fail(PA_ERR_NOMEM, "out of memory for hash states");
         goto done;
@@ -370,7 +384,7 @@ static pa_status rows_hash(pa_index *x, uint64_t *out)
             (st = pa_lance_reader_read(x->reader, x->c_code, x->offsets[p], n, codes)) != PA_OK)
             goto done;
         XXH64_update(hi, ids, sizeof(uint64_t) * n);
-        XXH64_update(hc, codes, (size_t)n * x->M);
+        XXH64_update(hc, codes, (size_t)n * x->W);
     }
     *out = pa_index_rows_xxh64(XXH64_digest(hi), XXH64_digest(hc));
 done:
@@ -422,7 +436,7 @@ static pa_status check_identity(pa_index *x)
                                     .dim = x->dim,
                                     .num_partitions = x->P,
                                     .num_sub_vectors = x->M,
-                                    .num_bits = 8,
+                                    .num_bits = x->nbits,
                                     .num_rows = x->num_rows};
     uint64_t rows = 0;
     if ((st = pa_index_check_identity(x->aux_meta, &have)) != PA_OK ||
@@ -498,11 +512,11 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
     for (uint32_t p = 0; p < x->P; p++)
         x->cnorm[p] = pa_dotf(x->centroids + (size_t)p * x->dim, x->centroids + (size_t)p * x->dim,
                               x->dim);
-    if (!(x->ynorm = pa_malloc(sizeof(float) * x->M * 256, "codeword norms"))) {
+    if (!(x->ynorm = pa_malloc(sizeof(float) * x->M * x->K, "codeword norms"))) {
         st = PA_ERR_NOMEM;
         goto done;
     }
-    for (uint32_t i = 0; i < x->M * 256; i++)
+    for (uint32_t i = 0; i < x->M * x->K; i++)
         x->ynorm[i] = pa_dotf(x->codebook + (size_t)i * x->ds, x->codebook + (size_t)i * x->ds,
                               x->ds);
     const uint64_t pre_bytes = pre_terms_bytes(x);
@@ -514,7 +528,7 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
             x->cache_cap -= pre_bytes;
 #pragma omp parallel for schedule(static)
         for (uint32_t p = 0; p < x->P; p++)
-            partition_terms(x, p, x->pre + (size_t)p * x->M * 256);
+            partition_terms(x, p, x->pre + (size_t)p * x->M * x->K);
     }
     *out = x, x = NULL;
 done:
@@ -534,7 +548,7 @@ pa_status pa_index_get_info(const pa_index *x, pa_index_info *out)
         return st;
     pa_index_info info = PA_INDEX_INFO_INIT;
     info.dimension = x->dim, info.num_partitions = x->P, info.num_sub_vectors = x->M;
-    info.num_bits = 8, info.metric = x->metric, info.num_rows = x->num_rows;
+    info.num_bits = x->nbits, info.metric = x->metric, info.num_rows = x->num_rows;
     info.max_partition_rows = x->max_part, info.bytes = x->bytes;
     info.memory_bytes = x->budget;
     pa_stats_store(out, &info, sizeof info);
@@ -548,7 +562,7 @@ pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row
     if (p >= x->P)
         return pa_fail(PA_ERR_RANGE, "index %s: partition %u of %u", x->dir, p, x->P);
     *row_ids = x->row_ids ? x->row_ids + x->offsets[p] : NULL;
-    *codes = x->codes ? x->codes + x->offsets[p] * x->M : NULL;
+    *codes = x->codes ? x->codes + x->offsets[p] * x->W : NULL;
     *num_rows = x->lengths[p];
     return PA_OK;
 }
@@ -623,9 +637,10 @@ static void release_partition(pa_index *x, uint32_t p)
 /* ---- search ---- */
 
 /* Scans partition p for one query. qy holds the query's inner products with every codeword
- * (M x 256). dot: the table is -qy and base 0. l2/cosine: the table is the partition's terms
+ * (M x K). dot: the table is -qy and base 0. l2/cosine: the table is the partition's terms
  * minus 2 qy, and base the coarse distance ||q - c_p||^2 every row of the partition shares.
- * Sums one table entry per code byte for every row and offers each row to the heap. */
+ * pa_scan_codes then sums one table entry per sub-vector code for every row and offers each
+ * row to the heap. */
 static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, const uint8_t *codes,
                            const float *qy, float base, float *table, pa_topk_cand *heap,
                            uint32_t *hn, uint32_t cap)
@@ -633,7 +648,7 @@ static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, c
     const uint64_t n = x->lengths[p];
     if (n == 0)
         return;
-    const uint32_t M = x->M, T = M * 256;
+    const uint32_t T = x->M * x->K;
     if (x->metric == PA_METRIC_DOT) {
         pa_adc_table(table, NULL, qy, T);
     } else {
@@ -642,7 +657,7 @@ static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, c
             partition_terms(x, p, table);
         pa_adc_table(table, pre, qy, T);
     }
-    pa_adc8_scan(codes, ids, n, M, table, base, heap, hn, cap);
+    pa_scan_codes(codes, ids, n, x->M, x->nbits, table, base, heap, hn, cap);
 }
 
 /* Exact distance of a query to an original vector, as search reports distances. */
@@ -698,7 +713,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                        (uint64_t)k * rf);
     const uint32_t cap = k * rf;
     const uint32_t D = x->dim, P = x->P;
-    const uint64_t T = (uint64_t)x->M * 256; /* table entries */
+    const uint64_t T = (uint64_t)x->M * x->K; /* table entries */
     /* a block of queries, with its query-codeword products held to about 32 MiB */
     const uint64_t qb = PA_MIN(PA_MIN((uint64_t)QUERY_BLOCK, PA_MAX(nq, 1)),
                                PA_MAX((uint64_t)1, (32ull << 20) / (T * sizeof(float))));
@@ -742,11 +757,12 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)P, (int)D, 1.0f, qbuf,
                     (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
         /* the queries' part of every table, q_m . codeword: one sgemm per sub-space for the
-         * whole block (row i of qyall holds query i's M x 256 products) */
+         * whole block (row i of qyall holds query i's M x K products) */
         for (uint32_t m = 0; m < x->M; m++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, 256, (int)x->ds, 1.0f,
-                        qbuf + (size_t)m * x->ds, (int)D, x->codebook + (size_t)m * 256 * x->ds,
-                        (int)x->ds, 0.0f, qyall + (size_t)m * 256, (int)T);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)x->K, (int)x->ds,
+                        1.0f, qbuf + (size_t)m * x->ds, (int)D,
+                        x->codebook + (size_t)m * x->K * x->ds, (int)x->ds, 0.0f,
+                        qyall + (size_t)m * x->K, (int)T);
         int failed = 0;
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned)
         {
@@ -779,7 +795,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         continue;
                     if (!x->budget) {
                         scan_partition(x, p, x->row_ids + x->offsets[p],
-                                       x->codes + x->offsets[p] * x->M, qy, base, table, h, &hn,
+                                       x->codes + x->offsets[p] * x->W, qy, base, table, h, &hn,
                                        cap);
                     } else {
                         const uint64_t *pid;
