@@ -24,31 +24,124 @@ void pa_fs_pack(const uint8_t *codes, uint64_t n, uint32_t M, uint8_t *blocks)
     }
 }
 
-void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, float *delta)
+/* Quantisation: per sub-space its minimum lo and maximum hi; delta = the largest hi - lo over
+ * qmax, bias = the minima summed in sub-space order; then each entry (t - lo) / delta rounded
+ * to nearest, at most qmax. Every kernel computes exactly these values: minima and maxima do
+ * not depend on the order, the sums and the scale are scalar, and (t - lo) * (1 / delta) is
+ * rounded by the same conversion (to nearest, as the SSE/AVX conversions round). */
+static inline uint8_t quant_entry(float v, uint32_t qmax)
 {
-    const uint32_t Mp = pa_fs_padded_m(M), qmax = PA_MIN(255u, 65535u / PA_MAX(M, 1));
-    float range = 0, b = 0;
+    const int q = _mm_cvtss_si32(_mm_set_ss(v)); /* v >= 0 */
+    return (uint8_t)((uint32_t)q > qmax ? qmax : (uint32_t)q);
+}
+
+/* The scale from the largest range: delta and its inverse. */
+static inline void quant_scale(float range, uint32_t qmax, float *delta, float *inv)
+{
+    *delta = range > 0 ? range / (float)qmax : 1.0f;
+    *inv = 1.0f / *delta;
+}
+
+static void quantize_scalar(const float *table, uint32_t M, uint32_t qmax, uint8_t *lut,
+                            float *bias, float *delta)
+{
+    float range = 0, b = 0, inv;
     for (uint32_t m = 0; m < M; m++) {
         const float *t = table + m * PA_FS_KSUB;
         float lo = t[0], hi = t[0];
         for (uint32_t j = 1; j < PA_FS_KSUB; j++)
             lo = PA_MIN(lo, t[j]), hi = PA_MAX(hi, t[j]);
-        range = PA_MAX(range, hi - lo);
-        b += lo;
+        range = PA_MAX(range, hi - lo), b += lo;
     }
-    const float d = range > 0 ? range / (float)qmax : 1.0f, inv = 1.0f / d;
+    quant_scale(range, qmax, delta, &inv);
     for (uint32_t m = 0; m < M; m++) {
         const float *t = table + m * PA_FS_KSUB;
         float lo = t[0];
         for (uint32_t j = 1; j < PA_FS_KSUB; j++)
             lo = PA_MIN(lo, t[j]);
-        for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
-            const float q = (t[j] - lo) * inv + 0.5f; /* at least 0.5: truncation rounds */
-            lut[m * PA_FS_KSUB + j] = (uint8_t)(q >= (float)qmax ? qmax : (uint32_t)q);
-        }
+        for (uint32_t j = 0; j < PA_FS_KSUB; j++)
+            lut[m * PA_FS_KSUB + j] = quant_entry((t[j] - lo) * inv, qmax);
     }
-    memset(lut + M * PA_FS_KSUB, 0, (size_t)(Mp - M) * PA_FS_KSUB);
-    *bias = b, *delta = d;
+    *bias = b;
+}
+
+__attribute__((target("avx2"))) static inline float hmin256(__m256 v)
+{
+    __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_min_ss(m, _mm_shuffle_ps(m, m, 1)));
+}
+
+__attribute__((target("avx2"))) static inline float hmax256(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 1)));
+}
+
+__attribute__((target("avx2"))) static void quantize_avx2(const float *table, uint32_t M,
+                                                          uint32_t qmax, uint8_t *lut, float *bias,
+                                                          float *delta)
+{
+    float range = 0, b = 0, inv;
+    for (uint32_t m = 0; m < M; m++) {
+        const __m256 v0 = _mm256_loadu_ps(table + m * PA_FS_KSUB);
+        const __m256 v1 = _mm256_loadu_ps(table + m * PA_FS_KSUB + 8);
+        const float lo = hmin256(_mm256_min_ps(v0, v1)), hi = hmax256(_mm256_max_ps(v0, v1));
+        range = PA_MAX(range, hi - lo), b += lo;
+    }
+    quant_scale(range, qmax, delta, &inv);
+    const __m256i qm = _mm256_set1_epi32((int)qmax);
+    const __m256 iv = _mm256_set1_ps(inv);
+    for (uint32_t m = 0; m < M; m++) {
+        const __m256 v0 = _mm256_loadu_ps(table + m * PA_FS_KSUB);
+        const __m256 v1 = _mm256_loadu_ps(table + m * PA_FS_KSUB + 8);
+        const __m256 lo = _mm256_set1_ps(hmin256(_mm256_min_ps(v0, v1)));
+        const __m256i q0 =
+            _mm256_min_epu32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v0, lo), iv)), qm);
+        const __m256i q1 =
+            _mm256_min_epu32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v1, lo), iv)), qm);
+        /* 32-bit to bytes: packs interleave the 128-bit lanes, the permute restores the order */
+        const __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(q0, q1), 0xd8);
+        const __m128i by = _mm_packus_epi16(_mm256_castsi256_si128(w),
+                                            _mm256_extracti128_si256(w, 1));
+        _mm_storeu_si128((__m128i *)(lut + m * PA_FS_KSUB), by);
+    }
+    *bias = b;
+}
+
+__attribute__((target("avx512f"))) static void quantize_avx512(const float *table, uint32_t M,
+                                                               uint32_t qmax, uint8_t *lut,
+                                                               float *bias, float *delta)
+{
+    float range = 0, b = 0, inv;
+    for (uint32_t m = 0; m < M; m++) {
+        const __m512 v = _mm512_loadu_ps(table + m * PA_FS_KSUB);
+        const float lo = _mm512_reduce_min_ps(v), hi = _mm512_reduce_max_ps(v);
+        range = PA_MAX(range, hi - lo), b += lo;
+    }
+    quant_scale(range, qmax, delta, &inv);
+    const __m512i qm = _mm512_set1_epi32((int)qmax);
+    const __m512 iv = _mm512_set1_ps(inv);
+    for (uint32_t m = 0; m < M; m++) {
+        const __m512 v = _mm512_loadu_ps(table + m * PA_FS_KSUB);
+        const __m512 lo = _mm512_set1_ps(_mm512_reduce_min_ps(v));
+        const __m512i q =
+            _mm512_min_epu32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(v, lo), iv)), qm);
+        _mm_storeu_si128((__m128i *)(lut + m * PA_FS_KSUB), _mm512_cvtepi32_epi8(q));
+    }
+    *bias = b;
+}
+
+static int fs_choose(void);
+
+void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, float *delta)
+{
+    static void (*const fns[])(const float *, uint32_t, uint32_t, uint8_t *, float *,
+                               float *) = {quantize_scalar, quantize_avx2, quantize_avx512};
+    const uint32_t qmax = PA_MIN(255u, 65535u / PA_MAX(M, 1));
+    fns[fs_choose()](table, M, qmax, lut, bias, delta);
+    memset(lut + M * PA_FS_KSUB, 0, (size_t)(pa_fs_padded_m(M) - M) * PA_FS_KSUB);
 }
 
 /* ---- the kernels: every row's quantised sum, 32 rows a block ---- */
@@ -230,30 +323,78 @@ static int32_t sum_limit(float a, float delta, float worst)
     return (int32_t)lo;
 }
 
+/* The rows of a block (32 sums) whose sum is at most limit, as a bit mask (bit r: row r). */
+static uint32_t block_mask_scalar(const uint16_t *sums, uint16_t limit)
+{
+    uint32_t mask = 0;
+    for (uint32_t r = 0; r < PA_FS_BLOCK; r++)
+        mask |= (uint32_t)(sums[r] <= limit) << r;
+    return mask;
+}
+
+/* x <= limit as max(x, limit) == limit (AVX2 has no unsigned 16-bit compare); the two halves'
+ * 16-bit results packed to bytes in row order for one byte mask. */
+__attribute__((target("avx2"))) static uint32_t block_mask_avx2(const uint16_t *sums,
+                                                                uint16_t limit)
+{
+    const __m256i l = _mm256_set1_epi16((short)limit);
+    const __m256i s0 = _mm256_loadu_si256((const __m256i *)sums);
+    const __m256i s1 = _mm256_loadu_si256((const __m256i *)(sums + 16));
+    const __m256i e0 = _mm256_cmpeq_epi16(_mm256_max_epu16(s0, l), l);
+    const __m256i e1 = _mm256_cmpeq_epi16(_mm256_max_epu16(s1, l), l);
+    return (uint32_t)_mm256_movemask_epi8(
+        _mm256_permute4x64_epi64(_mm256_packs_epi16(e0, e1), 0xd8));
+}
+
+__attribute__((target("avx512f,avx512bw"))) static uint32_t block_mask_avx512(const uint16_t *sums,
+                                                                              uint16_t limit)
+{
+    return (uint32_t)_mm512_cmple_epu16_mask(_mm512_loadu_si512((const void *)sums),
+                                             _mm512_set1_epi16((short)limit));
+}
+
 uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
                               const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
                               uint32_t *hn, uint32_t cap)
 {
+    static uint32_t (*const masks[])(const uint16_t *, uint16_t) = {block_mask_scalar,
+                                                                    block_mask_avx2,
+                                                                    block_mask_avx512};
+    uint32_t (*const block_mask)(const uint16_t *, uint16_t) = masks[fs_choose()];
     const uint32_t Mp = pa_fs_padded_m(M);
+    const uint64_t nb = pa_fs_blocks(n);
     float bias, delta;
     pa_fs_quantize(table, M, s->lut, &bias, &delta);
-    pa_fs_accumulate(blocks, pa_fs_blocks(n), Mp, s->lut, s->sums);
+    pa_fs_accumulate(blocks, nb, Mp, s->lut, s->sums);
     const float a = base + bias;
     int32_t limit = *hn < cap ? 65535 : sum_limit(a, delta, heap[0].d);
     uint64_t exact = 0;
-    for (uint64_t i = 0; i < n && limit >= 0; i++) {
-        if ((int32_t)s->sums[i] > limit)
-            continue;
-        const pa_topk_cand c = {approx_dist(a, delta, s->sums[i]), 0, ids[i]};
-        if (*hn == cap && !pa_topk_worse(&heap[0], &c))
-            continue;
-        float d = base; /* the exact distance, summed as the plain scan sums it */
-        for (uint32_t m = 0; m < M; m++)
-            d += table[m * PA_FS_KSUB + pa_fs_code(blocks, Mp, i, m)];
-        pa_topk_push_aux(heap, hn, cap, c.d, ids[i], d);
-        exact++;
-        if (*hn == cap)
-            limit = sum_limit(a, delta, heap[0].d);
+    for (uint64_t b = 0; b < nb && limit >= 0; b++) {
+        const uint16_t *sb = s->sums + b * PA_FS_BLOCK;
+        uint32_t mask = block_mask(sb, (uint16_t)limit);
+        if (b + 1 == nb && n % PA_FS_BLOCK) /* the padding rows of the last block */
+            mask &= (1u << (n % PA_FS_BLOCK)) - 1;
+        const uint8_t *blk = blocks + b * Mp * HALF;
+        while (mask && limit >= 0) {
+            const uint32_t r = (uint32_t)__builtin_ctz(mask);
+            mask &= mask - 1;
+            if ((int32_t)sb[r] > limit) /* the limit fell since the mask */
+                continue;
+            const uint64_t i = b * PA_FS_BLOCK + r;
+            const pa_topk_cand c = {approx_dist(a, delta, sb[r]), 0, ids[i]};
+            if (*hn == cap && !pa_topk_worse(&heap[0], &c))
+                continue;
+            /* the exact distance, summed as the plain scan sums it */
+            const uint8_t *cb = blk + r % HALF;
+            const unsigned shift = r < HALF ? 0 : 4;
+            float d = base;
+            for (uint32_t m = 0; m < M; m++)
+                d += table[m * PA_FS_KSUB + ((cb[m * HALF] >> shift) & 15u)];
+            pa_topk_push_aux(heap, hn, cap, c.d, ids[i], d);
+            exact++;
+            if (*hn == cap)
+                limit = sum_limit(a, delta, heap[0].d);
+        }
     }
     return exact;
 }

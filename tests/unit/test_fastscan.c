@@ -55,7 +55,17 @@ static void test_layout_and_sums(void)
             CHECK(bad == 0);
             random_table(M, false, t);
             float bias, delta;
+            pa_fs_kernel_set("scalar");
             pa_fs_quantize(t, M, lut, &bias, &delta);
+            for (int k = 1; k < 3; k++) { /* every kernel quantises alike */
+                uint8_t *l2 = malloc(Mp * PA_FS_KSUB);
+                float b2, d2;
+                if (pa_fs_kernel_set(kernels[k])) {
+                    pa_fs_quantize(t, M, l2, &b2, &d2);
+                    CHECK(memcmp(l2, lut, Mp * PA_FS_KSUB) == 0 && b2 == bias && d2 == delta);
+                }
+                free(l2);
+            }
             const uint32_t qmax = M > 257 ? 65535 / M : 255;
             int over = 0;
             for (uint32_t j = 0; j < Mp * PA_FS_KSUB; j++)
