@@ -1060,10 +1060,10 @@ typedef struct pa_index_search_options {
 #define PA_FAST_SCAN_AUTO 0u
 #define PA_FAST_SCAN_OFF 1u
 
-#define PA_INDEX_SEARCH_OPTIONS_INIT                                                         \
-    {                                                                                        \
-        sizeof(pa_index_search_options), PA_DEFAULT_K, PA_DEFAULT_NPROBES, 0, NULL, 0,       \
-            PA_FAST_SCAN_AUTO, PA_DEFAULT_RERANK_FACTOR                                      \
+#define PA_INDEX_SEARCH_OPTIONS_INIT                                                   \
+    {                                                                                  \
+        sizeof(pa_index_search_options), PA_DEFAULT_K, PA_DEFAULT_NPROBES, 0, NULL, 0, \
+            PA_FAST_SCAN_AUTO, PA_DEFAULT_RERANK_FACTOR                                \
     }
 PA_API pa_status pa_index_search_options_init(pa_index_search_options *o, size_t struct_size);
 

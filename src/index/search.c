@@ -79,8 +79,7 @@ struct pa_index {
  * searches scanning it now (pins; it is not evicted while pinned) and its last use. */
 struct cached_part {
     uint64_t *ids;
-    uint8_t *codes;
-    uint8_t *blocks; /* 4-bit: the codes re-laid for the fast scan */
+    uint8_t *codes; /* (4-bit codes: followed by their blocks for the fast scan) */
     uint32_t pins;
     uint64_t used;
 };
@@ -172,11 +171,13 @@ static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
     if (big > x->cache_cap)
         return pa_fail_field(PA_ERR_INVALID, "memory_bytes",
                              "index file %s: partition %u holds %" PRIu64
-                             " rows of %u + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64
+                             " rows of %u + 8 bytes%s (%" PRIu64 " bytes), more than the %" PRIu64
                              " bytes the memory budget of %" PRIu64 " bytes leaves "
                              "beside the %" PRIu64 " held whatever the budget; raise "
                              "memory_bytes",
-                             path, max_p, x->max_part, x->W, big, x->cache_cap, x->budget, fixed);
+                             path, max_p, x->max_part, x->W,
+                             has_blocks(x) ? " and their fast-scan blocks" : "", big, x->cache_cap,
+                             x->budget, fixed);
     return PA_OK;
 }
 
@@ -623,7 +624,7 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
             continue;
         }
         free(lru->ids); /* codes and blocks share its allocation */
-        lru->ids = NULL, lru->codes = NULL, lru->blocks = NULL;
+        lru->ids = NULL, lru->codes = NULL;
         x->cache_used -= part_bytes(x, x->lengths[lru - x->cache]);
     }
     if (!e->ids) {
@@ -639,7 +640,7 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
         if (st == PA_OK) {
             if (b)
                 pa_fs_pack(c, n, x->M, b);
-            e->ids = i, e->codes = c, e->blocks = b;
+            e->ids = i, e->codes = c;
             x->cache_used += need;
             x->cache_reads++;
         } else {
@@ -653,7 +654,8 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
     if (st == PA_OK) {
         e->pins++;
         e->used = ++x->tick;
-        *ids = e->ids, *codes = e->codes, *blocks = e->blocks;
+        *ids = e->ids, *codes = e->codes;
+        *blocks = has_blocks(x) ? e->codes + n * x->W : NULL;
     }
     pthread_mutex_unlock(&x->lock);
     return st;

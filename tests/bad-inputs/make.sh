@@ -212,4 +212,7 @@ cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$V/idx-version-9/"
 sed -i 's/"format_version":1,/"format_version":9,/' "$V/idx-version-9/index.idx" "$V/idx-version-9/auxiliary.idx"
 cp "$D/ok/model.lance" "$V/model-version-9.lance"
 sed -i 's/"version":1}/"version":9}/' "$V/model-version-9.lance"
+# ---- fscan: a 4-bit index (searched by the fast scan)
+q "$PA" build --input "$D/ok/v8.fvecs" --out "$D/ok/idx-fscan4" --partitions 4 --sub-vectors 2 \
+    --bits 4 --max-iters 3 --pq-iters 3
 echo "bad inputs in $D"
