@@ -110,6 +110,10 @@ PA_ERR_BUDGET = 9
 PA_ERR_EXISTS = 10
 PA_END = 11  # not an error: an iterator has nothing more (the package calls none)
 
+# pa_index_search_options.fast_scan
+PA_FAST_SCAN_AUTO = 0
+PA_FAST_SCAN_OFF = 1
+
 c_status = ctypes.c_int
 c_floatp = ctypes.POINTER(ctypes.c_float)
 
