@@ -125,6 +125,13 @@ static inline int pa_topk_cmp(const void *a, const void *b)
     return pa_topk_worse(a, b) ? 1 : pa_topk_worse(b, a) ? -1 : 0;
 }
 
+/* qsort order of uint64_t values: ascending. */
+static inline int pa_cmp_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* splitmix64: the seeded generator used for sampling, shuffling and initialisation. */
 #define PA_SPLITMIX_GAMMA 0x9E3779B97F4A7C15ull
 static inline uint64_t pa_splitmix(uint64_t *s)

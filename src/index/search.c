@@ -4,8 +4,10 @@
  * sub-distances (K = 2^bits codewords per sub-space: 256 for 8-bit codes, 16 for 4-bit ones),
  * summing one table entry per sub-vector code (src/index/scan.h), and a heap keeps the best. Codes are
  * stored transposed within a partition, so the scan reads each sub-vector's bytes
- * contiguously. Queries run in parallel (OpenMP); an optional refine re-ranks the best k*R by
- * exact distance to the original vectors.
+ * contiguously. Queries run in parallel (OpenMP) in groups, each group's probes partition by
+ * partition (a partition read once for the group; with a budget, fetched once); an optional
+ * refine re-ranks the best k*R by exact distance to the original vectors. 4-bit indexes are
+ * scanned by the fast scan (src/index/fastscan.h) unless the caller turns it off.
  *
  * For l2 and cosine the table is split as FAISS does ("precomputed tables"): with residual
  * r = q - c_p and codeword y of sub-space m,
@@ -39,6 +41,7 @@
 #include <xxhash.h>
 
 #define QUERY_BLOCK 1024
+#define QUERY_GROUP 256 /* queries whose probes one thread scans partition by partition */
 uint64_t pa_index_precomp_max_bytes = 256ull << 20;
 
 struct pa_index {
@@ -817,63 +820,86 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         x->codebook + (size_t)m * x->K * x->ds, (int)x->ds, 0.0f,
                         qyall + (size_t)m * x->K, (int)T);
         int failed = 0;
+        /* Groups of QUERY_GROUP queries (fewer where their probes' list would pass 8 MiB), one
+         * thread each. A group's probes are scanned
+         * partition by partition, so that a partition's codes are read from memory once for
+         * all the group's queries that probe it: first every query's nearest partition (the
+         * heaps' bounds then prune the rest), then the others. A heap's contents do not depend
+         * on the order its partitions come in. */
+        const uint64_t grp = PA_MAX(1, PA_MIN(QUERY_GROUP,
+                                              (8ull << 20) / ((uint64_t)np * sizeof(uint64_t))));
+        const uint64_t ngroups = (bn + grp - 1) / grp;
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
             float *table = malloc(sizeof(float) * (size_t)T);
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
+            uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
+            float *qns = malloc(sizeof(float) * grp);
             pa_fs_scratch fsx = {NULL, NULL};
-            if (!table || !probe || (fs && pa_fs_scratch_init(&fsx, x->M, x->max_part) != PA_OK)) {
+            const bool ok = table && probe && pairs && qns &&
+                            (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
+            if (!ok) {
 #pragma omp atomic write
                 failed = 1;
             }
-#pragma omp for schedule(dynamic, 4)
-            for (uint64_t i = 0; i < bn; i++) {
-                if (!table || !probe || (fs && !fsx.lut))
-                    continue;
-                const float *q = qbuf + i * D, *s = coarse + i * P;
-                /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
-                uint32_t pn = 0;
-                for (uint32_t p = 0; p < P; p++) {
-                    float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
-                    pa_topk_push(probe, &pn, np, d, p);
+#pragma omp for schedule(dynamic, 1)
+            for (uint64_t g = 0; g < ngroups; g++) {
+                const uint64_t lo = g * grp, hi = PA_MIN(bn, lo + grp);
+                uint64_t npairs = 0;
+                for (uint64_t i = lo; ok && i < hi; i++) {
+                    const float *q = qbuf + i * D, *s = coarse + i * P;
+                    /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
+                    uint32_t pn = 0;
+                    for (uint32_t p = 0; p < P; p++) {
+                        float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
+                        pa_topk_push(probe, &pn, np, d, p);
+                    }
+                    qsort(probe, pn, sizeof *probe, pa_topk_cmp);
+                    qns[i - lo] = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
+                    ncand[i] = 0;
+                    /* (round, partition, query): round 0 the nearest partition */
+                    for (uint32_t j = 0; j < pn; j++)
+                        if (x->lengths[probe[j].id])
+                            pairs[npairs++] = (uint64_t)(j > 0) << 63 | probe[j].id << 32 | i;
                 }
-                /* nearest first: the heap's bound tightens early, so fewer rows are offered
-                 * (the heap's contents do not depend on the order) */
-                qsort(probe, pn, sizeof *probe, pa_topk_cmp);
-                const float *qy = qyall + i * T;
-                const float qn = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
-                pa_topk_cand *h = cands + i * hcap;
-                uint32_t hn = 0;
-                for (uint32_t j = 0; j < pn; j++) {
-                    uint32_t p = (uint32_t)probe[j].id;
-                    /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
-                    float base = x->metric == PA_METRIC_DOT ? 0 : qn + x->cnorm[p] - 2 * s[p];
-                    if (!x->lengths[p])
-                        continue;
-                    if (!x->budget) {
-                        scan_partition(x, p, x->row_ids + x->offsets[p],
-                                       x->codes + x->offsets[p] * x->W,
-                                       fs ? x->blocks + x->boff[p] : NULL, &fsx, qy, base, table, h,
-                                       &hn, hcap, &reranked);
-                    } else {
-                        const uint64_t *pid;
-                        const uint8_t *pc, *pb;
+                qsort(pairs, npairs, sizeof *pairs, pa_cmp_u64);
+                uint32_t held = UINT32_MAX; /* the partition whose rows pid, pc, pb hold */
+                const uint64_t *pid = NULL;
+                const uint8_t *pc = NULL, *pb = NULL;
+                for (uint64_t e = 0; e < npairs; e++) {
+                    const uint32_t p = (uint32_t)(pairs[e] >> 32 & 0x7fffffffu);
+                    const uint64_t i = (uint32_t)pairs[e];
+                    if (p != held && x->budget) {
+                        if (held != UINT32_MAX)
+                            release_partition(x, held);
+                        held = UINT32_MAX;
                         if (acquire_partition(x, p, &pid, &pc, &pb) != PA_OK)
                             break;
-                        scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qy, base, table, h, &hn,
-                                       hcap, &reranked);
-                        release_partition(x, p);
+                    } else if (p != held) {
+                        pid = x->row_ids + x->offsets[p], pc = x->codes + x->offsets[p] * x->W;
+                        pb = fs ? x->blocks + x->boff[p] : NULL;
                     }
+                    held = p;
+                    /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
+                    const float base = x->metric == PA_METRIC_DOT
+                                           ? 0
+                                           : qns[i - lo] + x->cnorm[p] - 2 * coarse[i * P + p];
+                    scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qyall + i * T, base, table,
+                                   cands + i * hcap, &ncand[i], hcap, &reranked);
                     scanned += x->lengths[p];
                 }
-                if (fs) { /* the exact re-rank: the cap best by exact ADC distance */
-                    for (uint32_t j = 0; j < hn; j++)
-                        h[j].d = h[j].aux;
+                if (x->budget && held != UINT32_MAX)
+                    release_partition(x, held);
+                for (uint64_t i = lo; ok && i < hi; i++) {
+                    pa_topk_cand *h = cands + i * hcap;
+                    if (fs) /* the exact re-rank: the cap best by exact ADC distance */
+                        for (uint32_t j = 0; j < ncand[i]; j++)
+                            h[j].d = h[j].aux;
+                    qsort(h, ncand[i], sizeof(pa_topk_cand), pa_topk_cmp);
+                    ncand[i] = PA_MIN(ncand[i], cap);
                 }
-                qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
-                ncand[i] = PA_MIN(hn, cap);
             }
-            free(table), free(probe);
+            free(table), free(probe), free(pairs), free(qns);
             pa_fs_scratch_free(&fsx);
         }
         if (failed) {
