@@ -10,19 +10,22 @@
 # refine (x4), the 4-bit plain scan (--no-fast-scan), and the 8-bit scan before this work
 # (BEFORE, a build of the branch-start commit) and after it.
 #   bench/fastscan_bench.sh [BUILD [BEFORE_BUILD]]     (defaults: build, none)
-# Results: bench/out/fastscan/results.txt
+# ROWS and QUERIES (environment) shrink it for a trial run. Results:
+# bench/out/fastscan/ROWS/results.txt
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$(cd "${1:-build}" && pwd)
 BB=${2:-}
 [ -n "$BB" ] && BB=$(cd "$BB" && pwd)
 PA=$B/partifact
-W=$ROOT/bench/out/fastscan; mkdir -p "$W"
+ROWS=${ROWS:-200000} QUERIES=${QUERIES:-10000}
+W=$ROOT/bench/out/fastscan/$ROWS; mkdir -p "$W"
 OUT=$W/results.txt
 
 if [ ! -d "$W/idx4" ]; then
-  $PA gen-vectors --out "$W/base.fvecs" --rows 200000 --dim 128 --seed 1 >/dev/null
-  $PA gen-vectors --out "$W/q.fvecs" --rows 10000 --dim 128 --seed 1 --first-row 1000000 >/dev/null
+  $PA gen-vectors --out "$W/base.fvecs" --rows "$ROWS" --dim 128 --seed 1 >/dev/null
+  $PA gen-vectors --out "$W/q.fvecs" --rows "$QUERIES" --dim 128 --seed 1 --first-row 1000000 \
+      >/dev/null
   $PA groundtruth --input "$W/base.fvecs" --queries "$W/q.fvecs" -k 10 --out "$W/gt.ivecs" >/dev/null
   $PA build --input "$W/base.fvecs" --out "$W/idx8" --partitions 256 --sub-vectors 16 >/dev/null
   $PA build --input "$W/base.fvecs" --out "$W/idx4" --partitions 256 --sub-vectors 32 \
@@ -44,10 +47,10 @@ batch() { # batch LABEL PARTIFACT INDEX NPROBES [options]: "LABEL nprobes N qps 
   echo "$label nprobes $np $(echo "$line" | sed -n 's/.*: \([0-9]*\) QPS, recall@10 \([0-9.]*\).*/qps \1 recall \2/p')"
 }
 lat() { # lat LABEL TOOL INDEX: batch-1 p50 / p99 (us), medians of 3 runs, 1 thread
-  local label=$1 tool=$2 idx=$3
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$W/$tool" "$W/$idx" "$W/q1000.fvecs" 10 20 3 |
-    awk -v l="$label" '{p50[NR]=$4; p99[NR]=$6} END {asort(p50); asort(p99);
-      printf "%s batch1 nprobes 20 p50_us %.1f p99_us %.1f\n", l, p50[2], p99[2]}'
+  local label=$1 tool=$2 idx=$3 out
+  out=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$W/$tool" "$W/$idx" "$W/q1000.fvecs" 10 20 3)
+  echo "$label batch1 nprobes 20 p50_us $(echo "$out" | awk '{print $4}' | sort -n | sed -n 2p)" \
+      "p99_us $(echo "$out" | awk '{print $6}' | sort -n | sed -n 2p)"
 }
 
 {
