@@ -134,7 +134,6 @@ __attribute__((target("avx512f"))) static void quantize_avx512(const float *tabl
 }
 
 static int fs_choose(void);
-
 void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, float *delta)
 {
     static void (*const fns[])(const float *, uint32_t, uint32_t, uint8_t *, float *,
@@ -228,40 +227,19 @@ __attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const 
     }
 }
 
-static _Atomic int fs_chosen = -1; /* 0 scalar, 1 avx2, 2 avx512 */
-
-/* The nearest-codeword kernels' choice (PA_KERNEL included), narrowed to what this CPU runs:
- * the AVX-512 kernel needs BW for its byte shuffles. */
+/* The nearest-codeword kernels' level (pa_kernel_level: PA_KERNEL and pa_kernel_set narrow
+ * it), lowered to AVX2 where the CPU lacks AVX-512 BW (the byte shuffles need it). */
 static int fs_choose(void)
 {
-    int c = atomic_load(&fs_chosen);
-    if (c >= 0)
-        return c;
-    const char *k = pa_kernel_name();
-    __builtin_cpu_init();
-    c = !strcmp(k, "avx512") ? 2 : !strcmp(k, "avx2") ? 1 : 0;
-    if (c == 2 && !__builtin_cpu_supports("avx512bw"))
-        c = __builtin_cpu_supports("avx2") ? 1 : 0;
-    atomic_store(&fs_chosen, c);
-    return c;
-}
-
-bool pa_fs_kernel_set(const char *name)
-{
-    __builtin_cpu_init();
-    const int want = !strcmp(name, "avx512") ? 2 : !strcmp(name, "avx2") ? 1 : 0;
-    if (want == 2 && !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")))
-        return false;
-    if (want == 1 && !__builtin_cpu_supports("avx2"))
-        return false;
-    atomic_store(&fs_chosen, want);
-    return true;
-}
-
-const char *pa_fs_kernel_name(void)
-{
-    static const char *names[] = {"scalar", "avx2", "avx512"};
-    return names[fs_choose()];
+    static _Atomic int bw = -1;
+    int b = atomic_load(&bw);
+    if (b < 0) {
+        __builtin_cpu_init();
+        b = __builtin_cpu_supports("avx512bw") ? 1 : 0;
+        atomic_store(&bw, b);
+    }
+    const int c = pa_kernel_level();
+    return c == 2 && !b ? 1 : c;
 }
 
 void pa_fs_accumulate(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,

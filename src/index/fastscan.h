@@ -15,8 +15,9 @@
  * candidates (R the re-rank factor); each row the heap takes carries its exact distance from
  * the float table (base + the table entries summed in sub-space order, as the plain 4-bit scan
  * sums them) in aux, by which the search re-ranks the candidates. The sums are integers, so
- * every kernel (scalar, AVX2, AVX-512 with BW; chosen at run time as the nearest-codeword
- * kernels are, PA_KERNEL narrows it) gives the same candidates, distances and order. */
+ * every kernel (scalar, AVX2, AVX-512 with BW; the level of the nearest-codeword kernels,
+ * pa_kernel_level: PA_KERNEL and pa_kernel_set narrow it) gives the same candidates, distances
+ * and order. */
 #ifndef PA_INDEX_FASTSCAN_H
 #define PA_INDEX_FASTSCAN_H
 
@@ -105,12 +106,5 @@ void pa_adc_table(float *table, const float *pre, const float *qy, uint64_t T);
  * gather) give the same floats, so the same heap. */
 void pa_adc8_scan(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M,
                   const float *table, float base, pa_topk_cand *heap, uint32_t *hn, uint32_t cap);
-
-/* Which kernel the scans run here (both the 4-bit and the 8-bit one): "avx512", "avx2" or
- * "scalar" (AVX-512 needs BW). */
-const char *pa_fs_kernel_name(void);
-/* Forces the scans' kernel ("scalar", "avx2", "avx512"), for tests; false if this CPU cannot
- * run it. */
-bool pa_fs_kernel_set(const char *name);
 
 #endif

@@ -4,6 +4,7 @@
  * (offering every row by its approximate distance, each with its exact distance), re-ranked
  * exactly alike; the 8-bit ADC kernels give the plain sums' heap. */
 #include "index/fastscan.h"
+#include "ivfpq/ivfpq_internal.h"
 #include "test.h"
 
 #include <math.h>
@@ -55,12 +56,12 @@ static void test_layout_and_sums(void)
             CHECK(bad == 0);
             random_table(M, false, t);
             float bias, delta;
-            pa_fs_kernel_set("scalar");
+            pa_kernel_set("scalar");
             pa_fs_quantize(t, M, lut, &bias, &delta);
             for (int k = 1; k < 3; k++) { /* every kernel quantises alike */
                 uint8_t *l2 = malloc(Mp * PA_FS_KSUB);
                 float b2, d2;
-                if (pa_fs_kernel_set(kernels[k])) {
+                if (pa_kernel_set(kernels[k])) {
                     pa_fs_quantize(t, M, l2, &b2, &d2);
                     CHECK(memcmp(l2, lut, Mp * PA_FS_KSUB) == 0 && b2 == bias && d2 == delta);
                 }
@@ -72,7 +73,7 @@ static void test_layout_and_sums(void)
                 over += lut[j] > qmax || (j >= M * PA_FS_KSUB && lut[j]);
             CHECK(over == 0);
             for (int k = 0; k < 3; k++) {
-                if (!pa_fs_kernel_set(kernels[k])) {
+                if (!pa_kernel_set(kernels[k])) {
                     fprintf(stderr, "(no %s kernel on this CPU)\n", kernels[k]);
                     continue;
                 }
@@ -135,7 +136,7 @@ static void scan_case(uint32_t M, uint32_t parts, uint64_t rows, uint32_t cap, b
     }
     qsort(ref, rn, sizeof *ref, pa_topk_cmp);
     for (int k = 0; k < 3; k++) {
-        if (!pa_fs_kernel_set(kernels[k]))
+        if (!pa_kernel_set(kernels[k]))
             continue;
         pa_fs_scratch s;
         CHECK_OK(pa_fs_scratch_init(&s, M, 2 * rows));
@@ -213,7 +214,7 @@ static void test_adc8_matches_reference(void)
         }
         qsort(ref, rn, sizeof *ref, pa_topk_cmp);
         for (int k = 0; k < 3; k++) {
-            if (!pa_fs_kernel_set(kernels[k]))
+            if (!pa_kernel_set(kernels[k]))
                 continue;
             pa_adc_table(tab, dot ? NULL : pre, qy, T);
             CHECK(memcmp(tab, ref_t, sizeof(float) * T) == 0);

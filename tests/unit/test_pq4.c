@@ -324,7 +324,7 @@ static void fast_scan(pa_index *x, const uint64_t *gt, pa_vec_input *in, double 
     pa_index_search_stats st = PA_INDEX_SEARCH_STATS_INIT;
     int kernels_run = 0;
     for (int kn = 0; kn < 3; kn++) {
-        if (!pa_fs_kernel_set(kernels[kn]))
+        if (!pa_kernel_set(kernels[kn]))
             continue;
         CHECK_OK(
             pa_index_search(x, queries, NQ, DIM, &o, kn ? ids2 : ids, kn ? dists2 : dists, &st));
@@ -374,8 +374,8 @@ static void fast_scan(pa_index *x, const uint64_t *gt, pa_vec_input *in, double 
     CHECK_ERR(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL), PA_ERR_INVALID,
               "k * refine factor * rerank factor = 167772160 is more than 16777216");
     CHECK(!strcmp(pa_last_error_field(), "rerank_factor"));
-    if (!pa_fs_kernel_set("avx512") && !pa_fs_kernel_set("avx2"))
-        pa_fs_kernel_set("scalar");
+    if (!pa_kernel_set("avx512") && !pa_kernel_set("avx2"))
+        pa_kernel_set("scalar");
 }
 
 static void test_index(void)
