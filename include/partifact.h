@@ -1179,7 +1179,8 @@ typedef struct pa_build_stats {
 PA_API pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options *opts,
                           pa_build_stats *stats);
 
-/* The defaults pa_build uses for n rows / dimension dim. */
+/* The defaults pa_build uses for n rows / dimension dim (with 4-bit codes, an odd default
+ * number of sub-vectors is doubled where that still divides dim: codes pair up in bytes). */
 PA_API uint32_t pa_build_default_partitions(uint64_t n);
 PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
 

@@ -307,6 +307,8 @@ class Model:
         """Trains on every row of x (n x dim float32): coarse k-means into ``partitions``
         centroids, then PQ codebooks of ``sub_vectors`` sub-spaces (which must divide dim) on
         the residuals (on the vectors for "dot"). The same seed and rows give the same model.
+        bits: 8 (the default) or 4 (16 codewords per sub-space, two codes per byte as Lance
+        packs them, sub-vector 2j in the low nibble of byte j; sub_vectors must be even).
         Options left None take the library's defaults. Releases the GIL while it trains (no
         progress callback: the library reports none for training)."""
         x = _array(x, "x", np.float32, 2)  # NaN/Inf: the library refuses, naming the row
@@ -588,7 +590,8 @@ def build(input, out, partitions=None, sub_vectors=None, metric=None, seed=None,
           backend_options=None):
     """Builds an IVF_PQ index at ``out`` from every row of ``input`` (a .fvecs, .bvecs, .npy
     file or a Lance dataset): trains on a seeded sample, encodes into an artifact, finalizes.
-    partitions / sub_vectors None: the library's defaults for the input's size. progress is
+    partitions / sub_vectors None: the library's defaults for the input's size; bits 8 or 4
+    (see Model.train; the index is LanceDB's 4-bit IVF_PQ layout). progress is
     called with stages "train", "encode" (rows) and "finalize" (partitions). Returns the build
     stats as a dict. accelerator names a backend plugin (libpartifact-backend-NAME.so, looked
     for in backend_path, $PARTIFACT_BACKEND_PATH, then the install's lib/partifact); None: the

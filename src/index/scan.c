@@ -6,6 +6,17 @@
 #include "common/pq_code.h"
 #include "index/fastscan.h"
 
+/* Offers four consecutive rows' distances to the heap, in row order. */
+static inline void push4(pa_topk_cand *heap, uint32_t *hn, uint32_t cap, float d0, float d1,
+                         float d2, float d3, const uint64_t *ids)
+{
+    pa_topk_push(heap, hn, cap, d0, ids[0]);
+    pa_topk_push(heap, hn, cap, d1, ids[1]);
+    pa_topk_push(heap, hn, cap, d2, ids[2]);
+    pa_topk_push(heap, hn, cap, d3, ids[3]);
+}
+
+
 /* 4-bit codes: byte j of a row holds sub-vector 2j (low nibble) and 2j+1 (high nibble), table
  * rows of 16; the two entries of a byte are added in that order. */
 static void scan4(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M,
@@ -21,10 +32,7 @@ static void scan4(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_
             d0 += lo[cj[0] & 15], d1 += lo[cj[1] & 15], d2 += lo[cj[2] & 15], d3 += lo[cj[3] & 15];
             d0 += hi[cj[0] >> 4], d1 += hi[cj[1] >> 4], d2 += hi[cj[2] >> 4], d3 += hi[cj[3] >> 4];
         }
-        pa_topk_push(heap, hn, cap, d0, ids[i]);
-        pa_topk_push(heap, hn, cap, d1, ids[i + 1]);
-        pa_topk_push(heap, hn, cap, d2, ids[i + 2]);
-        pa_topk_push(heap, hn, cap, d3, ids[i + 3]);
+        push4(heap, hn, cap, d0, d1, d2, d3, ids + i);
     }
     for (; i < n; i++) {
         float d = base;

@@ -10,14 +10,12 @@
 #include "index/index_internal.h"
 #include "ivfpq/ivfpq_internal.h"
 #include "test.h"
+#include "test_rank.h"
 
 #include <math.h>
 
 static uint64_t rng = 0x243F6A8885A308D3ull;
-static float frand(void)
-{
-    return (float)((pa_splitmix(&rng) >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
-}
+static float frand(void) { return pa_t_frand(&rng); }
 
 #define N 20000
 #define DIM 32
@@ -29,34 +27,12 @@ static float frand(void)
 
 static float *data, *queries;
 
-/* Clustered rows (64 centres, each row its centre plus a spread in a 4-dimensional subspace),
- * and queries near data rows. */
+/* The index tests' clustered rows and queries (test.h). */
 static void gen_data(void)
 {
-    static float centre[64][DIM], basis[64][4][DIM];
-    for (int c = 0; c < 64; c++)
-        for (int d = 0; d < DIM; d++) {
-            centre[c][d] = frand();
-            for (int r = 0; r < 4; r++)
-                basis[c][r][d] = frand() * 0.5f;
-        }
     data = malloc(sizeof(float) * N * DIM);
-    for (int i = 0; i < N; i++) {
-        int c = (int)(pa_splitmix(&rng) % 64);
-        float co[4] = {frand(), frand(), frand(), frand()};
-        for (int d = 0; d < DIM; d++) {
-            float v = centre[c][d] + 0.01f * frand();
-            for (int r = 0; r < 4; r++)
-                v += co[r] * basis[c][r][d];
-            data[i * DIM + d] = v;
-        }
-    }
     queries = malloc(sizeof(float) * NQ * DIM);
-    for (int q = 0; q < NQ; q++) {
-        int i = (int)(pa_splitmix(&rng) % N);
-        for (int d = 0; d < DIM; d++)
-            queries[q * DIM + d] = data[i * DIM + d] + 0.02f * frand();
-    }
+    pa_t_clustered(&rng, data, N, DIM, queries, NQ);
 }
 
 static double d2(const float *a, const float *b, uint32_t n)
@@ -274,37 +250,6 @@ static pa_ivfpq_model *build_artifact(uint32_t *pp, uint8_t *cc)
     return m;
 }
 
-static int files_equal(const char *a, const char *b)
-{
-    size_t la = 0, lb = 0;
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    int eq = fa && fb;
-    while (eq) {
-        int ca = fgetc(fa), cb = fgetc(fb);
-        la += ca != EOF, lb += cb != EOF;
-        if (ca != cb)
-            eq = 0;
-        if (ca == EOF || cb == EOF)
-            break;
-    }
-    if (fa)
-        fclose(fa);
-    if (fb)
-        fclose(fb);
-    return eq && la > 0;
-}
-
-typedef struct {
-    float d;
-    uint64_t id;
-} bf;
-
-static int cmp_bf(const void *a, const void *b)
-{
-    const bf *x = a, *y = b;
-    return x->d < y->d ? -1 : x->d > y->d ? 1 : (x->id > y->id) - (x->id < y->id);
-}
-
 /* The index: codes column M/2 wide, the stored bytes the encoder's packed codes transposed,
  * both finalize paths byte-identical; search exactly the brute-force ADC over 16-entry tables
  * with every partition probed; recall floor with 4 probes; refine above 0.95. */
@@ -395,7 +340,7 @@ static void test_index(void)
         const char *name = f ? "index.idx" : "auxiliary.idx";
         snprintf(a, sizeof a, "%s/idx/%s", tmpdir, name);
         snprintf(b, sizeof b, "%s/idx_rows/%s", tmpdir, name);
-        CHECK(files_equal(a, b));
+        CHECK(pa_t_files_equal(a, b));
     }
     /* auxiliary.idx as LanceDB lays a 4-bit index out: __pq_code fixed_size_list<uint8, M/2> */
     pa_lance_reader *r = NULL;
@@ -454,7 +399,7 @@ static void test_index(void)
                                  .nprobes = P,
                                  .fast_scan = PA_FAST_SCAN_OFF};
     CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
-    bf *all = malloc(sizeof(bf) * N);
+    pa_topk_cand *all = malloc(sizeof(pa_topk_cand) * N);
     float *by_id = malloc(sizeof(float) * N);
     float table[P][MSUB * 16];
     int mismatches = 0;
@@ -473,25 +418,20 @@ static void test_index(void)
             float d = 0;
             for (uint32_t s = 0; s < MSUB; s++)
                 d += table[pp[i]][s * 16 + pa_pq_code_get(cc + (size_t)i * W, s, 4)];
-            all[i] = (bf){d, (uint64_t)i};
+            all[i] = (pa_topk_cand){.d = d, .id = (uint64_t)i};
             by_id[i] = d;
         }
-        qsort(all, N, sizeof(bf), cmp_bf);
-        for (int j = 0; j < K; j++) {
-            float want = all[j].d, tol = 1e-4f * fmaxf(1.0f, fabsf(want));
-            uint64_t got = ids[q * K + j];
-            if (fabsf(dists[q * K + j] - want) > tol || got >= (uint64_t)N ||
-                (got != all[j].id && fabsf(by_id[got] - want) > tol))
-                mismatches++;
-        }
+        qsort(all, N, sizeof(pa_topk_cand), pa_topk_cmp);
+        mismatches += pa_t_rank_mismatches(all, by_id, N, ids + q * K, dists + q * K, K);
     }
     CHECK(mismatches == 0);
     /* recall@10 against exact neighbours: 4 of 16 partitions, and refined x10 */
     uint64_t *gt = malloc(sizeof(uint64_t) * NQ * K);
     for (int q = 0; q < NQ; q++) {
         for (int i = 0; i < N; i++)
-            all[i] = (bf){(float)d2(queries + q * DIM, data + (size_t)i * DIM, DIM), (uint64_t)i};
-        qsort(all, N, sizeof(bf), cmp_bf);
+            all[i] = (pa_topk_cand){.d = (float)d2(queries + q * DIM, data + (size_t)i * DIM, DIM),
+                                    .id = (uint64_t)i};
+        qsort(all, N, sizeof(pa_topk_cand), pa_topk_cmp);
         for (int j = 0; j < K; j++)
             gt[q * K + j] = all[j].id;
     }
