@@ -287,8 +287,16 @@ static void fast_scan(pa_index *x, const uint64_t *gt, pa_vec_input *in, double 
     /* a budget: the same answers from partitions read and re-laid on demand */
     uint64_t fixed = 0, min_bytes = 0;
     CHECK_OK(pa_index_memory_estimate(tpath("idx"), &fixed, &min_bytes));
+    pa_index_info info = PA_INDEX_INFO_INIT;
+    CHECK_OK(pa_index_get_info(x, &info));
+    /* the largest partition's ids, codes and blocks: the blocks are counted */
+    const uint64_t big = info.max_partition_rows;
+    CHECK(min_bytes - fixed == big * (8 + W) + pa_fs_layout_bytes(big, MSUB));
     pa_index *xb = NULL;
     pa_index_open_options oo = PA_INDEX_OPEN_OPTIONS_INIT;
+    oo.memory_bytes = min_bytes - 1;
+    CHECK_ERR(pa_index_open_ex(&xb, tpath("idx"), &oo), PA_ERR_INVALID,
+              "and their fast-scan blocks");
     oo.memory_bytes = min_bytes + (min_bytes - fixed); /* two partitions' room: evictions */
     CHECK_OK(pa_index_open_ex(&xb, tpath("idx"), &oo));
     if (xb) {
