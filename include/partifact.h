@@ -121,7 +121,7 @@ PA_API const char *pa_version(void);
 #define PA_MAX_CODE_BYTES (1u << 16)        /* bytes per PQ code in an artifact                  */
 #define PA_MAX_BATCH_ROWS (1u << 24)        /* rows of one encode batch                          */
 #define PA_MAX_SEARCH_CANDIDATES (1u << 24) /* k * refine_factor of one search              */
-#define PA_DEFAULT_RERANK_FACTOR 4u /* fast scan: candidates by quantised distance, per k * R */
+#define PA_DEFAULT_RERANK_FACTOR 2u /* fast scan: candidates by quantised distance, per k * R */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Column types and metrics                                                                   */
