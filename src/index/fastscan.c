@@ -163,19 +163,22 @@ static void accumulate_scalar(const uint8_t *blocks, uint64_t nb, uint32_t Mp, c
     }
 }
 
-/* Rows 0..15 of a block from the even-row and odd-row sums (8 words each). */
-static inline void store_rows(__m128i even, __m128i odd, uint16_t *out)
+/* Rows 0..15 of a block from the sums of the shuffled bytes taken as words (w: even row +
+ * 256 x odd row, modulo 2^16) and of the odd rows' bytes (odd): even = w - 256 x odd, exact
+ * modulo 2^16, and a row's sum is below 2^16. */
+static inline void store_rows(__m128i w, __m128i odd, uint16_t *out)
 {
+    const __m128i even = _mm_sub_epi16(w, _mm_slli_epi16(odd, 8));
     _mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi16(even, odd));
     _mm_storeu_si128((__m128i *)(out + 8), _mm_unpackhi_epi16(even, odd));
 }
 
 /* Two sub-spaces per register: lane 0 sub-space m, lane 1 m+1. The shuffled bytes are added as
- * 16-bit words twice, once masked (even rows) and once shifted (odd rows). */
+ * 16-bit words twice, whole and shifted (odd rows); store_rows takes the even rows apart. */
 __attribute__((target("avx2"))) static void
 accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut, uint16_t *sums)
 {
-    const __m256i low4 = _mm256_set1_epi8(15), low8 = _mm256_set1_epi16(0xff);
+    const __m256i low4 = _mm256_set1_epi8(15);
     for (uint64_t b = 0; b < nb; b++) {
         const uint8_t *blk = blocks + b * Mp * HALF;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
@@ -185,10 +188,8 @@ accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *
             const __m256i lo = _mm256_shuffle_epi8(l, _mm256_and_si256(c, low4));
             const __m256i hi = _mm256_shuffle_epi8(l,
                                                    _mm256_and_si256(_mm256_srli_epi16(c, 4), low4));
-            a0 = _mm256_add_epi16(a0, _mm256_and_si256(lo, low8));
-            a1 = _mm256_add_epi16(a1, _mm256_srli_epi16(lo, 8));
-            a2 = _mm256_add_epi16(a2, _mm256_and_si256(hi, low8));
-            a3 = _mm256_add_epi16(a3, _mm256_srli_epi16(hi, 8));
+            a0 = _mm256_add_epi16(a0, lo), a1 = _mm256_add_epi16(a1, _mm256_srli_epi16(lo, 8));
+            a2 = _mm256_add_epi16(a2, hi), a3 = _mm256_add_epi16(a3, _mm256_srli_epi16(hi, 8));
         }
 #define PA_LANES2(a) _mm_add_epi16(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1))
         store_rows(PA_LANES2(a0), PA_LANES2(a1), sums + b * PA_FS_BLOCK);
@@ -203,7 +204,7 @@ __attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const 
                                                                           const uint8_t *lut,
                                                                           uint16_t *sums)
 {
-    const __m512i low4 = _mm512_set1_epi8(15), low8 = _mm512_set1_epi16(0xff);
+    const __m512i low4 = _mm512_set1_epi8(15);
     for (uint64_t b = 0; b < nb; b++) {
         const uint8_t *blk = blocks + b * Mp * HALF;
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
@@ -213,10 +214,8 @@ __attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const 
             const __m512i lo = _mm512_shuffle_epi8(l, _mm512_and_si512(c, low4));
             const __m512i hi = _mm512_shuffle_epi8(l,
                                                    _mm512_and_si512(_mm512_srli_epi16(c, 4), low4));
-            a0 = _mm512_add_epi16(a0, _mm512_and_si512(lo, low8));
-            a1 = _mm512_add_epi16(a1, _mm512_srli_epi16(lo, 8));
-            a2 = _mm512_add_epi16(a2, _mm512_and_si512(hi, low8));
-            a3 = _mm512_add_epi16(a3, _mm512_srli_epi16(hi, 8));
+            a0 = _mm512_add_epi16(a0, lo), a1 = _mm512_add_epi16(a1, _mm512_srli_epi16(lo, 8));
+            a2 = _mm512_add_epi16(a2, hi), a3 = _mm512_add_epi16(a3, _mm512_srli_epi16(hi, 8));
         }
 #define PA_LANES4(a)                                                                         \
     _mm_add_epi16(_mm_add_epi16(_mm512_castsi512_si128(a), _mm512_extracti32x4_epi32(a, 1)), \
