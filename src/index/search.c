@@ -123,15 +123,15 @@ static uint64_t pre_terms_bytes(const pa_index *x)
 }
 
 /* Bytes of what an index holds whatever its budget: the centroids and their norms, the
- * codebook and its norms, the partition offsets and lengths (4-bit: and block offsets), the
- * cache's entries, and (with_pre) the precomputed table terms. */
+ * codebook and its norms, the partition offsets and lengths, the cache's entries, and (with_pre)
+ * the precomputed table terms. (A cached 4-bit partition's blocks follow its codes: part_bytes;
+ * the block offsets boff exist only without a budget.) */
 static uint64_t fixed_bytes(const pa_index *x, bool with_pre)
 {
     const uint64_t P = x->P, D = x->dim, M = x->M, K = x->K;
     return P * D * sizeof(float) + P * sizeof(float) + K * D * sizeof(float) +
            M * K * sizeof(float) + P * (sizeof(uint64_t) + sizeof(uint32_t)) +
-           (has_blocks(x) ? P * sizeof(uint64_t) : 0) + P * sizeof(struct cached_part) +
-           (with_pre ? pre_terms_bytes(x) : 0);
+           P * sizeof(struct cached_part) + (with_pre ? pre_terms_bytes(x) : 0);
 }
 
 static pa_status open_aux(pa_index *x, const char *path);
