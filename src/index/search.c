@@ -821,11 +821,11 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         qyall + (size_t)m * x->K, (int)T);
         int failed = 0;
         /* Groups of QUERY_GROUP queries (fewer where their probes' list would pass 8 MiB), one
-         * thread each. A group's probes are scanned
-         * partition by partition, so that a partition's codes are read from memory once for
-         * all the group's queries that probe it: first every query's nearest partition (the
-         * heaps' bounds then prune the rest), then the others. A heap's contents do not depend
-         * on the order its partitions come in. */
+         * thread each. A group's probes are scanned partition by partition, so that a
+         * partition's codes are read from memory once for all the group's queries that probe
+         * it: first every query's nearest partition (the heaps' bounds then prune the rest),
+         * then the others. A heap's contents do not depend on the order its partitions come
+         * in. */
         const uint64_t grp = PA_MAX(1, PA_MIN(QUERY_GROUP,
                                               (8ull << 20) / ((uint64_t)np * sizeof(uint64_t))));
         const uint64_t ngroups = (bn + grp - 1) / grp;
