@@ -123,6 +123,7 @@ PA_API const char *pa_version(void);
 #define PA_MAX_CODE_BYTES (1u << 16)        /* bytes per PQ code in an artifact                  */
 #define PA_MAX_BATCH_ROWS (1u << 24)        /* rows of one encode batch                          */
 #define PA_MAX_SEARCH_CANDIDATES (1u << 24) /* k * refine_factor of one search              */
+#define PA_DEFAULT_RERANK_FACTOR 2u /* fast scan: candidates by quantised distance, per k * R */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Column types and metrics                                                                   */
@@ -1112,11 +1113,24 @@ typedef struct pa_index_search_options {
                             /* (the row's ordinal) from refine_input                        */
     pa_vec_input *refine_input;
     uint32_t num_threads; /* OpenMP threads over queries; 0: OpenMP's default             */
+    /* 4-bit indexes: the fast scan (tables quantised to bytes, looked up 32 rows at a time).
+     * PA_FAST_SCAN_AUTO (INIT): the fast scan for 4-bit indexes, the plain ADC scan for 8-bit
+     * ones; PA_FAST_SCAN_OFF: the plain ADC scan always (what it returns is the reference the
+     * fast scan approaches). */
+    uint32_t fast_scan;
+    /* Fast scan: the k * R * F best rows by quantised distance (F this, R the refine factor;
+     * INIT: PA_DEFAULT_RERANK_FACTOR; 0 is 1) are re-ranked by their exact ADC distance, and
+     * the k * R best of them returned (or refined). Ignored by the plain scan. */
+    uint32_t rerank_factor;
 } pa_index_search_options;
 
-#define PA_INDEX_SEARCH_OPTIONS_INIT                                                  \
-    {                                                                                 \
-        sizeof(pa_index_search_options), PA_DEFAULT_K, PA_DEFAULT_NPROBES, 0, NULL, 0 \
+#define PA_FAST_SCAN_AUTO 0u
+#define PA_FAST_SCAN_OFF 1u
+
+#define PA_INDEX_SEARCH_OPTIONS_INIT                                                   \
+    {                                                                                  \
+        sizeof(pa_index_search_options), PA_DEFAULT_K, PA_DEFAULT_NPROBES, 0, NULL, 0, \
+            PA_FAST_SCAN_AUTO, PA_DEFAULT_RERANK_FACTOR                                \
     }
 PA_API pa_status pa_index_search_options_init(pa_index_search_options *o, size_t struct_size);
 
@@ -1126,11 +1140,13 @@ typedef struct pa_index_search_stats {
     uint64_t codes_scanned; /* ADC distances computed, all queries together    */
     uint64_t rows_refined;  /* original vectors read for refine                */
     double seconds;
+    uint32_t fast_scan_used; /* 1: the fast scan ran (a 4-bit index, fast_scan AUTO) */
+    uint64_t rows_reranked;  /* fast scan: exact ADC distances computed            */
 } pa_index_search_stats;
 
-#define PA_INDEX_SEARCH_STATS_INIT                \
-    {                                             \
-        sizeof(pa_index_search_stats), 0, 0, 0, 0 \
+#define PA_INDEX_SEARCH_STATS_INIT                      \
+    {                                                   \
+        sizeof(pa_index_search_stats), 0, 0, 0, 0, 0, 0 \
     }
 
 /* Searches nq queries (nq x dim floats, row-major): per query the nprobes nearest centroids

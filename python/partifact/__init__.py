@@ -723,14 +723,16 @@ class Index:
         return d
 
     def search(self, queries, k=None, nprobes=None, refine_factor=None, input=None,
-               threads=None, column=None):
+               threads=None, column=None, fast_scan=True, rerank_factor=None):
         """Searches each row of queries (nq x dim float32, or one query of shape (dim,)).
         Returns (ids uint64 (nq, k), distances float32 (nq, k)), best first; slots the probed
         partitions could not fill have id 2^64-1 and distance inf. Distances: l2 and cosine
         squared Euclidean, dot the negated inner product (smaller is nearer).
         k and nprobes None: the library's defaults. refine_factor R > 1 re-ranks the k*R best by exact
         distance to the original vectors, read from ``input`` (the file or Lance dataset the
-        index was built from)."""
+        index was built from). A 4-bit index is searched by the fast scan (quantised tables)
+        unless fast_scan is False; it re-ranks the k*R*rerank_factor best by exact ADC distance
+        (None: the library's default). last_stats["fast_scan_used"] says which scan ran."""
         single = isinstance(queries, np.ndarray) and queries.ndim == 1
         q = _array(queries[None, :] if single else queries, "queries", np.float32, 2,
                    finite=True)
@@ -738,7 +740,9 @@ class Index:
         o = _lib.options(_lib.SearchOptions, "pa_index_search_options_init")
         _set(o, [("k", k, "k", _U32),("nprobes", nprobes, "nprobes", _U32),
                  ("refine_factor", refine_factor, "refine_factor", _U32),
-                 ("num_threads", threads, "threads", _U32)])
+                 ("num_threads", threads, "threads", _U32),
+                 ("rerank_factor", rerank_factor, "rerank_factor", _U32)])
+        o.fast_scan = _lib.PA_FAST_SCAN_AUTO if fast_scan else _lib.PA_FAST_SCAN_OFF
         if o.k == 0:
             raise ValueError("k must be positive, got 0")
         if o.refine_factor > 1 and input is None:

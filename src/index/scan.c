@@ -1,8 +1,10 @@
-/* The scalar ADC scans (see scan.h): one table entry per sub-vector code, summed in sub-space
- * order, so a row's distance does not depend on the blocking; four rows at a time, each row's
- * sum in a register (a code byte of the four rows is adjacent in the transposed layout). */
+/* The plain ADC scans (see scan.h): one table entry per sub-vector code, summed in sub-space
+ * order, so a row's distance does not depend on the blocking. 8-bit codes go to the SIMD
+ * kernels of fastscan.h; 4-bit ones are summed here four rows at a time, each row's sum in a
+ * register (a code byte of the four rows is adjacent in the transposed layout). */
 #include "index/scan.h"
 #include "common/pq_code.h"
+#include "index/fastscan.h"
 
 /* Offers four consecutive rows' distances to the heap, in row order. */
 static inline void push4(pa_topk_cand *heap, uint32_t *hn, uint32_t cap, float d0, float d1,
@@ -14,28 +16,6 @@ static inline void push4(pa_topk_cand *heap, uint32_t *hn, uint32_t cap, float d
     pa_topk_push(heap, hn, cap, d3, ids[3]);
 }
 
-/* 8-bit codes: byte m of a row is sub-vector m's code, table rows of 256. */
-static void scan8(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M,
-                  const float *table, float base, pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
-{
-    uint64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        float d0 = base, d1 = base, d2 = base, d3 = base;
-        const uint8_t *cm = codes + i;
-        for (uint32_t m = 0; m < M; m++, cm += n) {
-            const float *t = table + m * 256;
-            d0 += t[cm[0]], d1 += t[cm[1]], d2 += t[cm[2]], d3 += t[cm[3]];
-        }
-        push4(heap, hn, cap, d0, d1, d2, d3, ids + i);
-    }
-    for (; i < n; i++) {
-        float d = base;
-        const uint8_t *cm = codes + i;
-        for (uint32_t m = 0; m < M; m++, cm += n)
-            d += table[m * 256 + cm[0]];
-        pa_topk_push(heap, hn, cap, d, ids[i]);
-    }
-}
 
 /* 4-bit codes: byte j of a row holds sub-vector 2j (low nibble) and 2j+1 (high nibble), table
  * rows of 16; the two entries of a byte are added in that order. */
@@ -71,5 +51,5 @@ void pa_scan_codes(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32
     if (bits == PA_PQ_BITS_4)
         scan4(codes, ids, n, M, table, base, heap, hn, cap);
     else
-        scan8(codes, ids, n, M, table, base, heap, hn, cap);
+        pa_adc8_scan(codes, ids, n, M, table, base, heap, hn, cap); /* fastscan.h */
 }

@@ -4,8 +4,10 @@
  * sub-distances (K = 2^bits codewords per sub-space: 256 for 8-bit codes, 16 for 4-bit ones),
  * summing one table entry per sub-vector code (src/index/scan.h), and a heap keeps the best. Codes are
  * stored transposed within a partition, so the scan reads each sub-vector's bytes
- * contiguously. Queries run in parallel (OpenMP); an optional refine re-ranks the best k*R by
- * exact distance to the original vectors.
+ * contiguously. Queries run in parallel (OpenMP) in groups, each group's probes partition by
+ * partition (a partition read once for the group; with a budget, fetched once); an optional
+ * refine re-ranks the best k*R by exact distance to the original vectors. 4-bit indexes are
+ * scanned by the fast scan (src/index/fastscan.h) unless the caller turns it off.
  *
  * For l2 and cosine the table is split as FAISS does ("precomputed tables"): with residual
  * r = q - c_p and codeword y of sub-space m,
@@ -23,6 +25,7 @@
  * (x->W = M for 8-bit codes, M / 2 for 4-bit ones). A 4-bit code byte j holds sub-vector 2j's
  * code in its low nibble and 2j+1's in its high nibble (src/common/pq_code.h). */
 #include "common/json.h"
+#include "index/fastscan.h"
 #include "index/index_internal.h"
 #include "common/pq_code.h"
 #include "index/scan.h"
@@ -38,6 +41,7 @@
 #include <xxhash.h>
 
 #define QUERY_BLOCK 1024
+#define QUERY_GROUP 256 /* queries whose probes one thread scans partition by partition */
 uint64_t pa_index_precomp_max_bytes = 256ull << 20;
 
 struct pa_index {
@@ -53,6 +57,8 @@ struct pa_index {
     uint64_t num_rows, max_part, bytes;
     uint64_t *row_ids; /* num_rows */
     uint8_t *codes;    /* num_rows x W, transposed within each partition (see the top)    */
+    uint8_t *blocks;   /* 4-bit: the codes re-laid for the fast scan (fastscan.h), or NULL */
+    uint64_t *boff;    /* 4-bit: P, each partition's first byte in blocks                  */
     float *ynorm;      /* M x K: ||y||^2 of every codeword                               */
     float *pre;        /* P x M x K: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL         */
     json_t *aux_meta, *idx_meta; /* each file's partifact:index JSON (NULL: none, LanceDB's) */
@@ -76,13 +82,20 @@ struct pa_index {
  * searches scanning it now (pins; it is not evicted while pinned) and its last use. */
 struct cached_part {
     uint64_t *ids;
-    uint8_t *codes;
+    uint8_t *codes; /* (4-bit codes: followed by their blocks for the fast scan) */
     uint32_t pins;
     uint64_t used;
 };
 
-/* Bytes a cached partition of n rows takes: its row ids and its codes. */
-static uint64_t part_bytes(const pa_index *x, uint64_t n) { return pa_ids_codes_bytes(n, x->W); }
+/* Whether the index holds its codes in the fast scan's blocks too (4-bit codes). */
+static bool has_blocks(const pa_index *x) { return x->nbits == PA_PQ_BITS_4; }
+
+/* Bytes a partition of n rows takes in memory: its row ids and its codes, and for 4-bit codes
+ * their blocked layout. */
+static uint64_t part_bytes(const pa_index *x, uint64_t n)
+{
+    return pa_ids_codes_bytes(n, x->W) + (has_blocks(x) ? pa_fs_layout_bytes(n, x->M) : 0);
+}
 
 /* ---- open ---- */
 
@@ -111,7 +124,8 @@ static uint64_t pre_terms_bytes(const pa_index *x)
 
 /* Bytes of what an index holds whatever its budget: the centroids and their norms, the
  * codebook and its norms, the partition offsets and lengths, the cache's entries, and (with_pre)
- * the precomputed table terms. */
+ * the precomputed table terms. (A cached 4-bit partition's blocks follow its codes: part_bytes;
+ * the block offsets boff exist only without a budget.) */
 static uint64_t fixed_bytes(const pa_index *x, bool with_pre)
 {
     const uint64_t P = x->P, D = x->dim, M = x->M, K = x->K;
@@ -160,11 +174,13 @@ static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
     if (big > x->cache_cap)
         return pa_fail_field(PA_ERR_INVALID, "memory_bytes",
                              "index file %s: partition %u holds %" PRIu64
-                             " rows of %u + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64
+                             " rows of %u + 8 bytes%s (%" PRIu64 " bytes), more than the %" PRIu64
                              " bytes the memory budget of %" PRIu64 " bytes leaves "
                              "beside the %" PRIu64 " held whatever the budget; raise "
                              "memory_bytes",
-                             path, max_p, x->max_part, x->W, big, x->cache_cap, x->budget, fixed);
+                             path, max_p, x->max_part, x->W,
+                             has_blocks(x) ? " and their fast-scan blocks" : "", big, x->cache_cap,
+                             x->budget, fixed);
     return PA_OK;
 }
 
@@ -451,6 +467,7 @@ void pa_index_free(pa_index *x)
         return;
     free(x->dir), free(x->centroids), free(x->cnorm), free(x->codebook), free(x->offsets);
     free(x->lengths), free(x->row_ids), free(x->codes), free(x->ynorm), free(x->pre);
+    free(x->blocks), free(x->boff);
     json_decref(x->aux_meta), json_decref(x->idx_meta);
     for (uint32_t p = 0; x->cache && p < x->P; p++)
         free(x->cache[p].ids);
@@ -459,6 +476,22 @@ void pa_index_free(pa_index *x)
     if (x->sync_init)
         pthread_mutex_destroy(&x->lock), pthread_cond_destroy(&x->freed);
     free(x);
+}
+
+/* 4-bit codes, all in memory: every partition's codes re-laid for the fast scan. */
+static pa_status make_blocks(pa_index *x)
+{
+    uint64_t total = 0;
+    if (!(x->boff = pa_malloc(sizeof(uint64_t) * x->P, "fast-scan block offsets")))
+        return PA_ERR_NOMEM;
+    for (uint32_t p = 0; p < x->P; p++)
+        x->boff[p] = total, total += pa_fs_layout_bytes(x->lengths[p], x->M);
+    if (!(x->blocks = pa_malloc((size_t)PA_MAX(total, 1), "fast-scan blocks")))
+        return PA_ERR_NOMEM;
+#pragma omp parallel for schedule(dynamic, 16)
+    for (uint32_t p = 0; p < x->P; p++)
+        pa_fs_pack(x->codes + x->offsets[p] * x->W, x->lengths[p], x->M, x->blocks + x->boff[p]);
+    return PA_OK;
 }
 
 pa_status pa_index_open(pa_index **out, const char *dir)
@@ -529,6 +562,8 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
         for (uint32_t p = 0; p < x->P; p++)
             partition_terms(x, p, x->pre + (size_t)p * x->M * x->K);
     }
+    if (has_blocks(x) && !x->budget && (st = make_blocks(x)) != PA_OK)
+        goto done;
     *out = x, x = NULL;
 done:
     if (st != PA_OK && x) /* the failures once the index is being read name it */
@@ -574,7 +609,7 @@ pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row
  * thread pins one partition at a time, and each fits the cache alone). Reads happen under the
  * lock: the reader is one file position. A failed read is recorded for the search to report. */
 static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids,
-                                   const uint8_t **codes)
+                                   const uint8_t **codes, const uint8_t **blocks)
 {
     struct cached_part *e = &x->cache[p];
     const uint64_t n = x->lengths[p], need = part_bytes(x, n);
@@ -591,13 +626,14 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
             pthread_cond_wait(&x->freed, &x->lock);
             continue;
         }
-        free(lru->ids); /* codes share its block */
+        free(lru->ids); /* codes and blocks share its allocation */
         lru->ids = NULL, lru->codes = NULL;
         x->cache_used -= part_bytes(x, x->lengths[lru - x->cache]);
     }
     if (!e->ids) {
-        uint64_t *i = malloc((size_t)need); /* one block: the row ids, then the codes */
+        uint64_t *i = malloc((size_t)need); /* the row ids, the codes, (4-bit) the blocks */
         uint8_t *c = i ? (uint8_t *)(i + n) : NULL;
+        uint8_t *b = i && has_blocks(x) ? c + n * x->W : NULL;
         if (!i)
             st = pa_fail(PA_ERR_NOMEM,
                          "index %s: out of memory reading partition %u (%" PRIu64 " rows)", x->dir,
@@ -605,6 +641,8 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
         else if ((st = pa_lance_reader_read(x->reader, x->c_id, x->offsets[p], n, i)) == PA_OK)
             st = pa_lance_reader_read(x->reader, x->c_code, x->offsets[p], n, c);
         if (st == PA_OK) {
+            if (b)
+                pa_fs_pack(c, n, x->M, b);
             e->ids = i, e->codes = c;
             x->cache_used += need;
             x->cache_reads++;
@@ -620,6 +658,7 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
         e->pins++;
         e->used = ++x->tick;
         *ids = e->ids, *codes = e->codes;
+        *blocks = has_blocks(x) ? e->codes + n * x->W : NULL;
     }
     pthread_mutex_unlock(&x->lock);
     return st;
@@ -639,26 +678,30 @@ static void release_partition(pa_index *x, uint32_t p)
  * (M x K). dot: the table is -qy and base 0. l2/cosine: the table is the partition's terms
  * minus 2 qy, and base the coarse distance ||q - c_p||^2 every row of the partition shares.
  * pa_scan_codes then sums one table entry per sub-vector code for every row and offers each
- * row to the heap. */
+ * row to the heap. With blocks (4-bit codes re-laid, fs its scratch) the fast scan runs instead:
+ * rows offered by quantised distance, each taken with its exact distance in aux (counted in
+ * *exact). */
 static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, const uint8_t *codes,
-                           const float *qy, float base, float *table, pa_topk_cand *heap,
-                           uint32_t *hn, uint32_t cap)
+                           const uint8_t *blocks, pa_fs_scratch *fs, const float *qy, float base,
+                           float *table, pa_topk_cand *heap, uint32_t *hn, uint32_t cap,
+                           uint64_t *exact)
 {
     const uint64_t n = x->lengths[p];
     if (n == 0)
         return;
     const uint32_t T = x->M * x->K;
     if (x->metric == PA_METRIC_DOT) {
-        for (uint32_t t = 0; t < T; t++)
-            table[t] = -qy[t];
+        pa_adc_table(table, NULL, qy, T);
     } else {
         const float *pre = x->pre ? x->pre + (size_t)p * T : table;
         if (!x->pre)
             partition_terms(x, p, table);
-        for (uint32_t t = 0; t < T; t++)
-            table[t] = pre[t] - 2.0f * qy[t];
+        pa_adc_table(table, pre, qy, T);
     }
-    pa_scan_codes(codes, ids, n, x->M, x->nbits, table, base, heap, hn, cap);
+    if (blocks)
+        *exact += pa_fs_scan_partition(blocks, ids, n, x->M, table, base, fs, heap, hn, cap);
+    else
+        pa_scan_codes(codes, ids, n, x->M, x->nbits, table, base, heap, hn, cap);
 }
 
 /* Exact distance of a query to an original vector, as search reports distances. */
@@ -712,7 +755,19 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     if ((uint64_t)k * rf > PA_MAX_SEARCH_CANDIDATES)
         return pa_fail(PA_ERR_INVALID, "k * refine factor = %" PRIu64 " is too large",
                        (uint64_t)k * rf);
-    const uint32_t cap = k * rf;
+    if (opts->fast_scan != PA_FAST_SCAN_AUTO && opts->fast_scan != PA_FAST_SCAN_OFF)
+        return pa_fail_field(PA_ERR_INVALID, "fast_scan",
+                             "fast_scan %u is neither PA_FAST_SCAN_AUTO (%u) nor "
+                             "PA_FAST_SCAN_OFF (%u)",
+                             opts->fast_scan, PA_FAST_SCAN_AUTO, PA_FAST_SCAN_OFF);
+    /* the fast scan keeps the hcap best by quantised distance, re-ranked to the cap best */
+    const bool fs = has_blocks(x) && opts->fast_scan == PA_FAST_SCAN_AUTO;
+    const uint32_t rr = fs ? PA_MAX(opts->rerank_factor, 1) : 1;
+    if ((uint64_t)k * rf * rr > PA_MAX_SEARCH_CANDIDATES)
+        return pa_fail_field(PA_ERR_INVALID, "rerank_factor",
+                             "k * refine factor * rerank factor = %" PRIu64 " is more than %u",
+                             (uint64_t)k * rf * rr, PA_MAX_SEARCH_CANDIDATES);
+    const uint32_t cap = k * rf, hcap = cap * rr;
     const uint32_t D = x->dim, P = x->P;
     const uint64_t T = (uint64_t)x->M * x->K; /* table entries */
     /* a block of queries, with its query-codeword products held to about 32 MiB */
@@ -721,14 +776,14 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     float *qbuf = pa_malloc(sizeof(float) * qb * D, "query block");
     float *qyall = pa_malloc(sizeof(float) * qb * T, "query-codeword products");
     float *coarse = pa_malloc(sizeof(float) * qb * P, "query-centroid distances");
-    pa_topk_cand *cands = pa_malloc(sizeof(pa_topk_cand) * qb * cap, "search candidates");
+    pa_topk_cand *cands = pa_malloc(sizeof(pa_topk_cand) * qb * hcap, "search candidates");
     uint32_t *ncand = pa_malloc(sizeof(uint32_t) * qb, "search candidate counts");
     float *vecs = rf > 1 ? pa_malloc(sizeof(float) * cap * D, "refine vectors") : NULL;
     uint64_t *vids = rf > 1 ? pa_malloc(sizeof(uint64_t) * cap, "refine ids") : NULL;
     pa_status st = qbuf && qyall && coarse && cands && ncand && (rf == 1 || (vecs && vids))
                        ? PA_OK
                        : PA_ERR_NOMEM;
-    uint64_t scanned = 0, refined = 0;
+    uint64_t scanned = 0, refined = 0, reranked = 0;
     int nthreads = opts->num_threads > 0 ? (int)PA_MIN(opts->num_threads, (uint32_t)INT_MAX)
                                          : omp_get_max_threads();
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
@@ -765,53 +820,87 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         x->codebook + (size_t)m * x->K * x->ds, (int)x->ds, 0.0f,
                         qyall + (size_t)m * x->K, (int)T);
         int failed = 0;
-#pragma omp parallel num_threads(nthreads) reduction(+ : scanned)
+        /* Groups of QUERY_GROUP queries (fewer where their probes' list would pass 8 MiB), one
+         * thread each. A group's probes are scanned partition by partition, so that a
+         * partition's codes are read from memory once for all the group's queries that probe
+         * it: first every query's nearest partition (the heaps' bounds then prune the rest),
+         * then the others. A heap's contents do not depend on the order its partitions come
+         * in. */
+        const uint64_t grp = PA_MAX(1, PA_MIN(QUERY_GROUP,
+                                              (8ull << 20) / ((uint64_t)np * sizeof(uint64_t))));
+        const uint64_t ngroups = (bn + grp - 1) / grp;
+#pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
             float *table = malloc(sizeof(float) * (size_t)T);
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
-            if (!table || !probe) {
+            uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
+            float *qns = malloc(sizeof(float) * grp);
+            pa_fs_scratch fsx = {NULL, NULL};
+            const bool ok = table && probe && pairs && qns &&
+                            (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
+            if (!ok) {
 #pragma omp atomic write
                 failed = 1;
             }
-#pragma omp for schedule(dynamic, 4)
-            for (uint64_t i = 0; i < bn; i++) {
-                if (!table || !probe)
-                    continue;
-                const float *q = qbuf + i * D, *s = coarse + i * P;
-                /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
-                uint32_t pn = 0;
-                for (uint32_t p = 0; p < P; p++) {
-                    float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
-                    pa_topk_push(probe, &pn, np, d, p);
-                }
-                const float *qy = qyall + i * T;
-                const float qn = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
-                pa_topk_cand *h = cands + i * cap;
-                uint32_t hn = 0;
-                for (uint32_t j = 0; j < pn; j++) {
-                    uint32_t p = (uint32_t)probe[j].id;
-                    /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
-                    float base = x->metric == PA_METRIC_DOT ? 0 : qn + x->cnorm[p] - 2 * s[p];
-                    if (!x->lengths[p])
-                        continue;
-                    if (!x->budget) {
-                        scan_partition(x, p, x->row_ids + x->offsets[p],
-                                       x->codes + x->offsets[p] * x->W, qy, base, table, h, &hn,
-                                       cap);
-                    } else {
-                        const uint64_t *pid;
-                        const uint8_t *pc;
-                        if (acquire_partition(x, p, &pid, &pc) != PA_OK)
-                            break;
-                        scan_partition(x, p, pid, pc, qy, base, table, h, &hn, cap);
-                        release_partition(x, p);
+#pragma omp for schedule(dynamic, 1)
+            for (uint64_t g = 0; g < ngroups; g++) {
+                const uint64_t lo = g * grp, hi = PA_MIN(bn, lo + grp);
+                uint64_t npairs = 0;
+                for (uint64_t i = lo; ok && i < hi; i++) {
+                    const float *q = qbuf + i * D, *s = coarse + i * P;
+                    /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
+                    uint32_t pn = 0;
+                    for (uint32_t p = 0; p < P; p++) {
+                        float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
+                        pa_topk_push(probe, &pn, np, d, p);
                     }
+                    qsort(probe, pn, sizeof *probe, pa_topk_cmp);
+                    qns[i - lo] = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
+                    ncand[i] = 0;
+                    /* (round, partition, query): round 0 the nearest partition */
+                    for (uint32_t j = 0; j < pn; j++)
+                        if (x->lengths[probe[j].id])
+                            pairs[npairs++] = (uint64_t)(j > 0) << 63 | probe[j].id << 32 | i;
+                }
+                qsort(pairs, npairs, sizeof *pairs, pa_cmp_u64);
+                uint32_t held = UINT32_MAX; /* the partition whose rows pid, pc, pb hold */
+                const uint64_t *pid = NULL;
+                const uint8_t *pc = NULL, *pb = NULL;
+                for (uint64_t e = 0; e < npairs; e++) {
+                    const uint32_t p = (uint32_t)(pairs[e] >> 32 & 0x7fffffffu);
+                    const uint64_t i = (uint32_t)pairs[e];
+                    if (p != held && x->budget) {
+                        if (held != UINT32_MAX)
+                            release_partition(x, held);
+                        held = UINT32_MAX;
+                        if (acquire_partition(x, p, &pid, &pc, &pb) != PA_OK)
+                            break;
+                    } else if (p != held) {
+                        pid = x->row_ids + x->offsets[p], pc = x->codes + x->offsets[p] * x->W;
+                        pb = fs ? x->blocks + x->boff[p] : NULL;
+                    }
+                    held = p;
+                    /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
+                    const float base = x->metric == PA_METRIC_DOT
+                                           ? 0
+                                           : qns[i - lo] + x->cnorm[p] - 2 * coarse[i * P + p];
+                    scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qyall + i * T, base, table,
+                                   cands + i * hcap, &ncand[i], hcap, &reranked);
                     scanned += x->lengths[p];
                 }
-                qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
-                ncand[i] = hn;
+                if (x->budget && held != UINT32_MAX)
+                    release_partition(x, held);
+                for (uint64_t i = lo; ok && i < hi; i++) {
+                    pa_topk_cand *h = cands + i * hcap;
+                    if (fs) /* the exact re-rank: the cap best by exact ADC distance */
+                        for (uint32_t j = 0; j < ncand[i]; j++)
+                            h[j].d = h[j].aux;
+                    qsort(h, ncand[i], sizeof(pa_topk_cand), pa_topk_cmp);
+                    ncand[i] = PA_MIN(ncand[i], cap);
+                }
             }
-            free(table), free(probe);
+            free(table), free(probe), free(pairs), free(qns);
+            pa_fs_scratch_free(&fsx);
         }
         if (failed) {
             st = pa_fail(PA_ERR_NOMEM, "out of memory for per-thread scan buffers");
@@ -827,7 +916,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 break;
         }
         for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
-            pa_topk_cand *h = cands + i * cap;
+            pa_topk_cand *h = cands + i * hcap;
             uint32_t hn = ncand[i];
             if (rf > 1 && hn > 0) {
                 for (uint32_t j = 0; j < hn; j++)
@@ -857,6 +946,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         s.codes_scanned = scanned;
         s.rows_refined = refined;
         s.seconds = pa_now_seconds() - t0;
+        s.fast_scan_used = fs;
+        s.rows_reranked = reranked;
         pa_stats_store(stats, &s, sizeof s);
     }
     return st;

@@ -223,7 +223,7 @@ static void test_exact_adc(const char *index, pa_ivfpq_model *m, const uint32_t 
                 float d = 0;
                 for (uint32_t s = 0; s < msub; s++)
                     d += table[s * 256 + cc[(size_t)i * msub + s]];
-                all[i] = (pa_topk_cand){d, (uint64_t)i};
+                all[i] = (pa_topk_cand){.d = d, .id = (uint64_t)i};
                 by_id[i] = d;
             }
         }
@@ -405,8 +405,10 @@ static void test_memory_budget(void)
             const uint64_t reads = pa_index_cache_reads(y);
             if (b == 0) /* everything fits: each partition read once */
                 CHECK(reads <= P);
-            if (b == 2 && threads == 1) /* 4 distinct partitions a query, one held */
-                CHECK(reads >= (uint64_t)NQ * 3);
+            /* one partition held: the queries (one group) read each partition at most once
+             * for their nearest probes and once for the others, and evict */
+            if (b == 2 && threads == 1)
+                CHECK(reads > P && reads <= 2 * P);
             const uint64_t *pid = ids2;
             const uint8_t *pc = NULL;
             uint64_t n = 0;

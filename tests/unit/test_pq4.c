@@ -3,8 +3,10 @@
  * reconstruction error is a straightforward reference's; the model round-trips with its bits;
  * the index stores M/2-byte codes transposed, both finalize paths write the same files, search
  * over every partition is exactly the brute-force ADC ranking, recall@10 on clustered data is
- * above a floor (and refine lifts it); and the refusals (odd M, bits not 4 or 8). */
+ * above a floor (and refine lifts it); and the refusals (odd M, bits not 4 or 8). The fast
+ * scan over that index: kernels agree exactly, full re-rank is the plain scan, recall, budget. */
 #include "common/pq_code.h"
+#include "index/fastscan.h"
 #include "index/index_internal.h"
 #include "ivfpq/ivfpq_internal.h"
 #include "test.h"
@@ -251,6 +253,84 @@ static pa_ivfpq_model *build_artifact(uint32_t *pp, uint8_t *cc)
 /* The index: codes column M/2 wide, the stored bytes the encoder's packed codes transposed,
  * both finalize paths byte-identical; search exactly the brute-force ADC over 16-entry tables
  * with every partition probed; recall floor with 4 probes; refine above 0.95. */
+/* The fast scan over the index test_index built (x; gt its exact neighbours, in its rows,
+ * recall_plain the plain scan's recall@10 with 4 probes): every kernel returns the same ids and
+ * distances; with every row re-ranked it is the plain scan exactly; its recall stays within
+ * 0.02 of the plain scan's; an index opened with a budget (partitions re-laid as they enter
+ * the cache) answers the same; refine works over it; and the refusals. */
+static void fast_scan(pa_index *x, const uint64_t *gt, pa_vec_input *in, double recall_plain)
+{
+    static uint64_t ids[NQ * K], ids2[NQ * K];
+    static float dists[NQ * K], dists2[NQ * K];
+    const char *kernels[] = {"scalar", "avx2", "avx512"};
+    pa_index_search_options o;
+    pa_index_search_options_init(&o, sizeof o); /* fast_scan AUTO, rerank the default */
+    o.k = K, o.nprobes = 4;
+    pa_index_search_stats st = PA_INDEX_SEARCH_STATS_INIT;
+    int kernels_run = 0;
+    for (int kn = 0; kn < 3; kn++) {
+        if (!pa_kernel_set(kernels[kn]))
+            continue;
+        CHECK_OK(
+            pa_index_search(x, queries, NQ, DIM, &o, kn ? ids2 : ids, kn ? dists2 : dists, &st));
+        CHECK(st.fast_scan_used == 1 && st.rows_reranked > 0 &&
+              st.rows_reranked < st.codes_scanned);
+        if (kn)
+            CHECK(memcmp(ids, ids2, sizeof ids) == 0 && memcmp(dists, dists2, sizeof dists) == 0);
+        kernels_run++;
+    }
+    fprintf(stderr, "fast scan: %d kernels agree\n", kernels_run);
+    double recall = 0, recall_ref = 0;
+    CHECK_OK(pa_recall_at_k(ids, K, gt, K, NQ, K, &recall));
+    fprintf(stderr, "fast scan recall@10, nprobes 4: %.3f (plain %.3f)\n", recall, recall_plain);
+    CHECK(recall >= recall_plain - 0.02);
+    /* a budget: the same answers from partitions read and re-laid on demand */
+    uint64_t fixed = 0, min_bytes = 0;
+    CHECK_OK(pa_index_memory_estimate(tpath("idx"), &fixed, &min_bytes));
+    pa_index_info info = PA_INDEX_INFO_INIT;
+    CHECK_OK(pa_index_get_info(x, &info));
+    /* the largest partition's ids, codes and blocks: the blocks are counted */
+    const uint64_t big = info.max_partition_rows;
+    CHECK(min_bytes - fixed == big * (8 + W) + pa_fs_layout_bytes(big, MSUB));
+    pa_index *xb = NULL;
+    pa_index_open_options oo = PA_INDEX_OPEN_OPTIONS_INIT;
+    oo.memory_bytes = min_bytes - 1;
+    CHECK_ERR(pa_index_open_ex(&xb, tpath("idx"), &oo), PA_ERR_INVALID,
+              "and their fast-scan blocks");
+    oo.memory_bytes = min_bytes + (min_bytes - fixed); /* two partitions' room: evictions */
+    CHECK_OK(pa_index_open_ex(&xb, tpath("idx"), &oo));
+    if (xb) {
+        CHECK_OK(pa_index_search(xb, queries, NQ, DIM, &o, ids2, dists2, &st));
+        CHECK(memcmp(ids, ids2, sizeof ids) == 0 && memcmp(dists, dists2, sizeof dists) == 0);
+        CHECK(pa_index_cache_reads(xb) > P);
+        pa_index_free(xb);
+    }
+    /* every row re-ranked (k * F covers the index): the plain scan's ids and distances */
+    o.nprobes = P, o.rerank_factor = N / K;
+    CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
+    o.fast_scan = PA_FAST_SCAN_OFF;
+    CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids2, dists2, &st));
+    CHECK(st.fast_scan_used == 0 && st.rows_reranked == 0);
+    CHECK(memcmp(ids, ids2, sizeof ids) == 0 && memcmp(dists, dists2, sizeof dists) == 0);
+    /* refine over the fast scan's candidates */
+    o.fast_scan = PA_FAST_SCAN_AUTO, o.nprobes = 4, o.rerank_factor = PA_DEFAULT_RERANK_FACTOR;
+    o.refine_factor = 10, o.refine_input = in;
+    CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
+    CHECK_OK(pa_recall_at_k(ids, K, gt, K, NQ, K, &recall_ref));
+    CHECK(recall_ref >= 0.95);
+    /* refusals */
+    o.refine_factor = 0, o.fast_scan = 7;
+    CHECK_ERR(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL), PA_ERR_INVALID,
+              "fast_scan 7 is neither PA_FAST_SCAN_AUTO (0) nor PA_FAST_SCAN_OFF (1)");
+    CHECK(!strcmp(pa_last_error_field(), "fast_scan"));
+    o.fast_scan = PA_FAST_SCAN_AUTO, o.rerank_factor = PA_MAX_SEARCH_CANDIDATES;
+    CHECK_ERR(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL), PA_ERR_INVALID,
+              "k * refine factor * rerank factor = 167772160 is more than 16777216");
+    CHECK(!strcmp(pa_last_error_field(), "rerank_factor"));
+    if (!pa_kernel_set("avx512") && !pa_kernel_set("avx2"))
+        pa_kernel_set("scalar");
+}
+
 static void test_index(void)
 {
     uint32_t *pp = malloc(sizeof(uint32_t) * N);
@@ -321,7 +401,11 @@ static void test_index(void)
     const uint32_t ds = DIM / MSUB;
     uint64_t ids[NQ * K];
     float dists[NQ * K];
-    pa_index_search_options o = {.struct_size = sizeof o, .k = K, .nprobes = P};
+    /* the plain ADC scan (the fast scan, the default for 4-bit, approximates it: fast_scan()) */
+    pa_index_search_options o = {.struct_size = sizeof o,
+                                 .k = K,
+                                 .nprobes = P,
+                                 .fast_scan = PA_FAST_SCAN_OFF};
     CHECK_OK(pa_index_search(x, queries, NQ, DIM, &o, ids, dists, NULL));
     pa_topk_cand *all = malloc(sizeof(pa_topk_cand) * N);
     float *by_id = malloc(sizeof(float) * N);
@@ -342,7 +426,7 @@ static void test_index(void)
             float d = 0;
             for (uint32_t s = 0; s < MSUB; s++)
                 d += table[pp[i]][s * 16 + pa_pq_code_get(cc + (size_t)i * W, s, 4)];
-            all[i] = (pa_topk_cand){d, (uint64_t)i};
+            all[i] = (pa_topk_cand){.d = d, .id = (uint64_t)i};
             by_id[i] = d;
         }
         qsort(all, N, sizeof(pa_topk_cand), pa_topk_cmp);
@@ -353,8 +437,8 @@ static void test_index(void)
     uint64_t *gt = malloc(sizeof(uint64_t) * NQ * K);
     for (int q = 0; q < NQ; q++) {
         for (int i = 0; i < N; i++)
-            all[i] = (pa_topk_cand){(float)d2(queries + q * DIM, data + (size_t)i * DIM, DIM),
-                                    (uint64_t)i};
+            all[i] = (pa_topk_cand){.d = (float)d2(queries + q * DIM, data + (size_t)i * DIM, DIM),
+                                    .id = (uint64_t)i};
         qsort(all, N, sizeof(pa_topk_cand), pa_topk_cmp);
         for (int j = 0; j < K; j++)
             gt[q * K + j] = all[j].id;
@@ -372,6 +456,7 @@ static void test_index(void)
     fprintf(stderr, "4-bit recall@10, nprobes 4: %.3f; refine x10: %.3f\n", recall, recall_ref);
     CHECK(recall >= 0.5);
     CHECK(recall_ref >= 0.95);
+    fast_scan(x, gt, in, recall);
     pa_vec_input_free(in);
     free(gt), free(all), free(by_id), free(pp), free(cc);
     pa_index_free(x);
