@@ -12,7 +12,9 @@
 #          used commit 02dbb4e42f49aa2ce57cd78977b0e47a11f7cb91 (v1.15.0-9, 2026-08-08).
 #   BUILD  the build folder (default SRC/build). Afterwards
 #            FAISS_PYTHONPATH=$(cat BUILD/faiss-pythonpath)
-#          is what the benchmarks take (bench/faiss_common.py).
+#          is what the benchmarks take (bench/faiss_common.py); BUILD/faiss-opt-level names
+#          the instruction set for FAISS's loader (FAISS_OPT_LEVEL at import: the loader's own
+#          CPU probe fails with Debian 12's numpy 1.24, it imports numpy._core).
 #
 # FAISS_OPT_LEVEL: avx512 where the CPU has AVX-512 (F, CD, VL, DQ, BW), else avx2 where it has
 # AVX2 and FMA, else generic; set it to override (avx512_spr, avx2, generic). JOBS (default 2)
@@ -55,5 +57,8 @@ pp=$BUILD/faiss/python/build/$(dirname "$lib")
 commit=${FAISS_COMMIT:-$(cat "$SRC/.faiss-commit" 2>/dev/null || echo unknown)}
 echo "$commit" >"$BUILD/faiss-commit"
 echo "$pp" >"$BUILD/faiss-pythonpath"
-PYTHONPATH=$pp "$PY" -c 'import faiss; print("faiss", faiss.__version__, faiss.get_compile_options())'
+# the loader's instruction set (its CPU probe needs numpy 2; faiss_common.py reads this file)
+loader=$(echo "$FAISS_OPT_LEVEL" | tr a-z A-Z); [ "$loader" = GENERIC ] && loader=
+echo "$loader" >"$BUILD/faiss-opt-level"
+FAISS_OPT_LEVEL=$loader PYTHONPATH=$pp "$PY" -c 'import faiss; print("faiss", faiss.__version__, faiss.get_compile_options())'
 echo "faiss_build: FAISS_PYTHONPATH=$pp"

@@ -12,9 +12,24 @@ Usage: /usr/bin/python3 faiss_common.py --header   prints the header line of the
   (version, commit, compile options, OpenBLAS core, path) and exits 2 where it is refused."""
 import ctypes, os, sys, time
 
+def _above(start, name):
+    """The file `name` in start or a folder above it (faiss_build.sh writes them in BUILD)."""
+    d = os.path.abspath(start)
+    for _ in range(8):
+        if os.path.isfile(os.path.join(d, name)):
+            return os.path.join(d, name)
+        d = os.path.dirname(d)
+    return None
+
+
 _pp = os.environ.get("FAISS_PYTHONPATH")
 if _pp:
     sys.path.insert(0, _pp)
+    # FAISS's loader picks swigfaiss_avx512/avx2 by probing the CPU through numpy 2's
+    # numpy._core, which Debian 12's numpy 1.24 lacks: faiss_build.sh names the build's level
+    _lvl = _above(_pp, "faiss-opt-level")
+    if _lvl and "FAISS_OPT_LEVEL" not in os.environ and open(_lvl).read().strip():
+        os.environ["FAISS_OPT_LEVEL"] = open(_lvl).read().strip()
 import numpy as np
 import faiss
 
@@ -26,12 +41,9 @@ def _commit():
     above the module, else what is known of the package."""
     if os.environ.get("FAISS_COMMIT"):
         return os.environ["FAISS_COMMIT"]
-    d = os.path.dirname(os.path.abspath(faiss.__file__))
-    for _ in range(8):
-        p = os.path.join(d, "faiss-commit")
-        if os.path.isfile(p):
-            return open(p).read().strip()
-        d = os.path.dirname(d)
+    p = _above(os.path.dirname(faiss.__file__), "faiss-commit")
+    if p:
+        return open(p).read().strip()
     if faiss.__file__.startswith("/usr/lib/python3/dist-packages/"):
         return "Debian package python3-faiss"
     return "unknown"
@@ -117,7 +129,6 @@ def build_ivf(x, nlist, m, nbits, seed, fastscan=False, ivf_iters=10, pq_iters=2
         index = faiss.IndexIVFPQFastScan(quantizer, d, nlist, m, nbits)
     else:
         index = faiss.IndexIVFPQ(quantizer, d, nlist, m, nbits)
-    index._quantizer = quantizer  # kept beside the index (pq_mse)
     index.cp.niter = ivf_iters
     index.pq.cp.niter = pq_iters
     ns = len(sample)
@@ -156,13 +167,13 @@ def build_ivfpq(x, nlist, m, seed):
     """IndexIVFPQ (8-bit codes) built by build_ivf. Returns (index, quantizer, train_seconds,
     add_seconds)."""
     index, ph = build_ivf(x, nlist, m, 8, seed)
-    return index, index._quantizer, ph["train"], ph["add"]
+    return index, faiss.downcast_index(index.quantizer), ph["train"], ph["add"]
 
 
 def pq_mse(index, x):
     """Mean over the rows of x of the squared error of the PQ reconstruction of each row's
     residual to its nearest coarse centroid (what partifact train --encode reports)."""
-    q = index._quantizer
+    q = faiss.downcast_index(index.quantizer)
     assign = q.search(x, 1)[1].ravel()
     res = x - q.reconstruct_n(0, index.nlist)[assign]
     err = 0.0
