@@ -60,11 +60,15 @@ for ds in $DATASETS; do
       fashion) head -c $(( SEARCH_QUERIES * (4 + 784 * 4) )) "$WORK/fashion-test.fvecs" > "$q10k" ;;
     esac
   fi
+  dim=$(od -An -t d4 -N 4 "$base" | tr -d ' ')
   for bits in $BITS; do
     m=$M; fa_args="$bits"; pa_bits=()
+    # 4-bit: twice the sub-vectors (the same code bytes), or the largest even divisor of the
+    # dimension below that (Fashion-MNIST's 784: 28)
+    m4=$((M * 2)); while [ $(( dim % m4 )) -ne 0 ] || [ $(( m4 % 2 )) -ne 0 ]; do m4=$((m4 - 1)); done
     case $bits in # partifact encodes residuals; FAISS's fast-scan by default the vectors (fs)
-      4) m=$((M * 2)); fa_args="4 fs"; pa_bits=(--bits 4) ;;
-      4r) m=$((M * 2)); fa_args="4 fsr"; pa_bits=(--bits 4) ;;
+      4) m=$m4; fa_args="4 fs"; pa_bits=(--bits 4) ;;
+      4r) m=$m4; fa_args="4 fsr"; pa_bits=(--bits 4) ;;
     esac
     for run in $(seq 1 "$RUNS"); do
       "$PA" --version --json > "$WORK/v.json"

@@ -8,7 +8,8 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 faiss_header = sys.argv[2]
 bw = {"dram": st.median([float(sys.argv[3]), float(sys.argv[5])]),
       "l3": st.median([float(sys.argv[4]), float(sys.argv[6])])}
-names = {"gen": "generated 1,000,000 x 128", "fashion": "Fashion-MNIST 60,000 x 784"}
+names = {"gen": "generated 1,000,000 x 128", "fashion": "Fashion-MNIST 60,000 x 784",
+         "gen-loaded": "generated 1,000,000 x 128 (rerun, load 7-10)"}
 med = st.median
 PQ_SAMPLE = 65536  # PA_PQ_SAMPLE_ROWS: the PQ codebooks' sample
 
