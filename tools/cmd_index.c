@@ -7,7 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* partifact finalize (--artifact A | --rows FILE --model M) --out INDEX */
+/* partifact finalize (--artifact A | --rows FILE --model M | --rows SHUFFLE_DIR [--model M])
+ * --out INDEX */
 int pa_cmd_finalize(int argc, char **argv)
 {
     const char *artifact = NULL, *rows = NULL, *model = NULL, *out = NULL, *tmp = NULL;
@@ -17,8 +18,10 @@ int pa_cmd_finalize(int argc, char **argv)
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
         PA_CLI_STR("artifact", &artifact, "A", "the partition artifact to read"),
-        PA_CLI_STR("rows", &rows, "FILE.lance",
-                   "a Lance file of (row_id, part_id, pq_code) rows, in any order"),
+        PA_CLI_STR("rows", &rows, "FILE.lance|DIR",
+                   "a Lance file of (row_id, part_id, pq_code) rows, in any order; or a "
+                   "directory of Lance's shuffle buffers (lance-cuvs), its model "
+                   "metadata.lance unless --model"),
         PA_CLI_STR("model", &model, "M", "the model (default: the one the manifest records)",
                    .field = "model_path"),
         PA_CLI_STR("out", &out, "INDEX", "the index directory to write", .required = true),
@@ -35,7 +38,8 @@ int pa_cmd_finalize(int argc, char **argv)
     if (!artifact == !rows)
         return pa_cli_error("finalize", "--out and one of --artifact or --rows are required "
                                         "(see --help)");
-    if (rows && !model)
+    struct stat rsb;
+    if (rows && !model && !(stat(rows, &rsb) == 0 && S_ISDIR(rsb.st_mode)))
         return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
                                         "with)");
     const char *inputs[] = {artifact, rows, model};

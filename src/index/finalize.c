@@ -184,36 +184,58 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
         goto done;
     if ((st = pa_artifact_get_info(a, &ai)) != PA_OK)
         goto done;
+    /* The model: the one given, else the model file the artifact records, else its
+     * metadata.lance (the same model, written by the artifact's writer). Another program's
+     * artifact (no partifact extras) records no model identity: its codes are taken with the
+     * model given or its metadata.lance, unchecked. */
+    const bool foreign = ai.layout == PA_ARTIFACT_LAYOUT_FOREIGN;
+    const uint64_t meta_want = pa_artifact_metadata_xxh64(a);
     if (model_path)
         snprintf(mpath, sizeof mpath, "%s", model_path);
-    else if ((st = resolve_model(artifact_dir, ai.model, mpath, sizeof mpath)) != PA_OK)
-        goto done;
-    if ((st = pa_ivfpq_model_load(&model, mpath)) != PA_OK)
+    else if (foreign && ai.metadata_file)
+        snprintf(mpath, sizeof mpath, "%s/%s", artifact_dir, ai.metadata_file);
+    else if (foreign)
+        st = pa_fail_field(PA_ERR_INVALID, "model_path",
+                           "artifact %s has no metadata_file and records no model; give "
+                           "model_path, the model its codes were made with",
+                           artifact_dir);
+    else if ((st = resolve_model(artifact_dir, ai.model, mpath, sizeof mpath)) != PA_OK &&
+             meta_want && ai.metadata_file) {
+        snprintf(mpath, sizeof mpath, "%s/%s", artifact_dir, ai.metadata_file);
+        st = PA_OK;
+    }
+    if (st != PA_OK || (st = pa_ivfpq_model_load(&model, mpath)) != PA_OK)
         goto done;
     pa_ivfpq_model_arrays(model, &arr);
-    if ((st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
-                                   ai.code_bytes, ai.num_partitions, ai.num_bits,
-                                   pa_metric_name(ai.metric))) != PA_OK)
+    if ((st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir,
+                                   ai.dimension ? ai.dimension : arr.dim,
+                                   ai.code_bytes ? ai.code_bytes : arr.num_sub_vectors,
+                                   ai.num_partitions, ai.num_bits ? ai.num_bits : arr.num_bits,
+                                   ai.dimension ? pa_metric_name(ai.metric)
+                                                : pa_metric_name((pa_metric)arr.metric))) != PA_OK)
         goto done;
     want = pa_artifact_model_xxh64(a);
     if ((st = pa_file_xxh64(mpath, &have, NULL)) != PA_OK)
         goto done;
     /* the codes mean something only with the model they were made with: a missing hash is a
      * failure, never a skipped check */
-    if (!ai.model) {
+    if (!foreign && !ai.model && !meta_want) {
         st = pa_fail(PA_ERR_INVALID,
                      "artifact %s records no model hash, so model %s cannot be "
                      "checked against it; encode the artifact with its model recorded",
                      artifact_dir, mpath);
         goto done;
     }
-    if (have != want) {
+    if (!foreign && have != want && !(meta_want && have == meta_want)) {
         st = pa_fail(PA_ERR_INVALID,
                      "model %s (XXH64 %016" PRIx64 ") is not the model "
                      "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")",
-                     mpath, have, artifact_dir, ai.model, want);
+                     mpath, have, artifact_dir, ai.model ? ai.model : ai.metadata_file,
+                     ai.model ? want : meta_want);
         goto done;
     }
+    if (!foreign && ai.model && have == meta_want)
+        have = want; /* the index names the model file, whichever copy was read */
     if ((st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,
                                      &scan_budget)) != PA_OK ||
         (st = pa_index_writer_create(&w, out_dir, &arr, have, o.replace != 0)) != PA_OK ||
