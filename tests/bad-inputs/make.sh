@@ -238,7 +238,6 @@ mkdir -p "$D/shuf/empty"
 
 # ---- the upstream layout (upt): foreign artifacts and partifact's own, damaged
 "$(dirname "$0")/make-upstream.sh" "$PA" "$D"
-
 # ---- 4-bit codes (pq4): a 4-bit model, artifact and index; index files whose storage_metadata
 # says other bits than their codes have (5; 4 over an 8-bit code column)
 Q=$D/pq4; mkdir -p "$Q/idx-nbits-5" "$Q/idx-nbits-4"
