@@ -10,13 +10,15 @@
  *   - values narrower than 256 bytes (u32, u64, float, short fixed-size lists): a mini-block
  *     page — buffer 0 holds a u16 per chunk ((chunk_bytes/8 - 1) << 4 | log2(values)), buffer 1
  *     the chunks; a chunk is a u16 level count (0: no rep/def), a u16 value-buffer size, padding
- *     to 8 bytes, the values (Flat), padding to 8 bytes. Chunks hold a power-of-two number of
- *     values (the last one excepted) and stay under 8 KiB.
+ *     to 8 bytes, the values (Flat), padding to 8 bytes; in 2.2 padding bytes are 0xFE, as
+ *     LanceDB pads (Lance's FILL_BYTE), so that the chunks are byte for byte LanceDB's (2.1 Flat
+ *     chunks keep zeros). Chunks hold a power-of-two number of values (the last one excepted)
+ *     and stay under 8 KiB.
  *     With the bitpack option, uint32/uint64 chunks are InlineBitpacking instead, as LanceDB
  *     writes integers: 1024 values per chunk (the last one padded with zeros to 1024), the
  *     value buffer being one T-bit word with the bit width W of the chunk's largest value, then
- *     the 1024 values FastLanes-packed at W bits (bitpack.c); padding bytes are 0xFE, as in
- *     LanceDB's chunks, so that the chunks are byte for byte LanceDB's.
+ *     the 1024 values FastLanes-packed at W bits (bitpack.c); a page's last chunk says 0 values
+ *     (log2) however many it holds, as LanceDB's do.
  *     In 2.2 (the minor_version option) a mini-block page is the same but for its "large
  *     chunks", as LanceDB 0.39 writes them: each chunk-table entry is a u32 word (same bits),
  *     and the chunk header's value-buffer size is a u32, so a header is u16 levels, u32 size,
@@ -38,7 +40,7 @@
 #define MINIBLOCK_MAX_VALUES 4096
 #define STAGE_BYTES (256u << 10) /* mini-block pages are encoded through this much memory */
 #define BITPACK_LOG_CHUNK 10     /* InlineBitpacking chunks hold 1024 values */
-#define BITPACK_FILL_BYTE 0xFE   /* what LanceDB pads those chunks with (Flat ones: zeros) */
+#define CHUNK_FILL_BYTE 0xFE     /* what LanceDB pads mini-block chunks with (Lance's FILL_BYTE) */
 #define CHUNK_HEADER_BYTES 8     /* u16 levels, the value size (u16, or u32 in 2.2), padding */
 
 /* What close needs to remember about one written page. */
@@ -232,7 +234,9 @@ static pa_status write_page(pa_lance_writer *w, col_state *c, const uint8_t *src
         }
         size_t fill = 0;
         uint64_t data_bytes = 0;
-        const uint8_t pad = c->bitpack ? BITPACK_FILL_BYTE : 0;
+        /* 2.1 Flat chunks keep the zero padding partifact has always written there (the
+         * index and model files, whose checksums are recorded): readers ignore it */
+        const uint8_t pad = c->bitpack || w->large ? CHUNK_FILL_BYTE : 0;
         const unsigned hdr = CHUNK_HEADER_BYTES, word = w->large ? 4 : 2;
         st = PA_OK;
         for (uint64_t k = 0; k < nchunks && st == PA_OK; k++) {
@@ -257,7 +261,7 @@ static pa_status write_page(pa_lance_writer *w, col_state *c, const uint8_t *src
             pa_st16(d, 0);  /* no rep/def levels */
             if (w->large) { /* the one value buffer's size; the 2.2 header pads with 0xFE */
                 pa_st32(d + 2, (uint32_t)vbytes);
-                memset(d + 6, BITPACK_FILL_BYTE, 2);
+                memset(d + 6, pad, 2);
             } else {
                 pa_st16(d + 2, (uint16_t)vbytes);
                 memset(d + 4, pad, 4);
@@ -443,7 +447,9 @@ static pa_status write_list_page(pa_lance_writer *w, col_state *c, const uint8_t
         }
         size_t next = 0;
         uint64_t data_bytes = 0;
-        static const uint8_t fe[8] = {0xFE, 0xFE, 0xFE, 0xFE, 0xFE, 0xFE, 0xFE, 0xFE};
+        static const uint8_t fe[8] = {CHUNK_FILL_BYTE, CHUNK_FILL_BYTE, CHUNK_FILL_BYTE,
+                                      CHUNK_FILL_BYTE, CHUNK_FILL_BYTE, CHUNK_FILL_BYTE,
+                                      CHUNK_FILL_BYTE, CHUNK_FILL_BYTE};
         for (uint64_t k = 0; k < nchunks && st == PA_OK; k++) {
             uint64_t first = k * per_chunk, nv = PA_MIN(per_chunk, n - first);
             size_t s0 = next;

@@ -236,4 +236,6 @@ sed -i 's/"version":1}/"version":9}/' "$V/model-version-9.lance"
 # ---- shuffle buffers (finalize --rows DIR): the bad ones LanceDB wrote are in files/shuffle-*
 mkdir -p "$D/shuf/empty"
 
+# ---- the upstream layout (upt): foreign artifacts and partifact's own, damaged
+"$(dirname "$0")/make-upstream.sh" "$PA" "$D"
 echo "bad inputs in $D"

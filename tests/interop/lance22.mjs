@@ -4,6 +4,7 @@
 //          (item nullable)>[16] = code(i, j), the field nullable as upstream declares it;
 //   vecs   v128 fixed_size_list<float>[128] = vec(i, j), v8 fixed_size_list<float>[8] =
 //          vec(i, j + 200);
+//   odd    c12 fixed_size_list<uint8>[12] = code(i, j), part uint32 = part(i), 257 rows;
 //   lists  (3000 rows; lists40: the first 40) lf list<float>: 1 + i % 7 items, item k = vec(i, k); lv list<fixed_size_list<float>
 //          [8]> (item field "lv_item"): 1 + i % 5 items, component j of item k = vec(i, 100 +
 //          8k + j); lw list<fixed_size_list<float>[128]>: 1 + i % 3 items, vec(i, 1000 + 128k +
@@ -99,6 +100,13 @@ async function make(rows) {
     vb.push(batchOf([new arrow.Field('v128', d128.type, false), new arrow.Field('v8', d8.type, false)], [d128, d8], n));
   }
   await db.createTable('vecs', new arrow.Table(vb), v22);
+  // odd: 257 rows of fixed_size_list<uint8>[12] = code(i, j) (one chunk whose values end inside
+  // an 8-byte word: padding) and part uint32 = part(i)
+  const o12 = new Uint8Array(257 * 12), op = new Uint32Array(257);
+  for (let k = 0; k < 257; k++) { op[k] = V.part(k); for (let j = 0; j < 12; j++) o12[k * 12 + j] = V.code(k, j); }
+  const d12 = V.fixedSizeList(arrow, new arrow.Uint8(), 12, 257, o12).data[0];
+  await db.createTable('odd', new arrow.Table([batchOf([new arrow.Field('c12', d12.type, false), new arrow.Field('part', new arrow.Uint32(), false)],
+                                                       [d12, arrow.makeData({type: new arrow.Uint32(), length: 257, data: op})], 257)]), v22);
   const lrows = 3000, lb = [];
   for (let first = 0; first < lrows; first += 1000) {
     const n = Math.min(1000, lrows - first);

@@ -1,5 +1,5 @@
 # Interop with LanceDB itself (pinned @lancedb/lancedb from npm, installed by make deps-node).
-foreach(prog write_dataset read_lancedb wrap_bucket read_lance_files rowid_bytes lance22)
+foreach(prog write_dataset read_lancedb wrap_bucket read_lance_files rowid_bytes lance22 artifact_tool)
   add_executable(interop_${prog} ${CMAKE_CURRENT_LIST_DIR}/${prog}.c)
   target_link_libraries(interop_${prog} PRIVATE partifact_static)
   set_target_properties(interop_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/interop)
@@ -73,3 +73,15 @@ set_tests_properties(interop_lance22 PROPERTIES LABELS interop TIMEOUT 600)
 add_test(NAME interop_shuffle_buffers COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh shuffle
          ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-shuffle $<TARGET_FILE:partifact>)
 set_tests_properties(interop_shuffle_buffers PROPERTIES LABELS interop TIMEOUT 600)
+
+# The artifact against the upstream side (issue 14), with LanceDB 0.39.0: partifact's artifacts
+# checked field by field against the upstream reader's and builder's rules (each check naming its
+# source); LanceDB reading every bucket file and metadata.lance of them as the manifest
+# describes; artifacts a foreign producer writes through LanceDB by the upstream builder's rules,
+# finalized into the index partifact's own artifact of the same rows gives.
+foreach(mode rules read foreign)
+  add_test(NAME interop_upstream_${mode} COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_upstream.sh ${mode}
+           $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/upstream-${mode})
+  set_tests_properties(interop_upstream_${mode} PROPERTIES LABELS interop TIMEOUT 600
+                       ENVIRONMENT "PARTIFACT_LIBRARY=$<TARGET_FILE:partifact_shared>")
+endforeach()
