@@ -82,6 +82,10 @@ static const char about_search[] =
     "Euclidean, dot the negated inner product (smaller is nearer). --repeat N\n"
     "searches the whole batch N times and reports the median time (benchmarks).\n"
     "--out is written under a temporary name and renamed into place.\n"
+    "A 4-bit index is searched by the fast scan: tables quantised to bytes and\n"
+    "looked up 32 rows at a time (AVX-512, AVX2 or portable code, the same\n"
+    "results from each), then the k*R*F best (F: --rerank, default 2) re-ranked\n"
+    "by their exact ADC distance; --no-fast-scan scans with the float tables.\n"
     "--memory SIZE bounds what the index holds (default: all of it in memory):\n"
     "the probed partitions are read on demand into a cache within SIZE; the\n"
     "results are the same.\n" PA_CLI_FORCE_HELP
