@@ -264,6 +264,14 @@ done:
     return st;
 }
 
+/* Rows of partition p in a shard (p is below its partitions: checked alike for every shard). */
+static uint64_t shard_rows(const pa_artifact *a, uint32_t p)
+{
+    uint64_t rows = 0;
+    uint32_t file, ranges;
+    return pa_artifact_partition(a, p, &rows, &file, &ranges) == PA_OK ? rows : 0;
+}
+
 /* The shards of one build finalized together: every artifact of the same parameters and
  * model as the first, their coverages disjoint. */
 static pa_status check_shards(pa_artifact *const *a, const char *const *dirs, size_t n,
@@ -375,13 +383,8 @@ pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, size_t n
     uint32_t max_p = 0;
     for (uint32_t p = 0; p < ai.num_partitions; p++) {
         uint64_t sum = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t rows = 0;
-            uint32_t file, ranges;
-            if ((st = pa_artifact_partition(a[i], p, &rows, &file, &ranges)) != PA_OK)
-                goto done;
-            sum += rows;
-        }
+        for (size_t i = 0; i < n; i++)
+            sum += shard_rows(a[i], p);
         if (sum > max_rows)
             max_rows = sum, max_p = p;
     }
@@ -411,10 +414,7 @@ pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, size_t n
     for (uint32_t p = 0; p < ai.num_partitions; p++) {
         uint64_t at = 0;
         for (size_t i = 0; i < n; i++) {
-            uint64_t rows = 0;
-            uint32_t file, ranges;
-            if ((st = pa_artifact_partition(a[i], p, &rows, &file, &ranges)) != PA_OK)
-                goto done;
+            const uint64_t rows = shard_rows(a[i], p);
             if (rows && (st = pa_artifact_read_partition(a[i], p, ids + at,
                                                          codes + at * ai.code_bytes)) != PA_OK)
                 goto done;

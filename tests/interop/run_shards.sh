@@ -8,26 +8,22 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODE=$1; PA=$2; WORK=$3
-LANCEDBS=("$HERE" "$HERE/lancedb-0.39")
-for d in "${LANCEDBS[@]}"; do
-  if [ ! -d "$d/node_modules/@lancedb/lancedb" ]; then
-    echo "LanceDB is not installed in $d/node_modules: run 'make deps-node' (make check does)" >&2
-    exit 1
-  fi
-done
-rm -rf "$WORK"; mkdir -p "$WORK"
-cd "$HERE"
-. "$HERE/../cli/lib.sh"; T=$WORK
-node_() { node "$@" 2> >(grep -v ' WARN ' >&2); }
-snapshot() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 md5sum); }
-# untouched TABLE SUBSTRING CMD...: CMD exits 2 with one line holding SUBSTRING, TABLE unchanged
-untouched() {
-  local tb=$1 sub=$2; shift 2
-  snapshot "$tb" > "$WORK/before"
-  expect_err 2 "$sub" "$@"
-  snapshot "$tb" > "$WORK/after"
-  if cmp -s "$WORK/before" "$WORK/after"; then pass=$((pass+1)); else fail=$((fail+1))
-    echo "FAIL: $* changed $tb:"; diff "$WORK/before" "$WORK/after" | head; fi
+. "$HERE/table_lib.sh"
+# encode_shards INPUT OPTION VALUE...: a process per shard, shard-0, shard-1, ... in WORK
+encode_shards() {
+  local input=$1 opt=$2 i=0; shift 2
+  for v in "$@"; do
+    expect_exit 0 "$PA" encode --input "$input" --model "$WORK/m.lance" --out "$WORK/shard-$i" "$opt" "$v" --json
+    i=$((i+1))
+  done
+}
+# lancedb_sees SEGMENTS PA.npy LIVE.txt: both LanceDBs list vector_idx of SEGMENTS segments
+# over every live row and search as partifact did (PA.npy); LIVE.txt gets the live rows
+lancedb_sees() {
+  for d in "${LANCEDBS[@]}"; do
+    expect_exit 0 node_ segments.mjs "$d" "$TB" vector_idx "$1" "$WORK/q.fvecs" $NP 10 "$2" "$3"
+    cat "$WORK/out"
+  done
 }
 # same_files A B: the two index directories hold byte-identical index.idx and auxiliary.idx
 same_files() {
@@ -69,12 +65,7 @@ case "$MODE" in
     TB=$WORK/t.lance
     expect_exit 0 "$PA" train --input "$TB" --partitions $P --sub-vectors $M --out "$WORK/m.lance"
     # the shards: a process per shard, each into its own artifact
-    SHARDS=("0,1" "2" "3")
-    i=0
-    for f in "${SHARDS[@]}"; do
-      expect_exit 0 "$PA" encode --input "$TB" --model "$WORK/m.lance" --out "$WORK/shard-$i" --fragments "$f" --json
-      i=$((i+1))
-    done
+    encode_shards "$TB" --fragments 0,1 2 3
     expect_out '"rows":1500'
     for i in 0 1 2; do
       expect_exit 0 "$PA" finalize --artifact "$WORK/shard-$i" --out "$WORK/seg-$i"
@@ -100,11 +91,7 @@ case "$MODE" in
     ARGS=(); DIRS=()
     for u in $SEGS; do ARGS+=(--index "$TB/_indices/$u"); DIRS+=("$TB/_indices/$u"); done
     expect_exit 0 "$PA" search "${ARGS[@]}" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-a.npy"
-    for d in "${LANCEDBS[@]}"; do
-      expect_exit 0 node_ segments.mjs "$d" "$TB" vector_idx 3 "$WORK/q.fvecs" $NP 10 \
-          "$WORK/pa-a.npy" "$WORK/live.txt"
-      cat "$WORK/out"
-    done
+    lancedb_sees 3 "$WORK/pa-a.npy" "$WORK/live.txt"
     # the segments together hold exactly the live rows of the table, each once
     all_rows "$WORK/rows-a.txt" "${DIRS[@]}"
     same_text "$WORK/rows-a.txt" "$WORK/live.txt" "the 3 segments do not hold exactly the table's live rows, each once"
@@ -121,11 +108,7 @@ case "$MODE" in
     # (b) the one segment replaces the 3 in one commit: one index of one segment
     expect_exit 0 "$PA" commit --table "$TB" --segment "$WORK/one" --replace --json
     expect_out '"version":7,"read_version":6,"built_version":5,"fragments":4,"replaced":3'
-    for d in "${LANCEDBS[@]}"; do
-      expect_exit 0 node_ segments.mjs "$d" "$TB" vector_idx 1 "$WORK/q.fvecs" $NP 10 \
-          "$WORK/pa-b.npy" "$WORK/live-b.txt"
-      cat "$WORK/out"
-    done
+    lancedb_sees 1 "$WORK/pa-b.npy" "$WORK/live-b.txt"
     all_rows "$WORK/rows-b.txt" "$WORK/one"
     same_text "$WORK/rows-b.txt" "$WORK/live.txt" "the one segment does not hold exactly the table's live rows, each once"
     # encode + finalize of the whole table (one process) commits as build's index does
@@ -135,12 +118,7 @@ case "$MODE" in
   file)
     # shards of one file by --rows, ids kept global
     "$PA" train --input "$WORK/base.fvecs" --partitions $P --sub-vectors $M --out "$WORK/m.lance" >/dev/null || exit 1
-    RANGES=("0:1500" "1500:2600" "2600:6000")
-    i=0
-    for r in "${RANGES[@]}"; do
-      expect_exit 0 "$PA" encode --input "$WORK/base.fvecs" --model "$WORK/m.lance" --out "$WORK/shard-$i" --rows "$r" --json
-      i=$((i+1))
-    done
+    encode_shards "$WORK/base.fvecs" --rows 0:1500 1500:2600 2600:6000
     expect_out '"rows":3400'
     for i in 0 1 2; do expect_exit 0 "$PA" finalize --artifact "$WORK/shard-$i" --out "$WORK/seg-$i"; done
     expect_exit 0 "$PA" finalize --artifact "$WORK/shard-2" --artifact "$WORK/shard-0" --artifact "$WORK/shard-1" --out "$WORK/one"
