@@ -93,7 +93,8 @@ static const char about_search[] =
     "the probed partitions are read on demand into a cache within SIZE; the\n"
     "results are the same.\n"
     "--index given several times searches the segments of one index (commit\n"
-    "--segment) as LanceDB does: each segment, then the k best of all.\n" PA_CLI_FORCE_HELP
+    "--segment) as LanceDB does: each segment, then the k best of all (--memory\n"
+    "then bounds each segment).\n" PA_CLI_FORCE_HELP
     "--column applies to Q and X where they are tables, --version to X.\n" PA_CLI_TABLE_HELP;
 
 static const char about_groundtruth[] =
