@@ -6,8 +6,10 @@
 #include "artifact/artifact_internal.h"
 #include "io/io_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 
@@ -350,8 +352,16 @@ pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, size_t n
     }
     for (size_t i = 0; i < n; i++) {
         uint64_t mb = 0;
-        if ((st = pa_artifact_open_budget(&a[i], artifact_dirs[i], budget, &mb)) != PA_OK)
+        if ((st = pa_artifact_open_budget(&a[i], artifact_dirs[i], budget, &mb)) != PA_OK) {
+            struct rlimit rl;
+            if (pa_last_error_errno() == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+                pa_fail_prefix(st,
+                               "the bucket files of %zu shards are held open together, more "
+                               "than the process may open (RLIMIT_NOFILE %llu); raise the "
+                               "limit, or finalize fewer shards into each segment",
+                               i + 1, (unsigned long long)rl.rlim_cur);
             goto done;
+        }
         manifests += mb;
         covs[i] = pa_artifact_coverage(a[i]);
     }
