@@ -160,7 +160,11 @@ print(sum(1 for i in json.load(sys.stdin)["indexes"] if i["name"] == "vector_idx
         --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-segs.npy"
     expect_exit 0 "$PA" search --index "$WORK/single" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-one.npy"
     same_text "$WORK/pa-segs.npy" "$WORK/pa-one.npy" "search over the 3 row-range segments differs from the single index's"
-    # shards whose bucket files together pass the open-file limit: refused, naming it
+    # the CLI raises the soft open-file limit to the hard one for them, and a hard limit too
+    # low is refused, naming it
+    expect_exit 0 bash -c 'ulimit -S -n 30 && exec "$0" "$@"' "$PA" finalize --artifact "$WORK/shard-0" \
+        --artifact "$WORK/shard-1" --artifact "$WORK/shard-2" --out "$WORK/raised"
+    same_files "$WORK/raised" "$WORK/single"
     expect_err 1 "partifact finalize: the bucket files of 2 shards are held open together, more than the process may open (RLIMIT_NOFILE 30); raise the limit, or finalize fewer shards into each segment" \
         bash -c 'ulimit -n 30 && exec "$0" "$@"' "$PA" finalize --artifact "$WORK/shard-0" \
         --artifact "$WORK/shard-1" --artifact "$WORK/shard-2" --out "$WORK/bad"
