@@ -201,6 +201,7 @@ ArtifactParams = _struct("pa_artifact_params", [
     ("dimension", ctypes.c_uint32), ("metric", ctypes.c_int), ("model", ctypes.c_char_p),
     ("memory_bytes", ctypes.c_uint64), ("expected_rows", ctypes.c_uint64),
     ("max_buffer_rows", ctypes.c_uint64), ("replace", ctypes.c_int),
+    ("coverage", ctypes.c_char_p),
 ])
 
 ArtifactWriteStats = _struct("pa_artifact_write_stats", [
@@ -210,6 +211,8 @@ ArtifactWriteStats = _struct("pa_artifact_write_stats", [
 
 VecInputOptions = _struct("pa_vec_input_options", [
     ("column", ctypes.c_char_p), ("skip_invalid", ctypes.c_int), ("version", ctypes.c_uint64),
+    ("fragments", ctypes.POINTER(ctypes.c_uint64)), ("num_fragments", ctypes.c_size_t),
+    ("row_begin", ctypes.c_uint64), ("row_end", ctypes.c_uint64),
 ])
 
 FinalizeOptions = _struct("pa_index_finalize_options", [
@@ -286,6 +289,7 @@ TableCommitResult = _struct("pa_table_commit_result", [
     ("built_version", ctypes.c_uint64), ("uuid", ctypes.c_char * 37),
     ("name", ctypes.c_char * 256), ("num_fragments", ctypes.c_uint32),
     ("replaced", ctypes.c_uint32), ("retries", ctypes.c_uint32),
+    ("num_segments", ctypes.c_uint32), ("segment_uuids", ctypes.c_void_p),
 ])
 
 # ---------------------------------------------------------------------------------------------
@@ -323,6 +327,8 @@ _fn("pa_vec_input_free", None, vp)
 _fn("pa_encode_input", c_status, vp, vp, vp, ctypes.c_char_p, P(EncodeOptions), P(EncodeStats))
 _fn("pa_index_finalize_artifact", c_status, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
     P(FinalizeOptions), P(FinalizeStats))
+_fn("pa_index_finalize_artifacts", c_status, P(ctypes.c_char_p), ctypes.c_size_t,
+    ctypes.c_char_p, ctypes.c_char_p, P(FinalizeOptions), P(FinalizeStats))
 _fn("pa_index_open_ex", c_status, pp, ctypes.c_char_p, P(IndexOpenOptions))
 _fn("pa_index_free", None, vp)
 _fn("pa_index_get_info", c_status, vp, P(IndexInfo))
