@@ -102,58 +102,28 @@ pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float 
     return PA_OK;
 }
 
-/* Picks k distinct rows (seeded partial Fisher-Yates over an index array) as initial centroids. */
-static pa_status init_random(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint64_t seed,
-                             float *c)
+/* k-means++ seeding on m rows (base + idx[i] * dim; idx NULL: the rows in order), a seeded
+ * subsample of at most 16 rows per cluster drawn by init_centroids, s the generator's state after
+ * the draw: each next centre is drawn with probability proportional to its squared distance from
+ * the centres chosen so far, so well-separated clusters each get a seed (random picks often put
+ * two in one cluster). The work is O(m x k x dim), so it is used for k <= 1024; larger k start
+ * from random rows. */
+static pa_status init_kmeanspp(const float *base, const uint64_t *idx, uint64_t m, uint32_t dim,
+                               uint32_t k, uint64_t s, float *c)
 {
-    uint64_t *idx = pa_malloc((size_t)n * sizeof *idx, "k-means init");
-    if (!idx)
-        return PA_ERR_NOMEM;
-    for (uint64_t i = 0; i < n; i++)
-        idx[i] = i;
-    uint64_t s = seed;
-    for (uint32_t j = 0; j < k; j++) {
-        uint64_t r = j + pa_splitmix(&s) % (n - j);
-        uint64_t t = idx[j];
-        idx[j] = idx[r];
-        idx[r] = t;
-        memcpy(c + (size_t)j * dim, x + idx[j] * dim, dim * sizeof(float));
-    }
-    free(idx);
-    return PA_OK;
-}
-
-/* k-means++ seeding on a seeded subsample of at most 16 rows per cluster: each next centre is
- * drawn with probability proportional to its squared distance from the centres chosen so far,
- * so well-separated clusters each get a seed (random picks often put two in one cluster). The
- * work is O(sample x k x dim), so it is used for k <= 1024; larger k start from random rows. */
-static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint64_t seed,
-                               float *c)
-{
-    pa_status st = PA_OK;
-    uint64_t m = PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER);
-    uint64_t *idx = pa_malloc((size_t)n * sizeof *idx, "k-means init");
     double *dist = pa_malloc((size_t)m * sizeof *dist, "k-means init");
-    if (!idx || !dist) {
-        st = PA_ERR_NOMEM;
-        goto done;
-    }
-    uint64_t s = seed;
-    for (uint64_t i = 0; i < n; i++)
-        idx[i] = i;
-    for (uint64_t i = 0; i < m; i++) { /* the subsample: a partial shuffle */
-        uint64_t r = i + pa_splitmix(&s) % (n - i), t = idx[i];
-        idx[i] = idx[r];
-        idx[r] = t;
-    }
-    memcpy(c, x + idx[pa_splitmix(&s) % m] * dim, dim * sizeof(float));
+    if (!dist)
+        return PA_ERR_NOMEM;
+#define INIT_ROW(i) (base + (idx ? idx[i] : (i)) * dim)
+    const uint64_t first = pa_splitmix(&s) % m;
+    memcpy(c, INIT_ROW(first), dim * sizeof(float));
     for (uint64_t i = 0; i < m; i++)
         dist[i] = INFINITY;
     for (uint32_t j = 1; j <= k; j++) {
         const float *cj = c + (size_t)(j - 1) * dim;
 #pragma omp parallel for schedule(static)
         for (uint64_t i = 0; i < m; i++) {
-            const float *v = x + idx[i] * dim;
+            const float *v = INIT_ROW(i);
             float d2 = 0;
 #pragma omp simd reduction(+ : d2)
             for (uint32_t d = 0; d < dim; d++)
@@ -173,11 +143,75 @@ static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_
             if (acc > target)
                 break;
         }
-        memcpy(c + (size_t)j * dim, x + idx[pick] * dim, dim * sizeof(float));
+        memcpy(c + (size_t)j * dim, INIT_ROW(pick), dim * sizeof(float));
     }
+#undef INIT_ROW
+    free(dist);
+    return PA_OK;
+}
+
+/* Rows idx[0..m) of all participants' rows (in rank order) into out (m x dim), through the
+ * participants' sum: each fills the rows it holds (rows [first, first + n) of them all), the
+ * others stay 0, and the sum leaves every row in every participant's copy (a value plus zeros
+ * is the value: exact in double). */
+static pa_status gather_rows(const float *x, uint64_t n, uint32_t dim, const pa_kmeans_part *part,
+                             const uint64_t *idx, uint64_t m, float *out)
+{
+    double *v = pa_calloc((size_t)m * dim, sizeof(double), "k-means init rows");
+    if (!v)
+        return PA_ERR_NOMEM;
+    for (uint64_t i = 0; i < m; i++)
+        if (idx[i] >= part->first && idx[i] - part->first < n)
+            for (uint32_t d = 0; d < dim; d++)
+                v[i * dim + d] = x[(idx[i] - part->first) * dim + d];
+    pa_status st = part->comm->sum(part->comm->ctx, v, (size_t)m * dim);
+    for (uint64_t i = 0; i < m * dim && st == PA_OK; i++)
+        out[i] = (float)v[i];
+    free(v);
+    return st;
+}
+
+/* The initial centroids: a seeded partial Fisher-Yates over the N row numbers picks the rows
+ * (k-means++'s subsample for k <= 1024, else the k centroids themselves); a participant of a
+ * distributed k-means gathers them from the others first. */
+static pa_status init_centroids(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint64_t seed,
+                                const pa_kmeans_part *part, float *c)
+{
+    const uint64_t N = part ? part->total : n;
+    const bool pp = k <= KMEANSPP_MAX_K;
+    const uint64_t m = pp ? PA_MIN(N, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER) : k;
+    pa_status st = PA_OK;
+    float *rows = NULL;
+    uint64_t *idx = pa_malloc((size_t)N * sizeof *idx, "k-means init");
+    if (!idx)
+        return PA_ERR_NOMEM;
+    for (uint64_t i = 0; i < N; i++)
+        idx[i] = i;
+    uint64_t s = seed;
+    for (uint64_t i = 0; i < m; i++) { /* the rows: a partial shuffle */
+        uint64_t r = i + pa_splitmix(&s) % (N - i), t = idx[i];
+        idx[i] = idx[r];
+        idx[r] = t;
+    }
+    const float *base = x;
+    const uint64_t *at = idx;
+    if (part) {
+        if (!(rows = pa_malloc(sizeof(float) * (size_t)m * dim, "k-means init rows"))) {
+            st = PA_ERR_NOMEM;
+            goto done;
+        }
+        if ((st = gather_rows(x, n, dim, part, idx, m, rows)) != PA_OK)
+            goto done;
+        base = rows, at = NULL;
+    }
+    if (pp)
+        st = init_kmeanspp(base, at, m, dim, k, s, c);
+    else
+        for (uint32_t j = 0; j < k; j++)
+            memcpy(c + (size_t)j * dim, base + (at ? at[j] : j) * dim, dim * sizeof(float));
 done:
     free(idx);
-    free(dist);
+    free(rows);
     return st;
 }
 
@@ -208,10 +242,12 @@ static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
  * (a counting sort into order, with end offsets in end), and each centroid's sum and objective
  * share are taken by one thread over its bucket in that order, in double precision (in that
  * thread's row of sums: nthreads x dim); the shares are then added in centroid order. Work is
- * O(n x dim), memory O(n + k): no per-chunk copies of all the sums to clear and merge. */
+ * O(n x dim), memory O(n + k): no per-chunk copies of all the sums to clear and merge. With
+ * sums_out (k x dim) the centroids stay where they are: each centroid's sum goes there instead,
+ * for a distributed k-means to add the participants' sums before the move. */
 static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const uint32_t *assign,
                      const float *row_dist, uint32_t *order, uint64_t *end, double *sums,
-                     int nthreads, double *share, float *c, uint64_t *cnt)
+                     int nthreads, double *share, float *c, uint64_t *cnt, double *sums_out)
 {
     memset(cnt, 0, sizeof(uint64_t) * k);
     for (uint64_t i = 0; i < n; i++)
@@ -225,7 +261,9 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const
     const uint64_t ahead = PA_MAX(2, 8192 / ((uint64_t)dim * sizeof(float)));
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
     for (uint32_t j = 0; j < k; j++) {
-        double *s = sums + (size_t)omp_get_thread_num() * dim, l = 0;
+        double *s = sums_out ? sums_out + (size_t)j * dim
+                             : sums + (size_t)omp_get_thread_num() * dim,
+               l = 0;
         float *cj = c + (size_t)j * dim;
         memset(s, 0, sizeof(double) * dim);
         for (uint64_t p = end[j] - cnt[j]; p < end[j]; p++) {
@@ -247,13 +285,48 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const
             }
         }
         share[j] = l;
-        if (cnt[j]) /* an empty cluster is repaired by the caller */
+        if (cnt[j] && !sums_out) /* an empty cluster is repaired by the caller */
             for (uint32_t d = 0; d < dim; d++)
                 cj[d] = (float)(s[d] / (double)cnt[j]);
     }
     double loss = 0;
     for (uint32_t j = 0; j < k; j++)
         loss += share[j];
+    return loss;
+}
+
+/* A distributed k-means iteration's one exchange: every participant's centroid sums, counts,
+ * objective shares and changed rows (acc: k x dim sums, then k counts, k shares, 1 changed)
+ * added over the participants; *changed becomes the total. Then, the same on every participant,
+ * the centroids move to the means of all rows and cnt holds the counts of all rows. Returns the
+ * objective of all rows, the shares added in centroid order. */
+static pa_status exchange(const pa_kmeans_part *part, double *acc, uint32_t k, uint32_t dim,
+                          const double *share, uint64_t *cnt, uint64_t *changed)
+{
+    double *acnt = acc + (size_t)k * dim, *ashare = acnt + k;
+    for (uint32_t j = 0; j < k; j++)
+        acnt[j] = (double)cnt[j], ashare[j] = share[j];
+    ashare[k] = (double)*changed;
+    pa_status st = part->comm->sum(part->comm->ctx, acc, (size_t)k * dim + 2 * (size_t)k + 1);
+    if (st != PA_OK)
+        return st;
+    for (uint32_t j = 0; j < k; j++)
+        cnt[j] = (uint64_t)acnt[j];
+    *changed = (uint64_t)ashare[k];
+    return PA_OK;
+}
+
+/* The move after exchange: centroids to the means of all rows; the objective of all rows. */
+static double apply_sums(const double *acc, uint32_t k, uint32_t dim, const uint64_t *cnt, float *c)
+{
+    const double *ashare = acc + (size_t)k * dim + k;
+    double loss = 0;
+    for (uint32_t j = 0; j < k; j++) {
+        if (cnt[j]) /* an empty cluster is repaired by the caller */
+            for (uint32_t d = 0; d < dim; d++)
+                c[(size_t)j * dim + d] = (float)(acc[(size_t)j * dim + d] / (double)cnt[j]);
+        loss += ashare[j];
+    }
     return loss;
 }
 
@@ -309,9 +382,19 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
                     uint64_t seed, bool inner_product, bool small_dim, float *centroids,
                     uint32_t *assign_out, pa_kmeans_result *res)
 {
-    if (n < k)
+    return pa_kmeans_dist(x, n, dim, k, max_iters, seed, inner_product, small_dim, centroids,
+                          assign_out, res, NULL);
+}
+
+/* Lloyd k-means, distributed when part is given (see the header). */
+pa_status pa_kmeans_dist(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
+                         uint64_t seed, bool inner_product, bool small_dim, float *centroids,
+                         uint32_t *assign_out, pa_kmeans_result *res, const pa_kmeans_part *part)
+{
+    const uint64_t N = part ? part->total : n; /* the rows of all participants */
+    if (N < k)
         return pa_fail(PA_ERR_INVALID, "k-means needs at least %u rows for %u clusters, got %llu",
-                       k, k, (unsigned long long)n);
+                       k, k, (unsigned long long)N);
     if (small_dim && inner_product)
         return pa_fail(PA_ERR_INVALID, "the small-dimension k-means kernel measures l2 only");
     if (n > UINT32_MAX)
@@ -319,6 +402,12 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
                        "k-means takes at most %u rows, got %llu; train on a "
                        "sample",
                        UINT32_MAX, (unsigned long long)n);
+    if (part && (part->first > N || n > N - part->first))
+        return pa_fail(PA_ERR_INVALID,
+                       "k-means participant: rows [%llu, %llu) are not within the %llu rows of "
+                       "all participants",
+                       (unsigned long long)part->first, (unsigned long long)(part->first + n),
+                       (unsigned long long)N);
     pa_kmeans_result r = {0};
     pa_status st = PA_OK;
     uint32_t *assign = assign_out ? assign_out : pa_malloc((size_t)n * 4, "k-means assignment");
@@ -331,20 +420,22 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
     uint64_t *cnt = pa_malloc(sizeof(uint64_t) * k, "k-means counts");
     float *norms = pa_malloc(sizeof(float) * k, "centroid norms");
     float *ct = small_dim ? pa_malloc(sizeof(float) * k * dim, "transposed centroids") : NULL;
+    /* distributed: the sums, counts, shares and changed rows the participants exchange */
+    double *acc = part ? pa_malloc(sizeof(double) * ((size_t)k * dim + 2 * (size_t)k + 1),
+                                   "k-means exchange")
+                       : NULL;
     /* l2: the row norms, so the objective comes from the assignment's own values */
     const bool l2 = !inner_product;
     float *xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
     float *best = l2 ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
     if (!assign || !prev || !order || !sums || !share || !end || !cnt || !norms ||
-        (small_dim && !ct) || (l2 && (!xnorm || !best))) {
+        (small_dim && !ct) || (part && !acc) || (l2 && (!xnorm || !best))) {
         st = PA_ERR_NOMEM;
         goto done;
     }
     if (l2)
         row_norms(x, n, dim, xnorm);
-    st = k <= KMEANSPP_MAX_K ? init_kmeanspp(x, n, dim, k, seed, centroids)
-                             : init_random(x, n, dim, k, seed, centroids);
-    if (st != PA_OK)
+    if ((st = init_centroids(x, n, dim, k, seed, part, centroids)) != PA_OK)
         goto done;
     double prev_loss = INFINITY;
     for (uint32_t it = 0; it < max_iters; it++) {
@@ -364,17 +455,27 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
         if (l2) /* ||x - c||^2 = ||x||^2 + (||c||^2 - 2 x.c) */
             for (uint64_t i = 0; i < n; i++)
                 best[i] += xnorm[i];
-        uint64_t changed = n;
+        uint64_t changed = N;
         if (it > 0) {
             changed = 0;
             for (uint64_t i = 0; i < n; i++)
                 changed += assign[i] != prev[i];
         }
+        double loss = 0;
+        if (part) { /* this participant's sums, then all of them: one exchange per iteration */
+            update(x, n, dim, k, assign, l2 ? best : NULL, order, end, sums, nthreads, share,
+                   centroids, cnt, acc);
+            if ((st = exchange(part, acc, k, dim, share, cnt, &changed)) != PA_OK)
+                goto done;
+        }
         r.iters = it + 1;
-        if (it > 0 && changed * 1000 < n)
+        if (it > 0 && changed * 1000 < N)
             break; /* converged: the centroids of this assignment are already in place */
-        double loss = update(x, n, dim, k, assign, l2 ? best : NULL, order, end, sums, nthreads,
-                             share, centroids, cnt);
+        if (part)
+            loss = apply_sums(acc, k, dim, cnt, centroids);
+        else
+            loss = update(x, n, dim, k, assign, l2 ? best : NULL, order, end, sums, nthreads, share,
+                          centroids, cnt, NULL);
         uint32_t fixed = repair_empty(centroids, cnt, k, dim);
         r.empty_repaired += fixed;
         /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
@@ -397,7 +498,7 @@ done:
     if (!assign_out)
         free(assign);
     free(prev), free(order), free(sums), free(share), free(end), free(cnt), free(norms), free(ct),
-        free(xnorm), free(best);
+        free(xnorm), free(best), free(acc);
     if (res)
         *res = r;
     return st;
