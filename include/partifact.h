@@ -443,11 +443,21 @@ typedef struct pa_vec_input_options {
     const char *column; /* Lance datasets: the vector column (NULL: the only FSL column)   */
     int skip_invalid;   /* non-zero: rows with NaN/Inf are skipped and counted, not errors */
     uint64_t version;   /* Lance datasets: the version to read (0: the latest)             */
+    /* One worker's share of a distributed build (each shard encoded into its own artifact):
+     * Lance datasets: only the fragments fragments[0..num_fragments) (each once, all in the
+     * version; NULL/0: every fragment), row ids staying the table's row addresses; files: only
+     * rows [row_begin, row_end) (row_end 0: every row, row_begin then 0), row ids staying
+     * the file's ordinals (global). The selection is what the input streams and counts
+     * (pa_vec_input_next, _num_rows); reads by ordinal or id address the whole file (of a
+     * dataset: the selected fragments). */
+    const uint64_t *fragments;
+    size_t num_fragments;
+    uint64_t row_begin, row_end;
 } pa_vec_input_options;
 
-#define PA_VEC_INPUT_OPTIONS_INIT                \
-    {                                            \
-        sizeof(pa_vec_input_options), NULL, 0, 0 \
+#define PA_VEC_INPUT_OPTIONS_INIT                               \
+    {                                                           \
+        sizeof(pa_vec_input_options), NULL, 0, 0, NULL, 0, 0, 0 \
     }
 PA_API pa_status pa_vec_input_options_init(pa_vec_input_options *o, size_t struct_size);
 
@@ -652,12 +662,18 @@ typedef struct pa_artifact_params {
                               /* many rows per bucket buffer (tests: many small ranges)      */
     int replace;              /* non-zero: an existing artifact at dir is replaced atomically */
                               /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
+    /* The rows the artifact holds, a JSON object recorded in the manifest ("coverage") for
+     * finalize over several artifacts (pa_index_finalize_artifacts), which refuses shards that
+     * overlap; NULL: none recorded. pa_encode_input records its input's (pa_vec_input_options'
+     * selection): a table's {"table", "version", "column", "fragments": [{"id", "rows",
+     * "file", "deletion"?}]} or a file's {"input", "input_rows", "row_begin", "row_end"}. */
+    const char *coverage;
 } pa_artifact_params;
 
 #define PA_ARTIFACT_PARAMS_INIT                                                          \
     {                                                                                    \
         sizeof(pa_artifact_params), 0, 0, 0, PA_DEFAULT_NUM_BITS, 0, PA_METRIC_L2, NULL, \
-            PA_DEFAULT_MEMORY_BYTES, 0, 0, 0                                             \
+            PA_DEFAULT_MEMORY_BYTES, 0, 0, 0, NULL                                       \
     }
 PA_API pa_status pa_artifact_params_init(pa_artifact_params *o, size_t struct_size);
 
@@ -740,6 +756,10 @@ typedef struct pa_artifact_info {
         sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0 \
     }
 PA_API pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
+
+/* The coverage the manifest records (pa_artifact_params.coverage), NULL if none; valid while
+ * the artifact is open. */
+PA_API const char *pa_artifact_coverage(const pa_artifact *a);
 
 /* Rows, file index and number of ranges of partition p. */
 PA_API pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_rows,
@@ -972,12 +992,31 @@ typedef struct pa_index_finalize_stats {
  * its recorded ranges (pa_artifact_scan, read-ahead), sorted by row id and written. model_path
  * NULL means the model the manifest records (a relative path is tried from the current
  * directory, then from the artifact directory); a model given here must match the artifact's
- * dimension, sub-vectors, partitions, bits and metric, and the recorded XXH64. opts and stats
- * may be NULL. */
+ * dimension, sub-vectors, partitions, bits and metric, and the recorded XXH64. An artifact
+ * whose coverage names a Lance table's fragments (pa_encode_input of a table) gives the index
+ * that source record (opts->source NULL), so that it can be committed into the table. opts and
+ * stats may be NULL. */
 PA_API pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model_path,
                                             const char *out_dir,
                                             const pa_index_finalize_options *opts,
                                             pa_index_finalize_stats *stats);
+
+/* Several artifacts -- the shards of one build, each encoded from its own share of the input
+ * (pa_vec_input_options' fragments or row range) with the same model -- finalized into ONE
+ * index (one segment): each partition is read from every shard's ranges in turn (no data
+ * rewritten, no re-group) and written sorted by row id, so the segment equals per partition
+ * the index one artifact of all the rows gives. Refused (PA_ERR_INVALID, naming both
+ * artifacts): shards of different models (the recorded XXH64s), partitions, code width, bits,
+ * dimension or metric; an artifact without a coverage record; shards of different inputs (a
+ * table's path, version and column; a file's path and rows) or that overlap (a fragment in
+ * two, intersecting row ranges). Shards of a Lance table give the index a source record over
+ * the union of their fragments (for pa_table_commit_index). Memory: the manifests' tables and
+ * the largest partition of the segment (summed over the shards) while it is sorted and
+ * written, refused up front against memory_bytes. n 1: pa_index_finalize_artifact. */
+PA_API pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, size_t n,
+                                             const char *model_path, const char *out_dir,
+                                             const pa_index_finalize_options *opts,
+                                             pa_index_finalize_stats *stats);
 
 /* The smallest memory_bytes pa_index_finalize_artifact accepts for this artifact, into
  * *min_bytes: its manifest's tables (held throughout) plus its largest partition as read and

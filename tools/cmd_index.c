@@ -11,12 +11,15 @@
 int pa_cmd_finalize(int argc, char **argv)
 {
     const char *artifact = NULL, *rows = NULL, *model = NULL, *out = NULL, *tmp = NULL;
+    pa_cli_list artifacts = {0}; /* --artifact, repeatable: the shards of one build */
     uint64_t memory = PA_DEFAULT_MEMORY_BYTES, threads = 0;
     bool json = false, force = false;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
-        PA_CLI_STR("artifact", &artifact, "A", "the partition artifact to read"),
+        PA_CLI_ROW(PA_CLI_LIST, "artifact", &artifacts, "A",
+                   "the partition artifact to read (repeat it for the shards of one build: "
+                   "one segment)"),
         PA_CLI_STR("rows", &rows, "FILE.lance",
                    "a Lance file of (row_id, part_id, pq_code) rows, in any order"),
         PA_CLI_STR("model", &model, "M", "the model (default: the one the manifest records)",
@@ -32,14 +35,18 @@ int pa_cmd_finalize(int argc, char **argv)
     };
     pa_cli_parse("finalize", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
+    artifact = artifacts.n ? artifacts.items[0] : NULL;
     if (!artifact == !rows)
         return pa_cli_error("finalize", "--out and one of --artifact or --rows are required "
                                         "(see --help)");
     if (rows && !model)
         return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
                                         "with)");
-    const char *inputs[] = {artifact, rows, model};
-    if ((rc = pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs, 3)))
+    const char *inputs[PA_CLI_LIST_MAX + 2] = {rows, model};
+    for (size_t i = 0; i < artifacts.n; i++)
+        inputs[2 + i] = artifacts.items[i];
+    if ((rc = pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs,
+                                  2 + artifacts.n)))
         return rc;
     pa_index_finalize_options o = {.struct_size = sizeof o,
                                    .memory_bytes = memory,
@@ -48,8 +55,10 @@ int pa_cmd_finalize(int argc, char **argv)
                                    .progress = pa_cli_progress_cb,
                                    .replace = force};
     pa_index_finalize_stats s = PA_INDEX_FINALIZE_STATS_INIT;
-    pa_status st = artifact ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
-                            : pa_index_finalize_rows(rows, model, out, &o, &s);
+    pa_status st = artifacts.n > 1 ? pa_index_finalize_artifacts(artifacts.items, artifacts.n,
+                                                                 model, out, &o, &s)
+                   : artifact      ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
+                                   : pa_index_finalize_rows(rows, model, out, &o, &s);
     pa_cli_progress_end();
     json_t *j = NULL;
     if (st == PA_OK && json)

@@ -197,6 +197,7 @@ ArtifactParams = _struct("pa_artifact_params", [
     ("dimension", ctypes.c_uint32), ("metric", ctypes.c_int), ("model", ctypes.c_char_p),
     ("memory_bytes", ctypes.c_uint64), ("expected_rows", ctypes.c_uint64),
     ("max_buffer_rows", ctypes.c_uint64), ("replace", ctypes.c_int),
+    ("coverage", ctypes.c_char_p),
 ])
 
 ArtifactWriteStats = _struct("pa_artifact_write_stats", [
@@ -206,6 +207,8 @@ ArtifactWriteStats = _struct("pa_artifact_write_stats", [
 
 VecInputOptions = _struct("pa_vec_input_options", [
     ("column", ctypes.c_char_p), ("skip_invalid", ctypes.c_int), ("version", ctypes.c_uint64),
+    ("fragments", ctypes.POINTER(ctypes.c_uint64)), ("num_fragments", ctypes.c_size_t),
+    ("row_begin", ctypes.c_uint64), ("row_end", ctypes.c_uint64),
 ])
 
 FinalizeOptions = _struct("pa_index_finalize_options", [

@@ -53,7 +53,12 @@ typedef struct pa_manifest {
     pa_artifact_file_rec *files;
     uint32_t num_files;
     pa_part_ranges *parts; /* num_partitions entries; partition p lives in file p % num_buckets */
+    char *coverage;        /* the rows it holds, a JSON object as encode recorded it (NULL: none) */
 } pa_manifest;
+
+/* The manifest's "coverage" value is at most this many bytes (a table's record: about 100
+ * bytes per fragment). */
+#define PA_MANIFEST_MAX_COVERAGE ((uint64_t)16 << 20)
 
 /* Appends a range to a partition's list (amortised growth). */
 pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows, uint64_t xxh3);

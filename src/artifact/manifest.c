@@ -51,6 +51,7 @@
 #define MK_ID "id"
 #define MK_FILE "file"
 #define MK_RANGES "ranges"
+#define MK_COVERAGE "coverage"
 
 void pa_artifact_bucket_path(uint32_t bucket, char *buf, size_t len)
 {
@@ -81,6 +82,7 @@ void pa_manifest_clear(pa_manifest *m)
     free(m->parts);
     free(m->metric);
     free(m->model);
+    free(m->coverage);
     memset(m, 0, sizeof *m);
 }
 
@@ -139,6 +141,10 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
         pa_json_stream_end(w);
     } else {
         pa_json_stream_value(w, MK_MODEL, json_null());
+    }
+    if (m->coverage) { /* checked JSON: the writer parsed it */
+        json_t *cov = json_loads(m->coverage, 0, NULL);
+        pa_json_stream_value(w, MK_COVERAGE, cov);
     }
     pa_json_stream_string(w, MK_RANGE_CHECKSUM, PA_ARTIFACT_RANGE_CHECKSUM);
     pa_json_stream_int(w, MK_NUM_RANGES, (json_int_t)num_ranges);
@@ -503,12 +509,14 @@ enum {
     K_NRANGES,
     K_FILES,
     K_PARTITIONS,
+    K_COVERAGE,
     K_COUNT
 };
 static const char *const top_keys[K_COUNT] = {
-    MK_FORMAT,     MK_FORMAT_VERSION, MK_ARTIFACT_ID, MK_NUM_PARTITIONS, MK_NUM_BUCKETS,
-    MK_CODE_BYTES, MK_NUM_BITS,       MK_DIMENSION,   MK_METRIC,         MK_TOTAL_ROWS,
-    MK_MODEL,      MK_RANGE_CHECKSUM, MK_NUM_RANGES,  MK_FILES,          MK_PARTITIONS};
+    MK_FORMAT,      MK_FORMAT_VERSION, MK_ARTIFACT_ID, MK_NUM_PARTITIONS,
+    MK_NUM_BUCKETS, MK_CODE_BYTES,     MK_NUM_BITS,    MK_DIMENSION,
+    MK_METRIC,      MK_TOTAL_ROWS,     MK_MODEL,       MK_RANGE_CHECKSUM,
+    MK_NUM_RANGES,  MK_FILES,          MK_PARTITIONS,  MK_COVERAGE};
 
 static bool jr_seen(jr *r, uint32_t *seen, int k, const char *where)
 {
@@ -754,6 +762,33 @@ static bool load_partitions(jr *r, pa_manifest *m)
     return true;
 }
 
+/* "coverage": an object kept as its text (finalize over several artifacts reads it). */
+static bool load_coverage(jr *r, pa_manifest *m)
+{
+    jr_ws(r);
+    if (jr_peek(r) != '{') {
+        jr_fail(r, "\"" MK_COVERAGE "\" must be an object, found %s", jr_what(jr_peek(r)));
+        return false;
+    }
+    const uint64_t start = r->base + r->pos;
+    if (!jr_skip(r, 1))
+        return false;
+    const uint64_t len = r->base + r->pos - start;
+    if (len > PA_MANIFEST_MAX_COVERAGE) {
+        jr_fail(r, "\"" MK_COVERAGE "\" holds %" PRIu64 " bytes, more than %" PRIu64, len,
+                PA_MANIFEST_MAX_COVERAGE);
+        return false;
+    }
+    if (!(m->coverage = pa_malloc((size_t)len + 1, "manifest coverage"))) {
+        r->st = PA_ERR_NOMEM;
+        return false;
+    }
+    if ((r->st = pa_pread_full(r->fd, m->coverage, (size_t)len, start, r->path)) != PA_OK)
+        return false;
+    m->coverage[len] = 0;
+    return true;
+}
+
 /* Parses the top-level object. */
 static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budget)
 {
@@ -823,6 +858,7 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
             break;
         case K_TOTAL: ok = jr_uint(r, what, INT64_MAX, &m->total_rows); break;
         case K_MODEL: ok = load_model(r, m); break;
+        case K_COVERAGE: ok = load_coverage(r, m); break;
         case K_CHECKSUM:
             if ((ok = jr_string(r, str, sizeof str)) && strcmp(str, PA_ARTIFACT_RANGE_CHECKSUM))
                 return pa_fail(PA_ERR_UNSUPPORTED,
@@ -894,7 +930,7 @@ static pa_status load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budge
     if (r->st != PA_OK)
         return r->st;
     for (int k = 0; k < K_COUNT; k++)
-        if (!(seen & (1u << k)) && k != K_MODEL)
+        if (!(seen & (1u << k)) && k != K_MODEL && k != K_COVERAGE)
             return pa_fail(PA_ERR_FORMAT, "%s: the manifest has no \"%s\"%s", r->path, top_keys[k],
                            k == K_CHECKSUM || k == K_ID ? " (every range must carry a checksum)"
                                                         : "");

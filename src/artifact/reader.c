@@ -655,3 +655,5 @@ void pa_artifact_scan_free(pa_artifact_scan *s)
 /* The XXH64 the manifest records for the model (0 if none): the finalizer checks the model it
  * is given is the one the codes were made with. */
 uint64_t pa_artifact_model_xxh64(const pa_artifact *a) { return a->m.model ? a->m.model_xxh64 : 0; }
+
+const char *pa_artifact_coverage(const pa_artifact *a) { return a ? a->m.coverage : NULL; }

@@ -125,6 +125,124 @@ done:
     return st;
 }
 
+bool pa_table_source_is(const char *record)
+{
+    json_t *j = record ? json_loads(record, 0, NULL) : NULL;
+    bool is = json_is_string(json_object_get(j, "table"));
+    json_decref(j);
+    return is;
+}
+
+/* A fragment of a shard's record, and the shard. */
+typedef struct shard_frag {
+    json_t *f;
+    json_int_t id;
+    size_t owner;
+} shard_frag;
+
+/* Fragment id order, for the merged record (then the shard, for a stable message). */
+static int cmp_shard_frag(const void *a, const void *b)
+{
+    const shard_frag *x = a, *y = b;
+    return x->id != y->id ? (x->id < y->id ? -1 : 1)
+                          : (x->owner > y->owner) - (x->owner < y->owner);
+}
+
+pa_status pa_table_source_merge(const char *const *records, const char *const *names, size_t n,
+                                char **out)
+{
+    *out = NULL;
+    json_t **recs = pa_calloc(n ? n : 1, sizeof *recs, "source records");
+    json_t *arr = NULL, *root = NULL;
+    shard_frag *frags = NULL;
+    size_t nf = 0, cap = 0;
+    pa_status st = recs ? PA_OK : PA_ERR_NOMEM;
+    const char *table0 = NULL, *column0 = NULL;
+    json_int_t version0 = 0;
+    for (size_t i = 0; st == PA_OK && i < n; i++) {
+        const char *table = NULL, *column = NULL;
+        json_int_t version = 0;
+        json_t *fa = NULL;
+        if (!(recs[i] = json_loads(records[i], 0, NULL)) ||
+            json_unpack(recs[i], "{s:s, s:I, s:s, s:o}", "table", &table, "version", &version,
+                        "column", &column, "fragments", &fa) != 0 ||
+            !json_is_array(fa)) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "artifact %s: its coverage lacks table, version, column or fragments",
+                         names[i]);
+            break;
+        }
+        if (i == 0)
+            table0 = table, column0 = column, version0 = version;
+        else if (strcmp(table, table0) != 0)
+            st = pa_fail(PA_ERR_INVALID,
+                         "artifact %s was encoded from table %s, artifact %s from table %s",
+                         names[i], table, names[0], table0);
+        else if (version != version0)
+            st = pa_fail(PA_ERR_INVALID,
+                         "artifact %s was encoded from version %" JSON_INTEGER_FORMAT
+                         " of %s, artifact %s from version %" JSON_INTEGER_FORMAT,
+                         names[i], version, table, names[0], version0);
+        else if (strcmp(column, column0) != 0)
+            st = pa_fail(PA_ERR_INVALID,
+                         "artifact %s was encoded from column \"%s\" of %s, artifact %s from "
+                         "column \"%s\"",
+                         names[i], column, table, names[0], column0);
+        size_t k;
+        json_t *f;
+        json_array_foreach(fa, k, f)
+        {
+            if (st != PA_OK)
+                break;
+            if (!json_is_integer(json_object_get(f, "id"))) {
+                st = pa_fail(PA_ERR_FORMAT, "artifact %s: its coverage's fragment %zu has no id",
+                             names[i], k);
+                break;
+            }
+            if (nf == cap) {
+                size_t nc = cap ? 2 * cap : 16;
+                shard_frag *nfr = realloc(frags, nc * sizeof *nfr);
+                if (!nfr) {
+                    st = pa_fail(PA_ERR_NOMEM, "out of memory: source records");
+                    break;
+                }
+                frags = nfr, cap = nc;
+            }
+            frags[nf++] = (shard_frag){f, json_integer_value(json_object_get(f, "id")), i};
+        }
+    }
+    if (st != PA_OK)
+        goto done;
+    if (nf)
+        qsort(frags, nf, sizeof *frags, cmp_shard_frag);
+    for (size_t e = 1; e < nf; e++)
+        if (frags[e].id == frags[e - 1].id) {
+            st = pa_fail(PA_ERR_INVALID,
+                         "artifacts %s and %s both cover fragment %" JSON_INTEGER_FORMAT " of %s",
+                         names[frags[e - 1].owner], names[frags[e].owner], frags[e].id, table0);
+            goto done;
+        }
+    if (!(arr = json_array())) {
+        st = pa_fail(PA_ERR_NOMEM, "out of memory: source records");
+        goto done;
+    }
+    for (size_t e = 0; e < nf; e++)
+        if (json_array_append(arr, frags[e].f) != 0) {
+            st = pa_fail(PA_ERR_NOMEM, "out of memory: source records");
+            goto done;
+        }
+    st = pa_json_pack(&root, "the source record", "{s:s, s:I, s:s, s:O}", "table", table0,
+                      "version", version0, "column", column0, "fragments", arr);
+    if (st == PA_OK)
+        st = pa_json_dump(root, PA_JSON_COMPACT, out);
+done:
+    json_decref(arr);
+    for (size_t i = 0; recs && i < n; i++)
+        json_decref(recs[i]);
+    free(recs), free(frags);
+    return st;
+}
+
 /* Reads partifact:source from the index's open index.idx into s, beside the shape the index
  * room read from its partifact:index. need_source: an index without a source record is an
  * error (else s->n stays 0 and table[0] is '\0'). */

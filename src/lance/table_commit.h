@@ -36,6 +36,15 @@ pa_status pa_table_check_source_shaped(const pa_table_index *ix, const char *tab
 
 pa_status pa_table_source_json(const pa_dataset *ds, const char *column, char **out);
 
+/* The source records of n shards of one table (records[i] from artifact names[i]) merged into
+ * one, malloc'd into *out: the same table, version and column, each fragment in one shard only
+ * (PA_ERR_INVALID naming both artifacts otherwise); fragments in id order. */
+pa_status pa_table_source_merge(const char *const *records, const char *const *names, size_t n,
+                                char **out);
+
+/* Whether a coverage record (an artifact's) is a table's source record. */
+bool pa_table_source_is(const char *record);
+
 /* dataset.c: the path and version of a dataset's newest manifest, and a whole small file. */
 pa_status pa_lance_latest_manifest(const char *dir, char *path, size_t path_len, uint64_t *version);
 pa_status pa_lance_read_small_file(const char *path, uint8_t **out, size_t *len);
