@@ -1155,6 +1155,18 @@ PA_API pa_status pa_index_search(pa_index *idx, const float *queries, uint64_t n
                                  const pa_index_search_options *opts, uint64_t *out_ids,
                                  float *out_dists, pa_index_search_stats *stats);
 
+/* Searches the n segments of one index (pa_table_commit_segments; each opened with
+ * pa_index_open or _open_ex) as LanceDB searches such an index: each segment as
+ * pa_index_search does (the same nprobes probe the same partitions, the segments sharing one
+ * model), then the k best of their union, by distance and then the smaller row id. k must be
+ * at most the segments' rows together; segments of different models (centroids, shape, the
+ * recorded model XXH64) are PA_ERR_INVALID. With refine, each segment re-ranks its own
+ * k * refine_factor candidates. n 1 is pa_index_search. */
+PA_API pa_status pa_index_search_segments(pa_index *const *segments, size_t n, const float *queries,
+                                          uint64_t nq, uint32_t dim,
+                                          const pa_index_search_options *opts, uint64_t *out_ids,
+                                          float *out_dists, pa_index_search_stats *stats);
+
 /* Exact k nearest neighbours of nq queries among all rows of base (distances as for
  * pa_index_search, ids are the base's row ids), by sgemm over blocks of queries and base rows
  * so that memory stays bounded (about 40 MiB plus the results). The base is rewound and read
@@ -1282,11 +1294,15 @@ typedef struct pa_table_commit_result {
     uint32_t num_fragments; /* fragments the index covers                                    */
     uint32_t replaced;      /* index entries removed (replace)                               */
     uint32_t retries;       /* times another writer committed first                          */
+    uint32_t num_segments;  /* index entries (segments) committed under the name             */
+    /* Set by the caller (or NULL): room for one uuid per segment of pa_table_commit_segments,
+     * filled in the order given (uuid above is the first). */
+    char (*segment_uuids)[37];
 } pa_table_commit_result;
 
-#define PA_TABLE_COMMIT_RESULT_INIT                              \
-    {                                                            \
-        sizeof(pa_table_commit_result), 0, 0, 0, "", "", 0, 0, 0 \
+#define PA_TABLE_COMMIT_RESULT_INIT                                       \
+    {                                                                     \
+        sizeof(pa_table_commit_result), 0, 0, 0, "", "", 0, 0, 0, 0, NULL \
     }
 
 /* The checks a commit into table makes before it reads the index: a Lance table, feature flags
@@ -1301,6 +1317,20 @@ PA_API pa_status pa_table_commit_check(const char *table, const char *column, co
 PA_API pa_status pa_table_commit_index(const char *table, const char *index_dir,
                                        const pa_table_commit_options *opts,
                                        pa_table_commit_result *out);
+
+/* Commits n finalized segments (index directories, each built from the table: a finalize of
+ * its own shards, pa_index_finalize_artifacts) as ONE index in ONE new version, as Lance
+ * commits a distributed build: n index entries with the same name, fresh uuids, each its own
+ * fragment bitmap and the version it was built from, in one CreateIndex transaction; LanceDB
+ * lists one index with n segments and searches them all. Refused before anything is written
+ * (PA_ERR_INVALID, naming the segments): segments of different models (the model XXH64 their
+ * partifact:index records) or shapes, or built from another column; segments that share a
+ * fragment; a segment built from another table or whose fragments changed (as for
+ * pa_table_commit_index). opts->replace removes the old entries of the name in the same
+ * commit. n 1 is pa_table_commit_index. */
+PA_API pa_status pa_table_commit_segments(const char *table, const char *const *index_dirs,
+                                          size_t n, const pa_table_commit_options *opts,
+                                          pa_table_commit_result *out);
 
 /* Checks that the table holds the fragments the index at index_dir was built from, unchanged
  * (for reading its vectors by row address, as search refine does): PA_ERR_INVALID naming the

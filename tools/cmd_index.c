@@ -90,6 +90,7 @@ int pa_cmd_search(int argc, char **argv)
 {
     const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
                *column = NULL;
+    pa_cli_list indexes = {0}; /* --index, repeatable: the segments of one index */
     uint64_t k = PA_DEFAULT_K, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0,
              memory = 0;
     bool json = false, force = false;
@@ -98,7 +99,9 @@ int pa_cmd_search(int argc, char **argv)
         PA_CLI_OPT_VERSION(&version),
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
-        PA_CLI_STR("index", &index, "INDEX", "the index directory", .required = true),
+        PA_CLI_ROW(PA_CLI_LIST, "index", &indexes, "INDEX",
+                   "the index directory (repeat it for the segments of one index)",
+                   .required = true),
         PA_CLI_STR("queries", &qpath, "Q", "the queries: .fvecs, .bvecs, .npy or a Lance dataset",
                    .required = true),
         PA_CLI_NUM("k", &k, "K", "neighbours per query", .short_name = 'k', .min = 1,
@@ -122,18 +125,24 @@ int pa_cmd_search(int argc, char **argv)
     pa_cli_parse("search", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
     bool nprobes_given = pa_cli_given(opts, PA_CLI_NOPTS(opts), "nprobes");
+    index = indexes.items[0];
     if (rf > 1 && !input)
         return pa_cli_error("search", "--refine-factor needs --input (the original vectors)");
-    const char *inputs[] = {index, qpath, input, gtpath};
-    if (out && (rc = pa_cli_check_output("search", out, force, NULL, inputs, 4)))
+    const char *inputs[PA_CLI_LIST_MAX + 3] = {qpath, input, gtpath};
+    for (size_t i = 0; i < indexes.n; i++)
+        inputs[3 + i] = indexes.items[i];
+    if (out && (rc = pa_cli_check_output("search", out, force, NULL, inputs, 3 + indexes.n)))
         return rc;
-    pa_index *x = NULL;
+    pa_index *x = NULL, *xs[PA_CLI_LIST_MAX] = {NULL};
     pa_vec_input *in = NULL;
     float *q = NULL, *dists = NULL;
     uint64_t *ids = NULL, *gt = NULL, nq = 0, ngt = 0;
     uint32_t dim = 0, kgt = 0;
     pa_index_open_options xo = {.struct_size = sizeof xo, .memory_bytes = memory};
-    pa_status st = pa_index_open_ex(&x, index, &xo);
+    pa_status st = PA_OK;
+    for (size_t i = 0; i < indexes.n && st == PA_OK; i++)
+        st = pa_index_open_ex(&xs[i], indexes.items[i], &xo);
+    x = xs[0];
     pa_index_info info = PA_INDEX_INFO_INIT;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);
@@ -145,7 +154,8 @@ int pa_cmd_search(int argc, char **argv)
         st = pa_vec_input_open(&in, input, &sio);
     struct stat isb;
     if (st == PA_OK && input && rf > 1 && stat(input, &isb) == 0 && S_ISDIR(isb.st_mode))
-        st = pa_index_check_source(index, input); /* the rows are read back by address */
+        for (size_t i = 0; i < indexes.n && st == PA_OK; i++) /* rows read back by address */
+            st = pa_index_check_source(indexes.items[i], input);
     if (st == PA_OK && gtpath)
         st = pa_ids_read(gtpath, &gt, &ngt, &kgt);
     if (st != PA_OK) {
@@ -198,8 +208,8 @@ int pa_cmd_search(int argc, char **argv)
         double t0 = pa_cli_now();
         for (uint64_t q0 = 0; q0 < nq; q0 += batch) {
             uint64_t bn = PA_CLI_MIN(batch, nq - q0);
-            if ((st = pa_index_search(x, q + q0 * dim, bn, dim, &so, ids + q0 * k, dists + q0 * k,
-                                      &part)) != PA_OK)
+            if ((st = pa_index_search_segments(xs, indexes.n, q + q0 * dim, bn, dim, &so,
+                                               ids + q0 * k, dists + q0 * k, &part)) != PA_OK)
                 break;
             ss.nprobes_used = part.nprobes_used;
             ss.codes_scanned += part.codes_scanned, ss.rows_refined += part.rows_refined;
@@ -253,7 +263,8 @@ int pa_cmd_search(int argc, char **argv)
 done:
     free(q), free(ids), free(dists), free(gt);
     pa_vec_input_free(in);
-    pa_index_free(x);
+    for (size_t i = 0; i < indexes.n; i++)
+        pa_index_free(xs[i]);
     return rc;
 }
 

@@ -283,6 +283,7 @@ TableCommitResult = _struct("pa_table_commit_result", [
     ("built_version", ctypes.c_uint64), ("uuid", ctypes.c_char * 37),
     ("name", ctypes.c_char * 256), ("num_fragments", ctypes.c_uint32),
     ("replaced", ctypes.c_uint32), ("retries", ctypes.c_uint32),
+    ("num_segments", ctypes.c_uint32), ("segment_uuids", ctypes.c_void_p),
 ])
 
 # ---------------------------------------------------------------------------------------------
