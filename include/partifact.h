@@ -893,8 +893,9 @@ typedef struct pa_train_comm {
  * same model, byte for byte, and a
  * single participant gets pa_ivfpq_train_input's model. The training sample is checked (finite,
  * enough rows) collectively: a participant whose share is refused returns its own message, the
- * others PA_ERR_INVALID saying another participant's share was refused. Trains on the cpu (the
- * built-in k-means). stats: the sample of all participants. */
+ * others PA_ERR_INVALID with the message PA_TRAIN_COMM_REFUSED. Trains on the cpu (the built-in
+ * k-means). stats: the sample of all participants. */
+#define PA_TRAIN_COMM_REFUSED "training data: another participant's share of the sample was refused"
 PA_API pa_status pa_train_input_comm(pa_ivfpq_model **out, pa_vec_input *in,
                                      const pa_ivfpq_params *params, const pa_train_comm *comm,
                                      pa_ivfpq_train_stats *stats);

@@ -80,13 +80,16 @@ static pa_status mpi_sum(void *ctx, double *v, size_t count)
 }
 
 /* The collective check after a step: every rank's status; the lowest failing rank's status
- * and message become every rank's. */
+ * and message become every rank's (a rank that failed only because another one did, as the
+ * training's collective check says, yields to it). */
 static pa_status agree(job *j, pa_status st, const char *step, pa_mpi_build_result *r)
 {
-    int mine = st == PA_OK ? j->size : j->rank, first = j->size;
+    const bool echo = st != PA_OK && strcmp(pa_last_error(), PA_TRAIN_COMM_REFUSED) == 0;
+    int mine = st == PA_OK ? 2 * j->size : echo ? j->size + j->rank : j->rank, first = 0;
     MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, j->ctl);
-    if (first == j->size)
+    if (first == 2 * j->size)
         return PA_OK;
+    first %= j->size;
     struct {
         int st;
         char msg[MSG_BYTES];

@@ -205,8 +205,7 @@ pa_status pa_train_input_comm(pa_ivfpq_model **out, pa_vec_input *in, const pa_i
     if ((st = mine) != PA_OK)
         goto done;
     if (v[c.size] > 0) {
-        st = pa_fail(PA_ERR_INVALID, "training data: another participant's share of the sample "
-                                     "was refused");
+        st = pa_fail(PA_ERR_INVALID, PA_TRAIN_COMM_REFUSED);
         goto done;
     }
     pa_kmeans_part part = {.comm = &c};
