@@ -106,8 +106,8 @@ pa_status pa_coverage_merge(const char *const *covs, const char *const *names, s
         if (!covs[i])
             return pa_fail(PA_ERR_INVALID,
                            "artifact %s records no coverage (the rows it holds), so it cannot "
-                           "be checked against the other shards; encode it with partifact "
-                           "encode",
+                           "be checked against the other shards; encode it from its input "
+                           "(encode records it)",
                            names[i]);
     const bool table = pa_table_source_is(covs[0]);
     for (size_t i = 1; i < n; i++)

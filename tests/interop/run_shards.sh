@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The engine-free steps of a distributed build (issue 16), driven by a plain shell loop of
+# separate partifact processes, checked against LanceDB 0.37.1 and 0.39.0:
+#   run_shards.sh table PARTIFACT WORK  a LanceDB table in 4 fragments, rows deleted: shards by
+#                                       fragments; (a) a segment per shard committed together,
+#                                       (b) all shards finalized into one segment
+#   run_shards.sh file PARTIFACT WORK   a file split by --rows: the same without the table
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+MODE=$1; PA=$2; WORK=$3
+LANCEDBS=("$HERE" "$HERE/lancedb-0.39")
+for d in "${LANCEDBS[@]}"; do
+  if [ ! -d "$d/node_modules/@lancedb/lancedb" ]; then
+    echo "LanceDB is not installed in $d/node_modules: run 'make deps-node' (make check does)" >&2
+    exit 1
+  fi
+done
+rm -rf "$WORK"; mkdir -p "$WORK"
+cd "$HERE"
+. "$HERE/../cli/lib.sh"; T=$WORK
+node_() { node "$@" 2> >(grep -v ' WARN ' >&2); }
+snapshot() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 md5sum); }
+# untouched TABLE SUBSTRING CMD...: CMD exits 2 with one line holding SUBSTRING, TABLE unchanged
+untouched() {
+  local tb=$1 sub=$2; shift 2
+  snapshot "$tb" > "$WORK/before"
+  expect_err 2 "$sub" "$@"
+  snapshot "$tb" > "$WORK/after"
+  if cmp -s "$WORK/before" "$WORK/after"; then pass=$((pass+1)); else fail=$((fail+1))
+    echo "FAIL: $* changed $tb:"; diff "$WORK/before" "$WORK/after" | head; fi
+}
+# same_files A B: the two index directories hold byte-identical index.idx and auxiliary.idx
+same_files() {
+  if cmp -s "$1/index.idx" "$2/index.idx" && cmp -s "$1/auxiliary.idx" "$2/auxiliary.idx"; then
+    pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1 and $2 differ"; fi
+}
+rows_of() { "$PA" index-info "$1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"])'; }
+# all_rows OUT.txt SEGMENT...: every row id the segments hold (one search per segment probing
+# every partition with k = its rows), one a line, ascending; a row held twice shows twice
+all_rows() {
+  local out=$1; shift
+  local i=0 files=()
+  for s in "$@"; do
+    "$PA" search --index "$s" --queries "$WORK/q1.fvecs" -k "$(rows_of "$s")" --nprobes $P \
+        --out "$WORK/all-$i.npy" --force >/dev/null || { echo "FAIL: search of $s"; exit 1; }
+    files+=("$WORK/all-$i.npy"); i=$((i+1))
+  done
+  python3 -c 'import array, struct, sys
+ids = []
+for f in sys.argv[2:]:
+    b = open(f, "rb").read()
+    a = array.array("Q"); a.frombytes(b[10 + struct.unpack("<H", b[8:10])[0]:]); ids += a
+open(sys.argv[1], "w").write("".join("%d\n" % v for v in sorted(ids)))' "$out" "${files[@]}"
+}
+# same_text A B WHAT: two files equal
+same_text() {
+  if cmp -s "$1" "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $3"; diff "$1" "$2" | head -5; fi
+}
+P=16; M=8; NP=6
+"$PA" gen-vectors --out "$WORK/base.fvecs" --rows 6000 --dim 32 --clusters 40 --seed 5 >/dev/null || exit 1
+"$PA" gen-vectors --out "$WORK/q.fvecs" --rows 100 --dim 32 --clusters 40 --seed 5 --first-row 6000 >/dev/null || exit 1
+"$PA" gen-vectors --out "$WORK/q1.fvecs" --rows 1 --dim 32 --seed 9 >/dev/null || exit 1
+
+case "$MODE" in
+  table)
+    # a table LanceDB made in 4 fragments, 60 rows deleted from fragments 0 and 1
+    node_ make_table.mjs "$HERE" "$WORK" t "$WORK/base.fvecs" 4 >/dev/null || exit 1
+    node_ make_table.mjs "$HERE" "$WORK" t delete 'id % 50 = 7 AND id < 3000' >/dev/null || exit 1
+    TB=$WORK/t.lance
+    expect_exit 0 "$PA" train --input "$TB" --partitions $P --sub-vectors $M --out "$WORK/m.lance"
+    # the shards: a process per shard, each into its own artifact
+    SHARDS=("0,1" "2" "3")
+    i=0
+    for f in "${SHARDS[@]}"; do
+      expect_exit 0 "$PA" encode --input "$TB" --model "$WORK/m.lance" --out "$WORK/shard-$i" --fragments "$f" --json
+      i=$((i+1))
+    done
+    expect_out '"rows":1500'
+    for i in 0 1 2; do
+      expect_exit 0 "$PA" finalize --artifact "$WORK/shard-$i" --out "$WORK/seg-$i"
+    done
+    # (b)'s segment: every shard finalized into one, equal (files byte for byte: the rows and
+    # codes of every partition, and the source record) to what one process writes from the
+    # same model
+    expect_exit 0 "$PA" finalize --artifact "$WORK/shard-0" --artifact "$WORK/shard-1" \
+        --artifact "$WORK/shard-2" --out "$WORK/one" --json
+    expect_out '"rows":5940'
+    expect_exit 0 "$PA" encode --input "$TB" --model "$WORK/m.lance" --out "$WORK/whole"
+    expect_exit 0 "$PA" finalize --artifact "$WORK/whole" --out "$WORK/single"
+    same_files "$WORK/one" "$WORK/single"
+    # (a) a segment per shard, committed together: one index of 3 segments in one version
+    expect_exit 0 "$PA" commit --table "$TB" --segment "$WORK/seg-0" --segment "$WORK/seg-1" \
+        --segment "$WORK/seg-2" --json
+    expect_out '"name":"vector_idx"'; expect_out '"version":6,"read_version":5,"built_version":5,"fragments":4'
+    SEGS=$(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["segments"]))' "$WORK/out")
+    expect_exit 0 "$PA" table-info "$TB"
+    expect_out "on vector, built from version 5, fragments 0,1 (2940 live rows)"
+    expect_out "on vector, built from version 5, fragments 2 (1500 live rows)"
+    expect_out "on vector, built from version 5, fragments 3 (1500 live rows)"
+    ARGS=(); DIRS=()
+    for u in $SEGS; do ARGS+=(--index "$TB/_indices/$u"); DIRS+=("$TB/_indices/$u"); done
+    expect_exit 0 "$PA" search "${ARGS[@]}" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-a.npy"
+    for d in "${LANCEDBS[@]}"; do
+      expect_exit 0 node_ segments.mjs "$d" "$TB" vector_idx 3 "$WORK/q.fvecs" $NP 10 \
+          "$WORK/pa-a.npy" "$WORK/live.txt"
+      cat "$WORK/out"
+    done
+    # the segments together hold exactly the live rows of the table, each once
+    all_rows "$WORK/rows-a.txt" "${DIRS[@]}"
+    same_text "$WORK/rows-a.txt" "$WORK/live.txt" "the 3 segments do not hold exactly the table's live rows, each once"
+    # search over the 3 segments gives the one segment's answers
+    expect_exit 0 "$PA" search --index "$WORK/one" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-b.npy"
+    same_text "$WORK/pa-a.npy" "$WORK/pa-b.npy" "search over the 3 segments differs from the one segment's"
+    # refusals leave the table as it was
+    untouched "$TB" "partifact commit: segments $WORK/seg-0 and $WORK/one both cover fragment 0; the segments of one index cover disjoint fragments" \
+        "$PA" commit --table "$TB" --segment "$WORK/seg-0" --segment "$WORK/one" --name other
+    untouched "$TB" "partifact commit: $TB: the table has an index named \"vector_idx\" already (version 6); give another name or replace it" \
+        "$PA" commit --table "$TB" --segment "$WORK/seg-0" --segment "$WORK/seg-1"
+    untouched "$TB" "partifact finalize: artifacts $WORK/shard-0 and $WORK/whole both cover fragment 0 of $(realpath "$TB")" \
+        "$PA" finalize --artifact "$WORK/shard-0" --artifact "$WORK/whole" --out "$WORK/bad"
+    # (b) the one segment replaces the 3 in one commit: one index of one segment
+    expect_exit 0 "$PA" commit --table "$TB" --segment "$WORK/one" --replace --json
+    expect_out '"version":7,"read_version":6,"built_version":5,"fragments":4,"replaced":3'
+    for d in "${LANCEDBS[@]}"; do
+      expect_exit 0 node_ segments.mjs "$d" "$TB" vector_idx 1 "$WORK/q.fvecs" $NP 10 \
+          "$WORK/pa-b.npy" "$WORK/live-b.txt"
+      cat "$WORK/out"
+    done
+    all_rows "$WORK/rows-b.txt" "$WORK/one"
+    same_text "$WORK/rows-b.txt" "$WORK/live.txt" "the one segment does not hold exactly the table's live rows, each once"
+    # encode + finalize of the whole table (one process) commits as build's index does
+    expect_exit 0 "$PA" commit --table "$TB" --index "$WORK/single" --name single --json
+    expect_out '"version":8,"read_version":7,"built_version":5,"fragments":4'
+    ;;
+  file)
+    # shards of one file by --rows, ids kept global
+    "$PA" train --input "$WORK/base.fvecs" --partitions $P --sub-vectors $M --out "$WORK/m.lance" >/dev/null || exit 1
+    RANGES=("0:1500" "1500:2600" "2600:6000")
+    i=0
+    for r in "${RANGES[@]}"; do
+      expect_exit 0 "$PA" encode --input "$WORK/base.fvecs" --model "$WORK/m.lance" --out "$WORK/shard-$i" --rows "$r" --json
+      i=$((i+1))
+    done
+    expect_out '"rows":3400'
+    for i in 0 1 2; do expect_exit 0 "$PA" finalize --artifact "$WORK/shard-$i" --out "$WORK/seg-$i"; done
+    expect_exit 0 "$PA" finalize --artifact "$WORK/shard-2" --artifact "$WORK/shard-0" --artifact "$WORK/shard-1" --out "$WORK/one"
+    expect_exit 0 "$PA" encode --input "$WORK/base.fvecs" --model "$WORK/m.lance" --out "$WORK/whole"
+    expect_exit 0 "$PA" finalize --artifact "$WORK/whole" --out "$WORK/single"
+    same_files "$WORK/one" "$WORK/single"
+    # the segments hold rows 0..5999, each once (global ids)
+    all_rows "$WORK/rows.txt" "$WORK/seg-0" "$WORK/seg-1" "$WORK/seg-2"
+    seq 0 5999 > "$WORK/want.txt"
+    same_text "$WORK/rows.txt" "$WORK/want.txt" "the row-range segments do not hold rows 0..5999 once each"
+    # search over the segments: the single index's ids and distances
+    expect_exit 0 "$PA" search --index "$WORK/seg-0" --index "$WORK/seg-1" --index "$WORK/seg-2" \
+        --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-segs.npy"
+    expect_exit 0 "$PA" search --index "$WORK/single" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-one.npy"
+    same_text "$WORK/pa-segs.npy" "$WORK/pa-one.npy" "search over the 3 row-range segments differs from the single index's"
+    # k past one segment's rows but within all of them
+    expect_exit 0 "$PA" search --index "$WORK/seg-0" --index "$WORK/seg-1" --queries "$WORK/q1.fvecs" -k 2600 --nprobes $P
+    expect_err 2 "partifact search: k = 2601 is more than the 2600 rows of the 2 segments" \
+        "$PA" search --index "$WORK/seg-0" --index "$WORK/seg-1" --queries "$WORK/q1.fvecs" -k 2601 --nprobes $P
+    ;;
+esac
+finish
