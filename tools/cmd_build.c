@@ -70,23 +70,21 @@ int pa_cmd_build(int argc, char **argv)
         return pa_cli_error("build", "--name and --replace need --commit");
     if (one_segment && !mpi)
         return pa_cli_error("build", "--one-segment needs --mpi");
-    const char *inputs[] = {input, bo.backend_path};
-    if (out && (rc = pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2)))
-        return rc;
     pa_vec_input_options io = {.struct_size = sizeof io,
                                .column = column,
                                .skip_invalid = skip,
                                .version = version};
+    prm.num_partitions = (uint32_t)parts;
+    prm.num_sub_vectors = (uint32_t)subs;
+    prm.max_iters = (uint32_t)iters;
+    prm.pq_max_iters = (uint32_t)pq_iters;
+    prm.sample_rate = (uint32_t)rate;
+    prm.seed = seed;
+    bo.num_buckets = (uint32_t)buckets;
+    bo.memory_bytes = memory;
+    bo.backend_options = backend_opts;
+    /* --mpi: every rank runs the build; rank 0 checks the table and the output */
     if (mpi) {
-        prm.num_partitions = (uint32_t)parts;
-        prm.num_sub_vectors = (uint32_t)subs;
-        prm.max_iters = (uint32_t)iters;
-        prm.pq_max_iters = (uint32_t)pq_iters;
-        prm.sample_rate = (uint32_t)rate;
-        prm.seed = seed;
-        bo.num_buckets = (uint32_t)buckets;
-        bo.memory_bytes = memory;
-        bo.backend_options = backend_opts;
         const pa_cli_mpi_build b = {.input = input,
                                     .io = &io,
                                     .out = out,
@@ -100,6 +98,9 @@ int pa_cmd_build(int argc, char **argv)
                                     .json = json};
         return pa_cli_build_mpi(&b);
     }
+    const char *inputs[] = {input, bo.backend_path};
+    if (out && (rc = pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2)))
+        return rc;
     pa_vec_input *in = NULL;
     pa_status st = PA_OK;
     /* the table's own refusals (feature flags, a taken name) come before any reading */
@@ -111,16 +112,7 @@ int pa_cmd_build(int argc, char **argv)
         rc = pa_cli_fail("build", st);
         goto done;
     }
-    prm.num_partitions = (uint32_t)parts;
-    prm.num_sub_vectors = (uint32_t)subs;
-    prm.max_iters = (uint32_t)iters;
-    prm.pq_max_iters = (uint32_t)pq_iters;
-    prm.sample_rate = (uint32_t)rate;
-    prm.seed = seed;
-    bo.num_buckets = (uint32_t)buckets;
-    bo.memory_bytes = memory;
     bo.progress = pa_cli_progress_cb;
-    bo.backend_options = backend_opts;
     if (commit) {
         rc = pa_cli_build_commit(in, input, column, out, &bo, name, replace, json);
         goto done;

@@ -199,9 +199,12 @@ static pa_status start(const pa_mpi_build_args *a, pa_workdir *work, pa_out_dir 
     pa_status st = PA_OK;
     if (a->commit && (st = pa_table_commit_check(a->input, column, a->name, a->replace)) != PA_OK)
         return st;
-    if (a->out && a->one_segment)
-        st = pa_output_refuse(a->out, a->force, PA_INDEX_FILE_NAME);
-    else if (a->out && (st = pa_out_dir_open(segout, a->out, false, NULL)) == PA_OK)
+    const char *inputs[] = {a->input, a->build.backend_path};
+    if (a->out)
+        st = pa_output_check(a->out, a->force && a->one_segment,
+                             a->one_segment ? PA_INDEX_FILE_NAME : NULL, inputs, 2);
+    if (st == PA_OK && a->out && !a->one_segment &&
+        (st = pa_out_dir_open(segout, a->out, false, NULL)) == PA_OK)
         *have_segout = true;
     if (st != PA_OK)
         return st;

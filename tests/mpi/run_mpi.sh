@@ -70,7 +70,7 @@ P=16; M=8; NP=6
 
 case "$MODE" in
   table)
-    # a table LanceDB made in 4 fragments, 120 rows deleted from two of them
+    # a table LanceDB made in 4 fragments (version 4), 60 rows deleted from two of them (5)
     node_ make_table.mjs "$INTEROP" "$WORK" t "$WORK/base.fvecs" 4 >/dev/null || exit 1
     node_ make_table.mjs "$INTEROP" "$WORK" t delete 'id % 50 = 7 AND id < 3000' >/dev/null || exit 1
     TB=$WORK/t.lance
@@ -80,8 +80,8 @@ case "$MODE" in
       cp -r "$TB" "$WORK/t$N.lance"
       expect_exit 0 mpi $N "$PA" build --mpi --input "$WORK/t$N.lance" --commit --partitions $P \
           --sub-vectors $M --work-dir "$WORK/job$N" --keep-work --json
-      expect_out "\"ranks\":$N,"; expect_out '"rows":5880,'; expect_out "\"segments\":$N,"
-      expect_out '"commit":{"name":"vector_idx","version":4,"built_version":3,"fragments":4,'
+      expect_out "\"ranks\":$N,"; expect_out '"rows":5940,'; expect_out "\"segments\":$N,"
+      expect_out '"commit":{"name":"vector_idx","version":6,"built_version":5,"fragments":4,'
       SEGS=$(json '" ".join(d["commit"]["segments"])')
       # every rank holds the same model, byte for byte; 1 rank holds partifact train's
       for ((r = 1; r < N; r++)); do
@@ -108,14 +108,15 @@ case "$MODE" in
     expect_exit 0 mpi 3 "$PA" build --mpi --input "$WORK/one.lance" --one-segment --out "$WORK/one" \
         --commit --partitions $P --sub-vectors $M --work-dir "$WORK/job-one" --keep-work --json
     expect_out '"segments":1,'
-    expect_exit 0 "$PA" encode --input "$TB" --model "$WORK/job-one/rank-0/model.lance" --out "$WORK/whole"
+    expect_exit 0 "$PA" encode --input "$WORK/one.lance" --version 5 --model "$WORK/job-one/rank-0/model.lance" \
+        --out "$WORK/whole"
     expect_exit 0 "$PA" finalize --artifact "$WORK/whole" --out "$WORK/whole-index"
     same_index "$WORK/one" "$WORK/whole-index" "--one-segment differs from a single-process finalize of the same model"
     expect_exit 0 "$PA" search --index "$WORK/one" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-one.npy"
     expect_exit 0 node_ segments.mjs "$INTEROP/lancedb-0.39" "$WORK/one.lance" vector_idx 1 "$WORK/q.fvecs" \
         $NP 10 "$WORK/pa-one.npy" "$WORK/live-one.txt"
     # the table's refusals come before any work, from rank 0, once
-    expect_mpi_err 2 "partifact build: rank 0 of 2, start: $WORK/t2.lance: the table has an index named \"vector_idx\" already (version 4); give another name or replace it" \
+    expect_mpi_err 2 "partifact build: rank 0 of 2, start: $WORK/t2.lance: the table has an index named \"vector_idx\" already (version 6); give another name or replace it" \
         mpi 2 "$PA" build --mpi --input "$WORK/t2.lance" --commit
     ;;
   file)
@@ -137,7 +138,7 @@ case "$MODE" in
     expect_exit 0 "$PA" search --index "$WORK/single" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-one.npy"
     same_file "$WORK/pa-segs.npy" "$WORK/pa-one.npy" "search over the 2 segments differs from the single index's"
     # the output exists now: refused before any work, and nothing beside it is left
-    expect_mpi_err 2 "partifact build: rank 0 of 2, start: $WORK/segs" \
+    expect_mpi_err 2 "partifact build: rank 0 of 2, start: $WORK/segs: exists and is not a regular file" \
         mpi 2 "$PA" build --mpi --input "$WORK/base.fvecs" --out "$WORK/segs"
     # a row of rank 1's share of the sample is NaN: rank 1's message, exit 2, nothing written
     python3 - "$WORK/base.fvecs" "$WORK/nan.fvecs" <<'EOF'
@@ -149,7 +150,7 @@ open(sys.argv[2], "wb").write(b)
 EOF
     expect_mpi_err 2 "partifact build: rank 1 of 2, train: $WORK/nan.fvecs: row 5999 has NaN at dimension 0" \
         mpi 2 "$PA" build --mpi --input "$WORK/nan.fvecs" --out "$WORK/nan-out" --partitions $P --sub-vectors $M
-    expect_exit 1 ls -d "$WORK/nan-out" "$WORK"/nan-out.*
+    expect_exit 2 ls -d "$WORK/nan-out" "$WORK"/nan-out.*
     # a refusal every rank makes: the first rank's message, once
     expect_mpi_err 2 "partifact build: rank 0 of 3, train: training needs at least as many rows as partitions: 6000 rows for 7000 partitions" \
         mpi 3 "$PA" build --mpi --input "$WORK/base.fvecs" --out "$WORK/big-out" --partitions 7000 --sub-vectors $M
