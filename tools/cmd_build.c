@@ -70,6 +70,9 @@ int pa_cmd_build(int argc, char **argv)
         return pa_cli_error("build", "--name and --replace need --commit");
     if (one_segment && !mpi)
         return pa_cli_error("build", "--one-segment needs --mpi");
+    if (mpi && force && !one_segment)
+        return pa_cli_error("build", "--force with --mpi replaces an index: it needs "
+                                     "--one-segment (a directory of segments is never replaced)");
     pa_vec_input_options io = {.struct_size = sizeof io,
                                .column = column,
                                .skip_invalid = skip,

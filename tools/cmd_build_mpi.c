@@ -100,11 +100,6 @@ static pa_status print_summary(const pa_cli_mpi_build *b, const pa_mpi_build_res
 
 int pa_cli_build_mpi(const pa_cli_mpi_build *b)
 {
-    if (!b->out && !b->commit)
-        return pa_cli_error("build", "--mpi needs --out or --commit");
-    if (b->force && b->out && !b->one_segment)
-        return pa_cli_error("build", "--force with --mpi replaces an index: it needs "
-                                     "--one-segment (a directory of segments is never replaced)");
     pa_mpi_build_args a = {.input = b->input,
                            .io = *b->io,
                            .out = b->out,

@@ -10,10 +10,18 @@
 #                                    the sample refused, a refusal every rank makes
 #   run_mpi.sh kill PARTIFACT WORK   rank 1 SIGKILLed while encoding: the job fails, the table
 #                                    is unchanged, a rerun succeeds and removes what was left
+#   run_mpi.sh absent PARTIFACT WORK a partifact built without MPI refuses --mpi
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 INTEROP=$(cd "$HERE/../interop" && pwd)
 MODE=$1; PA=$2; WORK=$3
+if [ "$MODE" = absent ]; then
+  rm -rf "$WORK"; mkdir -p "$WORK"; T=$WORK; . "$HERE/../cli/lib.sh"
+  expect_err 2 "partifact build: --mpi: this partifact was built without MPI (install OpenMPI, libopenmpi-dev, and build again; see README)" \
+      "$PA" build --mpi --input "$WORK/x.fvecs" --out "$WORK/segs"
+  expect_exit 2 ls "$WORK/segs"
+  finish; exit
+fi
 LANCEDBS=("$INTEROP" "$INTEROP/lancedb-0.39")
 for d in "${LANCEDBS[@]}"; do
   if [ ! -d "$d/node_modules/@lancedb/lancedb" ]; then

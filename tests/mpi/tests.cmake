@@ -9,4 +9,9 @@ if(TARGET pa_mpi AND PA_MPIRUN)
     set_tests_properties(mpi_build_${mode} PROPERTIES LABELS "mpi;interop" TIMEOUT 600)
   endforeach()
   set_tests_properties(mpi_build_kill PROPERTIES LABELS "mpi;interop;crash")
+else()
+  # a partifact built without MPI refuses --mpi with one line
+  add_test(NAME mpi_build_absent COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_mpi.sh absent
+           $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/mpi-absent)
+  set_tests_properties(mpi_build_absent PROPERTIES LABELS cli)
 endif()
