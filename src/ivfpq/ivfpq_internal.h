@@ -108,6 +108,15 @@ typedef struct pa_kmeans_part {
 pa_status pa_kmeans_dist(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
                          uint64_t seed, bool inner_product, bool small_dim, float *centroids,
                          uint32_t *assign_out, pa_kmeans_result *res, const pa_kmeans_part *part);
+/* count small-dimension (l2) k-means of one participant, x[m] its n rows of run m, side by side:
+ * each is pa_kmeans_dist's run with seeds[m] into centroids[m] (res[m]), their seedings one after
+ * the other, then per iteration their assignments in parallel (one thread each) and ONE sum of
+ * all their exchanges, until each has converged: what a participant's PQ training runs for its
+ * sub-spaces, so the participants exchange once per iteration, not once per sub-space. */
+pa_status pa_kmeans_dist_many(uint32_t count, const float *const *x, uint64_t n, uint32_t dim,
+                              uint32_t k, uint32_t max_iters, const uint64_t *seeds,
+                              float *const *centroids, pa_kmeans_result *res,
+                              const pa_kmeans_part *part);
 /* Bytes pa_kmeans allocates at most for these arguments (assign_given: the caller passes
  * assign_out), with nthreads the OpenMP team it runs in. */
 uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product, bool small_dim,

@@ -203,23 +203,48 @@ done:
     return st;
 }
 
+/* A participant's PQ codebooks (part: its residuals' place among all participants'): the
+ * sub-spaces' k-means side by side, one exchange per iteration for all (pa_kmeans_dist_many). */
+static pa_status train_pq_part(const float *res, uint64_t n, uint32_t dim, uint32_t M, uint32_t K,
+                               uint32_t iters, uint64_t seed, float *codebook,
+                               pa_ivfpq_train_stats *stats, const pa_kmeans_part *part)
+{
+    const uint32_t ds = dim / M;
+    float *sub = pa_malloc(sizeof(float) * n * dim, "sub-vectors");
+    const float **x = pa_calloc(M, sizeof *x, "sub-vectors");
+    float **c = pa_calloc(M, sizeof *c, "codebooks");
+    uint64_t *seeds = pa_calloc(M, sizeof *seeds, "seeds");
+    pa_kmeans_result *kr = pa_calloc(M, sizeof *kr, "k-means results");
+    pa_status st = sub && x && c && seeds && kr ? PA_OK : PA_ERR_NOMEM;
+    for (uint32_t m = 0; m < M && st == PA_OK; m++) {
+        float *sm = sub + (size_t)m * n * ds;
+        for (uint64_t i = 0; i < n; i++)
+            memcpy(sm + i * ds, res + i * dim + (size_t)m * ds, sizeof(float) * ds);
+        x[m] = sm, c[m] = codebook + (size_t)m * K * ds, seeds[m] = seed + 1 + m;
+    }
+    if (st == PA_OK)
+        st = pa_kmeans_dist_many(M, x, n, ds, K, iters, seeds, c, kr, part);
+    for (uint32_t m = 0; st == PA_OK && m < M; m++) {
+        stats->pq_iters = PA_MAX(stats->pq_iters, kr[m].iters);
+        stats->empty_repaired += kr[m].empty_repaired;
+    }
+    free(sub), free(x), free(c), free(seeds), free(kr);
+    return st;
+}
+
 /* Trains the codebook of each sub-space on (a sample of) the residuals. The sub-spaces are
  * independent, so they are trained in parallel, one per thread, each k-means single-threaded
  * inside (nested regions run on one thread): no barrier per iteration, and the same codebooks
- * whatever the number of threads, since each k-means is deterministic on its own. A participant
- * of a distributed training (part: its residuals' place among all participants') trains the
- * sub-spaces one after the other, each k-means on all threads, so that the participants'
- * exchanges come in the same order everywhere. */
+ * whatever the number of threads, since each k-means is deterministic on its own. */
 static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M, uint32_t K,
                           uint32_t iters, uint64_t seed, float *codebook,
-                          pa_ivfpq_train_stats *stats, const pa_kmeans_part *part)
+                          pa_ivfpq_train_stats *stats)
 {
     const uint32_t ds = dim / M;
     pa_status st = PA_OK;
     char err[512] = "";
     uint32_t max_iters = 0, repaired = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(max : max_iters) reduction(+ : repaired) \
-    if (!part)
+#pragma omp parallel for schedule(dynamic, 1) reduction(max : max_iters) reduction(+ : repaired)
     for (uint32_t m = 0; m < M; m++) {
         pa_status sm;
         float *sub = pa_malloc(sizeof(float) * n * ds, "sub-vectors");
@@ -229,8 +254,8 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
         } else {
             for (uint64_t i = 0; i < n; i++)
                 memcpy(sub + i * ds, res + i * dim + (size_t)m * ds, sizeof(float) * ds);
-            sm = pa_kmeans_dist(sub, n, ds, K, iters, seed + 1 + m, false, true,
-                                codebook + (size_t)m * K * ds, NULL, &kr, part);
+            sm = pa_kmeans(sub, n, ds, K, iters, seed + 1 + m, false, true,
+                           codebook + (size_t)m * K * ds, NULL, &kr);
             free(sub);
         }
         max_iters = PA_MAX(max_iters, kr.iters);
@@ -403,7 +428,7 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
         pa_kmeans_part pq;
         st = pq_sample_part(x, n, dim, centroids, assign, dot, seed, part, &res, &rn, &pq);
         if (st == PA_OK)
-            st = train_pq(res, rn, dim, M, K, pq_iters, prm->seed, codebook, s, &pq);
+            st = train_pq_part(res, rn, dim, M, K, pq_iters, prm->seed, codebook, s, &pq);
         free(res);
         s->pq_seconds = pa_now_seconds() - t0;
     } else if (st == PA_OK) {
@@ -426,7 +451,7 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
                 for (uint32_t d = 0; d < dim; d++)
                     x[i * dim + d] -= centroids[(size_t)assign[i] * dim + d];
         }
-        st = train_pq(x, pn, dim, M, K, pq_iters, prm->seed, codebook, s, NULL);
+        st = train_pq(x, pn, dim, M, K, pq_iters, prm->seed, codebook, s);
         s->pq_seconds = pa_now_seconds() - t0;
     }
     free(assign);
