@@ -123,6 +123,15 @@ case "$MODE" in
     expect_exit 0 "$PA" search --index "$WORK/one" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-one.npy"
     expect_exit 0 node_ segments.mjs "$INTEROP/lancedb-0.39" "$WORK/one.lance" vector_idx 1 "$WORK/q.fvecs" \
         $NP 10 "$WORK/pa-one.npy" "$WORK/live-one.txt"
+    # more ranks than fragments: a rank without a shard makes no segment
+    node_ make_table.mjs "$INTEROP" "$WORK" two "$WORK/base.fvecs" 2 >/dev/null || exit 1
+    expect_exit 0 mpi 3 "$PA" build --mpi --input "$WORK/two.lance" --commit --partitions $P \
+        --sub-vectors $M --json
+    expect_out '"segments":2,'; expect_out '"rows":6000,'
+    expect_out '"rank":2,"sample_rows":2000,"rows":0,"shard":"fragments","shard_begin":2,"shard_end":2,'
+    expect_exit 0 "$PA" table-info "$WORK/two.lance"
+    expect_out "on vector, built from version 2, fragments 0 (3000 live rows)"
+    expect_out "on vector, built from version 2, fragments 1 (3000 live rows)"
     # the table's refusals come before any work, from rank 0, once
     expect_mpi_err 2 "partifact build: rank 0 of 2, start: $WORK/t2.lance: the table has an index named \"vector_idx\" already (version 6); give another name or replace it" \
         mpi 2 "$PA" build --mpi --input "$WORK/t2.lance" --commit
