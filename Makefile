@@ -106,6 +106,7 @@ bench: bench-deps build
 	bench/index_bench.sh $(BUILD)
 	bench/kernels_bench.sh $(BUILD)
 	bench/table_bench.sh $(BUILD)
+	bench/mpi_bench.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)
