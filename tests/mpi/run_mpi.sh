@@ -5,7 +5,8 @@
 #                                    1, 2, 3 ranks: every rank's model byte-identical (1 rank:
 #                                    partifact train's), one index of N segments LanceDB lists
 #                                    and searches as partifact does, exactly the live rows each
-#                                    once; --one-segment equals a single-process finalize
+#                                    once, each rank's segment the one encode --fragments and
+#                                    finalize give; --one-segment equals a single-process finalize
 #   run_mpi.sh file PARTIFACT WORK   a vector file by rows, --out segments; a rank's share of
 #                                    the sample refused, a refusal every rank makes
 #   run_mpi.sh kill PARTIFACT WORK   rank 1 SIGKILLed while encoding: the job fails, the table
@@ -91,6 +92,7 @@ case "$MODE" in
       expect_out "\"ranks\":$N,"; expect_out '"rows":5940,'; expect_out "\"segments\":$N,"
       expect_out '"commit":{"name":"vector_idx","version":6,"built_version":5,"fragments":4,'
       SEGS=$(json '" ".join(d["commit"]["segments"])')
+      cp "$T/out" "$WORK/job$N.json"
       # every rank holds the same model, byte for byte; 1 rank holds partifact train's
       for ((r = 1; r < N; r++)); do
         same_file "$WORK/job$N/rank-0/model.lance" "$WORK/job$N/rank-$r/model.lance" "rank $r's model differs from rank 0's ($N ranks)"
@@ -109,6 +111,16 @@ case "$MODE" in
       # the segments together hold exactly the live rows, each once
       held "$WORK/held-$N.txt" "${DIRS[@]}"
       same_file "$WORK/held-$N.txt" "$WORK/live-$N.txt" "the $N segments do not hold exactly the live rows, each once"
+      # each rank's segment is what the engine-free steps give, run as separate processes on
+      # its fragments with its model (fragment ids here are the list's indices)
+      for ((r = 0; r < N; r++)); do
+        F=$(python3 -c 'import json,sys; k=json.load(open(sys.argv[1]))["per_rank"][int(sys.argv[2])]
+print(",".join(str(i) for i in range(k["shard_begin"], k["shard_end"])))' "$WORK/job$N.json" $r)
+        expect_exit 0 "$PA" encode --input "$WORK/t$N.lance" --version 5 --fragments "$F" \
+            --model "$WORK/job$N/rank-$r/model.lance" --out "$WORK/loop$N-$r"
+        expect_exit 0 "$PA" finalize --artifact "$WORK/loop$N-$r" --out "$WORK/loop$N-seg-$r"
+        same_index "$WORK/job$N/segments/segment-000$r" "$WORK/loop$N-seg-$r" "rank $r's segment ($N ranks) differs from encode --fragments $F + finalize"
+      done
     done
     # --one-segment (3 ranks): rank 0 finalizes every shard into one index, equal (index files
     # byte for byte: every partition's rows and codes) to what one process writes from the model
