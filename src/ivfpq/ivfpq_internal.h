@@ -92,6 +92,9 @@ typedef struct pa_kmeans_result {
 pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
                     uint64_t seed, bool inner_product, bool small_dim, float *centroids,
                     uint32_t *assign_out, pa_kmeans_result *res);
+/* comm->sum of count values; its failure named (the engine's callback cannot set the
+ * library's message). */
+pa_status pa_comm_sum(const pa_train_comm *comm, double *v, size_t count);
 /* One participant of a distributed k-means (pa_kmeans_dist): its n rows are rows
  * [first, first + n) of the total rows all participants of comm hold, in rank order. */
 typedef struct pa_kmeans_part {

@@ -150,6 +150,16 @@ static pa_status init_kmeanspp(const float *base, const uint64_t *idx, uint64_t 
     return PA_OK;
 }
 
+/* The participants' sum (see the header). */
+pa_status pa_comm_sum(const pa_train_comm *comm, double *v, size_t count)
+{
+    pa_status st = comm->sum(comm->ctx, v, count);
+    if (st != PA_OK)
+        return pa_fail(st, "comm: the participants' sum of %zu values failed (%s)", count,
+                       pa_status_name(st));
+    return PA_OK;
+}
+
 /* Rows idx[0..m) of all participants' rows (in rank order) into out (m x dim), through the
  * participants' sum: each fills the rows it holds (rows [first, first + n) of them all), the
  * others stay 0, and the sum leaves every row in every participant's copy (a value plus zeros
@@ -164,7 +174,7 @@ static pa_status gather_rows(const float *x, uint64_t n, uint32_t dim, const pa_
         if (idx[i] >= part->first && idx[i] - part->first < n)
             for (uint32_t d = 0; d < dim; d++)
                 v[i * dim + d] = x[(idx[i] - part->first) * dim + d];
-    pa_status st = part->comm->sum(part->comm->ctx, v, (size_t)m * dim);
+    pa_status st = pa_comm_sum(part->comm, v, (size_t)m * dim);
     for (uint64_t i = 0; i < m * dim && st == PA_OK; i++)
         out[i] = (float)v[i];
     free(v);
@@ -566,7 +576,7 @@ pa_status pa_kmeans_dist(const float *x, uint64_t n, uint32_t dim, uint32_t k, u
     while (st == PA_OK && !s.done) {
         st = km_assign(&s);
         if (st == PA_OK && part)
-            st = part->comm->sum(part->comm->ctx, acc, KM_ACC(k, dim));
+            st = pa_comm_sum(part->comm, acc, KM_ACC(k, dim));
         if (st == PA_OK)
             km_move(&s);
     }
@@ -611,7 +621,7 @@ pa_status pa_kmeans_dist_many(uint32_t count, const float *const *x, uint64_t n,
             break;
         }
         /* one exchange for all of them (a finished run's part is left as it was: unread) */
-        if ((st = part->comm->sum(part->comm->ctx, acc, (size_t)count * per)) != PA_OK)
+        if ((st = pa_comm_sum(part->comm, acc, (size_t)count * per)) != PA_OK)
             break;
         more = false;
         for (uint32_t m = 0; m < count; m++)

@@ -370,7 +370,7 @@ static pa_status pq_sample_part(const float *x, uint64_t n, uint32_t dim, const 
         o++;
     }
     counts[comm->rank] = (double)got; /* every participant's count: where its rows begin */
-    if ((st = comm->sum(comm->ctx, counts, comm->size)) != PA_OK)
+    if ((st = pa_comm_sum(comm, counts, comm->size)) != PA_OK)
         goto done;
     *pq = (pa_kmeans_part){.comm = comm, .total = pn};
     for (uint32_t q = 0; q < comm->rank; q++)

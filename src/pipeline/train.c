@@ -200,7 +200,7 @@ pa_status pa_train_input_comm(pa_ivfpq_model **out, pa_vec_input *in, const pa_i
     v[c.rank] = (double)got;
     v[c.size] = mine != PA_OK;
     v[c.size + 1] = (double)(pa_vec_input_skipped(in) - skipped_before);
-    if ((st = c.sum(c.ctx, v, (size_t)c.size + 2)) != PA_OK)
+    if ((st = pa_comm_sum(&c, v, (size_t)c.size + 2)) != PA_OK)
         goto done;
     if ((st = mine) != PA_OK)
         goto done;
