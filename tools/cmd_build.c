@@ -86,6 +86,7 @@ int pa_cmd_build(int argc, char **argv)
     bo.num_buckets = (uint32_t)buckets;
     bo.memory_bytes = memory;
     bo.backend_options = backend_opts;
+    bo.progress = pa_cli_progress_cb;
     /* --mpi: every rank runs the build; rank 0 checks the table and the output */
     if (mpi) {
         const pa_cli_mpi_build b = {.input = input,
@@ -115,7 +116,6 @@ int pa_cmd_build(int argc, char **argv)
         rc = pa_cli_fail("build", st);
         goto done;
     }
-    bo.progress = pa_cli_progress_cb;
     if (commit) {
         rc = pa_cli_build_commit(in, input, column, out, &bo, name, replace, json);
         goto done;

@@ -14,6 +14,7 @@
 static void phase(void *ctx, const char *step, int ranks, double seconds)
 {
     (void)ctx;
+    pa_cli_progress_end(); /* rank 0's encode progress line, on a terminal */
     fprintf(stderr, "build --mpi: %s done (%d ranks, %.2f s)\n", step, ranks, seconds);
 }
 

@@ -369,8 +369,11 @@ pa_status pa_mpi_build(const pa_mpi_build_args *a, pa_mpi_build_result *r)
                                 .memory_bytes = a->build.memory_bytes,
                                 .batch_rows = a->build.batch_rows,
                                 .model_path = model_path,
-                                .progress = kill_me ? kill_after : NULL,
-                                .progress_ctx = &kill_rows};
+                                .progress = kill_me       ? kill_after
+                                            : j.rank == 0 ? a->build.progress
+                                                          : NULL,
+                                .progress_ctx = kill_me ? (void *)&kill_rows
+                                                        : a->build.progress_ctx};
         st = pa_encode_input(shard, model, backend, artifact, &eo, &es);
         me.rows = es.rows, me.artifact_bytes = es.bytes;
     }

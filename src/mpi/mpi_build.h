@@ -22,7 +22,8 @@ typedef struct pa_mpi_build_args {
     bool replace;            /* replace an index of that name                                  */
     bool one_segment;        /* rank 0 finalizes every shard into one segment                  */
     pa_ivfpq_params params;  /* num_partitions, num_sub_vectors 0: pa_build's defaults         */
-    pa_build_options build;  /* accelerator (encode), buckets, memory, batch, work_dir, keep  */
+    pa_build_options build;  /* accelerator (encode), buckets, memory, batch, work_dir, keep, */
+                             /* progress (rank 0's encode)                                     */
     /* rank 0: each step as it ends (seconds since the job started) */
     void (*phase)(void *ctx, const char *step, int ranks, double seconds);
     void *phase_ctx;
