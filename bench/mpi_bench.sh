@@ -12,7 +12,7 @@ BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 HERE=$(cd "$(dirname "$0")" && pwd); INTEROP="$HERE/../tests/interop"
 ROWS=${ROWS:-300000}; DIM=${DIM:-128}; FRAGMENTS=${FRAGMENTS:-8}; M=${M:-16}; RUNS=${RUNS:-3}
 WORK=${WORK:-bench/out/mpi}; mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
-MPIRUN=(mpirun --oversubscribe --bind-to none)
+MPIRUN=(mpirun --oversubscribe --bind-to none --mca btl_vader_single_copy_mechanism none)
 [ "$(id -u)" -eq 0 ] && MPIRUN+=(--allow-run-as-root)
 results="$WORK/results.jsonl"; rates="$WORK/rates.jsonl"
 if [ -z "${SUMMARY_ONLY:-}" ]; then

@@ -34,9 +34,9 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 cd "$INTEROP"
 . "$HERE/../cli/lib.sh"; T=$WORK
 node_() { node "$@" 2> >(grep -v ' WARN ' >&2); }
-# mpirun for N ranks on this machine: more ranks than cores, not bound to one core each; as
-# root where CI runs as root
-MPIRUN=(mpirun --oversubscribe --bind-to none)
+# mpirun for N ranks on this machine: more ranks than cores, not bound to one core each, no
+# cross-memory-attach copies (containers often forbid them); as root where CI runs as root
+MPIRUN=(mpirun --oversubscribe --bind-to none --mca btl_vader_single_copy_mechanism none)
 [ "$(id -u)" -eq 0 ] && MPIRUN+=(--allow-run-as-root)
 mpi() { local n=$1; shift; "${MPIRUN[@]}" -n "$n" "$@"; }
 # expect_mpi_err CODE SUBSTRING CMD...: the job exits CODE and partifact prints exactly one
