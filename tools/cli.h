@@ -54,7 +54,7 @@ typedef enum pa_cli_kind {
 } pa_cli_kind;
 
 /* The values of a repeatable option, in the order given. */
-#define PA_CLI_LIST_MAX 32
+#define PA_CLI_LIST_MAX 256 /* e.g. the shards or segments of one build */
 typedef struct pa_cli_list {
     const char *items[PA_CLI_LIST_MAX];
     size_t n;

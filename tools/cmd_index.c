@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 /* partifact finalize (--artifact A | --rows FILE --model M) --out INDEX */
@@ -55,6 +56,11 @@ int pa_cmd_finalize(int argc, char **argv)
                                    .progress = pa_cli_progress_cb,
                                    .replace = force};
     pa_index_finalize_stats s = PA_INDEX_FINALIZE_STATS_INIT;
+    struct rlimit rl; /* the shards' bucket files are all open at once: up to the hard limit */
+    if (artifacts.n > 1 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
     pa_status st = artifacts.n > 1 ? pa_index_finalize_artifacts(artifacts.items, artifacts.n,
                                                                  model, out, &o, &s)
                    : artifact      ? pa_index_finalize_artifact(artifact, model, out, &o, &s)

@@ -29,6 +29,7 @@ partifact.h); the package restates none of them.
 """
 
 import ctypes
+import json
 import os
 import threading
 
@@ -465,7 +466,11 @@ class ArtifactWriter:
     hash, and finalize checks it) or the model file's path. ``buckets`` bucket files (None:
     the library's default), ``memory`` bytes for the writer's buffers (None: the library's
     default), ``expected_rows`` (if known) reserves the table of ranges up front, and
-    ``replace`` replaces an existing artifact atomically at commit.
+    ``replace`` replaces an existing artifact atomically at commit. ``coverage`` (a dict, or
+    None) records the rows the artifact holds, for :func:`finalize` over the shards of one
+    build, which refuses overlapping shards: a file's ``{"input": path, "input_rows": n,
+    "row_begin": first, "row_end": end}``, or a table's source record (what ``partifact
+    encode --fragments`` writes).
 
     Used as a context manager, the artifact is committed when the block exits cleanly and
     aborted (nothing left that looks complete) when it raises. Without one, call
@@ -476,7 +481,7 @@ class ArtifactWriter:
     """
 
     def __init__(self, path, model, buckets=None, memory=None, expected_rows=None,
-                 replace=False, max_buffer_rows=None):
+                 replace=False, max_buffer_rows=None, coverage=None):
         if isinstance(model, Model):
             if model.path is None:
                 raise ValueError("model has no file: save it first (model.save(path)); the "
@@ -502,6 +507,11 @@ class ArtifactWriter:
                  ("expected_rows", expected_rows, "expected_rows", _U64),
                  ("max_buffer_rows", max_buffer_rows, "max_buffer_rows", _U64)])
         p.replace = int(bool(replace))
+        if coverage is not None:
+            if not isinstance(coverage, dict):
+                raise TypeError("coverage must be a dict, got %s" % type(coverage).__name__)
+            self._coverage = json.dumps(coverage).encode()
+            p.coverage = self._coverage
         self._h = ctypes.c_void_p()
         _check(_lib.lib.pa_artifact_writer_create(ctypes.byref(self._h),
                                                   _path(path, "path"), ctypes.byref(p)))
@@ -613,7 +623,9 @@ def encode(input, model, artifact, buckets=None, memory=None, batch_rows=None, r
 def finalize(artifact, out, memory=None, model=None, threads=None, replace=False,
              progress=None):
     """Writes the IVF_PQ index directory ``out`` (LanceDB's layout) from the committed
-    artifact ``artifact``. ``model`` None: the model file the artifact records. ``memory``
+    artifact ``artifact``, or from a list of them: the shards of one build (one model, each
+    with its coverage recorded, none overlapping), finalized into one index segment.
+    ``model`` None: the model file the artifact records. ``memory``
     bounds the read-ahead (None: the library's default). progress(stage, done, total) is
     called after each partition. Returns the finalize stats as a dict."""
     prog = _Progress(progress)
@@ -626,9 +638,17 @@ def finalize(artifact, out, memory=None, model=None, threads=None, replace=False
             raise ValueError("model has no file: save it first (model.save(path))")
         model = model.path
     s = _lib.stats(_lib.FinalizeStats)
-    st = _lib.lib.pa_index_finalize_artifact(_path(artifact, "artifact"),
-                                             _opt_path(model, "model"), _path(out, "out"),
-                                             ctypes.byref(o), ctypes.byref(s))
+    if isinstance(artifact, (list, tuple)):
+        if not artifact:
+            raise ValueError("artifact: an empty list of shards")
+        dirs = (ctypes.c_char_p * len(artifact))(*[_path(a, "artifact") for a in artifact])
+        st = _lib.lib.pa_index_finalize_artifacts(dirs, len(artifact), _opt_path(model, "model"),
+                                                  _path(out, "out"), ctypes.byref(o),
+                                                  ctypes.byref(s))
+    else:
+        st = _lib.lib.pa_index_finalize_artifact(_path(artifact, "artifact"),
+                                                 _opt_path(model, "model"), _path(out, "out"),
+                                                 ctypes.byref(o), ctypes.byref(s))
     prog.reraise()
     _check(st)
     return _lib.struct_dict(s)

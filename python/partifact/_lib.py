@@ -331,6 +331,8 @@ _fn("pa_vec_input_free", None, vp)
 _fn("pa_encode_input", c_status, vp, vp, vp, ctypes.c_char_p, P(EncodeOptions), P(EncodeStats))
 _fn("pa_index_finalize_artifact", c_status, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
     P(FinalizeOptions), P(FinalizeStats))
+_fn("pa_index_finalize_artifacts", c_status, P(ctypes.c_char_p), ctypes.c_size_t,
+    ctypes.c_char_p, ctypes.c_char_p, P(FinalizeOptions), P(FinalizeStats))
 _fn("pa_index_open_ex", c_status, pp, ctypes.c_char_p, P(IndexOpenOptions))
 _fn("pa_index_free", None, vp)
 _fn("pa_index_get_info", c_status, vp, P(IndexInfo))

@@ -6,8 +6,10 @@
 #include "artifact/artifact_internal.h"
 #include "io/io_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 
@@ -264,6 +266,14 @@ done:
     return st;
 }
 
+/* Rows of partition p in a shard (p is below its partitions: checked alike for every shard). */
+static uint64_t shard_rows(const pa_artifact *a, uint32_t p)
+{
+    uint64_t rows = 0;
+    uint32_t file, ranges;
+    return pa_artifact_partition(a, p, &rows, &file, &ranges) == PA_OK ? rows : 0;
+}
+
 /* The shards of one build finalized together: every artifact of the same parameters and
  * model as the first, their coverages disjoint. */
 static pa_status check_shards(pa_artifact *const *a, const char *const *dirs, size_t n,
@@ -342,8 +352,16 @@ pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, size_t n
     }
     for (size_t i = 0; i < n; i++) {
         uint64_t mb = 0;
-        if ((st = pa_artifact_open_budget(&a[i], artifact_dirs[i], budget, &mb)) != PA_OK)
+        if ((st = pa_artifact_open_budget(&a[i], artifact_dirs[i], budget, &mb)) != PA_OK) {
+            struct rlimit rl;
+            if (pa_last_error_errno() == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+                pa_fail_prefix(st,
+                               "the bucket files of %zu shards are held open together, more "
+                               "than the process may open (RLIMIT_NOFILE %llu); raise the "
+                               "limit, or finalize fewer shards into each segment",
+                               i + 1, (unsigned long long)rl.rlim_cur);
             goto done;
+        }
         manifests += mb;
         covs[i] = pa_artifact_coverage(a[i]);
     }
@@ -375,13 +393,8 @@ pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, size_t n
     uint32_t max_p = 0;
     for (uint32_t p = 0; p < ai.num_partitions; p++) {
         uint64_t sum = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint64_t rows = 0;
-            uint32_t file, ranges;
-            if ((st = pa_artifact_partition(a[i], p, &rows, &file, &ranges)) != PA_OK)
-                goto done;
-            sum += rows;
-        }
+        for (size_t i = 0; i < n; i++)
+            sum += shard_rows(a[i], p);
         if (sum > max_rows)
             max_rows = sum, max_p = p;
     }
@@ -411,10 +424,7 @@ pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, size_t n
     for (uint32_t p = 0; p < ai.num_partitions; p++) {
         uint64_t at = 0;
         for (size_t i = 0; i < n; i++) {
-            uint64_t rows = 0;
-            uint32_t file, ranges;
-            if ((st = pa_artifact_partition(a[i], p, &rows, &file, &ranges)) != PA_OK)
-                goto done;
+            const uint64_t rows = shard_rows(a[i], p);
             if (rows && (st = pa_artifact_read_partition(a[i], p, ids + at,
                                                          codes + at * ai.code_bytes)) != PA_OK)
                 goto done;

@@ -8,26 +8,22 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODE=$1; PA=$2; WORK=$3
-LANCEDBS=("$HERE" "$HERE/lancedb-0.39")
-for d in "${LANCEDBS[@]}"; do
-  if [ ! -d "$d/node_modules/@lancedb/lancedb" ]; then
-    echo "LanceDB is not installed in $d/node_modules: run 'make deps-node' (make check does)" >&2
-    exit 1
-  fi
-done
-rm -rf "$WORK"; mkdir -p "$WORK"
-cd "$HERE"
-. "$HERE/../cli/lib.sh"; T=$WORK
-node_() { node "$@" 2> >(grep -v ' WARN ' >&2); }
-snapshot() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 md5sum); }
-# untouched TABLE SUBSTRING CMD...: CMD exits 2 with one line holding SUBSTRING, TABLE unchanged
-untouched() {
-  local tb=$1 sub=$2; shift 2
-  snapshot "$tb" > "$WORK/before"
-  expect_err 2 "$sub" "$@"
-  snapshot "$tb" > "$WORK/after"
-  if cmp -s "$WORK/before" "$WORK/after"; then pass=$((pass+1)); else fail=$((fail+1))
-    echo "FAIL: $* changed $tb:"; diff "$WORK/before" "$WORK/after" | head; fi
+. "$HERE/table_lib.sh"
+# encode_shards INPUT OPTION VALUE...: a process per shard, shard-0, shard-1, ... in WORK
+encode_shards() {
+  local input=$1 opt=$2 i=0; shift 2
+  for v in "$@"; do
+    expect_exit 0 "$PA" encode --input "$input" --model "$WORK/m.lance" --out "$WORK/shard-$i" "$opt" "$v" --json
+    i=$((i+1))
+  done
+}
+# lancedb_sees SEGMENTS PA.npy LIVE.txt: both LanceDBs list vector_idx of SEGMENTS segments
+# over every live row and search as partifact did (PA.npy); LIVE.txt gets the live rows
+lancedb_sees() {
+  for d in "${LANCEDBS[@]}"; do
+    expect_exit 0 node_ segments.mjs "$d" "$TB" vector_idx "$1" "$WORK/q.fvecs" $NP 10 "$2" "$3"
+    cat "$WORK/out"
+  done
 }
 # same_files A B: the two index directories hold byte-identical index.idx and auxiliary.idx
 same_files() {
@@ -69,12 +65,7 @@ case "$MODE" in
     TB=$WORK/t.lance
     expect_exit 0 "$PA" train --input "$TB" --partitions $P --sub-vectors $M --out "$WORK/m.lance"
     # the shards: a process per shard, each into its own artifact
-    SHARDS=("0,1" "2" "3")
-    i=0
-    for f in "${SHARDS[@]}"; do
-      expect_exit 0 "$PA" encode --input "$TB" --model "$WORK/m.lance" --out "$WORK/shard-$i" --fragments "$f" --json
-      i=$((i+1))
-    done
+    encode_shards "$TB" --fragments 0,1 2 3
     expect_out '"rows":1500'
     for i in 0 1 2; do
       expect_exit 0 "$PA" finalize --artifact "$WORK/shard-$i" --out "$WORK/seg-$i"
@@ -88,6 +79,32 @@ case "$MODE" in
     expect_exit 0 "$PA" encode --input "$TB" --model "$WORK/m.lance" --out "$WORK/whole"
     expect_exit 0 "$PA" finalize --artifact "$WORK/whole" --out "$WORK/single"
     same_files "$WORK/one" "$WORK/single"
+    # a commit of 3 segments SIGKILLed at random moments, each on a copy of the table: it
+    # holds 0 or 3 entries of the index after, never some of them; a rerun commits all 3
+    SEG_ARGS=(--segment "$WORK/seg-0" --segment "$WORK/seg-1" --segment "$WORK/seg-2")
+    count_entries() {
+      "$PA" table-info "$1" --json | python3 -c 'import json,sys
+print(sum(1 for i in json.load(sys.stdin)["indexes"] if i["name"] == "vector_idx"))'
+    }
+    cp -r "$TB" "$WORK/pre.lance"
+    s=$(date +%s%N); "$PA" commit --table "$TB" "${SEG_ARGS[@]}" >/dev/null || exit 1
+    commit_us=$(( ($(date +%s%N) - s) / 1000 ))
+    RANDOM=16; seen=""
+    for i in 1 2 3 4 5 6; do
+      rm -rf "$TB"; cp -r "$WORK/pre.lance" "$TB"
+      "$PA" commit --table "$TB" "${SEG_ARGS[@]}" >/dev/null 2>&1 &
+      us=$(( commit_us * 3 / 2 * RANDOM / 32768 )) # up to past the end: some commits complete
+      pid=$!; sleep "$(printf '%d.%06d' $((us / 1000000)) $((us % 1000000)))"; kill -KILL $pid 2>/dev/null
+      wait $pid 2>/dev/null
+      n=$(count_entries "$TB"); seen="$seen $n"
+      if [ "$n" = 0 ] || [ "$n" = 3 ]; then pass=$((pass+1)); else fail=$((fail+1))
+        echo "FAIL: a killed commit left $n of the 3 segments"; fi
+      expect_exit 0 "$PA" commit --table "$TB" "${SEG_ARGS[@]}" --replace
+      n=$(count_entries "$TB")
+      if [ "$n" = 3 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: rerun left $n segments"; fi
+    done
+    echo "killed commits of 3 segments (commit takes ${commit_us} us) left entries:$seen"
+    rm -rf "$TB"; mv "$WORK/pre.lance" "$TB"
     # (a) a segment per shard, committed together: one index of 3 segments in one version
     expect_exit 0 "$PA" commit --table "$TB" --segment "$WORK/seg-0" --segment "$WORK/seg-1" \
         --segment "$WORK/seg-2" --json
@@ -100,11 +117,7 @@ case "$MODE" in
     ARGS=(); DIRS=()
     for u in $SEGS; do ARGS+=(--index "$TB/_indices/$u"); DIRS+=("$TB/_indices/$u"); done
     expect_exit 0 "$PA" search "${ARGS[@]}" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-a.npy"
-    for d in "${LANCEDBS[@]}"; do
-      expect_exit 0 node_ segments.mjs "$d" "$TB" vector_idx 3 "$WORK/q.fvecs" $NP 10 \
-          "$WORK/pa-a.npy" "$WORK/live.txt"
-      cat "$WORK/out"
-    done
+    lancedb_sees 3 "$WORK/pa-a.npy" "$WORK/live.txt"
     # the segments together hold exactly the live rows of the table, each once
     all_rows "$WORK/rows-a.txt" "${DIRS[@]}"
     same_text "$WORK/rows-a.txt" "$WORK/live.txt" "the 3 segments do not hold exactly the table's live rows, each once"
@@ -121,11 +134,7 @@ case "$MODE" in
     # (b) the one segment replaces the 3 in one commit: one index of one segment
     expect_exit 0 "$PA" commit --table "$TB" --segment "$WORK/one" --replace --json
     expect_out '"version":7,"read_version":6,"built_version":5,"fragments":4,"replaced":3'
-    for d in "${LANCEDBS[@]}"; do
-      expect_exit 0 node_ segments.mjs "$d" "$TB" vector_idx 1 "$WORK/q.fvecs" $NP 10 \
-          "$WORK/pa-b.npy" "$WORK/live-b.txt"
-      cat "$WORK/out"
-    done
+    lancedb_sees 1 "$WORK/pa-b.npy" "$WORK/live-b.txt"
     all_rows "$WORK/rows-b.txt" "$WORK/one"
     same_text "$WORK/rows-b.txt" "$WORK/live.txt" "the one segment does not hold exactly the table's live rows, each once"
     # encode + finalize of the whole table (one process) commits as build's index does
@@ -135,12 +144,7 @@ case "$MODE" in
   file)
     # shards of one file by --rows, ids kept global
     "$PA" train --input "$WORK/base.fvecs" --partitions $P --sub-vectors $M --out "$WORK/m.lance" >/dev/null || exit 1
-    RANGES=("0:1500" "1500:2600" "2600:6000")
-    i=0
-    for r in "${RANGES[@]}"; do
-      expect_exit 0 "$PA" encode --input "$WORK/base.fvecs" --model "$WORK/m.lance" --out "$WORK/shard-$i" --rows "$r" --json
-      i=$((i+1))
-    done
+    encode_shards "$WORK/base.fvecs" --rows 0:1500 1500:2600 2600:6000
     expect_out '"rows":3400'
     for i in 0 1 2; do expect_exit 0 "$PA" finalize --artifact "$WORK/shard-$i" --out "$WORK/seg-$i"; done
     expect_exit 0 "$PA" finalize --artifact "$WORK/shard-2" --artifact "$WORK/shard-0" --artifact "$WORK/shard-1" --out "$WORK/one"
@@ -156,6 +160,14 @@ case "$MODE" in
         --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-segs.npy"
     expect_exit 0 "$PA" search --index "$WORK/single" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/pa-one.npy"
     same_text "$WORK/pa-segs.npy" "$WORK/pa-one.npy" "search over the 3 row-range segments differs from the single index's"
+    # the CLI raises the soft open-file limit to the hard one for them, and a hard limit too
+    # low is refused, naming it
+    expect_exit 0 bash -c 'ulimit -S -n 30 && exec "$0" "$@"' "$PA" finalize --artifact "$WORK/shard-0" \
+        --artifact "$WORK/shard-1" --artifact "$WORK/shard-2" --out "$WORK/raised"
+    same_files "$WORK/raised" "$WORK/single"
+    expect_err 1 "partifact finalize: the bucket files of 2 shards are held open together, more than the process may open (RLIMIT_NOFILE 30); raise the limit, or finalize fewer shards into each segment" \
+        bash -c 'ulimit -n 30 && exec "$0" "$@"' "$PA" finalize --artifact "$WORK/shard-0" \
+        --artifact "$WORK/shard-1" --artifact "$WORK/shard-2" --out "$WORK/bad"
     # k past one segment's rows but within all of them
     expect_exit 0 "$PA" search --index "$WORK/seg-0" --index "$WORK/seg-1" --queries "$WORK/q1.fvecs" -k 2600 --nprobes $P
     expect_err 2 "partifact search: k = 2601 is more than the 2600 rows of the 2 segments" \
