@@ -23,17 +23,8 @@ if [ "$MODE" = absent ]; then
   expect_exit 2 ls "$WORK/segs"
   finish; exit
 fi
-LANCEDBS=("$INTEROP" "$INTEROP/lancedb-0.39")
-for d in "${LANCEDBS[@]}"; do
-  if [ ! -d "$d/node_modules/@lancedb/lancedb" ]; then
-    echo "LanceDB is not installed in $d/node_modules: run 'make deps-node' (make check does)" >&2
-    exit 1
-  fi
-done
-rm -rf "$WORK"; mkdir -p "$WORK"
-cd "$INTEROP"
-. "$HERE/../cli/lib.sh"; T=$WORK
-node_() { node "$@" 2> >(grep -v ' WARN ' >&2); }
+# the table scripts' set-up (both LanceDBs, WORK emptied, the CLI helpers, node_), from there
+HERE_MPI=$HERE; HERE=$INTEROP; . "$INTEROP/table_lib.sh"; HERE=$HERE_MPI
 # mpirun for N ranks on this machine: more ranks than cores, not bound to one core each, no
 # cross-memory-attach copies (containers often forbid them); as root where CI runs as root
 MPIRUN=(mpirun --oversubscribe --bind-to none --mca btl_vader_single_copy_mechanism none)
