@@ -1,6 +1,7 @@
 /* Fuzz target: a Lance file (footer, column metadata, schema, pages). Opens the input as a
  * Lance file, then looks at everything the reader exposes and reads every column's rows (the
- * whole column, chunked, and odd sub-ranges that start and end inside chunks). */
+ * whole column, chunked, and odd sub-ranges that start and end inside chunks; a list column's
+ * lists). */
 #include "fuzz_common.h"
 
 static void read_column(pa_lance_reader *r, size_t col, uint64_t rows, size_t row_bytes)
@@ -32,6 +33,21 @@ static void read_column(pa_lance_reader *r, size_t col, uint64_t rows, size_t ro
             (void)pa_lance_reader_read_valid(r, col, starts[i], lens[i], buf, valid);
     free(buf);
     free(valid);
+}
+
+/* A list column: every row (the first 1000), then one in the middle. */
+static void read_lists(pa_lance_reader *r, size_t col, uint64_t rows)
+{
+    uint64_t n = rows < 1000 ? rows : 1000, *off = malloc((size_t)(n + 2) * sizeof *off);
+    void *items = NULL;
+    if (!off)
+        return;
+    if (pa_lance_reader_read_list(r, col, 0, n, off, &items) == PA_OK)
+        free(items);
+    items = NULL;
+    if (rows && pa_lance_reader_read_list(r, col, rows / 2, 1, off, &items) == PA_OK)
+        free(items);
+    free(off);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,7 +87,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)pa_lance_reader_logical_type(r, c);
         (void)pa_lance_reader_column_problem(r, c);
         size_t rb = pa_lance_reader_row_bytes(r, c);
-        if (rb && rb <= (1u << 20))
+        if (f.type == PA_TYPE_LIST_FLOAT32 || f.type == PA_TYPE_LIST_FSL_FLOAT32)
+            read_lists(r, c, rows);
+        else if (rb && rb <= (1u << 20))
             read_column(r, c, rows, rb);
     }
     (void)pa_lance_reader_bytes_read(r);

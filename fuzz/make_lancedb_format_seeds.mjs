@@ -2,7 +2,7 @@
 // Lance file fuzz target: fixed-size lists of float32 / float16 / float64 / uint8 (mini-block
 // and full-zip), nullable vectors (some null, all null), bit-packed, flat, run-length encoded
 // and constant uint64 / uint32,
-// a string column the reader must skip, and zstd / lz4 compressed pages.
+// a string column the reader must skip, zstd / lz4 compressed pages, and list columns.
 // Usage: node make_lancedb_format_seeds.mjs LANCEDB_DIR DIR
 import {createRequire} from 'node:module';
 import path from 'node:path';
@@ -45,4 +45,24 @@ const zschema = new arrow.Schema(big.schema.fields.map((f) => new arrow.Field(
   f.name, f.type, f.nullable, new Map([['lance-encoding:compression', ask[f.name]]]))));
 await db.createTable('fz', new arrow.Table(big.batches.map((b) => new arrow.RecordBatch(zschema, b.data))),
                      {mode: 'overwrite', storageOptions: {new_table_data_storage_version: '2.2'}});
+// and list columns (2.1, 2.2): list<float> of 1 to 5 items a row (mini-block, bit-packed
+// repetition levels), list<fixed_size_list<float, 4>> and list<fixed_size_list<float, 64>>
+// (full-zip) of 1 to 3 items, 12 rows, in tables fl21 / fl22
+const listOf = (dim, lens, base) => {
+  const offs = Int32Array.from([0, ...lens.map((_, i) => lens.slice(0, i + 1).reduce((a, b) => a + b, 0))]);
+  const items = offs[offs.length - 1];
+  const flat = arrow.makeData({type: new arrow.Float32(), length: items * dim,
+                               data: new Float32Array(items * dim).map((_, k) => base + k / 4)});
+  const item = dim === 1 ? flat : arrow.makeData({type: new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true)),
+                                                  length: items, child: flat});
+  return arrow.makeData({type: new arrow.List(new arrow.Field('item', item.type, dim === 1)), length: lens.length,
+                         valueOffsets: offs, child: item});
+};
+const ln = 12, lens = (k) => Array.from({length: ln}, (_, i) => 1 + (i % k));
+const lcols = [listOf(1, lens(5), 0), listOf(4, lens(3), 1000), listOf(64, lens(3), 2000)];
+const lschema = new arrow.Schema(['lf', 'l4', 'l64'].map((nm, i) => new arrow.Field(nm, lcols[i].type, false)));
+const lbatch = new arrow.RecordBatch(lschema, arrow.makeData({type: new arrow.Struct(lschema.fields), length: ln, children: lcols}));
+for (const ver of ['2.1', '2.2'])
+  await db.createTable('fl' + ver.replace('.', ''), new arrow.Table([lbatch]),
+                       {mode: 'overwrite', storageOptions: {new_table_data_storage_version: ver}});
 console.log('format seeds written');

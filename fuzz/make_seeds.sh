@@ -27,14 +27,19 @@ cp -r "$T/art/partitions" "$F/data/artifact/"
 cp "$T/art/manifest.json" "$C/fuzz_artifact_manifest/artifact.json"
 # and the same manifest damaged as the checks at open and on read must refuse: overlapping
 # ranges, a range handed to another partition, a range without its checksum, a wrong checksum,
-# version 1, another checksum algorithm
+# extras version 1, another checksum algorithm, no extras (another program's artifact), and the
+# partifact 0.1 layout (fuzz/corpus keeps its seed v01.json, whose files no longer match)
 M=$C/fuzz_artifact_manifest
-sed 's/"ranges":\[\[38,36,/"ranges":[[37,36,/' "$M/artifact.json" > "$M/overlap.json"
-sed -E 's/("id":0,"file":0,)("rows":38,"ranges":\[\[[^]]*\]\])(.*"id":3,"file":0,)("rows":36,"ranges":\[\[[^]]*\]\])/\1\4\3\2/' "$M/artifact.json" > "$M/wrong-part.json"
-sed -E 's/\[\[38,36,"[0-9a-f]+"\]\]/[[38,36]]/' "$M/artifact.json" > "$M/no-checksum.json"
-sed -E 's/\[\[38,36,"[0-9a-f]/[[38,36,"f/' "$M/artifact.json" > "$M/bad-checksum.json"
-sed 's/"format_version":2/"format_version":1/' "$M/artifact.json" > "$M/version-1.json"
-sed 's/"range_checksum":"xxh3_64"/"range_checksum":"crc32c"/' "$M/artifact.json" > "$M/other-algo.json"
+jed() { python3 -c "import json, sys
+m = json.load(open('$M/artifact.json')); x = m['partifact']; p = m['partitions']
+exec(sys.argv[1]); print(json.dumps(m, separators=(',', ':')))" "$1"; }
+jed 'p[3]["ranges"][0]["offset"] -= 1' > "$M/overlap.json"
+jed 'p[0], p[3] = p[3], p[0]' > "$M/wrong-part.json"
+jed 'del x["range_xxh3"][1]' > "$M/no-checksum.json"
+jed 'x["range_xxh3"][1] = "f" + x["range_xxh3"][1][1:]' > "$M/bad-checksum.json"
+jed 'x["format_version"] = 1' > "$M/version-1.json"
+jed 'x["range_checksum"] = "crc32c"' > "$M/other-algo.json"
+jed 'del m["partifact"]' > "$M/foreign.json"
 cp "$T/art/partitions/bucket-00001.lance" "$C/fuzz_lance_file/pa-bucket.lance"
 
 # -- a model file (metadata JSON, a global buffer with the codebook)
@@ -78,6 +83,7 @@ for m in "$T"/ldb/t.lance/_versions/*.manifest; do i=$((i+1)); cp "$m" "$C/fuzz_
 (cd "$F/../tests/interop" && node "$F/make_lancedb_format_seeds.mjs" lancedb-0.39 "$T/fmt" >/dev/null 2>&1)
 for v in 20 21 22; do cp "$T"/fmt/f$v.lance/data/*.lance "$C/fuzz_lance_file/lancedb-format-$v.lance"; done
 cp "$T"/fmt/fz.lance/data/*.lance "$C/fuzz_lance_file/lancedb-format-22-compressed.lance"
+for v in 21 22; do cp "$T"/fmt/fl$v.lance/data/*.lance "$C/fuzz_lance_file/lancedb-format-$v-lists.lance"; done
 
 # -- vector files: the first byte of a fuzz_vecs input picks the extension (0 fvecs, 1 bvecs, 2 ivecs)
 "$PA" gen-vectors --out "$T/s.fvecs" --rows 12 --dim 6 --clusters 3 --seed 1 >/dev/null

@@ -102,8 +102,10 @@ PA_API const char *pa_version(void);
 #define PA_DEFAULT_MEMORY_BYTES ((uint64_t)256 << 20) /* encode, artifact writer, finalize     */
 #define PA_DEFAULT_BATCH_ROWS 65536u                  /* encode batch and dataset scan batch      */
 #define PA_DEFAULT_PAGE_BYTES ((size_t)8 << 20)       /* Lance writer column page                 */
+#define PA_DEFAULT_LANCE_FORMAT 1u /* Lance writer: file format 2.1 (PA_LANCE_FORMAT_2_1)     */
 #define PA_DEFAULT_ROWS_PER_FRAGMENT ((uint64_t)1 << 20) /* Lance dataset writer              */
-#define PA_DEFAULT_MAX_BUCKETS 64u         /* artifact buckets: min(num_partitions, this)       */
+#define PA_DEFAULT_MAX_BUCKETS 256u        /* artifact buckets: min(num_partitions, this), as   */
+                                           /* Lance's partition-artifact builder               */
 #define PA_DEFAULT_NUM_BITS 8u             /* bits per PQ sub-vector code                       */
 #define PA_DEFAULT_MAX_ITERS 10u           /* coarse (IVF) k-means iterations                   */
 #define PA_DEFAULT_PQ_MAX_ITERS 25u        /* PQ k-means iterations per sub-space               */
@@ -126,27 +128,35 @@ PA_API const char *pa_version(void);
 /* Column types and metrics                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The column types partifact reads and writes. All are non-nullable. */
+/* The column types partifact reads and writes. All hold a value in every row (a field may be
+ * declared nullable, pa_lance_write_options.nullable). The list types are Lance "list" columns
+ * of a fixed-width item; their rows are passed as a pa_lance_list. */
 typedef enum pa_type {
-    PA_TYPE_UINT32 = 1,      /* Arrow uint32                                     */
-    PA_TYPE_UINT64 = 2,      /* Arrow uint64                                     */
-    PA_TYPE_FLOAT32 = 3,     /* Arrow float                                      */
-    PA_TYPE_FSL_UINT8 = 4,   /* Arrow fixed_size_list<uint8, dim> (e.g. PQ codes) */
-    PA_TYPE_FSL_FLOAT32 = 5, /* Arrow fixed_size_list<float, dim> (vectors)       */
-    PA_TYPE_FSL_FLOAT16 = 6, /* Arrow fixed_size_list<halffloat, dim> (read only)  */
-    PA_TYPE_FSL_FLOAT64 = 7, /* Arrow fixed_size_list<double, dim> (read only)     */
-    PA_TYPE_OTHER = 0        /* any other type in a schema read: parsed, not read  */
+    PA_TYPE_UINT32 = 1,           /* Arrow uint32                                     */
+    PA_TYPE_UINT64 = 2,           /* Arrow uint64                                     */
+    PA_TYPE_FLOAT32 = 3,          /* Arrow float                                      */
+    PA_TYPE_FSL_UINT8 = 4,        /* Arrow fixed_size_list<uint8, dim> (e.g. PQ codes) */
+    PA_TYPE_FSL_FLOAT32 = 5,      /* Arrow fixed_size_list<float, dim> (vectors)       */
+    PA_TYPE_FSL_FLOAT16 = 6,      /* Arrow fixed_size_list<halffloat, dim> (read only)  */
+    PA_TYPE_FSL_FLOAT64 = 7,      /* Arrow fixed_size_list<double, dim> (read only)     */
+    PA_TYPE_LIST_FLOAT32 = 8,     /* Arrow list<float> (dim 1)                         */
+    PA_TYPE_LIST_FSL_FLOAT32 = 9, /* Arrow list<fixed_size_list<float, dim>>, e.g.
+                                   * lance-cuvs' metadata.lance _ivf_centroids      */
+    PA_TYPE_OTHER = 0             /* any other type in a schema read: parsed, not read  */
 } pa_type;
 
 /* A column of a schema. dim is the list size for the FSL types and must be 1 otherwise.
- * In a schema read from a file or dataset, a nested field's name is its path ("meta.a"). */
+ * In a schema read from a file or dataset, a nested field's name is its path ("meta.a"). A
+ * list column is named so too: "LIST.ITEM" (a list field LIST whose item field is ITEM); a
+ * name without a dot is a list whose item field is "item", Arrow's default. */
 typedef struct pa_field {
     const char *name;
     pa_type type;
     uint32_t dim;
 } pa_field;
 
-/* Bytes one row of a column of this type occupies in memory (0 for an unknown type). */
+/* Bytes one row of a column of this type occupies in memory (0 for an unknown type); for a
+ * list type, the bytes of one item. */
 PA_API size_t pa_type_row_bytes(pa_type type, uint32_t dim);
 
 /* The Lance/Arrow logical type name, e.g. "fixed_size_list:float:128", written into buf. */
@@ -175,7 +185,7 @@ PA_API const char *pa_metric_name(pa_metric m);
 typedef void (*pa_progress_fn)(void *ctx, const char *stage, uint64_t done, uint64_t total);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Lance files (file format 2.1): streaming writer                                            */
+/* Lance files (file formats 2.1 and 2.2): streaming writer                                  */
 /* ------------------------------------------------------------------------------------------ */
 
 /* A Lance file writer: one call at a time. */
@@ -202,13 +212,27 @@ typedef struct pa_lance_write_options {
      * (chunks of 1024 values at the bit width of the chunk's largest value), as LanceDB writes
      * integer columns; 0: Flat. */
     int bitpack;
+    /* Minor version of the Lance file format written (major 2): PA_LANCE_FORMAT_2_1 or
+     * PA_LANCE_FORMAT_2_2; 0 means the default, PA_DEFAULT_LANCE_FORMAT (2.1). 2.2 is what
+     * LanceDB 0.39 writes: mini-block pages with 4-byte chunk-table words and value sizes;
+     * LanceDB 0.37 (Lance 10) reads 2.1 only. */
+    unsigned minor_version;
+    /* NULL, or one flag per field: non-zero declares field i nullable in the schema. Its rows
+     * still all hold values (pages say "all valid"), as Lance writes a nullable column without
+     * nulls; upstream declares e.g. the partition artifact's __pq_code so. */
+    const uint8_t *nullable;
 } pa_lance_write_options;
 
 enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
 
-#define PA_LANCE_WRITE_OPTIONS_INIT                                                    \
-    {                                                                                  \
-        sizeof(pa_lance_write_options), PA_DEFAULT_PAGE_BYTES, PA_LAYOUT_AUTO, 0, 0, 0 \
+/* Lance file format minor versions the writer writes (major 2). */
+#define PA_LANCE_FORMAT_2_1 1u
+#define PA_LANCE_FORMAT_2_2 2u
+
+#define PA_LANCE_WRITE_OPTIONS_INIT                                                     \
+    {                                                                                   \
+        sizeof(pa_lance_write_options), PA_DEFAULT_PAGE_BYTES, PA_LAYOUT_AUTO, 0, 0, 0, \
+            PA_DEFAULT_LANCE_FORMAT, NULL                                               \
     }
 PA_API pa_status pa_lance_write_options_init(pa_lance_write_options *o, size_t struct_size);
 
@@ -220,8 +244,17 @@ PA_API pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path,
                                         const pa_field *fields, size_t num_fields,
                                         const pa_lance_write_options *opts);
 
+/* The rows of a list column given to pa_lance_writer_append: row k holds the items
+ * [offsets[k], offsets[k+1]) of items (each pa_type_row_bytes bytes: dim floats). Every row
+ * holds at least one item (empty lists are refused). */
+typedef struct pa_lance_list {
+    const uint64_t *offsets; /* num_rows + 1 item indexes into items, increasing */
+    const void *items;
+} pa_lance_list;
+
 /* Appends num_rows rows. columns[i] points at num_rows * pa_type_row_bytes(field i) bytes,
- * laid out row-major (an FSL row is dim consecutive items). */
+ * laid out row-major (an FSL row is dim consecutive items); for a list column, at a
+ * pa_lance_list. */
 PA_API pa_status pa_lance_writer_append(pa_lance_writer *w, const void *const *columns,
                                         uint64_t num_rows);
 
@@ -298,11 +331,19 @@ PA_API pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t o
 PA_API pa_status pa_lance_reader_read_valid(pa_lance_reader *r, size_t col, uint64_t offset,
                                             uint64_t num_rows, void *out, uint8_t *valid);
 
+/* Reads rows [offset, offset + num_rows) of a list column (pa_lance_reader_read refuses one):
+ * offsets[0..num_rows] (num_rows + 1 entries, offsets[0] = 0) receive the item offsets of the
+ * rows, *items a malloc'd block (free with free()) of their offsets[num_rows] items of
+ * pa_lance_reader_row_bytes bytes each. Lists of fixed-width items without nulls or empty
+ * lists are read, from mini-block and full-zip pages (2.1, 2.2). */
+PA_API pa_status pa_lance_reader_read_list(pa_lance_reader *r, size_t col, uint64_t offset,
+                                           uint64_t num_rows, uint64_t *offsets, void **items);
+
 /* Column col's Lance logical type ("fixed_size_list:halffloat:768", "string", ...). */
 PA_API const char *pa_lance_reader_logical_type(const pa_lance_reader *r, size_t col);
 /* Bytes per row that the reads write for column col: its raw little-endian values (a
  * fixed-size list of D items of B bytes: D * B; float16 and float64 items are not converted);
- * 0 when the column has no fixed width. */
+ * for a list column, the bytes of one item; 0 when the column has no fixed width. */
 PA_API size_t pa_lance_reader_row_bytes(const pa_lance_reader *r, size_t col);
 /* NULL when column col can be read, else the message a read of it fails with. */
 PA_API const char *pa_lance_reader_column_problem(const pa_lance_reader *r, size_t col);
@@ -425,9 +466,10 @@ PA_API pa_status pa_dataset_writer_commit(pa_dataset_writer *w);
 /* Frees the writer; an uncommitted dataset's files are removed. */
 PA_API void pa_dataset_writer_free(pa_dataset_writer *w);
 
-/* Makes a new dataset (version 1) at path from existing Lance files with the same schema, one
- * fragment per file, hard-linked (or copied) into its data/ directory: e.g. to open an
- * artifact's bucket file with LanceDB. */
+/* Makes a new dataset (version 1) at path from existing Lance files with the same schema and
+ * file format (2.1 or 2.2, recorded as the dataset's), one fragment per file, hard-linked (or
+ * copied) into its data/ directory: e.g. to open an artifact's bucket file with LanceDB. The
+ * dataset's schema keeps the files' list columns and nullable fields. */
 PA_API pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size_t n);
 
 /* ------------------------------------------------------------------------------------------ */
@@ -623,27 +665,35 @@ PA_API pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64
 /* Partition artifact: the hand-off between a backend and the finalizer                       */
 /* ------------------------------------------------------------------------------------------ */
 /*
- * artifact/manifest.json               parameters, files, and per partition its file and ranges
- * artifact/partitions/bucket-NNNNN.lance   rows (row_id u64, part_id u32, pq_code fsl<u8, M>)
+ * artifact/manifest.json                   Lance's partition-artifact manifest (version 1):
+ *                                          per partition its file and (offset, num_rows)
+ *                                          ranges; partifact's extras under "partifact"
+ * artifact/partitions/bucket-NNNNN.lance   rows (_rowid u64, __pq_code fsl<u8, M>), Lance 2.2
+ * artifact/metadata.lance                  the model (IVF centroids, PQ codebook), as lance-cuvs
+ *                                          writes it
  *
- * A row of partition p lives in bucket p % num_buckets. The writer buffers rows per bucket
- * within a memory budget; a full buffer is counting-sorted by part_id and appended to its bucket
- * file as new pages, and the (offset, num_rows) range each partition got is recorded. finish
- * writes the footers and then the manifest, which is the commit point (written to a temporary
- * name, fsynced, renamed, directory fsynced): a directory without manifest.json is an
- * incomplete artifact and every reader refuses it.
+ * The layout of Lance's partition-artifact builder (docs/artifact-format.md). A row of
+ * partition p lives in bucket p % num_buckets. The writer buffers rows per bucket within a
+ * memory budget; a full buffer is counting-sorted by part_id and appended to its bucket file as
+ * new pages, and the (offset, num_rows) range each partition got is recorded; buckets that get
+ * no rows get no file. finish writes the footers and then the manifest, which is the commit
+ * point (written to a temporary name, fsynced, renamed, directory fsynced): a directory without
+ * manifest.json is an incomplete artifact and every reader refuses it. Readers also read an
+ * artifact another program wrote in that layout (no extras: structure only), and the partifact
+ * 0.1 layout (a part_id column, "format_version": 2); nothing writes the 0.1 layout.
  */
 
 #define PA_ARTIFACT_FORMAT "partifact.artifact"
-/* Version 2 added a checksum per range (XXH3-64 over its row ids, part ids and codes) and the
- * artifact id every bucket file carries; version 1 artifacts are refused (re-encode them). */
-#define PA_ARTIFACT_FORMAT_VERSION 2
+/* The version of partifact's extras ("partifact" in the manifest). 3: the upstream layout
+ * (checksums per range bound to their partition, file hashes, the model's identity); 2 was the
+ * 0.1 layout (read, never written); 1 is refused (no checksums). */
+#define PA_ARTIFACT_FORMAT_VERSION 3
 
 typedef struct pa_artifact_params {
     size_t struct_size;       /* sizeof(pa_artifact_params)                                   */
     uint32_t num_partitions;  /* part_ids are 0 .. num_partitions-1; at most                  */
                               /* PA_MAX_ARTIFACT_PARTITIONS                                   */
-    uint32_t num_buckets;     /* bucket files; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS) */
+    uint32_t num_buckets;     /* buckets; 0: min(num_partitions, PA_DEFAULT_MAX_BUCKETS)      */
                               /* at most PA_MAX_BUCKETS                                       */
     uint32_t code_bytes;      /* bytes per PQ code (num_sub_vectors for 8-bit codes); at most */
                               /* PA_MAX_CODE_BYTES                                            */
@@ -652,7 +702,8 @@ typedef struct pa_artifact_params {
     uint32_t dimension;       /* vector dimension; recorded                                   */
     pa_metric metric;         /* recorded                                                     */
     const char *model;        /* model file the codes were made with (recorded with its       */
-                              /* XXH64), or NULL                                              */
+                              /* XXH64, and written into the artifact as metadata.lance), or  */
+                              /* NULL                                                         */
     uint64_t memory_bytes;    /* the writer's buffers and tables; 0: PA_DEFAULT_MEMORY_BYTES; */
                               /* at least pa_artifact_writer_estimate's; filled by the buffers */
     uint64_t expected_rows;   /* rows the caller will append, if known (0: unknown): the table */
@@ -732,11 +783,13 @@ PA_API pa_status pa_artifact_writer_stats(const pa_artifact_writer *w,
  * pa_artifact_verify and pa_artifact_scan_create too. It must outlive its scans. */
 typedef struct pa_artifact pa_artifact;
 
-/* Opens dir: parses and checks manifest.json, and checks it against the bucket files (present,
- * same size, same rows, the expected schema, this artifact's id and their bucket number), and
- * that no two ranges of a file overlap. PA_ERR_INCOMPLETE when there is no manifest;
- * PA_ERR_UNSUPPORTED for format version 1 (no checksums) or another checksum algorithm. Every
- * read of rows below checks each row's part_id and each range's checksum
+/* Opens dir: parses and checks manifest.json (Lance's partition-artifact layout, with or
+ * without partifact's extras, or the 0.1 layout), and checks it against the bucket files
+ * (present, same size, same rows, the expected schema, this artifact's id and their bucket
+ * number where recorded), and that the ranges of each file tile it. PA_ERR_INCOMPLETE when
+ * there is no manifest; PA_ERR_UNSUPPORTED for another manifest or extras version (0.1 layout:
+ * format version 1, no checksums) or another checksum algorithm. Every read of rows below
+ * checks each range's checksum where one is recorded (0.1 layout: and each row's part_id)
  * (docs/artifact-format.md). */
 PA_API pa_status pa_artifact_open(pa_artifact **out, const char *dir);
 
@@ -749,11 +802,18 @@ typedef struct pa_artifact_info {
     uint64_t total_bytes; /* bytes of the bucket files */
     uint64_t num_ranges;
     uint32_t num_files;
+    int layout;                /* PA_ARTIFACT_LAYOUT_*                                       */
+    const char *metadata_file; /* the manifest's metadata_file (relative), or NULL           */
 } pa_artifact_info;
 
-#define PA_ARTIFACT_INFO_INIT                                                   \
-    {                                                                           \
-        sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0 \
+/* pa_artifact_info.layout: what wrote the artifact, so what can be checked. */
+#define PA_ARTIFACT_LAYOUT_PARTIFACT 0 /* the upstream layout with partifact's extras       */
+#define PA_ARTIFACT_LAYOUT_FOREIGN 1   /* the upstream layout without them: structure only */
+#define PA_ARTIFACT_LAYOUT_V01 2       /* the partifact 0.1 layout (read only)             */
+
+#define PA_ARTIFACT_INFO_INIT                                                            \
+    {                                                                                    \
+        sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0, 0, NULL \
     }
 PA_API pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
 
@@ -783,16 +843,19 @@ PA_API uint64_t pa_artifact_bytes_read(const pa_artifact *a);
 typedef struct pa_artifact_verify_report {
     size_t struct_size; /* sizeof(pa_artifact_verify_report) */
     uint64_t files_checked, rows_checked, ranges_checked, bytes_hashed;
+    int structural_only; /* non-zero: an artifact without partifact's extras (another program's): */
+                         /* no file hashes, range checksums or model identity to check against */
 } pa_artifact_verify_report;
 
-#define PA_ARTIFACT_VERIFY_REPORT_INIT                \
-    {                                                 \
-        sizeof(pa_artifact_verify_report), 0, 0, 0, 0 \
+#define PA_ARTIFACT_VERIFY_REPORT_INIT                   \
+    {                                                    \
+        sizeof(pa_artifact_verify_report), 0, 0, 0, 0, 0 \
     }
 
-/* Full check: each file's XXH64; every row of every file in exactly one range; ranges inside
- * their files and not overlapping; every row of a range carries the range's part_id; every
- * range's checksum; totals. report may be NULL. */
+/* Full check: each file's XXH64 (and metadata.lance's); every row of every file in exactly one
+ * range; ranges inside their files and not overlapping; every range's checksum (bound to its
+ * partition; 0.1 layout: every row's part_id); totals. An artifact without partifact's extras
+ * gets the structural checks only (report->structural_only). report may be NULL. */
 PA_API pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report);
 
 PA_API void pa_artifact_free(pa_artifact *a);
@@ -1025,9 +1088,13 @@ PA_API pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, s
 PA_API pa_status pa_index_finalize_estimate(const char *artifact_dir, uint64_t *min_bytes);
 
 /* The generic path: rows_path is a Lance file with columns row_id u64, part_id u32 and pq_code
- * fixed_size_list<u8, M> in any order. Rows are sorted by (part_id, row_id) within the memory
- * budget, spilling sorted runs to tmp_dir and merging them when the input does not fit, and
- * the same index as pa_index_finalize_artifact's is written. model_path is required. */
+ * fixed_size_list<u8, M> in any order, or a directory of Lance's precomputed shuffle buffers
+ * (what lance-cuvs' older versions write through Lance's IvfShuffler: sorted_<n>.lance files of
+ * partitions: list<struct<_rowid, __ivf_part_id, __pq_code>>, docs/architecture.md). Rows are
+ * sorted by (part_id, row_id) within the memory budget, spilling sorted runs to tmp_dir and
+ * merging them when the input does not fit, and the same index as pa_index_finalize_artifact's
+ * is written. model_path is required for a rows file; for a shuffle directory NULL means its
+ * metadata.lance. */
 PA_API pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path,
                                         const char *out_dir, const pa_index_finalize_options *opts,
                                         pa_index_finalize_stats *stats);

@@ -24,6 +24,13 @@ static pa_status stdout_sink(void *ctx, const void *data, size_t len)
     return fwrite(data, 1, len, stdout) == len ? PA_OK : PA_ERR_IO;
 }
 
+/* The layout's name in --json (pa_artifact_info.layout). */
+static const char *layout_name(int layout)
+{
+    static const char *const names[] = {"partifact", "foreign", "0.1"};
+    return layout >= 0 && layout <= 2 ? names[layout] : "?";
+}
+
 /* inspect --json, streamed (--ranges lists every range of every partition). */
 static pa_status print_json(const pa_artifact *a, const pa_artifact_info *in, const char *path,
                             const inspect_figures *f, bool ranges)
@@ -40,6 +47,8 @@ static pa_status print_json(const pa_artifact *a, const pa_artifact_info *in, co
                              "metric", pa_metric_name(in->metric), "bytes",
                              (json_int_t)in->total_bytes, "ranges", (json_int_t)in->num_ranges,
                              "empty_partitions", (json_int_t)f->empty);
+    if (head)
+        json_object_set_new(head, "layout", json_string(layout_name(in->layout)));
     const char *key;
     json_t *v;
     json_object_foreach(head, key, v) pa_json_stream_value(js, key, json_incref(v));
@@ -171,10 +180,18 @@ int pa_cmd_inspect(int argc, char **argv)
     } else {
         printf("%s: partition artifact\n", path);
         printf("  rows %" PRIu64 ", %u partitions in %u bucket files, %" PRIu64 " bytes\n",
-               in.total_rows, in.num_partitions, in.num_buckets, in.total_bytes);
-        printf("  codes: %u bytes (%u-bit), dimension %u, metric %s%s%s\n", in.code_bytes,
-               in.num_bits, in.dimension, pa_metric_name(in.metric), in.model ? ", model " : "",
-               in.model ? in.model : "");
+               in.total_rows, in.num_partitions, in.num_files, in.total_bytes);
+        if (in.dimension)
+            printf("  codes: %u bytes (%u-bit), dimension %u, metric %s%s%s\n", in.code_bytes,
+                   in.num_bits, in.dimension, pa_metric_name(in.metric), in.model ? ", model " : "",
+                   in.model ? in.model : "");
+        else /* another program's artifact without a metadata_file */
+            printf("  codes: %u bytes; no metadata_file, so no model parameters\n", in.code_bytes);
+        if (in.layout != PA_ARTIFACT_LAYOUT_PARTIFACT)
+            printf("  layout: %s\n", in.layout == PA_ARTIFACT_LAYOUT_V01
+                                         ? "partifact 0.1 (read only)"
+                                         : "Lance's partition artifact without partifact's extras "
+                                           "(structure only)");
         printf("  partition rows: min %" PRIu64 ", median %" PRIu64 ", max %" PRIu64
                ", mean %.1f (max/mean %.2f), %" PRIu64 " empty\n",
                pmin, pmed, pmax, mean, mean > 0 ? (double)pmax / mean : 0.0, empty);
@@ -229,19 +246,28 @@ int pa_cmd_verify(int argc, char **argv)
     pa_artifact_get_info(a, &in);
     double secs = pa_cli_now() - t0;
     json_t *j = NULL;
-    if (json && (st = pa_cli_json_print(
-                     pa_json_pack(&j, "verify --json", "{s:b, s:I, s:i, s:I, s:I, s:I, s:o}", "ok",
-                                  1, "rows", (json_int_t)rep.rows_checked, "partitions",
-                                  (int)in.num_partitions, "files", (json_int_t)rep.files_checked,
-                                  "ranges", (json_int_t)rep.ranges_checked, "bytes_hashed",
-                                  (json_int_t)rep.bytes_hashed, "seconds", PA_CLI_REAL3(secs)),
-                     &j)) != PA_OK)
+    const char *layout = layout_name(in.layout);
+    if (json &&
+        (st = pa_cli_json_print(
+             pa_json_pack(&j, "verify --json", "{s:b, s:I, s:i, s:I, s:I, s:I, s:o, s:s, s:b}",
+                          "ok", 1, "rows", (json_int_t)rep.rows_checked, "partitions",
+                          (int)in.num_partitions, "files", (json_int_t)rep.files_checked, "ranges",
+                          (json_int_t)rep.ranges_checked, "bytes_hashed",
+                          (json_int_t)rep.bytes_hashed, "seconds", PA_CLI_REAL3(secs), "layout",
+                          layout, "structural_only", rep.structural_only != 0),
+             &j)) != PA_OK)
         rc = pa_cli_fail("verify", st);
+    else if (!json && rep.structural_only)
+        printf("%s: OK, structure only (no partifact extras in the manifest: no file hashes, "
+               "range checksums or model identity to check against): %" PRIu64
+               " rows in %u partitions, %" PRIu64 " ranges, %" PRIu64 " files in %.2f s\n",
+               pos, rep.rows_checked, in.num_partitions, rep.ranges_checked, rep.files_checked,
+               secs);
     else if (!json)
         printf("%s: OK: %" PRIu64 " rows in %u partitions, %" PRIu64 " ranges, %" PRIu64
-               " files (%" PRIu64 " bytes hashed) in %.2f s\n",
+               " files (%" PRIu64 " bytes hashed) in %.2f s%s\n",
                pos, rep.rows_checked, in.num_partitions, rep.ranges_checked, rep.files_checked,
-               rep.bytes_hashed, secs);
+               rep.bytes_hashed, secs, in.layout == PA_ARTIFACT_LAYOUT_V01 ? " (0.1 layout)" : "");
 done:
     pa_artifact_free(a);
     return rc;

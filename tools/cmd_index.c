@@ -8,7 +8,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-/* partifact finalize (--artifact A | --rows FILE --model M) --out INDEX */
+/* partifact finalize (--artifact A | --rows FILE --model M | --rows SHUFFLE_DIR [--model M])
+ * --out INDEX */
 int pa_cmd_finalize(int argc, char **argv)
 {
     const char *artifact = NULL, *rows = NULL, *model = NULL, *out = NULL, *tmp = NULL;
@@ -21,8 +22,10 @@ int pa_cmd_finalize(int argc, char **argv)
         PA_CLI_ROW(PA_CLI_LIST, "artifact", &artifacts, "A",
                    "the partition artifact to read (repeat it for the shards of one build: "
                    "one segment)"),
-        PA_CLI_STR("rows", &rows, "FILE.lance",
-                   "a Lance file of (row_id, part_id, pq_code) rows, in any order"),
+        PA_CLI_STR("rows", &rows, "FILE.lance|DIR",
+                   "a Lance file of (row_id, part_id, pq_code) rows, in any order; or a "
+                   "directory of Lance's shuffle buffers (lance-cuvs), its model "
+                   "metadata.lance unless --model"),
         PA_CLI_STR("model", &model, "M", "the model (default: the one the manifest records)",
                    .field = "model_path"),
         PA_CLI_STR("out", &out, "INDEX", "the index directory to write", .required = true),
@@ -40,7 +43,8 @@ int pa_cmd_finalize(int argc, char **argv)
     if (!artifact == !rows)
         return pa_cli_error("finalize", "--out and one of --artifact or --rows are required "
                                         "(see --help)");
-    if (rows && !model)
+    struct stat rsb;
+    if (rows && !model && !(stat(rows, &rsb) == 0 && S_ISDIR(rsb.st_mode)))
         return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
                                         "with)");
     const char *inputs[PA_CLI_LIST_MAX + 2] = {rows, model};

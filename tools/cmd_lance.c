@@ -16,6 +16,23 @@ static pa_status check_columns(pa_lance_reader *r)
     uint8_t valid[CHECK_BATCH_ROWS];
     for (size_t i = 0; st == PA_OK && i < pa_lance_reader_num_fields(r); i++) {
         size_t rb = pa_lance_reader_row_bytes(r, i);
+        pa_field f;
+        pa_lance_reader_field(r, i, &f);
+        if (f.type == PA_TYPE_LIST_FLOAT32 || f.type == PA_TYPE_LIST_FSL_FLOAT32) {
+            uint64_t *offsets = malloc((CHECK_BATCH_ROWS + 1) * sizeof *offsets);
+            for (uint64_t at = 0; offsets && st == PA_OK && at < n; at += CHECK_BATCH_ROWS) {
+                void *items = NULL;
+                st = pa_lance_reader_read_list(r, i, at,
+                                               n - at < CHECK_BATCH_ROWS ? n - at
+                                                                         : CHECK_BATCH_ROWS,
+                                               offsets, &items);
+                free(items);
+            }
+            if (!offsets)
+                st = pa_fail(PA_ERR_NOMEM, "out of memory reading column %zu", i);
+            free(offsets);
+            continue;
+        }
         uint8_t *buf = rb ? malloc(rb * CHECK_BATCH_ROWS) : NULL;
         if (rb && !buf)
             st = pa_fail(PA_ERR_NOMEM, "out of memory reading column %zu", i);

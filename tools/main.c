@@ -55,7 +55,9 @@ static const char about_encode[] =
     "Assigns every row of X to its partition and encodes its PQ code with a\n"
     "backend (the built-in cpu, or libpartifact-backend-NAME.so from\n"
     "--backend-path, $PARTIFACT_BACKEND_PATH or <prefix>/lib/partifact), and\n"
-    "streams (row_id, part_id, code) into a partition artifact. --memory bounds\n"
+    "streams (row_id, part_id, code) into a partition artifact (Lance's layout:\n"
+    "bucket files of _rowid and __pq_code, the model as metadata.lance; see\n"
+    "docs/artifact-format.md). --memory bounds\n"
     "the model, the input batch and the input's read buffer for it (a Lance\n"
     "table's scan batch is sized from it), the cpu backend's working blocks and\n"
     "the artifact writer's buffers; what does not fit is refused before any work.\n"
@@ -74,7 +76,9 @@ static const char about_finalize[] =
     "Writes an IVF_PQ index directory (index.idx + auxiliary.idx, LanceDB's layout).\n"
     "--artifact reads each partition's recorded ranges once, in order, with\n"
     "read-ahead (--memory bounds the read-ahead); the model defaults to the one the\n"
-    "manifest records and must match it. --rows takes a Lance file of (row_id,\n"
+    "manifest records (or the artifact's metadata.lance) and must match it; an\n"
+    "artifact in Lance's layout from another program takes its metadata.lance or\n"
+    "--model, and partifact 0.1's artifacts are read too. --rows takes a Lance file of (row_id,\n"
     "part_id, pq_code) in any order and re-groups it by partition within --memory,\n"
     "spilling sorted runs to --tmp (default: next to INDEX). Both write the same\n"
     "index. INDEX is written in a new directory INDEX.partial-XXXXXX and renamed\n"
@@ -165,10 +169,13 @@ static const char about_inspect[] =
     "reports the bytes read against the artifact's size.\n";
 
 static const char about_verify[] =
-    "Checks every bucket file's XXH64, that every row lies in exactly one range,\n"
-    "that ranges lie inside their files without overlapping, that every row of a\n"
-    "range carries the range's part_id, and the totals. Exit 0 if all hold, 2 if\n"
-    "not (or if the artifact is incomplete), 1 if a file cannot be read.\n";
+    "Checks every bucket file's XXH64 (and metadata.lance's), that every row lies\n"
+    "in exactly one range, that ranges lie inside their files without overlapping,\n"
+    "every range's checksum (which binds it to its partition; a 0.1 artifact: every\n"
+    "row's part_id), and the totals. An artifact in Lance's layout written by\n"
+    "another program (no partifact extras) gets the structural checks only, and\n"
+    "the report says so. Exit 0 if all hold, 2 if not (or if the artifact is\n"
+    "incomplete), 1 if a file cannot be read.\n";
 
 static const char about_artifact_gen[] =
     "Streams synthetic rows (row_id = ordinal, random part_id, random M-byte code)\n"
@@ -214,7 +221,7 @@ const struct pa_cli_command pa_cli_commands[] = {
      pa_cmd_lance_gen, NULL, NULL, about_lance_gen},
     {"inspect", "print a partition artifact's rows, partition skew and ranges", pa_cmd_inspect,
      "ARTIFACT", "artifact directory", about_inspect},
-    {"verify", "check a partition artifact completely (checksums, ranges, part ids)", pa_cmd_verify,
+    {"verify", "check a partition artifact completely (checksums, ranges, files)", pa_cmd_verify,
      "ARTIFACT", "artifact directory", about_verify},
     {"artifact-gen", "stream synthetic rows into a partition artifact (tests, benchmarks)",
      pa_cmd_artifact_gen, NULL, NULL, about_artifact_gen},

@@ -10,6 +10,7 @@
  * is read again: finish flushes the remaining buffers, writes the files' footers and commits
  * the manifest. */
 #include "artifact/artifact_internal.h"
+#include "ivfpq/ivfpq_internal.h"
 
 #include <jansson.h>
 
@@ -73,6 +74,37 @@ static void bucket_abs_path(const pa_artifact_writer *w, uint32_t b, char *buf, 
     snprintf(buf, len, "%s/%s", w->out.dir, rel);
 }
 
+/* Checks that the model the writer was given made codes of the artifact's shape. */
+static pa_status check_model(const pa_artifact_writer *w, const pa_ivfpq_meta *a)
+{
+    const uint32_t code_bytes = a->num_bits == 4 ? (a->num_sub_vectors + 1) / 2
+                                                 : a->num_sub_vectors;
+    if (a->num_partitions != w->m.num_partitions || code_bytes != w->m.code_bytes ||
+        a->dimension != w->m.dimension || a->num_bits != w->m.num_bits ||
+        strcmp(pa_metric_name(a->metric), w->m.metric) != 0)
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: model %s (%u partitions, %u-byte codes of %u bits, dimension %u, %s) "
+                       "did not make codes of this artifact's shape (%u partitions, %u-byte codes "
+                       "of %u bits, dimension %u, %s)",
+                       w->dir, w->m.model, a->num_partitions, code_bytes, a->num_bits, a->dimension,
+                       pa_metric_name(a->metric), w->m.num_partitions, w->m.code_bytes,
+                       w->m.num_bits, w->m.dimension, w->m.metric);
+    return PA_OK;
+}
+
+/* Loads the model the writer was given (for metadata.lance), checked as at create. */
+static pa_status load_model(const pa_artifact_writer *w, pa_ivfpq_model **out)
+{
+    pa_status st = pa_ivfpq_model_load(out, w->m.model);
+    if (st != PA_OK)
+        return pa_fail_prefix(st, "%s: model", w->dir);
+    pa_backend_model a;
+    pa_ivfpq_model_arrays(*out, &a);
+    const pa_ivfpq_meta pm = {a.dim, a.num_partitions, a.num_sub_vectors, a.num_bits,
+                              (pa_metric)a.metric};
+    return check_model(w, &pm);
+}
+
 /* Checks the parameters and fills the manifest header from them. */
 static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
 {
@@ -111,6 +143,12 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
         pa_status st = pa_file_xxh64(p->model, &w->m.model_xxh64, NULL);
         if (st != PA_OK)
             return pa_fail_prefix(st, "%s: model", w->dir);
+        pa_ivfpq_meta
+            pm; /* checked now (its parameters only), written as metadata.lance by finish */
+        if ((st = pa_ivfpq_model_read_params(p->model, &pm)) != PA_OK)
+            return pa_fail_prefix(st, "%s: model", w->dir);
+        if ((st = check_model(w, &pm)) != PA_OK)
+            return st;
     }
     if (p->coverage) {
         json_error_t je;
@@ -127,18 +165,23 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
     return PA_OK;
 }
 
-/* Columns of every bucket file, and how their Lance writers are opened (open_buckets). */
-static void bucket_schema(const pa_artifact_writer *w, pa_field fields[3])
+/* Columns of every bucket file (the upstream layout's: no part_id column, the manifest's ranges
+ * say which rows are whose), and how their Lance writers are opened (flush_bucket). */
+#define BUCKET_COLS 2
+static void bucket_schema(const pa_artifact_writer *w, pa_field fields[BUCKET_COLS])
 {
-    fields[0] = (pa_field){PA_ARTIFACT_COL_ROW_ID, PA_TYPE_UINT64, 1};
-    fields[1] = (pa_field){PA_ARTIFACT_COL_PART_ID, PA_TYPE_UINT32, 1};
-    fields[2] = (pa_field){PA_ARTIFACT_COL_CODE, PA_TYPE_FSL_UINT8, w->m.code_bytes};
+    fields[0] = (pa_field){PA_BUCKET_COL_ROW_ID, PA_TYPE_UINT64, 1};
+    fields[1] = (pa_field){PA_BUCKET_COL_CODE, PA_TYPE_FSL_UINT8, w->m.code_bytes};
 }
-/* full-zip pages: a partition's range is then read at its exact byte ranges */
+/* full-zip pages: a partition's range is then read at its exact byte ranges; Lance file format
+ * 2.2 and __pq_code declared nullable, as Lance's builder writes its bucket files */
+static const uint8_t BUCKET_NULLABLE[BUCKET_COLS] = {0, 1};
 static const pa_lance_write_options BUCKET_WRITE = {.struct_size = sizeof(pa_lance_write_options),
                                                     .page_bytes = PA_DEFAULT_PAGE_BYTES,
                                                     .layout = PA_LAYOUT_FULLZIP,
-                                                    .in_new_dir = 1};
+                                                    .in_new_dir = 1,
+                                                    .minor_version = PA_LANCE_FORMAT_2_2,
+                                                    .nullable = BUCKET_NULLABLE};
 
 /* The writer's memory besides its row buffers, with `flushes` buffers written in all: the sort
  * counts, the bucket table with each bucket file's Lance writer (pa_lance_writer_estimate, its
@@ -147,7 +190,7 @@ static const pa_lance_write_options BUCKET_WRITE = {.struct_size = sizeof(pa_lan
 static uint64_t fixed_bytes(const pa_artifact_writer *w, uint64_t flushes)
 {
     const uint32_t B = w->m.num_buckets;
-    pa_field fields[3];
+    pa_field fields[BUCKET_COLS];
     bucket_schema(w, fields);
     /* a bucket file's path: dir, the work directory's tag and suffix, the file's name; counted
      * as at least BUCKET_PATH_FLOOR bytes, so that the buffers, and so the artifact's bytes, do
@@ -156,7 +199,7 @@ static uint64_t fixed_bytes(const pa_artifact_writer *w, uint64_t flushes)
                                        strlen("/" PA_OUT_DIR_NAME "/" PA_ARTIFACT_PARTS_DIR
                                               "/bucket-0000000.lance"),
                                    (size_t)BUCKET_PATH_FLOOR);
-    const uint64_t lance = pa_lance_writer_estimate(path_len, fields, 3, &BUCKET_WRITE,
+    const uint64_t lance = pa_lance_writer_estimate(path_len, fields, BUCKET_COLS, &BUCKET_WRITE,
                                                     (flushes + B - 1) / B, false);
     return ((uint64_t)w->max_local + 1) * 8 + (uint64_t)B * (sizeof(bucket) + lance) +
            (uint64_t)w->m.num_partitions * sizeof(pa_part_ranges);
@@ -254,20 +297,13 @@ static pa_status open_buckets(pa_artifact_writer *w)
     XXH3_64bits_update(w->id_hash, shape, sizeof shape);
     XXH3_64bits_update(w->id_hash, w->m.metric, strlen(w->m.metric));
     XXH3_64bits_update(w->id_hash, &w->m.model_xxh64, sizeof w->m.model_xxh64);
-    pa_field fields[3];
-    bucket_schema(w, fields);
-    for (uint32_t b = 0; b < B; b++) {
+    for (uint32_t b = 0; b < B; b++) { /* the files are made by their first flush */
         bucket *bk = &w->buckets[b];
         bk->ids = pa_malloc(cap * 8, "bucket buffer");
         bk->parts = pa_malloc(cap * 4, "bucket buffer");
         bk->codes = pa_malloc(cap * M, "bucket buffer");
         if (!bk->ids || !bk->parts || !bk->codes)
             return PA_ERR_NOMEM;
-        char path[BUCKET_PATH_MAX];
-        bucket_abs_path(w, b, path, sizeof path);
-        pa_status st = pa_lance_writer_create(&bk->lw, path, fields, 3, &BUCKET_WRITE);
-        if (st != PA_OK)
-            return st;
     }
     return PA_OK;
 }
@@ -357,21 +393,30 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
         copy_code(w->scratch.codes + pos * M, bk->codes + i * M, M);
     }
     /* now cnt[k] = end of local partition k */
-    const void *cols[] = {w->scratch.ids, w->scratch.parts, w->scratch.codes};
-    pa_status st = pa_lance_writer_write_pages(bk->lw, cols, n);
-    if (st != PA_OK)
+    pa_status st = PA_OK;
+    if (!bk->lw) { /* a bucket that never gets a row gets no file */
+        pa_field fields[BUCKET_COLS];
+        char path[BUCKET_PATH_MAX];
+        bucket_schema(w, fields);
+        bucket_abs_path(w, b, path, sizeof path);
+        if ((st = pa_lance_writer_create(&bk->lw, path, fields, BUCKET_COLS, &BUCKET_WRITE)) !=
+            PA_OK)
+            return st;
+    }
+    const void *cols[BUCKET_COLS] = {w->scratch.ids, w->scratch.codes};
+    if ((st = pa_lance_writer_write_pages(bk->lw, cols, n)) != PA_OK)
         return st;
     uint64_t start = 0;
     for (uint32_t k = 0; k < nloc; k++) {
         uint64_t end = cnt[k];
         if (end > start) {
             /* the range's checksum, over exactly what the reader will decode */
-            uint64_t sum = pa_range_checksum(w->scratch.ids + start, w->scratch.parts + start,
-                                             w->scratch.codes + start * M, end - start,
-                                             (uint32_t)M);
+            const uint32_t part = k * B + b;
+            uint64_t sum = pa_bucket_range_checksum(w->scratch.ids + start,
+                                                    w->scratch.codes + start * M, end - start,
+                                                    (uint32_t)M, part);
             XXH3_64bits_update(w->id_hash, &sum, sizeof sum);
-            st = pa_part_add_range(&w->m.parts[(uint64_t)k * B + b], bk->file_rows + start,
-                                   end - start, sum);
+            st = pa_part_add_range(&w->m.parts[part], bk->file_rows + start, end - start, sum);
             if (st != PA_OK)
                 return st;
             w->stats.ranges++;
@@ -430,6 +475,26 @@ pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_i
     return PA_OK;
 }
 
+/* metadata.lance: the model the codes were made with, in the columns and schema metadata
+ * lance-cuvs writes (pa_ivfpq_model_save_metadata), recorded with its size and XXH64. */
+static pa_status write_metadata(pa_artifact_writer *w)
+{
+    if (!w->m.model)
+        return PA_OK;
+    char path[BUCKET_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", w->out.dir, PA_ARTIFACT_METADATA_FILE);
+    pa_ivfpq_model *model = NULL;
+    pa_status st = load_model(w, &model);
+    if (st == PA_OK)
+        st = pa_ivfpq_model_save_metadata(model, path, &w->m.metadata_bytes, &w->m.metadata_xxh64);
+    pa_ivfpq_model_free(model);
+    if (st == PA_OK && !(w->m.metadata_file = pa_strdup(PA_ARTIFACT_METADATA_FILE, "path")))
+        st = PA_ERR_NOMEM;
+    if (st == PA_OK)
+        w->stats.bytes_written += w->m.metadata_bytes;
+    return st;
+}
+
 /* Flushes, closes the bucket files, records their sizes and checksums, commits the manifest. */
 pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
 {
@@ -440,8 +505,6 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
     w->m.files = pa_calloc(B, sizeof *w->m.files, "file table");
     if (!w->m.files)
         st = PA_ERR_NOMEM;
-    else
-        w->m.num_files = B;
     for (uint32_t b = 0; st == PA_OK && b < B; b++)
         st = flush_bucket(w, b);
     /* Every range is known now: the artifact's id is derived from all their checksums (so the
@@ -451,6 +514,8 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         w->m.artifact_id = XXH3_64bits_digest(w->id_hash);
     for (uint32_t b = 0; st == PA_OK && b < B; b++) {
         bucket *bk = &w->buckets[b];
+        if (!bk->lw) /* no rows, no file */
+            continue;
         char id[17], num[16];
         snprintf(id, sizeof id, "%016" PRIx64, w->m.artifact_id);
         snprintf(num, sizeof num, "%u", b);
@@ -461,19 +526,26 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
             break;
         char rel[64];
         pa_artifact_bucket_path(b, rel, sizeof rel);
-        pa_artifact_file_rec *f = &w->m.files[b];
+        pa_artifact_file_rec *f = &w->m.files[w->m.num_files];
         if (!(f->path = pa_strdup(rel, "file path"))) {
             st = PA_ERR_NOMEM;
             break;
         }
+        f->bucket = b;
         f->rows = bk->file_rows;
         f->bytes = pa_lance_writer_bytes_written(bk->lw);
         f->xxh64 = pa_lance_writer_xxh64(bk->lw);
         w->stats.bytes_written += f->bytes;
+        w->m.num_files++;
         /* the buffers are no longer needed */
         free(bk->ids), free(bk->parts), free(bk->codes);
         bk->ids = NULL, bk->parts = NULL, bk->codes = NULL;
     }
+    /* the model is loaded to write metadata.lance in the memory the buffers held */
+    free(w->scratch.ids), free(w->scratch.parts), free(w->scratch.codes);
+    w->scratch.ids = NULL, w->scratch.parts = NULL, w->scratch.codes = NULL;
+    if (st == PA_OK)
+        st = write_metadata(w);
     w->m.total_rows = w->stats.rows;
     /* The bucket files are fsynced; their names must be too before the manifest commits them
      * (else a crash after the commit could leave a manifest naming files that are gone): the

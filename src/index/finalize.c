@@ -154,6 +154,70 @@ pa_status pa_finalize_begin(const pa_index_finalize_options *opts,
     return st;
 }
 
+/* The model an artifact's codes were made with, loaded into *model (arrays in *arr) from
+ * model_path, else the model file the artifact records, else its metadata.lance, and checked
+ * against the artifact (its shape, and the recorded XXH64 where it has partifact's extras);
+ * its path into mpath and the XXH64 the index records into *have. */
+static pa_status artifact_model(const pa_artifact *a, const char *artifact_dir,
+                                const pa_artifact_info *ai, const char *model_path, char *mpath,
+                                size_t mlen, pa_ivfpq_model **model, pa_backend_model *arr,
+                                uint64_t *have)
+{
+    pa_status st = PA_OK;
+    /* The model: the one given, else the model file the artifact records, else its
+     * metadata.lance (the same model, written by the artifact's writer). Another program's
+     * artifact (no partifact extras) records no model identity: its codes are taken with the
+     * model given or its metadata.lance, unchecked. */
+    const bool foreign = ai->layout == PA_ARTIFACT_LAYOUT_FOREIGN;
+    const uint64_t meta_want = pa_artifact_metadata_xxh64(a);
+    if (model_path)
+        snprintf(mpath, mlen, "%s", model_path);
+    else if (foreign && ai->metadata_file)
+        snprintf(mpath, mlen, "%s/%s", artifact_dir, ai->metadata_file);
+    else if (foreign)
+        st = pa_fail_field(PA_ERR_INVALID, "model_path",
+                           "artifact %s has no metadata_file and records no model; give "
+                           "model_path, the model its codes were made with",
+                           artifact_dir);
+    else if ((st = resolve_model(artifact_dir, ai->model, mpath, mlen)) != PA_OK && meta_want &&
+             ai->metadata_file) {
+        snprintf(mpath, mlen, "%s/%s", artifact_dir, ai->metadata_file);
+        st = PA_OK;
+    }
+    if (st != PA_OK || (st = pa_ivfpq_model_load(model, mpath)) != PA_OK)
+        return st;
+    pa_ivfpq_model_arrays(*model, arr);
+    if ((st = pa_index_check_model(arr, mpath, "artifact", artifact_dir,
+                                   ai->dimension ? ai->dimension : arr->dim,
+                                   ai->code_bytes ? ai->code_bytes : arr->num_sub_vectors,
+                                   ai->num_partitions, ai->num_bits ? ai->num_bits : arr->num_bits,
+                                   ai->dimension ? pa_metric_name(ai->metric)
+                                                 : pa_metric_name((pa_metric)arr->metric))) !=
+        PA_OK)
+        return st;
+    const uint64_t want = pa_artifact_model_xxh64(a);
+    if ((st = pa_file_xxh64(mpath, have, NULL)) != PA_OK)
+        return st;
+    /* the codes mean something only with the model they were made with: a missing hash is a
+     * failure, never a skipped check */
+    if (!foreign && !ai->model && !meta_want) {
+        return pa_fail(PA_ERR_INVALID,
+                       "artifact %s records no model hash, so model %s cannot be "
+                       "checked against it; encode the artifact with its model recorded",
+                       artifact_dir, mpath);
+    }
+    if (!foreign && *have != want && !(meta_want && *have == meta_want)) {
+        return pa_fail(PA_ERR_INVALID,
+                       "model %s (XXH64 %016" PRIx64 ") is not the model "
+                       "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")",
+                       mpath, *have, artifact_dir, ai->model ? ai->model : ai->metadata_file,
+                       ai->model ? want : meta_want);
+    }
+    if (!foreign && ai->model && *have == meta_want)
+        *have = want; /* the index names the model file, whichever copy was read */
+    return PA_OK;
+}
+
 /* Artifact -> index: open and check the artifact, find and check its model, then hand every
  * partition from the read-ahead scan to the index writer and commit. */
 pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model_path,
@@ -177,7 +241,7 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     uint64_t manifest_bytes = 0;
     pa_artifact_info ai = PA_ARTIFACT_INFO_INIT;
     pa_backend_model arr = {0};
-    uint64_t want = 0, have = 0, scan_budget = 0;
+    uint64_t have = 0, scan_budget = 0;
     char *source = NULL; /* the table the artifact's coverage names, when opts give none */
     pa_status st = pa_artifact_open_budget(&a, artifact_dir, budget, &manifest_bytes);
     if (st != PA_OK)
@@ -187,36 +251,9 @@ pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model
     const char *cov = pa_artifact_coverage(a);
     if (!o.source && cov && (st = pa_coverage_merge(&cov, &artifact_dir, 1, &source)) != PA_OK)
         goto done;
-    if (model_path)
-        snprintf(mpath, sizeof mpath, "%s", model_path);
-    else if ((st = resolve_model(artifact_dir, ai.model, mpath, sizeof mpath)) != PA_OK)
+    if ((st = artifact_model(a, artifact_dir, &ai, model_path, mpath, sizeof mpath, &model, &arr,
+                             &have)) != PA_OK)
         goto done;
-    if ((st = pa_ivfpq_model_load(&model, mpath)) != PA_OK)
-        goto done;
-    pa_ivfpq_model_arrays(model, &arr);
-    if ((st = pa_index_check_model(&arr, mpath, "artifact", artifact_dir, ai.dimension,
-                                   ai.code_bytes, ai.num_partitions, ai.num_bits,
-                                   pa_metric_name(ai.metric))) != PA_OK)
-        goto done;
-    want = pa_artifact_model_xxh64(a);
-    if ((st = pa_file_xxh64(mpath, &have, NULL)) != PA_OK)
-        goto done;
-    /* the codes mean something only with the model they were made with: a missing hash is a
-     * failure, never a skipped check */
-    if (!ai.model) {
-        st = pa_fail(PA_ERR_INVALID,
-                     "artifact %s records no model hash, so model %s cannot be "
-                     "checked against it; encode the artifact with its model recorded",
-                     artifact_dir, mpath);
-        goto done;
-    }
-    if (have != want) {
-        st = pa_fail(PA_ERR_INVALID,
-                     "model %s (XXH64 %016" PRIx64 ") is not the model "
-                     "artifact %s was encoded with (%s, XXH64 %016" PRIx64 ")",
-                     mpath, have, artifact_dir, ai.model, want);
-        goto done;
-    }
     if ((st = check_partition_budget(a, artifact_dir, ai.code_bytes, budget, manifest_bytes,
                                      &scan_budget)) != PA_OK ||
         (st = pa_index_writer_create(&w, out_dir, &arr, have, o.replace != 0)) != PA_OK ||
@@ -369,25 +406,10 @@ pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, size_t n
         (st = check_shards(a, artifact_dirs, n, &ai)) != PA_OK ||
         (st = pa_coverage_merge(covs, artifact_dirs, n, &source)) != PA_OK)
         goto done;
-    if (model_path)
-        snprintf(mpath, sizeof mpath, "%s", model_path);
-    else if ((st = resolve_model(artifact_dirs[0], ai.model, mpath, sizeof mpath)) != PA_OK)
+    /* the first shard's model: the others were encoded with the same one (check_shards) */
+    if ((st = artifact_model(a[0], artifact_dirs[0], &ai, model_path, mpath, sizeof mpath, &model,
+                             &arr, &have)) != PA_OK)
         goto done;
-    if ((st = pa_ivfpq_model_load(&model, mpath)) != PA_OK)
-        goto done;
-    pa_ivfpq_model_arrays(model, &arr);
-    if ((st = pa_index_check_model(&arr, mpath, "artifact", artifact_dirs[0], ai.dimension,
-                                   ai.code_bytes, ai.num_partitions, ai.num_bits,
-                                   pa_metric_name(ai.metric))) != PA_OK ||
-        (st = pa_file_xxh64(mpath, &have, NULL)) != PA_OK)
-        goto done;
-    if (have != pa_artifact_model_xxh64(a[0])) {
-        st = pa_fail(PA_ERR_INVALID,
-                     "model %s (XXH64 %016" PRIx64 ") is not the model "
-                     "artifacts %s and the others were encoded with (%s, XXH64 %016" PRIx64 ")",
-                     mpath, have, artifact_dirs[0], ai.model, pa_artifact_model_xxh64(a[0]));
-        goto done;
-    }
     /* the segment's largest partition: the sum of the shards' rows of it */
     uint64_t max_rows = 0;
     uint32_t max_p = 0;

@@ -141,4 +141,27 @@ pa_status pa_ivfpq_train_part(pa_ivfpq_model **out, float *x, uint64_t n, uint32
 uint64_t pa_ivfpq_train_bytes(uint64_t n, uint32_t dim, const pa_ivfpq_params *p,
                               uint32_t nthreads);
 
+/* metadata.lance: a model as the model file of Lance's partition artifact, in the columns and
+ * schema metadata lance-cuvs writes (docs/artifact-format.md): one row of list columns
+ * _ivf_centroids (num_partitions x fsl<float, dim>) and _pq_codebook (num_sub_vectors x
+ * 2^num_bits x fsl<float, dim / num_sub_vectors>), and keys lance:index_build:artifact_version
+ * ("1"), distance_type, num_partitions, num_sub_vectors, num_bits, dimension. Written and read
+ * here (pa_ivfpq_model_load reads one too). */
+typedef struct pa_ivfpq_meta {
+    uint32_t dimension, num_partitions, num_sub_vectors, num_bits;
+    pa_metric metric;
+} pa_ivfpq_meta;
+/* True when the open file carries metadata.lance's keys (its artifact_version). */
+bool pa_ivfpq_is_meta(const pa_lance_reader *r);
+/* The parameters from a metadata.lance's schema metadata alone (no column is read), checked. */
+pa_status pa_ivfpq_meta_read(const char *path, pa_ivfpq_meta *out);
+/* The parameters of a model file, partifact's or a metadata.lance, without reading its arrays. */
+pa_status pa_ivfpq_model_read_params(const char *path, pa_ivfpq_meta *out);
+/* Loads a model from a metadata.lance. */
+pa_status pa_ivfpq_model_load_metadata(pa_ivfpq_model **out, const char *path);
+/* Writes m as a metadata.lance at path (a new file in a directory being made: in_new_dir),
+ * Lance file format 2.2; its size and XXH64 into *bytes, *xxh64. */
+pa_status pa_ivfpq_model_save_metadata(const pa_ivfpq_model *m, const char *path, uint64_t *bytes,
+                                       uint64_t *xxh64);
+
 #endif

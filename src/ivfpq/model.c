@@ -5,6 +5,7 @@
 #include "lance/lance_internal.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <float.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -648,41 +649,33 @@ static pa_status meta_uint(json_t *j, const char *path, const char *key, uint32_
     return PA_OK;
 }
 
-pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
+/* The parameters a partifact model file's "partifact:model" JSON gives, checked, and the index
+ * of its codebook's global buffer. */
+static pa_status model_params(const pa_lance_reader *r, const char *path, pa_ivfpq_meta *m,
+                              uint32_t *gbuf)
 {
-    *out = NULL;
-    pa_lance_reader *r;
-    pa_status st = pa_lance_reader_open(&r, path);
-    if (st != PA_OK)
-        return st;
     const void *mv;
     size_t ml;
-    json_t *j = NULL;
-    uint32_t dim = 0, P = 0, M = 0, bits = 0, version = 0, gbuf = 0;
-    pa_metric metric = PA_METRIC_L2;
-    float *c = NULL, *cb = NULL;
-    void *gdata = NULL;
-    size_t glen = 0;
-    if ((st = pa_lance_reader_metadata(r, MODEL_KEY, &mv, &ml)) != PA_OK) {
-        st = pa_fail(PA_ERR_FORMAT, "%s: not a partifact model (no \"%s\" metadata)", path,
-                     MODEL_KEY);
-        goto done;
-    }
+    uint32_t version = 0;
+    if (pa_lance_reader_metadata(r, MODEL_KEY, &mv, &ml) != PA_OK)
+        return pa_fail(PA_ERR_FORMAT, "%s: not a partifact model (no \"%s\" metadata)", path,
+                       MODEL_KEY);
     json_error_t err;
-    j = json_loadb(mv, ml, 0, &err);
+    json_t *j = json_loadb(mv, ml, 0, &err);
     const char *fmt = j ? json_string_value(json_object_get(j, MODEL_KEY_FORMAT)) : NULL;
     const char *mname = j ? json_string_value(json_object_get(j, MODEL_KEY_METRIC)) : NULL;
+    pa_status st = PA_OK;
     if (!j || !fmt || strcmp(fmt, MODEL_FORMAT) || !mname) {
         st = pa_fail(PA_ERR_FORMAT, "%s: model metadata is not a %s description", path,
                      MODEL_FORMAT);
         goto done;
     }
     if ((st = meta_uint(j, path, MODEL_KEY_VERSION, &version)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_DIM, &dim)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_P, &P)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_M, &M)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_BITS, &bits)) != PA_OK ||
-        (st = meta_uint(j, path, MODEL_KEY_CODEBOOK, &gbuf)) != PA_OK)
+        (st = meta_uint(j, path, MODEL_KEY_DIM, &m->dimension)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_P, &m->num_partitions)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_M, &m->num_sub_vectors)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_BITS, &m->num_bits)) != PA_OK ||
+        (st = meta_uint(j, path, MODEL_KEY_CODEBOOK, gbuf)) != PA_OK)
         goto done;
     if (version != PA_MODEL_FORMAT_VERSION) {
         st = pa_fail(PA_ERR_UNSUPPORTED,
@@ -692,11 +685,38 @@ pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
                      version > PA_MODEL_FORMAT_VERSION ? " (written by a newer partifact)" : "");
         goto done;
     }
-    if ((st = pa_metric_parse(mname, &metric)) != PA_OK ||
-        (st = check_params(dim, P, M, bits, metric)) != PA_OK) {
+    if ((st = pa_metric_parse(mname, &m->metric)) != PA_OK ||
+        (st = check_params(m->dimension, m->num_partitions, m->num_sub_vectors, m->num_bits,
+                           m->metric)) != PA_OK)
         pa_fail_prefix(st, "%s", path);
-        goto done;
+done:
+    json_decref(j);
+    return st;
+}
+
+pa_status pa_ivfpq_model_load(pa_ivfpq_model **out, const char *path)
+{
+    *out = NULL;
+    pa_lance_reader *r;
+    pa_status st = pa_lance_reader_open(&r, path);
+    if (st != PA_OK)
+        return st;
+    const void *mv;
+    size_t ml;
+    uint32_t gbuf = 0;
+    pa_ivfpq_meta pm;
+    float *c = NULL, *cb = NULL;
+    void *gdata = NULL;
+    size_t glen = 0;
+    if (pa_lance_reader_metadata(r, MODEL_KEY, &mv, &ml) != PA_OK && pa_ivfpq_is_meta(r)) {
+        pa_lance_reader_free(r); /* a partition artifact's metadata.lance */
+        return pa_ivfpq_model_load_metadata(out, path);
     }
+    if ((st = model_params(r, path, &pm, &gbuf)) != PA_OK)
+        goto done;
+    const uint32_t dim = pm.dimension, P = pm.num_partitions, M = pm.num_sub_vectors,
+                   bits = pm.num_bits;
+    const pa_metric metric = pm.metric;
     pa_field f;
     if (pa_lance_reader_num_fields(r) != 1 || pa_lance_reader_field(r, 0, &f) != PA_OK ||
         f.type != PA_TYPE_FSL_FLOAT32 || f.dim != dim || pa_lance_reader_num_rows(r) != P) {
@@ -734,7 +754,231 @@ done:
     free(c);
     free(cb);
     free(gdata);
-    json_decref(j);
     pa_lance_reader_free(r);
+    return st;
+}
+
+/* ---- metadata.lance: the model of Lance's partition artifact (lance-cuvs' layout) ----
+ *
+ * lance-cuvs (backends/cuvs_26_02/src/backend.rs, build_metadata_batch and
+ * write_partition_artifact_metadata) writes one row: _ivf_centroids, a list (item field
+ * "_ivf_centroids_item", not null) of num_partitions fixed_size_list<float, dim>, and
+ * _pq_codebook, a list (item "_pq_codebook_item") of num_sub_vectors * 2^num_bits
+ * fixed_size_list<float, dim / num_sub_vectors>, sub-space by sub-space, centroid by centroid
+ * (partifact's codebook order); the parameters are schema metadata, decimal strings. */
+#define META_COL_CENTROIDS "_ivf_centroids"
+#define META_ITEM_CENTROIDS "_ivf_centroids_item"
+#define META_COL_CODEBOOK "_pq_codebook"
+#define META_ITEM_CODEBOOK "_pq_codebook_item"
+#define META_KEY_VERSION "lance:index_build:artifact_version"
+#define META_VERSION "1"
+#define META_KEY_DISTANCE "lance:index_build:distance_type"
+#define META_KEY_P "lance:index_build:num_partitions"
+#define META_KEY_M "lance:index_build:num_sub_vectors"
+#define META_KEY_BITS "lance:index_build:num_bits"
+#define META_KEY_DIM "lance:index_build:dimension"
+
+bool pa_ivfpq_is_meta(const pa_lance_reader *r)
+{
+    const void *v;
+    size_t len;
+    return pa_lance_reader_metadata(r, META_KEY_VERSION, &v, &len) == PA_OK;
+}
+
+/* A schema metadata value as a string, checked to be there. */
+static pa_status meta_value(const pa_lance_reader *r, const char *path, const char *key, char *out,
+                            size_t cap)
+{
+    const void *v;
+    size_t len;
+    if (pa_lance_reader_metadata(r, key, &v, &len) != PA_OK)
+        return pa_fail(PA_ERR_FORMAT, "%s: no \"%s\" in its schema metadata", path, key);
+    if (len == 0 || len >= cap)
+        return pa_fail(PA_ERR_FORMAT, "%s: \"%s\" is %zu bytes long", path, key, len);
+    memcpy(out, v, len);
+    out[len] = 0;
+    return PA_OK;
+}
+
+/* A decimal schema metadata value in [1, 2^32). */
+static pa_status meta_u32(const pa_lance_reader *r, const char *path, const char *key,
+                          uint32_t *out)
+{
+    char s[32], *end = NULL;
+    pa_status st = meta_value(r, path, key, s, sizeof s);
+    if (st != PA_OK)
+        return st;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || s[0] < '0' || s[0] > '9' || v == 0 || v > UINT32_MAX)
+        return pa_fail(PA_ERR_FORMAT, "%s: \"%s\" is \"%s\", expected a positive integer", path,
+                       key, s);
+    *out = (uint32_t)v;
+    return PA_OK;
+}
+
+static pa_status meta_params(const pa_lance_reader *r, const char *path, pa_ivfpq_meta *m)
+{
+    char s[64];
+    pa_status st = meta_value(r, path, META_KEY_VERSION, s, sizeof s);
+    if (st == PA_OK && strcmp(s, META_VERSION) != 0)
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: \"%s\" is \"%s\"; partifact reads \"%s\"", path,
+                     META_KEY_VERSION, s, META_VERSION);
+    if (st == PA_OK && (st = meta_value(r, path, META_KEY_DISTANCE, s, sizeof s)) == PA_OK &&
+        pa_metric_parse(s, &m->metric) != PA_OK)
+        st = pa_fail(PA_ERR_UNSUPPORTED, "%s: distance_type \"%s\" is not l2, cosine or dot", path,
+                     s);
+    if (st == PA_OK)
+        st = meta_u32(r, path, META_KEY_P, &m->num_partitions);
+    if (st == PA_OK)
+        st = meta_u32(r, path, META_KEY_M, &m->num_sub_vectors);
+    if (st == PA_OK)
+        st = meta_u32(r, path, META_KEY_BITS, &m->num_bits);
+    if (st == PA_OK)
+        st = meta_u32(r, path, META_KEY_DIM, &m->dimension);
+    if (st == PA_OK && (st = check_params(m->dimension, m->num_partitions, m->num_sub_vectors,
+                                          m->num_bits, m->metric)) != PA_OK)
+        pa_fail_prefix(st, "%s", path);
+    return st;
+}
+
+pa_status pa_ivfpq_model_read_params(const char *path, pa_ivfpq_meta *out)
+{
+    pa_lance_reader *r = NULL;
+    uint32_t gbuf;
+    pa_status st = pa_lance_reader_open(&r, path);
+    if (st == PA_OK)
+        st = pa_ivfpq_is_meta(r) ? meta_params(r, path, out) : model_params(r, path, out, &gbuf);
+    pa_lance_reader_free(r);
+    return st;
+}
+
+pa_status pa_ivfpq_meta_read(const char *path, pa_ivfpq_meta *out)
+{
+    pa_lance_reader *r = NULL;
+    pa_status st = pa_lance_reader_open(&r, path);
+    if (st == PA_OK && !pa_ivfpq_is_meta(r))
+        st = pa_fail(PA_ERR_FORMAT, "%s: not a partition artifact's metadata file (no \"%s\")",
+                     path, META_KEY_VERSION);
+    if (st == PA_OK)
+        st = meta_params(r, path, out);
+    pa_lance_reader_free(r);
+    return st;
+}
+
+/* The list column named col (its field "col" or "col.item"). */
+static bool meta_col(const pa_lance_reader *r, const char *col, size_t *out)
+{
+    const size_t n = strlen(col);
+    for (size_t i = 0; i < pa_lance_reader_num_fields(r); i++) {
+        pa_field f;
+        if (pa_lance_reader_field(r, i, &f) == PA_OK && !strncmp(f.name, col, n) &&
+            (f.name[n] == 0 || f.name[n] == '.')) {
+            *out = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* One row of list column col: exactly items of type fsl<float, dim>, into *out. */
+static pa_status meta_list(pa_lance_reader *r, const char *path, const char *col, uint32_t dim,
+                           uint64_t items, float **out)
+{
+    size_t c;
+    pa_field f;
+    if (!meta_col(r, col, &c) || pa_lance_reader_field(r, c, &f) != PA_OK ||
+        f.type != PA_TYPE_LIST_FSL_FLOAT32 || f.dim != dim)
+        return pa_fail(PA_ERR_FORMAT,
+                       "%s: expected a column %s of type list<fixed_size_list<float, %u>>", path,
+                       col, dim);
+    uint64_t offs[2];
+    void *data = NULL;
+    pa_status st = pa_lance_reader_read_list(r, c, 0, 1, offs, &data);
+    if (st == PA_OK && offs[1] - offs[0] != items)
+        st = pa_fail(PA_ERR_FORMAT, "%s: %s holds %" PRIu64 " items, expected %" PRIu64, path, col,
+                     offs[1] - offs[0], items);
+    if (st == PA_OK)
+        st = pa_check_finite(data, items, dim, path);
+    if (st != PA_OK) {
+        free(data);
+        return st;
+    }
+    *out = data;
+    return PA_OK;
+}
+
+pa_status pa_ivfpq_model_load_metadata(pa_ivfpq_model **out, const char *path)
+{
+    *out = NULL;
+    pa_lance_reader *r = NULL;
+    float *c = NULL, *cb = NULL;
+    pa_ivfpq_meta m;
+    pa_status st = pa_lance_reader_open(&r, path);
+    if (st == PA_OK && !pa_ivfpq_is_meta(r))
+        st = pa_fail(PA_ERR_FORMAT, "%s: not a partition artifact's metadata file (no \"%s\")",
+                     path, META_KEY_VERSION);
+    if (st == PA_OK)
+        st = meta_params(r, path, &m);
+    if (st == PA_OK && pa_lance_reader_num_rows(r) != 1)
+        st = pa_fail(PA_ERR_FORMAT, "%s: %" PRIu64 " rows, expected 1", path,
+                     pa_lance_reader_num_rows(r));
+    const uint32_t ds = st == PA_OK ? m.dimension / m.num_sub_vectors : 0;
+    if (st == PA_OK)
+        st = meta_list(r, path, META_COL_CENTROIDS, m.dimension, m.num_partitions, &c);
+    if (st == PA_OK)
+        st = meta_list(r, path, META_COL_CODEBOOK, ds, (uint64_t)m.num_sub_vectors << m.num_bits,
+                       &cb);
+    if (st == PA_OK)
+        st = pa_check_vectors(c, m.num_partitions, m.dimension, path);
+    if (st == PA_OK) {
+        st = make_model(out, m.dimension, m.num_partitions, m.num_sub_vectors, m.num_bits, m.metric,
+                        c, cb);
+        c = cb = NULL; /* owned by the model (or freed by make_model) */
+    }
+    free(c);
+    free(cb);
+    pa_lance_reader_free(r);
+    return st;
+}
+
+pa_status pa_ivfpq_model_save_metadata(const pa_ivfpq_model *m, const char *path, uint64_t *bytes,
+                                       uint64_t *xxh64)
+{
+    const pa_backend_model *a = &m->a;
+    const uint32_t ds = a->dim / a->num_sub_vectors;
+    const uint64_t cb_items = (uint64_t)a->num_sub_vectors << a->num_bits;
+    const pa_field f[2] = {{META_COL_CENTROIDS "." META_ITEM_CENTROIDS, PA_TYPE_LIST_FSL_FLOAT32,
+                            a->dim},
+                           {META_COL_CODEBOOK "." META_ITEM_CODEBOOK, PA_TYPE_LIST_FSL_FLOAT32,
+                            ds}};
+    pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
+    lo.minor_version = PA_LANCE_FORMAT_2_2;
+    lo.in_new_dir = 1;
+    const uint64_t off_c[2] = {0, a->num_partitions}, off_cb[2] = {0, cb_items};
+    const pa_lance_list lc = {off_c, a->centroids}, lcb = {off_cb, a->codebook};
+    const void *cols[2] = {&lc, &lcb};
+    char v[4][16];
+    snprintf(v[0], sizeof v[0], "%u", a->num_partitions);
+    snprintf(v[1], sizeof v[1], "%u", a->num_sub_vectors);
+    snprintf(v[2], sizeof v[2], "%u", a->num_bits);
+    snprintf(v[3], sizeof v[3], "%u", a->dim);
+    const char *keys[] = {META_KEY_VERSION, META_KEY_DISTANCE, META_KEY_P,
+                          META_KEY_M,       META_KEY_BITS,     META_KEY_DIM};
+    const char *vals[] = {META_VERSION, pa_metric_name((pa_metric)a->metric), v[0], v[1], v[2],
+                          v[3]};
+    pa_lance_writer *w = NULL;
+    pa_status st = pa_lance_writer_create(&w, path, f, 2, &lo);
+    for (size_t i = 0; st == PA_OK && i < sizeof keys / sizeof keys[0]; i++)
+        st = pa_lance_writer_set_metadata(w, keys[i], vals[i], strlen(vals[i]));
+    if (st == PA_OK)
+        st = pa_lance_writer_append(w, cols, 1);
+    if (st == PA_OK)
+        st = pa_lance_writer_close(w);
+    if (st == PA_OK) {
+        *bytes = pa_lance_writer_bytes_written(w);
+        *xxh64 = pa_lance_writer_xxh64(w);
+    }
+    pa_lance_writer_free(w);
     return st;
 }

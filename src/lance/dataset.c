@@ -735,6 +735,7 @@ void pa_dataset_scan_free(pa_dataset_scan *s)
 typedef struct written_file {
     char name[64];
     uint64_t rows, bytes;
+    unsigned minor; /* its file format, 2.minor */
 } written_file;
 
 struct pa_dataset_writer {
@@ -748,6 +749,7 @@ struct pa_dataset_writer {
     uint64_t cur_rows;
     written_file *files;
     size_t num_files;
+    uint8_t *nullable; /* wrapped files: each field's nullability, as their schema says */
     bool committed, failed;
     uint64_t seed;
 };
@@ -832,6 +834,7 @@ static pa_status open_fragment(pa_dataset_writer *w)
     w->files = f;
     written_file *nf = &w->files[w->num_files];
     memset(nf, 0, sizeof *nf);
+    nf->minor = PA_DEFAULT_LANCE_FORMAT; /* the writer's default, as lo below asks */
     new_file_name(w, nf->name, sizeof nf->name);
     char path[4096];
     snprintf(path, sizeof path, "%s/data/%s", w->dir, nf->name);
@@ -850,6 +853,13 @@ pa_status pa_dataset_writer_append(pa_dataset_writer *w, const void *const *colu
     pa_status st = pa_writer_state(w->path, "append", w->committed, "commit", w->failed);
     if (st != PA_OK)
         return st;
+    for (size_t i = 0; i < w->num_fields; i++)
+        if (pa_type_is_list(w->fields[i].type))
+            return pa_fail(PA_ERR_UNSUPPORTED,
+                           "%s: field \"%s\" is a list column, which the dataset writer does "
+                           "not append (write the file with pa_lance_writer and wrap it with "
+                           "pa_dataset_wrap_files)",
+                           w->path, w->fields[i].name);
     const void **cols = pa_calloc(w->num_fields, sizeof *cols, "column pointers");
     if (!cols)
         return PA_ERR_NOMEM;
@@ -895,27 +905,33 @@ done:
 /* Builds and writes the version-1 manifest, then commits the dataset's directory. */
 static pa_status write_manifest(pa_dataset_writer *w)
 {
-    Pa__Lancepb__Field **pb = pa_pb_fields_new(w->fields, w->num_fields);
+    int32_t *ids = pa_calloc(w->num_fields, sizeof *ids, "field ids");
+    int32_t *cols = pa_calloc(w->num_fields, sizeof *cols, "column indices");
+    size_t n_pb = 0;
+    Pa__Lancepb__Field **pb = ids ? pa_pb_fields_new(w->fields, w->num_fields, &n_pb, ids) : NULL;
     Pa__Lancepb__DataFragment *frags = pa_calloc(w->num_files, sizeof *frags, "fragments");
     Pa__Lancepb__DataFragment **fptr = pa_calloc(w->num_files, sizeof *fptr, "fragments");
     Pa__Lancepb__DataFile *files = pa_calloc(w->num_files, sizeof *files, "data files");
     Pa__Lancepb__DataFile **dptr = pa_calloc(w->num_files, sizeof *dptr, "data files");
-    int32_t *ids = pa_calloc(w->num_fields, sizeof *ids, "field ids");
     uint8_t *buf = NULL;
     pa_status st = PA_OK;
-    if (!pb || !frags || !fptr || !files || !dptr || !ids) {
+    if (!pb || !frags || !fptr || !files || !dptr || !cols) {
         st = PA_ERR_NOMEM;
         goto done;
     }
-    for (size_t i = 0; i < w->num_fields; i++)
-        ids[i] = (int32_t)i;
+    for (size_t i = 0; i < w->num_fields; i++) { /* a data file lists its columns' leaf fields */
+        cols[i] = (int32_t)i;
+        if (w->nullable) /* a list's nullability is its own (the field before its item) */
+            pb[ids[i] - (pa_type_is_list(w->fields[i].type) ? 1 : 0)]->nullable = w->nullable[i];
+    }
     for (size_t i = 0; i < w->num_files; i++) {
         pa__lancepb__data_file__init(&files[i]);
         files[i].path = w->files[i].name;
         files[i].n_fields = files[i].n_column_indices = w->num_fields;
-        files[i].fields = files[i].column_indices = ids;
+        files[i].fields = ids;
+        files[i].column_indices = cols;
         files[i].file_major_version = PA_LANCE_MAJOR;
-        files[i].file_minor_version = PA_LANCE_MINOR;
+        files[i].file_minor_version = w->files[i].minor;
         files[i].file_size_bytes = w->files[i].bytes;
         dptr[i] = &files[i];
         pa__lancepb__data_fragment__init(&frags[i]);
@@ -935,9 +951,12 @@ static pa_status write_manifest(pa_dataset_writer *w)
     wv.version = PA_VERSION_STRING;
     Pa__Lancepb__Manifest__DataStorageFormat fmt = PA__LANCEPB__MANIFEST__DATA_STORAGE_FORMAT__INIT;
     fmt.file_format = "lance";
-    fmt.version = "2.1";
+    char fmt_version[16];
+    snprintf(fmt_version, sizeof fmt_version, "%u.%u", PA_LANCE_MAJOR,
+             w->num_files ? w->files[0].minor : PA_DEFAULT_LANCE_FORMAT);
+    fmt.version = fmt_version;
     Pa__Lancepb__Manifest m = PA__LANCEPB__MANIFEST__INIT;
-    m.n_fields = w->num_fields;
+    m.n_fields = n_pb;
     m.fields = pb;
     m.n_fragments = w->num_files;
     m.fragments = fptr;
@@ -976,11 +995,12 @@ static pa_status write_manifest(pa_dataset_writer *w)
 done:
     free(buf);
     free(ids);
+    free(cols);
     free(dptr);
     free(files);
     free(fptr);
     free(frags);
-    pa_pb_fields_free(pb, w->num_fields);
+    pa_pb_fields_free(pb, n_pb);
     return st;
 }
 
@@ -1032,6 +1052,12 @@ pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size
         pa_lance_reader_field(r, i, &fields[i]);
     if ((st = pa_dataset_writer_create(&w, path, fields, nf, NULL)) != PA_OK)
         goto done;
+    if (!(w->nullable = pa_calloc(nf ? nf : 1, 1, "nullable fields"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < nf; i++)
+        w->nullable[i] = pa_lance_reader_nullable(r, i);
     pa_lance_reader_free(r);
     r = NULL;
     for (size_t i = 0; i < n; i++) {
@@ -1045,10 +1071,19 @@ pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size
                    f.dim == w->fields[k].dim;
         }
         uint64_t rows = pa_lance_reader_num_rows(r);
+        unsigned major, minor;
+        pa_lance_reader_version(r, &major, &minor);
         pa_lance_reader_free(r);
         r = NULL;
         if (!same) {
             st = pa_fail(PA_ERR_INVALID, "%s: schema differs from %s's", files[i], files[0]);
+            goto done;
+        }
+        if (major != PA_LANCE_MAJOR || (w->num_files && minor != w->files[0].minor)) {
+            st = pa_fail(PA_ERR_INVALID,
+                         "%s: Lance file format %u.%u; a dataset wraps files of one format 2.x "
+                         "(%s is 2.%u)",
+                         files[i], major, minor, files[0], w->num_files ? w->files[0].minor : 0);
             goto done;
         }
         written_file *wf = pa_realloc(w->files, (w->num_files + 1) * sizeof *wf, "fragments");
@@ -1067,6 +1102,7 @@ pa_status pa_dataset_wrap_files(const char *path, const char *const *files, size
         stat(dst, &sb);
         nfile->rows = rows;
         nfile->bytes = (uint64_t)sb.st_size;
+        nfile->minor = minor;
         w->num_files++;
     }
     if ((st = write_manifest(w)) == PA_OK)
@@ -1089,6 +1125,7 @@ void pa_dataset_writer_free(pa_dataset_writer *w)
         free((char *)w->fields[i].name);
     free(w->fields);
     free(w->files);
+    free(w->nullable);
     free(w->path);
     free(w);
 }

@@ -76,7 +76,21 @@ typedef struct page_info {
     _Atomic(chunk_table *) chunks; /* mini-block: loaded on first use */
     uint8_t constant[32];          /* PK_CONST: the value (row_bytes bytes) */
     char enc_name[48];             /* the value encoding, for pa_lance_reader_page */
+    uint64_t num_items;            /* values in the page: its rows, or a list page's items */
+    int rep;                       /* list pages: 0, or how repetition levels are stored */
+    uint64_t rep_off, rep_size;    /* list pages: the repetition index */
+    unsigned rep_width;            /* REP_OOL: bits per level */
 } page_info;
+
+/* How a list page's repetition levels are stored (page_info.rep). */
+enum {
+    REP_NONE = 0,
+    REP_RLE = 1, /* runs: u64 bytes of u16 values, the values, u8 lengths */
+    REP_RAW = 2, /* u16 levels */
+    REP_OOL = 3, /* out-of-line bit-packing: FastLanes u16 blocks at rep_width bits */
+    REP_INL = 5, /* inline bit-packing: FastLanes u16 blocks, each after its u16 width */
+    REP_CTRL = 4 /* full-zip control words */
+};
 
 typedef struct col_info {
     pa_field field;   /* name (dotted path for nested leaves); type 0 if not a pa_type */
@@ -84,6 +98,10 @@ typedef struct col_info {
     size_t row_bytes; /* bytes per row read() writes; 0: no fixed width */
     unsigned item_bits, dim;
     bool is_list, is_uint;
+    bool list_col;  /* a list of the leaf type (one level, no nulls): read with read_list */
+    bool in_list20; /* 2.0: a column under a list holds the lists' items, not the file's rows */
+    bool nullable;  /* the schema declares it (a list column: the list field) nullable */
+    uint64_t num_values; /* rows of the column's pages: the file's rows, or (in_list20) items */
     page_info *pages;
     size_t num_pages;
     pa_status bad; /* PA_OK, or why the column cannot be read (message in why) */
@@ -318,6 +336,34 @@ static pa_status classify_def(const pa_lance_reader *r, const col_info *c, size_
                    r->name, pi, ci, c->field.name, encoding_name(e));
 }
 
+/* Checks a list page's layers: all-valid items in all-valid lists (no nulls, no empty lists). */
+static pa_status list_layers(const pa_lance_reader *r, const col_info *c, size_t ci, size_t pi,
+                             size_t n, const Pa__Lancepb__RepDefLayer *layers)
+{
+    if (n == 2 && layers[0] == PA__LANCEPB__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM &&
+        layers[1] == PA__LANCEPB__REP_DEF_LAYER__REPDEF_ALL_VALID_LIST)
+        return PA_OK;
+    return pa_fail(PA_ERR_UNSUPPORTED,
+                   "%s: page %zu of column %zu (\"%s\") has %zu rep/def layers, not all-valid "
+                   "items in all-valid lists; partifact reads lists without nulls or empty "
+                   "lists",
+                   r->name, pi, ci, c->field.name, n);
+}
+
+/* A mini-block page's kind, chunk format, values and its first two buffers (the chunk table,
+ * the chunks) into *p. */
+static void miniblock_page(page_info *p, const Pa__Lancepb__MiniBlockLayout *mb,
+                           const Pa__Lancepb__ColumnMetadata__Page *pg, uint64_t items)
+{
+    p->kind = PK_MINIBLOCK;
+    p->large_chunk = mb->has_large_chunk;
+    p->num_items = items;
+    p->meta_off = pg->buffer_offsets[0];
+    p->meta_size = pg->buffer_sizes[0];
+    p->data_off = pg->buffer_offsets[1];
+    p->data_size = pg->buffer_sizes[1];
+}
+
 /* Parses a 2.1/2.2 page layout (/lance.encodings21.PageLayout) into *p. */
 static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size_t pi,
                                 const Pa__Lancepb__ColumnMetadata__Page *pg,
@@ -332,6 +378,61 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
                        r->name, pi, ci);
     if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT) {
         const Pa__Lancepb__MiniBlockLayout *mb = layout->mini_block_layout;
+        if (c->list_col) {
+            if ((st = list_layers(r, c, ci, pi, mb->n_layers, mb->layers)) != PA_OK)
+                goto done;
+            const Pa__Lancepb__CompressiveEncoding *re = mb->rep_compression;
+            if (re && re->compression_case == PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE &&
+                flat_bits(re->rle->values) == 16 && flat_bits(re->rle->run_lengths) == 8)
+                p->rep = REP_RLE;
+            else if (flat_bits(re) == 16)
+                p->rep = REP_RAW;
+            else if (re &&
+                     re->compression_case ==
+                         PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING &&
+                     re->out_of_line_bitpacking->uncompressed_bits_per_value == 16 &&
+                     flat_bits(re->out_of_line_bitpacking->values) >= 1 &&
+                     flat_bits(re->out_of_line_bitpacking->values) <= 16) {
+                p->rep = REP_OOL;
+                p->rep_width = (unsigned)flat_bits(re->out_of_line_bitpacking->values);
+            } else if (re &&
+                       re->compression_case ==
+                           PA__LANCEPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING &&
+                       re->inline_bitpacking->uncompressed_bits_per_value == 16 &&
+                       !(re->inline_bitpacking->values &&
+                         re->inline_bitpacking->values->scheme != 0)) {
+                p->rep = REP_INL;
+            }
+            if (!p->rep || mb->def_compression || mb->repetition_index_depth != 1) {
+                st = pa_fail(PA_ERR_UNSUPPORTED,
+                             "%s: page %zu of column %zu (\"%s\") stores its list structure "
+                             "with repetition levels \"%s\"%s, repetition index depth %u; "
+                             "partifact reads rle, flat or bit-packed levels, no nulls, depth 1",
+                             r->name, pi, ci, c->field.name, encoding_name(re),
+                             mb->def_compression ? " and definition levels" : "",
+                             mb->repetition_index_depth);
+                goto done;
+            }
+            if ((st = classify_values(r, c, ci, pi, mb->value_compression, true, &p->enc, NULL)) !=
+                PA_OK)
+                goto done;
+            if (mb->num_buffers != 1 || pg->n_buffer_offsets < 3 || mb->dictionary ||
+                mb->num_items < pg->length) {
+                st = pa_fail(PA_ERR_FORMAT,
+                             "%s: page %zu of column %zu (\"%s\") is a mini-block list page "
+                             "of %llu items for %llu rows with %llu value buffers and %zu "
+                             "page buffers; partifact reads 1 and 3 (chunks, chunk table, "
+                             "repetition index), at least one item a row",
+                             r->name, pi, ci, c->field.name, (unsigned long long)mb->num_items,
+                             (unsigned long long)pg->length, (unsigned long long)mb->num_buffers,
+                             pg->n_buffer_offsets);
+                goto done;
+            }
+            miniblock_page(p, mb, pg, mb->num_items);
+            p->rep_off = pg->buffer_offsets[2];
+            p->rep_size = pg->buffer_sizes[2];
+            goto done;
+        }
         if (mb->rep_compression || mb->repetition_index_depth != 0 ||
             !layers_simple(mb->n_layers, mb->layers, &nullable)) {
             st = pa_fail(PA_ERR_UNSUPPORTED,
@@ -376,14 +477,43 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
                          (unsigned long long)pg->length);
             goto done;
         }
-        p->kind = PK_MINIBLOCK;
-        p->large_chunk = mb->has_large_chunk;
-        p->meta_off = pg->buffer_offsets[0];
-        p->meta_size = pg->buffer_sizes[0];
-        p->data_off = pg->buffer_offsets[1];
-        p->data_size = pg->buffer_sizes[1];
+        miniblock_page(p, mb, pg, pg->length);
     } else if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT) {
         const Pa__Lancepb__FullZipLayout *fz = layout->full_zip_layout;
+        if (c->list_col) {
+            if ((st = list_layers(r, c, ci, pi, fz->n_layers, fz->layers)) != PA_OK)
+                goto done;
+            uint64_t want_bytes;
+            if (fz->bits_rep < 1 || fz->bits_rep > 8 || fz->bits_def ||
+                fz->details_case != PA__LANCEPB__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE ||
+                fz->bits_per_value != c->row_bytes * 8 || fz->num_items != fz->num_visible_items ||
+                fz->num_items < pg->length || pg->n_buffer_offsets < 2 ||
+                __builtin_mul_overflow((uint64_t)fz->num_items, (uint64_t)c->row_bytes + 1,
+                                       &want_bytes) ||
+                pg->buffer_sizes[0] != want_bytes) {
+                st = pa_fail(PA_ERR_UNSUPPORTED,
+                             "%s: page %zu of column %zu (\"%s\") is a full-zip list page "
+                             "partifact does not read (%u repetition bits, %u definition bits, "
+                             "%u-bit values, %u items of which %u visible, for %llu rows of "
+                             "%zu-byte items; %zu page buffers)",
+                             r->name, pi, ci, c->field.name, fz->bits_rep, fz->bits_def,
+                             fz->bits_per_value, fz->num_items, fz->num_visible_items,
+                             (unsigned long long)pg->length, c->row_bytes, pg->n_buffer_offsets);
+                goto done;
+            }
+            if ((st = classify_values(r, c, ci, pi, fz->value_compression, false, &p->enc, NULL)) !=
+                PA_OK)
+                goto done;
+            p->kind = PK_FULLZIP;
+            p->rep = REP_CTRL;
+            p->ctrl_bytes = 1;
+            p->num_items = fz->num_items;
+            p->data_off = pg->buffer_offsets[0];
+            p->data_size = pg->buffer_sizes[0];
+            p->rep_off = pg->buffer_offsets[1];
+            p->rep_size = pg->buffer_sizes[1];
+            goto done;
+        }
         if (fz->bits_rep || !layers_simple(fz->n_layers, fz->layers, &nullable) ||
             (fz->bits_def != 0) != nullable || fz->bits_def > 16) {
             st = pa_fail(PA_ERR_UNSUPPORTED,
@@ -420,8 +550,14 @@ static pa_status parse_layout21(pa_lance_reader *r, col_info *c, size_t ci, size
             goto done;
         }
         p->kind = PK_FULLZIP;
+        p->num_items = pg->length;
         p->data_off = pg->buffer_offsets[0];
         p->data_size = pg->buffer_sizes[0];
+    } else if (c->list_col) {
+        st = pa_fail(PA_ERR_UNSUPPORTED,
+                     "%s: page %zu of column %zu (\"%s\") is a list page of a layout partifact "
+                     "does not read (mini-block and full-zip are read)",
+                     r->name, pi, ci, c->field.name);
     } else if (layout->layout_case == PA__LANCEPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT &&
                layout->all_null_layout->inline_value.len != 0 &&
                layout->all_null_layout->inline_value.len == c->row_bytes &&
@@ -660,8 +796,8 @@ static pa_status parse_page(pa_lance_reader *r, col_info *c, size_t ci, size_t p
     if (st == PA_OK) {
         static const char *const names[] = {"none", "flat", "inline_bitpacking", "rle",
                                             "byte_stream_split"};
-        bool nulls = p->def_width || p->def_raw || p->def_inline || p->def_rle || p->ctrl_bytes ||
-                     (p->kind == PK_FLAT20 && p->meta_size);
+        bool nulls = p->def_width || p->def_raw || p->def_inline || p->def_rle ||
+                     (p->ctrl_bytes && !p->rep) || (p->kind == PK_FLAT20 && p->meta_size);
         bool data = p->kind != PK_ALLNULL && p->kind != PK_CONST;
         snprintf(p->enc_name, sizeof p->enc_name, "%s%s%s",
                  !data             ? ""
@@ -795,9 +931,10 @@ static pa_status parse_schema(pa_lance_reader *r, const uint8_t *buf, size_t len
         const Pa__Lancepb__Field *f = pb[i];
         const char *name = f->name ? f->name : "";
         const char *parent = NULL;
+        const Pa__Lancepb__Field *pf = NULL;
         for (size_t j = 0; j < i && f->parent_id != -1; j++)
             if (pb[j]->id == f->parent_id)
-                parent = paths[j];
+                parent = paths[j], pf = pb[j];
         size_t plen = parent ? strlen(parent) + 1 : 0;
         paths[i] = pa_malloc(plen + strlen(name) + 1, "field name");
         if (!paths[i]) {
@@ -815,6 +952,32 @@ static pa_status parse_schema(pa_lance_reader *r, const uint8_t *buf, size_t len
             st = PA_ERR_NOMEM;
         else
             st = describe_column(r, r->num_cols - 1, c);
+        /* 2.0: every column under a list (its own column of offsets) holds the items */
+        for (size_t j = i; r->major == LANCE_V20_MAJOR && j > 0 && !c->in_list20;) {
+            const Pa__Lancepb__Field *fj = pb[j];
+            size_t k = 0;
+            while (k < i && !(pb[k]->id == fj->parent_id && fj->parent_id != -1))
+                k++;
+            if (k == i)
+                break;
+            const char *t = pb[k]->logical_type ? pb[k]->logical_type : "";
+            c->in_list20 = !strcmp(t, "list") || !strncmp(t, "list.", 5) ||
+                           !strcmp(t, "large_list") || !strncmp(t, "large_list.", 11);
+            j = k;
+        }
+        c->nullable = f->nullable;
+        /* the item of a top-level list (2.1+: one column, its rep levels in the pages) */
+        if (st == PA_OK && pf && pf->parent_id == -1 && pf->logical_type &&
+            !strcmp(pf->logical_type, "list") && r->major != LANCE_V20_MAJOR) {
+            c->list_col = true;
+            c->nullable = pf->nullable;
+            if (c->field.type == PA_TYPE_FLOAT32)
+                c->field.type = PA_TYPE_LIST_FLOAT32;
+            else if (c->field.type == PA_TYPE_FSL_FLOAT32)
+                c->field.type = PA_TYPE_LIST_FSL_FLOAT32;
+            else
+                c->field.type = PA_TYPE_OTHER;
+        }
     }
     for (size_t i = 0; st == PA_OK && i < fd->schema->n_metadata; i++) {
         if (!r->meta &&
@@ -917,7 +1080,8 @@ static pa_status parse_columns(pa_lance_reader *r, const uint8_t *region, uint64
                              c->row_bytes, (unsigned long long)p->data_size);
         }
         pa__lancepb__column_metadata__free_unpacked(cm, NULL);
-        if (st == PA_OK && row != r->num_rows)
+        c->num_values = row;
+        if (st == PA_OK && row != r->num_rows && !c->in_list20)
             st = pa_fail(PA_ERR_FORMAT,
                          "%s: column %zu (\"%s\") has %llu rows in its pages, the file has %llu",
                          r->name, ci, c->field.name, (unsigned long long)row,
@@ -1094,7 +1258,7 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
                 goto done;
             }
         } else {
-            nv = p->num_rows - PA_MIN(values, p->num_rows);
+            nv = p->num_items - PA_MIN(values, p->num_items);
         }
         if (nv > MINIBLOCK_MAX_CHUNK_VALUES) {
             st = pa_fail(PA_ERR_FORMAT,
@@ -1110,12 +1274,13 @@ static pa_status load_chunks(pa_lance_reader *r, size_t ci, size_t pi, chunk_tab
     }
     t->first_value[n] = values;
     t->byte_off[n] = bytes;
-    if (values != p->num_rows || bytes > p->data_size) {
+    if (values != p->num_items || bytes > p->data_size) {
         st = pa_fail(PA_ERR_FORMAT,
                      "%s: page %zu of column %zu: chunk table describes %llu values in %llu "
-                     "bytes, the page has %llu rows in %llu bytes",
+                     "bytes, the page has %llu %s in %llu bytes",
                      r->name, pi, ci, (unsigned long long)values, (unsigned long long)bytes,
-                     (unsigned long long)p->num_rows, (unsigned long long)p->data_size);
+                     (unsigned long long)p->num_items, p->rep ? "items" : "rows",
+                     (unsigned long long)p->data_size);
         goto done;
     }
     atomic_store(&p->chunks, t);
@@ -1541,22 +1706,37 @@ static pa_status read_flat20(pa_lance_reader *r, size_t ci, const page_info *p, 
     return st;
 }
 
-/* Reads rows [offset, offset+n) of column col, with null flags into valid (may be NULL). */
-static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint64_t num_rows,
-                           void *out, uint8_t *valid)
+/* PA_OK if column col exists and can be read, else why not. */
+static pa_status readable_column(const pa_lance_reader *r, size_t col)
 {
     if (col >= r->num_cols)
         return pa_fail(PA_ERR_RANGE, "%s: column %zu does not exist (the file has %zu)", r->name,
                        col, r->num_cols);
+    if (r->cols[col].bad != PA_OK)
+        return pa_fail(r->cols[col].bad, "%s", r->cols[col].why);
+    return PA_OK;
+}
+
+/* Reads rows [offset, offset+n) of column col, with null flags into valid (may be NULL). */
+static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint64_t num_rows,
+                           void *out, uint8_t *valid)
+{
+    pa_status cst = readable_column(r, col);
+    if (cst != PA_OK)
+        return cst;
     const col_info *c = &r->cols[col];
-    if (c->bad != PA_OK)
-        return pa_fail(c->bad, "%s", c->why);
-    if (offset > r->num_rows || num_rows > r->num_rows - offset)
+    if (c->list_col)
+        return pa_fail(PA_ERR_INVALID,
+                       "%s: column %zu (\"%s\") is a list column; read it with "
+                       "pa_lance_reader_read_list",
+                       r->name, col, c->field.name);
+    if (offset > c->num_values || num_rows > c->num_values - offset)
         return pa_fail(PA_ERR_RANGE,
-                       "%s: rows [%llu, %llu) are out of range: the file has %llu "
+                       "%s: rows [%llu, %llu) are out of range: the %s has %llu "
                        "rows",
                        r->name, (unsigned long long)offset, (unsigned long long)(offset + num_rows),
-                       (unsigned long long)r->num_rows);
+                       c->in_list20 ? "column (items of lists)" : "file",
+                       (unsigned long long)c->num_values);
     if (num_rows == 0)
         return PA_OK;
     size_t lo = 0, hi = c->num_pages;
@@ -1608,6 +1788,260 @@ static pa_status read_rows(pa_lance_reader *r, size_t col, uint64_t offset, uint
     return PA_OK;
 }
 
+/* The items a list read has gathered: n of item_bytes each, room for cap. */
+typedef struct list_out {
+    uint8_t *items;
+    uint64_t n, cap;
+    size_t item_bytes;
+} list_out;
+
+/* Makes room for `more` items after the n gathered (doubling). */
+static pa_status list_room(list_out *o, uint64_t more)
+{
+    if (o->n + more <= o->cap)
+        return PA_OK;
+    uint64_t cap = PA_MAX(o->cap ? 2 * o->cap : 256, o->n + more);
+    uint8_t *b = pa_realloc(o->items, (size_t)(cap * o->item_bytes), "list items");
+    if (!b)
+        return PA_ERR_NOMEM;
+    o->items = b, o->cap = cap;
+    return PA_OK;
+}
+
+/* The refusal of a list page whose rows and repetition levels disagree. */
+static pa_status bad_list(const pa_lance_reader *r, size_t ci, size_t pi, const char *what)
+{
+    return pa_fail(PA_ERR_FORMAT, "%s: page %zu of column %zu (\"%s\"): %s", r->name, pi, ci,
+                   r->cols[ci].field.name, what);
+}
+
+/* Reads rows [s, e) of a full-zip list page: the repetition index gives the rows' bytes; each
+ * item follows a control word whose repetition level is 1 where a row starts. offsets[j]
+ * receives the item offset (in o) of row s + j. */
+static pa_status read_list_fullzip(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s, uint64_t e,
+                                   uint64_t *offsets, list_out *o)
+{
+    const col_info *c = &r->cols[ci];
+    const page_info *p = &c->pages[pi];
+    uint64_t w = p->rep_size / (p->num_rows + 1), stride = c->row_bytes + 1;
+    if ((w != 1 && w != 2 && w != 4 && w != 8) || p->rep_size != w * (p->num_rows + 1))
+        return bad_list(r, ci, pi, "the repetition index does not hold one offset per row");
+    uint8_t idx[16];
+    uint64_t lo = 0, hi = 0;
+    pa_status st;
+    if ((st = rd(r, idx, (size_t)w, p->rep_off + s * w)) != PA_OK ||
+        (st = rd(r, idx + 8, (size_t)w, p->rep_off + e * w)) != PA_OK)
+        return st;
+    for (unsigned b = 0; b < w; b++)
+        lo |= (uint64_t)idx[b] << (8 * b), hi |= (uint64_t)idx[8 + b] << (8 * b);
+    if (lo > hi || hi > p->data_size || (hi - lo) % stride || (hi - lo) / stride < e - s)
+        return bad_list(r, ci, pi, "the repetition index gives rows outside the page's items");
+    uint64_t n = (hi - lo) / stride, per = PA_MAX((uint64_t)1, READ_PIECE_BYTES / stride);
+    if ((st = list_room(o, n)) != PA_OK)
+        return st;
+    uint8_t *buf = pa_malloc((size_t)(PA_MIN(per, n) * stride), "row read buffer");
+    if (!buf)
+        return PA_ERR_NOMEM;
+    uint64_t row = 0; /* rows started so far, of the e - s */
+    for (uint64_t a = 0; a < n && st == PA_OK; a += per) {
+        uint64_t m = PA_MIN(per, n - a);
+        if ((st = rd(r, buf, (size_t)(m * stride), p->data_off + lo + a * stride)) != PA_OK)
+            break;
+        for (uint64_t i = 0; i < m; i++) {
+            unsigned rep = buf[i * stride];
+            if (rep > 1 || (a + i == 0 && rep != 1)) {
+                st = bad_list(r, ci, pi,
+                              "a control word's repetition level is not 0 or 1, or "
+                              "a row does not start where the index says");
+                break;
+            }
+            if (rep == 1) {
+                if (row == e - s) {
+                    st = bad_list(r, ci, pi, "more rows start than the repetition index has");
+                    break;
+                }
+                offsets[row++] = o->n;
+            }
+            memcpy(o->items + o->n * o->item_bytes, buf + i * stride + 1, c->row_bytes);
+            o->n++;
+        }
+    }
+    free(buf);
+    if (st == PA_OK && row != e - s)
+        st = bad_list(r, ci, pi, "fewer rows start than the repetition index has");
+    return st;
+}
+
+/* Decodes a mini-block list chunk's nv repetition levels (RLE runs or raw u16) into lev. */
+static pa_status chunk_rep_levels(const pa_lance_reader *r, size_t ci, size_t pi, const uint8_t *d,
+                                  uint64_t size, uint64_t nv, uint16_t *lev)
+{
+    const page_info *p = &r->cols[ci].pages[pi];
+    if (p->rep == REP_RAW) {
+        if (size < 2 * nv)
+            return bad_list(r, ci, pi, "a chunk has fewer repetition levels than items");
+        for (uint64_t i = 0; i < nv; i++)
+            lev[i] = pa_ld16(d + 2 * i);
+        return PA_OK;
+    }
+    if (p->rep == REP_INL) { /* each block: its u16 bit width, then 1024 levels packed */
+        uint16_t blk[FASTLANES_BLOCK];
+        uint64_t at = 0;
+        for (uint64_t b = 0; b * FASTLANES_BLOCK < nv; b++) {
+            unsigned w = at + 2 <= size ? pa_ld16(d + at) : 17;
+            uint64_t bb = (uint64_t)FASTLANES_BLOCK * PA_MIN(w, 16u) / 8;
+            if (w > 16 || at + 2 + bb > size)
+                return bad_list(r, ci, pi, "a chunk has fewer repetition levels than items");
+            pa_fastlanes_unpack(16, w, d + at + 2, blk);
+            uint64_t m = PA_MIN((uint64_t)FASTLANES_BLOCK, nv - b * FASTLANES_BLOCK);
+            memcpy(lev + b * FASTLANES_BLOCK, blk, (size_t)m * 2);
+            at += 2 + bb;
+        }
+        return PA_OK;
+    }
+    if (p->rep == REP_OOL) {
+        /* whole FastLanes blocks of 1024 levels; a short last one packed whole, or raw u16
+         * when that is smaller (told apart by the size), as definition levels are */
+        uint64_t bb = FASTLANES_BLOCK * p->rep_width / 8;
+        uint64_t whole = nv / FASTLANES_BLOCK, tail = nv % FASTLANES_BLOCK;
+        bool raw_tail = tail && size == whole * bb + 2 * tail;
+        if (!raw_tail && size < (whole + (tail != 0)) * bb)
+            return bad_list(r, ci, pi, "a chunk has fewer repetition levels than items");
+        uint16_t blk[FASTLANES_BLOCK];
+        for (uint64_t b = 0; b * FASTLANES_BLOCK < nv; b++) {
+            uint64_t m = PA_MIN((uint64_t)FASTLANES_BLOCK, nv - b * FASTLANES_BLOCK);
+            if (b == whole && raw_tail)
+                for (uint64_t i = 0; i < m; i++)
+                    lev[b * FASTLANES_BLOCK + i] = pa_ld16(d + b * bb + 2 * i);
+            else {
+                pa_fastlanes_unpack(16, p->rep_width, d + b * bb, blk);
+                memcpy(lev + b * FASTLANES_BLOCK, blk, (size_t)m * 2);
+            }
+        }
+        return PA_OK;
+    }
+    uint64_t vb = size >= 8 ? pa_ld64(d) : UINT64_MAX, at = 0;
+    if (vb % 2 || vb > size - 8 || vb / 2 > size - 8 - vb)
+        return bad_list(r, ci, pi, "a chunk's repetition-level runs do not fit in it");
+    for (uint64_t k = 0; k < vb / 2 && at < nv; k++) {
+        uint16_t v = pa_ld16(d + 8 + 2 * k);
+        for (uint64_t i = at; i < PA_MIN(nv, at + d[8 + vb + k]); i++)
+            lev[i] = v;
+        at += d[8 + vb + k];
+    }
+    if (at < nv)
+        return bad_list(r, ci, pi, "a chunk's repetition-level runs cover fewer items than it has");
+    return PA_OK;
+}
+
+/* Reads rows [s, e) of a mini-block list page: its chunks in order, each chunk's repetition
+ * levels telling where rows start (header: u16 levels, u16 bytes of levels, the value size,
+ * u16 or u32 with large chunks, padded to 8; the levels padded to 8; the values). offsets[j]
+ * receives the item offset (in o) of row s + j. */
+static pa_status read_list_miniblock(pa_lance_reader *r, size_t ci, size_t pi, uint64_t s,
+                                     uint64_t e, uint64_t *offsets, list_out *o)
+{
+    const col_info *c = &r->cols[ci];
+    const page_info *p = &c->pages[pi];
+    chunk_table *t;
+    pa_status st = load_chunks(r, ci, pi, &t);
+    if (st != PA_OK)
+        return st;
+    uint64_t bytes = t->byte_off[t->n];
+    uint8_t *buf = pa_malloc((size_t)(bytes ? bytes : 1), "list page");
+    uint16_t *lev = pa_malloc(MINIBLOCK_MAX_CHUNK_VALUES * sizeof *lev, "repetition levels");
+    if (!buf || !lev) {
+        free(buf);
+        free(lev);
+        return PA_ERR_NOMEM;
+    }
+    st = rd(r, buf, (size_t)bytes, p->data_off);
+    const unsigned sw = p->large_chunk ? 4 : 2, hdr = (4 + sw + 7) / 8 * 8;
+    uint64_t row = 0; /* rows of the page started so far */
+    for (size_t k = 0; k < t->n && st == PA_OK && !(row > e); k++) {
+        const uint8_t *ch = buf + t->byte_off[k];
+        uint64_t cb = t->byte_off[k + 1] - t->byte_off[k];
+        uint64_t nv = t->first_value[k + 1] - t->first_value[k];
+        uint64_t rsize = cb >= hdr ? pa_ld16(ch + 2) : 0;
+        uint64_t vsize = cb < hdr ? 0 : sw == 4 ? pa_ld32(ch + 4) : pa_ld16(ch + 4);
+        uint64_t rpad = (rsize + 7) / 8 * 8;
+        if (cb < hdr || pa_ld16(ch) != nv || hdr + rpad + vsize > cb) {
+            st = bad_list(r, ci, pi, "a chunk's header does not match its items and bytes");
+            break;
+        }
+        if ((st = chunk_rep_levels(r, ci, pi, ch + hdr, rsize, nv, lev)) != PA_OK)
+            break;
+        uint64_t a = nv, b = nv; /* the chunk's items that belong to rows [s, e) */
+        for (uint64_t i = 0; i < nv; i++) {
+            if (lev[i] > 1 || (k == 0 && i == 0 && lev[i] != 1)) {
+                st = bad_list(r, ci, pi,
+                              "a repetition level is not 0 or 1, or the page does "
+                              "not start with a row");
+                break;
+            }
+            row += lev[i];
+            if (row - 1 >= s && row - 1 < e) {
+                if (a == nv)
+                    a = i;
+                b = i + 1;
+                if (lev[i])
+                    offsets[row - 1 - s] = o->n + (i - a);
+            }
+        }
+        if (st != PA_OK || a == b)
+            continue;
+        if ((st = list_room(o, b - a)) == PA_OK)
+            st = decode_values(r, ci, pi, k, ch + hdr + rpad, vsize, NULL, 0, nv, a, b,
+                               o->items + o->n * o->item_bytes, NULL);
+        o->n += b - a;
+    }
+    if (st == PA_OK && row < e)
+        st = bad_list(r, ci, pi, "its chunks hold fewer rows than the page says");
+    free(lev);
+    free(buf);
+    return st;
+}
+
+/* Reads the rows of a list column (see the header). */
+pa_status pa_lance_reader_read_list(pa_lance_reader *r, size_t col, uint64_t offset,
+                                    uint64_t num_rows, uint64_t *offsets, void **items)
+{
+    *items = NULL;
+    pa_status cst = readable_column(r, col);
+    if (cst != PA_OK)
+        return cst;
+    const col_info *c = &r->cols[col];
+    if (!c->list_col)
+        return pa_fail(PA_ERR_INVALID, "%s: column %zu (\"%s\") is not a list column", r->name, col,
+                       c->field.name);
+    if (offset > r->num_rows || num_rows > r->num_rows - offset)
+        return pa_fail(PA_ERR_RANGE,
+                       "%s: rows [%llu, %llu) are out of range: the file has %llu rows", r->name,
+                       (unsigned long long)offset, (unsigned long long)(offset + num_rows),
+                       (unsigned long long)r->num_rows);
+    list_out o = {.item_bytes = c->row_bytes};
+    pa_status st = PA_OK;
+    uint64_t row = offset, end = offset + num_rows;
+    for (size_t pi = 0; pi < c->num_pages && row < end && st == PA_OK; pi++) {
+        const page_info *p = &c->pages[pi];
+        if (p->first_row + p->num_rows <= row || p->num_rows == 0)
+            continue;
+        uint64_t s = row - p->first_row, e = PA_MIN(end, p->first_row + p->num_rows) - p->first_row;
+        if (p->kind == PK_FULLZIP)
+            st = read_list_fullzip(r, col, pi, s, e, offsets + (row - offset), &o);
+        else
+            st = read_list_miniblock(r, col, pi, s, e, offsets + (row - offset), &o);
+        row = p->first_row + e;
+    }
+    if (st != PA_OK) {
+        free(o.items);
+        return st;
+    }
+    offsets[num_rows] = o.n;
+    *items = o.items ? o.items : pa_malloc(1, "list items");
+    return *items ? PA_OK : PA_ERR_NOMEM;
+}
+
 /* Reads rows [offset, offset+n) of column col (see the header). */
 pa_status pa_lance_reader_read(pa_lance_reader *r, size_t col, uint64_t offset, uint64_t num_rows,
                                void *out)
@@ -1620,6 +2054,16 @@ pa_status pa_lance_reader_read_valid(pa_lance_reader *r, size_t col, uint64_t of
                                      uint64_t num_rows, void *out, uint8_t *valid)
 {
     return read_rows(r, col, offset, num_rows, out, valid);
+}
+
+bool pa_lance_reader_nullable(const pa_lance_reader *r, size_t col)
+{
+    return col < r->num_cols && r->cols[col].nullable;
+}
+
+uint64_t pa_lance_reader_column_values(const pa_lance_reader *r, size_t col)
+{
+    return col < r->num_cols ? r->cols[col].num_values : 0;
 }
 
 /* Describes page i of column col (layout, encoding, rows, bytes) for inspection tools. */
@@ -1644,6 +2088,22 @@ pa_status pa_lance_reader_page(const pa_lance_reader *r, size_t col, size_t i,
     }
     out->encoding = p->enc_name;
     return PA_OK;
+}
+
+size_t pa_lance_reader_page_buffers(const pa_lance_reader *r, size_t col, size_t page,
+                                    uint64_t off[3], uint64_t size[3])
+{
+    if (col >= r->num_cols || page >= r->cols[col].num_pages)
+        return 0;
+    const page_info *p = &r->cols[col].pages[page];
+    size_t n = 0;
+    if (p->kind == PK_MINIBLOCK)
+        off[n] = p->meta_off, size[n++] = p->meta_size;
+    if (p->kind == PK_MINIBLOCK || p->kind == PK_FULLZIP)
+        off[n] = p->data_off, size[n++] = p->data_size;
+    if (n && p->rep)
+        off[n] = p->rep_off, size[n++] = p->rep_size;
+    return n;
 }
 
 size_t pa_lance_reader_num_pages(const pa_lance_reader *r, size_t col)

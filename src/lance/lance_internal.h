@@ -6,9 +6,9 @@
 #include "common/common.h"
 #include "lance.pb-c.h"
 
-/* The file format version partifact writes (2.1) and the versions it reads. */
+/* The file format's major version (2.x; the minor versions written are PA_LANCE_FORMAT_2_* in
+ * partifact.h, the default PA_DEFAULT_LANCE_FORMAT), footer, magic and buffer alignment. */
 #define PA_LANCE_MAJOR 2
-#define PA_LANCE_MINOR 1
 #define PA_LANCE_FOOTER_BYTES 40
 #define PA_LANCE_MAGIC "LANC"
 #define PA_LANCE_ALIGN 64
@@ -21,12 +21,22 @@ pa_status pa_lance_write_version_hint(const char *dir, uint64_t version);
 /* Checks a field's name, type and dim; PA_ERR_INVALID naming the field otherwise. */
 pa_status pa_validate_field(const pa_field *f);
 
+/* Whether type is a list type (PA_TYPE_LIST_*), and the type of its items (float or
+ * fixed_size_list<float>). */
+bool pa_type_is_list(pa_type type);
+pa_type pa_type_list_item(pa_type type);
+
 /* Parses a Lance logical type name ("uint64", "fixed_size_list:float:128", ...). */
 pa_status pa_parse_logical_type(const char *name, pa_type *type, uint32_t *dim);
 
-/* Schema fields as protobuf messages (for a file's schema and a dataset manifest). The array
- * and its strings are allocated; free with pa_pb_fields_free. */
-Pa__Lancepb__Field **pa_pb_fields_new(const pa_field *fields, size_t n);
+/* Schema fields as protobuf messages (for a file's schema and a dataset manifest): one Field
+ * per column, ids in order; a list column is two, the list ("list", its name before the dot)
+ * and its item (the name after the dot, or "item"; the parent's id + 1). *n_pb receives the
+ * number of Fields; leaf_ids (NULL, or n entries) each column's leaf field id (the id a
+ * dataset's data file lists for that column). The array and its strings are allocated; free
+ * with pa_pb_fields_free(pb, *n_pb). */
+Pa__Lancepb__Field **pa_pb_fields_new(const pa_field *fields, size_t n, size_t *n_pb,
+                                      int32_t *leaf_ids);
 void pa_pb_fields_free(Pa__Lancepb__Field **pb, size_t n);
 
 /* A schema metadata entry as the file reader and writer hold it: key and value allocated. */
@@ -58,6 +68,20 @@ pa_status pa_lance_writer_write_pages(pa_lance_writer *w, const void *const *col
 uint64_t pa_lance_writer_estimate(size_t path_len, const pa_field *fields, size_t num_fields,
                                   const pa_lance_write_options *opts, uint64_t pages,
                                   bool buffered);
+
+/* The buffers of page `page` of column col in the order its column metadata lists them (file
+ * offsets and sizes, at most 3: a mini-block page's chunk table, chunks and, for a list, its
+ * repetition index; a full-zip page's data and, for a list, its repetition index); returns how
+ * many (0 for other layouts). For tests comparing pages byte for byte. */
+size_t pa_lance_reader_page_buffers(const pa_lance_reader *r, size_t col, size_t page,
+                                    uint64_t off[3], uint64_t size[3]);
+
+/* Whether the schema declares column col nullable (a list column: its list field). */
+bool pa_lance_reader_nullable(const pa_lance_reader *r, size_t col);
+
+/* Rows column col's pages hold: the file's rows, or, for a column under a list in a 2.0 file
+ * (where a list has its own column of offsets), the lists' items, which reads address. */
+uint64_t pa_lance_reader_column_values(const pa_lance_reader *r, size_t col);
 
 /* XXH64 (seed 0) of all bytes the writer wrote, in file order; after close, the whole file's. */
 uint64_t pa_lance_writer_xxh64(const pa_lance_writer *w);

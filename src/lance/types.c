@@ -14,6 +14,8 @@ size_t pa_type_row_bytes(pa_type type, uint32_t dim)
     case PA_TYPE_FSL_FLOAT32: return (size_t)dim * 4;
     case PA_TYPE_FSL_FLOAT16: return (size_t)dim * 2;
     case PA_TYPE_FSL_FLOAT64: return (size_t)dim * 8;
+    case PA_TYPE_LIST_FLOAT32: return 4;
+    case PA_TYPE_LIST_FSL_FLOAT32: return (size_t)dim * 4;
     case PA_TYPE_OTHER: return 0;
     }
     return 0;
@@ -32,6 +34,10 @@ pa_status pa_type_name(pa_type type, uint32_t dim, char *buf, size_t buf_len)
         n = snprintf(buf, buf_len, "fixed_size_list:halffloat:%u", dim);
         break;
     case PA_TYPE_FSL_FLOAT64: n = snprintf(buf, buf_len, "fixed_size_list:double:%u", dim); break;
+    case PA_TYPE_LIST_FLOAT32: n = snprintf(buf, buf_len, "list<float>"); break;
+    case PA_TYPE_LIST_FSL_FLOAT32:
+        n = snprintf(buf, buf_len, "list<fixed_size_list:float:%u>", dim);
+        break;
     case PA_TYPE_OTHER: n = snprintf(buf, buf_len, "other"); break;
     default: return pa_fail(PA_ERR_INVALID, "unknown column type %d", (int)type);
     }
@@ -48,12 +54,14 @@ pa_status pa_validate_field(const pa_field *f)
     case PA_TYPE_UINT32:
     case PA_TYPE_UINT64:
     case PA_TYPE_FLOAT32:
+    case PA_TYPE_LIST_FLOAT32:
         if (f->dim != 1)
             return pa_fail(PA_ERR_INVALID, "field \"%s\": dim must be 1 for a scalar type, got %u",
                            f->name, f->dim);
         return PA_OK;
     case PA_TYPE_FSL_UINT8:
     case PA_TYPE_FSL_FLOAT32:
+    case PA_TYPE_LIST_FSL_FLOAT32:
         if (f->dim < 1 || f->dim > PA_MAX_DIM)
             return pa_fail(PA_ERR_INVALID,
                            "field \"%s\": list size must be between 1 and %u, got %u", f->name,
@@ -64,6 +72,16 @@ pa_status pa_validate_field(const pa_field *f)
     case PA_TYPE_OTHER: break; /* read, never written */
     }
     return pa_fail(PA_ERR_INVALID, "field \"%s\": unknown column type %d", f->name, (int)f->type);
+}
+
+bool pa_type_is_list(pa_type type)
+{
+    return type == PA_TYPE_LIST_FLOAT32 || type == PA_TYPE_LIST_FSL_FLOAT32;
+}
+
+pa_type pa_type_list_item(pa_type type)
+{
+    return type == PA_TYPE_LIST_FLOAT32 ? PA_TYPE_FLOAT32 : PA_TYPE_FSL_FLOAT32;
 }
 
 pa_status pa_parse_logical_type(const char *name, pa_type *type, uint32_t *dim)

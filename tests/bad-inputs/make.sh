@@ -49,27 +49,44 @@ head -c 4096 /dev/zero > "$L/zeros.lance"
 # ---- artifacts
 A=$D/art; mkdir -p "$A"
 art() { rm -rf "$A/$1"; cp -r "$D/ok/art" "$A/$1"; }
-man() { sed -i "$2" "$A/$1/manifest.json"; }
 art no-manifest; rm "$A/no-manifest/manifest.json"
 art tmp-manifest; mv "$A/tmp-manifest/manifest.json" "$A/tmp-manifest/manifest.json.tmp"
 art json-truncated; truncate -s 100 "$A/json-truncated/manifest.json"
 art json-array; echo '[1,2,3]' > "$A/json-array/manifest.json"
 art json-empty; : > "$A/json-empty/manifest.json"
-art wrong-format; man wrong-format 's/"partifact.artifact"/"lance.index"/'
-art future-version; man future-version 's/"format_version":2/"format_version":7/'
-art rows-contradict; man rows-contradict 's/"rows":94,"bytes":2165/"rows":95,"bytes":2165/'
-art bytes-contradict; man bytes-contradict 's/"rows":113,"bytes":2613/"rows":113,"bytes":2614/'
-art checksum-contradict; man checksum-contradict 's/"xxh64":"123d11bfa71a0941"/"xxh64":"123d11bfa71a0940"/'
-art total-contradict; man total-contradict 's/"total_rows":300/"total_rows":301/'
-art partition-rows; man partition-rows 's/"rows":38,"ranges":\[\[0,38,/"rows":37,"ranges":[[0,37,/'
-art range-overlap; man range-overlap 's/"ranges":\[\[38,36,/"ranges":[[37,36,/'
-art range-past-file; man range-past-file 's/"ranges":\[\[74,39,/"ranges":[[75,39,/'
-art wrong-bucket; man wrong-bucket 's/{"id":3,"file":0/{"id":3,"file":1/'
-art too-many-buckets; man too-many-buckets 's/"num_buckets":3/"num_buckets":9/'
-art bad-metric; man bad-metric 's/"metric":"l2"/"metric":"hamming"/'
-art path-escape; man path-escape 's#"partitions/bucket-00001.lance"#"../bucket-00001.lance"#'
+# jed DIR PYTHON: edits DIR/manifest.json as m (partifact's extras: x), written back compactly
+jed() { python3 - "$1/manifest.json" "$2" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1])); x = m.get("partifact"); p = m["partitions"]
+exec(sys.argv[2])
+open(sys.argv[1], "w").write(json.dumps(m, separators=(",", ":")))
+PY
+}
+# its manifest (the upstream layout): partitions 0 [0,38), 3 [38,74), 6 [74,113) in bucket 0,
+# 1 and 4 (94 rows) in bucket 1, 2 and 5 (93 rows) in bucket 2
+art wrong-format; jed "$A/wrong-format" 'x["format"] = "lance.index"'
+art future-version; jed "$A/future-version" 'x["format_version"] = 7'
+art rows-contradict; jed "$A/rows-contradict" 'x["files"][1]["rows"] = 95'
+art bytes-contradict; jed "$A/bytes-contradict" 'x["files"][0]["bytes"] += 1'
+art checksum-contradict; jed "$A/checksum-contradict" 'x["files"][0]["xxh64"] = "%016x" % (int(x["files"][0]["xxh64"], 16) ^ 1)'
+art total-contradict; jed "$A/total-contradict" 'x["total_rows"] = 301'
+art partition-rows; jed "$A/partition-rows" 'p[0]["num_rows"] = 37; p[0]["ranges"][0]["num_rows"] = 37'
+art range-overlap; jed "$A/range-overlap" 'p[3]["ranges"][0]["offset"] -= 1'
+art range-past-file; jed "$A/range-past-file" 'p[6]["ranges"][0]["offset"] += 1'
+art wrong-bucket; jed "$A/wrong-bucket" 'p[3]["path"] = "partitions/bucket-00001.lance"'
+art too-many-buckets; jed "$A/too-many-buckets" 'x["num_buckets"] = 9'
+art bad-metric; jed "$A/bad-metric" 'x["metric"] = "hamming"'
+art path-escape; jed "$A/path-escape" 'p[1]["path"] = "../bucket-00001.lance"'
+art up-version; jed "$A/up-version" 'm["version"] = 2'
+art count-mismatch; jed "$A/count-mismatch" 'm["num_partitions"] = 8'
+art no-path; jed "$A/no-path" 'p[4]["path"] = None'
+art no-offset; jed "$A/no-offset" 'del p[5]["ranges"][0]["offset"]'
+art empty-range; jed "$A/empty-range" 'p[5]["ranges"].append({"offset": 93, "num_rows": 0}); x["num_ranges"] += 1; x["range_xxh3"].append("0" * 16)'
+art other-metadata; jed "$A/other-metadata" 'm["metadata_file"] = "model.bin"'
+art unlisted-file; jed "$A/unlisted-file" 'del x["files"][2]'
+art bad-loss; jed "$A/bad-loss" 'm["total_loss"] = "low"'
 art bucket-missing; rm "$A/bucket-missing/partitions/bucket-00002.lance"
-art bucket-truncated; truncate -s 2000 "$A/bucket-truncated/partitions/bucket-00001.lance"
+art bucket-truncated; truncate -s 1000 "$A/bucket-truncated/partitions/bucket-00001.lance"
 art bucket-flipped; put_hex "$A/bucket-flipped/partitions/bucket-00000.lance" 100 ff
 art bucket-swapped; cp "$A/bucket-swapped/partitions/bucket-00002.lance" "$A/bucket-swapped/partitions/bucket-00001.lance"
 art bucket-empty; : > "$A/bucket-empty/partitions/bucket-00000.lance"
@@ -87,19 +104,23 @@ gen16 gen-nomodel
 q "$PA" export-rows --artifact "$D/ok/gen-a" --out "$D/ok/gen-a-rows.lance"   # names its model
 C=$D/chk; mkdir -p "$C"
 chk() { rm -rf "$C/$1"; cp -r "$D/ok/gen-a" "$C/$1"; }
-cman() { sed -i -E "$2" "$C/$1/manifest.json"; }
-# its manifest: partitions 0 [[0,70,..]] and 2 [[70,74,..]] in bucket 0 (144 rows), 1 [[0,82,..]]
-# and 3 [[82,74,..]] in bucket 1
-chk overlap; cman overlap 's/"ranges":\[\[70,74,/"ranges":[[69,74,/'
-chk past-file; cman past-file 's/"ranges":\[\[70,74,/"ranges":[[71,74,/'
+# its manifest: partitions 0 [0,70) and 2 [70,144) in bucket 0, 1 [0,82) and 3 [82,156) in
+# bucket 1
+chk overlap; jed "$C/overlap" 'p[2]["ranges"][0]["offset"] = 69'
+chk past-file; jed "$C/past-file" 'p[2]["ranges"][0]["offset"] = 71'
 chk wrong-part  # partitions 0 and 2 (one bucket) trade their ranges and row counts
-cman wrong-part 's/("id":0,"file":0,)("rows":70,"ranges":\[\[[^]]*\]\])(.*"id":2,"file":0,)("rows":74,"ranges":\[\[[^]]*\]\])/\1\4\3\2/'
+jed "$C/wrong-part" 'p[0], p[2] = p[2], p[0]'
 chk copied; cp "$D/ok/gen-b/partitions/bucket-00001.lance" "$C/copied/partitions/"
 cp "$D/ok/gen-a-rows.lance" "$C/rows-flipped.lance"; put_hex "$C/rows-flipped.lance" 8 ff   # row 1's row id
 chk flipped; put_hex "$C/flipped/partitions/bucket-00000.lance" 8 ff   # row 1's row id
-chk no-checksum; cman no-checksum 's/\[\[0,82,"[0-9a-f]+"\]\]/[[0,82]]/'
-chk old-version; cman old-version 's/"format_version":2/"format_version":1/'
-chk other-algo; cman other-algo 's/"range_checksum":"xxh3_64"/"range_checksum":"crc32c"/'
+chk no-checksum; jed "$C/no-checksum" 'del x["range_xxh3"][1]'
+chk old-version; jed "$C/old-version" 'x["format_version"] = 1'
+chk other-algo; jed "$C/other-algo" 'x["range_checksum"] = "crc32c"'
+# the partifact 0.1 layout (files/art-v01, made by partifact 0.1 with its model inside): read
+V01=$D/v01; mkdir -p "$V01"
+v01() { rm -rf "$V01/$1"; cp -r "$(dirname "$0")/files/art-v01" "$V01/$1"; }
+v01 oldest; sed -i 's/"format_version":2/"format_version":1/' "$V01/oldest/manifest.json"
+v01 wrong-part; sed -i -E 's/("id":0,"file":0,)("rows":70,"ranges":\[\[[^]]*\]\])(.*"id":2,"file":0,)("rows":74,"ranges":\[\[[^]]*\]\])/\1\4\3\2/' "$V01/wrong-part/manifest.json"
 
 # ---- vector inputs
 V=$D/vec; mkdir -p "$V"
@@ -213,4 +234,9 @@ cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$V/idx-version-9/"
 sed -i 's/"format_version":1,/"format_version":9,/' "$V/idx-version-9/index.idx" "$V/idx-version-9/auxiliary.idx"
 cp "$D/ok/model.lance" "$V/model-version-9.lance"
 sed -i 's/"version":1}/"version":9}/' "$V/model-version-9.lance"
+# ---- shuffle buffers (finalize --rows DIR): the bad ones LanceDB wrote are in files/shuffle-*
+mkdir -p "$D/shuf/empty"
+
+# ---- the upstream layout (upt): foreign artifacts and partifact's own, damaged
+"$(dirname "$0")/make-upstream.sh" "$PA" "$D"
 echo "bad inputs in $D"

@@ -15,8 +15,8 @@ expect_out '"ok":true,"rows":100000'
 expect_err 2 "already exists, and replacing it was not asked for (--force replaces it)" "$PA" artifact-gen --out "$T/a" --rows 10
 expect_err 2 "incomplete artifact" "$PA" verify "$T/none"
 expect_err 2 "is too small for" "$PA" artifact-gen --out "$T/b" --rows 10 --memory 1000
-cp -r "$T/a" "$T/c"; printf '{"format": 1' > "$T/c/manifest.json"
-expect_err 2 "c/manifest.json: line 1, column 12 (byte offset 11): expected a string, found '1'" "$PA" inspect "$T/c"
+cp -r "$T/a" "$T/c"; printf '{"version": 1' > "$T/c/manifest.json"
+expect_err 2 "c/manifest.json: line 1, column 14 (byte offset 13): expected ',' or '}', found the end of the file" "$PA" inspect "$T/c"
 cp -r "$T/a" "$T/d"; printf 'X' | dd of="$T/d/partitions/bucket-00003.lance" bs=1 seek=100 conv=notrunc 2>/dev/null
 expect_err 2 "bucket-00003.lance: XXH64 is" "$PA" verify "$T/d"
 cp -r "$T/a" "$T/e"; rm "$T/e/partitions/bucket-00005.lance"

@@ -34,7 +34,7 @@ for f in index.idx auxiliary.idx; do
 done
 expect_exit 1 sh -c "ls '$T' | grep -e partial -e spill"
 # a partition larger than the memory budget is refused up front, with the numbers, both paths
-expect_err 2 "which need 105792 bytes to read, sort and write (8-byte codes), and the manifest's tables 3840 bytes, more than the memory budget of 16384 bytes; raise memory_bytes (--memory)" \
+expect_err 2 "which need 105792 bytes to read, sort and write (8-byte codes), and the manifest's tables 4160 bytes, more than the memory budget of 16384 bytes; raise memory_bytes (--memory)" \
     "$PA" finalize --artifact "$T/a" --out "$T/small" --memory 16KiB
 expect_err 2 "which need 105792 bytes to merge, sort and write, and the read buffers of 11 spilled runs at least 2816 more: more than the memory budget of 65536 bytes" \
     "$PA" finalize --rows "$T/rows.lance" --model "$T/model.lance" --out "$T/small" --memory 64KiB --tmp "$T"

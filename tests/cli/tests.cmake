@@ -11,6 +11,9 @@ set_tests_properties(install_pkgconfig PROPERTIES LABELS "install" RESOURCE_LOCK
 add_test(NAME artifact_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/artifact_cli)
 set_tests_properties(artifact_cli PROPERTIES LABELS "unit;cli")
+add_test(NAME artifact_layout COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_layout.sh
+         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/artifact_layout)
+set_tests_properties(artifact_layout PROPERTIES LABELS "unit;cli")
 
 # SIGKILL the writer at random moments; verify accepts complete or refuses incomplete, nothing else.
 add_test(NAME artifact_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_kill.sh $<TARGET_FILE:partifact>

@@ -1,7 +1,8 @@
 // LanceDB reads an artifact bucket file (wrapped as a dataset by partifact) and must see exactly
-// the rows the manifest says are there: every range of every partition of the bucket holds rows
-// of that partition only, the ranges cover the file, and the row ids and codes equal what
-// partifact's range reader returned (expected file from wrap_bucket).
+// the rows the manifest says are there: the file's columns are _rowid and __pq_code (the
+// upstream layout), the ranges of the bucket's partitions cover the file once, and the row ids
+// and codes in each range equal what partifact's range reader returned for that partition
+// (expected file from wrap_bucket).
 // Usage: node check_bucket.mjs ARTIFACT BUCKET DATASET_PARENT TABLE EXPECTED
 import * as fs from 'node:fs';
 import * as lancedb from '@lancedb/lancedb';
@@ -10,20 +11,23 @@ import { columnValues } from './values.mjs';
 const [artifact, bucketArg, parent, name, expectedPath] = process.argv.slice(2);
 const bucket = Number(bucketArg);
 const man = JSON.parse(fs.readFileSync(`${artifact}/manifest.json`, 'utf8'));
-const M = man.code_bytes;
+const M = man.partifact.code_bytes;
+const bucketPath = `partitions/bucket-${String(bucket).padStart(5, '0')}.lance`;
 let bad = 0;
 const fail = (m) => { if (bad++ < 10) console.error(m); };
 const t = await (await lancedb.connect(parent)).openTable(name);
 const nrows = await t.countRows();
-const file = man.files[bucket];
+const file = man.partifact.files.find((f) => f.path === bucketPath);
 if (nrows !== file.rows) fail(`LanceDB counts ${nrows} rows, the manifest says ${file.rows}`);
 // all rows in file order (one fragment)
-const rowId = new BigUint64Array(nrows), part = new Uint32Array(nrows), code = new Uint8Array(nrows * M);
+const rowId = new BigUint64Array(nrows), code = new Uint8Array(nrows * M);
+const cols = (await t.schema()).fields.map((f) => f.name).join(',');
+// wrap_bucket renamed _rowid (reserved in a dataset) to rowid_ in its copy's schema
+if (cols !== 'rowid_,__pq_code') fail(`LanceDB sees columns ${cols}, expected rowid_,__pq_code`);
 let at = 0;
 for (const batch of (await t.query().toArrow()).batches) {
-  rowId.set(columnValues(batch, 'row_id'), at);
-  part.set(columnValues(batch, 'part_id'), at);
-  code.set(columnValues(batch, 'pq_code', M), at * M);
+  rowId.set(columnValues(batch, 'rowid_'), at);
+  code.set(columnValues(batch, '__pq_code', M), at * M);
   at += batch.numRows;
 }
 if (at !== nrows) fail(`read ${at} rows of ${nrows}`);
@@ -39,12 +43,11 @@ while (off < exp.length) {
   const codes = exp.subarray(off, off + n * M);
   off += n * M;
   const entry = man.partitions[p];
-  if (entry.file !== bucket) fail(`partition ${p} is in file ${entry.file}`);
+  if (n && entry.path !== bucketPath) fail(`partition ${p} is in file ${entry.path}`);
   let k = 0;
-  for (const [o, len] of entry.ranges) {
+  for (const { offset: o, num_rows: len } of entry.ranges) {
     for (let r = o; r < o + len; r++, k++) {
       if (covered[r]++) fail(`row ${r} is in two ranges`);
-      if (part[r] !== p) fail(`row ${r}: LanceDB sees part_id ${part[r]}, range of partition ${p}`);
       if (rowId[r] !== ids[k]) fail(`partition ${p} row ${k}: row_id ${rowId[r]} vs ${ids[k]}`);
       for (let j = 0; j < M; j++) if (code[r * M + j] !== codes[k * M + j]) { fail(`row ${r}: code byte ${j}`); break; }
       checked++;

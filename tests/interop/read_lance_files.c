@@ -6,6 +6,7 @@
  * (string, struct, ...) are reported as not decodable without failing the file.
  * Usage: read_lance_files DIR DEFAULT_VERSION (2.1 for LanceDB 0.37.1, 2.2 for 0.39.0) */
 #include "partifact.h"
+#include "check.h"
 #include "values.h"
 
 #include <dirent.h>
@@ -14,16 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long bad, checked;
-
-#define EXPECT(cond, ...)                 \
-    do {                                  \
-        checked++;                        \
-        if (!(cond) && bad++ < 20) {      \
-            fprintf(stderr, __VA_ARGS__); \
-            fputc('\n', stderr);          \
-        }                                 \
-    } while (0)
 
 static uint64_t rng = 0x243F6A8885A308D3ull;
 static uint64_t rnd(void)

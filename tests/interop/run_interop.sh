@@ -6,6 +6,8 @@
 #   run_interop.sh bucket BUILD_DIR_BIN WORK PARTIFACT_CLI
 #   run_interop.sh index BUILD_DIR_BIN WORK PARTIFACT_CLI
 #   run_interop.sh dataset BUILD_DIR_BIN WORK PARTIFACT_CLI
+#   run_interop.sh lance22 BUILD_DIR_BIN WORK
+#   run_interop.sh shuffle BUILD_DIR_BIN WORK PARTIFACT_CLI
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODE=$1; BIN=$2; WORK=$3
@@ -28,6 +30,40 @@ case "$MODE" in
     fi
     node lance_files.mjs "$DIR" "$WORK" 4000 2> >(grep -v ' WARN ' >&2) || exit 1
     "$BIN/interop_read_lance_files" "$WORK" "$DEF" ;;
+  lance22)
+    # partifact -> LanceDB 0.39 and LanceDB 0.39 -> partifact, file format 2.2 (lance22.c)
+    if [ ! -d "$HERE/lancedb-0.39/node_modules/@lancedb/lancedb" ]; then
+      echo "LanceDB 0.39 is not installed in $HERE/lancedb-0.39/node_modules: run 'make deps-node'" >&2
+      exit 1
+    fi
+    "$BIN/interop_lance22" write "$WORK" || exit 1
+    node lance22.mjs check "$WORK" 2> >(grep -v ' WARN ' >&2) || exit 1
+    node lance22.mjs make "$WORK" 600000 2> >(grep -v ' WARN ' >&2) || exit 1
+    "$BIN/interop_lance22" read "$WORK" ;;
+  shuffle)
+    # lance-cuvs' older output: Lance's precomputed shuffle buffers, written through LanceDB 0.39
+    # (shuffle_buffers.mjs) from the rows of partifact's own artifact; finalize --rows of the
+    # shuffle directory must give the same index as finalize --artifact: the same rows and codes
+    # in every partition (index files equal byte for byte, the source record aside)
+    PA=$4
+    "$PA" gen-vectors --out "$WORK/base.fvecs" --rows 20000 --dim 32 --clusters 40 --seed 9 >/dev/null || exit 1
+    "$PA" train --input "$WORK/base.fvecs" --partitions 24 --sub-vectors 8 --out "$WORK/model.lance" >/dev/null || exit 1
+    "$PA" encode --input "$WORK/base.fvecs" --model "$WORK/model.lance" --out "$WORK/art" --memory 2MiB >/dev/null || exit 1
+    "$PA" finalize --artifact "$WORK/art" --out "$WORK/idx-art" >/dev/null || exit 1
+    "$PA" export-rows --artifact "$WORK/art" --out "$WORK/rows.lance" --shuffle 5 >/dev/null || exit 1
+    "$BIN/interop_lance22" wrap "$WORK/rows.lance" "$WORK/rows_ds.lance" || exit 1
+    node shuffle_buffers.mjs rows "$WORK" rows_ds "$WORK/shuf" 700 2> >(grep -v ' WARN ' >&2) || exit 1
+    # the shuffler's input, if a crash left it, is not read (here a file of other columns)
+    cp "$WORK/rows.lance" "$WORK/shuf/unsorted.lance"
+    ls "$WORK/shuf"
+    "$PA" lance-info "$WORK/shuf/sorted_0.lance" || exit 1
+    "$PA" finalize --rows "$WORK/shuf" --model "$WORK/model.lance" --out "$WORK/idx-shuf" --memory 1MiB --json || exit 1
+    "$BIN/interop_lance22" same-index "$WORK/idx-art" "$WORK/idx-shuf" || exit 1
+    # a budget that spills sorted runs, chunks crossing from one shuffle file into the next
+    "$PA" finalize --rows "$WORK/shuf" --model "$WORK/model.lance" --out "$WORK/idx-spill" --memory 300KiB --json > "$WORK/spill.json" || exit 1
+    cat "$WORK/spill.json"
+    grep -q '"spill_runs":3' "$WORK/spill.json" || { echo "expected 3 spilled runs" >&2; exit 1; }
+    "$BIN/interop_lance22" same-index "$WORK/idx-art" "$WORK/idx-spill" ;;
   lancedb-to-c)
     node make_tables.mjs "$WORK" 2> >(grep -v ' WARN ' >&2) || exit 1
     "$BIN/interop_read_lancedb" "$WORK" ;;

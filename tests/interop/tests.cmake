@@ -1,10 +1,12 @@
 # Interop with LanceDB itself (pinned @lancedb/lancedb from npm, installed by make deps-node).
-foreach(prog write_dataset read_lancedb wrap_bucket read_lance_files rowid_bytes)
+foreach(prog write_dataset read_lancedb wrap_bucket read_lance_files rowid_bytes lance22 artifact_tool)
   add_executable(interop_${prog} ${CMAKE_CURRENT_LIST_DIR}/${prog}.c)
   target_link_libraries(interop_${prog} PRIVATE partifact_static)
   set_target_properties(interop_${prog} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/interop)
 endforeach()
-target_include_directories(interop_rowid_bytes PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_BINARY_DIR}/proto)
+foreach(prog rowid_bytes lance22)
+  target_include_directories(interop_${prog} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_BINARY_DIR}/proto)
+endforeach()
 add_test(NAME interop_c_to_lancedb COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh c-to-lancedb
          ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-c2l)
 add_test(NAME interop_lancedb_to_c COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh lancedb-to-c
@@ -54,6 +56,35 @@ endforeach()
 add_test(NAME interop_lancedb_tables COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_tables.sh
          $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/interop-tables)
 set_tests_properties(interop_lancedb_tables PROPERTIES LABELS interop TIMEOUT 600)
+
+# Lance file format 2.2 (the artifact's buckets and metadata.lance, issue 14): partifact writes
+# every column type it writes (uint64, uint32, fixed_size_list<uint8> declared nullable,
+# fixed_size_list<float>, list<float>, list<fixed_size_list<float>>: many pages, one row, no
+# rows) and LanceDB 0.39.0 reads back every value; partifact reads every value of LanceDB's 2.2
+# files of those types (lance-cuvs' metadata.lance among them) and, writing them again, makes
+# the same pages byte for byte.
+add_test(NAME interop_lance22 COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh lance22
+         ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-lance22)
+set_tests_properties(interop_lance22 PROPERTIES LABELS interop TIMEOUT 600)
+
+# lance-cuvs' older output, Lance's precomputed shuffle buffers (written through LanceDB 0.39 by
+# shuffle_buffers.mjs from the rows of partifact's own artifact), as finalize --rows input: the
+# same index as finalize --artifact, partition by partition.
+add_test(NAME interop_shuffle_buffers COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_interop.sh shuffle
+         ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/interop-shuffle $<TARGET_FILE:partifact>)
+set_tests_properties(interop_shuffle_buffers PROPERTIES LABELS interop TIMEOUT 600)
+
+# The artifact against the upstream side (issue 14), with LanceDB 0.39.0: partifact's artifacts
+# checked field by field against the upstream reader's and builder's rules (each check naming its
+# source); LanceDB reading every bucket file and metadata.lance of them as the manifest
+# describes; artifacts a foreign producer writes through LanceDB by the upstream builder's rules,
+# finalized into the index partifact's own artifact of the same rows gives.
+foreach(mode rules read foreign)
+  add_test(NAME interop_upstream_${mode} COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_upstream.sh ${mode}
+           $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/interop ${CMAKE_BINARY_DIR}/test-tmp/upstream-${mode})
+  set_tests_properties(interop_upstream_${mode} PROPERTIES LABELS interop TIMEOUT 600
+                       ENVIRONMENT "PARTIFACT_LIBRARY=$<TARGET_FILE:partifact_shared>")
+endforeach()
 
 # The engine-free steps of a distributed build (issue 16), a shell loop of separate processes:
 # shards by fragments of a LanceDB table (rows deleted) or by row ranges of a file, a segment per

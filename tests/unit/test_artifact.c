@@ -112,7 +112,7 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
     pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
     pa_artifact_get_info(a, &info);
     CHECK(info.total_rows == n && info.num_partitions == P && info.code_bytes == M);
-    CHECK(info.num_buckets == (B ? B : PA_MIN(P, 64u)));
+    CHECK(info.num_buckets == (B ? B : PA_MIN(P, 256u)));
     int bad = 0;
     uint64_t *got = malloc((n + 1) * 8);
     uint8_t *gcodes = malloc((n + 1) * M);
@@ -139,9 +139,9 @@ static void round_trip(const char *name, dist d, uint32_t P, uint32_t B, uint64_
         }
     }
     CHECK(bad == 0);
-    /* reading every partition back reads exactly its row ids, part ids (checked against the
-     * range) and codes (full-zip pages), plus each file's footer and metadata once */
-    uint64_t payload = n * (8 + 4 + M);
+    /* reading every partition back reads exactly its row ids and codes (full-zip pages; the
+     * bucket files have no part id column), plus each file's footer and metadata once */
+    uint64_t payload = n * (8 + M);
     uint64_t read = pa_artifact_bytes_read(a);
     uint64_t meta = 0;
     for (uint32_t f = 0; f < info.num_files; f++) {
@@ -361,33 +361,51 @@ static const char *with_manifest_edit(const char *name, void (*fn)(json_t *))
     return dir;
 }
 
-static void e_version(json_t *r) { json_object_set_new(r, "format_version", json_integer(7)); }
-static void e_total(json_t *r) { json_object_set_new(r, "total_rows", json_integer(401)); }
+/* partifact's extras in the manifest */
+static json_t *X(json_t *r) { return json_object_get(r, "partifact"); }
+static json_t *part(json_t *r, size_t p)
+{
+    return json_array_get(json_object_get(r, "partitions"), p);
+}
+static json_t *range0(json_t *r, size_t p)
+{
+    return json_array_get(json_object_get(part(r, p), "ranges"), 0);
+}
+
+static void e_version(json_t *r) { json_object_set_new(X(r), "format_version", json_integer(7)); }
+static void e_up_version(json_t *r) { json_object_set_new(r, "version", json_integer(2)); }
+static void e_total(json_t *r) { json_object_set_new(X(r), "total_rows", json_integer(401)); }
 static void e_file_rows(json_t *r)
 {
-    json_t *f = json_array_get(json_object_get(r, "files"), 1);
+    json_t *f = json_array_get(json_object_get(X(r), "files"), 1);
     json_object_set_new(f, "rows", json_integer(1000));
 }
 static void e_wrong_file(json_t *r)
 {
-    json_t *p = json_array_get(json_object_get(r, "partitions"), 6);
-    json_object_set_new(p, "file", json_integer(1));
+    json_object_set_new(part(r, 6), "path", json_string("partitions/bucket-00001.lance"));
 }
 static void e_range_out(json_t *r)
 {
-    json_t *p = json_array_get(json_object_get(r, "partitions"), 2);
-    json_t *rg = json_array_get(json_object_get(p, "ranges"), 0);
-    json_array_set_new(rg, 0, json_integer(99));
+    json_object_set_new(range0(r, 2), "offset", json_integer(99));
 }
 static void e_swap(json_t *r) /* partitions 0 and 4 (same bucket, same size) trade ranges */
 {
-    json_t *parts = json_object_get(r, "partitions");
-    json_t *a = json_array_get(parts, 0), *b = json_array_get(parts, 4);
+    json_t *a = part(r, 0), *b = part(r, 4);
     json_t *ra = json_incref(json_object_get(a, "ranges"));
     json_object_set(a, "ranges", json_object_get(b, "ranges"));
     json_object_set_new(b, "ranges", ra);
 }
 static void e_no_parts(json_t *r) { json_object_del(r, "partitions"); }
+static void e_count(json_t *r) { json_object_set_new(r, "num_partitions", json_integer(21)); }
+static void e_no_path(json_t *r) { json_object_set_new(part(r, 3), "path", json_null()); }
+static void e_bad_path(json_t *r)
+{
+    json_object_set_new(part(r, 3), "path", json_string("../bucket-00003.lance"));
+}
+static void e_part_rows(json_t *r)
+{
+    json_object_set_new(part(r, 3), "num_rows", json_integer(19));
+}
 
 static void test_reader_bad_input(void)
 {
@@ -398,37 +416,49 @@ static void test_reader_bad_input(void)
     char path[700];
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     FILE *f = fopen(path, "w");
-    fputs("{\"format\": \"partifact.artifact\",\n \"format_version\": 2,,}", f);
+    fputs("{\"version\": 1,\n \"num_partitions\": 2,,}", f);
     fclose(f);
     CHECK_ERR(pa_artifact_open(&a, dir), PA_ERR_FORMAT,
-              "manifest.json: line 2, column 22 (byte offset 54): expected a string, found ','");
+              "manifest.json: line 2, column 22 (byte offset 36): expected a string, found ','");
 
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-version", e_version)), PA_ERR_UNSUPPORTED,
-              "artifact format_version 7; partifact reads version 2");
+              "\"partifact\".\"format_version\" is 7; partifact reads version 3");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-up-version", e_up_version)),
+              PA_ERR_UNSUPPORTED,
+              "partition artifact manifest version 2; partifact reads version 1");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-count", e_count)), PA_ERR_FORMAT,
+              "20 partitions listed, num_partitions is 21");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-no-path", e_no_path)), PA_ERR_FORMAT,
+              "partition 3 has 20 rows but no path");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-bad-path", e_bad_path)), PA_ERR_FORMAT,
+              "partition 3 has path \"../bucket-00003.lance\", expected "
+              "partitions/bucket-NNNNN.lance");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-part-rows", e_part_rows)), PA_ERR_FORMAT,
+              "partition 3 says 19 rows but its ranges hold 20");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-total", e_total)), PA_ERR_FORMAT,
               "total_rows is 401 but the partitions hold 400");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-filerows", e_file_rows)), PA_ERR_FORMAT,
               "has 1000 rows but its partitions' ranges cover 100");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-wrongfile", e_wrong_file)), PA_ERR_FORMAT,
-              "partition 6 is recorded in file 1, but partition 6 belongs in bucket 2");
+              "partition 6 is recorded in bucket 1, but partition 6 belongs in bucket 2");
     CHECK_ERR(
         pa_artifact_open(&a, with_manifest_edit("m-range", e_range_out)), PA_ERR_FORMAT,
         "partition 2 range 0 [99, 119) lies outside partitions/bucket-00002.lance's 100 rows");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("m-noparts", e_no_parts)), PA_ERR_FORMAT,
               "the manifest has no \"partitions\"");
 
-    /* the manifest passes its own checks, but the rows carry other part ids: every read
-     * refuses them, not only verify */
+    /* the manifest passes its own checks, but two partitions trade their ranges: the checksum
+     * of each range is bound to its partition, so every read refuses them, not only verify */
     CHECK_OK(pa_artifact_open(&a, with_manifest_edit("m-swap", e_swap)));
     if (a) {
         CHECK_ERR(pa_artifact_verify(a, NULL), PA_ERR_FORMAT,
-                  "row 0 has part_id 0 but lies in a "
-                  "range of partition 4");
+                  "partitions/bucket-00000.lance: partition 4 range 0 (rows [0, 20)): checksum ");
+        CHECK(strstr(pa_last_error(), "(the rows were changed or damaged, or belong to another "
+                                      "partition)") != NULL);
         uint64_t ids[40];
         uint8_t codes[40 * M];
         CHECK_ERR(pa_artifact_read_partition(a, 0, ids, codes), PA_ERR_FORMAT,
-                  "partitions/bucket-00000.lance: row 20 has part_id 4 but lies in a range of "
-                  "partition 0");
+                  "partitions/bucket-00000.lance: partition 0 range 0 (rows [20, 40)): checksum ");
         pa_artifact_scan *s = NULL;
         CHECK_OK(pa_artifact_scan_create(&s, a, 1 << 20, 2));
         const uint64_t *si;
@@ -437,7 +467,7 @@ static void test_reader_bad_input(void)
         uint64_t sn;
         if (s)
             CHECK_ERR(pa_artifact_scan_next(s, &sp, &si, &sc, &sn), PA_ERR_FORMAT,
-                      "row 20 has part_id 4 but lies in a range of partition 0");
+                      "partition 0 range 0 (rows [20, 40)): checksum ");
         pa_artifact_scan_free(s);
         pa_artifact_free(a);
     }
@@ -473,24 +503,22 @@ static void test_reader_bad_input(void)
         uint8_t codes[40 * M];
         CHECK_ERR(pa_artifact_read_partition(a, 2, ids, codes), PA_ERR_FORMAT,
                   "partitions/bucket-00002.lance: partition 2 range 0 (rows [0, 20)): checksum ");
-        CHECK(strstr(pa_last_error(), "(the rows were changed or damaged)") != NULL);
+        CHECK(strstr(pa_last_error(), "(the rows were changed or damaged") != NULL);
         pa_artifact_free(a);
     }
 }
 
-static void e_v1(json_t *r) { json_object_set_new(r, "format_version", json_integer(1)); }
-static void e_algo(json_t *r) { json_object_set_new(r, "range_checksum", json_string("crc32")); }
-static void e_no_algo(json_t *r) { json_object_del(r, "range_checksum"); }
-static void e_no_sum(json_t *r) /* partition 5's range loses its checksum */
+static void e_algo(json_t *r) { json_object_set_new(X(r), "range_checksum", json_string("crc32")); }
+static void e_no_algo(json_t *r) { json_object_del(X(r), "range_checksum"); }
+static void e_no_sum(json_t *r) /* one range loses its checksum */
 {
-    json_t *p = json_array_get(json_object_get(r, "partitions"), 5);
-    json_array_remove(json_array_get(json_object_get(p, "ranges"), 0), 2);
+    json_array_remove(json_object_get(X(r), "range_xxh3"), 5);
 }
 static void e_overlap(json_t *r) /* partition 4's range moved one row into partition 0's */
 {
-    json_t *p = json_array_get(json_object_get(r, "partitions"), 4);
-    json_array_set_new(json_array_get(json_object_get(p, "ranges"), 0), 0, json_integer(19));
+    json_object_set_new(range0(r, 4), "offset", json_integer(19));
 }
+static void e_no_offset(json_t *r) { json_object_del(range0(r, 4), "offset"); }
 
 static void e_unknown(json_t *r) /* unknown members anywhere are skipped, whatever they hold */
 {
@@ -499,8 +527,10 @@ static void e_unknown(json_t *r) /* unknown members anywhere are skipped, whatev
                            0, NULL);
     json_object_set_new(r, "total_loss", json_real(12.5));
     json_object_set_new(r, "extra", x);
-    json_object_set_new(json_array_get(json_object_get(r, "files"), 0), "note", json_string("é"));
-    json_object_set_new(json_array_get(json_object_get(r, "partitions"), 3), "path", json_null());
+    json_object_set_new(json_array_get(json_object_get(X(r), "files"), 0), "note",
+                        json_string("é"));
+    json_object_set_new(X(r), "later", json_string("x"));
+    json_object_set_new(range0(r, 3), "note", json_integer(1));
 }
 static void e_deep(json_t *r)
 {
@@ -513,16 +543,16 @@ static void e_deep(json_t *r)
     json_object_set_new(r, "deep", x);
 }
 
-static void e_late_count(json_t *r) /* num_ranges moved after the tables it sizes */
+static void e_late_extras(json_t *r) /* the extras after the partitions: order is free */
 {
-    json_t *n = json_incref(json_object_get(r, "num_ranges"));
-    json_object_del(r, "num_ranges");
-    json_object_set_new(r, "num_ranges", n);
+    json_t *x = json_incref(X(r));
+    json_object_del(r, "partifact");
+    json_object_set_new(r, "partifact", x);
 }
 static void e_more_ranges(json_t *r)
 {
-    json_object_set_new(r, "num_ranges",
-                        json_integer(json_integer_value(json_object_get(r, "num_ranges")) - 1));
+    json_object_set_new(X(r), "num_ranges",
+                        json_integer(json_integer_value(json_object_get(X(r), "num_ranges")) - 1));
 }
 
 /* What every consumer now checks at open, and as it reads (issue 10, item 1). */
@@ -537,11 +567,15 @@ static void test_reader_checks(void)
     }
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-deep", e_deep)), PA_ERR_FORMAT,
               "nested more than 64 deep");
-    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-late", e_late_count)), PA_ERR_FORMAT,
-              "\"files\" must come after \"num_partitions\", \"num_buckets\" and "
-              "\"num_ranges\"");
+    CHECK_OK(pa_artifact_open(&a, with_manifest_edit("c-late", e_late_extras)));
+    if (a) {
+        CHECK_OK(pa_artifact_verify(a, NULL));
+        pa_artifact_free(a);
+    }
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-more", e_more_ranges)), PA_ERR_FORMAT,
-              "more ranges listed than num_ranges (19)");
+              "\"partifact\".\"num_ranges\" is 19 but the partitions list 20 ranges");
+    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-no-offset", e_no_offset)), PA_ERR_FORMAT,
+              "partitions[4].ranges[0] needs \"offset\" and \"num_rows\"");
     /* the tables are refused before they are allocated when they exceed a budget, and what
      * they take is the one formula */
     const char *bdir = tpath("c-budget");
@@ -553,15 +587,12 @@ static void test_reader_checks(void)
     CHECK(got == need);
     pa_artifact_free(a);
     a = NULL;
-    CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-v1", e_v1)), PA_ERR_UNSUPPORTED,
-              "artifact format_version 1 predates per-range checksums, which partifact needs to "
-              "check what it reads; encode the artifact again");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-algo", e_algo)), PA_ERR_UNSUPPORTED,
               "range_checksum \"crc32\" is not one partifact computes (\"xxh3_64\")");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-no-algo", e_no_algo)), PA_ERR_FORMAT,
-              "the manifest has no \"range_checksum\" (every range must carry a checksum)");
+              "\"partifact\" has no \"range_checksum\" (every range must carry a checksum)");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-no-sum", e_no_sum)), PA_ERR_FORMAT,
-              "partition 5 range 0 has no checksum (expected [offset, num_rows, \"xxh3_64\"])");
+              "\"partifact\".\"range_xxh3\" lists 19 checksums for 20 ranges");
     CHECK_ERR(pa_artifact_open(&a, with_manifest_edit("c-overlap", e_overlap)), PA_ERR_FORMAT,
               "partitions/bucket-00000.lance: rows [19, 20) are in two ranges (partition 4's "
               "range starts at 19)");
@@ -590,6 +621,9 @@ static void test_reader_checks(void)
     uint8_t codes[3 * 2] = {1, 2, 3, 4, 5, 6};
     uint64_t h[3] = {XXH3_64bits(ids, 24), XXH3_64bits(parts, 12), XXH3_64bits(codes, 6)};
     CHECK(pa_range_checksum(ids, parts, codes, 3, 2) == XXH3_64bits(h, sizeof h));
+    /* the upstream layout's: row ids, codes and the partition's id */
+    uint64_t h2[3] = {XXH3_64bits(ids, 24), XXH3_64bits(codes, 6), 7};
+    CHECK(pa_bucket_range_checksum(ids, codes, 3, 2, 7) == XXH3_64bits(h2, sizeof h2));
 }
 
 int main(int argc, char **argv)

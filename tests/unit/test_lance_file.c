@@ -807,6 +807,189 @@ static void test_bad_files(void)
     }
 }
 
+
+/* Lance file format 2.2 (minor_version): every type round trips across many pages, the footer
+ * says 2.2 and the mini-block pages have large chunks (4-byte chunk-table words: the table of a
+ * page of n bit-packed values is 4 bytes a chunk); nullable fields read as before. */
+static void test_format_22(void)
+{
+    const uint64_t rows = 20000;
+    uint64_t *a = malloc(rows * 8);
+    uint32_t *b = malloc(rows * 4);
+    float *c = malloc(rows * 4), *e = malloc(rows * DIM_SMALL * 4), *f = malloc(rows * DIM_BIG * 4);
+    uint8_t *d = malloc(rows * CODE_W);
+    fill(0, rows, a, b, c, d, e, f);
+    const uint8_t nullable[NF] = {0, 0, 0, 1, 0, 0};
+    pa_lance_write_options o = {.struct_size = sizeof o,
+                                .page_bytes = 16 << 10,
+                                .bitpack = 1,
+                                .minor_version = PA_LANCE_FORMAT_2_2,
+                                .nullable = nullable};
+    pa_lance_writer *w = NULL;
+    const void *cols[] = {a, b, c, d, e, f};
+    CHECK_OK(pa_lance_writer_create(&w, tpath("v22.lance"), fields, NF, &o));
+    CHECK_OK(pa_lance_writer_append(w, cols, rows));
+    CHECK_OK(pa_lance_writer_close(w));
+    pa_lance_writer_free(w);
+    pa_lance_reader *r = NULL;
+    CHECK_OK(pa_lance_reader_open(&r, tpath("v22.lance")));
+    if (!r)
+        return;
+    unsigned major, minor;
+    pa_lance_reader_version(r, &major, &minor);
+    CHECK(major == 2 && minor == 2);
+    for (size_t i = 0; i < NF; i++) {
+        size_t rb = pa_type_row_bytes(fields[i].type, fields[i].dim);
+        uint8_t *got = malloc(rows * rb);
+        CHECK_OK(pa_lance_reader_read(r, i, 0, rows, got));
+        CHECK(!memcmp(got, cols[i], rows * rb));
+        free(got);
+        CHECK(pa_lance_reader_num_pages(r, i) > 1);
+        pa_lance_page_info pi;
+        CHECK_OK(pa_lance_reader_page(r, i, 0, &pi));
+        CHECK(!strcmp(pi.layout, i == 5 ? "full-zip" : "mini-block (2.2 large chunks)"));
+    }
+    uint64_t off[3], size[3];
+    pa_lance_page_info pi;
+    CHECK_OK(pa_lance_reader_page(r, 0, 0, &pi)); /* u64, bit-packed: 1024 values a chunk */
+    CHECK(pa_lance_reader_page_buffers(r, 0, 0, off, size) == 2);
+    CHECK(size[0] == 4 * ((pi.num_rows + 1023) / 1024));
+    pa_lance_reader_free(r);
+    /* 2.1, the default, for the same rows: 2-byte words */
+    o.minor_version = 0;
+    CHECK_OK(pa_lance_writer_create(&w, tpath("v21.lance"), fields, NF, &o));
+    CHECK_OK(pa_lance_writer_append(w, cols, rows));
+    CHECK_OK(pa_lance_writer_close(w));
+    pa_lance_writer_free(w);
+    CHECK_OK(pa_lance_reader_open(&r, tpath("v21.lance")));
+    if (r) {
+        pa_lance_reader_version(r, &major, &minor);
+        CHECK(major == 2 && minor == 1);
+        CHECK(pa_lance_reader_page_buffers(r, 0, 0, off, size) == 2);
+        CHECK_OK(pa_lance_reader_page(r, 0, 0, &pi));
+        CHECK(size[0] == 2 * ((pi.num_rows + 1023) / 1024));
+        pa_lance_reader_free(r);
+    }
+    o.minor_version = 3;
+    CHECK_ERR(pa_lance_writer_create(&w, tpath("v23.lance"), fields, NF, &o), PA_ERR_INVALID,
+              "minor_version 3: the Lance file format versions written are 2.1 and 2.2");
+    CHECK(!strcmp(pa_last_error_field(), "minor_version"));
+    free(a), free(b), free(c), free(d), free(e), free(f);
+}
+
+/* List columns (list<float>, list<fixed_size_list<float>> in mini-block and full-zip pages), in
+ * both formats: rows of 1 to 3000 items (rows spanning chunks and filling pages alone), read back
+ * whole and by row ranges; empty lists and misuse refused. */
+static void test_lists(void)
+{
+    const pa_field lf[] = {{"lf", PA_TYPE_LIST_FLOAT32, 1},
+                           {"lv.lv_item", PA_TYPE_LIST_FSL_FLOAT32, 8},
+                           {"lw", PA_TYPE_LIST_FSL_FLOAT32, 96}};
+    const uint64_t rows = 600;
+    uint64_t *off = malloc((rows + 1) * 8);
+    off[0] = 0;
+    for (uint64_t i = 0; i < rows; i++) /* mostly short rows; every 97th a long one */
+        off[i + 1] = off[i] + (i % 97 == 5 ? 3000 : 1 + i % 9);
+    const uint64_t items = off[rows];
+    float *v = malloc(items * 96 * 4);
+    for (uint64_t k = 0; k < items * 96; k++)
+        v[k] = (float)k * 0.5f;
+    const pa_lance_list l = {off, v};
+    const void *cols[] = {&l, &l, &l};
+    for (unsigned minor = 1; minor <= 2; minor++) {
+        pa_lance_write_options o = {.struct_size = sizeof o,
+                                    .page_bytes = 32 << 10,
+                                    .replace = 1,
+                                    .minor_version = minor};
+        pa_lance_writer *w = NULL;
+        CHECK_OK(pa_lance_writer_create(&w, tpath("lists.lance"), lf, 3, &o));
+        if (!w)
+            break;
+        CHECK_OK(pa_lance_writer_append(w, cols, 250)); /* in two appends */
+        pa_lance_list rest = {off + 250, v};
+        const void *cols2[] = {&rest, &rest, &rest};
+        CHECK_OK(pa_lance_writer_append(w, cols2, rows - 250));
+        CHECK_OK(pa_lance_writer_close(w));
+        pa_lance_writer_free(w);
+        pa_lance_reader *r = NULL;
+        CHECK_OK(pa_lance_reader_open(&r, tpath("lists.lance")));
+        if (!r)
+            break;
+        CHECK(pa_lance_reader_num_rows(r) == rows);
+        const size_t dims[] = {1, 8, 96};
+        const char *names[] = {"lf.item", "lv.lv_item", "lw.item"};
+        for (size_t ci = 0; ci < 3; ci++) {
+            pa_field f;
+            CHECK_OK(pa_lance_reader_field(r, ci, &f));
+            CHECK(f.type == lf[ci].type && f.dim == lf[ci].dim && !strcmp(f.name, names[ci]));
+            CHECK(pa_lance_reader_num_pages(r, ci) > 1);
+            pa_lance_page_info pi;
+            CHECK_OK(pa_lance_reader_page(r, ci, 0, &pi));
+            CHECK(!strcmp(pi.layout, ci == 2      ? "full-zip"
+                                     : minor == 2 ? "mini-block (2.2 large chunks)"
+                                                  : "mini-block"));
+            uint64_t *got_off = malloc((rows + 1) * 8);
+            void *got = NULL;
+            CHECK_OK(pa_lance_reader_read_list(r, ci, 0, rows, got_off, &got));
+            bool same = got != NULL;
+            for (uint64_t i = 0; same && i <= rows; i++)
+                same = got_off[i] == off[i];
+            for (uint64_t k = 0; same && k < items * dims[ci]; k++) /* item k: v[k * dim ..] */
+                same = ((float *)got)[k] == v[k];
+            CHECK(same);
+            free(got);
+            /* ranges that start and end inside pages */
+            for (int t = 0; t < 20; t++) {
+                uint64_t s = rnd() % rows, n = 1 + rnd() % (rows - s);
+                got = NULL;
+                CHECK_OK(pa_lance_reader_read_list(r, ci, s, n, got_off, &got));
+                same = got != NULL && got_off[0] == 0 && got_off[n] == off[s + n] - off[s];
+                for (uint64_t i = 0; same && i <= n; i++)
+                    same = got_off[i] == off[s + i] - off[s];
+                same = same && !memcmp(got, v + off[s] * dims[ci], got_off[n] * dims[ci] * 4);
+                CHECK(same);
+                free(got);
+            }
+            free(got_off);
+        }
+        uint8_t buf[64];
+        CHECK_ERR(pa_lance_reader_read(r, 0, 0, 1, buf), PA_ERR_INVALID,
+                  "is a list column; read it with pa_lance_reader_read_list");
+        pa_lance_reader_free(r);
+    }
+    /* refusals */
+    const pa_field one[] = {{"x", PA_TYPE_UINT32, 1}};
+    pa_lance_reader *r = NULL;
+    pa_lance_writer *w = NULL;
+    CHECK_OK(pa_lance_writer_create(&w, tpath("notlist.lance"), one, 1, NULL));
+    uint32_t x = 1;
+    const void *xc[] = {&x};
+    CHECK_OK(pa_lance_writer_append(w, xc, 1));
+    CHECK_OK(pa_lance_writer_close(w));
+    pa_lance_writer_free(w);
+    CHECK_OK(pa_lance_reader_open(&r, tpath("notlist.lance")));
+    uint64_t o2[2];
+    void *it = NULL;
+    if (r)
+        CHECK_ERR(pa_lance_reader_read_list(r, 0, 0, 1, o2, &it), PA_ERR_INVALID,
+                  "column 0 (\"x\") is not a list column");
+    pa_lance_reader_free(r);
+    const uint64_t empty_off[] = {0, 2, 2, 3};
+    const pa_lance_list el = {empty_off, v};
+    const void *ec[] = {&el};
+    CHECK_OK(pa_lance_writer_create(&w, tpath("emptylist.lance"), lf, 1, NULL));
+    CHECK_ERR(pa_lance_writer_append(w, ec, 3), PA_ERR_INVALID,
+              "list column \"lf\": row 1 of the append is an empty list (offsets 2, 2); "
+              "partifact writes lists of at least one item");
+    pa_lance_writer_free(w);
+    pa_dataset_writer *dw = NULL;
+    CHECK_OK(pa_dataset_writer_create(&dw, tpath("listds.lance"), lf, 1, NULL));
+    CHECK_ERR(pa_dataset_writer_append(dw, cols, 1), PA_ERR_UNSUPPORTED,
+              "field \"lf\" is a list column, which the dataset writer does not append");
+    pa_dataset_writer_free(dw);
+    free(off), free(v);
+}
+
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
@@ -818,6 +1001,8 @@ int main(int argc, char **argv)
     RUN(test_write_pages_and_checksum());
     RUN(test_bitpack_pages());
     RUN(test_writer_errors());
+    RUN(test_format_22());
+    RUN(test_lists());
     RUN(test_crafted_pages());
     RUN(test_bad_files());
     TEST_DONE();

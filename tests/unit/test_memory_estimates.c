@@ -125,6 +125,39 @@ static void test_lance_writer(void)
     pa_lance_writer_free(w);
 }
 
+/* A buffered Lance writer of list columns (lance-cuvs' metadata.lance shape and list<float>):
+ * after many pages, the heap it holds stays within its estimate (which counts a page of items
+ * and its rows' lengths; one row longer than a page would add its own size). */
+static void test_lance_writer_lists(void)
+{
+    const char *path = tpath("estimate-lists.lance");
+    pa_field f[] = {{"lv.lv_item", PA_TYPE_LIST_FSL_FLOAT32, 8}, {"lf", PA_TYPE_LIST_FLOAT32, 1}};
+    pa_lance_write_options o = PA_LANCE_WRITE_OPTIONS_INIT;
+    o.page_bytes = 64u << 10, o.replace = 1, o.minor_version = PA_LANCE_FORMAT_2_2;
+    enum { ROWS = 1000 };
+    static uint64_t off[ROWS + 1];
+    static float items[ROWS * 9 * 8];
+    for (int i = 0; i < ROWS; i++)
+        off[i + 1] = off[i] + 1 + i % 9;
+    const pa_lance_list l = {off, items};
+    const void *cols[] = {&l, &l};
+    const uint64_t before = heap_in_use();
+    pa_lance_writer *w = NULL;
+    CHECK_OK(pa_lance_writer_create(&w, path, f, 2, &o));
+    if (!w)
+        return;
+    uint64_t peak = 0;
+    for (int b = 0; b < 20; b++) { /* 100,000 items of 32 bytes: about 48 pages of lv */
+        CHECK_OK(pa_lance_writer_append(w, cols, ROWS));
+        peak = PA_MAX(peak, heap_in_use() - before);
+    }
+    const uint64_t est = pa_lance_writer_estimate(strlen(path), f, 2, &o, 64, true);
+    printf("lance writer (lists): peak %" PRIu64 " bytes held, estimate %" PRIu64 "\n", peak, est);
+    CHECK(peak <= est + 40 * PER_ALLOC_SLACK + 4 * 4096);
+    CHECK_OK(pa_lance_writer_close(w));
+    pa_lance_writer_free(w);
+}
+
 /* The artifact writer: a budget of its estimate is accepted and one byte less refused with the
  * estimate's number; with every row appended (buffers flushed many times) the heap it holds
  * stays within that budget. */
@@ -241,6 +274,7 @@ int main(int argc, char **argv)
     return 0;
 #endif
     RUN(test_lance_writer());
+    RUN(test_lance_writer_lists());
     RUN(test_artifact_writer());
 #if !defined(__SANITIZE_ADDRESS__)
     RUN(test_train());

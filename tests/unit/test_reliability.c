@@ -3,6 +3,7 @@
  * fsyncs before the commit, .npy headers cut short, and the Lance reader naming encodings it
  * does not read. The bad-input catalogue (tests/bad-inputs) covers the CLI side. */
 #include "artifact/artifact_internal.h"
+#include "common/vecmath.h"
 #include "test.h"
 
 #include <dirent.h>
@@ -21,6 +22,28 @@ static void write_bytes(const char *path, const void *data, size_t n)
         fwrite(data, 1, n, f);
         fclose(f);
     }
+}
+
+/* Trains and saves a model of P partitions of dimension 8 with 4 sub-vectors (the artifacts
+ * below), which the artifact writer checks and copies into metadata.lance. */
+static void write_model(const char *path, uint32_t P)
+{
+    enum { N = 2000, DIM = 8 };
+    static float x[N * DIM];
+    uint64_t s = 1;
+    for (int i = 0; i < N * DIM; i++)
+        x[i] = (float)(pa_splitmix(&s) % 1000) / 1000.0f;
+    pa_ivfpq_params prm = {.struct_size = sizeof prm,
+                           .num_partitions = P,
+                           .num_sub_vectors = 4,
+                           .num_bits = 8,
+                           .max_iters = 2,
+                           .seed = 1};
+    pa_ivfpq_model *m = NULL;
+    CHECK_OK(pa_ivfpq_train(&m, x, N, DIM, &prm, NULL));
+    if (m)
+        CHECK_OK(pa_ivfpq_model_save(m, path));
+    pa_ivfpq_model_free(m);
 }
 
 /* Writes an artifact of n rows over P partitions in B buckets with a small budget. */
@@ -63,7 +86,7 @@ static pa_status make_artifact(const char *dir, const char *model, uint32_t P, u
 static void test_manifest_stream(void)
 {
     const char *model = tpath("mo\"del\\ \xc3\xbc\t.lance");
-    write_bytes(model, "model bytes", 11);
+    write_model(model, 37);
     const char *dir = tpath("escaped");
     CHECK_OK(make_artifact(dir, model, 37, 5, 50000, 64 << 10));
     pa_artifact *a;
