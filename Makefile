@@ -99,6 +99,9 @@ bench-deps: deps
 	fi
 
 # Every benchmark, side by side with the peers; tables for BENCHMARKS.md on stdout.
+# The FAISS peer: FAISS_PYTHONPATH=$(cat BUILD/faiss-pythonpath) after bench/faiss_build.sh SRC
+# BUILD (a FAISS built for the CPU); Debian's generic python3-faiss only with
+# FAISS_CORRECTNESS_ONLY=1 (the FAISS benchmarks stop otherwise).
 bench: bench-deps build
 	bench/backend_bench.sh $(BUILD)
 	bench/artifact_bench.sh $(BUILD)
@@ -107,6 +110,7 @@ bench: bench-deps build
 	bench/kernels_bench.sh $(BUILD)
 	bench/table_bench.sh $(BUILD)
 	bench/mpi_bench.sh $(BUILD)
+	bench/build_vs_faiss.sh $(BUILD)
 
 install: build
 	cmake --install $(BUILD)

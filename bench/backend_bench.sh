@@ -3,11 +3,13 @@
 # IndexIVFPQ train + add, and LanceDB's IVF_PQ index build, on the same data and parameters;
 # RUNS runs of each, medians, ratios, and PQ reconstruction error (partifact vs FAISS).
 # Usage: bench/backend_bench.sh [BUILD_DIR]; env RUNS (3), WORK (bench/out/backend),
-#        DATASETS ("gen fashion")
+#        DATASETS ("gen fashion"), FAISS_PYTHONPATH, FAISS_CORRECTNESS_ONLY, FAISS_BLAS
+#        (bench/faiss_peer.sh)
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 "$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
-HERE=$(cd "$(dirname "$0")" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/faiss_peer.sh"
+faiss_peer_header # the FAISS measured (FAISS_PYTHONPATH); stops here where it is a generic build
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/backend}; DATASETS=${DATASETS:-"gen fashion"}
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
 peak() { awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$1"; }
@@ -27,7 +29,7 @@ for ds in $DATASETS; do
     pa_s=$(python3 -c "import json;j=json.load(open('$WORK/pa.json'));print(j['train_seconds']+j['assign_encode_seconds'])")
     pa_mse=$(python3 -c "import json;print(json.load(open('$WORK/pa.json'))['pq_mse'])")
     pa_rss=$(peak "$WORK/t.txt")
-    /usr/bin/time -v -o "$WORK/t.txt" /usr/bin/python3 "$HERE/faiss_ivfpq.py" "$base" $P $M $run > "$WORK/faiss.json"
+    /usr/bin/time -v -o "$WORK/t.txt" $FAISS_PY "$HERE/faiss_ivfpq.py" "$base" $P $M $run > "$WORK/faiss.json"
     fa_s=$(python3 -c "import json;print(json.load(open('$WORK/faiss.json'))['total_seconds'])")
     fa_mse=$(python3 -c "import json;print(json.load(open('$WORK/faiss.json'))['pq_mse'])")
     fa_rss=$(peak "$WORK/t.txt")
@@ -40,9 +42,10 @@ for ds in $DATASETS; do
     echo "$ds run $run: partifact ${pa_s}s (mse $pa_mse), faiss ${fa_s}s (mse $fa_mse), lancedb ${ld_s}s" >&2
   done
 done
-python3 - "$results" <<'PY'
+python3 - "$results" "$FAISS_HEADER" <<'PY'
 import sys, statistics as st
 rows = [l.split('\t') for l in open(sys.argv[1]).read().splitlines() if l]
+print(f"FAISS: {sys.argv[2]}\n")
 print("| data | partifact train+assign+encode | FAISS train+add | LanceDB index build | FAISS / partifact | LanceDB / partifact | PQ MSE partifact / FAISS | peak RSS partifact / FAISS / LanceDB |")
 print("|---|---|---|---|---|---|---|---|")
 for ds in dict.fromkeys(r[0] for r in rows):

@@ -1,15 +1,20 @@
-"""FAISS side of the backend benchmark: IndexIVFPQ train + add on the same data and sample size
-as partifact, and the PQ mean squared reconstruction error on residuals.
-Usage: /usr/bin/python3 faiss_ivfpq.py BASE.fvecs NLIST M SEED  -> one JSON line"""
+"""FAISS side of the build benchmarks: IndexIVFPQ (or, with `fs`, IndexIVFPQFastScan: the
+factory's IVF{NLIST},PQ{M}x4fs) train + add on the same data, sample size and iterations as
+partifact, each phase timed, and the PQ mean squared reconstruction error on residuals.
+Usage: /usr/bin/python3 faiss_ivfpq.py BASE.fvecs NLIST M SEED [BITS [fs]]  -> one JSON line
+  The FAISS measured: see faiss_common.py (FAISS_PYTHONPATH; refused when generic unless
+  FAISS_CORRECTNESS_ONLY=1)."""
 import json, sys
-from faiss_common import read_vecs, build_ivfpq
+from faiss_common import build_ivf, check_peer, pq_mse, read_vecs
 
+peer = check_peer()
 x = read_vecs(sys.argv[1])
 nlist, m, seed = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+bits = int(sys.argv[5]) if len(sys.argv) > 5 else 8
+fastscan = len(sys.argv) > 6 and sys.argv[6] == "fs"
 n, d = x.shape
-index, quantizer, train_s, add_s = build_ivfpq(x, nlist, m, seed)
-assign = quantizer.search(x, 1)[1].ravel()
-res = x - quantizer.reconstruct_n(0, nlist)[assign]
-mse = float(((res - index.pq.decode(index.pq.compute_codes(res))) ** 2).sum(1).mean())
-print(json.dumps({"train_seconds": train_s, "add_seconds": add_s, "total_seconds": train_s + add_s,
-                  "pq_mse": mse, "rows": n, "dim": d}))
+index, ph = build_ivf(x, nlist, m, bits, seed, fastscan=fastscan)
+mse = pq_mse(index, x)
+print(json.dumps({"train_seconds": ph["train"], "add_seconds": ph["add"],
+                  "total_seconds": ph["train"] + ph["add"], "phases": ph, "pq_mse": mse,
+                  "rows": n, "dim": d, "bits": bits, "fastscan": fastscan, "faiss": peer}))

@@ -4,11 +4,13 @@
 # and QPS (1,000 queries in one batch, both cores, median of 3 passes) at several nprobes for
 # partifact and FAISS. RUNS runs of everything; medians; a PNG plot.
 # Usage: bench/index_bench.sh [BUILD_DIR]; env RUNS (3), WORK (bench/out/index),
-#        DATASETS ("gen fashion"), NPROBES ("1,5,10,20,50"), PLOT (bench/index_bench.png)
+#        DATASETS ("gen fashion"), NPROBES ("1,5,10,20,50"), PLOT (bench/index_bench.png),
+#        FAISS_PYTHONPATH, FAISS_CORRECTNESS_ONLY, FAISS_BLAS (bench/faiss_peer.sh)
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 "$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
-HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"
+HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"; . "$HERE/faiss_peer.sh"
+faiss_peer_header # the FAISS measured (FAISS_PYTHONPATH); stops here where it is a generic build
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/index}; DATASETS=${DATASETS:-"gen fashion"}
 NPROBES=${NPROBES:-1,5,10,20,50}; PLOT=${PLOT:-$HERE/index_bench.png}; K=10
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
@@ -31,7 +33,7 @@ for ds in $DATASETS; do
       pa_search+="{\"nprobes\":$np,\"recall\":$(jget "$WORK/s.json" "['recall']"),\"qps\":$(jget "$WORK/s.json" "['qps']")},"
     done
     pa_search="${pa_search%,}]"
-    /usr/bin/time -v -o "$WORK/t.txt" /usr/bin/python3 "$HERE/faiss_search.py" "$base" "$queries" "$gt" \
+    /usr/bin/time -v -o "$WORK/t.txt" $FAISS_PY "$HERE/faiss_search.py" "$base" "$queries" "$gt" \
         $P $M $K "$NPROBES" $run > "$WORK/faiss.json"
     fa_rss=$(peak "$WORK/t.txt")
     /usr/bin/time -v -o "$WORK/t.txt" node "$HERE/lancedb_ivfpq.mjs" "$base" $P $M "$WORK/lancedb" \
@@ -52,9 +54,10 @@ PY
   done
 done
 rm -rf "$WORK/idx" "$WORK/lancedb"
-/usr/bin/python3 - "$results" "$PLOT" <<'PY'
+/usr/bin/python3 - "$results" "$PLOT" "$FAISS_HEADER" <<'PY'
 import json, sys, statistics as st
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(f"FAISS: {sys.argv[3]}\n")
 names = {"gen": "generated 1,000,000 x 128", "fashion": "Fashion-MNIST 60,000 x 784"}
 med = lambda v: st.median(v)
 print("| data (P=256, M=16) | partifact build | FAISS train + add | LanceDB index build | FAISS / partifact | LanceDB / partifact | peak RSS partifact / FAISS / LanceDB |")

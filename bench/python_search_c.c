@@ -49,6 +49,10 @@ int main(int argc, char **argv)
     pa_index_search_options so = PA_INDEX_SEARCH_OPTIONS_INIT;
     so.k = k;
     so.nprobes = nprobes;
+#ifdef PA_FAST_SCAN_OFF /* PA_BENCH_PLAIN set: a 4-bit index's plain scan (fastscan_bench.sh) */
+    if (getenv("PA_BENCH_PLAIN"))
+        so.fast_scan = PA_FAST_SCAN_OFF;
+#endif
     for (int r = 0; r < runs; r++) {
         for (uint64_t i = 0; i < nq; i++) {
             double t0 = now_us();

@@ -123,6 +123,7 @@ PA_API const char *pa_version(void);
 #define PA_MAX_CODE_BYTES (1u << 16)        /* bytes per PQ code in an artifact                  */
 #define PA_MAX_BATCH_ROWS (1u << 24)        /* rows of one encode batch                          */
 #define PA_MAX_SEARCH_CANDIDATES (1u << 24) /* k * refine_factor of one search              */
+#define PA_DEFAULT_RERANK_FACTOR 2u /* fast scan: candidates by quantised distance, per k * R */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Column types and metrics                                                                   */
@@ -587,7 +588,8 @@ typedef struct pa_ivfpq_params {
     size_t struct_size;       /* sizeof(pa_ivfpq_params)                                     */
     uint32_t num_partitions;  /* coarse centroids (IVF lists)                                */
     uint32_t num_sub_vectors; /* M: must divide the dimension                                */
-    uint32_t num_bits;        /* bits per sub-vector code; 0: PA_DEFAULT_NUM_BITS (8)        */
+    uint32_t num_bits;        /* bits per sub-vector code; 0: PA_DEFAULT_NUM_BITS (8); 8     */
+                              /* (256 codewords per sub-space) or 4 (16; M must be even)     */
     pa_metric metric;
     uint32_t max_iters;    /* coarse (IVF) k-means iterations at most; 0:                 */
                            /* PA_DEFAULT_MAX_ITERS (10, FAISS's default; recall@10 does   */
@@ -637,8 +639,10 @@ PA_API pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_
 PA_API pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
                                       const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats);
 
-/* For n rows (n x dim): the nearest centroid into part_ids and the PQ code (num_sub_vectors
- * bytes per row) into codes, on all cores. NaN/Inf rows are refused, naming the row. */
+/* For n rows (n x dim): the nearest centroid into part_ids and the PQ code into codes, on all
+ * cores: num_sub_vectors * num_bits / 8 bytes per row (8-bit: byte m is sub-vector m's code;
+ * 4-bit: byte j holds sub-vector 2j's code in its low nibble and 2j+1's in its high nibble, as
+ * Lance packs them). NaN/Inf rows are refused, naming the row. */
 PA_API pa_status pa_ivfpq_assign_encode(const pa_ivfpq_model *m, const float *x, uint64_t n,
                                         uint32_t *part_ids, uint8_t *codes);
 
@@ -1189,11 +1193,24 @@ typedef struct pa_index_search_options {
                             /* (the row's ordinal) from refine_input                        */
     pa_vec_input *refine_input;
     uint32_t num_threads; /* OpenMP threads over queries; 0: OpenMP's default             */
+    /* 4-bit indexes: the fast scan (tables quantised to bytes, looked up 32 rows at a time).
+     * PA_FAST_SCAN_AUTO (INIT): the fast scan for 4-bit indexes, the plain ADC scan for 8-bit
+     * ones; PA_FAST_SCAN_OFF: the plain ADC scan always (what it returns is the reference the
+     * fast scan approaches). */
+    uint32_t fast_scan;
+    /* Fast scan: the k * R * F best rows by quantised distance (F this, R the refine factor;
+     * INIT: PA_DEFAULT_RERANK_FACTOR; 0 is 1) are re-ranked by their exact ADC distance, and
+     * the k * R best of them returned (or refined). Ignored by the plain scan. */
+    uint32_t rerank_factor;
 } pa_index_search_options;
 
-#define PA_INDEX_SEARCH_OPTIONS_INIT                                                  \
-    {                                                                                 \
-        sizeof(pa_index_search_options), PA_DEFAULT_K, PA_DEFAULT_NPROBES, 0, NULL, 0 \
+#define PA_FAST_SCAN_AUTO 0u
+#define PA_FAST_SCAN_OFF 1u
+
+#define PA_INDEX_SEARCH_OPTIONS_INIT                                                   \
+    {                                                                                  \
+        sizeof(pa_index_search_options), PA_DEFAULT_K, PA_DEFAULT_NPROBES, 0, NULL, 0, \
+            PA_FAST_SCAN_AUTO, PA_DEFAULT_RERANK_FACTOR                                \
     }
 PA_API pa_status pa_index_search_options_init(pa_index_search_options *o, size_t struct_size);
 
@@ -1203,11 +1220,13 @@ typedef struct pa_index_search_stats {
     uint64_t codes_scanned; /* ADC distances computed, all queries together    */
     uint64_t rows_refined;  /* original vectors read for refine                */
     double seconds;
+    uint32_t fast_scan_used; /* 1: the fast scan ran (a 4-bit index, fast_scan AUTO) */
+    uint64_t rows_reranked;  /* fast scan: exact ADC distances computed            */
 } pa_index_search_stats;
 
-#define PA_INDEX_SEARCH_STATS_INIT                \
-    {                                             \
-        sizeof(pa_index_search_stats), 0, 0, 0, 0 \
+#define PA_INDEX_SEARCH_STATS_INIT                      \
+    {                                                   \
+        sizeof(pa_index_search_stats), 0, 0, 0, 0, 0, 0 \
     }
 
 /* Searches nq queries (nq x dim floats, row-major): per query the nprobes nearest centroids
@@ -1319,7 +1338,8 @@ typedef struct pa_build_stats {
 PA_API pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options *opts,
                           pa_build_stats *stats);
 
-/* The defaults pa_build uses for n rows / dimension dim. */
+/* The defaults pa_build uses for n rows / dimension dim (with 4-bit codes, an odd default
+ * number of sub-vectors is doubled where that still divides dim: codes pair up in bytes). */
 PA_API uint32_t pa_build_default_partitions(uint64_t n);
 PA_API uint32_t pa_build_default_sub_vectors(uint32_t dim);
 

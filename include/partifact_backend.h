@@ -88,7 +88,10 @@ typedef struct pa_backend_v2 {
     int (*bind_model)(void *state, const pa_backend_model *model, void **bound, char *err,
                       size_t err_len);
     /* For n rows (n x dim, finite): nearest centroid of the bound model into part_ids, PQ code
-     * (num_sub_vectors bytes per row for 8-bit codes) into codes. */
+     * into codes: num_sub_vectors * num_bits / 8 bytes per row. 8-bit codes: byte m is
+     * sub-vector m's code. 4-bit codes (num_sub_vectors even): byte j holds sub-vector 2j's
+     * code in its low nibble and sub-vector 2j+1's in its high nibble, as Lance packs them. A
+     * backend that cannot encode a model's num_bits refuses it in bind_model, with a message. */
     int (*assign_encode)(void *state, void *bound, const float *x, uint64_t n, uint32_t *part_ids,
                          uint8_t *codes, char *err, size_t err_len);
     void (*unbind_model)(void *state, void *bound);

@@ -13,7 +13,7 @@ int pa_cmd_build(int argc, char **argv)
     const char *input = NULL, *out = NULL, *column = NULL, *name = NULL;
     uint64_t parts = 0, subs = 0, iters = PA_DEFAULT_MAX_ITERS, pq_iters = PA_DEFAULT_PQ_MAX_ITERS,
              rate = PA_DEFAULT_SAMPLE_RATE, seed = PA_DEFAULT_SEED, buckets = 0,
-             memory = PA_DEFAULT_MEMORY_BYTES;
+             memory = PA_DEFAULT_MEMORY_BYTES, bits = PA_DEFAULT_NUM_BITS;
     bool json = false, skip = false, commit = false, replace = false, keep = false, force = false,
          mpi = false, one_segment = false;
     pa_build_options bo = PA_BUILD_OPTIONS_INIT;
@@ -30,6 +30,8 @@ int pa_cmd_build(int argc, char **argv)
                    .min = 1, .max = 1u << 24, .field = "num_partitions"),
         PA_CLI_NUM("sub-vectors", &subs, "M", "PQ sub-vectors (default: 8 dimensions each)",
                    .min = 1, .max = 4096, .field = "num_sub_vectors"),
+        PA_CLI_NUM("bits", &bits, "B", "bits per PQ code: 8 (default) or 4 (M even)", .max = 16,
+                   .field = "num_bits"),
         PA_CLI_METRIC_OPT("metric", &prm.metric, "l2|cosine|dot", "the distance",
                           .field = "metric"),
         PA_CLI_NUM("max-iters", &iters, "N", "k-means iterations", .min = 1, .max = 99999,
@@ -79,6 +81,7 @@ int pa_cmd_build(int argc, char **argv)
                                .version = version};
     prm.num_partitions = (uint32_t)parts;
     prm.num_sub_vectors = (uint32_t)subs;
+    prm.num_bits = (uint32_t)bits;
     prm.max_iters = (uint32_t)iters;
     prm.pq_max_iters = (uint32_t)pq_iters;
     prm.sample_rate = (uint32_t)rate;
@@ -136,7 +139,7 @@ int pa_cmd_build(int argc, char **argv)
         st = pa_cli_json_print(
             pa_json_pack(&j, "build --json",
                          "{s:o, s:I, s:I, s:i, s:i, s:i, s:s, s:I, s:i, s:i, s:o, s:o, s:o, s:o, "
-                         "s:I, s:I, s:I, s:I}",
+                         "s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
                          "index", pa_json_display_string(out), "rows", (json_int_t)encode.rows,
                          "skipped_invalid", (json_int_t)encode.skipped_invalid, "dim",
                          (int)pa_vec_input_dim(in), "partitions", (int)s.num_partitions,
@@ -146,10 +149,14 @@ int pa_cmd_build(int argc, char **argv)
                          "train_seconds", PA_CLI_REAL3(s.train_seconds), "encode_seconds",
                          PA_CLI_REAL3(encode.seconds), "finalize_seconds",
                          PA_CLI_REAL3(finalize.seconds), "seconds", PA_CLI_REAL3(s.seconds),
-                         "artifact_bytes", (json_int_t)encode.bytes, "index_bytes",
-                         (json_int_t)finalize.index_bytes, "null_vectors",
-                         (json_int_t)pa_vec_input_nulls(in), "sample_skipped_invalid",
-                         (json_int_t)train.sample_skipped_invalid),
+                         "ivf_seconds", PA_CLI_REAL3(train.ivf_seconds), "pq_seconds",
+                         PA_CLI_REAL3(train.pq_seconds), "read_seconds",
+                         PA_CLI_REAL3(encode.read_seconds), "assign_encode_seconds",
+                         PA_CLI_REAL3(encode.encode_seconds), "write_seconds",
+                         PA_CLI_REAL3(encode.write_seconds), "artifact_bytes",
+                         (json_int_t)encode.bytes, "index_bytes", (json_int_t)finalize.index_bytes,
+                         "null_vectors", (json_int_t)pa_vec_input_nulls(in),
+                         "sample_skipped_invalid", (json_int_t)train.sample_skipped_invalid),
             &j);
         if (st != PA_OK)
             rc = pa_cli_fail("build", st);

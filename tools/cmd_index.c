@@ -102,8 +102,8 @@ int pa_cmd_search(int argc, char **argv)
                *column = NULL;
     pa_cli_list indexes = {0}; /* --index, repeatable: the segments of one index */
     uint64_t k = PA_DEFAULT_K, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0,
-             memory = 0;
-    bool json = false, force = false;
+             memory = 0, rerank = PA_DEFAULT_RERANK_FACTOR;
+    bool json = false, force = false, no_fast_scan = false;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_COLUMN(&column),
         PA_CLI_OPT_VERSION(&version),
@@ -131,6 +131,12 @@ int pa_cmd_search(int argc, char **argv)
                    .max = 1000),
         PA_CLI_BYTES("memory", &memory, "SIZE", "bound what the index holds (default: all of it)",
                      .min = 1, .field = "memory_bytes"),
+        PA_CLI_FLAG("no-fast-scan", &no_fast_scan,
+                    "4-bit index: the plain ADC scan instead of the fast scan",
+                    .field = "fast_scan"),
+        PA_CLI_NUM("rerank", &rerank, "F",
+                   "fast scan: re-rank the k*R*F best by quantised distance exactly", .min = 1,
+                   .max = 1000, .field = "rerank_factor"),
     };
     pa_cli_parse("search", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
@@ -209,7 +215,9 @@ int pa_cmd_search(int argc, char **argv)
                                   .nprobes = (uint32_t)nprobes,
                                   .refine_factor = (uint32_t)rf,
                                   .refine_input = in,
-                                  .num_threads = (uint32_t)threads};
+                                  .num_threads = (uint32_t)threads,
+                                  .fast_scan = no_fast_scan ? PA_FAST_SCAN_OFF : PA_FAST_SCAN_AUTO,
+                                  .rerank_factor = (uint32_t)rerank};
     pa_index_search_stats ss = PA_INDEX_SEARCH_STATS_INIT, part = PA_INDEX_SEARCH_STATS_INIT;
     const uint64_t batch = 8192;
     double times[1000] = {0};
@@ -223,6 +231,7 @@ int pa_cmd_search(int argc, char **argv)
                 break;
             ss.nprobes_used = part.nprobes_used;
             ss.codes_scanned += part.codes_scanned, ss.rows_refined += part.rows_refined;
+            ss.fast_scan_used = part.fast_scan_used, ss.rows_reranked += part.rows_reranked;
             pa_cli_progress("search: queries", q0 + bn, nq);
         }
         times[rep] = pa_cli_now() - t0;
@@ -260,12 +269,21 @@ int pa_cmd_search(int argc, char **argv)
         if (st == PA_OK && recall >= 0 &&
             json_object_set_new(j, "recall", pa_json_real_rounded(recall, 4)) != 0)
             st = PA_ERR_NOMEM;
+        if (st == PA_OK &&
+            (json_object_set_new(j, "fast_scan", json_boolean(ss.fast_scan_used)) != 0 ||
+             (ss.fast_scan_used &&
+              (json_object_set_new(j, "rerank_factor", json_integer((json_int_t)rerank)) != 0 ||
+               json_object_set_new(j, "rows_reranked",
+                                   json_integer((json_int_t)ss.rows_reranked)) != 0))))
+            st = PA_ERR_NOMEM;
         if ((st = pa_cli_json_print(st, &j)) != PA_OK)
             rc = pa_cli_fail("search", st);
     } else {
-        printf("searched %" PRIu64 " queries (k %" PRIu64 ", nprobes %u, refine %" PRIu64 ") in "
-               "%.3f s: %.0f QPS",
-               nq, k, ss.nprobes_used, rf, secs, qps);
+        printf("searched %" PRIu64 " queries (k %" PRIu64 ", nprobes %u, refine %" PRIu64, nq, k,
+               ss.nprobes_used, rf);
+        if (ss.fast_scan_used)
+            printf(", fast scan, rerank %" PRIu64, rerank);
+        printf(") in %.3f s: %.0f QPS", secs, qps);
         if (recall >= 0)
             printf(", recall@%" PRIu64 " %.4f", k, recall);
         printf("\n");

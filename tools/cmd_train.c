@@ -2,6 +2,7 @@
 #include "partifact_backend.h" /* pa_backend_model: the model as arrays */
 #include "tools/cli.h"
 #include "common/vecmath.h" /* pa_inv_norm: cosine's scaling, as the library does it */
+#include "common/pq_code.h" /* pa_pq_code_get: a row's codes */
 
 #include <inttypes.h>
 #include <math.h>
@@ -17,9 +18,10 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_backend *be, pa_vec_inpu
     pa_ivfpq_model_arrays(m, &a);
     const size_t batch = PA_DEFAULT_BATCH_ROWS;
     const uint32_t dim = a.dim, M = a.num_sub_vectors, ds = dim / M, K = 1u << a.num_bits;
+    const uint32_t W = pa_pq_code_bytes(M, a.num_bits);
     float *x = malloc(sizeof(float) * batch * dim);
     uint32_t *parts = malloc(sizeof(uint32_t) * batch);
-    uint8_t *codes = malloc(batch * M);
+    uint8_t *codes = malloc(batch * W);
     pa_status st = x && parts && codes
                        ? pa_vec_input_rewind(in)
                        : pa_fail(PA_ERR_NOMEM, "out of memory for --encode's batches of %zu rows",
@@ -44,7 +46,8 @@ static pa_status encode_all(const pa_ivfpq_model *m, pa_backend *be, pa_vec_inpu
                 double v = x[i * dim + d] * norm;
                 if (a.metric != PA_METRIC_DOT)
                     v -= a.centroids[(size_t)parts[i] * dim + d];
-                v -= a.codebook[((size_t)(d / ds) * K + codes[i * M + d / ds]) * ds + d % ds];
+                const uint32_t c = pa_pq_code_get(codes + i * W, d / ds, a.num_bits);
+                v -= a.codebook[((size_t)(d / ds) * K + c) * ds + d % ds];
                 err += v * v;
             }
         }

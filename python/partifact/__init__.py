@@ -308,6 +308,8 @@ class Model:
         """Trains on every row of x (n x dim float32): coarse k-means into ``partitions``
         centroids, then PQ codebooks of ``sub_vectors`` sub-spaces (which must divide dim) on
         the residuals (on the vectors for "dot"). The same seed and rows give the same model.
+        bits: 8 (the default) or 4 (16 codewords per sub-space, two codes per byte as Lance
+        packs them, sub-vector 2j in the low nibble of byte j; sub_vectors must be even).
         Options left None take the library's defaults. Releases the GIL while it trains (no
         progress callback: the library reports none for training)."""
         x = _array(x, "x", np.float32, 2)  # NaN/Inf: the library refuses, naming the row
@@ -660,7 +662,8 @@ def build(input, out, partitions=None, sub_vectors=None, metric=None, seed=None,
           backend_options=None):
     """Builds an IVF_PQ index at ``out`` from every row of ``input`` (a .fvecs, .bvecs, .npy
     file or a Lance dataset): trains on a seeded sample, encodes into an artifact, finalizes.
-    partitions / sub_vectors None: the library's defaults for the input's size. progress is
+    partitions / sub_vectors None: the library's defaults for the input's size; bits 8 or 4
+    (see Model.train; the index is LanceDB's 4-bit IVF_PQ layout). progress is
     called with stages "train", "encode" (rows) and "finalize" (partitions). Returns the build
     stats as a dict. accelerator names a backend plugin (libpartifact-backend-NAME.so, looked
     for in backend_path, $PARTIFACT_BACKEND_PATH, then the install's lib/partifact); None: the
@@ -792,14 +795,16 @@ class Index:
         return d
 
     def search(self, queries, k=None, nprobes=None, refine_factor=None, input=None,
-               threads=None, column=None):
+               threads=None, column=None, fast_scan=True, rerank_factor=None):
         """Searches each row of queries (nq x dim float32, or one query of shape (dim,)).
         Returns (ids uint64 (nq, k), distances float32 (nq, k)), best first; slots the probed
         partitions could not fill have id 2^64-1 and distance inf. Distances: l2 and cosine
         squared Euclidean, dot the negated inner product (smaller is nearer).
         k and nprobes None: the library's defaults. refine_factor R > 1 re-ranks the k*R best by exact
         distance to the original vectors, read from ``input`` (the file or Lance dataset the
-        index was built from)."""
+        index was built from). A 4-bit index is searched by the fast scan (quantised tables)
+        unless fast_scan is False; it re-ranks the k*R*rerank_factor best by exact ADC distance
+        (None: the library's default). last_stats["fast_scan_used"] says which scan ran."""
         single = isinstance(queries, np.ndarray) and queries.ndim == 1
         q = _array(queries[None, :] if single else queries, "queries", np.float32, 2,
                    finite=True)
@@ -807,7 +812,9 @@ class Index:
         o = _lib.options(_lib.SearchOptions, "pa_index_search_options_init")
         _set(o, [("k", k, "k", _U32),("nprobes", nprobes, "nprobes", _U32),
                  ("refine_factor", refine_factor, "refine_factor", _U32),
-                 ("num_threads", threads, "threads", _U32)])
+                 ("num_threads", threads, "threads", _U32),
+                 ("rerank_factor", rerank_factor, "rerank_factor", _U32)])
+        o.fast_scan = _lib.PA_FAST_SCAN_AUTO if fast_scan else _lib.PA_FAST_SCAN_OFF
         if o.k == 0:
             raise ValueError("k must be positive, got 0")
         if o.refine_factor > 1 and input is None:

@@ -110,6 +110,10 @@ PA_ERR_BUDGET = 9
 PA_ERR_EXISTS = 10
 PA_END = 11  # not an error: an iterator has nothing more (the package calls none)
 
+# pa_index_search_options.fast_scan
+PA_FAST_SCAN_AUTO = 0
+PA_FAST_SCAN_OFF = 1
+
 c_status = ctypes.c_int
 c_floatp = ctypes.POINTER(ctypes.c_float)
 
@@ -251,11 +255,13 @@ IndexInfo = _struct("pa_index_info", [
 SearchOptions = _struct("pa_index_search_options", [
     ("k", ctypes.c_uint32), ("nprobes", ctypes.c_uint32), ("refine_factor", ctypes.c_uint32),
     ("refine_input", ctypes.c_void_p), ("num_threads", ctypes.c_uint32),
+    ("fast_scan", ctypes.c_uint32), ("rerank_factor", ctypes.c_uint32),
 ])
 
 SearchStats = _struct("pa_index_search_stats", [
     ("nprobes_used", ctypes.c_uint32), ("codes_scanned", ctypes.c_uint64),
     ("rows_refined", ctypes.c_uint64), ("seconds", ctypes.c_double),
+    ("fast_scan_used", ctypes.c_uint32), ("rows_reranked", ctypes.c_uint64),
 ])
 
 BuildOptions = _struct("pa_build_options", [

@@ -433,6 +433,19 @@ def test_index_search_info(index, data):
     assert np.allclose(dr[:, 0], 0, atol=1e-4)
 
 
+def test_index_search_fast_scan(base_npy, data, tmp_path):
+    partifact.build(base_npy, tmp_path / "i4", partitions=8, sub_vectors=4, bits=4, seed=2)
+    x = partifact.Index.open(tmp_path / "i4")
+    assert x.info["num_bits"] == 4
+    fi, fd = x.search(data[:50], k=5, nprobes=8)
+    assert x.last_stats["fast_scan_used"] == 1 and x.last_stats["rows_reranked"] > 0
+    pi, pd = x.search(data[:50], k=5, nprobes=8, fast_scan=False)
+    assert x.last_stats["fast_scan_used"] == 0 and x.last_stats["rows_reranked"] == 0
+    assert (fi[:, 0] == pi[:, 0]).mean() >= 0.9
+    ai, ad = x.search(data[:50], k=5, nprobes=8, rerank_factor=len(data))  # every row re-ranked
+    assert np.array_equal(ai, pi) and np.array_equal(ad, pd)
+
+
 def test_index_search_errors(index, data, tmp_path):
     with pytest.raises(partifact.InvalidError):
         index.search(data[:2], k=len(data) + 1)

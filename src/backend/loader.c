@@ -1,6 +1,7 @@
 /* Backend loading: the built-in CPU backend, or a plugin shared library found on a search path
  * and checked against the ABI version before anything in it is called. */
 #include "backend/backend_internal.h"
+#include "common/pq_code.h"
 
 #include <dlfcn.h>
 #include <math.h>
@@ -178,8 +179,8 @@ static pa_status check_shape(const char *who, uint32_t dim, uint32_t P, uint32_t
     if (dim % M != 0)
         return pa_fail(PA_ERR_INVALID, "%s: num_sub_vectors %u does not divide dimension %u", who,
                        M, dim);
-    if (bits != 8 && bits != 4)
-        return pa_fail(PA_ERR_INVALID, "%s: num_bits must be 8 or 4, got %u", who, bits);
+    if (pa_pq_check_bits(M, bits) != PA_OK)
+        return pa_fail_prefix(PA_ERR_INVALID, "%s", who);
     if (metric < PA_METRIC_L2 || metric > PA_METRIC_DOT)
         return pa_fail(PA_ERR_INVALID, "%s: unknown metric %d", who, metric);
     return PA_OK;

@@ -66,6 +66,7 @@ static inline float pa_dotf(const float *a, const float *b, uint32_t n)
 
 typedef struct pa_topk_cand {
     float d;
+    float aux; /* a second value carried with the candidate (the fast scan's exact distance) */
     uint64_t id;
 } pa_topk_cand;
 
@@ -76,10 +77,11 @@ static inline bool pa_topk_worse(const pa_topk_cand *a, const pa_topk_cand *b)
     return a->d > b->d || (a->d == b->d && a->id > b->id);
 }
 
-/* Offers (d, id) to a heap of at most cap entries holding *n. */
-static inline void pa_topk_push(pa_topk_cand *h, uint32_t *n, uint32_t cap, float d, uint64_t id)
+/* Offers (d, id), carrying aux, to a heap of at most cap entries holding *n. */
+static inline void pa_topk_push_aux(pa_topk_cand *h, uint32_t *n, uint32_t cap, float d,
+                                    uint64_t id, float aux)
 {
-    pa_topk_cand c = {d, id};
+    pa_topk_cand c = {d, aux, id};
     uint32_t i;
     if (*n < cap) {
         i = (*n)++;
@@ -111,10 +113,23 @@ static inline void pa_topk_push(pa_topk_cand *h, uint32_t *n, uint32_t cap, floa
     h[i] = c;
 }
 
+/* Offers (d, id) to a heap of at most cap entries holding *n. */
+static inline void pa_topk_push(pa_topk_cand *h, uint32_t *n, uint32_t cap, float d, uint64_t id)
+{
+    pa_topk_push_aux(h, n, cap, d, id, 0);
+}
+
 /* qsort order: best first. */
 static inline int pa_topk_cmp(const void *a, const void *b)
 {
     return pa_topk_worse(a, b) ? 1 : pa_topk_worse(b, a) ? -1 : 0;
+}
+
+/* qsort order of uint64_t values: ascending. */
+static inline int pa_cmp_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* splitmix64: the seeded generator used for sampling, shuffling and initialisation. */

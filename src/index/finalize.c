@@ -4,6 +4,7 @@
  * memory is bounded by the largest partition plus the read-ahead. */
 #include "index/index_internal.h"
 #include "artifact/artifact_internal.h"
+#include "common/pq_code.h"
 #include "io/io_internal.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@
 /* Checks that the model's parameters are the artifact's (or the rows file's), naming both
  * files and the first parameter that differs. */
 pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path, const char *what,
-                               const char *path, uint32_t dim, uint32_t M, uint32_t P,
+                               const char *path, uint32_t dim, uint32_t code_bytes, uint32_t P,
                                uint32_t bits, const char *metric)
 {
     if (dim && a->dim != dim)
@@ -24,17 +25,20 @@ pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path
                        "model %s has dimension %u, but %s %s was encoded with "
                        "dimension %u",
                        model_path, a->dim, what, path, dim);
-    if (a->num_sub_vectors != M)
-        return pa_fail(PA_ERR_INVALID,
-                       "model %s has %u sub-vectors, but %s %s has %u-byte "
-                       "codes",
-                       model_path, a->num_sub_vectors, what, path, M);
-    if (P && a->num_partitions != P)
-        return pa_fail(PA_ERR_INVALID, "model %s has %u partitions, but %s %s has %u", model_path,
-                       a->num_partitions, what, path, P);
     if (bits && a->num_bits != bits)
         return pa_fail(PA_ERR_INVALID, "model %s has %u-bit codes, but %s %s has %u-bit codes",
                        model_path, a->num_bits, what, path, bits);
+    const uint32_t W = pa_pq_code_bytes(a->num_sub_vectors, a->num_bits);
+    if (W != code_bytes) {
+        char four[48] = "";
+        if (a->num_bits == PA_PQ_BITS_4)
+            snprintf(four, sizeof four, " of 4-bit codes (%u bytes a row)", W);
+        return pa_fail(PA_ERR_INVALID, "model %s has %u sub-vectors%s, but %s %s has %u-byte codes",
+                       model_path, a->num_sub_vectors, four, what, path, code_bytes);
+    }
+    if (P && a->num_partitions != P)
+        return pa_fail(PA_ERR_INVALID, "model %s has %u partitions, but %s %s has %u", model_path,
+                       a->num_partitions, what, path, P);
     if (metric && strcmp(pa_metric_name((pa_metric)a->metric), metric))
         return pa_fail(PA_ERR_INVALID, "model %s uses metric %s, but %s %s was encoded with %s",
                        model_path, pa_metric_name((pa_metric)a->metric), what, path, metric);

@@ -2,6 +2,7 @@
  * reader, with every key name from index_format.h. */
 #include "index/index_format.h"
 #include "common/json.h"
+#include "common/pq_code.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -132,7 +133,7 @@ pa_status pa_index_write_aux_meta(pa_lance_writer *lw, const pa_index_identity *
         goto done;
     /* the codebook: LanceDB's tensor says [2^bits, dim] but holds the sub-space codebooks one
      * after the other ([M][2^bits][dim/M]), which is exactly our layout */
-    uint32_t shape[2] = {256, D};
+    uint32_t shape[2] = {pa_pq_codewords(id->num_bits), D};
     Pa__Lancepb__Tensor t;
     float_tensor(&t, shape, codebook);
     if ((st = add_message(lw, &t.base, "codebook tensor", &gb_cb)) != PA_OK)
@@ -285,10 +286,12 @@ pa_status pa_index_read_aux_meta(pa_lance_reader *r, const char *path, uint32_t 
         st = pa_fail(PA_ERR_UNSUPPORTED, "index file %s: codes not stored transposed", path);
         goto done;
     }
-    if (*nbits != 8 || !*M || !*dim || *dim % *M) {
+    if ((*nbits != PA_PQ_BITS_8 && *nbits != PA_PQ_BITS_4) || !*M || !*dim || *dim % *M ||
+        (*nbits == PA_PQ_BITS_4 && *M % 2)) {
         st = pa_fail(PA_ERR_UNSUPPORTED,
                      "index file %s: %u-bit codes, %u sub-vectors, "
-                     "dimension %u (expected 8-bit codes, sub-vectors dividing the dimension)",
+                     "dimension %u (expected 8-bit or 4-bit codes, sub-vectors dividing the "
+                     "dimension, an even number of them for 4-bit codes)",
                      path, *nbits, *M, *dim);
         goto done;
     }

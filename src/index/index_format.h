@@ -77,8 +77,8 @@ pa_status pa_index_write_ivf(pa_lance_writer *lw, uint32_t P, const uint64_t *of
                              const uint32_t *lengths, const float *centroids, uint32_t dim,
                              uint32_t *gb);
 
-/* auxiliary.idx's buffers after its rows: the IVF protobuf, the codebook tensor ([M][256][dim/M]
- * as LanceDB's [256, dim]); and its schema metadata (distance type, lance:ivf, storage_metadata,
+/* auxiliary.idx's buffers after its rows: the IVF protobuf, the codebook tensor
+ * ([M][2^bits][dim/M] as LanceDB's [2^bits, dim]: [256, dim] or [16, dim]); and its schema metadata (distance type, lance:ivf, storage_metadata,
  * the identity JSON). */
 pa_status pa_index_write_aux_meta(pa_lance_writer *lw, const pa_index_identity *id,
                                   const uint64_t *offsets, const uint32_t *lengths,

@@ -79,10 +79,11 @@ const char *pa_index_dir(const pa_index *x);
 /* Frees the writer; an unfinished one removes its temporary directory. */
 void pa_index_writer_free(pa_index_writer *w);
 
-/* Checks a model's parameters against what the codes were made with (0 / NULL: not known),
- * naming the model, the input (what: "artifact" or "rows file", path) and the first mismatch. */
+/* Checks a model's parameters against what the codes were made with (0 / NULL: not known;
+ * code_bytes always known: the model's code width, pq_code.h), naming the model, the input
+ * (what: "artifact" or "rows file", path) and the first mismatch. */
 pa_status pa_index_check_model(const pa_backend_model *a, const char *model_path, const char *what,
-                               const char *path, uint32_t dim, uint32_t M, uint32_t P,
+                               const char *path, uint32_t dim, uint32_t code_bytes, uint32_t P,
                                uint32_t bits, const char *metric);
 
 

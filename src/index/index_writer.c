@@ -4,6 +4,7 @@
  * LanceDB and partifact read, index.idx, and renames the temporary directory into place. */
 #include "index/index_internal.h"
 #include "lance/table_commit.h"
+#include "common/pq_code.h"
 
 #include <math.h>
 #include <errno.h>
@@ -17,6 +18,7 @@ struct pa_index_writer {
     char *out_dir, *aux_path, *idx_path;
     pa_out_dir out;     /* the new index is written in out.dir, beside out_dir */
     pa_backend_model m; /* arrays owned (copies) */
+    uint32_t W;         /* code bytes a row (pq_code.h) */
     uint64_t model_xxh64;
     pa_lance_writer *aux;
     uint64_t *offsets; /* P: first row of each partition */
@@ -50,11 +52,8 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
     *out = NULL;
     if (!out_dir || !out_dir[0])
         return pa_fail(PA_ERR_INVALID, "index: no output directory given");
-    if (model->num_bits != 8)
-        return pa_fail(PA_ERR_UNSUPPORTED,
-                       "index %s: the model has %u-bit codes; only 8-bit "
-                       "PQ codes are written",
-                       out_dir, model->num_bits);
+    if (pa_pq_check_bits(model->num_sub_vectors, model->num_bits) != PA_OK)
+        return pa_fail_prefix(PA_ERR_INVALID, "index %s: the model", out_dir);
     if (!model->dim || !model->num_sub_vectors || model->dim % model->num_sub_vectors ||
         !model->num_partitions)
         return pa_fail(PA_ERR_INVALID,
@@ -70,9 +69,10 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
         goto done;
     }
     w->m = *model;
+    w->W = pa_pq_code_bytes(model->num_sub_vectors, model->num_bits);
     w->model_xxh64 = model_xxh64;
     const size_t P = model->num_partitions, D = model->dim;
-    const size_t cb = (size_t)model->num_sub_vectors * 256 * (D / model->num_sub_vectors);
+    const size_t cb = (size_t)pa_pq_codewords(model->num_bits) * D; /* M x 2^bits x D/M */
     float *cent = pa_malloc(sizeof(float) * P * D, "index centroids");
     float *code = pa_malloc(sizeof(float) * cb, "index codebook");
     w->m.centroids = cent, w->m.codebook = code;
@@ -98,7 +98,7 @@ pa_status pa_index_writer_create(pa_index_writer **out, const char *out_dir,
         goto done;
     }
     pa_field f[2] = {{PA_INDEX_COL_ROWID, PA_TYPE_UINT64, 1},
-                     {PA_INDEX_COL_CODE, PA_TYPE_FSL_UINT8, model->num_sub_vectors}};
+                     {PA_INDEX_COL_CODE, PA_TYPE_FSL_UINT8, w->W}};
     /* pages of 1 MiB: the writer buffers one per column, outside the finalizers' budgets, and
      * the page size must not depend on the budget (every budget writes the same bytes) */
     pa_lance_write_options lo = PA_LANCE_WRITE_OPTIONS_INIT;
@@ -132,7 +132,7 @@ static pa_status reserve(pa_index_writer *w, uint64_t n)
 {
     if (n <= w->cap)
         return PA_OK;
-    const size_t M = w->m.num_sub_vectors;
+    const size_t M = w->W;
     uint64_t cap = n;
     size_t bytes;
     if (!pa_mul_ok(cap, 2 * sizeof(uint64_t), &bytes) || !pa_mul_ok(cap, M, &bytes))
@@ -180,7 +180,7 @@ pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const ui
     pa_status st = reserve(w, n);
     if (st != PA_OK)
         return st;
-    const size_t M = w->m.num_sub_vectors;
+    const size_t M = w->W; /* code bytes: 4-bit codes are transposed as packed bytes, as Lance */
     for (uint64_t i = 0; i < n; i++)
         w->perm[2 * i] = row_ids[i], w->perm[2 * i + 1] = i;
     const uint8_t *ctx[2] = {codes, (const uint8_t *)(uintptr_t)M};

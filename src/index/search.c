@@ -1,21 +1,34 @@
 /* Search: open an index into memory, then answer batches of queries with ADC (asymmetric
  * distance computation). Per batch one sgemm gives every query's distance to every centroid;
- * per query the nprobes nearest partitions are scanned with a lookup table of M x 256
- * sub-distances, summing one table entry per code byte, and a heap keeps the best. Codes are
+ * per query the nprobes nearest partitions are scanned with a lookup table of M x K
+ * sub-distances (K = 2^bits codewords per sub-space: 256 for 8-bit codes, 16 for 4-bit ones),
+ * summing one table entry per sub-vector code (src/index/scan.h), and a heap keeps the best. Codes are
  * stored transposed within a partition, so the scan reads each sub-vector's bytes
- * contiguously. Queries run in parallel (OpenMP); an optional refine re-ranks the best k*R by
- * exact distance to the original vectors.
+ * contiguously. Queries run in parallel (OpenMP) in groups, each group's probes partition by
+ * partition (a partition read once for the group; with a budget, fetched once); an optional
+ * refine re-ranks the best k*R by exact distance to the original vectors. 4-bit indexes are
+ * scanned by the fast scan (src/index/fastscan.h) unless the caller turns it off.
  *
  * For l2 and cosine the table is split as FAISS does ("precomputed tables"): with residual
  * r = q - c_p and codeword y of sub-space m,
  *     ||r_m - y||^2 = ||q_m - c_p,m||^2 + (||y||^2 + 2 <c_p,m, y>) - 2 <q_m, y>,
  * and the first terms summed over m are the coarse distance ||q - c_p||^2 the probe already
- * has. The middle term depends only on the partition and is computed once at open (P x M x 256
+ * has. The middle term depends only on the partition and is computed once at open (P x M x K
  * floats, when that fits pa_index_precomp_max_bytes; otherwise per probed partition), the last
  * only on the query (once per query, not once per probe, by one sgemm per sub-space for a block
- * of queries). A probe then costs M x 256 additions instead of 256 x dim multiply-adds. */
+ * of queries). A probe then costs M x K additions instead of K x dim multiply-adds.
+ *
+ * The rows of an open index (without a budget: x->row_ids and x->codes for every row; with
+ * one: a cached partition's ids and codes) are laid out as auxiliary.idx stores them: the
+ * partitions in order (x->offsets, x->lengths), and within a partition of n rows the row ids
+ * in order, and the code bytes transposed, byte j of row i at codes[j * n + i] for j < W
+ * (x->W = M for 8-bit codes, M / 2 for 4-bit ones). A 4-bit code byte j holds sub-vector 2j's
+ * code in its low nibble and 2j+1's in its high nibble (src/common/pq_code.h). */
 #include "common/json.h"
+#include "index/fastscan.h"
 #include "index/index_internal.h"
+#include "common/pq_code.h"
+#include "index/scan.h"
 
 #include <cblas.h>
 #include <inttypes.h>
@@ -28,22 +41,26 @@
 #include <xxhash.h>
 
 #define QUERY_BLOCK 1024
+#define QUERY_GROUP 256 /* queries whose probes one thread scans partition by partition */
 uint64_t pa_index_precomp_max_bytes = 256ull << 20;
 
 struct pa_index {
     char *dir;
     uint32_t dim, P, M, ds;
+    uint32_t nbits, K, W; /* bits per code, codewords per sub-space (2^bits), code bytes a row */
     pa_metric metric;
     float *centroids;  /* P x dim */
     float *cnorm;      /* P: ||c||^2 */
-    float *codebook;   /* M x 256 x ds */
+    float *codebook;   /* M x K x ds */
     uint64_t *offsets; /* P: first row of each partition */
     uint32_t *lengths; /* P */
     uint64_t num_rows, max_part, bytes;
     uint64_t *row_ids; /* num_rows */
-    uint8_t *codes;    /* num_rows x M, transposed within each partition */
-    float *ynorm;      /* M x 256: ||y||^2 of every codeword                             */
-    float *pre;        /* P x M x 256: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL       */
+    uint8_t *codes;    /* num_rows x W, transposed within each partition (see the top)    */
+    uint8_t *blocks;   /* 4-bit: the codes re-laid for the fast scan (fastscan.h), or NULL */
+    uint64_t *boff;    /* 4-bit: P, each partition's first byte in blocks                  */
+    float *ynorm;      /* M x K: ||y||^2 of every codeword                               */
+    float *pre;        /* P x M x K: ||y||^2 + 2 <c_p,m, y> (l2/cosine), or NULL         */
     json_t *aux_meta, *idx_meta; /* each file's partifact:index JSON (NULL: none, LanceDB's) */
     /* With a memory budget (pa_index_open_ex): row_ids and codes stay NULL; the probed
      * partitions are read from auxiliary.idx (kept open) into a cache of at most cache_cap
@@ -65,13 +82,20 @@ struct pa_index {
  * searches scanning it now (pins; it is not evicted while pinned) and its last use. */
 struct cached_part {
     uint64_t *ids;
-    uint8_t *codes;
+    uint8_t *codes; /* (4-bit codes: followed by their blocks for the fast scan) */
     uint32_t pins;
     uint64_t used;
 };
 
-/* Bytes a cached partition of n rows takes: its row ids and its codes. */
-static uint64_t part_bytes(const pa_index *x, uint64_t n) { return pa_ids_codes_bytes(n, x->M); }
+/* Whether the index holds its codes in the fast scan's blocks too (4-bit codes). */
+static bool has_blocks(const pa_index *x) { return x->nbits == PA_PQ_BITS_4; }
+
+/* Bytes a partition of n rows takes in memory: its row ids and its codes, and for 4-bit codes
+ * their blocked layout. */
+static uint64_t part_bytes(const pa_index *x, uint64_t n)
+{
+    return pa_ids_codes_bytes(n, x->W) + (has_blocks(x) ? pa_fs_layout_bytes(n, x->M) : 0);
+}
 
 /* ---- open ---- */
 
@@ -92,20 +116,21 @@ static pa_status tensor_floats(const Pa__Lancepb__Tensor *t, size_t count, const
     return PA_OK;
 }
 
-/* Bytes of the precomputed table terms (P x M x 256 floats; l2 and cosine, when they fit). */
+/* Bytes of the precomputed table terms (P x M x K floats; l2 and cosine, when they fit). */
 static uint64_t pre_terms_bytes(const pa_index *x)
 {
-    return (uint64_t)x->P * x->M * 256 * sizeof(float);
+    return (uint64_t)x->P * x->M * x->K * sizeof(float);
 }
 
 /* Bytes of what an index holds whatever its budget: the centroids and their norms, the
  * codebook and its norms, the partition offsets and lengths, the cache's entries, and (with_pre)
- * the precomputed table terms. */
+ * the precomputed table terms. (A cached 4-bit partition's blocks follow its codes: part_bytes;
+ * the block offsets boff exist only without a budget.) */
 static uint64_t fixed_bytes(const pa_index *x, bool with_pre)
 {
-    const uint64_t P = x->P, D = x->dim, M = x->M;
-    return P * D * sizeof(float) + P * sizeof(float) + 256 * D * sizeof(float) +
-           M * 256 * sizeof(float) + P * (sizeof(uint64_t) + sizeof(uint32_t)) +
+    const uint64_t P = x->P, D = x->dim, M = x->M, K = x->K;
+    return P * D * sizeof(float) + P * sizeof(float) + K * D * sizeof(float) +
+           M * K * sizeof(float) + P * (sizeof(uint64_t) + sizeof(uint32_t)) +
            P * sizeof(struct cached_part) + (with_pre ? pre_terms_bytes(x) : 0);
 }
 
@@ -149,11 +174,13 @@ static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
     if (big > x->cache_cap)
         return pa_fail_field(PA_ERR_INVALID, "memory_bytes",
                              "index file %s: partition %u holds %" PRIu64
-                             " rows of %u + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64
+                             " rows of %u + 8 bytes%s (%" PRIu64 " bytes), more than the %" PRIu64
                              " bytes the memory budget of %" PRIu64 " bytes leaves "
                              "beside the %" PRIu64 " held whatever the budget; raise "
                              "memory_bytes",
-                             path, max_p, x->max_part, x->M, big, x->cache_cap, x->budget, fixed);
+                             path, max_p, x->max_part, x->W,
+                             has_blocks(x) ? " and their fast-scan blocks" : "", big, x->cache_cap,
+                             x->budget, fixed);
     return PA_OK;
 }
 
@@ -171,8 +198,10 @@ static pa_status open_aux(pa_index *x, const char *path)
         st = pa_index_read_identity(r, path, &x->aux_meta);
     if (st == PA_OK)
         st = pa_index_read_aux_meta(r, path, &cb_pos, &nbits, &x->M, &x->dim, &x->metric);
-    if (st == PA_OK)
+    if (st == PA_OK) {
         x->ds = x->dim / x->M;
+        x->nbits = nbits, x->K = pa_pq_codewords(nbits), x->W = pa_pq_code_bytes(x->M, nbits);
+    }
     if (st == PA_OK)
         st = pa_index_read_ivf(r, path, &ivf);
     if (st == PA_OK && (ivf->n_offsets != ivf->n_lengths || ivf->n_lengths == 0))
@@ -221,17 +250,17 @@ static pa_status open_aux(pa_index *x, const char *path)
         else if ((st = pa_lance_reader_global_buffer(r, cb_pos, &buf, &len)) == PA_OK) {
             t = pa__lancepb__tensor__unpack(NULL, len, buf);
             free(buf);
-            st = tensor_floats(t, (size_t)256 * x->dim, path, "codebook", &x->codebook);
+            st = tensor_floats(t, (size_t)x->K * x->dim, path, "codebook", &x->codebook);
         }
     }
     /* codewords are residuals: up to twice a vector's norm, four times its square */
-    for (uint32_t i = 0; st == PA_OK && i < 256 * x->M; i++) {
+    for (uint32_t i = 0; st == PA_OK && i < x->K * x->M; i++) {
         const double sq = pa_sq_norm(x->codebook + (size_t)i * x->ds, x->ds);
         if (!(sq <= 4 * PA_MAX_SQ_NORM))
             st = pa_fail(PA_ERR_FORMAT,
                          "index file %s: codeword %u of sub-vector %u has squared "
                          "norm %.3g, more than %.3g (or values that are not finite)",
-                         path, i % 256, i / 256, sq, 4 * PA_MAX_SQ_NORM);
+                         path, i % x->K, i / x->K, sq, 4 * PA_MAX_SQ_NORM);
     }
     if (st == PA_OK && (pa_lance_reader_find_field(r, PA_INDEX_COL_ROWID, &c_id) != PA_OK ||
                         pa_lance_reader_find_field(r, PA_INDEX_COL_CODE, &c_code) != PA_OK))
@@ -243,11 +272,11 @@ static pa_status open_aux(pa_index *x, const char *path)
         pa_field f1, f2;
         pa_lance_reader_field(r, c_id, &f1);
         pa_lance_reader_field(r, c_code, &f2);
-        if (f1.type != PA_TYPE_UINT64 || f2.type != PA_TYPE_FSL_UINT8 || f2.dim != x->M)
+        if (f1.type != PA_TYPE_UINT64 || f2.type != PA_TYPE_FSL_UINT8 || f2.dim != x->W)
             st = pa_fail(PA_ERR_FORMAT,
                          "index file %s: expected " PA_INDEX_COL_ROWID
                          " uint64 and " PA_INDEX_COL_CODE " fixed_size_list<uint8, %u>",
-                         path, x->M);
+                         path, x->W);
     }
     if (st == PA_OK && x->budget) { /* rows are read per partition, on demand */
         x->reader = r, r = NULL;
@@ -256,11 +285,11 @@ static pa_status open_aux(pa_index *x, const char *path)
     }
     size_t id_bytes = 0, code_bytes = 0;
     if (st == PA_OK && (!pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), sizeof(uint64_t), &id_bytes) ||
-                        !pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), x->M, &code_bytes)))
+                        !pa_mul_ok((size_t)PA_MAX(x->num_rows, 1), x->W, &code_bytes)))
         st = pa_fail(PA_ERR_FORMAT,
                      "index file %s: %" PRIu64 " rows of %u-byte codes do not fit "
                      "in memory",
-                     path, x->num_rows, x->M);
+                     path, x->num_rows, x->W);
     if (st == PA_OK) {
         x->row_ids = pa_malloc(id_bytes, "index row ids");
         x->codes = pa_malloc(code_bytes, "index codes");
@@ -330,15 +359,16 @@ static pa_status open_idx(pa_index *x, const char *path)
 }
 
 /* The partition's term of every table entry: ||y||^2 + 2 <c_p,m, y> for each sub-space m and
- * codeword y, into out (M x 256). */
+ * codeword y, into out (M x K). */
 static void partition_terms(const pa_index *x, uint32_t p, float *out)
 {
     const float *c = x->centroids + (size_t)p * x->dim;
+    const uint32_t K = x->K;
     for (uint32_t m = 0; m < x->M; m++)
-        for (uint32_t j = 0; j < 256; j++)
-            out[m * 256 + j] = x->ynorm[m * 256 + j] +
-                               2.0f * pa_dotf(c + (size_t)m * x->ds,
-                                              x->codebook + ((size_t)m * 256 + j) * x->ds, x->ds);
+        for (uint32_t j = 0; j < K; j++)
+            out[m * K + j] = x->ynorm[m * K + j] +
+                             2.0f * pa_dotf(c + (size_t)m * x->ds,
+                                            x->codebook + ((size_t)m * K + j) * x->ds, x->ds);
 }
 
 
@@ -349,13 +379,13 @@ static pa_status rows_hash(pa_index *x, uint64_t *out)
 {
     if (!x->budget) {
         *out = pa_index_rows_xxh64(XXH64(x->row_ids, sizeof(uint64_t) * x->num_rows, 0),
-                                   XXH64(x->codes, (size_t)x->num_rows * x->M, 0));
+                                   XXH64(x->codes, (size_t)x->num_rows * x->W, 0));
         return PA_OK;
     }
     pa_status st = PA_OK;
     XXH64_state_t *hi = XXH64_createState(), *hc = XXH64_createState();
     uint64_t *ids = pa_malloc(sizeof(uint64_t) * PA_MAX(x->max_part, 1), "index row ids");
-    uint8_t *codes = pa_malloc((size_t)x->M * PA_MAX(x->max_part, 1), "index codes");
+    uint8_t *codes = pa_malloc((size_t)x->W * PA_MAX(x->max_part, 1), "index codes");
     if (!hi || !hc || !ids || !codes) {
         st = hi && hc ? PA_ERR_NOMEM : pa_fail(PA_ERR_NOMEM, "out of memory for hash states");
         goto done;
@@ -369,7 +399,7 @@ static pa_status rows_hash(pa_index *x, uint64_t *out)
             (st = pa_lance_reader_read(x->reader, x->c_code, x->offsets[p], n, codes)) != PA_OK)
             goto done;
         XXH64_update(hi, ids, sizeof(uint64_t) * n);
-        XXH64_update(hc, codes, (size_t)n * x->M);
+        XXH64_update(hc, codes, (size_t)n * x->W);
     }
     *out = pa_index_rows_xxh64(XXH64_digest(hi), XXH64_digest(hc));
 done:
@@ -421,7 +451,7 @@ static pa_status check_identity(pa_index *x)
                                     .dim = x->dim,
                                     .num_partitions = x->P,
                                     .num_sub_vectors = x->M,
-                                    .num_bits = 8,
+                                    .num_bits = x->nbits,
                                     .num_rows = x->num_rows};
     uint64_t rows = 0;
     if ((st = pa_index_check_identity(x->aux_meta, &have)) != PA_OK ||
@@ -437,6 +467,7 @@ void pa_index_free(pa_index *x)
         return;
     free(x->dir), free(x->centroids), free(x->cnorm), free(x->codebook), free(x->offsets);
     free(x->lengths), free(x->row_ids), free(x->codes), free(x->ynorm), free(x->pre);
+    free(x->blocks), free(x->boff);
     json_decref(x->aux_meta), json_decref(x->idx_meta);
     for (uint32_t p = 0; x->cache && p < x->P; p++)
         free(x->cache[p].ids);
@@ -445,6 +476,22 @@ void pa_index_free(pa_index *x)
     if (x->sync_init)
         pthread_mutex_destroy(&x->lock), pthread_cond_destroy(&x->freed);
     free(x);
+}
+
+/* 4-bit codes, all in memory: every partition's codes re-laid for the fast scan. */
+static pa_status make_blocks(pa_index *x)
+{
+    uint64_t total = 0;
+    if (!(x->boff = pa_malloc(sizeof(uint64_t) * x->P, "fast-scan block offsets")))
+        return PA_ERR_NOMEM;
+    for (uint32_t p = 0; p < x->P; p++)
+        x->boff[p] = total, total += pa_fs_layout_bytes(x->lengths[p], x->M);
+    if (!(x->blocks = pa_malloc((size_t)PA_MAX(total, 1), "fast-scan blocks")))
+        return PA_ERR_NOMEM;
+#pragma omp parallel for schedule(dynamic, 16)
+    for (uint32_t p = 0; p < x->P; p++)
+        pa_fs_pack(x->codes + x->offsets[p] * x->W, x->lengths[p], x->M, x->blocks + x->boff[p]);
+    return PA_OK;
 }
 
 pa_status pa_index_open(pa_index **out, const char *dir)
@@ -497,11 +544,11 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
     for (uint32_t p = 0; p < x->P; p++)
         x->cnorm[p] = pa_dotf(x->centroids + (size_t)p * x->dim, x->centroids + (size_t)p * x->dim,
                               x->dim);
-    if (!(x->ynorm = pa_malloc(sizeof(float) * x->M * 256, "codeword norms"))) {
+    if (!(x->ynorm = pa_malloc(sizeof(float) * x->M * x->K, "codeword norms"))) {
         st = PA_ERR_NOMEM;
         goto done;
     }
-    for (uint32_t i = 0; i < x->M * 256; i++)
+    for (uint32_t i = 0; i < x->M * x->K; i++)
         x->ynorm[i] = pa_dotf(x->codebook + (size_t)i * x->ds, x->codebook + (size_t)i * x->ds,
                               x->ds);
     const uint64_t pre_bytes = pre_terms_bytes(x);
@@ -513,8 +560,10 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
             x->cache_cap -= pre_bytes;
 #pragma omp parallel for schedule(static)
         for (uint32_t p = 0; p < x->P; p++)
-            partition_terms(x, p, x->pre + (size_t)p * x->M * 256);
+            partition_terms(x, p, x->pre + (size_t)p * x->M * x->K);
     }
+    if (has_blocks(x) && !x->budget && (st = make_blocks(x)) != PA_OK)
+        goto done;
     *out = x, x = NULL;
 done:
     if (st != PA_OK && x) /* the failures once the index is being read name it */
@@ -533,7 +582,7 @@ pa_status pa_index_get_info(const pa_index *x, pa_index_info *out)
         return st;
     pa_index_info info = PA_INDEX_INFO_INIT;
     info.dimension = x->dim, info.num_partitions = x->P, info.num_sub_vectors = x->M;
-    info.num_bits = 8, info.metric = x->metric, info.num_rows = x->num_rows;
+    info.num_bits = x->nbits, info.metric = x->metric, info.num_rows = x->num_rows;
     info.max_partition_rows = x->max_part, info.bytes = x->bytes;
     info.memory_bytes = x->budget;
     pa_stats_store(out, &info, sizeof info);
@@ -547,7 +596,7 @@ pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row
     if (p >= x->P)
         return pa_fail(PA_ERR_RANGE, "index %s: partition %u of %u", x->dir, p, x->P);
     *row_ids = x->row_ids ? x->row_ids + x->offsets[p] : NULL;
-    *codes = x->codes ? x->codes + x->offsets[p] * x->M : NULL;
+    *codes = x->codes ? x->codes + x->offsets[p] * x->W : NULL;
     *num_rows = x->lengths[p];
     return PA_OK;
 }
@@ -560,7 +609,7 @@ pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row
  * thread pins one partition at a time, and each fits the cache alone). Reads happen under the
  * lock: the reader is one file position. A failed read is recorded for the search to report. */
 static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids,
-                                   const uint8_t **codes)
+                                   const uint8_t **codes, const uint8_t **blocks)
 {
     struct cached_part *e = &x->cache[p];
     const uint64_t n = x->lengths[p], need = part_bytes(x, n);
@@ -577,13 +626,14 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
             pthread_cond_wait(&x->freed, &x->lock);
             continue;
         }
-        free(lru->ids); /* codes share its block */
+        free(lru->ids); /* codes and blocks share its allocation */
         lru->ids = NULL, lru->codes = NULL;
         x->cache_used -= part_bytes(x, x->lengths[lru - x->cache]);
     }
     if (!e->ids) {
-        uint64_t *i = malloc((size_t)need); /* one block: the row ids, then the codes */
+        uint64_t *i = malloc((size_t)need); /* the row ids, the codes, (4-bit) the blocks */
         uint8_t *c = i ? (uint8_t *)(i + n) : NULL;
+        uint8_t *b = i && has_blocks(x) ? c + n * x->W : NULL;
         if (!i)
             st = pa_fail(PA_ERR_NOMEM,
                          "index %s: out of memory reading partition %u (%" PRIu64 " rows)", x->dir,
@@ -591,6 +641,8 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
         else if ((st = pa_lance_reader_read(x->reader, x->c_id, x->offsets[p], n, i)) == PA_OK)
             st = pa_lance_reader_read(x->reader, x->c_code, x->offsets[p], n, c);
         if (st == PA_OK) {
+            if (b)
+                pa_fs_pack(c, n, x->M, b);
             e->ids = i, e->codes = c;
             x->cache_used += need;
             x->cache_reads++;
@@ -606,6 +658,7 @@ static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids
         e->pins++;
         e->used = ++x->tick;
         *ids = e->ids, *codes = e->codes;
+        *blocks = has_blocks(x) ? e->codes + n * x->W : NULL;
     }
     pthread_mutex_unlock(&x->lock);
     return st;
@@ -622,50 +675,33 @@ static void release_partition(pa_index *x, uint32_t p)
 /* ---- search ---- */
 
 /* Scans partition p for one query. qy holds the query's inner products with every codeword
- * (M x 256). dot: the table is -qy and base 0. l2/cosine: the table is the partition's terms
+ * (M x K). dot: the table is -qy and base 0. l2/cosine: the table is the partition's terms
  * minus 2 qy, and base the coarse distance ||q - c_p||^2 every row of the partition shares.
- * Sums one table entry per code byte for every row and offers each row to the heap. */
+ * pa_scan_codes then sums one table entry per sub-vector code for every row and offers each
+ * row to the heap. With blocks (4-bit codes re-laid, fs its scratch) the fast scan runs instead:
+ * rows offered by quantised distance, each taken with its exact distance in aux (counted in
+ * *exact). */
 static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, const uint8_t *codes,
-                           const float *qy, float base, float *table, pa_topk_cand *heap,
-                           uint32_t *hn, uint32_t cap)
+                           const uint8_t *blocks, pa_fs_scratch *fs, const float *qy, float base,
+                           float *table, pa_topk_cand *heap, uint32_t *hn, uint32_t cap,
+                           uint64_t *exact)
 {
     const uint64_t n = x->lengths[p];
     if (n == 0)
         return;
-    const uint32_t M = x->M, T = M * 256;
+    const uint32_t T = x->M * x->K;
     if (x->metric == PA_METRIC_DOT) {
-        for (uint32_t t = 0; t < T; t++)
-            table[t] = -qy[t];
+        pa_adc_table(table, NULL, qy, T);
     } else {
         const float *pre = x->pre ? x->pre + (size_t)p * T : table;
         if (!x->pre)
             partition_terms(x, p, table);
-        for (uint32_t t = 0; t < T; t++)
-            table[t] = pre[t] - 2.0f * qy[t];
+        pa_adc_table(table, pre, qy, T);
     }
-    /* Four rows at a time, each row's sum kept in a register (sub-space m's bytes of the four
-     * rows are adjacent in the transposed layout); the sums add the table entries in sub-space
-     * order, so a row's distance does not depend on the blocking. */
-    uint64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        float d0 = base, d1 = base, d2 = base, d3 = base;
-        const uint8_t *cm = codes + i;
-        for (uint32_t m = 0; m < M; m++, cm += n) {
-            const float *t = table + m * 256;
-            d0 += t[cm[0]], d1 += t[cm[1]], d2 += t[cm[2]], d3 += t[cm[3]];
-        }
-        pa_topk_push(heap, hn, cap, d0, ids[i]);
-        pa_topk_push(heap, hn, cap, d1, ids[i + 1]);
-        pa_topk_push(heap, hn, cap, d2, ids[i + 2]);
-        pa_topk_push(heap, hn, cap, d3, ids[i + 3]);
-    }
-    for (; i < n; i++) {
-        float d = base;
-        const uint8_t *cm = codes + i;
-        for (uint32_t m = 0; m < M; m++, cm += n)
-            d += table[m * 256 + cm[0]];
-        pa_topk_push(heap, hn, cap, d, ids[i]);
-    }
+    if (blocks)
+        *exact += pa_fs_scan_partition(blocks, ids, n, x->M, table, base, fs, heap, hn, cap);
+    else
+        pa_scan_codes(codes, ids, n, x->M, x->nbits, table, base, heap, hn, cap);
 }
 
 /* Exact distance of a query to an original vector, as search reports distances. */
@@ -719,23 +755,35 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     if ((uint64_t)k * rf > PA_MAX_SEARCH_CANDIDATES)
         return pa_fail(PA_ERR_INVALID, "k * refine factor = %" PRIu64 " is too large",
                        (uint64_t)k * rf);
-    const uint32_t cap = k * rf;
+    if (opts->fast_scan != PA_FAST_SCAN_AUTO && opts->fast_scan != PA_FAST_SCAN_OFF)
+        return pa_fail_field(PA_ERR_INVALID, "fast_scan",
+                             "fast_scan %u is neither PA_FAST_SCAN_AUTO (%u) nor "
+                             "PA_FAST_SCAN_OFF (%u)",
+                             opts->fast_scan, PA_FAST_SCAN_AUTO, PA_FAST_SCAN_OFF);
+    /* the fast scan keeps the hcap best by quantised distance, re-ranked to the cap best */
+    const bool fs = has_blocks(x) && opts->fast_scan == PA_FAST_SCAN_AUTO;
+    const uint32_t rr = fs ? PA_MAX(opts->rerank_factor, 1) : 1;
+    if ((uint64_t)k * rf * rr > PA_MAX_SEARCH_CANDIDATES)
+        return pa_fail_field(PA_ERR_INVALID, "rerank_factor",
+                             "k * refine factor * rerank factor = %" PRIu64 " is more than %u",
+                             (uint64_t)k * rf * rr, PA_MAX_SEARCH_CANDIDATES);
+    const uint32_t cap = k * rf, hcap = cap * rr;
     const uint32_t D = x->dim, P = x->P;
-    const uint64_t T = (uint64_t)x->M * 256; /* table entries */
+    const uint64_t T = (uint64_t)x->M * x->K; /* table entries */
     /* a block of queries, with its query-codeword products held to about 32 MiB */
     const uint64_t qb = PA_MIN(PA_MIN((uint64_t)QUERY_BLOCK, PA_MAX(nq, 1)),
                                PA_MAX((uint64_t)1, (32ull << 20) / (T * sizeof(float))));
     float *qbuf = pa_malloc(sizeof(float) * qb * D, "query block");
     float *qyall = pa_malloc(sizeof(float) * qb * T, "query-codeword products");
     float *coarse = pa_malloc(sizeof(float) * qb * P, "query-centroid distances");
-    pa_topk_cand *cands = pa_malloc(sizeof(pa_topk_cand) * qb * cap, "search candidates");
+    pa_topk_cand *cands = pa_malloc(sizeof(pa_topk_cand) * qb * hcap, "search candidates");
     uint32_t *ncand = pa_malloc(sizeof(uint32_t) * qb, "search candidate counts");
     float *vecs = rf > 1 ? pa_malloc(sizeof(float) * cap * D, "refine vectors") : NULL;
     uint64_t *vids = rf > 1 ? pa_malloc(sizeof(uint64_t) * cap, "refine ids") : NULL;
     pa_status st = qbuf && qyall && coarse && cands && ncand && (rf == 1 || (vecs && vids))
                        ? PA_OK
                        : PA_ERR_NOMEM;
-    uint64_t scanned = 0, refined = 0;
+    uint64_t scanned = 0, refined = 0, reranked = 0;
     int nthreads = opts->num_threads > 0 ? (int)PA_MIN(opts->num_threads, (uint32_t)INT_MAX)
                                          : omp_get_max_threads();
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
@@ -765,59 +813,94 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)P, (int)D, 1.0f, qbuf,
                     (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
         /* the queries' part of every table, q_m . codeword: one sgemm per sub-space for the
-         * whole block (row i of qyall holds query i's M x 256 products) */
+         * whole block (row i of qyall holds query i's M x K products) */
         for (uint32_t m = 0; m < x->M; m++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, 256, (int)x->ds, 1.0f,
-                        qbuf + (size_t)m * x->ds, (int)D, x->codebook + (size_t)m * 256 * x->ds,
-                        (int)x->ds, 0.0f, qyall + (size_t)m * 256, (int)T);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)x->K, (int)x->ds,
+                        1.0f, qbuf + (size_t)m * x->ds, (int)D,
+                        x->codebook + (size_t)m * x->K * x->ds, (int)x->ds, 0.0f,
+                        qyall + (size_t)m * x->K, (int)T);
         int failed = 0;
-#pragma omp parallel num_threads(nthreads) reduction(+ : scanned)
+        /* Groups of QUERY_GROUP queries (fewer where their probes' list would pass 8 MiB), one
+         * thread each. A group's probes are scanned partition by partition, so that a
+         * partition's codes are read from memory once for all the group's queries that probe
+         * it: first every query's nearest partition (the heaps' bounds then prune the rest),
+         * then the others. A heap's contents do not depend on the order its partitions come
+         * in. */
+        const uint64_t grp = PA_MAX(1, PA_MIN(QUERY_GROUP,
+                                              (8ull << 20) / ((uint64_t)np * sizeof(uint64_t))));
+        const uint64_t ngroups = (bn + grp - 1) / grp;
+#pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
             float *table = malloc(sizeof(float) * (size_t)T);
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
-            if (!table || !probe) {
+            uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
+            float *qns = malloc(sizeof(float) * grp);
+            pa_fs_scratch fsx = {NULL, NULL};
+            const bool ok = table && probe && pairs && qns &&
+                            (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
+            if (!ok) {
 #pragma omp atomic write
                 failed = 1;
             }
-#pragma omp for schedule(dynamic, 4)
-            for (uint64_t i = 0; i < bn; i++) {
-                if (!table || !probe)
-                    continue;
-                const float *q = qbuf + i * D, *s = coarse + i * P;
-                /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
-                uint32_t pn = 0;
-                for (uint32_t p = 0; p < P; p++) {
-                    float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
-                    pa_topk_push(probe, &pn, np, d, p);
-                }
-                const float *qy = qyall + i * T;
-                const float qn = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
-                pa_topk_cand *h = cands + i * cap;
-                uint32_t hn = 0;
-                for (uint32_t j = 0; j < pn; j++) {
-                    uint32_t p = (uint32_t)probe[j].id;
-                    /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
-                    float base = x->metric == PA_METRIC_DOT ? 0 : qn + x->cnorm[p] - 2 * s[p];
-                    if (!x->lengths[p])
-                        continue;
-                    if (!x->budget) {
-                        scan_partition(x, p, x->row_ids + x->offsets[p],
-                                       x->codes + x->offsets[p] * x->M, qy, base, table, h, &hn,
-                                       cap);
-                    } else {
-                        const uint64_t *pid;
-                        const uint8_t *pc;
-                        if (acquire_partition(x, p, &pid, &pc) != PA_OK)
-                            break;
-                        scan_partition(x, p, pid, pc, qy, base, table, h, &hn, cap);
-                        release_partition(x, p);
+#pragma omp for schedule(dynamic, 1)
+            for (uint64_t g = 0; g < ngroups; g++) {
+                const uint64_t lo = g * grp, hi = PA_MIN(bn, lo + grp);
+                uint64_t npairs = 0;
+                for (uint64_t i = lo; ok && i < hi; i++) {
+                    const float *q = qbuf + i * D, *s = coarse + i * P;
+                    /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
+                    uint32_t pn = 0;
+                    for (uint32_t p = 0; p < P; p++) {
+                        float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
+                        pa_topk_push(probe, &pn, np, d, p);
                     }
+                    qsort(probe, pn, sizeof *probe, pa_topk_cmp);
+                    qns[i - lo] = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
+                    ncand[i] = 0;
+                    /* (round, partition, query): round 0 the nearest partition */
+                    for (uint32_t j = 0; j < pn; j++)
+                        if (x->lengths[probe[j].id])
+                            pairs[npairs++] = (uint64_t)(j > 0) << 63 | probe[j].id << 32 | i;
+                }
+                qsort(pairs, npairs, sizeof *pairs, pa_cmp_u64);
+                uint32_t held = UINT32_MAX; /* the partition whose rows pid, pc, pb hold */
+                const uint64_t *pid = NULL;
+                const uint8_t *pc = NULL, *pb = NULL;
+                for (uint64_t e = 0; e < npairs; e++) {
+                    const uint32_t p = (uint32_t)(pairs[e] >> 32 & 0x7fffffffu);
+                    const uint64_t i = (uint32_t)pairs[e];
+                    if (p != held && x->budget) {
+                        if (held != UINT32_MAX)
+                            release_partition(x, held);
+                        held = UINT32_MAX;
+                        if (acquire_partition(x, p, &pid, &pc, &pb) != PA_OK)
+                            break;
+                    } else if (p != held) {
+                        pid = x->row_ids + x->offsets[p], pc = x->codes + x->offsets[p] * x->W;
+                        pb = fs ? x->blocks + x->boff[p] : NULL;
+                    }
+                    held = p;
+                    /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
+                    const float base = x->metric == PA_METRIC_DOT
+                                           ? 0
+                                           : qns[i - lo] + x->cnorm[p] - 2 * coarse[i * P + p];
+                    scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qyall + i * T, base, table,
+                                   cands + i * hcap, &ncand[i], hcap, &reranked);
                     scanned += x->lengths[p];
                 }
-                qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
-                ncand[i] = hn;
+                if (x->budget && held != UINT32_MAX)
+                    release_partition(x, held);
+                for (uint64_t i = lo; ok && i < hi; i++) {
+                    pa_topk_cand *h = cands + i * hcap;
+                    if (fs) /* the exact re-rank: the cap best by exact ADC distance */
+                        for (uint32_t j = 0; j < ncand[i]; j++)
+                            h[j].d = h[j].aux;
+                    qsort(h, ncand[i], sizeof(pa_topk_cand), pa_topk_cmp);
+                    ncand[i] = PA_MIN(ncand[i], cap);
+                }
             }
-            free(table), free(probe);
+            free(table), free(probe), free(pairs), free(qns);
+            pa_fs_scratch_free(&fsx);
         }
         if (failed) {
             st = pa_fail(PA_ERR_NOMEM, "out of memory for per-thread scan buffers");
@@ -833,7 +916,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 break;
         }
         for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
-            pa_topk_cand *h = cands + i * cap;
+            pa_topk_cand *h = cands + i * hcap;
             uint32_t hn = ncand[i];
             if (rf > 1 && hn > 0) {
                 for (uint32_t j = 0; j < hn; j++)
@@ -863,6 +946,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         s.codes_scanned = scanned;
         s.rows_refined = refined;
         s.seconds = pa_now_seconds() - t0;
+        s.fast_scan_used = fs;
+        s.rows_reranked = reranked;
         pa_stats_store(stats, &s, sizeof s);
     }
     return st;

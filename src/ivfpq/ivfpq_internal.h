@@ -68,6 +68,8 @@ void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cb
 void pa_add_f64(double *s, const float *x, uint32_t dim);
 /* Which kernel pa_nearest_small uses here: "avx512", "avx2" or "scalar". */
 const char *pa_kernel_name(void);
+/* The same as a level: 2 AVX-512F, 1 AVX2 + FMA, 0 scalar (the search kernels follow it). */
+int pa_kernel_level(void);
 
 /* Nearest centroid for n rows by sgemm: argmin ||c||^2 - 2 x.c (l2) or argmax x.c (dot), in
  * blocks that bound the dot-product matrix. best (may be NULL) receives each row's winning

@@ -216,6 +216,8 @@ bool pa_kernel_set(const char *name)
     return true;
 }
 
+int pa_kernel_level(void) { return choose(); }
+
 const char *pa_kernel_name(void)
 {
     static const char *names[] = {"scalar", "avx2", "avx512"};

@@ -1,6 +1,7 @@
 /* The IVF_PQ model: training (coarse k-means, then PQ codebooks per sub-space), assignment and
  * encoding in batches on all cores, and saving/loading as a Lance file. */
 #include "common/json.h"
+#include "common/pq_code.h"
 #include "ivfpq/ivfpq_internal.h"
 #include "lance/lance_internal.h"
 
@@ -40,10 +41,9 @@ static pa_status check_params(uint32_t dim, uint32_t P, uint32_t M, uint32_t bit
         return pa_fail(PA_ERR_INVALID, "num_partitions must be positive");
     if (M == 0 || dim % M != 0)
         return pa_fail(PA_ERR_INVALID, "num_sub_vectors %u does not divide dimension %u", M, dim);
-    if (bits == 4)
-        return pa_fail(PA_ERR_UNSUPPORTED, "num_bits 4 is not supported yet; use 8");
-    if (bits != 8)
-        return pa_fail(PA_ERR_INVALID, "num_bits must be 8, got %u", bits);
+    pa_status st = pa_pq_check_bits(M, bits);
+    if (st != PA_OK)
+        return st;
     if (metric < PA_METRIC_L2 || metric > PA_METRIC_DOT)
         return pa_fail(PA_ERR_INVALID, "unknown metric %d", metric);
     return PA_OK;
@@ -125,6 +125,7 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n, u
 {
     const pa_backend_model *a = &p->a;
     const uint32_t dim = a->dim, M = a->num_sub_vectors, K = p->K, ds = p->ds;
+    const uint32_t bits = a->num_bits, W = pa_pq_code_bytes(M, bits);
     pa_status st = pa_check_vectors(x, n, dim, "assign/encode");
     if (st != PA_OK)
         return st;
@@ -160,8 +161,8 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n, u
                 pa_nearest_small(buf + s0 * dim + (size_t)m * ds, dim, sn,
                                  p->cbt + (size_t)m * ds * K, p->cbnorm + (size_t)m * K, ds, K,
                                  code, NULL);
-                for (uint64_t i = 0; i < sn; i++)
-                    codes[(b0 + s0 + i) * M + m] = (uint8_t)code[i];
+                for (uint64_t i = 0; i < sn; i++) /* packed as Lance packs them (pq_code.h) */
+                    pa_pq_code_set(codes + (b0 + s0 + i) * W, m, bits, code[i]);
             }
         }
     }
@@ -570,8 +571,9 @@ void pa_ivfpq_model_free(pa_ivfpq_model *m)
 pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n, double *mse)
 {
     const uint32_t dim = m->a.dim, M = m->a.num_sub_vectors, K = m->prep.K, ds = m->prep.ds;
+    const uint32_t bits = m->a.num_bits, W = pa_pq_code_bytes(M, bits);
     uint32_t *parts = pa_malloc(sizeof(uint32_t) * (n ? n : 1), "part ids");
-    uint8_t *codes = pa_malloc((size_t)(n ? n : 1) * M, "codes");
+    uint8_t *codes = pa_malloc((size_t)(n ? n : 1) * W, "codes");
     pa_status st = parts && codes ? pa_ivfpq_assign_encode(m, x, n, parts, codes) : PA_ERR_NOMEM;
     double total = 0;
     if (st == PA_OK) {
@@ -585,7 +587,8 @@ pa_status pa_ivfpq_pq_mse(const pa_ivfpq_model *m, const float *x, uint64_t n, d
                 if (m->a.metric != PA_METRIC_DOT)
                     v -= m->a.centroids[(size_t)parts[i] * dim + d];
                 uint32_t sub = d / ds;
-                v -= m->a.codebook[((size_t)sub * K + codes[i * M + sub]) * ds + d % ds];
+                const uint32_t c = pa_pq_code_get(codes + i * W, sub, bits);
+                v -= m->a.codebook[((size_t)sub * K + c) * ds + d % ds];
                 e += v * v;
             }
             total += e;

@@ -6,6 +6,7 @@
  * keeps them. Defaults follow common IVF_PQ practice: about sqrt(rows) partitions, and
  * sub-vectors of 8 dimensions (16 above 256 dimensions). */
 #include "common/common.h"
+#include "common/pq_code.h"
 #include "io/io_internal.h"
 #include "lance/table_commit.h"
 #include "partifact.h"
@@ -74,8 +75,13 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     uint64_t rows = pa_vec_input_num_rows(in);
     if (!prm.num_partitions)
         prm.num_partitions = pa_build_default_partitions(rows);
-    if (!prm.num_sub_vectors)
+    if (!prm.num_sub_vectors) {
         prm.num_sub_vectors = pa_build_default_sub_vectors(dim);
+        /* 4-bit codes pair sub-vectors in a byte: an odd default doubles when it divides */
+        if (prm.num_bits == PA_PQ_BITS_4 && prm.num_sub_vectors % 2 &&
+            dim % (2 * prm.num_sub_vectors) == 0)
+            prm.num_sub_vectors *= 2;
+    }
 
     char prefix[4096], model_path[4200], artifact[4200];
     if (o.work_dir) {

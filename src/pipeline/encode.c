@@ -6,6 +6,7 @@
  * the input's read buffer and the writer's buffers and range table, and the whole of it is
  * held to the caller's budget, checked before any work starts. */
 #include "common/common.h"
+#include "common/pq_code.h"
 #include "io/io_internal.h"
 #include "ivfpq/ivfpq_internal.h"
 #include "partifact.h"
@@ -40,7 +41,7 @@ static pa_status plan_budget(const pa_encode_options *o, const pa_backend_model 
                        b->batch, PA_MAX_BATCH_ROWS);
     const uint64_t bound = pa_backend_work_bytes(be, a, 0);
     const uint64_t one_row = pa_backend_work_bytes(be, a, 1);
-    const uint64_t row_batch = D * 4 + 8 + 4 + a->num_sub_vectors;
+    const uint64_t row_batch = D * 4 + 8 + 4 + pa_pq_code_bytes(a->num_sub_vectors, a->num_bits);
     /* per row of a batch: the batch itself and at most its share of the working memory */
     const uint64_t row_all = row_batch + (one_row > bound ? one_row - bound : 0) +
                              pa_vec_input_batch_bytes(in, 1);
@@ -109,10 +110,11 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     const uint64_t batch = b.batch;
     if ((st = pa_coverage_json(in, &coverage)) != PA_OK)
         goto done;
+    const uint32_t W = pa_pq_code_bytes(a.num_sub_vectors, a.num_bits); /* code bytes a row */
     pa_artifact_params prm = {.struct_size = sizeof prm,
                               .num_partitions = a.num_partitions,
                               .num_buckets = o->num_buckets,
-                              .code_bytes = a.num_sub_vectors,
+                              .code_bytes = W,
                               .num_bits = a.num_bits,
                               .dimension = a.dim,
                               .metric = (pa_metric)a.metric,
@@ -124,7 +126,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     x = pa_malloc(sizeof(float) * batch * a.dim, "an encode batch of vectors");
     ids = pa_malloc(8 * batch, "an encode batch of row ids");
     parts = pa_malloc(4 * batch, "an encode batch of part ids");
-    codes = pa_malloc(batch * a.num_sub_vectors, "an encode batch of codes");
+    codes = pa_malloc(batch * W, "an encode batch of codes");
     if (!x || !ids || !parts || !codes) {
         st = PA_ERR_NOMEM;
         goto done;
@@ -158,7 +160,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
         if ((st = pa_backend_assign_encode(backend, x, n, parts, codes)) != PA_OK)
             goto done;
         double t3 = pa_now_seconds();
-        st = pa_artifact_writer_append(w, ids, n, parts, n, codes, n * a.num_sub_vectors);
+        st = pa_artifact_writer_append(w, ids, n, parts, n, codes, n * W);
         s.read_seconds += t2 - t1, s.encode_seconds += t3 - t2,
             s.write_seconds += pa_now_seconds() - t3;
         if (st != PA_OK)

@@ -9,12 +9,6 @@
 #include <stdlib.h>
 
 /* Collects k distinct ordinals below n (Floyd's algorithm with a sorted check), ascending. */
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **out)
 {
     uint64_t *rows = pa_malloc(sizeof(uint64_t) * (k ? k : 1), "sample");
@@ -46,7 +40,7 @@ static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **o
             rows[got++] = r;
         }
         free(set);
-        qsort(rows, k, sizeof *rows, cmp_u64);
+        qsort(rows, k, sizeof *rows, pa_cmp_u64);
     }
     *out = rows;
     return PA_OK;

@@ -150,11 +150,11 @@ static int ref_train(void *state, const pa_backend_train_params *p, float *sampl
 
 static int ref_bind(void *state, const pa_backend_model *m, void **bound, char *err, size_t err_len)
 {
-    if (m->num_bits != 8) {
-        snprintf(err, err_len, "the reference backend encodes 8-bit codes only");
+    if (m->num_bits != 8 && m->num_bits != 4) {
+        snprintf(err, err_len, "the reference backend encodes 8-bit and 4-bit codes only");
         return 1;
     }
-    size_t nc = (size_t)m->num_partitions * m->dim, nb = (size_t)256 * m->dim;
+    size_t nc = (size_t)m->num_partitions * m->dim, nb = ((size_t)1 << m->num_bits) * m->dim;
     ref_bound *b = calloc(1, sizeof *b);
     if (b) {
         b->centroids = malloc(nc * sizeof(float));
@@ -181,7 +181,10 @@ static int ref_assign_encode(void *state, void *bound, const float *x, uint64_t 
                              uint32_t *part_ids, uint8_t *codes, char *err, size_t err_len)
 {
     const pa_backend_model *m = &((ref_bound *)bound)->m;
-    const uint32_t K = 256, D = m->dim, ds = D / m->num_sub_vectors;
+    const uint32_t K = 1u << m->num_bits, D = m->dim, ds = D / m->num_sub_vectors;
+    /* code bytes per row: 8-bit one per sub-vector; 4-bit two sub-vectors per byte, the even
+     * one in the low nibble (partifact_backend.h) */
+    const uint32_t W = m->num_bits == 4 ? m->num_sub_vectors / 2 : m->num_sub_vectors;
     float *r = malloc((n ? n : 1) * D * sizeof(float)); /* what work_bytes reports */
     if (!r) {
         snprintf(err, err_len, "out of memory for %llu rows", (unsigned long long)n);
@@ -207,7 +210,12 @@ static int ref_assign_encode(void *state, void *bound, const float *x, uint64_t 
                 if (d < bd)
                     bd = d, bk = k;
             }
-            codes[i * m->num_sub_vectors + s] = (uint8_t)bk;
+            if (m->num_bits == 4 && s % 2)
+                codes[i * W + s / 2] |= (uint8_t)(bk << 4);
+            else if (m->num_bits == 4)
+                codes[i * W + s / 2] = (uint8_t)bk;
+            else
+                codes[i * W + s] = (uint8_t)bk;
         }
     }
     free(r);

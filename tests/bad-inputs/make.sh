@@ -239,4 +239,14 @@ mkdir -p "$D/shuf/empty"
 
 # ---- the upstream layout (upt): foreign artifacts and partifact's own, damaged
 "$(dirname "$0")/make-upstream.sh" "$PA" "$D"
+# ---- 4-bit codes (pq4): a 4-bit model, artifact and index; index files whose storage_metadata
+# says other bits than their codes have (5; 4 over an 8-bit code column)
+Q=$D/pq4; mkdir -p "$Q/idx-nbits-5" "$Q/idx-nbits-4"
+q "$PA" train --input "$D/ok/v8.fvecs" --partitions 4 --sub-vectors 2 --bits 4 --max-iters 3 --out "$D/ok/model-4bit.lance"
+q "$PA" encode --input "$D/ok/v8.fvecs" --model "$D/ok/model-4bit.lance" --out "$D/ok/enc-4bit"
+q "$PA" finalize --artifact "$D/ok/enc-4bit" --out "$D/ok/idx-4bit"
+cp "$D/ok/idx-4bit/index.idx" "$D/ok/idx-4bit/auxiliary.idx" "$Q/idx-nbits-5/"
+sed -i 's/\\"nbits\\":4/\\"nbits\\":5/' "$Q/idx-nbits-5/auxiliary.idx"
+cp "$D/ok/idx/index.idx" "$D/ok/idx/auxiliary.idx" "$Q/idx-nbits-4/"
+sed -i 's/\\"nbits\\":8/\\"nbits\\":4/' "$Q/idx-nbits-4/auxiliary.idx"
 echo "bad inputs in $D"

@@ -26,6 +26,16 @@ if awk -v r="$r" 'BEGIN { exit !(r >= 0.95) }'; then pass=$((pass+1)); else fail
 expect_exit 0 "$PA" build --input "$T/base.fvecs" --out "$T/idx2" --partitions 16 --sub-vectors 8 \
     --max-iters 10 --seed 9 --work-dir "$T/work" --keep-work --memory 8MiB --json
 expect_out '"partitions":16,"sub_vectors":8'
+# the phases' times (the benchmarks' per-phase figures): coarse + PQ training within train,
+# read + assign/encode + write within encode
+python3 - "$T/out" <<'PY' && pass=$((pass+1)) || { fail=$((fail+1)); echo "FAIL: build --json phases"; cat "$T/out"; }
+import json, sys
+j = json.load(open(sys.argv[1]))
+ph = [j[k] for k in ("ivf_seconds", "pq_seconds", "read_seconds", "assign_encode_seconds", "write_seconds")]
+assert all(v >= 0 for v in ph) and ph[3] > 0, ph
+assert ph[0] + ph[1] <= j["train_seconds"] + 0.002, (ph, j["train_seconds"])
+assert sum(ph[2:]) <= j["encode_seconds"] + 0.003, (ph, j["encode_seconds"])
+PY
 expect_exit 0 test -f "$T/work/artifact/manifest.json"
 expect_exit 0 "$PA" verify "$T/work/artifact"
 expect_exit 0 "$PA" train --input "$T/base.fvecs" --partitions 16 --sub-vectors 8 --max-iters 10 --seed 9 \

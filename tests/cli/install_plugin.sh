@@ -3,7 +3,7 @@
 # outside the tree from partifact_backend.h alone (pkg-config --cflags partifact, strict C99;
 # the header compiles as C++11 too), and `partifact build --accelerator NAME --backend-path DIR`
 # trains and encodes through it (its log=FILE option records the calls), giving an index that
-# searches. A plugin of the first ABI is refused by the installed binary, naming both versions.
+# searches; it refuses a 4-bit model in one line. A plugin of the first ABI is refused by the installed binary, naming both versions.
 set -u
 BUILD=$1; T=$2; rm -rf "$T"; mkdir -p "$T/plugins"
 . "$(dirname "$0")/lib.sh"
@@ -79,7 +79,10 @@ static int train(void *s, const pa_backend_train_params *p, float *x, uint64_t n
 }
 static int bind(void *s, const pa_backend_model *m, void **out, char *err, size_t err_len)
 {
-    bound *b = (bound *)malloc(sizeof *b);
+    bound *b;
+    /* one code byte per sub-vector: a 4-bit model (two codes a byte) is refused, not misread */
+    if (m->num_bits != 8) { snprintf(err, err_len, "8-bit codes only, not %u-bit", m->num_bits); return 1; }
+    b = (bound *)malloc(sizeof *b);
     if (!b) { snprintf(err, err_len, "no memory"); return 1; }
     b->m = *m;
     note((state *)s, "bind", m->num_partitions);
@@ -138,6 +141,11 @@ expect_exit 0 "$PA" search --index "$T/idx" --queries "$T/q.fvecs" -k 10 --nprob
     --input "$T/base.fvecs" --groundtruth "$T/gt.ivecs" --json
 r=$(sed -n 's/.*"recall":\([0-9.]*\).*/\1/p' "$T/out")
 if awk -v r="$r" 'BEGIN { exit !(r >= 0.8) }'; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: recall through the out-of-tree backend $r < 0.8"; fi
+# a plugin that encodes 8-bit codes only refuses a 4-bit model when it is bound, in one line
+expect_err 2 "bind model: 8-bit codes only, not 4-bit" \
+    "$PA" build --input "$T/base.fvecs" --out "$T/idx4" --partitions 16 --sub-vectors 4 --bits 4 \
+    --accelerator oot --backend-path "$T/plugins"
+expect_exit 1 test -e "$T/idx4"
 expect_err 2 'create failed: unknown option "gpu"' \
     "$PA" build --input "$T/base.fvecs" --out "$T/idx2" --accelerator oot --backend-path "$T/plugins" --backend-option gpu=1
 

@@ -98,3 +98,14 @@ set_tests_properties(backend_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME install_plugin COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/install_plugin.sh
          ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/test-tmp/install_plugin)
 set_tests_properties(install_plugin PROPERTIES LABELS "install" RESOURCE_LOCK cmake_install)
+
+# 4-bit PQ codes through train, encode, finalize, search, build (pq4)
+add_test(NAME pq4_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/pq4_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/pq4_cli ${CMAKE_BINARY_DIR}/test-backends)
+set_tests_properties(pq4_cli PROPERTIES LABELS "unit;cli")
+
+# search's scan kernels: the 4-bit fast scan (default) against the plain scan, every kernel
+# (PA_KERNEL) writing the same ids, 8-bit too, and --memory.
+add_test(NAME fastscan_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/fastscan_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/fastscan_cli)
+set_tests_properties(fastscan_cli PROPERTIES LABELS "unit;cli")

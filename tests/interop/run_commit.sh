@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Committing partifact's index into LanceDB tables, against LanceDB 0.37.1 (tests/interop) and
 # 0.39.0 (tests/interop/lancedb-0.39). Needs node and the pinned npm packages (make deps-node).
-#   run_commit.sh interop PARTIFACT WORK   LanceDB lists and searches the committed index
+#   run_commit.sh interop PARTIFACT WORK   LanceDB lists and searches the committed index (8-bit
+#                                          and 4-bit codes)
 #   run_commit.sh checks PARTIFACT WORK    source record, manifest fields, table-info, refusals
 #   run_commit.sh kill PARTIFACT WORK RUNS SIGKILL during build --commit and commit
 #   run_commit.sh race PARTIFACT WORK RUNS two commits into one table at once
@@ -32,7 +33,15 @@ case "$MODE" in
     for m in cosine dot; do
       node_ table_commit.mjs "$HERE/lancedb-0.39" "$WORK/lancedb-0.39" "$PA" "$WORK/base.fvecs" \
           "$WORK/q.fvecs" 3 16 8 6 $m || exit 1
-    done ;;
+    done
+    # 4-bit codes (build --bits 4, 16 sub-vectors): both LanceDBs load and search the index
+    # (l2; cosine with 0.39.0)
+    for d in "${LANCEDBS[@]}"; do
+      node_ table_commit.mjs "$d" "$WORK/$(basename "$d")" "$PA" "$WORK/base.fvecs" "$WORK/q.fvecs" \
+          3 16 16 6 l2 4 || exit 1
+    done
+    node_ table_commit.mjs "$HERE/lancedb-0.39" "$WORK/lancedb-0.39" "$PA" "$WORK/base.fvecs" \
+        "$WORK/q.fvecs" 3 16 16 6 cosine 4 || exit 1 ;;
   checks)
     node_ make_table.mjs "$HERE" "$WORK" t "$WORK/base.fvecs" 3 >/dev/null || exit 1
     cp -r "$WORK/t.lance" "$WORK/pristine.lance"

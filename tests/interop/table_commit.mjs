@@ -2,7 +2,11 @@
 // exactly as partifact does, keep appending (also through a handle opened before the commit),
 // and fold appended rows in with optimize().
 // Usage: node table_commit.mjs LANCEDB_DIR WORK PARTIFACT BASE.fvecs QUERIES.fvecs FRAGMENTS
-//        PARTITIONS SUB_VECTORS NPROBES [METRIC=l2]
+//        PARTITIONS SUB_VECTORS NPROBES [METRIC=l2] [BITS=8]
+// With BITS 4 (4-bit codes) LanceDB ranks with its own quantised 8-bit tables where partifact
+// sums float tables, so it must agree on most ids rather than every one: at least 90% of the
+// top-10 ids overall, with a recall@10 against exact neighbours (partifact groundtruth) of at
+// least RECALL4 and at least partifact's, less 0.05.
 // LANCEDB_DIR holds the node_modules of the LanceDB version under test (tests/interop for
 // 0.37.1, tests/interop/lancedb-0.39 for 0.39.0). The table is what users make: a
 // double id, a string and a timestamp beside the vector column, in FRAGMENTS fragments, in
@@ -16,7 +20,8 @@ import path from 'node:path';
 import {pathToFileURL} from 'node:url';
 import {readFvecs} from './fvecs.mjs';
 
-const [dir, work, PA, basePath, qPath, F, P, M, NP, METRIC = 'l2'] = process.argv.slice(2);
+const [dir, work, PA, basePath, qPath, F, P, M, NP, METRIC = 'l2', BITS = '8'] = process.argv.slice(2);
+const RECALL4 = 0.45; // run_commit.sh's data, M 16, 6 of 16 partitions: 0.567 seen
 const req = createRequire(path.join(path.resolve(dir), 'package.json'));
 const lancedb = await import(pathToFileURL(req.resolve('@lancedb/lancedb')).href);
 const arrow = await import(pathToFileURL(req.resolve('apache-arrow')).href);
@@ -53,7 +58,7 @@ await before.countRows();
 
 const run = (args) => execFileSync(PA, args, {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
 const built = JSON.parse(run(['build', '--input', table, '--commit', '--partitions', P,
-                              '--sub-vectors', M, '--metric', METRIC, '--json']));
+                              '--sub-vectors', M, '--metric', METRIC, '--bits', BITS, '--json']));
 const res = built.commit;
 if (built.rows !== live || built.partitions !== Number(P)) fail(`build --commit said ${JSON.stringify(built)}`);
 
@@ -75,7 +80,14 @@ const idxDir = path.join(table, '_indices', res.uuid);
 const outNpy = path.join(work, `pa-${version}.npy`);
 run(['search', '--index', idxDir, '--queries', qPath, '-k', '10', '--nprobes', NP, '--out', outNpy, '--force']);
 const buf = fs.readFileSync(outNpy), hlen = buf.readUInt16LE(8) + 10;
-let same = 0;
+let same = 0, common = 0, recallPa = 0, recallDb = 0;
+let gt = null, ghlen = 0;
+if (BITS !== '8') { // exact neighbours of the live rows, by row address
+  const gtNpy = path.join(work, `gt-${version}.npy`);
+  run(['groundtruth', '--input', table, '--queries', qPath, '-k', '10', '--metric', METRIC,
+       '--out', gtNpy, '--force']);
+  gt = fs.readFileSync(gtNpy), ghlen = gt.readUInt16LE(8) + 10;
+}
 for (let i = 0; i < q.n; i++) {
   const rows = await t2.search(Array.from(q.data.subarray(i * q.dim, (i + 1) * q.dim)))
     .distanceType(METRIC).nprobes(Number(NP)).limit(10).withRowId(true).toArray();
@@ -87,9 +99,23 @@ for (let i = 0; i < q.n; i++) {
     if (deadIds.has(idOf.get(a))) fail(`query ${i}: deleted row id ${idOf.get(a)} returned`);
   }
   if (got === want.join(',')) same++;
-  else if (same + 5 > i) console.error(`query ${i}: LanceDB ${got} partifact ${want.join(',')}`);
+  else if (BITS === '8' && same + 5 > i) console.error(`query ${i}: LanceDB ${got} partifact ${want.join(',')}`);
+  if (gt) {
+    const mine = new Set(want), truth = new Set();
+    for (let j = 0; j < 10; j++) truth.add(gt.readBigUInt64LE(ghlen + 8 * (i * 10 + j)));
+    for (const r of rows) common += mine.has(BigInt(r._rowid)), recallDb += truth.has(BigInt(r._rowid));
+    for (const a of want) recallPa += truth.has(a);
+  }
 }
-if (same !== q.n) fail(`${same} of ${q.n} queries gave partifact's ids in partifact's order`);
+if (BITS === '8' && same !== q.n) fail(`${same} of ${q.n} queries gave partifact's ids in partifact's order`);
+if (gt) {
+  const agree = common / (10 * q.n), rDb = recallDb / (10 * q.n), rPa = recallPa / (10 * q.n);
+  console.log(`LanceDB ${version} ${BITS}-bit: ${same}/${q.n} queries identical, ${agree} of the ids ` +
+              `shared with partifact; recall@10 LanceDB ${rDb}, partifact ${rPa}`);
+  if (agree < 0.9) fail(`only ${agree} of LanceDB's top-10 ids are partifact's (${BITS}-bit codes)`);
+  if (rDb < RECALL4) fail(`LanceDB's recall@10 ${rDb} is below ${RECALL4} (${BITS}-bit codes)`);
+  if (rDb < rPa - 0.05) fail(`LanceDB's recall@10 ${rDb} is below partifact's ${rPa} (${BITS}-bit codes)`);
+}
 
 // the handle opened before the commit appends; optimize() then indexes the new rows
 const extra = 200, more = new Float32Array(extra * base.dim);
@@ -100,7 +126,9 @@ await t3.optimize();
 const st3 = await t3.indexStats('vector_idx');
 if (st3.numIndexedRows !== live + extra || st3.numUnindexedRows !== 0)
   fail(`after add + optimize indexStats() gave ${JSON.stringify(st3)}`);
-for (const i of [0, 57, extra - 1]) {
+// (not with 4-bit codes: LanceDB 0.39.0 misses rows appended far from the rest on an index of
+// its own 4-bit codes too, after optimize(), refine or not: its quantised 4-bit scan)
+for (const i of BITS === '8' ? [0, 57, extra - 1] : []) {
   const hit = await t3.search(Array.from(more.subarray(i * base.dim, (i + 1) * base.dim)))
     .distanceType(METRIC).nprobes(Number(P)).refineFactor(extra).limit(1).withRowId(true).toArray();
   // l2: the row itself; any metric: one of the appended rows (all components above 500)
@@ -109,6 +137,6 @@ for (const i of [0, 57, extra - 1]) {
                                       : v.some((x) => x < 500)))
     fail(`after add + optimize, the appended row ${i} is not found by its own vector`);
 }
-console.log(`LanceDB ${version} (${METRIC}): index ${res.name} (${res.uuid}) committed as version ` +
+console.log(`LanceDB ${version} (${METRIC}, ${BITS}-bit): index ${res.name} (${res.uuid}) committed as version ` +
             `${res.version}; ${live} live rows indexed (${deadIds.size} deleted, some updated); ${same}/${q.n} queries identical to ` +
             `partifact; append through an old handle and optimize() work`);

@@ -9,6 +9,7 @@
 #define PA_TEST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,68 @@ static inline void write_fvecs(const char *path, const float *x, int n, int dim)
     }
     if (f)
         fclose(f);
+}
+
+/* xorshift64 on *s, and a float in [-1, 1) from it (the index tests' data). */
+static inline uint64_t pa_t_xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+static inline float pa_t_frand(uint64_t *s)
+{
+    return (float)((pa_t_xorshift(s) >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+}
+
+/* Clustered vectors with real neighbourhood structure (seeded by *s): 64 centres; a row is its
+ * centre plus a spread inside a 4-dimensional subspace of its cluster, plus a little noise;
+ * queries (nq) are data rows plus noise. data n x dim, queries nq x dim, the caller's. */
+static inline void pa_t_clustered(uint64_t *s, float *data, int n, int dim, float *queries, int nq)
+{
+    float *centre = malloc(sizeof(float) * 64 * dim), *basis = malloc(sizeof(float) * 64 * 4 * dim);
+    for (int c = 0; c < 64; c++)
+        for (int d = 0; d < dim; d++) {
+            centre[c * dim + d] = pa_t_frand(s);
+            for (int r = 0; r < 4; r++)
+                basis[(c * 4 + r) * dim + d] = pa_t_frand(s) * 0.5f;
+        }
+    for (int i = 0; i < n; i++) {
+        int c = (int)(pa_t_xorshift(s) % 64);
+        float co[4] = {pa_t_frand(s), pa_t_frand(s), pa_t_frand(s), pa_t_frand(s)};
+        for (int d = 0; d < dim; d++) {
+            float v = centre[c * dim + d] + 0.01f * pa_t_frand(s);
+            for (int r = 0; r < 4; r++)
+                v += co[r] * basis[(c * 4 + r) * dim + d];
+            data[(size_t)i * dim + d] = v;
+        }
+    }
+    for (int q = 0; q < nq; q++) {
+        int i = (int)(pa_t_xorshift(s) % (uint64_t)n);
+        for (int d = 0; d < dim; d++)
+            queries[q * dim + d] = data[(size_t)i * dim + d] + 0.02f * pa_t_frand(s);
+    }
+    free(centre), free(basis);
+}
+
+/* Whether two files have the same bytes (both readable). */
+static inline int pa_t_files_equal(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int eq = fa && fb;
+    while (eq) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb)
+            eq = 0;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return eq;
 }
 
 #define CHECK(cond)                                                                  \

@@ -382,9 +382,9 @@ static void test_bad_input(void)
     prm = params(8, 16, PA_METRIC_L2);
     CHECK_ERR(pa_ivfpq_train(&m, x, 200, 128, &prm, NULL), PA_ERR_INVALID,
               "at least 256 rows for 256 codewords per sub-vector, got 200");
-    prm.num_bits = 4;
-    CHECK_ERR(pa_ivfpq_train(&m, x, 1000, 128, &prm, NULL), PA_ERR_UNSUPPORTED,
-              "num_bits 4 is not supported yet");
+    prm.num_bits = 5; /* 4-bit codes are trained since 0.2 (test_pq4.c) */
+    CHECK_ERR(pa_ivfpq_train(&m, x, 1000, 128, &prm, NULL), PA_ERR_INVALID,
+              "num_bits must be 8 or 4, got 5");
     prm.num_bits = 8;
     x[517 * 128 + 3] = NAN;
     CHECK_ERR(pa_ivfpq_train(&m, x, 1000, 128, &prm, NULL), PA_ERR_INVALID,

@@ -1,0 +1,546 @@
+/* The 4-bit fast scan (see fastscan.h): blocked layout, quantised tables, the shuffle kernels
+ * and the candidate selection with exact distances. */
+#include "index/fastscan.h"
+#include "ivfpq/ivfpq_internal.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdatomic.h>
+
+#define HALF (PA_FS_BLOCK / 2) /* bytes per sub-space in a block */
+
+void pa_fs_pack(const uint8_t *codes, uint64_t n, uint32_t M, uint8_t *blocks)
+{
+    const uint32_t Mp = pa_fs_padded_m(M);
+    memset(blocks, 0, (size_t)pa_fs_layout_bytes(n, M));
+    for (uint32_t m = 0; m < M; m++) {
+        const uint8_t *row = codes + (uint64_t)(m / 2) * n; /* byte row m/2 of the partition */
+        const unsigned shift = (m % 2) * 4;
+        for (uint64_t i = 0; i < n; i++) {
+            const uint8_t c = (uint8_t)((row[i] >> shift) & 15u);
+            uint8_t *b = blocks + (i / PA_FS_BLOCK) * Mp * HALF + m * HALF + (i % HALF);
+            *b |= (uint8_t)((i % PA_FS_BLOCK) < HALF ? c : c << 4);
+        }
+    }
+}
+
+/* Quantisation: per sub-space its minimum lo and maximum hi; delta = the largest hi - lo over
+ * qmax, bias = the minima summed in sub-space order; then each entry (t - lo) / delta rounded
+ * to nearest, at most qmax. Every kernel computes exactly these values: minima and maxima do
+ * not depend on the order, the sums and the scale are scalar, and (t - lo) * (1 / delta) is
+ * rounded by the same conversion (to nearest, as the SSE/AVX conversions round). */
+static inline uint8_t quant_entry(float v, uint32_t qmax)
+{
+    const int q = _mm_cvtss_si32(_mm_set_ss(v)); /* v >= 0 */
+    return (uint8_t)((uint32_t)q > qmax ? qmax : (uint32_t)q);
+}
+
+/* The scale from the largest range: delta and its inverse. */
+static inline void quant_scale(float range, uint32_t qmax, float *delta, float *inv)
+{
+    *delta = range > 0 ? range / (float)qmax : 1.0f;
+    *inv = 1.0f / *delta;
+}
+
+static void quantize_scalar(const float *table, uint32_t M, uint32_t qmax, uint8_t *lut,
+                            float *bias, float *delta)
+{
+    float range = 0, b = 0, inv;
+    for (uint32_t m = 0; m < M; m++) {
+        const float *t = table + m * PA_FS_KSUB;
+        float lo = t[0], hi = t[0];
+        for (uint32_t j = 1; j < PA_FS_KSUB; j++)
+            lo = PA_MIN(lo, t[j]), hi = PA_MAX(hi, t[j]);
+        range = PA_MAX(range, hi - lo), b += lo;
+    }
+    quant_scale(range, qmax, delta, &inv);
+    for (uint32_t m = 0; m < M; m++) {
+        const float *t = table + m * PA_FS_KSUB;
+        float lo = t[0];
+        for (uint32_t j = 1; j < PA_FS_KSUB; j++)
+            lo = PA_MIN(lo, t[j]);
+        for (uint32_t j = 0; j < PA_FS_KSUB; j++)
+            lut[m * PA_FS_KSUB + j] = quant_entry((t[j] - lo) * inv, qmax);
+    }
+    *bias = b;
+}
+
+__attribute__((target("avx2"))) static inline float hmin256(__m256 v)
+{
+    __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_min_ss(m, _mm_shuffle_ps(m, m, 1)));
+}
+
+__attribute__((target("avx2"))) static inline float hmax256(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 1)));
+}
+
+__attribute__((target("avx2"))) static void quantize_avx2(const float *table, uint32_t M,
+                                                          uint32_t qmax, uint8_t *lut, float *bias,
+                                                          float *delta)
+{
+    float range = 0, b = 0, inv;
+    for (uint32_t m = 0; m < M; m++) {
+        const __m256 v0 = _mm256_loadu_ps(table + m * PA_FS_KSUB);
+        const __m256 v1 = _mm256_loadu_ps(table + m * PA_FS_KSUB + 8);
+        const float lo = hmin256(_mm256_min_ps(v0, v1)), hi = hmax256(_mm256_max_ps(v0, v1));
+        range = PA_MAX(range, hi - lo), b += lo;
+    }
+    quant_scale(range, qmax, delta, &inv);
+    const __m256i qm = _mm256_set1_epi32((int)qmax);
+    const __m256 iv = _mm256_set1_ps(inv);
+    for (uint32_t m = 0; m < M; m++) {
+        const __m256 v0 = _mm256_loadu_ps(table + m * PA_FS_KSUB);
+        const __m256 v1 = _mm256_loadu_ps(table + m * PA_FS_KSUB + 8);
+        const __m256 lo = _mm256_set1_ps(hmin256(_mm256_min_ps(v0, v1)));
+        const __m256i q0 =
+            _mm256_min_epu32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v0, lo), iv)), qm);
+        const __m256i q1 =
+            _mm256_min_epu32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v1, lo), iv)), qm);
+        /* 32-bit to bytes: packs interleave the 128-bit lanes, the permute restores the order */
+        const __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(q0, q1), 0xd8);
+        const __m128i by = _mm_packus_epi16(_mm256_castsi256_si128(w),
+                                            _mm256_extracti128_si256(w, 1));
+        _mm_storeu_si128((__m128i *)(lut + m * PA_FS_KSUB), by);
+    }
+    *bias = b;
+}
+
+__attribute__((target("avx512f"))) static void quantize_avx512(const float *table, uint32_t M,
+                                                               uint32_t qmax, uint8_t *lut,
+                                                               float *bias, float *delta)
+{
+    float range = 0, b = 0, inv;
+    for (uint32_t m = 0; m < M; m++) {
+        const __m512 v = _mm512_loadu_ps(table + m * PA_FS_KSUB);
+        const float lo = _mm512_reduce_min_ps(v), hi = _mm512_reduce_max_ps(v);
+        range = PA_MAX(range, hi - lo), b += lo;
+    }
+    quant_scale(range, qmax, delta, &inv);
+    const __m512i qm = _mm512_set1_epi32((int)qmax);
+    const __m512 iv = _mm512_set1_ps(inv);
+    for (uint32_t m = 0; m < M; m++) {
+        const __m512 v = _mm512_loadu_ps(table + m * PA_FS_KSUB);
+        const __m512 lo = _mm512_set1_ps(_mm512_reduce_min_ps(v));
+        const __m512i q =
+            _mm512_min_epu32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_sub_ps(v, lo), iv)), qm);
+        _mm_storeu_si128((__m128i *)(lut + m * PA_FS_KSUB), _mm512_cvtepi32_epi8(q));
+    }
+    *bias = b;
+}
+
+static int fs_choose(void);
+void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, float *delta)
+{
+    static void (*const fns[])(const float *, uint32_t, uint32_t, uint8_t *, float *,
+                               float *) = {quantize_scalar, quantize_avx2, quantize_avx512};
+    const uint32_t qmax = PA_MIN(255u, 65535u / PA_MAX(M, 1));
+    fns[fs_choose()](table, M, qmax, lut, bias, delta);
+    memset(lut + M * PA_FS_KSUB, 0, (size_t)(pa_fs_padded_m(M) - M) * PA_FS_KSUB);
+}
+
+/* ---- the kernels: every row's quantised sum, 32 rows a block ---- */
+
+static void accumulate_scalar(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
+                              uint16_t *sums)
+{
+    for (uint64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = blocks + b * Mp * HALF;
+        uint32_t s[PA_FS_BLOCK] = {0};
+        for (uint32_t m = 0; m < Mp; m++) {
+            const uint8_t *c = blk + m * HALF, *l = lut + m * PA_FS_KSUB;
+            for (uint32_t i = 0; i < HALF; i++) {
+                s[i] += l[c[i] & 15u];
+                s[HALF + i] += l[c[i] >> 4];
+            }
+        }
+        for (uint32_t i = 0; i < PA_FS_BLOCK; i++)
+            sums[b * PA_FS_BLOCK + i] = (uint16_t)s[i];
+    }
+}
+
+/* Rows 0..15 of a block from the sums of the shuffled bytes taken as words (w: even row +
+ * 256 x odd row, modulo 2^16) and of the odd rows' bytes (odd): even = w - 256 x odd, exact
+ * modulo 2^16, and a row's sum is below 2^16. */
+static inline void store_rows(__m128i w, __m128i odd, uint16_t *out)
+{
+    const __m128i even = _mm_sub_epi16(w, _mm_slli_epi16(odd, 8));
+    _mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi16(even, odd));
+    _mm_storeu_si128((__m128i *)(out + 8), _mm_unpackhi_epi16(even, odd));
+}
+
+/* Two sub-spaces per register: lane 0 sub-space m, lane 1 m+1. The shuffled bytes are added as
+ * 16-bit words twice, whole and shifted (odd rows); store_rows takes the even rows apart. */
+__attribute__((target("avx2"))) static void
+accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut, uint16_t *sums)
+{
+    const __m256i low4 = _mm256_set1_epi8(15);
+    for (uint64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = blocks + b * Mp * HALF;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (uint32_t m = 0; m < Mp; m += 2) {
+            const __m256i c = _mm256_loadu_si256((const __m256i *)(blk + m * HALF));
+            const __m256i l = _mm256_loadu_si256((const __m256i *)(lut + m * PA_FS_KSUB));
+            const __m256i lo = _mm256_shuffle_epi8(l, _mm256_and_si256(c, low4));
+            const __m256i hi = _mm256_shuffle_epi8(l,
+                                                   _mm256_and_si256(_mm256_srli_epi16(c, 4), low4));
+            a0 = _mm256_add_epi16(a0, lo), a1 = _mm256_add_epi16(a1, _mm256_srli_epi16(lo, 8));
+            a2 = _mm256_add_epi16(a2, hi), a3 = _mm256_add_epi16(a3, _mm256_srli_epi16(hi, 8));
+        }
+#define PA_LANES2(a) _mm_add_epi16(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1))
+        store_rows(PA_LANES2(a0), PA_LANES2(a1), sums + b * PA_FS_BLOCK);
+        store_rows(PA_LANES2(a2), PA_LANES2(a3), sums + b * PA_FS_BLOCK + HALF);
+#undef PA_LANES2
+    }
+}
+
+/* Four sub-spaces per register (lane k: sub-space m+k); otherwise as the AVX2 kernel. */
+__attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const uint8_t *blocks,
+                                                                          uint64_t nb, uint32_t Mp,
+                                                                          const uint8_t *lut,
+                                                                          uint16_t *sums)
+{
+    const __m512i low4 = _mm512_set1_epi8(15);
+    for (uint64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = blocks + b * Mp * HALF;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        for (uint32_t m = 0; m < Mp; m += 4) {
+            const __m512i c = _mm512_loadu_si512((const void *)(blk + m * HALF));
+            const __m512i l = _mm512_loadu_si512((const void *)(lut + m * PA_FS_KSUB));
+            const __m512i lo = _mm512_shuffle_epi8(l, _mm512_and_si512(c, low4));
+            const __m512i hi = _mm512_shuffle_epi8(l,
+                                                   _mm512_and_si512(_mm512_srli_epi16(c, 4), low4));
+            a0 = _mm512_add_epi16(a0, lo), a1 = _mm512_add_epi16(a1, _mm512_srli_epi16(lo, 8));
+            a2 = _mm512_add_epi16(a2, hi), a3 = _mm512_add_epi16(a3, _mm512_srli_epi16(hi, 8));
+        }
+#define PA_LANES4(a)                                                                         \
+    _mm_add_epi16(_mm_add_epi16(_mm512_castsi512_si128(a), _mm512_extracti32x4_epi32(a, 1)), \
+                  _mm_add_epi16(_mm512_extracti32x4_epi32(a, 2), _mm512_extracti32x4_epi32(a, 3)))
+        store_rows(PA_LANES4(a0), PA_LANES4(a1), sums + b * PA_FS_BLOCK);
+        store_rows(PA_LANES4(a2), PA_LANES4(a3), sums + b * PA_FS_BLOCK + HALF);
+#undef PA_LANES4
+    }
+}
+
+/* The nearest-codeword kernels' level (pa_kernel_level: PA_KERNEL and pa_kernel_set narrow
+ * it), lowered to AVX2 where the CPU lacks AVX-512 BW (the byte shuffles need it). */
+static int fs_choose(void)
+{
+    static _Atomic int bw = -1;
+    int b = atomic_load(&bw);
+    if (b < 0) {
+        __builtin_cpu_init();
+        b = __builtin_cpu_supports("avx512bw") ? 1 : 0;
+        atomic_store(&bw, b);
+    }
+    const int c = pa_kernel_level();
+    return c == 2 && !b ? 1 : c;
+}
+
+void pa_fs_accumulate(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
+                      uint16_t *sums)
+{
+    static void (*const fns[])(const uint8_t *, uint64_t, uint32_t, const uint8_t *,
+                               uint16_t *) = {accumulate_scalar, accumulate_avx2,
+                                              accumulate_avx512};
+    fns[fs_choose()](blocks, nb, Mp, lut, sums);
+}
+
+/* ---- selection ---- */
+
+pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows)
+{
+    s->lut = malloc((size_t)pa_fs_padded_m(M) * PA_FS_KSUB);
+    s->sums = malloc(sizeof(uint16_t) * PA_FS_BLOCK * pa_fs_blocks(PA_MAX(max_rows, 1)));
+    if (s->lut && s->sums)
+        return PA_OK;
+    pa_fs_scratch_free(s);
+    return pa_fail(PA_ERR_NOMEM, "out of memory for the fast scan's tables");
+}
+
+void pa_fs_scratch_free(pa_fs_scratch *s)
+{
+    free(s->lut), free(s->sums);
+    s->lut = NULL, s->sums = NULL;
+}
+
+/* A row's approximate distance from its quantised sum q (a: base + bias). */
+static inline float approx_dist(float a, float delta, uint32_t q) { return a + delta * (float)q; }
+
+/* The largest quantised sum whose approximate distance is at most worst (-1: none; 65535: all).
+ * The distance grows with the sum, so rows above it cannot enter the heap. From the estimate
+ * (worst - a) / delta rounded, then a binary search in what rounding leaves open. */
+static int32_t sum_limit(float a, float delta, float worst)
+{
+    if (!(approx_dist(a, delta, 0) <= worst))
+        return -1;
+    const double g = ((double)worst - a) / delta + 0.5; /* worst is mostly some row's distance */
+    const uint32_t q = g >= 65535 ? 65535 : (uint32_t)g;
+    uint32_t lo = 0, hi = 65536; /* approx(lo) <= worst, approx(hi) > worst (65536: none) */
+    if (approx_dist(a, delta, q) <= worst) {
+        lo = q;
+        if (q == 65535 || approx_dist(a, delta, q + 1) > worst)
+            return (int32_t)q;
+    } else {
+        hi = q;
+        if (q > 0 && approx_dist(a, delta, q - 1) <= worst)
+            return (int32_t)q - 1;
+    }
+    while (hi - lo > 1) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        if (approx_dist(a, delta, mid) <= worst)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (int32_t)lo;
+}
+
+/* The rows of a block (32 sums) whose sum is at most limit, as a bit mask (bit r: row r). */
+static uint32_t block_mask_scalar(const uint16_t *sums, uint16_t limit)
+{
+    uint32_t mask = 0;
+    for (uint32_t r = 0; r < PA_FS_BLOCK; r++)
+        mask |= (uint32_t)(sums[r] <= limit) << r;
+    return mask;
+}
+
+/* x <= limit as max(x, limit) == limit (AVX2 has no unsigned 16-bit compare); the two halves'
+ * 16-bit results packed to bytes in row order for one byte mask. */
+__attribute__((target("avx2"))) static uint32_t block_mask_avx2(const uint16_t *sums,
+                                                                uint16_t limit)
+{
+    const __m256i l = _mm256_set1_epi16((short)limit);
+    const __m256i s0 = _mm256_loadu_si256((const __m256i *)sums);
+    const __m256i s1 = _mm256_loadu_si256((const __m256i *)(sums + 16));
+    const __m256i e0 = _mm256_cmpeq_epi16(_mm256_max_epu16(s0, l), l);
+    const __m256i e1 = _mm256_cmpeq_epi16(_mm256_max_epu16(s1, l), l);
+    return (uint32_t)_mm256_movemask_epi8(
+        _mm256_permute4x64_epi64(_mm256_packs_epi16(e0, e1), 0xd8));
+}
+
+__attribute__((target("avx512f,avx512bw"))) static uint32_t block_mask_avx512(const uint16_t *sums,
+                                                                              uint16_t limit)
+{
+    return (uint32_t)_mm512_cmple_epu16_mask(_mm512_loadu_si512((const void *)sums),
+                                             _mm512_set1_epi16((short)limit));
+}
+
+uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
+                              const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
+                              uint32_t *hn, uint32_t cap)
+{
+    static uint32_t (*const masks[])(const uint16_t *, uint16_t) = {block_mask_scalar,
+                                                                    block_mask_avx2,
+                                                                    block_mask_avx512};
+    uint32_t (*const block_mask)(const uint16_t *, uint16_t) = masks[fs_choose()];
+    const uint32_t Mp = pa_fs_padded_m(M);
+    const uint64_t nb = pa_fs_blocks(n);
+    float bias, delta;
+    pa_fs_quantize(table, M, s->lut, &bias, &delta);
+    pa_fs_accumulate(blocks, nb, Mp, s->lut, s->sums);
+    const float a = base + bias;
+    int32_t limit = *hn < cap ? 65535 : sum_limit(a, delta, heap[0].d);
+    uint64_t exact = 0;
+    for (uint64_t b = 0; b < nb && limit >= 0; b++) {
+        const uint16_t *sb = s->sums + b * PA_FS_BLOCK;
+        uint32_t mask = block_mask(sb, (uint16_t)limit);
+        if (b + 1 == nb && n % PA_FS_BLOCK) /* the padding rows of the last block */
+            mask &= (1u << (n % PA_FS_BLOCK)) - 1;
+        const uint8_t *blk = blocks + b * Mp * HALF;
+        while (mask && limit >= 0) {
+            const uint32_t r = (uint32_t)__builtin_ctz(mask);
+            mask &= mask - 1;
+            if ((int32_t)sb[r] > limit) /* the limit fell since the mask */
+                continue;
+            const uint64_t i = b * PA_FS_BLOCK + r;
+            const pa_topk_cand c = {approx_dist(a, delta, sb[r]), 0, ids[i]};
+            if (*hn == cap && !pa_topk_worse(&heap[0], &c))
+                continue;
+            /* the exact distance, summed as the plain scan sums it */
+            const uint8_t *cb = blk + r % HALF;
+            const unsigned shift = r < HALF ? 0 : 4;
+            float d = base;
+            for (uint32_t m = 0; m < M; m++)
+                d += table[m * PA_FS_KSUB + ((cb[m * HALF] >> shift) & 15u)];
+            pa_topk_push_aux(heap, hn, cap, c.d, ids[i], d);
+            exact++;
+            if (*hn == cap)
+                limit = sum_limit(a, delta, heap[0].d);
+        }
+    }
+    return exact;
+}
+
+/* ---- 8-bit ADC ---- */
+
+static void adc_table_scalar(float *table, const float *pre, const float *qy, uint64_t T)
+{
+    for (uint64_t t = 0; t < T; t++)
+        table[t] = pre ? pre[t] - (qy[t] + qy[t]) : -qy[t];
+}
+
+__attribute__((target("avx2"))) static void adc_table_avx2(float *table, const float *pre,
+                                                           const float *qy, uint64_t T)
+{
+    uint64_t t = 0;
+    for (; t + 8 <= T; t += 8) {
+        const __m256 q = _mm256_loadu_ps(qy + t);
+        _mm256_storeu_ps(table + t,
+                         pre ? _mm256_sub_ps(_mm256_loadu_ps(pre + t), _mm256_add_ps(q, q))
+                             : _mm256_xor_ps(q, _mm256_set1_ps(-0.0f)));
+    }
+    adc_table_scalar(table + t, pre ? pre + t : NULL, qy + t, T - t);
+}
+
+__attribute__((target("avx512f"))) static void adc_table_avx512(float *table, const float *pre,
+                                                                const float *qy, uint64_t T)
+{
+    uint64_t t = 0;
+    for (; t + 16 <= T; t += 16) {
+        const __m512 q = _mm512_loadu_ps(qy + t);
+        _mm512_storeu_ps(table + t,
+                         pre ? _mm512_sub_ps(_mm512_loadu_ps(pre + t), _mm512_add_ps(q, q))
+                             : _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(q),
+                                                                    _mm512_set1_epi32(INT32_MIN))));
+    }
+    adc_table_scalar(table + t, pre ? pre + t : NULL, qy + t, T - t);
+}
+
+void pa_adc_table(float *table, const float *pre, const float *qy, uint64_t T)
+{
+    static void (*const fns[])(float *, const float *, const float *,
+                               uint64_t) = {adc_table_scalar, adc_table_avx2, adc_table_avx512};
+    fns[fs_choose()](table, pre, qy, T);
+}
+
+/* Offers a row unless the heap is full and its worst is nearer (a tie may still enter, by id). */
+static inline void adc_offer(pa_topk_cand *heap, uint32_t *hn, uint32_t cap, float d, uint64_t id)
+{
+    if (*hn < cap || d <= heap[0].d)
+        pa_topk_push(heap, hn, cap, d, id);
+}
+
+/* Rows i0.. of the partition one at a time (the kernels' tails). */
+static void adc8_rows(const uint8_t *codes, const uint64_t *ids, uint64_t i0, uint64_t n,
+                      uint32_t M, const float *table, float base, pa_topk_cand *heap, uint32_t *hn,
+                      uint32_t cap)
+{
+    for (uint64_t i = i0; i < n; i++) {
+        float d = base;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n)
+            d += table[m * 256 + cm[0]];
+        adc_offer(heap, hn, cap, d, ids[i]);
+    }
+}
+
+/* Four rows at a time, each row's sum kept in a register (sub-space m's bytes of the four rows
+ * are adjacent in the transposed layout). */
+static void adc8_scalar(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M,
+                        const float *table, float base, pa_topk_cand *heap, uint32_t *hn,
+                        uint32_t cap)
+{
+    uint64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        float d0 = base, d1 = base, d2 = base, d3 = base;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n) {
+            const float *t = table + m * 256;
+            d0 += t[cm[0]], d1 += t[cm[1]], d2 += t[cm[2]], d3 += t[cm[3]];
+        }
+        adc_offer(heap, hn, cap, d0, ids[i]);
+        adc_offer(heap, hn, cap, d1, ids[i + 1]);
+        adc_offer(heap, hn, cap, d2, ids[i + 2]);
+        adc_offer(heap, hn, cap, d3, ids[i + 3]);
+    }
+    adc8_rows(codes, ids, i, n, M, table, base, heap, hn, cap);
+}
+
+/* Offers the rows of a group whose lanes are set in mask (lane l: row i + l). */
+static inline void adc_offer_lanes(const float *d, uint32_t mask, const uint64_t *ids, uint64_t i,
+                                   pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
+{
+    while (mask) {
+        const int l = __builtin_ctz(mask);
+        mask &= mask - 1;
+        adc_offer(heap, hn, cap, d[l], ids[i + (uint64_t)l]);
+    }
+}
+
+__attribute__((target("avx2"))) static void adc8_avx2(const uint8_t *codes, const uint64_t *ids,
+                                                      uint64_t n, uint32_t M, const float *table,
+                                                      float base, pa_topk_cand *heap, uint32_t *hn,
+                                                      uint32_t cap)
+{
+    uint64_t i = 0;
+    float d[16];
+    for (; i + 16 <= n; i += 16) {
+        __m256 a0 = _mm256_set1_ps(base), a1 = a0;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n) {
+            const __m128i c = _mm_loadu_si128((const __m128i *)cm);
+            const float *t = table + m * 256;
+            a0 = _mm256_add_ps(a0, _mm256_i32gather_ps(t, _mm256_cvtepu8_epi32(c), 4));
+            a1 = _mm256_add_ps(a1,
+                               _mm256_i32gather_ps(t, _mm256_cvtepu8_epi32(_mm_srli_si128(c, 8)),
+                                                   4));
+        }
+        uint32_t mask = 0xffff;
+        if (*hn == cap) {
+            const __m256 w = _mm256_set1_ps(heap[0].d);
+            mask = (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(a0, w, _CMP_LE_OQ)) |
+                   (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(a1, w, _CMP_LE_OQ)) << 8;
+        }
+        if (mask) {
+            _mm256_storeu_ps(d, a0), _mm256_storeu_ps(d + 8, a1);
+            adc_offer_lanes(d, mask, ids, i, heap, hn, cap);
+        }
+    }
+    adc8_rows(codes, ids, i, n, M, table, base, heap, hn, cap);
+}
+
+__attribute__((target("avx512f"))) static void
+adc8_avx512(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M, const float *table,
+            float base, pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
+{
+    uint64_t i = 0;
+    float d[32];
+    for (; i + 32 <= n; i += 32) {
+        __m512 a0 = _mm512_set1_ps(base), a1 = a0;
+        const uint8_t *cm = codes + i;
+        for (uint32_t m = 0; m < M; m++, cm += n) {
+            const float *t = table + m * 256;
+            a0 = _mm512_add_ps(a0, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(
+                                                           _mm_loadu_si128((const __m128i *)cm)),
+                                                       t, 4));
+            a1 = _mm512_add_ps(a1, _mm512_i32gather_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(
+                                                           (const __m128i *)(cm + 16))),
+                                                       t, 4));
+        }
+        uint32_t mask = 0xffffffffu;
+        if (*hn == cap) {
+            const __m512 w = _mm512_set1_ps(heap[0].d);
+            mask = (uint32_t)_mm512_cmp_ps_mask(a0, w, _CMP_LE_OQ) |
+                   (uint32_t)_mm512_cmp_ps_mask(a1, w, _CMP_LE_OQ) << 16;
+        }
+        if (mask) {
+            _mm512_storeu_ps(d, a0), _mm512_storeu_ps(d + 16, a1);
+            adc_offer_lanes(d, mask, ids, i, heap, hn, cap);
+        }
+    }
+    adc8_rows(codes, ids, i, n, M, table, base, heap, hn, cap);
+}
+
+void pa_adc8_scan(const uint8_t *codes, const uint64_t *ids, uint64_t n, uint32_t M,
+                  const float *table, float base, pa_topk_cand *heap, uint32_t *hn, uint32_t cap)
+{
+    static void (*const fns[])(const uint8_t *, const uint64_t *, uint64_t, uint32_t, const float *,
+                               float, pa_topk_cand *, uint32_t *,
+                               uint32_t) = {adc8_scalar, adc8_avx2, adc8_avx512};
+    fns[fs_choose()](codes, ids, n, M, table, base, heap, hn, cap);
+}

@@ -1,0 +1,5 @@
+# The benchmarks' FAISS peer (bench/faiss_common.py, bench/faiss_peer.sh): a generic FAISS
+# build is refused as a peer unless the run says it is a correctness run, and is labelled so.
+add_test(NAME bench_faiss_peer COMMAND ${CMAKE_SOURCE_DIR}/tests/bench/faiss_peer.sh
+         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/bench_faiss_peer)
+set_tests_properties(bench_faiss_peer PROPERTIES LABELS "unit;cli")
