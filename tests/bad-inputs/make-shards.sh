@@ -27,6 +27,6 @@ q "$PA" encode --input "$D/ok/v8.fvecs" --model "$S/m.lance" --out "$S/f1" --row
 # a shard whose manifest records no coverage (as another producer may write it)
 cp -r "$S/a1" "$S/nocov"
 python3 -c 'import json, sys
-p = sys.argv[1] + "/manifest.json"; m = json.load(open(p)); del m["coverage"]
+p = sys.argv[1] + "/manifest.json"; m = json.load(open(p)); del m["partifact"]["coverage"]
 open(p, "w").write(json.dumps(m, separators=(",", ":")) + "\n")' "$S/nocov"
 for a in a0 a1 a01 b1; do q "$PA" finalize --artifact "$S/$a" --out "$S/s-$a"; done
