@@ -267,6 +267,18 @@ class _VecInput:
 # ---------------------------------------------------------------------------------------------
 
 
+def _train_params(partitions, sub_vectors, metric, seed, bits, max_iters, pq_max_iters):
+    """A pa_ivfpq_params of the training options Model.train and Model.train_comm share."""
+    p = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
+    p.num_partitions = _count(partitions, "partitions", _U32, allow_zero=False)
+    p.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32, allow_zero=False)
+    p.metric = _metric(metric)
+    _set(p, [("seed", seed, "seed", _U64)])
+    _set(p, [("num_bits", bits, "bits", _U32), ("max_iters", max_iters, "max_iters", _U32),
+             ("pq_max_iters", pq_max_iters, "pq_max_iters", _U32)])
+    return p
+
+
 class Model:
     """An IVF_PQ model: coarse centroids (partitions x dim) and a PQ codebook
     (sub_vectors x 2^bits x dim/sub_vectors), float32.
@@ -313,13 +325,7 @@ class Model:
         Options left None take the library's defaults. Releases the GIL while it trains (no
         progress callback: the library reports none for training)."""
         x = _array(x, "x", np.float32, 2)  # NaN/Inf: the library refuses, naming the row
-        p = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
-        p.num_partitions = _count(partitions, "partitions", _U32, allow_zero=False)
-        p.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32, allow_zero=False)
-        p.metric = _metric(metric)
-        _set(p, [("seed", seed, "seed", _U64)])
-        _set(p, [("num_bits", bits, "bits", _U32), ("max_iters", max_iters, "max_iters", _U32),
-                 ("pq_max_iters", pq_max_iters, "pq_max_iters", _U32)])
+        p = _train_params(partitions, sub_vectors, metric, seed, bits, max_iters, pq_max_iters)
         s = _lib.stats(_lib.IvfpqTrainStats)
         h = ctypes.c_void_p()
         _check(_lib.lib.pa_ivfpq_train(ctypes.byref(h), _addr(x), x.shape[0],
@@ -346,14 +352,8 @@ class Model:
         if not callable(sum):
             raise TypeError("sum must be callable (a float64 array, summed in place), got %s"
                             % type(sum).__name__)
-        p = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
-        p.num_partitions = _count(partitions, "partitions", _U32, allow_zero=False)
-        p.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32, allow_zero=False)
-        p.metric = _metric(metric)
-        _set(p, [("seed", seed, "seed", _U64)])
-        _set(p, [("num_bits", bits, "bits", _U32), ("max_iters", max_iters, "max_iters", _U32),
-                 ("pq_max_iters", pq_max_iters, "pq_max_iters", _U32),
-                 ("sample_rate", sample_rate, "sample_rate", _U32)])
+        p = _train_params(partitions, sub_vectors, metric, seed, bits, max_iters, pq_max_iters)
+        _set(p, [("sample_rate", sample_rate, "sample_rate", _U32)])
         exc = []
 
         def call(_ctx, v, n):

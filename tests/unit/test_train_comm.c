@@ -155,20 +155,6 @@ static void run_parts(const char *input, const pa_ivfpq_params *prm, uint32_t si
     pthread_barrier_destroy(&sh.bar);
 }
 
-static bool same_file(const char *a, const char *b)
-{
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    bool same = fa && fb;
-    for (int ca = 0, cb = 0; same && ca != EOF;) {
-        ca = fgetc(fa), cb = fgetc(fb);
-        same = ca == cb;
-    }
-    if (fa)
-        fclose(fa);
-    if (fb)
-        fclose(fb);
-    return same;
-}
 
 static double pq_mse(const char *model, const float *x, uint64_t n)
 {
@@ -210,15 +196,15 @@ static void test_train_participants(void)
         train_job one[1], three[3], again[3];
         run_parts(input, &prm, 1, "one", one);
         CHECK(one[0].st == PA_OK);
-        CHECK(same_file(single, one[0].model_out));
+        CHECK(test_same_file(single, one[0].model_out));
         run_parts(input, &prm, 3, "three", three);
         run_parts(input, &prm, 3, "again", again);
         for (int r = 0; r < 3; r++) {
             CHECK(three[r].st == PA_OK);
             if (three[r].st != PA_OK)
                 fprintf(stderr, "participant %d: %s\n", r, three[r].err);
-            CHECK(same_file(three[0].model_out, three[r].model_out));
-            CHECK(same_file(three[0].model_out, again[r].model_out));
+            CHECK(test_same_file(three[0].model_out, three[r].model_out));
+            CHECK(test_same_file(three[0].model_out, again[r].model_out));
             CHECK(three[r].stats.sample_rows == one[0].stats.sample_rows);
         }
         /* the same sample, summed in another order: close to, not always equal to, one
