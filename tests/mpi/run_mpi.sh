@@ -63,17 +63,12 @@ for f in sys.argv[2:]:
 open(sys.argv[1], "w").write("".join("%d\n" % v for v in sorted(ids)))
 EOF
 }
-P=16; M=8; NP=6
-"$PA" gen-vectors --out "$WORK/base.fvecs" --rows 6000 --dim 32 --clusters 40 --seed 5 >/dev/null || exit 1
-"$PA" gen-vectors --out "$WORK/q.fvecs" --rows 100 --dim 32 --clusters 40 --seed 5 --first-row 6000 >/dev/null || exit 1
-"$PA" gen-vectors --out "$WORK/q1.fvecs" --rows 1 --dim 32 --seed 9 >/dev/null || exit 1
+shard_data
 
 case "$MODE" in
   table)
     # a table LanceDB made in 4 fragments (version 4), 60 rows deleted from two of them (5)
-    node_ make_table.mjs "$INTEROP" "$WORK" t "$WORK/base.fvecs" 4 >/dev/null || exit 1
-    node_ make_table.mjs "$INTEROP" "$WORK" t delete 'id % 50 = 7 AND id < 3000' >/dev/null || exit 1
-    TB=$WORK/t.lance
+    shard_table
     # one process's training of the same table, the reference of 1 rank
     expect_exit 0 "$PA" train --input "$TB" --partitions $P --sub-vectors $M --out "$WORK/single.lance"
     for N in 1 2 3; do
