@@ -163,6 +163,21 @@ print(sum(1 for i in json.load(sys.stdin)["indexes"] if i["name"] == "vector_idx
     expect_err 1 "partifact finalize: the bucket files of 2 shards are held open together, more than the process may open (RLIMIT_NOFILE 30); raise the limit, or finalize fewer shards into each segment" \
         bash -c 'ulimit -n 30 && exec "$0" "$@"' "$PA" finalize --artifact "$WORK/shard-0" \
         --artifact "$WORK/shard-1" --artifact "$WORK/shard-2" --out "$WORK/bad"
+    # 4-bit codes: the same (one segment equals the single index, the segments search as it)
+    mkdir -p "$WORK/b4"
+    "$PA" train --input "$WORK/base.fvecs" --partitions $P --sub-vectors $M --bits 4 --out "$WORK/b4/m.lance" >/dev/null || exit 1
+    for r in 0:2000 2000:6000 all; do
+      a=(); [ "$r" = all ] || a=(--rows "$r")
+      expect_exit 0 "$PA" encode --input "$WORK/base.fvecs" --model "$WORK/b4/m.lance" --out "$WORK/b4/a-$r" "${a[@]}"
+    done
+    expect_exit 0 "$PA" finalize --artifact "$WORK/b4/a-0:2000" --artifact "$WORK/b4/a-2000:6000" --out "$WORK/b4/one"
+    expect_exit 0 "$PA" finalize --artifact "$WORK/b4/a-all" --out "$WORK/b4/single"
+    same_files "$WORK/b4/one" "$WORK/b4/single"
+    for r in 0:2000 2000:6000; do expect_exit 0 "$PA" finalize --artifact "$WORK/b4/a-$r" --out "$WORK/b4/s-$r"; done
+    expect_exit 0 "$PA" search --index "$WORK/b4/s-0:2000" --index "$WORK/b4/s-2000:6000" \
+        --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/b4/segs.npy"
+    expect_exit 0 "$PA" search --index "$WORK/b4/single" --queries "$WORK/q.fvecs" -k 10 --nprobes $NP --out "$WORK/b4/one.npy"
+    same_text "$WORK/b4/segs.npy" "$WORK/b4/one.npy" "4-bit: search over 2 segments differs from the single index's"
     # k past one segment's rows but within all of them
     expect_exit 0 "$PA" search --index "$WORK/seg-0" --index "$WORK/seg-1" --queries "$WORK/q1.fvecs" -k 2600 --nprobes $P
     expect_err 2 "partifact search: k = 2601 is more than the 2600 rows of the 2 segments" \
