@@ -172,7 +172,7 @@ print(f"| exchange per coarse iteration, per rank | {g('net', lambda v: f'{v / 1
 print(f"| encode rate (scaled by (P + 256) x dim) | {g('enc_rate', lambda v: f'{v:,.0f} rows/s per core')} |")
 print(f"| encode, one core | {g('encode', lambda v: f'{v / 3600:.0f} core-h')} |")
 print(f"| artifact; index segments | {rows[128]['art'] / 1e9:.0f} GB; {rows[128]['seg'] / 1e9:.0f} GB | {rows[768]['art'] / 1e9:.0f} GB; {rows[768]['seg'] / 1e9:.0f} GB |")
-print(f"| finalize, one rank | {g('fin', lambda v: f'{v / 3600:.1f} h')} |")
+print(f"| finalize, one rank | {g('fin', lambda v: f'{v / 60:.0f} min')} |")
 for d in (128, 768):
     r = rows[d]
     r["work"] = r["train"] + r["encode"] + r["fin"]  # core-seconds: one rank per core
