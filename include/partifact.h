@@ -926,6 +926,47 @@ PA_API pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in,
                                 const pa_ivfpq_params *params, pa_backend *backend,
                                 pa_ivfpq_train_stats *stats);
 
+/* Distributed training: several participants (processes, machines) train one model together,
+ * each on its share of the training sample, exchanging only sums. The engine that runs them
+ * (MPI, Ray, Spark, ...) supplies the one collective, sum; every participant calls the
+ * training with the same params and input and its own rank. */
+typedef struct pa_train_comm {
+    size_t struct_size; /* sizeof(pa_train_comm)                                          */
+    uint32_t rank;      /* this participant, 0 .. size - 1                                 */
+    uint32_t size;      /* the participants                                                */
+    /* Adds v[0..count) over all participants and leaves the total in every participant's v:
+     * in a fixed order that does not depend on timing (participant 0's values plus 1's plus
+     * 2's ..., associated the same way every time), so that every participant, and every run,
+     * gets the same totals bit for bit. Every participant calls it the same number of times
+     * with the same counts. With one participant it may do nothing. A failure status ends the
+     * training with it (the engine should then end the other participants too: they are
+     * waiting in their sum). */
+    pa_status (*sum)(void *ctx, double *v, size_t count);
+    void *ctx;
+} pa_train_comm;
+
+#define PA_TRAIN_COMM_INIT                      \
+    {                                           \
+        sizeof(pa_train_comm), 0, 1, NULL, NULL \
+    }
+
+/* Trains a model on in's seeded training sample (the one pa_ivfpq_train_input takes) as one
+ * participant of comm: participant r reads its share of the sample (the sample's rows in
+ * order, cut into comm->size runs: run r), the coarse k-means and each sub-space's PQ k-means
+ * assign the participant's rows and add the participants' centroid sums and counts through
+ * comm->sum once per iteration (P x dim + 2P + 1 doubles for the coarse k-means, 256 x dim / M
+ * + 513 for a sub-space; before the first, the seeding's rows: at most 16 per centroid up to
+ * 1,024 centroids, else one per centroid, x dim doubles), so every participant ends with the
+ * same model, byte for byte, and a
+ * single participant gets pa_ivfpq_train_input's model. The training sample is checked (finite,
+ * enough rows) collectively: a participant whose share is refused returns its own message, the
+ * others PA_ERR_INVALID with the message PA_TRAIN_COMM_REFUSED. Trains on the cpu (the built-in
+ * k-means). stats: the sample of all participants. */
+#define PA_TRAIN_COMM_REFUSED "training data: another participant's share of the sample was refused"
+PA_API pa_status pa_train_input_comm(pa_ivfpq_model **out, pa_vec_input *in,
+                                     const pa_ivfpq_params *params, const pa_train_comm *comm,
+                                     pa_ivfpq_train_stats *stats);
+
 /* Streams every row of in through backend (NULL: the built-in cpu backend) -- nearest centroid
  * and PQ code -- into a new partition artifact at artifact_dir, and commits it. The batch and
  * the writer's buffers together stay within the memory budget, which is checked before any work

@@ -29,7 +29,14 @@ static const char about_build[] =
     "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n" PA_CLI_TABLE_HELP
     "--commit: the index goes into the Lance table T as its next version (see\n"
     "partifact commit --help); --out then keeps a copy of it there.\n"
-    "The backend (--accelerator, default cpu) trains the model and encodes.\n" BACKEND_HELP;
+    "The backend (--accelerator, default cpu) trains the model and encodes.\n" BACKEND_HELP
+    "--mpi (a partifact built with MPI; run under mpirun -n N): every rank trains\n"
+    "with the others on its share of the sample, encodes its share of X (a run of\n"
+    "the table's fragments, or of the file's rows) and finalizes its own segment\n"
+    "(--one-segment: rank 0 finalizes every shard into one); after every rank\n"
+    "succeeded rank 0 commits (--commit: the segments as one index) or writes --out\n"
+    "(a directory of segment-RRRR indexes, or the index with --one-segment). Any\n"
+    "rank's failure ends the job with nothing committed. See docs/scale-out.md.\n";
 
 static const char about_train[] =
     "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"

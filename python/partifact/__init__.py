@@ -267,6 +267,18 @@ class _VecInput:
 # ---------------------------------------------------------------------------------------------
 
 
+def _train_params(partitions, sub_vectors, metric, seed, bits, max_iters, pq_max_iters):
+    """A pa_ivfpq_params of the training options Model.train and Model.train_comm share."""
+    p = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
+    p.num_partitions = _count(partitions, "partitions", _U32, allow_zero=False)
+    p.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32, allow_zero=False)
+    p.metric = _metric(metric)
+    _set(p, [("seed", seed, "seed", _U64)])
+    _set(p, [("num_bits", bits, "bits", _U32), ("max_iters", max_iters, "max_iters", _U32),
+             ("pq_max_iters", pq_max_iters, "pq_max_iters", _U32)])
+    return p
+
+
 class Model:
     """An IVF_PQ model: coarse centroids (partitions x dim) and a PQ codebook
     (sub_vectors x 2^bits x dim/sub_vectors), float32.
@@ -313,17 +325,57 @@ class Model:
         Options left None take the library's defaults. Releases the GIL while it trains (no
         progress callback: the library reports none for training)."""
         x = _array(x, "x", np.float32, 2)  # NaN/Inf: the library refuses, naming the row
-        p = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
-        p.num_partitions = _count(partitions, "partitions", _U32, allow_zero=False)
-        p.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32, allow_zero=False)
-        p.metric = _metric(metric)
-        _set(p, [("seed", seed, "seed", _U64)])
-        _set(p, [("num_bits", bits, "bits", _U32), ("max_iters", max_iters, "max_iters", _U32),
-                 ("pq_max_iters", pq_max_iters, "pq_max_iters", _U32)])
+        p = _train_params(partitions, sub_vectors, metric, seed, bits, max_iters, pq_max_iters)
         s = _lib.stats(_lib.IvfpqTrainStats)
         h = ctypes.c_void_p()
         _check(_lib.lib.pa_ivfpq_train(ctypes.byref(h), _addr(x), x.shape[0],
                                        x.shape[1], ctypes.byref(p), ctypes.byref(s)))
+        m = cls(h)
+        m.train_stats = _lib.struct_dict(s)
+        return m
+
+    @classmethod
+    def train_comm(cls, input, rank, size, sum, partitions, sub_vectors, column=None,
+                   metric=None, seed=None, sample_rate=None, bits=None, max_iters=None,
+                   pq_max_iters=None):
+        """One participant of a distributed training (``pa_train_input_comm``): every
+        participant calls it with the same input (a vector file or Lance table each can read)
+        and options and its own ``rank`` (0 .. size - 1), reads its share of the seeded
+        training sample, and all of them end with the same model, byte for byte (one
+        participant: the model ``partifact train`` makes). ``sum(v)`` is the engine's
+        collective (Ray, Spark, MPI, threads): it adds the float64 array v over all
+        participants in place, in a fixed order (participant 0's values plus 1's plus 2's ...,
+        associated the same way every time), every participant getting the total; it is
+        called on this thread, the same number of times with the same sizes on every
+        participant. An exception in sum ends the training and is raised here (the other
+        participants are then waiting in their sum: the engine must end them)."""
+        if not callable(sum):
+            raise TypeError("sum must be callable (a float64 array, summed in place), got %s"
+                            % type(sum).__name__)
+        p = _train_params(partitions, sub_vectors, metric, seed, bits, max_iters, pq_max_iters)
+        _set(p, [("sample_rate", sample_rate, "sample_rate", _U32)])
+        exc = []
+
+        def call(_ctx, v, n):
+            try:
+                sum(np.ctypeslib.as_array(v, (n,)))
+                return _lib.PA_OK
+            except BaseException as e:  # raised after the call returns
+                exc.append(e)
+                return _lib.PA_ERR_INVALID
+        c = _lib.TrainComm(struct_size=ctypes.sizeof(_lib.TrainComm),
+                           rank=_count(rank, "rank", _U32), size=_count(size, "size", _U32),
+                           sum=_lib.SUM_FN(call))
+        s = _lib.stats(_lib.IvfpqTrainStats)
+        h = ctypes.c_void_p()
+        with _VecInput(input, "input", column) as vi:
+            st = _lib.lib.pa_train_input_comm(ctypes.byref(h), vi.h, ctypes.byref(p),
+                                              ctypes.byref(c), ctypes.byref(s))
+        if exc:
+            if h:
+                _lib.lib.pa_ivfpq_model_free(h)
+            raise exc[0]
+        _check(st)
         m = cls(h)
         m.train_stats = _lib.struct_dict(s)
         return m

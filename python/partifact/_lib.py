@@ -292,6 +292,15 @@ TableCommitResult = _struct("pa_table_commit_result", [
     ("num_segments", ctypes.c_uint32), ("segment_uuids", ctypes.c_void_p),
 ])
 
+# pa_train_comm: one participant of a distributed training; sum(ctx, v, count) adds v over all
+# participants in place
+SUM_FN = ctypes.CFUNCTYPE(c_status, ctypes.c_void_p, ctypes.POINTER(ctypes.c_double),
+                          ctypes.c_size_t)
+TrainComm = _struct("pa_train_comm", [
+    ("rank", ctypes.c_uint32), ("size", ctypes.c_uint32), ("sum", SUM_FN),
+    ("ctx", ctypes.c_void_p),
+])
+
 # ---------------------------------------------------------------------------------------------
 # Functions
 # ---------------------------------------------------------------------------------------------
@@ -305,6 +314,7 @@ pp = P(ctypes.c_void_p)
 _fn("pa_ivfpq_train", c_status, pp, vp, ctypes.c_uint64, ctypes.c_uint32,
     P(IvfpqParams), P(IvfpqTrainStats))
 _fn("pa_ivfpq_assign_encode", c_status, vp, vp, ctypes.c_uint64, vp, vp)
+_fn("pa_train_input_comm", c_status, pp, vp, P(IvfpqParams), P(TrainComm), P(IvfpqTrainStats))
 _fn("pa_ivfpq_model_arrays", None, vp, P(BackendModel))
 _fn("pa_ivfpq_model_from_arrays", c_status, pp, P(BackendModel))
 _fn("pa_ivfpq_model_save_ex", c_status, vp, ctypes.c_char_p, ctypes.c_int)

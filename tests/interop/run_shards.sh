@@ -52,17 +52,12 @@ open(sys.argv[1], "w").write("".join("%d\n" % v for v in sorted(ids)))' "$out" "
 same_text() {
   if cmp -s "$1" "$2"; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $3"; diff "$1" "$2" | head -5; fi
 }
-P=16; M=8; NP=6
-"$PA" gen-vectors --out "$WORK/base.fvecs" --rows 6000 --dim 32 --clusters 40 --seed 5 >/dev/null || exit 1
-"$PA" gen-vectors --out "$WORK/q.fvecs" --rows 100 --dim 32 --clusters 40 --seed 5 --first-row 6000 >/dev/null || exit 1
-"$PA" gen-vectors --out "$WORK/q1.fvecs" --rows 1 --dim 32 --seed 9 >/dev/null || exit 1
+shard_data
 
 case "$MODE" in
   table)
     # a table LanceDB made in 4 fragments, 60 rows deleted from fragments 0 and 1
-    node_ make_table.mjs "$HERE" "$WORK" t "$WORK/base.fvecs" 4 >/dev/null || exit 1
-    node_ make_table.mjs "$HERE" "$WORK" t delete 'id % 50 = 7 AND id < 3000' >/dev/null || exit 1
-    TB=$WORK/t.lance
+    shard_table
     expect_exit 0 "$PA" train --input "$TB" --partitions $P --sub-vectors $M --out "$WORK/m.lance"
     # the shards: a process per shard, each into its own artifact
     encode_shards "$TB" --fragments 0,1 2 3

@@ -24,3 +24,19 @@ untouched() {
   if cmp -s "$WORK/before" "$WORK/after"; then pass=$((pass+1)); else fail=$((fail+1))
     echo "FAIL: $* changed $tb:"; diff "$WORK/before" "$WORK/after" | head; fi
 }
+# The shard scripts' data (run_shards.sh, tests/mpi/run_mpi.sh). shard_data: P, M, NP and
+# WORK/base.fvecs (6,000 x 32 clustered rows), q.fvecs (100 queries), q1.fvecs (1 query);
+# shard_table: TB=WORK/t.lance, a LanceDB table of base.fvecs in 4 fragments (version 4), 60
+# rows deleted from fragments 0 and 1 (version 5).
+TABLE_LIB_DIR=$HERE
+shard_data() {
+  P=16; M=8; NP=6
+  "$PA" gen-vectors --out "$WORK/base.fvecs" --rows 6000 --dim 32 --clusters 40 --seed 5 >/dev/null || exit 1
+  "$PA" gen-vectors --out "$WORK/q.fvecs" --rows 100 --dim 32 --clusters 40 --seed 5 --first-row 6000 >/dev/null || exit 1
+  "$PA" gen-vectors --out "$WORK/q1.fvecs" --rows 1 --dim 32 --seed 9 >/dev/null || exit 1
+}
+shard_table() {
+  node_ make_table.mjs "$TABLE_LIB_DIR" "$WORK" t "$WORK/base.fvecs" 4 >/dev/null || exit 1
+  node_ make_table.mjs "$TABLE_LIB_DIR" "$WORK" t delete 'id % 50 = 7 AND id < 3000' >/dev/null || exit 1
+  TB=$WORK/t.lance
+}

@@ -15,29 +15,14 @@
 
 static float data[N * D];
 
-/* Whole-file equality. */
-static bool same_file(const char *a, const char *b)
-{
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    bool same = fa && fb;
-    for (int ca = 0, cb = 0; same && ca != EOF;) {
-        ca = fgetc(fa), cb = fgetc(fb);
-        same = ca == cb;
-    }
-    if (fa)
-        fclose(fa);
-    if (fb)
-        fclose(fb);
-    return same;
-}
 
 static bool same_index(const char *a, const char *b)
 {
     char x[700], y[700];
     snprintf(x, sizeof x, "%s/index.idx", a), snprintf(y, sizeof y, "%s/index.idx", b);
-    bool s = same_file(x, y);
+    bool s = test_same_file(x, y);
     snprintf(x, sizeof x, "%s/auxiliary.idx", a), snprintf(y, sizeof y, "%s/auxiliary.idx", b);
-    return s && same_file(x, y);
+    return s && test_same_file(x, y);
 }
 
 /* Encodes the input at path (with the selection in io) into artifact out. */
