@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build vs FAISS, and the limit (issue 13): `partifact build` (train + assign + encode +
 # finalize) against FAISS IndexIVFPQ train + add (8-bit) and IndexIVFPQFastScan, the factory's
-# IVF256,PQ32x4fs (4-bit), with FAISS built from source for this CPU (bench/faiss_build.sh;
+# IVF256,PQ32x4fs (4-bit, PQ on the vectors: FAISS's default) and IVF256,PQ32x4fsr (4-bit on
+# residuals, as partifact and LanceDB encode), with FAISS built from source for this CPU (bench/faiss_build.sh;
 # FAISS_PYTHONPATH) -- the same data, training sample (256 rows per partition, at least 65,536;
 # the PQ codebooks on 65,536 residuals), iterations (coarse 10, PQ 25), bits and threads (2).
 # Paired runs alternating partifact, FAISS, partifact, FAISS ..., RUNS of each, medians and the
@@ -14,7 +15,8 @@
 # against the copy bandwidth bench/stream.c measures (arrays far above the L3, and arrays that
 # fit it: the index's codes do).
 # Usage: bench/build_vs_faiss.sh [BUILD_DIR]; env RUNS (3), WORK (bench/out/build_vs_faiss),
-#        DATASETS ("gen fashion"; "tiny": 20,000 x 32, P=16, M=8, a smoke test), BITS ("8 4": 4 where partifact build takes --bits),
+#        DATASETS ("gen fashion"; "tiny": 20,000 x 32, P=16, M=8, a smoke test), BITS ("8 4 4r":
+#        4 and 4r where partifact build takes --bits; 4 is FAISS's x4fs, 4r its x4fsr),
 #        NPROBES (20), SEARCH_QUERIES (10000), FAISS_PYTHONPATH, FAISS_CORRECTNESS_ONLY and
 #        FAISS_BLAS (bench/faiss_peer.sh)
 set -euo pipefail
@@ -25,7 +27,7 @@ faiss_peer_header         # the FAISS measured; stops here where it is a generic
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/build_vs_faiss}; DATASETS=${DATASETS:-"gen fashion"}
 NPROBES=${NPROBES:-20}; SEARCH_QUERIES=${SEARCH_QUERIES:-10000}
 if [ -z "${BITS:-}" ]; then
-  BITS=8; "$PA" build --help | grep -q -- '--bits' && BITS="8 4"
+  BITS=8; "$PA" build --help | grep -q -- '--bits' && BITS="8 4 4r"
 fi
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
 peak() { awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$1"; }
@@ -60,7 +62,10 @@ for ds in $DATASETS; do
   fi
   for bits in $BITS; do
     m=$M; fa_args="$bits"; pa_bits=()
-    if [ "$bits" = 4 ]; then m=$((M * 2)); fa_args="4 fs"; pa_bits=(--bits 4); fi
+    case $bits in # partifact encodes residuals; FAISS's fast-scan by default the vectors (fs)
+      4) m=$((M * 2)); fa_args="4 fs"; pa_bits=(--bits 4) ;;
+      4r) m=$((M * 2)); fa_args="4 fsr"; pa_bits=(--bits 4) ;;
+    esac
     for run in $(seq 1 "$RUNS"); do
       "$PA" --version --json > "$WORK/v.json"
       rm -rf "$WORK/idx" "$WORK/work"
@@ -73,7 +78,7 @@ for ds in $DATASETS; do
       cmp -s "$WORK/model.lance" "$WORK/work/model.lance" ||
         { echo "train --encode's model differs from the build's ($ds, run $run)" >&2; exit 1; }
       search="{}"
-      if [ "$run" = "$RUNS" ]; then # the search bytes against bandwidth, on the last run's index
+      if [ "$run" = "$RUNS" ] && [ "$bits" != 4r ]; then # search bytes against bandwidth, last run's index
         "$PA" search --index "$WORK/idx" --queries "$q10k" -k 10 --nprobes "$NPROBES" --repeat 3 \
             --json > "$WORK/s.json"
         search=$(cat "$WORK/s.json")
@@ -86,11 +91,11 @@ for ds in $DATASETS; do
 import json, sys
 ds, bits, run, v, pa, pm, parss, fa, farss, search = sys.argv[1:]
 j = lambda p: json.load(open(p))
-print(json.dumps({"data": ds, "bits": int(bits), "run": int(run), "sgemm_gflops": j(v)["sgemm"]["gflops"],
+print(json.dumps({"data": ds, "variant": bits, "bits": int(bits.rstrip("r")), "run": int(run), "sgemm_gflops": j(v)["sgemm"]["gflops"],
                   "pa": j(pa), "pa_mse": j(pm)["pq_mse"], "pa_rss_kib": int(parss),
                   "faiss": j(fa), "faiss_rss_kib": int(farss), "search": json.loads(search)}))
 PY
-      python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).readlines()[-1]); print(f\"{r['data']} {r['bits']}-bit run {r['run']}: partifact {r['pa']['seconds']:.2f} s (mse {r['pa_mse']:.5g}), faiss {r['faiss']['total_seconds']:.2f} s (mse {r['faiss']['pq_mse']:.5g}), sgemm {r['sgemm_gflops']} GFLOP/s\")" "$results" >&2
+      python3 -c "import json,sys; r=json.loads(open(sys.argv[1]).readlines()[-1]); print(f\"{r['data']} {r['variant']} run {r['run']}: partifact {r['pa']['seconds']:.2f} s (mse {r['pa_mse']:.5g}), faiss {r['faiss']['total_seconds']:.2f} s (mse {r['faiss']['pq_mse']:.5g}), sgemm {r['sgemm_gflops']} GFLOP/s\")" "$results" >&2
     done
   done
 done

@@ -14,14 +14,15 @@ PQ_SAMPLE = 65536  # PA_PQ_SAMPLE_ROWS: the PQ codebooks' sample
 
 
 def groups():
-    for key in dict.fromkeys((r["data"], r["bits"]) for r in rows):
-        yield key, [r for r in rows if (r["data"], r["bits"]) == key]
+    for key in dict.fromkeys((r["data"], r["variant"]) for r in rows):
+        yield key, [r for r in rows if (r["data"], r["variant"]) == key]
 
 
-def label(ds, bits, g):
+def label(ds, variant, g):
     p = g[0]["pa"]
-    return (f"{names.get(ds, ds)}, P={p['partitions']}, M={p['sub_vectors']}, {bits}-bit"
-            + (" (FAISS IVF%d,PQ%dx4fs)" % (p["partitions"], p["sub_vectors"]) if bits == 4 else ""))
+    fs = {"4": "fs", "4r": "fsr"}.get(variant)
+    return (f"{names.get(ds, ds)}, P={p['partitions']}, M={p['sub_vectors']}, {g[0]['bits']}-bit"
+            + (f" (FAISS IVF{p['partitions']},PQ{p['sub_vectors']}x4{fs})" if fs else ""))
 
 
 print(f"\nFAISS: {faiss_header}")
@@ -40,7 +41,7 @@ for (ds, bits), g in groups():
 print("\nper phase, seconds (medians). partifact: coarse k-means and PQ training (ivf_seconds, "
       "pq_seconds), assign + encode as one pass (assign_encode_seconds), the encode stage's reads "
       "and artifact writes, finalize. FAISS: train_q1, train_encoder (with the sample's assignment "
-      "and residuals), quantizer.assign, add_core (encode + append); fast-scan's add assigns and "
+      "and residuals where it encodes residuals), quantizer.assign, add_core (encode + append); fast-scan's add assigns and "
       "encodes in one call.\n")
 print("| data | side | coarse k-means | PQ training | assign | encode | artifact read + write | finalize | total |")
 print("|---|---|---|---|---|---|---|---|---|")
@@ -141,7 +142,7 @@ for (ds, bits), g in groups():
         continue
     s = s[-1]
     p = g[0]["pa"]
-    cb = p["sub_vectors"] * bits / 8
+    cb = p["sub_vectors"] * g[0]["bits"] / 8
     cpq = s["codes_scanned"] / s["queries"]
     gbs = cpq * cb * s["qps"] / 1e9
     print(f"| {label(ds, bits, g)} | {s['nprobes']} | {s['queries']} | {cpq:,.0f} | {cpq * cb:,.0f} | "

@@ -115,18 +115,23 @@ def training_sample(x, nlist, seed):
     return x[rs.choice(n, min(n, max(256 * nlist, 65536)), replace=False)]
 
 
-def build_ivf(x, nlist, m, nbits, seed, fastscan=False, ivf_iters=10, pq_iters=25, threads=2):
-    """IndexIVFPQ (or IndexIVFPQFastScan, FAISS's IVF{nlist},PQ{m}x4fs) trained as partifact
-    trains: coarse k-means of ivf_iters iterations on the seeded sample, PQ k-means of pq_iters
-    iterations on the residuals of the whole sample (FAISS's default would subsample the PQ
-    sample to 256 rows per codeword: 4,096 rows at 4 bits), then every row added, on `threads`
-    OpenMP threads. Returns (index, phase seconds: coarse, pq, assign, encode, add, train)."""
+def build_ivf(x, nlist, m, nbits, seed, fastscan=False, residual=None, ivf_iters=10, pq_iters=25,
+              threads=2):
+    """IndexIVFPQ (or IndexIVFPQFastScan: FAISS's IVF{nlist},PQ{m}x4fs, or with residual=True
+    IVF{nlist},PQ{m}x4fsr) trained as partifact trains: coarse k-means of ivf_iters iterations
+    on the seeded sample, PQ k-means of pq_iters iterations on the whole sample (its residuals,
+    or for fast-scan without residual=True, as FAISS's factory and constructor default, the
+    vectors themselves; FAISS's default would subsample the PQ sample to 256 rows per
+    codeword: 4,096 rows at 4 bits), then every row added, on `threads` OpenMP threads.
+    Returns (index, phase seconds: coarse, pq, assign, encode, add, train)."""
     n, d = x.shape
     faiss.omp_set_num_threads(threads)
     sample = training_sample(x, nlist, seed)
     quantizer = faiss.IndexFlatL2(d)
     if fastscan:
         index = faiss.IndexIVFPQFastScan(quantizer, d, nlist, m, nbits)
+        if residual is not None:
+            index.by_residual = residual
     else:
         index = faiss.IndexIVFPQ(quantizer, d, nlist, m, nbits)
     index.cp.niter = ivf_iters
@@ -138,7 +143,9 @@ def build_ivf(x, nlist, m, nbits, seed, fastscan=False, ivf_iters=10, pq_iters=2
     # encoder on the residuals of the sample (max_nt >= len(sample): nothing is subsampled)
     index.train_q1(ns, faiss.swig_ptr(sample), False, faiss.METRIC_L2)
     t1 = time.perf_counter()
-    if hasattr(index, "train_encoder"):
+    if hasattr(index, "train_encoder") and not index.by_residual:
+        index.train_encoder(ns, faiss.swig_ptr(sample), None)
+    elif hasattr(index, "train_encoder"):
         a = quantizer.assign(sample, 1).ravel()
         res = np.empty_like(sample)
         quantizer.compute_residual_n(ns, faiss.swig_ptr(sample), faiss.swig_ptr(res),
@@ -171,14 +178,18 @@ def build_ivfpq(x, nlist, m, seed):
 
 
 def pq_mse(index, x):
-    """Mean over the rows of x of the squared error of the PQ reconstruction of each row's
-    residual to its nearest coarse centroid (what partifact train --encode reports)."""
+    """Mean over the rows of x of the squared error of their reconstruction from the codes:
+    of each row's residual to its nearest coarse centroid where the index encodes residuals
+    (what partifact train --encode reports), of the row itself where it does not (fast-scan's
+    default); both are ||x - x_reconstructed||^2."""
     q = faiss.downcast_index(index.quantizer)
-    assign = q.search(x, 1)[1].ravel()
-    res = x - q.reconstruct_n(0, index.nlist)[assign]
+    base = None
+    if index.by_residual:
+        assign = q.search(x, 1)[1].ravel()
+        base = q.reconstruct_n(0, index.nlist)
     err = 0.0
     for i in range(0, len(x), 65536):
-        r = res[i:i + 65536]
+        r = x[i:i + 65536] if base is None else x[i:i + 65536] - base[assign[i:i + 65536]]
         err += float(((r - index.pq.decode(index.pq.compute_codes(r))) ** 2).sum(1).sum())
     return err / len(x)
 
