@@ -19,6 +19,8 @@ APT_PKGS   := build-essential cmake pkg-config git libopenblas-dev libopenblas-o
               clang-format
 # the Python package (python/) and its tests: numpy, pytest, and pip to install it
 APT_PKGS   += python3-numpy python3-pytest python3-pip python3-setuptools python3-wheel
+# the MPI driver (build --mpi, src/mpi) and its tests (tests/mpi): Debian's OpenMPI
+APT_PKGS   += openmpi-bin libopenmpi-dev
 NODE_DIR   := tests/interop
 BENCH_PKGS := python3-faiss python3-numpy python3-matplotlib dataset-fashion-mnist time
 
@@ -107,6 +109,7 @@ bench: bench-deps build
 	bench/index_bench.sh $(BUILD)
 	bench/kernels_bench.sh $(BUILD)
 	bench/table_bench.sh $(BUILD)
+	bench/mpi_bench.sh $(BUILD)
 	bench/build_vs_faiss.sh $(BUILD)
 
 install: build

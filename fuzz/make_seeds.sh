@@ -47,6 +47,9 @@ cp "$T/art/partitions/bucket-00001.lance" "$C/fuzz_lance_file/pa-bucket.lance"
 "$PA" train --input "$T/v.fvecs" --partitions 2 --sub-vectors 2 --max-iters 2 --out "$T/model.lance" >/dev/null 2>&1
 cp "$T/model.lance" "$C/fuzz_lance_file/pa-model.lance"
 cp "$T/model.lance" "$C/fuzz_model/l2.lance"
+# the same model as an artifact's metadata.lance (lance-cuvs' list columns and keys)
+"$PA" encode --input "$T/v.fvecs" --model "$T/model.lance" --out "$T/enc" >/dev/null
+cp "$T/enc/metadata.lance" "$C/fuzz_model/metadata.lance"
 "$PA" train --input "$T/v.fvecs" --partitions 3 --sub-vectors 4 --metric cosine --max-iters 2 --out "$C/fuzz_model/cosine.lance" >/dev/null 2>&1
 "$PA" train --input "$T/v.fvecs" --partitions 2 --sub-vectors 1 --metric dot --max-iters 2 --out "$C/fuzz_model/dot.lance" >/dev/null 2>&1
 

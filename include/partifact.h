@@ -486,11 +486,21 @@ typedef struct pa_vec_input_options {
     const char *column; /* Lance datasets: the vector column (NULL: the only FSL column)   */
     int skip_invalid;   /* non-zero: rows with NaN/Inf are skipped and counted, not errors */
     uint64_t version;   /* Lance datasets: the version to read (0: the latest)             */
+    /* One worker's share of a distributed build (each shard encoded into its own artifact):
+     * Lance datasets: only the fragments fragments[0..num_fragments) (each once, all in the
+     * version; NULL/0: every fragment), row ids staying the table's row addresses; files: only
+     * rows [row_begin, row_end) (row_end 0: every row, row_begin then 0), row ids staying
+     * the file's ordinals (global). The selection is what the input streams and counts
+     * (pa_vec_input_next, _num_rows); reads by ordinal or id address the whole file (of a
+     * dataset: the selected fragments). */
+    const uint64_t *fragments;
+    size_t num_fragments;
+    uint64_t row_begin, row_end;
 } pa_vec_input_options;
 
-#define PA_VEC_INPUT_OPTIONS_INIT                \
-    {                                            \
-        sizeof(pa_vec_input_options), NULL, 0, 0 \
+#define PA_VEC_INPUT_OPTIONS_INIT                               \
+    {                                                           \
+        sizeof(pa_vec_input_options), NULL, 0, 0, NULL, 0, 0, 0 \
     }
 PA_API pa_status pa_vec_input_options_init(pa_vec_input_options *o, size_t struct_size);
 
@@ -707,12 +717,18 @@ typedef struct pa_artifact_params {
                               /* many rows per bucket buffer (tests: many small ranges)      */
     int replace;              /* non-zero: an existing artifact at dir is replaced atomically */
                               /* by finish; zero: it is refused (PA_ERR_EXISTS)               */
+    /* The rows the artifact holds, a JSON object recorded in the manifest ("coverage") for
+     * finalize over several artifacts (pa_index_finalize_artifacts), which refuses shards that
+     * overlap; NULL: none recorded. pa_encode_input records its input's (pa_vec_input_options'
+     * selection): a table's {"table", "version", "column", "fragments": [{"id", "rows",
+     * "file", "deletion"?}]} or a file's {"input", "input_rows", "row_begin", "row_end"}. */
+    const char *coverage;
 } pa_artifact_params;
 
 #define PA_ARTIFACT_PARAMS_INIT                                                          \
     {                                                                                    \
         sizeof(pa_artifact_params), 0, 0, 0, PA_DEFAULT_NUM_BITS, 0, PA_METRIC_L2, NULL, \
-            PA_DEFAULT_MEMORY_BYTES, 0, 0, 0                                             \
+            PA_DEFAULT_MEMORY_BYTES, 0, 0, 0, NULL                                       \
     }
 PA_API pa_status pa_artifact_params_init(pa_artifact_params *o, size_t struct_size);
 
@@ -804,6 +820,10 @@ typedef struct pa_artifact_info {
         sizeof(pa_artifact_info), 0, 0, 0, 0, 0, PA_METRIC_L2, NULL, 0, 0, 0, 0, 0, NULL \
     }
 PA_API pa_status pa_artifact_get_info(const pa_artifact *a, pa_artifact_info *out);
+
+/* The coverage the manifest records (pa_artifact_params.coverage), NULL if none; valid while
+ * the artifact is open. */
+PA_API const char *pa_artifact_coverage(const pa_artifact *a);
 
 /* Rows, file index and number of ranges of partition p. */
 PA_API pa_status pa_artifact_partition(const pa_artifact *a, uint32_t p, uint64_t *num_rows,
@@ -906,6 +926,47 @@ PA_API pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in,
                                 const pa_ivfpq_params *params, pa_backend *backend,
                                 pa_ivfpq_train_stats *stats);
 
+/* Distributed training: several participants (processes, machines) train one model together,
+ * each on its share of the training sample, exchanging only sums. The engine that runs them
+ * (MPI, Ray, Spark, ...) supplies the one collective, sum; every participant calls the
+ * training with the same params and input and its own rank. */
+typedef struct pa_train_comm {
+    size_t struct_size; /* sizeof(pa_train_comm)                                          */
+    uint32_t rank;      /* this participant, 0 .. size - 1                                 */
+    uint32_t size;      /* the participants                                                */
+    /* Adds v[0..count) over all participants and leaves the total in every participant's v:
+     * in a fixed order that does not depend on timing (participant 0's values plus 1's plus
+     * 2's ..., associated the same way every time), so that every participant, and every run,
+     * gets the same totals bit for bit. Every participant calls it the same number of times
+     * with the same counts. With one participant it may do nothing. A failure status ends the
+     * training with it (the engine should then end the other participants too: they are
+     * waiting in their sum). */
+    pa_status (*sum)(void *ctx, double *v, size_t count);
+    void *ctx;
+} pa_train_comm;
+
+#define PA_TRAIN_COMM_INIT                      \
+    {                                           \
+        sizeof(pa_train_comm), 0, 1, NULL, NULL \
+    }
+
+/* Trains a model on in's seeded training sample (the one pa_ivfpq_train_input takes) as one
+ * participant of comm: participant r reads its share of the sample (the sample's rows in
+ * order, cut into comm->size runs: run r), the coarse k-means and each sub-space's PQ k-means
+ * assign the participant's rows and add the participants' centroid sums and counts through
+ * comm->sum once per iteration (P x dim + 2P + 1 doubles for the coarse k-means, 256 x dim / M
+ * + 513 for a sub-space; before the first, the seeding's rows: at most 16 per centroid up to
+ * 1,024 centroids, else one per centroid, x dim doubles), so every participant ends with the
+ * same model, byte for byte, and a
+ * single participant gets pa_ivfpq_train_input's model. The training sample is checked (finite,
+ * enough rows) collectively: a participant whose share is refused returns its own message, the
+ * others PA_ERR_INVALID with the message PA_TRAIN_COMM_REFUSED. Trains on the cpu (the built-in
+ * k-means). stats: the sample of all participants. */
+#define PA_TRAIN_COMM_REFUSED "training data: another participant's share of the sample was refused"
+PA_API pa_status pa_train_input_comm(pa_ivfpq_model **out, pa_vec_input *in,
+                                     const pa_ivfpq_params *params, const pa_train_comm *comm,
+                                     pa_ivfpq_train_stats *stats);
+
 /* Streams every row of in through backend (NULL: the built-in cpu backend) -- nearest centroid
  * and PQ code -- into a new partition artifact at artifact_dir, and commits it. The batch and
  * the writer's buffers together stay within the memory budget, which is checked before any work
@@ -999,12 +1060,31 @@ typedef struct pa_index_finalize_stats {
  * its recorded ranges (pa_artifact_scan, read-ahead), sorted by row id and written. model_path
  * NULL means the model the manifest records (a relative path is tried from the current
  * directory, then from the artifact directory); a model given here must match the artifact's
- * dimension, sub-vectors, partitions, bits and metric, and the recorded XXH64. opts and stats
- * may be NULL. */
+ * dimension, sub-vectors, partitions, bits and metric, and the recorded XXH64. An artifact
+ * whose coverage names a Lance table's fragments (pa_encode_input of a table) gives the index
+ * that source record (opts->source NULL), so that it can be committed into the table. opts and
+ * stats may be NULL. */
 PA_API pa_status pa_index_finalize_artifact(const char *artifact_dir, const char *model_path,
                                             const char *out_dir,
                                             const pa_index_finalize_options *opts,
                                             pa_index_finalize_stats *stats);
+
+/* Several artifacts -- the shards of one build, each encoded from its own share of the input
+ * (pa_vec_input_options' fragments or row range) with the same model -- finalized into ONE
+ * index (one segment): each partition is read from every shard's ranges in turn (no data
+ * rewritten, no re-group) and written sorted by row id, so the segment equals per partition
+ * the index one artifact of all the rows gives. Refused (PA_ERR_INVALID, naming both
+ * artifacts): shards of different models (the recorded XXH64s), partitions, code width, bits,
+ * dimension or metric; an artifact without a coverage record; shards of different inputs (a
+ * table's path, version and column; a file's path and rows) or that overlap (a fragment in
+ * two, intersecting row ranges). Shards of a Lance table give the index a source record over
+ * the union of their fragments (for pa_table_commit_index). Memory: the manifests' tables and
+ * the largest partition of the segment (summed over the shards) while it is sorted and
+ * written, refused up front against memory_bytes. n 1: pa_index_finalize_artifact. */
+PA_API pa_status pa_index_finalize_artifacts(const char *const *artifact_dirs, size_t n,
+                                             const char *model_path, const char *out_dir,
+                                             const pa_index_finalize_options *opts,
+                                             pa_index_finalize_stats *stats);
 
 /* The smallest memory_bytes pa_index_finalize_artifact accepts for this artifact, into
  * *min_bytes: its manifest's tables (held throughout) plus its largest partition as read and
@@ -1162,6 +1242,18 @@ PA_API pa_status pa_index_search(pa_index *idx, const float *queries, uint64_t n
                                  const pa_index_search_options *opts, uint64_t *out_ids,
                                  float *out_dists, pa_index_search_stats *stats);
 
+/* Searches the n segments of one index (pa_table_commit_segments; each opened with
+ * pa_index_open or _open_ex) as LanceDB searches such an index: each segment as
+ * pa_index_search does (the same nprobes probe the same partitions, the segments sharing one
+ * model), then the k best of their union, by distance and then the smaller row id. k must be
+ * at most the segments' rows together; segments of different models (centroids, shape, the
+ * recorded model XXH64) are PA_ERR_INVALID. With refine, each segment re-ranks its own
+ * k * refine_factor candidates. n 1 is pa_index_search. */
+PA_API pa_status pa_index_search_segments(pa_index *const *segments, size_t n, const float *queries,
+                                          uint64_t nq, uint32_t dim,
+                                          const pa_index_search_options *opts, uint64_t *out_ids,
+                                          float *out_dists, pa_index_search_stats *stats);
+
 /* Exact k nearest neighbours of nq queries among all rows of base (distances as for
  * pa_index_search, ids are the base's row ids), by sgemm over blocks of queries and base rows
  * so that memory stays bounded (about 40 MiB plus the results). The base is rewound and read
@@ -1290,11 +1382,15 @@ typedef struct pa_table_commit_result {
     uint32_t num_fragments; /* fragments the index covers                                    */
     uint32_t replaced;      /* index entries removed (replace)                               */
     uint32_t retries;       /* times another writer committed first                          */
+    uint32_t num_segments;  /* index entries (segments) committed under the name             */
+    /* Set by the caller (or NULL): room for one uuid per segment of pa_table_commit_segments,
+     * filled in the order given (uuid above is the first). */
+    char (*segment_uuids)[37];
 } pa_table_commit_result;
 
-#define PA_TABLE_COMMIT_RESULT_INIT                              \
-    {                                                            \
-        sizeof(pa_table_commit_result), 0, 0, 0, "", "", 0, 0, 0 \
+#define PA_TABLE_COMMIT_RESULT_INIT                                       \
+    {                                                                     \
+        sizeof(pa_table_commit_result), 0, 0, 0, "", "", 0, 0, 0, 0, NULL \
     }
 
 /* The checks a commit into table makes before it reads the index: a Lance table, feature flags
@@ -1309,6 +1405,20 @@ PA_API pa_status pa_table_commit_check(const char *table, const char *column, co
 PA_API pa_status pa_table_commit_index(const char *table, const char *index_dir,
                                        const pa_table_commit_options *opts,
                                        pa_table_commit_result *out);
+
+/* Commits n finalized segments (index directories, each built from the table: a finalize of
+ * its own shards, pa_index_finalize_artifacts) as ONE index in ONE new version, as Lance
+ * commits a distributed build: n index entries with the same name, fresh uuids, each its own
+ * fragment bitmap and the version it was built from, in one CreateIndex transaction; LanceDB
+ * lists one index with n segments and searches them all. Refused before anything is written
+ * (PA_ERR_INVALID, naming the segments): segments of different models (the model XXH64 their
+ * partifact:index records) or shapes, or built from another column; segments that share a
+ * fragment; a segment built from another table or whose fragments changed (as for
+ * pa_table_commit_index). opts->replace removes the old entries of the name in the same
+ * commit. n 1 is pa_table_commit_index. */
+PA_API pa_status pa_table_commit_segments(const char *table, const char *const *index_dirs,
+                                          size_t n, const pa_table_commit_options *opts,
+                                          pa_table_commit_result *out);
 
 /* Checks that the table holds the fragments the index at index_dir was built from, unchanged
  * (for reading its vectors by row address, as search refine does): PA_ERR_INVALID naming the

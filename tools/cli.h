@@ -54,7 +54,7 @@ typedef enum pa_cli_kind {
 } pa_cli_kind;
 
 /* The values of a repeatable option, in the order given. */
-#define PA_CLI_LIST_MAX 32
+#define PA_CLI_LIST_MAX 256 /* e.g. the shards or segments of one build */
 typedef struct pa_cli_list {
     const char *items[PA_CLI_LIST_MAX];
     size_t n;
@@ -199,6 +199,20 @@ pa_cli_run_fn pa_cmd_commit, pa_cmd_table_info;
  * removed after) and commits the index into table. */
 int pa_cli_build_commit(pa_vec_input *in, const char *table, const char *column, const char *out,
                         const pa_build_options *bo, const char *name, bool replace, bool json);
+/* build --mpi (tools/cmd_build_mpi.c): this rank's part of the distributed build (the MPI
+ * room, src/mpi, in a partifact built with MPI; else refused); rank 0 prints the summary. */
+typedef struct pa_cli_mpi_build {
+    const char *input;
+    const pa_vec_input_options *io;
+    const char *out;
+    bool force, commit;
+    const char *name;
+    bool replace, one_segment;
+    const pa_ivfpq_params *params;
+    const pa_build_options *build;
+    bool json;
+} pa_cli_mpi_build;
+int pa_cli_build_mpi(const pa_cli_mpi_build *b);
 /* tools/cmd_version.c: --version [--verbose] [--json]; corrected_from is the BLAS core the CLI
  * replaced at start (NULL if none) */
 int pa_cli_version(int argc, char **argv, const char *corrected_from);

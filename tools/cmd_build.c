@@ -14,7 +14,8 @@ int pa_cmd_build(int argc, char **argv)
     uint64_t parts = 0, subs = 0, iters = PA_DEFAULT_MAX_ITERS, pq_iters = PA_DEFAULT_PQ_MAX_ITERS,
              rate = PA_DEFAULT_SAMPLE_RATE, seed = PA_DEFAULT_SEED, buckets = 0,
              memory = PA_DEFAULT_MEMORY_BYTES, bits = PA_DEFAULT_NUM_BITS;
-    bool json = false, skip = false, commit = false, replace = false, keep = false, force = false;
+    bool json = false, skip = false, commit = false, replace = false, keep = false, force = false,
+         mpi = false, one_segment = false;
     pa_build_options bo = PA_BUILD_OPTIONS_INIT;
     pa_ivfpq_params prm = PA_IVFPQ_PARAMS_INIT;
     bo.params = &prm;
@@ -52,6 +53,9 @@ int pa_cmd_build(int argc, char **argv)
         PA_CLI_STR("name", &name, "NAME", "with --commit: the index's name (default <column>_idx)",
                    .field = "name"),
         PA_CLI_FLAG("replace", &replace, "with --commit: replace an index of that name"),
+        PA_CLI_FLAG("mpi", &mpi, "one rank of an MPI job (mpirun -n N): a distributed build"),
+        PA_CLI_FLAG("one-segment", &one_segment,
+                    "with --mpi: rank 0 finalizes every rank's shard into one segment"),
     };
     pa_cli_parse("build", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
@@ -66,13 +70,44 @@ int pa_cmd_build(int argc, char **argv)
                                      "committed from the table's latest version");
     if ((name || replace) && !commit)
         return pa_cli_error("build", "--name and --replace need --commit");
-    const char *inputs[] = {input, bo.backend_path};
-    if (out && (rc = pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2)))
-        return rc;
+    if (one_segment && !mpi)
+        return pa_cli_error("build", "--one-segment needs --mpi");
+    if (mpi && force && !one_segment)
+        return pa_cli_error("build", "--force with --mpi replaces an index: it needs "
+                                     "--one-segment (a directory of segments is never replaced)");
     pa_vec_input_options io = {.struct_size = sizeof io,
                                .column = column,
                                .skip_invalid = skip,
                                .version = version};
+    prm.num_partitions = (uint32_t)parts;
+    prm.num_sub_vectors = (uint32_t)subs;
+    prm.num_bits = (uint32_t)bits;
+    prm.max_iters = (uint32_t)iters;
+    prm.pq_max_iters = (uint32_t)pq_iters;
+    prm.sample_rate = (uint32_t)rate;
+    prm.seed = seed;
+    bo.num_buckets = (uint32_t)buckets;
+    bo.memory_bytes = memory;
+    bo.backend_options = backend_opts;
+    bo.progress = pa_cli_progress_cb;
+    /* --mpi: every rank runs the build; rank 0 checks the table and the output */
+    if (mpi) {
+        const pa_cli_mpi_build b = {.input = input,
+                                    .io = &io,
+                                    .out = out,
+                                    .force = force,
+                                    .commit = commit,
+                                    .name = name,
+                                    .replace = replace,
+                                    .one_segment = one_segment,
+                                    .params = &prm,
+                                    .build = &bo,
+                                    .json = json};
+        return pa_cli_build_mpi(&b);
+    }
+    const char *inputs[] = {input, bo.backend_path};
+    if (out && (rc = pa_cli_check_output("build", out, bo.replace, PA_INDEX_FILE_NAME, inputs, 2)))
+        return rc;
     pa_vec_input *in = NULL;
     pa_status st = PA_OK;
     /* the table's own refusals (feature flags, a taken name) come before any reading */
@@ -84,17 +119,6 @@ int pa_cmd_build(int argc, char **argv)
         rc = pa_cli_fail("build", st);
         goto done;
     }
-    prm.num_partitions = (uint32_t)parts;
-    prm.num_sub_vectors = (uint32_t)subs;
-    prm.num_bits = (uint32_t)bits;
-    prm.max_iters = (uint32_t)iters;
-    prm.pq_max_iters = (uint32_t)pq_iters;
-    prm.sample_rate = (uint32_t)rate;
-    prm.seed = seed;
-    bo.num_buckets = (uint32_t)buckets;
-    bo.memory_bytes = memory;
-    bo.progress = pa_cli_progress_cb;
-    bo.backend_options = backend_opts;
     if (commit) {
         rc = pa_cli_build_commit(in, input, column, out, &bo, name, replace, json);
         goto done;

@@ -19,21 +19,32 @@ static pa_status print_result(const char *table, const pa_table_commit_result *r
                               const pa_build_stats *b)
 {
     if (!json) {
-        printf("committed index %s (%s) into %s as version %" PRIu64 " (built from version %" PRIu64
-               ", %u fragments%s)\n",
-               r->name, r->uuid, table, r->version, r->built_version, r->num_fragments,
-               r->replaced ? ", replacing the old one" : "");
+        if (r->num_segments > 1)
+            printf("committed index %s (%u segments) into %s as version %" PRIu64
+                   " (built from version %" PRIu64 ", %u fragments%s)\n",
+                   r->name, r->num_segments, table, r->version, r->built_version, r->num_fragments,
+                   r->replaced ? ", replacing the old one" : "");
+        else
+            printf("committed index %s (%s) into %s as version %" PRIu64
+                   " (built from version %" PRIu64 ", %u fragments%s)\n",
+                   r->name, r->uuid, table, r->version, r->built_version, r->num_fragments,
+                   r->replaced ? ", replacing the old one" : "");
         return PA_OK;
     }
-    json_t *c = NULL, *j = NULL;
+    json_t *c = NULL, *j = NULL, *segs = json_array();
+    for (uint32_t k = 0; segs && r->segment_uuids && k < r->num_segments; k++)
+        if (json_array_append_new(segs, json_string(r->segment_uuids[k])) != 0)
+            json_decref(segs), segs = NULL;
+    if (segs && !r->segment_uuids && json_array_append_new(segs, json_string(r->uuid)) != 0)
+        json_decref(segs), segs = NULL;
     pa_status st = pa_json_pack(&c, "commit --json",
-                                "{s:o, s:o, s:s, s:I, s:I, s:I, s:i, s:i, s:i}", "table",
+                                "{s:o, s:o, s:s, s:I, s:I, s:I, s:i, s:i, s:i, s:o}", "table",
                                 pa_json_display_string(table), "name",
                                 pa_json_display_string(r->name), "uuid", r->uuid, "version",
                                 (json_int_t)r->version, "read_version", (json_int_t)r->read_version,
                                 "built_version", (json_int_t)r->built_version, "fragments",
                                 (int)r->num_fragments, "replaced", (int)r->replaced, "retries",
-                                (int)r->retries);
+                                (int)r->retries, "segments", segs);
     if (st != PA_OK || !b)
         return pa_cli_json_print(st, &c);
     st = pa_json_pack(&j, "build --commit --json", "{s:I, s:i, s:i, s:o, s:o}", "rows",
@@ -43,14 +54,19 @@ static pa_status print_result(const char *table, const pa_table_commit_result *r
     return pa_cli_json_print(st, &j);
 }
 
-/* partifact commit --index IDX --table T [--name NAME] [--replace] [--json] */
+/* partifact commit (--index IDX | --segment IDX --segment IDX ...) --table T [--name NAME]
+ * [--replace] [--json] */
 int pa_cmd_commit(int argc, char **argv)
 {
     const char *index = NULL, *table = NULL, *name = NULL;
+    pa_cli_list segments = {0};
     bool json = false, replace = false;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_JSON(&json),
-        PA_CLI_STR("index", &index, "IDX", "the index, built from the table", .required = true),
+        PA_CLI_STR("index", &index, "IDX", "the index, built from the table"),
+        PA_CLI_ROW(PA_CLI_LIST, "segment", &segments, "IDX",
+                   "a segment of the index (repeatable): the segments, each finalized from its "
+                   "own shards, are committed as one index"),
         PA_CLI_STR("table", &table, "T.lance", "the Lance table", .required = true),
         PA_CLI_STR("name", &name, "NAME", "the index's name (default <column>_idx)",
                    .field = "name"),
@@ -58,11 +74,17 @@ int pa_cmd_commit(int argc, char **argv)
                     .field = "replace"),
     };
     pa_cli_parse("commit", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
+    if (!index == !segments.n)
+        return pa_cli_error("commit", "--table and one of --index or --segment are required "
+                                      "(see --help)");
     if (name && (!*name || strlen(name) >= 256))
         return pa_cli_error("commit", "\"%s\" is not a valid value for --name", name);
     pa_table_commit_options o = {.struct_size = sizeof o, .name = name, .replace = replace};
+    char uuids[PA_CLI_LIST_MAX][37];
     pa_table_commit_result r = PA_TABLE_COMMIT_RESULT_INIT;
-    pa_status st = pa_table_commit_index(table, index, &o, &r);
+    r.segment_uuids = uuids;
+    pa_status st = index ? pa_table_commit_index(table, index, &o, &r)
+                         : pa_table_commit_segments(table, segments.items, segments.n, &o, &r);
     if (st == PA_OK)
         st = print_result(table, &r, json, NULL);
     return st == PA_OK ? 0 : pa_cli_fail("commit", st);

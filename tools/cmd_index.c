@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 /* partifact finalize (--artifact A | --rows FILE --model M | --rows SHUFFLE_DIR [--model M])
@@ -12,12 +13,15 @@
 int pa_cmd_finalize(int argc, char **argv)
 {
     const char *artifact = NULL, *rows = NULL, *model = NULL, *out = NULL, *tmp = NULL;
+    pa_cli_list artifacts = {0}; /* --artifact, repeatable: the shards of one build */
     uint64_t memory = PA_DEFAULT_MEMORY_BYTES, threads = 0;
     bool json = false, force = false;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
-        PA_CLI_STR("artifact", &artifact, "A", "the partition artifact to read"),
+        PA_CLI_ROW(PA_CLI_LIST, "artifact", &artifacts, "A",
+                   "the partition artifact to read (repeat it for the shards of one build: "
+                   "one segment)"),
         PA_CLI_STR("rows", &rows, "FILE.lance|DIR",
                    "a Lance file of (row_id, part_id, pq_code) rows, in any order; or a "
                    "directory of Lance's shuffle buffers (lance-cuvs), its model "
@@ -35,6 +39,7 @@ int pa_cmd_finalize(int argc, char **argv)
     };
     pa_cli_parse("finalize", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
+    artifact = artifacts.n ? artifacts.items[0] : NULL;
     if (!artifact == !rows)
         return pa_cli_error("finalize", "--out and one of --artifact or --rows are required "
                                         "(see --help)");
@@ -42,8 +47,11 @@ int pa_cmd_finalize(int argc, char **argv)
     if (rows && !model && !(stat(rows, &rsb) == 0 && S_ISDIR(rsb.st_mode)))
         return pa_cli_error("finalize", "--rows needs --model (the model the codes were made "
                                         "with)");
-    const char *inputs[] = {artifact, rows, model};
-    if ((rc = pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs, 3)))
+    const char *inputs[PA_CLI_LIST_MAX + 2] = {rows, model};
+    for (size_t i = 0; i < artifacts.n; i++)
+        inputs[2 + i] = artifacts.items[i];
+    if ((rc = pa_cli_check_output("finalize", out, force, PA_INDEX_FILE_NAME, inputs,
+                                  2 + artifacts.n)))
         return rc;
     pa_index_finalize_options o = {.struct_size = sizeof o,
                                    .memory_bytes = memory,
@@ -52,8 +60,15 @@ int pa_cmd_finalize(int argc, char **argv)
                                    .progress = pa_cli_progress_cb,
                                    .replace = force};
     pa_index_finalize_stats s = PA_INDEX_FINALIZE_STATS_INIT;
-    pa_status st = artifact ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
-                            : pa_index_finalize_rows(rows, model, out, &o, &s);
+    struct rlimit rl; /* the shards' bucket files are all open at once: up to the hard limit */
+    if (artifacts.n > 1 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    pa_status st = artifacts.n > 1 ? pa_index_finalize_artifacts(artifacts.items, artifacts.n,
+                                                                 model, out, &o, &s)
+                   : artifact      ? pa_index_finalize_artifact(artifact, model, out, &o, &s)
+                                   : pa_index_finalize_rows(rows, model, out, &o, &s);
     pa_cli_progress_end();
     json_t *j = NULL;
     if (st == PA_OK && json)
@@ -85,6 +100,7 @@ int pa_cmd_search(int argc, char **argv)
 {
     const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
                *column = NULL;
+    pa_cli_list indexes = {0}; /* --index, repeatable: the segments of one index */
     uint64_t k = PA_DEFAULT_K, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0,
              memory = 0, rerank = PA_DEFAULT_RERANK_FACTOR;
     bool json = false, force = false, no_fast_scan = false;
@@ -93,7 +109,9 @@ int pa_cmd_search(int argc, char **argv)
         PA_CLI_OPT_VERSION(&version),
         PA_CLI_OPT_FORCE(&force),
         PA_CLI_OPT_JSON(&json),
-        PA_CLI_STR("index", &index, "INDEX", "the index directory", .required = true),
+        PA_CLI_ROW(PA_CLI_LIST, "index", &indexes, "INDEX",
+                   "the index directory (repeat it for the segments of one index)",
+                   .required = true),
         PA_CLI_STR("queries", &qpath, "Q", "the queries: .fvecs, .bvecs, .npy or a Lance dataset",
                    .required = true),
         PA_CLI_NUM("k", &k, "K", "neighbours per query", .short_name = 'k', .min = 1,
@@ -123,18 +141,24 @@ int pa_cmd_search(int argc, char **argv)
     pa_cli_parse("search", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
     bool nprobes_given = pa_cli_given(opts, PA_CLI_NOPTS(opts), "nprobes");
+    index = indexes.items[0];
     if (rf > 1 && !input)
         return pa_cli_error("search", "--refine-factor needs --input (the original vectors)");
-    const char *inputs[] = {index, qpath, input, gtpath};
-    if (out && (rc = pa_cli_check_output("search", out, force, NULL, inputs, 4)))
+    const char *inputs[PA_CLI_LIST_MAX + 3] = {qpath, input, gtpath};
+    for (size_t i = 0; i < indexes.n; i++)
+        inputs[3 + i] = indexes.items[i];
+    if (out && (rc = pa_cli_check_output("search", out, force, NULL, inputs, 3 + indexes.n)))
         return rc;
-    pa_index *x = NULL;
+    pa_index *x = NULL, *xs[PA_CLI_LIST_MAX] = {NULL};
     pa_vec_input *in = NULL;
     float *q = NULL, *dists = NULL;
     uint64_t *ids = NULL, *gt = NULL, nq = 0, ngt = 0;
     uint32_t dim = 0, kgt = 0;
     pa_index_open_options xo = {.struct_size = sizeof xo, .memory_bytes = memory};
-    pa_status st = pa_index_open_ex(&x, index, &xo);
+    pa_status st = PA_OK;
+    for (size_t i = 0; i < indexes.n && st == PA_OK; i++)
+        st = pa_index_open_ex(&xs[i], indexes.items[i], &xo);
+    x = xs[0];
     pa_index_info info = PA_INDEX_INFO_INIT;
     if (st == PA_OK) {
         pa_index_get_info(x, &info);
@@ -146,7 +170,8 @@ int pa_cmd_search(int argc, char **argv)
         st = pa_vec_input_open(&in, input, &sio);
     struct stat isb;
     if (st == PA_OK && input && rf > 1 && stat(input, &isb) == 0 && S_ISDIR(isb.st_mode))
-        st = pa_index_check_source(index, input); /* the rows are read back by address */
+        for (size_t i = 0; i < indexes.n && st == PA_OK; i++) /* rows read back by address */
+            st = pa_index_check_source(indexes.items[i], input);
     if (st == PA_OK && gtpath)
         st = pa_ids_read(gtpath, &gt, &ngt, &kgt);
     if (st != PA_OK) {
@@ -201,8 +226,8 @@ int pa_cmd_search(int argc, char **argv)
         double t0 = pa_cli_now();
         for (uint64_t q0 = 0; q0 < nq; q0 += batch) {
             uint64_t bn = PA_CLI_MIN(batch, nq - q0);
-            if ((st = pa_index_search(x, q + q0 * dim, bn, dim, &so, ids + q0 * k, dists + q0 * k,
-                                      &part)) != PA_OK)
+            if ((st = pa_index_search_segments(xs, indexes.n, q + q0 * dim, bn, dim, &so,
+                                               ids + q0 * k, dists + q0 * k, &part)) != PA_OK)
                 break;
             ss.nprobes_used = part.nprobes_used;
             ss.codes_scanned += part.codes_scanned, ss.rows_refined += part.rows_refined;
@@ -266,7 +291,8 @@ int pa_cmd_search(int argc, char **argv)
 done:
     free(q), free(ids), free(dists), free(gt);
     pa_vec_input_free(in);
-    pa_index_free(x);
+    for (size_t i = 0; i < indexes.n; i++)
+        pa_index_free(xs[i]);
     return rc;
 }
 

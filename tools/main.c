@@ -29,7 +29,14 @@ static const char about_build[] =
     "X: .fvecs, .bvecs, .npy (float32, float16, uint8) or a Lance dataset.\n" PA_CLI_TABLE_HELP
     "--commit: the index goes into the Lance table T as its next version (see\n"
     "partifact commit --help); --out then keeps a copy of it there.\n"
-    "The backend (--accelerator, default cpu) trains the model and encodes.\n" BACKEND_HELP;
+    "The backend (--accelerator, default cpu) trains the model and encodes.\n" BACKEND_HELP
+    "--mpi (a partifact built with MPI; run under mpirun -n N): every rank trains\n"
+    "with the others on its share of the sample, encodes its share of X (a run of\n"
+    "the table's fragments, or of the file's rows) and finalizes its own segment\n"
+    "(--one-segment: rank 0 finalizes every shard into one); after every rank\n"
+    "succeeded rank 0 commits (--commit: the segments as one index) or writes --out\n"
+    "(a directory of segment-RRRR indexes, or the index with --one-segment). Any\n"
+    "rank's failure ends the job with nothing committed. See docs/scale-out.md.\n";
 
 static const char about_train[] =
     "Trains an IVF_PQ model (coarse k-means, then PQ codebooks on residuals) on a\n"
@@ -57,7 +64,13 @@ static const char about_encode[] =
     "--batch (default below) is lowered so that a batch and the backend's working\n"
     "memory for it take at most a quarter of --memory.\n"
     "The artifact is written in a new directory beside ARTIFACT and renamed\n"
-    "into place when complete.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP BACKEND_HELP;
+    "into place when complete.\n"
+    "One shard of a distributed build: --fragments LIST encodes only those fragments\n"
+    "of a Lance table (row ids stay its row addresses), --rows FROM:TO only rows\n"
+    "[FROM, TO) of a file (row ids stay FROM..TO-1). The artifact records what it\n"
+    "covers (the table, version and fragments, or the file and rows), so that\n"
+    "finalize over several shards refuses overlaps.\n" PA_CLI_FORCE_HELP PA_CLI_TABLE_HELP
+        BACKEND_HELP;
 
 static const char about_finalize[] =
     "Writes an IVF_PQ index directory (index.idx + auxiliary.idx, LanceDB's layout).\n"
@@ -70,7 +83,12 @@ static const char about_finalize[] =
     "spilling sorted runs to --tmp (default: next to INDEX). Both write the same\n"
     "index. INDEX is written in a new directory INDEX.partial-XXXXXX and renamed\n"
     "into place when complete; those a killed finalize left (partifact's marker,\n"
-    "unlocked) are removed.\n" PA_CLI_FORCE_HELP;
+    "unlocked) are removed.\n"
+    "--artifact given several times finalizes the shards of one build (encode\n"
+    "--fragments or --rows, one model) into one index segment: each partition is\n"
+    "read from every shard's ranges in turn, nothing is rewritten, and the result\n"
+    "equals the index of one artifact of all the rows. Shards of different models\n"
+    "or shapes, of different inputs, or that overlap are refused.\n" PA_CLI_FORCE_HELP;
 
 static const char about_search[] =
     "Searches every query of Q (.fvecs, .bvecs, .npy, or a Lance dataset) with\n"
@@ -88,7 +106,10 @@ static const char about_search[] =
     "by their exact ADC distance; --no-fast-scan scans with the float tables.\n"
     "--memory SIZE bounds what the index holds (default: all of it in memory):\n"
     "the probed partitions are read on demand into a cache within SIZE; the\n"
-    "results are the same.\n" PA_CLI_FORCE_HELP
+    "results are the same.\n"
+    "--index given several times searches the segments of one index (commit\n"
+    "--segment) as LanceDB does: each segment, then the k best of all (--memory\n"
+    "then bounds each segment).\n" PA_CLI_FORCE_HELP
     "--column applies to Q and X where they are tables, --version to X.\n" PA_CLI_TABLE_HELP;
 
 static const char about_groundtruth[] =
@@ -105,11 +126,16 @@ static const char about_index_info[] =
     "opens it as search --memory does (the rows are checked in a streaming pass).\n";
 
 static const char about_commit[] =
-    "Commits an index built from the Lance table T (partifact build --input T)\n"
-    "into T as its next version, so that LanceDB lists and searches it. The\n"
-    "index must come from T's fragments as they are now. --name: default\n"
+    "Commits an index built from the Lance table T (build --input T, or encode\n"
+    "and finalize of T) into T as its next version, so that LanceDB lists and\n"
+    "searches it. The index must come from T's fragments as they are now.\n"
+    "--name: default\n"
     "<column>_idx; an index of that name is refused unless --replace, which\n"
-    "removes it in the same commit.\n";
+    "removes it in the same commit.\n"
+    "--segment IDX, given once per segment instead of --index, commits segments\n"
+    "(each finalized from its own shards, one model, disjoint fragments) as ONE\n"
+    "index in one version: an entry per segment under one name, as Lance commits\n"
+    "a distributed build; LanceDB lists one index of that many segments.\n";
 
 static const char about_table_info[] =
     "Prints a Lance table's versions, the latest version's fragments (rows,\n"

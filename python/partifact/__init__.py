@@ -29,6 +29,7 @@ partifact.h); the package restates none of them.
 """
 
 import ctypes
+import json
 import os
 import threading
 
@@ -266,6 +267,18 @@ class _VecInput:
 # ---------------------------------------------------------------------------------------------
 
 
+def _train_params(partitions, sub_vectors, metric, seed, bits, max_iters, pq_max_iters):
+    """A pa_ivfpq_params of the training options Model.train and Model.train_comm share."""
+    p = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
+    p.num_partitions = _count(partitions, "partitions", _U32, allow_zero=False)
+    p.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32, allow_zero=False)
+    p.metric = _metric(metric)
+    _set(p, [("seed", seed, "seed", _U64)])
+    _set(p, [("num_bits", bits, "bits", _U32), ("max_iters", max_iters, "max_iters", _U32),
+             ("pq_max_iters", pq_max_iters, "pq_max_iters", _U32)])
+    return p
+
+
 class Model:
     """An IVF_PQ model: coarse centroids (partitions x dim) and a PQ codebook
     (sub_vectors x 2^bits x dim/sub_vectors), float32.
@@ -312,17 +325,57 @@ class Model:
         Options left None take the library's defaults. Releases the GIL while it trains (no
         progress callback: the library reports none for training)."""
         x = _array(x, "x", np.float32, 2)  # NaN/Inf: the library refuses, naming the row
-        p = _lib.options(_lib.IvfpqParams, "pa_ivfpq_params_init")
-        p.num_partitions = _count(partitions, "partitions", _U32, allow_zero=False)
-        p.num_sub_vectors = _count(sub_vectors, "sub_vectors", _U32, allow_zero=False)
-        p.metric = _metric(metric)
-        _set(p, [("seed", seed, "seed", _U64)])
-        _set(p, [("num_bits", bits, "bits", _U32), ("max_iters", max_iters, "max_iters", _U32),
-                 ("pq_max_iters", pq_max_iters, "pq_max_iters", _U32)])
+        p = _train_params(partitions, sub_vectors, metric, seed, bits, max_iters, pq_max_iters)
         s = _lib.stats(_lib.IvfpqTrainStats)
         h = ctypes.c_void_p()
         _check(_lib.lib.pa_ivfpq_train(ctypes.byref(h), _addr(x), x.shape[0],
                                        x.shape[1], ctypes.byref(p), ctypes.byref(s)))
+        m = cls(h)
+        m.train_stats = _lib.struct_dict(s)
+        return m
+
+    @classmethod
+    def train_comm(cls, input, rank, size, sum, partitions, sub_vectors, column=None,
+                   metric=None, seed=None, sample_rate=None, bits=None, max_iters=None,
+                   pq_max_iters=None):
+        """One participant of a distributed training (``pa_train_input_comm``): every
+        participant calls it with the same input (a vector file or Lance table each can read)
+        and options and its own ``rank`` (0 .. size - 1), reads its share of the seeded
+        training sample, and all of them end with the same model, byte for byte (one
+        participant: the model ``partifact train`` makes). ``sum(v)`` is the engine's
+        collective (Ray, Spark, MPI, threads): it adds the float64 array v over all
+        participants in place, in a fixed order (participant 0's values plus 1's plus 2's ...,
+        associated the same way every time), every participant getting the total; it is
+        called on this thread, the same number of times with the same sizes on every
+        participant. An exception in sum ends the training and is raised here (the other
+        participants are then waiting in their sum: the engine must end them)."""
+        if not callable(sum):
+            raise TypeError("sum must be callable (a float64 array, summed in place), got %s"
+                            % type(sum).__name__)
+        p = _train_params(partitions, sub_vectors, metric, seed, bits, max_iters, pq_max_iters)
+        _set(p, [("sample_rate", sample_rate, "sample_rate", _U32)])
+        exc = []
+
+        def call(_ctx, v, n):
+            try:
+                sum(np.ctypeslib.as_array(v, (n,)))
+                return _lib.PA_OK
+            except BaseException as e:  # raised after the call returns
+                exc.append(e)
+                return _lib.PA_ERR_INVALID
+        c = _lib.TrainComm(struct_size=ctypes.sizeof(_lib.TrainComm),
+                           rank=_count(rank, "rank", _U32), size=_count(size, "size", _U32),
+                           sum=_lib.SUM_FN(call))
+        s = _lib.stats(_lib.IvfpqTrainStats)
+        h = ctypes.c_void_p()
+        with _VecInput(input, "input", column) as vi:
+            st = _lib.lib.pa_train_input_comm(ctypes.byref(h), vi.h, ctypes.byref(p),
+                                              ctypes.byref(c), ctypes.byref(s))
+        if exc:
+            if h:
+                _lib.lib.pa_ivfpq_model_free(h)
+            raise exc[0]
+        _check(st)
         m = cls(h)
         m.train_stats = _lib.struct_dict(s)
         return m
@@ -415,7 +468,11 @@ class ArtifactWriter:
     hash, and finalize checks it) or the model file's path. ``buckets`` bucket files (None:
     the library's default), ``memory`` bytes for the writer's buffers (None: the library's
     default), ``expected_rows`` (if known) reserves the table of ranges up front, and
-    ``replace`` replaces an existing artifact atomically at commit.
+    ``replace`` replaces an existing artifact atomically at commit. ``coverage`` (a dict, or
+    None) records the rows the artifact holds, for :func:`finalize` over the shards of one
+    build, which refuses overlapping shards: a file's ``{"input": path, "input_rows": n,
+    "row_begin": first, "row_end": end}``, or a table's source record (what ``partifact
+    encode --fragments`` writes).
 
     Used as a context manager, the artifact is committed when the block exits cleanly and
     aborted (nothing left that looks complete) when it raises. Without one, call
@@ -426,7 +483,7 @@ class ArtifactWriter:
     """
 
     def __init__(self, path, model, buckets=None, memory=None, expected_rows=None,
-                 replace=False, max_buffer_rows=None):
+                 replace=False, max_buffer_rows=None, coverage=None):
         if isinstance(model, Model):
             if model.path is None:
                 raise ValueError("model has no file: save it first (model.save(path)); the "
@@ -452,6 +509,11 @@ class ArtifactWriter:
                  ("expected_rows", expected_rows, "expected_rows", _U64),
                  ("max_buffer_rows", max_buffer_rows, "max_buffer_rows", _U64)])
         p.replace = int(bool(replace))
+        if coverage is not None:
+            if not isinstance(coverage, dict):
+                raise TypeError("coverage must be a dict, got %s" % type(coverage).__name__)
+            self._coverage = json.dumps(coverage).encode()
+            p.coverage = self._coverage
         self._h = ctypes.c_void_p()
         _check(_lib.lib.pa_artifact_writer_create(ctypes.byref(self._h),
                                                   _path(path, "path"), ctypes.byref(p)))
@@ -563,7 +625,9 @@ def encode(input, model, artifact, buckets=None, memory=None, batch_rows=None, r
 def finalize(artifact, out, memory=None, model=None, threads=None, replace=False,
              progress=None):
     """Writes the IVF_PQ index directory ``out`` (LanceDB's layout) from the committed
-    artifact ``artifact``. ``model`` None: the model file the artifact records. ``memory``
+    artifact ``artifact``, or from a list of them: the shards of one build (one model, each
+    with its coverage recorded, none overlapping), finalized into one index segment.
+    ``model`` None: the model file the artifact records. ``memory``
     bounds the read-ahead (None: the library's default). progress(stage, done, total) is
     called after each partition. Returns the finalize stats as a dict."""
     prog = _Progress(progress)
@@ -576,9 +640,17 @@ def finalize(artifact, out, memory=None, model=None, threads=None, replace=False
             raise ValueError("model has no file: save it first (model.save(path))")
         model = model.path
     s = _lib.stats(_lib.FinalizeStats)
-    st = _lib.lib.pa_index_finalize_artifact(_path(artifact, "artifact"),
-                                             _opt_path(model, "model"), _path(out, "out"),
-                                             ctypes.byref(o), ctypes.byref(s))
+    if isinstance(artifact, (list, tuple)):
+        if not artifact:
+            raise ValueError("artifact: an empty list of shards")
+        dirs = (ctypes.c_char_p * len(artifact))(*[_path(a, "artifact") for a in artifact])
+        st = _lib.lib.pa_index_finalize_artifacts(dirs, len(artifact), _opt_path(model, "model"),
+                                                  _path(out, "out"), ctypes.byref(o),
+                                                  ctypes.byref(s))
+    else:
+        st = _lib.lib.pa_index_finalize_artifact(_path(artifact, "artifact"),
+                                                 _opt_path(model, "model"), _path(out, "out"),
+                                                 ctypes.byref(o), ctypes.byref(s))
     prog.reraise()
     _check(st)
     return _lib.struct_dict(s)

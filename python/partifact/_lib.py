@@ -201,6 +201,7 @@ ArtifactParams = _struct("pa_artifact_params", [
     ("dimension", ctypes.c_uint32), ("metric", ctypes.c_int), ("model", ctypes.c_char_p),
     ("memory_bytes", ctypes.c_uint64), ("expected_rows", ctypes.c_uint64),
     ("max_buffer_rows", ctypes.c_uint64), ("replace", ctypes.c_int),
+    ("coverage", ctypes.c_char_p),
 ])
 
 ArtifactWriteStats = _struct("pa_artifact_write_stats", [
@@ -210,6 +211,8 @@ ArtifactWriteStats = _struct("pa_artifact_write_stats", [
 
 VecInputOptions = _struct("pa_vec_input_options", [
     ("column", ctypes.c_char_p), ("skip_invalid", ctypes.c_int), ("version", ctypes.c_uint64),
+    ("fragments", ctypes.POINTER(ctypes.c_uint64)), ("num_fragments", ctypes.c_size_t),
+    ("row_begin", ctypes.c_uint64), ("row_end", ctypes.c_uint64),
 ])
 
 FinalizeOptions = _struct("pa_index_finalize_options", [
@@ -286,6 +289,16 @@ TableCommitResult = _struct("pa_table_commit_result", [
     ("built_version", ctypes.c_uint64), ("uuid", ctypes.c_char * 37),
     ("name", ctypes.c_char * 256), ("num_fragments", ctypes.c_uint32),
     ("replaced", ctypes.c_uint32), ("retries", ctypes.c_uint32),
+    ("num_segments", ctypes.c_uint32), ("segment_uuids", ctypes.c_void_p),
+])
+
+# pa_train_comm: one participant of a distributed training; sum(ctx, v, count) adds v over all
+# participants in place
+SUM_FN = ctypes.CFUNCTYPE(c_status, ctypes.c_void_p, ctypes.POINTER(ctypes.c_double),
+                          ctypes.c_size_t)
+TrainComm = _struct("pa_train_comm", [
+    ("rank", ctypes.c_uint32), ("size", ctypes.c_uint32), ("sum", SUM_FN),
+    ("ctx", ctypes.c_void_p),
 ])
 
 # ---------------------------------------------------------------------------------------------
@@ -301,6 +314,7 @@ pp = P(ctypes.c_void_p)
 _fn("pa_ivfpq_train", c_status, pp, vp, ctypes.c_uint64, ctypes.c_uint32,
     P(IvfpqParams), P(IvfpqTrainStats))
 _fn("pa_ivfpq_assign_encode", c_status, vp, vp, ctypes.c_uint64, vp, vp)
+_fn("pa_train_input_comm", c_status, pp, vp, P(IvfpqParams), P(TrainComm), P(IvfpqTrainStats))
 _fn("pa_ivfpq_model_arrays", None, vp, P(BackendModel))
 _fn("pa_ivfpq_model_from_arrays", c_status, pp, P(BackendModel))
 _fn("pa_ivfpq_model_save_ex", c_status, vp, ctypes.c_char_p, ctypes.c_int)
@@ -323,6 +337,8 @@ _fn("pa_vec_input_free", None, vp)
 _fn("pa_encode_input", c_status, vp, vp, vp, ctypes.c_char_p, P(EncodeOptions), P(EncodeStats))
 _fn("pa_index_finalize_artifact", c_status, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
     P(FinalizeOptions), P(FinalizeStats))
+_fn("pa_index_finalize_artifacts", c_status, P(ctypes.c_char_p), ctypes.c_size_t,
+    ctypes.c_char_p, ctypes.c_char_p, P(FinalizeOptions), P(FinalizeStats))
 _fn("pa_index_open_ex", c_status, pp, ctypes.c_char_p, P(IndexOpenOptions))
 _fn("pa_index_free", None, vp)
 _fn("pa_index_get_info", c_status, vp, P(IndexInfo))

@@ -295,6 +295,34 @@ def test_artifact_writer_refuses_bad_batches(model, data, tmp_path):
     assert partifact.finalize(tmp_path / "a", tmp_path / "i")["rows"] == 10
 
 
+def test_shards_finalized_into_one_segment(model, data, tmp_path):
+    """Shards written by any producer, each with its coverage, finalize into the index one
+    artifact of all the rows gives (byte for byte); overlapping shards are refused."""
+    p, c = model.encode(data)
+    n = len(data)
+
+    def shard(name, begin, end):
+        cov = {"input": "/data/base.npy", "input_rows": n, "row_begin": begin, "row_end": end}
+        with partifact.ArtifactWriter(tmp_path / name, model, coverage=cov) as w:
+            w.append(np.arange(begin, end, dtype=np.uint64), p[begin:end], c[begin:end])
+
+    shard("s0", 0, 1500)
+    shard("s1", 1500, n)
+    shard("all", 0, n)
+    man = json.loads((tmp_path / "s1" / "manifest.json").read_text())
+    cov = man.get("coverage") or man.get("partifact", {}).get("coverage")
+    assert cov == {"input": "/data/base.npy", "input_rows": n, "row_begin": 1500, "row_end": n}
+    st = partifact.finalize([tmp_path / "s1", tmp_path / "s0"], tmp_path / "seg")
+    assert st["rows"] == n
+    partifact.finalize(tmp_path / "all", tmp_path / "one")
+    for f in ("index.idx", "auxiliary.idx"):
+        assert (tmp_path / "seg" / f).read_bytes() == (tmp_path / "one" / f).read_bytes()
+    with pytest.raises(partifact.InvalidError, match="which overlap rows"):
+        partifact.finalize([tmp_path / "s0", tmp_path / "all"], tmp_path / "bad")
+    with pytest.raises(TypeError, match="coverage must be a dict"):
+        partifact.ArtifactWriter(tmp_path / "x", model, coverage="rows 0-9")
+
+
 def test_artifact_writer_needs_model_file(data, model, tmp_path):
     m = partifact.Model.from_arrays(model.centroids, model.codebook, "l2")
     with pytest.raises(ValueError, match="save it first"):

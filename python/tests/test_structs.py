@@ -20,7 +20,7 @@ STRUCTS = {  # ctypes struct -> C type name
     _lib.IndexInfo: "pa_index_info", _lib.SearchOptions: "pa_index_search_options",
     _lib.SearchStats: "pa_index_search_stats", _lib.BuildOptions: "pa_build_options",
     _lib.BuildStats: "pa_build_stats", _lib.TableCommitOptions: "pa_table_commit_options",
-    _lib.TableCommitResult: "pa_table_commit_result",
+    _lib.TableCommitResult: "pa_table_commit_result", _lib.TrainComm: "pa_train_comm",
 }
 
 

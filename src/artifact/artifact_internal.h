@@ -79,7 +79,12 @@ typedef struct pa_manifest {
     pa_part_ranges *parts; /* num_partitions entries */
     uint32_t *part_file;   /* a loaded manifest: partition p's file (index into files), or */
                            /* PA_NO_FILE for an empty partition */
+    char *coverage;        /* the rows it holds, a JSON object as encode recorded it (NULL: none) */
 } pa_manifest;
+
+/* The manifest's "coverage" value is at most this many bytes (a table's record: about 100
+ * bytes per fragment). */
+#define PA_MANIFEST_MAX_COVERAGE ((uint64_t)16 << 20)
 
 /* Appends a range to a partition's list (amortised growth). */
 pa_status pa_part_add_range(pa_part_ranges *p, uint64_t offset, uint64_t num_rows, uint64_t xxh3);

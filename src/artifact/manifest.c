@@ -73,6 +73,7 @@
 #define MK_XXH64 "xxh64"
 #define MK_ROWS "rows"
 #define MK_BYTES "bytes"
+#define MK_COVERAGE "coverage" /* optional: the rows a shard holds (src/io/coverage.c) */
 /* the 0.1 layout's own (read only): */
 #define MK_ID "id"
 #define MK_FILE "file"
@@ -112,6 +113,7 @@ void pa_manifest_clear(pa_manifest *m)
     free(m->model);
     free(m->metadata_file);
     free(m->part_file);
+    free(m->coverage);
     memset(m, 0, sizeof *m);
 }
 
@@ -189,6 +191,8 @@ static pa_status manifest_write(const pa_manifest *m, int fd, const char *path)
     } else {
         pa_json_stream_value(w, MK_METADATA, json_null());
     }
+    if (m->coverage) /* checked JSON: the writer parsed it */
+        pa_json_stream_value(w, MK_COVERAGE, json_loads(m->coverage, 0, NULL));
     pa_json_stream_string(w, MK_RANGE_CHECKSUM, PA_ARTIFACT_RANGE_CHECKSUM);
     pa_json_stream_int(w, MK_NUM_RANGES, (json_int_t)num_ranges);
     pa_json_stream_array(w, MK_FILES);
@@ -822,6 +826,33 @@ static bool v01_load_partitions(jr *r, pa_manifest *m)
     return true;
 }
 
+/* "coverage": an object kept as its text (finalize over several artifacts reads it). */
+static bool load_coverage(jr *r, pa_manifest *m)
+{
+    jr_ws(r);
+    if (jr_peek(r) != '{') {
+        jr_fail(r, "\"" MK_COVERAGE "\" must be an object, found %s", jr_what(jr_peek(r)));
+        return false;
+    }
+    const uint64_t start = r->base + r->pos;
+    if (!jr_skip(r, 1))
+        return false;
+    const uint64_t len = r->base + r->pos - start;
+    if (len > PA_MANIFEST_MAX_COVERAGE) {
+        jr_fail(r, "\"" MK_COVERAGE "\" holds %" PRIu64 " bytes, more than %" PRIu64, len,
+                PA_MANIFEST_MAX_COVERAGE);
+        return false;
+    }
+    if (!(m->coverage = pa_malloc((size_t)len + 1, "manifest coverage"))) {
+        r->st = PA_ERR_NOMEM;
+        return false;
+    }
+    if ((r->st = pa_pread_full(r->fd, m->coverage, (size_t)len, start, r->path)) != PA_OK)
+        return false;
+    m->coverage[len] = 0;
+    return true;
+}
+
 /* Parses the top-level object. */
 static pa_status v01_load_top(jr *r, pa_manifest *m, const char *dir, uint64_t budget)
 {
@@ -1175,12 +1206,14 @@ enum {
     E_NRANGES,
     E_FILES,
     E_XXH3,
+    E_COVERAGE,
     E_COUNT
 };
 static const char *const extras_keys[E_COUNT] = {
-    MK_FORMAT,   MK_FORMAT_VERSION, MK_ARTIFACT_ID, MK_NUM_BUCKETS, MK_CODE_BYTES,
-    MK_NUM_BITS, MK_DIMENSION,      MK_METRIC,      MK_TOTAL_ROWS,  MK_MODEL,
-    MK_METADATA, MK_RANGE_CHECKSUM, MK_NUM_RANGES,  MK_FILES,       MK_RANGE_XXH3};
+    MK_FORMAT,     MK_FORMAT_VERSION, MK_ARTIFACT_ID, MK_NUM_BUCKETS,
+    MK_CODE_BYTES, MK_NUM_BITS,       MK_DIMENSION,   MK_METRIC,
+    MK_TOTAL_ROWS, MK_MODEL,          MK_METADATA,    MK_RANGE_CHECKSUM,
+    MK_NUM_RANGES, MK_FILES,          MK_RANGE_XXH3,  MK_COVERAGE};
 
 /* The extras' "metadata": {"bytes": n, "xxh64": "..."} or null. */
 static bool load_metadata_rec(jr *r, pa_manifest *m)
@@ -1352,6 +1385,7 @@ static bool load_extras(jr *r, pa_manifest *m, up_state *u)
         case E_NRANGES: ok = jr_uint(r, what, INT64_MAX, &nranges); break;
         case E_FILES: ok = load_extras_files(r, m, u); break;
         case E_XXH3: ok = load_range_sums(r, m, u); break;
+        case E_COVERAGE: ok = load_coverage(r, m); break;
         }
         if (!ok)
             return false;
@@ -1359,7 +1393,7 @@ static bool load_extras(jr *r, pa_manifest *m, up_state *u)
     if (r->st != PA_OK)
         return false;
     for (int k = 0; k < E_COUNT; k++)
-        if (!(u->extras_seen & (1u << k))) {
+        if (!(u->extras_seen & (1u << k)) && k != E_COVERAGE) {
             r->st = pa_fail(PA_ERR_FORMAT, "%s: \"" MK_EXTRAS "\" has no \"%s\"%s", r->path,
                             extras_keys[k],
                             k == E_XXH3 || k == E_CHECKSUM ? " (every range must carry a checksum)"

@@ -793,3 +793,5 @@ uint64_t pa_artifact_metadata_xxh64(const pa_artifact *a)
 {
     return a->m.metadata_file && a->m.layout == PA_ART_PARTIFACT ? a->m.metadata_xxh64 : 0;
 }
+
+const char *pa_artifact_coverage(const pa_artifact *a) { return a ? a->m.coverage : NULL; }

@@ -12,6 +12,8 @@
 #include "artifact/artifact_internal.h"
 #include "ivfpq/ivfpq_internal.h"
 
+#include <jansson.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -147,6 +149,18 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
             return pa_fail_prefix(st, "%s: model", w->dir);
         if ((st = check_model(w, &pm)) != PA_OK)
             return st;
+    }
+    if (p->coverage) {
+        json_error_t je;
+        json_t *cov = json_loads(p->coverage, 0, &je);
+        bool obj = json_is_object(cov);
+        json_decref(cov);
+        if (!obj || strlen(p->coverage) > PA_MANIFEST_MAX_COVERAGE)
+            return pa_fail_field(PA_ERR_INVALID, "coverage",
+                                 "%s: coverage must be a JSON object of at most %" PRIu64 " bytes",
+                                 w->dir, PA_MANIFEST_MAX_COVERAGE);
+        if (!(w->m.coverage = pa_strdup(p->coverage, "coverage")))
+            return PA_ERR_NOMEM;
     }
     return PA_OK;
 }

@@ -481,6 +481,12 @@ pa_status pa_index_read_shape(pa_lance_reader *r, const char *path, pa_table_ind
     }
     out->dim = (uint32_t)dim, out->num_sub_vectors = (uint32_t)M, out->num_bits = (uint32_t)bits;
     out->rows = (uint64_t)rows;
+    json_t *p = json_object_get(meta, PA_INDEX_ID_P),
+           *model = json_object_get(meta, PA_INDEX_ID_MODEL);
+    if (json_is_integer(p) && json_integer_value(p) > 0 && json_integer_value(p) <= UINT32_MAX)
+        out->num_partitions = (uint32_t)json_integer_value(p);
+    if (json_is_string(model) && strlen(json_string_value(model)) < sizeof out->model_xxh64)
+        snprintf(out->model_xxh64, sizeof out->model_xxh64, "%s", json_string_value(model));
 done:
     json_decref(meta);
     return st;

@@ -70,6 +70,12 @@ void pa_index_writer_stats(const pa_index_writer *w, pa_index_finalize_stats *s)
  * Before finish. */
 pa_status pa_index_writer_set_source(pa_index_writer *w, const char *json);
 
+/* search.c: whether two open indexes hold one model (shapes, metric, the same centroids, and
+ * the same model XXH64 where both record one): segments whose results merge. */
+bool pa_index_same_model(const pa_index *a, const pa_index *b);
+/* search.c: the directory an index was opened from, for messages. */
+const char *pa_index_dir(const pa_index *x);
+
 /* Frees the writer; an unfinished one removes its temporary directory. */
 void pa_index_writer_free(pa_index_writer *w);
 

@@ -952,3 +952,17 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     }
     return st;
 }
+
+bool pa_index_same_model(const pa_index *a, const pa_index *b)
+{
+    if (a->dim != b->dim || a->P != b->P || a->M != b->M || a->nbits != b->nbits ||
+        a->metric != b->metric ||
+        memcmp(a->centroids, b->centroids, sizeof(float) * a->P * a->dim) != 0 ||
+        memcmp(a->codebook, b->codebook, sizeof(float) * a->M * a->K * a->ds) != 0)
+        return false;
+    const char *ma = json_string_value(json_object_get(a->idx_meta, PA_INDEX_ID_MODEL));
+    const char *mb = json_string_value(json_object_get(b->idx_meta, PA_INDEX_ID_MODEL));
+    return !ma || !mb || !strcmp(ma, mb);
+}
+
+const char *pa_index_dir(const pa_index *x) { return x->dir; }

@@ -8,4 +8,21 @@
 /* The dataset behind an input (NULL for files) and its resolved vector column. */
 const pa_dataset *pa_vec_input_dataset(const pa_vec_input *in, const char **column);
 
+/* A file input's selection: rows [*begin, *end) of its *total (the options' row range). */
+void pa_vec_input_selection(const pa_vec_input *in, uint64_t *begin, uint64_t *end,
+                            uint64_t *total);
+
+/* coverage.c: what an artifact encoded from an input holds (pa_artifact_params.coverage), a
+ * malloc'd JSON object: a table's source record of its selected fragments
+ * (pa_table_source_json), or a file's real path, rows and row range. */
+pa_status pa_coverage_json(const pa_vec_input *in, char **out);
+
+/* coverage.c: checks the coverages of n artifacts (names[i]: the artifact, for messages; a
+ * NULL coverage is refused) before they are finalized into one index: one input (the same
+ * table, version and column, or the same file), no fragment or row in two of them. *source
+ * gets the index's source record (the union of the tables' fragments, malloc'd), or NULL for
+ * file inputs. */
+pa_status pa_coverage_merge(const char *const *covs, const char *const *names, size_t n,
+                            char **source);
+
 #endif

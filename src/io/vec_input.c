@@ -15,6 +15,7 @@
 #include "common/vecmath.h"
 #include "io/io_internal.h"
 #include "io/npy.h"
+#include "lance/lance_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +43,8 @@ struct pa_vec_input {
     uint64_t data_off;  /* first record (files) */
     uint64_t rec_bytes; /* bytes per record incl. the dim prefix for *vecs */
     uint64_t next;      /* next row ordinal to stream */
+    uint64_t sel_begin,
+        sel_end; /* files: the rows streamed (row_begin, row_end); datasets: 0, rows */
     bool skip_invalid;
     bool swap; /* big-endian .npy data: bytes swapped on conversion */
     uint64_t skipped;
@@ -251,6 +254,49 @@ static pa_status open_dataset(pa_vec_input *in, const char *column, uint64_t ver
     return PA_OK; /* the scan is made by the first batch, sized from it */
 }
 
+/* Applies the options' selection (a dataset's fragments, a file's row range) to an input
+ * just opened. */
+static pa_status select_rows(pa_vec_input *in, const pa_vec_input_options *o)
+{
+    bool ranged = o->row_begin || o->row_end;
+    if (in->format == FMT_DATASET) {
+        if (ranged)
+            return pa_fail_field(PA_ERR_INVALID, "row_begin",
+                                 "%s: a Lance table is split by fragments, not by a row range",
+                                 in->path);
+        if (o->num_fragments || o->fragments) {
+            if (!o->fragments || !o->num_fragments)
+                return pa_fail_field(PA_ERR_INVALID, "fragments",
+                                     "%s: an empty list of fragments selects no rows", in->path);
+            pa_status st = pa_dataset_select_fragments(in->ds, o->fragments, o->num_fragments);
+            if (st != PA_OK)
+                return st;
+            in->rows = pa_dataset_num_rows(in->ds);
+        }
+        in->sel_begin = 0, in->sel_end = in->rows;
+        return PA_OK;
+    }
+    if (o->num_fragments || o->fragments)
+        return pa_fail_field(PA_ERR_INVALID, "fragments",
+                             "%s: fragments select rows of a Lance table; a file is split by a "
+                             "row range",
+                             in->path);
+    in->sel_begin = 0, in->sel_end = in->rows;
+    if (!ranged)
+        return PA_OK;
+    if (o->row_begin >= o->row_end)
+        return pa_fail_field(PA_ERR_INVALID, "row_end",
+                             "%s: the row range [%" PRIu64 ", %" PRIu64 ") is empty", in->path,
+                             o->row_begin, o->row_end);
+    if (o->row_end > in->rows)
+        return pa_fail_field(PA_ERR_RANGE, "row_end",
+                             "%s: the row range [%" PRIu64 ", %" PRIu64
+                             ") ends past the file's %" PRIu64 " rows",
+                             in->path, o->row_begin, o->row_end, in->rows);
+    in->sel_begin = in->next = o->row_begin, in->sel_end = o->row_end;
+    return PA_OK;
+}
+
 pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
                             const pa_vec_input_options *opts_in)
 {
@@ -299,6 +345,8 @@ pa_status pa_vec_input_open(pa_vec_input **out, const char *path,
         goto done;
     st = in->format == FMT_NPY ? open_npy(in, size) : open_vecs(in, size);
 done:
+    if (st == PA_OK)
+        st = select_rows(in, opts);
     if (st != PA_OK) {
         pa_vec_input_free(in);
         return st;
@@ -308,7 +356,7 @@ done:
 }
 
 uint32_t pa_vec_input_dim(const pa_vec_input *in) { return in->dim; }
-uint64_t pa_vec_input_num_rows(const pa_vec_input *in) { return in->rows; }
+uint64_t pa_vec_input_num_rows(const pa_vec_input *in) { return in->sel_end - in->sel_begin; }
 uint64_t pa_vec_input_skipped(const pa_vec_input *in) { return in->skipped; }
 uint64_t pa_vec_input_nulls(const pa_vec_input *in)
 {
@@ -431,8 +479,8 @@ static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool 
 static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t max, size_t *got)
 {
     *got = 0;
-    while (*got == 0 && in->next < in->rows) {
-        uint64_t n = PA_MIN(file_read_rows(in, max), in->rows - in->next);
+    while (*got == 0 && in->next < in->sel_end) {
+        uint64_t n = PA_MIN(file_read_rows(in, max), in->sel_end - in->next);
         size_t bytes = (size_t)(n * in->rec_bytes);
         if (bytes > in->raw_cap) {
             uint8_t *r = pa_realloc(in->raw, bytes, "input batch");
@@ -518,7 +566,7 @@ pa_status pa_vec_input_next(pa_vec_input *in, float *out, uint64_t *row_ids, siz
 
 pa_status pa_vec_input_rewind(pa_vec_input *in)
 {
-    in->next = 0;
+    in->next = in->sel_begin;
     in->skipped = 0;
     if (in->format == FMT_DATASET) {
         pa_dataset_scan_free(in->scan);
@@ -737,6 +785,11 @@ done:
     free(buf);
     pa_vec_input_free(in);
     return st;
+}
+
+void pa_vec_input_selection(const pa_vec_input *in, uint64_t *begin, uint64_t *end, uint64_t *total)
+{
+    *begin = in->sel_begin, *end = in->sel_end, *total = in->rows;
 }
 
 /* For the index's source record (lance/table_commit.h). */

@@ -41,6 +41,9 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n, u
  * partitions and the codewords, and every row finite and within PA_MAX_SQ_NORM. */
 pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
                                   const pa_ivfpq_params *prm);
+/* The parameters, and enough rows (n in all) for the partitions and the codewords: the part of
+ * pa_ivfpq_check_training a distributed training checks on all participants' rows. */
+pa_status pa_ivfpq_check_sample(uint64_t n, uint32_t dim, const pa_ivfpq_params *prm);
 /* Checks n training rows (as pa_ivfpq_train does) and trains on them in place: x is the
  * caller's to hand over (normalised for cosine, shuffled and turned into residuals here), so
  * no copy is made. */
@@ -91,10 +94,48 @@ typedef struct pa_kmeans_result {
 pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
                     uint64_t seed, bool inner_product, bool small_dim, float *centroids,
                     uint32_t *assign_out, pa_kmeans_result *res);
+/* comm->sum of count values; its failure named (the engine's callback cannot set the
+ * library's message). */
+pa_status pa_comm_sum(const pa_train_comm *comm, double *v, size_t count);
+/* One participant of a distributed k-means (pa_kmeans_dist): its n rows are rows
+ * [first, first + n) of the total rows all participants of comm hold, in rank order. */
+typedef struct pa_kmeans_part {
+    const pa_train_comm *comm;
+    uint64_t first, total;
+} pa_kmeans_part;
+/* pa_kmeans over the rows of all participants (part NULL: pa_kmeans): the seeding's rows are
+ * gathered through comm's sum, every iteration assigns this participant's rows and adds all
+ * participants' centroid sums, counts, objective shares and changed rows in one sum (k x dim +
+ * 2k + 1 doubles), from which each moves the centroids: every participant ends with the same
+ * centroids and iterations, and one participant's result is pa_kmeans's byte for byte.
+ * assign_out: this participant's rows. Every participant calls it with the same arguments but
+ * x, n and first. */
+pa_status pa_kmeans_dist(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
+                         uint64_t seed, bool inner_product, bool small_dim, float *centroids,
+                         uint32_t *assign_out, pa_kmeans_result *res, const pa_kmeans_part *part);
+/* count small-dimension (l2) k-means of one participant, x[m] its n rows of run m, side by side:
+ * each is pa_kmeans_dist's run with seeds[m] into centroids[m] (res[m]), their seedings one after
+ * the other, then per iteration their assignments in parallel (one thread each) and ONE sum of
+ * all their exchanges, until each has converged: what a participant's PQ training runs for its
+ * sub-spaces, so the participants exchange once per iteration, not once per sub-space. */
+pa_status pa_kmeans_dist_many(uint32_t count, const float *const *x, uint64_t n, uint32_t dim,
+                              uint32_t k, uint32_t max_iters, const uint64_t *seeds,
+                              float *const *centroids, pa_kmeans_result *res,
+                              const pa_kmeans_part *part);
 /* Bytes pa_kmeans allocates at most for these arguments (assign_given: the caller passes
  * assign_out), with nthreads the OpenMP team it runs in. */
 uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product, bool small_dim,
                          bool assign_given, uint32_t nthreads);
+
+/* Trains one participant's n rows (part: their place among all participants', part->total
+ * rows in all, checked already: pa_ivfpq_check_sample on the total, pa_check_vectors on these)
+ * with the other participants' through part->comm (see pa_train_input_comm in partifact.h):
+ * the coarse k-means, then the PQ sample (the same shuffle of all rows as pa_ivfpq_train's,
+ * each participant taking the rows it holds) and the sub-spaces' k-means, one after the other.
+ * x is worked on in place (normalised for cosine). */
+pa_status pa_ivfpq_train_part(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
+                              const pa_ivfpq_params *prm, const pa_kmeans_part *part,
+                              pa_ivfpq_train_stats *stats);
 
 /* Bytes pa_ivfpq_train allocates at most for n rows of dimension dim with these parameters (its
  * copy of the rows, the coarse k-means, the PQ k-means of the sub-spaces trained at once, the

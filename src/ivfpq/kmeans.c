@@ -102,58 +102,28 @@ pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float 
     return PA_OK;
 }
 
-/* Picks k distinct rows (seeded partial Fisher-Yates over an index array) as initial centroids. */
-static pa_status init_random(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint64_t seed,
-                             float *c)
+/* k-means++ seeding on m rows (base + idx[i] * dim; idx NULL: the rows in order), a seeded
+ * subsample of at most 16 rows per cluster drawn by init_centroids, s the generator's state after
+ * the draw: each next centre is drawn with probability proportional to its squared distance from
+ * the centres chosen so far, so well-separated clusters each get a seed (random picks often put
+ * two in one cluster). The work is O(m x k x dim), so it is used for k <= 1024; larger k start
+ * from random rows. */
+static pa_status init_kmeanspp(const float *base, const uint64_t *idx, uint64_t m, uint32_t dim,
+                               uint32_t k, uint64_t s, float *c)
 {
-    uint64_t *idx = pa_malloc((size_t)n * sizeof *idx, "k-means init");
-    if (!idx)
-        return PA_ERR_NOMEM;
-    for (uint64_t i = 0; i < n; i++)
-        idx[i] = i;
-    uint64_t s = seed;
-    for (uint32_t j = 0; j < k; j++) {
-        uint64_t r = j + pa_splitmix(&s) % (n - j);
-        uint64_t t = idx[j];
-        idx[j] = idx[r];
-        idx[r] = t;
-        memcpy(c + (size_t)j * dim, x + idx[j] * dim, dim * sizeof(float));
-    }
-    free(idx);
-    return PA_OK;
-}
-
-/* k-means++ seeding on a seeded subsample of at most 16 rows per cluster: each next centre is
- * drawn with probability proportional to its squared distance from the centres chosen so far,
- * so well-separated clusters each get a seed (random picks often put two in one cluster). The
- * work is O(sample x k x dim), so it is used for k <= 1024; larger k start from random rows. */
-static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint64_t seed,
-                               float *c)
-{
-    pa_status st = PA_OK;
-    uint64_t m = PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER);
-    uint64_t *idx = pa_malloc((size_t)n * sizeof *idx, "k-means init");
     double *dist = pa_malloc((size_t)m * sizeof *dist, "k-means init");
-    if (!idx || !dist) {
-        st = PA_ERR_NOMEM;
-        goto done;
-    }
-    uint64_t s = seed;
-    for (uint64_t i = 0; i < n; i++)
-        idx[i] = i;
-    for (uint64_t i = 0; i < m; i++) { /* the subsample: a partial shuffle */
-        uint64_t r = i + pa_splitmix(&s) % (n - i), t = idx[i];
-        idx[i] = idx[r];
-        idx[r] = t;
-    }
-    memcpy(c, x + idx[pa_splitmix(&s) % m] * dim, dim * sizeof(float));
+    if (!dist)
+        return PA_ERR_NOMEM;
+#define INIT_ROW(i) (base + (idx ? idx[i] : (i)) * dim)
+    const uint64_t first = pa_splitmix(&s) % m;
+    memcpy(c, INIT_ROW(first), dim * sizeof(float));
     for (uint64_t i = 0; i < m; i++)
         dist[i] = INFINITY;
     for (uint32_t j = 1; j <= k; j++) {
         const float *cj = c + (size_t)(j - 1) * dim;
 #pragma omp parallel for schedule(static)
         for (uint64_t i = 0; i < m; i++) {
-            const float *v = x + idx[i] * dim;
+            const float *v = INIT_ROW(i);
             float d2 = 0;
 #pragma omp simd reduction(+ : d2)
             for (uint32_t d = 0; d < dim; d++)
@@ -173,11 +143,85 @@ static pa_status init_kmeanspp(const float *x, uint64_t n, uint32_t dim, uint32_
             if (acc > target)
                 break;
         }
-        memcpy(c + (size_t)j * dim, x + idx[pick] * dim, dim * sizeof(float));
+        memcpy(c + (size_t)j * dim, INIT_ROW(pick), dim * sizeof(float));
     }
+#undef INIT_ROW
+    free(dist);
+    return PA_OK;
+}
+
+/* The participants' sum (see the header). */
+pa_status pa_comm_sum(const pa_train_comm *comm, double *v, size_t count)
+{
+    pa_status st = comm->sum(comm->ctx, v, count);
+    if (st != PA_OK)
+        return pa_fail(st, "comm: the participants' sum of %zu values failed (%s)", count,
+                       pa_status_name(st));
+    return PA_OK;
+}
+
+/* Rows idx[0..m) of all participants' rows (in rank order) into out (m x dim), through the
+ * participants' sum: each fills the rows it holds (rows [first, first + n) of them all), the
+ * others stay 0, and the sum leaves every row in every participant's copy (a value plus zeros
+ * is the value: exact in double). */
+static pa_status gather_rows(const float *x, uint64_t n, uint32_t dim, const pa_kmeans_part *part,
+                             const uint64_t *idx, uint64_t m, float *out)
+{
+    double *v = pa_calloc((size_t)m * dim, sizeof(double), "k-means init rows");
+    if (!v)
+        return PA_ERR_NOMEM;
+    for (uint64_t i = 0; i < m; i++)
+        if (idx[i] >= part->first && idx[i] - part->first < n)
+            for (uint32_t d = 0; d < dim; d++)
+                v[i * dim + d] = x[(idx[i] - part->first) * dim + d];
+    pa_status st = pa_comm_sum(part->comm, v, (size_t)m * dim);
+    for (uint64_t i = 0; i < m * dim && st == PA_OK; i++)
+        out[i] = (float)v[i];
+    free(v);
+    return st;
+}
+
+/* The initial centroids: a seeded partial Fisher-Yates over the N row numbers picks the rows
+ * (k-means++'s subsample for k <= 1024, else the k centroids themselves); a participant of a
+ * distributed k-means gathers them from the others first. */
+static pa_status init_centroids(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint64_t seed,
+                                const pa_kmeans_part *part, float *c)
+{
+    const uint64_t N = part ? part->total : n;
+    const bool pp = k <= KMEANSPP_MAX_K;
+    const uint64_t m = pp ? PA_MIN(N, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER) : k;
+    pa_status st = PA_OK;
+    float *rows = NULL;
+    uint64_t *idx = pa_malloc((size_t)N * sizeof *idx, "k-means init");
+    if (!idx)
+        return PA_ERR_NOMEM;
+    for (uint64_t i = 0; i < N; i++)
+        idx[i] = i;
+    uint64_t s = seed;
+    for (uint64_t i = 0; i < m; i++) { /* the rows: a partial shuffle */
+        uint64_t r = i + pa_splitmix(&s) % (N - i), t = idx[i];
+        idx[i] = idx[r];
+        idx[r] = t;
+    }
+    const float *base = x;
+    const uint64_t *at = idx;
+    if (part) {
+        if (!(rows = pa_malloc(sizeof(float) * (size_t)m * dim, "k-means init rows"))) {
+            st = PA_ERR_NOMEM;
+            goto done;
+        }
+        if ((st = gather_rows(x, n, dim, part, idx, m, rows)) != PA_OK)
+            goto done;
+        base = rows, at = NULL;
+    }
+    if (pp)
+        st = init_kmeanspp(base, at, m, dim, k, s, c);
+    else
+        for (uint32_t j = 0; j < k; j++)
+            memcpy(c + (size_t)j * dim, base + (at ? at[j] : j) * dim, dim * sizeof(float));
 done:
     free(idx);
-    free(dist);
+    free(rows);
     return st;
 }
 
@@ -208,10 +252,12 @@ static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
  * (a counting sort into order, with end offsets in end), and each centroid's sum and objective
  * share are taken by one thread over its bucket in that order, in double precision (in that
  * thread's row of sums: nthreads x dim); the shares are then added in centroid order. Work is
- * O(n x dim), memory O(n + k): no per-chunk copies of all the sums to clear and merge. */
+ * O(n x dim), memory O(n + k): no per-chunk copies of all the sums to clear and merge. With
+ * sums_out (k x dim) the centroids stay where they are: each centroid's sum goes there instead,
+ * for a distributed k-means to add the participants' sums before the move. */
 static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const uint32_t *assign,
                      const float *row_dist, uint32_t *order, uint64_t *end, double *sums,
-                     int nthreads, double *share, float *c, uint64_t *cnt)
+                     int nthreads, double *share, float *c, uint64_t *cnt, double *sums_out)
 {
     memset(cnt, 0, sizeof(uint64_t) * k);
     for (uint64_t i = 0; i < n; i++)
@@ -225,7 +271,9 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const
     const uint64_t ahead = PA_MAX(2, 8192 / ((uint64_t)dim * sizeof(float)));
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
     for (uint32_t j = 0; j < k; j++) {
-        double *s = sums + (size_t)omp_get_thread_num() * dim, l = 0;
+        double *s = sums_out ? sums_out + (size_t)j * dim
+                             : sums + (size_t)omp_get_thread_num() * dim,
+               l = 0;
         float *cj = c + (size_t)j * dim;
         memset(s, 0, sizeof(double) * dim);
         for (uint64_t p = end[j] - cnt[j]; p < end[j]; p++) {
@@ -247,13 +295,43 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const
             }
         }
         share[j] = l;
-        if (cnt[j]) /* an empty cluster is repaired by the caller */
+        if (cnt[j] && !sums_out) /* an empty cluster is repaired by the caller */
             for (uint32_t d = 0; d < dim; d++)
                 cj[d] = (float)(s[d] / (double)cnt[j]);
     }
     double loss = 0;
     for (uint32_t j = 0; j < k; j++)
         loss += share[j];
+    return loss;
+}
+
+/* A distributed k-means iteration's exchange (acc: k x dim sums, then k counts, k objective
+ * shares and 1 changed rows; KM_ACC doubles): this participant's, filled here, then added over
+ * the participants by the caller's sum. */
+#define KM_ACC(k, dim) ((size_t)(k) * (dim) + 2 * (size_t)(k) + 1)
+static void exchange_fill(double *acc, uint32_t k, uint32_t dim, const double *share,
+                          const uint64_t *cnt, uint64_t changed)
+{
+    double *acnt = acc + (size_t)k * dim, *ashare = acnt + k;
+    for (uint32_t j = 0; j < k; j++)
+        acnt[j] = (double)cnt[j], ashare[j] = share[j];
+    ashare[k] = (double)changed;
+}
+
+/* After the sum, the same on every participant: the centroids move to the means of all rows,
+ * cnt holds the counts of all rows. Returns the objective of all rows, the shares added in
+ * centroid order. */
+static double apply_sums(const double *acc, uint32_t k, uint32_t dim, uint64_t *cnt, float *c)
+{
+    const double *acnt = acc + (size_t)k * dim, *ashare = acnt + k;
+    double loss = 0;
+    for (uint32_t j = 0; j < k; j++) {
+        cnt[j] = (uint64_t)acnt[j];
+        if (cnt[j]) /* an empty cluster is repaired by the caller */
+            for (uint32_t d = 0; d < dim; d++)
+                c[(size_t)j * dim + d] = (float)(acc[(size_t)j * dim + d] / (double)cnt[j]);
+        loss += ashare[j];
+    }
     return loss;
 }
 
@@ -304,14 +382,61 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
     return held + PA_MAX(init, iter);
 }
 
-/* Lloyd k-means (see the header). */
-pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
-                    uint64_t seed, bool inner_product, bool small_dim, float *centroids,
-                    uint32_t *assign_out, pa_kmeans_result *res)
+/* One k-means run, stepped an iteration at a time: pa_kmeans_dist runs one; a participant's
+ * PQ training runs its sub-spaces side by side with one exchange per iteration for all of them
+ * (pa_kmeans_dist_many). */
+typedef struct km {
+    const float *x;
+    uint64_t n, N; /* this participant's rows; all participants' */
+    uint32_t dim, k, max_iters;
+    bool inner_product, small_dim;
+    const pa_kmeans_part *part;
+    float *c;
+    uint32_t *assign, *assign_out, *prev, *order;
+    int nthreads;
+    double *sums, *share, *acc; /* acc: the exchange (KM_ACC doubles), the caller's */
+    uint64_t *end, *cnt, changed;
+    float *norms, *ct, *xnorm, *best;
+    uint32_t it;
+    double prev_loss;
+    bool done;
+    pa_kmeans_result r;
+} km;
+
+static void km_free(km *s)
 {
-    if (n < k)
+    if (!s->assign_out)
+        free(s->assign);
+    free(s->prev), free(s->order), free(s->sums), free(s->share), free(s->end), free(s->cnt),
+        free(s->norms), free(s->ct), free(s->xnorm), free(s->best);
+    s->assign = s->prev = s->order = NULL, s->sums = s->share = NULL, s->end = s->cnt = NULL;
+    s->norms = s->ct = s->xnorm = s->best = NULL;
+}
+
+/* Checks, allocates and seeds (a participant: gathering the seeding's rows through the sum). */
+static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32_t k,
+                         uint32_t max_iters, uint64_t seed, bool inner_product, bool small_dim,
+                         float *centroids, uint32_t *assign_out, const pa_kmeans_part *part,
+                         double *acc)
+{
+    const uint64_t N = part ? part->total : n; /* the rows of all participants */
+    *s = (km){.x = x,
+              .n = n,
+              .N = N,
+              .dim = dim,
+              .k = k,
+              .max_iters = max_iters,
+              .inner_product = inner_product,
+              .small_dim = small_dim,
+              .part = part,
+              .c = centroids,
+              .assign_out = assign_out,
+              .acc = acc,
+              .prev_loss = INFINITY,
+              .done = max_iters == 0};
+    if (N < k)
         return pa_fail(PA_ERR_INVALID, "k-means needs at least %u rows for %u clusters, got %llu",
-                       k, k, (unsigned long long)n);
+                       k, k, (unsigned long long)N);
     if (small_dim && inner_product)
         return pa_fail(PA_ERR_INVALID, "the small-dimension k-means kernel measures l2 only");
     if (n > UINT32_MAX)
@@ -319,86 +444,195 @@ pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32
                        "k-means takes at most %u rows, got %llu; train on a "
                        "sample",
                        UINT32_MAX, (unsigned long long)n);
-    pa_kmeans_result r = {0};
-    pa_status st = PA_OK;
-    uint32_t *assign = assign_out ? assign_out : pa_malloc((size_t)n * 4, "k-means assignment");
-    uint32_t *prev = pa_malloc((size_t)n * 4, "k-means assignment");
-    uint32_t *order = pa_malloc((size_t)n * 4, "k-means row order");
-    const int nthreads = omp_get_max_threads(); /* the update's team: a row of sums each */
-    double *sums = pa_malloc(sizeof(double) * (size_t)nthreads * dim, "k-means sums");
-    double *share = pa_malloc(sizeof(double) * k, "k-means objective");
-    uint64_t *end = pa_malloc(sizeof(uint64_t) * k, "k-means buckets");
-    uint64_t *cnt = pa_malloc(sizeof(uint64_t) * k, "k-means counts");
-    float *norms = pa_malloc(sizeof(float) * k, "centroid norms");
-    float *ct = small_dim ? pa_malloc(sizeof(float) * k * dim, "transposed centroids") : NULL;
+    if (part && (part->first > N || n > N - part->first))
+        return pa_fail(PA_ERR_INVALID,
+                       "k-means participant: rows [%llu, %llu) are not within the %llu rows of "
+                       "all participants",
+                       (unsigned long long)part->first, (unsigned long long)(part->first + n),
+                       (unsigned long long)N);
+    s->assign = assign_out ? assign_out : pa_malloc((size_t)n * 4, "k-means assignment");
+    s->prev = pa_malloc((size_t)n * 4, "k-means assignment");
+    s->order = pa_malloc((size_t)n * 4, "k-means row order");
+    s->nthreads = omp_get_max_threads(); /* the update's team: a row of sums each */
+    s->sums = pa_malloc(sizeof(double) * (size_t)s->nthreads * dim, "k-means sums");
+    s->share = pa_malloc(sizeof(double) * k, "k-means objective");
+    s->end = pa_malloc(sizeof(uint64_t) * k, "k-means buckets");
+    s->cnt = pa_malloc(sizeof(uint64_t) * k, "k-means counts");
+    s->norms = pa_malloc(sizeof(float) * k, "centroid norms");
+    s->ct = small_dim ? pa_malloc(sizeof(float) * k * dim, "transposed centroids") : NULL;
     /* l2: the row norms, so the objective comes from the assignment's own values */
     const bool l2 = !inner_product;
-    float *xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
-    float *best = l2 ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
-    if (!assign || !prev || !order || !sums || !share || !end || !cnt || !norms ||
-        (small_dim && !ct) || (l2 && (!xnorm || !best))) {
-        st = PA_ERR_NOMEM;
-        goto done;
-    }
+    s->xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
+    s->best = l2 ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
+    if (!s->assign || !s->prev || !s->order || !s->sums || !s->share || !s->end || !s->cnt ||
+        !s->norms || (small_dim && !s->ct) || (l2 && (!s->xnorm || !s->best)))
+        return PA_ERR_NOMEM;
     if (l2)
-        row_norms(x, n, dim, xnorm);
-    st = k <= KMEANSPP_MAX_K ? init_kmeanspp(x, n, dim, k, seed, centroids)
-                             : init_random(x, n, dim, k, seed, centroids);
-    if (st != PA_OK)
-        goto done;
-    double prev_loss = INFINITY;
-    for (uint32_t it = 0; it < max_iters; it++) {
-        row_norms(centroids, k, dim, norms);
-        if (small_dim) {
-            transpose(centroids, k, dim, ct);
-            const uint64_t blk = 4096;
+        row_norms(x, n, dim, s->xnorm);
+    return init_centroids(x, n, dim, k, seed, part, centroids);
+}
+
+/* An iteration's assignment of this participant's rows; a participant's sums then go to acc. */
+static pa_status km_assign(km *s)
+{
+    const uint64_t n = s->n;
+    const uint32_t dim = s->dim, k = s->k;
+    row_norms(s->c, k, dim, s->norms);
+    if (s->small_dim) {
+        transpose(s->c, k, dim, s->ct);
+        const uint64_t blk = 4096;
 #pragma omp parallel for schedule(dynamic, 1)
-            for (uint64_t b = 0; b < (n + blk - 1) / blk; b++)
-                pa_nearest_small(x + b * blk * dim, dim, PA_MIN(blk, n - b * blk), ct, norms, dim,
-                                 k, assign + b * blk, best + b * blk);
-        } else {
-            st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign, best);
-            if (st != PA_OK)
-                goto done;
-        }
-        if (l2) /* ||x - c||^2 = ||x||^2 + (||c||^2 - 2 x.c) */
-            for (uint64_t i = 0; i < n; i++)
-                best[i] += xnorm[i];
-        uint64_t changed = n;
-        if (it > 0) {
-            changed = 0;
-            for (uint64_t i = 0; i < n; i++)
-                changed += assign[i] != prev[i];
-        }
-        r.iters = it + 1;
-        if (it > 0 && changed * 1000 < n)
-            break; /* converged: the centroids of this assignment are already in place */
-        double loss = update(x, n, dim, k, assign, l2 ? best : NULL, order, end, sums, nthreads,
-                             share, centroids, cnt);
-        uint32_t fixed = repair_empty(centroids, cnt, k, dim);
-        r.empty_repaired += fixed;
-        /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
-         * centroids just moved to their rows' means, so this assignment is final) */
-        if (it > 0 && !fixed && prev_loss - loss <= KMEANS_TOLERANCE * prev_loss)
-            break;
-        prev_loss = loss;
-        memcpy(prev, assign, (size_t)n * 4);
+        for (uint64_t b = 0; b < (n + blk - 1) / blk; b++)
+            pa_nearest_small(s->x + b * blk * dim, dim, PA_MIN(blk, n - b * blk), s->ct, s->norms,
+                             dim, k, s->assign + b * blk, s->best + b * blk);
+    } else {
+        pa_status st = pa_assign_sgemm(s->x, n, dim, s->c, k, s->norms, s->inner_product, s->assign,
+                                       s->best);
+        if (st != PA_OK)
+            return st;
     }
-    if (assign_out) { /* the assignment to the final centroids */
-        row_norms(centroids, k, dim, norms);
-        if (small_dim) {
-            transpose(centroids, k, dim, ct);
-            pa_nearest_small(x, dim, n, ct, norms, dim, k, assign, NULL);
+    if (s->best) /* l2: ||x - c||^2 = ||x||^2 + (||c||^2 - 2 x.c) */
+        for (uint64_t i = 0; i < n; i++)
+            s->best[i] += s->xnorm[i];
+    s->changed = s->N;
+    if (s->it > 0) {
+        s->changed = 0;
+        for (uint64_t i = 0; i < n; i++)
+            s->changed += s->assign[i] != s->prev[i];
+    }
+    if (s->part) { /* this participant's sums, for the exchange */
+        update(s->x, n, dim, k, s->assign, s->best, s->order, s->end, s->sums, s->nthreads,
+               s->share, s->c, s->cnt, s->acc);
+        exchange_fill(s->acc, k, dim, s->share, s->cnt, s->changed);
+    }
+    return PA_OK;
+}
+
+/* The iteration's move (after the participants' sum): the convergence checks, the centroids
+ * moved to their rows' means, empty clusters repaired. */
+static void km_move(km *s)
+{
+    const uint32_t k = s->k, dim = s->dim;
+    if (s->part)
+        s->changed = (uint64_t)s->acc[KM_ACC(k, dim) - 1];
+    s->r.iters = s->it + 1;
+    if (s->it > 0 && s->changed * 1000 < s->N) {
+        s->done = true; /* converged: the centroids of this assignment are already in place */
+        return;
+    }
+    const double loss = s->part ? apply_sums(s->acc, k, dim, s->cnt, s->c)
+                                : update(s->x, s->n, dim, k, s->assign, s->best, s->order, s->end,
+                                         s->sums, s->nthreads, s->share, s->c, s->cnt, NULL);
+    const uint32_t fixed = repair_empty(s->c, s->cnt, k, dim);
+    s->r.empty_repaired += fixed;
+    /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
+     * centroids just moved to their rows' means, so this assignment is final) */
+    if (s->it > 0 && !fixed && s->prev_loss - loss <= KMEANS_TOLERANCE * s->prev_loss)
+        s->done = true;
+    s->prev_loss = loss;
+    memcpy(s->prev, s->assign, (size_t)s->n * 4);
+    if (++s->it == s->max_iters)
+        s->done = true;
+}
+
+/* The assignment to the final centroids (when the caller wants it), and the state freed. */
+static pa_status km_close(km *s, pa_status st, pa_kmeans_result *res)
+{
+    if (st == PA_OK && s->assign_out) {
+        row_norms(s->c, s->k, s->dim, s->norms);
+        if (s->small_dim) {
+            transpose(s->c, s->k, s->dim, s->ct);
+            pa_nearest_small(s->x, s->dim, s->n, s->ct, s->norms, s->dim, s->k, s->assign, NULL);
         } else {
-            st = pa_assign_sgemm(x, n, dim, centroids, k, norms, inner_product, assign, NULL);
+            st = pa_assign_sgemm(s->x, s->n, s->dim, s->c, s->k, s->norms, s->inner_product,
+                                 s->assign, NULL);
         }
     }
-done:
-    if (!assign_out)
-        free(assign);
-    free(prev), free(order), free(sums), free(share), free(end), free(cnt), free(norms), free(ct),
-        free(xnorm), free(best);
+    km_free(s);
     if (res)
-        *res = r;
+        *res = s->r;
+    return st;
+}
+
+/* Lloyd k-means (see the header). */
+pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
+                    uint64_t seed, bool inner_product, bool small_dim, float *centroids,
+                    uint32_t *assign_out, pa_kmeans_result *res)
+{
+    return pa_kmeans_dist(x, n, dim, k, max_iters, seed, inner_product, small_dim, centroids,
+                          assign_out, res, NULL);
+}
+
+/* Lloyd k-means, distributed when part is given (see the header). */
+pa_status pa_kmeans_dist(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
+                         uint64_t seed, bool inner_product, bool small_dim, float *centroids,
+                         uint32_t *assign_out, pa_kmeans_result *res, const pa_kmeans_part *part)
+{
+    km s;
+    double *acc = part ? pa_malloc(sizeof(double) * KM_ACC(k, dim), "k-means exchange") : NULL;
+    pa_status st = part && !acc ? PA_ERR_NOMEM
+                                : km_open(&s, x, n, dim, k, max_iters, seed, inner_product,
+                                          small_dim, centroids, assign_out, part, acc);
+    while (st == PA_OK && !s.done) {
+        st = km_assign(&s);
+        if (st == PA_OK && part)
+            st = pa_comm_sum(part->comm, acc, KM_ACC(k, dim));
+        if (st == PA_OK)
+            km_move(&s);
+    }
+    if (!part || acc)
+        st = km_close(&s, st, res);
+    free(acc);
+    return st;
+}
+
+/* count k-means of one participant side by side (see the header). */
+pa_status pa_kmeans_dist_many(uint32_t count, const float *const *x, uint64_t n, uint32_t dim,
+                              uint32_t k, uint32_t max_iters, const uint64_t *seeds,
+                              float *const *centroids, pa_kmeans_result *res,
+                              const pa_kmeans_part *part)
+{
+    const size_t per = KM_ACC(k, dim);
+    km *s = pa_calloc(count ? count : 1, sizeof *s, "k-means runs");
+    double *acc = pa_calloc((size_t)count * per, sizeof(double), "k-means exchange");
+    pa_status st = s && acc ? PA_OK : PA_ERR_NOMEM;
+    uint32_t opened = 0;
+    for (; opened < count && st == PA_OK; opened++) /* each seeding exchanges its rows */
+        st = km_open(&s[opened], x[opened], n, dim, k, max_iters, seeds[opened], false, true,
+                     centroids[opened], NULL, part, acc + (size_t)opened * per);
+    char err[512] = "";
+    for (bool more = true; st == PA_OK && more;) {
+        /* the runs' assignments side by side, one thread each (nested regions run on one) */
+#pragma omp parallel for schedule(dynamic, 1)
+        for (uint32_t m = 0; m < count; m++) {
+            if (s[m].done)
+                continue;
+            pa_status sm = km_assign(&s[m]);
+            if (sm != PA_OK) {
+#pragma omp critical(pa_kmeans_many_error)
+                if (st == PA_OK) { /* the message is thread-local: carry it to the caller */
+                    st = sm;
+                    snprintf(err, sizeof err, "%s", pa_last_error());
+                }
+            }
+        }
+        if (st != PA_OK) {
+            st = pa_fail(st, "%s", err);
+            break;
+        }
+        /* one exchange for all of them (a finished run's part is left as it was: unread) */
+        if ((st = pa_comm_sum(part->comm, acc, (size_t)count * per)) != PA_OK)
+            break;
+        more = false;
+        for (uint32_t m = 0; m < count; m++)
+            if (!s[m].done) {
+                km_move(&s[m]);
+                more = more || !s[m].done;
+            }
+    }
+    for (uint32_t m = 0; s && m < opened; m++)
+        st = km_close(&s[m], st, res ? &res[m] : NULL);
+    free(s);
+    free(acc);
     return st;
 }

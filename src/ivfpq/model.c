@@ -205,6 +205,35 @@ done:
     return st;
 }
 
+/* A participant's PQ codebooks (part: its residuals' place among all participants'): the
+ * sub-spaces' k-means side by side, one exchange per iteration for all (pa_kmeans_dist_many). */
+static pa_status train_pq_part(const float *res, uint64_t n, uint32_t dim, uint32_t M, uint32_t K,
+                               uint32_t iters, uint64_t seed, float *codebook,
+                               pa_ivfpq_train_stats *stats, const pa_kmeans_part *part)
+{
+    const uint32_t ds = dim / M;
+    float *sub = pa_malloc(sizeof(float) * n * dim, "sub-vectors");
+    const float **x = pa_calloc(M, sizeof *x, "sub-vectors");
+    float **c = pa_calloc(M, sizeof *c, "codebooks");
+    uint64_t *seeds = pa_calloc(M, sizeof *seeds, "seeds");
+    pa_kmeans_result *kr = pa_calloc(M, sizeof *kr, "k-means results");
+    pa_status st = sub && x && c && seeds && kr ? PA_OK : PA_ERR_NOMEM;
+    for (uint32_t m = 0; m < M && st == PA_OK; m++) {
+        float *sm = sub + (size_t)m * n * ds;
+        for (uint64_t i = 0; i < n; i++)
+            memcpy(sm + i * ds, res + i * dim + (size_t)m * ds, sizeof(float) * ds);
+        x[m] = sm, c[m] = codebook + (size_t)m * K * ds, seeds[m] = seed + 1 + m;
+    }
+    if (st == PA_OK)
+        st = pa_kmeans_dist_many(M, x, n, ds, K, iters, seeds, c, kr, part);
+    for (uint32_t m = 0; st == PA_OK && m < M; m++) {
+        stats->pq_iters = PA_MAX(stats->pq_iters, kr[m].iters);
+        stats->empty_repaired += kr[m].empty_repaired;
+    }
+    free(sub), free(x), free(c), free(seeds), free(kr);
+    return st;
+}
+
 /* Trains the codebook of each sub-space on (a sample of) the residuals. The sub-spaces are
  * independent, so they are trained in parallel, one per thread, each k-means single-threaded
  * inside (nested regions run on one thread): no barrier per iteration, and the same codebooks
@@ -252,6 +281,13 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
 pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
                                   const pa_ivfpq_params *prm)
 {
+    pa_status st = pa_ivfpq_check_sample(n, dim, prm);
+    return st == PA_OK ? pa_check_vectors(data, n, dim, "training data") : st;
+}
+
+/* The parameters and the rows a training sample needs (see ivfpq_internal.h). */
+pa_status pa_ivfpq_check_sample(uint64_t n, uint32_t dim, const pa_ivfpq_params *prm)
+{
     const uint32_t P = prm->num_partitions, M = prm->num_sub_vectors;
     const uint32_t bits = prm->num_bits ? prm->num_bits : PA_DEFAULT_NUM_BITS;
     pa_status st = check_params(dim, P, M, bits, prm->metric);
@@ -268,14 +304,96 @@ pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
                        "training needs at least %u rows for %u codewords per "
                        "sub-vector, got %llu",
                        K, K, (unsigned long long)n);
-    return pa_check_vectors(data, n, dim, "training data");
+    return PA_OK;
+}
+
+/* The positions of a seeded partial Fisher-Yates shuffle of N rows: at[i] for i < pn, the row
+ * the shuffle brings to position i (pq_sample_at's swaps, on row numbers in a small hash map of
+ * the positions touched, at most 2 pn, instead of an array of N). */
+static pa_status shuffle_positions(uint64_t N, uint64_t pn, uint64_t seed, uint64_t *at)
+{
+    uint64_t cap = 4;
+    while (cap < 4 * pn)
+        cap <<= 1;
+    uint64_t *key = pa_malloc(sizeof(uint64_t) * cap * 2, "sample positions");
+    if (!key)
+        return PA_ERR_NOMEM;
+    uint64_t *val = key + cap;
+    memset(key, 0xFF, sizeof(uint64_t) * cap);
+#define SLOT(p, h)                                                                           \
+    for (h = ((p)*0x9E3779B97F4A7C15ull) & (cap - 1); key[h] != UINT64_MAX && key[h] != (p); \
+         h = (h + 1) & (cap - 1))
+    for (uint64_t i = 0; i < pn; i++) {
+        uint64_t r = i + pa_splitmix(&seed) % (N - i), hi, hr;
+        SLOT(i, hi);
+        SLOT(r, hr);
+        const uint64_t vi = key[hi] == i ? val[hi] : i, vr = key[hr] == r ? val[hr] : r;
+        key[hi] = i, val[hi] = vr; /* swap positions i and r */
+        SLOT(r, hr);               /* (the insert of i may have taken r's free slot) */
+        key[hr] = r, val[hr] = vi;
+        at[i] = vr;
+    }
+#undef SLOT
+    free(key);
+    return PA_OK;
+}
+
+/* The PQ training sample of a participant of a distributed training: the rows at positions
+ * [0, pn) of the shuffle train_in_place makes of all participants' rows (the same seed), those
+ * this participant holds, in position order, as residuals to their centroids (l2, cosine).
+ * *res: *rn rows; *pq: their place among the participants' (in rank order). */
+static pa_status pq_sample_part(const float *x, uint64_t n, uint32_t dim, const float *centroids,
+                                const uint32_t *assign, bool dot, uint64_t seed,
+                                const pa_kmeans_part *part, float **res, uint64_t *rn,
+                                pa_kmeans_part *pq)
+{
+    const uint64_t N = part->total, pn = PA_MIN(N, (uint64_t)PA_PQ_SAMPLE_ROWS);
+    const pa_train_comm *comm = part->comm;
+    uint64_t *at = pa_malloc(sizeof(uint64_t) * pn, "PQ sample");
+    double *counts = pa_calloc(comm->size, sizeof(double), "PQ sample counts");
+    float *r = NULL;
+    uint64_t got = 0;
+    pa_status st = at && counts ? shuffle_positions(N, pn, seed, at) : PA_ERR_NOMEM;
+    if (st != PA_OK)
+        goto done;
+    for (uint64_t i = 0; i < pn; i++)
+        got += at[i] >= part->first && at[i] - part->first < n;
+    if (!(r = pa_malloc(sizeof(float) * got * dim, "PQ sample"))) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    for (uint64_t i = 0, o = 0; i < pn; i++) {
+        if (at[i] < part->first || at[i] - part->first >= n)
+            continue;
+        const uint64_t src = at[i] - part->first;
+        for (uint32_t d = 0; d < dim; d++)
+            r[o * dim + d] = x[src * dim + d] -
+                             (dot ? 0.0f : centroids[(size_t)assign[src] * dim + d]);
+        o++;
+    }
+    counts[comm->rank] = (double)got; /* every participant's count: where its rows begin */
+    if ((st = pa_comm_sum(comm, counts, comm->size)) != PA_OK)
+        goto done;
+    *pq = (pa_kmeans_part){.comm = comm, .total = pn};
+    for (uint32_t q = 0; q < comm->rank; q++)
+        pq->first += (uint64_t)counts[q];
+    *res = r, r = NULL;
+    *rn = got;
+done:
+    free(at);
+    free(counts);
+    free(r);
+    return st;
 }
 
 /* Trains on rows the caller hands over to be worked on in place (normalised for cosine,
  * shuffled and turned into residuals for PQ); checked already. The sample is the largest
- * allocation of training, so working in place instead of on a copy halves its memory. */
+ * allocation of training, so working in place instead of on a copy halves its memory. A
+ * participant of a distributed training (part) trains on its rows with the others' (its PQ
+ * residuals go to a buffer of their own, at most PA_PQ_SAMPLE_ROWS rows). */
 static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
-                                const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+                                const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats,
+                                const pa_kmeans_part *part)
 {
     *out = NULL;
     pa_ivfpq_train_stats *s = stats;
@@ -286,7 +404,7 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
     const uint32_t iters = prm->max_iters ? prm->max_iters : PA_DEFAULT_MAX_ITERS;
     const uint32_t K = 1u << bits;
     pa_status st;
-    s->sample_rows = n;
+    s->sample_rows = part ? part->total : n;
     float *centroids = pa_malloc(sizeof(float) * P * dim, "centroids");
     float *codebook = pa_malloc(sizeof(float) * M * K * (dim / M), "codebook");
     uint32_t *assign = pa_malloc(sizeof(uint32_t) * n, "assignment");
@@ -299,15 +417,26 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
         pa_normalize_rows(x, n, dim);
     double t0 = pa_now_seconds();
     pa_kmeans_result kr;
-    st = pa_kmeans(x, n, dim, P, iters, prm->seed, dot, false, centroids, assign, &kr);
+    st = pa_kmeans_dist(x, n, dim, P, iters, prm->seed, dot, false, centroids, assign, &kr, part);
     s->ivf_iters = kr.iters;
     s->empty_repaired = kr.empty_repaired;
     s->ivf_seconds = pa_now_seconds() - t0;
-    if (st == PA_OK) {
+    const uint32_t pq_iters = prm->pq_max_iters ? prm->pq_max_iters : PA_DEFAULT_PQ_MAX_ITERS;
+    uint64_t seed = prm->seed ^ 0x5151515151515151ull; /* the PQ sample's shuffle */
+    if (st == PA_OK && part) {
+        t0 = pa_now_seconds();
+        float *res = NULL;
+        uint64_t rn = 0;
+        pa_kmeans_part pq;
+        st = pq_sample_part(x, n, dim, centroids, assign, dot, seed, part, &res, &rn, &pq);
+        if (st == PA_OK)
+            st = train_pq_part(res, rn, dim, M, K, pq_iters, prm->seed, codebook, s, &pq);
+        free(res);
+        s->pq_seconds = pa_now_seconds() - t0;
+    } else if (st == PA_OK) {
         t0 = pa_now_seconds();
         /* residuals (l2, cosine) of a seeded sample of at most PA_PQ_SAMPLE_ROWS rows, in place */
         uint64_t pn = PA_MIN(n, (uint64_t)PA_PQ_SAMPLE_ROWS);
-        uint64_t seed = prm->seed ^ 0x5151515151515151ull;
         for (uint64_t i = 0; i < pn; i++) { /* partial shuffle of rows into the front */
             uint64_t r = i + pa_splitmix(&seed) % (n - i);
             if (r != i) {
@@ -324,9 +453,7 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
                 for (uint32_t d = 0; d < dim; d++)
                     x[i * dim + d] -= centroids[(size_t)assign[i] * dim + d];
         }
-        st = train_pq(x, pn, dim, M, K,
-                      prm->pq_max_iters ? prm->pq_max_iters : PA_DEFAULT_PQ_MAX_ITERS, prm->seed,
-                      codebook, s);
+        st = train_pq(x, pn, dim, M, K, pq_iters, prm->seed, codebook, s);
         s->pq_seconds = pa_now_seconds() - t0;
     }
     free(assign);
@@ -380,7 +507,7 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
     if (!x)
         return PA_ERR_NOMEM;
     memcpy(x, data, sizeof(float) * n * dim);
-    st = train_in_place(out, x, n, dim, prm, &s);
+    st = train_in_place(out, x, n, dim, prm, &s, NULL);
     free(x);
     pa_stats_store(stats, &s, sizeof s);
     return st;
@@ -394,7 +521,16 @@ pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint3
     pa_status st = pa_ivfpq_check_training(x, n, dim, prm);
     if (st != PA_OK)
         return st;
-    return train_in_place(out, x, n, dim, prm, stats);
+    return train_in_place(out, x, n, dim, prm, stats, NULL);
+}
+
+/* Trains one participant's rows with the others' (see ivfpq_internal.h). */
+pa_status pa_ivfpq_train_part(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
+                              const pa_ivfpq_params *prm, const pa_kmeans_part *part,
+                              pa_ivfpq_train_stats *stats)
+{
+    *out = NULL;
+    return train_in_place(out, x, n, dim, prm, stats, part);
 }
 
 void pa_ivfpq_model_arrays(const pa_ivfpq_model *m, pa_backend_model *out) { *out = m->a; }

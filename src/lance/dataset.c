@@ -501,19 +501,64 @@ pa_status pa_dataset_fragment_file(const pa_dataset *ds, size_t i, const char *c
                    ds->path, fr->id, column);
 }
 
+/* Frees what fragment fr holds (its files' records and its deletion bitmap). */
+static void fragment_clear(ds_fragment *fr)
+{
+    for (size_t j = 0; fr->files && j < fr->num_files; j++) {
+        free(fr->files[j].path);
+        free(fr->files[j].fields);
+        free(fr->files[j].columns);
+    }
+    free(fr->files);
+    pa_deletion_free(fr->deleted);
+}
+
+pa_status pa_dataset_select_fragments(pa_dataset *ds, const uint64_t *ids, size_t n)
+{
+    if (n == 0)
+        return pa_fail_field(PA_ERR_INVALID, "fragments",
+                             "%s: an empty list of fragments selects no rows", ds->path);
+    bool *keep = pa_calloc(ds->num_frags ? ds->num_frags : 1, sizeof *keep, "fragment selection");
+    if (!keep)
+        return PA_ERR_NOMEM;
+    pa_status st = PA_OK;
+    for (size_t k = 0; k < n && st == PA_OK; k++) {
+        size_t i = 0;
+        while (i < ds->num_frags && ds->frags[i].id != ids[k])
+            i++;
+        if (i == ds->num_frags)
+            st = pa_fail_field(PA_ERR_INVALID, "fragments",
+                               "%s: version %" PRIu64 " has no fragment %" PRIu64, ds->path,
+                               ds->version, ids[k]);
+        else if (keep[i])
+            st = pa_fail_field(PA_ERR_INVALID, "fragments",
+                               "%s: fragment %" PRIu64 " is selected twice", ds->path, ids[k]);
+        else
+            keep[i] = true;
+    }
+    if (st == PA_OK) {
+        size_t m = 0;
+        ds->num_rows = 0;
+        for (size_t i = 0; i < ds->num_frags; i++) {
+            if (!keep[i]) {
+                fragment_clear(&ds->frags[i]);
+                continue;
+            }
+            ds->frags[m++] = ds->frags[i];
+            ds->num_rows += ds->frags[i].rows - ds->frags[i].num_deleted;
+        }
+        ds->num_frags = m;
+    }
+    free(keep);
+    return st;
+}
+
 void pa_dataset_free(pa_dataset *ds)
 {
     if (!ds)
         return;
-    for (size_t i = 0; ds->frags && i < ds->num_frags; i++) {
-        for (size_t j = 0; ds->frags[i].files && j < ds->frags[i].num_files; j++) {
-            free(ds->frags[i].files[j].path);
-            free(ds->frags[i].files[j].fields);
-            free(ds->frags[i].files[j].columns);
-        }
-        free(ds->frags[i].files);
-        pa_deletion_free(ds->frags[i].deleted);
-    }
+    for (size_t i = 0; ds->frags && i < ds->num_frags; i++)
+        fragment_clear(&ds->frags[i]);
     for (size_t i = 0; ds->fields && i < ds->num_fields; i++) {
         free((char *)ds->fields[i].f.name);
         free(ds->fields[i].ltype);

@@ -86,6 +86,12 @@ uint64_t pa_lance_reader_column_values(const pa_lance_reader *r, size_t col);
 /* XXH64 (seed 0) of all bytes the writer wrote, in file order; after close, the whole file's. */
 uint64_t pa_lance_writer_xxh64(const pa_lance_writer *w);
 
+/* dataset.c: restricts ds to the fragments ids[0..n) (each once, every one in the version),
+ * kept in the table's fragment order: its fragments, live rows, scans and source record are
+ * then those of the selection. Before any scan of ds; PA_ERR_INVALID naming the field
+ * "fragments" for an empty list, an id the version lacks or one given twice. */
+pa_status pa_dataset_select_fragments(pa_dataset *ds, const uint64_t *ids, size_t n);
+
 /* deletion.c: reads a fragment's deletion file (file_type 0: Arrow array, 1: Roaring bitmap)
  * into *out, an opaque bitmap of deleted row offsets (a roaring_bitmap_t), checked to hold
  * num_deleted offsets below physical_rows. */

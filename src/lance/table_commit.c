@@ -125,6 +125,124 @@ done:
     return st;
 }
 
+bool pa_table_source_is(const char *record)
+{
+    json_t *j = record ? json_loads(record, 0, NULL) : NULL;
+    bool is = json_is_string(json_object_get(j, "table"));
+    json_decref(j);
+    return is;
+}
+
+/* A fragment of a shard's record, and the shard. */
+typedef struct shard_frag {
+    json_t *f;
+    json_int_t id;
+    size_t owner;
+} shard_frag;
+
+/* Fragment id order, for the merged record (then the shard, for a stable message). */
+static int cmp_shard_frag(const void *a, const void *b)
+{
+    const shard_frag *x = a, *y = b;
+    return x->id != y->id ? (x->id < y->id ? -1 : 1)
+                          : (x->owner > y->owner) - (x->owner < y->owner);
+}
+
+pa_status pa_table_source_merge(const char *const *records, const char *const *names, size_t n,
+                                char **out)
+{
+    *out = NULL;
+    json_t **recs = pa_calloc(n ? n : 1, sizeof *recs, "source records");
+    json_t *arr = NULL, *root = NULL;
+    shard_frag *frags = NULL;
+    size_t nf = 0, cap = 0;
+    pa_status st = recs ? PA_OK : PA_ERR_NOMEM;
+    const char *table0 = NULL, *column0 = NULL;
+    json_int_t version0 = 0;
+    for (size_t i = 0; st == PA_OK && i < n; i++) {
+        const char *table = NULL, *column = NULL;
+        json_int_t version = 0;
+        json_t *fa = NULL;
+        if (!(recs[i] = json_loads(records[i], 0, NULL)) ||
+            json_unpack(recs[i], "{s:s, s:I, s:s, s:o}", "table", &table, "version", &version,
+                        "column", &column, "fragments", &fa) != 0 ||
+            !json_is_array(fa)) {
+            st = pa_fail(PA_ERR_FORMAT,
+                         "artifact %s: its coverage lacks table, version, column or fragments",
+                         names[i]);
+            break;
+        }
+        if (i == 0)
+            table0 = table, column0 = column, version0 = version;
+        else if (strcmp(table, table0) != 0)
+            st = pa_fail(PA_ERR_INVALID,
+                         "artifact %s was encoded from table %s, artifact %s from table %s",
+                         names[i], table, names[0], table0);
+        else if (version != version0)
+            st = pa_fail(PA_ERR_INVALID,
+                         "artifact %s was encoded from version %" JSON_INTEGER_FORMAT
+                         " of %s, artifact %s from version %" JSON_INTEGER_FORMAT,
+                         names[i], version, table, names[0], version0);
+        else if (strcmp(column, column0) != 0)
+            st = pa_fail(PA_ERR_INVALID,
+                         "artifact %s was encoded from column \"%s\" of %s, artifact %s from "
+                         "column \"%s\"",
+                         names[i], column, table, names[0], column0);
+        size_t k;
+        json_t *f;
+        json_array_foreach(fa, k, f)
+        {
+            if (st != PA_OK)
+                break;
+            if (!json_is_integer(json_object_get(f, "id"))) {
+                st = pa_fail(PA_ERR_FORMAT, "artifact %s: its coverage's fragment %zu has no id",
+                             names[i], k);
+                break;
+            }
+            if (nf == cap) {
+                size_t nc = cap ? 2 * cap : 16;
+                shard_frag *nfr = realloc(frags, nc * sizeof *nfr);
+                if (!nfr) {
+                    st = pa_fail(PA_ERR_NOMEM, "out of memory: source records");
+                    break;
+                }
+                frags = nfr, cap = nc;
+            }
+            frags[nf++] = (shard_frag){f, json_integer_value(json_object_get(f, "id")), i};
+        }
+    }
+    if (st != PA_OK)
+        goto done;
+    if (nf)
+        qsort(frags, nf, sizeof *frags, cmp_shard_frag);
+    for (size_t e = 1; e < nf; e++)
+        if (frags[e].id == frags[e - 1].id) {
+            st = pa_fail(PA_ERR_INVALID,
+                         "artifacts %s and %s both cover fragment %" JSON_INTEGER_FORMAT " of %s",
+                         names[frags[e - 1].owner], names[frags[e].owner], frags[e].id, table0);
+            goto done;
+        }
+    if (!(arr = json_array())) {
+        st = pa_fail(PA_ERR_NOMEM, "out of memory: source records");
+        goto done;
+    }
+    for (size_t e = 0; e < nf; e++)
+        if (json_array_append(arr, frags[e].f) != 0) {
+            st = pa_fail(PA_ERR_NOMEM, "out of memory: source records");
+            goto done;
+        }
+    st = pa_json_pack(&root, "the source record", "{s:s, s:I, s:s, s:O}", "table", table0,
+                      "version", version0, "column", column0, "fragments", arr);
+    if (st == PA_OK)
+        st = pa_json_dump(root, PA_JSON_COMPACT, out);
+done:
+    json_decref(arr);
+    for (size_t i = 0; recs && i < n; i++)
+        json_decref(recs[i]);
+    free(recs), free(frags);
+    return st;
+}
+
 /* Reads partifact:source from the index's open index.idx into s, beside the shape the index
  * room read from its partifact:index. need_source: an index without a source record is an
  * error (else s->n stays 0 and table[0] is '\0'). */
@@ -502,11 +620,9 @@ static uint8_t *pack_framed(const ProtobufCMessage *msg, size_t *len)
     return buf;
 }
 
-/* What one commit attempt writes, prepared once. */
+/* One segment of the index a commit writes (an index directory), prepared once. */
 typedef struct commit_job {
     const index_src *src;
-    char name[256];
-    int replace;
     uint8_t uuid[16];
     char uuid_text[37];
     char index_dir[PATH_MAX + 64]; /* _indices/<uuid> once copied */
@@ -515,8 +631,16 @@ typedef struct commit_job {
     size_t bitmap_len;
     uint8_t *details;
     size_t details_len;
-    bool published; /* a manifest naming the index is in place: its files stay */
 } commit_job;
+
+/* What one commit attempt writes: the segments of one index, under one name. */
+typedef struct commit_set {
+    commit_job *segs;
+    size_t n;
+    char name[256];
+    int replace;
+    bool published; /* a manifest naming the index is in place: its files stay */
+} commit_set;
 
 static pa_status make_bitmap(commit_job *j)
 {
@@ -599,67 +723,79 @@ static uint64_t now_ms(struct timespec *ts)
 
 /* One attempt on the version in t: transaction file, manifest under a temporary name, link.
  * *lost is set when the next version existed (another writer won). */
-static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_id,
+static pa_status commit_once(const table_state *t, commit_set *set, int32_t field_id,
                              pa_table_commit_result *res, bool *lost)
 {
     *lost = false;
     struct timespec ts;
     uint64_t created = now_ms(&ts);
-    /* the new entry */
-    Pa__Lancepb__Uuid uuid = PA__LANCEPB__UUID__INIT;
-    uuid.has_uuid = 1, uuid.uuid.data = j->uuid, uuid.uuid.len = 16;
-    Pa__Lancepb__Any any = PA__LANCEPB__ANY__INIT;
-    any.type_url = (char *)VECTOR_DETAILS_URL;
-    any.value.data = j->details, any.value.len = j->details_len;
-    Pa__Lancepb__IndexFile files[NUM_INDEX_FILES];
-    Pa__Lancepb__IndexFile *fptr[NUM_INDEX_FILES];
-    for (int i = 0; i < NUM_INDEX_FILES; i++) {
-        pa__lancepb__index_file__init(&files[i]);
-        files[i].path = (char *)INDEX_FILES[i];
-        files[i].has_size_bytes = 1, files[i].size_bytes = j->sizes[i];
-        fptr[i] = &files[i];
+    /* the new entries: one per segment, one name */
+    const size_t ns = set->n;
+    Pa__Lancepb__Uuid *uuid = pa_calloc(ns, sizeof *uuid, "index entries");
+    Pa__Lancepb__Any *any = pa_calloc(ns, sizeof *any, "index entries");
+    Pa__Lancepb__IndexFile *files = pa_calloc(ns * NUM_INDEX_FILES, sizeof *files, "index entries");
+    Pa__Lancepb__IndexFile **fptr = pa_calloc(ns * NUM_INDEX_FILES, sizeof *fptr, "index entries");
+    Pa__Lancepb__IndexMetadata *im = pa_calloc(ns, sizeof *im, "index entries");
+    Pa__Lancepb__IndexMetadata **newp = pa_calloc(ns, sizeof *newp, "index entries");
+    for (size_t k = 0; uuid && any && files && fptr && im && newp && k < ns; k++) {
+        commit_job *j = &set->segs[k];
+        pa__lancepb__uuid__init(&uuid[k]);
+        uuid[k].has_uuid = 1, uuid[k].uuid.data = j->uuid, uuid[k].uuid.len = 16;
+        pa__lancepb__any__init(&any[k]);
+        any[k].type_url = (char *)VECTOR_DETAILS_URL;
+        any[k].value.data = j->details, any[k].value.len = j->details_len;
+        for (int i = 0; i < NUM_INDEX_FILES; i++) {
+            Pa__Lancepb__IndexFile *f = &files[k * NUM_INDEX_FILES + i];
+            pa__lancepb__index_file__init(f);
+            f->path = (char *)INDEX_FILES[i];
+            f->has_size_bytes = 1, f->size_bytes = j->sizes[i];
+            fptr[k * NUM_INDEX_FILES + i] = f;
+        }
+        Pa__Lancepb__IndexMetadata *e = &im[k];
+        pa__lancepb__index_metadata__init(e);
+        e->uuid = &uuid[k];
+        e->n_fields = 1, e->fields = &field_id;
+        e->name = set->name;
+        e->has_dataset_version = 1, e->dataset_version = j->src->version;
+        e->has_fragment_bitmap = 1;
+        e->fragment_bitmap.data = (uint8_t *)j->bitmap, e->fragment_bitmap.len = j->bitmap_len;
+        e->index_details = &any[k];
+        e->has_index_version = 1, e->index_version = INDEX_VERSION;
+        e->has_created_at = 1, e->created_at = created;
+        e->n_files = NUM_INDEX_FILES, e->files = fptr + k * NUM_INDEX_FILES;
+        newp[k] = e;
     }
-    Pa__Lancepb__IndexMetadata im = PA__LANCEPB__INDEX_METADATA__INIT;
-    im.uuid = &uuid;
-    im.n_fields = 1, im.fields = &field_id;
-    im.name = j->name;
-    im.has_dataset_version = 1, im.dataset_version = j->src->version;
-    im.has_fragment_bitmap = 1;
-    im.fragment_bitmap.data = (uint8_t *)j->bitmap, im.fragment_bitmap.len = j->bitmap_len;
-    im.index_details = &any;
-    im.has_index_version = 1, im.index_version = INDEX_VERSION;
-    im.has_created_at = 1, im.created_at = created;
-    im.n_files = NUM_INDEX_FILES, im.files = fptr;
     /* every old entry but the replaced ones, then the new one */
     size_t n_old = t->indices ? t->indices->n_indices : 0;
-    Pa__Lancepb__IndexMetadata **keep = pa_calloc(n_old + 1, sizeof *keep, "index entries");
+    Pa__Lancepb__IndexMetadata **keep = pa_calloc(n_old + ns, sizeof *keep, "index entries");
     Pa__Lancepb__IndexMetadata **gone = pa_calloc(n_old + 1, sizeof *gone, "index entries");
     uint8_t *sec = NULL, *man = NULL, *txn = NULL;
     char txn_name[128], txn_path[PATH_MAX + 192], final[PATH_MAX + 64];
     bool txn_written = false;
     pa_out_file mo = {.fd = -1};
-    pa_status st = keep && gone ? PA_OK : PA_ERR_NOMEM;
+    pa_status st = keep && gone && uuid && any && files && fptr && im && newp ? PA_OK
+                                                                              : PA_ERR_NOMEM;
     if (st != PA_OK)
         goto done;
     size_t nk = 0, ng = 0;
     for (size_t i = 0; i < n_old; i++) {
         Pa__Lancepb__IndexMetadata *e = t->indices->indices[i];
-        if (j->replace && e->name && !strcmp(e->name, j->name))
+        if (set->replace && e->name && !strcmp(e->name, set->name))
             gone[ng++] = e;
         else
             keep[nk++] = e;
     }
-    if ((st = check_name(t, j->name, j->replace)) != PA_OK) /* another writer took the name */
+    if ((st = check_name(t, set->name, set->replace)) != PA_OK) /* another writer took it */
         goto done;
-    keep[nk++] = &im;
+    for (size_t k = 0; k < ns; k++)
+        keep[nk++] = &im[k];
     /* the transaction */
     uint8_t tu[16];
     char tu_text[37];
     if ((st = random_uuid(tu, tu_text)) != PA_OK)
         goto done;
     Pa__Lancepb__Transaction__CreateIndex ci = PA__LANCEPB__TRANSACTION__CREATE_INDEX__INIT;
-    Pa__Lancepb__IndexMetadata *newp = &im;
-    ci.n_new_indices = 1, ci.new_indices = &newp;
+    ci.n_new_indices = ns, ci.new_indices = newp;
     ci.n_removed_indices = ng, ci.removed_indices = gone;
     Pa__Lancepb__Transaction tx = PA__LANCEPB__TRANSACTION__INIT;
     tx.has_read_version = 1, tx.read_version = t->version;
@@ -731,7 +867,7 @@ static pa_status commit_once(const table_state *t, commit_job *j, int32_t field_
         goto done;
     }
     txn_written = false; /* part of the version now */
-    j->published = true;
+    set->published = true;
     if (st != PA_OK) {
         st = pa_fail_prefix(st,
                             "%s: version %" PRIu64 " is committed, but may not survive a "
@@ -750,63 +886,117 @@ done:
     if (txn_written)
         unlink(txn_path);
     free(keep), free(gone), free(sec), free(man), free(txn);
+    free(uuid), free(any), free(files), free(fptr), free(im), free(newp);
     return st;
 }
 
-pa_status pa_table_commit_shaped(const char *table, const pa_table_index *ix,
+/* Segments of one index: the same column, shape and model, no fragment in two of them. */
+static pa_status check_segments(const pa_table_index *ix, const index_src *src, size_t n)
+{
+    for (size_t k = 1; k < n; k++) {
+        const pa_table_index_shape *a = &src[0].shape, *b = &src[k].shape;
+        if (strcmp(src[k].column, src[0].column) != 0)
+            return pa_fail(PA_ERR_INVALID,
+                           "segment %s was built from column \"%s\", segment %s from \"%s\"",
+                           ix[k].dir, src[k].column, ix[0].dir, src[0].column);
+        if (strcmp(a->model_xxh64, b->model_xxh64) != 0 || !a->model_xxh64[0] ||
+            a->num_partitions != b->num_partitions || a->dim != b->dim ||
+            a->num_sub_vectors != b->num_sub_vectors || a->num_bits != b->num_bits ||
+            a->metric != b->metric)
+            return pa_fail(PA_ERR_INVALID,
+                           "segment %s was built with model %s (%u partitions, %u sub-vectors, "
+                           "%s), segment %s with model %s (%u partitions, %u sub-vectors, %s): "
+                           "the segments of one index share one model",
+                           ix[k].dir, b->model_xxh64[0] ? b->model_xxh64 : "(none recorded)",
+                           b->num_partitions, b->num_sub_vectors, pa_metric_name(b->metric),
+                           ix[0].dir, a->model_xxh64[0] ? a->model_xxh64 : "(none recorded)",
+                           a->num_partitions, a->num_sub_vectors, pa_metric_name(a->metric));
+        for (size_t m = 0; m < k; m++)
+            for (size_t x = 0; x < src[k].n; x++)
+                for (size_t y = 0; y < src[m].n; y++)
+                    if (src[k].frags[x].id == src[m].frags[y].id)
+                        return pa_fail(PA_ERR_INVALID,
+                                       "segments %s and %s both cover fragment %" PRIu64
+                                       "; the segments of one index cover disjoint fragments",
+                                       ix[m].dir, ix[k].dir, src[k].frags[x].id);
+    }
+    return PA_OK;
+}
+
+pa_status pa_table_commit_shaped(const char *table, const pa_table_index *ix, size_t n,
                                  const pa_table_commit_options *opts, pa_table_commit_result *out)
 {
-    const char *index_dir = ix->dir;
     PA_LOAD_OPTS(pa_table_commit_options, o, opts, PA_TABLE_COMMIT_OPTIONS_INIT);
     pa_status st = pa_stats_check(out, "pa_table_commit_result");
     if (st != PA_OK)
         return st;
+    if (n == 0)
+        return pa_fail(PA_ERR_INVALID, "%s: no index to commit", table);
     pa_table_commit_result res;
     memset(&res, 0, sizeof res);
-    index_src src;
+    if (out)
+        memcpy(&res, out, PA_MIN(sizeof res, out->struct_size)); /* the caller's pointers */
+    res.struct_size = sizeof res;
     table_state t;
     memset(&t, 0, sizeof t);
-    commit_job j;
-    memset(&j, 0, sizeof j);
-    st = read_index_src(ix, true, &src);
-    if (st != PA_OK)
-        return st;
-    j.src = &src;
-    j.replace = o.replace;
+    commit_set set;
+    memset(&set, 0, sizeof set);
+    index_src *src = pa_calloc(n, sizeof *src, "index sources");
+    set.segs = pa_calloc(n, sizeof *set.segs, "index segments");
+    if (!src || !set.segs) {
+        st = PA_ERR_NOMEM;
+        goto done;
+    }
+    set.n = n;
+    set.replace = o.replace;
+    for (size_t k = 0; k < n; k++) {
+        if ((st = read_index_src(&ix[k], true, &src[k])) != PA_OK)
+            goto done;
+        set.segs[k].src = &src[k];
+    }
+    if ((st = check_segments(ix, src, n)) != PA_OK)
+        goto done;
     for (unsigned attempt = 0;; attempt++) {
         if ((st = table_load(table, &t)) != PA_OK || (st = check_flags(&t)) != PA_OK)
             goto done;
-        if (strcmp(t.dir, src.table) != 0) {
-            st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)",
-                         t.given, index_dir, src.table);
-            goto done;
+        const Pa__Lancepb__Field *f = NULL;
+        for (size_t k = 0; k < n; k++) {
+            const index_src *sk = &src[k];
+            if (strcmp(t.dir, sk->table) != 0) {
+                st = pa_fail(PA_ERR_INVALID, "%s: the index %s was built from another table (%s)",
+                             t.given, ix[k].dir, sk->table);
+                goto done;
+            }
+            uint32_t dim;
+            if ((st = find_column(&t, sk->column, &f, &dim)) != PA_OK)
+                goto done;
+            if (dim != sk->shape.dim) {
+                st = pa_fail(PA_ERR_INVALID,
+                             "%s: column \"%s\" has %u dimensions, the index %s "
+                             "holds %u",
+                             t.given, f->name, dim, ix[k].dir, sk->shape.dim);
+                goto done;
+            }
+            if ((st = check_fragments(&t, sk, f->id)) != PA_OK)
+                goto done;
         }
-        const Pa__Lancepb__Field *f;
-        uint32_t dim;
-        if ((st = find_column(&t, src.column, &f, &dim)) != PA_OK)
-            goto done;
-        if (dim != src.shape.dim) {
-            st = pa_fail(PA_ERR_INVALID,
-                         "%s: column \"%s\" has %u dimensions, the index %s "
-                         "holds %u",
-                         t.given, f->name, dim, index_dir, src.shape.dim);
-            goto done;
-        }
-        if ((st = check_fragments(&t, &src, f->id)) != PA_OK)
-            goto done;
         if (attempt == 0) {
             char vdir[PATH_MAX + 16];
             snprintf(vdir, sizeof vdir, "%s/_versions", t.dir);
             pa_out_remove_stale(vdir); /* what killed commits left */
-            default_name(j.name, sizeof j.name, o.name, f->name);
-            if ((st = check_name(&t, j.name, o.replace)) != PA_OK ||
-                (st = random_uuid(j.uuid, j.uuid_text)) != PA_OK ||
-                (st = make_bitmap(&j)) != PA_OK || (st = make_details(&j)) != PA_OK ||
-                (st = copy_index(&j, t.dir, index_dir)) != PA_OK)
+            default_name(set.name, sizeof set.name, o.name, f->name);
+            if ((st = check_name(&t, set.name, o.replace)) != PA_OK)
                 goto done;
+            for (size_t k = 0; k < n; k++) {
+                commit_job *j = &set.segs[k];
+                if ((st = random_uuid(j->uuid, j->uuid_text)) != PA_OK ||
+                    (st = make_bitmap(j)) != PA_OK || (st = make_details(j)) != PA_OK ||
+                    (st = copy_index(j, t.dir, ix[k].dir)) != PA_OK)
+                    goto done;
+            }
         }
         bool lost;
-        if ((st = commit_once(&t, &j, f->id, &res, &lost)) != PA_OK)
+        if ((st = commit_once(&t, &set, f->id, &res, &lost)) != PA_OK)
             goto done;
         if (!lost)
             break;
@@ -820,19 +1010,33 @@ pa_status pa_table_commit_shaped(const char *table, const pa_table_index *ix,
         res.retries++;
         table_free(&t);
     }
-    snprintf(res.uuid, sizeof res.uuid, "%s", j.uuid_text);
-    snprintf(res.name, sizeof res.name, "%s", j.name);
-    res.built_version = src.version;
-    res.num_fragments = (uint32_t)src.n;
-    j.index_dir[0] = '\0'; /* committed: keep it */
+    snprintf(res.uuid, sizeof res.uuid, "%s", set.segs[0].uuid_text);
+    snprintf(res.name, sizeof res.name, "%s", set.name);
+    res.built_version = src[0].version;
+    res.num_fragments = 0;
+    for (size_t k = 0; k < n; k++) {
+        res.num_fragments += (uint32_t)src[k].n;
+        res.built_version = PA_MAX(res.built_version, src[k].version);
+        if (res.segment_uuids)
+            snprintf(res.segment_uuids[k], sizeof res.segment_uuids[k], "%s",
+                     set.segs[k].uuid_text);
+        set.segs[k].index_dir[0] = '\0'; /* committed: keep it */
+    }
+    res.num_segments = (uint32_t)n;
     pa_stats_store(out, &res, sizeof res);
 done:
-    if (j.index_dir[0] && !j.published)
-        pa_remove_tree(j.index_dir);
+    for (size_t k = 0; set.segs && k < n; k++) {
+        commit_job *j = &set.segs[k];
+        if (j->index_dir[0] && !set.published)
+            pa_remove_tree(j->index_dir);
+        free(j->bitmap);
+        free(j->details);
+    }
+    for (size_t k = 0; src && k < n; k++)
+        free(src[k].frags);
     table_free(&t);
-    free(src.frags);
-    free(j.bitmap);
-    free(j.details);
+    free(src);
+    free(set.segs);
     return st;
 }
 

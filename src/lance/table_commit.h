@@ -19,6 +19,8 @@ typedef struct pa_table_index_shape {
     pa_metric metric;
     uint32_t dim, num_sub_vectors, num_bits;
     uint64_t rows;
+    uint32_t num_partitions;
+    char model_xxh64[17]; /* the model's identity, as the JSON spells it ("": none) */
 } pa_table_index_shape;
 
 typedef struct pa_table_index {
@@ -28,13 +30,23 @@ typedef struct pa_table_index {
     pa_table_index_shape shape;
 } pa_table_index;
 
-/* pa_table_commit_index and pa_index_check_source (src/pipeline/commit.c) once the index's
- * index.idx is open and its shape read. */
-pa_status pa_table_commit_shaped(const char *table, const pa_table_index *ix,
+/* pa_table_commit_index, pa_table_commit_segments and pa_index_check_source
+ * (src/pipeline/commit.c) once each index's index.idx is open and its shape read: n segments
+ * committed as one index. */
+pa_status pa_table_commit_shaped(const char *table, const pa_table_index *ix, size_t n,
                                  const pa_table_commit_options *opts, pa_table_commit_result *out);
 pa_status pa_table_check_source_shaped(const pa_table_index *ix, const char *table);
 
 pa_status pa_table_source_json(const pa_dataset *ds, const char *column, char **out);
+
+/* The source records of n shards of one table (records[i] from artifact names[i]) merged into
+ * one, malloc'd into *out: the same table, version and column, each fragment in one shard only
+ * (PA_ERR_INVALID naming both artifacts otherwise); fragments in id order. */
+pa_status pa_table_source_merge(const char *const *records, const char *const *names, size_t n,
+                                char **out);
+
+/* Whether a coverage record (an artifact's) is a table's source record. */
+bool pa_table_source_is(const char *record);
 
 /* dataset.c: the path and version of a dataset's newest manifest, and a whole small file. */
 pa_status pa_lance_latest_manifest(const char *dir, char *path, size_t path_len, uint64_t *version);

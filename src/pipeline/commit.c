@@ -26,11 +26,27 @@ static void close_index(pa_table_index *ix)
 pa_status pa_table_commit_index(const char *table, const char *index_dir,
                                 const pa_table_commit_options *opts, pa_table_commit_result *out)
 {
-    pa_table_index ix;
-    pa_status st = open_index(index_dir, &ix);
+    return pa_table_commit_segments(table, &index_dir, 1, opts, out);
+}
+
+pa_status pa_table_commit_segments(const char *table, const char *const *index_dirs, size_t n,
+                                   const pa_table_commit_options *opts, pa_table_commit_result *out)
+{
+    if (!table || !index_dirs || n == 0)
+        return pa_fail(PA_ERR_INVALID, "a table and at least one index are required");
+    pa_table_index *ix = pa_calloc(n, sizeof *ix, "the segments");
+    if (!ix)
+        return PA_ERR_NOMEM;
+    pa_status st = PA_OK;
+    size_t opened = 0;
+    for (; st == PA_OK && opened < n; opened++)
+        st = index_dirs[opened] ? open_index(index_dirs[opened], &ix[opened])
+                                : pa_fail(PA_ERR_INVALID, "segment %zu of %zu is NULL", opened, n);
     if (st == PA_OK)
-        st = pa_table_commit_shaped(table, &ix, opts, out);
-    close_index(&ix);
+        st = pa_table_commit_shaped(table, ix, n, opts, out);
+    for (size_t k = 0; k < opened; k++)
+        close_index(&ix[k]);
+    free(ix);
     return st;
 }
 

@@ -7,6 +7,7 @@
  * held to the caller's budget, checked before any work starts. */
 #include "common/common.h"
 #include "common/pq_code.h"
+#include "io/io_internal.h"
 #include "ivfpq/ivfpq_internal.h"
 #include "partifact.h"
 
@@ -79,6 +80,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     uint64_t *ids = NULL;
     uint32_t *parts = NULL;
     uint8_t *codes = NULL;
+    char *coverage = NULL; /* the rows the artifact holds: its input's selection */
     bool bound = false;
     double t0 = pa_now_seconds();
     pa_status st = pa_stats_check(stats, "pa_encode_stats");
@@ -106,6 +108,8 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
     if ((st = plan_budget(o, &a, backend, in, &b)) != PA_OK)
         goto done;
     const uint64_t batch = b.batch;
+    if ((st = pa_coverage_json(in, &coverage)) != PA_OK)
+        goto done;
     const uint32_t W = pa_pq_code_bytes(a.num_sub_vectors, a.num_bits); /* code bytes a row */
     pa_artifact_params prm = {.struct_size = sizeof prm,
                               .num_partitions = a.num_partitions,
@@ -117,7 +121,8 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                               .model = o->model_path,
                               .memory_bytes = b.memory - b.fixed,
                               .expected_rows = pa_vec_input_num_rows(in),
-                              .replace = o->replace};
+                              .replace = o->replace,
+                              .coverage = coverage};
     x = pa_malloc(sizeof(float) * batch * a.dim, "an encode batch of vectors");
     ids = pa_malloc(8 * batch, "an encode batch of row ids");
     parts = pa_malloc(4 * batch, "an encode batch of part ids");
@@ -179,7 +184,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
 done:
     if (bound)
         pa_backend_unbind(backend);
-    free(x), free(ids), free(parts), free(codes);
+    free(x), free(ids), free(parts), free(codes), free(coverage);
     pa_artifact_writer_free(w); /* aborts an unfinished artifact: nothing looks complete */
     pa_backend_free(own_backend);
     return st;

@@ -47,8 +47,11 @@ static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **o
 }
 
 /* Reads the seeded training sample of an input: sample_rate * num_partitions distinct rows (at
- * least PA_PQ_SAMPLE_ROWS when the input has them), *got of them valid. */
-static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm, float **out, size_t *got)
+ * least PA_PQ_SAMPLE_ROWS when the input has them), *got of them valid; of a distributed
+ * training's participant (comm), its share: run comm->rank of the sample's rows in order cut
+ * into comm->size runs. */
+static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm,
+                             const pa_train_comm *comm, float **out, size_t *got)
 {
     const uint64_t n = pa_vec_input_num_rows(in);
     const uint32_t dim = pa_vec_input_dim(in);
@@ -60,11 +63,14 @@ static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm, float
     pa_status st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
     if (st != PA_OK)
         goto done;
-    if (!(x = pa_malloc(sizeof(float) * want * dim + 1, "training sample"))) {
+    /* this participant's run of the sample (all of it without comm) */
+    const uint64_t lo = comm ? want * comm->rank / comm->size : 0;
+    const uint64_t hi = comm ? want * (comm->rank + 1) / comm->size : want;
+    if (!(x = pa_malloc(sizeof(float) * (hi - lo) * dim + 1, "training sample"))) {
         st = PA_ERR_NOMEM;
         goto done;
     }
-    if ((st = pa_vec_input_read_sample(in, rows, (size_t)want, x, got)) != PA_OK)
+    if ((st = pa_vec_input_read_sample(in, rows + lo, (size_t)(hi - lo), x, got)) != PA_OK)
         goto done;
     *out = x;
     x = NULL;
@@ -87,7 +93,7 @@ pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_
     const uint32_t dim = pa_vec_input_dim(in);
     const uint64_t skipped_before = pa_vec_input_skipped(in);
     pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
-    if (st != PA_OK || (st = read_sample(in, prm, &x, &got)) != PA_OK)
+    if (st != PA_OK || (st = read_sample(in, prm, NULL, &x, &got)) != PA_OK)
         goto done;
     /* the model's rules, checked here for every backend: the shape, enough rows, finite */
     if ((st = pa_ivfpq_check_training(x, got, dim, prm)) != PA_OK)
@@ -154,4 +160,58 @@ pa_status pa_ivfpq_train_input(pa_ivfpq_model **out, pa_vec_input *in,
                                const pa_ivfpq_params *params, pa_ivfpq_train_stats *stats)
 {
     return pa_train_input(out, in, params, NULL, stats);
+}
+
+/* Trains as one participant of a distributed training (see the header). */
+pa_status pa_train_input_comm(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_params *params,
+                              const pa_train_comm *comm, pa_ivfpq_train_stats *stats)
+{
+    *out = NULL;
+    PA_LOAD_OPTS(pa_ivfpq_params, p, params, PA_IVFPQ_PARAMS_INIT);
+    PA_LOAD_OPTS(pa_train_comm, c, comm, PA_TRAIN_COMM_INIT);
+    float *x = NULL;
+    double *v = NULL;
+    size_t got = 0;
+    const uint32_t dim = pa_vec_input_dim(in);
+    const uint64_t skipped_before = pa_vec_input_skipped(in);
+    pa_ivfpq_train_stats s = PA_IVFPQ_TRAIN_STATS_INIT;
+    pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
+    if (st != PA_OK)
+        return st;
+    if (!comm || !c.sum || c.size == 0 || c.rank >= c.size)
+        return pa_fail(PA_ERR_INVALID,
+                       "comm: a participant needs a sum and a rank below size (rank %u, size %u)",
+                       c.rank, c.size);
+    /* this participant's share, checked here; then every participant's count and whether its
+     * share was refused, in one sum: [count per participant], refused, skipped */
+    pa_status mine = read_sample(in, &p, &c, &x, &got);
+    if (mine == PA_OK)
+        mine = pa_check_vectors(x, got, dim, "training data");
+    if (!(v = pa_calloc((size_t)c.size + 2, sizeof(double), "training sample counts"))) {
+        st = PA_ERR_NOMEM; /* (the others wait in their sum: the engine ends them) */
+        goto done;
+    }
+    v[c.rank] = (double)got;
+    v[c.size] = mine != PA_OK;
+    v[c.size + 1] = (double)(pa_vec_input_skipped(in) - skipped_before);
+    if ((st = pa_comm_sum(&c, v, (size_t)c.size + 2)) != PA_OK)
+        goto done;
+    if ((st = mine) != PA_OK)
+        goto done;
+    if (v[c.size] > 0) {
+        st = pa_fail(PA_ERR_INVALID, PA_TRAIN_COMM_REFUSED);
+        goto done;
+    }
+    pa_kmeans_part part = {.comm = &c};
+    for (uint32_t q = 0; q < c.size; q++)
+        part.total += (uint64_t)v[q], part.first += q < c.rank ? (uint64_t)v[q] : 0;
+    if ((st = pa_ivfpq_check_sample(part.total, dim, &p)) != PA_OK ||
+        (st = pa_ivfpq_train_part(out, x, got, dim, &p, &part, &s)) != PA_OK)
+        goto done;
+    s.sample_skipped_invalid = (uint64_t)v[c.size + 1];
+    pa_stats_store(stats, &s, sizeof s);
+done:
+    free(x);
+    free(v);
+    return st;
 }

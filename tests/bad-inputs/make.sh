@@ -194,6 +194,7 @@ no_key "$X/mixed-metric/index.idx"; no_key "$X/mixed-metric/auxiliary.idx"
 # ---- a finite row whose squared norm overflows float (3e19 in row 4): its distances would too
 cp "$D/ok/v8.fvecs" "$V/huge.fvecs"; put_hex "$V/huge.fvecs" $(( 36 * 4 + 4 + 4 )) b52ad05f
 "$(dirname "$0")/make-tables.sh" "$PA" "$D"
+"$(dirname "$0")/make-shards.sh" "$PA" "$D"
 # ---- outputs: existing ones, links and foreign directories in their place
 O=$D/outputs; mkdir -p "$O"
 cp "$D/ok/v8.fvecs" "$O/existing.ivecs"

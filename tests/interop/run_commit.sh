@@ -9,28 +9,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODE=$1; PA=$2; WORK=$3
-LANCEDBS=("$HERE" "$HERE/lancedb-0.39")
-for d in "${LANCEDBS[@]}"; do
-  if [ ! -d "$d/node_modules/@lancedb/lancedb" ]; then
-    echo "LanceDB is not installed in $d/node_modules: run 'make deps-node' (make check does)" >&2
-    exit 1
-  fi
-done
-rm -rf "$WORK"; mkdir -p "$WORK"
-cd "$HERE"
-. "$HERE/../cli/lib.sh"; T=$WORK
-node_() { node "$@" 2> >(grep -v ' WARN ' >&2); }
-# the files of a table (path, size, checksum), to show that a refused commit changed nothing
-snapshot() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 md5sum); }
-# untouched TABLE SUBSTRING CMD...: CMD exits 2 with one line holding SUBSTRING, TABLE unchanged
-untouched() {
-  local tb=$1 sub=$2; shift 2
-  snapshot "$tb" > "$WORK/before"
-  expect_err 2 "$sub" "$@"
-  snapshot "$tb" > "$WORK/after"
-  if cmp -s "$WORK/before" "$WORK/after"; then pass=$((pass+1)); else fail=$((fail+1))
-    echo "FAIL: $* changed $tb:"; diff "$WORK/before" "$WORK/after" | head; fi
-}
+. "$HERE/table_lib.sh"
 # WORK/pristine.lance (LanceDB, 3 fragments), and WORK/idx built from its copy WORK/t.lance
 pristine_and_index() {
   node_ make_table.mjs "$HERE" "$WORK" pristine "$WORK/base.fvecs" 3 >/dev/null || exit 1

@@ -41,6 +41,22 @@ static inline const char *tpath(const char *name)
     return buf[k];
 }
 
+/* Whole-file equality: both files readable and byte for byte the same. */
+static inline bool test_same_file(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    bool same = fa && fb;
+    for (int ca = 0, cb = 0; same && ca != EOF;) {
+        ca = fgetc(fa), cb = fgetc(fb);
+        same = ca == cb;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
 /* Writes n rows of dim floats as an .fvecs file. */
 static inline void write_fvecs(const char *path, const float *x, int n, int dim)
 {
