@@ -183,8 +183,15 @@ pa_status pa_index_writer_add_partition(pa_index_writer *w, uint32_t p, const ui
     const size_t M = w->W; /* code bytes: 4-bit codes are transposed as packed bytes, as Lance */
     for (uint64_t i = 0; i < n; i++)
         w->perm[2 * i] = row_ids[i], w->perm[2 * i + 1] = i;
-    const uint8_t *ctx[2] = {codes, (const uint8_t *)(uintptr_t)M};
-    qsort_r(w->perm, n, 2 * sizeof(uint64_t), cmp_rows, ctx);
+    /* Rows usually arrive in row id order (an artifact's ranges keep the order rows were
+     * written in): then the sort is one pass that finds nothing to do. */
+    bool sorted = true;
+    for (uint64_t i = 1; i < n && sorted; i++)
+        sorted = row_ids[i - 1] < row_ids[i];
+    if (!sorted) {
+        const uint8_t *ctx[2] = {codes, (const uint8_t *)(uintptr_t)M};
+        qsort_r(w->perm, n, 2 * sizeof(uint64_t), cmp_rows, ctx);
+    }
     /* sorted row ids, and codes transposed: byte m of (sorted) row i at [m * n + i] */
     for (uint64_t i = 0; i < n; i++) {
         uint64_t src = w->perm[2 * i + 1];
