@@ -326,23 +326,17 @@ static pa_status check_shards(pa_artifact *const *a, const char *const *dirs, si
         pa_status st = pa_artifact_get_info(a[i], &b);
         if (st != PA_OK)
             return st;
-        const char *what = b.num_partitions != ai->num_partitions ? "partitions"
-                           : b.code_bytes != ai->code_bytes       ? "code bytes"
-                           : b.num_bits != ai->num_bits           ? "bits per code"
-                           : b.dimension != ai->dimension         ? "dimensions"
-                                                                  : NULL;
-        if (what) {
-            uint32_t x = b.num_partitions != ai->num_partitions ? b.num_partitions
-                         : b.code_bytes != ai->code_bytes       ? b.code_bytes
-                         : b.num_bits != ai->num_bits           ? b.num_bits
-                                                                : b.dimension;
-            uint32_t y = b.num_partitions != ai->num_partitions ? ai->num_partitions
-                         : b.code_bytes != ai->code_bytes       ? ai->code_bytes
-                         : b.num_bits != ai->num_bits           ? ai->num_bits
-                                                                : ai->dimension;
-            return pa_fail(PA_ERR_INVALID, "artifact %s has %u %s, artifact %s has %u", dirs[i], x,
-                           what, first, y);
-        }
+        const struct {
+            const char *what;
+            uint32_t x, y;
+        } same[] = {{"partitions", b.num_partitions, ai->num_partitions},
+                    {"code bytes", b.code_bytes, ai->code_bytes},
+                    {"bits per code", b.num_bits, ai->num_bits},
+                    {"dimensions", b.dimension, ai->dimension}};
+        for (size_t k = 0; k < sizeof same / sizeof same[0]; k++)
+            if (same[k].x != same[k].y)
+                return pa_fail(PA_ERR_INVALID, "artifact %s has %u %s, artifact %s has %u", dirs[i],
+                               same[k].x, same[k].what, first, same[k].y);
         if (b.metric != ai->metric)
             return pa_fail(PA_ERR_INVALID, "artifact %s uses metric %s, artifact %s uses %s",
                            dirs[i], pa_metric_name(b.metric), first, pa_metric_name(ai->metric));

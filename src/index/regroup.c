@@ -29,13 +29,13 @@
  * batch>.lance" ("sorted_0.lance", "sorted_16.lance", ...; Lance file format 2.0) of one column
  * "partitions", list<item: struct<_rowid uint64, __ivf_part_id uint32, __pq_code
  * fixed_size_list<uint8, M>>>, one row per partition present in the file (in partition order)
- * holding its rows; beside them the model, metadata.lance (lance-cuvs). The flat layout of the
- * same three columns at the top level (the shuffler's unsorted input) is read too. */
+ * holding its rows; beside them the model, PA_ARTIFACT_METADATA_FILE (lance-cuvs' name). The
+ * flat layout of the same three columns at the top level (the shuffler's unsorted input) is
+ * read too. */
 #define SHUFFLE_LIST "partitions.item."
 #define SHUFFLE_COL_ROW_ID "_rowid"
 #define SHUFFLE_COL_PART_ID "__ivf_part_id"
 #define SHUFFLE_COL_CODE "__pq_code"
-#define SHUFFLE_MODEL_FILE "metadata.lance"
 #define SHUFFLE_UNSORTED_FILE "unsorted.lance" /* the shuffler's input (v1), left by a crash */
 #define SHUFFLE_MAX_FILES 65536u               /* shuffle files in one directory */
 
@@ -146,7 +146,8 @@ static pa_status open_shuffle(regroup *g, const char *dir, uint32_t *M)
     while (st == PA_OK && (e = readdir(d))) {
         size_t len = strlen(e->d_name);
         if (len <= 6 || strcmp(e->d_name + len - 6, ".lance") || e->d_name[0] == '.' ||
-            !strcmp(e->d_name, SHUFFLE_MODEL_FILE) || !strcmp(e->d_name, SHUFFLE_UNSORTED_FILE))
+            !strcmp(e->d_name, PA_ARTIFACT_METADATA_FILE) ||
+            !strcmp(e->d_name, SHUFFLE_UNSORTED_FILE))
             continue;
         char **nn = n < SHUFFLE_MAX_FILES ? pa_realloc(names, (n + 1) * sizeof *nn, "shuffle files")
                                           : NULL;
@@ -166,7 +167,7 @@ static pa_status open_shuffle(regroup *g, const char *dir, uint32_t *M)
     if (st == PA_OK && n == 0)
         st = pa_fail(PA_ERR_INVALID,
                      "shuffle directory %s: no shuffle files (*.lance other than %s and %s)", dir,
-                     SHUFFLE_MODEL_FILE, SHUFFLE_UNSORTED_FILE);
+                     PA_ARTIFACT_METADATA_FILE, SHUFFLE_UNSORTED_FILE);
     if (st == PA_OK && !(g->srcs = pa_calloc(n, sizeof *g->srcs, "shuffle files")))
         st = PA_ERR_NOMEM;
     if (st == PA_OK)
@@ -410,7 +411,7 @@ pa_status pa_index_finalize_rows(const char *rows_path, const char *model_path, 
     char meta_model[4200];
     g.shuffle = stat(rows_path, &sb) == 0 && S_ISDIR(sb.st_mode);
     if (g.shuffle && !model_path) { /* the shuffle directory's own model, as lance-cuvs writes */
-        snprintf(meta_model, sizeof meta_model, "%s/%s", rows_path, SHUFFLE_MODEL_FILE);
+        snprintf(meta_model, sizeof meta_model, "%s/%s", rows_path, PA_ARTIFACT_METADATA_FILE);
         model_path = meta_model;
     }
     pa_status st = model_path ? pa_ivfpq_model_load(&model, model_path)
