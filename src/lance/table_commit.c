@@ -390,8 +390,8 @@ static pa_status table_load(const char *path, table_state *t)
         goto done;
     }
     const uint64_t end = t->len - MANIFEST_FOOTER;
-    const uint8_t *mb;
-    size_t ml;
+    const uint8_t *mb = NULL;
+    size_t ml = 0;
     if ((st = framed(t, pa_ld64(t->buf + end), end, "manifest", &mb, &ml)) != PA_OK)
         goto done;
     t->m = pa__lancepb__manifest__unpack(NULL, ml, mb);
