@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/faiss_peer.sh"
 faiss_peer_header # the FAISS measured (FAISS_PYTHONPATH); stops here where it is a generic build
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/backend}; DATASETS=${DATASETS:-"gen fashion"}
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
-peak() { awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$1"; }
+. "$HERE/bench_util.sh" # peak
 results="$WORK/results.tsv"; : > "$results"
 for ds in $DATASETS; do
   case $ds in

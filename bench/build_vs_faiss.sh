@@ -30,7 +30,7 @@ if [ -z "${BITS:-}" ]; then
   BITS=8; "$PA" build --help | grep -q -- '--bits' && BITS="8 4 4r"
 fi
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
-peak() { awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$1"; }
+. "$HERE/bench_util.sh" # peak
 cc -O3 -march=native -fopenmp "$HERE/stream.c" -o "$WORK/stream"
 bandwidth() { # copy GB/s: median of 3 (each the best of its passes), DRAM (2 x 1 GiB), L3 (2 x 32 MiB)
   local dram=() l3=()
