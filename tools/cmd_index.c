@@ -393,25 +393,34 @@ int pa_cmd_index_info(int argc, char **argv)
         minp = n < minp ? n : minp;
         empty += n == 0;
     }
+    /* what a budget must hold: the fixed part and, with the largest partition, the least */
+    uint64_t mem_fixed = 0, mem_min = 0;
+    if ((st = pa_index_memory_estimate(dir, &mem_fixed, &mem_min)) != PA_OK) {
+        pa_index_free(x);
+        return pa_cli_fail("index-info", st);
+    }
     json_t *j = NULL;
     if (json) {
         st = pa_cli_json_print(
             pa_json_pack(&j, "index-info --json",
-                         "{s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I}", "index",
-                         pa_json_display_string(dir), "type", "IVF_PQ", "metric",
+                         "{s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                         "index", pa_json_display_string(dir), "type", "IVF_PQ", "metric",
                          pa_metric_name(in.metric), "dimension", (int)in.dimension, "partitions",
                          (int)in.num_partitions, "sub_vectors", (int)in.num_sub_vectors, "num_bits",
                          (int)in.num_bits, "rows", (json_int_t)in.num_rows, "bytes",
                          (json_int_t)in.bytes, "min_partition_rows", (json_int_t)minp,
                          "max_partition_rows", (json_int_t)in.max_partition_rows,
-                         "empty_partitions", (json_int_t)empty),
+                         "empty_partitions", (json_int_t)empty, "memory_fixed_bytes",
+                         (json_int_t)mem_fixed, "memory_min_bytes", (json_int_t)mem_min),
             &j);
     } else {
         printf("%s: IVF_PQ index, metric %s, dimension %u, %u partitions, %u sub-vectors of %u "
                "bits\n  %" PRIu64 " rows; partitions hold %" PRIu64 " to %" PRIu64 " rows (%" PRIu64
-               " empty); %" PRIu64 " bytes read\n",
+               " empty); %" PRIu64 " bytes read\n  with a memory budget: %" PRIu64
+               " bytes held whatever the budget, %" PRIu64 " bytes the least budget\n",
                dir, pa_metric_name(in.metric), in.dimension, in.num_partitions, in.num_sub_vectors,
-               in.num_bits, in.num_rows, minp, in.max_partition_rows, empty, in.bytes);
+               in.num_bits, in.num_rows, minp, in.max_partition_rows, empty, in.bytes, mem_fixed,
+               mem_min);
     }
     pa_index_free(x);
     return st == PA_OK ? 0 : pa_cli_fail("index-info", st);

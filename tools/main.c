@@ -123,7 +123,10 @@ static const char about_groundtruth[] =
 
 static const char about_index_info[] =
     "Prints an IVF_PQ index's parameters, rows and partition sizes. --memory\n"
-    "opens it as search --memory does (the rows are checked in a streaming pass).\n";
+    "opens it as search --memory does (the rows are checked in a streaming pass).\n"
+    "It also prints what a budget must hold: the bytes held whatever the budget\n"
+    "(memory_fixed_bytes) and the least budget search --memory accepts\n"
+    "(memory_min_bytes: those and the largest partition).\n";
 
 static const char about_commit[] =
     "Commits an index built from the Lance table T (build --input T, or encode\n"
