@@ -214,7 +214,7 @@ typedef struct pa_cli_mpi_build {
 } pa_cli_mpi_build;
 int pa_cli_build_mpi(const pa_cli_mpi_build *b);
 /* tools/cmd_version.c: --version [--verbose] [--json]; corrected_from is the BLAS core the CLI
- * replaced at start (NULL if none) */
-int pa_cli_version(int argc, char **argv, const char *corrected_from);
+ * replaced at start (NULL if none), omp_set whether it set OpenMP's spin count */
+int pa_cli_version(int argc, char **argv, const char *corrected_from, bool omp_set);
 
 #endif

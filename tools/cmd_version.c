@@ -3,6 +3,8 @@
  * rate, so that every figure can name the machine and kernels it was measured with. */
 #include "tools/cli.h"
 
+#include <stdlib.h>
+
 
 /* the sgemm measured: n x n x n, a fraction of a second even on generic kernels */
 #define PA_CLI_SGEMM_N 1024
@@ -15,14 +17,27 @@ static const char *core_source(const pa_blas_info *blas, const char *corrected_f
     return blas->coretype_env[0] ? "environment" : "openblas";
 }
 
+/* OpenMP's wait as libgomp read it at start: the variable that sets it ("" for libgomp's
+ * default), its value, and who set it. */
+static void omp_wait(bool omp_set, const char **var, const char **value, const char **source)
+{
+    *var = getenv("GOMP_SPINCOUNT")    ? "GOMP_SPINCOUNT"
+           : getenv("OMP_WAIT_POLICY") ? "OMP_WAIT_POLICY"
+                                       : "";
+    *value = *var[0] ? getenv(*var) : "";
+    *source = omp_set ? "partifact" : *var[0] ? "environment" : "default";
+}
+
 static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
-                            const char *corrected_from, double gflops)
+                            const char *corrected_from, bool omp_set, double gflops)
 {
     json_t *j = NULL;
+    const char *var, *value, *source;
+    omp_wait(omp_set, &var, &value, &source);
     return pa_cli_json_print(
         pa_json_pack(&j, "--version --json",
                      "{s:s, s:{s:o, s:o, s:i, s:o}, s:{s:o, s:o, s:s, s:o, s:o, s:b, s:i}, "
-                     "s:{s:i, s:o}}",
+                     "s:{s:i, s:o}, s:{s:o, s:o, s:s}}",
                      "version", pa_version(), "cpu", "vendor", pa_json_display_string(cpu->vendor),
                      "model", pa_json_display_string(cpu->model), "cpus", (int)cpu->cpus,
                      "features", pa_json_display_string(cpu->feature_names), "blas", "config",
@@ -32,11 +47,13 @@ static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
                      pa_json_display_string(corrected_from), "recommended_core",
                      pa_json_display_string(blas->recommended_core), "weak", blas->weak ? 1 : 0,
                      "threads", (int)blas->threads, "sgemm", "n", PA_CLI_SGEMM_N, "gflops",
-                     pa_json_real_rounded(gflops, 1)),
+                     pa_json_real_rounded(gflops, 1), "openmp_wait", "variable",
+                     pa_json_display_string(var[0] ? var : NULL), "value",
+                     pa_json_display_string(var[0] ? value : NULL), "source", source),
         &j);
 }
 
-int pa_cli_version(int argc, char **argv, const char *corrected_from)
+int pa_cli_version(int argc, char **argv, const char *corrected_from, bool omp_set)
 {
     bool verbose = false, json = false;
     pa_cli_opt opts[] = {
@@ -61,7 +78,7 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
     if (st != PA_OK)
         return pa_cli_fail("--version", st);
     if (json)
-        return (st = print_json(&cpu, &blas, corrected_from, gflops)) == PA_OK
+        return (st = print_json(&cpu, &blas, corrected_from, omp_set, gflops)) == PA_OK
                    ? 0
                    : pa_cli_fail("--version", st);
     printf("partifact %s\n", pa_version());
@@ -79,6 +96,14 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
         printf("chosen by OpenBLAS\n");
     if (blas.weak)
         printf("blas warning: %s\n", blas.advice);
+    const char *var, *value, *source;
+    omp_wait(omp_set, &var, &value, &source);
+    if (var[0])
+        printf("openmp wait: %s=%s, %s\n", var, value,
+               omp_set ? "set by partifact (PARTIFACT_OMP_AUTO=0 leaves libgomp's default)"
+                       : "set in the environment");
+    else
+        printf("openmp wait: libgomp's default\n");
     printf("sgemm: %d^3, best of 3 after a warm-up: %.1f GFLOP/s\n", PA_CLI_SGEMM_N, gflops);
     return 0;
 }

@@ -256,40 +256,86 @@ static void usage(FILE *out)
  * where OpenBLAS already picks good kernels). */
 #define PA_BLAS_TEST_CORE_ENV "PARTIFACT_BLAS_TEST_CORE"
 
-/* OpenBLAS picks its kernels when it is loaded, before main. If it picked kernels weaker than
- * the CPU allows (generic ones on an AVX2 / AVX-512 CPU) and the user did not choose a core,
- * run this program again, once, with OPENBLAS_CORETYPE set to the right core. Returns the
- * core corrected from in the re-executed process (NULL if no correction took place). */
-static const char *blas_correct(char **argv)
+/* OpenMP's wait: libgomp lets a thread that waits at a barrier or for the next parallel region
+ * spin GOMP_SPINCOUNT times (300,000 by default: with the long pause instruction of recent Intel
+ * cores some milliseconds) before it sleeps. Where other processes share the cores that spin
+ * takes the time slices of the thread it waits for (bench/scale_bench.sh CONTENTION=1). Where the
+ * user set neither variable, the CLI sets GOMP_SPINCOUNT to PA_CLI_GOMP_SPINCOUNT (well under a
+ * millisecond of spinning, then sleep). libgomp reads it when it is loaded, before main (and
+ * before any preinit function could set it: libc sets the environment after those), hence the
+ * re-exec below, joined with the BLAS correction's. */
+#define PA_CLI_GOMP_SPINCOUNT "10000"
+#define PA_OMP_SPIN_ENV "GOMP_SPINCOUNT"
+#define PA_OMP_WAIT_ENV "OMP_WAIT_POLICY"
+/* "0" leaves libgomp's default. */
+#define PA_OMP_AUTO_ENV "PARTIFACT_OMP_AUTO"
+/* Set by the parent of a re-executed partifact that set PA_OMP_SPIN_ENV. */
+#define PA_OMP_GUARD_ENV "PARTIFACT_OMP_SET"
+
+/* How the runtime was set at start: the BLAS core corrected from (NULL: none), and whether
+ * the CLI set OpenMP's spin count. */
+typedef struct {
+    const char *blas_corrected_from;
+    bool omp_set;
+} runtime_fix;
+
+/* OpenBLAS picks its kernels and libgomp its wait when they are loaded, before main. If
+ * OpenBLAS picked kernels weaker than the CPU allows (generic ones on an AVX2 / AVX-512 CPU)
+ * and the user did not choose a core, or the user set neither OpenMP wait variable, run this
+ * program again, once, with OPENBLAS_CORETYPE set to the right core and GOMP_SPINCOUNT to
+ * PA_CLI_GOMP_SPINCOUNT (about 5 ms more per command). Returns what the process runs with. */
+static runtime_fix runtime_correct(char **argv)
 {
     static char from[32];
-    const char *guard = getenv(PA_BLAS_GUARD_ENV);
-    if (guard) { /* we are the re-executed process: never again */
-        snprintf(from, sizeof from, "%s", guard);
-        unsetenv(PA_BLAS_GUARD_ENV);
-        return getenv(PA_BLAS_CORETYPE_ENV) ? from : NULL;
+    runtime_fix fix = {NULL, false};
+    const char *guard = getenv(PA_BLAS_GUARD_ENV), *omp_guard = getenv(PA_OMP_GUARD_ENV);
+    if (guard || omp_guard) { /* we are the re-executed process: never again */
+        fix.omp_set = omp_guard && getenv(PA_OMP_SPIN_ENV);
+        unsetenv(PA_OMP_GUARD_ENV);
+        if (guard) {
+            snprintf(from, sizeof from, "%s", guard);
+            unsetenv(PA_BLAS_GUARD_ENV);
+            fix.blas_corrected_from = getenv(PA_BLAS_CORETYPE_ENV) ? from : NULL;
+        }
+        return fix;
     }
-    const char *automatic = getenv(PA_BLAS_AUTO_ENV);
-    if (getenv(PA_BLAS_CORETYPE_ENV) || (automatic && !strcmp(automatic, "0")))
-        return NULL;
+    bool again = false;
+    const char *omp_auto = getenv(PA_OMP_AUTO_ENV), *blas_auto = getenv(PA_BLAS_AUTO_ENV);
+    if (!getenv(PA_OMP_SPIN_ENV) && !getenv(PA_OMP_WAIT_ENV) &&
+        !(omp_auto && !strcmp(omp_auto, "0"))) {
+        setenv(PA_OMP_SPIN_ENV, PA_CLI_GOMP_SPINCOUNT, 1);
+        setenv(PA_OMP_GUARD_ENV, "1", 1);
+        again = true;
+    }
     pa_cpu_info cpu = {.struct_size = sizeof cpu};
     pa_blas_info blas = {.struct_size = sizeof blas};
-    if (pa_cpu_info_get(&cpu) != PA_OK || pa_blas_info_get(&blas) != PA_OK)
-        return NULL;
-    const char *core = getenv(PA_BLAS_TEST_CORE_ENV) ? getenv(PA_BLAS_TEST_CORE_ENV) : blas.core;
-    if (!pa_blas_core_is_weak(core, cpu.features))
-        return NULL;
-    setenv(PA_BLAS_CORETYPE_ENV, pa_blas_core_for(cpu.features), 1);
-    setenv(PA_BLAS_GUARD_ENV, core, 1);
+    if (!getenv(PA_BLAS_CORETYPE_ENV) && !(blas_auto && !strcmp(blas_auto, "0")) &&
+        pa_cpu_info_get(&cpu) == PA_OK && pa_blas_info_get(&blas) == PA_OK) {
+        const char *core = getenv(PA_BLAS_TEST_CORE_ENV) ? getenv(PA_BLAS_TEST_CORE_ENV)
+                                                         : blas.core;
+        if (pa_blas_core_is_weak(core, cpu.features)) {
+            setenv(PA_BLAS_CORETYPE_ENV, pa_blas_core_for(cpu.features), 1);
+            setenv(PA_BLAS_GUARD_ENV, core, 1);
+            again = true;
+        }
+    }
+    if (!again)
+        return fix;
     execv("/proc/self/exe", argv);
-    unsetenv(PA_BLAS_CORETYPE_ENV); /* exec failed: run on with the kernels we have */
-    unsetenv(PA_BLAS_GUARD_ENV);
-    return NULL;
+    if (getenv(PA_BLAS_GUARD_ENV)) { /* exec failed: run on with what we have */
+        unsetenv(PA_BLAS_CORETYPE_ENV);
+        unsetenv(PA_BLAS_GUARD_ENV);
+    }
+    if (getenv(PA_OMP_GUARD_ENV)) {
+        unsetenv(PA_OMP_SPIN_ENV);
+        unsetenv(PA_OMP_GUARD_ENV);
+    }
+    return fix;
 }
 
 int main(int argc, char **argv)
 {
-    const char *blas_corrected_from = blas_correct(argv);
+    const runtime_fix fix = runtime_correct(argv);
     if (argc < 2) {
         usage(stderr);
         return PA_CLI_EXIT_USAGE;
@@ -299,7 +345,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
-        return pa_cli_version(argc - 1, argv + 1, blas_corrected_from);
+        return pa_cli_version(argc - 1, argv + 1, fix.blas_corrected_from, fix.omp_set);
     for (const struct pa_cli_command *c = pa_cli_commands; c->name; c++)
         if (c->run && !strcmp(argv[1], c->name))
             return c->run(argc - 1, argv + 1);

@@ -77,6 +77,12 @@ add_test(NAME blas_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/blas_cli.sh $<TARGE
          ${CMAKE_BINARY_DIR}/test-tmp/blas_cli)
 set_tests_properties(blas_cli PROPERTIES LABELS "unit;cli")
 
+# OpenMP's wait: the CLI's GOMP_SPINCOUNT where the user set none (libgomp's display), the
+# user's variables left alone, the same model either way.
+add_test(NAME omp_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/omp_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/omp_cli)
+set_tests_properties(omp_cli PROPERTIES LABELS "unit;cli")
+
 # search --memory (a quarter of the index) peaks within the budget + the stated fixed cost and
 # gives the unbounded search's results (/usr/bin/time -v); not under the sanitizers.
 add_test(NAME search_memory COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/search_memory.sh $<TARGET_FILE:partifact>
