@@ -24,7 +24,7 @@ FAISS_PYTHONPATH=$T/build/faiss/python/build/lib expect_exit 0 /usr/bin/python3 
 expect_out "faiss 1.15.0 (0123456789abcdef), compile options: OPTIMIZE AVX512 ,"
 if grep -q "correctness only" "$T/out"; then fail=$((fail+1)); echo "FAIL: an AVX512 build labelled correctness only"; else pass=$((pass+1)); fi
 # the benchmark scripts stop before any work (no data made, no ratio printed)
-for b in build_vs_faiss.sh backend_bench.sh index_bench.sh; do
+for b in build_vs_faiss.sh backend_bench.sh index_bench.sh scale_bench.sh; do
   FAISS_PYTHONPATH=$T/generic WORK=$T/work-$b expect_exit 2 "$BENCH/$b" "$(dirname "$PA")"
   if grep -qF "$refusal" "$T/err" && [ ! -e "$T/work-$b" ]; then pass=$((pass+1)); else
     fail=$((fail+1)); echo "FAIL: $b did not refuse the generic FAISS before any work"; cat "$T/err"; fi

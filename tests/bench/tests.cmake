@@ -3,3 +3,10 @@
 add_test(NAME bench_faiss_peer COMMAND ${CMAKE_SOURCE_DIR}/tests/bench/faiss_peer.sh
          $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/bench_faiss_peer)
 set_tests_properties(bench_faiss_peer PROPERTIES LABELS "unit;cli")
+
+# bench/scale_bench.sh's tables in seconds (partifact only, 4,000 rows, both contention modes,
+# growth and search), resumed from its cache, no busy loop left behind; not under the
+# sanitizers (peak RSS figures).
+add_test(NAME bench_scale_smoke COMMAND ${CMAKE_SOURCE_DIR}/tests/bench/scale_smoke.sh
+         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/bench_scale_smoke)
+set_tests_properties(bench_scale_smoke PROPERTIES LABELS "cli;bench")
