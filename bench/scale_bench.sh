@@ -16,6 +16,12 @@
 # Resumable: the data, queries, ground truth and search index are cached in WORK, and each run's
 # result line in WORK/results.jsonl is kept (a rerun does only what is missing; FRESH=1 starts
 # the results again). The tables: bench/scale_report.py.
+# OpenMP's wait: each side runs as it is shipped, partifact with the CLI's GOMP_SPINCOUNT=10000,
+# FAISS (Python) with libgomp's default; GOMP_SPINCOUNT (or OMP_WAIT_POLICY) set for the script
+# gives both sides that wait (the CLI leaves a variable the user set alone).
+# Full run (a quiet 2-core machine, figures of today's kernels): RUNS=3 CONTENTION="0 1", about
+# 85 min by the printed estimate; CONTENTION=0 first (about 40 min), then CONTENTION=1 GROWTH=0
+# SEARCH=0 in the same WORK adds the contention rows to the same report.
 # Usage: bench/scale_bench.sh [BUILD_DIR]; env ROWS (10000000), P (4096), M (16), RUNS (3),
 #        CONTENTION ("0"; "0 1" both), GROWTH (1), SEARCH (1), QUERIES (1000), NPROBES (20),
 #        WORK (bench/out/scale), FAISS (1; 0: partifact only), FRESH, FAISS_PYTHONPATH and
