@@ -83,6 +83,12 @@ add_test(NAME omp_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/omp_cli.sh $<TARGET_
          ${CMAKE_BINARY_DIR}/test-tmp/omp_cli)
 set_tests_properties(omp_cli PROPERTIES LABELS "unit;cli")
 
+# index-info's memory_fixed_bytes / memory_min_bytes: search --memory accepts the least budget
+# exactly and refuses one byte less.
+add_test(NAME index_budget_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_budget_cli.sh
+         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/index_budget_cli)
+set_tests_properties(index_budget_cli PROPERTIES LABELS "unit;cli")
+
 # search --memory (a quarter of the index) peaks within the budget + the stated fixed cost and
 # gives the unbounded search's results (/usr/bin/time -v); not under the sanitizers.
 add_test(NAME search_memory COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/search_memory.sh $<TARGET_FILE:partifact>
