@@ -41,6 +41,13 @@ def fmt(v):
     return "—" if v is None else f"{v:.2f}"
 
 
+def phase_table(lead):
+    """The head of a table of the lead columns, each phase and the total."""
+    cols = lead + [p[0] for p in PHASES] + ["total"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+
+
 def mphase(g, name):
     v = [phase(r, name) for r in g]
     return None if not g or v[0] is None else med(v)
@@ -75,8 +82,7 @@ print("\nper phase, seconds (medians). partifact: coarse k-means, PQ training, a
       "one pass (in the assign column), the encode stage's reads and artifact writes, finalize. "
       "FAISS: train_q1, train_encoder (with the sample's assignment and residuals), "
       "quantizer.assign, add_core (encode + append).\n")
-print("| data | cores | side | " + " | ".join(p[0] for p in PHASES) + " | total |")
-print("|---|---|---|" + "---|" * len(PHASES) + "---|")
+phase_table(["data", "cores", "side"])
 for cont in sorted({r["contention"] for r in builds}):
     for n, p in dict.fromkeys((r["rows"], r["partitions"]) for r in builds if r["contention"] == cont):
         for side in ("partifact", "faiss"):
@@ -95,8 +101,7 @@ if any(select("partifact", *a) and select("partifact", *b) for _, a, b in growth
           "larger shape, seconds and the factor (rows x10: the work of assign and encode grows 10x, "
           "the training sample 256 rows per partition stays; partitions x16: coarse k-means' and "
           "assignment's work grow 16x, the sample 16x where there are rows for it).\n")
-    print("| growth | side | " + " | ".join(p[0] for p in PHASES) + " | total |")
-    print("|---|---|" + "---|" * len(PHASES) + "---|")
+    phase_table(["growth", "side"])
     for what, a, b in growth:
         for side in ("partifact", "faiss"):
             ga, gb = select(side, *a), select(side, *b)
