@@ -49,7 +49,7 @@ static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
                      "threads", (int)blas->threads, "sgemm", "n", PA_CLI_SGEMM_N, "gflops",
                      pa_json_real_rounded(gflops, 1), "openmp_wait", "variable",
                      pa_json_display_string(var[0] ? var : NULL), "value",
-                     pa_json_display_string(var[0] ? value : NULL), "source", source),
+                     pa_json_display_string(var[0] ? value : NULL), "set_by", source),
         &j);
 }
 

@@ -31,10 +31,10 @@ check "with the BLAS correction named" "$(wait_line)" \
       "openmp wait: GOMP_SPINCOUNT=10000, set by partifact (PARTIFACT_OMP_AUTO=0 leaves libgomp's default)"
 "$PA" --version --json >"$T/v.json"
 check "--json" "$(grep -o '"openmp_wait":{[^}]*}' "$T/v.json")" \
-      '"openmp_wait":{"variable":"GOMP_SPINCOUNT","value":"10000","source":"partifact"}'
+      '"openmp_wait":{"variable":"GOMP_SPINCOUNT","value":"10000","set_by":"partifact"}'
 PARTIFACT_OMP_AUTO=0 "$PA" --version --json >"$T/v0.json"
 check "--json, default" "$(grep -o '"openmp_wait":{[^}]*}' "$T/v0.json")" \
-      '"openmp_wait":{"variable":null,"value":null,"source":"default"}'
+      '"openmp_wait":{"variable":null,"value":null,"set_by":"default"}'
 
 # the same model whichever wait runs
 expect_exit 0 "$PA" gen-vectors --out "$T/x.fvecs" --rows 4000 --dim 32 --clusters 20 --seed 5
