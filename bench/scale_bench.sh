@@ -25,7 +25,8 @@
 # Usage: bench/scale_bench.sh [BUILD_DIR]; env ROWS (10000000), P (4096), M (16), RUNS (3),
 #        CONTENTION ("0"; "0 1" both), GROWTH (1), SEARCH (1), QUERIES (1000), NPROBES (20),
 #        WORK (bench/out/scale), FAISS (1; 0: partifact only), FRESH, FAISS_PYTHONPATH and
-#        FAISS_BLAS (bench/faiss_peer.sh). SMALL=1: ROWS=200000 P=512 (about a minute).
+#        FAISS_BLAS (bench/faiss_peer.sh). SMALL=1: ROWS=200000 P=512 (RUNS=1 CONTENTION="0 1":
+#        6 min on a loaded 2-core machine, load 15-18).
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/faiss_peer.sh"; . "$HERE/bench_util.sh"
