@@ -58,15 +58,19 @@ static uint64_t sgemm_block_rows(uint64_t n, uint32_t k)
     return PA_MIN(block, n ? n : 1);
 }
 
-uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k)
+uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t dim, uint32_t k)
 {
+    if (pa_kernel_level() >= 1)
+        return pa_assign_fused_bytes(dim, k);
     return sgemm_block_rows(n, k) * k * sizeof(float);
 }
 
-/* Assigns rows to centroids with sgemm in blocks (see the header). */
+/* Assigns rows to centroids: the fused kernel, or sgemm in blocks (see the header). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best_out)
 {
+    if (pa_kernel_level() >= 1)
+        return pa_assign_fused(x, n, dim, c, k, cnorm, inner_product, out, best_out);
     const uint64_t block = sgemm_block_rows(n, k);
     float *dots = pa_malloc((size_t)(block * k) * sizeof(float), "dot-product block");
     if (!dots)
@@ -378,7 +382,7 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
                           (k <= KMEANSPP_MAX_K
                                ? sizeof(double) * PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
                                : 0);
-    const uint64_t iter = small_dim ? 0 : pa_assign_sgemm_bytes(n, k);
+    const uint64_t iter = small_dim ? 0 : pa_assign_sgemm_bytes(n, dim, k);
     return held + PA_MAX(init, iter);
 }
 
