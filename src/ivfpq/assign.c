@@ -224,6 +224,20 @@ __attribute__((target("avx2,fma"))) static void block_avx2(const float *x, uint3
     }
 }
 
+/* lane_finish for each of rows rows, with AVX-512 reductions (the same answers). */
+__attribute__((target("avx512f"))) static void finish_avx512(const lane_min *s, uint32_t rows,
+                                                             bool ip, uint32_t *out, float *best)
+{
+    for (uint32_t r = 0; r < rows; r++) {
+        const __m512 v = _mm512_loadu_ps(s[r].v);
+        const float m = _mm512_reduce_min_ps(v);
+        const __mmask16 eq = _mm512_cmp_ps_mask(v, _mm512_set1_ps(m), _CMP_EQ_OQ);
+        out[r] = (uint32_t)_mm512_mask_reduce_min_epi32(eq, _mm512_loadu_si512(s[r].i));
+        if (best)
+            best[r] = ip ? -m : m;
+    }
+}
+
 typedef void (*block_fn)(const float *, uint32_t, uint32_t, const float *, const float *, uint32_t,
                          lane_min *);
 
@@ -246,8 +260,11 @@ static pa_status assign_level(int level, const float *x, uint64_t n, uint32_t di
         const uint32_t rn = (uint32_t)PA_MIN((uint64_t)rows, n - r0);
         lane_init(s, rn);
         fn(x + r0 * dim, rn, dim, ct, bias, kp, s);
-        for (uint32_t r = 0; r < rn; r++)
-            lane_finish(&s[r], ip, out + r0 + r, best ? best + r0 + r : NULL);
+        if (level >= 2)
+            finish_avx512(s, rn, ip, out + r0, best ? best + r0 : NULL);
+        else
+            for (uint32_t r = 0; r < rn; r++)
+                lane_finish(&s[r], ip, out + r0 + r, best ? best + r0 + r : NULL);
     }
     free(ct);
     return PA_OK;

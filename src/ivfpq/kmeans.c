@@ -20,6 +20,9 @@
 /* Seeding uses k-means++ up to this many clusters, random rows beyond (see init_kmeanspp). */
 #define KMEANSPP_MAX_K 1024
 #define KMEANSPP_ROWS_PER_CLUSTER 16
+/* A k-means++ step (one pass over its rows for each centre) runs on the threads from this many
+ * values: below, the pass takes microseconds and the fork and join would cost as much. */
+#define KMEANSPP_PARALLEL_VALUES (1u << 21)
 #define BLOCK_BYTES (16u << 20) /* budget of one block's dot-product matrix */
 
 /* Checks that rows hold only finite values. */
@@ -125,7 +128,7 @@ static pa_status init_kmeanspp(const float *base, const uint64_t *idx, uint64_t 
         dist[i] = INFINITY;
     for (uint32_t j = 1; j <= k; j++) {
         const float *cj = c + (size_t)(j - 1) * dim;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m * dim >= KMEANSPP_PARALLEL_VALUES)
         for (uint64_t i = 0; i < m; i++) {
             const float *v = INIT_ROW(i);
             float d2 = 0;
@@ -209,13 +212,15 @@ static pa_status init_centroids(const float *x, uint64_t n, uint32_t dim, uint32
     }
     const float *base = x;
     const uint64_t *at = idx;
-    if (part) {
+    if (part || pp) { /* k-means++ reads its rows once per centre: in one place, in order */
         if (!(rows = pa_malloc(sizeof(float) * (size_t)m * dim, "k-means init rows"))) {
             st = PA_ERR_NOMEM;
             goto done;
         }
-        if ((st = gather_rows(x, n, dim, part, idx, m, rows)) != PA_OK)
+        if (part && (st = gather_rows(x, n, dim, part, idx, m, rows)) != PA_OK)
             goto done;
+        for (uint64_t i = 0; !part && i < m; i++)
+            memcpy(rows + i * dim, x + idx[i] * dim, sizeof(float) * dim);
         base = rows, at = NULL;
     }
     if (pp)
@@ -229,12 +234,13 @@ done:
     return st;
 }
 
-/* Squared norms of k rows. */
+/* Squared norms of k rows (in SIMD lanes: the same sums whatever the thread count). */
 static void row_norms(const float *c, uint64_t k, uint32_t dim, float *out)
 {
 #pragma omp parallel for schedule(static) if (k > 4096)
     for (uint64_t j = 0; j < k; j++) {
         float s = 0;
+#pragma omp simd reduction(+ : s)
         for (uint32_t d = 0; d < dim; d++)
             s += c[(size_t)j * dim + d] * c[(size_t)j * dim + d];
         out[j] = s;
@@ -376,11 +382,12 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
     const uint64_t held = n * per_row + sizeof(double) * (uint64_t)nthreads * dim +
                           (uint64_t)k * (sizeof(double) + 2 * sizeof(uint64_t) + sizeof(float)) +
                           (small_dim ? sizeof(float) * (uint64_t)k * dim : 0);
-    /* then, one after the other: the seeding's index array (and k-means++'s distances), and
-     * each iteration's sgemm block */
+    /* then, one after the other: the seeding's index array (and k-means++'s distances and
+     * rows), and each iteration's assignment work */
     const uint64_t init = n * sizeof(uint64_t) +
                           (k <= KMEANSPP_MAX_K
-                               ? sizeof(double) * PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
+                               ? (sizeof(double) + sizeof(float) * dim) *
+                                     PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
                                : 0);
     const uint64_t iter = small_dim ? 0 : pa_assign_sgemm_bytes(n, dim, k);
     return held + PA_MAX(init, iter);
