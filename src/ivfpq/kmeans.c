@@ -1,8 +1,9 @@
-/* k-means for the coarse quantizer (sgemm assignment) and for PQ sub-spaces (SIMD kernel).
+/* k-means for the coarse quantizer (pa_assign_sgemm) and for PQ sub-spaces (SIMD kernel).
  *
  * Lloyd's algorithm: assign every row to its nearest centroid, move each centroid to the mean
- * of its rows, repeat. The assignment is the expensive part and is expressed as a matrix
- * product X C^T (OpenBLAS sgemm) with precomputed norms: argmin ||c||^2 - 2 x.c. The update
+ * of its rows, repeat. The assignment is the expensive part: argmin ||c||^2 - 2 x.c with
+ * precomputed norms, the argmin fused into the dot products (src/ivfpq/assign.c), or without
+ * AVX2 + FMA a matrix product X C^T (OpenBLAS sgemm) and an argmin pass. The update
  * sums each centroid's rows in row order, in double precision, so the result is the same
  * whatever the number of threads: the same seed gives a byte-identical model. Empty clusters
  * are not left empty: each takes half of the largest cluster (its centroid split into two
