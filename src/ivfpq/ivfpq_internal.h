@@ -18,16 +18,19 @@ typedef struct pa_prepared {
 
 pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a);
 /* Bytes pa_prepare allocates for a model: the centroid norms, transposed codebook and codeword
- * norms. */
+ * norms; and the part of each assignment call's work that does not grow with its rows (the
+ * packed centroids of pa_assign_fused: pa_assign_sgemm_bytes of 0 rows). */
 uint64_t pa_prepared_bytes(const pa_backend_model *a);
 /* Bytes a pa_ivfpq_model of this shape holds: its centroids and codebook, and their prepared
  * form. */
 uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a);
-/* Bytes pa_encode_prepared allocates to assign and encode n rows: its block of rows (at most
- * 4,096) and the sgemm dot-product block pa_assign_sgemm allocates for it. */
+/* Bytes pa_encode_prepared allocates to assign and encode n rows beyond pa_prepared_bytes: its
+ * block of rows (at most 4,096) and what pa_assign_sgemm allocates for it (the sgemm
+ * dot-product block without AVX2 + FMA). */
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
 /* Bytes pa_assign_sgemm allocates for n rows of dimension dim and k centroids (the packed
- * centroids of pa_assign_fused, or without AVX2 + FMA its dot-product block). */
+ * centroids of pa_assign_fused, the same for any n; or without AVX2 + FMA its dot-product
+ * block). */
 uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t dim, uint32_t k);
 void pa_prepared_free(pa_prepared *p);
 

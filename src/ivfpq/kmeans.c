@@ -66,7 +66,7 @@ uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t dim, uint32_t k)
 {
     if (pa_kernel_level() >= 1)
         return pa_assign_fused_bytes(dim, k);
-    return sgemm_block_rows(n, k) * k * sizeof(float);
+    return n ? sgemm_block_rows(n, k) * k * sizeof(float) : 0;
 }
 
 /* Assigns rows to centroids: the fused kernel, or sgemm in blocks (see the header). */
