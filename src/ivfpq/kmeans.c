@@ -259,56 +259,53 @@ static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
 /* Moves centroids to the means of their rows; counts into cnt. Returns the k-means objective
  * of the assignment before the move: the sum of squared distances of the rows to their
  * centroids, taken from row_dist when the assignment already computed them, else computed here.
- * Deterministic whatever the number of threads: the rows are bucketed by centroid in row order
- * (a counting sort into order, with end offsets in end), and each centroid's sum and objective
- * share are taken by one thread over its bucket in that order, in double precision (in that
- * thread's row of sums: nthreads x dim); the shares are then added in centroid order. Work is
- * O(n x dim), memory O(n + k): no per-chunk copies of all the sums to clear and merge. With
- * sums_out (k x dim) the centroids stay where they are: each centroid's sum goes there instead,
- * for a distributed k-means to add the participants' sums before the move. */
+ * Deterministic whatever the number of threads: each centroid's sum (in double precision, in
+ * sums: k x dim) and objective share take its rows in row order, by one thread: thread t of T
+ * owns the centroids [k t / T, k (t + 1) / T) and reads the rows in order, adding those of its
+ * centroids (so the rows are read front to back, not gathered centroid by centroid); the shares
+ * are then added in centroid order. Work O(n x dim), memory the k x dim sums. With sums_out
+ * (k x dim) the centroids stay where they are: each centroid's sum goes there instead, for a
+ * distributed k-means to add the participants' sums before the move. */
 static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const uint32_t *assign,
-                     const float *row_dist, uint32_t *order, uint64_t *end, double *sums,
-                     int nthreads, double *share, float *c, uint64_t *cnt, double *sums_out)
+                     const float *row_dist, double *sums, int nthreads, double *share, float *c,
+                     uint64_t *cnt, double *sums_out)
 {
-    memset(cnt, 0, sizeof(uint64_t) * k);
-    for (uint64_t i = 0; i < n; i++)
-        cnt[assign[i]]++;
-    for (uint64_t j = 0, at = 0; j < k; j++) {
-        end[j] = at;
-        at += cnt[j];
-    }
-    for (uint64_t i = 0; i < n; i++) /* end[j] ends as the end of bucket j */
-        order[end[assign[i]]++] = (uint32_t)i;
+    double *const S = sums_out ? sums_out : sums;
     const uint64_t ahead = PA_MAX(2, 8192 / ((uint64_t)dim * sizeof(float)));
-#pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
-    for (uint32_t j = 0; j < k; j++) {
-        double *s = sums_out ? sums_out + (size_t)j * dim
-                             : sums + (size_t)omp_get_thread_num() * dim,
-               l = 0;
-        float *cj = c + (size_t)j * dim;
-        memset(s, 0, sizeof(double) * dim);
-        for (uint64_t p = end[j] - cnt[j]; p < end[j]; p++) {
-            const float *xi = x + (uint64_t)order[p] * dim;
-            if (p + ahead < end[j]) { /* the rows are scattered: fetch one a few rows ahead */
-                const char *nx = (const char *)(x + (uint64_t)order[p + ahead] * dim);
+#pragma omp parallel num_threads(nthreads)
+    {
+        const uint64_t T = (uint64_t)omp_get_num_threads(), t = (uint64_t)omp_get_thread_num();
+        const uint32_t j0 = (uint32_t)(k * t / T), j1 = (uint32_t)(k * (t + 1) / T);
+        memset(S + (size_t)j0 * dim, 0, sizeof(double) * (size_t)(j1 - j0) * dim);
+        for (uint32_t j = j0; j < j1; j++)
+            cnt[j] = 0, share[j] = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            if (i + ahead < n && assign[i + ahead] - j0 < j1 - j0) { /* a row of ours ahead */
+                const char *nx = (const char *)(x + (i + ahead) * dim);
                 for (size_t off = 0; off < (size_t)dim * sizeof(float); off += 64)
                     __builtin_prefetch(nx + off);
             }
-            pa_add_f64(s, xi, dim);
+            const uint32_t j = assign[i];
+            if (j - j0 >= j1 - j0)
+                continue;
+            const float *xi = x + i * dim;
+            pa_add_f64(S + (size_t)j * dim, xi, dim);
+            cnt[j]++;
             if (row_dist) {
-                l += row_dist[order[p]];
+                share[j] += row_dist[i];
             } else {
+                const float *cj = c + (size_t)j * dim; /* moved only after this pass */
                 float e = 0;
 #pragma omp simd reduction(+ : e)
                 for (uint32_t d = 0; d < dim; d++)
                     e += (xi[d] - cj[d]) * (xi[d] - cj[d]);
-                l += e;
+                share[j] += e;
             }
         }
-        share[j] = l;
-        if (cnt[j] && !sums_out) /* an empty cluster is repaired by the caller */
-            for (uint32_t d = 0; d < dim; d++)
-                cj[d] = (float)(s[d] / (double)cnt[j]);
+        for (uint32_t j = j0; j < j1 && !sums_out; j++)
+            if (cnt[j]) /* an empty cluster is repaired by the caller */
+                for (uint32_t d = 0; d < dim; d++)
+                    c[(size_t)j * dim + d] = (float)(S[(size_t)j * dim + d] / (double)cnt[j]);
     }
     double loss = 0;
     for (uint32_t j = 0; j < k; j++)
@@ -375,13 +372,14 @@ static uint32_t repair_empty(float *c, uint64_t *cnt, uint32_t k, uint32_t dim)
 uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product, bool small_dim,
                          bool assign_given, uint32_t nthreads)
 {
-    /* per row: the assignment (unless the caller's), the previous one, the update's row order,
-     * and for l2 the row norms and distances */
-    const uint64_t per_row = (assign_given ? 0 : 4) + 4 + 4 + (inner_product ? 0 : 8);
-    /* the update's sums (a row per thread), the per-cluster objective, buckets, counts and
-     * norms, the transposed centroids of the small-dimension kernel */
-    const uint64_t held = n * per_row + sizeof(double) * (uint64_t)nthreads * dim +
-                          (uint64_t)k * (sizeof(double) + 2 * sizeof(uint64_t) + sizeof(float)) +
+    (void)nthreads; /* the update's memory is its k x dim sums, whatever the team */
+    /* per row: the assignment (unless the caller's), the previous one, and for l2 the row
+     * norms and distances */
+    const uint64_t per_row = (assign_given ? 0 : 4) + 4 + (inner_product ? 0 : 8);
+    /* the update's sums, the per-cluster objective, counts and norms, the transposed
+     * centroids of the small-dimension kernel */
+    const uint64_t held = n * per_row + sizeof(double) * (uint64_t)k * dim +
+                          (uint64_t)k * (sizeof(double) + sizeof(uint64_t) + sizeof(float)) +
                           (small_dim ? sizeof(float) * (uint64_t)k * dim : 0);
     /* then, one after the other: the seeding's index array (and k-means++'s distances and
      * rows), and each iteration's assignment work */
@@ -404,10 +402,10 @@ typedef struct km {
     bool inner_product, small_dim;
     const pa_kmeans_part *part;
     float *c;
-    uint32_t *assign, *assign_out, *prev, *order;
+    uint32_t *assign, *assign_out, *prev;
     int nthreads;
     double *sums, *share, *acc; /* acc: the exchange (KM_ACC doubles), the caller's */
-    uint64_t *end, *cnt, changed;
+    uint64_t *cnt, changed;
     float *norms, *ct, *xnorm, *best;
     uint32_t it;
     double prev_loss;
@@ -419,9 +417,9 @@ static void km_free(km *s)
 {
     if (!s->assign_out)
         free(s->assign);
-    free(s->prev), free(s->order), free(s->sums), free(s->share), free(s->end), free(s->cnt),
-        free(s->norms), free(s->ct), free(s->xnorm), free(s->best);
-    s->assign = s->prev = s->order = NULL, s->sums = s->share = NULL, s->end = s->cnt = NULL;
+    free(s->prev), free(s->sums), free(s->share), free(s->cnt), free(s->norms), free(s->ct),
+        free(s->xnorm), free(s->best);
+    s->assign = s->prev = NULL, s->sums = s->share = NULL, s->cnt = NULL;
     s->norms = s->ct = s->xnorm = s->best = NULL;
 }
 
@@ -464,11 +462,10 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
                        (unsigned long long)N);
     s->assign = assign_out ? assign_out : pa_malloc((size_t)n * 4, "k-means assignment");
     s->prev = pa_malloc((size_t)n * 4, "k-means assignment");
-    s->order = pa_malloc((size_t)n * 4, "k-means row order");
-    s->nthreads = omp_get_max_threads(); /* the update's team: a row of sums each */
-    s->sums = pa_malloc(sizeof(double) * (size_t)s->nthreads * dim, "k-means sums");
+    s->nthreads = omp_get_max_threads(); /* the update's team */
+    /* the update's sums (a participant's go to the exchange) */
+    s->sums = part ? NULL : pa_malloc(sizeof(double) * (size_t)k * dim, "k-means sums");
     s->share = pa_malloc(sizeof(double) * k, "k-means objective");
-    s->end = pa_malloc(sizeof(uint64_t) * k, "k-means buckets");
     s->cnt = pa_malloc(sizeof(uint64_t) * k, "k-means counts");
     s->norms = pa_malloc(sizeof(float) * k, "centroid norms");
     s->ct = small_dim ? pa_malloc(sizeof(float) * k * dim, "transposed centroids") : NULL;
@@ -476,8 +473,8 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
     const bool l2 = !inner_product;
     s->xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
     s->best = l2 ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
-    if (!s->assign || !s->prev || !s->order || !s->sums || !s->share || !s->end || !s->cnt ||
-        !s->norms || (small_dim && !s->ct) || (l2 && (!s->xnorm || !s->best)))
+    if (!s->assign || !s->prev || (!part && !s->sums) || !s->share || !s->cnt || !s->norms ||
+        (small_dim && !s->ct) || (l2 && (!s->xnorm || !s->best)))
         return PA_ERR_NOMEM;
     if (l2)
         row_norms(x, n, dim, s->xnorm);
@@ -513,8 +510,8 @@ static pa_status km_assign(km *s)
             s->changed += s->assign[i] != s->prev[i];
     }
     if (s->part) { /* this participant's sums, for the exchange */
-        update(s->x, n, dim, k, s->assign, s->best, s->order, s->end, s->sums, s->nthreads,
-               s->share, s->c, s->cnt, s->acc);
+        update(s->x, n, dim, k, s->assign, s->best, s->sums, s->nthreads, s->share, s->c, s->cnt,
+               s->acc);
         exchange_fill(s->acc, k, dim, s->share, s->cnt, s->changed);
     }
     return PA_OK;
@@ -533,8 +530,8 @@ static void km_move(km *s)
         return;
     }
     const double loss = s->part ? apply_sums(s->acc, k, dim, s->cnt, s->c)
-                                : update(s->x, s->n, dim, k, s->assign, s->best, s->order, s->end,
-                                         s->sums, s->nthreads, s->share, s->c, s->cnt, NULL);
+                                : update(s->x, s->n, dim, k, s->assign, s->best, s->sums,
+                                         s->nthreads, s->share, s->c, s->cnt, NULL);
     const uint32_t fixed = repair_empty(s->c, s->cnt, k, dim);
     s->r.empty_repaired += fixed;
     /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
