@@ -103,19 +103,10 @@ static void block_scalar(const float *x, uint32_t rows, uint32_t dim, const floa
         }
 }
 
-/* Asks for rows rows of x into the cache (the block's rows come from memory once, for its
- * first tile; the hardware's prefetcher does not follow six rows read side by side). */
-static inline void prefetch_rows(const float *x, uint32_t rows, uint32_t dim)
-{
-    const char *p = (const char *)x, *end = (const char *)(x + (size_t)rows * dim);
-    for (; p < end; p += 64)
-        __builtin_prefetch(p);
-}
-
 /* R (<= MR512) rows against one tile (centroids j0..j0+63). */
 __attribute__((target("avx512f"), always_inline)) static inline void
 kern512(const float *x, uint32_t dim, const float *t, const float *b, int32_t j0, lane_min *s,
-        const int R)
+        const int R, const float *pf)
 {
     __m512 a[MR512][4];
 #pragma GCC unroll 6
@@ -125,6 +116,9 @@ kern512(const float *x, uint32_t dim, const float *t, const float *b, int32_t j0
             a[r][q] = _mm512_loadu_ps(b + 16 * q);
     for (uint32_t d = 0; d < dim; d++) {
         const float *td = t + (size_t)d * TILE;
+        if (pf && d % 16 == 0) /* the next group's rows, a line of each per 16 steps */
+            for (int r = 0; r < MR512; r++)
+                __builtin_prefetch(pf + (size_t)r * dim + d);
         const __m512 c0 = _mm512_loadu_ps(td), c1 = _mm512_loadu_ps(td + 16);
         const __m512 c2 = _mm512_loadu_ps(td + 32), c3 = _mm512_loadu_ps(td + 48);
 #pragma GCC unroll 6
@@ -161,17 +155,15 @@ __attribute__((target("avx512f"))) static void block_avx512(const float *x, uint
     for (uint32_t j0 = 0; j0 < kp; j0 += TILE) {
         const float *t = ct + (size_t)j0 * dim, *b = bias + j0;
         uint32_t r = 0;
-        for (; r + MR512 <= rows; r += MR512) {
-            if (j0 == 0) /* the first tile meets the rows: fetch the next group's ahead */
-                prefetch_rows(x + (size_t)(r + MR512) * dim, PA_MIN(MR512, rows - r - MR512), dim);
-            kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, MR512);
-        }
+        for (; r + MR512 <= rows; r += MR512) /* the first tile fetches the next group */
+            kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, MR512,
+                    j0 == 0 && r + 2 * MR512 <= rows ? x + (size_t)(r + MR512) * dim : NULL);
         switch (rows - r) { /* the block's last rows */
-        case 5: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 5); break;
-        case 4: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 4); break;
-        case 3: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 3); break;
-        case 2: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 2); break;
-        case 1: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 1); break;
+        case 5: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 5, NULL); break;
+        case 4: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 4, NULL); break;
+        case 3: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 3, NULL); break;
+        case 2: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 2, NULL); break;
+        case 1: kern512(x + (size_t)r * dim, dim, t, b, (int32_t)j0, s + r, 1, NULL); break;
         default: break;
         }
     }
