@@ -84,9 +84,9 @@ pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float 
 
 /* pa_assign_sgemm's fp32 path on CPUs with AVX2 + FMA (src/ivfpq/assign.c): the argmin fused
  * into register-blocked dot products over tiles of PA_ASSIGN_TILE packed centroids, rows in
- * blocks over the OpenMP threads. Each value is ||c||^2 + sum_d x[d] (-2 c[d]) (dot: -(sum_d
- * x[d] (-c[d])) = x.c) in dimension order, one rounding per step, ties to the lowest index: the
- * same indices and values with every kernel and thread count. The kernel follows
+ * blocks over the OpenMP threads. Each value is ||c||^2 - 2 x.c (dot: x.c), x.c one fused
+ * multiply-add per dimension in order from 0, ties to the lowest index: the same indices and
+ * values with every kernel and thread count. The kernel follows
  * pa_kernel_level (0: scalar, for tests; pa_assign_sgemm uses sgemm there). */
 #define PA_ASSIGN_TILE 64
 pa_status pa_assign_fused(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,

@@ -235,16 +235,20 @@ done:
     return st;
 }
 
-/* Squared norms of k rows (in SIMD lanes: the same sums whatever the thread count). */
+/* Squared norms of k rows, each summed in dimension order (the same sums as one row at a time,
+ * whatever the thread count), eight rows side by side so that their chains overlap. */
+#define NORM_ROWS 8
 static void row_norms(const float *c, uint64_t k, uint32_t dim, float *out)
 {
 #pragma omp parallel for schedule(static) if (k > 4096)
-    for (uint64_t j = 0; j < k; j++) {
-        float s = 0;
-#pragma omp simd reduction(+ : s)
+    for (uint64_t j0 = 0; j0 < k; j0 += NORM_ROWS) {
+        const uint64_t m = PA_MIN((uint64_t)NORM_ROWS, k - j0);
+        float s[NORM_ROWS] = {0};
         for (uint32_t d = 0; d < dim; d++)
-            s += c[(size_t)j * dim + d] * c[(size_t)j * dim + d];
-        out[j] = s;
+            for (uint64_t r = 0; r < m; r++)
+                s[r] += c[(j0 + r) * dim + d] * c[(j0 + r) * dim + d];
+        for (uint64_t r = 0; r < m; r++)
+            out[j0 + r] = s[r];
     }
 }
 

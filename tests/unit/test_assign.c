@@ -15,24 +15,25 @@ static uint64_t rng = 0x5eed;
 
 static float uniform(void) { return (float)((double)(pa_splitmix(&rng) >> 40) / 16777216.0 - 0.5); }
 
-/* The plain argmin: centroid by centroid, ||c||^2 + sum_d x[d] (-2 c[d]) (dot: x.c as
- * -(sum_d x[d] (-c[d]))) in dimension order with one rounding per step, strict < from the
- * lowest index. */
+/* The plain argmin: centroid by centroid, x.c as one fused multiply-add per dimension in order
+ * from 0 (what OpenBLAS's sgemm kernels compute for each element), then ||c||^2 - 2 x.c (l2,
+ * minimised) or x.c (dot, maximised), strict comparisons from the lowest index. */
 static void plain(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                   const float *cnorm, bool ip, uint32_t *out, float *best)
 {
     for (uint64_t i = 0; i < n; i++) {
-        float m = INFINITY;
+        float m = ip ? -INFINITY : INFINITY;
         uint32_t mi = 0;
         for (uint32_t j = 0; j < k; j++) {
-            float a = ip ? 0.0f : cnorm[j];
+            float dot = 0;
             for (uint32_t d = 0; d < dim; d++)
-                a = fmaf(x[i * dim + d], (ip ? -1.0f : -2.0f) * c[(size_t)j * dim + d], a);
-            if (a < m)
-                m = a, mi = j;
+                dot = fmaf(x[i * dim + d], c[(size_t)j * dim + d], dot);
+            const float v = ip ? dot : cnorm[j] - 2.0f * dot;
+            if (ip ? v > m : v < m)
+                m = v, mi = j;
         }
         out[i] = mi;
-        best[i] = ip ? -m : m;
+        best[i] = m;
     }
 }
 
