@@ -84,7 +84,7 @@ static void lane_finish(const lane_min *s, bool ip, uint32_t *out, float *best)
             m = s->v[l], mi = s->i[l];
     *out = (uint32_t)mi;
     if (best)
-        *best = ip ? -m : m;
+        *best = ip ? 0.0f - m : m; /* x.c (0 - m: +0 stays +0) */
 }
 
 /* Scalar: one centroid at a time, the same chain (see the top of the file). */
@@ -245,7 +245,7 @@ __attribute__((target("avx512f"))) static void finish_avx512(const lane_min *s, 
         const __mmask16 eq = _mm512_cmp_ps_mask(v, _mm512_set1_ps(m), _CMP_EQ_OQ);
         out[r] = (uint32_t)_mm512_mask_reduce_min_epi32(eq, _mm512_loadu_si512(s[r].i));
         if (best)
-            best[r] = ip ? -m : m;
+            best[r] = ip ? 0.0f - m : m; /* x.c (0 - m: +0 stays +0) */
     }
 }
 

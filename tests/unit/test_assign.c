@@ -59,6 +59,8 @@ static void check_shape(uint64_t n, uint32_t dim, uint32_t k, bool ip)
     if (k > 70) /* centroid 70 repeats centroid 3, and row 0 is centroid 3: a tie */
         memcpy(c + 70 * dim, c + 3 * dim, sizeof(float) * dim);
     memcpy(x, c + 3 * dim, sizeof(float) * dim);
+    if (n > 1) /* a zero row: every dot product ties at +0 */
+        memset(x + dim, 0, sizeof(float) * dim);
     for (uint32_t j = 0; j < k; j++) {
         cn[j] = 0;
         for (uint32_t d = 0; d < dim; d++)
@@ -88,6 +90,8 @@ static void check_shape(uint64_t n, uint32_t dim, uint32_t k, bool ip)
     }
     if (k > 70 && !ip)
         CHECK(want[0] == 3);
+    if (n > 1 && ip)
+        CHECK(want[1] == 0 && want_v[1] == 0 && !signbit(want_v[1]));
     /* and exact distances agree, near-ties aside (also for sgemm's path on a scalar CPU) */
     if (!pa_kernel_set("scalar")) /* always true: the portable kernel runs everywhere */
         CHECK(0);
