@@ -58,7 +58,7 @@ static void check_shape(uint64_t n, uint32_t dim, uint32_t k, bool ip)
         c[i] = uniform() * 4;
     if (k > 70) /* centroid 70 repeats centroid 3, and row 0 is centroid 3: a tie */
         memcpy(c + 70 * dim, c + 3 * dim, sizeof(float) * dim);
-    memcpy(x, c + 3 * dim, sizeof(float) * dim);
+    memcpy(x, c + (k > 3 ? 3 : 0) * dim, sizeof(float) * dim);
     if (n > 1) /* a zero row: every dot product ties at +0 */
         memset(x + dim, 0, sizeof(float) * dim);
     for (uint32_t j = 0; j < k; j++) {
