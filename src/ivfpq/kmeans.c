@@ -260,14 +260,18 @@ static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
             ct[(size_t)d * k + j] = -2.0f * c[(size_t)j * dim + d];
 }
 
+/* The update's centroid ranges per thread (taken dynamically: a thread slowed by another
+ * process leaves its second range to the others; each range reads all the assignments). */
+#define UPDATE_RANGES_PER_THREAD 2
+
 /* Moves centroids to the means of their rows; counts into cnt. Returns the k-means objective
  * of the assignment before the move: the sum of squared distances of the rows to their
  * centroids, taken from row_dist when the assignment already computed them, else computed here.
  * Deterministic whatever the number of threads: each centroid's sum (in double precision, in
- * sums: k x dim) and objective share take its rows in row order, by one thread: thread t of T
- * owns the centroids [k t / T, k (t + 1) / T) and reads the rows in order, adding those of its
- * centroids (so the rows are read front to back, not gathered centroid by centroid); the shares
- * are then added in centroid order. Work O(n x dim), memory the k x dim sums. With sums_out
+ * sums: k x dim) and objective share take its rows in row order, by one thread: the centroids
+ * are cut into ranges, and the thread that takes a range reads the rows in order, adding those
+ * of its centroids (so the rows are read front to back, not gathered centroid by centroid); the
+ * shares are then added in centroid order. Work O(n x dim), memory the k x dim sums. With sums_out
  * (k x dim) the centroids stay where they are: each centroid's sum goes there instead, for a
  * distributed k-means to add the participants' sums before the move. */
 static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const uint32_t *assign,
@@ -276,10 +280,13 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const
 {
     double *const S = sums_out ? sums_out : sums;
     const uint64_t ahead = PA_MAX(2, 8192 / ((uint64_t)dim * sizeof(float)));
-#pragma omp parallel num_threads(nthreads)
-    {
-        const uint64_t T = (uint64_t)omp_get_num_threads(), t = (uint64_t)omp_get_thread_num();
-        const uint32_t j0 = (uint32_t)(k * t / T), j1 = (uint32_t)(k * (t + 1) / T);
+    /* (inside another parallel region, as a PQ sub-space's run is, the team is one thread) */
+    const uint64_t R = omp_in_parallel()
+                           ? 1
+                           : PA_MIN((uint64_t)k, (uint64_t)UPDATE_RANGES_PER_THREAD * nthreads);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+    for (uint64_t t = 0; t < R; t++) {
+        const uint32_t j0 = (uint32_t)(k * t / R), j1 = (uint32_t)(k * (t + 1) / R);
         memset(S + (size_t)j0 * dim, 0, sizeof(double) * (size_t)(j1 - j0) * dim);
         for (uint32_t j = j0; j < j1; j++)
             cnt[j] = 0, share[j] = 0;
