@@ -320,7 +320,7 @@ int pa_cmd_search(int argc, char **argv)
         printf(") in %.3f s: %.0f QPS", secs, qps);
         if (recall >= 0)
             printf(", recall@%" PRIu64 " %.4f", k, recall);
-        if (batch < nq)
+        if (pa_cli_given(opts, PA_CLI_NOPTS(opts), "batch"))
             printf(", batches of %" PRIu64 ": p50 %.1f us, p99 %.1f us", batch,
                    p50s[repeat / 2] * 1e6, p99s[repeat / 2] * 1e6);
         printf("\n");

@@ -29,6 +29,7 @@
 #include "index/index_internal.h"
 #include "common/pq_code.h"
 #include "index/scan.h"
+#include "io/io_internal.h"
 
 #include <cblas.h>
 #include <inttypes.h>
@@ -778,11 +779,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     float *coarse = pa_malloc(sizeof(float) * qb * P, "query-centroid distances");
     pa_topk_cand *cands = pa_malloc(sizeof(pa_topk_cand) * qb * hcap, "search candidates");
     uint32_t *ncand = pa_malloc(sizeof(uint32_t) * qb, "search candidate counts");
-    float *vecs = rf > 1 ? pa_malloc(sizeof(float) * cap * D, "refine vectors") : NULL;
-    uint64_t *vids = rf > 1 ? pa_malloc(sizeof(uint64_t) * cap, "refine ids") : NULL;
-    pa_status st = qbuf && qyall && coarse && cands && ncand && (rf == 1 || (vecs && vids))
-                       ? PA_OK
-                       : PA_ERR_NOMEM;
+    pa_status st = qbuf && qyall && coarse && cands && ncand ? PA_OK : PA_ERR_NOMEM;
+    const bool par_refine = rf > 1 && pa_vec_input_concurrent_reads(opts->refine_input);
     uint64_t scanned = 0, refined = 0, reranked = 0;
     int nthreads = opts->num_threads > 0 ? (int)PA_MIN(opts->num_threads, (uint32_t)INT_MAX)
                                          : omp_get_max_threads();
@@ -915,31 +913,53 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             if (st != PA_OK)
                 break;
         }
-        for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
-            pa_topk_cand *h = cands + i * hcap;
-            uint32_t hn = ncand[i];
-            if (rf > 1 && hn > 0) {
-                for (uint32_t j = 0; j < hn; j++)
-                    vids[j] = h[j].id;
-                st = pa_vec_input_read_ids(opts->refine_input, vids, hn, vecs);
-                if (st != PA_OK) {
-                    pa_fail_prefix(st, "refine reads row ids from the input");
-                    break;
+        /* refine (on every thread where the input's reads may run concurrently: a mapped
+         * file), then the outputs */
+        pa_status rst = PA_OK;
+        uint64_t rq = UINT64_MAX; /* the query of the failure reported: the first one */
+        char rmsg[512] = "";
+#pragma omp parallel num_threads(par_refine ? nthreads : 1) reduction(+ : refined)
+        {
+            float *vecs = rf > 1 ? malloc(sizeof(float) * cap * D) : NULL;
+            uint64_t *vids = rf > 1 ? malloc(sizeof(uint64_t) * cap) : NULL;
+            pa_status mine = rf == 1 || (vecs && vids) ? PA_OK : PA_ERR_NOMEM;
+            uint64_t mq = 0; /* the query whose refine failed */
+            if (mine != PA_OK)
+                pa_fail(PA_ERR_NOMEM, "out of memory for the refine's vectors");
+#pragma omp for schedule(dynamic, 16)
+            for (uint64_t i = 0; i < bn; i++) {
+                pa_topk_cand *h = cands + i * hcap;
+                uint32_t hn = ncand[i];
+                if (mine == PA_OK && rf > 1 && hn > 0) {
+                    for (uint32_t j = 0; j < hn; j++)
+                        vids[j] = h[j].id;
+                    mine = pa_vec_input_read_ids(opts->refine_input, vids, hn, vecs);
+                    if (mine != PA_OK)
+                        pa_fail_prefix(mine, "refine reads row ids from the input"), mq = i;
+                    for (uint32_t j = 0; mine == PA_OK && j < hn; j++)
+                        h[j].d = exact_dist(x->metric, qbuf + i * D, vecs + (size_t)j * D, D);
+                    qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
+                    refined += hn;
                 }
-                for (uint32_t j = 0; j < hn; j++)
-                    h[j].d = exact_dist(x->metric, qbuf + i * D, vecs + (size_t)j * D, D);
-                qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
-                refined += hn;
+                uint64_t *oi = out_ids + (q0 + i) * k;
+                float *od = out_dists + (q0 + i) * k;
+                for (uint32_t j = 0; j < k; j++) {
+                    oi[j] = j < hn ? h[j].id : UINT64_MAX;
+                    od[j] = j < hn ? h[j].d : INFINITY;
+                }
             }
-            uint64_t *oi = out_ids + (q0 + i) * k;
-            float *od = out_dists + (q0 + i) * k;
-            for (uint32_t j = 0; j < k; j++) {
-                oi[j] = j < hn ? h[j].id : UINT64_MAX;
-                od[j] = j < hn ? h[j].d : INFINITY;
-            }
+            if (mine != PA_OK)
+#pragma omp critical(pa_search_refine)
+                if (rst == PA_OK || mq < rq) { /* the first query's failure, and its message */
+                    rst = mine, rq = mq;
+                    snprintf(rmsg, sizeof rmsg, "%s", pa_last_error());
+                }
+            free(vecs), free(vids);
         }
+        if (rst != PA_OK)
+            st = pa_fail(rst, "%s", rmsg);
     }
-    free(qbuf), free(qyall), free(coarse), free(cands), free(ncand), free(vecs), free(vids);
+    free(qbuf), free(qyall), free(coarse), free(cands), free(ncand);
     if (st == PA_OK && stats) {
         pa_index_search_stats s = PA_INDEX_SEARCH_STATS_INIT;
         s.nprobes_used = np;
