@@ -46,15 +46,7 @@ for ds in $DATASETS; do
     *) bench_dataset "$ds" ;;
   esac
   q="$WORK/$ds-queries-$SEARCH_QUERIES.fvecs"; gt="$WORK/$ds-gt-$SEARCH_QUERIES.ivecs"
-  if [ ! -f "$q" ]; then
-    case $ds in
-      gen) "$PA" gen-vectors --out "$q" --rows "$SEARCH_QUERIES" --dim 128 --clusters 1000 --seed 1 \
-               --first-row 1000000 >/dev/null ;;
-      tiny) "$PA" gen-vectors --out "$q" --rows "$SEARCH_QUERIES" --dim 32 --clusters 50 --seed 1 \
-               --first-row 20000 >/dev/null ;;
-      fashion) head -c $(( SEARCH_QUERIES * (4 + 784 * 4) )) "$WORK/fashion-test.fvecs" > "$q" ;;
-    esac
-  fi
+  bench_queries "$ds" "$SEARCH_QUERIES" "$q"
   [ -f "$gt" ] || "$PA" groundtruth --input "$base" --queries "$q" -k 10 --out "$gt" >/dev/null
   dim=$(od -An -t d4 -N 4 "$base" | tr -d ' ')
   q1="$WORK/$ds-queries-$LAT_QUERIES.fvecs"
