@@ -99,11 +99,11 @@ if plot != "-" and datasets:
             ax.plot([r["recall"] for r in rs], [r["qps"] for r in rs],
                     marker="o" if side == "partifact" else "s",
                     linestyle="-" if side == "partifact" else "--", markersize=3,
-                    label=f"{side}: {name}")
+                    label=name if side == "partifact" else f"FAISS {name}")
         ax.set_yscale("log")
         ax.set_xlabel("recall@10")
-        ax.set_ylabel("queries per second (10,000 in one batch, 2 threads)")
-        ax.set_title(f"{names.get(ds, ds)}, 256 partitions, nprobes swept")
+        ax.set_ylabel("queries per second (one batch, 2 threads)")
+        ax.set_title(f"{names.get(ds, ds)}: nprobes swept")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6, loc="lower left")
     fig.suptitle("partifact vs " + faiss_header.split(",")[0] + " (built for the CPU)", fontsize=9)
