@@ -236,6 +236,190 @@ void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cb
         nearest_scalar(x, stride, n, cbt, cbnorm, ds, K, out, val);
 }
 
+/* Each row's value for its codeword idx[i] (pa_value_small). AVX-512: 16 rows at a time, the
+ * codeword's values gathered; the same fused steps as the kernels. */
+__attribute__((target("avx512f,fma"))) static void
+value_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
+             uint32_t ds, uint32_t K, const uint32_t *idx, float *val)
+{
+    uint64_t i = 0;
+    if ((uint64_t)16 * stride <= INT32_MAX) {
+        const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                                  11, 12, 13, 14, 15),
+                                                _mm512_set1_epi32((int)stride));
+        for (; i + 16 <= n; i += 16) {
+            const __m512i a = _mm512_loadu_si512(idx + i);
+            const float *v = x + i * stride;
+            __m512 acc = _mm512_i32gather_ps(a, cbnorm, 4);
+            for (uint32_t j = 0; j < ds; j++)
+                acc = _mm512_fmadd_ps(_mm512_i32gather_ps(rows, v + j, 4),
+                                      _mm512_i32gather_ps(a, cbt + (size_t)j * K, 4), acc);
+            _mm512_storeu_ps(val + i, acc);
+        }
+    }
+    for (; i < n; i++) {
+        const float *v = x + i * stride;
+        __m128 acc = _mm_set_ss(cbnorm[idx[i]]);
+        for (uint32_t j = 0; j < ds; j++)
+            acc = _mm_fmadd_ss(_mm_set_ss(v[j]), _mm_set_ss(cbt[(size_t)j * K + idx[i]]), acc);
+        val[i] = _mm_cvtss_f32(acc);
+    }
+}
+
+void pa_value_small(const float *x, size_t stride, uint64_t n, const float *cbt,
+                    const float *cbnorm, uint32_t ds, uint32_t K, const uint32_t *idx, float *val)
+{
+    if (choose() == 2) {
+        value_avx512(x, stride, n, cbt, cbnorm, ds, K, idx, val);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        float acc = cbnorm[idx[i]];
+        for (uint32_t j = 0; j < ds; j++)
+            acc = fmaf(x[i * stride + j], cbt[(size_t)j * K + idx[i]], acc);
+        val[i] = acc;
+    }
+}
+
+bool pa_bounded_available(uint32_t K)
+{
+    return choose() == 2 && K % 16 == 0 && K / 16 <= PA_BOUND_GROUPS;
+}
+
+/* lb from a squared-distance lower bound d2: sqrt(d2) rounded down (0 when d2 <= 0). */
+static inline float bound_down(double d2)
+{
+    return d2 > 0 ? (float)(sqrt(d2) * (1 - PA_BOUND_SLACK)) : 0.0f;
+}
+
+/* The bounded assignment (see pa_nearest_bounded in ivfpq_internal.h and km_assign_pruned in
+ * kmeans.c for why a skipped group cannot hold the winner), a chunk of rows at a time. First,
+ * per row: the groups' lower bounds lowered by their largest move and raised to Hamerly's
+ * 2 half_a - u; a row none of whose groups can beat u keeps its codeword; the others' open
+ * groups become work items. Then the items four at a time (independent FMA chains, each the
+ * kernels' fused steps for 16 codewords). Then per row its items folded in ascending group order
+ * with strict < (lowest index on ties), the old codeword a joining as a candidate with its value
+ * f_a, and each scanned group's bound set from the smallest value in it other than the winner. */
+#define BOUND_CHUNK 128
+__attribute__((target("avx512f"))) static uint64_t
+bounded_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
+               uint32_t ds, uint32_t K, const float *xnorm, const float *gmove, const double *half,
+               double E, double cmax, bool first, uint32_t *assign, float *val, float *lb)
+{
+    const uint32_t G = K / 16;
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 fmax = _mm512_set1_ps(FLT_MAX);
+    const __mmask16 gmask = (__mmask16)((1u << G) - 1);
+    const __m512 mv = _mm512_maskz_loadu_ps(gmask, gmove);
+    const __m512 down = _mm512_set1_ps((float)(1 - PA_BOUND_SLACK));
+    uint64_t skipped = 0;
+    /* the work items of a chunk: row (in the chunk) and group, and the group's 16 values */
+    static _Thread_local uint16_t irow[BOUND_CHUNK * PA_BOUND_GROUPS + 3];
+    static _Thread_local uint8_t igrp[BOUND_CHUNK * PA_BOUND_GROUPS + 3];
+    static _Thread_local float ival[(BOUND_CHUNK * PA_BOUND_GROUPS + 3) * 16];
+    uint32_t ifirst[BOUND_CHUNK + 1];
+    for (uint64_t c0 = 0; c0 < n; c0 += BOUND_CHUNK) {
+        const uint32_t cn = (uint32_t)PA_MIN((uint64_t)BOUND_CHUNK, n - c0);
+        uint32_t items = 0;
+        for (uint32_t r = 0; r < cn; r++) {
+            const uint64_t i = c0 + r;
+            float *lbi = lb + i * G;
+            ifirst[r] = items;
+            __mmask16 open = gmask;
+            if (!first) {
+                const double xn2 = xnorm[i], fa = val[i];
+                const double e = 2 * E * (xn2 * (1 + PA_BOUND_SLACK) + cmax * cmax);
+                const double u2 = xn2 + fa + e;
+                const double u = u2 > 0 ? sqrt(u2) * (1 + PA_BOUND_SLACK) : 0;
+                __m512 L = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(gmask, lbi), mv),
+                                         down);
+                L = _mm512_max_ps(L, _mm512_set1_ps((float)((2 * half[assign[i]] - u) *
+                                                            (1 - PA_BOUND_SLACK))));
+                L = _mm512_max_ps(L, _mm512_setzero_ps());
+                _mm512_mask_storeu_ps(lbi, gmask, L);
+                /* open: the groups whose bound does not prove L^2 > u^2 + 2e */
+                const __m512 thr = _mm512_set1_ps((float)((u2 + 2 * e) * (1 + PA_BOUND_SLACK)));
+                open = _mm512_mask_cmp_ps_mask(gmask, _mm512_mul_ps(L, L), thr, _CMP_LE_OQ);
+                skipped += !open;
+            }
+            for (uint32_t m = open; m; m &= m - 1)
+                irow[items] = (uint16_t)r, igrp[items] = (uint8_t)__builtin_ctz(m), items++;
+        }
+        ifirst[cn] = items;
+        for (uint32_t t = items; t < (items + 3) / 4 * 4; t++) /* pad to four: a copy */
+            irow[t] = irow[0], igrp[t] = igrp[0];
+        for (uint32_t t = 0; t < items; t += 4) {
+            const float *v0 = x + (c0 + irow[t]) * stride, *v1 = x + (c0 + irow[t + 1]) * stride;
+            const float *v2 = x + (c0 + irow[t + 2]) * stride,
+                        *v3 = x + (c0 + irow[t + 3]) * stride;
+            const uint32_t g0 = igrp[t] * 16u, g1 = igrp[t + 1] * 16u, g2 = igrp[t + 2] * 16u,
+                           g3 = igrp[t + 3] * 16u;
+            __m512 a0 = _mm512_loadu_ps(cbnorm + g0), a1 = _mm512_loadu_ps(cbnorm + g1);
+            __m512 a2 = _mm512_loadu_ps(cbnorm + g2), a3 = _mm512_loadu_ps(cbnorm + g3);
+            for (uint32_t j = 0; j < ds; j++) {
+                const float *cj = cbt + (size_t)j * K;
+                a0 = _mm512_fmadd_ps(_mm512_set1_ps(v0[j]), _mm512_loadu_ps(cj + g0), a0);
+                a1 = _mm512_fmadd_ps(_mm512_set1_ps(v1[j]), _mm512_loadu_ps(cj + g1), a1);
+                a2 = _mm512_fmadd_ps(_mm512_set1_ps(v2[j]), _mm512_loadu_ps(cj + g2), a2);
+                a3 = _mm512_fmadd_ps(_mm512_set1_ps(v3[j]), _mm512_loadu_ps(cj + g3), a3);
+            }
+            _mm512_storeu_ps(ival + (size_t)t * 16, a0);
+            _mm512_storeu_ps(ival + (size_t)(t + 1) * 16, a1);
+            _mm512_storeu_ps(ival + (size_t)(t + 2) * 16, a2);
+            _mm512_storeu_ps(ival + (size_t)(t + 3) * 16, a3);
+        }
+        for (uint32_t r = 0; r < cn; r++) {
+            if (ifirst[r] == ifirst[r + 1])
+                continue; /* proven: keeps its codeword and value */
+            const uint64_t i = c0 + r;
+            const double xn2 = xnorm[i];
+            const double e = 2 * E * (xn2 * (1 + PA_BOUND_SLACK) + cmax * cmax);
+            const uint32_t a = first ? UINT32_MAX : assign[i];
+            const float fa = first ? FLT_MAX : val[i];
+            __m512 b = fmax;
+            __m512i bi = _mm512_setzero_si512();
+            for (uint32_t t = ifirst[r]; t < ifirst[r + 1]; t++) {
+                const __m512 v = _mm512_loadu_ps(ival + (size_t)t * 16);
+                const __mmask16 lt = _mm512_cmp_ps_mask(v, b, _CMP_LT_OQ);
+                b = _mm512_mask_mov_ps(b, lt, v);
+                bi = _mm512_mask_mov_epi32(bi, lt,
+                                           _mm512_add_epi32(iota, _mm512_set1_epi32(igrp[t] * 16)));
+            }
+            float m = _mm512_reduce_min_ps(b);
+            __mmask16 eq = _mm512_cmp_ps_mask(b, _mm512_set1_ps(m), _CMP_EQ_OQ);
+            uint32_t w = (uint32_t)_mm512_reduce_min_epi32(
+                _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), eq, bi));
+            if (fa < m || (fa == m && a < w)) /* the old codeword (its group may be unscanned) */
+                m = fa, w = a;
+            /* the bounds: scanned groups from their values but the winner's; an unscanned group
+             * keeps L, and takes in the old codeword if it lost */
+            float *lbi = lb + i * G;
+            bool a_scanned = first;
+            for (uint32_t t = ifirst[r]; t < ifirst[r + 1]; t++) {
+                __m512 v = _mm512_loadu_ps(ival + (size_t)t * 16);
+                if (w / 16 == igrp[t])
+                    v = _mm512_mask_mov_ps(v, (__mmask16)(1u << (w % 16)), fmax);
+                a_scanned = a_scanned || a / 16 == igrp[t];
+                lbi[igrp[t]] = bound_down(xn2 + _mm512_reduce_min_ps(v) - e);
+            }
+            if (w != a && !a_scanned)
+                lbi[a / 16] = PA_MIN(lbi[a / 16], bound_down(xn2 + fa - e));
+            assign[i] = w;
+            val[i] = m;
+        }
+    }
+    return skipped;
+}
+
+uint64_t pa_nearest_bounded(const float *x, size_t stride, uint64_t n, const float *cbt,
+                            const float *cbnorm, uint32_t ds, uint32_t K, const float *xnorm,
+                            const float *gmove, const double *half, double E, double cmax,
+                            bool first, uint32_t *assign, float *val, float *lb)
+{
+    return bounded_avx512(x, stride, n, cbt, cbnorm, ds, K, xnorm, gmove, half, E, cmax, first,
+                          assign, val, lb);
+}
+
 /* s[d] += x[d] in double precision: the k-means update's inner loop. Each element is converted
  * and added on its own, so every version gives the same sums. */
 static void add_f64_scalar(double *s, const float *x, uint32_t dim)
