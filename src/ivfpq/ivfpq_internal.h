@@ -81,7 +81,7 @@ void pa_value_small(const float *x, size_t stride, uint64_t n, const float *cbt,
 #define PA_BOUND_SLACK 1e-6 /* relative slack on distances computed in double from floats */
 uint64_t pa_nearest_bounded(const float *x, size_t stride, uint64_t n, const float *cbt,
                             const float *cbnorm, uint32_t ds, uint32_t K, const float *xnorm,
-                            const float *gmove, const double *half, double E, double cmax,
+                            const float *gmove, const float *half, double E, double cmax,
                             bool first, uint32_t *assign, float *val, float *lb);
 bool pa_bounded_available(uint32_t K);
 /* s[d] += x[d] for d < dim, in double precision (SIMD chosen like pa_nearest_small; every

@@ -294,56 +294,74 @@ static inline float bound_down(double d2)
 
 /* The bounded assignment (see pa_nearest_bounded in ivfpq_internal.h and km_assign_pruned in
  * kmeans.c for why a skipped group cannot hold the winner), a chunk of rows at a time. First,
- * per row: the groups' lower bounds lowered by their largest move and raised to Hamerly's
- * 2 half_a - u; a row none of whose groups can beat u keeps its codeword; the others' open
- * groups become work items. Then the items four at a time (independent FMA chains, each the
- * kernels' fused steps for 16 codewords). Then per row its items folded in ascending group order
- * with strict < (lowest index on ties), the old codeword a joining as a candidate with its value
- * f_a, and each scanned group's bound set from the smallest value in it other than the winner. */
+ * 16 rows at a time: u, the threshold and Hamerly's 2 half_a - u; then per row the groups'
+ * lower bounds lowered by their largest move and raised to that, a row none of whose groups can
+ * beat u keeping its codeword, the others' open groups becoming work items. Then the items four
+ * at a time (independent FMA chains, each the kernels' fused steps for 16 codewords). Then per
+ * row its items folded in ascending group order with strict < (lowest index on ties), the old
+ * codeword a joining as a candidate with its value f_a; each scanned group's bound then comes
+ * from the smallest value in it other than the winner's, 16 items at a time. The bounds'
+ * float arithmetic is covered by part of e (kmeans.c) and by BOUND_F, outward. */
 #define BOUND_CHUNK 128
+#define BOUND_ITEMS (BOUND_CHUNK * PA_BOUND_GROUPS + 32)
+#define BOUND_F 1e-5f
 __attribute__((target("avx512f"))) static uint64_t
 bounded_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
-               uint32_t ds, uint32_t K, const float *xnorm, const float *gmove, const double *half,
+               uint32_t ds, uint32_t K, const float *xnorm, const float *gmove, const float *half,
                double E, double cmax, bool first, uint32_t *assign, float *val, float *lb)
 {
     const uint32_t G = K / 16;
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const __m512 fmax = _mm512_set1_ps(FLT_MAX);
+    const __m512 fmax = _mm512_set1_ps(FLT_MAX), zero = _mm512_setzero_ps();
     const __mmask16 gmask = (__mmask16)((1u << G) - 1);
     const __m512 mv = _mm512_maskz_loadu_ps(gmask, gmove);
-    const __m512 down = _mm512_set1_ps((float)(1 - PA_BOUND_SLACK));
+    const __m512 down = _mm512_set1_ps(1 - BOUND_F), up = _mm512_set1_ps(1 + BOUND_F);
+    const __m512 c2 = _mm512_set1_ps((float)(cmax * cmax * (1 + PA_BOUND_SLACK)));
+    const __m512 twoE = _mm512_set1_ps((float)(2 * E * (1 + PA_BOUND_SLACK)));
     uint64_t skipped = 0;
-    /* the work items of a chunk: row (in the chunk) and group, and the group's 16 values */
-    static _Thread_local uint16_t irow[BOUND_CHUNK * PA_BOUND_GROUPS + 3];
-    static _Thread_local uint8_t igrp[BOUND_CHUNK * PA_BOUND_GROUPS + 3];
-    static _Thread_local float ival[(BOUND_CHUNK * PA_BOUND_GROUPS + 3) * 16];
+    /* per chunk: each row's e, threshold u^2 + 2e, Hamerly bound and open groups; the work
+     * items (row in the chunk, group), their 16 values and their bounds' smallest value */
+    static _Thread_local float re[BOUND_CHUNK], rthr[BOUND_CHUNK], rhb[BOUND_CHUNK];
+    static _Thread_local uint32_t irow[BOUND_ITEMS], igrp[BOUND_ITEMS];
+    static _Thread_local float ival[BOUND_ITEMS * 16], imin[BOUND_ITEMS];
     uint32_t ifirst[BOUND_CHUNK + 1];
+    __mmask16 ropen[BOUND_CHUNK];
     for (uint64_t c0 = 0; c0 < n; c0 += BOUND_CHUNK) {
         const uint32_t cn = (uint32_t)PA_MIN((uint64_t)BOUND_CHUNK, n - c0);
+        for (uint32_t r = 0; r < cn; r += 16) {
+            const __mmask16 lm = (__mmask16)(cn - r >= 16 ? 0xFFFF : (1u << (cn - r)) - 1);
+            const __m512 xn = _mm512_maskz_loadu_ps(lm, xnorm + c0 + r);
+            const __m512 e = _mm512_mul_ps(_mm512_add_ps(xn, c2), twoE);
+            _mm512_storeu_ps(re + r, e);
+            if (first)
+                continue;
+            const __m512 fa = _mm512_maskz_loadu_ps(lm, val + c0 + r);
+            const __m512 u2 = _mm512_add_ps(_mm512_add_ps(xn, fa), e);
+            const __m512 u = _mm512_mul_ps(_mm512_sqrt_ps(_mm512_max_ps(u2, zero)), up);
+            const __m512i a = _mm512_maskz_loadu_epi32(lm, assign + c0 + r);
+            const __m512 h = _mm512_i32gather_ps(a, half, 4);
+            _mm512_storeu_ps(rhb + r, _mm512_mul_ps(_mm512_sub_ps(_mm512_add_ps(h, h), u), down));
+            _mm512_storeu_ps(rthr + r,
+                             _mm512_mul_ps(_mm512_fmadd_ps(e, _mm512_set1_ps(2), u2), up));
+        }
         uint32_t items = 0;
         for (uint32_t r = 0; r < cn; r++) {
-            const uint64_t i = c0 + r;
-            float *lbi = lb + i * G;
+            float *lbi = lb + (c0 + r) * G;
             ifirst[r] = items;
             __mmask16 open = gmask;
             if (!first) {
-                const double xn2 = xnorm[i], fa = val[i];
-                const double e = 2 * E * (xn2 * (1 + PA_BOUND_SLACK) + cmax * cmax);
-                const double u2 = xn2 + fa + e;
-                const double u = u2 > 0 ? sqrt(u2) * (1 + PA_BOUND_SLACK) : 0;
                 __m512 L = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(gmask, lbi), mv),
                                          down);
-                L = _mm512_max_ps(L, _mm512_set1_ps((float)((2 * half[assign[i]] - u) *
-                                                            (1 - PA_BOUND_SLACK))));
-                L = _mm512_max_ps(L, _mm512_setzero_ps());
+                L = _mm512_max_ps(_mm512_max_ps(L, _mm512_set1_ps(rhb[r])), zero);
                 _mm512_mask_storeu_ps(lbi, gmask, L);
                 /* open: the groups whose bound does not prove L^2 > u^2 + 2e */
-                const __m512 thr = _mm512_set1_ps((float)((u2 + 2 * e) * (1 + PA_BOUND_SLACK)));
-                open = _mm512_mask_cmp_ps_mask(gmask, _mm512_mul_ps(L, L), thr, _CMP_LE_OQ);
-                skipped += !open;
+                open = _mm512_mask_cmp_ps_mask(gmask, _mm512_mul_ps(L, L), _mm512_set1_ps(rthr[r]),
+                                               _CMP_LE_OQ);
             }
-            for (uint32_t m = open; m; m &= m - 1)
-                irow[items] = (uint16_t)r, igrp[items] = (uint8_t)__builtin_ctz(m), items++;
+            ropen[r] = open;
+            _mm512_storeu_si512(irow + items, _mm512_set1_epi32((int)r));
+            _mm512_mask_compressstoreu_epi32(igrp + items, open, iota);
+            items += (uint32_t)__builtin_popcount(open);
         }
         ifirst[cn] = items;
         for (uint32_t t = items; t < (items + 3) / 4 * 4; t++) /* pad to four: a copy */
@@ -369,11 +387,11 @@ bounded_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, cons
             _mm512_storeu_ps(ival + (size_t)(t + 3) * 16, a3);
         }
         for (uint32_t r = 0; r < cn; r++) {
-            if (ifirst[r] == ifirst[r + 1])
-                continue; /* proven: keeps its codeword and value */
+            if (ifirst[r] == ifirst[r + 1]) {
+                skipped++; /* proven: keeps its codeword and value */
+                continue;
+            }
             const uint64_t i = c0 + r;
-            const double xn2 = xnorm[i];
-            const double e = 2 * E * (xn2 * (1 + PA_BOUND_SLACK) + cmax * cmax);
             const uint32_t a = first ? UINT32_MAX : assign[i];
             const float fa = first ? FLT_MAX : val[i];
             __m512 b = fmax;
@@ -383,7 +401,8 @@ bounded_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, cons
                 const __mmask16 lt = _mm512_cmp_ps_mask(v, b, _CMP_LT_OQ);
                 b = _mm512_mask_mov_ps(b, lt, v);
                 bi = _mm512_mask_mov_epi32(bi, lt,
-                                           _mm512_add_epi32(iota, _mm512_set1_epi32(igrp[t] * 16)));
+                                           _mm512_add_epi32(iota,
+                                                            _mm512_set1_epi32((int)igrp[t] * 16)));
             }
             float m = _mm512_reduce_min_ps(b);
             __mmask16 eq = _mm512_cmp_ps_mask(b, _mm512_set1_ps(m), _CMP_EQ_OQ);
@@ -391,21 +410,33 @@ bounded_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, cons
                 _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), eq, bi));
             if (fa < m || (fa == m && a < w)) /* the old codeword (its group may be unscanned) */
                 m = fa, w = a;
-            /* the bounds: scanned groups from their values but the winner's; an unscanned group
-             * keeps L, and takes in the old codeword if it lost */
-            float *lbi = lb + i * G;
-            bool a_scanned = first;
+            /* each scanned group's smallest value but the winner's */
             for (uint32_t t = ifirst[r]; t < ifirst[r + 1]; t++) {
-                __m512 v = _mm512_loadu_ps(ival + (size_t)t * 16);
-                if (w / 16 == igrp[t])
-                    v = _mm512_mask_mov_ps(v, (__mmask16)(1u << (w % 16)), fmax);
-                a_scanned = a_scanned || a / 16 == igrp[t];
-                lbi[igrp[t]] = bound_down(xn2 + _mm512_reduce_min_ps(v) - e);
+                const __mmask16 me = w / 16 == igrp[t] ? (__mmask16)(1u << (w % 16)) : 0;
+                imin[t] = _mm512_reduce_min_ps(
+                    _mm512_mask_mov_ps(_mm512_loadu_ps(ival + (size_t)t * 16), me, fmax));
             }
-            if (w != a && !a_scanned)
-                lbi[a / 16] = PA_MIN(lbi[a / 16], bound_down(xn2 + fa - e));
+            /* an unscanned group keeps L, and takes in the old codeword if it lost */
+            if (!first && w != a && !(ropen[r] >> (a / 16) & 1)) {
+                float *lba = lb + i * G + a / 16;
+                *lba = PA_MIN(*lba, bound_down((double)xnorm[i] + fa - re[r]));
+            }
             assign[i] = w;
             val[i] = m;
+        }
+        /* the scanned groups' bounds: sqrt(||x||^2 + smallest - e), rounded down */
+        for (uint32_t t = 0; t < items; t += 16) {
+            const __mmask16 lm = (__mmask16)(items - t >= 16 ? 0xFFFF : (1u << (items - t)) - 1);
+            const __m512i rr = _mm512_maskz_loadu_epi32(lm, irow + t);
+            const __m512 xn = _mm512_mask_i32gather_ps(
+                zero, lm, _mm512_add_epi32(rr, _mm512_set1_epi32((int)c0)), xnorm, 4);
+            const __m512 e = _mm512_mask_i32gather_ps(zero, lm, rr, re, 4);
+            const __m512 d2 = _mm512_sub_ps(_mm512_add_ps(xn, _mm512_maskz_loadu_ps(lm, imin + t)),
+                                            e);
+            float out[16];
+            _mm512_storeu_ps(out, _mm512_mul_ps(_mm512_sqrt_ps(_mm512_max_ps(d2, zero)), down));
+            for (uint32_t q = 0; q < 16 && t + q < items; q++)
+                lb[(c0 + irow[t + q]) * G + igrp[t + q]] = out[q];
         }
     }
     return skipped;
@@ -413,7 +444,7 @@ bounded_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, cons
 
 uint64_t pa_nearest_bounded(const float *x, size_t stride, uint64_t n, const float *cbt,
                             const float *cbnorm, uint32_t ds, uint32_t K, const float *xnorm,
-                            const float *gmove, const double *half, double E, double cmax,
+                            const float *gmove, const float *half, double E, double cmax,
                             bool first, uint32_t *assign, float *val, float *lb)
 {
     return bounded_avx512(x, stride, n, cbt, cbnorm, ds, K, xnorm, gmove, half, E, cmax, first,

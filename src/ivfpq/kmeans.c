@@ -379,7 +379,7 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
     /* small_dim's pruning: each row's bounds (one per group of 16 centroids), the previous
      * centroids and the gaps */
     const uint64_t prune = small_dim ? n * (k / 16) * sizeof(float) +
-                                           (uint64_t)k * (dim * sizeof(float) + sizeof(double))
+                                           (uint64_t)k * (dim + 1) * sizeof(float)
                                      : 0;
     /* per row: the assignment (unless the caller's), the previous one, the update's row order,
      * and for l2 the row norms and distances */
@@ -416,7 +416,7 @@ typedef struct km {
     float *norms, *ct, *xnorm, *best;
     bool prune;       /* small_dim: bound-based pruning (see km_assign_pruned) */
     float *lb, *cold; /* per row its groups' bounds; the centroids of the previous assignment */
-    double *half;     /* per centroid: half the gap to its nearest other */
+    float *half;      /* per centroid: half the gap to its nearest other, rounded down */
     uint32_t it;
     double prev_loss;
     bool done;
@@ -490,7 +490,7 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
     if (s->prune) {
         s->lb = pa_malloc(sizeof(float) * n * (k / 16), "k-means bounds");
         s->cold = pa_malloc(sizeof(float) * k * dim, "k-means previous centroids");
-        s->half = pa_malloc(sizeof(double) * k, "k-means centroid gaps");
+        s->half = pa_malloc(sizeof(float) * k, "k-means centroid gaps");
     }
     if (!s->assign || !s->prev || !s->order || !s->sums || !s->share || !s->end || !s->cnt ||
         !s->norms || (small_dim && !s->ct) || (l2 && (!s->xnorm || !s->best)) ||
@@ -520,7 +520,7 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
  * order with a (lowest index on ties): the assignment and values of a full scan, hence the same
  * centroids, objective and iterations. Bounds are computed in double and stored as floats
  * rounded outward; moves are enlarged and gaps shrunk by PA_BOUND_SLACK. */
-#define PRUNE_ROUNDING(ds) (((double)(ds) + 4) * 0x1p-22) /* E */
+#define PRUNE_ROUNDING(ds) (((double)(ds) + 8) * 0x1p-22) /* E */
 
 /* Each group's largest centroid move since the previous assignment, each centroid's half gap to
  * its nearest other, and C, the largest centroid norm. */
@@ -547,9 +547,9 @@ static void prune_prepare(km *s, float *gmove, double *cmax)
             double g = 0;
             for (uint32_t d = 0; d < dim; d++)
                 g += ((double)a[d] - b[d]) * ((double)a[d] - b[d]);
-            g = 0.5 * sqrt(g) * (1 - PA_BOUND_SLACK);
-            s->half[j] = PA_MIN(s->half[j], g);
-            s->half[t] = PA_MIN(s->half[t], g);
+            const float h = (float)(0.5 * sqrt(g) * (1 - PA_BOUND_SLACK));
+            s->half[j] = PA_MIN(s->half[j], h);
+            s->half[t] = PA_MIN(s->half[t], h);
         }
 }
 
