@@ -283,7 +283,8 @@ void pa_value_small(const float *x, size_t stride, uint64_t n, const float *cbt,
 
 bool pa_bounded_available(uint32_t K)
 {
-    return choose() == 2 && K % 16 == 0 && K / 16 <= PA_BOUND_GROUPS;
+    /* one or two groups (4-bit codes) leave nothing to skip but the whole row */
+    return choose() == 2 && K % 16 == 0 && K / 16 >= 4 && K / 16 <= PA_BOUND_GROUPS;
 }
 
 /* lb from a squared-distance lower bound d2: sqrt(d2) rounded down (0 when d2 <= 0). */
