@@ -29,8 +29,7 @@
  * only about a fifth of the codeword groups after the first iteration (1M x 128 M=16 and
  * Fashion-MNIST, 25 iterations), but the per-row bound work and the per-group reductions cost
  * more than the full scans they save (1.2x slower single-threaded, K = 256, ds 8 and 49), so
- * it stays a tested,
- * exact option until it pays. */
+ * it stays a tested, exact option until it pays. */
 static _Atomic int pruning = -1; /* -1: not yet read from PA_KMEANS_PRUNE (1: on) */
 
 /* Whether pruning is on (the environment's PA_KMEANS_PRUNE=1 turns it on, for benchmarks). */
@@ -336,6 +335,38 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const
     return loss;
 }
 
+/* update's result for a small-dimension k-means that runs on one thread (inside the PQ
+ * training's parallel loop, where nested regions have one thread): each row added straight to
+ * its centroid's sum in row order, which is the order update's buckets keep, so the sums,
+ * shares, centroids and objective are update's bit for bit, without the bucket sort, its
+ * scattered reads and a call per row. ksums: k x dim doubles (unused with sums_out). */
+static double update_rows(const float *x, uint64_t n, uint32_t dim, uint32_t k,
+                          const uint32_t *assign, const float *row_dist, double *ksums,
+                          double *share, float *c, uint64_t *cnt, double *sums_out)
+{
+    double *S = sums_out ? sums_out : ksums;
+    memset(cnt, 0, sizeof(uint64_t) * k);
+    memset(share, 0, sizeof(double) * k);
+    memset(S, 0, sizeof(double) * k * dim);
+    for (uint64_t i = 0; i < n; i++) {
+        const uint32_t j = assign[i];
+        double *sj = S + (size_t)j * dim;
+        const float *xi = x + i * dim;
+        for (uint32_t d = 0; d < dim; d++)
+            sj[d] += xi[d];
+        cnt[j]++;
+        share[j] += row_dist[i];
+    }
+    double loss = 0;
+    for (uint32_t j = 0; j < k; j++) {
+        if (cnt[j] && !sums_out) /* an empty cluster is repaired by the caller */
+            for (uint32_t d = 0; d < dim; d++)
+                c[(size_t)j * dim + d] = (float)(S[(size_t)j * dim + d] / (double)cnt[j]);
+        loss += share[j];
+    }
+    return loss;
+}
+
 /* A distributed k-means iteration's exchange (acc: k x dim sums, then k counts, k objective
  * shares and 1 changed rows; KM_ACC doubles): this participant's, filled here, then added over
  * the participants by the caller's sum. */
@@ -404,10 +435,11 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
      * and for l2 the row norms and distances */
     const uint64_t per_row = (assign_given ? 0 : 4) + 4 + 4 + (inner_product ? 0 : 8);
     /* the update's sums (a row per thread), the per-cluster objective, buckets, counts and
-     * norms, the transposed centroids of the small-dimension kernel */
+     * norms, the transposed centroids of the small-dimension kernel and its update's sums */
     const uint64_t held = n * per_row + sizeof(double) * (uint64_t)nthreads * dim +
                           (uint64_t)k * (sizeof(double) + 2 * sizeof(uint64_t) + sizeof(float)) +
-                          (small_dim ? sizeof(float) * (uint64_t)k * dim : 0) + prune;
+                          (small_dim ? (sizeof(float) + sizeof(double)) * (uint64_t)k * dim : 0) +
+                          prune;
     /* then, one after the other: the seeding's index array (and k-means++'s distances), and
      * each iteration's sgemm block */
     const uint64_t init = n * sizeof(uint64_t) +
@@ -436,6 +468,7 @@ typedef struct km {
     bool prune;       /* small_dim: bound-based pruning (see km_assign_pruned) */
     float *lb, *cold; /* per row its groups' bounds; the centroids of the previous assignment */
     float *half;      /* per centroid: half the gap to its nearest other, rounded down */
+    double *ksums;    /* small_dim: the centroids' sums of update_rows (k x dim) */
     uint32_t it;
     double prev_loss;
     bool done;
@@ -448,10 +481,10 @@ static void km_free(km *s)
         free(s->assign);
     free(s->prev), free(s->order), free(s->sums), free(s->share), free(s->end), free(s->cnt),
         free(s->norms), free(s->ct), free(s->xnorm), free(s->best), free(s->lb), free(s->cold),
-        free(s->half);
+        free(s->half), free(s->ksums);
     s->assign = s->prev = s->order = NULL, s->sums = s->share = NULL, s->end = s->cnt = NULL;
     s->norms = s->ct = s->xnorm = s->best = s->lb = s->cold = NULL;
-    s->half = NULL;
+    s->half = NULL, s->ksums = NULL;
 }
 
 /* Checks, allocates and seeds (a participant: gathering the seeding's rows through the sum). */
@@ -501,6 +534,7 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
     s->cnt = pa_malloc(sizeof(uint64_t) * k, "k-means counts");
     s->norms = pa_malloc(sizeof(float) * k, "centroid norms");
     s->ct = small_dim ? pa_malloc(sizeof(float) * k * dim, "transposed centroids") : NULL;
+    s->ksums = small_dim ? pa_malloc(sizeof(double) * k * dim, "k-means sums") : NULL;
     /* l2: the row norms, so the objective comes from the assignment's own values */
     const bool l2 = !inner_product;
     s->xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
@@ -512,12 +546,23 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
         s->half = pa_malloc(sizeof(float) * k, "k-means centroid gaps");
     }
     if (!s->assign || !s->prev || !s->order || !s->sums || !s->share || !s->end || !s->cnt ||
-        !s->norms || (small_dim && !s->ct) || (l2 && (!s->xnorm || !s->best)) ||
+        !s->norms || (small_dim && (!s->ct || !s->ksums)) || (l2 && (!s->xnorm || !s->best)) ||
         (s->prune && (!s->lb || !s->cold || !s->half)))
         return PA_ERR_NOMEM;
     if (l2)
         row_norms(x, n, dim, s->xnorm);
     return init_centroids(x, n, dim, k, seed, part, centroids);
+}
+
+/* The iteration's update (sums_out: a participant's, see update): update_rows where the
+ * small-dimension k-means runs on one thread, else update. */
+static double km_update(km *s, double *sums_out)
+{
+    if (s->ksums && (omp_in_parallel() || s->nthreads == 1))
+        return update_rows(s->x, s->n, s->dim, s->k, s->assign, s->best, s->ksums, s->share, s->c,
+                           s->cnt, sums_out);
+    return update(s->x, s->n, s->dim, s->k, s->assign, s->best, s->order, s->end, s->sums,
+                  s->nthreads, s->share, s->c, s->cnt, sums_out);
 }
 
 /* Bound-based pruning of the small-dimension assignment (Yinyang k-means with the codewords in
@@ -640,8 +685,7 @@ static pa_status km_assign(km *s)
             s->changed += s->assign[i] != s->prev[i];
     }
     if (s->part) { /* this participant's sums, for the exchange */
-        update(s->x, n, dim, k, s->assign, s->best, s->order, s->end, s->sums, s->nthreads,
-               s->share, s->c, s->cnt, s->acc);
+        km_update(s, s->acc);
         exchange_fill(s->acc, k, dim, s->share, s->cnt, s->changed);
     }
     return PA_OK;
@@ -659,9 +703,7 @@ static void km_move(km *s)
         s->done = true; /* converged: the centroids of this assignment are already in place */
         return;
     }
-    const double loss = s->part ? apply_sums(s->acc, k, dim, s->cnt, s->c)
-                                : update(s->x, s->n, dim, k, s->assign, s->best, s->order, s->end,
-                                         s->sums, s->nthreads, s->share, s->c, s->cnt, NULL);
+    const double loss = s->part ? apply_sums(s->acc, k, dim, s->cnt, s->c) : km_update(s, NULL);
     const uint32_t fixed = repair_empty(s->c, s->cnt, k, dim);
     s->r.empty_repaired += fixed;
     /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
