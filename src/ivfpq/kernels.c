@@ -101,8 +101,8 @@ __attribute__((target("avx512f"))) static inline uint32_t argmin512(__m512 best,
 
 /* AVX-512: 16 codewords per register. Requires K % 16 == 0. When K % 64 == 0, four sub-vectors
  * go through 64 codewords at a time: 16 independent FMA chains (enough to hide the FMA latency
- * on two pipes), each codebook load feeding four of them and each broadcast value four. Other
- * K take one register of codewords at a time. */
+ * on two pipes), each codebook load feeding four of them and each broadcast value four. K = 16
+ * takes two rows at a time; other K one register of codewords at a time. */
 __attribute__((target("avx512f"))) static void nearest_avx512(const float *x, size_t stride,
                                                               uint64_t n, const float *cbt,
                                                               const float *cbnorm, uint32_t ds,
@@ -161,6 +161,23 @@ __attribute__((target("avx512f"))) static void nearest_avx512(const float *x, si
         out[i + 1] = argmin512(b1, i1, val ? val + i + 1 : NULL);
         out[i + 2] = argmin512(b2, i2, val ? val + i + 2 : NULL);
         out[i + 3] = argmin512(b3, i3, val ? val + i + 3 : NULL);
+    }
+    /* K = 16 (4-bit codes): one register of codewords 0..15 in lane order, so the lowest index
+     * holding the minimum is the lowest set bit of the equality mask (no index vector) */
+    for (; K == 16 && i + 2 <= n; i += 2) {
+        const float *v0 = x + i * stride, *v1 = v0 + stride;
+        __m512 a0 = _mm512_loadu_ps(cbnorm), a1 = a0;
+        for (uint32_t j = 0; j < ds; j++) {
+            const __m512 cj = _mm512_loadu_ps(cbt + (size_t)j * 16);
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(v0[j]), cj, a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(v1[j]), cj, a1);
+        }
+        const float m0 = _mm512_reduce_min_ps(a0), m1 = _mm512_reduce_min_ps(a1);
+        out[i] = (uint32_t)__builtin_ctz(_mm512_cmp_ps_mask(a0, _mm512_set1_ps(m0), _CMP_EQ_OQ));
+        out[i + 1] = (uint32_t)__builtin_ctz(
+            _mm512_cmp_ps_mask(a1, _mm512_set1_ps(m1), _CMP_EQ_OQ));
+        if (val)
+            val[i] = m0, val[i + 1] = m1;
     }
     for (; i < n; i++) {
         const float *v = x + i * stride;

@@ -78,6 +78,46 @@ static void test_kmeans_recovers_clusters(void)
     free(x);
 }
 
+/* 4-bit codebooks (K = 16, ds 4, codewords 3 and 11 equal): every kernel gives the scalar
+ * one's codes and values, with an odd row count (the two-row loop's tail). */
+static void test_kernels_agree_k16(void)
+{
+    enum { K = 16, ds = 4, n = 1001 };
+    float cbt[ds * K], norms[K], x[n * ds], val[3][n];
+    uint32_t out[3][n];
+    for (uint32_t k = 0; k < K; k++) {
+        norms[k] = 0;
+        for (uint32_t j = 0; j < ds; j++) {
+            float c = (float)gauss();
+            cbt[j * K + k] = -2.0f * c;
+            norms[k] += c * c;
+        }
+    }
+    for (uint32_t j = 0; j < ds; j++)
+        cbt[j * K + 11] = cbt[j * K + 3];
+    norms[11] = norms[3];
+    for (uint64_t i = 0; i < n * ds; i++)
+        x[i] = (float)gauss();
+    for (uint32_t j = 0; j < ds; j++) /* row 0 nearest to the tied pair */
+        x[j] = -0.5f * cbt[j * K + 3];
+    const char *names[] = {"scalar", "avx2", "avx512"};
+    int ran = 0;
+    for (int v = 0; v < 3; v++)
+        if (pa_kernel_set(names[v])) {
+            pa_nearest_small(x, ds, n, cbt, norms, ds, K, out[v], val[v]);
+            ran |= 1 << v;
+        }
+    CHECK(ran & 1);
+    CHECK(out[0][0] == 3);
+    for (int v = 1; v < 3; v++)
+        if (ran & (1 << v)) {
+            CHECK(!memcmp(out[0], out[v], sizeof out[0]));
+            CHECK(!memcmp(val[0], val[v], sizeof val[0]));
+        }
+    if (!pa_kernel_set("avx512"))
+        pa_kernel_set("avx2");
+}
+
 static void test_kernels_agree(void)
 {
     const uint32_t K = 256, ds = 8;
@@ -461,6 +501,7 @@ int main(int argc, char **argv)
         return 1;
     RUN(test_kmeans_recovers_clusters());
     RUN(test_kernels_agree());
+    RUN(test_kernels_agree_k16());
     RUN(test_kmeans_pruning_exact());
     RUN(test_assign_encode_brute_force());
     RUN(test_pq_beats_random());
