@@ -6,7 +6,8 @@
 # pq_mse (the same seed: the same model gives the same error; a different one says so).
 # A and B are a binary and an environment each: by default A is this build with the PQ
 # k-means' pruning off, B the same with PA_KMEANS_PRUNE=1 (pruning on); PA_A / PA_B name other
-# binaries (for example the branch-start build), ENV_A / ENV_B other environments.
+# binaries (for example the branch-start build), ENV_A / ENV_B other environments (empty: none;
+# e.g. PA_A=/work/main/build/partifact ENV_A= ENV_B= compares the branch start with this build).
 # Usage: bench/pq_ab.sh [BUILD_DIR]; env RUNS (3), WORK (bench/out/pq_ab), DATASETS
 #        ("gen fashion"), CONFIGS ("8 4"), PA_A, PA_B, ENV_A ("PA_KMEANS_PRUNE=0"),
 #        ENV_B ("PA_KMEANS_PRUNE=1")
@@ -16,7 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/pq_ab}; DATASETS=${DATASETS:-"gen fashion"}
 CONFIGS=${CONFIGS:-"8 4"}
 PA_A=${PA_A:-$PA}; PA_B=${PA_B:-$PA}
-ENV_A=${ENV_A:-PA_KMEANS_PRUNE=0}; ENV_B=${ENV_B:-PA_KMEANS_PRUNE=1}
+ENV_A=${ENV_A-PA_KMEANS_PRUNE=0}; ENV_B=${ENV_B-PA_KMEANS_PRUNE=1} # set and empty: none
 mkdir -p "$WORK"
 "$PA" --version --verbose
 uptime
