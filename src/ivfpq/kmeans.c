@@ -49,6 +49,12 @@ static bool pruning_on(void)
     return p == 1;
 }
 
+/* Whether a k-means of these arguments prunes (km_open; pa_kmeans_bytes counts its arrays). */
+static bool prune_for(bool small_dim, uint32_t k)
+{
+    return small_dim && pruning_on() && pa_bounded_available(k);
+}
+
 bool pa_kmeans_set_pruning(bool on)
 {
     const bool was = pruning_on();
@@ -415,9 +421,9 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
 {
     /* small_dim's pruning: each row's bounds (one per group of 16 centroids), the previous
      * centroids and the gaps */
-    const uint64_t prune = small_dim ? n * (k / 16) * sizeof(float) +
-                                           (uint64_t)k * (dim + 1) * sizeof(float)
-                                     : 0;
+    const uint64_t prune = prune_for(small_dim, k) ? n * (k / 16) * sizeof(float) +
+                                                         (uint64_t)k * (dim + 1) * sizeof(float)
+                                                   : 0;
     (void)nthreads; /* the update's memory is its k x dim sums, whatever the team */
     /* per row: the assignment (unless the caller's), the previous one, and for l2 the row
      * norms and distances */
@@ -522,7 +528,7 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
     const bool l2 = !inner_product;
     s->xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
     s->best = l2 ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
-    s->prune = small_dim && pruning_on() && pa_bounded_available(k);
+    s->prune = prune_for(small_dim, k);
     if (s->prune) {
         s->lb = pa_malloc(sizeof(float) * n * (k / 16), "k-means bounds");
         s->cold = pa_malloc(sizeof(float) * k * dim, "k-means previous centroids");
