@@ -101,8 +101,8 @@ __attribute__((target("avx512f"))) static inline uint32_t argmin512(__m512 best,
 
 /* AVX-512: 16 codewords per register. Requires K % 16 == 0. When K % 64 == 0, four sub-vectors
  * go through 64 codewords at a time: 16 independent FMA chains (enough to hide the FMA latency
- * on two pipes), each codebook load feeding four of them and each broadcast value four. Other
- * K take one register of codewords at a time. */
+ * on two pipes), each codebook load feeding four of them and each broadcast value four. K = 16
+ * takes two rows at a time; other K one register of codewords at a time. */
 __attribute__((target("avx512f"))) static void nearest_avx512(const float *x, size_t stride,
                                                               uint64_t n, const float *cbt,
                                                               const float *cbnorm, uint32_t ds,
@@ -161,6 +161,23 @@ __attribute__((target("avx512f"))) static void nearest_avx512(const float *x, si
         out[i + 1] = argmin512(b1, i1, val ? val + i + 1 : NULL);
         out[i + 2] = argmin512(b2, i2, val ? val + i + 2 : NULL);
         out[i + 3] = argmin512(b3, i3, val ? val + i + 3 : NULL);
+    }
+    /* K = 16 (4-bit codes): one register of codewords 0..15 in lane order, so the lowest index
+     * holding the minimum is the lowest set bit of the equality mask (no index vector) */
+    for (; K == 16 && i + 2 <= n; i += 2) {
+        const float *v0 = x + i * stride, *v1 = v0 + stride;
+        __m512 a0 = _mm512_loadu_ps(cbnorm), a1 = a0;
+        for (uint32_t j = 0; j < ds; j++) {
+            const __m512 cj = _mm512_loadu_ps(cbt + (size_t)j * 16);
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(v0[j]), cj, a0);
+            a1 = _mm512_fmadd_ps(_mm512_set1_ps(v1[j]), cj, a1);
+        }
+        const float m0 = _mm512_reduce_min_ps(a0), m1 = _mm512_reduce_min_ps(a1);
+        out[i] = (uint32_t)__builtin_ctz(_mm512_cmp_ps_mask(a0, _mm512_set1_ps(m0), _CMP_EQ_OQ));
+        out[i + 1] = (uint32_t)__builtin_ctz(
+            _mm512_cmp_ps_mask(a1, _mm512_set1_ps(m1), _CMP_EQ_OQ));
+        if (val)
+            val[i] = m0, val[i + 1] = m1;
     }
     for (; i < n; i++) {
         const float *v = x + i * stride;
@@ -234,6 +251,222 @@ void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cb
         nearest_avx2(x, stride, n, cbt, cbnorm, ds, K, out, val);
     else
         nearest_scalar(x, stride, n, cbt, cbnorm, ds, K, out, val);
+}
+
+/* Each row's value for its codeword idx[i] (pa_value_small). AVX-512: 16 rows at a time, the
+ * codeword's values gathered; the same fused steps as the kernels. */
+__attribute__((target("avx512f,fma"))) static void
+value_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
+             uint32_t ds, uint32_t K, const uint32_t *idx, float *val)
+{
+    uint64_t i = 0;
+    if ((uint64_t)16 * stride <= INT32_MAX) {
+        const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                                                                  11, 12, 13, 14, 15),
+                                                _mm512_set1_epi32((int)stride));
+        for (; i + 16 <= n; i += 16) {
+            const __m512i a = _mm512_loadu_si512(idx + i);
+            const float *v = x + i * stride;
+            __m512 acc = _mm512_i32gather_ps(a, cbnorm, 4);
+            for (uint32_t j = 0; j < ds; j++)
+                acc = _mm512_fmadd_ps(_mm512_i32gather_ps(rows, v + j, 4),
+                                      _mm512_i32gather_ps(a, cbt + (size_t)j * K, 4), acc);
+            _mm512_storeu_ps(val + i, acc);
+        }
+    }
+    for (; i < n; i++) {
+        const float *v = x + i * stride;
+        __m128 acc = _mm_set_ss(cbnorm[idx[i]]);
+        for (uint32_t j = 0; j < ds; j++)
+            acc = _mm_fmadd_ss(_mm_set_ss(v[j]), _mm_set_ss(cbt[(size_t)j * K + idx[i]]), acc);
+        val[i] = _mm_cvtss_f32(acc);
+    }
+}
+
+void pa_value_small(const float *x, size_t stride, uint64_t n, const float *cbt,
+                    const float *cbnorm, uint32_t ds, uint32_t K, const uint32_t *idx, float *val)
+{
+    if (choose() == 2) {
+        value_avx512(x, stride, n, cbt, cbnorm, ds, K, idx, val);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        float acc = cbnorm[idx[i]];
+        for (uint32_t j = 0; j < ds; j++)
+            acc = fmaf(x[i * stride + j], cbt[(size_t)j * K + idx[i]], acc);
+        val[i] = acc;
+    }
+}
+
+bool pa_bounded_available(uint32_t K)
+{
+    /* one or two groups (4-bit codes) leave nothing to skip but the whole row */
+    return choose() == 2 && K % 16 == 0 && K / 16 >= 4 && K / 16 <= PA_BOUND_GROUPS;
+}
+
+/* lb from a squared-distance lower bound d2: sqrt(d2) rounded down (0 when d2 <= 0). */
+static inline float bound_down(double d2)
+{
+    return d2 > 0 ? (float)(sqrt(d2) * (1 - PA_BOUND_SLACK)) : 0.0f;
+}
+
+/* The bounded assignment (see pa_nearest_bounded in ivfpq_internal.h and km_assign_pruned in
+ * kmeans.c for why a skipped group cannot hold the winner), a chunk of rows at a time. First,
+ * 16 rows at a time: u, the threshold and Hamerly's 2 half_a - u; then per row the groups'
+ * lower bounds lowered by their largest move and raised to that, a row none of whose groups can
+ * beat u keeping its codeword, the others' open groups becoming work items. Then the items four
+ * at a time (independent FMA chains, each the kernels' fused steps for 16 codewords). Then per
+ * row its items folded in ascending group order with strict < (lowest index on ties), the old
+ * codeword a joining as a candidate with its value f_a; each scanned group's bound then comes
+ * from the smallest value in it other than the winner's, 16 items at a time. The bounds'
+ * float arithmetic is covered by part of e (kmeans.c) and by BOUND_F, outward. */
+#define BOUND_CHUNK 128
+#define BOUND_ITEMS (BOUND_CHUNK * PA_BOUND_GROUPS + 32)
+#define BOUND_F 1e-5f
+__attribute__((target("avx512f"))) static uint64_t
+bounded_avx512(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
+               uint32_t ds, uint32_t K, const float *xnorm, const float *gmove, const float *half,
+               double E, double cmax, bool first, uint32_t *assign, float *val, float *lb)
+{
+    const uint32_t G = K / 16;
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512 fmax = _mm512_set1_ps(FLT_MAX), zero = _mm512_setzero_ps();
+    const __mmask16 gmask = (__mmask16)((1u << G) - 1);
+    const __m512 mv = _mm512_maskz_loadu_ps(gmask, gmove);
+    const __m512 down = _mm512_set1_ps(1 - BOUND_F), up = _mm512_set1_ps(1 + BOUND_F);
+    const __m512 c2 = _mm512_set1_ps((float)(cmax * cmax * (1 + PA_BOUND_SLACK)));
+    const __m512 twoE = _mm512_set1_ps((float)(2 * E * (1 + PA_BOUND_SLACK)));
+    uint64_t skipped = 0;
+    /* per chunk: each row's e, threshold u^2 + 2e, Hamerly bound and open groups; the work
+     * items (row in the chunk, group), their 16 values and their bounds' smallest value */
+    static _Thread_local float re[BOUND_CHUNK], rthr[BOUND_CHUNK], rhb[BOUND_CHUNK];
+    static _Thread_local uint32_t irow[BOUND_ITEMS], igrp[BOUND_ITEMS];
+    static _Thread_local float ival[BOUND_ITEMS * 16], imin[BOUND_ITEMS];
+    uint32_t ifirst[BOUND_CHUNK + 1];
+    __mmask16 ropen[BOUND_CHUNK];
+    for (uint64_t c0 = 0; c0 < n; c0 += BOUND_CHUNK) {
+        const uint32_t cn = (uint32_t)PA_MIN((uint64_t)BOUND_CHUNK, n - c0);
+        for (uint32_t r = 0; r < cn; r += 16) {
+            const __mmask16 lm = (__mmask16)(cn - r >= 16 ? 0xFFFF : (1u << (cn - r)) - 1);
+            const __m512 xn = _mm512_maskz_loadu_ps(lm, xnorm + c0 + r);
+            const __m512 e = _mm512_mul_ps(_mm512_add_ps(xn, c2), twoE);
+            _mm512_storeu_ps(re + r, e);
+            if (first)
+                continue;
+            const __m512 fa = _mm512_maskz_loadu_ps(lm, val + c0 + r);
+            const __m512 u2 = _mm512_add_ps(_mm512_add_ps(xn, fa), e);
+            const __m512 u = _mm512_mul_ps(_mm512_sqrt_ps(_mm512_max_ps(u2, zero)), up);
+            const __m512i a = _mm512_maskz_loadu_epi32(lm, assign + c0 + r);
+            const __m512 h = _mm512_i32gather_ps(a, half, 4);
+            _mm512_storeu_ps(rhb + r, _mm512_mul_ps(_mm512_sub_ps(_mm512_add_ps(h, h), u), down));
+            _mm512_storeu_ps(rthr + r,
+                             _mm512_mul_ps(_mm512_fmadd_ps(e, _mm512_set1_ps(2), u2), up));
+        }
+        uint32_t items = 0;
+        for (uint32_t r = 0; r < cn; r++) {
+            float *lbi = lb + (c0 + r) * G;
+            ifirst[r] = items;
+            __mmask16 open = gmask;
+            if (!first) {
+                __m512 L = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(gmask, lbi), mv),
+                                         down);
+                L = _mm512_max_ps(_mm512_max_ps(L, _mm512_set1_ps(rhb[r])), zero);
+                _mm512_mask_storeu_ps(lbi, gmask, L);
+                /* open: the groups whose bound does not prove L^2 > u^2 + 2e */
+                open = _mm512_mask_cmp_ps_mask(gmask, _mm512_mul_ps(L, L), _mm512_set1_ps(rthr[r]),
+                                               _CMP_LE_OQ);
+            }
+            ropen[r] = open;
+            _mm512_storeu_si512(irow + items, _mm512_set1_epi32((int)r));
+            _mm512_mask_compressstoreu_epi32(igrp + items, open, iota);
+            items += (uint32_t)__builtin_popcount(open);
+        }
+        ifirst[cn] = items;
+        for (uint32_t t = items; t < (items + 3) / 4 * 4; t++) /* pad to four: a copy */
+            irow[t] = irow[0], igrp[t] = igrp[0];
+        for (uint32_t t = 0; t < items; t += 4) {
+            const float *v0 = x + (c0 + irow[t]) * stride, *v1 = x + (c0 + irow[t + 1]) * stride;
+            const float *v2 = x + (c0 + irow[t + 2]) * stride,
+                        *v3 = x + (c0 + irow[t + 3]) * stride;
+            const uint32_t g0 = igrp[t] * 16u, g1 = igrp[t + 1] * 16u, g2 = igrp[t + 2] * 16u,
+                           g3 = igrp[t + 3] * 16u;
+            __m512 a0 = _mm512_loadu_ps(cbnorm + g0), a1 = _mm512_loadu_ps(cbnorm + g1);
+            __m512 a2 = _mm512_loadu_ps(cbnorm + g2), a3 = _mm512_loadu_ps(cbnorm + g3);
+            for (uint32_t j = 0; j < ds; j++) {
+                const float *cj = cbt + (size_t)j * K;
+                a0 = _mm512_fmadd_ps(_mm512_set1_ps(v0[j]), _mm512_loadu_ps(cj + g0), a0);
+                a1 = _mm512_fmadd_ps(_mm512_set1_ps(v1[j]), _mm512_loadu_ps(cj + g1), a1);
+                a2 = _mm512_fmadd_ps(_mm512_set1_ps(v2[j]), _mm512_loadu_ps(cj + g2), a2);
+                a3 = _mm512_fmadd_ps(_mm512_set1_ps(v3[j]), _mm512_loadu_ps(cj + g3), a3);
+            }
+            _mm512_storeu_ps(ival + (size_t)t * 16, a0);
+            _mm512_storeu_ps(ival + (size_t)(t + 1) * 16, a1);
+            _mm512_storeu_ps(ival + (size_t)(t + 2) * 16, a2);
+            _mm512_storeu_ps(ival + (size_t)(t + 3) * 16, a3);
+        }
+        for (uint32_t r = 0; r < cn; r++) {
+            if (ifirst[r] == ifirst[r + 1]) {
+                skipped++; /* proven: keeps its codeword and value */
+                continue;
+            }
+            const uint64_t i = c0 + r;
+            const uint32_t a = first ? UINT32_MAX : assign[i];
+            const float fa = first ? FLT_MAX : val[i];
+            __m512 b = fmax;
+            __m512i bi = _mm512_setzero_si512();
+            for (uint32_t t = ifirst[r]; t < ifirst[r + 1]; t++) {
+                const __m512 v = _mm512_loadu_ps(ival + (size_t)t * 16);
+                const __mmask16 lt = _mm512_cmp_ps_mask(v, b, _CMP_LT_OQ);
+                b = _mm512_mask_mov_ps(b, lt, v);
+                bi = _mm512_mask_mov_epi32(bi, lt,
+                                           _mm512_add_epi32(iota,
+                                                            _mm512_set1_epi32((int)igrp[t] * 16)));
+            }
+            float m = _mm512_reduce_min_ps(b);
+            __mmask16 eq = _mm512_cmp_ps_mask(b, _mm512_set1_ps(m), _CMP_EQ_OQ);
+            uint32_t w = (uint32_t)_mm512_reduce_min_epi32(
+                _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), eq, bi));
+            if (fa < m || (fa == m && a < w)) /* the old codeword (its group may be unscanned) */
+                m = fa, w = a;
+            /* each scanned group's smallest value but the winner's */
+            for (uint32_t t = ifirst[r]; t < ifirst[r + 1]; t++) {
+                const __mmask16 me = w / 16 == igrp[t] ? (__mmask16)(1u << (w % 16)) : 0;
+                imin[t] = _mm512_reduce_min_ps(
+                    _mm512_mask_mov_ps(_mm512_loadu_ps(ival + (size_t)t * 16), me, fmax));
+            }
+            /* an unscanned group keeps L, and takes in the old codeword if it lost */
+            if (!first && w != a && !(ropen[r] >> (a / 16) & 1)) {
+                float *lba = lb + i * G + a / 16;
+                *lba = PA_MIN(*lba, bound_down((double)xnorm[i] + fa - re[r]));
+            }
+            assign[i] = w;
+            val[i] = m;
+        }
+        /* the scanned groups' bounds: sqrt(||x||^2 + smallest - e), rounded down */
+        for (uint32_t t = 0; t < items; t += 16) {
+            const __mmask16 lm = (__mmask16)(items - t >= 16 ? 0xFFFF : (1u << (items - t)) - 1);
+            const __m512i rr = _mm512_maskz_loadu_epi32(lm, irow + t);
+            const __m512 xn = _mm512_mask_i32gather_ps(
+                zero, lm, _mm512_add_epi32(rr, _mm512_set1_epi32((int)c0)), xnorm, 4);
+            const __m512 e = _mm512_mask_i32gather_ps(zero, lm, rr, re, 4);
+            const __m512 d2 = _mm512_sub_ps(_mm512_add_ps(xn, _mm512_maskz_loadu_ps(lm, imin + t)),
+                                            e);
+            float out[16];
+            _mm512_storeu_ps(out, _mm512_mul_ps(_mm512_sqrt_ps(_mm512_max_ps(d2, zero)), down));
+            for (uint32_t q = 0; q < 16 && t + q < items; q++)
+                lb[(c0 + irow[t + q]) * G + igrp[t + q]] = out[q];
+        }
+    }
+    return skipped;
+}
+
+uint64_t pa_nearest_bounded(const float *x, size_t stride, uint64_t n, const float *cbt,
+                            const float *cbnorm, uint32_t ds, uint32_t K, const float *xnorm,
+                            const float *gmove, const float *half, double E, double cmax,
+                            bool first, uint32_t *assign, float *val, float *lb)
+{
+    return bounded_avx512(x, stride, n, cbt, cbnorm, ds, K, xnorm, gmove, half, E, cmax, first,
+                          assign, val, lb);
 }
 
 /* s[d] += x[d] in double precision: the k-means update's inner loop. Each element is converted

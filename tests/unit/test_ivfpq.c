@@ -19,6 +19,13 @@ static double gauss(void)
     return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
 }
 
+/* A participants' sum over one participant: nothing to add. */
+static pa_status sum_identity(void *ctx, double *v, size_t count)
+{
+    (void)ctx, (void)v, (void)count;
+    return PA_OK;
+}
+
 /* n rows around k centres (spread `far`, noise 1), labels into lab. */
 static float *clustered(uint64_t n, uint32_t dim, uint32_t k, double far, uint32_t *lab)
 {
@@ -69,6 +76,46 @@ static void test_kmeans_recovers_clusters(void)
             bad += got[t] == got[u];
     CHECK(bad == 0);
     free(x);
+}
+
+/* 4-bit codebooks (K = 16, ds 4, codewords 3 and 11 equal): every kernel gives the scalar
+ * one's codes and values, with an odd row count (the two-row loop's tail). */
+static void test_kernels_agree_k16(void)
+{
+    enum { K = 16, ds = 4, n = 1001 };
+    float cbt[ds * K], norms[K], x[n * ds], val[3][n];
+    uint32_t out[3][n];
+    for (uint32_t k = 0; k < K; k++) {
+        norms[k] = 0;
+        for (uint32_t j = 0; j < ds; j++) {
+            float c = (float)gauss();
+            cbt[j * K + k] = -2.0f * c;
+            norms[k] += c * c;
+        }
+    }
+    for (uint32_t j = 0; j < ds; j++)
+        cbt[j * K + 11] = cbt[j * K + 3];
+    norms[11] = norms[3];
+    for (uint64_t i = 0; i < n * ds; i++)
+        x[i] = (float)gauss();
+    for (uint32_t j = 0; j < ds; j++) /* row 0 nearest to the tied pair */
+        x[j] = -0.5f * cbt[j * K + 3];
+    const char *names[] = {"scalar", "avx2", "avx512"};
+    int ran = 0;
+    for (int v = 0; v < 3; v++)
+        if (pa_kernel_set(names[v])) {
+            pa_nearest_small(x, ds, n, cbt, norms, ds, K, out[v], val[v]);
+            ran |= 1 << v;
+        }
+    CHECK(ran & 1);
+    CHECK(out[0][0] == 3);
+    for (int v = 1; v < 3; v++)
+        if (ran & (1 << v)) {
+            CHECK(!memcmp(out[0], out[v], sizeof out[0]));
+            CHECK(!memcmp(val[0], val[v], sizeof val[0]));
+        }
+    if (!pa_kernel_set("avx512"))
+        pa_kernel_set("avx2");
 }
 
 static void test_kernels_agree(void)
@@ -154,6 +201,51 @@ static void test_kernels_agree(void)
     if (!pa_kernel_set("avx512"))
         pa_kernel_set("avx2");
     free(cb), free(cbt), free(x);
+}
+
+/* The small-dimension k-means' bound-based pruning changes nothing: the same centroids (byte
+ * for byte), iterations and final assignment as the full scans, for K = 256 (16 groups) and
+ * K = 64 (4 groups), plain and through the distributed driver (one participant), and it did skip scans (so the
+ * bounds were used). Where the CPU has no AVX-512 the pruned path does not run (the same
+ * results trivially). */
+static void test_kmeans_pruning_exact(void)
+{
+    const uint64_t n = 6000;
+    const uint32_t ds = 8;
+    float *x = clustered(n, ds, 300, 3, NULL);
+    for (uint64_t i = 0; i < n * ds; i += 7) /* some rows far out: large norms, large moves */
+        x[i] *= 1 + (float)(i % 5);
+    const uint32_t Ks[] = {256, 64};
+    for (int t = 0; t < 2; t++) {
+        const uint32_t K = Ks[t];
+        float *c0 = malloc(sizeof(float) * K * ds), *c1 = malloc(sizeof(float) * K * ds);
+        uint32_t *a0 = malloc(4 * n), *a1 = malloc(4 * n);
+        pa_kmeans_result r0, r1;
+        bool was = pa_kmeans_set_pruning(false);
+        CHECK_OK(pa_kmeans(x, n, ds, K, 30, 5, false, true, c0, a0, &r0));
+        pa_kmeans_set_pruning(true);
+        CHECK_OK(pa_kmeans(x, n, ds, K, 30, 5, false, true, c1, a1, &r1));
+        CHECK(r0.scans_skipped == 0);
+        CHECK(r0.iters == r1.iters && r0.iters > 3);
+        CHECK(!memcmp(c0, c1, sizeof(float) * K * ds));
+        CHECK(!memcmp(a0, a1, 4 * n));
+        if (pa_bounded_available(K))
+            CHECK(r1.scans_skipped > 0);
+        /* the same through the distributed driver's side-by-side runs (one participant) */
+        const float *xs[1] = {x};
+        float *cs[1] = {c1};
+        const uint64_t seeds[1] = {5};
+        pa_train_comm comm = PA_TRAIN_COMM_INIT;
+        comm.sum = sum_identity;
+        pa_kmeans_part part = {.comm = &comm, .first = 0, .total = n};
+        memset(c1, 0, sizeof(float) * K * ds);
+        CHECK_OK(pa_kmeans_dist_many(1, xs, n, ds, K, 30, seeds, cs, &r1, &part));
+        CHECK(r0.iters == r1.iters);
+        CHECK(!memcmp(c0, c1, sizeof(float) * K * ds));
+        pa_kmeans_set_pruning(was);
+        free(c0), free(c1), free(a0), free(a1);
+    }
+    free(x);
 }
 
 static pa_ivfpq_params params(uint32_t P, uint32_t M, pa_metric metric)
@@ -409,6 +501,8 @@ int main(int argc, char **argv)
         return 1;
     RUN(test_kmeans_recovers_clusters());
     RUN(test_kernels_agree());
+    RUN(test_kernels_agree_k16());
+    RUN(test_kmeans_pruning_exact());
     RUN(test_assign_encode_brute_force());
     RUN(test_pq_beats_random());
     RUN(test_determinism_and_save_load());
