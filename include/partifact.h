@@ -619,11 +619,12 @@ typedef struct pa_ivfpq_train_stats {
     uint32_t empty_repaired;      /* empty clusters split from large ones               */
     double ivf_seconds, pq_seconds;
     uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
+    double sample_seconds; /* drawing, reading and checking the sample (training an input) */
 } pa_ivfpq_train_stats;
 
-#define PA_IVFPQ_TRAIN_STATS_INIT                         \
-    {                                                     \
-        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0 \
+#define PA_IVFPQ_TRAIN_STATS_INIT                            \
+    {                                                        \
+        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0, 0 \
     }
 
 /* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
@@ -1325,11 +1326,12 @@ typedef struct pa_build_stats {
     pa_ivfpq_train_stats *train;
     pa_encode_stats *encode;
     pa_index_finalize_stats *finalize;
+    double model_seconds; /* writing the trained model into the work directory            */
 } pa_build_stats;
 
-#define PA_BUILD_STATS_INIT                                     \
-    {                                                           \
-        sizeof(pa_build_stats), 0, 0, 0, 0, 0, NULL, NULL, NULL \
+#define PA_BUILD_STATS_INIT                                        \
+    {                                                              \
+        sizeof(pa_build_stats), 0, 0, 0, 0, 0, NULL, NULL, NULL, 0 \
     }
 
 /* Builds an IVF_PQ index at out_dir (which must not exist, unless opts->replace) from every

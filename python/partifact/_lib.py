@@ -192,7 +192,7 @@ IvfpqTrainStats = _struct("pa_ivfpq_train_stats", [
     ("sample_rows", ctypes.c_uint64), ("ivf_iters", ctypes.c_uint32),
     ("pq_iters", ctypes.c_uint32), ("empty_repaired", ctypes.c_uint32),
     ("ivf_seconds", ctypes.c_double), ("pq_seconds", ctypes.c_double),
-    ("sample_skipped_invalid", ctypes.c_uint64),
+    ("sample_skipped_invalid", ctypes.c_uint64), ("sample_seconds", ctypes.c_double),
 ])
 
 ArtifactParams = _struct("pa_artifact_params", [
@@ -277,7 +277,7 @@ BuildStats = _struct("pa_build_stats", [
     ("num_partitions", ctypes.c_uint32), ("num_sub_vectors", ctypes.c_uint32),
     ("rows", ctypes.c_uint64), ("train_seconds", ctypes.c_double), ("seconds", ctypes.c_double),
     ("train", ctypes.POINTER(IvfpqTrainStats)), ("encode", ctypes.POINTER(EncodeStats)),
-    ("finalize", ctypes.POINTER(FinalizeStats)),
+    ("finalize", ctypes.POINTER(FinalizeStats)), ("model_seconds", ctypes.c_double),
 ])
 
 TableCommitOptions = _struct("pa_table_commit_options", [

@@ -114,6 +114,7 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (st != PA_OK || (st = pa_ivfpq_model_save(model, model_path)) != PA_OK ||
         (st = pa_vec_input_rewind(in)) != PA_OK)
         goto done;
+    s.model_seconds = pa_now_seconds() - t1 - s.train_seconds;
     pa_encode_options eo = {.struct_size = sizeof eo,
                             .num_buckets = o.num_buckets,
                             .memory_bytes = o.memory_bytes,
