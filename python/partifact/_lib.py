@@ -201,7 +201,7 @@ ArtifactParams = _struct("pa_artifact_params", [
     ("dimension", ctypes.c_uint32), ("metric", ctypes.c_int), ("model", ctypes.c_char_p),
     ("memory_bytes", ctypes.c_uint64), ("expected_rows", ctypes.c_uint64),
     ("max_buffer_rows", ctypes.c_uint64), ("replace", ctypes.c_int),
-    ("coverage", ctypes.c_char_p),
+    ("coverage", ctypes.c_char_p), ("no_sync", ctypes.c_int),
 ])
 
 ArtifactWriteStats = _struct("pa_artifact_write_stats", [
@@ -233,6 +233,7 @@ EncodeOptions = _struct("pa_encode_options", [
     ("num_buckets", ctypes.c_uint32), ("memory_bytes", ctypes.c_uint64),
     ("batch_rows", ctypes.c_uint64), ("model_path", ctypes.c_char_p),
     ("progress", PROGRESS_FN), ("progress_ctx", ctypes.c_void_p), ("replace", ctypes.c_int),
+    ("no_sync", ctypes.c_int),
 ])
 
 EncodeStats = _struct("pa_encode_stats", [

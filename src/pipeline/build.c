@@ -121,7 +121,9 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
                             .batch_rows = o.batch_rows,
                             .model_path = model_path,
                             .progress = o.progress,
-                            .progress_ctx = o.progress_ctx};
+                            .progress_ctx = o.progress_ctx,
+                            /* removed once finalized: its bytes need not reach the disk */
+                            .no_sync = !o.keep_work};
     if ((st = pa_encode_input(in, model, backend, artifact, &eo, &encode)) != PA_OK)
         goto done;
     pa_index_finalize_options fo = {.struct_size = sizeof fo,

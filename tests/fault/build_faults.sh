@@ -5,7 +5,7 @@
 # reads, at the first, a middle and the last batch of the encode stage (whose batches are read
 # on two threads). Each failure must end in exit 1 with one line naming the input and the
 # error, and leave nothing beside the input (no index, no work directory); a retry must give
-# exactly the index an undisturbed build gives.
+# exactly the index an undisturbed build gives. A build's scratch artifact is not fsynced.
 PA=$1; SHIM=$2; T=$3
 rm -rf "$T"; mkdir -p "$T/d"
 . "$(dirname "$0")/../cli/lib.sh"
@@ -13,7 +13,7 @@ export OMP_NUM_THREADS=2
 V="$T/d/v.fvecs"
 "$PA" gen-vectors --out "$V" --rows 30000 --dim 16 --clusters 20 --seed 3 >/dev/null
 # a small budget: batches of a few thousand rows
-b() { "$PA" build --input "$V" --out "$1" --partitions 16 --sub-vectors 4 --max-iters 3 --pq-iters 3 --memory 4MiB; }
+b() { local o=$1; shift; "$PA" build --input "$V" --out "$o" --partitions 16 --sub-vectors 4 --max-iters 3 --pq-iters 3 --memory 4MiB "$@"; }
 tr() { "$PA" train --input "$V" --partitions 16 --sub-vectors 4 --max-iters 3 --pq-iters 3 --out "$1"; }
 expect_exit 0 b "$T/ref"
 # the reads of an undisturbed build, and of its training alone (the sample's reads)
@@ -36,4 +36,15 @@ for n in 1 $((ntrain / 2)) $((ntrain + 1)) $((ntrain + nenc / 2)) "$nall"; do
   expect_exit 0 diff -r "$T/d/idx" "$T/ref"
   rm -rf "$T/d/idx"
 done
+# the artifact in the work directory is removed once finalized: its 16 bucket files and their
+# directory are not fsynced, unless the work directory is kept; the index is the same
+fsyncs() { read -r _ _ _ n _ <"$T/count.log"; echo "$n"; }
+PA_FAULT_LOG="$T/count.log" LD_PRELOAD="$SHIM" b "$T/s1" >/dev/null 2>&1; scratch=$(fsyncs)
+PA_FAULT_LOG="$T/count.log" LD_PRELOAD="$SHIM" b "$T/s2" --keep-work --work-dir "$T/kept" >/dev/null 2>&1
+kept=$(fsyncs)
+echo "fsync calls: $scratch (work directory removed), $kept (kept)"
+if [ $((scratch + 17)) -le "$kept" ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: fsyncs $scratch, kept $kept"; fi
+expect_exit 0 diff -r "$T/s1" "$T/ref"
+expect_exit 0 diff -r "$T/s2" "$T/ref"
+expect_exit 0 "$PA" verify "$T/kept/artifact"
 finish
