@@ -548,6 +548,12 @@ static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t m
             (*got)++;
         }
         in->next += n;
+        /* the next batch's records are asked of the disk now, to arrive while this batch is
+         * encoded (a hint: nothing to do for a file in the page cache, nothing lost if not) */
+        const uint64_t ahead = PA_MIN(n, in->sel_end - in->next);
+        if (ahead)
+            (void)posix_fadvise(in->fd, (off_t)(in->data_off + in->next * in->rec_bytes),
+                                (off_t)(ahead * in->rec_bytes), POSIX_FADV_WILLNEED);
     }
     return PA_OK;
 }
