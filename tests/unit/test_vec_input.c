@@ -466,8 +466,10 @@ static void test_parallel_reads(void)
         CHECK(same);
         pa_vec_input_free(in);
     }
-    /* a record of another dimension at 3500 comes before the NaN at 4500 */
+    /* bad rows in the second thread's run only (the first's all certainly good): a record of
+     * another dimension at 3500 comes before the NaN at 4500; a sample that asks for 4500 */
     m[1200 * D + 3] = 1;
+    m[2000 * D] = 1;
     write_big(tpath("dim2.fvecs"), m, 3500);
     CHECK_OK(pa_vec_input_open(&in, tpath("dim2.fvecs"), NULL));
     if (in) {
@@ -475,6 +477,17 @@ static void test_parallel_reads(void)
                   "record 3500 at byte offset 350000 has dimension 23, expected 24");
         pa_vec_input_free(in);
     }
+    write_big(tpath("nan2.fvecs"), m, -1);
+    CHECK_OK(pa_vec_input_open(&in, tpath("nan2.fvecs"), NULL));
+    if (in) {
+        CHECK_ERR(pa_vec_input_next(in, buf, ids, NP, &got), PA_ERR_INVALID,
+                  "row 4500 has NaN at dimension 7");
+        CHECK_ERR(pa_vec_input_read_rows(in, rows, NP / 2, buf), PA_ERR_INVALID,
+                  "row 4500 has NaN at dimension 7");
+        pa_vec_input_free(in);
+    }
+    CHECK_ERR(pa_check_vectors(m + 3000 * D, NP - 3000, D, "half"), PA_ERR_INVALID,
+              "half: row 1500 has NaN at dimension 7");
     free(m), free(buf), free(ids);
 }
 
