@@ -53,7 +53,8 @@ uint64_t pa_prepared_bytes(const pa_backend_model *a)
 {
     const uint64_t K = (uint64_t)1 << a->num_bits, M = a->num_sub_vectors;
     const uint64_t ds = a->num_sub_vectors ? a->dim / a->num_sub_vectors : 0;
-    return sizeof(float) * (a->num_partitions + M * K * ds + M * K);
+    return sizeof(float) * (a->num_partitions + M * K * ds + M * K) +
+           pa_assign_sgemm_bytes(0, a->dim, a->num_partitions);
 }
 
 uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
@@ -66,7 +67,9 @@ uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
 {
     const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK);
-    return sizeof(float) * block * a->dim + pa_assign_sgemm_bytes(block, a->num_partitions);
+    return sizeof(float) * block * a->dim +
+           pa_assign_sgemm_bytes(block, a->dim, a->num_partitions) -
+           pa_assign_sgemm_bytes(0, a->dim, a->num_partitions); /* in pa_prepared_bytes */
 }
 
 /* Precomputes norms and the transposed codebook (see ivfpq_internal.h). */
