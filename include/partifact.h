@@ -222,6 +222,10 @@ typedef struct pa_lance_write_options {
      * still all hold values (pages say "all valid"), as Lance writes a nullable column without
      * nulls; upstream declares e.g. the partition artifact's __pq_code so. */
     const uint8_t *nullable;
+    /* Non-zero, with in_new_dir: close does not fsync the file. For a scratch file that is
+     * removed once read (a build's artifact in its work directory), which a crash leaves as
+     * an orphan nothing reads; zero (the default): close fsyncs it. */
+    int no_sync;
 } pa_lance_write_options;
 
 enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
@@ -233,7 +237,7 @@ enum { PA_LAYOUT_AUTO = 0, PA_LAYOUT_MINIBLOCK = 1, PA_LAYOUT_FULLZIP = 2 };
 #define PA_LANCE_WRITE_OPTIONS_INIT                                                     \
     {                                                                                   \
         sizeof(pa_lance_write_options), PA_DEFAULT_PAGE_BYTES, PA_LAYOUT_AUTO, 0, 0, 0, \
-            PA_DEFAULT_LANCE_FORMAT, NULL                                               \
+            PA_DEFAULT_LANCE_FORMAT, NULL, 0                                            \
     }
 PA_API pa_status pa_lance_write_options_init(pa_lance_write_options *o, size_t struct_size);
 
@@ -619,11 +623,12 @@ typedef struct pa_ivfpq_train_stats {
     uint32_t empty_repaired;      /* empty clusters split from large ones               */
     double ivf_seconds, pq_seconds;
     uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
+    double sample_seconds; /* drawing, reading and checking the sample (training an input) */
 } pa_ivfpq_train_stats;
 
-#define PA_IVFPQ_TRAIN_STATS_INIT                         \
-    {                                                     \
-        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0 \
+#define PA_IVFPQ_TRAIN_STATS_INIT                            \
+    {                                                        \
+        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0, 0 \
     }
 
 /* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
@@ -723,12 +728,17 @@ typedef struct pa_artifact_params {
      * selection): a table's {"table", "version", "column", "fragments": [{"id", "rows",
      * "file", "deletion"?}]} or a file's {"input", "input_rows", "row_begin", "row_end"}. */
     const char *coverage;
+    /* Non-zero: the bucket files and their directory are not fsynced (the manifest's commit
+     * still is): for an artifact that is removed once finalized, as pa_build's work directory
+     * is, whose bucket data then need never reach the disk; zero (the default): every file
+     * is fsynced before the manifest names it. */
+    int no_sync;
 } pa_artifact_params;
 
 #define PA_ARTIFACT_PARAMS_INIT                                                          \
     {                                                                                    \
         sizeof(pa_artifact_params), 0, 0, 0, PA_DEFAULT_NUM_BITS, 0, PA_METRIC_L2, NULL, \
-            PA_DEFAULT_MEMORY_BYTES, 0, 0, 0, NULL                                       \
+            PA_DEFAULT_MEMORY_BYTES, 0, 0, 0, NULL, 0                                    \
     }
 PA_API pa_status pa_artifact_params_init(pa_artifact_params *o, size_t struct_size);
 
@@ -897,11 +907,12 @@ typedef struct pa_encode_options {
     pa_progress_fn progress;
     void *progress_ctx;
     int replace; /* non-zero: an existing artifact is replaced atomically          */
+    int no_sync; /* non-zero: a scratch artifact (pa_artifact_params.no_sync)      */
 } pa_encode_options;
 
-#define PA_ENCODE_OPTIONS_INIT                                                        \
-    {                                                                                 \
-        sizeof(pa_encode_options), 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, NULL, NULL, 0 \
+#define PA_ENCODE_OPTIONS_INIT                                                           \
+    {                                                                                    \
+        sizeof(pa_encode_options), 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, NULL, NULL, 0, 0 \
     }
 PA_API pa_status pa_encode_options_init(pa_encode_options *o, size_t struct_size);
 
@@ -1325,11 +1336,12 @@ typedef struct pa_build_stats {
     pa_ivfpq_train_stats *train;
     pa_encode_stats *encode;
     pa_index_finalize_stats *finalize;
+    double model_seconds; /* writing the trained model into the work directory            */
 } pa_build_stats;
 
-#define PA_BUILD_STATS_INIT                                     \
-    {                                                           \
-        sizeof(pa_build_stats), 0, 0, 0, 0, 0, NULL, NULL, NULL \
+#define PA_BUILD_STATS_INIT                                        \
+    {                                                              \
+        sizeof(pa_build_stats), 0, 0, 0, 0, 0, NULL, NULL, NULL, 0 \
     }
 
 /* Builds an IVF_PQ index at out_dir (which must not exist, unless opts->replace) from every

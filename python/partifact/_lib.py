@@ -192,7 +192,7 @@ IvfpqTrainStats = _struct("pa_ivfpq_train_stats", [
     ("sample_rows", ctypes.c_uint64), ("ivf_iters", ctypes.c_uint32),
     ("pq_iters", ctypes.c_uint32), ("empty_repaired", ctypes.c_uint32),
     ("ivf_seconds", ctypes.c_double), ("pq_seconds", ctypes.c_double),
-    ("sample_skipped_invalid", ctypes.c_uint64),
+    ("sample_skipped_invalid", ctypes.c_uint64), ("sample_seconds", ctypes.c_double),
 ])
 
 ArtifactParams = _struct("pa_artifact_params", [
@@ -201,7 +201,7 @@ ArtifactParams = _struct("pa_artifact_params", [
     ("dimension", ctypes.c_uint32), ("metric", ctypes.c_int), ("model", ctypes.c_char_p),
     ("memory_bytes", ctypes.c_uint64), ("expected_rows", ctypes.c_uint64),
     ("max_buffer_rows", ctypes.c_uint64), ("replace", ctypes.c_int),
-    ("coverage", ctypes.c_char_p),
+    ("coverage", ctypes.c_char_p), ("no_sync", ctypes.c_int),
 ])
 
 ArtifactWriteStats = _struct("pa_artifact_write_stats", [
@@ -233,6 +233,7 @@ EncodeOptions = _struct("pa_encode_options", [
     ("num_buckets", ctypes.c_uint32), ("memory_bytes", ctypes.c_uint64),
     ("batch_rows", ctypes.c_uint64), ("model_path", ctypes.c_char_p),
     ("progress", PROGRESS_FN), ("progress_ctx", ctypes.c_void_p), ("replace", ctypes.c_int),
+    ("no_sync", ctypes.c_int),
 ])
 
 EncodeStats = _struct("pa_encode_stats", [
@@ -277,7 +278,7 @@ BuildStats = _struct("pa_build_stats", [
     ("num_partitions", ctypes.c_uint32), ("num_sub_vectors", ctypes.c_uint32),
     ("rows", ctypes.c_uint64), ("train_seconds", ctypes.c_double), ("seconds", ctypes.c_double),
     ("train", ctypes.POINTER(IvfpqTrainStats)), ("encode", ctypes.POINTER(EncodeStats)),
-    ("finalize", ctypes.POINTER(FinalizeStats)),
+    ("finalize", ctypes.POINTER(FinalizeStats)), ("model_seconds", ctypes.c_double),
 ])
 
 TableCommitOptions = _struct("pa_table_commit_options", [

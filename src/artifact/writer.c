@@ -51,6 +51,7 @@ struct pa_artifact_writer {
     pa_artifact_write_stats stats;
     XXH3_state_t *id_hash; /* the artifact id: the parameters and every range's checksum */
     bool finished, failed, locked;
+    bool no_sync; /* a scratch artifact: bucket files and their directory not fsynced */
 };
 
 /* Copies one M-byte code. Common widths get a constant-size memcpy the compiler inlines; a
@@ -132,6 +133,7 @@ static pa_status init_params(pa_artifact_writer *w, const pa_artifact_params *p)
                        w->dir, (int)p->metric);
     w->m.num_partitions = p->num_partitions;
     w->m.num_buckets = buckets;
+    w->no_sync = p->no_sync != 0;
     w->m.code_bytes = p->code_bytes;
     w->m.num_bits = bits;
     w->m.dimension = p->dimension;
@@ -399,8 +401,9 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
         char path[BUCKET_PATH_MAX];
         bucket_schema(w, fields);
         bucket_abs_path(w, b, path, sizeof path);
-        if ((st = pa_lance_writer_create(&bk->lw, path, fields, BUCKET_COLS, &BUCKET_WRITE)) !=
-            PA_OK)
+        pa_lance_write_options wo = BUCKET_WRITE;
+        wo.no_sync = w->no_sync;
+        if ((st = pa_lance_writer_create(&bk->lw, path, fields, BUCKET_COLS, &wo)) != PA_OK)
             return st;
     }
     const void *cols[BUCKET_COLS] = {w->scratch.ids, w->scratch.codes};
@@ -552,7 +555,7 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
      * partitions directory, and the artifact directory's entry in its parent if we made it.
      * The artifact directory itself is fsynced by the commit. */
     char path[4096];
-    if (st == PA_OK) {
+    if (st == PA_OK && !w->no_sync) {
         snprintf(path, sizeof path, "%s/%s/x", w->out.dir, PA_ARTIFACT_PARTS_DIR);
         st = pa_fsync_dir_of(path);
     }

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -28,6 +29,8 @@
 
 /* A file input reads at most this many bytes of records at once (at least one record). */
 #define FILE_READ_BYTES ((uint64_t)8 << 20)
+/* A file batch is read and converted on all cores from twice this many records. */
+#define FILE_PARALLEL_ROWS 1024
 /* A dataset scan reads batches of at most this many rows. */
 #define SCAN_MAX_ROWS 65536
 
@@ -498,7 +501,30 @@ static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool 
     return PA_OK;
 }
 
-/* Next batch from a file format. */
+/* Reads records [lo, hi) of a file batch whose first record is at byte off into raw and
+ * converts them into out, stopping at the first record that fails to read, to convert or
+ * pa_row_surely_ok: its batch position, else hi. What a failure says is left to the exact pass
+ * (next_file), which reads from there again: this may run on any thread. */
+static uint64_t read_convert_run(pa_vec_input *in, uint64_t first, uint64_t lo, uint64_t hi,
+                                 uint64_t off, float *out)
+{
+    if (lo >= hi ||
+        pa_pread_full(in->fd, in->raw + lo * in->rec_bytes, (size_t)((hi - lo) * in->rec_bytes),
+                      off + lo * in->rec_bytes, in->path) != PA_OK)
+        return lo;
+    for (uint64_t k = lo; k < hi; k++) {
+        float *dst = out + (size_t)k * in->dim;
+        if (convert_row(in, in->raw + k * in->rec_bytes, first + k, dst) != PA_OK ||
+            !pa_row_surely_ok(dst, in->dim))
+            return k;
+    }
+    return hi;
+}
+
+/* Next batch from a file format. A batch is read and converted on all cores, each thread its
+ * own run of records (no reader thread: the kernels have the cores while a batch is encoded);
+ * from the first record that fails there on, the batch goes through the exact, ordered pass
+ * (read, convert_row, check_row), which reports or skips as if it had read the whole batch. */
 static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t max, size_t *got)
 {
     *got = 0;
@@ -512,12 +538,27 @@ static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t m
             in->raw = r;
             in->raw_cap = bytes;
         }
-        pa_status st = pa_pread_full(in->fd, in->raw, bytes,
-                                     in->data_off + in->next * in->rec_bytes, in->path);
-        if (st != PA_OK)
+        const uint64_t first = in->next, off = in->data_off + first * in->rec_bytes;
+        uint64_t good = n; /* rows [0, good) are read, converted and certainly valid */
+        const int team = n >= 2 * FILE_PARALLEL_ROWS ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(team) reduction(min : good)
+        {
+            const uint64_t t = (uint64_t)omp_get_thread_num(), T = (uint64_t)omp_get_num_threads();
+            const uint64_t lo = n * t / T, hi = n * (t + 1) / T;
+            const uint64_t end = read_convert_run(in, first, lo, hi, off, out);
+            if (end < hi)
+                good = end;
+        }
+        for (uint64_t k = 0; ids && k < good; k++)
+            ids[k] = first + k;
+        *got = (size_t)good;
+        pa_status st = PA_OK;
+        if (good < n && (st = pa_pread_full(in->fd, in->raw + good * in->rec_bytes,
+                                            (size_t)((n - good) * in->rec_bytes),
+                                            off + good * in->rec_bytes, in->path)) != PA_OK)
             return st;
-        for (uint64_t k = 0; k < n; k++) {
-            uint64_t row = in->next + k;
+        for (uint64_t k = good; k < n; k++) {
+            uint64_t row = first + k;
             float *dst = out + (size_t)*got * in->dim;
             bool skip;
             if ((st = convert_row(in, in->raw + k * in->rec_bytes, row, dst)) != PA_OK ||
@@ -530,6 +571,12 @@ static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t m
             (*got)++;
         }
         in->next += n;
+        /* the next batch's records are asked of the disk now, to arrive while this batch is
+         * encoded (a hint: nothing to do for a file in the page cache, nothing lost if not) */
+        const uint64_t ahead = PA_MIN(n, in->sel_end - in->next);
+        if (ahead)
+            (void)posix_fadvise(in->fd, (off_t)(in->data_off + in->next * in->rec_bytes),
+                                (off_t)(ahead * in->rec_bytes), POSIX_FADV_WILLNEED);
     }
     return PA_OK;
 }
@@ -597,6 +644,38 @@ pa_status pa_vec_input_rewind(pa_vec_input *in)
         in->pend_n = 0; /* the next batch makes a new scan */
     }
     return PA_OK;
+}
+
+/* Reads rows keys[ord[0..n)] of a file into their places in out on all cores, each thread its
+ * own run of ord with its own record buffer; returns how many of them, in ord's order, were
+ * read and are certainly valid (pa_row_surely_ok) before the first that is not (out of range,
+ * unreadable, unconvertible or not certainly valid) or n: the exact pass takes it from there
+ * and says what is wrong. */
+static size_t read_file_rows_fast(pa_vec_input *in, const uint64_t *keys, const size_t *ord,
+                                  size_t n, float *out)
+{
+    size_t good = n;
+    const int team = n >= 2 * FILE_PARALLEL_ROWS ? omp_get_max_threads() : 1;
+#pragma omp parallel num_threads(team) reduction(min : good)
+    {
+        const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
+        const size_t lo = n * t / T, hi = n * (t + 1) / T;
+        uint8_t *rec = lo < hi ? malloc((size_t)in->rec_bytes) : NULL;
+        size_t i = lo;
+        for (; rec && i < hi; i++) {
+            const uint64_t key = keys[ord[i]];
+            float *dst = out + ord[i] * in->dim;
+            if (key >= in->rows ||
+                pa_pread_full(in->fd, rec, (size_t)in->rec_bytes,
+                              in->data_off + key * in->rec_bytes, in->path) != PA_OK ||
+                convert_row(in, rec, key, dst) != PA_OK || !pa_row_surely_ok(dst, in->dim))
+                break;
+        }
+        if (i < hi)
+            good = i;
+        free(rec);
+    }
+    return good;
 }
 
 /* qsort_r order of positions into a key array: ascending key. */
@@ -668,7 +747,10 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                 __builtin_prefetch(in->map + in->data_off + keys[i] * in->rec_bytes + b);
     size_t cur_frag = SIZE_MAX, col = 0;
     uint64_t cur_first = 0, cur_id = 0, cur_rows = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* a file's rows: read on all cores up to the first that is not certainly good, the rest
+     * (from there, in order) by the exact loop below, which reports or skips */
+    const size_t start = in->format == FMT_DATASET ? 0 : read_file_rows_fast(in, keys, ord, n, out);
+    for (size_t i = start; i < n; i++) {
         const uint64_t key = keys[ord[i]];
         float *dst = out + ord[i] * in->dim;
         const uint8_t *src = rec; /* the record: read into rec, or in the mapped file */

@@ -61,6 +61,8 @@ bool pa_kmeans_set_pruning(bool on)
     atomic_store(&pruning, on ? 1 : 0);
     return was;
 }
+/* pa_check_vectors checks on all cores from this many values (below, a team costs more) */
+#define CHECK_PARALLEL_VALUES ((uint64_t)1 << 16)
 
 /* Checks that rows hold only finite values. */
 pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *what)
@@ -76,9 +78,17 @@ pa_status pa_check_finite(const float *x, uint64_t n, uint32_t dim, const char *
     return PA_OK;
 }
 
-/* Checks that rows are finite and their squared norms at most PA_MAX_SQ_NORM. */
+/* Checks that rows are finite and their squared norms at most PA_MAX_SQ_NORM: every row through
+ * pa_row_surely_ok on all cores, and only when one fails the exact checks below, which find
+ * and name the first bad row (so the outcome and message are those of the exact checks). */
 pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char *what)
 {
+    bool all_ok = true;
+#pragma omp parallel for schedule(static) reduction(&& : all_ok) if (n * dim >= CHECK_PARALLEL_VALUES)
+    for (uint64_t i = 0; i < n; i++)
+        all_ok = all_ok && pa_row_surely_ok(x + i * dim, dim);
+    if (all_ok)
+        return PA_OK;
     pa_status st = pa_check_finite(x, n, dim, what);
     for (uint64_t i = 0; i < n && st == PA_OK; i++) {
         double sq = pa_sq_norm(x + i * dim, dim);

@@ -108,6 +108,7 @@ struct pa_lance_writer {
     bool closed, failed;
     bool via_tmp;    /* written under out.tmp, renamed into place by close */
     bool owns_path;  /* path itself was created here (in_new_dir): removed on failure */
+    bool no_sync;    /* in_new_dir and no_sync: close does not fsync */
     pa_out_file out; /* its descriptor is fd, owned here until close */
 };
 
@@ -762,6 +763,7 @@ pa_status pa_lance_writer_create(pa_lance_writer **out, const char *path, const 
         if (w->fd < 0)
             st = pa_fail(PA_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
         w->owns_path = w->fd >= 0;
+        w->no_sync = opts->no_sync != 0;
     } else if ((st = pa_out_open(&w->out, path, opts && opts->replace)) == PA_OK) {
         w->via_tmp = true;
         w->fd = w->out.fd;
@@ -1175,7 +1177,8 @@ static pa_status write_tail(pa_lance_writer *w)
     memcpy(footer + 36, PA_LANCE_MAGIC, 4);
     if ((st = write_aligned(w, footer, sizeof footer, 1, NULL)) != PA_OK)
         return st;
-    return w->via_tmp ? PA_OK : pa_fsync_fd(w->fd, w->path); /* via_tmp: the commit fsyncs */
+    /* via_tmp: the commit fsyncs; no_sync: a scratch file */
+    return w->via_tmp || w->no_sync ? PA_OK : pa_fsync_fd(w->fd, w->path);
 }
 
 /* Finishes the file (see the header). */

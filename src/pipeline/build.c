@@ -114,13 +114,16 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (st != PA_OK || (st = pa_ivfpq_model_save(model, model_path)) != PA_OK ||
         (st = pa_vec_input_rewind(in)) != PA_OK)
         goto done;
+    s.model_seconds = pa_now_seconds() - t1 - s.train_seconds;
     pa_encode_options eo = {.struct_size = sizeof eo,
                             .num_buckets = o.num_buckets,
                             .memory_bytes = o.memory_bytes,
                             .batch_rows = o.batch_rows,
                             .model_path = model_path,
                             .progress = o.progress,
-                            .progress_ctx = o.progress_ctx};
+                            .progress_ctx = o.progress_ctx,
+                            /* removed once finalized: its bytes need not reach the disk */
+                            .no_sync = !o.keep_work};
     if ((st = pa_encode_input(in, model, backend, artifact, &eo, &encode)) != PA_OK)
         goto done;
     pa_index_finalize_options fo = {.struct_size = sizeof fo,

@@ -122,7 +122,8 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                               .memory_bytes = b.memory - b.fixed,
                               .expected_rows = pa_vec_input_num_rows(in),
                               .replace = o->replace,
-                              .coverage = coverage};
+                              .coverage = coverage,
+                              .no_sync = o->no_sync};
     x = pa_malloc(sizeof(float) * batch * a.dim, "an encode batch of vectors");
     ids = pa_malloc(8 * batch, "an encode batch of row ids");
     parts = pa_malloc(4 * batch, "an encode batch of part ids");

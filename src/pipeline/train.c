@@ -92,12 +92,14 @@ pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_
     size_t got = 0;
     const uint32_t dim = pa_vec_input_dim(in);
     const uint64_t skipped_before = pa_vec_input_skipped(in);
+    const double t0 = pa_now_seconds();
     pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
     if (st != PA_OK || (st = read_sample(in, prm, NULL, &x, &got)) != PA_OK)
         goto done;
     /* the model's rules, checked here for every backend: the shape, enough rows, finite */
     if ((st = pa_ivfpq_check_training(x, got, dim, prm)) != PA_OK)
         goto done;
+    const double sample_seconds = pa_now_seconds() - t0;
     if (!backend) {
         if ((st = pa_backend_open(&own_backend, PA_DEFAULT_BACKEND, NULL, NULL)) != PA_OK)
             goto done;
@@ -145,7 +147,8 @@ pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_
                               .empty_repaired = bs.empty_repaired,
                               .ivf_seconds = bs.ivf_seconds,
                               .pq_seconds = bs.pq_seconds,
-                              .sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before};
+                              .sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before,
+                              .sample_seconds = sample_seconds};
     pa_stats_store(stats, &s, sizeof s);
 done:
     free(x);

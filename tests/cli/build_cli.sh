@@ -35,6 +35,10 @@ ph = [j[k] for k in ("ivf_seconds", "pq_seconds", "read_seconds", "assign_encode
 assert all(v >= 0 for v in ph) and ph[3] > 0, ph
 assert ph[0] + ph[1] <= j["train_seconds"] + 0.002, (ph, j["train_seconds"])
 assert sum(ph[2:]) <= j["encode_seconds"] + 0.003, (ph, j["encode_seconds"])
+# the training sample's read within training, the model's write outside it, both in the total
+assert 0 <= j["sample_seconds"] <= j["train_seconds"] - ph[0] - ph[1] + 0.002, j
+assert j["model_seconds"] >= 0, j
+assert j["train_seconds"] + j["model_seconds"] + j["encode_seconds"] + j["finalize_seconds"] <= j["seconds"] + 0.004, j
 PY
 expect_exit 0 test -f "$T/work/artifact/manifest.json"
 expect_exit 0 "$PA" verify "$T/work/artifact"

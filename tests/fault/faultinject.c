@@ -1,12 +1,16 @@
 /* libpafault.so: LD_PRELOAD fault injection for partifact's I/O.
  *
- *   PA_FAULT_OP    pwrite | fsync | rename | short   (short: every pwrite writes at most half;
- *                  rename counts rename and renameat2, which commits outputs)
+ *   PA_FAULT_OP    pwrite | fsync | rename | short | pread   (short: every pwrite writes at
+ *                  most half; rename counts rename and renameat2, which commits outputs; pread
+ *                  counts only the reads of PA_FAULT_FILE, and fails the Nth and every later
+ *                  one: a device that is gone, so that a retried read fails too)
  *   PA_FAULT_AT    fail the Nth call of that operation (1-based); for "short", ignored
+ *   PA_FAULT_FILE  the file whose preads "pread" counts (its path as the process opens it)
  *   PA_FAULT_ERRNO ENOSPC | EIO (default EIO)
  *   PA_FAULT_LOG   a file to which, at exit, the number of pwrite, fsync and rename calls the
- *                  process made is written ("pwrite N fsync N rename N"): to choose the Nth
- *                  call of each to fail
+ *                  process made is written ("pwrite N fsync N rename N"), and on a second line
+ *                  the preads of PA_FAULT_FILE ("pread N"): to choose the Nth call of each to
+ *                  fail
  *
  * The process's calls are counted from its start; the injected failure happens once. */
 #include <dlfcn.h>
@@ -15,19 +19,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 static _Atomic long calls;
-static _Atomic long n_pwrite, n_fsync, n_rename;
+static _Atomic long n_pwrite, n_fsync, n_rename, n_pread;
 
 __attribute__((destructor)) static void write_log(void)
 {
     const char *log = getenv("PA_FAULT_LOG");
     FILE *f = log ? fopen(log, "w") : NULL;
     if (f) {
-        fprintf(f, "pwrite %ld fsync %ld rename %ld\n", (long)n_pwrite, (long)n_fsync,
-                (long)n_rename);
+        fprintf(f, "pwrite %ld fsync %ld rename %ld\npread %ld\n", (long)n_pwrite, (long)n_fsync,
+                (long)n_rename, (long)n_pread);
         fclose(f);
     }
 }
@@ -106,3 +111,30 @@ int renameat2(int afd, const char *a, int bfd, const char *b, unsigned flags)
     }
     return real(afd, a, bfd, b, flags);
 }
+
+/* True if fd is PA_FAULT_FILE (compared by device and inode). */
+static int is_fault_file(int fd)
+{
+    const char *path = getenv("PA_FAULT_FILE");
+    struct stat a, b;
+    return path && fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+    static ssize_t (*real)(int, void *, size_t, off_t);
+    if (!real)
+        *(void **)&real = dlsym(RTLD_NEXT, "pread64");
+    if (is_fault_file(fd)) {
+        const long k = atomic_fetch_add(&n_pread, 1) + 1;
+        const char *at = getenv("PA_FAULT_AT");
+        if (want("pread") && k >= (at ? atol(at) : 1)) {
+            errno = fault_errno();
+            return -1;
+        }
+    }
+    return real(fd, buf, n, off);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off) { return pread64(fd, buf, n, off); }

@@ -21,3 +21,7 @@ set_tests_properties(diskfull PROPERTIES LABELS "cli;fault" SKIP_RETURN_CODE 77)
 add_test(NAME output_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/output_faults.sh
          $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/output_faults)
 set_tests_properties(output_faults PROPERTIES LABELS "cli;fault")
+# Failing reads of the input at every stage of a build: nothing left behind, the retry the same.
+add_test(NAME build_faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/build_faults.sh
+         $<TARGET_FILE:partifact> $<TARGET_FILE:pafault> ${CMAKE_BINARY_DIR}/test-tmp/build_faults)
+set_tests_properties(build_faults PROPERTIES LABELS "cli;fault")

@@ -2,9 +2,12 @@
  * Lance dataset reads back identically through every format, in batches, after rewind and by
  * random rows; each malformed input is refused with its message. */
 #include "common/common.h"
+#include "ivfpq/ivfpq_internal.h"
 #include "test.h"
 
 #include <math.h>
+#include <omp.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -382,6 +385,112 @@ static void test_untrusted_inputs(void)
     free(all);
 }
 
+
+/* Batches and samples large enough to be read on several threads (more than twice
+ * FILE_PARALLEL_ROWS rows): the rows and ids as written; the first bad row in order named,
+ * wherever the threads' runs fall; skipped rows left out of the batch and the sample alike; a
+ * row whose squared norm is above what the fast check accepts, but within PA_MAX_SQ_NORM,
+ * kept. pa_check_vectors, which checks on all cores the same way, names the same rows. */
+#define NP 6000
+static void write_big(const char *path, const float *m, int bad_dim_row)
+{
+    FILE *f = fopen(path, "wb");
+    for (int i = 0; i < NP; i++) {
+        int32_t d = i == bad_dim_row ? D - 1 : D;
+        fwrite(&d, 4, 1, f);
+        fwrite(m + (size_t)i * D, 4, D, f);
+    }
+    fclose(f);
+}
+
+static void test_parallel_reads(void)
+{
+    omp_set_num_threads(2);
+    float *m = malloc(sizeof(float) * NP * D), *buf = malloc(sizeof(float) * NP * D);
+    uint64_t *ids = malloc(8 * NP), rows[NP / 2];
+    for (int i = 0; i < NP * D; i++)
+        m[i] = (float)((i * 37 + i / D * 11) % 256);
+    m[2000 * D] = sqrtf((float)(PA_MAX_SQ_NORM * 0.75)); /* near the limit, within it */
+    write_big(tpath("big.fvecs"), m, -1);
+    pa_vec_input *in;
+    size_t got = 0;
+    CHECK_OK(pa_vec_input_open(&in, tpath("big.fvecs"), NULL));
+    if (in) {
+        CHECK_OK(pa_vec_input_next(in, buf, ids, NP, &got));
+        bool same = got == NP && !memcmp(buf, m, sizeof(float) * NP * D);
+        for (size_t i = 0; same && i < got; i++)
+            same = ids[i] == i;
+        CHECK(same);
+        pa_vec_input_free(in);
+    }
+    CHECK_OK(pa_check_vectors(m, NP, D, "big"));
+    /* an oversized norm at row 1200 (the first thread's run), NaN at 4500 (the second's) */
+    m[1200 * D + 3] = 3e18f;
+    m[4500 * D + 7] = NAN;
+    write_big(tpath("bad.fvecs"), m, -1);
+    CHECK_OK(pa_vec_input_open(&in, tpath("bad.fvecs"), NULL));
+    if (in) {
+        CHECK_ERR(pa_vec_input_next(in, buf, ids, NP, &got), PA_ERR_INVALID,
+                  "row 1200 has squared norm 9e+36, more than 5.32e+36");
+        for (int i = 0; i < NP / 2; i++)
+            rows[i] = (uint64_t)(NP - 2 - 2 * i); /* even rows, descending: read ascending */
+        CHECK_ERR(pa_vec_input_read_rows(in, rows, NP / 2, buf), PA_ERR_INVALID,
+                  "row 1200 has squared norm 9e+36, more than 5.32e+36");
+        pa_vec_input_free(in);
+    }
+    CHECK_ERR(pa_check_vectors(m, NP, D, "big"), PA_ERR_INVALID,
+              "big: row 4500 has NaN at dimension 7");
+    pa_vec_input_options skip = {.struct_size = sizeof skip, .skip_invalid = 1};
+    CHECK_OK(pa_vec_input_open(&in, tpath("bad.fvecs"), &skip));
+    if (in) {
+        CHECK_OK(pa_vec_input_next(in, buf, ids, NP, &got));
+        bool same = got == NP - 2 && pa_vec_input_skipped(in) == 2;
+        for (size_t i = 0, k = 0; same && i < NP; i++) {
+            if (i == 1200 || i == 4500)
+                continue;
+            same = ids[k] == i && !memcmp(buf + k * D, m + i * D, sizeof(float) * D);
+            k++;
+        }
+        CHECK(same);
+        for (int i = 0; i < NP / 2; i++)
+            rows[i] = (uint64_t)(NP - 2 - 2 * i); /* even rows, descending: 4500 and 1200 */
+        size_t kept = 0;
+        CHECK_OK(pa_vec_input_read_sample(in, rows, NP / 2, buf, &kept));
+        same = kept == NP / 2 - 2;
+        for (size_t i = 0, k = 0; same && i < NP / 2; i++) {
+            if (rows[i] == 1200 || rows[i] == 4500)
+                continue;
+            same = !memcmp(buf + k * D, m + rows[i] * D, sizeof(float) * D);
+            k++;
+        }
+        CHECK(same);
+        pa_vec_input_free(in);
+    }
+    /* bad rows in the second thread's run only (the first's all certainly good): a record of
+     * another dimension at 3500 comes before the NaN at 4500; a sample that asks for 4500 */
+    m[1200 * D + 3] = 1;
+    m[2000 * D] = 1;
+    write_big(tpath("dim2.fvecs"), m, 3500);
+    CHECK_OK(pa_vec_input_open(&in, tpath("dim2.fvecs"), NULL));
+    if (in) {
+        CHECK_ERR(pa_vec_input_next(in, buf, ids, NP, &got), PA_ERR_FORMAT,
+                  "record 3500 at byte offset 350000 has dimension 23, expected 24");
+        pa_vec_input_free(in);
+    }
+    write_big(tpath("nan2.fvecs"), m, -1);
+    CHECK_OK(pa_vec_input_open(&in, tpath("nan2.fvecs"), NULL));
+    if (in) {
+        CHECK_ERR(pa_vec_input_next(in, buf, ids, NP, &got), PA_ERR_INVALID,
+                  "row 4500 has NaN at dimension 7");
+        CHECK_ERR(pa_vec_input_read_rows(in, rows, NP / 2, buf), PA_ERR_INVALID,
+                  "row 4500 has NaN at dimension 7");
+        pa_vec_input_free(in);
+    }
+    CHECK_ERR(pa_check_vectors(m + 3000 * D, NP - 3000, D, "half"), PA_ERR_INVALID,
+              "half: row 1500 has NaN at dimension 7");
+    free(m), free(buf), free(ids);
+}
+
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
@@ -393,5 +502,6 @@ int main(int argc, char **argv)
     RUN(test_bad_inputs());
     RUN(test_npy_headers());
     RUN(test_untrusted_inputs());
+    RUN(test_parallel_reads());
     TEST_DONE();
 }
