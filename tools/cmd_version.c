@@ -15,14 +15,18 @@ static const char *core_source(const pa_blas_info *blas, const char *corrected_f
     return blas->coretype_env[0] ? "environment" : "openblas";
 }
 
+/* the AMX kernel measured: rows against PA_AMX_MEASURE_K centroids of PA_AMX_MEASURE_DIM */
+#define PA_CLI_AMX_ROWS 65536
+
 static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
-                            const char *corrected_from, double gflops)
+                            const char *corrected_from, double gflops, double amx_gflops)
 {
     json_t *j = NULL;
+    const bool amx = !strcmp(pa_amx_state(), "used");
     return pa_cli_json_print(
         pa_json_pack(&j, "--version --json",
                      "{s:s, s:{s:o, s:o, s:i, s:o}, s:{s:o, s:o, s:s, s:o, s:o, s:b, s:i}, "
-                     "s:{s:i, s:o}}",
+                     "s:{s:i, s:o}, s:{s:b, s:s, s:i, s:i, s:i, s:o}}",
                      "version", pa_version(), "cpu", "vendor", pa_json_display_string(cpu->vendor),
                      "model", pa_json_display_string(cpu->model), "cpus", (int)cpu->cpus,
                      "features", pa_json_display_string(cpu->feature_names), "blas", "config",
@@ -32,7 +36,10 @@ static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
                      pa_json_display_string(corrected_from), "recommended_core",
                      pa_json_display_string(blas->recommended_core), "weak", blas->weak ? 1 : 0,
                      "threads", (int)blas->threads, "sgemm", "n", PA_CLI_SGEMM_N, "gflops",
-                     pa_json_real_rounded(gflops, 1)),
+                     pa_json_real_rounded(gflops, 1), "amx", "used", amx ? 1 : 0, "state",
+                     pa_amx_state(), "rows", PA_CLI_AMX_ROWS, "k", PA_AMX_MEASURE_K, "dim",
+                     PA_AMX_MEASURE_DIM, "gflops",
+                     amx ? pa_json_real_rounded(amx_gflops, 1) : json_null()),
         &j);
 }
 
@@ -52,16 +59,19 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
     }
     pa_cpu_info cpu = {.struct_size = sizeof cpu};
     pa_blas_info blas = {.struct_size = sizeof blas};
-    double gflops = 0;
+    double gflops = 0, amx_gflops = 0;
     pa_status st = pa_cpu_info_get(&cpu);
     if (st == PA_OK)
         st = pa_blas_info_get(&blas);
     if (st == PA_OK)
         st = pa_blas_sgemm_gflops(PA_CLI_SGEMM_N, &gflops);
+    const bool amx = !strcmp(pa_amx_state(), "used");
+    if (st == PA_OK && amx)
+        st = pa_amx_gflops(PA_CLI_AMX_ROWS, &amx_gflops);
     if (st != PA_OK)
         return pa_cli_fail("--version", st);
     if (json)
-        return (st = print_json(&cpu, &blas, corrected_from, gflops)) == PA_OK
+        return (st = print_json(&cpu, &blas, corrected_from, gflops, amx_gflops)) == PA_OK
                    ? 0
                    : pa_cli_fail("--version", st);
     printf("partifact %s\n", pa_version());
@@ -80,5 +90,11 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from)
     if (blas.weak)
         printf("blas warning: %s\n", blas.advice);
     printf("sgemm: %d^3, best of 3 after a warm-up: %.1f GFLOP/s\n", PA_CLI_SGEMM_N, gflops);
+    if (amx)
+        printf("amx: used (nearest centroid, %d rows x %d centroids x %d dims, best of 3 after a "
+               "warm-up: %.1f GFLOP/s fp32-equivalent)\n",
+               PA_CLI_AMX_ROWS, PA_AMX_MEASURE_K, PA_AMX_MEASURE_DIM, amx_gflops);
+    else
+        printf("amx: %s\n", pa_amx_state());
     return 0;
 }

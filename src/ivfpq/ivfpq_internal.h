@@ -77,6 +77,24 @@ int pa_kernel_level(void);
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best);
 
+/* AMX-BF16 nearest centroid (amx.c): pa_assign_sgemm's contract (rows at a stride of `stride`
+ * floats), the same answers (see amx.c for how, and where they could still differ), on the
+ * CPU's AMX tiles. pa_assign_sgemm hands its work here when pa_amx_wanted(dim, k). */
+pa_status pa_amx_assign(const float *x, size_t stride, uint64_t n, uint32_t dim, const float *c,
+                        uint32_t k, const float *cnorm, bool inner_product, uint32_t *out,
+                        float *best);
+/* Bytes pa_amx_assign allocates for k centroids of dim values (the packed centroids and each
+ * OpenMP thread's blocks). */
+uint64_t pa_amx_assign_bytes(uint32_t k, uint32_t dim);
+/* Whether rows of dim values against k centroids go to AMX: usable and on, and wide enough. */
+bool pa_amx_wanted(uint32_t dim, uint32_t k);
+/* Whether the AMX kernels are on: the CPU and the OS allow them (pa_cpu_amx_usable) and
+ * neither PA_AMX=0 in the environment nor pa_amx_set(false) turned them off. */
+bool pa_amx_enabled(void);
+/* Forces the AMX kernels on or off, for tests and A/B runs; false (nothing changed) when on is
+ * asked on a CPU that cannot run them. */
+bool pa_amx_set(bool on);
+
 /* Forces the nearest-codeword kernel ("scalar", "avx2", "avx512"; one this CPU runs), for tests
  * that compare kernels. Returns false if this CPU cannot run it. */
 bool pa_kernel_set(const char *name);

@@ -67,6 +67,8 @@ uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k)
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best_out)
 {
+    if (pa_amx_wanted(dim, k)) /* AMX tiles, the same answers (amx.c) */
+        return pa_amx_assign(x, dim, n, dim, c, k, cnorm, inner_product, out, best_out);
     const uint64_t block = sgemm_block_rows(n, k);
     float *dots = pa_malloc((size_t)(block * k) * sizeof(float), "dot-product block");
     if (!dots)
