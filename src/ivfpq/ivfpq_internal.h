@@ -24,10 +24,13 @@ uint64_t pa_prepared_bytes(const pa_backend_model *a);
  * form. */
 uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a);
 /* Bytes pa_encode_prepared allocates to assign and encode n rows: its block of rows (at most
- * 4,096) and the sgemm dot-product block pa_assign_sgemm allocates for it. */
+ * 4,096) and what pa_assign_sgemm allocates for it (pa_assign_bytes). */
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
 /* Bytes pa_assign_sgemm allocates for n rows and k centroids (its dot-product block). */
 uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k);
+/* Bytes pa_assign_sgemm allocates for n rows, k centroids of dim values on the kernel it runs
+ * here (AMX's, amx.c, or the sgemm block). */
+uint64_t pa_assign_bytes(uint64_t n, uint32_t k, uint32_t dim);
 void pa_prepared_free(pa_prepared *p);
 
 /* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). */
@@ -83,11 +86,19 @@ pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float 
 pa_status pa_amx_assign(const float *x, size_t stride, uint64_t n, uint32_t dim, const float *c,
                         uint32_t k, const float *cnorm, bool inner_product, uint32_t *out,
                         float *best);
+/* pa_nearest_small's contract and answers on AMX (amx.c): the codebook packed per call. */
+pa_status pa_amx_nearest_small(const float *x, size_t stride, uint64_t n, const float *cbt,
+                               const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out,
+                               float *val);
 /* Bytes pa_amx_assign allocates for k centroids of dim values (the packed centroids and each
  * OpenMP thread's blocks). */
 uint64_t pa_amx_assign_bytes(uint32_t k, uint32_t dim);
 /* Whether rows of dim values against k centroids go to AMX: usable and on, and wide enough. */
 bool pa_amx_wanted(uint32_t dim, uint32_t k);
+/* Whether pa_nearest_small hands n sub-vectors of ds values to AMX: on, ds >= 64 (narrower
+ * ones run faster on the AVX-512 kernel, measured) and n >= 1,024 (the codebook is packed per
+ * call). */
+bool pa_amx_small_wanted(uint32_t ds, uint64_t n);
 /* Whether the AMX kernels are on: the CPU and the OS allow them (pa_cpu_amx_usable) and
  * neither PA_AMX=0 in the environment nor pa_amx_set(false) turned them off. */
 bool pa_amx_enabled(void);

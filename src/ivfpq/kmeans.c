@@ -63,6 +63,11 @@ uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k)
     return sgemm_block_rows(n, k) * k * sizeof(float);
 }
 
+uint64_t pa_assign_bytes(uint64_t n, uint32_t k, uint32_t dim)
+{
+    return pa_amx_wanted(dim, k) ? pa_amx_assign_bytes(k, dim) : pa_assign_sgemm_bytes(n, k);
+}
+
 /* Assigns rows to centroids with sgemm in blocks (see the header). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best_out)
@@ -373,14 +378,17 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
      * norms, the transposed centroids of the small-dimension kernel */
     const uint64_t held = n * per_row + sizeof(double) * (uint64_t)nthreads * dim +
                           (uint64_t)k * (sizeof(double) + 2 * sizeof(uint64_t) + sizeof(float)) +
-                          (small_dim ? sizeof(float) * (uint64_t)k * dim : 0);
+                          (small_dim ? sizeof(float) * (uint64_t)k * dim : 0) +
+                          (small_dim && pa_amx_small_wanted(dim, n) /* its codebook, packed */
+                               ? sizeof(float) * (uint64_t)k * dim + pa_amx_assign_bytes(k, dim)
+                               : 0);
     /* then, one after the other: the seeding's index array (and k-means++'s distances), and
      * each iteration's sgemm block */
     const uint64_t init = n * sizeof(uint64_t) +
                           (k <= KMEANSPP_MAX_K
                                ? sizeof(double) * PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
                                : 0);
-    const uint64_t iter = small_dim ? 0 : pa_assign_sgemm_bytes(n, k);
+    const uint64_t iter = small_dim ? 0 : pa_assign_bytes(n, k, dim);
     return held + PA_MAX(init, iter);
 }
 

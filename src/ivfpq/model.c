@@ -66,7 +66,7 @@ uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
 {
     const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK);
-    return sizeof(float) * block * a->dim + pa_assign_sgemm_bytes(block, a->num_partitions);
+    return sizeof(float) * block * a->dim + pa_assign_bytes(block, a->num_partitions, a->dim);
 }
 
 /* Precomputes norms and the transposed codebook (see ivfpq_internal.h). */

@@ -155,6 +155,31 @@ static void test_kmeans_same(void)
     free(x), free(ca), free(cf), free(aa), free(af);
 }
 
+/* pa_nearest_small on AMX: the same codes and values, bit for bit, as the SIMD kernels (whose
+ * fused multiply-add chain the decision repeats), sub-vectors read at a stride. */
+static void test_small(void)
+{
+    static const uint32_t widths[] = {8, 16, 24, 32, 49, 64, 98};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        const uint32_t ds = widths[w], K = 256, stride = ds * 3;
+        const uint64_t n = 1500;
+        float *x = rows(n, stride, 50, 2.0f, 0.5f);
+        float *cb = centroids_from(x, n, ds, K); /* rows' first ds values, moved */
+        float *cbt = malloc(sizeof(float) * K * ds), *cbn = norms(cb, K, ds);
+        for (uint32_t k = 0; k < K; k++)
+            for (uint32_t j = 0; j < ds; j++)
+                cbt[(size_t)j * K + k] = -2.0f * cb[(size_t)k * ds + j];
+        uint32_t *oa = malloc(4 * n), *of = malloc(4 * n);
+        float *va = malloc(4 * n), *vf = malloc(4 * n);
+        const float *sub = x + ds; /* the second sub-vector of each row */
+        pa_nearest_small(sub, stride, n, cbt, cbn, ds, K, of, vf);
+        CHECK_OK(pa_amx_nearest_small(sub, stride, n, cbt, cbn, ds, K, oa, va));
+        CHECK(memcmp(oa, of, 4 * n) == 0);
+        CHECK(memcmp(va, vf, 4 * n) == 0);
+        free(x), free(cb), free(cbt), free(cbn), free(oa), free(of), free(va), free(vf);
+    }
+}
+
 /* PA_AMX_MEASURE shape: the measurement runs and reports a rate. */
 static void test_measure(void)
 {
@@ -180,6 +205,7 @@ int main(int argc, char **argv)
     RUN(test_offset());
     RUN(test_ties());
     RUN(test_kmeans_same());
+    RUN(test_small());
     RUN(test_measure());
     TEST_DONE();
 }
