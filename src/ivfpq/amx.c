@@ -8,8 +8,10 @@
  *    the ranking of a row unchanged: for l2 both are centred and the per-centroid part of the
  *    shift, -2 mu.c~_j, goes into a bias with cnorm_j; for dot only the centroids are, which
  *    shifts a row's scores by -x.mu) becomes bf16 hi = bf16(v) and lo = bf16(v - hi). The tiles
- *    accumulate hi.hi + hi.lo + lo.hi in fp32: a row holds [hi | hi | lo] per 32 dimensions and a
- *    centroid [hi | lo | hi], one bf16 product of 3 x 32 values (TDPBF16PS, VNNI layout).
+ *    accumulate hi.hi + hi.lo + lo.hi in fp32 (TDPBF16PS, the centroids in the VNNI layout): rows
+ *    and centroids hold [hi | lo] per 32 dimensions, and per 32 dimensions the tiles of a 2 x 2
+ *    step are loaded 10 times for 12 products (row hi and centroid hi, centroid lo, then row lo
+ *    and centroid hi again).
  * 2. Bound: the dropped terms are at most 3 * 2^-18 of sum |r_i c_i| <= ||r|| ||c~||, the tile's
  *    fp32 additions (two per pair of values) at most (3 Dp + 2) 2^-24 of the same, and the exact
  *    value's own fp32 rounding dim 2^-24 ||x|| ||c|| (plus the centring's and the bias's
@@ -81,13 +83,13 @@ const char *pa_amx_state(void)
     return "off (PA_AMX=0 or forced off)";
 }
 
-/* Padded sizes: dimensions to 32, centroids to 32 (two tiles of 16), the extended K (3 Dp). */
+/* Padded sizes: dimensions to 32, centroids to 32 (two tiles of 16); kext, 2 Dp, the stored width. */
 static uint32_t pad_dim(uint32_t dim) { return (dim + PA_AMX_DIM_STEP - 1) / PA_AMX_DIM_STEP * 32; }
 static uint32_t pad_k(uint32_t k) { return (k + 2 * PA_AMX_COLS - 1) / (2 * PA_AMX_COLS) * 32; }
 
 uint64_t pa_amx_assign_bytes(uint32_t k, uint32_t dim)
 {
-    const uint64_t kp = pad_k(k), kext = 3 * (uint64_t)pad_dim(dim);
+    const uint64_t kp = pad_k(k), kext = 2 * (uint64_t)pad_dim(dim);
     const uint64_t per_thread = PA_AMX_ROWS * kext * 2 + (uint64_t)PA_AMX_ROWS * PA_AMX_CHUNK * 4 +
                                 (uint64_t)PA_AMX_ROWS * (PA_AMX_CAND * 8 + 16);
     return kp * kext * 2 + kp * sizeof(float) + (uint64_t)omp_get_max_threads() * per_thread;
@@ -112,7 +114,7 @@ bool pa_amx_small_wanted(uint32_t ds, uint64_t n)
 
 /* The centroids, packed once per call. */
 typedef struct amx_pack {
-    uint16_t *b; /* [kp / 16][kext / 32][16 pairs][16 centroids][2] bf16 */
+    uint16_t *b; /* [kp / 16][kext / 32: hi, lo per 32 values][16 pairs][16 centroids][2] bf16 */
     float *bias; /* kp: l2 cnorm_j - 2 mu.c~_j, dot 0; padding +FLT_MAX */
     float *mu;   /* dim: the centroids' mean (l2: rows are centred on it too) */
     uint32_t dim, dp, kext, k, kp;
@@ -148,7 +150,7 @@ static pa_status amx_pack_make(amx_pack *p, const float *c, uint32_t k, uint32_t
                                const float *cnorm, bool inner_product)
 {
     memset(p, 0, sizeof *p);
-    p->dim = dim, p->dp = pad_dim(dim), p->kext = 3 * p->dp, p->k = k, p->kp = pad_k(k);
+    p->dim = dim, p->dp = pad_dim(dim), p->kext = 2 * p->dp, p->k = k, p->kp = pad_k(k);
     p->scale = inner_product ? -1.0f : -2.0f;
     p->b = pa_calloc((size_t)p->kp * p->kext, sizeof(uint16_t), "AMX centroid tiles");
     p->bias = pa_malloc(sizeof(float) * p->kp, "AMX centroid bias");
@@ -186,21 +188,21 @@ static pa_status amx_pack_make(amx_pack *p, const float *c, uint32_t k, uint32_t
         p->bias[j] = (float)bias;
         p->bmax = fmax(p->bmax, fabs(bias));
         p->cnmax = fmax(p->cnmax, inner_product ? 0.0 : fabs((double)cnorm[j]));
-        /* [hi | lo | hi] per 32 dimensions, scaled (a power of two: exact) */
+        /* [hi | lo] per 32 dimensions, scaled (a power of two: exact) */
         uint16_t *tb = p->b + (size_t)(j / PA_AMX_COLS) * nq * 512;
         const uint32_t col = j % PA_AMX_COLS;
         for (uint32_t d = 0; d < dim; d++) {
             float v = ct[d] * p->scale;
             uint16_t hi = bf16_rne(v), lo = bf16_rne(v - bf16_f32(hi));
             const uint32_t q = d / 32, o = d % 32; /* chunk q of 32 values; value o in it */
-            const uint16_t part[3] = {hi, lo, hi};
-            for (uint32_t s = 0; s < 3; s++) {
-                /* tile (3q + s): row o / 2 (a pair), column col, element o % 2 */
-                tb[(size_t)(3 * q + s) * 512 + (o / 2) * 32 + col * 2 + o % 2] = part[s];
+            const uint16_t part[2] = {hi, lo};
+            for (uint32_t s = 0; s < 2; s++) {
+                /* tile (2q + s): row o / 2 (a pair), column col, element o % 2 */
+                tb[(size_t)(2 * q + s) * 512 + (o / 2) * 32 + col * 2 + o % 2] = part[s];
             }
         }
     }
-    p->e_tile = 3.0 * 1.01 / 262144.0 + (p->kext + 2) * 1.05 / 16777216.0;
+    p->e_tile = 3.0 * 1.01 / 262144.0 + (3.0 * p->dp + 2) * 1.05 / 16777216.0;
 done:
     free(ct);
     free(mean);
@@ -223,7 +225,7 @@ typedef struct amx_row {
     float cs[PA_AMX_CAND];
 } amx_row;
 
-/* Rows [i0, i0 + bn) into the block's [hi | hi | lo] bf16 layout (rows past bn and dimensions
+/* Rows [i0, i0 + bn) into the block's [hi | lo] bf16 layout (rows past bn and dimensions
  * past dim zero); each row's bound 2E into rs. */
 __attribute__((target("avx512f,avx512bf16"))) static void
 convert_rows(const amx_pack *p, const float *x, size_t stride, uint64_t bn, bool inner_product,
@@ -246,10 +248,9 @@ convert_rows(const amx_pack *p, const float *x, size_t stride, uint64_t bn, bool
             __m256i hi = (__m256i)_mm512_cvtneps_pbh(r);
             __m512 hf = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(hi), 16));
             __m256i lo = (__m256i)_mm512_cvtneps_pbh(_mm512_sub_ps(r, hf));
-            uint16_t *o = ar + 96 * (d / 32) + d % 32;
+            uint16_t *o = ar + 64 * (d / 32) + d % 32;
             _mm256_storeu_si256((__m256i *)o, hi);
-            _mm256_storeu_si256((__m256i *)(o + 32), hi);
-            _mm256_storeu_si256((__m256i *)(o + 64), lo);
+            _mm256_storeu_si256((__m256i *)(o + 32), lo);
         }
         const double nr = sqrt(_mm512_reduce_add_ps(rr)), nx = sqrt(_mm512_reduce_add_ps(xx));
         /* the tile's error, the centring's roundings, the bias's, the exact value's own */
@@ -430,9 +431,23 @@ amx_rows(const amx_pack *p, const amx_exact *e, const float *x, size_t stride, u
                     _tile_zero(1);
                     _tile_zero(2);
                     _tile_zero(3);
-                    for (uint32_t q = 0; q < nq; q++) {
+                    for (uint32_t q = 0; q < nq; q += 2) { /* hi.hi, hi.lo, lo.hi: 10 loads */
                         _tile_loadd(4, a0 + q * 32, astride);
                         _tile_loadd(5, a1 + q * 32, astride);
+                        _tile_loadd(6, b0 + (size_t)q * 512, 64);
+                        _tile_loadd(7, b1 + (size_t)q * 512, 64);
+                        _tile_dpbf16ps(0, 4, 6);
+                        _tile_dpbf16ps(1, 4, 7);
+                        _tile_dpbf16ps(2, 5, 6);
+                        _tile_dpbf16ps(3, 5, 7);
+                        _tile_loadd(6, b0 + (size_t)(q + 1) * 512, 64);
+                        _tile_loadd(7, b1 + (size_t)(q + 1) * 512, 64);
+                        _tile_dpbf16ps(0, 4, 6);
+                        _tile_dpbf16ps(1, 4, 7);
+                        _tile_dpbf16ps(2, 5, 6);
+                        _tile_dpbf16ps(3, 5, 7);
+                        _tile_loadd(4, a0 + (q + 1) * 32, astride);
+                        _tile_loadd(5, a1 + (q + 1) * 32, astride);
                         _tile_loadd(6, b0 + (size_t)q * 512, 64);
                         _tile_loadd(7, b1 + (size_t)q * 512, 64);
                         _tile_dpbf16ps(0, 4, 6);
