@@ -24,7 +24,8 @@ uint64_t pa_prepared_bytes(const pa_backend_model *a);
  * form. */
 uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a);
 /* Bytes pa_encode_prepared allocates to assign and encode n rows: its block of rows (at most
- * 4,096) and what pa_assign_sgemm allocates for it (pa_assign_bytes). */
+ * 4,096) and what pa_assign_sgemm allocates for it (pa_assign_bytes). n 0: the part that does
+ * not grow with the rows (the AMX kernel's, where it runs; else 0). */
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
 /* Bytes pa_assign_sgemm allocates for n rows and k centroids (its dot-product block). */
 uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k);

@@ -65,8 +65,15 @@ uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
 
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
 {
-    const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK);
-    return sizeof(float) * block * a->dim + pa_assign_bytes(block, a->num_partitions, a->dim);
+    /* the AMX kernel's part does not grow with the rows: all of it is the fixed part (n 0),
+     * so that a budget does not take it for every row's share */
+    const bool amx = pa_amx_wanted(a->dim, a->num_partitions);
+    const uint64_t fixed = amx ? pa_amx_assign_bytes(a->num_partitions, a->dim) : 0;
+    if (!n)
+        return fixed;
+    const uint64_t block = PA_MIN(n, (uint64_t)ENCODE_BLOCK);
+    return fixed + sizeof(float) * block * a->dim +
+           (amx ? 0 : pa_assign_sgemm_bytes(block, a->num_partitions));
 }
 
 /* Precomputes norms and the transposed codebook (see ivfpq_internal.h). */

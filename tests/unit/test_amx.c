@@ -180,6 +180,24 @@ static void test_small(void)
     }
 }
 
+/* The AMX kernel's memory is the encode's fixed part, not a row's share: a memory budget that
+ * took it for every row shrank the build's encode batches to a few hundred rows. */
+static void test_encode_bytes(void)
+{
+    const pa_backend_model m = {.dim = 128,
+                                .num_partitions = 256,
+                                .num_sub_vectors = 16,
+                                .num_bits = 8};
+    CHECK(pa_amx_set(true));
+    const uint64_t fixed = pa_encode_work_bytes(&m, 0), one = pa_encode_work_bytes(&m, 1);
+    CHECK(fixed >= pa_amx_assign_bytes(256, 128));
+    CHECK(one - fixed == sizeof(float) * 128); /* the row's copy in the encode block */
+    CHECK(pa_amx_set(false));
+    CHECK(pa_encode_work_bytes(&m, 0) == 0);
+    CHECK(pa_encode_work_bytes(&m, 1) == sizeof(float) * 128 + pa_assign_sgemm_bytes(1, 256));
+    CHECK(pa_amx_set(true));
+}
+
 /* PA_AMX_MEASURE shape: the measurement runs and reports a rate. */
 static void test_measure(void)
 {
@@ -206,6 +224,7 @@ int main(int argc, char **argv)
     RUN(test_ties());
     RUN(test_kmeans_same());
     RUN(test_small());
+    RUN(test_encode_bytes());
     RUN(test_measure());
     TEST_DONE();
 }
