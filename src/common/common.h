@@ -280,6 +280,10 @@ double pa_now_seconds(void);
  * not, one phrase ("" when usable). */
 bool pa_cpu_amx_usable(void);
 const char *pa_cpu_amx_reason(void);
+/* A rate measurement's checks (cpu.c): gflops not NULL, n in [lo, hi]; the messages name fn. */
+pa_status pa_rate_args(const char *fn, uint32_t n, uint32_t lo, uint32_t hi, const double *gflops);
+/* The fastest of runs calls of run(ctx) after one warm-up call, in seconds (cpu.c). */
+double pa_time_best(void (*run)(void *ctx), void *ctx, int runs);
 
 /* The base name of a path (the part after the last '/'), for error messages. */
 const char *pa_basename(const char *path);

@@ -240,14 +240,47 @@ pa_status pa_blas_info_get(pa_blas_info *out)
     return copy_out(out, &info, sizeof info, "pa_blas_info_get");
 }
 
-pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops)
+pa_status pa_rate_args(const char *fn, uint32_t n, uint32_t lo, uint32_t hi, const double *gflops)
 {
     if (!gflops)
-        return pa_fail(PA_ERR_INVALID, "pa_blas_sgemm_gflops: gflops is NULL");
-    if (n < PA_SGEMM_MIN_N || n > PA_SGEMM_MAX_N)
-        return pa_fail(PA_ERR_INVALID, "pa_blas_sgemm_gflops: n %u is outside [%u, %u]", n,
-                       PA_SGEMM_MIN_N, PA_SGEMM_MAX_N);
-    pa_status st = PA_OK;
+        return pa_fail(PA_ERR_INVALID, "%s: gflops is NULL", fn);
+    if (n < lo || n > hi)
+        return pa_fail(PA_ERR_INVALID, "%s: n %u is outside [%u, %u]", fn, n, lo, hi);
+    return PA_OK;
+}
+
+double pa_time_best(void (*run)(void *ctx), void *ctx, int runs)
+{
+    double best = 0;
+    for (int r = 0; r <= runs; r++) { /* run 0 is the warm-up */
+        double t0 = pa_now_seconds();
+        run(ctx);
+        double t = pa_now_seconds() - t0;
+        if (r > 0 && (best == 0 || t < best))
+            best = t;
+    }
+    return best;
+}
+
+/* One sgemm of the measurement (pa_time_best's callback). */
+typedef struct sgemm_measure {
+    const float *a, *b;
+    float *c;
+    int n;
+} sgemm_measure;
+
+static void sgemm_measure_run(void *ctx)
+{
+    const sgemm_measure *m = ctx;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->n, m->n, m->n, 1.0f, m->a, m->n, m->b,
+                m->n, 0.0f, m->c, m->n);
+}
+
+pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops)
+{
+    pa_status st = pa_rate_args("pa_blas_sgemm_gflops", n, PA_SGEMM_MIN_N, PA_SGEMM_MAX_N, gflops);
+    if (st != PA_OK)
+        return st;
     size_t nn = (size_t)n * n;
     float *a = NULL, *b = NULL, *c = NULL;
     a = pa_malloc(nn * sizeof *a, "sgemm measurement matrix A");
@@ -261,15 +294,8 @@ pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops)
         a[i] = (float)(i % 17) * 0.0625f - 0.5f;
         b[i] = (float)(i % 13) * 0.125f - 0.75f;
     }
-    double best = 0;
-    for (int run = 0; run <= PA_SGEMM_TIMED_RUNS; run++) { /* run 0 is the warm-up */
-        double t0 = pa_now_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0f, a,
-                    (int)n, b, (int)n, 0.0f, c, (int)n);
-        double t = pa_now_seconds() - t0;
-        if (run > 0 && (best == 0 || t < best))
-            best = t;
-    }
+    sgemm_measure m = {.a = a, .b = b, .c = c, .n = (int)n};
+    double best = pa_time_best(sgemm_measure_run, &m, PA_SGEMM_TIMED_RUNS);
     *gflops = best > 0 ? 2.0 * (double)n * n * n / best / 1e9 : 0;
 done:
     free(a);

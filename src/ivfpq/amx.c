@@ -401,6 +401,15 @@ __attribute__((target("fma"))) static void decide_rows(const amx_exact *e, const
     }
 }
 
+/* The 2 x 2 step: accumulators tmm0-3 += rows tmm4-5 times centroids tmm6-7. */
+#define PA_AMX_2X2()             \
+    do {                         \
+        _tile_dpbf16ps(0, 4, 6); \
+        _tile_dpbf16ps(1, 4, 7); \
+        _tile_dpbf16ps(2, 5, 6); \
+        _tile_dpbf16ps(3, 5, 7); \
+    } while (0)
+
 /* One thread's blocks of rows. */
 __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bf16"))) static void
 amx_rows(const amx_pack *p, const amx_exact *e, const float *x, size_t stride, uint64_t n,
@@ -436,24 +445,15 @@ amx_rows(const amx_pack *p, const amx_exact *e, const float *x, size_t stride, u
                         _tile_loadd(5, a1 + q * 32, astride);
                         _tile_loadd(6, b0 + (size_t)q * 512, 64);
                         _tile_loadd(7, b1 + (size_t)q * 512, 64);
-                        _tile_dpbf16ps(0, 4, 6);
-                        _tile_dpbf16ps(1, 4, 7);
-                        _tile_dpbf16ps(2, 5, 6);
-                        _tile_dpbf16ps(3, 5, 7);
+                        PA_AMX_2X2();
                         _tile_loadd(6, b0 + (size_t)(q + 1) * 512, 64);
                         _tile_loadd(7, b1 + (size_t)(q + 1) * 512, 64);
-                        _tile_dpbf16ps(0, 4, 6);
-                        _tile_dpbf16ps(1, 4, 7);
-                        _tile_dpbf16ps(2, 5, 6);
-                        _tile_dpbf16ps(3, 5, 7);
+                        PA_AMX_2X2();
                         _tile_loadd(4, a0 + (q + 1) * 32, astride);
                         _tile_loadd(5, a1 + (q + 1) * 32, astride);
                         _tile_loadd(6, b0 + (size_t)q * 512, 64);
                         _tile_loadd(7, b1 + (size_t)q * 512, 64);
-                        _tile_dpbf16ps(0, 4, 6);
-                        _tile_dpbf16ps(1, 4, 7);
-                        _tile_dpbf16ps(2, 5, 6);
-                        _tile_dpbf16ps(3, 5, 7);
+                        PA_AMX_2X2();
                     }
                     float *s0 = sc + rp * PA_AMX_CHUNK + (cb - j0);
                     _tile_stored(0, s0, sstride);
@@ -545,17 +545,30 @@ pa_status pa_amx_nearest_small(const float *x, size_t stride, uint64_t n, const 
 #define PA_AMX_MEASURE_MAX_N (1u << 20)
 #define PA_AMX_MEASURE_RUNS 3
 
+/* One timed run of the measurement (pa_time_best's callback). */
+typedef struct amx_measure {
+    const float *x, *c, *cn;
+    uint32_t n, dim, k;
+    uint32_t *out;
+    pa_status st;
+} amx_measure;
+
+static void amx_measure_run(void *ctx)
+{
+    amx_measure *m = ctx;
+    if (m->st == PA_OK)
+        m->st = pa_amx_assign(m->x, m->dim, m->n, m->dim, m->c, m->k, m->cn, false, m->out, NULL);
+}
+
 pa_status pa_amx_gflops(uint32_t n, double *gflops)
 {
-    if (!gflops)
-        return pa_fail(PA_ERR_INVALID, "pa_amx_gflops: gflops is NULL");
-    if (n < PA_AMX_MEASURE_MIN_N || n > PA_AMX_MEASURE_MAX_N)
-        return pa_fail(PA_ERR_INVALID, "pa_amx_gflops: n %u is outside [%u, %u]", n,
-                       PA_AMX_MEASURE_MIN_N, PA_AMX_MEASURE_MAX_N);
+    pa_status st = pa_rate_args("pa_amx_gflops", n, PA_AMX_MEASURE_MIN_N, PA_AMX_MEASURE_MAX_N,
+                                gflops);
+    if (st != PA_OK)
+        return st;
     if (!amx_choose())
         return pa_fail(PA_ERR_UNSUPPORTED, "pa_amx_gflops: AMX is %s", pa_amx_state());
     const uint32_t dim = PA_AMX_MEASURE_DIM, k = PA_AMX_MEASURE_K;
-    pa_status st = PA_OK;
     float *x = pa_malloc(sizeof(float) * (size_t)n * dim, "AMX measurement rows");
     float *c = pa_malloc(sizeof(float) * (size_t)k * dim, "AMX measurement centroids");
     float *cn = pa_malloc(sizeof(float) * k, "AMX measurement norms");
@@ -571,15 +584,10 @@ pa_status pa_amx_gflops(uint32_t n, double *gflops)
         cn[j] = pa_sq_norm(c + (size_t)j * dim, dim);
     for (size_t i = 0; i < (size_t)n * dim; i++) /* rows near centroid i % k */
         x[i] = c[(i / dim % k) * dim + i % dim] + (float)(pa_splitmix(&s) >> 40) / 1.6e8f;
-    double bestt = 0;
-    for (int run = 0; run <= PA_AMX_MEASURE_RUNS && st == PA_OK; run++) { /* run 0: warm-up */
-        double t0 = pa_now_seconds();
-        st = pa_amx_assign(x, dim, n, dim, c, k, cn, false, out, NULL);
-        double t = pa_now_seconds() - t0;
-        if (run > 0 && (bestt == 0 || t < bestt))
-            bestt = t;
-    }
-    *gflops = bestt > 0 ? 2.0 * n * k * dim / bestt / 1e9 : 0;
+    amx_measure m = {.x = x, .c = c, .cn = cn, .n = n, .dim = dim, .k = k, .out = out};
+    const double best = pa_time_best(amx_measure_run, &m, PA_AMX_MEASURE_RUNS);
+    st = m.st;
+    *gflops = best > 0 ? 2.0 * n * k * dim / best / 1e9 : 0;
 done:
     free(x), free(c), free(cn), free(out);
     return st;

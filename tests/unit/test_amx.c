@@ -71,6 +71,14 @@ static uint64_t compare(const float *x, uint64_t n, uint32_t dim, const float *c
     return bad + bad_value;
 }
 
+/* compare for l2 and for dot. */
+static uint64_t compare_both(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
+                             bool exact_values)
+{
+    return compare(x, n, dim, c, k, false, exact_values) +
+           compare(x, n, dim, c, k, true, exact_values);
+}
+
 /* Centroids: k rows drawn from x, each moved a little (k-means' centroids are means near rows). */
 static float *centroids_from(const float *x, uint64_t n, uint32_t dim, uint32_t k)
 {
@@ -99,39 +107,33 @@ static void test_shapes(void)
                 float *x = rows(pool, dim, PA_MAX(2u, k / 2), 3.0f, 0.0f);
                 float *c = centroids_from(x, pool, dim, k);
                 const bool exact = n > 1000 && dim <= 384;
-                CHECK(compare(x, n, dim, c, k, false, exact) == 0);
-                CHECK(compare(x, n, dim, c, k, true, exact) == 0);
+                CHECK(compare_both(x, n, dim, c, k, exact) == 0);
                 free(x), free(c);
             }
 }
 
-/* Values far from the origin (pixels 0..255, as Fashion-MNIST): the centring keeps the bf16
- * split's error small against the distances. */
-static void test_offset(void)
+/* n rows around ncent centres (spread far, offset off) against k centroids near them, of which
+ * only the first `distinct` are different (the others repeat them): compare_both's count. */
+static uint64_t check_case(uint64_t n, uint32_t dim, uint32_t k, uint32_t ncent, float far,
+                           float off, uint32_t distinct)
 {
-    const uint32_t dim = 196, k = 256;
-    const uint64_t n = 2000;
-    float *x = rows(n, dim, 64, 60.0f, 120.0f);
+    float *x = rows(n, dim, ncent, far, off);
     float *c = centroids_from(x, n, dim, k);
-    CHECK(compare(x, n, dim, c, k, false, true) == 0);
-    CHECK(compare(x, n, dim, c, k, true, true) == 0);
+    for (uint32_t j = distinct; j < k; j++)
+        memcpy(c + (size_t)j * dim, c + (size_t)(j % distinct) * dim, sizeof(float) * dim);
+    const uint64_t bad = compare_both(x, n, dim, c, k, true);
     free(x), free(c);
+    return bad;
 }
 
-/* Duplicate centroids: exact ties (the lowest index wins on both paths) and more tied
- * candidates than the kernel keeps (those rows are decided over all centroids). */
-static void test_ties(void)
-{
-    const uint32_t dim = 64, k = 96;
-    const uint64_t n = 500;
-    float *x = rows(n, dim, 8, 2.0f, 0.0f);
-    float *c = centroids_from(x, n, dim, k);
-    for (uint32_t j = 0; j < k; j++) /* 12 copies of each of 8 centroids */
-        memcpy(c + (size_t)j * dim, c + (size_t)(j % 8) * dim, sizeof(float) * dim);
-    CHECK(compare(x, n, dim, c, k, false, true) == 0);
-    CHECK(compare(x, n, dim, c, k, true, true) == 0);
-    free(x), free(c);
-}
+/* Values far from the origin (pixels 0..255, as Fashion-MNIST): the centring keeps the bf16
+ * split's error small against the distances. */
+static void test_offset(void) { CHECK(check_case(2000, 196, 256, 64, 60.0f, 120.0f, 256) == 0); }
+
+/* Duplicate centroids (12 copies of each of 8): exact ties (the lowest index wins on both
+ * paths) and more tied candidates than the kernel keeps (those rows are decided over all
+ * centroids). */
+static void test_ties(void) { CHECK(check_case(500, 64, 96, 8, 2.0f, 0.0f, 8) == 0); }
 
 /* The coarse k-means on AMX and on the fp32 path: the same centroids byte for byte, the same
  * assignment and iterations. */
