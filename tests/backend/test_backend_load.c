@@ -72,7 +72,11 @@ int main(int argc, char **argv)
     CHECK(pa_backend_work_bytes(ref, &model, 100) - pa_backend_work_bytes(ref, &model, 0) ==
           100 * D * sizeof(float));
     CHECK(pa_backend_work_bytes(ref, &model, 0) >= sizeof(float) * (P * D + 256 * D));
-    CHECK(pa_backend_work_bytes(cpu, &model, 0) == sizeof(float) * (P + 256 * D + M * 256));
+    /* (with AMX, its packed centroids and row blocks too: they do not grow with the rows) */
+    if (strcmp(pa_amx_state(), "used") == 0)
+        CHECK(pa_backend_work_bytes(cpu, &model, 0) > sizeof(float) * (P + 256 * D + M * 256));
+    else
+        CHECK(pa_backend_work_bytes(cpu, &model, 0) == sizeof(float) * (P + 256 * D + M * 256));
     /* the same partition for every row, except where two centroids are equally near (the
      * naive training of the plugin picks near-duplicate centroids, so near-ties happen) */
     int same_p = 0, not_tie = 0;
