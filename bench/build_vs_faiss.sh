@@ -51,15 +51,7 @@ for ds in $DATASETS; do
     bench_dataset "$ds"
   fi
   q10k="$WORK/$ds-queries-$SEARCH_QUERIES.fvecs"
-  if [ ! -f "$q10k" ]; then
-    case $ds in
-      gen) "$PA" gen-vectors --out "$q10k" --rows "$SEARCH_QUERIES" --dim 128 --clusters 1000 --seed 1 \
-               --first-row 1000000 >/dev/null ;;
-      tiny) "$PA" gen-vectors --out "$q10k" --rows "$SEARCH_QUERIES" --dim 32 --clusters 50 --seed 1 \
-               --first-row 20000 >/dev/null ;;
-      fashion) head -c $(( SEARCH_QUERIES * (4 + 784 * 4) )) "$WORK/fashion-test.fvecs" > "$q10k" ;;
-    esac
-  fi
+  bench_queries "$ds" "$SEARCH_QUERIES" "$q10k"
   dim=$(od -An -t d4 -N 4 "$base" | tr -d ' ')
   for bits in $BITS; do
     m=$M; fa_args="$bits"; pa_bits=()

@@ -19,3 +19,17 @@ bench_dataset() {
     *) echo "unknown data set $1 (gen, fashion)" >&2; return 1 ;;
   esac
 }
+# bench_queries DS N OUT makes (once) N queries of data set DS in OUT: for gen and tiny (the
+# smoke test's 20,000 x 32) N rows of the same generator past the base's rows, for fashion the
+# first N test images (bench_dataset fashion wrote them).
+bench_queries() {
+  [ -f "$3" ] && return 0
+  case $1 in
+    gen) "$PA" gen-vectors --out "$3" --rows "$2" --dim 128 --clusters 1000 --seed 1 \
+             --first-row 1000000 >/dev/null ;;
+    tiny) "$PA" gen-vectors --out "$3" --rows "$2" --dim 32 --clusters 50 --seed 1 \
+             --first-row 20000 >/dev/null ;;
+    fashion) head -c $(( $2 * (4 + 784 * 4) )) "$WORK/fashion-test.fvecs" > "$3" ;;
+    *) echo "unknown data set $1 (gen, fashion, tiny)" >&2; return 1 ;;
+  esac
+}

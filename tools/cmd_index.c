@@ -95,6 +95,17 @@ int pa_cmd_finalize(int argc, char **argv)
     return 0;
 }
 
+/* search's queries per library call (--batch): its default and largest value */
+#define PA_CLI_SEARCH_BATCH 8192u
+#define PA_CLI_XSTR1(x) #x
+#define PA_CLI_XSTR(x) PA_CLI_XSTR1(x)
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* partifact search --index INDEX --queries Q -k 10 --nprobes 20 [...] */
 int pa_cmd_search(int argc, char **argv)
 {
@@ -102,7 +113,7 @@ int pa_cmd_search(int argc, char **argv)
                *column = NULL;
     pa_cli_list indexes = {0}; /* --index, repeatable: the segments of one index */
     uint64_t k = PA_DEFAULT_K, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0,
-             memory = 0, rerank = PA_DEFAULT_RERANK_FACTOR;
+             memory = 0, rerank = PA_DEFAULT_RERANK_FACTOR, batch = PA_CLI_SEARCH_BATCH;
     bool json = false, force = false, no_fast_scan = false;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_COLUMN(&column),
@@ -137,6 +148,11 @@ int pa_cmd_search(int argc, char **argv)
         PA_CLI_NUM("rerank", &rerank, "F",
                    "fast scan: re-rank the k*R*F best by quantised distance exactly", .min = 1,
                    .max = 1000, .field = "rerank_factor"),
+        PA_CLI_NUM(
+            "batch", &batch, "N",
+            "queries per search call, each call timed: p50/p99 latency (default: " PA_CLI_XSTR(
+                PA_CLI_SEARCH_BATCH) ")",
+            .min = 1, .max = PA_CLI_SEARCH_BATCH),
     };
     pa_cli_parse("search", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
@@ -219,30 +235,41 @@ int pa_cmd_search(int argc, char **argv)
                                   .fast_scan = no_fast_scan ? PA_FAST_SCAN_OFF : PA_FAST_SCAN_AUTO,
                                   .rerank_factor = (uint32_t)rerank};
     pa_index_search_stats ss = PA_INDEX_SEARCH_STATS_INIT, part = PA_INDEX_SEARCH_STATS_INIT;
-    const uint64_t batch = 8192;
-    double times[1000] = {0};
+    /* every call's time (latency: p50 and p99 per pass, the median pass of each) */
+    const uint64_t calls = nq ? (nq + batch - 1) / batch : 0;
+    double times[1000] = {0}, p50s[1000] = {0}, p99s[1000] = {0};
+    double *lat = malloc(sizeof(double) * (calls ? calls : 1));
+    if (!lat) {
+        rc = pa_cli_errorf(PA_CLI_EXIT_RUNTIME, "search", "out of memory for %" PRIu64 " timings",
+                           calls);
+        goto done;
+    }
     for (uint64_t rep = 0; rep < repeat && st == PA_OK; rep++) {
         ss = (pa_index_search_stats)PA_INDEX_SEARCH_STATS_INIT;
         double t0 = pa_cli_now();
-        for (uint64_t q0 = 0; q0 < nq; q0 += batch) {
+        for (uint64_t q0 = 0, c = 0; q0 < nq; q0 += batch, c++) {
             uint64_t bn = PA_CLI_MIN(batch, nq - q0);
+            const double tc = pa_cli_now();
             if ((st = pa_index_search_segments(xs, indexes.n, q + q0 * dim, bn, dim, &so,
                                                ids + q0 * k, dists + q0 * k, &part)) != PA_OK)
                 break;
+            lat[c] = pa_cli_now() - tc;
             ss.nprobes_used = part.nprobes_used;
             ss.codes_scanned += part.codes_scanned, ss.rows_refined += part.rows_refined;
             ss.fast_scan_used = part.fast_scan_used, ss.rows_reranked += part.rows_reranked;
             pa_cli_progress("search: queries", q0 + bn, nq);
         }
         times[rep] = pa_cli_now() - t0;
-    }
-    pa_cli_progress_end();
-    /* the median pass (insertion sort: repeat is small) */
-    for (uint64_t i = 1; i < repeat; i++)
-        for (uint64_t j = i; j > 0 && times[j - 1] > times[j]; j--) {
-            double t = times[j];
-            times[j] = times[j - 1], times[j - 1] = t;
+        if (st == PA_OK && calls) {
+            qsort(lat, calls, sizeof *lat, cmp_double);
+            p50s[rep] = lat[calls / 2], p99s[rep] = lat[calls * 99 / 100];
         }
+    }
+    free(lat);
+    pa_cli_progress_end();
+    qsort(times, repeat, sizeof *times, cmp_double); /* the median pass */
+    qsort(p50s, repeat, sizeof *p50s, cmp_double);
+    qsort(p99s, repeat, sizeof *p99s, cmp_double);
     double secs = times[repeat / 2];
     if (st != PA_OK) {
         rc = pa_cli_fail("search", st);
@@ -270,6 +297,13 @@ int pa_cmd_search(int argc, char **argv)
             json_object_set_new(j, "recall", pa_json_real_rounded(recall, 4)) != 0)
             st = PA_ERR_NOMEM;
         if (st == PA_OK &&
+            (json_object_set_new(j, "batch", json_integer((json_int_t)batch)) != 0 ||
+             json_object_set_new(j, "latency_p50_us",
+                                 pa_json_real_rounded(p50s[repeat / 2] * 1e6, 1)) != 0 ||
+             json_object_set_new(j, "latency_p99_us",
+                                 pa_json_real_rounded(p99s[repeat / 2] * 1e6, 1)) != 0))
+            st = PA_ERR_NOMEM;
+        if (st == PA_OK &&
             (json_object_set_new(j, "fast_scan", json_boolean(ss.fast_scan_used)) != 0 ||
              (ss.fast_scan_used &&
               (json_object_set_new(j, "rerank_factor", json_integer((json_int_t)rerank)) != 0 ||
@@ -286,6 +320,9 @@ int pa_cmd_search(int argc, char **argv)
         printf(") in %.3f s: %.0f QPS", secs, qps);
         if (recall >= 0)
             printf(", recall@%" PRIu64 " %.4f", k, recall);
+        if (pa_cli_given(opts, PA_CLI_NOPTS(opts), "batch"))
+            printf(", batches of %" PRIu64 ": p50 %.1f us, p99 %.1f us", batch,
+                   p50s[repeat / 2] * 1e6, p99s[repeat / 2] * 1e6);
         printf("\n");
     }
 done:

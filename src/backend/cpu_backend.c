@@ -109,7 +109,7 @@ static void cpu_unbind(void *state, void *bound)
 static uint64_t cpu_work_bytes(void *state, const pa_backend_model *model, uint64_t batch_rows)
 {
     (void)state;
-    return pa_prepared_bytes(model) + pa_encode_work_bytes(model, batch_rows);
+    return pa_prepared_bytes(model) + (batch_rows ? pa_encode_work_bytes(model, batch_rows) : 0);
 }
 
 static const pa_backend_v2 cpu_table = {

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 
 #define HALF (PA_FS_BLOCK / 2) /* bytes per sub-space in a block */
+#define PA_FS_HIST_BINS 1024u  /* a first partition's histogram of sums (pa_fs_scan_partition) */
 
 void pa_fs_pack(const uint8_t *codes, uint64_t n, uint32_t M, uint8_t *blocks)
 {
@@ -133,12 +134,15 @@ __attribute__((target("avx512f"))) static void quantize_avx512(const float *tabl
     *bias = b;
 }
 
+/* The largest quantised entry for M sub-spaces: a row's sum of M entries fits 16 bits. */
+static inline uint32_t fs_qmax(uint32_t M) { return PA_MIN(255u, 65535u / PA_MAX(M, 1)); }
+
 static int fs_choose(void);
 void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, float *delta)
 {
     static void (*const fns[])(const float *, uint32_t, uint32_t, uint8_t *, float *,
                                float *) = {quantize_scalar, quantize_avx2, quantize_avx512};
-    const uint32_t qmax = PA_MIN(255u, 65535u / PA_MAX(M, 1));
+    const uint32_t qmax = fs_qmax(M);
     fns[fs_choose()](table, M, qmax, lut, bias, delta);
     memset(lut + M * PA_FS_KSUB, 0, (size_t)(pa_fs_padded_m(M) - M) * PA_FS_KSUB);
 }
@@ -345,6 +349,23 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
     pa_fs_accumulate(blocks, nb, Mp, s->lut, s->sums);
     const float a = base + bias;
     int32_t limit = *hn < cap ? 65535 : sum_limit(a, delta, heap[0].d);
+    if (*hn < cap && n > cap) {
+        /* A heap not yet full (a query's first partition) would take every row until the
+         * partition's own cap best remain. A histogram of the sums bounds them first: the
+         * rows of the bins up to the one where cap rows are reached (t: that bin's last sum)
+         * include the cap best, and a row whose approximate distance exceeds t's is beaten by
+         * at least cap rows, so it cannot stay in the heap (the limit keeps rows whose
+         * distance rounds to t's, as ties go by id). The same heap, from far fewer offers. */
+        uint32_t hist[PA_FS_HIST_BINS] = {0}, shift = 0, seen = 0, bin = 0;
+        while ((fs_qmax(M) * M) >> shift >= PA_FS_HIST_BINS)
+            shift++;
+        for (uint64_t i = 0; i < n; i++)
+            hist[s->sums[i] >> shift]++;
+        while ((seen += hist[bin]) < cap)
+            bin++;
+        const uint32_t t = ((bin + 1) << shift) - 1;
+        limit = PA_MIN(limit, sum_limit(a, delta, approx_dist(a, delta, PA_MIN(t, 65535u))));
+    }
     uint64_t exact = 0;
     for (uint64_t b = 0; b < nb && limit >= 0; b++) {
         const uint16_t *sb = s->sums + b * PA_FS_BLOCK;
@@ -370,7 +391,7 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
             pa_topk_push_aux(heap, hn, cap, c.d, ids[i], d);
             exact++;
             if (*hn == cap)
-                limit = sum_limit(a, delta, heap[0].d);
+                limit = PA_MIN(limit, sum_limit(a, delta, heap[0].d));
         }
     }
     return exact;

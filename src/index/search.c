@@ -29,6 +29,7 @@
 #include "index/index_internal.h"
 #include "common/pq_code.h"
 #include "index/scan.h"
+#include "io/io_internal.h"
 
 #include <cblas.h>
 #include <inttypes.h>
@@ -40,8 +41,11 @@
 #include <stdlib.h>
 #include <xxhash.h>
 
-#define QUERY_BLOCK 1024
-#define QUERY_GROUP 256 /* queries whose probes one thread scans partition by partition */
+#define QUERY_BLOCK 8192 /* queries per block (its sgemms), fewer where an array would pass: */
+#define BLOCK_ARRAY_BYTES (32ull << 20) /* the block's products, coarse distances, candidates */
+#define QUERY_GROUP \
+    256 /* at least this many queries in a group (one thread's, scanned partition
+                         * by partition), more where the block gives each thread two groups */
 uint64_t pa_index_precomp_max_bytes = 256ull << 20;
 
 struct pa_index {
@@ -771,18 +775,18 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     const uint32_t D = x->dim, P = x->P;
     const uint64_t T = (uint64_t)x->M * x->K; /* table entries */
     /* a block of queries, with its query-codeword products held to about 32 MiB */
-    const uint64_t qb = PA_MIN(PA_MIN((uint64_t)QUERY_BLOCK, PA_MAX(nq, 1)),
-                               PA_MAX((uint64_t)1, (32ull << 20) / (T * sizeof(float))));
+    const uint64_t qb = PA_MAX(
+        1, PA_MIN(PA_MIN((uint64_t)QUERY_BLOCK, nq),
+                  PA_MIN(BLOCK_ARRAY_BYTES / (T * sizeof(float)),
+                         PA_MIN(BLOCK_ARRAY_BYTES / ((uint64_t)x->P * sizeof(float)),
+                                BLOCK_ARRAY_BYTES / ((uint64_t)hcap * sizeof(pa_topk_cand))))));
     float *qbuf = pa_malloc(sizeof(float) * qb * D, "query block");
     float *qyall = pa_malloc(sizeof(float) * qb * T, "query-codeword products");
     float *coarse = pa_malloc(sizeof(float) * qb * P, "query-centroid distances");
     pa_topk_cand *cands = pa_malloc(sizeof(pa_topk_cand) * qb * hcap, "search candidates");
     uint32_t *ncand = pa_malloc(sizeof(uint32_t) * qb, "search candidate counts");
-    float *vecs = rf > 1 ? pa_malloc(sizeof(float) * cap * D, "refine vectors") : NULL;
-    uint64_t *vids = rf > 1 ? pa_malloc(sizeof(uint64_t) * cap, "refine ids") : NULL;
-    pa_status st = qbuf && qyall && coarse && cands && ncand && (rf == 1 || (vecs && vids))
-                       ? PA_OK
-                       : PA_ERR_NOMEM;
+    pa_status st = qbuf && qyall && coarse && cands && ncand ? PA_OK : PA_ERR_NOMEM;
+    const bool par_refine = rf > 1 && pa_vec_input_concurrent_reads(opts->refine_input);
     uint64_t scanned = 0, refined = 0, reranked = 0;
     int nthreads = opts->num_threads > 0 ? (int)PA_MIN(opts->num_threads, (uint32_t)INT_MAX)
                                          : omp_get_max_threads();
@@ -810,6 +814,11 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         if (x->metric == PA_METRIC_COSINE)
             for (uint64_t i = 0; i < bn; i++)
                 pa_normalize(qbuf + i * D, D);
+        /* the sgemms on the search's threads (an OpenMP BLAS takes the caller's count: with
+         * num_threads 1, no BLAS thread left spinning beside the scan) */
+        const int blas_threads = omp_get_max_threads();
+        if (blas_threads != nthreads)
+            omp_set_num_threads(nthreads);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)P, (int)D, 1.0f, qbuf,
                     (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
         /* the queries' part of every table, q_m . codeword: one sgemm per sub-space for the
@@ -819,14 +828,21 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         1.0f, qbuf + (size_t)m * x->ds, (int)D,
                         x->codebook + (size_t)m * x->K * x->ds, (int)x->ds, 0.0f,
                         qyall + (size_t)m * x->K, (int)T);
+        if (blas_threads != nthreads)
+            omp_set_num_threads(blas_threads);
         int failed = 0;
-        /* Groups of QUERY_GROUP queries (fewer where their probes' list would pass 8 MiB), one
-         * thread each. A group's probes are scanned partition by partition, so that a
+        /* Groups of at least QUERY_GROUP queries, the block shared as two groups per thread
+         * (fewer queries where their probes' list would pass 8 MiB), one thread each: the more
+         * queries a group holds, the more of them probe each partition while it is in the
+         * thread's cache (10,000 queries at nprobes 1 over 256 partitions: about 20 for each
+         * of 2 threads' groups). A group's probes are scanned partition by partition, so that a
          * partition's codes are read from memory once for all the group's queries that probe
          * it: first every query's nearest partition (the heaps' bounds then prune the rest),
          * then the others. A heap's contents do not depend on the order its partitions come
          * in. */
-        const uint64_t grp = PA_MAX(1, PA_MIN(QUERY_GROUP,
+        const uint64_t grp = PA_MAX(1, PA_MIN(PA_MAX((uint64_t)QUERY_GROUP,
+                                                     (bn + 2 * (uint64_t)nthreads - 1) /
+                                                         (2 * (uint64_t)nthreads)),
                                               (8ull << 20) / ((uint64_t)np * sizeof(uint64_t))));
         const uint64_t ngroups = (bn + grp - 1) / grp;
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
@@ -915,31 +931,53 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             if (st != PA_OK)
                 break;
         }
-        for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
-            pa_topk_cand *h = cands + i * hcap;
-            uint32_t hn = ncand[i];
-            if (rf > 1 && hn > 0) {
-                for (uint32_t j = 0; j < hn; j++)
-                    vids[j] = h[j].id;
-                st = pa_vec_input_read_ids(opts->refine_input, vids, hn, vecs);
-                if (st != PA_OK) {
-                    pa_fail_prefix(st, "refine reads row ids from the input");
-                    break;
+        /* refine (on every thread where the input's reads may run concurrently: a mapped
+         * file), then the outputs */
+        pa_status rst = PA_OK;
+        uint64_t rq = UINT64_MAX; /* the query of the failure reported: the first one */
+        char rmsg[512] = "";
+#pragma omp parallel num_threads(par_refine ? nthreads : 1) reduction(+ : refined)
+        {
+            float *vecs = rf > 1 ? malloc(sizeof(float) * cap * D) : NULL;
+            uint64_t *vids = rf > 1 ? malloc(sizeof(uint64_t) * cap) : NULL;
+            pa_status mine = rf == 1 || (vecs && vids) ? PA_OK : PA_ERR_NOMEM;
+            uint64_t mq = 0; /* the query whose refine failed */
+            if (mine != PA_OK)
+                pa_fail(PA_ERR_NOMEM, "out of memory for the refine's vectors");
+#pragma omp for schedule(dynamic, 16)
+            for (uint64_t i = 0; i < bn; i++) {
+                pa_topk_cand *h = cands + i * hcap;
+                uint32_t hn = ncand[i];
+                if (mine == PA_OK && rf > 1 && hn > 0) {
+                    for (uint32_t j = 0; j < hn; j++)
+                        vids[j] = h[j].id;
+                    mine = pa_vec_input_read_ids(opts->refine_input, vids, hn, vecs);
+                    if (mine != PA_OK)
+                        pa_fail_prefix(mine, "refine reads row ids from the input"), mq = i;
+                    for (uint32_t j = 0; mine == PA_OK && j < hn; j++)
+                        h[j].d = exact_dist(x->metric, qbuf + i * D, vecs + (size_t)j * D, D);
+                    qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
+                    refined += hn;
                 }
-                for (uint32_t j = 0; j < hn; j++)
-                    h[j].d = exact_dist(x->metric, qbuf + i * D, vecs + (size_t)j * D, D);
-                qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
-                refined += hn;
+                uint64_t *oi = out_ids + (q0 + i) * k;
+                float *od = out_dists + (q0 + i) * k;
+                for (uint32_t j = 0; j < k; j++) {
+                    oi[j] = j < hn ? h[j].id : UINT64_MAX;
+                    od[j] = j < hn ? h[j].d : INFINITY;
+                }
             }
-            uint64_t *oi = out_ids + (q0 + i) * k;
-            float *od = out_dists + (q0 + i) * k;
-            for (uint32_t j = 0; j < k; j++) {
-                oi[j] = j < hn ? h[j].id : UINT64_MAX;
-                od[j] = j < hn ? h[j].d : INFINITY;
-            }
+            if (mine != PA_OK)
+#pragma omp critical(pa_search_refine)
+                if (rst == PA_OK || mq < rq) { /* the first query's failure, and its message */
+                    rst = mine, rq = mq;
+                    snprintf(rmsg, sizeof rmsg, "%s", pa_last_error());
+                }
+            free(vecs), free(vids);
         }
+        if (rst != PA_OK)
+            st = pa_fail(rst, "%s", rmsg);
     }
-    free(qbuf), free(qyall), free(coarse), free(cands), free(ncand), free(vecs), free(vids);
+    free(qbuf), free(qyall), free(coarse), free(cands), free(ncand);
     if (st == PA_OK && stats) {
         pa_index_search_stats s = PA_INDEX_SEARCH_STATS_INIT;
         s.nprobes_used = np;

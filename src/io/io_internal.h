@@ -12,6 +12,13 @@ const pa_dataset *pa_vec_input_dataset(const pa_vec_input *in, const char **colu
 void pa_vec_input_selection(const pa_vec_input *in, uint64_t *begin, uint64_t *end,
                             uint64_t *total);
 
+/* Prepares a file input for pa_vec_input_read_ids / pa_vec_input_read_rows from several
+ * threads at once: maps its records read-only (once; pa_vec_input_free unmaps them), so that
+ * the reads share nothing they change. Returns whether such concurrent reads are safe now:
+ * false for a dataset (its fragment readers are opened per call) or a file that could not be
+ * mapped (reads stay serial, by pread). Call it before the threads start. */
+bool pa_vec_input_concurrent_reads(pa_vec_input *in);
+
 /* coverage.c: what an artifact encoded from an input holds (pa_artifact_params.coverage), a
  * malloc'd JSON object: a table's source record of its selected fragments
  * (pa_table_source_json), or a file's real path, rows and row range. */

@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,6 +58,9 @@ struct pa_vec_input {
     const uint8_t *pend_vals; /* rows of the last scan batch not yet handed out */
     const uint64_t *pend_addrs;
     size_t pend_n;
+    /* files, after pa_vec_input_concurrent_reads: the records mapped read-only (NULL: not) */
+    const uint8_t *map;
+    size_t map_len;
 };
 
 /* Half-precision to single-precision conversion (IEEE 754 binary16). */
@@ -355,6 +359,22 @@ done:
     return PA_OK;
 }
 
+bool pa_vec_input_concurrent_reads(pa_vec_input *in)
+{
+    if (in->map)
+        return true;
+    if (in->format == FMT_DATASET || in->fd < 0)
+        return false;
+    const uint64_t end = in->data_off + in->rows * in->rec_bytes; /* open_* checked the size */
+    if (end == 0 || end > SIZE_MAX)
+        return false;
+    void *m = mmap(NULL, (size_t)end, PROT_READ, MAP_SHARED, in->fd, 0);
+    if (m == MAP_FAILED)
+        return false; /* reads stay serial, by pread */
+    in->map = m, in->map_len = (size_t)end;
+    return true;
+}
+
 uint32_t pa_vec_input_dim(const pa_vec_input *in) { return in->dim; }
 uint64_t pa_vec_input_num_rows(const pa_vec_input *in) { return in->sel_end - in->sel_begin; }
 uint64_t pa_vec_input_skipped(const pa_vec_input *in) { return in->skipped; }
@@ -367,6 +387,8 @@ void pa_vec_input_free(pa_vec_input *in)
 {
     if (!in)
         return;
+    if (in->map)
+        munmap((void *)in->map, in->map_len);
     if (in->fd >= 0)
         close(in->fd);
     pa_dataset_scan_free(in->scan);
@@ -445,12 +467,13 @@ static pa_status convert_row(pa_vec_input *in, const uint8_t *rec, uint64_t row,
 
 /* True if the row holds a NaN or an infinity, or its squared norm is above PA_MAX_SQ_NORM
  * (reported with its ordinal unless skipping). */
-static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool *skip)
+static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool skip_invalid,
+                           bool *skip)
 {
     *skip = false;
     for (uint32_t j = 0; j < in->dim; j++)
         if (!isfinite(v[j])) {
-            if (in->skip_invalid) {
+            if (skip_invalid) {
                 *skip = true;
                 in->skipped++;
                 return PA_OK;
@@ -462,7 +485,7 @@ static pa_status check_row(pa_vec_input *in, const float *v, uint64_t row, bool 
         }
     const double sq = pa_sq_norm(v, in->dim);
     if (sq > PA_MAX_SQ_NORM) { /* finite, but its distances would not be */
-        if (in->skip_invalid) {
+        if (skip_invalid) {
             *skip = true;
             in->skipped++;
             return PA_OK;
@@ -498,7 +521,7 @@ static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t m
             float *dst = out + (size_t)*got * in->dim;
             bool skip;
             if ((st = convert_row(in, in->raw + k * in->rec_bytes, row, dst)) != PA_OK ||
-                (st = check_row(in, dst, row, &skip)) != PA_OK)
+                (st = check_row(in, dst, row, in->skip_invalid, &skip)) != PA_OK)
                 return st;
             if (skip)
                 continue;
@@ -536,7 +559,7 @@ static pa_status next_dataset(pa_vec_input *in, float *out, uint64_t *ids, size_
             uint64_t row = in->next++;
             bool skip;
             convert_row(in, in->pend_vals, row, dst);
-            pa_status st = check_row(in, dst, row, &skip);
+            pa_status st = check_row(in, dst, row, in->skip_invalid, &skip);
             if (st != PA_OK)
                 return st;
             if (!skip) {
@@ -626,7 +649,7 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
 {
     pa_status st = PA_OK;
     pa_lance_reader *r = NULL;
-    const bool saved = in->skip_invalid;
+    const bool skip_ok = in->skip_invalid && kept; /* by id: a bad row is an error */
     uint8_t *rec = pa_malloc((size_t)in->rec_bytes + (size_t)in->dim * 4, "row buffer");
     size_t *ord = pa_malloc(sizeof(size_t) * (n ? n : 1), "row order");
     bool *bad = kept ? pa_calloc(n ? n : 1, sizeof *bad, "invalid rows") : NULL;
@@ -637,12 +660,18 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
     for (size_t i = 0; i < n; i++)
         ord[i] = i;
     qsort_r(ord, n, sizeof *ord, cmp_by_key, (void *)keys);
-    in->skip_invalid = saved && kept;
+    /* mapped records: every line of every row asked for is fetched at once (the rows are
+     * scattered: one cache miss after another otherwise) */
+    for (size_t i = 0; in->map && i < n; i++)
+        if (keys[i] < in->rows)
+            for (uint64_t b = 0; b < in->rec_bytes; b += 64)
+                __builtin_prefetch(in->map + in->data_off + keys[i] * in->rec_bytes + b);
     size_t cur_frag = SIZE_MAX, col = 0;
     uint64_t cur_first = 0, cur_id = 0, cur_rows = 0;
     for (size_t i = 0; i < n; i++) {
         const uint64_t key = keys[ord[i]];
         float *dst = out + ord[i] * in->dim;
+        const uint8_t *src = rec; /* the record: read into rec, or in the mapped file */
         if (in->format == FMT_DATASET) {
             size_t f = cur_frag;
             uint64_t first = cur_first, off = 0;
@@ -682,13 +711,15 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
                          "%s: row %" PRIu64 " does not exist (the input has %" PRIu64 " rows)",
                          in->path, key, in->rows);
             goto done;
+        } else if (in->map) {
+            src = in->map + in->data_off + key * in->rec_bytes;
         } else if ((st = pa_pread_full(in->fd, rec, (size_t)in->rec_bytes,
                                        in->data_off + key * in->rec_bytes, in->path)) != PA_OK) {
             goto done;
         }
         bool skip = false;
-        if ((st = convert_row(in, rec, key, dst)) != PA_OK ||
-            (st = check_row(in, dst, key, &skip)) != PA_OK)
+        if ((st = convert_row(in, src, key, dst)) != PA_OK ||
+            (st = check_row(in, dst, key, skip_ok, &skip)) != PA_OK)
             goto done;
         if (skip)
             bad[ord[i]] = true;
@@ -704,7 +735,6 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
         *kept = k;
     }
 done:
-    in->skip_invalid = saved;
     pa_lance_reader_free(r);
     free(rec), free(ord), free(bad);
     return st;

@@ -18,20 +18,20 @@ typedef struct pa_prepared {
 
 pa_status pa_prepare(pa_prepared *p, const pa_backend_model *a);
 /* Bytes pa_prepare allocates for a model: the centroid norms, transposed codebook and codeword
- * norms. */
+ * norms; and the part of each assignment call's work that does not grow with its rows (the
+ * packed centroids of pa_assign_fused: pa_assign_sgemm_bytes of 0 rows). */
 uint64_t pa_prepared_bytes(const pa_backend_model *a);
 /* Bytes a pa_ivfpq_model of this shape holds: its centroids and codebook, and their prepared
  * form. */
 uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a);
-/* Bytes pa_encode_prepared allocates to assign and encode n rows: its block of rows (at most
- * 4,096) and what pa_assign_sgemm allocates for it (pa_assign_bytes). n 0: the part that does
- * not grow with the rows (the AMX kernel's, where it runs; else 0). */
+/* Bytes pa_encode_prepared allocates to assign and encode n rows beyond pa_prepared_bytes: its
+ * block of rows (at most 4,096) and what pa_assign_sgemm allocates for it (the sgemm
+ * dot-product block without AVX2 + FMA). */
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
-/* Bytes pa_assign_sgemm allocates for n rows and k centroids (its dot-product block). */
-uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k);
-/* Bytes pa_assign_sgemm allocates for n rows, k centroids of dim values on the kernel it runs
- * here (AMX's, amx.c, or the sgemm block). */
-uint64_t pa_assign_bytes(uint64_t n, uint32_t k, uint32_t dim);
+/* Bytes pa_assign_sgemm allocates for n rows of dimension dim and k centroids (the AMX kernel's
+ * packed centroids and row blocks where it runs, or the packed centroids of pa_assign_fused,
+ * the same for any n; or without AVX2 + FMA its dot-product block). */
+uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t dim, uint32_t k);
 void pa_prepared_free(pa_prepared *p);
 
 /* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). */
@@ -75,11 +75,24 @@ const char *pa_kernel_name(void);
 /* The same as a level: 2 AVX-512F, 1 AVX2 + FMA, 0 scalar (the search kernels follow it). */
 int pa_kernel_level(void);
 
-/* Nearest centroid for n rows by sgemm: argmin ||c||^2 - 2 x.c (l2) or argmax x.c (dot), in
- * blocks that bound the dot-product matrix. best (may be NULL) receives each row's winning
- * value (||c||^2 - 2 x.c, or x.c for dot). */
+/* Nearest centroid for n rows: argmin ||c||^2 - 2 x.c (l2) or argmax x.c (dot), ties to the
+ * lowest index; with AVX2 + FMA pa_assign_fused, else sgemm in blocks that bound the
+ * dot-product matrix. best (may be NULL) receives each row's winning value (||c||^2 - 2 x.c, or
+ * x.c for dot). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best);
+
+/* pa_assign_sgemm's fp32 path on CPUs with AVX2 + FMA (src/ivfpq/assign.c): the argmin fused
+ * into register-blocked dot products over tiles of PA_ASSIGN_TILE packed centroids, rows in
+ * blocks over the OpenMP threads. Each value is ||c||^2 - 2 x.c (dot: x.c), x.c one fused
+ * multiply-add per dimension in order from 0, ties to the lowest index: the same indices and
+ * values with every kernel and thread count. The kernel follows
+ * pa_kernel_level (0: scalar, for tests; pa_assign_sgemm uses sgemm there). */
+#define PA_ASSIGN_TILE 64
+pa_status pa_assign_fused(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
+                          const float *cnorm, bool inner_product, uint32_t *out, float *best);
+/* Bytes pa_assign_fused allocates: the packed centroids and their starting values. */
+uint64_t pa_assign_fused_bytes(uint32_t dim, uint32_t k);
 
 /* AMX-BF16 nearest centroid (amx.c): pa_assign_sgemm's contract (rows at a stride of `stride`
  * floats), the same answers (see amx.c for how, and where they could still differ), on the

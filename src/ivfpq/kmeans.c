@@ -1,8 +1,9 @@
-/* k-means for the coarse quantizer (sgemm assignment) and for PQ sub-spaces (SIMD kernel).
+/* k-means for the coarse quantizer (pa_assign_sgemm) and for PQ sub-spaces (SIMD kernel).
  *
  * Lloyd's algorithm: assign every row to its nearest centroid, move each centroid to the mean
- * of its rows, repeat. The assignment is the expensive part and is expressed as a matrix
- * product X C^T (OpenBLAS sgemm) with precomputed norms: argmin ||c||^2 - 2 x.c. The update
+ * of its rows, repeat. The assignment is the expensive part: argmin ||c||^2 - 2 x.c with
+ * precomputed norms, the argmin fused into the dot products (src/ivfpq/assign.c), or without
+ * AVX2 + FMA a matrix product X C^T (OpenBLAS sgemm) and an argmin pass. The update
  * sums each centroid's rows in row order, in double precision, so the result is the same
  * whatever the number of threads: the same seed gives a byte-identical model. Empty clusters
  * are not left empty: each takes half of the largest cluster (its centroid split into two
@@ -20,6 +21,9 @@
 /* Seeding uses k-means++ up to this many clusters, random rows beyond (see init_kmeanspp). */
 #define KMEANSPP_MAX_K 1024
 #define KMEANSPP_ROWS_PER_CLUSTER 16
+/* A k-means++ step (one pass over its rows for each centre) runs on the threads from this many
+ * values: below, the pass takes microseconds and the fork and join would cost as much. */
+#define KMEANSPP_PARALLEL_VALUES (1u << 21)
 #define BLOCK_BYTES (16u << 20) /* budget of one block's dot-product matrix */
 
 /* Checks that rows hold only finite values. */
@@ -58,22 +62,23 @@ static uint64_t sgemm_block_rows(uint64_t n, uint32_t k)
     return PA_MIN(block, n ? n : 1);
 }
 
-uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t k)
+uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t dim, uint32_t k)
 {
-    return sgemm_block_rows(n, k) * k * sizeof(float);
+    if (pa_amx_wanted(dim, k))
+        return pa_amx_assign_bytes(k, dim);
+    if (pa_kernel_level() >= 1)
+        return pa_assign_fused_bytes(dim, k);
+    return n ? sgemm_block_rows(n, k) * k * sizeof(float) : 0;
 }
 
-uint64_t pa_assign_bytes(uint64_t n, uint32_t k, uint32_t dim)
-{
-    return pa_amx_wanted(dim, k) ? pa_amx_assign_bytes(k, dim) : pa_assign_sgemm_bytes(n, k);
-}
-
-/* Assigns rows to centroids with sgemm in blocks (see the header). */
+/* Assigns rows to centroids: AMX tiles, the fused kernel, or sgemm in blocks (see the header). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best_out)
 {
     if (pa_amx_wanted(dim, k)) /* AMX tiles, the same answers (amx.c) */
         return pa_amx_assign(x, dim, n, dim, c, k, cnorm, inner_product, out, best_out);
+    if (pa_kernel_level() >= 1)
+        return pa_assign_fused(x, n, dim, c, k, cnorm, inner_product, out, best_out);
     const uint64_t block = sgemm_block_rows(n, k);
     float *dots = pa_malloc((size_t)(block * k) * sizeof(float), "dot-product block");
     if (!dots)
@@ -128,7 +133,7 @@ static pa_status init_kmeanspp(const float *base, const uint64_t *idx, uint64_t 
         dist[i] = INFINITY;
     for (uint32_t j = 1; j <= k; j++) {
         const float *cj = c + (size_t)(j - 1) * dim;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (m * dim >= KMEANSPP_PARALLEL_VALUES)
         for (uint64_t i = 0; i < m; i++) {
             const float *v = INIT_ROW(i);
             float d2 = 0;
@@ -212,13 +217,15 @@ static pa_status init_centroids(const float *x, uint64_t n, uint32_t dim, uint32
     }
     const float *base = x;
     const uint64_t *at = idx;
-    if (part) {
+    if (part || pp) { /* k-means++ reads its rows once per centre: in one place, in order */
         if (!(rows = pa_malloc(sizeof(float) * (size_t)m * dim, "k-means init rows"))) {
             st = PA_ERR_NOMEM;
             goto done;
         }
-        if ((st = gather_rows(x, n, dim, part, idx, m, rows)) != PA_OK)
+        if (part && (st = gather_rows(x, n, dim, part, idx, m, rows)) != PA_OK)
             goto done;
+        for (uint64_t i = 0; !part && i < m; i++)
+            memcpy(rows + i * dim, x + idx[i] * dim, sizeof(float) * dim);
         base = rows, at = NULL;
     }
     if (pp)
@@ -232,15 +239,20 @@ done:
     return st;
 }
 
-/* Squared norms of k rows. */
+/* Squared norms of k rows, each summed in dimension order (the same sums as one row at a time,
+ * whatever the thread count), eight rows side by side so that their chains overlap. */
+#define NORM_ROWS 8
 static void row_norms(const float *c, uint64_t k, uint32_t dim, float *out)
 {
 #pragma omp parallel for schedule(static) if (k > 4096)
-    for (uint64_t j = 0; j < k; j++) {
-        float s = 0;
+    for (uint64_t j0 = 0; j0 < k; j0 += NORM_ROWS) {
+        const uint64_t m = PA_MIN((uint64_t)NORM_ROWS, k - j0);
+        float s[NORM_ROWS] = {0};
         for (uint32_t d = 0; d < dim; d++)
-            s += c[(size_t)j * dim + d] * c[(size_t)j * dim + d];
-        out[j] = s;
+            for (uint64_t r = 0; r < m; r++)
+                s[r] += c[(j0 + r) * dim + d] * c[(j0 + r) * dim + d];
+        for (uint64_t r = 0; r < m; r++)
+            out[j0 + r] = s[r];
     }
 }
 
@@ -252,59 +264,63 @@ static void transpose(const float *c, uint32_t k, uint32_t dim, float *ct)
             ct[(size_t)d * k + j] = -2.0f * c[(size_t)j * dim + d];
 }
 
+/* The update's centroid ranges per thread (taken dynamically: a thread slowed by another
+ * process leaves its second range to the others; each range reads all the assignments). */
+#define UPDATE_RANGES_PER_THREAD 2
+
 /* Moves centroids to the means of their rows; counts into cnt. Returns the k-means objective
  * of the assignment before the move: the sum of squared distances of the rows to their
  * centroids, taken from row_dist when the assignment already computed them, else computed here.
- * Deterministic whatever the number of threads: the rows are bucketed by centroid in row order
- * (a counting sort into order, with end offsets in end), and each centroid's sum and objective
- * share are taken by one thread over its bucket in that order, in double precision (in that
- * thread's row of sums: nthreads x dim); the shares are then added in centroid order. Work is
- * O(n x dim), memory O(n + k): no per-chunk copies of all the sums to clear and merge. With
- * sums_out (k x dim) the centroids stay where they are: each centroid's sum goes there instead,
- * for a distributed k-means to add the participants' sums before the move. */
+ * Deterministic whatever the number of threads: each centroid's sum (in double precision, in
+ * sums: k x dim) and objective share take its rows in row order, by one thread: the centroids
+ * are cut into ranges, and the thread that takes a range reads the rows in order, adding those
+ * of its centroids (so the rows are read front to back, not gathered centroid by centroid); the
+ * shares are then added in centroid order. Work O(n x dim), memory the k x dim sums. With sums_out
+ * (k x dim) the centroids stay where they are: each centroid's sum goes there instead, for a
+ * distributed k-means to add the participants' sums before the move. */
 static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const uint32_t *assign,
-                     const float *row_dist, uint32_t *order, uint64_t *end, double *sums,
-                     int nthreads, double *share, float *c, uint64_t *cnt, double *sums_out)
+                     const float *row_dist, double *sums, int nthreads, double *share, float *c,
+                     uint64_t *cnt, double *sums_out)
 {
-    memset(cnt, 0, sizeof(uint64_t) * k);
-    for (uint64_t i = 0; i < n; i++)
-        cnt[assign[i]]++;
-    for (uint64_t j = 0, at = 0; j < k; j++) {
-        end[j] = at;
-        at += cnt[j];
-    }
-    for (uint64_t i = 0; i < n; i++) /* end[j] ends as the end of bucket j */
-        order[end[assign[i]]++] = (uint32_t)i;
+    double *const S = sums_out ? sums_out : sums;
     const uint64_t ahead = PA_MAX(2, 8192 / ((uint64_t)dim * sizeof(float)));
-#pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
-    for (uint32_t j = 0; j < k; j++) {
-        double *s = sums_out ? sums_out + (size_t)j * dim
-                             : sums + (size_t)omp_get_thread_num() * dim,
-               l = 0;
-        float *cj = c + (size_t)j * dim;
-        memset(s, 0, sizeof(double) * dim);
-        for (uint64_t p = end[j] - cnt[j]; p < end[j]; p++) {
-            const float *xi = x + (uint64_t)order[p] * dim;
-            if (p + ahead < end[j]) { /* the rows are scattered: fetch one a few rows ahead */
-                const char *nx = (const char *)(x + (uint64_t)order[p + ahead] * dim);
+    /* (inside another parallel region, as a PQ sub-space's run is, the team is one thread) */
+    const uint64_t R = omp_in_parallel()
+                           ? 1
+                           : PA_MIN((uint64_t)k, (uint64_t)UPDATE_RANGES_PER_THREAD * nthreads);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+    for (uint64_t t = 0; t < R; t++) {
+        const uint32_t j0 = (uint32_t)(k * t / R), j1 = (uint32_t)(k * (t + 1) / R);
+        memset(S + (size_t)j0 * dim, 0, sizeof(double) * (size_t)(j1 - j0) * dim);
+        for (uint32_t j = j0; j < j1; j++)
+            cnt[j] = 0, share[j] = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            if (i + ahead < n && assign[i + ahead] - j0 < j1 - j0) { /* a row of ours ahead */
+                const char *nx = (const char *)(x + (i + ahead) * dim);
                 for (size_t off = 0; off < (size_t)dim * sizeof(float); off += 64)
                     __builtin_prefetch(nx + off);
             }
-            pa_add_f64(s, xi, dim);
+            const uint32_t j = assign[i];
+            if (j - j0 >= j1 - j0)
+                continue;
+            const float *xi = x + i * dim;
+            pa_add_f64(S + (size_t)j * dim, xi, dim);
+            cnt[j]++;
             if (row_dist) {
-                l += row_dist[order[p]];
+                share[j] += row_dist[i];
             } else {
+                const float *cj = c + (size_t)j * dim; /* moved only after this pass */
                 float e = 0;
 #pragma omp simd reduction(+ : e)
                 for (uint32_t d = 0; d < dim; d++)
                     e += (xi[d] - cj[d]) * (xi[d] - cj[d]);
-                l += e;
+                share[j] += e;
             }
         }
-        share[j] = l;
-        if (cnt[j] && !sums_out) /* an empty cluster is repaired by the caller */
-            for (uint32_t d = 0; d < dim; d++)
-                cj[d] = (float)(s[d] / (double)cnt[j]);
+        for (uint32_t j = j0; j < j1 && !sums_out; j++)
+            if (cnt[j]) /* an empty cluster is repaired by the caller */
+                for (uint32_t d = 0; d < dim; d++)
+                    c[(size_t)j * dim + d] = (float)(S[(size_t)j * dim + d] / (double)cnt[j]);
     }
     double loss = 0;
     for (uint32_t j = 0; j < k; j++)
@@ -371,24 +387,26 @@ static uint32_t repair_empty(float *c, uint64_t *cnt, uint32_t k, uint32_t dim)
 uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product, bool small_dim,
                          bool assign_given, uint32_t nthreads)
 {
-    /* per row: the assignment (unless the caller's), the previous one, the update's row order,
-     * and for l2 the row norms and distances */
-    const uint64_t per_row = (assign_given ? 0 : 4) + 4 + 4 + (inner_product ? 0 : 8);
-    /* the update's sums (a row per thread), the per-cluster objective, buckets, counts and
-     * norms, the transposed centroids of the small-dimension kernel */
-    const uint64_t held = n * per_row + sizeof(double) * (uint64_t)nthreads * dim +
-                          (uint64_t)k * (sizeof(double) + 2 * sizeof(uint64_t) + sizeof(float)) +
+    (void)nthreads; /* the update's memory is its k x dim sums, whatever the team */
+    /* per row: the assignment (unless the caller's), the previous one, and for l2 the row
+     * norms and distances */
+    const uint64_t per_row = (assign_given ? 0 : 4) + 4 + (inner_product ? 0 : 8);
+    /* the update's sums, the per-cluster objective, counts and norms, the transposed
+     * centroids of the small-dimension kernel */
+    const uint64_t held = n * per_row + sizeof(double) * (uint64_t)k * dim +
+                          (uint64_t)k * (sizeof(double) + sizeof(uint64_t) + sizeof(float)) +
                           (small_dim ? sizeof(float) * (uint64_t)k * dim : 0) +
                           (small_dim && pa_amx_small_wanted(dim, n) /* its codebook, packed */
                                ? sizeof(float) * (uint64_t)k * dim + pa_amx_assign_bytes(k, dim)
                                : 0);
-    /* then, one after the other: the seeding's index array (and k-means++'s distances), and
-     * each iteration's sgemm block */
+    /* then, one after the other: the seeding's index array (and k-means++'s distances and
+     * rows), and each iteration's assignment work */
     const uint64_t init = n * sizeof(uint64_t) +
                           (k <= KMEANSPP_MAX_K
-                               ? sizeof(double) * PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
+                               ? (sizeof(double) + sizeof(float) * dim) *
+                                     PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
                                : 0);
-    const uint64_t iter = small_dim ? 0 : pa_assign_bytes(n, k, dim);
+    const uint64_t iter = small_dim ? 0 : pa_assign_sgemm_bytes(n, dim, k);
     return held + PA_MAX(init, iter);
 }
 
@@ -402,10 +420,10 @@ typedef struct km {
     bool inner_product, small_dim;
     const pa_kmeans_part *part;
     float *c;
-    uint32_t *assign, *assign_out, *prev, *order;
+    uint32_t *assign, *assign_out, *prev;
     int nthreads;
     double *sums, *share, *acc; /* acc: the exchange (KM_ACC doubles), the caller's */
-    uint64_t *end, *cnt, changed;
+    uint64_t *cnt, changed;
     float *norms, *ct, *xnorm, *best;
     uint32_t it;
     double prev_loss;
@@ -417,9 +435,9 @@ static void km_free(km *s)
 {
     if (!s->assign_out)
         free(s->assign);
-    free(s->prev), free(s->order), free(s->sums), free(s->share), free(s->end), free(s->cnt),
-        free(s->norms), free(s->ct), free(s->xnorm), free(s->best);
-    s->assign = s->prev = s->order = NULL, s->sums = s->share = NULL, s->end = s->cnt = NULL;
+    free(s->prev), free(s->sums), free(s->share), free(s->cnt), free(s->norms), free(s->ct),
+        free(s->xnorm), free(s->best);
+    s->assign = s->prev = NULL, s->sums = s->share = NULL, s->cnt = NULL;
     s->norms = s->ct = s->xnorm = s->best = NULL;
 }
 
@@ -462,11 +480,10 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
                        (unsigned long long)N);
     s->assign = assign_out ? assign_out : pa_malloc((size_t)n * 4, "k-means assignment");
     s->prev = pa_malloc((size_t)n * 4, "k-means assignment");
-    s->order = pa_malloc((size_t)n * 4, "k-means row order");
-    s->nthreads = omp_get_max_threads(); /* the update's team: a row of sums each */
-    s->sums = pa_malloc(sizeof(double) * (size_t)s->nthreads * dim, "k-means sums");
+    s->nthreads = omp_get_max_threads(); /* the update's team */
+    /* the update's sums (a participant's go to the exchange) */
+    s->sums = part ? NULL : pa_malloc(sizeof(double) * (size_t)k * dim, "k-means sums");
     s->share = pa_malloc(sizeof(double) * k, "k-means objective");
-    s->end = pa_malloc(sizeof(uint64_t) * k, "k-means buckets");
     s->cnt = pa_malloc(sizeof(uint64_t) * k, "k-means counts");
     s->norms = pa_malloc(sizeof(float) * k, "centroid norms");
     s->ct = small_dim ? pa_malloc(sizeof(float) * k * dim, "transposed centroids") : NULL;
@@ -474,8 +491,8 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
     const bool l2 = !inner_product;
     s->xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
     s->best = l2 ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
-    if (!s->assign || !s->prev || !s->order || !s->sums || !s->share || !s->end || !s->cnt ||
-        !s->norms || (small_dim && !s->ct) || (l2 && (!s->xnorm || !s->best)))
+    if (!s->assign || !s->prev || (!part && !s->sums) || !s->share || !s->cnt || !s->norms ||
+        (small_dim && !s->ct) || (l2 && (!s->xnorm || !s->best)))
         return PA_ERR_NOMEM;
     if (l2)
         row_norms(x, n, dim, s->xnorm);
@@ -511,8 +528,8 @@ static pa_status km_assign(km *s)
             s->changed += s->assign[i] != s->prev[i];
     }
     if (s->part) { /* this participant's sums, for the exchange */
-        update(s->x, n, dim, k, s->assign, s->best, s->order, s->end, s->sums, s->nthreads,
-               s->share, s->c, s->cnt, s->acc);
+        update(s->x, n, dim, k, s->assign, s->best, s->sums, s->nthreads, s->share, s->c, s->cnt,
+               s->acc);
         exchange_fill(s->acc, k, dim, s->share, s->cnt, s->changed);
     }
     return PA_OK;
@@ -531,8 +548,8 @@ static void km_move(km *s)
         return;
     }
     const double loss = s->part ? apply_sums(s->acc, k, dim, s->cnt, s->c)
-                                : update(s->x, s->n, dim, k, s->assign, s->best, s->order, s->end,
-                                         s->sums, s->nthreads, s->share, s->c, s->cnt, NULL);
+                                : update(s->x, s->n, dim, k, s->assign, s->best, s->sums,
+                                         s->nthreads, s->share, s->c, s->cnt, NULL);
     const uint32_t fixed = repair_empty(s->c, s->cnt, k, dim);
     s->r.empty_repaired += fixed;
     /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the

@@ -53,7 +53,8 @@ uint64_t pa_prepared_bytes(const pa_backend_model *a)
 {
     const uint64_t K = (uint64_t)1 << a->num_bits, M = a->num_sub_vectors;
     const uint64_t ds = a->num_sub_vectors ? a->dim / a->num_sub_vectors : 0;
-    return sizeof(float) * (a->num_partitions + M * K * ds + M * K);
+    return sizeof(float) * (a->num_partitions + M * K * ds + M * K) +
+           pa_assign_sgemm_bytes(0, a->dim, a->num_partitions);
 }
 
 uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
@@ -65,15 +66,10 @@ uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
 
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
 {
-    /* the AMX kernel's part does not grow with the rows: all of it is the fixed part (n 0),
-     * so that a budget does not take it for every row's share */
-    const bool amx = pa_amx_wanted(a->dim, a->num_partitions);
-    const uint64_t fixed = amx ? pa_amx_assign_bytes(a->num_partitions, a->dim) : 0;
-    if (!n)
-        return fixed;
-    const uint64_t block = PA_MIN(n, (uint64_t)ENCODE_BLOCK);
-    return fixed + sizeof(float) * block * a->dim +
-           (amx ? 0 : pa_assign_sgemm_bytes(block, a->num_partitions));
+    const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK);
+    return sizeof(float) * block * a->dim +
+           pa_assign_sgemm_bytes(block, a->dim, a->num_partitions) -
+           pa_assign_sgemm_bytes(0, a->dim, a->num_partitions); /* in pa_prepared_bytes */
 }
 
 /* Precomputes norms and the transposed codebook (see ivfpq_internal.h). */

@@ -6,6 +6,9 @@
 # - every kernel (PA_KERNEL=scalar, avx2, the CPU's best) writes the same result ids, for the
 #   4-bit fast scan, the 4-bit plain scan and the 8-bit scan; so does --memory (partitions
 #   re-laid as they enter the cache).
+# - --batch N (queries per library call, each call timed) gives the same ids as one batch, for
+#   the fast scan, with refine and for 8-bit codes; --json reports the batch and the calls'
+#   p50 / p99 latency.
 #   fastscan_cli.sh PARTIFACT SCRATCH
 set -uo pipefail
 PA=$1; T=$2; rm -rf "$T"; mkdir -p "$T"
@@ -60,4 +63,16 @@ same r8.ivecs r8-scalar.ivecs
 check "8-bit: no fast scan" "'$(json r8.ivecs.json fast_scan)' == 'False'"
 search fast-mem.ivecs idx4 --memory 64KiB # the largest partition and about one more
 same fast.ivecs fast-mem.ivecs
+search b1-fast.ivecs idx4 --batch 1
+same fast.ivecs b1-fast.ivecs
+search b7-r8.ivecs idx8 --batch 7
+same r8.ivecs b7-r8.ivecs
+search refine.ivecs idx4 --refine-factor 4 --input "$T/base.fvecs"
+search b1-refine.ivecs idx4 --refine-factor 4 --input "$T/base.fvecs" --batch 1
+same refine.ivecs b1-refine.ivecs
+check "--batch 1: the batch reported" "$(json b1-fast.ivecs.json batch) == 1"
+check "--batch 1: 0 < p50 <= p99" \
+    "0 < $(json b1-fast.ivecs.json latency_p50_us) <= $(json b1-fast.ivecs.json latency_p99_us)"
+check "one batch: its latency is the pass" \
+    "$(json fast.ivecs.json latency_p50_us) == $(json fast.ivecs.json latency_p99_us)"
 finish

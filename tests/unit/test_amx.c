@@ -191,12 +191,12 @@ static void test_encode_bytes(void)
                                 .num_sub_vectors = 16,
                                 .num_bits = 8};
     CHECK(pa_amx_set(true));
-    const uint64_t fixed = pa_encode_work_bytes(&m, 0), one = pa_encode_work_bytes(&m, 1);
-    CHECK(fixed >= pa_amx_assign_bytes(256, 128));
-    CHECK(one - fixed == sizeof(float) * 128); /* the row's copy in the encode block */
+    CHECK(pa_assign_sgemm_bytes(0, 128, 256) == pa_amx_assign_bytes(256, 128));
+    CHECK(pa_assign_sgemm_bytes(4096, 128, 256) == pa_amx_assign_bytes(256, 128));
+    CHECK(pa_encode_work_bytes(&m, 1) == sizeof(float) * 128); /* the row's copy */
+    CHECK(pa_prepared_bytes(&m) > pa_amx_assign_bytes(256, 128));
     CHECK(pa_amx_set(false));
-    CHECK(pa_encode_work_bytes(&m, 0) == 0);
-    CHECK(pa_encode_work_bytes(&m, 1) == sizeof(float) * 128 + pa_assign_sgemm_bytes(1, 256));
+    CHECK(pa_assign_sgemm_bytes(0, 128, 256) != pa_amx_assign_bytes(256, 128));
     CHECK(pa_amx_set(true));
 }
 
