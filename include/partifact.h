@@ -1556,7 +1556,7 @@ PA_API int pa_blas_core_is_weak(const char *core, uint32_t features);
 PA_API pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops);
 
 /* Whether the build's nearest-centroid work (coarse k-means and the assignment to partitions,
- * 16 <= dim <= 384) runs on the CPU's AMX-BF16 tiles, with the same answers as the fp32 sgemm path:
+ * dim >= 16) runs on the CPU's AMX-BF16 tiles, with the same answers as the fp32 sgemm path:
  * "used", or "off (...)" saying why (no AMX on the CPU, the OS's refusal, PA_AMX=0 in the
  * environment). */
 PA_API const char *pa_amx_state(void);

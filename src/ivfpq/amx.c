@@ -49,9 +49,12 @@
 #define PA_AMX_DIM_STEP 32 /* values per tile row (bf16) */
 #define PA_AMX_COLS 16     /* centroids per tile */
 #define PA_AMX_MIN_DIM 16  /* narrower rows stay on the fp32 path (no gain measured below) */
-/* Wider rows stay on the fp32 path too: OpenBLAS's sgemm sums them in two blocks added at the
- * end (checked: 784 as 392 + 392, 512 as 256 + 256), which the decision does not repeat, and on
- * Fashion-MNIST (784) the coarse k-means then ended in models that were not byte-identical. */
+/* Wider rows go to AMX only where the fp32 path is the fused kernel (assign.c: one fused
+ * multiply-add per value in order, as the decision computes them, at every dim: test_amx checks
+ * them bit for bit): OpenBLAS's sgemm (the fp32 path at kernel level 0) sums them in two blocks
+ * added at the end (checked: 784 as 392 + 392, 512 as 256 + 256), which the decision does not
+ * repeat, and on Fashion-MNIST (784) the coarse k-means then ended in models that were not
+ * byte-identical. */
 #define PA_AMX_MAX_DIM 384
 
 /* 1 used, 0 not; -1 not decided yet (PA_AMX=0 in the environment turns it off). */
@@ -101,7 +104,8 @@ uint64_t pa_amx_assign_bytes(uint32_t k, uint32_t dim)
 
 bool pa_amx_wanted(uint32_t dim, uint32_t k)
 {
-    return dim >= PA_AMX_MIN_DIM && dim <= PA_AMX_MAX_DIM && k >= 2 && amx_choose();
+    return dim >= PA_AMX_MIN_DIM && (dim <= PA_AMX_MAX_DIM || pa_kernel_level() >= 1) && k >= 2 &&
+           amx_choose();
 }
 
 /* pa_nearest_small's sub-vectors go to AMX from this width and this many rows in a call:

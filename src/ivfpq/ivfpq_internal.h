@@ -107,8 +107,9 @@ pa_status pa_amx_nearest_small(const float *x, size_t stride, uint64_t n, const 
 /* Bytes pa_amx_assign allocates for k centroids of dim values (the packed centroids and each
  * OpenMP thread's blocks). */
 uint64_t pa_amx_assign_bytes(uint32_t k, uint32_t dim);
-/* Whether rows of dim values against k centroids go to AMX: usable and on, and 16 <= dim <= 384
- * (where its answers are the sgemm path's bit for bit; see amx.c). */
+/* Whether rows of dim values against k centroids go to AMX: usable and on, dim >= 16, and
+ * dim <= 384 unless the fp32 path is the fused kernel (where its answers are the fp32 path's
+ * bit for bit; see amx.c). */
 bool pa_amx_wanted(uint32_t dim, uint32_t k);
 /* Whether pa_nearest_small hands n sub-vectors of ds values to AMX: on, ds >= 64 (narrower
  * ones run faster on the AVX-512 kernel, measured) and n >= 1,024 (the codebook is packed per
