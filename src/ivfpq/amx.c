@@ -56,6 +56,9 @@
  * repeat, and on Fashion-MNIST (784) the coarse k-means then ended in models that were not
  * byte-identical. */
 #define PA_AMX_MAX_DIM 384
+/* Fewer centroids stay on the fp32 path: the row blocks' fixed memory (counted in a budget's
+ * model part, pa_prepared_bytes) is out of proportion to so little work. */
+#define PA_AMX_MIN_K 64
 
 /* 1 used, 0 not; -1 not decided yet (PA_AMX=0 in the environment turns it off). */
 static _Atomic int amx_on = -1;
@@ -104,8 +107,8 @@ uint64_t pa_amx_assign_bytes(uint32_t k, uint32_t dim)
 
 bool pa_amx_wanted(uint32_t dim, uint32_t k)
 {
-    return dim >= PA_AMX_MIN_DIM && (dim <= PA_AMX_MAX_DIM || pa_kernel_level() >= 1) && k >= 2 &&
-           amx_choose();
+    return dim >= PA_AMX_MIN_DIM && (dim <= PA_AMX_MAX_DIM || pa_kernel_level() >= 1) &&
+           k >= PA_AMX_MIN_K && amx_choose();
 }
 
 /* pa_nearest_small's sub-vectors go to AMX from this width and this many rows in a call:

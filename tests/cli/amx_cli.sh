@@ -19,14 +19,14 @@ same() { # same A B: byte-identical files
 }
 for metric in l2 dot cosine; do
   for m in 16 2; do # 8-value sub-vectors (AVX-512) and 64-value ones (AMX)
-    args=(train --input "$T/a.fvecs" --partitions 48 --sub-vectors $m --metric $metric --max-iters 8 --pq-iters 8)
+    args=(train --input "$T/a.fvecs" --partitions 64 --sub-vectors $m --metric $metric --max-iters 8 --pq-iters 8)
     expect_exit 0 "$PA" "${args[@]}" --out "$T/on-$metric-$m.lance"
     PA_AMX=0 expect_exit 0 "$PA" "${args[@]}" --out "$T/off-$metric-$m.lance"
     same "$T/on-$metric-$m.lance" "$T/off-$metric-$m.lance"
   done
 done
-expect_exit 0 "$PA" build --input "$T/a.fvecs" --out "$T/idx-on" --partitions 48 --sub-vectors 2 --max-iters 8 --pq-iters 8
-PA_AMX=0 expect_exit 0 "$PA" build --input "$T/a.fvecs" --out "$T/idx-off" --partitions 48 --sub-vectors 2 --max-iters 8 --pq-iters 8
+expect_exit 0 "$PA" build --input "$T/a.fvecs" --out "$T/idx-on" --partitions 64 --sub-vectors 2 --max-iters 8 --pq-iters 8
+PA_AMX=0 expect_exit 0 "$PA" build --input "$T/a.fvecs" --out "$T/idx-off" --partitions 64 --sub-vectors 2 --max-iters 8 --pq-iters 8
 n=0
 for f in $(cd "$T/idx-on" && find . -type f -name '*.lance' -o -type f -name '*.idx' | sort); do
   same "$T/idx-on/$f" "$T/idx-off/$f"; n=$((n+1))
