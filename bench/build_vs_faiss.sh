@@ -88,6 +88,7 @@ import json, sys
 ds, bits, run, v, pa, pm, parss, fa, farss, search = sys.argv[1:]
 j = lambda p: json.load(open(p))
 print(json.dumps({"data": ds, "variant": bits, "bits": int(bits.rstrip("r")), "run": int(run), "sgemm_gflops": j(v)["sgemm"]["gflops"],
+                  "amx_gflops": (j(v).get("amx") or {}).get("gflops"),
                   "pa": j(pa), "pa_mse": j(pm)["pq_mse"], "pa_rss_kib": int(parss),
                   "faiss": j(fa), "faiss_rss_kib": int(farss), "search": json.loads(search)}))
 PY

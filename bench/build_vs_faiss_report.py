@@ -81,12 +81,22 @@ print("\n**The limit.** FLOPs per phase: coarse k-means 2·s·P·d·I, PQ traini
       "multiply-add counts 2). Peak: the sgemm rate `partifact --version --json` measured "
       "before each run (1024^3, 2 threads; median). Finalize does no floating-point work: its "
       "bytes (artifact read + index written) are set against the DRAM copy bandwidth. "
-      "'at peak' is the time the phase would take at the sgemm rate; 'gap' = measured - at peak.\n")
-print("| data | peak GFLOP/s | phase | GFLOP | partifact s | GFLOP/s | % of peak | at peak s | gap s | FAISS s | FAISS GFLOP/s | FAISS % of peak |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+      "'at peak' is the time the phase would take at the sgemm rate; 'gap' = measured - at peak."
+      + (" Where the CPU has AMX, the last columns set each phase against the AMX nearest-centroid "
+         "kernel's rate (`--version --json`'s amx.gflops: 65,536 x 256 x 128, fp32-equivalent "
+         "FLOPs; median), the second peak: the coarse k-means and the assignment run on it."
+         if any(r.get("amx_gflops") for r in rows) else "") + "\n")
+amx_col = any(r.get("amx_gflops") for r in rows)
+print("| data | peak GFLOP/s | phase | GFLOP | partifact s | GFLOP/s | % of peak | at peak s | gap s | FAISS s | FAISS GFLOP/s | FAISS % of peak |"
+      + (" AMX peak GFLOP/s | % of AMX peak | at AMX peak s |" if amx_col else ""))
+print("|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if amx_col else ""))
 gaps = []
 for (ds, bits), g in groups():
     peak = med([r["sgemm_gflops"] for r in g])
+    amx = [r["amx_gflops"] for r in g if r.get("amx_gflops")]
+    apeak = med(amx) if amx else None
+    acols = lambda gf, rate, first: ((f" {apeak:.1f} |" if first else " |") + f" {rate / apeak * 100:.0f}% | {gf / apeak:.2f} |"
+                                     if apeak else (" — | — | — |" if amx_col else ""))
     fl = {k: med([flops(r, "pa")[k] for r in g]) for k in ("coarse", "pq", "assign", "encode")}
     ffl = {k: med([flops(r, "faiss")[k] for r in g]) for k in ("coarse", "pq", "assign", "encode")}
     ptime = {"coarse": med([r["pa"]["ivf_seconds"] for r in g]),
@@ -108,22 +118,25 @@ for (ds, bits), g in groups():
             extra = f" (assign {fl['assign'] / 1e9:.1f} + encode {fl['encode'] / 1e9:.1f})"
         lead = f"| {label(ds, bits, g)} | {peak:.1f}" if first else "| |"
         print(f"{lead} | {nm}{extra} | {gf:.1f} | {ptime[k]:.2f} | {rate:.1f} | {rate / peak * 100:.0f}% | "
-              f"{at:.2f} | {ptime[k] - at:.2f} | {ftime[k]:.2f} | {frate:.1f} | {frate / peak * 100:.0f}% |")
+              f"{at:.2f} | {ptime[k] - at:.2f} | {ftime[k]:.2f} | {frate:.1f} | {frate / peak * 100:.0f}% |"
+              + acols(gf, rate, first))
         gaps.append((ptime[k] - at, ptime[k] / at if at else 0, label(ds, bits, g), nm))
         first = False
     fb = med([(r["pa"]["artifact_bytes"] + r["pa"]["index_bytes"]) for r in g])
     fs = med([r["pa"]["finalize_seconds"] for r in g])
     io = med([r["pa"]["read_seconds"] + r["pa"]["write_seconds"] for r in g])
-    print(f"| | | artifact read + write (encode stage) | 0 | {io:.2f} | — | — | — | {io:.2f} | — | — | — |")
+    dash = " — | — | — |" if amx_col else ""
+    print(f"| | | artifact read + write (encode stage) | 0 | {io:.2f} | — | — | — | {io:.2f} | — | — | — |" + dash)
     print(f"| | | finalize: {fb / 1e6:.0f} MB moved, {fb / 1e9 / fs if fs else 0:.2f} GB/s "
           f"({fb / 1e9 / fs / bw['dram'] * 100 if fs else 0:.0f}% of DRAM copy) | 0 | {fs:.2f} | — | — | "
-          f"{fb / 1e9 / bw['dram']:.3f} | {fs - fb / 1e9 / bw['dram']:.2f} | — | — | — |")
+          f"{fb / 1e9 / bw['dram']:.3f} | {fs - fb / 1e9 / bw['dram']:.2f} | — | — | — |" + dash)
     tot = sum(fl[k] for k in ("coarse", "pq", "assign", "encode")) / 1e9
     tp = med([r["pa"]["seconds"] for r in g])
     tf = med([r["faiss"]["total_seconds"] for r in g])
     ftot = sum(ffl[k] for k in ("coarse", "pq", "assign", "encode")) / 1e9
     print(f"| | | whole build | {tot:.1f} | {tp:.2f} | {tot / tp:.1f} | {tot / tp / peak * 100:.0f}% | "
-          f"{tot / peak:.2f} | {tp - tot / peak:.2f} | {tf:.2f} | {ftot / tf:.1f} | {ftot / tf / peak * 100:.0f}% |")
+          f"{tot / peak:.2f} | {tp - tot / peak:.2f} | {tf:.2f} | {ftot / tf:.1f} | {ftot / tf / peak * 100:.0f}% |"
+          + (acols(tot, tot / tp, False) if apeak else dash))
 if gaps:
     g1 = max(gaps)
     g2 = max(gaps, key=lambda t: t[1])

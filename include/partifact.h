@@ -1509,6 +1509,9 @@ PA_API pa_status pa_artifact_export_rows_ex(const char *artifact_dir, const char
 #define PA_CPU_AVX512DQ (1u << 5)
 #define PA_CPU_AVX512CD (1u << 6)
 #define PA_CPU_AVX512VNNI (1u << 7)
+/* AMX-TILE + AMX-BF16 (with AVX-512F and AVX512-BF16), the OS enabling the tile state and
+ * granting this process the tile-data permission: what the AMX kernels need */
+#define PA_CPU_AMX_BF16 (1u << 8)
 
 /* Set struct_size = sizeof(pa_cpu_info) before the call (PA_CPU_INFO_INIT); the library fills
  * the fields that fit in it (so a program built against an older header keeps working when the
@@ -1563,6 +1566,20 @@ PA_API int pa_blas_core_is_weak(const char *core, uint32_t features);
  * warm-up, then the best of three; *gflops = 2 n^3 / seconds / 1e9. n in [16, 4096]. Takes
  * 3 n^2 floats of memory and, at n = 1024, a fraction of a second. */
 PA_API pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops);
+
+/* Whether the build's nearest-centroid work (coarse k-means and the assignment to partitions,
+ * dim >= 16) runs on the CPU's AMX-BF16 tiles, with the same answers as the fp32 sgemm path:
+ * "used", or "off (...)" saying why (no AMX on the CPU, the OS's refusal, PA_AMX=0 in the
+ * environment). */
+PA_API const char *pa_amx_state(void);
+
+/* Measures the AMX nearest-centroid kernel: n rows of PA_AMX_MEASURE_DIM values against
+ * PA_AMX_MEASURE_K centroids, one warm-up, then the best of three; *gflops counts the fp32
+ * products it stands for, 2 n k dim / seconds / 1e9. n in [16, 1048576]. PA_ERR_UNSUPPORTED
+ * when the kernel is not used (pa_amx_state says why). */
+#define PA_AMX_MEASURE_DIM 128
+#define PA_AMX_MEASURE_K 256
+PA_API pa_status pa_amx_gflops(uint32_t n, double *gflops);
 
 #ifdef __cplusplus
 }

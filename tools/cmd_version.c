@@ -28,16 +28,21 @@ static void omp_wait(bool omp_set, const char **var, const char **value, const c
     *source = omp_set ? "partifact" : *var[0] ? "environment" : "default";
 }
 
+/* the AMX kernel measured: rows against PA_AMX_MEASURE_K centroids of PA_AMX_MEASURE_DIM */
+#define PA_CLI_AMX_ROWS 65536
+
 static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
-                            const char *corrected_from, bool omp_set, double gflops)
+                            const char *corrected_from, bool omp_set, double gflops,
+                            double amx_gflops)
 {
     json_t *j = NULL;
     const char *var, *value, *source;
     omp_wait(omp_set, &var, &value, &source);
+    const bool amx = !strcmp(pa_amx_state(), "used");
     return pa_cli_json_print(
         pa_json_pack(&j, "--version --json",
                      "{s:s, s:{s:o, s:o, s:i, s:o}, s:{s:o, s:o, s:s, s:o, s:o, s:b, s:i}, "
-                     "s:{s:i, s:o}, s:{s:o, s:o, s:s}}",
+                     "s:{s:i, s:o}, s:{s:o, s:o, s:s}, s:{s:b, s:s, s:i, s:i, s:i, s:o}}",
                      "version", pa_version(), "cpu", "vendor", pa_json_display_string(cpu->vendor),
                      "model", pa_json_display_string(cpu->model), "cpus", (int)cpu->cpus,
                      "features", pa_json_display_string(cpu->feature_names), "blas", "config",
@@ -49,7 +54,10 @@ static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
                      "threads", (int)blas->threads, "sgemm", "n", PA_CLI_SGEMM_N, "gflops",
                      pa_json_real_rounded(gflops, 1), "openmp_wait", "variable",
                      pa_json_display_string(var[0] ? var : NULL), "value",
-                     pa_json_display_string(var[0] ? value : NULL), "set_by", source),
+                     pa_json_display_string(var[0] ? value : NULL), "set_by", source, "amx", "used",
+                     amx ? 1 : 0, "state", pa_amx_state(), "rows", PA_CLI_AMX_ROWS, "k",
+                     PA_AMX_MEASURE_K, "dim", PA_AMX_MEASURE_DIM, "gflops",
+                     amx ? pa_json_real_rounded(amx_gflops, 1) : json_null()),
         &j);
 }
 
@@ -69,16 +77,19 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from, bool omp_s
     }
     pa_cpu_info cpu = {.struct_size = sizeof cpu};
     pa_blas_info blas = {.struct_size = sizeof blas};
-    double gflops = 0;
+    double gflops = 0, amx_gflops = 0;
     pa_status st = pa_cpu_info_get(&cpu);
     if (st == PA_OK)
         st = pa_blas_info_get(&blas);
     if (st == PA_OK)
         st = pa_blas_sgemm_gflops(PA_CLI_SGEMM_N, &gflops);
+    const bool amx = !strcmp(pa_amx_state(), "used");
+    if (st == PA_OK && amx)
+        st = pa_amx_gflops(PA_CLI_AMX_ROWS, &amx_gflops);
     if (st != PA_OK)
         return pa_cli_fail("--version", st);
     if (json)
-        return (st = print_json(&cpu, &blas, corrected_from, omp_set, gflops)) == PA_OK
+        return (st = print_json(&cpu, &blas, corrected_from, omp_set, gflops, amx_gflops)) == PA_OK
                    ? 0
                    : pa_cli_fail("--version", st);
     printf("partifact %s\n", pa_version());
@@ -105,5 +116,11 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from, bool omp_s
     else
         printf("openmp wait: libgomp's default\n");
     printf("sgemm: %d^3, best of 3 after a warm-up: %.1f GFLOP/s\n", PA_CLI_SGEMM_N, gflops);
+    if (amx)
+        printf("amx: used (nearest centroid, %d rows x %d centroids x %d dims, best of 3 after a "
+               "warm-up: %.1f GFLOP/s fp32-equivalent)\n",
+               PA_CLI_AMX_ROWS, PA_AMX_MEASURE_K, PA_AMX_MEASURE_DIM, amx_gflops);
+    else
+        printf("amx: %s\n", pa_amx_state());
     return 0;
 }

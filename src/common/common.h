@@ -274,6 +274,17 @@ pa_status pa_file_xxh64(const char *path, uint64_t *hash, uint64_t *bytes);
 /* Seconds on the monotonic clock, for the timings in stats. */
 double pa_now_seconds(void);
 
+/* Whether this process can run AMX-BF16 tiles (cpu.c): the CPU has AMX-TILE, AMX-BF16,
+ * AVX-512F and AVX512-BF16, the OS enables the tile state (XCR0) and granted this process the
+ * tile-data permission (asked once, arch_prctl ARCH_REQ_XCOMP_PERM). pa_cpu_amx_reason: why
+ * not, one phrase ("" when usable). */
+bool pa_cpu_amx_usable(void);
+const char *pa_cpu_amx_reason(void);
+/* A rate measurement's checks (cpu.c): gflops not NULL, n in [lo, hi]; the messages name fn. */
+pa_status pa_rate_args(const char *fn, uint32_t n, uint32_t lo, uint32_t hi, const double *gflops);
+/* The fastest of runs calls of run(ctx) after one warm-up call, in seconds (cpu.c). */
+double pa_time_best(void (*run)(void *ctx), void *ctx, int runs);
+
 /* The base name of a path (the part after the last '/'), for error messages. */
 const char *pa_basename(const char *path);
 

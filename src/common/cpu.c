@@ -5,11 +5,18 @@
 #include <cblas.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #define PA_X86 1
+#endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#define PA_AMX_LINUX 1
+#define PA_ARCH_REQ_XCOMP_PERM 0x1023 /* arch_prctl code (asm/prctl.h) */
+#define PA_XFEATURE_XTILEDATA 18      /* the tile-data state component */
 #endif
 
 /* sgemm sizes pa_blas_sgemm_gflops accepts */
@@ -25,6 +32,7 @@ static const struct {
     {PA_CPU_AVX512F, "avx512f"},   {PA_CPU_AVX512BW, "avx512bw"},
     {PA_CPU_AVX512VL, "avx512vl"}, {PA_CPU_AVX512DQ, "avx512dq"},
     {PA_CPU_AVX512CD, "avx512cd"}, {PA_CPU_AVX512VNNI, "avx512vnni"},
+    {PA_CPU_AMX_BF16, "amx-bf16"},
 };
 
 /* The AVX-512 subsets OpenBLAS's SkylakeX kernels use. */
@@ -88,8 +96,63 @@ static uint32_t detect_features(void)
     for (size_t i = 0; i < sizeof has / sizeof has[0]; i++)
         f |= has[i];
 #endif
+    if (pa_cpu_amx_usable())
+        f |= PA_CPU_AMX_BF16;
     return f;
 }
+
+/* 1 usable, 0 not (amx_reason says why), -1 not checked yet. */
+static _Atomic int amx_usable = -1;
+static const char *amx_reason = "";
+
+/* Checks the CPU and the OS, then asks for the tile-data permission (once per process). */
+static int amx_check(void)
+{
+#ifdef PA_AMX_LINUX
+    unsigned a, b, c, d;
+    __builtin_cpu_init();
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) || !(d & (1u << 22))) {
+        amx_reason = "off (the CPU has no AMX-BF16)";
+        return 0;
+    }
+    unsigned a1, b1, c1, d1;
+    if (!__builtin_cpu_supports("avx512f") || !__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) ||
+        !(a1 & (1u << 5))) {
+        amx_reason = "off (the CPU has no AVX512-BF16)";
+        return 0;
+    }
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0)); /* OSXSAVE: AVX-512F implies it */
+    if ((lo & (3u << 17)) != (3u << 17)) {
+        amx_reason = "off (the OS does not enable the tile state)";
+        return 0;
+    }
+    if (syscall(SYS_arch_prctl, PA_ARCH_REQ_XCOMP_PERM, PA_XFEATURE_XTILEDATA) != 0) {
+        amx_reason = "off (the kernel refused the tile-data permission)";
+        return 0;
+    }
+    return 1;
+#else
+    amx_reason = "off (AMX is checked on x86-64 Linux only)";
+    return 0;
+#endif
+}
+
+bool pa_cpu_amx_usable(void)
+{
+    int u = atomic_load(&amx_usable);
+    if (u < 0) {
+        static atomic_flag busy = ATOMIC_FLAG_INIT;
+        while (atomic_flag_test_and_set(&busy))
+            ;
+        if ((u = atomic_load(&amx_usable)) < 0)
+            atomic_store(&amx_usable, u = amx_check());
+        atomic_flag_clear(&busy);
+    }
+    return u == 1;
+}
+
+const char *pa_cpu_amx_reason(void) { return pa_cpu_amx_usable() ? "" : amx_reason; }
 
 /* Drops leading and trailing blanks in place (brand strings are padded). */
 static void trim(char *s)
@@ -177,14 +240,47 @@ pa_status pa_blas_info_get(pa_blas_info *out)
     return copy_out(out, &info, sizeof info, "pa_blas_info_get");
 }
 
-pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops)
+pa_status pa_rate_args(const char *fn, uint32_t n, uint32_t lo, uint32_t hi, const double *gflops)
 {
     if (!gflops)
-        return pa_fail(PA_ERR_INVALID, "pa_blas_sgemm_gflops: gflops is NULL");
-    if (n < PA_SGEMM_MIN_N || n > PA_SGEMM_MAX_N)
-        return pa_fail(PA_ERR_INVALID, "pa_blas_sgemm_gflops: n %u is outside [%u, %u]", n,
-                       PA_SGEMM_MIN_N, PA_SGEMM_MAX_N);
-    pa_status st = PA_OK;
+        return pa_fail(PA_ERR_INVALID, "%s: gflops is NULL", fn);
+    if (n < lo || n > hi)
+        return pa_fail(PA_ERR_INVALID, "%s: n %u is outside [%u, %u]", fn, n, lo, hi);
+    return PA_OK;
+}
+
+double pa_time_best(void (*run)(void *ctx), void *ctx, int runs)
+{
+    double best = 0;
+    for (int r = 0; r <= runs; r++) { /* run 0 is the warm-up */
+        double t0 = pa_now_seconds();
+        run(ctx);
+        double t = pa_now_seconds() - t0;
+        if (r > 0 && (best == 0 || t < best))
+            best = t;
+    }
+    return best;
+}
+
+/* One sgemm of the measurement (pa_time_best's callback). */
+typedef struct sgemm_measure {
+    const float *a, *b;
+    float *c;
+    int n;
+} sgemm_measure;
+
+static void sgemm_measure_run(void *ctx)
+{
+    const sgemm_measure *m = ctx;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m->n, m->n, m->n, 1.0f, m->a, m->n, m->b,
+                m->n, 0.0f, m->c, m->n);
+}
+
+pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops)
+{
+    pa_status st = pa_rate_args("pa_blas_sgemm_gflops", n, PA_SGEMM_MIN_N, PA_SGEMM_MAX_N, gflops);
+    if (st != PA_OK)
+        return st;
     size_t nn = (size_t)n * n;
     float *a = NULL, *b = NULL, *c = NULL;
     a = pa_malloc(nn * sizeof *a, "sgemm measurement matrix A");
@@ -198,15 +294,8 @@ pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops)
         a[i] = (float)(i % 17) * 0.0625f - 0.5f;
         b[i] = (float)(i % 13) * 0.125f - 0.75f;
     }
-    double best = 0;
-    for (int run = 0; run <= PA_SGEMM_TIMED_RUNS; run++) { /* run 0 is the warm-up */
-        double t0 = pa_now_seconds();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)n, (int)n, 1.0f, a,
-                    (int)n, b, (int)n, 0.0f, c, (int)n);
-        double t = pa_now_seconds() - t0;
-        if (run > 0 && (best == 0 || t < best))
-            best = t;
-    }
+    sgemm_measure m = {.a = a, .b = b, .c = c, .n = (int)n};
+    double best = pa_time_best(sgemm_measure_run, &m, PA_SGEMM_TIMED_RUNS);
     *gflops = best > 0 ? 2.0 * (double)n * n * n / best / 1e9 : 0;
 done:
     free(a);

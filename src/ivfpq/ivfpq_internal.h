@@ -28,9 +28,9 @@ uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a);
  * block of rows (at most 4,096) and what pa_assign_sgemm allocates for it (the sgemm
  * dot-product block without AVX2 + FMA). */
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
-/* Bytes pa_assign_sgemm allocates for n rows of dimension dim and k centroids (the packed
- * centroids of pa_assign_fused, the same for any n; or without AVX2 + FMA its dot-product
- * block). */
+/* Bytes pa_assign_sgemm allocates for n rows of dimension dim and k centroids (the AMX kernel's
+ * packed centroids and row blocks where it runs, or the packed centroids of pa_assign_fused,
+ * the same for any n; or without AVX2 + FMA its dot-product block). */
 uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t dim, uint32_t k);
 void pa_prepared_free(pa_prepared *p);
 
@@ -114,6 +114,34 @@ pa_status pa_assign_fused(const float *x, uint64_t n, uint32_t dim, const float 
                           const float *cnorm, bool inner_product, uint32_t *out, float *best);
 /* Bytes pa_assign_fused allocates: the packed centroids and their starting values. */
 uint64_t pa_assign_fused_bytes(uint32_t dim, uint32_t k);
+
+/* AMX-BF16 nearest centroid (amx.c): pa_assign_sgemm's contract (rows at a stride of `stride`
+ * floats), the same answers (see amx.c for how, and where they could still differ), on the
+ * CPU's AMX tiles. pa_assign_sgemm hands its work here when pa_amx_wanted(dim, k). */
+pa_status pa_amx_assign(const float *x, size_t stride, uint64_t n, uint32_t dim, const float *c,
+                        uint32_t k, const float *cnorm, bool inner_product, uint32_t *out,
+                        float *best);
+/* pa_nearest_small's contract and answers on AMX (amx.c): the codebook packed per call. */
+pa_status pa_amx_nearest_small(const float *x, size_t stride, uint64_t n, const float *cbt,
+                               const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out,
+                               float *val);
+/* Bytes pa_amx_assign allocates for k centroids of dim values (the packed centroids and each
+ * OpenMP thread's blocks). */
+uint64_t pa_amx_assign_bytes(uint32_t k, uint32_t dim);
+/* Whether rows of dim values against k centroids go to AMX: usable and on, dim >= 16, and
+ * dim <= 384 unless the fp32 path is the fused kernel (where its answers are the fp32 path's
+ * bit for bit; see amx.c). */
+bool pa_amx_wanted(uint32_t dim, uint32_t k);
+/* Whether pa_nearest_small hands n sub-vectors of ds values to AMX: on, ds >= 64 (narrower
+ * ones run faster on the AVX-512 kernel, measured) and n >= 1,024 (the codebook is packed per
+ * call). */
+bool pa_amx_small_wanted(uint32_t ds, uint64_t n);
+/* Whether the AMX kernels are on: the CPU and the OS allow them (pa_cpu_amx_usable) and
+ * neither PA_AMX=0 in the environment nor pa_amx_set(false) turned them off. */
+bool pa_amx_enabled(void);
+/* Forces the AMX kernels on or off, for tests and A/B runs; false (nothing changed) when on is
+ * asked on a CPU that cannot run them. */
+bool pa_amx_set(bool on);
 
 /* Forces the nearest-codeword kernel ("scalar", "avx2", "avx512"; one this CPU runs), for tests
  * that compare kernels. Returns false if this CPU cannot run it. */

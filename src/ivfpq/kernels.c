@@ -244,6 +244,11 @@ const char *pa_kernel_name(void)
 void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cbt,
                       const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out, float *val)
 {
+    /* wide sub-vectors in large calls: AMX tiles, the same answers (amx.c); its failure (out
+     * of memory) leaves the work to the SIMD kernels */
+    if (pa_amx_small_wanted(ds, n) &&
+        pa_amx_nearest_small(x, stride, n, cbt, cbnorm, ds, K, out, val) == PA_OK)
+        return;
     int c = choose();
     if (c == 2 && K % 16 == 0)
         nearest_avx512(x, stride, n, cbt, cbnorm, ds, K, out, val);

@@ -110,15 +110,19 @@ static uint64_t sgemm_block_rows(uint64_t n, uint32_t k)
 
 uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t dim, uint32_t k)
 {
+    if (pa_amx_wanted(dim, k))
+        return pa_amx_assign_bytes(k, dim);
     if (pa_kernel_level() >= 1)
         return pa_assign_fused_bytes(dim, k);
     return n ? sgemm_block_rows(n, k) * k * sizeof(float) : 0;
 }
 
-/* Assigns rows to centroids: the fused kernel, or sgemm in blocks (see the header). */
+/* Assigns rows to centroids: AMX tiles, the fused kernel, or sgemm in blocks (see the header). */
 pa_status pa_assign_sgemm(const float *x, uint64_t n, uint32_t dim, const float *c, uint32_t k,
                           const float *cnorm, bool inner_product, uint32_t *out, float *best_out)
 {
+    if (pa_amx_wanted(dim, k)) /* AMX tiles, the same answers (amx.c) */
+        return pa_amx_assign(x, dim, n, dim, c, k, cnorm, inner_product, out, best_out);
     if (pa_kernel_level() >= 1)
         return pa_assign_fused(x, n, dim, c, k, cnorm, inner_product, out, best_out);
     const uint64_t block = sgemm_block_rows(n, k);
@@ -442,7 +446,10 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
      * centroids of the small-dimension kernel */
     const uint64_t held = n * per_row + sizeof(double) * (uint64_t)k * dim +
                           (uint64_t)k * (sizeof(double) + sizeof(uint64_t) + sizeof(float)) +
-                          (small_dim ? sizeof(float) * (uint64_t)k * dim : 0) + prune;
+                          (small_dim ? sizeof(float) * (uint64_t)k * dim : 0) + prune +
+                          (small_dim && pa_amx_small_wanted(dim, n) /* its codebook, packed */
+                               ? sizeof(float) * (uint64_t)k * dim + pa_amx_assign_bytes(k, dim)
+                               : 0);
     /* then, one after the other: the seeding's index array (and k-means++'s distances and
      * rows), and each iteration's assignment work */
     const uint64_t init = n * sizeof(uint64_t) +

@@ -121,3 +121,8 @@ set_tests_properties(pq4_cli PROPERTIES LABELS "unit;cli")
 add_test(NAME fastscan_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/fastscan_cli.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/fastscan_cli)
 set_tests_properties(fastscan_cli PROPERTIES LABELS "unit;cli")
+
+# AMX on and off (PA_AMX=0): byte-identical models and index files (skipped without AMX)
+add_test(NAME amx_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/amx_cli.sh $<TARGET_FILE:partifact>
+         ${CMAKE_BINARY_DIR}/test-tmp/amx_cli)
+set_tests_properties(amx_cli PROPERTIES LABELS "unit;cli" SKIP_RETURN_CODE 77)
