@@ -12,12 +12,13 @@ ROWS=${ROWS:-100M}; PARTS=${PARTS:-10000}; M=${M:-16}; MEMORY=${MEMORY:-256MiB}
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/artifact}
 mkdir -p "$WORK"
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+. "$(cd "$(dirname "$0")" && pwd)/bench_util.sh" # peak
 results="$WORK/results.tsv"; : > "$results"
 for run in $(seq 1 "$RUNS"); do
   rm -rf "$WORK/a" "$WORK/dd.bin"; sync
   /usr/bin/time -v -o "$WORK/time.txt" "$PA" artifact-gen --out "$WORK/a" --rows "$ROWS" \
       --partitions "$PARTS" --sub-vectors "$M" --memory "$MEMORY" --json > "$WORK/gen.json"
-  rss_kb=$(awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$WORK/time.txt")
+  rss_kb=$(peak "$WORK/time.txt")
   wall=$(python3 -c "import json;print(json.load(open('$WORK/gen.json'))['seconds'])")
   bytes=$(python3 -c "import json;print(json.load(open('$WORK/gen.json'))['bytes'])")
   ranges=$(python3 -c "import json;print(json.load(open('$WORK/gen.json'))['ranges'])")

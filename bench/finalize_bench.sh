@@ -13,7 +13,7 @@ BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 ROWS=${ROWS:-10M}; DIM=${DIM:-32}; PARTS=${PARTS:-1024}; M=${M:-16}; MEMORY=${MEMORY:-256MiB}
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/finalize}
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
-peak() { awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$1"; }
+. "$(cd "$(dirname "$0")" && pwd)/bench_util.sh" # peak
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 base="$WORK/base.fvecs"
 [ -f "$base" ] || "$PA" gen-vectors --out "$base" --rows "$ROWS" --dim "$DIM" --clusters 1000 --seed 7 >/dev/null

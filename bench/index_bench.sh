@@ -9,12 +9,11 @@
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 "$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
-HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"; . "$HERE/faiss_peer.sh"
+HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"; . "$HERE/faiss_peer.sh"; . "$HERE/bench_util.sh"
 faiss_peer_header # the FAISS measured (FAISS_PYTHONPATH); stops here where it is a generic build
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/index}; DATASETS=${DATASETS:-"gen fashion"}
 NPROBES=${NPROBES:-1,5,10,20,50}; PLOT=${PLOT:-$HERE/index_bench.png}; K=10
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
-peak() { awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}' "$1"; }
 jget() { python3 -c "import json,sys;print(json.load(open(sys.argv[1]))$2)" "$1"; }
 results="$WORK/results.jsonl"; : > "$results"
 for ds in $DATASETS; do

@@ -100,10 +100,10 @@ input_for() { # ROWS -> the .fvecs of that many rows
 done_already() { grep -qF "\"key\": \"$1\"" "$results"; }
 trap busy_stop EXIT
 record() { # KEY SIDE ROWS P CONTENTION RUN JSON RSS_FILE LOAD
-  python3 - "$@" >> "$results" <<'PY'
+  python3 - "${@:1:7}" "$(peak "$8")" "$9" >> "$results" <<'PY'
 import json, sys
-key, side, rows, p, cont, run, res, rss, load = sys.argv[1:]
-kib = [int(l.split(":")[1]) for l in open(rss) if "Maximum resident" in l][0]
+key, side, rows, p, cont, run, res, kib, load = sys.argv[1:]
+kib = int(kib)
 print(json.dumps({"key": key, "kind": "build", "side": side, "rows": int(rows), "partitions": int(p),
                   "contention": int(cont), "run": int(run), "rss_kib": kib,
                   "load": float(load), "result": json.load(open(res))}))
@@ -163,11 +163,11 @@ if [ "$SEARCH" = 1 ] && [ -d "$WORK/search-index" ]; then
     /usr/bin/time -v -o "$WORK/t.txt" "$PA" search --index "$WORK/search-index" --queries "$queries" \
         --groundtruth "$gt" -k 10 --nprobes "$NPROBES" --threads 2 --repeat 3 "${mem[@]}" --json \
         > "$WORK/r.json"
-    python3 - "$key" "$budget" "$bytes_budget" "$index_bytes" "$WORK/r.json" "$WORK/t.txt" \
-        >> "$results" <<'PY'
+    python3 - "$key" "$budget" "$bytes_budget" "$index_bytes" "$WORK/r.json" \
+        "$(peak "$WORK/t.txt")" >> "$results" <<'PY'
 import json, sys
-key, budget, b, ib, res, rss = sys.argv[1:]
-kib = [int(l.split(":")[1]) for l in open(rss) if "Maximum resident" in l][0]
+key, budget, b, ib, res, kib = sys.argv[1:]
+kib = int(kib)
 print(json.dumps({"key": key, "kind": "search", "budget": budget, "budget_bytes": int(b),
                   "index_bytes": int(ib), "rss_kib": kib, "result": json.load(open(res))}))
 PY
