@@ -27,6 +27,7 @@
 #include "common/json.h"
 #include "index/fastscan.h"
 #include "index/index_internal.h"
+#include "index/refine.h"
 #include "common/pq_code.h"
 #include "index/scan.h"
 #include "io/io_internal.h"
@@ -708,16 +709,6 @@ static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, c
         pa_scan_codes(codes, ids, n, x->M, x->nbits, table, base, heap, hn, cap);
 }
 
-/* Exact distance of a query to an original vector, as search reports distances. */
-static float exact_dist(pa_metric metric, const float *q, float *v, uint32_t dim)
-{
-    if (metric == PA_METRIC_DOT)
-        return -pa_dotf(q, v, dim);
-    if (metric == PA_METRIC_COSINE)
-        pa_normalize(v, dim);
-    return pa_l2sq(q, v, dim);
-}
-
 /* Validates the request, then per block of queries: one sgemm for the query x centroid dot
  * products, per query (in parallel) probe selection and ADC scans into a heap, then refine. */
 pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32_t dim,
@@ -938,26 +929,22 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         char rmsg[512] = "";
 #pragma omp parallel num_threads(par_refine ? nthreads : 1) reduction(+ : refined)
         {
-            float *vecs = rf > 1 ? malloc(sizeof(float) * cap * D) : NULL;
-            uint64_t *vids = rf > 1 ? malloc(sizeof(uint64_t) * cap) : NULL;
-            pa_status mine = rf == 1 || (vecs && vids) ? PA_OK : PA_ERR_NOMEM;
+            pa_refine_scratch rs;
+            pa_status mine = rf > 1 ? pa_refine_scratch_init(&rs, cap, D) : PA_OK;
             uint64_t mq = 0; /* the query whose refine failed */
-            if (mine != PA_OK)
-                pa_fail(PA_ERR_NOMEM, "out of memory for the refine's vectors");
 #pragma omp for schedule(dynamic, 16)
             for (uint64_t i = 0; i < bn; i++) {
                 pa_topk_cand *h = cands + i * hcap;
                 uint32_t hn = ncand[i];
                 if (mine == PA_OK && rf > 1 && hn > 0) {
-                    for (uint32_t j = 0; j < hn; j++)
-                        vids[j] = h[j].id;
-                    mine = pa_vec_input_read_ids(opts->refine_input, vids, hn, vecs);
+                    /* exact distances (refine.h), then the k best of them in order */
+                    mine = pa_refine_distances(opts->refine_input, x->metric, qbuf + i * D, h, hn,
+                                               &rs);
                     if (mine != PA_OK)
                         pa_fail_prefix(mine, "refine reads row ids from the input"), mq = i;
-                    for (uint32_t j = 0; mine == PA_OK && j < hn; j++)
-                        h[j].d = exact_dist(x->metric, qbuf + i * D, vecs + (size_t)j * D, D);
-                    qsort(h, hn, sizeof(pa_topk_cand), pa_topk_cmp);
-                    refined += hn;
+                    else
+                        pa_refine_top(h, hn, k, &rs), hn = PA_MIN(hn, k);
+                    refined += ncand[i];
                 }
                 uint64_t *oi = out_ids + (q0 + i) * k;
                 float *od = out_dists + (q0 + i) * k;
@@ -972,7 +959,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     rst = mine, rq = mq;
                     snprintf(rmsg, sizeof rmsg, "%s", pa_last_error());
                 }
-            free(vecs), free(vids);
+            if (rf > 1)
+                pa_refine_scratch_free(&rs);
         }
         if (rst != PA_OK)
             st = pa_fail(rst, "%s", rmsg);

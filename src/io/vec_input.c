@@ -378,6 +378,19 @@ bool pa_vec_input_concurrent_reads(pa_vec_input *in)
     return true;
 }
 
+bool pa_vec_input_mapped_f32(const pa_vec_input *in, const uint8_t **base, uint64_t *stride,
+                             uint64_t *rows, bool *prefixed)
+{
+    const uint64_t skip = in->format == FMT_FVECS ? 4 : 0; /* the record's dimension */
+    if (!in->map || in->el != EL_F32 || in->swap ||
+        (in->format != FMT_FVECS && in->format != FMT_NPY) ||
+        __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || (in->data_off + skip) % 4 || in->rec_bytes % 4)
+        return false;
+    *base = in->map + in->data_off + skip, *stride = in->rec_bytes, *rows = in->rows;
+    *prefixed = skip != 0;
+    return true;
+}
+
 uint32_t pa_vec_input_dim(const pa_vec_input *in) { return in->dim; }
 uint64_t pa_vec_input_num_rows(const pa_vec_input *in) { return in->sel_end - in->sel_begin; }
 uint64_t pa_vec_input_skipped(const pa_vec_input *in) { return in->skipped; }
@@ -660,15 +673,20 @@ static size_t read_file_rows_fast(pa_vec_input *in, const uint64_t *keys, const 
     {
         const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
         const size_t lo = n * t / T, hi = n * (t + 1) / T;
-        uint8_t *rec = lo < hi ? malloc((size_t)in->rec_bytes) : NULL;
+        /* mapped records are converted in place; otherwise each is read into rec */
+        uint8_t *rec = lo < hi && !in->map ? malloc((size_t)in->rec_bytes) : NULL;
         size_t i = lo;
-        for (; rec && i < hi; i++) {
+        for (; (rec || in->map) && i < hi; i++) {
             const uint64_t key = keys[ord[i]];
             float *dst = out + ord[i] * in->dim;
-            if (key >= in->rows ||
-                pa_pread_full(in->fd, rec, (size_t)in->rec_bytes,
-                              in->data_off + key * in->rec_bytes, in->path) != PA_OK ||
-                convert_row(in, rec, key, dst) != PA_OK || !pa_row_surely_ok(dst, in->dim))
+            if (key >= in->rows)
+                break;
+            const uint64_t at = in->data_off + key * in->rec_bytes;
+            if (!in->map &&
+                pa_pread_full(in->fd, rec, (size_t)in->rec_bytes, at, in->path) != PA_OK)
+                break;
+            if (convert_row(in, in->map ? in->map + at : rec, key, dst) != PA_OK ||
+                !pa_row_surely_ok(dst, in->dim))
                 break;
         }
         if (i < hi)

@@ -1,0 +1,214 @@
+/* Search refine: exact distances to the candidates' original vectors (see refine.h). */
+#include "index/refine.h"
+#include "io/io_internal.h"
+#include "ivfpq/ivfpq_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define PA_REFINE_X86 1
+#endif
+
+pa_status pa_refine_scratch_init(pa_refine_scratch *s, uint32_t cap, uint32_t dim)
+{
+    memset(s, 0, sizeof *s);
+    s->cap = cap, s->dim = dim;
+    const size_t c = PA_MAX(cap, 1);
+    s->vecs = malloc(sizeof(float) * c * dim);
+    s->rows = malloc(sizeof(*s->rows) * c);
+    s->ids = malloc(sizeof(uint64_t) * c);
+    s->dist = malloc(sizeof(float) * c);
+    s->sq = malloc(sizeof(double) * c);
+    s->best = malloc(sizeof(pa_topk_cand) * c);
+    if (!s->vecs || !s->rows || !s->ids || !s->dist || !s->sq || !s->best)
+        return pa_fail(PA_ERR_NOMEM, "out of memory for the refine's vectors (%u of dimension %u)",
+                       cap, dim);
+    return PA_OK;
+}
+
+void pa_refine_scratch_free(pa_refine_scratch *s)
+{
+    free(s->vecs), free((void *)s->rows), free(s->ids), free(s->dist), free(s->sq), free(s->best);
+    memset(s, 0, sizeof *s);
+}
+
+/* The portable kernel: each row's sums in order, as refine.h states them. */
+static void kernel_scalar(pa_metric metric, const float *q, uint32_t dim, const float *const *rows,
+                          uint32_t n, float *dist, double *sq)
+{
+    for (uint32_t j = 0; j < n; j++) {
+        const float *v = rows[j];
+        sq[j] = pa_sq_norm(v, dim);
+        if (metric == PA_METRIC_DOT) {
+            dist[j] = -pa_dotf(q, v, dim);
+        } else if (metric == PA_METRIC_COSINE) { /* pa_normalize's scaling, then pa_l2sq */
+            const float inv = (float)(sq[j] > 0 ? 1.0 / sqrt(sq[j]) : 1.0);
+            float s = 0;
+            for (uint32_t i = 0; i < dim; i++) {
+                const float d = q[i] - v[i] * inv;
+                s += d * d;
+            }
+            dist[j] = s;
+        } else {
+            dist[j] = pa_l2sq(q, v, dim);
+        }
+    }
+}
+
+#ifdef PA_REFINE_X86
+/* What a pass over 16 rows sums per lane: the squared norm (double) with the l2 or dot sum, or
+ * (cosine) the norm alone, then the l2 sum of the rows scaled by their inverse norms. */
+enum { PASS_L2, PASS_DOT, PASS_NORM, PASS_SCALED };
+
+/* One pass over dimension 0..dim of the rows at addresses a0 (lanes 0-7) and a1 (8-15): the
+ * float sums into *f0, *f1 (mode's), the squared norms into *s0, *s1 (PASS_SCALED: none).
+ * Each operation is the scalar loop's, on 8 lanes: a float subtraction, multiplication and
+ * addition each rounded as there; the norm's product of two floats is exact in double, so the
+ * fused multiply-add rounds once, as the scalar product-then-sum does. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+pass_avx512(int mode, const float *q, uint32_t dim, __m512i a0, __m512i a1, __m256 inv0,
+            __m256 inv1, __m256 *f0, __m256 *f1, __m512d *s0, __m512d *s1)
+{
+    const __m512i step = _mm512_set1_epi64(sizeof(float));
+    __m256 x0 = _mm256_setzero_ps(), x1 = _mm256_setzero_ps();
+    __m512d n0 = _mm512_setzero_pd(), n1 = _mm512_setzero_pd();
+    for (uint32_t i = 0; i < dim; i++) {
+        const __m256 v0 = _mm512_i64gather_ps(a0, NULL, 1), v1 = _mm512_i64gather_ps(a1, NULL, 1);
+        a0 = _mm512_add_epi64(a0, step), a1 = _mm512_add_epi64(a1, step);
+        const __m256 qi = _mm256_set1_ps(q[i]);
+        if (mode != PASS_SCALED) {
+            const __m512d w0 = _mm512_cvtps_pd(v0), w1 = _mm512_cvtps_pd(v1);
+            n0 = _mm512_fmadd_pd(w0, w0, n0), n1 = _mm512_fmadd_pd(w1, w1, n1);
+        }
+        if (mode == PASS_L2) {
+            const __m256 d0 = _mm256_sub_ps(qi, v0), d1 = _mm256_sub_ps(qi, v1);
+            x0 = _mm256_add_ps(x0, _mm256_mul_ps(d0, d0));
+            x1 = _mm256_add_ps(x1, _mm256_mul_ps(d1, d1));
+        } else if (mode == PASS_DOT) {
+            x0 = _mm256_add_ps(x0, _mm256_mul_ps(qi, v0));
+            x1 = _mm256_add_ps(x1, _mm256_mul_ps(qi, v1));
+        } else if (mode == PASS_SCALED) {
+            const __m256 d0 = _mm256_sub_ps(qi, _mm256_mul_ps(v0, inv0));
+            const __m256 d1 = _mm256_sub_ps(qi, _mm256_mul_ps(v1, inv1));
+            x0 = _mm256_add_ps(x0, _mm256_mul_ps(d0, d0));
+            x1 = _mm256_add_ps(x1, _mm256_mul_ps(d1, d1));
+        }
+    }
+    *f0 = x0, *f1 = x1, *s0 = n0, *s1 = n1;
+}
+
+/* 16 rows at a time, one per lane; the lanes past n repeat the group's first row. */
+__attribute__((target("avx512f"))) static void kernel_avx512(pa_metric metric, const float *q,
+                                                             uint32_t dim, const float *const *rows,
+                                                             uint32_t n, float *dist, double *sq)
+{
+    for (uint32_t j0 = 0; j0 < n; j0 += PA_REFINE_LANES) {
+        const uint32_t m = PA_MIN(n - j0, PA_REFINE_LANES);
+        uint64_t ad[PA_REFINE_LANES];
+        for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
+            ad[t] = (uint64_t)(uintptr_t)rows[j0 + (t < m ? t : 0)];
+        const __m512i a0 = _mm512_loadu_si512(ad), a1 = _mm512_loadu_si512(ad + 8);
+        const __m256 one = _mm256_set1_ps(1.0f);
+        __m256 f0, f1;
+        __m512d s0, s1, unused0, unused1;
+        if (metric == PA_METRIC_DOT)
+            pass_avx512(PASS_DOT, q, dim, a0, a1, one, one, &f0, &f1, &s0, &s1);
+        else if (metric == PA_METRIC_L2)
+            pass_avx512(PASS_L2, q, dim, a0, a1, one, one, &f0, &f1, &s0, &s1);
+        else {
+            pass_avx512(PASS_NORM, q, dim, a0, a1, one, one, &f0, &f1, &s0, &s1);
+            /* pa_normalize's factor: (float)(1 / sqrt(s)), or 1 where s is not above 0 */
+            const __m512d z = _mm512_setzero_pd(), o = _mm512_set1_pd(1.0);
+            const __m512d i0 = _mm512_mask_div_pd(o, _mm512_cmp_pd_mask(s0, z, _CMP_GT_OQ), o,
+                                                  _mm512_sqrt_pd(s0));
+            const __m512d i1 = _mm512_mask_div_pd(o, _mm512_cmp_pd_mask(s1, z, _CMP_GT_OQ), o,
+                                                  _mm512_sqrt_pd(s1));
+            pass_avx512(PASS_SCALED, q, dim, a0, a1, _mm512_cvtpd_ps(i0), _mm512_cvtpd_ps(i1), &f0,
+                        &f1, &unused0, &unused1);
+        }
+        float fd[PA_REFINE_LANES];
+        double sd[PA_REFINE_LANES];
+        _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
+        _mm512_storeu_pd(sd, s0), _mm512_storeu_pd(sd + 8, s1);
+        for (uint32_t t = 0; t < m; t++) {
+            dist[j0 + t] = metric == PA_METRIC_DOT ? -fd[t] : fd[t];
+            sq[j0 + t] = sd[t];
+        }
+    }
+}
+#endif
+
+void pa_refine_kernel(int level, pa_metric metric, const float *q, uint32_t dim,
+                      const float *const *rows, uint32_t n, float *dist, double *sq)
+{
+#ifdef PA_REFINE_X86
+    if (level >= 2 && __builtin_cpu_supports("avx512f")) {
+        kernel_avx512(metric, q, dim, rows, n, dist, sq);
+        return;
+    }
+#endif
+    kernel_scalar(metric, q, dim, rows, n, dist, sq);
+}
+
+/* Points s->rows at the candidates' records in the mapping, each fetched into the cache;
+ * false where any is not there to read in place (then pa_vec_input_read_ids reads them). */
+static bool rows_in_place(pa_vec_input *in, const pa_topk_cand *h, uint32_t n, pa_refine_scratch *s)
+{
+    const uint8_t *base;
+    uint64_t stride, rows;
+    bool prefixed;
+    if (!pa_vec_input_mapped_f32(in, &base, &stride, &rows, &prefixed))
+        return false;
+    /* every line of every row asked for at once, before any is waited for (the rows are
+     * scattered: one cache and TLB miss after another otherwise) */
+    const size_t pre = prefixed ? 4 : 0, bytes = (size_t)s->dim * sizeof(float) + pre;
+    for (uint32_t j = 0; j < n; j++) {
+        if (h[j].id >= rows)
+            return false;
+        const uint8_t *r = base + h[j].id * stride;
+        for (size_t b = 0; b < bytes; b += 64)
+            __builtin_prefetch(r - pre + b);
+        __builtin_prefetch(r - pre + bytes - 1);
+        s->rows[j] = (const float *)(const void *)r; /* 4-byte aligned (mapped_f32) */
+    }
+    for (uint32_t j = 0; prefixed && j < n; j++)
+        if (pa_ld32((const uint8_t *)s->rows[j] - 4) != s->dim)
+            return false;
+    return true;
+}
+
+pa_status pa_refine_distances(pa_vec_input *in, pa_metric metric, const float *q, pa_topk_cand *h,
+                              uint32_t n, pa_refine_scratch *s)
+{
+    const int level = pa_kernel_level();
+    bool ok = rows_in_place(in, h, n, s);
+    if (ok) {
+        pa_refine_kernel(level, metric, q, s->dim, s->rows, n, s->dist, s->sq);
+        for (uint32_t j = 0; j < n && ok; j++)
+            ok = s->sq[j] <= PA_MAX_SQ_NORM; /* false for NaN: check_row's refusal */
+    }
+    if (!ok) { /* read and checked by pa_vec_input_read_ids, which reports what is wrong */
+        for (uint32_t j = 0; j < n; j++)
+            s->ids[j] = h[j].id, s->rows[j] = s->vecs + (size_t)j * s->dim;
+        pa_status st = pa_vec_input_read_ids(in, s->ids, n, s->vecs);
+        if (st != PA_OK)
+            return st;
+        pa_refine_kernel(level, metric, q, s->dim, s->rows, n, s->dist, s->sq);
+    }
+    for (uint32_t j = 0; j < n; j++)
+        h[j].d = s->dist[j];
+    return PA_OK;
+}
+
+/* qsort order, best first, of the heap's few entries */
+void pa_refine_top(pa_topk_cand *h, uint32_t n, uint32_t k, pa_refine_scratch *s)
+{
+    uint32_t bn = 0;
+    const uint32_t keep = PA_MIN(k, n);
+    for (uint32_t j = 0; j < n; j++)
+        pa_topk_push(s->best, &bn, keep, h[j].d, h[j].id);
+    qsort(s->best, bn, sizeof *s->best, pa_topk_cmp);
+    memcpy(h, s->best, sizeof *h * bn);
+}
