@@ -212,3 +212,46 @@ void pa_refine_top(pa_topk_cand *h, uint32_t n, uint32_t k, pa_refine_scratch *s
     qsort(s->best, bn, sizeof *s->best, pa_topk_cmp);
     memcpy(h, s->best, sizeof *h * bn);
 }
+
+static void swap_cand(pa_topk_cand *a, pa_topk_cand *b)
+{
+    const pa_topk_cand t = *a;
+    *a = *b, *b = t;
+}
+
+/* Quickselect (Hoare's partition about the median of three) on [lo, hi) until the first cap
+ * are the best; past a depth good pivots do not reach, that range is sorted. */
+void pa_refine_select(pa_topk_cand *h, uint32_t n, uint32_t cap)
+{
+    int64_t lo = 0, hi = n;
+    for (int depth = 0; lo < cap && cap < hi; depth++) {
+        if (depth > 64) {
+            qsort(h + lo, (size_t)(hi - lo), sizeof *h, pa_topk_cmp);
+            return;
+        }
+        const int64_t mid = lo + (hi - 1 - lo) / 2; /* below hi - 1: both parts non-empty */
+        if (pa_topk_worse(&h[lo], &h[mid]))
+            swap_cand(&h[lo], &h[mid]);
+        if (pa_topk_worse(&h[mid], &h[hi - 1]))
+            swap_cand(&h[mid], &h[hi - 1]);
+        if (pa_topk_worse(&h[lo], &h[mid]))
+            swap_cand(&h[lo], &h[mid]);
+        const pa_topk_cand pivot = h[mid];
+        int64_t i = lo - 1, j = hi;
+        for (;;) { /* then [lo, j] ranks no worse than the pivot, (j, hi) no better */
+            do
+                i++;
+            while (pa_topk_worse(&pivot, &h[i]));
+            do
+                j--;
+            while (pa_topk_worse(&h[j], &pivot));
+            if (i >= j)
+                break;
+            swap_cand(&h[i], &h[j]);
+        }
+        if (cap <= j + 1)
+            hi = j + 1;
+        else
+            lo = j + 1;
+    }
+}

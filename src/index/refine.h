@@ -46,6 +46,10 @@ void pa_refine_scratch_free(pa_refine_scratch *s);
 pa_status pa_refine_distances(pa_vec_input *in, pa_metric metric, const float *q, pa_topk_cand *h,
                               uint32_t n, pa_refine_scratch *s);
 
+/* Moves the min(cap, n) best of h[0..n) (pa_topk_cmp's order) to h[0..), in no particular
+ * order: the candidates a refine re-ranks, whose results depend on that set alone. */
+void pa_refine_select(pa_topk_cand *h, uint32_t n, uint32_t cap);
+
 /* Moves the min(k, n) best of h[0..n) (pa_topk_cmp's order) to h[0..) in that order: what
  * sorting all n would put there. */
 void pa_refine_top(pa_topk_cand *h, uint32_t n, uint32_t k, pa_refine_scratch *s);

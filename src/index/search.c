@@ -902,7 +902,10 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     if (fs) /* the exact re-rank: the cap best by exact ADC distance */
                         for (uint32_t j = 0; j < ncand[i]; j++)
                             h[j].d = h[j].aux;
-                    qsort(h, ncand[i], sizeof(pa_topk_cand), pa_topk_cmp);
+                    if (rf > 1) /* refine re-ranks the set: in any order */
+                        pa_refine_select(h, ncand[i], cap);
+                    else
+                        qsort(h, ncand[i], sizeof(pa_topk_cand), pa_topk_cmp);
                     ncand[i] = PA_MIN(ncand[i], cap);
                 }
             }

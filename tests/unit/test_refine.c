@@ -39,6 +39,9 @@ static float ref_dist(pa_metric metric, const float *q, const float *v, uint32_t
     return d;
 }
 
+/* qsort order of (distance, id) pairs, as pa_topk_cmp */
+static int cmp_cand(const void *a, const void *b) { return pa_topk_cmp(a, b); }
+
 static bool same_bits_f(float a, float b) { return !memcmp(&a, &b, sizeof a); }
 static bool same_bits_d(double a, double b) { return !memcmp(&a, &b, sizeof a); }
 
@@ -118,6 +121,48 @@ static void test_kernels(void)
     CHECK(bad_rows > 0 && refusals == bad_rows);
 }
 
+/* pa_refine_select keeps the set that sorting keeps, whatever the order and ties in distance;
+ * pa_refine_top, that set's best in order. */
+static void test_select(void)
+{
+    static const uint32_t sizes[] = {1, 2, 3, 10, 20, 80, 160, 161, 1000, 5000};
+    int wrong = 0, cases = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+        for (int shape = 0; shape < 4; shape++) {
+            const uint32_t n = sizes[si];
+            pa_topk_cand *a = malloc(sizeof *a * n), *b = malloc(sizeof *b * n);
+            for (uint32_t j = 0; j < n; j++) { /* random, few distances, sorted, reversed */
+                const float d = shape == 0   ? pa_t_frand(&rng)
+                                : shape == 1 ? (float)(pa_t_xorshift(&rng) % 4)
+                                : shape == 2 ? (float)j
+                                             : (float)(n - j);
+                a[j] = (pa_topk_cand){d, 0, pa_t_xorshift(&rng) % 100000};
+            }
+            for (uint32_t c = 0; c <= n + 1; c += PA_MAX(1u, n / 7)) {
+                memcpy(b, a, sizeof *a * n);
+                pa_refine_select(b, n, c);
+                const uint32_t kept = PA_MIN(c, n);
+                qsort(b, kept, sizeof *b, cmp_cand);
+                pa_topk_cand *s = malloc(sizeof *s * n);
+                memcpy(s, a, sizeof *a * n);
+                qsort(s, n, sizeof *s, cmp_cand);
+                wrong += memcmp(b, s, sizeof *b * kept) != 0;
+                pa_refine_scratch rs;
+                CHECK_OK(pa_refine_scratch_init(&rs, n, 1));
+                memcpy(b, a, sizeof *a * n);
+                pa_refine_top(b, n, c, &rs);
+                for (uint32_t j = 0; j < kept; j++)
+                    wrong += b[j].id != s[j].id || b[j].d != s[j].d;
+                pa_refine_scratch_free(&rs);
+                free(s);
+                cases++;
+            }
+            free(a), free(b);
+        }
+    fprintf(stderr, "select: %d cases, %d wrong\n", cases, wrong);
+    CHECK(cases > 100 && wrong == 0);
+}
+
 /* A float32 .npy of n x dim (NumPy 1.0 header, padded to 128 bytes). */
 static void write_npy(const char *path, const float *x, int n, int dim)
 {
@@ -137,9 +182,6 @@ static void write_npy(const char *path, const float *x, int n, int dim)
     fwrite(x, sizeof(float), (size_t)n * dim, f);
     fclose(f);
 }
-
-/* qsort order of (distance, id) pairs, as pa_topk_cmp */
-static int cmp_cand(const void *a, const void *b) { return pa_topk_cmp(a, b); }
 
 /* Searches with refine and compares each query's results with the reference: the candidates
  * (the same search's k * RF best without refine) re-ranked here by their exact distances. */
@@ -341,6 +383,7 @@ int main(int argc, char **argv)
     write_fvecs(tpath("base.fvecs"), data, N, DIM);
     write_npy(tpath("base.npy"), data, N, DIM);
     RUN(test_kernels());
+    RUN(test_select());
     RUN(test_search_exact());
     RUN(test_bad_rows());
     free(data), free(queries);
