@@ -1202,6 +1202,12 @@ typedef struct pa_index_search_options {
     uint32_t refine_factor; /* 0 or 1: no refine. R > 1: the k*R best by ADC are re-ranked  */
                             /* by exact distance to the original vectors, read by row id    */
                             /* (the row's ordinal) from refine_input                        */
+    /* The vectors refine reads: every row it reads is checked at every search, as
+     * pa_vec_input_read_ids checks it (a row id past the input, a record of another dimension, a
+     * NaN, an infinity or a squared norm over PA_MAX_SQ_NORM is an error naming the row), never
+     * trusted because the index was built from the same file. A float32 file (.fvecs, '<f4'
+     * .npy) is mapped and read in place; it must not be truncated or rewritten in place while
+     * searches run (a truncated mapping faults; replace a file by renaming a new one over it). */
     pa_vec_input *refine_input;
     uint32_t num_threads; /* OpenMP threads over queries; 0: OpenMP's default             */
     /* 4-bit indexes: the fast scan (tables quantised to bytes, looked up 32 rows at a time).
