@@ -35,6 +35,10 @@ typedef struct pa_refine_scratch {
     pa_topk_cand *best; /* cap: the k best (pa_refine_top) */
 } pa_refine_scratch;
 
+/* Bytes the buffers of a scratch for cap candidates of dimension dim take (what init
+ * allocates, one allocation). */
+uint64_t pa_refine_scratch_bytes(uint32_t cap, uint32_t dim);
+
 /* Allocates the buffers (PA_ERR_NOMEM naming them); pa_refine_scratch_free frees them (also
  * after a failed init). */
 pa_status pa_refine_scratch_init(pa_refine_scratch *s, uint32_t cap, uint32_t dim);
