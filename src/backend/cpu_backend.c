@@ -92,7 +92,7 @@ static int cpu_assign_encode(void *state, void *bound, const float *x, uint64_t 
                              uint32_t *part_ids, uint8_t *codes, char *err, size_t err_len)
 {
     (void)state;
-    pa_status st = pa_encode_prepared(bound, x, n, part_ids, codes);
+    pa_status st = pa_encode_prepared(bound, x, n, part_ids, codes, false);
     if (st != PA_OK)
         snprintf(err, err_len, "%s", pa_last_error());
     return st != PA_OK;

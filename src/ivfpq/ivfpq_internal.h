@@ -25,8 +25,8 @@ uint64_t pa_prepared_bytes(const pa_backend_model *a);
  * form. */
 uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a);
 /* Bytes pa_encode_prepared allocates to assign and encode n rows beyond pa_prepared_bytes: its
- * block of rows (at most 4,096) and what pa_assign_sgemm allocates for it (the sgemm
- * dot-product block without AVX2 + FMA). */
+ * block of rows (at most 4,096: the residuals, or for cosine the normalised rows; none for dot)
+ * and what pa_assign_sgemm allocates for it (the sgemm dot-product block without AVX2 + FMA). */
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
 /* Bytes pa_assign_sgemm allocates for n rows of dimension dim and k centroids (the AMX kernel's
  * packed centroids and row blocks where it runs, or the packed centroids of pa_assign_fused,
@@ -34,9 +34,10 @@ uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
 uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t dim, uint32_t k);
 void pa_prepared_free(pa_prepared *p);
 
-/* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). */
+/* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). checked: the
+ * caller has checked the rows already (pa_check_vectors), which are then not checked again. */
 pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n, uint32_t *part_ids,
-                             uint8_t *codes);
+                             uint8_t *codes, bool checked);
 
 /* PA_PQ_SAMPLE_ROWS (partifact.h): rows training samples at least (when the input has them);
  * the PQ codebooks train on a sample of at most this many residuals. */
