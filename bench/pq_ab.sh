@@ -4,20 +4,19 @@
 # M=16 and 4-bit (M=32 on gen, M=28 on Fashion-MNIST), runs alternating A, B, A, B ... (RUNS
 # of each), medians of pq_seconds, assign_encode_seconds and train_seconds, and each side's
 # pq_mse (the same seed: the same model gives the same error; a different one says so).
-# A and B are a binary and an environment each: by default A is this build with the PQ
-# k-means' pruning off, B the same with PA_KMEANS_PRUNE=1 (pruning on); PA_A / PA_B name other
-# binaries (for example the branch-start build), ENV_A / ENV_B other environments (empty: none;
-# e.g. PA_A=/work/main/build/partifact ENV_A= ENV_B= compares the branch start with this build).
+# A and B are a binary and an environment each: PA_A / PA_B name the binaries (by default this
+# build, both), ENV_A / ENV_B their environments (NAME=VALUE words; empty: none); e.g.
+# PA_A=/work/main/build/partifact compares the branch start with this build, and
+# ENV_B=PA_KERNEL=avx2 this build's AVX-512 kernels with its AVX2 ones.
 # Usage: bench/pq_ab.sh [BUILD_DIR]; env RUNS (3), WORK (bench/out/pq_ab), DATASETS
-#        ("gen fashion"), CONFIGS ("8 4"), PA_A, PA_B, ENV_A ("PA_KMEANS_PRUNE=0"),
-#        ENV_B ("PA_KMEANS_PRUNE=1")
+#        ("gen fashion"), CONFIGS ("8 4"), PA_A, PA_B, ENV_A (""), ENV_B ("")
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
 HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/pq_ab}; DATASETS=${DATASETS:-"gen fashion"}
 CONFIGS=${CONFIGS:-"8 4"}
 PA_A=${PA_A:-$PA}; PA_B=${PA_B:-$PA}
-ENV_A=${ENV_A-PA_KMEANS_PRUNE=0}; ENV_B=${ENV_B-PA_KMEANS_PRUNE=1} # set and empty: none
+ENV_A=${ENV_A-}; ENV_B=${ENV_B-} # empty: none
 mkdir -p "$WORK"
 "$PA" --version --verbose
 uptime

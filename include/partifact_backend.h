@@ -37,6 +37,8 @@ extern "C" {
 #define PA_BACKEND_ENTRY_SYMBOL "partifact_backend_v2"
 /* The size of the err buffer the host passes to every call. */
 #define PA_BACKEND_ERR_LEN 512
+/* Flags of assign_encode_flags (a bitwise or; a backend ignores flags it does not know). */
+#define PA_BACKEND_ROWS_CHECKED 1u /* the host checked every row already: see assign_encode */
 
 /* A model as the ABI passes it: plain arrays owned by the caller (pa_backend_model is declared
  * in partifact.h, where pa_ivfpq_model_arrays hands one out). */
@@ -99,7 +101,17 @@ typedef struct pa_backend_v2 {
      * above 0, what one assign_encode call of batch_rows rows allocates; what the host plans
      * its memory budget with, before binding. Device memory is not counted. */
     uint64_t (*work_bytes)(void *state, const pa_backend_model *model, uint64_t batch_rows);
+    /* Optional, appended: the host calls it only where struct_size covers it and it is not
+     * NULL, else assign_encode. assign_encode with flags: PA_BACKEND_ROWS_CHECKED says the host
+     * has checked every row already (every value finite, every squared norm within the limit
+     * pa_ivfpq_assign_encode refuses rows above), so a backend that checks its rows need not
+     * check them again. */
+    int (*assign_encode_flags)(void *state, void *bound, const float *x, uint64_t n, uint32_t flags,
+                               uint32_t *part_ids, uint8_t *codes, char *err, size_t err_len);
 } pa_backend_v2;
+
+/* The smallest function table a host accepts: every member before the optional ones. */
+#define PA_BACKEND_V2_MIN_SIZE offsetof(pa_backend_v2, assign_encode_flags)
 
 typedef const pa_backend_v2 *(*pa_backend_entry_fn)(uint32_t host_abi_version);
 
@@ -144,6 +156,12 @@ PA_API pa_status pa_backend_train(pa_backend *b, const pa_backend_train_params *
 PA_API pa_status pa_backend_bind(pa_backend *b, const pa_backend_model *model);
 PA_API pa_status pa_backend_assign_encode(pa_backend *b, const float *x, uint64_t n,
                                           uint32_t *part_ids, uint8_t *codes);
+/* pa_backend_assign_encode with flags for the backend. PA_BACKEND_ROWS_CHECKED: the caller has
+ * checked every row as pa_vec_input_next checks the rows it hands out; a row flagged so that is
+ * not (NaN, infinite, too large) is outside the contract, and a backend may then read past its
+ * arrays. A backend without assign_encode_flags gets assign_encode. */
+PA_API pa_status pa_backend_assign_encode_flags(pa_backend *b, const float *x, uint64_t n,
+                                                uint32_t flags, uint32_t *part_ids, uint8_t *codes);
 /* Releases the bound model (nothing if none is bound; pa_backend_free does it too). */
 PA_API void pa_backend_unbind(pa_backend *b);
 /* The backend's answer to work_bytes (see above). */

@@ -88,14 +88,23 @@ done:
     return st != PA_OK;
 }
 
-static int cpu_assign_encode(void *state, void *bound, const float *x, uint64_t n,
-                             uint32_t *part_ids, uint8_t *codes, char *err, size_t err_len)
+/* Rows the host checked already (PA_BACKEND_ROWS_CHECKED) are not checked again. */
+static int cpu_assign_encode_flags(void *state, void *bound, const float *x, uint64_t n,
+                                   uint32_t flags, uint32_t *part_ids, uint8_t *codes, char *err,
+                                   size_t err_len)
 {
     (void)state;
-    pa_status st = pa_encode_prepared(bound, x, n, part_ids, codes);
+    pa_status st = pa_encode_prepared(bound, x, n, part_ids, codes,
+                                      (flags & PA_BACKEND_ROWS_CHECKED) != 0);
     if (st != PA_OK)
         snprintf(err, err_len, "%s", pa_last_error());
     return st != PA_OK;
+}
+
+static int cpu_assign_encode(void *state, void *bound, const float *x, uint64_t n,
+                             uint32_t *part_ids, uint8_t *codes, char *err, size_t err_len)
+{
+    return cpu_assign_encode_flags(state, bound, x, n, 0, part_ids, codes, err, err_len);
 }
 
 static void cpu_unbind(void *state, void *bound)
@@ -123,6 +132,7 @@ static const pa_backend_v2 cpu_table = {
     .assign_encode = cpu_assign_encode,
     .unbind_model = cpu_unbind,
     .work_bytes = cpu_work_bytes,
+    .assign_encode_flags = cpu_assign_encode_flags,
 };
 
 const pa_backend_v2 *pa_cpu_backend_table(void) { return &cpu_table; }

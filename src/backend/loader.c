@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -71,10 +72,10 @@ static pa_status check_table(const pa_backend_v2 *vt, const char *path)
         return pa_fail(PA_ERR_UNSUPPORTED,
                        "%s: backend was built for ABI version %u; this partifact speaks version %d",
                        path, vt->abi_version, PA_BACKEND_ABI_VERSION);
-    if (vt->struct_size < sizeof(pa_backend_v2))
+    if (vt->struct_size < PA_BACKEND_V2_MIN_SIZE)
         return pa_fail(PA_ERR_UNSUPPORTED,
                        "%s: backend function table is %u bytes, expected at least %zu", path,
-                       vt->struct_size, sizeof(pa_backend_v2));
+                       vt->struct_size, (size_t)PA_BACKEND_V2_MIN_SIZE);
     if (!vt->name || !vt->create || !vt->destroy || !vt->train || !vt->bind_model ||
         !vt->assign_encode || !vt->unbind_model || !vt->work_bytes)
         return pa_fail(PA_ERR_UNSUPPORTED, "%s: backend function table has empty entries", path);
@@ -261,13 +262,26 @@ done:
 pa_status pa_backend_assign_encode(pa_backend *b, const float *x, uint64_t n, uint32_t *part_ids,
                                    uint8_t *codes)
 {
+    return pa_backend_assign_encode_flags(b, x, n, 0, part_ids, codes);
+}
+
+pa_status pa_backend_assign_encode_flags(pa_backend *b, const float *x, uint64_t n, uint32_t flags,
+                                         uint32_t *part_ids, uint8_t *codes)
+{
     char err[PA_BACKEND_ERR_LEN] = "";
     pa_status st = PA_OK;
     if (!b->is_bound) {
         st = pa_fail(PA_ERR_STATE, "backend %s: assign/encode before a model was bound", b->name);
         goto done;
     }
-    if (b->vt->assign_encode(b->state, b->bound, x, n, part_ids, codes, err, sizeof err) != 0) {
+    /* the optional member, where the backend's table reaches it */
+    const bool has_flags = b->vt->struct_size >= offsetof(pa_backend_v2, assign_encode_flags) +
+                                                     sizeof b->vt->assign_encode_flags &&
+                           b->vt->assign_encode_flags;
+    if (has_flags ? b->vt->assign_encode_flags(b->state, b->bound, x, n, flags, part_ids, codes,
+                                               err, sizeof err) != 0
+                  : b->vt->assign_encode(b->state, b->bound, x, n, part_ids, codes, err,
+                                         sizeof err) != 0) {
         st = pa_fail(PA_ERR_INVALID, "backend %s: assign/encode: %s", b->name,
                      err[0] ? err : "failed without a message");
         goto done;

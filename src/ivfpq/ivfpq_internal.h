@@ -25,8 +25,8 @@ uint64_t pa_prepared_bytes(const pa_backend_model *a);
  * form. */
 uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a);
 /* Bytes pa_encode_prepared allocates to assign and encode n rows beyond pa_prepared_bytes: its
- * block of rows (at most 4,096) and what pa_assign_sgemm allocates for it (the sgemm
- * dot-product block without AVX2 + FMA). */
+ * block of rows (at most 4,096: the residuals, or for cosine the normalised rows; none for dot)
+ * and what pa_assign_sgemm allocates for it (the sgemm dot-product block without AVX2 + FMA). */
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
 /* Bytes pa_assign_sgemm allocates for n rows of dimension dim and k centroids (the AMX kernel's
  * packed centroids and row blocks where it runs, or the packed centroids of pa_assign_fused,
@@ -34,9 +34,10 @@ uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n);
 uint64_t pa_assign_sgemm_bytes(uint64_t n, uint32_t dim, uint32_t k);
 void pa_prepared_free(pa_prepared *p);
 
-/* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). */
+/* Assigns + encodes n rows with a prepared model (see pa_ivfpq_assign_encode). checked: the
+ * caller has checked the rows already (pa_check_vectors), which are then not checked again. */
 pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n, uint32_t *part_ids,
-                             uint8_t *codes);
+                             uint8_t *codes, bool checked);
 
 /* PA_PQ_SAMPLE_ROWS (partifact.h): rows training samples at least (when the input has them);
  * the PQ codebooks train on a sample of at most this many residuals. */
@@ -67,27 +68,6 @@ pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char 
  * features. */
 void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cbt,
                       const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out, float *val);
-/* Each row's value ||c||^2 - 2 x.c for its codeword idx[i], by the kernels' fused steps: the
- * float pa_nearest_small computes for that codeword. */
-void pa_value_small(const float *x, size_t stride, uint64_t n, const float *cbt,
-                    const float *cbnorm, uint32_t ds, uint32_t K, const uint32_t *idx, float *val);
-/* The bounded nearest-codeword assignment of the small-dimension k-means' pruning (kmeans.c,
- * km_assign_pruned): codewords in groups of 16 (g: codewords 16g..16g+15, K / 16 groups, at most
- * PA_BOUND_GROUPS), lb per row K / 16 lower bounds on its true distance to the
- * codewords of each group other than its own, gmove each group's largest move since lb was
- * set, half[k] half the distance from codeword k to its nearest other, E and cmax the rounding
- * allowance and the largest codeword norm (kmeans.c). first: every group is scanned, assign
- * and val are outputs; else they hold each row's codeword and its value (pa_value_small) and
- * groups whose bound proves they cannot win are not scanned. assign, val and lb end as a full
- * scan (pa_nearest_small) would leave assign and val, lb updated. Returns the rows that needed
- * no scan. Only where pa_bounded_available(K). */
-#define PA_BOUND_GROUPS 16
-#define PA_BOUND_SLACK 1e-6 /* relative slack on distances computed in double from floats */
-uint64_t pa_nearest_bounded(const float *x, size_t stride, uint64_t n, const float *cbt,
-                            const float *cbnorm, uint32_t ds, uint32_t K, const float *xnorm,
-                            const float *gmove, const float *half, double E, double cmax,
-                            bool first, uint32_t *assign, float *val, float *lb);
-bool pa_bounded_available(uint32_t K);
 /* s[d] += x[d] for d < dim, in double precision (SIMD chosen like pa_nearest_small; every
  * version gives the same sums). */
 void pa_add_f64(double *s, const float *x, uint32_t dim);
@@ -155,13 +135,7 @@ bool pa_kernel_set(const char *name);
  * sgemm. */
 typedef struct pa_kmeans_result {
     uint32_t iters, empty_repaired;
-    uint64_t scans_skipped; /* small_dim: rows whose bounds proved their centroid (no scan) */
 } pa_kmeans_result;
-
-/* Turns the small-dimension k-means' bound-based pruning (off by default: see kmeans.c) on or
- * off, for tests that compare pruned and unpruned runs (the same centroids) and benchmarks.
- * Returns the previous setting. */
-bool pa_kmeans_set_pruning(bool on);
 
 pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,
                     uint64_t seed, bool inner_product, bool small_dim, float *centroids,

@@ -14,7 +14,6 @@
 #include <float.h>
 #include <math.h>
 #include <omp.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 /* Stop when an iteration improves the objective by less than this fraction (as Lance does). */
@@ -29,38 +28,6 @@
 /* Rows per task of the small-dimension assignment. */
 #define SMALL_BLOCK 4096
 
-/* pa_kmeans_set_pruning. Off by default: on this project's Sapphire Rapids machine it scans
- * only about a fifth of the codeword groups after the first iteration (1M x 128 M=16 and
- * Fashion-MNIST, 25 iterations), but the per-row bound work and the per-group reductions cost
- * more than the full scans they save (1.2x slower single-threaded, K = 256, ds 8 and 49), so
- * it stays a tested, exact option until it pays. */
-static _Atomic int pruning = -1; /* -1: not yet read from PA_KMEANS_PRUNE (1: on) */
-
-/* Whether pruning is on (the environment's PA_KMEANS_PRUNE=1 turns it on, for benchmarks). */
-static bool pruning_on(void)
-{
-    int p = atomic_load(&pruning);
-    if (p < 0) {
-        const char *env = getenv("PA_KMEANS_PRUNE");
-        int want = env && !strcmp(env, "1");
-        atomic_compare_exchange_strong(&pruning, &p, want);
-        p = atomic_load(&pruning);
-    }
-    return p == 1;
-}
-
-/* Whether a k-means of these arguments prunes (km_open; pa_kmeans_bytes counts its arrays). */
-static bool prune_for(bool small_dim, uint32_t k)
-{
-    return small_dim && pruning_on() && pa_bounded_available(k);
-}
-
-bool pa_kmeans_set_pruning(bool on)
-{
-    const bool was = pruning_on();
-    atomic_store(&pruning, on ? 1 : 0);
-    return was;
-}
 /* pa_check_vectors checks on all cores from this many values (below, a team costs more) */
 #define CHECK_PARALLEL_VALUES ((uint64_t)1 << 16)
 
@@ -433,11 +400,6 @@ static uint32_t repair_empty(float *c, uint64_t *cnt, uint32_t k, uint32_t dim)
 uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product, bool small_dim,
                          bool assign_given, uint32_t nthreads)
 {
-    /* small_dim's pruning: each row's bounds (one per group of 16 centroids), the previous
-     * centroids and the gaps */
-    const uint64_t prune = prune_for(small_dim, k) ? n * (k / 16) * sizeof(float) +
-                                                         (uint64_t)k * (dim + 1) * sizeof(float)
-                                                   : 0;
     (void)nthreads; /* the update's memory is its k x dim sums, whatever the team */
     /* per row: the assignment (unless the caller's), the previous one, and for l2 the row
      * norms and distances */
@@ -446,7 +408,7 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
      * centroids of the small-dimension kernel */
     const uint64_t held = n * per_row + sizeof(double) * (uint64_t)k * dim +
                           (uint64_t)k * (sizeof(double) + sizeof(uint64_t) + sizeof(float)) +
-                          (small_dim ? sizeof(float) * (uint64_t)k * dim : 0) + prune +
+                          (small_dim ? sizeof(float) * (uint64_t)k * dim : 0) +
                           (small_dim && pa_amx_small_wanted(dim, n) /* its codebook, packed */
                                ? sizeof(float) * (uint64_t)k * dim + pa_amx_assign_bytes(k, dim)
                                : 0);
@@ -476,9 +438,6 @@ typedef struct km {
     double *sums, *share, *acc; /* acc: the exchange (KM_ACC doubles), the caller's */
     uint64_t *cnt, changed;
     float *norms, *ct, *xnorm, *best;
-    bool prune;       /* small_dim: bound-based pruning (see km_assign_pruned) */
-    float *lb, *cold; /* per row its groups' bounds; the centroids of the previous assignment */
-    float *half;      /* per centroid: half the gap to its nearest other, rounded down */
     uint32_t it;
     double prev_loss;
     bool done;
@@ -490,9 +449,9 @@ static void km_free(km *s)
     if (!s->assign_out)
         free(s->assign);
     free(s->prev), free(s->sums), free(s->share), free(s->cnt), free(s->norms), free(s->ct),
-        free(s->xnorm), free(s->best), free(s->lb), free(s->cold), free(s->half);
+        free(s->xnorm), free(s->best);
     s->assign = s->prev = NULL, s->sums = s->share = NULL, s->cnt = NULL;
-    s->norms = s->ct = s->xnorm = s->best = s->lb = s->cold = s->half = NULL;
+    s->norms = s->ct = s->xnorm = s->best = NULL;
 }
 
 /* Checks, allocates and seeds (a participant: gathering the seeding's rows through the sum). */
@@ -545,105 +504,12 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
     const bool l2 = !inner_product;
     s->xnorm = l2 ? pa_malloc(sizeof(float) * n, "row norms") : NULL;
     s->best = l2 ? pa_malloc(sizeof(float) * n, "row distances") : NULL;
-    s->prune = prune_for(small_dim, k);
-    if (s->prune) {
-        s->lb = pa_malloc(sizeof(float) * n * (k / 16), "k-means bounds");
-        s->cold = pa_malloc(sizeof(float) * k * dim, "k-means previous centroids");
-        s->half = pa_malloc(sizeof(float) * k, "k-means centroid gaps");
-    }
     if (!s->assign || !s->prev || (!part && !s->sums) || !s->share || !s->cnt || !s->norms ||
-        (small_dim && !s->ct) || (l2 && (!s->xnorm || !s->best)) ||
-        (s->prune && (!s->lb || !s->cold || !s->half)))
+        (small_dim && !s->ct) || (l2 && (!s->xnorm || !s->best)))
         return PA_ERR_NOMEM;
     if (l2)
         row_norms(x, n, dim, s->xnorm);
     return init_centroids(x, n, dim, k, seed, part, centroids);
-}
-
-/* Bound-based pruning of the small-dimension assignment (Yinyang k-means with the codewords in
- * groups of 16, one SIMD register, and Hamerly's centroid-gap bound; pa_nearest_bounded). Each
- * row keeps per group a lower bound on its true (Euclidean) distance to the group's centroids
- * other than its own, a: set from the smallest kernel value in the group when it is scanned,
- * then lowered by the group's largest centroid move at each iteration (triangle inequality).
- * At an iteration the row's kernel value to a, f_a = ||c_a||^2 - 2 x.c_a, is computed by the
- * kernels' fused steps (so it is the float a full scan computes for a), giving an upper bound
- * u^2 = ||x||^2 + f_a + e on the squared distance to a; a group's centroids are at least
- * L = max(its bound, 2 half_a - u) away (half_a: half the distance from c_a to its nearest other
- * centroid, as d(x, j) >= d(a, j) - d(x, a)). e bounds the rounding error of one kernel value
- * and of ||x||^2: at most about 2 ds + 2 float roundings of terms no larger than
- * (||x|| + ||c||)^2, so e = E (||x|| + C)^2 with E = (ds + 4) 2^-22 (generous) and C the largest
- * centroid norm, itself bounded by 2 E (||x||^2 + C^2). If L^2 > u^2 + 2e then every centroid j
- * of the group has f_j >= d_j^2 - ||x||^2 - e >= L^2 - ||x||^2 - e > u^2 - ||x||^2 + e >= f_a:
- * it cannot win nor tie a full scan's strict argmin, and the group is not scanned; a row with no
- * group left keeps a and f_a. The groups scanned give their exact values, folded in ascending
- * order with a (lowest index on ties): the assignment and values of a full scan, hence the same
- * centroids, objective and iterations. Bounds are computed in double and stored as floats
- * rounded outward; moves are enlarged and gaps shrunk by PA_BOUND_SLACK. */
-#define PRUNE_ROUNDING(ds) (((double)(ds) + 8) * 0x1p-22) /* E */
-
-/* Each group's largest centroid move since the previous assignment, each centroid's half gap to
- * its nearest other, and C, the largest centroid norm. */
-static void prune_prepare(km *s, float *gmove, double *cmax)
-{
-    const uint32_t k = s->k, dim = s->dim;
-    *cmax = 0;
-    for (uint32_t g = 0; g < PA_BOUND_GROUPS; g++)
-        gmove[g] = 0;
-    for (uint32_t j = 0; j < k; j++) {
-        const float *c = s->c + (size_t)j * dim, *o = s->cold + (size_t)j * dim;
-        double mv = 0, nn = 0;
-        for (uint32_t d = 0; d < dim; d++) {
-            mv += ((double)c[d] - o[d]) * ((double)c[d] - o[d]);
-            nn += (double)c[d] * c[d];
-        }
-        gmove[j / 16] = PA_MAX(gmove[j / 16], (float)(sqrt(mv) * (1 + PA_BOUND_SLACK)));
-        *cmax = PA_MAX(*cmax, sqrt(nn) * (1 + PA_BOUND_SLACK));
-        s->half[j] = INFINITY;
-    }
-    for (uint32_t j = 0; j < k; j++)
-        for (uint32_t t = j + 1; t < k; t++) {
-            const float *a = s->c + (size_t)j * dim, *b = s->c + (size_t)t * dim;
-            double g = 0;
-            for (uint32_t d = 0; d < dim; d++)
-                g += ((double)a[d] - b[d]) * ((double)a[d] - b[d]);
-            const float h = (float)(0.5 * sqrt(g) * (1 - PA_BOUND_SLACK));
-            s->half[j] = PA_MIN(s->half[j], h);
-            s->half[t] = PA_MIN(s->half[t], h);
-        }
-}
-
-/* The assignment with pruning (see above): the first iteration scans every row and sets the
- * bounds; later ones scan only the groups the bounds leave open. */
-static pa_status km_assign_pruned(km *s)
-{
-    const uint64_t n = s->n, blk = SMALL_BLOCK, nb = (n + blk - 1) / blk;
-    const uint32_t dim = s->dim, k = s->k;
-    const bool first = s->it == 0;
-    float gmove[PA_BOUND_GROUPS];
-    double cmax = 0;
-    if (!first) {
-        prune_prepare(s, gmove, &cmax);
-    } else {
-        for (uint32_t g = 0; g < PA_BOUND_GROUPS; g++)
-            gmove[g] = 0;
-        for (uint32_t j = 0; j < k; j++) /* the norms: km_assign's */
-            cmax = PA_MAX(cmax, sqrt((double)s->norms[j]) * (1 + PA_BOUND_SLACK));
-    }
-    const double E = PRUNE_ROUNDING(dim);
-    uint64_t skipped = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(+ : skipped)
-    for (uint64_t b = 0; b < nb; b++) {
-        const uint64_t b0 = b * blk, bn = PA_MIN(blk, n - b0);
-        const float *xb = s->x + b0 * dim;
-        if (!first) /* each row's value for its centroid */
-            pa_value_small(xb, dim, bn, s->ct, s->norms, dim, k, s->assign + b0, s->best + b0);
-        skipped += pa_nearest_bounded(xb, dim, bn, s->ct, s->norms, dim, k, s->xnorm + b0, gmove,
-                                      s->half, E, cmax, first, s->assign + b0, s->best + b0,
-                                      s->lb + b0 * (k / 16));
-    }
-    memcpy(s->cold, s->c, sizeof(float) * k * dim);
-    s->r.scans_skipped += skipped;
-    return PA_OK;
 }
 
 /* An iteration's assignment of this participant's rows; a participant's sums then go to acc. */
@@ -652,12 +518,7 @@ static pa_status km_assign(km *s)
     const uint64_t n = s->n;
     const uint32_t dim = s->dim, k = s->k;
     row_norms(s->c, k, dim, s->norms);
-    if (s->prune) {
-        transpose(s->c, k, dim, s->ct);
-        pa_status st = km_assign_pruned(s);
-        if (st != PA_OK)
-            return st;
-    } else if (s->small_dim) {
+    if (s->small_dim) {
         transpose(s->c, k, dim, s->ct);
         const uint64_t blk = SMALL_BLOCK;
 #pragma omp parallel for schedule(dynamic, 1)

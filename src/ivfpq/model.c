@@ -67,7 +67,8 @@ uint64_t pa_ivfpq_model_bytes(const pa_backend_model *a)
 uint64_t pa_encode_work_bytes(const pa_backend_model *a, uint64_t n)
 {
     const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK);
-    return sizeof(float) * block * a->dim +
+    /* the block buffer of residuals (l2) or normalised rows (cosine); dot encodes the rows */
+    return (a->metric == PA_METRIC_DOT ? 0 : sizeof(float) * block * a->dim) +
            pa_assign_sgemm_bytes(block, a->dim, a->num_partitions) -
            pa_assign_sgemm_bytes(0, a->dim, a->num_partitions); /* in pa_prepared_bytes */
 }
@@ -121,47 +122,56 @@ void pa_prepared_free(pa_prepared *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Assigns and encodes rows in blocks: sgemm for the coarse step, the SIMD kernel per sub-space
- * for the codes (see the header). */
+/* Assigns and encodes rows in blocks: the fused kernel (or sgemm) for the coarse step, the SIMD
+ * kernel per sub-space for the codes (see the header). l2 and dot assign the caller's rows as
+ * they are; cosine a normalised copy of the block. The residuals (l2, cosine) go into the block
+ * buffer slice by slice, each as its row minus its centroid, so that no pass copies the block
+ * first; dot encodes the rows themselves. checked: the caller has checked every row already
+ * (pa_check_vectors' rules), so they are not checked again. */
 pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n, uint32_t *part_ids,
-                             uint8_t *codes)
+                             uint8_t *codes, bool checked)
 {
     const pa_backend_model *a = &p->a;
     const uint32_t dim = a->dim, M = a->num_sub_vectors, K = p->K, ds = p->ds;
     const uint32_t bits = a->num_bits, W = pa_pq_code_bytes(M, bits);
-    pa_status st = pa_check_vectors(x, n, dim, "assign/encode");
+    pa_status st = checked ? PA_OK : pa_check_vectors(x, n, dim, "assign/encode");
     if (st != PA_OK)
         return st;
     const uint64_t block = PA_MIN(n ? n : 1, (uint64_t)ENCODE_BLOCK); /* pa_encode_work_bytes */
-    float *buf = pa_malloc(sizeof(float) * block * dim, "encode block");
-    if (!buf)
-        return PA_ERR_NOMEM;
     const bool cosine = a->metric == PA_METRIC_COSINE, dot = a->metric == PA_METRIC_DOT;
+    float *buf = dot ? NULL : pa_malloc(sizeof(float) * block * dim, "encode block");
+    if (!dot && !buf)
+        return PA_ERR_NOMEM;
     for (uint64_t b0 = 0; b0 < n && st == PA_OK; b0 += block) {
         uint64_t bn = PA_MIN(block, n - b0);
-        memcpy(buf, x + b0 * dim, sizeof(float) * bn * dim);
-        if (cosine)
+        const float *xb = x + b0 * dim; /* the rows assigned: the caller's, or normalised */
+        if (cosine) {
+            memcpy(buf, xb, sizeof(float) * bn * dim);
             pa_normalize_rows(buf, bn, dim);
-        st = pa_assign_sgemm(buf, bn, dim, a->centroids, a->num_partitions, p->cnorm, dot,
+            xb = buf;
+        }
+        st = pa_assign_sgemm(xb, bn, dim, a->centroids, a->num_partitions, p->cnorm, dot,
                              part_ids + b0, NULL);
         if (st != PA_OK)
             break;
         /* residuals, then per slice of 64 rows and sub-space one kernel call (the kernel
          * works on several sub-vectors at once, reading them at a stride of dim) */
         const uint64_t slice = 64;
+        const float *enc = dot ? xb : buf; /* what is encoded: the rows, or their residuals */
 #pragma omp parallel for schedule(static)
         for (uint64_t s0 = 0; s0 < bn; s0 += slice) {
             uint64_t sn = PA_MIN(slice, bn - s0);
             uint32_t code[64];
             if (!dot)
                 for (uint64_t i = s0; i < s0 + sn; i++) {
-                    float *r = buf + i * dim;
+                    const float *v = xb + i * dim;
+                    float *r = buf + i * dim; /* (v == r for cosine: in place) */
                     const float *c = a->centroids + (size_t)part_ids[b0 + i] * dim;
                     for (uint32_t d = 0; d < dim; d++)
-                        r[d] -= c[d];
+                        r[d] = v[d] - c[d];
                 }
             for (uint32_t m = 0; m < M; m++) {
-                pa_nearest_small(buf + s0 * dim + (size_t)m * ds, dim, sn,
+                pa_nearest_small(enc + s0 * dim + (size_t)m * ds, dim, sn,
                                  p->cbt + (size_t)m * ds * K, p->cbnorm + (size_t)m * K, ds, K,
                                  code, NULL);
                 for (uint64_t i = 0; i < sn; i++) /* packed as Lance packs them (pq_code.h) */
@@ -176,7 +186,7 @@ pa_status pa_encode_prepared(const pa_prepared *p, const float *x, uint64_t n, u
 pa_status pa_ivfpq_assign_encode(const pa_ivfpq_model *m, const float *x, uint64_t n,
                                  uint32_t *part_ids, uint8_t *codes)
 {
-    return pa_encode_prepared(&m->prep, x, n, part_ids, codes);
+    return pa_encode_prepared(&m->prep, x, n, part_ids, codes, false);
 }
 
 /* Wraps owned arrays into a model and prepares it. */

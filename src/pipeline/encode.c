@@ -158,7 +158,9 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
         if (st != PA_OK)
             goto done;
         double t2 = pa_now_seconds();
-        if ((st = pa_backend_assign_encode(backend, x, n, parts, codes)) != PA_OK)
+        /* the input checked every row it handed out (pa_vec_input_next) */
+        if ((st = pa_backend_assign_encode_flags(backend, x, n, PA_BACKEND_ROWS_CHECKED, parts,
+                                                 codes)) != PA_OK)
             goto done;
         double t3 = pa_now_seconds();
         st = pa_artifact_writer_append(w, ids, n, parts, n, codes, n * W);

@@ -65,6 +65,24 @@ int main(int argc, char **argv)
     CHECK_OK(pa_backend_bind(cpu, &model));
     CHECK_OK(pa_backend_assign_encode(ref, x, N, p1, c1));
     CHECK_OK(pa_backend_assign_encode(cpu, x, N, p2, c2));
+    {
+        /* with flags: the same answers; the ref plugin's table ends before assign_encode_flags
+         * (struct_size PA_BACKEND_V2_MIN_SIZE), so the host calls its assign_encode */
+        static uint32_t p3[N];
+        static uint8_t c3[N * M];
+        CHECK_OK(pa_backend_assign_encode_flags(cpu, x, N, PA_BACKEND_ROWS_CHECKED, p3, c3));
+        CHECK(!memcmp(p2, p3, sizeof p3) && !memcmp(c2, c3, sizeof c3));
+        CHECK_OK(pa_backend_assign_encode_flags(ref, x, N, PA_BACKEND_ROWS_CHECKED, p3, c3));
+        CHECK(!memcmp(p1, p3, sizeof p3) && !memcmp(c1, c3, sizeof c3));
+        /* unflagged rows are checked by the cpu backend: a NaN is refused, naming its row */
+        static float bad[4 * D];
+        memcpy(bad, x, sizeof bad);
+        bad[2 * D + 5] = NAN;
+        CHECK_ERR(pa_backend_assign_encode(cpu, bad, 4, p3, c3), PA_ERR_INVALID,
+                  "assign/encode: row 2 has NaN at dimension 5");
+        CHECK_ERR(pa_backend_assign_encode_flags(cpu, bad, 4, 0, p3, c3), PA_ERR_INVALID,
+                  "assign/encode: row 2 has NaN");
+    }
     pa_backend_unbind(ref);
     pa_backend_unbind(cpu);
     /* what each says it holds: the ref's copy of the model plus its residual buffer; the cpu's

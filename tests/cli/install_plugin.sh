@@ -120,8 +120,10 @@ static uint64_t work_bytes(void *s, const pa_backend_model *m, uint64_t rows)
     (void)s; (void)m; (void)rows;
     return sizeof(bound);
 }
+/* (no assign_encode_flags: the host calls encode) */
 static const pa_backend_v2 table = {PA_BACKEND_ABI_VERSION, sizeof(pa_backend_v2), "oot",
-                                    create, destroy, train, bind, encode, unbind, work_bytes};
+                                    create, destroy, train, bind, encode, unbind, work_bytes,
+                                    NULL};
 __attribute__((visibility("default"))) const pa_backend_v2 *partifact_backend_v2(uint32_t v)
 {
     return v == PA_BACKEND_ABI_VERSION ? &table : NULL;

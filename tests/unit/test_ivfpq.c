@@ -118,6 +118,36 @@ static void test_kernels_agree_k16(void)
         pa_kernel_set("avx2");
 }
 
+/* The distributed driver's side-by-side runs of one participant are pa_kmeans's run: the same
+ * centroids (byte for byte) and iterations, for K = 256 and K = 64. */
+static void test_kmeans_dist_many_one(void)
+{
+    const uint64_t n = 6000;
+    const uint32_t ds = 8;
+    float *x = clustered(n, ds, 300, 3, NULL);
+    for (uint64_t i = 0; i < n * ds; i += 7) /* some rows far out: large norms, large moves */
+        x[i] *= 1 + (float)(i % 5);
+    const uint32_t Ks[] = {256, 64};
+    for (int t = 0; t < 2; t++) {
+        const uint32_t K = Ks[t];
+        float *c0 = malloc(sizeof(float) * K * ds), *c1 = calloc(K * ds, sizeof(float));
+        pa_kmeans_result r0, r1;
+        CHECK_OK(pa_kmeans(x, n, ds, K, 30, 5, false, true, c0, NULL, &r0));
+        CHECK(r0.iters > 3);
+        const float *xs[1] = {x};
+        float *cs[1] = {c1};
+        const uint64_t seeds[1] = {5};
+        pa_train_comm comm = PA_TRAIN_COMM_INIT;
+        comm.sum = sum_identity;
+        pa_kmeans_part part = {.comm = &comm, .first = 0, .total = n};
+        CHECK_OK(pa_kmeans_dist_many(1, xs, n, ds, K, 30, seeds, cs, &r1, &part));
+        CHECK(r0.iters == r1.iters);
+        CHECK(!memcmp(c0, c1, sizeof(float) * K * ds));
+        free(c0), free(c1);
+    }
+    free(x);
+}
+
 static void test_kernels_agree(void)
 {
     const uint32_t K = 256, ds = 8;
@@ -203,50 +233,6 @@ static void test_kernels_agree(void)
     free(cb), free(cbt), free(x);
 }
 
-/* The small-dimension k-means' bound-based pruning changes nothing: the same centroids (byte
- * for byte), iterations and final assignment as the full scans, for K = 256 (16 groups) and
- * K = 64 (4 groups), plain and through the distributed driver (one participant), and it did skip scans (so the
- * bounds were used). Where the CPU has no AVX-512 the pruned path does not run (the same
- * results trivially). */
-static void test_kmeans_pruning_exact(void)
-{
-    const uint64_t n = 6000;
-    const uint32_t ds = 8;
-    float *x = clustered(n, ds, 300, 3, NULL);
-    for (uint64_t i = 0; i < n * ds; i += 7) /* some rows far out: large norms, large moves */
-        x[i] *= 1 + (float)(i % 5);
-    const uint32_t Ks[] = {256, 64};
-    for (int t = 0; t < 2; t++) {
-        const uint32_t K = Ks[t];
-        float *c0 = malloc(sizeof(float) * K * ds), *c1 = malloc(sizeof(float) * K * ds);
-        uint32_t *a0 = malloc(4 * n), *a1 = malloc(4 * n);
-        pa_kmeans_result r0, r1;
-        bool was = pa_kmeans_set_pruning(false);
-        CHECK_OK(pa_kmeans(x, n, ds, K, 30, 5, false, true, c0, a0, &r0));
-        pa_kmeans_set_pruning(true);
-        CHECK_OK(pa_kmeans(x, n, ds, K, 30, 5, false, true, c1, a1, &r1));
-        CHECK(r0.scans_skipped == 0);
-        CHECK(r0.iters == r1.iters && r0.iters > 3);
-        CHECK(!memcmp(c0, c1, sizeof(float) * K * ds));
-        CHECK(!memcmp(a0, a1, 4 * n));
-        if (pa_bounded_available(K))
-            CHECK(r1.scans_skipped > 0);
-        /* the same through the distributed driver's side-by-side runs (one participant) */
-        const float *xs[1] = {x};
-        float *cs[1] = {c1};
-        const uint64_t seeds[1] = {5};
-        pa_train_comm comm = PA_TRAIN_COMM_INIT;
-        comm.sum = sum_identity;
-        pa_kmeans_part part = {.comm = &comm, .first = 0, .total = n};
-        memset(c1, 0, sizeof(float) * K * ds);
-        CHECK_OK(pa_kmeans_dist_many(1, xs, n, ds, K, 30, seeds, cs, &r1, &part));
-        CHECK(r0.iters == r1.iters);
-        CHECK(!memcmp(c0, c1, sizeof(float) * K * ds));
-        pa_kmeans_set_pruning(was);
-        free(c0), free(c1), free(a0), free(a1);
-    }
-    free(x);
-}
 
 static pa_ivfpq_params params(uint32_t P, uint32_t M, pa_metric metric)
 {
@@ -501,8 +487,8 @@ int main(int argc, char **argv)
         return 1;
     RUN(test_kmeans_recovers_clusters());
     RUN(test_kernels_agree());
+    RUN(test_kmeans_dist_many_one());
     RUN(test_kernels_agree_k16());
-    RUN(test_kmeans_pruning_exact());
     RUN(test_assign_encode_brute_force());
     RUN(test_pq_beats_random());
     RUN(test_determinism_and_save_load());
