@@ -178,14 +178,18 @@ static inline void store_rows(__m128i w, __m128i odd, uint16_t *out)
 }
 
 /* Two sub-spaces per register: lane 0 sub-space m, lane 1 m+1. The shuffled bytes are added as
- * 16-bit words twice, whole and shifted (odd rows); store_rows takes the even rows apart. */
-__attribute__((target("avx2"))) static void
-accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut, uint16_t *sums)
+ * 16-bit words twice, whole and shifted (odd rows); store_rows takes the even rows apart. The
+ * body is inlined once for each common Mp (a constant: the loop over sub-spaces unrolled and
+ * the table held in registers across blocks) and once for any Mp. */
+__attribute__((target("avx2"), always_inline)) static inline void
+accumulate_avx2_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
+                     uint16_t *sums)
 {
     const __m256i low4 = _mm256_set1_epi8(15);
     for (uint64_t b = 0; b < nb; b++) {
         const uint8_t *blk = blocks + b * Mp * HALF;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+#pragma GCC unroll 16
         for (uint32_t m = 0; m < Mp; m += 2) {
             const __m256i c = _mm256_loadu_si256((const __m256i *)(blk + m * HALF));
             const __m256i l = _mm256_loadu_si256((const __m256i *)(lut + m * PA_FS_KSUB));
@@ -202,16 +206,27 @@ accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *
     }
 }
 
+__attribute__((target("avx2"))) static void
+accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut, uint16_t *sums)
+{
+    switch (Mp) {
+    case 8: accumulate_avx2_body(blocks, nb, 8, lut, sums); break;
+    case 16: accumulate_avx2_body(blocks, nb, 16, lut, sums); break;
+    case 32: accumulate_avx2_body(blocks, nb, 32, lut, sums); break;
+    default: accumulate_avx2_body(blocks, nb, Mp, lut, sums); break;
+    }
+}
+
 /* Four sub-spaces per register (lane k: sub-space m+k); otherwise as the AVX2 kernel. */
-__attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const uint8_t *blocks,
-                                                                          uint64_t nb, uint32_t Mp,
-                                                                          const uint8_t *lut,
-                                                                          uint16_t *sums)
+__attribute__((target("avx512f,avx512bw"), always_inline)) static inline void
+accumulate_avx512_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
+                       uint16_t *sums)
 {
     const __m512i low4 = _mm512_set1_epi8(15);
     for (uint64_t b = 0; b < nb; b++) {
         const uint8_t *blk = blocks + b * Mp * HALF;
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+#pragma GCC unroll 16
         for (uint32_t m = 0; m < Mp; m += 4) {
             const __m512i c = _mm512_loadu_si512((const void *)(blk + m * HALF));
             const __m512i l = _mm512_loadu_si512((const void *)(lut + m * PA_FS_KSUB));
@@ -227,6 +242,20 @@ __attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const 
         store_rows(PA_LANES4(a0), PA_LANES4(a1), sums + b * PA_FS_BLOCK);
         store_rows(PA_LANES4(a2), PA_LANES4(a3), sums + b * PA_FS_BLOCK + HALF);
 #undef PA_LANES4
+    }
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const uint8_t *blocks,
+                                                                          uint64_t nb, uint32_t Mp,
+                                                                          const uint8_t *lut,
+                                                                          uint16_t *sums)
+{
+    switch (Mp) {
+    case 8: accumulate_avx512_body(blocks, nb, 8, lut, sums); break;
+    case 16: accumulate_avx512_body(blocks, nb, 16, lut, sums); break;
+    case 32: accumulate_avx512_body(blocks, nb, 32, lut, sums); break;
+    case 64: accumulate_avx512_body(blocks, nb, 64, lut, sums); break;
+    default: accumulate_avx512_body(blocks, nb, Mp, lut, sums); break;
     }
 }
 
@@ -258,9 +287,11 @@ void pa_fs_accumulate(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uin
 
 pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows)
 {
+    const uint64_t nb = pa_fs_blocks(PA_MAX(max_rows, 1));
     s->lut = malloc((size_t)pa_fs_padded_m(M) * PA_FS_KSUB);
-    s->sums = malloc(sizeof(uint16_t) * PA_FS_BLOCK * pa_fs_blocks(PA_MAX(max_rows, 1)));
-    if (s->lut && s->sums)
+    s->sums = malloc(sizeof(uint16_t) * PA_FS_BLOCK * nb);
+    s->mins = malloc(sizeof(uint16_t) * nb);
+    if (s->lut && s->sums && s->mins)
         return PA_OK;
     pa_fs_scratch_free(s);
     return pa_fail(PA_ERR_NOMEM, "out of memory for the fast scan's tables");
@@ -268,8 +299,8 @@ pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows)
 
 void pa_fs_scratch_free(pa_fs_scratch *s)
 {
-    free(s->lut), free(s->sums);
-    s->lut = NULL, s->sums = NULL;
+    free(s->lut), free(s->sums), free(s->mins);
+    s->lut = NULL, s->sums = NULL, s->mins = NULL;
 }
 
 /* A row's approximate distance from its quantised sum q (a: base + bias). */
@@ -334,6 +365,76 @@ __attribute__((target("avx512f,avx512bw"))) static uint32_t block_mask_avx512(co
                                              _mm512_set1_epi16((short)limit));
 }
 
+/* Each block's smallest sum (nb blocks of sums) into mins. */
+static void block_mins_scalar(const uint16_t *sums, uint64_t nb, uint16_t *mins)
+{
+    for (uint64_t b = 0; b < nb; b++) {
+        uint16_t m = sums[b * PA_FS_BLOCK];
+        for (uint32_t r = 1; r < PA_FS_BLOCK; r++)
+            m = PA_MIN(m, sums[b * PA_FS_BLOCK + r]);
+        mins[b] = m;
+    }
+}
+
+__attribute__((target("avx2"))) static void block_mins_avx2(const uint16_t *sums, uint64_t nb,
+                                                            uint16_t *mins)
+{
+    for (uint64_t b = 0; b < nb; b++) {
+        const __m256i m =
+            _mm256_min_epu16(_mm256_loadu_si256((const __m256i *)(sums + b * PA_FS_BLOCK)),
+                             _mm256_loadu_si256((const __m256i *)(sums + b * PA_FS_BLOCK + 16)));
+        mins[b] = (uint16_t)_mm_cvtsi128_si32(_mm_minpos_epu16(
+            _mm_min_epu16(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1))));
+    }
+}
+
+/* The k-th smallest (k from 0) of a[0..n-1], k < n: the high byte from a histogram of the high
+ * bytes, then the low byte from one of the low bytes of the values with that high byte. */
+static uint16_t kth_smallest(const uint16_t *a, uint64_t n, uint64_t k)
+{
+    uint32_t h[256] = {0}, hb = 0, lb = 0;
+    for (uint64_t i = 0; i < n; i++)
+        h[a[i] >> 8]++;
+    while (k >= h[hb])
+        k -= h[hb++];
+    memset(h, 0, sizeof h);
+    for (uint64_t i = 0; i < n; i++)
+        if ((uint32_t)(a[i] >> 8) == hb)
+            h[a[i] & 255u]++;
+    while (k >= h[lb])
+        k -= h[lb++];
+    return (uint16_t)(hb << 8 | lb);
+}
+
+/* A sum t such that at least cap of the partition's n rows (n > cap) have a sum at most t:
+ * with at least cap blocks, the cap-th smallest of the blocks' smallest sums (cap blocks hold
+ * a row at most t each; the rows of a query's best few mostly lie in distinct blocks, so t is
+ * about the cap-th smallest sum, from one pass over the blocks); with fewer, from a histogram
+ * of the sums (t: the last sum of the bin where cap rows are reached). */
+static uint32_t first_bound(const uint16_t *sums, uint64_t n, uint32_t M, uint32_t cap,
+                            uint16_t *mins)
+{
+    const uint64_t nb = pa_fs_blocks(n), tail = n % PA_FS_BLOCK;
+    if (nb >= cap) {
+        (fs_choose() ? block_mins_avx2 : block_mins_scalar)(sums, nb, mins);
+        if (tail) { /* the last block's padding rows are not rows */
+            uint16_t m = sums[(nb - 1) * PA_FS_BLOCK];
+            for (uint64_t r = 1; r < tail; r++)
+                m = PA_MIN(m, sums[(nb - 1) * PA_FS_BLOCK + r]);
+            mins[nb - 1] = m;
+        }
+        return kth_smallest(mins, nb, cap - 1);
+    }
+    uint32_t hist[PA_FS_HIST_BINS] = {0}, shift = 0, seen = 0, bin = 0;
+    while ((fs_qmax(M) * M) >> shift >= PA_FS_HIST_BINS)
+        shift++;
+    for (uint64_t i = 0; i < n; i++)
+        hist[sums[i] >> shift]++;
+    while ((seen += hist[bin]) < cap)
+        bin++;
+    return PA_MIN(((bin + 1) << shift) - 1, 65535u);
+}
+
 uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
                               const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
                               uint32_t *hn, uint32_t cap)
@@ -351,20 +452,12 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
     int32_t limit = *hn < cap ? 65535 : sum_limit(a, delta, heap[0].d);
     if (*hn < cap && n > cap) {
         /* A heap not yet full (a query's first partition) would take every row until the
-         * partition's own cap best remain. A histogram of the sums bounds them first: the
-         * rows of the bins up to the one where cap rows are reached (t: that bin's last sum)
-         * include the cap best, and a row whose approximate distance exceeds t's is beaten by
-         * at least cap rows, so it cannot stay in the heap (the limit keeps rows whose
-         * distance rounds to t's, as ties go by id). The same heap, from far fewer offers. */
-        uint32_t hist[PA_FS_HIST_BINS] = {0}, shift = 0, seen = 0, bin = 0;
-        while ((fs_qmax(M) * M) >> shift >= PA_FS_HIST_BINS)
-            shift++;
-        for (uint64_t i = 0; i < n; i++)
-            hist[s->sums[i] >> shift]++;
-        while ((seen += hist[bin]) < cap)
-            bin++;
-        const uint32_t t = ((bin + 1) << shift) - 1;
-        limit = PA_MIN(limit, sum_limit(a, delta, approx_dist(a, delta, PA_MIN(t, 65535u))));
+         * partition's own cap best remain. A bound t with at least cap rows at most t bounds
+         * them first: a row whose approximate distance exceeds t's is beaten by at least cap
+         * rows, so it cannot stay in the heap (the limit keeps rows whose distance rounds to
+         * t's, as ties go by id). The same heap, from far fewer offers. */
+        const uint32_t t = first_bound(s->sums, n, M, cap, s->mins);
+        limit = PA_MIN(limit, sum_limit(a, delta, approx_dist(a, delta, t)));
     }
     uint64_t exact = 0;
     for (uint64_t b = 0; b < nb && limit >= 0; b++) {

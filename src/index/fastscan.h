@@ -66,18 +66,19 @@ void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, f
 void pa_fs_accumulate(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
                       uint16_t *sums);
 
-/* Per-thread scratch of a fast scan: the quantised table and the sums of the largest
- * partition's blocks. */
+/* Per-thread scratch of a fast scan: the quantised table, the sums of the largest partition's
+ * blocks and each block's smallest sum. */
 typedef struct pa_fs_scratch {
     uint8_t *lut;
     uint16_t *sums;
+    uint16_t *mins;
 } pa_fs_scratch;
 
 /* Bytes pa_fs_scratch_init allocates for M sub-spaces and partitions of at most max_rows. */
 static inline uint64_t pa_fs_scratch_bytes(uint32_t M, uint64_t max_rows)
 {
     return (uint64_t)pa_fs_padded_m(M) * PA_FS_KSUB +
-           pa_fs_blocks(PA_MAX(max_rows, 1)) * PA_FS_BLOCK * sizeof(uint16_t);
+           pa_fs_blocks(PA_MAX(max_rows, 1)) * (PA_FS_BLOCK + 1) * sizeof(uint16_t);
 }
 pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows);
 void pa_fs_scratch_free(pa_fs_scratch *s);

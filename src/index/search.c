@@ -851,7 +851,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
             uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
             float *qns = malloc(sizeof(float) * grp);
-            pa_fs_scratch fsx = {NULL, NULL};
+            pa_fs_scratch fsx = {NULL, NULL, NULL};
             const bool ok = table && probe && pairs && qns &&
                             (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
             if (!ok) {

@@ -37,8 +37,8 @@ static void random_table(uint32_t M, bool coarse, float *t)
 
 static void test_layout_and_sums(void)
 {
-    const uint32_t Ms[] = {2, 6, 8, 16, 64, 300};
-    const uint64_t ns[] = {1, 31, 32, 33, 200};
+    const uint32_t Ms[] = {2, 6, 8, 16, 28, 32, 64, 300}; /* Mp 8, 16, 32, 64: unrolled */
+    const uint64_t ns[] = {1, 31, 32, 33, 200, 1000};
     for (size_t a = 0; a < sizeof Ms / sizeof Ms[0]; a++)
         for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++) {
             const uint32_t M = Ms[a], Mp = pa_fs_padded_m(M);
@@ -177,6 +177,11 @@ static void test_scan_matches_reference(void)
     scan_case(8, 3, 500, 10, true); /* many ties */
     scan_case(64, 4, 100, 25, false);
     scan_case(6, 2, 40, 100, false); /* fewer rows than candidates in the first partition */
+    /* more blocks than candidates: the first partition bounded by the blocks' smallest sums */
+    scan_case(32, 3, 3000, 20, false);
+    scan_case(32, 2, 2000, 10, true); /* many ties */
+    scan_case(16, 2, 700, 21, false); /* a partial last block */
+    scan_case(28, 1, 640, 30, false);
 }
 
 /* 8-bit ADC: the table build and the scan of each kernel against the plain sums, for partitions
