@@ -459,12 +459,25 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
         const uint32_t t = first_bound(s->sums, n, M, cap, s->mins);
         limit = PA_MIN(limit, sum_limit(a, delta, approx_dist(a, delta, t)));
     }
+    const uint32_t last = n % PA_FS_BLOCK ? (1u << (n % PA_FS_BLOCK)) - 1 : ~0u;
+    if (limit >= 0 && limit < 65535) {
+        /* The row ids the offers below read lie at scattered places of the partition, each
+         * a wait on memory: the rows within the limit now (a superset of those offered, as the
+         * limit only falls) have theirs fetched first, all at once. */
+        for (uint64_t b = 0; b < nb; b++) {
+            uint32_t mask = block_mask(s->sums + b * PA_FS_BLOCK, (uint16_t)limit);
+            if (b + 1 == nb)
+                mask &= last;
+            for (; mask; mask &= mask - 1)
+                __builtin_prefetch(ids + b * PA_FS_BLOCK + (uint32_t)__builtin_ctz(mask));
+        }
+    }
     uint64_t exact = 0;
     for (uint64_t b = 0; b < nb && limit >= 0; b++) {
         const uint16_t *sb = s->sums + b * PA_FS_BLOCK;
         uint32_t mask = block_mask(sb, (uint16_t)limit);
-        if (b + 1 == nb && n % PA_FS_BLOCK) /* the padding rows of the last block */
-            mask &= (1u << (n % PA_FS_BLOCK)) - 1;
+        if (b + 1 == nb) /* the padding rows of the last block */
+            mask &= last;
         const uint8_t *blk = blocks + b * Mp * HALF;
         while (mask && limit >= 0) {
             const uint32_t r = (uint32_t)__builtin_ctz(mask);
