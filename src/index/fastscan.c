@@ -503,6 +503,63 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
     return exact;
 }
 
+/* ---- a query's codeword products ---- */
+
+void pa_fs_transpose_codebook(const float *codebook, uint32_t M, uint32_t ds, float *cbt)
+{
+    for (uint32_t m = 0; m < M; m++)
+        for (uint32_t j = 0; j < PA_FS_KSUB; j++)
+            for (uint32_t t = 0; t < ds; t++)
+                cbt[((size_t)m * ds + t) * PA_FS_KSUB + j] =
+                    codebook[((size_t)m * PA_FS_KSUB + j) * ds + t];
+}
+
+static void products_scalar(const float *q, const float *cbt, uint32_t M, uint32_t ds, float *qy)
+{
+    for (uint32_t m = 0; m < M; m++)
+        for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
+            float acc = 0;
+            for (uint32_t t = 0; t < ds; t++)
+                acc = fmaf(q[m * ds + t], cbt[((size_t)m * ds + t) * PA_FS_KSUB + j], acc);
+            qy[m * PA_FS_KSUB + j] = acc;
+        }
+}
+
+__attribute__((target("avx2,fma"))) static void products_avx2(const float *q, const float *cbt,
+                                                              uint32_t M, uint32_t ds, float *qy)
+{
+    for (uint32_t m = 0; m < M; m++) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        for (uint32_t t = 0; t < ds; t++) {
+            const __m256 v = _mm256_broadcast_ss(q + m * ds + t);
+            const float *c = cbt + ((size_t)m * ds + t) * PA_FS_KSUB;
+            a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(c), a0);
+            a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(c + 8), a1);
+        }
+        _mm256_storeu_ps(qy + m * PA_FS_KSUB, a0);
+        _mm256_storeu_ps(qy + m * PA_FS_KSUB + 8, a1);
+    }
+}
+
+__attribute__((target("avx512f"))) static void products_avx512(const float *q, const float *cbt,
+                                                               uint32_t M, uint32_t ds, float *qy)
+{
+    for (uint32_t m = 0; m < M; m++) {
+        __m512 a = _mm512_setzero_ps();
+        for (uint32_t t = 0; t < ds; t++)
+            a = _mm512_fmadd_ps(_mm512_set1_ps(q[m * ds + t]),
+                                _mm512_loadu_ps(cbt + ((size_t)m * ds + t) * PA_FS_KSUB), a);
+        _mm512_storeu_ps(qy + m * PA_FS_KSUB, a);
+    }
+}
+
+void pa_fs_query_products(const float *q, const float *cbt, uint32_t M, uint32_t ds, float *qy)
+{
+    static void (*const fns[])(const float *, const float *, uint32_t, uint32_t,
+                               float *) = {products_scalar, products_avx2, products_avx512};
+    fns[pa_kernel_level()](q, cbt, M, ds, qy);
+}
+
 /* ---- 8-bit ADC ---- */
 
 static void adc_table_scalar(float *table, const float *pre, const float *qy, uint64_t T)

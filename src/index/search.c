@@ -781,11 +781,19 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                          PA_MIN(BLOCK_ARRAY_BYTES / ((uint64_t)x->P * sizeof(float)),
                                 BLOCK_ARRAY_BYTES / ((uint64_t)hcap * sizeof(pa_topk_cand))))));
     float *qbuf = pa_malloc(sizeof(float) * qb * D, "query block");
-    float *qyall = pa_malloc(sizeof(float) * qb * T, "query-codeword products");
+    /* the queries' codeword products: for the 8-bit and plain scans by sgemm for the whole
+     * block (qyall); for the fast scan per probe from the codebook transposed (cbt, 16 x dim
+     * floats), the short products summed as the sgemm sums them */
+    float *qyall = fs ? NULL : pa_malloc(sizeof(float) * qb * T, "query-codeword products");
+    float *cbt = fs ? pa_malloc(sizeof(float) * T * x->ds, "transposed codebook") : NULL;
     float *coarse = pa_malloc(sizeof(float) * qb * P, "query-centroid distances");
     pa_topk_cand *cands = pa_malloc(sizeof(pa_topk_cand) * qb * hcap, "search candidates");
     uint32_t *ncand = pa_malloc(sizeof(uint32_t) * qb, "search candidate counts");
-    pa_status st = qbuf && qyall && coarse && cands && ncand ? PA_OK : PA_ERR_NOMEM;
+    pa_status st = qbuf && (fs ? cbt != NULL : qyall != NULL) && coarse && cands && ncand
+                       ? PA_OK
+                       : PA_ERR_NOMEM;
+    if (cbt)
+        pa_fs_transpose_codebook(x->codebook, x->M, x->ds, cbt);
     const bool par_refine = rf > 1 && pa_vec_input_concurrent_reads(opts->refine_input);
     uint64_t scanned = 0, refined = 0, reranked = 0;
     int nthreads = opts->num_threads > 0 ? (int)PA_MIN(opts->num_threads, (uint32_t)INT_MAX)
@@ -823,7 +831,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
         /* the queries' part of every table, q_m . codeword: one sgemm per sub-space for the
          * whole block (row i of qyall holds query i's M x K products) */
-        for (uint32_t m = 0; m < x->M; m++)
+        for (uint32_t m = 0; !fs && m < x->M; m++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)x->K, (int)x->ds,
                         1.0f, qbuf + (size_t)m * x->ds, (int)D,
                         x->codebook + (size_t)m * x->K * x->ds, (int)x->ds, 0.0f,
@@ -848,11 +856,12 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
             float *table = malloc(sizeof(float) * (size_t)T);
+            float *qyt = fs ? malloc(sizeof(float) * (size_t)T) : NULL; /* a query's products */
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
             uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
             float *qns = malloc(sizeof(float) * grp);
             pa_fs_scratch fsx = {NULL, NULL, NULL};
-            const bool ok = table && probe && pairs && qns &&
+            const bool ok = table && probe && pairs && qns && (!fs || qyt) &&
                             (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
             if (!ok) {
 #pragma omp atomic write
@@ -900,7 +909,10 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     const float base = x->metric == PA_METRIC_DOT
                                            ? 0
                                            : qns[i - lo] + x->cnorm[p] - 2 * coarse[i * P + p];
-                    scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qyall + i * T, base, table,
+                    const float *qy = qyall ? qyall + i * T : qyt;
+                    if (fs)
+                        pa_fs_query_products(qbuf + i * D, cbt, x->M, x->ds, qyt);
+                    scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qy, base, table,
                                    cands + i * hcap, &ncand[i], hcap, &reranked);
                     scanned += x->lengths[p];
                 }
@@ -915,7 +927,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     ncand[i] = PA_MIN(ncand[i], cap);
                 }
             }
-            free(table), free(probe), free(pairs), free(qns);
+            free(table), free(qyt), free(probe), free(pairs), free(qns);
             pa_fs_scratch_free(&fsx);
         }
         if (failed) {
@@ -977,7 +989,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         if (rst != PA_OK)
             st = pa_fail(rst, "%s", rmsg);
     }
-    free(qbuf), free(qyall), free(coarse), free(cands), free(ncand);
+    free(qbuf), free(qyall), free(cbt), free(coarse), free(cands), free(ncand);
     if (st == PA_OK && stats) {
         pa_index_search_stats s = PA_INDEX_SEARCH_STATS_INIT;
         s.nprobes_used = np;

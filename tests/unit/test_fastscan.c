@@ -235,11 +235,45 @@ static void test_adc8_matches_reference(void)
     free(pre), free(qy), free(ref_t), free(tab);
 }
 
+/* A query's codeword products: every kernel gives the fused multiply-add chain of each product
+ * over its dimensions in order, for sub-spaces of 1 to 9 dimensions. */
+static void test_query_products(void)
+{
+    const uint32_t M = 12;
+    for (uint32_t ds = 1; ds <= 9; ds++) {
+        const uint32_t D = M * ds, T = M * PA_FS_KSUB;
+        float *q = malloc(sizeof(float) * D), *cb = malloc(sizeof(float) * T * ds);
+        float *cbt = malloc(sizeof(float) * T * ds), *ref = malloc(sizeof(float) * T);
+        float *got = malloc(sizeof(float) * T);
+        for (uint32_t t = 0; t < D; t++)
+            q[t] = rndf() * 8 - 4;
+        for (uint32_t t = 0; t < T * ds; t++)
+            cb[t] = rndf() - 0.5f;
+        for (uint32_t m = 0; m < M; m++)
+            for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
+                float acc = 0;
+                for (uint32_t t = 0; t < ds; t++)
+                    acc = fmaf(q[m * ds + t], cb[(m * PA_FS_KSUB + j) * ds + t], acc);
+                ref[m * PA_FS_KSUB + j] = acc;
+            }
+        pa_fs_transpose_codebook(cb, M, ds, cbt);
+        for (int k = 0; k < 3; k++) {
+            if (!pa_kernel_set(kernels[k]))
+                continue;
+            memset(got, 0xff, sizeof(float) * T);
+            pa_fs_query_products(q, cbt, M, ds, got);
+            CHECK(memcmp(got, ref, sizeof(float) * T) == 0);
+        }
+        free(q), free(cb), free(cbt), free(ref), free(got);
+    }
+}
+
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
     RUN(test_layout_and_sums());
     RUN(test_scan_matches_reference());
     RUN(test_adc8_matches_reference());
+    RUN(test_query_products());
     TEST_DONE();
 }
