@@ -290,7 +290,7 @@ pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows)
     const uint64_t nb = pa_fs_blocks(PA_MAX(max_rows, 1));
     s->lut = malloc((size_t)pa_fs_padded_m(M) * PA_FS_KSUB);
     s->sums = malloc(sizeof(uint16_t) * PA_FS_BLOCK * nb);
-    s->mins = malloc(sizeof(uint16_t) * nb);
+    s->mins = malloc(sizeof(uint16_t) * pa_fs_mins_len(nb));
     if (s->lut && s->sums && s->mins)
         return PA_OK;
     pa_fs_scratch_free(s);
@@ -388,22 +388,57 @@ __attribute__((target("avx2"))) static void block_mins_avx2(const uint16_t *sums
     }
 }
 
-/* The k-th smallest (k from 0) of a[0..n-1], k < n: the high byte from a histogram of the high
- * bytes, then the low byte from one of the low bytes of the values with that high byte. */
+/* How many of a[0..n-1] are at most v (a padded with 65535 to a multiple of 32). */
+static uint64_t count_le_scalar(const uint16_t *a, uint64_t n, uint16_t v)
+{
+    uint64_t c = 0;
+    for (uint64_t i = 0; i < n; i++)
+        c += a[i] <= v;
+    return c;
+}
+
+__attribute__((target("avx2"))) static uint64_t count_le_avx2(const uint16_t *a, uint64_t n,
+                                                              uint16_t v)
+{
+    const __m256i l = _mm256_set1_epi16((short)v);
+    uint64_t c = 0;
+    for (uint64_t i = 0; i < n; i += 16) { /* max(x, v) == v: x <= v; two mask bits a lane */
+        const __m256i x = _mm256_loadu_si256((const __m256i *)(a + i));
+        c += (uint64_t)__builtin_popcount(
+            (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_max_epu16(x, l), l)));
+    }
+    return c / 2;
+}
+
+__attribute__((target("avx512f,avx512bw"))) static uint64_t count_le_avx512(const uint16_t *a,
+                                                                            uint64_t n, uint16_t v)
+{
+    const __m512i l = _mm512_set1_epi16((short)v);
+    uint64_t c = 0;
+    for (uint64_t i = 0; i < n; i += 32)
+        c += (uint64_t)__builtin_popcount(
+            _mm512_cmple_epu16_mask(_mm512_loadu_si512((const void *)(a + i)), l));
+    return c;
+}
+
+/* The k-th smallest (k from 0) of a[0..n-1], k < n, a padded with 65535 to a multiple of 32
+ * (pa_fs_mins_len): the smallest v with more than k values at most v, by a binary search over
+ * the 16-bit values (the padding counts only at 65535, where more than k real values do). */
 static uint16_t kth_smallest(const uint16_t *a, uint64_t n, uint64_t k)
 {
-    uint32_t h[256] = {0}, hb = 0, lb = 0;
-    for (uint64_t i = 0; i < n; i++)
-        h[a[i] >> 8]++;
-    while (k >= h[hb])
-        k -= h[hb++];
-    memset(h, 0, sizeof h);
-    for (uint64_t i = 0; i < n; i++)
-        if ((uint32_t)(a[i] >> 8) == hb)
-            h[a[i] & 255u]++;
-    while (k >= h[lb])
-        k -= h[lb++];
-    return (uint16_t)(hb << 8 | lb);
+    static uint64_t (*const counts[])(const uint16_t *, uint64_t,
+                                      uint16_t) = {count_le_scalar, count_le_avx2, count_le_avx512};
+    uint64_t (*const count)(const uint16_t *, uint64_t, uint16_t) = counts[fs_choose()];
+    const uint64_t len = pa_fs_mins_len(n);
+    int32_t lo = -1, hi = 65535; /* count(lo) <= k < count(hi) */
+    while (hi - lo > 1) {
+        const int32_t mid = lo + (hi - lo) / 2;
+        if (count(a, len, (uint16_t)mid) > k)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return (uint16_t)hi;
 }
 
 /* A sum t such that at least cap of the partition's n rows (n > cap) have a sum at most t:
@@ -423,6 +458,8 @@ static uint32_t first_bound(const uint16_t *sums, uint64_t n, uint32_t M, uint32
                 m = PA_MIN(m, sums[(nb - 1) * PA_FS_BLOCK + r]);
             mins[nb - 1] = m;
         }
+        for (uint64_t b = nb; b < pa_fs_mins_len(nb); b++)
+            mins[b] = 65535;
         return kth_smallest(mins, nb, cap - 1);
     }
     uint32_t hist[PA_FS_HIST_BINS] = {0}, shift = 0, seen = 0, bin = 0;

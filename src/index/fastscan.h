@@ -74,11 +74,18 @@ typedef struct pa_fs_scratch {
     uint16_t *mins;
 } pa_fs_scratch;
 
+/* Entries of the blocks' smallest sums for nb blocks (padded to a multiple of PA_FS_BLOCK). */
+static inline uint64_t pa_fs_mins_len(uint64_t nb)
+{
+    return (nb + PA_FS_BLOCK - 1) / PA_FS_BLOCK * PA_FS_BLOCK;
+}
+
 /* Bytes pa_fs_scratch_init allocates for M sub-spaces and partitions of at most max_rows. */
 static inline uint64_t pa_fs_scratch_bytes(uint32_t M, uint64_t max_rows)
 {
+    const uint64_t nb = pa_fs_blocks(PA_MAX(max_rows, 1));
     return (uint64_t)pa_fs_padded_m(M) * PA_FS_KSUB +
-           pa_fs_blocks(PA_MAX(max_rows, 1)) * (PA_FS_BLOCK + 1) * sizeof(uint16_t);
+           (nb * PA_FS_BLOCK + pa_fs_mins_len(nb)) * sizeof(uint16_t);
 }
 pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows);
 void pa_fs_scratch_free(pa_fs_scratch *s);
