@@ -9,6 +9,7 @@
 
 #define HALF (PA_FS_BLOCK / 2) /* bytes per sub-space in a block */
 #define PA_FS_HIST_BINS 1024u  /* a first partition's histogram of sums (pa_fs_scan_partition) */
+#define PA_FS_MARK_ROWS (1u << 22) /* rows a NaN's payload holds (row_mark) */
 
 void pa_fs_pack(const uint8_t *codes, uint64_t n, uint32_t M, uint8_t *blocks)
 {
@@ -472,6 +473,50 @@ static uint32_t first_bound(const uint16_t *sums, uint64_t n, uint32_t M, uint32
     return PA_MIN(((bin + 1) << shift) - 1, 65535u);
 }
 
+/* A row of a partition (below PA_FS_MARK_ROWS) as a float the exact distances never are: a
+ * quiet NaN whose payload is the row. */
+static inline float row_mark(uint64_t i)
+{
+    const uint32_t bits = 0x7fc00000u | (uint32_t)i;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static inline bool marked_row(float f, uint64_t *i)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    *i = bits & (PA_FS_MARK_ROWS - 1);
+    return (bits & 0xffc00000u) == 0x7fc00000u;
+}
+
+/* The exact distances of q rows (q <= 4) of a blocked partition: base + their table entries
+ * summed in sub-space order, as the plain 4-bit scan sums them; the rows' sums interleaved so
+ * that their additions overlap. */
+static void exact_dists(const uint8_t *blocks, uint32_t Mp, uint32_t M, const uint64_t *rows,
+                        uint32_t q, const float *table, float base, float *out)
+{
+    const uint8_t *c[4];
+    unsigned sh[4];
+    for (uint32_t e = 0; e < 4; e++) {
+        const uint64_t i = rows[e < q ? e : 0];
+        c[e] = blocks + (i / PA_FS_BLOCK) * Mp * HALF + (i % HALF);
+        sh[e] = (i % PA_FS_BLOCK) < HALF ? 0 : 4;
+    }
+    float d0 = base, d1 = base, d2 = base, d3 = base;
+    for (uint32_t m = 0; m < M; m++) {
+        const float *t = table + m * PA_FS_KSUB;
+        d0 += t[(c[0][m * HALF] >> sh[0]) & 15u];
+        d1 += t[(c[1][m * HALF] >> sh[1]) & 15u];
+        d2 += t[(c[2][m * HALF] >> sh[2]) & 15u];
+        d3 += t[(c[3][m * HALF] >> sh[3]) & 15u];
+    }
+    const float d[4] = {d0, d1, d2, d3};
+    for (uint32_t e = 0; e < q; e++)
+        out[e] = d[e];
+}
+
 uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
                               const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
                               uint32_t *hn, uint32_t cap)
@@ -509,13 +554,15 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
                 __builtin_prefetch(ids + b * PA_FS_BLOCK + (uint32_t)__builtin_ctz(mask));
         }
     }
+    /* A row taken carries a mark (its row, in a NaN's payload) until the scan ends: its exact
+     * distance is computed then for the rows still held (it does not order the heap). */
+    const bool later = n <= PA_FS_MARK_ROWS;
     uint64_t exact = 0;
     for (uint64_t b = 0; b < nb && limit >= 0; b++) {
         const uint16_t *sb = s->sums + b * PA_FS_BLOCK;
         uint32_t mask = block_mask(sb, (uint16_t)limit);
         if (b + 1 == nb) /* the padding rows of the last block */
             mask &= last;
-        const uint8_t *blk = blocks + b * Mp * HALF;
         while (mask && limit >= 0) {
             const uint32_t r = (uint32_t)__builtin_ctz(mask);
             mask &= mask - 1;
@@ -525,16 +572,32 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
             const pa_topk_cand c = {approx_dist(a, delta, sb[r]), 0, ids[i]};
             if (*hn == cap && !pa_topk_worse(&heap[0], &c))
                 continue;
-            /* the exact distance, summed as the plain scan sums it */
-            const uint8_t *cb = blk + r % HALF;
-            const unsigned shift = r < HALF ? 0 : 4;
-            float d = base;
-            for (uint32_t m = 0; m < M; m++)
-                d += table[m * PA_FS_KSUB + ((cb[m * HALF] >> shift) & 15u)];
-            pa_topk_push_aux(heap, hn, cap, c.d, ids[i], d);
-            exact++;
+            if (later) {
+                pa_topk_push_aux(heap, hn, cap, c.d, ids[i], row_mark(i));
+            } else {
+                float d;
+                exact_dists(blocks, Mp, M, &i, 1, table, base, &d);
+                pa_topk_push_aux(heap, hn, cap, c.d, ids[i], d);
+                exact++;
+            }
             if (*hn == cap)
                 limit = PA_MIN(limit, sum_limit(a, delta, heap[0].d));
+        }
+    }
+    if (later) { /* the rows of this partition the heap holds: their exact distances */
+        uint64_t rows[4];
+        uint32_t slot[4], q = 0;
+        float d[4];
+        for (uint32_t j = 0; j <= *hn; j++) {
+            uint64_t i;
+            if (j < *hn && marked_row(heap[j].aux, &i))
+                rows[q] = i, slot[q++] = j;
+            if (q == 4 || (j == *hn && q)) {
+                exact_dists(blocks, Mp, M, rows, q, table, base, d);
+                for (uint32_t e = 0; e < q; e++)
+                    heap[slot[e]].aux = d[e];
+                exact += q, q = 0;
+            }
         }
     }
     return exact;
