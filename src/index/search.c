@@ -708,6 +708,25 @@ static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, c
         pa_scan_codes(codes, ids, n, x->M, x->nbits, table, base, heap, hn, cap);
 }
 
+/* Sorts n candidates best first: by insertion for the few a probe list or a query's heap
+ * holds (where qsort's calls through pa_topk_cmp cost more than the sort), by qsort beyond.
+ * pa_topk_worse is a total order on (distance, id), so either gives the same order. */
+#define SMALL_SORT 64
+static void sort_cands(pa_topk_cand *h, uint32_t n)
+{
+    if (n > SMALL_SORT) {
+        qsort(h, n, sizeof *h, pa_topk_cmp);
+        return;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        const pa_topk_cand c = h[i];
+        uint32_t j = i;
+        for (; j > 0 && pa_topk_worse(&h[j - 1], &c); j--)
+            h[j] = h[j - 1];
+        h[j] = c;
+    }
+}
+
 /* Exact distance of a query to an original vector, as search reports distances. */
 static float exact_dist(pa_metric metric, const float *q, float *v, uint32_t dim)
 {
@@ -879,7 +898,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
                         pa_topk_push(probe, &pn, np, d, p);
                     }
-                    qsort(probe, pn, sizeof *probe, pa_topk_cmp);
+                    sort_cands(probe, pn);
                     qns[i - lo] = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
                     ncand[i] = 0;
                     /* (round, partition, query): round 0 the nearest partition */
@@ -923,7 +942,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     if (fs) /* the exact re-rank: the cap best by exact ADC distance */
                         for (uint32_t j = 0; j < ncand[i]; j++)
                             h[j].d = h[j].aux;
-                    qsort(h, ncand[i], sizeof(pa_topk_cand), pa_topk_cmp);
+                    sort_cands(h, ncand[i]);
                     ncand[i] = PA_MIN(ncand[i], cap);
                 }
             }
