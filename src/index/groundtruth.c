@@ -1,6 +1,13 @@
 /* Ground truth: exact k nearest neighbours by brute force, in blocks so that memory stays
  * bounded whatever the sizes: up to 2048 queries at a time against the base streamed in
- * blocks of 4096 rows, one sgemm per pair of blocks, a heap per query. Also recall@k. */
+ * blocks of 4096 rows, one sgemm per pair of blocks, a heap per query. Also recall@k.
+ *
+ * The sgemm's distance (||q||^2 + ||x||^2 - 2 q.x, or -q.x) only filters: its rounding depends
+ * on where a row falls in the kernel's blocks, so two equal rows could get distances an ulp
+ * apart and rank by that noise. A row is ranked by its distance computed directly (the sum of
+ * (q - x)^2, or of q x, in double), and computed only where the filtered value, less a bound on
+ * its error, could still enter the query's heap. Equal rows then tie exactly and rank by row id,
+ * as an exact flat search does. */
 #include "index/index_internal.h"
 
 #include <cblas.h>
@@ -14,6 +21,34 @@
 
 #define GT_QUERY_BLOCK 2048
 #define GT_BASE_BLOCK 4096
+
+/* A bound on the error of the sgemm's distance for a row of squared norm xn and a query of
+ * squared norm qn in dim dimensions: each of the dot products (q.x, ||q||^2, ||x||^2) is a sum
+ * of dim products whose error is at most gamma_dim = dim u / (1 - dim u) times the sum of the
+ * products' magnitudes (u = 2^-24, any order of summation, with or without FMA), which is at
+ * most (qn + xn) / 2 for q.x by Cauchy-Schwarz; with the three roundings of the final sums,
+ * |error| <= (2 gamma_dim + 4 u) (qn + xn). Twice that, for margin. */
+static float filter_slack(uint32_t dim)
+{
+    const double u = 0x1p-24, g = dim * u / (1 - dim * u);
+    return (float)(2 * (2 * g + 4 * u)); /* times qn + xn */
+}
+
+/* The distance ranked: computed directly, in double, rounded once to float. */
+static float direct_dist(pa_metric metric, const float *q, const float *x, uint32_t dim)
+{
+    double s = 0;
+    if (metric == PA_METRIC_DOT) {
+        for (uint32_t t = 0; t < dim; t++)
+            s += (double)q[t] * x[t];
+        return (float)-s;
+    }
+    for (uint32_t t = 0; t < dim; t++) {
+        const double e = (double)q[t] - x[t];
+        s += e * e;
+    }
+    return (float)s;
+}
 
 /* Brute force: per block of queries, rewind the base and stream it in blocks; one sgemm per
  * block pair gives the dot products, turned into distances and offered to per-query heaps. */
@@ -75,13 +110,17 @@ pa_status pa_groundtruth(pa_vec_input *base, const float *queries, uint64_t nq, 
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)n, (int)dim, 1.0f, q,
                         (int)dim, xb, (int)dim, 0.0f, dots, (int)n);
+            const float slack = filter_slack(dim);
 #pragma omp parallel for schedule(static)
             for (uint64_t i = 0; i < bn; i++) {
                 const float *d = dots + i * n;
+                pa_topk_cand *h = heaps + i * k;
                 for (size_t j = 0; j < n; j++) {
-                    float dist = metric == PA_METRIC_DOT ? -d[j]
-                                                         : fmaxf(qn[i] + xn[j] - 2 * d[j], 0.0f);
-                    pa_topk_push(heaps + i * k, &hn[i], k, dist, xid[j]);
+                    const float approx = metric == PA_METRIC_DOT ? -d[j] : qn[i] + xn[j] - 2 * d[j];
+                    if (hn[i] == k && approx - slack * (qn[i] + xn[j]) > h[0].d)
+                        continue; /* cannot rank before the heap's worst */
+                    pa_topk_push(h, &hn[i], k, direct_dist(metric, q + i * dim, xb + j * dim, dim),
+                                 xid[j]);
                 }
             }
         }

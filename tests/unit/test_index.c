@@ -698,6 +698,59 @@ static void test_other_metrics(void)
     }
 }
 
+/* Ground truth ranks by the exact distance with ties by row id: a base holding copies of rows
+ * (at other positions in the sgemm's blocks, whose rounding differs by position) returns each
+ * row before its later copy, id for id a reference in double (l2, dot and cosine). */
+static void test_groundtruth_ties(void)
+{
+    enum { NB = 5000, NCOPY = 500, NT = NB + NCOPY, QT = 50, KT = 10 };
+    float *base = malloc(sizeof(float) * NT * DIM), *q = malloc(sizeof(float) * QT * DIM);
+    memcpy(base, data, sizeof(float) * NB * DIM);
+    memcpy(base + (size_t)NB * DIM, data, sizeof(float) * NCOPY * DIM);
+    for (int i = 0; i < QT; i++) /* near rows that have a copy */
+        for (int t = 0; t < DIM; t++)
+            q[i * DIM + t] = data[(i * 7) * DIM + t] + 0.01f * (float)((i + t) % 5);
+    write_fvecs(tpath("ties.fvecs"), base, NT, DIM);
+    const pa_metric ms[3] = {PA_METRIC_L2, PA_METRIC_DOT, PA_METRIC_COSINE};
+    uint64_t *gt = malloc(8 * QT * KT);
+    pa_topk_cand *ref = malloc(sizeof(pa_topk_cand) * NT);
+    float *qn = malloc(sizeof(float) * DIM), *xn = malloc(sizeof(float) * DIM);
+    for (int mi = 0; mi < 3; mi++) {
+        pa_vec_input *in = NULL;
+        CHECK_OK(pa_vec_input_open(&in, tpath("ties.fvecs"), NULL));
+        CHECK_OK(pa_groundtruth(in, q, QT, DIM, KT, ms[mi], gt, NULL));
+        pa_vec_input_free(in);
+        int same = 1, copies = 0;
+        for (int i = 0; i < QT; i++) {
+            memcpy(qn, q + i * DIM, sizeof(float) * DIM);
+            if (ms[mi] == PA_METRIC_COSINE)
+                pa_normalize(qn, DIM);
+            for (int r = 0; r < NT; r++) {
+                memcpy(xn, base + (size_t)r * DIM, sizeof(float) * DIM);
+                if (ms[mi] == PA_METRIC_COSINE)
+                    pa_normalize(xn, DIM);
+                double s = 0;
+                for (int t = 0; t < DIM; t++)
+                    s += ms[mi] == PA_METRIC_DOT
+                             ? (double)qn[t] * xn[t]
+                             : ((double)qn[t] - xn[t]) * ((double)qn[t] - xn[t]);
+                ref[r] = (pa_topk_cand){ms[mi] == PA_METRIC_DOT ? (float)-s : (float)s, 0,
+                                        (uint64_t)r};
+            }
+            qsort(ref, NT, sizeof *ref, pa_topk_cmp);
+            for (int j = 0; j < KT; j++) {
+                same &= gt[i * KT + j] == ref[j].id;
+                copies += ref[j].id >= NB;
+            }
+        }
+        fprintf(stderr, "groundtruth ties, %s: %d copies in the top %d\n", pa_metric_name(ms[mi]),
+                copies, KT);
+        CHECK(same);
+        CHECK(ms[mi] == PA_METRIC_DOT || copies >= QT); /* each query's row and its copy tie */
+    }
+    free(base), free(q), free(gt), free(ref), free(qn), free(xn);
+}
+
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
@@ -731,6 +784,7 @@ int main(int argc, char **argv)
     RUN(test_npy_ids());
     RUN(test_errors());
     RUN(test_other_metrics());
+    RUN(test_groundtruth_ties());
     pa_ivfpq_model_free(m);
     free(data), free(queries);
     fprintf(stderr, "total: %.2f s\n", pa_now_seconds() - t0);
