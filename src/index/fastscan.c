@@ -218,6 +218,28 @@ accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *
     }
 }
 
+/* The 32 rows of a block from the four accumulators of the AVX-512 kernel (each summed over
+ * its four 128-bit lanes): a0 the words of rows 0..15 (even + 256 x odd), a1 their odd rows'
+ * bytes, a2 and a3 the same for rows 16..31. The lane sums by two rounds of lane shuffles
+ * (u: lane 0 a0's sum, 1 a1's, 2 a2's, 3 a3's), then the even rows taken apart as store_rows
+ * does, and the rows put in order for one store. */
+__attribute__((target("avx512f,avx512bw"))) static inline void
+store_rows_avx512(__m512i a0, __m512i a1, __m512i a2, __m512i a3, uint16_t *out)
+{
+    const __m512i t01 = _mm512_add_epi16(_mm512_shuffle_i64x2(a0, a1, _MM_SHUFFLE(1, 0, 1, 0)),
+                                         _mm512_shuffle_i64x2(a0, a1, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512i t23 = _mm512_add_epi16(_mm512_shuffle_i64x2(a2, a3, _MM_SHUFFLE(1, 0, 1, 0)),
+                                         _mm512_shuffle_i64x2(a2, a3, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512i u = _mm512_add_epi16(_mm512_shuffle_i64x2(t01, t23, _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_i64x2(t01, t23, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i odd = _mm512_shuffle_i64x2(u, u, _MM_SHUFFLE(3, 3, 1, 1));
+    const __m512i even = _mm512_sub_epi16(u, _mm512_slli_epi16(odd, 8));
+    /* lanes 0 and 2: rows 0..7 and 16..23 (lo), 8..15 and 24..31 (hi) */
+    const __m512i lo = _mm512_unpacklo_epi16(even, odd), hi = _mm512_unpackhi_epi16(even, odd);
+    const __m512i order = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+    _mm512_storeu_si512((void *)out, _mm512_permutex2var_epi64(lo, order, hi));
+}
+
 /* Four sub-spaces per register (lane k: sub-space m+k); otherwise as the AVX2 kernel. */
 __attribute__((target("avx512f,avx512bw"), always_inline)) static inline void
 accumulate_avx512_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
@@ -237,12 +259,7 @@ accumulate_avx512_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const ui
             a0 = _mm512_add_epi16(a0, lo), a1 = _mm512_add_epi16(a1, _mm512_srli_epi16(lo, 8));
             a2 = _mm512_add_epi16(a2, hi), a3 = _mm512_add_epi16(a3, _mm512_srli_epi16(hi, 8));
         }
-#define PA_LANES4(a)                                                                         \
-    _mm_add_epi16(_mm_add_epi16(_mm512_castsi512_si128(a), _mm512_extracti32x4_epi32(a, 1)), \
-                  _mm_add_epi16(_mm512_extracti32x4_epi32(a, 2), _mm512_extracti32x4_epi32(a, 3)))
-        store_rows(PA_LANES4(a0), PA_LANES4(a1), sums + b * PA_FS_BLOCK);
-        store_rows(PA_LANES4(a2), PA_LANES4(a3), sums + b * PA_FS_BLOCK + HALF);
-#undef PA_LANES4
+        store_rows_avx512(a0, a1, a2, a3, sums + b * PA_FS_BLOCK);
     }
 }
 
