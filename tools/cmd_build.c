@@ -70,6 +70,10 @@ int pa_cmd_build(int argc, char **argv)
                                      "committed from the table's latest version");
     if ((name || replace) && !commit)
         return pa_cli_error("build", "--name and --replace need --commit");
+    if (keep && commit && !out && !bo.work_dir)
+        return pa_cli_error("build", "--keep-work with --commit needs --work-dir or --out: "
+                                     "without them the work lies inside the table and goes "
+                                     "with the commit");
     if (one_segment && !mpi)
         return pa_cli_error("build", "--one-segment needs --mpi");
     if (mpi && force && !one_segment)
