@@ -1139,9 +1139,11 @@ typedef struct pa_index_open_options {
      * fit beside the largest partition) plus a cache of partitions (row ids and codes, 8 + M
      * bytes a row) read on demand by positioned reads, least recently used evicted first. An
      * index whose fixed part, or whose largest partition beside it, exceeds the budget is
-     * refused (PA_ERR_INVALID, with the numbers). The rows hash is checked at open in a
-     * streaming pass over the partitions. Search scratch (query tables, about 32 MiB a batch,
-     * and the results) is not counted. Results are the same as without a budget. */
+     * refused (PA_ERR_INVALID, with the numbers). The cache is one mapping of at most its
+     * share, each partition in it at an 8-byte boundary, so that what it holds resident never
+     * passes its share (pa_index_info's cache_bytes and cache_peak_bytes). The rows hash is
+     * checked at open in a streaming pass over the partitions. A search's own arrays (pa_index_search_memory) and the results are not
+     * counted. Results are the same as without a budget. */
     uint64_t memory_bytes;
 } pa_index_open_options;
 
@@ -1154,7 +1156,7 @@ PA_API pa_status pa_index_open_options_init(pa_index_open_options *o, size_t str
 /* The memory of an index opened with a budget, from its metadata and partition table alone:
  * *fixed_bytes held whatever the budget (centroids, codebook, partition offsets, the cache's
  * entries) and *min_bytes, the smallest memory_bytes pa_index_open_ex accepts (the fixed part
- * and the largest partition); a smaller budget is refused with these numbers. */
+ * and the largest partition, to an 8-byte boundary); a smaller budget is refused with these numbers. */
 PA_API pa_status pa_index_memory_estimate(const char *dir, uint64_t *fixed_bytes,
                                           uint64_t *min_bytes);
 
@@ -1177,11 +1179,16 @@ typedef struct pa_index_info {
     uint64_t max_partition_rows;
     uint64_t bytes;        /* index.idx + auxiliary.idx */
     uint64_t memory_bytes; /* the budget it was opened with (0: none)                       */
+    /* With a budget: the cache's share of it (the budget less the fixed part and the
+     * precomputed terms where taken), the most its partitions held at once since the open
+     * (each from an 8-byte boundary, as the cache lays them out: never more than
+     * cache_bytes), and the partitions read into it. 0 without a budget. */
+    uint64_t cache_bytes, cache_peak_bytes, cache_reads;
 } pa_index_info;
 
-#define PA_INDEX_INFO_INIT                                          \
-    {                                                               \
-        sizeof(pa_index_info), 0, 0, 0, 0, PA_METRIC_L2, 0, 0, 0, 0 \
+#define PA_INDEX_INFO_INIT                                                   \
+    {                                                                        \
+        sizeof(pa_index_info), 0, 0, 0, 0, PA_METRIC_L2, 0, 0, 0, 0, 0, 0, 0 \
     }
 PA_API pa_status pa_index_get_info(const pa_index *idx, pa_index_info *out);
 
@@ -1252,6 +1259,21 @@ typedef struct pa_index_search_stats {
 PA_API pa_status pa_index_search(pa_index *idx, const float *queries, uint64_t nq, uint32_t dim,
                                  const pa_index_search_options *opts, uint64_t *out_ids,
                                  float *out_dists, pa_index_search_stats *stats);
+
+/* The most memory pa_index_search allocates for a call of nq queries with these options (NULL:
+ * the defaults), into *bytes: a block of at most 8192 queries (fewer where one of its arrays
+ * would pass 32 MiB) and its arrays (the queries, their products with every codeword, their
+ * distances to every centroid, their candidates), one allocation, a mapping of its own from
+ * 256 KiB, unmapped when the call returns; and per thread the scan's table, probes and the
+ * group's probe list (twice: the C library's sort may copy it), the fast scan's scratch and the
+ * refine's vectors. Not counted: the caller's queries and outputs, and, for an index opened with
+ * a budget, the budget itself, which the partition cache never passes (pa_index_info's
+ * cache_peak_bytes): such a search holds at most the budget, this, the Lance reader's buffer
+ * for one partition (its chunks, read in pieces of about 1 MiB) and what the process holds
+ * anyway (its code, libraries, threads' stacks, BLAS buffers). k 0, or k times the refine and
+ * rerank factors past PA_MAX_SEARCH_CANDIDATES, is PA_ERR_INVALID. */
+PA_API pa_status pa_index_search_memory(const pa_index *idx, uint64_t nq,
+                                        const pa_index_search_options *opts, uint64_t *bytes);
 
 /* Searches the n segments of one index (pa_table_commit_segments; each opened with
  * pa_index_open or _open_ex) as LanceDB searches such an index: each segment as

@@ -97,6 +97,7 @@ int pa_cmd_finalize(int argc, char **argv)
 
 /* search's queries per library call (--batch): its default and largest value */
 #define PA_CLI_SEARCH_BATCH 8192u
+#define PA_CLI_SEARCH_NPROBES 20u /* search's --nprobes default */
 #define PA_CLI_XSTR1(x) #x
 #define PA_CLI_XSTR(x) PA_CLI_XSTR1(x)
 
@@ -112,8 +113,9 @@ int pa_cmd_search(int argc, char **argv)
     const char *index = NULL, *qpath = NULL, *input = NULL, *gtpath = NULL, *out = NULL,
                *column = NULL;
     pa_cli_list indexes = {0}; /* --index, repeatable: the segments of one index */
-    uint64_t k = PA_DEFAULT_K, nprobes = 20, rf = 0, threads = 0, repeat = 1, version = 0,
-             memory = 0, rerank = PA_DEFAULT_RERANK_FACTOR, batch = PA_CLI_SEARCH_BATCH;
+    uint64_t k = PA_DEFAULT_K, nprobes = PA_CLI_SEARCH_NPROBES, rf = 0, threads = 0, repeat = 1,
+             version = 0, memory = 0, rerank = PA_DEFAULT_RERANK_FACTOR,
+             batch = PA_CLI_SEARCH_BATCH;
     bool json = false, force = false, no_fast_scan = false;
     pa_cli_opt opts[] = {
         PA_CLI_OPT_COLUMN(&column),
@@ -303,6 +305,26 @@ int pa_cmd_search(int argc, char **argv)
              json_object_set_new(j, "latency_p99_us",
                                  pa_json_real_rounded(p99s[repeat / 2] * 1e6, 1)) != 0))
             st = PA_ERR_NOMEM;
+        /* what the search held: its arrays for a call of --batch queries (the largest of the
+         * segments'), and with --memory each segment's cache (summed) */
+        uint64_t smem = 0, cache = 0, peak = 0, reads = 0;
+        for (size_t i = 0; i < indexes.n && st == PA_OK; i++) {
+            uint64_t b = 0;
+            pa_index_info si = PA_INDEX_INFO_INIT;
+            if ((st = pa_index_search_memory(xs[i], PA_CLI_MIN(batch, nq), &so, &b)) == PA_OK)
+                st = pa_index_get_info(xs[i], &si);
+            smem = b > smem ? b : smem;
+            cache += si.cache_bytes, peak += si.cache_peak_bytes, reads += si.cache_reads;
+        }
+        if (st == PA_OK &&
+            json_object_set_new(j, "search_memory_bytes", json_integer((json_int_t)smem)) != 0)
+            st = PA_ERR_NOMEM;
+        if (st == PA_OK && memory &&
+            (json_object_set_new(j, "memory_bytes", json_integer((json_int_t)memory)) != 0 ||
+             json_object_set_new(j, "cache_bytes", json_integer((json_int_t)cache)) != 0 ||
+             json_object_set_new(j, "cache_peak_bytes", json_integer((json_int_t)peak)) != 0 ||
+             json_object_set_new(j, "cache_reads", json_integer((json_int_t)reads)) != 0))
+            st = PA_ERR_NOMEM;
         if (st == PA_OK &&
             (json_object_set_new(j, "fast_scan", json_boolean(ss.fast_scan_used)) != 0 ||
              (ss.fast_scan_used &&
@@ -436,28 +458,46 @@ int pa_cmd_index_info(int argc, char **argv)
         pa_index_free(x);
         return pa_cli_fail("index-info", st);
     }
+    /* what a search with search's defaults holds beside the budget: a call of its batch */
+    pa_index_search_options so = PA_INDEX_SEARCH_OPTIONS_INIT;
+    so.nprobes = PA_CLI_SEARCH_NPROBES;
+    uint64_t smem = 0;
+    if ((st = pa_index_search_memory(x, PA_CLI_SEARCH_BATCH, &so, &smem)) != PA_OK) {
+        pa_index_free(x);
+        return pa_cli_fail("index-info", st);
+    }
     json_t *j = NULL;
     if (json) {
-        st = pa_cli_json_print(
-            pa_json_pack(&j, "index-info --json",
-                         "{s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-                         "index", pa_json_display_string(dir), "type", "IVF_PQ", "metric",
-                         pa_metric_name(in.metric), "dimension", (int)in.dimension, "partitions",
-                         (int)in.num_partitions, "sub_vectors", (int)in.num_sub_vectors, "num_bits",
-                         (int)in.num_bits, "rows", (json_int_t)in.num_rows, "bytes",
-                         (json_int_t)in.bytes, "min_partition_rows", (json_int_t)minp,
-                         "max_partition_rows", (json_int_t)in.max_partition_rows,
-                         "empty_partitions", (json_int_t)empty, "memory_fixed_bytes",
-                         (json_int_t)mem_fixed, "memory_min_bytes", (json_int_t)mem_min),
-            &j);
+        st = pa_json_pack(&j, "index-info --json",
+                          "{s:o, s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                          "s:I}",
+                          "index", pa_json_display_string(dir), "type", "IVF_PQ", "metric",
+                          pa_metric_name(in.metric), "dimension", (int)in.dimension, "partitions",
+                          (int)in.num_partitions, "sub_vectors", (int)in.num_sub_vectors,
+                          "num_bits", (int)in.num_bits, "rows", (json_int_t)in.num_rows, "bytes",
+                          (json_int_t)in.bytes, "min_partition_rows", (json_int_t)minp,
+                          "max_partition_rows", (json_int_t)in.max_partition_rows,
+                          "empty_partitions", (json_int_t)empty, "memory_fixed_bytes",
+                          (json_int_t)mem_fixed, "memory_min_bytes", (json_int_t)mem_min,
+                          "search_memory_bytes", (json_int_t)smem);
+        if (st == PA_OK && memory &&
+            json_object_set_new(j, "cache_bytes", json_integer((json_int_t)in.cache_bytes)) != 0)
+            st = PA_ERR_NOMEM;
+        st = pa_cli_json_print(st, &j);
     } else {
         printf("%s: IVF_PQ index, metric %s, dimension %u, %u partitions, %u sub-vectors of %u "
                "bits\n  %" PRIu64 " rows; partitions hold %" PRIu64 " to %" PRIu64 " rows (%" PRIu64
                " empty); %" PRIu64 " bytes read\n  with a memory budget: %" PRIu64
-               " bytes held whatever the budget, %" PRIu64 " bytes the least budget\n",
+               " bytes held whatever the budget, %" PRIu64 " bytes the least budget\n"
+               "  a search call of %u queries (-k %u, --nprobes %u, the default threads) allocates "
+               "%" PRIu64 " bytes beside the budget\n",
                dir, pa_metric_name(in.metric), in.dimension, in.num_partitions, in.num_sub_vectors,
                in.num_bits, in.num_rows, minp, in.max_partition_rows, empty, in.bytes, mem_fixed,
-               mem_min);
+               mem_min, PA_CLI_SEARCH_BATCH, so.k, so.nprobes, smem);
+        if (memory)
+            printf("  opened within %" PRIu64 " bytes: %" PRIu64 " of them for the partition "
+                   "cache\n",
+                   memory, in.cache_bytes);
     }
     pa_index_free(x);
     return st == PA_OK ? 0 : pa_cli_fail("index-info", st);

@@ -783,7 +783,8 @@ class Index:
     @property
     def info(self):
         """dimension, num_partitions, num_sub_vectors, num_bits, metric, num_rows,
-        max_partition_rows, bytes, memory_bytes."""
+        max_partition_rows, bytes, memory_bytes; opened with a budget, cache_bytes (the
+        partition cache's share of it), cache_peak_bytes (the most it held) and cache_reads."""
         s = _lib.stats(_lib.IndexInfo)
         h = self._acquire()
         try:

@@ -250,7 +250,8 @@ IndexInfo = _struct("pa_index_info", [
     ("num_sub_vectors", ctypes.c_uint32), ("num_bits", ctypes.c_uint32),
     ("metric", ctypes.c_int), ("num_rows", ctypes.c_uint64),
     ("max_partition_rows", ctypes.c_uint64), ("bytes", ctypes.c_uint64),
-    ("memory_bytes", ctypes.c_uint64),
+    ("memory_bytes", ctypes.c_uint64), ("cache_bytes", ctypes.c_uint64),
+    ("cache_peak_bytes", ctypes.c_uint64), ("cache_reads", ctypes.c_uint64),
 ])
 
 SearchOptions = _struct("pa_index_search_options", [

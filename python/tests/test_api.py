@@ -463,6 +463,9 @@ def test_index_open_with_budget_and_close(index, data):
         a = small.search(data[:10], k=5, nprobes=3)
         b = index.search(data[:10], k=5, nprobes=3)
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+        info = small.info  # the cache's share of the budget, never passed
+        assert 0 < info["cache_bytes"] < 4 << 20
+        assert 0 < info["cache_peak_bytes"] <= info["cache_bytes"] and info["cache_reads"] > 0
     with pytest.raises(partifact.StateError, match="closed"):
         small.search(data[:1])
 

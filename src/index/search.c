@@ -39,6 +39,8 @@
 #include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #define QUERY_BLOCK 8192 /* queries per block (its sgemms), fewer where an array would pass: */
@@ -68,9 +70,14 @@ struct pa_index {
     json_t *aux_meta, *idx_meta; /* each file's partifact:index JSON (NULL: none, LanceDB's) */
     /* With a memory budget (pa_index_open_ex): row_ids and codes stay NULL; the probed
      * partitions are read from auxiliary.idx (kept open) into a cache of at most cache_cap
-     * bytes, least recently used evicted first. lock guards the cache and the reader; freed
-     * is signalled when a partition is unpinned. */
-    uint64_t budget, cache_cap, cache_used, tick, cache_reads;
+     * bytes: one mapping, arena (arena_bytes: the cap, or all partitions where they fit),
+     * holding each cached partition at its own offset (cached_bytes each; cache_used the sum,
+     * cache_peak the most it held), least recently used evicted first. lock guards the cache
+     * and the reader; freed is signalled when a partition is unpinned. */
+    uint64_t budget, cache_cap, cache_used, cache_peak, tick, cache_reads;
+    uint8_t *arena;
+    uint64_t arena_bytes;
+    uint32_t first;   /* the cached partition at the lowest offset (CACHE_NONE: none) */
     bool layout_only; /* pa_index_memory_estimate: open_aux stops after the layout */
     pa_lance_reader *reader;
     size_t c_id, c_code;
@@ -82,14 +89,19 @@ struct pa_index {
     char err_msg[512];
 };
 
-/* One partition in the cache: its row ids and transposed codes (NULL: not held), the
- * searches scanning it now (pins; it is not evicted while pinned) and its last use. */
+/* One partition in the cache: its row ids and transposed codes (NULL: not held) at offset off
+ * of the arena (cached_bytes), the cached partitions before and after it in the arena
+ * (CACHE_NONE: none), the searches scanning it now (pins; it is not evicted while pinned) and
+ * its last use. */
 struct cached_part {
     uint64_t *ids;
     uint8_t *codes; /* (4-bit codes: followed by their blocks for the fast scan) */
+    uint64_t off;
+    uint32_t prev, next;
     uint32_t pins;
     uint64_t used;
 };
+#define CACHE_NONE UINT32_MAX
 
 /* Whether the index holds its codes in the fast scan's blocks too (4-bit codes). */
 static bool has_blocks(const pa_index *x) { return x->nbits == PA_PQ_BITS_4; }
@@ -99,6 +111,18 @@ static bool has_blocks(const pa_index *x) { return x->nbits == PA_PQ_BITS_4; }
 static uint64_t part_bytes(const pa_index *x, uint64_t n)
 {
     return pa_ids_codes_bytes(n, x->W) + (has_blocks(x) ? pa_fs_layout_bytes(n, x->M) : 0);
+}
+
+/* Bytes the cache gives a partition of n rows in its arena: part_bytes rounded up to whole
+ * row ids (8 bytes), so that the next one's ids are aligned. The cache is one mapping of at most
+ * its cap, so that the bytes it holds resident are at most the cap: partitions malloc'd, freed
+ * by one thread and allocated by another, left free memory in every thread's malloc arena and
+ * holes between the search's arrays, resident beyond the cache's count (10M rows, P=4096, a
+ * quarter of the index as the budget: 23.5 MiB over), and a mapping per partition cost a
+ * munmap (a TLB shootdown) and page faults per read, half the QPS. */
+static uint64_t cached_bytes(const pa_index *x, uint64_t n)
+{
+    return (part_bytes(x, n) + sizeof(uint64_t) - 1) / sizeof(uint64_t) * sizeof(uint64_t);
 }
 
 /* ---- open ---- */
@@ -155,7 +179,7 @@ pa_status pa_index_memory_estimate(const char *dir, uint64_t *fixed, uint64_t *m
         goto done;
     }
     *fixed = fixed_bytes(x, false);
-    *min_bytes = *fixed + part_bytes(x, x->max_part);
+    *min_bytes = *fixed + cached_bytes(x, x->max_part);
 done:
     pa_index_free(x);
     return st;
@@ -165,7 +189,7 @@ done:
  * not fit, and sets the cache's share (the precomputed terms, if taken, come out of it later). */
 static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
 {
-    const uint64_t fixed = fixed_bytes(x, false), big = part_bytes(x, x->max_part);
+    const uint64_t fixed = fixed_bytes(x, false), big = cached_bytes(x, x->max_part);
     if (fixed > x->budget)
         return pa_fail_field(PA_ERR_INVALID, "memory_bytes",
                              "index file %s: %u partitions of "
@@ -178,13 +202,14 @@ static pa_status check_budget(pa_index *x, const char *path, uint32_t max_p)
     if (big > x->cache_cap)
         return pa_fail_field(PA_ERR_INVALID, "memory_bytes",
                              "index file %s: partition %u holds %" PRIu64
-                             " rows of %u + 8 bytes%s (%" PRIu64 " bytes), more than the %" PRIu64
+                             " rows of %u + 8 bytes%s (%" PRIu64 " bytes, %" PRIu64
+                             " in the cache), more than the %" PRIu64
                              " bytes the memory budget of %" PRIu64 " bytes leaves "
                              "beside the %" PRIu64 " held whatever the budget; raise "
                              "memory_bytes",
                              path, max_p, x->max_part, x->W,
-                             has_blocks(x) ? " and their fast-scan blocks" : "", big, x->cache_cap,
-                             x->budget, fixed);
+                             has_blocks(x) ? " and their fast-scan blocks" : "",
+                             part_bytes(x, x->max_part), big, x->cache_cap, x->budget, fixed);
     return PA_OK;
 }
 
@@ -473,8 +498,8 @@ void pa_index_free(pa_index *x)
     free(x->lengths), free(x->row_ids), free(x->codes), free(x->ynorm), free(x->pre);
     free(x->blocks), free(x->boff);
     json_decref(x->aux_meta), json_decref(x->idx_meta);
-    for (uint32_t p = 0; x->cache && p < x->P; p++)
-        free(x->cache[p].ids);
+    if (x->arena)
+        munmap(x->arena, (size_t)x->arena_bytes);
     free(x->cache);
     pa_lance_reader_free(x->reader);
     if (x->sync_init)
@@ -557,7 +582,7 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
                               x->ds);
     const uint64_t pre_bytes = pre_terms_bytes(x);
     /* with a budget, only where the largest partition still fits beside them */
-    const bool pre_fits = !x->budget || pre_bytes + part_bytes(x, x->max_part) <= x->cache_cap;
+    const bool pre_fits = !x->budget || pre_bytes + cached_bytes(x, x->max_part) <= x->cache_cap;
     if (x->metric != PA_METRIC_DOT && pre_bytes <= pa_index_precomp_max_bytes && pre_fits &&
         (x->pre = malloc((size_t)pre_bytes))) { /* without it, each probe computes its row */
         if (x->budget)
@@ -565,6 +590,21 @@ pa_status pa_index_open_ex(pa_index **out, const char *dir, const pa_index_open_
 #pragma omp parallel for schedule(static)
         for (uint32_t p = 0; p < x->P; p++)
             partition_terms(x, p, x->pre + (size_t)p * x->M * x->K);
+    }
+    if (x->budget) { /* the cache's arena: pages resident as partitions first land in them */
+        uint64_t all = 0;
+        for (uint32_t p = 0; p < x->P; p++)
+            all += cached_bytes(x, x->lengths[p]);
+        x->arena_bytes = PA_MAX(PA_MIN(x->cache_cap, all), 1);
+        void *m = mmap(NULL, (size_t)x->arena_bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED) {
+            st = pa_fail(PA_ERR_NOMEM,
+                         "out of memory mapping the partition cache (%" PRIu64 " bytes)",
+                         x->arena_bytes);
+            goto done;
+        }
+        x->arena = m, x->first = CACHE_NONE;
     }
     if (has_blocks(x) && !x->budget && (st = make_blocks(x)) != PA_OK)
         goto done;
@@ -589,6 +629,12 @@ pa_status pa_index_get_info(const pa_index *x, pa_index_info *out)
     info.num_bits = x->nbits, info.metric = x->metric, info.num_rows = x->num_rows;
     info.max_partition_rows = x->max_part, info.bytes = x->bytes;
     info.memory_bytes = x->budget;
+    if (x->budget) {
+        pthread_mutex_lock((pthread_mutex_t *)&x->lock); /* the searches' counters */
+        info.cache_bytes = x->cache_cap, info.cache_peak_bytes = x->cache_peak;
+        info.cache_reads = x->cache_reads;
+        pthread_mutex_unlock((pthread_mutex_t *)&x->lock);
+    }
     pa_stats_store(out, &info, sizeof info);
     return PA_OK;
 }
@@ -607,55 +653,83 @@ pa_status pa_index_partition(const pa_index *x, uint32_t p, const uint64_t **row
 
 /* ---- the partition cache (with a budget) ---- */
 
+/* The lowest offset of the arena where need bytes lie free between the cached partitions, into
+ * *off, and the cached partition before it (CACHE_NONE: it goes first); false if there is none. */
+static bool find_gap(const pa_index *x, uint64_t need, uint64_t *off, uint32_t *before)
+{
+    uint64_t end = 0; /* the end of the partition before the gap looked at */
+    for (uint32_t prev = CACHE_NONE, i = x->first;; prev = i, i = x->cache[i].next) {
+        const uint64_t start = i == CACHE_NONE ? x->arena_bytes : x->cache[i].off;
+        if (start - end >= need) {
+            *off = end, *before = prev;
+            return true;
+        }
+        if (i == CACHE_NONE)
+            return false;
+        end = x->cache[i].off + cached_bytes(x, x->lengths[i]);
+    }
+}
+
 /* Partition p's rows for a scan, pinned until release_partition: from the cache, or read from
- * auxiliary.idx after evicting the least recently used unpinned partitions until it fits. A
- * search that finds every byte pinned by other threads' scans waits for one to finish (each
- * thread pins one partition at a time, and each fits the cache alone). Reads happen under the
- * lock: the reader is one file position. A failed read is recorded for the search to report. */
+ * auxiliary.idx into the lowest free run of the arena that holds it, evicting the least recently
+ * used unpinned partitions until there is one. A search that finds no such run and every cached
+ * partition pinned by other threads' scans waits for one to finish (each thread pins one
+ * partition at a time, and each fits the arena alone). Reads happen under the lock: the reader
+ * is one file position. A failed read is recorded for the search to report. */
 static pa_status acquire_partition(pa_index *x, uint32_t p, const uint64_t **ids,
                                    const uint8_t **codes, const uint8_t **blocks)
 {
     struct cached_part *e = &x->cache[p];
-    const uint64_t n = x->lengths[p], need = part_bytes(x, n);
+    const uint64_t n = x->lengths[p], need = cached_bytes(x, n);
+    uint64_t off = 0;
+    uint32_t before = CACHE_NONE;
     pa_status st = PA_OK;
     pthread_mutex_lock(&x->lock);
-    while (!e->ids && x->cache_used + need > x->cache_cap) {
+    while (!e->ids && !find_gap(x, need, &off, &before)) {
         struct cached_part *lru = NULL;
-        for (uint32_t i = 0; i < x->P; i++) {
+        for (uint32_t i = x->first; i != CACHE_NONE; i = x->cache[i].next) {
             struct cached_part *c = &x->cache[i];
-            if (c->ids && !c->pins && (!lru || c->used < lru->used))
+            if (!c->pins && (!lru || c->used < lru->used))
                 lru = c;
         }
         if (!lru) {
             pthread_cond_wait(&x->freed, &x->lock);
             continue;
         }
-        free(lru->ids); /* codes and blocks share its allocation */
-        lru->ids = NULL, lru->codes = NULL;
-        x->cache_used -= part_bytes(x, x->lengths[lru - x->cache]);
+        if (lru->prev == CACHE_NONE)
+            x->first = lru->next;
+        else
+            x->cache[lru->prev].next = lru->next;
+        if (lru->next != CACHE_NONE)
+            x->cache[lru->next].prev = lru->prev;
+        lru->ids = NULL, lru->codes = NULL; /* codes and blocks follow its ids */
+        x->cache_used -= cached_bytes(x, x->lengths[lru - x->cache]);
     }
     if (!e->ids) {
-        uint64_t *i = malloc((size_t)need); /* the row ids, the codes, (4-bit) the blocks */
-        uint8_t *c = i ? (uint8_t *)(i + n) : NULL;
-        uint8_t *b = i && has_blocks(x) ? c + n * x->W : NULL;
-        if (!i)
-            st = pa_fail(PA_ERR_NOMEM,
-                         "index %s: out of memory reading partition %u (%" PRIu64 " rows)", x->dir,
-                         p, n);
-        else if ((st = pa_lance_reader_read(x->reader, x->c_id, x->offsets[p], n, i)) == PA_OK)
+        /* the row ids, the codes, (4-bit) the blocks */
+        uint64_t *i = (uint64_t *)(x->arena + off);
+        uint8_t *c = (uint8_t *)(i + n);
+        uint8_t *b = has_blocks(x) ? c + n * x->W : NULL;
+        if ((st = pa_lance_reader_read(x->reader, x->c_id, x->offsets[p], n, i)) == PA_OK)
             st = pa_lance_reader_read(x->reader, x->c_code, x->offsets[p], n, c);
         if (st == PA_OK) {
             if (b)
                 pa_fs_pack(c, n, x->M, b);
-            e->ids = i, e->codes = c;
+            e->ids = i, e->codes = c, e->off = off;
+            e->prev = before;
+            e->next = before == CACHE_NONE ? x->first : x->cache[before].next;
+            if (e->next != CACHE_NONE)
+                x->cache[e->next].prev = p;
+            if (before == CACHE_NONE)
+                x->first = p;
+            else
+                x->cache[before].next = p;
             x->cache_used += need;
+            x->cache_peak = PA_MAX(x->cache_peak, x->cache_used);
             x->cache_reads++;
-        } else {
-            free(i);
-            if (x->err == PA_OK) {
-                x->err = st;
-                snprintf(x->err_msg, sizeof x->err_msg, "%s", pa_last_error());
-            }
+        } else if (x->err == PA_OK) {
+            x->err = st;
+            snprintf(x->err_msg, sizeof x->err_msg, "%s", pa_last_error());
         }
     }
     if (st == PA_OK) {
@@ -737,6 +811,53 @@ static float exact_dist(pa_metric metric, const float *q, float *v, uint32_t dim
     return pa_l2sq(q, v, dim);
 }
 
+/* What one search call allocates (pa_index_search_memory states it): a block of qb queries
+ * and its arrays (the queries, their products with every codeword, their coarse distances,
+ * candidates and counts) in one allocation of block_bytes (whole pages), at the offsets o_*;
+ * and per thread at most thread_bytes (the scan's table, probes, the
+ * group's probe list and the C library's sort of it, the fast scan's scratch; the refine's
+ * vectors and ids). */
+typedef struct search_sizes {
+    uint64_t qb, grp, block_bytes, thread_bytes;
+    uint64_t o_qyall, o_coarse, o_cands, o_ncand;
+} search_sizes;
+
+#define BLOCK_ALIGN 64 /* each array of the block's allocation starts on a cache line */
+#define BLOCK_MAP_BYTES (256u << 10) /* a block's allocation from this size: its own mapping */
+
+/* Queries in a group of a block of bn (see pa_index_search). */
+static uint64_t group_queries(uint64_t bn, int nthreads, uint32_t np)
+{
+    return PA_MAX(1, PA_MIN(PA_MAX((uint64_t)QUERY_GROUP,
+                                   (bn + 2 * (uint64_t)nthreads - 1) / (2 * (uint64_t)nthreads)),
+                            (8ull << 20) / ((uint64_t)np * sizeof(uint64_t))));
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_t cap,
+                            uint32_t hcap, bool fs, uint32_t rf, int nthreads, search_sizes *z)
+{
+    const uint64_t T = (uint64_t)x->M * x->K, D = x->dim;
+    /* a block of queries, with its query-codeword products held to about 32 MiB */
+    z->qb = PA_MAX(1, PA_MIN(PA_MIN((uint64_t)QUERY_BLOCK, nq),
+                             PA_MIN(BLOCK_ARRAY_BYTES / (T * sizeof(float)),
+                                    PA_MIN(BLOCK_ARRAY_BYTES / ((uint64_t)x->P * sizeof(float)),
+                                           BLOCK_ARRAY_BYTES /
+                                               ((uint64_t)hcap * sizeof(pa_topk_cand))))));
+    const uint64_t qb = z->qb;
+    z->o_qyall = align_up(sizeof(float) * qb * D, BLOCK_ALIGN);
+    z->o_coarse = z->o_qyall + align_up(sizeof(float) * qb * T, BLOCK_ALIGN);
+    z->o_cands = z->o_coarse + align_up(sizeof(float) * qb * x->P, BLOCK_ALIGN);
+    z->o_ncand = z->o_cands + align_up(sizeof(pa_topk_cand) * qb * hcap, BLOCK_ALIGN);
+    z->block_bytes = align_up(z->o_ncand + sizeof(uint32_t) * qb, (uint64_t)sysconf(_SC_PAGESIZE));
+    z->grp = group_queries(qb, nthreads, np); /* the largest group: the fullest block's */
+    z->thread_bytes = sizeof(float) * T + sizeof(pa_topk_cand) * np +
+                      2 * sizeof(uint64_t) * z->grp * np + sizeof(float) * z->grp +
+                      (fs ? pa_fs_scratch_bytes(x->M, x->max_part) : 0) +
+                      (rf > 1 ? (sizeof(float) * D + sizeof(uint64_t)) * cap : 0);
+}
+
 /* Validates the request, then per block of queries: one sgemm for the query x centroid dot
  * products, per query (in parallel) probe selection and ADC scans into a heap, then refine. */
 pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32_t dim,
@@ -793,30 +914,36 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     const uint32_t cap = k * rf, hcap = cap * rr;
     const uint32_t D = x->dim, P = x->P;
     const uint64_t T = (uint64_t)x->M * x->K; /* table entries */
-    /* a block of queries, with its query-codeword products held to about 32 MiB */
-    const uint64_t qb = PA_MAX(
-        1, PA_MIN(PA_MIN((uint64_t)QUERY_BLOCK, nq),
-                  PA_MIN(BLOCK_ARRAY_BYTES / (T * sizeof(float)),
-                         PA_MIN(BLOCK_ARRAY_BYTES / ((uint64_t)x->P * sizeof(float)),
-                                BLOCK_ARRAY_BYTES / ((uint64_t)hcap * sizeof(pa_topk_cand))))));
-    float *qbuf = pa_malloc(sizeof(float) * qb * D, "query block");
+    int nthreads = opts->num_threads > 0 ? (int)PA_MIN(opts->num_threads, (uint32_t)INT_MAX)
+                                         : omp_get_max_threads();
+    search_sizes z;
+    search_sizes_of(x, nq, np, cap, hcap, fs, rf, nthreads, &z);
+    const uint64_t qb = z.qb;
+    /* the block's arrays in one allocation; from BLOCK_MAP_BYTES its own mapping, so that
+     * what the call frees leaves the process (glibc serves a large request from the heap once
+     * a freed one raised its mmap threshold, and the heap keeps it) */
+    const bool mapped = z.block_bytes >= BLOCK_MAP_BYTES;
+    void *blk = mapped ? mmap(NULL, (size_t)z.block_bytes, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                       : malloc((size_t)z.block_bytes);
+    if (blk == MAP_FAILED || !blk)
+        return pa_fail(PA_ERR_NOMEM,
+                       "out of memory for a block of %" PRIu64 " queries' arrays (%" PRIu64
+                       " bytes)",
+                       qb, z.block_bytes);
+    float *qbuf = blk, *qyall = (float *)((uint8_t *)blk + z.o_qyall);
+    float *coarse = (float *)((uint8_t *)blk + z.o_coarse);
+    pa_topk_cand *cands = (pa_topk_cand *)((uint8_t *)blk + z.o_cands);
+    uint32_t *ncand = (uint32_t *)((uint8_t *)blk + z.o_ncand);
     /* the queries' codeword products: for the 8-bit and plain scans by sgemm for the whole
      * block (qyall); for the fast scan per probe from the codebook transposed (cbt, 16 x dim
      * floats), the short products summed as the sgemm sums them */
-    float *qyall = fs ? NULL : pa_malloc(sizeof(float) * qb * T, "query-codeword products");
     float *cbt = fs ? pa_malloc(sizeof(float) * T * x->ds, "transposed codebook") : NULL;
-    float *coarse = pa_malloc(sizeof(float) * qb * P, "query-centroid distances");
-    pa_topk_cand *cands = pa_malloc(sizeof(pa_topk_cand) * qb * hcap, "search candidates");
-    uint32_t *ncand = pa_malloc(sizeof(uint32_t) * qb, "search candidate counts");
-    pa_status st = qbuf && (fs ? cbt != NULL : qyall != NULL) && coarse && cands && ncand
-                       ? PA_OK
-                       : PA_ERR_NOMEM;
+    pa_status st = !fs || cbt ? PA_OK : PA_ERR_NOMEM;
     if (cbt)
         pa_fs_transpose_codebook(x->codebook, x->M, x->ds, cbt);
     const bool par_refine = rf > 1 && pa_vec_input_concurrent_reads(opts->refine_input);
     uint64_t scanned = 0, refined = 0, reranked = 0;
-    int nthreads = opts->num_threads > 0 ? (int)PA_MIN(opts->num_threads, (uint32_t)INT_MAX)
-                                         : omp_get_max_threads();
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
         const uint64_t bn = PA_MIN(qb, nq - q0);
         memcpy(qbuf, queries + q0 * D, sizeof(float) * bn * D);
@@ -867,10 +994,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
          * it: first every query's nearest partition (the heaps' bounds then prune the rest),
          * then the others. A heap's contents do not depend on the order its partitions come
          * in. */
-        const uint64_t grp = PA_MAX(1, PA_MIN(PA_MAX((uint64_t)QUERY_GROUP,
-                                                     (bn + 2 * (uint64_t)nthreads - 1) /
-                                                         (2 * (uint64_t)nthreads)),
-                                              (8ull << 20) / ((uint64_t)np * sizeof(uint64_t))));
+        const uint64_t grp = group_queries(bn, nthreads, np);
         const uint64_t ngroups = (bn + grp - 1) / grp;
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
@@ -928,7 +1052,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     const float base = x->metric == PA_METRIC_DOT
                                            ? 0
                                            : qns[i - lo] + x->cnorm[p] - 2 * coarse[i * P + p];
-                    const float *qy = qyall ? qyall + i * T : qyt;
+                    const float *qy = fs ? qyt : qyall + i * T;
                     if (fs)
                         pa_fs_query_products(qbuf + i * D, cbt, x->M, x->ds, qyt);
                     scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qy, base, table,
@@ -1008,7 +1132,11 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         if (rst != PA_OK)
             st = pa_fail(rst, "%s", rmsg);
     }
-    free(qbuf), free(qyall), free(cbt), free(coarse), free(cands), free(ncand);
+    free(cbt);
+    if (mapped)
+        munmap(blk, (size_t)z.block_bytes);
+    else
+        free(blk);
     if (st == PA_OK && stats) {
         pa_index_search_stats s = PA_INDEX_SEARCH_STATS_INIT;
         s.nprobes_used = np;
@@ -1020,6 +1148,28 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         pa_stats_store(stats, &s, sizeof s);
     }
     return st;
+}
+
+pa_status pa_index_search_memory(const pa_index *x, uint64_t nq,
+                                 const pa_index_search_options *opts_in, uint64_t *bytes)
+{
+    PA_LOAD_OPTS(pa_index_search_options, o, opts_in, PA_INDEX_SEARCH_OPTIONS_INIT);
+    *bytes = 0;
+    const uint32_t rf = o.refine_factor > 1 ? o.refine_factor : 1;
+    const bool fs = has_blocks(x) && o.fast_scan == PA_FAST_SCAN_AUTO;
+    const uint32_t rr = fs ? PA_MAX(o.rerank_factor, 1) : 1;
+    if (o.k == 0 || (uint64_t)o.k * rf * rr > PA_MAX_SEARCH_CANDIDATES)
+        return pa_fail(PA_ERR_INVALID,
+                       "k = %u (times refine factor %u and rerank factor %u) is not between 1 "
+                       "and %u",
+                       o.k, rf, rr, PA_MAX_SEARCH_CANDIDATES);
+    const uint32_t np = PA_MIN(o.nprobes ? o.nprobes : PA_DEFAULT_NPROBES, x->P);
+    const int nthreads = o.num_threads > 0 ? (int)PA_MIN(o.num_threads, (uint32_t)INT_MAX)
+                                           : omp_get_max_threads();
+    search_sizes z;
+    search_sizes_of(x, nq, np, o.k * rf, o.k * rf * rr, fs, rf, nthreads, &z);
+    *bytes = z.block_bytes + (uint64_t)nthreads * z.thread_bytes;
+    return PA_OK;
 }
 
 bool pa_index_same_model(const pa_index *a, const pa_index *b)

@@ -380,9 +380,9 @@ static void test_memory_budget(void)
     xo.memory_bytes = fixed + big - 1;
     char want[256];
     snprintf(want, sizeof want,
-             "rows of 8 + 8 bytes (%" PRIu64 " bytes), more than the %" PRIu64
-             " bytes the memory budget of %" PRIu64 " bytes leaves beside the %llu held",
-             big, big - 1, (uint64_t)(fixed + big - 1), fixed);
+             "rows of 8 + 8 bytes (%" PRIu64 " bytes, %" PRIu64 " in the cache), more than the "
+             "%" PRIu64 " bytes the memory budget of %" PRIu64 " bytes leaves beside the %llu held",
+             big, big, big - 1, (uint64_t)(fixed + big - 1), fixed);
     CHECK_ERR(pa_index_open_ex(&y, tpath("idx_a"), &xo), PA_ERR_INVALID, want);
     xo.struct_size = 4;
     CHECK_ERR(pa_index_open_ex(&y, tpath("idx_a"), &xo), PA_ERR_INVALID, "set struct_size");
@@ -409,6 +409,20 @@ static void test_memory_budget(void)
              * for their nearest probes and once for the others, and evict */
             if (b == 2 && threads == 1)
                 CHECK(reads > P && reads <= 2 * P);
+            /* the cache's share: the budget less the fixed part (and, where they fit beside the
+             * largest partition, the precomputed terms, P x M x 256 floats); what it held at
+             * most, exactly counted, never more */
+            pa_index_get_info(y, &yi);
+            const uint64_t pre = b == 0 ? (uint64_t)P * MSUB * 256 * sizeof(float) : 0;
+            CHECK(yi.cache_bytes == budgets[b] - fixed - pre);
+            CHECK(yi.cache_peak_bytes > 0 && yi.cache_peak_bytes <= yi.cache_bytes);
+            CHECK(yi.cache_reads == reads);
+            if (b == 0) /* everything fits: every partition probed is held at once */
+                CHECK(yi.cache_peak_bytes <= rows_bytes);
+            fprintf(stderr,
+                    "budget %" PRIu64 ", %d threads: cache %" PRIu64 ", peak %" PRIu64
+                    ", reads %" PRIu64 "\n",
+                    budgets[b], threads, yi.cache_bytes, yi.cache_peak_bytes, yi.cache_reads);
             const uint64_t *pid = ids2;
             const uint8_t *pc = NULL;
             uint64_t n = 0;
@@ -417,6 +431,47 @@ static void test_memory_budget(void)
             pa_index_free(y);
             y = NULL;
         }
+}
+
+/* pa_index_search_memory states what a search call allocates, by its documented sizes: the
+ * block's arrays (queries, query-codeword products, coarse distances, candidates and counts,
+ * each from a 64-byte boundary, in whole pages), at most 8192 queries and here 4096 (32 MiB of
+ * products at M x 256 floats a query), and per thread the table, probes, the group's probe list
+ * twice and its norms, and with refine the vectors and ids. */
+static void test_search_memory(void)
+{
+    pa_index *x = NULL;
+    CHECK_OK(pa_index_open(&x, tpath("idx_a")));
+    if (!x)
+        return;
+    const uint64_t T = MSUB * 256, page = (uint64_t)sysconf(_SC_PAGESIZE);
+    pa_index_search_options o = {.struct_size = sizeof o, .k = K, .nprobes = 4, .num_threads = 1};
+    uint64_t b1 = 0, b2 = 0, big = 0, bigger = 0;
+    CHECK_OK(pa_index_search_memory(x, NQ, &o, &b1));
+    /* NQ queries: 12,800 + 819,200 + 6,400 + 16,000 + 400 bytes, in pages */
+    const uint64_t block = (4 * NQ * DIM + 4 * NQ * T + 4 * NQ * P + 16 * NQ * K + 4 * NQ + page -
+                            1) /
+                           page * page;
+    const uint64_t grp = 256; /* QUERY_GROUP: the least group */
+    const uint64_t thread = 4 * T + 16 * 4 + 2 * 8 * grp * 4 + 4 * grp;
+    CHECK(b1 == block + thread);
+    o.num_threads = 2;
+    CHECK_OK(pa_index_search_memory(x, NQ, &o, &b2));
+    CHECK(b2 == block + 2 * thread);
+    /* the block stops at 4096 queries; the groups grow with it (two a thread) */
+    CHECK_OK(pa_index_search_memory(x, 4096, &o, &big));
+    CHECK_OK(pa_index_search_memory(x, 1000000, &o, &bigger));
+    CHECK(big == bigger && big > b2);
+    /* refine: k * R candidates a query, and each thread's k * R vectors and ids */
+    o.refine_factor = 5;
+    CHECK_OK(pa_index_search_memory(x, NQ, &o, &b1));
+    const uint64_t block_r = (4 * NQ * DIM + 4 * NQ * T + 4 * NQ * P + 16 * NQ * K * 5 + 4 * NQ +
+                              page - 1) /
+                             page * page;
+    CHECK(b1 == block_r + 2 * (thread + (uint64_t)K * 5 * (4 * DIM + 8)));
+    o.k = 0;
+    CHECK_ERR(pa_index_search_memory(x, NQ, &o, &b1), PA_ERR_INVALID, "k = 0");
+    pa_index_free(x);
 }
 
 /* The finalize estimate is the smallest budget the artifact path accepts: one byte less is
@@ -779,6 +834,7 @@ int main(int argc, char **argv)
     RUN(test_exact_adc(tpath("idx_a"), m, parts, codes, MSUB, PA_METRIC_L2));
     RUN(test_recall());
     RUN(test_memory_budget());
+    RUN(test_search_memory());
     RUN(test_finalize_estimate());
     RUN(test_dataset_refine());
     RUN(test_npy_ids());
