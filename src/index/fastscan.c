@@ -9,6 +9,7 @@
 
 #define HALF (PA_FS_BLOCK / 2) /* bytes per sub-space in a block */
 #define PA_FS_HIST_BINS 1024u  /* a first partition's histogram of sums (pa_fs_scan_partition) */
+#define PA_FS_MARK_ROWS (1u << 22) /* rows a NaN's payload holds (row_mark) */
 
 void pa_fs_pack(const uint8_t *codes, uint64_t n, uint32_t M, uint8_t *blocks)
 {
@@ -178,14 +179,18 @@ static inline void store_rows(__m128i w, __m128i odd, uint16_t *out)
 }
 
 /* Two sub-spaces per register: lane 0 sub-space m, lane 1 m+1. The shuffled bytes are added as
- * 16-bit words twice, whole and shifted (odd rows); store_rows takes the even rows apart. */
-__attribute__((target("avx2"))) static void
-accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut, uint16_t *sums)
+ * 16-bit words twice, whole and shifted (odd rows); store_rows takes the even rows apart. The
+ * body is inlined once for each common Mp (a constant: the loop over sub-spaces unrolled and
+ * the table held in registers across blocks) and once for any Mp. */
+__attribute__((target("avx2"), always_inline)) static inline void
+accumulate_avx2_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
+                     uint16_t *sums)
 {
     const __m256i low4 = _mm256_set1_epi8(15);
     for (uint64_t b = 0; b < nb; b++) {
         const uint8_t *blk = blocks + b * Mp * HALF;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+#pragma GCC unroll 16
         for (uint32_t m = 0; m < Mp; m += 2) {
             const __m256i c = _mm256_loadu_si256((const __m256i *)(blk + m * HALF));
             const __m256i l = _mm256_loadu_si256((const __m256i *)(lut + m * PA_FS_KSUB));
@@ -202,16 +207,49 @@ accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *
     }
 }
 
+__attribute__((target("avx2"))) static void
+accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut, uint16_t *sums)
+{
+    switch (Mp) {
+    case 8: accumulate_avx2_body(blocks, nb, 8, lut, sums); break;
+    case 16: accumulate_avx2_body(blocks, nb, 16, lut, sums); break;
+    case 32: accumulate_avx2_body(blocks, nb, 32, lut, sums); break;
+    default: accumulate_avx2_body(blocks, nb, Mp, lut, sums); break;
+    }
+}
+
+/* The 32 rows of a block from the four accumulators of the AVX-512 kernel (each summed over
+ * its four 128-bit lanes): a0 the words of rows 0..15 (even + 256 x odd), a1 their odd rows'
+ * bytes, a2 and a3 the same for rows 16..31. The lane sums by two rounds of lane shuffles
+ * (u: lane 0 a0's sum, 1 a1's, 2 a2's, 3 a3's), then the even rows taken apart as store_rows
+ * does, and the rows put in order for one store. */
+__attribute__((target("avx512f,avx512bw"))) static inline void
+store_rows_avx512(__m512i a0, __m512i a1, __m512i a2, __m512i a3, uint16_t *out)
+{
+    const __m512i t01 = _mm512_add_epi16(_mm512_shuffle_i64x2(a0, a1, _MM_SHUFFLE(1, 0, 1, 0)),
+                                         _mm512_shuffle_i64x2(a0, a1, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512i t23 = _mm512_add_epi16(_mm512_shuffle_i64x2(a2, a3, _MM_SHUFFLE(1, 0, 1, 0)),
+                                         _mm512_shuffle_i64x2(a2, a3, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512i u = _mm512_add_epi16(_mm512_shuffle_i64x2(t01, t23, _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_i64x2(t01, t23, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i odd = _mm512_shuffle_i64x2(u, u, _MM_SHUFFLE(3, 3, 1, 1));
+    const __m512i even = _mm512_sub_epi16(u, _mm512_slli_epi16(odd, 8));
+    /* lanes 0 and 2: rows 0..7 and 16..23 (lo), 8..15 and 24..31 (hi) */
+    const __m512i lo = _mm512_unpacklo_epi16(even, odd), hi = _mm512_unpackhi_epi16(even, odd);
+    const __m512i order = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+    _mm512_storeu_si512((void *)out, _mm512_permutex2var_epi64(lo, order, hi));
+}
+
 /* Four sub-spaces per register (lane k: sub-space m+k); otherwise as the AVX2 kernel. */
-__attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const uint8_t *blocks,
-                                                                          uint64_t nb, uint32_t Mp,
-                                                                          const uint8_t *lut,
-                                                                          uint16_t *sums)
+__attribute__((target("avx512f,avx512bw"), always_inline)) static inline void
+accumulate_avx512_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
+                       uint16_t *sums)
 {
     const __m512i low4 = _mm512_set1_epi8(15);
     for (uint64_t b = 0; b < nb; b++) {
         const uint8_t *blk = blocks + b * Mp * HALF;
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+#pragma GCC unroll 16
         for (uint32_t m = 0; m < Mp; m += 4) {
             const __m512i c = _mm512_loadu_si512((const void *)(blk + m * HALF));
             const __m512i l = _mm512_loadu_si512((const void *)(lut + m * PA_FS_KSUB));
@@ -221,12 +259,21 @@ __attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const 
             a0 = _mm512_add_epi16(a0, lo), a1 = _mm512_add_epi16(a1, _mm512_srli_epi16(lo, 8));
             a2 = _mm512_add_epi16(a2, hi), a3 = _mm512_add_epi16(a3, _mm512_srli_epi16(hi, 8));
         }
-#define PA_LANES4(a)                                                                         \
-    _mm_add_epi16(_mm_add_epi16(_mm512_castsi512_si128(a), _mm512_extracti32x4_epi32(a, 1)), \
-                  _mm_add_epi16(_mm512_extracti32x4_epi32(a, 2), _mm512_extracti32x4_epi32(a, 3)))
-        store_rows(PA_LANES4(a0), PA_LANES4(a1), sums + b * PA_FS_BLOCK);
-        store_rows(PA_LANES4(a2), PA_LANES4(a3), sums + b * PA_FS_BLOCK + HALF);
-#undef PA_LANES4
+        store_rows_avx512(a0, a1, a2, a3, sums + b * PA_FS_BLOCK);
+    }
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const uint8_t *blocks,
+                                                                          uint64_t nb, uint32_t Mp,
+                                                                          const uint8_t *lut,
+                                                                          uint16_t *sums)
+{
+    switch (Mp) {
+    case 8: accumulate_avx512_body(blocks, nb, 8, lut, sums); break;
+    case 16: accumulate_avx512_body(blocks, nb, 16, lut, sums); break;
+    case 32: accumulate_avx512_body(blocks, nb, 32, lut, sums); break;
+    case 64: accumulate_avx512_body(blocks, nb, 64, lut, sums); break;
+    default: accumulate_avx512_body(blocks, nb, Mp, lut, sums); break;
     }
 }
 
@@ -258,9 +305,11 @@ void pa_fs_accumulate(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uin
 
 pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows)
 {
+    const uint64_t nb = pa_fs_blocks(PA_MAX(max_rows, 1));
     s->lut = malloc((size_t)pa_fs_padded_m(M) * PA_FS_KSUB);
-    s->sums = malloc(sizeof(uint16_t) * PA_FS_BLOCK * pa_fs_blocks(PA_MAX(max_rows, 1)));
-    if (s->lut && s->sums)
+    s->sums = malloc(sizeof(uint16_t) * PA_FS_BLOCK * nb);
+    s->mins = malloc(sizeof(uint16_t) * pa_fs_mins_len(nb));
+    if (s->lut && s->sums && s->mins)
         return PA_OK;
     pa_fs_scratch_free(s);
     return pa_fail(PA_ERR_NOMEM, "out of memory for the fast scan's tables");
@@ -268,8 +317,8 @@ pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows)
 
 void pa_fs_scratch_free(pa_fs_scratch *s)
 {
-    free(s->lut), free(s->sums);
-    s->lut = NULL, s->sums = NULL;
+    free(s->lut), free(s->sums), free(s->mins);
+    s->lut = NULL, s->sums = NULL, s->mins = NULL;
 }
 
 /* A row's approximate distance from its quantised sum q (a: base + bias). */
@@ -334,6 +383,157 @@ __attribute__((target("avx512f,avx512bw"))) static uint32_t block_mask_avx512(co
                                              _mm512_set1_epi16((short)limit));
 }
 
+/* Each block's smallest sum (nb blocks of sums) into mins. */
+static void block_mins_scalar(const uint16_t *sums, uint64_t nb, uint16_t *mins)
+{
+    for (uint64_t b = 0; b < nb; b++) {
+        uint16_t m = sums[b * PA_FS_BLOCK];
+        for (uint32_t r = 1; r < PA_FS_BLOCK; r++)
+            m = PA_MIN(m, sums[b * PA_FS_BLOCK + r]);
+        mins[b] = m;
+    }
+}
+
+__attribute__((target("avx2"))) static void block_mins_avx2(const uint16_t *sums, uint64_t nb,
+                                                            uint16_t *mins)
+{
+    for (uint64_t b = 0; b < nb; b++) {
+        const __m256i m =
+            _mm256_min_epu16(_mm256_loadu_si256((const __m256i *)(sums + b * PA_FS_BLOCK)),
+                             _mm256_loadu_si256((const __m256i *)(sums + b * PA_FS_BLOCK + 16)));
+        mins[b] = (uint16_t)_mm_cvtsi128_si32(_mm_minpos_epu16(
+            _mm_min_epu16(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1))));
+    }
+}
+
+/* How many of a[0..n-1] are at most v (a padded with 65535 to a multiple of 32). */
+static uint64_t count_le_scalar(const uint16_t *a, uint64_t n, uint16_t v)
+{
+    uint64_t c = 0;
+    for (uint64_t i = 0; i < n; i++)
+        c += a[i] <= v;
+    return c;
+}
+
+__attribute__((target("avx2"))) static uint64_t count_le_avx2(const uint16_t *a, uint64_t n,
+                                                              uint16_t v)
+{
+    const __m256i l = _mm256_set1_epi16((short)v);
+    uint64_t c = 0;
+    for (uint64_t i = 0; i < n; i += 16) { /* max(x, v) == v: x <= v; two mask bits a lane */
+        const __m256i x = _mm256_loadu_si256((const __m256i *)(a + i));
+        c += (uint64_t)__builtin_popcount(
+            (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi16(_mm256_max_epu16(x, l), l)));
+    }
+    return c / 2;
+}
+
+__attribute__((target("avx512f,avx512bw"))) static uint64_t count_le_avx512(const uint16_t *a,
+                                                                            uint64_t n, uint16_t v)
+{
+    const __m512i l = _mm512_set1_epi16((short)v);
+    uint64_t c = 0;
+    for (uint64_t i = 0; i < n; i += 32)
+        c += (uint64_t)__builtin_popcount(
+            _mm512_cmple_epu16_mask(_mm512_loadu_si512((const void *)(a + i)), l));
+    return c;
+}
+
+/* The k-th smallest (k from 0) of a[0..n-1], k < n, a padded with 65535 to a multiple of 32
+ * (pa_fs_mins_len): the smallest v with more than k values at most v, by a binary search over
+ * the 16-bit values (the padding counts only at 65535, where more than k real values do). */
+static uint16_t kth_smallest(const uint16_t *a, uint64_t n, uint64_t k)
+{
+    static uint64_t (*const counts[])(const uint16_t *, uint64_t,
+                                      uint16_t) = {count_le_scalar, count_le_avx2, count_le_avx512};
+    uint64_t (*const count)(const uint16_t *, uint64_t, uint16_t) = counts[fs_choose()];
+    const uint64_t len = pa_fs_mins_len(n);
+    int32_t lo = -1, hi = 65535; /* count(lo) <= k < count(hi) */
+    while (hi - lo > 1) {
+        const int32_t mid = lo + (hi - lo) / 2;
+        if (count(a, len, (uint16_t)mid) > k)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return (uint16_t)hi;
+}
+
+/* A sum t such that at least cap of the partition's n rows (n > cap) have a sum at most t:
+ * with at least cap blocks, the cap-th smallest of the blocks' smallest sums (cap blocks hold
+ * a row at most t each; the rows of a query's best few mostly lie in distinct blocks, so t is
+ * about the cap-th smallest sum, from one pass over the blocks); with fewer, from a histogram
+ * of the sums (t: the last sum of the bin where cap rows are reached). */
+static uint32_t first_bound(const uint16_t *sums, uint64_t n, uint32_t M, uint32_t cap,
+                            uint16_t *mins)
+{
+    const uint64_t nb = pa_fs_blocks(n), tail = n % PA_FS_BLOCK;
+    if (nb >= cap) {
+        (fs_choose() ? block_mins_avx2 : block_mins_scalar)(sums, nb, mins);
+        if (tail) { /* the last block's padding rows are not rows */
+            uint16_t m = sums[(nb - 1) * PA_FS_BLOCK];
+            for (uint64_t r = 1; r < tail; r++)
+                m = PA_MIN(m, sums[(nb - 1) * PA_FS_BLOCK + r]);
+            mins[nb - 1] = m;
+        }
+        for (uint64_t b = nb; b < pa_fs_mins_len(nb); b++)
+            mins[b] = 65535;
+        return kth_smallest(mins, nb, cap - 1);
+    }
+    uint32_t hist[PA_FS_HIST_BINS] = {0}, shift = 0, seen = 0, bin = 0;
+    while ((fs_qmax(M) * M) >> shift >= PA_FS_HIST_BINS)
+        shift++;
+    for (uint64_t i = 0; i < n; i++)
+        hist[sums[i] >> shift]++;
+    while ((seen += hist[bin]) < cap)
+        bin++;
+    return PA_MIN(((bin + 1) << shift) - 1, 65535u);
+}
+
+/* A row of a partition (below PA_FS_MARK_ROWS) as a float the exact distances never are: a
+ * quiet NaN whose payload is the row. */
+static inline float row_mark(uint64_t i)
+{
+    const uint32_t bits = 0x7fc00000u | (uint32_t)i;
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static inline bool marked_row(float f, uint64_t *i)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    *i = bits & (PA_FS_MARK_ROWS - 1);
+    return (bits & 0xffc00000u) == 0x7fc00000u;
+}
+
+/* The exact distances of q rows (q <= 4) of a blocked partition: base + their table entries
+ * summed in sub-space order, as the plain 4-bit scan sums them; the rows' sums interleaved so
+ * that their additions overlap. */
+static void exact_dists(const uint8_t *blocks, uint32_t Mp, uint32_t M, const uint64_t *rows,
+                        uint32_t q, const float *table, float base, float *out)
+{
+    const uint8_t *c[4];
+    unsigned sh[4];
+    for (uint32_t e = 0; e < 4; e++) {
+        const uint64_t i = rows[e < q ? e : 0];
+        c[e] = blocks + (i / PA_FS_BLOCK) * Mp * HALF + (i % HALF);
+        sh[e] = (i % PA_FS_BLOCK) < HALF ? 0 : 4;
+    }
+    float d0 = base, d1 = base, d2 = base, d3 = base;
+    for (uint32_t m = 0; m < M; m++) {
+        const float *t = table + m * PA_FS_KSUB;
+        d0 += t[(c[0][m * HALF] >> sh[0]) & 15u];
+        d1 += t[(c[1][m * HALF] >> sh[1]) & 15u];
+        d2 += t[(c[2][m * HALF] >> sh[2]) & 15u];
+        d3 += t[(c[3][m * HALF] >> sh[3]) & 15u];
+    }
+    const float d[4] = {d0, d1, d2, d3};
+    for (uint32_t e = 0; e < q; e++)
+        out[e] = d[e];
+}
+
 uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
                               const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
                               uint32_t *hn, uint32_t cap)
@@ -351,28 +551,35 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
     int32_t limit = *hn < cap ? 65535 : sum_limit(a, delta, heap[0].d);
     if (*hn < cap && n > cap) {
         /* A heap not yet full (a query's first partition) would take every row until the
-         * partition's own cap best remain. A histogram of the sums bounds them first: the
-         * rows of the bins up to the one where cap rows are reached (t: that bin's last sum)
-         * include the cap best, and a row whose approximate distance exceeds t's is beaten by
-         * at least cap rows, so it cannot stay in the heap (the limit keeps rows whose
-         * distance rounds to t's, as ties go by id). The same heap, from far fewer offers. */
-        uint32_t hist[PA_FS_HIST_BINS] = {0}, shift = 0, seen = 0, bin = 0;
-        while ((fs_qmax(M) * M) >> shift >= PA_FS_HIST_BINS)
-            shift++;
-        for (uint64_t i = 0; i < n; i++)
-            hist[s->sums[i] >> shift]++;
-        while ((seen += hist[bin]) < cap)
-            bin++;
-        const uint32_t t = ((bin + 1) << shift) - 1;
-        limit = PA_MIN(limit, sum_limit(a, delta, approx_dist(a, delta, PA_MIN(t, 65535u))));
+         * partition's own cap best remain. A bound t with at least cap rows at most t bounds
+         * them first: a row whose approximate distance exceeds t's is beaten by at least cap
+         * rows, so it cannot stay in the heap (the limit keeps rows whose distance rounds to
+         * t's, as ties go by id). The same heap, from far fewer offers. */
+        const uint32_t t = first_bound(s->sums, n, M, cap, s->mins);
+        limit = PA_MIN(limit, sum_limit(a, delta, approx_dist(a, delta, t)));
     }
+    const uint32_t last = n % PA_FS_BLOCK ? (1u << (n % PA_FS_BLOCK)) - 1 : ~0u;
+    if (limit >= 0 && limit < 65535) {
+        /* The row ids the offers below read lie at scattered places of the partition, each
+         * a wait on memory: the rows within the limit now (a superset of those offered, as the
+         * limit only falls) have theirs fetched first, all at once. */
+        for (uint64_t b = 0; b < nb; b++) {
+            uint32_t mask = block_mask(s->sums + b * PA_FS_BLOCK, (uint16_t)limit);
+            if (b + 1 == nb)
+                mask &= last;
+            for (; mask; mask &= mask - 1)
+                __builtin_prefetch(ids + b * PA_FS_BLOCK + (uint32_t)__builtin_ctz(mask));
+        }
+    }
+    /* A row taken carries a mark (its row, in a NaN's payload) until the scan ends: its exact
+     * distance is computed then for the rows still held (it does not order the heap). */
+    const bool later = n <= PA_FS_MARK_ROWS;
     uint64_t exact = 0;
     for (uint64_t b = 0; b < nb && limit >= 0; b++) {
         const uint16_t *sb = s->sums + b * PA_FS_BLOCK;
         uint32_t mask = block_mask(sb, (uint16_t)limit);
-        if (b + 1 == nb && n % PA_FS_BLOCK) /* the padding rows of the last block */
-            mask &= (1u << (n % PA_FS_BLOCK)) - 1;
-        const uint8_t *blk = blocks + b * Mp * HALF;
+        if (b + 1 == nb) /* the padding rows of the last block */
+            mask &= last;
         while (mask && limit >= 0) {
             const uint32_t r = (uint32_t)__builtin_ctz(mask);
             mask &= mask - 1;
@@ -382,19 +589,92 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
             const pa_topk_cand c = {approx_dist(a, delta, sb[r]), 0, ids[i]};
             if (*hn == cap && !pa_topk_worse(&heap[0], &c))
                 continue;
-            /* the exact distance, summed as the plain scan sums it */
-            const uint8_t *cb = blk + r % HALF;
-            const unsigned shift = r < HALF ? 0 : 4;
-            float d = base;
-            for (uint32_t m = 0; m < M; m++)
-                d += table[m * PA_FS_KSUB + ((cb[m * HALF] >> shift) & 15u)];
-            pa_topk_push_aux(heap, hn, cap, c.d, ids[i], d);
-            exact++;
+            if (later) {
+                pa_topk_push_aux(heap, hn, cap, c.d, ids[i], row_mark(i));
+            } else {
+                float d;
+                exact_dists(blocks, Mp, M, &i, 1, table, base, &d);
+                pa_topk_push_aux(heap, hn, cap, c.d, ids[i], d);
+                exact++;
+            }
             if (*hn == cap)
                 limit = PA_MIN(limit, sum_limit(a, delta, heap[0].d));
         }
     }
+    if (later) { /* the rows of this partition the heap holds: their exact distances */
+        uint64_t rows[4];
+        uint32_t slot[4], q = 0;
+        float d[4];
+        for (uint32_t j = 0; j <= *hn; j++) {
+            uint64_t i;
+            if (j < *hn && marked_row(heap[j].aux, &i))
+                rows[q] = i, slot[q++] = j;
+            if (q == 4 || (j == *hn && q)) {
+                exact_dists(blocks, Mp, M, rows, q, table, base, d);
+                for (uint32_t e = 0; e < q; e++)
+                    heap[slot[e]].aux = d[e];
+                exact += q, q = 0;
+            }
+        }
+    }
     return exact;
+}
+
+/* ---- a query's codeword products ---- */
+
+void pa_fs_transpose_codebook(const float *codebook, uint32_t M, uint32_t ds, float *cbt)
+{
+    for (uint32_t m = 0; m < M; m++)
+        for (uint32_t j = 0; j < PA_FS_KSUB; j++)
+            for (uint32_t t = 0; t < ds; t++)
+                cbt[((size_t)m * ds + t) * PA_FS_KSUB + j] =
+                    codebook[((size_t)m * PA_FS_KSUB + j) * ds + t];
+}
+
+static void products_scalar(const float *q, const float *cbt, uint32_t M, uint32_t ds, float *qy)
+{
+    for (uint32_t m = 0; m < M; m++)
+        for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
+            float acc = 0;
+            for (uint32_t t = 0; t < ds; t++)
+                acc = fmaf(q[m * ds + t], cbt[((size_t)m * ds + t) * PA_FS_KSUB + j], acc);
+            qy[m * PA_FS_KSUB + j] = acc;
+        }
+}
+
+__attribute__((target("avx2,fma"))) static void products_avx2(const float *q, const float *cbt,
+                                                              uint32_t M, uint32_t ds, float *qy)
+{
+    for (uint32_t m = 0; m < M; m++) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        for (uint32_t t = 0; t < ds; t++) {
+            const __m256 v = _mm256_broadcast_ss(q + m * ds + t);
+            const float *c = cbt + ((size_t)m * ds + t) * PA_FS_KSUB;
+            a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(c), a0);
+            a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(c + 8), a1);
+        }
+        _mm256_storeu_ps(qy + m * PA_FS_KSUB, a0);
+        _mm256_storeu_ps(qy + m * PA_FS_KSUB + 8, a1);
+    }
+}
+
+__attribute__((target("avx512f"))) static void products_avx512(const float *q, const float *cbt,
+                                                               uint32_t M, uint32_t ds, float *qy)
+{
+    for (uint32_t m = 0; m < M; m++) {
+        __m512 a = _mm512_setzero_ps();
+        for (uint32_t t = 0; t < ds; t++)
+            a = _mm512_fmadd_ps(_mm512_set1_ps(q[m * ds + t]),
+                                _mm512_loadu_ps(cbt + ((size_t)m * ds + t) * PA_FS_KSUB), a);
+        _mm512_storeu_ps(qy + m * PA_FS_KSUB, a);
+    }
+}
+
+void pa_fs_query_products(const float *q, const float *cbt, uint32_t M, uint32_t ds, float *qy)
+{
+    static void (*const fns[])(const float *, const float *, uint32_t, uint32_t,
+                               float *) = {products_scalar, products_avx2, products_avx512};
+    fns[pa_kernel_level()](q, cbt, M, ds, qy);
 }
 
 /* ---- 8-bit ADC ---- */

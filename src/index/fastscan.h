@@ -66,18 +66,26 @@ void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, f
 void pa_fs_accumulate(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
                       uint16_t *sums);
 
-/* Per-thread scratch of a fast scan: the quantised table and the sums of the largest
- * partition's blocks. */
+/* Per-thread scratch of a fast scan: the quantised table, the sums of the largest partition's
+ * blocks and each block's smallest sum. */
 typedef struct pa_fs_scratch {
     uint8_t *lut;
     uint16_t *sums;
+    uint16_t *mins;
 } pa_fs_scratch;
+
+/* Entries of the blocks' smallest sums for nb blocks (padded to a multiple of PA_FS_BLOCK). */
+static inline uint64_t pa_fs_mins_len(uint64_t nb)
+{
+    return (nb + PA_FS_BLOCK - 1) / PA_FS_BLOCK * PA_FS_BLOCK;
+}
 
 /* Bytes pa_fs_scratch_init allocates for M sub-spaces and partitions of at most max_rows. */
 static inline uint64_t pa_fs_scratch_bytes(uint32_t M, uint64_t max_rows)
 {
+    const uint64_t nb = pa_fs_blocks(PA_MAX(max_rows, 1));
     return (uint64_t)pa_fs_padded_m(M) * PA_FS_KSUB +
-           pa_fs_blocks(PA_MAX(max_rows, 1)) * PA_FS_BLOCK * sizeof(uint16_t);
+           (nb * PA_FS_BLOCK + pa_fs_mins_len(nb)) * sizeof(uint16_t);
 }
 pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows);
 void pa_fs_scratch_free(pa_fs_scratch *s);
@@ -91,6 +99,15 @@ void pa_fs_scratch_free(pa_fs_scratch *s);
 uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
                               const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
                               uint32_t *hn, uint32_t cap);
+
+/* A query's products with every codeword of a 4-bit codebook, for its tables: qy[m * 16 + j] =
+ * q_m . y_{m,j} over the ds dimensions of sub-space m, each one fused multiply-add chain over
+ * the dimensions in order from 0 (as sgemm's kernels sum these short products, so that the
+ * tables are those the blocked sgemm gives). cbt: the codebook transposed per sub-space
+ * (pa_fs_transpose_codebook: cbt[(m * ds + t) * 16 + j] = y_{m,j}[t]). Every kernel gives the
+ * same floats. */
+void pa_fs_transpose_codebook(const float *codebook, uint32_t M, uint32_t ds, float *cbt);
+void pa_fs_query_products(const float *q, const float *cbt, uint32_t M, uint32_t ds, float *qy);
 
 /* ---- 8-bit ADC ---- */
 

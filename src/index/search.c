@@ -783,10 +783,30 @@ static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, c
         pa_scan_codes(codes, ids, n, x->M, x->nbits, table, base, heap, hn, cap);
 }
 
+/* Sorts n candidates best first: by insertion for the few a probe list or a query's heap
+ * holds (where qsort's calls through pa_topk_cmp cost more than the sort), by qsort beyond.
+ * pa_topk_worse is a total order on (distance, id), so either gives the same order. */
+#define SMALL_SORT 64
+static void sort_cands(pa_topk_cand *h, uint32_t n)
+{
+    if (n > SMALL_SORT) {
+        qsort(h, n, sizeof *h, pa_topk_cmp);
+        return;
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        const pa_topk_cand c = h[i];
+        uint32_t j = i;
+        for (; j > 0 && pa_topk_worse(&h[j - 1], &c); j--)
+            h[j] = h[j - 1];
+        h[j] = c;
+    }
+}
+
 /* What one search call allocates (pa_index_search_memory states it): a block of qb queries
  * and its arrays (the queries, their products with every codeword, their coarse distances,
- * candidates and counts) in one allocation of block_bytes (whole pages), at the offsets o_*;
- * and per thread at most thread_bytes (the scan's table, probes, the
+ * candidates and counts; for the fast scan the transposed codebook in place of the products)
+ * in one allocation of block_bytes (whole pages), at the offsets o_*; and per thread at most
+ * thread_bytes (the scan's table and, for the fast scan, a query's products, probes, the
  * group's probe list and the C library's sort of it, the fast scan's scratch; the refine's
  * scratch, pa_refine_scratch_bytes). */
 typedef struct search_sizes {
@@ -819,12 +839,13 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
                                                ((uint64_t)hcap * sizeof(pa_topk_cand))))));
     const uint64_t qb = z->qb;
     z->o_qyall = align_up(sizeof(float) * qb * D, BLOCK_ALIGN);
-    z->o_coarse = z->o_qyall + align_up(sizeof(float) * qb * T, BLOCK_ALIGN);
+    /* the 8-bit scan's products for the whole block; the fast scan's transposed codebook */
+    z->o_coarse = z->o_qyall + align_up(sizeof(float) * (fs ? T * x->ds : qb * T), BLOCK_ALIGN);
     z->o_cands = z->o_coarse + align_up(sizeof(float) * qb * x->P, BLOCK_ALIGN);
     z->o_ncand = z->o_cands + align_up(sizeof(pa_topk_cand) * qb * hcap, BLOCK_ALIGN);
     z->block_bytes = align_up(z->o_ncand + sizeof(uint32_t) * qb, (uint64_t)sysconf(_SC_PAGESIZE));
     z->grp = group_queries(qb, nthreads, np); /* the largest group: the fullest block's */
-    z->thread_bytes = sizeof(float) * T + sizeof(pa_topk_cand) * np +
+    z->thread_bytes = sizeof(float) * T * (fs ? 2 : 1) + sizeof(pa_topk_cand) * np +
                       2 * sizeof(uint64_t) * z->grp * np + sizeof(float) * z->grp +
                       (fs ? pa_fs_scratch_bytes(x->M, x->max_part) : 0) +
                       (rf > 1 ? pa_refine_scratch_bytes(cap, (uint32_t)D) : 0);
@@ -907,7 +928,13 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     float *coarse = (float *)((uint8_t *)blk + z.o_coarse);
     pa_topk_cand *cands = (pa_topk_cand *)((uint8_t *)blk + z.o_cands);
     uint32_t *ncand = (uint32_t *)((uint8_t *)blk + z.o_ncand);
+    /* the queries' codeword products: for the 8-bit and plain scans by sgemm for the whole
+     * block (qyall); for the fast scan per probe from the codebook transposed (cbt, 16 x dim
+     * floats), the short products summed as the sgemm sums them */
+    float *cbt = fs ? qyall : NULL;
     pa_status st = PA_OK;
+    if (cbt)
+        pa_fs_transpose_codebook(x->codebook, x->M, x->ds, cbt);
     const bool par_refine = rf > 1 && pa_vec_input_concurrent_reads(opts->refine_input);
     uint64_t scanned = 0, refined = 0, reranked = 0;
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
@@ -943,7 +970,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
         /* the queries' part of every table, q_m . codeword: one sgemm per sub-space for the
          * whole block (row i of qyall holds query i's M x K products) */
-        for (uint32_t m = 0; m < x->M; m++)
+        for (uint32_t m = 0; !fs && m < x->M; m++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)x->K, (int)x->ds,
                         1.0f, qbuf + (size_t)m * x->ds, (int)D,
                         x->codebook + (size_t)m * x->K * x->ds, (int)x->ds, 0.0f,
@@ -965,11 +992,12 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
             float *table = malloc(sizeof(float) * (size_t)T);
+            float *qyt = fs ? malloc(sizeof(float) * (size_t)T) : NULL; /* a query's products */
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
             uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
             float *qns = malloc(sizeof(float) * grp);
-            pa_fs_scratch fsx = {NULL, NULL};
-            const bool ok = table && probe && pairs && qns &&
+            pa_fs_scratch fsx = {NULL, NULL, NULL};
+            const bool ok = table && probe && pairs && qns && (!fs || qyt) &&
                             (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
             if (!ok) {
 #pragma omp atomic write
@@ -987,7 +1015,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
                         pa_topk_push(probe, &pn, np, d, p);
                     }
-                    qsort(probe, pn, sizeof *probe, pa_topk_cmp);
+                    sort_cands(probe, pn);
                     qns[i - lo] = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
                     ncand[i] = 0;
                     /* (round, partition, query): round 0 the nearest partition */
@@ -1017,7 +1045,10 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     const float base = x->metric == PA_METRIC_DOT
                                            ? 0
                                            : qns[i - lo] + x->cnorm[p] - 2 * coarse[i * P + p];
-                    scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qyall + i * T, base, table,
+                    const float *qy = fs ? qyt : qyall + i * T;
+                    if (fs)
+                        pa_fs_query_products(qbuf + i * D, cbt, x->M, x->ds, qyt);
+                    scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qy, base, table,
                                    cands + i * hcap, &ncand[i], hcap, &reranked);
                     scanned += x->lengths[p];
                 }
@@ -1031,11 +1062,11 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     if (rf > 1) /* refine re-ranks the set: in any order */
                         pa_refine_select(h, ncand[i], cap);
                     else
-                        qsort(h, ncand[i], sizeof(pa_topk_cand), pa_topk_cmp);
+                        sort_cands(h, ncand[i]);
                     ncand[i] = PA_MIN(ncand[i], cap);
                 }
             }
-            free(table), free(probe), free(pairs), free(qns);
+            free(table), free(qyt), free(probe), free(pairs), free(qns);
             pa_fs_scratch_free(&fsx);
         }
         if (failed) {

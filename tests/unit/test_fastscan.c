@@ -37,8 +37,8 @@ static void random_table(uint32_t M, bool coarse, float *t)
 
 static void test_layout_and_sums(void)
 {
-    const uint32_t Ms[] = {2, 6, 8, 16, 64, 300};
-    const uint64_t ns[] = {1, 31, 32, 33, 200};
+    const uint32_t Ms[] = {2, 6, 8, 16, 28, 32, 64, 300}; /* Mp 8, 16, 32, 64: unrolled */
+    const uint64_t ns[] = {1, 31, 32, 33, 200, 1000};
     for (size_t a = 0; a < sizeof Ms / sizeof Ms[0]; a++)
         for (size_t b = 0; b < sizeof ns / sizeof ns[0]; b++) {
             const uint32_t M = Ms[a], Mp = pa_fs_padded_m(M);
@@ -177,6 +177,11 @@ static void test_scan_matches_reference(void)
     scan_case(8, 3, 500, 10, true); /* many ties */
     scan_case(64, 4, 100, 25, false);
     scan_case(6, 2, 40, 100, false); /* fewer rows than candidates in the first partition */
+    /* more blocks than candidates: the first partition bounded by the blocks' smallest sums */
+    scan_case(32, 3, 3000, 20, false);
+    scan_case(32, 2, 2000, 10, true); /* many ties */
+    scan_case(16, 2, 700, 21, false); /* a partial last block */
+    scan_case(28, 1, 640, 30, false);
 }
 
 /* 8-bit ADC: the table build and the scan of each kernel against the plain sums, for partitions
@@ -230,11 +235,45 @@ static void test_adc8_matches_reference(void)
     free(pre), free(qy), free(ref_t), free(tab);
 }
 
+/* A query's codeword products: every kernel gives the fused multiply-add chain of each product
+ * over its dimensions in order, for sub-spaces of 1 to 9 dimensions. */
+static void test_query_products(void)
+{
+    const uint32_t M = 12;
+    for (uint32_t ds = 1; ds <= 9; ds++) {
+        const uint32_t D = M * ds, T = M * PA_FS_KSUB;
+        float *q = malloc(sizeof(float) * D), *cb = malloc(sizeof(float) * T * ds);
+        float *cbt = malloc(sizeof(float) * T * ds), *ref = malloc(sizeof(float) * T);
+        float *got = malloc(sizeof(float) * T);
+        for (uint32_t t = 0; t < D; t++)
+            q[t] = rndf() * 8 - 4;
+        for (uint32_t t = 0; t < T * ds; t++)
+            cb[t] = rndf() - 0.5f;
+        for (uint32_t m = 0; m < M; m++)
+            for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
+                float acc = 0;
+                for (uint32_t t = 0; t < ds; t++)
+                    acc = fmaf(q[m * ds + t], cb[(m * PA_FS_KSUB + j) * ds + t], acc);
+                ref[m * PA_FS_KSUB + j] = acc;
+            }
+        pa_fs_transpose_codebook(cb, M, ds, cbt);
+        for (int k = 0; k < 3; k++) {
+            if (!pa_kernel_set(kernels[k]))
+                continue;
+            memset(got, 0xff, sizeof(float) * T);
+            pa_fs_query_products(q, cbt, M, ds, got);
+            CHECK(memcmp(got, ref, sizeof(float) * T) == 0);
+        }
+        free(q), free(cb), free(cbt), free(ref), free(got);
+    }
+}
+
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
     RUN(test_layout_and_sums());
     RUN(test_scan_matches_reference());
     RUN(test_adc8_matches_reference());
+    RUN(test_query_products());
     TEST_DONE();
 }
