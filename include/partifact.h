@@ -1142,8 +1142,9 @@ typedef struct pa_index_open_options {
      * refused (PA_ERR_INVALID, with the numbers). The cache is one mapping of at most its
      * share, each partition in it at an 8-byte boundary, so that what it holds resident never
      * passes its share (pa_index_info's cache_bytes and cache_peak_bytes). The rows hash is
-     * checked at open in a streaming pass over the partitions. A search's own arrays (pa_index_search_memory) and the results are not
-     * counted. Results are the same as without a budget. */
+     * checked at open in a streaming pass over the partitions. A search's own arrays
+     * (pa_index_search_memory) and the results are not counted. Results are the same as
+     * without a budget. */
     uint64_t memory_bytes;
 } pa_index_open_options;
 
@@ -1156,7 +1157,8 @@ PA_API pa_status pa_index_open_options_init(pa_index_open_options *o, size_t str
 /* The memory of an index opened with a budget, from its metadata and partition table alone:
  * *fixed_bytes held whatever the budget (centroids, codebook, partition offsets, the cache's
  * entries) and *min_bytes, the smallest memory_bytes pa_index_open_ex accepts (the fixed part
- * and the largest partition, to an 8-byte boundary); a smaller budget is refused with these numbers. */
+ * and the largest partition, to an 8-byte boundary); a smaller budget is refused with these
+ * numbers. */
 PA_API pa_status pa_index_memory_estimate(const char *dir, uint64_t *fixed_bytes,
                                           uint64_t *min_bytes);
 
@@ -1268,9 +1270,10 @@ PA_API pa_status pa_index_search(pa_index *idx, const float *queries, uint64_t n
 
 /* The most memory pa_index_search allocates for a call of nq queries with these options (NULL:
  * the defaults), into *bytes: a block of at most 8192 queries (fewer where one of its arrays
- * would pass 32 MiB) and its arrays (the queries, their products with every codeword, their
- * distances to every centroid, their candidates), one allocation, a mapping of its own from
- * 256 KiB, unmapped when the call returns; and per thread the scan's table, probes and the
+ * would pass 32 MiB) and its arrays (the queries, their products with every codeword or, for
+ * the 4-bit fast scan, the codebook transposed, their distances to every centroid, their
+ * candidates), one allocation, a mapping of its own from 256 KiB, unmapped when the call
+ * returns; and per thread the scan's table (and the fast scan's query products), probes and the
  * group's probe list (twice: the C library's sort may copy it), the fast scan's scratch and the
  * refine's vectors. Not counted: the caller's queries and outputs, and, for an index opened with
  * a budget, the budget itself, which the partition cache never passes (pa_index_info's
