@@ -1,4 +1,11 @@
 # CLI tests: exit codes and one-line errors, run against the built partifact binary.
+
+# pa_cli_test(NAME): tests/cli/NAME.sh PARTIFACT SCRATCH, scratch test-tmp/NAME, labels unit;cli
+function(pa_cli_test name)
+  add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/${name}.sh $<TARGET_FILE:partifact>
+           ${CMAKE_BINARY_DIR}/test-tmp/${name})
+  set_tests_properties(${name} PROPERTIES LABELS "unit;cli")
+endfunction()
 add_test(NAME cli_basics COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/cli_basics.sh $<TARGET_FILE:partifact>
          ${CMAKE_BINARY_DIR}/test-tmp/cli)
 set_tests_properties(cli_basics PROPERTIES LABELS "unit;cli")
@@ -8,12 +15,8 @@ add_test(NAME install_pkgconfig COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/install_pk
          ${CMAKE_BINARY_DIR} ${CMAKE_BINARY_DIR}/test-tmp/install)
 set_tests_properties(install_pkgconfig PROPERTIES LABELS "install" RESOURCE_LOCK cmake_install)
 
-add_test(NAME artifact_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/artifact_cli)
-set_tests_properties(artifact_cli PROPERTIES LABELS "unit;cli")
-add_test(NAME artifact_layout COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_layout.sh
-         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/artifact_layout)
-set_tests_properties(artifact_layout PROPERTIES LABELS "unit;cli")
+pa_cli_test(artifact_cli)
+pa_cli_test(artifact_layout)
 
 # SIGKILL the writer at random moments; verify accepts complete or refuses incomplete, nothing else.
 add_test(NAME artifact_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/artifact_kill.sh $<TARGET_FILE:partifact>
@@ -25,13 +28,9 @@ add_test(NAME train_encode_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/train_encod
 set_tests_properties(train_encode_cli PROPERTIES LABELS "unit;cli")
 
 # finalize (both paths), search, groundtruth, index-info, export-rows
-add_test(NAME index_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/index_cli)
-set_tests_properties(index_cli PROPERTIES LABELS "unit;cli")
+pa_cli_test(index_cli)
 
-add_test(NAME build_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/build_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/build_cli)
-set_tests_properties(build_cli PROPERTIES LABELS "unit;cli")
+pa_cli_test(build_cli)
 
 # SIGKILL `partifact encode` at random moments; the same rule, and a rerun completes.
 add_test(NAME encode_kill COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/encode_kill.sh $<TARGET_FILE:partifact>
@@ -57,9 +56,7 @@ add_test(NAME memory_encode_lance COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/memory_e
 set_tests_properties(memory_encode_lance PROPERTIES LABELS "memory;cli")
 
 # --skip-invalid in train (the sample), encode and build, counted in --json
-add_test(NAME skip_invalid_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/skip_invalid_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/skip_invalid_cli)
-set_tests_properties(skip_invalid_cli PROPERTIES LABELS "unit;cli")
+pa_cli_test(skip_invalid_cli)
 
 # extreme values: rows whose distances overflow float refused or skipped; large safe ones exact
 add_executable(test_scale_fvecs ${CMAKE_CURRENT_LIST_DIR}/scale_fvecs.c)
@@ -68,26 +65,18 @@ add_test(NAME extreme_values_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/extreme_v
 set_tests_properties(extreme_values_cli PROPERTIES LABELS "unit;cli")
 # Outputs: refused when they exist (replaced atomically with --force) or are inputs; symlinks and
 # foreign directories planted in every output path are left alone; killed runs' leftovers go.
-add_test(NAME outputs_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/outputs_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/outputs_cli)
-set_tests_properties(outputs_cli PROPERTIES LABELS "unit;cli")
+pa_cli_test(outputs_cli)
 # --version --verbose names the CPU and BLAS core; the core correction (re-exec) and its
 # switches; the same neighbours under Prescott, Haswell, default and corrected kernels
-add_test(NAME blas_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/blas_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/blas_cli)
-set_tests_properties(blas_cli PROPERTIES LABELS "unit;cli")
+pa_cli_test(blas_cli)
 
 # OpenMP's wait: the CLI's GOMP_SPINCOUNT where the user set none (libgomp's display), the
 # user's variables left alone, the same model either way.
-add_test(NAME omp_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/omp_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/omp_cli)
-set_tests_properties(omp_cli PROPERTIES LABELS "unit;cli")
+pa_cli_test(omp_cli)
 
 # index-info's memory_fixed_bytes / memory_min_bytes: search --memory accepts the least budget
 # exactly and refuses one byte less.
-add_test(NAME index_budget_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/index_budget_cli.sh
-         $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/index_budget_cli)
-set_tests_properties(index_budget_cli PROPERTIES LABELS "unit;cli")
+pa_cli_test(index_budget_cli)
 
 # search --memory (a quarter of the index) peaks within the budget + the stated fixed cost and
 # gives the unbounded search's results (/usr/bin/time -v); not under the sanitizers.
@@ -97,9 +86,7 @@ set_tests_properties(search_memory PROPERTIES LABELS "memory;cli")
 
 # Every JSON output (manifest.json, the index records, table-info, --json summaries) stays
 # valid and exact for paths and names with quotes, backslashes, control characters, non-ASCII.
-add_test(NAME json_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/json_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/json_cli)
-set_tests_properties(json_cli PROPERTIES LABELS "unit;cli")
+pa_cli_test(json_cli)
 
 # backend ABI v2: train, bind, encode and work_bytes through the reference plugin; options
 add_test(NAME backend_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/backend_cli.sh $<TARGET_FILE:partifact>
@@ -118,9 +105,7 @@ set_tests_properties(pq4_cli PROPERTIES LABELS "unit;cli")
 
 # search's scan kernels: the 4-bit fast scan (default) against the plain scan, every kernel
 # (PA_KERNEL) writing the same ids, 8-bit too, and --memory.
-add_test(NAME fastscan_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/fastscan_cli.sh $<TARGET_FILE:partifact>
-         ${CMAKE_BINARY_DIR}/test-tmp/fastscan_cli)
-set_tests_properties(fastscan_cli PROPERTIES LABELS "unit;cli")
+pa_cli_test(fastscan_cli)
 
 # AMX on and off (PA_AMX=0): byte-identical models and index files (skipped without AMX)
 add_test(NAME amx_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/amx_cli.sh $<TARGET_FILE:partifact>
