@@ -31,6 +31,12 @@
 #define FILE_READ_BYTES ((uint64_t)8 << 20)
 /* A file batch is read and converted on all cores from twice this many records. */
 #define FILE_PARALLEL_ROWS 1024
+/* Rows read by ordinal (a training sample, sorted) whose records are at most this many bytes
+ * apart are read by one positioned read with the records between them: a syscall costs about
+ * as much as copying this many bytes from the page cache, and a disk reads on ahead. */
+#define RUN_GAP_BYTES ((uint64_t)16 << 10)
+/* ... into a buffer of this many bytes a thread (or one record, if larger). */
+#define RUN_READ_BYTES ((uint64_t)1 << 20)
 /* A dataset scan reads batches of at most this many rows. */
 #define SCAN_MAX_ROWS 65536
 
@@ -659,39 +665,77 @@ pa_status pa_vec_input_rewind(pa_vec_input *in)
     return PA_OK;
 }
 
+/* Reads the rows ord[lo..hi) (ascending keys) of an unmapped file into their places in out,
+ * rows whose records lie at most RUN_GAP_BYTES apart by one positioned read of their run (the
+ * records between them read and dropped), at most buf_bytes a read; returns the position of
+ * the first row not read, converted and certainly valid (pa_row_surely_ok), else hi. */
+static size_t read_file_runs(pa_vec_input *in, const uint64_t *keys, const size_t *ord, size_t lo,
+                             size_t hi, float *out, uint8_t *buf, uint64_t buf_bytes)
+{
+    const uint64_t rec = in->rec_bytes;
+    size_t i = lo;
+    while (i < hi) {
+        const uint64_t first = keys[ord[i]];
+        if (first >= in->rows)
+            return i;
+        /* the run: the rows after it that are near enough and fit in buf with it */
+        uint64_t last = first;
+        size_t j = i + 1;
+        for (; j < hi; j++) {
+            const uint64_t k = keys[ord[j]];
+            if (k >= in->rows || (k - last) * rec > RUN_GAP_BYTES ||
+                (k - first + 1) * rec > buf_bytes)
+                break;
+            last = k;
+        }
+        if (pa_pread_full(in->fd, buf, (size_t)((last - first + 1) * rec),
+                          in->data_off + first * rec, in->path) != PA_OK)
+            return i;
+        for (; i < j; i++) {
+            const uint64_t key = keys[ord[i]];
+            float *dst = out + ord[i] * in->dim;
+            if (convert_row(in, buf + (key - first) * rec, key, dst) != PA_OK ||
+                !pa_row_surely_ok(dst, in->dim))
+                return i;
+        }
+    }
+    return hi;
+}
+
 /* Reads rows keys[ord[0..n)] of a file into their places in out on all cores, each thread its
- * own run of ord with its own record buffer; returns how many of them, in ord's order, were
- * read and are certainly valid (pa_row_surely_ok) before the first that is not (out of range,
- * unreadable, unconvertible or not certainly valid) or n: the exact pass takes it from there
- * and says what is wrong. */
+ * own run of ord: in place from a mapped file, else in runs of nearby records by one positioned
+ * read each (read_file_runs, into the thread's RUN_READ_BYTES buffer); returns how many of
+ * them, in ord's order, were read and are certainly valid (pa_row_surely_ok) before the first
+ * that is not (out of range, unreadable, unconvertible or not certainly valid) or n: the exact
+ * pass takes it from there and says what is wrong. */
 static size_t read_file_rows_fast(pa_vec_input *in, const uint64_t *keys, const size_t *ord,
                                   size_t n, float *out)
 {
     size_t good = n;
     const int team = n >= 2 * FILE_PARALLEL_ROWS ? omp_get_max_threads() : 1;
+    const uint64_t buf_bytes = PA_MAX(RUN_READ_BYTES, in->rec_bytes);
 #pragma omp parallel num_threads(team) reduction(min : good)
     {
         const size_t t = (size_t)omp_get_thread_num(), T = (size_t)omp_get_num_threads();
         const size_t lo = n * t / T, hi = n * (t + 1) / T;
-        /* mapped records are converted in place; otherwise each is read into rec */
-        uint8_t *rec = lo < hi && !in->map ? malloc((size_t)in->rec_bytes) : NULL;
         size_t i = lo;
-        for (; (rec || in->map) && i < hi; i++) {
+        if (!in->map) {
+            /* (no buffer: the exact pass reads the rows) */
+            uint8_t *buf = lo < hi ? malloc((size_t)buf_bytes) : NULL;
+            i = buf ? read_file_runs(in, keys, ord, lo, hi, out, buf, buf_bytes) : lo;
+            free(buf);
+        }
+        for (; in->map && i < hi; i++) {
             const uint64_t key = keys[ord[i]];
             float *dst = out + ord[i] * in->dim;
             if (key >= in->rows)
                 break;
             const uint64_t at = in->data_off + key * in->rec_bytes;
-            if (!in->map &&
-                pa_pread_full(in->fd, rec, (size_t)in->rec_bytes, at, in->path) != PA_OK)
-                break;
-            if (convert_row(in, in->map ? in->map + at : rec, key, dst) != PA_OK ||
-                !pa_row_surely_ok(dst, in->dim))
+            if (convert_row(in, in->map + at, key, dst) != PA_OK || !pa_row_surely_ok(dst, in->dim))
                 break;
         }
         if (i < hi)
             good = i;
-        free(rec);
     }
     return good;
 }
@@ -737,8 +781,9 @@ static pa_status locate_row(const pa_vec_input *in, uint64_t key, bool by_id, si
 
 /* Random rows, by ordinal or (by_id) by the ids pa_vec_input_next reports: ordinals in files,
  * row addresses in datasets (the same for a file, so by_id changes nothing there). The rows are
- * read in ascending order of position and scattered to their places in out: one positioned
- * read per row for files; for datasets each fragment's data file is opened once per call.
+ * read in ascending order of position and scattered to their places in out: for files one
+ * positioned read per run of nearby rows (read_file_rows_fast; one per row from the first
+ * that is not certainly good on); for datasets each fragment's data file is opened once per call.
  * Invalid rows are errors here unless kept is given (a sample) and the input skips them: then
  * they are counted and left out, the rest packed in the order asked for, *kept rows. */
 static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, float *out, bool by_id,

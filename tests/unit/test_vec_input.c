@@ -2,6 +2,7 @@
  * Lance dataset reads back identically through every format, in batches, after rewind and by
  * random rows; each malformed input is refused with its message. */
 #include "common/common.h"
+#include "io/io_internal.h"
 #include "ivfpq/ivfpq_internal.h"
 #include "test.h"
 
@@ -491,6 +492,72 @@ static void test_parallel_reads(void)
     free(m), free(buf), free(ids);
 }
 
+/* A sample read in runs of nearby records (rows under 16 KiB apart share a read, at most 1 MiB
+ * a thread): rows in dense runs, far apart, repeated, the first and the last, asked in any
+ * order, read exactly what the file holds, unmapped as mapped (the rows converted in place); a
+ * malformed record between rows asked for is never looked at, one asked for is named; a row
+ * past the end is named wherever it falls. */
+#define NR 80000
+#define DR 8
+static void test_sample_runs(void)
+{
+    omp_set_num_threads(2);
+    const size_t rec = 4 + DR * 4;
+    float *m = malloc(sizeof(float) * NR * DR), *a = malloc(sizeof(float) * NR * DR),
+          *b = malloc(sizeof(float) * NR * DR);
+    uint64_t *rows = malloc(8 * NR);
+    for (size_t i = 0; i < (size_t)NR * DR; i++)
+        m[i] = (float)(i % 65521);
+    FILE *f = fopen(tpath("runs.fvecs"), "wb");
+    for (int i = 0; i < NR; i++) {
+        int32_t d = i == 50001 ? DR + 1 : DR; /* a malformed record no sample below asks for */
+        fwrite(&d, 4, 1, f);
+        fwrite(m + (size_t)i * DR, 4, DR, f);
+    }
+    fclose(f);
+    size_t n = 0;
+    uint64_t s = 7;
+    for (uint64_t r = 0; r < NR; r++) {
+        if (r == 50001)
+            continue;
+        /* dense below 20,000, one in 3 to 40,000, one in 1,000 above (gaps over 16 KiB) */
+        const uint64_t every = r < 20000 ? 1 : r < 40000 ? 3 : 1000;
+        if (r % every == 0 || r == NR - 1)
+            rows[n++] = r;
+    }
+    rows[n++] = 12345, rows[n++] = 0, rows[n++] = NR - 1; /* repeats */
+    for (size_t i = n - 1; i > 0; i--) {                  /* shuffled */
+        size_t j = (size_t)(pa_splitmix(&s) % (i + 1));
+        uint64_t t = rows[i];
+        rows[i] = rows[j], rows[j] = t;
+    }
+    pa_vec_input *in = NULL, *mapped = NULL;
+    CHECK_OK(pa_vec_input_open(&in, tpath("runs.fvecs"), NULL));
+    CHECK_OK(pa_vec_input_open(&mapped, tpath("runs.fvecs"), NULL));
+    if (in && mapped) {
+        CHECK(pa_vec_input_concurrent_reads(mapped));
+        size_t got = 0, got_mapped = 0;
+        CHECK_OK(pa_vec_input_read_sample(in, rows, n, a, &got));
+        CHECK_OK(pa_vec_input_read_sample(mapped, rows, n, b, &got_mapped));
+        bool same = got == n && got_mapped == n;
+        for (size_t i = 0; same && i < n; i++)
+            same = !memcmp(a + i * DR, m + rows[i] * DR, sizeof(float) * DR);
+        CHECK(same);
+        CHECK(got == got_mapped && !memcmp(a, b, sizeof(float) * DR * got));
+        /* the malformed record asked for, then a row past the end, amid the others */
+        rows[n / 3] = 50001;
+        char want[128];
+        snprintf(want, sizeof want, "record 50001 at byte offset %zu has dimension 9, expected 8",
+                 50001 * rec);
+        CHECK_ERR(pa_vec_input_read_rows(in, rows, n, a), PA_ERR_FORMAT, want);
+        rows[n / 3] = 1, rows[n / 2] = NR;
+        CHECK_ERR(pa_vec_input_read_rows(in, rows, n, a), PA_ERR_RANGE,
+                  "row 80000 does not exist (the input has 80000 rows)");
+    }
+    pa_vec_input_free(in), pa_vec_input_free(mapped);
+    free(m), free(a), free(b), free(rows);
+}
+
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
@@ -503,5 +570,6 @@ int main(int argc, char **argv)
     RUN(test_npy_headers());
     RUN(test_untrusted_inputs());
     RUN(test_parallel_reads());
+    RUN(test_sample_runs());
     TEST_DONE();
 }
