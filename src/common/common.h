@@ -111,6 +111,11 @@ void pa_clear_error(void);
 void *pa_malloc(size_t n, const char *what);
 void *pa_calloc(size_t count, size_t size, const char *what);
 void *pa_realloc(void *p, size_t n, const char *what);
+/* pa_malloc of a buffer the caller writes in full (a training sample, an encode batch): from
+ * PA_DENSE_ALLOC_BYTES on, its whole 2 MiB extents are asked to be backed by transparent huge
+ * pages (madvise, a hint), one page fault for 2 MiB instead of 512. */
+#define PA_DENSE_ALLOC_BYTES ((size_t)4 << 20)
+void *pa_malloc_dense(size_t n, const char *what);
 char *pa_strdup(const char *s, const char *what);
 /* Grows the array *array points to (a pointer variable of any object type) from *cap elements
  * of elem bytes to twice as many (first when *cap is 0); false (PA_ERR_NOMEM recorded, the array

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #define PA_ERRBUF 1024
 
@@ -111,6 +112,21 @@ void *pa_malloc(size_t n, const char *what)
     void *p = malloc(n ? n : 1);
     if (!p)
         pa_fail(PA_ERR_NOMEM, "out of memory allocating %zu bytes for %s", n, what);
+    return p;
+}
+
+void *pa_malloc_dense(size_t n, const char *what)
+{
+    void *p = pa_malloc(n, what);
+#ifdef MADV_HUGEPAGE
+    if (p && n >= PA_DENSE_ALLOC_BYTES) {
+        const uintptr_t huge = (uintptr_t)2 << 20;
+        const uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        const uintptr_t hi = ((uintptr_t)p + n) & ~(huge - 1);
+        if (hi > lo)
+            (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* refused: 4 KiB pages */
+    }
+#endif
     return p;
 }
 

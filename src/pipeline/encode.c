@@ -124,7 +124,7 @@ pa_status pa_encode_input(pa_vec_input *in, const pa_ivfpq_model *model, pa_back
                               .replace = o->replace,
                               .coverage = coverage,
                               .no_sync = o->no_sync};
-    x = pa_malloc(sizeof(float) * batch * a.dim, "an encode batch of vectors");
+    x = pa_malloc_dense(sizeof(float) * batch * a.dim, "an encode batch of vectors");
     ids = pa_malloc(8 * batch, "an encode batch of row ids");
     parts = pa_malloc(4 * batch, "an encode batch of part ids");
     codes = pa_malloc(batch * W, "an encode batch of codes");

@@ -66,7 +66,7 @@ static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm,
     /* this participant's run of the sample (all of it without comm) */
     const uint64_t lo = comm ? want * comm->rank / comm->size : 0;
     const uint64_t hi = comm ? want * (comm->rank + 1) / comm->size : want;
-    if (!(x = pa_malloc(sizeof(float) * (hi - lo) * dim + 1, "training sample"))) {
+    if (!(x = pa_malloc_dense(sizeof(float) * (hi - lo) * dim + 1, "training sample"))) {
         st = PA_ERR_NOMEM;
         goto done;
     }
