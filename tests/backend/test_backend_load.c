@@ -82,6 +82,18 @@ int main(int argc, char **argv)
                   "assign/encode: row 2 has NaN at dimension 5");
         CHECK_ERR(pa_backend_assign_encode_flags(cpu, bad, 4, 0, p3, c3), PA_ERR_INVALID,
                   "assign/encode: row 2 has NaN");
+        /* rows flagged checked that are not (NaN, +-inf, too large: outside the contract) may
+         * get wrong codes but stay in bounds: partitions in [0, P) (the encode reads its
+         * centroid at that index; an ASan build checks the reads too) */
+        static float worse[8 * D];
+        const float vals[] = {NAN, INFINITY, -INFINITY, 3e38f};
+        for (int i = 0; i < 8; i++)
+            for (int d = 0; d < D; d++)
+                worse[i * D + d] = i < 4 || d == 3 ? vals[i % 4] : 1.0f;
+        memset(p3, 0xff, sizeof p3);
+        CHECK_OK(pa_backend_assign_encode_flags(cpu, worse, 8, PA_BACKEND_ROWS_CHECKED, p3, c3));
+        for (int i = 0; i < 8; i++)
+            CHECK(p3[i] < P);
     }
     pa_backend_unbind(ref);
     pa_backend_unbind(cpu);
