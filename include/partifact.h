@@ -624,11 +624,15 @@ typedef struct pa_ivfpq_train_stats {
     double ivf_seconds, pq_seconds;
     uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
     double sample_seconds; /* drawing, reading and checking the sample (training an input) */
+    /* Training an input within a memory budget (pa_build): the rows the sample would have had
+     * (sample_rate * num_partitions, at least PA_PQ_SAMPLE_ROWS) when the budget held fewer,
+     * so that sample_rows is less; 0 when the sample was not cut. */
+    uint64_t sample_wanted_rows;
 } pa_ivfpq_train_stats;
 
-#define PA_IVFPQ_TRAIN_STATS_INIT                            \
-    {                                                        \
-        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0, 0 \
+#define PA_IVFPQ_TRAIN_STATS_INIT                               \
+    {                                                           \
+        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 \
     }
 
 /* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
@@ -1335,8 +1339,10 @@ typedef struct pa_build_options {
     const char *backend_path; /* where to look for it (see pa_backend_open); may be NULL    */
     uint32_t num_buckets;     /* artifact bucket files; 0: min(partitions,                  */
                               /* PA_DEFAULT_MAX_BUCKETS)                                    */
-    uint64_t memory_bytes;    /* budget of the encode and finalize stages; 0:              */
-                              /* PA_DEFAULT_MEMORY_BYTES                                    */
+    uint64_t memory_bytes;    /* budget of each stage; 0: PA_DEFAULT_MEMORY_BYTES. Training: */
+                              /* the sample (and its assignment) shrinks to fit, noted in   */
+                              /* the train stats' sample_wanted_rows; a budget below the    */
+                              /* least sample (max(partitions, codewords) rows) is refused  */
     uint64_t batch_rows;      /* encode batch; 0 (INIT): as for pa_encode_options            */
     /* Where the model and artifact go (model.lance, artifact/): a new directory, made by the
      * build (an existing one is refused); NULL: "<out_dir>.build-XXXXXX" beside the index.
