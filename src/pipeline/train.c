@@ -142,8 +142,10 @@ pa_status pa_train_input_budget(pa_ivfpq_model **out, pa_vec_input *in,
     if (st != PA_OK || (st = sample_fit(want, dim, prm, memory_bytes, &take)) != PA_OK ||
         (st = read_sample(in, prm, take, NULL, &x, &got)) != PA_OK)
         goto done;
-    /* the model's rules, checked here for every backend: the shape, enough rows, finite */
-    if ((st = pa_ivfpq_check_training(x, got, dim, prm)) != PA_OK)
+    /* the model's rules, checked here for every backend: the shape and enough rows; every row
+     * read is checked already (finite, norm within the limit: pa_vec_input_read_sample), which
+     * the backend is told (PA_BACKEND_ROWS_CHECKED), so the rows are checked once */
+    if ((st = pa_ivfpq_check_sample(got, dim, prm)) != PA_OK)
         goto done;
     const double sample_seconds = pa_now_seconds() - t0;
     if (!backend) {
@@ -170,7 +172,8 @@ pa_status pa_train_input_budget(pa_ivfpq_model **out, pa_vec_input *in,
                                                               : PA_DEFAULT_MAX_ITERS,
                                   .pq_max_iters = prm->pq_max_iters ? prm->pq_max_iters
                                                                     : PA_DEFAULT_PQ_MAX_ITERS,
-                                  .seed = prm->seed};
+                                  .seed = prm->seed,
+                                  .flags = PA_BACKEND_ROWS_CHECKED};
     pa_backend_train_stats bs = {.struct_size = sizeof bs};
     /* the sample is the backend's to work on in place (the cpu backend trains on it, no copy) */
     if ((st = pa_backend_train(backend, &tp, x, got, centroids, codebook, &bs)) != PA_OK)
@@ -234,9 +237,8 @@ pa_status pa_train_input_comm(pa_ivfpq_model **out, pa_vec_input *in, const pa_i
                        c.rank, c.size);
     /* this participant's share, checked here; then every participant's count and whether its
      * share was refused, in one sum: [count per participant], refused, skipped */
+    /* (its rows checked as they are read: pa_vec_input_read_sample) */
     pa_status mine = read_sample(in, &p, sample_want(in, &p), &c, &x, &got);
-    if (mine == PA_OK)
-        mine = pa_check_vectors(x, got, dim, "training data");
     if (!(v = pa_calloc((size_t)c.size + 2, sizeof(double), "training sample counts"))) {
         st = PA_ERR_NOMEM; /* (the others wait in their sum: the engine ends them) */
         goto done;
