@@ -6,20 +6,36 @@
 #   cli   the CLI as shipped: OpenBLAS's choice, corrected by a re-exec where it is weak
 #   NAME  OPENBLAS_CORETYPE=NAME, forced (Haswell only with AVX2, SkylakeX only with AVX-512)
 # Then the cost of the re-exec: `partifact --version` REEXEC times with and without one
-# (PARTIFACT_BLAS_TEST_CORE=Prescott simulates a weak core where OpenBLAS picks a good one).
+# (PARTIFACT_BLAS_TEST_CORE=Prescott simulates a weak core where OpenBLAS picks a good one;
+# without one: PARTIFACT_OMP_AUTO=0 PARTIFACT_BLAS_AUTO=0, as either correction re-executes).
 # Then sgemm alone (bench/sgemm.c) SGEMM_RUNS times on 2 threads and 1, under OpenBLAS's
 # choice, forced Prescott and Haswell, and BLIS when BLIS names a libblis.so (Debian's, not a
 # partifact dependency: `apt-get download libblis4-openmp && dpkg-deb -x libblis4-*.deb DIR`,
 # then BLIS=DIR/usr/lib/x86_64-linux-gnu/blis-openmp/libblis.so.4).
-# Usage: bench/kernels_bench.sh [BUILD_DIR]; env RUNS (5), ROWS (200000), REEXEC (30),
-#        SGEMM_RUNS (9), BLIS (unset), WORK (bench/out/kernels)
+# Usage: bench/kernels_bench.sh [BUILD_DIR [--check-reexec]]; env RUNS (5), ROWS (200000),
+#        REEXEC (30), SGEMM_RUNS (9), BLIS (unset), WORK (bench/out/kernels)
+# --check-reexec: only check that the re-exec comparison's two environments run without a
+# re-exec and with both corrections (partifact --version --verbose), exit 1 if not.
 set -euo pipefail
 BUILD=${1:-build}; PA="$(cd "$BUILD" && pwd)/partifact"
+unset OPENBLAS_CORETYPE PARTIFACT_BLAS_AUTO PARTIFACT_BLAS_TEST_CORE PARTIFACT_OMP_AUTO
+unset GOMP_SPINCOUNT OMP_WAIT_POLICY # (either set: no OpenMP correction, so no re-exec for it)
+NO_REEXEC_ENV="PARTIFACT_BLAS_TEST_CORE=Prescott PARTIFACT_OMP_AUTO=0 PARTIFACT_BLAS_AUTO=0"
+REEXEC_ENV="PARTIFACT_BLAS_TEST_CORE=Prescott"
+if [ "${2:-}" = --check-reexec ]; then
+  # shellcheck disable=SC2086 # (the env words split on purpose)
+  no=$(env $NO_REEXEC_ENV "$PA" --version --verbose); re=$(env $REEXEC_ENV "$PA" --version --verbose)
+  ok=1
+  grep -q "openmp wait: libgomp's default" <<<"$no" || { echo "no-reexec: OpenMP set by partifact"; ok=0; }
+  grep -q "corrected from" <<<"$no" && { echo "no-reexec: BLAS core corrected"; ok=0; }
+  grep -q "set by partifact" <<<"$re" || { echo "reexec: OpenMP not set by partifact"; ok=0; }
+  [ "$ok" = 1 ] && echo "re-exec comparison: environments ok"
+  [ "$ok" = 1 ]; exit
+fi
 "$PA" --version --verbose # the CPU, BLAS kernels and sgemm rate of every figure below
 RUNS=${RUNS:-5}; ROWS=${ROWS:-200000}; REEXEC=${REEXEC:-30}; WORK=${WORK:-bench/out/kernels}
 SGEMM_RUNS=${SGEMM_RUNS:-9}; BLIS=${BLIS:-}; HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
-unset OPENBLAS_CORETYPE PARTIFACT_BLAS_AUTO PARTIFACT_BLAS_TEST_CORE
 base="$WORK/base-$ROWS.fvecs"
 [ -f "$base" ] || "$PA" gen-vectors --out "$base" --rows "$ROWS" --dim 128 --clusters 1000 --seed 1 >/dev/null
 features=$("$PA" --version --json | sed 's/.*"features":"\([^"]*\)".*/\1/')
@@ -58,8 +74,10 @@ echo "load after: $(uptime)"
 # re-exec cost: wall time of `partifact --version`, microseconds
 t() { local s; s=$(date +%s%N); env "$@" "$PA" --version >/dev/null; echo $(( ($(date +%s%N) - s) / 1000 )); }
 for i in $(seq 1 "$REEXEC"); do
-  echo "no-reexec $(t PARTIFACT_BLAS_TEST_CORE=Prescott PARTIFACT_BLAS_AUTO=0)"
-  echo "reexec $(t PARTIFACT_BLAS_TEST_CORE=Prescott)"
+  # shellcheck disable=SC2086
+  echo "no-reexec $(t $NO_REEXEC_ENV)"
+  # shellcheck disable=SC2086
+  echo "reexec $(t $REEXEC_ENV)"
 done > "$WORK/reexec.txt"
 # sgemm alone, by library and core
 OB_DIR=/usr/lib/x86_64-linux-gnu/openblas-openmp

@@ -624,11 +624,15 @@ typedef struct pa_ivfpq_train_stats {
     double ivf_seconds, pq_seconds;
     uint64_t sample_skipped_invalid; /* sampled rows left out for NaN/Inf (skip_invalid)  */
     double sample_seconds; /* drawing, reading and checking the sample (training an input) */
+    /* Training an input within a memory budget (pa_build): the rows the sample would have had
+     * (sample_rate * num_partitions, at least PA_PQ_SAMPLE_ROWS) when the budget held fewer,
+     * so that sample_rows is less; 0 when the sample was not cut. */
+    uint64_t sample_wanted_rows;
 } pa_ivfpq_train_stats;
 
-#define PA_IVFPQ_TRAIN_STATS_INIT                            \
-    {                                                        \
-        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0, 0 \
+#define PA_IVFPQ_TRAIN_STATS_INIT                               \
+    {                                                           \
+        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 \
     }
 
 /* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to
@@ -1279,8 +1283,14 @@ PA_API pa_status pa_index_search(pa_index *idx, const float *queries, uint64_t n
  * a budget, the budget itself, which the partition cache never passes (pa_index_info's
  * cache_peak_bytes): such a search holds at most the budget, this, the Lance reader's buffer
  * for one partition (its chunks, read in pieces of about 1 MiB) and what the process holds
- * anyway (its code, libraries, threads' stacks, BLAS buffers). k 0, or k times the refine and
- * rerank factors past PA_MAX_SEARCH_CANDIDATES, is PA_ERR_INVALID. */
+ * anyway (its code, libraries, threads' stacks, BLAS buffers). Not countable from the index
+ * either, so not counted: the Lance reader's chunk tables (held by the open index from the
+ * open on, sized by how the file's writer cut its pages, which its footer alone does not say
+ * until they are read), and with refine on a mapped input (an .fvecs / .npy file) the pages of
+ * the rows it re-ranks, which stay mapped, shared with the page cache and reclaimable, up to
+ * the input file's size. k 0, or k times the refine and rerank factors past
+ * PA_MAX_SEARCH_CANDIDATES, is PA_ERR_INVALID. A search over several segments:
+ * pa_index_search_segments_memory. */
 PA_API pa_status pa_index_search_memory(const pa_index *idx, uint64_t nq,
                                         const pa_index_search_options *opts, uint64_t *bytes);
 
@@ -1295,6 +1305,14 @@ PA_API pa_status pa_index_search_segments(pa_index *const *segments, size_t n, c
                                           uint64_t nq, uint32_t dim,
                                           const pa_index_search_options *opts, uint64_t *out_ids,
                                           float *out_dists, pa_index_search_stats *stats);
+/* The most memory pa_index_search_segments allocates for a call of nq queries, into *bytes:
+ * the largest of the segments' pa_index_search_memory (they are searched one after another),
+ * plus every segment's k results per query (row ids and distances) held for the merge, and
+ * the merge's positions where there are more segments than it keeps on the stack (what
+ * pa_index_search_memory leaves out, it leaves out too). n 1 is pa_index_search_memory. */
+PA_API pa_status pa_index_search_segments_memory(pa_index *const *segments, size_t n, uint64_t nq,
+                                                 const pa_index_search_options *opts,
+                                                 uint64_t *bytes);
 
 /* Exact k nearest neighbours of nq queries among all rows of base (distances as for
  * pa_index_search, ids are the base's row ids), by sgemm over blocks of queries and base rows
@@ -1335,8 +1353,10 @@ typedef struct pa_build_options {
     const char *backend_path; /* where to look for it (see pa_backend_open); may be NULL    */
     uint32_t num_buckets;     /* artifact bucket files; 0: min(partitions,                  */
                               /* PA_DEFAULT_MAX_BUCKETS)                                    */
-    uint64_t memory_bytes;    /* budget of the encode and finalize stages; 0:              */
-                              /* PA_DEFAULT_MEMORY_BYTES                                    */
+    uint64_t memory_bytes;    /* budget of each stage; 0: PA_DEFAULT_MEMORY_BYTES. Training: */
+                              /* the sample (and its assignment) shrinks to fit, noted in   */
+                              /* the train stats' sample_wanted_rows; a budget below the    */
+                              /* least sample (max(partitions, codewords) rows) is refused  */
     uint64_t batch_rows;      /* encode batch; 0 (INIT): as for pa_encode_options            */
     /* Where the model and artifact go (model.lance, artifact/): a new directory, made by the
      * build (an existing one is refused); NULL: "<out_dir>.build-XXXXXX" beside the index.

@@ -58,6 +58,11 @@ typedef struct pa_backend_train_params {
     uint32_t max_iters;    /* coarse (IVF) k-means iterations at most                         */
     uint32_t pq_max_iters; /* PQ k-means iterations at most, per sub-space                    */
     uint64_t seed;         /* the same seed and sample should give the same model             */
+    /* Appended: PA_BACKEND_ROWS_CHECKED says the host has checked every row of the sample as
+     * for assign_encode_flags (finite, squared norm within the limit), so a backend that
+     * checks its rows need not check them again; a row flagged so that is not is outside the
+     * contract (a wrong model at worst from the cpu backend). 0: unchecked. */
+    uint32_t flags;
 } pa_backend_train_params;
 
 /* What train reports (zeroed by the host; a backend fills what it knows, writing only the

@@ -143,7 +143,7 @@ int pa_cmd_build(int argc, char **argv)
         st = pa_cli_json_print(
             pa_json_pack(&j, "build --json",
                          "{s:o, s:I, s:I, s:i, s:i, s:i, s:s, s:I, s:i, s:i, s:o, s:o, s:o, s:o, "
-                         "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
+                         "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
                          "index", pa_json_display_string(out), "rows", (json_int_t)encode.rows,
                          "skipped_invalid", (json_int_t)encode.skipped_invalid, "dim",
                          (int)pa_vec_input_dim(in), "partitions", (int)s.num_partitions,
@@ -162,7 +162,8 @@ int pa_cmd_build(int argc, char **argv)
                          PA_CLI_REAL3(s.model_seconds), "artifact_bytes", (json_int_t)encode.bytes,
                          "index_bytes", (json_int_t)finalize.index_bytes, "null_vectors",
                          (json_int_t)pa_vec_input_nulls(in), "sample_skipped_invalid",
-                         (json_int_t)train.sample_skipped_invalid),
+                         (json_int_t)train.sample_skipped_invalid, "sample_wanted_rows",
+                         (json_int_t)train.sample_wanted_rows),
             &j);
         if (st != PA_OK)
             rc = pa_cli_fail("build", st);

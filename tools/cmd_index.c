@@ -306,14 +306,13 @@ int pa_cmd_search(int argc, char **argv)
                                  pa_json_real_rounded(p99s[repeat / 2] * 1e6, 1)) != 0))
             st = PA_ERR_NOMEM;
         /* what the search held: its arrays for a call of --batch queries (the largest of the
-         * segments'), and with --memory each segment's cache (summed) */
+         * segments', and their results for the merge), and with --memory each segment's cache
+         * (summed) */
         uint64_t smem = 0, cache = 0, peak = 0, reads = 0;
+        st = pa_index_search_segments_memory(xs, indexes.n, PA_CLI_MIN(batch, nq), &so, &smem);
         for (size_t i = 0; i < indexes.n && st == PA_OK; i++) {
-            uint64_t b = 0;
             pa_index_info si = PA_INDEX_INFO_INIT;
-            if ((st = pa_index_search_memory(xs[i], PA_CLI_MIN(batch, nq), &so, &b)) == PA_OK)
-                st = pa_index_get_info(xs[i], &si);
-            smem = b > smem ? b : smem;
+            st = pa_index_get_info(xs[i], &si);
             cache += si.cache_bytes, peak += si.cache_peak_bytes, reads += si.cache_reads;
         }
         if (st == PA_OK &&

@@ -193,6 +193,7 @@ IvfpqTrainStats = _struct("pa_ivfpq_train_stats", [
     ("pq_iters", ctypes.c_uint32), ("empty_repaired", ctypes.c_uint32),
     ("ivf_seconds", ctypes.c_double), ("pq_seconds", ctypes.c_double),
     ("sample_skipped_invalid", ctypes.c_uint64), ("sample_seconds", ctypes.c_double),
+    ("sample_wanted_rows", ctypes.c_uint64),
 ])
 
 ArtifactParams = _struct("pa_artifact_params", [

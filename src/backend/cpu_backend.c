@@ -45,7 +45,11 @@ static int cpu_train(void *state, const pa_backend_train_params *p, float *sampl
                            .seed = p->seed};
     pa_ivfpq_model *m = NULL;
     pa_ivfpq_train_stats ts = {0};
-    pa_status st = pa_ivfpq_train_owned(&m, sample, n, p->dim, &prm, &ts);
+    /* rows the host checked already (flags, where its struct has them) are not checked again */
+    const bool checked = p->struct_size >=
+                             offsetof(pa_backend_train_params, flags) + sizeof p->flags &&
+                         (p->flags & PA_BACKEND_ROWS_CHECKED) != 0;
+    pa_status st = pa_ivfpq_train_owned(&m, sample, n, p->dim, checked, &prm, &ts);
     if (st != PA_OK)
         goto done;
     pa_backend_model a;

@@ -13,6 +13,37 @@
 /* Segments merged with positions on the stack; more take an allocation per query. */
 #define MERGE_STACK 64
 
+/* What pa_index_search_segments allocates beside the segments' searches for nq queries of k
+ * over n segments: the results of each (row ids, distances) and the segments' k, and, past
+ * MERGE_STACK segments, the merge's positions (one query's at a time). */
+static uint64_t segments_bytes(uint64_t nq, uint32_t k, size_t n)
+{
+    const uint64_t per = nq * k * (uint64_t)n;
+    return per * (sizeof(uint64_t) + sizeof(float)) + n * sizeof(uint32_t) +
+           (n > MERGE_STACK ? n * sizeof(size_t) : 0);
+}
+
+pa_status pa_index_search_segments_memory(pa_index *const *segs, size_t n, uint64_t nq,
+                                          const pa_index_search_options *opts, uint64_t *bytes)
+{
+    PA_LOAD_OPTS(pa_index_search_options, o, opts, PA_INDEX_SEARCH_OPTIONS_INIT);
+    *bytes = 0;
+    if (!segs || n == 0)
+        return pa_fail(PA_ERR_INVALID, "segments are required");
+    uint64_t most = 0;
+    for (size_t s = 0; s < n; s++) {
+        uint64_t b = 0;
+        if (!segs[s])
+            return pa_fail(PA_ERR_INVALID, "segment %zu of %zu is NULL", s, n);
+        pa_status st = pa_index_search_memory(segs[s], nq, &o, &b);
+        if (st != PA_OK)
+            return st;
+        most = PA_MAX(most, b);
+    }
+    *bytes = most + (n > 1 ? segments_bytes(nq, o.k, n) : 0);
+    return PA_OK;
+}
+
 pa_status pa_index_search_segments(pa_index *const *segs, size_t n, const float *queries,
                                    uint64_t nq, uint32_t dim, const pa_index_search_options *opts,
                                    uint64_t *out_ids, float *out_dists,
@@ -55,7 +86,7 @@ pa_status pa_index_search_segments(pa_index *const *segs, size_t n, const float 
         return pa_fail(PA_ERR_INVALID,
                        "%" PRIu64 " queries of k = %u over %zu segments are too many at once", nq,
                        k, n);
-    ids = pa_malloc(per * sizeof *ids, "segment results");
+    ids = pa_malloc(per * sizeof *ids, "segment results"); /* segments_bytes */
     dists = pa_malloc(per * sizeof *dists, "segment results");
     uint32_t *ks = pa_calloc(n, sizeof *ks, "segment results");
     if (!ids || !dists || !ks) {

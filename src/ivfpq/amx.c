@@ -343,7 +343,9 @@ __attribute__((target("fma"))) static inline float exact_value(const amx_exact *
     return e->kind == EXACT_L2 ? e->cnorm[j] - 2.0f * a : a;
 }
 
-/* The exact decision among a row's candidates (all k when they overflowed). */
+/* The exact decision among a row's candidates (all k when they overflowed). A row outside
+ * pa_check_vectors' rules (NaN: no candidate, no value below the start) gets centroid 0, an
+ * index in [0, k) as every kernel's. */
 static void decide(const amx_exact *e, const float *x, const amx_row *r, uint32_t *out, float *best)
 {
     const bool all = r->nc > PA_AMX_CAND, dot = e->kind == EXACT_DOT;

@@ -67,11 +67,15 @@ static void pack(const float *c, uint32_t k, uint32_t dim, const float *cnorm, b
     }
 }
 
+/* Every lane starts at +inf with centroid 0: a finite value replaces it, so on finite rows the
+ * answer is the kernels' whatever the start index, and a row whose values never compare below
+ * +inf (NaN, +inf, overflow: rows outside pa_check_vectors' rules) gets centroid 0, an index in
+ * [0, k), never one past the centroids (a padding centroid's +inf bias never wins either). */
 static void lane_init(lane_min *s, uint32_t rows)
 {
     for (uint32_t r = 0; r < rows; r++)
         for (int l = 0; l < LANES; l++)
-            s[r].v[l] = INFINITY, s[r].i[l] = INT32_MAX;
+            s[r].v[l] = INFINITY, s[r].i[l] = 0; /* (see below) */
 }
 
 /* The row's minimum over its lanes, ties to the lowest centroid. */

@@ -49,11 +49,13 @@ pa_status pa_ivfpq_check_training(const float *data, uint64_t n, uint32_t dim,
 /* The parameters, and enough rows (n in all) for the partitions and the codewords: the part of
  * pa_ivfpq_check_training a distributed training checks on all participants' rows. */
 pa_status pa_ivfpq_check_sample(uint64_t n, uint32_t dim, const pa_ivfpq_params *prm);
-/* Checks n training rows (as pa_ivfpq_train does) and trains on them in place: x is the
- * caller's to hand over (normalised for cosine, shuffled and turned into residuals here), so
- * no copy is made. */
+/* Checks n training rows (as pa_ivfpq_train does; checked: the caller has checked the rows by
+ * pa_check_vectors' rules, so only the parameters and the row count are) and trains on them in
+ * place: x is the caller's to hand over (normalised for cosine, shuffled and turned into
+ * residuals here), so no copy is made. */
 pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
-                               const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats);
+                               bool checked, const pa_ivfpq_params *prm,
+                               pa_ivfpq_train_stats *stats);
 /* (prm: the caller's options as read by pa_opts_load; stats: the library's own, not NULL) */
 
 /* Checks every value of n rows is finite; PA_ERR_INVALID naming the first bad row otherwise. */

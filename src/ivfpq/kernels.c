@@ -9,7 +9,10 @@
  * is one FMA with a value of x broadcast straight from memory. (Scaling by -2 is exact, so
  * x * (-2c) is the same float as (-2x) * c.) The kernel is chosen once, at run time, from the
  * CPU's features: the binary stays portable (no -march=native). Ties go to the lowest codeword
- * index in every kernel, so all three agree exactly on the argmin. */
+ * index in every kernel, so all three agree exactly on the argmin. On any input, rows with NaN,
+ * infinities or values that overflow included (outside pa_check_vectors' rules: wrong codes are
+ * then allowed), every kernel's index is in [0, K): the running minima start at codeword 0 and
+ * an empty equality mask gives 0. */
 #include "ivfpq/ivfpq_internal.h"
 
 #include <float.h>
@@ -86,9 +89,17 @@ __attribute__((target("avx512f"))) static inline uint32_t argmin512(__m512 best,
     if (val)
         *val = m;
     __mmask16 eq = _mm512_cmp_ps_mask(best, _mm512_set1_ps(m), _CMP_EQ_OQ);
+    if (!eq) /* never (best holds no NaN: the folds' ordered < never takes one), but the index
+              * stays in [0, K) whatever the input */
+        return 0;
     __m512i cand = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), eq, bidx);
     return (uint32_t)_mm512_reduce_min_epi32(cand);
 }
+
+/* The lowest set bit of an equality mask, 0 for none: the minimum of values with a NaN (rows
+ * outside pa_check_vectors' rules) may be NaN, equal to no lane; codeword 0 then, never an
+ * index past the codebook (__builtin_ctz of 0 is undefined). */
+static inline uint32_t lowest_set(__mmask16 eq) { return eq ? (uint32_t)__builtin_ctz(eq) : 0; }
 
 /* Folds a block of 16 candidate values (codewords idx..idx+15) into a lane-wise running minimum;
  * strict < keeps the lower index on ties, as the blocks come in ascending order. */
@@ -173,9 +184,8 @@ __attribute__((target("avx512f"))) static void nearest_avx512(const float *x, si
             a1 = _mm512_fmadd_ps(_mm512_set1_ps(v1[j]), cj, a1);
         }
         const float m0 = _mm512_reduce_min_ps(a0), m1 = _mm512_reduce_min_ps(a1);
-        out[i] = (uint32_t)__builtin_ctz(_mm512_cmp_ps_mask(a0, _mm512_set1_ps(m0), _CMP_EQ_OQ));
-        out[i + 1] = (uint32_t)__builtin_ctz(
-            _mm512_cmp_ps_mask(a1, _mm512_set1_ps(m1), _CMP_EQ_OQ));
+        out[i] = lowest_set(_mm512_cmp_ps_mask(a0, _mm512_set1_ps(m0), _CMP_EQ_OQ));
+        out[i + 1] = lowest_set(_mm512_cmp_ps_mask(a1, _mm512_set1_ps(m1), _CMP_EQ_OQ));
         if (val)
             val[i] = m0, val[i + 1] = m1;
     }

@@ -528,10 +528,12 @@ pa_status pa_ivfpq_train(pa_ivfpq_model **out, const float *data, uint64_t n, ui
 
 /* Checks n training rows and trains on them in place (see ivfpq_internal.h). */
 pa_status pa_ivfpq_train_owned(pa_ivfpq_model **out, float *x, uint64_t n, uint32_t dim,
-                               const pa_ivfpq_params *prm, pa_ivfpq_train_stats *stats)
+                               bool checked, const pa_ivfpq_params *prm,
+                               pa_ivfpq_train_stats *stats)
 {
     *out = NULL;
-    pa_status st = pa_ivfpq_check_training(x, n, dim, prm);
+    pa_status st = checked ? pa_ivfpq_check_sample(n, dim, prm)
+                           : pa_ivfpq_check_training(x, n, dim, prm);
     if (st != PA_OK)
         return st;
     return train_in_place(out, x, n, dim, prm, stats, NULL);

@@ -9,6 +9,7 @@
 #include "common/pq_code.h"
 #include "io/io_internal.h"
 #include "lance/table_commit.h"
+#include "pipeline/pipeline_internal.h"
 #include "partifact.h"
 
 #include <errno.h>
@@ -109,7 +110,9 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (o.progress)
         o.progress(o.progress_ctx, "train", 0, 0);
     double t1 = pa_now_seconds();
-    st = pa_train_input(&model, in, &prm, backend, &train);
+    /* the sample within the budget too: cut to fit, or refused (pipeline_internal.h) */
+    st = pa_train_input_budget(&model, in, &prm, backend,
+                               o.memory_bytes ? o.memory_bytes : PA_DEFAULT_MEMORY_BYTES, &train);
     s.train_seconds = pa_now_seconds() - t1;
     if (st != PA_OK || (st = pa_ivfpq_model_save(model, model_path)) != PA_OK ||
         (st = pa_vec_input_rewind(in)) != PA_OK)

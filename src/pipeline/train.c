@@ -5,7 +5,9 @@
 #include "common/common.h"
 #include "common/vecmath.h"
 #include "ivfpq/ivfpq_internal.h"
+#include "pipeline/pipeline_internal.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 
 /* Collects k distinct ordinals below n (Floyd's algorithm with a sorted check), ascending. */
@@ -46,18 +48,51 @@ static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **o
     return PA_OK;
 }
 
-/* Reads the seeded training sample of an input: sample_rate * num_partitions distinct rows (at
- * least PA_PQ_SAMPLE_ROWS when the input has them), *got of them valid; of a distributed
- * training's participant (comm), its share: run comm->rank of the sample's rows in order cut
- * into comm->size runs. */
-static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm,
+uint64_t pa_train_sample_bytes(uint64_t n, uint32_t dim) { return sizeof(float) * n * dim + 1; }
+
+/* The rows of the seeded training sample of an input: sample_rate * num_partitions (at least
+ * PA_PQ_SAMPLE_ROWS), at most the input's. */
+static uint64_t sample_want(const pa_vec_input *in, const pa_ivfpq_params *prm)
+{
+    const uint64_t rate = prm->sample_rate ? prm->sample_rate : PA_DEFAULT_SAMPLE_RATE;
+    const uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PA_PQ_SAMPLE_ROWS);
+    return PA_MIN(want, pa_vec_input_num_rows(in));
+}
+
+/* The sample's rows within memory bytes (0: want): want if they fit, else as many as fit, or
+ * a refusal when fewer than training's least (max(partitions, codewords) rows) fit. A want
+ * below that least is left for pa_ivfpq_check_sample to refuse, as without a budget. */
+static pa_status sample_fit(uint64_t want, uint32_t dim, const pa_ivfpq_params *prm,
+                            uint64_t memory, uint64_t *rows)
+{
+    *rows = want;
+    const uint32_t bits = prm->num_bits ? prm->num_bits : PA_DEFAULT_NUM_BITS;
+    const uint64_t K = bits < 32 ? (uint64_t)1 << bits : 0;
+    const uint64_t least = PA_MAX((uint64_t)prm->num_partitions, K);
+    if (!memory || !dim || pa_train_sample_bytes(want, dim) <= memory || want < least)
+        return PA_OK;
+    const uint64_t fit = (memory - 1) / (sizeof(float) * dim); /* pa_train_sample_bytes */
+    if (fit >= least) {
+        *rows = fit;
+        return PA_OK;
+    }
+    return pa_fail_field(PA_ERR_BUDGET, "memory_bytes",
+                         "the memory budget of %" PRIu64 " bytes is too small for the "
+                         "training sample: %u partitions and %" PRIu64 " codewords need at "
+                         "least %" PRIu64 " rows of dimension %u, %" PRIu64 " bytes; raise "
+                         "memory_bytes",
+                         memory, prm->num_partitions, K, least, dim,
+                         pa_train_sample_bytes(least, dim));
+}
+
+/* Reads the seeded training sample of an input, want rows (sample_want, or fewer within a
+ * budget), *got of them valid; of a distributed training's participant (comm), its share: run
+ * comm->rank of the sample's rows in order cut into comm->size runs. */
+static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm, uint64_t want,
                              const pa_train_comm *comm, float **out, size_t *got)
 {
     const uint64_t n = pa_vec_input_num_rows(in);
     const uint32_t dim = pa_vec_input_dim(in);
-    const uint64_t rate = prm->sample_rate ? prm->sample_rate : PA_DEFAULT_SAMPLE_RATE;
-    uint64_t want = PA_MAX(rate * prm->num_partitions, (uint64_t)PA_PQ_SAMPLE_ROWS);
-    want = PA_MIN(want, n);
     uint64_t *rows = NULL;
     float *x = NULL;
     pa_status st = sample_rows(n, want, prm->seed ^ 0xA5A5A5A5ull, &rows);
@@ -66,7 +101,7 @@ static pa_status read_sample(pa_vec_input *in, const pa_ivfpq_params *prm,
     /* this participant's run of the sample (all of it without comm) */
     const uint64_t lo = comm ? want * comm->rank / comm->size : 0;
     const uint64_t hi = comm ? want * (comm->rank + 1) / comm->size : want;
-    if (!(x = pa_malloc_dense(sizeof(float) * (hi - lo) * dim + 1, "training sample"))) {
+    if (!(x = pa_malloc_dense((size_t)pa_train_sample_bytes(hi - lo, dim), "training sample"))) {
         st = PA_ERR_NOMEM;
         goto done;
     }
@@ -84,6 +119,14 @@ done:
 pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_params *params,
                          pa_backend *backend, pa_ivfpq_train_stats *stats)
 {
+    return pa_train_input_budget(out, in, params, backend, 0, stats);
+}
+
+/* pa_train_input with the sample within a budget (see pipeline_internal.h). */
+pa_status pa_train_input_budget(pa_ivfpq_model **out, pa_vec_input *in,
+                                const pa_ivfpq_params *params, pa_backend *backend,
+                                uint64_t memory_bytes, pa_ivfpq_train_stats *stats)
+{
     *out = NULL;
     PA_LOAD_OPTS(pa_ivfpq_params, p, params, PA_IVFPQ_PARAMS_INIT);
     const pa_ivfpq_params *prm = &p;
@@ -93,11 +136,16 @@ pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_
     const uint32_t dim = pa_vec_input_dim(in);
     const uint64_t skipped_before = pa_vec_input_skipped(in);
     const double t0 = pa_now_seconds();
+    const uint64_t want = sample_want(in, prm);
+    uint64_t take = want;
     pa_status st = pa_stats_check(stats, "pa_ivfpq_train_stats");
-    if (st != PA_OK || (st = read_sample(in, prm, NULL, &x, &got)) != PA_OK)
+    if (st != PA_OK || (st = sample_fit(want, dim, prm, memory_bytes, &take)) != PA_OK ||
+        (st = read_sample(in, prm, take, NULL, &x, &got)) != PA_OK)
         goto done;
-    /* the model's rules, checked here for every backend: the shape, enough rows, finite */
-    if ((st = pa_ivfpq_check_training(x, got, dim, prm)) != PA_OK)
+    /* the model's rules, checked here for every backend: the shape and enough rows; every row
+     * read is checked already (finite, norm within the limit: pa_vec_input_read_sample), which
+     * the backend is told (PA_BACKEND_ROWS_CHECKED), so the rows are checked once */
+    if ((st = pa_ivfpq_check_sample(got, dim, prm)) != PA_OK)
         goto done;
     const double sample_seconds = pa_now_seconds() - t0;
     if (!backend) {
@@ -124,7 +172,8 @@ pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_
                                                               : PA_DEFAULT_MAX_ITERS,
                                   .pq_max_iters = prm->pq_max_iters ? prm->pq_max_iters
                                                                     : PA_DEFAULT_PQ_MAX_ITERS,
-                                  .seed = prm->seed};
+                                  .seed = prm->seed,
+                                  .flags = PA_BACKEND_ROWS_CHECKED};
     pa_backend_train_stats bs = {.struct_size = sizeof bs};
     /* the sample is the backend's to work on in place (the cpu backend trains on it, no copy) */
     if ((st = pa_backend_train(backend, &tp, x, got, centroids, codebook, &bs)) != PA_OK)
@@ -148,7 +197,8 @@ pa_status pa_train_input(pa_ivfpq_model **out, pa_vec_input *in, const pa_ivfpq_
                               .ivf_seconds = bs.ivf_seconds,
                               .pq_seconds = bs.pq_seconds,
                               .sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before,
-                              .sample_seconds = sample_seconds};
+                              .sample_seconds = sample_seconds,
+                              .sample_wanted_rows = take < want ? want : 0};
     pa_stats_store(stats, &s, sizeof s);
 done:
     free(x);
@@ -187,9 +237,8 @@ pa_status pa_train_input_comm(pa_ivfpq_model **out, pa_vec_input *in, const pa_i
                        c.rank, c.size);
     /* this participant's share, checked here; then every participant's count and whether its
      * share was refused, in one sum: [count per participant], refused, skipped */
-    pa_status mine = read_sample(in, &p, &c, &x, &got);
-    if (mine == PA_OK)
-        mine = pa_check_vectors(x, got, dim, "training data");
+    /* (its rows checked as they are read: pa_vec_input_read_sample) */
+    pa_status mine = read_sample(in, &p, sample_want(in, &p), &c, &x, &got);
     if (!(v = pa_calloc((size_t)c.size + 2, sizeof(double), "training sample counts"))) {
         st = PA_ERR_NOMEM; /* (the others wait in their sum: the engine ends them) */
         goto done;

@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 int main(int argc, char **argv)
@@ -56,6 +57,31 @@ int main(int argc, char **argv)
                               .metric = PA_METRIC_L2,
                               .centroids = cent,
                               .codebook = cb};
+    {
+        /* the cpu backend checks its training rows unless the host says it did (flags, where
+         * the params' struct_size has them): a row whose distances would overflow is refused,
+         * unflagged or with an old struct; flagged, it is outside the contract and not checked
+         * again (training on it is the backend's, finite rows give the same model) */
+        static float smp[N * D], c2[P * D], b2[M * 256 * (D / M)], c3[P * D], b3[M * 256 * (D / M)];
+        pa_backend_train_params cp = tp;
+        memcpy(smp, x, sizeof x);
+        smp[2 * D + 5] = 3e18f;
+        CHECK_ERR(pa_backend_train(cpu, &cp, smp, N, c2, b2, NULL), PA_ERR_INVALID,
+                  "backend cpu: train: training data: row 2 has squared norm 9e+36");
+        cp.flags = PA_BACKEND_ROWS_CHECKED;
+        cp.struct_size = offsetof(pa_backend_train_params, flags);
+        CHECK_ERR(pa_backend_train(cpu, &cp, smp, N, c2, b2, NULL), PA_ERR_INVALID,
+                  "training data: row 2 has squared norm");
+        cp.struct_size = sizeof cp;
+        pa_status fst = pa_backend_train(cpu, &cp, smp, N, c2, b2, NULL);
+        CHECK(fst == PA_OK || !strstr(pa_last_error(), "training data"));
+        memcpy(smp, x, sizeof x);
+        CHECK_OK(pa_backend_train(cpu, &cp, smp, N, c2, b2, NULL));
+        memcpy(smp, x, sizeof x);
+        cp.flags = 0;
+        CHECK_OK(pa_backend_train(cpu, &cp, smp, N, c3, b3, NULL));
+        CHECK(!memcmp(c2, c3, sizeof c2) && !memcmp(b2, b3, sizeof b2));
+    }
     static uint32_t p1[N], p2[N];
     static uint8_t c1[N * M], c2[N * M];
     CHECK_ERR(pa_backend_assign_encode(ref, x, N, p1, c1), PA_ERR_STATE,
@@ -82,6 +108,18 @@ int main(int argc, char **argv)
                   "assign/encode: row 2 has NaN at dimension 5");
         CHECK_ERR(pa_backend_assign_encode_flags(cpu, bad, 4, 0, p3, c3), PA_ERR_INVALID,
                   "assign/encode: row 2 has NaN");
+        /* rows flagged checked that are not (NaN, +-inf, too large: outside the contract) may
+         * get wrong codes but stay in bounds: partitions in [0, P) (the encode reads its
+         * centroid at that index; an ASan build checks the reads too) */
+        static float worse[8 * D];
+        const float vals[] = {NAN, INFINITY, -INFINITY, 3e38f};
+        for (int i = 0; i < 8; i++)
+            for (int d = 0; d < D; d++)
+                worse[i * D + d] = i < 4 || d == 3 ? vals[i % 4] : 1.0f;
+        memset(p3, 0xff, sizeof p3);
+        CHECK_OK(pa_backend_assign_encode_flags(cpu, worse, 8, PA_BACKEND_ROWS_CHECKED, p3, c3));
+        for (int i = 0; i < 8; i++)
+            CHECK(p3[i] < P);
     }
     pa_backend_unbind(ref);
     pa_backend_unbind(cpu);

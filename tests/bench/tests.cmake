@@ -10,3 +10,9 @@ set_tests_properties(bench_faiss_peer PROPERTIES LABELS "unit;cli")
 add_test(NAME bench_scale_smoke COMMAND ${CMAKE_SOURCE_DIR}/tests/bench/scale_smoke.sh
          $<TARGET_FILE:partifact> ${CMAKE_BINARY_DIR}/test-tmp/bench_scale_smoke)
 set_tests_properties(bench_scale_smoke PROPERTIES LABELS "cli;bench")
+
+# bench/kernels_bench.sh's re-exec cost compares a run without any re-exec (neither the OpenMP
+# nor the BLAS correction) against one with both: its two environments, checked.
+add_test(NAME bench_kernels_reexec COMMAND ${CMAKE_SOURCE_DIR}/bench/kernels_bench.sh
+         ${CMAKE_BINARY_DIR} --check-reexec)
+set_tests_properties(bench_kernels_reexec PROPERTIES LABELS "cli;bench")

@@ -49,6 +49,19 @@ expect_exit 0 "$PA" encode --input "$T/base.fvecs" --model "$T/model.lance" --ou
 expect_exit 0 "$PA" finalize --artifact "$T/a" --out "$T/idx3"
 for f in index.idx auxiliary.idx; do expect_exit 0 cmp "$T/idx2/$f" "$T/idx3/$f"; done
 
+# the training sample within --memory: 8000 rows of 16 dimensions (512001 bytes) are cut to
+# the 6399 that 400 KiB hold, noted in --json (0: not cut); a budget below the least sample
+# (256 rows, one per codeword) is refused before anything is read
+expect_exit 0 "$PA" gen-vectors --out "$T/s16.fvecs" --rows 8000 --dim 16 --clusters 8 --seed 3
+expect_exit 0 "$PA" build --input "$T/s16.fvecs" --out "$T/cut" --partitions 4 --memory 400KiB --json
+expect_out '"sample_rows":6399,'
+expect_out '"sample_wanted_rows":8000}'
+expect_exit 0 "$PA" build --input "$T/s16.fvecs" --out "$T/uncut" --partitions 4 --memory 1MiB --json
+expect_out '"sample_rows":8000,'
+expect_out '"sample_wanted_rows":0}'
+expect_err 2 "partifact build: the memory budget of 16384 bytes is too small for the training sample: 4 partitions and 256 codewords need at least 256 rows of dimension 16, 16385 bytes; raise memory_bytes (--memory)" \
+    "$PA" build --input "$T/s16.fvecs" --out "$T/bad5" --partitions 4 --memory 16KiB
+
 # bad inputs: nothing is left that looks like an index
 expect_err 2 "already exists" "$PA" build --input "$T/base.fvecs" --out "$T/idx"
 expect_err 2 "cannot open" "$PA" build --input "$T/none.fvecs" --out "$T/bad1"

@@ -33,7 +33,7 @@ expect_exit 0 "$PA" verify "$T/a"
 expect_exit 0 "$PA" build --input "$T/v.fvecs" --out "$T/idx" --partitions 4 --sub-vectors 2 \
     --skip-invalid --json
 expect_out '"rows":1997,"skipped_invalid":3,'
-expect_out '"sample_skipped_invalid":3}'
+expect_out '"sample_skipped_invalid":3,"sample_wanted_rows":0}'
 expect_exit 0 "$PA" index-info "$T/idx"
 # groundtruth's base: the rows are left out, so the clean copies of rows 5 and 100, as queries,
 # find other rows than themselves (k = 1: each .ivecs record is 8 bytes, k then the id)

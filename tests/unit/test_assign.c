@@ -124,9 +124,60 @@ static void test_assign_edges(void)
     check_shape(613, 33, 1100, false);
 }
 
+/* Rows outside pa_check_vectors' rules (NaN, +-inf, values whose dot products overflow), as a
+ * backend told PA_BACKEND_ROWS_CHECKED may get them: any index, but one in [0, k), from every
+ * kernel of the coarse assignment and of the PQ encode (the encode uses the coarse index as an
+ * offset into the centroids). */
+static void test_assign_unchecked(void)
+{
+    enum { N = 40, D = 16 };
+    static float x[N * D], c[1100 * D], cn[1100], cbt[D * 256], cbn[256];
+    for (int i = 0; i < 1100 * D; i++)
+        c[i] = uniform();
+    for (int j = 0; j < 1100; j++)
+        cn[j] = (float)(pa_sq_norm(c + (size_t)j * D, D));
+    for (int i = 0; i < D * 256; i++)
+        cbt[i] = -2.0f * uniform();
+    for (int j = 0; j < 256; j++)
+        cbn[j] = uniform() * uniform();
+    const float bad[] = {NAN, INFINITY, -INFINITY, 3e38f, -3e38f};
+    for (int i = 0; i < N; i++) /* row i: every value bad[i % 5], or one of them in a row of 1s */
+        for (int d = 0; d < D; d++)
+            x[i * D + d] = i % 2 || d == i % D ? bad[(i / 2) % 5] : 1.0f;
+    const char *names[] = {"scalar", "avx2", "avx512"};
+    const uint32_t ks[] = {1, 3, 64, 100, 1100};
+    uint32_t out[N];
+    float best[N];
+    for (int v = 0; v < 3; v++) {
+        if (!pa_kernel_set(names[v]))
+            continue;
+        for (size_t t = 0; t < sizeof ks / sizeof *ks; t++)
+            for (int ip = 0; ip <= 1; ip++) {
+                memset(out, 0xff, sizeof out);
+                CHECK_OK(pa_assign_fused(x, N, D, c, ks[t], cn, ip, out, best));
+                for (int i = 0; i < N; i++)
+                    CHECK(out[i] < ks[t]);
+                memset(out, 0xff, sizeof out); /* sgemm's argmin at level 0, AMX where used */
+                CHECK_OK(pa_assign_sgemm(x, N, D, c, ks[t], cn, ip, out, NULL));
+                for (int i = 0; i < N; i++)
+                    CHECK(out[i] < ks[t]);
+            }
+        for (uint32_t K = 16; K <= 256; K *= 16) /* 4- and 8-bit codes; sub-vectors of 1-16 */
+            for (uint32_t ds = 1; ds <= D; ds *= 4) {
+                memset(out, 0xff, sizeof out);
+                pa_nearest_small(x, D, N, cbt, cbn, ds, K, out, best);
+                for (int i = 0; i < N; i++)
+                    CHECK(out[i] < K);
+            }
+    }
+    if (!pa_kernel_set("avx512"))
+        pa_kernel_set("avx2");
+}
+
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
     RUN(test_assign_edges());
+    RUN(test_assign_unchecked());
     TEST_DONE();
 }

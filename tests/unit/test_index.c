@@ -471,8 +471,18 @@ static void test_search_memory(void)
     /* each thread's refine scratch (refine.h): per candidate its vector, row pointer, id,
      * squared norm, distance and heap entry */
     CHECK(b1 == block_r + 2 * (thread + (uint64_t)K * 5 * (4 * DIM + 8 + 8 + 8 + 4 + 16)));
+    /* several segments: the largest segment's search (here the same index twice), plus each
+     * segment's k row ids and distances a query held for the merge and the segments' k; one
+     * segment is a single search */
+    pa_index *segs[2] = {x, x};
+    uint64_t s1 = 0, s2 = 0;
+    CHECK_OK(pa_index_search_segments_memory(segs, 1, NQ, &o, &s1));
+    CHECK(s1 == b1);
+    CHECK_OK(pa_index_search_segments_memory(segs, 2, NQ, &o, &s2));
+    CHECK(s2 == b1 + 2 * (uint64_t)NQ * K * (8 + 4) + 2 * 4);
     o.k = 0;
     CHECK_ERR(pa_index_search_memory(x, NQ, &o, &b1), PA_ERR_INVALID, "k = 0");
+    CHECK_ERR(pa_index_search_segments_memory(segs, 2, NQ, &o, &s2), PA_ERR_INVALID, "k = 0");
     pa_index_free(x);
 }
 
