@@ -1353,11 +1353,13 @@ typedef struct pa_build_options {
     const char *backend_path; /* where to look for it (see pa_backend_open); may be NULL    */
     uint32_t num_buckets;     /* artifact bucket files; 0: min(partitions,                  */
                               /* PA_DEFAULT_MAX_BUCKETS)                                    */
-    uint64_t memory_bytes;    /* budget of each stage; 0: PA_DEFAULT_MEMORY_BYTES. Training: */
-                              /* the sample (and its assignment) shrinks to fit, noted in   */
-                              /* the train stats' sample_wanted_rows; a budget below the    */
-                              /* least sample (max(partitions, codewords) rows) is refused  */
-    uint64_t batch_rows;      /* encode batch; 0 (INIT): as for pa_encode_options            */
+    /* The budget of every stage, the training sample's included: a sample that would take more
+     * is cut to the rows that fit (the train stats' sample_wanted_rows says how many it would
+     * have had), and a budget below the least sample (max(partitions, codewords) rows) is
+     * refused. 0 (INIT): PA_DEFAULT_MEMORY_BYTES for encode and finalize, and the sample the
+     * rows sample_rate asks for whatever they take (a default does not cut a model's sample). */
+    uint64_t memory_bytes;
+    uint64_t batch_rows; /* encode batch; 0 (INIT): as for pa_encode_options            */
     /* Where the model and artifact go (model.lance, artifact/): a new directory, made by the
      * build (an existing one is refused); NULL: "<out_dir>.build-XXXXXX" beside the index.
      * Removed at the end unless keep_work. */
@@ -1370,10 +1372,9 @@ typedef struct pa_build_options {
     const char *backend_options;
 } pa_build_options;
 
-#define PA_BUILD_OPTIONS_INIT                                                                  \
-    {                                                                                          \
-        sizeof(pa_build_options), NULL, NULL, NULL, 0, PA_DEFAULT_MEMORY_BYTES, 0, NULL, 0, 0, \
-            NULL, NULL, NULL                                                                   \
+#define PA_BUILD_OPTIONS_INIT                                                             \
+    {                                                                                     \
+        sizeof(pa_build_options), NULL, NULL, NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL, NULL \
     }
 PA_API pa_status pa_build_options_init(pa_build_options *o, size_t struct_size);
 

@@ -12,8 +12,8 @@ int pa_cmd_build(int argc, char **argv)
     uint64_t version = 0;
     const char *input = NULL, *out = NULL, *column = NULL, *name = NULL;
     uint64_t parts = 0, subs = 0, iters = PA_DEFAULT_MAX_ITERS, pq_iters = PA_DEFAULT_PQ_MAX_ITERS,
-             rate = PA_DEFAULT_SAMPLE_RATE, seed = PA_DEFAULT_SEED, buckets = 0,
-             memory = PA_DEFAULT_MEMORY_BYTES, bits = PA_DEFAULT_NUM_BITS;
+             rate = PA_DEFAULT_SAMPLE_RATE, seed = PA_DEFAULT_SEED, buckets = 0, memory = 0,
+             bits = PA_DEFAULT_NUM_BITS;
     bool json = false, skip = false, commit = false, replace = false, keep = false, force = false,
          mpi = false, one_segment = false;
     pa_build_options bo = PA_BUILD_OPTIONS_INIT;
@@ -41,7 +41,10 @@ int pa_cmd_build(int argc, char **argv)
         PA_CLI_NUM("sample-rate", &rate, "N", "training rows per partition", .min = 1,
                    .max = (1u << 20) - 1, .field = "sample_rate"),
         PA_CLI_NUM("seed", &seed, "S", "the sampling and k-means seed", .field = "seed"),
-        PA_CLI_BYTES("memory", &memory, "SIZE", "the memory budget", .field = "memory_bytes"),
+        PA_CLI_BYTES("memory", &memory, "SIZE",
+                     "the memory budget of every stage, the training sample's included "
+                     "(default: 256MiB for encode and finalize, the sample uncut)",
+                     .field = "memory_bytes"),
         PA_CLI_NUM("buckets", &buckets, "B",
                    "the artifact's bucket files (default: from the partitions)",
                    .max = PA_MAX_BUCKETS, .field = "num_buckets"),
@@ -138,6 +141,11 @@ int pa_cmd_build(int argc, char **argv)
         rc = pa_cli_fail("build", st);
         goto done;
     }
+    if (train.sample_wanted_rows)
+        fprintf(stderr,
+                "partifact build: note: trained on %" PRIu64 " of the %" PRIu64
+                " sample rows, the most --memory holds\n",
+                (uint64_t)train.sample_rows, (uint64_t)train.sample_wanted_rows);
     if (json) {
         json_t *j = NULL;
         st = pa_cli_json_print(

@@ -110,9 +110,9 @@ pa_status pa_build(pa_vec_input *in, const char *out_dir, const pa_build_options
     if (o.progress)
         o.progress(o.progress_ctx, "train", 0, 0);
     double t1 = pa_now_seconds();
-    /* the sample within the budget too: cut to fit, or refused (pipeline_internal.h) */
-    st = pa_train_input_budget(&model, in, &prm, backend,
-                               o.memory_bytes ? o.memory_bytes : PA_DEFAULT_MEMORY_BYTES, &train);
+    /* a budget given holds the sample too: cut to fit, or refused (pipeline_internal.h); none
+     * (0) leaves it the rows sample_rate asks for */
+    st = pa_train_input_budget(&model, in, &prm, backend, o.memory_bytes, &train);
     s.train_seconds = pa_now_seconds() - t1;
     if (st != PA_OK || (st = pa_ivfpq_model_save(model, model_path)) != PA_OK ||
         (st = pa_vec_input_rewind(in)) != PA_OK)

@@ -50,10 +50,12 @@ expect_exit 0 "$PA" finalize --artifact "$T/a" --out "$T/idx3"
 for f in index.idx auxiliary.idx; do expect_exit 0 cmp "$T/idx2/$f" "$T/idx3/$f"; done
 
 # the training sample within --memory: 8000 rows of 16 dimensions (512001 bytes) are cut to
-# the 6399 that 400 KiB hold, noted in --json (0: not cut); a budget below the least sample
-# (256 rows, one per codeword) is refused before anything is read
+# the 6399 that 400 KiB hold, said on stderr and in --json (0: not cut; without --memory the
+# sample is never cut); a budget below the least sample (256 rows, one per codeword) is
+# refused before anything is read
 expect_exit 0 "$PA" gen-vectors --out "$T/s16.fvecs" --rows 8000 --dim 16 --clusters 8 --seed 3
-expect_exit 0 "$PA" build --input "$T/s16.fvecs" --out "$T/cut" --partitions 4 --memory 400KiB --json
+expect_err 0 "partifact build: note: trained on 6399 of the 8000 sample rows, the most --memory holds" \
+    "$PA" build --input "$T/s16.fvecs" --out "$T/cut" --partitions 4 --memory 400KiB --json
 expect_out '"sample_rows":6399,'
 expect_out '"sample_wanted_rows":8000}'
 expect_exit 0 "$PA" build --input "$T/s16.fvecs" --out "$T/uncut" --partitions 4 --memory 1MiB --json
