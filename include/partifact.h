@@ -1276,8 +1276,8 @@ PA_API pa_status pa_index_search(pa_index *idx, const float *queries, uint64_t n
  * the defaults), into *bytes: a block of at most 8192 queries (fewer where one of its arrays
  * would pass 32 MiB) and its arrays (the queries, their products with every codeword or, for
  * the 4-bit fast scan, the codebook transposed, their distances to every centroid, their
- * candidates), one allocation, a mapping of its own from 256 KiB, unmapped when the call
- * returns; and per thread the scan's table (and the fast scan's query products), probes and the
+ * candidates), one allocation, a mapping of its own from 256 KiB (from 8 MiB in whole 2 MiB
+ * pages, advised as transparent huge pages), unmapped when the call returns; and per thread the scan's table (and the fast scan's query products), probes and the
  * group's probe list (twice: the C library's sort may copy it), the fast scan's scratch and the
  * refine's vectors. Not counted: the caller's queries and outputs, and, for an index opened with
  * a budget, the budget itself, which the partition cache never passes (pa_index_info's

@@ -462,6 +462,13 @@ static void test_search_memory(void)
     CHECK_OK(pa_index_search_memory(x, 4096, &o, &big));
     CHECK_OK(pa_index_search_memory(x, 1000000, &o, &bigger));
     CHECK(big == bigger && big > b2);
+    /* a block of 8 MiB or more is mapped in whole 2 MiB huge pages (search.c, BLOCK_HUGE_BYTES):
+     * 4096 queries, groups of 1024 on each of 2 threads */
+    const uint64_t huge = 2u << 20, nb = 4096, gb = 1024;
+    const uint64_t block_b = 4 * nb * DIM + 4 * nb * T + 4 * nb * P + 16 * nb * K + 4 * nb;
+    CHECK(block_b >= (8u << 20));
+    const uint64_t thread_b = 4 * T + 16 * 4 + 2 * 8 * gb * 4 + 4 * gb;
+    CHECK(big == (block_b + huge - 1) / huge * huge + 2 * thread_b);
     /* refine: k * R candidates a query, and each thread's k * R vectors and ids */
     o.refine_factor = 5;
     CHECK_OK(pa_index_search_memory(x, NQ, &o, &b1));
