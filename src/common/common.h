@@ -116,6 +116,11 @@ void *pa_realloc(void *p, size_t n, const char *what);
  * pages (madvise, a hint), one page fault for 2 MiB instead of 512. */
 #define PA_DENSE_ALLOC_BYTES ((size_t)4 << 20)
 void *pa_malloc_dense(size_t n, const char *what);
+/* The transparent huge page (x86-64's 2 MiB) that pa_advise_huge asks for. */
+#define PA_HUGE_PAGE_BYTES ((size_t)2 << 20)
+/* Asks (madvise MADV_HUGEPAGE, a hint: a refusal leaves 4 KiB pages) for huge pages over the
+ * whole PA_HUGE_PAGE_BYTES extents of [p, p + n), where the system offers them on request. */
+void pa_advise_huge(void *p, size_t n);
 char *pa_strdup(const char *s, const char *what);
 /* Grows the array *array points to (a pointer variable of any object type) from *cap elements
  * of elem bytes to twice as many (first when *cap is 0); false (PA_ERR_NOMEM recorded, the array

@@ -118,16 +118,22 @@ void *pa_malloc(size_t n, const char *what)
 void *pa_malloc_dense(size_t n, const char *what)
 {
     void *p = pa_malloc(n, what);
-#ifdef MADV_HUGEPAGE
-    if (p && n >= PA_DENSE_ALLOC_BYTES) {
-        const uintptr_t huge = (uintptr_t)2 << 20;
-        const uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-        const uintptr_t hi = ((uintptr_t)p + n) & ~(huge - 1);
-        if (hi > lo)
-            (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* refused: 4 KiB pages */
-    }
-#endif
+    if (p && n >= PA_DENSE_ALLOC_BYTES)
+        pa_advise_huge(p, n);
     return p;
+}
+
+void pa_advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = PA_HUGE_PAGE_BYTES;
+    const uintptr_t lo = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    const uintptr_t hi = ((uintptr_t)p + n) & ~(huge - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE); /* refused: 4 KiB pages */
+#else
+    (void)p, (void)n;
+#endif
 }
 
 void *pa_calloc(size_t count, size_t size, const char *what)

@@ -819,8 +819,7 @@ typedef struct search_sizes {
 /* A block's mapping from this size: whole transparent huge pages (where the system offers them
  * on request, madvise): every call maps its block afresh, and faulting 4 KiB pages in (tens of
  * MiB at batch 8192) cost a quarter of a batch's time where faults are dear (a virtual machine) */
-#define BLOCK_HUGE_BYTES (8u << 20)
-#define BLOCK_HUGE_PAGE (2u << 20) /* the huge page the mapping is rounded to */
+#define BLOCK_HUGE_BYTES (8u << 20) /* (rounded to whole PA_HUGE_PAGE_BYTES) */
 
 /* Queries in a group of a block of bn (see pa_index_search). */
 static uint64_t group_queries(uint64_t bn, int nthreads, uint32_t np)
@@ -850,7 +849,7 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
     z->o_ncand = z->o_cands + align_up(sizeof(pa_topk_cand) * qb * hcap, BLOCK_ALIGN);
     z->block_bytes = align_up(z->o_ncand + sizeof(uint32_t) * qb, (uint64_t)sysconf(_SC_PAGESIZE));
     if (z->block_bytes >= BLOCK_HUGE_BYTES)
-        z->block_bytes = align_up(z->block_bytes, BLOCK_HUGE_PAGE);
+        z->block_bytes = align_up(z->block_bytes, PA_HUGE_PAGE_BYTES);
     z->grp = group_queries(qb, nthreads, np); /* the largest group: the fullest block's */
     z->thread_bytes = sizeof(float) * T * (fs ? 2 : 1) + sizeof(pa_topk_cand) * np +
                       2 * sizeof(uint64_t) * z->grp * np + sizeof(float) * z->grp +
@@ -931,10 +930,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                        "out of memory for a block of %" PRIu64 " queries' arrays (%" PRIu64
                        " bytes)",
                        qb, z.block_bytes);
-#ifdef MADV_HUGEPAGE
     if (mapped && z.block_bytes >= BLOCK_HUGE_BYTES) /* advice only: no error if refused */
-        (void)madvise(blk, (size_t)z.block_bytes, MADV_HUGEPAGE);
-#endif
+        pa_advise_huge(blk, (size_t)z.block_bytes);
     float *qbuf = blk, *qyall = (float *)((uint8_t *)blk + z.o_qyall);
     float *coarse = (float *)((uint8_t *)blk + z.o_coarse);
     pa_topk_cand *cands = (pa_topk_cand *)((uint8_t *)blk + z.o_cands);
