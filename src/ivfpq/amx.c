@@ -40,9 +40,9 @@
  * products per instruction against 16 for an fp32 fused multiply-add, so only the hi.hi term
  * pays (three terms would cost 1.5 times the fp32 path). The dropped terms hi.lo + lo.hi +
  * lo.lo are then at most (2^-8 + 2^-18) sum |r_i c_i| and the additions Dp + 2 roundings:
- * E is looser (by about 85 times) but as proven, and on the benchmark's clustered data
- * (gen-vectors, 128 dims) it leaves 1.08 candidates per row at 256 centroids, 1.9 at 4,096
- * (bench/bf16_probe.c). Not faster yet, so off unless PA_BF16=1 (bf16_choose; pa_bf16_state
+ * E is looser (about 110 times at 128 dims) but as proven, and on the benchmark's clustered
+ * data (gen-vectors, 128 dims) it leaves 1.09 candidates per row at 256 centroids (92.6% of
+ * rows one) and about 1.9 at 4,096 (bench/bf16_probe.c). Not faster yet, so off unless PA_BF16=1 (bf16_choose; pa_bf16_state
  * says which); AMX, where usable, comes first. */
 #include "ivfpq/ivfpq_internal.h"
 
