@@ -1625,6 +1625,12 @@ PA_API pa_status pa_blas_sgemm_gflops(uint32_t n, double *gflops);
  * environment). */
 PA_API const char *pa_amx_state(void);
 
+/* Where AMX is not used: whether the same nearest-centroid work runs its candidate pass on
+ * AVX512-BF16 (VDPBF16PS; Zen 4/5, Cooper Lake), the same answers as the fp32 path: "used", or
+ * "off (...)" saying why (AMX used, no AVX512-BF16 on the CPU, or not asked for: it is on only
+ * with PA_BF16=1 in the environment). */
+PA_API const char *pa_bf16_state(void);
+
 /* Measures the AMX nearest-centroid kernel: n rows of PA_AMX_MEASURE_DIM values against
  * PA_AMX_MEASURE_K centroids, one warm-up, then the best of three; *gflops counts the fp32
  * products it stands for, 2 n k dim / seconds / 1e9. n in [16, 1048576]. PA_ERR_UNSUPPORTED

@@ -42,7 +42,8 @@ static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
     return pa_cli_json_print(
         pa_json_pack(&j, "--version --json",
                      "{s:s, s:{s:o, s:o, s:i, s:o}, s:{s:o, s:o, s:s, s:o, s:o, s:b, s:i}, "
-                     "s:{s:i, s:o}, s:{s:o, s:o, s:s}, s:{s:b, s:s, s:i, s:i, s:i, s:o}}",
+                     "s:{s:i, s:o}, s:{s:o, s:o, s:s}, s:{s:b, s:s, s:i, s:i, s:i, s:o}, "
+                     "s:{s:b, s:s}}",
                      "version", pa_version(), "cpu", "vendor", pa_json_display_string(cpu->vendor),
                      "model", pa_json_display_string(cpu->model), "cpus", (int)cpu->cpus,
                      "features", pa_json_display_string(cpu->feature_names), "blas", "config",
@@ -57,7 +58,8 @@ static pa_status print_json(const pa_cpu_info *cpu, const pa_blas_info *blas,
                      pa_json_display_string(var[0] ? value : NULL), "set_by", source, "amx", "used",
                      amx ? 1 : 0, "state", pa_amx_state(), "rows", PA_CLI_AMX_ROWS, "k",
                      PA_AMX_MEASURE_K, "dim", PA_AMX_MEASURE_DIM, "gflops",
-                     amx ? pa_json_real_rounded(amx_gflops, 1) : json_null()),
+                     amx ? pa_json_real_rounded(amx_gflops, 1) : json_null(), "bf16", "used",
+                     !strcmp(pa_bf16_state(), "used") ? 1 : 0, "state", pa_bf16_state()),
         &j);
 }
 
@@ -122,5 +124,9 @@ int pa_cli_version(int argc, char **argv, const char *corrected_from, bool omp_s
                PA_CLI_AMX_ROWS, PA_AMX_MEASURE_K, PA_AMX_MEASURE_DIM, amx_gflops);
     else
         printf("amx: %s\n", pa_amx_state());
+    printf("bf16: %s%s\n", pa_bf16_state(),
+           strcmp(pa_bf16_state(), "used") ? ""
+                                           : " (nearest centroid: AVX512-BF16 candidates, the fp32 "
+                                             "decision; PA_BF16=1 turned it on)");
     return 0;
 }

@@ -290,6 +290,9 @@ double pa_now_seconds(void);
  * not, one phrase ("" when usable). */
 bool pa_cpu_amx_usable(void);
 const char *pa_cpu_amx_reason(void);
+/* Whether this process can run AVX512-BF16 (VDPBF16PS): the CPU has AVX-512F and AVX512-BF16
+ * and the OS saves the AVX-512 state (cpu.c). */
+bool pa_cpu_bf16_usable(void);
 /* A rate measurement's checks (cpu.c): gflops not NULL, n in [lo, hi]; the messages name fn. */
 pa_status pa_rate_args(const char *fn, uint32_t n, uint32_t lo, uint32_t hi, const double *gflops);
 /* The fastest of runs calls of run(ctx) after one warm-up call, in seconds (cpu.c). */

@@ -154,6 +154,18 @@ bool pa_cpu_amx_usable(void)
 
 const char *pa_cpu_amx_reason(void) { return pa_cpu_amx_usable() ? "" : amx_reason; }
 
+bool pa_cpu_bf16_usable(void)
+{
+#ifdef PA_X86
+    unsigned a, b, c, d;
+    __builtin_cpu_init(); /* __builtin_cpu_supports also checks the OS saves the zmm state */
+    return __builtin_cpu_supports("avx512f") && __get_cpuid_count(7, 1, &a, &b, &c, &d) &&
+           (a & (1u << 5));
+#else
+    return false;
+#endif
+}
+
 /* Drops leading and trailing blanks in place (brand strings are padded). */
 static void trim(char *s)
 {

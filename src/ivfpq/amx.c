@@ -33,7 +33,17 @@
  * PA_AMX_CHUNK: per chunk and pair of 16-row tiles, two 16-centroid tiles, four accumulators
  * (2 x 2 tiles: tmm0-3 accumulators, tmm4-5 rows, tmm6-7 centroids). The tile state is per
  * thread: each configures its tiles and releases them at the end; the process asks the kernel
- * for the tile-data permission once (pa_cpu_amx_usable). */
+ * for the tile-data permission once (pa_cpu_amx_usable).
+ *
+ * Without AMX but with AVX512-BF16 (Zen 4/5, Cooper Lake) step 1 runs on VDPBF16PS instead
+ * (bf16_chunk), the rest the same (centring, row blocks, candidates, decision): 32 bf16
+ * products per instruction against 16 for an fp32 fused multiply-add, so only the hi.hi term
+ * pays (three terms would cost 1.5 times the fp32 path). The dropped terms hi.lo + lo.hi +
+ * lo.lo are then at most (2^-8 + 2^-18) sum |r_i c_i| and the additions Dp + 2 roundings:
+ * E is looser (about 110 times at 128 dims) but as proven, and on the benchmark's clustered
+ * data (gen-vectors, 128 dims) it leaves 1.09 candidates per row at 256 centroids (92.6% of
+ * rows one) and about 1.9 at 4,096 (bench/bf16_probe.c). Not faster yet, so off unless PA_BF16=1 (bf16_choose; pa_bf16_state
+ * says which); AMX, where usable, comes first. */
 #include "ivfpq/ivfpq_internal.h"
 
 #include <float.h>
@@ -84,6 +94,43 @@ bool pa_amx_set(bool on)
 
 bool pa_amx_enabled(void) { return amx_choose(); }
 
+/* The AVX512-BF16 pass: 1 used, 0 not, -1 not decided. Off unless PA_BF16=1: measured on one
+ * Zen 5 core (bench/bf16_ab.c, 50,000 rows x 128 dims, 4,096 centroids) the VDPBF16PS scores
+ * take 0.17 s against the fp32 path's 0.31 s, but scan_chunk's pass over the stored scores
+ * another 0.14 s (0.96x in all; 0.75x at 256 centroids): it pays once the candidates are
+ * taken in the kernel's registers. */
+static _Atomic int bf16_on = -1;
+
+static bool bf16_choose(void)
+{
+    int on = atomic_load(&bf16_on);
+    if (on >= 0)
+        return on;
+    const char *env = getenv("PA_BF16");
+    on = pa_cpu_bf16_usable() && env && !strcmp(env, "1");
+    atomic_store(&bf16_on, on);
+    return on;
+}
+
+bool pa_bf16_set(bool on)
+{
+    if (on && !pa_cpu_bf16_usable())
+        return false;
+    atomic_store(&bf16_on, on ? 1 : 0);
+    return true;
+}
+
+const char *pa_bf16_state(void)
+{
+    if (amx_choose())
+        return "off (AMX is used)";
+    if (bf16_choose())
+        return "used";
+    if (!pa_cpu_bf16_usable())
+        return "off (the CPU has no AVX512-BF16)";
+    return "off (PA_BF16=1 turns it on: not faster yet)";
+}
+
 const char *pa_amx_state(void)
 {
     if (amx_choose())
@@ -108,7 +155,7 @@ uint64_t pa_amx_assign_bytes(uint32_t k, uint32_t dim)
 bool pa_amx_wanted(uint32_t dim, uint32_t k)
 {
     return dim >= PA_AMX_MIN_DIM && (dim <= PA_AMX_MAX_DIM || pa_kernel_level() >= 1) &&
-           k >= PA_AMX_MIN_K && amx_choose();
+           k >= PA_AMX_MIN_K && (amx_choose() || bf16_choose());
 }
 
 /* pa_nearest_small's sub-vectors go to AMX from this width and this many rows in a call:
@@ -131,6 +178,7 @@ typedef struct amx_pack {
     uint32_t dim, dp, kext, k, kp;
     float scale; /* -2 (l2) or -1 (dot): scores are minimised */
     double e_tile, cmax_c, cmax_raw, cnmax, bmax, munorm;
+    bool amx; /* scored on AMX tiles (hi.hi + hi.lo + lo.hi), else on VDPBF16PS (hi.hi) */
 } amx_pack;
 
 typedef union {
@@ -161,6 +209,7 @@ static pa_status amx_pack_make(amx_pack *p, const float *c, uint32_t k, uint32_t
                                const float *cnorm, bool inner_product)
 {
     memset(p, 0, sizeof *p);
+    p->amx = amx_choose();
     p->dim = dim, p->dp = pad_dim(dim), p->kext = 2 * p->dp, p->k = k, p->kp = pad_k(k);
     p->scale = inner_product ? -1.0f : -2.0f;
     p->b = pa_calloc((size_t)p->kp * p->kext, sizeof(uint16_t), "AMX centroid tiles");
@@ -213,7 +262,9 @@ static pa_status amx_pack_make(amx_pack *p, const float *c, uint32_t k, uint32_t
             }
         }
     }
-    p->e_tile = 3.0 * 1.01 / 262144.0 + (3.0 * p->dp + 2) * 1.05 / 16777216.0;
+    /* the dropped terms (relative to sum |r_i c_i|; bf16 rounds to 2^-9) and the additions */
+    p->e_tile = p->amx ? 3.0 * 1.01 / 262144.0 + (3.0 * p->dp + 2) * 1.05 / 16777216.0
+                       : (1.0 / 256 + 1.0 / 262144.0) * 1.01 + (p->dp + 2.0) * 1.05 / 16777216.0;
 done:
     free(ct);
     free(mean);
@@ -267,7 +318,9 @@ convert_rows(const amx_pack *p, const float *x, size_t stride, uint64_t bn, bool
         /* the tile's error, the centring's roundings, the bias's, the exact value's own */
         double e = sc * p->e_tile * nr * p->cmax_c +
                    sc * 2.4e-7 * (nx + p->munorm) * (p->cmax_raw + p->munorm) + 2.4e-7 * p->bmax +
-                   (sc * nx * p->cmax_raw + p->cnmax) * (g + 1.2e-7) + 1e-30;
+                   (sc * nx * p->cmax_raw + p->cnmax) * (g + 1.2e-7) +
+                   /* bf16 denormals read and results written as 0 (both instructions) */
+                   sc * p->dp * 2.4e-38 * (1.0 + nr + p->cmax_c) + 1e-30;
         rs[i].e2 = (float)(4.1 * e); /* 2E, E twice the bounds (the norms' own rounding too) */
         rs[i].m = FLT_MAX, rs[i].nc = 0;
     }
@@ -423,72 +476,158 @@ __attribute__((target("fma"))) static void decide_rows(const amx_exact *e, const
         _tile_dpbf16ps(3, 5, 7); \
     } while (0)
 
-/* One thread's blocks of rows. */
-__attribute__((target("amx-tile,amx-bf16,avx512f,avx512bf16"))) static void
+/* One chunk's approximate scores on AMX tiles: rows [0, bn) of the block a (in pairs of 16-row
+ * tiles) against centroids [j0, j0 + cols) into sc (row stride PA_AMX_CHUNK). */
+__attribute__((target("amx-tile,amx-bf16"))) static void
+amx_chunk(const amx_pack *p, const uint16_t *a, uint64_t bn, uint32_t j0, uint32_t cols, float *sc)
+{
+    const uint32_t kext = p->kext, nq = kext / 32;
+    const size_t astride = (size_t)kext * 2, sstride = PA_AMX_CHUNK * sizeof(float);
+    const uint64_t rp_end = (bn + 31) / 32 * 32;
+    for (uint64_t rp = 0; rp < rp_end; rp += 32) {
+        const uint16_t *a0 = a + rp * kext, *a1 = a0 + 16 * (size_t)kext;
+        for (uint32_t cb = j0; cb < j0 + cols; cb += 32) {
+            const uint16_t *b0 = p->b + (size_t)(cb / 16) * nq * 512, *b1 = b0 + (size_t)nq * 512;
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            for (uint32_t q = 0; q < nq; q += 2) { /* hi.hi, hi.lo, lo.hi: 10 loads */
+                _tile_loadd(4, a0 + q * 32, astride);
+                _tile_loadd(5, a1 + q * 32, astride);
+                _tile_loadd(6, b0 + (size_t)q * 512, 64);
+                _tile_loadd(7, b1 + (size_t)q * 512, 64);
+                PA_AMX_2X2();
+                _tile_loadd(6, b0 + (size_t)(q + 1) * 512, 64);
+                _tile_loadd(7, b1 + (size_t)(q + 1) * 512, 64);
+                PA_AMX_2X2();
+                _tile_loadd(4, a0 + (q + 1) * 32, astride);
+                _tile_loadd(5, a1 + (q + 1) * 32, astride);
+                _tile_loadd(6, b0 + (size_t)q * 512, 64);
+                _tile_loadd(7, b1 + (size_t)q * 512, 64);
+                PA_AMX_2X2();
+            }
+            float *s0 = sc + rp * PA_AMX_CHUNK + (cb - j0);
+            _tile_stored(0, s0, sstride);
+            _tile_stored(1, s0 + 16, sstride);
+            _tile_stored(2, s0 + 16 * PA_AMX_CHUNK, sstride);
+            _tile_stored(3, s0 + 16 * PA_AMX_CHUNK + 16, sstride);
+        }
+    }
+}
+
+#define PA_BF16_MR 6 /* rows per VDPBF16PS kernel: 6 x 4 accumulators of 16 centroids */
+
+/* R (<= PA_BF16_MR) rows of the block from ar against the 16 T centroids of T (2 or 4)
+ * 16-centroid tiles from b (hi parts only): one VDPBF16PS per pair of values, the row's pair
+ * broadcast, the tile's row of 16 centroid pairs (the VNNI layout is VDPBF16PS's). Scores into
+ * s (row stride PA_AMX_CHUNK). */
+__attribute__((target("avx512f,avx512bf16"), always_inline)) static inline void
+bf16_kern(const uint16_t *ar, uint32_t kext, const uint16_t *b, size_t tstep, uint32_t nq, float *s,
+          const int R, const int T)
+{
+    __m512 acc[PA_BF16_MR][4];
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++)
+            acc[r][t] = _mm512_setzero_ps();
+    for (uint32_t q = 0; q < nq; q += 2) { /* 32 values: their hi tile, the row's hi part */
+        const uint16_t *bq = b + (size_t)q * 512;
+        const uint32_t *aq = (const uint32_t *)(const void *)(ar + (size_t)q * 32);
+        for (uint32_t pr = 0; pr < 16; pr++) {
+            __m512bh c[4];
+#pragma GCC unroll 4
+            for (int t = 0; t < T; t++)
+                c[t] = (__m512bh)_mm512_loadu_si512(bq + t * tstep + pr * 32);
+#pragma GCC unroll 6
+            for (int r = 0; r < R; r++) {
+                const __m512bh v = (__m512bh)_mm512_set1_epi32((int)aq[(size_t)r * kext / 2 + pr]);
+#pragma GCC unroll 4
+                for (int t = 0; t < T; t++)
+                    acc[r][t] = _mm512_dpbf16_ps(acc[r][t], v, c[t]);
+            }
+        }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++)
+            _mm512_storeu_ps(s + (size_t)r * PA_AMX_CHUNK + 16 * t, acc[r][t]);
+}
+
+/* bf16_kern for rows r.. of the block with R rows as a constant. */
+#define PA_BF16_ROWS(T)                                         \
+    switch (PA_MIN((uint64_t)PA_BF16_MR, bn - r)) {             \
+    case 6: bf16_kern(ar, kext, b, tstep, nq, s, 6, T); break;  \
+    case 5: bf16_kern(ar, kext, b, tstep, nq, s, 5, T); break;  \
+    case 4: bf16_kern(ar, kext, b, tstep, nq, s, 4, T); break;  \
+    case 3: bf16_kern(ar, kext, b, tstep, nq, s, 3, T); break;  \
+    case 2: bf16_kern(ar, kext, b, tstep, nq, s, 2, T); break;  \
+    default: bf16_kern(ar, kext, b, tstep, nq, s, 1, T); break; \
+    }
+
+/* amx_chunk on VDPBF16PS, the hi.hi term only (see the top of the file): 64 centroids at a
+ * time, the last 32 of a chunk (cols is a multiple of 32) on their own. */
+__attribute__((target("avx512f,avx512bf16"))) static void
+bf16_chunk(const amx_pack *p, const uint16_t *a, uint64_t bn, uint32_t j0, uint32_t cols, float *sc)
+{
+    const uint32_t kext = p->kext, nq = kext / 32;
+    const size_t tstep = (size_t)nq * 512; /* one 16-centroid tile to the next */
+    for (uint32_t cb = j0; cb < j0 + cols; cb += 64) {
+        const uint16_t *b = p->b + (size_t)(cb / 16) * tstep;
+        const bool half = cb + 64 > j0 + cols;
+        for (uint64_t r = 0; r < bn; r += PA_BF16_MR) {
+            const uint16_t *ar = a + r * kext;
+            float *s = sc + r * PA_AMX_CHUNK + (cb - j0);
+            if (half)
+                PA_BF16_ROWS(2)
+            else
+                PA_BF16_ROWS(4)
+        }
+    }
+}
+
+/* One thread's blocks of rows (p->amx: scored on AMX tiles, configured here for the thread). */
+__attribute__((target("amx-tile,avx512f"))) static void
 amx_rows(const amx_pack *p, const amx_exact *e, const float *x, size_t stride, uint64_t n,
          uint32_t *out, float *best, uint16_t *a, float *sc, amx_row *rs)
 {
-    tilecfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.palette = 1;
-    for (int t = 0; t < 8; t++)
-        cfg.rows[t] = 16, cfg.colsb[t] = 64;
-    _tile_loadconfig(&cfg);
-    const uint32_t kext = p->kext, nq = kext / 32;
-    const size_t astride = (size_t)kext * 2, sstride = PA_AMX_CHUNK * sizeof(float);
+    if (p->amx) {
+        tilecfg cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.palette = 1;
+        for (int t = 0; t < 8; t++)
+            cfg.rows[t] = 16, cfg.colsb[t] = 64;
+        _tile_loadconfig(&cfg);
+    }
     const uint64_t nblk = (n + PA_AMX_ROWS - 1) / PA_AMX_ROWS;
 #pragma omp for schedule(dynamic, 4)
     for (uint64_t b = 0; b < nblk; b++) {
         const uint64_t i0 = b * PA_AMX_ROWS, bn = PA_MIN((uint64_t)PA_AMX_ROWS, n - i0);
         convert_rows(p, x + i0 * stride, stride, bn, e->kind == EXACT_DOT, a, rs);
-        const uint64_t rp_end = (bn + 31) / 32 * 32;
         for (uint32_t j0 = 0; j0 < p->kp; j0 += PA_AMX_CHUNK) {
             const uint32_t cols = PA_MIN((uint32_t)PA_AMX_CHUNK, p->kp - j0);
-            for (uint64_t rp = 0; rp < rp_end; rp += 32) {
-                const uint16_t *a0 = a + rp * kext, *a1 = a0 + 16 * (size_t)kext;
-                for (uint32_t cb = j0; cb < j0 + cols; cb += 32) {
-                    const uint16_t *b0 = p->b + (size_t)(cb / 16) * nq * 512,
-                                   *b1 = b0 + (size_t)nq * 512;
-                    _tile_zero(0);
-                    _tile_zero(1);
-                    _tile_zero(2);
-                    _tile_zero(3);
-                    for (uint32_t q = 0; q < nq; q += 2) { /* hi.hi, hi.lo, lo.hi: 10 loads */
-                        _tile_loadd(4, a0 + q * 32, astride);
-                        _tile_loadd(5, a1 + q * 32, astride);
-                        _tile_loadd(6, b0 + (size_t)q * 512, 64);
-                        _tile_loadd(7, b1 + (size_t)q * 512, 64);
-                        PA_AMX_2X2();
-                        _tile_loadd(6, b0 + (size_t)(q + 1) * 512, 64);
-                        _tile_loadd(7, b1 + (size_t)(q + 1) * 512, 64);
-                        PA_AMX_2X2();
-                        _tile_loadd(4, a0 + (q + 1) * 32, astride);
-                        _tile_loadd(5, a1 + (q + 1) * 32, astride);
-                        _tile_loadd(6, b0 + (size_t)q * 512, 64);
-                        _tile_loadd(7, b1 + (size_t)q * 512, 64);
-                        PA_AMX_2X2();
-                    }
-                    float *s0 = sc + rp * PA_AMX_CHUNK + (cb - j0);
-                    _tile_stored(0, s0, sstride);
-                    _tile_stored(1, s0 + 16, sstride);
-                    _tile_stored(2, s0 + 16 * PA_AMX_CHUNK, sstride);
-                    _tile_stored(3, s0 + 16 * PA_AMX_CHUNK + 16, sstride);
-                }
-            }
+            if (p->amx)
+                amx_chunk(p, a, bn, j0, cols, sc);
+            else
+                bf16_chunk(p, a, bn, j0, cols, sc);
             scan_chunk(p, sc, bn, j0, cols, rs);
         }
         decide_rows(e, x + i0 * stride, stride, bn, rs, out + i0, best ? best + i0 : NULL);
     }
-    _tile_release();
+    if (p->amx)
+        _tile_release();
 }
 
 /* The rows against packed centroids, the decisions by e, on the team's threads. */
 static pa_status amx_run(const amx_pack *p, const amx_exact *e, const float *x, size_t stride,
                          uint64_t n, uint32_t *out, float *best)
 {
-    if (!pa_cpu_amx_usable()) /* also asks for the tile-data permission, once */
+    if (p->amx ? !pa_cpu_amx_usable() /* also asks for the tile-data permission, once */
+               : !pa_cpu_bf16_usable())
         return pa_fail(PA_ERR_UNSUPPORTED, "AMX kernel called where AMX is %s",
-                       pa_cpu_amx_reason());
+                       p->amx ? pa_cpu_amx_reason() : "off and AVX512-BF16 missing");
     _Atomic int nomem = 0;
 #pragma omp parallel
     {

@@ -124,6 +124,11 @@ bool pa_amx_enabled(void);
 /* Forces the AMX kernels on or off, for tests and A/B runs; false (nothing changed) when on is
  * asked on a CPU that cannot run them. */
 bool pa_amx_set(bool on);
+/* The AVX512-BF16 pass (amx.c) where AMX is not used: rows of dim values against k centroids
+ * go to pa_amx_assign (pa_amx_wanted) scored on VDPBF16PS, the same answers (pa_bf16_state in
+ * partifact.h). pa_bf16_set forces it on or off, for tests and A/B runs; false (nothing
+ * changed) when on is asked on a CPU without AVX512-BF16. */
+bool pa_bf16_set(bool on);
 
 /* Forces the nearest-codeword kernel ("scalar", "avx2", "avx512"; one this CPU runs), for tests
  * that compare kernels. Returns false if this CPU cannot run it. */

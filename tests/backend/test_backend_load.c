@@ -132,8 +132,9 @@ int main(int argc, char **argv)
     CHECK(pa_backend_work_bytes(ref, &model, 0) >= sizeof(float) * (P * D + 256 * D));
     __builtin_cpu_init();
     const bool fused = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    /* (with AMX, its packed centroids and row blocks instead of the fused kernel's tiles) */
-    if (strcmp(pa_amx_state(), "used") == 0)
+    /* (with AMX or the AVX512-BF16 pass, their packed centroids and row blocks instead of the
+     * fused kernel's tiles) */
+    if (strcmp(pa_amx_state(), "used") == 0 || strcmp(pa_bf16_state(), "used") == 0)
         CHECK(pa_backend_work_bytes(cpu, &model, 0) > sizeof(float) * (P + 256 * D + M * 256));
     else
         CHECK(pa_backend_work_bytes(cpu, &model, 0) ==

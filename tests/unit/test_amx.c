@@ -2,14 +2,28 @@
  * assignment and the same winning values, bit for bit, as pa_assign_sgemm with AMX off, for
  * l2 and dot over dims 8..784 (not multiples of 32), k 5..4096 (k < 16 and not multiples of
  * 16), n 1..1003 (n < 16, not multiples of 16), data far from the origin, duplicate centroids
- * (ties, more candidates than the kernel keeps), and byte-identical k-means models. Skipped
- * (exit 77) on a CPU without AMX-BF16. */
+ * (ties, more candidates than the kernel keeps), and byte-identical k-means models. On a CPU
+ * with AVX512-BF16 but no AMX the same checks run on the VDPBF16PS pass (the hi.hi term, a
+ * looser bound: more candidates), plus dims 16..384 and values scaled by 2^40 and 2^-64 (bf16
+ * denormals). Skipped (exit 77) on a CPU with neither. */
 #include "ivfpq/ivfpq_internal.h"
 #include "test.h"
 
 #include <math.h>
 
 static uint64_t rng = 0x5eed;
+
+/* true: AMX tiles; false: the AVX512-BF16 pass (no AMX here) */
+static bool use_amx;
+
+/* The approximate kernel under test on (AMX, or the bf16 pass) or every one off (the fp32
+ * path). */
+static bool fast(bool on)
+{
+    if (!on)
+        return pa_amx_set(false) && pa_bf16_set(false);
+    return use_amx ? pa_amx_set(true) : pa_bf16_set(true);
+}
 
 /* n rows near ncent random centres (spread `far`, offset `off` in every value, noise 1). */
 static float *rows(uint64_t n, uint32_t dim, uint32_t ncent, float far, float off)
@@ -50,9 +64,9 @@ static uint64_t compare(const float *x, uint64_t n, uint32_t dim, const float *c
     float *cn = norms(c, k, dim);
     uint32_t *oa = malloc(4 * (n ? n : 1)), *of = malloc(4 * (n ? n : 1));
     float *va = malloc(4 * (n ? n : 1)), *vf = malloc(4 * (n ? n : 1));
-    CHECK(pa_amx_set(false));
+    CHECK(fast(false));
     CHECK_OK(pa_assign_sgemm(x, n, dim, c, k, cn, dot, of, vf));
-    CHECK(pa_amx_set(true));
+    CHECK(fast(true));
     CHECK_OK(pa_amx_assign(x, dim, n, dim, c, k, cn, dot, oa, va));
     uint64_t bad = 0, bad_value = 0;
     for (uint64_t i = 0; i < n; i++) {
@@ -135,6 +149,41 @@ static void test_offset(void) { CHECK(check_case(2000, 196, 256, 64, 60.0f, 120.
  * centroids). */
 static void test_ties(void) { CHECK(check_case(500, 64, 96, 8, 2.0f, 0.0f, 8) == 0); }
 
+/* Dims 16..384 (around the 32-value chunks and the 6-row, 32/64-centroid kernel edges), rows
+ * and centroids scaled by powers of two (exact): 2^40 (large values), 2^-64 (products below
+ * bf16's normal range, read and written as 0 by both instructions: the bound still holds). */
+static void test_dims_scaled(void)
+{
+    static const uint32_t dims[] = {16, 31, 32, 63, 96, 127, 128, 200, 256, 384};
+    static const float scales[] = {1.0f, 0x1p40f, 0x1p-64f};
+    for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++)
+        for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++) {
+            const uint32_t dim = dims[di], k = di % 2 ? 96 : 224;
+            const uint64_t n = 301;
+            float *x = rows(n, dim, 40, 3.0f, 0.5f);
+            float *c = centroids_from(x, n, dim, k);
+            for (uint64_t i = 0; i < n * dim; i++)
+                x[i] *= scales[si];
+            for (uint64_t i = 0; i < (uint64_t)k * dim; i++)
+                c[i] *= scales[si];
+            const bool exact = pa_kernel_level() >= 1;
+            CHECK(compare_both(x, n, dim, c, k, exact) == 0);
+            free(x), free(c);
+        }
+}
+
+/* The state line: used, and off when forced off (the bf16 pass only). */
+static void test_bf16_state(void)
+{
+    CHECK(fast(true));
+    CHECK(!strcmp(pa_bf16_state(), "used"));
+    CHECK(pa_amx_wanted(128, 256) && !pa_amx_wanted(8, 256) && !pa_amx_wanted(128, 32));
+    CHECK(fast(false));
+    CHECK(!strcmp(pa_bf16_state(), "off (PA_BF16=1 turns it on: not faster yet)"));
+    CHECK(!pa_amx_wanted(128, 256));
+    CHECK(fast(true));
+}
+
 /* The coarse k-means on AMX and on the fp32 path: the same centroids byte for byte, the same
  * assignment and iterations. */
 static void test_kmeans_same(void)
@@ -146,9 +195,9 @@ static void test_kmeans_same(void)
     uint32_t *aa = malloc(4 * n), *af = malloc(4 * n);
     pa_kmeans_result ra, rf;
     for (int ip = 0; ip < 2; ip++) {
-        CHECK(pa_amx_set(false));
+        CHECK(fast(false));
         CHECK_OK(pa_kmeans(x, n, dim, k, 20, 3, ip, false, cf, af, &rf));
-        CHECK(pa_amx_set(true));
+        CHECK(fast(true));
         CHECK_OK(pa_kmeans(x, n, dim, k, 20, 3, ip, false, ca, aa, &ra));
         CHECK(memcmp(ca, cf, sizeof(float) * k * dim) == 0);
         CHECK(memcmp(aa, af, 4 * n) == 0);
@@ -190,14 +239,14 @@ static void test_encode_bytes(void)
                                 .num_partitions = 256,
                                 .num_sub_vectors = 16,
                                 .num_bits = 8};
-    CHECK(pa_amx_set(true));
+    CHECK(fast(true));
     CHECK(pa_assign_sgemm_bytes(0, 128, 256) == pa_amx_assign_bytes(256, 128));
     CHECK(pa_assign_sgemm_bytes(4096, 128, 256) == pa_amx_assign_bytes(256, 128));
     CHECK(pa_encode_work_bytes(&m, 1) == sizeof(float) * 128); /* the row's copy */
     CHECK(pa_prepared_bytes(&m) > pa_amx_assign_bytes(256, 128));
-    CHECK(pa_amx_set(false));
+    CHECK(fast(false));
     CHECK(pa_assign_sgemm_bytes(0, 128, 256) != pa_amx_assign_bytes(256, 128));
-    CHECK(pa_amx_set(true));
+    CHECK(fast(true));
 }
 
 /* PA_AMX_MEASURE shape: the measurement runs and reports a rate. */
@@ -217,16 +266,23 @@ static void test_measure(void)
 int main(int argc, char **argv)
 {
     TEST_ARGS(argc, argv);
-    if (!pa_amx_set(true)) {
-        printf("skipped: AMX is %s\n", pa_amx_state());
+    use_amx = pa_amx_set(true);
+    if (!use_amx && !pa_bf16_set(true)) {
+        printf("skipped: AMX is %s, AVX512-BF16 %s\n", pa_amx_state(), pa_bf16_state());
         return 77;
     }
+    printf("%s\n", use_amx ? "AMX tiles" : "the AVX512-BF16 pass (no AMX)");
     RUN(test_shapes());
     RUN(test_offset());
     RUN(test_ties());
+    RUN(test_dims_scaled());
     RUN(test_kmeans_same());
-    RUN(test_small());
     RUN(test_encode_bytes());
-    RUN(test_measure());
+    if (use_amx) {
+        RUN(test_small());
+        RUN(test_measure());
+    } else {
+        RUN(test_bf16_state());
+    }
     TEST_DONE();
 }
