@@ -42,8 +42,8 @@
  * lo.lo are then at most (2^-8 + 2^-18) sum |r_i c_i| and the additions Dp + 2 roundings:
  * E is looser (about 110 times at 128 dims) but as proven, and on the benchmark's clustered
  * data (gen-vectors, 128 dims) it leaves 1.09 candidates per row at 256 centroids (92.6% of
- * rows one) and about 1.9 at 4,096 (bench/bf16_probe.c). Not faster yet, so off unless PA_BF16=1 (bf16_choose; pa_bf16_state
- * says which); AMX, where usable, comes first. */
+ * rows one) and about 1.9 at 4,096 (bench/bf16_probe.c). Not faster yet, so off unless
+ * PA_BF16=1 (bf16_choose; pa_bf16_state says which); AMX, where usable, comes first. */
 #include "ivfpq/ivfpq_internal.h"
 
 #include <float.h>
