@@ -309,7 +309,8 @@ int pa_cmd_search(int argc, char **argv)
          * segments', and their results for the merge), and with --memory each segment's cache
          * (summed) */
         uint64_t smem = 0, cache = 0, peak = 0, reads = 0;
-        st = pa_index_search_segments_memory(xs, indexes.n, PA_CLI_MIN(batch, nq), &so, &smem);
+        if (st == PA_OK)
+            st = pa_index_search_segments_memory(xs, indexes.n, PA_CLI_MIN(batch, nq), &so, &smem);
         for (size_t i = 0; i < indexes.n && st == PA_OK; i++) {
             pa_index_info si = PA_INDEX_INFO_INIT;
             st = pa_index_get_info(xs[i], &si);
