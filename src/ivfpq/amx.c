@@ -70,55 +70,53 @@
  * model part, pa_prepared_bytes) is out of proportion to so little work. */
 #define PA_AMX_MIN_K 64
 
-/* 1 used, 0 not; -1 not decided yet (PA_AMX=0 in the environment turns it off). */
-static _Atomic int amx_on = -1;
+/* A kernel's switch: 1 used, 0 not, -1 not decided yet. Decided on first use from whether the
+ * CPU can (usable) and the environment variable env: with default_on, used unless env is "0";
+ * without, used only where env is "1". */
+typedef struct kernel_switch {
+    _Atomic int on;
+    const char *env;
+    bool default_on;
+    bool (*usable)(void);
+} kernel_switch;
 
-static bool amx_choose(void)
+static bool switch_choose(kernel_switch *k)
 {
-    int on = atomic_load(&amx_on);
+    int on = atomic_load(&k->on);
     if (on >= 0)
         return on;
-    const char *env = getenv("PA_AMX");
-    on = pa_cpu_amx_usable() && !(env && !strcmp(env, "0"));
-    atomic_store(&amx_on, on);
+    const char *v = getenv(k->env);
+    on = k->usable() && (k->default_on ? !(v && !strcmp(v, "0")) : (v && !strcmp(v, "1")));
+    atomic_store(&k->on, on);
     return on;
 }
 
-bool pa_amx_set(bool on)
+static bool switch_set(kernel_switch *k, bool on)
 {
-    if (on && !pa_cpu_amx_usable())
+    if (on && !k->usable())
         return false;
-    atomic_store(&amx_on, on ? 1 : 0);
+    atomic_store(&k->on, on ? 1 : 0);
     return true;
 }
+
+/* AMX: on where usable (PA_AMX=0 in the environment turns it off). */
+static kernel_switch amx_switch = {-1, "PA_AMX", true, pa_cpu_amx_usable};
+
+static bool amx_choose(void) { return switch_choose(&amx_switch); }
+
+bool pa_amx_set(bool on) { return switch_set(&amx_switch, on); }
 
 bool pa_amx_enabled(void) { return amx_choose(); }
 
-/* The AVX512-BF16 pass: 1 used, 0 not, -1 not decided. Off unless PA_BF16=1: measured on one
- * Zen 5 core (bench/bf16_ab.c, 50,000 rows x 128 dims, 4,096 centroids) the VDPBF16PS scores
- * take 0.17 s against the fp32 path's 0.31 s, but scan_chunk's pass over the stored scores
- * another 0.14 s (0.96x in all; 0.75x at 256 centroids): it pays once the candidates are
- * taken in the kernel's registers. */
-static _Atomic int bf16_on = -1;
+/* The AVX512-BF16 pass: off unless PA_BF16=1. Measured on one Zen 5 core (bench/bf16_ab.c,
+ * 50,000 rows x 128 dims, 4,096 centroids) the VDPBF16PS scores take 0.17 s against the fp32
+ * path's 0.31 s, but scan_chunk's pass over the stored scores another 0.14 s (0.96x in all;
+ * 0.75x at 256 centroids): it pays once the candidates are taken in the kernel's registers. */
+static kernel_switch bf16_switch = {-1, "PA_BF16", false, pa_cpu_bf16_usable};
 
-static bool bf16_choose(void)
-{
-    int on = atomic_load(&bf16_on);
-    if (on >= 0)
-        return on;
-    const char *env = getenv("PA_BF16");
-    on = pa_cpu_bf16_usable() && env && !strcmp(env, "1");
-    atomic_store(&bf16_on, on);
-    return on;
-}
+static bool bf16_choose(void) { return switch_choose(&bf16_switch); }
 
-bool pa_bf16_set(bool on)
-{
-    if (on && !pa_cpu_bf16_usable())
-        return false;
-    atomic_store(&bf16_on, on ? 1 : 0);
-    return true;
-}
+bool pa_bf16_set(bool on) { return switch_set(&bf16_switch, on); }
 
 const char *pa_bf16_state(void)
 {
