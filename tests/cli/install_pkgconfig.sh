@@ -95,7 +95,8 @@ int main(int argc, char **argv) {
     prm.num_sub_vectors = 4;
     pa_build_options bo = PA_BUILD_OPTIONS_INIT;
     bo.params = &prm;
-    if (bo.memory_bytes != PA_DEFAULT_MEMORY_BYTES)
+    /* 0: PA_DEFAULT_MEMORY_BYTES for encode and finalize, the training sample uncut */
+    if (bo.memory_bytes != 0 || bo.struct_size != sizeof bo)
         return 1;
     pa_build_stats bs = PA_BUILD_STATS_INIT;
     pa_encode_stats es = PA_ENCODE_STATS_INIT;
