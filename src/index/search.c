@@ -805,14 +805,22 @@ static void sort_cands(pa_topk_cand *h, uint32_t n)
 /* What one search call allocates (pa_index_search_memory states it): a block of qb queries
  * and its arrays (the queries, their products with every codeword, their coarse distances,
  * candidates and counts; for the fast scan the transposed codebook in place of the products)
- * in one allocation of block_bytes (whole pages), at the offsets o_*; and per thread at most
- * thread_bytes (the scan's table and, for the fast scan, a query's products, probes, the
+ * in one allocation of block_bytes (whole pages), at the offsets o_*; the queries' copy for
+ * cosine only, whose queries are normalised; and per thread at most thread_bytes (the scan's
+ * table and, for the fast scan, a query's products or its group's (fs_held), probes and a
+ * query's distance to each centroid, the
  * group's probe list and the C library's sort of it, the fast scan's scratch; the refine's
  * scratch, pa_refine_scratch_bytes). */
 typedef struct search_sizes {
     uint64_t qb, grp, block_bytes, thread_bytes;
     uint64_t o_qyall, o_coarse, o_cands, o_ncand;
+    bool fs_held; /* the fast scan's products held for the group's queries (FS_HELD_BYTES) */
 } search_sizes;
+
+/* The fast scan's query-codeword products (M x 16 floats a query; they do not depend on the
+ * partition) computed once a query for its whole group, not once a probe, where the group's
+ * fit in this many bytes and a query probes more than one partition. */
+#define FS_HELD_BYTES (8u << 20)
 
 #define BLOCK_ALIGN 64 /* each array of the block's allocation starts on a cache line */
 #define BLOCK_MAP_BYTES (256u << 10) /* a block's allocation from this size: its own mapping */
@@ -842,7 +850,8 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
                                            BLOCK_ARRAY_BYTES /
                                                ((uint64_t)hcap * sizeof(pa_topk_cand))))));
     const uint64_t qb = z->qb;
-    z->o_qyall = align_up(sizeof(float) * qb * D, BLOCK_ALIGN);
+    /* the queries' copy: cosine's normalised queries (l2 and dot read the caller's) */
+    z->o_qyall = x->metric == PA_METRIC_COSINE ? align_up(sizeof(float) * qb * D, BLOCK_ALIGN) : 0;
     /* the 8-bit scan's products for the whole block; the fast scan's transposed codebook */
     z->o_coarse = z->o_qyall + align_up(sizeof(float) * (fs ? T * x->ds : qb * T), BLOCK_ALIGN);
     z->o_cands = z->o_coarse + align_up(sizeof(float) * qb * x->P, BLOCK_ALIGN);
@@ -851,10 +860,52 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
     if (z->block_bytes >= BLOCK_HUGE_BYTES)
         z->block_bytes = align_up(z->block_bytes, PA_HUGE_PAGE_BYTES);
     z->grp = group_queries(qb, nthreads, np); /* the largest group: the fullest block's */
-    z->thread_bytes = sizeof(float) * T * (fs ? 2 : 1) + sizeof(pa_topk_cand) * np +
+    z->fs_held = fs && np > 1 && z->grp * T * sizeof(float) <= FS_HELD_BYTES;
+    z->thread_bytes = sizeof(float) * T * (fs ? 1 + (z->fs_held ? z->grp : 1) : 1) +
+                      sizeof(pa_topk_cand) * np + sizeof(float) * x->P +
                       2 * sizeof(uint64_t) * z->grp * np + sizeof(float) * z->grp +
                       (fs ? pa_fs_scratch_bytes(x->M, x->max_part) : 0) +
                       (rf > 1 ? pa_refine_scratch_bytes(cap, (uint32_t)D) : 0);
+}
+
+/* The first of n queries (the first query_base + 0) with a NaN or infinite value, or whose
+ * squared norm would overflow float distances, reported; checked in parallel, so the
+ * report is the first bad query's whichever thread finds it. */
+static pa_status check_queries(const float *q, uint64_t n, uint32_t D, uint64_t query_base)
+{
+    uint64_t bad = n;
+#pragma omp parallel for schedule(static) reduction(min : bad)
+    for (uint64_t i = 0; i < n; i++) {
+        const float *v = q + i * D;
+        /* the largest magnitude first (in vector registers; false for a NaN or an infinity):
+         * the norm is at most D times its square, so only a query near the limit needs the
+         * norm itself, summed in order as the message states it */
+        float mx = 0, z = 0; /* z: 0, or NaN where a value is a NaN or an infinity */
+#pragma omp simd reduction(max : mx) reduction(+ : z)
+        for (uint32_t j = 0; j < D; j++) {
+            const float a = fabsf(v[j]);
+            mx = a > mx ? a : mx;
+            z += v[j] * 0.0f;
+        }
+        if (z == 0 && 2.0 * D * ((double)mx * mx) <= PA_MAX_SQ_NORM)
+            continue;
+        bool ok = true;
+        for (uint32_t j = 0; j < D; j++)
+            ok &= isfinite(v[j]) != 0;
+        if (!ok || !(pa_sq_norm(v, D) <= PA_MAX_SQ_NORM))
+            bad = PA_MIN(bad, i);
+    }
+    if (bad == n)
+        return PA_OK;
+    const float *v = q + bad * D;
+    for (uint32_t j = 0; j < D; j++)
+        if (!isfinite(v[j]))
+            return pa_fail(PA_ERR_INVALID, "query %" PRIu64 " has a NaN or infinite value",
+                           query_base + bad);
+    return pa_fail(PA_ERR_INVALID,
+                   "query %" PRIu64 " has squared norm %.3g, more than %.3g: its distances "
+                   "would overflow float",
+                   query_base + bad, pa_sq_norm(v, D), PA_MAX_SQ_NORM);
 }
 
 /* Validates the request, then per block of queries: one sgemm for the query x centroid dot
@@ -932,7 +983,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                        qb, z.block_bytes);
     if (mapped && z.block_bytes >= BLOCK_HUGE_BYTES) /* advice only: no error if refused */
         pa_advise_huge(blk, (size_t)z.block_bytes);
-    float *qbuf = blk, *qyall = (float *)((uint8_t *)blk + z.o_qyall);
+    float *qcopy = blk, *qyall = (float *)((uint8_t *)blk + z.o_qyall);
     float *coarse = (float *)((uint8_t *)blk + z.o_coarse);
     pa_topk_cand *cands = (pa_topk_cand *)((uint8_t *)blk + z.o_cands);
     uint32_t *ncand = (uint32_t *)((uint8_t *)blk + z.o_ncand);
@@ -947,28 +998,16 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     uint64_t scanned = 0, refined = 0, reranked = 0;
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
         const uint64_t bn = PA_MIN(qb, nq - q0);
-        memcpy(qbuf, queries + q0 * D, sizeof(float) * bn * D);
-        for (uint64_t i = 0; i < bn * D; i++)
-            if (!isfinite(qbuf[i])) {
-                st = pa_fail(PA_ERR_INVALID,
-                             "query %" PRIu64 " has a NaN or infinite "
-                             "value",
-                             q0 + i / D);
-                break;
-            }
-        for (uint64_t i = 0; i < bn && st == PA_OK; i++) {
-            double sq = pa_sq_norm(qbuf + i * D, D);
-            if (sq > PA_MAX_SQ_NORM)
-                st = pa_fail(PA_ERR_INVALID,
-                             "query %" PRIu64 " has squared norm %.3g, "
-                             "more than %.3g: its distances would overflow float",
-                             q0 + i, sq, PA_MAX_SQ_NORM);
-        }
-        if (st != PA_OK)
+        if ((st = check_queries(queries + q0 * D, bn, D, q0)) != PA_OK)
             break;
-        if (x->metric == PA_METRIC_COSINE)
+        /* cosine normalises a copy; l2 and dot read the caller's queries */
+        const float *qbuf = queries + q0 * D;
+        if (x->metric == PA_METRIC_COSINE) {
+            memcpy(qcopy, qbuf, sizeof(float) * bn * D);
             for (uint64_t i = 0; i < bn; i++)
-                pa_normalize(qbuf + i * D, D);
+                pa_normalize(qcopy + i * D, D);
+            qbuf = qcopy;
+        }
         /* the sgemms on the search's threads (an OpenMP BLAS takes the caller's count: with
          * num_threads 1, no BLAS thread left spinning beside the scan) */
         const int blas_threads = omp_get_max_threads();
@@ -1000,12 +1039,14 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
             float *table = malloc(sizeof(float) * (size_t)T);
-            float *qyt = fs ? malloc(sizeof(float) * (size_t)T) : NULL; /* a query's products */
+            /* a query's products, or (fs_held) each of the group's */
+            float *qyt = fs ? malloc(sizeof(float) * (size_t)T * (z.fs_held ? grp : 1)) : NULL;
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
+            float *pd = malloc(sizeof(float) * P); /* a query's distance to each centroid */
             uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
             float *qns = malloc(sizeof(float) * grp);
             pa_fs_scratch fsx = {NULL, NULL, NULL};
-            const bool ok = table && probe && pairs && qns && (!fs || qyt) &&
+            const bool ok = table && probe && pd && pairs && qns && (!fs || qyt) &&
                             (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
             if (!ok) {
 #pragma omp atomic write
@@ -1017,12 +1058,21 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 uint64_t npairs = 0;
                 for (uint64_t i = lo; ok && i < hi; i++) {
                     const float *q = qbuf + i * D, *s = coarse + i * P;
-                    /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c */
-                    uint32_t pn = 0;
-                    for (uint32_t p = 0; p < P; p++) {
-                        float d = x->metric == PA_METRIC_DOT ? -s[p] : x->cnorm[p] - 2 * s[p];
-                        pa_topk_push(probe, &pn, np, d, p);
+                    /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c, all P
+                     * of them first (in vector registers), then offered where they may enter */
+                    if (x->metric == PA_METRIC_DOT) {
+#pragma omp simd
+                        for (uint32_t p = 0; p < P; p++)
+                            pd[p] = -s[p];
+                    } else {
+#pragma omp simd
+                        for (uint32_t p = 0; p < P; p++)
+                            pd[p] = x->cnorm[p] - 2 * s[p];
                     }
+                    uint32_t pn = 0;
+                    for (uint32_t p = 0; p < P; p++)
+                        if (pn < np || pd[p] <= probe[0].d) /* a tie may still enter, by id */
+                            pa_topk_push(probe, &pn, np, pd[p], p);
                     sort_cands(probe, pn);
                     qns[i - lo] = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
                     ncand[i] = 0;
@@ -1030,6 +1080,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     for (uint32_t j = 0; j < pn; j++)
                         if (x->lengths[probe[j].id])
                             pairs[npairs++] = (uint64_t)(j > 0) << 63 | probe[j].id << 32 | i;
+                    if (z.fs_held)
+                        pa_fs_query_products(q, cbt, x->M, x->ds, qyt + (i - lo) * T);
                 }
                 qsort(pairs, npairs, sizeof *pairs, pa_cmp_u64);
                 uint32_t held = UINT32_MAX; /* the partition whose rows pid, pc, pb hold */
@@ -1053,8 +1105,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     const float base = x->metric == PA_METRIC_DOT
                                            ? 0
                                            : qns[i - lo] + x->cnorm[p] - 2 * coarse[i * P + p];
-                    const float *qy = fs ? qyt : qyall + i * T;
-                    if (fs)
+                    const float *qy = !fs ? qyall + i * T : z.fs_held ? qyt + (i - lo) * T : qyt;
+                    if (fs && !z.fs_held)
                         pa_fs_query_products(qbuf + i * D, cbt, x->M, x->ds, qyt);
                     scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qy, base, table,
                                    cands + i * hcap, &ncand[i], hcap, &reranked);
@@ -1074,7 +1126,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     ncand[i] = PA_MIN(ncand[i], cap);
                 }
             }
-            free(table), free(qyt), free(probe), free(pairs), free(qns);
+            free(table), free(qyt), free(probe), free(pd), free(pairs), free(qns);
             pa_fs_scratch_free(&fsx);
         }
         if (failed) {
