@@ -80,38 +80,90 @@ static void kernel_scalar(pa_metric metric, const float *q, uint32_t dim, const 
  * (cosine) the norm alone, then the l2 sum of the rows scaled by their inverse norms. */
 enum { PASS_L2, PASS_DOT, PASS_NORM, PASS_SCALED };
 
-/* One pass over dimension 0..dim of the rows at addresses a0 (lanes 0-7) and a1 (8-15): the
- * float sums into *f0, *f1 (mode's), the squared norms into *s0, *s1 (PASS_SCALED: none).
- * Each operation is the scalar loop's, on 8 lanes: a float subtraction, multiplication and
- * addition each rounded as there; the norm's product of two floats is exact in double, so the
- * fused multiply-add rounds once, as the scalar product-then-sum does. */
+/* Dimension i of 16 rows (v0: rows 0-7, v1: 8-15) into the pass's sums: the float sums *x0,
+ * *x1 (mode's), the squared norms *n0, *n1 (PASS_SCALED: none). Each operation is the scalar
+ * loop's, on 8 lanes: a float subtraction, multiplication and addition each rounded as there;
+ * the norm's product of two floats is exact in double, so the fused multiply-add rounds once,
+ * as the scalar product-then-sum does. */
 __attribute__((target("avx512f"), always_inline)) static inline void
-pass_avx512(int mode, const float *q, uint32_t dim, __m512i a0, __m512i a1, __m256 inv0,
-            __m256 inv1, __m256 *f0, __m256 *f1, __m512d *s0, __m512d *s1)
+step_avx512(int mode, float qf, __m256 v0, __m256 v1, __m256 inv0, __m256 inv1, __m256 *x0,
+            __m256 *x1, __m512d *n0, __m512d *n1)
 {
-    const __m512i step = _mm512_set1_epi64(sizeof(float));
+    const __m256 qi = _mm256_set1_ps(qf);
+    if (mode != PASS_SCALED) {
+        const __m512d w0 = _mm512_cvtps_pd(v0), w1 = _mm512_cvtps_pd(v1);
+        *n0 = _mm512_fmadd_pd(w0, w0, *n0), *n1 = _mm512_fmadd_pd(w1, w1, *n1);
+    }
+    if (mode == PASS_L2) {
+        const __m256 d0 = _mm256_sub_ps(qi, v0), d1 = _mm256_sub_ps(qi, v1);
+        *x0 = _mm256_add_ps(*x0, _mm256_mul_ps(d0, d0));
+        *x1 = _mm256_add_ps(*x1, _mm256_mul_ps(d1, d1));
+    } else if (mode == PASS_DOT) {
+        *x0 = _mm256_add_ps(*x0, _mm256_mul_ps(qi, v0));
+        *x1 = _mm256_add_ps(*x1, _mm256_mul_ps(qi, v1));
+    } else if (mode == PASS_SCALED) {
+        const __m256 d0 = _mm256_sub_ps(qi, _mm256_mul_ps(v0, inv0));
+        const __m256 d1 = _mm256_sub_ps(qi, _mm256_mul_ps(v1, inv1));
+        *x0 = _mm256_add_ps(*x0, _mm256_mul_ps(d0, d0));
+        *x1 = _mm256_add_ps(*x1, _mm256_mul_ps(d1, d1));
+    }
+}
+
+/* Dimensions i..i+7 of 8 rows (r[l] + i) turned so that t[j] holds dimension i + j of row l
+ * in lane l: eight loads and 24 shuffles, where gathering the same lanes takes eight gathers. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+load_8x8(const float *const *r, uint32_t i, __m256 t[8])
+{
+    __m256 a[8], b[8];
+#pragma GCC unroll 4
+    for (int l = 0; l < 8; l += 2) {
+        const __m256 x = _mm256_loadu_ps(r[l] + i), y = _mm256_loadu_ps(r[l + 1] + i);
+        a[l] = _mm256_unpacklo_ps(x, y), a[l + 1] = _mm256_unpackhi_ps(x, y);
+    }
+#pragma GCC unroll 2
+    for (int h = 0; h < 8; h += 4) { /* rows h..h+3: dims (0|4), (1|5), (2|6), (3|7) */
+        b[h] = _mm256_shuffle_ps(a[h], a[h + 2], 0x44);
+        b[h + 1] = _mm256_shuffle_ps(a[h], a[h + 2], 0xEE);
+        b[h + 2] = _mm256_shuffle_ps(a[h + 1], a[h + 3], 0x44);
+        b[h + 3] = _mm256_shuffle_ps(a[h + 1], a[h + 3], 0xEE);
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        t[j] = _mm256_permute2f128_ps(b[j], b[j + 4], 0x20);
+        t[j + 4] = _mm256_permute2f128_ps(b[j], b[j + 4], 0x31);
+    }
+}
+
+/* One pass over dimension 0..dim of the 16 rows r: the float sums into *f0, *f1 (mode's),
+ * the squared norms into *s0, *s1 (PASS_SCALED: none), each dimension's step in order. Eight
+ * dimensions at a time are loaded along the rows and turned (load_8x8); the last dim % 8 are
+ * gathered. */
+__attribute__((target("avx512f"), always_inline)) static inline void
+pass_avx512(int mode, const float *q, uint32_t dim, const float *const *r, __m256 inv0, __m256 inv1,
+            __m256 *f0, __m256 *f1, __m512d *s0, __m512d *s1)
+{
     __m256 x0 = _mm256_setzero_ps(), x1 = _mm256_setzero_ps();
     __m512d n0 = _mm512_setzero_pd(), n1 = _mm512_setzero_pd();
-    for (uint32_t i = 0; i < dim; i++) {
-        const __m256 v0 = _mm512_i64gather_ps(a0, NULL, 1), v1 = _mm512_i64gather_ps(a1, NULL, 1);
-        a0 = _mm512_add_epi64(a0, step), a1 = _mm512_add_epi64(a1, step);
-        const __m256 qi = _mm256_set1_ps(q[i]);
-        if (mode != PASS_SCALED) {
-            const __m512d w0 = _mm512_cvtps_pd(v0), w1 = _mm512_cvtps_pd(v1);
-            n0 = _mm512_fmadd_pd(w0, w0, n0), n1 = _mm512_fmadd_pd(w1, w1, n1);
-        }
-        if (mode == PASS_L2) {
-            const __m256 d0 = _mm256_sub_ps(qi, v0), d1 = _mm256_sub_ps(qi, v1);
-            x0 = _mm256_add_ps(x0, _mm256_mul_ps(d0, d0));
-            x1 = _mm256_add_ps(x1, _mm256_mul_ps(d1, d1));
-        } else if (mode == PASS_DOT) {
-            x0 = _mm256_add_ps(x0, _mm256_mul_ps(qi, v0));
-            x1 = _mm256_add_ps(x1, _mm256_mul_ps(qi, v1));
-        } else if (mode == PASS_SCALED) {
-            const __m256 d0 = _mm256_sub_ps(qi, _mm256_mul_ps(v0, inv0));
-            const __m256 d1 = _mm256_sub_ps(qi, _mm256_mul_ps(v1, inv1));
-            x0 = _mm256_add_ps(x0, _mm256_mul_ps(d0, d0));
-            x1 = _mm256_add_ps(x1, _mm256_mul_ps(d1, d1));
+    uint32_t i = 0;
+    for (; i + 8 <= dim; i += 8) {
+        __m256 t0[8], t1[8];
+        load_8x8(r, i, t0);
+        load_8x8(r + 8, i, t1);
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++)
+            step_avx512(mode, q[i + (uint32_t)j], t0[j], t1[j], inv0, inv1, &x0, &x1, &n0, &n1);
+    }
+    if (i < dim) {
+        uint64_t ad[PA_REFINE_LANES];
+        for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
+            ad[t] = (uint64_t)(uintptr_t)(r[t] + i);
+        const __m512i step = _mm512_set1_epi64(sizeof(float));
+        __m512i a0 = _mm512_loadu_si512(ad), a1 = _mm512_loadu_si512(ad + 8);
+        for (; i < dim; i++) {
+            const __m256 v0 = _mm512_i64gather_ps(a0, NULL, 1);
+            const __m256 v1 = _mm512_i64gather_ps(a1, NULL, 1);
+            a0 = _mm512_add_epi64(a0, step), a1 = _mm512_add_epi64(a1, step);
+            step_avx512(mode, q[i], v0, v1, inv0, inv1, &x0, &x1, &n0, &n1);
         }
     }
     *f0 = x0, *f1 = x1, *s0 = n0, *s1 = n1;
@@ -124,27 +176,26 @@ __attribute__((target("avx512f"))) static void kernel_avx512(pa_metric metric, c
 {
     for (uint32_t j0 = 0; j0 < n; j0 += PA_REFINE_LANES) {
         const uint32_t m = PA_MIN(n - j0, PA_REFINE_LANES);
-        uint64_t ad[PA_REFINE_LANES];
+        const float *r[PA_REFINE_LANES];
         for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
-            ad[t] = (uint64_t)(uintptr_t)rows[j0 + (t < m ? t : 0)];
-        const __m512i a0 = _mm512_loadu_si512(ad), a1 = _mm512_loadu_si512(ad + 8);
+            r[t] = rows[j0 + (t < m ? t : 0)];
         const __m256 one = _mm256_set1_ps(1.0f);
         __m256 f0, f1;
         __m512d s0, s1, unused0, unused1;
         if (metric == PA_METRIC_DOT)
-            pass_avx512(PASS_DOT, q, dim, a0, a1, one, one, &f0, &f1, &s0, &s1);
+            pass_avx512(PASS_DOT, q, dim, r, one, one, &f0, &f1, &s0, &s1);
         else if (metric == PA_METRIC_L2)
-            pass_avx512(PASS_L2, q, dim, a0, a1, one, one, &f0, &f1, &s0, &s1);
+            pass_avx512(PASS_L2, q, dim, r, one, one, &f0, &f1, &s0, &s1);
         else {
-            pass_avx512(PASS_NORM, q, dim, a0, a1, one, one, &f0, &f1, &s0, &s1);
+            pass_avx512(PASS_NORM, q, dim, r, one, one, &f0, &f1, &s0, &s1);
             /* pa_normalize's factor: (float)(1 / sqrt(s)), or 1 where s is not above 0 */
             const __m512d z = _mm512_setzero_pd(), o = _mm512_set1_pd(1.0);
             const __m512d i0 = _mm512_mask_div_pd(o, _mm512_cmp_pd_mask(s0, z, _CMP_GT_OQ), o,
                                                   _mm512_sqrt_pd(s0));
             const __m512d i1 = _mm512_mask_div_pd(o, _mm512_cmp_pd_mask(s1, z, _CMP_GT_OQ), o,
                                                   _mm512_sqrt_pd(s1));
-            pass_avx512(PASS_SCALED, q, dim, a0, a1, _mm512_cvtpd_ps(i0), _mm512_cvtpd_ps(i1), &f0,
-                        &f1, &unused0, &unused1);
+            pass_avx512(PASS_SCALED, q, dim, r, _mm512_cvtpd_ps(i0), _mm512_cvtpd_ps(i1), &f0, &f1,
+                        &unused0, &unused1);
         }
         float fd[PA_REFINE_LANES];
         double sd[PA_REFINE_LANES];

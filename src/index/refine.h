@@ -4,8 +4,9 @@
  *   cosine  pa_l2sq(q, v scaled by pa_normalize)  (q already unit length)
  *   dot     -pa_dotf(q, v)
  * the same floats, summed in the same order (dimension 0 first), by every kernel: the portable
- * one row after row, the AVX-512 one 16 rows at once, one row per lane (gathered), so a lane's
- * sum is the row's ordered sum. A row whose squared norm (pa_sq_norm, in double, in order) is
+ * one row after row, the AVX-512 one 16 rows at once, one row per lane (eight dimensions of
+ * each row loaded and turned in registers, the last few gathered), so a lane's sum is the
+ * row's ordered sum. A row whose squared norm (pa_sq_norm, in double, in order) is
  * not at most PA_MAX_SQ_NORM, or is not a number (a NaN or an infinity in the row), is what
  * pa_vec_input_read_ids refuses: the check it makes is the kernel's, on the same pass.
  *
@@ -21,7 +22,7 @@
 #include "common/common.h"
 #include "common/vecmath.h"
 
-/* Rows the AVX-512 kernel sums at once (one per lane of two 8-lane gathers). */
+/* Rows the AVX-512 kernel sums at once (one per lane of two 8-lane registers). */
 #define PA_REFINE_LANES 16u
 
 /* One thread's buffers for refining up to cap candidates of dimension dim. */
