@@ -77,8 +77,9 @@ static void kernel_scalar(pa_metric metric, const float *q, uint32_t dim, const 
 
 #ifdef PA_REFINE_X86
 /* What a pass over 16 rows sums per lane: the squared norm (double) with the l2 or dot sum, or
- * (cosine) the norm alone, then the l2 sum of the rows scaled by their inverse norms. */
-enum { PASS_L2, PASS_DOT, PASS_NORM, PASS_SCALED };
+ * (cosine) the norm alone, then the l2 sum of the rows scaled by their inverse norms; or
+ * (pa_self_dots) the float sum of the row's squares alone. */
+enum { PASS_L2, PASS_DOT, PASS_NORM, PASS_SCALED, PASS_SELF };
 
 /* Dimension i of 16 rows (v0: rows 0-7, v1: 8-15) into the pass's sums: the float sums *x0,
  * *x1 (mode's), the squared norms *n0, *n1 (PASS_SCALED: none). Each operation is the scalar
@@ -90,6 +91,11 @@ step_avx512(int mode, float qf, __m256 v0, __m256 v1, __m256 inv0, __m256 inv1, 
             __m256 *x1, __m512d *n0, __m512d *n1)
 {
     const __m256 qi = _mm256_set1_ps(qf);
+    if (mode == PASS_SELF) {
+        *x0 = _mm256_add_ps(*x0, _mm256_mul_ps(v0, v0));
+        *x1 = _mm256_add_ps(*x1, _mm256_mul_ps(v1, v1));
+        return;
+    }
     if (mode != PASS_SCALED) {
         const __m512d w0 = _mm512_cvtps_pd(v0), w1 = _mm512_cvtps_pd(v1);
         *n0 = _mm512_fmadd_pd(w0, w0, *n0), *n1 = _mm512_fmadd_pd(w1, w1, *n1);
@@ -151,7 +157,8 @@ pass_avx512(int mode, const float *q, uint32_t dim, const float *const *r, __m25
         load_8x8(r + 8, i, t1);
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++)
-            step_avx512(mode, q[i + (uint32_t)j], t0[j], t1[j], inv0, inv1, &x0, &x1, &n0, &n1);
+            step_avx512(mode, q ? q[i + (uint32_t)j] : 0, t0[j], t1[j], inv0, inv1, &x0, &x1, &n0,
+                        &n1);
     }
     if (i < dim) {
         uint64_t ad[PA_REFINE_LANES];
@@ -163,7 +170,7 @@ pass_avx512(int mode, const float *q, uint32_t dim, const float *const *r, __m25
             const __m256 v0 = _mm512_i64gather_ps(a0, NULL, 1);
             const __m256 v1 = _mm512_i64gather_ps(a1, NULL, 1);
             a0 = _mm512_add_epi64(a0, step), a1 = _mm512_add_epi64(a1, step);
-            step_avx512(mode, q[i], v0, v1, inv0, inv1, &x0, &x1, &n0, &n1);
+            step_avx512(mode, q ? q[i] : 0, v0, v1, inv0, inv1, &x0, &x1, &n0, &n1);
         }
     }
     *f0 = x0, *f1 = x1, *s0 = n0, *s1 = n1;
@@ -208,6 +215,39 @@ __attribute__((target("avx512f"))) static void kernel_avx512(pa_metric metric, c
     }
 }
 #endif
+
+#ifdef PA_REFINE_X86
+/* 16 rows at a time, as kernel_avx512 (the lanes past n repeat the group's first row). */
+__attribute__((target("avx512f"))) static void self_dots_avx512(const float *x, uint64_t n,
+                                                                uint32_t dim, float *out)
+{
+    for (uint64_t j0 = 0; j0 < n; j0 += PA_REFINE_LANES) {
+        const uint32_t m = (uint32_t)PA_MIN(n - j0, PA_REFINE_LANES);
+        const float *r[PA_REFINE_LANES];
+        for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
+            r[t] = x + (j0 + (t < m ? t : 0)) * dim;
+        const __m256 one = _mm256_set1_ps(1.0f);
+        __m256 f0, f1;
+        __m512d unused0, unused1;
+        pass_avx512(PASS_SELF, NULL, dim, r, one, one, &f0, &f1, &unused0, &unused1);
+        float fd[PA_REFINE_LANES];
+        _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
+        memcpy(out + j0, fd, sizeof(float) * m);
+    }
+}
+#endif
+
+void pa_self_dots(int level, const float *x, uint64_t n, uint32_t dim, float *out)
+{
+#ifdef PA_REFINE_X86
+    if (level >= 2 && __builtin_cpu_supports("avx512f")) {
+        self_dots_avx512(x, n, dim, out);
+        return;
+    }
+#endif
+    for (uint64_t i = 0; i < n; i++)
+        out[i] = pa_dotf(x + i * dim, x + i * dim, dim);
+}
 
 void pa_refine_kernel(int level, pa_metric metric, const float *q, uint32_t dim,
                       const float *const *rows, uint32_t n, float *dist, double *sq)

@@ -64,4 +64,10 @@ void pa_refine_top(pa_topk_cand *h, uint32_t n, uint32_t k, pa_refine_scratch *s
 void pa_refine_kernel(int level, pa_metric metric, const float *q, uint32_t dim,
                       const float *const *rows, uint32_t n, float *dist, double *sq);
 
+/* out[i] = pa_dotf(v, v, dim) for row v = x + i * dim, i < n: the same floats (the squares
+ * summed in order, each product and sum rounded) from every kernel (level as for
+ * pa_refine_kernel), the AVX-512 one 16 rows at once as it loads them (search's ||q||^2 for a
+ * group of queries). */
+void pa_self_dots(int level, const float *x, uint64_t n, uint32_t dim, float *out);
+
 #endif

@@ -31,6 +31,7 @@
 #include "common/pq_code.h"
 #include "index/scan.h"
 #include "io/io_internal.h"
+#include "ivfpq/ivfpq_internal.h"
 
 #include <cblas.h>
 #include <inttypes.h>
@@ -822,6 +823,10 @@ typedef struct search_sizes {
  * fit in this many bytes and a query probes more than one partition. */
 #define FS_HELD_BYTES (8u << 20)
 
+/* Pairs (partition, query) ahead of the scan whose coarse distance is fetched into the cache
+ * (a query's row of P distances lies anywhere in the block's 4 x qb x P bytes). */
+#define PAIR_AHEAD 8
+
 #define BLOCK_ALIGN 64 /* each array of the block's allocation starts on a cache line */
 #define BLOCK_MAP_BYTES (256u << 10) /* a block's allocation from this size: its own mapping */
 /* A block's mapping from this size: whole transparent huge pages (where the system offers them
@@ -877,17 +882,7 @@ static pa_status check_queries(const float *q, uint64_t n, uint32_t D, uint64_t 
 #pragma omp parallel for schedule(static) reduction(min : bad)
     for (uint64_t i = 0; i < n; i++) {
         const float *v = q + i * D;
-        /* the largest magnitude first (in vector registers; false for a NaN or an infinity):
-         * the norm is at most D times its square, so only a query near the limit needs the
-         * norm itself, summed in order as the message states it */
-        float mx = 0, z = 0; /* z: 0, or NaN where a value is a NaN or an infinity */
-#pragma omp simd reduction(max : mx) reduction(+ : z)
-        for (uint32_t j = 0; j < D; j++) {
-            const float a = fabsf(v[j]);
-            mx = a > mx ? a : mx;
-            z += v[j] * 0.0f;
-        }
-        if (z == 0 && 2.0 * D * ((double)mx * mx) <= PA_MAX_SQ_NORM)
+        if (pa_row_surely_ok(v, D)) /* the fast path; the exact checks decide the rest */
             continue;
         bool ok = true;
         for (uint32_t j = 0; j < D; j++)
@@ -1036,6 +1031,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
          * in. */
         const uint64_t grp = group_queries(bn, nthreads, np);
         const uint64_t ngroups = (bn + grp - 1) / grp;
+        const int level = pa_kernel_level(); /* pa_self_dots' kernel */
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
             float *table = malloc(sizeof(float) * (size_t)T);
@@ -1056,6 +1052,10 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             for (uint64_t g = 0; g < ngroups; g++) {
                 const uint64_t lo = g * grp, hi = PA_MIN(bn, lo + grp);
                 uint64_t npairs = 0;
+                if (ok && x->metric == PA_METRIC_DOT)
+                    memset(qns, 0, sizeof(float) * (hi - lo));
+                else if (ok) /* each query's ||q||^2, pa_dotf's floats */
+                    pa_self_dots(level, qbuf + lo * D, hi - lo, D, qns);
                 for (uint64_t i = lo; ok && i < hi; i++) {
                     const float *q = qbuf + i * D, *s = coarse + i * P;
                     /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c, all P
@@ -1074,7 +1074,6 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         if (pn < np || pd[p] <= probe[0].d) /* a tie may still enter, by id */
                             pa_topk_push(probe, &pn, np, pd[p], p);
                     sort_cands(probe, pn);
-                    qns[i - lo] = x->metric == PA_METRIC_DOT ? 0 : pa_dotf(q, q, D);
                     ncand[i] = 0;
                     /* (round, partition, query): round 0 the nearest partition */
                     for (uint32_t j = 0; j < pn; j++)
@@ -1090,6 +1089,10 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 for (uint64_t e = 0; e < npairs; e++) {
                     const uint32_t p = (uint32_t)(pairs[e] >> 32 & 0x7fffffffu);
                     const uint64_t i = (uint32_t)pairs[e];
+                    if (e + PAIR_AHEAD < npairs) { /* a later pair's coarse distance: scattered */
+                        const uint64_t f = pairs[e + PAIR_AHEAD];
+                        __builtin_prefetch(coarse + (uint32_t)f * P + (f >> 32 & 0x7fffffffu));
+                    }
                     if (p != held && x->budget) {
                         if (held != UINT32_MAX)
                             release_partition(x, held);

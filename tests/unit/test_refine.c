@@ -123,6 +123,37 @@ static void test_kernels(void)
 
 /* pa_refine_select keeps the set that sorting keeps, whatever the order and ties in distance;
  * pa_refine_top, that set's best in order. */
+/* pa_self_dots gives pa_dotf(v, v)'s floats for every row, whichever kernel runs, for
+ * dimensions with and without a tail past a multiple of 8 and counts past a multiple of 16. */
+static void test_self_dots(void)
+{
+    static const uint32_t dims[] = {1, 5, 8, 24, 131, 784};
+    static const uint32_t counts[] = {1, 15, 16, 33};
+    for (size_t di = 0; di < sizeof dims / sizeof *dims; di++) {
+        const uint32_t dim = dims[di];
+        float *x = malloc(sizeof(float) * 33 * dim), *out = malloc(sizeof(float) * 33);
+        if (!x || !out) {
+            free(x), free(out);
+            CHECK(0);
+            return;
+        }
+        for (uint32_t i = 0; i < 33 * dim; i++)
+            x[i] = pa_t_frand(&rng) * (i % 7 == 0 ? 1000.0f : i % 5 == 0 ? 1e-3f : 1.0f);
+        for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++)
+            for (int level = 0; level <= 2; level += 2) {
+                const uint32_t n = counts[ci];
+                pa_self_dots(level, x, n, dim, out);
+                int bad = 0;
+                for (uint32_t i = 0; i < n; i++) {
+                    const float want = pa_dotf(x + (size_t)i * dim, x + (size_t)i * dim, dim);
+                    bad += memcmp(&want, &out[i], sizeof want) != 0;
+                }
+                CHECK(bad == 0);
+            }
+        free(x), free(out);
+    }
+}
+
 static void test_select(void)
 {
     static const uint32_t sizes[] = {1, 2, 3, 10, 20, 80, 160, 161, 1000, 5000};
@@ -383,6 +414,7 @@ int main(int argc, char **argv)
     write_fvecs(tpath("base.fvecs"), data, N, DIM);
     write_npy(tpath("base.npy"), data, N, DIM);
     RUN(test_kernels());
+    RUN(test_self_dots());
     RUN(test_select());
     RUN(test_search_exact());
     RUN(test_bad_rows());
