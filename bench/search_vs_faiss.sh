@@ -5,8 +5,11 @@
 # query), P=256 partitions:
 #   partifact: 8-bit (M sub-vectors, as build_vs_faiss.sh: 16; 128-dim gen and 784-dim
 #     Fashion-MNIST alike), 4-bit fast scan (2M sub-vectors, or the largest even divisor of the
-#     dimension below: 32 and 28) with --rerank F for each F of RERANKS, and each index with
-#     --refine-factor R (exact distances to the original vectors, --input) for each R of REFINE;
+#     dimension below: 32 and 28) with --rerank F for each F of RERANKS, and with
+#     --refine-factor R (exact distances to the original vectors, --input) for each R of
+#     PA_REFINE and each F of RERANKS, the 8-bit index with each R of REFINE8 (partifact's
+#     grid of R is denser than FAISS's: its best configuration at a FAISS point's recall may
+#     be any of them);
 #   FAISS 1.15: IndexIVFPQ (IVF256,PQ16), IndexIVFPQFastScan IVF256,PQ32x4fs (the vectors) and
 #     IVF256,PQ32x4fsr (residuals, as partifact encodes), each fast-scan one also wrapped in
 #     IndexRefineFlat with k_factor R for each R of REFINE (exact distances, as --refine-factor);
@@ -22,7 +25,8 @@
 # WORK/report.md; the plot in bench/search_vs_faiss.png (recall on x, QPS on a log y; PLOT).
 # Usage: bench/search_vs_faiss.sh [BUILD_DIR]; env RUNS (3), WORK (bench/out/search_vs_faiss),
 #   DATASETS ("gen fashion"; "tiny": 20,000 x 32, P=16, a smoke test), NPROBES ("1 2 4 8 16 32
-#   64"), REFINE ("2 4 8"), REFINE8 (the refine factors of the 8-bit index: "4"), RERANKS ("2"),
+#   64"), REFINE (FAISS's k_factors: "2 4 8"), PA_REFINE (partifact's 4-bit refine factors:
+#   "2 3 4 6 8"), REFINE8 (the refine factors of the 8-bit index: "4"), RERANKS ("2"),
 #   SEARCH_QUERIES (10000), LAT_QUERIES (1000), THREADS (2), FAISS_CONFIGS ("ivfpq8 x4fs x4fsr"),
 #   PLOT (bench/search_vs_faiss.png), FAISS_PYTHONPATH, FAISS_CORRECTNESS_ONLY, FAISS_BLAS
 #   (bench/faiss_peer.sh)
@@ -33,6 +37,7 @@ HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/datasets.sh"; . "$HERE/faiss_peer.
 faiss_peer_header         # the FAISS measured; stops here where it is a generic build
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/search_vs_faiss}; DATASETS=${DATASETS:-"gen fashion"}
 NPROBES=${NPROBES:-"1 2 4 8 16 32 64"}; REFINE=${REFINE-"2 4 8"}; REFINE8=${REFINE8-"4"}
+PA_REFINE=${PA_REFINE-"2 3 4 6 8"}
 RERANKS=${RERANKS:-2}; SEARCH_QUERIES=${SEARCH_QUERIES:-10000}; LAT_QUERIES=${LAT_QUERIES:-1000}
 THREADS=${THREADS:-2}; FAISS_CONFIGS=${FAISS_CONFIGS:-"ivfpq8 x4fs x4fsr"}
 PLOT=${PLOT:-$HERE/search_vs_faiss.png}
@@ -82,9 +87,11 @@ PY
       point "partifact 4-bit PQ${m4} fast scan, rerank $f" 4 "$np" 1 --rerank "$f"
     done
   done
-  for rf in $REFINE; do
+  for rf in $PA_REFINE; do
     for np in $NPROBES; do
-      point "partifact 4-bit PQ${m4} fast scan + refine" 4 "$np" "$rf"
+      for f in $RERANKS; do
+        point "partifact 4-bit PQ${m4} fast scan, rerank $f + refine" 4 "$np" "$rf" --rerank "$f"
+      done
     done
   done
   for rf in $REFINE8; do
