@@ -806,12 +806,11 @@ static void sort_cands(pa_topk_cand *h, uint32_t n)
 /* What one search call allocates (pa_index_search_memory states it): a block of qb queries
  * and its arrays (the queries, their products with every codeword, their coarse distances,
  * candidates and counts; for the fast scan the transposed codebook in place of the products)
- * in one allocation of block_bytes (whole pages), at the offsets o_*; the queries' copy for
- * cosine only, whose queries are normalised; and per thread at most thread_bytes (the scan's
- * table and, for the fast scan, a query's products or its group's (fs_held), probes and a
- * query's distance to each centroid, the
- * group's probe list and the C library's sort of it, the fast scan's scratch; the refine's
- * scratch, pa_refine_scratch_bytes). */
+ * in one allocation of block_bytes (whole pages), at the offsets o_*, the queries' copy for
+ * cosine only (whose queries are normalised); and per thread at most thread_bytes (the scan's
+ * table and, for the fast scan, a query's products or its group's (fs_held), the probes and a
+ * query's distance to each centroid, the group's probe list and the C library's sort of it,
+ * the fast scan's scratch; the refine's scratch, pa_refine_scratch_bytes). */
 typedef struct search_sizes {
     uint64_t qb, grp, block_bytes, thread_bytes;
     uint64_t o_qyall, o_coarse, o_cands, o_ncand;
