@@ -631,50 +631,105 @@ void pa_fs_transpose_codebook(const float *codebook, uint32_t M, uint32_t ds, fl
                     codebook[((size_t)m * PA_FS_KSUB + j) * ds + t];
 }
 
-static void products_scalar(const float *q, const float *cbt, uint32_t M, uint32_t ds, float *qy)
+static void products_scalar(const float *q, uint64_t n, uint32_t M, uint32_t ds, const float *cbt,
+                            float *qy)
 {
-    for (uint32_t m = 0; m < M; m++)
-        for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
-            float acc = 0;
-            for (uint32_t t = 0; t < ds; t++)
-                acc = fmaf(q[m * ds + t], cbt[((size_t)m * ds + t) * PA_FS_KSUB + j], acc);
-            qy[m * PA_FS_KSUB + j] = acc;
-        }
+    const uint64_t D = (uint64_t)M * ds, T = (uint64_t)M * PA_FS_KSUB;
+    for (uint64_t i = 0; i < n; i++)
+        for (uint32_t m = 0; m < M; m++)
+            for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
+                float acc = 0;
+                for (uint32_t t = 0; t < ds; t++)
+                    acc = fmaf(q[i * D + m * ds + t], cbt[((size_t)m * ds + t) * PA_FS_KSUB + j],
+                               acc);
+                qy[i * T + m * PA_FS_KSUB + j] = acc;
+            }
 }
 
-__attribute__((target("avx2,fma"))) static void products_avx2(const float *q, const float *cbt,
-                                                              uint32_t M, uint32_t ds, float *qy)
+/* Queries i0..i0+Q-1 (Q at most PRODUCT_QUERIES) side by side: each codeword row of cbt is
+ * loaded once for them all, and each query's chain of fused multiply-adds is the scalar
+ * loop's, in order; the Q chains overlap (one chain alone waits on its latency ds times over,
+ * and every query reloads the 16 x dim floats of cbt). */
+#define PRODUCT_QUERIES 8
+
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+products_avx2_group(const float *q, uint64_t D, const uint32_t Q, uint32_t M, uint32_t ds,
+                    const float *cbt, float *qy, uint64_t T)
 {
     for (uint32_t m = 0; m < M; m++) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+        __m256 a[PRODUCT_QUERIES][2];
+#pragma GCC unroll 8
+        for (uint32_t u = 0; u < Q; u++)
+            a[u][0] = a[u][1] = _mm256_setzero_ps();
         for (uint32_t t = 0; t < ds; t++) {
-            const __m256 v = _mm256_broadcast_ss(q + m * ds + t);
             const float *c = cbt + ((size_t)m * ds + t) * PA_FS_KSUB;
-            a0 = _mm256_fmadd_ps(v, _mm256_loadu_ps(c), a0);
-            a1 = _mm256_fmadd_ps(v, _mm256_loadu_ps(c + 8), a1);
+            const __m256 c0 = _mm256_loadu_ps(c), c1 = _mm256_loadu_ps(c + 8);
+#pragma GCC unroll 8
+            for (uint32_t u = 0; u < Q; u++) {
+                const __m256 v = _mm256_broadcast_ss(q + u * D + m * ds + t);
+                a[u][0] = _mm256_fmadd_ps(v, c0, a[u][0]);
+                a[u][1] = _mm256_fmadd_ps(v, c1, a[u][1]);
+            }
         }
-        _mm256_storeu_ps(qy + m * PA_FS_KSUB, a0);
-        _mm256_storeu_ps(qy + m * PA_FS_KSUB + 8, a1);
+#pragma GCC unroll 8
+        for (uint32_t u = 0; u < Q; u++) {
+            _mm256_storeu_ps(qy + u * T + m * PA_FS_KSUB, a[u][0]);
+            _mm256_storeu_ps(qy + u * T + m * PA_FS_KSUB + 8, a[u][1]);
+        }
     }
 }
 
-__attribute__((target("avx512f"))) static void products_avx512(const float *q, const float *cbt,
-                                                               uint32_t M, uint32_t ds, float *qy)
+__attribute__((target("avx2,fma"))) static void
+products_avx2(const float *q, uint64_t n, uint32_t M, uint32_t ds, const float *cbt, float *qy)
+{
+    const uint64_t D = (uint64_t)M * ds, T = (uint64_t)M * PA_FS_KSUB;
+    uint64_t i = 0;
+    for (; i + PRODUCT_QUERIES / 2 <= n; i += PRODUCT_QUERIES / 2) /* 2 registers a query */
+        products_avx2_group(q + i * D, D, PRODUCT_QUERIES / 2, M, ds, cbt, qy + i * T, T);
+    for (; i < n; i++)
+        products_avx2_group(q + i * D, D, 1, M, ds, cbt, qy + i * T, T);
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline void
+products_avx512_group(const float *q, uint64_t D, const uint32_t Q, uint32_t M, uint32_t ds,
+                      const float *cbt, float *qy, uint64_t T)
 {
     for (uint32_t m = 0; m < M; m++) {
-        __m512 a = _mm512_setzero_ps();
-        for (uint32_t t = 0; t < ds; t++)
-            a = _mm512_fmadd_ps(_mm512_set1_ps(q[m * ds + t]),
-                                _mm512_loadu_ps(cbt + ((size_t)m * ds + t) * PA_FS_KSUB), a);
-        _mm512_storeu_ps(qy + m * PA_FS_KSUB, a);
+        __m512 a[PRODUCT_QUERIES];
+#pragma GCC unroll 8
+        for (uint32_t u = 0; u < Q; u++)
+            a[u] = _mm512_setzero_ps();
+        for (uint32_t t = 0; t < ds; t++) {
+            const __m512 c = _mm512_loadu_ps(cbt + ((size_t)m * ds + t) * PA_FS_KSUB);
+#pragma GCC unroll 8
+            for (uint32_t u = 0; u < Q; u++)
+                a[u] = _mm512_fmadd_ps(_mm512_set1_ps(q[u * D + m * ds + t]), c, a[u]);
+        }
+#pragma GCC unroll 8
+        for (uint32_t u = 0; u < Q; u++)
+            _mm512_storeu_ps(qy + u * T + m * PA_FS_KSUB, a[u]);
     }
 }
 
-void pa_fs_query_products(const float *q, const float *cbt, uint32_t M, uint32_t ds, float *qy)
+__attribute__((target("avx512f"))) static void
+products_avx512(const float *q, uint64_t n, uint32_t M, uint32_t ds, const float *cbt, float *qy)
 {
-    static void (*const fns[])(const float *, const float *, uint32_t, uint32_t,
+    const uint64_t D = (uint64_t)M * ds, T = (uint64_t)M * PA_FS_KSUB;
+    uint64_t i = 0;
+    for (; i + PRODUCT_QUERIES <= n; i += PRODUCT_QUERIES)
+        products_avx512_group(q + i * D, D, PRODUCT_QUERIES, M, ds, cbt, qy + i * T, T);
+    for (; i + PRODUCT_QUERIES / 2 <= n; i += PRODUCT_QUERIES / 2)
+        products_avx512_group(q + i * D, D, PRODUCT_QUERIES / 2, M, ds, cbt, qy + i * T, T);
+    for (; i < n; i++)
+        products_avx512_group(q + i * D, D, 1, M, ds, cbt, qy + i * T, T);
+}
+
+void pa_fs_query_products(const float *q, uint64_t n, uint32_t M, uint32_t ds, const float *cbt,
+                          float *qy)
+{
+    static void (*const fns[])(const float *, uint64_t, uint32_t, uint32_t, const float *,
                                float *) = {products_scalar, products_avx2, products_avx512};
-    fns[pa_kernel_level()](q, cbt, M, ds, qy);
+    fns[pa_kernel_level()](q, n, M, ds, cbt, qy);
 }
 
 /* ---- 8-bit ADC ---- */

@@ -100,14 +100,16 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
                               const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
                               uint32_t *hn, uint32_t cap);
 
-/* A query's products with every codeword of a 4-bit codebook, for its tables: qy[m * 16 + j] =
- * q_m . y_{m,j} over the ds dimensions of sub-space m, each one fused multiply-add chain over
- * the dimensions in order from 0 (as sgemm's kernels sum these short products, so that the
- * tables are those the blocked sgemm gives). cbt: the codebook transposed per sub-space
+/* The products of n queries (rows of M * ds floats, one after another) with every codeword of a
+ * 4-bit codebook, for their tables: for query i, qy[i * M * 16 + m * 16 + j] = q_m . y_{m,j}
+ * over the ds dimensions of sub-space m, each one fused multiply-add chain over the dimensions
+ * in order from 0 (as sgemm's kernels sum these short products, so that the tables are those
+ * the blocked sgemm gives). cbt: the codebook transposed per sub-space
  * (pa_fs_transpose_codebook: cbt[(m * ds + t) * 16 + j] = y_{m,j}[t]). Every kernel gives the
- * same floats. */
+ * same floats, whatever n (the SIMD kernels take several queries per load of cbt). */
 void pa_fs_transpose_codebook(const float *codebook, uint32_t M, uint32_t ds, float *cbt);
-void pa_fs_query_products(const float *q, const float *cbt, uint32_t M, uint32_t ds, float *qy);
+void pa_fs_query_products(const float *q, uint64_t n, uint32_t M, uint32_t ds, const float *cbt,
+                          float *qy);
 
 /* ---- 8-bit ADC ---- */
 

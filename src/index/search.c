@@ -818,8 +818,8 @@ typedef struct search_sizes {
 } search_sizes;
 
 /* The fast scan's query-codeword products (M x 16 floats a query; they do not depend on the
- * partition) computed once a query for its whole group, not once a probe, where the group's
- * fit in this many bytes and a query probes more than one partition. */
+ * partition) computed for the whole group at once (once a query, not once a probe, and several
+ * queries a pass over the codebook) where the group's fit in this many bytes. */
 #define FS_HELD_BYTES (8u << 20)
 
 /* Pairs (partition, query) ahead of the scan whose coarse distance is fetched into the cache
@@ -864,7 +864,7 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
     if (z->block_bytes >= BLOCK_HUGE_BYTES)
         z->block_bytes = align_up(z->block_bytes, PA_HUGE_PAGE_BYTES);
     z->grp = group_queries(qb, nthreads, np); /* the largest group: the fullest block's */
-    z->fs_held = fs && np > 1 && z->grp * T * sizeof(float) <= FS_HELD_BYTES;
+    z->fs_held = fs && z->grp * T * sizeof(float) <= FS_HELD_BYTES;
     z->thread_bytes = sizeof(float) * T * (fs ? 1 + (z->fs_held ? z->grp : 1) : 1) +
                       sizeof(pa_topk_cand) * np + sizeof(float) * x->P +
                       2 * sizeof(uint64_t) * z->grp * np + sizeof(float) * z->grp +
@@ -1055,8 +1055,10 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     memset(qns, 0, sizeof(float) * (hi - lo));
                 else if (ok) /* each query's ||q||^2, pa_dotf's floats */
                     pa_self_dots(level, qbuf + lo * D, hi - lo, D, qns);
+                if (ok && z.fs_held) /* the group's codeword products, several queries a pass */
+                    pa_fs_query_products(qbuf + lo * D, hi - lo, x->M, x->ds, cbt, qyt);
                 for (uint64_t i = lo; ok && i < hi; i++) {
-                    const float *q = qbuf + i * D, *s = coarse + i * P;
+                    const float *s = coarse + i * P;
                     /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c, all P
                      * of them first (in vector registers), then offered where they may enter */
                     if (x->metric == PA_METRIC_DOT) {
@@ -1078,8 +1080,6 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     for (uint32_t j = 0; j < pn; j++)
                         if (x->lengths[probe[j].id])
                             pairs[npairs++] = (uint64_t)(j > 0) << 63 | probe[j].id << 32 | i;
-                    if (z.fs_held)
-                        pa_fs_query_products(q, cbt, x->M, x->ds, qyt + (i - lo) * T);
                 }
                 qsort(pairs, npairs, sizeof *pairs, pa_cmp_u64);
                 uint32_t held = UINT32_MAX; /* the partition whose rows pid, pc, pb hold */
@@ -1109,7 +1109,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                                            : qns[i - lo] + x->cnorm[p] - 2 * coarse[i * P + p];
                     const float *qy = !fs ? qyall + i * T : z.fs_held ? qyt + (i - lo) * T : qyt;
                     if (fs && !z.fs_held)
-                        pa_fs_query_products(qbuf + i * D, cbt, x->M, x->ds, qyt);
+                        pa_fs_query_products(qbuf + i * D, 1, x->M, x->ds, cbt, qyt);
                     scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qy, base, table,
                                    cands + i * hcap, &ncand[i], hcap, &reranked);
                     scanned += x->lengths[p];

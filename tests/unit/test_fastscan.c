@@ -235,37 +235,44 @@ static void test_adc8_matches_reference(void)
     free(pre), free(qy), free(ref_t), free(tab);
 }
 
-/* A query's codeword products: every kernel gives the fused multiply-add chain of each product
- * over its dimensions in order, for sub-spaces of 1 to 9 dimensions. */
+/* Queries' codeword products: every kernel gives the fused multiply-add chain of each product
+ * over its dimensions in order, for sub-spaces of 1 to 9 dimensions, 1 to 28 sub-spaces and 1
+ * to 13 queries at once (past the kernels' groups of 8 and 4 queries, and below them). */
 static void test_query_products(void)
 {
-    const uint32_t M = 12;
-    for (uint32_t ds = 1; ds <= 9; ds++) {
-        const uint32_t D = M * ds, T = M * PA_FS_KSUB;
-        float *q = malloc(sizeof(float) * D), *cb = malloc(sizeof(float) * T * ds);
-        float *cbt = malloc(sizeof(float) * T * ds), *ref = malloc(sizeof(float) * T);
-        float *got = malloc(sizeof(float) * T);
-        for (uint32_t t = 0; t < D; t++)
-            q[t] = rndf() * 8 - 4;
-        for (uint32_t t = 0; t < T * ds; t++)
-            cb[t] = rndf() - 0.5f;
-        for (uint32_t m = 0; m < M; m++)
-            for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
-                float acc = 0;
-                for (uint32_t t = 0; t < ds; t++)
-                    acc = fmaf(q[m * ds + t], cb[(m * PA_FS_KSUB + j) * ds + t], acc);
-                ref[m * PA_FS_KSUB + j] = acc;
+    static const uint32_t Ms[] = {1, 5, 12, 28}, ns[] = {1, 3, 4, 8, 13};
+    const uint32_t NMAX = 13;
+    for (size_t mi = 0; mi < sizeof Ms / sizeof *Ms; mi++)
+        for (uint32_t ds = 1; ds <= 9; ds++) {
+            const uint32_t M = Ms[mi], D = M * ds, T = M * PA_FS_KSUB;
+            float *q = malloc(sizeof(float) * D * NMAX), *cb = malloc(sizeof(float) * T * ds);
+            float *cbt = malloc(sizeof(float) * T * ds), *ref = malloc(sizeof(float) * T * NMAX);
+            float *got = malloc(sizeof(float) * T * NMAX);
+            for (uint32_t t = 0; t < D * NMAX; t++)
+                q[t] = rndf() * 8 - 4;
+            for (uint32_t t = 0; t < T * ds; t++)
+                cb[t] = rndf() - 0.5f;
+            for (uint32_t i = 0; i < NMAX; i++)
+                for (uint32_t m = 0; m < M; m++)
+                    for (uint32_t j = 0; j < PA_FS_KSUB; j++) {
+                        float acc = 0;
+                        for (uint32_t t = 0; t < ds; t++)
+                            acc = fmaf(q[i * D + m * ds + t], cb[(m * PA_FS_KSUB + j) * ds + t],
+                                       acc);
+                        ref[i * T + m * PA_FS_KSUB + j] = acc;
+                    }
+            pa_fs_transpose_codebook(cb, M, ds, cbt);
+            for (int k = 0; k < 3; k++) {
+                if (!pa_kernel_set(kernels[k]))
+                    continue;
+                for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++) {
+                    memset(got, 0xff, sizeof(float) * T * NMAX);
+                    pa_fs_query_products(q, ns[ni], M, ds, cbt, got);
+                    CHECK(memcmp(got, ref, sizeof(float) * T * ns[ni]) == 0);
+                }
             }
-        pa_fs_transpose_codebook(cb, M, ds, cbt);
-        for (int k = 0; k < 3; k++) {
-            if (!pa_kernel_set(kernels[k]))
-                continue;
-            memset(got, 0xff, sizeof(float) * T);
-            pa_fs_query_products(q, cbt, M, ds, got);
-            CHECK(memcmp(got, ref, sizeof(float) * T) == 0);
+            free(q), free(cb), free(cbt), free(ref), free(got);
         }
-        free(q), free(cb), free(cbt), free(ref), free(got);
-    }
 }
 
 int main(int argc, char **argv)
