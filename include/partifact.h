@@ -1275,23 +1275,23 @@ PA_API pa_status pa_index_search(pa_index *idx, const float *queries, uint64_t n
 /* The most memory pa_index_search allocates for a call of nq queries with these options (NULL: the
  * defaults), into *bytes: a block of at most 8192 queries (fewer where one of its arrays would
  * pass 32 MiB) and its arrays (their products with every codeword or, for the 4-bit fast scan, the
- * codebook transposed, their distances to every centroid, their candidates; for cosine a
+ * codebook transposed, their distances to every centroid, their candidates and norms; for cosine a
  * normalised copy of the queries), one allocation, a mapping of its own from 256 KiB (from 8 MiB
  * in whole 2 MiB pages, advised as transparent huge pages), unmapped when the call returns; and
- * per thread the scan's table (and the fast scan's query products, for a group of queries where
- * they probe several partitions), the probes and a query's distance to every centroid, the group's
- * probe list (twice: the C library's sort may copy it), the fast scan's scratch and the refine's
- * vectors. Not counted: the caller's queries and outputs, and, for an index opened with a budget,
- * the budget itself, which the partition cache never passes (pa_index_info's cache_peak_bytes):
- * such a search holds at most the budget, this, the Lance reader's buffer for one partition (its
- * chunks, read in pieces of about 1 MiB) and what the process holds anyway (its code, libraries,
- * threads' stacks, BLAS buffers). Not countable from the index either, so not counted: the Lance
- * reader's chunk tables (held by the open index from the open on, sized by how the file's writer
- * cut its pages, which its footer alone does not say until they are read), and with refine on a
- * mapped input (an .fvecs / .npy file) the pages of the rows it re-ranks, which stay mapped,
- * shared with the page cache and reclaimable, up to the input file's size. k 0, or k times the
- * refine and rerank factors past PA_MAX_SEARCH_CANDIDATES, is PA_ERR_INVALID. A search over
- * several segments: pa_index_search_segments_memory. */
+ * per thread the scan's table (and the fast scan's query products, for its group of queries where
+ * they fit), the probes and a query's distance to every centroid, the group's probe list (twice:
+ * the C library's sort may copy it), the fast scan's scratch and the refine's vectors. Not
+ * counted: the caller's queries and outputs, and, for an index opened with a budget, the budget
+ * itself, which the partition cache never passes (pa_index_info's cache_peak_bytes): such a search
+ * holds at most the budget, this, the Lance reader's buffer for one partition (its chunks, read in
+ * pieces of about 1 MiB) and what the process holds anyway (its code, libraries, threads' stacks,
+ * BLAS buffers). Not countable from the index either, so not counted: the Lance reader's chunk
+ * tables (held by the open index from the open on, sized by how the file's writer cut its pages,
+ * which its footer alone does not say until they are read), and with refine on a mapped input (an
+ * .fvecs / .npy file) the pages of the rows it re-ranks, which stay mapped, shared with the page
+ * cache and reclaimable, up to the input file's size. k 0, or k times the refine and rerank
+ * factors past PA_MAX_SEARCH_CANDIDATES, is PA_ERR_INVALID. A search over several segments:
+ * pa_index_search_segments_memory. */
 PA_API pa_status pa_index_search_memory(const pa_index *idx, uint64_t nq,
                                         const pa_index_search_options *opts, uint64_t *bytes);
 

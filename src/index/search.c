@@ -805,7 +805,8 @@ static void sort_cands(pa_topk_cand *h, uint32_t n)
 
 /* What one search call allocates (pa_index_search_memory states it): a block of qb queries
  * and its arrays (the queries, their products with every codeword, their coarse distances,
- * candidates and counts; for the fast scan the transposed codebook in place of the products)
+ * candidates, counts and norms; for the fast scan the transposed codebook in place of the
+ * products)
  * in one allocation of block_bytes (whole pages), at the offsets o_*, the queries' copy for
  * cosine only (whose queries are normalised); and per thread at most thread_bytes (the scan's
  * table and, for the fast scan, a query's products or its group's (fs_held), the probes and a
@@ -813,7 +814,7 @@ static void sort_cands(pa_topk_cand *h, uint32_t n)
  * the fast scan's scratch; the refine's scratch, pa_refine_scratch_bytes). */
 typedef struct search_sizes {
     uint64_t qb, grp, block_bytes, thread_bytes;
-    uint64_t o_qyall, o_coarse, o_cands, o_ncand;
+    uint64_t o_qyall, o_coarse, o_cands, o_ncand, o_qsq;
     bool fs_held; /* the fast scan's products held for the group's queries (FS_HELD_BYTES) */
 } search_sizes;
 
@@ -860,34 +861,42 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
     z->o_coarse = z->o_qyall + align_up(sizeof(float) * (fs ? T * x->ds : qb * T), BLOCK_ALIGN);
     z->o_cands = z->o_coarse + align_up(sizeof(float) * qb * x->P, BLOCK_ALIGN);
     z->o_ncand = z->o_cands + align_up(sizeof(pa_topk_cand) * qb * hcap, BLOCK_ALIGN);
-    z->block_bytes = align_up(z->o_ncand + sizeof(uint32_t) * qb, (uint64_t)sysconf(_SC_PAGESIZE));
+    z->o_qsq = z->o_ncand + align_up(sizeof(uint32_t) * qb, BLOCK_ALIGN);
+    z->block_bytes = align_up(z->o_qsq + sizeof(float) * qb, (uint64_t)sysconf(_SC_PAGESIZE));
     if (z->block_bytes >= BLOCK_HUGE_BYTES)
         z->block_bytes = align_up(z->block_bytes, PA_HUGE_PAGE_BYTES);
     z->grp = group_queries(qb, nthreads, np); /* the largest group: the fullest block's */
     z->fs_held = fs && z->grp * T * sizeof(float) <= FS_HELD_BYTES;
     z->thread_bytes = sizeof(float) * T * (fs ? 1 + (z->fs_held ? z->grp : 1) : 1) +
                       sizeof(pa_topk_cand) * np + sizeof(float) * x->P +
-                      2 * sizeof(uint64_t) * z->grp * np + sizeof(float) * z->grp +
+                      2 * sizeof(uint64_t) * z->grp * np +
                       (fs ? pa_fs_scratch_bytes(x->M, x->max_part) : 0) +
                       (rf > 1 ? pa_refine_scratch_bytes(cap, (uint32_t)D) : 0);
 }
 
-/* The first of n queries (the first query_base + 0) with a NaN or infinite value, or whose
- * squared norm would overflow float distances, reported; checked in parallel, so the
- * report is the first bad query's whichever thread finds it. */
-static pa_status check_queries(const float *q, uint64_t n, uint32_t D, uint64_t query_base)
+/* Each of n queries' ||q||^2 into sq (pa_dotf's floats: pa_self_dots), on all threads, and
+ * the first query (query_base + its index) with a NaN or infinite value, or whose squared
+ * norm would overflow float distances, reported. A norm at most half the limit (the rounding
+ * argument of pa_row_surely_ok holds for any order of the sum) passes; only the others are
+ * checked exactly. The report is the first bad query's whichever thread finds it. */
+static pa_status check_queries(int level, const float *q, uint64_t n, uint32_t D,
+                               uint64_t query_base, float *sq)
 {
     uint64_t bad = n;
 #pragma omp parallel for schedule(static) reduction(min : bad)
-    for (uint64_t i = 0; i < n; i++) {
-        const float *v = q + i * D;
-        if (pa_row_surely_ok(v, D)) /* the fast path; the exact checks decide the rest */
-            continue;
-        bool ok = true;
-        for (uint32_t j = 0; j < D; j++)
-            ok &= isfinite(v[j]) != 0;
-        if (!ok || !(pa_sq_norm(v, D) <= PA_MAX_SQ_NORM))
-            bad = PA_MIN(bad, i);
+    for (uint64_t i0 = 0; i0 < n; i0 += PA_REFINE_LANES) {
+        const uint64_t m = PA_MIN(n - i0, PA_REFINE_LANES);
+        pa_self_dots(level, q + i0 * D, m, D, sq + i0);
+        for (uint64_t i = i0; i < i0 + m; i++) {
+            if (sq[i] <= (float)(PA_MAX_SQ_NORM / 2))
+                continue;
+            const float *v = q + i * D;
+            bool ok = true;
+            for (uint32_t j = 0; j < D; j++)
+                ok &= isfinite(v[j]) != 0;
+            if (!ok || !(pa_sq_norm(v, D) <= PA_MAX_SQ_NORM))
+                bad = PA_MIN(bad, i);
+        }
     }
     if (bad == n)
         return PA_OK;
@@ -981,6 +990,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     float *coarse = (float *)((uint8_t *)blk + z.o_coarse);
     pa_topk_cand *cands = (pa_topk_cand *)((uint8_t *)blk + z.o_cands);
     uint32_t *ncand = (uint32_t *)((uint8_t *)blk + z.o_ncand);
+    float *qsq = (float *)((uint8_t *)blk + z.o_qsq); /* each query's ||q||^2 */
     /* the queries' codeword products: for the 8-bit and plain scans by sgemm for the whole
      * block (qyall); for the fast scan per probe from the codebook transposed (cbt, 16 x dim
      * floats), the short products summed as the sgemm sums them */
@@ -992,14 +1002,21 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     uint64_t scanned = 0, refined = 0, reranked = 0;
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
         const uint64_t bn = PA_MIN(qb, nq - q0);
-        if ((st = check_queries(queries + q0 * D, bn, D, q0)) != PA_OK)
+        const int level = pa_kernel_level(); /* pa_self_dots' kernel */
+        if ((st = check_queries(level, queries + q0 * D, bn, D, q0, qsq)) != PA_OK)
             break;
-        /* cosine normalises a copy; l2 and dot read the caller's queries */
+        /* cosine normalises a copy (and takes its norms again); l2 and dot read the caller's
+         * queries */
         const float *qbuf = queries + q0 * D;
         if (x->metric == PA_METRIC_COSINE) {
             memcpy(qcopy, qbuf, sizeof(float) * bn * D);
-            for (uint64_t i = 0; i < bn; i++)
-                pa_normalize(qcopy + i * D, D);
+#pragma omp parallel for schedule(static)
+            for (uint64_t i0 = 0; i0 < bn; i0 += PA_REFINE_LANES) {
+                const uint64_t m = PA_MIN(bn - i0, PA_REFINE_LANES);
+                for (uint64_t i = i0; i < i0 + m; i++)
+                    pa_normalize(qcopy + i * D, D);
+                pa_self_dots(level, qcopy + i0 * D, m, D, qsq + i0);
+            }
             qbuf = qcopy;
         }
         /* the sgemms on the search's threads (an OpenMP BLAS takes the caller's count: with
@@ -1030,7 +1047,6 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
          * in. */
         const uint64_t grp = group_queries(bn, nthreads, np);
         const uint64_t ngroups = (bn + grp - 1) / grp;
-        const int level = pa_kernel_level(); /* pa_self_dots' kernel */
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
             float *table = malloc(sizeof(float) * (size_t)T);
@@ -1039,9 +1055,8 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
             float *pd = malloc(sizeof(float) * P); /* a query's distance to each centroid */
             uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
-            float *qns = malloc(sizeof(float) * grp);
             pa_fs_scratch fsx = {NULL, NULL, NULL};
-            const bool ok = table && probe && pd && pairs && qns && (!fs || qyt) &&
+            const bool ok = table && probe && pd && pairs && (!fs || qyt) &&
                             (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
             if (!ok) {
 #pragma omp atomic write
@@ -1051,10 +1066,6 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             for (uint64_t g = 0; g < ngroups; g++) {
                 const uint64_t lo = g * grp, hi = PA_MIN(bn, lo + grp);
                 uint64_t npairs = 0;
-                if (ok && x->metric == PA_METRIC_DOT)
-                    memset(qns, 0, sizeof(float) * (hi - lo));
-                else if (ok) /* each query's ||q||^2, pa_dotf's floats */
-                    pa_self_dots(level, qbuf + lo * D, hi - lo, D, qns);
                 if (ok && z.fs_held) /* the group's codeword products, several queries a pass */
                     pa_fs_query_products(qbuf + lo * D, hi - lo, x->M, x->ds, cbt, qyt);
                 for (uint64_t i = lo; ok && i < hi; i++) {
@@ -1106,7 +1117,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
                     const float base = x->metric == PA_METRIC_DOT
                                            ? 0
-                                           : qns[i - lo] + x->cnorm[p] - 2 * coarse[i * P + p];
+                                           : qsq[i] + x->cnorm[p] - 2 * coarse[i * P + p];
                     const float *qy = !fs ? qyall + i * T : z.fs_held ? qyt + (i - lo) * T : qyt;
                     if (fs && !z.fs_held)
                         pa_fs_query_products(qbuf + i * D, 1, x->M, x->ds, cbt, qyt);
@@ -1128,7 +1139,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     ncand[i] = PA_MIN(ncand[i], cap);
                 }
             }
-            free(table), free(qyt), free(probe), free(pd), free(pairs), free(qns);
+            free(table), free(qyt), free(probe), free(pd), free(pairs);
             pa_fs_scratch_free(&fsx);
         }
         if (failed) {
