@@ -803,15 +803,14 @@ static void sort_cands(pa_topk_cand *h, uint32_t n)
     }
 }
 
-/* What one search call allocates (pa_index_search_memory states it): a block of qb queries
- * and its arrays (the queries, their products with every codeword, their coarse distances,
- * candidates, counts and norms; for the fast scan the transposed codebook in place of the
- * products)
- * in one allocation of block_bytes (whole pages), at the offsets o_*, the queries' copy for
- * cosine only (whose queries are normalised); and per thread at most thread_bytes (the scan's
- * table and, for the fast scan, a query's products or its group's (fs_held), the probes and a
- * query's distance to each centroid, the group's probe list and the C library's sort of it,
- * the fast scan's scratch; the refine's scratch, pa_refine_scratch_bytes). */
+/* What one search call allocates (pa_index_search_memory states it): a block of qb queries and its
+ * arrays (the queries, their products with every codeword, their coarse distances, candidates,
+ * counts and norms; for the fast scan the transposed codebook in place of the products) in one
+ * allocation of block_bytes (whole pages), at the offsets o_*, the queries' copy for cosine only
+ * (whose queries are normalised); and per thread at most thread_bytes (the scan's table and, for
+ * the fast scan, a query's products or its group's (fs_held), the probes and a query's distance to
+ * each centroid, the group's probe list and the C library's sort of it, the fast scan's scratch;
+ * the refine's scratch, pa_refine_scratch_bytes). */
 typedef struct search_sizes {
     uint64_t qb, grp, block_bytes, thread_bytes;
     uint64_t o_qyall, o_coarse, o_cands, o_ncand, o_qsq;
@@ -874,16 +873,16 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
                       (rf > 1 ? pa_refine_scratch_bytes(cap, (uint32_t)D) : 0);
 }
 
-/* Each of n queries' ||q||^2 into sq (pa_dotf's floats: pa_self_dots), on all threads, and
+/* Each of n queries' ||q||^2 into sq (pa_dotf's floats: pa_self_dots), on nthreads, and
  * the first query (query_base + its index) with a NaN or infinite value, or whose squared
  * norm would overflow float distances, reported. A norm at most half the limit (the rounding
  * argument of pa_row_surely_ok holds for any order of the sum) passes; only the others are
  * checked exactly. The report is the first bad query's whichever thread finds it. */
-static pa_status check_queries(int level, const float *q, uint64_t n, uint32_t D,
+static pa_status check_queries(int level, int nthreads, const float *q, uint64_t n, uint32_t D,
                                uint64_t query_base, float *sq)
 {
     uint64_t bad = n;
-#pragma omp parallel for schedule(static) reduction(min : bad)
+#pragma omp parallel for num_threads(nthreads) schedule(static) reduction(min : bad)
     for (uint64_t i0 = 0; i0 < n; i0 += PA_REFINE_LANES) {
         const uint64_t m = PA_MIN(n - i0, PA_REFINE_LANES);
         pa_self_dots(level, q + i0 * D, m, D, sq + i0);
@@ -1003,14 +1002,14 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
         const uint64_t bn = PA_MIN(qb, nq - q0);
         const int level = pa_kernel_level(); /* pa_self_dots' kernel */
-        if ((st = check_queries(level, queries + q0 * D, bn, D, q0, qsq)) != PA_OK)
+        if ((st = check_queries(level, nthreads, queries + q0 * D, bn, D, q0, qsq)) != PA_OK)
             break;
         /* cosine normalises a copy (and takes its norms again); l2 and dot read the caller's
          * queries */
         const float *qbuf = queries + q0 * D;
         if (x->metric == PA_METRIC_COSINE) {
             memcpy(qcopy, qbuf, sizeof(float) * bn * D);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(nthreads) schedule(static)
             for (uint64_t i0 = 0; i0 < bn; i0 += PA_REFINE_LANES) {
                 const uint64_t m = PA_MIN(bn - i0, PA_REFINE_LANES);
                 for (uint64_t i = i0; i < i0 + m; i++)
