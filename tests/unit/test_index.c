@@ -705,7 +705,7 @@ static void test_errors(void)
     o.refine_factor = 0;
     CHECK_ERR(pa_index_search(x, q, 1, DIM, &o, ids, d, NULL), PA_ERR_INVALID, "query 0");
     /* in a batch checked on several threads the first bad query is reported, for what is
-     * wrong with it, and nothing is searched */
+     * wrong with it */
     float *bad = malloc(sizeof(float) * NQ * DIM);
     uint64_t *bids = malloc(sizeof(uint64_t) * NQ * 10);
     float *bd = malloc(sizeof(float) * NQ * 10);
