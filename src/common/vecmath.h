@@ -144,6 +144,14 @@ static inline void pa_topk_push(pa_topk_cand *h, uint32_t *n, uint32_t cap, floa
     pa_topk_push_aux(h, n, cap, d, id, 0);
 }
 
+/* pa_topk_push, skipped where the heap is full and its worst is nearer (a tie may still enter,
+ * by id): the same heap, without building a candidate for every distance a scan rejects. */
+static inline void pa_topk_offer(pa_topk_cand *h, uint32_t *n, uint32_t cap, float d, uint64_t id)
+{
+    if (*n < cap || d <= h[0].d)
+        pa_topk_push(h, n, cap, d, id);
+}
+
 /* qsort order: best first. */
 static inline int pa_topk_cmp(const void *a, const void *b)
 {

@@ -774,13 +774,6 @@ void pa_adc_table(float *table, const float *pre, const float *qy, uint64_t T)
     fns[fs_choose()](table, pre, qy, T);
 }
 
-/* Offers a row unless the heap is full and its worst is nearer (a tie may still enter, by id). */
-static inline void adc_offer(pa_topk_cand *heap, uint32_t *hn, uint32_t cap, float d, uint64_t id)
-{
-    if (*hn < cap || d <= heap[0].d)
-        pa_topk_push(heap, hn, cap, d, id);
-}
-
 /* Rows i0.. of the partition one at a time (the kernels' tails). */
 static void adc8_rows(const uint8_t *codes, const uint64_t *ids, uint64_t i0, uint64_t n,
                       uint32_t M, const float *table, float base, pa_topk_cand *heap, uint32_t *hn,
@@ -791,7 +784,7 @@ static void adc8_rows(const uint8_t *codes, const uint64_t *ids, uint64_t i0, ui
         const uint8_t *cm = codes + i;
         for (uint32_t m = 0; m < M; m++, cm += n)
             d += table[m * 256 + cm[0]];
-        adc_offer(heap, hn, cap, d, ids[i]);
+        pa_topk_offer(heap, hn, cap, d, ids[i]);
     }
 }
 
@@ -809,10 +802,10 @@ static void adc8_scalar(const uint8_t *codes, const uint64_t *ids, uint64_t n, u
             const float *t = table + m * 256;
             d0 += t[cm[0]], d1 += t[cm[1]], d2 += t[cm[2]], d3 += t[cm[3]];
         }
-        adc_offer(heap, hn, cap, d0, ids[i]);
-        adc_offer(heap, hn, cap, d1, ids[i + 1]);
-        adc_offer(heap, hn, cap, d2, ids[i + 2]);
-        adc_offer(heap, hn, cap, d3, ids[i + 3]);
+        pa_topk_offer(heap, hn, cap, d0, ids[i]);
+        pa_topk_offer(heap, hn, cap, d1, ids[i + 1]);
+        pa_topk_offer(heap, hn, cap, d2, ids[i + 2]);
+        pa_topk_offer(heap, hn, cap, d3, ids[i + 3]);
     }
     adc8_rows(codes, ids, i, n, M, table, base, heap, hn, cap);
 }
@@ -824,7 +817,7 @@ static inline void adc_offer_lanes(const float *d, uint32_t mask, const uint64_t
     while (mask) {
         const int l = __builtin_ctz(mask);
         mask &= mask - 1;
-        adc_offer(heap, hn, cap, d[l], ids[i + (uint64_t)l]);
+        pa_topk_offer(heap, hn, cap, d[l], ids[i + (uint64_t)l]);
     }
 }
 

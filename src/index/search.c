@@ -1082,8 +1082,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     }
                     uint32_t pn = 0;
                     for (uint32_t p = 0; p < P; p++)
-                        if (pn < np || pd[p] <= probe[0].d) /* a tie may still enter, by id */
-                            pa_topk_push(probe, &pn, np, pd[p], p);
+                        pa_topk_offer(probe, &pn, np, pd[p], p);
                     sort_cands(probe, pn);
                     ncand[i] = 0;
                     /* (round, partition, query): round 0 the nearest partition */
