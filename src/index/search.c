@@ -804,13 +804,13 @@ static void sort_cands(pa_topk_cand *h, uint32_t n)
 }
 
 /* What one search call allocates (pa_index_search_memory states it): a block of qb queries and its
- * arrays (the queries, their products with every codeword, their coarse distances, candidates,
- * counts and norms; for the fast scan the transposed codebook in place of the products) in one
- * allocation of block_bytes (whole pages), at the offsets o_*, the queries' copy for cosine only
- * (whose queries are normalised); and per thread at most thread_bytes (the scan's table and, for
- * the fast scan, a query's products or its group's (fs_held), the probes and a query's distance to
- * each centroid, the group's probe list and the C library's sort of it, the fast scan's scratch;
- * the refine's scratch, pa_refine_scratch_bytes). */
+ * arrays (for cosine a normalised copy of the queries, then their products with every codeword,
+ * their coarse distances, candidates, counts and norms; for the fast scan the transposed codebook
+ * in place of the products) in one allocation of block_bytes (whole pages), at the offsets o_*;
+ * and per thread at most thread_bytes (the scan's table and, for the fast scan, a query's products
+ * or its group's (fs_held), the probes and a query's distance to each centroid, the group's probe
+ * list and the C library's sort of it, the fast scan's scratch; the refine's scratch,
+ * pa_refine_scratch_bytes). */
 typedef struct search_sizes {
     uint64_t qb, grp, block_bytes, thread_bytes;
     uint64_t o_qyall, o_coarse, o_cands, o_ncand, o_qsq;
@@ -991,17 +991,18 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     uint32_t *ncand = (uint32_t *)((uint8_t *)blk + z.o_ncand);
     float *qsq = (float *)((uint8_t *)blk + z.o_qsq); /* each query's ||q||^2 */
     /* the queries' codeword products: for the 8-bit and plain scans by sgemm for the whole
-     * block (qyall); for the fast scan per probe from the codebook transposed (cbt, 16 x dim
-     * floats), the short products summed as the sgemm sums them */
+     * block (qyall); for the fast scan from the codebook transposed (cbt, 16 x dim floats), the
+     * short products summed as the sgemm sums them, for a whole group (fs_held) or else per
+     * probe */
     float *cbt = fs ? qyall : NULL;
     pa_status st = PA_OK;
+    const int level = pa_kernel_level(); /* pa_self_dots' kernel */
     if (cbt)
         pa_fs_transpose_codebook(x->codebook, x->M, x->ds, cbt);
     const bool par_refine = rf > 1 && pa_vec_input_concurrent_reads(opts->refine_input);
     uint64_t scanned = 0, refined = 0, reranked = 0;
     for (uint64_t q0 = 0; q0 < nq && st == PA_OK; q0 += qb) {
         const uint64_t bn = PA_MIN(qb, nq - q0);
-        const int level = pa_kernel_level(); /* pa_self_dots' kernel */
         if ((st = check_queries(level, nthreads, queries + q0 * D, bn, D, q0, qsq)) != PA_OK)
             break;
         /* cosine normalises a copy (and takes its norms again); l2 and dot read the caller's
