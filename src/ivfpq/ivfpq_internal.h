@@ -70,6 +70,46 @@ pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char 
  * features. */
 void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cbt,
                       const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out, float *val);
+/* Grouped bounds for k-means assignment (groups.c: Yinyang k-means, kept exact): at most
+ * PA_GROUPS_MAX groups of centroids, each a whole number of 16-lane registers, at least
+ * PA_GROUPS_MIN of them. Used where a pair (row, group) holds enough work: the fused kernel's
+ * k-means when dim x (k / groups) >= PA_GROUPS_MIN_FUSED_WORK, the small-dimension kernel's
+ * from PA_GROUPS_MIN_SMALL_DIM values; below, the bounds' bookkeeping cost more than the dot
+ * products they saved (measured on Zen 5, 2026-12-02: the coarse k-means 10% slower at 128
+ * values x 16 centroids a group, 22% and 23% faster at 128 x 64 and 784 x 16, 2x at 128 x
+ * 256; PQ training 40% slower at 32 values, 15% and 30% faster at 49 and 98). */
+#define PA_GROUPS_MAX 16
+#define PA_GROUPS_MIN 4
+#define PA_GROUPS_MIN_FUSED_WORK 4096
+#define PA_GROUPS_MIN_SMALL_DIM 48
+/* The groups a k-means of k centroids of dimension dim (fused: the fused kernel's, else the
+ * small-dimension one's) is cut into here, 0 where the grouped assignment does not serve it
+ * (no AVX-512, k not a multiple of 16, too few groups, too little work a pair). */
+uint32_t pa_groups_count(uint32_t k, uint32_t dim, bool fused);
+/* The grouping of k centroids (k x dim, row-major) into G groups of k / G: perm[g * (k / G) +
+ * t] is the t-th centroid of group g (ascending in each group); groups of centroids close
+ * together, the same for the same centroids. pa_groups_make_bytes: its scratch. */
+pa_status pa_groups_make(const float *c, uint32_t k, uint32_t dim, uint32_t G, uint32_t *perm);
+uint64_t pa_groups_make_bytes(uint32_t k, uint32_t dim, uint32_t G);
+/* One pass of the grouped assignment over rows [i0, i1) (see groups.c). */
+typedef struct pa_groups_pass {
+    const float *x; /* rows at a stride of `stride` floats, dim values each */
+    size_t stride;
+    uint32_t dim, k, groups;
+    bool fused; /* the fused kernel's values (cbt: c), else the small-dimension one's (-2 c) */
+    const float *cbt;           /* by group: [g][d][k / groups] */
+    const float *cbn;           /* the norms in group order */
+    const uint32_t *perm, *pos; /* group order to centroid (perm), centroid to group order */
+    const float *gmove; /* per group its largest move since the last pass, rounded up; NULL: the
+                         * first pass (every group computed, assign only written) */
+    const float *xnorm; /* the rows' squared norms (row_norms' floats) */
+    double cmax;        /* at least the largest centroid norm */
+    uint32_t *assign;   /* in: the last pass's winners; out: this pass's (centroid indices) */
+    float *val;         /* out: each row's winning value ||c||^2 - 2 x.c */
+    float *lb;          /* in and out: PA_GROUPS_MAX bounds a row */
+} pa_groups_pass;
+/* Returns the pairs (row, group) computed. */
+uint64_t pa_groups_assign(const pa_groups_pass *ps, uint64_t i0, uint64_t i1);
 /* s[d] += x[d] for d < dim, in double precision (SIMD chosen like pa_nearest_small; every
  * version gives the same sums). */
 void pa_add_f64(double *s, const float *x, uint32_t dim);
@@ -142,6 +182,9 @@ bool pa_kernel_set(const char *name);
  * sgemm. */
 typedef struct pa_kmeans_result {
     uint32_t iters, empty_repaired;
+    /* the iterations' assignment work in full assignments: 1 an iteration, or with grouped
+     * bounds (groups.c) the share of the pairs (row, group) it computed */
+    double passes;
 } pa_kmeans_result;
 
 pa_status pa_kmeans(const float *x, uint64_t n, uint32_t dim, uint32_t k, uint32_t max_iters,

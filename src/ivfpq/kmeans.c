@@ -3,7 +3,10 @@
  * Lloyd's algorithm: assign every row to its nearest centroid, move each centroid to the mean
  * of its rows, repeat. The assignment is the expensive part: argmin ||c||^2 - 2 x.c with
  * precomputed norms, the argmin fused into the dot products (src/ivfpq/assign.c), or without
- * AVX2 + FMA a matrix product X C^T (OpenBLAS sgemm) and an argmin pass. The update
+ * AVX2 + FMA a matrix product X C^T (OpenBLAS sgemm) and an argmin pass. With AVX-512, an l2
+ * k-means of a shape where it pays (pa_groups_count) assigns with grouped bounds instead
+ * (groups.c): only the groups of centroids that could hold a row's nearest are computed, and
+ * the assignments and values are the kernel's over all of them. The update
  * sums each centroid's rows in row order, in double precision, so the result is the same
  * whatever the number of threads: the same seed gives a byte-identical model. Empty clusters
  * are not left empty: each takes half of the largest cluster (its centroid split into two
@@ -18,6 +21,11 @@
 
 /* Stop when an iteration improves the objective by less than this fraction (as Lance does). */
 #define KMEANS_TOLERANCE 1e-4
+/* The grouped assignment is given up for the rest of a run when a pass from the fourth on
+ * computes more than this share of the pairs (row, group): on rows without clusters the bounds
+ * rule little out, and a pair costs more than the kernel's share of the same work. */
+#define GROUPS_GIVE_UP_ITER 3
+#define GROUPS_GIVE_UP_SHARE 0.75
 /* Seeding uses k-means++ up to this many clusters, random rows beyond (see init_kmeanspp). */
 #define KMEANSPP_MAX_K 1024
 #define KMEANSPP_ROWS_PER_CLUSTER 16
@@ -397,6 +405,26 @@ static uint32_t repair_empty(float *c, uint64_t *cnt, uint32_t k, uint32_t dim)
     return fixed;
 }
 
+/* The groups a k-means of these arguments assigns with (groups.c), 0 for none: l2, the fused
+ * or small-dimension kernel (not where the work goes to AMX or sgemm: their answers are the
+ * kernels', but the choice stays theirs), and pa_groups_count's shapes. */
+static uint32_t groups_used(uint32_t dim, uint32_t k, bool inner_product, bool small_dim)
+{
+    if (inner_product || (small_dim ? pa_amx_small_wanted(dim, UINT64_MAX) : pa_amx_wanted(dim, k)))
+        return 0;
+    return pa_groups_count(k, dim, !small_dim);
+}
+
+/* What the grouped bounds hold for the run: the bounds (PA_GROUPS_MAX a row), the grouping
+ * both ways, the centroids in group order with their norms, the centroids before a move and
+ * the groups' moves. */
+static uint64_t groups_held_bytes(uint64_t n, uint32_t dim, uint32_t k)
+{
+    return n * PA_GROUPS_MAX * sizeof(float) + 2 * sizeof(uint32_t) * (uint64_t)k +
+           2 * sizeof(float) * (uint64_t)k * dim + sizeof(float) * (uint64_t)k +
+           sizeof(float) * PA_GROUPS_MAX;
+}
+
 uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product, bool small_dim,
                          bool assign_given, uint32_t nthreads)
 {
@@ -420,7 +448,10 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
                                      PA_MIN(n, (uint64_t)k * KMEANSPP_ROWS_PER_CLUSTER)
                                : 0);
     const uint64_t iter = small_dim ? 0 : pa_assign_sgemm_bytes(n, dim, k);
-    return held + PA_MAX(init, iter);
+    const uint32_t G = groups_used(dim, k, inner_product, small_dim);
+    const uint64_t groups = G ? groups_held_bytes(n, dim, k) : 0;
+    const uint64_t make = G ? pa_groups_make_bytes(k, dim, G) : 0;
+    return held + groups + PA_MAX(init, PA_MAX(iter, make));
 }
 
 /* One k-means run, stepped an iteration at a time: pa_kmeans_dist runs one; a participant's
@@ -438,6 +469,10 @@ typedef struct km {
     double *sums, *share, *acc; /* acc: the exchange (KM_ACC doubles), the caller's */
     uint64_t *cnt, changed;
     float *norms, *ct, *xnorm, *best;
+    /* the grouped bounds (NULL where not used; groups.c): the grouping, the centroids in group
+     * order and their norms, the bounds, the centroids before the move and each group's move */
+    uint32_t groups, *perm, *pos; /* groups 0: not (or no longer) used */
+    float *cbtp, *cbnp, *lb, *cold, *gmove;
     uint32_t it;
     double prev_loss;
     bool done;
@@ -450,8 +485,11 @@ static void km_free(km *s)
         free(s->assign);
     free(s->prev), free(s->sums), free(s->share), free(s->cnt), free(s->norms), free(s->ct),
         free(s->xnorm), free(s->best);
+    free(s->perm), free(s->pos), free(s->cbtp), free(s->cbnp), free(s->lb), free(s->cold),
+        free(s->gmove);
     s->assign = s->prev = NULL, s->sums = s->share = NULL, s->cnt = NULL;
     s->norms = s->ct = s->xnorm = s->best = NULL;
+    s->perm = s->pos = NULL, s->cbtp = s->cbnp = s->lb = s->cold = s->gmove = NULL;
 }
 
 /* Checks, allocates and seeds (a participant: gathering the seeding's rows through the sum). */
@@ -509,7 +547,87 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
         return PA_ERR_NOMEM;
     if (l2)
         row_norms(x, n, dim, s->xnorm);
-    return init_centroids(x, n, dim, k, seed, part, centroids);
+    pa_status st = init_centroids(x, n, dim, k, seed, part, centroids);
+    if (st != PA_OK || !(s->groups = groups_used(dim, k, inner_product, small_dim)))
+        return st;
+    s->perm = pa_malloc(sizeof(uint32_t) * k, "centroid groups");
+    s->pos = pa_malloc(sizeof(uint32_t) * k, "centroid groups");
+    s->cbtp = pa_malloc(sizeof(float) * (size_t)k * dim, "centroid groups");
+    s->cbnp = pa_malloc(sizeof(float) * k, "centroid groups");
+    s->lb = pa_calloc((size_t)n * PA_GROUPS_MAX, sizeof(float), "k-means bounds");
+    s->cold = pa_malloc(sizeof(float) * (size_t)k * dim, "k-means bounds");
+    s->gmove = pa_calloc(PA_GROUPS_MAX, sizeof(float), "k-means bounds");
+    if (!s->perm || !s->pos || !s->cbtp || !s->cbnp || !s->lb || !s->cold || !s->gmove)
+        return PA_ERR_NOMEM;
+    if ((st = pa_groups_make(centroids, k, dim, s->groups, s->perm)) != PA_OK)
+        return st;
+    for (uint32_t p = 0; p < k; p++)
+        s->pos[s->perm[p]] = p;
+    return PA_OK;
+}
+
+/* The assignment with grouped bounds (groups.c): the centroids in group order (for the
+ * small-dimension kernel's values times -2), then the pass on blocks of rows over the threads
+ * (each row's result its own, whatever the thread). */
+static void km_assign_grouped(km *s)
+{
+    const uint64_t n = s->n;
+    const uint32_t dim = s->dim, k = s->k, gs = k / s->groups;
+    const float sc = s->small_dim ? -2.0f : 1.0f;
+    float cm = 0;
+    for (uint32_t p = 0; p < k; p++) {
+        const uint32_t j = s->perm[p];
+        s->cbnp[p] = s->norms[j];
+        cm = PA_MAX(cm, s->norms[j]);
+        float *t = s->cbtp + (size_t)(p / gs) * gs * dim + p % gs;
+        for (uint32_t d = 0; d < dim; d++)
+            t[(size_t)d * gs] = sc * s->c[(size_t)j * dim + d];
+    }
+    const pa_groups_pass ps = {.x = s->x,
+                               .stride = dim,
+                               .dim = dim,
+                               .k = k,
+                               .groups = s->groups,
+                               .fused = !s->small_dim,
+                               .cbt = s->cbtp,
+                               .cbn = s->cbnp,
+                               .perm = s->perm,
+                               .pos = s->pos,
+                               .gmove = s->it > 0 ? s->gmove : NULL,
+                               .xnorm = s->xnorm,
+                               .cmax = sqrt((double)cm * (1.0 + 1e-3)),
+                               .assign = s->assign,
+                               .val = s->best,
+                               .lb = s->lb};
+    const uint64_t blk = SMALL_BLOCK;
+    uint64_t pairs = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : pairs)
+    for (uint64_t b = 0; b < (n + blk - 1) / blk; b++)
+        pairs += pa_groups_assign(&ps, b * blk, PA_MIN(n, (b + 1) * blk));
+    const double share = (double)pairs / (double)(n * s->groups);
+    s->r.passes += share - 1.0; /* (km_assign counts the pass as 1) */
+    if (s->it >= GROUPS_GIVE_UP_ITER && share > GROUPS_GIVE_UP_SHARE)
+        s->groups = 0; /* the kernels from here: the same answers */
+}
+
+/* Each group's largest move (s->cold to s->c, in double), rounded up to a float. */
+static void km_group_moves(km *s)
+{
+    const uint32_t dim = s->dim, G = s->groups, gs = s->k / G;
+    for (uint32_t g = 0; g < G; g++) {
+        double mx = 0;
+        for (uint32_t t = 0; t < gs; t++) {
+            const size_t j = s->perm[g * gs + t];
+            double d2 = 0;
+            for (uint32_t d = 0; d < dim; d++) {
+                const double u = (double)s->c[j * dim + d] - s->cold[j * dim + d];
+                d2 += u * u;
+            }
+            mx = PA_MAX(mx, sqrt(d2) * (1.0 + 1e-9));
+        }
+        float f = (float)mx;
+        s->gmove[g] = (double)f < mx ? nextafterf(f, INFINITY) : f;
+    }
 }
 
 /* An iteration's assignment of this participant's rows; a participant's sums then go to acc. */
@@ -518,7 +636,10 @@ static pa_status km_assign(km *s)
     const uint64_t n = s->n;
     const uint32_t dim = s->dim, k = s->k;
     row_norms(s->c, k, dim, s->norms);
-    if (s->small_dim) {
+    s->r.passes += 1.0;
+    if (s->groups) {
+        km_assign_grouped(s);
+    } else if (s->small_dim) {
         transpose(s->c, k, dim, s->ct);
         const uint64_t blk = SMALL_BLOCK;
 #pragma omp parallel for schedule(dynamic, 1)
@@ -560,10 +681,14 @@ static void km_move(km *s)
         s->done = true; /* converged: the centroids of this assignment are already in place */
         return;
     }
+    if (s->groups)
+        memcpy(s->cold, s->c, sizeof(float) * (size_t)k * dim);
     const double loss = s->part ? apply_sums(s->acc, k, dim, s->cnt, s->c)
                                 : update(s->x, s->n, dim, k, s->assign, s->best, s->sums,
                                          s->nthreads, s->share, s->c, s->cnt, NULL);
     const uint32_t fixed = repair_empty(s->c, s->cnt, k, dim);
+    if (s->groups)
+        km_group_moves(s);
     s->r.empty_repaired += fixed;
     /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
      * centroids just moved to their rows' means, so this assignment is final) */

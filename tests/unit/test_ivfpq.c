@@ -78,6 +78,71 @@ static void test_kmeans_recovers_clusters(void)
     free(x);
 }
 
+/* Grouped bounds (groups.c) change nothing: k-means with them (the AVX-512 kernel level) gives
+ * the centroids, assignments and iterations, byte for byte, of the kernels over every centroid
+ * (the AVX2 level, where no groups are used), for shapes of the fused kernel (several registers
+ * a group, and one) and of the small-dimension one (16 groups, and 8), and for a participant's
+ * side-by-side runs; on clustered rows with far-out ones (large moves) and on rows of small
+ * integers (repeated rows and seeds: exact ties between centroids). On the clustered rows the
+ * grouped runs compute well under the pairs of a full assignment. */
+static void test_groups_exact(void)
+{
+    if (!pa_kernel_set("avx512") || !pa_kernel_set("avx2")) {
+        printf("  (no AVX-512 here: the grouped assignment does not run)\n");
+        pa_kernel_set("avx2");
+        return;
+    }
+    const struct {
+        uint64_t n;
+        uint32_t dim, k;
+        bool small;
+    } shapes[] = {{12000, 128, 512, false},
+                  {6000, 256, 256, false},
+                  {9000, 49, 256, true},
+                  {4000, 64, 128, true}};
+    for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++)
+        for (int kind = 0; kind < 2; kind++) {
+            const uint64_t n = shapes[t].n;
+            const uint32_t dim = shapes[t].dim, k = shapes[t].k;
+            const bool small = shapes[t].small;
+            float *x = clustered(n, dim, k / 2, 3, NULL);
+            for (uint64_t i = 0; i < n * dim; i++)
+                x[i] = kind ? (float)((i * 2654435761u >> 7) % 3) : x[i] * (i % 97 ? 1 : 6);
+            float *c[2], *cm = calloc((size_t)k * dim, sizeof(float));
+            uint32_t *a[2];
+            pa_kmeans_result r[2];
+            for (int v = 0; v < 2; v++) {
+                CHECK(pa_kernel_set(v ? "avx2" : "avx512"));
+                CHECK((pa_groups_count(k, dim, !small) > 0) == (v == 0));
+                c[v] = malloc(sizeof(float) * k * dim), a[v] = malloc(sizeof(uint32_t) * n);
+                CHECK_OK(pa_kmeans(x, n, dim, k, 12, 3 + t, false, small, c[v], a[v], &r[v]));
+            }
+            printf("  shape %zu kind %d: %u iterations, %.2f full assignments' work\n", t, kind,
+                   r[0].iters, r[0].passes);
+            if (kind == 0) /* (rows without clusters: the groups are given up, see kmeans.c) */
+                CHECK(r[0].passes > 1 && r[0].passes < 0.6 * r[0].iters);
+            CHECK(r[1].passes == r[1].iters);
+            CHECK(r[0].iters == r[1].iters && r[0].iters > 2);
+            CHECK(!memcmp(c[0], c[1], sizeof(float) * k * dim));
+            CHECK(!memcmp(a[0], a[1], sizeof(uint32_t) * n));
+            if (small) { /* a participant's side-by-side run, grouped */
+                CHECK(pa_kernel_set("avx512"));
+                const float *xs[1] = {x};
+                float *cs[1] = {cm};
+                const uint64_t seeds[1] = {3 + t};
+                pa_train_comm comm = PA_TRAIN_COMM_INIT;
+                comm.sum = sum_identity;
+                pa_kmeans_part part = {.comm = &comm, .first = 0, .total = n};
+                pa_kmeans_result rm;
+                CHECK_OK(pa_kmeans_dist_many(1, xs, n, dim, k, 12, seeds, cs, &rm, &part));
+                CHECK(rm.iters == r[0].iters && rm.passes == r[0].passes);
+                CHECK(!memcmp(cm, c[0], sizeof(float) * k * dim));
+            }
+            free(c[0]), free(c[1]), free(a[0]), free(a[1]), free(cm), free(x);
+        }
+    pa_kernel_set("avx512");
+}
+
 /* 4-bit codebooks (K = 16, ds 4, codewords 3 and 11 equal): every kernel gives the scalar
  * one's codes and values, with an odd row count (the two-row loop's tail). */
 static void test_kernels_agree_k16(void)
@@ -489,6 +554,7 @@ int main(int argc, char **argv)
     RUN(test_kernels_agree());
     RUN(test_kmeans_dist_many_one());
     RUN(test_kernels_agree_k16());
+    RUN(test_groups_exact());
     RUN(test_assign_encode_brute_force());
     RUN(test_pq_beats_random());
     RUN(test_determinism_and_save_load());

@@ -1,0 +1,364 @@
+/* Grouped bounds for k-means assignment: Yinyang k-means (Ding et al., ICML 2015), kept exact.
+ *
+ * The centroids are cut once, after the seeding, into at most PA_GROUPS_MAX groups of centroids
+ * that lie close together (pa_groups_make). Each row keeps, for each group, a lower bound on
+ * its distance to every centroid of the group but its own. When the centroids move, each bound
+ * falls by the largest move in its group (the triangle inequality). A pass first computes the
+ * row's own group (which gives the row's value to its own centroid), then every group whose
+ * bound's square is not above that value plus the row's norm and a rounding margin: a group
+ * left out holds no centroid whose kernel value could be below the row's own, so the row's
+ * nearest centroid is among the groups computed. Those get exact bounds again from their
+ * values; the others keep theirs.
+ *
+ * Every value computed is the kernel's for that pair, bit for bit: the small-dimension
+ * kernel's chain from ||c||^2 over -2 c, or the fused kernel's x.c from 0 then ||c||^2 - 2 x.c
+ * in one rounding, one fused multiply-add per dimension in order. The winner is the lowest
+ * centroid index among equal values, as the kernels break ties. So a k-means that assigns with
+ * these passes makes the same assignments, values and centroids as one that runs the kernel
+ * over every centroid (test_ivfpq compares them). AVX-512 only (kernel level 2); elsewhere
+ * k-means runs the kernels. */
+#include "ivfpq/ivfpq_internal.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* Rows of a sub-batch: their pairs (row, group) are listed, sorted by group and computed
+ * group by group; each pair's result in the thread's sub_out (SUB_ROWS x PA_GROUPS_MAX). */
+#define SUB_ROWS 256
+#define PAIRS_MAX (SUB_ROWS * PA_GROUPS_MAX)
+/* Rows computed side by side against one group: independent fused multiply-add chains that
+ * share the group's codebook register (each row's value broadcast from memory). */
+#define PAIR_LANES 8
+/* Rounds each grouping of the centroids takes (pa_groups_make): balanced assignment, then the
+ * groups' centres moved to their members' means. */
+#define GROUPING_ROUNDS 4
+/* Bounds are lowered by this fraction each time they are computed or lowered, so that float
+ * rounding (2^-24 of a value per operation) never leaves one above the true distance. */
+#define BOUND_SHRINK (1.0f - 0x1p-20f)
+#define LANES 16
+
+uint32_t pa_groups_count(uint32_t k, uint32_t dim, bool fused)
+{
+    if (pa_kernel_level() < 2 || k % LANES != 0)
+        return 0;
+    uint32_t G = PA_GROUPS_MAX; /* the most groups of whole registers */
+    while (G > 0 && (k / LANES) % G != 0)
+        G--;
+    if (G < PA_GROUPS_MIN)
+        return 0;
+    const uint64_t work = (uint64_t)dim * (k / G); /* a pair's multiply-adds */
+    return (fused ? work >= PA_GROUPS_MIN_FUSED_WORK : dim >= PA_GROUPS_MIN_SMALL_DIM) ? G : 0;
+}
+
+/* A candidate of the balanced grouping: centroid j to group g at squared distance d. */
+typedef struct pair_d {
+    double d;
+    uint32_t j, g;
+} pair_d;
+
+static int pair_cmp(const void *a, const void *b)
+{
+    const pair_d *x = a, *y = b;
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
+    if (x->j != y->j)
+        return x->j < y->j ? -1 : 1;
+    return x->g < y->g ? -1 : x->g > y->g;
+}
+
+uint64_t pa_groups_make_bytes(uint32_t k, uint32_t dim, uint32_t G)
+{
+    return sizeof(double) * (uint64_t)G * dim + sizeof(pair_d) * (uint64_t)k * G +
+           sizeof(uint32_t) * (uint64_t)k;
+}
+
+pa_status pa_groups_make(const float *c, uint32_t k, uint32_t dim, uint32_t G, uint32_t *perm)
+{
+    const uint32_t gs = k / G;
+    double *ctr = pa_malloc(sizeof(double) * G * dim, "centroid groups");
+    pair_d *pd = pa_malloc(sizeof(pair_d) * k * G, "centroid groups");
+    uint32_t *of = pa_malloc(sizeof(uint32_t) * k, "centroid groups");
+    pa_status st = ctr && pd && of ? PA_OK : PA_ERR_NOMEM;
+    if (st != PA_OK)
+        goto done;
+    /* the centres start at the first G centroids: k-means++ picks them far apart */
+    for (uint32_t g = 0; g < G; g++)
+        for (uint32_t d = 0; d < dim; d++)
+            ctr[(size_t)g * dim + d] = c[(size_t)g * dim + d];
+    for (int round = 0; round < GROUPING_ROUNDS; round++) {
+        for (uint32_t j = 0; j < k; j++)
+            for (uint32_t g = 0; g < G; g++) {
+                double s = 0;
+                for (uint32_t d = 0; d < dim; d++) {
+                    const double t = c[(size_t)j * dim + d] - ctr[(size_t)g * dim + d];
+                    s += t * t;
+                }
+                pd[(size_t)j * G + g] = (pair_d){s, j, g};
+            }
+        qsort(pd, (size_t)k * G, sizeof *pd, pair_cmp);
+        uint32_t cnt[PA_GROUPS_MAX] = {0};
+        for (uint32_t j = 0; j < k; j++)
+            of[j] = UINT32_MAX;
+        for (size_t t = 0; t < (size_t)k * G; t++) /* nearest first, each group filled to gs */
+            if (of[pd[t].j] == UINT32_MAX && cnt[pd[t].g] < gs)
+                of[pd[t].j] = pd[t].g, cnt[pd[t].g]++;
+        for (size_t i = 0; i < (size_t)G * dim; i++)
+            ctr[i] = 0;
+        for (uint32_t j = 0; j < k; j++)
+            for (uint32_t d = 0; d < dim; d++)
+                ctr[(size_t)of[j] * dim + d] += c[(size_t)j * dim + d] / gs;
+    }
+    uint32_t fill[PA_GROUPS_MAX] = {0};
+    for (uint32_t j = 0; j < k; j++) /* members in ascending order */
+        perm[of[j] * gs + fill[of[j]]++] = j;
+done:
+    free(ctr), free(pd), free(of);
+    return st;
+}
+
+/* A sub-batch's results, PA_GROUPS_MAX lanes a row (one lane a group): each computed group's
+ * smallest value (+inf where not computed), the centroid holding it (the lowest of equal
+ * ones) and the group's smallest value of its other centroids (only where the group could
+ * hold the row's winner: see group_values). */
+typedef struct sub_out {
+    float m[SUB_ROWS * PA_GROUPS_MAX], s[SUB_ROWS * PA_GROUPS_MAX];
+    uint32_t w[SUB_ROWS * PA_GROUPS_MAX];
+} sub_out;
+
+/* One register of group g (centroids at group positions g * gs + 16 q ...) against PAIR_LANES
+ * rows xs: the kernel's values (see the top of the file). */
+__attribute__((target("avx512f"), always_inline)) static inline void
+register_values(const pa_groups_pass *ps, uint32_t g, uint32_t q, const float *const *xs,
+                __m512 *acc)
+{
+    const uint32_t dim = ps->dim, gs = ps->k / ps->groups;
+    const size_t p0 = (size_t)g * gs + (size_t)q * LANES;
+    const float *cg = ps->cbt + (size_t)g * gs * dim + (size_t)q * LANES;
+    const __m512 init = ps->fused ? _mm512_setzero_ps() : _mm512_loadu_ps(ps->cbn + p0);
+#pragma GCC unroll 8
+    for (int r = 0; r < PAIR_LANES; r++)
+        acc[r] = init;
+    for (uint32_t d = 0; d < dim; d++) {
+        const __m512 cd = _mm512_loadu_ps(cg + (size_t)d * gs);
+#pragma GCC unroll 8
+        for (int r = 0; r < PAIR_LANES; r++)
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(xs[r][d]), cd, acc[r]);
+    }
+    if (ps->fused) { /* ||c||^2 - 2 x.c, one rounding (2 x.c is exact) */
+        const __m512 two = _mm512_set1_ps(2.0f), cn = _mm512_loadu_ps(ps->cbn + p0);
+#pragma GCC unroll 8
+        for (int r = 0; r < PAIR_LANES; r++)
+            acc[r] = _mm512_fnmadd_ps(two, acc[r], cn);
+    }
+}
+
+/* Group g against the sub-batch rows rs[0..c) (row r's values at xr[r]): results into row
+ * rs[t]'s lane g of out, and for round 1 (own non-NULL) each row's value to its own centroid
+ * (group position own_at[t]) into own[rs[t]]. The group's other smallest value only where cut
+ * is NULL or the group's smallest is at most cut[row] (round 2: the own group's smallest; a
+ * group above it cannot hold the winner, whose group alone needs it). PAIR_LANES rows side by
+ * side, the last ones repeating a row where fewer are left (their results dropped). A group of
+ * several registers folds them per lane: the running minimum (strict <: ascending positions
+ * keep the lowest), its position, and the smaller of the values the fold did not keep. REGS:
+ * the registers a group (a constant where 1, so that the one-register case keeps its state in
+ * registers; 0 for any). */
+__attribute__((target("avx512f"), always_inline)) static inline void
+group_values_r(const pa_groups_pass *ps, const float *const *xr, uint32_t g, const uint16_t *rs,
+               uint32_t c, sub_out *out, const uint32_t *own_at, float *own, const float *cut,
+               const uint32_t REGS)
+{
+    const uint32_t gs = ps->k / ps->groups, regs = REGS ? REGS : gs / LANES;
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (uint32_t t0 = 0; t0 < c; t0 += PAIR_LANES) {
+        const float *xs[PAIR_LANES];
+        __m512 acc[PAIR_LANES], bv[PAIR_LANES], nv[PAIR_LANES];
+        __m512i bi[PAIR_LANES];
+#pragma GCC unroll 8
+        for (int r = 0; r < PAIR_LANES; r++)
+            xs[r] = xr[rs[t0 + r < c ? t0 + r : t0]], bv[r] = nv[r] = inf,
+            bi[r] = _mm512_setzero_si512();
+        const uint32_t m = PA_MIN((uint32_t)PAIR_LANES, c - t0);
+        for (uint32_t q = 0; q < regs; q++) {
+            register_values(ps, g, q, xs, acc);
+            if (own)
+                for (uint32_t r = 0; r < m; r++)
+                    if (own_at[t0 + r] / LANES == q) {
+                        float tmp[LANES];
+                        _mm512_storeu_ps(tmp, acc[r]);
+                        own[rs[t0 + r]] = tmp[own_at[t0 + r] % LANES];
+                    }
+            if (regs == 1) { /* the register is the group */
+#pragma GCC unroll 8
+                for (int r = 0; r < PAIR_LANES; r++)
+                    bv[r] = acc[r];
+                continue;
+            }
+            const __m512i idx = _mm512_add_epi32(iota, _mm512_set1_epi32((int32_t)(q * LANES)));
+#pragma GCC unroll 8
+            for (int r = 0; r < PAIR_LANES; r++) {
+                nv[r] = _mm512_min_ps(nv[r], _mm512_max_ps(acc[r], bv[r]));
+                const __mmask16 lt = _mm512_cmp_ps_mask(acc[r], bv[r], _CMP_LT_OQ);
+                bv[r] = _mm512_mask_mov_ps(bv[r], lt, acc[r]);
+                bi[r] = _mm512_mask_mov_epi32(bi[r], lt, idx);
+            }
+        }
+        for (uint32_t r = 0; r < m; r++) {
+            const float mn = _mm512_reduce_min_ps(bv[r]);
+            const __mmask16 eq = _mm512_cmp_ps_mask(bv[r], _mm512_set1_ps(mn), _CMP_EQ_OQ);
+            /* the lowest position holding mn: one register's is its lowest lane (no lane equal:
+             * a NaN row, outside pa_check_vectors' rules; position 0) */
+            const uint32_t at = !eq         ? 0
+                                : regs == 1 ? (uint32_t)__builtin_ctz(eq)
+                                            : (uint32_t)_mm512_mask_reduce_min_epi32(eq, bi[r]);
+            const size_t o = (size_t)rs[t0 + r] * PA_GROUPS_MAX + g;
+            out->m[o] = mn;
+            out->w[o] = ps->perm[(size_t)g * gs + at];
+            if (!cut || mn <= cut[rs[t0 + r]]) /* the winner's lane keeps its runner-up */
+                out->s[o] = _mm512_reduce_min_ps(
+                    _mm512_mask_mov_ps(bv[r], (__mmask16)(1u << (at % LANES)), nv[r]));
+        }
+    }
+}
+
+__attribute__((target("avx512f"))) static void
+group_values(const pa_groups_pass *ps, const float *const *xr, uint32_t g, const uint16_t *rs,
+             uint32_t c, sub_out *out, const uint32_t *own_at, float *own, const float *cut)
+{
+    if (ps->k / ps->groups == LANES)
+        group_values_r(ps, xr, g, rs, c, out, own_at, own, cut, 1);
+    else
+        group_values_r(ps, xr, g, rs, c, out, own_at, own, cut, 0);
+}
+
+/* The pairs (rows pr[t] of the sub-batch, groups pg[t]) for t < np, sorted by group (a
+ * counting sort, rows ascending in each), computed into out. at, own: see group_values. */
+__attribute__((target("avx512f"))) static void
+pairs_run(const pa_groups_pass *ps, const float *const *xr, const uint16_t *pr, const uint8_t *pg,
+          uint32_t np, sub_out *out, const uint32_t *at, float *own, const float *cut)
+{
+    const uint32_t G = ps->groups;
+    uint32_t start[PA_GROUPS_MAX + 1] = {0}, fill[PA_GROUPS_MAX];
+    uint16_t rs[PAIRS_MAX];
+    uint32_t oa[PAIRS_MAX];
+    for (uint32_t t = 0; t < np; t++)
+        start[pg[t] + 1]++;
+    for (uint32_t g = 0; g < G; g++)
+        start[g + 1] += start[g], fill[g] = start[g];
+    for (uint32_t t = 0; t < np; t++) {
+        const uint32_t u = fill[pg[t]]++;
+        rs[u] = pr[t], oa[u] = at ? at[t] : 0;
+    }
+    for (uint32_t g = 0; g < G; g++)
+        if (start[g + 1] > start[g])
+            group_values(ps, xr, g, rs + start[g], start[g + 1] - start[g], out, oa + start[g], own,
+                         cut);
+}
+
+/* Prefetches n rows of `stride` floats at x, and their bounds, towards L2. */
+static void prefetch_rows(const pa_groups_pass *ps, uint64_t i, uint64_t n)
+{
+    const char *xa = (const char *)(ps->x + i * ps->stride);
+    for (size_t off = 0; off < n * ps->stride * sizeof(float); off += 64)
+        _mm_prefetch(xa + off, _MM_HINT_T1);
+    const char *la = (const char *)(ps->lb + i * PA_GROUPS_MAX);
+    for (size_t off = 0; off < n * PA_GROUPS_MAX * sizeof(float); off += 64)
+        _mm_prefetch(la + off, _MM_HINT_T1);
+}
+
+__attribute__((target("avx512f"))) uint64_t pa_groups_assign(const pa_groups_pass *ps, uint64_t i0,
+                                                             uint64_t i1)
+{
+    const uint32_t G = ps->groups, gs = ps->k / G;
+    const __mmask16 all = (__mmask16)((1u << G) - 1);
+    const __m512 shrink = _mm512_set1_ps(BOUND_SHRINK), zero = _mm512_setzero_ps();
+    const __m512 inf = _mm512_set1_ps(INFINITY);
+    const __m512 gm = ps->gmove ? _mm512_maskz_loadu_ps(all, ps->gmove) : zero;
+    /* the rounding margin of a row of squared norm xn: the kernel's value plus the row's norm
+     * differs from the exact squared distance by at most (2 dim + 3) units of 2^-24 times
+     * (|x| + |c|)^2 (the norms' and the chain's sums of dim terms, the last addition); twice
+     * that, and 8 units more for the bounds' own float arithmetic, |c| the largest norm */
+    const float mfac = (float)((4.0 * ps->dim + 16.0) * 0x1p-24), cmax = (float)ps->cmax;
+    uint64_t pairs_done = 0;
+    uint16_t pr[PAIRS_MAX];
+    uint8_t pg[PAIRS_MAX];
+    uint32_t at[SUB_ROWS];
+    static _Thread_local sub_out out; /* (48 KiB: off the stack) */
+    float own[SUB_ROWS], cut[SUB_ROWS];
+    const float *xr[SUB_ROWS];
+    uint16_t done[SUB_ROWS]; /* each row's computed groups */
+    for (uint64_t b0 = i0; b0 < i1; b0 += SUB_ROWS) {
+        const uint32_t rows = (uint32_t)PA_MIN((uint64_t)SUB_ROWS, i1 - b0);
+        uint32_t np = 0;
+        if (b0 + SUB_ROWS < i1) /* the next sub-batch, while this one runs */
+            prefetch_rows(ps, b0 + SUB_ROWS, PA_MIN((uint64_t)SUB_ROWS, i1 - b0 - SUB_ROWS));
+        for (uint32_t r = 0; r < rows; r++)
+            _mm512_storeu_ps(out.m + (size_t)r * PA_GROUPS_MAX, inf);
+        /* round 1: each row's own group (every group on the first pass) */
+        for (uint32_t r = 0; r < rows; r++) {
+            xr[r] = ps->x + (b0 + r) * ps->stride;
+            if (!ps->gmove) {
+                for (uint32_t g = 0; g < G; g++)
+                    pr[np] = (uint16_t)r, pg[np++] = (uint8_t)g;
+                done[r] = all;
+            } else {
+                const uint32_t p = ps->pos[ps->assign[b0 + r]];
+                at[np] = p % gs;
+                pr[np] = (uint16_t)r, pg[np++] = (uint8_t)(p / gs);
+                done[r] = (uint16_t)(1u << (p / gs));
+            }
+        }
+        pairs_run(ps, xr, pr, pg, np, &out, ps->gmove ? at : NULL, ps->gmove ? own : NULL, NULL);
+        pairs_done += np;
+        /* round 2: the groups each row's bounds do not rule out */
+        if (ps->gmove) {
+            np = 0;
+            for (uint32_t r = 0; r < rows; r++) {
+                const uint64_t i = b0 + r;
+                const float xn = ps->xnorm[i], rr = sqrtf(xn) + cmax;
+                const float thr = (own[r] + xn + mfac * rr * rr) * (1.0f + 0x1p-20f);
+                float *lbr = ps->lb + i * PA_GROUPS_MAX;
+                /* (lanes past G unused; full stores: masked ones are slow on some CPUs) */
+                __m512 lb = _mm512_loadu_ps(lbr);
+                lb = _mm512_max_ps(zero, _mm512_mul_ps(_mm512_sub_ps(lb, gm), shrink));
+                _mm512_storeu_ps(lbr, lb);
+                const __mmask16 safe = _mm512_cmp_ps_mask(_mm512_mul_ps(_mm512_mul_ps(lb, lb),
+                                                                        shrink),
+                                                          _mm512_set1_ps(thr), _CMP_GT_OQ);
+                const uint32_t open = (uint32_t)(all & ~safe) & ~(uint32_t)done[r];
+                /* the own group's smallest (done[r] holds only the own group yet) */
+                cut[r] = out.m[(size_t)r * PA_GROUPS_MAX + (uint32_t)__builtin_ctz(done[r])];
+                done[r] |= (uint16_t)open;
+                for (uint32_t g = 0; g < G; g++) /* (no branch on the bits) */
+                    pr[np] = (uint16_t)r, pg[np] = (uint8_t)g, np += (open >> g) & 1;
+            }
+            pairs_run(ps, xr, pr, pg, np, &out, NULL, NULL, cut);
+            pairs_done += np;
+        }
+        /* each row's winner among its computed groups (the lowest centroid on equal values),
+         * and those groups' bounds from their other centroids */
+        for (uint32_t r = 0; r < rows; r++) {
+            const uint64_t i = b0 + r;
+            const __m512 M = _mm512_loadu_ps(out.m + (size_t)r * PA_GROUPS_MAX);
+            const __m512i W = _mm512_loadu_si512(out.w + (size_t)r * PA_GROUPS_MAX);
+            const float m = _mm512_reduce_min_ps(M);
+            const __mmask16 eq = _mm512_cmp_ps_mask(M, _mm512_set1_ps(m), _CMP_EQ_OQ) & done[r];
+            /* (no lane equal: a NaN row, outside pa_check_vectors' rules; centroid 0) */
+            const uint32_t w = eq ? (uint32_t)_mm512_mask_reduce_min_epi32(eq, W) : 0;
+            ps->assign[i] = w;
+            ps->val[i] = m;
+            const float xn = ps->xnorm[i], rr = sqrtf(xn) + cmax;
+            const __mmask16 mine = _mm512_cmpeq_epi32_mask(W, _mm512_set1_epi32((int32_t)w));
+            const __m512 other =
+                _mm512_mask_mov_ps(M, mine, _mm512_loadu_ps(out.s + (size_t)r * PA_GROUPS_MAX));
+            const __m512 l2 = _mm512_sub_ps(_mm512_add_ps(other, _mm512_set1_ps(xn)),
+                                            _mm512_set1_ps(mfac * rr * rr));
+            const __m512 l = _mm512_mul_ps(_mm512_sqrt_ps(_mm512_max_ps(zero, l2)),
+                                           _mm512_mul_ps(shrink, shrink));
+            float *lbr = ps->lb + i * PA_GROUPS_MAX;
+            _mm512_storeu_ps(lbr, _mm512_mask_mov_ps(_mm512_loadu_ps(lbr), done[r], l));
+        }
+    }
+    return pairs_done;
+}
