@@ -628,11 +628,15 @@ typedef struct pa_ivfpq_train_stats {
      * (sample_rate * num_partitions, at least PA_PQ_SAMPLE_ROWS) when the budget held fewer,
      * so that sample_rows is less; 0 when the sample was not cut. */
     uint64_t sample_wanted_rows;
+    /* The coarse k-means' and the PQ k-means' (all sub-spaces') iterations, the share of a full
+     * assignment's distance work they did: below 1 where grouped bounds left out centroids that
+     * could not be a row's nearest (the same model as without them), else 1. */
+    double ivf_work_share, pq_work_share;
 } pa_ivfpq_train_stats;
 
-#define PA_IVFPQ_TRAIN_STATS_INIT                               \
-    {                                                           \
-        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 \
+#define PA_IVFPQ_TRAIN_STATS_INIT                                     \
+    {                                                                 \
+        sizeof(pa_ivfpq_train_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 \
     }
 
 /* Trains coarse centroids (k-means) and PQ codebooks (k-means per sub-space, on residuals to

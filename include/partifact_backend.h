@@ -72,6 +72,9 @@ typedef struct pa_backend_train_stats {
     uint32_t ivf_iters, pq_iters; /* k-means iterations run (PQ: the most of any sub-space)   */
     uint32_t empty_repaired;      /* empty clusters repaired                                  */
     double ivf_seconds, pq_seconds;
+    /* Appended: the k-means iterations' share of a full assignment's work (coarse, PQ; see
+     * pa_ivfpq_train_stats); 0: not reported. */
+    double ivf_work_share, pq_work_share;
 } pa_backend_train_stats;
 
 typedef struct pa_backend_v2 {

@@ -151,7 +151,7 @@ int pa_cmd_build(int argc, char **argv)
         st = pa_cli_json_print(
             pa_json_pack(&j, "build --json",
                          "{s:o, s:I, s:I, s:i, s:i, s:i, s:s, s:I, s:i, s:i, s:o, s:o, s:o, s:o, "
-                         "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
+                         "s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
                          "index", pa_json_display_string(out), "rows", (json_int_t)encode.rows,
                          "skipped_invalid", (json_int_t)encode.skipped_invalid, "dim",
                          (int)pa_vec_input_dim(in), "partitions", (int)s.num_partitions,
@@ -162,7 +162,9 @@ int pa_cmd_build(int argc, char **argv)
                          PA_CLI_REAL3(encode.seconds), "finalize_seconds",
                          PA_CLI_REAL3(finalize.seconds), "seconds", PA_CLI_REAL3(s.seconds),
                          "ivf_seconds", PA_CLI_REAL3(train.ivf_seconds), "pq_seconds",
-                         PA_CLI_REAL3(train.pq_seconds), "read_seconds",
+                         PA_CLI_REAL3(train.pq_seconds), "ivf_work_share",
+                         PA_CLI_REAL3(train.ivf_work_share), "pq_work_share",
+                         PA_CLI_REAL3(train.pq_work_share), "read_seconds",
                          PA_CLI_REAL3(encode.read_seconds), "assign_encode_seconds",
                          PA_CLI_REAL3(encode.encode_seconds), "write_seconds",
                          PA_CLI_REAL3(encode.write_seconds), "sample_seconds",

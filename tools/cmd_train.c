@@ -145,7 +145,8 @@ int pa_cmd_train(int argc, char **argv)
     if (o.json) {
         json_t *j = NULL;
         st = pa_json_pack(&j, "train --json",
-                          "{s:o, s:o, s:I, s:i, s:i, s:i, s:s, s:I, s:i, s:i, s:i, s:o, s:o, s:o}",
+                          "{s:o, s:o, s:I, s:i, s:i, s:i, s:s, s:I, s:i, s:i, s:i, s:o, s:o, s:o, "
+                          "s:o, s:o}",
                           "input", pa_json_display_string(o.input), "model",
                           pa_json_display_string(o.out), "rows",
                           (json_int_t)pa_vec_input_num_rows(in), "dim", (int)pa_vec_input_dim(in),
@@ -154,7 +155,9 @@ int pa_cmd_train(int argc, char **argv)
                           "sample_rows", (json_int_t)ts.sample_rows, "ivf_iters", (int)ts.ivf_iters,
                           "pq_iters", (int)ts.pq_iters, "empty_repaired", (int)ts.empty_repaired,
                           "train_seconds", PA_CLI_REAL3(train_secs), "ivf_seconds",
-                          PA_CLI_REAL3(ts.ivf_seconds), "pq_seconds", PA_CLI_REAL3(ts.pq_seconds));
+                          PA_CLI_REAL3(ts.ivf_seconds), "pq_seconds", PA_CLI_REAL3(ts.pq_seconds),
+                          "ivf_work_share", PA_CLI_REAL3(ts.ivf_work_share), "pq_work_share",
+                          PA_CLI_REAL3(ts.pq_work_share));
         json_t *e = NULL; /* --encode's figures, then the skipped rows */
         if (st == PA_OK && o.encode)
             st = pa_json_pack(&e, "train --json", "{s:I, s:o, s:f}", "encoded_rows",

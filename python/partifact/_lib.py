@@ -194,6 +194,7 @@ IvfpqTrainStats = _struct("pa_ivfpq_train_stats", [
     ("ivf_seconds", ctypes.c_double), ("pq_seconds", ctypes.c_double),
     ("sample_skipped_invalid", ctypes.c_uint64), ("sample_seconds", ctypes.c_double),
     ("sample_wanted_rows", ctypes.c_uint64),
+    ("ivf_work_share", ctypes.c_double), ("pq_work_share", ctypes.c_double),
 ])
 
 ArtifactParams = _struct("pa_artifact_params", [

@@ -61,7 +61,9 @@ static int cpu_train(void *state, const pa_backend_train_params *p, float *sampl
                                 .pq_iters = ts.pq_iters,
                                 .empty_repaired = ts.empty_repaired,
                                 .ivf_seconds = ts.ivf_seconds,
-                                .pq_seconds = ts.pq_seconds};
+                                .pq_seconds = ts.pq_seconds,
+                                .ivf_work_share = ts.ivf_work_share,
+                                .pq_work_share = ts.pq_work_share};
     memcpy(stats, &s, PA_MIN((size_t)stats->struct_size, sizeof s));
 done:
     pa_ivfpq_model_free(m);

@@ -239,10 +239,13 @@ static pa_status train_pq_part(const float *res, uint64_t n, uint32_t dim, uint3
     }
     if (st == PA_OK)
         st = pa_kmeans_dist_many(M, x, n, ds, K, iters, seeds, c, kr, part);
+    double passes = 0, runs = 0;
     for (uint32_t m = 0; st == PA_OK && m < M; m++) {
         stats->pq_iters = PA_MAX(stats->pq_iters, kr[m].iters);
         stats->empty_repaired += kr[m].empty_repaired;
+        passes += kr[m].passes, runs += kr[m].iters;
     }
+    stats->pq_work_share = runs > 0 ? passes / runs : 1.0;
     free(sub), free(x), free(c), free(seeds), free(kr);
     return st;
 }
@@ -259,7 +262,9 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
     pa_status st = PA_OK;
     char err[512] = "";
     uint32_t max_iters = 0, repaired = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(max : max_iters) reduction(+ : repaired)
+    double passes = 0, runs = 0; /* (the shares, added in any order: not part of the model) */
+#pragma omp parallel for schedule(dynamic, 1) reduction(max : max_iters) reduction(+ : repaired) \
+    reduction(+ : passes, runs)
     for (uint32_t m = 0; m < M; m++) {
         pa_status sm;
         float *sub = pa_malloc(sizeof(float) * n * ds, "sub-vectors");
@@ -275,6 +280,7 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
         }
         max_iters = PA_MAX(max_iters, kr.iters);
         repaired += kr.empty_repaired;
+        passes += kr.passes, runs += kr.iters;
         if (sm != PA_OK) {
 #pragma omp critical(pa_train_pq_error)
             if (st == PA_OK) { /* the message is thread-local: carry it to the caller */
@@ -286,6 +292,7 @@ static pa_status train_pq(const float *res, uint64_t n, uint32_t dim, uint32_t M
     if (stats) {
         stats->pq_iters = PA_MAX(stats->pq_iters, max_iters);
         stats->empty_repaired += repaired;
+        stats->pq_work_share = runs > 0 ? passes / runs : 1.0;
     }
     return st == PA_OK ? PA_OK : pa_fail(st, "%s", err);
 }
@@ -429,9 +436,10 @@ static pa_status train_in_place(pa_ivfpq_model **out, float *x, uint64_t n, uint
     if (prm->metric == PA_METRIC_COSINE)
         pa_normalize_rows(x, n, dim);
     double t0 = pa_now_seconds();
-    pa_kmeans_result kr;
+    pa_kmeans_result kr = {0};
     st = pa_kmeans_dist(x, n, dim, P, iters, prm->seed, dot, false, centroids, assign, &kr, part);
     s->ivf_iters = kr.iters;
+    s->ivf_work_share = kr.iters ? kr.passes / kr.iters : 1.0;
     s->empty_repaired = kr.empty_repaired;
     s->ivf_seconds = pa_now_seconds() - t0;
     const uint32_t pq_iters = prm->pq_max_iters ? prm->pq_max_iters : PA_DEFAULT_PQ_MAX_ITERS;

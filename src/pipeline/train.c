@@ -198,7 +198,9 @@ pa_status pa_train_input_budget(pa_ivfpq_model **out, pa_vec_input *in,
                               .pq_seconds = bs.pq_seconds,
                               .sample_skipped_invalid = pa_vec_input_skipped(in) - skipped_before,
                               .sample_seconds = sample_seconds,
-                              .sample_wanted_rows = take < want ? want : 0};
+                              .sample_wanted_rows = take < want ? want : 0,
+                              .ivf_work_share = bs.ivf_work_share,
+                              .pq_work_share = bs.pq_work_share};
     pa_stats_store(stats, &s, sizeof s);
 done:
     free(x);

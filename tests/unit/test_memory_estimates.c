@@ -227,39 +227,51 @@ static uint64_t blas_heap(int n, int dim, int k)
 }
 
 /* Training: its peak heap, over what was in use before, stays within pa_ivfpq_train_bytes (plus
- * what OpenBLAS takes for its sgemm, and malloc's rounding of each block). */
+ * what OpenBLAS takes for its sgemm, and malloc's rounding of each block); for l2 and dot, and a
+ * shape whose coarse and PQ k-means both assign with grouped bounds where the CPU has AVX-512
+ * (128 values x 32 centroids a group; sub-vectors of 64). */
 static void test_train(void)
 {
-    enum { N = 30000, DIM = 32 };
-    float *x = malloc(sizeof(float) * N * DIM);
-    uint64_t s = 7;
-    for (size_t i = 0; i < (size_t)N * DIM; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        x[i] = (float)((s >> 40) % 1000) / 100.0f + (float)((i / DIM) % 16) * 10.0f;
+    const struct {
+        uint64_t n;
+        uint32_t dim, P, M;
+    } shapes[] = {{30000, 32, 64, 8}, {20000, 128, 512, 2}};
+    for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++) {
+        const uint64_t N = shapes[t].n;
+        const uint32_t DIM = shapes[t].dim;
+        float *x = malloc(sizeof(float) * N * DIM);
+        uint64_t s = 7;
+        for (size_t i = 0; i < (size_t)N * DIM; i++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            x[i] = (float)((s >> 40) % 1000) / 100.0f + (float)((i / DIM) % 16) * 10.0f;
+        }
+        const pa_metric metrics[2] = {PA_METRIC_L2, PA_METRIC_DOT};
+        for (int mi = 0; mi < 2; mi++) {
+            pa_ivfpq_params p = PA_IVFPQ_PARAMS_INIT;
+            p.num_partitions = shapes[t].P, p.num_sub_vectors = shapes[t].M;
+            p.metric = metrics[mi], p.max_iters = 5, p.pq_max_iters = 5;
+            pa_ivfpq_model *m = NULL;
+            CHECK_OK(pa_ivfpq_train(&m, x, N, DIM, &p, NULL)); /* warms OpenMP and BLAS up */
+            pa_ivfpq_model_free(m);
+            m = NULL;
+            const int64_t before = atomic_load(&heap_live);
+            atomic_store(&heap_peak, before);
+            pa_ivfpq_train_stats ts = PA_IVFPQ_TRAIN_STATS_INIT;
+            CHECK_OK(pa_ivfpq_train(&m, x, N, DIM, &p, &ts));
+            const uint64_t peak = (uint64_t)(atomic_load(&heap_peak) - before);
+            const uint64_t est = pa_ivfpq_train_bytes(N, DIM, &p, (uint32_t)omp_get_max_threads());
+            const uint64_t blas = blas_heap((int)N, (int)DIM, (int)p.num_partitions);
+            printf(
+                "train (%u x %u, P=%u, M=%u, %s, %d threads; work shares %.2f, %.2f): peak %" PRIu64
+                " bytes, estimate %" PRIu64 ", OpenBLAS's own %" PRIu64 "\n",
+                (unsigned)N, DIM, p.num_partitions, p.num_sub_vectors, pa_metric_name(p.metric),
+                omp_get_max_threads(), ts.ivf_work_share, ts.pq_work_share, peak, est, blas);
+            CHECK(peak <= est + blas + 4096);
+            CHECK(est <= peak + peak / 4); /* and not far above it */
+            pa_ivfpq_model_free(m);
+        }
+        free(x);
     }
-    const pa_metric metrics[2] = {PA_METRIC_L2, PA_METRIC_DOT};
-    for (int mi = 0; mi < 2; mi++) {
-        pa_ivfpq_params p = PA_IVFPQ_PARAMS_INIT;
-        p.num_partitions = 64, p.num_sub_vectors = 8, p.metric = metrics[mi], p.max_iters = 5;
-        p.pq_max_iters = 5;
-        pa_ivfpq_model *m = NULL;
-        CHECK_OK(pa_ivfpq_train(&m, x, N, DIM, &p, NULL)); /* warms OpenMP and BLAS up */
-        pa_ivfpq_model_free(m);
-        m = NULL;
-        const int64_t before = atomic_load(&heap_live);
-        atomic_store(&heap_peak, before);
-        CHECK_OK(pa_ivfpq_train(&m, x, N, DIM, &p, NULL));
-        const uint64_t peak = (uint64_t)(atomic_load(&heap_peak) - before);
-        const uint64_t est = pa_ivfpq_train_bytes(N, DIM, &p, (uint32_t)omp_get_max_threads());
-        const uint64_t blas = blas_heap(N, DIM, (int)p.num_partitions);
-        printf("train (%s, %d threads): peak %" PRIu64 " bytes, estimate %" PRIu64
-               ", OpenBLAS's own %" PRIu64 "\n",
-               pa_metric_name(p.metric), omp_get_max_threads(), peak, est, blas);
-        CHECK(peak <= est + blas + 4096);
-        CHECK(est <= peak + peak / 4); /* and not far above it */
-        pa_ivfpq_model_free(m);
-    }
-    free(x);
 }
 #endif
 
