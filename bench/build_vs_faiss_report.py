@@ -63,22 +63,28 @@ for (ds, bits), g in groups():
 def flops(r, side):
     """Each phase's floating-point operations (multiply + add = 2): the distance products of
     every k-means iteration and of the assignment and encoding (norms, residuals and centroid
-    updates are O(n d), under 1% of them, and left out)."""
+    updates are O(n d), under 1% of them, and left out). partifact's k-means: those it did,
+    the full assignment's times the work share its --json reports (grouped bounds leave out
+    centroids that cannot be a row's nearest, for the same model)."""
     p = r["pa"]
     n, d, P, M = p["rows"], p["dim"], p["partitions"], p["sub_vectors"]
     K = 1 << r["bits"]
+    wc = wq = 1.0
     if side == "pa":
         ns, it, itq = p["sample_rows"], p["ivf_iters"], p["pq_iters"]
+        wc, wq = p.get("ivf_work_share", 1.0), p.get("pq_work_share", 1.0)
     else:
         ns, it, itq = r["faiss"]["phases"]["sample_rows"], 10, 25
-    return {"coarse": 2 * ns * P * d * it, "pq": 2 * min(ns, PQ_SAMPLE) * K * d * itq,
+    return {"coarse": 2 * ns * P * d * it * wc, "pq": 2 * min(ns, PQ_SAMPLE) * K * d * itq * wq,
             "assign": 2 * n * P * d, "encode": 2 * n * K * d}
 
 
 print("\n**The limit.** FLOPs per phase: coarse k-means 2·s·P·d·I, PQ training 2·s_pq·K·d·I_pq, "
       "assign 2·n·P·d, encode 2·n·K·d (s: training sample rows, s_pq = min(s, 65,536), I and "
       "I_pq: the iterations run (partifact reports them; FAISS runs 10 and 25), K = 2^bits; a "
-      "multiply-add counts 2). Peak: the sgemm rate `partifact --version --json` measured "
+      "multiply-add counts 2; partifact's k-means rows count the work it did: the formula times "
+      "the ivf_work_share / pq_work_share its --json reports, below 1 where grouped bounds left "
+      "out centroids that could not be a row's nearest, for the same model). Peak: the sgemm rate `partifact --version --json` measured "
       "before each run (1024^3, 2 threads; median). Finalize does no floating-point work: its "
       "bytes (artifact read + index written) are set against the DRAM copy bandwidth. "
       "'at peak' is the time the phase would take at the sgemm rate; 'gap' = measured - at peak."
