@@ -4,7 +4,8 @@
  * sgemm would spend its time writing a 256-wide distance row per sub-vector. Instead each
  * kernel keeps one SIMD register of codewords (16 with AVX-512, 8 with AVX2) and accumulates
  * ||c||^2 - 2 x.c over the sub-vector's dimensions with fused multiply-adds, tracking the
- * running minimum and its index per lane; the codebook is stored transposed (dimension-major)
+ * running minimum and its index per lane (AVX2's blocks of four rows fold a chunk of sums kept
+ * in L1 instead); the codebook is stored transposed (dimension-major)
  * and multiplied by -2, so each load brings one dimension of 16 (or 8) codewords and each step
  * is one FMA with a value of x broadcast straight from memory. (Scaling by -2 is exact, so
  * x * (-2c) is the same float as (-2x) * c.) The kernel is chosen once, at run time, from the
@@ -43,14 +44,102 @@ static void nearest_scalar(const float *x, size_t stride, uint64_t n, const floa
     }
 }
 
-/* AVX2 + FMA: 8 codewords per register. Requires K % 8 == 0. */
+/* The smallest of 8 lanes (none NaN). */
+__attribute__((target("avx2"))) static inline float hmin256(__m256 v)
+{
+    __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+
+/* Folds a chunk of len values (codewords base..base+len-1, len % 8 == 0) into a row's running
+ * best, as the scalar loop would: a strictly smaller minimum replaces it, with the lowest index
+ * holding that minimum and that index's own value (so -0 and +0 keep the scalar's pick). The
+ * minimum takes no NaN (min_ps(a, m) keeps m unless a < m) and starts at FLT_MAX, so a chunk
+ * of NaN or values of at least FLT_MAX changes nothing. */
+__attribute__((target("avx2"))) static inline void
+fold_chunk(const float *d, uint32_t len, uint32_t base, float *best, uint32_t *bi)
+{
+    __m256 m0 = _mm256_set1_ps(FLT_MAX), m1 = m0, m2 = m0, m3 = m0; /* four chains */
+    uint32_t k = 0;
+    for (; k + 32 <= len; k += 32) {
+        m0 = _mm256_min_ps(_mm256_load_ps(d + k), m0);
+        m1 = _mm256_min_ps(_mm256_load_ps(d + k + 8), m1);
+        m2 = _mm256_min_ps(_mm256_load_ps(d + k + 16), m2);
+        m3 = _mm256_min_ps(_mm256_load_ps(d + k + 24), m3);
+    }
+    for (; k < len; k += 8)
+        m0 = _mm256_min_ps(_mm256_load_ps(d + k), m0);
+    const float m = hmin256(_mm256_min_ps(_mm256_min_ps(m0, m1), _mm256_min_ps(m2, m3)));
+    if (!(m < *best))
+        return;
+    const __m256 mv = _mm256_set1_ps(m);
+    for (k = 0; k < len; k += 8) {
+        const int eq = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(d + k), mv, _CMP_EQ_OQ));
+        if (eq) {
+            const uint32_t at = k + (uint32_t)__builtin_ctz((unsigned)eq);
+            *bi = base + at, *best = d[at];
+            return;
+        }
+    }
+}
+
+/* The codewords of a chunk that the 4-row AVX2 kernel computes before folding them. */
+#define PA_AVX2_CHUNK 256
+
+/* AVX2 + FMA: 8 codewords per register. Requires K % 8 == 0. When K % 16 == 0, four sub-vectors
+ * go through 16 codewords at a time: 8 independent FMA chains (the FMA latency on two pipes),
+ * each codebook load feeding four of them and each broadcast value two; the sums go to a chunk
+ * of up to 256 codewords a row in L1 and are folded once per chunk (16 registers leave no room
+ * for running minima and their indexes beside the chains). Each sum is the same chain of fused
+ * steps as the scalar kernel's, and the fold keeps its lowest index on ties. */
 __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, size_t stride,
                                                              uint64_t n, const float *cbt,
                                                              const float *cbnorm, uint32_t ds,
                                                              uint32_t K, uint32_t *out, float *val)
 {
+    uint64_t i = 0;
+    for (; K % 16 == 0 && i + 4 <= n; i += 4) {
+        const float *v0 = x + i * stride, *v1 = v0 + stride, *v2 = v1 + stride, *v3 = v2 + stride;
+        _Alignas(32) float d[4][PA_AVX2_CHUNK];
+        float best[4] = {FLT_MAX, FLT_MAX, FLT_MAX, FLT_MAX};
+        uint32_t bi[4] = {0, 0, 0, 0};
+        for (uint32_t k0 = 0; k0 < K; k0 += PA_AVX2_CHUNK) {
+            const uint32_t len = PA_MIN(PA_AVX2_CHUNK, K - k0);
+            for (uint32_t c = 0; c < len; c += 16) {
+                const uint32_t k = k0 + c;
+                const __m256 n0 = _mm256_loadu_ps(cbnorm + k), n1 = _mm256_loadu_ps(cbnorm + k + 8);
+                __m256 a00 = n0, a01 = n1, a10 = n0, a11 = n1;
+                __m256 a20 = n0, a21 = n1, a30 = n0, a31 = n1;
+                for (uint32_t j = 0; j < ds; j++) {
+                    const float *cj = cbt + (size_t)j * K + k;
+                    const __m256 c0 = _mm256_loadu_ps(cj), c1 = _mm256_loadu_ps(cj + 8);
+                    __m256 x_ = _mm256_broadcast_ss(v0 + j);
+                    a00 = _mm256_fmadd_ps(x_, c0, a00), a01 = _mm256_fmadd_ps(x_, c1, a01);
+                    x_ = _mm256_broadcast_ss(v1 + j);
+                    a10 = _mm256_fmadd_ps(x_, c0, a10), a11 = _mm256_fmadd_ps(x_, c1, a11);
+                    x_ = _mm256_broadcast_ss(v2 + j);
+                    a20 = _mm256_fmadd_ps(x_, c0, a20), a21 = _mm256_fmadd_ps(x_, c1, a21);
+                    x_ = _mm256_broadcast_ss(v3 + j);
+                    a30 = _mm256_fmadd_ps(x_, c0, a30), a31 = _mm256_fmadd_ps(x_, c1, a31);
+                }
+                _mm256_store_ps(d[0] + c, a00), _mm256_store_ps(d[0] + c + 8, a01);
+                _mm256_store_ps(d[1] + c, a10), _mm256_store_ps(d[1] + c + 8, a11);
+                _mm256_store_ps(d[2] + c, a20), _mm256_store_ps(d[2] + c + 8, a21);
+                _mm256_store_ps(d[3] + c, a30), _mm256_store_ps(d[3] + c + 8, a31);
+            }
+            for (int r = 0; r < 4; r++)
+                fold_chunk(d[r], len, k0, &best[r], &bi[r]);
+        }
+        for (int r = 0; r < 4; r++) {
+            out[i + r] = bi[r];
+            if (val)
+                val[i + r] = best[r];
+        }
+    }
     const __m256i step = _mm256_set1_epi32(8);
-    for (uint64_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         const float *v = x + i * stride;
         __m256 best = _mm256_set1_ps(FLT_MAX);
         __m256i bidx = _mm256_setzero_si256();

@@ -183,6 +183,64 @@ static void test_kernels_agree_k16(void)
         pa_kernel_set("avx2");
 }
 
+/* Codebooks around the SIMD kernels' edges (K a multiple of 8 but not 16: the one-row loop;
+ * K = 48: a chunk not a whole number of four registers; K = 512 and 1040: several chunks of
+ * 256, a tie between codewords in different chunks; odd sub-vector widths; row counts that
+ * leave a tail after the blocks of four): every kernel gives the scalar one's codes and values
+ * bit for bit. Row 0 sits on the tied pair; rows 1-2 are zero rows, nearest to codewords 5 and 7,
+ * zero vectors with norms -0 and +0: the first of the zeros wins, with its own sign. */
+static void test_kernels_agree_edges(void)
+{
+    const uint32_t Ks[] = {24, 48, 256, 512, 1040}, dss[] = {1, 3, 8, 13};
+    const uint64_t n = 103;
+    const char *names[] = {"scalar", "avx2", "avx512"};
+    for (size_t t = 0; t < sizeof Ks / sizeof *Ks; t++)
+        for (size_t u = 0; u < sizeof dss / sizeof *dss; u++) {
+            const uint32_t K = Ks[t], ds = dss[u], lo = K / 5, hi = K - 3; /* the tied pair */
+            float *cbt = malloc(sizeof(float) * K * ds), *norms = malloc(sizeof(float) * K);
+            float *x = malloc(sizeof(float) * n * ds), *val[3];
+            uint32_t *out[3];
+            for (uint32_t k = 0; k < K; k++) {
+                norms[k] = 0;
+                for (uint32_t j = 0; j < ds; j++) {
+                    float c = (float)gauss();
+                    cbt[j * K + k] = -2.0f * c;
+                    norms[k] += c * c;
+                }
+            }
+            for (uint32_t j = 0; j < ds; j++)
+                cbt[j * K + hi] = cbt[j * K + lo];
+            norms[hi] = norms[lo];
+            for (uint32_t j = 0; j < ds; j++) /* codewords 5 and 7: zero vectors */
+                cbt[j * K + 5] = cbt[j * K + 7] = 0;
+            norms[5] = -0.0f, norms[7] = 0.0f;
+            for (uint64_t i = 0; i < n * ds; i++)
+                x[i] = (float)gauss();
+            for (uint32_t j = 0; j < ds; j++)
+                x[j] = -0.5f * cbt[j * K + lo], x[ds + j] = 0, x[2 * ds + j] = -0.0f;
+            int ran = 0;
+            for (int v = 0; v < 3; v++) {
+                out[v] = calloc(n, 4), val[v] = calloc(n, sizeof(float));
+                if (pa_kernel_set(names[v])) {
+                    pa_nearest_small(x, ds, n, cbt, norms, ds, K, out[v], val[v]);
+                    ran |= 1 << v;
+                }
+            }
+            CHECK(ran & 1);
+            CHECK(out[0][0] == lo && out[0][1] == 5 && out[0][2] == 5);
+            for (int v = 1; v < 3; v++)
+                if (ran & (1 << v)) {
+                    CHECK(!memcmp(out[0], out[v], n * 4));
+                    CHECK(!memcmp(val[0], val[v], n * sizeof(float)));
+                }
+            for (int v = 0; v < 3; v++)
+                free(out[v]), free(val[v]);
+            free(cbt), free(norms), free(x);
+        }
+    if (!pa_kernel_set("avx512"))
+        pa_kernel_set("avx2");
+}
+
 /* The distributed driver's side-by-side runs of one participant are pa_kmeans's run: the same
  * centroids (byte for byte) and iterations, for K = 256 and K = 64. */
 static void test_kmeans_dist_many_one(void)
@@ -554,6 +612,7 @@ int main(int argc, char **argv)
     RUN(test_kernels_agree());
     RUN(test_kmeans_dist_many_one());
     RUN(test_kernels_agree_k16());
+    RUN(test_kernels_agree_edges());
     RUN(test_groups_exact());
     RUN(test_assign_encode_brute_force());
     RUN(test_pq_beats_random());
