@@ -53,29 +53,19 @@ __attribute__((target("avx2"))) static inline float hmin256(__m256 v)
     return _mm_cvtss_f32(m);
 }
 
-/* Folds a chunk of len values (codewords base..base+len-1, len % 8 == 0) into a row's running
- * best, as the scalar loop would: a strictly smaller minimum replaces it, with the lowest index
- * holding that minimum and that index's own value (so -0 and +0 keep the scalar's pick). The
- * minimum takes no NaN (min_ps(a, m) keeps m unless a < m) and starts at FLT_MAX, so a chunk
- * of NaN or values of at least FLT_MAX changes nothing. */
+/* Folds a chunk of len sums (codewords base..base+len-1, len % 8 == 0) whose lane-wise minimum
+ * is mins into a row's running best, as the scalar loop would: a strictly smaller minimum
+ * replaces it, with the lowest index holding that minimum and that index's own value (so -0
+ * and +0 keep the scalar's pick). The minima take no NaN (min_ps(a, m) keeps m unless a < m)
+ * and start at FLT_MAX, so a chunk of NaN or values of at least FLT_MAX changes nothing. */
 __attribute__((target("avx2"))) static inline void
-fold_chunk(const float *d, uint32_t len, uint32_t base, float *best, uint32_t *bi)
+fold_chunk(const float *d, uint32_t len, __m256 mins, uint32_t base, float *best, uint32_t *bi)
 {
-    __m256 m0 = _mm256_set1_ps(FLT_MAX), m1 = m0, m2 = m0, m3 = m0; /* four chains */
-    uint32_t k = 0;
-    for (; k + 32 <= len; k += 32) {
-        m0 = _mm256_min_ps(_mm256_load_ps(d + k), m0);
-        m1 = _mm256_min_ps(_mm256_load_ps(d + k + 8), m1);
-        m2 = _mm256_min_ps(_mm256_load_ps(d + k + 16), m2);
-        m3 = _mm256_min_ps(_mm256_load_ps(d + k + 24), m3);
-    }
-    for (; k < len; k += 8)
-        m0 = _mm256_min_ps(_mm256_load_ps(d + k), m0);
-    const float m = hmin256(_mm256_min_ps(_mm256_min_ps(m0, m1), _mm256_min_ps(m2, m3)));
+    const float m = hmin256(mins);
     if (!(m < *best))
         return;
     const __m256 mv = _mm256_set1_ps(m);
-    for (k = 0; k < len; k += 8) {
+    for (uint32_t k = 0; k < len; k += 8) {
         const int eq = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_load_ps(d + k), mv, _CMP_EQ_OQ));
         if (eq) {
             const uint32_t at = k + (uint32_t)__builtin_ctz((unsigned)eq);
@@ -91,8 +81,9 @@ fold_chunk(const float *d, uint32_t len, uint32_t base, float *best, uint32_t *b
 /* AVX2 + FMA: 8 codewords per register. Requires K % 8 == 0. When K % 16 == 0, four sub-vectors
  * go through 16 codewords at a time: 8 independent FMA chains (the FMA latency on two pipes),
  * each codebook load feeding four of them and each broadcast value two; the sums go to a chunk
- * of up to 256 codewords a row in L1 and are folded once per chunk (16 registers leave no room
- * for running minima and their indexes beside the chains). Each sum is the same chain of fused
+ * of up to 256 codewords a row in L1 and are folded once per chunk (16 registers leave room
+ * for each row's lane-wise minimum beside the chains, not for indexes too: the fold finds the
+ * lowest index holding the minimum in the chunk). Each sum is the same chain of fused
  * steps as the scalar kernel's, and the fold keeps its lowest index on ties. */
 __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, size_t stride,
                                                              uint64_t n, const float *cbt,
@@ -107,6 +98,7 @@ __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, siz
         uint32_t bi[4] = {0, 0, 0, 0};
         for (uint32_t k0 = 0; k0 < K; k0 += PA_AVX2_CHUNK) {
             const uint32_t len = PA_MIN(PA_AVX2_CHUNK, K - k0);
+            __m256 m0 = _mm256_set1_ps(FLT_MAX), m1 = m0, m2 = m0, m3 = m0; /* lane minima */
             for (uint32_t c = 0; c < len; c += 16) {
                 const uint32_t k = k0 + c;
                 const __m256 n0 = _mm256_loadu_ps(cbnorm + k), n1 = _mm256_loadu_ps(cbnorm + k + 8);
@@ -128,9 +120,15 @@ __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, siz
                 _mm256_store_ps(d[1] + c, a10), _mm256_store_ps(d[1] + c + 8, a11);
                 _mm256_store_ps(d[2] + c, a20), _mm256_store_ps(d[2] + c + 8, a21);
                 _mm256_store_ps(d[3] + c, a30), _mm256_store_ps(d[3] + c + 8, a31);
+                m0 = _mm256_min_ps(a01, _mm256_min_ps(a00, m0));
+                m1 = _mm256_min_ps(a11, _mm256_min_ps(a10, m1));
+                m2 = _mm256_min_ps(a21, _mm256_min_ps(a20, m2));
+                m3 = _mm256_min_ps(a31, _mm256_min_ps(a30, m3));
             }
-            for (int r = 0; r < 4; r++)
-                fold_chunk(d[r], len, k0, &best[r], &bi[r]);
+            fold_chunk(d[0], len, m0, k0, &best[0], &bi[0]);
+            fold_chunk(d[1], len, m1, k0, &best[1], &bi[1]);
+            fold_chunk(d[2], len, m2, k0, &best[2], &bi[2]);
+            fold_chunk(d[3], len, m3, k0, &best[3], &bi[3]);
         }
         for (int r = 0; r < 4; r++) {
             out[i + r] = bi[r];
