@@ -85,10 +85,9 @@ fold_chunk(const float *d, uint32_t len, __m256 mins, uint32_t base, float *best
  * for each row's lane-wise minimum beside the chains, not for indexes too: the fold finds the
  * lowest index holding the minimum in the chunk). Each sum is the same chain of fused
  * steps as the scalar kernel's, and the fold keeps its lowest index on ties. */
-__attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, size_t stride,
-                                                             uint64_t n, const float *cbt,
-                                                             const float *cbnorm, uint32_t ds,
-                                                             uint32_t K, uint32_t *out, float *val)
+__attribute__((target("avx2,fma"), always_inline)) static inline uint64_t
+rows4_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
+           uint32_t ds, uint32_t K, uint32_t *out, float *val)
 {
     uint64_t i = 0;
     for (; K % 16 == 0 && i + 4 <= n; i += 4) {
@@ -136,6 +135,18 @@ __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, siz
                 val[i + r] = best[r];
         }
     }
+    return i;
+}
+
+__attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, size_t stride,
+                                                             uint64_t n, const float *cbt,
+                                                             const float *cbnorm, uint32_t ds,
+                                                             uint32_t K, uint32_t *out, float *val)
+{
+    /* the shape of 8-bit codes of 8 dimensions a sub-vector compiled on its own: the
+     * dimension loop unrolled, the codebook's stride a constant */
+    uint64_t i = ds == 8 && K == 256 ? rows4_avx2(x, stride, n, cbt, cbnorm, 8, 256, out, val)
+                                     : rows4_avx2(x, stride, n, cbt, cbnorm, ds, K, out, val);
     const __m256i step = _mm256_set1_epi32(8);
     for (; i < n; i++) {
         const float *v = x + i * stride;
