@@ -143,13 +143,11 @@ static void test_groups_exact(void)
     pa_kernel_set("avx512");
 }
 
-/* 4-bit codebooks (K = 16, ds 4, codewords 3 and 11 equal): every kernel gives the scalar
- * one's codes and values, with an odd row count (the two-row loop's tail). */
-static void test_kernels_agree_k16(void)
+/* A random codebook as the kernels take it (transposed, times -2, with its norms) in which
+ * codeword hi repeats codeword lo: a tie the kernels must break the same way (lowest). */
+static void tied_codebook(float *cbt, float *norms, uint32_t K, uint32_t ds, uint32_t lo,
+                          uint32_t hi)
 {
-    enum { K = 16, ds = 4, n = 1001 };
-    float cbt[ds * K], norms[K], x[n * ds], val[3][n];
-    uint32_t out[3][n];
     for (uint32_t k = 0; k < K; k++) {
         norms[k] = 0;
         for (uint32_t j = 0; j < ds; j++) {
@@ -159,8 +157,18 @@ static void test_kernels_agree_k16(void)
         }
     }
     for (uint32_t j = 0; j < ds; j++)
-        cbt[j * K + 11] = cbt[j * K + 3];
-    norms[11] = norms[3];
+        cbt[j * K + hi] = cbt[j * K + lo];
+    norms[hi] = norms[lo];
+}
+
+/* 4-bit codebooks (K = 16, ds 4, codewords 3 and 11 equal): every kernel gives the scalar
+ * one's codes and values, with an odd row count (the two-row loop's tail). */
+static void test_kernels_agree_k16(void)
+{
+    enum { K = 16, ds = 4, n = 1001 };
+    float cbt[ds * K], norms[K], x[n * ds], val[3][n];
+    uint32_t out[3][n];
+    tied_codebook(cbt, norms, K, ds, 3, 11);
     for (uint64_t i = 0; i < n * ds; i++)
         x[i] = (float)gauss();
     for (uint32_t j = 0; j < ds; j++) /* row 0 nearest to the tied pair */
@@ -200,17 +208,7 @@ static void test_kernels_agree_edges(void)
             float *cbt = malloc(sizeof(float) * K * ds), *norms = malloc(sizeof(float) * K);
             float *x = malloc(sizeof(float) * n * ds), *val[3];
             uint32_t *out[3];
-            for (uint32_t k = 0; k < K; k++) {
-                norms[k] = 0;
-                for (uint32_t j = 0; j < ds; j++) {
-                    float c = (float)gauss();
-                    cbt[j * K + k] = -2.0f * c;
-                    norms[k] += c * c;
-                }
-            }
-            for (uint32_t j = 0; j < ds; j++)
-                cbt[j * K + hi] = cbt[j * K + lo];
-            norms[hi] = norms[lo];
+            tied_codebook(cbt, norms, K, ds, lo, hi);
             for (uint32_t j = 0; j < ds; j++) /* codewords 5 and 7: zero vectors */
                 cbt[j * K + 5] = cbt[j * K + 7] = 0;
             norms[5] = -0.0f, norms[7] = 0.0f;
