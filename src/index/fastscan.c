@@ -1,6 +1,7 @@
 /* The 4-bit fast scan (see fastscan.h): blocked layout, quantised tables, the shuffle kernels
  * and the candidate selection with exact distances. */
 #include "index/fastscan.h"
+#include "common/simd.h"
 #include "ivfpq/ivfpq_internal.h"
 
 #include <immintrin.h>
@@ -67,20 +68,6 @@ static void quantize_scalar(const float *table, uint32_t M, uint32_t qmax, uint8
     *bias = b;
 }
 
-__attribute__((target("avx2"))) static inline float hmin256(__m256 v)
-{
-    __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_min_ps(m, _mm_movehl_ps(m, m));
-    return _mm_cvtss_f32(_mm_min_ss(m, _mm_shuffle_ps(m, m, 1)));
-}
-
-__attribute__((target("avx2"))) static inline float hmax256(__m256 v)
-{
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    return _mm_cvtss_f32(_mm_max_ss(m, _mm_shuffle_ps(m, m, 1)));
-}
-
 __attribute__((target("avx2"))) static void quantize_avx2(const float *table, uint32_t M,
                                                           uint32_t qmax, uint8_t *lut, float *bias,
                                                           float *delta)
@@ -89,7 +76,7 @@ __attribute__((target("avx2"))) static void quantize_avx2(const float *table, ui
     for (uint32_t m = 0; m < M; m++) {
         const __m256 v0 = _mm256_loadu_ps(table + m * PA_FS_KSUB);
         const __m256 v1 = _mm256_loadu_ps(table + m * PA_FS_KSUB + 8);
-        const float lo = hmin256(_mm256_min_ps(v0, v1)), hi = hmax256(_mm256_max_ps(v0, v1));
+        const float lo = pa_hmin256(_mm256_min_ps(v0, v1)), hi = pa_hmax256(_mm256_max_ps(v0, v1));
         range = PA_MAX(range, hi - lo), b += lo;
     }
     quant_scale(range, qmax, delta, &inv);
@@ -98,7 +85,7 @@ __attribute__((target("avx2"))) static void quantize_avx2(const float *table, ui
     for (uint32_t m = 0; m < M; m++) {
         const __m256 v0 = _mm256_loadu_ps(table + m * PA_FS_KSUB);
         const __m256 v1 = _mm256_loadu_ps(table + m * PA_FS_KSUB + 8);
-        const __m256 lo = _mm256_set1_ps(hmin256(_mm256_min_ps(v0, v1)));
+        const __m256 lo = _mm256_set1_ps(pa_hmin256(_mm256_min_ps(v0, v1)));
         const __m256i q0 =
             _mm256_min_epu32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_sub_ps(v0, lo), iv)), qm);
         const __m256i q1 =

@@ -14,6 +14,7 @@
  * infinities or values that overflow included (outside pa_check_vectors' rules: wrong codes are
  * then allowed), every kernel's index is in [0, K): the running minima start at codeword 0 and
  * an empty equality mask gives 0. */
+#include "common/simd.h"
 #include "ivfpq/ivfpq_internal.h"
 
 #include <float.h>
@@ -44,15 +45,6 @@ static void nearest_scalar(const float *x, size_t stride, uint64_t n, const floa
     }
 }
 
-/* The smallest of 8 lanes (none NaN). */
-__attribute__((target("avx2"))) static inline float hmin256(__m256 v)
-{
-    __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    m = _mm_min_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
-    return _mm_cvtss_f32(m);
-}
-
 /* Folds a chunk of len sums (codewords base..base+len-1, len % 8 == 0) whose lane-wise minimum
  * is mins into a row's running best, as the scalar loop would: a strictly smaller minimum
  * replaces it, with the lowest index holding that minimum and that index's own value (so -0
@@ -61,7 +53,7 @@ __attribute__((target("avx2"))) static inline float hmin256(__m256 v)
 __attribute__((target("avx2"))) static inline void
 fold_chunk(const float *d, uint32_t len, __m256 mins, uint32_t base, float *best, uint32_t *bi)
 {
-    const float m = hmin256(mins);
+    const float m = pa_hmin256(mins);
     if (!(m < *best))
         return;
     const __m256 mv = _mm256_set1_ps(m);
