@@ -70,13 +70,14 @@ fold_chunk(const float *d, uint32_t len, __m256 mins, uint32_t base, float *best
 /* The codewords of a chunk that the 4-row AVX2 kernel computes before folding them. */
 #define PA_AVX2_CHUNK 256
 
-/* AVX2 + FMA: 8 codewords per register. Requires K % 8 == 0. When K % 16 == 0, four sub-vectors
- * go through 16 codewords at a time: 8 independent FMA chains (the FMA latency on two pipes),
- * each codebook load feeding four of them and each broadcast value two; the sums go to a chunk
- * of up to 256 codewords a row in L1 and are folded once per chunk (16 registers leave room
- * for each row's lane-wise minimum beside the chains, not for indexes too: the fold finds the
- * lowest index holding the minimum in the chunk). Each sum is the same chain of fused
- * steps as the scalar kernel's, and the fold keeps its lowest index on ties. */
+/* The AVX2 kernel's blocks of four sub-vectors, when K % 16 == 0 (it returns the rows done: none
+ * otherwise, else all but the n % 4 of the tail). Four sub-vectors go through 16 codewords at a
+ * time: 8 independent FMA chains (the FMA latency on two pipes), each codebook load feeding four
+ * of them and each broadcast value two; the sums go to a chunk of up to 256 codewords a row in
+ * L1 and are folded once per chunk (16 registers leave room for each row's lane-wise minimum
+ * beside the chains, not for indexes too: the fold finds the lowest index holding the minimum
+ * in the chunk). Each sum is the same chain of fused steps as the scalar kernel's, and the fold
+ * keeps its lowest index on ties. */
 __attribute__((target("avx2,fma"), always_inline)) static inline uint64_t
 rows4_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
            uint32_t ds, uint32_t K, uint32_t *out, float *val)
@@ -130,6 +131,7 @@ rows4_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const fl
     return i;
 }
 
+/* AVX2 + FMA: 8 codewords per register. Requires K % 8 == 0. */
 __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, size_t stride,
                                                              uint64_t n, const float *cbt,
                                                              const float *cbnorm, uint32_t ds,
