@@ -125,9 +125,10 @@ step_avx512(int mode, bool two, float qf, __m256 v0, __m256 v1, __m256 inv0, __m
 }
 
 /* Dimensions i..i+7 of 8 rows (r[l] + i) turned so that t[j] holds dimension i + j of row l
- * in lane l: eight loads and 24 shuffles, where gathering the same lanes takes eight gathers. */
-__attribute__((target("avx512f"), always_inline)) static inline void
-load_8x8(const float *const *r, uint32_t i, __m256 t[8])
+ * in lane l: eight loads and 24 shuffles, where gathering the same lanes takes eight gathers
+ * (AVX alone: both kernels inline it). */
+__attribute__((target("avx2"), always_inline)) static inline void load_8x8(const float *const *r,
+                                                                           uint32_t i, __m256 t[8])
 {
     __m256 a[8], b[8];
 #pragma GCC unroll 4
@@ -243,6 +244,161 @@ __attribute__((target("avx512f"))) static void kernel_avx512(pa_metric metric, c
 #endif
 
 #ifdef PA_REFINE_X86
+/* The AVX2 kernel: as the AVX-512 one, 16 rows a pass in two 8-lane registers of floats, the
+ * squared norms of each 8 in two registers of 4 doubles (AVX2 converts 4 floats at a time),
+ * the last dim % 8 dimensions set lane by lane instead of gathered. Every step is the scalar
+ * loop's operation, rounded as there (see step_avx512). */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+norm_step_avx2(__m256 v, __m256d *lo, __m256d *hi)
+{
+    const __m256d a = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+    const __m256d b = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+    *lo = _mm256_fmadd_pd(a, a, *lo), *hi = _mm256_fmadd_pd(b, b, *hi);
+}
+
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+step_avx2(int mode, bool two, float qf, __m256 v0, __m256 v1, __m256 inv0, __m256 inv1, __m256 *x0,
+          __m256 *x1, __m256d n0[2], __m256d n1[2])
+{
+    const __m256 qi = _mm256_set1_ps(qf);
+    for (int h = 0; h < (two ? 2 : 1); h++) {
+        const __m256 v = h ? v1 : v0, inv = h ? inv1 : inv0;
+        __m256 *x = h ? x1 : x0;
+        __m256d *n = h ? n1 : n0;
+        if (mode == PASS_SELF) {
+            *x = _mm256_add_ps(*x, _mm256_mul_ps(v, v));
+            continue;
+        }
+        if (mode != PASS_SCALED)
+            norm_step_avx2(v, &n[0], &n[1]);
+        if (mode == PASS_L2) {
+            const __m256 d = _mm256_sub_ps(qi, v);
+            *x = _mm256_add_ps(*x, _mm256_mul_ps(d, d));
+        } else if (mode == PASS_DOT) {
+            *x = _mm256_add_ps(*x, _mm256_mul_ps(qi, v));
+        } else if (mode == PASS_SCALED) {
+            const __m256 d = _mm256_sub_ps(qi, _mm256_mul_ps(v, inv));
+            *x = _mm256_add_ps(*x, _mm256_mul_ps(d, d));
+        }
+    }
+}
+
+/* Dimension i of 8 rows r[0..8) in lane order (the tail past the last multiple of 8). */
+__attribute__((target("avx2"), always_inline)) static inline __m256
+column_avx2(const float *const *r, uint32_t i)
+{
+    return _mm256_setr_ps(r[0][i], r[1][i], r[2][i], r[3][i], r[4][i], r[5][i], r[6][i], r[7][i]);
+}
+
+/* pass_avx512's pass over the 16 rows r (two false: the first 8). */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+pass_avx2(int mode, bool two, const float *q, uint32_t dim, const float *const *r, __m256 inv0,
+          __m256 inv1, __m256 *f0, __m256 *f1, __m256d s0[2], __m256d s1[2])
+{
+    __m256 x0 = _mm256_setzero_ps(), x1 = _mm256_setzero_ps();
+    __m256d n0[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()}, n1[2] = {n0[0], n0[0]};
+    uint32_t i = 0;
+    for (; i + 8 <= dim; i += 8) {
+        __m256 t0[8], t1[8];
+        if (i % 16 == 0 && i + ROW_AHEAD < dim)
+            for (int l = 0; l < (two ? 16 : 8); l++)
+                __builtin_prefetch(r[l] + i + ROW_AHEAD);
+        load_8x8(r, i, t0);
+        if (two)
+            load_8x8(r + 8, i, t1);
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++)
+            step_avx2(mode, two, q ? q[i + (uint32_t)j] : 0, t0[j], two ? t1[j] : t0[j], inv0, inv1,
+                      &x0, &x1, n0, n1);
+    }
+    for (; i < dim; i++) {
+        const __m256 v0 = column_avx2(r, i), v1 = two ? column_avx2(r + 8, i) : v0;
+        step_avx2(mode, two, q ? q[i] : 0, v0, v1, inv0, inv1, &x0, &x1, n0, n1);
+    }
+    *f0 = x0, *f1 = x1;
+    s0[0] = n0[0], s0[1] = n0[1], s1[0] = n1[0], s1[1] = n1[1];
+}
+
+/* pa_normalize's factors of 8 rows from their squared norms s (two halves of 4):
+ * (float)(1 / sqrt(s)), or 1 where s is not above 0. */
+__attribute__((target("avx2"), always_inline)) static inline __m256
+inv_norms_avx2(const __m256d s[2])
+{
+    const __m256d z = _mm256_setzero_pd(), o = _mm256_set1_pd(1.0);
+    __m128 h[2];
+    for (int t = 0; t < 2; t++)
+        h[t] = _mm256_cvtpd_ps(_mm256_blendv_pd(o, _mm256_div_pd(o, _mm256_sqrt_pd(s[t])),
+                                                _mm256_cmp_pd(s[t], z, _CMP_GT_OQ)));
+    return _mm256_set_m128(h[1], h[0]);
+}
+
+/* group_avx512's passes for up to 16 rows (two false: up to 8). */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+group_avx2(pa_metric metric, bool two, const float *q, uint32_t dim, const float *const *r,
+           __m256 *f0, __m256 *f1, __m256d s0[2], __m256d s1[2])
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256d unused0[2], unused1[2];
+    if (metric == PA_METRIC_DOT)
+        pass_avx2(PASS_DOT, two, q, dim, r, one, one, f0, f1, s0, s1);
+    else if (metric == PA_METRIC_L2)
+        pass_avx2(PASS_L2, two, q, dim, r, one, one, f0, f1, s0, s1);
+    else {
+        pass_avx2(PASS_NORM, two, q, dim, r, one, one, f0, f1, s0, s1);
+        pass_avx2(PASS_SCALED, two, q, dim, r, inv_norms_avx2(s0), inv_norms_avx2(s1), f0, f1,
+                  unused0, unused1);
+    }
+}
+
+/* kernel_avx512's groups of 16 rows (and a last one of at most 8 as 8). */
+__attribute__((target("avx2,fma"))) static void kernel_avx2(pa_metric metric, const float *q,
+                                                            uint32_t dim, const float *const *rows,
+                                                            uint32_t n, float *dist, double *sq)
+{
+    for (uint32_t j0 = 0; j0 < n; j0 += PA_REFINE_LANES) {
+        const uint32_t m = PA_MIN(n - j0, PA_REFINE_LANES);
+        const float *r[PA_REFINE_LANES];
+        for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
+            r[t] = rows[j0 + (t < m ? t : 0)];
+        __m256 f0, f1 = _mm256_setzero_ps();
+        __m256d s0[2], s1[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+        if (m > 8)
+            group_avx2(metric, true, q, dim, r, &f0, &f1, s0, s1);
+        else
+            group_avx2(metric, false, q, dim, r, &f0, &f1, s0, s1);
+        float fd[PA_REFINE_LANES];
+        double sd[PA_REFINE_LANES];
+        _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
+        _mm256_storeu_pd(sd, s0[0]), _mm256_storeu_pd(sd + 4, s0[1]);
+        _mm256_storeu_pd(sd + 8, s1[0]), _mm256_storeu_pd(sd + 12, s1[1]);
+        for (uint32_t t = 0; t < m; t++) {
+            dist[j0 + t] = metric == PA_METRIC_DOT ? -fd[t] : fd[t];
+            sq[j0 + t] = sd[t];
+        }
+    }
+}
+
+/* self_dots_avx512 on the AVX2 kernel's passes. */
+__attribute__((target("avx2,fma"))) static void self_dots_avx2(const float *x, uint64_t n,
+                                                               uint32_t dim, float *out)
+{
+    for (uint64_t j0 = 0; j0 < n; j0 += PA_REFINE_LANES) {
+        const uint32_t m = (uint32_t)PA_MIN(n - j0, PA_REFINE_LANES);
+        const float *r[PA_REFINE_LANES];
+        for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
+            r[t] = x + (j0 + (t < m ? t : 0)) * dim;
+        const __m256 one = _mm256_set1_ps(1.0f);
+        __m256 f0, f1;
+        __m256d unused0[2], unused1[2];
+        pass_avx2(PASS_SELF, true, NULL, dim, r, one, one, &f0, &f1, unused0, unused1);
+        float fd[PA_REFINE_LANES];
+        _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
+        memcpy(out + j0, fd, sizeof(float) * m);
+    }
+}
+#endif
+
+#ifdef PA_REFINE_X86
 /* 16 rows at a time, as kernel_avx512 (the lanes past n repeat the group's first row). */
 __attribute__((target("avx512f"))) static void self_dots_avx512(const float *x, uint64_t n,
                                                                 uint32_t dim, float *out)
@@ -270,6 +426,10 @@ void pa_self_dots(int level, const float *x, uint64_t n, uint32_t dim, float *ou
         self_dots_avx512(x, n, dim, out);
         return;
     }
+    if (level >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        self_dots_avx2(x, n, dim, out);
+        return;
+    }
 #endif
     for (uint64_t i = 0; i < n; i++)
         out[i] = pa_dotf(x + i * dim, x + i * dim, dim);
@@ -281,6 +441,10 @@ void pa_refine_kernel(int level, pa_metric metric, const float *q, uint32_t dim,
 #ifdef PA_REFINE_X86
     if (level >= 2 && __builtin_cpu_supports("avx512f")) {
         kernel_avx512(metric, q, dim, rows, n, dist, sq);
+        return;
+    }
+    if (level >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        kernel_avx2(metric, q, dim, rows, n, dist, sq);
         return;
     }
 #endif

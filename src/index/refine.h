@@ -4,9 +4,9 @@
  *   cosine  pa_l2sq(q, v scaled by pa_normalize)  (q already unit length)
  *   dot     -pa_dotf(q, v)
  * the same floats, summed in the same order (dimension 0 first), by every kernel: the portable
- * one row after row, the AVX-512 one 16 rows at once, one row per lane (eight dimensions of
- * each row loaded and turned in registers, the last few gathered), so a lane's sum is the
- * row's ordered sum. A row whose squared norm (pa_sq_norm, in double, in order) is
+ * one row after row, the AVX-512 and AVX2 ones 16 rows at once, one row per lane (eight
+ * dimensions of each row loaded and turned in registers, the last few gathered), so a lane's
+ * sum is the row's ordered sum. A row whose squared norm (pa_sq_norm, in double, in order) is
  * not at most PA_MAX_SQ_NORM, or is not a number (a NaN or an infinity in the row), is what
  * pa_vec_input_read_ids refuses: the check it makes is the kernel's, on the same pass.
  *
@@ -22,7 +22,7 @@
 #include "common/common.h"
 #include "common/vecmath.h"
 
-/* Rows the AVX-512 kernel sums at once (one per lane of two 8-lane registers). */
+/* Rows the AVX-512 and AVX2 kernels sum at once (one per lane of two 8-lane registers). */
 #define PA_REFINE_LANES 16u
 
 /* One thread's buffers for refining up to cap candidates of dimension dim. */
@@ -60,13 +60,14 @@ void pa_refine_select(pa_topk_cand *h, uint32_t n, uint32_t cap);
 void pa_refine_top(pa_topk_cand *h, uint32_t n, uint32_t k, pa_refine_scratch *s);
 
 /* The kernel (tests): for j < n, dist[j] as above and sq[j] = pa_sq_norm(rows[j], dim); level
- * as pa_kernel_level (2: AVX-512 where the CPU has it, else the portable loop). */
+ * as pa_kernel_level (2: AVX-512 where the CPU has it, 1: AVX2 and FMA where it has them, else
+ * the portable loop; a level the CPU lacks runs the widest below it). */
 void pa_refine_kernel(int level, pa_metric metric, const float *q, uint32_t dim,
                       const float *const *rows, uint32_t n, float *dist, double *sq);
 
 /* out[i] = pa_dotf(v, v, dim) for row v = x + i * dim, i < n: the same floats (the squares
  * summed in order, each product and sum rounded) from every kernel (level as for
- * pa_refine_kernel), the AVX-512 one 16 rows at once as it loads them (search's ||q||^2 for a
+ * pa_refine_kernel), the SIMD ones 16 rows at once as they load them (search's ||q||^2 for a
  * group of queries). */
 void pa_self_dots(int level, const float *x, uint64_t n, uint32_t dim, float *out);
 

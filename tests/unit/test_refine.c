@@ -1,5 +1,5 @@
 /* Search refine (src/index/refine.h) against plain references computed here: every kernel
- * (portable, AVX-512) gives each row's distance and squared norm bit for bit as the scalar
+ * (portable, AVX2, AVX-512) gives each row's distance and squared norm bit for bit as the scalar
  * loops do, and refuses the rows check_row refuses (NaN, infinity, squared norm over the
  * limit); a refined search returns exactly the reference's ids and distances (the candidates'
  * exact distances sorted), for every metric, 8-bit and 4-bit codes, one or two threads, rows
@@ -51,7 +51,7 @@ static void test_kernels(void)
 {
     static const uint32_t dims[] = {1, 3, 16, 17, 24, 128, 131};
     static const uint32_t counts[] = {1, 7, 15, 16, 17, 33, 80};
-    const int levels[] = {0, 2};
+    const int levels[] = {0, 1, 2};
     const pa_metric metrics[] = {PA_METRIC_L2, PA_METRIC_COSINE, PA_METRIC_DOT};
     int mismatches = 0, refusals = 0, bad_rows = 0, runs = 0;
     for (size_t di = 0; di < sizeof dims / sizeof *dims; di++) {
@@ -81,8 +81,9 @@ static void test_kernels(void)
             }
             float *dist = malloc(sizeof(float) * n);
             double *sq = malloc(sizeof(double) * n);
-            for (int li = 0; li < 2; li++) {
-                if (levels[li] == 2 && !__builtin_cpu_supports("avx512f"))
+            for (int li = 0; li < 3; li++) {
+                if ((levels[li] == 2 && !__builtin_cpu_supports("avx512f")) ||
+                    (levels[li] == 1 && !__builtin_cpu_supports("avx2")))
                     continue;
                 for (int mi = 0; mi < 3; mi++) {
                     float *qq = malloc(sizeof(float) * dim);
@@ -140,7 +141,7 @@ static void test_self_dots(void)
         for (uint32_t i = 0; i < 33 * dim; i++)
             x[i] = pa_t_frand(&rng) * (i % 7 == 0 ? 1000.0f : i % 5 == 0 ? 1e-3f : 1.0f);
         for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++)
-            for (int level = 0; level <= 2; level += 2) {
+            for (int level = 0; level <= 2; level++) {
                 const uint32_t n = counts[ci];
                 pa_self_dots(level, x, n, dim, out);
                 int bad = 0;
