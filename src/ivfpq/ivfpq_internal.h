@@ -110,9 +110,12 @@ typedef struct pa_groups_pass {
 } pa_groups_pass;
 /* Returns the pairs (row, group) computed. */
 uint64_t pa_groups_assign(const pa_groups_pass *ps, uint64_t i0, uint64_t i1);
-/* s[d] += x[d] for d < dim, in double precision (SIMD chosen like pa_nearest_small; every
- * version gives the same sums). */
-void pa_add_f64(double *s, const float *x, uint32_t dim);
+/* The k-means update's sums: for each of n rows of x (dim values each), in order, whose
+ * assign[i] = j lies in [j0, j1), sums[j * dim + d] += x[i * dim + d] for d < dim in double
+ * precision (SIMD chosen like pa_nearest_small, once for the rows; every version gives the
+ * same sums). */
+void pa_add_rows_f64(double *sums, const float *x, uint64_t n, uint32_t dim, const uint32_t *assign,
+                     uint32_t j0, uint32_t j1);
 /* Which kernel pa_nearest_small uses here: "avx512", "avx2" or "scalar". */
 const char *pa_kernel_name(void);
 /* The same as a level: 2 AVX-512F, 1 AVX2 + FMA, 0 scalar (the search kernels follow it). */

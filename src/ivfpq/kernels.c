@@ -362,13 +362,15 @@ void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cb
 
 /* s[d] += x[d] in double precision: the k-means update's inner loop. Each element is converted
  * and added on its own, so every version gives the same sums. */
-static void add_f64_scalar(double *s, const float *x, uint32_t dim)
+__attribute__((always_inline)) static inline void add_f64_scalar(double *s, const float *x,
+                                                                 uint32_t dim)
 {
     for (uint32_t d = 0; d < dim; d++)
         s[d] += x[d];
 }
 
-__attribute__((target("avx2"))) static void add_f64_avx2(double *s, const float *x, uint32_t dim)
+__attribute__((target("avx2"), always_inline)) static inline void
+add_f64_avx2(double *s, const float *x, uint32_t dim)
 {
     uint32_t d = 0;
     for (; d + 4 <= dim; d += 4)
@@ -377,8 +379,8 @@ __attribute__((target("avx2"))) static void add_f64_avx2(double *s, const float 
     add_f64_scalar(s + d, x + d, dim - d);
 }
 
-__attribute__((target("avx512f"))) static void add_f64_avx512(double *s, const float *x,
-                                                              uint32_t dim)
+__attribute__((target("avx512f"), always_inline)) static inline void
+add_f64_avx512(double *s, const float *x, uint32_t dim)
 {
     uint32_t d = 0;
     for (; d + 8 <= dim; d += 8)
@@ -387,9 +389,40 @@ __attribute__((target("avx512f"))) static void add_f64_avx512(double *s, const f
     add_f64_scalar(s + d, x + d, dim - d);
 }
 
-void pa_add_f64(double *s, const float *x, uint32_t dim)
+/* pa_add_rows_f64 with one of the adds above inlined: the rows in order, each of the range's
+ * added to its centroid's sums (the 8 values of PQ's usual sub-vector compiled on their own:
+ * a call per row of 8 values cost as much as the additions), the range's rows `ahead` rows
+ * ahead fetched (they are scattered where the range is one of several). */
+#define PA_ADD_ROWS(name, attr, add)                                               \
+    attr static void name(double *sums, const float *x, uint64_t n, uint32_t dim,  \
+                          const uint32_t *assign, uint32_t j0, uint32_t j1)        \
+    {                                                                              \
+        const uint64_t ahead = PA_MAX(2, 8192 / ((uint64_t)dim * sizeof(float)));  \
+        for (uint64_t i = 0; i < n; i++) {                                         \
+            if (i + ahead < n && assign[i + ahead] - j0 < j1 - j0) {               \
+                const char *nx = (const char *)(x + (i + ahead) * dim);            \
+                for (size_t off = 0; off < (size_t)dim * sizeof(float); off += 64) \
+                    __builtin_prefetch(nx + off);                                  \
+            }                                                                      \
+            const uint32_t j = assign[i];                                          \
+            if (j - j0 >= j1 - j0)                                                 \
+                continue;                                                          \
+            if (dim == 8)                                                          \
+                add(sums + (size_t)j * 8, x + i * 8, 8);                           \
+            else                                                                   \
+                add(sums + (size_t)j * dim, x + i * dim, dim);                     \
+        }                                                                          \
+    }
+PA_ADD_ROWS(add_rows_scalar, , add_f64_scalar)
+PA_ADD_ROWS(add_rows_avx2, __attribute__((target("avx2"))), add_f64_avx2)
+PA_ADD_ROWS(add_rows_avx512, __attribute__((target("avx512f"))), add_f64_avx512)
+#undef PA_ADD_ROWS
+
+void pa_add_rows_f64(double *sums, const float *x, uint64_t n, uint32_t dim, const uint32_t *assign,
+                     uint32_t j0, uint32_t j1)
 {
-    static void (*const fns[])(double *, const float *, uint32_t) = {add_f64_scalar, add_f64_avx2,
-                                                                     add_f64_avx512};
-    fns[choose()](s, x, dim);
+    static void (*const fns[])(double *, const float *, uint64_t, uint32_t, const uint32_t *,
+                               uint32_t,
+                               uint32_t) = {add_rows_scalar, add_rows_avx2, add_rows_avx512};
+    fns[choose()](sums, x, n, dim, assign, j0, j1);
 }

@@ -304,7 +304,6 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const
                      uint64_t *cnt, double *sums_out)
 {
     double *const S = sums_out ? sums_out : sums;
-    const uint64_t ahead = PA_MAX(2, 8192 / ((uint64_t)dim * sizeof(float)));
     /* (inside another parallel region, as a PQ sub-space's run is, the team is one thread) */
     const uint64_t R = omp_in_parallel()
                            ? 1
@@ -315,22 +314,17 @@ static double update(const float *x, uint64_t n, uint32_t dim, uint32_t k, const
         memset(S + (size_t)j0 * dim, 0, sizeof(double) * (size_t)(j1 - j0) * dim);
         for (uint32_t j = j0; j < j1; j++)
             cnt[j] = 0, share[j] = 0;
-        for (uint64_t i = 0; i < n; i++) {
-            if (i + ahead < n && assign[i + ahead] - j0 < j1 - j0) { /* a row of ours ahead */
-                const char *nx = (const char *)(x + (i + ahead) * dim);
-                for (size_t off = 0; off < (size_t)dim * sizeof(float); off += 64)
-                    __builtin_prefetch(nx + off);
-            }
+        pa_add_rows_f64(S, x, n, dim, assign, j0, j1);
+        for (uint64_t i = 0; i < n; i++) { /* the counts and objective shares, in row order */
             const uint32_t j = assign[i];
             if (j - j0 >= j1 - j0)
                 continue;
-            const float *xi = x + i * dim;
-            pa_add_f64(S + (size_t)j * dim, xi, dim);
             cnt[j]++;
             if (row_dist) {
                 share[j] += row_dist[i];
             } else {
-                const float *cj = c + (size_t)j * dim; /* moved only after this pass */
+                const float *xi = x + i * dim,
+                            *cj = c + (size_t)j * dim; /* moved after this pass */
                 float e = 0;
 #pragma omp simd reduction(+ : e)
                 for (uint32_t d = 0; d < dim; d++)

@@ -309,21 +309,29 @@ static void test_kernels_agree(void)
             CHECK(!memcmp(out[0], tail[v], (n - 3) * 4));
             CHECK(!memcmp(val[0], val[v], n * sizeof(float))); /* the same fused steps */
         }
-    /* the update's double-precision row sums agree too (37 values: a SIMD tail) */
-    double sum[3][37];
-    for (int v = 0; v < 3; v++)
-        if (ran & (1 << v)) {
-            pa_kernel_set(names[v]);
-            for (int d = 0; d < 37; d++)
-                sum[v][d] = d * 0.25;
-            for (int r = 0; r < 50; r++)
-                pa_add_f64(sum[v], x + r * 37, 37);
-            CHECK(!memcmp(sum[0], sum[v], sizeof sum[0]));
-        }
-    double want = 3 * 0.25;
-    for (int r = 0; r < 50; r++)
-        want += x[r * 37 + 3];
-    CHECK(sum[0][3] == want);
+    /* the update's double-precision row sums agree too, with the reference's: 37 values (a
+     * SIMD tail) and 8 (compiled on their own), the rows of centroids 1..3 of 5 */
+    static const uint32_t sdims[] = {37, 8};
+    for (int di = 0; di < 2; di++) {
+        const uint32_t sd = sdims[di];
+        uint32_t as[50];
+        double sum[3][5 * 37], want[5 * 37];
+        for (int r = 0; r < 50; r++)
+            as[r] = (uint32_t)(r * 7 % 5);
+        for (uint32_t e = 0; e < 5 * sd; e++)
+            want[e] = e * 0.25;
+        for (int r = 0; r < 50; r++)
+            for (uint32_t d = 0; as[r] >= 1 && as[r] < 4 && d < sd; d++)
+                want[as[r] * sd + d] += x[r * sd + d];
+        for (int v = 0; v < 3; v++)
+            if (ran & (1 << v)) {
+                pa_kernel_set(names[v]);
+                for (uint32_t e = 0; e < 5 * sd; e++)
+                    sum[v][e] = e * 0.25;
+                pa_add_rows_f64(sum[v], x, 50, sd, as, 1, 4);
+                CHECK(!memcmp(want, sum[v], sizeof(double) * 5 * sd));
+            }
+    }
     /* the winning value is ||c||^2 - 2 x.c of the winner */
     for (uint64_t i = 0; i < n; i += 97) {
         double e = norms[out[0][i]];
