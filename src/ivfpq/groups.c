@@ -15,8 +15,10 @@
  * in one rounding, one fused multiply-add per dimension in order. The winner is the lowest
  * centroid index among equal values, as the kernels break ties. So a k-means that assigns with
  * these passes makes the same assignments, values and centroids as one that runs the kernel
- * over every centroid (test_ivfpq compares them). AVX-512 only (kernel level 2); elsewhere
- * k-means runs the kernels. */
+ * over every centroid (test_ivfpq compares them). AVX-512 (kernel level 2), and AVX2 (level
+ * 1) for groups of 16 centroids (two registers; the 16 bounds of a row in two halves, each
+ * lane's arithmetic the AVX-512 lane's); elsewhere k-means runs the kernels. */
+#include "common/simd.h"
 #include "ivfpq/ivfpq_internal.h"
 
 #include <immintrin.h>
@@ -37,16 +39,23 @@
  * rounding (2^-24 of a value per operation) never leaves one above the true distance. */
 #define BOUND_SHRINK (1.0f - 0x1p-20f)
 #define LANES 16
+/* The AVX2 pass: groups of GROUP2 centroids (two 8-lane registers), PAIR_ROWS2 rows side by
+ * side (12 accumulators). */
+#define GROUP2 16
+#define PAIR_ROWS2 6
+
+bool pa_groups_disabled = false;
 
 uint32_t pa_groups_count(uint32_t k, uint32_t dim, bool fused)
 {
-    if (pa_kernel_level() < 2 || k % LANES != 0)
+    const int level = pa_kernel_level();
+    if (pa_groups_disabled || level < 1 || k % LANES != 0)
         return 0;
     uint32_t G = PA_GROUPS_MAX; /* the most groups of whole registers */
     while (G > 0 && (k / LANES) % G != 0)
         G--;
-    if (G < PA_GROUPS_MIN)
-        return 0;
+    if (G < PA_GROUPS_MIN || (level == 1 && k / G != GROUP2))
+        return 0;                                  /* (AVX2: groups of GROUP2 centroids only) */
     const uint64_t work = (uint64_t)dim * (k / G); /* a pair's multiply-adds */
     return (fused ? work >= PA_GROUPS_MIN_FUSED_WORK : dim >= PA_GROUPS_MIN_SMALL_DIM) ? G : 0;
 }
@@ -233,15 +242,14 @@ group_values(const pa_groups_pass *ps, const float *const *xr, uint32_t g, const
 }
 
 /* The pairs (rows pr[t] of the sub-batch, groups pg[t]) for t < np, sorted by group (a
- * counting sort, rows ascending in each), computed into out. at, own: see group_values. */
-__attribute__((target("avx512f"))) static void
-pairs_run(const pa_groups_pass *ps, const float *const *xr, const uint16_t *pr, const uint8_t *pg,
-          uint32_t np, sub_out *out, const uint32_t *at, float *own, const float *cut)
+ * counting sort, rows ascending in each): group g's rows at rs[start[g] .. start[g + 1]), each
+ * with its at[t] (0 without at) in oa. */
+static void pairs_sort(uint32_t G, const uint16_t *pr, const uint8_t *pg, uint32_t np,
+                       const uint32_t *at, uint16_t *rs, uint32_t *oa, uint32_t *start)
 {
-    const uint32_t G = ps->groups;
-    uint32_t start[PA_GROUPS_MAX + 1] = {0}, fill[PA_GROUPS_MAX];
-    uint16_t rs[PAIRS_MAX];
-    uint32_t oa[PAIRS_MAX];
+    uint32_t fill[PA_GROUPS_MAX];
+    for (uint32_t g = 0; g <= G; g++)
+        start[g] = 0;
     for (uint32_t t = 0; t < np; t++)
         start[pg[t] + 1]++;
     for (uint32_t g = 0; g < G; g++)
@@ -250,6 +258,18 @@ pairs_run(const pa_groups_pass *ps, const float *const *xr, const uint16_t *pr, 
         const uint32_t u = fill[pg[t]]++;
         rs[u] = pr[t], oa[u] = at ? at[t] : 0;
     }
+}
+
+/* The pairs (pairs_sort), computed group by group into out. at, own: see group_values. */
+__attribute__((target("avx512f"))) static void
+pairs_run(const pa_groups_pass *ps, const float *const *xr, const uint16_t *pr, const uint8_t *pg,
+          uint32_t np, sub_out *out, const uint32_t *at, float *own, const float *cut)
+{
+    const uint32_t G = ps->groups;
+    uint32_t start[PA_GROUPS_MAX + 1];
+    uint16_t rs[PAIRS_MAX];
+    uint32_t oa[PAIRS_MAX];
+    pairs_sort(G, pr, pg, np, at, rs, oa, start);
     for (uint32_t g = 0; g < G; g++)
         if (start[g + 1] > start[g])
             group_values(ps, xr, g, rs + start[g], start[g + 1] - start[g], out, oa + start[g], own,
@@ -267,8 +287,8 @@ static void prefetch_rows(const pa_groups_pass *ps, uint64_t i, uint64_t n)
         _mm_prefetch(la + off, _MM_HINT_T1);
 }
 
-__attribute__((target("avx512f"))) uint64_t pa_groups_assign(const pa_groups_pass *ps, uint64_t i0,
-                                                             uint64_t i1)
+__attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa_groups_pass *ps,
+                                                                        uint64_t i0, uint64_t i1)
 {
     const uint32_t G = ps->groups, gs = ps->k / G;
     const __mmask16 all = (__mmask16)((1u << G) - 1);
@@ -361,4 +381,228 @@ __attribute__((target("avx512f"))) uint64_t pa_groups_assign(const pa_groups_pas
         }
     }
     return pairs_done;
+}
+
+/* ---- AVX2: groups of GROUP2 centroids, two 8-lane registers ----
+ * The same values as the AVX-512 pass (the kernel's chains, see the top of the file) and the
+ * same bounds, each bound's arithmetic the AVX-512 lane's. */
+
+/* Group g (GROUP2 centroids) against PAIR_ROWS2 rows xs: v[r][0] the values of group positions
+ * 0..7, v[r][1] of 8..15. */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+group_registers_avx2(const pa_groups_pass *ps, uint32_t g, const float *const *xs,
+                     __m256 v[PAIR_ROWS2][2])
+{
+    const uint32_t dim = ps->dim;
+    const size_t p0 = (size_t)g * GROUP2;
+    const float *cg = ps->cbt + (size_t)g * GROUP2 * dim;
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256 i0 = ps->fused ? zero : _mm256_loadu_ps(ps->cbn + p0);
+    const __m256 i1 = ps->fused ? zero : _mm256_loadu_ps(ps->cbn + p0 + 8);
+    __m256 a[PAIR_ROWS2][2]; /* (local: kept in registers; the caller's v only at the end) */
+#pragma GCC unroll 6
+    for (int r = 0; r < PAIR_ROWS2; r++)
+        a[r][0] = i0, a[r][1] = i1;
+    for (uint32_t d = 0; d < dim; d++) {
+        const __m256 c0 = _mm256_loadu_ps(cg + (size_t)d * GROUP2);
+        const __m256 c1 = _mm256_loadu_ps(cg + (size_t)d * GROUP2 + 8);
+#pragma GCC unroll 6
+        for (int r = 0; r < PAIR_ROWS2; r++) {
+            const __m256 x = _mm256_broadcast_ss(xs[r] + d);
+            a[r][0] = _mm256_fmadd_ps(x, c0, a[r][0]), a[r][1] = _mm256_fmadd_ps(x, c1, a[r][1]);
+        }
+    }
+    if (ps->fused) { /* ||c||^2 - 2 x.c, one rounding (2 x.c is exact) */
+        const __m256 two = _mm256_set1_ps(2.0f);
+        const __m256 n0 = _mm256_loadu_ps(ps->cbn + p0), n1 = _mm256_loadu_ps(ps->cbn + p0 + 8);
+#pragma GCC unroll 6
+        for (int r = 0; r < PAIR_ROWS2; r++)
+            a[r][0] = _mm256_fnmadd_ps(two, a[r][0], n0),
+            a[r][1] = _mm256_fnmadd_ps(two, a[r][1], n1);
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < PAIR_ROWS2; r++)
+        v[r][0] = a[r][0], v[r][1] = a[r][1];
+}
+
+
+/* group_values_r for groups of GROUP2 centroids on AVX2: each row's smallest value, the lowest
+ * position holding it, and the smallest of the group's other values (the winner's position set
+ * to +inf). */
+__attribute__((target("avx2,fma"))) static void
+group_values_avx2(const pa_groups_pass *ps, const float *const *xr, uint32_t g, const uint16_t *rs,
+                  uint32_t c, sub_out *out, const uint32_t *own_at, float *own, const float *cut)
+{
+    const __m256 inf = _mm256_set1_ps(INFINITY);
+    const __m256i lo = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i hi = _mm256_add_epi32(lo, _mm256_set1_epi32(8));
+    for (uint32_t t0 = 0; t0 < c; t0 += PAIR_ROWS2) {
+        const float *xs[PAIR_ROWS2];
+        __m256 v[PAIR_ROWS2][2];
+        for (int r = 0; r < PAIR_ROWS2; r++)
+            xs[r] = xr[rs[t0 + r < c ? t0 + r : t0]];
+        group_registers_avx2(ps, g, xs, v);
+        const uint32_t m = PA_MIN((uint32_t)PAIR_ROWS2, c - t0);
+        for (uint32_t r = 0; r < m; r++) {
+            const uint16_t row = rs[t0 + r];
+            if (own) {
+                float tmp[GROUP2];
+                _mm256_storeu_ps(tmp, v[r][0]), _mm256_storeu_ps(tmp + 8, v[r][1]);
+                own[row] = tmp[own_at[t0 + r]];
+            }
+            const float mn = pa_hmin256(_mm256_min_ps(v[r][0], v[r][1]));
+            const __m256 mv = _mm256_set1_ps(mn);
+            const uint32_t eq = (uint32_t)_mm256_movemask_ps(
+                                    _mm256_cmp_ps(v[r][0], mv, _CMP_EQ_OQ)) |
+                                (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v[r][1], mv, _CMP_EQ_OQ))
+                                    << 8;
+            /* (no lane equal: a NaN row, outside pa_check_vectors' rules; position 0) */
+            const uint32_t at = eq ? (uint32_t)__builtin_ctz(eq) : 0;
+            const size_t o = (size_t)row * PA_GROUPS_MAX + g;
+            out->m[o] = mn;
+            out->w[o] = ps->perm[(size_t)g * GROUP2 + at];
+            if (!cut || mn <= cut[row]) { /* the winner's lane keeps its runner-up */
+                const __m256i a = _mm256_set1_epi32((int32_t)at);
+                const __m256 r0 = _mm256_blendv_ps(v[r][0], inf,
+                                                   _mm256_castsi256_ps(_mm256_cmpeq_epi32(lo, a)));
+                const __m256 r1 = _mm256_blendv_ps(v[r][1], inf,
+                                                   _mm256_castsi256_ps(_mm256_cmpeq_epi32(hi, a)));
+                out->s[o] = pa_hmin256(_mm256_min_ps(r0, r1));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void
+pairs_run_avx2(const pa_groups_pass *ps, const float *const *xr, const uint16_t *pr,
+               const uint8_t *pg, uint32_t np, sub_out *out, const uint32_t *at, float *own,
+               const float *cut)
+{
+    const uint32_t G = ps->groups;
+    uint32_t start[PA_GROUPS_MAX + 1];
+    uint16_t rs[PAIRS_MAX];
+    uint32_t oa[PAIRS_MAX];
+    pairs_sort(G, pr, pg, np, at, rs, oa, start);
+    for (uint32_t g = 0; g < G; g++)
+        if (start[g + 1] > start[g])
+            group_values_avx2(ps, xr, g, rs + start[g], start[g + 1] - start[g], out, oa + start[g],
+                              own, cut);
+}
+
+/* groups_assign_avx512's pass, its 16 bounds a row in two 8-lane halves (each lane's steps
+ * those of the AVX-512 lane). */
+__attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_groups_pass *ps,
+                                                                       uint64_t i0, uint64_t i1)
+{
+    const uint32_t G = ps->groups, gs = ps->k / G, all = (1u << G) - 1;
+    const __m256 zero = _mm256_setzero_ps(), shr = _mm256_set1_ps(BOUND_SHRINK);
+    const __m256 shr2 = _mm256_mul_ps(shr, shr);
+    const __m256i bits0 = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    const __m256i bits1 = _mm256_slli_epi32(bits0, 8);
+    const __m256 gm0 = ps->gmove ? _mm256_loadu_ps(ps->gmove) : zero;
+    const __m256 gm1 = ps->gmove ? _mm256_loadu_ps(ps->gmove + 8) : zero;
+    const float mfac = (float)((4.0 * ps->dim + 16.0) * 0x1p-24), cmax = (float)ps->cmax;
+    uint64_t pairs_done = 0;
+    uint16_t pr[PAIRS_MAX];
+    uint8_t pg[PAIRS_MAX];
+    uint32_t at[SUB_ROWS];
+    static _Thread_local sub_out out;
+    float own[SUB_ROWS], cut[SUB_ROWS];
+    const float *xr[SUB_ROWS];
+    uint16_t done[SUB_ROWS];
+    for (uint64_t b0 = i0; b0 < i1; b0 += SUB_ROWS) {
+        const uint32_t rows = (uint32_t)PA_MIN((uint64_t)SUB_ROWS, i1 - b0);
+        uint32_t np = 0;
+        if (b0 + SUB_ROWS < i1)
+            prefetch_rows(ps, b0 + SUB_ROWS, PA_MIN((uint64_t)SUB_ROWS, i1 - b0 - SUB_ROWS));
+        for (uint32_t r = 0; r < rows; r++)
+            for (uint32_t g = 0; g < PA_GROUPS_MAX; g++)
+                out.m[(size_t)r * PA_GROUPS_MAX + g] = INFINITY;
+        for (uint32_t r = 0; r < rows; r++) { /* round 1: the own group (all on the first pass) */
+            xr[r] = ps->x + (b0 + r) * ps->stride;
+            if (!ps->gmove) {
+                for (uint32_t g = 0; g < G; g++)
+                    pr[np] = (uint16_t)r, pg[np++] = (uint8_t)g;
+                done[r] = (uint16_t)all;
+            } else {
+                const uint32_t p = ps->pos[ps->assign[b0 + r]];
+                at[np] = p % gs;
+                pr[np] = (uint16_t)r, pg[np++] = (uint8_t)(p / gs);
+                done[r] = (uint16_t)(1u << (p / gs));
+            }
+        }
+        pairs_run_avx2(ps, xr, pr, pg, np, &out, ps->gmove ? at : NULL, ps->gmove ? own : NULL,
+                       NULL);
+        pairs_done += np;
+        if (ps->gmove) { /* round 2: the groups each row's bounds do not rule out */
+            np = 0;
+            for (uint32_t r = 0; r < rows; r++) {
+                const uint64_t i = b0 + r;
+                const float xn = ps->xnorm[i], rr = sqrtf(xn) + cmax;
+                const float thr = (own[r] + xn + mfac * rr * rr) * (1.0f + 0x1p-20f);
+                float *lbr = ps->lb + i * PA_GROUPS_MAX;
+                /* (lanes past G unused: gmove and the bounds are 0 there) */
+                __m256 l0 = _mm256_loadu_ps(lbr), l1 = _mm256_loadu_ps(lbr + 8);
+                l0 = _mm256_max_ps(zero, _mm256_mul_ps(_mm256_sub_ps(l0, gm0), shr));
+                l1 = _mm256_max_ps(zero, _mm256_mul_ps(_mm256_sub_ps(l1, gm1), shr));
+                _mm256_storeu_ps(lbr, l0), _mm256_storeu_ps(lbr + 8, l1);
+                const __m256 tv = _mm256_set1_ps(thr);
+                const uint32_t safe =
+                    (uint32_t)_mm256_movemask_ps(
+                        _mm256_cmp_ps(_mm256_mul_ps(_mm256_mul_ps(l0, l0), shr), tv, _CMP_GT_OQ)) |
+                    (uint32_t)_mm256_movemask_ps(
+                        _mm256_cmp_ps(_mm256_mul_ps(_mm256_mul_ps(l1, l1), shr), tv, _CMP_GT_OQ))
+                        << 8;
+                uint32_t open = all & ~safe;
+                open &= ~(uint32_t)done[r];
+                cut[r] = out.m[(size_t)r * PA_GROUPS_MAX + (uint32_t)__builtin_ctz(done[r])];
+                done[r] |= (uint16_t)open;
+                for (uint32_t g = 0; g < G; g++)
+                    pr[np] = (uint16_t)r, pg[np] = (uint8_t)g, np += (open >> g) & 1;
+            }
+            pairs_run_avx2(ps, xr, pr, pg, np, &out, NULL, NULL, cut);
+            pairs_done += np;
+        }
+        for (uint32_t r = 0; r < rows; r++) { /* the winner, and the computed groups' bounds */
+            const uint64_t i = b0 + r;
+            const float *M = out.m + (size_t)r * PA_GROUPS_MAX,
+                        *S = out.s + (size_t)r * PA_GROUPS_MAX;
+            const uint32_t *W = out.w + (size_t)r * PA_GROUPS_MAX;
+            const __m256 m0 = _mm256_loadu_ps(M), m1 = _mm256_loadu_ps(M + 8);
+            const float m = pa_hmin256(_mm256_min_ps(m0, m1));
+            const __m256 mv = _mm256_set1_ps(m);
+            uint32_t eq = ((uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(m0, mv, _CMP_EQ_OQ)) |
+                           (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(m1, mv, _CMP_EQ_OQ)) << 8) &
+                          done[r];
+            uint32_t w = eq ? UINT32_MAX : 0; /* (none equal: a NaN row; centroid 0) */
+            for (; eq; eq &= eq - 1)
+                w = PA_MIN(w, W[__builtin_ctz(eq)]);
+            ps->assign[i] = w;
+            ps->val[i] = m;
+            const float xn = ps->xnorm[i], rr = sqrtf(xn) + cmax;
+            const __m256 xv = _mm256_set1_ps(xn), mg = _mm256_set1_ps(mfac * rr * rr);
+            const __m256i wv = _mm256_set1_epi32((int32_t)w), dv = _mm256_set1_epi32(done[r]);
+            float *lbr = ps->lb + i * PA_GROUPS_MAX;
+            for (int h = 0; h < 2; h++) {
+                const __m256 mine = _mm256_castsi256_ps(
+                    _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(W + 8 * h)), wv));
+                const __m256 other = _mm256_blendv_ps(h ? m1 : m0, _mm256_loadu_ps(S + 8 * h),
+                                                      mine);
+                const __m256 l2 = _mm256_sub_ps(_mm256_add_ps(other, xv), mg);
+                const __m256 l = _mm256_mul_ps(_mm256_sqrt_ps(_mm256_max_ps(zero, l2)), shr2);
+                const __m256i bit = h ? bits1 : bits0;
+                const __m256 in = _mm256_castsi256_ps(
+                    _mm256_cmpeq_epi32(_mm256_and_si256(dv, bit), bit)); /* computed groups */
+                _mm256_storeu_ps(lbr + 8 * h,
+                                 _mm256_blendv_ps(_mm256_loadu_ps(lbr + 8 * h), l, in));
+            }
+        }
+    }
+    return pairs_done;
+}
+
+uint64_t pa_groups_assign(const pa_groups_pass *ps, uint64_t i0, uint64_t i1)
+{
+    return pa_kernel_level() >= 2 ? groups_assign_avx512(ps, i0, i1)
+                                  : groups_assign_avx2(ps, i0, i1);
 }
