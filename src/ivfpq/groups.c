@@ -16,8 +16,8 @@
  * centroid index among equal values, as the kernels break ties. So a k-means that assigns with
  * these passes makes the same assignments, values and centroids as one that runs the kernel
  * over every centroid (test_ivfpq compares them). AVX-512 (kernel level 2), and AVX2 (level
- * 1) for groups of 16 centroids (two registers; the 16 bounds of a row in two halves, each
- * lane's arithmetic the AVX-512 lane's); elsewhere k-means runs the kernels. */
+ * 1) (16 centroids of a group at a time in two registers; the 16 bounds of a row in two
+ * halves, each lane's arithmetic the AVX-512 lane's); elsewhere k-means runs the kernels. */
 #include "common/simd.h"
 #include "ivfpq/ivfpq_internal.h"
 
@@ -39,8 +39,8 @@
  * rounding (2^-24 of a value per operation) never leaves one above the true distance. */
 #define BOUND_SHRINK (1.0f - 0x1p-20f)
 #define LANES 16
-/* The AVX2 pass: groups of GROUP2 centroids (two 8-lane registers), PAIR_ROWS2 rows side by
- * side (12 accumulators). */
+/* The AVX2 pass: a group GROUP2 centroids at a time (two 8-lane registers), PAIR_ROWS2 rows
+ * side by side (12 accumulators). */
 #define GROUP2 16
 #define PAIR_ROWS2 6
 
@@ -48,14 +48,13 @@ bool pa_groups_disabled = false;
 
 uint32_t pa_groups_count(uint32_t k, uint32_t dim, bool fused)
 {
-    const int level = pa_kernel_level();
-    if (pa_groups_disabled || level < 1 || k % LANES != 0)
+    if (pa_groups_disabled || pa_kernel_level() < 1 || k % LANES != 0)
         return 0;
     uint32_t G = PA_GROUPS_MAX; /* the most groups of whole registers */
     while (G > 0 && (k / LANES) % G != 0)
         G--;
-    if (G < PA_GROUPS_MIN || (level == 1 && k / G != GROUP2))
-        return 0;                                  /* (AVX2: groups of GROUP2 centroids only) */
+    if (G < PA_GROUPS_MIN)
+        return 0;
     const uint64_t work = (uint64_t)dim * (k / G); /* a pair's multiply-adds */
     return (fused ? work >= PA_GROUPS_MIN_FUSED_WORK : dim >= PA_GROUPS_MIN_SMALL_DIM) ? G : 0;
 }
@@ -383,19 +382,19 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
     return pairs_done;
 }
 
-/* ---- AVX2: groups of GROUP2 centroids, two 8-lane registers ----
+/* ---- AVX2: a group GROUP2 centroids at a time, in two 8-lane registers ----
  * The same values as the AVX-512 pass (the kernel's chains, see the top of the file) and the
  * same bounds, each bound's arithmetic the AVX-512 lane's. */
 
-/* Group g (GROUP2 centroids) against PAIR_ROWS2 rows xs: v[r][0] the values of group positions
- * 0..7, v[r][1] of 8..15. */
+/* Chunk q of group g (its positions 16q .. 16q + 15) against PAIR_ROWS2 rows xs: v[r][0] the
+ * values of the chunk's positions 0..7, v[r][1] of 8..15. */
 __attribute__((target("avx2,fma"), always_inline)) static inline void
-group_registers_avx2(const pa_groups_pass *ps, uint32_t g, const float *const *xs,
+group_registers_avx2(const pa_groups_pass *ps, uint32_t g, uint32_t q, const float *const *xs,
                      __m256 v[PAIR_ROWS2][2])
 {
-    const uint32_t dim = ps->dim;
-    const size_t p0 = (size_t)g * GROUP2;
-    const float *cg = ps->cbt + (size_t)g * GROUP2 * dim;
+    const uint32_t dim = ps->dim, gs = ps->k / ps->groups;
+    const size_t p0 = (size_t)g * gs + (size_t)q * GROUP2;
+    const float *cg = ps->cbt + (size_t)g * gs * dim + (size_t)q * GROUP2;
     const __m256 zero = _mm256_setzero_ps();
     const __m256 i0 = ps->fused ? zero : _mm256_loadu_ps(ps->cbn + p0);
     const __m256 i1 = ps->fused ? zero : _mm256_loadu_ps(ps->cbn + p0 + 8);
@@ -404,8 +403,8 @@ group_registers_avx2(const pa_groups_pass *ps, uint32_t g, const float *const *x
     for (int r = 0; r < PAIR_ROWS2; r++)
         a[r][0] = i0, a[r][1] = i1;
     for (uint32_t d = 0; d < dim; d++) {
-        const __m256 c0 = _mm256_loadu_ps(cg + (size_t)d * GROUP2);
-        const __m256 c1 = _mm256_loadu_ps(cg + (size_t)d * GROUP2 + 8);
+        const __m256 c0 = _mm256_loadu_ps(cg + (size_t)d * gs);
+        const __m256 c1 = _mm256_loadu_ps(cg + (size_t)d * gs + 8);
 #pragma GCC unroll 6
         for (int r = 0; r < PAIR_ROWS2; r++) {
             const __m256 x = _mm256_broadcast_ss(xs[r] + d);
@@ -426,49 +425,62 @@ group_registers_avx2(const pa_groups_pass *ps, uint32_t g, const float *const *x
 }
 
 
-/* group_values_r for groups of GROUP2 centroids on AVX2: each row's smallest value, the lowest
- * position holding it, and the smallest of the group's other values (the winner's position set
- * to +inf). */
+/* group_values_r on AVX2: the group GROUP2 centroids (a chunk) at a time, each row's smallest
+ * value, the lowest position holding it, and the smallest of the group's other values, folded
+ * over the chunks in ascending order (a strictly smaller chunk minimum replaces the row's, the
+ * old one then a candidate for the runner-up). */
 __attribute__((target("avx2,fma"))) static void
 group_values_avx2(const pa_groups_pass *ps, const float *const *xr, uint32_t g, const uint16_t *rs,
                   uint32_t c, sub_out *out, const uint32_t *own_at, float *own, const float *cut)
 {
+    const uint32_t gs = ps->k / ps->groups, chunks = gs / GROUP2;
     const __m256 inf = _mm256_set1_ps(INFINITY);
     const __m256i lo = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i hi = _mm256_add_epi32(lo, _mm256_set1_epi32(8));
     for (uint32_t t0 = 0; t0 < c; t0 += PAIR_ROWS2) {
         const float *xs[PAIR_ROWS2];
-        __m256 v[PAIR_ROWS2][2];
+        float mn[PAIR_ROWS2], sn[PAIR_ROWS2];
+        uint32_t at[PAIR_ROWS2];
         for (int r = 0; r < PAIR_ROWS2; r++)
-            xs[r] = xr[rs[t0 + r < c ? t0 + r : t0]];
-        group_registers_avx2(ps, g, xs, v);
+            xs[r] = xr[rs[t0 + r < c ? t0 + r : t0]], mn[r] = sn[r] = INFINITY, at[r] = 0;
         const uint32_t m = PA_MIN((uint32_t)PAIR_ROWS2, c - t0);
-        for (uint32_t r = 0; r < m; r++) {
-            const uint16_t row = rs[t0 + r];
-            if (own) {
-                float tmp[GROUP2];
-                _mm256_storeu_ps(tmp, v[r][0]), _mm256_storeu_ps(tmp + 8, v[r][1]);
-                own[row] = tmp[own_at[t0 + r]];
-            }
-            const float mn = pa_hmin256(_mm256_min_ps(v[r][0], v[r][1]));
-            const __m256 mv = _mm256_set1_ps(mn);
-            const uint32_t eq = (uint32_t)_mm256_movemask_ps(
-                                    _mm256_cmp_ps(v[r][0], mv, _CMP_EQ_OQ)) |
-                                (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v[r][1], mv, _CMP_EQ_OQ))
-                                    << 8;
-            /* (no lane equal: a NaN row, outside pa_check_vectors' rules; position 0) */
-            const uint32_t at = eq ? (uint32_t)__builtin_ctz(eq) : 0;
-            const size_t o = (size_t)row * PA_GROUPS_MAX + g;
-            out->m[o] = mn;
-            out->w[o] = ps->perm[(size_t)g * GROUP2 + at];
-            if (!cut || mn <= cut[row]) { /* the winner's lane keeps its runner-up */
-                const __m256i a = _mm256_set1_epi32((int32_t)at);
+        for (uint32_t q = 0; q < chunks; q++) {
+            __m256 v[PAIR_ROWS2][2];
+            group_registers_avx2(ps, g, q, xs, v);
+            for (uint32_t r = 0; r < m; r++) {
+                if (own && own_at[t0 + r] / GROUP2 == q) {
+                    float tmp[GROUP2];
+                    _mm256_storeu_ps(tmp, v[r][0]), _mm256_storeu_ps(tmp + 8, v[r][1]);
+                    own[rs[t0 + r]] = tmp[own_at[t0 + r] % GROUP2];
+                }
+                const float cm = pa_hmin256(_mm256_min_ps(v[r][0], v[r][1]));
+                const __m256 mv = _mm256_set1_ps(cm);
+                const uint32_t eq =
+                    (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v[r][0], mv, _CMP_EQ_OQ)) |
+                    (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v[r][1], mv, _CMP_EQ_OQ)) << 8;
+                /* (no lane equal: a NaN row, outside pa_check_vectors' rules; position 0) */
+                const uint32_t ca = eq ? (uint32_t)__builtin_ctz(eq) : 0;
+                const __m256i a = _mm256_set1_epi32((int32_t)ca);
                 const __m256 r0 = _mm256_blendv_ps(v[r][0], inf,
                                                    _mm256_castsi256_ps(_mm256_cmpeq_epi32(lo, a)));
                 const __m256 r1 = _mm256_blendv_ps(v[r][1], inf,
                                                    _mm256_castsi256_ps(_mm256_cmpeq_epi32(hi, a)));
-                out->s[o] = pa_hmin256(_mm256_min_ps(r0, r1));
+                const float cs = pa_hmin256(_mm256_min_ps(r0, r1)); /* the chunk's other values */
+                if (q == 0 || cm < mn[r]) {
+                    sn[r] = q == 0 ? cs : PA_MIN(mn[r], cs);
+                    mn[r] = cm, at[r] = q * GROUP2 + ca;
+                } else {
+                    sn[r] = PA_MIN(sn[r], cm);
+                }
             }
+        }
+        for (uint32_t r = 0; r < m; r++) {
+            const uint16_t row = rs[t0 + r];
+            const size_t o = (size_t)row * PA_GROUPS_MAX + g;
+            out->m[o] = mn[r];
+            out->w[o] = ps->perm[(size_t)g * gs + at[r]];
+            if (!cut || mn[r] <= cut[row]) /* the winner's lane keeps its runner-up */
+                out->s[o] = sn[r];
         }
     }
 }

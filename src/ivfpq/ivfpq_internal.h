@@ -84,8 +84,8 @@ void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cb
 #define PA_GROUPS_MIN_SMALL_DIM 48
 /* The groups a k-means of k centroids of dimension dim (fused: the fused kernel's, else the
  * small-dimension one's) is cut into here, 0 where the grouped assignment does not serve it
- * (neither AVX-512 nor AVX2, k not a multiple of 16, too few groups, too little work a pair;
- * on AVX2, groups other than of 16 centroids; pa_groups_disabled). */
+ * (neither AVX-512 nor AVX2, k not a multiple of 16, too few groups, too little work a pair,
+ * pa_groups_disabled). */
 uint32_t pa_groups_count(uint32_t k, uint32_t dim, bool fused);
 /* Tests: true makes every k-means run the kernels over every centroid (the same answers). */
 extern bool pa_groups_disabled;

@@ -78,8 +78,8 @@ static void test_kmeans_recovers_clusters(void)
     free(x);
 }
 
-/* Grouped bounds (groups.c) change nothing: k-means with them (at the AVX-512 level, and at the
- * AVX2 one for groups of 16 centroids) gives the centroids, assignments and iterations, byte for
+/* Grouped bounds (groups.c) change nothing: k-means with them (at the AVX-512 level and at the
+ * AVX2 one) gives the centroids, assignments and iterations, byte for
  * byte, of the AVX2 kernels over every centroid (pa_groups_disabled), for shapes of the fused
  * kernel (several registers a group, and one) and of the small-dimension one (16 groups, and
  * 8), and for a participant's side-by-side runs; on clustered rows with far-out ones (large
@@ -94,11 +94,11 @@ static void test_groups_exact(void)
     const struct {
         uint64_t n;
         uint32_t dim, k;
-        bool small, avx2; /* avx2: grouped at the AVX2 level too (groups of 16) */
-    } shapes[] = {{12000, 128, 512, false, false},
-                  {6000, 256, 256, false, true},
-                  {9000, 49, 256, true, true},
-                  {4000, 64, 128, true, true}};
+        bool small;
+    } shapes[] = {{12000, 128, 512, false},
+                  {6000, 256, 256, false},
+                  {9000, 49, 256, true},
+                  {4000, 64, 128, true}};
     static const char *const levels[] = {"avx512", "avx2"};
     int grouped_runs = 0;
     for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++)
@@ -123,7 +123,7 @@ static void test_groups_exact(void)
                 if (!pa_kernel_set(levels[l]))
                     continue;
                 const bool grouped = pa_groups_count(k, dim, !small) > 0;
-                CHECK(grouped == (l == 0 || shapes[t].avx2));
+                CHECK(grouped);
                 float *c = malloc(sizeof(float) * k * dim);
                 uint32_t *a = malloc(sizeof(uint32_t) * n);
                 pa_kmeans_result r;
@@ -153,7 +153,103 @@ static void test_groups_exact(void)
             }
             free(c0), free(a0), free(cm), free(x);
         }
-    CHECK(grouped_runs >= 6); /* the AVX2 level's shapes at least */
+    CHECK(grouped_runs >= 8); /* the AVX2 level's at least */
+    if (!pa_kernel_set("avx512"))
+        pa_kernel_set("avx2");
+}
+
+/* One grouped pass by hand (pa_groups_assign, the first pass: every group computed) on groups
+ * of 32 centroids (two chunks of 16 on AVX2, two registers on AVX-512): a row on centroid 3 of
+ * group 0, whose copy sits at position 20 (the second chunk), is assigned 3, the lowest; each
+ * row's value is the kernel's; and each group's bound is at most the row's distance to the
+ * group's nearest centroid other than its winner (a row on centroid 40 of group 1, second chunk,
+ * with centroid 33 of the first chunk next to it: 33 is that group's other nearest). */
+static void test_groups_pass(void)
+{
+    enum { K = 512, D = 64, G = 16, GS = K / G, N = 40 };
+    static const char *const levels[] = {"avx512", "avx2"};
+    float *c = malloc(sizeof(float) * K * D), *cbt = malloc(sizeof(float) * K * D);
+    float cbn[K], x[N * D], xn[N], val[N], lb[N * PA_GROUPS_MAX];
+    uint32_t perm[K], pos[K], as[N];
+    for (uint32_t j = 0; j < K * D; j++)
+        c[j] = (float)gauss();
+    for (uint32_t d = 0; d < D; d++) {
+        c[20 * D + d] = c[3 * D + d];                    /* a tie across group 0's chunks */
+        c[33 * D + d] = c[40 * D + d] + 0.01f * (d % 3); /* group 1's runner-up in chunk 0 */
+    }
+    for (uint32_t j = 0; j < K; j++) {
+        perm[j] = pos[j] = j, cbn[j] = 0;
+        for (uint32_t d = 0; d < D; d++)
+            cbn[j] += c[j * D + d] * c[j * D + d];
+        for (uint32_t d = 0; d < D; d++) /* [g][d][GS], -2 c (the small-dimension kernel's) */
+            cbt[(size_t)(j / GS) * GS * D + (size_t)d * GS + j % GS] = -2.0f * c[j * D + d];
+    }
+    for (uint32_t i = 0; i < N; i++)
+        for (uint32_t d = 0; d < D; d++)
+            x[i * D + d] = i == 0 ? c[3 * D + d] : i == 1 ? c[40 * D + d] : (float)gauss();
+    double cmax = 0;
+    for (uint32_t j = 0; j < K; j++)
+        cmax = fmax(cmax, sqrt(cbn[j]));
+    for (uint32_t i = 0; i < N; i++) {
+        xn[i] = 0;
+        for (uint32_t d = 0; d < D; d++)
+            xn[i] += x[i * D + d] * x[i * D + d];
+    }
+    int ran = 0;
+    for (int l = 0; l < 2; l++) {
+        if (!pa_kernel_set(levels[l]))
+            continue;
+        ran++;
+        memset(lb, 0, sizeof lb);
+        const pa_groups_pass ps = {.x = x,
+                                   .stride = D,
+                                   .dim = D,
+                                   .k = K,
+                                   .groups = G,
+                                   .fused = false,
+                                   .cbt = cbt,
+                                   .cbn = cbn,
+                                   .perm = perm,
+                                   .pos = pos,
+                                   .gmove = NULL,
+                                   .xnorm = xn,
+                                   .cmax = cmax * 1.001,
+                                   .assign = as,
+                                   .val = val,
+                                   .lb = lb};
+        CHECK(pa_groups_assign(&ps, 0, N) == (uint64_t)N * G);
+        CHECK(as[0] == 3 && as[1] == 40);
+        int bad_val = 0, bad_lb = 0;
+        for (uint32_t i = 0; i < N; i++) {
+            float best = INFINITY; /* the kernel's value: ||c||^2, then -2 c one fma a value */
+            for (uint32_t j = 0; j < K; j++) {
+                float a = cbn[j];
+                for (uint32_t d = 0; d < D; d++)
+                    a = fmaf(x[i * D + d], -2.0f * c[j * D + d], a);
+                best = a < best ? a : best;
+            }
+            bad_val += memcmp(&best, &val[i], sizeof best) != 0;
+            for (uint32_t g = 0; g < G; g++) { /* the group's nearest other than the winner */
+                double near = INFINITY;
+                for (uint32_t j = g * GS; j < (g + 1) * GS; j++) {
+                    if (j == as[i])
+                        continue;
+                    double e = 0;
+                    for (uint32_t d = 0; d < D; d++)
+                        e += ((double)x[i * D + d] - c[j * D + d]) *
+                             ((double)x[i * D + d] - c[j * D + d]);
+                    near = fmin(near, sqrt(e));
+                }
+                bad_lb += !(lb[i * PA_GROUPS_MAX + g] <= near);
+            }
+        }
+        CHECK(bad_val == 0);
+        CHECK(bad_lb == 0);
+        /* the winner's group bound comes from its runner-up: row 1's is about |c33 - c40| */
+        CHECK(lb[1 * PA_GROUPS_MAX + 1] > 0.0f && lb[1 * PA_GROUPS_MAX + 1] < 0.2f);
+    }
+    CHECK(ran > 0);
+    free(c), free(cbt);
     if (!pa_kernel_set("avx512"))
         pa_kernel_set("avx2");
 }
@@ -635,6 +731,7 @@ int main(int argc, char **argv)
     RUN(test_kernels_agree_k16());
     RUN(test_kernels_agree_edges());
     RUN(test_groups_exact());
+    RUN(test_groups_pass());
     RUN(test_assign_encode_brute_force());
     RUN(test_pq_beats_random());
     RUN(test_determinism_and_save_load());
