@@ -48,7 +48,8 @@ bool pa_groups_disabled = false;
 
 uint32_t pa_groups_count(uint32_t k, uint32_t dim, bool fused)
 {
-    if (pa_groups_disabled || pa_kernel_level() < 1 || k % LANES != 0)
+    const int level = pa_kernel_level();
+    if (pa_groups_disabled || level < 1 || k % LANES != 0)
         return 0;
     uint32_t G = PA_GROUPS_MAX; /* the most groups of whole registers */
     while (G > 0 && (k / LANES) % G != 0)
@@ -56,7 +57,8 @@ uint32_t pa_groups_count(uint32_t k, uint32_t dim, bool fused)
     if (G < PA_GROUPS_MIN)
         return 0;
     const uint64_t work = (uint64_t)dim * (k / G); /* a pair's multiply-adds */
-    return (fused ? work >= PA_GROUPS_MIN_FUSED_WORK : dim >= PA_GROUPS_MIN_SMALL_DIM) ? G : 0;
+    const uint64_t least = level >= 2 ? PA_GROUPS_MIN_FUSED_WORK : PA_GROUPS_MIN_FUSED_WORK_AVX2;
+    return (fused ? work >= least : dim >= PA_GROUPS_MIN_SMALL_DIM) ? G : 0;
 }
 
 /* A candidate of the balanced grouping: centroid j to group g at squared distance d. */

@@ -81,6 +81,10 @@ void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cb
 #define PA_GROUPS_MAX 16
 #define PA_GROUPS_MIN 4
 #define PA_GROUPS_MIN_FUSED_WORK 4096
+/* On AVX2 (the kernels slower against the bookkeeping) from 2048: on Zen 3, 2026-12-03, the
+ * coarse k-means of 1M x 128 at P=256 (128 values x 16 centroids a group) went from 0.54-0.57 s
+ * to 0.36-0.47 s grouped, while PQ training at 8 values grew from 1.5-1.8 s to 2.5-2.7 s. */
+#define PA_GROUPS_MIN_FUSED_WORK_AVX2 2048
 #define PA_GROUPS_MIN_SMALL_DIM 48
 /* The groups a k-means of k centroids of dimension dim (fused: the fused kernel's, else the
  * small-dimension one's) is cut into here, 0 where the grouped assignment does not serve it
