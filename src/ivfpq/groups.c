@@ -242,15 +242,22 @@ group_values(const pa_groups_pass *ps, const float *const *xr, uint32_t g, const
         group_values_r(ps, xr, g, rs, c, out, own_at, own, cut, 0);
 }
 
+/* A level's computation of one group's rows (group_values, group_values_avx2). */
+typedef void (*group_fn)(const pa_groups_pass *ps, const float *const *xr, uint32_t g,
+                         const uint16_t *rs, uint32_t c, sub_out *out, const uint32_t *own_at,
+                         float *own, const float *cut);
+
 /* The pairs (rows pr[t] of the sub-batch, groups pg[t]) for t < np, sorted by group (a
- * counting sort, rows ascending in each): group g's rows at rs[start[g] .. start[g + 1]), each
- * with its at[t] (0 without at) in oa. */
-static void pairs_sort(uint32_t G, const uint16_t *pr, const uint8_t *pg, uint32_t np,
-                       const uint32_t *at, uint16_t *rs, uint32_t *oa, uint32_t *start)
+ * counting sort, rows ascending in each), computed by fn group by group into out. at, own: see
+ * group_values. */
+static void pairs_run(group_fn fn, const pa_groups_pass *ps, const float *const *xr,
+                      const uint16_t *pr, const uint8_t *pg, uint32_t np, sub_out *out,
+                      const uint32_t *at, float *own, const float *cut)
 {
-    uint32_t fill[PA_GROUPS_MAX];
-    for (uint32_t g = 0; g <= G; g++)
-        start[g] = 0;
+    const uint32_t G = ps->groups;
+    uint32_t start[PA_GROUPS_MAX + 1] = {0}, fill[PA_GROUPS_MAX];
+    uint16_t rs[PAIRS_MAX];
+    uint32_t oa[PAIRS_MAX];
     for (uint32_t t = 0; t < np; t++)
         start[pg[t] + 1]++;
     for (uint32_t g = 0; g < G; g++)
@@ -259,22 +266,9 @@ static void pairs_sort(uint32_t G, const uint16_t *pr, const uint8_t *pg, uint32
         const uint32_t u = fill[pg[t]]++;
         rs[u] = pr[t], oa[u] = at ? at[t] : 0;
     }
-}
-
-/* The pairs (pairs_sort), computed group by group into out. at, own: see group_values. */
-__attribute__((target("avx512f"))) static void
-pairs_run(const pa_groups_pass *ps, const float *const *xr, const uint16_t *pr, const uint8_t *pg,
-          uint32_t np, sub_out *out, const uint32_t *at, float *own, const float *cut)
-{
-    const uint32_t G = ps->groups;
-    uint32_t start[PA_GROUPS_MAX + 1];
-    uint16_t rs[PAIRS_MAX];
-    uint32_t oa[PAIRS_MAX];
-    pairs_sort(G, pr, pg, np, at, rs, oa, start);
     for (uint32_t g = 0; g < G; g++)
         if (start[g + 1] > start[g])
-            group_values(ps, xr, g, rs + start[g], start[g + 1] - start[g], out, oa + start[g], own,
-                         cut);
+            fn(ps, xr, g, rs + start[g], start[g + 1] - start[g], out, oa + start[g], own, cut);
 }
 
 /* Prefetches n rows of `stride` floats at x, and their bounds, towards L2. */
@@ -330,7 +324,8 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
                 done[r] = (uint16_t)(1u << (p / gs));
             }
         }
-        pairs_run(ps, xr, pr, pg, np, &out, ps->gmove ? at : NULL, ps->gmove ? own : NULL, NULL);
+        pairs_run(group_values, ps, xr, pr, pg, np, &out, ps->gmove ? at : NULL,
+                  ps->gmove ? own : NULL, NULL);
         pairs_done += np;
         /* round 2: the groups each row's bounds do not rule out */
         if (ps->gmove) {
@@ -354,7 +349,7 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
                 for (uint32_t g = 0; g < G; g++) /* (no branch on the bits) */
                     pr[np] = (uint16_t)r, pg[np] = (uint8_t)g, np += (open >> g) & 1;
             }
-            pairs_run(ps, xr, pr, pg, np, &out, NULL, NULL, cut);
+            pairs_run(group_values, ps, xr, pr, pg, np, &out, NULL, NULL, cut);
             pairs_done += np;
         }
         /* each row's winner among its computed groups (the lowest centroid on equal values),
@@ -426,7 +421,6 @@ group_registers_avx2(const pa_groups_pass *ps, uint32_t g, uint32_t q, const flo
         v[r][0] = a[r][0], v[r][1] = a[r][1];
 }
 
-
 /* group_values_r on AVX2: the group GROUP2 centroids (a chunk) at a time, each row's smallest
  * value, the lowest position holding it, and the smallest of the group's other values, folded
  * over the chunks in ascending order (a strictly smaller chunk minimum replaces the row's, the
@@ -487,22 +481,6 @@ group_values_avx2(const pa_groups_pass *ps, const float *const *xr, uint32_t g, 
     }
 }
 
-__attribute__((target("avx2,fma"))) static void
-pairs_run_avx2(const pa_groups_pass *ps, const float *const *xr, const uint16_t *pr,
-               const uint8_t *pg, uint32_t np, sub_out *out, const uint32_t *at, float *own,
-               const float *cut)
-{
-    const uint32_t G = ps->groups;
-    uint32_t start[PA_GROUPS_MAX + 1];
-    uint16_t rs[PAIRS_MAX];
-    uint32_t oa[PAIRS_MAX];
-    pairs_sort(G, pr, pg, np, at, rs, oa, start);
-    for (uint32_t g = 0; g < G; g++)
-        if (start[g + 1] > start[g])
-            group_values_avx2(ps, xr, g, rs + start[g], start[g + 1] - start[g], out, oa + start[g],
-                              own, cut);
-}
-
 /* groups_assign_avx512's pass, its 16 bounds a row in two 8-lane halves (each lane's steps
  * those of the AVX-512 lane). */
 __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_groups_pass *ps,
@@ -545,8 +523,8 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
                 done[r] = (uint16_t)(1u << (p / gs));
             }
         }
-        pairs_run_avx2(ps, xr, pr, pg, np, &out, ps->gmove ? at : NULL, ps->gmove ? own : NULL,
-                       NULL);
+        pairs_run(group_values_avx2, ps, xr, pr, pg, np, &out, ps->gmove ? at : NULL,
+                  ps->gmove ? own : NULL, NULL);
         pairs_done += np;
         if (ps->gmove) { /* round 2: the groups each row's bounds do not rule out */
             np = 0;
@@ -574,7 +552,7 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
                 for (uint32_t g = 0; g < G; g++)
                     pr[np] = (uint16_t)r, pg[np] = (uint8_t)g, np += (open >> g) & 1;
             }
-            pairs_run_avx2(ps, xr, pr, pg, np, &out, NULL, NULL, cut);
+            pairs_run(group_values_avx2, ps, xr, pr, pg, np, &out, NULL, NULL, cut);
             pairs_done += np;
         }
         for (uint32_t r = 0; r < rows; r++) { /* the winner, and the computed groups' bounds */
