@@ -271,6 +271,30 @@ static void pairs_run(group_fn fn, const pa_groups_pass *ps, const float *const 
             fn(ps, xr, g, rs + start[g], start[g + 1] - start[g], out, oa + start[g], own, cut);
 }
 
+/* Round 1 of a sub-batch of rows from b0: each row's own group (every group on the first pass),
+ * its pairs into pr, pg (with the own position in at), the groups computed into done, the rows'
+ * addresses into xr; returns the pairs. */
+static uint32_t round1_pairs(const pa_groups_pass *ps, uint64_t b0, uint32_t rows, const float **xr,
+                             uint16_t *pr, uint8_t *pg, uint32_t *at, uint16_t *done)
+{
+    const uint32_t G = ps->groups, gs = ps->k / G;
+    uint32_t np = 0;
+    for (uint32_t r = 0; r < rows; r++) {
+        xr[r] = ps->x + (b0 + r) * ps->stride;
+        if (!ps->gmove) {
+            for (uint32_t g = 0; g < G; g++)
+                pr[np] = (uint16_t)r, pg[np++] = (uint8_t)g;
+            done[r] = (uint16_t)((1u << G) - 1);
+        } else {
+            const uint32_t p = ps->pos[ps->assign[b0 + r]];
+            at[np] = p % gs;
+            pr[np] = (uint16_t)r, pg[np++] = (uint8_t)(p / gs);
+            done[r] = (uint16_t)(1u << (p / gs));
+        }
+    }
+    return np;
+}
+
 /* Prefetches n rows of `stride` floats at x, and their bounds, towards L2. */
 static void prefetch_rows(const pa_groups_pass *ps, uint64_t i, uint64_t n)
 {
@@ -285,7 +309,7 @@ static void prefetch_rows(const pa_groups_pass *ps, uint64_t i, uint64_t n)
 __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa_groups_pass *ps,
                                                                         uint64_t i0, uint64_t i1)
 {
-    const uint32_t G = ps->groups, gs = ps->k / G;
+    const uint32_t G = ps->groups;
     const __mmask16 all = (__mmask16)((1u << G) - 1);
     const __m512 shrink = _mm512_set1_ps(BOUND_SHRINK), zero = _mm512_setzero_ps();
     const __m512 inf = _mm512_set1_ps(INFINITY);
@@ -305,25 +329,12 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
     uint16_t done[SUB_ROWS]; /* each row's computed groups */
     for (uint64_t b0 = i0; b0 < i1; b0 += SUB_ROWS) {
         const uint32_t rows = (uint32_t)PA_MIN((uint64_t)SUB_ROWS, i1 - b0);
-        uint32_t np = 0;
+        uint32_t np;
         if (b0 + SUB_ROWS < i1) /* the next sub-batch, while this one runs */
             prefetch_rows(ps, b0 + SUB_ROWS, PA_MIN((uint64_t)SUB_ROWS, i1 - b0 - SUB_ROWS));
         for (uint32_t r = 0; r < rows; r++)
             _mm512_storeu_ps(out.m + (size_t)r * PA_GROUPS_MAX, inf);
-        /* round 1: each row's own group (every group on the first pass) */
-        for (uint32_t r = 0; r < rows; r++) {
-            xr[r] = ps->x + (b0 + r) * ps->stride;
-            if (!ps->gmove) {
-                for (uint32_t g = 0; g < G; g++)
-                    pr[np] = (uint16_t)r, pg[np++] = (uint8_t)g;
-                done[r] = all;
-            } else {
-                const uint32_t p = ps->pos[ps->assign[b0 + r]];
-                at[np] = p % gs;
-                pr[np] = (uint16_t)r, pg[np++] = (uint8_t)(p / gs);
-                done[r] = (uint16_t)(1u << (p / gs));
-            }
-        }
+        np = round1_pairs(ps, b0, rows, xr, pr, pg, at, done); /* round 1 */
         pairs_run(group_values, ps, xr, pr, pg, np, &out, ps->gmove ? at : NULL,
                   ps->gmove ? own : NULL, NULL);
         pairs_done += np;
@@ -486,7 +497,7 @@ group_values_avx2(const pa_groups_pass *ps, const float *const *xr, uint32_t g, 
 __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_groups_pass *ps,
                                                                        uint64_t i0, uint64_t i1)
 {
-    const uint32_t G = ps->groups, gs = ps->k / G, all = (1u << G) - 1;
+    const uint32_t G = ps->groups, all = (1u << G) - 1;
     const __m256 zero = _mm256_setzero_ps(), shr = _mm256_set1_ps(BOUND_SHRINK);
     const __m256 shr2 = _mm256_mul_ps(shr, shr);
     const __m256i bits0 = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
@@ -504,25 +515,13 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
     uint16_t done[SUB_ROWS];
     for (uint64_t b0 = i0; b0 < i1; b0 += SUB_ROWS) {
         const uint32_t rows = (uint32_t)PA_MIN((uint64_t)SUB_ROWS, i1 - b0);
-        uint32_t np = 0;
+        uint32_t np;
         if (b0 + SUB_ROWS < i1)
             prefetch_rows(ps, b0 + SUB_ROWS, PA_MIN((uint64_t)SUB_ROWS, i1 - b0 - SUB_ROWS));
         for (uint32_t r = 0; r < rows; r++)
             for (uint32_t g = 0; g < PA_GROUPS_MAX; g++)
                 out.m[(size_t)r * PA_GROUPS_MAX + g] = INFINITY;
-        for (uint32_t r = 0; r < rows; r++) { /* round 1: the own group (all on the first pass) */
-            xr[r] = ps->x + (b0 + r) * ps->stride;
-            if (!ps->gmove) {
-                for (uint32_t g = 0; g < G; g++)
-                    pr[np] = (uint16_t)r, pg[np++] = (uint8_t)g;
-                done[r] = (uint16_t)all;
-            } else {
-                const uint32_t p = ps->pos[ps->assign[b0 + r]];
-                at[np] = p % gs;
-                pr[np] = (uint16_t)r, pg[np++] = (uint8_t)(p / gs);
-                done[r] = (uint16_t)(1u << (p / gs));
-            }
-        }
+        np = round1_pairs(ps, b0, rows, xr, pr, pg, at, done); /* round 1 */
         pairs_run(group_values_avx2, ps, xr, pr, pg, np, &out, ps->gmove ? at : NULL,
                   ps->gmove ? own : NULL, NULL);
         pairs_done += np;
