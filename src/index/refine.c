@@ -214,32 +214,20 @@ group_avx512(pa_metric metric, bool two, const float *q, uint32_t dim, const flo
     }
 }
 
-/* 16 rows at a time, one per lane, and a last group of at most 8 as 8; the lanes past n
- * repeat the group's first row. */
-__attribute__((target("avx512f"))) static void kernel_avx512(pa_metric metric, const float *q,
-                                                             uint32_t dim, const float *const *rows,
-                                                             uint32_t n, float *dist, double *sq)
+/* Up to 16 rows r (m of them; the lanes past m repeat the first row), a group of at most 8 as
+ * 8: their distances into fd, their squared norms into sd (16 each). */
+__attribute__((target("avx512f"))) static void rows16_avx512(pa_metric metric, const float *q,
+                                                             uint32_t dim, const float *const *r,
+                                                             uint32_t m, float *fd, double *sd)
 {
-    for (uint32_t j0 = 0; j0 < n; j0 += PA_REFINE_LANES) {
-        const uint32_t m = PA_MIN(n - j0, PA_REFINE_LANES);
-        const float *r[PA_REFINE_LANES];
-        for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
-            r[t] = rows[j0 + (t < m ? t : 0)];
-        __m256 f0, f1 = _mm256_setzero_ps();
-        __m512d s0, s1 = _mm512_setzero_pd();
-        if (m > 8)
-            group_avx512(metric, true, q, dim, r, &f0, &f1, &s0, &s1);
-        else
-            group_avx512(metric, false, q, dim, r, &f0, &f1, &s0, &s1);
-        float fd[PA_REFINE_LANES];
-        double sd[PA_REFINE_LANES];
-        _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
-        _mm512_storeu_pd(sd, s0), _mm512_storeu_pd(sd + 8, s1);
-        for (uint32_t t = 0; t < m; t++) {
-            dist[j0 + t] = metric == PA_METRIC_DOT ? -fd[t] : fd[t];
-            sq[j0 + t] = sd[t];
-        }
-    }
+    __m256 f0, f1 = _mm256_setzero_ps();
+    __m512d s0, s1 = _mm512_setzero_pd();
+    if (m > 8)
+        group_avx512(metric, true, q, dim, r, &f0, &f1, &s0, &s1);
+    else
+        group_avx512(metric, false, q, dim, r, &f0, &f1, &s0, &s1);
+    _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
+    _mm512_storeu_pd(sd, s0), _mm512_storeu_pd(sd + 8, s1);
 }
 #endif
 
@@ -350,27 +338,63 @@ group_avx2(pa_metric metric, bool two, const float *q, uint32_t dim, const float
     }
 }
 
-/* kernel_avx512's groups of 16 rows (and a last one of at most 8 as 8). */
-__attribute__((target("avx2,fma"))) static void kernel_avx2(pa_metric metric, const float *q,
-                                                            uint32_t dim, const float *const *rows,
-                                                            uint32_t n, float *dist, double *sq)
+/* rows16_avx512 on the AVX2 passes. */
+__attribute__((target("avx2,fma"))) static void rows16_avx2(pa_metric metric, const float *q,
+                                                            uint32_t dim, const float *const *r,
+                                                            uint32_t m, float *fd, double *sd)
+{
+    __m256 f0, f1 = _mm256_setzero_ps();
+    __m256d s0[2], s1[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+    if (m > 8)
+        group_avx2(metric, true, q, dim, r, &f0, &f1, s0, s1);
+    else
+        group_avx2(metric, false, q, dim, r, &f0, &f1, s0, s1);
+    _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
+    _mm256_storeu_pd(sd, s0[0]), _mm256_storeu_pd(sd + 4, s0[1]);
+    _mm256_storeu_pd(sd + 8, s1[0]), _mm256_storeu_pd(sd + 12, s1[1]);
+}
+
+/* The 16 rows r's sums of squares (pa_self_dots) into fd, on the AVX2 passes. */
+__attribute__((target("avx2,fma"))) static void squares16_avx2(const float *const *r, uint32_t dim,
+                                                               float *fd)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 f0, f1;
+    __m256d unused0[2], unused1[2];
+    pass_avx2(PASS_SELF, true, NULL, dim, r, one, one, &f0, &f1, unused0, unused1);
+    _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
+}
+#endif
+
+#ifdef PA_REFINE_X86
+/* squares16_avx2 on the AVX-512 passes. */
+__attribute__((target("avx512f"))) static void squares16_avx512(const float *const *r, uint32_t dim,
+                                                                float *fd)
+{
+    const __m256 one = _mm256_set1_ps(1.0f);
+    __m256 f0, f1;
+    __m512d unused0, unused1;
+    pass_avx512(PASS_SELF, true, NULL, dim, r, one, one, &f0, &f1, &unused0, &unused1);
+    _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
+}
+
+/* A SIMD level's 16-row steps: the refine kernel's and pa_self_dots'. */
+typedef void (*rows16_fn)(pa_metric metric, const float *q, uint32_t dim, const float *const *r,
+                          uint32_t m, float *fd, double *sd);
+typedef void (*squares16_fn)(const float *const *r, uint32_t dim, float *fd);
+
+/* The rows 16 at a time, one per lane (the lanes past n repeat the group's first row). */
+static void kernel_simd(rows16_fn fn, pa_metric metric, const float *q, uint32_t dim,
+                        const float *const *rows, uint32_t n, float *dist, double *sq)
 {
     for (uint32_t j0 = 0; j0 < n; j0 += PA_REFINE_LANES) {
         const uint32_t m = PA_MIN(n - j0, PA_REFINE_LANES);
         const float *r[PA_REFINE_LANES];
         for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
             r[t] = rows[j0 + (t < m ? t : 0)];
-        __m256 f0, f1 = _mm256_setzero_ps();
-        __m256d s0[2], s1[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
-        if (m > 8)
-            group_avx2(metric, true, q, dim, r, &f0, &f1, s0, s1);
-        else
-            group_avx2(metric, false, q, dim, r, &f0, &f1, s0, s1);
         float fd[PA_REFINE_LANES];
         double sd[PA_REFINE_LANES];
-        _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
-        _mm256_storeu_pd(sd, s0[0]), _mm256_storeu_pd(sd + 4, s0[1]);
-        _mm256_storeu_pd(sd + 8, s1[0]), _mm256_storeu_pd(sd + 12, s1[1]);
+        fn(metric, q, dim, r, m, fd, sd);
         for (uint32_t t = 0; t < m; t++) {
             dist[j0 + t] = metric == PA_METRIC_DOT ? -fd[t] : fd[t];
             sq[j0 + t] = sd[t];
@@ -378,42 +402,15 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(pa_metric metric, co
     }
 }
 
-/* self_dots_avx512 on the AVX2 kernel's passes. */
-__attribute__((target("avx2,fma"))) static void self_dots_avx2(const float *x, uint64_t n,
-                                                               uint32_t dim, float *out)
+static void self_dots_simd(squares16_fn fn, const float *x, uint64_t n, uint32_t dim, float *out)
 {
     for (uint64_t j0 = 0; j0 < n; j0 += PA_REFINE_LANES) {
         const uint32_t m = (uint32_t)PA_MIN(n - j0, PA_REFINE_LANES);
         const float *r[PA_REFINE_LANES];
         for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
             r[t] = x + (j0 + (t < m ? t : 0)) * dim;
-        const __m256 one = _mm256_set1_ps(1.0f);
-        __m256 f0, f1;
-        __m256d unused0[2], unused1[2];
-        pass_avx2(PASS_SELF, true, NULL, dim, r, one, one, &f0, &f1, unused0, unused1);
         float fd[PA_REFINE_LANES];
-        _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
-        memcpy(out + j0, fd, sizeof(float) * m);
-    }
-}
-#endif
-
-#ifdef PA_REFINE_X86
-/* 16 rows at a time, as kernel_avx512 (the lanes past n repeat the group's first row). */
-__attribute__((target("avx512f"))) static void self_dots_avx512(const float *x, uint64_t n,
-                                                                uint32_t dim, float *out)
-{
-    for (uint64_t j0 = 0; j0 < n; j0 += PA_REFINE_LANES) {
-        const uint32_t m = (uint32_t)PA_MIN(n - j0, PA_REFINE_LANES);
-        const float *r[PA_REFINE_LANES];
-        for (uint32_t t = 0; t < PA_REFINE_LANES; t++)
-            r[t] = x + (j0 + (t < m ? t : 0)) * dim;
-        const __m256 one = _mm256_set1_ps(1.0f);
-        __m256 f0, f1;
-        __m512d unused0, unused1;
-        pass_avx512(PASS_SELF, true, NULL, dim, r, one, one, &f0, &f1, &unused0, &unused1);
-        float fd[PA_REFINE_LANES];
-        _mm256_storeu_ps(fd, f0), _mm256_storeu_ps(fd + 8, f1);
+        fn(r, dim, fd);
         memcpy(out + j0, fd, sizeof(float) * m);
     }
 }
@@ -423,11 +420,11 @@ void pa_self_dots(int level, const float *x, uint64_t n, uint32_t dim, float *ou
 {
 #ifdef PA_REFINE_X86
     if (level >= 2 && __builtin_cpu_supports("avx512f")) {
-        self_dots_avx512(x, n, dim, out);
+        self_dots_simd(squares16_avx512, x, n, dim, out);
         return;
     }
     if (level >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        self_dots_avx2(x, n, dim, out);
+        self_dots_simd(squares16_avx2, x, n, dim, out);
         return;
     }
 #endif
@@ -440,11 +437,11 @@ void pa_refine_kernel(int level, pa_metric metric, const float *q, uint32_t dim,
 {
 #ifdef PA_REFINE_X86
     if (level >= 2 && __builtin_cpu_supports("avx512f")) {
-        kernel_avx512(metric, q, dim, rows, n, dist, sq);
+        kernel_simd(rows16_avx512, metric, q, dim, rows, n, dist, sq);
         return;
     }
     if (level >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        kernel_avx2(metric, q, dim, rows, n, dist, sq);
+        kernel_simd(rows16_avx2, metric, q, dim, rows, n, dist, sq);
         return;
     }
 #endif
