@@ -295,6 +295,41 @@ static uint32_t round1_pairs(const pa_groups_pass *ps, uint64_t b0, uint32_t row
     return np;
 }
 
+/* The rounding margin of a row of squared norm xn: the kernel's value plus the row's norm
+ * differs from the exact squared distance by at most (2 dim + 3) units of 2^-24 times
+ * (|x| + |c|)^2 (the norms' and the chain's sums of dim terms, the last addition); twice that,
+ * and 8 units more for the bounds' own float arithmetic, |c| the largest norm (pass_margin:
+ * a pass's factor and |c|; row_margin: a row's margin). */
+typedef struct margin {
+    float fac, cmax;
+} margin;
+
+static inline margin pass_margin(const pa_groups_pass *ps)
+{
+    return (margin){(float)((4.0 * ps->dim + 16.0) * 0x1p-24), (float)ps->cmax};
+}
+
+static inline float row_margin(margin mg, float xn)
+{
+    const float rr = sqrtf(xn) + mg.cmax;
+    return mg.fac * rr * rr;
+}
+
+/* Round 2's threshold for a row (its own value own, squared norm xn, margin marg): a group
+ * whose shrunk bound squared is above it holds no centroid below the own one. */
+static inline float open_threshold(float own, float xn, float marg)
+{
+    return (own + xn + marg) * (1.0f + 0x1p-20f);
+}
+
+/* Round 2's pairs of sub-batch row r: the groups set in open, into pr, pg from *np. */
+static inline void push_open(uint32_t r, uint32_t open, uint32_t G, uint16_t *pr, uint8_t *pg,
+                             uint32_t *np)
+{
+    for (uint32_t g = 0; g < G; g++) /* (no branch on the bits) */
+        pr[*np] = (uint16_t)r, pg[*np] = (uint8_t)g, *np += (open >> g) & 1;
+}
+
 /* Prefetches n rows of `stride` floats at x, and their bounds, towards L2. */
 static void prefetch_rows(const pa_groups_pass *ps, uint64_t i, uint64_t n)
 {
@@ -314,11 +349,7 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
     const __m512 shrink = _mm512_set1_ps(BOUND_SHRINK), zero = _mm512_setzero_ps();
     const __m512 inf = _mm512_set1_ps(INFINITY);
     const __m512 gm = ps->gmove ? _mm512_maskz_loadu_ps(all, ps->gmove) : zero;
-    /* the rounding margin of a row of squared norm xn: the kernel's value plus the row's norm
-     * differs from the exact squared distance by at most (2 dim + 3) units of 2^-24 times
-     * (|x| + |c|)^2 (the norms' and the chain's sums of dim terms, the last addition); twice
-     * that, and 8 units more for the bounds' own float arithmetic, |c| the largest norm */
-    const float mfac = (float)((4.0 * ps->dim + 16.0) * 0x1p-24), cmax = (float)ps->cmax;
+    const margin mg = pass_margin(ps);
     uint64_t pairs_done = 0;
     uint16_t pr[PAIRS_MAX];
     uint8_t pg[PAIRS_MAX];
@@ -343,8 +374,8 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
             np = 0;
             for (uint32_t r = 0; r < rows; r++) {
                 const uint64_t i = b0 + r;
-                const float xn = ps->xnorm[i], rr = sqrtf(xn) + cmax;
-                const float thr = (own[r] + xn + mfac * rr * rr) * (1.0f + 0x1p-20f);
+                const float xn = ps->xnorm[i];
+                const float thr = open_threshold(own[r], xn, row_margin(mg, xn));
                 float *lbr = ps->lb + i * PA_GROUPS_MAX;
                 /* (lanes past G unused; full stores: masked ones are slow on some CPUs) */
                 __m512 lb = _mm512_loadu_ps(lbr);
@@ -357,8 +388,7 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
                 /* the own group's smallest (done[r] holds only the own group yet) */
                 cut[r] = out.m[(size_t)r * PA_GROUPS_MAX + (uint32_t)__builtin_ctz(done[r])];
                 done[r] |= (uint16_t)open;
-                for (uint32_t g = 0; g < G; g++) /* (no branch on the bits) */
-                    pr[np] = (uint16_t)r, pg[np] = (uint8_t)g, np += (open >> g) & 1;
+                push_open(r, open, G, pr, pg, &np);
             }
             pairs_run(group_values, ps, xr, pr, pg, np, &out, NULL, NULL, cut);
             pairs_done += np;
@@ -375,12 +405,12 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
             const uint32_t w = eq ? (uint32_t)_mm512_mask_reduce_min_epi32(eq, W) : 0;
             ps->assign[i] = w;
             ps->val[i] = m;
-            const float xn = ps->xnorm[i], rr = sqrtf(xn) + cmax;
+            const float xn = ps->xnorm[i];
             const __mmask16 mine = _mm512_cmpeq_epi32_mask(W, _mm512_set1_epi32((int32_t)w));
             const __m512 other =
                 _mm512_mask_mov_ps(M, mine, _mm512_loadu_ps(out.s + (size_t)r * PA_GROUPS_MAX));
             const __m512 l2 = _mm512_sub_ps(_mm512_add_ps(other, _mm512_set1_ps(xn)),
-                                            _mm512_set1_ps(mfac * rr * rr));
+                                            _mm512_set1_ps(row_margin(mg, xn)));
             const __m512 l = _mm512_mul_ps(_mm512_sqrt_ps(_mm512_max_ps(zero, l2)),
                                            _mm512_mul_ps(shrink, shrink));
             float *lbr = ps->lb + i * PA_GROUPS_MAX;
@@ -504,7 +534,7 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
     const __m256i bits1 = _mm256_slli_epi32(bits0, 8);
     const __m256 gm0 = ps->gmove ? _mm256_loadu_ps(ps->gmove) : zero;
     const __m256 gm1 = ps->gmove ? _mm256_loadu_ps(ps->gmove + 8) : zero;
-    const float mfac = (float)((4.0 * ps->dim + 16.0) * 0x1p-24), cmax = (float)ps->cmax;
+    const margin mg = pass_margin(ps);
     uint64_t pairs_done = 0;
     uint16_t pr[PAIRS_MAX];
     uint8_t pg[PAIRS_MAX];
@@ -529,8 +559,8 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
             np = 0;
             for (uint32_t r = 0; r < rows; r++) {
                 const uint64_t i = b0 + r;
-                const float xn = ps->xnorm[i], rr = sqrtf(xn) + cmax;
-                const float thr = (own[r] + xn + mfac * rr * rr) * (1.0f + 0x1p-20f);
+                const float xn = ps->xnorm[i];
+                const float thr = open_threshold(own[r], xn, row_margin(mg, xn));
                 float *lbr = ps->lb + i * PA_GROUPS_MAX;
                 /* (lanes past G unused: gmove and the bounds are 0 there) */
                 __m256 l0 = _mm256_loadu_ps(lbr), l1 = _mm256_loadu_ps(lbr + 8);
@@ -548,8 +578,7 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
                 open &= ~(uint32_t)done[r];
                 cut[r] = out.m[(size_t)r * PA_GROUPS_MAX + (uint32_t)__builtin_ctz(done[r])];
                 done[r] |= (uint16_t)open;
-                for (uint32_t g = 0; g < G; g++)
-                    pr[np] = (uint16_t)r, pg[np] = (uint8_t)g, np += (open >> g) & 1;
+                push_open(r, open, G, pr, pg, &np);
             }
             pairs_run(group_values_avx2, ps, xr, pr, pg, np, &out, NULL, NULL, cut);
             pairs_done += np;
@@ -570,8 +599,8 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
                 w = PA_MIN(w, W[__builtin_ctz(eq)]);
             ps->assign[i] = w;
             ps->val[i] = m;
-            const float xn = ps->xnorm[i], rr = sqrtf(xn) + cmax;
-            const __m256 xv = _mm256_set1_ps(xn), mg = _mm256_set1_ps(mfac * rr * rr);
+            const float xn = ps->xnorm[i];
+            const __m256 xv = _mm256_set1_ps(xn), mv2 = _mm256_set1_ps(row_margin(mg, xn));
             const __m256i wv = _mm256_set1_epi32((int32_t)w), dv = _mm256_set1_epi32(done[r]);
             float *lbr = ps->lb + i * PA_GROUPS_MAX;
             for (int h = 0; h < 2; h++) {
@@ -579,7 +608,7 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
                     _mm256_cmpeq_epi32(_mm256_loadu_si256((const __m256i *)(W + 8 * h)), wv));
                 const __m256 other = _mm256_blendv_ps(h ? m1 : m0, _mm256_loadu_ps(S + 8 * h),
                                                       mine);
-                const __m256 l2 = _mm256_sub_ps(_mm256_add_ps(other, xv), mg);
+                const __m256 l2 = _mm256_sub_ps(_mm256_add_ps(other, xv), mv2);
                 const __m256 l = _mm256_mul_ps(_mm256_sqrt_ps(_mm256_max_ps(zero, l2)), shr2);
                 const __m256i bit = h ? bits1 : bits0;
                 const __m256 in = _mm256_castsi256_ps(
