@@ -19,6 +19,7 @@
  * 1) (16 centroids of a group at a time in two registers; the 16 bounds of a row in two
  * halves, each lane's arithmetic the AVX-512 lane's); elsewhere k-means runs the kernels. */
 #include "common/simd.h"
+#include "ivfpq/bounds.h"
 #include "ivfpq/ivfpq_internal.h"
 
 #include <immintrin.h>
@@ -35,9 +36,6 @@
 /* Rounds each grouping of the centroids takes (pa_groups_make): balanced assignment, then the
  * groups' centres moved to their members' means. */
 #define GROUPING_ROUNDS 4
-/* Bounds are lowered by this fraction each time they are computed or lowered, so that float
- * rounding (2^-24 of a value per operation) never leaves one above the true distance. */
-#define BOUND_SHRINK (1.0f - 0x1p-20f)
 #define LANES 16
 /* The AVX2 pass: a group GROUP2 centroids at a time (two 8-lane registers), PAIR_ROWS2 rows
  * side by side (12 accumulators). */
@@ -295,33 +293,6 @@ static uint32_t round1_pairs(const pa_groups_pass *ps, uint64_t b0, uint32_t row
     return np;
 }
 
-/* The rounding margin of a row of squared norm xn: the kernel's value plus the row's norm
- * differs from the exact squared distance by at most (2 dim + 3) units of 2^-24 times
- * (|x| + |c|)^2 (the norms' and the chain's sums of dim terms, the last addition); twice that,
- * and 8 units more for the bounds' own float arithmetic, |c| the largest norm (pass_margin:
- * a pass's factor and |c|; row_margin: a row's margin). */
-typedef struct margin {
-    float fac, cmax;
-} margin;
-
-static inline margin pass_margin(const pa_groups_pass *ps)
-{
-    return (margin){(float)((4.0 * ps->dim + 16.0) * 0x1p-24), (float)ps->cmax};
-}
-
-static inline float row_margin(margin mg, float xn)
-{
-    const float rr = sqrtf(xn) + mg.cmax;
-    return mg.fac * rr * rr;
-}
-
-/* Round 2's threshold for a row (its own value own, squared norm xn, margin marg): a group
- * whose shrunk bound squared is above it holds no centroid below the own one. */
-static inline float open_threshold(float own, float xn, float marg)
-{
-    return (own + xn + marg) * (1.0f + 0x1p-20f);
-}
-
 /* Round 2's pairs of sub-batch row r: the groups set in open, into pr, pg from *np. */
 static inline void push_open(uint32_t r, uint32_t open, uint32_t G, uint16_t *pr, uint8_t *pg,
                              uint32_t *np)
@@ -346,10 +317,10 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
 {
     const uint32_t G = ps->groups;
     const __mmask16 all = (__mmask16)((1u << G) - 1);
-    const __m512 shrink = _mm512_set1_ps(BOUND_SHRINK), zero = _mm512_setzero_ps();
+    const __m512 shrink = _mm512_set1_ps(PA_BOUND_SHRINK), zero = _mm512_setzero_ps();
     const __m512 inf = _mm512_set1_ps(INFINITY);
     const __m512 gm = ps->gmove ? _mm512_maskz_loadu_ps(all, ps->gmove) : zero;
-    const margin mg = pass_margin(ps);
+    const pa_margin mg = pa_bound_margin(ps->dim, ps->cmax);
     uint64_t pairs_done = 0;
     uint16_t pr[PAIRS_MAX];
     uint8_t pg[PAIRS_MAX];
@@ -375,7 +346,7 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
             for (uint32_t r = 0; r < rows; r++) {
                 const uint64_t i = b0 + r;
                 const float xn = ps->xnorm[i];
-                const float thr = open_threshold(own[r], xn, row_margin(mg, xn));
+                const float thr = pa_open_threshold(own[r], xn, pa_row_margin(mg, xn));
                 float *lbr = ps->lb + i * PA_GROUPS_MAX;
                 /* (lanes past G unused; full stores: masked ones are slow on some CPUs) */
                 __m512 lb = _mm512_loadu_ps(lbr);
@@ -410,7 +381,7 @@ __attribute__((target("avx512f"))) static uint64_t groups_assign_avx512(const pa
             const __m512 other =
                 _mm512_mask_mov_ps(M, mine, _mm512_loadu_ps(out.s + (size_t)r * PA_GROUPS_MAX));
             const __m512 l2 = _mm512_sub_ps(_mm512_add_ps(other, _mm512_set1_ps(xn)),
-                                            _mm512_set1_ps(row_margin(mg, xn)));
+                                            _mm512_set1_ps(pa_row_margin(mg, xn)));
             const __m512 l = _mm512_mul_ps(_mm512_sqrt_ps(_mm512_max_ps(zero, l2)),
                                            _mm512_mul_ps(shrink, shrink));
             float *lbr = ps->lb + i * PA_GROUPS_MAX;
@@ -528,13 +499,13 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
                                                                        uint64_t i0, uint64_t i1)
 {
     const uint32_t G = ps->groups, all = (1u << G) - 1;
-    const __m256 zero = _mm256_setzero_ps(), shr = _mm256_set1_ps(BOUND_SHRINK);
+    const __m256 zero = _mm256_setzero_ps(), shr = _mm256_set1_ps(PA_BOUND_SHRINK);
     const __m256 shr2 = _mm256_mul_ps(shr, shr);
     const __m256i bits0 = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
     const __m256i bits1 = _mm256_slli_epi32(bits0, 8);
     const __m256 gm0 = ps->gmove ? _mm256_loadu_ps(ps->gmove) : zero;
     const __m256 gm1 = ps->gmove ? _mm256_loadu_ps(ps->gmove + 8) : zero;
-    const margin mg = pass_margin(ps);
+    const pa_margin mg = pa_bound_margin(ps->dim, ps->cmax);
     uint64_t pairs_done = 0;
     uint16_t pr[PAIRS_MAX];
     uint8_t pg[PAIRS_MAX];
@@ -560,7 +531,7 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
             for (uint32_t r = 0; r < rows; r++) {
                 const uint64_t i = b0 + r;
                 const float xn = ps->xnorm[i];
-                const float thr = open_threshold(own[r], xn, row_margin(mg, xn));
+                const float thr = pa_open_threshold(own[r], xn, pa_row_margin(mg, xn));
                 float *lbr = ps->lb + i * PA_GROUPS_MAX;
                 /* (lanes past G unused: gmove and the bounds are 0 there) */
                 __m256 l0 = _mm256_loadu_ps(lbr), l1 = _mm256_loadu_ps(lbr + 8);
@@ -600,7 +571,7 @@ __attribute__((target("avx2,fma"))) static uint64_t groups_assign_avx2(const pa_
             ps->assign[i] = w;
             ps->val[i] = m;
             const float xn = ps->xnorm[i];
-            const __m256 xv = _mm256_set1_ps(xn), mv2 = _mm256_set1_ps(row_margin(mg, xn));
+            const __m256 xv = _mm256_set1_ps(xn), mv2 = _mm256_set1_ps(pa_row_margin(mg, xn));
             const __m256i wv = _mm256_set1_epi32((int32_t)w), dv = _mm256_set1_epi32(done[r]);
             float *lbr = ps->lb + i * PA_GROUPS_MAX;
             for (int h = 0; h < 2; h++) {

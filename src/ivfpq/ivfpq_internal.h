@@ -70,6 +70,14 @@ pa_status pa_check_vectors(const float *x, uint64_t n, uint32_t dim, const char 
  * features. */
 void pa_nearest_small(const float *x, size_t stride, uint64_t n, const float *cbt,
                       const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out, float *val);
+/* pa_nearest_small on AVX2 + FMA (the caller checks pa_kernel_level() >= 1) for n a multiple of
+ * 4 and K with pa_nearest_small_second_fits(K) (a multiple of 16, at most 256): the same
+ * winners and values, and into second each row's least value of the other codewords (its
+ * runner-up's; the winner's own value on a tie). */
+bool pa_nearest_small_second_fits(uint32_t K);
+void pa_nearest_small_second(const float *x, size_t stride, uint64_t n, const float *cbt,
+                             const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out,
+                             float *val, float *second);
 /* Grouped bounds for k-means assignment (groups.c: Yinyang k-means, kept exact): at most
  * PA_GROUPS_MAX groups of centroids, each a whole number of 16-lane registers, at least
  * PA_GROUPS_MIN of them. Used where a pair (row, group) holds enough work: the fused kernel's

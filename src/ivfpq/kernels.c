@@ -77,10 +77,11 @@ fold_chunk(const float *d, uint32_t len, __m256 mins, uint32_t base, float *best
  * L1 and are folded once per chunk (16 registers leave room for each row's lane-wise minimum
  * beside the chains, not for indexes too: the fold finds the lowest index holding the minimum
  * in the chunk). Each sum is the same chain of fused steps as the scalar kernel's, and the fold
- * keeps its lowest index on ties. */
+ * keeps its lowest index on ties. With second (K at most one chunk), each row's least value
+ * of the other codewords from the chunk's sums too. */
 __attribute__((target("avx2,fma"), always_inline)) static inline uint64_t
 rows4_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
-           uint32_t ds, uint32_t K, uint32_t *out, float *val)
+           uint32_t ds, uint32_t K, uint32_t *out, float *val, float *second)
 {
     uint64_t i = 0;
     for (; K % 16 == 0 && i + 4 <= n; i += 4) {
@@ -127,6 +128,14 @@ rows4_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const fl
             if (val)
                 val[i + r] = best[r];
         }
+        /* the least value of the other codewords (K <= PA_AVX2_CHUNK: d holds them all) */
+        for (int r = 0; second && r < 4; r++) {
+            d[r][bi[r]] = INFINITY;
+            __m256 m = _mm256_set1_ps(INFINITY);
+            for (uint32_t k = 0; k < K; k += 8)
+                m = _mm256_min_ps(_mm256_load_ps(d[r] + k), m);
+            second[i + r] = pa_hmin256(m);
+        }
     }
     return i;
 }
@@ -139,8 +148,8 @@ __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, siz
 {
     /* the shape of 8-bit codes of 8 dimensions a sub-vector compiled on its own: the
      * dimension loop unrolled, the codebook's stride a constant */
-    uint64_t i = ds == 8 && K == 256 ? rows4_avx2(x, stride, n, cbt, cbnorm, 8, 256, out, val)
-                                     : rows4_avx2(x, stride, n, cbt, cbnorm, ds, K, out, val);
+    uint64_t i = ds == 8 && K == 256 ? rows4_avx2(x, stride, n, cbt, cbnorm, 8, 256, out, val, NULL)
+                                     : rows4_avx2(x, stride, n, cbt, cbnorm, ds, K, out, val, NULL);
     const __m256i step = _mm256_set1_epi32(8);
     for (; i < n; i++) {
         const float *v = x + i * stride;
@@ -171,6 +180,26 @@ __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, siz
         if (val)
             val[i] = m;
     }
+}
+
+/* pa_nearest_small_second's AVX2 kernel: rows4_avx2 with the runners-up. */
+__attribute__((target("avx2,fma"))) static void
+second_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
+            uint32_t ds, uint32_t K, uint32_t *out, float *val, float *second)
+{
+    if (ds == 8 && K == 256)
+        rows4_avx2(x, stride, n, cbt, cbnorm, 8, 256, out, val, second);
+    else
+        rows4_avx2(x, stride, n, cbt, cbnorm, ds, K, out, val, second);
+}
+
+bool pa_nearest_small_second_fits(uint32_t K) { return K % 16 == 0 && K <= PA_AVX2_CHUNK; }
+
+void pa_nearest_small_second(const float *x, size_t stride, uint64_t n, const float *cbt,
+                             const float *cbnorm, uint32_t ds, uint32_t K, uint32_t *out,
+                             float *val, float *second)
+{
+    second_avx2(x, stride, n, cbt, cbnorm, ds, K, out, val, second);
 }
 
 /* Lowest index among the lanes holding the minimum of best; the minimum into *val if asked. */

@@ -3,18 +3,23 @@
  * Lloyd's algorithm: assign every row to its nearest centroid, move each centroid to the mean
  * of its rows, repeat. The assignment is the expensive part: argmin ||c||^2 - 2 x.c with
  * precomputed norms, the argmin fused into the dot products (src/ivfpq/assign.c), or without
- * AVX2 + FMA a matrix product X C^T (OpenBLAS sgemm) and an argmin pass. With AVX-512, an l2
- * k-means of a shape where it pays (pa_groups_count) assigns with grouped bounds instead
- * (groups.c): only the groups of centroids that could hold a row's nearest are computed, and
- * the assignments and values are the kernel's over all of them. The update
+ * AVX2 + FMA a matrix product X C^T (OpenBLAS sgemm) and an argmin pass. With AVX2 or AVX-512,
+ * an l2 k-means of a shape where it pays (pa_groups_count) assigns with grouped bounds instead
+ * (groups.c): only the groups of centroids that could hold a row's nearest are computed; the
+ * small-dimension k-means of PQ sub-spaces too narrow for groups keeps one bound a row on AVX2
+ * (km_assign_bounded: only the rows it does not settle go through the kernel). Either way the
+ * assignments and values are the kernel's over all the centroids. The update
  * sums each centroid's rows in row order, in double precision, so the result is the same
  * whatever the number of threads: the same seed gives a byte-identical model. Empty clusters
  * are not left empty: each takes half of the largest cluster (its centroid split into two
  * slightly perturbed copies). */
+#include "common/simd.h"
+#include "ivfpq/bounds.h"
 #include "ivfpq/ivfpq_internal.h"
 
 #include <cblas.h>
 #include <float.h>
+#include <immintrin.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -35,6 +40,19 @@
 #define BLOCK_BYTES (16u << 20) /* budget of one block's dot-product matrix */
 /* Rows per task of the small-dimension assignment. */
 #define SMALL_BLOCK 4096
+/* The bounded small-dimension pass (km_assign_bounded) gathers the rows its bounds do not
+ * settle into a buffer of this many values (on the stack), at most BOUNDED_ROWS rows: the
+ * sub-vectors of up to BOUNDED_VALUES / 4 values take the bounds (4: the kernel's rows a step). */
+#define BOUNDED_VALUES 2048
+#define BOUNDED_ROWS 256
+/* The centroids that moved most, whose values the bounded pass computes for every row (one
+ * AVX2 register of them) so that their moves do not lower every row's bound: a centroid split
+ * to refill an empty one jumps far. */
+#define MOVERS 8
+/* The single bound is given up for the rest of a run when a pass from the fourth on recomputes
+ * more than this share of the rows: the own values and runners-up then cost more than they
+ * save. */
+#define BOUNDED_GIVE_UP_SHARE 0.9
 
 /* pa_check_vectors checks on all cores from this many values (below, a team costs more) */
 #define CHECK_PARALLEL_VALUES ((uint64_t)1 << 16)
@@ -419,6 +437,25 @@ static uint64_t groups_held_bytes(uint64_t n, uint32_t dim, uint32_t k)
            sizeof(float) * PA_GROUPS_MAX;
 }
 
+/* Whether a k-means of these arguments keeps one bound a row instead (km_assign_bounded): the
+ * small-dimension l2 k-means without groups, on AVX2 (AVX-512 runs its own kernel over every
+ * codeword: the runner-up is the AVX2 kernel's; not measured there), of codebooks the kernel's
+ * runner-up serves and sub-vectors the pass's buffer holds 4 of. */
+static bool bounded_used(uint32_t dim, uint32_t k, bool inner_product, bool small_dim)
+{
+    return small_dim && !inner_product && !groups_used(dim, k, inner_product, small_dim) &&
+           !pa_groups_disabled && pa_kernel_level() == 1 && pa_nearest_small_second_fits(k) &&
+           4 * dim <= BOUNDED_VALUES;
+}
+
+/* What the single bounds hold for the run: a bound a row, the centroids before a move, the
+ * movers' codewords. */
+static uint64_t bounded_held_bytes(uint64_t n, uint32_t dim, uint32_t k)
+{
+    return n * sizeof(float) + sizeof(float) * (uint64_t)k * dim +
+           sizeof(float) * MOVERS * (uint64_t)dim;
+}
+
 uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_product, bool small_dim,
                          bool assign_given, uint32_t nthreads)
 {
@@ -443,7 +480,10 @@ uint64_t pa_kmeans_bytes(uint64_t n, uint32_t dim, uint32_t k, bool inner_produc
                                : 0);
     const uint64_t iter = small_dim ? 0 : pa_assign_sgemm_bytes(n, dim, k);
     const uint32_t G = groups_used(dim, k, inner_product, small_dim);
-    const uint64_t groups = G ? groups_held_bytes(n, dim, k) : 0;
+    const uint64_t groups = G ? groups_held_bytes(n, dim, k)
+                            : bounded_used(dim, k, inner_product, small_dim)
+                                ? bounded_held_bytes(n, dim, k)
+                                : 0;
     const uint64_t make = G ? pa_groups_make_bytes(k, dim, G) : 0;
     return held + groups + PA_MAX(init, PA_MAX(iter, make));
 }
@@ -467,6 +507,15 @@ typedef struct km {
      * order and their norms, the bounds, the centroids before the move and each group's move */
     uint32_t groups, *perm, *pos; /* groups 0: not (or no longer) used */
     float *cbtp, *cbnp, *lb, *cold, *gmove;
+    /* the single bound a row (km_assign_bounded; bounded false: not or no longer used): each
+     * row's bound on its distance to every centroid but its own (lb, n of them), cold as
+     * above; the MOVERS centroids that moved most since the last pass (movers), the largest
+     * move of the others (move_rest), and the movers' codewords as the kernel reads them
+     * (mct: dim x MOVERS, times -2; mnorm: their norms) */
+    bool bounded;
+    float move_rest;
+    uint32_t movers[MOVERS];
+    float *mct, mnorm[MOVERS];
     uint32_t it;
     double prev_loss;
     bool done;
@@ -480,7 +529,8 @@ static void km_free(km *s)
     free(s->prev), free(s->sums), free(s->share), free(s->cnt), free(s->norms), free(s->ct),
         free(s->xnorm), free(s->best);
     free(s->perm), free(s->pos), free(s->cbtp), free(s->cbnp), free(s->lb), free(s->cold),
-        free(s->gmove);
+        free(s->gmove), free(s->mct);
+    s->mct = NULL;
     s->assign = s->prev = NULL, s->sums = s->share = NULL, s->cnt = NULL;
     s->norms = s->ct = s->xnorm = s->best = NULL;
     s->perm = s->pos = NULL, s->cbtp = s->cbnp = s->lb = s->cold = s->gmove = NULL;
@@ -542,6 +592,12 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
     if (l2)
         row_norms(x, n, dim, s->xnorm);
     pa_status st = init_centroids(x, n, dim, k, seed, part, centroids);
+    if (st == PA_OK && (s->bounded = bounded_used(dim, k, inner_product, small_dim))) {
+        s->lb = pa_malloc(sizeof(float) * (size_t)n, "k-means bounds");
+        s->cold = pa_malloc(sizeof(float) * (size_t)k * dim, "k-means bounds");
+        s->mct = pa_malloc(sizeof(float) * MOVERS * dim, "k-means bounds");
+        return s->lb && s->cold && s->mct ? PA_OK : PA_ERR_NOMEM;
+    }
     if (st != PA_OK || !(s->groups = groups_used(dim, k, inner_product, small_dim)))
         return st;
     s->perm = pa_malloc(sizeof(uint32_t) * k, "centroid groups");
@@ -604,6 +660,163 @@ static void km_assign_grouped(km *s)
         s->groups = 0; /* the kernels from here: the same answers */
 }
 
+/* Rows [i0, i1) of the bounded pass (see km_assign_bounded); returns the rows recomputed. Four
+ * rows a step: their values for their own centroids (the kernel's chain, bit for bit: ||c||^2
+ * then one fused step per dimension with -2 c, the transposed codebook's value) and for the
+ * movers side by side, so that the chains overlap. No branch on a row's outcome (half the rows
+ * go each way, unpredictably): every row is copied to the buffer and its own value and new
+ * bound stored, and the count of rows to recompute moves on only for those the bounds do not
+ * settle. DIM: dim where a constant (8), else 0. */
+__attribute__((target("avx2,fma"), always_inline)) static inline uint64_t
+bounded_rows_d(km *s, uint64_t i0, uint64_t i1, pa_margin mg, const uint32_t DIM)
+{
+    const uint32_t dim = DIM ? DIM : s->dim, k = s->k;
+    const uint32_t cap = PA_MIN((uint32_t)BOUNDED_ROWS, BOUNDED_VALUES / dim) & ~3u;
+    _Alignas(32) float buf[BOUNDED_VALUES];
+    uint32_t at[BOUNDED_ROWS], w[BOUNDED_ROWS];
+    float v[BOUNDED_ROWS], v2[BOUNDED_ROWS];
+    const __m256 inf = _mm256_set1_ps(INFINITY), mn = _mm256_loadu_ps(s->mnorm);
+    const __m256i ids = _mm256_loadu_si256((const __m256i *)s->movers);
+    uint64_t redone = 0;
+    for (uint64_t i = i0; i < i1;) {
+        uint32_t m = 0;
+        for (; i < i1 && m + 4 <= cap; i += 4) {
+            const uint32_t q = (uint32_t)PA_MIN((uint64_t)4, i1 - i); /* rows this step */
+            const float *xr[4];
+            uint32_t a[4];
+            float own[4];
+            __m256 mv[4];
+            bool settled[4] = {false, false, false, false};
+            for (uint32_t r = 0; r < 4; r++) /* (past the rows: the first again, dropped) */
+                xr[r] = s->x + (i + (r < q ? r : 0)) * dim, a[r] = s->assign[i + (r < q ? r : 0)];
+            if (s->it > 0) {
+#pragma GCC unroll 4
+                for (uint32_t r = 0; r < 4; r++)
+                    own[r] = s->norms[a[r]], mv[r] = mn;
+                for (uint32_t d = 0; d < dim; d++) {
+                    const __m256 md = _mm256_loadu_ps(s->mct + (size_t)d * MOVERS);
+#pragma GCC unroll 4
+                    for (uint32_t r = 0; r < 4; r++) {
+                        own[r] = fmaf(xr[r][d], -2.0f * s->c[(size_t)a[r] * dim + d], own[r]);
+                        mv[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(xr[r] + d), md, mv[r]);
+                    }
+                }
+                for (uint32_t r = 0; r < q; r++) {
+                    const uint64_t ir = i + r;
+                    const float xn = s->xnorm[ir], marg = pa_row_margin(mg, xn);
+                    /* the least mover's value but the own centroid's (no NaN: min_ps keeps
+                     * inf against one) */
+                    const float least = pa_hmin256(
+                        _mm256_blendv_ps(mv[r], inf,
+                                         _mm256_castsi256_ps(_mm256_cmpeq_epi32(
+                                             ids, _mm256_set1_epi32((int32_t)a[r])))));
+                    const float lb = pa_bound_lowered(s->lb[ir], s->move_rest);
+                    s->best[ir] = own[r]; /* kept where the row is settled */
+                    s->lb[ir] = PA_MIN(lb, pa_bound_of_value(least, xn, marg));
+                    /* settled: every mover's value above the own one, the others' bound too */
+                    settled[r] = least > own[r] &&
+                                 pa_bound_rules_out(lb, pa_open_threshold(own[r], xn, marg));
+                }
+            }
+            for (uint32_t r = 0; r < q; r++) {
+                for (uint32_t d = 0; d < dim; d++)
+                    buf[(size_t)m * dim + d] = xr[r][d];
+                at[m] = (uint32_t)(i + r - i0);
+                m += !settled[r];
+            }
+        }
+        if (i > i1)
+            i = i1;
+        const uint32_t m4 = (m + 3) & ~3u; /* the kernel's steps of 4: the last row repeated */
+        for (uint32_t t = m; m && t < m4; t++)
+            for (uint32_t d = 0; d < dim; d++)
+                buf[(size_t)t * dim + d] = buf[(size_t)(m - 1) * dim + d];
+        if (m)
+            pa_nearest_small_second(buf, dim, m4, s->ct, s->norms, dim, k, w, v, v2);
+        for (uint32_t t = 0; t < m; t++) {
+            const uint64_t r = i0 + at[t];
+            s->assign[r] = w[t], s->best[r] = v[t];
+            s->lb[r] = pa_bound_of_value(v2[t], s->xnorm[r], pa_row_margin(mg, s->xnorm[r]));
+        }
+        redone += m;
+    }
+    return redone;
+}
+
+__attribute__((target("avx2,fma"))) static uint64_t bounded_rows(km *s, uint64_t i0, uint64_t i1,
+                                                                 pa_margin mg)
+{
+    return s->dim == 8 ? bounded_rows_d(s, i0, i1, mg, 8) : bounded_rows_d(s, i0, i1, mg, 0);
+}
+
+/* The small-dimension assignment with one bound a row (Hamerly's k-means, kept exact), and the
+ * values of the MOVERS centroids that moved most: a row whose bound on its distance to every
+ * other centroid, lowered by the largest move of the others since it was made, is above its
+ * distance to its own (the kernel's value, with the rounding margins of bounds.h), and whose
+ * movers' values are all above its own, keeps its centroid and that value, and the lesser of
+ * that bound and the movers' as its bound; the others go through the kernel, which gives their
+ * winners, values and runners-up, their new bounds. The winners and values are the kernel's
+ * over every centroid. */
+static void km_assign_bounded(km *s)
+{
+    const uint64_t n = s->n, blk = SMALL_BLOCK;
+    const uint32_t dim = s->dim;
+    float cm = 0;
+    for (uint32_t j = 0; j < s->k; j++)
+        cm = PA_MAX(cm, s->norms[j]);
+    const pa_margin mg = pa_bound_margin(dim, sqrt((double)cm * (1.0 + 1e-3)));
+    transpose(s->c, s->k, dim, s->ct);
+    for (uint32_t t = 0; t < MOVERS; t++) {
+        const uint32_t j = s->movers[t];
+        s->mnorm[t] = s->norms[j];
+        for (uint32_t d = 0; d < dim; d++)
+            s->mct[(size_t)d * MOVERS + t] = s->ct[(size_t)d * s->k + j];
+    }
+    uint64_t redone = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(+ : redone)
+    for (uint64_t b = 0; b < (n + blk - 1) / blk; b++)
+        redone += bounded_rows(s, b * blk, PA_MIN(n, (b + 1) * blk), mg);
+    const double share = (double)redone / (double)n;
+    s->r.passes += share - 1.0; /* (km_assign counts the pass as 1) */
+    if (s->it >= GROUPS_GIVE_UP_ITER && share > BOUNDED_GIVE_UP_SHARE)
+        s->bounded = false; /* the kernel from here: the same answers */
+}
+
+/* A move rounded up to a float. */
+static float move_up(double mv)
+{
+    const float f = (float)mv;
+    return (double)f < mv ? nextafterf(f, INFINITY) : f;
+}
+
+/* The MOVERS centroids that moved most (s->cold to s->c, in double; the lowest index among
+ * equal moves first) and the largest move of the others, rounded up to a float. */
+static void km_bounded_moves(km *s)
+{
+    const uint32_t dim = s->dim;
+    double top[MOVERS + 1]; /* the largest moves, descending (top[MOVERS]: the next) */
+    uint32_t at[MOVERS + 1];
+    for (uint32_t t = 0; t <= MOVERS; t++)
+        top[t] = -1, at[t] = 0;
+    for (uint32_t j = 0; j < s->k; j++) {
+        double d2 = 0;
+        for (uint32_t d = 0; d < dim; d++) {
+            const double u = (double)s->c[(size_t)j * dim + d] - s->cold[(size_t)j * dim + d];
+            d2 += u * u;
+        }
+        const double mv = sqrt(d2) * (1.0 + 1e-9);
+        uint32_t t = MOVERS + 1;
+        for (; t > 0 && mv > top[t - 1]; t--)
+            if (t <= MOVERS)
+                top[t] = top[t - 1], at[t] = at[t - 1];
+        if (t <= MOVERS)
+            top[t] = mv, at[t] = j;
+    }
+    for (uint32_t t = 0; t < MOVERS; t++)
+        s->movers[t] = at[t];
+    s->move_rest = move_up(PA_MAX(top[MOVERS], 0.0));
+}
+
 /* Each group's largest move (s->cold to s->c, in double), rounded up to a float. */
 static void km_group_moves(km *s)
 {
@@ -633,6 +846,8 @@ static pa_status km_assign(km *s)
     s->r.passes += 1.0;
     if (s->groups) {
         km_assign_grouped(s);
+    } else if (s->bounded) {
+        km_assign_bounded(s);
     } else if (s->small_dim) {
         transpose(s->c, k, dim, s->ct);
         const uint64_t blk = SMALL_BLOCK;
@@ -675,7 +890,7 @@ static void km_move(km *s)
         s->done = true; /* converged: the centroids of this assignment are already in place */
         return;
     }
-    if (s->groups)
+    if (s->groups || s->bounded)
         memcpy(s->cold, s->c, sizeof(float) * (size_t)k * dim);
     const double loss = s->part ? apply_sums(s->acc, k, dim, s->cnt, s->c)
                                 : update(s->x, s->n, dim, k, s->assign, s->best, s->sums,
@@ -683,6 +898,8 @@ static void km_move(km *s)
     const uint32_t fixed = repair_empty(s->c, s->cnt, k, dim);
     if (s->groups)
         km_group_moves(s);
+    if (s->bounded)
+        km_bounded_moves(s);
     s->r.empty_repaired += fixed;
     /* converged: the objective improved by less than KMEANS_TOLERANCE of itself (the
      * centroids just moved to their rows' means, so this assignment is final) */

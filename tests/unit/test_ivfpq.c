@@ -156,6 +156,61 @@ static void test_groups_exact(void)
         pa_kernel_set("avx2");
 }
 
+/* The single bound a row of the small-dimension k-means (kmeans.c's bounded pass, AVX2) changes
+ * nothing: the centroids, assignments and iterations, byte for byte, of the kernel over every
+ * codeword (pa_groups_disabled), for PQ's shape (8 values, 256 codewords: the pass compiled for
+ * 8), an odd dimension and 4-bit's 16 codewords, and for a participant's side-by-side runs; on
+ * clustered rows with far-out ones (large moves, emptied clusters split: the movers) and on
+ * rows of small integers (exact ties). On the clustered rows the bounded runs recompute well
+ * under every row a pass. */
+static void test_bounded_exact(void)
+{
+    if (!pa_kernel_set("avx2")) {
+        printf("  (no AVX2 here: the bounded assignment does not run)\n");
+        return;
+    }
+    const struct {
+        uint64_t n;
+        uint32_t dim, k;
+    } shapes[] = {{20000, 8, 256}, {6000, 5, 32}, {5000, 12, 16}};
+    for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++)
+        for (int kind = 0; kind < 2; kind++) {
+            const uint64_t n = shapes[t].n;
+            const uint32_t dim = shapes[t].dim, k = shapes[t].k;
+            float *x = clustered(n, dim, k / 2, 3, NULL);
+            for (uint64_t i = 0; i < n * dim; i++)
+                x[i] = kind ? (float)((i * 2654435761u >> 7) % 3) : x[i] * (i % 97 ? 1 : 6);
+            float *c0 = malloc(sizeof(float) * k * dim), *c = malloc(sizeof(float) * k * dim);
+            float *cm = calloc((size_t)k * dim, 4);
+            uint32_t *a0 = malloc(sizeof(uint32_t) * n), *a = malloc(sizeof(uint32_t) * n);
+            pa_kmeans_result r0, r, rm;
+            pa_groups_disabled = true; /* the reference: the kernel over every codeword */
+            CHECK_OK(pa_kmeans(x, n, dim, k, 25, 5 + t, false, true, c0, a0, &r0));
+            pa_groups_disabled = false;
+            CHECK(r0.passes == r0.iters && r0.iters >= (kind ? 2 : 5));
+            CHECK_OK(pa_kmeans(x, n, dim, k, 25, 5 + t, false, true, c, a, &r));
+            printf("  shape %zu kind %d: %u iterations, %.2f full assignments' work\n", t, kind,
+                   r.iters, r.passes);
+            if (kind == 0)
+                CHECK(r.passes < 0.8 * r.iters);
+            CHECK(r.iters == r0.iters);
+            CHECK(!memcmp(c, c0, sizeof(float) * k * dim));
+            CHECK(!memcmp(a, a0, sizeof(uint32_t) * n));
+            const float *xs[1] = {x};
+            float *cs[1] = {cm};
+            const uint64_t seeds[1] = {5 + t};
+            pa_train_comm comm = PA_TRAIN_COMM_INIT;
+            comm.sum = sum_identity;
+            pa_kmeans_part part = {.comm = &comm, .first = 0, .total = n};
+            CHECK_OK(pa_kmeans_dist_many(1, xs, n, dim, k, 25, seeds, cs, &rm, &part));
+            CHECK(rm.iters == r.iters && rm.passes == r.passes);
+            CHECK(!memcmp(cm, c0, sizeof(float) * k * dim));
+            free(c0), free(c), free(cm), free(a0), free(a), free(x);
+        }
+    if (!pa_kernel_set("avx512"))
+        pa_kernel_set("avx2");
+}
+
 /* One grouped pass by hand (pa_groups_assign, the first pass: every group computed) on groups
  * of 32 centroids (two chunks of 16 on AVX2, two registers on AVX-512): a row on centroid 3 of
  * group 0, whose copy sits at position 20 (the second chunk), is assigned 3, the lowest; each
@@ -730,6 +785,7 @@ int main(int argc, char **argv)
     RUN(test_kernels_agree_edges());
     RUN(test_groups_exact());
     RUN(test_groups_pass());
+    RUN(test_bounded_exact());
     RUN(test_assign_encode_brute_force());
     RUN(test_pq_beats_random());
     RUN(test_determinism_and_save_load());
