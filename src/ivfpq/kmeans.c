@@ -45,6 +45,11 @@
  * sub-vectors of up to BOUNDED_VALUES / 4 values take the bounds (4: the kernel's rows a step). */
 #define BOUNDED_VALUES 2048
 #define BOUNDED_ROWS 256
+/* ... and from this many codewords: below, a row's full pass costs little more than its check
+ * (4-bit's 16 codewords: two registers a dimension, the movers' one; on Zen 1, 2026-12-03,
+ * Fashion-MNIST's 4-bit PQ training of 28 values a sub-vector took 3.1 s bounded against
+ * 1.6-1.9 s without). */
+#define BOUNDED_MIN_K 128
 /* The centroids that moved most, whose values the bounded pass computes for every row (one
  * AVX2 register of them) so that their moves do not lower every row's bound: a centroid split
  * to refill an empty one jumps far. */
@@ -439,13 +444,14 @@ static uint64_t groups_held_bytes(uint64_t n, uint32_t dim, uint32_t k)
 
 /* Whether a k-means of these arguments keeps one bound a row instead (km_assign_bounded): the
  * small-dimension l2 k-means without groups, on AVX2 (AVX-512 runs its own kernel over every
- * codeword: the runner-up is the AVX2 kernel's; not measured there), of codebooks the kernel's
- * runner-up serves and sub-vectors the pass's buffer holds 4 of. */
+ * codeword: the runner-up is the AVX2 kernel's; not measured there), of codebooks of at least
+ * BOUNDED_MIN_K codewords that the kernel's runner-up serves, and sub-vectors the pass's buffer
+ * holds 4 of. */
 static bool bounded_used(uint32_t dim, uint32_t k, bool inner_product, bool small_dim)
 {
     return small_dim && !inner_product && !groups_used(dim, k, inner_product, small_dim) &&
-           !pa_groups_disabled && pa_kernel_level() == 1 && pa_nearest_small_second_fits(k) &&
-           4 * dim <= BOUNDED_VALUES;
+           !pa_groups_disabled && pa_kernel_level() == 1 && k >= BOUNDED_MIN_K &&
+           pa_nearest_small_second_fits(k) && 4 * dim <= BOUNDED_VALUES;
 }
 
 /* What the single bounds hold for the run: a bound a row, the centroids before a move, the

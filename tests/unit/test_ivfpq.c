@@ -159,7 +159,7 @@ static void test_groups_exact(void)
 /* The single bound a row of the small-dimension k-means (kmeans.c's bounded pass, AVX2) changes
  * nothing: the centroids, assignments and iterations, byte for byte, of the kernel over every
  * codeword (pa_groups_disabled), for PQ's shape (8 values, 256 codewords: the pass compiled for
- * 8), an odd dimension and 4-bit's 16 codewords, and for a participant's side-by-side runs; on
+ * 8), an odd dimension, 128 codewords, and for a participant's side-by-side runs; on
  * clustered rows with far-out ones (large moves, emptied clusters split: the movers) and on
  * rows of small integers (exact ties). On the clustered rows the bounded runs recompute well
  * under every row a pass. */
@@ -172,7 +172,7 @@ static void test_bounded_exact(void)
     const struct {
         uint64_t n;
         uint32_t dim, k;
-    } shapes[] = {{20000, 8, 256}, {6000, 5, 32}, {5000, 12, 16}};
+    } shapes[] = {{20000, 8, 256}, {12000, 5, 128}, {12000, 12, 256}};
     for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++)
         for (int kind = 0; kind < 2; kind++) {
             const uint64_t n = shapes[t].n;
