@@ -140,16 +140,75 @@ rows4_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const fl
     return i;
 }
 
+/* The widest sub-vector lanes8_avx2 takes (its rows transposed on the stack): wider, its
+ * broadcast a multiply-add costs more than the fold it saves (Zen 1, 2026-12-03, K = 16, one
+ * thread, ns a sub-vector against rows4_avx2's: ds 4 11.2 / 22.0, 8 19.7 / 22.6, 12 30.0 /
+ * 28.2, 28 64.8 / 41.5). */
+#define PA_LANES8_MAX_DS 8
+
+/* The AVX2 kernel for small codebooks (4-bit's 16 codewords): eight rows side by side, a row a
+ * lane, so that the argmin is a lane-wise compare and blend per codeword and no row needs a
+ * horizontal fold (which cost more than the 16 x ds multiply-adds). Each lane's value is the
+ * same chain as every kernel's (||c||^2, then one fused step per dimension in order with the
+ * transposed codebook's -2 c, broadcast), and strict < over ascending codewords keeps the
+ * lowest on ties; rows of NaN or values of at least FLT_MAX keep codeword 0 and FLT_MAX, as
+ * the fold does. Returns the rows done: all but the n % 8 of the tail. */
+__attribute__((target("avx2,fma"), always_inline)) static inline uint64_t
+lanes8_avx2(const float *x, size_t stride, uint64_t n, const float *cbt, const float *cbnorm,
+            uint32_t ds, uint32_t K, uint32_t *out, float *val)
+{
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _Alignas(32) float xt[PA_LANES8_MAX_DS * 8];
+        for (uint32_t j = 0; j < ds; j++)
+            for (uint32_t r = 0; r < 8; r++)
+                xt[j * 8 + r] = x[(i + r) * stride + j];
+        __m256 best = _mm256_set1_ps(FLT_MAX);
+        __m256i bi = _mm256_setzero_si256();
+        for (uint32_t k = 0; k < K; k += 4) {
+            __m256 a0 = _mm256_broadcast_ss(cbnorm + k), a1 = _mm256_broadcast_ss(cbnorm + k + 1);
+            __m256 a2 = _mm256_broadcast_ss(cbnorm + k + 2),
+                   a3 = _mm256_broadcast_ss(cbnorm + k + 3);
+            for (uint32_t j = 0; j < ds; j++) {
+                const __m256 xj = _mm256_load_ps(xt + j * 8);
+                const float *c = cbt + (size_t)j * K + k;
+                a0 = _mm256_fmadd_ps(xj, _mm256_broadcast_ss(c), a0);
+                a1 = _mm256_fmadd_ps(xj, _mm256_broadcast_ss(c + 1), a1);
+                a2 = _mm256_fmadd_ps(xj, _mm256_broadcast_ss(c + 2), a2);
+                a3 = _mm256_fmadd_ps(xj, _mm256_broadcast_ss(c + 3), a3);
+            }
+            const __m256 a[4] = {a0, a1, a2, a3};
+            for (uint32_t t = 0; t < 4; t++) {
+                const __m256 lt = _mm256_cmp_ps(a[t], best, _CMP_LT_OQ);
+                best = _mm256_blendv_ps(best, a[t], lt);
+                bi = _mm256_blendv_epi8(bi, _mm256_set1_epi32((int32_t)(k + t)),
+                                        _mm256_castps_si256(lt));
+            }
+        }
+        _mm256_storeu_si256((__m256i *)(out + i), bi);
+        if (val)
+            _mm256_storeu_ps(val + i, best);
+    }
+    return i;
+}
+
 /* AVX2 + FMA: 8 codewords per register. Requires K % 8 == 0. */
 __attribute__((target("avx2,fma"))) static void nearest_avx2(const float *x, size_t stride,
                                                              uint64_t n, const float *cbt,
                                                              const float *cbnorm, uint32_t ds,
                                                              uint32_t K, uint32_t *out, float *val)
 {
-    /* the shape of 8-bit codes of 8 dimensions a sub-vector compiled on its own: the
-     * dimension loop unrolled, the codebook's stride a constant */
-    uint64_t i = ds == 8 && K == 256 ? rows4_avx2(x, stride, n, cbt, cbnorm, 8, 256, out, val, NULL)
-                                     : rows4_avx2(x, stride, n, cbt, cbnorm, ds, K, out, val, NULL);
+    /* (the common shapes compiled on their own: the dimension loop unrolled, the codebook's
+     * stride a constant) */
+    uint64_t i = 0;
+    if (K == 16 && ds <= PA_LANES8_MAX_DS) /* 4-bit: eight rows a step */
+        i = ds == 4 ? lanes8_avx2(x, stride, n, cbt, cbnorm, 4, 16, out, val)
+                    : lanes8_avx2(x, stride, n, cbt, cbnorm, ds, 16, out, val);
+    /* then (the rest of) the rows four at a time */
+    const float *xr = x + i * stride;
+    float *vr = val ? val + i : NULL;
+    i += ds == 8 && K == 256 ? rows4_avx2(xr, stride, n - i, cbt, cbnorm, 8, 256, out + i, vr, NULL)
+                             : rows4_avx2(xr, stride, n - i, cbt, cbnorm, ds, K, out + i, vr, NULL);
     const __m256i step = _mm256_set1_epi32(8);
     for (; i < n; i++) {
         const float *v = x + i * stride;

@@ -326,12 +326,13 @@ static void tied_codebook(float *cbt, float *norms, uint32_t K, uint32_t ds, uin
 }
 
 /* 4-bit codebooks (K = 16, ds 4, codewords 3 and 11 equal): every kernel gives the scalar
- * one's codes and values, with an odd row count (the two-row loop's tail). */
+ * one's codes and values, with an odd row count (the two-row loop's tail; AVX2's eight-row
+ * steps, then four, then one), and the same for the rows at a stride (the encode's calls). */
 static void test_kernels_agree_k16(void)
 {
-    enum { K = 16, ds = 4, n = 1001 };
-    float cbt[ds * K], norms[K], x[n * ds], val[3][n];
-    uint32_t out[3][n];
+    enum { K = 16, ds = 4, n = 1001, stride = ds + 3 };
+    float cbt[ds * K], norms[K], x[n * ds], val[3][n], xs[n * stride], vs[n];
+    uint32_t out[3][n], os[n];
     tied_codebook(cbt, norms, K, ds, 3, 11);
     for (uint64_t i = 0; i < n * ds; i++)
         x[i] = (float)gauss();
@@ -339,9 +340,14 @@ static void test_kernels_agree_k16(void)
         x[j] = -0.5f * cbt[j * K + 3];
     const char *names[] = {"scalar", "avx2", "avx512"};
     int ran = 0;
+    for (uint64_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < stride; j++)
+            xs[i * stride + j] = j < ds ? x[i * ds + j] : NAN; /* (the padding never read) */
     for (int v = 0; v < 3; v++)
         if (pa_kernel_set(names[v])) {
             pa_nearest_small(x, ds, n, cbt, norms, ds, K, out[v], val[v]);
+            pa_nearest_small(xs, stride, n, cbt, norms, ds, K, os, vs);
+            CHECK(!memcmp(os, out[v], sizeof os) && !memcmp(vs, val[v], sizeof vs));
             ran |= 1 << v;
         }
     CHECK(ran & 1);
