@@ -622,6 +622,34 @@ static pa_status km_open(km *s, const float *x, uint64_t n, uint32_t dim, uint32
     return PA_OK;
 }
 
+/* At least the largest centroid norm (the bounds' rounding margin's |c|). */
+static double norms_bound(const km *s)
+{
+    float cm = 0;
+    for (uint32_t j = 0; j < s->k; j++)
+        cm = PA_MAX(cm, s->norms[j]);
+    return sqrt((double)cm * (1.0 + 1e-3));
+}
+
+/* Centroid j's move from s->cold to s->c, in double, a little over the exact one. */
+static double centroid_move(const km *s, size_t j)
+{
+    const uint32_t dim = s->dim;
+    double d2 = 0;
+    for (uint32_t d = 0; d < dim; d++) {
+        const double u = (double)s->c[j * dim + d] - s->cold[j * dim + d];
+        d2 += u * u;
+    }
+    return sqrt(d2) * (1.0 + 1e-9);
+}
+
+/* A move rounded up to a float. */
+static float move_up(double mv)
+{
+    const float f = (float)mv;
+    return (double)f < mv ? nextafterf(f, INFINITY) : f;
+}
+
 /* The assignment with grouped bounds (groups.c): the centroids in group order (for the
  * small-dimension kernel's values times -2), then the pass on blocks of rows over the threads
  * (each row's result its own, whatever the thread). */
@@ -630,11 +658,9 @@ static void km_assign_grouped(km *s)
     const uint64_t n = s->n;
     const uint32_t dim = s->dim, k = s->k, gs = k / s->groups;
     const float sc = s->small_dim ? -2.0f : 1.0f;
-    float cm = 0;
     for (uint32_t p = 0; p < k; p++) {
         const uint32_t j = s->perm[p];
         s->cbnp[p] = s->norms[j];
-        cm = PA_MAX(cm, s->norms[j]);
         float *t = s->cbtp + (size_t)(p / gs) * gs * dim + p % gs;
         for (uint32_t d = 0; d < dim; d++)
             t[(size_t)d * gs] = sc * s->c[(size_t)j * dim + d];
@@ -651,7 +677,7 @@ static void km_assign_grouped(km *s)
                                .pos = s->pos,
                                .gmove = s->it > 0 ? s->gmove : NULL,
                                .xnorm = s->xnorm,
-                               .cmax = sqrt((double)cm * (1.0 + 1e-3)),
+                               .cmax = norms_bound(s),
                                .assign = s->assign,
                                .val = s->best,
                                .lb = s->lb};
@@ -767,10 +793,7 @@ static void km_assign_bounded(km *s)
 {
     const uint64_t n = s->n, blk = SMALL_BLOCK;
     const uint32_t dim = s->dim;
-    float cm = 0;
-    for (uint32_t j = 0; j < s->k; j++)
-        cm = PA_MAX(cm, s->norms[j]);
-    const pa_margin mg = pa_bound_margin(dim, sqrt((double)cm * (1.0 + 1e-3)));
+    const pa_margin mg = pa_bound_margin(dim, norms_bound(s));
     transpose(s->c, s->k, dim, s->ct);
     for (uint32_t t = 0; t < MOVERS; t++) {
         const uint32_t j = s->movers[t];
@@ -788,29 +811,16 @@ static void km_assign_bounded(km *s)
         s->bounded = false; /* the kernel from here: the same answers */
 }
 
-/* A move rounded up to a float. */
-static float move_up(double mv)
-{
-    const float f = (float)mv;
-    return (double)f < mv ? nextafterf(f, INFINITY) : f;
-}
-
 /* The MOVERS centroids that moved most (s->cold to s->c, in double; the lowest index among
  * equal moves first) and the largest move of the others, rounded up to a float. */
 static void km_bounded_moves(km *s)
 {
-    const uint32_t dim = s->dim;
     double top[MOVERS + 1]; /* the largest moves, descending (top[MOVERS]: the next) */
     uint32_t at[MOVERS + 1];
     for (uint32_t t = 0; t <= MOVERS; t++)
         top[t] = -1, at[t] = 0;
     for (uint32_t j = 0; j < s->k; j++) {
-        double d2 = 0;
-        for (uint32_t d = 0; d < dim; d++) {
-            const double u = (double)s->c[(size_t)j * dim + d] - s->cold[(size_t)j * dim + d];
-            d2 += u * u;
-        }
-        const double mv = sqrt(d2) * (1.0 + 1e-9);
+        const double mv = centroid_move(s, j);
         uint32_t t = MOVERS + 1;
         for (; t > 0 && mv > top[t - 1]; t--)
             if (t <= MOVERS)
@@ -826,20 +836,12 @@ static void km_bounded_moves(km *s)
 /* Each group's largest move (s->cold to s->c, in double), rounded up to a float. */
 static void km_group_moves(km *s)
 {
-    const uint32_t dim = s->dim, G = s->groups, gs = s->k / G;
+    const uint32_t G = s->groups, gs = s->k / G;
     for (uint32_t g = 0; g < G; g++) {
         double mx = 0;
-        for (uint32_t t = 0; t < gs; t++) {
-            const size_t j = s->perm[g * gs + t];
-            double d2 = 0;
-            for (uint32_t d = 0; d < dim; d++) {
-                const double u = (double)s->c[j * dim + d] - s->cold[j * dim + d];
-                d2 += u * u;
-            }
-            mx = PA_MAX(mx, sqrt(d2) * (1.0 + 1e-9));
-        }
-        float f = (float)mx;
-        s->gmove[g] = (double)f < mx ? nextafterf(f, INFINITY) : f;
+        for (uint32_t t = 0; t < gs; t++)
+            mx = PA_MAX(mx, centroid_move(s, s->perm[g * gs + t]));
+        s->gmove[g] = move_up(mx);
     }
 }
 
