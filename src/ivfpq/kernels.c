@@ -261,7 +261,16 @@ void pa_nearest_small_second(const float *x, size_t stride, uint64_t n, const fl
     second_avx2(x, stride, n, cbt, cbnorm, ds, K, out, val, second);
 }
 
-/* Lowest index among the lanes holding the minimum of best; the minimum into *val if asked. */
+/* Lane `lane` of v. */
+__attribute__((target("avx512f"))) static inline float lane_of(__m512 v, uint32_t lane)
+{
+    float t[16];
+    _mm512_storeu_ps(t, v);
+    return t[lane & 15];
+}
+
+/* Lowest index among the lanes holding the minimum of best; that lane's value into *val if
+ * asked (not the minimum's: of -0 and +0, equal, the minimum may be the other's sign). */
 __attribute__((target("avx512f"))) static inline uint32_t argmin512(__m512 best, __m512i bidx,
                                                                     float *val)
 {
@@ -273,7 +282,11 @@ __attribute__((target("avx512f"))) static inline uint32_t argmin512(__m512 best,
               * stays in [0, K) whatever the input */
         return 0;
     __m512i cand = _mm512_mask_mov_epi32(_mm512_set1_epi32(INT32_MAX), eq, bidx);
-    return (uint32_t)_mm512_reduce_min_epi32(cand);
+    const int32_t r = _mm512_reduce_min_epi32(cand);
+    if (val)
+        *val = lane_of(best, (uint32_t)__builtin_ctz(
+                                 _mm512_mask_cmpeq_epi32_mask(eq, bidx, _mm512_set1_epi32(r))));
+    return (uint32_t)r;
 }
 
 /* The lowest set bit of an equality mask, 0 for none: the minimum of values with a NaN (rows
@@ -366,8 +379,8 @@ __attribute__((target("avx512f"))) static void nearest_avx512(const float *x, si
         const float m0 = _mm512_reduce_min_ps(a0), m1 = _mm512_reduce_min_ps(a1);
         out[i] = lowest_set(_mm512_cmp_ps_mask(a0, _mm512_set1_ps(m0), _CMP_EQ_OQ));
         out[i + 1] = lowest_set(_mm512_cmp_ps_mask(a1, _mm512_set1_ps(m1), _CMP_EQ_OQ));
-        if (val)
-            val[i] = m0, val[i + 1] = m1;
+        if (val) /* the chosen lane's value (see argmin512) */
+            val[i] = lane_of(a0, out[i]), val[i + 1] = lane_of(a1, out[i + 1]);
     }
     for (; i < n; i++) {
         const float *v = x + i * stride;
