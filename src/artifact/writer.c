@@ -1,14 +1,20 @@
 /* The artifact writer: bounded-memory streaming from (row_id, part_id, code) batches into bucket
  * Lance files plus a manifest of per-partition ranges.
  *
- * Memory: one buffer per bucket plus one scratch buffer for sorting, all of the same capacity,
- * sized so that (num_buckets + 1) buffers fit in the budget. A full bucket buffer is counting-
- * sorted by part_id into the scratch buffer (the partitions of bucket b are b, b+B, b+2B, ...,
- * so the key is part_id / B and the key range is small), written as one new page per column at
- * the end of the bucket's file (full-zip pages, so that any row range is an exact byte range),
- * and the range each partition got is recorded. Nothing written
- * is read again: finish flushes the remaining buffers, writes the files' footers and commits
- * the manifest. */
+ * Memory: one buffer per bucket plus a scratch buffer for sorting for each of up to
+ * WRITER_THREADS threads, all of the same capacity, fitted to the budget together. A full
+ * bucket buffer is counting-sorted by part_id into a scratch buffer (the partitions of bucket b
+ * are b, b+B, b+2B, ..., so the key is part_id / B and the key range is small), written as one
+ * new page per column at the end of the bucket's file (full-zip pages, so that any row range is
+ * an exact byte range), and the range each partition got is recorded. Nothing written is read
+ * again: finish flushes the remaining buffers, writes the files' footers and commits the
+ * manifest.
+ *
+ * Threads: a large batch is routed, and finish flushes and closes, on up to WRITER_THREADS
+ * threads, each owning the buckets b with b % threads == its number (its own buffers, files,
+ * partitions and scratch), so no two threads touch the same memory. A bucket's rows, flushes
+ * and pages are those of one thread routing in batch order, and the artifact id hashes the
+ * ranges in partition order at finish: the same rows give the same bytes whatever the threads. */
 #include "artifact/artifact_internal.h"
 #include "ivfpq/ivfpq_internal.h"
 
@@ -22,9 +28,17 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <omp.h>
 #include <xxhash.h>
 
 #define MIN_BUFFER_ROWS 256
+/* The most threads that route and flush (see the top), each with its own sort scratch: the
+ * budget always holds this many scratch buffers (or one a bucket, where there are fewer
+ * buckets), so that the buffers' size, and so the artifact's bytes, do not depend on the
+ * machine's thread count. Routing is memory-bound: a few threads take what there is. */
+#define WRITER_THREADS 4
+/* A batch is routed on the threads from this many rows (below, a team costs more). */
+#define PARALLEL_ROWS 8192
 #define BUCKET_PATH_MAX 4096  /* bytes of a bucket file's path, its NUL included */
 #define BUCKET_PATH_FLOOR 256 /* the least path length the budget counts (fixed_bytes) */
 
@@ -45,11 +59,13 @@ struct pa_artifact_writer {
     uint64_t cap; /* rows per bucket buffer */
     size_t row_bytes;
     bucket *buckets;
-    bucket scratch;     /* a bucket's rows sorted by part_id (its lw unused) */
-    uint64_t *counts;   /* per local partition (part_id / B) */
+    bucket scratch[WRITER_THREADS]; /* a bucket's rows sorted by part_id (lw unused), a thread */
+    uint64_t
+        *counts; /* per local partition (part_id / B): WRITER_THREADS arrays of max_local + 1 */
     uint32_t max_local; /* partitions per bucket, rounded up */
     pa_artifact_write_stats stats;
-    XXH3_state_t *id_hash; /* the artifact id: the parameters and every range's checksum */
+    XXH3_state_t *id_hash; /* the artifact id: the parameters and every range's checksum (at
+                            * finish, in partition order) */
     bool finished, failed, locked;
     bool no_sync; /* a scratch artifact: bucket files and their directory not fsynced */
 };
@@ -185,6 +201,12 @@ static const pa_lance_write_options BUCKET_WRITE = {.struct_size = sizeof(pa_lan
                                                     .minor_version = PA_LANCE_FORMAT_2_2,
                                                     .nullable = BUCKET_NULLABLE};
 
+/* The threads that route and flush: no more than there are buckets to own. */
+static int max_threads(const pa_artifact_writer *w)
+{
+    return (int)PA_MIN(w->m.num_buckets, (uint32_t)WRITER_THREADS);
+}
+
 /* The writer's memory besides its row buffers, with `flushes` buffers written in all: the sort
  * counts, the bucket table with each bucket file's Lance writer (pa_lance_writer_estimate, its
  * page records growing by one page per column a flush, the flushes spread over the buckets)
@@ -203,17 +225,23 @@ static uint64_t fixed_bytes(const pa_artifact_writer *w, uint64_t flushes)
                                    (size_t)BUCKET_PATH_FLOOR);
     const uint64_t lance = pa_lance_writer_estimate(path_len, fields, BUCKET_COLS, &BUCKET_WRITE,
                                                     (flushes + B - 1) / B, false);
-    return ((uint64_t)w->max_local + 1) * 8 + (uint64_t)B * (sizeof(bucket) + lance) +
+    return ((uint64_t)w->max_local + 1) * 8 * (uint64_t)max_threads(w) +
+           (uint64_t)B * (sizeof(bucket) + lance) +
            (uint64_t)w->m.num_partitions * sizeof(pa_part_ranges);
 }
 
+/* The buffers of the same capacity the writer holds: one a bucket, and the threads' sort
+ * scratch. */
+static uint64_t buffer_count(const pa_artifact_writer *w)
+{
+    return (uint64_t)w->m.num_buckets + (uint64_t)max_threads(w);
+}
+
 /* The smallest budget for the writer's parameters: the fixed part with every bucket flushed
- * once (finish flushes each), and (num_buckets + 1) buffers of MIN_BUFFER_ROWS rows (the bucket
- * buffers and the sort scratch). */
+ * once (finish flushes each), and buffer_count buffers of MIN_BUFFER_ROWS rows. */
 static uint64_t min_budget(const pa_artifact_writer *w)
 {
-    return fixed_bytes(w, w->m.num_buckets) +
-           (uint64_t)(w->m.num_buckets + 1) * MIN_BUFFER_ROWS * w->row_bytes;
+    return fixed_bytes(w, w->m.num_buckets) + buffer_count(w) * MIN_BUFFER_ROWS * w->row_bytes;
 }
 
 /* The range table `rows` rows make through buffers of cap rows (every flush of a bucket adds a
@@ -251,7 +279,7 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
                        "%zu-byte rows: at least %" PRIu64 " bytes are needed (%u rows per buffer), "
                        "or use fewer buckets",
                        w->dir, budget, B, w->row_bytes, min_need, MIN_BUFFER_ROWS);
-    const uint64_t per_row = (uint64_t)(B + 1) * w->row_bytes;
+    const uint64_t per_row = buffer_count(w) * w->row_bytes;
     w->cap = PA_MIN((budget - fixed) / per_row, max_rows);
     uint64_t range_bytes = 0;
     for (int it = 0; rows && it < 32; it++) {
@@ -273,7 +301,7 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
             break;
         w->cap = cap;
     }
-    w->stats.buffer_bytes = (uint64_t)(B + 1) * w->cap * w->row_bytes + fixed + range_bytes;
+    w->stats.buffer_bytes = buffer_count(w) * w->cap * w->row_bytes + fixed + range_bytes;
     return PA_OK;
 }
 
@@ -284,14 +312,19 @@ static pa_status open_buckets(pa_artifact_writer *w)
     size_t cap = (size_t)w->cap, M = w->m.code_bytes;
     w->buckets = pa_calloc(B, sizeof *w->buckets, "bucket table");
     w->m.parts = pa_calloc(w->m.num_partitions, sizeof *w->m.parts, "partition table");
-    w->counts = pa_calloc(w->max_local + 1, sizeof *w->counts, "partition counts");
-    w->scratch.ids = pa_malloc(cap * 8, "sort scratch");
-    w->scratch.parts = pa_malloc(cap * 4, "sort scratch");
-    w->scratch.codes = pa_malloc(cap * M, "sort scratch");
+    w->counts = pa_calloc((size_t)(w->max_local + 1) * (size_t)max_threads(w), sizeof *w->counts,
+                          "partition counts");
     w->id_hash = XXH3_createState();
-    if (!w->buckets || !w->m.parts || !w->counts || !w->scratch.ids || !w->scratch.parts ||
-        !w->scratch.codes || !w->id_hash)
+    if (!w->buckets || !w->m.parts || !w->counts || !w->id_hash)
         return pa_fail(PA_ERR_NOMEM, "%s: out of memory for the artifact writer", w->dir);
+    for (int t = 0; t < max_threads(w); t++) {
+        bucket *sc = &w->scratch[t];
+        sc->ids = pa_malloc(cap * 8, "sort scratch");
+        sc->parts = pa_malloc(cap * 4, "sort scratch");
+        sc->codes = pa_malloc(cap * M, "sort scratch");
+        if (!sc->ids || !sc->parts || !sc->codes)
+            return pa_fail(PA_ERR_NOMEM, "%s: out of memory for the artifact writer", w->dir);
+    }
     /* the id starts from the parameters, so that artifacts of different shapes differ */
     const uint32_t shape[] = {w->m.num_partitions, B, w->m.code_bytes, w->m.num_bits,
                               w->m.dimension};
@@ -371,17 +404,18 @@ done:
     return st;
 }
 
-/* Counting-sorts bucket b's buffer by part_id into the scratch buffer, writes it as one page per
- * column, and records each partition's new range. */
-static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
+/* Counting-sorts bucket b's buffer by part_id into thread t's scratch buffer, writes it as one
+ * page per column, and records each partition's new range (its checksum hashed into the id at
+ * finish). */
+static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b, int t)
 {
-    bucket *bk = &w->buckets[b];
+    bucket *bk = &w->buckets[b], *sc = &w->scratch[t];
     uint64_t n = bk->n;
     if (n == 0)
         return PA_OK;
     const uint32_t B = w->m.num_buckets;
     const size_t M = w->m.code_bytes;
-    uint64_t *cnt = w->counts;
+    uint64_t *cnt = w->counts + (size_t)t * (w->max_local + 1);
     uint32_t nloc = (w->m.num_partitions - b + B - 1) / B; /* partitions b, b+B, ... < P */
     memset(cnt, 0, (nloc + 1) * sizeof *cnt);
     for (uint64_t i = 0; i < n; i++)
@@ -390,9 +424,9 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
         cnt[k + 1] += cnt[k]; /* cnt[k] = start of local partition k */
     for (uint64_t i = 0; i < n; i++) {
         uint64_t pos = cnt[bk->parts[i] / B]++;
-        w->scratch.ids[pos] = bk->ids[i];
-        w->scratch.parts[pos] = bk->parts[i];
-        copy_code(w->scratch.codes + pos * M, bk->codes + i * M, M);
+        sc->ids[pos] = bk->ids[i];
+        sc->parts[pos] = bk->parts[i];
+        copy_code(sc->codes + pos * M, bk->codes + i * M, M);
     }
     /* now cnt[k] = end of local partition k */
     pa_status st = PA_OK;
@@ -406,7 +440,7 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
         if ((st = pa_lance_writer_create(&bk->lw, path, fields, BUCKET_COLS, &wo)) != PA_OK)
             return st;
     }
-    const void *cols[BUCKET_COLS] = {w->scratch.ids, w->scratch.codes};
+    const void *cols[BUCKET_COLS] = {sc->ids, sc->codes};
     if ((st = pa_lance_writer_write_pages(bk->lw, cols, n)) != PA_OK)
         return st;
     uint64_t start = 0;
@@ -415,20 +449,76 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b)
         if (end > start) {
             /* the range's checksum, over exactly what the reader will decode */
             const uint32_t part = k * B + b;
-            uint64_t sum = pa_bucket_range_checksum(w->scratch.ids + start,
-                                                    w->scratch.codes + start * M, end - start,
-                                                    (uint32_t)M, part);
-            XXH3_64bits_update(w->id_hash, &sum, sizeof sum);
+            uint64_t sum = pa_bucket_range_checksum(sc->ids + start, sc->codes + start * M,
+                                                    end - start, (uint32_t)M, part);
             st = pa_part_add_range(&w->m.parts[part], bk->file_rows + start, end - start, sum);
             if (st != PA_OK)
                 return st;
-            w->stats.ranges++;
+            __atomic_fetch_add(&w->stats.ranges, 1, __ATOMIC_RELAXED);
         }
         start = end;
     }
     bk->file_rows += n;
     bk->n = 0;
-    w->stats.flushes++;
+    __atomic_fetch_add(&w->stats.flushes, 1, __ATOMIC_RELAXED);
+    return PA_OK;
+}
+
+/* The threads a call over `work` rows or buckets runs on (1 below `least`). */
+static int writer_threads(const pa_artifact_writer *w, uint64_t work, uint64_t least)
+{
+    return work < least ? 1 : PA_MIN(omp_get_max_threads(), max_threads(w));
+}
+
+/* The first failure of a team's threads, carried to the calling thread (messages are
+ * thread-local). */
+typedef struct team_error {
+    pa_status st;
+    int err;
+    const char *field;
+    char msg[1024];
+} team_error;
+
+static void team_error_keep(team_error *e, pa_status st)
+{
+    if (st == PA_OK)
+        return;
+#pragma omp critical(pa_artifact_writer_error)
+    if (e->st == PA_OK) {
+        e->st = st, e->err = pa_last_error_errno(), e->field = pa_last_error_field();
+        snprintf(e->msg, sizeof e->msg, "%s", pa_last_error());
+    }
+}
+
+/* The team's status on the calling thread, its message recorded again there. */
+static pa_status team_error_raise(const team_error *e, int threads)
+{
+    if (e->st == PA_OK || threads == 1) /* one thread: the message is already this thread's */
+        return e->st;
+    return pa_fail_with(e->st, e->field, e->err, "%s", e->msg);
+}
+
+/* Routes the batch's rows of the buckets thread t of T owns into their buffers, flushing the
+ * full ones. */
+static pa_status route_rows(pa_artifact_writer *w, const uint64_t *row_ids,
+                            const uint32_t *part_ids, const uint8_t *codes, size_t n, int t, int T)
+{
+    const uint32_t B = w->m.num_buckets;
+    const size_t M = w->m.code_bytes;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = part_ids[i] % B;
+        if (T > 1 && (int)(b % (uint32_t)T) != t)
+            continue;
+        bucket *bk = &w->buckets[b];
+        bk->ids[bk->n] = row_ids[i];
+        bk->parts[bk->n] = part_ids[i];
+        copy_code(bk->codes + bk->n * M, codes + i * M, M);
+        if (++bk->n == w->cap) {
+            pa_status st = flush_bucket(w, b, t);
+            if (st != PA_OK)
+                return st;
+        }
+    }
     return PA_OK;
 }
 
@@ -459,20 +549,17 @@ pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_i
                            " overall, row_id %" PRIu64 ") has part_id %u; expected < %u",
                            w->dir, i, w->stats.rows + i, row_ids[i], part_ids[i],
                            w->m.num_partitions);
-    const uint32_t B = w->m.num_buckets;
-    for (size_t i = 0; i < num_row_ids; i++) {
-        uint32_t b = part_ids[i] % B;
-        bucket *bk = &w->buckets[b];
-        bk->ids[bk->n] = row_ids[i];
-        bk->parts[bk->n] = part_ids[i];
-        copy_code(bk->codes + bk->n * M, codes + i * M, M);
-        if (++bk->n == w->cap) {
-            st = flush_bucket(w, b);
-            if (st != PA_OK) {
-                w->failed = true;
-                return st;
-            }
-        }
+    team_error e = {PA_OK};
+    const int T = writer_threads(w, num_row_ids, PARALLEL_ROWS);
+    if (T == 1)
+        e.st = route_rows(w, row_ids, part_ids, codes, num_row_ids, 0, 1);
+    else
+#pragma omp parallel num_threads(T)
+        team_error_keep(&e, route_rows(w, row_ids, part_ids, codes, num_row_ids,
+                                       omp_get_thread_num(), omp_get_num_threads()));
+    if ((st = team_error_raise(&e, T)) != PA_OK) {
+        w->failed = true;
+        return st;
     }
     w->stats.rows += num_row_ids;
     return PA_OK;
@@ -498,6 +585,21 @@ static pa_status write_metadata(pa_artifact_writer *w)
     return st;
 }
 
+/* Writes bucket b's file's footer with the artifact id and its number (no rows: no file). */
+static pa_status close_bucket(pa_artifact_writer *w, uint32_t b)
+{
+    bucket *bk = &w->buckets[b];
+    if (!bk->lw)
+        return PA_OK;
+    char id[17], num[16];
+    snprintf(id, sizeof id, "%016" PRIx64, w->m.artifact_id);
+    snprintf(num, sizeof num, "%u", b);
+    pa_status st = pa_lance_writer_set_metadata(bk->lw, PA_ARTIFACT_META_ID, id, 16);
+    if (st == PA_OK)
+        st = pa_lance_writer_set_metadata(bk->lw, PA_ARTIFACT_META_BUCKET, num, strlen(num));
+    return st == PA_OK ? pa_lance_writer_close(bk->lw) : st;
+}
+
 /* Flushes, closes the bucket files, records their sizes and checksums, commits the manifest. */
 pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
 {
@@ -508,25 +610,41 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
     w->m.files = pa_calloc(B, sizeof *w->m.files, "file table");
     if (!w->m.files)
         st = PA_ERR_NOMEM;
-    for (uint32_t b = 0; st == PA_OK && b < B; b++)
-        st = flush_bucket(w, b);
-    /* Every range is known now: the artifact's id is derived from all their checksums (so the
-     * same rows give the same bytes), and every bucket file carries it, so that a bucket file
-     * of another artifact is refused when opened. */
-    if (st == PA_OK)
+    const int T = writer_threads(w, B, 2);
+    team_error e = {PA_OK};
+    if (st == PA_OK) {
+#pragma omp parallel num_threads(T)
+        {
+            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            for (uint32_t b = (uint32_t)t; b < B; b += (uint32_t)nt) /* each its buckets */
+                team_error_keep(&e, flush_bucket(w, b, t));
+        }
+        st = team_error_raise(&e, T);
+    }
+    /* Every range is known now: the artifact's id is derived from all their checksums, in
+     * partition order (so the same rows give the same bytes), and every bucket file carries it,
+     * so that a bucket file of another artifact is refused when opened. */
+    if (st == PA_OK) {
+        for (uint32_t p = 0; p < w->m.num_partitions; p++)
+            for (uint32_t r = 0; r < w->m.parts[p].num_ranges; r++)
+                XXH3_64bits_update(w->id_hash, &w->m.parts[p].ranges[r].xxh3, sizeof(uint64_t));
         w->m.artifact_id = XXH3_64bits_digest(w->id_hash);
+    }
+    /* the footers (and with sync the files' fsyncs) on the threads, each its buckets' files */
+    if (st == PA_OK) {
+        e = (team_error){PA_OK};
+#pragma omp parallel num_threads(T)
+        {
+            const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+            for (uint32_t b = (uint32_t)t; b < B; b += (uint32_t)nt)
+                team_error_keep(&e, close_bucket(w, b));
+        }
+        st = team_error_raise(&e, T);
+    }
     for (uint32_t b = 0; st == PA_OK && b < B; b++) {
         bucket *bk = &w->buckets[b];
         if (!bk->lw) /* no rows, no file */
             continue;
-        char id[17], num[16];
-        snprintf(id, sizeof id, "%016" PRIx64, w->m.artifact_id);
-        snprintf(num, sizeof num, "%u", b);
-        if ((st = pa_lance_writer_set_metadata(bk->lw, PA_ARTIFACT_META_ID, id, 16)) != PA_OK ||
-            (st = pa_lance_writer_set_metadata(bk->lw, PA_ARTIFACT_META_BUCKET, num,
-                                               strlen(num))) != PA_OK ||
-            (st = pa_lance_writer_close(bk->lw)) != PA_OK)
-            break;
         char rel[64];
         pa_artifact_bucket_path(b, rel, sizeof rel);
         pa_artifact_file_rec *f = &w->m.files[w->m.num_files];
@@ -545,8 +663,11 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         bk->ids = NULL, bk->parts = NULL, bk->codes = NULL;
     }
     /* the model is loaded to write metadata.lance in the memory the buffers held */
-    free(w->scratch.ids), free(w->scratch.parts), free(w->scratch.codes);
-    w->scratch.ids = NULL, w->scratch.parts = NULL, w->scratch.codes = NULL;
+    for (int t = 0; t < WRITER_THREADS; t++) {
+        bucket *sc = &w->scratch[t];
+        free(sc->ids), free(sc->parts), free(sc->codes);
+        sc->ids = NULL, sc->parts = NULL, sc->codes = NULL;
+    }
     if (st == PA_OK)
         st = write_metadata(w);
     w->m.total_rows = w->stats.rows;
@@ -619,7 +740,8 @@ void pa_artifact_writer_free(pa_artifact_writer *w)
     for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++)
         bucket_free(&w->buckets[b]);
     free(w->buckets);
-    bucket_free(&w->scratch);
+    for (int t = 0; t < WRITER_THREADS; t++)
+        bucket_free(&w->scratch[t]);
     free(w->counts);
     XXH3_freeState(w->id_hash);
     pa_out_dir_abort(&w->out);

@@ -4,7 +4,11 @@
 #include "artifact/artifact_internal.h"
 #include "test.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <omp.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -197,7 +201,7 @@ static void test_round_trips(void)
     round_trip("uniform-large", UNIFORM, 256, 0, 200000, 256u << 20);
     round_trip("uniform-tiny", UNIFORM, 256, 16, 60000, 200 * 1024); /* many flushes */
     round_trip("skewed-tiny", SKEWED, 100, 7, 50000, 120 * 1024);
-    round_trip("single", SINGLE, 50, 5, 20000, 64 * 1024);
+    round_trip("single", SINGLE, 50, 5, 20000, 96 * 1024);
     round_trip("sparse", SPARSE, 1000, 64, 30000, 2u << 20);
     round_trip("one-bucket", UNIFORM, 10, 1, 5000, 32 * 1024);
     round_trip("empty", UNIFORM, 10, 3, 0, 1u << 20);
@@ -214,6 +218,109 @@ static pa_artifact_params base_params(void)
 }
 
 static uint8_t code_xor = 0; /* another artifact of the same shape: other codes */
+
+/* Writes N_THREADED rows (batches of 20,000: routed on the threads) into dir on `threads`
+ * threads, flushing during the appends (a small budget) and at finish. */
+enum { N_THREADED = 200000 };
+static pa_status write_threaded(const char *dir, int threads)
+{
+    pa_artifact_params prm = {.struct_size = sizeof prm,
+                              .num_partitions = 300,
+                              .num_buckets = 16,
+                              .code_bytes = M,
+                              .dimension = 64,
+                              .memory_bytes = 2u << 20};
+    pa_artifact_writer *w;
+    pa_status st = pa_artifact_writer_create(&w, dir, &prm);
+    if (st != PA_OK)
+        return st;
+    enum { CH = 20000 };
+    static uint64_t ids[CH];
+    static uint32_t parts[CH];
+    static uint8_t codes[CH * M];
+    omp_set_num_threads(threads);
+    for (uint64_t done = 0; st == PA_OK && done < N_THREADED; done += CH) {
+        for (size_t i = 0; i < CH; i++) {
+            ids[i] = done + i;
+            parts[i] = (uint32_t)(((done + i) * 2654435761u >> 7) % 300);
+            code_of(ids[i], codes + i * M);
+        }
+        st = pa_artifact_writer_append(w, ids, CH, parts, CH, codes, CH * M);
+    }
+    if (st == PA_OK)
+        st = pa_artifact_writer_finish(w);
+    pa_artifact_writer_free(w);
+    omp_set_num_threads(2);
+    return st;
+}
+
+/* The whole file at path (NULL if unreadable), its size into *n. */
+static uint8_t *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(*n + 1);
+    if (b && fread(b, 1, *n, f) != *n)
+        free(b), b = NULL;
+    fclose(f);
+    return b;
+}
+
+/* Routing and flushing on the threads: the artifact's every byte is the one-thread writer's
+ * (manifest with its artifact id, and each bucket file), whatever the threads; and a write that
+ * fails on a worker thread fails the append or finish with the file's name and the OS error's text,
+ * and leaves nothing. */
+static void test_threads_same_bytes(void)
+{
+    const char *names[] = {"threads-1", "threads-2", "threads-4"};
+    const int threads[] = {1, 2, 4};
+    for (int v = 0; v < 3; v++)
+        CHECK_OK(write_threaded(tpath(names[v]), threads[v]));
+    pa_artifact *a;
+    CHECK_OK(pa_artifact_open(&a, tpath("threads-2")));
+    if (a) {
+        pa_artifact_info info = PA_ARTIFACT_INFO_INIT;
+        pa_artifact_get_info(a, &info);
+        CHECK(info.total_rows == N_THREADED && info.num_ranges > 300); /* flushed in appends */
+        CHECK_OK(pa_artifact_verify(a, NULL));
+        pa_artifact_free(a);
+    }
+    for (int b = -1; b < 16; b++) {
+        char rel[64] = "manifest.json", p0[800], pv[800];
+        if (b >= 0)
+            pa_artifact_bucket_path((uint32_t)b, rel, sizeof rel);
+        snprintf(p0, sizeof p0, "%s/%s", tpath(names[0]), rel);
+        size_t n0 = 0, nv = 0;
+        uint8_t *f0 = slurp(p0, &n0);
+        CHECK(f0 != NULL);
+        for (int v = 1; v < 3; v++) {
+            snprintf(pv, sizeof pv, "%s/%s", tpath(names[v]), rel);
+            uint8_t *fv = slurp(pv, &nv);
+            CHECK(f0 && fv && n0 == nv && !memcmp(f0, fv, n0));
+            free(fv);
+        }
+        free(f0);
+    }
+    /* bucket files may not grow past 64 KiB: a flush on a worker thread fails (EFBIG) */
+    struct rlimit old, small;
+    CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+    small = old;
+    small.rlim_cur = 64 << 10;
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
+    const char *dir = tpath("threads-fail");
+    pa_status st = write_threaded(dir, 2);
+    CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+    signal(SIGXFSZ, was);
+    CHECK(st == PA_ERR_IO);
+    CHECK(strstr(pa_last_error(), "/partitions/bucket-") != NULL &&
+          strstr(pa_last_error(), strerror(EFBIG)) != NULL);
+    CHECK(access(dir, F_OK) != 0);
+}
 
 /* Writes a small good artifact at dir. */
 static void write_small(const char *dir)
@@ -634,6 +741,7 @@ int main(int argc, char **argv)
     RUN(test_round_trips());
     RUN(test_writer_bad_input());
     RUN(test_abort());
+    RUN(test_threads_same_bytes());
     RUN(test_reader_bad_input());
     RUN(test_reader_checks());
     TEST_DONE();

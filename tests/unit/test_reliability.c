@@ -122,7 +122,7 @@ static void test_manifest_stream(void)
 static void test_manifest_many_ranges(void)
 {
     const char *dir = tpath("many-ranges");
-    CHECK_OK(make_artifact(dir, NULL, 2000, 4, 400000, 96 << 10));
+    CHECK_OK(make_artifact(dir, NULL, 2000, 4, 400000, 112 << 10));
     pa_artifact *a;
     CHECK_OK(pa_artifact_open(&a, dir));
     if (a) {
