@@ -550,10 +550,11 @@ static pa_status next_file(pa_vec_input *in, float *out, uint64_t *ids, size_t m
     while (*got == 0 && in->next < in->sel_end) {
         uint64_t n = PA_MIN(file_read_rows(in, max), in->sel_end - in->next);
         size_t bytes = (size_t)(n * in->rec_bytes);
-        if (bytes > in->raw_cap) {
-            uint8_t *r = pa_realloc(in->raw, bytes, "input batch");
+        if (bytes > in->raw_cap) { /* (nothing to keep: every batch is read into it afresh) */
+            uint8_t *r = pa_malloc_dense(bytes, "input batch");
             if (!r)
                 return PA_ERR_NOMEM;
+            free(in->raw);
             in->raw = r;
             in->raw_cap = bytes;
         }
