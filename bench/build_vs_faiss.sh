@@ -29,7 +29,8 @@ faiss_peer_header         # the FAISS measured; stops here where it is a generic
 RUNS=${RUNS:-3}; WORK=${WORK:-bench/out/build_vs_faiss}; DATASETS=${DATASETS:-"gen fashion"}
 NPROBES=${NPROBES:-20}; SEARCH_QUERIES=${SEARCH_QUERIES:-10000}
 if [ -z "${BITS:-}" ]; then
-  BITS=8; "$PA" build --help | grep -q -- '--bits' && BITS="8 4 4r"
+  # (not `--help | grep -q`: grep's early exit kills the writer, and pipefail fails the test)
+  BITS=8; grep -q -- '--bits' <("$PA" build --help 2>&1) && BITS="8 4 4r"
 fi
 mkdir -p "$WORK"; WORK=$(cd "$WORK" && pwd)
 . "$HERE/bench_util.sh" # peak
