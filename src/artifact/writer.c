@@ -60,8 +60,7 @@ struct pa_artifact_writer {
     size_t row_bytes;
     bucket *buckets;
     bucket scratch[WRITER_THREADS]; /* a bucket's rows sorted by part_id (lw unused), a thread */
-    uint64_t
-        *counts; /* per local partition (part_id / B): WRITER_THREADS arrays of max_local + 1 */
+    uint64_t *counts;   /* per thread, max_local + 1: one a local partition (part_id / B) */
     uint32_t max_local; /* partitions per bucket, rounded up */
     pa_artifact_write_stats stats;
     XXH3_state_t *id_hash; /* the artifact id: the parameters and every range's checksum (at
