@@ -548,7 +548,7 @@ pa_status pa_artifact_writer_append(pa_artifact_writer *w, const uint64_t *row_i
                            " overall, row_id %" PRIu64 ") has part_id %u; expected < %u",
                            w->dir, i, w->stats.rows + i, row_ids[i], part_ids[i],
                            w->m.num_partitions);
-    team_error e = {PA_OK};
+    team_error e = {.st = PA_OK};
     const int T = writer_threads(w, num_row_ids, PARALLEL_ROWS);
     if (T == 1)
         e.st = route_rows(w, row_ids, part_ids, codes, num_row_ids, 0, 1);
@@ -610,7 +610,7 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
     if (!w->m.files)
         st = PA_ERR_NOMEM;
     const int T = writer_threads(w, B, 2);
-    team_error e = {PA_OK};
+    team_error e = {.st = PA_OK};
     if (st == PA_OK) {
 #pragma omp parallel num_threads(T)
         {
@@ -631,7 +631,7 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
     }
     /* the footers (and with sync the files' fsyncs) on the threads, each its buckets' files */
     if (st == PA_OK) {
-        e = (team_error){PA_OK};
+        e = (team_error){.st = PA_OK};
 #pragma omp parallel num_threads(T)
         {
             const int t = omp_get_thread_num(), nt = omp_get_num_threads();
