@@ -800,9 +800,11 @@ static pa_status read_rows(pa_vec_input *in, const uint64_t *keys, size_t n, flo
         st = PA_ERR_NOMEM;
         goto done;
     }
+    bool ascending = true; /* (a training sample's are: no sort then) */
     for (size_t i = 0; i < n; i++)
-        ord[i] = i;
-    qsort_r(ord, n, sizeof *ord, cmp_by_key, (void *)keys);
+        ord[i] = i, ascending = ascending && (i == 0 || keys[i - 1] <= keys[i]);
+    if (!ascending)
+        qsort_r(ord, n, sizeof *ord, cmp_by_key, (void *)keys);
     /* mapped records: every line of every row asked for is fetched at once (the rows are
      * scattered: one cache miss after another otherwise) */
     for (size_t i = 0; in->map && i < n; i++)

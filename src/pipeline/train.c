@@ -10,6 +10,29 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+/* Sorts v[0..k), every value below n, ascending: least significant digit first, a pass per
+ * SORT_DIGIT_BITS bits of n - 1, through tmp (k values). A fraction of qsort's time on a
+ * sample's 65,536 ordinals, where that sort ran alone on one core before the reads. */
+#define SORT_DIGIT_BITS 11
+static void sort_below(uint64_t *v, uint64_t k, uint64_t n, uint64_t *tmp)
+{
+    enum { R = 1u << SORT_DIGIT_BITS };
+    uint64_t count[R];
+    for (uint32_t shift = 0; shift < 64 && (n - 1) >> shift; shift += SORT_DIGIT_BITS) {
+        memset(count, 0, sizeof count);
+        for (uint64_t i = 0; i < k; i++)
+            count[(v[i] >> shift) & (R - 1)]++;
+        uint64_t at = 0;
+        for (uint32_t d = 0; d < R; d++) {
+            const uint64_t c = count[d];
+            count[d] = at, at += c;
+        }
+        for (uint64_t i = 0; i < k; i++)
+            tmp[count[(v[i] >> shift) & (R - 1)]++] = v[i];
+        memcpy(v, tmp, sizeof(uint64_t) * k);
+    }
+}
+
 /* Collects k distinct ordinals below n (Floyd's algorithm with a sorted check), ascending. */
 static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **out)
 {
@@ -41,8 +64,8 @@ static pa_status sample_rows(uint64_t n, uint64_t k, uint64_t seed, uint64_t **o
             set[h] = r;
             rows[got++] = r;
         }
+        sort_below(rows, k, n, set); /* (the set's 2k values are the sort's scratch) */
         free(set);
-        qsort(rows, k, sizeof *rows, pa_cmp_u64);
     }
     *out = rows;
     return PA_OK;
