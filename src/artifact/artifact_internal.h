@@ -105,6 +105,8 @@ uint64_t pa_manifest_bytes(uint64_t num_partitions, uint64_t num_ranges, uint64_
 /* What pa_manifest_bytes counts for a scan's slot per partition (reader.c checks at compile
  * time that its slot fits) and for a file record's relative path ("partitions/bucket-N.lance"). */
 #define PA_SCAN_SLOT_BYTES 64
+/* A scan's read-ahead when its caller gives none (pa_artifact_scan_create). */
+#define PA_SCAN_DEFAULT_READAHEAD ((uint64_t)64 << 20)
 #define PA_FILE_PATH_BYTES 64
 
 void pa_manifest_clear(pa_manifest *m);

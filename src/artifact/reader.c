@@ -613,8 +613,10 @@ pa_status pa_artifact_verify(pa_artifact *a, pa_artifact_verify_report *report)
 typedef struct slot {
     uint32_t part;
     uint64_t rows;
-    uint64_t *ids;
+    uint64_t *ids; /* in the ring, the codes right after */
     uint8_t *codes;
+    uint64_t at;  /* the slot's offset in the ring */
+    bool claimed; /* read or being read, not yet released */
     bool ready;
     pa_status st;
     char *err; /* the failure message, when st != PA_OK */
@@ -634,8 +636,33 @@ struct pa_artifact_scan {
     uint32_t next_out;   /* next partition handed to the caller */
     uint64_t inflight;   /* bytes of claimed partitions not yet released */
     uint64_t budget;
+    /* The partitions in flight, in one ring of memory: claimed and released in id order, so
+     * each claim takes the bytes after the last one's (or from the start, when they do not fit
+     * before the end) and each release frees the oldest. One allocation, reused as it goes
+     * round: no page of it is new after its first pass, and large rings take huge pages (a
+     * partition's buffers allocated afresh were a page fault every 4 KiB on their first use). */
+    uint8_t *ring;
+    uint64_t ring_cap, head, tail; /* tail: the oldest claimed slot's offset */
+    uint32_t claimed;              /* slots claimed and not released */
     bool stop;
 };
+
+/* The ring bytes of a partition of n rows: its row ids, its codes, rounded up to 8 (the next
+ * slot's row ids). */
+static uint64_t ring_bytes(uint64_t n, uint64_t M)
+{
+    return (pa_ids_codes_bytes(n, M) + 7) & ~7ull;
+}
+
+/* Where a claim of need bytes goes in the ring, or UINT64_MAX when it must wait for releases. */
+static uint64_t ring_place(const pa_artifact_scan *s, uint64_t need)
+{
+    if (s->claimed == 0)
+        return 0;
+    if (s->head > s->tail) /* the free bytes: [head, cap) and [0, tail) */
+        return s->head + need <= s->ring_cap ? s->head : need <= s->tail ? 0 : UINT64_MAX;
+    return s->head + need <= s->tail ? s->head : UINT64_MAX; /* (wrapped: [head, tail)) */
+}
 
 static uint64_t part_bytes(const pa_artifact *a, uint32_t p)
 {
@@ -653,30 +680,33 @@ static void *scan_worker(void *arg)
     char *cerr = cst != PA_OK ? strdup(pa_last_error()) : NULL;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->stop && s->next_claim < a->m.num_partitions && s->inflight > 0 &&
-               s->inflight + part_bytes(a, s->next_claim) > s->budget)
+        uint64_t at = 0, need = 0;
+        while (!s->stop && s->next_claim < a->m.num_partitions &&
+               ((s->inflight > 0 && s->inflight + part_bytes(a, s->next_claim) > s->budget) ||
+                (at = ring_place(s, need = ring_bytes(a->m.parts[s->next_claim].num_rows,
+                                                      a->m.code_bytes))) == UINT64_MAX))
             pthread_cond_wait(&s->cv, &s->mu);
         if (s->stop || s->next_claim >= a->m.num_partitions)
             break;
         uint32_t p = s->next_claim++;
         s->inflight += part_bytes(a, p);
+        slot *sl = &s->slots[p];
+        if (s->claimed++ == 0)
+            s->tail = at;
+        s->head = at + need;
+        sl->at = at, sl->claimed = true;
         pthread_mutex_unlock(&s->mu);
 
-        slot *sl = &s->slots[p];
         uint64_t n = a->m.parts[p].num_rows;
         sl->part = p;
         sl->rows = n;
-        sl->ids = pa_malloc((size_t)n * 8, "partition row ids");
-        sl->codes = pa_malloc((size_t)n * a->m.code_bytes, "partition codes");
+        sl->ids = (uint64_t *)(void *)(s->ring + at);
+        sl->codes = s->ring + at + n * 8;
         if (cst != PA_OK) {
             sl->st = cst;
             sl->err = cerr ? strdup(cerr) : NULL;
         } else {
-            sl->st = sl->ids && sl->codes ? read_partition_checked(a, p, sl->ids, sl->codes, c)
-                                          : pa_fail(PA_ERR_NOMEM,
-                                                    "%s: out of memory reading "
-                                                    "partition %u",
-                                                    a->dir, p);
+            sl->st = read_partition_checked(a, p, sl->ids, sl->codes, c);
             if (sl->st != PA_OK)
                 sl->err = strdup(pa_last_error());
         }
@@ -703,12 +733,18 @@ pa_status pa_artifact_scan_create(pa_artifact_scan **out, pa_artifact *a, uint64
         goto done;
     }
     s->a = a;
-    s->budget = readahead_bytes ? readahead_bytes : (64u << 20);
+    s->budget = readahead_bytes ? readahead_bytes : PA_SCAN_DEFAULT_READAHEAD;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    /* the ring: the read-ahead, or the largest partition where that is more (always one) */
+    s->ring_cap = s->budget;
+    for (uint32_t p = 0; p < a->m.num_partitions; p++)
+        s->ring_cap = PA_MAX(s->ring_cap, ring_bytes(a->m.parts[p].num_rows, a->m.code_bytes));
     s->slots = pa_calloc(a->m.num_partitions, sizeof *s->slots, "scan slots");
     s->threads = pa_calloc(want, sizeof *s->threads, "scan threads");
-    if (!s->slots || !s->threads) {
+    s->ring = s->ring_cap <= SIZE_MAX ? pa_malloc_dense((size_t)s->ring_cap, "scan read-ahead")
+                                      : NULL;
+    if (!s->slots || !s->threads || !s->ring) {
         st = PA_ERR_NOMEM;
         goto done;
     }
@@ -735,12 +771,13 @@ pa_status pa_artifact_scan_next(pa_artifact_scan *s, uint32_t *part, const uint6
     pthread_mutex_lock(&s->mu);
     if (s->next_out > 0) {
         slot *prev = &s->slots[s->next_out - 1];
-        if (prev->ids || prev->codes) {
-            free(prev->ids);
-            free(prev->codes);
+        if (prev->claimed) { /* the oldest claimed: the ring frees from the next one's start */
+            prev->claimed = false;
             prev->ids = NULL;
             prev->codes = NULL;
             s->inflight -= part_bytes(a, s->next_out - 1);
+            if (--s->claimed > 0)
+                s->tail = s->slots[s->next_out].at;
             pthread_cond_broadcast(&s->cv);
         }
     }
@@ -773,11 +810,9 @@ void pa_artifact_scan_free(pa_artifact_scan *s)
     pthread_mutex_unlock(&s->mu);
     for (unsigned t = 0; t < s->nthreads; t++)
         pthread_join(s->threads[t], NULL);
-    for (uint32_t p = 0; s->slots && p < s->a->m.num_partitions; p++) {
-        free(s->slots[p].ids);
-        free(s->slots[p].codes);
+    for (uint32_t p = 0; s->slots && p < s->a->m.num_partitions; p++)
         free(s->slots[p].err);
-    }
+    free(s->ring);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
     free(s->slots);
