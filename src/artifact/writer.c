@@ -2,7 +2,11 @@
  * Lance files plus a manifest of per-partition ranges.
  *
  * Memory: one buffer per bucket plus a scratch buffer for sorting for each of up to
- * WRITER_THREADS threads, all of the same capacity, fitted to the budget together. A full
+ * WRITER_THREADS threads, all of the same capacity, fitted to the budget together. The bucket
+ * buffers are one allocation cut into chunks of CHUNK_ROWS rows (and a tail chunk a bucket for
+ * the capacity's remainder), which a bucket takes as it fills and gives back when it is
+ * flushed: the memory in use is the rows buffered, packed from the start of the allocation
+ * (huge pages where large), and a chunk given back is reused warm. A full
  * bucket buffer is counting-sorted by part_id into a scratch buffer (the partitions of bucket b
  * are b, b+B, b+2B, ..., so the key is part_id / B and the key range is small), written as one
  * new page per column at the end of the bucket's file (full-zip pages, so that any row range is
@@ -42,14 +46,33 @@
 #define BUCKET_PATH_MAX 4096  /* bytes of a bucket file's path, its NUL included */
 #define BUCKET_PATH_FLOOR 256 /* the least path length the budget counts (fixed_bytes) */
 
+/* Rows a chunk of a bucket buffer holds (its last chunk the capacity's remainder). A chunk of
+ * R rows: R row ids, then R part ids, then R codes, unaligned (written and read by memcpy). */
+#define CHUNK_ROWS 512
+
 typedef struct bucket {
     pa_lance_writer *lw;
-    uint64_t *ids;
-    uint32_t *parts;
-    uint8_t *codes;
+    uint8_t **chunks;   /* the buffer's chunks, as many as it has rows for, NULL past them */
     uint64_t n;         /* rows buffered */
     uint64_t file_rows; /* rows already written to the file */
 } bucket;
+
+/* A thread's sort scratch: a bucket's rows ordered by part_id. */
+typedef struct rows_buf {
+    uint64_t *ids;
+    uint32_t *parts;
+    uint8_t *codes;
+} rows_buf;
+
+/* The bucket buffers' chunks: cut from one allocation in order (next counts those cut), the
+ * full ones first, then the tails; a chunk given back goes on its kind's free list (a chunk's
+ * first bytes link it). */
+typedef struct chunk_pool {
+    uint8_t *base; /* the full chunks, then the tail chunks */
+    uint64_t next[2], count[2];
+    size_t bytes[2]; /* a chunk of each kind: full (CHUNK_ROWS rows), tail */
+    uint8_t *free[2];
+} chunk_pool;
 
 struct pa_artifact_writer {
     char *dir;      /* the artifact, as named (messages) */
@@ -59,7 +82,9 @@ struct pa_artifact_writer {
     uint64_t cap; /* rows per bucket buffer */
     size_t row_bytes;
     bucket *buckets;
-    bucket scratch[WRITER_THREADS]; /* a bucket's rows sorted by part_id (lw unused), a thread */
+    chunk_pool pool;                  /* the bucket buffers' memory */
+    uint64_t tail_rows;               /* rows of a bucket's tail chunk: cap % CHUNK_ROWS */
+    rows_buf scratch[WRITER_THREADS]; /* a bucket's rows sorted by part_id, a thread */
     uint64_t *counts;   /* per thread, max_local + 1: one a local partition (part_id / B) */
     uint32_t max_local; /* partitions per bucket, rounded up */
     pa_artifact_write_stats stats;
@@ -236,11 +261,29 @@ static uint64_t buffer_count(const pa_artifact_writer *w)
     return (uint64_t)w->m.num_buckets + (uint64_t)max_threads(w);
 }
 
+/* The row buffers of cap rows a buffer: buffer_count of them, and each bucket's list of its
+ * chunks (open_buckets). */
+static uint64_t buffers_bytes(const pa_artifact_writer *w, uint64_t cap)
+{
+    return buffer_count(w) * cap * w->row_bytes +
+           (uint64_t)w->m.num_buckets * (cap / CHUNK_ROWS + 1) * sizeof(uint8_t *);
+}
+
+/* The most rows a buffer of buffers_bytes at most avail. */
+static uint64_t cap_within(const pa_artifact_writer *w, uint64_t avail)
+{
+    const uint64_t per_row = buffer_count(w) * w->row_bytes;
+    uint64_t cap = avail / per_row;
+    while (cap > 0 && buffers_bytes(w, cap) > avail) /* (the chunk lists: a step or two) */
+        cap -= PA_MAX((uint64_t)1, (buffers_bytes(w, cap) - avail) / per_row);
+    return cap;
+}
+
 /* The smallest budget for the writer's parameters: the fixed part with every bucket flushed
- * once (finish flushes each), and buffer_count buffers of MIN_BUFFER_ROWS rows. */
+ * once (finish flushes each), and buffers of MIN_BUFFER_ROWS rows. */
 static uint64_t min_budget(const pa_artifact_writer *w)
 {
-    return fixed_bytes(w, w->m.num_buckets) + buffer_count(w) * MIN_BUFFER_ROWS * w->row_bytes;
+    return fixed_bytes(w, w->m.num_buckets) + buffers_bytes(w, MIN_BUFFER_ROWS);
 }
 
 /* The range table `rows` rows make through buffers of cap rows (every flush of a bucket adds a
@@ -278,14 +321,14 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
                        "%zu-byte rows: at least %" PRIu64 " bytes are needed (%u rows per buffer), "
                        "or use fewer buckets",
                        w->dir, budget, B, w->row_bytes, min_need, MIN_BUFFER_ROWS);
-    const uint64_t per_row = buffer_count(w) * w->row_bytes;
-    w->cap = PA_MIN((budget - fixed) / per_row, max_rows);
+    w->cap = PA_MIN(cap_within(w, budget - fixed), max_rows);
     uint64_t range_bytes = 0;
     for (int it = 0; rows && it < 32; it++) {
         uint64_t flushes, ranges;
         range_bytes = range_table_bytes(w, rows, w->cap, &flushes, &ranges);
         fixed = fixed_bytes(w, flushes);
-        uint64_t cap = range_bytes + fixed < budget ? (budget - fixed - range_bytes) / per_row : 0;
+        uint64_t cap = range_bytes + fixed < budget ? cap_within(w, budget - fixed - range_bytes)
+                                                    : 0;
         cap = PA_MIN(cap, max_rows);
         if (cap < MIN_BUFFER_ROWS)
             return pa_fail(PA_ERR_BUDGET,
@@ -300,7 +343,7 @@ static pa_status size_buffers(pa_artifact_writer *w, uint64_t budget, uint64_t r
             break;
         w->cap = cap;
     }
-    w->stats.buffer_bytes = buffer_count(w) * w->cap * w->row_bytes + fixed + range_bytes;
+    w->stats.buffer_bytes = buffers_bytes(w, w->cap) + fixed + range_bytes;
     return PA_OK;
 }
 
@@ -317,7 +360,7 @@ static pa_status open_buckets(pa_artifact_writer *w)
     if (!w->buckets || !w->m.parts || !w->counts || !w->id_hash)
         return pa_fail(PA_ERR_NOMEM, "%s: out of memory for the artifact writer", w->dir);
     for (int t = 0; t < max_threads(w); t++) {
-        bucket *sc = &w->scratch[t];
+        rows_buf *sc = &w->scratch[t];
         sc->ids = pa_malloc(cap * 8, "sort scratch");
         sc->parts = pa_malloc(cap * 4, "sort scratch");
         sc->codes = pa_malloc(cap * M, "sort scratch");
@@ -331,15 +374,60 @@ static pa_status open_buckets(pa_artifact_writer *w)
     XXH3_64bits_update(w->id_hash, shape, sizeof shape);
     XXH3_64bits_update(w->id_hash, w->m.metric, strlen(w->m.metric));
     XXH3_64bits_update(w->id_hash, &w->m.model_xxh64, sizeof w->m.model_xxh64);
-    for (uint32_t b = 0; b < B; b++) { /* the files are made by their first flush */
-        bucket *bk = &w->buckets[b];
-        bk->ids = pa_malloc(cap * 8, "bucket buffer");
-        bk->parts = pa_malloc(cap * 4, "bucket buffer");
-        bk->codes = pa_malloc(cap * M, "bucket buffer");
-        if (!bk->ids || !bk->parts || !bk->codes)
+    /* the bucket buffers: B x cap rows in chunks (the files are made by their first flush) */
+    chunk_pool *pl = &w->pool;
+    const uint64_t full = cap / CHUNK_ROWS;
+    w->tail_rows = cap % CHUNK_ROWS;
+    pl->count[0] = (uint64_t)B * full, pl->count[1] = w->tail_rows ? B : 0;
+    pl->bytes[0] = CHUNK_ROWS * w->row_bytes, pl->bytes[1] = (size_t)w->tail_rows * w->row_bytes;
+    if (!(pl->base = pa_malloc_dense((size_t)B * cap * w->row_bytes, "bucket buffers")))
+        return PA_ERR_NOMEM;
+    for (uint32_t b = 0; b < B; b++)
+        if (!(w->buckets[b].chunks = pa_calloc(full + 1, sizeof(uint8_t *), "bucket chunks")))
             return PA_ERR_NOMEM;
-    }
     return PA_OK;
+}
+
+/* A chunk of kind k (0 full, 1 tail) for a bucket: a given-back one, else the next uncut. The
+ * pool holds a chunk of each kind for every bucket at its fullest, so there is always one. */
+static uint8_t *chunk_take(pa_artifact_writer *w, int k)
+{
+    chunk_pool *pl = &w->pool;
+    uint8_t *c = NULL;
+#pragma omp critical(pa_artifact_writer_chunks)
+    {
+        if (pl->free[k]) {
+            c = pl->free[k];
+            memcpy(&pl->free[k], c, sizeof c);
+        } else if (pl->next[k] < pl->count[k]) {
+            c = pl->base + (k ? pl->count[0] * pl->bytes[0] : 0) + pl->next[k]++ * pl->bytes[k];
+        }
+    }
+    return c;
+}
+
+/* Gives a bucket's chunks back (after its flush). */
+static void chunks_give(pa_artifact_writer *w, bucket *bk)
+{
+    chunk_pool *pl = &w->pool;
+    const uint64_t used = (bk->n + CHUNK_ROWS - 1) / CHUNK_ROWS;
+#pragma omp critical(pa_artifact_writer_chunks)
+    for (uint64_t c = 0; c < used; c++) {
+        const int k = c == w->cap / CHUNK_ROWS; /* past the full ones: the tail */
+        memcpy(bk->chunks[c], &pl->free[k], sizeof(uint8_t *));
+        pl->free[k] = bk->chunks[c];
+        bk->chunks[c] = NULL;
+    }
+}
+
+/* Row i of a bucket's buffer: its chunk, the chunk's rows, and its place in it. */
+static inline uint8_t *chunk_of(const pa_artifact_writer *w, const bucket *bk, uint64_t i,
+                                uint64_t *rows, uint64_t *at)
+{
+    const uint64_t c = i / CHUNK_ROWS;
+    *rows = c == w->cap / CHUNK_ROWS ? w->tail_rows : CHUNK_ROWS;
+    *at = i % CHUNK_ROWS;
+    return bk->chunks[c];
 }
 
 /* Creates the writer (see the header). */
@@ -408,7 +496,8 @@ done:
  * finish). */
 static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b, int t)
 {
-    bucket *bk = &w->buckets[b], *sc = &w->scratch[t];
+    bucket *bk = &w->buckets[b];
+    rows_buf *sc = &w->scratch[t];
     uint64_t n = bk->n;
     if (n == 0)
         return PA_OK;
@@ -417,16 +506,31 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b, int t)
     uint64_t *cnt = w->counts + (size_t)t * (w->max_local + 1);
     uint32_t nloc = (w->m.num_partitions - b + B - 1) / B; /* partitions b, b+B, ... < P */
     memset(cnt, 0, (nloc + 1) * sizeof *cnt);
-    for (uint64_t i = 0; i < n; i++)
-        cnt[bk->parts[i] / B + 1]++;
+    for (uint64_t i0 = 0; i0 < n; i0 += CHUNK_ROWS) { /* a chunk at a time */
+        uint64_t R, at;
+        const uint8_t *ch = chunk_of(w, bk, i0, &R, &at);
+        for (uint64_t j = 0, m = PA_MIN(n - i0, R); j < m; j++) {
+            uint32_t part;
+            memcpy(&part, ch + R * 8 + j * 4, 4);
+            cnt[part / B + 1]++;
+        }
+    }
     for (uint32_t k = 0; k < nloc; k++)
         cnt[k + 1] += cnt[k]; /* cnt[k] = start of local partition k */
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t pos = cnt[bk->parts[i] / B]++;
-        sc->ids[pos] = bk->ids[i];
-        sc->parts[pos] = bk->parts[i];
-        copy_code(sc->codes + pos * M, bk->codes + i * M, M);
+    for (uint64_t i0 = 0; i0 < n; i0 += CHUNK_ROWS) {
+        uint64_t R, at;
+        const uint8_t *ch = chunk_of(w, bk, i0, &R, &at);
+        for (uint64_t j = 0, m = PA_MIN(n - i0, R); j < m; j++) {
+            uint32_t part;
+            memcpy(&part, ch + R * 8 + j * 4, 4);
+            const uint64_t pos = cnt[part / B]++;
+            memcpy(&sc->ids[pos], ch + j * 8, 8);
+            sc->parts[pos] = part;
+            copy_code(sc->codes + pos * M, ch + R * 12 + j * M, M);
+        }
     }
+    chunks_give(w, bk); /* (the rows are in the scratch now) */
+    bk->n = 0;
     /* now cnt[k] = end of local partition k */
     pa_status st = PA_OK;
     if (!bk->lw) { /* a bucket that never gets a row gets no file */
@@ -458,7 +562,6 @@ static pa_status flush_bucket(pa_artifact_writer *w, uint32_t b, int t)
         start = end;
     }
     bk->file_rows += n;
-    bk->n = 0;
     __atomic_fetch_add(&w->stats.flushes, 1, __ATOMIC_RELAXED);
     return PA_OK;
 }
@@ -509,9 +612,16 @@ static pa_status route_rows(pa_artifact_writer *w, const uint64_t *row_ids,
         if (T > 1 && (int)(b % (uint32_t)T) != t)
             continue;
         bucket *bk = &w->buckets[b];
-        bk->ids[bk->n] = row_ids[i];
-        bk->parts[bk->n] = part_ids[i];
-        copy_code(bk->codes + bk->n * M, codes + i * M, M);
+        if (bk->n % CHUNK_ROWS == 0) { /* a new chunk */
+            const uint64_t c = bk->n / CHUNK_ROWS;
+            if (!(bk->chunks[c] = chunk_take(w, c == w->cap / CHUNK_ROWS)))
+                return pa_fail(PA_ERR_INVALID, "%s: the writer's chunks ran out (a bug)", w->dir);
+        }
+        uint64_t R, at;
+        uint8_t *ch = chunk_of(w, bk, bk->n, &R, &at);
+        memcpy(ch + at * 8, &row_ids[i], 8);
+        memcpy(ch + R * 8 + at * 4, &part_ids[i], 4);
+        copy_code(ch + R * 12 + at * M, codes + i * M, M);
         if (++bk->n == w->cap) {
             pa_status st = flush_bucket(w, b, t);
             if (st != PA_OK)
@@ -657,15 +767,14 @@ pa_status pa_artifact_writer_finish(pa_artifact_writer *w)
         f->xxh64 = pa_lance_writer_xxh64(bk->lw);
         w->stats.bytes_written += f->bytes;
         w->m.num_files++;
-        /* the buffers are no longer needed */
-        free(bk->ids), free(bk->parts), free(bk->codes);
-        bk->ids = NULL, bk->parts = NULL, bk->codes = NULL;
     }
     /* the model is loaded to write metadata.lance in the memory the buffers held */
+    free(w->pool.base);
+    w->pool = (chunk_pool){0};
     for (int t = 0; t < WRITER_THREADS; t++) {
-        bucket *sc = &w->scratch[t];
+        rows_buf *sc = &w->scratch[t];
         free(sc->ids), free(sc->parts), free(sc->codes);
-        sc->ids = NULL, sc->parts = NULL, sc->codes = NULL;
+        *sc = (rows_buf){0};
     }
     if (st == PA_OK)
         st = write_metadata(w);
@@ -720,13 +829,11 @@ void pa_artifact_writer_abort(pa_artifact_writer *w)
     w->failed = true;
 }
 
-/* Frees a bucket's file (an unclosed one is removed) and buffers. */
+/* Frees a bucket's file (an unclosed one is removed) and chunk list. */
 static void bucket_free(bucket *bk)
 {
     pa_lance_writer_free(bk->lw);
-    free(bk->ids);
-    free(bk->parts);
-    free(bk->codes);
+    free(bk->chunks);
 }
 
 /* Frees the writer; an unfinished one is aborted first. */
@@ -739,8 +846,9 @@ void pa_artifact_writer_free(pa_artifact_writer *w)
     for (uint32_t b = 0; w->buckets && b < w->m.num_buckets; b++)
         bucket_free(&w->buckets[b]);
     free(w->buckets);
+    free(w->pool.base);
     for (int t = 0; t < WRITER_THREADS; t++)
-        bucket_free(&w->scratch[t]);
+        free(w->scratch[t].ids), free(w->scratch[t].parts), free(w->scratch[t].codes);
     free(w->counts);
     XXH3_freeState(w->id_hash);
     pa_out_dir_abort(&w->out);
