@@ -615,7 +615,10 @@ static pa_status route_rows(pa_artifact_writer *w, const uint64_t *row_ids,
         if (bk->n % CHUNK_ROWS == 0) { /* a new chunk */
             const uint64_t c = bk->n / CHUNK_ROWS;
             if (!(bk->chunks[c] = chunk_take(w, c == w->cap / CHUNK_ROWS)))
-                return pa_fail(PA_ERR_INVALID, "%s: the writer's chunks ran out (a bug)", w->dir);
+                return pa_fail(PA_ERR_STATE,
+                               "%s: no free buffer chunk for bucket %u (the pool holds one for "
+                               "every bucket at its fullest)",
+                               w->dir, b);
         }
         uint64_t R, at;
         uint8_t *ch = chunk_of(w, bk, bk->n, &R, &at);
