@@ -398,7 +398,7 @@ static uint8_t *chunk_take(pa_artifact_writer *w, int k)
     {
         if (pl->free[k]) {
             c = pl->free[k];
-            memcpy(&pl->free[k], c, sizeof c);
+            memcpy(&pl->free[k], c, sizeof(uint8_t *));
         } else if (pl->next[k] < pl->count[k]) {
             c = pl->base + (k ? pl->count[0] * pl->bytes[0] : 0) + pl->next[k]++ * pl->bytes[k];
         }
