@@ -669,6 +669,18 @@ static uint64_t part_bytes(const pa_artifact *a, uint32_t p)
     return pa_ids_codes_bytes(a->m.parts[p].num_rows, a->m.code_bytes);
 }
 
+/* Whether the next partition may be claimed now: within the read-ahead (always, with nothing
+ * in flight) and with room in the ring, at *at for *need bytes. */
+static bool claim_fits(const pa_artifact_scan *s, uint64_t *at, uint64_t *need)
+{
+    const pa_artifact *a = s->a;
+    const uint32_t p = s->next_claim;
+    if (s->inflight > 0 && s->inflight + part_bytes(a, p) > s->budget)
+        return false;
+    *need = ring_bytes(a->m.parts[p].num_rows, a->m.code_bytes);
+    return (*at = ring_place(s, *need)) != UINT64_MAX;
+}
+
 /* Reader thread: claims the next partition when the byte budget allows (always when nothing is
  * in flight), reads it, marks it ready. */
 static void *scan_worker(void *arg)
@@ -681,10 +693,7 @@ static void *scan_worker(void *arg)
     pthread_mutex_lock(&s->mu);
     for (;;) {
         uint64_t at = 0, need = 0;
-        while (!s->stop && s->next_claim < a->m.num_partitions &&
-               ((s->inflight > 0 && s->inflight + part_bytes(a, s->next_claim) > s->budget) ||
-                (at = ring_place(s, need = ring_bytes(a->m.parts[s->next_claim].num_rows,
-                                                      a->m.code_bytes))) == UINT64_MAX))
+        while (!s->stop && s->next_claim < a->m.num_partitions && !claim_fits(s, &at, &need))
             pthread_cond_wait(&s->cv, &s->mu);
         if (s->stop || s->next_claim >= a->m.num_partitions)
             break;

@@ -83,7 +83,6 @@ struct pa_artifact_writer {
     size_t row_bytes;
     bucket *buckets;
     chunk_pool pool;                  /* the bucket buffers' memory */
-    uint64_t tail_rows;               /* rows of a bucket's tail chunk: cap % CHUNK_ROWS */
     rows_buf scratch[WRITER_THREADS]; /* a bucket's rows sorted by part_id, a thread */
     uint64_t *counts;   /* per thread, max_local + 1: one a local partition (part_id / B) */
     uint32_t max_local; /* partitions per bucket, rounded up */
@@ -376,16 +375,21 @@ static pa_status open_buckets(pa_artifact_writer *w)
     XXH3_64bits_update(w->id_hash, &w->m.model_xxh64, sizeof w->m.model_xxh64);
     /* the bucket buffers: B x cap rows in chunks (the files are made by their first flush) */
     chunk_pool *pl = &w->pool;
-    const uint64_t full = cap / CHUNK_ROWS;
-    w->tail_rows = cap % CHUNK_ROWS;
-    pl->count[0] = (uint64_t)B * full, pl->count[1] = w->tail_rows ? B : 0;
-    pl->bytes[0] = CHUNK_ROWS * w->row_bytes, pl->bytes[1] = (size_t)w->tail_rows * w->row_bytes;
+    const uint64_t full = cap / CHUNK_ROWS, tail = cap % CHUNK_ROWS;
+    pl->count[0] = (uint64_t)B * full, pl->count[1] = tail ? B : 0;
+    pl->bytes[0] = CHUNK_ROWS * w->row_bytes, pl->bytes[1] = (size_t)tail * w->row_bytes;
     if (!(pl->base = pa_malloc_dense((size_t)B * cap * w->row_bytes, "bucket buffers")))
         return PA_ERR_NOMEM;
     for (uint32_t b = 0; b < B; b++)
         if (!(w->buckets[b].chunks = pa_calloc(full + 1, sizeof(uint8_t *), "bucket chunks")))
             return PA_ERR_NOMEM;
     return PA_OK;
+}
+
+/* The kind of a bucket's chunk c: 0 full, 1 the tail (past the full ones). */
+static inline int chunk_kind(const pa_artifact_writer *w, uint64_t c)
+{
+    return c == w->cap / CHUNK_ROWS;
 }
 
 /* A chunk of kind k (0 full, 1 tail) for a bucket: a given-back one, else the next uncut. The
@@ -413,7 +417,7 @@ static void chunks_give(pa_artifact_writer *w, bucket *bk)
     const uint64_t used = (bk->n + CHUNK_ROWS - 1) / CHUNK_ROWS;
 #pragma omp critical(pa_artifact_writer_chunks)
     for (uint64_t c = 0; c < used; c++) {
-        const int k = c == w->cap / CHUNK_ROWS; /* past the full ones: the tail */
+        const int k = chunk_kind(w, c);
         memcpy(bk->chunks[c], &pl->free[k], sizeof(uint8_t *));
         pl->free[k] = bk->chunks[c];
         bk->chunks[c] = NULL;
@@ -425,7 +429,7 @@ static inline uint8_t *chunk_of(const pa_artifact_writer *w, const bucket *bk, u
                                 uint64_t *rows, uint64_t *at)
 {
     const uint64_t c = i / CHUNK_ROWS;
-    *rows = c == w->cap / CHUNK_ROWS ? w->tail_rows : CHUNK_ROWS;
+    *rows = chunk_kind(w, c) ? w->cap % CHUNK_ROWS : CHUNK_ROWS;
     *at = i % CHUNK_ROWS;
     return bk->chunks[c];
 }
@@ -614,7 +618,7 @@ static pa_status route_rows(pa_artifact_writer *w, const uint64_t *row_ids,
         bucket *bk = &w->buckets[b];
         if (bk->n % CHUNK_ROWS == 0) { /* a new chunk */
             const uint64_t c = bk->n / CHUNK_ROWS;
-            if (!(bk->chunks[c] = chunk_take(w, c == w->cap / CHUNK_ROWS)))
+            if (!(bk->chunks[c] = chunk_take(w, chunk_kind(w, c))))
                 return pa_fail(PA_ERR_STATE,
                                "%s: no free buffer chunk for bucket %u (the pool holds one for "
                                "every bucket at its fullest)",
