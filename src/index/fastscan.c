@@ -8,8 +8,9 @@
 #include <math.h>
 #include <stdatomic.h>
 
-#define HALF (PA_FS_BLOCK / 2) /* bytes per sub-space in a block */
-#define PA_FS_HIST_BINS 1024u  /* a first partition's histogram of sums (pa_fs_scan_partition) */
+#define HALF (PA_FS_BLOCK / 2)  /* bytes per sub-space in a block */
+#define SUPER PA_FS_SUPER_BYTES /* bytes per sub-space in a super-block */
+#define PA_FS_HIST_BINS 1024u   /* a first partition's histogram of sums (pa_fs_scan_partition) */
 #define PA_FS_MARK_ROWS (1u << 22) /* rows a NaN's payload holds (row_mark) */
 
 void pa_fs_pack(const uint8_t *codes, uint64_t n, uint32_t M, uint8_t *blocks)
@@ -21,7 +22,7 @@ void pa_fs_pack(const uint8_t *codes, uint64_t n, uint32_t M, uint8_t *blocks)
         const unsigned shift = (m % 2) * 4;
         for (uint64_t i = 0; i < n; i++) {
             const uint8_t c = (uint8_t)((row[i] >> shift) & 15u);
-            uint8_t *b = blocks + (i / PA_FS_BLOCK) * Mp * HALF + m * HALF + (i % HALF);
+            uint8_t *b = blocks + pa_fs_byte_of(Mp, i, m);
             *b |= (uint8_t)((i % PA_FS_BLOCK) < HALF ? c : c << 4);
         }
     }
@@ -141,10 +142,10 @@ static void accumulate_scalar(const uint8_t *blocks, uint64_t nb, uint32_t Mp, c
                               uint16_t *sums)
 {
     for (uint64_t b = 0; b < nb; b++) {
-        const uint8_t *blk = blocks + b * Mp * HALF;
+        const uint8_t *blk = blocks + (b / PA_FS_SUPER) * Mp * SUPER + (b % PA_FS_SUPER) * HALF;
         uint32_t s[PA_FS_BLOCK] = {0};
         for (uint32_t m = 0; m < Mp; m++) {
-            const uint8_t *c = blk + m * HALF, *l = lut + m * PA_FS_KSUB;
+            const uint8_t *c = blk + m * SUPER, *l = lut + m * PA_FS_KSUB;
             for (uint32_t i = 0; i < HALF; i++) {
                 s[i] += l[c[i] & 15u];
                 s[HALF + i] += l[c[i] >> 4];
@@ -155,42 +156,64 @@ static void accumulate_scalar(const uint8_t *blocks, uint64_t nb, uint32_t Mp, c
     }
 }
 
-/* Rows 0..15 of a block from the sums of the shuffled bytes taken as words (w: even row +
- * 256 x odd row, modulo 2^16) and of the odd rows' bytes (odd): even = w - 256 x odd, exact
- * modulo 2^16, and a row's sum is below 2^16. */
-static inline void store_rows(__m128i w, __m128i odd, uint16_t *out)
+/* The SIMD kernels hold one sub-space of a super-block's blocks in a register, a block a
+ * 128-bit lane, and the sub-space's table in every lane. The shuffled bytes are added as
+ * 16-bit words twice, whole (a block's even row + 256 x its odd row, modulo 2^16) and shifted
+ * (the odd rows); a row's sum is below 2^16, so even = whole - 256 x odd exactly, and
+ * unpacking the two puts a lane's rows in order: rows 0..7 of its block (lo), 8..15 (hi), and
+ * the same from the high nibbles, rows 16..31. The bodies are inlined once for each common Mp
+ * (a constant: the loop over sub-spaces unrolled) and once for any Mp. */
+
+/* The sums of the blocks of a super-block (blocks 2h and 2h+1 of it in a0..a3: a0 the words of
+ * the low nibbles, a1 their odd rows' bytes, a2 and a3 the same for the high ones) into out
+ * (rows of block 2h, then of 2h+1; only block 2h's where the partition has no block 2h+1). */
+__attribute__((target("avx2"))) static inline void
+store_pair_avx2(__m256i a0, __m256i a1, __m256i a2, __m256i a3, bool both, uint16_t *out)
 {
-    const __m128i even = _mm_sub_epi16(w, _mm_slli_epi16(odd, 8));
-    _mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi16(even, odd));
-    _mm_storeu_si128((__m128i *)(out + 8), _mm_unpackhi_epi16(even, odd));
+    const __m256i e0 = _mm256_sub_epi16(a0, _mm256_slli_epi16(a1, 8));
+    const __m256i e2 = _mm256_sub_epi16(a2, _mm256_slli_epi16(a3, 8));
+    const __m256i lo = _mm256_unpacklo_epi16(e0, a1), hi = _mm256_unpackhi_epi16(e0, a1);
+    const __m256i lo2 = _mm256_unpacklo_epi16(e2, a3), hi2 = _mm256_unpackhi_epi16(e2, a3);
+    _mm256_storeu_si256((__m256i *)out, _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256((__m256i *)(out + 16), _mm256_permute2x128_si256(lo2, hi2, 0x20));
+    if (both) {
+        _mm256_storeu_si256((__m256i *)(out + 32), _mm256_permute2x128_si256(lo, hi, 0x31));
+        _mm256_storeu_si256((__m256i *)(out + 48), _mm256_permute2x128_si256(lo2, hi2, 0x31));
+    }
 }
 
-/* Two sub-spaces per register: lane 0 sub-space m, lane 1 m+1. The shuffled bytes are added as
- * 16-bit words twice, whole and shifted (odd rows); store_rows takes the even rows apart. The
- * body is inlined once for each common Mp (a constant: the loop over sub-spaces unrolled and
- * the table held in registers across blocks) and once for any Mp. */
+/* One super-block a pass: blocks 0-1 in one register of a sub-space's codes, 2-3 in another,
+ * the table broadcast to both lanes once. */
 __attribute__((target("avx2"), always_inline)) static inline void
 accumulate_avx2_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
                      uint16_t *sums)
 {
     const __m256i low4 = _mm256_set1_epi8(15);
-    for (uint64_t b = 0; b < nb; b++) {
-        const uint8_t *blk = blocks + b * Mp * HALF;
+    for (uint64_t b = 0; b < nb; b += PA_FS_SUPER) {
+        const uint8_t *blk = blocks + (b / PA_FS_SUPER) * Mp * SUPER;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        __m256i b0 = a0, b1 = a0, b2 = a0, b3 = a0;
 #pragma GCC unroll 16
-        for (uint32_t m = 0; m < Mp; m += 2) {
-            const __m256i c = _mm256_loadu_si256((const __m256i *)(blk + m * HALF));
-            const __m256i l = _mm256_loadu_si256((const __m256i *)(lut + m * PA_FS_KSUB));
+        for (uint32_t m = 0; m < Mp; m++) {
+            const __m256i l = _mm256_broadcastsi128_si256(
+                _mm_loadu_si128((const __m128i *)(lut + m * PA_FS_KSUB)));
+            const __m256i c = _mm256_loadu_si256((const __m256i *)(blk + m * SUPER));
+            const __m256i d = _mm256_loadu_si256((const __m256i *)(blk + m * SUPER + 2 * HALF));
             const __m256i lo = _mm256_shuffle_epi8(l, _mm256_and_si256(c, low4));
             const __m256i hi = _mm256_shuffle_epi8(l,
                                                    _mm256_and_si256(_mm256_srli_epi16(c, 4), low4));
+            const __m256i dlo = _mm256_shuffle_epi8(l, _mm256_and_si256(d, low4));
+            const __m256i dhi = _mm256_shuffle_epi8(l, _mm256_and_si256(_mm256_srli_epi16(d, 4),
+                                                                        low4));
             a0 = _mm256_add_epi16(a0, lo), a1 = _mm256_add_epi16(a1, _mm256_srli_epi16(lo, 8));
             a2 = _mm256_add_epi16(a2, hi), a3 = _mm256_add_epi16(a3, _mm256_srli_epi16(hi, 8));
+            b0 = _mm256_add_epi16(b0, dlo), b1 = _mm256_add_epi16(b1, _mm256_srli_epi16(dlo, 8));
+            b2 = _mm256_add_epi16(b2, dhi), b3 = _mm256_add_epi16(b3, _mm256_srli_epi16(dhi, 8));
         }
-#define PA_LANES2(a) _mm_add_epi16(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1))
-        store_rows(PA_LANES2(a0), PA_LANES2(a1), sums + b * PA_FS_BLOCK);
-        store_rows(PA_LANES2(a2), PA_LANES2(a3), sums + b * PA_FS_BLOCK + HALF);
-#undef PA_LANES2
+        const uint64_t left = nb - b; /* blocks of this super-block in the partition: 1 to 4 */
+        store_pair_avx2(a0, a1, a2, a3, left > 1, sums + b * PA_FS_BLOCK);
+        if (left > 2)
+            store_pair_avx2(b0, b1, b2, b3, left > 3, sums + (b + 2) * PA_FS_BLOCK);
     }
 }
 
@@ -205,48 +228,55 @@ accumulate_avx2(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *
     }
 }
 
-/* The 32 rows of a block from the four accumulators of the AVX-512 kernel (each summed over
- * its four 128-bit lanes): a0 the words of rows 0..15 (even + 256 x odd), a1 their odd rows'
- * bytes, a2 and a3 the same for rows 16..31. The lane sums by two rounds of lane shuffles
- * (u: lane 0 a0's sum, 1 a1's, 2 a2's, 3 a3's), then the even rows taken apart as store_rows
- * does, and the rows put in order for one store. */
+/* The four blocks of a super-block from the AVX-512 kernel's accumulators (a0..a3 as
+ * store_pair_avx2's, a block a lane): the lanes' rows in order (lo, hi, lo2, hi2: rows 0..7,
+ * 8..15, 16..23, 24..31 of each lane's block), then transposed as 128-bit lanes, so that block
+ * j's rows are lane j of each; `left` of the blocks stored (1 to 4). */
 __attribute__((target("avx512f,avx512bw"))) static inline void
-store_rows_avx512(__m512i a0, __m512i a1, __m512i a2, __m512i a3, uint16_t *out)
+store_super_avx512(__m512i a0, __m512i a1, __m512i a2, __m512i a3, uint64_t left, uint16_t *out)
 {
-    const __m512i t01 = _mm512_add_epi16(_mm512_shuffle_i64x2(a0, a1, _MM_SHUFFLE(1, 0, 1, 0)),
-                                         _mm512_shuffle_i64x2(a0, a1, _MM_SHUFFLE(3, 2, 3, 2)));
-    const __m512i t23 = _mm512_add_epi16(_mm512_shuffle_i64x2(a2, a3, _MM_SHUFFLE(1, 0, 1, 0)),
-                                         _mm512_shuffle_i64x2(a2, a3, _MM_SHUFFLE(3, 2, 3, 2)));
-    const __m512i u = _mm512_add_epi16(_mm512_shuffle_i64x2(t01, t23, _MM_SHUFFLE(2, 0, 2, 0)),
-                                       _mm512_shuffle_i64x2(t01, t23, _MM_SHUFFLE(3, 1, 3, 1)));
-    const __m512i odd = _mm512_shuffle_i64x2(u, u, _MM_SHUFFLE(3, 3, 1, 1));
-    const __m512i even = _mm512_sub_epi16(u, _mm512_slli_epi16(odd, 8));
-    /* lanes 0 and 2: rows 0..7 and 16..23 (lo), 8..15 and 24..31 (hi) */
-    const __m512i lo = _mm512_unpacklo_epi16(even, odd), hi = _mm512_unpackhi_epi16(even, odd);
-    const __m512i order = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
-    _mm512_storeu_si512((void *)out, _mm512_permutex2var_epi64(lo, order, hi));
+    const __m512i e0 = _mm512_sub_epi16(a0, _mm512_slli_epi16(a1, 8));
+    const __m512i e2 = _mm512_sub_epi16(a2, _mm512_slli_epi16(a3, 8));
+    const __m512i lo = _mm512_unpacklo_epi16(e0, a1), hi = _mm512_unpackhi_epi16(e0, a1);
+    const __m512i lo2 = _mm512_unpacklo_epi16(e2, a3), hi2 = _mm512_unpackhi_epi16(e2, a3);
+    /* t0: lo0 lo1 hi0 hi1, t1: lo2 lo3 hi2 hi3, and t2, t3 the same of lo2 and hi2 */
+    const __m512i t0 = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i t1 = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512i t2 = _mm512_shuffle_i64x2(lo2, hi2, _MM_SHUFFLE(1, 0, 1, 0));
+    const __m512i t3 = _mm512_shuffle_i64x2(lo2, hi2, _MM_SHUFFLE(3, 2, 3, 2));
+    _mm512_storeu_si512((void *)out, _mm512_shuffle_i64x2(t0, t2, _MM_SHUFFLE(2, 0, 2, 0)));
+    if (left > 1)
+        _mm512_storeu_si512((void *)(out + PA_FS_BLOCK),
+                            _mm512_shuffle_i64x2(t0, t2, _MM_SHUFFLE(3, 1, 3, 1)));
+    if (left > 2)
+        _mm512_storeu_si512((void *)(out + 2 * PA_FS_BLOCK),
+                            _mm512_shuffle_i64x2(t1, t3, _MM_SHUFFLE(2, 0, 2, 0)));
+    if (left > 3)
+        _mm512_storeu_si512((void *)(out + 3 * PA_FS_BLOCK),
+                            _mm512_shuffle_i64x2(t1, t3, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
-/* Four sub-spaces per register (lane k: sub-space m+k); otherwise as the AVX2 kernel. */
+/* One super-block a pass, one sub-space a register. */
 __attribute__((target("avx512f,avx512bw"), always_inline)) static inline void
 accumulate_avx512_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
                        uint16_t *sums)
 {
     const __m512i low4 = _mm512_set1_epi8(15);
-    for (uint64_t b = 0; b < nb; b++) {
-        const uint8_t *blk = blocks + b * Mp * HALF;
+    for (uint64_t b = 0; b < nb; b += PA_FS_SUPER) {
+        const uint8_t *blk = blocks + (b / PA_FS_SUPER) * Mp * SUPER;
         __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
 #pragma GCC unroll 16
-        for (uint32_t m = 0; m < Mp; m += 4) {
-            const __m512i c = _mm512_loadu_si512((const void *)(blk + m * HALF));
-            const __m512i l = _mm512_loadu_si512((const void *)(lut + m * PA_FS_KSUB));
+        for (uint32_t m = 0; m < Mp; m++) {
+            const __m512i c = _mm512_loadu_si512((const void *)(blk + m * SUPER));
+            const __m512i l = _mm512_broadcast_i32x4(
+                _mm_loadu_si128((const __m128i *)(lut + m * PA_FS_KSUB)));
             const __m512i lo = _mm512_shuffle_epi8(l, _mm512_and_si512(c, low4));
             const __m512i hi = _mm512_shuffle_epi8(l,
                                                    _mm512_and_si512(_mm512_srli_epi16(c, 4), low4));
             a0 = _mm512_add_epi16(a0, lo), a1 = _mm512_add_epi16(a1, _mm512_srli_epi16(lo, 8));
             a2 = _mm512_add_epi16(a2, hi), a3 = _mm512_add_epi16(a3, _mm512_srli_epi16(hi, 8));
         }
-        store_rows_avx512(a0, a1, a2, a3, sums + b * PA_FS_BLOCK);
+        store_super_avx512(a0, a1, a2, a3, nb - b, sums + b * PA_FS_BLOCK);
     }
 }
 
@@ -505,16 +535,16 @@ static void exact_dists(const uint8_t *blocks, uint32_t Mp, uint32_t M, const ui
     unsigned sh[4];
     for (uint32_t e = 0; e < 4; e++) {
         const uint64_t i = rows[e < q ? e : 0];
-        c[e] = blocks + (i / PA_FS_BLOCK) * Mp * HALF + (i % HALF);
+        c[e] = blocks + pa_fs_byte_of(Mp, i, 0);
         sh[e] = (i % PA_FS_BLOCK) < HALF ? 0 : 4;
     }
     float d0 = base, d1 = base, d2 = base, d3 = base;
     for (uint32_t m = 0; m < M; m++) {
         const float *t = table + m * PA_FS_KSUB;
-        d0 += t[(c[0][m * HALF] >> sh[0]) & 15u];
-        d1 += t[(c[1][m * HALF] >> sh[1]) & 15u];
-        d2 += t[(c[2][m * HALF] >> sh[2]) & 15u];
-        d3 += t[(c[3][m * HALF] >> sh[3]) & 15u];
+        d0 += t[(c[0][m * SUPER] >> sh[0]) & 15u];
+        d1 += t[(c[1][m * SUPER] >> sh[1]) & 15u];
+        d2 += t[(c[2][m * SUPER] >> sh[2]) & 15u];
+        d3 += t[(c[3][m * SUPER] >> sh[3]) & 15u];
     }
     const float d[4] = {d0, d1, d2, d3};
     for (uint32_t e = 0; e < q; e++)

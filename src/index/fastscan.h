@@ -4,13 +4,16 @@
  * 4-bit fast scan. An opened 4-bit index holds each partition's codes as LanceDB stores them:
  * n rows of M/2 bytes, transposed (byte row j of the partition holds byte j of every row; byte
  * j of a row packs sub-vector 2j in its low nibble and 2j+1 in its high one). At open (or when
- * a partition enters the cache) pa_fs_pack re-lays them into blocks of PA_FS_BLOCK = 32 rows:
- * per block, per sub-space m (M padded with zero codes to a multiple of PA_FS_GROUP), 16 bytes
- * whose byte i holds row i's code in its low nibble and row 16+i's in its high one. A probe's
+ * a partition enters the cache) pa_fs_pack re-lays them into blocks of PA_FS_BLOCK = 32 rows,
+ * PA_FS_SUPER blocks to a super-block: per super-block, per sub-space m (M padded with zero
+ * codes to a multiple of PA_FS_GROUP), 16 bytes for each of its blocks in turn, whose byte i
+ * holds the block's row i's code in its low nibble and row 16+i's in its high one. A probe's
  * float table (M x 16) is quantised to bytes (pa_fs_quantize: per sub-space its minimum taken
  * out, one scale for all, so that the sum over M sub-spaces fits 16 bits); the kernels look the
- * bytes up with byte shuffles (16 entries = one 128-bit lane; 2 sub-spaces per AVX2 register, 4
- * per AVX-512 one) and add them in 16-bit lanes, giving every row's quantised sum. A row is
+ * bytes up with byte shuffles (16 entries = one 128-bit lane, the sub-space's table in every
+ * lane: an AVX-512 register holds one sub-space of a super-block's 4 blocks, an AVX2 one of 2)
+ * and add them in 16-bit lanes, giving every row's quantised sum (each lane one block's: no
+ * sums across lanes). A row is
  * then offered by its approximate distance base + bias + delta * sum to a heap of k * R
  * candidates (R the re-rank factor); each row the heap takes carries its exact distance from
  * the float table (base + the table entries summed in sub-space order, as the plain 4-bit scan
@@ -25,6 +28,7 @@
 #include "common/vecmath.h"
 
 #define PA_FS_BLOCK 32u /* rows per block */
+#define PA_FS_SUPER 4u  /* blocks per super-block (one AVX-512 register of a sub-space's codes) */
 #define PA_FS_GROUP 4u  /* sub-spaces are padded to a multiple of this (one AVX-512 register) */
 #define PA_FS_KSUB 16u  /* codewords per sub-space at 4 bits */
 
@@ -37,10 +41,26 @@ static inline uint32_t pa_fs_padded_m(uint32_t M)
 /* Blocks of n rows. */
 static inline uint64_t pa_fs_blocks(uint64_t n) { return (n + PA_FS_BLOCK - 1) / PA_FS_BLOCK; }
 
-/* Bytes of the blocked layout of n rows of M 4-bit codes (what pa_fs_pack writes). */
+/* Super-blocks of nb blocks. */
+static inline uint64_t pa_fs_supers(uint64_t nb) { return (nb + PA_FS_SUPER - 1) / PA_FS_SUPER; }
+
+/* Bytes of a super-block's codes of one sub-space. */
+#define PA_FS_SUPER_BYTES (PA_FS_SUPER * PA_FS_BLOCK / 2)
+
+/* Bytes of the blocked layout of n rows of M 4-bit codes (what pa_fs_pack writes: whole
+ * super-blocks). */
 static inline uint64_t pa_fs_layout_bytes(uint64_t n, uint32_t M)
 {
-    return pa_fs_blocks(n) * pa_fs_padded_m(M) * (PA_FS_BLOCK / 2);
+    return pa_fs_supers(pa_fs_blocks(n)) * pa_fs_padded_m(M) * PA_FS_SUPER_BYTES;
+}
+
+/* The offset of row i's byte of sub-space m in a blocked layout with Mp padded sub-spaces (the
+ * row's code: its low nibble for the first 16 rows of its block, else its high one). */
+static inline uint64_t pa_fs_byte_of(uint32_t Mp, uint64_t i, uint32_t m)
+{
+    const uint64_t rows = (uint64_t)PA_FS_SUPER * PA_FS_BLOCK;
+    return (i / rows) * Mp * PA_FS_SUPER_BYTES + (uint64_t)m * PA_FS_SUPER_BYTES +
+           (i % rows) / PA_FS_BLOCK * (PA_FS_BLOCK / 2) + i % (PA_FS_BLOCK / 2);
 }
 
 /* Re-lays n rows of M 4-bit codes from the index's transposed packed layout (codes: M/2 byte
@@ -51,8 +71,7 @@ void pa_fs_pack(const uint8_t *codes, uint64_t n, uint32_t M, uint8_t *blocks);
 /* Row i's code of sub-space m in a blocked layout with Mp padded sub-spaces. */
 static inline uint32_t pa_fs_code(const uint8_t *blocks, uint32_t Mp, uint64_t i, uint32_t m)
 {
-    const uint8_t b = blocks[(i / PA_FS_BLOCK) * Mp * (PA_FS_BLOCK / 2) + m * (PA_FS_BLOCK / 2) +
-                             (i % (PA_FS_BLOCK / 2))];
+    const uint8_t b = blocks[pa_fs_byte_of(Mp, i, m)];
     return (i % PA_FS_BLOCK) < PA_FS_BLOCK / 2 ? b & 15u : b >> 4;
 }
 
@@ -62,7 +81,8 @@ static inline uint32_t pa_fs_code(const uint8_t *blocks, uint32_t Mp, uint64_t i
  * table sum is then about bias + delta * (its quantised sum). */
 void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, float *delta);
 
-/* Quantised sums of the rows of nb blocks (Mp padded sub-spaces) into sums (nb x 32). */
+/* Quantised sums of the rows of nb blocks (Mp padded sub-spaces; the layout's whole
+ * super-blocks are read) into sums (nb x 32). */
 void pa_fs_accumulate(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
                       uint16_t *sums);
 
