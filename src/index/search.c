@@ -1,6 +1,6 @@
 /* Search: open an index into memory, then answer batches of queries with ADC (asymmetric
- * distance computation). Per batch one sgemm gives every query's distance to every centroid;
- * per query the nprobes nearest partitions are scanned with a lookup table of M x K
+ * distance computation). On each thread, one sgemm a few dozen queries gives their distances to
+ * every centroid; per query the nprobes nearest partitions are scanned with a lookup table of M x K
  * sub-distances (K = 2^bits codewords per sub-space: 256 for 8-bit codes, 16 for 4-bit ones),
  * summing one table entry per sub-vector code (src/index/scan.h), and a heap keeps the best. Codes are
  * stored transposed within a partition, so the scan reads each sub-vector's bytes
@@ -46,7 +46,7 @@
 #include <xxhash.h>
 
 #define QUERY_BLOCK 8192 /* queries per block (its sgemms), fewer where an array would pass: */
-#define BLOCK_ARRAY_BYTES (32ull << 20) /* the block's products, coarse distances, candidates */
+#define BLOCK_ARRAY_BYTES (32ull << 20) /* the block's products, candidates */
 #define QUERY_GROUP \
     256 /* at least this many queries in a group (one thread's, scanned partition
                          * by partition), more where the block gives each thread two groups */
@@ -805,15 +805,15 @@ static void sort_cands(pa_topk_cand *h, uint32_t n)
 
 /* What one search call allocates (pa_index_search_memory states it): a block of qb queries and its
  * arrays (for cosine a normalised copy of the queries, then their products with every codeword,
- * their coarse distances, candidates, counts and norms; for the fast scan the transposed codebook
- * in place of the products) in one allocation of block_bytes (whole pages), at the offsets o_*;
- * and per thread at most thread_bytes (the scan's table and, for the fast scan, a query's products
- * or its group's (fs_held), the probes and a query's distance to each centroid, the group's probe
- * list and the C library's sort of it, the fast scan's scratch; the refine's scratch,
- * pa_refine_scratch_bytes). */
+ * candidates, counts and norms; for the fast scan the transposed codebook in place of the
+ * products) in one allocation of block_bytes (whole pages), at the offsets o_*; and per thread
+ * at most thread_bytes (the scan's table and, for the fast scan, a query's products or its
+ * group's (fs_held), the probes, COARSE_SUB queries' dot products with every centroid and a
+ * query's distance to each, the group's probe list, the C library's sort of it and its probes'
+ * coarse distances, the fast scan's scratch; the refine's scratch, pa_refine_scratch_bytes). */
 typedef struct search_sizes {
     uint64_t qb, grp, block_bytes, thread_bytes;
-    uint64_t o_qyall, o_coarse, o_cands, o_ncand, o_qsq;
+    uint64_t o_qyall, o_prod_end, o_cands, o_ncand, o_qsq;
     bool fs_held; /* the fast scan's products held for the group's queries (FS_HELD_BYTES) */
 } search_sizes;
 
@@ -823,8 +823,21 @@ typedef struct search_sizes {
 #define FS_HELD_BYTES (8u << 20)
 
 /* Pairs (partition, query) ahead of the scan whose coarse distance is fetched into the cache
- * (a query's row of P distances lies anywhere in the block's 4 x qb x P bytes). */
+ * (the group's distances lie anywhere in its 4 x grp x np bytes). */
 #define PAIR_AHEAD 8
+
+/* Queries whose dot products with every centroid a thread computes at once, by one sgemm on the
+ * thread (an OpenMP BLAS runs on the calling thread alone inside a parallel region), to choose
+ * their probes: the products stay in the thread's cache (at most COARSE_SUB queries and
+ * COARSE_SUB_BYTES of products, at least one query) instead of passing through a block-wide
+ * array, which is mapped afresh for every call (its pages faulted and zeroed) and read back from
+ * memory. */
+#define COARSE_SUB 64u
+#define COARSE_SUB_BYTES (1u << 20)
+static uint32_t coarse_sub(uint32_t P)
+{
+    return PA_MAX(1u, PA_MIN(COARSE_SUB, COARSE_SUB_BYTES / (P * (uint32_t)sizeof(float))));
+}
 
 #define BLOCK_ALIGN 64 /* each array of the block's allocation starts on a cache line */
 #define BLOCK_MAP_BYTES (256u << 10) /* a block's allocation from this size: its own mapping */
@@ -850,15 +863,13 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
     /* a block of queries, with its query-codeword products held to about 32 MiB */
     z->qb = PA_MAX(1, PA_MIN(PA_MIN((uint64_t)QUERY_BLOCK, nq),
                              PA_MIN(BLOCK_ARRAY_BYTES / (T * sizeof(float)),
-                                    PA_MIN(BLOCK_ARRAY_BYTES / ((uint64_t)x->P * sizeof(float)),
-                                           BLOCK_ARRAY_BYTES /
-                                               ((uint64_t)hcap * sizeof(pa_topk_cand))))));
+                                    BLOCK_ARRAY_BYTES / ((uint64_t)hcap * sizeof(pa_topk_cand)))));
     const uint64_t qb = z->qb;
     /* the queries' copy: cosine's normalised queries (l2 and dot read the caller's) */
     z->o_qyall = x->metric == PA_METRIC_COSINE ? align_up(sizeof(float) * qb * D, BLOCK_ALIGN) : 0;
     /* the 8-bit scan's products for the whole block; the fast scan's transposed codebook */
-    z->o_coarse = z->o_qyall + align_up(sizeof(float) * (fs ? T * x->ds : qb * T), BLOCK_ALIGN);
-    z->o_cands = z->o_coarse + align_up(sizeof(float) * qb * x->P, BLOCK_ALIGN);
+    z->o_prod_end = z->o_qyall + align_up(sizeof(float) * (fs ? T * x->ds : qb * T), BLOCK_ALIGN);
+    z->o_cands = z->o_prod_end;
     z->o_ncand = z->o_cands + align_up(sizeof(pa_topk_cand) * qb * hcap, BLOCK_ALIGN);
     z->o_qsq = z->o_ncand + align_up(sizeof(uint32_t) * qb, BLOCK_ALIGN);
     z->block_bytes = align_up(z->o_qsq + sizeof(float) * qb, (uint64_t)sysconf(_SC_PAGESIZE));
@@ -867,8 +878,9 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
     z->grp = group_queries(qb, nthreads, np); /* the largest group: the fullest block's */
     z->fs_held = fs && z->grp * T * sizeof(float) <= FS_HELD_BYTES;
     z->thread_bytes = sizeof(float) * T * (fs ? 1 + (z->fs_held ? z->grp : 1) : 1) +
-                      sizeof(pa_topk_cand) * np + sizeof(float) * x->P +
-                      2 * sizeof(uint64_t) * z->grp * np +
+                      sizeof(pa_topk_cand) * np +
+                      sizeof(float) * x->P * (1 + (uint64_t)coarse_sub(x->P)) +
+                      (2 * sizeof(uint64_t) + sizeof(float)) * z->grp * np +
                       (fs ? pa_fs_scratch_bytes(x->M, x->max_part) : 0) +
                       (rf > 1 ? pa_refine_scratch_bytes(cap, (uint32_t)D) : 0);
 }
@@ -910,8 +922,10 @@ static pa_status check_queries(int level, int nthreads, const float *q, uint64_t
                    query_base + bad, pa_sq_norm(v, D), PA_MAX_SQ_NORM);
 }
 
-/* Validates the request, then per block of queries: one sgemm for the query x centroid dot
- * products, per query (in parallel) probe selection and ADC scans into a heap, then refine. */
+/* Validates the request, then per block of queries: (8-bit) one sgemm per sub-space for the
+ * query x codeword products, per group of queries (in parallel) the query x centroid dot
+ * products (COARSE_SUB queries an sgemm), probe selection and ADC scans into heaps, then
+ * refine. */
 pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32_t dim,
                           const pa_index_search_options *opts_in, uint64_t *out_ids,
                           float *out_dists, pa_index_search_stats *stats)
@@ -986,7 +1000,6 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
     if (mapped && z.block_bytes >= BLOCK_HUGE_BYTES) /* advice only: no error if refused */
         pa_advise_huge(blk, (size_t)z.block_bytes);
     float *qcopy = blk, *qyall = (float *)((uint8_t *)blk + z.o_qyall);
-    float *coarse = (float *)((uint8_t *)blk + z.o_coarse);
     pa_topk_cand *cands = (pa_topk_cand *)((uint8_t *)blk + z.o_cands);
     uint32_t *ncand = (uint32_t *)((uint8_t *)blk + z.o_ncand);
     float *qsq = (float *)((uint8_t *)blk + z.o_qsq); /* each query's ||q||^2 */
@@ -1019,21 +1032,19 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             }
             qbuf = qcopy;
         }
-        /* the sgemms on the search's threads (an OpenMP BLAS takes the caller's count: with
-         * num_threads 1, no BLAS thread left spinning beside the scan) */
-        const int blas_threads = omp_get_max_threads();
-        if (blas_threads != nthreads)
-            omp_set_num_threads(nthreads);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)P, (int)D, 1.0f, qbuf,
-                    (int)D, x->centroids, (int)D, 0.0f, coarse, (int)P);
         /* the queries' part of every table, q_m . codeword: one sgemm per sub-space for the
-         * whole block (row i of qyall holds query i's M x K products) */
+         * whole block (row i of qyall holds query i's M x K products), on the search's threads
+         * (an OpenMP BLAS takes the caller's count: with num_threads 1, no BLAS thread left
+         * spinning beside the scan) */
+        const int blas_threads = omp_get_max_threads();
+        if (!fs && blas_threads != nthreads)
+            omp_set_num_threads(nthreads);
         for (uint32_t m = 0; !fs && m < x->M; m++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)bn, (int)x->K, (int)x->ds,
                         1.0f, qbuf + (size_t)m * x->ds, (int)D,
                         x->codebook + (size_t)m * x->K * x->ds, (int)x->ds, 0.0f,
                         qyall + (size_t)m * x->K, (int)T);
-        if (blas_threads != nthreads)
+        if (!fs && blas_threads != nthreads)
             omp_set_num_threads(blas_threads);
         int failed = 0;
         /* Groups of at least QUERY_GROUP queries, the block shared as two groups per thread
@@ -1054,9 +1065,12 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             float *qyt = fs ? malloc(sizeof(float) * (size_t)T * (z.fs_held ? grp : 1)) : NULL;
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
             float *pd = malloc(sizeof(float) * P); /* a query's distance to each centroid */
+            const uint32_t csub = coarse_sub(P);
+            float *dots = malloc(sizeof(float) * csub * P);        /* csub queries' q.c */
             uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
+            float *pbase = malloc(sizeof(float) * grp * np);       /* the pairs' coarse distances */
             pa_fs_scratch fsx = {NULL, NULL, NULL};
-            const bool ok = table && probe && pd && pairs && (!fs || qyt) &&
+            const bool ok = table && probe && pd && dots && pairs && pbase && (!fs || qyt) &&
                             (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
             if (!ok) {
 #pragma omp atomic write
@@ -1069,7 +1083,11 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 if (ok && z.fs_held) /* the group's codeword products, several queries a pass */
                     pa_fs_query_products(qbuf + lo * D, hi - lo, x->M, x->ds, cbt, qyt);
                 for (uint64_t i = lo; ok && i < hi; i++) {
-                    const float *s = coarse + i * P;
+                    if ((i - lo) % csub == 0) /* the next csub queries' q.c */
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                                    (int)PA_MIN(csub, hi - i), (int)P, (int)D, 1.0f, qbuf + i * D,
+                                    (int)D, x->centroids, (int)D, 0.0f, dots, (int)P);
+                    const float *s = dots + (i - lo) % csub * P;
                     /* the np nearest centroids: l2/cosine ||c||^2 - 2 q.c, dot -q.c, all P
                      * of them first (in vector registers), then offered where they may enter */
                     if (x->metric == PA_METRIC_DOT) {
@@ -1086,10 +1104,15 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         pa_topk_offer(probe, &pn, np, pd[p], p);
                     sort_cands(probe, pn);
                     ncand[i] = 0;
-                    /* (round, partition, query): round 0 the nearest partition */
-                    for (uint32_t j = 0; j < pn; j++)
-                        if (x->lengths[probe[j].id])
-                            pairs[npairs++] = (uint64_t)(j > 0) << 63 | probe[j].id << 32 | i;
+                    /* (round, partition, the query's probe e): round 0 the nearest partition;
+                     * ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
+                    for (uint32_t j = 0; j < pn; j++) {
+                        const uint32_t p = probe[j].id, e = (uint32_t)((i - lo) * np + j);
+                        if (!x->lengths[p])
+                            continue;
+                        pbase[e] = x->metric == PA_METRIC_DOT ? 0 : qsq[i] + x->cnorm[p] - 2 * s[p];
+                        pairs[npairs++] = (uint64_t)(j > 0) << 63 | (uint64_t)p << 32 | e;
+                    }
                 }
                 qsort(pairs, npairs, sizeof *pairs, pa_cmp_u64);
                 uint32_t held = UINT32_MAX; /* the partition whose rows pid, pc, pb hold */
@@ -1097,11 +1120,10 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 const uint8_t *pc = NULL, *pb = NULL;
                 for (uint64_t e = 0; e < npairs; e++) {
                     const uint32_t p = (uint32_t)(pairs[e] >> 32 & 0x7fffffffu);
-                    const uint64_t i = (uint32_t)pairs[e];
-                    if (e + PAIR_AHEAD < npairs) { /* a later pair's coarse distance: scattered */
-                        const uint64_t f = pairs[e + PAIR_AHEAD];
-                        __builtin_prefetch(coarse + (uint32_t)f * P + (f >> 32 & 0x7fffffffu));
-                    }
+                    const uint32_t pe = (uint32_t)pairs[e]; /* the query's probe */
+                    const uint64_t i = lo + pe / np;
+                    if (e + PAIR_AHEAD < npairs) /* a later pair's coarse distance: scattered */
+                        __builtin_prefetch(pbase + (uint32_t)pairs[e + PAIR_AHEAD]);
                     if (p != held && x->budget) {
                         if (held != UINT32_MAX)
                             release_partition(x, held);
@@ -1113,10 +1135,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         pb = fs ? x->blocks + x->boff[p] : NULL;
                     }
                     held = p;
-                    /* ||q - c_p||^2 = ||q||^2 + ||c_p||^2 - 2 q.c_p (0 for dot) */
-                    const float base = x->metric == PA_METRIC_DOT
-                                           ? 0
-                                           : qsq[i] + x->cnorm[p] - 2 * coarse[i * P + p];
+                    const float base = pbase[pe];
                     const float *qy = !fs ? qyall + i * T : z.fs_held ? qyt + (i - lo) * T : qyt;
                     if (fs && !z.fs_held)
                         pa_fs_query_products(qbuf + i * D, 1, x->M, x->ds, cbt, qyt);
@@ -1138,7 +1157,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                     ncand[i] = PA_MIN(ncand[i], cap);
                 }
             }
-            free(table), free(qyt), free(probe), free(pd), free(pairs);
+            free(table), free(qyt), free(probe), free(pd), free(dots), free(pairs), free(pbase);
             pa_fs_scratch_free(&fsx);
         }
         if (failed) {

@@ -434,11 +434,12 @@ static void test_memory_budget(void)
 }
 
 /* pa_index_search_memory states what a search call allocates, by its documented sizes: the
- * block's arrays (query-codeword products, coarse distances, candidates, counts and norms, each
+ * block's arrays (query-codeword products, candidates, counts and norms, each
  * from a 64-byte boundary, in whole pages; a copy of the queries only for cosine, not this l2
  * index), at most 8192 queries and here 4096 (32 MiB of products at M x 256 floats a query),
- * and per thread the table, probes, a query's distance to each centroid and the group's probe
- * list twice, and with refine the vectors and ids. */
+ * and per thread the table, probes, a query's distance to each centroid, a few queries' centroid
+ * products, the group's probe list twice with each probe's base distance, and with refine the
+ * vectors and ids. */
 #define A64(v) (((v) + 63) / 64 * 64) /* an array of the block, from a 64-byte boundary */
 static void test_search_memory(void)
 {
@@ -451,11 +452,13 @@ static void test_search_memory(void)
     uint64_t b1 = 0, b2 = 0, big = 0, bigger = 0;
     CHECK_OK(pa_index_search_memory(x, NQ, &o, &b1));
     /* NQ queries: 819,200 + 6,400 + 16,000 + 448 (400 to the next array) + 400 bytes, in pages */
-    const uint64_t block = (4 * NQ * T + 4 * NQ * P + 16 * NQ * K + A64(4 * NQ) + 4 * NQ + page -
-                            1) /
-                           page * page;
+    const uint64_t block = (4 * NQ * T + 16 * NQ * K + A64(4 * NQ) + 4 * NQ + page - 1) / page *
+                           page;
     const uint64_t grp = 256; /* QUERY_GROUP: the least group */
-    const uint64_t thread = 4 * T + 16 * 4 + 4 * P + 2 * 8 * grp * 4;
+    /* per thread: the centroid products of up to 64 queries at once, held to 1 MiB (search.c,
+     * COARSE_SUB), and each probe's base distance beside the group's probe list */
+    const uint64_t csub = 64 < (1u << 20) / (4 * P) ? 64 : (1u << 20) / (4 * P);
+    const uint64_t thread = 4 * T + 16 * 4 + 4 * P * (1 + csub) + (2 * 8 + 4) * grp * 4;
     CHECK(b1 == block + thread);
     o.num_threads = 2;
     CHECK_OK(pa_index_search_memory(x, NQ, &o, &b2));
@@ -467,15 +470,14 @@ static void test_search_memory(void)
     /* a block of 8 MiB or more is mapped in whole 2 MiB huge pages (search.c, BLOCK_HUGE_BYTES):
      * 4096 queries, groups of 1024 on each of 2 threads */
     const uint64_t huge = 2u << 20, nb = 4096, gb = 1024;
-    const uint64_t block_b = 4 * nb * T + 4 * nb * P + 16 * nb * K + 4 * nb + 4 * nb;
+    const uint64_t block_b = 4 * nb * T + 16 * nb * K + 4 * nb + 4 * nb;
     CHECK(block_b >= (8u << 20));
-    const uint64_t thread_b = 4 * T + 16 * 4 + 4 * P + 2 * 8 * gb * 4;
+    const uint64_t thread_b = 4 * T + 16 * 4 + 4 * P * (1 + csub) + (2 * 8 + 4) * gb * 4;
     CHECK(big == (block_b + huge - 1) / huge * huge + 2 * thread_b);
     /* refine: k * R candidates a query, and each thread's k * R vectors and ids */
     o.refine_factor = 5;
     CHECK_OK(pa_index_search_memory(x, NQ, &o, &b1));
-    const uint64_t block_r = (4 * NQ * T + 4 * NQ * P + 16 * NQ * K * 5 + A64(4 * NQ) + 4 * NQ +
-                              page - 1) /
+    const uint64_t block_r = (4 * NQ * T + 16 * NQ * K * 5 + A64(4 * NQ) + 4 * NQ + page - 1) /
                              page * page;
     /* each thread's refine scratch (refine.h): per candidate its vector, row pointer, id,
      * squared norm, distance and heap entry */
