@@ -813,7 +813,7 @@ static void sort_cands(pa_topk_cand *h, uint32_t n)
  * coarse distances, the fast scan's scratch; the refine's scratch, pa_refine_scratch_bytes). */
 typedef struct search_sizes {
     uint64_t qb, grp, block_bytes, thread_bytes;
-    uint64_t o_qyall, o_prod_end, o_cands, o_ncand, o_qsq;
+    uint64_t o_qyall, o_cands, o_ncand, o_qsq;
     bool fs_held; /* the fast scan's products held for the group's queries (FS_HELD_BYTES) */
 } search_sizes;
 
@@ -868,8 +868,7 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
     /* the queries' copy: cosine's normalised queries (l2 and dot read the caller's) */
     z->o_qyall = x->metric == PA_METRIC_COSINE ? align_up(sizeof(float) * qb * D, BLOCK_ALIGN) : 0;
     /* the 8-bit scan's products for the whole block; the fast scan's transposed codebook */
-    z->o_prod_end = z->o_qyall + align_up(sizeof(float) * (fs ? T * x->ds : qb * T), BLOCK_ALIGN);
-    z->o_cands = z->o_prod_end;
+    z->o_cands = z->o_qyall + align_up(sizeof(float) * (fs ? T * x->ds : qb * T), BLOCK_ALIGN);
     z->o_ncand = z->o_cands + align_up(sizeof(pa_topk_cand) * qb * hcap, BLOCK_ALIGN);
     z->o_qsq = z->o_ncand + align_up(sizeof(uint32_t) * qb, BLOCK_ALIGN);
     z->block_bytes = align_up(z->o_qsq + sizeof(float) * qb, (uint64_t)sysconf(_SC_PAGESIZE));
