@@ -98,8 +98,6 @@ int pa_cmd_finalize(int argc, char **argv)
 /* search's queries per library call (--batch): its default and largest value */
 #define PA_CLI_SEARCH_BATCH 8192u
 #define PA_CLI_SEARCH_NPROBES 20u /* search's --nprobes default */
-#define PA_CLI_XSTR1(x) #x
-#define PA_CLI_XSTR(x) PA_CLI_XSTR1(x)
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -150,11 +148,9 @@ int pa_cmd_search(int argc, char **argv)
         PA_CLI_NUM("rerank", &rerank, "F",
                    "fast scan: re-rank the k*R*F best by quantised distance exactly", .min = 1,
                    .max = 1000, .field = "rerank_factor"),
-        PA_CLI_NUM(
-            "batch", &batch, "N",
-            "queries per search call, each call timed: p50/p99 latency (default: " PA_CLI_XSTR(
-                PA_CLI_SEARCH_BATCH) ")",
-            .min = 1, .max = PA_CLI_SEARCH_BATCH),
+        PA_CLI_NUM("batch", &batch, "N",
+                   "queries per search call, each call timed: p50/p99 latency", .min = 1,
+                   .max = PA_CLI_SEARCH_BATCH),
     };
     pa_cli_parse("search", opts, PA_CLI_NOPTS(opts), NULL, argc, argv);
     int rc = 0;
