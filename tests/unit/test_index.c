@@ -455,9 +455,9 @@ static void test_search_memory(void)
     const uint64_t block = (4 * NQ * T + 16 * NQ * K + A64(4 * NQ) + 4 * NQ + page - 1) / page *
                            page;
     const uint64_t grp = 256; /* QUERY_GROUP: the least group */
-    /* per thread: the centroid products of up to 64 queries at once, held to 1 MiB (search.c,
+    /* per thread: the centroid products of up to 256 queries at once, held to 1 MiB (search.c,
      * COARSE_SUB), and each probe's base distance beside the group's probe list */
-    const uint64_t csub = 64 < (1u << 20) / (4 * P) ? 64 : (1u << 20) / (4 * P);
+    const uint64_t csub = 256 < (1u << 20) / (4 * P) ? 256 : (1u << 20) / (4 * P);
     const uint64_t thread = 4 * T + 16 * 4 + 4 * P * (1 + csub) + (2 * 8 + 4) * grp * 4;
     CHECK(b1 == block + thread);
     o.num_threads = 2;
