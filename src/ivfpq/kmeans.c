@@ -444,7 +444,9 @@ static uint64_t groups_held_bytes(uint64_t n, uint32_t dim, uint32_t k)
 
 /* Whether a k-means of these arguments keeps one bound a row instead (km_assign_bounded): the
  * small-dimension l2 k-means without groups, on AVX2 (AVX-512 runs its own kernel over every
- * codeword: the runner-up is the AVX2 kernel's; not measured there), of codebooks of at least
+ * codeword: on Zen 4, 2026-12-04, the bounded pass with the AVX2 runner-up kernel took 0.89-0.95
+ * s of PQ training on 1M x 128, 8-bit, M=16, redoing 53% of the rows, against 0.78-0.80 s for
+ * the AVX-512 kernel over every row), of codebooks of at least
  * BOUNDED_MIN_K codewords that the kernel's runner-up serves, and sub-vectors the pass's buffer
  * holds 4 of. */
 static bool bounded_used(uint32_t dim, uint32_t k, bool inner_product, bool small_dim)
