@@ -294,6 +294,53 @@ __attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const 
     }
 }
 
+/* Q queries' sums over the same blocks (Q at most PA_FS_QUERIES), one super-block a pass: a
+ * sub-space's codes loaded and split into nibbles once for them all, each query's table then
+ * looked up with them. Each query's adds are the single-query kernel's, so its sums are too. */
+__attribute__((target("avx512f,avx512bw"), always_inline)) static inline void
+accumulate_multi_avx512_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp,
+                             const uint8_t *const *luts, uint16_t *const *sums, const uint32_t Q)
+{
+    const __m512i low4 = _mm512_set1_epi8(15);
+    for (uint64_t b = 0; b < nb; b += PA_FS_SUPER) {
+        const uint8_t *blk = blocks + (b / PA_FS_SUPER) * Mp * SUPER;
+        __m512i a[PA_FS_QUERIES][4];
+        for (uint32_t q = 0; q < Q; q++)
+            a[q][0] = a[q][1] = a[q][2] = a[q][3] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (uint32_t m = 0; m < Mp; m++) {
+            const __m512i c = _mm512_loadu_si512((const void *)(blk + m * SUPER));
+            const __m512i cl = _mm512_and_si512(c, low4);
+            const __m512i ch = _mm512_and_si512(_mm512_srli_epi16(c, 4), low4);
+#pragma GCC unroll 4
+            for (uint32_t q = 0; q < Q; q++) {
+                const __m512i l = _mm512_broadcast_i32x4(
+                    _mm_loadu_si128((const __m128i *)(luts[q] + m * PA_FS_KSUB)));
+                const __m512i lo = _mm512_shuffle_epi8(l, cl), hi = _mm512_shuffle_epi8(l, ch);
+                a[q][0] = _mm512_add_epi16(a[q][0], lo);
+                a[q][1] = _mm512_add_epi16(a[q][1], _mm512_srli_epi16(lo, 8));
+                a[q][2] = _mm512_add_epi16(a[q][2], hi);
+                a[q][3] = _mm512_add_epi16(a[q][3], _mm512_srli_epi16(hi, 8));
+            }
+        }
+        for (uint32_t q = 0; q < Q; q++)
+            store_super_avx512(a[q][0], a[q][1], a[q][2], a[q][3], nb - b,
+                               sums[q] + b * PA_FS_BLOCK);
+    }
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void
+accumulate_multi_avx512(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *const *luts,
+                        uint16_t *const *sums, uint32_t Q)
+{
+    switch (Q) {
+    case 2: accumulate_multi_avx512_body(blocks, nb, Mp, luts, sums, 2); break;
+    case 3: accumulate_multi_avx512_body(blocks, nb, Mp, luts, sums, 3); break;
+    case 4: accumulate_multi_avx512_body(blocks, nb, Mp, luts, sums, 4); break;
+    default: accumulate_avx512(blocks, nb, Mp, luts[0], sums[0]); break;
+    }
+}
+
 /* The nearest-codeword kernels' level (pa_kernel_level: PA_KERNEL and pa_kernel_set narrow
  * it), lowered to AVX2 where the CPU lacks AVX-512 BW (the byte shuffles need it). */
 static int fs_choose(void)
@@ -318,13 +365,25 @@ void pa_fs_accumulate(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uin
     fns[fs_choose()](blocks, nb, Mp, lut, sums);
 }
 
+void pa_fs_accumulate_multi(const uint8_t *blocks, uint64_t nb, uint32_t Mp,
+                            const uint8_t *const *luts, uint16_t *const *sums, uint32_t Q)
+{
+    if (fs_choose() == 2) {
+        accumulate_multi_avx512(blocks, nb, Mp, luts, sums, Q);
+        return;
+    }
+    for (uint32_t q = 0; q < Q; q++) /* the same sums, a query at a time */
+        pa_fs_accumulate(blocks, nb, Mp, luts[q], sums[q]);
+}
+
 /* ---- selection ---- */
 
 pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows)
 {
     const uint64_t nb = pa_fs_blocks(PA_MAX(max_rows, 1));
-    s->lut = malloc((size_t)pa_fs_padded_m(M) * PA_FS_KSUB);
-    s->sums = malloc(sizeof(uint16_t) * PA_FS_BLOCK * nb);
+    s->lut = malloc((size_t)PA_FS_QUERIES * pa_fs_padded_m(M) * PA_FS_KSUB);
+    s->sums = malloc(sizeof(uint16_t) * PA_FS_QUERIES * PA_FS_BLOCK * nb);
+    s->sums_len = PA_FS_BLOCK * nb;
     s->mins = malloc(sizeof(uint16_t) * pa_fs_mins_len(nb));
     if (s->lut && s->sums && s->mins)
         return PA_OK;
@@ -551,9 +610,12 @@ static void exact_dists(const uint8_t *blocks, uint32_t Mp, uint32_t M, const ui
         out[e] = d[e];
 }
 
-uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
-                              const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
-                              uint32_t *hn, uint32_t cap)
+/* The rows of one partition offered to one query's heap from their quantised sums (see
+ * pa_fs_scan_partition): a = base + bias, delta the table's scale; mins is scratch. */
+static uint64_t fs_select(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
+                          const float *table, float base, float a, float delta,
+                          const uint16_t *sums, uint16_t *mins, pa_topk_cand *heap, uint32_t *hn,
+                          uint32_t cap)
 {
     static uint32_t (*const masks[])(const uint16_t *, uint16_t) = {block_mask_scalar,
                                                                     block_mask_avx2,
@@ -561,10 +623,6 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
     uint32_t (*const block_mask)(const uint16_t *, uint16_t) = masks[fs_choose()];
     const uint32_t Mp = pa_fs_padded_m(M);
     const uint64_t nb = pa_fs_blocks(n);
-    float bias, delta;
-    pa_fs_quantize(table, M, s->lut, &bias, &delta);
-    pa_fs_accumulate(blocks, nb, Mp, s->lut, s->sums);
-    const float a = base + bias;
     int32_t limit = *hn < cap ? 65535 : sum_limit(a, delta, heap[0].d);
     if (*hn < cap && n > cap) {
         /* A heap not yet full (a query's first partition) would take every row until the
@@ -572,7 +630,7 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
          * them first: a row whose approximate distance exceeds t's is beaten by at least cap
          * rows, so it cannot stay in the heap (the limit keeps rows whose distance rounds to
          * t's, as ties go by id). The same heap, from far fewer offers. */
-        const uint32_t t = first_bound(s->sums, n, M, cap, s->mins);
+        const uint32_t t = first_bound(sums, n, M, cap, mins);
         limit = PA_MIN(limit, sum_limit(a, delta, approx_dist(a, delta, t)));
     }
     const uint32_t last = n % PA_FS_BLOCK ? (1u << (n % PA_FS_BLOCK)) - 1 : ~0u;
@@ -581,7 +639,7 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
          * a wait on memory: the rows within the limit now (a superset of those offered, as the
          * limit only falls) have theirs fetched first, all at once. */
         for (uint64_t b = 0; b < nb; b++) {
-            uint32_t mask = block_mask(s->sums + b * PA_FS_BLOCK, (uint16_t)limit);
+            uint32_t mask = block_mask(sums + b * PA_FS_BLOCK, (uint16_t)limit);
             if (b + 1 == nb)
                 mask &= last;
             for (; mask; mask &= mask - 1)
@@ -593,7 +651,7 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
     const bool later = n <= PA_FS_MARK_ROWS;
     uint64_t exact = 0;
     for (uint64_t b = 0; b < nb && limit >= 0; b++) {
-        const uint16_t *sb = s->sums + b * PA_FS_BLOCK;
+        const uint16_t *sb = sums + b * PA_FS_BLOCK;
         uint32_t mask = block_mask(sb, (uint16_t)limit);
         if (b + 1 == nb) /* the padding rows of the last block */
             mask &= last;
@@ -634,6 +692,39 @@ uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64
             }
         }
     }
+    return exact;
+}
+
+uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
+                              const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
+                              uint32_t *hn, uint32_t cap)
+{
+    float bias, delta;
+    pa_fs_quantize(table, M, s->lut, &bias, &delta);
+    pa_fs_accumulate(blocks, pa_fs_blocks(n), pa_fs_padded_m(M), s->lut, s->sums);
+    return fs_select(blocks, ids, n, M, table, base, base + bias, delta, s->sums, s->mins, heap, hn,
+                     cap);
+}
+
+uint64_t pa_fs_scan_partition_multi(const uint8_t *blocks, const uint64_t *ids, uint64_t n,
+                                    uint32_t M, uint32_t Q, const float *const *tables,
+                                    const float *bases, pa_fs_scratch *s,
+                                    pa_topk_cand *const *heaps, uint32_t *const *hns, uint32_t cap)
+{
+    const uint32_t Mp = pa_fs_padded_m(M);
+    const uint8_t *luts[PA_FS_QUERIES] = {NULL};
+    uint16_t *sums[PA_FS_QUERIES] = {NULL};
+    float bias[PA_FS_QUERIES], delta[PA_FS_QUERIES];
+    for (uint32_t q = 0; q < Q; q++) {
+        uint8_t *lut = s->lut + (size_t)q * Mp * PA_FS_KSUB;
+        pa_fs_quantize(tables[q], M, lut, &bias[q], &delta[q]);
+        luts[q] = lut, sums[q] = s->sums + (size_t)q * s->sums_len;
+    }
+    pa_fs_accumulate_multi(blocks, pa_fs_blocks(n), Mp, luts, sums, Q);
+    uint64_t exact = 0;
+    for (uint32_t q = 0; q < Q; q++)
+        exact += fs_select(blocks, ids, n, M, tables[q], bases[q], bases[q] + bias[q], delta[q],
+                           sums[q], s->mins, heaps[q], hns[q], cap);
     return exact;
 }
 

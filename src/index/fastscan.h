@@ -86,12 +86,22 @@ void pa_fs_quantize(const float *table, uint32_t M, uint8_t *lut, float *bias, f
 void pa_fs_accumulate(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
                       uint16_t *sums);
 
-/* Per-thread scratch of a fast scan: the quantised table, the sums of the largest partition's
- * blocks and each block's smallest sum. */
+/* Queries whose sums pa_fs_accumulate_multi takes over the same blocks at once (the scans of a
+ * partition that several queries probe: its codes are loaded and split into nibbles once). */
+#define PA_FS_QUERIES 4u
+
+/* pa_fs_accumulate for Q queries (at most PA_FS_QUERIES) over the same blocks: query q's table
+ * luts[q], its sums into sums[q], the sums pa_fs_accumulate gives it. */
+void pa_fs_accumulate_multi(const uint8_t *blocks, uint64_t nb, uint32_t Mp,
+                            const uint8_t *const *luts, uint16_t *const *sums, uint32_t Q);
+
+/* Per-thread scratch of a fast scan: PA_FS_QUERIES quantised tables and sums of the largest
+ * partition's blocks (sums_len each), and each block's smallest sum. */
 typedef struct pa_fs_scratch {
     uint8_t *lut;
     uint16_t *sums;
     uint16_t *mins;
+    uint64_t sums_len;
 } pa_fs_scratch;
 
 /* Entries of the blocks' smallest sums for nb blocks (padded to a multiple of PA_FS_BLOCK). */
@@ -104,8 +114,8 @@ static inline uint64_t pa_fs_mins_len(uint64_t nb)
 static inline uint64_t pa_fs_scratch_bytes(uint32_t M, uint64_t max_rows)
 {
     const uint64_t nb = pa_fs_blocks(PA_MAX(max_rows, 1));
-    return (uint64_t)pa_fs_padded_m(M) * PA_FS_KSUB +
-           (nb * PA_FS_BLOCK + pa_fs_mins_len(nb)) * sizeof(uint16_t);
+    return (uint64_t)PA_FS_QUERIES * pa_fs_padded_m(M) * PA_FS_KSUB +
+           ((uint64_t)PA_FS_QUERIES * nb * PA_FS_BLOCK + pa_fs_mins_len(nb)) * sizeof(uint16_t);
 }
 pa_status pa_fs_scratch_init(pa_fs_scratch *s, uint32_t M, uint64_t max_rows);
 void pa_fs_scratch_free(pa_fs_scratch *s);
@@ -119,6 +129,14 @@ void pa_fs_scratch_free(pa_fs_scratch *s);
 uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
                               const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
                               uint32_t *hn, uint32_t cap);
+
+/* pa_fs_scan_partition for Q queries (at most PA_FS_QUERIES) that probe the same partition:
+ * query q's table tables[q], base bases[q], heap heaps[q] (*hns[q] held); each heap as
+ * pa_fs_scan_partition leaves it. Returns the rows whose exact distance was computed. */
+uint64_t pa_fs_scan_partition_multi(const uint8_t *blocks, const uint64_t *ids, uint64_t n,
+                                    uint32_t M, uint32_t Q, const float *const *tables,
+                                    const float *bases, pa_fs_scratch *s,
+                                    pa_topk_cand *const *heaps, uint32_t *const *hns, uint32_t cap);
 
 /* The products of n queries (rows of M * ds floats, one after another) with every codeword of a
  * 4-bit codebook, for their tables: for query i, qy[i * M * 16 + m * 16 + j] = q_m . y_{m,j}

@@ -754,6 +754,21 @@ static void release_partition(pa_index *x, uint32_t p)
 
 /* ---- search ---- */
 
+/* A probe's table for partition p from a query's products with every codeword qy (M x K):
+ * dot: -qy; l2/cosine: the partition's terms minus 2 qy. */
+static void probe_table(const pa_index *x, uint32_t p, const float *qy, float *table)
+{
+    const uint32_t T = x->M * x->K;
+    if (x->metric == PA_METRIC_DOT) {
+        pa_adc_table(table, NULL, qy, T);
+    } else {
+        const float *pre = x->pre ? x->pre + (size_t)p * T : table;
+        if (!x->pre)
+            partition_terms(x, p, table);
+        pa_adc_table(table, pre, qy, T);
+    }
+}
+
 /* Scans partition p for one query. qy holds the query's inner products with every codeword
  * (M x K). dot: the table is -qy and base 0. l2/cosine: the table is the partition's terms
  * minus 2 qy, and base the coarse distance ||q - c_p||^2 every row of the partition shares.
@@ -769,15 +784,7 @@ static void scan_partition(const pa_index *x, uint32_t p, const uint64_t *ids, c
     const uint64_t n = x->lengths[p];
     if (n == 0)
         return;
-    const uint32_t T = x->M * x->K;
-    if (x->metric == PA_METRIC_DOT) {
-        pa_adc_table(table, NULL, qy, T);
-    } else {
-        const float *pre = x->pre ? x->pre + (size_t)p * T : table;
-        if (!x->pre)
-            partition_terms(x, p, table);
-        pa_adc_table(table, pre, qy, T);
-    }
+    probe_table(x, p, qy, table);
     if (blocks)
         *exact += pa_fs_scan_partition(blocks, ids, n, x->M, table, base, fs, heap, hn, cap);
     else
@@ -807,9 +814,9 @@ static void sort_cands(pa_topk_cand *h, uint32_t n)
  * arrays (for cosine a normalised copy of the queries, then their products with every codeword,
  * candidates, counts and norms; for the fast scan the transposed codebook in place of the
  * products) in one allocation of block_bytes (whole pages), at the offsets o_*; and per thread
- * at most thread_bytes (the scan's table and, for the fast scan, a query's products or its
- * group's (fs_held), the probes, COARSE_SUB queries' dot products with every centroid and a
- * query's distance to each, the group's probe list, the C library's sort of it and its probes'
+ * at most thread_bytes (the scan's table (the fast scan with fs_held: PA_FS_QUERIES of them)
+ * and, for the fast scan, a query's products or its group's (fs_held), the probes, COARSE_SUB
+ * queries' dot products with every centroid and a query's distance to each, the group's probe list, the C library's sort of it and its probes'
  * coarse distances, the fast scan's scratch; the refine's scratch, pa_refine_scratch_bytes). */
 typedef struct search_sizes {
     uint64_t qb, grp, block_bytes, thread_bytes;
@@ -878,7 +885,7 @@ static void search_sizes_of(const pa_index *x, uint64_t nq, uint32_t np, uint32_
         z->block_bytes = align_up(z->block_bytes, PA_HUGE_PAGE_BYTES);
     z->grp = group_queries(qb, nthreads, np); /* the largest group: the fullest block's */
     z->fs_held = fs && z->grp * T * sizeof(float) <= FS_HELD_BYTES;
-    z->thread_bytes = sizeof(float) * T * (fs ? 1 + (z->fs_held ? z->grp : 1) : 1) +
+    z->thread_bytes = sizeof(float) * T * (fs ? (z->fs_held ? PA_FS_QUERIES + z->grp : 2) : 1) +
                       sizeof(pa_topk_cand) * np +
                       sizeof(float) * x->P * (1 + (uint64_t)coarse_sub(x->P)) +
                       (2 * sizeof(uint64_t) + sizeof(float)) * z->grp * np +
@@ -1061,7 +1068,10 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
         const uint64_t ngroups = (bn + grp - 1) / grp;
 #pragma omp parallel num_threads(nthreads) reduction(+ : scanned, reranked)
         {
-            float *table = malloc(sizeof(float) * (size_t)T);
+            /* the probes' tables: PA_FS_QUERIES of them where one pass over a partition's
+             * codes serves as many queries (the fast scan with the group's products held) */
+            const uint32_t fsq = fs && z.fs_held ? PA_FS_QUERIES : 1;
+            float *table = malloc(sizeof(float) * (size_t)T * fsq);
             /* a query's products, or (fs_held) each of the group's */
             float *qyt = fs ? malloc(sizeof(float) * (size_t)T * (z.fs_held ? grp : 1)) : NULL;
             pa_topk_cand *probe = malloc(sizeof(pa_topk_cand) * np);
@@ -1070,7 +1080,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
             float *dots = malloc(sizeof(float) * csub * P);        /* csub queries' q.c */
             uint64_t *pairs = malloc(sizeof(uint64_t) * grp * np); /* at most 8 MiB */
             float *pbase = malloc(sizeof(float) * grp * np);       /* the pairs' coarse distances */
-            pa_fs_scratch fsx = {NULL, NULL, NULL};
+            pa_fs_scratch fsx = {NULL, NULL, NULL, 0};
             const bool ok = table && probe && pd && dots && pairs && pbase && (!fs || qyt) &&
                             (!fs || pa_fs_scratch_init(&fsx, x->M, x->max_part) == PA_OK);
             if (!ok) {
@@ -1119,7 +1129,7 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                 uint32_t held = UINT32_MAX; /* the partition whose rows pid, pc, pb hold */
                 const uint64_t *pid = NULL;
                 const uint8_t *pc = NULL, *pb = NULL;
-                for (uint64_t e = 0; e < npairs; e++) {
+                for (uint64_t e = 0; e < npairs;) {
                     const uint32_t p = (uint32_t)(pairs[e] >> 32 & 0x7fffffffu);
                     const uint32_t pe = (uint32_t)pairs[e]; /* the query's probe */
                     const uint64_t i = lo + pe / np;
@@ -1136,13 +1146,39 @@ pa_status pa_index_search(pa_index *x, const float *queries, uint64_t nq, uint32
                         pb = fs ? x->blocks + x->boff[p] : NULL;
                     }
                     held = p;
-                    const float base = pbase[pe];
-                    const float *qy = !fs ? qyall + i * T : z.fs_held ? qyt + (i - lo) * T : qyt;
-                    if (fs && !z.fs_held)
-                        pa_fs_query_products(qbuf + i * D, 1, x->M, x->ds, cbt, qyt);
-                    scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qy, base, table,
-                                   cands + i * hcap, &ncand[i], hcap, &reranked);
-                    scanned += x->lengths[p];
+                    /* the pairs after this one of the same partition and round, up to fsq in
+                     * all: scanned together (each heap as its own scan would leave it) */
+                    uint32_t run = 1;
+                    while (run < fsq && e + run < npairs && pairs[e + run] >> 32 == pairs[e] >> 32)
+                        run++;
+                    if (run == 1) {
+                        const float base = pbase[pe];
+                        const float *qy = !fs         ? qyall + i * T
+                                          : z.fs_held ? qyt + (i - lo) * T
+                                                      : qyt;
+                        if (fs && !z.fs_held)
+                            pa_fs_query_products(qbuf + i * D, 1, x->M, x->ds, cbt, qyt);
+                        scan_partition(x, p, pid, pc, fs ? pb : NULL, &fsx, qy, base, table,
+                                       cands + i * hcap, &ncand[i], hcap, &reranked);
+                    } else {
+                        const float *tabs[PA_FS_QUERIES];
+                        float bases[PA_FS_QUERIES];
+                        pa_topk_cand *heaps[PA_FS_QUERIES];
+                        uint32_t *hns[PA_FS_QUERIES];
+                        for (uint32_t q = 0; q < run; q++) {
+                            const uint32_t qe = (uint32_t)pairs[e + q];
+                            const uint64_t qi = lo + qe / np;
+                            if (q && e + q + PAIR_AHEAD < npairs)
+                                __builtin_prefetch(pbase + (uint32_t)pairs[e + q + PAIR_AHEAD]);
+                            probe_table(x, p, qyt + (qi - lo) * T, table + (size_t)q * T);
+                            tabs[q] = table + (size_t)q * T, bases[q] = pbase[qe];
+                            heaps[q] = cands + qi * hcap, hns[q] = &ncand[qi];
+                        }
+                        reranked += pa_fs_scan_partition_multi(pb, pid, x->lengths[p], x->M, run,
+                                                               tabs, bases, &fsx, heaps, hns, hcap);
+                    }
+                    scanned += run * x->lengths[p];
+                    e += run;
                 }
                 if (x->budget && held != UINT32_MAX)
                     release_partition(x, held);

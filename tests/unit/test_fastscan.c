@@ -186,6 +186,90 @@ static void test_scan_matches_reference(void)
 
 /* 8-bit ADC: the table build and the scan of each kernel against the plain sums, for partitions
  * whose rows are not a multiple of any kernel's group, l2 (terms) and dot (no terms). */
+/* pa_fs_scan_partition_multi: Q queries (1 to PA_FS_QUERIES) scanning one partition together,
+ * each query's heap (already holding some candidates or empty) left as its own
+ * pa_fs_scan_partition leaves it, whatever the kernel; the sums of pa_fs_accumulate_multi
+ * those of pa_fs_accumulate. */
+static void multi_case(uint32_t M, uint64_t n, uint32_t cap, bool coarse)
+{
+    const uint32_t Mp = pa_fs_padded_m(M);
+    const uint64_t nb = pa_fs_blocks(n);
+    uint8_t *plain = malloc(n * M), *packed = malloc(n * M / 2);
+    uint8_t *blocks = malloc(pa_fs_layout_bytes(n, M));
+    uint64_t *ids = malloc(sizeof(uint64_t) * n);
+    random_codes(n, M, plain, packed);
+    pa_fs_pack(packed, n, M, blocks);
+    for (uint64_t i = 0; i < n; i++)
+        ids[i] = (i * 7919) % n;
+    float *tab[PA_FS_QUERIES], base[PA_FS_QUERIES];
+    pa_topk_cand *want[PA_FS_QUERIES], *got[PA_FS_QUERIES];
+    uint32_t wn[PA_FS_QUERIES], gn[PA_FS_QUERIES];
+    for (uint32_t q = 0; q < PA_FS_QUERIES; q++) {
+        tab[q] = malloc(sizeof(float) * M * PA_FS_KSUB);
+        random_table(M, coarse, tab[q]);
+        base[q] = coarse ? (float)rnd(3) : rndf();
+        want[q] = malloc(sizeof(pa_topk_cand) * cap), got[q] = malloc(sizeof(pa_topk_cand) * cap);
+    }
+    for (int k = 0; k < 3; k++) {
+        if (!pa_kernel_set(kernels[k]))
+            continue;
+        pa_fs_scratch s;
+        CHECK_OK(pa_fs_scratch_init(&s, M, n));
+        /* the sums */
+        uint8_t *luts[PA_FS_QUERIES];
+        uint16_t *one = malloc(sizeof(uint16_t) * nb * PA_FS_BLOCK), *sums[PA_FS_QUERIES];
+        for (uint32_t q = 0; q < PA_FS_QUERIES; q++) {
+            float bias, delta;
+            luts[q] = malloc(Mp * PA_FS_KSUB),
+            sums[q] = malloc(sizeof(uint16_t) * nb * PA_FS_BLOCK);
+            pa_fs_quantize(tab[q], M, luts[q], &bias, &delta);
+        }
+        for (uint32_t Q = 1; Q <= PA_FS_QUERIES; Q++) {
+            pa_fs_accumulate_multi(blocks, nb, Mp, (const uint8_t *const *)luts, sums, Q);
+            for (uint32_t q = 0; q < Q; q++) {
+                pa_fs_accumulate(blocks, nb, Mp, luts[q], one);
+                CHECK(memcmp(one, sums[q], sizeof(uint16_t) * n) == 0);
+            }
+        }
+        /* the heaps: query q starts with q candidates of its own (none for the first) */
+        for (uint32_t Q = 1; Q <= PA_FS_QUERIES; Q++) {
+            uint32_t *hns[PA_FS_QUERIES];
+            const float *tabs[PA_FS_QUERIES];
+            for (uint32_t q = 0; q < Q; q++) {
+                wn[q] = gn[q] = 0;
+                for (uint32_t j = 0; j < q && j < cap; j++) {
+                    const float d = base[q] + (float)j;
+                    pa_topk_push_aux(want[q], &wn[q], cap, d, n + j, d);
+                    pa_topk_push_aux(got[q], &gn[q], cap, d, n + j, d);
+                }
+                pa_fs_scan_partition(blocks, ids, n, M, tab[q], base[q], &s, want[q], &wn[q], cap);
+                hns[q] = &gn[q], tabs[q] = tab[q];
+            }
+            pa_fs_scan_partition_multi(blocks, ids, n, M, Q, tabs, base, &s, got, hns, cap);
+            for (uint32_t q = 0; q < Q; q++) {
+                CHECK(gn[q] == wn[q]);
+                CHECK(memcmp(got[q], want[q], sizeof(pa_topk_cand) * wn[q]) == 0);
+            }
+        }
+        for (uint32_t q = 0; q < PA_FS_QUERIES; q++)
+            free(luts[q]), free(sums[q]);
+        free(one);
+        pa_fs_scratch_free(&s);
+    }
+    for (uint32_t q = 0; q < PA_FS_QUERIES; q++)
+        free(tab[q]), free(want[q]), free(got[q]);
+    free(plain), free(packed), free(blocks), free(ids);
+}
+
+static void test_scan_multi_matches_single(void)
+{
+    multi_case(32, 3000, 20, false);
+    multi_case(28, 700, 30, false); /* a partial super-block */
+    multi_case(8, 500, 10, true);   /* many ties */
+    multi_case(64, 100, 25, false); /* fewer rows than some heaps hold */
+    multi_case(6, 40, 100, false);
+}
+
 static void test_adc8_matches_reference(void)
 {
     const uint32_t M = 8, T = M * 256, cap = 15;
@@ -280,6 +364,7 @@ int main(int argc, char **argv)
     TEST_ARGS(argc, argv);
     RUN(test_layout_and_sums());
     RUN(test_scan_matches_reference());
+    RUN(test_scan_multi_matches_single());
     RUN(test_adc8_matches_reference());
     RUN(test_query_products());
     TEST_DONE();
