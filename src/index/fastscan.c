@@ -256,47 +256,9 @@ store_super_avx512(__m512i a0, __m512i a1, __m512i a2, __m512i a3, uint64_t left
                             _mm512_shuffle_i64x2(t1, t3, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
-/* One super-block a pass, one sub-space a register. */
-__attribute__((target("avx512f,avx512bw"), always_inline)) static inline void
-accumulate_avx512_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp, const uint8_t *lut,
-                       uint16_t *sums)
-{
-    const __m512i low4 = _mm512_set1_epi8(15);
-    for (uint64_t b = 0; b < nb; b += PA_FS_SUPER) {
-        const uint8_t *blk = blocks + (b / PA_FS_SUPER) * Mp * SUPER;
-        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-#pragma GCC unroll 16
-        for (uint32_t m = 0; m < Mp; m++) {
-            const __m512i c = _mm512_loadu_si512((const void *)(blk + m * SUPER));
-            const __m512i l = _mm512_broadcast_i32x4(
-                _mm_loadu_si128((const __m128i *)(lut + m * PA_FS_KSUB)));
-            const __m512i lo = _mm512_shuffle_epi8(l, _mm512_and_si512(c, low4));
-            const __m512i hi = _mm512_shuffle_epi8(l,
-                                                   _mm512_and_si512(_mm512_srli_epi16(c, 4), low4));
-            a0 = _mm512_add_epi16(a0, lo), a1 = _mm512_add_epi16(a1, _mm512_srli_epi16(lo, 8));
-            a2 = _mm512_add_epi16(a2, hi), a3 = _mm512_add_epi16(a3, _mm512_srli_epi16(hi, 8));
-        }
-        store_super_avx512(a0, a1, a2, a3, nb - b, sums + b * PA_FS_BLOCK);
-    }
-}
-
-__attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const uint8_t *blocks,
-                                                                          uint64_t nb, uint32_t Mp,
-                                                                          const uint8_t *lut,
-                                                                          uint16_t *sums)
-{
-    switch (Mp) {
-    case 8: accumulate_avx512_body(blocks, nb, 8, lut, sums); break;
-    case 16: accumulate_avx512_body(blocks, nb, 16, lut, sums); break;
-    case 32: accumulate_avx512_body(blocks, nb, 32, lut, sums); break;
-    case 64: accumulate_avx512_body(blocks, nb, 64, lut, sums); break;
-    default: accumulate_avx512_body(blocks, nb, Mp, lut, sums); break;
-    }
-}
-
-/* Q queries' sums over the same blocks (Q at most PA_FS_QUERIES), one super-block a pass: a
- * sub-space's codes loaded and split into nibbles once for them all, each query's table then
- * looked up with them. Each query's adds are the single-query kernel's, so its sums are too. */
+/* Q queries' sums over the same blocks (Q at most PA_FS_QUERIES; one query: pa_fs_accumulate's
+ * kernel), one super-block a pass, one sub-space a register: a sub-space's codes loaded and
+ * split into nibbles once for them all, each query's table then looked up with them. */
 __attribute__((target("avx512f,avx512bw"), always_inline)) static inline void
 accumulate_multi_avx512_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp,
                              const uint8_t *const *luts, uint16_t *const *sums, const uint32_t Q)
@@ -326,6 +288,20 @@ accumulate_multi_avx512_body(const uint8_t *blocks, uint64_t nb, uint32_t Mp,
         for (uint32_t q = 0; q < Q; q++)
             store_super_avx512(a[q][0], a[q][1], a[q][2], a[q][3], nb - b,
                                sums[q] + b * PA_FS_BLOCK);
+    }
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void accumulate_avx512(const uint8_t *blocks,
+                                                                          uint64_t nb, uint32_t Mp,
+                                                                          const uint8_t *lut,
+                                                                          uint16_t *sums)
+{
+    switch (Mp) {
+    case 8: accumulate_multi_avx512_body(blocks, nb, 8, &lut, &sums, 1); break;
+    case 16: accumulate_multi_avx512_body(blocks, nb, 16, &lut, &sums, 1); break;
+    case 32: accumulate_multi_avx512_body(blocks, nb, 32, &lut, &sums, 1); break;
+    case 64: accumulate_multi_avx512_body(blocks, nb, 64, &lut, &sums, 1); break;
+    default: accumulate_multi_avx512_body(blocks, nb, Mp, &lut, &sums, 1); break;
     }
 }
 
@@ -611,9 +587,10 @@ static void exact_dists(const uint8_t *blocks, uint32_t Mp, uint32_t M, const ui
 }
 
 /* The rows of one partition offered to one query's heap from their quantised sums (see
- * pa_fs_scan_partition): a = base + bias, delta the table's scale; mins is scratch. */
+ * pa_fs_scan_partition): bias and delta the quantised table's (pa_fs_quantize); mins is
+ * scratch. */
 static uint64_t fs_select(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
-                          const float *table, float base, float a, float delta,
+                          const float *table, float base, float bias, float delta,
                           const uint16_t *sums, uint16_t *mins, pa_topk_cand *heap, uint32_t *hn,
                           uint32_t cap)
 {
@@ -623,6 +600,7 @@ static uint64_t fs_select(const uint8_t *blocks, const uint64_t *ids, uint64_t n
     uint32_t (*const block_mask)(const uint16_t *, uint16_t) = masks[fs_choose()];
     const uint32_t Mp = pa_fs_padded_m(M);
     const uint64_t nb = pa_fs_blocks(n);
+    const float a = base + bias;
     int32_t limit = *hn < cap ? 65535 : sum_limit(a, delta, heap[0].d);
     if (*hn < cap && n > cap) {
         /* A heap not yet full (a query's first partition) would take every row until the
@@ -695,17 +673,6 @@ static uint64_t fs_select(const uint8_t *blocks, const uint64_t *ids, uint64_t n
     return exact;
 }
 
-uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
-                              const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
-                              uint32_t *hn, uint32_t cap)
-{
-    float bias, delta;
-    pa_fs_quantize(table, M, s->lut, &bias, &delta);
-    pa_fs_accumulate(blocks, pa_fs_blocks(n), pa_fs_padded_m(M), s->lut, s->sums);
-    return fs_select(blocks, ids, n, M, table, base, base + bias, delta, s->sums, s->mins, heap, hn,
-                     cap);
-}
-
 uint64_t pa_fs_scan_partition_multi(const uint8_t *blocks, const uint64_t *ids, uint64_t n,
                                     uint32_t M, uint32_t Q, const float *const *tables,
                                     const float *bases, pa_fs_scratch *s,
@@ -723,9 +690,16 @@ uint64_t pa_fs_scan_partition_multi(const uint8_t *blocks, const uint64_t *ids, 
     pa_fs_accumulate_multi(blocks, pa_fs_blocks(n), Mp, luts, sums, Q);
     uint64_t exact = 0;
     for (uint32_t q = 0; q < Q; q++)
-        exact += fs_select(blocks, ids, n, M, tables[q], bases[q], bases[q] + bias[q], delta[q],
-                           sums[q], s->mins, heaps[q], hns[q], cap);
+        exact += fs_select(blocks, ids, n, M, tables[q], bases[q], bias[q], delta[q], sums[q],
+                           s->mins, heaps[q], hns[q], cap);
     return exact;
+}
+
+uint64_t pa_fs_scan_partition(const uint8_t *blocks, const uint64_t *ids, uint64_t n, uint32_t M,
+                              const float *table, float base, pa_fs_scratch *s, pa_topk_cand *heap,
+                              uint32_t *hn, uint32_t cap)
+{
+    return pa_fs_scan_partition_multi(blocks, ids, n, M, 1, &table, &base, s, &heap, &hn, cap);
 }
 
 /* ---- a query's codeword products ---- */
